@@ -1,0 +1,2 @@
+//! Motherboard.
+#![forbid(unsafe_code)]

@@ -1,0 +1,74 @@
+//! How memory and I/O reach the CPU.
+
+/// Memory and I/O as the CPU sees them. Addresses are physical: the CPU has
+/// already applied segmentation and its address-bus width.
+pub trait Bus {
+    /// Read a byte of memory.
+    fn read(&mut self, addr: u32) -> u8;
+    /// Write a byte of memory.
+    fn write(&mut self, addr: u32, value: u8);
+    /// Read a byte from an I/O port.
+    fn io_read(&mut self, port: u16) -> u8;
+    /// Write a byte to an I/O port.
+    fn io_write(&mut self, port: u16, value: u8);
+    /// Read a word from an I/O port (low byte first).
+    fn io_read16(&mut self, port: u16) -> u16 {
+        let lo = self.io_read(port) as u16;
+        let hi = self.io_read(port.wrapping_add(1)) as u16;
+        lo | (hi << 8)
+    }
+    /// Write a word to an I/O port (low byte first).
+    fn io_write16(&mut self, port: u16, value: u16) {
+        self.io_write(port, value as u8);
+        self.io_write(port.wrapping_add(1), (value >> 8) as u8);
+    }
+    /// Interrupt acknowledge: the vector number of the pending interrupt.
+    fn inta(&mut self) -> u8 {
+        0xFF
+    }
+}
+
+/// A flat memory with every I/O read returning all ones; handy for tests and tools.
+#[derive(Clone)]
+pub struct FlatBus {
+    /// The memory; addresses wrap at its length (a power of two).
+    pub mem: Vec<u8>,
+    /// Bytes written to I/O ports, in order.
+    pub io_writes: Vec<(u16, u8)>,
+}
+
+impl FlatBus {
+    /// A memory of `size` bytes (rounded up to a power of two), all zero.
+    pub fn new(size: usize) -> Self {
+        FlatBus {
+            mem: vec![0; size.next_power_of_two()],
+            io_writes: Vec::new(),
+        }
+    }
+
+    /// Copy `bytes` into memory at `addr`.
+    pub fn load(&mut self, addr: u32, bytes: &[u8]) {
+        for (i, b) in bytes.iter().enumerate() {
+            let a = (addr as usize + i) & (self.mem.len() - 1);
+            self.mem[a] = *b;
+        }
+    }
+}
+
+impl Bus for FlatBus {
+    #[inline]
+    fn read(&mut self, addr: u32) -> u8 {
+        self.mem[addr as usize & (self.mem.len() - 1)]
+    }
+    #[inline]
+    fn write(&mut self, addr: u32, value: u8) {
+        let m = self.mem.len() - 1;
+        self.mem[addr as usize & m] = value;
+    }
+    fn io_read(&mut self, _port: u16) -> u8 {
+        0xFF
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.io_writes.push((port, value));
+    }
+}

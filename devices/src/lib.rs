@@ -1,0 +1,2 @@
+//! Peripheral models.
+#![forbid(unsafe_code)]
