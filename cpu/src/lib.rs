@@ -159,6 +159,7 @@ pub struct Cpu<T: Timing = CountingTiming> {
     pub idtr: (u32, u16),
     /// Instructions executed.
     pub instructions: u64,
+    pub(crate) cur: exec::Current,
 }
 
 impl<T: Timing + Default> Cpu<T> {
@@ -176,6 +177,7 @@ impl<T: Timing + Default> Cpu<T> {
             gdtr: (0, 0xFFFF),
             idtr: (0, 0x03FF),
             instructions: 0,
+            cur: exec::Current::default(),
         };
         c.reset();
         c
