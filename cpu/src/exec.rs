@@ -1008,6 +1008,8 @@ impl<T: Timing> Cpu<T> {
     fn aam<B: Bus>(&mut self, bus: &mut B) {
         let base = self.fetch8(bus);
         if base == 0 {
+            // The microcode has cleared the flags as for a zero result by now.
+            self.set_arith(szp(false, 0), RESULT);
             self.fault(bus, 0);
             return;
         }
@@ -1030,51 +1032,60 @@ impl<T: Timing> Cpu<T> {
     }
 
     fn daa(&mut self, sub: bool) {
-        let al = self.regs.gpr[0] as u8;
+        let al = self.regs.gpr[0] as u8 as u32;
         let cf = self.regs.flag(CF);
         let af = self.regs.flag(AF);
-        let mut r = al;
+        let mut corr = 0;
         let mut f = 0;
         if (al & 0x0F) > 9 || af {
-            r = if sub {
-                r.wrapping_sub(6)
-            } else {
-                r.wrapping_add(6)
-            };
+            corr |= 6;
             f |= AF;
         }
-        if al > 0x99 || cf {
-            r = if sub {
-                r.wrapping_sub(0x60)
-            } else {
-                r.wrapping_add(0x60)
-            };
+        // The 8086 compares against 9F rather than 99 when AF was already set.
+        let limit = if af && !self.model.is_186_plus() {
+            0x9F
+        } else {
+            0x99
+        };
+        if al > limit || cf {
+            corr |= 0x60;
             f |= CF;
         }
-        f |= szp(false, r as u32);
-        self.regs.set_r8(0, r);
+        // The undefined OF is that of the whole correction as one add or subtract.
+        let (r, of) = if sub {
+            let (r, fl) = alu::sub(false, al, corr, 0);
+            (r, fl & OF)
+        } else {
+            let (r, fl) = alu::add(false, al, corr, 0);
+            (r, fl & OF)
+        };
+        f |= szp(false, r) | of;
+        self.regs.set_r8(0, r as u8);
         self.set_arith(f, RESULT);
     }
 
     fn aaa(&mut self, sub: bool) {
         let ax = self.regs.gpr[0];
-        let al = ax as u8;
+        let al = (ax & 0xFF) as u32;
         let mut ah = (ax >> 8) as u8;
-        let mut r = al;
-        let mut f = 0;
-        if (al & 0x0F) > 9 || self.regs.flag(AF) {
-            if sub {
-                r = r.wrapping_sub(6);
-                ah = ah.wrapping_sub(1);
+        let adjust = (al & 0x0F) > 9 || self.regs.flag(AF);
+        let corr = if adjust { 6 } else { 0 };
+        // The undefined flags are those of the ALU step AL +/- 6 (or 0).
+        let (r, fl) = if sub {
+            alu::sub(false, al, corr, 0)
+        } else {
+            alu::add(false, al, corr, 0)
+        };
+        let mut f = fl & (OF | SF | ZF | PF);
+        if adjust {
+            ah = if sub {
+                ah.wrapping_sub(1)
             } else {
-                r = r.wrapping_add(6);
-                ah = ah.wrapping_add(1);
-            }
+                ah.wrapping_add(1)
+            };
             f |= AF | CF;
         }
-        r &= 0x0F;
-        f |= szp(false, r as u32);
-        self.regs.gpr[0] = ((ah as u16) << 8) | r as u16;
+        self.regs.gpr[0] = ((ah as u16) << 8) | (r as u16 & 0x0F);
         self.set_arith(f, RESULT);
     }
 }
