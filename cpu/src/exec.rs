@@ -360,13 +360,9 @@ impl<T: Timing> Cpu<T> {
             Op::Push => {
                 let s = self.loc(bus, row.opd[0]);
                 let v = match s {
-                    // The 8086 pushes SP after the decrement.
-                    Loc::Reg16(4) if !self.model.is_186_plus() || true => {
-                        if self.model == CpuModel::I80286 {
-                            self.regs.gpr[4]
-                        } else {
-                            self.regs.gpr[4].wrapping_sub(2)
-                        }
+                    // The 8086 and 80186 push SP as it is after the decrement.
+                    Loc::Reg16(4) if self.model != CpuModel::I80286 => {
+                        self.regs.gpr[4].wrapping_sub(2)
                     }
                     _ => self.read(bus, s, true),
                 };
