@@ -802,6 +802,7 @@ impl<T: Timing> Cpu<T> {
         let bits = if w { 16 } else { 8 };
         let mut r = v;
         let mut cf = self.regs.flag(CF);
+        let mut af = false;
         let mut f = self.regs.flags;
         for _ in 0..count {
             match op {
@@ -826,6 +827,8 @@ impl<T: Timing> Cpu<T> {
                 ShiftOp::Shl => {
                     cf = r & sb != 0;
                     r = (r << 1) & m;
+                    // The ALU shifts by adding the operand to itself: AF is the carry out of bit 3.
+                    af = r & 0x10 != 0;
                 }
                 ShiftOp::Shr => {
                     cf = r & 1 != 0;
@@ -858,7 +861,7 @@ impl<T: Timing> Cpu<T> {
             op,
             ShiftOp::Rol | ShiftOp::Ror | ShiftOp::Rcl | ShiftOp::Rcr
         ) {
-            f = (f & !(SF | ZF | PF | AF)) | szp(w, r);
+            f = (f & !(SF | ZF | PF | AF)) | szp(w, r) | if af { AF } else { 0 };
         }
         self.regs.flags = f;
         self.write(bus, d, w, r as u16);
@@ -918,8 +921,15 @@ impl<T: Timing> Cpu<T> {
         if over {
             f |= CF | OF;
         }
-        let shown = if w { hi as u32 } else { (lo >> 8) as u32 };
-        f |= szp(w, shown);
+        // The undefined SF/ZF/PF come from the microcode's final check of the
+        // high half against the sign of the low half (IMUL) or the high half alone (MUL).
+        let (high, low_sign) = if w {
+            (hi as u32, (lo >> 15) as u32)
+        } else {
+            ((lo >> 8) as u32, ((lo >> 7) & 1) as u32)
+        };
+        let (_, check) = alu::add(w, high, if signed { low_sign } else { 0 }, 0);
+        f |= check & (SF | ZF | PF | AF);
         self.regs.flags = f;
     }
 
