@@ -26,6 +26,9 @@ pub(crate) struct Current {
     pub(crate) ea: u16,
     pub(crate) opcode: u8,
     pub(crate) start_ip: u16,
+    /// General registers (bit per encoding) whose updates survive a fault:
+    /// the 286 has already committed them when a later access overruns.
+    pub(crate) keep_on_fault: u8,
 }
 
 /// Instruction-stream bytes through the timing model.
@@ -48,6 +51,10 @@ impl<T: Timing> Cpu<T> {
 
     #[inline]
     pub(crate) fn fetch8<B: Bus>(&mut self, bus: &mut B) -> u8 {
+        // The 286 limits an instruction, prefixes included, to ten bytes.
+        if self.model == CpuModel::I80286 && self.regs.ip.wrapping_sub(self.cur.start_ip) >= 10 {
+            self.raise(13);
+        }
         let a = self.linear(self.regs.seg[Seg::CS as usize], self.regs.ip);
         self.regs.ip = self.regs.ip.wrapping_add(1);
         self.timing.fetch(bus, a)
@@ -64,9 +71,27 @@ impl<T: Timing> Cpu<T> {
         self.regs.seg[s as usize]
     }
 
+    /// Abandon the current instruction and take exception `vector` when it ends.
+    #[inline]
+    pub(crate) fn raise(&mut self, vector: u8) {
+        if self.abort.is_none() {
+            self.abort = Some(vector);
+        }
+    }
+
+    /// On the 286 a word at offset FFFF overruns the segment: #GP (13) in real mode.
+    #[inline]
+    fn overruns(&self, off: u16, w: bool) -> bool {
+        w && off == 0xFFFF && self.model == CpuModel::I80286
+    }
+
     /// Read a byte or word of memory at `seg:off` (offsets wrap within the segment).
     #[inline]
     fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
+        if self.overruns(off, w) {
+            self.raise(13);
+            return 0;
+        }
         let base = self.seg_base(s);
         if w {
             let lo = self.linear(base, off);
@@ -80,6 +105,13 @@ impl<T: Timing> Cpu<T> {
 
     #[inline]
     fn wr<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool, v: u16) {
+        if self.abort.is_some() {
+            return;
+        }
+        if self.overruns(off, w) {
+            self.raise(13);
+            return;
+        }
         let base = self.seg_base(s);
         if w {
             let lo = self.linear(base, off);
@@ -102,7 +134,11 @@ impl<T: Timing> Cpu<T> {
     fn pop<B: Bus>(&mut self, bus: &mut B) -> u16 {
         let sp = self.regs.gpr[4];
         let v = self.rd(bus, Seg::SS, sp, true);
-        self.regs.gpr[4] = sp.wrapping_add(2);
+        if self.abort.is_none() {
+            self.regs.gpr[4] = sp.wrapping_add(2);
+            // A completed pop stands even if a later write of the instruction overruns.
+            self.cur.keep_on_fault |= 1 << 4;
+        }
         v
     }
 
@@ -281,6 +317,8 @@ impl<T: Timing> Cpu<T> {
         }
         self.irq_shadow = false;
         let start_ip = self.regs.ip;
+        let saved = self.regs;
+        self.cur.start_ip = start_ip;
         let model = self.model;
         let head = decode_head(model, &mut Stream { cpu: self, bus });
         self.cur = Current {
@@ -291,11 +329,22 @@ impl<T: Timing> Cpu<T> {
             ea: 0,
             opcode: head.opcode,
             start_ip,
+            keep_on_fault: 0,
         };
         if let Some(m) = head.modrm {
             self.compute_ea(&m);
         }
         self.execute(bus, &head.row);
+        if let Some(vector) = self.abort.take() {
+            let current = self.regs.gpr;
+            self.regs = saved;
+            for (i, v) in current.iter().enumerate() {
+                if self.cur.keep_on_fault & (1 << i) != 0 {
+                    self.regs.gpr[i] = *v;
+                }
+            }
+            self.enter_interrupt(bus, vector);
+        }
         self.instructions += 1;
         StepResult::Executed
     }
@@ -332,6 +381,16 @@ impl<T: Timing> Cpu<T> {
                 self.set_arith(f, RESULT);
             }
             Op::Mov => {
+                if self.model == CpuModel::I80286
+                    && (row.opd[0] == Opd::Sw || row.opd[1] == Opd::Sw)
+                {
+                    // Only ES, CS, SS, DS exist, and CS cannot be loaded by MOV.
+                    let reg = self.cur.modrm.map_or(0, |m| m.reg);
+                    if reg > 3 || (row.opd[0] == Opd::Sw && reg == 1) {
+                        self.raise(6);
+                        return;
+                    }
+                }
                 let d = self.loc(bus, row.opd[0]);
                 let s = self.loc(bus, row.opd[1]);
                 let v = self.read(bus, s, w);
@@ -381,6 +440,9 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             Op::Lea => {
+                if self.memory_form_missing() {
+                    return;
+                }
                 let d = self.loc(bus, row.opd[0]);
                 let ea = self.cur.ea;
                 self.write(bus, d, true, ea);
@@ -441,6 +503,9 @@ impl<T: Timing> Cpu<T> {
                 self.far_jump(cs, ip);
             }
             Op::Lptr(seg) => {
+                if self.memory_form_missing() {
+                    return;
+                }
                 let d = self.loc(bus, row.opd[0]);
                 let (s, off) = self.mem_operand();
                 let off_v = self.rd(bus, s, off, true);
@@ -561,6 +626,9 @@ impl<T: Timing> Cpu<T> {
                 self.jump(target);
             }
             Op::CallFarInd | Op::JmpFarInd => {
+                if self.memory_form_missing() {
+                    return;
+                }
                 let (s, off) = self.mem_operand();
                 let ip = self.rd(bus, s, off, true);
                 let cs = self.rd(bus, s, off.wrapping_add(2), true);
@@ -619,6 +687,9 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             Op::Bound => {
+                if self.memory_form_missing() {
+                    return;
+                }
                 let d = self.loc(bus, row.opd[0]);
                 let idx = self.read(bus, d, true) as i16;
                 let (s, off) = self.mem_operand();
@@ -660,6 +731,17 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
+    /// True (and #UD raised) when a memory-only operand is encoded as a
+    /// register on a CPU that checks it (the 286).
+    fn memory_form_missing(&mut self) -> bool {
+        let is_reg = self.cur.modrm.is_some_and(|m| m.is_reg());
+        if is_reg && self.model == CpuModel::I80286 {
+            self.raise(6);
+            return true;
+        }
+        false
+    }
+
     /// Segment and offset of the ModR/M memory operand. For a register form
     /// (undefined for pointer loads) the 8086 uses whatever address was last
     /// computed; we model that as offset 0 of the default segment.
@@ -696,6 +778,7 @@ impl<T: Timing> Cpu<T> {
     // ----- string instructions ---------------------------------------------
 
     fn string<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool) {
+        self.cur.keep_on_fault |= 1 << 1 | 1 << 6 | 1 << 7;
         let Some(rep) = self.cur.rep else {
             self.string_once(bus, op, w);
             return;
@@ -706,6 +789,9 @@ impl<T: Timing> Cpu<T> {
             }
             self.string_once(bus, op, w);
             self.regs.gpr[1] = self.regs.gpr[1].wrapping_sub(1);
+            if self.abort.is_some() {
+                return;
+            }
             if matches!(op, StrOp::Cmps | StrOp::Scas) {
                 let z = self.regs.flag(ZF);
                 if (rep == Prefix::Rep && !z) || (rep == Prefix::Repne && z) {
@@ -723,67 +809,88 @@ impl<T: Timing> Cpu<T> {
             step
         };
         let src = self.data_seg(Seg::DS);
-        let si = self.regs.gpr[6];
-        let di = self.regs.gpr[7];
-        let (adv_si, adv_di) = match op {
+        // Each index register steps right after its own transfer; when a 286
+        // transfer overruns, that step has happened and the rest of the
+        // iteration has not.
+        match op {
             StrOp::Movs => {
-                let v = self.rd(bus, src, si, w);
-                self.wr(bus, Seg::ES, di, w, v);
-                (true, true)
+                let v = self.string_read(bus, src, 6, w, delta);
+                if self.abort.is_none() {
+                    self.string_write(bus, w, delta, v);
+                }
             }
             StrOp::Cmps => {
-                let a = self.rd(bus, src, si, w) as u32;
-                let b = self.rd(bus, Seg::ES, di, w) as u32;
-                let (_, f) = alu::sub(w, a, b, 0);
+                let (a, b) = if self.model == CpuModel::I80286 {
+                    let b = self.string_read(bus, Seg::ES, 7, w, delta);
+                    if self.abort.is_some() {
+                        return;
+                    }
+                    (self.string_read(bus, src, 6, w, delta), b)
+                } else {
+                    let a = self.string_read(bus, src, 6, w, delta);
+                    (a, self.string_read(bus, Seg::ES, 7, w, delta))
+                };
+                let (_, f) = alu::sub(w, a as u32, b as u32, 0);
                 self.set_arith(f, RESULT);
-                (true, true)
             }
             StrOp::Stos => {
                 let v = self.regs.gpr[0];
-                self.wr(bus, Seg::ES, di, w, v);
-                (false, true)
+                self.string_write(bus, w, delta, v);
             }
             StrOp::Lods => {
-                let v = self.rd(bus, src, si, w);
+                let v = self.string_read(bus, src, 6, w, delta);
                 if w {
                     self.regs.gpr[0] = v;
                 } else {
                     self.regs.set_r8(0, v as u8);
                 }
-                (true, false)
             }
             StrOp::Scas => {
                 let a = self.regs.gpr[0] as u32 & mask(w);
-                let b = self.rd(bus, Seg::ES, di, w) as u32;
+                let b = self.string_read(bus, Seg::ES, 7, w, delta) as u32;
                 let (_, f) = alu::sub(w, a, b, 0);
                 self.set_arith(f, RESULT);
-                (false, true)
             }
             StrOp::Ins => {
                 let port = self.regs.gpr[2];
                 let v = self.timing.io_read(bus, port, w);
-                self.wr(bus, Seg::ES, di, w, v);
-                (false, true)
+                self.string_write(bus, w, delta, v);
             }
             StrOp::Outs => {
-                let v = self.rd(bus, src, si, w);
-                let port = self.regs.gpr[2];
-                self.timing.io_write(bus, port, w, v);
-                (true, false)
+                let v = self.string_read(bus, src, 6, w, delta);
+                if self.abort.is_none() {
+                    let port = self.regs.gpr[2];
+                    self.timing.io_write(bus, port, w, v);
+                }
             }
-        };
-        if adv_si {
-            self.regs.gpr[6] = si.wrapping_add(delta);
         }
-        if adv_di {
-            self.regs.gpr[7] = di.wrapping_add(delta);
-        }
+    }
+
+    /// Read through index register `idx` (SI or DI) and step it.
+    fn string_read<B: Bus>(&mut self, bus: &mut B, s: Seg, idx: usize, w: bool, delta: u16) -> u16 {
+        let off = self.regs.gpr[idx];
+        let v = self.rd(bus, s, off, w);
+        self.regs.gpr[idx] = off.wrapping_add(delta);
+        v
+    }
+
+    /// Write to ES:DI and step DI.
+    fn string_write<B: Bus>(&mut self, bus: &mut B, w: bool, delta: u16, v: u16) {
+        let di = self.regs.gpr[7];
+        self.wr(bus, Seg::ES, di, w, v);
+        self.regs.gpr[7] = di.wrapping_add(delta);
     }
 
     // ----- shifts and rotates ---------------------------------------------------
 
     fn shift<B: Bus>(&mut self, bus: &mut B, row: &Row, op: ShiftOp) {
         let w = row.word;
+        // From the 80186 on, /6 of the shift group is another SHL.
+        let op = if op == ShiftOp::Setmo && self.model.is_186_plus() {
+            ShiftOp::Shl
+        } else {
+            op
+        };
         let d = self.loc(bus, row.opd[0]);
         let mut count = match row.opd[1] {
             Opd::One => 1,
@@ -1046,6 +1153,11 @@ impl<T: Timing> Cpu<T> {
         if (al & 0x0F) > 9 || af {
             corr |= 6;
             f |= AF;
+            // The 286 keeps the carry or borrow of the low correction.
+            let out = if sub { al < 6 } else { al + 6 > 0xFF };
+            if out && self.model == CpuModel::I80286 {
+                f |= CF;
+            }
         }
         // The 8086 compares against 9F rather than 99 when AF was already set.
         let limit = if af && !self.model.is_186_plus() {
@@ -1083,7 +1195,16 @@ impl<T: Timing> Cpu<T> {
             alu::add(false, al, corr, 0)
         };
         let mut f = fl & (OF | SF | ZF | PF);
-        if adjust {
+        if adjust && self.model.is_186_plus() {
+            // Later CPUs adjust AX as a whole: the carry out of AL reaches AH.
+            let ax = if sub {
+                ax.wrapping_sub(6).wrapping_sub(0x100)
+            } else {
+                ax.wrapping_add(0x106)
+            };
+            ah = (ax >> 8) as u8;
+            f |= AF | CF;
+        } else if adjust {
             ah = if sub {
                 ah.wrapping_sub(1)
             } else {

@@ -160,6 +160,9 @@ pub struct Cpu<T: Timing = CountingTiming> {
     /// Instructions executed.
     pub instructions: u64,
     pub(crate) cur: exec::Current,
+    /// An exception raised in the middle of an instruction (286 segment
+    /// overrun, #UD...): the instruction is abandoned and the exception taken.
+    pub(crate) abort: Option<u8>,
 }
 
 impl<T: Timing + Default> Cpu<T> {
@@ -178,6 +181,7 @@ impl<T: Timing + Default> Cpu<T> {
             idtr: (0, 0x03FF),
             instructions: 0,
             cur: exec::Current::default(),
+            abort: None,
         };
         c.reset();
         c
