@@ -315,6 +315,8 @@ impl<T: Timing> Cpu<T> {
         if self.halted {
             return StepResult::Halted;
         }
+        // The trap flag as the instruction starts decides the single-step trap after it.
+        let trap = self.regs.flags & TF != 0 && !self.irq_shadow;
         self.irq_shadow = false;
         let start_ip = self.regs.ip;
         let saved = self.regs;
@@ -344,6 +346,9 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             self.enter_interrupt(bus, vector);
+        }
+        if trap {
+            self.enter_interrupt(bus, 1);
         }
         self.instructions += 1;
         StepResult::Executed
@@ -935,7 +940,7 @@ impl<T: Timing> Cpu<T> {
                     cf = r & sb != 0;
                     r = (r << 1) & m;
                     // The ALU shifts by adding the operand to itself: AF is the carry out of bit 3.
-                    af = r & 0x10 != 0;
+                    af = r & 0x10 != 0 && self.model != CpuModel::I80186;
                 }
                 ShiftOp::Shr => {
                     cf = r & 1 != 0;
@@ -1035,7 +1040,12 @@ impl<T: Timing> Cpu<T> {
         } else {
             ((lo >> 8) as u32, ((lo >> 7) & 1) as u32)
         };
-        let (_, check) = alu::add(w, high, if signed { low_sign } else { 0 }, 0);
+        let (_, check) = if self.model == CpuModel::I80186 {
+            // The 80186 reports SF, ZF and PF of the low half of the product.
+            (0, szp(w, lo as u32))
+        } else {
+            alu::add(w, high, if signed { low_sign } else { 0 }, 0)
+        };
         f |= check & (SF | ZF | PF | AF);
         self.regs.flags = f;
     }
@@ -1139,7 +1149,11 @@ impl<T: Timing> Cpu<T> {
         let ax = self.regs.gpr[0];
         let al = (ax & 0xFF) as u32;
         let ah = (ax >> 8) as u32;
-        let (r, f) = alu::add(false, al, (ah * base) & 0xFF, 0);
+        let (r, mut f) = alu::add(false, al, (ah * base) & 0xFF, 0);
+        if self.model == CpuModel::I80186 {
+            // The 80186 leaves only SF, ZF and PF of the result.
+            f = szp(false, r);
+        }
         self.regs.gpr[0] = r as u16;
         self.set_arith(f, RESULT);
     }
@@ -1177,7 +1191,10 @@ impl<T: Timing> Cpu<T> {
             let (r, fl) = alu::add(false, al, corr, 0);
             (r, fl & OF)
         };
-        f |= szp(false, r) | of;
+        f |= szp(false, r);
+        if self.model != CpuModel::I80186 {
+            f |= of;
+        }
         self.regs.set_r8(0, r as u8);
         self.set_arith(f, RESULT);
     }
@@ -1211,6 +1228,10 @@ impl<T: Timing> Cpu<T> {
                 ah.wrapping_add(1)
             };
             f |= AF | CF;
+        }
+        if self.model == CpuModel::I80186 {
+            // The 80186 reports SF, ZF and PF of the masked AL, OF clear.
+            f = (f & (AF | CF)) | szp(false, r & 0x0F);
         }
         self.regs.gpr[0] = ((ah as u16) << 8) | (r as u16 & 0x0F);
         self.set_arith(f, RESULT);

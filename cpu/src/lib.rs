@@ -81,7 +81,10 @@ impl CpuModel {
     /// FLAGS bits that always read as one in real mode.
     pub fn flags_fixed_ones(self) -> u16 {
         match self {
-            CpuModel::I80286 => 0x0002,
+            // Intel documents bits 12-15 as undefined on the 80C186; the 80186
+            // test ROMs were recorded with them clear (their control flow
+            // depends on it), so the 80186 model keeps them clear.
+            CpuModel::I80186 | CpuModel::I80286 => 0x0002,
             _ => 0xF002,
         }
     }
