@@ -29,6 +29,12 @@ pub(crate) struct Current {
     /// General registers (bit per encoding) whose updates survive a fault:
     /// the 286 has already committed them when a later access overruns.
     pub(crate) keep_on_fault: u8,
+    /// The overrun that aborted the instruction was a write.
+    pub(crate) write_faulted: bool,
+    /// A 286 CMPS had finished its first read.
+    pub(crate) second_read: bool,
+    /// FLAGS as the instruction left them survive a fault (string iterations).
+    pub(crate) keep_flags: bool,
 }
 
 /// Instruction-stream bytes through the timing model.
@@ -110,6 +116,7 @@ impl<T: Timing> Cpu<T> {
         }
         if self.overruns(off, w) {
             self.raise(13);
+            self.cur.write_faulted = true;
             return;
         }
         let base = self.seg_base(s);
@@ -332,6 +339,9 @@ impl<T: Timing> Cpu<T> {
             opcode: head.opcode,
             start_ip,
             keep_on_fault: 0,
+            write_faulted: false,
+            second_read: false,
+            keep_flags: false,
         };
         if let Some(m) = head.modrm {
             self.compute_ea(&m);
@@ -339,7 +349,11 @@ impl<T: Timing> Cpu<T> {
         self.execute(bus, &head.row);
         if let Some(vector) = self.abort.take() {
             let current = self.regs.gpr;
+            let flags = self.regs.flags;
             self.regs = saved;
+            if self.cur.keep_flags {
+                self.regs.flags = flags;
+            }
             for (i, v) in current.iter().enumerate() {
                 if self.cur.keep_on_fault & (1 << i) != 0 {
                     self.regs.gpr[i] = *v;
@@ -783,7 +797,9 @@ impl<T: Timing> Cpu<T> {
     // ----- string instructions ---------------------------------------------
 
     fn string<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool) {
-        self.cur.keep_on_fault |= 1 << 1 | 1 << 6 | 1 << 7;
+        // LODS has loaded AX, and CMPS/SCAS set FLAGS, in the iterations before an overrun.
+        self.cur.keep_on_fault |= 1 << 0 | 1 << 1 | 1 << 6 | 1 << 7;
+        self.cur.keep_flags = true;
         let Some(rep) = self.cur.rep else {
             self.string_once(bus, op, w);
             return;
@@ -793,10 +809,20 @@ impl<T: Timing> Cpu<T> {
                 break;
             }
             self.string_once(bus, op, w);
-            self.regs.gpr[1] = self.regs.gpr[1].wrapping_sub(1);
             if self.abort.is_some() {
+                // Where the 286 stands in its count when a transfer overruns
+                // depends on how far the iteration had gone: a compare has not
+                // counted it, a read has, and a write is found out only after
+                // the next iteration has been counted too.
+                let counted = match op {
+                    StrOp::Cmps => self.cur.second_read as u16,
+                    StrOp::Movs | StrOp::Stos | StrOp::Ins if self.cur.write_faulted => 2,
+                    _ => 1,
+                };
+                self.regs.gpr[1] = self.regs.gpr[1].wrapping_sub(counted);
                 return;
             }
+            self.regs.gpr[1] = self.regs.gpr[1].wrapping_sub(1);
             if matches!(op, StrOp::Cmps | StrOp::Scas) {
                 let z = self.regs.flag(ZF);
                 if (rep == Prefix::Rep && !z) || (rep == Prefix::Repne && z) {
@@ -830,13 +856,16 @@ impl<T: Timing> Cpu<T> {
                     if self.abort.is_some() {
                         return;
                     }
+                    self.cur.second_read = true;
                     (self.string_read(bus, src, 6, w, delta), b)
                 } else {
                     let a = self.string_read(bus, src, 6, w, delta);
                     (a, self.string_read(bus, Seg::ES, 7, w, delta))
                 };
-                let (_, f) = alu::sub(w, a as u32, b as u32, 0);
-                self.set_arith(f, RESULT);
+                if self.abort.is_none() {
+                    let (_, f) = alu::sub(w, a as u32, b as u32, 0);
+                    self.set_arith(f, RESULT);
+                }
             }
             StrOp::Stos => {
                 let v = self.regs.gpr[0];
@@ -844,6 +873,9 @@ impl<T: Timing> Cpu<T> {
             }
             StrOp::Lods => {
                 let v = self.string_read(bus, src, 6, w, delta);
+                if self.abort.is_some() {
+                    return;
+                }
                 if w {
                     self.regs.gpr[0] = v;
                 } else {
@@ -853,8 +885,10 @@ impl<T: Timing> Cpu<T> {
             StrOp::Scas => {
                 let a = self.regs.gpr[0] as u32 & mask(w);
                 let b = self.string_read(bus, Seg::ES, 7, w, delta) as u32;
-                let (_, f) = alu::sub(w, a, b, 0);
-                self.set_arith(f, RESULT);
+                if self.abort.is_none() {
+                    let (_, f) = alu::sub(w, a, b, 0);
+                    self.set_arith(f, RESULT);
+                }
             }
             StrOp::Ins => {
                 let port = self.regs.gpr[2];
@@ -1131,8 +1165,14 @@ impl<T: Timing> Cpu<T> {
     fn aam<B: Bus>(&mut self, bus: &mut B) {
         let base = self.fetch8(bus);
         if base == 0 {
-            // The microcode has cleared the flags as for a zero result by now.
-            self.set_arith(szp(false, 0), RESULT);
+            // The 8086's microcode has set the flags as for a zero result by
+            // now; the 286 vectors show PF alone set (two samples).
+            let f = if self.model == CpuModel::I80286 {
+                PF
+            } else {
+                szp(false, 0)
+            };
+            self.set_arith(f, RESULT);
             self.fault(bus, 0);
             return;
         }
