@@ -1,1 +1,7 @@
-//! Harness.
+//! Conformance machinery of ironpc: readers of the SingleStepTests vector
+//! formats, suite manifests, the test runner, reports and the `ironpc` CLI.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod model;
+pub mod vectors;
