@@ -2,6 +2,10 @@
 //! formats, suite manifests, the test runner, reports and the `ironpc` CLI.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod error;
 pub mod model;
+pub mod report;
+pub mod runner;
+pub mod suite;
 pub mod vectors;

@@ -80,8 +80,9 @@ struct RawMetadata {
 /// The opcode table of a suite's `metadata.json`.
 #[derive(Clone, Debug, Default)]
 pub struct Metadata {
-    /// Upper-case hex opcode -> single info, or eight infos by ModR/M reg.
-    ops: BTreeMap<u8, Either>,
+    /// Upper-case hex opcode (one or two bytes: `00`, `0F01`) -> single
+    /// info, or eight infos by ModR/M reg.
+    ops: BTreeMap<String, Either>,
     prefixes: HashSet<u8>,
 }
 
@@ -109,12 +110,13 @@ impl Metadata {
             serde_json::from_slice(text).map_err(|e| format!("malformed metadata: {e}"))?;
         let mut md = Metadata::default();
         for (key, entry) in raw.opcodes {
-            let op = u8::from_str_radix(&key, 16)
-                .map_err(|_| format!("malformed metadata: opcode key '{key}' is not a hex byte"))?;
+            let op = parse_opcode(&key).ok_or_else(|| {
+                format!("malformed metadata: opcode key '{key}' is not one or two hex bytes")
+            })?;
             let e = match entry {
                 Entry::Single(i) => {
-                    if i.status == Status::Prefix {
-                        md.prefixes.insert(op);
+                    if i.status == Status::Prefix && op.len() == 1 {
+                        md.prefixes.insert(op[0]);
                     }
                     Either::Single(i)
                 }
@@ -129,7 +131,7 @@ impl Metadata {
                     Either::Group(g)
                 }
             };
-            md.ops.insert(op, e);
+            md.ops.insert(key.to_ascii_uppercase(), e);
         }
         Ok(md)
     }
@@ -147,15 +149,18 @@ impl Metadata {
             Some((o, r)) => (o, Some(r)),
             None => (stem, None),
         };
-        let op = u8::from_str_radix(op_s, 16).map_err(|_| {
-            LookupError(format!(
-                "file name '{stem}' does not start with a hex opcode"
-            ))
-        })?;
+        let op_len = parse_opcode(op_s)
+            .ok_or_else(|| {
+                LookupError(format!(
+                    "file name '{stem}' does not start with a hex opcode"
+                ))
+            })?
+            .len();
+        let op = op_s.to_ascii_uppercase();
         let entry = self
             .ops
             .get(&op)
-            .ok_or_else(|| LookupError(format!("opcode {op:02X} is not in the metadata")))?;
+            .ok_or_else(|| LookupError(format!("opcode {op} is not in the metadata")))?;
         match entry {
             Either::Single(i) => Ok(*i),
             Either::Group(g) => {
@@ -168,18 +173,29 @@ impl Metadata {
                             .iter()
                             .position(|b| !self.is_prefix(*b))
                             .ok_or_else(|| LookupError("instruction has only prefixes".into()))?;
-                        let modrm = bytes.get(at + 1).ok_or_else(|| {
-                            LookupError(format!("group opcode {op:02X} without a ModR/M byte"))
+                        let modrm = bytes.get(at + op_len).ok_or_else(|| {
+                            LookupError(format!("group opcode {op} without a ModR/M byte"))
                         })?;
                         ((modrm >> 3) & 7) as usize
                     }
                 };
                 g[reg].ok_or_else(|| {
-                    LookupError(format!("opcode {op:02X} reg {reg} is not in the metadata"))
+                    LookupError(format!("opcode {op} reg {reg} is not in the metadata"))
                 })
             }
         }
     }
+}
+
+/// The bytes of a one- or two-byte hex opcode (`80`, `0F01`).
+fn parse_opcode(s: &str) -> Option<Vec<u8>> {
+    if !(s.len() == 2 || s.len() == 4) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// Hashes of withdrawn tests.
@@ -225,7 +241,8 @@ mod tests {
         "26":{"status":"prefix"},
         "D4":{"status":"normal","flags":"o....a.c","flags-mask":63470},
         "80":{"reg":{"0":{"status":"normal"},"1":{"status":"normal","flags-mask":65519}}},
-        "8F":{"reg":{"0":{"status":"normal"},"1":{"status":"undefined"}}}}}"#;
+        "8F":{"reg":{"0":{"status":"normal"},"1":{"status":"undefined"}}},
+        "0F01":{"reg":{"0":{"status":"normal"},"5":{"status":"undefined"}}}}}"#;
 
     #[test]
     fn looks_up_plain_and_group_opcodes() {
@@ -259,6 +276,15 @@ mod tests {
             .0
             .contains("not in the metadata"));
         assert!(m.is_prefix(0x26));
+        // Two-byte opcodes: the ModR/M follows both bytes.
+        assert_eq!(
+            m.lookup("0F01", &[0x0f, 0x01, 0x28]).unwrap().status,
+            Status::Undefined
+        );
+        assert_eq!(
+            m.lookup("0f01.0", &[0x0f, 0x01, 0x28]).unwrap().status,
+            Status::Normal
+        );
     }
 
     #[test]
