@@ -518,55 +518,111 @@ mod tests {
         }
     }
 
+    /// The machine as a test left it if the CPU did nothing: judging does
+    /// not depend on the CPU core.
+    fn idle(t: &TestCase, s: &TestSetup) -> Executed {
+        let mut regs = Registers::default();
+        for (i, name) in REGS.iter().enumerate() {
+            regs.set(name, t.initial.regs.get(i).unwrap());
+        }
+        regs.flags &= s.initial_flags_mask;
+        Executed {
+            regs,
+            bus: SparseBus::with_ram(&t.initial.ram),
+            steps: 1,
+            halted: true,
+            panic: None,
+        }
+    }
+
     #[test]
-    fn unchanged_state_passes_on_the_stub() {
+    fn unchanged_state_passes() {
         let t = unchanged();
         let s = setup(RunMode::SingleStep);
-        let ex = execute(&t, &s);
-        assert_eq!(ex.steps, 1);
-        let v = judge(&t, &ex, &s);
+        let v = judge(&t, &idle(&t, &s), &s);
         assert!(v.passed(), "{v:?}");
         assert!(v.has_undefined && v.undefined_flags_ok);
+    }
+
+    #[test]
+    fn execute_loads_the_initial_state() {
+        // HLT changes nothing but IP, whatever the core: the rest of the
+        // initial state must come back as loaded (FLAGS masked).
+        let mut t = unchanged();
+        t.bytes = vec![0xF4];
+        t.initial.regs.set(FLAGS_INDEX, 0xF0D7);
+        let cs = t.initial.regs.get(4).unwrap() as u32;
+        let ip = t.initial.regs.get(12).unwrap() as u32;
+        t.initial.ram = vec![((cs << 4) + ip, 0xF4)];
+        let mut s = setup(RunMode::UntilHalt);
+        s.initial_flags_mask = 0x0FFF;
+        let ex = execute(&t, &s);
+        assert!(ex.panic.is_none());
+        assert!((1..=4).contains(&ex.steps));
+        for (i, name) in REGS.iter().enumerate().take(FLAGS_INDEX) {
+            if *name != "ip" {
+                assert_eq!(ex.regs.get(name), t.initial.regs.get(i), "{name}");
+            }
+        }
+        assert_eq!(ex.regs.flags & 0xFD5, 0x00D7 & 0xFD5);
+        assert!(ex.bus.writes.is_empty());
     }
 
     #[test]
     fn detects_each_kind_of_mismatch() {
         let s = setup(RunMode::SingleStep);
         let base = unchanged();
+        let run = |t: &TestCase| judge(t, &idle(t, &s), &s);
         // A changed register.
         let mut t = base.clone();
         t.final_state.regs.set(0, 1);
-        let v = judge(&t, &execute(&t, &s), &s);
+        let v = run(&t);
         assert!(!v.regs_ok && v.mem_ok && v.defined_flags_ok && !v.passed());
         // A changed memory byte.
         let mut t = base.clone();
         t.final_state.ram[1].1 = 0;
-        let v = judge(&t, &execute(&t, &s), &s);
+        let v = run(&t);
         assert!(v.regs_ok && !v.mem_ok && !v.passed());
         // A memory byte the test never loaded.
         let mut t = base.clone();
         t.final_state.ram.push((0x200, 0));
-        assert!(!judge(&t, &execute(&t, &s), &s).mem_ok);
+        assert!(!run(&t).mem_ok);
         // A defined flag.
         let mut t = base.clone();
         t.final_state.regs.set(FLAGS_INDEX, 0xF003);
-        let v = judge(&t, &execute(&t, &s), &s);
+        let v = run(&t);
         assert!(!v.defined_flags_ok && v.undefined_flags_ok && !v.passed());
         // An undefined flag (AF, outside the mask) does not fail the test.
         let mut t = base.clone();
         t.final_state.regs.set(FLAGS_INDEX, 0xF012);
-        let v = judge(&t, &execute(&t, &s), &s);
+        let v = run(&t);
         assert!(v.defined_flags_ok && !v.undefined_flags_ok && v.passed());
+        // A register masked out by RMSK does not fail it.
+        let mut t = base.clone();
+        t.final_state.regs.set(0, 0x00FF);
+        let mut m = RegState::default();
+        m.set(0, 0xFF00);
+        t.reg_masks = Some(m);
+        assert!(run(&t).regs_ok);
+        // until_halt: not halting fails.
+        let s2 = setup(RunMode::UntilHalt);
+        let mut ex = idle(&base, &s2);
+        ex.halted = false;
+        assert!(!judge(&base, &ex, &s2).passed());
+        // A panic fails.
+        let mut ex = idle(&base, &s);
+        ex.panic = Some("boom".into());
+        assert!(!judge(&base, &ex, &s).passed());
     }
 
     #[test]
     fn writes_outside_final_ram_fail() {
         let t = unchanged();
         let s = setup(RunMode::SingleStep);
-        let mut ex = execute(&t, &s);
+        let mut ex = idle(&t, &s);
         ex.bus.write(0x5000, 1);
         assert!(!judge(&t, &ex, &s).mem_ok);
-        let mut ex = execute(&t, &s);
+        let mut ex = idle(&t, &s);
         ex.bus.write(0x100, 0x90);
         assert!(judge(&t, &ex, &s).mem_ok);
     }
@@ -581,13 +637,13 @@ mod tests {
         });
         // Expected pushed FLAGS low byte differs in AF (undefined) only.
         t.final_state.ram[0].1 = 0x90 ^ 0x10;
-        let v = judge(&t, &execute(&t, &s), &s);
+        let v = judge(&t, &idle(&t, &s), &s);
         assert!(
             v.mem_ok && v.defined_flags_ok && !v.undefined_flags_ok && v.passed(),
             "{v:?}"
         );
         t.final_state.ram[0].1 = 0x90 ^ 0x01;
-        let v = judge(&t, &execute(&t, &s), &s);
+        let v = judge(&t, &idle(&t, &s), &s);
         assert!(!v.defined_flags_ok && !v.passed(), "{v:?}");
     }
 
@@ -601,28 +657,6 @@ mod tests {
         assert_eq!(flags_on_stack(&t, &s), Some(0x57E));
         t.final_state.regs.set(12, 0x402);
         assert_eq!(flags_on_stack(&t, &s), None);
-    }
-
-    #[test]
-    fn until_halt_fails_when_the_cpu_never_halts() {
-        let t = unchanged();
-        let s = setup(RunMode::UntilHalt);
-        let ex = execute(&t, &s);
-        assert_eq!(ex.steps, 4);
-        assert!(!ex.halted);
-        assert!(!judge(&t, &ex, &s).regs_ok);
-    }
-
-    #[test]
-    fn initial_flags_are_masked() {
-        let mut t = unchanged();
-        t.initial.regs.set(FLAGS_INDEX, 0xF0D7);
-        let mut s = setup(RunMode::SingleStep);
-        s.initial_flags_mask = 0x0FFF;
-        let ex = execute(&t, &s);
-        assert_eq!(ex.regs.flags, 0x00D7);
-        assert_eq!(expected_flags(&t, &s), 0x00D7);
-        assert!(judge(&t, &ex, &s).defined_flags_ok);
     }
 
     #[test]
