@@ -116,3 +116,55 @@ fn suite_8086_moo() {
 fn suite_80286() {
     check("80286");
 }
+
+/// Every vector of every suite parses with its cycle trace, and the states
+/// are consistent: complete initial registers, 286 traces ending in HALT.
+#[test]
+fn vectors_parse_with_cycles() {
+    use harness::model::BusStatus;
+    use harness::vectors::{for_each_test, ReadOptions};
+    use rayon::prelude::*;
+    use std::ops::ControlFlow;
+    let Some(data) = data_dir() else {
+        return;
+    };
+    for name in ["8086", "8086-moo", "80286"] {
+        let manifest = Manifest::load(
+            &workspace_root()
+                .join("test-suites")
+                .join(format!("{name}.yaml")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let is_286 = manifest.cpu == "80286";
+        let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+        let total: usize = suite
+            .files
+            .par_iter()
+            .map(|p| {
+                let mut n = 0;
+                for_each_test(p, ReadOptions { cycles: true }, &mut |t| {
+                    assert!(t.initial.regs.is_complete(), "{}: {}", p.display(), t.index);
+                    assert!(!t.cycles.is_empty(), "{}: {}", p.display(), t.index);
+                    assert_eq!(t.hash.len(), if is_286 { 40 } else { t.hash.len() });
+                    assert!(!t.bytes.is_empty());
+                    if is_286 {
+                        assert!(t.initial.queue.is_empty());
+                        assert!(
+                            t.cycles.iter().any(|c| c.bus == BusStatus::Halt),
+                            "{}: test {} has no HALT cycle",
+                            p.display(),
+                            t.index
+                        );
+                    } else {
+                        assert!(!t.initial.queue.is_empty(), "{}: {}", p.display(), t.index);
+                    }
+                    n += 1;
+                    ControlFlow::Continue(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+                n
+            })
+            .sum();
+        assert!(total >= 1000, "{name}: {total} tests");
+    }
+}
