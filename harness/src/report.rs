@@ -128,8 +128,12 @@ impl Report {
             } else {
                 format!("{}/{}", f.undefined_matched, f.undefined_total)
             };
+            let first = f
+                .first_failure
+                .map(|i| format!("{}:{i}", f.file))
+                .unwrap_or_default();
             let mut line = format!(
-                "{:<6} {:<20} {:>6} {:>6} {:>6} {:>8} {:>8} {:>11} {:>6} {:>7}",
+                "{:<6} {:<20} {:>6} {:>6} {:>6} {:>8} {:>8} {:>11} {:>6} {:>7}  {}",
                 f.file,
                 status,
                 f.tests,
@@ -139,7 +143,8 @@ impl Report {
                 f.failed_defined_flags,
                 undef,
                 "n/a",
-                f.skipped()
+                f.skipped(),
+                first
             );
             if let Some(r) = &f.skip_reason {
                 let _ = write!(line, "  (skipped: {r})");

@@ -324,6 +324,9 @@ pub struct FileResult {
     /// Reason the whole file is skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
+    /// Index of the first failing test (for `--show FILE:INDEX`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_failure: Option<usize>,
 }
 
 impl FileResult {
@@ -332,12 +335,13 @@ impl FileResult {
         self.skipped_manifest + self.skipped_revoked + self.skipped_status
     }
 
-    fn add(&mut self, v: &Verdict) {
+    fn add(&mut self, index: usize, v: &Verdict) {
         self.tests += 1;
         if v.passed() {
             self.passed += 1;
         } else {
             self.failed += 1;
+            self.first_failure.get_or_insert(index);
         }
         if !v.regs_ok || !v.mem_ok {
             self.failed_regs_mem += 1;
@@ -420,7 +424,7 @@ pub fn run_file(suite: &Suite, path: &Path) -> Result<FileResult, InputError> {
             Ok(Ok(setup)) => {
                 r.statuses.insert(setup.info.status);
                 let ex = execute(&t, &setup);
-                r.add(&judge(&t, &ex, &setup));
+                r.add(t.index, &judge(&t, &ex, &setup));
                 ControlFlow::Continue(())
             }
         }
