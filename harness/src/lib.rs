@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cycles;
 pub mod error;
 pub mod model;
 pub mod report;
