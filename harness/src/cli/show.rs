@@ -3,8 +3,8 @@
 use super::{CliError, EXIT_FAILED, EXIT_OK};
 use crate::model::{TestCase, FLAGS_INDEX, REGS};
 use crate::runner::{
-    classify, defined_flags, execute, expected_flags, flags_on_stack, judge, reg_mask, Executed,
-    SkipKind, TestSetup,
+    classify, defined_flags, execute, expected_byte, expected_flags, flags_on_stack, judge,
+    pushed_flags_mask, reg_mask, Executed, SkipKind, TestSetup,
 };
 use crate::suite::Suite;
 use crate::vectors::{file_stem, for_each_test, ReadOptions};
@@ -177,7 +177,19 @@ pub fn render(
     }
     let _ = writeln!(s, "\nmemory  initial  expected  actual");
     let pushed = flags_on_stack(test, setup);
-    for &(addr, want) in &test.final_state.ram {
+    // Every byte the final state lists, then bytes written that it does not.
+    let mut addrs: Vec<u32> = test.final_state.ram.iter().map(|(a, _)| *a).collect();
+    let mut extra: Vec<u32> = ex
+        .bus
+        .writes
+        .iter()
+        .copied()
+        .filter(|a| !addrs.contains(a))
+        .collect();
+    extra.sort_unstable();
+    extra.dedup();
+    addrs.extend(extra);
+    for addr in addrs {
         let init = test
             .initial
             .ram
@@ -185,37 +197,22 @@ pub fn render(
             .find(|(a, _)| *a == addr)
             .map(|(_, v)| format!("{v:02X}"))
             .unwrap_or_else(|| "--".into());
+        let want = expected_byte(test, addr);
         let got = ex.bus.peek(addr);
-        let mask = match pushed {
-            Some(p) if addr == p => defined as u8,
-            Some(p) if addr == p.wrapping_add(1) => (defined >> 8) as u8,
-            _ => 0xFF,
+        let mask = pushed_flags_mask(pushed, defined, addr);
+        let mark = match (want, got) {
+            (None, _) => "  <-- MISMATCH (written, but not in the test's memory)",
+            (_, None) => "  <-- MISMATCH (never loaded or written)",
+            (Some(w), Some(g)) if (g ^ w) & mask != 0 => "  <-- MISMATCH",
+            (Some(w), Some(g)) if g != w => "  (undefined flag bits differ)",
+            _ => "",
         };
-        let mark = match got {
-            None => "  <-- MISMATCH (never loaded or written)".to_string(),
-            Some(g) if (g ^ want) & mask != 0 => "  <-- MISMATCH".to_string(),
-            Some(g) if g != want => "  (undefined flag bits differ)".to_string(),
-            _ => String::new(),
-        };
-        let got = got
-            .map(|g| format!("{g:02X}"))
-            .unwrap_or_else(|| "--".into());
-        let _ = writeln!(s, "{addr:06X}  {init}       {want:02X}        {got}{mark}");
-    }
-    let mut extra: Vec<u32> = ex
-        .bus
-        .writes
-        .iter()
-        .copied()
-        .filter(|a| !test.final_state.ram.iter().any(|(f, _)| f == a))
-        .collect();
-    extra.sort_unstable();
-    extra.dedup();
-    for a in extra {
+        let show = |b: Option<u8>| b.map(|g| format!("{g:02X}")).unwrap_or_else(|| "--".into());
         let _ = writeln!(
             s,
-            "{a:06X}  --       --        {:02X}  <-- MISMATCH (written, not in the final state)",
-            ex.bus.peek(a).unwrap_or(0)
+            "{addr:06X}  {init}       {}        {}{mark}",
+            show(want),
+            show(got)
         );
     }
     let _ = writeln!(
