@@ -27,11 +27,16 @@ pub struct CycleMismatch {
     pub expected: Option<Cycle>,
     /// Actual cycle, if the actual trace has one at `index`.
     pub actual: Option<Cycle>,
+    /// The CPU model of the traces.
+    pub model: CpuModel,
 }
 
 impl fmt::Display for CycleMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let show = |c: &Option<Cycle>| c.map(|c| describe(&c)).unwrap_or_else(|| "(none)".into());
+        let show = |c: &Option<Cycle>| {
+            c.map(|c| describe(&c, self.model))
+                .unwrap_or_else(|| "(none)".into())
+        };
         write!(
             f,
             "cycle {}: {} differs\n  expected {}\n  actual   {}",
@@ -67,6 +72,7 @@ pub fn compare(model: CpuModel, expected: &[Cycle], actual: &[Cycle]) -> Option<
                 field,
                 expected: Some(*e),
                 actual: Some(*a),
+                model,
             })
         };
         if e.t_state != a.t_state {
@@ -117,13 +123,14 @@ pub fn compare(model: CpuModel, expected: &[Cycle], actual: &[Cycle]) -> Option<
             field: "length",
             expected: expected.get(i).copied(),
             actual: actual.get(i).copied(),
+            model,
         });
     }
     None
 }
 
-/// One cycle in a compact, 8086-trace-like notation.
-pub fn describe(c: &Cycle) -> String {
+/// One cycle of a `model` trace in a compact notation.
+pub fn describe(c: &Cycle, model: CpuModel) -> String {
     let strobes = |v: u8| {
         use crate::model::access::*;
         let mut s = String::new();
@@ -133,6 +140,7 @@ pub fn describe(c: &Cycle) -> String {
         s
     };
     let seg = match c.segment {
+        _ if is_286(model) => "--",
         0 => "ES",
         1 => "SS",
         2 => "CS",
@@ -152,7 +160,11 @@ pub fn describe(c: &Cycle) -> String {
         seg,
         strobes(c.mem_status),
         strobes(c.io_status),
-        c.bhe,
+        if is_286(model) {
+            (c.pins >> 1) & 1
+        } else {
+            c.bhe
+        },
         c.data,
         c.bus,
         c.t_state,
@@ -254,8 +266,13 @@ mod tests {
         c.queue_byte = 0x90;
         c.segment = 2;
         assert_eq!(
-            describe(&c),
+            describe(&c, CpuModel::I8086),
             "A 0F0100 CS mem:--- io:--- bhe:0 data:0000 Code T1 q:F 90"
+        );
+        c.pins = 3;
+        assert_eq!(
+            describe(&c, CpuModel::I80286),
+            "A 0F0100 -- mem:--- io:--- bhe:1 data:0000 Code T1 q:F 90"
         );
     }
 }

@@ -11,10 +11,29 @@ use crate::vectors::{file_stem, for_each_test, ReadOptions};
 use rayon::prelude::*;
 use std::fmt::Write;
 use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+/// Read test `index` of the vector file `path`, with its cycle trace.
+fn load_indexed(path: &Path, index: usize, which: &str) -> Result<(String, TestCase), CliError> {
+    let mut found = None;
+    for_each_test(path, ReadOptions { cycles: true }, &mut |t| {
+        if t.index == index {
+            found = Some(t);
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })?;
+    found.map(|t| (file_stem(path), t)).ok_or_else(|| {
+        CliError(format!(
+            "--show {which}: {} has no test {index}",
+            path.display()
+        ))
+    })
+}
 
 /// Find a test by `FILE:INDEX` or by hash.
 pub fn find_test(suite: &Suite, which: &str) -> Result<(String, TestCase), CliError> {
-    let opts = ReadOptions { cycles: false };
     if let Some((file, index)) = which.rsplit_once(':') {
         let index: usize = index
             .parse()
@@ -35,45 +54,32 @@ pub fn find_test(suite: &Suite, which: &str) -> Result<(String, TestCase), CliEr
                     suite.manifest.name
                 ))
             })?;
-        let mut found = None;
-        for_each_test(path, opts, &mut |t| {
-            if t.index == index {
-                found = Some(t);
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        })?;
-        return found.map(|t| (file_stem(path), t)).ok_or_else(|| {
-            CliError(format!(
-                "--show {which}: {} has no test {index}",
-                path.display()
-            ))
-        });
+        return load_indexed(path, index, which);
     }
-    let hash = which.to_ascii_lowercase();
+    // By hash: search every file without traces, then read the one test with its trace.
     let found = suite
         .files
         .par_iter()
-        .map(|p| -> Result<Option<(String, TestCase)>, CliError> {
+        .map(|p| -> Result<Option<(PathBuf, usize)>, CliError> {
             let mut found = None;
-            for_each_test(p, opts, &mut |t| {
-                if t.hash.eq_ignore_ascii_case(&hash) {
-                    found = Some(t);
+            for_each_test(p, ReadOptions { cycles: false }, &mut |t| {
+                if t.hash.eq_ignore_ascii_case(which) {
+                    found = Some(t.index);
                     ControlFlow::Break(())
                 } else {
                     ControlFlow::Continue(())
                 }
             })?;
-            Ok(found.map(|t| (file_stem(p), t)))
+            Ok(found.map(|i| (p.clone(), i)))
         })
         .find_map_any(|r| match r {
             Ok(None) => None,
             other => Some(other),
         });
     match found {
-        Some(r) => r.map(|o| o.expect("found")),
-        None => Err(CliError(format!(
+        Some(Ok(Some((path, index)))) => load_indexed(&path, index, which),
+        Some(Err(e)) => Err(e),
+        _ => Err(CliError(format!(
             "--show {which}: no test with that hash in suite '{}'",
             suite.manifest.name
         ))),
@@ -214,6 +220,16 @@ pub fn render(
             show(want),
             show(got)
         );
+    }
+    if !test.cycles.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nexpected bus cycles ({}; not checked yet):",
+            test.cycles.len()
+        );
+        for (i, c) in test.cycles.iter().enumerate() {
+            let _ = writeln!(s, "{i:>4}  {}", crate::cycles::describe(c, setup.model));
+        }
     }
     let _ = writeln!(
         s,
