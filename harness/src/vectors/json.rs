@@ -263,9 +263,7 @@ pub fn parse_tests(
     match result {
         Ok(()) => Ok(count.get()),
         Err(_) if stopped.get() => Ok(count.get()),
-        Err(e) if !started.get() || e.is_eof() && count.get() == 0 && data.is_empty() => {
-            Err(InputError::file(path, format!("malformed JSON: {e}")))
-        }
+        Err(e) if !started.get() => Err(InputError::file(path, format!("malformed JSON: {e}"))),
         Err(e) => Err(InputError::test(
             path,
             count.get(),

@@ -117,3 +117,61 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn names_and_formats() {
+        assert_eq!(Format::of(Path::new("a/80.1.json.gz")), Some(Format::Json));
+        assert_eq!(Format::of(Path::new("A4.MOO.gz")), Some(Format::Moo));
+        assert_eq!(Format::of(Path::new("x.moo")), Some(Format::Moo));
+        assert_eq!(Format::of(Path::new("x.txt")), None);
+        assert_eq!(file_stem(Path::new("d/80.1.json.gz")), "80.1");
+        assert_eq!(file_stem(Path::new("F6.6.MOO.gz")), "F6.6");
+        assert_eq!(file_stem(Path::new("00.json")), "00");
+    }
+
+    #[test]
+    fn gzip_files_and_their_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = gz(br#"[{"name":"n","bytes":[144],"initial":{"regs":{"ax":1,"bx":2,"cx":3,"dx":4,"cs":5,"ss":6,"ds":7,"es":8,"sp":9,"bp":10,"si":11,"di":12,"ip":13,"flags":2},"ram":[]},"final":{"regs":{},"ram":[]},"hash":"h","idx":0}]"#);
+        let p = dir.path().join("90.json.gz");
+        std::fs::write(&p, &good).unwrap();
+        let v = read_all(&p, ReadOptions::default()).unwrap();
+        assert_eq!((v.len(), v[0].hash.as_str()), (1, "h"));
+
+        std::fs::write(&p, &good[..good.len() - 12]).unwrap();
+        let e = read_all(&p, ReadOptions::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: corrupt or truncated gzip data", p.display())),
+            "{e}"
+        );
+
+        std::fs::write(&p, b"\x1f\x8b\x08\x00garbage").unwrap();
+        let e = read_all(&p, ReadOptions::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("corrupt or truncated gzip data"),
+            "{e}"
+        );
+
+        let missing = dir.path().join("91.json.gz");
+        let e = read_all(&missing, ReadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("91.json.gz: cannot read"), "{e}");
+
+        let odd = dir.path().join("91.bin");
+        std::fs::write(&odd, b"").unwrap();
+        let e = read_all(&odd, ReadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("unknown vector format"), "{e}");
+    }
+}
