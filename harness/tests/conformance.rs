@@ -42,6 +42,9 @@ struct FileSummary {
     passed: u64,
     failed: u64,
     skipped: u64,
+    /// Tests whose undefined FLAGS bits match the silicon, of those that have any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    undefined_flags: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -78,6 +81,8 @@ fn summarise(name: &str) -> Option<SuiteSummary> {
                 passed: r.passed,
                 failed: r.failed,
                 skipped: r.skipped(),
+                undefined_flags: (r.undefined_total > 0)
+                    .then(|| format!("{}/{}", r.undefined_matched, r.undefined_total)),
             },
         );
     }
