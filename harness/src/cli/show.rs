@@ -183,8 +183,14 @@ pub fn render(
     }
     let _ = writeln!(s, "\nmemory  initial  expected  actual");
     let pushed = flags_on_stack(test, setup);
-    // Every byte the final state lists, then bytes written that it does not.
+    // Every byte the final state lists, the other bytes of the initial
+    // state, then bytes written that neither lists.
     let mut addrs: Vec<u32> = test.final_state.ram.iter().map(|(a, _)| *a).collect();
+    for (a, _) in &test.initial.ram {
+        if !addrs.contains(a) {
+            addrs.push(*a);
+        }
+    }
     let mut extra: Vec<u32> = ex
         .bus
         .writes
