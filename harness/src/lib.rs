@@ -7,6 +7,7 @@ pub mod cycles;
 pub mod error;
 pub mod model;
 pub mod report;
+pub mod roms;
 pub mod runner;
 pub mod suite;
 pub mod vectors;

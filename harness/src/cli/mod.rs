@@ -1,6 +1,7 @@
 //! The `ironpc` command line. Subcommands live in their own modules; `main`
 //! only parses and dispatches.
 
+pub mod bench;
 pub mod conform;
 pub mod show;
 
@@ -27,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a CPU conformance suite (single-step test vectors).
     Conform(conform::ConformArgs),
+    /// Run a boot-sector workload (built in by default) and report speed.
+    Bench(bench::BenchArgs),
 }
 
 /// An error the CLI reports as one line and exit status 2.
@@ -49,5 +52,6 @@ impl From<crate::error::InputError> for CliError {
 pub fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Conform(args) => conform::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }
