@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which adapter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum VideoKind {
     /// IBM Color/Graphics Adapter: 16 KiB at B8000h, ports 3D0h–3DFh.
     Cga,
