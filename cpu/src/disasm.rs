@@ -14,8 +14,5 @@ pub struct Disassembly {
 /// Disassemble the instruction at the start of `bytes`.
 pub fn disassemble(bytes: &[u8], model: CpuModel) -> Disassembly {
     let _ = model;
-    Disassembly {
-        text: format!("db {:02x}h", bytes.first().copied().unwrap_or(0)),
-        len: 1,
-    }
+    Disassembly { text: format!("db {:02x}h", bytes.first().copied().unwrap_or(0)), len: 1 }
 }
