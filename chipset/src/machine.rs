@@ -78,8 +78,14 @@ pub struct Board {
     pub io_log: VecDeque<IoAccess>,
     /// Last POST code written to port 80h.
     pub post_code: u8,
+    /// CPU cycles the bus was taken from the CPU by DMA and not yet charged.
+    pub dma_stall: u64,
     last_out: [bool; 3],
 }
+
+/// CPU clocks a DMA cycle holds the bus on the XT (four 8237 states plus the
+/// bus hand-over); the CPU waits that long for each refresh or disk byte.
+pub const DMA_CYCLE_CLOCKS: u64 = 5;
 
 impl Board {
     /// A board with `ram_kib` KiB of RAM, the given adapter and drives, and
@@ -108,6 +114,7 @@ impl Board {
             log_io: false,
             io_log: VecDeque::new(),
             post_code: 0,
+            dma_stall: 0,
             last_out: [false; 3],
         };
         b.last_out = [b.pit.out(0), b.pit.out(1), b.pit.out(2)];
@@ -273,6 +280,7 @@ impl Board {
             // Counter 1's output requests a refresh cycle on DMA channel 0.
             if o1 && self.dma.channel_ready(0) {
                 self.dma.next_transfer(0);
+                self.dma_stall += DMA_CYCLE_CLOCKS;
             }
         }
         let o2 = self.pit.out(2);
@@ -304,6 +312,7 @@ impl Board {
             if t.terminal_count {
                 self.fdc.terminal_count();
             }
+            self.dma_stall += DMA_CYCLE_CLOCKS;
         }
         self.update_irqs();
     }
@@ -521,8 +530,16 @@ impl Machine {
         self.last_cpu_cycles = c;
         if r == StepResult::Halted && spent == 0 {
             self.board.advance(HALT_STEP);
+            // A halted CPU does not notice the bus being borrowed.
+            self.board.dma_stall = 0;
         } else {
-            self.board.advance(spent);
+            // Every instruction takes time; never let the clock stand still.
+            self.board.advance(spent.max(1));
+        }
+        // The CPU waited while DMA cycles held the bus.
+        let stall = std::mem::take(&mut self.board.dma_stall);
+        if stall > 0 {
+            self.board.advance(stall);
         }
     }
 
