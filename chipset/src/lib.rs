@@ -6,7 +6,7 @@
 //! ```no_run
 //! use chipset::{Machine, Overrides};
 //! let mut m = Machine::from_profile("test-suites/machines/xt.yaml".as_ref(), &Overrides::default())?;
-//! m.run_until(50_000_000, |m| m.screen_text().contains("A:\\>"));
+//! m.run_until_within(50_000_000, |m| m.screen_text().contains("A:\\>"));
 //! println!("{}", m.screen_text());
 //! # Ok::<(), chipset::MachineError>(())
 //! ```

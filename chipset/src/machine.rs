@@ -83,9 +83,11 @@ pub struct Board {
     last_out: [bool; 3],
 }
 
-/// CPU clocks a DMA cycle holds the bus on the XT (four 8237 states plus the
-/// bus hand-over); the CPU waits that long for each refresh or disk byte.
-pub const DMA_CYCLE_CLOCKS: u64 = 5;
+/// CPU clocks a DMA refresh cycle holds the bus (IBM's figures: four
+/// clocks, 840 ns); the CPU cannot use the bus meanwhile.
+pub const REFRESH_CYCLE_CLOCKS: u64 = 4;
+/// CPU clocks a DMA data transfer (a floppy byte) holds the bus: five.
+pub const DMA_TRANSFER_CLOCKS: u64 = 5;
 
 impl Board {
     /// A board with `ram_kib` KiB of RAM, the given adapter and drives, and
@@ -280,7 +282,7 @@ impl Board {
             // Counter 1's output requests a refresh cycle on DMA channel 0.
             if o1 && self.dma.channel_ready(0) {
                 self.dma.next_transfer(0);
-                self.dma_stall += DMA_CYCLE_CLOCKS;
+                self.dma_stall += REFRESH_CYCLE_CLOCKS;
             }
         }
         let o2 = self.pit.out(2);
@@ -312,7 +314,7 @@ impl Board {
             if t.terminal_count {
                 self.fdc.terminal_count();
             }
-            self.dma_stall += DMA_CYCLE_CLOCKS;
+            self.dma_stall += DMA_TRANSFER_CLOCKS;
         }
         self.update_irqs();
     }
@@ -558,15 +560,22 @@ impl Machine {
         }
     }
 
+    /// Run until `cond` holds (checked every few thousand cycles) or
+    /// software requests an exit. Put a time limit in `cond` (for example
+    /// `m.cycles() > limit`) or use [`Machine::run_until_within`].
+    pub fn run_until(&mut self, cond: impl FnMut(&Machine) -> bool) -> RunStop {
+        self.run_until_within(u64::MAX, cond)
+    }
+
     /// Run until `cond` holds (checked every few thousand cycles), at most
     /// `max_cycles`, or until an exit request.
-    pub fn run_until(
+    pub fn run_until_within(
         &mut self,
         max_cycles: u64,
         mut cond: impl FnMut(&Machine) -> bool,
     ) -> RunStop {
         const CHECK: u64 = 4096;
-        let end = self.cycles() + max_cycles;
+        let end = self.cycles().saturating_add(max_cycles);
         loop {
             if cond(self) {
                 return RunStop::Condition;
