@@ -206,6 +206,23 @@ mod tests {
     }
 
     #[test]
+    fn writable_images_write_through_and_others_do_not() {
+        let dir = std::env::temp_dir().join(format!("ironpc-floppy-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        for writable in [false, true] {
+            let path = dir.join(format!("disk-{writable}.img"));
+            fs::write(&path, vec![0u8; 160 * 1024]).unwrap();
+            let mut img = FloppyImage::open(&path, writable).unwrap();
+            assert!(img.write_sector(0, 0, 2, &[0xAB; 512]).unwrap());
+            assert_eq!(img.sector(0, 0, 2).unwrap()[0], 0xAB);
+            let on_disk = fs::read(&path).unwrap();
+            let expected = if writable { 0xAB } else { 0 };
+            assert_eq!(on_disk[512], expected, "writable={writable}");
+            assert_eq!(on_disk[0], 0);
+        }
+    }
+
+    #[test]
     fn sector_addressing_is_chs_order() {
         let mut data = vec![0; 360 * 1024];
         // Cylinder 1, head 1, sector 3 = LBA (1*2+1)*9+2 = 29.
