@@ -39,6 +39,9 @@ pub struct Drive {
     pub pcn: u8,
     /// The inserted disk.
     pub disk: Option<FloppyImage>,
+    /// The drive's disk-change line: set at power-on and when the disk is
+    /// changed, cleared when the head steps with a disk in the drive.
+    pub disk_changed: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +138,7 @@ impl Fdc {
                     kind,
                     pcn: 0,
                     disk: None,
+                    disk_changed: true,
                 })
                 .collect(),
             phase: Phase::Command,
@@ -154,6 +158,7 @@ impl Fdc {
     pub fn insert(&mut self, n: usize, disk: Option<FloppyImage>) {
         if let Some(d) = self.drives.get_mut(n) {
             d.disk = disk;
+            d.disk_changed = true;
         }
     }
 
@@ -199,7 +204,16 @@ impl Fdc {
         match port & 7 {
             4 => self.msr(),
             5 => self.read_data(),
-            // Digital input register (3F7h) belongs to AT controllers.
+            // Digital input register (AT-style controllers, used by BIOSes
+            // for 1.2M/1.44M drives): bit 7 is the selected drive's disk
+            // change line; bits 0-6 are not driven by the controller.
+            7 => {
+                let changed = self
+                    .drives
+                    .get((self.dor & 3) as usize)
+                    .is_some_and(|d| d.disk_changed);
+                0x7F | if changed { 0x80 } else { 0 }
+            }
             _ => 0xFF,
         }
     }
@@ -256,6 +270,12 @@ impl Fdc {
         if self.phase != Phase::Command || self.dor & 0x04 == 0 {
             return;
         }
+        if self.cmd.is_empty() && v & 0x1F != 0x08 {
+            // Software that does not collect every drive's ready-change
+            // status after a reset moves on; those statuses are dropped so
+            // that the next Sense Interrupt Status reports this command.
+            self.sense.retain(|&(st0, _)| st0 & 0xC0 != 0xC0);
+        }
         self.cmd.push(v);
         if self.cmd.len() >= command_length(self.cmd[0]) {
             let cmd = std::mem::take(&mut self.cmd);
@@ -287,7 +307,12 @@ impl Fdc {
                 let target = if cmd[0] & 0x1F == 0x07 { 0 } else { cmd[2] };
                 if let Some(d) = self.drives.get_mut(drive) {
                     // The head stops at the drive's last physical track.
-                    d.pcn = target.min(d.kind.tracks() + 1);
+                    let new = target.min(d.kind.tracks() + 1);
+                    if new != d.pcn && d.disk.is_some() {
+                        // A step pulse with a disk present clears disk change.
+                        d.disk_changed = false;
+                    }
+                    d.pcn = new;
                     let pcn = d.pcn;
                     self.sense
                         .push_back((0x20 | (head << 2) | drive as u8, pcn));
@@ -635,6 +660,35 @@ mod tests {
         // With nothing left, Sense Interrupt Status is an invalid command.
         command(&mut f, &[0x08], 0);
         assert_eq!(results(&mut f), vec![0x80]);
+    }
+
+    #[test]
+    fn unread_reset_statuses_give_way_to_a_seek() {
+        let mut f = Fdc::new(&[DriveType::D360]);
+        f.io_write(0x3F2, 0x0C, 0);
+        f.tick(RESET_DELAY);
+        command(&mut f, &[0x08], 0);
+        assert_eq!(results(&mut f), vec![0xC0, 0]);
+        command(&mut f, &[0x07, 0x00], 1_000);
+        f.tick(1_000 + SEEK_DELAY);
+        command(&mut f, &[0x08], 0);
+        assert_eq!(
+            results(&mut f),
+            vec![0x20, 0],
+            "the recalibrate, not drive 1's reset status"
+        );
+    }
+
+    #[test]
+    fn disk_change_line_cleared_by_stepping() {
+        let mut f = ready_fdc();
+        assert_eq!(f.io_read(0x3F7) & 0x80, 0x80, "set at power-on");
+        command(&mut f, &[0x0F, 0x00, 0], 0);
+        assert_eq!(f.io_read(0x3F7) & 0x80, 0x80, "no step, still set");
+        command(&mut f, &[0x0F, 0x00, 1], 0);
+        assert_eq!(f.io_read(0x3F7) & 0x80, 0, "cleared by a step");
+        f.insert(0, Some(image()));
+        assert_eq!(f.io_read(0x3F7) & 0x80, 0x80, "set by a disk change");
     }
 
     #[test]
