@@ -620,6 +620,18 @@ impl Machine {
         self.board.debug.exit
     }
 
+    /// Signal a non-maskable interrupt (a parity or I/O channel check).
+    /// It reaches the CPU only while the NMI mask register (A0h) has bit 7
+    /// set; returns whether it did.
+    pub fn raise_nmi(&mut self) -> bool {
+        if self.board.nmi_mask & 0x80 != 0 {
+            self.cpu.nmi(&mut self.board);
+            true
+        } else {
+            false
+        }
+    }
+
     /// CS:IP of the next instruction.
     pub fn cs_ip(&self) -> (u16, u16) {
         (self.cpu.regs.seg[cpu::Seg::CS as usize], self.cpu.regs.ip)
