@@ -78,8 +78,9 @@ pub struct Board {
     pub io_log: VecDeque<IoAccess>,
     /// Last POST code written to port 80h.
     pub post_code: u8,
-    /// CPU cycles the bus was taken from the CPU by DMA and not yet charged.
-    pub dma_stall: u64,
+    /// CPU cycles the CPU spent waiting (DMA holding the bus, I/O wait
+    /// states) that are not yet charged to the clock.
+    pub wait_cycles: u64,
     last_out: [bool; 3],
 }
 
@@ -88,6 +89,9 @@ pub struct Board {
 pub const REFRESH_CYCLE_CLOCKS: u64 = 4;
 /// CPU clocks a DMA data transfer (a floppy byte) holds the bus: five.
 pub const DMA_TRANSFER_CLOCKS: u64 = 5;
+/// Wait states the PC/XT motherboard adds to every I/O bus cycle (I/O
+/// cycles take five clocks where memory cycles take four).
+pub const IO_WAIT_STATES: u64 = 1;
 
 impl Board {
     /// A board with `ram_kib` KiB of RAM, the given adapter and drives, and
@@ -116,7 +120,7 @@ impl Board {
             log_io: false,
             io_log: VecDeque::new(),
             post_code: 0,
-            dma_stall: 0,
+            wait_cycles: 0,
             last_out: [false; 3],
         };
         b.last_out = [b.pit.out(0), b.pit.out(1), b.pit.out(2)];
@@ -182,6 +186,7 @@ impl Board {
 
     /// Read an I/O port.
     pub fn port_read(&mut self, port: u16) -> u8 {
+        self.wait_cycles += IO_WAIT_STATES;
         let now = self.sched.now;
         let v = match port {
             0x00..=0x0F => self.dma.read(port),
@@ -212,6 +217,7 @@ impl Board {
 
     /// Write an I/O port.
     pub fn port_write(&mut self, port: u16, v: u8) {
+        self.wait_cycles += IO_WAIT_STATES;
         self.log(port, v, true);
         let now = self.sched.now;
         match port {
@@ -282,7 +288,7 @@ impl Board {
             // Counter 1's output requests a refresh cycle on DMA channel 0.
             if o1 && self.dma.channel_ready(0) {
                 self.dma.next_transfer(0);
-                self.dma_stall += REFRESH_CYCLE_CLOCKS;
+                self.wait_cycles += REFRESH_CYCLE_CLOCKS;
             }
         }
         let o2 = self.pit.out(2);
@@ -314,7 +320,7 @@ impl Board {
             if t.terminal_count {
                 self.fdc.terminal_count();
             }
-            self.dma_stall += DMA_TRANSFER_CLOCKS;
+            self.wait_cycles += DMA_TRANSFER_CLOCKS;
         }
         self.update_irqs();
     }
@@ -533,13 +539,13 @@ impl Machine {
         if r == StepResult::Halted && spent == 0 {
             self.board.advance(HALT_STEP);
             // A halted CPU does not notice the bus being borrowed.
-            self.board.dma_stall = 0;
+            self.board.wait_cycles = 0;
         } else {
             // Every instruction takes time; never let the clock stand still.
             self.board.advance(spent.max(1));
         }
-        // The CPU waited while DMA cycles held the bus.
-        let stall = std::mem::take(&mut self.board.dma_stall);
+        // The CPU waited while DMA cycles held the bus and during I/O wait states.
+        let stall = std::mem::take(&mut self.board.wait_cycles);
         if stall > 0 {
             self.board.advance(stall);
         }
