@@ -21,6 +21,6 @@ pub mod ppi;
 pub mod profile;
 pub mod scheduler;
 
-pub use machine::{Board, IoAccess, Machine, RunStop};
+pub use machine::{Board, IoAccess, Machine, MachineState, RunStop};
 pub use profile::{FloppyDrive, MachineError, MachineProfile, Overrides, RomImage};
 pub use scheduler::{Event, Scheduler, CPU_HZ};

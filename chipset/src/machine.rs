@@ -402,6 +402,20 @@ pub struct Machine {
     last_cpu_cycles: u64,
 }
 
+/// A saved machine: CPU registers and the whole board (RAM, ROMs, every
+/// chip and device, inserted disks). Serializable with serde.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MachineState {
+    /// The profile the machine was built from.
+    pub profile: MachineProfile,
+    /// CPU registers.
+    pub regs: cpu::Registers,
+    /// The CPU was halted (HLT) when saved.
+    pub halted: bool,
+    /// Everything but the CPU.
+    pub board: Board,
+}
+
 fn resolve(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
@@ -507,6 +521,34 @@ impl Machine {
             cpu: Cpu::new(model),
             board,
             profile,
+            last_cpu_cycles: 0,
+        })
+    }
+
+    /// Save the machine's state.
+    pub fn save_state(&self) -> MachineState {
+        MachineState {
+            profile: self.profile.clone(),
+            regs: self.cpu.regs,
+            halted: self.cpu.halted(),
+            board: self.board.clone(),
+        }
+    }
+
+    /// Rebuild a machine from a saved state. The CPU restarts from the saved
+    /// registers; a CPU saved while halted resumes at the instruction after
+    /// its HLT (the CPU API cannot re-enter the halted state), and the
+    /// one-instruction interrupt shadow is not kept.
+    pub fn from_state(state: MachineState) -> Result<Machine, MachineError> {
+        let path = PathBuf::from(state.profile.name.clone().unwrap_or_default());
+        state.profile.validate(&path)?;
+        let model: CpuModel = state.profile.cpu.parse().expect("validated");
+        let mut cpu = Cpu::new(model);
+        cpu.regs = state.regs;
+        Ok(Machine {
+            cpu,
+            board: state.board,
+            profile: state.profile,
             last_cpu_cycles: 0,
         })
     }
