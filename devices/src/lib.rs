@@ -1,2 +1,24 @@
-//! Peripheral models.
+//! Peripheral models: display adapters, keyboard, floppy controller, serial
+//! port and debug ports.
+//!
+//! Devices know nothing of the CPU. They expose port and memory handlers,
+//! raise lines (IRQ, DRQ) the motherboard reads, and report when they next
+//! need time. Time is always counted in CPU clock cycles (4.77 MHz on the
+//! PC/XT), passed in by the caller.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod debug;
+pub mod fdc;
+pub mod floppy;
+pub mod font;
+pub mod keyboard;
+pub mod serial;
+pub mod video;
+
+pub use debug::{DebugPorts, Speaker};
+pub use fdc::Fdc;
+pub use floppy::{DiskError, DriveType, FloppyImage, Geometry};
+pub use keyboard::XtKeyboard;
+pub use serial::Uart8250;
+pub use video::{Video, VideoKind};

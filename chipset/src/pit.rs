@@ -1,0 +1,654 @@
+//! Intel 8253/8254 programmable interval timer: three 16-bit down counters
+//! clocked at 1.193182 MHz (the CPU clock divided by four on the PC).
+//!
+//! Counters are stepped one input clock at a time ([`Pit::clock`]); each
+//! step reports the output levels so the board can pass edges to the PIC.
+
+use serde::{Deserialize, Serialize};
+
+/// One counter.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Counter {
+    /// Mode 0–5.
+    pub mode: u8,
+    /// BCD counting.
+    pub bcd: bool,
+    /// Read/write format: 1 = LSB, 2 = MSB, 3 = LSB then MSB.
+    pub rw: u8,
+    /// Count register (the value last written).
+    pub reload: u16,
+    /// Counting element, in input clocks (1..=65536 while counting; BCD counts are converted).
+    ce: u32,
+    /// Output level.
+    pub out: bool,
+    /// Gate input.
+    pub gate: bool,
+    /// A new count was written and not yet loaded (status NULL COUNT).
+    pub null_count: bool,
+    /// The counting element holds a valid count.
+    counting: bool,
+    /// Load the count register at the next clock.
+    load_next: bool,
+    /// A gate rising edge is waiting for the next clock (modes 1, 2, 3, 5).
+    triggered: bool,
+    write_msb_next: bool,
+    write_lsb: u8,
+    read_msb_next: bool,
+    latch: Option<u16>,
+    latch_msb_next: bool,
+    status_latch: Option<u8>,
+    control: u8,
+}
+
+impl Default for Counter {
+    fn default() -> Self {
+        Counter {
+            mode: 0,
+            bcd: false,
+            rw: 3,
+            reload: 0,
+            ce: 0,
+            out: false,
+            gate: true,
+            null_count: true,
+            counting: false,
+            load_next: false,
+            triggered: false,
+            write_msb_next: false,
+            write_lsb: 0,
+            read_msb_next: false,
+            latch: None,
+            latch_msb_next: false,
+            status_latch: None,
+            control: 0,
+        }
+    }
+}
+
+fn bcd_to_bin(v: u16) -> u32 {
+    let d = |s: u32| ((v as u32) >> s) & 0xF;
+    d(12) * 1000 + d(8) * 100 + d(4) * 10 + d(0)
+}
+
+fn bin_to_bcd(v: u32) -> u16 {
+    let v = v % 10000;
+    ((v / 1000) << 12 | (v / 100 % 10) << 8 | (v / 10 % 10) << 4 | (v % 10)) as u16
+}
+
+impl Counter {
+    /// Initial count in clocks: 0 means the maximum (65536, or 10000 in BCD).
+    fn initial(&self) -> u32 {
+        let n = if self.bcd {
+            bcd_to_bin(self.reload)
+        } else {
+            self.reload as u32
+        };
+        if n == 0 {
+            if self.bcd {
+                10000
+            } else {
+                65536
+            }
+        } else {
+            n
+        }
+    }
+
+    fn modulus(&self) -> u32 {
+        if self.bcd {
+            10000
+        } else {
+            65536
+        }
+    }
+
+    /// The value a read returns for the counting element.
+    pub fn count(&self) -> u16 {
+        let v = self.ce % self.modulus();
+        if self.bcd {
+            bin_to_bcd(v)
+        } else {
+            v as u16
+        }
+    }
+
+    fn write_control(&mut self, v: u8) {
+        self.control = v & 0x3F;
+        self.rw = (v >> 4) & 3;
+        self.mode = match (v >> 1) & 7 {
+            6 => 2,
+            7 => 3,
+            m => m,
+        };
+        self.bcd = v & 1 != 0;
+        self.write_msb_next = false;
+        self.read_msb_next = false;
+        self.latch = None;
+        self.status_latch = None;
+        self.counting = false;
+        self.load_next = false;
+        self.triggered = false;
+        self.null_count = true;
+        // Mode 0 starts with the output low; every other mode high.
+        self.out = self.mode != 0;
+    }
+
+    fn write_count(&mut self, v: u8) {
+        match self.rw {
+            1 => self.reload = v as u16,
+            2 => self.reload = (v as u16) << 8,
+            _ => {
+                if !self.write_msb_next {
+                    self.write_lsb = v;
+                    self.write_msb_next = true;
+                    if self.mode == 0 {
+                        // Writing the first byte stops a mode 0 count.
+                        self.counting = false;
+                        self.load_next = false;
+                    }
+                    return;
+                }
+                self.write_msb_next = false;
+                self.reload = self.write_lsb as u16 | ((v as u16) << 8);
+            }
+        }
+        self.count_written();
+    }
+
+    fn count_written(&mut self) {
+        self.null_count = true;
+        match self.mode {
+            0 => {
+                self.out = false;
+                self.counting = false;
+                self.load_next = true;
+            }
+            4 => self.load_next = true,
+            // Periodic modes load at once if not yet counting, else at the
+            // end of the current period.
+            2 | 3 if !self.counting => self.load_next = true,
+            // Hardware-triggered modes wait for a gate edge.
+            _ => {}
+        }
+    }
+
+    fn read(&mut self) -> u8 {
+        if let Some(s) = self.status_latch.take() {
+            return s;
+        }
+        if let Some(l) = self.latch {
+            let (v, done) = match self.rw {
+                1 => (l as u8, true),
+                2 => ((l >> 8) as u8, true),
+                _ => {
+                    if self.latch_msb_next {
+                        ((l >> 8) as u8, true)
+                    } else {
+                        (l as u8, false)
+                    }
+                }
+            };
+            if done {
+                self.latch = None;
+                self.latch_msb_next = false;
+            } else {
+                self.latch_msb_next = true;
+            }
+            return v;
+        }
+        let c = self.count();
+        match self.rw {
+            1 => c as u8,
+            2 => (c >> 8) as u8,
+            _ => {
+                self.read_msb_next = !self.read_msb_next;
+                if self.read_msb_next {
+                    c as u8
+                } else {
+                    (c >> 8) as u8
+                }
+            }
+        }
+    }
+
+    fn latch_count(&mut self) {
+        if self.latch.is_none() {
+            self.latch = Some(self.count());
+            self.latch_msb_next = false;
+        }
+    }
+
+    fn latch_status(&mut self) {
+        if self.status_latch.is_none() {
+            self.status_latch = Some(
+                (if self.out { 0x80 } else { 0 })
+                    | (if self.null_count { 0x40 } else { 0 })
+                    | self.control,
+            );
+        }
+    }
+
+    /// Set the gate input.
+    pub fn set_gate(&mut self, level: bool) {
+        if level && !self.gate {
+            self.triggered = true;
+        }
+        if !level && matches!(self.mode, 2 | 3) {
+            // Gate low forces the output high at once and stops counting.
+            self.out = true;
+        }
+        self.gate = level;
+    }
+
+    fn load(&mut self) {
+        self.ce = self.initial();
+        self.null_count = false;
+        self.counting = true;
+        self.load_next = false;
+    }
+
+    fn dec(&mut self, by: u32) {
+        let m = self.modulus();
+        self.ce = (self.ce + m - by % m) % m;
+    }
+
+    /// One input clock.
+    pub fn clock(&mut self) {
+        match self.mode {
+            0 | 4 => {
+                if self.load_next {
+                    self.load();
+                    return;
+                }
+                if !self.counting || !self.gate {
+                    return;
+                }
+                self.dec(1);
+                if self.mode == 0 {
+                    if self.ce == 0 {
+                        self.out = true;
+                    }
+                } else if self.ce == 0 {
+                    self.out = false;
+                } else if !self.out {
+                    self.out = true;
+                }
+            }
+            1 | 5 => {
+                if self.triggered {
+                    self.triggered = false;
+                    self.load();
+                    if self.mode == 1 {
+                        self.out = false;
+                    }
+                    return;
+                }
+                if !self.counting {
+                    return;
+                }
+                self.dec(1);
+                if self.mode == 1 {
+                    if self.ce == 0 {
+                        self.out = true;
+                    }
+                } else if self.ce == 0 {
+                    self.out = false;
+                } else if !self.out {
+                    self.out = true;
+                }
+            }
+            2 => {
+                if !self.gate {
+                    return;
+                }
+                if self.load_next || self.triggered {
+                    self.triggered = false;
+                    self.load();
+                    self.out = true;
+                    return;
+                }
+                if !self.counting {
+                    return;
+                }
+                if self.ce == 1 {
+                    // End of the one-clock low pulse: output high, reload.
+                    self.out = true;
+                    self.load();
+                } else {
+                    self.dec(1);
+                    if self.ce == 1 {
+                        self.out = false;
+                    }
+                }
+            }
+            _ => {
+                // Mode 3: square wave. The counting element steps by two; an
+                // odd count spends one extra clock in the high half, so the
+                // output is high (N+1)/2 clocks and low (N-1)/2 clocks.
+                if !self.gate {
+                    return;
+                }
+                if self.load_next || self.triggered {
+                    self.triggered = false;
+                    self.load();
+                    self.out = true;
+                    self.ce = self.half_period(true);
+                    return;
+                }
+                if !self.counting {
+                    return;
+                }
+                self.ce = self.ce.saturating_sub(2);
+                if self.ce == 0 {
+                    self.out = !self.out;
+                    self.null_count = false;
+                    self.ce = self.half_period(self.out);
+                }
+            }
+        }
+    }
+
+    /// Counting-element value (in clocks, times two) for a mode 3 half period.
+    fn half_period(&self, high: bool) -> u32 {
+        let n = self.initial();
+        if n & 1 == 0 {
+            n
+        } else if high {
+            n + 1
+        } else {
+            n - 1
+        }
+    }
+}
+
+/// The three counters.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Pit {
+    /// Counters 0–2.
+    pub counters: [Counter; 3],
+    /// Accept the 8254 read-back command.
+    pub is_8254: bool,
+}
+
+impl Pit {
+    /// A timer; `is_8254` enables the read-back command.
+    pub fn new(is_8254: bool) -> Self {
+        Pit {
+            counters: Default::default(),
+            is_8254,
+        }
+    }
+
+    /// Read port `reg` (0–2 counters; 3 is the write-only control register).
+    pub fn read(&mut self, reg: u16) -> u8 {
+        match reg & 3 {
+            3 => 0xFF,
+            n => self.counters[n as usize].read(),
+        }
+    }
+
+    /// Write port `reg` (0–2 counters, 3 control word).
+    pub fn write(&mut self, reg: u16, v: u8) {
+        match reg & 3 {
+            3 => {
+                let sc = (v >> 6) as usize;
+                if sc == 3 {
+                    if self.is_8254 {
+                        // Read-back: bit 5 = 0 latches counts, bit 4 = 0 latches status.
+                        for (i, c) in self.counters.iter_mut().enumerate() {
+                            if v & (2 << i) != 0 {
+                                if v & 0x10 == 0 {
+                                    c.latch_status();
+                                }
+                                if v & 0x20 == 0 {
+                                    c.latch_count();
+                                }
+                            }
+                        }
+                    }
+                } else if (v >> 4) & 3 == 0 {
+                    self.counters[sc].latch_count();
+                } else {
+                    self.counters[sc].write_control(v);
+                }
+            }
+            n => self.counters[n as usize].write_count(v),
+        }
+    }
+
+    /// One input clock on all three counters.
+    #[inline]
+    pub fn clock(&mut self) {
+        for c in &mut self.counters {
+            c.clock();
+        }
+    }
+
+    /// Output of counter `n`.
+    #[inline]
+    pub fn out(&self, n: usize) -> bool {
+        self.counters[n].out
+    }
+
+    /// Set the gate of counter `n`.
+    pub fn set_gate(&mut self, n: usize, level: bool) {
+        self.counters[n].set_gate(level);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read16(p: &mut Pit, n: u16) -> u16 {
+        let lo = p.read(n) as u16;
+        let hi = p.read(n) as u16;
+        lo | hi << 8
+    }
+
+    #[test]
+    fn mode0_interrupt_on_terminal_count() {
+        let mut p = Pit::new(false);
+        p.write(3, 0x30); // counter 0, LSB+MSB, mode 0
+        assert!(!p.out(0), "mode 0 output low after control word");
+        p.write(0, 5);
+        p.write(0, 0);
+        // One clock loads the count, then N clocks count it down.
+        p.clock();
+        assert_eq!(p.counters[0].count(), 5);
+        for _ in 0..4 {
+            p.clock();
+            assert!(!p.out(0));
+        }
+        p.clock();
+        assert!(p.out(0), "high when the count reaches zero");
+        assert_eq!(p.counters[0].count(), 0);
+        // Stays high while the counter wraps on.
+        p.clock();
+        assert!(p.out(0));
+        assert_eq!(p.counters[0].count(), 0xFFFF);
+    }
+
+    #[test]
+    fn mode0_gate_low_pauses() {
+        let mut p = Pit::new(false);
+        p.write(3, 0xB0); // counter 2, LSB+MSB, mode 0
+        p.set_gate(2, false);
+        p.write(2, 3);
+        p.write(2, 0);
+        p.clock(); // load
+        p.clock();
+        p.clock();
+        assert_eq!(p.counters[2].count(), 3);
+        p.set_gate(2, true);
+        p.clock();
+        assert_eq!(p.counters[2].count(), 2);
+    }
+
+    #[test]
+    fn mode2_rate_generator_pulses_low_one_clock() {
+        let mut p = Pit::new(false);
+        p.write(3, 0x34); // counter 0, LSB+MSB, mode 2
+        assert!(p.out(0));
+        p.write(0, 4);
+        p.write(0, 0);
+        p.clock(); // load
+        let mut outs = Vec::new();
+        for _ in 0..8 {
+            p.clock();
+            outs.push(p.out(0));
+        }
+        // Period 4: high for three clocks, low for one.
+        assert_eq!(outs, vec![true, true, false, true, true, true, false, true]);
+    }
+
+    #[test]
+    fn mode3_square_wave_even_and_odd() {
+        let mut p = Pit::new(false);
+        p.write(3, 0x36); // counter 0, mode 3
+        p.write(0, 6);
+        p.write(0, 0);
+        p.clock(); // load
+        let mut outs = Vec::new();
+        for _ in 0..12 {
+            outs.push(p.out(0));
+            p.clock();
+        }
+        let high = outs.iter().filter(|&&o| o).count();
+        assert_eq!(high, 6, "even count: half high, half low");
+        assert_eq!(&outs[0..3], &[true, true, true]);
+        assert_eq!(&outs[3..6], &[false, false, false]);
+
+        // Odd count 5: high for 3 clocks, low for 2.
+        p.write(3, 0x36);
+        p.write(0, 5);
+        p.write(0, 0);
+        p.clock();
+        let mut outs = Vec::new();
+        for _ in 0..10 {
+            outs.push(p.out(0));
+            p.clock();
+        }
+        assert_eq!(
+            outs,
+            vec![true, true, true, false, false, true, true, true, false, false]
+        );
+    }
+
+    #[test]
+    fn mode3_count_zero_is_65536() {
+        let mut p = Pit::new(false);
+        p.write(3, 0x36);
+        p.write(0, 0);
+        p.write(0, 0);
+        p.clock();
+        let mut toggles = 0;
+        let mut last = p.out(0);
+        for _ in 0..65536 {
+            p.clock();
+            if p.out(0) != last {
+                toggles += 1;
+                last = p.out(0);
+            }
+        }
+        // 18.2 Hz timer: one full period in 65536 clocks.
+        assert_eq!(toggles, 2);
+    }
+
+    #[test]
+    fn counter_latch_freezes_read_value() {
+        let mut p = Pit::new(false);
+        p.write(3, 0x34);
+        p.write(0, 0x00);
+        p.write(0, 0x10); // 0x1000
+        p.clock();
+        p.clock();
+        p.write(3, 0x00); // latch counter 0
+        let latched = p.counters[0].count();
+        assert_eq!(latched, 0x0FFF);
+        for _ in 0..10 {
+            p.clock();
+        }
+        assert_eq!(read16(&mut p, 0), 0x0FFF);
+        // After the latch is read, reads follow the counter again.
+        assert_eq!(read16(&mut p, 0), 0x0FFF - 10);
+    }
+
+    #[test]
+    fn lsb_only_and_msb_only_access() {
+        let mut p = Pit::new(false);
+        p.write(3, 0x54); // counter 1, LSB only, mode 2
+        p.write(1, 18);
+        p.clock();
+        assert_eq!(p.counters[1].count(), 18);
+        assert_eq!(p.read(1), 18);
+        p.write(3, 0x64); // counter 1, MSB only
+        p.write(1, 0x02);
+        p.clock();
+        assert_eq!(p.read(1), 0x02);
+    }
+
+    #[test]
+    fn bcd_counting() {
+        let mut p = Pit::new(false);
+        p.write(3, 0x31); // mode 0, BCD
+        p.write(0, 0x00);
+        p.write(0, 0x10); // 1000 decimal
+        p.clock();
+        p.clock();
+        assert_eq!(p.counters[0].count(), 0x0999);
+    }
+
+    #[test]
+    fn read_back_8254() {
+        let mut p = Pit::new(true);
+        p.write(3, 0xB6); // counter 2, LSB+MSB, mode 3, binary
+                          // Status before the count is loaded: output high, null count.
+        p.write(3, 0xE8); // read-back status only, counter 2
+        assert_eq!(p.read(2), 0x80 | 0x40 | 0x36);
+        p.write(2, 0x34);
+        p.write(2, 0x12);
+        p.clock();
+        p.write(3, 0xC8); // read-back count and status, counter 2
+        assert_eq!(p.read(2) & 0x40, 0, "count loaded");
+        assert_eq!(read16(&mut p, 2), 0x1234);
+        // The 8253 ignores read-back.
+        let mut old = Pit::new(false);
+        old.write(3, 0xE2);
+        assert_eq!(old.counters[0].status_latch, None);
+    }
+
+    #[test]
+    fn mode1_one_shot_triggered_by_gate() {
+        let mut p = Pit::new(false);
+        p.write(3, 0xB2); // counter 2, mode 1
+        p.set_gate(2, false);
+        p.write(2, 3);
+        p.write(2, 0);
+        p.clock();
+        assert!(p.out(2), "waits for a trigger");
+        p.set_gate(2, true);
+        p.clock(); // trigger loads
+        assert!(!p.out(2));
+        p.clock();
+        p.clock();
+        assert!(!p.out(2));
+        p.clock();
+        assert!(p.out(2));
+    }
+
+    #[test]
+    fn mode4_strobe() {
+        let mut p = Pit::new(false);
+        p.write(3, 0x38); // counter 0, mode 4
+        p.write(0, 2);
+        p.write(0, 0);
+        p.clock(); // load
+        p.clock();
+        assert!(p.out(0));
+        p.clock();
+        assert!(!p.out(0), "one-clock strobe at zero");
+        p.clock();
+        assert!(p.out(0));
+    }
+}

@@ -1,0 +1,257 @@
+//! Machine profiles: YAML files describing a machine (see
+//! `docs/machine-profiles.md`).
+
+use devices::{DriveType, VideoKind};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Timing models the machine knows by name.
+pub const TIMING_MODELS: &[&str] = &["counting"];
+
+fn default_timing() -> String {
+    "counting".to_string()
+}
+
+fn default_video() -> VideoKind {
+    VideoKind::Cga
+}
+
+/// A machine profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineProfile {
+    /// Free-form name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// CPU model: 8088, 8086, 80186 or 80286.
+    pub cpu: String,
+    /// Timing model name (`counting`).
+    #[serde(default = "default_timing")]
+    pub timing: String,
+    /// Conventional memory in KiB (16–640).
+    pub ram_kib: u32,
+    /// BIOS ROM image; mapped so that it ends at FFFFFh. Relative paths are
+    /// relative to the profile's directory.
+    pub bios: PathBuf,
+    /// Display adapter: `cga` or `mda`.
+    #[serde(default = "default_video")]
+    pub video: VideoKind,
+    /// Floppy drives, A: first.
+    #[serde(default)]
+    pub floppies: Vec<FloppyDrive>,
+    /// Extra ROMs (option ROMs, BASIC) at fixed addresses.
+    #[serde(default)]
+    pub roms: Vec<RomImage>,
+    /// Use an 8254 (with the read-back command) instead of an 8253.
+    #[serde(default)]
+    pub pit_8254: bool,
+}
+
+/// One floppy drive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FloppyDrive {
+    /// Drive type: `360k`, `1.2m`, `720k` or `1.44m`.
+    #[serde(rename = "type")]
+    pub kind: DriveType,
+    /// Raw image inserted at power-on.
+    #[serde(default)]
+    pub image: Option<PathBuf>,
+    /// Write changes back to the image file (else they stay in memory).
+    #[serde(default)]
+    pub writable: bool,
+}
+
+/// A ROM image at a fixed physical address.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RomImage {
+    /// The file.
+    pub path: PathBuf,
+    /// Physical load address.
+    pub address: u32,
+}
+
+/// Errors building a machine.
+#[derive(Debug, thiserror::Error)]
+pub enum MachineError {
+    /// The profile could not be read.
+    #[error("cannot read machine profile {path}: {source}")]
+    ProfileIo {
+        /// The profile file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The profile is not valid YAML for the format.
+    #[error("invalid machine profile {path}: {message}")]
+    ProfileParse {
+        /// The profile file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value in the profile is out of range.
+    #[error("invalid machine profile {path}: {message}")]
+    ProfileValue {
+        /// The profile file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A ROM file could not be read.
+    #[error("cannot read ROM image {path}: {source}")]
+    RomIo {
+        /// The ROM file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A ROM has an unusable size.
+    #[error("ROM image {path} is {size} bytes; {expected}")]
+    RomSize {
+        /// The ROM file.
+        path: PathBuf,
+        /// Its size.
+        size: usize,
+        /// What was expected.
+        expected: String,
+    },
+    /// A disk image could not be used.
+    #[error(transparent)]
+    Disk(#[from] devices::DiskError),
+    /// An override names a drive the machine does not have.
+    #[error("machine has {drives} floppy drive(s); cannot insert {path} in drive {drive}")]
+    NoSuchDrive {
+        /// Drive index.
+        drive: usize,
+        /// Drives in the machine.
+        drives: usize,
+        /// The image.
+        path: PathBuf,
+    },
+}
+
+impl MachineProfile {
+    /// Parse a profile from YAML text (`path` is used in messages).
+    pub fn parse(text: &str, path: &Path) -> Result<MachineProfile, MachineError> {
+        let p: MachineProfile =
+            serde_yaml::from_str(text).map_err(|e| MachineError::ProfileParse {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        p.validate(path)?;
+        Ok(p)
+    }
+
+    /// Read and parse a profile file.
+    pub fn load(path: &Path) -> Result<MachineProfile, MachineError> {
+        let text = std::fs::read_to_string(path).map_err(|source| MachineError::ProfileIo {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Check values that YAML types cannot.
+    pub fn validate(&self, path: &Path) -> Result<(), MachineError> {
+        let bad = |message: String| MachineError::ProfileValue {
+            path: path.to_path_buf(),
+            message,
+        };
+        self.cpu
+            .parse::<cpu::CpuModel>()
+            .map_err(|e| bad(e.to_string()))?;
+        if !TIMING_MODELS.contains(&self.timing.as_str()) {
+            return Err(bad(format!(
+                "unknown timing model '{}' (known: {})",
+                self.timing,
+                TIMING_MODELS.join(", ")
+            )));
+        }
+        if !(16..=640).contains(&self.ram_kib) {
+            return Err(bad(format!(
+                "ram_kib {} out of range (16 to 640)",
+                self.ram_kib
+            )));
+        }
+        if self.floppies.len() > 4 {
+            return Err(bad(format!(
+                "{} floppy drives (at most 4)",
+                self.floppies.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Changes applied on top of a profile.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Replace the BIOS image.
+    pub bios: Option<PathBuf>,
+    /// Replace the RAM size.
+    pub ram_kib: Option<u32>,
+    /// Replace the display adapter.
+    pub video: Option<VideoKind>,
+    /// Insert images: (drive index, image path).
+    pub floppies: Vec<(usize, PathBuf)>,
+    /// Open every inserted image writable.
+    pub writable: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XT: &str = "
+cpu: '8088'
+timing: counting
+ram_kib: 640
+bios: bios.rom
+video: mda
+floppies:
+  - type: 360k
+    image: a.img
+  - type: 1.44m
+";
+
+    #[test]
+    fn parses_profile() {
+        let p = MachineProfile::parse(XT, Path::new("xt.yaml")).unwrap();
+        assert_eq!(p.ram_kib, 640);
+        assert_eq!(p.video, VideoKind::Mda);
+        assert_eq!(p.floppies.len(), 2);
+        assert_eq!(p.floppies[0].kind, DriveType::D360);
+        assert_eq!(p.floppies[1].kind, DriveType::D1440);
+        assert_eq!(p.floppies[0].image.as_deref(), Some(Path::new("a.img")));
+    }
+
+    #[test]
+    fn unknown_field_is_an_error_naming_the_file() {
+        let e = MachineProfile::parse(&format!("{XT}colour: blue\n"), Path::new("my.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("my.yaml") && e.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn bad_values() {
+        let e = MachineProfile::parse(&XT.replace("8088", "z80"), Path::new("p.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("z80"), "{e}");
+        let e = MachineProfile::parse(&XT.replace("640", "2048"), Path::new("p.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ram_kib"), "{e}");
+        let e = MachineProfile::parse(&XT.replace("counting", "exact9"), Path::new("p.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("exact9"), "{e}");
+        assert!(MachineProfile::load(Path::new("/no/such/profile.yaml"))
+            .unwrap_err()
+            .to_string()
+            .contains("/no/such/profile.yaml"));
+    }
+}

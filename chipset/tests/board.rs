@@ -1,0 +1,287 @@
+//! Board-level tests: chips working together through their I/O ports.
+
+use chipset::{Board, Machine, MachineError, MachineProfile, Overrides};
+use cpu::Bus;
+use devices::{DriveType, FloppyImage, VideoKind};
+use std::path::{Path, PathBuf};
+
+fn board() -> Board {
+    Board::new(
+        640,
+        VideoKind::Cga,
+        &[DriveType::D360, DriveType::D360],
+        false,
+    )
+}
+
+/// Initialize the PIC as the PC BIOS does (vectors 08h–0Fh, edge triggered).
+fn init_pic(b: &mut Board) {
+    b.io_write(0x20, 0x13);
+    b.io_write(0x21, 0x08);
+    b.io_write(0x21, 0x09);
+    b.io_write(0x21, 0x00);
+}
+
+#[test]
+fn memory_map() {
+    let mut b = board();
+    b.map_rom(0xFE000, vec![0xEA; 8192], PathBuf::from("bios"));
+    b.write(0x9FFFF, 0x12);
+    assert_eq!(b.read(0x9FFFF), 0x12, "top of 640K RAM");
+    b.write(0xA0000, 0x12);
+    assert_eq!(b.read(0xA0000), 0xFF, "unmapped reads FFh");
+    b.write(0xFE000, 0x00);
+    assert_eq!(b.read(0xFE000), 0xEA, "ROM ignores writes");
+    assert_eq!(b.read(0xFFFFF), 0xEA);
+    b.write(0xB8000, b'X');
+    assert_eq!(b.read(0xB8000), b'X');
+    assert_eq!(b.read(0xBC000), b'X', "16K CGA memory mirrored");
+    assert!(b.video.screen_text().starts_with('X'));
+    // Addresses wrap at 1 MiB.
+    assert_eq!(b.read(0x1FFFFF), 0xEA);
+}
+
+#[test]
+fn timer_interrupt_through_pic() {
+    let mut b = board();
+    init_pic(&mut b);
+    // Counter 0, mode 3, count 100.
+    b.io_write(0x43, 0x36);
+    b.io_write(0x40, 100);
+    b.io_write(0x40, 0);
+    let mut irqs = 0;
+    // 1000 PIT clocks = 4000 CPU cycles: ten periods.
+    for _ in 0..1000 {
+        b.advance(4);
+        if b.pic.int_pending() {
+            assert_eq!(b.inta(), 0x08);
+            irqs += 1;
+            b.io_write(0x20, 0x20);
+        }
+    }
+    assert!((9..=10).contains(&irqs), "{irqs} timer interrupts");
+    // Masked: no interrupt reaches the CPU.
+    b.io_write(0x21, 0x01);
+    b.advance(4000);
+    assert!(!b.pic.int_pending());
+}
+
+#[test]
+fn timer2_gate_and_output_on_port_c() {
+    let mut b = board();
+    b.io_write(0x43, 0xB6); // counter 2, mode 3
+    b.io_write(0x42, 8);
+    b.io_write(0x42, 0);
+    b.io_write(0x61, 0x00); // gate closed
+    b.advance(400);
+    assert_eq!(b.io_read(0x62) & 0x20, 0x20, "gate low holds mode 3 high");
+    b.io_write(0x61, 0x03); // gate open, speaker on
+    let mut lows = 0;
+    for _ in 0..64 {
+        b.advance(4);
+        if b.io_read(0x62) & 0x20 == 0 {
+            lows += 1;
+        }
+    }
+    assert_eq!(lows, 32, "square wave: low half the time");
+    assert!(b.speaker.toggles > 0);
+}
+
+#[test]
+fn keyboard_through_ppi_and_irq1() {
+    let mut b = board();
+    init_pic(&mut b);
+    b.io_write(0x61, 0x48); // clock enabled, not clearing
+    b.type_keys("a").unwrap();
+    b.advance(20_000);
+    assert!(b.pic.int_pending());
+    assert_eq!(b.inta(), 0x09);
+    assert_eq!(b.io_read(0x60), 0x1E);
+    // Acknowledge as the BIOS does: pulse port B bit 7.
+    b.io_write(0x61, 0xC8);
+    b.io_write(0x61, 0x48);
+    b.io_write(0x20, 0x20);
+    b.advance(20_000);
+    assert!(b.pic.int_pending());
+    b.inta();
+    assert_eq!(b.io_read(0x60), 0x9E, "break code");
+}
+
+#[test]
+fn switches_read_through_port_c() {
+    let mut b = board();
+    b.io_write(0x61, 0x00);
+    let lo = b.io_read(0x62) & 0x0F;
+    b.io_write(0x61, 0x08);
+    let hi = b.io_read(0x62) & 0x0F;
+    let sw = lo | hi << 4;
+    assert_eq!(sw & 0x01, 0x01, "diskettes present");
+    assert_eq!(sw >> 6, 1, "two drives");
+    assert_eq!((sw >> 4) & 3, 2, "CGA 80x25");
+}
+
+/// A 360K image with the sector's CHS in its first bytes.
+fn image() -> FloppyImage {
+    let mut data = vec![0u8; 360 * 1024];
+    for lba in 0..720 {
+        let c = lba / 18;
+        let h = (lba / 9) % 2;
+        let r = lba % 9 + 1;
+        let o = lba * 512;
+        data[o] = c as u8;
+        data[o + 1] = h as u8;
+        data[o + 2] = r as u8;
+        data[o + 511] = 0x55;
+    }
+    FloppyImage::from_bytes(Path::new("synthetic.img"), data).unwrap()
+}
+
+fn fdc_cmd(b: &mut Board, bytes: &[u8]) {
+    for &v in bytes {
+        assert_eq!(b.io_read(0x3F4) & 0xC0, 0x80, "RQM, CPU to controller");
+        b.io_write(0x3F5, v);
+    }
+}
+
+fn fdc_result(b: &mut Board) -> Vec<u8> {
+    let mut r = Vec::new();
+    while b.io_read(0x3F4) & 0xC0 == 0xC0 {
+        r.push(b.io_read(0x3F5));
+    }
+    r
+}
+
+#[test]
+fn floppy_read_sector_via_dma_to_memory() {
+    let mut b = board();
+    init_pic(&mut b);
+    b.fdc.insert(0, Some(image()));
+    // Reset the controller, enable DMA/IRQ, motor A on.
+    b.io_write(0x3F2, 0x00);
+    b.io_write(0x3F2, 0x1C);
+    b.advance(10_000);
+    assert!(b.pic.int_pending(), "reset interrupt on IRQ 6");
+    assert_eq!(b.inta(), 0x0E);
+    b.io_write(0x20, 0x20);
+    for d in 0..4 {
+        fdc_cmd(&mut b, &[0x08]);
+        assert_eq!(fdc_result(&mut b), vec![0xC0 | d, 0]);
+    }
+    // Seek to cylinder 1.
+    fdc_cmd(&mut b, &[0x0F, 0x00, 1]);
+    b.advance(10_000);
+    assert_eq!(b.inta(), 0x0E);
+    b.io_write(0x20, 0x20);
+    fdc_cmd(&mut b, &[0x08]);
+    assert_eq!(fdc_result(&mut b), vec![0x20, 1]);
+    // DMA channel 2: write to memory at 0x1_7C00, 512 bytes (count 511).
+    b.io_write(0x0A, 0x06);
+    b.io_write(0x0C, 0x00);
+    b.io_write(0x0B, 0x46);
+    b.io_write(0x04, 0x00);
+    b.io_write(0x04, 0x7C);
+    b.io_write(0x81, 0x01);
+    b.io_write(0x05, 0xFF);
+    b.io_write(0x05, 0x01);
+    b.io_write(0x0A, 0x02);
+    // Read data: C=1 H=1 R=4, N=2, EOT=4 (one sector).
+    fdc_cmd(&mut b, &[0x66, 0x04, 1, 1, 4, 2, 4, 0x2A, 0xFF]);
+    assert_eq!(b.read(0x17C00), 1);
+    assert_eq!(b.read(0x17C01), 1);
+    assert_eq!(b.read(0x17C02), 4);
+    assert_eq!(b.read(0x17DFF), 0x55);
+    assert_eq!(b.read(0x17E00), 0x00, "exactly 512 bytes moved");
+    assert!(b.pic.int_pending(), "completion interrupt");
+    assert_eq!(
+        b.io_read(0x08) & 0x04,
+        0x04,
+        "DMA terminal count on channel 2"
+    );
+    let r = fdc_result(&mut b);
+    // Normal termination, head 1; next sector is cylinder 2, head 1, sector 1.
+    assert_eq!(r, vec![0x04, 0x00, 0x00, 2, 1, 1, 2]);
+}
+
+#[test]
+fn debug_ports() {
+    let mut b = board();
+    for &c in b"hi" {
+        b.io_write(0xE9, c);
+    }
+    assert_eq!(b.debug.console, b"hi");
+    b.io_write(0xF4, 0x00);
+    assert_eq!(b.debug.exit, Some(1));
+    b.io_write(0xA0, 0x80);
+    assert_eq!(b.io_read(0xA0), 0x80);
+}
+
+fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ironpc-board-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn profile_with(bios: &Path) -> MachineProfile {
+    MachineProfile::parse(
+        &format!(
+            "cpu: '8088'\nram_kib: 256\nbios: {}\nfloppies:\n  - type: 360k\n",
+            bios.display()
+        ),
+        Path::new("test.yaml"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn bios_errors_name_the_file() {
+    let missing = Path::new("/no/such/bios.rom");
+    let e = Machine::from_config(profile_with(missing), &Overrides::default()).unwrap_err();
+    assert!(matches!(e, MachineError::RomIo { .. }));
+    assert!(e.to_string().contains("/no/such/bios.rom"), "{e}");
+    let odd = write_temp("odd.rom", &[0; 1000]);
+    let e = Machine::from_config(profile_with(&odd), &Overrides::default()).unwrap_err();
+    assert!(
+        e.to_string().contains("odd.rom") && e.to_string().contains("1000"),
+        "{e}"
+    );
+    let bad_img = write_temp("bad.img", &[0; 12345]);
+    let good = write_temp("good.rom", &[0xCC; 8192]);
+    let o = Overrides {
+        floppies: vec![(0, bad_img)],
+        ..Default::default()
+    };
+    let e = Machine::from_config(profile_with(&good), &o).unwrap_err();
+    assert!(e.to_string().contains("bad.img"), "{e}");
+}
+
+#[test]
+fn bios_is_mapped_to_end_at_top_of_memory() {
+    let mut rom = vec![0u8; 8192];
+    rom[0] = 0x11;
+    rom[8191] = 0x22;
+    let p = write_temp("top.rom", &rom);
+    let mut m = Machine::from_config(profile_with(&p), &Overrides::default()).unwrap();
+    assert_eq!(m.read(0xFE000), 0x11);
+    assert_eq!(m.read(0xFFFFF), 0x22);
+    assert_eq!(m.read(0xFDFFF), 0xFF);
+    assert_eq!(m.board.ram.len(), 256 * 1024);
+    assert_eq!(m.cs_ip(), (0xFFFF, 0));
+}
+
+#[test]
+fn board_state_round_trips_through_serde() {
+    let mut b = board();
+    init_pic(&mut b);
+    b.io_write(0x43, 0x36);
+    b.io_write(0x40, 0x00);
+    b.io_write(0x40, 0x10);
+    b.advance(1000);
+    let json = serde_json::to_string(&b).unwrap();
+    let mut c: Board = serde_json::from_str(&json).unwrap();
+    b.advance(5000);
+    c.advance(5000);
+    assert_eq!(b.pit.counters[0].count(), c.pit.counters[0].count());
+    assert_eq!(b.pic.irr, c.pic.irr);
+}
