@@ -58,3 +58,20 @@ fn bench_rejects_a_file_that_is_not_a_boot_sector() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("short.img") && err.contains("512"), "{err}");
 }
+
+#[test]
+fn run_reports_a_missing_profile_and_an_unavailable_timing_model() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
+        .args(["run", "--machine", "/nonexistent/xt.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/xt.yaml"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
+        .args(["run", "--timing", "exact"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exact"));
+}

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod conform;
+pub mod run;
 pub mod show;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ pub enum Command {
     Conform(conform::ConformArgs),
     /// Run a boot-sector workload (built in by default) and report speed.
     Bench(bench::BenchArgs),
+    /// Boot a machine headless and show its screen.
+    Run(run::RunArgs),
 }
 
 /// An error the CLI reports as one line and exit status 2.
@@ -53,5 +56,6 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Conform(args) => conform::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Run(args) => run::run(&args),
     }
 }
