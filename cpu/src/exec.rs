@@ -688,6 +688,11 @@ impl<T: Timing> Cpu<T> {
                 let p = a * b;
                 let over = p != p as i16 as i32;
                 self.regs.set_flag(CF | OF, over);
+                if self.model == CpuModel::I80286 {
+                    // As for one-operand IMUL: SF, ZF, PF of the high half, AF set.
+                    let f = szp(true, (p as u32) >> 16) | AF;
+                    self.set_arith(f, SF | ZF | PF | AF);
+                }
                 self.write(bus, d, true, p as u16);
             }
             Op::Pusha => {
@@ -979,10 +984,13 @@ impl<T: Timing> Cpu<T> {
                 ShiftOp::Shr => {
                     cf = r & 1 != 0;
                     r >>= 1;
+                    // The 286 sets AF on right shifts.
+                    af = self.model == CpuModel::I80286;
                 }
                 ShiftOp::Sar => {
                     cf = r & 1 != 0;
                     r = (r >> 1) | (r & sb);
+                    af = self.model == CpuModel::I80286;
                 }
                 ShiftOp::Setmo => {
                     cf = false;
@@ -1074,11 +1082,12 @@ impl<T: Timing> Cpu<T> {
         } else {
             ((lo >> 8) as u32, ((lo >> 7) & 1) as u32)
         };
-        let (_, check) = if self.model == CpuModel::I80186 {
+        let (_, check) = match self.model {
             // The 80186 reports SF, ZF and PF of the low half of the product.
-            (0, szp(w, lo as u32))
-        } else {
-            alu::add(w, high, if signed { low_sign } else { 0 }, 0)
+            CpuModel::I80186 => (0, szp(w, lo as u32)),
+            // The 286: SF, ZF, PF of the high half, AF set.
+            CpuModel::I80286 => (0, szp(w, high) | AF),
+            _ => alu::add(w, high, if signed { low_sign } else { 0 }, 0),
         };
         f |= check & (SF | ZF | PF | AF);
         self.regs.flags = f;
