@@ -1095,74 +1095,57 @@ impl<T: Timing> Cpu<T> {
 
     fn div<B: Bus>(&mut self, bus: &mut B, row: &Row) {
         let w = row.word;
+        let bits = if w { 16 } else { 8 };
+        let m = mask(w) as u64;
         let d = self.loc(bus, row.opd[0]);
-        let src = self.read(bus, d, w) as u32;
-        let signed = row.op == Op::Idiv;
-        let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
-        let ok = if w {
-            let n = ((self.regs.gpr[2] as u32) << 16) | self.regs.gpr[0] as u32;
-            if src == 0 {
-                None
-            } else if signed {
-                let n = n as i32 as i64;
-                let dv = src as i16 as i64;
-                let mut q = n / dv;
-                let r = n % dv;
-                if negate {
-                    q = -q;
-                }
-                let lim = if self.model.is_186_plus() {
-                    -32768
-                } else {
-                    -32767
-                };
-                if q > 32767 || q < lim {
-                    None
-                } else {
-                    Some((q as u16, r as u16))
-                }
-            } else {
-                let q = n / src;
-                if q > 0xFFFF {
-                    None
-                } else {
-                    Some((q as u16, (n % src) as u16))
-                }
-            }
+        let src = self.read(bus, d, w) as u64;
+        let n = if w {
+            ((self.regs.gpr[2] as u64) << 16) | self.regs.gpr[0] as u64
         } else {
-            let n = self.regs.gpr[0] as u32;
-            if src == 0 {
-                None
-            } else if signed {
-                let n = n as i16 as i32;
-                let dv = src as u8 as i8 as i32;
-                let mut q = n / dv;
-                let r = n % dv;
-                if negate {
-                    q = -q;
-                }
-                let lim = if self.model.is_186_plus() { -128 } else { -127 };
-                if q > 127 || q < lim {
-                    None
-                } else {
-                    Some((q as u8 as u16, r as u8 as u16))
-                }
-            } else {
-                let q = n / src;
-                if q > 0xFF {
-                    None
-                } else {
-                    Some((q as u16, (n % src) as u16))
-                }
-            }
+            self.regs.gpr[0] as u64
         };
-        match ok {
+        let signed = row.op == Op::Idiv;
+        // On the 8086 a REP prefix inverts the sign of IDIV's quotient.
+        let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
+        let sext = |v: u64, b: u32| ((v << (64 - b)) as i64) >> (64 - b);
+        let (abs_n, abs_d) = if signed {
+            (
+                sext(n, 2 * bits).unsigned_abs(),
+                sext(src, bits).unsigned_abs(),
+            )
+        } else {
+            (n, src)
+        };
+        let result = if src == 0 {
+            None
+        } else if signed {
+            let (sn, sd) = (sext(n, 2 * bits), sext(src, bits));
+            let q = if negate { -(sn / sd) } else { sn / sd };
+            let max = (1i64 << (bits - 1)) - 1;
+            // The 8086 rejects the most negative quotient; later CPUs accept it.
+            let min = if self.model.is_186_plus() {
+                -max - 1
+            } else {
+                -max
+            };
+            (min..=max)
+                .contains(&q)
+                .then(|| (q as u64 & m, (sn % sd) as u64 & m))
+        } else {
+            let q = n / src;
+            (q <= m).then(|| (q, n % src))
+        };
+        if !self.model.is_186_plus() {
+            let f = div_flags_8086(abs_n, abs_d, w, signed, result.is_some());
+            self.set_arith(f, RESULT);
+        }
+        match result {
             Some((q, r)) => {
                 if w {
-                    self.regs.gpr[0] = q;
-                    self.regs.gpr[2] = r;
+                    self.regs.gpr[0] = q as u16;
+                    self.regs.gpr[2] = r as u16;
                 } else {
-                    self.regs.gpr[0] = q | (r << 8);
+                    self.regs.gpr[0] = (q | (r << 8)) as u16;
                 }
             }
             None => self.fault(bus, 0),
@@ -1284,5 +1267,129 @@ impl<T: Timing> Cpu<T> {
         }
         self.regs.gpr[0] = ((ah as u16) << 8) | (r as u16 & 0x0F);
         self.set_arith(f, RESULT);
+    }
+}
+
+/// The undefined flags the 8086's division microcode leaves. It divides the
+/// magnitudes by shift-and-subtract, one trial subtraction of the divisor
+/// from the partial remainder per quotient bit (skipped when the shift
+/// carried out, as the remainder is then certainly larger): SF, ZF, PF, AF
+/// and OF are those of the last trial subtraction. CF is the complement of
+/// the quotient's top bit for DIV, clear for IDIV (OF too). When the quotient
+/// overflows, the flags are those of the first check, the high half minus
+/// the divisor.
+fn div_flags_8086(n: u64, d: u64, w: bool, signed: bool, ok: bool) -> u16 {
+    let bits = if w { 16 } else { 8 };
+    let m = mask(w) as u64;
+    let top = bits - 1;
+    let mut hi = (n >> bits) & m;
+    let mut lo = n & m;
+    // The magnitude division itself overflows: caught by the first check.
+    // (IDIV can also overflow afterwards, on the quotient's sign; then the
+    // loop has run.)
+    if hi >= d || (!ok && !signed) {
+        return alu::sub(w, hi as u32, d as u32, 0).1;
+    }
+    let mut last = 0;
+    let mut q = 0u64;
+    for _ in 0..bits {
+        let carry = hi >> top;
+        hi = ((hi << 1) | (lo >> top)) & m;
+        lo = (lo << 1) & m;
+        q <<= 1;
+        if carry != 0 {
+            hi = hi.wrapping_sub(d) & m;
+            q |= 1;
+        } else {
+            last = alu::sub(w, hi as u32, d as u32, 0).1;
+            if hi >= d {
+                hi -= d;
+                q |= 1;
+            }
+        }
+    }
+    let mut f = last & !(CF | OF);
+    if signed {
+        // A quotient that fails the sign check after the loop keeps the last
+        // subtraction's OF; a good one ends with OF clear.
+        return if ok { f } else { f | (last & OF) };
+    }
+    f |= last & OF;
+    if q & (1 << top) == 0 {
+        f |= CF;
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FlatBus;
+
+    fn run(model: CpuModel, code: &[u8], ax: u16, dx: u16, flags: u16) -> Registers {
+        let mut bus = FlatBus::new(0x10_0000);
+        bus.load(0x1000, code);
+        let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(model);
+        cpu.regs.seg = [0, 0x100, 0x200, 0];
+        cpu.regs.gpr[4] = 0x100;
+        cpu.regs.ip = 0;
+        cpu.regs.gpr[0] = ax;
+        cpu.regs.gpr[2] = dx;
+        cpu.regs.flags = flags;
+        cpu.step(&mut bus);
+        cpu.regs
+    }
+
+    use crate::Registers;
+
+    #[test]
+    fn div_leaves_the_flags_of_its_last_trial_subtraction() {
+        // Recorded on an 80C86 (SingleStepTests F6.6): DIV DL with AX=1ED2h,
+        // DX=A4E9h gives AX=C921h and flags S, P, C (from ..ZAP. before).
+        let r = run(CpuModel::I8086, &[0xF6, 0xF2], 0x1ED2, 0xA4E9, 0xF056);
+        assert_eq!(r.gpr[0], 0xC921);
+        assert_eq!(r.flags & RESULT, SF | PF | CF);
+    }
+
+    #[test]
+    fn rep_inverts_the_sign_of_idiv_on_the_8086_only() {
+        // REP IDIV BL: 100 / 7 = 14 r 2, the quotient negated by the prefix.
+        let code = [0xF3, 0xF6, 0xFB];
+        let mut bus = FlatBus::new(0x10_0000);
+        bus.load(0x1000, &code);
+        let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(CpuModel::I8086);
+        cpu.regs.seg = [0, 0x100, 0x200, 0];
+        cpu.regs.gpr[4] = 0x100;
+        cpu.regs.ip = 0;
+        cpu.regs.gpr[0] = 100;
+        cpu.regs.gpr[3] = 7;
+        cpu.step(&mut bus);
+        assert_eq!(cpu.regs.gpr[0], 0x02F2); // AL = -14, AH = 2
+        let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(CpuModel::I80286);
+        cpu.regs.seg = [0, 0x100, 0x200, 0];
+        cpu.regs.gpr[4] = 0x100;
+        cpu.regs.ip = 0;
+        cpu.regs.gpr[0] = 100;
+        cpu.regs.gpr[3] = 7;
+        cpu.step(&mut bus);
+        assert_eq!(cpu.regs.gpr[0], 0x020E);
+    }
+
+    #[test]
+    fn divide_error_returns_after_the_instruction_on_the_8086_and_to_it_later() {
+        // DIV BL with BL=0 at 0100:0000; the vector 0 handler at 0000:0400.
+        let mut bus = FlatBus::new(0x10_0000);
+        bus.load(0x1000, &[0x26, 0xF6, 0xF3]);
+        bus.load(0, &[0x00, 0x04, 0x00, 0x00]);
+        for (model, ret) in [(CpuModel::I8086, 3u16), (CpuModel::I80286, 0)] {
+            let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(model);
+            cpu.regs.seg = [0, 0x100, 0x200, 0];
+            cpu.regs.gpr[4] = 0x100;
+            cpu.regs.ip = 0;
+            cpu.step(&mut bus);
+            assert_eq!((cpu.regs.seg[1], cpu.regs.ip), (0, 0x400));
+            let pushed_ip = bus.mem[0x2000 + 0xFA] as u16 | (bus.mem[0x2000 + 0xFB] as u16) << 8;
+            assert_eq!(pushed_ip, ret, "{model}");
+        }
     }
 }
