@@ -1138,6 +1138,12 @@ impl<T: Timing> Cpu<T> {
         if !self.model.is_186_plus() {
             let f = div_flags_8086(abs_n, abs_d, w, signed, result.is_some());
             self.set_arith(f, RESULT);
+        } else if let (CpuModel::I80286, Some((_, r))) = (self.model, result) {
+            // The 286: SF, ZF, PF of the remainder, AF set, CF and OF the
+            // borrow of the last trial subtraction.
+            let (last, _) = trial_division(abs_n, abs_d, w);
+            let borrow = if last & CF != 0 { CF | OF } else { 0 };
+            self.set_arith(szp(w, r as u32) | AF | borrow, RESULT);
         }
         match result {
             Some((q, r)) => {
@@ -1270,26 +1276,17 @@ impl<T: Timing> Cpu<T> {
     }
 }
 
-/// The undefined flags the 8086's division microcode leaves. It divides the
-/// magnitudes by shift-and-subtract, one trial subtraction of the divisor
-/// from the partial remainder per quotient bit (skipped when the shift
-/// carried out, as the remainder is then certainly larger): SF, ZF, PF, AF
-/// and OF are those of the last trial subtraction. CF is the complement of
-/// the quotient's top bit for DIV, clear for IDIV (OF too). When the quotient
-/// overflows, the flags are those of the first check, the high half minus
-/// the divisor.
-fn div_flags_8086(n: u64, d: u64, w: bool, signed: bool, ok: bool) -> u16 {
+/// The shift-and-subtract division the microcode performs on magnitudes:
+/// one trial subtraction of the divisor from the partial remainder per
+/// quotient bit, skipped when the shift carried out (the remainder is then
+/// certainly larger). Returns the flags of the last trial subtraction and the
+/// quotient. Only for `n` whose quotient fits (high half below `d`).
+fn trial_division(n: u64, d: u64, w: bool) -> (u16, u64) {
     let bits = if w { 16 } else { 8 };
     let m = mask(w) as u64;
     let top = bits - 1;
     let mut hi = (n >> bits) & m;
     let mut lo = n & m;
-    // The magnitude division itself overflows: caught by the first check.
-    // (IDIV can also overflow afterwards, on the quotient's sign; then the
-    // loop has run.)
-    if hi >= d || (!ok && !signed) {
-        return alu::sub(w, hi as u32, d as u32, 0).1;
-    }
     let mut last = 0;
     let mut q = 0u64;
     for _ in 0..bits {
@@ -1308,17 +1305,28 @@ fn div_flags_8086(n: u64, d: u64, w: bool, signed: bool, ok: bool) -> u16 {
             }
         }
     }
-    let mut f = last & !(CF | OF);
+    (last, q)
+}
+
+/// The undefined flags the 8086's division microcode leaves: SF, ZF, PF, AF
+/// and OF of the last trial subtraction (see [`trial_division`]); CF the
+/// complement of the quotient's top bit for DIV, clear for IDIV, whose OF is
+/// also clear unless the quotient then fails the sign check. When the
+/// magnitude division overflows, the flags are those of the first check,
+/// high half minus divisor.
+fn div_flags_8086(n: u64, d: u64, w: bool, signed: bool, ok: bool) -> u16 {
+    let bits = if w { 16 } else { 8 };
+    let hi = (n >> bits) & mask(w) as u64;
+    if hi >= d || (!ok && !signed) {
+        return alu::sub(w, hi as u32, d as u32, 0).1;
+    }
+    let (last, q) = trial_division(n, d, w);
+    let f = last & !(CF | OF);
     if signed {
-        // A quotient that fails the sign check after the loop keeps the last
-        // subtraction's OF; a good one ends with OF clear.
         return if ok { f } else { f | (last & OF) };
     }
-    f |= last & OF;
-    if q & (1 << top) == 0 {
-        f |= CF;
-    }
-    f
+    let top_clear = q & (1 << (bits - 1)) == 0;
+    f | (last & OF) | if top_clear { CF } else { 0 }
 }
 
 #[cfg(test)]
