@@ -10,4 +10,5 @@ pub mod report;
 pub mod roms;
 pub mod runner;
 pub mod suite;
+pub mod timing;
 pub mod vectors;

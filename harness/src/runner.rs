@@ -111,6 +111,8 @@ pub struct Executed {
     pub halted: bool,
     /// The CPU panicked (message).
     pub panic: Option<String>,
+    /// Clock cycles the timing model counted.
+    pub cycles: u64,
 }
 
 /// Run one test on a fresh CPU.
@@ -148,6 +150,7 @@ pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
     Executed {
         regs: cpu.regs,
         halted: cpu.halted(),
+        cycles: cpu.cycles(),
         bus,
         steps,
         panic,
@@ -551,6 +554,7 @@ mod tests {
             steps: 1,
             halted: true,
             panic: None,
+            cycles: 0,
         }
     }
 

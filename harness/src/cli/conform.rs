@@ -49,10 +49,23 @@ pub struct ConformArgs {
 
 /// Load the suite named on the command line.
 pub fn load_suite(args: &ConformArgs) -> Result<Suite, CliError> {
-    let dirs = manifest_dirs(args.manifests_dir.as_deref());
-    let path = find_manifest(&args.suite, &dirs).map_err(CliError)?;
+    load_named_suite(
+        &args.suite,
+        args.suites_dir.as_deref(),
+        args.manifests_dir.as_deref(),
+    )
+}
+
+/// Load suite `name` (a manifest name or path) with its data.
+pub fn load_named_suite(
+    name: &str,
+    suites: Option<&std::path::Path>,
+    manifests: Option<&std::path::Path>,
+) -> Result<Suite, CliError> {
+    let dirs = manifest_dirs(manifests);
+    let path = find_manifest(name, &dirs).map_err(CliError)?;
     let manifest = Manifest::load(&path)?;
-    let data = suites_dir(args.suites_dir.as_deref());
+    let data = suites_dir(suites);
     if !data.is_dir() {
         return Err(CliError(format!(
             "test-suite data not found at {} (set --suites-dir or ${})",

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod conform;
 pub mod run;
 pub mod show;
+pub mod timing;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Boot a machine headless and show its screen.
     Run(run::RunArgs),
+    /// Per-opcode timing report and comparison with the timing baseline.
+    Timing(timing::TimingArgs),
 }
 
 /// An error the CLI reports as one line and exit status 2.
@@ -57,5 +60,6 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Conform(args) => conform::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Timing(args) => timing::run(&args),
     }
 }
