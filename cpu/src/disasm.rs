@@ -37,7 +37,6 @@ fn mem_text(h: &Head, m: &ModRm, size: &str) -> String {
         let base = EA_NAMES[m.rm as usize];
         match m.md {
             0 => base.to_string(),
-            _ if m.disp == 0 && m.md == 1 => base.to_string(),
             _ => format!("{base}{}", signed_hex(m.disp as i16)),
         }
     };
@@ -100,7 +99,7 @@ pub fn disassemble(bytes: &[u8], model: CpuModel) -> Disassembly {
             Opd::Ap => {
                 let off = word(&mut src);
                 let seg = word(&mut src);
-                format!("{}:{}", hex(seg), hex(off))
+                format!("{seg:04X}h:{off:04X}h")
             }
             Opd::Ob | Opd::Ov => {
                 let a = word(&mut src);
@@ -112,8 +111,8 @@ pub fn disassemble(bytes: &[u8], model: CpuModel) -> Disassembly {
             Opd::AX => "ax".into(),
             Opd::CL => "cl".into(),
             Opd::DX => "dx".into(),
-            Opd::One => "1".into(),
-            Opd::Three => "3h".into(),
+            // Implicit operands (shift by one, INT3) are not printed.
+            Opd::One | Opd::Three => continue,
             Opd::Zv => REG16_NAMES[(h.opcode & 7) as usize].into(),
             Opd::Zb => REG8_NAMES[(h.opcode & 7) as usize].into(),
             Opd::S(s) => s.name().into(),
@@ -124,8 +123,20 @@ pub fn disassemble(bytes: &[u8], model: CpuModel) -> Disassembly {
         Op::Ret => "retn",
         Op::CallFar | Op::CallFarInd => "callf",
         Op::JmpFar | Op::JmpFarInd => "jmpf",
+        // SETMO by CL is SETMOC (it does nothing when CL is zero).
+        Op::Shift(crate::table::ShiftOp::Setmo) if row.opd[1] == Opd::CL => "setmoc",
         _ => row.mnem,
     };
+    if row.op == Op::Esc {
+        // The coprocessor's operand: ESC shows only its r/m.
+        if let Some(m) = h.modrm {
+            ops.push(if m.is_reg() {
+                REG16_NAMES[m.rm as usize].to_string()
+            } else {
+                mem_text(&h, &m, "word")
+            });
+        }
+    }
     let mut text = String::new();
     if let Op::Str(s) = row.op {
         if let Some(seg) = h.prefixes.seg {

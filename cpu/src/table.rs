@@ -425,8 +425,8 @@ const fn alu_block(op: AluOp, m: &'static str) -> [Row; 6] {
 }
 
 const JCC: [&str; 16] = [
-    "jo", "jno", "jb", "jnb", "jz", "jnz", "jbe", "ja", "js", "jns", "jp", "jnp", "jl", "jnl",
-    "jle", "jg",
+    "jo", "jno", "jb", "jnb", "jz", "jnz", "jbe", "jnbe", "js", "jns", "jp", "jnp", "jl", "jnl",
+    "jle", "jnle",
 ];
 
 const fn build_base() -> [Row; 256] {
@@ -494,8 +494,8 @@ const fn build_base() -> [Row; 256] {
     t[0x83] = r("grp1", Op::Group(Group::G1), Ev, Ibs);
     t[0x84] = r("test", Op::Test, Eb, Gb);
     t[0x85] = r("test", Op::Test, Ev, Gv);
-    t[0x86] = r("xchg", Op::Xchg, Eb, Gb);
-    t[0x87] = r("xchg", Op::Xchg, Ev, Gv);
+    t[0x86] = r("xchg", Op::Xchg, Gb, Eb);
+    t[0x87] = r("xchg", Op::Xchg, Gv, Ev);
     t[0x88] = r("mov", Op::Mov, Eb, Gb);
     t[0x89] = r("mov", Op::Mov, Ev, Gv);
     t[0x8A] = r("mov", Op::Mov, Gb, Eb);
@@ -541,7 +541,7 @@ const fn build_base() -> [Row; 256] {
     t[0xC9] = alias(rw("retf", Op::Retf, N, N, true));
     t[0xCA] = rw("retf", Op::Retf, Iw, N, true);
     t[0xCB] = rw("retf", Op::Retf, N, N, true);
-    t[0xCC] = rw("int", Op::Int, Three, N, true);
+    t[0xCC] = rw("int3", Op::Int, Three, N, true);
     t[0xCD] = rw("int", Op::Int, Ib, N, true);
     t[0xCE] = rw("into", Op::Into, N, N, true);
     t[0xCF] = rw("iret", Op::Iret, N, N, true);
@@ -553,8 +553,8 @@ const fn build_base() -> [Row; 256] {
     t[0xD5] = rw("aad", Op::Aad, Ib, N, false);
     t[0xD6] = st(rw("salc", Op::Salc, N, N, false), Status::Undocumented);
     t[0xD7] = rw("xlat", Op::Xlat, N, N, false);
-    t[0xE0] = r("loopnz", Op::Loopnz, Jb, N);
-    t[0xE1] = r("loopz", Op::Loopz, Jb, N);
+    t[0xE0] = r("loopne", Op::Loopnz, Jb, N);
+    t[0xE1] = r("loope", Op::Loopz, Jb, N);
     t[0xE2] = r("loop", Op::Loop, Jb, N);
     t[0xE3] = r("jcxz", Op::Jcxz, Jb, N);
     t[0xE4] = r("in", Op::In, AL, Ib);

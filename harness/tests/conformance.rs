@@ -149,3 +149,45 @@ fn vectors_parse_with_cycles() {
         assert!(total >= 1000, "{name}: {total} tests");
     }
 }
+
+/// The disassembler reproduces the vectors' names (their disassembly, in
+/// Intel syntax) and lengths. One 8086 vector's name disagrees with its own
+/// bytes (B7 #658: `mov bh, 85h` for B7 88), and is the only exception.
+#[test]
+fn disassembly_matches_the_vector_names() {
+    use harness::vectors::{for_each_test, ReadOptions};
+    use std::ops::ControlFlow;
+    let Some(data) = data_dir() else {
+        return;
+    };
+    const KNOWN_BAD_NAME: &str = "7f154ea9f6eb272a23bffed55c4e0f670f0343c6628cc5d2836ed7a5d796babd";
+    let manifest = Manifest::load(&workspace_root().join("test-suites/8086.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for path in &suite.files {
+        for_each_test(path, ReadOptions { cycles: false }, &mut |t| {
+            checked += 1;
+            let d = cpu::disassemble(&t.bytes, cpu::CpuModel::I8086);
+            if (d.text != t.name || d.len != t.bytes.len()) && t.hash != KNOWN_BAD_NAME {
+                wrong.push(format!(
+                    "{} #{}: {:?} vs {:?}",
+                    path.display(),
+                    t.index,
+                    d.text,
+                    t.name
+                ));
+            }
+            ControlFlow::Continue(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert!(checked > 0);
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} disassemblies differ, e.g.\n{}",
+        wrong.len(),
+        wrong[..wrong.len().min(10)].join("\n")
+    );
+}
