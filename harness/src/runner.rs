@@ -466,6 +466,16 @@ pub fn selected(stem: &str, filter: &[String]) -> bool {
         })
 }
 
+/// The files of a suite that `filter` selects, in suite order.
+pub fn selected_files<'a>(suite: &'a Suite, filter: &[String]) -> Vec<&'a Path> {
+    suite
+        .files
+        .iter()
+        .map(|p| p.as_path())
+        .filter(|p| selected(&file_stem(p), filter))
+        .collect()
+}
+
 /// Run the selected files of a suite in parallel; `progress` is called after
 /// each file. On bad input, the error of the first bad file (in file order).
 pub fn run_suite(
@@ -473,12 +483,7 @@ pub fn run_suite(
     filter: &[String],
     progress: &(dyn Fn(&FileResult) + Sync),
 ) -> Result<Vec<FileResult>, InputError> {
-    let files: Vec<&Path> = suite
-        .files
-        .iter()
-        .map(|p| p.as_path())
-        .filter(|p| selected(&file_stem(p), filter))
-        .collect();
+    let files = selected_files(suite, filter);
     let results: Vec<Result<FileResult, InputError>> = files
         .par_iter()
         .map(|p| {

@@ -5,7 +5,7 @@
 
 use crate::error::InputError;
 use crate::model::TestCase;
-use crate::runner::{classify, execute, selected};
+use crate::runner::{classify, execute, selected_files};
 use crate::suite::Suite;
 use crate::vectors::{file_stem, for_each_test, ReadOptions};
 use cpu::decode::{decode_head, SliceSource};
@@ -144,12 +144,7 @@ fn file_table(suite: &Suite, path: &Path) -> Result<TimingTable, InputError> {
 
 /// Measure the selected files of a suite (in parallel).
 pub fn measure(suite: &Suite, filter: &[String]) -> Result<TimingTable, InputError> {
-    let files: Vec<&Path> = suite
-        .files
-        .iter()
-        .map(|p| p.as_path())
-        .filter(|p| selected(&file_stem(p), filter))
-        .collect();
+    let files = selected_files(suite, filter);
     let tables: Result<Vec<TimingTable>, InputError> =
         files.par_iter().map(|p| file_table(suite, p)).collect();
     Ok(tables?.into_iter().flatten().collect())

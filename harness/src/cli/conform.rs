@@ -22,9 +22,9 @@ pub enum CheckArg {
     All,
 }
 
-/// Arguments of `ironpc conform`.
+/// Which suite, where its data and manifest are, and which of its files.
 #[derive(Debug, Args)]
-pub struct ConformArgs {
+pub struct SuiteArgs {
     /// Suite name (a manifest `NAME.yaml` in the manifests directory) or a manifest path.
     pub suite: String,
     /// Directory of the test-suite data [default: $IRONPC_SUITES, else ../shared/test-suites].
@@ -36,6 +36,14 @@ pub struct ConformArgs {
     /// Run only these opcode files (`80` selects 80.0 … 80.7), comma separated.
     #[arg(long, value_name = "OPCODE,...", value_delimiter = ',')]
     pub filter: Vec<String>,
+}
+
+/// Arguments of `ironpc conform`.
+#[derive(Debug, Args)]
+pub struct ConformArgs {
+    /// The suite.
+    #[command(flatten)]
+    pub sel: SuiteArgs,
     /// Write the results (per opcode and totals) as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -47,25 +55,12 @@ pub struct ConformArgs {
     pub show: Option<String>,
 }
 
-/// Load the suite named on the command line.
-pub fn load_suite(args: &ConformArgs) -> Result<Suite, CliError> {
-    load_named_suite(
-        &args.suite,
-        args.suites_dir.as_deref(),
-        args.manifests_dir.as_deref(),
-    )
-}
-
-/// Load suite `name` (a manifest name or path) with its data.
-pub fn load_named_suite(
-    name: &str,
-    suites: Option<&std::path::Path>,
-    manifests: Option<&std::path::Path>,
-) -> Result<Suite, CliError> {
-    let dirs = manifest_dirs(manifests);
-    let path = find_manifest(name, &dirs).map_err(CliError)?;
+/// Load the suite named on the command line, with its data.
+pub fn load_suite(args: &SuiteArgs) -> Result<Suite, CliError> {
+    let dirs = manifest_dirs(args.manifests_dir.as_deref());
+    let path = find_manifest(&args.suite, &dirs).map_err(CliError)?;
     let manifest = Manifest::load(&path)?;
-    let data = suites_dir(suites);
+    let data = suites_dir(args.suites_dir.as_deref());
     if !data.is_dir() {
         return Err(CliError(format!(
             "test-suite data not found at {} (set --suites-dir or ${})",
@@ -95,7 +90,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, CliError> {
             "cycle check needs the exact timing model (only --check state is available yet)".into(),
         ));
     }
-    let suite = load_suite(args)?;
+    let suite = load_suite(&args.sel)?;
     if !suite.manifest.checks.contains(&Check::State) {
         return Err(CliError(format!(
             "suite '{}' does not support the state check",
@@ -106,16 +101,12 @@ pub fn run(args: &ConformArgs) -> Result<u8, CliError> {
     if let Some(which) = &args.show {
         return super::show::show(&suite, which);
     }
-    let total = suite
-        .files
-        .iter()
-        .filter(|p| crate::runner::selected(&crate::vectors::file_stem(p), &args.filter))
-        .count();
+    let total = crate::runner::selected_files(&suite, &args.sel.filter).len();
     if total == 0 {
         return Err(CliError(format!(
             "no vector files of suite '{}' match --filter {}",
             suite.manifest.name,
-            args.filter.join(",")
+            args.sel.filter.join(",")
         )));
     }
     let results = if std::io::stderr().is_terminal() {
@@ -126,7 +117,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, CliError> {
                 .progress_chars("=> "),
         );
         bar.set_prefix(suite.manifest.name.clone());
-        let r = run_suite(&suite, &args.filter, &|f: &FileResult| {
+        let r = run_suite(&suite, &args.sel.filter, &|f: &FileResult| {
             bar.set_message(f.file.clone());
             bar.inc(1);
         });
@@ -135,7 +126,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, CliError> {
     } else {
         let done = Mutex::new(0usize);
         let step = total.div_ceil(10).max(1);
-        run_suite(&suite, &args.filter, &|_: &FileResult| {
+        run_suite(&suite, &args.sel.filter, &|_: &FileResult| {
             let mut d = done.lock().unwrap_or_else(|e| e.into_inner());
             *d += 1;
             if *d % step == 0 || *d == total {

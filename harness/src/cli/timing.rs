@@ -1,7 +1,7 @@
 //! `ironpc timing SUITE`: per-opcode timing report (Markdown and SVG) and the
 //! comparison with the committed timing baseline.
 
-use super::conform::load_named_suite;
+use super::conform::{load_suite, SuiteArgs};
 use super::{CliError, EXIT_FAILED, EXIT_OK};
 use crate::suite::workspace_root;
 use crate::timing::{baseline_of, baseline_yaml, changes, load_baseline, markdown, measure, svg};
@@ -11,17 +11,9 @@ use std::path::PathBuf;
 /// Arguments of `ironpc timing`.
 #[derive(Debug, Args)]
 pub struct TimingArgs {
-    /// Suite name (a manifest in the manifests directory) or a manifest path.
-    pub suite: String,
-    /// Directory of the test-suite data [default: $IRONPC_SUITES, else ../shared/test-suites].
-    #[arg(long, value_name = "DIR")]
-    pub suites_dir: Option<PathBuf>,
-    /// Directory of the suite manifests.
-    #[arg(long, value_name = "DIR")]
-    pub manifests_dir: Option<PathBuf>,
-    /// Only these opcode files, comma separated.
-    #[arg(long, value_name = "OPCODE,...", value_delimiter = ',')]
-    pub filter: Vec<String>,
+    /// The suite.
+    #[command(flatten)]
+    pub sel: SuiteArgs,
     /// Baseline to compare with [default: test-suites/timing/SUITE.yaml].
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -40,13 +32,9 @@ pub fn default_baseline(suite: &str) -> PathBuf {
 
 /// Run `ironpc timing`.
 pub fn run(args: &TimingArgs) -> Result<u8, CliError> {
-    let suite = load_named_suite(
-        &args.suite,
-        args.suites_dir.as_deref(),
-        args.manifests_dir.as_deref(),
-    )?;
+    let suite = load_suite(&args.sel)?;
     let name = suite.manifest.name.clone();
-    let table = measure(&suite, &args.filter)?;
+    let table = measure(&suite, &args.sel.filter)?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError(format!("{}: cannot create: {e}", args.out.display())))?;
     let md = args.out.join(format!("{name}-timing.md"));
@@ -77,7 +65,7 @@ pub fn run(args: &TimingArgs) -> Result<u8, CliError> {
         return Ok(EXIT_OK);
     }
     let base = load_baseline(&base_path)?;
-    let base = if args.filter.is_empty() {
+    let base = if args.sel.filter.is_empty() {
         base
     } else {
         base.into_iter()
