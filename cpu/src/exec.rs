@@ -1,33 +1,1403 @@
-//! Instruction semantics.
+//! Instruction semantics, written once for every timing model.
 
-use crate::{Bus, Cpu, StepResult, Timing};
+use crate::alu::{self, mask, sign, szp, ARITH};
+use crate::decode::{decode_head, ByteSource, ModRm};
+use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
+use crate::table::{AluOp, Op, Opd, Prefix, Row, ShiftOp, StrOp};
+use crate::{Bus, Cpu, CpuModel, StepResult, Timing};
+
+/// Where an operand lives once its address (if any) is known.
+#[derive(Clone, Copy, Debug)]
+enum Loc {
+    Reg8(u8),
+    Reg16(u8),
+    Sreg(Seg),
+    Mem(Seg, u16),
+    Imm(u16),
+}
+
+/// Decode state of the instruction being executed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Current {
+    pub(crate) seg: Option<Seg>,
+    pub(crate) rep: Option<Prefix>,
+    pub(crate) modrm: Option<ModRm>,
+    pub(crate) ea_seg: Option<Seg>,
+    pub(crate) ea: u16,
+    pub(crate) opcode: u8,
+    pub(crate) start_ip: u16,
+    /// General registers (bit per encoding) whose updates survive a fault:
+    /// the 286 has already committed them when a later access overruns.
+    pub(crate) keep_on_fault: u8,
+    /// The overrun that aborted the instruction was a write.
+    pub(crate) write_faulted: bool,
+    /// A 286 CMPS had finished its first read.
+    pub(crate) second_read: bool,
+    /// FLAGS as the instruction left them survive a fault (string iterations).
+    pub(crate) keep_flags: bool,
+}
+
+/// Instruction-stream bytes through the timing model.
+struct Stream<'a, T: Timing, B: Bus> {
+    cpu: &'a mut Cpu<T>,
+    bus: &'a mut B,
+}
+
+impl<T: Timing, B: Bus> ByteSource for Stream<'_, T, B> {
+    #[inline]
+    fn next_byte(&mut self) -> u8 {
+        self.cpu.fetch8(self.bus)
+    }
+}
+
+const RESULT: u16 = ARITH;
 
 impl<T: Timing> Cpu<T> {
-    /// Execute one instruction (prefixes included, and the interrupt entry of
-    /// any exception it raises).
-    pub fn step<B: Bus>(&mut self, bus: &mut B) -> StepResult {
-        let _ = bus;
-        if self.halted {
-            return StepResult::Halted;
+    // ----- access helpers -------------------------------------------------
+
+    #[inline]
+    pub(crate) fn fetch8<B: Bus>(&mut self, bus: &mut B) -> u8 {
+        // The 286 limits an instruction, prefixes included, to ten bytes.
+        if self.model == CpuModel::I80286 && self.regs.ip.wrapping_sub(self.cur.start_ip) >= 10 {
+            self.raise(13);
         }
-        StepResult::Executed
+        let a = self.linear(self.regs.seg[Seg::CS as usize], self.regs.ip);
+        self.regs.ip = self.regs.ip.wrapping_add(1);
+        self.timing.fetch(bus, a)
+    }
+
+    #[inline]
+    fn fetch16<B: Bus>(&mut self, bus: &mut B) -> u16 {
+        let lo = self.fetch8(bus) as u16;
+        lo | ((self.fetch8(bus) as u16) << 8)
+    }
+
+    #[inline]
+    fn seg_base(&self, s: Seg) -> u16 {
+        self.regs.seg[s as usize]
+    }
+
+    /// Abandon the current instruction and take exception `vector` when it ends.
+    #[inline]
+    pub(crate) fn raise(&mut self, vector: u8) {
+        if self.abort.is_none() {
+            self.abort = Some(vector);
+        }
+    }
+
+    /// On the 286 a word at offset FFFF overruns the segment: #GP (13) in real mode.
+    #[inline]
+    fn overruns(&self, off: u16, w: bool) -> bool {
+        w && off == 0xFFFF && self.model == CpuModel::I80286
+    }
+
+    /// Read a byte or word of memory at `seg:off` (offsets wrap within the segment).
+    #[inline]
+    fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
+        if self.overruns(off, w) {
+            self.raise(13);
+            return 0;
+        }
+        let base = self.seg_base(s);
+        if w {
+            let lo = self.linear(base, off);
+            let hi = self.linear(base, off.wrapping_add(1));
+            self.timing.read16(bus, s, lo, hi)
+        } else {
+            let a = self.linear(base, off);
+            self.timing.read8(bus, s, a) as u16
+        }
+    }
+
+    #[inline]
+    fn wr<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool, v: u16) {
+        if self.abort.is_some() {
+            return;
+        }
+        if self.overruns(off, w) {
+            self.raise(13);
+            self.cur.write_faulted = true;
+            return;
+        }
+        let base = self.seg_base(s);
+        if w {
+            let lo = self.linear(base, off);
+            let hi = self.linear(base, off.wrapping_add(1));
+            self.timing.write16(bus, s, lo, hi, v)
+        } else {
+            let a = self.linear(base, off);
+            self.timing.write8(bus, s, a, v as u8)
+        }
+    }
+
+    #[inline]
+    fn push<B: Bus>(&mut self, bus: &mut B, v: u16) {
+        let sp = self.regs.gpr[4].wrapping_sub(2);
+        self.regs.gpr[4] = sp;
+        self.wr(bus, Seg::SS, sp, true, v);
+    }
+
+    #[inline]
+    fn pop<B: Bus>(&mut self, bus: &mut B) -> u16 {
+        let sp = self.regs.gpr[4];
+        let v = self.rd(bus, Seg::SS, sp, true);
+        if self.abort.is_none() {
+            self.regs.gpr[4] = sp.wrapping_add(2);
+            // A completed pop stands even if a later write of the instruction overruns.
+            self.cur.keep_on_fault |= 1 << 4;
+        }
+        v
+    }
+
+    #[inline]
+    fn set_arith(&mut self, f: u16, which: u16) {
+        self.regs.flags = (self.regs.flags & !which) | (f & which);
+    }
+
+    /// Write FLAGS as POPF/IRET/SAHF do: fixed bits forced.
+    fn load_flags(&mut self, v: u16) {
+        let m = self.model;
+        self.regs.flags = (v & m.flags_writable()) | m.flags_fixed_ones();
+    }
+
+    fn jump(&mut self, ip: u16) {
+        self.regs.ip = ip;
+        self.timing.flush();
+    }
+
+    fn far_jump(&mut self, cs: u16, ip: u16) {
+        self.regs.seg[Seg::CS as usize] = cs;
+        self.regs.ip = ip;
+        self.timing.flush();
+    }
+
+    /// Segment for a data access whose default is `default`, honouring an override.
+    #[inline]
+    fn data_seg(&self, default: Seg) -> Seg {
+        self.cur.seg.unwrap_or(default)
+    }
+
+    fn compute_ea(&mut self, m: &ModRm) {
+        if m.is_reg() {
+            self.cur.ea_seg = None;
+            return;
+        }
+        let g = &self.regs.gpr;
+        let (bx, bp, si, di) = (g[3], g[5], g[6], g[7]);
+        let base = match m.rm {
+            0 => bx.wrapping_add(si),
+            1 => bx.wrapping_add(di),
+            2 => bp.wrapping_add(si),
+            3 => bp.wrapping_add(di),
+            4 => si,
+            5 => di,
+            6 if m.md == 0 => 0,
+            6 => bp,
+            _ => bx,
+        };
+        self.cur.ea = base.wrapping_add(m.disp);
+        self.cur.ea_seg = Some(self.data_seg(m.default_seg()));
+    }
+
+    /// Resolve an operand to a location, fetching immediates and direct addresses.
+    fn loc<B: Bus>(&mut self, bus: &mut B, opd: Opd) -> Loc {
+        match opd {
+            Opd::Eb | Opd::Ev | Opd::M | Opd::Mp | Opd::Ma => {
+                let m = self.cur.modrm.unwrap_or(ModRm {
+                    md: 3,
+                    reg: 0,
+                    rm: 0,
+                    disp: 0,
+                });
+                if m.is_reg() {
+                    if opd == Opd::Eb {
+                        Loc::Reg8(m.rm)
+                    } else {
+                        Loc::Reg16(m.rm)
+                    }
+                } else {
+                    Loc::Mem(self.cur.ea_seg.unwrap_or(Seg::DS), self.cur.ea)
+                }
+            }
+            Opd::Gb => Loc::Reg8(self.cur.modrm.map_or(0, |m| m.reg)),
+            Opd::Gv => Loc::Reg16(self.cur.modrm.map_or(0, |m| m.reg)),
+            Opd::Sw => Loc::Sreg(Seg::from_index(self.cur.modrm.map_or(0, |m| m.reg))),
+            Opd::Ib => Loc::Imm(self.fetch8(bus) as u16),
+            Opd::Ibs => Loc::Imm(self.fetch8(bus) as i8 as i16 as u16),
+            Opd::Iv | Opd::Iw => Loc::Imm(self.fetch16(bus)),
+            Opd::Ob | Opd::Ov => {
+                let a = self.fetch16(bus);
+                Loc::Mem(self.data_seg(Seg::DS), a)
+            }
+            Opd::AL => Loc::Reg8(0),
+            Opd::AX => Loc::Reg16(0),
+            Opd::CL => Loc::Reg8(1),
+            Opd::DX => Loc::Reg16(2),
+            Opd::One => Loc::Imm(1),
+            Opd::Three => Loc::Imm(3),
+            Opd::Zv => Loc::Reg16(self.cur.opcode & 7),
+            Opd::Zb => Loc::Reg8(self.cur.opcode & 7),
+            Opd::S(s) => Loc::Sreg(s),
+            Opd::Jb | Opd::Jv | Opd::Ap | Opd::None => Loc::Imm(0),
+        }
+    }
+
+    #[inline]
+    fn read<B: Bus>(&mut self, bus: &mut B, l: Loc, w: bool) -> u16 {
+        match l {
+            Loc::Reg8(r) => self.regs.r8(r) as u16,
+            Loc::Reg16(r) => self.regs.gpr[r as usize],
+            Loc::Sreg(s) => self.regs.seg[s as usize],
+            Loc::Mem(s, off) => self.rd(bus, s, off, w),
+            Loc::Imm(v) => v,
+        }
+    }
+
+    #[inline]
+    fn write<B: Bus>(&mut self, bus: &mut B, l: Loc, w: bool, v: u16) {
+        match l {
+            Loc::Reg8(r) => self.regs.set_r8(r, v as u8),
+            Loc::Reg16(r) => self.regs.gpr[r as usize] = v,
+            Loc::Sreg(s) => {
+                self.regs.seg[s as usize] = v;
+                match s {
+                    Seg::CS => self.timing.flush(),
+                    Seg::SS => self.irq_shadow = true,
+                    _ => {}
+                }
+            }
+            Loc::Mem(s, off) => self.wr(bus, s, off, w, v),
+            Loc::Imm(_) => {}
+        }
+    }
+
+    // ----- interrupts -----------------------------------------------------
+
+    /// Enter interrupt `vector`: push FLAGS, CS, IP; clear IF and TF; load the vector.
+    pub(crate) fn enter_interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
+        let flags = self.regs.flags;
+        self.push(bus, flags);
+        self.regs.flags &= !(IF | TF);
+        let cs = self.regs.seg[Seg::CS as usize];
+        self.push(bus, cs);
+        let ip = self.regs.ip;
+        self.push(bus, ip);
+        let addr = vector as u32 * 4;
+        let new_ip = self.timing.read16(bus, Seg::DS, addr, addr + 1);
+        let new_cs = self.timing.read16(bus, Seg::DS, addr + 2, addr + 3);
+        self.far_jump(new_cs, new_ip);
+    }
+
+    /// A fault: the 8086 returns after the instruction, later models to its start.
+    fn fault<B: Bus>(&mut self, bus: &mut B, vector: u8) {
+        if self.model.is_186_plus() {
+            self.regs.ip = self.cur.start_ip;
+        }
+        self.enter_interrupt(bus, vector);
     }
 
     /// True when a maskable interrupt would be accepted now (IF set and no
     /// one-instruction interrupt shadow after MOV SS/POP SS/STI).
     pub fn interrupts_enabled(&self) -> bool {
-        self.regs.flag(crate::regs::IF) && !self.irq_shadow
+        self.regs.flag(IF) && !self.irq_shadow
     }
 
     /// Take a hardware interrupt with vector `vector` now (the caller checked
     /// [`Cpu::interrupts_enabled`] and did the acknowledge). Wakes a halted CPU.
     pub fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
-        let _ = (bus, vector);
         self.halted = false;
+        self.enter_interrupt(bus, vector);
     }
 
     /// Non-maskable interrupt (vector 2).
     pub fn nmi<B: Bus>(&mut self, bus: &mut B) {
         self.interrupt(bus, 2);
+    }
+
+    // ----- the step -------------------------------------------------------
+
+    /// Execute one instruction (prefixes included, and the interrupt entry of
+    /// any exception it raises).
+    pub fn step<B: Bus>(&mut self, bus: &mut B) -> StepResult {
+        if self.halted {
+            return StepResult::Halted;
+        }
+        // The trap flag as the instruction starts decides the single-step trap after it.
+        let trap = self.regs.flags & TF != 0 && !self.irq_shadow;
+        self.irq_shadow = false;
+        let start_ip = self.regs.ip;
+        let saved = self.regs;
+        self.cur.start_ip = start_ip;
+        let model = self.model;
+        let head = decode_head(model, &mut Stream { cpu: self, bus });
+        self.cur = Current {
+            seg: head.prefixes.seg,
+            rep: head.prefixes.rep,
+            modrm: head.modrm,
+            ea_seg: None,
+            ea: 0,
+            opcode: head.opcode,
+            start_ip,
+            keep_on_fault: 0,
+            write_faulted: false,
+            second_read: false,
+            keep_flags: false,
+        };
+        if let Some(m) = head.modrm {
+            self.compute_ea(&m);
+        }
+        self.execute(bus, &head.row);
+        if let Some(vector) = self.abort.take() {
+            let current = self.regs.gpr;
+            let flags = self.regs.flags;
+            self.regs = saved;
+            if self.cur.keep_flags {
+                self.regs.flags = flags;
+            }
+            for (i, v) in current.iter().enumerate() {
+                if self.cur.keep_on_fault & (1 << i) != 0 {
+                    self.regs.gpr[i] = *v;
+                }
+            }
+            self.enter_interrupt(bus, vector);
+        }
+        if trap {
+            self.enter_interrupt(bus, 1);
+        }
+        self.instructions += 1;
+        StepResult::Executed
+    }
+
+    fn execute<B: Bus>(&mut self, bus: &mut B, row: &Row) {
+        let w = row.word;
+        match row.op {
+            Op::Alu(op) => {
+                let d = self.loc(bus, row.opd[0]);
+                let s = self.loc(bus, row.opd[1]);
+                let a = self.read(bus, d, w) as u32;
+                let b = self.read(bus, s, w) as u32;
+                let c = self.regs.flag(CF) as u32;
+                let (r, f) = match op {
+                    AluOp::Add => alu::add(w, a, b, 0),
+                    AluOp::Adc => alu::add(w, a, b, c),
+                    AluOp::Sub | AluOp::Cmp => alu::sub(w, a, b, 0),
+                    AluOp::Sbb => alu::sub(w, a, b, c),
+                    AluOp::Or => alu::logic(w, a | b),
+                    AluOp::And => alu::logic(w, a & b),
+                    AluOp::Xor => alu::logic(w, a ^ b),
+                };
+                self.set_arith(f, RESULT);
+                if op != AluOp::Cmp {
+                    self.write(bus, d, w, r as u16);
+                }
+            }
+            Op::Test => {
+                let d = self.loc(bus, row.opd[0]);
+                let s = self.loc(bus, row.opd[1]);
+                let a = self.read(bus, d, w) as u32;
+                let b = self.read(bus, s, w) as u32;
+                let (_, f) = alu::logic(w, a & b);
+                self.set_arith(f, RESULT);
+            }
+            Op::Mov => {
+                if self.model == CpuModel::I80286
+                    && (row.opd[0] == Opd::Sw || row.opd[1] == Opd::Sw)
+                {
+                    // Only ES, CS, SS, DS exist, and CS cannot be loaded by MOV.
+                    let reg = self.cur.modrm.map_or(0, |m| m.reg);
+                    if reg > 3 || (row.opd[0] == Opd::Sw && reg == 1) {
+                        self.raise(6);
+                        return;
+                    }
+                }
+                let d = self.loc(bus, row.opd[0]);
+                let s = self.loc(bus, row.opd[1]);
+                let v = self.read(bus, s, w);
+                self.write(bus, d, w, v);
+            }
+            Op::Xchg => {
+                let d = self.loc(bus, row.opd[0]);
+                let s = self.loc(bus, row.opd[1]);
+                let a = self.read(bus, d, w);
+                let b = self.read(bus, s, w);
+                self.write(bus, d, w, b);
+                self.write(bus, s, w, a);
+            }
+            Op::Nop => {}
+            Op::Inc | Op::Dec => {
+                let d = self.loc(bus, row.opd[0]);
+                let a = self.read(bus, d, w) as u32;
+                let (r, f) = if row.op == Op::Inc {
+                    alu::add(w, a, 1, 0)
+                } else {
+                    alu::sub(w, a, 1, 0)
+                };
+                self.set_arith(f, RESULT & !CF);
+                self.write(bus, d, w, r as u16);
+            }
+            Op::Push => {
+                let s = self.loc(bus, row.opd[0]);
+                let v = match s {
+                    // The 8086 and 80186 push SP as it is after the decrement.
+                    Loc::Reg16(4) if self.model != CpuModel::I80286 => {
+                        self.regs.gpr[4].wrapping_sub(2)
+                    }
+                    _ => self.read(bus, s, true),
+                };
+                self.push(bus, v);
+            }
+            Op::Pop => {
+                let v = self.pop(bus);
+                let d = self.loc(bus, row.opd[0]);
+                self.write(bus, d, true, v);
+            }
+            Op::Jcc(cc) => {
+                let d = self.fetch8(bus) as i8 as i16 as u16;
+                if self.cond(cc) {
+                    let ip = self.regs.ip.wrapping_add(d);
+                    self.jump(ip);
+                }
+            }
+            Op::Lea => {
+                if self.memory_form_missing() {
+                    return;
+                }
+                let d = self.loc(bus, row.opd[0]);
+                let ea = self.cur.ea;
+                self.write(bus, d, true, ea);
+            }
+            Op::Cbw => {
+                let al = self.regs.gpr[0] as u8 as i8 as i16 as u16;
+                self.regs.gpr[0] = al;
+            }
+            Op::Cwd => {
+                self.regs.gpr[2] = if self.regs.gpr[0] & 0x8000 != 0 {
+                    0xFFFF
+                } else {
+                    0
+                };
+            }
+            Op::CallFar => {
+                let ip = self.fetch16(bus);
+                let cs = self.fetch16(bus);
+                self.call_far(bus, cs, ip);
+            }
+            Op::Wait => {}
+            Op::Pushf => {
+                let f = self.regs.flags;
+                self.push(bus, f);
+            }
+            Op::Popf => {
+                let v = self.pop(bus);
+                self.load_flags(v);
+            }
+            Op::Sahf => {
+                let ah = (self.regs.gpr[0] >> 8) & (SF | ZF | AF | PF | CF);
+                self.regs.flags = (self.regs.flags & !(SF | ZF | AF | PF | CF)) | ah;
+            }
+            Op::Lahf => {
+                let f = self.regs.flags as u8;
+                self.regs.set_r8(4, f);
+            }
+            Op::Str(s) => self.string(bus, s, w),
+            Op::Ret => {
+                let n = if row.opd[0] == Opd::Iw {
+                    self.fetch16(bus)
+                } else {
+                    0
+                };
+                let ip = self.pop(bus);
+                self.regs.gpr[4] = self.regs.gpr[4].wrapping_add(n);
+                self.jump(ip);
+            }
+            Op::Retf => {
+                let n = if row.opd[0] == Opd::Iw {
+                    self.fetch16(bus)
+                } else {
+                    0
+                };
+                let ip = self.pop(bus);
+                let cs = self.pop(bus);
+                self.regs.gpr[4] = self.regs.gpr[4].wrapping_add(n);
+                self.far_jump(cs, ip);
+            }
+            Op::Lptr(seg) => {
+                if self.memory_form_missing() {
+                    return;
+                }
+                let d = self.loc(bus, row.opd[0]);
+                let (s, off) = self.mem_operand();
+                let off_v = self.rd(bus, s, off, true);
+                let seg_v = self.rd(bus, s, off.wrapping_add(2), true);
+                self.write(bus, d, true, off_v);
+                self.regs.seg[seg as usize] = seg_v;
+            }
+            Op::Int => {
+                let v = match row.opd[0] {
+                    Opd::Three => 3,
+                    _ => self.fetch8(bus),
+                };
+                self.enter_interrupt(bus, v);
+            }
+            Op::Into => {
+                if self.regs.flag(OF) {
+                    self.enter_interrupt(bus, 4);
+                }
+            }
+            Op::Iret => {
+                let ip = self.pop(bus);
+                let cs = self.pop(bus);
+                let f = self.pop(bus);
+                self.far_jump(cs, ip);
+                self.load_flags(f);
+            }
+            Op::Shift(op) => self.shift(bus, row, op),
+            Op::Aam => self.aam(bus),
+            Op::Aad => self.aad(bus),
+            Op::Daa => self.daa(false),
+            Op::Das => self.daa(true),
+            Op::Aaa => self.aaa(false),
+            Op::Aas => self.aaa(true),
+            Op::Salc => {
+                let v = if self.regs.flag(CF) { 0xFF } else { 0 };
+                self.regs.set_r8(0, v);
+            }
+            Op::Xlat => {
+                let s = self.data_seg(Seg::DS);
+                let off = self.regs.gpr[3].wrapping_add(self.regs.gpr[0] & 0xFF);
+                let v = self.rd(bus, s, off, false);
+                self.regs.set_r8(0, v as u8);
+            }
+            Op::Esc => {
+                // No coprocessor: the 8086 still reads a memory operand.
+                if self.cur.ea_seg.is_some() {
+                    let (s, off) = self.mem_operand();
+                    self.rd(bus, s, off, true);
+                }
+            }
+            Op::Loop | Op::Loopz | Op::Loopnz => {
+                let d = self.fetch8(bus) as i8 as i16 as u16;
+                let cx = self.regs.gpr[1].wrapping_sub(1);
+                self.regs.gpr[1] = cx;
+                let z = self.regs.flag(ZF);
+                let take = cx != 0
+                    && match row.op {
+                        Op::Loopz => z,
+                        Op::Loopnz => !z,
+                        _ => true,
+                    };
+                if take {
+                    let ip = self.regs.ip.wrapping_add(d);
+                    self.jump(ip);
+                }
+            }
+            Op::Jcxz => {
+                let d = self.fetch8(bus) as i8 as i16 as u16;
+                if self.regs.gpr[1] == 0 {
+                    let ip = self.regs.ip.wrapping_add(d);
+                    self.jump(ip);
+                }
+            }
+            Op::In => {
+                let d = self.loc(bus, row.opd[0]);
+                let p = self.loc(bus, row.opd[1]);
+                let port = self.read(bus, p, true);
+                let v = self.timing.io_read(bus, port, w);
+                self.write(bus, d, w, v);
+            }
+            Op::Out => {
+                let p = self.loc(bus, row.opd[0]);
+                let s = self.loc(bus, row.opd[1]);
+                let port = self.read(bus, p, true);
+                let v = self.read(bus, s, w);
+                self.timing.io_write(bus, port, w, v);
+            }
+            Op::Call => {
+                let d = self.fetch16(bus);
+                let ret = self.regs.ip;
+                self.push(bus, ret);
+                self.jump(ret.wrapping_add(d));
+            }
+            Op::Jmp => {
+                let d = if row.opd[0] == Opd::Jb {
+                    self.fetch8(bus) as i8 as i16 as u16
+                } else {
+                    self.fetch16(bus)
+                };
+                let ip = self.regs.ip.wrapping_add(d);
+                self.jump(ip);
+            }
+            Op::JmpFar => {
+                let ip = self.fetch16(bus);
+                let cs = self.fetch16(bus);
+                self.far_jump(cs, ip);
+            }
+            Op::CallInd => {
+                let s = self.loc(bus, row.opd[0]);
+                let target = self.read(bus, s, true);
+                let ret = self.regs.ip;
+                self.push(bus, ret);
+                self.jump(target);
+            }
+            Op::JmpInd => {
+                let s = self.loc(bus, row.opd[0]);
+                let target = self.read(bus, s, true);
+                self.jump(target);
+            }
+            Op::CallFarInd | Op::JmpFarInd => {
+                if self.memory_form_missing() {
+                    return;
+                }
+                let (s, off) = self.mem_operand();
+                let ip = self.rd(bus, s, off, true);
+                let cs = self.rd(bus, s, off.wrapping_add(2), true);
+                if row.op == Op::CallFarInd {
+                    self.call_far(bus, cs, ip);
+                } else {
+                    self.far_jump(cs, ip);
+                }
+            }
+            Op::Hlt => self.halted = true,
+            Op::Cmc => self.regs.flags ^= CF,
+            Op::SetFlag(m, on) => {
+                self.regs.set_flag(m, on);
+                if m == IF && on {
+                    self.irq_shadow = true;
+                }
+            }
+            Op::Not => {
+                let d = self.loc(bus, row.opd[0]);
+                let v = self.read(bus, d, w);
+                self.write(bus, d, w, !v);
+            }
+            Op::Neg => {
+                let d = self.loc(bus, row.opd[0]);
+                let v = self.read(bus, d, w) as u32;
+                let (r, f) = alu::sub(w, 0, v, 0);
+                self.set_arith(f, RESULT);
+                self.write(bus, d, w, r as u16);
+            }
+            Op::Mul | Op::Imul => self.mul(bus, row),
+            Op::Div | Op::Idiv => self.div(bus, row),
+            Op::Imul3 => {
+                let d = self.loc(bus, row.opd[0]);
+                let s = self.loc(bus, row.opd[1]);
+                let a = self.read(bus, s, true) as i16 as i32;
+                let i = self.loc(bus, row.opd[2]);
+                let b = self.read(bus, i, true) as i16 as i32;
+                let p = a * b;
+                let over = p != p as i16 as i32;
+                self.regs.set_flag(CF | OF, over);
+                if self.model == CpuModel::I80286 {
+                    // As for one-operand IMUL: SF, ZF, PF of the high half, AF set.
+                    let f = szp(true, (p as u32) >> 16) | AF;
+                    self.set_arith(f, SF | ZF | PF | AF);
+                }
+                self.write(bus, d, true, p as u16);
+            }
+            Op::Pusha => {
+                let sp = self.regs.gpr[4];
+                for r in 0..8 {
+                    let v = if r == 4 { sp } else { self.regs.gpr[r] };
+                    self.push(bus, v);
+                }
+            }
+            Op::Popa => {
+                for r in (0..8).rev() {
+                    let v = self.pop(bus);
+                    if r != 4 {
+                        self.regs.gpr[r] = v;
+                    }
+                }
+            }
+            Op::Bound => {
+                if self.memory_form_missing() {
+                    return;
+                }
+                let d = self.loc(bus, row.opd[0]);
+                let idx = self.read(bus, d, true) as i16;
+                let (s, off) = self.mem_operand();
+                let lo = self.rd(bus, s, off, true) as i16;
+                let hi = self.rd(bus, s, off.wrapping_add(2), true) as i16;
+                if idx < lo || idx > hi {
+                    self.fault(bus, 5);
+                }
+            }
+            Op::Enter => {
+                let size = self.fetch16(bus);
+                let level = self.fetch8(bus) & 0x1F;
+                let bp = self.regs.gpr[5];
+                self.push(bus, bp);
+                let frame = self.regs.gpr[4];
+                if level > 0 {
+                    let mut p = bp;
+                    for _ in 1..level {
+                        p = p.wrapping_sub(2);
+                        let v = self.rd(bus, Seg::SS, p, true);
+                        self.push(bus, v);
+                    }
+                    self.push(bus, frame);
+                }
+                self.regs.gpr[5] = frame;
+                self.regs.gpr[4] = self.regs.gpr[4].wrapping_sub(size);
+            }
+            Op::Leave => {
+                self.regs.gpr[4] = self.regs.gpr[5];
+                let bp = self.pop(bus);
+                self.regs.gpr[5] = bp;
+            }
+            Op::Escape0F | Op::Invalid => {
+                if self.model.is_186_plus() {
+                    self.fault(bus, 6);
+                }
+            }
+            Op::Prefix(_) | Op::Group(_) => {}
+        }
+    }
+
+    /// True (and #UD raised) when a memory-only operand is encoded as a
+    /// register on a CPU that checks it (the 286).
+    fn memory_form_missing(&mut self) -> bool {
+        let is_reg = self.cur.modrm.is_some_and(|m| m.is_reg());
+        if is_reg && self.model == CpuModel::I80286 {
+            self.raise(6);
+            return true;
+        }
+        false
+    }
+
+    /// Segment and offset of the ModR/M memory operand. For a register form
+    /// (undefined for pointer loads) the 8086 uses whatever address was last
+    /// computed; we model that as offset 0 of the default segment.
+    fn mem_operand(&self) -> (Seg, u16) {
+        (
+            self.cur.ea_seg.unwrap_or_else(|| self.data_seg(Seg::DS)),
+            self.cur.ea,
+        )
+    }
+
+    fn call_far<B: Bus>(&mut self, bus: &mut B, cs: u16, ip: u16) {
+        let old_cs = self.regs.seg[Seg::CS as usize];
+        self.push(bus, old_cs);
+        let ret = self.regs.ip;
+        self.push(bus, ret);
+        self.far_jump(cs, ip);
+    }
+
+    fn cond(&self, cc: u8) -> bool {
+        let f = |m| self.regs.flag(m);
+        let r = match cc >> 1 {
+            0 => f(OF),
+            1 => f(CF),
+            2 => f(ZF),
+            3 => f(CF) || f(ZF),
+            4 => f(SF),
+            5 => f(PF),
+            6 => f(SF) != f(OF),
+            _ => f(ZF) || (f(SF) != f(OF)),
+        };
+        r != (cc & 1 != 0)
+    }
+
+    // ----- string instructions ---------------------------------------------
+
+    fn string<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool) {
+        // LODS has loaded AX, and CMPS/SCAS set FLAGS, in the iterations before an overrun.
+        self.cur.keep_on_fault |= 1 << 0 | 1 << 1 | 1 << 6 | 1 << 7;
+        self.cur.keep_flags = true;
+        let Some(rep) = self.cur.rep else {
+            self.string_once(bus, op, w);
+            return;
+        };
+        loop {
+            if self.regs.gpr[1] == 0 {
+                break;
+            }
+            self.string_once(bus, op, w);
+            if self.abort.is_some() {
+                // Where the 286 stands in its count when a transfer overruns
+                // depends on how far the iteration had gone: a compare has not
+                // counted it, a read has, and a write is found out only after
+                // the next iteration has been counted too.
+                let counted = match op {
+                    StrOp::Cmps => self.cur.second_read as u16,
+                    StrOp::Movs | StrOp::Stos | StrOp::Ins if self.cur.write_faulted => 2,
+                    _ => 1,
+                };
+                self.regs.gpr[1] = self.regs.gpr[1].wrapping_sub(counted);
+                return;
+            }
+            self.regs.gpr[1] = self.regs.gpr[1].wrapping_sub(1);
+            if matches!(op, StrOp::Cmps | StrOp::Scas) {
+                let z = self.regs.flag(ZF);
+                if (rep == Prefix::Rep && !z) || (rep == Prefix::Repne && z) {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn string_once<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool) {
+        let step: u16 = if w { 2 } else { 1 };
+        let delta = if self.regs.flag(DF) {
+            step.wrapping_neg()
+        } else {
+            step
+        };
+        let src = self.data_seg(Seg::DS);
+        // Each index register steps right after its own transfer; when a 286
+        // transfer overruns, that step has happened and the rest of the
+        // iteration has not.
+        match op {
+            StrOp::Movs => {
+                let v = self.string_read(bus, src, 6, w, delta);
+                if self.abort.is_none() {
+                    self.string_write(bus, w, delta, v);
+                }
+            }
+            StrOp::Cmps => {
+                let (a, b) = if self.model == CpuModel::I80286 {
+                    let b = self.string_read(bus, Seg::ES, 7, w, delta);
+                    if self.abort.is_some() {
+                        return;
+                    }
+                    self.cur.second_read = true;
+                    (self.string_read(bus, src, 6, w, delta), b)
+                } else {
+                    let a = self.string_read(bus, src, 6, w, delta);
+                    (a, self.string_read(bus, Seg::ES, 7, w, delta))
+                };
+                if self.abort.is_none() {
+                    let (_, f) = alu::sub(w, a as u32, b as u32, 0);
+                    self.set_arith(f, RESULT);
+                }
+            }
+            StrOp::Stos => {
+                let v = self.regs.gpr[0];
+                self.string_write(bus, w, delta, v);
+            }
+            StrOp::Lods => {
+                let v = self.string_read(bus, src, 6, w, delta);
+                if self.abort.is_some() {
+                    return;
+                }
+                if w {
+                    self.regs.gpr[0] = v;
+                } else {
+                    self.regs.set_r8(0, v as u8);
+                }
+            }
+            StrOp::Scas => {
+                let a = self.regs.gpr[0] as u32 & mask(w);
+                let b = self.string_read(bus, Seg::ES, 7, w, delta) as u32;
+                if self.abort.is_none() {
+                    let (_, f) = alu::sub(w, a, b, 0);
+                    self.set_arith(f, RESULT);
+                }
+            }
+            StrOp::Ins => {
+                let port = self.regs.gpr[2];
+                let v = self.timing.io_read(bus, port, w);
+                self.string_write(bus, w, delta, v);
+            }
+            StrOp::Outs => {
+                let v = self.string_read(bus, src, 6, w, delta);
+                if self.abort.is_none() {
+                    let port = self.regs.gpr[2];
+                    self.timing.io_write(bus, port, w, v);
+                }
+            }
+        }
+    }
+
+    /// Read through index register `idx` (SI or DI) and step it.
+    fn string_read<B: Bus>(&mut self, bus: &mut B, s: Seg, idx: usize, w: bool, delta: u16) -> u16 {
+        let off = self.regs.gpr[idx];
+        let v = self.rd(bus, s, off, w);
+        self.regs.gpr[idx] = off.wrapping_add(delta);
+        v
+    }
+
+    /// Write to ES:DI and step DI.
+    fn string_write<B: Bus>(&mut self, bus: &mut B, w: bool, delta: u16, v: u16) {
+        let di = self.regs.gpr[7];
+        self.wr(bus, Seg::ES, di, w, v);
+        self.regs.gpr[7] = di.wrapping_add(delta);
+    }
+
+    // ----- shifts and rotates ---------------------------------------------------
+
+    fn shift<B: Bus>(&mut self, bus: &mut B, row: &Row, op: ShiftOp) {
+        let w = row.word;
+        // From the 80186 on, /6 of the shift group is another SHL.
+        let op = if op == ShiftOp::Setmo && self.model.is_186_plus() {
+            ShiftOp::Shl
+        } else {
+            op
+        };
+        let d = self.loc(bus, row.opd[0]);
+        let mut count = match row.opd[1] {
+            Opd::One => 1,
+            Opd::CL => self.regs.r8(1) as u32,
+            _ => self.fetch8(bus) as u32,
+        };
+        let v = self.read(bus, d, w) as u32;
+        if self.model.is_186_plus() {
+            count &= 0x1F;
+        }
+        if count == 0 {
+            return;
+        }
+        let m = mask(w);
+        let sb = sign(w);
+        let bits = if w { 16 } else { 8 };
+        let mut r = v;
+        let mut cf = self.regs.flag(CF);
+        let mut af = false;
+        let mut f = self.regs.flags;
+        for _ in 0..count {
+            match op {
+                ShiftOp::Rol => {
+                    cf = r & sb != 0;
+                    r = ((r << 1) | cf as u32) & m;
+                }
+                ShiftOp::Ror => {
+                    cf = r & 1 != 0;
+                    r = (r >> 1) | if cf { sb } else { 0 };
+                }
+                ShiftOp::Rcl => {
+                    let out = r & sb != 0;
+                    r = ((r << 1) | cf as u32) & m;
+                    cf = out;
+                }
+                ShiftOp::Rcr => {
+                    let out = r & 1 != 0;
+                    r = (r >> 1) | if cf { sb } else { 0 };
+                    cf = out;
+                }
+                ShiftOp::Shl => {
+                    cf = r & sb != 0;
+                    r = (r << 1) & m;
+                    // The ALU shifts by adding the operand to itself: AF is the carry out of bit 3.
+                    af = r & 0x10 != 0 && self.model != CpuModel::I80186;
+                }
+                ShiftOp::Shr => {
+                    cf = r & 1 != 0;
+                    r >>= 1;
+                    // The 286 sets AF on right shifts.
+                    af = self.model == CpuModel::I80286;
+                }
+                ShiftOp::Sar => {
+                    cf = r & 1 != 0;
+                    r = (r >> 1) | (r & sb);
+                    af = self.model == CpuModel::I80286;
+                }
+                ShiftOp::Setmo => {
+                    cf = false;
+                    r = m;
+                }
+            }
+        }
+        let _ = bits;
+        let msb = r & sb != 0;
+        let of = match op {
+            ShiftOp::Rol | ShiftOp::Rcl | ShiftOp::Shl => msb != cf,
+            ShiftOp::Ror | ShiftOp::Rcr => msb != (r & (sb >> 1) != 0),
+            ShiftOp::Shr => {
+                // OF is the sign bit before the last one-bit shift.
+                let before = if count == 1 { v } else { r << 1 };
+                before & sb != 0
+            }
+            ShiftOp::Sar | ShiftOp::Setmo => false,
+        };
+        f = (f & !(CF | OF)) | if cf { CF } else { 0 } | if of { OF } else { 0 };
+        if !matches!(
+            op,
+            ShiftOp::Rol | ShiftOp::Ror | ShiftOp::Rcl | ShiftOp::Rcr
+        ) {
+            f = (f & !(SF | ZF | PF | AF)) | szp(w, r) | if af { AF } else { 0 };
+        }
+        self.regs.flags = f;
+        self.write(bus, d, w, r as u16);
+    }
+
+    // ----- multiply and divide ------------------------------------------------
+
+    fn mul<B: Bus>(&mut self, bus: &mut B, row: &Row) {
+        let w = row.word;
+        let d = self.loc(bus, row.opd[0]);
+        let src = self.read(bus, d, w) as u32;
+        let signed = row.op == Op::Imul;
+        // On the 8086 a REP prefix inverts the sign of IMUL's result.
+        let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
+        let (lo, hi, over) = if w {
+            let a = self.regs.gpr[0] as u32;
+            let p: u32 = if signed {
+                let mut p = (a as i16 as i32).wrapping_mul(src as i16 as i32);
+                if negate {
+                    p = p.wrapping_neg();
+                }
+                p as u32
+            } else {
+                a * src
+            };
+            let over = if signed {
+                p as i32 != p as u16 as i16 as i32
+            } else {
+                p >> 16 != 0
+            };
+            (p as u16, (p >> 16) as u16, over)
+        } else {
+            let a = self.regs.gpr[0] & 0xFF;
+            let p: u16 = if signed {
+                let mut p = (a as u8 as i8 as i16).wrapping_mul(src as u8 as i8 as i16);
+                if negate {
+                    p = p.wrapping_neg();
+                }
+                p as u16
+            } else {
+                a * src as u16
+            };
+            let over = if signed {
+                p as i16 != p as u8 as i8 as i16
+            } else {
+                p >> 8 != 0
+            };
+            (p, 0, over)
+        };
+        if w {
+            self.regs.gpr[0] = lo;
+            self.regs.gpr[2] = hi;
+        } else {
+            self.regs.gpr[0] = lo;
+        }
+        let mut f = self.regs.flags & !(CF | OF | SF | ZF | PF | AF);
+        if over {
+            f |= CF | OF;
+        }
+        // The undefined SF/ZF/PF come from the microcode's final check of the
+        // high half against the sign of the low half (IMUL) or the high half alone (MUL).
+        let (high, low_sign) = if w {
+            (hi as u32, (lo >> 15) as u32)
+        } else {
+            ((lo >> 8) as u32, ((lo >> 7) & 1) as u32)
+        };
+        let (_, check) = match self.model {
+            // The 80186 reports SF, ZF and PF of the low half of the product.
+            CpuModel::I80186 => (0, szp(w, lo as u32)),
+            // The 286: SF, ZF, PF of the high half, AF set.
+            CpuModel::I80286 => (0, szp(w, high) | AF),
+            _ => alu::add(w, high, if signed { low_sign } else { 0 }, 0),
+        };
+        f |= check & (SF | ZF | PF | AF);
+        self.regs.flags = f;
+    }
+
+    fn div<B: Bus>(&mut self, bus: &mut B, row: &Row) {
+        let w = row.word;
+        let bits = if w { 16 } else { 8 };
+        let m = mask(w) as u64;
+        let d = self.loc(bus, row.opd[0]);
+        let src = self.read(bus, d, w) as u64;
+        let n = if w {
+            ((self.regs.gpr[2] as u64) << 16) | self.regs.gpr[0] as u64
+        } else {
+            self.regs.gpr[0] as u64
+        };
+        let signed = row.op == Op::Idiv;
+        // On the 8086 a REP prefix inverts the sign of IDIV's quotient.
+        let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
+        let sext = |v: u64, b: u32| ((v << (64 - b)) as i64) >> (64 - b);
+        let (abs_n, abs_d) = if signed {
+            (
+                sext(n, 2 * bits).unsigned_abs(),
+                sext(src, bits).unsigned_abs(),
+            )
+        } else {
+            (n, src)
+        };
+        let result = if src == 0 {
+            None
+        } else if signed {
+            let (sn, sd) = (sext(n, 2 * bits), sext(src, bits));
+            let q = if negate { -(sn / sd) } else { sn / sd };
+            let max = (1i64 << (bits - 1)) - 1;
+            // The 8086 rejects the most negative quotient; later CPUs accept it.
+            let min = if self.model.is_186_plus() {
+                -max - 1
+            } else {
+                -max
+            };
+            (min..=max)
+                .contains(&q)
+                .then(|| (q as u64 & m, (sn % sd) as u64 & m))
+        } else {
+            let q = n / src;
+            (q <= m).then(|| (q, n % src))
+        };
+        if !self.model.is_186_plus() {
+            let f = div_flags_8086(abs_n, abs_d, w, signed, result.is_some());
+            self.set_arith(f, RESULT);
+        } else if let (CpuModel::I80286, Some((_, r))) = (self.model, result) {
+            // The 286: SF, ZF, PF of the remainder, AF set, CF and OF the
+            // borrow of the last trial subtraction.
+            let (last, _) = trial_division(abs_n, abs_d, w);
+            let borrow = if last & CF != 0 { CF | OF } else { 0 };
+            self.set_arith(szp(w, r as u32) | AF | borrow, RESULT);
+        }
+        match result {
+            Some((q, r)) => {
+                if w {
+                    self.regs.gpr[0] = q as u16;
+                    self.regs.gpr[2] = r as u16;
+                } else {
+                    self.regs.gpr[0] = (q | (r << 8)) as u16;
+                }
+            }
+            None => self.fault(bus, 0),
+        }
+    }
+
+    // ----- BCD ----------------------------------------------------------------
+
+    fn aam<B: Bus>(&mut self, bus: &mut B) {
+        let base = self.fetch8(bus);
+        if base == 0 {
+            // The 8086's microcode has set the flags as for a zero result by
+            // now; the 286 vectors show PF alone set (two samples).
+            let f = if self.model == CpuModel::I80286 {
+                PF
+            } else {
+                szp(false, 0)
+            };
+            self.set_arith(f, RESULT);
+            self.fault(bus, 0);
+            return;
+        }
+        let al = self.regs.gpr[0] as u8;
+        let q = al / base;
+        let r = al % base;
+        self.regs.gpr[0] = ((q as u16) << 8) | r as u16;
+        let f = szp(false, r as u32);
+        self.set_arith(f, RESULT);
+    }
+
+    fn aad<B: Bus>(&mut self, bus: &mut B) {
+        let base = self.fetch8(bus) as u32;
+        let ax = self.regs.gpr[0];
+        let al = (ax & 0xFF) as u32;
+        let ah = (ax >> 8) as u32;
+        let (r, mut f) = alu::add(false, al, (ah * base) & 0xFF, 0);
+        if self.model == CpuModel::I80186 {
+            // The 80186 leaves only SF, ZF and PF of the result.
+            f = szp(false, r);
+        }
+        self.regs.gpr[0] = r as u16;
+        self.set_arith(f, RESULT);
+    }
+
+    fn daa(&mut self, sub: bool) {
+        let al = self.regs.gpr[0] as u8 as u32;
+        let cf = self.regs.flag(CF);
+        let af = self.regs.flag(AF);
+        let mut corr = 0;
+        let mut f = 0;
+        if (al & 0x0F) > 9 || af {
+            corr |= 6;
+            f |= AF;
+            // The 286 keeps the carry or borrow of the low correction.
+            let out = if sub { al < 6 } else { al + 6 > 0xFF };
+            if out && self.model == CpuModel::I80286 {
+                f |= CF;
+            }
+        }
+        // The 8086 compares against 9F rather than 99 when AF was already set.
+        let limit = if af && !self.model.is_186_plus() {
+            0x9F
+        } else {
+            0x99
+        };
+        if al > limit || cf {
+            corr |= 0x60;
+            f |= CF;
+        }
+        // The undefined OF is that of the whole correction as one add or subtract.
+        let (r, of) = if sub {
+            let (r, fl) = alu::sub(false, al, corr, 0);
+            (r, fl & OF)
+        } else {
+            let (r, fl) = alu::add(false, al, corr, 0);
+            (r, fl & OF)
+        };
+        f |= szp(false, r);
+        if self.model != CpuModel::I80186 {
+            f |= of;
+        }
+        self.regs.set_r8(0, r as u8);
+        self.set_arith(f, RESULT);
+    }
+
+    fn aaa(&mut self, sub: bool) {
+        let ax = self.regs.gpr[0];
+        let al = (ax & 0xFF) as u32;
+        let mut ah = (ax >> 8) as u8;
+        let adjust = (al & 0x0F) > 9 || self.regs.flag(AF);
+        let corr = if adjust { 6 } else { 0 };
+        // The undefined flags are those of the ALU step AL +/- 6 (or 0).
+        let (r, fl) = if sub {
+            alu::sub(false, al, corr, 0)
+        } else {
+            alu::add(false, al, corr, 0)
+        };
+        let mut f = fl & (OF | SF | ZF | PF);
+        if adjust && self.model.is_186_plus() {
+            // Later CPUs adjust AX as a whole: the carry out of AL reaches AH.
+            let ax = if sub {
+                ax.wrapping_sub(6).wrapping_sub(0x100)
+            } else {
+                ax.wrapping_add(0x106)
+            };
+            ah = (ax >> 8) as u8;
+            f |= AF | CF;
+        } else if adjust {
+            ah = if sub {
+                ah.wrapping_sub(1)
+            } else {
+                ah.wrapping_add(1)
+            };
+            f |= AF | CF;
+        }
+        if self.model == CpuModel::I80186 {
+            // The 80186 reports SF, ZF and PF of the masked AL, OF clear.
+            f = (f & (AF | CF)) | szp(false, r & 0x0F);
+        }
+        self.regs.gpr[0] = ((ah as u16) << 8) | (r as u16 & 0x0F);
+        self.set_arith(f, RESULT);
+    }
+}
+
+/// The shift-and-subtract division the microcode performs on magnitudes:
+/// one trial subtraction of the divisor from the partial remainder per
+/// quotient bit, skipped when the shift carried out (the remainder is then
+/// certainly larger). Returns the flags of the last trial subtraction and the
+/// quotient. Only for `n` whose quotient fits (high half below `d`).
+fn trial_division(n: u64, d: u64, w: bool) -> (u16, u64) {
+    let bits = if w { 16 } else { 8 };
+    let m = mask(w) as u64;
+    let top = bits - 1;
+    let mut hi = (n >> bits) & m;
+    let mut lo = n & m;
+    let mut last = 0;
+    let mut q = 0u64;
+    for _ in 0..bits {
+        let carry = hi >> top;
+        hi = ((hi << 1) | (lo >> top)) & m;
+        lo = (lo << 1) & m;
+        q <<= 1;
+        if carry != 0 {
+            hi = hi.wrapping_sub(d) & m;
+            q |= 1;
+        } else {
+            last = alu::sub(w, hi as u32, d as u32, 0).1;
+            if hi >= d {
+                hi -= d;
+                q |= 1;
+            }
+        }
+    }
+    (last, q)
+}
+
+/// The undefined flags the 8086's division microcode leaves: SF, ZF, PF, AF
+/// and OF of the last trial subtraction (see [`trial_division`]); CF the
+/// complement of the quotient's top bit for DIV, clear for IDIV, whose OF is
+/// also clear unless the quotient then fails the sign check. When the
+/// magnitude division overflows, the flags are those of the first check,
+/// high half minus divisor.
+fn div_flags_8086(n: u64, d: u64, w: bool, signed: bool, ok: bool) -> u16 {
+    let bits = if w { 16 } else { 8 };
+    let hi = (n >> bits) & mask(w) as u64;
+    if hi >= d || (!ok && !signed) {
+        return alu::sub(w, hi as u32, d as u32, 0).1;
+    }
+    let (last, q) = trial_division(n, d, w);
+    let f = last & !(CF | OF);
+    if signed {
+        return if ok { f } else { f | (last & OF) };
+    }
+    let top_clear = q & (1 << (bits - 1)) == 0;
+    f | (last & OF) | if top_clear { CF } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FlatBus;
+
+    fn run(model: CpuModel, code: &[u8], ax: u16, dx: u16, flags: u16) -> Registers {
+        let mut bus = FlatBus::new(0x10_0000);
+        bus.load(0x1000, code);
+        let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(model);
+        cpu.regs.seg = [0, 0x100, 0x200, 0];
+        cpu.regs.gpr[4] = 0x100;
+        cpu.regs.ip = 0;
+        cpu.regs.gpr[0] = ax;
+        cpu.regs.gpr[2] = dx;
+        cpu.regs.flags = flags;
+        cpu.step(&mut bus);
+        cpu.regs
+    }
+
+    use crate::Registers;
+
+    #[test]
+    fn div_leaves_the_flags_of_its_last_trial_subtraction() {
+        // Recorded on an 80C86 (SingleStepTests F6.6): DIV DL with AX=1ED2h,
+        // DX=A4E9h gives AX=C921h and flags S, P, C (from ..ZAP. before).
+        let r = run(CpuModel::I8086, &[0xF6, 0xF2], 0x1ED2, 0xA4E9, 0xF056);
+        assert_eq!(r.gpr[0], 0xC921);
+        assert_eq!(r.flags & RESULT, SF | PF | CF);
+    }
+
+    #[test]
+    fn rep_inverts_the_sign_of_idiv_on_the_8086_only() {
+        // REP IDIV BL: 100 / 7 = 14 r 2, the quotient negated by the prefix.
+        let code = [0xF3, 0xF6, 0xFB];
+        let mut bus = FlatBus::new(0x10_0000);
+        bus.load(0x1000, &code);
+        let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(CpuModel::I8086);
+        cpu.regs.seg = [0, 0x100, 0x200, 0];
+        cpu.regs.gpr[4] = 0x100;
+        cpu.regs.ip = 0;
+        cpu.regs.gpr[0] = 100;
+        cpu.regs.gpr[3] = 7;
+        cpu.step(&mut bus);
+        assert_eq!(cpu.regs.gpr[0], 0x02F2); // AL = -14, AH = 2
+        let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(CpuModel::I80286);
+        cpu.regs.seg = [0, 0x100, 0x200, 0];
+        cpu.regs.gpr[4] = 0x100;
+        cpu.regs.ip = 0;
+        cpu.regs.gpr[0] = 100;
+        cpu.regs.gpr[3] = 7;
+        cpu.step(&mut bus);
+        assert_eq!(cpu.regs.gpr[0], 0x020E);
+    }
+
+    #[test]
+    fn divide_error_returns_after_the_instruction_on_the_8086_and_to_it_later() {
+        // DIV BL with BL=0 at 0100:0000; the vector 0 handler at 0000:0400.
+        let mut bus = FlatBus::new(0x10_0000);
+        bus.load(0x1000, &[0x26, 0xF6, 0xF3]);
+        bus.load(0, &[0x00, 0x04, 0x00, 0x00]);
+        for (model, ret) in [(CpuModel::I8086, 3u16), (CpuModel::I80286, 0)] {
+            let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(model);
+            cpu.regs.seg = [0, 0x100, 0x200, 0];
+            cpu.regs.gpr[4] = 0x100;
+            cpu.regs.ip = 0;
+            cpu.step(&mut bus);
+            assert_eq!((cpu.regs.seg[1], cpu.regs.ip), (0, 0x400));
+            let pushed_ip = bus.mem[0x2000 + 0xFA] as u16 | (bus.mem[0x2000 + 0xFB] as u16) << 8;
+            assert_eq!(pushed_ip, ret, "{model}");
+        }
     }
 }

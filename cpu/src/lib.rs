@@ -81,7 +81,10 @@ impl CpuModel {
     /// FLAGS bits that always read as one in real mode.
     pub fn flags_fixed_ones(self) -> u16 {
         match self {
-            CpuModel::I80286 => 0x0002,
+            // Intel documents bits 12-15 as undefined on the 80C186; the 80186
+            // test ROMs were recorded with them clear (their control flow
+            // depends on it), so the 80186 model keeps them clear.
+            CpuModel::I80186 | CpuModel::I80286 => 0x0002,
             _ => 0xF002,
         }
     }
@@ -159,6 +162,10 @@ pub struct Cpu<T: Timing = CountingTiming> {
     pub idtr: (u32, u16),
     /// Instructions executed.
     pub instructions: u64,
+    pub(crate) cur: exec::Current,
+    /// An exception raised in the middle of an instruction (286 segment
+    /// overrun, #UD...): the instruction is abandoned and the exception taken.
+    pub(crate) abort: Option<u8>,
 }
 
 impl<T: Timing + Default> Cpu<T> {
@@ -176,6 +183,8 @@ impl<T: Timing + Default> Cpu<T> {
             gdtr: (0, 0xFFFF),
             idtr: (0, 0x03FF),
             instructions: 0,
+            cur: exec::Current::default(),
+            abort: None,
         };
         c.reset();
         c

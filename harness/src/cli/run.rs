@@ -1,0 +1,211 @@
+//! `ironpc run`: boot a machine headless, show its text screen, stop on a
+//! text, a timeout or the guest's exit request.
+
+use super::{CliError, EXIT_OK};
+use chipset::machine::{Machine, RunStop};
+use chipset::profile::Overrides;
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Exit status when the timeout passed before the awaited text appeared.
+pub const EXIT_TIMEOUT: u8 = 3;
+
+/// Where the debug console (port E9h) goes.
+#[derive(Clone, Debug)]
+pub enum Debugcon {
+    /// Standard output, as it arrives.
+    Stdio,
+    /// A file.
+    File(PathBuf),
+}
+
+fn parse_debugcon(s: &str) -> Result<Debugcon, String> {
+    Ok(match s {
+        "stdio" => Debugcon::Stdio,
+        "" => return Err("empty --debugcon".into()),
+        f => Debugcon::File(PathBuf::from(f)),
+    })
+}
+
+/// Timing model names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TimingArg {
+    /// Cycle-exact bus model (not available yet).
+    Exact,
+    /// Instruction-level cycle counts.
+    Fast,
+}
+
+/// Arguments of `ironpc run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Machine profile (YAML) [default: test-suites/machines/xt.yaml of the workspace].
+    #[arg(long)]
+    pub machine: Option<PathBuf>,
+    /// BIOS ROM image, replacing the profile's.
+    #[arg(long)]
+    pub bios: Option<PathBuf>,
+    /// Floppy image for drive A:, replacing the profile's.
+    #[arg(long)]
+    pub floppy: Option<PathBuf>,
+    /// Write guest changes to the floppy image itself (otherwise they stay in memory).
+    #[arg(long)]
+    pub writable: bool,
+    /// Debug console (port E9h): `stdio` or a file.
+    #[arg(long, value_parser = parse_debugcon)]
+    pub debugcon: Option<Debugcon>,
+    /// Stop with status 0 when this text appears on the screen.
+    #[arg(long)]
+    pub until_text: Option<String>,
+    /// Give up after this many seconds of wall time (status 3, last screen printed).
+    #[arg(long, default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Keys to type (text, and names such as `<enter>`), after --type-after appears if given.
+    #[arg(long = "type")]
+    pub keys: Option<String>,
+    /// Wait for this text on the screen before typing --type.
+    #[arg(long)]
+    pub type_after: Option<String>,
+    /// Write what the monitor shows at the end to this PNG file.
+    #[arg(long)]
+    pub screenshot: Option<PathBuf>,
+    /// Timing model.
+    #[arg(long, value_enum, default_value_t = TimingArg::Fast)]
+    pub timing: TimingArg,
+}
+
+/// The default machine profile.
+pub fn default_profile() -> PathBuf {
+    crate::suite::workspace_root().join("test-suites/machines/xt.yaml")
+}
+
+/// Write the machine's display to a PNG file.
+pub fn write_screenshot(machine: &mut Machine, path: &Path) -> Result<(), CliError> {
+    let (w, h, rgb) = machine.framebuffer();
+    let file = std::fs::File::create(path)
+        .map_err(|e| CliError(format!("{}: cannot create: {e}", path.display())))?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc
+        .write_header()
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    writer
+        .write_image_data(rgb)
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    Ok(())
+}
+
+/// Build the machine the arguments describe.
+pub fn build(args: &RunArgs) -> Result<Machine, CliError> {
+    if args.timing == TimingArg::Exact {
+        return Err(CliError(
+            "--timing exact: the cycle-exact bus model is not available yet; use --timing fast"
+                .into(),
+        ));
+    }
+    let profile = args.machine.clone().unwrap_or_else(default_profile);
+    let overrides = Overrides {
+        bios: args.bios.clone(),
+        floppies: args.floppy.iter().map(|p| (0, p.clone())).collect(),
+        writable: args.writable,
+        ..Overrides::default()
+    };
+    Machine::from_profile(&profile, &overrides).map_err(|e| CliError(e.to_string()))
+}
+
+fn show(screen: &str, tty: bool) {
+    let mut out = std::io::stdout().lock();
+    if tty {
+        // Home the cursor and redraw in place.
+        let _ = write!(out, "\x1b[H\x1b[2J{screen}");
+    } else {
+        let _ = writeln!(out, "{}", screen.trim_end());
+    }
+    let _ = out.flush();
+}
+
+/// Run the command.
+pub fn run(args: &RunArgs) -> Result<u8, CliError> {
+    let mut machine = build(args)?;
+    let tty = std::io::stdout().is_terminal();
+    let deadline = Instant::now() + Duration::from_secs_f64(args.timeout.max(0.0));
+    let mut debug_file = match &args.debugcon {
+        Some(Debugcon::File(p)) => Some(
+            std::fs::File::create(p)
+                .map_err(|e| CliError(format!("{}: cannot create: {e}", p.display())))?,
+        ),
+        _ => None,
+    };
+    let mut debug_sent = 0;
+    let mut typed = args.keys.is_none();
+    let mut last_draw = Instant::now();
+    // Run in slices of emulated time, checking the screen between them.
+    const SLICE: u64 = 100_000;
+    let outcome = loop {
+        let stop = machine.run_for(SLICE);
+        let out = machine.debugcon_output();
+        if out.len() > debug_sent {
+            let new = &out[debug_sent..];
+            match (&args.debugcon, &mut debug_file) {
+                (Some(Debugcon::Stdio), _) => {
+                    let _ = std::io::stdout().write_all(new);
+                }
+                (_, Some(f)) => {
+                    f.write_all(new)
+                        .map_err(|e| CliError(format!("debug console file: {e}")))?;
+                }
+                _ => {}
+            }
+            debug_sent = out.len();
+        }
+        if let RunStop::Exit(code) = stop {
+            break Ok(code.clamp(0, 255) as u8);
+        }
+        let screen = machine.screen_text();
+        if !typed {
+            let ready = args.type_after.as_ref().is_none_or(|t| screen.contains(t));
+            if ready {
+                machine
+                    .type_keys(args.keys.as_deref().unwrap_or(""))
+                    .map_err(|e| CliError(format!("--type: {e}")))?;
+                typed = true;
+            }
+        }
+        if typed {
+            if let Some(t) = &args.until_text {
+                if screen.contains(t.as_str()) {
+                    break Ok(EXIT_OK);
+                }
+            }
+        }
+        if tty && last_draw.elapsed() > Duration::from_millis(100) {
+            show(&screen, true);
+            last_draw = Instant::now();
+        }
+        if Instant::now() >= deadline {
+            break Err(EXIT_TIMEOUT);
+        }
+    };
+    show(&machine.screen_text(), tty);
+    if let Some(p) = &args.screenshot {
+        write_screenshot(&mut machine, p)?;
+    }
+    match outcome {
+        Ok(code) => Ok(code),
+        Err(code) => {
+            eprintln!(
+                "timeout: {:.1} s passed{} (emulated {:.2} s)",
+                args.timeout,
+                args.until_text
+                    .as_ref()
+                    .map(|t| format!(" without {t:?} on the screen"))
+                    .unwrap_or_default(),
+                machine.cycles() as f64 / 4_772_727.0
+            );
+            Ok(code)
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Comparing bus-cycle traces.
+//!
+//! Not wired to the CPU yet: the core has no cycle trace until the exact
+//! timing model lands, so `--check cycles` is refused. The comparison rules:
+//!
+//! - the traces must have the same length;
+//! - in every cycle: T-state, bus status, ALE, memory and I/O strobes and the
+//!   queue operation are compared (and, on the 8086 family, the segment status);
+//! - the address bus is compared only when ALE latches it (T1/Ts), with BHE;
+//! - the data bus is compared only in the data phase of a transfer (T3 and
+//!   wait states on the 8086 family, Tc on the 286): outside it the bus
+//!   floats or carries address bits;
+//! - the queue byte is compared only when a byte is taken from the queue.
+
+use crate::model::{BusStatus, Cycle, QueueOp, TState};
+use cpu::CpuModel;
+use std::fmt;
+
+/// The first difference between two traces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CycleMismatch {
+    /// Index of the cycle.
+    pub index: usize,
+    /// Which field differs (`length` when one trace is shorter).
+    pub field: &'static str,
+    /// Expected cycle, if the expected trace has one at `index`.
+    pub expected: Option<Cycle>,
+    /// Actual cycle, if the actual trace has one at `index`.
+    pub actual: Option<Cycle>,
+    /// The CPU model of the traces.
+    pub model: CpuModel,
+}
+
+impl fmt::Display for CycleMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |c: &Option<Cycle>| {
+            c.map(|c| describe(&c, self.model))
+                .unwrap_or_else(|| "(none)".into())
+        };
+        write!(
+            f,
+            "cycle {}: {} differs\n  expected {}\n  actual   {}",
+            self.index,
+            self.field,
+            show(&self.expected),
+            show(&self.actual)
+        )
+    }
+}
+
+fn is_286(model: CpuModel) -> bool {
+    model == CpuModel::I80286
+}
+
+/// True when `t` is a data phase on `model`.
+fn data_phase(model: CpuModel, t: TState) -> bool {
+    if is_286(model) {
+        t == TState::T2
+    } else {
+        matches!(t, TState::T3 | TState::Tw)
+    }
+}
+
+/// Compare an actual trace with the expected one; `None` when they agree.
+pub fn compare(model: CpuModel, expected: &[Cycle], actual: &[Cycle]) -> Option<CycleMismatch> {
+    // The status of the bus cycle in progress, as latched at its T1/Ts.
+    let mut transfer = BusStatus::Passive;
+    for (i, (e, a)) in expected.iter().zip(actual).enumerate() {
+        let differ = |field| {
+            Some(CycleMismatch {
+                index: i,
+                field,
+                expected: Some(*e),
+                actual: Some(*a),
+                model,
+            })
+        };
+        if e.t_state != a.t_state {
+            return differ("T-state");
+        }
+        if e.bus != a.bus {
+            return differ("bus status");
+        }
+        if e.pins & 1 != a.pins & 1 {
+            return differ("ALE");
+        }
+        if e.mem_status != a.mem_status {
+            return differ("memory strobes");
+        }
+        if e.io_status != a.io_status {
+            return differ("I/O strobes");
+        }
+        if e.queue_op != a.queue_op {
+            return differ("queue operation");
+        }
+        if e.queue_op != QueueOp::None && e.queue_byte != a.queue_byte {
+            return differ("queue byte");
+        }
+        if !is_286(model) && e.segment != a.segment {
+            return differ("segment status");
+        }
+        if e.t_state == TState::T1 {
+            transfer = e.bus;
+            if e.address != a.address {
+                return differ("address");
+            }
+            let bhe = |c: &Cycle| if is_286(model) { c.pins & 2 } else { c.bhe };
+            if bhe(e) != bhe(a) {
+                return differ("BHE");
+            }
+        }
+        if data_phase(model, e.t_state) && transfer.is_transfer() && e.data != a.data {
+            return differ("data bus");
+        }
+        if e.t_state == TState::Ti {
+            transfer = BusStatus::Passive;
+        }
+    }
+    if expected.len() != actual.len() {
+        let i = expected.len().min(actual.len());
+        return Some(CycleMismatch {
+            index: i,
+            field: "length",
+            expected: expected.get(i).copied(),
+            actual: actual.get(i).copied(),
+            model,
+        });
+    }
+    None
+}
+
+/// One cycle of a `model` trace in a compact notation.
+pub fn describe(c: &Cycle, model: CpuModel) -> String {
+    let strobes = |v: u8| {
+        use crate::model::access::*;
+        let mut s = String::new();
+        s.push(if v & READ != 0 { 'R' } else { '-' });
+        s.push(if v & ADVANCED_WRITE != 0 { 'A' } else { '-' });
+        s.push(if v & WRITE != 0 { 'W' } else { '-' });
+        s
+    };
+    let seg = match c.segment {
+        _ if is_286(model) => "--",
+        0 => "ES",
+        1 => "SS",
+        2 => "CS",
+        3 => "DS",
+        _ => "--",
+    };
+    let q = match c.queue_op {
+        QueueOp::None => "-".to_string(),
+        QueueOp::First => format!("F {:02X}", c.queue_byte),
+        QueueOp::Subsequent => format!("S {:02X}", c.queue_byte),
+        QueueOp::Flush => "E".to_string(),
+    };
+    format!(
+        "{} {:06X} {} mem:{} io:{} bhe:{} data:{:04X} {:?} {:?} q:{}",
+        if c.pins & 1 != 0 { "A" } else { "-" },
+        c.address,
+        seg,
+        strobes(c.mem_status),
+        strobes(c.io_status),
+        if is_286(model) {
+            (c.pins >> 1) & 1
+        } else {
+            c.bhe
+        },
+        c.data,
+        c.bus,
+        c.t_state,
+        q
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SEG_NONE;
+
+    fn cyc(pins: u8, address: u32, bus: BusStatus, t: TState, data: u16) -> Cycle {
+        Cycle {
+            pins,
+            address,
+            segment: SEG_NONE,
+            mem_status: 0,
+            io_status: 0,
+            bhe: 0,
+            data,
+            bus,
+            t_state: t,
+            queue_op: QueueOp::None,
+            queue_byte: 0,
+        }
+    }
+
+    fn fetch() -> Vec<Cycle> {
+        vec![
+            cyc(0, 0x1111, BusStatus::Passive, TState::Ti, 0),
+            cyc(1, 0xF0100, BusStatus::Code, TState::T1, 0),
+            cyc(0, 0x2222, BusStatus::Code, TState::T2, 0),
+            cyc(0, 0x3333, BusStatus::Passive, TState::T3, 0x9090),
+            cyc(0, 0x4444, BusStatus::Passive, TState::T4, 0x5555),
+        ]
+    }
+
+    #[test]
+    fn identical_traces_agree() {
+        assert_eq!(compare(CpuModel::I8086, &fetch(), &fetch()), None);
+    }
+
+    #[test]
+    fn floating_values_are_ignored() {
+        let mut a = fetch();
+        a[0].address = 0; // Ti: the bus floats
+        a[2].address = 0; // T2: not latched
+        a[4].data = 0; // T4: data phase over
+        a[1].data = 0x77; // T1: address phase
+        assert_eq!(compare(CpuModel::I8086, &fetch(), &a), None);
+    }
+
+    #[test]
+    fn differences_are_found() {
+        let e = fetch();
+        let mut a = fetch();
+        a[1].address = 0xF0102;
+        assert_eq!(compare(CpuModel::I8086, &e, &a).unwrap().field, "address");
+        let mut a = fetch();
+        a[3].data = 0x9091;
+        let m = compare(CpuModel::I8086, &e, &a).unwrap();
+        assert_eq!((m.index, m.field), (3, "data bus"));
+        assert!(m.to_string().contains("cycle 3: data bus differs"));
+        let mut a = fetch();
+        a[2].t_state = TState::Tw;
+        assert_eq!(compare(CpuModel::I8086, &e, &a).unwrap().field, "T-state");
+        let mut a = fetch();
+        a[3].queue_op = QueueOp::First;
+        assert_eq!(
+            compare(CpuModel::I8086, &e, &a).unwrap().field,
+            "queue operation"
+        );
+        let a = &fetch()[..4];
+        let m = compare(CpuModel::I8086, &e, a).unwrap();
+        assert_eq!((m.index, m.field, m.actual), (4, "length", None));
+    }
+
+    #[test]
+    fn the_286_data_phase_is_tc() {
+        let e = vec![
+            cyc(1, 0x100, BusStatus::MemRead, TState::T1, 0),
+            cyc(0, 0x100, BusStatus::Passive, TState::T2, 0xABCD),
+        ];
+        let mut a = e.clone();
+        a[0].segment = 2; // segment status is not valid on the 286
+        assert_eq!(compare(CpuModel::I80286, &e, &a), None);
+        a[1].data = 0;
+        assert_eq!(compare(CpuModel::I80286, &e, &a).unwrap().field, "data bus");
+        // On the 8086 family T2 is not a data phase.
+        a[0].segment = e[0].segment;
+        assert_eq!(compare(CpuModel::I8086, &e, &a), None);
+    }
+
+    #[test]
+    fn describes_a_cycle() {
+        let mut c = fetch()[1];
+        c.queue_op = QueueOp::First;
+        c.queue_byte = 0x90;
+        c.segment = 2;
+        assert_eq!(
+            describe(&c, CpuModel::I8086),
+            "A 0F0100 CS mem:--- io:--- bhe:0 data:0000 Code T1 q:F 90"
+        );
+        c.pins = 3;
+        assert_eq!(
+            describe(&c, CpuModel::I80286),
+            "A 0F0100 -- mem:--- io:--- bhe:1 data:0000 Code T1 q:F 90"
+        );
+    }
+}

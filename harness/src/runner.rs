@@ -1,0 +1,707 @@
+//! Running single-step tests against the CPU core and judging the outcome.
+
+use crate::error::InputError;
+use crate::model::{TestCase, FLAGS_INDEX, REGS};
+use crate::suite::{RunMode, Suite};
+use crate::vectors::metadata::{OpInfo, Status};
+use crate::vectors::{file_stem, for_each_test, ReadOptions};
+use cpu::{Bus, CountingTiming, Cpu, CpuModel, Registers, StepResult};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::ControlFlow;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+/// A cheap hasher for physical addresses.
+#[derive(Default)]
+pub struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = (v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20;
+    }
+}
+
+type AddrMap<V> = HashMap<u32, V, BuildHasherDefault<AddrHasher>>;
+
+/// A sparse memory holding only the bytes a test touches. Unlisted bytes
+/// read as zero, I/O reads as all ones; memory writes are recorded.
+#[derive(Clone, Debug, Default)]
+pub struct SparseBus {
+    mem: AddrMap<u8>,
+    /// Addresses written, in order (repeats included).
+    pub writes: Vec<u32>,
+    /// I/O writes (port, byte), in order.
+    pub io_writes: Vec<(u16, u8)>,
+}
+
+impl SparseBus {
+    /// A bus loaded with `ram`.
+    pub fn with_ram(ram: &[(u32, u8)]) -> Self {
+        let mut mem = AddrMap::with_capacity_and_hasher(ram.len() * 2, Default::default());
+        for &(a, v) in ram {
+            mem.insert(a, v);
+        }
+        SparseBus {
+            mem,
+            writes: Vec::new(),
+            io_writes: Vec::new(),
+        }
+    }
+
+    /// The byte at `addr`, if the test loaded or the CPU wrote it.
+    pub fn peek(&self, addr: u32) -> Option<u8> {
+        self.mem.get(&addr).copied()
+    }
+}
+
+impl Bus for SparseBus {
+    fn read(&mut self, addr: u32) -> u8 {
+        self.mem.get(&addr).copied().unwrap_or(0)
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        self.mem.insert(addr, value);
+        self.writes.push(addr);
+    }
+    fn io_read(&mut self, _port: u16) -> u8 {
+        0xFF
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.io_writes.push((port, value));
+    }
+}
+
+/// Everything the runner needs to know besides the test.
+#[derive(Clone, Copy, Debug)]
+pub struct TestSetup {
+    /// CPU model.
+    pub model: CpuModel,
+    /// How to run.
+    pub run: RunMode,
+    /// Step limit for [`RunMode::UntilHalt`].
+    pub max_steps: u32,
+    /// Mask applied to the initial FLAGS.
+    pub initial_flags_mask: u16,
+    /// Divide-error handler address (see the manifest).
+    pub divide_error_handler: Option<u32>,
+    /// Status and flags mask of the test's opcode.
+    pub info: OpInfo,
+}
+
+/// The machine after a test ran.
+#[derive(Clone, Debug)]
+pub struct Executed {
+    /// Registers at the end.
+    pub regs: Registers,
+    /// Memory at the end.
+    pub bus: SparseBus,
+    /// Steps taken.
+    pub steps: u32,
+    /// For `until_halt`: whether the CPU halted within the limit.
+    pub halted: bool,
+    /// The CPU panicked (message).
+    pub panic: Option<String>,
+    /// Clock cycles the timing model counted.
+    pub cycles: u64,
+}
+
+/// Run one test on a fresh CPU.
+pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
+    let mut bus = SparseBus::with_ram(&test.initial.ram);
+    let mut cpu: Cpu<CountingTiming> = Cpu::new(setup.model);
+    for (i, name) in REGS.iter().enumerate() {
+        let mut v = test.initial.regs.get(i).unwrap_or(0);
+        if i == FLAGS_INDEX {
+            v &= setup.initial_flags_mask;
+        }
+        cpu.regs.set(name, v);
+    }
+    let mut steps = 0;
+    let result = catch_unwind(AssertUnwindSafe(|| match setup.run {
+        RunMode::SingleStep => {
+            cpu.step(&mut bus);
+            steps = 1;
+        }
+        RunMode::UntilHalt => {
+            while steps < setup.max_steps && !cpu.halted() {
+                steps += 1;
+                if cpu.step(&mut bus) == StepResult::Halted {
+                    break;
+                }
+            }
+        }
+    }));
+    let panic = result.err().map(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "CPU panicked".to_string())
+    });
+    Executed {
+        regs: cpu.regs,
+        halted: cpu.halted(),
+        cycles: cpu.cycles(),
+        bus,
+        steps,
+        panic,
+    }
+}
+
+/// How a test fared.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Registers other than FLAGS match (and, for `until_halt`, the CPU halted).
+    pub regs_ok: bool,
+    /// Memory matches.
+    pub mem_ok: bool,
+    /// Defined FLAGS bits match (in FLAGS and any FLAGS pushed by an exception).
+    pub defined_flags_ok: bool,
+    /// The opcode has undefined FLAGS bits.
+    pub has_undefined: bool,
+    /// Undefined FLAGS bits match too.
+    pub undefined_flags_ok: bool,
+    /// The CPU panicked.
+    pub panicked: bool,
+}
+
+impl Verdict {
+    /// Passed the state check.
+    pub fn passed(&self) -> bool {
+        self.regs_ok && self.mem_ok && self.defined_flags_ok && !self.panicked
+    }
+}
+
+/// Where a test's FLAGS image was pushed, when the vector says so or the
+/// divide-error rule of the setup applies.
+pub fn flags_on_stack(test: &TestCase, setup: &TestSetup) -> Option<u32> {
+    if test.exception.is_none() {
+        let handler = setup.divide_error_handler?;
+        let cs = test.expected(4)? as u32;
+        let ip = test.expected(12)? as u32;
+        if ((cs << 4) + ip) & setup.model.address_mask() != handler {
+            return None;
+        }
+    }
+    // FLAGS is the first of the three words an interrupt pushes: it sits at
+    // SS:SP+4 of the final state. (The 286 vectors' recorded address is one
+    // byte low when SP is odd, so it is not used.)
+    let ss = test.expected(5)? as u32;
+    let sp = test.expected(8)?.wrapping_add(4) as u32;
+    Some(((ss << 4) + sp) & setup.model.address_mask())
+}
+
+/// The mask of defined FLAGS bits for a test.
+pub fn defined_flags(test: &TestCase, setup: &TestSetup) -> u16 {
+    let rmask = test
+        .reg_masks
+        .and_then(|m| m.get(FLAGS_INDEX))
+        .unwrap_or(0xFFFF);
+    setup.info.defined_flags() & rmask
+}
+
+/// The expected final FLAGS (the initial ones, masked, when unchanged).
+pub fn expected_flags(test: &TestCase, setup: &TestSetup) -> u16 {
+    test.final_state
+        .regs
+        .get(FLAGS_INDEX)
+        .unwrap_or(test.initial.regs.get(FLAGS_INDEX).unwrap_or(0) & setup.initial_flags_mask)
+}
+
+/// Mask of bits compared in register `i` (all but the `RMSK` undefined ones).
+pub fn reg_mask(test: &TestCase, i: usize) -> u16 {
+    test.reg_masks.and_then(|m| m.get(i)).unwrap_or(0xFFFF)
+}
+
+/// Compare the machine after a test with the test's final state.
+pub fn judge(test: &TestCase, ex: &Executed, setup: &TestSetup) -> Verdict {
+    let mut v = Verdict {
+        regs_ok: true,
+        mem_ok: true,
+        defined_flags_ok: true,
+        undefined_flags_ok: true,
+        panicked: ex.panic.is_some(),
+        has_undefined: false,
+    };
+    if setup.run == RunMode::UntilHalt && !ex.halted {
+        v.regs_ok = false;
+    }
+    for (i, name) in REGS.iter().enumerate().take(FLAGS_INDEX) {
+        let want = test.expected(i).unwrap_or(0);
+        let got = ex.regs.get(name).unwrap_or(0);
+        if (want ^ got) & reg_mask(test, i) != 0 {
+            v.regs_ok = false;
+        }
+    }
+    let defined = defined_flags(test, setup);
+    let diff = expected_flags(test, setup) ^ ex.regs.flags;
+    v.has_undefined = !defined != 0;
+    if diff & defined != 0 {
+        v.defined_flags_ok = false;
+    }
+    if diff & !defined != 0 {
+        v.undefined_flags_ok = false;
+    }
+    let pushed = flags_on_stack(test, setup);
+    let mut check = |addr: u32, want: Option<u8>| {
+        let mask = pushed_flags_mask(pushed, defined, addr);
+        match (want, ex.bus.peek(addr)) {
+            (Some(w), Some(g)) => {
+                if (g ^ w) & mask != 0 {
+                    if mask == 0xFF {
+                        v.mem_ok = false;
+                    } else {
+                        v.defined_flags_ok = false;
+                    }
+                }
+                if (g ^ w) & !mask != 0 {
+                    v.undefined_flags_ok = false;
+                }
+            }
+            _ => v.mem_ok = false,
+        }
+    };
+    for &(addr, want) in &test.final_state.ram {
+        check(addr, Some(want));
+    }
+    for &a in &ex.bus.writes {
+        if !test.final_state.ram.iter().any(|(f, _)| *f == a) {
+            check(a, expected_byte(test, a));
+        }
+    }
+    v
+}
+
+/// Mask of the bits of the byte at `addr` that must match: all, except the
+/// undefined FLAGS bits where an exception pushed FLAGS (at `pushed`).
+pub fn pushed_flags_mask(pushed: Option<u32>, defined: u16, addr: u32) -> u8 {
+    match pushed {
+        Some(p) if addr == p => defined as u8,
+        Some(p) if addr == p.wrapping_add(1) => (defined >> 8) as u8,
+        _ => 0xFF,
+    }
+}
+
+/// The byte expected at `addr` after the test: the final state's, else the
+/// initial one (the 286 vectors list only bytes that changed); `None` for an
+/// address the test does not know, which the CPU must not write.
+pub fn expected_byte(test: &TestCase, addr: u32) -> Option<u8> {
+    let find = |ram: &[(u32, u8)]| ram.iter().find(|(a, _)| *a == addr).map(|(_, v)| *v);
+    find(&test.final_state.ram).or_else(|| find(&test.initial.ram))
+}
+
+/// Why a test was not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkipKind {
+    /// The manifest skips its file or hash.
+    Manifest,
+    /// The hash is on the revocation list.
+    Revoked,
+    /// Its opcode's status is not among the suite's statuses.
+    Status,
+}
+
+/// The counts of one vector file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FileResult {
+    /// The opcode stem of the file name (`80.1`).
+    pub file: String,
+    /// Statuses of the tests in the file.
+    pub statuses: BTreeSet<Status>,
+    /// Tests run.
+    pub tests: u64,
+    /// Tests passed.
+    pub passed: u64,
+    /// Tests failed.
+    pub failed: u64,
+    /// Failed on registers or memory.
+    pub failed_regs_mem: u64,
+    /// Failed on defined flags.
+    pub failed_defined_flags: u64,
+    /// Tests whose opcode has undefined flags.
+    pub undefined_total: u64,
+    /// ... of which the undefined flags matched too.
+    pub undefined_matched: u64,
+    /// Tests in which the CPU panicked.
+    pub panicked: u64,
+    /// Skipped by the manifest.
+    pub skipped_manifest: u64,
+    /// Skipped as revoked.
+    pub skipped_revoked: u64,
+    /// Skipped for their status.
+    pub skipped_status: u64,
+    /// Reason the whole file is skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    /// Index of the first failing test (for `--show FILE:INDEX`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_failure: Option<usize>,
+}
+
+impl FileResult {
+    /// All skipped tests.
+    pub fn skipped(&self) -> u64 {
+        self.skipped_manifest + self.skipped_revoked + self.skipped_status
+    }
+
+    fn add(&mut self, index: usize, v: &Verdict) {
+        self.tests += 1;
+        if v.passed() {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            self.first_failure.get_or_insert(index);
+        }
+        if !v.regs_ok || !v.mem_ok {
+            self.failed_regs_mem += 1;
+        }
+        if !v.defined_flags_ok {
+            self.failed_defined_flags += 1;
+        }
+        if v.has_undefined {
+            self.undefined_total += 1;
+            if v.undefined_flags_ok {
+                self.undefined_matched += 1;
+            }
+        }
+        if v.panicked {
+            self.panicked += 1;
+        }
+    }
+}
+
+/// A test of a suite file, with the setup it runs under, or why it is skipped.
+pub fn classify(
+    suite: &Suite,
+    stem: &str,
+    test: &TestCase,
+) -> Result<Result<TestSetup, SkipKind>, String> {
+    let m = &suite.manifest;
+    if !test.hash.is_empty() {
+        if m.hash_skip(&test.hash).is_some() {
+            return Ok(Err(SkipKind::Manifest));
+        }
+        if suite.revocations.contains(&test.hash) {
+            return Ok(Err(SkipKind::Revoked));
+        }
+    }
+    let info = suite.metadata.lookup(stem, &test.bytes).map_err(|e| e.0)?;
+    if !m.statuses.contains(&info.status) {
+        return Ok(Err(SkipKind::Status));
+    }
+    Ok(Ok(TestSetup {
+        model: suite.model,
+        run: m.run,
+        max_steps: m.max_steps,
+        initial_flags_mask: m.initial_flags_mask.unwrap_or(0xFFFF),
+        divide_error_handler: m.divide_error_handler,
+        info,
+    }))
+}
+
+/// Run every test of one vector file.
+pub fn run_file(suite: &Suite, path: &Path) -> Result<FileResult, InputError> {
+    let stem = file_stem(path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut r = FileResult {
+        file: stem.clone(),
+        ..Default::default()
+    };
+    let file_skip = suite.manifest.file_skip(&name, &stem).map(str::to_string);
+    let mut error = None;
+    for_each_test(path, ReadOptions { cycles: false }, &mut |t| {
+        if file_skip.is_some() {
+            r.skipped_manifest += 1;
+            return ControlFlow::Continue(());
+        }
+        match classify(suite, &stem, &t) {
+            Err(e) => {
+                error = Some(InputError::test(path, t.index, e));
+                ControlFlow::Break(())
+            }
+            Ok(Err(kind)) => {
+                match kind {
+                    SkipKind::Manifest => r.skipped_manifest += 1,
+                    SkipKind::Revoked => r.skipped_revoked += 1,
+                    SkipKind::Status => r.skipped_status += 1,
+                }
+                ControlFlow::Continue(())
+            }
+            Ok(Ok(setup)) => {
+                r.statuses.insert(setup.info.status);
+                let ex = execute(&t, &setup);
+                r.add(t.index, &judge(&t, &ex, &setup));
+                ControlFlow::Continue(())
+            }
+        }
+    })?;
+    if let Some(e) = error {
+        return Err(e);
+    }
+    r.skip_reason = file_skip;
+    Ok(r)
+}
+
+/// True when a file's stem is selected by `filter` (opcodes such as `80`
+/// select `80.0` … `80.7`; `80.1` selects only itself).
+pub fn selected(stem: &str, filter: &[String]) -> bool {
+    filter.is_empty()
+        || filter.iter().any(|f| {
+            stem.eq_ignore_ascii_case(f)
+                || stem
+                    .split_once('.')
+                    .is_some_and(|(op, _)| op.eq_ignore_ascii_case(f))
+        })
+}
+
+/// Run the selected files of a suite in parallel; `progress` is called after
+/// each file. On bad input, the error of the first bad file (in file order).
+pub fn run_suite(
+    suite: &Suite,
+    filter: &[String],
+    progress: &(dyn Fn(&FileResult) + Sync),
+) -> Result<Vec<FileResult>, InputError> {
+    let files: Vec<&Path> = suite
+        .files
+        .iter()
+        .map(|p| p.as_path())
+        .filter(|p| selected(&file_stem(p), filter))
+        .collect();
+    let results: Vec<Result<FileResult, InputError>> = files
+        .par_iter()
+        .map(|p| {
+            let r = run_file(suite, p);
+            if let Ok(r) = &r {
+                progress(r);
+            }
+            r
+        })
+        .collect();
+    results.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Exception, RegState, State};
+
+    fn setup(run: RunMode) -> TestSetup {
+        TestSetup {
+            model: CpuModel::I8086,
+            run,
+            max_steps: 4,
+            initial_flags_mask: 0xFFFF,
+            divide_error_handler: Some(0x400),
+            info: OpInfo {
+                status: Status::Normal,
+                flags_mask: Some(0xFFEF),
+            },
+        }
+    }
+
+    /// A test whose final state equals its initial state (what the stub core does).
+    fn unchanged() -> TestCase {
+        let mut regs = RegState::default();
+        for i in 0..14 {
+            regs.set(i, 0x10 * i as u16);
+        }
+        regs.set(FLAGS_INDEX, 0xF002);
+        let ram = vec![(0x100, 0x90), (0x101, 0x90)];
+        TestCase {
+            index: 0,
+            name: "nop".into(),
+            bytes: vec![0x90],
+            initial: State {
+                regs,
+                ram: ram.clone(),
+                queue: vec![],
+            },
+            final_state: State {
+                regs: RegState::default(),
+                ram,
+                queue: vec![],
+            },
+            cycles: vec![],
+            hash: "00".into(),
+            exception: None,
+            reg_masks: None,
+        }
+    }
+
+    /// The machine as a test left it if the CPU did nothing: judging does
+    /// not depend on the CPU core.
+    fn idle(t: &TestCase, s: &TestSetup) -> Executed {
+        let mut regs = Registers::default();
+        for (i, name) in REGS.iter().enumerate() {
+            regs.set(name, t.initial.regs.get(i).unwrap());
+        }
+        regs.flags &= s.initial_flags_mask;
+        Executed {
+            regs,
+            bus: SparseBus::with_ram(&t.initial.ram),
+            steps: 1,
+            halted: true,
+            panic: None,
+            cycles: 0,
+        }
+    }
+
+    #[test]
+    fn unchanged_state_passes() {
+        let t = unchanged();
+        let s = setup(RunMode::SingleStep);
+        let v = judge(&t, &idle(&t, &s), &s);
+        assert!(v.passed(), "{v:?}");
+        assert!(v.has_undefined && v.undefined_flags_ok);
+    }
+
+    #[test]
+    fn execute_loads_the_initial_state() {
+        // HLT changes nothing but IP, whatever the core: the rest of the
+        // initial state must come back as loaded (FLAGS masked).
+        let mut t = unchanged();
+        t.bytes = vec![0xF4];
+        t.initial.regs.set(FLAGS_INDEX, 0xF0D7);
+        let cs = t.initial.regs.get(4).unwrap() as u32;
+        let ip = t.initial.regs.get(12).unwrap() as u32;
+        t.initial.ram = vec![((cs << 4) + ip, 0xF4)];
+        let mut s = setup(RunMode::UntilHalt);
+        s.initial_flags_mask = 0x0FFF;
+        let ex = execute(&t, &s);
+        assert!(ex.panic.is_none());
+        assert!((1..=4).contains(&ex.steps));
+        for (i, name) in REGS.iter().enumerate().take(FLAGS_INDEX) {
+            if *name != "ip" {
+                assert_eq!(ex.regs.get(name), t.initial.regs.get(i), "{name}");
+            }
+        }
+        assert_eq!(ex.regs.flags & 0xFD5, 0x00D7 & 0xFD5);
+        assert!(ex.bus.writes.is_empty());
+    }
+
+    #[test]
+    fn detects_each_kind_of_mismatch() {
+        let s = setup(RunMode::SingleStep);
+        let base = unchanged();
+        let run = |t: &TestCase| judge(t, &idle(t, &s), &s);
+        // A changed register.
+        let mut t = base.clone();
+        t.final_state.regs.set(0, 1);
+        let v = run(&t);
+        assert!(!v.regs_ok && v.mem_ok && v.defined_flags_ok && !v.passed());
+        // A changed memory byte.
+        let mut t = base.clone();
+        t.final_state.ram[1].1 = 0;
+        let v = run(&t);
+        assert!(v.regs_ok && !v.mem_ok && !v.passed());
+        // A memory byte the test never loaded.
+        let mut t = base.clone();
+        t.final_state.ram.push((0x200, 0));
+        assert!(!run(&t).mem_ok);
+        // A defined flag.
+        let mut t = base.clone();
+        t.final_state.regs.set(FLAGS_INDEX, 0xF003);
+        let v = run(&t);
+        assert!(!v.defined_flags_ok && v.undefined_flags_ok && !v.passed());
+        // An undefined flag (AF, outside the mask) does not fail the test.
+        let mut t = base.clone();
+        t.final_state.regs.set(FLAGS_INDEX, 0xF012);
+        let v = run(&t);
+        assert!(v.defined_flags_ok && !v.undefined_flags_ok && v.passed());
+        // A register masked out by RMSK does not fail it.
+        let mut t = base.clone();
+        t.final_state.regs.set(0, 0x00FF);
+        let mut m = RegState::default();
+        m.set(0, 0xFF00);
+        t.reg_masks = Some(m);
+        assert!(run(&t).regs_ok);
+        // until_halt: not halting fails.
+        let s2 = setup(RunMode::UntilHalt);
+        let mut ex = idle(&base, &s2);
+        ex.halted = false;
+        assert!(!judge(&base, &ex, &s2).passed());
+        // A panic fails.
+        let mut ex = idle(&base, &s);
+        ex.panic = Some("boom".into());
+        assert!(!judge(&base, &ex, &s).passed());
+    }
+
+    #[test]
+    fn writes_outside_final_ram_fail() {
+        let t = unchanged();
+        let s = setup(RunMode::SingleStep);
+        let mut ex = idle(&t, &s);
+        ex.bus.write(0x5000, 1);
+        assert!(!judge(&t, &ex, &s).mem_ok);
+        let mut ex = idle(&t, &s);
+        ex.bus.write(0x100, 0x90);
+        assert!(judge(&t, &ex, &s).mem_ok);
+        // Final RAM listing only changed bytes (the 286 vectors): a write of
+        // the unchanged value to a known byte is fine, another value is not.
+        let mut t = t.clone();
+        t.initial.ram.push((0x300, 0x55));
+        let mut ex = idle(&t, &s);
+        ex.bus.write(0x300, 0x55);
+        assert!(judge(&t, &ex, &s).mem_ok);
+        ex.bus.write(0x300, 0x56);
+        assert!(!judge(&t, &ex, &s).mem_ok);
+    }
+
+    #[test]
+    fn pushed_flags_are_compared_under_the_mask() {
+        let s = setup(RunMode::SingleStep);
+        let mut t = unchanged();
+        t.exception = Some(Exception {
+            number: 0,
+            flag_address: 0x583,
+        });
+        // FLAGS were pushed at SS:SP+4 of the final state: 0x500 + 0x80 + 4.
+        t.initial.ram = vec![(0x584, 0x90), (0x585, 0x90)];
+        t.final_state.ram = t.initial.ram.clone();
+        // Expected pushed FLAGS low byte differs in AF (undefined) only.
+        t.final_state.ram[0].1 = 0x90 ^ 0x10;
+        let v = judge(&t, &idle(&t, &s), &s);
+        assert!(
+            v.mem_ok && v.defined_flags_ok && !v.undefined_flags_ok && v.passed(),
+            "{v:?}"
+        );
+        t.final_state.ram[0].1 = 0x90 ^ 0x01;
+        let v = judge(&t, &idle(&t, &s), &s);
+        assert!(!v.defined_flags_ok && !v.passed(), "{v:?}");
+    }
+
+    #[test]
+    fn divide_error_rule_finds_the_pushed_flags() {
+        let s = setup(RunMode::SingleStep);
+        let mut t = unchanged();
+        t.final_state.regs.set(4, 0);
+        t.final_state.regs.set(12, 0x400);
+        // SS = 0x50, SP = 0x80 before the three pushes: FLAGS at 0x500 + 0x7E.
+        t.final_state.regs.set(8, 0x80 - 6);
+        assert_eq!(flags_on_stack(&t, &s), Some(0x57E));
+        t.final_state.regs.set(12, 0x402);
+        assert_eq!(flags_on_stack(&t, &s), None);
+    }
+
+    #[test]
+    fn filter_selects_groups() {
+        let f = vec!["80".to_string(), "d4".to_string()];
+        assert!(selected("80.3", &f));
+        assert!(selected("D4", &f));
+        assert!(!selected("81.0", &f));
+        assert!(selected("81.0", &[]));
+        assert!(!selected("80.3", &["80.1".to_string()]));
+    }
+}

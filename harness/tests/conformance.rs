@@ -1,0 +1,151 @@
+//! The shared SingleStepTests suites, run through the library (state check),
+//! their per-opcode summaries compared with snapshots in `test-suites/snapshots/`.
+//!
+//! Without the data these tests skip with a message, unless
+//! `IRONPC_REQUIRE_DATA=1`, when they fail. Accept new results with
+//! `cargo insta accept` (or `INSTA_UPDATE=always`).
+
+mod common;
+
+use common::data_dir;
+use harness::runner::run_suite;
+use harness::suite::{workspace_root, Manifest, Suite};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Serialize)]
+struct FileSummary {
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+    /// Tests whose undefined FLAGS bits match the silicon, of those that have any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    undefined_flags: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SuiteSummary {
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+    files: BTreeMap<String, FileSummary>,
+}
+
+fn summarise(name: &str) -> Option<SuiteSummary> {
+    let data = data_dir()?;
+    let manifest = Manifest::load(
+        &workspace_root()
+            .join("test-suites")
+            .join(format!("{name}.yaml")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+    let results = run_suite(&suite, &[], &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let mut s = SuiteSummary {
+        passed: 0,
+        failed: 0,
+        skipped: 0,
+        files: BTreeMap::new(),
+    };
+    for r in results {
+        s.passed += r.passed;
+        s.failed += r.failed;
+        s.skipped += r.skipped();
+        s.files.insert(
+            r.file.clone(),
+            FileSummary {
+                passed: r.passed,
+                failed: r.failed,
+                skipped: r.skipped(),
+                undefined_flags: (r.undefined_total > 0)
+                    .then(|| format!("{}/{}", r.undefined_matched, r.undefined_total)),
+            },
+        );
+    }
+    Some(s)
+}
+
+fn check(name: &str) {
+    let Some(summary) = summarise(name) else {
+        return;
+    };
+    assert!(
+        summary.passed + summary.failed > 0,
+        "suite {name} ran no tests"
+    );
+    insta::with_settings!({
+        snapshot_path => "../../test-suites/snapshots",
+        prepend_module_to_snapshot => false,
+        description => format!("per-opcode state-check results of suite {name}"),
+        omit_expression => true,
+    }, {
+        insta::assert_yaml_snapshot!(name, summary);
+    });
+}
+
+#[test]
+fn suite_8086() {
+    check("8086");
+}
+
+#[test]
+fn suite_8086_moo() {
+    check("8086-moo");
+}
+
+#[test]
+fn suite_80286() {
+    check("80286");
+}
+
+/// Every vector of every suite parses with its cycle trace, and the states
+/// are consistent: complete initial registers, 286 traces ending in HALT.
+#[test]
+fn vectors_parse_with_cycles() {
+    use harness::model::BusStatus;
+    use harness::vectors::{for_each_test, ReadOptions};
+    use rayon::prelude::*;
+    use std::ops::ControlFlow;
+    let Some(data) = data_dir() else {
+        return;
+    };
+    for name in ["8086", "8086-moo", "80286"] {
+        let manifest = Manifest::load(
+            &workspace_root()
+                .join("test-suites")
+                .join(format!("{name}.yaml")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let is_286 = manifest.cpu == "80286";
+        let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+        let total: usize = suite
+            .files
+            .par_iter()
+            .map(|p| {
+                let mut n = 0;
+                for_each_test(p, ReadOptions { cycles: true }, &mut |t| {
+                    assert!(t.initial.regs.is_complete(), "{}: {}", p.display(), t.index);
+                    assert!(!t.cycles.is_empty(), "{}: {}", p.display(), t.index);
+                    assert_eq!(t.hash.len(), if is_286 { 40 } else { t.hash.len() });
+                    assert!(!t.bytes.is_empty());
+                    if is_286 {
+                        assert!(t.initial.queue.is_empty());
+                        assert!(
+                            t.cycles.iter().any(|c| c.bus == BusStatus::Halt),
+                            "{}: test {} has no HALT cycle",
+                            p.display(),
+                            t.index
+                        );
+                    } else {
+                        assert!(!t.initial.queue.is_empty(), "{}: {}", p.display(), t.index);
+                    }
+                    n += 1;
+                    ControlFlow::Continue(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+                n
+            })
+            .sum();
+        assert!(total >= 1000, "{name}: {total} tests");
+    }
+}
