@@ -20,10 +20,10 @@ fn profile_path() -> PathBuf {
 }
 
 /// The BIOS and floppy image, or `None` (after saying so) when absent.
-fn data() -> Option<(PathBuf, PathBuf)> {
+fn data(bios: &str, floppy: &str) -> Option<(PathBuf, PathBuf)> {
     let shared = shared_dir();
-    let bios = shared.join("images/bios/glabios-0.2.6-xt.rom");
-    let floppy = shared.join("images/floppy/freedos-360k.img");
+    let bios = shared.join("images/bios").join(bios);
+    let floppy = shared.join("images/floppy").join(floppy);
     let missing: Vec<_> = [&bios, &floppy]
         .into_iter()
         .filter(|p| !p.exists())
@@ -63,7 +63,7 @@ const BOOT_LIMIT: u64 = 4_772_727 * 60;
 
 #[test]
 fn glabios_boots_freedos_to_prompt() {
-    let Some((bios, floppy)) = data() else {
+    let Some((bios, floppy)) = data("glabios-0.2.6-xt.rom", "freedos-360k.img") else {
         return;
     };
     let mut m = machine(bios, floppy);
@@ -100,4 +100,22 @@ fn glabios_boots_freedos_to_prompt() {
         s.contains("FreeCom version") && s.matches("A:\\>").count() >= 2
     });
     assert_eq!(stop, RunStop::Condition, "VER: {}", describe(&m));
+}
+
+/// Sergey Kiselev's XT BIOS (it configures 1.44M drives and reads the
+/// controller's disk-change line) boots the same disk.
+#[test]
+fn sergey_xt_bios_boots_freedos_to_prompt() {
+    let Some((bios, floppy)) = data("sergey-xt-1.0.2.rom", "freedos-360k.img") else {
+        return;
+    };
+    let mut m = machine(bios, floppy);
+    let stop = m.run_until_within(BOOT_LIMIT, |m| m.screen_text().contains("A:\\>"));
+    assert_eq!(
+        stop,
+        RunStop::Condition,
+        "no A:\\> prompt: {}",
+        describe(&m)
+    );
+    assert!(m.screen_text().contains("FreeCom version"));
 }
