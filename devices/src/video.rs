@@ -369,15 +369,15 @@ impl Video {
     /// CGA text and graphics render 640 pixels wide (40-column text and
     /// 320×200 pixels are doubled horizontally); text is 8 pixels per row.
     pub fn framebuffer(&mut self) -> (usize, usize, &[u8]) {
-        let (w, h) = if self.is_text() {
-            (640, self.text_rows() * 8)
-        } else {
-            (640, 200)
+        let (w, h) = match self.kind {
+            VideoKind::Mda => (720, self.text_rows() * 14),
+            VideoKind::Cga if self.is_text() => (640, self.text_rows() * 8),
+            VideoKind::Cga => (640, 200),
         };
         self.fb_size = (w, h);
         self.fb.clear();
         self.fb.resize(w * h * 3, 0);
-        let enabled = self.kind == VideoKind::Mda || self.mode & mode::ENABLE != 0;
+        let enabled = self.mode & mode::ENABLE != 0;
         if enabled {
             if self.is_text() {
                 self.render_text();
@@ -428,7 +428,13 @@ impl Video {
     fn render_text(&mut self) {
         let cols = self.text_columns();
         let rows = self.text_rows();
-        let scale = 640 / (cols * 8);
+        // Character cells: CGA 8x8 (doubled across in 40 columns), MDA 9x14
+        // (the 8x8 glyph stretched down; the ninth column repeats the
+        // eighth for the line-drawing codes C0h-DFh, as the MDA does).
+        let (cell_w, cell_h, scale) = match self.kind {
+            VideoKind::Mda => (9, 14, 1),
+            VideoKind::Cga => (8, 8, 640 / (cols * 8)),
+        };
         let start = self.crtc.start_address() as usize;
         let cursor = self.crtc.cursor_address() as usize;
         // R10 bits 6:5 = 01 hides the cursor.
@@ -437,6 +443,7 @@ impl Video {
             (self.crtc.regs[10] & 0x1F) as usize,
             (self.crtc.regs[11] & 0x1F) as usize,
         );
+        let underline_row = cell_h - 1;
         let mask = self.vram.len() - 1;
         for r in 0..rows {
             for c in 0..cols {
@@ -445,23 +452,29 @@ impl Video {
                 let attr = self.vram[(cell * 2 + 1) & mask];
                 let (fg, bg, underline) = self.text_colors(attr);
                 let g = font::glyph(ch);
-                for (y, row) in g.iter().enumerate() {
-                    let mut bits = *row;
-                    if underline && y == 7 {
-                        bits = 0xFF;
+                for y in 0..cell_h {
+                    let mut bits = g[y * 8 / cell_h] as u16;
+                    if self.kind == VideoKind::Mda
+                        && (0xC0..=0xDF).contains(&ch)
+                        && bits & 0x80 != 0
+                    {
+                        bits |= 0x100;
+                    }
+                    if underline && y == underline_row {
+                        bits = 0x1FF;
                     }
                     if cursor_on
                         && cell == cursor
-                        && y >= cur_start.min(7)
-                        && y <= cur_end.min(7)
                         && cur_start <= cur_end
+                        && y >= cur_start.min(cell_h - 1)
+                        && y <= cur_end.min(cell_h - 1)
                     {
-                        bits = 0xFF;
+                        bits = 0x1FF;
                     }
-                    for x in 0..8 {
+                    for x in 0..cell_w {
                         let rgb = if bits & (1 << x) != 0 { fg } else { bg };
                         for s in 0..scale {
-                            self.put((c * 8 + x) * scale + s, r * 8 + y, rgb);
+                            self.put((c * cell_w + x) * scale + s, r * cell_h + y, rgb);
                         }
                     }
                 }
@@ -696,6 +709,36 @@ mod tests {
         v.mem_write(1, 0x0F);
         let (_, _, fb) = v.framebuffer();
         assert!(fb.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn mda_renders_9x14_cells() {
+        let mut v = Video::new(VideoKind::Mda);
+        v.io_write(0x3B8, 0x29); // high resolution, video on, blink
+        v.io_write(0x3B4, 10);
+        v.io_write(0x3B5, 0x20); // no cursor
+        v.mem_write(0, 0xDB); // full block, normal intensity
+        v.mem_write(1, 0x07);
+        v.mem_write(2, b'_');
+        v.mem_write(3, 0x01); // underline attribute
+        let (w, h, fb) = v.framebuffer();
+        assert_eq!((w, h), (720, 350));
+        let px = |x: usize, y: usize| {
+            [
+                fb[(y * w + x) * 3],
+                fb[(y * w + x) * 3 + 1],
+                fb[(y * w + x) * 3 + 2],
+            ]
+        };
+        // The block fills its 9x14 cell (block characters extend into the ninth column).
+        for y in 0..14 {
+            for x in 0..9 {
+                assert_ne!(px(x, y), [0, 0, 0], "({x},{y})");
+            }
+        }
+        // Underline attribute: the cell's last scan line is lit across.
+        assert!((9..18).all(|x| px(x, 13) != [0, 0, 0]));
+        assert_eq!(px(0, 14), [0, 0, 0]);
     }
 
     #[test]
