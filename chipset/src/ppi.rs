@@ -52,10 +52,13 @@ impl Ppi8255 {
 
     /// The switch byte for a machine: `drives` floppy drives, `mda` for a
     /// monochrome card (else CGA 80×25), all planar memory banks populated.
+    /// Switch 1 (bit 0) is left off: on the 5160 it selects continuous
+    /// POST looping when on, and on the 5150 it reports diskette drives.
     pub fn xt_switches(drives: usize, mda: bool) -> u8 {
-        let mut s = 0x0C; // four 64K banks (or 256K chips) on the planar
+        // Normal POST / drives present, four 64K banks (or 256K chips) on the planar.
+        let mut s = 0x0D;
         if drives > 0 {
-            s |= 0x01 | (((drives.min(4) - 1) as u8) << 6);
+            s |= ((drives.min(4) - 1) as u8) << 6;
         }
         s | if mda { 0x30 } else { 0x20 }
     }
@@ -105,7 +108,11 @@ mod tests {
         assert_eq!(p.read_port_c(false) & 0x0F, 0x06);
         assert_eq!(p.read_port_c(true) & 0x20, 0x20, "timer 2 output on PC5");
         assert_eq!(Ppi8255::xt_switches(1, true), 0x3D);
-        assert_eq!(Ppi8255::xt_switches(0, false) & 1, 0);
+        assert_eq!(
+            Ppi8255::xt_switches(0, false) & 1,
+            1,
+            "switch 1 off: no POST loop"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use chipset::{Board, Machine, MachineError, MachineProfile, Overrides};
 use cpu::Bus;
+use devices::keyboard::DEFAULT_BYTE_INTERVAL;
 use devices::{DriveType, FloppyImage, VideoKind};
 use std::path::{Path, PathBuf};
 
@@ -101,7 +102,10 @@ fn keyboard_through_ppi_and_irq1() {
     b.io_write(0x61, 0xC8);
     b.io_write(0x61, 0x48);
     b.io_write(0x20, 0x20);
-    b.advance(20_000);
+    // The next byte follows after the keyboard's byte interval.
+    b.advance(DEFAULT_BYTE_INTERVAL / 2);
+    assert!(!b.pic.int_pending());
+    b.advance(DEFAULT_BYTE_INTERVAL);
     assert!(b.pic.int_pending());
     b.inta();
     assert_eq!(b.io_read(0x60), 0x9E, "break code");

@@ -112,6 +112,19 @@ impl FloppyImage {
         })
     }
 
+    /// An image from the bytes of a partial image (a boot sector, say),
+    /// zero-padded to the smallest standard size that holds it. Larger
+    /// than 2.88M, or not a whole number of sectors, is an error.
+    pub fn from_bytes_padded(name: &Path, mut data: Vec<u8>) -> Result<FloppyImage, DiskError> {
+        const SIZES: [usize; 8] = [160, 180, 320, 360, 720, 1200, 1440, 2880];
+        if data.len() % SECTOR_SIZE == 0 {
+            if let Some(k) = SIZES.iter().find(|&&k| k * 1024 >= data.len()) {
+                data.resize(k * 1024, 0);
+            }
+        }
+        Self::from_bytes(name, data)
+    }
+
     /// Byte offset of sector `r` (1-based) of cylinder `c`, head `h`, if it exists.
     pub fn offset(&self, c: u8, h: u8, r: u8) -> Option<usize> {
         let g = self.geometry;
@@ -197,6 +210,17 @@ mod tests {
         let e = FloppyImage::from_bytes(Path::new("odd.img"), vec![0; 1000]).unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("odd.img") && msg.contains("1000"), "{msg}");
+    }
+
+    #[test]
+    fn boot_sector_padded_to_160k() {
+        let mut boot = vec![0u8; 512];
+        boot[510] = 0x55;
+        boot[511] = 0xAA;
+        let img = FloppyImage::from_bytes_padded(Path::new("boot.img"), boot).unwrap();
+        assert_eq!(img.geometry.sectors, 8);
+        assert_eq!(img.sector(0, 0, 1).unwrap()[511], 0xAA);
+        assert!(FloppyImage::from_bytes_padded(Path::new("odd.img"), vec![0; 100]).is_err());
     }
 
     #[test]

@@ -15,8 +15,12 @@ use std::collections::VecDeque;
 #[error("unknown key name <{0}> (known: enter, esc, tab, backspace, space, up, down, left, right, home, end, pgup, pgdn, ins, del, f1..f10, ctrl+X, alt+X, shift+X)")]
 pub struct UnknownKey(pub String);
 
-/// Default time between two bytes from the keyboard, in CPU cycles (about 2 ms).
-pub const DEFAULT_BYTE_INTERVAL: u64 = 9_545;
+/// Default time between two bytes from the keyboard, in CPU cycles (25 ms,
+/// so a key's make and break codes take 50 ms: 20 keys a second). The BIOS
+/// buffer holds 15 keys and a 4.77 MHz machine echoing to a CGA screen
+/// consumes them slowly, so typing much faster overflows it, as it would
+/// on the real machine. Change [`XtKeyboard::byte_interval`] to type faster.
+pub const DEFAULT_BYTE_INTERVAL: u64 = 119_318;
 
 /// Scan code of the left Shift key.
 pub const SC_LSHIFT: u8 = 0x2A;

@@ -91,18 +91,25 @@ pub const CGA_PALETTE: [[u8; 3]; 16] = [
 pub const CGA_CYCLES_PER_LINE: u64 = 304;
 /// Scan lines per CGA frame.
 pub const CGA_LINES_PER_FRAME: u64 = 262;
-/// CPU clocks of the visible part of a CGA line (640 dots).
-const CGA_VISIBLE_CYCLES: u64 = 640 / 3;
-/// First line of vertical sync and its length (lines).
-const CGA_VSYNC_START: u64 = 224;
-const CGA_VSYNC_LINES: u64 = 16;
+/// First scan line of vertical sync in the standard CGA modes.
+pub const CGA_VSYNC_START: u64 = 224;
 
-/// CPU clocks per MDA scan line (882 dots of 16.257 MHz ≈ 259 CPU clocks).
-pub const MDA_CYCLES_PER_LINE: u64 = 259;
-/// Scan lines per MDA frame.
-pub const MDA_LINES_PER_FRAME: u64 = 370;
-const MDA_VISIBLE_CYCLES: u64 = 211;
-const MDA_VISIBLE_LINES: u64 = 350;
+/// Raster geometry of the current mode, in dots and scan lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Raster {
+    /// Dots per scan line, retrace included.
+    pub dots_per_line: u64,
+    /// Dots shown per line.
+    pub visible_dots: u64,
+    /// Scan lines per frame.
+    pub lines: u64,
+    /// Scan lines shown.
+    pub visible_lines: u64,
+    /// First line of vertical sync.
+    pub vsync_start: u64,
+    /// Lines of vertical sync.
+    pub vsync_lines: u64,
+}
 
 /// Mode control register bits (CGA port 3D8h).
 pub mod mode {
@@ -213,50 +220,100 @@ impl Video {
         }
     }
 
+    /// Raster geometry in dots and scan lines, from the CRTC registers
+    /// (horizontal total R0, displayed R1, vertical total R4, adjust R5,
+    /// displayed R6, sync position R7, scan lines per row R9). Before the
+    /// CRTC is programmed the adapter's standard 80x25 timing is used.
+    pub fn raster(&self) -> Raster {
+        let r = &self.crtc.regs;
+        let standard = match self.kind {
+            VideoKind::Cga => Raster {
+                dots_per_line: 912,
+                visible_dots: 640,
+                lines: 262,
+                visible_lines: 200,
+                vsync_start: 224,
+                vsync_lines: 16,
+            },
+            VideoKind::Mda => Raster {
+                dots_per_line: 882,
+                visible_dots: 720,
+                lines: 370,
+                visible_lines: 350,
+                vsync_start: 354,
+                vsync_lines: 16,
+            },
+        };
+        if r[0] == 0 || r[1] == 0 || r[4] == 0 || r[1] > r[0] {
+            return standard;
+        }
+        let dots_per_char: u64 = match self.kind {
+            VideoKind::Mda => 9,
+            VideoKind::Cga if self.mode & mode::HIRES_TEXT != 0 => 8,
+            VideoKind::Cga => 16,
+        };
+        let row_lines = (r[9] as u64 & 0x1F) + 1;
+        let lines = (r[4] as u64 + 1) * row_lines + (r[5] as u64 & 0x1F);
+        Raster {
+            dots_per_line: (r[0] as u64 + 1) * dots_per_char,
+            visible_dots: r[1] as u64 * dots_per_char,
+            lines,
+            visible_lines: (r[6] as u64 * row_lines).min(lines),
+            vsync_start: r[7] as u64 * row_lines,
+            // The 6845's vertical sync is 16 scan lines wide.
+            vsync_lines: 16,
+        }
+    }
+
+    /// Dots of the adapter's clock elapsed at CPU cycle `now` (the CGA's
+    /// 14.318 MHz is exactly three CPU clocks; the MDA runs at 16.257 MHz).
+    fn dots(&self, now: u64) -> u64 {
+        match self.kind {
+            VideoKind::Cga => now * 3,
+            VideoKind::Mda => ((now as u128 * 16_257_000) / 4_772_727) as u64,
+        }
+    }
+
     /// The status register (3DAh / 3BAh) at time `now`.
     ///
     /// CGA: bit 0 is set while the display is not showing pixels (horizontal
     /// or vertical retrace), bit 3 during vertical sync. MDA: bit 0 is the
     /// horizontal drive, bit 3 the video dot stream.
     pub fn status(&self, now: u64) -> u8 {
+        let r = self.raster();
+        let t = self.dots(now) % (r.dots_per_line * r.lines);
+        let line = t / r.dots_per_line;
+        let pos = t % r.dots_per_line;
+        let mut s = 0xF0;
         match self.kind {
             VideoKind::Cga => {
-                let frame = CGA_CYCLES_PER_LINE * CGA_LINES_PER_FRAME;
-                let t = now % frame;
-                let line = t / CGA_CYCLES_PER_LINE;
-                let pos = t % CGA_CYCLES_PER_LINE;
-                let mut s = 0xF0;
-                if pos >= CGA_VISIBLE_CYCLES || line >= 200 {
+                if pos >= r.visible_dots || line >= r.visible_lines {
                     s |= 0x01;
                 }
-                if (CGA_VSYNC_START..CGA_VSYNC_START + CGA_VSYNC_LINES).contains(&line) {
+                if (r.vsync_start..r.vsync_start + r.vsync_lines).contains(&line) {
                     s |= 0x08;
                 }
-                s
             }
             VideoKind::Mda => {
-                let frame = MDA_CYCLES_PER_LINE * MDA_LINES_PER_FRAME;
-                let t = now % frame;
-                let line = t / MDA_CYCLES_PER_LINE;
-                let pos = t % MDA_CYCLES_PER_LINE;
-                let mut s = 0xF0;
-                if pos >= MDA_VISIBLE_CYCLES {
+                if pos >= r.visible_dots {
                     s |= 0x01;
                 }
                 // The video signal toggles while dots are drawn.
-                if line < MDA_VISIBLE_LINES && pos < MDA_VISIBLE_CYCLES && (pos / 4) % 2 == 0 {
+                if line < r.visible_lines && pos < r.visible_dots && (pos / 9) % 2 == 0 {
                     s |= 0x08;
                 }
-                s
             }
         }
+        s
     }
 
     /// CPU cycles per frame (for callers that want to refresh once a frame).
     pub fn cycles_per_frame(&self) -> u64 {
+        let r = self.raster();
+        let dots = r.dots_per_line * r.lines;
         match self.kind {
-            VideoKind::Cga => CGA_CYCLES_PER_LINE * CGA_LINES_PER_FRAME,
-            VideoKind::Mda => MDA_CYCLES_PER_LINE * MDA_LINES_PER_FRAME,
+            VideoKind::Cga => dots / 3,
+            VideoKind::Mda => ((dots as u128 * 4_772_727) / 16_257_000) as u64,
         }
     }
 
@@ -312,15 +369,15 @@ impl Video {
     /// CGA text and graphics render 640 pixels wide (40-column text and
     /// 320×200 pixels are doubled horizontally); text is 8 pixels per row.
     pub fn framebuffer(&mut self) -> (usize, usize, &[u8]) {
-        let (w, h) = if self.is_text() {
-            (640, self.text_rows() * 8)
-        } else {
-            (640, 200)
+        let (w, h) = match self.kind {
+            VideoKind::Mda => (720, self.text_rows() * 14),
+            VideoKind::Cga if self.is_text() => (640, self.text_rows() * 8),
+            VideoKind::Cga => (640, 200),
         };
         self.fb_size = (w, h);
         self.fb.clear();
         self.fb.resize(w * h * 3, 0);
-        let enabled = self.kind == VideoKind::Mda || self.mode & mode::ENABLE != 0;
+        let enabled = self.mode & mode::ENABLE != 0;
         if enabled {
             if self.is_text() {
                 self.render_text();
@@ -371,7 +428,13 @@ impl Video {
     fn render_text(&mut self) {
         let cols = self.text_columns();
         let rows = self.text_rows();
-        let scale = 640 / (cols * 8);
+        // Character cells: CGA 8x8 (doubled across in 40 columns), MDA 9x14
+        // (the 8x8 glyph stretched down; the ninth column repeats the
+        // eighth for the line-drawing codes C0h-DFh, as the MDA does).
+        let (cell_w, cell_h, scale) = match self.kind {
+            VideoKind::Mda => (9, 14, 1),
+            VideoKind::Cga => (8, 8, 640 / (cols * 8)),
+        };
         let start = self.crtc.start_address() as usize;
         let cursor = self.crtc.cursor_address() as usize;
         // R10 bits 6:5 = 01 hides the cursor.
@@ -380,6 +443,7 @@ impl Video {
             (self.crtc.regs[10] & 0x1F) as usize,
             (self.crtc.regs[11] & 0x1F) as usize,
         );
+        let underline_row = cell_h - 1;
         let mask = self.vram.len() - 1;
         for r in 0..rows {
             for c in 0..cols {
@@ -388,23 +452,29 @@ impl Video {
                 let attr = self.vram[(cell * 2 + 1) & mask];
                 let (fg, bg, underline) = self.text_colors(attr);
                 let g = font::glyph(ch);
-                for (y, row) in g.iter().enumerate() {
-                    let mut bits = *row;
-                    if underline && y == 7 {
-                        bits = 0xFF;
+                for y in 0..cell_h {
+                    let mut bits = g[y * 8 / cell_h] as u16;
+                    if self.kind == VideoKind::Mda
+                        && (0xC0..=0xDF).contains(&ch)
+                        && bits & 0x80 != 0
+                    {
+                        bits |= 0x100;
+                    }
+                    if underline && y == underline_row {
+                        bits = 0x1FF;
                     }
                     if cursor_on
                         && cell == cursor
-                        && y >= cur_start.min(7)
-                        && y <= cur_end.min(7)
                         && cur_start <= cur_end
+                        && y >= cur_start.min(cell_h - 1)
+                        && y <= cur_end.min(cell_h - 1)
                     {
-                        bits = 0xFF;
+                        bits = 0x1FF;
                     }
-                    for x in 0..8 {
+                    for x in 0..cell_w {
                         let rgb = if bits & (1 << x) != 0 { fg } else { bg };
                         for s in 0..scale {
-                            self.put((c * 8 + x) * scale + s, r * 8 + y, rgb);
+                            self.put((c * cell_w + x) * scale + s, r * cell_h + y, rgb);
                         }
                     }
                 }
@@ -505,6 +575,37 @@ mod tests {
         let frame = v.cycles_per_frame();
         assert_eq!(frame, 79_648);
         assert_eq!(v.status(frame + 5) & 0x09, 0);
+    }
+
+    fn program_crtc(v: &mut Video, regs: &[u8]) {
+        for (i, &r) in regs.iter().enumerate() {
+            v.io_write(0x3D4, i as u8);
+            v.io_write(0x3D5, r);
+        }
+    }
+
+    #[test]
+    fn retrace_timing_follows_crtc_registers() {
+        let mut v = Video::new(VideoKind::Cga);
+        v.io_write(0x3D8, mode::HIRES_TEXT | mode::ENABLE);
+        // The standard 80x25 register set: 114 characters of 8 dots per
+        // line, 32 rows of 8 lines plus 6 = 262 lines, sync at row 28.
+        program_crtc(&mut v, &[113, 80, 90, 10, 31, 6, 25, 28, 2, 7]);
+        assert_eq!(v.cycles_per_frame(), 79_648);
+        let r = v.raster();
+        assert_eq!((r.dots_per_line, r.lines, r.vsync_start), (912, 262, 224));
+        // 40 columns: 57 characters of 16 dots is the same line length.
+        v.io_write(0x3D8, mode::ENABLE);
+        program_crtc(&mut v, &[56, 40, 45, 10, 31, 6, 25, 28, 2, 7]);
+        assert_eq!(v.raster().dots_per_line, 912);
+        // A taller frame (vertical total 63 rows) takes twice as long and
+        // moves vertical sync with R7.
+        v.io_write(0x3D8, mode::HIRES_TEXT | mode::ENABLE);
+        program_crtc(&mut v, &[113, 80, 90, 10, 63, 6, 25, 50, 2, 7]);
+        assert_eq!(v.raster().lines, 518);
+        let line = |n: u64| n * 304 + 5;
+        assert_eq!(v.status(line(224)) & 0x08, 0);
+        assert_eq!(v.status(line(400)) & 0x08, 0x08);
     }
 
     #[test]
@@ -608,6 +709,36 @@ mod tests {
         v.mem_write(1, 0x0F);
         let (_, _, fb) = v.framebuffer();
         assert!(fb.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn mda_renders_9x14_cells() {
+        let mut v = Video::new(VideoKind::Mda);
+        v.io_write(0x3B8, 0x29); // high resolution, video on, blink
+        v.io_write(0x3B4, 10);
+        v.io_write(0x3B5, 0x20); // no cursor
+        v.mem_write(0, 0xDB); // full block, normal intensity
+        v.mem_write(1, 0x07);
+        v.mem_write(2, b'_');
+        v.mem_write(3, 0x01); // underline attribute
+        let (w, h, fb) = v.framebuffer();
+        assert_eq!((w, h), (720, 350));
+        let px = |x: usize, y: usize| {
+            [
+                fb[(y * w + x) * 3],
+                fb[(y * w + x) * 3 + 1],
+                fb[(y * w + x) * 3 + 2],
+            ]
+        };
+        // The block fills its 9x14 cell (block characters extend into the ninth column).
+        for y in 0..14 {
+            for x in 0..9 {
+                assert_ne!(px(x, y), [0, 0, 0], "({x},{y})");
+            }
+        }
+        // Underline attribute: the cell's last scan line is lit across.
+        assert!((9..18).all(|x| px(x, 13) != [0, 0, 0]));
+        assert_eq!(px(0, 14), [0, 0, 0]);
     }
 
     #[test]
