@@ -16,7 +16,13 @@ fn shared_dir() -> PathBuf {
 }
 
 fn profile_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-suites/machines/xt.yaml")
+    profile("xt.yaml")
+}
+
+fn profile(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../test-suites/machines")
+        .join(name)
 }
 
 /// The BIOS and floppy image, or `None` (after saying so) when absent.
@@ -40,12 +46,36 @@ fn data(bios: &str, floppy: &str) -> Option<(PathBuf, PathBuf)> {
 }
 
 fn machine(bios: PathBuf, floppy: PathBuf) -> Machine {
+    machine_with(&profile_path(), bios, floppy)
+}
+
+fn machine_with(profile: &std::path::Path, bios: PathBuf, floppy: PathBuf) -> Machine {
     let overrides = Overrides {
         bios: Some(bios),
         floppies: vec![(0, floppy)],
         ..Default::default()
     };
-    Machine::from_profile(&profile_path(), &overrides).expect("xt.yaml machine")
+    Machine::from_profile(profile, &overrides).expect("machine profile")
+}
+
+/// Run to the `A:\>` prompt, pressing a key if GLaBIOS stops at a POST error.
+fn boot_to_prompt(m: &mut Machine) {
+    let stop = m.run_until_within(BOOT_LIMIT, |m| {
+        let s = m.screen_text();
+        s.contains("A:\\>") || s.contains("Press the Any Key")
+    });
+    if m.screen_text().contains("Press the Any Key") {
+        eprintln!(
+            "BIOS stopped at a POST error; pressing a key:\n{}",
+            describe(m)
+        );
+        m.type_keys(" ").unwrap();
+    }
+    let stop = match stop {
+        RunStop::Condition => m.run_until_within(BOOT_LIMIT, |m| m.screen_text().contains("A:\\>")),
+        other => other,
+    };
+    assert_eq!(stop, RunStop::Condition, "no A:\\> prompt: {}", describe(m));
 }
 
 fn describe(m: &Machine) -> String {
@@ -118,4 +148,99 @@ fn sergey_xt_bios_boots_freedos_to_prompt() {
         describe(&m)
     );
     assert!(m.screen_text().contains("FreeCom version"));
+}
+
+/// The 1.44M FreeDOS floppy in a high-density drive.
+#[test]
+fn glabios_boots_the_1440k_floppy() {
+    let Some((bios, floppy)) = data("glabios-0.2.6-xt.rom", "freedos-1440k.img") else {
+        return;
+    };
+    let mut m = machine_with(&profile("xt-144.yaml"), bios, floppy);
+    boot_to_prompt(&mut m);
+    m.type_keys("ver<enter>").unwrap();
+    let stop = m.run_until_within(4_772_727 * 20, |m| {
+        let s = m.screen_text();
+        s.contains("FreeCom version") && s.matches("A:\\>").count() >= 2
+    });
+    assert_eq!(stop, RunStop::Condition, "VER: {}", describe(&m));
+}
+
+/// bootBASIC, a BASIC interpreter in one boot sector (padded to a 160K
+/// floppy), shows its prompt and evaluates an expression.
+#[test]
+fn bootbasic_evaluates_an_expression() {
+    let Some((bios, floppy)) = data("glabios-0.2.6-xt.rom", "bootbasic-512b.img") else {
+        return;
+    };
+    let sector = std::fs::read(&floppy).unwrap();
+    assert_eq!(sector.len(), 512);
+    let image = devices::floppy::FloppyImage::from_bytes_padded(&floppy, sector).unwrap();
+    let overrides = Overrides {
+        bios: Some(bios),
+        ..Default::default()
+    };
+    let mut m = Machine::from_profile(&profile_path(), &overrides).unwrap();
+    m.insert_floppy(0, Some(image));
+    let stop = m.run_until_within(BOOT_LIMIT, |m| {
+        let s = m.screen_text();
+        s.lines().any(|l| l.starts_with('>')) || s.contains("Press the Any Key")
+    });
+    if m.screen_text().contains("Press the Any Key") {
+        m.type_keys(" ").unwrap();
+        m.run_until_within(BOOT_LIMIT, |m| {
+            m.screen_text().lines().any(|l| l.starts_with('>'))
+        });
+    }
+    assert!(
+        m.screen_text().lines().any(|l| l.starts_with('>')),
+        "no bootBASIC prompt: {}",
+        describe(&m)
+    );
+    m.type_keys("print 6*7<enter>").unwrap();
+    let stop = m.run_until_within(4_772_727 * 10, |m| {
+        m.screen_text().lines().any(|l| l.trim() == "42")
+    });
+    assert_eq!(stop, RunStop::Condition, "print 6*7: {}", describe(&m));
+}
+
+/// What a monitor shows at the FreeDOS prompt: a 640x200 CGA picture that is
+/// not blank, with the prompt's glyphs drawn where the text screen has them.
+#[test]
+fn screenshot_of_the_prompt_shows_its_glyphs() {
+    let Some((bios, floppy)) = data("glabios-0.2.6-xt.rom", "freedos-360k.img") else {
+        return;
+    };
+    let mut m = machine(bios, floppy);
+    boot_to_prompt(&mut m);
+    let text = m.screen_text();
+    let (row, line) = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("A:\\>"))
+        .last()
+        .expect("prompt line");
+    assert!(line.starts_with("A:\\>"));
+    let (w, h, rgb) = m.framebuffer();
+    assert_eq!((w, h), (640, 200));
+    assert_eq!(rgb.len(), w * h * 3);
+    assert!(rgb.iter().any(|&b| b != 0), "blank picture");
+    // Each character of "A:\\>" is an 8x8 cell; a lit pixel exactly where
+    // the font's glyph has one (font8x8 rows: bit 0 is the leftmost pixel),
+    // and dark where it has none.
+    for (col, ch) in "A:\\>".bytes().enumerate() {
+        let glyph = devices::font::glyph(ch);
+        for (gy, bits) in glyph.iter().enumerate() {
+            for gx in 0..8 {
+                let (x, y) = (col * 8 + gx, row * 8 + gy);
+                let lit = rgb[(y * w + x) * 3..][..3].iter().any(|&b| b > 0x40);
+                let want = bits & (1 << gx) != 0;
+                assert_eq!(
+                    lit, want,
+                    "{:?} at cell ({col},{row}) pixel ({gx},{gy})",
+                    ch as char
+                );
+            }
+        }
+    }
 }

@@ -62,12 +62,13 @@ pub struct RunArgs {
     /// Give up after this many seconds of wall time (status 3, last screen printed).
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,
-    /// Keys to type (text, and names such as `<enter>`), after --type-after appears if given.
+    /// Keys to type (text, and names such as `<enter>`). Repeatable: the
+    /// N-th --type waits for the N-th --type-after text, if there is one.
     #[arg(long = "type")]
-    pub keys: Option<String>,
-    /// Wait for this text on the screen before typing --type.
+    pub keys: Vec<String>,
+    /// Text to wait for on the screen before typing the matching --type.
     #[arg(long)]
-    pub type_after: Option<String>,
+    pub type_after: Vec<String>,
     /// Write what the monitor shows at the end to this PNG file.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
@@ -81,9 +82,22 @@ pub fn default_profile() -> PathBuf {
     crate::suite::workspace_root().join("test-suites/machines/xt.yaml")
 }
 
-/// Write the machine's display to a PNG file.
+/// Write the machine's display to a PNG file. 200-line modes are written
+/// with every line doubled, as a CGA monitor shows them (4:3, not squashed).
 pub fn write_screenshot(machine: &mut Machine, path: &Path) -> Result<(), CliError> {
-    let (w, h, rgb) = machine.framebuffer();
+    let (w, h, frame) = machine.framebuffer();
+    let doubled;
+    let (h, rgb) = if h <= 200 {
+        doubled = frame
+            .chunks(w * 3)
+            .flat_map(|line| [line, line])
+            .flatten()
+            .copied()
+            .collect::<Vec<u8>>();
+        (h * 2, doubled.as_slice())
+    } else {
+        (h, frame)
+    };
     let file = std::fs::File::create(path)
         .map_err(|e| CliError(format!("{}: cannot create: {e}", path.display())))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
@@ -140,7 +154,7 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
         _ => None,
     };
     let mut debug_sent = 0;
-    let mut typed = args.keys.is_none();
+    let mut typed = 0;
     let mut last_draw = Instant::now();
     // Run in slices of emulated time, checking the screen between them.
     const SLICE: u64 = 100_000;
@@ -165,16 +179,19 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
             break Ok(code.clamp(0, 255) as u8);
         }
         let screen = machine.screen_text();
-        if !typed {
-            let ready = args.type_after.as_ref().is_none_or(|t| screen.contains(t));
+        if let Some(keys) = args.keys.get(typed) {
+            let ready = args
+                .type_after
+                .get(typed)
+                .is_none_or(|t| screen.contains(t.as_str()));
             if ready {
                 machine
-                    .type_keys(args.keys.as_deref().unwrap_or(""))
+                    .type_keys(keys)
                     .map_err(|e| CliError(format!("--type: {e}")))?;
-                typed = true;
+                typed += 1;
             }
         }
-        if typed {
+        if typed == args.keys.len() {
             if let Some(t) = &args.until_text {
                 if screen.contains(t.as_str()) {
                     break Ok(EXIT_OK);
