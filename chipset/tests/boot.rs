@@ -97,32 +97,7 @@ fn glabios_boots_freedos_to_prompt() {
         return;
     };
     let mut m = machine(bios, floppy);
-    // GLaBIOS checks after its memory test that DRAM refresh (DMA channel 0)
-    // has counted through 64K cycles. The counting timing model runs the
-    // test slightly faster than a real 8088, so the BIOS may report
-    // "POST Error 0400 DMA" and wait for a key, as it would on a real
-    // machine; press one and go on.
-    let stop = m.run_until_within(BOOT_LIMIT, |m| {
-        let s = m.screen_text();
-        s.contains("A:\\>") || s.contains("Press the Any Key")
-    });
-    if m.screen_text().contains("Press the Any Key") {
-        eprintln!(
-            "BIOS stopped at a POST error; pressing a key:\n{}",
-            describe(&m)
-        );
-        m.type_keys(" ").unwrap();
-    }
-    let stop = match stop {
-        RunStop::Condition => m.run_until_within(BOOT_LIMIT, |m| m.screen_text().contains("A:\\>")),
-        other => other,
-    };
-    assert_eq!(
-        stop,
-        RunStop::Condition,
-        "no A:\\> prompt: {}",
-        describe(&m)
-    );
+    boot_to_prompt(&mut m);
     // The prompt takes typed commands.
     m.type_keys("ver<enter>").unwrap();
     let stop = m.run_until_within(4_772_727 * 20, |m| {
@@ -182,7 +157,7 @@ fn bootbasic_evaluates_an_expression() {
     };
     let mut m = Machine::from_profile(&profile_path(), &overrides).unwrap();
     m.insert_floppy(0, Some(image));
-    let stop = m.run_until_within(BOOT_LIMIT, |m| {
+    m.run_until_within(BOOT_LIMIT, |m| {
         let s = m.screen_text();
         s.lines().any(|l| l.starts_with('>')) || s.contains("Press the Any Key")
     });
