@@ -155,3 +155,53 @@ pub fn decode_head<S: ByteSource>(model: CpuModel, src: &mut S) -> Head {
         };
     }
 }
+
+/// Longest immediate part of any row (a far pointer, or ENTER's Iw + Ib).
+pub const MAX_IMM: usize = 4;
+
+/// A whole decoded instruction: the head, its immediate bytes, and its length.
+#[derive(Clone, Copy, Debug)]
+pub struct Decoded {
+    /// Prefixes, opcode, row and ModR/M.
+    pub head: Head,
+    /// Immediate bytes (immediates, direct addresses, displacements of
+    /// jumps, far pointers) in instruction-stream order.
+    pub imm: [u8; MAX_IMM],
+    /// Instruction length in bytes, prefixes included (saturates at 255).
+    pub len: u8,
+}
+
+/// Bytes of the ModR/M byte plus its displacement.
+#[inline]
+fn modrm_len(m: &ModRm) -> u8 {
+    match m.md {
+        0 if m.rm == 6 => 3,
+        1 => 2,
+        2 => 3,
+        _ => 1,
+    }
+}
+
+/// Decode a whole instruction: head, then every immediate byte its operand
+/// shapes call for.
+pub fn decode<S: ByteSource>(model: CpuModel, src: &mut S) -> Decoded {
+    let head = decode_head(model, src);
+    let mut imm = [0u8; MAX_IMM];
+    let mut n = 0;
+    for opd in head.row.opd {
+        for _ in 0..opd.imm_len() {
+            let b = src.next_byte();
+            if n < MAX_IMM {
+                imm[n] = b;
+            }
+            n += 1;
+        }
+    }
+    let len =
+        head.prefixes.count as usize + 1 + head.modrm.as_ref().map_or(0, modrm_len) as usize + n;
+    Decoded {
+        head,
+        imm,
+        len: len.min(255) as u8,
+    }
+}

@@ -10,6 +10,7 @@ pub mod bus;
 pub mod decode;
 pub mod disasm;
 pub mod exec;
+mod icache;
 pub mod regs;
 pub mod table;
 pub mod timing;
@@ -163,6 +164,8 @@ pub struct Cpu<T: Timing = CountingTiming> {
     /// An exception raised in the middle of an instruction (286 segment
     /// overrun, #UD...): the instruction is abandoned and the exception taken.
     pub(crate) abort: Option<u8>,
+    /// Decoded-instruction cache (empty while off).
+    pub(crate) icache: icache::DecodeCache,
 }
 
 impl<T: Timing + Default> Cpu<T> {
@@ -182,6 +185,7 @@ impl<T: Timing + Default> Cpu<T> {
             instructions: 0,
             cur: exec::Current::default(),
             abort: None,
+            icache: icache::DecodeCache::default(),
         };
         c.reset();
         c

@@ -366,7 +366,29 @@ pub struct Row {
     pub status: Status,
 }
 
+/// The part of a [`Row`] that execution reads: what the decoded-instruction
+/// cache keeps per instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sem {
+    /// Semantic function.
+    pub op: Op,
+    /// Operands, destination first.
+    pub opd: [Opd; 3],
+    /// Operand width: true for word.
+    pub word: bool,
+}
+
 impl Row {
+    /// The execution-relevant part of the row.
+    #[inline]
+    pub const fn sem(&self) -> Sem {
+        Sem {
+            op: self.op,
+            opd: self.opd,
+            word: self.word,
+        }
+    }
+
     /// True if the instruction has a ModR/M byte.
     pub const fn has_modrm(&self) -> bool {
         self.opd[0].uses_modrm()

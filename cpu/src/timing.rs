@@ -31,10 +31,19 @@ pub enum Transfer {
 /// Every memory, I/O and instruction-byte access of the CPU goes through a
 /// timing model, which forwards it to the [`Bus`] and accounts for it.
 pub trait Timing {
+    /// True if instructions may be served from the decoded-instruction cache
+    /// (see [`crate::Cpu::set_decode_cache`]): the model does not need to see
+    /// every instruction-byte fetch on the bus.
+    const DECODE_CACHE: bool = true;
     /// Set up for a CPU model (bus width, queue size).
     fn configure(&mut self, model: CpuModel);
     /// Take the next instruction-stream byte; `addr` is the physical address of CS:IP.
     fn fetch<B: Bus>(&mut self, bus: &mut B, addr: u32) -> u8;
+    /// `n` instruction bytes were taken from the decoded-instruction cache
+    /// instead of being fetched through [`Timing::fetch`].
+    fn cached_fetch(&mut self, n: u32) {
+        let _ = n;
+    }
     /// Read a byte of memory through segment `seg`.
     fn read8<B: Bus>(&mut self, bus: &mut B, seg: Seg, addr: u32) -> u8;
     /// Write a byte of memory.
@@ -84,6 +93,10 @@ impl Timing for CountingTiming {
         // Fetches overlap execution on the real chip; charge a nominal half transfer.
         self.cycles += 2;
         bus.read(addr)
+    }
+    #[inline]
+    fn cached_fetch(&mut self, n: u32) {
+        self.cycles += 2 * n as u64;
     }
     #[inline]
     fn read8<B: Bus>(&mut self, bus: &mut B, _seg: Seg, addr: u32) -> u8 {

@@ -1,0 +1,145 @@
+//! The decoded-instruction cache: whole decoded instructions keyed by the
+//! physical address of their first byte, so a loop decodes each instruction
+//! once.
+//!
+//! Every write the CPU makes goes through [`DecodeCache::written`], which
+//! drops any cached instruction that covers the written byte, so
+//! self-modifying code sees its new bytes. Memory changed behind the CPU's
+//! back (DMA, a loader writing the bus directly) must be reported with
+//! [`crate::Cpu::invalidate_code`]; that is why the cache is off until
+//! [`crate::Cpu::set_decode_cache`] turns it on.
+
+use crate::decode::{Decoded, ModRm, MAX_IMM};
+use crate::regs::Seg;
+use crate::table::{Prefix, Sem, INVALID};
+
+/// A decoded instruction as execution needs it (compact, so that a loop's
+/// instructions stay in the L1 cache).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Instr {
+    pub(crate) sem: Sem,
+    pub(crate) seg: Option<Seg>,
+    pub(crate) rep: Option<Prefix>,
+    pub(crate) modrm: Option<ModRm>,
+    pub(crate) opcode: u8,
+    pub(crate) len: u8,
+    pub(crate) imm: [u8; MAX_IMM],
+}
+
+impl From<&Decoded> for Instr {
+    #[inline]
+    fn from(d: &Decoded) -> Self {
+        Instr {
+            sem: d.head.row.sem(),
+            seg: d.head.prefixes.seg,
+            rep: d.head.prefixes.rep,
+            modrm: d.head.modrm,
+            opcode: d.head.opcode,
+            len: d.len,
+            imm: d.imm,
+        }
+    }
+}
+
+/// Instructions longer than this (long prefix runs) are never cached.
+pub(crate) const MAX_CACHED_LEN: u32 = 16;
+/// Number of slots (a power of two); direct-mapped by address.
+const SLOTS: usize = 4096;
+/// Bytes of memory per "may hold cached code" flag.
+const BLOCK_SHIFT: u32 = 4;
+const EMPTY: u32 = u32::MAX;
+
+#[derive(Clone, Copy)]
+struct Slot {
+    tag: u32,
+    d: Instr,
+}
+
+/// See the module documentation.
+#[derive(Clone, Default)]
+pub(crate) struct DecodeCache {
+    slots: Vec<Slot>,
+    /// One flag per 16-byte block of physical memory: set once an
+    /// instruction cached from that block.
+    blocks: Vec<bool>,
+    /// Physical address mask of the CPU model.
+    mask: u32,
+}
+
+impl std::fmt::Debug for DecodeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeCache")
+            .field("enabled", &self.enabled())
+            .finish()
+    }
+}
+
+impl DecodeCache {
+    /// A cache for physical addresses under `mask`.
+    pub(crate) fn new(mask: u32) -> Self {
+        let empty = Slot {
+            tag: EMPTY,
+            d: Instr {
+                sem: INVALID.sem(),
+                seg: None,
+                rep: None,
+                modrm: None,
+                opcode: 0,
+                len: 0,
+                imm: [0; MAX_IMM],
+            },
+        };
+        DecodeCache {
+            slots: vec![empty; SLOTS],
+            blocks: vec![false; (mask as usize >> BLOCK_SHIFT) + 1],
+            mask,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn enabled(&self) -> bool {
+        !self.slots.is_empty()
+    }
+
+    /// The cached instruction starting at `addr`.
+    #[inline]
+    pub(crate) fn get(&self, addr: u32) -> Option<&Instr> {
+        let s = &self.slots[addr as usize & (SLOTS - 1)];
+        (s.tag == addr).then_some(&s.d)
+    }
+
+    /// Remember `d`, which starts at `addr` and occupies `d.len` contiguous bytes.
+    pub(crate) fn insert(&mut self, addr: u32, d: &Instr) {
+        let last = addr.wrapping_add(d.len as u32 - 1) & self.mask;
+        self.blocks[(addr >> BLOCK_SHIFT) as usize] = true;
+        self.blocks[(last >> BLOCK_SHIFT) as usize] = true;
+        self.slots[addr as usize & (SLOTS - 1)] = Slot { tag: addr, d: *d };
+    }
+
+    /// The byte at `addr` was written: forget instructions that cover it.
+    #[inline]
+    pub(crate) fn written(&mut self, addr: u32) {
+        if let Some(true) = self.blocks.get((addr >> BLOCK_SHIFT) as usize) {
+            self.drop_covering(addr);
+        }
+    }
+
+    #[cold]
+    fn drop_covering(&mut self, addr: u32) {
+        for back in 0..MAX_CACHED_LEN {
+            let start = addr.wrapping_sub(back) & self.mask;
+            let s = &mut self.slots[start as usize & (SLOTS - 1)];
+            if s.tag == start && back < s.d.len as u32 {
+                s.tag = EMPTY;
+            }
+        }
+    }
+
+    /// Forget everything.
+    pub(crate) fn clear(&mut self) {
+        for s in &mut self.slots {
+            s.tag = EMPTY;
+        }
+        self.blocks.fill(false);
+    }
+}
