@@ -115,6 +115,7 @@ pub fn effective_row(model: CpuModel, head: &'static Row, reg: u8) -> Row {
     let mut row = *g;
     if let Op::Group(table::Group::G1 | table::Group::G2) = head.op {
         row.opd = head.opd;
+        row.clk = table::clocks_8086(row.op, row.opd, row.word);
     }
     if head.status != Status::Normal && row.status == Status::Normal {
         row.status = head.status;

@@ -5,7 +5,7 @@ use crate::decode::{decode, ByteSource, ModRm, MAX_IMM};
 use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN};
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
 use crate::table::{AluOp, Op, Opd, Prefix, Sem, ShiftOp, StrOp};
-use crate::{Bus, Cpu, CpuModel, StepResult, Timing};
+use crate::{Bus, Cpu, CpuModel, Retired, StepResult, Timing};
 
 /// Where an operand lives once its address (if any) is known.
 #[derive(Clone, Copy, Debug)]
@@ -30,6 +30,10 @@ pub(crate) struct Current {
     /// Immediate bytes of the instruction, and how many the semantics took.
     pub(crate) imm: [u8; MAX_IMM],
     pub(crate) imm_pos: u8,
+    /// Control was transferred (for timing: branch taken).
+    pub(crate) taken: bool,
+    /// Shift count, string repetitions, or one bits of a MUL/DIV operand (for timing).
+    pub(crate) count: u32,
     /// General registers (bit per encoding) whose updates survive a fault:
     /// the 286 has already committed them when a later access overruns.
     pub(crate) keep_on_fault: u8,
@@ -183,11 +187,13 @@ impl<T: Timing> Cpu<T> {
     }
 
     fn jump(&mut self, ip: u16) {
+        self.cur.taken = true;
         self.regs.ip = ip;
         self.timing.flush();
     }
 
     fn far_jump(&mut self, cs: u16, ip: u16) {
+        self.cur.taken = true;
         self.regs.seg[Seg::CS as usize] = cs;
         self.regs.ip = ip;
         self.timing.flush();
@@ -363,12 +369,23 @@ impl<T: Timing> Cpu<T> {
             start_ip,
             imm: d.imm,
             imm_pos: 0,
+            taken: false,
+            count: 0,
             keep_on_fault: 0,
         };
         if let Some(m) = d.modrm {
             self.compute_ea(&m);
         }
         self.execute(bus, &d.sem);
+        self.timing.retire(&Retired {
+            clocks: d.sem.clk,
+            modrm: d.modrm,
+            prefixes: d.prefixes,
+            rep: d.rep.is_some(),
+            word: d.sem.word,
+            taken: self.cur.taken,
+            count: self.cur.count,
+        });
         if let Some(vector) = self.abort.take() {
             let current = self.regs.gpr;
             match saved {
@@ -884,6 +901,7 @@ impl<T: Timing> Cpu<T> {
                 break;
             }
             self.string_once(bus, op, w);
+            self.cur.count += 1;
             self.regs.gpr[1] = self.regs.gpr[1].wrapping_sub(1);
             if self.abort.is_some() {
                 return;
@@ -997,6 +1015,7 @@ impl<T: Timing> Cpu<T> {
         if self.model.is_186_plus() {
             count &= 0x1F;
         }
+        self.cur.count = count;
         if count == 0 {
             return;
         }
@@ -1076,6 +1095,7 @@ impl<T: Timing> Cpu<T> {
         let w = row.word;
         let d = self.loc(row.opd[0]);
         let src = self.read(bus, d, w) as u32;
+        self.cur.count = src.count_ones();
         let signed = row.op == Op::Imul;
         // On the 8086 a REP prefix inverts the sign of IMUL's result.
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
@@ -1140,6 +1160,7 @@ impl<T: Timing> Cpu<T> {
         let w = row.word;
         let d = self.loc(row.opd[0]);
         let src = self.read(bus, d, w) as u32;
+        self.cur.count = src.count_ones();
         let signed = row.op == Op::Idiv;
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
         let ok = if w {

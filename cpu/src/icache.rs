@@ -23,6 +23,7 @@ pub(crate) struct Instr {
     pub(crate) modrm: Option<ModRm>,
     pub(crate) opcode: u8,
     pub(crate) len: u8,
+    pub(crate) prefixes: u8,
     pub(crate) imm: [u8; MAX_IMM],
 }
 
@@ -36,6 +37,7 @@ impl From<&Decoded> for Instr {
             modrm: d.head.modrm,
             opcode: d.head.opcode,
             len: d.len,
+            prefixes: d.head.prefixes.count,
             imm: d.imm,
         }
     }
@@ -86,6 +88,7 @@ impl DecodeCache {
                 modrm: None,
                 opcode: 0,
                 len: 0,
+                prefixes: 0,
                 imm: [0; MAX_IMM],
             },
         };

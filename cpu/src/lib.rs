@@ -20,7 +20,7 @@ mod alu;
 pub use bus::{Bus, FlatBus};
 pub use disasm::{disassemble, Disassembly};
 pub use regs::{describe_flags, Registers, Seg, REGISTER_NAMES};
-pub use timing::{CountingTiming, Timing, Transfer};
+pub use timing::{CountingTiming, FastTiming, Retired, Timing, Transfer};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

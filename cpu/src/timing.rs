@@ -4,8 +4,48 @@
 //! bus does in every T-state.
 
 use crate::bus::Bus;
+use crate::decode::ModRm;
 use crate::regs::Seg;
+use crate::table::{Clocks, Per};
 use crate::CpuModel;
+
+/// What a completed instruction did, for models that charge per instruction
+/// ([`FastTiming`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Retired {
+    /// The row's clock counts.
+    pub clocks: Clocks,
+    /// The ModR/M byte, if any (a memory form adds EA clocks).
+    pub modrm: Option<ModRm>,
+    /// Prefix bytes, REP included.
+    pub prefixes: u8,
+    /// A REP/REPNE prefix was present.
+    pub rep: bool,
+    /// Word operation.
+    pub word: bool,
+    /// Control was transferred (branch taken, interrupt entered).
+    pub taken: bool,
+    /// Shift count, string repetitions, or one bits of a MUL/DIV operand.
+    pub count: u32,
+}
+
+/// Clocks of the 8086's effective-address calculation for a memory-form
+/// ModR/M (Intel 8086 Family User's Manual, 1979, table 2-20): displacement
+/// only 6; base or index 5; displacement + base or index 9; BP+DI or BX+SI 7;
+/// BP+SI or BX+DI 8; with a displacement 11 and 12. A segment override adds
+/// 2, charged with the prefix byte.
+pub fn ea_clocks(m: &ModRm) -> u32 {
+    match (m.md, m.rm) {
+        (3, _) => 0,
+        (0, 6) => 6,
+        (0, 0 | 3) => 7,
+        (0, 1 | 2) => 8,
+        (0, _) => 5,
+        (_, 0 | 3) => 11,
+        (_, 1 | 2) => 12,
+        _ => 9,
+    }
+}
 
 /// Kind of a bus transfer, as the 8086's S0–S2 status pins report it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +96,11 @@ pub trait Timing {
     fn io_read<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool) -> u16;
     /// Write an I/O port, byte or word.
     fn io_write<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool, v: u16);
+    /// An instruction completed (after its bus transfers were reported).
+    #[inline]
+    fn retire(&mut self, r: &Retired) {
+        let _ = r;
+    }
     /// `n` cycles of execution-unit work with no bus transfer of its own.
     fn internal(&mut self, n: u32);
     /// The instruction stream changed (jump, call, interrupt): prefetched bytes are discarded.
@@ -141,6 +186,123 @@ impl Timing for CountingTiming {
     fn internal(&mut self, n: u32) {
         self.cycles += n as u64;
     }
+    #[inline]
+    fn flush(&mut self) {}
+    fn cycles(&self) -> u64 {
+        self.cycles
+    }
+}
+
+/// The fast model: each instruction costs its clock count from the 8086
+/// timing table ([`crate::table::clocks_8086`], held in every table row),
+/// plus EA clocks for memory forms, plus 4 clocks per word transferred at an
+/// odd address (every word on the 8088's byte bus), plus 2 per segment or
+/// LOCK prefix. No bus cycles or prefetch queue are simulated.
+#[derive(Clone, Debug, Default)]
+pub struct FastTiming {
+    cycles: u64,
+    byte_bus: bool,
+}
+
+impl FastTiming {
+    #[inline]
+    fn word_penalty(&self, lo: u32) -> u64 {
+        if self.byte_bus || lo & 1 != 0 {
+            4
+        } else {
+            0
+        }
+    }
+
+    /// Clocks the timing table gives for a completed instruction.
+    #[inline]
+    pub fn clocks(r: &Retired) -> u32 {
+        let k = &r.clocks;
+        let mem = r.modrm.is_some_and(|m| m.md != 3);
+        let mut n = if mem {
+            k.mem as u32
+                + ea_clocks(&r.modrm.unwrap_or(ModRm {
+                    md: 3,
+                    reg: 0,
+                    rm: 0,
+                    disp: 0,
+                }))
+        } else {
+            k.reg as u32
+        };
+        let mut prefix_bytes = r.prefixes as u32;
+        match k.per {
+            Per::Once => {}
+            Per::Taken => {
+                if r.taken {
+                    n += k.extra as u32;
+                }
+            }
+            Per::Bit => n += k.extra as u32 * r.count,
+            Per::Repeat => {
+                if r.rep {
+                    n = k.mem as u32 + k.extra as u32 * r.count;
+                    prefix_bytes = prefix_bytes.saturating_sub(1);
+                }
+            }
+            Per::Data => {
+                let bits = if r.word { 16 } else { 8 };
+                n += k.extra as u32 * r.count.min(bits) / bits;
+            }
+        }
+        n + 2 * prefix_bytes
+    }
+}
+
+impl Timing for FastTiming {
+    fn configure(&mut self, model: CpuModel) {
+        self.byte_bus = model.bus_width_bytes() == 1;
+    }
+    #[inline]
+    fn fetch<B: Bus>(&mut self, bus: &mut B, addr: u32) -> u8 {
+        bus.read(addr)
+    }
+    #[inline]
+    fn read8<B: Bus>(&mut self, bus: &mut B, _seg: Seg, addr: u32) -> u8 {
+        bus.read(addr)
+    }
+    #[inline]
+    fn write8<B: Bus>(&mut self, bus: &mut B, _seg: Seg, addr: u32, v: u8) {
+        bus.write(addr, v)
+    }
+    #[inline]
+    fn read16<B: Bus>(&mut self, bus: &mut B, _seg: Seg, lo: u32, hi: u32) -> u16 {
+        self.cycles += self.word_penalty(lo);
+        bus.read(lo) as u16 | ((bus.read(hi) as u16) << 8)
+    }
+    #[inline]
+    fn write16<B: Bus>(&mut self, bus: &mut B, _seg: Seg, lo: u32, hi: u32, v: u16) {
+        self.cycles += self.word_penalty(lo);
+        bus.write(lo, v as u8);
+        bus.write(hi, (v >> 8) as u8);
+    }
+    fn io_read<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool) -> u16 {
+        if word {
+            self.cycles += self.word_penalty(port as u32);
+            bus.io_read16(port)
+        } else {
+            bus.io_read(port) as u16
+        }
+    }
+    fn io_write<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool, v: u16) {
+        if word {
+            self.cycles += self.word_penalty(port as u32);
+            bus.io_write16(port, v)
+        } else {
+            bus.io_write(port, v as u8)
+        }
+    }
+    #[inline]
+    fn retire(&mut self, r: &Retired) {
+        self.cycles += Self::clocks(r) as u64;
+    }
+    #[inline]
+    fn internal(&mut self, _n: u32) {}
     #[inline]
     fn flush(&mut self) {}
     fn cycles(&self) -> u64 {
