@@ -359,29 +359,15 @@ impl<T: Timing> Cpu<T> {
         let saved = (self.model == CpuModel::I80286).then_some(self.regs);
         self.cur.start_ip = start_ip;
         let d = self.next_instruction(bus, start_ip);
-        self.cur = Current {
-            seg: d.seg,
-            rep: d.rep,
-            modrm: d.modrm,
-            ea_seg: None,
-            ea: 0,
-            opcode: d.opcode,
-            start_ip,
-            imm: d.imm,
-            imm_pos: 0,
-            taken: false,
-            count: 0,
-            keep_on_fault: 0,
-        };
-        if let Some(m) = d.modrm {
+        self.cur = Current { start_ip, ..d.cur };
+        if let Some(m) = d.cur.modrm {
             self.compute_ea(&m);
         }
         self.execute(bus, &d.sem);
         self.timing.retire(&Retired {
             clocks: d.sem.clk,
-            modrm: d.modrm,
-            prefixes: d.prefixes,
-            rep: d.rep.is_some(),
+            base: d.base_clocks as u32,
+            rep: d.cur.rep.is_some(),
             word: d.sem.word,
             taken: self.cur.taken,
             count: self.cur.count,
@@ -418,7 +404,7 @@ impl<T: Timing> Cpu<T> {
             }
         }
         let model = self.model;
-        let d = Instr::from(&decode(model, &mut Stream { cpu: self, bus }));
+        let d = Instr::new(&decode(model, &mut Stream { cpu: self, bus }));
         let len = d.len as u32;
         // Only instructions that fit the cache, raised nothing while being
         // fetched and do not wrap around the end of the code segment.

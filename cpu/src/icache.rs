@@ -9,36 +9,46 @@
 //! [`crate::Cpu::invalidate_code`]; that is why the cache is off until
 //! [`crate::Cpu::set_decode_cache`] turns it on.
 
-use crate::decode::{Decoded, ModRm, MAX_IMM};
-use crate::regs::Seg;
-use crate::table::{Prefix, Sem, INVALID};
+use crate::decode::Decoded;
+use crate::exec::Current;
+use crate::table::{Sem, INVALID};
+use crate::timing::base_clocks;
 
-/// A decoded instruction as execution needs it (compact, so that a loop's
-/// instructions stay in the L1 cache).
+/// A decoded instruction as execution needs it: the decode state ready to
+/// copy into [`Cpu::cur`](crate::Cpu), the row's semantics, and what
+/// timing needs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Instr {
+    pub(crate) cur: Current,
     pub(crate) sem: Sem,
-    pub(crate) seg: Option<Seg>,
-    pub(crate) rep: Option<Prefix>,
-    pub(crate) modrm: Option<ModRm>,
-    pub(crate) opcode: u8,
     pub(crate) len: u8,
-    pub(crate) prefixes: u8,
-    pub(crate) imm: [u8; MAX_IMM],
+    pub(crate) base_clocks: u16,
 }
 
-impl From<&Decoded> for Instr {
+impl Instr {
+    /// From a whole decoded instruction.
     #[inline]
-    fn from(d: &Decoded) -> Self {
+    pub(crate) fn new(d: &Decoded) -> Self {
+        let h = &d.head;
+        let row = &h.row;
         Instr {
-            sem: d.head.row.sem(),
-            seg: d.head.prefixes.seg,
-            rep: d.head.prefixes.rep,
-            modrm: d.head.modrm,
-            opcode: d.head.opcode,
+            cur: Current {
+                seg: h.prefixes.seg,
+                rep: h.prefixes.rep,
+                modrm: h.modrm,
+                opcode: h.opcode,
+                imm: d.imm,
+                ..Current::default()
+            },
+            sem: row.sem(),
             len: d.len,
-            prefixes: d.head.prefixes.count,
-            imm: d.imm,
+            base_clocks: base_clocks(
+                &row.clk,
+                h.modrm.as_ref(),
+                h.prefixes.count,
+                h.prefixes.rep.is_some(),
+            )
+            .min(u16::MAX as u32) as u16,
         }
     }
 }
@@ -82,14 +92,10 @@ impl DecodeCache {
         let empty = Slot {
             tag: EMPTY,
             d: Instr {
+                cur: Current::default(),
                 sem: INVALID.sem(),
-                seg: None,
-                rep: None,
-                modrm: None,
-                opcode: 0,
                 len: 0,
-                prefixes: 0,
-                imm: [0; MAX_IMM],
+                base_clocks: 0,
             },
         };
         DecodeCache {

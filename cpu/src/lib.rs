@@ -149,6 +149,8 @@ pub struct Cpu<T: Timing = CountingTiming> {
     /// The timing model (owns the prefetch queue in the exact model).
     pub timing: T,
     pub(crate) model: CpuModel,
+    /// `model.address_mask()`, kept at hand for address arithmetic.
+    pub(crate) amask: u32,
     pub(crate) halted: bool,
     /// Interrupts are held off for one instruction (after MOV SS, POP SS, STI...).
     pub(crate) irq_shadow: bool,
@@ -177,6 +179,7 @@ impl<T: Timing + Default> Cpu<T> {
             regs: Registers::default(),
             timing,
             model,
+            amask: model.address_mask(),
             halted: false,
             irq_shadow: false,
             msw: 0xFFF0,
@@ -232,6 +235,6 @@ impl<T: Timing> Cpu<T> {
     /// Physical address of `seg:off` for this model.
     #[inline]
     pub fn linear(&self, seg: u16, off: u16) -> u32 {
-        (((seg as u32) << 4) + off as u32) & self.model.address_mask()
+        (((seg as u32) << 4) + off as u32) & self.amask
     }
 }

@@ -15,10 +15,9 @@ use crate::CpuModel;
 pub struct Retired {
     /// The row's clock counts.
     pub clocks: Clocks,
-    /// The ModR/M byte, if any (a memory form adds EA clocks).
-    pub modrm: Option<ModRm>,
-    /// Prefix bytes, REP included.
-    pub prefixes: u8,
+    /// The part of the cost known when the instruction was decoded
+    /// ([`base_clocks`]).
+    pub base: u32,
     /// A REP/REPNE prefix was present.
     pub rep: bool,
     /// Word operation.
@@ -27,6 +26,22 @@ pub struct Retired {
     pub taken: bool,
     /// Shift count, string repetitions, or one bits of a MUL/DIV operand.
     pub count: u32,
+}
+
+/// The cost of an instruction that decoding alone determines: the register
+/// form's clocks, or the memory form's plus EA clocks; REP string forms their
+/// start-up cost; plus 2 per segment-override or LOCK prefix.
+pub fn base_clocks(k: &Clocks, modrm: Option<&ModRm>, prefixes: u8, rep: bool) -> u32 {
+    let mut prefix_bytes = prefixes as u32;
+    let n = match modrm {
+        Some(m) if m.md != 3 => k.mem as u32 + ea_clocks(m),
+        _ if k.per == Per::Repeat && rep => {
+            prefix_bytes = prefix_bytes.saturating_sub(1);
+            k.mem as u32
+        }
+        _ => k.reg as u32,
+    };
+    n + 2 * prefix_bytes
 }
 
 /// Clocks of the 8086's effective-address calculation for a memory-form
@@ -218,39 +233,18 @@ impl FastTiming {
     #[inline]
     pub fn clocks(r: &Retired) -> u32 {
         let k = &r.clocks;
-        let mem = r.modrm.is_some_and(|m| m.md != 3);
-        let mut n = if mem {
-            k.mem as u32
-                + ea_clocks(&r.modrm.unwrap_or(ModRm {
-                    md: 3,
-                    reg: 0,
-                    rm: 0,
-                    disp: 0,
-                }))
-        } else {
-            k.reg as u32
-        };
-        let mut prefix_bytes = r.prefixes as u32;
-        match k.per {
-            Per::Once => {}
-            Per::Taken => {
-                if r.taken {
-                    n += k.extra as u32;
+        let extra = k.extra as u32;
+        r.base
+            + match k.per {
+                Per::Once => 0,
+                Per::Taken => extra * r.taken as u32,
+                Per::Bit => extra * r.count,
+                Per::Repeat => extra * r.count * r.rep as u32,
+                Per::Data => {
+                    let bits = if r.word { 16 } else { 8 };
+                    extra * r.count.min(bits) / bits
                 }
             }
-            Per::Bit => n += k.extra as u32 * r.count,
-            Per::Repeat => {
-                if r.rep {
-                    n = k.mem as u32 + k.extra as u32 * r.count;
-                    prefix_bytes = prefix_bytes.saturating_sub(1);
-                }
-            }
-            Per::Data => {
-                let bits = if r.word { 16 } else { 8 };
-                n += k.extra as u32 * r.count.min(bits) / bits;
-            }
-        }
-        n + 2 * prefix_bytes
     }
 }
 
