@@ -358,17 +358,17 @@ impl<T: Timing> Cpu<T> {
         // snapshot to roll back to is taken for it alone.
         let saved = (self.model == CpuModel::I80286).then_some(self.regs);
         self.cur.start_ip = start_ip;
-        let d = self.next_instruction(bus, start_ip);
-        self.cur = Current { start_ip, ..d.cur };
-        if let Some(m) = d.cur.modrm {
+        let (sem, base_clocks) = self.next_instruction(bus, start_ip);
+        self.cur.start_ip = start_ip;
+        if let Some(m) = self.cur.modrm {
             self.compute_ea(&m);
         }
-        self.execute(bus, &d.sem);
+        self.execute(bus, &sem);
         self.timing.retire(&Retired {
-            clocks: d.sem.clk,
-            base: d.base_clocks as u32,
-            rep: d.cur.rep.is_some(),
-            word: d.sem.word,
+            clocks: sem.clk,
+            base: base_clocks as u32,
+            rep: self.cur.rep.is_some(),
+            word: sem.word,
             taken: self.cur.taken,
             count: self.cur.count,
         });
@@ -392,15 +392,15 @@ impl<T: Timing> Cpu<T> {
     /// Decode the instruction at CS:`ip` (from the decode cache when it is on
     /// and holds it) and advance IP past it.
     #[inline]
-    fn next_instruction<B: Bus>(&mut self, bus: &mut B, ip: u16) -> Instr {
+    fn next_instruction<B: Bus>(&mut self, bus: &mut B, ip: u16) -> (Sem, u16) {
         let cacheable = T::DECODE_CACHE && self.icache.enabled();
         let addr = self.linear(self.regs.seg[Seg::CS as usize], ip);
         if cacheable {
             if let Some(d) = self.icache.get(addr) {
-                let d = *d;
+                self.cur = d.cur;
                 self.regs.ip = ip.wrapping_add(d.len as u16);
                 self.timing.cached_fetch(d.len as u32);
-                return d;
+                return (d.sem, d.base_clocks);
             }
         }
         let model = self.model;
@@ -412,7 +412,8 @@ impl<T: Timing> Cpu<T> {
         {
             self.icache.insert(addr, &d);
         }
-        d
+        self.cur = d.cur;
+        (d.sem, d.base_clocks)
     }
 
     /// Turn the decoded-instruction cache on or off (it starts off). With it

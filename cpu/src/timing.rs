@@ -233,6 +233,9 @@ impl FastTiming {
     #[inline]
     pub fn clocks(r: &Retired) -> u32 {
         let k = &r.clocks;
+        if k.per == Per::Once {
+            return r.base;
+        }
         let extra = k.extra as u32;
         r.base
             + match k.per {

@@ -274,7 +274,9 @@ struct Round {
 
 fn run_round<T: Timing + Default>(image: &[u8], opts: &BenchOptions) -> Round {
     let mut board = Board::new(image);
-    let mut cpu: Cpu<T> = Cpu::new(opts.model);
+    // On the heap, as in a machine: the CPU state stays in memory rather
+    // than being split into locals.
+    let mut cpu: Box<Cpu<T>> = Box::new(Cpu::new(opts.model));
     cpu.regs.seg = [0; 4];
     cpu.regs.ip = LOAD_ADDR as u16;
     cpu.set_decode_cache(opts.decode_cache);
