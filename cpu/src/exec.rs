@@ -4,7 +4,7 @@ use crate::alu::{self, mask, sign, szp, ARITH};
 use crate::decode::{decode, ByteSource, ModRm, MAX_IMM};
 use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN};
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
-use crate::table::{AluOp, Op, Opd, Prefix, Sem, ShiftOp, StrOp};
+use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
 use crate::{Bus, Cpu, CpuModel, Retired, StepResult, Timing};
 
 /// Where an operand lives once its address (if any) is known.
@@ -37,6 +37,25 @@ pub(crate) struct Current {
     /// General registers (bit per encoding) whose updates survive a fault:
     /// the 286 has already committed them when a later access overruns.
     pub(crate) keep_on_fault: u8,
+}
+
+/// The timing-table data of the current instruction.
+#[derive(Clone, Copy)]
+struct Charge {
+    base: u16,
+    extra: u16,
+    per: Per,
+}
+
+impl Charge {
+    #[inline]
+    fn of(d: &Instr) -> Self {
+        Charge {
+            base: d.base_clocks,
+            extra: d.extra_clocks,
+            per: d.per,
+        }
+    }
 }
 
 /// Instruction-stream bytes through the timing model.
@@ -358,21 +377,23 @@ impl<T: Timing> Cpu<T> {
         // snapshot to roll back to is taken for it alone.
         let saved = (self.model == CpuModel::I80286).then_some(self.regs);
         self.cur.start_ip = start_ip;
-        let (sem, base_clocks) = self.next_instruction(bus, start_ip);
+        let (sem, charge) = self.next_instruction(bus, start_ip);
         self.cur.start_ip = start_ip;
         if let Some(m) = self.cur.modrm {
             self.compute_ea(&m);
         }
         self.execute(bus, &sem);
         self.timing.retire(&Retired {
-            clocks: sem.clk,
-            base: base_clocks as u32,
+            base: charge.base as u32,
+            extra: charge.extra,
+            per: charge.per,
             rep: self.cur.rep.is_some(),
             word: sem.word,
             taken: self.cur.taken,
             count: self.cur.count,
         });
-        if let Some(vector) = self.abort.take() {
+        if let Some(vector) = self.abort {
+            self.abort = None;
             let current = self.regs.gpr;
             match saved {
                 Some(regs) => self.regs = regs,
@@ -392,7 +413,7 @@ impl<T: Timing> Cpu<T> {
     /// Decode the instruction at CS:`ip` (from the decode cache when it is on
     /// and holds it) and advance IP past it.
     #[inline]
-    fn next_instruction<B: Bus>(&mut self, bus: &mut B, ip: u16) -> (Sem, u16) {
+    fn next_instruction<B: Bus>(&mut self, bus: &mut B, ip: u16) -> (Sem, Charge) {
         let cacheable = T::DECODE_CACHE && self.icache.enabled();
         let addr = self.linear(self.regs.seg[Seg::CS as usize], ip);
         if cacheable {
@@ -400,7 +421,7 @@ impl<T: Timing> Cpu<T> {
                 self.cur = d.cur;
                 self.regs.ip = ip.wrapping_add(d.len as u16);
                 self.timing.cached_fetch(d.len as u32);
-                return (d.sem, d.base_clocks);
+                return (d.sem, Charge::of(d));
             }
         }
         let model = self.model;
@@ -413,7 +434,7 @@ impl<T: Timing> Cpu<T> {
             self.icache.insert(addr, &d);
         }
         self.cur = d.cur;
-        (d.sem, d.base_clocks)
+        (d.sem, Charge::of(&d))
     }
 
     /// Turn the decoded-instruction cache on or off (it starts off). With it

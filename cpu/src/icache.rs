@@ -11,7 +11,7 @@
 
 use crate::decode::Decoded;
 use crate::exec::Current;
-use crate::table::{Sem, INVALID};
+use crate::table::{Per, Sem, INVALID};
 use crate::timing::base_clocks;
 
 /// A decoded instruction as execution needs it: the decode state ready to
@@ -23,6 +23,8 @@ pub(crate) struct Instr {
     pub(crate) sem: Sem,
     pub(crate) len: u8,
     pub(crate) base_clocks: u16,
+    pub(crate) extra_clocks: u16,
+    pub(crate) per: Per,
 }
 
 impl Instr {
@@ -49,6 +51,8 @@ impl Instr {
                 h.prefixes.rep.is_some(),
             )
             .min(u16::MAX as u32) as u16,
+            extra_clocks: row.clk.extra,
+            per: row.clk.per,
         }
     }
 }
@@ -96,6 +100,8 @@ impl DecodeCache {
                 sem: INVALID.sem(),
                 len: 0,
                 base_clocks: 0,
+                extra_clocks: 0,
+                per: Per::Once,
             },
         };
         DecodeCache {

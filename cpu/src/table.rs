@@ -378,8 +378,6 @@ pub struct Sem {
     pub opd: [Opd; 3],
     /// Operand width: true for word.
     pub word: bool,
-    /// Clock counts on the 8086.
-    pub clk: Clocks,
 }
 
 impl Row {
@@ -390,7 +388,6 @@ impl Row {
             op: self.op,
             opd: self.opd,
             word: self.word,
-            clk: self.clk,
         }
     }
 

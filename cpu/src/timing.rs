@@ -13,11 +13,13 @@ use crate::CpuModel;
 /// ([`FastTiming`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Retired {
-    /// The row's clock counts.
-    pub clocks: Clocks,
     /// The part of the cost known when the instruction was decoded
     /// ([`base_clocks`]).
     pub base: u32,
+    /// The row's [`Clocks::extra`].
+    pub extra: u16,
+    /// The row's [`Clocks::per`].
+    pub per: Per,
     /// A REP/REPNE prefix was present.
     pub rep: bool,
     /// Word operation.
@@ -232,13 +234,12 @@ impl FastTiming {
     /// Clocks the timing table gives for a completed instruction.
     #[inline]
     pub fn clocks(r: &Retired) -> u32 {
-        let k = &r.clocks;
-        if k.per == Per::Once {
+        if r.per == Per::Once {
             return r.base;
         }
-        let extra = k.extra as u32;
+        let extra = r.extra as u32;
         r.base
-            + match k.per {
+            + match r.per {
                 Per::Once => 0,
                 Per::Taken => extra * r.taken as u32,
                 Per::Bit => extra * r.count,

@@ -281,13 +281,17 @@ fn run_round<T: Timing + Default>(image: &[u8], opts: &BenchOptions) -> Round {
     cpu.regs.ip = LOAD_ADDR as u16;
     cpu.set_decode_cache(opts.decode_cache);
     let start = Instant::now();
-    let stop = loop {
-        if cpu.step(&mut board) == StepResult::Halted {
-            // Nothing on this board raises interrupts: a halt is final.
-            break Stop::Halted;
-        }
-        if let Some(v) = board.exit {
-            break Stop::Exit(v);
+    let stop = 'run: loop {
+        // The instruction limit is checked between batches; the exit port
+        // and halts after every instruction.
+        for _ in 0..1024 {
+            if cpu.step(&mut board) == StepResult::Halted {
+                // Nothing on this board raises interrupts: a halt is final.
+                break 'run Stop::Halted;
+            }
+            if let Some(v) = board.exit {
+                break 'run Stop::Exit(v);
+            }
         }
         if cpu.instructions >= opts.max_instructions {
             break Stop::Limit;
