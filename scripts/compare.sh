@@ -4,6 +4,7 @@
 #   scripts/compare.sh                # ROUNDS=1000
 #   ROUNDS=2000 scripts/compare.sh
 #   SKIP=bochs scripts/compare.sh     # leave out an emulator (qemu, bochs)
+#   LTO=0 scripts/compare.sh          # ironpc built with the plain release profile
 #
 # Needs: nasm, cargo; qemu-system-i386; bochs, bochsbios, vgabios
 # (Debian: apt-get install -y nasm qemu-system-x86 bochs bochsbios vgabios).
@@ -44,25 +45,51 @@ for n in "$ROUNDS" 1; do
 done
 
 # ---- ironpc ---------------------------------------------------------------
-echo "building ironpc (release)..." >&2
+# By default ironpc is built with whole-program optimisation (fat LTO, one
+# codegen unit) on top of the workspace's release profile, in a target
+# directory of its own; LTO=0 uses the release profile as it is.
+LTO=${LTO:-1}
+export CARGO_TARGET_DIR="$root/target/compare"
+if [ "$LTO" = 1 ]; then
+    export CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+    export CARGO_PROFILE_BENCH_LTO=fat CARGO_PROFILE_BENCH_CODEGEN_UNITS=1
+else
+    CARGO_TARGET_DIR="$root/target/compare-nolto"
+fi
+tdir=$CARGO_TARGET_DIR/release
+echo "building ironpc (release, LTO=$LTO)..." >&2
 (cd "$root" && cargo build --release -q -p ironpc-harness --bin ironpc)
 ironpc_cmd=()
-ironpc_help=$("$root/target/release/ironpc" bench --help 2>&1 || true)
+ironpc_help=$("$tdir/ironpc" bench --help 2>&1 || true)
 if [[ $ironpc_help == *--timing* ]]; then
-    ironpc_cmd=("$root/target/release/ironpc" bench --timing fast)
+    ironpc_cmd=("$tdir/ironpc" bench --timing fast)
 else
     # Until the CLI has `bench`: the bench target that calls harness::bench::run.
     (cd "$root" && cargo bench -q -p ironpc-harness --bench run_image --no-run 2>/dev/null)
-    runner=$(ls -t "$root"/target/release/deps/run_image-* 2>/dev/null | grep -v '\.d$' | head -1)
+    runner=$(ls -t "$tdir"/deps/run_image-* 2>/dev/null | grep -v '\.d$' | head -1)
     [ -x "$runner" ] || { echo "compare.sh: run_image bench binary not found" >&2; exit 2; }
     ironpc_cmd=("$runner" --timing fast)
 fi
 
-run_ironpc() { # $1 = rounds; sets T and OUT
+# CPU time (user + system) of a command that exits by itself, via GNU time.
+timed() { # $1 = file for the CPU time; rest = command
+    local f=$1
+    shift
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f "%U %S" -o "$f.t" "$@"
+        awk 'END { print $1 + $2 }' "$f.t" >"$f" # the last line: GNU time may note the exit status first
+    else
+        "$@"
+        echo "" >"$f"
+    fi
+}
+
+run_ironpc() { # $1 = rounds; sets T (wall), C (CPU) and OUT
     local out="$work/ironpc$1.out" t0
     t0=$(now)
-    "${ironpc_cmd[@]}" "$work/mix$1.img" >"$out"
+    timed "$work/ironpc$1.cpu" "${ironpc_cmd[@]}" "$work/mix$1.img" >"$out"
     T=$(elapsed "$t0" "$(now)")
+    C=$(cat "$work/ironpc$1.cpu")
     OUT=$out
 }
 
@@ -71,11 +98,12 @@ run_qemu() {
     rm -f "$e9"
     t0=$(now)
     # isa-debug-exit makes QEMU exit with status (value << 1) | 1.
-    timeout "$TIMEOUT" qemu-system-i386 -accel tcg -nographic -no-reboot -net none \
+    timed "$work/qemu$1.cpu" timeout "$TIMEOUT" qemu-system-i386 -accel tcg -nographic -no-reboot -net none \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon "file:$e9" \
         -drive "format=raw,file=$work/fd$1.img,if=floppy" -boot a \
         >"$work/qemu$1.log" 2>&1 || true
     T=$(elapsed "$t0" "$(now)")
+    C=$(cat "$work/qemu$1.cpu")
     OUT=$e9
 }
 
@@ -112,6 +140,8 @@ EOF
         sleep 0.02
     done
     T=$(elapsed "$t0" "$(now)")
+    # CPU time so far (all threads), from /proc before stopping it.
+    C=$(awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$pid/stat" 2>/dev/null || echo "")
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     OUT=$out
@@ -125,7 +155,7 @@ if [ -d /usr/lib/x86_64-linux-gnu/bochs/plugins ] &&
     BOCHS_DISPLAY='rfb, options="timeout=0"'
 fi
 
-declare -A raw base sum
+declare -A raw base sum cpu cbase
 emus=(ironpc)
 case " $SKIP " in *" qemu "*) ;; *) need qemu-system-i386 "apt-get install qemu-system-x86"; emus+=(qemu) ;; esac
 case " $SKIP " in *" bochs "*) ;; *) need bochs "apt-get install bochs bochsbios vgabios"; emus+=(bochs) ;; esac
@@ -134,17 +164,21 @@ for e in "${emus[@]}"; do
     echo "running $e (ROUNDS=$ROUNDS, then 1)..." >&2
     "run_$e" "$ROUNDS"
     raw[$e]=$T
+    cpu[$e]=${C:-0}
     sum[$e]=$(checksum "$OUT")
     "run_$e" 1
     base[$e]=$T
+    cbase[$e]=${C:-0}
 done
 
 echo
-echo "mix workload, ROUNDS=$ROUNDS; $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-printf '%-8s %10s %10s %10s   %s\n' emulator "wall (s)" "1-round" "net (s)" checksum
+echo "mix workload, ROUNDS=$ROUNDS, ironpc LTO=$LTO; $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+printf '%-8s %9s %9s %9s %9s %9s   %s\n' emulator "wall (s)" "1-round" "net" "cpu (s)" "net cpu" checksum
 for e in "${emus[@]}"; do
     net=$(echo "${raw[$e]} - ${base[$e]}" | bc)
-    printf '%-8s %10.3f %10.3f %10.3f   %s\n' "$e" "${raw[$e]}" "${base[$e]}" "$net" "${sum[$e]:-(none)}"
+    cnet=$(echo "${cpu[$e]} - ${cbase[$e]}" | bc)
+    printf '%-8s %9.3f %9.3f %9.3f %9.3f %9.3f   %s\n' "$e" "${raw[$e]}" "${base[$e]}" "$net" \
+        "${cpu[$e]}" "$cnet" "${sum[$e]:-(none)}"
 done
 echo
 status=0
@@ -159,7 +193,8 @@ for e in "${emus[@]}"; do
     [ "$e" = ironpc ] && continue
     r=$(echo "scale=3; ${raw[ironpc]} / ${raw[$e]}" | bc)
     n=$(echo "scale=3; (${raw[ironpc]} - ${base[ironpc]}) / (${raw[$e]} - ${base[$e]})" | bc)
-    echo "ironpc / $e wall-time ratio: $r (net of start-up: $n)"
+    c=$(echo "scale=3; (${cpu[ironpc]} - ${cbase[ironpc]}) / (${cpu[$e]} - ${cbase[$e]})" | bc 2>/dev/null || echo "?")
+    echo "ironpc / $e wall-time ratio: $r (net of start-up: $n; CPU time, net: $c)"
 done
 echo
 echo "ironpc report:"
