@@ -115,7 +115,11 @@ pub fn effective_row(model: CpuModel, head: &'static Row, reg: u8) -> Row {
     let mut row = *g;
     if let Op::Group(table::Group::G1 | table::Group::G2) = head.op {
         row.opd = head.opd;
-        row.clk = table::clocks_8086(row.op, row.opd, row.word);
+        row.imm_bytes = head.imm_bytes;
+        if let Op::Group(table::Group::G2) = head.op {
+            // The count form (1, CL, imm) decides a shift's timing.
+            row.clk = head.clk;
+        }
     }
     if head.status != Status::Normal && row.status == Status::Normal {
         row.status = head.status;
@@ -188,15 +192,12 @@ fn modrm_len(m: &ModRm) -> u8 {
 pub fn decode<S: ByteSource>(model: CpuModel, src: &mut S) -> Decoded {
     let head = decode_head(model, src);
     let mut imm = [0u8; MAX_IMM];
-    let mut n = 0;
-    for opd in head.row.opd {
-        for _ in 0..opd.imm_len() {
-            let b = src.next_byte();
-            if n < MAX_IMM {
-                imm[n] = b;
-            }
-            n += 1;
-        }
+    let n = head.row.imm_bytes as usize;
+    for slot in imm.iter_mut().take(n) {
+        *slot = src.next_byte();
+    }
+    for _ in MAX_IMM..n {
+        src.next_byte();
     }
     let len =
         head.prefixes.count as usize + 1 + head.modrm.as_ref().map_or(0, modrm_len) as usize + n;

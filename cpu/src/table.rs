@@ -366,6 +366,11 @@ pub struct Row {
     pub status: Status,
     /// Clock counts on the 8086 (see [`clocks_8086`]).
     pub clk: Clocks,
+    /// [`Row::has_modrm`], worked out when the table is built.
+    pub modrm: bool,
+    /// Bytes of immediates, direct addresses and branch displacements the
+    /// operands take (the sum of [`Opd::imm_len`]), worked out when the table is built.
+    pub imm_bytes: u8,
 }
 
 /// The part of a [`Row`] that execution reads: what the decoded-instruction
@@ -392,10 +397,31 @@ impl Row {
     }
 
     /// True if the instruction has a ModR/M byte.
+    #[inline]
     pub const fn has_modrm(&self) -> bool {
-        self.opd[0].uses_modrm()
-            || self.opd[1].uses_modrm()
-            || matches!(self.op, Op::Group(_) | Op::Esc)
+        self.modrm
+    }
+}
+
+const fn has_modrm(op: Op, opd: [Opd; 3]) -> bool {
+    opd[0].uses_modrm() || opd[1].uses_modrm() || matches!(op, Op::Group(_) | Op::Esc)
+}
+
+const fn imm_bytes(opd: [Opd; 3]) -> u8 {
+    (opd[0].imm_len() + opd[1].imm_len() + opd[2].imm_len()) as u8
+}
+
+/// A row with its derived fields (timing, ModR/M presence, immediate size).
+const fn row(mnem: &'static str, op: Op, opd: [Opd; 3], word: bool) -> Row {
+    Row {
+        mnem,
+        op,
+        opd,
+        word,
+        status: Status::Normal,
+        clk: clocks_8086(op, opd, word),
+        modrm: has_modrm(op, opd),
+        imm_bytes: imm_bytes(opd),
     }
 }
 
@@ -406,38 +432,17 @@ const fn r(mnem: &'static str, op: Op, a: Opd, b: Opd) -> Row {
         a,
         Opd::Ev | Opd::Gv | Opd::AX | Opd::Zv | Opd::Iv | Opd::Ov | Opd::Sw | Opd::S(_)
     ) || matches!(b, Opd::Ev | Opd::Gv | Opd::AX | Opd::Ov | Opd::Sw);
-    Row {
-        mnem,
-        op,
-        opd: [a, b, N],
-        word,
-        status: Status::Normal,
-        clk: clocks_8086(op, [a, b, N], word),
-    }
+    row(mnem, op, [a, b, N], word)
 }
 
 /// A row whose width is given explicitly (string ops and operand-less forms).
 const fn rw(mnem: &'static str, op: Op, a: Opd, b: Opd, word: bool) -> Row {
-    Row {
-        mnem,
-        op,
-        opd: [a, b, N],
-        word,
-        status: Status::Normal,
-        clk: clocks_8086(op, [a, b, N], word),
-    }
+    row(mnem, op, [a, b, N], word)
 }
 
 /// A three-operand row (IMUL r, r/m, imm of the 80186).
 const fn r3(mnem: &'static str, op: Op, opd: [Opd; 3]) -> Row {
-    Row {
-        mnem,
-        op,
-        opd,
-        word: true,
-        status: Status::Normal,
-        clk: clocks_8086(op, opd, true),
-    }
+    row(mnem, op, opd, true)
 }
 
 const fn st(row: Row, status: Status) -> Row {
@@ -900,7 +905,8 @@ pub const fn clocks_8086(op: Op, opd: [Opd; 3], word: bool) -> Clocks {
         Op::Sahf | Op::Lahf => c(4, 4),
         Op::Cbw => c(2, 2),
         Op::Cwd => c(5, 5),
-        Op::Shift(_) => match b {
+        // The shift group's opcode rows carry the timing of their count form.
+        Op::Shift(_) | Op::Group(Group::G2) => match b {
             One => c(2, 15),
             _ => cx(8, 20, 4, Per::Bit),
         },
