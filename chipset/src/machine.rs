@@ -7,7 +7,7 @@ use crate::pit::Pit;
 use crate::ppi::{pb, Ppi8255};
 use crate::profile::{MachineError, MachineProfile, Overrides};
 use crate::scheduler::{Event, Scheduler};
-use cpu::{Bus, CountingTiming, Cpu, CpuModel, StepResult};
+use cpu::{Bus, Cpu, CpuModel, FastTiming, StepResult};
 use devices::{DebugPorts, Fdc, FloppyImage, Speaker, Uart8250, Video, VideoKind, XtKeyboard};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -394,7 +394,7 @@ const HALT_STEP: u64 = 64;
 #[derive(Clone, Debug)]
 pub struct Machine {
     /// The processor.
-    pub cpu: Cpu<CountingTiming>,
+    pub cpu: Cpu<FastTiming>,
     /// Everything else.
     pub board: Board,
     /// The profile it was built from (paths resolved).

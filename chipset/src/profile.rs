@@ -5,11 +5,12 @@ use devices::{DriveType, VideoKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Timing models the machine knows by name.
-pub const TIMING_MODELS: &[&str] = &["counting"];
+/// Timing models the machine knows by name: `fast`, the 8086 family's
+/// per-instruction table timings (the cycle-exact bus model will join it).
+pub const TIMING_MODELS: &[&str] = &["fast"];
 
 fn default_timing() -> String {
-    "counting".to_string()
+    "fast".to_string()
 }
 
 fn default_video() -> VideoKind {
@@ -25,7 +26,7 @@ pub struct MachineProfile {
     pub name: Option<String>,
     /// CPU model: 8088, 8086, 80186 or 80286.
     pub cpu: String,
-    /// Timing model name (`counting`).
+    /// Timing model name (`fast`).
     #[serde(default = "default_timing")]
     pub timing: String,
     /// Conventional memory in KiB (16–640).
@@ -206,7 +207,7 @@ mod tests {
 
     const XT: &str = "
 cpu: '8088'
-timing: counting
+timing: fast
 ram_kib: 640
 bios: bios.rom
 video: mda
@@ -245,9 +246,12 @@ floppies:
             .unwrap_err()
             .to_string();
         assert!(e.contains("ram_kib"), "{e}");
-        let e = MachineProfile::parse(&XT.replace("counting", "exact9"), Path::new("p.yaml"))
-            .unwrap_err()
-            .to_string();
+        let e = MachineProfile::parse(
+            &XT.replace("timing: fast", "timing: exact9"),
+            Path::new("p.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("exact9"), "{e}");
         assert!(MachineProfile::load(Path::new("/no/such/profile.yaml"))
             .unwrap_err()

@@ -34,11 +34,21 @@ pub(crate) fn szp(w: bool, r: u32) -> u16 {
     if r & sign(w) != 0 {
         f |= SF;
     }
-    if (r as u8).count_ones() % 2 == 0 {
-        f |= PF;
-    }
-    f
+    f | PARITY[r as u8 as usize]
 }
+
+/// PF for each value of a result's low byte (set for an even number of ones).
+static PARITY: [u16; 256] = {
+    let mut t = [0; 256];
+    let mut i = 0;
+    while i < 256 {
+        if (i as u8).count_ones() % 2 == 0 {
+            t[i] = PF;
+        }
+        i += 1;
+    }
+    t
+};
 
 /// `a + b + c` with all six flags.
 #[inline]

@@ -115,6 +115,11 @@ pub fn effective_row(model: CpuModel, head: &'static Row, reg: u8) -> Row {
     let mut row = *g;
     if let Op::Group(table::Group::G1 | table::Group::G2) = head.op {
         row.opd = head.opd;
+        row.imm_bytes = head.imm_bytes;
+        if let Op::Group(table::Group::G2) = head.op {
+            // The count form (1, CL, imm) decides a shift's timing.
+            row.clk = head.clk;
+        }
     }
     if head.status != Status::Normal && row.status == Status::Normal {
         row.status = head.status;
@@ -153,5 +158,52 @@ pub fn decode_head<S: ByteSource>(model: CpuModel, src: &mut S) -> Head {
             row: *row,
             modrm: None,
         };
+    }
+}
+
+/// Longest immediate part of any row (a far pointer, or ENTER's Iw + Ib).
+pub const MAX_IMM: usize = 4;
+
+/// A whole decoded instruction: the head, its immediate bytes, and its length.
+#[derive(Clone, Copy, Debug)]
+pub struct Decoded {
+    /// Prefixes, opcode, row and ModR/M.
+    pub head: Head,
+    /// Immediate bytes (immediates, direct addresses, displacements of
+    /// jumps, far pointers) in instruction-stream order.
+    pub imm: [u8; MAX_IMM],
+    /// Instruction length in bytes, prefixes included (saturates at 255).
+    pub len: u8,
+}
+
+/// Bytes of the ModR/M byte plus its displacement.
+#[inline]
+fn modrm_len(m: &ModRm) -> u8 {
+    match m.md {
+        0 if m.rm == 6 => 3,
+        1 => 2,
+        2 => 3,
+        _ => 1,
+    }
+}
+
+/// Decode a whole instruction: head, then every immediate byte its operand
+/// shapes call for.
+pub fn decode<S: ByteSource>(model: CpuModel, src: &mut S) -> Decoded {
+    let head = decode_head(model, src);
+    let mut imm = [0u8; MAX_IMM];
+    let n = head.row.imm_bytes as usize;
+    for slot in imm.iter_mut().take(n) {
+        *slot = src.next_byte();
+    }
+    for _ in MAX_IMM..n {
+        src.next_byte();
+    }
+    let len =
+        head.prefixes.count as usize + 1 + head.modrm.as_ref().map_or(0, modrm_len) as usize + n;
+    Decoded {
+        head,
+        imm,
+        len: len.min(255) as u8,
     }
 }

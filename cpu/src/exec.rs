@@ -1,10 +1,11 @@
 //! Instruction semantics, written once for every timing model.
 
 use crate::alu::{self, mask, sign, szp, ARITH};
-use crate::decode::{decode_head, ByteSource, ModRm};
+use crate::decode::{decode, ByteSource, ModRm, MAX_IMM};
+use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN};
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
-use crate::table::{AluOp, Op, Opd, Prefix, Row, ShiftOp, StrOp};
-use crate::{Bus, Cpu, CpuModel, StepResult, Timing};
+use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
+use crate::{Bus, Cpu, CpuModel, Retired, StepResult, Timing};
 
 /// Where an operand lives once its address (if any) is known.
 #[derive(Clone, Copy, Debug)]
@@ -26,6 +27,13 @@ pub(crate) struct Current {
     pub(crate) ea: u16,
     pub(crate) opcode: u8,
     pub(crate) start_ip: u16,
+    /// Immediate bytes of the instruction, and how many the semantics took.
+    pub(crate) imm: [u8; MAX_IMM],
+    pub(crate) imm_pos: u8,
+    /// Control was transferred (for timing: branch taken).
+    pub(crate) taken: bool,
+    /// Shift count, string repetitions, or one bits of a MUL/DIV operand (for timing).
+    pub(crate) count: u32,
     /// General registers (bit per encoding) whose updates survive a fault:
     /// the 286 has already committed them when a later access overruns.
     pub(crate) keep_on_fault: u8,
@@ -35,6 +43,25 @@ pub(crate) struct Current {
     pub(crate) second_read: bool,
     /// FLAGS as the instruction left them survive a fault (string iterations).
     pub(crate) keep_flags: bool,
+}
+
+/// The timing-table data of the current instruction.
+#[derive(Clone, Copy)]
+struct Charge {
+    base: u16,
+    extra: u16,
+    per: Per,
+}
+
+impl Charge {
+    #[inline]
+    fn of(d: &Instr) -> Self {
+        Charge {
+            base: d.base_clocks,
+            extra: d.extra_clocks,
+            per: d.per,
+        }
+    }
 }
 
 /// Instruction-stream bytes through the timing model.
@@ -66,10 +93,23 @@ impl<T: Timing> Cpu<T> {
         self.timing.fetch(bus, a)
     }
 
+    /// The next immediate byte of the current instruction (decoded with it).
     #[inline]
-    fn fetch16<B: Bus>(&mut self, bus: &mut B) -> u16 {
-        let lo = self.fetch8(bus) as u16;
-        lo | ((self.fetch8(bus) as u16) << 8)
+    fn imm8(&mut self) -> u8 {
+        let b = self
+            .cur
+            .imm
+            .get(self.cur.imm_pos as usize)
+            .copied()
+            .unwrap_or(0);
+        self.cur.imm_pos += 1;
+        b
+    }
+
+    #[inline]
+    fn imm16(&mut self) -> u16 {
+        let lo = self.imm8() as u16;
+        lo | ((self.imm8() as u16) << 8)
     }
 
     #[inline]
@@ -80,6 +120,11 @@ impl<T: Timing> Cpu<T> {
     /// Abandon the current instruction and take exception `vector` when it ends.
     #[inline]
     pub(crate) fn raise(&mut self, vector: u8) {
+        debug_assert_eq!(
+            self.model,
+            CpuModel::I80286,
+            "only the 286 abandons instructions"
+        );
         if self.abort.is_none() {
             self.abort = Some(vector);
         }
@@ -92,7 +137,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// Read a byte or word of memory at `seg:off` (offsets wrap within the segment).
-    #[inline]
+    #[inline(always)]
     fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
         if self.overruns(off, w) {
             self.raise(13);
@@ -109,7 +154,7 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn wr<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool, v: u16) {
         if self.abort.is_some() {
             return;
@@ -123,9 +168,16 @@ impl<T: Timing> Cpu<T> {
         if w {
             let lo = self.linear(base, off);
             let hi = self.linear(base, off.wrapping_add(1));
+            if self.icache.enabled() {
+                self.icache.written(lo);
+                self.icache.written(hi);
+            }
             self.timing.write16(bus, s, lo, hi, v)
         } else {
             let a = self.linear(base, off);
+            if self.icache.enabled() {
+                self.icache.written(a);
+            }
             self.timing.write8(bus, s, a, v as u8)
         }
     }
@@ -161,11 +213,13 @@ impl<T: Timing> Cpu<T> {
     }
 
     fn jump(&mut self, ip: u16) {
+        self.cur.taken = true;
         self.regs.ip = ip;
         self.timing.flush();
     }
 
     fn far_jump(&mut self, cs: u16, ip: u16) {
+        self.cur.taken = true;
         self.regs.seg[Seg::CS as usize] = cs;
         self.regs.ip = ip;
         self.timing.flush();
@@ -177,6 +231,7 @@ impl<T: Timing> Cpu<T> {
         self.cur.seg.unwrap_or(default)
     }
 
+    #[inline(always)]
     fn compute_ea(&mut self, m: &ModRm) {
         if m.is_reg() {
             self.cur.ea_seg = None;
@@ -200,7 +255,8 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// Resolve an operand to a location, fetching immediates and direct addresses.
-    fn loc<B: Bus>(&mut self, bus: &mut B, opd: Opd) -> Loc {
+    #[inline(always)]
+    fn loc(&mut self, opd: Opd) -> Loc {
         match opd {
             Opd::Eb | Opd::Ev | Opd::M | Opd::Mp | Opd::Ma => {
                 let m = self.cur.modrm.unwrap_or(ModRm {
@@ -222,11 +278,11 @@ impl<T: Timing> Cpu<T> {
             Opd::Gb => Loc::Reg8(self.cur.modrm.map_or(0, |m| m.reg)),
             Opd::Gv => Loc::Reg16(self.cur.modrm.map_or(0, |m| m.reg)),
             Opd::Sw => Loc::Sreg(Seg::from_index(self.cur.modrm.map_or(0, |m| m.reg))),
-            Opd::Ib => Loc::Imm(self.fetch8(bus) as u16),
-            Opd::Ibs => Loc::Imm(self.fetch8(bus) as i8 as i16 as u16),
-            Opd::Iv | Opd::Iw => Loc::Imm(self.fetch16(bus)),
+            Opd::Ib => Loc::Imm(self.imm8() as u16),
+            Opd::Ibs => Loc::Imm(self.imm8() as i8 as i16 as u16),
+            Opd::Iv | Opd::Iw => Loc::Imm(self.imm16()),
             Opd::Ob | Opd::Ov => {
-                let a = self.fetch16(bus);
+                let a = self.imm16();
                 Loc::Mem(self.data_seg(Seg::DS), a)
             }
             Opd::AL => Loc::Reg8(0),
@@ -242,7 +298,7 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn read<B: Bus>(&mut self, bus: &mut B, l: Loc, w: bool) -> u16 {
         match l {
             Loc::Reg8(r) => self.regs.r8(r) as u16,
@@ -253,7 +309,7 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn write<B: Bus>(&mut self, bus: &mut B, l: Loc, w: bool, v: u16) {
         match l {
             Loc::Reg8(r) => self.regs.set_r8(r, v as u8),
@@ -326,31 +382,33 @@ impl<T: Timing> Cpu<T> {
         let trap = self.regs.flags & TF != 0 && !self.irq_shadow;
         self.irq_shadow = false;
         let start_ip = self.regs.ip;
-        let saved = self.regs;
+        // Only the 286 abandons instructions half-way (see `raise`); the
+        // snapshot to roll back to is taken for it alone.
+        let saved = (self.model == CpuModel::I80286).then_some(self.regs);
         self.cur.start_ip = start_ip;
-        let model = self.model;
-        let head = decode_head(model, &mut Stream { cpu: self, bus });
-        self.cur = Current {
-            seg: head.prefixes.seg,
-            rep: head.prefixes.rep,
-            modrm: head.modrm,
-            ea_seg: None,
-            ea: 0,
-            opcode: head.opcode,
-            start_ip,
-            keep_on_fault: 0,
-            write_faulted: false,
-            second_read: false,
-            keep_flags: false,
-        };
-        if let Some(m) = head.modrm {
+        let (sem, charge) = self.next_instruction(bus, start_ip);
+        self.cur.start_ip = start_ip;
+        if let Some(m) = self.cur.modrm {
             self.compute_ea(&m);
         }
-        self.execute(bus, &head.row);
-        if let Some(vector) = self.abort.take() {
+        self.execute(bus, &sem);
+        self.timing.retire(&Retired {
+            base: charge.base as u32,
+            extra: charge.extra,
+            per: charge.per,
+            rep: self.cur.rep.is_some(),
+            word: sem.word,
+            taken: self.cur.taken,
+            count: self.cur.count,
+        });
+        if let Some(vector) = self.abort {
+            self.abort = None;
             let current = self.regs.gpr;
             let flags = self.regs.flags;
-            self.regs = saved;
+            match saved {
+                Some(regs) => self.regs = regs,
+                None => self.regs.ip = start_ip,
+            }
             if self.cur.keep_flags {
                 self.regs.flags = flags;
             }
@@ -368,12 +426,71 @@ impl<T: Timing> Cpu<T> {
         StepResult::Executed
     }
 
-    fn execute<B: Bus>(&mut self, bus: &mut B, row: &Row) {
+    /// Decode the instruction at CS:`ip` (from the decode cache when it is on
+    /// and holds it) and advance IP past it.
+    #[inline]
+    fn next_instruction<B: Bus>(&mut self, bus: &mut B, ip: u16) -> (Sem, Charge) {
+        let cacheable = T::DECODE_CACHE && self.icache.enabled();
+        let addr = self.linear(self.regs.seg[Seg::CS as usize], ip);
+        if cacheable {
+            if let Some(d) = self.icache.get(addr) {
+                self.cur = d.cur;
+                self.regs.ip = ip.wrapping_add(d.len as u16);
+                self.timing.cached_fetch(d.len as u32);
+                return (d.sem, Charge::of(d));
+            }
+        }
+        let model = self.model;
+        let d = Instr::new(&decode(model, &mut Stream { cpu: self, bus }));
+        let len = d.len as u32;
+        // Only instructions that fit the cache, raised nothing while being
+        // fetched and do not wrap around the end of the code segment.
+        if cacheable && len <= MAX_CACHED_LEN && self.abort.is_none() && ip as u32 + len <= 0x1_0000
+        {
+            self.icache.insert(addr, &d);
+        }
+        self.cur = d.cur;
+        (d.sem, Charge::of(&d))
+    }
+
+    /// Turn the decoded-instruction cache on or off (it starts off). With it
+    /// on, memory changed other than by this CPU's own writes (DMA, loaders
+    /// writing the bus directly) must be reported with [`Cpu::invalidate_code`].
+    pub fn set_decode_cache(&mut self, on: bool) {
+        self.icache = if on {
+            DecodeCache::new(self.model.address_mask())
+        } else {
+            DecodeCache::default()
+        };
+    }
+
+    /// True when the decoded-instruction cache is on.
+    pub fn decode_cache_enabled(&self) -> bool {
+        self.icache.enabled()
+    }
+
+    /// Memory in `start..start + len` (physical) changed behind the CPU's
+    /// back: forget any decoded instruction that covers it.
+    pub fn invalidate_code(&mut self, start: u32, len: u32) {
+        if !self.icache.enabled() {
+            return;
+        }
+        if len > 0x1000 {
+            self.icache.clear();
+            return;
+        }
+        for i in 0..len {
+            let a = start.wrapping_add(i) & self.model.address_mask();
+            self.icache.written(a);
+        }
+    }
+
+    fn execute<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
         let w = row.word;
         match row.op {
             Op::Alu(op) => {
-                let d = self.loc(bus, row.opd[0]);
-                let s = self.loc(bus, row.opd[1]);
+                let d = self.loc(row.opd[0]);
+                let s = self.loc(row.opd[1]);
                 let a = self.read(bus, d, w) as u32;
                 let b = self.read(bus, s, w) as u32;
                 let c = self.regs.flag(CF) as u32;
@@ -392,8 +509,8 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             Op::Test => {
-                let d = self.loc(bus, row.opd[0]);
-                let s = self.loc(bus, row.opd[1]);
+                let d = self.loc(row.opd[0]);
+                let s = self.loc(row.opd[1]);
                 let a = self.read(bus, d, w) as u32;
                 let b = self.read(bus, s, w) as u32;
                 let (_, f) = alu::logic(w, a & b);
@@ -410,14 +527,14 @@ impl<T: Timing> Cpu<T> {
                         return;
                     }
                 }
-                let d = self.loc(bus, row.opd[0]);
-                let s = self.loc(bus, row.opd[1]);
+                let d = self.loc(row.opd[0]);
+                let s = self.loc(row.opd[1]);
                 let v = self.read(bus, s, w);
                 self.write(bus, d, w, v);
             }
             Op::Xchg => {
-                let d = self.loc(bus, row.opd[0]);
-                let s = self.loc(bus, row.opd[1]);
+                let d = self.loc(row.opd[0]);
+                let s = self.loc(row.opd[1]);
                 let a = self.read(bus, d, w);
                 let b = self.read(bus, s, w);
                 self.write(bus, d, w, b);
@@ -425,7 +542,7 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Nop => {}
             Op::Inc | Op::Dec => {
-                let d = self.loc(bus, row.opd[0]);
+                let d = self.loc(row.opd[0]);
                 let a = self.read(bus, d, w) as u32;
                 let (r, f) = if row.op == Op::Inc {
                     alu::add(w, a, 1, 0)
@@ -436,7 +553,7 @@ impl<T: Timing> Cpu<T> {
                 self.write(bus, d, w, r as u16);
             }
             Op::Push => {
-                let s = self.loc(bus, row.opd[0]);
+                let s = self.loc(row.opd[0]);
                 let v = match s {
                     // The 8086 and 80186 push SP as it is after the decrement.
                     Loc::Reg16(4) if self.model != CpuModel::I80286 => {
@@ -448,11 +565,11 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Pop => {
                 let v = self.pop(bus);
-                let d = self.loc(bus, row.opd[0]);
+                let d = self.loc(row.opd[0]);
                 self.write(bus, d, true, v);
             }
             Op::Jcc(cc) => {
-                let d = self.fetch8(bus) as i8 as i16 as u16;
+                let d = self.imm8() as i8 as i16 as u16;
                 if self.cond(cc) {
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
@@ -462,7 +579,7 @@ impl<T: Timing> Cpu<T> {
                 if self.memory_form_missing() {
                     return;
                 }
-                let d = self.loc(bus, row.opd[0]);
+                let d = self.loc(row.opd[0]);
                 let ea = self.cur.ea;
                 self.write(bus, d, true, ea);
             }
@@ -478,8 +595,8 @@ impl<T: Timing> Cpu<T> {
                 };
             }
             Op::CallFar => {
-                let ip = self.fetch16(bus);
-                let cs = self.fetch16(bus);
+                let ip = self.imm16();
+                let cs = self.imm16();
                 self.call_far(bus, cs, ip);
             }
             Op::Wait => {}
@@ -502,7 +619,7 @@ impl<T: Timing> Cpu<T> {
             Op::Str(s) => self.string(bus, s, w),
             Op::Ret => {
                 let n = if row.opd[0] == Opd::Iw {
-                    self.fetch16(bus)
+                    self.imm16()
                 } else {
                     0
                 };
@@ -512,7 +629,7 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Retf => {
                 let n = if row.opd[0] == Opd::Iw {
-                    self.fetch16(bus)
+                    self.imm16()
                 } else {
                     0
                 };
@@ -525,7 +642,7 @@ impl<T: Timing> Cpu<T> {
                 if self.memory_form_missing() {
                     return;
                 }
-                let d = self.loc(bus, row.opd[0]);
+                let d = self.loc(row.opd[0]);
                 let (s, off) = self.mem_operand();
                 let off_v = self.rd(bus, s, off, true);
                 let seg_v = self.rd(bus, s, off.wrapping_add(2), true);
@@ -535,7 +652,7 @@ impl<T: Timing> Cpu<T> {
             Op::Int => {
                 let v = match row.opd[0] {
                     Opd::Three => 3,
-                    _ => self.fetch8(bus),
+                    _ => self.imm8(),
                 };
                 self.enter_interrupt(bus, v);
             }
@@ -553,7 +670,7 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Shift(op) => self.shift(bus, row, op),
             Op::Aam => self.aam(bus),
-            Op::Aad => self.aad(bus),
+            Op::Aad => self.aad(),
             Op::Daa => self.daa(false),
             Op::Das => self.daa(true),
             Op::Aaa => self.aaa(false),
@@ -576,7 +693,7 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             Op::Loop | Op::Loopz | Op::Loopnz => {
-                let d = self.fetch8(bus) as i8 as i16 as u16;
+                let d = self.imm8() as i8 as i16 as u16;
                 let cx = self.regs.gpr[1].wrapping_sub(1);
                 self.regs.gpr[1] = cx;
                 let z = self.regs.flag(ZF);
@@ -592,55 +709,55 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             Op::Jcxz => {
-                let d = self.fetch8(bus) as i8 as i16 as u16;
+                let d = self.imm8() as i8 as i16 as u16;
                 if self.regs.gpr[1] == 0 {
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
                 }
             }
             Op::In => {
-                let d = self.loc(bus, row.opd[0]);
-                let p = self.loc(bus, row.opd[1]);
+                let d = self.loc(row.opd[0]);
+                let p = self.loc(row.opd[1]);
                 let port = self.read(bus, p, true);
                 let v = self.timing.io_read(bus, port, w);
                 self.write(bus, d, w, v);
             }
             Op::Out => {
-                let p = self.loc(bus, row.opd[0]);
-                let s = self.loc(bus, row.opd[1]);
+                let p = self.loc(row.opd[0]);
+                let s = self.loc(row.opd[1]);
                 let port = self.read(bus, p, true);
                 let v = self.read(bus, s, w);
                 self.timing.io_write(bus, port, w, v);
             }
             Op::Call => {
-                let d = self.fetch16(bus);
+                let d = self.imm16();
                 let ret = self.regs.ip;
                 self.push(bus, ret);
                 self.jump(ret.wrapping_add(d));
             }
             Op::Jmp => {
                 let d = if row.opd[0] == Opd::Jb {
-                    self.fetch8(bus) as i8 as i16 as u16
+                    self.imm8() as i8 as i16 as u16
                 } else {
-                    self.fetch16(bus)
+                    self.imm16()
                 };
                 let ip = self.regs.ip.wrapping_add(d);
                 self.jump(ip);
             }
             Op::JmpFar => {
-                let ip = self.fetch16(bus);
-                let cs = self.fetch16(bus);
+                let ip = self.imm16();
+                let cs = self.imm16();
                 self.far_jump(cs, ip);
             }
             Op::CallInd => {
-                let s = self.loc(bus, row.opd[0]);
+                let s = self.loc(row.opd[0]);
                 let target = self.read(bus, s, true);
                 let ret = self.regs.ip;
                 self.push(bus, ret);
                 self.jump(target);
             }
             Op::JmpInd => {
-                let s = self.loc(bus, row.opd[0]);
+                let s = self.loc(row.opd[0]);
                 let target = self.read(bus, s, true);
                 self.jump(target);
             }
@@ -666,12 +783,12 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             Op::Not => {
-                let d = self.loc(bus, row.opd[0]);
+                let d = self.loc(row.opd[0]);
                 let v = self.read(bus, d, w);
                 self.write(bus, d, w, !v);
             }
             Op::Neg => {
-                let d = self.loc(bus, row.opd[0]);
+                let d = self.loc(row.opd[0]);
                 let v = self.read(bus, d, w) as u32;
                 let (r, f) = alu::sub(w, 0, v, 0);
                 self.set_arith(f, RESULT);
@@ -680,10 +797,10 @@ impl<T: Timing> Cpu<T> {
             Op::Mul | Op::Imul => self.mul(bus, row),
             Op::Div | Op::Idiv => self.div(bus, row),
             Op::Imul3 => {
-                let d = self.loc(bus, row.opd[0]);
-                let s = self.loc(bus, row.opd[1]);
+                let d = self.loc(row.opd[0]);
+                let s = self.loc(row.opd[1]);
                 let a = self.read(bus, s, true) as i16 as i32;
-                let i = self.loc(bus, row.opd[2]);
+                let i = self.loc(row.opd[2]);
                 let b = self.read(bus, i, true) as i16 as i32;
                 let p = a * b;
                 let over = p != p as i16 as i32;
@@ -714,7 +831,7 @@ impl<T: Timing> Cpu<T> {
                 if self.memory_form_missing() {
                     return;
                 }
-                let d = self.loc(bus, row.opd[0]);
+                let d = self.loc(row.opd[0]);
                 let idx = self.read(bus, d, true) as i16;
                 let (s, off) = self.mem_operand();
                 let lo = self.rd(bus, s, off, true) as i16;
@@ -724,8 +841,8 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             Op::Enter => {
-                let size = self.fetch16(bus);
-                let level = self.fetch8(bus) & 0x1F;
+                let size = self.imm16();
+                let level = self.imm8() & 0x1F;
                 let bp = self.regs.gpr[5];
                 self.push(bus, bp);
                 let frame = self.regs.gpr[4];
@@ -784,6 +901,7 @@ impl<T: Timing> Cpu<T> {
         self.far_jump(cs, ip);
     }
 
+    #[inline(always)]
     fn cond(&self, cc: u8) -> bool {
         let f = |m| self.regs.flag(m);
         let r = match cc >> 1 {
@@ -814,6 +932,7 @@ impl<T: Timing> Cpu<T> {
                 break;
             }
             self.string_once(bus, op, w);
+            self.cur.count += 1;
             if self.abort.is_some() {
                 // Where the 286 stands in its count when a transfer overruns
                 // depends on how far the iteration had gone: a compare has not
@@ -927,7 +1046,7 @@ impl<T: Timing> Cpu<T> {
 
     // ----- shifts and rotates ---------------------------------------------------
 
-    fn shift<B: Bus>(&mut self, bus: &mut B, row: &Row, op: ShiftOp) {
+    fn shift<B: Bus>(&mut self, bus: &mut B, row: &Sem, op: ShiftOp) {
         let w = row.word;
         // From the 80186 on, /6 of the shift group is another SHL.
         let op = if op == ShiftOp::Setmo && self.model.is_186_plus() {
@@ -935,16 +1054,17 @@ impl<T: Timing> Cpu<T> {
         } else {
             op
         };
-        let d = self.loc(bus, row.opd[0]);
+        let d = self.loc(row.opd[0]);
         let mut count = match row.opd[1] {
             Opd::One => 1,
             Opd::CL => self.regs.r8(1) as u32,
-            _ => self.fetch8(bus) as u32,
+            _ => self.imm8() as u32,
         };
         let v = self.read(bus, d, w) as u32;
         if self.model.is_186_plus() {
             count &= 0x1F;
         }
+        self.cur.count = count;
         if count == 0 {
             return;
         }
@@ -1023,10 +1143,11 @@ impl<T: Timing> Cpu<T> {
 
     // ----- multiply and divide ------------------------------------------------
 
-    fn mul<B: Bus>(&mut self, bus: &mut B, row: &Row) {
+    fn mul<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
         let w = row.word;
-        let d = self.loc(bus, row.opd[0]);
+        let d = self.loc(row.opd[0]);
         let src = self.read(bus, d, w) as u32;
+        self.cur.count = src.count_ones();
         let signed = row.op == Op::Imul;
         // On the 8086 a REP prefix inverts the sign of IMUL's result.
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
@@ -1093,12 +1214,13 @@ impl<T: Timing> Cpu<T> {
         self.regs.flags = f;
     }
 
-    fn div<B: Bus>(&mut self, bus: &mut B, row: &Row) {
+    fn div<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
         let w = row.word;
         let bits = if w { 16 } else { 8 };
         let m = mask(w) as u64;
-        let d = self.loc(bus, row.opd[0]);
+        let d = self.loc(row.opd[0]);
         let src = self.read(bus, d, w) as u64;
+        self.cur.count = src.count_ones();
         let n = if w {
             ((self.regs.gpr[2] as u64) << 16) | self.regs.gpr[0] as u64
         } else {
@@ -1161,7 +1283,7 @@ impl<T: Timing> Cpu<T> {
     // ----- BCD ----------------------------------------------------------------
 
     fn aam<B: Bus>(&mut self, bus: &mut B) {
-        let base = self.fetch8(bus);
+        let base = self.imm8();
         if base == 0 {
             // The 8086's microcode has set the flags as for a zero result by
             // now; the 286 vectors show PF alone set (two samples).
@@ -1182,8 +1304,8 @@ impl<T: Timing> Cpu<T> {
         self.set_arith(f, RESULT);
     }
 
-    fn aad<B: Bus>(&mut self, bus: &mut B) {
-        let base = self.fetch8(bus) as u32;
+    fn aad(&mut self) {
+        let base = self.imm8() as u32;
         let ax = self.regs.gpr[0];
         let al = (ax & 0xFF) as u32;
         let ah = (ax >> 8) as u32;

@@ -10,6 +10,7 @@ pub mod bus;
 pub mod decode;
 pub mod disasm;
 pub mod exec;
+mod icache;
 pub mod regs;
 pub mod table;
 pub mod timing;
@@ -19,7 +20,7 @@ mod alu;
 pub use bus::{Bus, FlatBus};
 pub use disasm::{disassemble, Disassembly};
 pub use regs::{describe_flags, Registers, Seg, REGISTER_NAMES};
-pub use timing::{CountingTiming, Timing, Transfer};
+pub use timing::{CountingTiming, FastTiming, Retired, Timing, Transfer};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -151,6 +152,8 @@ pub struct Cpu<T: Timing = CountingTiming> {
     /// The timing model (owns the prefetch queue in the exact model).
     pub timing: T,
     pub(crate) model: CpuModel,
+    /// `model.address_mask()`, kept at hand for address arithmetic.
+    pub(crate) amask: u32,
     pub(crate) halted: bool,
     /// Interrupts are held off for one instruction (after MOV SS, POP SS, STI...).
     pub(crate) irq_shadow: bool,
@@ -166,6 +169,8 @@ pub struct Cpu<T: Timing = CountingTiming> {
     /// An exception raised in the middle of an instruction (286 segment
     /// overrun, #UD...): the instruction is abandoned and the exception taken.
     pub(crate) abort: Option<u8>,
+    /// Decoded-instruction cache (empty while off).
+    pub(crate) icache: icache::DecodeCache,
 }
 
 impl<T: Timing + Default> Cpu<T> {
@@ -177,6 +182,7 @@ impl<T: Timing + Default> Cpu<T> {
             regs: Registers::default(),
             timing,
             model,
+            amask: model.address_mask(),
             halted: false,
             irq_shadow: false,
             msw: 0xFFF0,
@@ -185,6 +191,7 @@ impl<T: Timing + Default> Cpu<T> {
             instructions: 0,
             cur: exec::Current::default(),
             abort: None,
+            icache: icache::DecodeCache::default(),
         };
         c.reset();
         c
@@ -231,6 +238,6 @@ impl<T: Timing> Cpu<T> {
     /// Physical address of `seg:off` for this model.
     #[inline]
     pub fn linear(&self, seg: u16, off: u16) -> u32 {
-        (((seg as u32) << 4) + off as u32) & self.model.address_mask()
+        (((seg as u32) << 4) + off as u32) & self.amask
     }
 }

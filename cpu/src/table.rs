@@ -364,14 +364,64 @@ pub struct Row {
     pub word: bool,
     /// Classification.
     pub status: Status,
+    /// Clock counts on the 8086 (see [`clocks_8086`]).
+    pub clk: Clocks,
+    /// [`Row::has_modrm`], worked out when the table is built.
+    pub modrm: bool,
+    /// Bytes of immediates, direct addresses and branch displacements the
+    /// operands take (the sum of [`Opd::imm_len`]), worked out when the table is built.
+    pub imm_bytes: u8,
+}
+
+/// The part of a [`Row`] that execution reads: what the decoded-instruction
+/// cache keeps per instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sem {
+    /// Semantic function.
+    pub op: Op,
+    /// Operands, destination first.
+    pub opd: [Opd; 3],
+    /// Operand width: true for word.
+    pub word: bool,
 }
 
 impl Row {
+    /// The execution-relevant part of the row.
+    #[inline]
+    pub const fn sem(&self) -> Sem {
+        Sem {
+            op: self.op,
+            opd: self.opd,
+            word: self.word,
+        }
+    }
+
     /// True if the instruction has a ModR/M byte.
+    #[inline]
     pub const fn has_modrm(&self) -> bool {
-        self.opd[0].uses_modrm()
-            || self.opd[1].uses_modrm()
-            || matches!(self.op, Op::Group(_) | Op::Esc)
+        self.modrm
+    }
+}
+
+const fn has_modrm(op: Op, opd: [Opd; 3]) -> bool {
+    opd[0].uses_modrm() || opd[1].uses_modrm() || matches!(op, Op::Group(_) | Op::Esc)
+}
+
+const fn imm_bytes(opd: [Opd; 3]) -> u8 {
+    (opd[0].imm_len() + opd[1].imm_len() + opd[2].imm_len()) as u8
+}
+
+/// A row with its derived fields (timing, ModR/M presence, immediate size).
+const fn row(mnem: &'static str, op: Op, opd: [Opd; 3], word: bool) -> Row {
+    Row {
+        mnem,
+        op,
+        opd,
+        word,
+        status: Status::Normal,
+        clk: clocks_8086(op, opd, word),
+        modrm: has_modrm(op, opd),
+        imm_bytes: imm_bytes(opd),
     }
 }
 
@@ -382,24 +432,17 @@ const fn r(mnem: &'static str, op: Op, a: Opd, b: Opd) -> Row {
         a,
         Opd::Ev | Opd::Gv | Opd::AX | Opd::Zv | Opd::Iv | Opd::Ov | Opd::Sw | Opd::S(_)
     ) || matches!(b, Opd::Ev | Opd::Gv | Opd::AX | Opd::Ov | Opd::Sw);
-    Row {
-        mnem,
-        op,
-        opd: [a, b, N],
-        word,
-        status: Status::Normal,
-    }
+    row(mnem, op, [a, b, N], word)
 }
 
 /// A row whose width is given explicitly (string ops and operand-less forms).
 const fn rw(mnem: &'static str, op: Op, a: Opd, b: Opd, word: bool) -> Row {
-    Row {
-        mnem,
-        op,
-        opd: [a, b, N],
-        word,
-        status: Status::Normal,
-    }
+    row(mnem, op, [a, b, N], word)
+}
+
+/// A three-operand row (IMUL r, r/m, imm of the 80186).
+const fn r3(mnem: &'static str, op: Op, opd: [Opd; 3]) -> Row {
+    row(mnem, op, opd, true)
 }
 
 const fn st(row: Row, status: Status) -> Row {
@@ -675,27 +718,9 @@ pub static EXT186: [(u8, Row); 14] = [
     (0x62, r("bound", Op::Bound, Gv, Ma)),
     (0x63, st(r("arpl", Op::Invalid, Ev, Gv), Status::Undefined)),
     (0x68, r("push", Op::Push, Iv, N)),
-    (
-        0x69,
-        Row {
-            mnem: "imul",
-            op: Op::Imul3,
-            opd: [Gv, Ev, Iv],
-            word: true,
-            status: Status::Normal,
-        },
-    ),
+    (0x69, r3("imul", Op::Imul3, [Gv, Ev, Iv])),
     (0x6A, rw("push", Op::Push, Ibs, N, true)),
-    (
-        0x6B,
-        Row {
-            mnem: "imul",
-            op: Op::Imul3,
-            opd: [Gv, Ev, Ibs],
-            word: true,
-            status: Status::Normal,
-        },
-    ),
+    (0x6B, r3("imul", Op::Imul3, [Gv, Ev, Ibs])),
     (0x6C, rw("insb", Op::Str(StrOp::Ins), N, N, false)),
     (0x6D, rw("insw", Op::Str(StrOp::Ins), N, N, true)),
     (0x6E, rw("outsb", Op::Str(StrOp::Outs), N, N, false)),
@@ -770,3 +795,191 @@ pub fn resolve_group(model: CpuModel, head: &'static Row, reg: u8) -> &'static R
 
 static POP_EV: Row = r("pop", Op::Pop, Ev, N);
 static MOV_IMM: [Row; 2] = [r("mov", Op::Mov, Eb, Ib), r("mov", Op::Mov, Ev, Iv)];
+
+// ----- timing ------------------------------------------------------------------
+
+/// What [`Clocks::extra`] is charged for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Per {
+    /// Nothing: the form costs `reg` or `mem` + EA.
+    Once,
+    /// A branch (or INTO's interrupt) taken.
+    Taken,
+    /// Each bit of a shift or rotate count.
+    Bit,
+    /// Each repetition of a REP-prefixed string instruction; `mem` is then
+    /// REP's start-up cost and `reg` the cost without a prefix.
+    Repeat,
+    /// Data-dependent forms (MUL, IMUL, DIV, IDIV): up to `extra` more, in
+    /// proportion to the one bits of the operand, so that every charge lies
+    /// in the manual's range.
+    Data,
+}
+
+/// Clock counts of one instruction form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clocks {
+    /// Register, immediate or operand-less form (for branches: not taken).
+    pub reg: u16,
+    /// Memory form, without the effective-address calculation.
+    pub mem: u16,
+    /// Added as `per` says.
+    pub extra: u16,
+    /// What `extra` is for.
+    pub per: Per,
+}
+
+const fn c(reg: u16, mem: u16) -> Clocks {
+    Clocks {
+        reg,
+        mem,
+        extra: 0,
+        per: Per::Once,
+    }
+}
+
+const fn cx(reg: u16, mem: u16, extra: u16, per: Per) -> Clocks {
+    Clocks {
+        reg,
+        mem,
+        extra,
+        per,
+    }
+}
+
+/// Clock counts of an instruction form on the 8086.
+///
+/// Figures: Intel, *8086 Family User's Manual* (1979), instruction set
+/// reference data (table 2-21); the same figures are reprinted in Liu and
+/// Gibson, *Microcomputer Systems: The 8086/8088 Family*, appendix A. They
+/// assume an empty-enough prefetch queue and even-aligned words; the
+/// timing model adds 4 clocks per word transferred at an odd address (and per
+/// word on the 8088), and EA clocks for memory forms. The 80186 additions
+/// have no 8086 form: they carry approximate 80186 figures.
+pub const fn clocks_8086(op: Op, opd: [Opd; 3], word: bool) -> Clocks {
+    let [a, b, _] = opd;
+    match op {
+        Op::Alu(AluOp::Cmp) => match (a, b) {
+            (AL | AX, _) => c(4, 4),
+            (_, Ib | Iv | Ibs) => c(4, 10),
+            _ => c(3, 9),
+        },
+        Op::Alu(_) => match (a, b) {
+            (AL | AX, _) => c(4, 4),
+            (_, Ib | Iv | Ibs) => c(4, 17),
+            (Eb | Ev, _) => c(3, 16),
+            _ => c(3, 9),
+        },
+        Op::Test => match (a, b) {
+            (AL | AX, _) => c(4, 4),
+            (_, Ib | Iv) => c(5, 11),
+            _ => c(3, 9),
+        },
+        Op::Mov => match (a, b) {
+            (AL | AX, Ob | Ov) | (Ob | Ov, AL | AX) => c(10, 10),
+            (_, Ib | Iv) => c(4, 10),
+            (Gb | Gv | Sw, _) => c(2, 8),
+            _ => c(2, 9),
+        },
+        Op::Xchg => match b {
+            AX => c(3, 3),
+            _ => c(4, 17),
+        },
+        Op::Lea => c(2, 2),
+        Op::Lptr(_) => c(16, 16),
+        Op::Inc | Op::Dec => match a {
+            Zv => c(2, 2),
+            _ => c(3, 15),
+        },
+        Op::Neg | Op::Not => c(3, 16),
+        Op::Push => match a {
+            S(_) | Ib | Ibs | Iv => c(10, 10),
+            _ => c(11, 16),
+        },
+        Op::Pop => match a {
+            S(_) | Zv => c(8, 8),
+            _ => c(8, 17),
+        },
+        Op::Pushf => c(10, 10),
+        Op::Popf => c(8, 8),
+        Op::Sahf | Op::Lahf => c(4, 4),
+        Op::Cbw => c(2, 2),
+        Op::Cwd => c(5, 5),
+        // The shift group's opcode rows carry the timing of their count form.
+        Op::Shift(_) | Op::Group(Group::G2) => match b {
+            One => c(2, 15),
+            _ => cx(8, 20, 4, Per::Bit),
+        },
+        // MUL 70-77 / 118-133, IMUL 80-98 / 128-154, DIV 80-90 / 144-162,
+        // IDIV 101-112 / 165-184 (register; memory forms 6 more, plus EA).
+        Op::Mul if word => cx(118, 124, 15, Per::Data),
+        Op::Mul => cx(70, 76, 7, Per::Data),
+        Op::Imul if word => cx(128, 134, 26, Per::Data),
+        Op::Imul => cx(80, 86, 18, Per::Data),
+        Op::Div if word => cx(144, 150, 18, Per::Data),
+        Op::Div => cx(80, 86, 10, Per::Data),
+        Op::Idiv if word => cx(165, 171, 19, Per::Data),
+        Op::Idiv => cx(101, 107, 11, Per::Data),
+        Op::Aaa | Op::Aas | Op::Daa | Op::Das => c(4, 4),
+        Op::Aam => c(83, 83),
+        Op::Aad => c(60, 60),
+        Op::Jcc(_) => cx(4, 4, 12, Per::Taken),
+        Op::Loop | Op::Loopnz => cx(
+            5,
+            5,
+            if matches!(op, Op::Loop) { 12 } else { 14 },
+            Per::Taken,
+        ),
+        Op::Loopz | Op::Jcxz => cx(6, 6, 12, Per::Taken),
+        Op::Jmp | Op::JmpFar => c(15, 15),
+        Op::JmpInd => c(11, 18),
+        Op::JmpFarInd => c(24, 24),
+        Op::Call => c(19, 19),
+        Op::CallFar => c(28, 28),
+        Op::CallInd => c(16, 21),
+        Op::CallFarInd => c(37, 37),
+        Op::Ret => match a {
+            Iw => c(12, 12),
+            _ => c(8, 8),
+        },
+        Op::Retf => match a {
+            Iw => c(17, 17),
+            _ => c(18, 18),
+        },
+        Op::Int => match a {
+            Three => c(52, 52),
+            _ => c(51, 51),
+        },
+        Op::Into => cx(4, 4, 49, Per::Taken),
+        Op::Iret => c(24, 24),
+        Op::In => match b {
+            DX => c(8, 8),
+            _ => c(10, 10),
+        },
+        Op::Out => match a {
+            DX => c(8, 8),
+            _ => c(10, 10),
+        },
+        Op::SetFlag(..) | Op::Cmc | Op::Hlt => c(2, 2),
+        Op::Wait | Op::Nop | Op::Salc => c(3, 3),
+        Op::Xlat => c(11, 11),
+        Op::Esc => c(2, 8),
+        Op::Str(s) => match s {
+            StrOp::Movs => cx(18, 9, 17, Per::Repeat),
+            StrOp::Cmps => cx(22, 9, 22, Per::Repeat),
+            StrOp::Scas => cx(15, 9, 15, Per::Repeat),
+            StrOp::Lods => cx(12, 9, 13, Per::Repeat),
+            StrOp::Stos => cx(11, 9, 10, Per::Repeat),
+            StrOp::Ins | StrOp::Outs => cx(14, 8, 8, Per::Repeat),
+        },
+        Op::Imul3 => c(22, 25),
+        Op::Pusha => c(36, 36),
+        Op::Popa => c(51, 51),
+        Op::Bound => c(33, 33),
+        Op::Enter => c(15, 15),
+        Op::Leave => c(8, 8),
+        Op::Prefix(_) => c(2, 2),
+        Op::Group(_) => c(0, 0),
+        Op::Escape0F | Op::Invalid => c(2, 2),
+    }
+}

@@ -4,8 +4,65 @@
 //! bus does in every T-state.
 
 use crate::bus::Bus;
+use crate::decode::ModRm;
 use crate::regs::Seg;
+use crate::table::{Clocks, Per};
 use crate::CpuModel;
+
+/// What a completed instruction did, for models that charge per instruction
+/// ([`FastTiming`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Retired {
+    /// The part of the cost known when the instruction was decoded
+    /// ([`base_clocks`]).
+    pub base: u32,
+    /// The row's [`Clocks::extra`].
+    pub extra: u16,
+    /// The row's [`Clocks::per`].
+    pub per: Per,
+    /// A REP/REPNE prefix was present.
+    pub rep: bool,
+    /// Word operation.
+    pub word: bool,
+    /// Control was transferred (branch taken, interrupt entered).
+    pub taken: bool,
+    /// Shift count, string repetitions, or one bits of a MUL/DIV operand.
+    pub count: u32,
+}
+
+/// The cost of an instruction that decoding alone determines: the register
+/// form's clocks, or the memory form's plus EA clocks; REP string forms their
+/// start-up cost; plus 2 per segment-override or LOCK prefix.
+pub fn base_clocks(k: &Clocks, modrm: Option<&ModRm>, prefixes: u8, rep: bool) -> u32 {
+    let mut prefix_bytes = prefixes as u32;
+    let n = match modrm {
+        Some(m) if m.md != 3 => k.mem as u32 + ea_clocks(m),
+        _ if k.per == Per::Repeat && rep => {
+            prefix_bytes = prefix_bytes.saturating_sub(1);
+            k.mem as u32
+        }
+        _ => k.reg as u32,
+    };
+    n + 2 * prefix_bytes
+}
+
+/// Clocks of the 8086's effective-address calculation for a memory-form
+/// ModR/M (Intel 8086 Family User's Manual, 1979, table 2-20): displacement
+/// only 6; base or index 5; displacement + base or index 9; BP+DI or BX+SI 7;
+/// BP+SI or BX+DI 8; with a displacement 11 and 12. A segment override adds
+/// 2, charged with the prefix byte.
+pub fn ea_clocks(m: &ModRm) -> u32 {
+    match (m.md, m.rm) {
+        (3, _) => 0,
+        (0, 6) => 6,
+        (0, 0 | 3) => 7,
+        (0, 1 | 2) => 8,
+        (0, _) => 5,
+        (_, 0 | 3) => 11,
+        (_, 1 | 2) => 12,
+        _ => 9,
+    }
+}
 
 /// Kind of a bus transfer, as the 8086's S0–S2 status pins report it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,10 +88,19 @@ pub enum Transfer {
 /// Every memory, I/O and instruction-byte access of the CPU goes through a
 /// timing model, which forwards it to the [`Bus`] and accounts for it.
 pub trait Timing {
+    /// True if instructions may be served from the decoded-instruction cache
+    /// (see [`crate::Cpu::set_decode_cache`]): the model does not need to see
+    /// every instruction-byte fetch on the bus.
+    const DECODE_CACHE: bool = true;
     /// Set up for a CPU model (bus width, queue size).
     fn configure(&mut self, model: CpuModel);
     /// Take the next instruction-stream byte; `addr` is the physical address of CS:IP.
     fn fetch<B: Bus>(&mut self, bus: &mut B, addr: u32) -> u8;
+    /// `n` instruction bytes were taken from the decoded-instruction cache
+    /// instead of being fetched through [`Timing::fetch`].
+    fn cached_fetch(&mut self, n: u32) {
+        let _ = n;
+    }
     /// Read a byte of memory through segment `seg`.
     fn read8<B: Bus>(&mut self, bus: &mut B, seg: Seg, addr: u32) -> u8;
     /// Write a byte of memory.
@@ -47,6 +113,11 @@ pub trait Timing {
     fn io_read<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool) -> u16;
     /// Write an I/O port, byte or word.
     fn io_write<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool, v: u16);
+    /// An instruction completed (after its bus transfers were reported).
+    #[inline]
+    fn retire(&mut self, r: &Retired) {
+        let _ = r;
+    }
     /// `n` cycles of execution-unit work with no bus transfer of its own.
     fn internal(&mut self, n: u32);
     /// The instruction stream changed (jump, call, interrupt): prefetched bytes are discarded.
@@ -84,6 +155,10 @@ impl Timing for CountingTiming {
         // Fetches overlap execution on the real chip; charge a nominal half transfer.
         self.cycles += 2;
         bus.read(addr)
+    }
+    #[inline]
+    fn cached_fetch(&mut self, n: u32) {
+        self.cycles += 2 * n as u64;
     }
     #[inline]
     fn read8<B: Bus>(&mut self, bus: &mut B, _seg: Seg, addr: u32) -> u8 {
@@ -128,6 +203,104 @@ impl Timing for CountingTiming {
     fn internal(&mut self, n: u32) {
         self.cycles += n as u64;
     }
+    #[inline]
+    fn flush(&mut self) {}
+    fn cycles(&self) -> u64 {
+        self.cycles
+    }
+}
+
+/// The fast model: each instruction costs its clock count from the 8086
+/// timing table ([`crate::table::clocks_8086`], held in every table row),
+/// plus EA clocks for memory forms, plus 4 clocks per word transferred at an
+/// odd address (every word on the 8088's byte bus), plus 2 per segment or
+/// LOCK prefix. No bus cycles or prefetch queue are simulated.
+#[derive(Clone, Debug, Default)]
+pub struct FastTiming {
+    cycles: u64,
+    byte_bus: bool,
+}
+
+impl FastTiming {
+    #[inline]
+    fn word_penalty(&self, lo: u32) -> u64 {
+        if self.byte_bus || lo & 1 != 0 {
+            4
+        } else {
+            0
+        }
+    }
+
+    /// Clocks the timing table gives for a completed instruction.
+    #[inline]
+    pub fn clocks(r: &Retired) -> u32 {
+        if r.per == Per::Once {
+            return r.base;
+        }
+        let extra = r.extra as u32;
+        r.base
+            + match r.per {
+                Per::Once => 0,
+                Per::Taken => extra * r.taken as u32,
+                Per::Bit => extra * r.count,
+                Per::Repeat => extra * r.count * r.rep as u32,
+                Per::Data => {
+                    let bits = if r.word { 16 } else { 8 };
+                    extra * r.count.min(bits) / bits
+                }
+            }
+    }
+}
+
+impl Timing for FastTiming {
+    fn configure(&mut self, model: CpuModel) {
+        self.byte_bus = model.bus_width_bytes() == 1;
+    }
+    #[inline]
+    fn fetch<B: Bus>(&mut self, bus: &mut B, addr: u32) -> u8 {
+        bus.read(addr)
+    }
+    #[inline]
+    fn read8<B: Bus>(&mut self, bus: &mut B, _seg: Seg, addr: u32) -> u8 {
+        bus.read(addr)
+    }
+    #[inline]
+    fn write8<B: Bus>(&mut self, bus: &mut B, _seg: Seg, addr: u32, v: u8) {
+        bus.write(addr, v)
+    }
+    #[inline]
+    fn read16<B: Bus>(&mut self, bus: &mut B, _seg: Seg, lo: u32, hi: u32) -> u16 {
+        self.cycles += self.word_penalty(lo);
+        bus.read(lo) as u16 | ((bus.read(hi) as u16) << 8)
+    }
+    #[inline]
+    fn write16<B: Bus>(&mut self, bus: &mut B, _seg: Seg, lo: u32, hi: u32, v: u16) {
+        self.cycles += self.word_penalty(lo);
+        bus.write(lo, v as u8);
+        bus.write(hi, (v >> 8) as u8);
+    }
+    fn io_read<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool) -> u16 {
+        if word {
+            self.cycles += self.word_penalty(port as u32);
+            bus.io_read16(port)
+        } else {
+            bus.io_read(port) as u16
+        }
+    }
+    fn io_write<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool, v: u16) {
+        if word {
+            self.cycles += self.word_penalty(port as u32);
+            bus.io_write16(port, v)
+        } else {
+            bus.io_write(port, v as u8)
+        }
+    }
+    #[inline]
+    fn retire(&mut self, r: &Retired) {
+        self.cycles += Self::clocks(r) as u64;
+    }
+    #[inline]
+    fn internal(&mut self, _n: u32) {}
     #[inline]
     fn flush(&mut self) {}
     fn cycles(&self) -> u64 {

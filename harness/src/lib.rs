@@ -2,6 +2,7 @@
 //! formats, suite manifests, the test runner, reports and the `ironpc` CLI.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod cli;
 pub mod cycles;
 pub mod error;

@@ -3,7 +3,7 @@
 //! dump (`res_NAME.bin`). The 80186 test set in `80186-artlav/` has this shape.
 
 use crate::error::InputError;
-use cpu::{Bus, CountingTiming, Cpu, CpuModel};
+use cpu::{Bus, Cpu, CpuModel, FastTiming};
 use std::path::{Path, PathBuf};
 
 /// Size every test ROM has.
@@ -117,7 +117,7 @@ pub fn run(dir: &Path, name: &str, model: CpuModel) -> Result<RomOutcome, InputE
         mem: vec![0; 0x10_0000],
     };
     bus.mem[0xF_0000..].copy_from_slice(&rom);
-    let mut cpu: Cpu<CountingTiming> = Cpu::new(model);
+    let mut cpu: Cpu<FastTiming> = Cpu::new(model);
     cpu.regs.seg[cpu::Seg::CS as usize] = 0xF000;
     cpu.regs.ip = 0xFFF0;
     let mut steps = 0;

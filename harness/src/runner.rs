@@ -5,7 +5,7 @@ use crate::model::{TestCase, FLAGS_INDEX, REGS};
 use crate::suite::{RunMode, Suite};
 use crate::vectors::metadata::{OpInfo, Status};
 use crate::vectors::{file_stem, for_each_test, ReadOptions};
-use cpu::{Bus, CountingTiming, Cpu, CpuModel, Registers, StepResult};
+use cpu::{Bus, Cpu, CpuModel, FastTiming, Registers, StepResult};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -118,7 +118,7 @@ pub struct Executed {
 /// Run one test on a fresh CPU.
 pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
     let mut bus = SparseBus::with_ram(&test.initial.ram);
-    let mut cpu: Cpu<CountingTiming> = Cpu::new(setup.model);
+    let mut cpu: Cpu<FastTiming> = Cpu::new(setup.model);
     for (i, name) in REGS.iter().enumerate() {
         let mut v = test.initial.regs.get(i).unwrap_or(0);
         if i == FLAGS_INDEX {

@@ -32,7 +32,7 @@ fn committed_image_matches_its_source() {
 #[test]
 fn bench_runs_the_builtin_workload_to_its_checksum() {
     let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
-        .args(["bench", "--repeat", "1"])
+        .args(["bench", "--rounds", "1"])
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -42,7 +42,7 @@ pub fn run(args: &TimingArgs) -> Result<u8, CliError> {
     let write = |p: &PathBuf, text: String| {
         std::fs::write(p, text).map_err(|e| CliError(format!("{}: cannot write: {e}", p.display())))
     };
-    write(&md, markdown(&name, "counting", &table))?;
+    write(&md, markdown(&name, "fast (Intel table timings)", &table))?;
     write(&chart, svg(&name, &table))?;
     println!("wrote {} and {}", md.display(), chart.display());
     let base_path = args

@@ -1,0 +1,160 @@
+//! The decoded-instruction cache: whole decoded instructions keyed by the
+//! physical address of their first byte, so a loop decodes each instruction
+//! once.
+//!
+//! Every write the CPU makes goes through [`DecodeCache::written`], which
+//! drops any cached instruction that covers the written byte, so
+//! self-modifying code sees its new bytes. Memory changed behind the CPU's
+//! back (DMA, a loader writing the bus directly) must be reported with
+//! [`crate::Cpu::invalidate_code`]; that is why the cache is off until
+//! [`crate::Cpu::set_decode_cache`] turns it on.
+
+use crate::decode::Decoded;
+use crate::exec::Current;
+use crate::table::{Per, Sem, INVALID};
+use crate::timing::base_clocks;
+
+/// A decoded instruction as execution needs it: the decode state ready to
+/// copy into [`Cpu::cur`](crate::Cpu), the row's semantics, and what
+/// timing needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Instr {
+    pub(crate) cur: Current,
+    pub(crate) sem: Sem,
+    pub(crate) len: u8,
+    pub(crate) base_clocks: u16,
+    pub(crate) extra_clocks: u16,
+    pub(crate) per: Per,
+}
+
+impl Instr {
+    /// From a whole decoded instruction.
+    #[inline]
+    pub(crate) fn new(d: &Decoded) -> Self {
+        let h = &d.head;
+        let row = &h.row;
+        Instr {
+            cur: Current {
+                seg: h.prefixes.seg,
+                rep: h.prefixes.rep,
+                modrm: h.modrm,
+                opcode: h.opcode,
+                imm: d.imm,
+                ..Current::default()
+            },
+            sem: row.sem(),
+            len: d.len,
+            base_clocks: base_clocks(
+                &row.clk,
+                h.modrm.as_ref(),
+                h.prefixes.count,
+                h.prefixes.rep.is_some(),
+            )
+            .min(u16::MAX as u32) as u16,
+            extra_clocks: row.clk.extra,
+            per: row.clk.per,
+        }
+    }
+}
+
+/// Instructions longer than this (long prefix runs) are never cached.
+pub(crate) const MAX_CACHED_LEN: u32 = 16;
+/// Number of slots (a power of two); direct-mapped by address.
+const SLOTS: usize = 4096;
+/// Bytes of memory per "may hold cached code" flag.
+const BLOCK_SHIFT: u32 = 4;
+const EMPTY: u32 = u32::MAX;
+
+#[derive(Clone, Copy)]
+struct Slot {
+    tag: u32,
+    d: Instr,
+}
+
+/// See the module documentation.
+#[derive(Clone, Default)]
+pub(crate) struct DecodeCache {
+    slots: Vec<Slot>,
+    /// One flag per 16-byte block of physical memory: set once an
+    /// instruction cached from that block.
+    blocks: Vec<bool>,
+    /// Physical address mask of the CPU model.
+    mask: u32,
+}
+
+impl std::fmt::Debug for DecodeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeCache")
+            .field("enabled", &self.enabled())
+            .finish()
+    }
+}
+
+impl DecodeCache {
+    /// A cache for physical addresses under `mask`.
+    pub(crate) fn new(mask: u32) -> Self {
+        let empty = Slot {
+            tag: EMPTY,
+            d: Instr {
+                cur: Current::default(),
+                sem: INVALID.sem(),
+                len: 0,
+                base_clocks: 0,
+                extra_clocks: 0,
+                per: Per::Once,
+            },
+        };
+        DecodeCache {
+            slots: vec![empty; SLOTS],
+            blocks: vec![false; (mask as usize >> BLOCK_SHIFT) + 1],
+            mask,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn enabled(&self) -> bool {
+        !self.slots.is_empty()
+    }
+
+    /// The cached instruction starting at `addr`.
+    #[inline]
+    pub(crate) fn get(&self, addr: u32) -> Option<&Instr> {
+        let s = &self.slots[addr as usize & (SLOTS - 1)];
+        (s.tag == addr).then_some(&s.d)
+    }
+
+    /// Remember `d`, which starts at `addr` and occupies `d.len` contiguous bytes.
+    pub(crate) fn insert(&mut self, addr: u32, d: &Instr) {
+        let last = addr.wrapping_add(d.len as u32 - 1) & self.mask;
+        self.blocks[(addr >> BLOCK_SHIFT) as usize] = true;
+        self.blocks[(last >> BLOCK_SHIFT) as usize] = true;
+        self.slots[addr as usize & (SLOTS - 1)] = Slot { tag: addr, d: *d };
+    }
+
+    /// The byte at `addr` was written: forget instructions that cover it.
+    #[inline]
+    pub(crate) fn written(&mut self, addr: u32) {
+        if let Some(true) = self.blocks.get((addr >> BLOCK_SHIFT) as usize) {
+            self.drop_covering(addr);
+        }
+    }
+
+    #[cold]
+    fn drop_covering(&mut self, addr: u32) {
+        for back in 0..MAX_CACHED_LEN {
+            let start = addr.wrapping_sub(back) & self.mask;
+            let s = &mut self.slots[start as usize & (SLOTS - 1)];
+            if s.tag == start && back < s.d.len as u32 {
+                s.tag = EMPTY;
+            }
+        }
+    }
+
+    /// Forget everything.
+    pub(crate) fn clear(&mut self) {
+        for s in &mut self.slots {
+            s.tag = EMPTY;
+        }
+        self.blocks.fill(false);
+    }
+}

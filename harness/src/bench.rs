@@ -1,0 +1,495 @@
+//! `ironpc bench`: run a boot-sector workload on a bare board and report how
+//! fast the emulator goes.
+//!
+//! The board is 1 MiB of RAM with two ports: bytes written to port E9h (the
+//! Bochs/QEMU debug console) are collected as the workload's output, and a
+//! write to port F4h (QEMU's isa-debug-exit) ends the run. There is no BIOS:
+//! the 512-byte image is loaded at 0000:7C00 and started there with CS:IP =
+//! 0000:7C00, so a workload must not call BIOS services.
+//!
+//! The built-in workload is `workloads/mix.bin` (source `workloads/mix.asm`).
+//! Each round boots the image on a fresh board; the report sums all rounds.
+
+use anyhow::{bail, Context, Result};
+use cpu::{Bus, CountingTiming, Cpu, CpuModel, FastTiming, StepResult, Timing};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+/// The built-in `mix` workload (assembled from `workloads/mix.asm`, ROUNDS=20).
+pub const MIX: &[u8] = include_bytes!("../workloads/mix.bin");
+
+/// Physical address a boot sector is loaded at.
+pub const LOAD_ADDR: u32 = 0x7C00;
+/// Port whose writes are the workload's output.
+pub const OUTPUT_PORT: u16 = 0xE9;
+/// Port whose write ends the run (isa-debug-exit).
+pub const EXIT_PORT: u16 = 0xF4;
+
+const RAM_SIZE: usize = 1 << 20;
+
+/// Which timing model accounts for guest time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimingChoice {
+    /// [`FastTiming`]: per-instruction clock counts from the 8086 tables.
+    Fast,
+    /// [`CountingTiming`]: a fixed cost per bus transfer. Until a
+    /// cycle-exact model exists, `exact` selects this one.
+    Counting,
+}
+
+impl TimingChoice {
+    /// Name as reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimingChoice::Fast => "fast",
+            TimingChoice::Counting => "counting",
+        }
+    }
+}
+
+impl FromStr for TimingChoice {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "fast" => Ok(TimingChoice::Fast),
+            // The most exact model there is, for now.
+            "exact" | "counting" => Ok(TimingChoice::Counting),
+            _ => bail!("unknown timing model '{s}' (expected fast, exact or counting)"),
+        }
+    }
+}
+
+/// Where the workload comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Workload {
+    /// The built-in `mix` workload.
+    Mix,
+    /// A 512-byte boot-sector image file.
+    File(PathBuf),
+}
+
+/// What to run, and how.
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    /// The workload.
+    pub workload: Workload,
+    /// Timing model.
+    pub timing: TimingChoice,
+    /// Times to boot the image (each on a fresh board).
+    pub rounds: u32,
+    /// CPU model.
+    pub model: CpuModel,
+    /// Use the decoded-instruction cache.
+    pub decode_cache: bool,
+    /// Give up on a round after this many instructions.
+    pub max_instructions: u64,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            workload: Workload::Mix,
+            timing: TimingChoice::Fast,
+            rounds: 1,
+            model: CpuModel::I8088,
+            decode_cache: true,
+            max_instructions: 10_000_000_000,
+        }
+    }
+}
+
+/// Why a round stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The workload wrote this value to the exit port.
+    Exit(u8),
+    /// The CPU halted (nothing on this board can wake it).
+    Halted,
+    /// The instruction limit was reached.
+    Limit,
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stop::Exit(v) => write!(f, "exit port {EXIT_PORT:02X}h <- {v:#04x}"),
+            Stop::Halted => f.write_str("halted"),
+            Stop::Limit => f.write_str("instruction limit reached"),
+        }
+    }
+}
+
+/// Results of a benchmark run (all rounds together).
+#[derive(Clone, Debug)]
+pub struct BenchReport {
+    /// What ran.
+    pub workload: String,
+    /// Timing model used.
+    pub timing: TimingChoice,
+    /// CPU model used.
+    pub model: CpuModel,
+    /// Rounds run.
+    pub rounds: u32,
+    /// Guest instructions (a REP-prefixed string instruction counts once).
+    pub instructions: u64,
+    /// Guest clock cycles, as the timing model counts them.
+    pub cycles: u64,
+    /// Host wall time spent emulating (loading excluded).
+    pub wall: Duration,
+    /// Output of the last round (bytes written to port E9h).
+    pub output: Vec<u8>,
+    /// How the last round stopped.
+    pub stop: Stop,
+    /// True if every round printed the same output.
+    pub outputs_agree: bool,
+}
+
+impl BenchReport {
+    /// Guest instructions per host second, in millions.
+    pub fn mips(&self) -> f64 {
+        self.instructions as f64 / self.wall.as_secs_f64().max(1e-9) / 1e6
+    }
+
+    /// Guest cycles per host second.
+    pub fn cycles_per_second(&self) -> f64 {
+        self.cycles as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+
+    /// The output as text (lossy).
+    pub fn output_text(&self) -> String {
+        String::from_utf8_lossy(&self.output).into_owned()
+    }
+}
+
+impl fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "workload      {}", self.workload)?;
+        writeln!(
+            f,
+            "cpu / timing  {} / {} ({} round{})",
+            self.model,
+            self.timing.name(),
+            self.rounds,
+            if self.rounds == 1 { "" } else { "s" }
+        )?;
+        writeln!(f, "instructions  {}", self.instructions)?;
+        writeln!(f, "cycles        {}", self.cycles)?;
+        writeln!(f, "wall time     {:.3} s", self.wall.as_secs_f64())?;
+        writeln!(f, "speed         {:.1} MIPS", self.mips())?;
+        writeln!(
+            f,
+            "guest clock   {:.1} MHz equivalent ({:.0} cycles/s)",
+            self.cycles_per_second() / 1e6,
+            self.cycles_per_second()
+        )?;
+        writeln!(f, "stopped       {}", self.stop)?;
+        if !self.outputs_agree {
+            writeln!(f, "warning       rounds printed different outputs")?;
+        }
+        write!(f, "output        {}", self.output_text().escape_debug())
+    }
+}
+
+/// Read and check a boot-sector image: exactly 512 bytes ending in 55h AAh.
+pub fn load_image(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read boot-sector image {}", path.display()))?;
+    check_image(&bytes).with_context(|| format!("bad boot-sector image {}", path.display()))?;
+    Ok(bytes)
+}
+
+/// Check that `bytes` is a boot sector: 512 bytes with the 55h AAh signature.
+pub fn check_image(bytes: &[u8]) -> Result<()> {
+    if bytes.len() != 512 {
+        bail!("{} bytes, expected 512", bytes.len());
+    }
+    if bytes[510..] != [0x55, 0xAA] {
+        bail!(
+            "no boot signature (bytes 510-511 are {:02X} {:02X}, expected 55 AA)",
+            bytes[510],
+            bytes[511]
+        );
+    }
+    Ok(())
+}
+
+/// The bare board: RAM, the output port and the exit port.
+pub struct Board {
+    mem: Box<[u8; RAM_SIZE]>,
+    /// Bytes written to port E9h.
+    pub output: Vec<u8>,
+    /// Value written to port F4h, once written.
+    pub exit: Option<u8>,
+}
+
+impl Board {
+    /// A board with `image` at 0000:7C00.
+    pub fn new(image: &[u8]) -> Self {
+        let mem: Box<[u8; RAM_SIZE]> = vec![0u8; RAM_SIZE]
+            .into_boxed_slice()
+            .try_into()
+            .expect("RAM_SIZE bytes");
+        let mut b = Board {
+            mem,
+            output: Vec::new(),
+            exit: None,
+        };
+        let at = LOAD_ADDR as usize;
+        b.mem[at..at + image.len()].copy_from_slice(image);
+        b
+    }
+}
+
+impl Bus for Board {
+    #[inline]
+    fn read(&mut self, addr: u32) -> u8 {
+        self.mem[addr as usize & (RAM_SIZE - 1)]
+    }
+    #[inline]
+    fn write(&mut self, addr: u32, value: u8) {
+        self.mem[addr as usize & (RAM_SIZE - 1)] = value;
+    }
+    fn io_read(&mut self, _port: u16) -> u8 {
+        0xFF
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        match port {
+            OUTPUT_PORT => self.output.push(value),
+            EXIT_PORT => self.exit = Some(value),
+            _ => {}
+        }
+    }
+}
+
+/// One round's results.
+struct Round {
+    instructions: u64,
+    cycles: u64,
+    wall: Duration,
+    output: Vec<u8>,
+    stop: Stop,
+}
+
+fn run_round<T: Timing + Default>(image: &[u8], opts: &BenchOptions) -> Round {
+    let mut board = Board::new(image);
+    // On the heap, as in a machine: the CPU state stays in memory rather
+    // than being split into locals.
+    let mut cpu: Box<Cpu<T>> = Box::new(Cpu::new(opts.model));
+    cpu.regs.seg = [0; 4];
+    cpu.regs.ip = LOAD_ADDR as u16;
+    cpu.set_decode_cache(opts.decode_cache);
+    let start = Instant::now();
+    let stop = 'run: loop {
+        // The instruction limit is checked between batches; the exit port
+        // and halts after every instruction.
+        for _ in 0..1024 {
+            if cpu.step(&mut board) == StepResult::Halted {
+                // Nothing on this board raises interrupts: a halt is final.
+                break 'run Stop::Halted;
+            }
+            if let Some(v) = board.exit {
+                break 'run Stop::Exit(v);
+            }
+        }
+        if cpu.instructions >= opts.max_instructions {
+            break Stop::Limit;
+        }
+    };
+    let wall = start.elapsed();
+    Round {
+        instructions: cpu.instructions,
+        cycles: cpu.cycles(),
+        wall,
+        output: board.output,
+        stop,
+    }
+}
+
+/// Run the benchmark `opts` describes.
+pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
+    let (name, image) = match &opts.workload {
+        Workload::Mix => ("mix (built-in)".to_string(), MIX.to_vec()),
+        Workload::File(p) => (p.display().to_string(), load_image(p)?),
+    };
+    if opts.rounds == 0 {
+        bail!("rounds must be at least 1");
+    }
+    let mut report = BenchReport {
+        workload: name,
+        timing: opts.timing,
+        model: opts.model,
+        rounds: opts.rounds,
+        instructions: 0,
+        cycles: 0,
+        wall: Duration::ZERO,
+        output: Vec::new(),
+        stop: Stop::Limit,
+        outputs_agree: true,
+    };
+    for i in 0..opts.rounds {
+        let r = match opts.timing {
+            TimingChoice::Fast => run_round::<FastTiming>(&image, opts),
+            TimingChoice::Counting => run_round::<CountingTiming>(&image, opts),
+        };
+        report.instructions += r.instructions;
+        report.cycles += r.cycles;
+        report.wall += r.wall;
+        if i > 0 && r.output != report.output {
+            report.outputs_agree = false;
+        }
+        report.output = r.output;
+        report.stop = r.stop;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A boot sector from `code`, padded and signed.
+    fn sector(code: &[u8]) -> Vec<u8> {
+        let mut s = vec![0u8; 512];
+        s[..code.len()].copy_from_slice(code);
+        s[510] = 0x55;
+        s[511] = 0xAA;
+        s
+    }
+
+    fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("ironpc-bench-{}-{name}", std::process::id()));
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// Prints "ok\n" through port E9h, then exits with 0x2A.
+    const HELLO: [u8; 16] = [
+        0xB0, b'o', 0xE6, 0xE9, // mov al,'o' ; out e9h,al
+        0xB0, b'k', 0xE6, 0xE9, // mov al,'k' ; out e9h,al
+        0xB0, b'\n', 0xE6, 0xE9, // mov al,10 ; out e9h,al
+        0xB0, 0x2A, 0xE6, 0xF4, // mov al,2Ah ; out f4h,al
+    ];
+
+    #[test]
+    fn runs_an_image_file_to_its_exit_port() {
+        let p = temp_file("hello.img", &sector(&HELLO));
+        let opts = BenchOptions {
+            workload: Workload::File(p.clone()),
+            ..Default::default()
+        };
+        let r = run(&opts).unwrap();
+        std::fs::remove_file(&p).ok();
+        assert_eq!(r.output_text(), "ok\n");
+        assert_eq!(r.stop, Stop::Exit(0x2A));
+        assert_eq!(r.instructions, 8);
+        let text = r.to_string();
+        assert!(text.contains("MIPS") && text.contains("ok\\n"), "{text}");
+    }
+
+    #[test]
+    fn hlt_stops_the_run() {
+        // cli ; mov al,'h' ; out e9h,al ; hlt
+        let r = run_image(&sector(&[0xFA, 0xB0, b'h', 0xE6, 0xE9, 0xF4]));
+        assert_eq!(r.stop, Stop::Halted);
+        assert_eq!(r.output, b"h");
+        assert_eq!(r.instructions, 4);
+    }
+
+    fn run_image(img: &[u8]) -> BenchReport {
+        let p = temp_file(
+            &format!("img-{}.img", img.iter().map(|&b| b as u32).sum::<u32>()),
+            img,
+        );
+        let r = run(&BenchOptions {
+            workload: Workload::File(p.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        std::fs::remove_file(&p).ok();
+        r
+    }
+
+    #[test]
+    fn mix_checksums_do_not_depend_on_timing_model_or_cache() {
+        let mut outputs = Vec::new();
+        let mut counts = Vec::new();
+        for timing in [TimingChoice::Fast, TimingChoice::Counting] {
+            for decode_cache in [true, false] {
+                let r = run(&BenchOptions {
+                    timing,
+                    decode_cache,
+                    ..Default::default()
+                })
+                .unwrap();
+                assert_eq!(r.stop, Stop::Exit(0));
+                assert!(r.cycles > r.instructions);
+                outputs.push(r.output);
+                counts.push(r.instructions);
+            }
+        }
+        let text = String::from_utf8(outputs[0].clone()).unwrap();
+        let fields: Vec<&str> = text.trim_end().split(' ').collect();
+        assert!(
+            text.ends_with('\n') && fields.len() == 3 && fields[0] == "mix",
+            "{text:?}"
+        );
+        assert!(fields[1..]
+            .iter()
+            .all(|f| f.len() == 4 && f.chars().all(|c| c.is_ascii_hexdigit())));
+        assert!(outputs.iter().all(|o| *o == outputs[0]));
+        assert!(counts.iter().all(|c| *c == counts[0]));
+    }
+
+    #[test]
+    fn rounds_repeat_the_image() {
+        let one = run(&BenchOptions::default()).unwrap();
+        let two = run(&BenchOptions {
+            rounds: 2,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(two.instructions, 2 * one.instructions);
+        assert_eq!(two.cycles, 2 * one.cycles);
+        assert!(two.outputs_agree);
+        assert_eq!(two.output, one.output);
+    }
+
+    #[test]
+    fn bad_images_are_named_in_the_error() {
+        let missing = std::env::temp_dir().join("ironpc-bench-no-such-image.img");
+        let e = format!("{:#}", load_image(&missing).unwrap_err());
+        assert!(e.contains("ironpc-bench-no-such-image.img"), "{e}");
+
+        let short = temp_file("short.img", &[0x90; 100]);
+        let e = format!(
+            "{:#}",
+            run(&BenchOptions {
+                workload: Workload::File(short.clone()),
+                ..Default::default()
+            })
+            .unwrap_err()
+        );
+        std::fs::remove_file(&short).ok();
+        assert!(e.contains("short.img") && e.contains("100 bytes"), "{e}");
+
+        let mut unsigned = sector(&HELLO);
+        unsigned[511] = 0;
+        let p = temp_file("unsigned.img", &unsigned);
+        let e = format!("{:#}", load_image(&p).unwrap_err());
+        std::fs::remove_file(&p).ok();
+        assert!(e.contains("unsigned.img") && e.contains("signature"), "{e}");
+    }
+
+    #[test]
+    fn timing_names_parse() {
+        assert_eq!("fast".parse::<TimingChoice>().unwrap(), TimingChoice::Fast);
+        assert_eq!(
+            "exact".parse::<TimingChoice>().unwrap(),
+            TimingChoice::Counting
+        );
+        assert!("warp".parse::<TimingChoice>().is_err());
+        assert!(check_image(MIX).is_ok());
+    }
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Compare ironpc's speed with QEMU (TCG) and Bochs on the `mix` workload.
+#
+#   scripts/compare.sh                # ROUNDS=1000
+#   ROUNDS=2000 scripts/compare.sh
+#   SKIP=bochs scripts/compare.sh     # leave out an emulator (qemu, bochs)
+#   LTO=0 scripts/compare.sh          # ironpc built with the plain release profile
+#
+# Needs: nasm, cargo; qemu-system-i386; bochs, bochsbios, vgabios
+# (Debian: apt-get install -y nasm qemu-system-x86 bochs bochsbios vgabios).
+#
+# The workload (harness/workloads/mix.asm) is assembled twice: with ROUNDS
+# rounds, and with 1 round to measure each emulator's fixed start-up cost
+# (QEMU and Bochs boot a BIOS from a floppy image; ironpc starts the sector
+# directly at 0000:7C00). Both raw wall times and "net" times (ROUNDS run
+# minus 1-round run) are printed, with the checksum line each emulator
+# printed on port E9h: they must agree.
+#
+# Endings: ironpc and QEMU stop at the write to port F4h (isa-debug-exit).
+# Bochs has no isa-debug-exit and, after `cli; hlt`, only logs a warning and
+# idles, so the script watches its port-E9 output and stops Bochs once the
+# checksum line is complete; the time is taken when the line appears (polled
+# every 20 ms).
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-1000}
+SKIP=${SKIP:-}
+TIMEOUT=${TIMEOUT:-900}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/ironpc-compare.XXXXXX)
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "compare.sh: '$1' not found ($2)" >&2; exit 2; }; }
+need nasm "apt-get install nasm"
+need cargo "install Rust"
+now() { date +%s.%N; }
+elapsed() { echo "$2 - $1" | bc; }
+checksum() { grep -ao 'mix [0-9A-F]\{4\} [0-9A-F]\{4\}' "$1" | head -1 || true; }
+
+# ---- images ---------------------------------------------------------------
+for n in "$ROUNDS" 1; do
+    nasm -f bin -DROUNDS="$n" -o "$work/mix$n.img" "$root/harness/workloads/mix.asm"
+    cp "$work/mix$n.img" "$work/fd$n.img"
+    truncate -s 1440K "$work/fd$n.img" # a 1.44 MB floppy for the BIOSes
+done
+
+# ---- ironpc ---------------------------------------------------------------
+# By default ironpc is built with whole-program optimisation (fat LTO, one
+# codegen unit) on top of the workspace's release profile, in a target
+# directory of its own; LTO=0 uses the release profile as it is.
+LTO=${LTO:-1}
+export CARGO_TARGET_DIR="$root/target/compare"
+if [ "$LTO" = 1 ]; then
+    export CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+    export CARGO_PROFILE_BENCH_LTO=fat CARGO_PROFILE_BENCH_CODEGEN_UNITS=1
+else
+    CARGO_TARGET_DIR="$root/target/compare-nolto"
+fi
+tdir=$CARGO_TARGET_DIR/release
+echo "building ironpc (release, LTO=$LTO)..." >&2
+(cd "$root" && cargo build --release -q -p ironpc-harness --bin ironpc)
+ironpc_cmd=()
+ironpc_help=$("$tdir/ironpc" bench --help 2>&1 || true)
+if [[ $ironpc_help == *--timing* ]]; then
+    ironpc_cmd=("$tdir/ironpc" bench --timing fast)
+else
+    # Until the CLI has `bench`: the bench target that calls harness::bench::run.
+    (cd "$root" && cargo bench -q -p ironpc-harness --bench run_image --no-run 2>/dev/null)
+    runner=$(ls -t "$tdir"/deps/run_image-* 2>/dev/null | grep -v '\.d$' | head -1)
+    [ -x "$runner" ] || { echo "compare.sh: run_image bench binary not found" >&2; exit 2; }
+    ironpc_cmd=("$runner" --timing fast)
+fi
+
+# CPU time (user + system) of a command that exits by itself, via GNU time.
+timed() { # $1 = file for the CPU time; rest = command
+    local f=$1
+    shift
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f "%U %S" -o "$f.t" "$@"
+        awk 'END { print $1 + $2 }' "$f.t" >"$f" # the last line: GNU time may note the exit status first
+    else
+        "$@"
+        echo "" >"$f"
+    fi
+}
+
+run_ironpc() { # $1 = rounds; sets T (wall), C (CPU) and OUT
+    local out="$work/ironpc$1.out" t0
+    t0=$(now)
+    timed "$work/ironpc$1.cpu" "${ironpc_cmd[@]}" "$work/mix$1.img" >"$out"
+    T=$(elapsed "$t0" "$(now)")
+    C=$(cat "$work/ironpc$1.cpu")
+    OUT=$out
+}
+
+run_qemu() {
+    local e9="$work/qemu$1.e9" t0
+    rm -f "$e9"
+    t0=$(now)
+    # isa-debug-exit makes QEMU exit with status (value << 1) | 1.
+    timed "$work/qemu$1.cpu" timeout "$TIMEOUT" qemu-system-i386 -accel tcg -nographic -no-reboot -net none \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon "file:$e9" \
+        -drive "format=raw,file=$work/fd$1.img,if=floppy" -boot a \
+        >"$work/qemu$1.log" 2>&1 || true
+    T=$(elapsed "$t0" "$(now)")
+    C=$(cat "$work/qemu$1.cpu")
+    OUT=$e9
+}
+
+run_bochs() {
+    local out="$work/bochs$1.out" rc="$work/bochsrc$1" t0 pid deadline
+    cat >"$rc" <<EOF
+megs: 16
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+floppya: 1_44=$work/fd$1.img, status=inserted
+boot: floppy
+port_e9_hack: enabled=1
+display_library: $BOCHS_DISPLAY
+clock: sync=none
+speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+log: $work/bochs$1.log
+EOF
+    # Debian's Bochs is built with the internal debugger, which waits for a
+    # command before running: give it "continue".
+    echo c >"$work/bochs.dbg"
+    local dbg=()
+    local help
+    help=$(bochs --help 2>&1 || true)
+    if [[ $help == *"-rc filename"* ]]; then dbg=(-rc "$work/bochs.dbg"); fi
+    t0=$(now)
+    bochs -q -f "$rc" "${dbg[@]}" >"$out" 2>"$work/bochs$1.err" </dev/null &
+    pid=$!
+    deadline=$(echo "$t0 + $TIMEOUT" | bc)
+    while :; do
+        if grep -aq 'mix [0-9A-F]\{4\} [0-9A-F]\{4\}' "$out" 2>/dev/null; then break; fi
+        if ! kill -0 "$pid" 2>/dev/null; then break; fi
+        if [ "$(echo "$(now) > $deadline" | bc)" = 1 ]; then break; fi
+        sleep 0.02
+    done
+    T=$(elapsed "$t0" "$(now)")
+    # CPU time so far (all threads), from /proc before stopping it.
+    C=$(awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$pid/stat" 2>/dev/null || echo "")
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    OUT=$out
+}
+
+# Bochs's display library: 'nogui' where built in; Debian ships none of the
+# headless ones but rfb (a VNC server that need not be connected to).
+BOCHS_DISPLAY=nogui
+if [ -d /usr/lib/x86_64-linux-gnu/bochs/plugins ] &&
+    ! ls /usr/lib/x86_64-linux-gnu/bochs/plugins | grep -q nogui; then
+    BOCHS_DISPLAY='rfb, options="timeout=0"'
+fi
+
+declare -A raw base sum cpu cbase
+emus=(ironpc)
+case " $SKIP " in *" qemu "*) ;; *) need qemu-system-i386 "apt-get install qemu-system-x86"; emus+=(qemu) ;; esac
+case " $SKIP " in *" bochs "*) ;; *) need bochs "apt-get install bochs bochsbios vgabios"; emus+=(bochs) ;; esac
+
+for e in "${emus[@]}"; do
+    echo "running $e (ROUNDS=$ROUNDS, then 1)..." >&2
+    "run_$e" "$ROUNDS"
+    raw[$e]=$T
+    cpu[$e]=${C:-0}
+    sum[$e]=$(checksum "$OUT")
+    "run_$e" 1
+    base[$e]=$T
+    cbase[$e]=${C:-0}
+done
+
+echo
+echo "mix workload, ROUNDS=$ROUNDS, ironpc LTO=$LTO; $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+printf '%-8s %9s %9s %9s %9s %9s   %s\n' emulator "wall (s)" "1-round" "net" "cpu (s)" "net cpu" checksum
+for e in "${emus[@]}"; do
+    net=$(echo "${raw[$e]} - ${base[$e]}" | bc)
+    cnet=$(echo "${cpu[$e]} - ${cbase[$e]}" | bc)
+    printf '%-8s %9.3f %9.3f %9.3f %9.3f %9.3f   %s\n' "$e" "${raw[$e]}" "${base[$e]}" "$net" \
+        "${cpu[$e]}" "$cnet" "${sum[$e]:-(none)}"
+done
+echo
+status=0
+for e in "${emus[@]}"; do
+    if [ -z "${sum[$e]}" ] || [ "${sum[$e]}" != "${sum[ironpc]}" ]; then
+        echo "CHECKSUM MISMATCH: $e printed '${sum[$e]:-nothing}', ironpc '${sum[ironpc]}'"
+        status=1
+    fi
+done
+[ $status = 0 ] && echo "checksums agree: ${sum[ironpc]}"
+for e in "${emus[@]}"; do
+    [ "$e" = ironpc ] && continue
+    r=$(echo "scale=3; ${raw[ironpc]} / ${raw[$e]}" | bc)
+    n=$(echo "scale=3; (${raw[ironpc]} - ${base[ironpc]}) / (${raw[$e]} - ${base[$e]})" | bc)
+    c=$(echo "scale=3; (${cpu[ironpc]} - ${cbase[ironpc]}) / (${cpu[$e]} - ${cbase[$e]})" | bc 2>/dev/null || echo "?")
+    echo "ironpc / $e wall-time ratio: $r (net of start-up: $n; CPU time, net: $c)"
+done
+echo
+echo "ironpc report:"
+cat "$work/ironpc$ROUNDS.out"
+exit $status
