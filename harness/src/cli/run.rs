@@ -9,6 +9,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// The XT's CPU clock, for converting emulated seconds.
+const CPU_HZ: f64 = 4_772_727.0;
+
 /// Exit status when the timeout passed before the awaited text appeared.
 pub const EXIT_TIMEOUT: u8 = 3;
 
@@ -69,6 +72,10 @@ pub struct RunArgs {
     /// Text to wait for on the screen before typing the matching --type.
     #[arg(long)]
     pub type_after: Vec<String>,
+    /// After --until-text appears, run this many more emulated seconds (so
+    /// that output still being printed lands on the screen).
+    #[arg(long, default_value_t = 0.0)]
+    pub settle: f64,
     /// Write what the monitor shows at the end to this PNG file.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
@@ -194,6 +201,10 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
         if typed == args.keys.len() {
             if let Some(t) = &args.until_text {
                 if screen.contains(t.as_str()) {
+                    let extra = (args.settle.max(0.0) * CPU_HZ) as u64;
+                    if let RunStop::Exit(code) = machine.run_for(extra) {
+                        break Ok(code.clamp(0, 255) as u8);
+                    }
                     break Ok(EXIT_OK);
                 }
             }
@@ -220,7 +231,7 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
                     .as_ref()
                     .map(|t| format!(" without {t:?} on the screen"))
                     .unwrap_or_default(),
-                machine.cycles() as f64 / 4_772_727.0
+                machine.cycles() as f64 / CPU_HZ
             );
             Ok(code)
         }
