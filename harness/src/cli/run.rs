@@ -59,6 +59,10 @@ pub struct RunArgs {
     /// Debug console (port E9h): `stdio` or a file.
     #[arg(long, value_parser = parse_debugcon)]
     pub debugcon: Option<Debugcon>,
+    /// COM1: `stdio` (what the guest sends goes to standard output, standard
+    /// input is sent to the guest) or a file that receives what the guest sends.
+    #[arg(long, value_parser = parse_debugcon)]
+    pub serial: Option<Debugcon>,
     /// Stop with status 0 when this text appears on the screen.
     #[arg(long)]
     pub until_text: Option<String>,
@@ -161,6 +165,30 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
         _ => None,
     };
     let mut debug_sent = 0;
+    let mut serial_sent = 0;
+    let mut serial_file = match &args.serial {
+        Some(Debugcon::File(p)) => Some(
+            std::fs::File::create(p)
+                .map_err(|e| CliError(format!("{}: cannot create: {e}", p.display())))?,
+        ),
+        _ => None,
+    };
+    // Standard input reaches COM1 through a reader thread.
+    let serial_in = matches!(args.serial, Some(Debugcon::Stdio)).then(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            while let Ok(n) = stdin.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    });
+    let started = Instant::now();
     let mut typed = 0;
     let mut last_draw = Instant::now();
     // Run in slices of emulated time, checking the screen between them.
@@ -181,6 +209,27 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
                 _ => {}
             }
             debug_sent = out.len();
+        }
+        if let Some(rx) = &serial_in {
+            while let Ok(bytes) = rx.try_recv() {
+                machine.board.uart.receive(&bytes);
+            }
+        }
+        let sent = machine.serial_output();
+        if sent.len() > serial_sent {
+            let new = &sent[serial_sent..];
+            match (&args.serial, &mut serial_file) {
+                (Some(Debugcon::Stdio), _) => {
+                    let _ = std::io::stdout().write_all(new);
+                    let _ = std::io::stdout().flush();
+                }
+                (_, Some(f)) => {
+                    f.write_all(new)
+                        .map_err(|e| CliError(format!("serial output file: {e}")))?;
+                }
+                _ => {}
+            }
+            serial_sent = sent.len();
         }
         if let RunStop::Exit(code) = stop {
             break Ok(code.clamp(0, 255) as u8);
@@ -221,6 +270,11 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     if let Some(p) = &args.screenshot {
         write_screenshot(&mut machine, p)?;
     }
+    eprintln!(
+        "ironpc: stopped after {:.2} s emulated, {:.2} s wall",
+        machine.cycles() as f64 / CPU_HZ,
+        started.elapsed().as_secs_f64()
+    );
     match outcome {
         Ok(code) => Ok(code),
         Err(code) => {
