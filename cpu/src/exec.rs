@@ -1,7 +1,7 @@
 //! Instruction semantics, written once for every timing model.
 
 use crate::alu::{self, mask, sign, szp, ARITH};
-use crate::decode::{decode, ByteSource, ModRm, MAX_IMM};
+use crate::decode::{decode_instr, ByteSource, ModRm, MAX_IMM};
 use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN};
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
@@ -383,15 +383,17 @@ impl<T: Timing> Cpu<T> {
             self.compute_ea(&m);
         }
         self.execute(bus, &sem);
-        self.timing.retire(&Retired {
-            base: charge.base as u32,
-            extra: charge.extra,
-            per: charge.per,
-            rep: self.cur.rep.is_some(),
-            word: sem.word,
-            taken: self.cur.taken,
-            count: self.cur.count,
-        });
+        if T::RETIRES {
+            self.timing.retire(&Retired {
+                base: charge.base as u32,
+                extra: charge.extra,
+                per: charge.per,
+                rep: self.cur.rep.is_some(),
+                word: sem.word,
+                taken: self.cur.taken,
+                count: self.cur.count,
+            });
+        }
         if let Some(vector) = self.abort {
             self.abort = None;
             let current = self.regs.gpr;
@@ -425,7 +427,7 @@ impl<T: Timing> Cpu<T> {
             }
         }
         let model = self.model;
-        let d = Instr::new(&decode(model, &mut Stream { cpu: self, bus }));
+        let d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
         let len = d.len as u32;
         // Only instructions that fit the cache, raised nothing while being
         // fetched and do not wrap around the end of the code segment.
