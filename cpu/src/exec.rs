@@ -90,12 +90,8 @@ impl<T: Timing> Cpu<T> {
     /// The next immediate byte of the current instruction (decoded with it).
     #[inline]
     fn imm8(&mut self) -> u8 {
-        let b = self
-            .cur
-            .imm
-            .get(self.cur.imm_pos as usize)
-            .copied()
-            .unwrap_or(0);
+        // No row has more than MAX_IMM (a power of two) immediate bytes.
+        let b = self.cur.imm[self.cur.imm_pos as usize & (MAX_IMM - 1)];
         self.cur.imm_pos += 1;
         b
     }
