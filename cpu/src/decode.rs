@@ -277,6 +277,7 @@ pub(crate) fn decode_instr<S: ByteSource>(
             word: row.word,
         },
         len: len.min(255) as u8,
+        last_ip: 0x1_0000usize.saturating_sub(len).min(0xFFFF) as u16,
         base_clocks: base,
         extra_clocks: clk.extra,
         per: clk.per,

@@ -415,11 +415,16 @@ impl<T: Timing> Cpu<T> {
         let cacheable = T::DECODE_CACHE && self.icache.enabled();
         let addr = self.linear(self.regs.seg[Seg::CS as usize], ip);
         if cacheable {
+            // A cached instruction is used only where it does not wrap
+            // around the end of the code segment (the same bytes reached
+            // through another CS:IP may).
             if let Some(d) = self.icache.get(addr) {
-                self.cur = d.cur;
-                self.regs.ip = ip.wrapping_add(d.len as u16);
-                self.timing.cached_fetch(d.len as u32);
-                return (d.sem, Charge::of(d));
+                if ip <= d.last_ip {
+                    self.cur = d.cur;
+                    self.regs.ip = ip.wrapping_add(d.len as u16);
+                    self.timing.cached_fetch(d.len as u32);
+                    return (d.sem, Charge::of(d));
+                }
             }
         }
         let model = self.model;

@@ -20,6 +20,9 @@ pub(crate) struct Instr {
     pub(crate) cur: Current,
     pub(crate) sem: Sem,
     pub(crate) len: u8,
+    /// The highest IP at which the instruction does not wrap around the end
+    /// of the code segment (0x10000 - len).
+    pub(crate) last_ip: u16,
     pub(crate) base_clocks: u16,
     pub(crate) extra_clocks: u16,
     pub(crate) per: Per,
@@ -67,6 +70,7 @@ impl DecodeCache {
                 cur: Current::default(),
                 sem: INVALID.sem(),
                 len: 0,
+                last_ip: 0,
                 base_clocks: 0,
                 extra_clocks: 0,
                 per: Per::Once,
