@@ -1,7 +1,7 @@
 //! Instruction semantics, written once for every timing model.
 
 use crate::alu::{self, mask, sign, szp, ARITH};
-use crate::decode::{decode, ByteSource, ModRm, MAX_IMM};
+use crate::decode::{decode_instr, ByteSource, ModRm, MAX_IMM};
 use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN};
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
@@ -96,12 +96,8 @@ impl<T: Timing> Cpu<T> {
     /// The next immediate byte of the current instruction (decoded with it).
     #[inline]
     fn imm8(&mut self) -> u8 {
-        let b = self
-            .cur
-            .imm
-            .get(self.cur.imm_pos as usize)
-            .copied()
-            .unwrap_or(0);
+        // No row has more than MAX_IMM (a power of two) immediate bytes.
+        let b = self.cur.imm[self.cur.imm_pos as usize & (MAX_IMM - 1)];
         self.cur.imm_pos += 1;
         b
     }
@@ -392,15 +388,17 @@ impl<T: Timing> Cpu<T> {
             self.compute_ea(&m);
         }
         self.execute(bus, &sem);
-        self.timing.retire(&Retired {
-            base: charge.base as u32,
-            extra: charge.extra,
-            per: charge.per,
-            rep: self.cur.rep.is_some(),
-            word: sem.word,
-            taken: self.cur.taken,
-            count: self.cur.count,
-        });
+        if T::RETIRES {
+            self.timing.retire(&Retired {
+                base: charge.base as u32,
+                extra: charge.extra,
+                per: charge.per,
+                rep: self.cur.rep.is_some(),
+                word: sem.word,
+                taken: self.cur.taken,
+                count: self.cur.count,
+            });
+        }
         if let Some(vector) = self.abort {
             self.abort = None;
             let current = self.regs.gpr;
@@ -433,15 +431,20 @@ impl<T: Timing> Cpu<T> {
         let cacheable = T::DECODE_CACHE && self.icache.enabled();
         let addr = self.linear(self.regs.seg[Seg::CS as usize], ip);
         if cacheable {
+            // A cached instruction is used only where it does not wrap
+            // around the end of the code segment (the same bytes reached
+            // through another CS:IP may).
             if let Some(d) = self.icache.get(addr) {
-                self.cur = d.cur;
-                self.regs.ip = ip.wrapping_add(d.len as u16);
-                self.timing.cached_fetch(d.len as u32);
-                return (d.sem, Charge::of(d));
+                if ip <= d.last_ip {
+                    self.cur = d.cur;
+                    self.regs.ip = ip.wrapping_add(d.len as u16);
+                    self.timing.cached_fetch(d.len as u32);
+                    return (d.sem, Charge::of(d));
+                }
             }
         }
         let model = self.model;
-        let d = Instr::new(&decode(model, &mut Stream { cpu: self, bus }));
+        let d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
         let len = d.len as u32;
         // Only instructions that fit the cache, raised nothing while being
         // fetched and do not wrap around the end of the code segment.

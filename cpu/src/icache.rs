@@ -9,10 +9,8 @@
 //! [`crate::Cpu::invalidate_code`]; that is why the cache is off until
 //! [`crate::Cpu::set_decode_cache`] turns it on.
 
-use crate::decode::Decoded;
 use crate::exec::Current;
 use crate::table::{Per, Sem, INVALID};
-use crate::timing::base_clocks;
 
 /// A decoded instruction as execution needs it: the decode state ready to
 /// copy into [`Cpu::cur`](crate::Cpu), the row's semantics, and what
@@ -22,39 +20,12 @@ pub(crate) struct Instr {
     pub(crate) cur: Current,
     pub(crate) sem: Sem,
     pub(crate) len: u8,
+    /// The highest IP at which the instruction does not wrap around the end
+    /// of the code segment (0x10000 - len).
+    pub(crate) last_ip: u16,
     pub(crate) base_clocks: u16,
     pub(crate) extra_clocks: u16,
     pub(crate) per: Per,
-}
-
-impl Instr {
-    /// From a whole decoded instruction.
-    #[inline]
-    pub(crate) fn new(d: &Decoded) -> Self {
-        let h = &d.head;
-        let row = &h.row;
-        Instr {
-            cur: Current {
-                seg: h.prefixes.seg,
-                rep: h.prefixes.rep,
-                modrm: h.modrm,
-                opcode: h.opcode,
-                imm: d.imm,
-                ..Current::default()
-            },
-            sem: row.sem(),
-            len: d.len,
-            base_clocks: base_clocks(
-                &row.clk,
-                h.modrm.as_ref(),
-                h.prefixes.count,
-                h.prefixes.rep.is_some(),
-            )
-            .min(u16::MAX as u32) as u16,
-            extra_clocks: row.clk.extra,
-            per: row.clk.per,
-        }
-    }
 }
 
 /// Instructions longer than this (long prefix runs) are never cached.
@@ -99,6 +70,7 @@ impl DecodeCache {
                 cur: Current::default(),
                 sem: INVALID.sem(),
                 len: 0,
+                last_ip: 0,
                 base_clocks: 0,
                 extra_clocks: 0,
                 per: Per::Once,

@@ -92,6 +92,9 @@ pub trait Timing {
     /// (see [`crate::Cpu::set_decode_cache`]): the model does not need to see
     /// every instruction-byte fetch on the bus.
     const DECODE_CACHE: bool = true;
+    /// True if the model charges per instruction through [`Timing::retire`]
+    /// (the semantics then gather what it needs).
+    const RETIRES: bool = false;
     /// Set up for a CPU model (bus width, queue size).
     fn configure(&mut self, model: CpuModel);
     /// Take the next instruction-stream byte; `addr` is the physical address of CS:IP.
@@ -253,6 +256,7 @@ impl FastTiming {
 }
 
 impl Timing for FastTiming {
+    const RETIRES: bool = true;
     fn configure(&mut self, model: CpuModel) {
         self.byte_bus = model.bus_width_bytes() == 1;
     }

@@ -93,3 +93,25 @@ fn invalidate_code_after_writes_behind_the_cpu() {
     c.step(&mut bus);
     assert_eq!(c.regs.gpr[0], 0x22);
 }
+
+/// The same physical bytes reached through a CS:IP whose instruction wraps
+/// around the end of the segment: the bytes after the wrap come from the
+/// start of the segment, not from what followed in memory when cached.
+#[test]
+fn cached_bytes_are_not_used_across_a_segment_wrap() {
+    let mut bus = FlatBus::new(1 << 20);
+    bus.load(0x1FFFE, &[0xB8, 0x34, 0x12]); // mov ax, 1234h at 1FFFE
+    bus.load(0x10000, &[0x56]); // what CS=1000h wraps to
+    let mut c: Cpu<CountingTiming> = Cpu::new(CpuModel::I8086);
+    c.set_decode_cache(true);
+    c.regs.seg = [0; 4];
+    c.regs.seg[1] = 0x1FFF;
+    c.regs.ip = 0x000E; // linear 1FFFE, no wrap: cached
+    c.step(&mut bus);
+    assert_eq!(c.regs.gpr[0], 0x1234);
+    c.regs.seg[1] = 0x1000;
+    c.regs.ip = 0xFFFE; // linear 1FFFE again, but the immediate's high byte wraps to 1000:0000
+    c.step(&mut bus);
+    assert_eq!(c.regs.gpr[0], 0x5634);
+    assert_eq!(c.regs.ip, 0x0001);
+}
