@@ -334,6 +334,12 @@ impl<T: Timing> Cpu<T> {
         self.push(bus, cs);
         let ip = self.regs.ip;
         self.push(bus, ip);
+        if self.abort.take().is_some() {
+            // The 286 cannot push the frame (the stack overruns its segment):
+            // a fault while delivering an interrupt shuts the processor down.
+            self.halted = true;
+            return;
+        }
         let addr = vector as u32 * 4;
         let new_ip = self.timing.read16(bus, Seg::DS, addr, addr + 1);
         let new_cs = self.timing.read16(bus, Seg::DS, addr + 2, addr + 3);
@@ -387,7 +393,11 @@ impl<T: Timing> Cpu<T> {
         if let Some(m) = self.cur.modrm {
             self.compute_ea(&m);
         }
-        self.execute(bus, &sem);
+        // An instruction that faulted while being fetched (longer than the
+        // 286's ten bytes) does not execute at all.
+        if self.abort.is_none() {
+            self.execute(bus, &sem);
+        }
         if T::RETIRES {
             self.timing.retire(&Retired {
                 base: charge.base as u32,
