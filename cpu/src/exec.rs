@@ -327,6 +327,11 @@ impl<T: Timing> Cpu<T> {
 
     /// Enter interrupt `vector`: push FLAGS, CS, IP; clear IF and TF; load the vector.
     pub(crate) fn enter_interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
+        if self.abort.is_some() {
+            // The instruction is being abandoned for an earlier fault, which
+            // `step` delivers instead.
+            return;
+        }
         let flags = self.regs.flags;
         self.push(bus, flags);
         self.regs.flags &= !(IF | TF);
