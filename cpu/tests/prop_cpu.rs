@@ -121,7 +121,7 @@ fn check_defined(c: &Case) -> Result<(), TestCaseError> {
     let (may, must) = expected_traps(c);
     let cs0 = before.seg[Seg::CS as usize];
     let cs = after.seg[Seg::CS as usize];
-    match handler_vector(cs, after.ip) {
+    match entered_vector(&bus, cs, after.ip) {
         Some(v) => {
             let sp = after.gpr[4];
             if m == CpuModel::I80286 && [0, 2, 4].iter().any(|&k| sp.wrapping_add(k) == 0xFFFF) {
@@ -326,7 +326,7 @@ fn check_lengths(c: &Case) -> Result<(), TestCaseError> {
     let ip0 = cpu.regs.ip;
     cpu.step(&mut bus);
     let row = &c.insn.form.row;
-    if handler_vector(cpu.regs.seg[Seg::CS as usize], cpu.regs.ip).is_none()
+    if entered_vector(&bus, cpu.regs.seg[Seg::CS as usize], cpu.regs.ip).is_none()
         && !transfers_control(row)
     {
         prop_assert_eq!(
@@ -371,7 +371,7 @@ fn check_raw(model: CpuModel, bytes: &[u8; 16], st: State) -> Result<(), TestCas
     let (mut cpu, mut bus) = setup::<CountingTiming>(&c);
     let ip0 = cpu.regs.ip;
     prop_assert_eq!(cpu.step(&mut bus), StepResult::Executed);
-    if handler_vector(cpu.regs.seg[Seg::CS as usize], cpu.regs.ip).is_none()
+    if entered_vector(&bus, cpu.regs.seg[Seg::CS as usize], cpu.regs.ip).is_none()
         && !transfers_control(&form_row)
     {
         prop_assert_eq!(
@@ -471,7 +471,11 @@ fn divide_by_zero_enters_vector_0() {
         let c = fit(m, insn, st);
         let (mut cpu, mut bus) = setup::<CountingTiming>(&c);
         cpu.step(&mut bus);
-        assert_eq!(handler_vector(cpu.regs.seg[1], cpu.regs.ip), Some(0), "{m}");
+        assert_eq!(
+            entered_vector(&bus, cpu.regs.seg[1], cpu.regs.ip),
+            Some(0),
+            "{m}"
+        );
         check_defined(&c).unwrap();
     }
 }

@@ -327,7 +327,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let before = cpu.regs;
     cpu.step(&mut bus);
     let after = cpu.regs;
-    let vector = handler_vector(after.seg[Seg::CS as usize], after.ip);
+    let vector = entered_vector(&bus, after.seg[Seg::CS as usize], after.ip);
     let src0 = get(&before, &bus, &cpu, p0, row.word);
     if c.model == CpuModel::I80286 && matches!(before.gpr[4], 1 | 3 | 5) && vector == Some(13) {
         // Known CPU bug (cpu/tests/fuzz_findings.rs, i286_overrun_during_interrupt_entry_*):

@@ -37,6 +37,20 @@ pub fn handler_vector(cs: u16, ip: u16) -> Option<u8> {
     }
 }
 
+/// The vector whose handler `cs:ip` is, reading the vector table as the bus
+/// holds it now (an instruction may have written over entries before a
+/// fault made the CPU read them).
+pub fn entered_vector(bus: &TestBus, cs: u16, ip: u16) -> Option<u8> {
+    if !bus.writes.iter().any(|&(a, _)| a < 0x400) {
+        return handler_vector(cs, ip);
+    }
+    let word = |a: u32| bus.peek(a) as u16 | (bus.peek(a + 1) as u16) << 8;
+    (0..=255u8).find(|&v| {
+        let a = v as u32 * 4;
+        word(a) == ip && word(a + 2) == cs
+    })
+}
+
 /// SplitMix64 finaliser: the background byte of each address.
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
