@@ -71,6 +71,8 @@ pub struct TestBus {
     pub overlay: Vec<(u32, u8)>,
     /// Every memory write, in order.
     pub writes: Vec<(u32, u8)>,
+    /// Every memory read (instruction fetches included), in order.
+    pub reads: Vec<u32>,
     /// Every I/O write, in order.
     pub io_writes: Vec<(u16, u8)>,
 }
@@ -81,6 +83,7 @@ impl TestBus {
             seed,
             overlay: Vec::new(),
             writes: Vec::new(),
+            reads: Vec::new(),
             io_writes: Vec::new(),
         }
     }
@@ -116,6 +119,7 @@ impl TestBus {
 
 impl Bus for TestBus {
     fn read(&mut self, addr: u32) -> u8 {
+        self.reads.push(addr);
         self.peek(addr)
     }
     fn write(&mut self, addr: u32, value: u8) {
