@@ -172,7 +172,16 @@ fn check_defined(c: &Case) -> Result<(), TestCaseError> {
                 .iter()
                 .filter(|(a, _)| !frame.contains(a))
                 .collect();
-            if !partial {
+            if !partial && !overlong_286 {
+                // Nothing of the instruction stands but the frame: registers
+                // as before, bar SP (and CS:IP, FLAGS checked above).
+                let mut gpr = after.gpr;
+                gpr[4] = sp.wrapping_add(6);
+                prop_assert_eq!(
+                    (gpr, after.seg[0], after.seg[3]),
+                    (before.gpr, before.seg[0], before.seg[3]),
+                    "registers changed by a faulting instruction"
+                );
                 prop_assert!(stray.is_empty(), "writes besides the frame: {:X?}", stray);
                 prop_assert!(
                     overlong_286 || bus.io_writes.is_empty(),
