@@ -31,8 +31,9 @@ fn word(bus: &FlatBus, seg: u16, off: u16) -> u16 {
 
 /// 80286, INT 3 with SP=1: the first push of the frame (FLAGS) is a word at
 /// SS:FFFF, a segment overrun. The core raises #GP(13) inside the frame
-/// push, skips the rest of the frame silently and loads the vector anyway:
-/// CS:IP is at a handler with no return address on the stack.
+/// push, skips the rest of the frame and loads vector 3 anyway; then takes
+/// the #GP, whose frame overruns the same way: CS:IP ends at vector 13's
+/// handler (2000:00D0) with SP = FFFB and no frame on the stack.
 #[test]
 #[ignore = "CPU bug: a 286 overrun during interrupt entry skips the frame (see docs/fuzzing.md)"]
 fn i286_overrun_during_interrupt_entry_leaves_no_frameless_handler() {
