@@ -1,18 +1,22 @@
-//! TODO(vectors): fuzz the JSON test-vector reader (`harness::vectors`, on
-//! the `harness` branch) once it is merged: feed `data` to its JSON parser
-//! and require an error or a well-formed vector, never a panic.
-//!
-//! Until then this placeholder fuzzes the part that exists today: the
-//! register block of a vector, deserialised into `cpu::Registers`.
+//! The JSON test-vector reader on arbitrary bytes: an error naming the file,
+//! or tests whose fields are well-formed; never a panic.
 #![no_main]
 
+use harness::vectors::{json, ReadOptions};
 use libfuzzer_sys::fuzz_target;
+use std::ops::ControlFlow;
+use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(regs) = serde_json::from_slice::<cpu::Registers>(data) {
-        // What parses must survive a round trip.
-        let text = serde_json::to_string(&regs).unwrap();
-        let again: cpu::Registers = serde_json::from_str(&text).unwrap();
-        assert_eq!(again, regs);
+    let path = Path::new("fuzz.json");
+    let mut n = 0usize;
+    let r = json::parse_tests(path, data, ReadOptions { cycles: true }, &mut |t| {
+        let _ = (t.index, t.bytes.len(), t.cycles.len());
+        n += 1;
+        ControlFlow::Continue(())
+    });
+    match r {
+        Ok(count) => assert_eq!(count, n),
+        Err(e) => assert!(e.to_string().contains("fuzz.json"), "{e}"),
     }
 });
