@@ -152,6 +152,34 @@ fn show(screen: &str, tty: bool) {
     let _ = out.flush();
 }
 
+/// Send the bytes of `all` past `sent` where `to` says (standard output or
+/// the opened file); returns the new count sent.
+fn forward(
+    all: &[u8],
+    sent: usize,
+    to: &Option<Debugcon>,
+    file: &mut Option<std::fs::File>,
+    what: &str,
+) -> Result<usize, CliError> {
+    if all.len() <= sent {
+        return Ok(sent);
+    }
+    let new = &all[sent..];
+    match (to, file) {
+        (Some(Debugcon::Stdio), _) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(new);
+            let _ = out.flush();
+        }
+        (_, Some(f)) => {
+            f.write_all(new)
+                .map_err(|e| CliError(format!("{what} file: {e}")))?;
+        }
+        _ => {}
+    }
+    Ok(all.len())
+}
+
 /// Run the command.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     let mut machine = build(args)?;
@@ -195,42 +223,25 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     const SLICE: u64 = 100_000;
     let outcome = loop {
         let stop = machine.run_for(SLICE);
-        let out = machine.debugcon_output();
-        if out.len() > debug_sent {
-            let new = &out[debug_sent..];
-            match (&args.debugcon, &mut debug_file) {
-                (Some(Debugcon::Stdio), _) => {
-                    let _ = std::io::stdout().write_all(new);
-                }
-                (_, Some(f)) => {
-                    f.write_all(new)
-                        .map_err(|e| CliError(format!("debug console file: {e}")))?;
-                }
-                _ => {}
-            }
-            debug_sent = out.len();
-        }
+        debug_sent = forward(
+            machine.debugcon_output(),
+            debug_sent,
+            &args.debugcon,
+            &mut debug_file,
+            "debug console",
+        )?;
         if let Some(rx) = &serial_in {
             while let Ok(bytes) = rx.try_recv() {
                 machine.board.uart.receive(&bytes);
             }
         }
-        let sent = machine.serial_output();
-        if sent.len() > serial_sent {
-            let new = &sent[serial_sent..];
-            match (&args.serial, &mut serial_file) {
-                (Some(Debugcon::Stdio), _) => {
-                    let _ = std::io::stdout().write_all(new);
-                    let _ = std::io::stdout().flush();
-                }
-                (_, Some(f)) => {
-                    f.write_all(new)
-                        .map_err(|e| CliError(format!("serial output file: {e}")))?;
-                }
-                _ => {}
-            }
-            serial_sent = sent.len();
-        }
+        serial_sent = forward(
+            machine.serial_output(),
+            serial_sent,
+            &args.serial,
+            &mut serial_file,
+            "serial output",
+        )?;
         if let RunStop::Exit(code) = stop {
             break Ok(code.clamp(0, 255) as u8);
         }
