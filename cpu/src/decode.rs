@@ -138,6 +138,27 @@ pub fn effective_row(model: CpuModel, head: &'static Row, reg: u8) -> Row {
 /// Decode prefixes, opcode, ModR/M and displacement. `max_prefixes` bounds a
 /// run of prefixes (the hardware has no bound; tools want one).
 pub fn decode_head<S: ByteSource>(model: CpuModel, src: &mut S) -> Head {
+    let (prefixes, opcode, row) = read_prefixes(model, src);
+    if row.has_modrm() {
+        let m = read_modrm(src);
+        return Head {
+            prefixes,
+            opcode,
+            row: effective_row(model, row, m.reg),
+            modrm: Some(m),
+        };
+    }
+    Head {
+        prefixes,
+        opcode,
+        row: *row,
+        modrm: None,
+    }
+}
+
+/// Read prefixes up to the opcode: the prefixes, the opcode and its row.
+#[inline]
+fn read_prefixes<S: ByteSource>(model: CpuModel, src: &mut S) -> (Prefixes, u8, &'static Row) {
     let mut prefixes = Prefixes::default();
     loop {
         let b = src.next_byte();
@@ -151,21 +172,7 @@ pub fn decode_head<S: ByteSource>(model: CpuModel, src: &mut S) -> Head {
             }
             continue;
         }
-        if row.has_modrm() {
-            let m = read_modrm(src);
-            return Head {
-                prefixes,
-                opcode: b,
-                row: effective_row(model, row, m.reg),
-                modrm: Some(m),
-            };
-        }
-        return Head {
-            prefixes,
-            opcode: b,
-            row: *row,
-            modrm: None,
-        };
+        return (prefixes, b, row);
     }
 }
 
@@ -225,21 +232,7 @@ pub(crate) fn decode_instr<S: ByteSource>(
     src: &mut S,
     with_clocks: bool,
 ) -> Instr {
-    let mut prefixes = Prefixes::default();
-    let (opcode, head) = loop {
-        let b = src.next_byte();
-        let row = table::lookup(model, b);
-        if let Op::Prefix(p) = row.op {
-            prefixes.count = prefixes.count.saturating_add(1);
-            match p {
-                Prefix::Seg(s) => prefixes.seg = Some(s),
-                Prefix::Lock => prefixes.lock = true,
-                Prefix::Rep | Prefix::Repne => prefixes.rep = Some(p),
-            }
-            continue;
-        }
-        break (b, row);
-    };
+    let (prefixes, opcode, head) = read_prefixes(model, src);
     let (row, modrm) = if head.has_modrm() {
         let m = read_modrm(src);
         (table::resolve_group(model, head, m.reg), Some(m))
