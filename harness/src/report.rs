@@ -1,6 +1,6 @@
 //! Conformance results: totals, the per-opcode table, the JSON form.
 
-use crate::runner::FileResult;
+use crate::runner::{Counts, FileResult};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -9,34 +9,15 @@ use std::fmt::Write;
 pub struct Totals {
     /// Files run.
     pub files: u64,
-    /// Tests run.
-    pub tests: u64,
-    /// Passed.
-    pub passed: u64,
-    /// Failed.
-    pub failed: u64,
-    /// Failed on registers or memory.
-    pub failed_regs_mem: u64,
-    /// Failed on defined flags.
-    pub failed_defined_flags: u64,
-    /// Tests with undefined flags.
-    pub undefined_total: u64,
-    /// ... whose undefined flags matched.
-    pub undefined_matched: u64,
-    /// CPU panics.
-    pub panicked: u64,
-    /// Skipped by the manifest.
-    pub skipped_manifest: u64,
-    /// Skipped as revoked.
-    pub skipped_revoked: u64,
-    /// Skipped for their status.
-    pub skipped_status: u64,
+    /// The summed counts.
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 impl Totals {
     /// All skipped tests.
     pub fn skipped(&self) -> u64 {
-        self.skipped_manifest + self.skipped_revoked + self.skipped_status
+        self.counts.skipped()
     }
 }
 
@@ -62,17 +43,7 @@ impl Report {
         let mut t = Totals::default();
         for f in &files {
             t.files += 1;
-            t.tests += f.tests;
-            t.passed += f.passed;
-            t.failed += f.failed;
-            t.failed_regs_mem += f.failed_regs_mem;
-            t.failed_defined_flags += f.failed_defined_flags;
-            t.undefined_total += f.undefined_total;
-            t.undefined_matched += f.undefined_matched;
-            t.panicked += f.panicked;
-            t.skipped_manifest += f.skipped_manifest;
-            t.skipped_revoked += f.skipped_revoked;
-            t.skipped_status += f.skipped_status;
+            t.counts.add(&f.counts);
         }
         Report {
             suite: suite.to_string(),
@@ -85,14 +56,14 @@ impl Report {
 
     /// True when no test failed.
     pub fn ok(&self) -> bool {
-        self.totals.failed == 0
+        self.totals.counts.failed == 0
     }
 
     /// The last line of a run: `SUITE: N passed, M failed`.
     pub fn summary_line(&self) -> String {
         format!(
             "{}: {} passed, {} failed",
-            self.suite, self.totals.passed, self.totals.failed
+            self.suite, self.totals.counts.passed, self.totals.counts.failed
         )
     }
 
@@ -123,10 +94,13 @@ impl Report {
                     .collect::<Vec<_>>()
                     .join("+")
             };
-            let undef = if f.undefined_total == 0 {
+            let undef = if f.counts.undefined_total == 0 {
                 "-".to_string()
             } else {
-                format!("{}/{}", f.undefined_matched, f.undefined_total)
+                format!(
+                    "{}/{}",
+                    f.counts.undefined_matched, f.counts.undefined_total
+                )
             };
             let first = f
                 .first_failure
@@ -136,11 +110,11 @@ impl Report {
                 "{:<6} {:<20} {:>6} {:>6} {:>6} {:>8} {:>8} {:>11} {:>6} {:>7}  {}",
                 f.file,
                 status,
-                f.tests,
-                f.passed,
-                f.failed,
-                f.failed_regs_mem,
-                f.failed_defined_flags,
+                f.counts.tests,
+                f.counts.passed,
+                f.counts.failed,
+                f.counts.failed_regs_mem,
+                f.counts.failed_defined_flags,
                 undef,
                 "n/a",
                 f.skipped(),
@@ -149,8 +123,8 @@ impl Report {
             if let Some(r) = &f.skip_reason {
                 let _ = write!(line, "  (skipped: {r})");
             }
-            if f.panicked > 0 {
-                let _ = write!(line, "  ({} panicked)", f.panicked);
+            if f.counts.panicked > 0 {
+                let _ = write!(line, "  ({} panicked)", f.counts.panicked);
             }
             let _ = writeln!(s, "{}", line.trim_end());
         }
@@ -159,13 +133,13 @@ impl Report {
             s,
             "{} files, {} tests: {} failed on registers/memory, {} on defined flags; undefined flags matched in {}/{}{}",
             t.files,
-            t.tests,
-            t.failed_regs_mem,
-            t.failed_defined_flags,
-            t.undefined_matched,
-            t.undefined_total,
-            if t.panicked > 0 {
-                format!("; CPU panicked in {}", t.panicked)
+            t.counts.tests,
+            t.counts.failed_regs_mem,
+            t.counts.failed_defined_flags,
+            t.counts.undefined_matched,
+            t.counts.undefined_total,
+            if t.counts.panicked > 0 {
+                format!("; CPU panicked in {}", t.counts.panicked)
             } else {
                 String::new()
             }
@@ -174,9 +148,9 @@ impl Report {
             s,
             "skipped: {} ({} by the manifest, {} revoked, {} for their opcode status)",
             t.skipped(),
-            t.skipped_manifest,
-            t.skipped_revoked,
-            t.skipped_status
+            t.counts.skipped_manifest,
+            t.counts.skipped_revoked,
+            t.counts.skipped_status
         );
         let _ = writeln!(s, "{}", self.summary_line());
         s
@@ -192,26 +166,32 @@ mod tests {
     fn summary_is_the_last_line() {
         let mut a = FileResult {
             file: "01".into(),
-            tests: 10,
-            passed: 7,
-            failed: 3,
-            failed_regs_mem: 2,
-            failed_defined_flags: 1,
-            skipped_status: 4,
+            counts: Counts {
+                tests: 10,
+                passed: 7,
+                failed: 3,
+                failed_regs_mem: 2,
+                failed_defined_flags: 1,
+                skipped_status: 4,
+                ..Default::default()
+            },
             ..Default::default()
         };
         a.statuses.insert(Status::Normal);
         let b = FileResult {
             file: "00".into(),
-            tests: 5,
-            passed: 5,
-            undefined_total: 5,
-            undefined_matched: 4,
+            counts: Counts {
+                tests: 5,
+                passed: 5,
+                undefined_total: 5,
+                undefined_matched: 4,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let r = Report::new("8086", "8086", &["state"], vec![a, b]);
         assert_eq!(r.files[0].file, "00");
-        assert_eq!(r.totals.passed, 12);
+        assert_eq!(r.totals.counts.passed, 12);
         assert!(!r.ok());
         let text = r.render();
         assert_eq!(text.lines().last(), Some("8086: 12 passed, 3 failed"));

@@ -310,13 +310,9 @@ pub enum SkipKind {
     Status,
 }
 
-/// The counts of one vector file.
+/// Test counts: of one vector file, or summed over a suite.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct FileResult {
-    /// The opcode stem of the file name (`80.1`).
-    pub file: String,
-    /// Statuses of the tests in the file.
-    pub statuses: BTreeSet<Status>,
+pub struct Counts {
     /// Tests run.
     pub tests: u64,
     /// Tests passed.
@@ -339,6 +335,40 @@ pub struct FileResult {
     pub skipped_revoked: u64,
     /// Skipped for their status.
     pub skipped_status: u64,
+}
+
+impl Counts {
+    /// All skipped tests.
+    pub fn skipped(&self) -> u64 {
+        self.skipped_manifest + self.skipped_revoked + self.skipped_status
+    }
+
+    /// Add `other` to these counts.
+    pub fn add(&mut self, other: &Counts) {
+        self.tests += other.tests;
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.failed_regs_mem += other.failed_regs_mem;
+        self.failed_defined_flags += other.failed_defined_flags;
+        self.undefined_total += other.undefined_total;
+        self.undefined_matched += other.undefined_matched;
+        self.panicked += other.panicked;
+        self.skipped_manifest += other.skipped_manifest;
+        self.skipped_revoked += other.skipped_revoked;
+        self.skipped_status += other.skipped_status;
+    }
+}
+
+/// The results of one vector file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FileResult {
+    /// The opcode stem of the file name (`80.1`).
+    pub file: String,
+    /// Statuses of the tests in the file.
+    pub statuses: BTreeSet<Status>,
+    /// Its counts.
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Reason the whole file is skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
@@ -350,31 +380,31 @@ pub struct FileResult {
 impl FileResult {
     /// All skipped tests.
     pub fn skipped(&self) -> u64 {
-        self.skipped_manifest + self.skipped_revoked + self.skipped_status
+        self.counts.skipped()
     }
 
     fn add(&mut self, index: usize, v: &Verdict) {
-        self.tests += 1;
+        self.counts.tests += 1;
         if v.passed() {
-            self.passed += 1;
+            self.counts.passed += 1;
         } else {
-            self.failed += 1;
+            self.counts.failed += 1;
             self.first_failure.get_or_insert(index);
         }
         if !v.regs_ok || !v.mem_ok {
-            self.failed_regs_mem += 1;
+            self.counts.failed_regs_mem += 1;
         }
         if !v.defined_flags_ok {
-            self.failed_defined_flags += 1;
+            self.counts.failed_defined_flags += 1;
         }
         if v.has_undefined {
-            self.undefined_total += 1;
+            self.counts.undefined_total += 1;
             if v.undefined_flags_ok {
-                self.undefined_matched += 1;
+                self.counts.undefined_matched += 1;
             }
         }
         if v.panicked {
-            self.panicked += 1;
+            self.counts.panicked += 1;
         }
     }
 }
@@ -423,7 +453,7 @@ pub fn run_file(suite: &Suite, path: &Path) -> Result<FileResult, InputError> {
     let mut error = None;
     for_each_test(path, ReadOptions { cycles: false }, &mut |t| {
         if file_skip.is_some() {
-            r.skipped_manifest += 1;
+            r.counts.skipped_manifest += 1;
             return ControlFlow::Continue(());
         }
         match classify(suite, &stem, &t) {
@@ -433,9 +463,9 @@ pub fn run_file(suite: &Suite, path: &Path) -> Result<FileResult, InputError> {
             }
             Ok(Err(kind)) => {
                 match kind {
-                    SkipKind::Manifest => r.skipped_manifest += 1,
-                    SkipKind::Revoked => r.skipped_revoked += 1,
-                    SkipKind::Status => r.skipped_status += 1,
+                    SkipKind::Manifest => r.counts.skipped_manifest += 1,
+                    SkipKind::Revoked => r.counts.skipped_revoked += 1,
+                    SkipKind::Status => r.counts.skipped_status += 1,
                 }
                 ControlFlow::Continue(())
             }

@@ -48,17 +48,21 @@ fn summarise(name: &str) -> Option<SuiteSummary> {
         files: BTreeMap::new(),
     };
     for r in results {
-        s.passed += r.passed;
-        s.failed += r.failed;
+        s.passed += r.counts.passed;
+        s.failed += r.counts.failed;
         s.skipped += r.skipped();
         s.files.insert(
             r.file.clone(),
             FileSummary {
-                passed: r.passed,
-                failed: r.failed,
+                passed: r.counts.passed,
+                failed: r.counts.failed,
                 skipped: r.skipped(),
-                undefined_flags: (r.undefined_total > 0)
-                    .then(|| format!("{}/{}", r.undefined_matched, r.undefined_total)),
+                undefined_flags: (r.counts.undefined_total > 0).then(|| {
+                    format!(
+                        "{}/{}",
+                        r.counts.undefined_matched, r.counts.undefined_total
+                    )
+                }),
             },
         );
     }
