@@ -252,6 +252,21 @@ impl Counter {
         self.ce = (self.ce + m - by % m) % m;
     }
 
+    /// One clock of modes 0, 1 and 4, 5 once counting: in 0 and 1 the output
+    /// rises at terminal count; in 4 and 5 it strobes low for that one clock.
+    fn count_one_shot(&mut self) {
+        self.dec(1);
+        if matches!(self.mode, 0 | 1) {
+            if self.ce == 0 {
+                self.out = true;
+            }
+        } else if self.ce == 0 {
+            self.out = false;
+        } else if !self.out {
+            self.out = true;
+        }
+    }
+
     /// One input clock.
     pub fn clock(&mut self) {
         match self.mode {
@@ -263,16 +278,7 @@ impl Counter {
                 if !self.counting || !self.gate {
                     return;
                 }
-                self.dec(1);
-                if self.mode == 0 {
-                    if self.ce == 0 {
-                        self.out = true;
-                    }
-                } else if self.ce == 0 {
-                    self.out = false;
-                } else if !self.out {
-                    self.out = true;
-                }
+                self.count_one_shot();
             }
             1 | 5 => {
                 if self.triggered {
@@ -286,16 +292,7 @@ impl Counter {
                 if !self.counting {
                     return;
                 }
-                self.dec(1);
-                if self.mode == 1 {
-                    if self.ce == 0 {
-                        self.out = true;
-                    }
-                } else if self.ce == 0 {
-                    self.out = false;
-                } else if !self.out {
-                    self.out = true;
-                }
+                self.count_one_shot();
             }
             2 => {
                 if !self.gate {
