@@ -262,6 +262,7 @@ pub(crate) fn decode_instr<S: ByteSource>(
             modrm,
             opcode,
             imm,
+            prefixes: prefixes.count,
             ..Current::default()
         },
         sem: Sem {

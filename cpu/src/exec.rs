@@ -39,6 +39,8 @@ pub(crate) struct Current {
     pub(crate) keep_on_fault: u8,
     /// The overrun that aborted the instruction was a write.
     pub(crate) write_faulted: bool,
+    /// Prefix bytes before the opcode.
+    pub(crate) prefixes: u8,
     /// A 286 CMPS had finished its first read.
     pub(crate) second_read: bool,
     /// FLAGS as the instruction left them survive a fault (string iterations).
@@ -212,6 +214,7 @@ impl<T: Timing> Cpu<T> {
         self.cur.taken = true;
         self.regs.ip = ip;
         self.timing.flush();
+        self.timing.jumped(self.regs.seg[Seg::CS as usize], ip);
     }
 
     fn far_jump(&mut self, cs: u16, ip: u16) {
@@ -219,6 +222,88 @@ impl<T: Timing> Cpu<T> {
         self.regs.seg[Seg::CS as usize] = cs;
         self.regs.ip = ip;
         self.timing.flush();
+        self.timing.jumped(cs, ip);
+    }
+
+    // ----- exact-model microcode points ----------------------------------
+
+    /// Exact model: the microcode takes the instruction's remaining bytes
+    /// (immediates) from the queue now.
+    #[inline(always)]
+    fn take_rest<B: Bus>(&mut self, bus: &mut B) {
+        if T::EXACT {
+            while self.timing.owed() > 0 {
+                self.timing.take(bus, false);
+            }
+        }
+    }
+
+    /// Exact model: ALU microcode between the destination's read and the
+    /// source's (immediates are taken here) and the write.
+    fn exact_alu<B: Bus>(&mut self, bus: &mut B, d: Loc, s: Loc, cmp: bool) {
+        let imm = matches!(s, Loc::Imm(_));
+        match (d, imm) {
+            (Loc::Mem(..), true) => {
+                self.timing.eu(bus, 3);
+                self.take_rest(bus);
+                self.timing.eu(bus, if cmp { 1 } else { 3 });
+            }
+            (Loc::Mem(..), false) => self.timing.eu(bus, if cmp { 4 } else { 6 }),
+            (_, true) if self.cur.modrm.is_some() => {
+                self.timing.eu(bus, 1);
+                self.take_rest(bus);
+                self.timing.eu(bus, 1);
+            }
+            (_, true) => {
+                self.timing.eu(bus, 1);
+                self.take_rest(bus);
+                self.timing.eu(bus, 1);
+            }
+            (_, false) if !matches!(s, Loc::Mem(..)) => self.timing.eu(bus, 1),
+            _ => {}
+        }
+    }
+
+    /// Exact model: prefixes, opcode and ModR/M byte taken from the queue.
+    fn exact_head<B: Bus>(&mut self, bus: &mut B) {
+        for _ in 0..self.cur.prefixes {
+            self.timing.take(bus, true);
+            self.timing.eu(bus, 1);
+        }
+        self.timing.take(bus, true);
+        if let Some(m) = self.cur.modrm {
+            self.timing.take(bus, false);
+            if !m.is_reg() {
+                self.exact_ea(bus, &m);
+            }
+        }
+    }
+
+    /// Exact model: the effective-address microcode, displacement included.
+    /// Clocks from after the ModR/M byte until the address is ready: the
+    /// table's EA clocks less two; the base/index sum comes before the
+    /// displacement is read.
+    fn exact_ea<B: Bus>(&mut self, bus: &mut B, m: &ModRm) {
+        let disp = match (m.md, m.rm) {
+            (0, 6) | (2, _) => 2,
+            (1, _) => 1,
+            _ => 0,
+        };
+        let total = crate::timing::ea_clocks(m) - 2;
+        let (before, after) = match (m.md, m.rm) {
+            (0, 6) => (1, 1),
+            (0, _) => (total, 0),
+            (_, r) => {
+                let rm = if r == 6 { 7 } else { r };
+                let sum = crate::timing::ea_clocks(&ModRm { md: 0, rm, ..*m }) - 2;
+                (sum, total - sum - disp)
+            }
+        };
+        self.timing.eu(bus, before);
+        for _ in 0..disp {
+            self.timing.take(bus, false);
+        }
+        self.timing.eu(bus, after);
     }
 
     /// Segment for a data access whose default is `default`, honouring an override.
@@ -313,7 +398,10 @@ impl<T: Timing> Cpu<T> {
             Loc::Sreg(s) => {
                 self.regs.seg[s as usize] = v;
                 match s {
-                    Seg::CS => self.timing.flush(),
+                    Seg::CS => {
+                        self.timing.flush();
+                        self.timing.jumped(v, self.regs.ip);
+                    }
                     Seg::SS => self.irq_shadow = true,
                     _ => {}
                 }
@@ -398,11 +486,15 @@ impl<T: Timing> Cpu<T> {
         if let Some(m) = self.cur.modrm {
             self.compute_ea(&m);
         }
+        if T::EXACT {
+            self.exact_head(bus);
+        }
         // An instruction that faulted while being fetched (longer than the
         // 286's ten bytes) does not execute at all.
         if self.abort.is_none() {
             self.execute(bus, &sem);
         }
+        self.take_rest(bus);
         if T::RETIRES {
             self.timing.retire(&Retired {
                 base: charge.base as u32,
@@ -510,7 +602,13 @@ impl<T: Timing> Cpu<T> {
                 let d = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
                 let a = self.read(bus, d, w) as u32;
+                if T::EXACT {
+                    self.exact_alu(bus, d, s, op == AluOp::Cmp);
+                }
                 let b = self.read(bus, s, w) as u32;
+                if T::EXACT && matches!(s, Loc::Mem(..)) {
+                    self.timing.eu(bus, 4);
+                }
                 let c = self.regs.flag(CF) as u32;
                 let (r, f) = match op {
                     AluOp::Add => alu::add(w, a, b, 0),

@@ -6,6 +6,7 @@
 //! reach the CPU through the [`Bus`] trait.
 #![forbid(unsafe_code)]
 
+pub mod biu;
 pub mod bus;
 pub mod decode;
 pub mod disasm;
@@ -17,6 +18,7 @@ pub mod timing;
 
 mod alu;
 
+pub use biu::{CycleRecord, ExactTiming, QueueOp, TState};
 pub use bus::{Bus, FlatBus};
 pub use disasm::{disassemble, Disassembly};
 pub use regs::{describe_flags, Registers, Seg, REGISTER_NAMES};

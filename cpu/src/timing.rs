@@ -95,6 +95,10 @@ pub trait Timing {
     /// True if the model charges per instruction through [`Timing::retire`]
     /// (the semantics then gather what it needs).
     const RETIRES: bool = false;
+    /// True for the cycle-exact model: the semantics then say where the
+    /// microcode takes each instruction byte ([`Timing::take`]) and spends
+    /// internal cycles ([`Timing::eu`]); the decoder's reads ahead are free.
+    const EXACT: bool = false;
     /// Set up for a CPU model (bus width, queue size).
     fn configure(&mut self, model: CpuModel);
     /// Take the next instruction-stream byte; `addr` is the physical address of CS:IP.
@@ -116,6 +120,28 @@ pub trait Timing {
     fn io_read<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool) -> u16;
     /// Write an I/O port, byte or word.
     fn io_write<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool, v: u16);
+    /// Exact model: the microcode takes the next instruction byte from the
+    /// prefetch queue now (`first` for an opcode or prefix byte).
+    #[inline]
+    fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
+        let _ = (bus, first);
+    }
+    /// Exact model: instruction bytes read by the decoder and not yet taken.
+    #[inline]
+    fn owed(&self) -> u32 {
+        0
+    }
+    /// Exact model: `n` clocks of execution-unit work while the bus
+    /// interface goes on prefetching.
+    #[inline]
+    fn eu<B: Bus>(&mut self, bus: &mut B, n: u32) {
+        let _ = (bus, n);
+    }
+    /// The instruction stream continues at `cs:ip` (after [`Timing::flush`]).
+    #[inline]
+    fn jumped(&mut self, cs: u16, ip: u16) {
+        let _ = (cs, ip);
+    }
     /// An instruction completed (after its bus transfers were reported).
     #[inline]
     fn retire(&mut self, r: &Retired) {

@@ -129,6 +129,74 @@ pub fn compare(model: CpuModel, expected: &[Cycle], actual: &[Cycle]) -> Option<
     None
 }
 
+/// The vector form of one clock recorded by the exact model.
+pub fn from_record(r: &cpu::CycleRecord) -> Cycle {
+    use crate::model::{access, SEG_NONE};
+    use cpu::{TState as T, Transfer as X};
+    let t_state = match r.t {
+        T::Ti => TState::Ti,
+        T::T1 => TState::T1,
+        T::T2 => TState::T2,
+        T::T3 => TState::T3,
+        T::T4 => TState::T4,
+    };
+    let in_cycle = r.transfer.filter(|_| r.t != T::Ti);
+    let bus = match (in_cycle, r.t) {
+        (Some(x), T::T1 | T::T2) => match x {
+            X::Code => BusStatus::Code,
+            X::MemRead => BusStatus::MemRead,
+            X::MemWrite => BusStatus::MemWrite,
+            X::IoRead => BusStatus::IoRead,
+            X::IoWrite => BusStatus::IoWrite,
+            X::IntA => BusStatus::IntA,
+            X::Halt => BusStatus::Halt,
+        },
+        _ => BusStatus::Passive,
+    };
+    // Strobes: reads in T2-T3, writes advanced in T2 and full in T3.
+    let strobe = |write: bool| match (r.t, write) {
+        (T::T2, false) | (T::T3, false) => access::READ,
+        (T::T2, true) => access::ADVANCED_WRITE,
+        (T::T3, true) => access::ADVANCED_WRITE | access::WRITE,
+        _ => 0,
+    };
+    let (mut mem_status, mut io_status) = (0, 0);
+    match in_cycle {
+        Some(X::Code | X::MemRead) => mem_status = strobe(false),
+        Some(X::MemWrite) => mem_status = strobe(true),
+        Some(X::IoRead) => io_status = strobe(false),
+        Some(X::IoWrite) => io_status = strobe(true),
+        _ => {}
+    }
+    let segment = match (in_cycle, r.t) {
+        (Some(_), T::T2 | T::T3 | T::T4) => match r.seg {
+            cpu::Seg::ES => 0,
+            cpu::Seg::SS => 1,
+            cpu::Seg::CS => 2,
+            cpu::Seg::DS => 3,
+        },
+        _ => SEG_NONE,
+    };
+    Cycle {
+        pins: (r.t == T::T1) as u8,
+        address: r.address,
+        segment,
+        mem_status,
+        io_status,
+        bhe: r.bhe_high as u8,
+        data: r.data,
+        bus,
+        t_state,
+        queue_op: match r.queue {
+            cpu::QueueOp::None => QueueOp::None,
+            cpu::QueueOp::First => QueueOp::First,
+            cpu::QueueOp::Subsequent => QueueOp::Subsequent,
+            cpu::QueueOp::Flush => QueueOp::Flush,
+        },
+        queue_byte: r.queue_byte,
+    }
+}
+
 /// One cycle of a `model` trace in a compact notation.
 pub fn describe(c: &Cycle, model: CpuModel) -> String {
     let strobes = |v: u8| {

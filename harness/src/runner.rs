@@ -1,11 +1,12 @@
 //! Running single-step tests against the CPU core and judging the outcome.
 
 use crate::error::InputError;
+use crate::model::Cycle;
 use crate::model::{TestCase, FLAGS_INDEX, REGS};
 use crate::suite::{RunMode, Suite};
 use crate::vectors::metadata::{OpInfo, Status};
 use crate::vectors::{file_stem, for_each_test, ReadOptions};
-use cpu::{Bus, Cpu, CpuModel, FastTiming, Registers, StepResult};
+use cpu::{Bus, Cpu, CpuModel, ExactTiming, FastTiming, Registers, Seg, StepResult, Timing};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -39,6 +40,8 @@ type AddrMap<V> = HashMap<u32, V, BuildHasherDefault<AddrHasher>>;
 #[derive(Clone, Debug, Default)]
 pub struct SparseBus {
     mem: AddrMap<u8>,
+    /// What memory the test did not load reads as.
+    pub fill: u8,
     /// Addresses written, in order (repeats included).
     pub writes: Vec<u32>,
     /// I/O writes (port, byte), in order.
@@ -54,6 +57,7 @@ impl SparseBus {
         }
         SparseBus {
             mem,
+            fill: 0,
             writes: Vec::new(),
             io_writes: Vec::new(),
         }
@@ -67,7 +71,7 @@ impl SparseBus {
 
 impl Bus for SparseBus {
     fn read(&mut self, addr: u32) -> u8 {
-        self.mem.get(&addr).copied().unwrap_or(0)
+        self.mem.get(&addr).copied().unwrap_or(self.fill)
     }
     fn write(&mut self, addr: u32, value: u8) {
         self.mem.insert(addr, value);
@@ -155,6 +159,59 @@ pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
         steps,
         panic,
     }
+}
+
+/// Run one test on a fresh CPU with the cycle-exact model, starting from the
+/// vector's prefetch queue, and record its clocks: from the first byte taken
+/// until the next instruction's first byte is taken (that clock excluded).
+/// Memory the test did not load reads as NOP (0x90), as on the recording rig.
+pub fn execute_exact(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle>) {
+    let mut bus = SparseBus::with_ram(&test.initial.ram);
+    bus.fill = 0x90;
+    let mut cpu: Cpu<ExactTiming> = Cpu::new(setup.model);
+    for (i, name) in REGS.iter().enumerate() {
+        let mut v = test.initial.regs.get(i).unwrap_or(0);
+        if i == FLAGS_INDEX {
+            v &= setup.initial_flags_mask;
+        }
+        cpu.regs.set(name, v);
+    }
+    let (cs, ip) = (cpu.regs.seg[Seg::CS as usize], cpu.regs.ip);
+    cpu.timing.preload(cs, ip, &test.initial.queue);
+    cpu.timing.record(true);
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        cpu.step(&mut bus);
+        let after = bus.clone();
+        // The next instruction's first byte ends the trace.
+        cpu.timing.take(&mut bus, true);
+        after
+    }));
+    let (panic, bus) = match result {
+        Ok(after) => (None, after),
+        Err(p) => (
+            Some(
+                p.downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "CPU panicked".to_string()),
+            ),
+            bus,
+        ),
+    };
+    let log = cpu.timing.log();
+    let n = log.len().saturating_sub(1);
+    let cycles = log[..n].iter().map(crate::cycles::from_record).collect();
+    (
+        Executed {
+            regs: cpu.regs,
+            halted: cpu.halted(),
+            cycles: n as u64,
+            bus,
+            steps: 1,
+            panic,
+        },
+        cycles,
+    )
 }
 
 /// How a test fared.

@@ -1,0 +1,577 @@
+//! The exact timing model: the 8086/8088 bus interface unit simulated one
+//! clock at a time.
+//!
+//! The execution unit's work reaches this model through the [`Timing`]
+//! calls the instruction semantics make: instruction-stream bytes are taken
+//! from the prefetch queue at the microcode points where the real chip takes
+//! them ([`Timing::take`]), internal cycles are spent with [`Timing::eu`],
+//! and every memory or I/O access becomes a bus request that waits for the
+//! bus. Meanwhile the BIU prefetches into its queue whenever the bus is free
+//! and the queue has room. Every clock can be recorded ([`CycleRecord`]).
+//!
+//! Rules (measured against the 8086 single-step vectors; see
+//! docs/timing.md):
+//! - a bus cycle is T1 T2 T3 T4; the BIU decides what to start one clock
+//!   ahead, so a request seen at the end of clock `n` (a byte taken leaving
+//!   room in the queue, or an EU request) starts T1 at `n + 2` when the bus
+//!   is idle;
+//! - at the end of T2 of a code fetch the BIU decides whether the next fetch
+//!   follows immediately after T4 (room for it counting the fetch in flight);
+//! - an EU request waiting when a cycle ends takes the bus before a prefetch;
+//! - fetched bytes enter the queue at the end of T3;
+//! - the 8086 fetches words (a single byte at an odd address) into a 6-byte
+//!   queue, the 8088 bytes into a 4-byte queue.
+
+use crate::bus::Bus;
+use crate::regs::Seg;
+use crate::timing::{Timing, Transfer};
+use crate::CpuModel;
+
+/// T-state of one clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TState {
+    /// Idle.
+    Ti,
+    /// Address phase.
+    T1,
+    /// Status/strobe phase.
+    T2,
+    /// Data phase.
+    T3,
+    /// End of the cycle.
+    T4,
+}
+
+/// What the queue status pins report for a clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueOp {
+    /// Nothing taken.
+    None,
+    /// First byte of an instruction (or a prefix) taken.
+    First,
+    /// A later byte of the instruction taken.
+    Subsequent,
+    /// The queue was emptied.
+    Flush,
+}
+
+/// One clock as the pins show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CycleRecord {
+    /// T-state.
+    pub t: TState,
+    /// The transfer of the bus cycle in progress (`None` when idle).
+    pub transfer: Option<Transfer>,
+    /// Address latched at T1 (physical address or port).
+    pub address: u32,
+    /// Segment register the cycle's address came from (status S3/S4).
+    pub seg: Seg,
+    /// BHE# pin: false (active) when the high data byte is transferred.
+    pub bhe_high: bool,
+    /// Data bus in the data phase.
+    pub data: u16,
+    /// Queue status.
+    pub queue: QueueOp,
+    /// Byte taken from the queue when [`CycleRecord::queue`] is not `None`.
+    pub queue_byte: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Xfer {
+    kind: Transfer,
+    addr: u32,
+    seg: Seg,
+    /// Bytes moved: 1 or 2.
+    width: u8,
+    data: u16,
+}
+
+/// The cycle-exact model of the 8086/8088 bus interface.
+#[derive(Clone, Debug)]
+pub struct ExactTiming {
+    cycle: u64,
+    byte_bus: bool,
+    capacity: usize,
+    queue: [u8; 8],
+    qhead: usize,
+    qlen: usize,
+    /// Next prefetch address: CS and offset.
+    cs: u16,
+    fetch_ip: u16,
+    mask: u32,
+    state: TState,
+    cur: Option<Xfer>,
+    /// An EU request and the first clock its T1 may be in.
+    eu_req: Option<(Xfer, u64)>,
+    /// Clock at which a decided prefetch starts.
+    planned: Option<u64>,
+    /// Queue status and byte of the clock in progress.
+    qop: (QueueOp, u8),
+    /// Last value of the completed EU transfer.
+    result: u16,
+    eu_done: bool,
+    /// Instruction bytes the decoder read ahead, still to be taken.
+    owed: u32,
+    log: Option<Vec<CycleRecord>>,
+    last_address: u32,
+}
+
+impl Default for ExactTiming {
+    fn default() -> Self {
+        ExactTiming {
+            cycle: 0,
+            byte_bus: false,
+            capacity: 6,
+            queue: [0; 8],
+            qhead: 0,
+            qlen: 0,
+            cs: 0,
+            fetch_ip: 0,
+            mask: 0xF_FFFF,
+            state: TState::Ti,
+            cur: None,
+            eu_req: None,
+            planned: None,
+            qop: (QueueOp::None, 0),
+            result: 0,
+            eu_done: false,
+            owed: 0,
+            log: None,
+            last_address: 0,
+        }
+    }
+}
+
+impl ExactTiming {
+    /// Start recording every clock (cleared).
+    pub fn record(&mut self, on: bool) {
+        self.log = on.then(Vec::new);
+    }
+
+    /// The clocks recorded since [`ExactTiming::record`].
+    pub fn log(&self) -> &[CycleRecord] {
+        self.log.as_deref().unwrap_or(&[])
+    }
+
+    /// Bytes in the prefetch queue.
+    pub fn queue_len(&self) -> usize {
+        self.qlen
+    }
+
+    /// Install a prefetch queue: `bytes` were fetched from CS:`ip`
+    /// onwards, so prefetching continues after them; the bus is idle.
+    pub fn preload(&mut self, cs: u16, ip: u16, bytes: &[u8]) {
+        self.qhead = 0;
+        self.qlen = 0;
+        for &b in bytes.iter().take(self.capacity) {
+            self.push(b);
+        }
+        self.cs = cs;
+        self.fetch_ip = ip.wrapping_add(self.qlen as u16);
+        self.state = TState::Ti;
+        self.cur = None;
+        self.eu_req = None;
+        self.planned = None;
+        self.owed = 0;
+    }
+
+    fn push(&mut self, b: u8) {
+        let i = (self.qhead + self.qlen) % self.capacity;
+        self.queue[i] = b;
+        self.qlen += 1;
+    }
+
+    fn pop(&mut self) -> u8 {
+        let b = self.queue[self.qhead];
+        self.qhead = (self.qhead + 1) % self.capacity;
+        self.qlen -= 1;
+        b
+    }
+
+    fn fetch_addr(&self) -> u32 {
+        (((self.cs as u32) << 4) + self.fetch_ip as u32) & self.mask
+    }
+
+    /// Bytes the next prefetch brings in.
+    fn fetch_width(&self) -> usize {
+        if self.byte_bus || self.fetch_ip & 1 != 0 {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// Bytes on their way into the queue.
+    fn in_flight(&self) -> usize {
+        match (self.cur, self.state) {
+            (Some(x), TState::T1 | TState::T2 | TState::T3) if x.kind == Transfer::Code => {
+                x.width as usize
+            }
+            _ => 0,
+        }
+    }
+
+    /// Room in the queue for the next prefetch.
+    fn room(&self) -> bool {
+        self.qlen + self.in_flight() + self.fetch_width() <= self.capacity
+    }
+
+    fn code_xfer(&self) -> Xfer {
+        Xfer {
+            kind: Transfer::Code,
+            addr: self.fetch_addr(),
+            seg: Seg::CS,
+            width: self.fetch_width() as u8,
+            data: 0,
+        }
+    }
+
+    /// One clock: record it, do its work, decide the next.
+    fn tick<B: Bus>(&mut self, bus: &mut B) {
+        let n = self.cycle;
+        // The data phase.
+        if self.state == TState::T3 {
+            if let Some(x) = self.cur.as_mut() {
+                match x.kind {
+                    Transfer::Code | Transfer::MemRead => {
+                        let lo = bus.read(x.addr);
+                        let v = if x.width == 2 {
+                            lo as u16 | (bus.read((x.addr + 1) & self.mask) as u16) << 8
+                        } else if x.addr & 1 != 0 && !self.byte_bus {
+                            (lo as u16) << 8
+                        } else {
+                            lo as u16
+                        };
+                        x.data = v;
+                    }
+                    Transfer::IoRead => {
+                        let port = x.addr as u16;
+                        let v = if x.width == 2 {
+                            bus.io_read16(port)
+                        } else if port & 1 != 0 && !self.byte_bus {
+                            (bus.io_read(port) as u16) << 8
+                        } else {
+                            bus.io_read(port) as u16
+                        };
+                        x.data = v;
+                    }
+                    Transfer::MemWrite => {
+                        let v = x.data;
+                        if x.width == 2 {
+                            bus.write(x.addr, v as u8);
+                            bus.write((x.addr + 1) & self.mask, (v >> 8) as u8);
+                        } else if x.addr & 1 != 0 && !self.byte_bus {
+                            bus.write(x.addr, (v >> 8) as u8);
+                        } else {
+                            bus.write(x.addr, v as u8);
+                        }
+                    }
+                    Transfer::IoWrite => {
+                        let port = x.addr as u16;
+                        let v = x.data;
+                        if x.width == 2 {
+                            bus.io_write16(port, v);
+                        } else if port & 1 != 0 && !self.byte_bus {
+                            bus.io_write(port, (v >> 8) as u8);
+                        } else {
+                            bus.io_write(port, v as u8);
+                        }
+                    }
+                    Transfer::IntA => x.data = bus.inta() as u16,
+                    Transfer::Halt => {}
+                }
+            }
+        }
+        if let Some(log) = self.log.as_mut() {
+            let x = self.cur;
+            if self.state == TState::T1 {
+                self.last_address = x.map_or(0, |x| x.addr);
+            }
+            log.push(CycleRecord {
+                t: self.state,
+                transfer: if self.state == TState::Ti {
+                    None
+                } else {
+                    x.map(|x| x.kind)
+                },
+                address: self.last_address,
+                seg: x.map_or(Seg::CS, |x| x.seg),
+                bhe_high: x.is_none_or(|x| !(x.width == 2 || (x.addr & 1 != 0 && !self.byte_bus))),
+                data: x.map_or(0, |x| x.data),
+                queue: self.qop.0,
+                queue_byte: self.qop.1,
+            });
+        }
+        self.qop = (QueueOp::None, 0);
+        // Work at the end of the clock.
+        match self.state {
+            TState::T2 if self.cur.is_some() && self.eu_req.is_none() && self.room_after() => {
+                self.planned = Some(n + 3);
+            }
+            TState::T3 => {
+                if let Some(x) = self.cur {
+                    match x.kind {
+                        Transfer::Code => {
+                            if x.width == 2 {
+                                self.push(x.data as u8);
+                                self.push((x.data >> 8) as u8);
+                            } else if x.addr & 1 != 0 && !self.byte_bus {
+                                self.push((x.data >> 8) as u8);
+                            } else {
+                                self.push(x.data as u8);
+                            }
+                            self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
+                        }
+                        _ => {
+                            self.result = x.data;
+                            self.eu_done = true;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.cycle += 1;
+        let next = self.cycle;
+        let ended = self.state;
+        self.state = match self.state {
+            TState::T1 => TState::T2,
+            TState::T2 => TState::T3,
+            TState::T3 => TState::T4,
+            TState::T4 | TState::Ti => {
+                self.cur = None;
+                if let Some((x, _)) = self.eu_req.filter(|(_, at)| *at <= next) {
+                    self.eu_req = None;
+                    self.planned = None;
+                    self.cur = Some(x);
+                    TState::T1
+                } else if self.eu_req.is_none()
+                    && self.planned.is_some_and(|p| p <= next)
+                    && self.room()
+                {
+                    self.planned = None;
+                    self.cur = Some(self.code_xfer());
+                    TState::T1
+                } else {
+                    TState::Ti
+                }
+            }
+        };
+        // An idle bus with room in the queue decides to prefetch: seen at
+        // the end of an idle clock it starts two clocks later, at the end
+        // of T4 three.
+        if matches!(ended, TState::T4 | TState::Ti)
+            && self.state == TState::Ti
+            && self.planned.is_none()
+            && self.eu_req.is_none()
+            && self.room()
+        {
+            self.planned = Some(n + if ended == TState::T4 { 3 } else { 2 });
+        }
+    }
+
+    /// Room for another fetch once the one in flight has landed.
+    fn room_after(&self) -> bool {
+        let w = self
+            .cur
+            .filter(|x| x.kind == Transfer::Code)
+            .map_or(0, |x| x.width as usize);
+        let next_ip = self.fetch_ip.wrapping_add(w as u16);
+        let next_w = if self.byte_bus || next_ip & 1 != 0 {
+            1
+        } else {
+            2
+        };
+        self.qlen + w + next_w <= self.capacity
+    }
+
+    /// Run an EU transfer to the end of its data phase.
+    fn transfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
+        // A request seen while a bus cycle is in T1-T3 follows its T4; seen
+        // in T4, it starts three clocks later; on an idle bus, two.
+        let at = match self.state {
+            TState::T4 => self.cycle + 3,
+            _ => self.cycle + 2,
+        };
+        self.eu_req = Some((x, at));
+        self.eu_done = false;
+        // A decided prefetch that has not started yields to the EU.
+        if self.state == TState::Ti {
+            self.planned = None;
+        }
+        while !self.eu_done {
+            self.tick(bus);
+        }
+        self.eu_done = false;
+        self.result
+    }
+
+    fn byte_xfer(&self, kind: Transfer, seg: Seg, addr: u32, data: u16) -> Xfer {
+        Xfer {
+            kind,
+            addr,
+            seg,
+            width: 1,
+            data: if addr & 1 != 0 && !self.byte_bus {
+                data << 8
+            } else {
+                data & 0xFF
+            },
+        }
+    }
+
+    fn word<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        kind: Transfer,
+        seg: Seg,
+        lo: u32,
+        hi: u32,
+        v: u16,
+    ) -> u16 {
+        if !self.byte_bus && lo & 1 == 0 && hi == lo + 1 {
+            let x = Xfer {
+                kind,
+                addr: lo,
+                seg,
+                width: 2,
+                data: v,
+            };
+            self.transfer(bus, x)
+        } else {
+            let a = self.transfer(bus, self.byte_xfer(kind, seg, lo, v));
+            let b = self.transfer(bus, self.byte_xfer(kind, seg, hi, v >> 8));
+            let a = if lo & 1 != 0 && !self.byte_bus {
+                a >> 8
+            } else {
+                a & 0xFF
+            };
+            let b = if hi & 1 != 0 && !self.byte_bus {
+                b >> 8
+            } else {
+                b & 0xFF
+            };
+            a | b << 8
+        }
+    }
+
+    fn byte<B: Bus>(&mut self, bus: &mut B, kind: Transfer, seg: Seg, addr: u32, v: u8) -> u8 {
+        let r = self.transfer(bus, self.byte_xfer(kind, seg, addr, v as u16));
+        if addr & 1 != 0 && !self.byte_bus {
+            (r >> 8) as u8
+        } else {
+            r as u8
+        }
+    }
+}
+
+impl Timing for ExactTiming {
+    const DECODE_CACHE: bool = false;
+    const EXACT: bool = true;
+
+    fn configure(&mut self, model: CpuModel) {
+        self.byte_bus = model.bus_width_bytes() == 1;
+        self.capacity = model.queue_len();
+        self.mask = model.address_mask();
+    }
+
+    fn fetch<B: Bus>(&mut self, bus: &mut B, addr: u32) -> u8 {
+        // The decoder reads ahead; the bytes are taken from the queue at the
+        // microcode's time through `take`.
+        self.owed += 1;
+        bus.read(addr)
+    }
+
+    fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
+        while self.qlen == 0 {
+            self.tick(bus);
+        }
+        self.owed = self.owed.saturating_sub(1);
+        let b = self.pop();
+        self.qop = (
+            if first {
+                QueueOp::First
+            } else {
+                QueueOp::Subsequent
+            },
+            b,
+        );
+        self.tick(bus);
+    }
+
+    fn owed(&self) -> u32 {
+        self.owed
+    }
+
+    fn eu<B: Bus>(&mut self, bus: &mut B, n: u32) {
+        for _ in 0..n {
+            self.tick(bus);
+        }
+    }
+
+    fn read8<B: Bus>(&mut self, bus: &mut B, seg: Seg, addr: u32) -> u8 {
+        self.byte(bus, Transfer::MemRead, seg, addr, 0)
+    }
+
+    fn write8<B: Bus>(&mut self, bus: &mut B, seg: Seg, addr: u32, v: u8) {
+        self.byte(bus, Transfer::MemWrite, seg, addr, v);
+    }
+
+    fn read16<B: Bus>(&mut self, bus: &mut B, seg: Seg, lo: u32, hi: u32) -> u16 {
+        self.word(bus, Transfer::MemRead, seg, lo, hi, 0)
+    }
+
+    fn write16<B: Bus>(&mut self, bus: &mut B, seg: Seg, lo: u32, hi: u32, v: u16) {
+        self.word(bus, Transfer::MemWrite, seg, lo, hi, v);
+    }
+
+    fn io_read<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool) -> u16 {
+        let p = port as u32;
+        if word {
+            self.word(
+                bus,
+                Transfer::IoRead,
+                Seg::CS,
+                p,
+                p.wrapping_add(1) & 0xFFFF,
+                0,
+            )
+        } else {
+            self.byte(bus, Transfer::IoRead, Seg::CS, p, 0) as u16
+        }
+    }
+
+    fn io_write<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool, v: u16) {
+        let p = port as u32;
+        if word {
+            self.word(
+                bus,
+                Transfer::IoWrite,
+                Seg::CS,
+                p,
+                p.wrapping_add(1) & 0xFFFF,
+                v,
+            );
+        } else {
+            self.byte(bus, Transfer::IoWrite, Seg::CS, p, v as u8);
+        }
+    }
+
+    fn internal(&mut self, _n: u32) {}
+
+    fn flush(&mut self) {
+        self.qhead = 0;
+        self.qlen = 0;
+        self.qop = (QueueOp::Flush, 0);
+    }
+
+    fn jumped(&mut self, cs: u16, ip: u16) {
+        self.cs = cs;
+        self.fetch_ip = ip;
+        self.planned = None;
+    }
+
+    fn cycles(&self) -> u64 {
+        self.cycle
+    }
+}
