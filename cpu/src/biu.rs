@@ -27,6 +27,9 @@ use crate::regs::Seg;
 use crate::timing::{Timing, Transfer};
 use crate::CpuModel;
 
+const ABORT_IDLE: bool = false;
+const T4_FETCH: u64 = 4;
+
 /// T-state of one clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TState {
@@ -84,6 +87,8 @@ struct Xfer {
     /// Bytes moved: 1 or 2.
     width: u8,
     data: u16,
+    /// A prefetch started from an idle bus (not right after another cycle).
+    from_idle: bool,
 }
 
 /// The cycle-exact model of the 8086/8088 bus interface.
@@ -223,6 +228,7 @@ impl ExactTiming {
             seg: Seg::CS,
             width: self.fetch_width() as u8,
             data: 0,
+            from_idle: false,
         }
     }
 
@@ -350,7 +356,9 @@ impl ExactTiming {
                     && self.room()
                 {
                     self.planned = None;
-                    self.cur = Some(self.code_xfer());
+                    let mut x = self.code_xfer();
+                    x.from_idle = ended == TState::Ti;
+                    self.cur = Some(x);
                     TState::T1
                 } else {
                     TState::Ti
@@ -366,7 +374,7 @@ impl ExactTiming {
             && self.eu_req.is_none()
             && self.room()
         {
-            self.planned = Some(n + if ended == TState::T4 { 3 } else { 2 });
+            self.planned = Some(n + if ended == TState::T4 { T4_FETCH } else { 2 });
         }
     }
 
@@ -395,9 +403,25 @@ impl ExactTiming {
         };
         self.eu_req = Some((x, at));
         self.eu_done = false;
-        // A decided prefetch that has not started yields to the EU.
-        if self.state == TState::Ti {
-            self.planned = None;
+        // A prefetch decided but not started, or only just started (its T1
+        // was the previous clock), yields to the EU: it is abandoned.
+        let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
+        let from_idle = self.cur.is_some_and(|c| c.from_idle);
+        match self.state {
+            TState::Ti => self.planned = None,
+            TState::T1 | TState::T2 if fetching && (self.state == TState::T1 || from_idle && ABORT_IDLE) => {
+                if self.state == TState::T2 {
+                    if let Some(last) = self.log.as_mut().and_then(|l| l.last_mut()) {
+                        last.t = TState::Ti;
+                        last.transfer = None;
+                    }
+                }
+                self.cur = None;
+                self.state = TState::Ti;
+                self.planned = None;
+                self.eu_req = Some((x, self.cycle + 2));
+            }
+            _ => {}
         }
         while !self.eu_done {
             self.tick(bus);
@@ -412,6 +436,7 @@ impl ExactTiming {
             addr,
             seg,
             width: 1,
+            from_idle: false,
             data: if addr & 1 != 0 && !self.byte_bus {
                 data << 8
             } else {
@@ -436,6 +461,7 @@ impl ExactTiming {
                 seg,
                 width: 2,
                 data: v,
+                from_idle: false,
             };
             self.transfer(bus, x)
         } else {

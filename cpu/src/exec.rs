@@ -250,9 +250,9 @@ impl<T: Timing> Cpu<T> {
             }
             (Loc::Mem(..), false) => self.timing.eu(bus, if cmp { 4 } else { 6 }),
             (_, true) if self.cur.modrm.is_some() => {
-                self.timing.eu(bus, 1);
+                let n = self.timing.owed();
                 self.take_rest(bus);
-                self.timing.eu(bus, 1);
+                self.timing.eu(bus, if n == 1 { 1 } else { 0 });
             }
             (_, true) => {
                 self.timing.eu(bus, 1);
