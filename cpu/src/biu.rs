@@ -29,6 +29,7 @@ use crate::CpuModel;
 
 const ABORT_IDLE: bool = false;
 const T4_FETCH: u64 = 4;
+const TI_PEN: bool = true;
 
 /// T-state of one clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -395,10 +396,13 @@ impl ExactTiming {
 
     /// Run an EU transfer to the end of its data phase.
     fn transfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
-        // A request seen while a bus cycle is in T1-T3 follows its T4; seen
-        // in T4, it starts three clocks later; on an idle bus, two.
+        // A request seen while a bus cycle is in T1-T3 follows its T4; on an
+        // idle bus (or in T4) it starts two clocks later, three when it
+        // abandons a prefetch the BIU had decided on.
+        let abandons = self.planned.is_some_and(|p| p > self.cycle);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
+            TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,
             _ => self.cycle + 2,
         };
         self.eu_req = Some((x, at));
@@ -408,8 +412,10 @@ impl ExactTiming {
         let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
         let from_idle = self.cur.is_some_and(|c| c.from_idle);
         match self.state {
-            TState::Ti => self.planned = None,
-            TState::T1 | TState::T2 if fetching && (self.state == TState::T1 || from_idle && ABORT_IDLE) => {
+            TState::Ti | TState::T4 => self.planned = None,
+            TState::T1 | TState::T2
+                if fetching && (self.state == TState::T1 || from_idle && ABORT_IDLE) =>
+            {
                 if self.state == TState::T2 {
                     if let Some(last) = self.log.as_mut().and_then(|l| l.last_mut()) {
                         last.t = TState::Ti;
