@@ -120,6 +120,14 @@ pub struct ExactTiming {
     owed: u32,
     log: Option<Vec<CycleRecord>>,
     last_address: u32,
+    /// The code fetch in flight was flushed: its bytes are dropped.
+    discard: bool,
+    /// The queue was flushed and the first fetch after it has not landed.
+    refill: bool,
+    /// Bytes cannot be taken before this clock (the loader restarting after a flush).
+    hold_until: u64,
+    /// The next EU request continues a split word: it follows at once.
+    chained: bool,
 }
 
 impl Default for ExactTiming {
@@ -144,6 +152,10 @@ impl Default for ExactTiming {
             owed: 0,
             log: None,
             last_address: 0,
+            discard: false,
+            refill: false,
+            hold_until: 0,
+            chained: false,
         }
     }
 }
@@ -179,6 +191,10 @@ impl ExactTiming {
         self.eu_req = None;
         self.planned = None;
         self.owed = 0;
+        self.discard = false;
+        self.refill = false;
+        self.hold_until = 0;
+        self.chained = false;
     }
 
     fn push(&mut self, b: u8) {
@@ -318,7 +334,14 @@ impl ExactTiming {
             TState::T3 => {
                 if let Some(x) = self.cur {
                     match x.kind {
+                        Transfer::Code if self.discard => self.discard = false,
                         Transfer::Code => {
+                            if self.refill {
+                                // After a flush the first bytes reach the EU
+                                // three clocks after they land.
+                                self.refill = false;
+                                self.hold_until = n + 3;
+                            }
                             if x.width == 2 {
                                 self.push(x.data as u8);
                                 self.push((x.data >> 8) as u8);
@@ -399,6 +422,15 @@ impl ExactTiming {
         // A request seen while a bus cycle is in T1-T3 follows its T4; on an
         // idle bus (or in T4) it starts two clocks later, three when it
         // abandons a prefetch the BIU had decided on.
+        if std::mem::take(&mut self.chained) {
+            // The second half of a split word runs right after the first.
+            self.eu_req = Some((x, self.cycle + 1));
+            while !self.eu_done {
+                self.tick(bus);
+            }
+            self.eu_done = false;
+            return self.result;
+        }
         let abandons = self.planned.is_some_and(|p| p > self.cycle);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
@@ -472,6 +504,7 @@ impl ExactTiming {
             self.transfer(bus, x)
         } else {
             let a = self.transfer(bus, self.byte_xfer(kind, seg, lo, v));
+            self.chained = true;
             let b = self.transfer(bus, self.byte_xfer(kind, seg, hi, v >> 8));
             let a = if lo & 1 != 0 && !self.byte_bus {
                 a >> 8
@@ -515,7 +548,7 @@ impl Timing for ExactTiming {
     }
 
     fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
-        while self.qlen == 0 {
+        while self.qlen == 0 || self.cycle < self.hold_until {
             self.tick(bus);
         }
         self.owed = self.owed.saturating_sub(1);
@@ -595,6 +628,9 @@ impl Timing for ExactTiming {
         self.qhead = 0;
         self.qlen = 0;
         self.qop = (QueueOp::Flush, 0);
+        self.discard = self.cur.is_some_and(|c| c.kind == Transfer::Code)
+            && matches!(self.state, TState::T1 | TState::T2 | TState::T3);
+        self.refill = true;
     }
 
     fn jumped(&mut self, cs: u16, ip: u16) {
