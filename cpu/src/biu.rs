@@ -128,6 +128,10 @@ pub struct ExactTiming {
     hold_until: u64,
     /// The next EU request continues a split word: it follows at once.
     chained: bool,
+    /// Prefetching is suspended until the next flush.
+    suspended: bool,
+    /// The byte last taken from the queue (the queue bus holds it).
+    last_taken: u8,
 }
 
 impl Default for ExactTiming {
@@ -156,6 +160,8 @@ impl Default for ExactTiming {
             refill: false,
             hold_until: 0,
             chained: false,
+            suspended: false,
+            last_taken: 0,
         }
     }
 }
@@ -195,6 +201,7 @@ impl ExactTiming {
         self.refill = false;
         self.hold_until = 0;
         self.chained = false;
+        self.suspended = false;
     }
 
     fn push(&mut self, b: u8) {
@@ -235,7 +242,7 @@ impl ExactTiming {
 
     /// Room in the queue for the next prefetch.
     fn room(&self) -> bool {
-        self.qlen + self.in_flight() + self.fetch_width() <= self.capacity
+        !self.suspended && self.qlen + self.in_flight() + self.fetch_width() <= self.capacity
     }
 
     fn code_xfer(&self) -> Xfer {
@@ -404,6 +411,9 @@ impl ExactTiming {
 
     /// Room for another fetch once the one in flight has landed.
     fn room_after(&self) -> bool {
+        if self.suspended {
+            return false;
+        }
         let w = self
             .cur
             .filter(|x| x.kind == Transfer::Code)
@@ -446,7 +456,9 @@ impl ExactTiming {
         match self.state {
             TState::Ti | TState::T4 => self.planned = None,
             TState::T1 | TState::T2
-                if fetching && (self.state == TState::T1 || from_idle && ABORT_IDLE) =>
+                if fetching
+                    && !self.refill
+                    && (self.state == TState::T1 || from_idle && ABORT_IDLE) =>
             {
                 if self.state == TState::T2 {
                     if let Some(last) = self.log.as_mut().and_then(|l| l.last_mut()) {
@@ -553,6 +565,7 @@ impl Timing for ExactTiming {
         }
         self.owed = self.owed.saturating_sub(1);
         let b = self.pop();
+        self.last_taken = b;
         self.qop = (
             if first {
                 QueueOp::First
@@ -627,13 +640,19 @@ impl Timing for ExactTiming {
     fn flush(&mut self) {
         self.qhead = 0;
         self.qlen = 0;
-        self.qop = (QueueOp::Flush, 0);
+        self.qop = (QueueOp::Flush, self.last_taken);
         self.discard = self.cur.is_some_and(|c| c.kind == Transfer::Code)
             && matches!(self.state, TState::T1 | TState::T2 | TState::T3);
         self.refill = true;
     }
 
+    fn suspend(&mut self) {
+        self.suspended = true;
+        self.planned = None;
+    }
+
     fn jumped(&mut self, cs: u16, ip: u16) {
+        self.suspended = false;
         self.cs = cs;
         self.fetch_ip = ip;
         self.planned = None;

@@ -740,7 +740,10 @@ impl<T: Timing> Cpu<T> {
                 self.timing.eu(bus, 1);
                 self.take_rest(bus);
                 let taken = self.cond(cc);
-                self.timing.eu(bus, if taken { 8 } else { 1 });
+                if taken {
+                    self.timing.suspend();
+                }
+                self.timing.eu(bus, if taken { 7 } else { 1 });
                 if taken {
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
@@ -799,6 +802,7 @@ impl<T: Timing> Cpu<T> {
                     0
                 };
                 if T::EXACT && n == 0 {
+                    self.timing.suspend();
                     self.timing.eu(bus, 1);
                 }
                 let ip = self.pop(bus);
@@ -917,6 +921,7 @@ impl<T: Timing> Cpu<T> {
                     // The microcode restarts the fetch before pushing.
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
+                    self.timing.suspend();
                     self.timing.eu(bus, 6);
                     self.jump(ret.wrapping_add(d));
                     self.timing.eu(bus, 1);
@@ -935,6 +940,7 @@ impl<T: Timing> Cpu<T> {
                 if T::EXACT {
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
+                    self.timing.suspend();
                     let n = if row.opd[0] == Opd::Jb { 7 } else { 4 };
                     self.timing.eu(bus, n);
                 }
