@@ -646,9 +646,15 @@ impl Timing for ExactTiming {
         self.refill = true;
     }
 
-    fn suspend(&mut self) {
+    fn suspend<B: Bus>(&mut self, bus: &mut B) {
         self.suspended = true;
         self.planned = None;
+        while self.cur.is_some_and(|c| c.kind == Transfer::Code)
+            && matches!(self.state, TState::T1 | TState::T2 | TState::T3)
+        {
+            self.tick(bus);
+        }
+        self.tick(bus);
     }
 
     fn jumped(&mut self, cs: u16, ip: u16) {

@@ -741,9 +741,9 @@ impl<T: Timing> Cpu<T> {
                 self.take_rest(bus);
                 let taken = self.cond(cc);
                 if taken {
-                    self.timing.suspend();
+                    self.timing.suspend(bus);
                 }
-                self.timing.eu(bus, if taken { 7 } else { 1 });
+                self.timing.eu(bus, if taken { 4 } else { 1 });
                 if taken {
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
@@ -802,8 +802,7 @@ impl<T: Timing> Cpu<T> {
                     0
                 };
                 if T::EXACT && n == 0 {
-                    self.timing.suspend();
-                    self.timing.eu(bus, 1);
+                    self.timing.suspend(bus);
                 }
                 let ip = self.pop(bus);
                 if T::EXACT && n == 0 {
@@ -921,8 +920,8 @@ impl<T: Timing> Cpu<T> {
                     // The microcode restarts the fetch before pushing.
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
-                    self.timing.suspend();
-                    self.timing.eu(bus, 6);
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 4);
                     self.jump(ret.wrapping_add(d));
                     self.timing.eu(bus, 1);
                     self.push(bus, ret);
@@ -940,8 +939,8 @@ impl<T: Timing> Cpu<T> {
                 if T::EXACT {
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
-                    self.timing.suspend();
-                    let n = if row.opd[0] == Opd::Jb { 7 } else { 4 };
+                    self.timing.suspend(bus);
+                    let n = if row.opd[0] == Opd::Jb { 4 } else { 3 };
                     self.timing.eu(bus, n);
                 }
                 let ip = self.regs.ip.wrapping_add(d);
