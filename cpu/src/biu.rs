@@ -668,3 +668,93 @@ impl Timing for ExactTiming {
         self.cycle
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cpu, FlatBus};
+
+    /// A CPU at 1000:0100 with `code` there and in its (full) queue.
+    fn setup(code: &[u8]) -> (Cpu<ExactTiming>, FlatBus) {
+        let mut bus = FlatBus::new(1 << 20);
+        let at = 0x10100;
+        let mut bytes = code.to_vec();
+        bytes.resize(16, 0x90);
+        bus.load(at, &bytes);
+        let mut cpu: Cpu<ExactTiming> = Cpu::new(CpuModel::I8086);
+        cpu.regs.seg[Seg::CS as usize] = 0x1000;
+        cpu.regs.ip = 0x0100;
+        cpu.regs.seg[Seg::SS as usize] = 0x2000;
+        cpu.regs.gpr[4] = 0x0100;
+        cpu.timing.preload(0x1000, 0x0100, &bytes[..6]);
+        cpu.timing.record(true);
+        (cpu, bus)
+    }
+
+    fn states(log: &[CycleRecord]) -> Vec<TState> {
+        log.iter().map(|c| c.t).collect()
+    }
+
+    #[test]
+    fn register_add_takes_three_clocks_and_refills_the_queue() {
+        let (mut cpu, mut bus) = setup(&[0x00, 0xE1]); // add cl, ah
+        cpu.step(&mut bus);
+        let log = cpu.timing.log();
+        assert_eq!(log.len(), 3);
+        assert_eq!(log[0].queue, QueueOp::First);
+        assert_eq!(log[1].queue, QueueOp::Subsequent);
+        assert_eq!(log[1].queue_byte, 0xE1);
+        // Two bytes taken from a full queue: a word fetch starts two clocks
+        // after the room appeared, at the address after the queue's end.
+        Timing::eu(&mut cpu.timing, &mut bus, 2);
+        let log = cpu.timing.log();
+        assert_eq!(log[3].t, TState::T1);
+        assert_eq!(log[3].transfer, Some(Transfer::Code));
+        assert_eq!(log[3].address, 0x10106);
+    }
+
+    #[test]
+    fn a_word_at_an_odd_address_is_two_byte_cycles_back_to_back() {
+        // push ax with an odd stack pointer
+        let (mut cpu, mut bus) = setup(&[0x50]);
+        cpu.regs.gpr[4] = 0x0101;
+        cpu.regs.gpr[0] = 0xBEEF;
+        cpu.step(&mut bus);
+        let log = cpu.timing.log();
+        let writes: Vec<usize> = log
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.t == TState::T1 && c.transfer == Some(Transfer::MemWrite))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(writes.len(), 2);
+        assert_eq!(writes[1], writes[0] + 4, "{:?}", states(log));
+        assert_eq!(bus.mem[0x200FF], 0xEF);
+        assert_eq!(bus.mem[0x20100], 0xBE);
+        // The odd byte travels on the high half of the bus.
+        assert!(!log[writes[0]].bhe_high);
+        assert_eq!(log[writes[0] + 2].data, 0xEF00);
+    }
+
+    #[test]
+    fn a_jump_flushes_the_queue_and_refetches_from_the_target() {
+        let (mut cpu, mut bus) = setup(&[0xEB, 0x10]); // jmp short +16
+        cpu.step(&mut bus);
+        Timing::take(&mut cpu.timing, &mut bus, true);
+        let log = cpu.timing.log();
+        let flush = log.iter().position(|c| c.queue == QueueOp::Flush);
+        let flush = flush.expect("the queue is flushed");
+        let fetch = log
+            .iter()
+            .skip(flush)
+            .position(|c| c.t == TState::T1)
+            .expect("a fetch after the flush")
+            + flush;
+        assert_eq!(log[fetch].address, 0x10112);
+        assert_eq!(fetch, flush + 2);
+        // The first byte reaches the EU three clocks after T3.
+        let first = log.len() - 1;
+        assert_eq!(log[first].queue, QueueOp::First);
+        assert_eq!(first, fetch + 2 + 3);
+    }
+}
