@@ -437,7 +437,8 @@ impl ExactTiming {
             self.eu_done = false;
             return self.result;
         }
-        let abandons = self.planned.is_some_and(|p| p > self.cycle);
+        // The refill after a flush is never abandoned.
+        let abandons = !self.refill && self.planned.is_some_and(|p| p > self.cycle);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
             TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,
@@ -450,7 +451,7 @@ impl ExactTiming {
         let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
         let from_idle = self.cur.is_some_and(|c| c.from_idle);
         match self.state {
-            TState::Ti | TState::T4 => self.planned = None,
+            TState::Ti | TState::T4 if !self.refill => self.planned = None,
             TState::T1 | TState::T2
                 if fetching
                     && !self.refill
@@ -653,6 +654,11 @@ impl Timing for ExactTiming {
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
         self.suspended = true;
         self.planned = None;
+        // A fetch about to start its T1 this clock is called off.
+        if self.state == TState::T1 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
+            self.state = TState::Ti;
+            self.cur = None;
+        }
         while self.cur.is_some_and(|c| c.kind == Transfer::Code)
             && matches!(self.state, TState::T1 | TState::T2 | TState::T3)
         {

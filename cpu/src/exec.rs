@@ -248,7 +248,7 @@ impl<T: Timing> Cpu<T> {
                 self.timing.eu(bus, 3);
                 self.take_rest(bus);
                 self.timing
-                    .eu(bus, if cmp { 2 - n.min(2) } else { 4 - n.min(4) });
+                    .eu(bus, if cmp { 3 - n.min(3) } else { 4 - n.min(4) });
             }
             (Loc::Mem(..), false) => self.timing.eu(bus, if cmp { 4 } else { 6 }),
             (_, true) if self.cur.modrm.is_some() => {
