@@ -378,7 +378,7 @@ impl ExactTiming {
                     self.planned = None;
                     self.cur = Some(x);
                     TState::T1
-                } else if self.eu_req.is_none()
+                } else if (self.eu_req.is_none() || self.refill)
                     && self.planned.is_some_and(|p| p <= next)
                     && self.room()
                 {
@@ -654,17 +654,21 @@ impl Timing for ExactTiming {
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
         self.suspended = true;
         self.planned = None;
-        // A fetch about to start its T1 this clock is called off.
-        if self.state == TState::T1 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
-            self.state = TState::Ti;
-            self.cur = None;
-        }
-        while self.cur.is_some_and(|c| c.kind == Transfer::Code)
-            && matches!(self.state, TState::T1 | TState::T2 | TState::T3)
-        {
+        let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
+        // A fetch about to start its T1 this clock is called off; one under
+        // way costs the microcode two more clocks.
+        let n = match self.state {
+            TState::T1 if fetching => {
+                self.state = TState::Ti;
+                self.cur = None;
+                1
+            }
+            TState::T2 | TState::T3 if fetching => 3,
+            _ => 1,
+        };
+        for _ in 0..n {
             self.tick(bus);
         }
-        self.tick(bus);
     }
 
     fn jumped(&mut self, cs: u16, ip: u16) {

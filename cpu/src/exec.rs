@@ -923,7 +923,7 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
                     self.timing.suspend(bus);
-                    self.timing.eu(bus, 4);
+                    self.timing.eu(bus, 3);
                     self.jump(ret.wrapping_add(d));
                     self.timing.eu(bus, 1);
                     self.push(bus, ret);
