@@ -743,9 +743,12 @@ impl<T: Timing> Cpu<T> {
                 self.take_rest(bus);
                 let taken = self.cond(cc);
                 if taken {
+                    self.timing.eu(bus, 2);
                     self.timing.suspend(bus);
+                    self.timing.eu(bus, 4);
+                } else {
+                    self.timing.eu(bus, 1);
                 }
-                self.timing.eu(bus, if taken { 4 } else { 1 });
                 if taken {
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
