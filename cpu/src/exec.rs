@@ -844,9 +844,10 @@ impl<T: Timing> Cpu<T> {
                     }
                 }
                 let ip = self.pop(bus);
-                self.timing.eu(bus, 4);
-                let cs = self.pop(bus);
                 self.timing.suspend(bus);
+                self.timing.eu(bus, 3);
+                let cs = self.pop(bus);
+                self.timing.eu(bus, 1);
                 self.regs.gpr[4] = self.regs.gpr[4].wrapping_add(n);
                 self.far_jump(cs, ip);
             }
@@ -919,7 +920,7 @@ impl<T: Timing> Cpu<T> {
                     };
                 if take {
                     self.timing.suspend(bus);
-                    self.timing.eu(bus, 4);
+                    self.timing.eu(bus, if row.op == Op::Loop { 4 } else { 5 });
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
                 } else {
