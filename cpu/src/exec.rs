@@ -81,6 +81,9 @@ impl<T: Timing, B: Bus> ByteSource for Stream<'_, T, B> {
 
 const RESULT: u16 = ARITH;
 
+/// Exact model: clocks between reading a register operand of PUSH r/m and the push.
+const PUSH_RM_REG: u32 = 4;
+
 impl<T: Timing> Cpu<T> {
     // ----- access helpers -------------------------------------------------
 
@@ -451,6 +454,10 @@ impl<T: Timing> Cpu<T> {
             // `step` delivers instead.
             return;
         }
+        if T::EXACT {
+            self.exact_interrupt(bus, vector);
+            return;
+        }
         let flags = self.regs.flags;
         self.push(bus, flags);
         self.regs.flags &= !(IF | TF);
@@ -468,6 +475,29 @@ impl<T: Timing> Cpu<T> {
         let new_ip = self.timing.read16(bus, Seg::DS, addr, addr + 1);
         let new_cs = self.timing.read16(bus, Seg::DS, addr + 2, addr + 3);
         self.far_jump(new_cs, new_ip);
+    }
+
+    /// Exact model: the 8086 reads the vector first, pushes FLAGS and CS,
+    /// restarts the fetch at the handler and pushes IP last.
+    fn exact_interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
+        let addr = vector as u32 * 4;
+        let new_ip = self.timing.read16(bus, Seg::DS, addr, addr + 1);
+        self.timing.eu(bus, 2);
+        let new_cs = self.timing.read16(bus, Seg::DS, addr + 2, addr + 3);
+        self.timing.eu(bus, 3);
+        let flags = self.regs.flags;
+        self.push(bus, flags);
+        self.regs.flags &= !(IF | TF);
+        self.timing.eu(bus, 5);
+        let cs = self.regs.seg[Seg::CS as usize];
+        self.push(bus, cs);
+        let ip = self.regs.ip;
+        self.timing.eu(bus, 1);
+        self.timing.suspend(bus);
+        self.timing.eu(bus, 2);
+        self.far_jump(new_cs, new_ip);
+        self.timing.eu(bus, 2);
+        self.push(bus, ip);
     }
 
     /// A fault: the 8086 returns after the instruction, later models to its start.
@@ -700,7 +730,7 @@ impl<T: Timing> Cpu<T> {
             Op::Nop => self.timing.eu(bus, 2),
             Op::Inc | Op::Dec => {
                 let d = self.loc(row.opd[0]);
-                if T::EXACT && self.cur.modrm.is_none() {
+                if T::EXACT && !matches!(d, Loc::Mem(..)) {
                     self.timing.eu(bus, 1);
                 }
                 let a = self.read(bus, d, w) as u32;
@@ -710,6 +740,9 @@ impl<T: Timing> Cpu<T> {
                     alu::sub(w, a, 1, 0)
                 };
                 self.set_arith(f, RESULT & !CF);
+                if T::EXACT && matches!(d, Loc::Mem(..)) {
+                    self.timing.eu(bus, 5);
+                }
                 self.write(bus, d, w, r as u16);
             }
             Op::Push => {
@@ -724,16 +757,24 @@ impl<T: Timing> Cpu<T> {
                     }
                     _ => self.read(bus, s, true),
                 };
+                if T::EXACT && self.cur.modrm.is_some() {
+                    let mem = matches!(s, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 6 } else { PUSH_RM_REG });
+                }
                 self.push(bus, v);
             }
             Op::Pop => {
                 let exact_simple = T::EXACT && self.cur.modrm.is_none();
                 if exact_simple {
                     self.timing.eu(bus, 1);
+                } else if T::EXACT {
+                    self.timing.eu(bus, 3);
                 }
                 let v = self.pop(bus);
                 if exact_simple {
                     self.timing.eu(bus, 1);
+                } else if T::EXACT {
+                    self.timing.eu(bus, 4);
                 }
                 let d = self.loc(row.opd[0]);
                 self.write(bus, d, true, v);
@@ -779,6 +820,11 @@ impl<T: Timing> Cpu<T> {
             Op::CallFar => {
                 let ip = self.imm16();
                 let cs = self.imm16();
+                if T::EXACT {
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.eu(bus, 7);
+                }
                 self.call_far(bus, cs, ip);
             }
             Op::Wait => {}
@@ -867,16 +913,31 @@ impl<T: Timing> Cpu<T> {
                     Opd::Three => 3,
                     _ => self.imm8(),
                 };
+                if T::EXACT && row.opd[0] != Opd::Three {
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                }
+                self.timing.eu(bus, 8);
                 self.enter_interrupt(bus, v);
             }
             Op::Into => {
                 if self.regs.flag(OF) {
+                    self.timing.eu(bus, 9);
                     self.enter_interrupt(bus, 4);
+                } else {
+                    self.timing.eu(bus, 3);
                 }
             }
             Op::Iret => {
+                self.timing.eu(bus, 3);
                 let ip = self.pop(bus);
+                self.timing.eu(bus, 4);
                 let cs = self.pop(bus);
+                if T::EXACT {
+                    self.timing.suspend(bus);
+                    self.far_jump(cs, ip);
+                    self.timing.eu(bus, 1);
+                }
                 let f = self.pop(bus);
                 self.far_jump(cs, ip);
                 self.load_flags(f);
@@ -981,7 +1042,7 @@ impl<T: Timing> Cpu<T> {
                     self.timing.suspend(bus);
                     self.timing.eu(bus, 3);
                     self.jump(ret.wrapping_add(d));
-                    self.timing.eu(bus, 1);
+                    self.timing.eu(bus, 2);
                     self.push(bus, ret);
                 } else {
                     self.push(bus, ret);
@@ -1007,18 +1068,40 @@ impl<T: Timing> Cpu<T> {
             Op::JmpFar => {
                 let ip = self.imm16();
                 let cs = self.imm16();
+                if T::EXACT {
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 1);
+                }
                 self.far_jump(cs, ip);
             }
             Op::CallInd => {
                 let s = self.loc(row.opd[0]);
                 let target = self.read(bus, s, true);
                 let ret = self.regs.ip;
-                self.push(bus, ret);
-                self.jump(target);
+                if T::EXACT {
+                    let mem = matches!(s, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 2 } else { 1 });
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 4);
+                    self.jump(target);
+                    self.timing.eu(bus, 2);
+                    self.push(bus, ret);
+                } else {
+                    self.push(bus, ret);
+                    self.jump(target);
+                }
             }
             Op::JmpInd => {
                 let s = self.loc(row.opd[0]);
                 let target = self.read(bus, s, true);
+                if T::EXACT {
+                    let mem = matches!(s, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 2 } else { 1 });
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 1);
+                }
                 self.jump(target);
             }
             Op::CallFarInd | Op::JmpFarInd => {
@@ -1027,7 +1110,16 @@ impl<T: Timing> Cpu<T> {
                 }
                 let (s, off) = self.mem_operand();
                 let ip = self.rd(bus, s, off, true);
+                self.timing.eu(bus, 4);
                 let cs = self.rd(bus, s, off.wrapping_add(2), true);
+                if T::EXACT {
+                    if row.op == Op::CallFarInd {
+                        self.timing.eu(bus, 5);
+                    } else {
+                        self.timing.suspend(bus);
+                        self.timing.eu(bus, 1);
+                    }
+                }
                 if row.op == Op::CallFarInd {
                     self.call_far(bus, cs, ip);
                 } else {
@@ -1159,6 +1251,18 @@ impl<T: Timing> Cpu<T> {
 
     fn call_far<B: Bus>(&mut self, bus: &mut B, cs: u16, ip: u16) {
         let old_cs = self.regs.seg[Seg::CS as usize];
+        if T::EXACT {
+            // The 8086 pushes CS, restarts the fetch, then pushes IP.
+            let ret = self.regs.ip;
+            self.push(bus, old_cs);
+            self.timing.eu(bus, 1);
+            self.timing.suspend(bus);
+            self.timing.eu(bus, 2);
+            self.far_jump(cs, ip);
+            self.timing.eu(bus, 2);
+            self.push(bus, ret);
+            return;
+        }
         self.push(bus, old_cs);
         let ret = self.regs.ip;
         self.push(bus, ret);
