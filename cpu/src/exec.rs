@@ -481,9 +481,10 @@ impl<T: Timing> Cpu<T> {
     /// restarts the fetch at the handler and pushes IP last.
     fn exact_interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
         let addr = vector as u32 * 4;
-        let new_ip = self.timing.read16(bus, Seg::DS, addr, addr + 1);
+        // The vector table is read with no segment (status "CS or none").
+        let new_ip = self.timing.read16(bus, Seg::CS, addr, addr + 1);
         self.timing.eu(bus, 2);
-        let new_cs = self.timing.read16(bus, Seg::DS, addr + 2, addr + 3);
+        let new_cs = self.timing.read16(bus, Seg::CS, addr + 2, addr + 3);
         self.timing.eu(bus, 3);
         let flags = self.regs.flags;
         self.push(bus, flags);
@@ -823,7 +824,9 @@ impl<T: Timing> Cpu<T> {
                 if T::EXACT {
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
-                    self.timing.eu(bus, 7);
+                    self.timing.eu(bus, 1);
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 3);
                 }
                 self.call_far(bus, cs, ip);
             }
@@ -916,8 +919,10 @@ impl<T: Timing> Cpu<T> {
                 if T::EXACT && row.opd[0] != Opd::Three {
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
+                    self.timing.eu(bus, 6);
+                } else {
+                    self.timing.eu(bus, 8);
                 }
-                self.timing.eu(bus, 8);
                 self.enter_interrupt(bus, v);
             }
             Op::Into => {
@@ -939,7 +944,9 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, 1);
                 }
                 let f = self.pop(bus);
-                self.far_jump(cs, ip);
+                if !T::EXACT {
+                    self.far_jump(cs, ip);
+                }
                 self.load_flags(f);
             }
             Op::Shift(op) => self.shift(bus, row, op),
@@ -1110,14 +1117,14 @@ impl<T: Timing> Cpu<T> {
                 }
                 let (s, off) = self.mem_operand();
                 let ip = self.rd(bus, s, off, true);
-                self.timing.eu(bus, 4);
+                self.timing
+                    .eu(bus, if row.op == Op::CallFarInd { 4 } else { 5 });
                 let cs = self.rd(bus, s, off.wrapping_add(2), true);
                 if T::EXACT {
                     if row.op == Op::CallFarInd {
                         self.timing.eu(bus, 5);
                     } else {
                         self.timing.suspend(bus);
-                        self.timing.eu(bus, 1);
                     }
                 }
                 if row.op == Op::CallFarInd {
