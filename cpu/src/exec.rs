@@ -811,7 +811,7 @@ impl<T: Timing> Cpu<T> {
                 self.regs.gpr[0] = al;
             }
             Op::Cwd => {
-                self.timing.eu(bus, 4);
+                self.timing.eu(bus, 4 + (self.regs.gpr[0] >> 15) as u32);
                 self.regs.gpr[2] = if self.regs.gpr[0] & 0x8000 != 0 {
                     0xFFFF
                 } else {
@@ -952,11 +952,21 @@ impl<T: Timing> Cpu<T> {
             Op::Shift(op) => self.shift(bus, row, op),
             Op::Aam => self.aam(bus),
             Op::Aad => self.aad(),
-            Op::Daa => self.daa(false),
-            Op::Das => self.daa(true),
-            Op::Aaa => self.aaa(false),
-            Op::Aas => self.aaa(true),
+            Op::Daa | Op::Das => {
+                self.timing.eu(bus, 3);
+                self.daa(row.op == Op::Das);
+            }
+            Op::Aaa | Op::Aas => {
+                if T::EXACT {
+                    // One clock less when AL is adjusted.
+                    let al = self.regs.gpr[0] & 0x0F;
+                    let adjust = al > 9 || self.regs.flag(AF);
+                    self.timing.eu(bus, 8 - adjust as u32);
+                }
+                self.aaa(row.op == Op::Aas);
+            }
             Op::Salc => {
+                self.timing.eu(bus, 2 + self.regs.flag(CF) as u32);
                 let v = if self.regs.flag(CF) { 0xFF } else { 0 };
                 self.regs.set_r8(0, v);
             }
@@ -971,6 +981,7 @@ impl<T: Timing> Cpu<T> {
                 if self.cur.ea_seg.is_some() {
                     let (s, off) = self.mem_operand();
                     self.rd(bus, s, off, true);
+                    self.timing.eu(bus, 3);
                 }
             }
             Op::Loop | Op::Loopz | Op::Loopnz => {
