@@ -438,7 +438,7 @@ impl ExactTiming {
             return self.result;
         }
         // The refill after a flush is never abandoned.
-        let abandons = self.planned.is_some_and(|p| p > self.cycle);
+        let abandons = self.planned.is_some_and(|p| p == self.cycle + 1);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
             TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,

@@ -288,9 +288,10 @@ impl<T: Timing> Cpu<T> {
                 self.timing.eu(bus, if row.word { 0 } else { 1 });
             }
             (Some(_), Loc::Mem(..), Loc::Imm(_)) => {
+                let n = self.timing.owed();
                 self.timing.eu(bus, 2);
                 self.take_rest(bus);
-                self.timing.eu(bus, 2);
+                self.timing.eu(bus, 3 - n.min(3));
             }
             (Some(_), Loc::Mem(..), Loc::Sreg(_)) => self.timing.eu(bus, 3),
             (Some(_), Loc::Mem(..), _) => self.timing.eu(bus, 4),
