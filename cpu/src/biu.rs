@@ -334,8 +334,8 @@ impl ExactTiming {
         }
         self.qop = (QueueOp::None, 0);
         // Work at the end of the clock.
-        match self.state {
-            TState::T3 => {
+        if self.state == TState::T3 {
+            {
                 if let Some(x) = self.cur {
                     match x.kind {
                         Transfer::Code if self.discard => self.discard = false,
@@ -368,7 +368,6 @@ impl ExactTiming {
                     }
                 }
             }
-            _ => {}
         }
         self.cycle += 1;
         let next = self.cycle;
