@@ -293,6 +293,11 @@ impl<T: Timing> Cpu<T> {
                 self.take_rest(bus);
                 self.timing.eu(bus, 3 - n.min(3));
             }
+            (Some(_), _, Loc::Imm(_)) => {
+                let n = self.timing.owed();
+                self.take_rest(bus);
+                self.timing.eu(bus, if n == 1 { 1 } else { 0 });
+            }
             (Some(_), Loc::Mem(..), Loc::Sreg(_)) => self.timing.eu(bus, 3),
             (Some(_), Loc::Mem(..), _) => self.timing.eu(bus, 4),
             _ => {}
