@@ -534,6 +534,7 @@ impl ExactTiming {
 }
 
 impl Timing for ExactTiming {
+    const NAME: &'static str = "exact";
     const DECODE_CACHE: bool = false;
     const EXACT: bool = true;
 
