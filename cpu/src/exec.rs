@@ -1129,15 +1129,33 @@ impl<T: Timing> Cpu<T> {
         // LODS has loaded AX, and CMPS/SCAS set FLAGS, in the iterations before an overrun.
         self.cur.keep_on_fault |= 1 << 0 | 1 << 1 | 1 << 6 | 1 << 7;
         self.cur.keep_flags = true;
+        // Exact model: EU clocks before the first transfer, after the last
+        // one (single form) and between an iteration's last transfer and the
+        // REP loop's decision.
+        let (pre, post, tail) = match op {
+            StrOp::Movs | StrOp::Stos => (2, 3, 3),
+            StrOp::Lods => (2, 4, 6),
+            StrOp::Cmps => (3, 5, 6),
+            _ => (4, 5, 6),
+        };
         let Some(rep) = self.cur.rep else {
+            self.timing.eu(bus, pre);
             self.string_once(bus, op, w);
+            self.timing.eu(bus, post);
             return;
         };
+        if T::EXACT {
+            // The REP microcode tests CX before the first iteration.
+            self.timing
+                .eu(bus, if self.regs.gpr[1] == 0 { 6 } else { 7 });
+        }
         loop {
             if self.regs.gpr[1] == 0 {
                 break;
             }
+            self.timing.eu(bus, pre);
             self.string_once(bus, op, w);
+            self.timing.eu(bus, tail);
             self.cur.count += 1;
             if self.abort.is_some() {
                 // Where the 286 stands in its count when a transfer overruns
@@ -1159,6 +1177,10 @@ impl<T: Timing> Cpu<T> {
                     break;
                 }
             }
+            if self.regs.gpr[1] == 0 {
+                // Ending on the count costs a clock more than on the flag.
+                self.timing.eu(bus, 1);
+            }
         }
     }
 
@@ -1177,6 +1199,7 @@ impl<T: Timing> Cpu<T> {
             StrOp::Movs => {
                 let v = self.string_read(bus, src, 6, w, delta);
                 if self.abort.is_none() {
+                    self.timing.eu(bus, 2);
                     self.string_write(bus, w, delta, v);
                 }
             }
@@ -1190,6 +1213,7 @@ impl<T: Timing> Cpu<T> {
                     (self.string_read(bus, src, 6, w, delta), b)
                 } else {
                     let a = self.string_read(bus, src, 6, w, delta);
+                    self.timing.eu(bus, 3);
                     (a, self.string_read(bus, Seg::ES, 7, w, delta))
                 };
                 if self.abort.is_none() {
