@@ -686,11 +686,17 @@ impl<T: Timing> Cpu<T> {
             Op::Xchg => {
                 let d = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
-                if T::EXACT && self.cur.modrm.is_none() {
+                let mem = matches!(s, Loc::Mem(..));
+                if !mem {
                     self.timing.eu(bus, 2);
                 }
                 let a = self.read(bus, d, w);
                 let b = self.read(bus, s, w);
+                if mem {
+                    // Exact model: the memory operand is read, then written
+                    // back seven clocks after the read's data phase.
+                    self.timing.eu(bus, 7);
+                }
                 self.write(bus, d, w, b);
                 self.write(bus, s, w, a);
             }
@@ -755,6 +761,7 @@ impl<T: Timing> Cpu<T> {
                 }
                 let d = self.loc(row.opd[0]);
                 let ea = self.cur.ea;
+                self.timing.eu(bus, 2);
                 self.write(bus, d, true, ea);
             }
             Op::Cbw => {
@@ -829,7 +836,9 @@ impl<T: Timing> Cpu<T> {
                 let d = self.loc(row.opd[0]);
                 let (s, off) = self.mem_operand();
                 let off_v = self.rd(bus, s, off, true);
+                self.timing.eu(bus, 5);
                 let seg_v = self.rd(bus, s, off.wrapping_add(2), true);
+                self.timing.eu(bus, 1);
                 self.write(bus, d, true, off_v);
                 self.regs.seg[seg as usize] = seg_v;
             }
@@ -866,7 +875,9 @@ impl<T: Timing> Cpu<T> {
             Op::Xlat => {
                 let s = self.data_seg(Seg::DS);
                 let off = self.regs.gpr[3].wrapping_add(self.regs.gpr[0] & 0xFF);
+                self.timing.eu(bus, 4);
                 let v = self.rd(bus, s, off, false);
+                self.timing.eu(bus, 1);
                 self.regs.set_r8(0, v as u8);
             }
             Op::Esc => {
