@@ -15,8 +15,8 @@
 //!   ahead, so a request seen at the end of clock `n` (a byte taken leaving
 //!   room in the queue, or an EU request) starts T1 at `n + 2` when the bus
 //!   is idle;
-//! - at the end of T2 of a code fetch the BIU decides whether the next fetch
-//!   follows immediately after T4 (room for it counting the fetch in flight);
+//! - at the end of T3 of any bus cycle the BIU decides whether a fetch
+//!   follows immediately after T4 (room for it once the fetched bytes are in);
 //! - an EU request waiting when a cycle ends takes the bus before a prefetch;
 //! - fetched bytes enter the queue at the end of T3;
 //! - the 8086 fetches words (a single byte at an odd address) into a 6-byte
@@ -334,11 +334,8 @@ impl ExactTiming {
         }
         self.qop = (QueueOp::None, 0);
         // Work at the end of the clock.
-        match self.state {
-            TState::T2 if self.cur.is_some() && self.eu_req.is_none() && self.room_after() => {
-                self.planned = Some(n + 3);
-            }
-            TState::T3 => {
+        if self.state == TState::T3 {
+            {
                 if let Some(x) = self.cur {
                     match x.kind {
                         Transfer::Code if self.discard => self.discard = false,
@@ -360,9 +357,17 @@ impl ExactTiming {
                             self.eu_done = true;
                         }
                     }
+                    // At the end of T3 (fetched bytes in the queue) the BIU
+                    // decides whether a fetch follows straight after T4.
+                    if self.planned.is_none()
+                        && self.eu_req.is_none()
+                        && !self.suspended
+                        && self.qlen + self.fetch_width() <= self.capacity
+                    {
+                        self.planned = Some(n + 2);
+                    }
                 }
             }
-            _ => {}
         }
         self.cycle += 1;
         let next = self.cycle;
@@ -405,24 +410,6 @@ impl ExactTiming {
         }
     }
 
-    /// Room for another fetch once the one in flight has landed.
-    fn room_after(&self) -> bool {
-        if self.suspended {
-            return false;
-        }
-        let w = self
-            .cur
-            .filter(|x| x.kind == Transfer::Code)
-            .map_or(0, |x| x.width as usize);
-        let next_ip = self.fetch_ip.wrapping_add(w as u16);
-        let next_w = if self.byte_bus || next_ip & 1 != 0 {
-            1
-        } else {
-            2
-        };
-        self.qlen + w + next_w <= self.capacity
-    }
-
     /// Run an EU transfer to the end of its data phase.
     fn transfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
         // A request seen while a bus cycle is in T1-T3 follows its T4; on an
@@ -438,7 +425,7 @@ impl ExactTiming {
             return self.result;
         }
         // The refill after a flush is never abandoned.
-        let abandons = !self.refill && self.planned.is_some_and(|p| p > self.cycle);
+        let abandons = self.planned.is_some_and(|p| p == self.cycle + 1);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
             TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,
@@ -451,7 +438,7 @@ impl ExactTiming {
         let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
         let from_idle = self.cur.is_some_and(|c| c.from_idle);
         match self.state {
-            TState::Ti | TState::T4 if !self.refill => self.planned = None,
+            TState::Ti | TState::T4 => self.planned = None,
             TState::T1 | TState::T2
                 if fetching
                     && !self.refill
