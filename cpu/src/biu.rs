@@ -135,6 +135,8 @@ pub struct ExactTiming {
     suspended: bool,
     /// The byte last taken from the queue (the queue bus holds it).
     last_taken: u8,
+    /// The clock of the last code fetch's T4.
+    code_t4: Option<u64>,
 }
 
 impl Default for ExactTiming {
@@ -166,6 +168,7 @@ impl Default for ExactTiming {
             chained: false,
             suspended: false,
             last_taken: 0,
+            code_t4: None,
         }
     }
 }
@@ -339,6 +342,9 @@ impl ExactTiming {
                 queue_byte: self.qop.1,
             });
         }
+        if self.state == TState::T4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
+            self.code_t4 = Some(n);
+        }
         self.qop = (QueueOp::None, 0);
         // Work at the end of the clock.
         if self.state == TState::T3 {
@@ -413,7 +419,13 @@ impl ExactTiming {
             && self.eu_req.is_none()
             && self.room()
         {
-            self.planned = Some(n + if ended == TState::T4 { T4_FETCH } else { 2 });
+            let mut at = n + if ended == TState::T4 { T4_FETCH } else { 2 };
+            // Room seen in the idle clock right after a code fetch's T4:
+            // still four clocks after that T4.
+            if ended == TState::Ti && self.code_t4 == Some(n.wrapping_sub(1)) {
+                at = at.max(n - 1 + T4_FETCH);
+            }
+            self.planned = Some(at);
         }
     }
 
