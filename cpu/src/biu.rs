@@ -27,6 +27,10 @@ use crate::regs::Seg;
 use crate::timing::{Timing, Transfer};
 use crate::CpuModel;
 
+const ABORT_IDLE: bool = false;
+const T4_FETCH: u64 = 4;
+const TI_PEN: bool = true;
+
 /// T-state of one clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TState {
@@ -84,6 +88,8 @@ struct Xfer {
     /// Bytes moved: 1 or 2.
     width: u8,
     data: u16,
+    /// A prefetch started from an idle bus (not right after another cycle).
+    from_idle: bool,
 }
 
 /// The cycle-exact model of the 8086/8088 bus interface.
@@ -114,6 +120,18 @@ pub struct ExactTiming {
     owed: u32,
     log: Option<Vec<CycleRecord>>,
     last_address: u32,
+    /// The code fetch in flight was flushed: its bytes are dropped.
+    discard: bool,
+    /// The queue was flushed and the first fetch after it has not landed.
+    refill: bool,
+    /// Bytes cannot be taken before this clock (the loader restarting after a flush).
+    hold_until: u64,
+    /// The next EU request continues a split word: it follows at once.
+    chained: bool,
+    /// Prefetching is suspended until the next flush.
+    suspended: bool,
+    /// The byte last taken from the queue (the queue bus holds it).
+    last_taken: u8,
 }
 
 impl Default for ExactTiming {
@@ -138,6 +156,12 @@ impl Default for ExactTiming {
             owed: 0,
             log: None,
             last_address: 0,
+            discard: false,
+            refill: false,
+            hold_until: 0,
+            chained: false,
+            suspended: false,
+            last_taken: 0,
         }
     }
 }
@@ -173,6 +197,11 @@ impl ExactTiming {
         self.eu_req = None;
         self.planned = None;
         self.owed = 0;
+        self.discard = false;
+        self.refill = false;
+        self.hold_until = 0;
+        self.chained = false;
+        self.suspended = false;
     }
 
     fn push(&mut self, b: u8) {
@@ -213,7 +242,7 @@ impl ExactTiming {
 
     /// Room in the queue for the next prefetch.
     fn room(&self) -> bool {
-        self.qlen + self.in_flight() + self.fetch_width() <= self.capacity
+        !self.suspended && self.qlen + self.in_flight() + self.fetch_width() <= self.capacity
     }
 
     fn code_xfer(&self) -> Xfer {
@@ -223,6 +252,7 @@ impl ExactTiming {
             seg: Seg::CS,
             width: self.fetch_width() as u8,
             data: 0,
+            from_idle: false,
         }
     }
 
@@ -311,7 +341,14 @@ impl ExactTiming {
             TState::T3 => {
                 if let Some(x) = self.cur {
                     match x.kind {
+                        Transfer::Code if self.discard => self.discard = false,
                         Transfer::Code => {
+                            if self.refill {
+                                // After a flush the first bytes reach the EU
+                                // three clocks after they land.
+                                self.refill = false;
+                                self.hold_until = n + 3;
+                            }
                             if x.width == 2 {
                                 self.push(x.data as u8);
                                 self.push((x.data >> 8) as u8);
@@ -350,7 +387,9 @@ impl ExactTiming {
                     && self.room()
                 {
                     self.planned = None;
-                    self.cur = Some(self.code_xfer());
+                    let mut x = self.code_xfer();
+                    x.from_idle = ended == TState::Ti;
+                    self.cur = Some(x);
                     TState::T1
                 } else {
                     TState::Ti
@@ -366,12 +405,15 @@ impl ExactTiming {
             && self.eu_req.is_none()
             && self.room()
         {
-            self.planned = Some(n + if ended == TState::T4 { 3 } else { 2 });
+            self.planned = Some(n + if ended == TState::T4 { T4_FETCH } else { 2 });
         }
     }
 
     /// Room for another fetch once the one in flight has landed.
     fn room_after(&self) -> bool {
+        if self.suspended {
+            return false;
+        }
         let w = self
             .cur
             .filter(|x| x.kind == Transfer::Code)
@@ -387,17 +429,49 @@ impl ExactTiming {
 
     /// Run an EU transfer to the end of its data phase.
     fn transfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
-        // A request seen while a bus cycle is in T1-T3 follows its T4; seen
-        // in T4, it starts three clocks later; on an idle bus, two.
+        // A request seen while a bus cycle is in T1-T3 follows its T4; on an
+        // idle bus (or in T4) it starts two clocks later, three when it
+        // abandons a prefetch the BIU had decided on.
+        if std::mem::take(&mut self.chained) {
+            // The second half of a split word runs right after the first.
+            self.eu_req = Some((x, self.cycle + 1));
+            while !self.eu_done {
+                self.tick(bus);
+            }
+            self.eu_done = false;
+            return self.result;
+        }
+        let abandons = self.planned.is_some_and(|p| p > self.cycle);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
+            TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,
             _ => self.cycle + 2,
         };
         self.eu_req = Some((x, at));
         self.eu_done = false;
-        // A decided prefetch that has not started yields to the EU.
-        if self.state == TState::Ti {
-            self.planned = None;
+        // A prefetch decided but not started, or only just started (its T1
+        // was the previous clock), yields to the EU: it is abandoned.
+        let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
+        let from_idle = self.cur.is_some_and(|c| c.from_idle);
+        match self.state {
+            TState::Ti | TState::T4 => self.planned = None,
+            TState::T1 | TState::T2
+                if fetching
+                    && !self.refill
+                    && (self.state == TState::T1 || from_idle && ABORT_IDLE) =>
+            {
+                if self.state == TState::T2 {
+                    if let Some(last) = self.log.as_mut().and_then(|l| l.last_mut()) {
+                        last.t = TState::Ti;
+                        last.transfer = None;
+                    }
+                }
+                self.cur = None;
+                self.state = TState::Ti;
+                self.planned = None;
+                self.eu_req = Some((x, self.cycle + 2));
+            }
+            _ => {}
         }
         while !self.eu_done {
             self.tick(bus);
@@ -412,6 +486,7 @@ impl ExactTiming {
             addr,
             seg,
             width: 1,
+            from_idle: false,
             data: if addr & 1 != 0 && !self.byte_bus {
                 data << 8
             } else {
@@ -436,10 +511,12 @@ impl ExactTiming {
                 seg,
                 width: 2,
                 data: v,
+                from_idle: false,
             };
             self.transfer(bus, x)
         } else {
             let a = self.transfer(bus, self.byte_xfer(kind, seg, lo, v));
+            self.chained = true;
             let b = self.transfer(bus, self.byte_xfer(kind, seg, hi, v >> 8));
             let a = if lo & 1 != 0 && !self.byte_bus {
                 a >> 8
@@ -483,11 +560,12 @@ impl Timing for ExactTiming {
     }
 
     fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
-        while self.qlen == 0 {
+        while self.qlen == 0 || self.cycle < self.hold_until {
             self.tick(bus);
         }
         self.owed = self.owed.saturating_sub(1);
         let b = self.pop();
+        self.last_taken = b;
         self.qop = (
             if first {
                 QueueOp::First
@@ -562,10 +640,25 @@ impl Timing for ExactTiming {
     fn flush(&mut self) {
         self.qhead = 0;
         self.qlen = 0;
-        self.qop = (QueueOp::Flush, 0);
+        self.qop = (QueueOp::Flush, self.last_taken);
+        self.discard = self.cur.is_some_and(|c| c.kind == Transfer::Code)
+            && matches!(self.state, TState::T1 | TState::T2 | TState::T3);
+        self.refill = true;
+    }
+
+    fn suspend<B: Bus>(&mut self, bus: &mut B) {
+        self.suspended = true;
+        self.planned = None;
+        while self.cur.is_some_and(|c| c.kind == Transfer::Code)
+            && matches!(self.state, TState::T1 | TState::T2 | TState::T3)
+        {
+            self.tick(bus);
+        }
+        self.tick(bus);
     }
 
     fn jumped(&mut self, cs: u16, ip: u16) {
+        self.suspended = false;
         self.cs = cs;
         self.fetch_ip = ip;
         self.planned = None;
@@ -573,5 +666,95 @@ impl Timing for ExactTiming {
 
     fn cycles(&self) -> u64 {
         self.cycle
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cpu, FlatBus};
+
+    /// A CPU at 1000:0100 with `code` there and in its (full) queue.
+    fn setup(code: &[u8]) -> (Cpu<ExactTiming>, FlatBus) {
+        let mut bus = FlatBus::new(1 << 20);
+        let at = 0x10100;
+        let mut bytes = code.to_vec();
+        bytes.resize(16, 0x90);
+        bus.load(at, &bytes);
+        let mut cpu: Cpu<ExactTiming> = Cpu::new(CpuModel::I8086);
+        cpu.regs.seg[Seg::CS as usize] = 0x1000;
+        cpu.regs.ip = 0x0100;
+        cpu.regs.seg[Seg::SS as usize] = 0x2000;
+        cpu.regs.gpr[4] = 0x0100;
+        cpu.timing.preload(0x1000, 0x0100, &bytes[..6]);
+        cpu.timing.record(true);
+        (cpu, bus)
+    }
+
+    fn states(log: &[CycleRecord]) -> Vec<TState> {
+        log.iter().map(|c| c.t).collect()
+    }
+
+    #[test]
+    fn register_add_takes_three_clocks_and_refills_the_queue() {
+        let (mut cpu, mut bus) = setup(&[0x00, 0xE1]); // add cl, ah
+        cpu.step(&mut bus);
+        let log = cpu.timing.log();
+        assert_eq!(log.len(), 3);
+        assert_eq!(log[0].queue, QueueOp::First);
+        assert_eq!(log[1].queue, QueueOp::Subsequent);
+        assert_eq!(log[1].queue_byte, 0xE1);
+        // Two bytes taken from a full queue: a word fetch starts two clocks
+        // after the room appeared, at the address after the queue's end.
+        Timing::eu(&mut cpu.timing, &mut bus, 2);
+        let log = cpu.timing.log();
+        assert_eq!(log[3].t, TState::T1);
+        assert_eq!(log[3].transfer, Some(Transfer::Code));
+        assert_eq!(log[3].address, 0x10106);
+    }
+
+    #[test]
+    fn a_word_at_an_odd_address_is_two_byte_cycles_back_to_back() {
+        // push ax with an odd stack pointer
+        let (mut cpu, mut bus) = setup(&[0x50]);
+        cpu.regs.gpr[4] = 0x0101;
+        cpu.regs.gpr[0] = 0xBEEF;
+        cpu.step(&mut bus);
+        let log = cpu.timing.log();
+        let writes: Vec<usize> = log
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.t == TState::T1 && c.transfer == Some(Transfer::MemWrite))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(writes.len(), 2);
+        assert_eq!(writes[1], writes[0] + 4, "{:?}", states(log));
+        assert_eq!(bus.mem[0x200FF], 0xEF);
+        assert_eq!(bus.mem[0x20100], 0xBE);
+        // The odd byte travels on the high half of the bus.
+        assert!(!log[writes[0]].bhe_high);
+        assert_eq!(log[writes[0] + 2].data, 0xEF00);
+    }
+
+    #[test]
+    fn a_jump_flushes_the_queue_and_refetches_from_the_target() {
+        let (mut cpu, mut bus) = setup(&[0xEB, 0x10]); // jmp short +16
+        cpu.step(&mut bus);
+        Timing::take(&mut cpu.timing, &mut bus, true);
+        let log = cpu.timing.log();
+        let flush = log.iter().position(|c| c.queue == QueueOp::Flush);
+        let flush = flush.expect("the queue is flushed");
+        let fetch = log
+            .iter()
+            .skip(flush)
+            .position(|c| c.t == TState::T1)
+            .expect("a fetch after the flush")
+            + flush;
+        assert_eq!(log[fetch].address, 0x10112);
+        assert_eq!(fetch, flush + 2);
+        // The first byte reaches the EU three clocks after T3.
+        let first = log.len() - 1;
+        assert_eq!(log[first].queue, QueueOp::First);
+        assert_eq!(first, fetch + 2 + 3);
     }
 }

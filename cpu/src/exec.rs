@@ -250,9 +250,9 @@ impl<T: Timing> Cpu<T> {
             }
             (Loc::Mem(..), false) => self.timing.eu(bus, if cmp { 4 } else { 6 }),
             (_, true) if self.cur.modrm.is_some() => {
-                self.timing.eu(bus, 1);
+                let n = self.timing.owed();
                 self.take_rest(bus);
-                self.timing.eu(bus, 1);
+                self.timing.eu(bus, if n == 1 { 1 } else { 0 });
             }
             (_, true) => {
                 self.timing.eu(bus, 1);
@@ -260,6 +260,34 @@ impl<T: Timing> Cpu<T> {
                 self.timing.eu(bus, 1);
             }
             (_, false) if !matches!(s, Loc::Mem(..)) => self.timing.eu(bus, 1),
+            _ => {}
+        }
+    }
+
+    /// Exact model: MOV's microcode before its read.
+    fn exact_mov_before<B: Bus>(&mut self, bus: &mut B, row: &Sem, d: Loc, s: Loc) {
+        match (self.cur.modrm, d, s) {
+            (None, Loc::Mem(..), _) => {
+                self.timing.eu(bus, 1);
+                self.take_rest(bus);
+                self.timing.eu(bus, 2);
+            }
+            (None, _, Loc::Mem(..)) => {
+                self.timing.eu(bus, 1);
+                self.take_rest(bus);
+            }
+            (None, _, _) => {
+                self.timing.eu(bus, 1);
+                self.take_rest(bus);
+                self.timing.eu(bus, if row.word { 0 } else { 1 });
+            }
+            (Some(_), Loc::Mem(..), Loc::Imm(_)) => {
+                self.timing.eu(bus, 2);
+                self.take_rest(bus);
+                self.timing.eu(bus, 2);
+            }
+            (Some(_), Loc::Mem(..), Loc::Sreg(_)) => self.timing.eu(bus, 3),
+            (Some(_), Loc::Mem(..), _) => self.timing.eu(bus, 4),
             _ => {}
         }
     }
@@ -645,20 +673,33 @@ impl<T: Timing> Cpu<T> {
                 }
                 let d = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
+                if T::EXACT {
+                    self.exact_mov_before(bus, row, d, s);
+                }
                 let v = self.read(bus, s, w);
+                if T::EXACT && matches!(s, Loc::Mem(..)) {
+                    let n = if self.cur.modrm.is_some() { 3 } else { 1 };
+                    self.timing.eu(bus, n);
+                }
                 self.write(bus, d, w, v);
             }
             Op::Xchg => {
                 let d = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
+                if T::EXACT && self.cur.modrm.is_none() {
+                    self.timing.eu(bus, 2);
+                }
                 let a = self.read(bus, d, w);
                 let b = self.read(bus, s, w);
                 self.write(bus, d, w, b);
                 self.write(bus, s, w, a);
             }
-            Op::Nop => {}
+            Op::Nop => self.timing.eu(bus, 2),
             Op::Inc | Op::Dec => {
                 let d = self.loc(row.opd[0]);
+                if T::EXACT && self.cur.modrm.is_none() {
+                    self.timing.eu(bus, 1);
+                }
                 let a = self.read(bus, d, w) as u32;
                 let (r, f) = if row.op == Op::Inc {
                     alu::add(w, a, 1, 0)
@@ -670,6 +711,9 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Push => {
                 let s = self.loc(row.opd[0]);
+                if T::EXACT && self.cur.modrm.is_none() {
+                    self.timing.eu(bus, 4);
+                }
                 let v = match s {
                     // The 8086 and 80186 push SP as it is after the decrement.
                     Loc::Reg16(4) if self.model != CpuModel::I80286 => {
@@ -680,13 +724,27 @@ impl<T: Timing> Cpu<T> {
                 self.push(bus, v);
             }
             Op::Pop => {
+                let exact_simple = T::EXACT && self.cur.modrm.is_none();
+                if exact_simple {
+                    self.timing.eu(bus, 1);
+                }
                 let v = self.pop(bus);
+                if exact_simple {
+                    self.timing.eu(bus, 1);
+                }
                 let d = self.loc(row.opd[0]);
                 self.write(bus, d, true, v);
             }
             Op::Jcc(cc) => {
                 let d = self.imm8() as i8 as i16 as u16;
-                if self.cond(cc) {
+                self.timing.eu(bus, 1);
+                self.take_rest(bus);
+                let taken = self.cond(cc);
+                if taken {
+                    self.timing.suspend(bus);
+                }
+                self.timing.eu(bus, if taken { 4 } else { 1 });
+                if taken {
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
                 }
@@ -700,10 +758,12 @@ impl<T: Timing> Cpu<T> {
                 self.write(bus, d, true, ea);
             }
             Op::Cbw => {
+                self.timing.eu(bus, 1);
                 let al = self.regs.gpr[0] as u8 as i8 as i16 as u16;
                 self.regs.gpr[0] = al;
             }
             Op::Cwd => {
+                self.timing.eu(bus, 4);
                 self.regs.gpr[2] = if self.regs.gpr[0] & 0x8000 != 0 {
                     0xFFFF
                 } else {
@@ -725,10 +785,12 @@ impl<T: Timing> Cpu<T> {
                 self.load_flags(v);
             }
             Op::Sahf => {
+                self.timing.eu(bus, 3);
                 let ah = (self.regs.gpr[0] >> 8) & (SF | ZF | AF | PF | CF);
                 self.regs.flags = (self.regs.flags & !(SF | ZF | AF | PF | CF)) | ah;
             }
             Op::Lahf => {
+                self.timing.eu(bus, 1);
                 let f = self.regs.flags as u8;
                 self.regs.set_r8(4, f);
             }
@@ -739,7 +801,13 @@ impl<T: Timing> Cpu<T> {
                 } else {
                     0
                 };
+                if T::EXACT && n == 0 {
+                    self.timing.suspend(bus);
+                }
                 let ip = self.pop(bus);
+                if T::EXACT && n == 0 {
+                    self.timing.eu(bus, 2);
+                }
                 self.regs.gpr[4] = self.regs.gpr[4].wrapping_add(n);
                 self.jump(ip);
             }
@@ -848,8 +916,19 @@ impl<T: Timing> Cpu<T> {
             Op::Call => {
                 let d = self.imm16();
                 let ret = self.regs.ip;
-                self.push(bus, ret);
-                self.jump(ret.wrapping_add(d));
+                if T::EXACT {
+                    // The microcode restarts the fetch before pushing.
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 4);
+                    self.jump(ret.wrapping_add(d));
+                    self.timing.eu(bus, 1);
+                    self.push(bus, ret);
+                } else {
+                    self.push(bus, ret);
+                    self.jump(ret.wrapping_add(d));
+                }
             }
             Op::Jmp => {
                 let d = if row.opd[0] == Opd::Jb {
@@ -857,6 +936,13 @@ impl<T: Timing> Cpu<T> {
                 } else {
                     self.imm16()
                 };
+                if T::EXACT {
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.suspend(bus);
+                    let n = if row.opd[0] == Opd::Jb { 4 } else { 3 };
+                    self.timing.eu(bus, n);
+                }
                 let ip = self.regs.ip.wrapping_add(d);
                 self.jump(ip);
             }
@@ -891,8 +977,12 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             Op::Hlt => self.halted = true,
-            Op::Cmc => self.regs.flags ^= CF,
+            Op::Cmc => {
+                self.timing.eu(bus, 1);
+                self.regs.flags ^= CF;
+            }
             Op::SetFlag(m, on) => {
+                self.timing.eu(bus, 1);
                 self.regs.set_flag(m, on);
                 if m == IF && on {
                     self.irq_shadow = true;

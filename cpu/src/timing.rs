@@ -137,6 +137,12 @@ pub trait Timing {
     fn eu<B: Bus>(&mut self, bus: &mut B, n: u32) {
         let _ = (bus, n);
     }
+    /// Exact model: the microcode stops prefetching until the next flush
+    /// (waiting for a fetch in its address or data phase, then one clock).
+    #[inline]
+    fn suspend<B: Bus>(&mut self, bus: &mut B) {
+        let _ = bus;
+    }
     /// The instruction stream continues at `cs:ip` (after [`Timing::flush`]).
     #[inline]
     fn jumped(&mut self, cs: u16, ip: u16) {
