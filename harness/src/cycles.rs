@@ -1,7 +1,8 @@
 //! Comparing bus-cycle traces.
 //!
-//! Not wired to the CPU yet: the core has no cycle trace until the exact
-//! timing model lands, so `--check cycles` is refused. The comparison rules:
+//! `ironpc conform --check cycles|all` runs each test on the exact model
+//! ([`crate::runner::execute_exact`]), converts its clocks with
+//! [`from_record`] and compares them with the vector's trace. The rules:
 //!
 //! - the traces must have the same length;
 //! - in every cycle: T-state, bus status, ALE, memory and I/O strobes and the
