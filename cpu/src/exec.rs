@@ -244,9 +244,11 @@ impl<T: Timing> Cpu<T> {
         let imm = matches!(s, Loc::Imm(_));
         match (d, imm) {
             (Loc::Mem(..), true) => {
+                let n = self.timing.owed();
                 self.timing.eu(bus, 3);
                 self.take_rest(bus);
-                self.timing.eu(bus, if cmp { 1 } else { 3 });
+                self.timing
+                    .eu(bus, if cmp { 2 - n.min(2) } else { 4 - n.min(4) });
             }
             (Loc::Mem(..), false) => self.timing.eu(bus, if cmp { 4 } else { 6 }),
             (_, true) if self.cur.modrm.is_some() => {
