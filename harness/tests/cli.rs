@@ -446,3 +446,43 @@ fn check_cycles_is_refused_without_an_exact_model() {
         assert!(text(&out.stdout).is_empty());
     }
 }
+
+#[test]
+fn timing_report_on_the_exact_model() {
+    let timing = |f: &Fixture, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ironpc"))
+            .args(["timing", "t", "--manifests-dir"])
+            .arg(f.path("manifests"))
+            .arg("--suites-dir")
+            .arg(f.path("data"))
+            .arg("--out")
+            .arg(f.path("out"))
+            .args(extra)
+            .env_remove("IRONPC_SUITES")
+            .output()
+            .unwrap()
+    };
+    let f = cycles_fixture("8086");
+    let out = timing(&f, &["--timing", "exact"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("t exact timing: ") && stdout.contains(" of 2 tests take exactly"),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(f.path("out/t-exact-timing.md")).unwrap();
+    assert!(md.contains("Timing model: exact"), "{md}");
+    assert_one_error(
+        &timing(&f, &["--timing", "exact", "--write-baseline"]),
+        &["baseline holds the fast model's counts"],
+    );
+    assert_one_error(
+        &timing(&f, &["--timing", "warp"]),
+        &["unknown timing model 'warp'"],
+    );
+    let f = cycles_fixture("80286");
+    assert_one_error(
+        &timing(&f, &["--timing", "exact"]),
+        &["80286", "no cycle-exact model"],
+    );
+}

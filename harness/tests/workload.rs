@@ -108,6 +108,9 @@ fn bench_runs_the_workload_on_the_exact_model() {
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.contains("8086 and 8088 only") && err.contains(cpu), "{err}");
+        assert!(
+            err.contains("8086 and 8088 only") && err.contains(cpu),
+            "{err}"
+        );
     }
 }
