@@ -378,7 +378,7 @@ impl ExactTiming {
                     self.planned = None;
                     self.cur = Some(x);
                     TState::T1
-                } else if self.eu_req.is_none()
+                } else if (self.eu_req.is_none() || self.refill)
                     && self.planned.is_some_and(|p| p <= next)
                     && self.room()
                 {
@@ -437,7 +437,8 @@ impl ExactTiming {
             self.eu_done = false;
             return self.result;
         }
-        let abandons = self.planned.is_some_and(|p| p > self.cycle);
+        // The refill after a flush is never abandoned.
+        let abandons = !self.refill && self.planned.is_some_and(|p| p > self.cycle);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
             TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,
@@ -450,7 +451,7 @@ impl ExactTiming {
         let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
         let from_idle = self.cur.is_some_and(|c| c.from_idle);
         match self.state {
-            TState::Ti | TState::T4 => self.planned = None,
+            TState::Ti | TState::T4 if !self.refill => self.planned = None,
             TState::T1 | TState::T2
                 if fetching
                     && !self.refill
@@ -653,12 +654,21 @@ impl Timing for ExactTiming {
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
         self.suspended = true;
         self.planned = None;
-        while self.cur.is_some_and(|c| c.kind == Transfer::Code)
-            && matches!(self.state, TState::T1 | TState::T2 | TState::T3)
-        {
+        let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
+        // A fetch about to start its T1 this clock is called off; one under
+        // way costs the microcode two more clocks.
+        let n = match self.state {
+            TState::T1 if fetching => {
+                self.state = TState::Ti;
+                self.cur = None;
+                1
+            }
+            TState::T2 | TState::T3 if fetching => 3,
+            _ => 1,
+        };
+        for _ in 0..n {
             self.tick(bus);
         }
-        self.tick(bus);
     }
 
     fn jumped(&mut self, cs: u16, ip: u16) {

@@ -248,7 +248,7 @@ impl<T: Timing> Cpu<T> {
                 self.timing.eu(bus, 3);
                 self.take_rest(bus);
                 self.timing
-                    .eu(bus, if cmp { 2 - n.min(2) } else { 4 - n.min(4) });
+                    .eu(bus, if cmp { 3 - n.min(3) } else { 4 - n.min(4) });
             }
             (Loc::Mem(..), false) => self.timing.eu(bus, if cmp { 4 } else { 6 }),
             (_, true) if self.cur.modrm.is_some() => {
@@ -257,9 +257,10 @@ impl<T: Timing> Cpu<T> {
                 self.timing.eu(bus, if n == 1 { 1 } else { 0 });
             }
             (_, true) => {
+                let n = self.timing.owed();
                 self.timing.eu(bus, 1);
                 self.take_rest(bus);
-                self.timing.eu(bus, 1);
+                self.timing.eu(bus, if n == 1 { 1 } else { 0 });
             }
             (_, false) if !matches!(s, Loc::Mem(..)) => self.timing.eu(bus, 1),
             _ => {}
@@ -743,9 +744,12 @@ impl<T: Timing> Cpu<T> {
                 self.take_rest(bus);
                 let taken = self.cond(cc);
                 if taken {
+                    self.timing.eu(bus, 2);
                     self.timing.suspend(bus);
+                    self.timing.eu(bus, 4);
+                } else {
+                    self.timing.eu(bus, 1);
                 }
-                self.timing.eu(bus, if taken { 4 } else { 1 });
                 if taken {
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
@@ -779,11 +783,14 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Wait => {}
             Op::Pushf => {
+                self.timing.eu(bus, 4);
                 let f = self.regs.flags;
                 self.push(bus, f);
             }
             Op::Popf => {
+                self.timing.eu(bus, 1);
                 let v = self.pop(bus);
+                self.timing.eu(bus, 1);
                 self.load_flags(v);
             }
             Op::Sahf => {
@@ -803,11 +810,19 @@ impl<T: Timing> Cpu<T> {
                 } else {
                     0
                 };
-                if T::EXACT && n == 0 {
+                if T::EXACT && row.opd[0] == Opd::Iw {
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.eu(bus, 2);
+                }
+                if T::EXACT && n == 0 && row.opd[0] != Opd::Iw {
                     self.timing.suspend(bus);
                 }
                 let ip = self.pop(bus);
-                if T::EXACT && n == 0 {
+                if T::EXACT && row.opd[0] == Opd::Iw {
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 2);
+                } else if T::EXACT {
                     self.timing.eu(bus, 2);
                 }
                 self.regs.gpr[4] = self.regs.gpr[4].wrapping_add(n);
@@ -819,8 +834,20 @@ impl<T: Timing> Cpu<T> {
                 } else {
                     0
                 };
+                if T::EXACT {
+                    if row.opd[0] == Opd::Iw {
+                        self.timing.eu(bus, 1);
+                        self.take_rest(bus);
+                        self.timing.eu(bus, 2);
+                    } else {
+                        self.timing.eu(bus, 3);
+                    }
+                }
                 let ip = self.pop(bus);
+                self.timing.suspend(bus);
+                self.timing.eu(bus, 3);
                 let cs = self.pop(bus);
+                self.timing.eu(bus, 1);
                 self.regs.gpr[4] = self.regs.gpr[4].wrapping_add(n);
                 self.far_jump(cs, ip);
             }
@@ -880,6 +907,8 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Loop | Op::Loopz | Op::Loopnz => {
                 let d = self.imm8() as i8 as i16 as u16;
+                self.timing.eu(bus, 3);
+                self.take_rest(bus);
                 let cx = self.regs.gpr[1].wrapping_sub(1);
                 self.regs.gpr[1] = cx;
                 let z = self.regs.flag(ZF);
@@ -890,13 +919,23 @@ impl<T: Timing> Cpu<T> {
                         _ => true,
                     };
                 if take {
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, if row.op == Op::Loop { 4 } else { 5 });
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
+                } else {
+                    self.timing.eu(bus, 1);
                 }
             }
             Op::Jcxz => {
                 let d = self.imm8() as i8 as i16 as u16;
-                if self.regs.gpr[1] == 0 {
+                self.timing.eu(bus, 3);
+                self.take_rest(bus);
+                if self.regs.gpr[1] != 0 {
+                    self.timing.eu(bus, 1);
+                } else {
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 4);
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
                 }
@@ -904,13 +943,30 @@ impl<T: Timing> Cpu<T> {
             Op::In => {
                 let d = self.loc(row.opd[0]);
                 let p = self.loc(row.opd[1]);
+                if T::EXACT {
+                    self.timing.eu(bus, 1);
+                    if matches!(p, Loc::Imm(_)) {
+                        self.take_rest(bus);
+                        self.timing.eu(bus, 1);
+                    }
+                }
                 let port = self.read(bus, p, true);
                 let v = self.timing.io_read(bus, port, w);
+                self.timing.eu(bus, 1);
                 self.write(bus, d, w, v);
             }
             Op::Out => {
                 let p = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
+                if T::EXACT {
+                    if matches!(p, Loc::Imm(_)) {
+                        self.timing.eu(bus, 1);
+                        self.take_rest(bus);
+                        self.timing.eu(bus, 3);
+                    } else {
+                        self.timing.eu(bus, 2);
+                    }
+                }
                 let port = self.read(bus, p, true);
                 let v = self.read(bus, s, w);
                 self.timing.io_write(bus, port, w, v);
@@ -923,7 +979,7 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
                     self.timing.suspend(bus);
-                    self.timing.eu(bus, 4);
+                    self.timing.eu(bus, 3);
                     self.jump(ret.wrapping_add(d));
                     self.timing.eu(bus, 1);
                     self.push(bus, ret);
