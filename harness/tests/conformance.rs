@@ -142,6 +142,15 @@ fn vectors_parse_with_cycles() {
                         );
                     } else {
                         assert!(!t.initial.queue.is_empty(), "{}: {}", p.display(), t.index);
+                        // JSON and MOO readers agree on the segment codes.
+                        assert!(
+                            t.cycles
+                                .iter()
+                                .all(|c| c.segment <= 3 || c.segment == harness::model::SEG_NONE),
+                            "{}: test {} has an unknown segment status",
+                            p.display(),
+                            t.index
+                        );
                     }
                     n += 1;
                     ControlFlow::Continue(())
