@@ -438,7 +438,7 @@ impl ExactTiming {
             return self.result;
         }
         // The refill after a flush is never abandoned.
-        let abandons = !self.refill && self.planned.is_some_and(|p| p > self.cycle);
+        let abandons = self.planned.is_some_and(|p| p == self.cycle + 1);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
             TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,
@@ -451,7 +451,7 @@ impl ExactTiming {
         let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
         let from_idle = self.cur.is_some_and(|c| c.from_idle);
         match self.state {
-            TState::Ti | TState::T4 if !self.refill => self.planned = None,
+            TState::Ti | TState::T4 => self.planned = None,
             TState::T1 | TState::T2
                 if fetching
                     && !self.refill
