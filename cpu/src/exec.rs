@@ -293,6 +293,11 @@ impl<T: Timing> Cpu<T> {
                 self.take_rest(bus);
                 self.timing.eu(bus, 3 - n.min(3));
             }
+            (Some(_), _, Loc::Imm(_)) => {
+                let n = self.timing.owed();
+                self.take_rest(bus);
+                self.timing.eu(bus, if n == 1 { 1 } else { 0 });
+            }
             (Some(_), Loc::Mem(..), Loc::Sreg(_)) => self.timing.eu(bus, 3),
             (Some(_), Loc::Mem(..), _) => self.timing.eu(bus, 4),
             _ => {}
@@ -767,16 +772,17 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Pop => {
                 let exact_simple = T::EXACT && self.cur.modrm.is_none();
+                let mem = self.cur.modrm.is_some_and(|m| !m.is_reg());
                 if exact_simple {
                     self.timing.eu(bus, 1);
                 } else if T::EXACT {
-                    self.timing.eu(bus, 3);
+                    self.timing.eu(bus, if mem { 3 } else { 2 });
                 }
                 let v = self.pop(bus);
                 if exact_simple {
                     self.timing.eu(bus, 1);
                 } else if T::EXACT {
-                    self.timing.eu(bus, 4);
+                    self.timing.eu(bus, if mem { 4 } else { 2 });
                 }
                 let d = self.loc(row.opd[0]);
                 self.write(bus, d, true, v);
