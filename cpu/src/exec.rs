@@ -1271,7 +1271,14 @@ impl<T: Timing> Cpu<T> {
             count &= 0x1F;
         }
         self.cur.count = count;
+        if T::EXACT {
+            self.exact_shift(bus, d, row.opd[1] == Opd::CL, count);
+        }
         if count == 0 {
+            if T::EXACT {
+                // The 8086 writes the operand back unchanged.
+                self.write(bus, d, w, v as u16);
+            }
             return;
         }
         let m = mask(w);
@@ -1345,6 +1352,16 @@ impl<T: Timing> Cpu<T> {
         }
         self.regs.flags = f;
         self.write(bus, d, w, r as u16);
+    }
+
+    /// Exact model: the shift microcode between the operand's read and the write.
+    fn exact_shift<B: Bus>(&mut self, bus: &mut B, d: Loc, by_cl: bool, count: u32) {
+        let mem = matches!(d, Loc::Mem(..));
+        if by_cl {
+            self.timing.eu(bus, if mem { 10 } else { 6 } + 4 * count);
+        } else {
+            self.timing.eu(bus, if mem { 5 } else { 0 });
+        }
     }
 
     // ----- multiply and divide ------------------------------------------------
