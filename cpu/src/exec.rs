@@ -656,6 +656,13 @@ impl<T: Timing> Cpu<T> {
                 let d = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
                 let a = self.read(bus, d, w) as u32;
+                if T::EXACT && self.cur.modrm.is_some() && matches!(s, Loc::Imm(_)) {
+                    // TEST r/m, imm: the immediate is taken after the operand.
+                    let mem = matches!(d, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 3 } else { 1 });
+                    self.take_rest(bus);
+                    self.timing.eu(bus, mem as u32 + if w { 0 } else { 1 });
+                }
                 let b = self.read(bus, s, w) as u32;
                 let (_, f) = alu::logic(w, a & b);
                 self.set_arith(f, RESULT);
