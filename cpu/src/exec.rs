@@ -998,11 +998,19 @@ impl<T: Timing> Cpu<T> {
             Op::Not => {
                 let d = self.loc(row.opd[0]);
                 let v = self.read(bus, d, w);
+                if T::EXACT {
+                    self.timing
+                        .eu(bus, if matches!(d, Loc::Mem(..)) { 5 } else { 1 });
+                }
                 self.write(bus, d, w, !v);
             }
             Op::Neg => {
                 let d = self.loc(row.opd[0]);
                 let v = self.read(bus, d, w) as u32;
+                if T::EXACT {
+                    self.timing
+                        .eu(bus, if matches!(d, Loc::Mem(..)) { 5 } else { 1 });
+                }
                 let (r, f) = alu::sub(w, 0, v, 0);
                 self.set_arith(f, RESULT);
                 self.write(bus, d, w, r as u16);
