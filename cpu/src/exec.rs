@@ -1424,6 +1424,15 @@ impl<T: Timing> Cpu<T> {
             };
             (p, 0, over)
         };
+        if T::EXACT {
+            let acc = if w {
+                self.regs.gpr[0]
+            } else {
+                self.regs.gpr[0] & 0xFF
+            };
+            let high = if w { hi } else { lo >> 8 };
+            self.exact_mul(bus, d, w, signed, acc, src as u16, high);
+        }
         if w {
             self.regs.gpr[0] = lo;
             self.regs.gpr[2] = hi;
@@ -1450,6 +1459,26 @@ impl<T: Timing> Cpu<T> {
         };
         f |= check & (SF | ZF | PF | AF);
         self.regs.flags = f;
+    }
+
+    /// Exact model: the multiply microcode after the operand's read. The
+    /// loop runs once per bit of the accumulator, a clock longer per one
+    /// bit (the add); a zero high half costs a clock more at the end.
+    fn exact_mul<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        d: Loc,
+        w: bool,
+        signed: bool,
+        acc: u16,
+        _src: u16,
+        high: u16,
+    ) {
+        let _ = signed;
+        let mem = matches!(d, Loc::Mem(..));
+        let base = if w { 115 } else { 67 };
+        let n = base + acc.count_ones() + (high == 0) as u32 + if mem { 2 } else { 0 };
+        self.timing.eu(bus, n);
     }
 
     fn div<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
