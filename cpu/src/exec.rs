@@ -1425,13 +1425,7 @@ impl<T: Timing> Cpu<T> {
             (p, 0, over)
         };
         if T::EXACT {
-            let acc = if w {
-                self.regs.gpr[0]
-            } else {
-                self.regs.gpr[0] & 0xFF
-            };
-            let high = if w { hi } else { lo >> 8 };
-            self.exact_mul(bus, d, w, signed, acc, src as u16, high);
+            self.exact_mul(bus, d, w, signed, src as u16, over);
         }
         if w {
             self.regs.gpr[0] = lo;
@@ -1462,22 +1456,44 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// Exact model: the multiply microcode after the operand's read. The
-    /// loop runs once per bit of the accumulator, a clock longer per one
-    /// bit (the add); a zero high half costs a clock more at the end.
+    /// loop runs once per bit of the accumulator (its magnitude for IMUL),
+    /// a clock longer per one bit (the add); a product that fits the low
+    /// half (CF clear) costs a clock more at the end. IMUL spends more
+    /// clocks by the operands' signs.
     fn exact_mul<B: Bus>(
         &mut self,
         bus: &mut B,
         d: Loc,
         w: bool,
         signed: bool,
-        acc: u16,
-        _src: u16,
-        high: u16,
+        src: u16,
+        over: bool,
     ) {
-        let _ = signed;
         let mem = matches!(d, Loc::Mem(..));
-        let base = if w { 115 } else { 67 };
-        let n = base + acc.count_ones() + (high == 0) as u32 + if mem { 2 } else { 0 };
+        let sb = if w { 0x8000 } else { 0x80 };
+        let acc = if w {
+            self.regs.gpr[0]
+        } else {
+            self.regs.gpr[0] & 0xFF
+        };
+        let mut n = if w { 115 } else { 67 };
+        let mut bits = acc;
+        if signed {
+            let src_neg = src & sb != 0;
+            let acc_neg = acc & sb != 0;
+            if acc_neg {
+                bits = acc.wrapping_neg() & (sb | (sb - 1));
+            }
+            n += match (acc_neg, src_neg) {
+                (false, false) => 10,
+                // The most negative source (its own negation) saves a clock.
+                (false, true) if src == sb => 20,
+                (false, true) => 21,
+                (true, false) => 24,
+                (true, true) => 11,
+            };
+        }
+        n += bits.count_ones() + (!over) as u32 + if mem { 2 } else { 0 };
         self.timing.eu(bus, n);
     }
 
