@@ -1540,6 +1540,9 @@ impl<T: Timing> Cpu<T> {
             let q = n / src;
             (q <= m).then(|| (q, n % src))
         };
+        if T::EXACT {
+            self.exact_div(bus, d, w, signed, abs_n, abs_d, result.is_some());
+        }
         if !self.model.is_186_plus() {
             let f = div_flags_8086(abs_n, abs_d, w, signed, result.is_some());
             self.set_arith(f, RESULT);
@@ -1561,6 +1564,33 @@ impl<T: Timing> Cpu<T> {
             }
             None => self.fault(bus, 0),
         }
+    }
+
+    /// Exact model: the divide microcode after the operand's read: a loop
+    /// per quotient bit, a clock more for each bit set by a trial
+    /// subtraction (not by a carry out of the shift), two more when the
+    /// last bit is set.
+    #[allow(clippy::too_many_arguments)]
+    fn exact_div<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        d: Loc,
+        w: bool,
+        signed: bool,
+        n: u64,
+        dv: u64,
+        ok: bool,
+    ) {
+        let _ = signed;
+        let mem = matches!(d, Loc::Mem(..));
+        let mut c = if w { 142 } else { 78 } + if mem { 2 } else { 0 };
+        if ok {
+            let (subs, q) = div_trials(n, dv, w);
+            c += subs + 2 * (q & 1) as u32;
+        } else {
+            c = 0;
+        }
+        self.timing.eu(bus, c);
     }
 
     // ----- BCD ----------------------------------------------------------------
@@ -1711,6 +1741,33 @@ fn trial_division(n: u64, d: u64, w: bool) -> (u16, u64) {
         }
     }
     (last, q)
+}
+
+/// Quotient bits the division microcode sets by a trial subtraction (not
+/// forced by a carry out of the shift), and the quotient.
+fn div_trials(n: u64, d: u64, w: bool) -> (u32, u64) {
+    let bits = if w { 16 } else { 8 };
+    let m = mask(w) as u64;
+    let top = bits - 1;
+    let mut hi = (n >> bits) & m;
+    let mut lo = n & m;
+    let mut q = 0u64;
+    let mut subs = 0;
+    for _ in 0..bits {
+        let carry = hi >> top;
+        hi = ((hi << 1) | (lo >> top)) & m;
+        lo = (lo << 1) & m;
+        q <<= 1;
+        if carry != 0 {
+            hi = hi.wrapping_sub(d) & m;
+            q |= 1;
+        } else if hi >= d {
+            hi -= d;
+            q |= 1;
+            subs += 1;
+        }
+    }
+    (subs, q)
 }
 
 /// The undefined flags the 8086's division microcode leaves: SF, ZF, PF, AF
