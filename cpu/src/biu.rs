@@ -124,8 +124,8 @@ pub struct ExactTiming {
     discard: bool,
     /// The queue was flushed and the first fetch after it has not landed.
     refill: bool,
-    /// Bytes cannot be taken before this clock (the loader restarting after a flush).
-    hold_until: u64,
+    /// The T3 clock at which code bytes last reached the queue.
+    landed: u64,
     /// The next EU request continues a split word: it follows at once.
     chained: bool,
     /// Prefetching is suspended until the next flush.
@@ -158,7 +158,7 @@ impl Default for ExactTiming {
             last_address: 0,
             discard: false,
             refill: false,
-            hold_until: 0,
+            landed: 0,
             chained: false,
             suspended: false,
             last_taken: 0,
@@ -199,7 +199,7 @@ impl ExactTiming {
         self.owed = 0;
         self.discard = false;
         self.refill = false;
-        self.hold_until = 0;
+        self.landed = 0;
         self.chained = false;
         self.suspended = false;
     }
@@ -343,12 +343,8 @@ impl ExactTiming {
                     match x.kind {
                         Transfer::Code if self.discard => self.discard = false,
                         Transfer::Code => {
-                            if self.refill {
-                                // After a flush the first bytes reach the EU
-                                // three clocks after they land.
-                                self.refill = false;
-                                self.hold_until = n + 3;
-                            }
+                            self.refill = false;
+                            self.landed = n;
                             if x.width == 2 {
                                 self.push(x.data as u8);
                                 self.push((x.data >> 8) as u8);
@@ -382,7 +378,7 @@ impl ExactTiming {
                     self.planned = None;
                     self.cur = Some(x);
                     TState::T1
-                } else if self.eu_req.is_none()
+                } else if (self.eu_req.is_none() || self.refill)
                     && self.planned.is_some_and(|p| p <= next)
                     && self.room()
                 {
@@ -441,6 +437,7 @@ impl ExactTiming {
             self.eu_done = false;
             return self.result;
         }
+        // The refill after a flush is never abandoned.
         let abandons = self.planned.is_some_and(|p| p > self.cycle);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
@@ -560,8 +557,16 @@ impl Timing for ExactTiming {
     }
 
     fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
-        while self.qlen == 0 || self.cycle < self.hold_until {
-            self.tick(bus);
+        if self.qlen == 0 {
+            while self.qlen == 0 {
+                self.tick(bus);
+            }
+            // An instruction's first byte waited for reaches the EU three
+            // clocks after it landed (a later byte, in the next clock).
+            let ready = self.landed + if first { 3 } else { 1 };
+            while self.cycle < ready {
+                self.tick(bus);
+            }
         }
         self.owed = self.owed.saturating_sub(1);
         let b = self.pop();
@@ -649,12 +654,21 @@ impl Timing for ExactTiming {
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
         self.suspended = true;
         self.planned = None;
-        while self.cur.is_some_and(|c| c.kind == Transfer::Code)
-            && matches!(self.state, TState::T1 | TState::T2 | TState::T3)
-        {
+        let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
+        // A fetch about to start its T1 this clock is called off; one under
+        // way costs the microcode two more clocks.
+        let n = match self.state {
+            TState::T1 if fetching => {
+                self.state = TState::Ti;
+                self.cur = None;
+                1
+            }
+            TState::T2 | TState::T3 if fetching => 3,
+            _ => 1,
+        };
+        for _ in 0..n {
             self.tick(bus);
         }
-        self.tick(bus);
     }
 
     fn jumped(&mut self, cs: u16, ip: u16) {

@@ -81,6 +81,9 @@ impl<T: Timing, B: Bus> ByteSource for Stream<'_, T, B> {
 
 const RESULT: u16 = ARITH;
 
+/// Exact model: clocks between reading a register operand of PUSH r/m and the push.
+const PUSH_RM_REG: u32 = 4;
+
 impl<T: Timing> Cpu<T> {
     // ----- access helpers -------------------------------------------------
 
@@ -244,9 +247,11 @@ impl<T: Timing> Cpu<T> {
         let imm = matches!(s, Loc::Imm(_));
         match (d, imm) {
             (Loc::Mem(..), true) => {
+                let n = self.timing.owed();
                 self.timing.eu(bus, 3);
                 self.take_rest(bus);
-                self.timing.eu(bus, if cmp { 1 } else { 3 });
+                self.timing
+                    .eu(bus, if cmp { 3 - n.min(3) } else { 4 - n.min(4) });
             }
             (Loc::Mem(..), false) => self.timing.eu(bus, if cmp { 4 } else { 6 }),
             (_, true) if self.cur.modrm.is_some() => {
@@ -255,9 +260,10 @@ impl<T: Timing> Cpu<T> {
                 self.timing.eu(bus, if n == 1 { 1 } else { 0 });
             }
             (_, true) => {
+                let n = self.timing.owed();
                 self.timing.eu(bus, 1);
                 self.take_rest(bus);
-                self.timing.eu(bus, 1);
+                self.timing.eu(bus, if n == 1 { 1 } else { 0 });
             }
             (_, false) if !matches!(s, Loc::Mem(..)) => self.timing.eu(bus, 1),
             _ => {}
@@ -448,6 +454,10 @@ impl<T: Timing> Cpu<T> {
             // `step` delivers instead.
             return;
         }
+        if T::EXACT {
+            self.exact_interrupt(bus, vector);
+            return;
+        }
         let flags = self.regs.flags;
         self.push(bus, flags);
         self.regs.flags &= !(IF | TF);
@@ -465,6 +475,30 @@ impl<T: Timing> Cpu<T> {
         let new_ip = self.timing.read16(bus, Seg::DS, addr, addr + 1);
         let new_cs = self.timing.read16(bus, Seg::DS, addr + 2, addr + 3);
         self.far_jump(new_cs, new_ip);
+    }
+
+    /// Exact model: the 8086 reads the vector first, pushes FLAGS and CS,
+    /// restarts the fetch at the handler and pushes IP last.
+    fn exact_interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
+        let addr = vector as u32 * 4;
+        // The vector table is read with no segment (status "CS or none").
+        let new_ip = self.timing.read16(bus, Seg::CS, addr, addr + 1);
+        self.timing.eu(bus, 2);
+        let new_cs = self.timing.read16(bus, Seg::CS, addr + 2, addr + 3);
+        self.timing.eu(bus, 3);
+        let flags = self.regs.flags;
+        self.push(bus, flags);
+        self.regs.flags &= !(IF | TF);
+        self.timing.eu(bus, 5);
+        let cs = self.regs.seg[Seg::CS as usize];
+        self.push(bus, cs);
+        let ip = self.regs.ip;
+        self.timing.eu(bus, 1);
+        self.timing.suspend(bus);
+        self.timing.eu(bus, 2);
+        self.far_jump(new_cs, new_ip);
+        self.timing.eu(bus, 2);
+        self.push(bus, ip);
     }
 
     /// A fault: the 8086 returns after the instruction, later models to its start.
@@ -704,7 +738,7 @@ impl<T: Timing> Cpu<T> {
             Op::Nop => self.timing.eu(bus, 2),
             Op::Inc | Op::Dec => {
                 let d = self.loc(row.opd[0]);
-                if T::EXACT && self.cur.modrm.is_none() {
+                if T::EXACT && !matches!(d, Loc::Mem(..)) {
                     self.timing.eu(bus, 1);
                 }
                 let a = self.read(bus, d, w) as u32;
@@ -714,6 +748,9 @@ impl<T: Timing> Cpu<T> {
                     alu::sub(w, a, 1, 0)
                 };
                 self.set_arith(f, RESULT & !CF);
+                if T::EXACT && matches!(d, Loc::Mem(..)) {
+                    self.timing.eu(bus, 5);
+                }
                 self.write(bus, d, w, r as u16);
             }
             Op::Push => {
@@ -728,16 +765,24 @@ impl<T: Timing> Cpu<T> {
                     }
                     _ => self.read(bus, s, true),
                 };
+                if T::EXACT && self.cur.modrm.is_some() {
+                    let mem = matches!(s, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 6 } else { PUSH_RM_REG });
+                }
                 self.push(bus, v);
             }
             Op::Pop => {
                 let exact_simple = T::EXACT && self.cur.modrm.is_none();
                 if exact_simple {
                     self.timing.eu(bus, 1);
+                } else if T::EXACT {
+                    self.timing.eu(bus, 3);
                 }
                 let v = self.pop(bus);
                 if exact_simple {
                     self.timing.eu(bus, 1);
+                } else if T::EXACT {
+                    self.timing.eu(bus, 4);
                 }
                 let d = self.loc(row.opd[0]);
                 self.write(bus, d, true, v);
@@ -748,9 +793,12 @@ impl<T: Timing> Cpu<T> {
                 self.take_rest(bus);
                 let taken = self.cond(cc);
                 if taken {
+                    self.timing.eu(bus, 2);
                     self.timing.suspend(bus);
+                    self.timing.eu(bus, 4);
+                } else {
+                    self.timing.eu(bus, 1);
                 }
-                self.timing.eu(bus, if taken { 4 } else { 1 });
                 if taken {
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
@@ -770,7 +818,7 @@ impl<T: Timing> Cpu<T> {
                 self.regs.gpr[0] = al;
             }
             Op::Cwd => {
-                self.timing.eu(bus, 4);
+                self.timing.eu(bus, 4 + (self.regs.gpr[0] >> 15) as u32);
                 self.regs.gpr[2] = if self.regs.gpr[0] & 0x8000 != 0 {
                     0xFFFF
                 } else {
@@ -780,15 +828,25 @@ impl<T: Timing> Cpu<T> {
             Op::CallFar => {
                 let ip = self.imm16();
                 let cs = self.imm16();
+                if T::EXACT {
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.eu(bus, 1);
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 3);
+                }
                 self.call_far(bus, cs, ip);
             }
             Op::Wait => {}
             Op::Pushf => {
+                self.timing.eu(bus, 4);
                 let f = self.regs.flags;
                 self.push(bus, f);
             }
             Op::Popf => {
+                self.timing.eu(bus, 1);
                 let v = self.pop(bus);
+                self.timing.eu(bus, 1);
                 self.load_flags(v);
             }
             Op::Sahf => {
@@ -808,11 +866,19 @@ impl<T: Timing> Cpu<T> {
                 } else {
                     0
                 };
-                if T::EXACT && n == 0 {
+                if T::EXACT && row.opd[0] == Opd::Iw {
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.eu(bus, 2);
+                }
+                if T::EXACT && n == 0 && row.opd[0] != Opd::Iw {
                     self.timing.suspend(bus);
                 }
                 let ip = self.pop(bus);
-                if T::EXACT && n == 0 {
+                if T::EXACT && row.opd[0] == Opd::Iw {
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 2);
+                } else if T::EXACT {
                     self.timing.eu(bus, 2);
                 }
                 self.regs.gpr[4] = self.regs.gpr[4].wrapping_add(n);
@@ -824,8 +890,20 @@ impl<T: Timing> Cpu<T> {
                 } else {
                     0
                 };
+                if T::EXACT {
+                    if row.opd[0] == Opd::Iw {
+                        self.timing.eu(bus, 1);
+                        self.take_rest(bus);
+                        self.timing.eu(bus, 2);
+                    } else {
+                        self.timing.eu(bus, 3);
+                    }
+                }
                 let ip = self.pop(bus);
+                self.timing.suspend(bus);
+                self.timing.eu(bus, 3);
                 let cs = self.pop(bus);
+                self.timing.eu(bus, 1);
                 self.regs.gpr[4] = self.regs.gpr[4].wrapping_add(n);
                 self.far_jump(cs, ip);
             }
@@ -845,28 +923,57 @@ impl<T: Timing> Cpu<T> {
                     Opd::Three => 3,
                     _ => self.imm8(),
                 };
+                if T::EXACT && row.opd[0] != Opd::Three {
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.eu(bus, 6);
+                } else {
+                    self.timing.eu(bus, 8);
+                }
                 self.enter_interrupt(bus, v);
             }
             Op::Into => {
                 if self.regs.flag(OF) {
+                    self.timing.eu(bus, 9);
                     self.enter_interrupt(bus, 4);
+                } else {
+                    self.timing.eu(bus, 3);
                 }
             }
             Op::Iret => {
+                self.timing.eu(bus, 3);
                 let ip = self.pop(bus);
+                self.timing.eu(bus, 4);
                 let cs = self.pop(bus);
+                if T::EXACT {
+                    self.timing.suspend(bus);
+                    self.far_jump(cs, ip);
+                    self.timing.eu(bus, 1);
+                }
                 let f = self.pop(bus);
-                self.far_jump(cs, ip);
+                if !T::EXACT {
+                    self.far_jump(cs, ip);
+                }
                 self.load_flags(f);
             }
             Op::Shift(op) => self.shift(bus, row, op),
             Op::Aam => self.aam(bus),
             Op::Aad => self.aad(),
-            Op::Daa => self.daa(false),
-            Op::Das => self.daa(true),
-            Op::Aaa => self.aaa(false),
-            Op::Aas => self.aaa(true),
+            Op::Daa | Op::Das => {
+                self.timing.eu(bus, 3);
+                self.daa(row.op == Op::Das);
+            }
+            Op::Aaa | Op::Aas => {
+                if T::EXACT {
+                    // One clock less when AL is adjusted.
+                    let al = self.regs.gpr[0] & 0x0F;
+                    let adjust = al > 9 || self.regs.flag(AF);
+                    self.timing.eu(bus, 8 - adjust as u32);
+                }
+                self.aaa(row.op == Op::Aas);
+            }
             Op::Salc => {
+                self.timing.eu(bus, 2 + self.regs.flag(CF) as u32);
                 let v = if self.regs.flag(CF) { 0xFF } else { 0 };
                 self.regs.set_r8(0, v);
             }
@@ -881,10 +988,13 @@ impl<T: Timing> Cpu<T> {
                 if self.cur.ea_seg.is_some() {
                     let (s, off) = self.mem_operand();
                     self.rd(bus, s, off, true);
+                    self.timing.eu(bus, 3);
                 }
             }
             Op::Loop | Op::Loopz | Op::Loopnz => {
                 let d = self.imm8() as i8 as i16 as u16;
+                self.timing.eu(bus, 3);
+                self.take_rest(bus);
                 let cx = self.regs.gpr[1].wrapping_sub(1);
                 self.regs.gpr[1] = cx;
                 let z = self.regs.flag(ZF);
@@ -895,13 +1005,23 @@ impl<T: Timing> Cpu<T> {
                         _ => true,
                     };
                 if take {
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, if row.op == Op::Loop { 4 } else { 5 });
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
+                } else {
+                    self.timing.eu(bus, 1);
                 }
             }
             Op::Jcxz => {
                 let d = self.imm8() as i8 as i16 as u16;
-                if self.regs.gpr[1] == 0 {
+                self.timing.eu(bus, 3);
+                self.take_rest(bus);
+                if self.regs.gpr[1] != 0 {
+                    self.timing.eu(bus, 1);
+                } else {
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 4);
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
                 }
@@ -909,13 +1029,30 @@ impl<T: Timing> Cpu<T> {
             Op::In => {
                 let d = self.loc(row.opd[0]);
                 let p = self.loc(row.opd[1]);
+                if T::EXACT {
+                    self.timing.eu(bus, 1);
+                    if matches!(p, Loc::Imm(_)) {
+                        self.take_rest(bus);
+                        self.timing.eu(bus, 1);
+                    }
+                }
                 let port = self.read(bus, p, true);
                 let v = self.timing.io_read(bus, port, w);
+                self.timing.eu(bus, 1);
                 self.write(bus, d, w, v);
             }
             Op::Out => {
                 let p = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
+                if T::EXACT {
+                    if matches!(p, Loc::Imm(_)) {
+                        self.timing.eu(bus, 1);
+                        self.take_rest(bus);
+                        self.timing.eu(bus, 3);
+                    } else {
+                        self.timing.eu(bus, 2);
+                    }
+                }
                 let port = self.read(bus, p, true);
                 let v = self.read(bus, s, w);
                 self.timing.io_write(bus, port, w, v);
@@ -928,9 +1065,9 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
                     self.timing.suspend(bus);
-                    self.timing.eu(bus, 4);
+                    self.timing.eu(bus, 3);
                     self.jump(ret.wrapping_add(d));
-                    self.timing.eu(bus, 1);
+                    self.timing.eu(bus, 2);
                     self.push(bus, ret);
                 } else {
                     self.push(bus, ret);
@@ -956,18 +1093,40 @@ impl<T: Timing> Cpu<T> {
             Op::JmpFar => {
                 let ip = self.imm16();
                 let cs = self.imm16();
+                if T::EXACT {
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 1);
+                }
                 self.far_jump(cs, ip);
             }
             Op::CallInd => {
                 let s = self.loc(row.opd[0]);
                 let target = self.read(bus, s, true);
                 let ret = self.regs.ip;
-                self.push(bus, ret);
-                self.jump(target);
+                if T::EXACT {
+                    let mem = matches!(s, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 2 } else { 1 });
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 4);
+                    self.jump(target);
+                    self.timing.eu(bus, 2);
+                    self.push(bus, ret);
+                } else {
+                    self.push(bus, ret);
+                    self.jump(target);
+                }
             }
             Op::JmpInd => {
                 let s = self.loc(row.opd[0]);
                 let target = self.read(bus, s, true);
+                if T::EXACT {
+                    let mem = matches!(s, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 2 } else { 1 });
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 1);
+                }
                 self.jump(target);
             }
             Op::CallFarInd | Op::JmpFarInd => {
@@ -976,7 +1135,16 @@ impl<T: Timing> Cpu<T> {
                 }
                 let (s, off) = self.mem_operand();
                 let ip = self.rd(bus, s, off, true);
+                self.timing
+                    .eu(bus, if row.op == Op::CallFarInd { 4 } else { 5 });
                 let cs = self.rd(bus, s, off.wrapping_add(2), true);
+                if T::EXACT {
+                    if row.op == Op::CallFarInd {
+                        self.timing.eu(bus, 5);
+                    } else {
+                        self.timing.suspend(bus);
+                    }
+                }
                 if row.op == Op::CallFarInd {
                     self.call_far(bus, cs, ip);
                 } else {
@@ -1116,6 +1284,18 @@ impl<T: Timing> Cpu<T> {
 
     fn call_far<B: Bus>(&mut self, bus: &mut B, cs: u16, ip: u16) {
         let old_cs = self.regs.seg[Seg::CS as usize];
+        if T::EXACT {
+            // The 8086 pushes CS, restarts the fetch, then pushes IP.
+            let ret = self.regs.ip;
+            self.push(bus, old_cs);
+            self.timing.eu(bus, 1);
+            self.timing.suspend(bus);
+            self.timing.eu(bus, 2);
+            self.far_jump(cs, ip);
+            self.timing.eu(bus, 2);
+            self.push(bus, ret);
+            return;
+        }
         self.push(bus, old_cs);
         let ret = self.regs.ip;
         self.push(bus, ret);
