@@ -1768,7 +1768,9 @@ impl<T: Timing> Cpu<T> {
             let (subs, q) = div_trials(n, dv, w);
             c += subs + 2 * (q & 1) as u32;
         } else {
-            c = 0;
+            // The high half is not below the divisor: the microcode gives
+            // up after its first check.
+            c = 15 + if mem { 2 } else { 0 };
         }
         self.timing.eu(bus, c);
     }
