@@ -1721,7 +1721,8 @@ impl<T: Timing> Cpu<T> {
             (q <= m).then(|| (q, n % src))
         };
         if T::EXACT {
-            self.exact_div(bus, d, w, signed, abs_n, abs_d, result.is_some());
+            let signs = signed.then(|| (sext(n, 2 * bits) < 0, sext(src, bits) < 0));
+            self.exact_div(bus, d, w, signs, abs_n, abs_d);
         }
         if !self.model.is_186_plus() {
             let f = div_flags_8086(abs_n, abs_d, w, signed, result.is_some());
@@ -1749,28 +1750,36 @@ impl<T: Timing> Cpu<T> {
     /// Exact model: the divide microcode after the operand's read: a loop
     /// per quotient bit, a clock more for each bit set by a trial
     /// subtraction (not by a carry out of the shift), two more when the
-    /// last bit is set.
-    #[allow(clippy::too_many_arguments)]
+    /// last bit is set. A high half not below the divisor ends it after the
+    /// first check. IDIV (`signs`: dividend and divisor negative) spends
+    /// more clocks by the operands' signs.
     fn exact_div<B: Bus>(
         &mut self,
         bus: &mut B,
         d: Loc,
         w: bool,
-        signed: bool,
+        signs: Option<(bool, bool)>,
         n: u64,
         dv: u64,
-        ok: bool,
     ) {
-        let _ = signed;
         let mem = matches!(d, Loc::Mem(..));
-        let mut c = if w { 142 } else { 78 } + if mem { 2 } else { 0 };
-        if ok {
-            let (subs, q) = div_trials(n, dv, w);
-            c += subs + 2 * (q & 1) as u32;
+        let bits = if w { 16 } else { 8 };
+        let early = dv == 0 || (n >> bits) >= dv;
+        let mut c = if mem { 2 } else { 0 };
+        if let Some((n_neg, d_neg)) = signs {
+            c += 10 + 4 * n_neg as u32;
+            c -= d_neg as u32;
+        }
+        if early {
+            c += 15;
         } else {
-            // The high half is not below the divisor: the microcode gives
-            // up after its first check.
-            c = 15 + if mem { 2 } else { 0 };
+            let (subs, q) = div_trials(n, dv, w);
+            c += if w { 142 } else { 78 } + subs + 2 * (q & 1) as u32;
+            if signs.is_some() {
+                // A quotient out of range is found after the loop.
+                let max = (1u64 << (bits - 1)) - 1;
+                c += if q > max { 8 } else { 11 };
+            }
         }
         self.timing.eu(bus, c);
     }
