@@ -958,7 +958,7 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Shift(op) => self.shift(bus, row, op),
             Op::Aam => self.aam(bus),
-            Op::Aad => self.aad(),
+            Op::Aad => self.aad(bus),
             Op::Daa | Op::Das => {
                 self.timing.eu(bus, 3);
                 self.daa(row.op == Op::Das);
@@ -1788,6 +1788,18 @@ impl<T: Timing> Cpu<T> {
 
     fn aam<B: Bus>(&mut self, bus: &mut B) {
         let base = self.imm8();
+        if T::EXACT {
+            // The division microcode on 0:AL, as DIV's.
+            self.timing.eu(bus, 1);
+            self.take_rest(bus);
+            let n = if base == 0 {
+                12
+            } else {
+                let (subs, q) = div_trials(self.regs.gpr[0] as u64 & 0xFF, base as u64, false);
+                74 + subs + 2 * (q & 1) as u32
+            };
+            self.timing.eu(bus, n);
+        }
         if base == 0 {
             // The 8086's microcode has set the flags as for a zero result by
             // now; the 286 vectors show PF alone set (two samples).
@@ -1808,8 +1820,14 @@ impl<T: Timing> Cpu<T> {
         self.set_arith(f, RESULT);
     }
 
-    fn aad(&mut self) {
+    fn aad<B: Bus>(&mut self, bus: &mut B) {
         let base = self.imm8() as u32;
+        if T::EXACT {
+            // The multiply microcode, a clock per one bit of the base.
+            self.timing.eu(bus, 1);
+            self.take_rest(bus);
+            self.timing.eu(bus, 56 + base.count_ones());
+        }
         let ax = self.regs.gpr[0];
         let al = (ax & 0xFF) as u32;
         let ah = (ax >> 8) as u32;
