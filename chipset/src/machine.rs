@@ -7,7 +7,7 @@ use crate::pit::Pit;
 use crate::ppi::{pb, Ppi8255};
 use crate::profile::{MachineError, MachineProfile, Overrides};
 use crate::scheduler::{Event, Scheduler};
-use cpu::{Bus, Cpu, CpuModel, FastTiming, StepResult};
+use cpu::{Bus, Cpu, CpuModel, FastTiming, StepResult, Timing};
 use devices::{DebugPorts, Fdc, FloppyImage, Speaker, Uart8250, Video, VideoKind, XtKeyboard};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -390,11 +390,12 @@ pub enum RunStop {
 /// CPU cycles that pass per step while the CPU is halted.
 const HALT_STEP: u64 = 64;
 
-/// A complete PC: CPU and board.
+/// A complete PC: CPU and board, the CPU timed by `T` (the fast model by
+/// default; [`cpu::ExactTiming`] simulates every bus cycle).
 #[derive(Clone, Debug)]
-pub struct Machine {
+pub struct Machine<T: Timing = FastTiming> {
     /// The processor.
-    pub cpu: Cpu<FastTiming>,
+    pub cpu: Cpu<T>,
     /// Everything else.
     pub board: Board,
     /// The profile it was built from (paths resolved).
@@ -432,10 +433,35 @@ fn read_rom(path: &Path) -> Result<Vec<u8>, MachineError> {
 }
 
 impl Machine {
-    /// Build a machine from a profile file, with overrides. Relative paths in
-    /// the profile are relative to its directory; override paths are used as
-    /// given.
+    /// Build a machine with the fast timing model from a profile file, with
+    /// overrides (see [`Machine::from_profile_timed`]).
     pub fn from_profile(path: &Path, overrides: &Overrides) -> Result<Machine, MachineError> {
+        Self::from_profile_timed(path, overrides)
+    }
+
+    /// Build a machine with the fast timing model from a parsed profile.
+    pub fn from_config(
+        profile: MachineProfile,
+        overrides: &Overrides,
+    ) -> Result<Machine, MachineError> {
+        Self::from_config_timed(profile, overrides)
+    }
+
+    /// Rebuild a machine with the fast timing model from a saved state.
+    pub fn from_state(state: MachineState) -> Result<Machine, MachineError> {
+        Self::from_state_timed(state)
+    }
+}
+
+impl<T: Timing + Default> Machine<T> {
+    /// Build a machine timed by `T` from a profile file, with overrides.
+    /// Relative paths in the profile are relative to its directory; override
+    /// paths are used as given. The profile's timing model (after the
+    /// overrides) must be `T`'s.
+    pub fn from_profile_timed(
+        path: &Path,
+        overrides: &Overrides,
+    ) -> Result<Machine<T>, MachineError> {
         let mut profile = MachineProfile::load(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         profile.bios = resolve(base, &profile.bios);
@@ -447,14 +473,17 @@ impl Machine {
         for r in &mut profile.roms {
             r.path = resolve(base, &r.path);
         }
-        Self::from_config(profile, overrides)
+        Self::from_config_timed(profile, overrides)
     }
 
-    /// Build a machine from a parsed profile (paths used as they are).
-    pub fn from_config(
+    /// Build a machine timed by `T` from a parsed profile (paths used as they are).
+    pub fn from_config_timed(
         mut profile: MachineProfile,
         overrides: &Overrides,
-    ) -> Result<Machine, MachineError> {
+    ) -> Result<Machine<T>, MachineError> {
+        if let Some(t) = &overrides.timing {
+            profile.timing = t.clone();
+        }
         if let Some(b) = &overrides.bios {
             profile.bios = b.clone();
         }
@@ -483,6 +512,7 @@ impl Machine {
         }
         let name = PathBuf::from(profile.name.clone().unwrap_or_else(|| "profile".into()));
         profile.validate(&name)?;
+        check_timing::<T>(&profile, &name)?;
         let model: CpuModel = profile.cpu.parse().expect("validated");
 
         let drives: Vec<_> = profile.floppies.iter().map(|f| f.kind).collect();
@@ -525,23 +555,14 @@ impl Machine {
         })
     }
 
-    /// Save the machine's state.
-    pub fn save_state(&self) -> MachineState {
-        MachineState {
-            profile: self.profile.clone(),
-            regs: self.cpu.regs,
-            halted: self.cpu.halted(),
-            board: self.board.clone(),
-        }
-    }
-
-    /// Rebuild a machine from a saved state. The CPU restarts from the saved
-    /// registers; a CPU saved while halted resumes at the instruction after
-    /// its HLT (the CPU API cannot re-enter the halted state), and the
-    /// one-instruction interrupt shadow is not kept.
-    pub fn from_state(state: MachineState) -> Result<Machine, MachineError> {
+    /// Rebuild a machine timed by `T` from a saved state. The CPU restarts
+    /// from the saved registers; a CPU saved while halted resumes at the
+    /// instruction after its HLT (the CPU API cannot re-enter the halted
+    /// state), and the one-instruction interrupt shadow is not kept.
+    pub fn from_state_timed(state: MachineState) -> Result<Machine<T>, MachineError> {
         let path = PathBuf::from(state.profile.name.clone().unwrap_or_default());
         state.profile.validate(&path)?;
+        check_timing::<T>(&state.profile, &path)?;
         let model: CpuModel = state.profile.cpu.parse().expect("validated");
         let mut cpu = Cpu::new(model);
         cpu.regs = state.regs;
@@ -551,6 +572,33 @@ impl Machine {
             profile: state.profile,
             last_cpu_cycles: 0,
         })
+    }
+}
+
+/// The profile's timing model must be the one the machine is built with.
+fn check_timing<T: Timing>(profile: &MachineProfile, path: &Path) -> Result<(), MachineError> {
+    if profile.timing != T::NAME {
+        return Err(MachineError::ProfileValue {
+            path: path.to_path_buf(),
+            message: format!(
+                "the profile asks for the '{}' timing model but the machine is built with '{}'",
+                profile.timing,
+                T::NAME
+            ),
+        });
+    }
+    Ok(())
+}
+
+impl<T: Timing> Machine<T> {
+    /// Save the machine's state.
+    pub fn save_state(&self) -> MachineState {
+        MachineState {
+            profile: self.profile.clone(),
+            regs: self.cpu.regs,
+            halted: self.cpu.halted(),
+            board: self.board.clone(),
+        }
     }
 
     /// Insert (or remove) a disk in drive `n`.
@@ -611,7 +659,7 @@ impl Machine {
     /// Run until `cond` holds (checked every few thousand cycles) or
     /// software requests an exit. Put a time limit in `cond` (for example
     /// `m.cycles() > limit`) or use [`Machine::run_until_within`].
-    pub fn run_until(&mut self, cond: impl FnMut(&Machine) -> bool) -> RunStop {
+    pub fn run_until(&mut self, cond: impl FnMut(&Machine<T>) -> bool) -> RunStop {
         self.run_until_within(u64::MAX, cond)
     }
 
@@ -620,7 +668,7 @@ impl Machine {
     pub fn run_until_within(
         &mut self,
         max_cycles: u64,
-        mut cond: impl FnMut(&Machine) -> bool,
+        mut cond: impl FnMut(&Machine<T>) -> bool,
     ) -> RunStop {
         const CHECK: u64 = 4096;
         let end = self.cycles().saturating_add(max_cycles);
@@ -686,7 +734,7 @@ impl Machine {
     }
 }
 
-impl Bus for Machine {
+impl<T: Timing> Bus for Machine<T> {
     fn read(&mut self, addr: u32) -> u8 {
         self.board.mem_read(addr)
     }

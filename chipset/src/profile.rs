@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Timing models the machine knows by name: `fast`, the 8086 family's
-/// per-instruction table timings (the cycle-exact bus model will join it).
-pub const TIMING_MODELS: &[&str] = &["fast"];
+/// per-instruction table timings, and `exact`, the cycle-exact bus model
+/// (8086/8088 only).
+pub const TIMING_MODELS: &[&str] = &["fast", "exact"];
 
 fn default_timing() -> String {
     "fast".to_string()
@@ -26,7 +27,7 @@ pub struct MachineProfile {
     pub name: Option<String>,
     /// CPU model: 8088, 8086, 80186 or 80286.
     pub cpu: String,
-    /// Timing model name (`fast`).
+    /// Timing model name (`fast` or `exact`).
     #[serde(default = "default_timing")]
     pub timing: String,
     /// Conventional memory in KiB (16–640).
@@ -170,6 +171,17 @@ impl MachineProfile {
                 TIMING_MODELS.join(", ")
             )));
         }
+        if self.timing == "exact"
+            && !matches!(
+                self.cpu.parse::<cpu::CpuModel>(),
+                Ok(cpu::CpuModel::I8086 | cpu::CpuModel::I8088)
+            )
+        {
+            return Err(bad(format!(
+                "the exact timing model is for the 8086/8088 only, not the {}",
+                self.cpu
+            )));
+        }
         if !(16..=640).contains(&self.ram_kib) {
             return Err(bad(format!(
                 "ram_kib {} out of range (16 to 640)",
@@ -199,6 +211,8 @@ pub struct Overrides {
     pub floppies: Vec<(usize, PathBuf)>,
     /// Open every inserted image writable.
     pub writable: bool,
+    /// Replace the timing model.
+    pub timing: Option<String>,
 }
 
 #[cfg(test)]

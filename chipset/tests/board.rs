@@ -289,3 +289,25 @@ fn board_state_round_trips_through_serde() {
     assert_eq!(b.pit.counters[0].count(), c.pit.counters[0].count());
     assert_eq!(b.pic.irr, c.pic.irr);
 }
+
+#[test]
+fn the_machine_and_its_profile_agree_on_the_timing_model() {
+    let rom = write_temp("timing.rom", &[0xF4; 8192]);
+    let exact = Overrides {
+        timing: Some("exact".into()),
+        ..Default::default()
+    };
+    // A fast machine refuses a profile (or override) asking for the exact model.
+    let e = Machine::from_config(profile_with(&rom), &exact).unwrap_err();
+    assert!(e.to_string().contains("'exact'"), "{e}");
+    // The exact machine runs the same board.
+    let mut m: Machine<cpu::ExactTiming> =
+        Machine::from_config_timed(profile_with(&rom), &exact).unwrap();
+    m.run_for(1000);
+    assert!(m.cycles() >= 1000);
+    // The exact model is for the 8086 and 8088 only.
+    let mut p = profile_with(&rom);
+    p.cpu = "80286".into();
+    let e = Machine::<cpu::ExactTiming>::from_config_timed(p, &exact).unwrap_err();
+    assert!(e.to_string().contains("8086/8088"), "{e}");
+}

@@ -6,6 +6,7 @@
 //! `IRONPC_REQUIRE_DATA=1`, when it fails.
 
 use chipset::{Machine, Overrides, RunStop};
+use cpu::{ExactTiming, Timing};
 use std::path::PathBuf;
 
 fn shared_dir() -> PathBuf {
@@ -62,7 +63,7 @@ fn machine_with(profile: &std::path::Path, bios: PathBuf, floppy: PathBuf) -> Ma
 /// refresh (DMA channel 0) has counted through 64K cycles, which holds only
 /// if the emulated 8088 takes as long as a real one over the test: a POST
 /// error there is a timing failure.
-fn boot_to_prompt(m: &mut Machine) {
+fn boot_to_prompt<T: Timing>(m: &mut Machine<T>) {
     let stop = m.run_until_within(BOOT_LIMIT, |m| {
         let s = m.screen_text();
         s.contains("A:\\>") || s.contains("POST Error")
@@ -75,7 +76,7 @@ fn boot_to_prompt(m: &mut Machine) {
     assert_eq!(stop, RunStop::Condition, "no A:\\> prompt: {}", describe(m));
 }
 
-fn describe(m: &Machine) -> String {
+fn describe<T: Timing>(m: &Machine<T>) -> String {
     let (cs, ip) = m.cs_ip();
     format!(
         "after {} cycles at {cs:04X}:{ip:04X}, POST code {:02X}\n{}",
@@ -86,7 +87,7 @@ fn describe(m: &Machine) -> String {
 }
 
 /// Type `ver` at the prompt: FreeCom's version line must follow the command.
-fn ver_at_prompt(m: &mut Machine) {
+fn ver_at_prompt<T: Timing>(m: &mut Machine<T>) {
     m.type_keys("ver<enter>").unwrap();
     let stop = m.run_until_within(4_772_727 * 20, |m| {
         let s = m.screen_text();
@@ -108,6 +109,25 @@ fn glabios_boots_freedos_to_prompt() {
         return;
     };
     let mut m = machine(bios, floppy);
+    boot_to_prompt(&mut m);
+    ver_at_prompt(&mut m);
+}
+
+/// The cycle-exact bus model (8088: byte bus, 4-byte queue) runs the same
+/// BIOS and DOS: POST passes its timing-dependent checks and DOS answers.
+#[test]
+fn exact_model_boots_freedos_to_prompt() {
+    let Some((bios, floppy)) = data("glabios-0.2.6-xt.rom", "freedos-360k.img") else {
+        return;
+    };
+    let overrides = Overrides {
+        bios: Some(bios),
+        floppies: vec![(0, floppy)],
+        timing: Some("exact".into()),
+        ..Default::default()
+    };
+    let mut m: Machine<ExactTiming> =
+        Machine::from_profile_timed(&profile_path(), &overrides).expect("machine profile");
     boot_to_prompt(&mut m);
     ver_at_prompt(&mut m);
 }

@@ -15,8 +15,8 @@
 //!   ahead, so a request seen at the end of clock `n` (a byte taken leaving
 //!   room in the queue, or an EU request) starts T1 at `n + 2` when the bus
 //!   is idle;
-//! - at the end of T2 of a code fetch the BIU decides whether the next fetch
-//!   follows immediately after T4 (room for it counting the fetch in flight);
+//! - at the end of T3 of any bus cycle the BIU decides whether a fetch
+//!   follows immediately after T4 (room for it once the fetched bytes are in);
 //! - an EU request waiting when a cycle ends takes the bus before a prefetch;
 //! - fetched bytes enter the queue at the end of T3;
 //! - the 8086 fetches words (a single byte at an odd address) into a 6-byte
@@ -99,6 +99,9 @@ pub struct ExactTiming {
     byte_bus: bool,
     capacity: usize,
     queue: [u8; 8],
+    /// The clock from which each queued byte can be taken as a later byte
+    /// of an instruction (a first byte: two clocks after that).
+    queue_ready: [i64; 8],
     qhead: usize,
     qlen: usize,
     /// Next prefetch address: CS and offset.
@@ -124,14 +127,16 @@ pub struct ExactTiming {
     discard: bool,
     /// The queue was flushed and the first fetch after it has not landed.
     refill: bool,
-    /// The T3 clock at which code bytes last reached the queue.
-    landed: u64,
+    /// The first clock the bytes of the last fetch can be taken in.
+    ready: i64,
     /// The next EU request continues a split word: it follows at once.
     chained: bool,
     /// Prefetching is suspended until the next flush.
     suspended: bool,
     /// The byte last taken from the queue (the queue bus holds it).
     last_taken: u8,
+    /// The clock of the last code fetch's T4.
+    code_t4: Option<u64>,
 }
 
 impl Default for ExactTiming {
@@ -141,6 +146,7 @@ impl Default for ExactTiming {
             byte_bus: false,
             capacity: 6,
             queue: [0; 8],
+            queue_ready: [0; 8],
             qhead: 0,
             qlen: 0,
             cs: 0,
@@ -158,10 +164,11 @@ impl Default for ExactTiming {
             last_address: 0,
             discard: false,
             refill: false,
-            landed: 0,
+            ready: 0,
             chained: false,
             suspended: false,
             last_taken: 0,
+            code_t4: None,
         }
     }
 }
@@ -187,6 +194,8 @@ impl ExactTiming {
     pub fn preload(&mut self, cs: u16, ip: u16, bytes: &[u8]) {
         self.qhead = 0;
         self.qlen = 0;
+        // Bytes installed by the test rig were fetched long before.
+        self.ready = -2;
         for &b in bytes.iter().take(self.capacity) {
             self.push(b);
         }
@@ -199,7 +208,7 @@ impl ExactTiming {
         self.owed = 0;
         self.discard = false;
         self.refill = false;
-        self.landed = 0;
+        self.ready = 0;
         self.chained = false;
         self.suspended = false;
     }
@@ -207,6 +216,7 @@ impl ExactTiming {
     fn push(&mut self, b: u8) {
         let i = (self.qhead + self.qlen) % self.capacity;
         self.queue[i] = b;
+        self.queue_ready[i] = self.ready;
         self.qlen += 1;
     }
 
@@ -332,19 +342,19 @@ impl ExactTiming {
                 queue_byte: self.qop.1,
             });
         }
+        if self.state == TState::T4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
+            self.code_t4 = Some(n);
+        }
         self.qop = (QueueOp::None, 0);
         // Work at the end of the clock.
-        match self.state {
-            TState::T2 if self.cur.is_some() && self.eu_req.is_none() && self.room_after() => {
-                self.planned = Some(n + 3);
-            }
-            TState::T3 => {
+        if self.state == TState::T3 {
+            {
                 if let Some(x) = self.cur {
                     match x.kind {
                         Transfer::Code if self.discard => self.discard = false,
                         Transfer::Code => {
                             self.refill = false;
-                            self.landed = n;
+                            self.ready = n as i64 + 1;
                             if x.width == 2 {
                                 self.push(x.data as u8);
                                 self.push((x.data >> 8) as u8);
@@ -360,9 +370,17 @@ impl ExactTiming {
                             self.eu_done = true;
                         }
                     }
+                    // At the end of T3 (fetched bytes in the queue) the BIU
+                    // decides whether a fetch follows straight after T4.
+                    if self.planned.is_none()
+                        && self.eu_req.is_none()
+                        && !self.suspended
+                        && self.qlen + self.fetch_width() <= self.capacity
+                    {
+                        self.planned = Some(n + 2);
+                    }
                 }
             }
-            _ => {}
         }
         self.cycle += 1;
         let next = self.cycle;
@@ -401,26 +419,14 @@ impl ExactTiming {
             && self.eu_req.is_none()
             && self.room()
         {
-            self.planned = Some(n + if ended == TState::T4 { T4_FETCH } else { 2 });
+            let mut at = n + if ended == TState::T4 { T4_FETCH } else { 2 };
+            // Room seen in the idle clock right after a code fetch's T4:
+            // still four clocks after that T4.
+            if ended == TState::Ti && self.code_t4 == Some(n.wrapping_sub(1)) {
+                at = at.max(n - 1 + T4_FETCH);
+            }
+            self.planned = Some(at);
         }
-    }
-
-    /// Room for another fetch once the one in flight has landed.
-    fn room_after(&self) -> bool {
-        if self.suspended {
-            return false;
-        }
-        let w = self
-            .cur
-            .filter(|x| x.kind == Transfer::Code)
-            .map_or(0, |x| x.width as usize);
-        let next_ip = self.fetch_ip.wrapping_add(w as u16);
-        let next_w = if self.byte_bus || next_ip & 1 != 0 {
-            1
-        } else {
-            2
-        };
-        self.qlen + w + next_w <= self.capacity
     }
 
     /// Run an EU transfer to the end of its data phase.
@@ -438,7 +444,7 @@ impl ExactTiming {
             return self.result;
         }
         // The refill after a flush is never abandoned.
-        let abandons = self.planned.is_some_and(|p| p > self.cycle);
+        let abandons = self.planned.is_some_and(|p| p == self.cycle + 1);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
             TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,
@@ -540,6 +546,7 @@ impl ExactTiming {
 }
 
 impl Timing for ExactTiming {
+    const NAME: &'static str = "exact";
     const DECODE_CACHE: bool = false;
     const EXACT: bool = true;
 
@@ -557,16 +564,14 @@ impl Timing for ExactTiming {
     }
 
     fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
-        if self.qlen == 0 {
-            while self.qlen == 0 {
-                self.tick(bus);
-            }
-            // An instruction's first byte waited for reaches the EU three
-            // clocks after it landed (a later byte, in the next clock).
-            let ready = self.landed + if first { 3 } else { 1 };
-            while self.cycle < ready {
-                self.tick(bus);
-            }
+        while self.qlen == 0 {
+            self.tick(bus);
+        }
+        // A byte reaches the EU as an instruction's first byte three clocks
+        // after it landed, as a later byte in the next clock.
+        let ready = self.queue_ready[self.qhead] + if first { 2 } else { 0 };
+        while (self.cycle as i64) < ready {
+            self.tick(bus);
         }
         self.owed = self.owed.saturating_sub(1);
         let b = self.pop();

@@ -288,9 +288,15 @@ impl<T: Timing> Cpu<T> {
                 self.timing.eu(bus, if row.word { 0 } else { 1 });
             }
             (Some(_), Loc::Mem(..), Loc::Imm(_)) => {
+                let n = self.timing.owed();
                 self.timing.eu(bus, 2);
                 self.take_rest(bus);
-                self.timing.eu(bus, 2);
+                self.timing.eu(bus, 3 - n.min(3));
+            }
+            (Some(_), _, Loc::Imm(_)) => {
+                let n = self.timing.owed();
+                self.take_rest(bus);
+                self.timing.eu(bus, if n == 1 { 1 } else { 0 });
             }
             (Some(_), Loc::Mem(..), Loc::Sreg(_)) => self.timing.eu(bus, 3),
             (Some(_), Loc::Mem(..), _) => self.timing.eu(bus, 4),
@@ -727,11 +733,17 @@ impl<T: Timing> Cpu<T> {
             Op::Xchg => {
                 let d = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
-                if T::EXACT && self.cur.modrm.is_none() {
+                let mem = matches!(s, Loc::Mem(..));
+                if !mem {
                     self.timing.eu(bus, 2);
                 }
                 let a = self.read(bus, d, w);
                 let b = self.read(bus, s, w);
+                if mem {
+                    // Exact model: the memory operand is read, then written
+                    // back seven clocks after the read's data phase.
+                    self.timing.eu(bus, 7);
+                }
                 self.write(bus, d, w, b);
                 self.write(bus, s, w, a);
             }
@@ -773,16 +785,17 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Pop => {
                 let exact_simple = T::EXACT && self.cur.modrm.is_none();
+                let mem = self.cur.modrm.is_some_and(|m| !m.is_reg());
                 if exact_simple {
                     self.timing.eu(bus, 1);
                 } else if T::EXACT {
-                    self.timing.eu(bus, 3);
+                    self.timing.eu(bus, if mem { 3 } else { 2 });
                 }
                 let v = self.pop(bus);
                 if exact_simple {
                     self.timing.eu(bus, 1);
                 } else if T::EXACT {
-                    self.timing.eu(bus, 4);
+                    self.timing.eu(bus, if mem { 4 } else { 2 });
                 }
                 let d = self.loc(row.opd[0]);
                 self.write(bus, d, true, v);
@@ -810,6 +823,7 @@ impl<T: Timing> Cpu<T> {
                 }
                 let d = self.loc(row.opd[0]);
                 let ea = self.cur.ea;
+                self.timing.eu(bus, 2);
                 self.write(bus, d, true, ea);
             }
             Op::Cbw => {
@@ -914,7 +928,9 @@ impl<T: Timing> Cpu<T> {
                 let d = self.loc(row.opd[0]);
                 let (s, off) = self.mem_operand();
                 let off_v = self.rd(bus, s, off, true);
+                self.timing.eu(bus, 5);
                 let seg_v = self.rd(bus, s, off.wrapping_add(2), true);
+                self.timing.eu(bus, 1);
                 self.write(bus, d, true, off_v);
                 self.regs.seg[seg as usize] = seg_v;
             }
@@ -980,7 +996,9 @@ impl<T: Timing> Cpu<T> {
             Op::Xlat => {
                 let s = self.data_seg(Seg::DS);
                 let off = self.regs.gpr[3].wrapping_add(self.regs.gpr[0] & 0xFF);
+                self.timing.eu(bus, 4);
                 let v = self.rd(bus, s, off, false);
+                self.timing.eu(bus, 1);
                 self.regs.set_r8(0, v as u8);
             }
             Op::Esc => {
@@ -1324,15 +1342,33 @@ impl<T: Timing> Cpu<T> {
         // LODS has loaded AX, and CMPS/SCAS set FLAGS, in the iterations before an overrun.
         self.cur.keep_on_fault |= 1 << 0 | 1 << 1 | 1 << 6 | 1 << 7;
         self.cur.keep_flags = true;
+        // Exact model: EU clocks before the first transfer, after the last
+        // one (single form) and between an iteration's last transfer and the
+        // REP loop's decision.
+        let (pre, post, tail) = match op {
+            StrOp::Movs | StrOp::Stos => (2, 3, 3),
+            StrOp::Lods => (2, 4, 6),
+            StrOp::Cmps => (3, 5, 6),
+            _ => (4, 5, 6),
+        };
         let Some(rep) = self.cur.rep else {
+            self.timing.eu(bus, pre);
             self.string_once(bus, op, w);
+            self.timing.eu(bus, post);
             return;
         };
+        if T::EXACT {
+            // The REP microcode tests CX before the first iteration.
+            self.timing
+                .eu(bus, if self.regs.gpr[1] == 0 { 6 } else { 7 });
+        }
         loop {
             if self.regs.gpr[1] == 0 {
                 break;
             }
+            self.timing.eu(bus, pre);
             self.string_once(bus, op, w);
+            self.timing.eu(bus, tail);
             self.cur.count += 1;
             if self.abort.is_some() {
                 // Where the 286 stands in its count when a transfer overruns
@@ -1354,6 +1390,10 @@ impl<T: Timing> Cpu<T> {
                     break;
                 }
             }
+            if self.regs.gpr[1] == 0 {
+                // Ending on the count costs a clock more than on the flag.
+                self.timing.eu(bus, 1);
+            }
         }
     }
 
@@ -1372,6 +1412,7 @@ impl<T: Timing> Cpu<T> {
             StrOp::Movs => {
                 let v = self.string_read(bus, src, 6, w, delta);
                 if self.abort.is_none() {
+                    self.timing.eu(bus, 2);
                     self.string_write(bus, w, delta, v);
                 }
             }
@@ -1385,6 +1426,7 @@ impl<T: Timing> Cpu<T> {
                     (self.string_read(bus, src, 6, w, delta), b)
                 } else {
                     let a = self.string_read(bus, src, 6, w, delta);
+                    self.timing.eu(bus, 3);
                     (a, self.string_read(bus, Seg::ES, 7, w, delta))
                 };
                 if self.abort.is_none() {

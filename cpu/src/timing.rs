@@ -88,6 +88,8 @@ pub enum Transfer {
 /// Every memory, I/O and instruction-byte access of the CPU goes through a
 /// timing model, which forwards it to the [`Bus`] and accounts for it.
 pub trait Timing {
+    /// The model's name in machine profiles and on the command line.
+    const NAME: &'static str = "custom";
     /// True if instructions may be served from the decoded-instruction cache
     /// (see [`crate::Cpu::set_decode_cache`]): the model does not need to see
     /// every instruction-byte fetch on the bus.
@@ -182,6 +184,7 @@ impl CountingTiming {
 }
 
 impl Timing for CountingTiming {
+    const NAME: &'static str = "counting";
     fn configure(&mut self, model: CpuModel) {
         self.byte_bus = model.bus_width_bytes() == 1;
     }
@@ -288,6 +291,7 @@ impl FastTiming {
 }
 
 impl Timing for FastTiming {
+    const NAME: &'static str = "fast";
     const RETIRES: bool = true;
     fn configure(&mut self, model: CpuModel) {
         self.byte_bus = model.bus_width_bytes() == 1;

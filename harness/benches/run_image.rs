@@ -6,6 +6,7 @@
 //! ```
 //!
 //! The same as `ironpc bench`, for scripts that run before the CLI has it.
+//! `exact` is the cycle-exact model (8086/8088 only).
 
 use harness::bench::{run, BenchOptions, Workload};
 

@@ -11,7 +11,7 @@
 //! Each round boots the image on a fresh board; the report sums all rounds.
 
 use anyhow::{bail, Context, Result};
-use cpu::{Bus, CountingTiming, Cpu, CpuModel, FastTiming, StepResult, Timing};
+use cpu::{Bus, CountingTiming, Cpu, CpuModel, ExactTiming, FastTiming, StepResult, Timing};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -34,9 +34,10 @@ const RAM_SIZE: usize = 1 << 20;
 pub enum TimingChoice {
     /// [`FastTiming`]: per-instruction clock counts from the 8086 tables.
     Fast,
-    /// [`CountingTiming`]: a fixed cost per bus transfer. Until a
-    /// cycle-exact model exists, `exact` selects this one.
+    /// [`CountingTiming`]: a fixed cost per bus transfer.
     Counting,
+    /// [`ExactTiming`]: the 8086/8088 bus interface simulated per clock.
+    Exact,
 }
 
 impl TimingChoice {
@@ -45,6 +46,7 @@ impl TimingChoice {
         match self {
             TimingChoice::Fast => "fast",
             TimingChoice::Counting => "counting",
+            TimingChoice::Exact => "exact",
         }
     }
 }
@@ -54,8 +56,8 @@ impl FromStr for TimingChoice {
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "fast" => Ok(TimingChoice::Fast),
-            // The most exact model there is, for now.
-            "exact" | "counting" => Ok(TimingChoice::Counting),
+            "counting" => Ok(TimingChoice::Counting),
+            "exact" => Ok(TimingChoice::Exact),
             _ => bail!("unknown timing model '{s}' (expected fast, exact or counting)"),
         }
     }
@@ -316,6 +318,12 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     if opts.rounds == 0 {
         bail!("rounds must be at least 1");
     }
+    if opts.timing == TimingChoice::Exact && !crate::runner::has_exact_model(opts.model) {
+        bail!(
+            "the exact timing model simulates the 8086 and 8088 only, not the {}",
+            opts.model
+        );
+    }
     let mut report = BenchReport {
         workload: name,
         timing: opts.timing,
@@ -332,6 +340,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         let r = match opts.timing {
             TimingChoice::Fast => run_round::<FastTiming>(&image, opts),
             TimingChoice::Counting => run_round::<CountingTiming>(&image, opts),
+            TimingChoice::Exact => run_round::<ExactTiming>(&image, opts),
         };
         report.instructions += r.instructions;
         report.cycles += r.cycles;
@@ -415,7 +424,11 @@ mod tests {
     fn mix_checksums_do_not_depend_on_timing_model_or_cache() {
         let mut outputs = Vec::new();
         let mut counts = Vec::new();
-        for timing in [TimingChoice::Fast, TimingChoice::Counting] {
+        for timing in [
+            TimingChoice::Fast,
+            TimingChoice::Counting,
+            TimingChoice::Exact,
+        ] {
             for decode_cache in [true, false] {
                 let r = run(&BenchOptions {
                     timing,
@@ -483,10 +496,34 @@ mod tests {
     }
 
     #[test]
+    fn exact_timing_runs_the_8086_family_only() {
+        let r = run(&BenchOptions {
+            timing: TimingChoice::Exact,
+            model: CpuModel::I8086,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(r.stop, Stop::Exit(0));
+        assert_eq!(r.timing.name(), "exact");
+        assert!(r.to_string().contains("cpu / timing  8086 / exact"), "{r}");
+        let e = run(&BenchOptions {
+            timing: TimingChoice::Exact,
+            model: CpuModel::I80286,
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("8086 and 8088 only"), "{e}");
+    }
+
+    #[test]
     fn timing_names_parse() {
         assert_eq!("fast".parse::<TimingChoice>().unwrap(), TimingChoice::Fast);
         assert_eq!(
             "exact".parse::<TimingChoice>().unwrap(),
+            TimingChoice::Exact
+        );
+        assert_eq!(
+            " Counting".parse::<TimingChoice>().unwrap(),
             TimingChoice::Counting
         );
         assert!("warp".parse::<TimingChoice>().is_err());

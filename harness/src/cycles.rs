@@ -1,7 +1,8 @@
 //! Comparing bus-cycle traces.
 //!
-//! Not wired to the CPU yet: the core has no cycle trace until the exact
-//! timing model lands, so `--check cycles` is refused. The comparison rules:
+//! `ironpc conform --check cycles|all` runs each test on the exact model
+//! ([`crate::runner::execute_exact`]), converts its clocks with
+//! [`from_record`] and compares them with the vector's trace. The rules:
 //!
 //! - the traces must have the same length;
 //! - in every cycle: T-state, bus status, ALE, memory and I/O strobes and the
@@ -208,12 +209,14 @@ pub fn describe(c: &Cycle, model: CpuModel) -> String {
         s
     };
     let seg = match c.segment {
-        _ if is_286(model) => "--",
-        0 => "ES",
-        1 => "SS",
-        2 => "CS",
-        3 => "DS",
-        _ => "--",
+        _ if is_286(model) => "--".to_string(),
+        0 => "ES".to_string(),
+        1 => "SS".to_string(),
+        2 => "CS".to_string(),
+        3 => "DS".to_string(),
+        crate::model::SEG_NONE => "--".to_string(),
+        // A code no reader should produce: shown, so that a difference is visible.
+        n => format!("?{n:X}"),
     };
     let q = match c.queue_op {
         QueueOp::None => "-".to_string(),
@@ -337,6 +340,8 @@ mod tests {
             describe(&c, CpuModel::I8086),
             "A 0F0100 CS mem:--- io:--- bhe:0 data:0000 Code T1 q:F 90"
         );
+        c.segment = 4;
+        assert!(describe(&c, CpuModel::I8086).contains(" ?4 "));
         c.pins = 3;
         assert_eq!(
             describe(&c, CpuModel::I80286),

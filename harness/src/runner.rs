@@ -1,5 +1,6 @@
 //! Running single-step tests against the CPU core and judging the outcome.
 
+use crate::cycles::CycleMismatch;
 use crate::error::InputError;
 use crate::model::Cycle;
 use crate::model::{TestCase, FLAGS_INDEX, REGS};
@@ -9,7 +10,7 @@ use crate::vectors::{file_stem, for_each_test, ReadOptions};
 use cpu::{Bus, Cpu, CpuModel, ExactTiming, FastTiming, Registers, Seg, StepResult, Timing};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::ControlFlow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -214,6 +215,60 @@ pub fn execute_exact(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle
     )
 }
 
+/// Which comparisons a suite run makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checks {
+    /// Registers, memory and defined flags after the instruction.
+    pub state: bool,
+    /// The bus-cycle trace, on the cycle-exact model.
+    pub cycles: bool,
+}
+
+impl Checks {
+    /// The state check alone, on the fast model.
+    pub const STATE: Checks = Checks {
+        state: true,
+        cycles: false,
+    };
+    /// The cycle check alone, on the exact model.
+    pub const CYCLES: Checks = Checks {
+        state: false,
+        cycles: true,
+    };
+    /// Both, the state judged from the exact model's run.
+    pub const ALL: Checks = Checks {
+        state: true,
+        cycles: true,
+    };
+
+    /// The names of the checks made, as reports list them.
+    pub fn names(self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.state {
+            v.push("state");
+        }
+        if self.cycles {
+            v.push("cycles");
+        }
+        v
+    }
+
+    /// What a test must match to pass, in words.
+    pub fn passed_means(self) -> &'static str {
+        match (self.state, self.cycles) {
+            (true, true) => "the state (registers, memory, defined flags) and every bus cycle match, on the exact model",
+            (false, true) => "every bus cycle matches, on the exact model",
+            _ => "the state (registers, memory, defined flags) matches",
+        }
+    }
+}
+
+/// True when `model` has a cycle-exact timing model ([`ExactTiming`]
+/// simulates the 8086/8088 bus interface only).
+pub fn has_exact_model(model: CpuModel) -> bool {
+    matches!(model, CpuModel::I8086 | CpuModel::I8088)
+}
+
 /// How a test fared.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Verdict {
@@ -392,6 +447,13 @@ pub struct Counts {
     pub skipped_revoked: u64,
     /// Skipped for their status.
     pub skipped_status: u64,
+    /// Tests whose bus-cycle trace was compared.
+    pub cycles_checked: u64,
+    /// ... of which the whole trace matched.
+    pub cycles_matched: u64,
+    /// Traces that differ, by the first field that differs.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub cycle_mismatch_fields: BTreeMap<&'static str, u64>,
 }
 
 impl Counts {
@@ -413,6 +475,11 @@ impl Counts {
         self.skipped_manifest += other.skipped_manifest;
         self.skipped_revoked += other.skipped_revoked;
         self.skipped_status += other.skipped_status;
+        self.cycles_checked += other.cycles_checked;
+        self.cycles_matched += other.cycles_matched;
+        for (field, n) in &other.cycle_mismatch_fields {
+            *self.cycle_mismatch_fields.entry(field).or_default() += n;
+        }
     }
 }
 
@@ -440,13 +507,36 @@ impl FileResult {
         self.counts.skipped()
     }
 
-    fn add(&mut self, index: usize, v: &Verdict) {
+    /// Count one test: its state verdict `v` (counted when `checks.state`)
+    /// and, when `checks.cycles`, the first difference of its trace.
+    fn add(&mut self, index: usize, checks: Checks, v: &Verdict, cycles: Option<&CycleMismatch>) {
         self.counts.tests += 1;
-        if v.passed() {
+        let state_ok = !checks.state || v.passed();
+        let cycles_ok = !checks.cycles || cycles.is_none();
+        if state_ok && cycles_ok && !v.panicked {
             self.counts.passed += 1;
         } else {
             self.counts.failed += 1;
             self.first_failure.get_or_insert(index);
+        }
+        if v.panicked {
+            self.counts.panicked += 1;
+        }
+        if checks.cycles {
+            self.counts.cycles_checked += 1;
+            match cycles {
+                None => self.counts.cycles_matched += 1,
+                Some(m) => {
+                    *self
+                        .counts
+                        .cycle_mismatch_fields
+                        .entry(m.field)
+                        .or_default() += 1;
+                }
+            }
+        }
+        if !checks.state {
+            return;
         }
         if !v.regs_ok || !v.mem_ok {
             self.counts.failed_regs_mem += 1;
@@ -459,9 +549,6 @@ impl FileResult {
             if v.undefined_flags_ok {
                 self.counts.undefined_matched += 1;
             }
-        }
-        if v.panicked {
-            self.counts.panicked += 1;
         }
     }
 }
@@ -495,8 +582,61 @@ pub fn classify(
     }))
 }
 
-/// Run every test of one vector file.
+/// Run one test under `checks`: on the fast model for the state check
+/// alone, else on the exact model, its trace compared with the vector's.
+pub fn check_test(
+    test: &TestCase,
+    setup: &TestSetup,
+    checks: Checks,
+) -> (Verdict, Option<CycleMismatch>) {
+    if !checks.cycles {
+        return (judge(test, &execute(test, setup), setup), None);
+    }
+    let (ex, trace) = execute_exact(test, setup);
+    let mismatch = crate::cycles::compare(setup.model, &test.cycles, &trace);
+    (judge(test, &ex, setup), mismatch)
+}
+
+/// Why `checks` cannot be made on `suite`, if they cannot.
+pub fn unsupported(suite: &Suite, checks: Checks) -> Option<String> {
+    let m = &suite.manifest;
+    if checks.state && !m.checks.contains(&crate::suite::Check::State) {
+        return Some(format!(
+            "suite '{}' does not support the state check",
+            m.name
+        ));
+    }
+    if checks.cycles {
+        if !m.checks.contains(&crate::suite::Check::Cycles) {
+            return Some(format!(
+                "suite '{}' does not support the cycle check (its manifest's checks lack 'cycles')",
+                m.name
+            ));
+        }
+        if !has_exact_model(suite.model) {
+            return Some(format!(
+                "--check cycles: suite '{}' is for the {}, which has no cycle-exact model (it covers the 8086 and 8088); use --check state",
+                m.name,
+                suite.model.name()
+            ));
+        }
+        if m.run != RunMode::SingleStep {
+            return Some(format!(
+                "--check cycles: suite '{}' runs until HLT; the cycle check runs single-step suites only",
+                m.name
+            ));
+        }
+    }
+    None
+}
+
+/// Run every test of one vector file (state check).
 pub fn run_file(suite: &Suite, path: &Path) -> Result<FileResult, InputError> {
+    run_file_with(suite, path, Checks::STATE)
+}
+
+/// Run every test of one vector file under `checks`.
+pub fn run_file_with(suite: &Suite, path: &Path, checks: Checks) -> Result<FileResult, InputError> {
     let stem = file_stem(path);
     let name = path
         .file_name()
@@ -508,7 +648,10 @@ pub fn run_file(suite: &Suite, path: &Path) -> Result<FileResult, InputError> {
     };
     let file_skip = suite.manifest.file_skip(&name, &stem).map(str::to_string);
     let mut error = None;
-    for_each_test(path, ReadOptions { cycles: false }, &mut |t| {
+    let opts = ReadOptions {
+        cycles: checks.cycles,
+    };
+    for_each_test(path, opts, &mut |t| {
         if file_skip.is_some() {
             r.counts.skipped_manifest += 1;
             return ControlFlow::Continue(());
@@ -528,8 +671,8 @@ pub fn run_file(suite: &Suite, path: &Path) -> Result<FileResult, InputError> {
             }
             Ok(Ok(setup)) => {
                 r.statuses.insert(setup.info.status);
-                let ex = execute(&t, &setup);
-                r.add(t.index, &judge(&t, &ex, &setup));
+                let (v, cycles) = check_test(&t, &setup, checks);
+                r.add(t.index, checks, &v, cycles.as_ref());
                 ControlFlow::Continue(())
             }
         }
@@ -570,11 +713,21 @@ pub fn run_suite(
     filter: &[String],
     progress: &(dyn Fn(&FileResult) + Sync),
 ) -> Result<Vec<FileResult>, InputError> {
+    run_suite_with(suite, filter, Checks::STATE, progress)
+}
+
+/// [`run_suite`] under `checks` (see [`unsupported`] for what a suite allows).
+pub fn run_suite_with(
+    suite: &Suite,
+    filter: &[String],
+    checks: Checks,
+    progress: &(dyn Fn(&FileResult) + Sync),
+) -> Result<Vec<FileResult>, InputError> {
     let files = selected_files(suite, filter);
     let results: Vec<Result<FileResult, InputError>> = files
         .par_iter()
         .map(|p| {
-            let r = run_file(suite, p);
+            let r = run_file_with(suite, p, checks);
             if let Ok(r) = &r {
                 progress(r);
             }

@@ -5,7 +5,7 @@
 
 use crate::error::InputError;
 use crate::model::TestCase;
-use crate::runner::{classify, execute, selected_files};
+use crate::runner::{classify, execute, execute_exact, selected_files};
 use crate::suite::Suite;
 use crate::vectors::{file_stem, for_each_test, ReadOptions};
 use cpu::decode::{decode_head, SliceSource};
@@ -103,7 +103,7 @@ pub fn form_of(test: &TestCase, model: cpu::CpuModel) -> String {
     }
 }
 
-fn file_table(suite: &Suite, path: &Path) -> Result<TimingTable, InputError> {
+fn file_table(suite: &Suite, path: &Path, exact: bool) -> Result<TimingTable, InputError> {
     let stem = file_stem(path);
     let mut samples: BTreeMap<String, (Vec<u64>, Vec<u64>)> = BTreeMap::new();
     let mut error = None;
@@ -115,7 +115,11 @@ fn file_table(suite: &Suite, path: &Path) -> Result<TimingTable, InputError> {
             }
             Ok(Err(_)) => return ControlFlow::Continue(()),
             Ok(Ok(setup)) => {
-                let ex = execute(&t, &setup);
+                let ex = if exact {
+                    execute_exact(&t, &setup).0
+                } else {
+                    execute(&t, &setup)
+                };
                 let key = format!("{stem} {}", form_of(&t, suite.model));
                 let e = samples.entry(key).or_default();
                 e.0.push(ex.cycles);
@@ -142,11 +146,24 @@ fn file_table(suite: &Suite, path: &Path) -> Result<TimingTable, InputError> {
         .collect())
 }
 
-/// Measure the selected files of a suite (in parallel).
+/// Measure the selected files of a suite (in parallel) on the fast model.
 pub fn measure(suite: &Suite, filter: &[String]) -> Result<TimingTable, InputError> {
+    measure_with(suite, filter, false)
+}
+
+/// Measure on the fast model, or with `exact` on the cycle-exact model
+/// (its count is the length of its trace, as the silicon's is; see
+/// [`execute_exact`]; 8086/8088 suites only).
+pub fn measure_with(
+    suite: &Suite,
+    filter: &[String],
+    exact: bool,
+) -> Result<TimingTable, InputError> {
     let files = selected_files(suite, filter);
-    let tables: Result<Vec<TimingTable>, InputError> =
-        files.par_iter().map(|p| file_table(suite, p)).collect();
+    let tables: Result<Vec<TimingTable>, InputError> = files
+        .par_iter()
+        .map(|p| file_table(suite, p, exact))
+        .collect();
     Ok(tables?.into_iter().flatten().collect())
 }
 

@@ -176,7 +176,7 @@ fn show_prints_one_test() {
             "{s}"
         );
         assert!(s.contains("expected  ........."), "{s}");
-        assert!(s.contains("result: FAIL"), "{s}");
+        assert!(s.contains("state: FAIL"), "{s}");
     }
     assert_one_error(&f.conform(&["--show", "90:9"]), &["has no test 9"]);
     assert_one_error(&f.conform(&["--show", "ffff"]), &["no test with that hash"]);
@@ -194,14 +194,13 @@ fn usage_errors() {
     let out = f.conform(&["--bogus"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unexpected argument '--bogus'"));
-    assert_one_error(
-        &f.conform(&["--check", "cycles"]),
-        &["cycle check needs the exact timing model"],
-    );
-    assert_one_error(
-        &f.conform(&["--check", "all"]),
-        &["cycle check needs the exact timing model"],
-    );
+    // The fixture's manifest lists only the state check.
+    for check in ["cycles", "all"] {
+        assert_one_error(
+            &f.conform(&["--check", check]),
+            &["suite 't' does not support the cycle check"],
+        );
+    }
     assert_one_error(
         &f.conform(&["--filter", "91"]),
         &["no vector files", "match --filter 91"],
@@ -316,5 +315,174 @@ fn bad_metadata() {
         "data/v/92.json.gz",
         &gz(format!("[{t}]").as_bytes()),
         &["92.json.gz: test 0: opcode 92 is not in the metadata"],
+    );
+}
+
+/// A NOP test with a one-byte queue and a bus-cycle trace: `cycles` is the
+/// JSON array of clocks.
+fn nop_with_trace(idx: usize, hash: &str, final_ram: &str, cycles: &str) -> String {
+    nop(idx, hash, r#""ip":257"#, final_ram)
+        .replacen(r#""queue":[]"#, r#""queue":[144]"#, 1)
+        .replace(r#""cycles":[]"#, &format!(r#""cycles":{cycles}"#))
+}
+
+/// The fixture with `checks: [state, cycles]` and traces: test 0's trace is
+/// what a NOP might plausibly do, test 1's starts with a clock that takes a
+/// *subsequent* byte, which no instruction's first clock does (and its
+/// final state expects a memory change, as in [`Fixture::new`]).
+fn cycles_fixture(cpu: &str) -> Fixture {
+    let f = Fixture::new();
+    let m = MANIFEST
+        .replace("checks: [state]", "checks: [state, cycles]")
+        .replace("'8086'", &format!("'{cpu}'"));
+    f.write("manifests/t.yaml", m.as_bytes());
+    let ti = r#"[0,983297,"--","---","---",0,0,"PASV","Ti","-",0]"#;
+    let good = format!(r#"[[0,983296,"--","---","---",0,0,"PASV","Ti","F",144],{ti},{ti}]"#);
+    let bad = format!(r#"[[0,983296,"--","---","---",0,0,"PASV","Ti","S",144],{ti}]"#);
+    let tests = format!(
+        "[{},{}]",
+        nop_with_trace(0, "cc00", "[4096,7]", &good),
+        nop_with_trace(1, "cc01", "[4096,8]", &bad)
+    );
+    f.write("data/v/90.json.gz", &gz(tests.as_bytes()));
+    f
+}
+
+#[test]
+fn check_cycles_reports_trace_counts() {
+    let f = cycles_fixture("8086");
+    for (check, means, state_cols) in [
+        (
+            "cycles",
+            "passed: every bus cycle matches, on the exact model",
+            false,
+        ),
+        (
+            "all",
+            "passed: the state (registers, memory, defined flags) and every bus cycle match",
+            true,
+        ),
+    ] {
+        let json = f.path(&format!("{check}.json"));
+        let out = f.conform(&["--check", check, "--json", json.to_str().unwrap()]);
+        let stdout = text(&out.stdout);
+        let (passed, failed) = summary(&out);
+        assert_eq!(passed + failed, 2, "{stdout}");
+        // Test 1's trace can never match.
+        assert!(failed >= 1, "{stdout}");
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let header: Vec<&str> = stdout.lines().next().unwrap().split_whitespace().collect();
+        let row: Vec<&str> = stdout.lines().nth(1).unwrap().split_whitespace().collect();
+        assert_eq!(header[9], "cycles", "{stdout}");
+        assert_eq!(row[8], format!("{passed}/2"), "{stdout}");
+        assert_eq!(row[5] == "-", !state_cols, "{stdout}");
+        assert!(
+            stdout.contains(&format!("bus cycles matched exactly in {passed}/2")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("first difference: "), "{stdout}");
+        assert!(stdout.contains(means), "{stdout}");
+        assert_eq!(
+            stdout.contains("failed on registers/memory"),
+            state_cols,
+            "{stdout}"
+        );
+        let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        assert_eq!(j["files"][0]["cycles_checked"], 2);
+        assert_eq!(j["files"][0]["cycles_matched"].as_u64(), Some(passed));
+        assert_eq!(j["totals"]["cycles_matched"].as_u64(), Some(passed));
+        assert!(j["passed_means"].as_str().unwrap().contains("bus cycle"));
+    }
+    // The state check alone leaves the cycles column empty.
+    let out = f.conform(&[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.lines().nth(1).unwrap().split_whitespace().nth(8),
+        Some("-")
+    );
+    assert!(!stdout.contains("bus cycles matched"), "{stdout}");
+}
+
+#[test]
+fn show_marks_the_first_cycle_difference() {
+    let f = cycles_fixture("8086");
+    for check in ["state", "cycles", "all"] {
+        let out = f.conform(&["--show", "90:1", "--check", check]);
+        let s = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{s}{}", text(&out.stderr));
+        // The state output is kept.
+        assert!(s.contains("test 90:1  hash cc01"), "{s}");
+        assert!(
+            s.contains("001000  07       08        07  <-- MISMATCH"),
+            "{s}"
+        );
+        // The traces side by side, clock 0 marked: it takes a first byte,
+        // the vector says a subsequent one.
+        let marked: Vec<&str> = s.lines().filter(|l| l.starts_with(">>")).collect();
+        assert_eq!(marked.len(), 1, "{s}");
+        assert!(marked[0].starts_with(">>    0  "), "{s}");
+        assert!(
+            marked[0].contains("q:S 90") && marked[0].contains("q:F 90"),
+            "{s}"
+        );
+        assert!(marked[0].ends_with("differs"), "{s}");
+        assert!(s.contains("first difference at cycle 0"), "{s}");
+        assert!(
+            s.lines()
+                .last()
+                .unwrap()
+                .contains(&format!("--check {check}: FAIL")),
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn check_cycles_is_refused_without_an_exact_model() {
+    let f = cycles_fixture("80286");
+    for check in ["cycles", "all"] {
+        let out = f.conform(&["--check", check]);
+        assert_one_error(&out, &["80286", "no cycle-exact model", "--check state"]);
+        assert!(text(&out.stdout).is_empty());
+    }
+}
+
+#[test]
+fn timing_report_on_the_exact_model() {
+    let timing = |f: &Fixture, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ironpc"))
+            .args(["timing", "t", "--manifests-dir"])
+            .arg(f.path("manifests"))
+            .arg("--suites-dir")
+            .arg(f.path("data"))
+            .arg("--out")
+            .arg(f.path("out"))
+            .args(extra)
+            .env_remove("IRONPC_SUITES")
+            .output()
+            .unwrap()
+    };
+    let f = cycles_fixture("8086");
+    let out = timing(&f, &["--timing", "exact"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("t exact timing: ") && stdout.contains(" of 2 tests take exactly"),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(f.path("out/t-exact-timing.md")).unwrap();
+    assert!(md.contains("Timing model: exact"), "{md}");
+    assert_one_error(
+        &timing(&f, &["--timing", "exact", "--write-baseline"]),
+        &["baseline holds the fast model's counts"],
+    );
+    assert_one_error(
+        &timing(&f, &["--timing", "warp"]),
+        &["unknown timing model 'warp'"],
+    );
+    let f = cycles_fixture("80286");
+    assert_one_error(
+        &timing(&f, &["--timing", "exact"]),
+        &["80286", "no cycle-exact model"],
     );
 }

@@ -142,6 +142,15 @@ fn vectors_parse_with_cycles() {
                         );
                     } else {
                         assert!(!t.initial.queue.is_empty(), "{}: {}", p.display(), t.index);
+                        // JSON and MOO readers agree on the segment codes.
+                        assert!(
+                            t.cycles
+                                .iter()
+                                .all(|c| c.segment <= 3 || c.segment == harness::model::SEG_NONE),
+                            "{}: test {} has an unknown segment status",
+                            p.display(),
+                            t.index
+                        );
                     }
                     n += 1;
                     ControlFlow::Continue(())
@@ -194,4 +203,79 @@ fn disassembly_matches_the_vector_names() {
         wrong.len(),
         wrong[..wrong.len().min(10)].join("\n")
     );
+}
+
+/// The cycle-exact model runs the same semantics as the fast one: on every
+/// test of the 8086 suites, its final state passes wherever the fast
+/// model's does, with the same registers and FLAGS (undefined bits too).
+/// (Its cycle-trace results change as the model is calibrated and are not
+/// pinned here.)
+#[test]
+fn exact_model_state_matches_the_fast_model() {
+    use harness::runner::{classify, execute, execute_exact, judge};
+    use harness::vectors::{file_stem, for_each_test, ReadOptions};
+    use rayon::prelude::*;
+    use std::ops::ControlFlow;
+    let Some(data) = data_dir() else {
+        return;
+    };
+    for name in ["8086", "8086-moo"] {
+        let manifest = Manifest::load(
+            &workspace_root()
+                .join("test-suites")
+                .join(format!("{name}.yaml")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+        let (run, wrong): (usize, Vec<String>) = suite
+            .files
+            .par_iter()
+            .map(|p| {
+                let stem = file_stem(p);
+                let (mut n, mut wrong) = (0, Vec::new());
+                for_each_test(p, ReadOptions { cycles: false }, &mut |t| {
+                    let Ok(setup) = classify(&suite, &stem, &t).unwrap_or_else(|e| panic!("{e}"))
+                    else {
+                        return ControlFlow::Continue(());
+                    };
+                    n += 1;
+                    let fast = execute(&t, &setup);
+                    let (exact, _) = execute_exact(&t, &setup);
+                    let fast_ok = judge(&t, &fast, &setup).passed();
+                    let exact_ok = judge(&t, &exact, &setup).passed();
+                    if (fast_ok && !exact_ok) || fast.regs != exact.regs {
+                        wrong.push(format!(
+                            "{stem}:{} ({}): fast {}, exact {}{}",
+                            t.index,
+                            t.name,
+                            if fast_ok { "passes" } else { "fails" },
+                            if exact_ok { "passes" } else { "fails" },
+                            if fast.regs != exact.regs {
+                                format!("; registers differ: {:?} vs {:?}", fast.regs, exact.regs)
+                            } else {
+                                String::new()
+                            }
+                        ));
+                    }
+                    ControlFlow::Continue(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+                (n, wrong)
+            })
+            .reduce(
+                || (0, Vec::new()),
+                |mut a, b| {
+                    a.0 += b.0;
+                    a.1.extend(b.1);
+                    a
+                },
+            );
+        assert!(run >= 1000, "{name}: {run} tests");
+        assert!(
+            wrong.is_empty(),
+            "{name}: the exact model's state differs in {} of {run} tests, e.g.\n{}",
+            wrong.len(),
+            wrong[..wrong.len().min(10)].join("\n")
+        );
+    }
 }

@@ -75,3 +75,42 @@ fn run_reports_a_missing_profile_and_an_unavailable_timing_model() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exact"));
 }
+
+#[test]
+fn bench_runs_the_workload_on_the_exact_model() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
+        .args(["bench", "--timing", "exact", "--rounds", "1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The same checksums as on the fast model.
+    assert_eq!(text.lines().next(), Some("mix 00D0 143C"), "{text}");
+    assert!(text.contains("cpu / timing  8088 / exact"), "{text}");
+    let number = |key: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("no '{key}' line in {text}"));
+        line[key.len()..].trim().parse().unwrap()
+    };
+    assert!(number("cycles") > number("instructions"), "{text}");
+    assert!(text.contains("cycles/s"), "{text}");
+    for cpu in ["80286", "80186"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
+            .args(["bench", "--timing", "exact", "--cpu", cpu])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("8086 and 8088 only") && err.contains(cpu),
+            "{err}"
+        );
+    }
+}

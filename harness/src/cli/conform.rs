@@ -2,8 +2,8 @@
 
 use super::{CliError, EXIT_FAILED, EXIT_OK};
 use crate::report::Report;
-use crate::runner::{run_suite, FileResult};
-use crate::suite::{find_manifest, manifest_dirs, suites_dir, Check, Manifest, Suite};
+use crate::runner::{run_suite_with, unsupported, Checks, FileResult};
+use crate::suite::{find_manifest, manifest_dirs, suites_dir, Manifest, Suite};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -14,12 +14,23 @@ use std::sync::Mutex;
 /// Which comparisons to make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CheckArg {
-    /// Registers, memory and defined flags.
+    /// Registers, memory and defined flags (on the fast model).
     State,
-    /// The bus-cycle trace.
+    /// The bus-cycle trace (on the cycle-exact model; 8086/8088 suites).
     Cycles,
-    /// Both.
+    /// Both, on the cycle-exact model.
     All,
+}
+
+impl CheckArg {
+    /// The checks this argument selects.
+    pub fn checks(self) -> Checks {
+        match self {
+            CheckArg::State => Checks::STATE,
+            CheckArg::Cycles => Checks::CYCLES,
+            CheckArg::All => Checks::ALL,
+        }
+    }
 }
 
 /// Which suite, where its data and manifest are, and which of its files.
@@ -85,21 +96,14 @@ fn install_quiet_panic_hook() {
 
 /// Run `ironpc conform`.
 pub fn run(args: &ConformArgs) -> Result<u8, CliError> {
-    if args.check != CheckArg::State {
-        return Err(CliError(
-            "cycle check needs the exact timing model (only --check state is available yet)".into(),
-        ));
-    }
+    let checks = args.check.checks();
     let suite = load_suite(&args.sel)?;
-    if !suite.manifest.checks.contains(&Check::State) {
-        return Err(CliError(format!(
-            "suite '{}' does not support the state check",
-            suite.manifest.name
-        )));
+    if let Some(why) = unsupported(&suite, checks) {
+        return Err(CliError(why));
     }
     install_quiet_panic_hook();
     if let Some(which) = &args.show {
-        return super::show::show(&suite, which);
+        return super::show::show(&suite, which, checks);
     }
     let total = crate::runner::selected_files(&suite, &args.sel.filter).len();
     if total == 0 {
@@ -117,7 +121,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, CliError> {
                 .progress_chars("=> "),
         );
         bar.set_prefix(suite.manifest.name.clone());
-        let r = run_suite(&suite, &args.sel.filter, &|f: &FileResult| {
+        let r = run_suite_with(&suite, &args.sel.filter, checks, &|f: &FileResult| {
             bar.set_message(f.file.clone());
             bar.inc(1);
         });
@@ -126,7 +130,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, CliError> {
     } else {
         let done = Mutex::new(0usize);
         let step = total.div_ceil(10).max(1);
-        run_suite(&suite, &args.sel.filter, &|_: &FileResult| {
+        run_suite_with(&suite, &args.sel.filter, checks, &|_: &FileResult| {
             let mut d = done.lock().unwrap_or_else(|e| e.into_inner());
             *d += 1;
             if *d % step == 0 || *d == total {
@@ -137,7 +141,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, CliError> {
     let report = Report::new(
         &suite.manifest.name,
         suite.model.name(),
-        &["state"],
+        &checks.names(),
         results,
     );
     if let Some(path) = &args.json {

@@ -3,8 +3,9 @@
 
 use super::{CliError, EXIT_OK};
 use chipset::machine::{Machine, RunStop};
-use chipset::profile::Overrides;
+use chipset::profile::{MachineProfile, Overrides};
 use clap::{Args, ValueEnum};
+use cpu::{ExactTiming, FastTiming, Timing};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -35,10 +36,20 @@ fn parse_debugcon(s: &str) -> Result<Debugcon, String> {
 /// Timing model names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TimingArg {
-    /// Cycle-exact bus model (not available yet).
+    /// Cycle-exact bus model: every bus cycle simulated (8086/8088).
     Exact,
     /// Instruction-level cycle counts.
     Fast,
+}
+
+impl TimingArg {
+    /// The model's name in machine profiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimingArg::Exact => ExactTiming::NAME,
+            TimingArg::Fast => FastTiming::NAME,
+        }
+    }
 }
 
 /// Arguments of `ironpc run`.
@@ -83,9 +94,9 @@ pub struct RunArgs {
     /// Write what the monitor shows at the end to this PNG file.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
-    /// Timing model.
-    #[arg(long, value_enum, default_value_t = TimingArg::Fast)]
-    pub timing: TimingArg,
+    /// Timing model, replacing the profile's (which is `fast` unless it says otherwise).
+    #[arg(long, value_enum)]
+    pub timing: Option<TimingArg>,
 }
 
 /// The default machine profile.
@@ -95,7 +106,7 @@ pub fn default_profile() -> PathBuf {
 
 /// Write the machine's display to a PNG file. 200-line modes are written
 /// with every line doubled, as a CGA monitor shows them (4:3, not squashed).
-pub fn write_screenshot(machine: &mut Machine, path: &Path) -> Result<(), CliError> {
+pub fn write_screenshot<T: Timing>(machine: &mut Machine<T>, path: &Path) -> Result<(), CliError> {
     let (w, h, frame) = machine.framebuffer();
     let doubled;
     let (h, rgb) = if h <= 200 {
@@ -123,22 +134,27 @@ pub fn write_screenshot(machine: &mut Machine, path: &Path) -> Result<(), CliErr
     Ok(())
 }
 
-/// Build the machine the arguments describe.
-pub fn build(args: &RunArgs) -> Result<Machine, CliError> {
-    if args.timing == TimingArg::Exact {
-        return Err(CliError(
-            "--timing exact: the cycle-exact bus model is not available yet; use --timing fast"
-                .into(),
-        ));
+/// The timing model the run uses: `--timing`, else the profile's.
+pub fn timing_name(args: &RunArgs) -> Result<String, CliError> {
+    if let Some(t) = args.timing {
+        return Ok(t.name().to_string());
     }
+    let path = args.machine.clone().unwrap_or_else(default_profile);
+    let profile = MachineProfile::load(&path).map_err(|e| CliError(e.to_string()))?;
+    Ok(profile.timing)
+}
+
+/// Build the machine the arguments describe, timed by `T`.
+pub fn build<T: Timing + Default>(args: &RunArgs) -> Result<Machine<T>, CliError> {
     let profile = args.machine.clone().unwrap_or_else(default_profile);
     let overrides = Overrides {
         bios: args.bios.clone(),
         floppies: args.floppy.iter().map(|p| (0, p.clone())).collect(),
         writable: args.writable,
+        timing: Some(T::NAME.to_string()),
         ..Overrides::default()
     };
-    Machine::from_profile(&profile, &overrides).map_err(|e| CliError(e.to_string()))
+    Machine::from_profile_timed(&profile, &overrides).map_err(|e| CliError(e.to_string()))
 }
 
 fn show(screen: &str, tty: bool) {
@@ -182,7 +198,22 @@ fn forward(
 
 /// Run the command.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
-    let mut machine = build(args)?;
+    match timing_name(args)?.as_str() {
+        "exact" => run_timed::<ExactTiming>(args),
+        "fast" => run_timed::<FastTiming>(args),
+        other => Err(CliError(format!(
+            "{}: unknown timing model '{other}' (known: {})",
+            args.machine
+                .clone()
+                .unwrap_or_else(default_profile)
+                .display(),
+            chipset::profile::TIMING_MODELS.join(", ")
+        ))),
+    }
+}
+
+fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
+    let mut machine = build::<T>(args)?;
     let tty = std::io::stdout().is_terminal();
     let deadline = Instant::now() + Duration::from_secs_f64(args.timeout.max(0.0));
     let mut debug_file = match &args.debugcon {

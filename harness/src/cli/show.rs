@@ -1,13 +1,15 @@
 //! `ironpc conform SUITE --show HASH|FILE:INDEX`: one test in detail.
 
 use super::{CliError, EXIT_FAILED, EXIT_OK};
-use crate::model::{TestCase, FLAGS_INDEX, REGS};
+use crate::cycles::{compare, describe};
+use crate::model::{Cycle, TestCase, FLAGS_INDEX, REGS};
 use crate::runner::{
-    classify, defined_flags, execute, expected_byte, expected_flags, flags_on_stack, judge,
-    pushed_flags_mask, reg_mask, Executed, SkipKind, TestSetup,
+    classify, defined_flags, execute, execute_exact, expected_byte, expected_flags, flags_on_stack,
+    has_exact_model, judge, pushed_flags_mask, reg_mask, Checks, Executed, SkipKind, TestSetup,
 };
 use crate::suite::Suite;
 use crate::vectors::{file_stem, for_each_test, ReadOptions};
+use cpu::CpuModel;
 use rayon::prelude::*;
 use std::fmt::Write;
 use std::ops::ControlFlow;
@@ -93,13 +95,53 @@ fn hex_bytes(b: &[u8]) -> String {
         .join(" ")
 }
 
-/// The detailed text for one test run.
+/// The expected and actual traces side by side, one line per clock, the
+/// first difference marked `>>` and its field named.
+pub fn render_traces(model: CpuModel, expected: &[Cycle], actual: &[Cycle]) -> String {
+    let mut s = String::new();
+    let mismatch = compare(model, expected, actual);
+    let exp: Vec<String> = expected.iter().map(|c| describe(c, model)).collect();
+    let act: Vec<String> = actual.iter().map(|c| describe(c, model)).collect();
+    let width = exp.iter().map(String::len).max().unwrap_or(0).max(8);
+    let _ = writeln!(
+        s,
+        "bus cycles: expected {}, actual {} (exact model); {}",
+        expected.len(),
+        actual.len(),
+        match &mismatch {
+            None => "they match".to_string(),
+            Some(m) => format!(
+                "first difference at cycle {} ({}), marked >>",
+                m.index, m.field
+            ),
+        }
+    );
+    let _ = writeln!(s, "        {:<width$}  actual", "expected");
+    for i in 0..exp.len().max(act.len()) {
+        let at = mismatch.as_ref().filter(|m| m.index == i);
+        let cell = |v: &[String]| v.get(i).map(String::as_str).unwrap_or("(none)").to_string();
+        let line = format!(
+            "{} {i:>4}  {:<width$}  {}{}",
+            if at.is_some() { ">>" } else { "  " },
+            cell(&exp),
+            cell(&act),
+            at.map(|m| format!("  <-- {} differs", m.field))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(s, "{}", line.trim_end());
+    }
+    s
+}
+
+/// The detailed text for one test run: `ex` is the run the state is judged
+/// from; `trace` the exact model's trace, when there is one.
 pub fn render(
     stem: &str,
     test: &TestCase,
     setup: &TestSetup,
     ex: &Executed,
     skip: Option<SkipKind>,
+    trace: Option<&[Cycle]>,
 ) -> String {
     let mut s = String::new();
     let v = judge(test, ex, setup);
@@ -227,19 +269,26 @@ pub fn render(
             show(got)
         );
     }
-    if !test.cycles.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nexpected bus cycles ({}; not checked yet):",
-            test.cycles.len()
-        );
-        for (i, c) in test.cycles.iter().enumerate() {
-            let _ = writeln!(s, "{i:>4}  {}", crate::cycles::describe(c, setup.model));
+    match trace {
+        Some(actual) if !test.cycles.is_empty() => {
+            let _ = write!(s, "\n{}", render_traces(setup.model, &test.cycles, actual));
         }
+        _ if !test.cycles.is_empty() => {
+            let _ = writeln!(
+                s,
+                "\nexpected bus cycles ({}; not compared: the {} has no cycle-exact model):",
+                test.cycles.len(),
+                setup.model.name()
+            );
+            for (i, c) in test.cycles.iter().enumerate() {
+                let _ = writeln!(s, "{i:>4}  {}", describe(c, setup.model));
+            }
+        }
+        _ => {}
     }
     let _ = writeln!(
         s,
-        "\nresult: {} (registers {}, memory {}, defined flags {}, undefined flags {})",
+        "\nstate: {} (registers {}, memory {}, defined flags {}, undefined flags {})",
         if v.passed() { "PASS" } else { "FAIL" },
         ok(v.regs_ok),
         ok(v.mem_ok),
@@ -253,6 +302,14 @@ pub fn render(
     s
 }
 
+fn pass_word(b: bool) -> &'static str {
+    if b {
+        "PASS"
+    } else {
+        "FAIL"
+    }
+}
+
 fn ok(b: bool) -> &'static str {
     if b {
         "ok"
@@ -261,8 +318,9 @@ fn ok(b: bool) -> &'static str {
     }
 }
 
-/// Run `--show`.
-pub fn show(suite: &Suite, which: &str) -> Result<u8, CliError> {
+/// Run `--show`: the state from the fast model for `--check state`, from
+/// the exact model otherwise; the traces whenever the CPU has an exact model.
+pub fn show(suite: &Suite, which: &str, checks: Checks) -> Result<u8, CliError> {
     let (stem, test) = find_test(suite, which)?;
     let (setup, skip) = match classify(suite, &stem, &test) {
         Err(e) => return Err(CliError(format!("{stem}: test {}: {e}", test.index))),
@@ -287,8 +345,117 @@ pub fn show(suite: &Suite, which: &str) -> Result<u8, CliError> {
             )
         }
     };
-    let ex = execute(&test, &setup);
-    let passed = judge(&test, &ex, &setup).passed();
-    print!("{}", render(&stem, &test, &setup, &ex, skip));
+    let exact = has_exact_model(setup.model).then(|| execute_exact(&test, &setup));
+    let ex = match (&exact, checks.cycles) {
+        (Some((ex, _)), true) => ex.clone(),
+        _ => execute(&test, &setup),
+    };
+    let trace = exact.as_ref().map(|(_, t)| t.as_slice());
+    let state_ok = judge(&test, &ex, &setup).passed();
+    let cycles_ok = trace.is_some_and(|t| compare(setup.model, &test.cycles, t).is_none());
+    let passed = (!checks.state || state_ok) && (!checks.cycles || cycles_ok);
+    print!("{}", render(&stem, &test, &setup, &ex, skip, trace));
+    println!(
+        "state judged from the {} model; {}",
+        if checks.cycles { "exact" } else { "fast" },
+        match (checks.state, checks.cycles) {
+            (true, true) => format!("--check all: {}", pass_word(passed)),
+            (false, true) => format!("--check cycles: {}", pass_word(passed)),
+            _ => format!("--check state: {}", pass_word(passed)),
+        }
+    );
     Ok(if passed { EXIT_OK } else { EXIT_FAILED })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BusStatus, QueueOp, TState, SEG_NONE};
+
+    fn clock(t: TState, bus: BusStatus, address: u32) -> Cycle {
+        Cycle {
+            pins: (t == TState::T1) as u8,
+            address,
+            segment: SEG_NONE,
+            mem_status: 0,
+            io_status: 0,
+            bhe: 0,
+            data: 0,
+            bus,
+            t_state: t,
+            queue_op: QueueOp::None,
+            queue_byte: 0,
+        }
+    }
+
+    fn fetch(at: u32) -> Vec<Cycle> {
+        vec![
+            clock(TState::Ti, BusStatus::Passive, 0),
+            clock(TState::T1, BusStatus::Code, at),
+            clock(TState::T2, BusStatus::Code, at),
+            clock(TState::T3, BusStatus::Passive, at),
+            clock(TState::T4, BusStatus::Passive, at),
+        ]
+    }
+
+    /// The rows of the trace table: (marked, index, text).
+    fn rows(text: &str) -> Vec<(bool, usize, String)> {
+        text.lines()
+            .skip(2)
+            .map(|l| {
+                let marked = l.starts_with(">>");
+                let rest = l[2..].trim_start();
+                let (i, tail) = rest.split_once("  ").unwrap();
+                (marked, i.parse().unwrap(), tail.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_first_difference_is_marked() {
+        let e = fetch(0xF0100);
+        let mut a = fetch(0xF0102);
+        a[3].t_state = TState::Tw; // a later difference: not marked
+        let text = render_traces(CpuModel::I8086, &e, &a);
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .contains("first difference at cycle 1 (address)"),
+            "{text}"
+        );
+        let r = rows(&text);
+        assert_eq!(r.len(), 5);
+        let marked: Vec<usize> = r.iter().filter(|r| r.0).map(|r| r.1).collect();
+        assert_eq!(marked, [1], "{text}");
+        assert!(r[1].2.ends_with("<-- address differs"), "{text}");
+        assert!(r[1].2.contains("0F0100") && r[1].2.contains("0F0102"));
+        assert!(!text.contains("T-state differs"));
+    }
+
+    #[test]
+    fn a_shorter_trace_is_marked_where_it_ends() {
+        let e = fetch(0xF0100);
+        let text = render_traces(CpuModel::I8086, &e, &e[..3]);
+        let r = rows(&text);
+        assert_eq!(r.len(), 5);
+        assert!(
+            r[3].0 && !r[4].0 && r.iter().filter(|r| r.0).count() == 1,
+            "{text}"
+        );
+        assert!(r[3].2.contains("(none)") && r[3].2.ends_with("<-- length differs"));
+    }
+
+    #[test]
+    fn matching_traces_are_not_marked() {
+        let e = fetch(0xF0100);
+        let mut a = e.clone();
+        a[0].address = 0x1234; // floats in Ti: not compared
+        let text = render_traces(CpuModel::I8086, &e, &a);
+        assert!(
+            text.lines().next().unwrap().ends_with("they match"),
+            "{text}"
+        );
+        assert!(!text.contains(">>"));
+    }
 }

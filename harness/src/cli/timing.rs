@@ -4,7 +4,9 @@
 use super::conform::{load_suite, SuiteArgs};
 use super::{CliError, EXIT_FAILED, EXIT_OK};
 use crate::suite::workspace_root;
-use crate::timing::{baseline_of, baseline_yaml, changes, load_baseline, markdown, measure, svg};
+use crate::timing::{
+    baseline_of, baseline_yaml, changes, load_baseline, markdown, measure_with, svg,
+};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -23,6 +25,11 @@ pub struct TimingArgs {
     /// Directory for SUITE-timing.md and SUITE-timing.svg.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
+    /// Timing model: `fast` (compared with the baseline), or `exact` (the
+    /// cycle-exact model, 8086/8088 suites; writes SUITE-exact-timing.*,
+    /// no baseline).
+    #[arg(long, default_value = "fast", value_name = "MODEL")]
+    pub timing: String,
 }
 
 /// The committed baseline of a suite.
@@ -32,19 +39,59 @@ pub fn default_baseline(suite: &str) -> PathBuf {
 
 /// Run `ironpc timing`.
 pub fn run(args: &TimingArgs) -> Result<u8, CliError> {
+    let exact = match args.timing.trim().to_ascii_lowercase().as_str() {
+        "fast" => false,
+        "exact" => true,
+        other => {
+            return Err(CliError(format!(
+                "--timing: unknown timing model '{other}' (expected fast or exact)"
+            )))
+        }
+    };
+    if exact && (args.write_baseline || args.baseline.is_some()) {
+        return Err(CliError(
+            "--timing exact: the timing baseline holds the fast model's counts; drop --baseline/--write-baseline".into(),
+        ));
+    }
     let suite = load_suite(&args.sel)?;
+    if exact && !crate::runner::has_exact_model(suite.model) {
+        return Err(CliError(format!(
+            "--timing exact: suite '{}' is for the {}, which has no cycle-exact model (it covers the 8086 and 8088)",
+            suite.manifest.name,
+            suite.model.name()
+        )));
+    }
     let name = suite.manifest.name.clone();
-    let table = measure(&suite, &args.sel.filter)?;
+    let table = measure_with(&suite, &args.sel.filter, exact)?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError(format!("{}: cannot create: {e}", args.out.display())))?;
-    let md = args.out.join(format!("{name}-timing.md"));
-    let chart = args.out.join(format!("{name}-timing.svg"));
+    let stem = if exact {
+        format!("{name}-exact")
+    } else {
+        name.clone()
+    };
+    let md = args.out.join(format!("{stem}-timing.md"));
+    let chart = args.out.join(format!("{stem}-timing.svg"));
     let write = |p: &PathBuf, text: String| {
         std::fs::write(p, text).map_err(|e| CliError(format!("{}: cannot write: {e}", p.display())))
     };
-    write(&md, markdown(&name, "fast (Intel table timings)", &table))?;
+    let model_name = if exact {
+        "exact (the cycle-exact bus model; a count is the length of its trace)"
+    } else {
+        "fast (Intel table timings)"
+    };
+    write(&md, markdown(&name, model_name, &table))?;
     write(&chart, svg(&name, &table))?;
     println!("wrote {} and {}", md.display(), chart.display());
+    if exact {
+        let tests: u64 = table.values().map(|t| t.tests).sum();
+        let same: u64 = table.values().map(|t| t.tests - t.mismatched).sum();
+        println!(
+            "{name} exact timing: {same} of {tests} tests take exactly the silicon's cycles, {} forms",
+            table.len()
+        );
+        return Ok(EXIT_OK);
+    }
     let base_path = args
         .baseline
         .clone()

@@ -6,7 +6,9 @@
 
 use super::{hex, ReadOptions};
 use crate::error::InputError;
-use crate::model::{BusStatus, Cycle, Exception, QueueOp, RegState, State, TState, TestCase};
+use crate::model::{
+    BusStatus, Cycle, Exception, QueueOp, RegState, State, TState, TestCase, SEG_NONE,
+};
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -243,7 +245,9 @@ fn parse_cycle(b: &[u8], is_286: bool, n: usize) -> Result<Cycle, String> {
     Ok(Cycle {
         pins: b[0],
         address: u32::from_le_bytes(b[1..5].try_into().expect("four bytes")),
-        segment: b[5],
+        // 0-3 ES, SS, CS, DS; the files write 4 where no segment is shown
+        // (the JSON's "--").
+        segment: if b[5] <= 3 { b[5] } else { SEG_NONE },
         mem_status: b[6],
         io_status: b[7],
         bhe: b[8],
@@ -567,6 +571,12 @@ mod tests {
         assert_eq!(c.queue_op, QueueOp::Subsequent);
         assert_eq!(c.queue_byte, 0x90);
         assert!(parse(&good(), false).unwrap()[0].cycles.is_empty());
+        // No segment shown (4) reads as the JSON's "--".
+        let mut none = cyc();
+        none[5] = 4;
+        none[11] = 7; // passive (13 is not an 8086 status)
+        let data = file(b"8086", 1, &[test_payload(&sample(0), &[none])]);
+        assert_eq!(parse(&data, true).unwrap()[0].cycles[0].segment, SEG_NONE);
     }
 
     #[test]
