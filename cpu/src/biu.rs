@@ -564,8 +564,15 @@ impl Timing for ExactTiming {
     }
 
     fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
+        let mut waited = 0;
         while self.qlen == 0 {
             self.tick(bus);
+            waited += 1;
+            if waited > 64 {
+                // Never wait forever: a suspension the semantics did not end
+                // with a flush is lifted.
+                self.suspended = false;
+            }
         }
         // A byte reaches the EU as an instruction's first byte three clocks
         // after it landed, as a later byte in the next clock.
@@ -753,6 +760,17 @@ mod tests {
         // The odd byte travels on the high half of the bus.
         assert!(!log[writes[0]].bhe_high);
         assert_eq!(log[writes[0] + 2].data, 0xEF00);
+    }
+
+    #[test]
+    fn a_suspension_left_behind_does_not_hang_the_next_fetch() {
+        let (mut cpu, mut bus) = setup(&[0x90]);
+        cpu.timing.preload(0x1000, 0x0100, &[]);
+        Timing::suspend(&mut cpu.timing, &mut bus);
+        Timing::take(&mut cpu.timing, &mut bus, true);
+        let log = cpu.timing.log();
+        assert_eq!(log.last().map(|c| c.queue), Some(QueueOp::First));
+        assert!(log.len() < 100, "{}", log.len());
     }
 
     #[test]

@@ -942,7 +942,9 @@ impl<T: Timing> Cpu<T> {
                 if T::EXACT && row.opd[0] != Opd::Three {
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
-                    self.timing.eu(bus, 6);
+                    self.timing.eu(bus, 2);
+                    self.timing.suspend(bus);
+                    self.timing.eu(bus, 3);
                 } else {
                     self.timing.eu(bus, 8);
                 }

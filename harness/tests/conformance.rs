@@ -102,6 +102,53 @@ fn suite_80286() {
     check("80286");
 }
 
+#[derive(Serialize)]
+struct CycleSummary {
+    /// Traces that match the silicon's clock for clock.
+    matched: u64,
+    checked: u64,
+    /// Per opcode file: "matched/checked".
+    files: BTreeMap<String, String>,
+}
+
+/// The exact model's per-opcode cycle conformance, snapshotted so that any
+/// change of the model's timing shows in review (`cargo insta accept`
+/// records an intended change).
+#[test]
+fn suite_8086_cycles() {
+    use harness::runner::{run_suite_with, Checks};
+    let Some(data) = data_dir() else {
+        return;
+    };
+    let manifest = Manifest::load(&workspace_root().join("test-suites/8086.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+    let results =
+        run_suite_with(&suite, &[], Checks::CYCLES, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let mut s = CycleSummary {
+        matched: 0,
+        checked: 0,
+        files: BTreeMap::new(),
+    };
+    for r in results {
+        s.matched += r.counts.cycles_matched;
+        s.checked += r.counts.cycles_checked;
+        s.files.insert(
+            r.file.clone(),
+            format!("{}/{}", r.counts.cycles_matched, r.counts.cycles_checked),
+        );
+    }
+    assert_eq!(s.checked, 321_000, "every test's trace is compared");
+    insta::with_settings!({
+        snapshot_path => "../../test-suites/snapshots",
+        prepend_module_to_snapshot => false,
+        description => "per-opcode cycle-exact traces of the exact model, suite 8086".to_string(),
+        omit_expression => true,
+    }, {
+        insta::assert_yaml_snapshot!("8086-cycles", s);
+    });
+}
+
 /// Every vector of every suite parses with its cycle trace, and the states
 /// are consistent: complete initial registers, 286 traces ending in HALT.
 #[test]

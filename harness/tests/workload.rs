@@ -68,12 +68,18 @@ fn run_reports_a_missing_profile_and_an_unavailable_timing_model() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/xt.yaml"), "{err}");
+    // The exact model exists for the 8086/8088 only.
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("at.yaml");
+    std::fs::write(&profile, "cpu: '80286'\nram_kib: 640\nbios: bios.rom\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
-        .args(["run", "--timing", "exact"])
+        .args(["run", "--timing", "exact", "--machine"])
+        .arg(&profile)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("exact"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("exact") && err.contains("8086/8088"), "{err}");
 }
 
 #[test]
