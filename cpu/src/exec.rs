@@ -696,6 +696,13 @@ impl<T: Timing> Cpu<T> {
                 let d = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
                 let a = self.read(bus, d, w) as u32;
+                if T::EXACT && self.cur.modrm.is_some() && matches!(s, Loc::Imm(_)) {
+                    // TEST r/m, imm: the immediate is taken after the operand.
+                    let mem = matches!(d, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 3 } else { 1 });
+                    self.take_rest(bus);
+                    self.timing.eu(bus, mem as u32 + if w { 0 } else { 1 });
+                }
                 let b = self.read(bus, s, w) as u32;
                 let (_, f) = alu::logic(w, a & b);
                 self.set_arith(f, RESULT);
@@ -969,7 +976,7 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Shift(op) => self.shift(bus, row, op),
             Op::Aam => self.aam(bus),
-            Op::Aad => self.aad(),
+            Op::Aad => self.aad(bus),
             Op::Daa | Op::Das => {
                 self.timing.eu(bus, 3);
                 self.daa(row.op == Op::Das);
@@ -1179,11 +1186,19 @@ impl<T: Timing> Cpu<T> {
             Op::Not => {
                 let d = self.loc(row.opd[0]);
                 let v = self.read(bus, d, w);
+                if T::EXACT {
+                    self.timing
+                        .eu(bus, if matches!(d, Loc::Mem(..)) { 5 } else { 1 });
+                }
                 self.write(bus, d, w, !v);
             }
             Op::Neg => {
                 let d = self.loc(row.opd[0]);
                 let v = self.read(bus, d, w) as u32;
+                if T::EXACT {
+                    self.timing
+                        .eu(bus, if matches!(d, Loc::Mem(..)) { 5 } else { 1 });
+                }
                 let (r, f) = alu::sub(w, 0, v, 0);
                 self.set_arith(f, RESULT);
                 self.write(bus, d, w, r as u16);
@@ -1495,7 +1510,14 @@ impl<T: Timing> Cpu<T> {
             count &= 0x1F;
         }
         self.cur.count = count;
+        if T::EXACT {
+            self.exact_shift(bus, d, row.opd[1] == Opd::CL, count);
+        }
         if count == 0 {
+            if T::EXACT {
+                // The 8086 writes the operand back unchanged.
+                self.write(bus, d, w, v as u16);
+            }
             return;
         }
         let m = mask(w);
@@ -1571,6 +1593,16 @@ impl<T: Timing> Cpu<T> {
         self.write(bus, d, w, r as u16);
     }
 
+    /// Exact model: the shift microcode between the operand's read and the write.
+    fn exact_shift<B: Bus>(&mut self, bus: &mut B, d: Loc, by_cl: bool, count: u32) {
+        let mem = matches!(d, Loc::Mem(..));
+        if by_cl {
+            self.timing.eu(bus, if mem { 10 } else { 6 } + 4 * count);
+        } else {
+            self.timing.eu(bus, if mem { 5 } else { 0 });
+        }
+    }
+
     // ----- multiply and divide ------------------------------------------------
 
     fn mul<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
@@ -1616,6 +1648,9 @@ impl<T: Timing> Cpu<T> {
             };
             (p, 0, over)
         };
+        if T::EXACT {
+            self.exact_mul(bus, d, w, signed, src as u16, over);
+        }
         if w {
             self.regs.gpr[0] = lo;
             self.regs.gpr[2] = hi;
@@ -1642,6 +1677,48 @@ impl<T: Timing> Cpu<T> {
         };
         f |= check & (SF | ZF | PF | AF);
         self.regs.flags = f;
+    }
+
+    /// Exact model: the multiply microcode after the operand's read. The
+    /// loop runs once per bit of the accumulator (its magnitude for IMUL),
+    /// a clock longer per one bit (the add); a product that fits the low
+    /// half (CF clear) costs a clock more at the end. IMUL spends more
+    /// clocks by the operands' signs.
+    fn exact_mul<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        d: Loc,
+        w: bool,
+        signed: bool,
+        src: u16,
+        over: bool,
+    ) {
+        let mem = matches!(d, Loc::Mem(..));
+        let sb = if w { 0x8000 } else { 0x80 };
+        let acc = if w {
+            self.regs.gpr[0]
+        } else {
+            self.regs.gpr[0] & 0xFF
+        };
+        let mut n = if w { 115 } else { 67 };
+        let mut bits = acc;
+        if signed {
+            let src_neg = src & sb != 0;
+            let acc_neg = acc & sb != 0;
+            if acc_neg {
+                bits = acc.wrapping_neg() & (sb | (sb - 1));
+            }
+            n += match (acc_neg, src_neg) {
+                (false, false) => 10,
+                // The most negative source (its own negation) saves a clock.
+                (false, true) if src == sb => 20,
+                (false, true) => 21,
+                (true, false) => 24,
+                (true, true) => 11,
+            };
+        }
+        n += bits.count_ones() + (!over) as u32 + if mem { 2 } else { 0 };
+        self.timing.eu(bus, n);
     }
 
     fn div<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
@@ -1687,6 +1764,10 @@ impl<T: Timing> Cpu<T> {
             let q = n / src;
             (q <= m).then(|| (q, n % src))
         };
+        if T::EXACT {
+            let signs = signed.then(|| (sext(n, 2 * bits) < 0, sext(src, bits) < 0));
+            self.exact_div(bus, d, w, signs, abs_n, abs_d);
+        }
         if !self.model.is_186_plus() {
             let f = div_flags_8086(abs_n, abs_d, w, signed, result.is_some());
             self.set_arith(f, RESULT);
@@ -1710,10 +1791,59 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
+    /// Exact model: the divide microcode after the operand's read: a loop
+    /// per quotient bit, a clock more for each bit set by a trial
+    /// subtraction (not by a carry out of the shift), two more when the
+    /// last bit is set. A high half not below the divisor ends it after the
+    /// first check. IDIV (`signs`: dividend and divisor negative) spends
+    /// more clocks by the operands' signs.
+    fn exact_div<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        d: Loc,
+        w: bool,
+        signs: Option<(bool, bool)>,
+        n: u64,
+        dv: u64,
+    ) {
+        let mem = matches!(d, Loc::Mem(..));
+        let bits = if w { 16 } else { 8 };
+        let early = dv == 0 || (n >> bits) >= dv;
+        let mut c = if mem { 2 } else { 0 };
+        if let Some((n_neg, d_neg)) = signs {
+            c += 10 + 4 * n_neg as u32;
+            c -= d_neg as u32;
+        }
+        if early {
+            c += 15;
+        } else {
+            let (subs, q) = div_trials(n, dv, w);
+            c += if w { 142 } else { 78 } + subs + 2 * (q & 1) as u32;
+            if signs.is_some() {
+                // A quotient out of range is found after the loop.
+                let max = (1u64 << (bits - 1)) - 1;
+                c += if q > max { 8 } else { 11 };
+            }
+        }
+        self.timing.eu(bus, c);
+    }
+
     // ----- BCD ----------------------------------------------------------------
 
     fn aam<B: Bus>(&mut self, bus: &mut B) {
         let base = self.imm8();
+        if T::EXACT {
+            // The division microcode on 0:AL, as DIV's.
+            self.timing.eu(bus, 1);
+            self.take_rest(bus);
+            let n = if base == 0 {
+                12
+            } else {
+                let (subs, q) = div_trials(self.regs.gpr[0] as u64 & 0xFF, base as u64, false);
+                74 + subs + 2 * (q & 1) as u32
+            };
+            self.timing.eu(bus, n);
+        }
         if base == 0 {
             // The 8086's microcode has set the flags as for a zero result by
             // now; the 286 vectors show PF alone set (two samples).
@@ -1734,8 +1864,14 @@ impl<T: Timing> Cpu<T> {
         self.set_arith(f, RESULT);
     }
 
-    fn aad(&mut self) {
+    fn aad<B: Bus>(&mut self, bus: &mut B) {
         let base = self.imm8() as u32;
+        if T::EXACT {
+            // The multiply microcode, a clock per one bit of the base.
+            self.timing.eu(bus, 1);
+            self.take_rest(bus);
+            self.timing.eu(bus, 56 + base.count_ones());
+        }
         let ax = self.regs.gpr[0];
         let al = (ax & 0xFF) as u32;
         let ah = (ax >> 8) as u32;
@@ -1858,6 +1994,33 @@ fn trial_division(n: u64, d: u64, w: bool) -> (u16, u64) {
         }
     }
     (last, q)
+}
+
+/// Quotient bits the division microcode sets by a trial subtraction (not
+/// forced by a carry out of the shift), and the quotient.
+fn div_trials(n: u64, d: u64, w: bool) -> (u32, u64) {
+    let bits = if w { 16 } else { 8 };
+    let m = mask(w) as u64;
+    let top = bits - 1;
+    let mut hi = (n >> bits) & m;
+    let mut lo = n & m;
+    let mut q = 0u64;
+    let mut subs = 0;
+    for _ in 0..bits {
+        let carry = hi >> top;
+        hi = ((hi << 1) | (lo >> top)) & m;
+        lo = (lo << 1) & m;
+        q <<= 1;
+        if carry != 0 {
+            hi = hi.wrapping_sub(d) & m;
+            q |= 1;
+        } else if hi >= d {
+            hi -= d;
+            q |= 1;
+            subs += 1;
+        }
+    }
+    (subs, q)
 }
 
 /// The undefined flags the 8086's division microcode leaves: SF, ZF, PF, AF
