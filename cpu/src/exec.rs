@@ -702,6 +702,15 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, if mem { 3 } else { 1 });
                     self.take_rest(bus);
                     self.timing.eu(bus, mem as u32 + if w { 0 } else { 1 });
+                } else if T::EXACT && self.cur.modrm.is_some() {
+                    // TEST r/m, reg.
+                    let mem = matches!(d, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 4 } else { 1 });
+                } else if T::EXACT {
+                    // TEST AL/AX, imm.
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.eu(bus, if w { 0 } else { 1 });
                 }
                 let b = self.read(bus, s, w) as u32;
                 let (_, f) = alu::logic(w, a & b);
