@@ -213,25 +213,29 @@ impl ExactTiming {
         self.suspended = false;
     }
 
+    #[inline]
     fn push(&mut self, b: u8) {
-        let i = (self.qhead + self.qlen) % self.capacity;
+        let i = (self.qhead + self.qlen) & 7;
         self.queue[i] = b;
         self.queue_ready[i] = self.ready;
         self.qlen += 1;
     }
 
+    #[inline]
     fn pop(&mut self) -> u8 {
         let b = self.queue[self.qhead];
-        self.qhead = (self.qhead + 1) % self.capacity;
+        self.qhead = (self.qhead + 1) & 7;
         self.qlen -= 1;
         b
     }
 
+    #[inline]
     fn fetch_addr(&self) -> u32 {
         (((self.cs as u32) << 4) + self.fetch_ip as u32) & self.mask
     }
 
     /// Bytes the next prefetch brings in.
+    #[inline]
     fn fetch_width(&self) -> usize {
         if self.byte_bus || self.fetch_ip & 1 != 0 {
             1
@@ -241,6 +245,7 @@ impl ExactTiming {
     }
 
     /// Bytes on their way into the queue.
+    #[inline]
     fn in_flight(&self) -> usize {
         match (self.cur, self.state) {
             (Some(x), TState::T1 | TState::T2 | TState::T3) if x.kind == Transfer::Code => {
@@ -251,6 +256,7 @@ impl ExactTiming {
     }
 
     /// Room in the queue for the next prefetch.
+    #[inline]
     fn room(&self) -> bool {
         !self.suspended && self.qlen + self.in_flight() + self.fetch_width() <= self.capacity
     }
