@@ -354,37 +354,35 @@ impl ExactTiming {
         self.qop = (QueueOp::None, 0);
         // Work at the end of the clock.
         if self.state == TState::T3 {
-            {
-                if let Some(x) = self.cur {
-                    match x.kind {
-                        Transfer::Code if self.discard => self.discard = false,
-                        Transfer::Code => {
-                            self.refill = false;
-                            self.ready = n as i64 + 1;
-                            if x.width == 2 {
-                                self.push(x.data as u8);
-                                self.push((x.data >> 8) as u8);
-                            } else if x.addr & 1 != 0 && !self.byte_bus {
-                                self.push((x.data >> 8) as u8);
-                            } else {
-                                self.push(x.data as u8);
-                            }
-                            self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
+            if let Some(x) = self.cur {
+                match x.kind {
+                    Transfer::Code if self.discard => self.discard = false,
+                    Transfer::Code => {
+                        self.refill = false;
+                        self.ready = n as i64 + 1;
+                        if x.width == 2 {
+                            self.push(x.data as u8);
+                            self.push((x.data >> 8) as u8);
+                        } else if x.addr & 1 != 0 && !self.byte_bus {
+                            self.push((x.data >> 8) as u8);
+                        } else {
+                            self.push(x.data as u8);
                         }
-                        _ => {
-                            self.result = x.data;
-                            self.eu_done = true;
-                        }
+                        self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
                     }
-                    // At the end of T3 (fetched bytes in the queue) the BIU
-                    // decides whether a fetch follows straight after T4.
-                    if self.planned.is_none()
-                        && self.eu_req.is_none()
-                        && !self.suspended
-                        && self.qlen + self.fetch_width() <= self.capacity
-                    {
-                        self.planned = Some(n + 2);
+                    _ => {
+                        self.result = x.data;
+                        self.eu_done = true;
                     }
+                }
+                // At the end of T3 (fetched bytes in the queue) the BIU
+                // decides whether a fetch follows straight after T4.
+                if self.planned.is_none()
+                    && self.eu_req.is_none()
+                    && !self.suspended
+                    && self.qlen + self.fetch_width() <= self.capacity
+                {
+                    self.planned = Some(n + 2);
                 }
             }
         }
