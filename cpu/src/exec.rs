@@ -1783,7 +1783,7 @@ impl<T: Timing> Cpu<T> {
         } else if let (CpuModel::I80286, Some((_, r))) = (self.model, result) {
             // The 286: SF, ZF, PF of the remainder, AF set, CF and OF the
             // borrow of the last trial subtraction.
-            let (last, _) = trial_division(abs_n, abs_d, w);
+            let last = trial_division(abs_n, abs_d, w).last;
             let borrow = if last & CF != 0 { CF | OF } else { 0 };
             self.set_arith(szp(w, r as u32) | AF | borrow, RESULT);
         }
@@ -1826,7 +1826,7 @@ impl<T: Timing> Cpu<T> {
         if early {
             c += 15;
         } else {
-            let (subs, q) = div_trials(n, dv, w);
+            let Division { subs, q, .. } = trial_division(n, dv, w);
             c += if w { 142 } else { 78 } + subs + 2 * (q & 1) as u32;
             if signs.is_some() {
                 // A quotient out of range is found after the loop.
@@ -1848,7 +1848,8 @@ impl<T: Timing> Cpu<T> {
             let n = if base == 0 {
                 12
             } else {
-                let (subs, q) = div_trials(self.regs.gpr[0] as u64 & 0xFF, base as u64, false);
+                let Division { subs, q, .. } =
+                    trial_division(self.regs.gpr[0] as u64 & 0xFF, base as u64, false);
                 74 + subs + 2 * (q & 1) as u32
             };
             self.timing.eu(bus, n);
@@ -1976,60 +1977,45 @@ impl<T: Timing> Cpu<T> {
 /// The shift-and-subtract division the microcode performs on magnitudes:
 /// one trial subtraction of the divisor from the partial remainder per
 /// quotient bit, skipped when the shift carried out (the remainder is then
-/// certainly larger). Returns the flags of the last trial subtraction and the
-/// quotient. Only for `n` whose quotient fits (high half below `d`).
-fn trial_division(n: u64, d: u64, w: bool) -> (u16, u64) {
+/// certainly larger). Only for `n` whose quotient fits (high half below `d`).
+struct Division {
+    /// Flags of the last trial subtraction.
+    last: u16,
+    /// The quotient.
+    q: u64,
+    /// Quotient bits set by a trial subtraction (not forced by a carry).
+    subs: u32,
+}
+
+fn trial_division(n: u64, d: u64, w: bool) -> Division {
     let bits = if w { 16 } else { 8 };
     let m = mask(w) as u64;
     let top = bits - 1;
     let mut hi = (n >> bits) & m;
     let mut lo = n & m;
-    let mut last = 0;
-    let mut q = 0u64;
+    let mut r = Division {
+        last: 0,
+        q: 0,
+        subs: 0,
+    };
     for _ in 0..bits {
         let carry = hi >> top;
         hi = ((hi << 1) | (lo >> top)) & m;
         lo = (lo << 1) & m;
-        q <<= 1;
+        r.q <<= 1;
         if carry != 0 {
             hi = hi.wrapping_sub(d) & m;
-            q |= 1;
+            r.q |= 1;
         } else {
-            last = alu::sub(w, hi as u32, d as u32, 0).1;
+            r.last = alu::sub(w, hi as u32, d as u32, 0).1;
             if hi >= d {
                 hi -= d;
-                q |= 1;
+                r.q |= 1;
+                r.subs += 1;
             }
         }
     }
-    (last, q)
-}
-
-/// Quotient bits the division microcode sets by a trial subtraction (not
-/// forced by a carry out of the shift), and the quotient.
-fn div_trials(n: u64, d: u64, w: bool) -> (u32, u64) {
-    let bits = if w { 16 } else { 8 };
-    let m = mask(w) as u64;
-    let top = bits - 1;
-    let mut hi = (n >> bits) & m;
-    let mut lo = n & m;
-    let mut q = 0u64;
-    let mut subs = 0;
-    for _ in 0..bits {
-        let carry = hi >> top;
-        hi = ((hi << 1) | (lo >> top)) & m;
-        lo = (lo << 1) & m;
-        q <<= 1;
-        if carry != 0 {
-            hi = hi.wrapping_sub(d) & m;
-            q |= 1;
-        } else if hi >= d {
-            hi -= d;
-            q |= 1;
-            subs += 1;
-        }
-    }
-    (subs, q)
+    r
 }
 
 /// The undefined flags the 8086's division microcode leaves: SF, ZF, PF, AF
@@ -2044,7 +2030,7 @@ fn div_flags_8086(n: u64, d: u64, w: bool, signed: bool, ok: bool) -> u16 {
     if hi >= d || (!ok && !signed) {
         return alu::sub(w, hi as u32, d as u32, 0).1;
     }
-    let (last, q) = trial_division(n, d, w);
+    let Division { last, q, .. } = trial_division(n, d, w);
     let f = last & !(CF | OF);
     if signed {
         return if ok { f } else { f | (last & OF) };

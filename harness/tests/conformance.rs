@@ -31,7 +31,9 @@ struct SuiteSummary {
     files: BTreeMap<String, FileSummary>,
 }
 
-fn summarise(name: &str) -> Option<SuiteSummary> {
+/// The shared suite `name` (its manifest in `test-suites/`), or `None`
+/// (after saying so) without the data.
+fn load_suite(name: &str) -> Option<Suite> {
     let data = data_dir()?;
     let manifest = Manifest::load(
         &workspace_root()
@@ -39,7 +41,11 @@ fn summarise(name: &str) -> Option<SuiteSummary> {
             .join(format!("{name}.yaml")),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+    Some(Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn summarise(name: &str) -> Option<SuiteSummary> {
+    let suite = load_suite(name)?;
     let results = run_suite(&suite, &[], &|_| {}).unwrap_or_else(|e| panic!("{e}"));
     let mut s = SuiteSummary {
         passed: 0,
@@ -117,12 +123,9 @@ struct CycleSummary {
 #[test]
 fn suite_8086_cycles() {
     use harness::runner::{run_suite_with, Checks};
-    let Some(data) = data_dir() else {
+    let Some(suite) = load_suite("8086") else {
         return;
     };
-    let manifest = Manifest::load(&workspace_root().join("test-suites/8086.yaml"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
     let results =
         run_suite_with(&suite, &[], Checks::CYCLES, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
     let mut s = CycleSummary {
