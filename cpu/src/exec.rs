@@ -2,6 +2,7 @@
 
 use crate::alu::{self, mask, sign, szp, ARITH};
 use crate::decode::{decode_instr, ByteSource, ModRm, MAX_IMM};
+use crate::fast;
 use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN};
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
@@ -139,7 +140,7 @@ impl<T: Timing> Cpu<T> {
 
     /// Read a byte or word of memory at `seg:off` (offsets wrap within the segment).
     #[inline(always)]
-    fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
+    pub(crate) fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
         if self.overruns(off, w) {
             self.raise(13);
             return 0;
@@ -156,7 +157,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline(always)]
-    fn wr<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool, v: u16) {
+    pub(crate) fn wr<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool, v: u16) {
         if self.abort.is_some() {
             return;
         }
@@ -184,14 +185,14 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline]
-    fn push<B: Bus>(&mut self, bus: &mut B, v: u16) {
+    pub(crate) fn push<B: Bus>(&mut self, bus: &mut B, v: u16) {
         let sp = self.regs.gpr[4].wrapping_sub(2);
         self.regs.gpr[4] = sp;
         self.wr(bus, Seg::SS, sp, true, v);
     }
 
     #[inline]
-    fn pop<B: Bus>(&mut self, bus: &mut B) -> u16 {
+    pub(crate) fn pop<B: Bus>(&mut self, bus: &mut B) -> u16 {
         let sp = self.regs.gpr[4];
         let v = self.rd(bus, Seg::SS, sp, true);
         if self.abort.is_none() {
@@ -203,7 +204,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline]
-    fn set_arith(&mut self, f: u16, which: u16) {
+    pub(crate) fn set_arith(&mut self, f: u16, which: u16) {
         self.regs.flags = (self.regs.flags & !which) | (f & which);
     }
 
@@ -537,7 +538,18 @@ impl<T: Timing> Cpu<T> {
 
     /// Execute one instruction (prefixes included, and the interrupt entry of
     /// any exception it raises).
+    #[inline]
     pub fn step<B: Bus>(&mut self, bus: &mut B) -> StepResult {
+        // Common forms straight from the decode cache (see `fast`).
+        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.step_fast(bus) {
+            return StepResult::Executed;
+        }
+        self.step_decoded(bus)
+    }
+
+    /// [`Cpu::step`] through the decoder (or the decode cache) and `execute`.
+    #[inline(never)]
+    fn step_decoded<B: Bus>(&mut self, bus: &mut B) -> StepResult {
         if self.halted {
             return StepResult::Halted;
         }
@@ -619,12 +631,15 @@ impl<T: Timing> Cpu<T> {
             }
         }
         let model = self.model;
-        let d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
+        let mut d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
         let len = d.len as u32;
         // Only instructions that fit the cache, raised nothing while being
         // fetched and do not wrap around the end of the code segment.
         if cacheable && len <= MAX_CACHED_LEN && self.abort.is_none() && ip as u32 + len <= 0x1_0000
         {
+            if T::FAST_FORMS {
+                d.quick = fast::quick(model, &d);
+            }
             self.icache.insert(addr, &d);
         }
         self.cur = d.cur;
@@ -1332,7 +1347,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline(always)]
-    fn cond(&self, cc: u8) -> bool {
+    pub(crate) fn cond(&self, cc: u8) -> bool {
         let f = |m| self.regs.flag(m);
         let r = match cc >> 1 {
             0 => f(OF),

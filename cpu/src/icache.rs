@@ -10,6 +10,7 @@
 //! [`crate::Cpu::set_decode_cache`] turns it on.
 
 use crate::exec::Current;
+use crate::fast::Quick;
 use crate::table::{Per, Sem, INVALID};
 
 /// A decoded instruction as execution needs it: the decode state ready to
@@ -26,6 +27,9 @@ pub(crate) struct Instr {
     pub(crate) base_clocks: u16,
     pub(crate) extra_clocks: u16,
     pub(crate) per: Per,
+    /// The specialised form and what running it needs (see [`crate::fast`]),
+    /// filled in when the instruction is cached.
+    pub(crate) quick: Quick,
 }
 
 /// Instructions longer than this (long prefix runs) are never cached.
@@ -74,6 +78,7 @@ impl DecodeCache {
                 base_clocks: 0,
                 extra_clocks: 0,
                 per: Per::Once,
+                quick: Quick::SLOW,
             },
         };
         DecodeCache {
@@ -92,6 +97,13 @@ impl DecodeCache {
     #[inline]
     pub(crate) fn get(&self, addr: u32) -> Option<&Instr> {
         let s = &self.slots[addr as usize & (SLOTS - 1)];
+        (s.tag == addr).then_some(&s.d)
+    }
+
+    /// The cached instruction starting at `addr`; None also while the cache is off.
+    #[inline(always)]
+    pub(crate) fn lookup(&self, addr: u32) -> Option<&Instr> {
+        let s = self.slots.get(addr as usize & (SLOTS - 1))?;
         (s.tag == addr).then_some(&s.d)
     }
 

@@ -31,7 +31,7 @@ struct SuiteSummary {
     files: BTreeMap<String, FileSummary>,
 }
 
-fn summarise(name: &str) -> Option<SuiteSummary> {
+fn summarise(name: &str, decode_cache: bool) -> Option<SuiteSummary> {
     let data = data_dir()?;
     let manifest = Manifest::load(
         &workspace_root()
@@ -39,7 +39,8 @@ fn summarise(name: &str) -> Option<SuiteSummary> {
             .join(format!("{name}.yaml")),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+    let mut suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+    suite.decode_cache = decode_cache;
     let results = run_suite(&suite, &[], &|_| {}).unwrap_or_else(|e| panic!("{e}"));
     let mut s = SuiteSummary {
         passed: 0,
@@ -70,7 +71,14 @@ fn summarise(name: &str) -> Option<SuiteSummary> {
 }
 
 fn check(name: &str) {
-    let Some(summary) = summarise(name) else {
+    check_with(name, false);
+}
+
+/// The suite with every instruction taken from the decode cache (through
+/// its specialised form where it has one): the results must be those of the
+/// decoder's path, the same snapshot.
+fn check_with(name: &str, decode_cache: bool) {
+    let Some(summary) = summarise(name, decode_cache) else {
         return;
     };
     assert!(
@@ -147,6 +155,16 @@ fn suite_8086_cycles() {
     }, {
         insta::assert_yaml_snapshot!("8086-cycles", s);
     });
+}
+
+#[test]
+fn suite_8086_from_the_decode_cache() {
+    check_with("8086", true);
+}
+
+#[test]
+fn suite_80286_from_the_decode_cache() {
+    check_with("80286", true);
 }
 
 /// Every vector of every suite parses with its cycle trace, and the states
