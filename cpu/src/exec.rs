@@ -547,6 +547,27 @@ impl<T: Timing> Cpu<T> {
         self.step_decoded(bus)
     }
 
+    /// Execute up to `max` instructions as [`Cpu::step`] would, one after
+    /// another, and return how many ran. Returns early, right after it, when
+    /// an instruction is not one of the specialised forms of the decode cache
+    /// (I/O, HLT, interrupts, far transfers, anything uncached...), and at
+    /// once when the CPU is halted, so that a caller can look at I/O and
+    /// device state after every instruction that could have changed it.
+    /// Without the decode cache this is one `step`.
+    pub fn run<B: Bus>(&mut self, bus: &mut B, max: u64) -> u64 {
+        let mut n = 0;
+        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 {
+            // The fast forms change neither TF nor the halted state.
+            while n < max && self.step_fast(bus) {
+                n += 1;
+            }
+        }
+        if n < max && self.step_decoded(bus) == StepResult::Executed {
+            n += 1;
+        }
+        n
+    }
+
     /// [`Cpu::step`] through the decoder (or the decode cache) and `execute`.
     #[inline(never)]
     fn step_decoded<B: Bus>(&mut self, bus: &mut B) -> StepResult {
