@@ -541,8 +541,15 @@ impl<T: Timing> Cpu<T> {
     #[inline]
     pub fn step<B: Bus>(&mut self, bus: &mut B) -> StepResult {
         // Common forms straight from the decode cache (see `fast`).
-        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.step_fast(bus) {
-            return StepResult::Executed;
+        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 {
+            let quick = self.icache.take_quick();
+            let done = self.step_fast(bus, &quick);
+            self.icache.put_quick(quick);
+            if done {
+                self.irq_shadow = false;
+                self.instructions += 1;
+                return StepResult::Executed;
+            }
         }
         self.step_decoded(bus)
     }
@@ -558,8 +565,14 @@ impl<T: Timing> Cpu<T> {
         let mut n = 0;
         if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 {
             // The fast forms change neither TF nor the halted state.
-            while n < max && self.step_fast(bus) {
+            let quick = self.icache.take_quick();
+            while n < max && self.step_fast(bus, &quick) {
                 n += 1;
+            }
+            self.icache.put_quick(quick);
+            if n > 0 {
+                self.irq_shadow = false;
+                self.instructions += n;
             }
         }
         if n < max && self.step_decoded(bus) == StepResult::Executed {
@@ -2020,7 +2033,9 @@ fn trial_division(n: u64, d: u64, w: bool) -> (u16, u64) {
     let top = bits - 1;
     let mut hi = (n >> bits) & m;
     let mut lo = n & m;
-    let mut last = 0;
+    // The partial remainder of the last trial subtraction: its flags are
+    // worked out once, at the end.
+    let mut last = None;
     let mut q = 0u64;
     for _ in 0..bits {
         let carry = hi >> top;
@@ -2031,14 +2046,15 @@ fn trial_division(n: u64, d: u64, w: bool) -> (u16, u64) {
             hi = hi.wrapping_sub(d) & m;
             q |= 1;
         } else {
-            last = alu::sub(w, hi as u32, d as u32, 0).1;
+            last = Some(hi);
             if hi >= d {
                 hi -= d;
                 q |= 1;
             }
         }
     }
-    (last, q)
+    let flags = last.map_or(0, |h| alu::sub(w, h as u32, d as u32, 0).1);
+    (flags, q)
 }
 
 /// Quotient bits the division microcode sets by a trial subtraction (not

@@ -240,17 +240,19 @@ fn word_shape(opd: Opd) -> bool {
 
 /// What the fast path needs of a cached instruction, kept together so that
 /// it is read in one go: the form, the length, the highest IP at which it
-/// does not wrap (see [`Instr::last_ip`]) and its timing-table charge.
+/// does not wrap (see [`Instr::last_ip`]) and its timing-table charge,
+/// worked out for the cases the form can meet.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Quick {
     pub(crate) f: Fast,
     len: u8,
-    /// [`Per::Once`], [`Per::Taken`] or [`Per::Repeat`]: a shift by one has
-    /// its one bit's clocks in `base`.
-    per: Per,
     last_ip: u16,
-    base: u16,
-    extra: u16,
+    /// Clocks when no branch is taken (a shift by one: with its one bit).
+    clocks: u16,
+    /// Clocks when a branch is taken.
+    taken_clocks: u16,
+    /// Clocks per repetition of a REP string form.
+    per_rep: u16,
 }
 
 impl Quick {
@@ -258,10 +260,10 @@ impl Quick {
     pub(crate) const SLOW: Quick = Quick {
         f: Fast::Slow,
         len: 0,
-        per: Per::Once,
         last_ip: 0,
-        base: 0,
-        extra: 0,
+        clocks: 0,
+        taken_clocks: 0,
+        per_rep: 0,
     };
 }
 
@@ -270,19 +272,25 @@ pub(crate) fn quick(model: CpuModel, d: &Instr) -> Quick {
     let Some(f) = build(model, d) else {
         return Quick::SLOW;
     };
-    let (base, per) = match d.per {
+    // What `FastTiming::clocks` gives for each case.
+    let (base, extra) = (d.base_clocks, d.extra_clocks);
+    let (clocks, taken_clocks, per_rep) = match d.per {
+        Per::Once => (base, base, 0),
+        Per::Taken => (base, base.saturating_add(extra), 0),
         // Only shifts by one have a fast form: the count is 1.
-        Per::Bit => (d.base_clocks.saturating_add(d.extra_clocks), Per::Once),
+        Per::Bit => (base.saturating_add(extra), base.saturating_add(extra), 0),
+        // Only REP-prefixed string forms pay per repetition.
+        Per::Repeat if matches!(f, Fast::RepStr { .. }) => (base, base, extra),
+        Per::Repeat => (base, base, 0),
         Per::Data => return Quick::SLOW,
-        p => (d.base_clocks, p),
     };
     Quick {
         f,
         len: d.len,
-        per,
         last_ip: d.last_ip,
-        base,
-        extra: d.extra_clocks,
+        clocks,
+        taken_clocks,
+        per_rep,
     }
 }
 
@@ -470,8 +478,8 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline(always)]
-    fn reg(&self, w: bool, r: u8) -> u16 {
-        if w {
+    fn reg<const W: bool>(&self, r: u8) -> u16 {
+        if W {
             self.regs.gpr[r as usize & 7]
         } else {
             self.regs.r8(r) as u16
@@ -479,8 +487,8 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline(always)]
-    fn set_reg(&mut self, w: bool, r: u8, v: u16) {
-        if w {
+    fn set_reg<const W: bool>(&mut self, r: u8, v: u16) {
+        if W {
             self.regs.gpr[r as usize & 7] = v;
         } else {
             self.regs.set_r8(r, v as u8);
@@ -505,21 +513,131 @@ impl<T: Timing> Cpu<T> {
         base.wrapping_add(m.disp)
     }
 
+    /// `rd` for the fast forms, which never run on the 286 with a memory
+    /// operand: nothing can overrun.
     #[inline(always)]
-    fn alu_op(&mut self, op: AluOp, w: bool, a: u16, b: u16) -> u16 {
+    fn mem_read<B: Bus, const W: bool>(&mut self, bus: &mut B, s: Seg, off: u16) -> u16 {
+        let base = self.regs.seg[s as usize];
+        if W {
+            let lo = self.linear(base, off);
+            let hi = self.linear(base, off.wrapping_add(1));
+            self.timing.read16(bus, s, lo, hi)
+        } else {
+            let a = self.linear(base, off);
+            self.timing.read8(bus, s, a) as u16
+        }
+    }
+
+    /// `wr` for the fast forms (nothing has faulted, nothing can overrun).
+    #[inline(always)]
+    fn mem_write<B: Bus, const W: bool>(&mut self, bus: &mut B, s: Seg, off: u16, v: u16) {
+        let base = self.regs.seg[s as usize];
+        if W {
+            let lo = self.linear(base, off);
+            let hi = self.linear(base, off.wrapping_add(1));
+            self.icache.written(lo);
+            self.icache.written(hi);
+            self.timing.write16(bus, s, lo, hi, v)
+        } else {
+            let a = self.linear(base, off);
+            self.icache.written(a);
+            self.timing.write8(bus, s, a, v as u8)
+        }
+    }
+
+    #[inline(always)]
+    fn push_word<B: Bus>(&mut self, bus: &mut B, v: u16) {
+        let sp = self.regs.gpr[4].wrapping_sub(2);
+        self.regs.gpr[4] = sp;
+        self.mem_write::<B, true>(bus, Seg::SS, sp, v);
+    }
+
+    #[inline(always)]
+    fn pop_word<B: Bus>(&mut self, bus: &mut B) -> u16 {
+        let sp = self.regs.gpr[4];
+        let v = self.mem_read::<B, true>(bus, Seg::SS, sp);
+        self.regs.gpr[4] = sp.wrapping_add(2);
+        v
+    }
+
+    #[inline(always)]
+    fn alu<const W: bool>(&mut self, op: AluOp, a: u16, b: u16) -> u16 {
         let (a, b) = (a as u32, b as u32);
-        let c = self.regs.flag(CF) as u32;
+        let c = (self.regs.flags & CF) as u32;
         let (r, f) = match op {
-            AluOp::Add => alu::add(w, a, b, 0),
-            AluOp::Adc => alu::add(w, a, b, c),
-            AluOp::Sub | AluOp::Cmp => alu::sub(w, a, b, 0),
-            AluOp::Sbb => alu::sub(w, a, b, c),
-            AluOp::Or => alu::logic(w, a | b),
-            AluOp::And => alu::logic(w, a & b),
-            AluOp::Xor => alu::logic(w, a ^ b),
+            AluOp::Add => alu::add(W, a, b, 0),
+            AluOp::Adc => alu::add(W, a, b, c),
+            AluOp::Sub | AluOp::Cmp => alu::sub(W, a, b, 0),
+            AluOp::Sbb => alu::sub(W, a, b, c),
+            AluOp::Or => alu::logic(W, a | b),
+            AluOp::And => alu::logic(W, a & b),
+            AluOp::Xor => alu::logic(W, a ^ b),
         };
         self.set_arith(f, ARITH);
         r as u16
+    }
+
+    /// `d op= b` on a register.
+    #[inline(always)]
+    fn alu_reg<const W: bool>(&mut self, op: AluOp, d: u8, b: u16) {
+        let r = self.alu::<W>(op, self.reg::<W>(d), b);
+        if op != AluOp::Cmp {
+            self.set_reg::<W>(d, r);
+        }
+    }
+
+    /// `[m] op= b`.
+    #[inline(always)]
+    fn alu_mem<B: Bus, const W: bool>(&mut self, bus: &mut B, op: AluOp, m: &Mem, b: Operand) {
+        let off = self.offset(m);
+        let a = self.mem_read::<B, W>(bus, m.seg, off);
+        let b = match b {
+            Operand::Reg(s) => self.reg::<W>(s),
+            Operand::Imm(v) => v,
+            Operand::Mem(_) => unreachable!("one memory operand"),
+        };
+        let r = self.alu::<W>(op, a, b);
+        if op != AluOp::Cmp {
+            self.mem_write::<B, W>(bus, m.seg, off, r);
+        }
+    }
+
+    #[inline(always)]
+    fn load<B: Bus, const W: bool>(&mut self, bus: &mut B, m: &Mem) -> u16 {
+        let off = self.offset(m);
+        self.mem_read::<B, W>(bus, m.seg, off)
+    }
+
+    #[inline(always)]
+    fn store<B: Bus, const W: bool>(&mut self, bus: &mut B, m: &Mem, v: u16) {
+        let off = self.offset(m);
+        self.mem_write::<B, W>(bus, m.seg, off, v);
+    }
+
+    #[inline(always)]
+    fn test<const W: bool>(&mut self, a: u16, b: u16) {
+        let (_, f) = alu::logic(W, (a & b) as u32);
+        self.set_arith(f, ARITH);
+    }
+
+    #[inline(always)]
+    fn inc_dec<const W: bool>(&mut self, r: u8, dec: bool) {
+        let a = self.reg::<W>(r) as u32;
+        let (v, f) = if dec {
+            alu::sub(W, a, 1, 0)
+        } else {
+            alu::add(W, a, 1, 0)
+        };
+        self.set_arith(f, ARITH & !CF);
+        self.set_reg::<W>(r, v as u16);
+    }
+
+    #[inline(always)]
+    fn shift_reg<const W: bool>(&mut self, op: ShiftOp, r: u8) {
+        let v = self.reg::<W>(r) as u32;
+        let (res, flags) = shift1(self.model, op, W, v, self.regs.flags);
+        self.regs.flags = flags;
+        self.set_reg::<W>(r, res as u16);
     }
 
     #[inline(always)]
@@ -532,90 +650,58 @@ impl<T: Timing> Cpu<T> {
     /// (IP already past it). Returns whether control was transferred and the
     /// count the timing model needs (see [`Retired::count`]).
     #[inline(always)]
-    pub(crate) fn run_fast<B: Bus>(&mut self, bus: &mut B, f: Fast) -> (bool, u32) {
+    pub(crate) fn run_fast<B: Bus>(&mut self, bus: &mut B, f: &Fast) -> (bool, u32) {
+        // The width-specialised variant of a helper: `wide!(w, f::<B>(args))`.
+        macro_rules! wide {
+            ($w:expr, $f:ident($($a:expr),*)) => {
+                if $w { self.$f::<true>($($a),*) } else { self.$f::<false>($($a),*) }
+            };
+            ($w:expr, $f:ident::<B>($($a:expr),*)) => {
+                if $w { self.$f::<B, true>($($a),*) } else { self.$f::<B, false>($($a),*) }
+            };
+        }
         let mut taken = false;
         let mut count = 0;
-        match f {
+        match *f {
             Fast::Slow => unreachable!("slow forms run through execute"),
             Fast::AluRR { op, w, d, s } => {
-                let r = self.alu_op(op, w, self.reg(w, d), self.reg(w, s));
-                if op != AluOp::Cmp {
-                    self.set_reg(w, d, r);
-                }
+                let b = wide!(w, reg(s));
+                wide!(w, alu_reg(op, d, b))
             }
-            Fast::AluRI { op, w, d, imm } => {
-                let r = self.alu_op(op, w, self.reg(w, d), imm);
-                if op != AluOp::Cmp {
-                    self.set_reg(w, d, r);
-                }
-            }
+            Fast::AluRI { op, w, d, imm } => wide!(w, alu_reg(op, d, imm)),
             Fast::AluRM { op, w, d, m } => {
-                let off = self.offset(&m);
-                let b = self.rd(bus, m.seg, off, w);
-                let r = self.alu_op(op, w, self.reg(w, d), b);
-                if op != AluOp::Cmp {
-                    self.set_reg(w, d, r);
-                }
+                let b = wide!(w, load::<B>(bus, &m));
+                wide!(w, alu_reg(op, d, b))
             }
-            Fast::AluMR { op, w, m, s } => {
-                let off = self.offset(&m);
-                let a = self.rd(bus, m.seg, off, w);
-                let r = self.alu_op(op, w, a, self.reg(w, s));
-                if op != AluOp::Cmp {
-                    self.wr(bus, m.seg, off, w, r);
-                }
-            }
+            Fast::AluMR { op, w, m, s } => wide!(w, alu_mem::<B>(bus, op, &m, Operand::Reg(s))),
             Fast::AluMI { op, w, m, imm } => {
-                let off = self.offset(&m);
-                let a = self.rd(bus, m.seg, off, w);
-                let r = self.alu_op(op, w, a, imm);
-                if op != AluOp::Cmp {
-                    self.wr(bus, m.seg, off, w, r);
-                }
+                wide!(w, alu_mem::<B>(bus, op, &m, Operand::Imm(imm)))
             }
             Fast::TestRR { w, d, s } => {
-                let (_, f) = alu::logic(w, (self.reg(w, d) & self.reg(w, s)) as u32);
-                self.set_arith(f, ARITH);
+                let (a, b) = (wide!(w, reg(d)), wide!(w, reg(s)));
+                wide!(w, test(a, b))
             }
             Fast::TestRI { w, d, imm } => {
-                let (_, f) = alu::logic(w, (self.reg(w, d) & imm) as u32);
-                self.set_arith(f, ARITH);
+                let a = wide!(w, reg(d));
+                wide!(w, test(a, imm))
             }
             Fast::MovRR { w, d, s } => {
-                let v = self.reg(w, s);
-                self.set_reg(w, d, v);
+                let v = wide!(w, reg(s));
+                wide!(w, set_reg(d, v))
             }
-            Fast::MovRI { w, d, imm } => self.set_reg(w, d, imm),
+            Fast::MovRI { w, d, imm } => wide!(w, set_reg(d, imm)),
             Fast::MovRM { w, d, m } => {
-                let off = self.offset(&m);
-                let v = self.rd(bus, m.seg, off, w);
-                self.set_reg(w, d, v);
+                let v = wide!(w, load::<B>(bus, &m));
+                wide!(w, set_reg(d, v))
             }
             Fast::MovMR { w, m, s } => {
-                let off = self.offset(&m);
-                let v = self.reg(w, s);
-                self.wr(bus, m.seg, off, w, v);
+                let v = wide!(w, reg(s));
+                wide!(w, store::<B>(bus, &m, v))
             }
-            Fast::MovMI { w, m, imm } => {
-                let off = self.offset(&m);
-                self.wr(bus, m.seg, off, w, imm);
-            }
-            Fast::IncR { w, r } => {
-                let (v, f) = alu::add(w, self.reg(w, r) as u32, 1, 0);
-                self.set_arith(f, ARITH & !CF);
-                self.set_reg(w, r, v as u16);
-            }
-            Fast::DecR { w, r } => {
-                let (v, f) = alu::sub(w, self.reg(w, r) as u32, 1, 0);
-                self.set_arith(f, ARITH & !CF);
-                self.set_reg(w, r, v as u16);
-            }
-            Fast::Shift1R { op, w, r } => {
-                let v = self.reg(w, r) as u32;
-                let (res, flags) = shift1(self.model, op, w, v, self.regs.flags);
-                self.regs.flags = flags;
-                self.set_reg(w, r, res as u16);
-            }
+            Fast::MovMI { w, m, imm } => wide!(w, store::<B>(bus, &m, imm)),
+            Fast::IncR { w, r } => wide!(w, inc_dec(r, false)),
+            Fast::DecR { w, r } => wide!(w, inc_dec(r, true)),
+            Fast::Shift1R { op, w, r } => wide!(w, shift_reg(op, r)),
             Fast::Jcc { cc, disp } => {
                 if self.cond(cc) {
                     taken = true;
@@ -648,12 +734,12 @@ impl<T: Timing> Cpu<T> {
             }
             Fast::Call { disp } => {
                 let ret = self.regs.ip;
-                self.push(bus, ret);
+                self.push_word(bus, ret);
                 taken = true;
                 self.relative(disp);
             }
             Fast::Ret => {
-                let ip = self.pop(bus);
+                let ip = self.pop_word(bus);
                 taken = true;
                 self.regs.ip = ip;
                 self.timing.flush();
@@ -665,16 +751,16 @@ impl<T: Timing> Cpu<T> {
                 } else {
                     self.regs.gpr[r as usize & 7]
                 };
-                self.push(bus, v);
+                self.push_word(bus, v);
             }
             Fast::PopR { r } => {
-                let v = self.pop(bus);
+                let v = self.pop_word(bus);
                 self.regs.gpr[r as usize & 7] = v;
             }
             Fast::Xchg { w, a, b } => {
-                let (x, y) = (self.reg(w, a), self.reg(w, b));
-                self.set_reg(w, a, y);
-                self.set_reg(w, b, x);
+                let (x, y) = (wide!(w, reg(a)), wide!(w, reg(b)));
+                wide!(w, set_reg(a, y));
+                wide!(w, set_reg(b, x))
             }
             Fast::Cbw => self.regs.gpr[0] = self.regs.gpr[0] as u8 as i8 as i16 as u16,
             Fast::Cwd => {
@@ -688,16 +774,16 @@ impl<T: Timing> Cpu<T> {
             Fast::Stc => self.regs.flags |= CF,
             Fast::Cld => self.regs.flags &= !DF,
             Fast::Std => self.regs.flags |= DF,
-            Fast::Str { op, w, src } => self.str_once(bus, op, w, src),
-            Fast::RepStr { op, w, src } => count = self.rep_str(bus, op, w, src),
+            Fast::Str { op, w, src } => wide!(w, str_once::<B>(bus, op, src)),
+            Fast::RepStr { op, w, src } => count = wide!(w, rep_str::<B>(bus, op, src)),
         }
         (taken, count)
     }
 
     /// One LODS, STOS or MOVS, as `string_once` does it.
     #[inline(always)]
-    fn str_once<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool, src: Seg) {
-        let step: u16 = if w { 2 } else { 1 };
+    fn str_once<B: Bus, const W: bool>(&mut self, bus: &mut B, op: StrOp, src: Seg) {
+        let step: u16 = if W { 2 } else { 1 };
         let delta = if self.regs.flag(DF) {
             step.wrapping_neg()
         } else {
@@ -706,66 +792,70 @@ impl<T: Timing> Cpu<T> {
         match op {
             StrOp::Lods => {
                 let si = self.regs.gpr[6];
-                let v = self.rd(bus, src, si, w);
+                let v = self.mem_read::<B, W>(bus, src, si);
                 self.regs.gpr[6] = si.wrapping_add(delta);
-                self.set_reg(w, 0, v);
+                self.set_reg::<W>(0, v);
             }
             StrOp::Stos => {
                 let di = self.regs.gpr[7];
                 let v = self.regs.gpr[0];
-                self.wr(bus, Seg::ES, di, w, v);
+                self.mem_write::<B, W>(bus, Seg::ES, di, v);
                 self.regs.gpr[7] = di.wrapping_add(delta);
             }
             _ => {
                 let si = self.regs.gpr[6];
-                let v = self.rd(bus, src, si, w);
+                let v = self.mem_read::<B, W>(bus, src, si);
                 self.regs.gpr[6] = si.wrapping_add(delta);
                 let di = self.regs.gpr[7];
-                self.wr(bus, Seg::ES, di, w, v);
+                self.mem_write::<B, W>(bus, Seg::ES, di, v);
                 self.regs.gpr[7] = di.wrapping_add(delta);
             }
         }
     }
 
     /// REP STOS or REP MOVS: CX iterations; returns their number.
-    fn rep_str<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool, src: Seg) -> u32 {
+    fn rep_str<B: Bus, const W: bool>(&mut self, bus: &mut B, op: StrOp, src: Seg) -> u32 {
         let n = self.regs.gpr[1] as u32;
         for _ in 0..n {
-            self.str_once(bus, op, w, src);
+            self.str_once::<B, W>(bus, op, src);
         }
         self.regs.gpr[1] = 0;
         n
     }
 
     /// Take the cached instruction at CS:IP through its fast form if it has
-    /// one. Returns false (and changes nothing) otherwise.
+    /// one, its entry in `quick` (the cache's table, lent out by
+    /// [`DecodeCache::take_quick`](crate::icache::DecodeCache)). Returns false
+    /// (and changes nothing) otherwise. The caller counts the instruction and
+    /// clears the interrupt shadow (which no fast form reads or sets).
     #[inline(always)]
-    pub(crate) fn step_fast<B: Bus>(&mut self, bus: &mut B) -> bool {
+    pub(crate) fn step_fast<B: Bus>(&mut self, bus: &mut B, quick: &[Quick]) -> bool {
         let ip = self.regs.ip;
         let addr = self.linear(self.regs.seg[Seg::CS as usize], ip);
-        let Some(d) = self.icache.lookup(addr) else {
+        let Some(q) = self.icache.slot_of(addr).and_then(|i| quick.get(i)) else {
             return false;
         };
-        let q = d.quick;
         if matches!(q.f, Fast::Slow) || ip > q.last_ip {
             return false;
         }
-        self.irq_shadow = false;
         self.regs.ip = ip.wrapping_add(q.len as u16);
         self.timing.cached_fetch(q.len as u32);
-        let (taken, count) = self.run_fast(bus, q.f);
+        let (taken, count) = self.run_fast(bus, &q.f);
         if T::RETIRES {
+            // The charge worked out in `quick`, as `FastTiming` would from
+            // the row's clocks: reported as a plain count.
+            let clocks =
+                if taken { q.taken_clocks } else { q.clocks } as u32 + q.per_rep as u32 * count;
             self.timing.retire(&Retired {
-                base: q.base as u32,
-                extra: q.extra,
-                per: q.per,
-                rep: q.per == Per::Repeat,
+                base: clocks,
+                extra: 0,
+                per: Per::Once,
+                rep: false,
                 word: false,
                 taken,
                 count,
             });
         }
-        self.instructions += 1;
         true
     }
 }

@@ -103,7 +103,9 @@ pub trait Timing {
     const EXACT: bool = false;
     /// True if instructions served from the decode cache may run through the
     /// specialised forms of `fast`, which report every memory transfer but
-    /// make no [`Timing::internal`] calls: only for models that ignore them.
+    /// make no [`Timing::internal`] calls, and retire with the clocks
+    /// [`FastTiming::clocks`] gives already worked out (in [`Retired::base`],
+    /// with [`Per::Once`]): only for models that charge that way.
     const FAST_FORMS: bool = false;
     /// Set up for a CPU model (bus width, queue size).
     fn configure(&mut self, model: CpuModel);
