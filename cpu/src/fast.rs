@@ -246,7 +246,10 @@ fn word_shape(opd: Opd) -> bool {
 pub(crate) struct Quick {
     pub(crate) f: Fast,
     len: u8,
-    last_ip: u16,
+    /// One more than the highest IP at which the instruction does not wrap
+    /// (see [`Instr::last_ip`]); 0 for [`Fast::Slow`], so that one comparison
+    /// turns both away.
+    ip_limit: u32,
     /// Clocks when no branch is taken (a shift by one: with its one bit).
     clocks: u16,
     /// Clocks when a branch is taken.
@@ -260,7 +263,7 @@ impl Quick {
     pub(crate) const SLOW: Quick = Quick {
         f: Fast::Slow,
         len: 0,
-        last_ip: 0,
+        ip_limit: 0,
         clocks: 0,
         taken_clocks: 0,
         per_rep: 0,
@@ -287,7 +290,7 @@ pub(crate) fn quick(model: CpuModel, d: &Instr) -> Quick {
     Quick {
         f,
         len: d.len,
-        last_ip: d.last_ip,
+        ip_limit: d.last_ip as u32 + 1,
         clocks,
         taken_clocks,
         per_rep,
@@ -835,7 +838,7 @@ impl<T: Timing> Cpu<T> {
         let Some(q) = self.icache.slot_of(addr).and_then(|i| quick.get(i)) else {
             return false;
         };
-        if matches!(q.f, Fast::Slow) || ip > q.last_ip {
+        if ip as u32 >= q.ip_limit {
             return false;
         }
         self.regs.ip = ip.wrapping_add(q.len as u16);
