@@ -541,7 +541,7 @@ impl<T: Timing> Cpu<T> {
     #[inline]
     pub fn step<B: Bus>(&mut self, bus: &mut B) -> StepResult {
         // Common forms straight from the decode cache (see `fast`).
-        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 {
+        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled() {
             let quick = self.icache.take_quick();
             let done = self.step_fast(bus, &quick);
             self.icache.put_quick(quick);
@@ -563,7 +563,7 @@ impl<T: Timing> Cpu<T> {
     /// Without the decode cache this is one `step`.
     pub fn run<B: Bus>(&mut self, bus: &mut B, max: u64) -> u64 {
         let mut n = 0;
-        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 {
+        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled() {
             // The fast forms change neither TF nor the halted state.
             let quick = self.icache.take_quick();
             while n < max && self.step_fast(bus, &quick) {
