@@ -2,6 +2,7 @@
 
 use crate::alu::{self, mask, sign, szp, ARITH};
 use crate::decode::{decode_instr, ByteSource, ModRm, MAX_IMM};
+use crate::fast;
 use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN};
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
@@ -139,7 +140,7 @@ impl<T: Timing> Cpu<T> {
 
     /// Read a byte or word of memory at `seg:off` (offsets wrap within the segment).
     #[inline(always)]
-    fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
+    pub(crate) fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
         if self.overruns(off, w) {
             self.raise(13);
             return 0;
@@ -156,7 +157,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline(always)]
-    fn wr<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool, v: u16) {
+    pub(crate) fn wr<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool, v: u16) {
         if self.abort.is_some() {
             return;
         }
@@ -184,14 +185,14 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline]
-    fn push<B: Bus>(&mut self, bus: &mut B, v: u16) {
+    pub(crate) fn push<B: Bus>(&mut self, bus: &mut B, v: u16) {
         let sp = self.regs.gpr[4].wrapping_sub(2);
         self.regs.gpr[4] = sp;
         self.wr(bus, Seg::SS, sp, true, v);
     }
 
     #[inline]
-    fn pop<B: Bus>(&mut self, bus: &mut B) -> u16 {
+    pub(crate) fn pop<B: Bus>(&mut self, bus: &mut B) -> u16 {
         let sp = self.regs.gpr[4];
         let v = self.rd(bus, Seg::SS, sp, true);
         if self.abort.is_none() {
@@ -203,7 +204,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline]
-    fn set_arith(&mut self, f: u16, which: u16) {
+    pub(crate) fn set_arith(&mut self, f: u16, which: u16) {
         self.regs.flags = (self.regs.flags & !which) | (f & which);
     }
 
@@ -537,7 +538,52 @@ impl<T: Timing> Cpu<T> {
 
     /// Execute one instruction (prefixes included, and the interrupt entry of
     /// any exception it raises).
+    #[inline]
     pub fn step<B: Bus>(&mut self, bus: &mut B) -> StepResult {
+        // Common forms straight from the decode cache (see `fast`).
+        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled() {
+            let quick = self.icache.take_quick();
+            let done = self.step_fast(bus, &quick);
+            self.icache.put_quick(quick);
+            if done {
+                self.irq_shadow = false;
+                self.instructions += 1;
+                return StepResult::Executed;
+            }
+        }
+        self.step_decoded(bus)
+    }
+
+    /// Execute up to `max` instructions as [`Cpu::step`] would, one after
+    /// another, and return how many ran. Returns early, right after it, when
+    /// an instruction is not one of the specialised forms of the decode cache
+    /// (I/O, HLT, interrupts, far transfers, anything uncached...), and at
+    /// once when the CPU is halted, so that a caller can look at I/O and
+    /// device state after every instruction that could have changed it.
+    /// Without the decode cache this is one `step`.
+    pub fn run<B: Bus>(&mut self, bus: &mut B, max: u64) -> u64 {
+        let mut n = 0;
+        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled() {
+            // The fast forms change neither TF nor the halted state.
+            let quick = self.icache.take_quick();
+            while n < max && self.step_fast(bus, &quick) {
+                n += 1;
+            }
+            self.icache.put_quick(quick);
+            if n > 0 {
+                self.irq_shadow = false;
+                self.instructions += n;
+            }
+        }
+        if n < max && self.step_decoded(bus) == StepResult::Executed {
+            n += 1;
+        }
+        n
+    }
+
+    /// [`Cpu::step`] through the decoder (or the decode cache) and `execute`.
+    #[inline(never)]
+    fn step_decoded<B: Bus>(&mut self, bus: &mut B) -> StepResult {
         if self.halted {
             return StepResult::Halted;
         }
@@ -619,12 +665,15 @@ impl<T: Timing> Cpu<T> {
             }
         }
         let model = self.model;
-        let d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
+        let mut d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
         let len = d.len as u32;
         // Only instructions that fit the cache, raised nothing while being
         // fetched and do not wrap around the end of the code segment.
         if cacheable && len <= MAX_CACHED_LEN && self.abort.is_none() && ip as u32 + len <= 0x1_0000
         {
+            if T::FAST_FORMS {
+                d.quick = fast::quick(model, &d);
+            }
             self.icache.insert(addr, &d);
         }
         self.cur = d.cur;
@@ -1332,7 +1381,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline(always)]
-    fn cond(&self, cc: u8) -> bool {
+    pub(crate) fn cond(&self, cc: u8) -> bool {
         let f = |m| self.regs.flag(m);
         let r = match cc >> 1 {
             0 => f(OF),
@@ -1993,29 +2042,33 @@ fn trial_division(n: u64, d: u64, w: bool) -> Division {
     let top = bits - 1;
     let mut hi = (n >> bits) & m;
     let mut lo = n & m;
-    let mut r = Division {
-        last: 0,
-        q: 0,
-        subs: 0,
-    };
+    // The partial remainder of the last trial subtraction: its flags are
+    // worked out once, at the end.
+    let mut last = None;
+    let mut q = 0u64;
+    let mut subs = 0;
     for _ in 0..bits {
         let carry = hi >> top;
         hi = ((hi << 1) | (lo >> top)) & m;
         lo = (lo << 1) & m;
-        r.q <<= 1;
+        q <<= 1;
         if carry != 0 {
             hi = hi.wrapping_sub(d) & m;
-            r.q |= 1;
+            q |= 1;
         } else {
-            r.last = alu::sub(w, hi as u32, d as u32, 0).1;
+            last = Some(hi);
             if hi >= d {
                 hi -= d;
-                r.q |= 1;
-                r.subs += 1;
+                q |= 1;
+                subs += 1;
             }
         }
     }
-    r
+    Division {
+        last: last.map_or(0, |h| alu::sub(w, h as u32, d as u32, 0).1),
+        q,
+        subs,
+    }
 }
 
 /// The undefined flags the 8086's division microcode leaves: SF, ZF, PF, AF

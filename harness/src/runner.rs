@@ -101,6 +101,9 @@ pub struct TestSetup {
     pub divide_error_handler: Option<u32>,
     /// Status and flags mask of the test's opcode.
     pub info: OpInfo,
+    /// Run with the decoded-instruction cache on, every instruction put in
+    /// it before it executes (so taken from it, through its specialised form).
+    pub decode_cache: bool,
 }
 
 /// The machine after a test ran.
@@ -146,14 +149,17 @@ pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
     let mut bus = SparseBus::with_ram(&test.initial.ram);
     let mut cpu: Cpu<FastTiming> = loaded_cpu(test, setup);
     let mut steps = 0;
+    cpu.set_decode_cache(setup.decode_cache);
     let result = catch_unwind(AssertUnwindSafe(|| match setup.run {
         RunMode::SingleStep => {
+            cpu.warm_decode_cache(&mut bus);
             cpu.step(&mut bus);
             steps = 1;
         }
         RunMode::UntilHalt => {
             while steps < setup.max_steps && !cpu.halted() {
                 steps += 1;
+                cpu.warm_decode_cache(&mut bus);
                 if cpu.step(&mut bus) == StepResult::Halted {
                     break;
                 }
@@ -573,6 +579,7 @@ pub fn classify(
         initial_flags_mask: m.initial_flags_mask.unwrap_or(0xFFFF),
         divide_error_handler: m.divide_error_handler,
         info,
+        decode_cache: suite.decode_cache,
     }))
 }
 
@@ -747,6 +754,7 @@ mod tests {
                 status: Status::Normal,
                 flags_mask: Some(0xFFEF),
             },
+            decode_cache: false,
         }
     }
 

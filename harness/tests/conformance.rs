@@ -44,8 +44,9 @@ fn load_suite(name: &str) -> Option<Suite> {
     Some(Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}")))
 }
 
-fn summarise(name: &str) -> Option<SuiteSummary> {
-    let suite = load_suite(name)?;
+fn summarise(name: &str, decode_cache: bool) -> Option<SuiteSummary> {
+    let mut suite = load_suite(name)?;
+    suite.decode_cache = decode_cache;
     let results = run_suite(&suite, &[], &|_| {}).unwrap_or_else(|e| panic!("{e}"));
     let mut s = SuiteSummary {
         passed: 0,
@@ -76,7 +77,14 @@ fn summarise(name: &str) -> Option<SuiteSummary> {
 }
 
 fn check(name: &str) {
-    let Some(summary) = summarise(name) else {
+    check_with(name, false);
+}
+
+/// The suite with every instruction taken from the decode cache (through
+/// its specialised form where it has one): the results must be those of the
+/// decoder's path, the same snapshot.
+fn check_with(name: &str, decode_cache: bool) {
+    let Some(summary) = summarise(name, decode_cache) else {
         return;
     };
     assert!(
@@ -150,6 +158,16 @@ fn suite_8086_cycles() {
     }, {
         insta::assert_yaml_snapshot!("8086-cycles", s);
     });
+}
+
+#[test]
+fn suite_8086_from_the_decode_cache() {
+    check_with("8086", true);
+}
+
+#[test]
+fn suite_80286_from_the_decode_cache() {
+    check_with("80286", true);
 }
 
 /// Every vector of every suite parses with its cycle trace, and the states
