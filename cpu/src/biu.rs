@@ -280,9 +280,11 @@ impl ExactTiming {
             if let Some(x) = self.cur.as_mut() {
                 match x.kind {
                     Transfer::Code | Transfer::MemRead => {
-                        let lo = bus.read(x.addr);
+                        let code = x.kind == Transfer::Code;
+                        let mut rd = |a: u32| if code { bus.fetch(a) } else { bus.read(a) };
+                        let lo = rd(x.addr);
                         let v = if x.width == 2 {
-                            lo as u16 | (bus.read((x.addr + 1) & self.mask) as u16) << 8
+                            lo as u16 | (rd((x.addr + 1) & self.mask) as u16) << 8
                         } else if x.addr & 1 != 0 && !self.byte_bus {
                             (lo as u16) << 8
                         } else {

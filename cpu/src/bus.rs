@@ -7,6 +7,12 @@ pub trait Bus {
     fn read(&mut self, addr: u32) -> u8;
     /// Write a byte of memory.
     fn write(&mut self, addr: u32, value: u8);
+    /// Read a byte of memory in an instruction-fetch bus cycle (only the
+    /// exact timing model tells fetches apart); a memory read by default.
+    #[inline]
+    fn fetch(&mut self, addr: u32) -> u8 {
+        self.read(addr)
+    }
     /// Read a byte from an I/O port.
     fn io_read(&mut self, port: u16) -> u8;
     /// Write a byte to an I/O port.

@@ -47,6 +47,11 @@ pub struct SparseBus {
     pub writes: Vec<u32>,
     /// I/O writes (port, byte), in order.
     pub io_writes: Vec<(u16, u8)>,
+    /// The recording rig's instruction feed, when set: each byte of the
+    /// instruction is served to the first fetch of its address, every other
+    /// fetch gets a NOP (the rig feeds the instruction, then NOPs, whatever
+    /// the memory holds).
+    pub rig_code: Option<AddrMap<u8>>,
 }
 
 impl SparseBus {
@@ -59,6 +64,7 @@ impl SparseBus {
         SparseBus {
             mem,
             fill: 0,
+            rig_code: None,
             writes: Vec::new(),
             io_writes: Vec::new(),
         }
@@ -73,6 +79,12 @@ impl SparseBus {
 impl Bus for SparseBus {
     fn read(&mut self, addr: u32) -> u8 {
         self.mem.get(&addr).copied().unwrap_or(self.fill)
+    }
+    fn fetch(&mut self, addr: u32) -> u8 {
+        match self.rig_code.as_mut() {
+            Some(code) => code.remove(&addr).unwrap_or(0x90),
+            None => self.read(addr),
+        }
     }
     fn write(&mut self, addr: u32, value: u8) {
         self.mem.insert(addr, value);
@@ -186,6 +198,12 @@ pub fn execute_exact(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle
     bus.fill = 0x90;
     let mut cpu: Cpu<ExactTiming> = loaded_cpu(test, setup);
     let (cs, ip) = (cpu.regs.seg[Seg::CS as usize], cpu.regs.ip);
+    // The instruction's bytes not already in the queue come from the rig's feed.
+    let mut feed = AddrMap::default();
+    for (i, b) in test.bytes.iter().enumerate().skip(test.initial.queue.len()) {
+        feed.insert(cpu.linear(cs, ip.wrapping_add(i as u16)), *b);
+    }
+    bus.rig_code = Some(feed);
     cpu.timing.preload(cs, ip, &test.initial.queue);
     cpu.timing.record(true);
     let result = catch_unwind(AssertUnwindSafe(|| {
