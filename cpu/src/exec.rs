@@ -696,7 +696,26 @@ impl<T: Timing> Cpu<T> {
                 let d = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
                 let a = self.read(bus, d, w) as u32;
+                if T::EXACT {
+                    if self.cur.modrm.is_some()
+                        && matches!(s, Loc::Imm(_))
+                        && !matches!(d, Loc::Mem(..))
+                    {
+                        // TEST r, imm (F6/F7 /0): a clock before the
+                        // immediate, as in the short forms.
+                        let n = self.timing.owed();
+                        self.timing.eu(bus, 1);
+                        self.take_rest(bus);
+                        self.timing.eu(bus, if n == 1 { 1 } else { 0 });
+                    } else {
+                        // The microcode of CMP.
+                        self.exact_alu(bus, d, s, true);
+                    }
+                }
                 let b = self.read(bus, s, w) as u32;
+                if T::EXACT && matches!(s, Loc::Mem(..)) {
+                    self.timing.eu(bus, 4);
+                }
                 let (_, f) = alu::logic(w, a & b);
                 self.set_arith(f, RESULT);
             }
