@@ -30,6 +30,7 @@ use crate::CpuModel;
 const ABORT_IDLE: bool = false;
 const T4_FETCH: u64 = 4;
 const TI_PEN: bool = true;
+const EU_AFTER_T4: bool = false;
 
 /// T-state of one clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +91,8 @@ struct Xfer {
     data: u16,
     /// A prefetch started from an idle bus (not right after another cycle).
     from_idle: bool,
+    /// A prefetch started right after an EU cycle's T4.
+    after_eu: bool,
 }
 
 /// The cycle-exact model of the 8086/8088 bus interface.
@@ -137,6 +140,8 @@ pub struct ExactTiming {
     last_taken: u8,
     /// The clock of the last code fetch's T4.
     code_t4: Option<u64>,
+    /// That fetch followed an EU cycle back to back.
+    code_t4_after_eu: bool,
 }
 
 impl Default for ExactTiming {
@@ -169,6 +174,7 @@ impl Default for ExactTiming {
             suspended: false,
             last_taken: 0,
             code_t4: None,
+            code_t4_after_eu: false,
         }
     }
 }
@@ -263,6 +269,7 @@ impl ExactTiming {
             width: self.fetch_width() as u8,
             data: 0,
             from_idle: false,
+            after_eu: false,
         }
     }
 
@@ -344,6 +351,7 @@ impl ExactTiming {
         }
         if self.state == TState::T4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
             self.code_t4 = Some(n);
+            self.code_t4_after_eu = self.cur.is_some_and(|c| c.after_eu);
         }
         self.qop = (QueueOp::None, 0);
         // Work at the end of the clock.
@@ -390,6 +398,7 @@ impl ExactTiming {
             TState::T2 => TState::T3,
             TState::T3 => TState::T4,
             TState::T4 | TState::Ti => {
+                let prev_kind = self.cur.map(|c| c.kind);
                 self.cur = None;
                 if let Some((x, _)) = self.eu_req.filter(|(_, at)| *at <= next) {
                     self.eu_req = None;
@@ -403,6 +412,8 @@ impl ExactTiming {
                     self.planned = None;
                     let mut x = self.code_xfer();
                     x.from_idle = ended == TState::Ti;
+                    x.after_eu =
+                        ended == TState::T4 && prev_kind.is_some_and(|k| k != Transfer::Code);
                     self.cur = Some(x);
                     TState::T1
                 } else {
@@ -447,7 +458,11 @@ impl ExactTiming {
         let abandons = self.planned.is_some_and(|p| p == self.cycle + 1);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
-            TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,
+            TState::Ti => {
+                let after_t4 =
+                    self.code_t4 == Some(self.cycle.wrapping_sub(1)) && self.code_t4_after_eu;
+                self.cycle + 2 + ((abandons && TI_PEN) || (after_t4 && EU_AFTER_T4)) as u64
+            }
             _ => self.cycle + 2,
         };
         self.eu_req = Some((x, at));
@@ -490,6 +505,7 @@ impl ExactTiming {
             seg,
             width: 1,
             from_idle: false,
+            after_eu: false,
             data: if addr & 1 != 0 && !self.byte_bus {
                 data << 8
             } else {
@@ -515,6 +531,7 @@ impl ExactTiming {
                 width: 2,
                 data: v,
                 from_idle: false,
+                after_eu: false,
             };
             self.transfer(bus, x)
         } else {

@@ -801,7 +801,7 @@ impl<T: Timing> Cpu<T> {
                 if exact_simple {
                     self.timing.eu(bus, 1);
                 } else if T::EXACT {
-                    self.timing.eu(bus, if mem { 3 } else { 2 });
+                    self.timing.eu(bus, if mem { 3 } else { 1 });
                 }
                 let v = self.pop(bus);
                 if exact_simple {
