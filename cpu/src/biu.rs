@@ -700,6 +700,17 @@ impl Timing for ExactTiming {
         }
     }
 
+    fn suspend_free<B: Bus>(&mut self, bus: &mut B) {
+        // A fetch not started is called off; one under way (even in its
+        // T1) completes, and the microcode waits for its T4.
+        self.suspended = true;
+        self.planned = None;
+        self.tick(bus);
+        while self.cur.is_some_and(|c| c.kind == Transfer::Code) && self.state != TState::Ti {
+            self.tick(bus);
+        }
+    }
+
     fn jumped(&mut self, cs: u16, ip: u16) {
         self.suspended = false;
         self.cs = cs;

@@ -1037,8 +1037,13 @@ impl<T: Timing> Cpu<T> {
                         _ => true,
                     };
                 if take {
-                    self.timing.suspend(bus);
-                    self.timing.eu(bus, if row.op == Op::Loop { 4 } else { 5 });
+                    // LOOP suspends prefetching right after taking its
+                    // displacement, LOOPE/LOOPNE a clock later.
+                    let k = if row.op == Op::Loop { 0 } else { 1 };
+                    let tot = if row.op == Op::Loop { 4 } else { 5 };
+                    self.timing.eu(bus, k);
+                    self.timing.suspend_free(bus);
+                    self.timing.eu(bus, tot - k);
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
                 } else {
@@ -1052,8 +1057,10 @@ impl<T: Timing> Cpu<T> {
                 if self.regs.gpr[1] != 0 {
                     self.timing.eu(bus, 1);
                 } else {
-                    self.timing.suspend(bus);
-                    self.timing.eu(bus, 4);
+                    let k = 0;
+                    self.timing.eu(bus, k);
+                    self.timing.suspend_free(bus);
+                    self.timing.eu(bus, 4 - k);
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
                 }
