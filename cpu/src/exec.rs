@@ -1146,8 +1146,12 @@ impl<T: Timing> Cpu<T> {
                 let ret = self.regs.ip;
                 if T::EXACT {
                     let mem = matches!(s, Loc::Mem(..));
-                    self.timing.eu(bus, if mem { 2 } else { 1 });
-                    self.timing.suspend(bus);
+                    if mem {
+                        self.timing.eu(bus, 2);
+                        self.timing.suspend(bus);
+                    } else {
+                        self.timing.suspend_free(bus);
+                    }
                     self.timing.eu(bus, 4);
                     self.jump(target);
                     self.timing.eu(bus, 2);
@@ -1162,8 +1166,12 @@ impl<T: Timing> Cpu<T> {
                 let target = self.read(bus, s, true);
                 if T::EXACT {
                     let mem = matches!(s, Loc::Mem(..));
-                    self.timing.eu(bus, if mem { 2 } else { 1 });
-                    self.timing.suspend(bus);
+                    if mem {
+                        self.timing.eu(bus, 2);
+                        self.timing.suspend(bus);
+                    } else {
+                        self.timing.suspend_free(bus);
+                    }
                     self.timing.eu(bus, 1);
                 }
                 self.jump(target);
