@@ -1182,14 +1182,20 @@ impl<T: Timing> Cpu<T> {
                 }
                 let (s, off) = self.mem_operand();
                 let ip = self.rd(bus, s, off, true);
-                self.timing
-                    .eu(bus, if row.op == Op::CallFarInd { 4 } else { 5 });
+                if row.op == Op::CallFarInd {
+                    self.timing.eu(bus, 4);
+                } else {
+                    // JMP FAR suspends prefetching between its two reads.
+                    self.timing.eu(bus, 3);
+                    self.timing.suspend_free(bus);
+                    self.timing.eu(bus, 1);
+                }
                 let cs = self.rd(bus, s, off.wrapping_add(2), true);
                 if T::EXACT {
                     if row.op == Op::CallFarInd {
                         self.timing.eu(bus, 5);
                     } else {
-                        self.timing.suspend(bus);
+                        self.timing.eu(bus, 1);
                     }
                 }
                 if row.op == Op::CallFarInd {
