@@ -1057,10 +1057,10 @@ impl<T: Timing> Cpu<T> {
                 if self.regs.gpr[1] != 0 {
                     self.timing.eu(bus, 1);
                 } else {
-                    let k = 0;
-                    self.timing.eu(bus, k);
+                    // As LOOPE/LOOPNE: a clock, SUSP, four clocks.
+                    self.timing.eu(bus, 1);
                     self.timing.suspend_free(bus);
-                    self.timing.eu(bus, 4 - k);
+                    self.timing.eu(bus, 4);
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
                 }
