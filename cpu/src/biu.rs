@@ -19,6 +19,13 @@
 //!   follows immediately after T4 (room for it once the fetched bytes are in);
 //! - an EU request waiting when a cycle ends takes the bus before a prefetch;
 //! - fetched bytes enter the queue at the end of T3;
+//! - the microcode's SUSP comes in two forms. [`Timing::suspend`] (JMP/CALL
+//!   near and far direct, RET, Jcc, ...) calls off a fetch about to start
+//!   its T1 and waits two more clocks for one in T2/T3.
+//!   [`Timing::suspend_free`] (LOOP, LOOPE/LOOPNE, JCXZ, indirect JMP/CALL
+//!   through a register, indirect JMP FAR) calls off only a fetch not yet
+//!   started: one already in its T1 completes, and the microcode goes on
+//!   after that fetch's T4;
 //! - the 8086 fetches words (a single byte at an odd address) into a 6-byte
 //!   queue, the 8088 bytes into a 4-byte queue.
 
@@ -30,7 +37,6 @@ use crate::CpuModel;
 const ABORT_IDLE: bool = false;
 const T4_FETCH: u64 = 4;
 const TI_PEN: bool = true;
-const EU_AFTER_T4: bool = false;
 
 /// T-state of one clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,8 +97,6 @@ struct Xfer {
     data: u16,
     /// A prefetch started from an idle bus (not right after another cycle).
     from_idle: bool,
-    /// A prefetch started right after an EU cycle's T4.
-    after_eu: bool,
 }
 
 /// The cycle-exact model of the 8086/8088 bus interface.
@@ -140,8 +144,6 @@ pub struct ExactTiming {
     last_taken: u8,
     /// The clock of the last code fetch's T4.
     code_t4: Option<u64>,
-    /// That fetch followed an EU cycle back to back.
-    code_t4_after_eu: bool,
 }
 
 impl Default for ExactTiming {
@@ -174,7 +176,6 @@ impl Default for ExactTiming {
             suspended: false,
             last_taken: 0,
             code_t4: None,
-            code_t4_after_eu: false,
         }
     }
 }
@@ -269,7 +270,6 @@ impl ExactTiming {
             width: self.fetch_width() as u8,
             data: 0,
             from_idle: false,
-            after_eu: false,
         }
     }
 
@@ -351,7 +351,6 @@ impl ExactTiming {
         }
         if self.state == TState::T4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
             self.code_t4 = Some(n);
-            self.code_t4_after_eu = self.cur.is_some_and(|c| c.after_eu);
         }
         self.qop = (QueueOp::None, 0);
         // Work at the end of the clock.
@@ -398,7 +397,6 @@ impl ExactTiming {
             TState::T2 => TState::T3,
             TState::T3 => TState::T4,
             TState::T4 | TState::Ti => {
-                let prev_kind = self.cur.map(|c| c.kind);
                 self.cur = None;
                 if let Some((x, _)) = self.eu_req.filter(|(_, at)| *at <= next) {
                     self.eu_req = None;
@@ -412,8 +410,6 @@ impl ExactTiming {
                     self.planned = None;
                     let mut x = self.code_xfer();
                     x.from_idle = ended == TState::Ti;
-                    x.after_eu =
-                        ended == TState::T4 && prev_kind.is_some_and(|k| k != Transfer::Code);
                     self.cur = Some(x);
                     TState::T1
                 } else {
@@ -458,11 +454,7 @@ impl ExactTiming {
         let abandons = self.planned.is_some_and(|p| p == self.cycle + 1);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
-            TState::Ti => {
-                let after_t4 =
-                    self.code_t4 == Some(self.cycle.wrapping_sub(1)) && self.code_t4_after_eu;
-                self.cycle + 2 + ((abandons && TI_PEN) || (after_t4 && EU_AFTER_T4)) as u64
-            }
+            TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,
             _ => self.cycle + 2,
         };
         self.eu_req = Some((x, at));
@@ -505,7 +497,6 @@ impl ExactTiming {
             seg,
             width: 1,
             from_idle: false,
-            after_eu: false,
             data: if addr & 1 != 0 && !self.byte_bus {
                 data << 8
             } else {
@@ -531,7 +522,6 @@ impl ExactTiming {
                 width: 2,
                 data: v,
                 from_idle: false,
-                after_eu: false,
             };
             self.transfer(bus, x)
         } else {
@@ -799,6 +789,30 @@ mod tests {
         let log = cpu.timing.log();
         assert_eq!(log.last().map(|c| c.queue), Some(QueueOp::First));
         assert!(log.len() < 100, "{}", log.len());
+    }
+
+    #[test]
+    fn suspend_free_lets_a_fetch_in_its_t1_complete() {
+        let (mut cpu, mut bus) = setup(&[0x90]);
+        cpu.timing.preload(0x1000, 0x0100, &[0x90; 4]);
+        cpu.timing.record(true);
+        // Room seen at the end of clock 0: the fetch's T1 is clock 2.
+        Timing::eu(&mut cpu.timing, &mut bus, 2);
+        Timing::suspend_free(&mut cpu.timing, &mut bus);
+        assert_eq!(cpu.timing.cycles(), 6, "waits for the fetch's T4");
+        Timing::eu(&mut cpu.timing, &mut bus, 4);
+        let s = states(cpu.timing.log());
+        use TState::*;
+        assert_eq!(s, [Ti, Ti, T1, T2, T3, T4, Ti, Ti, Ti, Ti]);
+        // Decided but not started: called off, one clock.
+        let (mut cpu, mut bus) = setup(&[0x90]);
+        cpu.timing.preload(0x1000, 0x0100, &[0x90; 4]);
+        cpu.timing.record(true);
+        Timing::eu(&mut cpu.timing, &mut bus, 1);
+        Timing::suspend_free(&mut cpu.timing, &mut bus);
+        assert_eq!(cpu.timing.cycles(), 2);
+        Timing::eu(&mut cpu.timing, &mut bus, 4);
+        assert!(states(cpu.timing.log()).iter().all(|t| *t == Ti));
     }
 
     #[test]
