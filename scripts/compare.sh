@@ -61,7 +61,11 @@ echo "building ironpc (release, LTO=$LTO)..." >&2
 (cd "$root" && cargo build --release -q -p ironpc-harness --bin ironpc)
 ironpc_cmd=()
 ironpc_help=$("$tdir/ironpc" bench --help 2>&1 || true)
-if [[ $ironpc_help == *--timing* ]]; then
+if [[ $ironpc_help == *--rounds* ]]; then
+    # One round: the image once, as QEMU and Bochs run it (the CLI's default
+    # is several rounds).
+    ironpc_cmd=("$tdir/ironpc" bench --timing fast --rounds 1)
+elif [[ $ironpc_help == *--timing* ]]; then
     ironpc_cmd=("$tdir/ironpc" bench --timing fast)
 else
     # Until the CLI has `bench`: the bench target that calls harness::bench::run.

@@ -24,7 +24,7 @@ pub(crate) fn sign(w: bool) -> u32 {
 }
 
 /// SF, ZF and PF of a result.
-#[inline]
+#[inline(always)]
 pub(crate) fn szp(w: bool, r: u32) -> u16 {
     let r = r & mask(w);
     let mut f = 0;
@@ -51,7 +51,7 @@ static PARITY: [u16; 256] = {
 };
 
 /// `a + b + c` with all six flags.
-#[inline]
+#[inline(always)]
 pub(crate) fn add(w: bool, a: u32, b: u32, c: u32) -> (u32, u16) {
     let full = a + b + c;
     let r = full & mask(w);
@@ -69,7 +69,7 @@ pub(crate) fn add(w: bool, a: u32, b: u32, c: u32) -> (u32, u16) {
 }
 
 /// `a - b - c` with all six flags.
-#[inline]
+#[inline(always)]
 pub(crate) fn sub(w: bool, a: u32, b: u32, c: u32) -> (u32, u16) {
     let r = a.wrapping_sub(b).wrapping_sub(c) & mask(w);
     let mut f = szp(w, r);
@@ -86,7 +86,7 @@ pub(crate) fn sub(w: bool, a: u32, b: u32, c: u32) -> (u32, u16) {
 }
 
 /// Logical result: CF, OF and AF clear.
-#[inline]
+#[inline(always)]
 pub(crate) fn logic(w: bool, r: u32) -> (u32, u16) {
     let r = r & mask(w);
     (r, szp(w, r))

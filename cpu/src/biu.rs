@@ -220,25 +220,29 @@ impl ExactTiming {
         self.suspended = false;
     }
 
+    #[inline]
     fn push(&mut self, b: u8) {
-        let i = (self.qhead + self.qlen) % self.capacity;
+        let i = (self.qhead + self.qlen) & 7;
         self.queue[i] = b;
         self.queue_ready[i] = self.ready;
         self.qlen += 1;
     }
 
+    #[inline]
     fn pop(&mut self) -> u8 {
         let b = self.queue[self.qhead];
-        self.qhead = (self.qhead + 1) % self.capacity;
+        self.qhead = (self.qhead + 1) & 7;
         self.qlen -= 1;
         b
     }
 
+    #[inline]
     fn fetch_addr(&self) -> u32 {
         (((self.cs as u32) << 4) + self.fetch_ip as u32) & self.mask
     }
 
     /// Bytes the next prefetch brings in.
+    #[inline]
     fn fetch_width(&self) -> usize {
         if self.byte_bus || self.fetch_ip & 1 != 0 {
             1
@@ -248,6 +252,7 @@ impl ExactTiming {
     }
 
     /// Bytes on their way into the queue.
+    #[inline]
     fn in_flight(&self) -> usize {
         match (self.cur, self.state) {
             (Some(x), TState::T1 | TState::T2 | TState::T3) if x.kind == Transfer::Code => {
@@ -258,6 +263,7 @@ impl ExactTiming {
     }
 
     /// Room in the queue for the next prefetch.
+    #[inline]
     fn room(&self) -> bool {
         !self.suspended && self.qlen + self.in_flight() + self.fetch_width() <= self.capacity
     }
@@ -355,37 +361,35 @@ impl ExactTiming {
         self.qop = (QueueOp::None, 0);
         // Work at the end of the clock.
         if self.state == TState::T3 {
-            {
-                if let Some(x) = self.cur {
-                    match x.kind {
-                        Transfer::Code if self.discard => self.discard = false,
-                        Transfer::Code => {
-                            self.refill = false;
-                            self.ready = n as i64 + 1;
-                            if x.width == 2 {
-                                self.push(x.data as u8);
-                                self.push((x.data >> 8) as u8);
-                            } else if x.addr & 1 != 0 && !self.byte_bus {
-                                self.push((x.data >> 8) as u8);
-                            } else {
-                                self.push(x.data as u8);
-                            }
-                            self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
+            if let Some(x) = self.cur {
+                match x.kind {
+                    Transfer::Code if self.discard => self.discard = false,
+                    Transfer::Code => {
+                        self.refill = false;
+                        self.ready = n as i64 + 1;
+                        if x.width == 2 {
+                            self.push(x.data as u8);
+                            self.push((x.data >> 8) as u8);
+                        } else if x.addr & 1 != 0 && !self.byte_bus {
+                            self.push((x.data >> 8) as u8);
+                        } else {
+                            self.push(x.data as u8);
                         }
-                        _ => {
-                            self.result = x.data;
-                            self.eu_done = true;
-                        }
+                        self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
                     }
-                    // At the end of T3 (fetched bytes in the queue) the BIU
-                    // decides whether a fetch follows straight after T4.
-                    if self.planned.is_none()
-                        && self.eu_req.is_none()
-                        && !self.suspended
-                        && self.qlen + self.fetch_width() <= self.capacity
-                    {
-                        self.planned = Some(n + 2);
+                    _ => {
+                        self.result = x.data;
+                        self.eu_done = true;
                     }
+                }
+                // At the end of T3 (fetched bytes in the queue) the BIU
+                // decides whether a fetch follows straight after T4.
+                if self.planned.is_none()
+                    && self.eu_req.is_none()
+                    && !self.suspended
+                    && self.qlen + self.fetch_width() <= self.capacity
+                {
+                    self.planned = Some(n + 2);
                 }
             }
         }

@@ -275,6 +275,7 @@ pub(crate) fn decode_instr<S: ByteSource>(
         base_clocks: base,
         extra_clocks: clk.extra,
         per: clk.per,
+        quick: crate::fast::Quick::SLOW,
     }
 }
 

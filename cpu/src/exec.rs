@@ -2,6 +2,7 @@
 
 use crate::alu::{self, mask, sign, szp, ARITH};
 use crate::decode::{decode_instr, ByteSource, ModRm, MAX_IMM};
+use crate::fast;
 use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN};
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
@@ -139,7 +140,7 @@ impl<T: Timing> Cpu<T> {
 
     /// Read a byte or word of memory at `seg:off` (offsets wrap within the segment).
     #[inline(always)]
-    fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
+    pub(crate) fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
         if self.overruns(off, w) {
             self.raise(13);
             return 0;
@@ -156,7 +157,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline(always)]
-    fn wr<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool, v: u16) {
+    pub(crate) fn wr<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool, v: u16) {
         if self.abort.is_some() {
             return;
         }
@@ -184,14 +185,14 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline]
-    fn push<B: Bus>(&mut self, bus: &mut B, v: u16) {
+    pub(crate) fn push<B: Bus>(&mut self, bus: &mut B, v: u16) {
         let sp = self.regs.gpr[4].wrapping_sub(2);
         self.regs.gpr[4] = sp;
         self.wr(bus, Seg::SS, sp, true, v);
     }
 
     #[inline]
-    fn pop<B: Bus>(&mut self, bus: &mut B) -> u16 {
+    pub(crate) fn pop<B: Bus>(&mut self, bus: &mut B) -> u16 {
         let sp = self.regs.gpr[4];
         let v = self.rd(bus, Seg::SS, sp, true);
         if self.abort.is_none() {
@@ -203,7 +204,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline]
-    fn set_arith(&mut self, f: u16, which: u16) {
+    pub(crate) fn set_arith(&mut self, f: u16, which: u16) {
         self.regs.flags = (self.regs.flags & !which) | (f & which);
     }
 
@@ -537,7 +538,52 @@ impl<T: Timing> Cpu<T> {
 
     /// Execute one instruction (prefixes included, and the interrupt entry of
     /// any exception it raises).
+    #[inline]
     pub fn step<B: Bus>(&mut self, bus: &mut B) -> StepResult {
+        // Common forms straight from the decode cache (see `fast`).
+        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled() {
+            let quick = self.icache.take_quick();
+            let done = self.step_fast(bus, &quick);
+            self.icache.put_quick(quick);
+            if done {
+                self.irq_shadow = false;
+                self.instructions += 1;
+                return StepResult::Executed;
+            }
+        }
+        self.step_decoded(bus)
+    }
+
+    /// Execute up to `max` instructions as [`Cpu::step`] would, one after
+    /// another, and return how many ran. Returns early, right after it, when
+    /// an instruction is not one of the specialised forms of the decode cache
+    /// (I/O, HLT, interrupts, far transfers, anything uncached...), and at
+    /// once when the CPU is halted, so that a caller can look at I/O and
+    /// device state after every instruction that could have changed it.
+    /// Without the decode cache this is one `step`.
+    pub fn run<B: Bus>(&mut self, bus: &mut B, max: u64) -> u64 {
+        let mut n = 0;
+        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled() {
+            // The fast forms change neither TF nor the halted state.
+            let quick = self.icache.take_quick();
+            while n < max && self.step_fast(bus, &quick) {
+                n += 1;
+            }
+            self.icache.put_quick(quick);
+            if n > 0 {
+                self.irq_shadow = false;
+                self.instructions += n;
+            }
+        }
+        if n < max && self.step_decoded(bus) == StepResult::Executed {
+            n += 1;
+        }
+        n
+    }
+
+    /// [`Cpu::step`] through the decoder (or the decode cache) and `execute`.
+    #[inline(never)]
+    fn step_decoded<B: Bus>(&mut self, bus: &mut B) -> StepResult {
         if self.halted {
             return StepResult::Halted;
         }
@@ -619,12 +665,15 @@ impl<T: Timing> Cpu<T> {
             }
         }
         let model = self.model;
-        let d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
+        let mut d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
         let len = d.len as u32;
         // Only instructions that fit the cache, raised nothing while being
         // fetched and do not wrap around the end of the code segment.
         if cacheable && len <= MAX_CACHED_LEN && self.abort.is_none() && ip as u32 + len <= 0x1_0000
         {
+            if T::FAST_FORMS {
+                d.quick = fast::quick(model, &d);
+            }
             self.icache.insert(addr, &d);
         }
         self.cur = d.cur;
@@ -696,21 +745,21 @@ impl<T: Timing> Cpu<T> {
                 let d = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
                 let a = self.read(bus, d, w) as u32;
-                if T::EXACT {
-                    if self.cur.modrm.is_some()
-                        && matches!(s, Loc::Imm(_))
-                        && !matches!(d, Loc::Mem(..))
-                    {
-                        // TEST r, imm (F6/F7 /0): a clock before the
-                        // immediate, as in the short forms.
-                        let n = self.timing.owed();
-                        self.timing.eu(bus, 1);
-                        self.take_rest(bus);
-                        self.timing.eu(bus, if n == 1 { 1 } else { 0 });
-                    } else {
-                        // The microcode of CMP.
-                        self.exact_alu(bus, d, s, true);
-                    }
+                if T::EXACT && self.cur.modrm.is_some() && matches!(s, Loc::Imm(_)) {
+                    // TEST r/m, imm: the immediate is taken after the operand.
+                    let mem = matches!(d, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 3 } else { 1 });
+                    self.take_rest(bus);
+                    self.timing.eu(bus, mem as u32 + if w { 0 } else { 1 });
+                } else if T::EXACT && self.cur.modrm.is_some() {
+                    // TEST r/m, reg.
+                    let mem = matches!(d, Loc::Mem(..));
+                    self.timing.eu(bus, if mem { 4 } else { 1 });
+                } else if T::EXACT {
+                    // TEST AL/AX, imm.
+                    self.timing.eu(bus, 1);
+                    self.take_rest(bus);
+                    self.timing.eu(bus, if w { 0 } else { 1 });
                 }
                 let b = self.read(bus, s, w) as u32;
                 if T::EXACT && matches!(s, Loc::Mem(..)) {
@@ -988,7 +1037,7 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Shift(op) => self.shift(bus, row, op),
             Op::Aam => self.aam(bus),
-            Op::Aad => self.aad(),
+            Op::Aad => self.aad(bus),
             Op::Daa | Op::Das => {
                 self.timing.eu(bus, 3);
                 self.daa(row.op == Op::Das);
@@ -1219,11 +1268,19 @@ impl<T: Timing> Cpu<T> {
             Op::Not => {
                 let d = self.loc(row.opd[0]);
                 let v = self.read(bus, d, w);
+                if T::EXACT {
+                    self.timing
+                        .eu(bus, if matches!(d, Loc::Mem(..)) { 5 } else { 1 });
+                }
                 self.write(bus, d, w, !v);
             }
             Op::Neg => {
                 let d = self.loc(row.opd[0]);
                 let v = self.read(bus, d, w) as u32;
+                if T::EXACT {
+                    self.timing
+                        .eu(bus, if matches!(d, Loc::Mem(..)) { 5 } else { 1 });
+                }
                 let (r, f) = alu::sub(w, 0, v, 0);
                 self.set_arith(f, RESULT);
                 self.write(bus, d, w, r as u16);
@@ -1348,7 +1405,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     #[inline(always)]
-    fn cond(&self, cc: u8) -> bool {
+    pub(crate) fn cond(&self, cc: u8) -> bool {
         let f = |m| self.regs.flag(m);
         let r = match cc >> 1 {
             0 => f(OF),
@@ -1535,7 +1592,14 @@ impl<T: Timing> Cpu<T> {
             count &= 0x1F;
         }
         self.cur.count = count;
+        if T::EXACT {
+            self.exact_shift(bus, d, row.opd[1] == Opd::CL, count);
+        }
         if count == 0 {
+            if T::EXACT {
+                // The 8086 writes the operand back unchanged.
+                self.write(bus, d, w, v as u16);
+            }
             return;
         }
         let m = mask(w);
@@ -1611,6 +1675,16 @@ impl<T: Timing> Cpu<T> {
         self.write(bus, d, w, r as u16);
     }
 
+    /// Exact model: the shift microcode between the operand's read and the write.
+    fn exact_shift<B: Bus>(&mut self, bus: &mut B, d: Loc, by_cl: bool, count: u32) {
+        let mem = matches!(d, Loc::Mem(..));
+        if by_cl {
+            self.timing.eu(bus, if mem { 10 } else { 6 } + 4 * count);
+        } else {
+            self.timing.eu(bus, if mem { 5 } else { 0 });
+        }
+    }
+
     // ----- multiply and divide ------------------------------------------------
 
     fn mul<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
@@ -1656,6 +1730,9 @@ impl<T: Timing> Cpu<T> {
             };
             (p, 0, over)
         };
+        if T::EXACT {
+            self.exact_mul(bus, d, w, signed, src as u16, over);
+        }
         if w {
             self.regs.gpr[0] = lo;
             self.regs.gpr[2] = hi;
@@ -1682,6 +1759,48 @@ impl<T: Timing> Cpu<T> {
         };
         f |= check & (SF | ZF | PF | AF);
         self.regs.flags = f;
+    }
+
+    /// Exact model: the multiply microcode after the operand's read. The
+    /// loop runs once per bit of the accumulator (its magnitude for IMUL),
+    /// a clock longer per one bit (the add); a product that fits the low
+    /// half (CF clear) costs a clock more at the end. IMUL spends more
+    /// clocks by the operands' signs.
+    fn exact_mul<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        d: Loc,
+        w: bool,
+        signed: bool,
+        src: u16,
+        over: bool,
+    ) {
+        let mem = matches!(d, Loc::Mem(..));
+        let sb = if w { 0x8000 } else { 0x80 };
+        let acc = if w {
+            self.regs.gpr[0]
+        } else {
+            self.regs.gpr[0] & 0xFF
+        };
+        let mut n = if w { 115 } else { 67 };
+        let mut bits = acc;
+        if signed {
+            let src_neg = src & sb != 0;
+            let acc_neg = acc & sb != 0;
+            if acc_neg {
+                bits = acc.wrapping_neg() & (sb | (sb - 1));
+            }
+            n += match (acc_neg, src_neg) {
+                (false, false) => 10,
+                // The most negative source (its own negation) saves a clock.
+                (false, true) if src == sb => 20,
+                (false, true) => 21,
+                (true, false) => 24,
+                (true, true) => 11,
+            };
+        }
+        n += bits.count_ones() + (!over) as u32 + if mem { 2 } else { 0 };
+        self.timing.eu(bus, n);
     }
 
     fn div<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
@@ -1727,13 +1846,17 @@ impl<T: Timing> Cpu<T> {
             let q = n / src;
             (q <= m).then(|| (q, n % src))
         };
+        if T::EXACT {
+            let signs = signed.then(|| (sext(n, 2 * bits) < 0, sext(src, bits) < 0));
+            self.exact_div(bus, d, w, signs, abs_n, abs_d);
+        }
         if !self.model.is_186_plus() {
             let f = div_flags_8086(abs_n, abs_d, w, signed, result.is_some());
             self.set_arith(f, RESULT);
         } else if let (CpuModel::I80286, Some((_, r))) = (self.model, result) {
             // The 286: SF, ZF, PF of the remainder, AF set, CF and OF the
             // borrow of the last trial subtraction.
-            let (last, _) = trial_division(abs_n, abs_d, w);
+            let last = trial_division(abs_n, abs_d, w).last;
             let borrow = if last & CF != 0 { CF | OF } else { 0 };
             self.set_arith(szp(w, r as u32) | AF | borrow, RESULT);
         }
@@ -1750,10 +1873,60 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
+    /// Exact model: the divide microcode after the operand's read: a loop
+    /// per quotient bit, a clock more for each bit set by a trial
+    /// subtraction (not by a carry out of the shift), two more when the
+    /// last bit is set. A high half not below the divisor ends it after the
+    /// first check. IDIV (`signs`: dividend and divisor negative) spends
+    /// more clocks by the operands' signs.
+    fn exact_div<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        d: Loc,
+        w: bool,
+        signs: Option<(bool, bool)>,
+        n: u64,
+        dv: u64,
+    ) {
+        let mem = matches!(d, Loc::Mem(..));
+        let bits = if w { 16 } else { 8 };
+        let early = dv == 0 || (n >> bits) >= dv;
+        let mut c = if mem { 2 } else { 0 };
+        if let Some((n_neg, d_neg)) = signs {
+            c += 10 + 4 * n_neg as u32;
+            c -= d_neg as u32;
+        }
+        if early {
+            c += 15;
+        } else {
+            let Division { subs, q, .. } = trial_division(n, dv, w);
+            c += if w { 142 } else { 78 } + subs + 2 * (q & 1) as u32;
+            if signs.is_some() {
+                // A quotient out of range is found after the loop.
+                let max = (1u64 << (bits - 1)) - 1;
+                c += if q > max { 8 } else { 11 };
+            }
+        }
+        self.timing.eu(bus, c);
+    }
+
     // ----- BCD ----------------------------------------------------------------
 
     fn aam<B: Bus>(&mut self, bus: &mut B) {
         let base = self.imm8();
+        if T::EXACT {
+            // The division microcode on 0:AL, as DIV's.
+            self.timing.eu(bus, 1);
+            self.take_rest(bus);
+            let n = if base == 0 {
+                12
+            } else {
+                let Division { subs, q, .. } =
+                    trial_division(self.regs.gpr[0] as u64 & 0xFF, base as u64, false);
+                74 + subs + 2 * (q & 1) as u32
+            };
+            self.timing.eu(bus, n);
+        }
         if base == 0 {
             // The 8086's microcode has set the flags as for a zero result by
             // now; the 286 vectors show PF alone set (two samples).
@@ -1774,8 +1947,14 @@ impl<T: Timing> Cpu<T> {
         self.set_arith(f, RESULT);
     }
 
-    fn aad(&mut self) {
+    fn aad<B: Bus>(&mut self, bus: &mut B) {
         let base = self.imm8() as u32;
+        if T::EXACT {
+            // The multiply microcode, a clock per one bit of the base.
+            self.timing.eu(bus, 1);
+            self.take_rest(bus);
+            self.timing.eu(bus, 56 + base.count_ones());
+        }
         let ax = self.regs.gpr[0];
         let al = (ax & 0xFF) as u32;
         let ah = (ax >> 8) as u32;
@@ -1871,16 +2050,27 @@ impl<T: Timing> Cpu<T> {
 /// The shift-and-subtract division the microcode performs on magnitudes:
 /// one trial subtraction of the divisor from the partial remainder per
 /// quotient bit, skipped when the shift carried out (the remainder is then
-/// certainly larger). Returns the flags of the last trial subtraction and the
-/// quotient. Only for `n` whose quotient fits (high half below `d`).
-fn trial_division(n: u64, d: u64, w: bool) -> (u16, u64) {
+/// certainly larger). Only for `n` whose quotient fits (high half below `d`).
+struct Division {
+    /// Flags of the last trial subtraction.
+    last: u16,
+    /// The quotient.
+    q: u64,
+    /// Quotient bits set by a trial subtraction (not forced by a carry).
+    subs: u32,
+}
+
+fn trial_division(n: u64, d: u64, w: bool) -> Division {
     let bits = if w { 16 } else { 8 };
     let m = mask(w) as u64;
     let top = bits - 1;
     let mut hi = (n >> bits) & m;
     let mut lo = n & m;
-    let mut last = 0;
+    // The partial remainder of the last trial subtraction: its flags are
+    // worked out once, at the end.
+    let mut last = None;
     let mut q = 0u64;
+    let mut subs = 0;
     for _ in 0..bits {
         let carry = hi >> top;
         hi = ((hi << 1) | (lo >> top)) & m;
@@ -1890,14 +2080,19 @@ fn trial_division(n: u64, d: u64, w: bool) -> (u16, u64) {
             hi = hi.wrapping_sub(d) & m;
             q |= 1;
         } else {
-            last = alu::sub(w, hi as u32, d as u32, 0).1;
+            last = Some(hi);
             if hi >= d {
                 hi -= d;
                 q |= 1;
+                subs += 1;
             }
         }
     }
-    (last, q)
+    Division {
+        last: last.map_or(0, |h| alu::sub(w, h as u32, d as u32, 0).1),
+        q,
+        subs,
+    }
 }
 
 /// The undefined flags the 8086's division microcode leaves: SF, ZF, PF, AF
@@ -1912,7 +2107,7 @@ fn div_flags_8086(n: u64, d: u64, w: bool, signed: bool, ok: bool) -> u16 {
     if hi >= d || (!ok && !signed) {
         return alu::sub(w, hi as u32, d as u32, 0).1;
     }
-    let (last, q) = trial_division(n, d, w);
+    let Division { last, q, .. } = trial_division(n, d, w);
     let f = last & !(CF | OF);
     if signed {
         return if ok { f } else { f | (last & OF) };

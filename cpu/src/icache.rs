@@ -10,6 +10,7 @@
 //! [`crate::Cpu::set_decode_cache`] turns it on.
 
 use crate::exec::Current;
+use crate::fast::Quick;
 use crate::table::{Per, Sem, INVALID};
 
 /// A decoded instruction as execution needs it: the decode state ready to
@@ -26,6 +27,9 @@ pub(crate) struct Instr {
     pub(crate) base_clocks: u16,
     pub(crate) extra_clocks: u16,
     pub(crate) per: Per,
+    /// The specialised form and what running it needs (see [`crate::fast`]),
+    /// filled in when the instruction is cached.
+    pub(crate) quick: Quick,
 }
 
 /// Instructions longer than this (long prefix runs) are never cached.
@@ -46,6 +50,10 @@ struct Slot {
 #[derive(Clone, Default)]
 pub(crate) struct DecodeCache {
     slots: Vec<Slot>,
+    /// The fast-path part of each slot's instruction (valid while the slot's
+    /// tag is), apart so that the fast path can hold it while it changes
+    /// the CPU (see [`DecodeCache::take_quick`]).
+    quick: Vec<Quick>,
     /// One flag per 16-byte block of physical memory: set once an
     /// instruction cached from that block.
     blocks: Vec<bool>,
@@ -74,10 +82,12 @@ impl DecodeCache {
                 base_clocks: 0,
                 extra_clocks: 0,
                 per: Per::Once,
+                quick: Quick::SLOW,
             },
         };
         DecodeCache {
             slots: vec![empty; SLOTS],
+            quick: vec![Quick::SLOW; SLOTS],
             blocks: vec![false; (mask as usize >> BLOCK_SHIFT) + 1],
             mask,
         }
@@ -95,12 +105,35 @@ impl DecodeCache {
         (s.tag == addr).then_some(&s.d)
     }
 
+    /// The slot of the cached instruction starting at `addr`, an index
+    /// into [`DecodeCache::take_quick`]'s table; None also while the cache is off.
+    #[inline(always)]
+    pub(crate) fn slot_of(&self, addr: u32) -> Option<usize> {
+        let i = addr as usize & (SLOTS - 1);
+        (self.slots.get(i)?.tag == addr).then_some(i)
+    }
+
+    /// Lend out the table of fast-path entries (empty while the cache is
+    /// off). Until it is given back with [`DecodeCache::put_quick`] nothing
+    /// may be inserted; invalidation goes on through the tags.
+    #[inline]
+    pub(crate) fn take_quick(&mut self) -> Vec<Quick> {
+        std::mem::take(&mut self.quick)
+    }
+
+    /// Give back the table [`DecodeCache::take_quick`] lent out.
+    #[inline]
+    pub(crate) fn put_quick(&mut self, quick: Vec<Quick>) {
+        self.quick = quick;
+    }
+
     /// Remember `d`, which starts at `addr` and occupies `d.len` contiguous bytes.
     pub(crate) fn insert(&mut self, addr: u32, d: &Instr) {
         let last = addr.wrapping_add(d.len as u32 - 1) & self.mask;
         self.blocks[(addr >> BLOCK_SHIFT) as usize] = true;
         self.blocks[(last >> BLOCK_SHIFT) as usize] = true;
         self.slots[addr as usize & (SLOTS - 1)] = Slot { tag: addr, d: *d };
+        self.quick[addr as usize & (SLOTS - 1)] = d.quick;
     }
 
     /// The byte at `addr` was written: forget instructions that cover it.

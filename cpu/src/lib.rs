@@ -11,6 +11,7 @@ pub mod bus;
 pub mod decode;
 pub mod disasm;
 pub mod exec;
+mod fast;
 mod icache;
 pub mod regs;
 pub mod table;

@@ -101,6 +101,12 @@ pub trait Timing {
     /// microcode takes each instruction byte ([`Timing::take`]) and spends
     /// internal cycles ([`Timing::eu`]); the decoder's reads ahead are free.
     const EXACT: bool = false;
+    /// True if instructions served from the decode cache may run through the
+    /// specialised forms of `fast`, which report every memory transfer but
+    /// make no [`Timing::internal`] calls, and retire with the clocks
+    /// [`FastTiming::clocks`] gives already worked out (in [`Retired::base`],
+    /// with [`Per::Once`]): only for models that charge that way.
+    const FAST_FORMS: bool = false;
     /// Set up for a CPU model (bus width, queue size).
     fn configure(&mut self, model: CpuModel);
     /// Take the next instruction-stream byte; `addr` is the physical address of CS:IP.
@@ -300,6 +306,7 @@ impl FastTiming {
 impl Timing for FastTiming {
     const NAME: &'static str = "fast";
     const RETIRES: bool = true;
+    const FAST_FORMS: bool = true;
     fn configure(&mut self, model: CpuModel) {
         self.byte_bus = model.bus_width_bytes() == 1;
     }

@@ -11,7 +11,7 @@
 //! Each round boots the image on a fresh board; the report sums all rounds.
 
 use anyhow::{bail, Context, Result};
-use cpu::{Bus, CountingTiming, Cpu, CpuModel, ExactTiming, FastTiming, StepResult, Timing};
+use cpu::{Bus, CountingTiming, Cpu, CpuModel, ExactTiming, FastTiming, Timing};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -283,17 +283,17 @@ fn run_round<T: Timing + Default>(image: &[u8], opts: &BenchOptions) -> Round {
     cpu.regs.ip = LOAD_ADDR as u16;
     cpu.set_decode_cache(opts.decode_cache);
     let start = Instant::now();
-    let stop = 'run: loop {
-        // The instruction limit is checked between batches; the exit port
-        // and halts after every instruction.
-        for _ in 0..1024 {
-            if cpu.step(&mut board) == StepResult::Halted {
-                // Nothing on this board raises interrupts: a halt is final.
-                break 'run Stop::Halted;
-            }
-            if let Some(v) = board.exit {
-                break 'run Stop::Exit(v);
-            }
+    let stop = loop {
+        // `run` returns after every instruction that could do I/O or halt:
+        // the exit port and halts are checked after each of those, the
+        // instruction limit between batches.
+        cpu.run(&mut board, 1024);
+        if cpu.halted() {
+            // Nothing on this board raises interrupts: a halt is final.
+            break Stop::Halted;
+        }
+        if let Some(v) = board.exit {
+            break Stop::Exit(v);
         }
         if cpu.instructions >= opts.max_instructions {
             break Stop::Limit;

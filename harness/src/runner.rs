@@ -101,6 +101,9 @@ pub struct TestSetup {
     pub divide_error_handler: Option<u32>,
     /// Status and flags mask of the test's opcode.
     pub info: OpInfo,
+    /// Run with the decoded-instruction cache on, every instruction put in
+    /// it before it executes (so taken from it, through its specialised form).
+    pub decode_cache: bool,
 }
 
 /// The machine after a test ran.
@@ -120,10 +123,9 @@ pub struct Executed {
     pub cycles: u64,
 }
 
-/// Run one test on a fresh CPU.
-pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
-    let mut bus = SparseBus::with_ram(&test.initial.ram);
-    let mut cpu: Cpu<FastTiming> = Cpu::new(setup.model);
+/// A fresh CPU of the test's model with the test's initial registers.
+fn loaded_cpu<T: Timing + Default>(test: &TestCase, setup: &TestSetup) -> Cpu<T> {
+    let mut cpu: Cpu<T> = Cpu::new(setup.model);
     for (i, name) in REGS.iter().enumerate() {
         let mut v = test.initial.regs.get(i).unwrap_or(0);
         if i == FLAGS_INDEX {
@@ -131,27 +133,40 @@ pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
         }
         cpu.regs.set(name, v);
     }
+    cpu
+}
+
+/// The message of a caught panic.
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "CPU panicked".to_string())
+}
+
+/// Run one test on a fresh CPU.
+pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
+    let mut bus = SparseBus::with_ram(&test.initial.ram);
+    let mut cpu: Cpu<FastTiming> = loaded_cpu(test, setup);
     let mut steps = 0;
+    cpu.set_decode_cache(setup.decode_cache);
     let result = catch_unwind(AssertUnwindSafe(|| match setup.run {
         RunMode::SingleStep => {
+            cpu.warm_decode_cache(&mut bus);
             cpu.step(&mut bus);
             steps = 1;
         }
         RunMode::UntilHalt => {
             while steps < setup.max_steps && !cpu.halted() {
                 steps += 1;
+                cpu.warm_decode_cache(&mut bus);
                 if cpu.step(&mut bus) == StepResult::Halted {
                     break;
                 }
             }
         }
     }));
-    let panic = result.err().map(|p| {
-        p.downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "CPU panicked".to_string())
-    });
+    let panic = result.err().map(panic_message);
     Executed {
         regs: cpu.regs,
         halted: cpu.halted(),
@@ -169,14 +184,7 @@ pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
 pub fn execute_exact(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle>) {
     let mut bus = SparseBus::with_ram(&test.initial.ram);
     bus.fill = 0x90;
-    let mut cpu: Cpu<ExactTiming> = Cpu::new(setup.model);
-    for (i, name) in REGS.iter().enumerate() {
-        let mut v = test.initial.regs.get(i).unwrap_or(0);
-        if i == FLAGS_INDEX {
-            v &= setup.initial_flags_mask;
-        }
-        cpu.regs.set(name, v);
-    }
+    let mut cpu: Cpu<ExactTiming> = loaded_cpu(test, setup);
     let (cs, ip) = (cpu.regs.seg[Seg::CS as usize], cpu.regs.ip);
     cpu.timing.preload(cs, ip, &test.initial.queue);
     cpu.timing.record(true);
@@ -189,15 +197,7 @@ pub fn execute_exact(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle
     }));
     let (panic, bus) = match result {
         Ok(after) => (None, after),
-        Err(p) => (
-            Some(
-                p.downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "CPU panicked".to_string()),
-            ),
-            bus,
-        ),
+        Err(p) => (Some(panic_message(p)), bus),
     };
     let log = cpu.timing.log();
     let n = log.len().saturating_sub(1);
@@ -579,6 +579,7 @@ pub fn classify(
         initial_flags_mask: m.initial_flags_mask.unwrap_or(0xFFFF),
         divide_error_handler: m.divide_error_handler,
         info,
+        decode_cache: suite.decode_cache,
     }))
 }
 
@@ -753,6 +754,7 @@ mod tests {
                 status: Status::Normal,
                 flags_mask: Some(0xFFEF),
             },
+            decode_cache: false,
         }
     }
 

@@ -156,6 +156,9 @@ pub struct Suite {
     pub metadata: Metadata,
     /// Withdrawn tests.
     pub revocations: Revocations,
+    /// Run the tests with the decoded-instruction cache on, each instruction
+    /// taken from it (see [`crate::runner::TestSetup::decode_cache`]).
+    pub decode_cache: bool,
 }
 
 impl Suite {
@@ -195,6 +198,7 @@ impl Suite {
             files,
             metadata,
             revocations,
+            decode_cache: false,
         })
     }
 }

@@ -31,7 +31,9 @@ struct SuiteSummary {
     files: BTreeMap<String, FileSummary>,
 }
 
-fn summarise(name: &str) -> Option<SuiteSummary> {
+/// The shared suite `name` (its manifest in `test-suites/`), or `None`
+/// (after saying so) without the data.
+fn load_suite(name: &str) -> Option<Suite> {
     let data = data_dir()?;
     let manifest = Manifest::load(
         &workspace_root()
@@ -39,7 +41,12 @@ fn summarise(name: &str) -> Option<SuiteSummary> {
             .join(format!("{name}.yaml")),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+    Some(Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn summarise(name: &str, decode_cache: bool) -> Option<SuiteSummary> {
+    let mut suite = load_suite(name)?;
+    suite.decode_cache = decode_cache;
     let results = run_suite(&suite, &[], &|_| {}).unwrap_or_else(|e| panic!("{e}"));
     let mut s = SuiteSummary {
         passed: 0,
@@ -70,7 +77,14 @@ fn summarise(name: &str) -> Option<SuiteSummary> {
 }
 
 fn check(name: &str) {
-    let Some(summary) = summarise(name) else {
+    check_with(name, false);
+}
+
+/// The suite with every instruction taken from the decode cache (through
+/// its specialised form where it has one): the results must be those of the
+/// decoder's path, the same snapshot.
+fn check_with(name: &str, decode_cache: bool) {
+    let Some(summary) = summarise(name, decode_cache) else {
         return;
     };
     assert!(
@@ -117,12 +131,9 @@ struct CycleSummary {
 #[test]
 fn suite_8086_cycles() {
     use harness::runner::{run_suite_with, Checks};
-    let Some(data) = data_dir() else {
+    let Some(suite) = load_suite("8086") else {
         return;
     };
-    let manifest = Manifest::load(&workspace_root().join("test-suites/8086.yaml"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
     let results =
         run_suite_with(&suite, &[], Checks::CYCLES, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
     let mut s = CycleSummary {
@@ -147,6 +158,16 @@ fn suite_8086_cycles() {
     }, {
         insta::assert_yaml_snapshot!("8086-cycles", s);
     });
+}
+
+#[test]
+fn suite_8086_from_the_decode_cache() {
+    check_with("8086", true);
+}
+
+#[test]
+fn suite_80286_from_the_decode_cache() {
+    check_with("80286", true);
 }
 
 /// Every vector of every suite parses with its cycle trace, and the states

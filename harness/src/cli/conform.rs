@@ -47,6 +47,10 @@ pub struct SuiteArgs {
     /// Run only these opcode files (`80` selects 80.0 … 80.7), comma separated.
     #[arg(long, value_name = "OPCODE,...", value_delimiter = ',')]
     pub filter: Vec<String>,
+    /// Take every instruction from the decoded-instruction cache (filled just
+    /// before it runs), through the specialised forms where it has one.
+    #[arg(long)]
+    pub decode_cache: bool,
 }
 
 /// Arguments of `ironpc conform`.
@@ -79,7 +83,9 @@ pub fn load_suite(args: &SuiteArgs) -> Result<Suite, CliError> {
             crate::suite::SUITES_ENV
         )));
     }
-    Ok(Suite::load(manifest, &data)?)
+    let mut suite = Suite::load(manifest, &data)?;
+    suite.decode_cache = args.decode_cache;
+    Ok(suite)
 }
 
 fn install_quiet_panic_hook() {

@@ -340,6 +340,7 @@ pub fn show(suite: &Suite, which: &str, checks: Checks) -> Result<u8, CliError> 
                     initial_flags_mask: m.initial_flags_mask.unwrap_or(0xFFFF),
                     divide_error_handler: m.divide_error_handler,
                     info,
+                    decode_cache: suite.decode_cache,
                 },
                 Some(kind),
             )

@@ -1,0 +1,917 @@
+//! Specialised forms of common instructions, chosen once when an instruction
+//! enters the decode cache and run straight from the cache entry.
+//!
+//! [`Cpu::execute`](crate::Cpu) resolves every operand through the row's
+//! operand shapes each time it runs an instruction. For the forms that loops
+//! are made of (ALU and MOV on registers, immediates and one ModR/M memory
+//! operand, INC/DEC, shifts by one, conditional and relative jumps, LOOP,
+//! CALL/RET, PUSH/POP, LODS/STOS/MOVS, and REP STOS/MOVS) the operands are
+//! resolved here instead, at decode time, into a [`Fast`] form with register
+//! numbers, immediates and the segment of a memory operand filled in. The
+//! semantics are those of `execute` (the same ALU and flag helpers, the same
+//! order of memory accesses, the same bus and timing calls); anything this
+//! module does not cover, or that could fault, is [`Fast::Slow`] and runs
+//! through `execute`.
+//!
+//! Only timing models that allow it use these forms ([`Timing::FAST_FORMS`]):
+//! the forms report every memory transfer and retire the instruction with the
+//! same data as `execute`, but make no [`Timing::internal`] calls.
+
+use crate::alu::{self, mask, sign, szp, ARITH};
+use crate::decode::{decode_instr, ByteSource};
+use crate::icache::{Instr, MAX_CACHED_LEN};
+use crate::regs::{Seg, AF, CF, DF, OF, PF, SF, ZF};
+use crate::table::{AluOp, Op, Opd, Per, ShiftOp, StrOp};
+use crate::{Bus, Cpu, CpuModel, Retired, Timing};
+
+/// A memory operand: the base/index form of a ModR/M byte (`rm`, or
+/// [`DIRECT`] for a displacement alone), the displacement, and the segment
+/// (override or default) resolved at decode time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Mem {
+    base: u8,
+    seg: Seg,
+    disp: u16,
+}
+
+/// [`Mem::base`] of an operand addressed by its displacement alone (mod=0
+/// rm=6, or a direct offset `Ob`/`Ov`).
+const DIRECT: u8 = 8;
+
+/// A register, immediate or memory operand as decoding resolved it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Operand {
+    Reg(u8),
+    Imm(u16),
+    Mem(Mem),
+}
+
+/// An instruction form with its operands resolved; see the module documentation.
+/// `w` is the operand width (word when true); registers are ModR/M numbers
+/// (byte registers AL..BH as 0..7 when `w` is false).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fast {
+    /// Run through `execute`.
+    Slow,
+    AluRR {
+        op: AluOp,
+        w: bool,
+        d: u8,
+        s: u8,
+    },
+    AluRI {
+        op: AluOp,
+        w: bool,
+        d: u8,
+        imm: u16,
+    },
+    AluRM {
+        op: AluOp,
+        w: bool,
+        d: u8,
+        m: Mem,
+    },
+    AluMR {
+        op: AluOp,
+        w: bool,
+        m: Mem,
+        s: u8,
+    },
+    AluMI {
+        op: AluOp,
+        w: bool,
+        m: Mem,
+        imm: u16,
+    },
+    TestRR {
+        w: bool,
+        d: u8,
+        s: u8,
+    },
+    TestRI {
+        w: bool,
+        d: u8,
+        imm: u16,
+    },
+    MovRR {
+        w: bool,
+        d: u8,
+        s: u8,
+    },
+    MovRI {
+        w: bool,
+        d: u8,
+        imm: u16,
+    },
+    MovRM {
+        w: bool,
+        d: u8,
+        m: Mem,
+    },
+    MovMR {
+        w: bool,
+        m: Mem,
+        s: u8,
+    },
+    MovMI {
+        w: bool,
+        m: Mem,
+        imm: u16,
+    },
+    IncR {
+        w: bool,
+        r: u8,
+    },
+    DecR {
+        w: bool,
+        r: u8,
+    },
+    /// Shift or rotate of a register by one.
+    Shift1R {
+        op: ShiftOp,
+        w: bool,
+        r: u8,
+    },
+    Jcc {
+        cc: u8,
+        disp: u16,
+    },
+    Jmp {
+        disp: u16,
+    },
+    Loop {
+        op: Op,
+        disp: u16,
+    },
+    Jcxz {
+        disp: u16,
+    },
+    Call {
+        disp: u16,
+    },
+    Ret,
+    PushR {
+        r: u8,
+    },
+    PopR {
+        r: u8,
+    },
+    Xchg {
+        w: bool,
+        a: u8,
+        b: u8,
+    },
+    Cbw,
+    Cwd,
+    Clc,
+    Stc,
+    Cld,
+    Std,
+    /// LODS, STOS or MOVS without a REP prefix; `src` is the source segment
+    /// (DS or its override).
+    Str {
+        op: StrOp,
+        w: bool,
+        src: Seg,
+    },
+    /// REP STOS or REP MOVS (F2 and F3 alike).
+    RepStr {
+        op: StrOp,
+        w: bool,
+        src: Seg,
+    },
+}
+
+/// The register of a ModR/M-shaped register operand, or the fixed register
+/// of an operand shape, as `execute`'s `loc` resolves it.
+fn operand(opd: Opd, d: &Instr, imm_pos: &mut usize) -> Option<Operand> {
+    let c = &d.cur;
+    let mut imm8 = || {
+        let b = *c.imm.get(*imm_pos)?;
+        *imm_pos += 1;
+        Some(b)
+    };
+    Some(match opd {
+        Opd::Eb | Opd::Ev => {
+            let m = c.modrm?;
+            if m.is_reg() {
+                Operand::Reg(m.rm)
+            } else {
+                Operand::Mem(Mem {
+                    base: if m.md == 0 && m.rm == 6 { DIRECT } else { m.rm },
+                    seg: c.seg.unwrap_or(m.default_seg()),
+                    disp: m.disp,
+                })
+            }
+        }
+        Opd::Gb | Opd::Gv => Operand::Reg(c.modrm?.reg),
+        Opd::Ib => Operand::Imm(imm8()? as u16),
+        Opd::Ibs => Operand::Imm(imm8()? as i8 as i16 as u16),
+        Opd::Iv | Opd::Iw => {
+            let lo = imm8()? as u16;
+            Operand::Imm(lo | (imm8()? as u16) << 8)
+        }
+        Opd::Ob | Opd::Ov => {
+            let lo = imm8()? as u16;
+            Operand::Mem(Mem {
+                base: DIRECT,
+                seg: c.seg.unwrap_or(Seg::DS),
+                disp: lo | (imm8()? as u16) << 8,
+            })
+        }
+        Opd::AL | Opd::AX => Operand::Reg(0),
+        Opd::CL => Operand::Reg(1),
+        Opd::DX => Operand::Reg(2),
+        Opd::One => Operand::Imm(1),
+        Opd::Zv | Opd::Zb => Operand::Reg(c.opcode & 7),
+        _ => return None,
+    })
+}
+
+/// True for the operand shapes that name byte registers.
+fn byte_shape(opd: Opd) -> bool {
+    matches!(opd, Opd::Eb | Opd::Gb | Opd::AL | Opd::CL | Opd::Zb)
+}
+
+/// The shapes whose register operands are words.
+fn word_shape(opd: Opd) -> bool {
+    matches!(opd, Opd::Ev | Opd::Gv | Opd::AX | Opd::DX | Opd::Zv)
+}
+
+/// What the fast path needs of a cached instruction, kept together so that
+/// it is read in one go: the form, the length, the highest IP at which it
+/// does not wrap (see [`Instr::last_ip`]) and its timing-table charge,
+/// worked out for the cases the form can meet.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Quick {
+    pub(crate) f: Fast,
+    len: u8,
+    /// One more than the highest IP at which the instruction does not wrap
+    /// (see [`Instr::last_ip`]); 0 for [`Fast::Slow`], so that one comparison
+    /// turns both away.
+    ip_limit: u32,
+    /// Clocks when no branch is taken (a shift by one: with its one bit).
+    clocks: u16,
+    /// Clocks when a branch is taken.
+    taken_clocks: u16,
+    /// Clocks per repetition of a REP string form.
+    per_rep: u16,
+}
+
+impl Quick {
+    /// An instruction without a fast form.
+    pub(crate) const SLOW: Quick = Quick {
+        f: Fast::Slow,
+        len: 0,
+        ip_limit: 0,
+        clocks: 0,
+        taken_clocks: 0,
+        per_rep: 0,
+    };
+}
+
+/// The fast form of `d` on `model` and its charge, or [`Quick::SLOW`].
+pub(crate) fn quick(model: CpuModel, d: &Instr) -> Quick {
+    let Some(f) = build(model, d) else {
+        return Quick::SLOW;
+    };
+    // What `FastTiming::clocks` gives for each case.
+    let (base, extra) = (d.base_clocks, d.extra_clocks);
+    let (clocks, taken_clocks, per_rep) = match d.per {
+        Per::Once => (base, base, 0),
+        Per::Taken => (base, base.saturating_add(extra), 0),
+        // Only shifts by one have a fast form: the count is 1.
+        Per::Bit => (base.saturating_add(extra), base.saturating_add(extra), 0),
+        // Only REP-prefixed string forms pay per repetition.
+        Per::Repeat if matches!(f, Fast::RepStr { .. }) => (base, base, extra),
+        Per::Repeat => (base, base, 0),
+        Per::Data => return Quick::SLOW,
+    };
+    Quick {
+        f,
+        len: d.len,
+        ip_limit: d.last_ip as u32 + 1,
+        clocks,
+        taken_clocks,
+        per_rep,
+    }
+}
+
+fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
+    let sem = &d.sem;
+    let w = sem.word;
+    // The 286 abandons instructions whose memory operands overrun their
+    // segment; its memory forms stay in `execute`, which models that.
+    let memory_ok = model != CpuModel::I80286;
+    let is_string = matches!(sem.op, Op::Str(_));
+    if d.cur.rep.is_some() && !is_string {
+        // REP before other instructions changes some of them (IMUL/IDIV on
+        // the 8086) and their timing: leave them alone.
+        return None;
+    }
+    let mut pos = 0;
+    // A register operand must have the row's width.
+    let width_ok = |opd: Opd| {
+        if w {
+            !byte_shape(opd)
+        } else {
+            !word_shape(opd)
+        }
+    };
+    let mut two = || -> Option<(Operand, Operand)> {
+        if !width_ok(sem.opd[0]) || !width_ok(sem.opd[1]) {
+            return None;
+        }
+        let a = operand(sem.opd[0], d, &mut pos)?;
+        let b = operand(sem.opd[1], d, &mut pos)?;
+        if !memory_ok && (matches!(a, Operand::Mem(_)) || matches!(b, Operand::Mem(_))) {
+            return None;
+        }
+        Some((a, b))
+    };
+    use Operand::{Imm, Mem as M, Reg};
+    Some(match sem.op {
+        Op::Alu(op) => match two()? {
+            (Reg(d), Reg(s)) => Fast::AluRR { op, w, d, s },
+            (Reg(d), Imm(imm)) => Fast::AluRI { op, w, d, imm },
+            (Reg(d), M(m)) => Fast::AluRM { op, w, d, m },
+            (M(m), Reg(s)) => Fast::AluMR { op, w, m, s },
+            (M(m), Imm(imm)) => Fast::AluMI { op, w, m, imm },
+            _ => return None,
+        },
+        Op::Test => match two()? {
+            (Reg(d), Reg(s)) => Fast::TestRR { w, d, s },
+            (Reg(d), Imm(imm)) => Fast::TestRI { w, d, imm },
+            _ => return None,
+        },
+        Op::Mov => match two()? {
+            (Reg(d), Reg(s)) => Fast::MovRR { w, d, s },
+            (Reg(d), Imm(imm)) => Fast::MovRI { w, d, imm },
+            (Reg(d), M(m)) => Fast::MovRM { w, d, m },
+            (M(m), Reg(s)) => Fast::MovMR { w, m, s },
+            (M(m), Imm(imm)) => Fast::MovMI { w, m, imm },
+            _ => return None,
+        },
+        Op::Xchg => match two()? {
+            (Reg(a), Reg(b)) => Fast::Xchg { w, a, b },
+            _ => return None,
+        },
+        Op::Inc | Op::Dec => {
+            if !width_ok(sem.opd[0]) {
+                return None;
+            }
+            match operand(sem.opd[0], d, &mut pos)? {
+                Reg(r) if sem.op == Op::Inc => Fast::IncR { w, r },
+                Reg(r) => Fast::DecR { w, r },
+                _ => return None,
+            }
+        }
+        Op::Shift(op) if sem.opd[1] == Opd::One => {
+            if !width_ok(sem.opd[0]) {
+                return None;
+            }
+            // From the 80186 on, /6 of the shift group is another SHL.
+            let op = if op == ShiftOp::Setmo && model.is_186_plus() {
+                ShiftOp::Shl
+            } else {
+                op
+            };
+            match operand(sem.opd[0], d, &mut pos)? {
+                Reg(r) => Fast::Shift1R { op, w, r },
+                _ => return None,
+            }
+        }
+        Op::Jcc(cc) => Fast::Jcc {
+            cc,
+            disp: d.cur.imm[0] as i8 as i16 as u16,
+        },
+        Op::Jmp if sem.opd[0] == Opd::Jb => Fast::Jmp {
+            disp: d.cur.imm[0] as i8 as i16 as u16,
+        },
+        Op::Jmp => Fast::Jmp {
+            disp: u16::from_le_bytes([d.cur.imm[0], d.cur.imm[1]]),
+        },
+        Op::Loop | Op::Loopz | Op::Loopnz => Fast::Loop {
+            op: sem.op,
+            disp: d.cur.imm[0] as i8 as i16 as u16,
+        },
+        Op::Jcxz => Fast::Jcxz {
+            disp: d.cur.imm[0] as i8 as i16 as u16,
+        },
+        Op::Call if memory_ok => Fast::Call {
+            disp: u16::from_le_bytes([d.cur.imm[0], d.cur.imm[1]]),
+        },
+        Op::Ret if memory_ok && sem.opd[0] != Opd::Iw => Fast::Ret,
+        Op::Push if memory_ok => match operand(sem.opd[0], d, &mut pos)? {
+            Reg(r) if word_shape(sem.opd[0]) => Fast::PushR { r },
+            _ => return None,
+        },
+        Op::Pop if memory_ok => match operand(sem.opd[0], d, &mut pos)? {
+            Reg(r) if word_shape(sem.opd[0]) => Fast::PopR { r },
+            _ => return None,
+        },
+        Op::Cbw => Fast::Cbw,
+        Op::Cwd => Fast::Cwd,
+        Op::SetFlag(CF, false) => Fast::Clc,
+        Op::SetFlag(CF, true) => Fast::Stc,
+        Op::SetFlag(DF, false) => Fast::Cld,
+        Op::SetFlag(DF, true) => Fast::Std,
+        Op::Str(op @ (StrOp::Lods | StrOp::Stos | StrOp::Movs)) if memory_ok => {
+            let src = d.cur.seg.unwrap_or(Seg::DS);
+            match d.cur.rep {
+                None => Fast::Str { op, w, src },
+                Some(_) if op != StrOp::Lods => Fast::RepStr { op, w, src },
+                Some(_) => return None,
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Instruction bytes read straight from the bus (no timing, no 286 length check).
+struct Peek<'a, B: Bus> {
+    bus: &'a mut B,
+    cs: u16,
+    ip: u16,
+    amask: u32,
+}
+
+impl<B: Bus> ByteSource for Peek<'_, B> {
+    fn next_byte(&mut self) -> u8 {
+        let a = (((self.cs as u32) << 4) + self.ip as u32) & self.amask;
+        self.ip = self.ip.wrapping_add(1);
+        self.bus.read(a)
+    }
+}
+
+impl<T: Timing> Cpu<T> {
+    /// Put the instruction at CS:IP into the decode cache (when it is on and
+    /// the instruction is one that executing it would cache) without
+    /// executing it or charging time for it, so that the next [`Cpu::step`]
+    /// takes it from the cache, through its specialised form if it has one.
+    /// For tests that compare the cached path with the decoder's.
+    pub fn warm_decode_cache<B: Bus>(&mut self, bus: &mut B) {
+        if !T::DECODE_CACHE || !self.icache.enabled() {
+            return;
+        }
+        let (cs, ip) = (self.regs.seg[Seg::CS as usize], self.regs.ip);
+        let model = self.model;
+        let mut src = Peek {
+            bus,
+            cs,
+            ip,
+            amask: self.amask,
+        };
+        let mut d = decode_instr(model, &mut src, T::RETIRES);
+        let len = d.len as u32;
+        // As `next_instruction` decides: no 286 instruction over ten bytes
+        // (it faults while being fetched), none that wraps the segment.
+        let limit = if model == CpuModel::I80286 {
+            10
+        } else {
+            MAX_CACHED_LEN
+        };
+        if len <= limit && ip as u32 + len <= 0x1_0000 {
+            if T::FAST_FORMS {
+                d.quick = quick(model, &d);
+            }
+            let addr = self.linear(cs, ip);
+            self.icache.insert(addr, &d);
+        }
+    }
+
+    #[inline(always)]
+    fn reg<const W: bool>(&self, r: u8) -> u16 {
+        if W {
+            self.regs.gpr[r as usize & 7]
+        } else {
+            self.regs.r8(r) as u16
+        }
+    }
+
+    #[inline(always)]
+    fn set_reg<const W: bool>(&mut self, r: u8, v: u16) {
+        if W {
+            self.regs.gpr[r as usize & 7] = v;
+        } else {
+            self.regs.set_r8(r, v as u8);
+        }
+    }
+
+    /// The offset of a memory operand, as `compute_ea` gives it.
+    #[inline(always)]
+    fn offset(&self, m: &Mem) -> u16 {
+        let g = &self.regs.gpr;
+        let base = match m.base {
+            0 => g[3].wrapping_add(g[6]),
+            1 => g[3].wrapping_add(g[7]),
+            2 => g[5].wrapping_add(g[6]),
+            3 => g[5].wrapping_add(g[7]),
+            4 => g[6],
+            5 => g[7],
+            6 => g[5],
+            7 => g[3],
+            _ => 0,
+        };
+        base.wrapping_add(m.disp)
+    }
+
+    /// `rd` for the fast forms, which never run on the 286 with a memory
+    /// operand: nothing can overrun.
+    #[inline(always)]
+    fn mem_read<B: Bus, const W: bool>(&mut self, bus: &mut B, s: Seg, off: u16) -> u16 {
+        let base = self.regs.seg[s as usize];
+        if W {
+            let lo = self.linear(base, off);
+            let hi = self.linear(base, off.wrapping_add(1));
+            self.timing.read16(bus, s, lo, hi)
+        } else {
+            let a = self.linear(base, off);
+            self.timing.read8(bus, s, a) as u16
+        }
+    }
+
+    /// `wr` for the fast forms (nothing has faulted, nothing can overrun).
+    #[inline(always)]
+    fn mem_write<B: Bus, const W: bool>(&mut self, bus: &mut B, s: Seg, off: u16, v: u16) {
+        let base = self.regs.seg[s as usize];
+        if W {
+            let lo = self.linear(base, off);
+            let hi = self.linear(base, off.wrapping_add(1));
+            self.icache.written(lo);
+            self.icache.written(hi);
+            self.timing.write16(bus, s, lo, hi, v)
+        } else {
+            let a = self.linear(base, off);
+            self.icache.written(a);
+            self.timing.write8(bus, s, a, v as u8)
+        }
+    }
+
+    #[inline(always)]
+    fn push_word<B: Bus>(&mut self, bus: &mut B, v: u16) {
+        let sp = self.regs.gpr[4].wrapping_sub(2);
+        self.regs.gpr[4] = sp;
+        self.mem_write::<B, true>(bus, Seg::SS, sp, v);
+    }
+
+    #[inline(always)]
+    fn pop_word<B: Bus>(&mut self, bus: &mut B) -> u16 {
+        let sp = self.regs.gpr[4];
+        let v = self.mem_read::<B, true>(bus, Seg::SS, sp);
+        self.regs.gpr[4] = sp.wrapping_add(2);
+        v
+    }
+
+    #[inline(always)]
+    fn alu<const W: bool>(&mut self, op: AluOp, a: u16, b: u16) -> u16 {
+        let (a, b) = (a as u32, b as u32);
+        let c = (self.regs.flags & CF) as u32;
+        let (r, f) = match op {
+            AluOp::Add => alu::add(W, a, b, 0),
+            AluOp::Adc => alu::add(W, a, b, c),
+            AluOp::Sub | AluOp::Cmp => alu::sub(W, a, b, 0),
+            AluOp::Sbb => alu::sub(W, a, b, c),
+            AluOp::Or => alu::logic(W, a | b),
+            AluOp::And => alu::logic(W, a & b),
+            AluOp::Xor => alu::logic(W, a ^ b),
+        };
+        self.set_arith(f, ARITH);
+        r as u16
+    }
+
+    /// `d op= b` on a register.
+    #[inline(always)]
+    fn alu_reg<const W: bool>(&mut self, op: AluOp, d: u8, b: u16) {
+        let r = self.alu::<W>(op, self.reg::<W>(d), b);
+        if op != AluOp::Cmp {
+            self.set_reg::<W>(d, r);
+        }
+    }
+
+    /// `[m] op= b`.
+    #[inline(always)]
+    fn alu_mem<B: Bus, const W: bool>(&mut self, bus: &mut B, op: AluOp, m: &Mem, b: Operand) {
+        let off = self.offset(m);
+        let a = self.mem_read::<B, W>(bus, m.seg, off);
+        let b = match b {
+            Operand::Reg(s) => self.reg::<W>(s),
+            Operand::Imm(v) => v,
+            Operand::Mem(_) => unreachable!("one memory operand"),
+        };
+        let r = self.alu::<W>(op, a, b);
+        if op != AluOp::Cmp {
+            self.mem_write::<B, W>(bus, m.seg, off, r);
+        }
+    }
+
+    #[inline(always)]
+    fn load<B: Bus, const W: bool>(&mut self, bus: &mut B, m: &Mem) -> u16 {
+        let off = self.offset(m);
+        self.mem_read::<B, W>(bus, m.seg, off)
+    }
+
+    #[inline(always)]
+    fn store<B: Bus, const W: bool>(&mut self, bus: &mut B, m: &Mem, v: u16) {
+        let off = self.offset(m);
+        self.mem_write::<B, W>(bus, m.seg, off, v);
+    }
+
+    #[inline(always)]
+    fn test<const W: bool>(&mut self, a: u16, b: u16) {
+        let (_, f) = alu::logic(W, (a & b) as u32);
+        self.set_arith(f, ARITH);
+    }
+
+    #[inline(always)]
+    fn inc_dec<const W: bool>(&mut self, r: u8, dec: bool) {
+        let a = self.reg::<W>(r) as u32;
+        let (v, f) = if dec {
+            alu::sub(W, a, 1, 0)
+        } else {
+            alu::add(W, a, 1, 0)
+        };
+        self.set_arith(f, ARITH & !CF);
+        self.set_reg::<W>(r, v as u16);
+    }
+
+    #[inline(always)]
+    fn shift_reg<const W: bool>(&mut self, op: ShiftOp, r: u8) {
+        let v = self.reg::<W>(r) as u32;
+        let (res, flags) = shift1(self.model, op, W, v, self.regs.flags);
+        self.regs.flags = flags;
+        self.set_reg::<W>(r, res as u16);
+    }
+
+    #[inline(always)]
+    fn relative(&mut self, disp: u16) {
+        self.regs.ip = self.regs.ip.wrapping_add(disp);
+        self.timing.flush();
+    }
+
+    /// Run `f`, the fast form of the instruction just taken from the cache
+    /// (IP already past it). Returns whether control was transferred and the
+    /// count the timing model needs (see [`Retired::count`]).
+    #[inline(always)]
+    pub(crate) fn run_fast<B: Bus>(&mut self, bus: &mut B, f: &Fast) -> (bool, u32) {
+        // The width-specialised variant of a helper: `wide!(w, f::<B>(args))`.
+        macro_rules! wide {
+            ($w:expr, $f:ident($($a:expr),*)) => {
+                if $w { self.$f::<true>($($a),*) } else { self.$f::<false>($($a),*) }
+            };
+            ($w:expr, $f:ident::<B>($($a:expr),*)) => {
+                if $w { self.$f::<B, true>($($a),*) } else { self.$f::<B, false>($($a),*) }
+            };
+        }
+        let mut taken = false;
+        let mut count = 0;
+        match *f {
+            Fast::Slow => unreachable!("slow forms run through execute"),
+            Fast::AluRR { op, w, d, s } => {
+                let b = wide!(w, reg(s));
+                wide!(w, alu_reg(op, d, b))
+            }
+            Fast::AluRI { op, w, d, imm } => wide!(w, alu_reg(op, d, imm)),
+            Fast::AluRM { op, w, d, m } => {
+                let b = wide!(w, load::<B>(bus, &m));
+                wide!(w, alu_reg(op, d, b))
+            }
+            Fast::AluMR { op, w, m, s } => wide!(w, alu_mem::<B>(bus, op, &m, Operand::Reg(s))),
+            Fast::AluMI { op, w, m, imm } => {
+                wide!(w, alu_mem::<B>(bus, op, &m, Operand::Imm(imm)))
+            }
+            Fast::TestRR { w, d, s } => {
+                let (a, b) = (wide!(w, reg(d)), wide!(w, reg(s)));
+                wide!(w, test(a, b))
+            }
+            Fast::TestRI { w, d, imm } => {
+                let a = wide!(w, reg(d));
+                wide!(w, test(a, imm))
+            }
+            Fast::MovRR { w, d, s } => {
+                let v = wide!(w, reg(s));
+                wide!(w, set_reg(d, v))
+            }
+            Fast::MovRI { w, d, imm } => wide!(w, set_reg(d, imm)),
+            Fast::MovRM { w, d, m } => {
+                let v = wide!(w, load::<B>(bus, &m));
+                wide!(w, set_reg(d, v))
+            }
+            Fast::MovMR { w, m, s } => {
+                let v = wide!(w, reg(s));
+                wide!(w, store::<B>(bus, &m, v))
+            }
+            Fast::MovMI { w, m, imm } => wide!(w, store::<B>(bus, &m, imm)),
+            Fast::IncR { w, r } => wide!(w, inc_dec(r, false)),
+            Fast::DecR { w, r } => wide!(w, inc_dec(r, true)),
+            Fast::Shift1R { op, w, r } => wide!(w, shift_reg(op, r)),
+            Fast::Jcc { cc, disp } => {
+                if self.cond(cc) {
+                    taken = true;
+                    self.relative(disp);
+                }
+            }
+            Fast::Jmp { disp } => {
+                taken = true;
+                self.relative(disp);
+            }
+            Fast::Loop { op, disp } => {
+                let cx = self.regs.gpr[1].wrapping_sub(1);
+                self.regs.gpr[1] = cx;
+                let z = self.regs.flag(ZF);
+                taken = cx != 0
+                    && match op {
+                        Op::Loopz => z,
+                        Op::Loopnz => !z,
+                        _ => true,
+                    };
+                if taken {
+                    self.relative(disp);
+                }
+            }
+            Fast::Jcxz { disp } => {
+                if self.regs.gpr[1] == 0 {
+                    taken = true;
+                    self.relative(disp);
+                }
+            }
+            Fast::Call { disp } => {
+                let ret = self.regs.ip;
+                self.push_word(bus, ret);
+                taken = true;
+                self.relative(disp);
+            }
+            Fast::Ret => {
+                let ip = self.pop_word(bus);
+                taken = true;
+                self.regs.ip = ip;
+                self.timing.flush();
+            }
+            Fast::PushR { r } => {
+                // The 8086 and 80186 push SP as it is after the decrement.
+                let v = if r == 4 {
+                    self.regs.gpr[4].wrapping_sub(2)
+                } else {
+                    self.regs.gpr[r as usize & 7]
+                };
+                self.push_word(bus, v);
+            }
+            Fast::PopR { r } => {
+                let v = self.pop_word(bus);
+                self.regs.gpr[r as usize & 7] = v;
+            }
+            Fast::Xchg { w, a, b } => {
+                let (x, y) = (wide!(w, reg(a)), wide!(w, reg(b)));
+                wide!(w, set_reg(a, y));
+                wide!(w, set_reg(b, x))
+            }
+            Fast::Cbw => self.regs.gpr[0] = self.regs.gpr[0] as u8 as i8 as i16 as u16,
+            Fast::Cwd => {
+                self.regs.gpr[2] = if self.regs.gpr[0] & 0x8000 != 0 {
+                    0xFFFF
+                } else {
+                    0
+                }
+            }
+            Fast::Clc => self.regs.flags &= !CF,
+            Fast::Stc => self.regs.flags |= CF,
+            Fast::Cld => self.regs.flags &= !DF,
+            Fast::Std => self.regs.flags |= DF,
+            Fast::Str { op, w, src } => wide!(w, str_once::<B>(bus, op, src)),
+            Fast::RepStr { op, w, src } => count = wide!(w, rep_str::<B>(bus, op, src)),
+        }
+        (taken, count)
+    }
+
+    /// One LODS, STOS or MOVS, as `string_once` does it.
+    #[inline(always)]
+    fn str_once<B: Bus, const W: bool>(&mut self, bus: &mut B, op: StrOp, src: Seg) {
+        let step: u16 = if W { 2 } else { 1 };
+        let delta = if self.regs.flag(DF) {
+            step.wrapping_neg()
+        } else {
+            step
+        };
+        match op {
+            StrOp::Lods => {
+                let si = self.regs.gpr[6];
+                let v = self.mem_read::<B, W>(bus, src, si);
+                self.regs.gpr[6] = si.wrapping_add(delta);
+                self.set_reg::<W>(0, v);
+            }
+            StrOp::Stos => {
+                let di = self.regs.gpr[7];
+                let v = self.regs.gpr[0];
+                self.mem_write::<B, W>(bus, Seg::ES, di, v);
+                self.regs.gpr[7] = di.wrapping_add(delta);
+            }
+            _ => {
+                let si = self.regs.gpr[6];
+                let v = self.mem_read::<B, W>(bus, src, si);
+                self.regs.gpr[6] = si.wrapping_add(delta);
+                let di = self.regs.gpr[7];
+                self.mem_write::<B, W>(bus, Seg::ES, di, v);
+                self.regs.gpr[7] = di.wrapping_add(delta);
+            }
+        }
+    }
+
+    /// REP STOS or REP MOVS: CX iterations; returns their number.
+    fn rep_str<B: Bus, const W: bool>(&mut self, bus: &mut B, op: StrOp, src: Seg) -> u32 {
+        let n = self.regs.gpr[1] as u32;
+        for _ in 0..n {
+            self.str_once::<B, W>(bus, op, src);
+        }
+        self.regs.gpr[1] = 0;
+        n
+    }
+
+    /// Take the cached instruction at CS:IP through its fast form if it has
+    /// one, its entry in `quick` (the cache's table, lent out by
+    /// [`DecodeCache::take_quick`](crate::icache::DecodeCache)). Returns false
+    /// (and changes nothing) otherwise. The caller counts the instruction and
+    /// clears the interrupt shadow (which no fast form reads or sets).
+    #[inline(always)]
+    pub(crate) fn step_fast<B: Bus>(&mut self, bus: &mut B, quick: &[Quick]) -> bool {
+        let ip = self.regs.ip;
+        let addr = self.linear(self.regs.seg[Seg::CS as usize], ip);
+        let Some(q) = self.icache.slot_of(addr).and_then(|i| quick.get(i)) else {
+            return false;
+        };
+        if ip as u32 >= q.ip_limit {
+            return false;
+        }
+        self.regs.ip = ip.wrapping_add(q.len as u16);
+        self.timing.cached_fetch(q.len as u32);
+        let (taken, count) = self.run_fast(bus, &q.f);
+        if T::RETIRES {
+            // The charge worked out in `quick`, as `FastTiming` would from
+            // the row's clocks: reported as a plain count.
+            let clocks =
+                if taken { q.taken_clocks } else { q.clocks } as u32 + q.per_rep as u32 * count;
+            self.timing.retire(&Retired {
+                base: clocks,
+                extra: 0,
+                per: Per::Once,
+                rep: false,
+                word: false,
+                taken,
+                count,
+            });
+        }
+        true
+    }
+}
+
+/// A shift or rotate by one of `v`, as `shift` does it with a count of one:
+/// the result and the new FLAGS.
+#[inline(always)]
+fn shift1(model: CpuModel, op: ShiftOp, w: bool, v: u32, flags: u16) -> (u32, u16) {
+    let m = mask(w);
+    let sb = sign(w);
+    let cf_in = flags & CF != 0;
+    let mut af = false;
+    let (r, cf) = match op {
+        ShiftOp::Rol => {
+            let cf = v & sb != 0;
+            (((v << 1) | cf as u32) & m, cf)
+        }
+        ShiftOp::Ror => {
+            let cf = v & 1 != 0;
+            ((v >> 1) | if cf { sb } else { 0 }, cf)
+        }
+        ShiftOp::Rcl => (((v << 1) | cf_in as u32) & m, v & sb != 0),
+        ShiftOp::Rcr => ((v >> 1) | if cf_in { sb } else { 0 }, v & 1 != 0),
+        ShiftOp::Shl => {
+            let r = (v << 1) & m;
+            // The ALU shifts by adding the operand to itself: AF is the carry out of bit 3.
+            af = r & 0x10 != 0 && model != CpuModel::I80186;
+            (r, v & sb != 0)
+        }
+        ShiftOp::Shr => {
+            af = model == CpuModel::I80286;
+            (v >> 1, v & 1 != 0)
+        }
+        ShiftOp::Sar => {
+            af = model == CpuModel::I80286;
+            ((v >> 1) | (v & sb), v & 1 != 0)
+        }
+        ShiftOp::Setmo => (m, false),
+    };
+    let msb = r & sb != 0;
+    let of = match op {
+        ShiftOp::Rol | ShiftOp::Rcl | ShiftOp::Shl => msb != cf,
+        ShiftOp::Ror | ShiftOp::Rcr => msb != (r & (sb >> 1) != 0),
+        // OF is the sign bit before the shift.
+        ShiftOp::Shr => v & sb != 0,
+        ShiftOp::Sar | ShiftOp::Setmo => false,
+    };
+    let mut f = (flags & !(CF | OF)) | if cf { CF } else { 0 } | if of { OF } else { 0 };
+    if !matches!(
+        op,
+        ShiftOp::Rol | ShiftOp::Ror | ShiftOp::Rcl | ShiftOp::Rcr
+    ) {
+        f = (f & !(SF | ZF | PF | AF)) | szp(w, r) | if af { AF } else { 0 };
+    }
+    (r, f)
+}

@@ -1,0 +1,374 @@
+//! The specialised forms run from the decode cache (FastTiming) must give
+//! exactly what the decoder's path gives: registers, memory, instruction and
+//! cycle counts. Each program runs twice from a cold start (so the second
+//! pass of every loop is served from the cache), once with the cache and
+//! `Cpu::run`, once without the cache and `Cpu::step`.
+
+use cpu::{Cpu, CpuModel, FastTiming, FlatBus, StepResult};
+
+struct Setup {
+    regs: [u16; 8],
+    seg: [u16; 4],
+    flags: u16,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            regs: [0, 0, 0, 0, 0xFFFE, 0, 0, 0],
+            seg: [0; 4],
+            flags: 0xF002,
+        }
+    }
+}
+
+/// Run `code` at 0000:0100 until HLT: with the cache and `run`, or without
+/// it and `step`.
+fn run(
+    model: CpuModel,
+    code: &[u8],
+    s: &Setup,
+    mem: &[(u32, &[u8])],
+    cached: bool,
+) -> (Cpu<FastTiming>, FlatBus) {
+    let mut bus = FlatBus::new(1 << 20);
+    for (a, bytes) in mem {
+        bus.load(*a, bytes);
+    }
+    bus.load(0x100, code);
+    let mut c: Cpu<FastTiming> = Cpu::new(model);
+    c.regs.gpr = s.regs;
+    c.regs.seg = s.seg;
+    c.regs.seg[1] = 0;
+    c.regs.ip = 0x100;
+    c.regs.flags = s.flags;
+    c.set_decode_cache(cached);
+    for i in 0..100_000 {
+        if cached {
+            // Every other time, the next instruction is put in the cache
+            // first, so even one that runs once comes from it.
+            if i % 2 == 0 {
+                c.warm_decode_cache(&mut bus);
+            }
+            c.run(&mut bus, 7);
+            if c.halted() {
+                break;
+            }
+        } else if c.step(&mut bus) == StepResult::Halted {
+            break;
+        }
+    }
+    assert!(c.halted(), "program did not reach HLT");
+    (c, bus)
+}
+
+/// Run `body` twice (a LOOP around it with CX=2 saved on the stack) both ways
+/// and compare everything.
+fn same(
+    model: CpuModel,
+    body: &[u8],
+    s: &Setup,
+    mem: &[(u32, &[u8])],
+) -> (Cpu<FastTiming>, FlatBus) {
+    // mov bp, 2 ; body ; dec bp ; jnz body ; hlt
+    let mut code = vec![0xBD, 0x02, 0x00];
+    code.extend_from_slice(body);
+    let back = -(body.len() as i32 + 3) as i8;
+    code.extend_from_slice(&[0x4D, 0x75, back as u8, 0xF4]);
+    let (a, abus) = run(model, &code, s, mem, true);
+    let (b, bbus) = run(model, &code, s, mem, false);
+    assert_eq!(a.regs, b.regs, "{model}: registers");
+    assert_eq!(a.instructions, b.instructions, "{model}: instructions");
+    assert_eq!(a.cycles(), b.cycles(), "{model}: cycles");
+    assert!(abus.mem == bbus.mem, "{model}: memory differs");
+    (a, abus)
+}
+
+const MODELS: [CpuModel; 4] = [
+    CpuModel::I8088,
+    CpuModel::I8086,
+    CpuModel::I80186,
+    CpuModel::I80286,
+];
+
+#[test]
+fn alu_mov_shift_and_branch_forms() {
+    let body = [
+        0xB8, 0x34, 0x12, // mov ax, 1234h
+        0xB3, 0x08, // mov bl, 8
+        0x01, 0xC3, // add bx, ax
+        0x30, 0xE7, // xor bh, ah
+        0x81, 0xFB, 0x00, 0x80, // cmp bx, 8000h
+        0x83, 0xD1, 0xFF, // adc cx, -1
+        0x80, 0xDE, 0x05, // sbb dh, 5
+        0xD1, 0xE8, // shr ax, 1
+        0xD0, 0xE3, // shl bl, 1
+        0xD1, 0xC9, // ror cx, 1
+        0xD1, 0xD2, // rcl dx, 1
+        0xD0, 0xFF, // sar bh, 1
+        0xD1, 0xF0, // /6 (setmo on the 8086, shl later) ax
+        0x73, 0x03, // jnc +3
+        0x35, 0x01, 0xA0, // xor ax, A001h
+        0xFE, 0xCB, // dec bl
+        0x45, // inc bp
+        0x4D, // dec bp
+        0x85, 0xC3, // test bx, ax
+        0xA8, 0x10, // test al, 10h
+        0x93, // xchg bx, ax
+        0x86, 0xE1, // xchg ah, cl
+        0x98, // cbw
+        0x99, // cwd
+        0xF9, // stc
+        0x14, 0x00, // adc al, 0
+        0xF8, // clc
+        0x50, // push ax
+        0x54, // push sp
+        0x5E, // pop si
+        0x5F, // pop di
+        0xE8, 0x02, 0x00, // call +2 (the RET below)
+        0xEB, 0x01, // jmp +1 (over the RET)
+        0xC3, // ret
+        0xE3, 0x00, // jcxz +0
+        0xB9, 0x03, 0x00, // mov cx, 3
+        0xE2, 0xFE, // loop $
+        0xBB, 0x35, 0x12, // mov bx, 1235h
+        0xF7, 0xE3, // mul bx
+        0xF6, 0xEB, // imul bl
+        0xB9, 0x07, 0x01, // mov cx, 0107h
+        0x31, 0xD2, // xor dx, dx
+        0xF7, 0xF1, // div cx
+        0xF6, 0xF9, // idiv cl
+    ];
+    for model in MODELS {
+        for flags in [0xF002, 0xF0D7] {
+            same(
+                model,
+                &body,
+                &Setup {
+                    flags,
+                    ..Setup::default()
+                },
+                &[],
+            );
+        }
+    }
+}
+
+#[test]
+fn memory_forms_with_overrides_and_wrapping_offsets() {
+    let body = [
+        0x8B, 0x07, // mov ax, [bx]
+        0x01, 0x47, 0x02, // add [bx+2], ax
+        0x26, 0x32, 0x40, 0x01, // xor al, es:[bx+si+1]
+        0x80, 0x3E, 0x00, 0x02, 0x05, // cmp byte [0200h], 5
+        0xC6, 0x46, 0xFF, 0x77, // mov byte [bp-1], 77h
+        0x36, 0x89, 0x1A, // mov ss:[bp+si], bx
+        0xA1, 0xFF, 0xFF, // mov ax, [FFFFh] (word wraps in the segment)
+        0xA3, 0x01, 0x03, // mov [0301h], ax (odd address)
+        0x81, 0x2F, 0x01, 0x01, // sub word [bx], 0101h
+        0x31, 0x06, 0x03, 0x03, // xor [0303h], ax
+        0x09, 0x87, 0xFF, 0xFF, // or [bx-1], ax
+    ];
+    let s = Setup {
+        regs: [0, 0, 0, 0x0FFF, 0xFFFE, 0x0800, 0x0010, 0],
+        seg: [0x1000, 0, 0, 0x2000],
+        ..Setup::default()
+    };
+    let data: [u8; 16] = [9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0x55, 0xAA, 1, 2, 3, 4];
+    // The 286 takes its memory forms through `execute` (and faults on the
+    // word at FFFFh): nothing to compare there.
+    for model in &MODELS[..3] {
+        let model = *model;
+        same(
+            model,
+            &body,
+            &s,
+            &[
+                (0x20FF8, &data),
+                (0x2FFF8, &data),
+                (0x10FF0, &data),
+                (0x2FFFF, &[0x42]),
+            ],
+        );
+    }
+}
+
+/// A string test: `body` with CX, SI, DI, the segments and DF as given.
+fn strings(body: &[u8], si: u16, di: u16, cx: u16, ds: u16, es: u16, df: bool) {
+    let s = Setup {
+        regs: [0xA55A, cx, 0, 0, 0xFFFE, 0, si, di],
+        seg: [es, 0, 0, ds],
+        flags: if df { 0xF402 } else { 0xF002 },
+    };
+    let pattern: Vec<u8> = (0..=255u8).collect();
+    let mem: Vec<(u32, &[u8])> = vec![
+        (0x10000, &pattern),
+        (0x1FF00, &pattern),
+        (0x20000, &pattern),
+        (0x2FF00, &pattern),
+    ];
+    // 286 string forms take the decoder's path (and words at FFFFh fault).
+    for model in &MODELS[..3] {
+        same(*model, body, &s, &mem);
+    }
+}
+
+// Each body reloads CX, SI and DI so that the second pass repeats the first.
+fn with_regs(cx: u16, si: u16, di: u16, op: &[u8]) -> Vec<u8> {
+    let mut b = vec![
+        0xB9,
+        cx as u8,
+        (cx >> 8) as u8,
+        0xBE,
+        si as u8,
+        (si >> 8) as u8,
+        0xBF,
+        di as u8,
+        (di >> 8) as u8,
+    ];
+    b.extend_from_slice(op);
+    b
+}
+
+#[test]
+fn rep_movs_and_stos_match_the_decoders_path() {
+    let ops: [&[u8]; 8] = [
+        &[0xF3, 0xA4],       // rep movsb
+        &[0xF3, 0xA5],       // rep movsw
+        &[0xF3, 0xAA],       // rep stosb
+        &[0xF3, 0xAB],       // rep stosw
+        &[0xF2, 0xA5],       // repne movsw (same as rep)
+        &[0x26, 0xF3, 0xA5], // rep movsw es:[si]
+        &[0xA5],             // movsw
+        &[0xAC, 0xAD, 0xAA], // lodsb ; lodsw ; stosb
+    ];
+    // (cx, si, di, ds, es, df)
+    let cases: [(u16, u16, u16, u16, u16, bool); 9] = [
+        (0, 0x10, 0x20, 0x1000, 0x2000, false),       // no iterations
+        (100, 0x10, 0x20, 0x1000, 0x2000, false),     // plain copy
+        (100, 0x11, 0x21, 0x1000, 0x2000, false),     // odd addresses
+        (100, 0x10, 0x11, 0x1000, 0x1000, false),     // overlapping, forward
+        (100, 0x80, 0x7F, 0x1000, 0x1000, true),      // overlapping, backward
+        (100, 0xFFC0, 0xFFD1, 0x1FF0, 0x2FF0, false), // both wrap at 64 KiB
+        (100, 0x0020, 0x0010, 0x1000, 0x2000, true),  // backward through 0
+        (3, 0xFFFF, 0xFFFF, 0x1000, 0x2000, false),   // words split at the wrap
+        (0x8000, 0x0000, 0x0001, 0x1000, 0x1000, false), // 32 K words, overlapping
+    ];
+    for op in ops {
+        for &(cx, si, di, ds, es, df) in &cases {
+            strings(&with_regs(cx, si, di, op), si, di, cx, ds, es, df);
+        }
+    }
+}
+
+/// REP STOSB over the code that follows it in the same loop, and over the
+/// REP instruction itself, with the fast forms.
+#[test]
+fn rep_stos_over_cached_code() {
+    let code = [
+        0xB9, 0x02, 0x00, // 0100: mov cx, 2 (passes)
+        0x43, //             0103: inc bx
+        0x43, //             0104: inc bx
+        0x51, //             0105: push cx
+        0xBF, 0x03, 0x01, // 0106: mov di, 0103
+        0xB9, 0x02, 0x00, // 0109: mov cx, 2
+        0xB0, 0x90, //       010C: mov al, 90h (NOP)
+        0xF3, 0xAA, //       010E: rep stosb   (0103, 0104 become NOP)
+        0x59, //             0110: pop cx
+        0xE2, 0xF0, //       0111: loop 0103
+        0xF4, //             0113: hlt
+    ];
+    for cached in [true, false] {
+        let (c, bus) = run(CpuModel::I8086, &code, &Setup::default(), &[], cached);
+        assert_eq!(c.regs.gpr[3], 2);
+        assert_eq!(&bus.mem[0x103..0x105], &[0x90, 0x90]);
+    }
+    // A REP STOSB that overwrites itself and the loop around it with NOPs
+    // while running: it completes, and what follows runs the new bytes.
+    let code = [
+        0xBF, 0x00, 0x01, // 0100: mov di, 0100
+        0xB9, 0x0A, 0x00, // 0103: mov cx, 10
+        0xB0, 0x90, //       0106: mov al, 90h
+        0xF3, 0xAA, //       0108: rep stosb (0100..0109)
+        0x43, //             010A: inc bx
+        0xF4, //             010B: hlt
+    ];
+    let (a, abus) = run(CpuModel::I8086, &code, &Setup::default(), &[], true);
+    let (b, bbus) = run(CpuModel::I8086, &code, &Setup::default(), &[], false);
+    assert_eq!(a.regs, b.regs);
+    assert_eq!(a.cycles(), b.cycles());
+    assert!(abus.mem == bbus.mem);
+    assert_eq!(a.regs.gpr[3], 1);
+}
+
+/// `run` stops right after an instruction that is not a fast form (here OUT),
+/// so a caller sees the I/O before anything else runs.
+#[test]
+fn run_returns_after_io() {
+    let code = [
+        0x40, 0x40, // inc ax ; inc ax
+        0xE6, 0xE9, // out e9h, al
+        0x40, // inc ax
+        0xF4, // hlt
+    ];
+    let mut bus = FlatBus::new(1 << 20);
+    bus.load(0x100, &code);
+    for pass in 0..2 {
+        let mut c: Cpu<FastTiming> = Cpu::new(CpuModel::I8088);
+        c.regs.seg = [0; 4];
+        c.regs.ip = 0x100;
+        c.set_decode_cache(true);
+        if pass == 1 {
+            // The second time the two INCs come from the cache: still stop after OUT.
+            while bus.io_writes.is_empty() {
+                c.run(&mut bus, 100);
+            }
+            c.instructions = 0;
+            c.regs.ip = 0x100;
+            c.regs.gpr[0] = 0;
+            bus.io_writes.clear();
+        }
+        let mut n = 0;
+        while bus.io_writes.is_empty() {
+            n += c.run(&mut bus, 100);
+        }
+        assert_eq!((n, c.regs.ip, c.regs.gpr[0]), (3, 0x104, 2), "pass {pass}");
+        let mut m = 0;
+        while !c.halted() {
+            m += c.run(&mut bus, 100);
+        }
+        assert_eq!((m, c.instructions), (2, 5));
+        assert_eq!(c.run(&mut bus, 100), 0);
+    }
+}
+
+/// A divide error raised by the fast form of DIV enters the handler as the
+/// decoder's path does (after the instruction on the 8086, at it later: the
+/// handler makes the retried division succeed).
+#[test]
+fn divide_error_from_a_fast_form() {
+    let body = [
+        0x31, 0xC9, // xor cx, cx
+        0xB8, 0x34, 0x12, // mov ax, 1234h
+        0x31, 0xD2, // xor dx, dx
+        0xF7, 0xF1, // div cx (divide error)
+        0x01, 0xC3, // add bx, ax
+    ];
+    // Vector 0 -> 0000:0080: xor dx, dx ; mov cx, 7 ; iret
+    let vector = [0x80, 0x00, 0x00, 0x00];
+    let handler = [0x31, 0xD2, 0xB9, 0x07, 0x00, 0xCF];
+    for model in &MODELS[..3] {
+        let (c, _) = same(
+            *model,
+            &body,
+            &Setup::default(),
+            &[(0, &vector), (0x80, &handler)],
+        );
+        let expect = if model.is_186_plus() {
+            2 * (0x1234 / 7)
+        } else {
+            2 * 0x1234
+        };
+        assert_eq!(c.regs.gpr[3], expect, "{model}");
+    }
+}
