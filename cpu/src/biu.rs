@@ -19,6 +19,13 @@
 //!   follows immediately after T4 (room for it once the fetched bytes are in);
 //! - an EU request waiting when a cycle ends takes the bus before a prefetch;
 //! - fetched bytes enter the queue at the end of T3;
+//! - the microcode's SUSP comes in two forms. [`Timing::suspend`] (JMP/CALL
+//!   near and far direct, RET, Jcc, ...) calls off a fetch about to start
+//!   its T1 and waits two more clocks for one in T2/T3.
+//!   [`Timing::suspend_free`] (LOOP, LOOPE/LOOPNE, JCXZ, indirect JMP/CALL
+//!   through a register, indirect JMP FAR) calls off only a fetch not yet
+//!   started: one already in its T1 completes, and the microcode goes on
+//!   after that fetch's T4;
 //! - the 8086 fetches words (a single byte at an odd address) into a 6-byte
 //!   queue, the 8088 bytes into a 4-byte queue.
 
@@ -689,6 +696,17 @@ impl Timing for ExactTiming {
         }
     }
 
+    fn suspend_free<B: Bus>(&mut self, bus: &mut B) {
+        // A fetch not started is called off; one under way (even in its
+        // T1) completes, and the microcode waits for its T4.
+        self.suspended = true;
+        self.planned = None;
+        self.tick(bus);
+        while self.cur.is_some_and(|c| c.kind == Transfer::Code) && self.state != TState::Ti {
+            self.tick(bus);
+        }
+    }
+
     fn jumped(&mut self, cs: u16, ip: u16) {
         self.suspended = false;
         self.cs = cs;
@@ -777,6 +795,30 @@ mod tests {
         let log = cpu.timing.log();
         assert_eq!(log.last().map(|c| c.queue), Some(QueueOp::First));
         assert!(log.len() < 100, "{}", log.len());
+    }
+
+    #[test]
+    fn suspend_free_lets_a_fetch_in_its_t1_complete() {
+        let (mut cpu, mut bus) = setup(&[0x90]);
+        cpu.timing.preload(0x1000, 0x0100, &[0x90; 4]);
+        cpu.timing.record(true);
+        // Room seen at the end of clock 0: the fetch's T1 is clock 2.
+        Timing::eu(&mut cpu.timing, &mut bus, 2);
+        Timing::suspend_free(&mut cpu.timing, &mut bus);
+        assert_eq!(cpu.timing.cycles(), 6, "waits for the fetch's T4");
+        Timing::eu(&mut cpu.timing, &mut bus, 4);
+        let s = states(cpu.timing.log());
+        use TState::*;
+        assert_eq!(s, [Ti, Ti, T1, T2, T3, T4, Ti, Ti, Ti, Ti]);
+        // Decided but not started: called off, one clock.
+        let (mut cpu, mut bus) = setup(&[0x90]);
+        cpu.timing.preload(0x1000, 0x0100, &[0x90; 4]);
+        cpu.timing.record(true);
+        Timing::eu(&mut cpu.timing, &mut bus, 1);
+        Timing::suspend_free(&mut cpu.timing, &mut bus);
+        assert_eq!(cpu.timing.cycles(), 2);
+        Timing::eu(&mut cpu.timing, &mut bus, 4);
+        assert!(states(cpu.timing.log()).iter().all(|t| *t == Ti));
     }
 
     #[test]

@@ -762,6 +762,9 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, if w { 0 } else { 1 });
                 }
                 let b = self.read(bus, s, w) as u32;
+                if T::EXACT && matches!(s, Loc::Mem(..)) {
+                    self.timing.eu(bus, 4);
+                }
                 let (_, f) = alu::logic(w, a & b);
                 self.set_arith(f, RESULT);
             }
@@ -1083,8 +1086,13 @@ impl<T: Timing> Cpu<T> {
                         _ => true,
                     };
                 if take {
-                    self.timing.suspend(bus);
-                    self.timing.eu(bus, if row.op == Op::Loop { 4 } else { 5 });
+                    // LOOP suspends prefetching right after taking its
+                    // displacement, LOOPE/LOOPNE a clock later.
+                    let k = if row.op == Op::Loop { 0 } else { 1 };
+                    let tot = if row.op == Op::Loop { 4 } else { 5 };
+                    self.timing.eu(bus, k);
+                    self.timing.suspend_free(bus);
+                    self.timing.eu(bus, tot - k);
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
                 } else {
@@ -1098,7 +1106,9 @@ impl<T: Timing> Cpu<T> {
                 if self.regs.gpr[1] != 0 {
                     self.timing.eu(bus, 1);
                 } else {
-                    self.timing.suspend(bus);
+                    // As LOOPE/LOOPNE: a clock, SUSP, four clocks.
+                    self.timing.eu(bus, 1);
+                    self.timing.suspend_free(bus);
                     self.timing.eu(bus, 4);
                     let ip = self.regs.ip.wrapping_add(d);
                     self.jump(ip);
@@ -1185,8 +1195,12 @@ impl<T: Timing> Cpu<T> {
                 let ret = self.regs.ip;
                 if T::EXACT {
                     let mem = matches!(s, Loc::Mem(..));
-                    self.timing.eu(bus, if mem { 2 } else { 1 });
-                    self.timing.suspend(bus);
+                    if mem {
+                        self.timing.eu(bus, 2);
+                        self.timing.suspend(bus);
+                    } else {
+                        self.timing.suspend_free(bus);
+                    }
                     self.timing.eu(bus, 4);
                     self.jump(target);
                     self.timing.eu(bus, 2);
@@ -1201,8 +1215,12 @@ impl<T: Timing> Cpu<T> {
                 let target = self.read(bus, s, true);
                 if T::EXACT {
                     let mem = matches!(s, Loc::Mem(..));
-                    self.timing.eu(bus, if mem { 2 } else { 1 });
-                    self.timing.suspend(bus);
+                    if mem {
+                        self.timing.eu(bus, 2);
+                        self.timing.suspend(bus);
+                    } else {
+                        self.timing.suspend_free(bus);
+                    }
                     self.timing.eu(bus, 1);
                 }
                 self.jump(target);
@@ -1213,14 +1231,20 @@ impl<T: Timing> Cpu<T> {
                 }
                 let (s, off) = self.mem_operand();
                 let ip = self.rd(bus, s, off, true);
-                self.timing
-                    .eu(bus, if row.op == Op::CallFarInd { 4 } else { 5 });
+                if row.op == Op::CallFarInd {
+                    self.timing.eu(bus, 4);
+                } else {
+                    // JMP FAR suspends prefetching between its two reads.
+                    self.timing.eu(bus, 3);
+                    self.timing.suspend_free(bus);
+                    self.timing.eu(bus, 1);
+                }
                 let cs = self.rd(bus, s, off.wrapping_add(2), true);
                 if T::EXACT {
                     if row.op == Op::CallFarInd {
                         self.timing.eu(bus, 5);
                     } else {
-                        self.timing.suspend(bus);
+                        self.timing.eu(bus, 1);
                     }
                 }
                 if row.op == Op::CallFarInd {

@@ -151,6 +151,13 @@ pub trait Timing {
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
         let _ = bus;
     }
+    /// Exact model: a microcode SUSP (one clock) that calls off only a fetch
+    /// not yet started; one under way, even in its T1, completes and the
+    /// microcode waits for its T4.
+    #[inline]
+    fn suspend_free<B: Bus>(&mut self, bus: &mut B) {
+        let _ = bus;
+    }
     /// The instruction stream continues at `cs:ip` (after [`Timing::flush`]).
     #[inline]
     fn jumped(&mut self, cs: u16, ip: u16) {
