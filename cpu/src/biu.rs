@@ -14,11 +14,16 @@
 //! - a bus cycle is T1 T2 T3 T4; the BIU decides what to start one clock
 //!   ahead, so a request seen at the end of clock `n` (a byte taken leaving
 //!   room in the queue, or an EU request) starts T1 at `n + 2` when the bus
-//!   is idle;
+//!   is idle; room seen at the end of a T4 (or in the idle clock after a
+//!   code fetch's T4) starts the fetch four clocks after that T4, an EU
+//!   request seen in T4 three clocks later;
+//! - an EU request abandons a prefetch that has not started (one clock more
+//!   if it was already in its status clock) or whose T1 is due in that clock;
 //! - at the end of T3 of any bus cycle the BIU decides whether a fetch
 //!   follows immediately after T4 (room for it once the fetched bytes are in);
 //! - an EU request waiting when a cycle ends takes the bus before a prefetch;
-//! - fetched bytes enter the queue at the end of T3;
+//! - fetched bytes enter the queue at the end of T3; the EU can take them
+//!   from the next clock, as an instruction's first byte two clocks later;
 //! - the microcode's SUSP comes in two forms. [`Timing::suspend`] (JMP/CALL
 //!   near and far direct, RET, Jcc, ...) calls off a fetch about to start
 //!   its T1 and waits two more clocks for one in T2/T3.
@@ -34,9 +39,9 @@ use crate::regs::Seg;
 use crate::timing::{Timing, Transfer};
 use crate::CpuModel;
 
-const ABORT_IDLE: bool = false;
+/// Clocks from the end of a T4 that leaves room in the queue to the next
+/// prefetch's T1.
 const T4_FETCH: u64 = 4;
-const TI_PEN: bool = true;
 
 /// T-state of one clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,8 +100,6 @@ struct Xfer {
     /// Bytes moved: 1 or 2.
     width: u8,
     data: u16,
-    /// A prefetch started from an idle bus (not right after another cycle).
-    from_idle: bool,
 }
 
 /// The cycle-exact model of the 8086/8088 bus interface.
@@ -275,7 +278,6 @@ impl ExactTiming {
             seg: Seg::CS,
             width: self.fetch_width() as u8,
             data: 0,
-            from_idle: false,
         }
     }
 
@@ -414,9 +416,7 @@ impl ExactTiming {
                     && self.room()
                 {
                     self.planned = None;
-                    let mut x = self.code_xfer();
-                    x.from_idle = ended == TState::Ti;
-                    self.cur = Some(x);
+                    self.cur = Some(self.code_xfer());
                     TState::T1
                 } else {
                     TState::Ti
@@ -460,28 +460,18 @@ impl ExactTiming {
         let abandons = self.planned.is_some_and(|p| p == self.cycle + 1);
         let at = match self.state {
             TState::T4 => self.cycle + 3,
-            TState::Ti => self.cycle + 2 + (abandons && TI_PEN) as u64,
+            TState::Ti => self.cycle + 2 + abandons as u64,
             _ => self.cycle + 2,
         };
         self.eu_req = Some((x, at));
         self.eu_done = false;
-        // A prefetch decided but not started, or only just started (its T1
-        // was the previous clock), yields to the EU: it is abandoned.
+        // A prefetch decided but not started, or due to start its T1 in this
+        // very clock, yields to the EU: it is abandoned (the refill after a
+        // flush never is).
         let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
-        let from_idle = self.cur.is_some_and(|c| c.from_idle);
         match self.state {
             TState::Ti | TState::T4 => self.planned = None,
-            TState::T1 | TState::T2
-                if fetching
-                    && !self.refill
-                    && (self.state == TState::T1 || from_idle && ABORT_IDLE) =>
-            {
-                if self.state == TState::T2 {
-                    if let Some(last) = self.log.as_mut().and_then(|l| l.last_mut()) {
-                        last.t = TState::Ti;
-                        last.transfer = None;
-                    }
-                }
+            TState::T1 if fetching && !self.refill => {
                 self.cur = None;
                 self.state = TState::Ti;
                 self.planned = None;
@@ -502,7 +492,6 @@ impl ExactTiming {
             addr,
             seg,
             width: 1,
-            from_idle: false,
             data: if addr & 1 != 0 && !self.byte_bus {
                 data << 8
             } else {
@@ -527,7 +516,6 @@ impl ExactTiming {
                 seg,
                 width: 2,
                 data: v,
-                from_idle: false,
             };
             self.transfer(bus, x)
         } else {
