@@ -546,7 +546,8 @@ impl<T: Timing> Cpu<T> {
             let quick = self.icache.take_quick();
             let done = match <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
                 Ok(table) => {
-                    self.step_fast(bus, table, (self.regs.seg[Seg::CS as usize] as u32) << 4)
+                    let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
+                    self.step_fast(bus, table, cs_base, self.amask)
                 }
                 Err(_) => false,
             };
@@ -574,7 +575,8 @@ impl<T: Timing> Cpu<T> {
             let quick = self.icache.take_quick();
             if let Ok(table) = <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
                 let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
-                while n < max && self.step_fast(bus, table, cs_base) {
+                let amask = self.amask;
+                while n < max && self.step_fast(bus, table, cs_base, amask) {
                     n += 1;
                 }
             }

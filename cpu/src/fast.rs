@@ -843,16 +843,18 @@ impl<T: Timing> Cpu<T> {
     /// [`DecodeCache::take_quick`](crate::icache::DecodeCache)). Returns false
     /// (and changes nothing) otherwise. The caller counts the instruction and
     /// clears the interrupt shadow (which no fast form reads or sets).
-    /// `cs_base` is CS shifted left by four (no fast form changes CS).
+    /// `cs_base` is CS shifted left by four (no fast form changes CS),
+    /// `amask` the CPU's address mask.
     #[inline(always)]
     pub(crate) fn step_fast<B: Bus>(
         &mut self,
         bus: &mut B,
         quick: &[Quick; SLOTS],
         cs_base: u32,
+        amask: u32,
     ) -> bool {
         let ip = self.regs.ip;
-        let addr = (cs_base + ip as u32) & self.amask;
+        let addr = (cs_base + ip as u32) & amask;
         let Some(i) = self.icache.slot_of(addr) else {
             return false;
         };
