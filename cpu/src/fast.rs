@@ -132,8 +132,16 @@ pub(crate) enum Fast {
         w: bool,
         r: u8,
     },
+    /// A conditional jump on SF versus OF (JL, JGE, JLE, JG).
     Jcc {
         cc: u8,
+        disp: u16,
+    },
+    /// A conditional jump taken when any of the FLAGS bits in `mask` is set
+    /// (`set`), or when none is (JO..JNP: one flag, or CF|ZF for JBE/JA).
+    JccAny {
+        mask: u16,
+        set: bool,
         disp: u16,
     },
     Jmp {
@@ -381,10 +389,28 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
                 _ => return None,
             }
         }
-        Op::Jcc(cc) => Fast::Jcc {
-            cc,
-            disp: d.cur.imm[0] as i8 as i16 as u16,
-        },
+        Op::Jcc(cc) => {
+            let disp = d.cur.imm[0] as i8 as i16 as u16;
+            // As `cond` reads the flags; an odd condition code negates.
+            let mask = match cc >> 1 {
+                0 => OF,
+                1 => CF,
+                2 => ZF,
+                3 => CF | ZF,
+                4 => SF,
+                5 => PF,
+                _ => 0,
+            };
+            if mask == 0 {
+                Fast::Jcc { cc, disp }
+            } else {
+                Fast::JccAny {
+                    mask,
+                    set: cc & 1 == 0,
+                    disp,
+                }
+            }
+        }
         Op::Jmp if sem.opd[0] == Opd::Jb => Fast::Jmp {
             disp: d.cur.imm[0] as i8 as i16 as u16,
         },
@@ -709,6 +735,13 @@ impl<T: Timing> Cpu<T> {
             Fast::Shift1R { op, w, r } => wide!(w, shift_reg(op, r)),
             Fast::Jcc { cc, disp } => {
                 if self.cond(cc) {
+                    taken = true;
+                    clocks = q.taken_clocks as u32;
+                    self.relative(disp);
+                }
+            }
+            Fast::JccAny { mask, set, disp } => {
+                if (self.regs.flags & mask != 0) == set {
                     taken = true;
                     clocks = q.taken_clocks as u32;
                     self.relative(disp);
