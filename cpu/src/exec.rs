@@ -3,7 +3,8 @@
 use crate::alu::{self, mask, sign, szp, ARITH};
 use crate::decode::{decode_instr, ByteSource, ModRm, MAX_IMM};
 use crate::fast;
-use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN};
+use crate::fast::Quick;
+use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN, SLOTS};
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
 use crate::{Bus, Cpu, CpuModel, Retired, StepResult, Timing};
@@ -543,7 +544,13 @@ impl<T: Timing> Cpu<T> {
         // Common forms straight from the decode cache (see `fast`).
         if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled() {
             let quick = self.icache.take_quick();
-            let done = self.step_fast(bus, &quick);
+            let done = match <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
+                Ok(table) => {
+                    let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
+                    self.step_fast(bus, table, cs_base, self.amask)
+                }
+                Err(_) => false,
+            };
             self.icache.put_quick(quick);
             if done {
                 self.irq_shadow = false;
@@ -566,8 +573,12 @@ impl<T: Timing> Cpu<T> {
         if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled() {
             // The fast forms change neither TF nor the halted state.
             let quick = self.icache.take_quick();
-            while n < max && self.step_fast(bus, &quick) {
-                n += 1;
+            if let Ok(table) = <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
+                let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
+                let amask = self.amask;
+                while n < max && self.step_fast(bus, table, cs_base, amask) {
+                    n += 1;
+                }
             }
             self.icache.put_quick(quick);
             if n > 0 {

@@ -19,7 +19,7 @@
 
 use crate::alu::{self, mask, sign, szp, ARITH};
 use crate::decode::{decode_instr, ByteSource};
-use crate::icache::{Instr, MAX_CACHED_LEN};
+use crate::icache::{Instr, MAX_CACHED_LEN, SLOTS};
 use crate::regs::{Seg, AF, CF, DF, OF, PF, SF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, ShiftOp, StrOp};
 use crate::{Bus, Cpu, CpuModel, Retired, Timing};
@@ -132,8 +132,16 @@ pub(crate) enum Fast {
         w: bool,
         r: u8,
     },
+    /// A conditional jump on SF versus OF (JL, JGE, JLE, JG).
     Jcc {
         cc: u8,
+        disp: u16,
+    },
+    /// A conditional jump taken when any of the FLAGS bits in `mask` is set
+    /// (`set`), or when none is (JO..JNP: one flag, or CF|ZF for JBE/JA).
+    JccAny {
+        mask: u16,
+        set: bool,
         disp: u16,
     },
     Jmp {
@@ -381,10 +389,28 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
                 _ => return None,
             }
         }
-        Op::Jcc(cc) => Fast::Jcc {
-            cc,
-            disp: d.cur.imm[0] as i8 as i16 as u16,
-        },
+        Op::Jcc(cc) => {
+            let disp = d.cur.imm[0] as i8 as i16 as u16;
+            // As `cond` reads the flags; an odd condition code negates.
+            let mask = match cc >> 1 {
+                0 => OF,
+                1 => CF,
+                2 => ZF,
+                3 => CF | ZF,
+                4 => SF,
+                5 => PF,
+                _ => 0,
+            };
+            if mask == 0 {
+                Fast::Jcc { cc, disp }
+            } else {
+                Fast::JccAny {
+                    mask,
+                    set: cc & 1 == 0,
+                    disp,
+                }
+            }
+        }
         Op::Jmp if sem.opd[0] == Opd::Jb => Fast::Jmp {
             disp: d.cur.imm[0] as i8 as i16 as u16,
         },
@@ -649,11 +675,12 @@ impl<T: Timing> Cpu<T> {
         self.timing.flush();
     }
 
-    /// Run `f`, the fast form of the instruction just taken from the cache
-    /// (IP already past it). Returns whether control was transferred and the
-    /// count the timing model needs (see [`Retired::count`]).
+    /// Run `q.f`, the fast form of the instruction just taken from the cache
+    /// (IP already past it). Returns the instruction's clocks (from `q`),
+    /// whether control was transferred and the count the timing model needs
+    /// (see [`Retired::count`]).
     #[inline(always)]
-    pub(crate) fn run_fast<B: Bus>(&mut self, bus: &mut B, f: &Fast) -> (bool, u32) {
+    pub(crate) fn run_fast<B: Bus>(&mut self, bus: &mut B, q: &Quick) -> (u32, bool, u32) {
         // The width-specialised variant of a helper: `wide!(w, f::<B>(args))`.
         macro_rules! wide {
             ($w:expr, $f:ident($($a:expr),*)) => {
@@ -663,9 +690,10 @@ impl<T: Timing> Cpu<T> {
                 if $w { self.$f::<B, true>($($a),*) } else { self.$f::<B, false>($($a),*) }
             };
         }
+        let mut clocks = q.clocks as u32;
         let mut taken = false;
         let mut count = 0;
-        match *f {
+        match q.f {
             Fast::Slow => unreachable!("slow forms run through execute"),
             Fast::AluRR { op, w, d, s } => {
                 let b = wide!(w, reg(s));
@@ -708,30 +736,42 @@ impl<T: Timing> Cpu<T> {
             Fast::Jcc { cc, disp } => {
                 if self.cond(cc) {
                     taken = true;
+                    clocks = q.taken_clocks as u32;
+                    self.relative(disp);
+                }
+            }
+            Fast::JccAny { mask, set, disp } => {
+                if (self.regs.flags & mask != 0) == set {
+                    taken = true;
+                    clocks = q.taken_clocks as u32;
                     self.relative(disp);
                 }
             }
             Fast::Jmp { disp } => {
                 taken = true;
+                clocks = q.taken_clocks as u32;
                 self.relative(disp);
             }
             Fast::Loop { op, disp } => {
                 let cx = self.regs.gpr[1].wrapping_sub(1);
                 self.regs.gpr[1] = cx;
                 let z = self.regs.flag(ZF);
-                taken = cx != 0
+                let t = cx != 0
                     && match op {
                         Op::Loopz => z,
                         Op::Loopnz => !z,
                         _ => true,
                     };
-                if taken {
+                if t {
+                    taken = true;
+                    clocks = q.taken_clocks as u32;
                     self.relative(disp);
                 }
             }
             Fast::Jcxz { disp } => {
                 if self.regs.gpr[1] == 0 {
                     taken = true;
+                    clocks = q.taken_clocks as u32;
                     self.relative(disp);
                 }
             }
@@ -739,11 +779,13 @@ impl<T: Timing> Cpu<T> {
                 let ret = self.regs.ip;
                 self.push_word(bus, ret);
                 taken = true;
+                clocks = q.taken_clocks as u32;
                 self.relative(disp);
             }
             Fast::Ret => {
                 let ip = self.pop_word(bus);
                 taken = true;
+                clocks = q.taken_clocks as u32;
                 self.regs.ip = ip;
                 self.timing.flush();
             }
@@ -778,9 +820,12 @@ impl<T: Timing> Cpu<T> {
             Fast::Cld => self.regs.flags &= !DF,
             Fast::Std => self.regs.flags |= DF,
             Fast::Str { op, w, src } => wide!(w, str_once::<B>(bus, op, src)),
-            Fast::RepStr { op, w, src } => count = wide!(w, rep_str::<B>(bus, op, src)),
+            Fast::RepStr { op, w, src } => {
+                count = wide!(w, rep_str::<B>(bus, op, src));
+                clocks += q.per_rep as u32 * count;
+            }
         }
-        (taken, count)
+        (clocks, taken, count)
     }
 
     /// One LODS, STOS or MOVS, as `string_once` does it.
@@ -831,24 +876,31 @@ impl<T: Timing> Cpu<T> {
     /// [`DecodeCache::take_quick`](crate::icache::DecodeCache)). Returns false
     /// (and changes nothing) otherwise. The caller counts the instruction and
     /// clears the interrupt shadow (which no fast form reads or sets).
+    /// `cs_base` is CS shifted left by four (no fast form changes CS),
+    /// `amask` the CPU's address mask.
     #[inline(always)]
-    pub(crate) fn step_fast<B: Bus>(&mut self, bus: &mut B, quick: &[Quick]) -> bool {
+    pub(crate) fn step_fast<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        quick: &[Quick; SLOTS],
+        cs_base: u32,
+        amask: u32,
+    ) -> bool {
         let ip = self.regs.ip;
-        let addr = self.linear(self.regs.seg[Seg::CS as usize], ip);
-        let Some(q) = self.icache.slot_of(addr).and_then(|i| quick.get(i)) else {
+        let addr = (cs_base + ip as u32) & amask;
+        let Some(i) = self.icache.slot_of(addr) else {
             return false;
         };
+        let q = &quick[i & (SLOTS - 1)];
         if ip as u32 >= q.ip_limit {
             return false;
         }
         self.regs.ip = ip.wrapping_add(q.len as u16);
         self.timing.cached_fetch(q.len as u32);
-        let (taken, count) = self.run_fast(bus, &q.f);
+        let (clocks, taken, count) = self.run_fast(bus, q);
         if T::RETIRES {
             // The charge worked out in `quick`, as `FastTiming` would from
             // the row's clocks: reported as a plain count.
-            let clocks =
-                if taken { q.taken_clocks } else { q.clocks } as u32 + q.per_rep as u32 * count;
             self.timing.retire(&Retired {
                 base: clocks,
                 extra: 0,

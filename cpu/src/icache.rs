@@ -35,21 +35,18 @@ pub(crate) struct Instr {
 /// Instructions longer than this (long prefix runs) are never cached.
 pub(crate) const MAX_CACHED_LEN: u32 = 16;
 /// Number of slots (a power of two); direct-mapped by address.
-const SLOTS: usize = 4096;
+pub(crate) const SLOTS: usize = 4096;
 /// Bytes of memory per "may hold cached code" flag.
 const BLOCK_SHIFT: u32 = 4;
 const EMPTY: u32 = u32::MAX;
 
-#[derive(Clone, Copy)]
-struct Slot {
-    tag: u32,
-    d: Instr,
-}
-
 /// See the module documentation.
 #[derive(Clone, Default)]
 pub(crate) struct DecodeCache {
-    slots: Vec<Slot>,
+    /// The physical address each slot's instruction starts at, or `EMPTY`:
+    /// apart from the instructions, so that the lookup reads a small table.
+    tags: Vec<u32>,
+    slots: Vec<Instr>,
     /// The fast-path part of each slot's instruction (valid while the slot's
     /// tag is), apart so that the fast path can hold it while it changes
     /// the CPU (see [`DecodeCache::take_quick`]).
@@ -72,20 +69,18 @@ impl std::fmt::Debug for DecodeCache {
 impl DecodeCache {
     /// A cache for physical addresses under `mask`.
     pub(crate) fn new(mask: u32) -> Self {
-        let empty = Slot {
-            tag: EMPTY,
-            d: Instr {
-                cur: Current::default(),
-                sem: INVALID.sem(),
-                len: 0,
-                last_ip: 0,
-                base_clocks: 0,
-                extra_clocks: 0,
-                per: Per::Once,
-                quick: Quick::SLOW,
-            },
+        let empty = Instr {
+            cur: Current::default(),
+            sem: INVALID.sem(),
+            len: 0,
+            last_ip: 0,
+            base_clocks: 0,
+            extra_clocks: 0,
+            per: Per::Once,
+            quick: Quick::SLOW,
         };
         DecodeCache {
+            tags: vec![EMPTY; SLOTS],
             slots: vec![empty; SLOTS],
             quick: vec![Quick::SLOW; SLOTS],
             blocks: vec![false; (mask as usize >> BLOCK_SHIFT) + 1],
@@ -101,8 +96,8 @@ impl DecodeCache {
     /// The cached instruction starting at `addr`.
     #[inline]
     pub(crate) fn get(&self, addr: u32) -> Option<&Instr> {
-        let s = &self.slots[addr as usize & (SLOTS - 1)];
-        (s.tag == addr).then_some(&s.d)
+        let i = addr as usize & (SLOTS - 1);
+        (self.tags[i] == addr).then_some(&self.slots[i])
     }
 
     /// The slot of the cached instruction starting at `addr`, an index
@@ -110,7 +105,7 @@ impl DecodeCache {
     #[inline(always)]
     pub(crate) fn slot_of(&self, addr: u32) -> Option<usize> {
         let i = addr as usize & (SLOTS - 1);
-        (self.slots.get(i)?.tag == addr).then_some(i)
+        (*self.tags.get(i)? == addr).then_some(i)
     }
 
     /// Lend out the table of fast-path entries (empty while the cache is
@@ -132,7 +127,8 @@ impl DecodeCache {
         let last = addr.wrapping_add(d.len as u32 - 1) & self.mask;
         self.blocks[(addr >> BLOCK_SHIFT) as usize] = true;
         self.blocks[(last >> BLOCK_SHIFT) as usize] = true;
-        self.slots[addr as usize & (SLOTS - 1)] = Slot { tag: addr, d: *d };
+        self.tags[addr as usize & (SLOTS - 1)] = addr;
+        self.slots[addr as usize & (SLOTS - 1)] = *d;
         self.quick[addr as usize & (SLOTS - 1)] = d.quick;
     }
 
@@ -148,18 +144,16 @@ impl DecodeCache {
     fn drop_covering(&mut self, addr: u32) {
         for back in 0..MAX_CACHED_LEN {
             let start = addr.wrapping_sub(back) & self.mask;
-            let s = &mut self.slots[start as usize & (SLOTS - 1)];
-            if s.tag == start && back < s.d.len as u32 {
-                s.tag = EMPTY;
+            let i = start as usize & (SLOTS - 1);
+            if self.tags[i] == start && back < self.slots[i].len as u32 {
+                self.tags[i] = EMPTY;
             }
         }
     }
 
     /// Forget everything.
     pub(crate) fn clear(&mut self) {
-        for s in &mut self.slots {
-            s.tag = EMPTY;
-        }
+        self.tags.fill(EMPTY);
         self.blocks.fill(false);
     }
 }

@@ -149,23 +149,16 @@ impl Registers {
     /// 8-bit register by encoding (AL, CL, DL, BL, AH, CH, DH, BH).
     #[inline]
     pub fn r8(&self, r: u8) -> u8 {
-        let w = self.gpr[(r & 3) as usize];
-        if r & 4 == 0 {
-            w as u8
-        } else {
-            (w >> 8) as u8
-        }
+        // AL..BL in the low byte (shift 0), AH..BH in the high one (shift 8).
+        (self.gpr[(r & 3) as usize] >> ((r & 4) << 1)) as u8
     }
 
     /// Write an 8-bit register by encoding.
     #[inline]
     pub fn set_r8(&mut self, r: u8, v: u8) {
+        let sh = (r & 4) << 1;
         let w = &mut self.gpr[(r & 3) as usize];
-        if r & 4 == 0 {
-            *w = (*w & 0xFF00) | v as u16;
-        } else {
-            *w = (*w & 0x00FF) | ((v as u16) << 8);
-        }
+        *w = (*w & !(0xFF << sh)) | (v as u16) << sh;
     }
 
     /// A 16-bit general register.
