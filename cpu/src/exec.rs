@@ -146,6 +146,19 @@ impl<T: Timing> Cpu<T> {
             self.raise(13);
             return 0;
         }
+        self.mem_access_read(bus, s, off, w)
+    }
+
+    /// The bus transfers of a read at `seg:off` (offsets wrap within the
+    /// segment), the checks done.
+    #[inline(always)]
+    pub(crate) fn mem_access_read<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        s: Seg,
+        off: u16,
+        w: bool,
+    ) -> u16 {
         let base = self.seg_base(s);
         if w {
             let lo = self.linear(base, off);
@@ -167,18 +180,34 @@ impl<T: Timing> Cpu<T> {
             self.cur.write_faulted = true;
             return;
         }
+        let cached = self.icache.enabled();
+        self.mem_access_write(bus, s, off, w, v, cached);
+    }
+
+    /// The bus transfers of a write at `seg:off`, the checks done; cached
+    /// instructions covering the bytes are dropped when `cached`.
+    #[inline(always)]
+    pub(crate) fn mem_access_write<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        s: Seg,
+        off: u16,
+        w: bool,
+        v: u16,
+        cached: bool,
+    ) {
         let base = self.seg_base(s);
         if w {
             let lo = self.linear(base, off);
             let hi = self.linear(base, off.wrapping_add(1));
-            if self.icache.enabled() {
+            if cached {
                 self.icache.written(lo);
                 self.icache.written(hi);
             }
             self.timing.write16(bus, s, lo, hi, v)
         } else {
             let a = self.linear(base, off);
-            if self.icache.enabled() {
+            if cached {
                 self.icache.written(a);
             }
             self.timing.write8(bus, s, a, v as u8)
@@ -303,6 +332,18 @@ impl<T: Timing> Cpu<T> {
             (Some(_), Loc::Mem(..), Loc::Sreg(_)) => self.timing.eu(bus, 3),
             (Some(_), Loc::Mem(..), _) => self.timing.eu(bus, 4),
             _ => {}
+        }
+    }
+
+    /// Exact model: an indirect JMP/CALL near suspends prefetching right
+    /// after a register operand (the SUSP that lets a started fetch finish),
+    /// two clocks after a memory operand's read (the one that calls it off).
+    fn exact_indirect_suspend<B: Bus>(&mut self, bus: &mut B, target: Loc) {
+        if matches!(target, Loc::Mem(..)) {
+            self.timing.eu(bus, 2);
+            self.timing.suspend(bus);
+        } else {
+            self.timing.suspend_free(bus);
         }
     }
 
@@ -1205,13 +1246,7 @@ impl<T: Timing> Cpu<T> {
                 let target = self.read(bus, s, true);
                 let ret = self.regs.ip;
                 if T::EXACT {
-                    let mem = matches!(s, Loc::Mem(..));
-                    if mem {
-                        self.timing.eu(bus, 2);
-                        self.timing.suspend(bus);
-                    } else {
-                        self.timing.suspend_free(bus);
-                    }
+                    self.exact_indirect_suspend(bus, s);
                     self.timing.eu(bus, 4);
                     self.jump(target);
                     self.timing.eu(bus, 2);
@@ -1225,13 +1260,7 @@ impl<T: Timing> Cpu<T> {
                 let s = self.loc(row.opd[0]);
                 let target = self.read(bus, s, true);
                 if T::EXACT {
-                    let mem = matches!(s, Loc::Mem(..));
-                    if mem {
-                        self.timing.eu(bus, 2);
-                        self.timing.suspend(bus);
-                    } else {
-                        self.timing.suspend_free(bus);
-                    }
+                    self.exact_indirect_suspend(bus, s);
                     self.timing.eu(bus, 1);
                 }
                 self.jump(target);

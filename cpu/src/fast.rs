@@ -546,32 +546,13 @@ impl<T: Timing> Cpu<T> {
     /// operand: nothing can overrun.
     #[inline(always)]
     fn mem_read<B: Bus, const W: bool>(&mut self, bus: &mut B, s: Seg, off: u16) -> u16 {
-        let base = self.regs.seg[s as usize];
-        if W {
-            let lo = self.linear(base, off);
-            let hi = self.linear(base, off.wrapping_add(1));
-            self.timing.read16(bus, s, lo, hi)
-        } else {
-            let a = self.linear(base, off);
-            self.timing.read8(bus, s, a) as u16
-        }
+        self.mem_access_read(bus, s, off, W)
     }
 
     /// `wr` for the fast forms (nothing has faulted, nothing can overrun).
     #[inline(always)]
     fn mem_write<B: Bus, const W: bool>(&mut self, bus: &mut B, s: Seg, off: u16, v: u16) {
-        let base = self.regs.seg[s as usize];
-        if W {
-            let lo = self.linear(base, off);
-            let hi = self.linear(base, off.wrapping_add(1));
-            self.icache.written(lo);
-            self.icache.written(hi);
-            self.timing.write16(bus, s, lo, hi, v)
-        } else {
-            let a = self.linear(base, off);
-            self.icache.written(a);
-            self.timing.write8(bus, s, a, v as u8)
-        }
+        self.mem_access_write(bus, s, off, W, v, true);
     }
 
     #[inline(always)]
