@@ -1636,8 +1636,9 @@ impl<T: Timing> Cpu<T> {
             self.exact_shift(bus, d, row.opd[1] == Opd::CL, count);
         }
         if count == 0 {
-            if T::EXACT {
-                // The 8086 writes the operand back unchanged.
+            if !self.model.is_186_plus() {
+                // The 8086 writes the operand back unchanged (a bus write on
+                // every timing model; the vectors show it).
                 self.write(bus, d, w, v as u16);
             }
             return;

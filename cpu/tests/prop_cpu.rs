@@ -324,10 +324,9 @@ fn run<T: Timing + Default>(c: &Case) -> (Outcome, u64) {
     )
 }
 
-/// Property 2, generic over two timing models. Today the only model in the
-/// core is `CountingTiming`, so it is instantiated against `Lumpy` above;
-/// when the exact bus-cycle model lands, instantiate it for
-/// `(ExactTiming, CountingTiming)` as well.
+/// Property 2, generic over two timing models: `CountingTiming` against
+/// `Lumpy` above on every model, and the cycle-exact `ExactTiming` against
+/// `CountingTiming` on the 8086 and 8088 (the models it covers).
 fn same_state<A: Timing + Default, B: Timing + Default>(c: &Case) -> Result<(), TestCaseError> {
     let (a, ca) = run::<A>(c);
     let (b, cb) = run::<B>(c);
@@ -499,6 +498,18 @@ per_model! {
 
 proptest! {
     #![proptest_config(config())]
+
+    /// The exact model runs the same semantics: same registers, memory, I/O
+    /// and data reads as the counting model, on both bus widths.
+    #[test]
+    fn exact_model_reaches_the_same_state_8086(c in case(CpuModel::I8086)) {
+        same_state::<cpu::ExactTiming, CountingTiming>(&c)?;
+    }
+
+    #[test]
+    fn exact_model_reaches_the_same_state_8088(c in case(CpuModel::I8088)) {
+        same_state::<cpu::ExactTiming, CountingTiming>(&c)?;
+    }
 
     /// The 8088 differs from the 8086 only in its bus and queue: every
     /// instruction from every state must end the same on both.

@@ -126,6 +126,10 @@ impl Bus for TestBus {
         self.writes.push((addr, value));
         self.place(addr, value);
     }
+    /// Prefetches (the exact model's code fetches) are not data reads.
+    fn fetch(&mut self, addr: u32) -> u8 {
+        self.peek(addr)
+    }
     fn io_read(&mut self, port: u16) -> u8 {
         (port as u8) ^ (port >> 8) as u8 ^ 0x5A
     }
