@@ -590,7 +590,13 @@ pub fn classify(
     if !m.statuses.contains(&info.status) {
         return Ok(Err(SkipKind::Status));
     }
-    Ok(Ok(TestSetup {
+    Ok(Ok(setup_for(suite, info)))
+}
+
+/// The setup a test of `suite` whose opcode metadata is `info` runs under.
+pub fn setup_for(suite: &Suite, info: OpInfo) -> TestSetup {
+    let m = &suite.manifest;
+    TestSetup {
         model: suite.model,
         run: m.run,
         max_steps: m.max_steps,
@@ -598,7 +604,7 @@ pub fn classify(
         divide_error_handler: m.divide_error_handler,
         info,
         decode_cache: suite.decode_cache,
-    }))
+    }
 }
 
 /// Run one test under `checks`: on the fast model for the state check

@@ -5,7 +5,8 @@ use crate::cycles::{compare, describe};
 use crate::model::{Cycle, TestCase, FLAGS_INDEX, REGS};
 use crate::runner::{
     classify, defined_flags, execute, execute_exact, expected_byte, expected_flags, flags_on_stack,
-    has_exact_model, judge, pushed_flags_mask, reg_mask, Checks, Executed, SkipKind, TestSetup,
+    has_exact_model, judge, pushed_flags_mask, reg_mask, setup_for, Checks, Executed, SkipKind,
+    TestSetup,
 };
 use crate::suite::Suite;
 use crate::vectors::{file_stem, for_each_test, ReadOptions};
@@ -331,19 +332,7 @@ pub fn show(suite: &Suite, which: &str, checks: Checks) -> Result<u8, CliError> 
                 .metadata
                 .lookup(&stem, &test.bytes)
                 .map_err(|e| CliError(e.0))?;
-            let m = &suite.manifest;
-            (
-                TestSetup {
-                    model: suite.model,
-                    run: m.run,
-                    max_steps: m.max_steps,
-                    initial_flags_mask: m.initial_flags_mask.unwrap_or(0xFFFF),
-                    divide_error_handler: m.divide_error_handler,
-                    info,
-                    decode_cache: suite.decode_cache,
-                },
-                Some(kind),
-            )
+            (setup_for(suite, info), Some(kind))
         }
     };
     let exact = has_exact_model(setup.model).then(|| execute_exact(&test, &setup));
