@@ -6,6 +6,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What a clock of mode 2 or 3 does after the shared start ([`Counter::periodic_step`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Periodic {
+    /// Gate low or not counting: nothing.
+    Idle,
+    /// The counter was (re)loaded this clock.
+    Loaded,
+    /// The counter counts this clock.
+    Count,
+}
+
 /// One counter.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Counter {
@@ -295,16 +306,7 @@ impl Counter {
                 self.count_one_shot();
             }
             2 => {
-                if !self.gate {
-                    return;
-                }
-                if self.load_next || self.triggered {
-                    self.triggered = false;
-                    self.load();
-                    self.out = true;
-                    return;
-                }
-                if !self.counting {
+                if self.periodic_step() != Periodic::Count {
                     return;
                 }
                 if self.ce == 1 {
@@ -322,18 +324,13 @@ impl Counter {
                 // Mode 3: square wave. The counting element steps by two; an
                 // odd count spends one extra clock in the high half, so the
                 // output is high (N+1)/2 clocks and low (N-1)/2 clocks.
-                if !self.gate {
-                    return;
-                }
-                if self.load_next || self.triggered {
-                    self.triggered = false;
-                    self.load();
-                    self.out = true;
-                    self.ce = self.half_period(true);
-                    return;
-                }
-                if !self.counting {
-                    return;
+                match self.periodic_step() {
+                    Periodic::Idle => return,
+                    Periodic::Loaded => {
+                        self.ce = self.half_period(true);
+                        return;
+                    }
+                    Periodic::Count => {}
                 }
                 self.ce = self.ce.saturating_sub(2);
                 if self.ce == 0 {
@@ -342,6 +339,25 @@ impl Counter {
                     self.ce = self.half_period(self.out);
                 }
             }
+        }
+    }
+
+    /// The part of a clock modes 2 and 3 share: nothing while the gate is
+    /// low; a pending (re)load loads the counter and raises OUT.
+    fn periodic_step(&mut self) -> Periodic {
+        if !self.gate {
+            return Periodic::Idle;
+        }
+        if self.load_next || self.triggered {
+            self.triggered = false;
+            self.load();
+            self.out = true;
+            return Periodic::Loaded;
+        }
+        if self.counting {
+            Periodic::Count
+        } else {
+            Periodic::Idle
         }
     }
 
