@@ -2162,18 +2162,26 @@ mod tests {
     use super::*;
     use crate::FlatBus;
 
-    fn run(model: CpuModel, code: &[u8], ax: u16, dx: u16, flags: u16) -> Registers {
+    /// Run one instruction `code` at 0100:0000 (stack 0200:0100) after
+    /// `init` set the registers.
+    fn run_with(model: CpuModel, code: &[u8], init: impl FnOnce(&mut Registers)) -> Registers {
         let mut bus = FlatBus::new(0x10_0000);
         bus.load(0x1000, code);
         let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(model);
         cpu.regs.seg = [0, 0x100, 0x200, 0];
         cpu.regs.gpr[4] = 0x100;
         cpu.regs.ip = 0;
-        cpu.regs.gpr[0] = ax;
-        cpu.regs.gpr[2] = dx;
-        cpu.regs.flags = flags;
+        init(&mut cpu.regs);
         cpu.step(&mut bus);
         cpu.regs
+    }
+
+    fn run(model: CpuModel, code: &[u8], ax: u16, dx: u16, flags: u16) -> Registers {
+        run_with(model, code, |r| {
+            r.gpr[0] = ax;
+            r.gpr[2] = dx;
+            r.flags = flags;
+        })
     }
 
     use crate::Registers;
@@ -2191,24 +2199,12 @@ mod tests {
     fn rep_inverts_the_sign_of_idiv_on_the_8086_only() {
         // REP IDIV BL: 100 / 7 = 14 r 2, the quotient negated by the prefix.
         let code = [0xF3, 0xF6, 0xFB];
-        let mut bus = FlatBus::new(0x10_0000);
-        bus.load(0x1000, &code);
-        let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(CpuModel::I8086);
-        cpu.regs.seg = [0, 0x100, 0x200, 0];
-        cpu.regs.gpr[4] = 0x100;
-        cpu.regs.ip = 0;
-        cpu.regs.gpr[0] = 100;
-        cpu.regs.gpr[3] = 7;
-        cpu.step(&mut bus);
-        assert_eq!(cpu.regs.gpr[0], 0x02F2); // AL = -14, AH = 2
-        let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(CpuModel::I80286);
-        cpu.regs.seg = [0, 0x100, 0x200, 0];
-        cpu.regs.gpr[4] = 0x100;
-        cpu.regs.ip = 0;
-        cpu.regs.gpr[0] = 100;
-        cpu.regs.gpr[3] = 7;
-        cpu.step(&mut bus);
-        assert_eq!(cpu.regs.gpr[0], 0x020E);
+        let init = |r: &mut Registers| {
+            r.gpr[0] = 100;
+            r.gpr[3] = 7;
+        };
+        assert_eq!(run_with(CpuModel::I8086, &code, init).gpr[0], 0x02F2); // AL = -14, AH = 2
+        assert_eq!(run_with(CpuModel::I80286, &code, init).gpr[0], 0x020E);
     }
 
     #[test]
