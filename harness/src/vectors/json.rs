@@ -285,17 +285,7 @@ mod tests {
       "test_hash":"abc","test_num":7}]"#;
 
     fn parse(s: &str, cycles: bool) -> Result<Vec<TestCase>, InputError> {
-        let mut v = Vec::new();
-        parse_tests(
-            &PathBuf::from("x.json"),
-            s.as_bytes(),
-            ReadOptions { cycles },
-            &mut |t| {
-                v.push(t);
-                ControlFlow::Continue(())
-            },
-        )?;
-        Ok(v)
+        crate::vectors::collect("x.json", s.as_bytes(), cycles)
     }
 
     #[test]

@@ -92,10 +92,36 @@ pub fn for_each_test(
         )
     })?;
     let data = read_maybe_gz(path)?;
+    parse_format(format, path, &data, opts, f)
+}
+
+/// Read every test of already-decompressed vector data in `format`
+/// (`path` names it in errors).
+fn parse_format(
+    format: Format,
+    path: &Path,
+    data: &[u8],
+    opts: ReadOptions,
+    f: &mut dyn FnMut(TestCase) -> ControlFlow<()>,
+) -> Result<usize, InputError> {
     match format {
-        Format::Json => json::parse_tests(path, &data, opts, f),
-        Format::Moo => moo::parse_tests(path, &data, opts, f).map(|(n, _)| n),
+        Format::Json => json::parse_tests(path, data, opts, f),
+        Format::Moo => moo::parse_tests(path, data, opts, f).map(|(n, _)| n),
     }
+}
+
+/// Every test of vector data, collected; the format is `name`'s (for the
+/// readers' tests).
+#[cfg(test)]
+pub(crate) fn collect(name: &str, data: &[u8], cycles: bool) -> Result<Vec<TestCase>, InputError> {
+    let path = Path::new(name);
+    let format = Format::of(path).expect("a vector file name");
+    let mut v = Vec::new();
+    parse_format(format, path, data, ReadOptions { cycles }, &mut |t| {
+        v.push(t);
+        ControlFlow::Continue(())
+    })?;
+    Ok(v)
 }
 
 /// Read every test of a file into a vector (for tools and tests; suites stream).

@@ -488,7 +488,6 @@ mod tests {
     use super::writer::*;
     use super::*;
     use crate::model::RegState;
-    use std::path::PathBuf;
 
     pub(crate) fn sample(index: usize) -> TestCase {
         let mut initial = RegState::default();
@@ -529,17 +528,7 @@ mod tests {
     }
 
     fn parse(data: &[u8], cycles: bool) -> Result<Vec<TestCase>, InputError> {
-        let mut v = Vec::new();
-        parse_tests(
-            &PathBuf::from("t.MOO"),
-            data,
-            ReadOptions { cycles },
-            &mut |t| {
-                v.push(t);
-                ControlFlow::Continue(())
-            },
-        )?;
-        Ok(v)
+        crate::vectors::collect("t.MOO", data, cycles)
     }
 
     fn good() -> Vec<u8> {
