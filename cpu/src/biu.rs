@@ -653,8 +653,6 @@ impl Timing for ExactTiming {
         }
     }
 
-    fn internal(&mut self, _n: u32) {}
-
     fn flush(&mut self) {
         self.qhead = 0;
         self.qlen = 0;

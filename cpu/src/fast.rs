@@ -15,7 +15,7 @@
 //!
 //! Only timing models that allow it use these forms ([`Timing::FAST_FORMS`]):
 //! the forms report every memory transfer and retire the instruction with the
-//! same data as `execute`, but make no [`Timing::internal`] calls.
+//! same data as `execute`, but have no exact-model microcode points (`Timing::eu`).
 
 use crate::alu::{self, mask, sign, szp, ARITH};
 use crate::decode::{decode_instr, ByteSource};

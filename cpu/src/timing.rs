@@ -103,7 +103,7 @@ pub trait Timing {
     const EXACT: bool = false;
     /// True if instructions served from the decode cache may run through the
     /// specialised forms of `fast`, which report every memory transfer but
-    /// make no [`Timing::internal`] calls, and retire with the clocks
+    /// no microcode points ([`Timing::eu`]), and retire with the clocks
     /// [`FastTiming::clocks`] gives already worked out (in [`Retired::base`],
     /// with [`Per::Once`]): only for models that charge that way.
     const FAST_FORMS: bool = false;
@@ -168,8 +168,6 @@ pub trait Timing {
     fn retire(&mut self, r: &Retired) {
         let _ = r;
     }
-    /// `n` cycles of execution-unit work with no bus transfer of its own.
-    fn internal(&mut self, n: u32);
     /// The instruction stream changed (jump, call, interrupt): prefetched bytes are discarded.
     fn flush(&mut self);
     /// Clock cycles elapsed since creation.
@@ -177,8 +175,8 @@ pub trait Timing {
 }
 
 /// The simplest model: every bus transfer costs four clocks (per byte on an
-/// 8-bit bus or an odd-aligned word on a 16-bit one) and internal work what the
-/// semantics ask. No prefetch queue is simulated.
+/// 8-bit bus or an odd-aligned word on a 16-bit one), instruction bytes two.
+/// No prefetch queue is simulated.
 #[derive(Clone, Debug, Default)]
 pub struct CountingTiming {
     cycles: u64,
@@ -249,10 +247,6 @@ impl Timing for CountingTiming {
             self.cycles += 4;
             bus.io_write(port, v as u8)
         }
-    }
-    #[inline]
-    fn internal(&mut self, n: u32) {
-        self.cycles += n as u64;
     }
     #[inline]
     fn flush(&mut self) {}
@@ -353,8 +347,6 @@ impl Timing for FastTiming {
     fn retire(&mut self, r: &Retired) {
         self.cycles += Self::clocks(r) as u64;
     }
-    #[inline]
-    fn internal(&mut self, _n: u32) {}
     #[inline]
     fn flush(&mut self) {}
     fn cycles(&self) -> u64 {

@@ -280,9 +280,6 @@ impl Timing for Lumpy {
             bus.io_write(port, v as u8)
         }
     }
-    fn internal(&mut self, n: u32) {
-        self.cycles += 2 * n as u64 + 1;
-    }
     fn flush(&mut self) {
         self.flushes += 1;
         self.cycles += 29;

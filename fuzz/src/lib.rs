@@ -106,9 +106,6 @@ impl Timing for OddTiming {
             bus.io_write(port, v as u8)
         }
     }
-    fn internal(&mut self, n: u32) {
-        self.cycles += 2 * n as u64 + 1;
-    }
     fn flush(&mut self) {
         self.cycles += 29;
     }
