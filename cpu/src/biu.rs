@@ -653,13 +653,17 @@ impl Timing for ExactTiming {
         }
     }
 
-    fn flush(&mut self) {
+    fn flush(&mut self, cs: u16, ip: u16) {
         self.qhead = 0;
         self.qlen = 0;
         self.qop = (QueueOp::Flush, self.last_taken);
         self.discard = self.cur.is_some_and(|c| c.kind == Transfer::Code)
             && matches!(self.state, TState::T1 | TState::T2 | TState::T3);
         self.refill = true;
+        self.suspended = false;
+        self.cs = cs;
+        self.fetch_ip = ip;
+        self.planned = None;
     }
 
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
@@ -691,13 +695,6 @@ impl Timing for ExactTiming {
         while self.cur.is_some_and(|c| c.kind == Transfer::Code) && self.state != TState::Ti {
             self.tick(bus);
         }
-    }
-
-    fn jumped(&mut self, cs: u16, ip: u16) {
-        self.suspended = false;
-        self.cs = cs;
-        self.fetch_ip = ip;
-        self.planned = None;
     }
 
     fn cycles(&self) -> u64 {
@@ -770,6 +767,20 @@ mod tests {
         // The odd byte travels on the high half of the bus.
         assert!(!log[writes[0]].bhe_high);
         assert_eq!(log[writes[0] + 2].data, 0xEF00);
+    }
+
+    #[test]
+    fn after_reset_the_first_fetch_is_at_the_reset_vector() {
+        let mut bus = FlatBus::new(1 << 20);
+        bus.load(0xFFFF0, &[0x90; 16]);
+        let mut cpu: Cpu<ExactTiming> = Cpu::new(CpuModel::I8088);
+        cpu.timing.record(true);
+        cpu.step(&mut bus);
+        let first = cpu.timing.log().iter().find(|c| c.t == TState::T1);
+        assert_eq!(
+            first.map(|c| (c.transfer, c.address)),
+            Some((Some(Transfer::Code), 0xFFFF0))
+        );
     }
 
     #[test]

@@ -247,16 +247,14 @@ impl<T: Timing> Cpu<T> {
     fn jump(&mut self, ip: u16) {
         self.cur.taken = true;
         self.regs.ip = ip;
-        self.timing.flush();
-        self.timing.jumped(self.regs.seg[Seg::CS as usize], ip);
+        self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
     }
 
     fn far_jump(&mut self, cs: u16, ip: u16) {
         self.cur.taken = true;
         self.regs.seg[Seg::CS as usize] = cs;
         self.regs.ip = ip;
-        self.timing.flush();
-        self.timing.jumped(cs, ip);
+        self.timing.flush(cs, ip);
     }
 
     // ----- exact-model microcode points ----------------------------------
@@ -481,10 +479,7 @@ impl<T: Timing> Cpu<T> {
             Loc::Sreg(s) => {
                 self.regs.seg[s as usize] = v;
                 match s {
-                    Seg::CS => {
-                        self.timing.flush();
-                        self.timing.jumped(v, self.regs.ip);
-                    }
+                    Seg::CS => self.timing.flush(v, self.regs.ip),
                     Seg::SS => self.irq_shadow = true,
                     _ => {}
                 }

@@ -653,7 +653,8 @@ impl<T: Timing> Cpu<T> {
     #[inline(always)]
     fn relative(&mut self, disp: u16) {
         self.regs.ip = self.regs.ip.wrapping_add(disp);
-        self.timing.flush();
+        self.timing
+            .flush(self.regs.seg[Seg::CS as usize], self.regs.ip);
     }
 
     /// Run `q.f`, the fast form of the instruction just taken from the cache
@@ -768,7 +769,7 @@ impl<T: Timing> Cpu<T> {
                 taken = true;
                 clocks = q.taken_clocks as u32;
                 self.regs.ip = ip;
-                self.timing.flush();
+                self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
             }
             Fast::PushR { r } => {
                 // The 8086 and 80186 push SP as it is after the decrement.

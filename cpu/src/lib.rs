@@ -215,7 +215,8 @@ impl<T: Timing> Cpu<T> {
         self.irq_shadow = false;
         self.msw = 0xFFF0;
         self.idtr = (0, 0x03FF);
-        self.timing.flush();
+        let (cs, ip) = (self.regs.seg[Seg::CS as usize], self.regs.ip);
+        self.timing.flush(cs, ip);
     }
 
     /// The processor this CPU behaves as.

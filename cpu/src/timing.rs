@@ -158,18 +158,14 @@ pub trait Timing {
     fn suspend_free<B: Bus>(&mut self, bus: &mut B) {
         let _ = bus;
     }
-    /// The instruction stream continues at `cs:ip` (after [`Timing::flush`]).
-    #[inline]
-    fn jumped(&mut self, cs: u16, ip: u16) {
-        let _ = (cs, ip);
-    }
     /// An instruction completed (after its bus transfers were reported).
     #[inline]
     fn retire(&mut self, r: &Retired) {
         let _ = r;
     }
-    /// The instruction stream changed (jump, call, interrupt): prefetched bytes are discarded.
-    fn flush(&mut self);
+    /// The instruction stream changed (jump, call, interrupt, reset): prefetched
+    /// bytes are discarded and fetching continues at `cs:ip`.
+    fn flush(&mut self, cs: u16, ip: u16);
     /// Clock cycles elapsed since creation.
     fn cycles(&self) -> u64;
 }
@@ -249,7 +245,7 @@ impl Timing for CountingTiming {
         }
     }
     #[inline]
-    fn flush(&mut self) {}
+    fn flush(&mut self, _cs: u16, _ip: u16) {}
     fn cycles(&self) -> u64 {
         self.cycles
     }
@@ -348,7 +344,7 @@ impl Timing for FastTiming {
         self.cycles += Self::clocks(r) as u64;
     }
     #[inline]
-    fn flush(&mut self) {}
+    fn flush(&mut self, _cs: u16, _ip: u16) {}
     fn cycles(&self) -> u64 {
         self.cycles
     }

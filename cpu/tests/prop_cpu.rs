@@ -280,7 +280,7 @@ impl Timing for Lumpy {
             bus.io_write(port, v as u8)
         }
     }
-    fn flush(&mut self) {
+    fn flush(&mut self, _cs: u16, _ip: u16) {
         self.flushes += 1;
         self.cycles += 29;
     }

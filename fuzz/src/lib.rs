@@ -106,7 +106,7 @@ impl Timing for OddTiming {
             bus.io_write(port, v as u8)
         }
     }
-    fn flush(&mut self) {
+    fn flush(&mut self, _cs: u16, _ip: u16) {
         self.cycles += 29;
     }
     fn cycles(&self) -> u64 {
