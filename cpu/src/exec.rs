@@ -283,24 +283,24 @@ impl<T: Timing> Cpu<T> {
                     .eu(bus, if cmp { 3 - n.min(3) } else { 4 - n.min(4) });
             }
             (Loc::Mem(..), false) => self.timing.eu(bus, if cmp { 4 } else { 6 }),
-            (_, true) if self.cur.modrm.is_some() => {
-                let n = self.timing.owed();
-                self.take_rest(bus);
-                self.timing.eu(bus, if n == 1 { 1 } else { 0 });
-            }
-            (_, true) => {
-                let n = self.timing.owed();
-                self.timing.eu(bus, 1);
-                self.take_rest(bus);
-                self.timing.eu(bus, if n == 1 { 1 } else { 0 });
-            }
+            (_, true) if self.cur.modrm.is_some() => self.exact_imm(bus, 0),
+            (_, true) => self.exact_imm(bus, 1),
             (_, false) if !matches!(s, Loc::Mem(..)) => self.timing.eu(bus, 1),
             _ => {}
         }
     }
 
+    /// Exact model: an immediate operand of a register form, `before` clocks
+    /// after the previous byte; a byte immediate costs a clock more after it.
+    fn exact_imm<B: Bus>(&mut self, bus: &mut B, before: u32) {
+        let byte = self.timing.owed() == 1;
+        self.timing.eu(bus, before);
+        self.take_rest(bus);
+        self.timing.eu(bus, byte as u32);
+    }
+
     /// Exact model: MOV's microcode before its read.
-    fn exact_mov_before<B: Bus>(&mut self, bus: &mut B, row: &Sem, d: Loc, s: Loc) {
+    fn exact_mov_before<B: Bus>(&mut self, bus: &mut B, d: Loc, s: Loc) {
         match (self.cur.modrm, d, s) {
             (None, Loc::Mem(..), _) => {
                 self.timing.eu(bus, 1);
@@ -311,22 +311,14 @@ impl<T: Timing> Cpu<T> {
                 self.timing.eu(bus, 1);
                 self.take_rest(bus);
             }
-            (None, _, _) => {
-                self.timing.eu(bus, 1);
-                self.take_rest(bus);
-                self.timing.eu(bus, if row.word { 0 } else { 1 });
-            }
+            (None, _, _) => self.exact_imm(bus, 1),
             (Some(_), Loc::Mem(..), Loc::Imm(_)) => {
                 let n = self.timing.owed();
                 self.timing.eu(bus, 2);
                 self.take_rest(bus);
                 self.timing.eu(bus, 3 - n.min(3));
             }
-            (Some(_), _, Loc::Imm(_)) => {
-                let n = self.timing.owed();
-                self.take_rest(bus);
-                self.timing.eu(bus, if n == 1 { 1 } else { 0 });
-            }
+            (Some(_), _, Loc::Imm(_)) => self.exact_imm(bus, 0),
             (Some(_), Loc::Mem(..), Loc::Sreg(_)) => self.timing.eu(bus, 3),
             (Some(_), Loc::Mem(..), _) => self.timing.eu(bus, 4),
             _ => {}
@@ -804,9 +796,7 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, if mem { 4 } else { 1 });
                 } else if T::EXACT {
                     // TEST AL/AX, imm.
-                    self.timing.eu(bus, 1);
-                    self.take_rest(bus);
-                    self.timing.eu(bus, if w { 0 } else { 1 });
+                    self.exact_imm(bus, 1);
                 }
                 let b = self.read(bus, s, w) as u32;
                 if T::EXACT && matches!(s, Loc::Mem(..)) {
@@ -829,7 +819,7 @@ impl<T: Timing> Cpu<T> {
                 let d = self.loc(row.opd[0]);
                 let s = self.loc(row.opd[1]);
                 if T::EXACT {
-                    self.exact_mov_before(bus, row, d, s);
+                    self.exact_mov_before(bus, d, s);
                 }
                 let v = self.read(bus, s, w);
                 if T::EXACT && matches!(s, Loc::Mem(..)) {
