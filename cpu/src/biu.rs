@@ -281,6 +281,59 @@ impl ExactTiming {
         }
     }
 
+    /// Pass over clocks in which nothing happens but the T-state moving on
+    /// (a bus cycle's T1 and T2, idle clocks before a decided start), up to
+    /// clock `limit` at most; what remains is left to [`ExactTiming::tick`].
+    /// Not while recording, where every clock is logged.
+    #[inline(always)]
+    fn skip(&mut self, limit: u64) {
+        if self.log.is_some() || self.cycle >= limit {
+            return;
+        }
+        let to = match self.state {
+            // The data phase is in T3: T1 and T2 only move on.
+            TState::T1 if limit > self.cycle + 1 => {
+                self.state = TState::T3;
+                self.cycle + 2
+            }
+            TState::T1 => {
+                self.state = TState::T2;
+                self.cycle + 1
+            }
+            TState::T2 => {
+                self.state = TState::T3;
+                self.cycle + 1
+            }
+            TState::Ti => {
+                // The first clock whose end may start a cycle or decide one.
+                let due = match (self.eu_req, self.planned) {
+                    (Some((_, at)), Some(p)) if self.refill => at.min(p),
+                    (Some((_, at)), _) => at,
+                    // Room cannot change while the EU is not acting, so a
+                    // bus with no room stays idle until it does.
+                    (None, Some(p)) if p > self.cycle + 1 => p,
+                    (None, _) if self.room() => return,
+                    (None, _) => u64::MAX,
+                };
+                due.saturating_sub(1).min(limit).max(self.cycle)
+            }
+            _ => return,
+        };
+        self.cycle = to;
+        self.qop = (QueueOp::None, 0);
+    }
+
+    /// Run clocks until clock `end`.
+    #[inline]
+    fn run_to<B: Bus>(&mut self, bus: &mut B, end: u64) {
+        while self.cycle < end {
+            self.skip(end);
+            if self.cycle < end {
+                self.tick(bus);
+            }
+        }
+    }
+
     /// One clock: record it, do its work, decide the next.
     fn tick<B: Bus>(&mut self, bus: &mut B) {
         let n = self.cycle;
@@ -451,6 +504,7 @@ impl ExactTiming {
             // The second half of a split word runs right after the first.
             self.eu_req = Some((x, self.cycle + 1));
             while !self.eu_done {
+                self.skip(u64::MAX);
                 self.tick(bus);
             }
             self.eu_done = false;
@@ -480,6 +534,7 @@ impl ExactTiming {
             _ => {}
         }
         while !self.eu_done {
+            self.skip(u64::MAX);
             self.tick(bus);
         }
         self.eu_done = false;
@@ -565,11 +620,11 @@ impl Timing for ExactTiming {
     }
 
     fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
-        let mut waited = 0;
+        let start = self.cycle;
         while self.qlen == 0 {
+            self.skip(start + 64);
             self.tick(bus);
-            waited += 1;
-            if waited > 64 {
+            if self.cycle - start > 64 {
                 // Never wait forever: a suspension the semantics did not end
                 // with a flush is lifted.
                 self.suspended = false;
@@ -578,9 +633,7 @@ impl Timing for ExactTiming {
         // A byte reaches the EU as an instruction's first byte three clocks
         // after it landed, as a later byte in the next clock.
         let ready = self.queue_ready[self.qhead] + if first { 2 } else { 0 };
-        while (self.cycle as i64) < ready {
-            self.tick(bus);
-        }
+        self.run_to(bus, ready.max(0) as u64);
         self.owed = self.owed.saturating_sub(1);
         let b = self.pop();
         self.last_taken = b;
@@ -600,9 +653,7 @@ impl Timing for ExactTiming {
     }
 
     fn eu<B: Bus>(&mut self, bus: &mut B, n: u32) {
-        for _ in 0..n {
-            self.tick(bus);
-        }
+        self.run_to(bus, self.cycle + n as u64);
     }
 
     fn read8<B: Bus>(&mut self, bus: &mut B, seg: Seg, addr: u32) -> u8 {
@@ -681,9 +732,7 @@ impl Timing for ExactTiming {
             TState::T2 | TState::T3 if fetching => 3,
             _ => 1,
         };
-        for _ in 0..n {
-            self.tick(bus);
-        }
+        self.run_to(bus, self.cycle + n);
     }
 
     fn suspend_free<B: Bus>(&mut self, bus: &mut B) {
@@ -693,6 +742,7 @@ impl Timing for ExactTiming {
         self.planned = None;
         self.tick(bus);
         while self.cur.is_some_and(|c| c.kind == Transfer::Code) && self.state != TState::Ti {
+            self.skip(u64::MAX);
             self.tick(bus);
         }
     }

@@ -194,6 +194,17 @@ pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
 /// until the next instruction's first byte is taken (that clock excluded).
 /// Memory the test did not load reads as NOP (0x90), as on the recording rig.
 pub fn execute_exact(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle>) {
+    execute_exact_with(test, setup, true)
+}
+
+/// [`execute_exact`], with the clocks recorded or not (`record`): unrecorded,
+/// the model passes over uneventful clocks without simulating each, and only
+/// the count of clocks is reported (the trace is empty).
+pub fn execute_exact_with(
+    test: &TestCase,
+    setup: &TestSetup,
+    record: bool,
+) -> (Executed, Vec<Cycle>) {
     let mut bus = SparseBus::with_ram(&test.initial.ram);
     bus.fill = 0x90;
     let mut cpu: Cpu<ExactTiming> = loaded_cpu(test, setup);
@@ -205,7 +216,8 @@ pub fn execute_exact(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle
     }
     bus.rig_code = Some(feed);
     cpu.timing.preload(cs, ip, &test.initial.queue);
-    cpu.timing.record(true);
+    cpu.timing.record(record);
+    let start = cpu.timing.cycles();
     let result = catch_unwind(AssertUnwindSafe(|| {
         cpu.step(&mut bus);
         let after = bus.clone();
@@ -218,8 +230,12 @@ pub fn execute_exact(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle
         Err(p) => (Some(panic_message(p)), bus),
     };
     let log = cpu.timing.log();
-    let n = log.len().saturating_sub(1);
-    let cycles = log[..n].iter().map(crate::cycles::from_record).collect();
+    // The clock that takes the next instruction's first byte is not counted.
+    let n = (cpu.timing.cycles() - start).saturating_sub(1) as usize;
+    let cycles = log[..n.min(log.len())]
+        .iter()
+        .map(crate::cycles::from_record)
+        .collect();
     (
         Executed {
             regs: cpu.regs,
