@@ -455,6 +455,40 @@ mod tests {
         assert!(counts.iter().all(|c| *c == counts[0]));
     }
 
+    /// Unrecorded, the exact model passes over uneventful clocks in bulk; on
+    /// a long program (the first 300,000 instructions of `mix`, interrupts
+    /// off) it must count the same clocks and reach the same state as when
+    /// it simulates and records every clock.
+    #[test]
+    fn exact_model_counts_the_same_clocks_unrecorded() {
+        for model in [CpuModel::I8088, CpuModel::I8086] {
+            let run = |record: bool| {
+                let mut board = Board::new(MIX);
+                let mut cpu: Cpu<ExactTiming> = Cpu::new(model);
+                cpu.regs.seg = [0; 4];
+                cpu.regs.ip = LOAD_ADDR as u16;
+                let mut marks = Vec::new();
+                for i in 0..300_000u32 {
+                    if i % 1000 == 0 {
+                        // Keeps the log short; recording restarts empty.
+                        cpu.timing.record(record);
+                        marks.push((cpu.cycles(), cpu.regs));
+                    }
+                    cpu.step(&mut board);
+                }
+                marks.push((cpu.cycles(), cpu.regs));
+                (marks, board.mem.to_vec())
+            };
+            let (recorded, mem_recorded) = run(true);
+            let (quiet, mem_quiet) = run(false);
+            assert!(recorded.last().unwrap().0 > 3_000_000, "{model}");
+            for (i, (r, q)) in recorded.iter().zip(&quiet).enumerate() {
+                assert_eq!(r, q, "{model}: after {} instructions", i * 1000);
+            }
+            assert!(mem_recorded == mem_quiet, "{model}: memory differs");
+        }
+    }
+
     #[test]
     fn rounds_repeat_the_image() {
         let one = run(&BenchOptions::default()).unwrap();
