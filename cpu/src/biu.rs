@@ -247,11 +247,8 @@ impl ExactTiming {
     /// Bytes the next prefetch brings in.
     #[inline]
     fn fetch_width(&self) -> usize {
-        if self.byte_bus || self.fetch_ip & 1 != 0 {
-            1
-        } else {
-            2
-        }
+        // One byte on the 8088 or at an odd address, else a word.
+        2 - ((self.fetch_ip as usize & 1) | self.byte_bus as usize)
     }
 
     /// Bytes on their way into the queue.
@@ -323,6 +320,21 @@ impl ExactTiming {
         self.qop = (QueueOp::None, 0);
     }
 
+    /// Run clocks until a byte is in the queue.
+    #[inline(never)]
+    fn wait_for_byte<B: Bus>(&mut self, bus: &mut B) {
+        let start = self.cycle;
+        while self.qlen == 0 {
+            self.skip(start + 64);
+            self.tick(bus);
+            if self.cycle - start > 64 {
+                // Never wait forever: a suspension the semantics did not end
+                // with a flush is lifted.
+                self.suspended = false;
+            }
+        }
+    }
+
     /// Run clocks until clock `end`.
     #[inline]
     fn run_to<B: Bus>(&mut self, bus: &mut B, end: u64) {
@@ -335,152 +347,185 @@ impl ExactTiming {
     }
 
     /// One clock: record it, do its work, decide the next.
+    #[inline]
     fn tick<B: Bus>(&mut self, bus: &mut B) {
-        let n = self.cycle;
-        // The data phase.
-        if self.state == TState::T3 {
-            if let Some(x) = self.cur.as_mut() {
-                match x.kind {
-                    Transfer::Code | Transfer::MemRead => {
-                        let code = x.kind == Transfer::Code;
-                        let mut rd = |a: u32| if code { bus.fetch(a) } else { bus.read(a) };
-                        let lo = rd(x.addr);
-                        let v = if x.width == 2 {
-                            lo as u16 | (rd((x.addr + 1) & self.mask) as u16) << 8
-                        } else if x.addr & 1 != 0 && !self.byte_bus {
-                            (lo as u16) << 8
-                        } else {
-                            lo as u16
-                        };
-                        x.data = v;
-                    }
-                    Transfer::IoRead => {
-                        let port = x.addr as u16;
-                        let v = if x.width == 2 {
-                            bus.io_read16(port)
-                        } else if port & 1 != 0 && !self.byte_bus {
-                            (bus.io_read(port) as u16) << 8
-                        } else {
-                            bus.io_read(port) as u16
-                        };
-                        x.data = v;
-                    }
-                    Transfer::MemWrite => {
-                        let v = x.data;
-                        if x.width == 2 {
-                            bus.write(x.addr, v as u8);
-                            bus.write((x.addr + 1) & self.mask, (v >> 8) as u8);
-                        } else if x.addr & 1 != 0 && !self.byte_bus {
-                            bus.write(x.addr, (v >> 8) as u8);
-                        } else {
-                            bus.write(x.addr, v as u8);
-                        }
-                    }
-                    Transfer::IoWrite => {
-                        let port = x.addr as u16;
-                        let v = x.data;
-                        if x.width == 2 {
-                            bus.io_write16(port, v);
-                        } else if port & 1 != 0 && !self.byte_bus {
-                            bus.io_write(port, (v >> 8) as u8);
-                        } else {
-                            bus.io_write(port, v as u8);
-                        }
-                    }
-                    Transfer::IntA => x.data = bus.inta() as u16,
-                    Transfer::Halt => {}
+        match self.state {
+            TState::T1 | TState::T2 => {
+                if self.log.is_some() {
+                    self.record_clock();
                 }
-            }
-        }
-        if let Some(log) = self.log.as_mut() {
-            let x = self.cur;
-            if self.state == TState::T1 {
-                self.last_address = x.map_or(0, |x| x.addr);
-            }
-            log.push(CycleRecord {
-                t: self.state,
-                transfer: if self.state == TState::Ti {
-                    None
+                self.qop = (QueueOp::None, 0);
+                self.cycle += 1;
+                self.state = if self.state == TState::T1 {
+                    TState::T2
                 } else {
-                    x.map(|x| x.kind)
-                },
-                address: self.last_address,
-                seg: x.map_or(Seg::CS, |x| x.seg),
-                bhe_high: x.is_none_or(|x| !(x.width == 2 || (x.addr & 1 != 0 && !self.byte_bus))),
-                data: x.map_or(0, |x| x.data),
-                queue: self.qop.0,
-                queue_byte: self.qop.1,
-            });
+                    TState::T3
+                };
+            }
+            TState::T3 => self.tick_t3(bus),
+            TState::T4 | TState::Ti => self.tick_end(),
         }
-        if self.state == TState::T4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
-            self.code_t4 = Some(n);
+    }
+
+    /// Log the clock in progress.
+    #[inline(never)]
+    fn record_clock(&mut self) {
+        let x = self.cur;
+        if self.state == TState::T1 {
+            self.last_address = x.map_or(0, |x| x.addr);
+        }
+        let record = CycleRecord {
+            t: self.state,
+            transfer: if self.state == TState::Ti {
+                None
+            } else {
+                x.map(|x| x.kind)
+            },
+            address: self.last_address,
+            seg: x.map_or(Seg::CS, |x| x.seg),
+            bhe_high: x.is_none_or(|x| !(x.width == 2 || (x.addr & 1 != 0 && !self.byte_bus))),
+            data: x.map_or(0, |x| x.data),
+            queue: self.qop.0,
+            queue_byte: self.qop.1,
+        };
+        if let Some(log) = self.log.as_mut() {
+            log.push(record);
+        }
+    }
+
+    /// A T3 clock: the data phase, then (at its end) fetched bytes enter
+    /// the queue or the EU has its result, and the BIU decides whether a
+    /// fetch follows straight after T4.
+    #[inline(never)]
+    fn tick_t3<B: Bus>(&mut self, bus: &mut B) {
+        let n = self.cycle;
+        if let Some(x) = self.cur.as_mut() {
+            match x.kind {
+                Transfer::Code | Transfer::MemRead => {
+                    let code = x.kind == Transfer::Code;
+                    let mut rd = |a: u32| if code { bus.fetch(a) } else { bus.read(a) };
+                    let lo = rd(x.addr);
+                    let v = if x.width == 2 {
+                        lo as u16 | (rd((x.addr + 1) & self.mask) as u16) << 8
+                    } else if x.addr & 1 != 0 && !self.byte_bus {
+                        (lo as u16) << 8
+                    } else {
+                        lo as u16
+                    };
+                    x.data = v;
+                }
+                Transfer::IoRead => {
+                    let port = x.addr as u16;
+                    let v = if x.width == 2 {
+                        bus.io_read16(port)
+                    } else if port & 1 != 0 && !self.byte_bus {
+                        (bus.io_read(port) as u16) << 8
+                    } else {
+                        bus.io_read(port) as u16
+                    };
+                    x.data = v;
+                }
+                Transfer::MemWrite => {
+                    let v = x.data;
+                    if x.width == 2 {
+                        bus.write(x.addr, v as u8);
+                        bus.write((x.addr + 1) & self.mask, (v >> 8) as u8);
+                    } else if x.addr & 1 != 0 && !self.byte_bus {
+                        bus.write(x.addr, (v >> 8) as u8);
+                    } else {
+                        bus.write(x.addr, v as u8);
+                    }
+                }
+                Transfer::IoWrite => {
+                    let port = x.addr as u16;
+                    let v = x.data;
+                    if x.width == 2 {
+                        bus.io_write16(port, v);
+                    } else if port & 1 != 0 && !self.byte_bus {
+                        bus.io_write(port, (v >> 8) as u8);
+                    } else {
+                        bus.io_write(port, v as u8);
+                    }
+                }
+                Transfer::IntA => x.data = bus.inta() as u16,
+                Transfer::Halt => {}
+            }
+        }
+        if self.log.is_some() {
+            self.record_clock();
         }
         self.qop = (QueueOp::None, 0);
-        // Work at the end of the clock.
-        if self.state == TState::T3 {
-            if let Some(x) = self.cur {
-                match x.kind {
-                    Transfer::Code if self.discard => self.discard = false,
-                    Transfer::Code => {
-                        self.refill = false;
-                        self.ready = n as i64 + 1;
-                        if x.width == 2 {
-                            self.push(x.data as u8);
-                            self.push((x.data >> 8) as u8);
-                        } else if x.addr & 1 != 0 && !self.byte_bus {
-                            self.push((x.data >> 8) as u8);
-                        } else {
-                            self.push(x.data as u8);
-                        }
-                        self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
+        if let Some(x) = self.cur {
+            match x.kind {
+                Transfer::Code if self.discard => self.discard = false,
+                Transfer::Code => {
+                    self.refill = false;
+                    self.ready = n as i64 + 1;
+                    if x.width == 2 {
+                        self.push(x.data as u8);
+                        self.push((x.data >> 8) as u8);
+                    } else if x.addr & 1 != 0 && !self.byte_bus {
+                        self.push((x.data >> 8) as u8);
+                    } else {
+                        self.push(x.data as u8);
                     }
-                    _ => {
-                        self.result = x.data;
-                        self.eu_done = true;
-                    }
+                    self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
                 }
-                // At the end of T3 (fetched bytes in the queue) the BIU
-                // decides whether a fetch follows straight after T4.
-                if self.planned.is_none()
-                    && self.eu_req.is_none()
-                    && !self.suspended
-                    && self.qlen + self.fetch_width() <= self.capacity
-                {
-                    self.planned = Some(n + 2);
+                _ => {
+                    self.result = x.data;
+                    self.eu_done = true;
                 }
+            }
+            // At the end of T3 (fetched bytes in the queue) the BIU decides
+            // whether a fetch follows straight after T4.
+            if self.planned.is_none()
+                && self.eu_req.is_none()
+                && !self.suspended
+                && self.qlen + self.fetch_width() <= self.capacity
+            {
+                self.planned = Some(n + 2);
             }
         }
         self.cycle += 1;
-        let next = self.cycle;
+        self.state = TState::T4;
+    }
+
+    /// A T4 or idle clock: at its end the next bus cycle starts (an EU
+    /// request first, then a decided prefetch), or the bus stays idle and
+    /// may decide to prefetch.
+    #[inline(never)]
+    fn tick_end(&mut self) {
+        let n = self.cycle;
+        if self.log.is_some() {
+            self.record_clock();
+        }
         let ended = self.state;
-        self.state = match self.state {
-            TState::T1 => TState::T2,
-            TState::T2 => TState::T3,
-            TState::T3 => TState::T4,
-            TState::T4 | TState::Ti => {
-                self.cur = None;
-                if let Some((x, _)) = self.eu_req.filter(|(_, at)| *at <= next) {
-                    self.eu_req = None;
-                    self.planned = None;
-                    self.cur = Some(x);
-                    TState::T1
-                } else if (self.eu_req.is_none() || self.refill)
-                    && self.planned.is_some_and(|p| p <= next)
-                    && self.room()
-                {
-                    self.planned = None;
-                    self.cur = Some(self.code_xfer());
-                    TState::T1
-                } else {
-                    TState::Ti
-                }
-            }
+        if ended == TState::T4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
+            self.code_t4 = Some(n);
+        }
+        self.qop = (QueueOp::None, 0);
+        self.cycle += 1;
+        let next = self.cycle;
+        self.cur = None;
+        self.state = if let Some((x, _)) = self.eu_req.filter(|(_, at)| *at <= next) {
+            self.eu_req = None;
+            self.planned = None;
+            self.cur = Some(x);
+            TState::T1
+        } else if (self.eu_req.is_none() || self.refill)
+            && self.planned.is_some_and(|p| p <= next)
+            && self.room()
+        {
+            self.planned = None;
+            self.cur = Some(self.code_xfer());
+            TState::T1
+        } else {
+            TState::Ti
         };
         // An idle bus with room in the queue decides to prefetch: seen at
         // the end of an idle clock it starts two clocks later, at the end
         // of T4 three.
-        if matches!(ended, TState::T4 | TState::Ti)
-            && self.state == TState::Ti
+        if self.state == TState::Ti
             && self.planned.is_none()
             && self.eu_req.is_none()
             && self.room()
@@ -603,7 +648,6 @@ impl ExactTiming {
 
 impl Timing for ExactTiming {
     const NAME: &'static str = "exact";
-    const DECODE_CACHE: bool = false;
     const EXACT: bool = true;
 
     fn configure(&mut self, model: CpuModel) {
@@ -620,20 +664,15 @@ impl Timing for ExactTiming {
     }
 
     fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
-        let start = self.cycle;
-        while self.qlen == 0 {
-            self.skip(start + 64);
-            self.tick(bus);
-            if self.cycle - start > 64 {
-                // Never wait forever: a suspension the semantics did not end
-                // with a flush is lifted.
-                self.suspended = false;
-            }
+        if self.qlen == 0 {
+            self.wait_for_byte(bus);
         }
         // A byte reaches the EU as an instruction's first byte three clocks
         // after it landed, as a later byte in the next clock.
         let ready = self.queue_ready[self.qhead] + if first { 2 } else { 0 };
-        self.run_to(bus, ready.max(0) as u64);
+        if (self.cycle as i64) < ready {
+            self.run_to(bus, ready as u64);
+        }
         self.owed = self.owed.saturating_sub(1);
         let b = self.pop();
         self.last_taken = b;
@@ -646,6 +685,11 @@ impl Timing for ExactTiming {
             b,
         );
         self.tick(bus);
+    }
+
+    fn cached_fetch(&mut self, n: u32) {
+        // As `fetch`: the bytes are taken from the queue through `take`.
+        self.owed += n;
     }
 
     fn owed(&self) -> u32 {

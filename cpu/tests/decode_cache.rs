@@ -1,13 +1,17 @@
 //! The decoded-instruction cache must be invisible: self-modifying code sees
 //! its new bytes, and results match a run without the cache.
 
-use cpu::{Bus, CountingTiming, Cpu, CpuModel, FlatBus, StepResult};
+use cpu::{Bus, CountingTiming, Cpu, CpuModel, ExactTiming, FlatBus, StepResult, Timing};
 
-/// Run from 0000:0100 until HLT (at most `limit` steps).
-fn run(code: &[u8], cache: bool, model: CpuModel) -> (Cpu, FlatBus) {
+/// Run from 0000:0100 until HLT (at most 10,000 steps).
+fn run(code: &[u8], cache: bool, model: CpuModel) -> (Cpu<CountingTiming>, FlatBus) {
+    run_with(code, cache, model)
+}
+
+fn run_with<T: Timing + Default>(code: &[u8], cache: bool, model: CpuModel) -> (Cpu<T>, FlatBus) {
     let mut bus = FlatBus::new(1 << 20);
     bus.load(0x100, code);
-    let mut c: Cpu<CountingTiming> = Cpu::new(model);
+    let mut c: Cpu<T> = Cpu::new(model);
     c.regs.seg = [0; 4];
     c.regs.ip = 0x100;
     c.regs.gpr[4] = 0xFFFE;
@@ -72,6 +76,21 @@ fn cache_is_invisible_to_results_and_cycles() {
     assert_eq!(a.instructions, b.instructions);
     assert_eq!(a.cycles(), b.cycles());
     assert_eq!(abus.mem, bbus.mem);
+}
+
+/// The cycle-exact model counts the same clocks with instructions from the
+/// cache as decoded, self-modifying code included.
+#[test]
+fn exact_model_with_the_cache_keeps_its_clocks() {
+    for model in [CpuModel::I8088, CpuModel::I8086] {
+        let (a, abus) = run_with::<ExactTiming>(&SELF_MODIFYING, true, model);
+        let (b, bbus) = run_with::<ExactTiming>(&SELF_MODIFYING, false, model);
+        assert_eq!(a.regs.gpr[3], 1 + 2 + 3, "{model}");
+        assert_eq!(a.regs, b.regs);
+        assert_eq!(a.instructions, b.instructions);
+        assert_eq!(a.cycles(), b.cycles(), "{model}");
+        assert_eq!(abus.mem, bbus.mem);
+    }
 }
 
 #[test]
