@@ -52,7 +52,7 @@ pub struct Board {
     /// Interrupt controller (ports 20h–21h).
     pub pic: Pic8259,
     /// Interval timer (ports 40h–43h).
-    pub pit: Pit,
+    pit: Pit,
     /// DMA controller (ports 00h–0Fh, pages 80h–8Fh).
     pub dma: Dma8237,
     /// Peripheral interface (ports 60h–63h).
@@ -82,6 +82,16 @@ pub struct Board {
     /// states) that are not yet charged to the clock.
     pub wait_cycles: u64,
     last_out: [bool; 3],
+    /// PIT input clocks known to pass without a load or output change
+    /// ([`Pit::quiet_clocks`]) from the clock `pit_pending` has reached; 0
+    /// when not known.
+    #[serde(skip)]
+    pit_quiet: u64,
+    /// PIT input clocks passed but not yet counted down in `pit`: quiet
+    /// clocks are counted down only when the PIT is looked at, written, or
+    /// the quiet span ends.
+    #[serde(default)]
+    pit_pending: u64,
 }
 
 /// CPU clocks a DMA refresh cycle holds the bus (IBM's figures: four
@@ -122,6 +132,8 @@ impl Board {
             post_code: 0,
             wait_cycles: 0,
             last_out: [false; 3],
+            pit_quiet: 0,
+            pit_pending: 0,
         };
         b.last_out = [b.pit.out(0), b.pit.out(1), b.pit.out(2)];
         b
@@ -191,7 +203,10 @@ impl Board {
         let v = match port {
             0x00..=0x0F => self.dma.read(port),
             0x20..=0x21 => self.pic.read(port & 1 != 0),
-            0x40..=0x43 => self.pit.read(port & 3),
+            0x40..=0x43 => {
+                self.settle_pit();
+                self.pit.read(port & 3)
+            }
             0x60 => self.ppi.read_port_a(self.keyboard.data()),
             0x61 => self.ppi.port_b,
             0x62 => self.ppi.read_port_c(self.pit.out(2)),
@@ -227,7 +242,9 @@ impl Board {
             }
             0x20..=0x21 => self.pic.write(port & 1 != 0, v),
             0x40..=0x43 => {
+                self.settle_pit();
                 self.pit.write(port & 3, v);
+                self.pit_quiet = 0;
                 self.sync_pit_outputs();
             }
             0x61 => self.write_port_b(v),
@@ -258,7 +275,9 @@ impl Board {
 
     fn write_port_b(&mut self, v: u8) {
         self.ppi.port_b = v;
+        self.settle_pit();
         self.pit.set_gate(2, v & pb::TIMER2_GATE != 0);
+        self.pit_quiet = 0;
         self.sync_pit_outputs();
         let now = self.sched.now;
         self.keyboard
@@ -276,6 +295,21 @@ impl Board {
 
     /// React to PIT output changes: IRQ 0, DRAM refresh (DMA channel 0), speaker.
     #[inline]
+    /// Count down the quiet PIT clocks passed so far.
+    fn settle_pit(&mut self) {
+        if self.pit_pending > 0 {
+            self.pit.count_down(self.pit_pending as u32);
+            self.pit_pending = 0;
+        }
+    }
+
+    /// The interval timer as it is now.
+    pub fn pit(&self) -> Pit {
+        let mut p = self.pit.clone();
+        p.count_down(self.pit_pending as u32);
+        p
+    }
+
     fn sync_pit_outputs(&mut self) {
         let o0 = self.pit.out(0);
         if o0 != self.last_out[0] {
@@ -327,10 +361,24 @@ impl Board {
 
     /// Let `cycles` CPU cycles pass: clock the PIT and run due events.
     pub fn advance(&mut self, cycles: u64) {
-        let ticks = self.sched.advance(cycles);
-        for _ in 0..ticks {
-            self.pit.clock();
-            self.sync_pit_outputs();
+        let mut ticks = self.sched.advance(cycles);
+        while ticks > 0 {
+            // Clocks in which the counters only count down pass in one step;
+            // a clock that loads a counter or moves an output is clocked.
+            if self.pit_quiet == 0 {
+                self.settle_pit();
+                self.pit_quiet = self.pit.quiet_clocks() as u64;
+            }
+            let quiet = self.pit_quiet.min(ticks);
+            if quiet > 0 {
+                self.pit_pending += quiet;
+                self.pit_quiet -= quiet;
+                ticks -= quiet;
+            } else {
+                self.pit.clock();
+                ticks -= 1;
+                self.sync_pit_outputs();
+            }
         }
         while let Some(ev) = self.sched.pop_due() {
             let now = self.sched.now;

@@ -3,6 +3,10 @@
 //!
 //! Counters are stepped one input clock at a time ([`Pit::clock`]); each
 //! step reports the output levels so the board can pass edges to the PIC.
+//! Runs of clocks in which the counters only count down
+//! ([`Pit::quiet_clocks`]) can be passed in one step ([`Pit::count_down`]):
+//! the board clocks one by one only where a counter loads or an output
+//! moves.
 
 use serde::{Deserialize, Serialize};
 
@@ -342,6 +346,62 @@ impl Counter {
         }
     }
 
+    /// Input clocks from now in which [`Counter::clock`] would only count
+    /// down — no load, no output change — so that they can be passed in one
+    /// step ([`Counter::count_down`]); `u32::MAX` while the counter is
+    /// stopped or nothing but counting can happen.
+    fn quiet_clocks(&self) -> u32 {
+        let one_shot = |c: &Counter| {
+            // Clocks until a count by one reaches zero.
+            let to_zero = if c.ce == 0 { c.modulus() } else { c.ce };
+            match (c.mode, c.out) {
+                // Modes 0 and 1 raise OUT at terminal count and keep it high.
+                (0 | 1, true) => u32::MAX,
+                (0 | 1, false) => to_zero - 1,
+                // Modes 4 and 5 strobe OUT low at terminal count for a clock.
+                (_, true) => to_zero - 1,
+                (_, false) => 0,
+            }
+        };
+        // A BCD count beyond the modulus (invalid digits) wraps on its
+        // first decrement: clock that one.
+        if self.bcd && self.ce > 10000 && self.mode != 3 {
+            return 0;
+        }
+        match self.mode {
+            0 | 4 if self.load_next => 0,
+            0 | 4 if !self.counting || !self.gate => u32::MAX,
+            0 | 4 => one_shot(self),
+            1 | 5 if self.triggered => 0,
+            1 | 5 if !self.counting => u32::MAX,
+            1 | 5 => one_shot(self),
+            _ if !self.gate => u32::MAX,
+            _ if self.load_next || self.triggered => 0,
+            _ if !self.counting => u32::MAX,
+            // Mode 2: OUT falls when the count reaches one.
+            2 => self.ce.saturating_sub(2),
+            // Mode 3 counts by two; OUT turns when the count reaches zero.
+            _ => self.ce.saturating_sub(1) / 2,
+        }
+    }
+
+    /// Pass `k` clocks that [`Counter::quiet_clocks`] allows.
+    fn count_down(&mut self, k: u32) {
+        let counts = match self.mode {
+            0 | 4 => self.counting && self.gate && !self.load_next,
+            1 | 5 => self.counting && !self.triggered,
+            _ => self.gate && self.counting && !self.load_next && !self.triggered,
+        };
+        if !counts || k == 0 {
+            return;
+        }
+        if matches!(self.mode, 2 | 0 | 1 | 4 | 5) {
+            self.dec(k);
+        } else {
+            self.ce -= 2 * k;
+        }
+    }
+
     /// The part of a clock modes 2 and 3 share: nothing while the gate is
     /// low; a pending (re)load loads the counter and raises OUT.
     fn periodic_step(&mut self) -> Periodic {
@@ -437,6 +497,27 @@ impl Pit {
         }
     }
 
+    /// Input clocks from now in which no counter loads or changes its
+    /// output: they can be passed with [`Pit::count_down`] instead of
+    /// clocked one by one.
+    #[inline]
+    pub fn quiet_clocks(&self) -> u32 {
+        self.counters
+            .iter()
+            .map(Counter::quiet_clocks)
+            .min()
+            .unwrap_or(u32::MAX)
+    }
+
+    /// Pass `k` input clocks, at most [`Pit::quiet_clocks`]: the counters
+    /// only count down.
+    pub fn count_down(&mut self, k: u32) {
+        debug_assert!(k <= self.quiet_clocks());
+        for c in &mut self.counters {
+            c.count_down(k);
+        }
+    }
+
     /// Output of counter `n`.
     #[inline]
     pub fn out(&self, n: usize) -> bool {
@@ -452,6 +533,98 @@ impl Pit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Clocks passed with `quiet_clocks`/`count_down` give the same outputs
+    /// clock by clock, counts and state as clocking one by one, over random
+    /// programs of every mode (BCD too), counts near the edges, gate changes
+    /// and reads between runs of clocks.
+    #[test]
+    fn passing_quiet_clocks_equals_clocking_each() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut rnd = move |n: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as u32
+        };
+        for trial in 0..400 {
+            let mut a = Pit::new(true);
+            let mut b = Pit::new(true);
+            let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
+            for _ in 0..12 {
+                let both = |p: &mut Pit, reg: u16, v: u8| p.write(reg, v);
+                match rnd(5) {
+                    0 => {
+                        let sc = rnd(3) as u8;
+                        let control = sc << 6 | 3 << 4 | (rnd(8) as u8) << 1 | (rnd(4) == 0) as u8;
+                        both(&mut a, 3, control);
+                        both(&mut b, 3, control);
+                    }
+                    1 => {
+                        let n = rnd(3) as u16;
+                        let count = match rnd(3) {
+                            0 => rnd(6),
+                            1 => rnd(0x1_0000),
+                            _ => 0x9999,
+                        };
+                        for v in [count as u8, (count >> 8) as u8] {
+                            both(&mut a, n, v);
+                            both(&mut b, n, v);
+                        }
+                    }
+                    2 => {
+                        let (n, level) = (rnd(3) as usize, rnd(2) == 0);
+                        a.set_gate(n, level);
+                        b.set_gate(n, level);
+                    }
+                    _ => {
+                        let clocks = rnd(3000) as u64;
+                        for _ in 0..clocks {
+                            a.clock();
+                            out_a.push([a.out(0), a.out(1), a.out(2)]);
+                        }
+                        let mut left = clocks;
+                        while left > 0 {
+                            let quiet = (b.quiet_clocks() as u64).min(left);
+                            let step = if quiet > 0 {
+                                b.count_down(quiet as u32);
+                                quiet
+                            } else {
+                                b.clock();
+                                1
+                            };
+                            for _ in 0..step {
+                                out_b.push([b.out(0), b.out(1), b.out(2)]);
+                            }
+                            left -= step;
+                        }
+                    }
+                }
+                if let Some(i) =
+                    (0..out_a.len().max(out_b.len())).find(|&i| out_a.get(i) != out_b.get(i))
+                {
+                    panic!(
+                        "trial {trial}: outputs differ at clock {i} of {}: {:?} vs {:?}\n{:?}",
+                        out_a.len(),
+                        out_a.get(i),
+                        out_b.get(i),
+                        a.counters
+                    );
+                }
+                assert_eq!(
+                    format!("{:?}", a.counters),
+                    format!("{:?}", b.counters),
+                    "trial {trial}: counter state"
+                );
+            }
+            for n in 0..3 {
+                a.write(3, (n as u8) << 6);
+                b.write(3, (n as u8) << 6);
+                assert_eq!(a.read(n), b.read(n));
+                assert_eq!(a.read(n), b.read(n));
+            }
+        }
+    }
 
     fn read16(p: &mut Pit, n: u16) -> u16 {
         let lo = p.read(n) as u16;

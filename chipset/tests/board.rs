@@ -274,6 +274,66 @@ fn bios_is_mapped_to_end_at_top_of_memory() {
     assert_eq!(m.cs_ip(), (0xFFFF, 0));
 }
 
+/// The board passes runs of PIT clocks in which nothing but counting
+/// happens in one step; what it shows of the timer (counts read through the
+/// ports, IRQ 0 edges, `Board::pit`) must be what clocking every input clock
+/// gives.
+#[test]
+fn the_board_timer_matches_a_timer_clocked_each_tick() {
+    use chipset::pit::Pit;
+    let mut b = board();
+    init_pic(&mut b);
+    let mut reference = Pit::new(false);
+    let mut irq0_edges = (0, 0);
+    let mut last_out0 = reference.out(0);
+    let write = |b: &mut Board, r: &mut Pit, port: u16, v: u8| {
+        b.io_write(port, v);
+        r.write(port & 3, v);
+    };
+    // Counter 0: mode 2 with a short period; counter 2: mode 3 (gate
+    // opened through port 61h); counter 1 left as reset.
+    write(&mut b, &mut reference, 0x43, 0x34);
+    write(&mut b, &mut reference, 0x40, 37);
+    write(&mut b, &mut reference, 0x40, 0);
+    write(&mut b, &mut reference, 0x43, 0xB6);
+    write(&mut b, &mut reference, 0x42, 11);
+    write(&mut b, &mut reference, 0x42, 0);
+    b.io_write(0x61, 0x01);
+    reference.set_gate(2, true);
+    let mut ticks_done = b.sched.pit_ticks;
+    for step in 1..3000u64 {
+        b.advance(step % 97 + 1);
+        while ticks_done < b.sched.pit_ticks {
+            reference.clock();
+            ticks_done += 1;
+            if reference.out(0) && !last_out0 {
+                irq0_edges.0 += 1;
+            }
+            last_out0 = reference.out(0);
+        }
+        if b.pic.irr & 1 != 0 {
+            irq0_edges.1 += 1;
+            // Acknowledge so the next edge is seen.
+            b.pic.acknowledge();
+            b.io_write(0x20, 0x20);
+        }
+        assert_eq!(
+            format!("{:?}", b.pit().counters),
+            format!("{:?}", reference.counters),
+            "after {step} advances"
+        );
+        if step % 7 == 0 {
+            // A latched read through the ports.
+            write(&mut b, &mut reference, 0x43, 0x00);
+            let lo = (b.io_read(0x40), reference.read(0));
+            let hi = (b.io_read(0x40), reference.read(0));
+            assert_eq!((lo.0, hi.0), (lo.1, hi.1), "after {step} advances");
+        }
+    }
+    assert!(irq0_edges.0 > 100, "{irq0_edges:?}");
+    assert!(irq0_edges.1 > 100, "{irq0_edges:?}");
+}
+
 #[test]
 fn board_state_round_trips_through_serde() {
     let mut b = board();
@@ -286,7 +346,7 @@ fn board_state_round_trips_through_serde() {
     let mut c: Board = serde_json::from_str(&json).unwrap();
     b.advance(5000);
     c.advance(5000);
-    assert_eq!(b.pit.counters[0].count(), c.pit.counters[0].count());
+    assert_eq!(b.pit().counters[0].count(), c.pit().counters[0].count());
     assert_eq!(b.pic.irr, c.pic.irr);
 }
 
