@@ -92,6 +92,10 @@ pub struct Board {
     /// the quiet span ends.
     #[serde(default)]
     pit_pending: u64,
+    /// Lowest and highest address DMA wrote since
+    /// [`Board::take_dma_written`] was last called.
+    #[serde(skip)]
+    dma_written: Option<(u32, u32)>,
 }
 
 /// CPU clocks a DMA refresh cycle holds the bus (IBM's figures: four
@@ -134,6 +138,7 @@ impl Board {
             last_out: [false; 3],
             pit_quiet: 0,
             pit_pending: 0,
+            dma_written: None,
         };
         b.last_out = [b.pit.out(0), b.pit.out(1), b.pit.out(2)];
         b
@@ -295,6 +300,12 @@ impl Board {
 
     /// React to PIT output changes: IRQ 0, DRAM refresh (DMA channel 0), speaker.
     #[inline]
+    /// The memory DMA wrote since the last call, as (lowest, highest)
+    /// address: a CPU with a decode cache must forget code there.
+    pub fn take_dma_written(&mut self) -> Option<(u32, u32)> {
+        self.dma_written.take()
+    }
+
     /// Count down the quiet PIT clocks passed so far.
     fn settle_pit(&mut self) {
         if self.pit_pending > 0 {
@@ -342,6 +353,11 @@ impl Board {
                 TransferType::Write => {
                     let b = self.fdc.dma_read();
                     self.mem_write(t.address, b);
+                    let a = t.address;
+                    self.dma_written = Some(match self.dma_written {
+                        Some((lo, hi)) => (lo.min(a), hi.max(a)),
+                        None => (a, a),
+                    });
                 }
                 TransferType::Read => {
                     let b = self.mem_read(t.address);
@@ -596,7 +612,7 @@ impl<T: Timing + Default> Machine<T> {
             }
         }
         Ok(Machine {
-            cpu: Cpu::new(model),
+            cpu: machine_cpu(model),
             board,
             profile,
             last_cpu_cycles: 0,
@@ -612,7 +628,7 @@ impl<T: Timing + Default> Machine<T> {
         state.profile.validate(&path)?;
         check_timing::<T>(&state.profile, &path)?;
         let model: CpuModel = state.profile.cpu.parse().expect("validated");
-        let mut cpu = Cpu::new(model);
+        let mut cpu = machine_cpu(model);
         cpu.regs = state.regs;
         Ok(Machine {
             cpu,
@@ -621,6 +637,14 @@ impl<T: Timing + Default> Machine<T> {
             last_cpu_cycles: 0,
         })
     }
+}
+
+/// A machine's CPU: with the decoded-instruction cache on (the board
+/// reports memory that DMA writes, see [`Board::take_dma_written`]).
+fn machine_cpu<T: Timing + Default>(model: CpuModel) -> Cpu<T> {
+    let mut cpu = Cpu::new(model);
+    cpu.set_decode_cache(true);
+    cpu
 }
 
 /// The profile's timing model must be the one the machine is built with.
@@ -662,6 +686,10 @@ impl<T: Timing> Machine<T> {
     /// Execute one instruction (or let a halted CPU wait a little), taking
     /// a pending interrupt first when the CPU accepts it.
     pub fn step(&mut self) {
+        // Decoded instructions over memory DMA replaced are stale.
+        if let Some((lo, hi)) = self.board.take_dma_written() {
+            self.cpu.invalidate_code(lo, hi - lo + 1);
+        }
         if self.board.pic.int_pending() && self.cpu.interrupts_enabled() {
             let v = self.board.pic.acknowledge();
             self.cpu.interrupt(&mut self.board, v);
@@ -787,7 +815,10 @@ impl<T: Timing> Bus for Machine<T> {
         self.board.mem_read(addr)
     }
     fn write(&mut self, addr: u32, value: u8) {
-        self.board.mem_write(addr, value)
+        // Written from outside the CPU (a loader, a debugger): the CPU's
+        // decoded copy of that byte, if any, is stale.
+        self.board.mem_write(addr, value);
+        self.cpu.invalidate_code(addr, 1);
     }
     fn io_read(&mut self, port: u16) -> u8 {
         self.board.port_read(port)

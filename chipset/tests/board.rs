@@ -206,6 +206,81 @@ fn floppy_read_sector_via_dma_to_memory() {
     assert_eq!(r, vec![0x04, 0x00, 0x00, 2, 1, 1, 2]);
 }
 
+/// The machine's CPU keeps decoded instructions: code that DMA replaces
+/// (a floppy sector read over a routine that already ran) must run as its
+/// new bytes, as must code written into memory from outside the CPU.
+#[test]
+fn code_replaced_by_dma_runs_as_its_new_bytes() {
+    // ROM at F000:E000: set up a stack, then forever call the routine at
+    // 0000:7C00 and store its AL at 0000:0500.
+    let mut rom = vec![0xF4; 8192];
+    let code = [
+        0xFA, // cli
+        0x31, 0xC0, // xor ax, ax
+        0x8E, 0xD0, // mov ss, ax
+        0xBC, 0x00, 0x70, // mov sp, 7000h
+        0x8E, 0xD8, // mov ds, ax
+        0x9A, 0x00, 0x7C, 0x00, 0x00, // L: call far 0000:7C00
+        0xA2, 0x00, 0x05, // mov [0500h], al
+        0xEB, 0xF6, // jmp L
+    ];
+    rom[..code.len()].copy_from_slice(&code);
+    rom[0x1FF0..0x1FF5].copy_from_slice(&[0xEA, 0x00, 0xE0, 0x00, 0xF0]); // jmp far F000:E000
+    let rom = write_temp("dma-code.rom", &rom);
+    let mut m = Machine::from_config(profile_with(&rom), &Overrides::default()).unwrap();
+    assert!(m.cpu.decode_cache_enabled());
+    let run = |m: &mut Machine| {
+        for _ in 0..200 {
+            m.step();
+        }
+        m.read(0x500)
+    };
+    // Written from outside: mov al, 1 ; retf
+    for (i, b) in [0xB0, 0x01, 0xCB].into_iter().enumerate() {
+        m.write(0x7C00 + i as u32, b);
+    }
+    assert_eq!(run(&mut m), 1);
+    for (i, b) in [0xB0, 0x02, 0xCB].into_iter().enumerate() {
+        m.write(0x7C00 + i as u32, b);
+    }
+    assert_eq!(run(&mut m), 2, "a routine rewritten from outside the CPU");
+    // A disk whose every sector holds: mov al, 42h ; retf
+    let mut data = vec![0u8; 360 * 1024];
+    for sector in data.chunks_mut(512) {
+        sector[..3].copy_from_slice(&[0xB0, 0x42, 0xCB]);
+    }
+    m.insert_floppy(
+        0,
+        Some(FloppyImage::from_bytes(Path::new("code.img"), data).unwrap()),
+    );
+    let b = &mut m.board;
+    b.io_write(0x3F2, 0x00);
+    b.io_write(0x3F2, 0x1C);
+    b.advance(10_000);
+    for _ in 0..4 {
+        fdc_cmd(b, &[0x08]);
+        fdc_result(b);
+    }
+    // DMA channel 2 writes one sector to 0000:7C00.
+    for (port, v) in [
+        (0x0A, 0x06),
+        (0x0C, 0x00),
+        (0x0B, 0x46),
+        (0x04, 0x00),
+        (0x04, 0x7C),
+        (0x81, 0x00),
+        (0x05, 0xFF),
+        (0x05, 0x01),
+        (0x0A, 0x02),
+    ] {
+        b.io_write(port, v);
+    }
+    fdc_cmd(b, &[0x66, 0x00, 0, 0, 1, 2, 1, 0x2A, 0xFF]);
+    fdc_result(b);
+    assert_eq!(m.read(0x7C01), 0x42, "the sector is in memory");
+    assert_eq!(run(&mut m), 0x42, "the routine DMA wrote runs");
+}
+
 #[test]
 fn debug_ports() {
     let mut b = board();
