@@ -399,6 +399,13 @@ impl ExactTiming {
     #[inline(never)]
     fn tick_t3<B: Bus>(&mut self, bus: &mut B) {
         let n = self.cycle;
+        if let Some(x) = self
+            .cur
+            .filter(|x| x.kind == Transfer::Code && self.log.is_none())
+        {
+            self.code_t3(bus, x, n);
+            return;
+        }
         if let Some(x) = self.cur.as_mut() {
             match x.kind {
                 Transfer::Code | Transfer::MemRead => {
@@ -486,6 +493,39 @@ impl ExactTiming {
                 self.planned = Some(n + 2);
             }
         }
+        self.cycle += 1;
+        self.state = TState::T4;
+    }
+
+    /// [`ExactTiming::tick_t3`] for a code fetch when no log is kept.
+    #[inline]
+    fn code_t3<B: Bus>(&mut self, bus: &mut B, x: Xfer, n: u64) {
+        // The bytes are read even for a flushed fetch, as the bus does.
+        let lo = bus.fetch(x.addr);
+        let hi = if x.width == 2 {
+            Some(bus.fetch((x.addr + 1) & self.mask))
+        } else {
+            None
+        };
+        if self.discard {
+            self.discard = false;
+        } else {
+            self.refill = false;
+            self.ready = n as i64 + 1;
+            self.push(lo);
+            if let Some(hi) = hi {
+                self.push(hi);
+            }
+            self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
+        }
+        if self.planned.is_none()
+            && self.eu_req.is_none()
+            && !self.suspended
+            && self.qlen + self.fetch_width() <= self.capacity
+        {
+            self.planned = Some(n + 2);
+        }
+        self.qop = (QueueOp::None, 0);
         self.cycle += 1;
         self.state = TState::T4;
     }
