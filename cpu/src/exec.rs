@@ -580,6 +580,7 @@ impl<T: Timing> Cpu<T> {
                 Err(_) => false,
             };
             self.icache.put_quick(quick);
+            self.settle_flags();
             if done {
                 self.irq_shadow = false;
                 self.instructions += 1;
@@ -609,6 +610,7 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             self.icache.put_quick(quick);
+            self.settle_flags();
             if n > 0 {
                 self.irq_shadow = false;
                 self.instructions += n;

@@ -17,7 +17,7 @@
 //! the forms report every memory transfer and retire the instruction with the
 //! same data as `execute`, but have no exact-model microcode points (`Timing::eu`).
 
-use crate::alu::{self, mask, sign, szp, ARITH};
+use crate::alu::{mask, sign, szp};
 use crate::decode::{decode_instr, ByteSource};
 use crate::icache::{Instr, MAX_CACHED_LEN, SLOTS};
 use crate::regs::{Seg, AF, CF, DF, OF, PF, SF, ZF};
@@ -138,9 +138,24 @@ pub(crate) enum Fast {
         disp: u16,
     },
     /// A conditional jump taken when any of the FLAGS bits in `mask` is set
-    /// (`set`), or when none is (JO..JNP: one flag, or CF|ZF for JBE/JA).
+    /// (`set`), or when none is (JO, JNO, JS, JNS, JP, JNP).
     JccAny {
         mask: u16,
+        set: bool,
+        disp: u16,
+    },
+    /// JB/JNB: taken when CF is `set`.
+    Jcf {
+        set: bool,
+        disp: u16,
+    },
+    /// JZ/JNZ: taken when ZF is `set`.
+    Jz {
+        set: bool,
+        disp: u16,
+    },
+    /// JBE/JA: taken when CF or ZF is set (`set`), or neither is.
+    Jbe {
         set: bool,
         disp: u16,
     },
@@ -278,6 +293,34 @@ impl Quick {
     };
 }
 
+/// SF, ZF, PF, AF and OF of the last flag-setting fast form, kept as what
+/// they are worked out from instead of in FLAGS: most are overwritten
+/// before anything reads them. CF is always in FLAGS. While `kind` is not
+/// 0 these bits of FLAGS are stale; [`Cpu::settle_flags`] brings them up to
+/// date, and runs before anything but a fast form can read FLAGS.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Lazy {
+    /// 0 (FLAGS up to date), or [`LZ_ADD`], [`LZ_SUB`] or [`LZ_RAW`], with
+    /// [`LZ_WORD`] for a word operation.
+    kind: u8,
+    /// The result, masked to the width: SF, ZF and PF.
+    res: u16,
+    /// The operands for AF and OF (for [`LZ_RAW`]: AF and OF themselves in `a`).
+    a: u16,
+    b: u16,
+}
+
+/// The FLAGS bits [`Lazy`] can hold.
+const LAZY: u16 = SF | ZF | PF | AF | OF;
+/// AF and OF of `a + b` (and ADC, INC).
+const LZ_ADD: u8 = 1;
+/// AF and OF of `a - b` (and SBB, CMP, DEC).
+const LZ_SUB: u8 = 2;
+/// AF and OF given in [`Lazy::a`].
+const LZ_RAW: u8 = 3;
+/// Added to the kind of a word operation.
+const LZ_WORD: u8 = 4;
+
 /// The fast form of `d` on `model` and its charge, or [`Quick::SLOW`].
 pub(crate) fn quick(model: CpuModel, d: &Instr) -> Quick {
     let Some(f) = build(model, d) else {
@@ -401,14 +444,17 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
                 5 => PF,
                 _ => 0,
             };
+            let set = cc & 1 == 0;
             if mask == 0 {
                 Fast::Jcc { cc, disp }
+            } else if mask == CF {
+                Fast::Jcf { set, disp }
+            } else if mask == ZF {
+                Fast::Jz { set, disp }
+            } else if mask == CF | ZF {
+                Fast::Jbe { set, disp }
             } else {
-                Fast::JccAny {
-                    mask,
-                    set: cc & 1 == 0,
-                    disp,
-                }
+                Fast::JccAny { mask, set, disp }
             }
         }
         Op::Jmp if sem.opd[0] == Opd::Jb => Fast::Jmp {
@@ -570,21 +616,58 @@ impl<T: Timing> Cpu<T> {
         v
     }
 
+    /// Set CF, which the fast forms keep in FLAGS as they go (ADC, SBB,
+    /// INC, DEC and the rotates read or keep it).
+    #[inline(always)]
+    fn set_cf(&mut self, cf: bool) {
+        self.regs.flags = (self.regs.flags & !CF) | cf as u16;
+    }
+
+    /// Leave SF, ZF, PF, AF and OF to be worked out from `r` (see [`Lazy`]).
+    #[inline(always)]
+    fn set_lazy<const W: bool>(&mut self, class: u8, r: u16, a: u16, b: u16) {
+        self.lazy = Lazy {
+            kind: class | if W { LZ_WORD } else { 0 },
+            res: r,
+            a,
+            b,
+        };
+    }
+
+    /// `a op b` as `alu::add`, `alu::sub` and `alu::logic` give it, with
+    /// CF set and the other flags left to [`Lazy`].
     #[inline(always)]
     fn alu<const W: bool>(&mut self, op: AluOp, a: u16, b: u16) -> u16 {
-        let (a, b) = (a as u32, b as u32);
+        let m = mask(W);
+        let (a32, b32) = (a as u32, b as u32);
         let c = (self.regs.flags & CF) as u32;
-        let (r, f) = match op {
-            AluOp::Add => alu::add(W, a, b, 0),
-            AluOp::Adc => alu::add(W, a, b, c),
-            AluOp::Sub | AluOp::Cmp => alu::sub(W, a, b, 0),
-            AluOp::Sbb => alu::sub(W, a, b, c),
-            AluOp::Or => alu::logic(W, a | b),
-            AluOp::And => alu::logic(W, a & b),
-            AluOp::Xor => alu::logic(W, a ^ b),
-        };
-        self.set_arith(f, ARITH);
-        r as u16
+        match op {
+            AluOp::Add | AluOp::Adc => {
+                let c = if op == AluOp::Adc { c } else { 0 };
+                let full = a32 + b32 + c;
+                let r = (full & m) as u16;
+                self.set_cf(full > m);
+                self.set_lazy::<W>(LZ_ADD, r, a, b);
+                r
+            }
+            AluOp::Sub | AluOp::Cmp | AluOp::Sbb => {
+                let c = if op == AluOp::Sbb { c } else { 0 };
+                let r = (a32.wrapping_sub(b32).wrapping_sub(c) & m) as u16;
+                self.set_cf(a32 < b32 + c);
+                self.set_lazy::<W>(LZ_SUB, r, a, b);
+                r
+            }
+            AluOp::Or | AluOp::And | AluOp::Xor => {
+                let r = match op {
+                    AluOp::Or => a | b,
+                    AluOp::And => a & b,
+                    _ => a ^ b,
+                } & m as u16;
+                self.set_cf(false);
+                self.set_lazy::<W>(LZ_RAW, r, 0, 0);
+                r
+            }
+        }
     }
 
     /// `d op= b` on a register.
@@ -626,28 +709,101 @@ impl<T: Timing> Cpu<T> {
 
     #[inline(always)]
     fn test<const W: bool>(&mut self, a: u16, b: u16) {
-        let (_, f) = alu::logic(W, (a & b) as u32);
-        self.set_arith(f, ARITH);
+        self.set_cf(false);
+        self.set_lazy::<W>(LZ_RAW, a & b & mask(W) as u16, 0, 0);
     }
 
+    /// INC or DEC of a register: CF is kept.
     #[inline(always)]
     fn inc_dec<const W: bool>(&mut self, r: u8, dec: bool) {
-        let a = self.reg::<W>(r) as u32;
-        let (v, f) = if dec {
-            alu::sub(W, a, 1, 0)
+        let a = self.reg::<W>(r);
+        let m = mask(W) as u16;
+        if dec {
+            let v = a.wrapping_sub(1) & m;
+            self.set_lazy::<W>(LZ_SUB, v, a, 1);
+            self.set_reg::<W>(r, v);
         } else {
-            alu::add(W, a, 1, 0)
-        };
-        self.set_arith(f, ARITH & !CF);
-        self.set_reg::<W>(r, v as u16);
+            let v = a.wrapping_add(1) & m;
+            self.set_lazy::<W>(LZ_ADD, v, a, 1);
+            self.set_reg::<W>(r, v);
+        }
     }
 
+    /// A shift or rotate of a register by one, as [`shift1`] does it; SHL,
+    /// SHR and SAR leave their flags to [`Lazy`] (SHL is ADD of the value to
+    /// itself, as far as the flags go, except on the 80186, whose AF it
+    /// clears).
     #[inline(always)]
     fn shift_reg<const W: bool>(&mut self, op: ShiftOp, r: u8) {
-        let v = self.reg::<W>(r) as u32;
-        let (res, flags) = shift1(self.model, op, W, v, self.regs.flags);
-        self.regs.flags = flags;
-        self.set_reg::<W>(r, res as u16);
+        let v = self.reg::<W>(r);
+        let sb = sign(W) as u16;
+        // The 286 sets AF on right shifts.
+        let af_right = if self.model == CpuModel::I80286 {
+            AF
+        } else {
+            0
+        };
+        let res = match op {
+            ShiftOp::Shl if self.model != CpuModel::I80186 => {
+                let res = (v << 1) & mask(W) as u16;
+                self.set_cf(v & sb != 0);
+                self.set_lazy::<W>(LZ_ADD, res, v, v);
+                res
+            }
+            ShiftOp::Shr => {
+                let res = v >> 1;
+                self.set_cf(v & 1 != 0);
+                let of = if v & sb != 0 { OF } else { 0 };
+                self.set_lazy::<W>(LZ_RAW, res, of | af_right, 0);
+                res
+            }
+            ShiftOp::Sar => {
+                let res = (v >> 1) | (v & sb);
+                self.set_cf(v & 1 != 0);
+                self.set_lazy::<W>(LZ_RAW, res, af_right, 0);
+                res
+            }
+            _ => {
+                // Rotates keep SF, ZF, PF and AF: work them out first.
+                self.settle_flags();
+                let (res, flags) = shift1(self.model, op, W, v as u32, self.regs.flags);
+                self.regs.flags = flags;
+                res as u16
+            }
+        };
+        self.set_reg::<W>(r, res);
+    }
+
+    /// ZF, from [`Lazy`] while it holds it.
+    #[inline(always)]
+    fn zf(&self) -> bool {
+        if self.lazy.kind == 0 {
+            self.regs.flags & ZF != 0
+        } else {
+            self.lazy.res == 0
+        }
+    }
+
+    /// Bring FLAGS up to date: work out what [`Lazy`] holds. Everything
+    /// outside the fast forms reads FLAGS directly, so `run` and `step` call
+    /// this before they return.
+    #[inline]
+    pub(crate) fn settle_flags(&mut self) {
+        let l = self.lazy;
+        if l.kind == 0 {
+            return;
+        }
+        self.lazy.kind = 0;
+        let w = l.kind & LZ_WORD != 0;
+        let (a, b, r) = (l.a as u32, l.b as u32, l.res as u32);
+        let sb = sign(w);
+        let bit = |on: bool, f: u16| if on { f } else { 0 };
+        let ao = match l.kind & !LZ_WORD {
+            LZ_ADD => bit((a ^ b ^ r) & 0x10 != 0, AF) | bit((a ^ r) & (b ^ r) & sb != 0, OF),
+            LZ_SUB => bit((a ^ b ^ r) & 0x10 != 0, AF) | bit((a ^ b) & (a ^ r) & sb != 0, OF),
+            _ => l.a,
+        };
+        self.regs.flags = (self.regs.flags & !LAZY) | szp(w, r) | ao;
     }
 
     #[inline(always)]
@@ -716,6 +872,7 @@ impl<T: Timing> Cpu<T> {
             Fast::DecR { w, r } => wide!(w, inc_dec(r, true)),
             Fast::Shift1R { op, w, r } => wide!(w, shift_reg(op, r)),
             Fast::Jcc { cc, disp } => {
+                self.settle_flags();
                 if self.cond(cc) {
                     taken = true;
                     clocks = q.taken_clocks as u32;
@@ -723,7 +880,29 @@ impl<T: Timing> Cpu<T> {
                 }
             }
             Fast::JccAny { mask, set, disp } => {
+                self.settle_flags();
                 if (self.regs.flags & mask != 0) == set {
+                    taken = true;
+                    clocks = q.taken_clocks as u32;
+                    self.relative(disp);
+                }
+            }
+            Fast::Jcf { set, disp } => {
+                if (self.regs.flags & CF != 0) == set {
+                    taken = true;
+                    clocks = q.taken_clocks as u32;
+                    self.relative(disp);
+                }
+            }
+            Fast::Jz { set, disp } => {
+                if self.zf() == set {
+                    taken = true;
+                    clocks = q.taken_clocks as u32;
+                    self.relative(disp);
+                }
+            }
+            Fast::Jbe { set, disp } => {
+                if (self.regs.flags & CF != 0 || self.zf()) == set {
                     taken = true;
                     clocks = q.taken_clocks as u32;
                     self.relative(disp);
@@ -737,11 +916,10 @@ impl<T: Timing> Cpu<T> {
             Fast::Loop { op, disp } => {
                 let cx = self.regs.gpr[1].wrapping_sub(1);
                 self.regs.gpr[1] = cx;
-                let z = self.regs.flag(ZF);
                 let t = cx != 0
                     && match op {
-                        Op::Loopz => z,
-                        Op::Loopnz => !z,
+                        Op::Loopz => self.zf(),
+                        Op::Loopnz => !self.zf(),
                         _ => true,
                     };
                 if t {
