@@ -605,9 +605,11 @@ impl<T: Timing> Cpu<T> {
             if let Ok(table) = <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
                 let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
                 let amask = self.amask;
-                while n < max && self.step_fast(bus, table, cs_base, amask) {
-                    n += 1;
+                let mut left = max;
+                while left > 0 && self.step_fast(bus, table, cs_base, amask) {
+                    left -= 1;
                 }
+                n = max - left;
             }
             self.icache.put_quick(quick);
             self.settle_flags();

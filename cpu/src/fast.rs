@@ -126,7 +126,24 @@ pub(crate) enum Fast {
         w: bool,
         r: u8,
     },
-    /// Shift or rotate of a register by one.
+    /// SHL of a register by one (not on the 80186, whose AF differs).
+    ShlR {
+        w: bool,
+        r: u8,
+    },
+    /// SHR of a register by one; `af` is AF as the model leaves it.
+    ShrR {
+        w: bool,
+        r: u8,
+        af: u16,
+    },
+    /// SAR of a register by one; `af` as for [`Fast::ShrR`].
+    SarR {
+        w: bool,
+        r: u8,
+        af: u16,
+    },
+    /// Any other shift or rotate of a register by one.
     Shift1R {
         op: ShiftOp,
         w: bool,
@@ -427,8 +444,15 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
             } else {
                 op
             };
+            // The 286 sets AF on right shifts; the others clear it.
+            let af = if model == CpuModel::I80286 { AF } else { 0 };
             match operand(sem.opd[0], d, &mut pos)? {
-                Reg(r) => Fast::Shift1R { op, w, r },
+                Reg(r) => match op {
+                    ShiftOp::Shl if model != CpuModel::I80186 => Fast::ShlR { w, r },
+                    ShiftOp::Shr => Fast::ShrR { w, r, af },
+                    ShiftOp::Sar => Fast::SarR { w, r, af },
+                    _ => Fast::Shift1R { op, w, r },
+                },
                 _ => return None,
             }
         }
@@ -640,10 +664,10 @@ impl<T: Timing> Cpu<T> {
     fn alu<const W: bool>(&mut self, op: AluOp, a: u16, b: u16) -> u16 {
         let m = mask(W);
         let (a32, b32) = (a as u32, b as u32);
-        let c = (self.regs.flags & CF) as u32;
+        let cf = || (self.regs.flags & CF) as u32;
         match op {
             AluOp::Add | AluOp::Adc => {
-                let c = if op == AluOp::Adc { c } else { 0 };
+                let c = if op == AluOp::Adc { cf() } else { 0 };
                 let full = a32 + b32 + c;
                 let r = (full & m) as u16;
                 self.set_cf(full > m);
@@ -651,7 +675,7 @@ impl<T: Timing> Cpu<T> {
                 r
             }
             AluOp::Sub | AluOp::Cmp | AluOp::Sbb => {
-                let c = if op == AluOp::Sbb { c } else { 0 };
+                let c = if op == AluOp::Sbb { cf() } else { 0 };
                 let r = (a32.wrapping_sub(b32).wrapping_sub(c) & m) as u16;
                 self.set_cf(a32 < b32 + c);
                 self.set_lazy::<W>(LZ_SUB, r, a, b);
@@ -729,49 +753,42 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
-    /// A shift or rotate of a register by one, as [`shift1`] does it; SHL,
-    /// SHR and SAR leave their flags to [`Lazy`] (SHL is ADD of the value to
-    /// itself, as far as the flags go, except on the 80186, whose AF it
-    /// clears).
+    /// SHL of a register by one: as far as the flags go, ADD of the value
+    /// to itself (AF the carry out of bit 3, as [`shift1`] has it).
     #[inline(always)]
-    fn shift_reg<const W: bool>(&mut self, op: ShiftOp, r: u8) {
+    fn shl_reg<const W: bool>(&mut self, r: u8) {
+        let v = self.reg::<W>(r);
+        let res = (v << 1) & mask(W) as u16;
+        self.set_cf(v & sign(W) as u16 != 0);
+        self.set_lazy::<W>(LZ_ADD, res, v, v);
+        self.set_reg::<W>(r, res);
+    }
+
+    /// SHR (or SAR when `arith`) of a register by one: OF is the sign
+    /// before the shift for SHR, clear for SAR; `af` is AF.
+    #[inline(always)]
+    fn shr_reg<const W: bool>(&mut self, r: u8, af: u16, arith: bool) {
         let v = self.reg::<W>(r);
         let sb = sign(W) as u16;
-        // The 286 sets AF on right shifts.
-        let af_right = if self.model == CpuModel::I80286 {
-            AF
+        let (res, of) = if arith {
+            ((v >> 1) | (v & sb), 0)
         } else {
-            0
+            (v >> 1, if v & sb != 0 { OF } else { 0 })
         };
-        let res = match op {
-            ShiftOp::Shl if self.model != CpuModel::I80186 => {
-                let res = (v << 1) & mask(W) as u16;
-                self.set_cf(v & sb != 0);
-                self.set_lazy::<W>(LZ_ADD, res, v, v);
-                res
-            }
-            ShiftOp::Shr => {
-                let res = v >> 1;
-                self.set_cf(v & 1 != 0);
-                let of = if v & sb != 0 { OF } else { 0 };
-                self.set_lazy::<W>(LZ_RAW, res, of | af_right, 0);
-                res
-            }
-            ShiftOp::Sar => {
-                let res = (v >> 1) | (v & sb);
-                self.set_cf(v & 1 != 0);
-                self.set_lazy::<W>(LZ_RAW, res, af_right, 0);
-                res
-            }
-            _ => {
-                // Rotates keep SF, ZF, PF and AF: work them out first.
-                self.settle_flags();
-                let (res, flags) = shift1(self.model, op, W, v as u32, self.regs.flags);
-                self.regs.flags = flags;
-                res as u16
-            }
-        };
+        self.set_cf(v & 1 != 0);
+        self.set_lazy::<W>(LZ_RAW, res, of | af, 0);
         self.set_reg::<W>(r, res);
+    }
+
+    /// Any other shift or rotate of a register by one, as [`shift1`] does
+    /// it. Rotates keep SF, ZF, PF and AF: they are worked out first.
+    #[inline(always)]
+    fn shift_reg<const W: bool>(&mut self, op: ShiftOp, r: u8) {
+        self.settle_flags();
+        let v = self.reg::<W>(r) as u32;
+        let (res, flags) = shift1(self.model, op, W, v, self.regs.flags);
+        self.regs.flags = flags;
+        self.set_reg::<W>(r, res as u16);
     }
 
     /// ZF, from [`Lazy`] while it holds it.
@@ -828,91 +845,117 @@ impl<T: Timing> Cpu<T> {
                 if $w { self.$f::<B, true>($($a),*) } else { self.$f::<B, false>($($a),*) }
             };
         }
-        let mut clocks = q.clocks as u32;
         let mut taken = false;
         let mut count = 0;
-        match q.f {
+        // Each arm gives its clocks last, so that nothing is kept across
+        // the forms' code. A jump taken goes to `disp` from the IP after it.
+        macro_rules! jump {
+            ($t:expr, $disp:expr) => {
+                if $t {
+                    taken = true;
+                    self.relative($disp);
+                    q.taken_clocks as u32
+                } else {
+                    q.clocks as u32
+                }
+            };
+        }
+        let plain = || q.clocks as u32;
+        let clocks = match q.f {
             Fast::Slow => unreachable!("slow forms run through execute"),
             Fast::AluRR { op, w, d, s } => {
                 let b = wide!(w, reg(s));
-                wide!(w, alu_reg(op, d, b))
+                wide!(w, alu_reg(op, d, b));
+                plain()
             }
-            Fast::AluRI { op, w, d, imm } => wide!(w, alu_reg(op, d, imm)),
+            Fast::AluRI { op, w, d, imm } => {
+                wide!(w, alu_reg(op, d, imm));
+                plain()
+            }
             Fast::AluRM { op, w, d, m } => {
                 let b = wide!(w, load::<B>(bus, &m));
-                wide!(w, alu_reg(op, d, b))
+                wide!(w, alu_reg(op, d, b));
+                plain()
             }
-            Fast::AluMR { op, w, m, s } => wide!(w, alu_mem::<B>(bus, op, &m, Operand::Reg(s))),
+            Fast::AluMR { op, w, m, s } => {
+                wide!(w, alu_mem::<B>(bus, op, &m, Operand::Reg(s)));
+                plain()
+            }
             Fast::AluMI { op, w, m, imm } => {
-                wide!(w, alu_mem::<B>(bus, op, &m, Operand::Imm(imm)))
+                wide!(w, alu_mem::<B>(bus, op, &m, Operand::Imm(imm)));
+                plain()
             }
             Fast::TestRR { w, d, s } => {
                 let (a, b) = (wide!(w, reg(d)), wide!(w, reg(s)));
-                wide!(w, test(a, b))
+                wide!(w, test(a, b));
+                plain()
             }
             Fast::TestRI { w, d, imm } => {
                 let a = wide!(w, reg(d));
-                wide!(w, test(a, imm))
+                wide!(w, test(a, imm));
+                plain()
             }
             Fast::MovRR { w, d, s } => {
                 let v = wide!(w, reg(s));
-                wide!(w, set_reg(d, v))
+                wide!(w, set_reg(d, v));
+                plain()
             }
-            Fast::MovRI { w, d, imm } => wide!(w, set_reg(d, imm)),
+            Fast::MovRI { w, d, imm } => {
+                wide!(w, set_reg(d, imm));
+                plain()
+            }
             Fast::MovRM { w, d, m } => {
                 let v = wide!(w, load::<B>(bus, &m));
-                wide!(w, set_reg(d, v))
+                wide!(w, set_reg(d, v));
+                plain()
             }
             Fast::MovMR { w, m, s } => {
                 let v = wide!(w, reg(s));
-                wide!(w, store::<B>(bus, &m, v))
+                wide!(w, store::<B>(bus, &m, v));
+                plain()
             }
-            Fast::MovMI { w, m, imm } => wide!(w, store::<B>(bus, &m, imm)),
-            Fast::IncR { w, r } => wide!(w, inc_dec(r, false)),
-            Fast::DecR { w, r } => wide!(w, inc_dec(r, true)),
-            Fast::Shift1R { op, w, r } => wide!(w, shift_reg(op, r)),
+            Fast::MovMI { w, m, imm } => {
+                wide!(w, store::<B>(bus, &m, imm));
+                plain()
+            }
+            Fast::IncR { w, r } => {
+                wide!(w, inc_dec(r, false));
+                plain()
+            }
+            Fast::DecR { w, r } => {
+                wide!(w, inc_dec(r, true));
+                plain()
+            }
+            Fast::ShlR { w, r } => {
+                wide!(w, shl_reg(r));
+                plain()
+            }
+            Fast::ShrR { w, r, af } => {
+                wide!(w, shr_reg(r, af, false));
+                plain()
+            }
+            Fast::SarR { w, r, af } => {
+                wide!(w, shr_reg(r, af, true));
+                plain()
+            }
+            Fast::Shift1R { op, w, r } => {
+                wide!(w, shift_reg(op, r));
+                plain()
+            }
             Fast::Jcc { cc, disp } => {
                 self.settle_flags();
-                if self.cond(cc) {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
+                jump!(self.cond(cc), disp)
             }
             Fast::JccAny { mask, set, disp } => {
                 self.settle_flags();
-                if (self.regs.flags & mask != 0) == set {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
+                jump!((self.regs.flags & mask != 0) == set, disp)
             }
-            Fast::Jcf { set, disp } => {
-                if (self.regs.flags & CF != 0) == set {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
-            }
-            Fast::Jz { set, disp } => {
-                if self.zf() == set {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
-            }
+            Fast::Jcf { set, disp } => jump!((self.regs.flags & CF != 0) == set, disp),
+            Fast::Jz { set, disp } => jump!(self.zf() == set, disp),
             Fast::Jbe { set, disp } => {
-                if (self.regs.flags & CF != 0 || self.zf()) == set {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
+                jump!((self.regs.flags & CF != 0 || self.zf()) == set, disp)
             }
-            Fast::Jmp { disp } => {
-                taken = true;
-                clocks = q.taken_clocks as u32;
-                self.relative(disp);
-            }
+            Fast::Jmp { disp } => jump!(true, disp),
             Fast::Loop { op, disp } => {
                 let cx = self.regs.gpr[1].wrapping_sub(1);
                 self.regs.gpr[1] = cx;
@@ -922,32 +965,20 @@ impl<T: Timing> Cpu<T> {
                         Op::Loopnz => !self.zf(),
                         _ => true,
                     };
-                if t {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
+                jump!(t, disp)
             }
-            Fast::Jcxz { disp } => {
-                if self.regs.gpr[1] == 0 {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
-            }
+            Fast::Jcxz { disp } => jump!(self.regs.gpr[1] == 0, disp),
             Fast::Call { disp } => {
                 let ret = self.regs.ip;
                 self.push_word(bus, ret);
-                taken = true;
-                clocks = q.taken_clocks as u32;
-                self.relative(disp);
+                jump!(true, disp)
             }
             Fast::Ret => {
                 let ip = self.pop_word(bus);
                 taken = true;
-                clocks = q.taken_clocks as u32;
                 self.regs.ip = ip;
                 self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
+                q.taken_clocks as u32
             }
             Fast::PushR { r } => {
                 // The 8086 and 80186 push SP as it is after the decrement.
@@ -957,34 +988,56 @@ impl<T: Timing> Cpu<T> {
                     self.regs.gpr[r as usize & 7]
                 };
                 self.push_word(bus, v);
+                plain()
             }
             Fast::PopR { r } => {
                 let v = self.pop_word(bus);
                 self.regs.gpr[r as usize & 7] = v;
+                plain()
             }
             Fast::Xchg { w, a, b } => {
                 let (x, y) = (wide!(w, reg(a)), wide!(w, reg(b)));
                 wide!(w, set_reg(a, y));
-                wide!(w, set_reg(b, x))
+                wide!(w, set_reg(b, x));
+                plain()
             }
-            Fast::Cbw => self.regs.gpr[0] = self.regs.gpr[0] as u8 as i8 as i16 as u16,
+            Fast::Cbw => {
+                self.regs.gpr[0] = self.regs.gpr[0] as u8 as i8 as i16 as u16;
+                plain()
+            }
             Fast::Cwd => {
                 self.regs.gpr[2] = if self.regs.gpr[0] & 0x8000 != 0 {
                     0xFFFF
                 } else {
                     0
-                }
+                };
+                plain()
             }
-            Fast::Clc => self.regs.flags &= !CF,
-            Fast::Stc => self.regs.flags |= CF,
-            Fast::Cld => self.regs.flags &= !DF,
-            Fast::Std => self.regs.flags |= DF,
-            Fast::Str { op, w, src } => wide!(w, str_once::<B>(bus, op, src)),
+            Fast::Clc => {
+                self.regs.flags &= !CF;
+                plain()
+            }
+            Fast::Stc => {
+                self.regs.flags |= CF;
+                plain()
+            }
+            Fast::Cld => {
+                self.regs.flags &= !DF;
+                plain()
+            }
+            Fast::Std => {
+                self.regs.flags |= DF;
+                plain()
+            }
+            Fast::Str { op, w, src } => {
+                wide!(w, str_once::<B>(bus, op, src));
+                plain()
+            }
             Fast::RepStr { op, w, src } => {
                 count = wide!(w, rep_str::<B>(bus, op, src));
-                clocks += q.per_rep as u32 * count;
+                q.clocks as u32 + q.per_rep as u32 * count
             }
-        }
+        };
         (clocks, taken, count)
     }
 
