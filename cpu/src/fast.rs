@@ -22,7 +22,7 @@ use crate::decode::{decode_instr, ByteSource};
 use crate::icache::{Instr, MAX_CACHED_LEN, SLOTS};
 use crate::regs::{Seg, AF, CF, DF, OF, PF, SF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, ShiftOp, StrOp};
-use crate::{Bus, Cpu, CpuModel, Retired, Timing};
+use crate::{Bus, Cpu, CpuModel, Timing};
 
 /// A memory operand: the base/index form of a ModR/M byte (`rm`, or
 /// [`DIRECT`] for a displacement alone), the displacement, and the segment
@@ -823,19 +823,12 @@ impl<T: Timing> Cpu<T> {
         self.regs.flags = (self.regs.flags & !LAZY) | szp(w, r) | ao;
     }
 
+    /// Run `q.f`, the fast form of the instruction just taken from the
+    /// cache; `ip` is the IP after it (the caller keeps IP, not
+    /// `self.regs.ip`, which the forms neither read nor write). Returns the
+    /// IP it leaves and its clocks (from `q`).
     #[inline(always)]
-    fn relative(&mut self, disp: u16) {
-        self.regs.ip = self.regs.ip.wrapping_add(disp);
-        self.timing
-            .flush(self.regs.seg[Seg::CS as usize], self.regs.ip);
-    }
-
-    /// Run `q.f`, the fast form of the instruction just taken from the cache
-    /// (IP already past it). Returns the instruction's clocks (from `q`),
-    /// whether control was transferred and the count the timing model needs
-    /// (see [`Retired::count`]).
-    #[inline(always)]
-    pub(crate) fn run_fast<B: Bus>(&mut self, bus: &mut B, q: &Quick) -> (u32, bool, u32) {
+    pub(crate) fn run_fast<B: Bus>(&mut self, bus: &mut B, q: &Quick, ip: u16) -> (u16, u32) {
         // The width-specialised variant of a helper: `wide!(w, f::<B>(args))`.
         macro_rules! wide {
             ($w:expr, $f:ident($($a:expr),*)) => {
@@ -845,15 +838,14 @@ impl<T: Timing> Cpu<T> {
                 if $w { self.$f::<B, true>($($a),*) } else { self.$f::<B, false>($($a),*) }
             };
         }
-        let mut taken = false;
-        let mut count = 0;
+        let mut ip = ip;
         // Each arm gives its clocks last, so that nothing is kept across
         // the forms' code. A jump taken goes to `disp` from the IP after it.
         macro_rules! jump {
             ($t:expr, $disp:expr) => {
                 if $t {
-                    taken = true;
-                    self.relative($disp);
+                    ip = ip.wrapping_add($disp);
+                    self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
                     q.taken_clocks as u32
                 } else {
                     q.clocks as u32
@@ -969,14 +961,11 @@ impl<T: Timing> Cpu<T> {
             }
             Fast::Jcxz { disp } => jump!(self.regs.gpr[1] == 0, disp),
             Fast::Call { disp } => {
-                let ret = self.regs.ip;
-                self.push_word(bus, ret);
+                self.push_word(bus, ip);
                 jump!(true, disp)
             }
             Fast::Ret => {
-                let ip = self.pop_word(bus);
-                taken = true;
-                self.regs.ip = ip;
+                ip = self.pop_word(bus);
                 self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
                 q.taken_clocks as u32
             }
@@ -1034,11 +1023,11 @@ impl<T: Timing> Cpu<T> {
                 plain()
             }
             Fast::RepStr { op, w, src } => {
-                count = wide!(w, rep_str::<B>(bus, op, src));
+                let count = wide!(w, rep_str::<B>(bus, op, src));
                 q.clocks as u32 + q.per_rep as u32 * count
             }
         };
-        (clocks, taken, count)
+        (ip, clocks)
     }
 
     /// One LODS, STOS or MOVS, as `string_once` does it.
@@ -1084,13 +1073,15 @@ impl<T: Timing> Cpu<T> {
         n
     }
 
-    /// Take the cached instruction at CS:IP through its fast form if it has
-    /// one, its entry in `quick` (the cache's table, lent out by
-    /// [`DecodeCache::take_quick`](crate::icache::DecodeCache)). Returns false
-    /// (and changes nothing) otherwise. The caller counts the instruction and
-    /// clears the interrupt shadow (which no fast form reads or sets).
-    /// `cs_base` is CS shifted left by four (no fast form changes CS),
-    /// `amask` the CPU's address mask.
+    /// Take the cached instruction at `cs_base + ip` through its fast form
+    /// if it has one, its entry in `quick` (the cache's table, lent out by
+    /// [`DecodeCache::take_quick`](crate::icache::DecodeCache)), and return
+    /// the IP it leaves and its clocks; None (and nothing changed) if there
+    /// is none. The caller keeps IP (`self.regs.ip` is not read or
+    /// written), counts the instruction, charges the clocks
+    /// ([`Timing::charge`]) and clears the interrupt shadow (which no fast
+    /// form reads or sets). `cs_base` is CS shifted left by four (no fast
+    /// form changes CS), `amask` the CPU's address mask.
     #[inline(always)]
     pub(crate) fn step_fast<B: Bus>(
         &mut self,
@@ -1098,33 +1089,16 @@ impl<T: Timing> Cpu<T> {
         quick: &[Quick; SLOTS],
         cs_base: u32,
         amask: u32,
-    ) -> bool {
-        let ip = self.regs.ip;
+        ip: u16,
+    ) -> Option<(u16, u32)> {
         let addr = (cs_base + ip as u32) & amask;
-        let Some(i) = self.icache.slot_of(addr) else {
-            return false;
-        };
+        let i = self.icache.slot_of(addr)?;
         let q = &quick[i & (SLOTS - 1)];
         if ip as u32 >= q.ip_limit {
-            return false;
+            return None;
         }
-        self.regs.ip = ip.wrapping_add(q.len as u16);
         self.timing.cached_fetch(q.len as u32);
-        let (clocks, taken, count) = self.run_fast(bus, q);
-        if T::RETIRES {
-            // The charge worked out in `quick`, as `FastTiming` would from
-            // the row's clocks: reported as a plain count.
-            self.timing.retire(&Retired {
-                base: clocks,
-                extra: 0,
-                per: Per::Once,
-                rep: false,
-                word: false,
-                taken,
-                count,
-            });
-        }
-        true
+        Some(self.run_fast(bus, q, ip.wrapping_add(q.len as u16)))
     }
 }
 

@@ -163,6 +163,22 @@ pub trait Timing {
     fn retire(&mut self, r: &Retired) {
         let _ = r;
     }
+    /// The fast forms ([`Timing::FAST_FORMS`]) ran instructions whose
+    /// clocks, worked out as [`FastTiming::clocks`] gives them, add up to
+    /// `clocks`: charged at once for a run of instructions, not per
+    /// instruction through [`Timing::retire`].
+    #[inline]
+    fn charge(&mut self, clocks: u64) {
+        self.retire(&Retired {
+            base: clocks.min(u32::MAX as u64) as u32,
+            extra: 0,
+            per: Per::Once,
+            rep: false,
+            word: false,
+            taken: false,
+            count: 0,
+        });
+    }
     /// The instruction stream changed (jump, call, interrupt, reset): prefetched
     /// bytes are discarded and fetching continues at `cs:ip`.
     fn flush(&mut self, cs: u16, ip: u16);
@@ -345,6 +361,10 @@ impl Timing for FastTiming {
     }
     #[inline]
     fn flush(&mut self, _cs: u16, _ip: u16) {}
+    #[inline]
+    fn charge(&mut self, clocks: u64) {
+        self.cycles += clocks;
+    }
     fn cycles(&self) -> u64 {
         self.cycles
     }
