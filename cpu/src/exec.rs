@@ -575,7 +575,7 @@ impl<T: Timing> Cpu<T> {
             let done = match <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
                 Ok(table) => {
                     let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
-                    match self.step_fast(bus, table, cs_base, self.amask, self.regs.ip) {
+                    match self.step_fast(bus, table, cs_base, self.regs.ip) {
                         Some((ip, clocks)) => {
                             self.regs.ip = ip;
                             self.timing.charge(clocks as u64);
@@ -611,13 +611,12 @@ impl<T: Timing> Cpu<T> {
             let quick = self.icache.take_quick();
             if let Ok(table) = <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
                 let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
-                let amask = self.amask;
                 // IP and the clocks stay in locals until the run ends.
                 let mut ip = self.regs.ip;
                 let mut clocks = 0u64;
                 let mut left = max;
                 while left > 0 {
-                    let Some((next, c)) = self.step_fast(bus, table, cs_base, amask, ip) else {
+                    let Some((next, c)) = self.step_fast(bus, table, cs_base, ip) else {
                         break;
                     };
                     ip = next;

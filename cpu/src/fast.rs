@@ -1081,17 +1081,19 @@ impl<T: Timing> Cpu<T> {
     /// written), counts the instruction, charges the clocks
     /// ([`Timing::charge`]) and clears the interrupt shadow (which no fast
     /// form reads or sets). `cs_base` is CS shifted left by four (no fast
-    /// form changes CS), `amask` the CPU's address mask.
+    /// form changes CS).
     #[inline(always)]
     pub(crate) fn step_fast<B: Bus>(
         &mut self,
         bus: &mut B,
         quick: &[Quick; SLOTS],
         cs_base: u32,
-        amask: u32,
         ip: u16,
     ) -> Option<(u16, u32)> {
-        let addr = (cs_base + ip as u32) & amask;
+        // Not masked to the address bus: an address past it (code reached
+        // through the 8086's wrap at 1 MiB) matches no tag, cached
+        // addresses being masked, and runs through `execute`.
+        let addr = cs_base + ip as u32;
         let i = self.icache.slot_of(addr)?;
         let q = &quick[i & (SLOTS - 1)];
         if ip as u32 >= q.ip_limit {
