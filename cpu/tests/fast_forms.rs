@@ -372,3 +372,36 @@ fn divide_error_from_a_fast_form() {
         assert_eq!(c.regs.gpr[3], expect, "{model}");
     }
 }
+
+/// Code reached through the 8086's wrap at 1 MiB (FFFF:0010 is physical 0)
+/// runs the same with the cache: the run loop looks CS:IP up unmasked, so
+/// it misses there and the decoder's path takes it.
+#[test]
+fn code_past_one_mebibyte_wraps() {
+    // mov cx, 5 ; l: inc ax ; add bx, ax ; loop l ; hlt
+    let code = [0xB9, 0x05, 0x00, 0x40, 0x01, 0xC3, 0xE2, 0xFB, 0xF4];
+    let go = |cached: bool| {
+        let mut bus = FlatBus::new(1 << 20);
+        bus.load(0, &code);
+        let mut c: Cpu<FastTiming> = Cpu::new(CpuModel::I8086);
+        c.regs.seg = [0, 0xFFFF, 0, 0];
+        c.regs.ip = 0x0010;
+        c.set_decode_cache(cached);
+        for _ in 0..1000 {
+            if cached {
+                c.run(&mut bus, 100);
+            } else {
+                c.step(&mut bus);
+            }
+            if c.halted() {
+                break;
+            }
+        }
+        assert!(c.halted());
+        c
+    };
+    let (a, b) = (go(true), go(false));
+    assert_eq!(a.regs, b.regs);
+    assert_eq!((a.instructions, a.cycles()), (b.instructions, b.cycles()));
+    assert_eq!((a.regs.gpr[0], a.regs.gpr[3]), (5, 15));
+}
