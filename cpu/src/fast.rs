@@ -1066,11 +1066,77 @@ impl<T: Timing> Cpu<T> {
     /// REP STOS or REP MOVS: CX iterations; returns their number.
     fn rep_str<B: Bus, const W: bool>(&mut self, bus: &mut B, op: StrOp, src: Seg) -> u32 {
         let n = self.regs.gpr[1] as u32;
-        for _ in 0..n {
-            self.str_once::<B, W>(bus, op, src);
+        if !(T::BULK && self.rep_bulk::<B, W>(bus, op, src, n)) {
+            for _ in 0..n {
+                self.str_once::<B, W>(bus, op, src);
+            }
         }
         self.regs.gpr[1] = 0;
         n
+    }
+
+    /// REP STOS or REP MOVS of `n` elements at once, when that is the same
+    /// as one at a time: upwards (DF clear), no offset wrapping around its
+    /// segment, no address past the address bus, plain RAM
+    /// ([`Bus::ram_mut`]), no cached code written (so no decoded instruction
+    /// goes stale) and, for MOVS, source and destination apart (a forward
+    /// copy over itself repeats a pattern, which a block copy would not).
+    /// Returns false, having done nothing, otherwise. SI and DI are left
+    /// past the elements, CX to the caller.
+    fn rep_bulk<B: Bus, const W: bool>(
+        &mut self,
+        bus: &mut B,
+        op: StrOp,
+        src: Seg,
+        n: u32,
+    ) -> bool {
+        let size: u32 = if W { 2 } else { 1 };
+        let len = n * size;
+        let (di, si) = (self.regs.gpr[7] as u32, self.regs.gpr[6] as u32);
+        if self.regs.flags & DF != 0 || n == 0 || di + len > 0x1_0000 {
+            return false;
+        }
+        let dst = self.linear(self.regs.seg[Seg::ES as usize], di as u16);
+        if dst + len - 1 > self.amask || self.icache.may_hold_code(dst, len) {
+            return false;
+        }
+        match op {
+            StrOp::Stos => {
+                let Some(ram) = bus.ram_mut(dst, len) else {
+                    return false;
+                };
+                let ax = self.regs.gpr[0].to_le_bytes();
+                if W {
+                    for pair in ram.chunks_exact_mut(2) {
+                        pair.copy_from_slice(&ax);
+                    }
+                } else {
+                    ram.fill(ax[0]);
+                }
+                self.timing.bulk(n, W, dst);
+            }
+            StrOp::Movs => {
+                if si + len > 0x1_0000 {
+                    return false;
+                }
+                let from = self.linear(self.regs.seg[src as usize], si as u16);
+                if from + len - 1 > self.amask || from < dst + len && dst < from + len {
+                    return false;
+                }
+                let (lo, hi) = (from.min(dst), (from + len).max(dst + len));
+                let Some(ram) = bus.ram_mut(lo, hi - lo) else {
+                    return false;
+                };
+                let (from_at, dst_at) = ((from - lo) as usize, (dst - lo) as usize);
+                ram.copy_within(from_at..from_at + len as usize, dst_at);
+                self.timing.bulk(n, W, from);
+                self.timing.bulk(n, W, dst);
+                self.regs.gpr[6] = (si + len) as u16;
+            }
+            _ => return false,
+        }
+        self.regs.gpr[7] = (di + len) as u16;
+        true
     }
 
     /// Take the cached instruction at `cs_base + ip` through its fast form

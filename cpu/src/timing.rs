@@ -163,6 +163,18 @@ pub trait Timing {
     fn retire(&mut self, r: &Retired) {
         let _ = r;
     }
+    /// True if [`Timing::bulk`] charges what `n` transfers through
+    /// [`Timing::read8`]/[`Timing::write8`] or [`Timing::read16`]/
+    /// [`Timing::write16`] would, so that the fast forms may move a REP
+    /// STOS or REP MOVS over plain RAM at once.
+    const BULK: bool = false;
+    /// `n` byte (or, if `word`, word) transfers of memory that a fast form
+    /// made at once (see [`Timing::BULK`]), at consecutive addresses
+    /// starting at `lo` (words: two apart, all at `lo`'s parity).
+    #[inline]
+    fn bulk(&mut self, n: u32, word: bool, lo: u32) {
+        let _ = (n, word, lo);
+    }
     /// The fast forms ([`Timing::FAST_FORMS`]) ran instructions whose
     /// clocks, worked out as [`FastTiming::clocks`] gives them, add up to
     /// `clocks`: charged at once for a run of instructions, not per
@@ -313,6 +325,13 @@ impl Timing for FastTiming {
     const NAME: &'static str = "fast";
     const RETIRES: bool = true;
     const FAST_FORMS: bool = true;
+    const BULK: bool = true;
+    #[inline]
+    fn bulk(&mut self, n: u32, word: bool, lo: u32) {
+        if word {
+            self.cycles += n as u64 * self.word_penalty(lo);
+        }
+    }
     fn configure(&mut self, model: CpuModel) {
         self.byte_bus = model.bus_width_bytes() == 1;
     }
