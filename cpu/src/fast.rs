@@ -317,12 +317,13 @@ impl Quick {
 /// date, and runs before anything but a fast form can read FLAGS.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Lazy {
-    /// 0 (FLAGS up to date), or [`LZ_ADD`], [`LZ_SUB`] or [`LZ_RAW`], with
-    /// [`LZ_WORD`] for a word operation.
+    /// 0 (FLAGS up to date), or [`LZ_ADD`], [`LZ_SUB`], [`LZ_INC`],
+    /// [`LZ_DEC`] or [`LZ_RAW`], with [`LZ_WORD`] for a word operation.
     kind: u8,
     /// The result, masked to the width: SF, ZF and PF.
     res: u16,
-    /// The operands for AF and OF (for [`LZ_RAW`]: AF and OF themselves in `a`).
+    /// The operands for AF and OF (`b` only for [`LZ_ADD`] and [`LZ_SUB`];
+    /// for [`LZ_RAW`], AF and OF themselves in `a`).
     a: u16,
     b: u16,
 }
@@ -335,8 +336,12 @@ const LZ_ADD: u8 = 1;
 const LZ_SUB: u8 = 2;
 /// AF and OF given in [`Lazy::a`].
 const LZ_RAW: u8 = 3;
+/// AF and OF of `a + 1` (INC: `b` is not stored).
+const LZ_INC: u8 = 5;
+/// AF and OF of `a - 1` (DEC).
+const LZ_DEC: u8 = 6;
 /// Added to the kind of a word operation.
-const LZ_WORD: u8 = 4;
+const LZ_WORD: u8 = 8;
 
 /// The fast form of `d` on `model` and its charge, or [`Quick::SLOW`].
 pub(crate) fn quick(model: CpuModel, d: &Instr) -> Quick {
@@ -649,13 +654,11 @@ impl<T: Timing> Cpu<T> {
 
     /// Leave SF, ZF, PF, AF and OF to be worked out from `r` (see [`Lazy`]).
     #[inline(always)]
-    fn set_lazy<const W: bool>(&mut self, class: u8, r: u16, a: u16, b: u16) {
-        self.lazy = Lazy {
-            kind: class | if W { LZ_WORD } else { 0 },
-            res: r,
-            a,
-            b,
-        };
+    fn set_lazy<const W: bool>(&mut self, class: u8, r: u16, a: u16) {
+        let l = &mut self.lazy;
+        l.kind = class | if W { LZ_WORD } else { 0 };
+        l.res = r;
+        l.a = a;
     }
 
     /// `a op b` as `alu::add`, `alu::sub` and `alu::logic` give it, with
@@ -671,14 +674,16 @@ impl<T: Timing> Cpu<T> {
                 let full = a32 + b32 + c;
                 let r = (full & m) as u16;
                 self.set_cf(full > m);
-                self.set_lazy::<W>(LZ_ADD, r, a, b);
+                self.set_lazy::<W>(LZ_ADD, r, a);
+                self.lazy.b = b;
                 r
             }
             AluOp::Sub | AluOp::Cmp | AluOp::Sbb => {
                 let c = if op == AluOp::Sbb { cf() } else { 0 };
                 let r = (a32.wrapping_sub(b32).wrapping_sub(c) & m) as u16;
                 self.set_cf(a32 < b32 + c);
-                self.set_lazy::<W>(LZ_SUB, r, a, b);
+                self.set_lazy::<W>(LZ_SUB, r, a);
+                self.lazy.b = b;
                 r
             }
             AluOp::Or | AluOp::And | AluOp::Xor => {
@@ -688,7 +693,7 @@ impl<T: Timing> Cpu<T> {
                     _ => a ^ b,
                 } & m as u16;
                 self.set_cf(false);
-                self.set_lazy::<W>(LZ_RAW, r, 0, 0);
+                self.set_lazy::<W>(LZ_RAW, r, 0);
                 r
             }
         }
@@ -734,7 +739,7 @@ impl<T: Timing> Cpu<T> {
     #[inline(always)]
     fn test<const W: bool>(&mut self, a: u16, b: u16) {
         self.set_cf(false);
-        self.set_lazy::<W>(LZ_RAW, a & b & mask(W) as u16, 0, 0);
+        self.set_lazy::<W>(LZ_RAW, a & b & mask(W) as u16, 0);
     }
 
     /// INC or DEC of a register: CF is kept.
@@ -744,11 +749,11 @@ impl<T: Timing> Cpu<T> {
         let m = mask(W) as u16;
         if dec {
             let v = a.wrapping_sub(1) & m;
-            self.set_lazy::<W>(LZ_SUB, v, a, 1);
+            self.set_lazy::<W>(LZ_DEC, v, a);
             self.set_reg::<W>(r, v);
         } else {
             let v = a.wrapping_add(1) & m;
-            self.set_lazy::<W>(LZ_ADD, v, a, 1);
+            self.set_lazy::<W>(LZ_INC, v, a);
             self.set_reg::<W>(r, v);
         }
     }
@@ -760,7 +765,8 @@ impl<T: Timing> Cpu<T> {
         let v = self.reg::<W>(r);
         let res = (v << 1) & mask(W) as u16;
         self.set_cf(v & sign(W) as u16 != 0);
-        self.set_lazy::<W>(LZ_ADD, res, v, v);
+        self.set_lazy::<W>(LZ_ADD, res, v);
+        self.lazy.b = v;
         self.set_reg::<W>(r, res);
     }
 
@@ -776,7 +782,7 @@ impl<T: Timing> Cpu<T> {
             (v >> 1, if v & sb != 0 { OF } else { 0 })
         };
         self.set_cf(v & 1 != 0);
-        self.set_lazy::<W>(LZ_RAW, res, of | af, 0);
+        self.set_lazy::<W>(LZ_RAW, res, of | af);
         self.set_reg::<W>(r, res);
     }
 
@@ -815,9 +821,18 @@ impl<T: Timing> Cpu<T> {
         let (a, b, r) = (l.a as u32, l.b as u32, l.res as u32);
         let sb = sign(w);
         let bit = |on: bool, f: u16| if on { f } else { 0 };
-        let ao = match l.kind & !LZ_WORD {
-            LZ_ADD => bit((a ^ b ^ r) & 0x10 != 0, AF) | bit((a ^ r) & (b ^ r) & sb != 0, OF),
-            LZ_SUB => bit((a ^ b ^ r) & 0x10 != 0, AF) | bit((a ^ b) & (a ^ r) & sb != 0, OF),
+        let class = l.kind & !LZ_WORD;
+        let b = match class {
+            LZ_INC | LZ_DEC => 1,
+            _ => b,
+        };
+        let ao = match class {
+            LZ_ADD | LZ_INC => {
+                bit((a ^ b ^ r) & 0x10 != 0, AF) | bit((a ^ r) & (b ^ r) & sb != 0, OF)
+            }
+            LZ_SUB | LZ_DEC => {
+                bit((a ^ b ^ r) & 0x10 != 0, AF) | bit((a ^ b) & (a ^ r) & sb != 0, OF)
+            }
             _ => l.a,
         };
         self.regs.flags = (self.regs.flags & !LAZY) | szp(w, r) | ao;
