@@ -47,21 +47,33 @@ enum Operand {
 }
 
 /// An instruction form with its operands resolved; see the module documentation.
-/// `w` is the operand width (word when true); registers are ModR/M numbers
-/// (byte registers AL..BH as 0..7 when `w` is false).
+/// `w` is the operand width (word when true); the commonest forms have a
+/// byte variant of their own (`...8`) instead, so that the dispatch on the
+/// form picks the width too. Registers are ModR/M numbers (byte registers
+/// AL..BH as 0..7 in byte forms).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Fast {
     /// Run through `execute`.
     Slow,
     AluRR {
         op: AluOp,
-        w: bool,
+        d: u8,
+        s: u8,
+    },
+    /// The byte form of [`Fast::AluRR`].
+    AluRR8 {
+        op: AluOp,
         d: u8,
         s: u8,
     },
     AluRI {
         op: AluOp,
-        w: bool,
+        d: u8,
+        imm: u16,
+    },
+    /// The byte form of [`Fast::AluRI`].
+    AluRI8 {
+        op: AluOp,
         d: u8,
         imm: u16,
     },
@@ -94,12 +106,20 @@ pub(crate) enum Fast {
         imm: u16,
     },
     MovRR {
-        w: bool,
+        d: u8,
+        s: u8,
+    },
+    /// The byte form of [`Fast::MovRR`].
+    MovRR8 {
         d: u8,
         s: u8,
     },
     MovRI {
-        w: bool,
+        d: u8,
+        imm: u16,
+    },
+    /// The byte form of [`Fast::MovRI`].
+    MovRI8 {
         d: u8,
         imm: u16,
     },
@@ -119,27 +139,44 @@ pub(crate) enum Fast {
         imm: u16,
     },
     IncR {
-        w: bool,
+        r: u8,
+    },
+    /// The byte form of [`Fast::IncR`].
+    IncR8 {
         r: u8,
     },
     DecR {
-        w: bool,
+        r: u8,
+    },
+    /// The byte form of [`Fast::DecR`].
+    DecR8 {
         r: u8,
     },
     /// SHL of a register by one (not on the 80186, whose AF differs).
     ShlR {
-        w: bool,
+        r: u8,
+    },
+    /// The byte form of [`Fast::ShlR`].
+    ShlR8 {
         r: u8,
     },
     /// SHR of a register by one; `af` is AF as the model leaves it.
     ShrR {
-        w: bool,
+        r: u8,
+        af: u16,
+    },
+    /// The byte form of [`Fast::ShrR`].
+    ShrR8 {
         r: u8,
         af: u16,
     },
     /// SAR of a register by one; `af` as for [`Fast::ShrR`].
     SarR {
-        w: bool,
+        r: u8,
+        af: u16,
+    },
+    /// The byte form of [`Fast::SarR`].
+    SarR8 {
         r: u8,
         af: u16,
     },
@@ -405,8 +442,10 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
     use Operand::{Imm, Mem as M, Reg};
     Some(match sem.op {
         Op::Alu(op) => match two()? {
-            (Reg(d), Reg(s)) => Fast::AluRR { op, w, d, s },
-            (Reg(d), Imm(imm)) => Fast::AluRI { op, w, d, imm },
+            (Reg(d), Reg(s)) if w => Fast::AluRR { op, d, s },
+            (Reg(d), Reg(s)) => Fast::AluRR8 { op, d, s },
+            (Reg(d), Imm(imm)) if w => Fast::AluRI { op, d, imm },
+            (Reg(d), Imm(imm)) => Fast::AluRI8 { op, d, imm },
             (Reg(d), M(m)) => Fast::AluRM { op, w, d, m },
             (M(m), Reg(s)) => Fast::AluMR { op, w, m, s },
             (M(m), Imm(imm)) => Fast::AluMI { op, w, m, imm },
@@ -418,8 +457,10 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
             _ => return None,
         },
         Op::Mov => match two()? {
-            (Reg(d), Reg(s)) => Fast::MovRR { w, d, s },
-            (Reg(d), Imm(imm)) => Fast::MovRI { w, d, imm },
+            (Reg(d), Reg(s)) if w => Fast::MovRR { d, s },
+            (Reg(d), Reg(s)) => Fast::MovRR8 { d, s },
+            (Reg(d), Imm(imm)) if w => Fast::MovRI { d, imm },
+            (Reg(d), Imm(imm)) => Fast::MovRI8 { d, imm },
             (Reg(d), M(m)) => Fast::MovRM { w, d, m },
             (M(m), Reg(s)) => Fast::MovMR { w, m, s },
             (M(m), Imm(imm)) => Fast::MovMI { w, m, imm },
@@ -434,8 +475,10 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
                 return None;
             }
             match operand(sem.opd[0], d, &mut pos)? {
-                Reg(r) if sem.op == Op::Inc => Fast::IncR { w, r },
-                Reg(r) => Fast::DecR { w, r },
+                Reg(r) if sem.op == Op::Inc && w => Fast::IncR { r },
+                Reg(r) if sem.op == Op::Inc => Fast::IncR8 { r },
+                Reg(r) if w => Fast::DecR { r },
+                Reg(r) => Fast::DecR8 { r },
                 _ => return None,
             }
         }
@@ -453,9 +496,12 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
             let af = if model == CpuModel::I80286 { AF } else { 0 };
             match operand(sem.opd[0], d, &mut pos)? {
                 Reg(r) => match op {
-                    ShiftOp::Shl if model != CpuModel::I80186 => Fast::ShlR { w, r },
-                    ShiftOp::Shr => Fast::ShrR { w, r, af },
-                    ShiftOp::Sar => Fast::SarR { w, r, af },
+                    ShiftOp::Shl if model != CpuModel::I80186 && w => Fast::ShlR { r },
+                    ShiftOp::Shl if model != CpuModel::I80186 => Fast::ShlR8 { r },
+                    ShiftOp::Shr if w => Fast::ShrR { r, af },
+                    ShiftOp::Shr => Fast::ShrR8 { r, af },
+                    ShiftOp::Sar if w => Fast::SarR { r, af },
+                    ShiftOp::Sar => Fast::SarR8 { r, af },
                     _ => Fast::Shift1R { op, w, r },
                 },
                 _ => return None,
@@ -870,13 +916,22 @@ impl<T: Timing> Cpu<T> {
         let plain = || q.clocks as u32;
         let clocks = match q.f {
             Fast::Slow => unreachable!("slow forms run through execute"),
-            Fast::AluRR { op, w, d, s } => {
-                let b = wide!(w, reg(s));
-                wide!(w, alu_reg(op, d, b));
+            Fast::AluRR { op, d, s } => {
+                let b = self.reg::<true>(s);
+                self.alu_reg::<true>(op, d, b);
                 plain()
             }
-            Fast::AluRI { op, w, d, imm } => {
-                wide!(w, alu_reg(op, d, imm));
+            Fast::AluRR8 { op, d, s } => {
+                let b = self.reg::<false>(s);
+                self.alu_reg::<false>(op, d, b);
+                plain()
+            }
+            Fast::AluRI { op, d, imm } => {
+                self.alu_reg::<true>(op, d, imm);
+                plain()
+            }
+            Fast::AluRI8 { op, d, imm } => {
+                self.alu_reg::<false>(op, d, imm);
                 plain()
             }
             Fast::AluRM { op, w, d, m } => {
@@ -902,13 +957,22 @@ impl<T: Timing> Cpu<T> {
                 wide!(w, test(a, imm));
                 plain()
             }
-            Fast::MovRR { w, d, s } => {
-                let v = wide!(w, reg(s));
-                wide!(w, set_reg(d, v));
+            Fast::MovRR { d, s } => {
+                let v = self.reg::<true>(s);
+                self.set_reg::<true>(d, v);
                 plain()
             }
-            Fast::MovRI { w, d, imm } => {
-                wide!(w, set_reg(d, imm));
+            Fast::MovRR8 { d, s } => {
+                let v = self.reg::<false>(s);
+                self.set_reg::<false>(d, v);
+                plain()
+            }
+            Fast::MovRI { d, imm } => {
+                self.set_reg::<true>(d, imm);
+                plain()
+            }
+            Fast::MovRI8 { d, imm } => {
+                self.set_reg::<false>(d, imm);
                 plain()
             }
             Fast::MovRM { w, d, m } => {
@@ -925,24 +989,44 @@ impl<T: Timing> Cpu<T> {
                 wide!(w, store::<B>(bus, &m, imm));
                 plain()
             }
-            Fast::IncR { w, r } => {
-                wide!(w, inc_dec(r, false));
+            Fast::IncR { r } => {
+                self.inc_dec::<true>(r, false);
                 plain()
             }
-            Fast::DecR { w, r } => {
-                wide!(w, inc_dec(r, true));
+            Fast::IncR8 { r } => {
+                self.inc_dec::<false>(r, false);
                 plain()
             }
-            Fast::ShlR { w, r } => {
-                wide!(w, shl_reg(r));
+            Fast::DecR { r } => {
+                self.inc_dec::<true>(r, true);
                 plain()
             }
-            Fast::ShrR { w, r, af } => {
-                wide!(w, shr_reg(r, af, false));
+            Fast::DecR8 { r } => {
+                self.inc_dec::<false>(r, true);
                 plain()
             }
-            Fast::SarR { w, r, af } => {
-                wide!(w, shr_reg(r, af, true));
+            Fast::ShlR { r } => {
+                self.shl_reg::<true>(r);
+                plain()
+            }
+            Fast::ShlR8 { r } => {
+                self.shl_reg::<false>(r);
+                plain()
+            }
+            Fast::ShrR { r, af } => {
+                self.shr_reg::<true>(r, af, false);
+                plain()
+            }
+            Fast::ShrR8 { r, af } => {
+                self.shr_reg::<false>(r, af, false);
+                plain()
+            }
+            Fast::SarR { r, af } => {
+                self.shr_reg::<true>(r, af, true);
+                plain()
+            }
+            Fast::SarR8 { r, af } => {
+                self.shr_reg::<false>(r, af, true);
                 plain()
             }
             Fast::Shift1R { op, w, r } => {
