@@ -615,13 +615,27 @@ impl<T: Timing> Cpu<T> {
                 let mut ip = self.regs.ip;
                 let mut clocks = 0u64;
                 let mut left = max;
-                while left > 0 {
-                    let Some((next, c)) = self.step_fast(bus, table, cs_base, ip) else {
-                        break;
+                // The step written out twice: each copy's dispatch on the
+                // form is an indirect branch of its own for the host's
+                // predictor, which then tells apart what follows what (on
+                // `mix`, a fifth less time than one shared dispatch; four
+                // copies did no better).
+                macro_rules! step {
+                    () => {
+                        let Some((next, c)) = self.step_fast(bus, table, cs_base, ip) else {
+                            break;
+                        };
+                        ip = next;
+                        clocks += c as u64;
+                        left -= 1;
+                        if left == 0 {
+                            break;
+                        }
                     };
-                    ip = next;
-                    clocks += c as u64;
-                    left -= 1;
+                }
+                while left > 0 {
+                    step!();
+                    step!();
                 }
                 n = max - left;
                 self.regs.ip = ip;
