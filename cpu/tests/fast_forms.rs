@@ -524,3 +524,31 @@ fn rep_movs_over_cached_code() {
     assert_eq!((c.regs.gpr[3], c.instructions), (2, 20));
     assert_eq!(&bus.mem[0x103..0x105], &[0x90, 0x90]);
 }
+
+/// `run(max)` runs exactly `max` instructions while all are fast forms,
+/// whatever `max` (the run loop takes them two at a time).
+#[test]
+fn run_stops_after_max_instructions() {
+    // l: inc ax ; dec bx ; jmp l
+    let code = [0x40, 0x4B, 0xEB, 0xFC];
+    let mut bus = FlatBus::new(1 << 20);
+    bus.load(0x100, &code);
+    let mut c: Cpu<FastTiming> = Cpu::new(CpuModel::I8086);
+    c.regs.seg = [0; 4];
+    c.regs.ip = 0x100;
+    c.set_decode_cache(true);
+    // First pass through the decoder, which caches the three.
+    for _ in 0..3 {
+        c.step(&mut bus);
+    }
+    let mut total = 3;
+    for max in [1u64, 2, 3, 4, 5, 6, 7, 1000, 1001] {
+        assert_eq!(c.run(&mut bus, max), max);
+        total += max;
+        assert_eq!(c.instructions, total);
+    }
+    // AX counts the INCs: one in every three instructions.
+    let want_ip = [0x100, 0x101, 0x102][(total % 3) as usize];
+    assert_eq!(c.regs.ip, want_ip);
+    assert_eq!(c.regs.gpr[0] as u64, total.div_ceil(3));
+}
