@@ -32,6 +32,16 @@ pub trait Bus {
     fn inta(&mut self) -> u8 {
         0xFF
     }
+    /// The memory at `addr..addr + len` (physical, not wrapping) as a slice,
+    /// if all of it is plain RAM: reads give what was last written, and
+    /// neither has any other effect. The CPU may then move a REP STOS or
+    /// REP MOVS through it at once instead of byte by byte through
+    /// [`Bus::read`] and [`Bus::write`]. None (the default) keeps it byte by
+    /// byte.
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        let _ = (addr, len);
+        None
+    }
 }
 
 /// A flat memory with every I/O read returning all ones; handy for tests and tools.
@@ -76,5 +86,9 @@ impl Bus for FlatBus {
     }
     fn io_write(&mut self, port: u16, value: u8) {
         self.io_writes.push((port, value));
+    }
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        let start = addr as usize;
+        self.mem.get_mut(start..start.checked_add(len as usize)?)
     }
 }

@@ -17,12 +17,12 @@
 //! the forms report every memory transfer and retire the instruction with the
 //! same data as `execute`, but have no exact-model microcode points (`Timing::eu`).
 
-use crate::alu::{self, mask, sign, szp, ARITH};
+use crate::alu::{mask, sign, szp};
 use crate::decode::{decode_instr, ByteSource};
 use crate::icache::{Instr, MAX_CACHED_LEN, SLOTS};
 use crate::regs::{Seg, AF, CF, DF, OF, PF, SF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, ShiftOp, StrOp};
-use crate::{Bus, Cpu, CpuModel, Retired, Timing};
+use crate::{Bus, Cpu, CpuModel, Timing};
 
 /// A memory operand: the base/index form of a ModR/M byte (`rm`, or
 /// [`DIRECT`] for a displacement alone), the displacement, and the segment
@@ -47,21 +47,33 @@ enum Operand {
 }
 
 /// An instruction form with its operands resolved; see the module documentation.
-/// `w` is the operand width (word when true); registers are ModR/M numbers
-/// (byte registers AL..BH as 0..7 when `w` is false).
+/// `w` is the operand width (word when true); the commonest forms have a
+/// byte variant of their own (`...8`) instead, so that the dispatch on the
+/// form picks the width too. Registers are ModR/M numbers (byte registers
+/// AL..BH as 0..7 in byte forms).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Fast {
     /// Run through `execute`.
     Slow,
     AluRR {
         op: AluOp,
-        w: bool,
+        d: u8,
+        s: u8,
+    },
+    /// The byte form of [`Fast::AluRR`].
+    AluRR8 {
+        op: AluOp,
         d: u8,
         s: u8,
     },
     AluRI {
         op: AluOp,
-        w: bool,
+        d: u8,
+        imm: u16,
+    },
+    /// The byte form of [`Fast::AluRI`].
+    AluRI8 {
+        op: AluOp,
         d: u8,
         imm: u16,
     },
@@ -94,12 +106,20 @@ pub(crate) enum Fast {
         imm: u16,
     },
     MovRR {
-        w: bool,
+        d: u8,
+        s: u8,
+    },
+    /// The byte form of [`Fast::MovRR`].
+    MovRR8 {
         d: u8,
         s: u8,
     },
     MovRI {
-        w: bool,
+        d: u8,
+        imm: u16,
+    },
+    /// The byte form of [`Fast::MovRI`].
+    MovRI8 {
         d: u8,
         imm: u16,
     },
@@ -119,14 +139,48 @@ pub(crate) enum Fast {
         imm: u16,
     },
     IncR {
-        w: bool,
+        r: u8,
+    },
+    /// The byte form of [`Fast::IncR`].
+    IncR8 {
         r: u8,
     },
     DecR {
-        w: bool,
         r: u8,
     },
-    /// Shift or rotate of a register by one.
+    /// The byte form of [`Fast::DecR`].
+    DecR8 {
+        r: u8,
+    },
+    /// SHL of a register by one (not on the 80186, whose AF differs).
+    ShlR {
+        r: u8,
+    },
+    /// The byte form of [`Fast::ShlR`].
+    ShlR8 {
+        r: u8,
+    },
+    /// SHR of a register by one; `af` is AF as the model leaves it.
+    ShrR {
+        r: u8,
+        af: u16,
+    },
+    /// The byte form of [`Fast::ShrR`].
+    ShrR8 {
+        r: u8,
+        af: u16,
+    },
+    /// SAR of a register by one; `af` as for [`Fast::ShrR`].
+    SarR {
+        r: u8,
+        af: u16,
+    },
+    /// The byte form of [`Fast::SarR`].
+    SarR8 {
+        r: u8,
+        af: u16,
+    },
+    /// Any other shift or rotate of a register by one.
     Shift1R {
         op: ShiftOp,
         w: bool,
@@ -138,9 +192,24 @@ pub(crate) enum Fast {
         disp: u16,
     },
     /// A conditional jump taken when any of the FLAGS bits in `mask` is set
-    /// (`set`), or when none is (JO..JNP: one flag, or CF|ZF for JBE/JA).
+    /// (`set`), or when none is (JO, JNO, JS, JNS, JP, JNP).
     JccAny {
         mask: u16,
+        set: bool,
+        disp: u16,
+    },
+    /// JB/JNB: taken when CF is `set`.
+    Jcf {
+        set: bool,
+        disp: u16,
+    },
+    /// JZ/JNZ: taken when ZF is `set`.
+    Jz {
+        set: bool,
+        disp: u16,
+    },
+    /// JBE/JA: taken when CF or ZF is set (`set`), or neither is.
+    Jbe {
         set: bool,
         disp: u16,
     },
@@ -278,6 +347,39 @@ impl Quick {
     };
 }
 
+/// SF, ZF, PF, AF and OF of the last flag-setting fast form, kept as what
+/// they are worked out from instead of in FLAGS: most are overwritten
+/// before anything reads them. CF is always in FLAGS. While `kind` is not
+/// 0 these bits of FLAGS are stale; [`Cpu::settle_flags`] brings them up to
+/// date, and runs before anything but a fast form can read FLAGS.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Lazy {
+    /// 0 (FLAGS up to date), or [`LZ_ADD`], [`LZ_SUB`], [`LZ_INC`],
+    /// [`LZ_DEC`] or [`LZ_RAW`], with [`LZ_WORD`] for a word operation.
+    kind: u8,
+    /// The result, masked to the width: SF, ZF and PF.
+    res: u16,
+    /// The operands for AF and OF (`b` only for [`LZ_ADD`] and [`LZ_SUB`];
+    /// for [`LZ_RAW`], AF and OF themselves in `a`).
+    a: u16,
+    b: u16,
+}
+
+/// The FLAGS bits [`Lazy`] can hold.
+const LAZY: u16 = SF | ZF | PF | AF | OF;
+/// AF and OF of `a + b` (and ADC, INC).
+const LZ_ADD: u8 = 1;
+/// AF and OF of `a - b` (and SBB, CMP, DEC).
+const LZ_SUB: u8 = 2;
+/// AF and OF given in [`Lazy::a`].
+const LZ_RAW: u8 = 3;
+/// AF and OF of `a + 1` (INC: `b` is not stored).
+const LZ_INC: u8 = 5;
+/// AF and OF of `a - 1` (DEC).
+const LZ_DEC: u8 = 6;
+/// Added to the kind of a word operation.
+const LZ_WORD: u8 = 8;
+
 /// The fast form of `d` on `model` and its charge, or [`Quick::SLOW`].
 pub(crate) fn quick(model: CpuModel, d: &Instr) -> Quick {
     let Some(f) = build(model, d) else {
@@ -340,8 +442,10 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
     use Operand::{Imm, Mem as M, Reg};
     Some(match sem.op {
         Op::Alu(op) => match two()? {
-            (Reg(d), Reg(s)) => Fast::AluRR { op, w, d, s },
-            (Reg(d), Imm(imm)) => Fast::AluRI { op, w, d, imm },
+            (Reg(d), Reg(s)) if w => Fast::AluRR { op, d, s },
+            (Reg(d), Reg(s)) => Fast::AluRR8 { op, d, s },
+            (Reg(d), Imm(imm)) if w => Fast::AluRI { op, d, imm },
+            (Reg(d), Imm(imm)) => Fast::AluRI8 { op, d, imm },
             (Reg(d), M(m)) => Fast::AluRM { op, w, d, m },
             (M(m), Reg(s)) => Fast::AluMR { op, w, m, s },
             (M(m), Imm(imm)) => Fast::AluMI { op, w, m, imm },
@@ -353,8 +457,10 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
             _ => return None,
         },
         Op::Mov => match two()? {
-            (Reg(d), Reg(s)) => Fast::MovRR { w, d, s },
-            (Reg(d), Imm(imm)) => Fast::MovRI { w, d, imm },
+            (Reg(d), Reg(s)) if w => Fast::MovRR { d, s },
+            (Reg(d), Reg(s)) => Fast::MovRR8 { d, s },
+            (Reg(d), Imm(imm)) if w => Fast::MovRI { d, imm },
+            (Reg(d), Imm(imm)) => Fast::MovRI8 { d, imm },
             (Reg(d), M(m)) => Fast::MovRM { w, d, m },
             (M(m), Reg(s)) => Fast::MovMR { w, m, s },
             (M(m), Imm(imm)) => Fast::MovMI { w, m, imm },
@@ -369,8 +475,10 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
                 return None;
             }
             match operand(sem.opd[0], d, &mut pos)? {
-                Reg(r) if sem.op == Op::Inc => Fast::IncR { w, r },
-                Reg(r) => Fast::DecR { w, r },
+                Reg(r) if sem.op == Op::Inc && w => Fast::IncR { r },
+                Reg(r) if sem.op == Op::Inc => Fast::IncR8 { r },
+                Reg(r) if w => Fast::DecR { r },
+                Reg(r) => Fast::DecR8 { r },
                 _ => return None,
             }
         }
@@ -384,8 +492,18 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
             } else {
                 op
             };
+            // The 286 sets AF on right shifts; the others clear it.
+            let af = if model == CpuModel::I80286 { AF } else { 0 };
             match operand(sem.opd[0], d, &mut pos)? {
-                Reg(r) => Fast::Shift1R { op, w, r },
+                Reg(r) => match op {
+                    ShiftOp::Shl if model != CpuModel::I80186 && w => Fast::ShlR { r },
+                    ShiftOp::Shl if model != CpuModel::I80186 => Fast::ShlR8 { r },
+                    ShiftOp::Shr if w => Fast::ShrR { r, af },
+                    ShiftOp::Shr => Fast::ShrR8 { r, af },
+                    ShiftOp::Sar if w => Fast::SarR { r, af },
+                    ShiftOp::Sar => Fast::SarR8 { r, af },
+                    _ => Fast::Shift1R { op, w, r },
+                },
                 _ => return None,
             }
         }
@@ -401,14 +519,17 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
                 5 => PF,
                 _ => 0,
             };
+            let set = cc & 1 == 0;
             if mask == 0 {
                 Fast::Jcc { cc, disp }
+            } else if mask == CF {
+                Fast::Jcf { set, disp }
+            } else if mask == ZF {
+                Fast::Jz { set, disp }
+            } else if mask == CF | ZF {
+                Fast::Jbe { set, disp }
             } else {
-                Fast::JccAny {
-                    mask,
-                    set: cc & 1 == 0,
-                    disp,
-                }
+                Fast::JccAny { mask, set, disp }
             }
         }
         Op::Jmp if sem.opd[0] == Opd::Jb => Fast::Jmp {
@@ -570,21 +691,58 @@ impl<T: Timing> Cpu<T> {
         v
     }
 
+    /// Set CF, which the fast forms keep in FLAGS as they go (ADC, SBB,
+    /// INC, DEC and the rotates read or keep it).
+    #[inline(always)]
+    fn set_cf(&mut self, cf: bool) {
+        self.regs.flags = (self.regs.flags & !CF) | cf as u16;
+    }
+
+    /// Leave SF, ZF, PF, AF and OF to be worked out from `r` (see [`Lazy`]).
+    #[inline(always)]
+    fn set_lazy<const W: bool>(&mut self, class: u8, r: u16, a: u16) {
+        let l = &mut self.lazy;
+        l.kind = class | if W { LZ_WORD } else { 0 };
+        l.res = r;
+        l.a = a;
+    }
+
+    /// `a op b` as `alu::add`, `alu::sub` and `alu::logic` give it, with
+    /// CF set and the other flags left to [`Lazy`].
     #[inline(always)]
     fn alu<const W: bool>(&mut self, op: AluOp, a: u16, b: u16) -> u16 {
-        let (a, b) = (a as u32, b as u32);
-        let c = (self.regs.flags & CF) as u32;
-        let (r, f) = match op {
-            AluOp::Add => alu::add(W, a, b, 0),
-            AluOp::Adc => alu::add(W, a, b, c),
-            AluOp::Sub | AluOp::Cmp => alu::sub(W, a, b, 0),
-            AluOp::Sbb => alu::sub(W, a, b, c),
-            AluOp::Or => alu::logic(W, a | b),
-            AluOp::And => alu::logic(W, a & b),
-            AluOp::Xor => alu::logic(W, a ^ b),
-        };
-        self.set_arith(f, ARITH);
-        r as u16
+        let m = mask(W);
+        let (a32, b32) = (a as u32, b as u32);
+        let cf = || (self.regs.flags & CF) as u32;
+        match op {
+            AluOp::Add | AluOp::Adc => {
+                let c = if op == AluOp::Adc { cf() } else { 0 };
+                let full = a32 + b32 + c;
+                let r = (full & m) as u16;
+                self.set_cf(full > m);
+                self.set_lazy::<W>(LZ_ADD, r, a);
+                self.lazy.b = b;
+                r
+            }
+            AluOp::Sub | AluOp::Cmp | AluOp::Sbb => {
+                let c = if op == AluOp::Sbb { cf() } else { 0 };
+                let r = (a32.wrapping_sub(b32).wrapping_sub(c) & m) as u16;
+                self.set_cf(a32 < b32 + c);
+                self.set_lazy::<W>(LZ_SUB, r, a);
+                self.lazy.b = b;
+                r
+            }
+            AluOp::Or | AluOp::And | AluOp::Xor => {
+                let r = match op {
+                    AluOp::Or => a | b,
+                    AluOp::And => a & b,
+                    _ => a ^ b,
+                } & m as u16;
+                self.set_cf(false);
+                self.set_lazy::<W>(LZ_RAW, r, 0);
+                r
+            }
+        }
     }
 
     /// `d op= b` on a register.
@@ -626,43 +784,112 @@ impl<T: Timing> Cpu<T> {
 
     #[inline(always)]
     fn test<const W: bool>(&mut self, a: u16, b: u16) {
-        let (_, f) = alu::logic(W, (a & b) as u32);
-        self.set_arith(f, ARITH);
+        self.set_cf(false);
+        self.set_lazy::<W>(LZ_RAW, a & b & mask(W) as u16, 0);
     }
 
+    /// INC or DEC of a register: CF is kept.
     #[inline(always)]
     fn inc_dec<const W: bool>(&mut self, r: u8, dec: bool) {
-        let a = self.reg::<W>(r) as u32;
-        let (v, f) = if dec {
-            alu::sub(W, a, 1, 0)
+        let a = self.reg::<W>(r);
+        let m = mask(W) as u16;
+        if dec {
+            let v = a.wrapping_sub(1) & m;
+            self.set_lazy::<W>(LZ_DEC, v, a);
+            self.set_reg::<W>(r, v);
         } else {
-            alu::add(W, a, 1, 0)
-        };
-        self.set_arith(f, ARITH & !CF);
-        self.set_reg::<W>(r, v as u16);
+            let v = a.wrapping_add(1) & m;
+            self.set_lazy::<W>(LZ_INC, v, a);
+            self.set_reg::<W>(r, v);
+        }
     }
 
+    /// SHL of a register by one: as far as the flags go, ADD of the value
+    /// to itself (AF the carry out of bit 3, as [`shift1`] has it).
+    #[inline(always)]
+    fn shl_reg<const W: bool>(&mut self, r: u8) {
+        let v = self.reg::<W>(r);
+        let res = (v << 1) & mask(W) as u16;
+        self.set_cf(v & sign(W) as u16 != 0);
+        self.set_lazy::<W>(LZ_ADD, res, v);
+        self.lazy.b = v;
+        self.set_reg::<W>(r, res);
+    }
+
+    /// SHR (or SAR when `arith`) of a register by one: OF is the sign
+    /// before the shift for SHR, clear for SAR; `af` is AF.
+    #[inline(always)]
+    fn shr_reg<const W: bool>(&mut self, r: u8, af: u16, arith: bool) {
+        let v = self.reg::<W>(r);
+        let sb = sign(W) as u16;
+        let (res, of) = if arith {
+            ((v >> 1) | (v & sb), 0)
+        } else {
+            (v >> 1, if v & sb != 0 { OF } else { 0 })
+        };
+        self.set_cf(v & 1 != 0);
+        self.set_lazy::<W>(LZ_RAW, res, of | af);
+        self.set_reg::<W>(r, res);
+    }
+
+    /// Any other shift or rotate of a register by one, as [`shift1`] does
+    /// it. Rotates keep SF, ZF, PF and AF: they are worked out first.
     #[inline(always)]
     fn shift_reg<const W: bool>(&mut self, op: ShiftOp, r: u8) {
+        self.settle_flags();
         let v = self.reg::<W>(r) as u32;
         let (res, flags) = shift1(self.model, op, W, v, self.regs.flags);
         self.regs.flags = flags;
         self.set_reg::<W>(r, res as u16);
     }
 
+    /// ZF, from [`Lazy`] while it holds it.
     #[inline(always)]
-    fn relative(&mut self, disp: u16) {
-        self.regs.ip = self.regs.ip.wrapping_add(disp);
-        self.timing
-            .flush(self.regs.seg[Seg::CS as usize], self.regs.ip);
+    fn zf(&self) -> bool {
+        if self.lazy.kind == 0 {
+            self.regs.flags & ZF != 0
+        } else {
+            self.lazy.res == 0
+        }
     }
 
-    /// Run `q.f`, the fast form of the instruction just taken from the cache
-    /// (IP already past it). Returns the instruction's clocks (from `q`),
-    /// whether control was transferred and the count the timing model needs
-    /// (see [`Retired::count`]).
+    /// Bring FLAGS up to date: work out what [`Lazy`] holds. Everything
+    /// outside the fast forms reads FLAGS directly, so `run` and `step` call
+    /// this before they return.
+    #[inline]
+    pub(crate) fn settle_flags(&mut self) {
+        let l = self.lazy;
+        if l.kind == 0 {
+            return;
+        }
+        self.lazy.kind = 0;
+        let w = l.kind & LZ_WORD != 0;
+        let (a, b, r) = (l.a as u32, l.b as u32, l.res as u32);
+        let sb = sign(w);
+        let bit = |on: bool, f: u16| if on { f } else { 0 };
+        let class = l.kind & !LZ_WORD;
+        let b = match class {
+            LZ_INC | LZ_DEC => 1,
+            _ => b,
+        };
+        let ao = match class {
+            LZ_ADD | LZ_INC => {
+                bit((a ^ b ^ r) & 0x10 != 0, AF) | bit((a ^ r) & (b ^ r) & sb != 0, OF)
+            }
+            LZ_SUB | LZ_DEC => {
+                bit((a ^ b ^ r) & 0x10 != 0, AF) | bit((a ^ b) & (a ^ r) & sb != 0, OF)
+            }
+            _ => l.a,
+        };
+        self.regs.flags = (self.regs.flags & !LAZY) | szp(w, r) | ao;
+    }
+
+    /// Run `q.f`, the fast form of the instruction just taken from the
+    /// cache; `ip` is the IP after it (the caller keeps IP, not
+    /// `self.regs.ip`, which the forms neither read nor write). Returns the
+    /// IP it leaves and its clocks (from `q`).
     #[inline(always)]
-    pub(crate) fn run_fast<B: Bus>(&mut self, bus: &mut B, q: &Quick) -> (u32, bool, u32) {
+    pub(crate) fn run_fast<B: Bus>(&mut self, bus: &mut B, q: &Quick, ip: u16) -> (u16, u32) {
         // The width-specialised variant of a helper: `wide!(w, f::<B>(args))`.
         macro_rules! wide {
             ($w:expr, $f:ident($($a:expr),*)) => {
@@ -672,104 +899,174 @@ impl<T: Timing> Cpu<T> {
                 if $w { self.$f::<B, true>($($a),*) } else { self.$f::<B, false>($($a),*) }
             };
         }
-        let mut clocks = q.clocks as u32;
-        let mut taken = false;
-        let mut count = 0;
-        match q.f {
+        let mut ip = ip;
+        // Each arm gives its clocks last, so that nothing is kept across
+        // the forms' code. A jump taken goes to `disp` from the IP after it.
+        macro_rules! jump {
+            ($t:expr, $disp:expr) => {
+                if $t {
+                    ip = ip.wrapping_add($disp);
+                    self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
+                    q.taken_clocks as u32
+                } else {
+                    q.clocks as u32
+                }
+            };
+        }
+        let plain = || q.clocks as u32;
+        let clocks = match q.f {
             Fast::Slow => unreachable!("slow forms run through execute"),
-            Fast::AluRR { op, w, d, s } => {
-                let b = wide!(w, reg(s));
-                wide!(w, alu_reg(op, d, b))
+            Fast::AluRR { op, d, s } => {
+                let b = self.reg::<true>(s);
+                self.alu_reg::<true>(op, d, b);
+                plain()
             }
-            Fast::AluRI { op, w, d, imm } => wide!(w, alu_reg(op, d, imm)),
+            Fast::AluRR8 { op, d, s } => {
+                let b = self.reg::<false>(s);
+                self.alu_reg::<false>(op, d, b);
+                plain()
+            }
+            Fast::AluRI { op, d, imm } => {
+                self.alu_reg::<true>(op, d, imm);
+                plain()
+            }
+            Fast::AluRI8 { op, d, imm } => {
+                self.alu_reg::<false>(op, d, imm);
+                plain()
+            }
             Fast::AluRM { op, w, d, m } => {
                 let b = wide!(w, load::<B>(bus, &m));
-                wide!(w, alu_reg(op, d, b))
+                wide!(w, alu_reg(op, d, b));
+                plain()
             }
-            Fast::AluMR { op, w, m, s } => wide!(w, alu_mem::<B>(bus, op, &m, Operand::Reg(s))),
+            Fast::AluMR { op, w, m, s } => {
+                wide!(w, alu_mem::<B>(bus, op, &m, Operand::Reg(s)));
+                plain()
+            }
             Fast::AluMI { op, w, m, imm } => {
-                wide!(w, alu_mem::<B>(bus, op, &m, Operand::Imm(imm)))
+                wide!(w, alu_mem::<B>(bus, op, &m, Operand::Imm(imm)));
+                plain()
             }
             Fast::TestRR { w, d, s } => {
                 let (a, b) = (wide!(w, reg(d)), wide!(w, reg(s)));
-                wide!(w, test(a, b))
+                wide!(w, test(a, b));
+                plain()
             }
             Fast::TestRI { w, d, imm } => {
                 let a = wide!(w, reg(d));
-                wide!(w, test(a, imm))
+                wide!(w, test(a, imm));
+                plain()
             }
-            Fast::MovRR { w, d, s } => {
-                let v = wide!(w, reg(s));
-                wide!(w, set_reg(d, v))
+            Fast::MovRR { d, s } => {
+                let v = self.reg::<true>(s);
+                self.set_reg::<true>(d, v);
+                plain()
             }
-            Fast::MovRI { w, d, imm } => wide!(w, set_reg(d, imm)),
+            Fast::MovRR8 { d, s } => {
+                let v = self.reg::<false>(s);
+                self.set_reg::<false>(d, v);
+                plain()
+            }
+            Fast::MovRI { d, imm } => {
+                self.set_reg::<true>(d, imm);
+                plain()
+            }
+            Fast::MovRI8 { d, imm } => {
+                self.set_reg::<false>(d, imm);
+                plain()
+            }
             Fast::MovRM { w, d, m } => {
                 let v = wide!(w, load::<B>(bus, &m));
-                wide!(w, set_reg(d, v))
+                wide!(w, set_reg(d, v));
+                plain()
             }
             Fast::MovMR { w, m, s } => {
                 let v = wide!(w, reg(s));
-                wide!(w, store::<B>(bus, &m, v))
+                wide!(w, store::<B>(bus, &m, v));
+                plain()
             }
-            Fast::MovMI { w, m, imm } => wide!(w, store::<B>(bus, &m, imm)),
-            Fast::IncR { w, r } => wide!(w, inc_dec(r, false)),
-            Fast::DecR { w, r } => wide!(w, inc_dec(r, true)),
-            Fast::Shift1R { op, w, r } => wide!(w, shift_reg(op, r)),
+            Fast::MovMI { w, m, imm } => {
+                wide!(w, store::<B>(bus, &m, imm));
+                plain()
+            }
+            Fast::IncR { r } => {
+                self.inc_dec::<true>(r, false);
+                plain()
+            }
+            Fast::IncR8 { r } => {
+                self.inc_dec::<false>(r, false);
+                plain()
+            }
+            Fast::DecR { r } => {
+                self.inc_dec::<true>(r, true);
+                plain()
+            }
+            Fast::DecR8 { r } => {
+                self.inc_dec::<false>(r, true);
+                plain()
+            }
+            Fast::ShlR { r } => {
+                self.shl_reg::<true>(r);
+                plain()
+            }
+            Fast::ShlR8 { r } => {
+                self.shl_reg::<false>(r);
+                plain()
+            }
+            Fast::ShrR { r, af } => {
+                self.shr_reg::<true>(r, af, false);
+                plain()
+            }
+            Fast::ShrR8 { r, af } => {
+                self.shr_reg::<false>(r, af, false);
+                plain()
+            }
+            Fast::SarR { r, af } => {
+                self.shr_reg::<true>(r, af, true);
+                plain()
+            }
+            Fast::SarR8 { r, af } => {
+                self.shr_reg::<false>(r, af, true);
+                plain()
+            }
+            Fast::Shift1R { op, w, r } => {
+                wide!(w, shift_reg(op, r));
+                plain()
+            }
             Fast::Jcc { cc, disp } => {
-                if self.cond(cc) {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
+                self.settle_flags();
+                jump!(self.cond(cc), disp)
             }
             Fast::JccAny { mask, set, disp } => {
-                if (self.regs.flags & mask != 0) == set {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
+                self.settle_flags();
+                jump!((self.regs.flags & mask != 0) == set, disp)
             }
-            Fast::Jmp { disp } => {
-                taken = true;
-                clocks = q.taken_clocks as u32;
-                self.relative(disp);
+            Fast::Jcf { set, disp } => jump!((self.regs.flags & CF != 0) == set, disp),
+            Fast::Jz { set, disp } => jump!(self.zf() == set, disp),
+            Fast::Jbe { set, disp } => {
+                jump!((self.regs.flags & CF != 0 || self.zf()) == set, disp)
             }
+            Fast::Jmp { disp } => jump!(true, disp),
             Fast::Loop { op, disp } => {
                 let cx = self.regs.gpr[1].wrapping_sub(1);
                 self.regs.gpr[1] = cx;
-                let z = self.regs.flag(ZF);
                 let t = cx != 0
                     && match op {
-                        Op::Loopz => z,
-                        Op::Loopnz => !z,
+                        Op::Loopz => self.zf(),
+                        Op::Loopnz => !self.zf(),
                         _ => true,
                     };
-                if t {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
+                jump!(t, disp)
             }
-            Fast::Jcxz { disp } => {
-                if self.regs.gpr[1] == 0 {
-                    taken = true;
-                    clocks = q.taken_clocks as u32;
-                    self.relative(disp);
-                }
-            }
+            Fast::Jcxz { disp } => jump!(self.regs.gpr[1] == 0, disp),
             Fast::Call { disp } => {
-                let ret = self.regs.ip;
-                self.push_word(bus, ret);
-                taken = true;
-                clocks = q.taken_clocks as u32;
-                self.relative(disp);
+                self.push_word(bus, ip);
+                jump!(true, disp)
             }
             Fast::Ret => {
-                let ip = self.pop_word(bus);
-                taken = true;
-                clocks = q.taken_clocks as u32;
-                self.regs.ip = ip;
+                ip = self.pop_word(bus);
                 self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
+                q.taken_clocks as u32
             }
             Fast::PushR { r } => {
                 // The 8086 and 80186 push SP as it is after the decrement.
@@ -779,35 +1076,57 @@ impl<T: Timing> Cpu<T> {
                     self.regs.gpr[r as usize & 7]
                 };
                 self.push_word(bus, v);
+                plain()
             }
             Fast::PopR { r } => {
                 let v = self.pop_word(bus);
                 self.regs.gpr[r as usize & 7] = v;
+                plain()
             }
             Fast::Xchg { w, a, b } => {
                 let (x, y) = (wide!(w, reg(a)), wide!(w, reg(b)));
                 wide!(w, set_reg(a, y));
-                wide!(w, set_reg(b, x))
+                wide!(w, set_reg(b, x));
+                plain()
             }
-            Fast::Cbw => self.regs.gpr[0] = self.regs.gpr[0] as u8 as i8 as i16 as u16,
+            Fast::Cbw => {
+                self.regs.gpr[0] = self.regs.gpr[0] as u8 as i8 as i16 as u16;
+                plain()
+            }
             Fast::Cwd => {
                 self.regs.gpr[2] = if self.regs.gpr[0] & 0x8000 != 0 {
                     0xFFFF
                 } else {
                     0
-                }
+                };
+                plain()
             }
-            Fast::Clc => self.regs.flags &= !CF,
-            Fast::Stc => self.regs.flags |= CF,
-            Fast::Cld => self.regs.flags &= !DF,
-            Fast::Std => self.regs.flags |= DF,
-            Fast::Str { op, w, src } => wide!(w, str_once::<B>(bus, op, src)),
+            Fast::Clc => {
+                self.regs.flags &= !CF;
+                plain()
+            }
+            Fast::Stc => {
+                self.regs.flags |= CF;
+                plain()
+            }
+            Fast::Cld => {
+                self.regs.flags &= !DF;
+                plain()
+            }
+            Fast::Std => {
+                self.regs.flags |= DF;
+                plain()
+            }
+            Fast::Str { op, w, src } => {
+                wide!(w, str_once::<B>(bus, op, src));
+                plain()
+            }
             Fast::RepStr { op, w, src } => {
-                count = wide!(w, rep_str::<B>(bus, op, src));
-                clocks += q.per_rep as u32 * count;
+                let count = wide!(w, rep_str::<B>(bus, op, src));
+                q.clocks as u32 + q.per_rep as u32 * count
             }
-        }
-        (clocks, taken, count)
+        };
+        (ip, clocks)
     }
 
     /// One LODS, STOS or MOVS, as `string_once` does it.
@@ -846,54 +1165,107 @@ impl<T: Timing> Cpu<T> {
     /// REP STOS or REP MOVS: CX iterations; returns their number.
     fn rep_str<B: Bus, const W: bool>(&mut self, bus: &mut B, op: StrOp, src: Seg) -> u32 {
         let n = self.regs.gpr[1] as u32;
-        for _ in 0..n {
-            self.str_once::<B, W>(bus, op, src);
+        if !(T::BULK && self.rep_bulk::<B, W>(bus, op, src, n)) {
+            for _ in 0..n {
+                self.str_once::<B, W>(bus, op, src);
+            }
         }
         self.regs.gpr[1] = 0;
         n
     }
 
-    /// Take the cached instruction at CS:IP through its fast form if it has
-    /// one, its entry in `quick` (the cache's table, lent out by
-    /// [`DecodeCache::take_quick`](crate::icache::DecodeCache)). Returns false
-    /// (and changes nothing) otherwise. The caller counts the instruction and
-    /// clears the interrupt shadow (which no fast form reads or sets).
-    /// `cs_base` is CS shifted left by four (no fast form changes CS),
-    /// `amask` the CPU's address mask.
+    /// REP STOS or REP MOVS of `n` elements at once, when that is the same
+    /// as one at a time: upwards (DF clear), no offset wrapping around its
+    /// segment, no address past the address bus, plain RAM
+    /// ([`Bus::ram_mut`]), no cached code written (so no decoded instruction
+    /// goes stale) and, for MOVS, source and destination apart (a forward
+    /// copy over itself repeats a pattern, which a block copy would not).
+    /// Returns false, having done nothing, otherwise. SI and DI are left
+    /// past the elements, CX to the caller.
+    fn rep_bulk<B: Bus, const W: bool>(
+        &mut self,
+        bus: &mut B,
+        op: StrOp,
+        src: Seg,
+        n: u32,
+    ) -> bool {
+        let size: u32 = if W { 2 } else { 1 };
+        let len = n * size;
+        let (di, si) = (self.regs.gpr[7] as u32, self.regs.gpr[6] as u32);
+        if self.regs.flags & DF != 0 || n == 0 || di + len > 0x1_0000 {
+            return false;
+        }
+        let dst = self.linear(self.regs.seg[Seg::ES as usize], di as u16);
+        if dst + len - 1 > self.amask || self.icache.may_hold_code(dst, len) {
+            return false;
+        }
+        match op {
+            StrOp::Stos => {
+                let Some(ram) = bus.ram_mut(dst, len) else {
+                    return false;
+                };
+                let ax = self.regs.gpr[0].to_le_bytes();
+                if W {
+                    for pair in ram.chunks_exact_mut(2) {
+                        pair.copy_from_slice(&ax);
+                    }
+                } else {
+                    ram.fill(ax[0]);
+                }
+                self.timing.bulk(n, W, dst);
+            }
+            StrOp::Movs => {
+                if si + len > 0x1_0000 {
+                    return false;
+                }
+                let from = self.linear(self.regs.seg[src as usize], si as u16);
+                if from + len - 1 > self.amask || from < dst + len && dst < from + len {
+                    return false;
+                }
+                let (lo, hi) = (from.min(dst), (from + len).max(dst + len));
+                let Some(ram) = bus.ram_mut(lo, hi - lo) else {
+                    return false;
+                };
+                let (from_at, dst_at) = ((from - lo) as usize, (dst - lo) as usize);
+                ram.copy_within(from_at..from_at + len as usize, dst_at);
+                self.timing.bulk(n, W, from);
+                self.timing.bulk(n, W, dst);
+                self.regs.gpr[6] = (si + len) as u16;
+            }
+            _ => return false,
+        }
+        self.regs.gpr[7] = (di + len) as u16;
+        true
+    }
+
+    /// Take the cached instruction at `cs_base + ip` through its fast form
+    /// if it has one, its entry in `quick` (the cache's table, lent out by
+    /// [`DecodeCache::take_quick`](crate::icache::DecodeCache)), and return
+    /// the IP it leaves and its clocks; None (and nothing changed) if there
+    /// is none. The caller keeps IP (`self.regs.ip` is not read or
+    /// written), counts the instruction, charges the clocks
+    /// ([`Timing::charge`]) and clears the interrupt shadow (which no fast
+    /// form reads or sets). `cs_base` is CS shifted left by four (no fast
+    /// form changes CS).
     #[inline(always)]
     pub(crate) fn step_fast<B: Bus>(
         &mut self,
         bus: &mut B,
         quick: &[Quick; SLOTS],
         cs_base: u32,
-        amask: u32,
-    ) -> bool {
-        let ip = self.regs.ip;
-        let addr = (cs_base + ip as u32) & amask;
-        let Some(i) = self.icache.slot_of(addr) else {
-            return false;
-        };
+        ip: u16,
+    ) -> Option<(u16, u32)> {
+        // Not masked to the address bus: an address past it (code reached
+        // through the 8086's wrap at 1 MiB) matches no tag, cached
+        // addresses being masked, and runs through `execute`.
+        let addr = cs_base + ip as u32;
+        let i = self.icache.slot_of(addr)?;
         let q = &quick[i & (SLOTS - 1)];
         if ip as u32 >= q.ip_limit {
-            return false;
+            return None;
         }
-        self.regs.ip = ip.wrapping_add(q.len as u16);
         self.timing.cached_fetch(q.len as u32);
-        let (clocks, taken, count) = self.run_fast(bus, q);
-        if T::RETIRES {
-            // The charge worked out in `quick`, as `FastTiming` would from
-            // the row's clocks: reported as a plain count.
-            self.timing.retire(&Retired {
-                base: clocks,
-                extra: 0,
-                per: Per::Once,
-                rep: false,
-                word: false,
-                taken,
-                count,
-            });
-        }
-        true
+        Some(self.run_fast(bus, q, ip.wrapping_add(q.len as u16)))
     }
 }
 

@@ -151,6 +151,21 @@ impl DecodeCache {
         }
     }
 
+    /// True if an instruction may have been cached from a byte of
+    /// `start..start + len` (physical, not wrapping).
+    pub(crate) fn may_hold_code(&self, start: u32, len: u32) -> bool {
+        if len == 0 {
+            return false;
+        }
+        let first = (start >> BLOCK_SHIFT) as usize;
+        let last = ((start + len - 1) >> BLOCK_SHIFT) as usize;
+        match self.blocks.get(first..=last) {
+            Some(flags) => flags.contains(&true),
+            // Outside the flags (cache off): nothing cached there.
+            None => !self.blocks.is_empty(),
+        }
+    }
+
     /// Forget everything.
     pub(crate) fn clear(&mut self) {
         self.tags.fill(EMPTY);

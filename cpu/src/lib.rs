@@ -174,6 +174,9 @@ pub struct Cpu<T: Timing = CountingTiming> {
     pub(crate) abort: Option<u8>,
     /// Decoded-instruction cache (empty while off).
     pub(crate) icache: icache::DecodeCache,
+    /// Flags the fast forms have not worked out yet (none outside
+    /// [`Cpu::run`] and [`Cpu::step`]; see [`fast::Lazy`]).
+    pub(crate) lazy: fast::Lazy,
 }
 
 impl<T: Timing + Default> Cpu<T> {
@@ -195,6 +198,7 @@ impl<T: Timing + Default> Cpu<T> {
             cur: exec::Current::default(),
             abort: None,
             icache: icache::DecodeCache::default(),
+            lazy: fast::Lazy::default(),
         };
         c.reset();
         c
@@ -211,6 +215,7 @@ impl<T: Timing> Cpu<T> {
             self.regs.ip = 0xFFF0;
         }
         self.regs.flags = self.model.flags_fixed_ones();
+        self.lazy = fast::Lazy::default();
         self.halted = false;
         self.irq_shadow = false;
         self.msw = 0xFFF0;

@@ -163,6 +163,34 @@ pub trait Timing {
     fn retire(&mut self, r: &Retired) {
         let _ = r;
     }
+    /// True if [`Timing::bulk`] charges what `n` transfers through
+    /// [`Timing::read8`]/[`Timing::write8`] or [`Timing::read16`]/
+    /// [`Timing::write16`] would, so that the fast forms may move a REP
+    /// STOS or REP MOVS over plain RAM at once.
+    const BULK: bool = false;
+    /// `n` byte (or, if `word`, word) transfers of memory that a fast form
+    /// made at once (see [`Timing::BULK`]), at consecutive addresses
+    /// starting at `lo` (words: two apart, all at `lo`'s parity).
+    #[inline]
+    fn bulk(&mut self, n: u32, word: bool, lo: u32) {
+        let _ = (n, word, lo);
+    }
+    /// The fast forms ([`Timing::FAST_FORMS`]) ran instructions whose
+    /// clocks, worked out as [`FastTiming::clocks`] gives them, add up to
+    /// `clocks`: charged at once for a run of instructions, not per
+    /// instruction through [`Timing::retire`].
+    #[inline]
+    fn charge(&mut self, clocks: u64) {
+        self.retire(&Retired {
+            base: clocks.min(u32::MAX as u64) as u32,
+            extra: 0,
+            per: Per::Once,
+            rep: false,
+            word: false,
+            taken: false,
+            count: 0,
+        });
+    }
     /// The instruction stream changed (jump, call, interrupt, reset): prefetched
     /// bytes are discarded and fetching continues at `cs:ip`.
     fn flush(&mut self, cs: u16, ip: u16);
@@ -297,6 +325,13 @@ impl Timing for FastTiming {
     const NAME: &'static str = "fast";
     const RETIRES: bool = true;
     const FAST_FORMS: bool = true;
+    const BULK: bool = true;
+    #[inline]
+    fn bulk(&mut self, n: u32, word: bool, lo: u32) {
+        if word {
+            self.cycles += n as u64 * self.word_penalty(lo);
+        }
+    }
     fn configure(&mut self, model: CpuModel) {
         self.byte_bus = model.bus_width_bytes() == 1;
     }
@@ -345,6 +380,10 @@ impl Timing for FastTiming {
     }
     #[inline]
     fn flush(&mut self, _cs: u16, _ip: u16) {}
+    #[inline]
+    fn charge(&mut self, clocks: u64) {
+        self.cycles += clocks;
+    }
     fn cycles(&self) -> u64 {
         self.cycles
     }

@@ -372,3 +372,183 @@ fn divide_error_from_a_fast_form() {
         assert_eq!(c.regs.gpr[3], expect, "{model}");
     }
 }
+
+/// Code reached through the 8086's wrap at 1 MiB (FFFF:0010 is physical 0)
+/// runs the same with the cache: the run loop looks CS:IP up unmasked, so
+/// it misses there and the decoder's path takes it.
+#[test]
+fn code_past_one_mebibyte_wraps() {
+    // mov cx, 5 ; l: inc ax ; add bx, ax ; loop l ; hlt
+    let code = [0xB9, 0x05, 0x00, 0x40, 0x01, 0xC3, 0xE2, 0xFB, 0xF4];
+    let go = |cached: bool| {
+        let mut bus = FlatBus::new(1 << 20);
+        bus.load(0, &code);
+        let mut c: Cpu<FastTiming> = Cpu::new(CpuModel::I8086);
+        c.regs.seg = [0, 0xFFFF, 0, 0];
+        c.regs.ip = 0x0010;
+        c.set_decode_cache(cached);
+        for _ in 0..1000 {
+            if cached {
+                c.run(&mut bus, 100);
+            } else {
+                c.step(&mut bus);
+            }
+            if c.halted() {
+                break;
+            }
+        }
+        assert!(c.halted());
+        c
+    };
+    let (a, b) = (go(true), go(false));
+    assert_eq!(a.regs, b.regs);
+    assert_eq!((a.instructions, a.cycles()), (b.instructions, b.cycles()));
+    assert_eq!((a.regs.gpr[0], a.regs.gpr[3]), (5, 15));
+}
+
+/// A bus like `FlatBus` without [`Bus::ram_mut`]: REP STOS/MOVS byte by byte.
+struct NoRam(FlatBus);
+
+impl cpu::Bus for NoRam {
+    fn read(&mut self, addr: u32) -> u8 {
+        self.0.read(addr)
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        self.0.write(addr, value)
+    }
+    fn io_read(&mut self, port: u16) -> u8 {
+        self.0.io_read(port)
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.0.io_write(port, value)
+    }
+}
+
+/// Memory filled with a pattern and `code` at 0100h.
+fn patterned(code: &[u8]) -> FlatBus {
+    let mut bus = FlatBus::new(1 << 20);
+    for (i, b) in bus.mem.iter_mut().enumerate() {
+        *b = (i * 7 + (i >> 8)) as u8;
+    }
+    bus.load(0x100, code);
+    bus
+}
+
+/// Run `code` (at 0000:0100, ending in HLT) on `bus` with every
+/// instruction cached before it first runs, so that REP STOS/MOVS run
+/// through their fast forms.
+fn run_cached<B: cpu::Bus>(model: CpuModel, bus: &mut B, seg: [u16; 4]) -> Cpu<FastTiming> {
+    let mut c: Cpu<FastTiming> = Cpu::new(model);
+    c.regs.seg = seg;
+    c.regs.gpr = [0xA55A, 0, 0, 0, 0xFFFE, 0, 0, 0];
+    c.regs.ip = 0x100;
+    c.set_decode_cache(true);
+    while !c.halted() {
+        c.warm_decode_cache(bus);
+        c.run(bus, 1);
+    }
+    c
+}
+
+/// REP STOS and REP MOVS moved at once over RAM (`Bus::ram_mut`) leave
+/// what they leave one element at a time: registers, memory, cycles.
+#[test]
+fn bulk_string_moves_match_byte_by_byte() {
+    let ops: [&[u8]; 4] = [
+        &[0xF3, 0xA4], // rep movsb
+        &[0xF3, 0xA5], // rep movsw
+        &[0xF3, 0xAA], // rep stosb
+        &[0xF3, 0xAB], // rep stosw
+    ];
+    // (cx, si, di, ds, es)
+    let cases: [(u16, u16, u16, u16, u16); 5] = [
+        (100, 0x10, 0x20, 0x1000, 0x2000),
+        (100, 0x11, 0x21, 0x1000, 0x2000),
+        (8192, 0x0000, 0x0000, 0x1000, 0x2000),
+        (0x7FFF, 0x0001, 0x0000, 0x1000, 0x3000),
+        (40, 0x00, 0x50, 0x1000, 0x1000), // adjacent, not overlapping
+    ];
+    for op in ops {
+        for &(cx, si, di, ds, es) in &cases {
+            let mut code = with_regs(cx, si, di, op);
+            code.push(0xF4);
+            for &model in &MODELS[..3] {
+                let seg = [es, 0, 0, ds];
+                let mut bulk = patterned(&code);
+                let a = run_cached(model, &mut bulk, seg);
+                let mut bytes = NoRam(patterned(&code));
+                let b = run_cached(model, &mut bytes, seg);
+                let what = format!("{model} {op:02X?} cx={cx} si={si:X} di={di:X}");
+                assert_eq!(a.regs, b.regs, "{what}");
+                assert_eq!(a.cycles(), b.cycles(), "{what}");
+                assert!(bulk.mem == bytes.0.mem, "{what}: memory");
+                assert_eq!(a.regs.gpr[1], 0);
+            }
+        }
+    }
+}
+
+/// REP MOVSB of two NOPs over two cached INCs after it in the same loop:
+/// not moved at once (the cached INCs must be dropped).
+#[test]
+fn rep_movs_over_cached_code() {
+    let code = [
+        0xB9, 0x02, 0x00, // 0100: mov cx, 2 (passes)
+        0x43, //             0103: inc bx
+        0x43, //             0104: inc bx
+        0x51, //             0105: push cx
+        0xBE, 0x20, 0x01, // 0106: mov si, 0120
+        0xBF, 0x03, 0x01, // 0109: mov di, 0103
+        0xB9, 0x02, 0x00, // 010C: mov cx, 2
+        0xF3, 0xA4, //       010F: rep movsb (0103, 0104 become NOP)
+        0x59, //             0111: pop cx
+        0xE2, 0xEF, //       0112: loop 0103
+        0xF4, //             0114: hlt
+    ];
+    // Every instruction of the first pass cached before it runs, so that
+    // the REP MOVSB runs through its fast form (and not after: caching
+    // would decode the new bytes).
+    let mut bus = FlatBus::new(1 << 20);
+    bus.load(0x100, &code);
+    bus.load(0x120, &[0x90, 0x90]);
+    let mut c: Cpu<FastTiming> = Cpu::new(CpuModel::I8086);
+    c.regs.seg = [0; 4];
+    c.regs.ip = 0x100;
+    c.set_decode_cache(true);
+    while !c.halted() {
+        if c.instructions < 10 {
+            c.warm_decode_cache(&mut bus);
+        }
+        c.run(&mut bus, 1);
+    }
+    assert_eq!((c.regs.gpr[3], c.instructions), (2, 20));
+    assert_eq!(&bus.mem[0x103..0x105], &[0x90, 0x90]);
+}
+
+/// `run(max)` runs exactly `max` instructions while all are fast forms,
+/// whatever `max` (the run loop takes them two at a time).
+#[test]
+fn run_stops_after_max_instructions() {
+    // l: inc ax ; dec bx ; jmp l
+    let code = [0x40, 0x4B, 0xEB, 0xFC];
+    let mut bus = FlatBus::new(1 << 20);
+    bus.load(0x100, &code);
+    let mut c: Cpu<FastTiming> = Cpu::new(CpuModel::I8086);
+    c.regs.seg = [0; 4];
+    c.regs.ip = 0x100;
+    c.set_decode_cache(true);
+    // First pass through the decoder, which caches the three.
+    for _ in 0..3 {
+        c.step(&mut bus);
+    }
+    let mut total = 3;
+    for max in [1u64, 2, 3, 4, 5, 6, 7, 1000, 1001] {
+        assert_eq!(c.run(&mut bus, max), max);
+        total += max;
+        assert_eq!(c.instructions, total);
+    }
+    // AX counts the INCs: one in every three instructions.
+    let want_ip = [0x100, 0x101, 0x102][(total % 3) as usize];
+    assert_eq!(c.regs.ip, want_ip);
+    assert_eq!(c.regs.gpr[0] as u64, total.div_ceil(3));
+}

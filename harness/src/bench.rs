@@ -263,6 +263,10 @@ impl Bus for Board {
             _ => {}
         }
     }
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        let start = addr as usize;
+        self.mem.get_mut(start..start.checked_add(len as usize)?)
+    }
 }
 
 /// One round's results.
