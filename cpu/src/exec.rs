@@ -642,12 +642,27 @@ impl<T: Timing> Cpu<T> {
         if T::EXACT {
             self.exact_head(bus);
         }
+        let decoded = T::EXACT_286.then(|| crate::Decoded {
+            sem,
+            opcode: self.cur.opcode,
+            modrm: self.cur.modrm,
+            prefixes: self.cur.prefixes,
+            len: self.regs.ip.wrapping_sub(start_ip) as u32,
+            rep: self.cur.rep.is_some(),
+        });
+        if let Some(d) = &decoded {
+            self.timing.begin(bus, d);
+        }
         // An instruction that faulted while being fetched (longer than the
         // 286's ten bytes) does not execute at all.
         if self.abort.is_none() {
             self.execute(bus, &sem);
         }
         self.take_rest(bus);
+        if let Some(d) = &decoded {
+            let (taken, count) = (self.cur.taken, self.cur.count);
+            self.timing.end(bus, d, taken, count);
+        }
         if T::RETIRES {
             self.timing.retire(&Retired {
                 base: charge.base as u32,

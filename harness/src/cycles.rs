@@ -198,6 +198,56 @@ pub fn from_record(r: &cpu::CycleRecord) -> Cycle {
     }
 }
 
+/// The vector form of one clock recorded by the 80286 model: Ts is stored
+/// as T1, Tc as T2; ALE and the status at Ts, BHE# in pin bit 1, the strobe
+/// and the data in Tc; no queue status.
+pub fn from_record_286(r: &cpu::CycleRecord) -> Cycle {
+    use crate::model::{access, SEG_NONE};
+    use cpu::{TState as T, Transfer as X};
+    let in_cycle = r.transfer.filter(|_| r.t != T::Ti);
+    let t_state = match r.t {
+        T::T1 => TState::T1,
+        T::T2 => TState::T2,
+        _ => TState::Ti,
+    };
+    let bus = match (in_cycle, r.t) {
+        (Some(x), T::T1) => match x {
+            X::Code => BusStatus::Code,
+            X::MemRead => BusStatus::MemRead,
+            X::MemWrite => BusStatus::MemWrite,
+            X::IoRead => BusStatus::IoRead,
+            X::IoWrite => BusStatus::IoWrite,
+            X::IntA => BusStatus::IntA,
+            X::Halt => BusStatus::Halt,
+        },
+        _ => BusStatus::Passive,
+    };
+    let (mut mem_status, mut io_status) = (0, 0);
+    if r.t == T::T2 {
+        match in_cycle {
+            Some(X::Code | X::MemRead) => mem_status = access::READ,
+            Some(X::MemWrite) => mem_status = access::WRITE,
+            Some(X::IoRead) => io_status = access::READ,
+            Some(X::IoWrite) => io_status = access::WRITE,
+            _ => {}
+        }
+    }
+    let ale = (r.t == T::T1) as u8;
+    Cycle {
+        pins: ale | (r.bhe_high as u8) << 1,
+        address: r.address,
+        segment: SEG_NONE,
+        mem_status,
+        io_status,
+        bhe: r.bhe_high as u8,
+        data: r.data,
+        bus,
+        t_state,
+        queue_op: QueueOp::None,
+        queue_byte: 0,
+    }
+}
+
 /// One cycle of a `model` trace in a compact notation.
 pub fn describe(c: &Cycle, model: CpuModel) -> String {
     let strobes = |v: u8| {

@@ -5,7 +5,7 @@ use crate::cycles::{compare, describe};
 use crate::model::{Cycle, TestCase, FLAGS_INDEX, REGS};
 use crate::runner::{
     classify, defined_flags, execute, execute_exact, expected_byte, expected_flags, flags_on_stack,
-    has_exact_model, judge, pushed_flags_mask, reg_mask, setup_for, Checks, Executed, SkipKind,
+    has_cycle_model, judge, pushed_flags_mask, reg_mask, setup_for, Checks, Executed, SkipKind,
     TestSetup,
 };
 use crate::suite::Suite;
@@ -335,7 +335,7 @@ pub fn show(suite: &Suite, which: &str, checks: Checks) -> Result<u8, CliError> 
             (setup_for(suite, info), Some(kind))
         }
     };
-    let exact = has_exact_model(setup.model).then(|| execute_exact(&test, &setup));
+    let exact = has_cycle_model(setup.model).then(|| execute_exact(&test, &setup));
     let ex = match (&exact, checks.cycles) {
         (Some((ex, _)), true) => ex.clone(),
         _ => execute(&test, &setup),

@@ -1,0 +1,673 @@
+//! The 80286 bus model: the bus unit, the instruction unit's consumption of
+//! the prefetch queue and the execution unit's clocks, simulated one clock
+//! at a time.
+//!
+//! The instruction semantics are the fast model's (no 8086 microcode
+//! points); the model hears of an instruction when it is decoded
+//! ([`Timing::begin`]) and when it ends ([`Timing::end`]), and of every
+//! memory, I/O and flush request in between. Rules, measured on the 80286
+//! single-step vectors (see docs/timing.md):
+//! - a bus cycle is Ts Tc (no wait states); cycles follow each other with no
+//!   idle clock; a request the execution unit makes in clock `n` starts its
+//!   Ts at `n + 2` at the earliest, after the cycle in progress;
+//! - prefetches are words at even addresses (a byte at an odd one) into a
+//!   6-byte queue; a prefetch starts when the queue has room for it counting
+//!   bytes in flight, where a byte the instruction unit took in clock `c`
+//!   makes room for a fetch starting at `c + 3`; requests of the execution
+//!   unit go first;
+//! - the instruction unit takes one byte a clock, from the clock after the
+//!   byte's Tc; a sign-extended byte (8-bit displacement, `Ibs`, `Jb`) costs
+//!   a clock more; it decodes the current instruction and the next opcode;
+//! - an instruction starts executing four clocks after its last byte was
+//!   taken (and not before the previous one ended); it runs for the Intel
+//!   clock count, its transfers made as early as possible and reads waiting
+//!   for their data;
+//! - once the instruction unit has decoded a jump, call, return, interrupt
+//!   or HLT, no prefetch starts more than three clocks later, until the queue
+//!   is flushed; the fetch at the new address is requested like a transfer.
+
+use crate::biu::{CycleRecord, QueueOp, TState};
+use crate::bus::Bus;
+use crate::regs::Seg;
+use crate::table::{Op, Opd};
+use crate::timing::{Decoded, Timing, Transfer};
+use crate::CpuModel;
+
+/// Queue size in bytes.
+const QUEUE: usize = 6;
+/// Clocks from the clock an instruction's last byte is taken to its first
+/// execution clock.
+const DECODE_TO_EXECUTE: u64 = 4;
+/// A byte taken in clock `c` makes room for a fetch starting at `c + ROOM_DELAY`.
+const ROOM_DELAY: u64 = 3;
+
+#[derive(Clone, Copy, Debug)]
+struct Xfer {
+    kind: Transfer,
+    addr: u32,
+    /// Bytes moved: 1 or 2.
+    width: u8,
+    data: u16,
+    /// Execution-unit request (not a prefetch).
+    eu: bool,
+}
+
+/// The cycle-exact model of the 80286's bus and instruction pipeline.
+#[derive(Clone, Debug)]
+pub struct Exact286Timing {
+    cycle: u64,
+    mask: u32,
+    queue: [u8; 8],
+    /// First clock each queued byte can be taken in.
+    ready: [u64; 8],
+    qhead: usize,
+    qlen: usize,
+    cs: u16,
+    fetch_ip: u16,
+    /// Bytes fetched (landed or in flight) since the last flush.
+    fetched: u32,
+    /// Clocks in which the instruction unit took each byte since the flush.
+    taken_at: Vec<u64>,
+    /// Bytes since the flush the instruction unit may take (the current
+    /// instruction and the next opcode).
+    iu_limit: u32,
+    /// Positions (since the flush) of bytes that cost an extra clock.
+    slow: u64,
+    /// Position of the current instruction's first byte since the flush.
+    instr_start: u32,
+    /// Earliest clock of the next take.
+    iu_next: u64,
+    /// The clock a transfer-of-control instruction was decoded in.
+    stop: Option<u64>,
+    state: TState,
+    cur: Option<Xfer>,
+    /// Execution-unit requests and the first clock each may start in.
+    pending: Vec<(Xfer, u64)>,
+    /// The last read's data and the clock after its Tc.
+    result: u16,
+    done: bool,
+    last_read_end: u64,
+    /// The next request follows the last cycle at once (second half of a
+    /// split word).
+    chained: bool,
+    /// The clock the current instruction started executing in.
+    exec_start: u64,
+    /// Clocks the execution unit waited beyond the nominal read latency, and
+    /// other penalties, added to the instruction's clock count.
+    stall: u64,
+    /// The clock the previous instruction's execution ended.
+    eu_free: u64,
+    /// The code fetch in flight was flushed: its bytes are dropped.
+    discard: bool,
+    log: Option<Vec<CycleRecord>>,
+    last_address: u32,
+}
+
+impl Default for Exact286Timing {
+    fn default() -> Self {
+        Exact286Timing {
+            cycle: 0,
+            mask: 0xFF_FFFF,
+            queue: [0; 8],
+            ready: [0; 8],
+            qhead: 0,
+            qlen: 0,
+            cs: 0,
+            fetch_ip: 0,
+            fetched: 0,
+            taken_at: Vec::new(),
+            iu_limit: 1,
+            slow: 0,
+            instr_start: 0,
+            iu_next: 0,
+            stop: None,
+            state: TState::Ti,
+            cur: None,
+            pending: Vec::new(),
+            result: 0,
+            done: false,
+            last_read_end: u64::MAX,
+            chained: false,
+            exec_start: 0,
+            stall: 0,
+            eu_free: 0,
+            discard: false,
+            log: None,
+            last_address: 0,
+        }
+    }
+}
+
+/// Intel's 80286 real-mode clock count of an instruction, without the
+/// clocks a jump's target instruction costs (`m`): those come from the
+/// decoding of that instruction.
+fn clocks(d: &Decoded, taken: bool, count: u32) -> u64 {
+    let mem = d.modrm.is_some_and(|m| m.md != 3);
+    let op = d.sem.op;
+    let w = d.sem.word;
+    let n = count as u64;
+    use crate::table::Op::*;
+    match op {
+        Alu(a) => {
+            let cmp = matches!(a, crate::table::AluOp::Cmp);
+            match (mem, d.modrm.is_some(), d.sem.opd[1]) {
+                (true, _, _) if cmp => 6,
+                (true, _, _) if d.sem.opd[0] == Opd::Gb || d.sem.opd[0] == Opd::Gv => 7,
+                (true, _, _) => 7,
+                (false, true, Opd::Ib | Opd::Iv | Opd::Ibs) => 3,
+                (false, true, _) => 2,
+                (false, false, _) => 3,
+            }
+        }
+        Mov => match (mem, d.sem.opd[0], d.sem.opd[1]) {
+            (_, Opd::AL | Opd::AX, Opd::Ob | Opd::Ov) => 5,
+            (_, Opd::Ob | Opd::Ov, _) => 3,
+            (true, Opd::Gb | Opd::Gv | Opd::Sw, _) => 5,
+            (true, _, _) => 3,
+            (false, Opd::Sw, _) => 2,
+            _ => 2,
+        },
+        Test => match (mem, d.modrm.is_some(), d.sem.opd[1]) {
+            (true, _, _) => 6,
+            (false, true, Opd::Ib | Opd::Iv) => 3,
+            (false, true, _) => 2,
+            _ => 3,
+        },
+        Xchg => {
+            if mem {
+                5
+            } else {
+                3
+            }
+        }
+        Nop => 3,
+        Inc | Dec => {
+            if mem {
+                7
+            } else {
+                2
+            }
+        }
+        Push => match (mem, d.sem.opd[0]) {
+            (true, _) => 5,
+            _ => 3,
+        },
+        Pop => 5,
+        Lea => 3,
+        Cbw | Cwd | Lahf | Sahf | Cmc => 2,
+        Pushf => 3,
+        Popf => 5,
+        Xlat => 5,
+        Lptr(_) => 7,
+        Jcc(_) => {
+            if taken {
+                7
+            } else {
+                3
+            }
+        }
+        Jmp => 7,
+        Shift(_) => {
+            let by_one = d.sem.opd[1] == Opd::One;
+            match (mem, by_one) {
+                (false, true) => 2,
+                (true, true) => 7,
+                (false, false) => 5 + n,
+                (true, false) => 8 + n,
+            }
+        }
+        Daa | Das | Aaa | Aas => 3,
+        Aam => 16,
+        Aad => 14,
+        _ => {
+            let _ = w;
+            2
+        }
+    }
+}
+
+impl Exact286Timing {
+    /// Start recording every clock (cleared).
+    pub fn record(&mut self, on: bool) {
+        self.log = on.then(Vec::new);
+    }
+
+    /// The clocks recorded since [`Exact286Timing::record`].
+    pub fn log(&self) -> &[CycleRecord] {
+        self.log.as_deref().unwrap_or(&[])
+    }
+
+    /// Start from an empty queue fetching at `cs:ip`, the bus idle.
+    pub fn start(&mut self, cs: u16, ip: u16) {
+        self.reset_queue(cs, ip);
+        self.pending.clear();
+        self.eu_free = self.cycle;
+        self.state = self.decide(self.cycle);
+    }
+
+    fn reset_queue(&mut self, cs: u16, ip: u16) {
+        self.qhead = 0;
+        self.qlen = 0;
+        self.cs = cs;
+        self.fetch_ip = ip;
+        self.fetched = 0;
+        self.taken_at.clear();
+        self.iu_limit = 1;
+        self.slow = 0;
+        self.instr_start = 0;
+        self.stop = None;
+    }
+
+    #[inline]
+    fn fetch_addr(&self) -> u32 {
+        (((self.cs as u32) << 4) + self.fetch_ip as u32) & self.mask
+    }
+
+    #[inline]
+    fn fetch_width(&self) -> u32 {
+        if self.fetch_ip & 1 != 0 {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// A prefetch may start its Ts in clock `t`.
+    fn may_prefetch(&self, t: u64) -> bool {
+        if self.stop.is_some_and(|d| t > d + ROOM_DELAY) {
+            return false;
+        }
+        let freed = self
+            .taken_at
+            .iter()
+            .filter(|&&c| c + ROOM_DELAY <= t)
+            .count() as u32;
+        self.fetched - freed + self.fetch_width() <= QUEUE as u32
+    }
+
+    fn code_xfer(&self) -> Xfer {
+        Xfer {
+            kind: Transfer::Code,
+            addr: self.fetch_addr(),
+            width: self.fetch_width() as u8,
+            data: 0,
+            eu: false,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, b: u8, ready: u64) {
+        let i = (self.qhead + self.qlen) & 7;
+        self.queue[i] = b;
+        self.ready[i] = ready;
+        self.qlen += 1;
+    }
+
+    /// One clock: the data phase, the instruction unit, the record, then
+    /// what the bus does next.
+    fn tick<B: Bus>(&mut self, bus: &mut B) {
+        let n = self.cycle;
+        if self.state == TState::T2 {
+            if let Some(x) = self.cur.as_mut() {
+                let odd = x.addr & 1 != 0;
+                match x.kind {
+                    Transfer::Code | Transfer::MemRead => {
+                        let code = x.kind == Transfer::Code;
+                        let mut rd = |a: u32| if code { bus.fetch(a) } else { bus.read(a) };
+                        // The whole word is on the bus, whatever the width.
+                        let even = x.addr & !1;
+                        x.data = rd(even) as u16 | (rd((even + 1) & self.mask) as u16) << 8;
+                    }
+                    Transfer::IoRead => {
+                        let port = x.addr as u16;
+                        x.data = if x.width == 2 {
+                            bus.io_read16(port)
+                        } else if odd {
+                            (bus.io_read(port) as u16) << 8 | 0xFF
+                        } else {
+                            bus.io_read(port) as u16 | 0xFF00
+                        };
+                    }
+                    Transfer::MemWrite => {
+                        let v = x.data;
+                        if x.width == 2 {
+                            bus.write(x.addr, v as u8);
+                            bus.write((x.addr + 1) & self.mask, (v >> 8) as u8);
+                        } else if odd {
+                            bus.write(x.addr, (v >> 8) as u8);
+                        } else {
+                            bus.write(x.addr, v as u8);
+                        }
+                    }
+                    Transfer::IoWrite => {
+                        let port = x.addr as u16;
+                        let v = x.data;
+                        if x.width == 2 {
+                            bus.io_write16(port, v);
+                        } else if odd {
+                            bus.io_write(port, (v >> 8) as u8);
+                        } else {
+                            bus.io_write(port, v as u8);
+                        }
+                    }
+                    Transfer::IntA => x.data = bus.inta() as u16,
+                    Transfer::Halt => {}
+                }
+            }
+        }
+        // The instruction unit takes a byte.
+        let pos = self.taken_at.len() as u32;
+        if pos < self.iu_limit && self.qlen > 0 && self.ready[self.qhead] <= n && self.iu_next <= n
+        {
+            let b = self.queue[self.qhead];
+            self.qhead = (self.qhead + 1) & 7;
+            self.qlen -= 1;
+            self.taken_at.push(n);
+            let slow = pos < 64 && self.slow & (1 << pos) != 0;
+            self.iu_next = n + 1 + slow as u64;
+            // HLT as the next opcode stops prefetching like a jump.
+            if pos + 1 == self.iu_limit && b == 0xF4 && self.stop.is_none() {
+                self.stop = Some(n);
+            }
+        }
+        if let Some(log) = self.log.as_mut() {
+            let x = self.cur;
+            if self.state == TState::T1 {
+                self.last_address = x.map_or(0, |x| x.addr);
+            }
+            log.push(CycleRecord {
+                t: self.state,
+                transfer: if self.state == TState::Ti {
+                    None
+                } else {
+                    x.map(|x| x.kind)
+                },
+                address: self.last_address,
+                seg: Seg::CS,
+                bhe_high: x.is_none_or(|x| !(x.width == 2 || x.addr & 1 != 0)),
+                data: x.map_or(0, |x| x.data),
+                queue: QueueOp::None,
+                queue_byte: 0,
+            });
+        }
+        if self.state == TState::T2 {
+            if let Some(x) = self.cur {
+                match x.kind {
+                    Transfer::Code if self.discard => self.discard = false,
+                    Transfer::Code => {
+                        if x.width == 2 {
+                            self.push(x.data as u8, n + 1);
+                            self.push((x.data >> 8) as u8, n + 1);
+                        } else {
+                            self.push((x.data >> 8) as u8, n + 1);
+                        }
+                        self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
+                    }
+                    Transfer::MemRead | Transfer::IoRead | Transfer::IntA => {
+                        self.result = x.data;
+                        self.done = true;
+                        self.last_read_end = n + 1;
+                    }
+                    _ => self.done = true,
+                }
+            }
+        }
+        self.cycle += 1;
+        let next = self.cycle;
+        self.state = match self.state {
+            TState::T1 => TState::T2,
+            TState::T2 | TState::Ti => self.decide(next),
+            s => s,
+        };
+    }
+
+    /// What the bus does in clock `t` after a Tc or an idle clock.
+    fn decide(&mut self, t: u64) -> TState {
+        self.cur = None;
+        if !self.pending.is_empty() && self.pending[0].1 <= t {
+            let (x, _) = self.pending.remove(0);
+            self.cur = Some(x);
+            TState::T1
+        } else if self.pending.is_empty() && self.may_prefetch(t) {
+            let x = self.code_xfer();
+            self.fetched += x.width as u32;
+            self.cur = Some(x);
+            TState::T1
+        } else {
+            TState::Ti
+        }
+    }
+
+    /// Queue an execution-unit request made in the current clock.
+    fn request(&mut self, x: Xfer) {
+        let chained = std::mem::take(&mut self.chained);
+        // A read right after a read's data follows it at once.
+        let at = if chained || x.kind == Transfer::MemRead && self.cycle == self.last_read_end {
+            self.cycle
+        } else {
+            self.cycle + 2
+        };
+        self.pending.push((x, at));
+    }
+
+    fn read_xfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
+        let asked = self.cycle;
+        self.request(x);
+        self.done = false;
+        while !self.done {
+            self.tick(bus);
+        }
+        self.done = false;
+        // Data normally back at the end of the clock three after the request.
+        self.stall += self.cycle.saturating_sub(asked + 4);
+        self.result
+    }
+
+    fn write_xfer(&mut self, x: Xfer) {
+        self.request(x);
+    }
+
+    fn byte_xfer(kind: Transfer, addr: u32, data: u16) -> Xfer {
+        Xfer {
+            kind,
+            addr,
+            width: 1,
+            data: if addr & 1 != 0 {
+                data << 8
+            } else {
+                data & 0xFF
+            },
+            eu: true,
+        }
+    }
+
+    fn word<B: Bus>(&mut self, bus: &mut B, kind: Transfer, lo: u32, hi: u32, v: u16) -> u16 {
+        let read = matches!(kind, Transfer::MemRead | Transfer::IoRead);
+        if lo & 1 == 0 && hi == lo + 1 {
+            let x = Xfer {
+                kind,
+                addr: lo,
+                width: 2,
+                data: v,
+                eu: true,
+            };
+            if read {
+                self.read_xfer(bus, x)
+            } else {
+                self.write_xfer(x);
+                0
+            }
+        } else if read {
+            let a = self.read_xfer(bus, Self::byte_xfer(kind, lo, 0));
+            self.chained = true;
+            let b = self.read_xfer(bus, Self::byte_xfer(kind, hi, 0));
+            let a = if lo & 1 != 0 { a >> 8 } else { a & 0xFF };
+            let b = if hi & 1 != 0 { b >> 8 } else { b & 0xFF };
+            a | b << 8
+        } else {
+            self.write_xfer(Self::byte_xfer(kind, lo, v));
+            self.chained = true;
+            // The second half follows the first at once.
+            let x = Self::byte_xfer(kind, hi, v >> 8);
+            self.pending.push((x, 0));
+            self.chained = false;
+            self.stall += 1;
+            0
+        }
+    }
+}
+
+impl Timing for Exact286Timing {
+    const NAME: &'static str = "exact";
+    const DECODE_CACHE: bool = false;
+    const EXACT_286: bool = true;
+
+    fn configure(&mut self, model: CpuModel) {
+        self.mask = model.address_mask();
+    }
+
+    fn fetch<B: Bus>(&mut self, bus: &mut B, addr: u32) -> u8 {
+        bus.read(addr)
+    }
+
+    fn read8<B: Bus>(&mut self, bus: &mut B, _seg: Seg, addr: u32) -> u8 {
+        let r = self.read_xfer(bus, Self::byte_xfer(Transfer::MemRead, addr, 0));
+        if addr & 1 != 0 {
+            (r >> 8) as u8
+        } else {
+            r as u8
+        }
+    }
+
+    fn write8<B: Bus>(&mut self, _bus: &mut B, _seg: Seg, addr: u32, v: u8) {
+        self.write_xfer(Self::byte_xfer(Transfer::MemWrite, addr, v as u16));
+    }
+
+    fn read16<B: Bus>(&mut self, bus: &mut B, _seg: Seg, lo: u32, hi: u32) -> u16 {
+        self.word(bus, Transfer::MemRead, lo, hi, 0)
+    }
+
+    fn write16<B: Bus>(&mut self, bus: &mut B, _seg: Seg, lo: u32, hi: u32, v: u16) {
+        self.word(bus, Transfer::MemWrite, lo, hi, v);
+    }
+
+    fn io_read<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool) -> u16 {
+        let p = port as u32;
+        if word {
+            self.word(bus, Transfer::IoRead, p, p.wrapping_add(1) & 0xFFFF, 0)
+        } else {
+            let r = self.read_xfer(bus, Self::byte_xfer(Transfer::IoRead, p, 0));
+            if p & 1 != 0 {
+                r >> 8
+            } else {
+                r & 0xFF
+            }
+        }
+    }
+
+    fn io_write<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool, v: u16) {
+        let p = port as u32;
+        if word {
+            self.word(bus, Transfer::IoWrite, p, p.wrapping_add(1) & 0xFFFF, v);
+        } else {
+            self.write_xfer(Self::byte_xfer(Transfer::IoWrite, p, v));
+        }
+    }
+
+    fn begin<B: Bus>(&mut self, bus: &mut B, d: &Decoded) {
+        // Which of the instruction's bytes are sign-extended on decoding.
+        let start = self.instr_start;
+        let mut off = d.prefixes as u32 + 1;
+        let mut slow = 0u64;
+        if let Some(m) = d.modrm {
+            off += 1;
+            match (m.md, m.rm) {
+                (1, _) => {
+                    slow |= 1 << (start + off).min(63);
+                    off += 1;
+                }
+                (2, _) | (0, 6) => off += 2,
+                _ => {}
+            }
+        }
+        if matches!(d.sem.opd[1], Opd::Ibs) || matches!(d.sem.opd[0], Opd::Jb | Opd::Ibs) {
+            slow |= 1 << (start + off).min(63);
+        }
+        self.slow |= slow;
+        let end = start + d.len;
+        self.iu_limit = end + 1;
+        // The instruction is decoded when its last byte is taken.
+        while (self.taken_at.len() as u32) < end {
+            self.tick(bus);
+        }
+        let last = self.taken_at[end as usize - 1];
+        let slow_last = self.slow & (1 << (end - 1).min(63)) != 0;
+        let decoded = last + slow_last as u64;
+        if matches!(
+            d.sem.op,
+            Op::Jmp
+                | Op::JmpFar
+                | Op::Call
+                | Op::CallFar
+                | Op::Ret
+                | Op::Retf
+                | Op::Int
+                | Op::Iret
+                | Op::Hlt
+                | Op::CallInd
+                | Op::JmpInd
+                | Op::CallFarInd
+                | Op::JmpFarInd
+        ) && self.stop.is_none()
+        {
+            self.stop = Some(decoded);
+        }
+        let e = (decoded + DECODE_TO_EXECUTE).max(self.eu_free);
+        while self.cycle < e {
+            self.tick(bus);
+        }
+        self.exec_start = self.cycle;
+        self.stall = 0;
+        self.instr_start = end;
+    }
+
+    fn end<B: Bus>(&mut self, bus: &mut B, d: &Decoded, taken: bool, count: u32) {
+        if d.sem.op == Op::Hlt {
+            self.request(Xfer {
+                kind: Transfer::Halt,
+                addr: 2,
+                width: 2,
+                data: 0,
+                eu: true,
+            });
+            while self.state != TState::T1 || self.cur.is_none_or(|c| c.kind != Transfer::Halt) {
+                self.tick(bus);
+            }
+            self.tick(bus);
+            self.eu_free = self.cycle;
+            return;
+        }
+        let c = clocks(d, taken, count);
+        let until = self.exec_start + c + self.stall;
+        while self.cycle < until {
+            self.tick(bus);
+        }
+        self.eu_free = self.cycle;
+    }
+
+    fn flush(&mut self, cs: u16, ip: u16) {
+        let at = self.cycle;
+        self.discard = self.cur.is_some_and(|c| c.kind == Transfer::Code && !c.eu)
+            && matches!(self.state, TState::T1 | TState::T2);
+        self.reset_queue(cs, ip);
+        // The fetch at the new address is requested like a transfer.
+        let mut x = self.code_xfer();
+        x.eu = true;
+        self.fetched = x.width as u32;
+        self.pending.push((x, at + 2));
+    }
+
+    fn cycles(&self) -> u64 {
+        self.cycle
+    }
+}
