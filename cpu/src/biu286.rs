@@ -142,87 +142,125 @@ impl Default for Exact286Timing {
 /// clocks a jump's target instruction costs (`m`): those come from the
 /// decoding of that instruction.
 fn clocks(d: &Decoded, taken: bool, count: u32) -> u64 {
+    use crate::table::{AluOp, StrOp};
     let mem = d.modrm.is_some_and(|m| m.md != 3);
-    let op = d.sem.op;
-    let w = d.sem.word;
     let n = count as u64;
-    use crate::table::Op::*;
-    match op {
-        Alu(a) => {
-            let cmp = matches!(a, crate::table::AluOp::Cmp);
-            match (mem, d.modrm.is_some(), d.sem.opd[1]) {
-                (true, _, _) if cmp => 6,
-                (true, _, _) if d.sem.opd[0] == Opd::Gb || d.sem.opd[0] == Opd::Gv => 7,
-                (true, _, _) => 7,
-                (false, true, Opd::Ib | Opd::Iv | Opd::Ibs) => 3,
-                (false, true, _) => 2,
-                (false, false, _) => 3,
-            }
-        }
-        Mov => match (mem, d.sem.opd[0], d.sem.opd[1]) {
-            (_, Opd::AL | Opd::AX, Opd::Ob | Opd::Ov) => 5,
-            (_, Opd::Ob | Opd::Ov, _) => 3,
-            (true, Opd::Gb | Opd::Gv | Opd::Sw, _) => 5,
-            (true, _, _) => 3,
-            (false, Opd::Sw, _) => 2,
+    let w = d.sem.word;
+    let [a, b, _] = d.sem.opd;
+    let pick = |reg: u64, m: u64| if mem { m } else { reg };
+    match d.sem.op {
+        Op::Alu(AluOp::Cmp) => match (d.modrm.is_some(), b) {
+            (true, Opd::Ib | Opd::Iv | Opd::Ibs) => pick(3, 6),
+            (true, Opd::Eb | Opd::Ev) => pick(2, 7),
+            (true, _) => pick(2, 6),
+            _ => 3,
+        },
+        Op::Alu(_) => match (d.modrm.is_some(), b) {
+            (true, Opd::Ib | Opd::Iv | Opd::Ibs) => pick(3, 7),
+            (true, _) => pick(2, 7),
+            _ => 3,
+        },
+        Op::Test => match (d.modrm.is_some(), b) {
+            (true, Opd::Ib | Opd::Iv) => pick(3, 6),
+            (true, _) => pick(2, 6),
+            _ => 3,
+        },
+        Op::Mov => match (a, b) {
+            (Opd::AL | Opd::AX, Opd::Ob | Opd::Ov) => 5,
+            (Opd::Ob | Opd::Ov, _) => 3,
+            (Opd::Gb | Opd::Gv | Opd::Sw, _) => pick(2, 5),
+            (Opd::Eb | Opd::Ev, _) => pick(2, 3),
             _ => 2,
         },
-        Test => match (mem, d.modrm.is_some(), d.sem.opd[1]) {
-            (true, _, _) => 6,
-            (false, true, Opd::Ib | Opd::Iv) => 3,
-            (false, true, _) => 2,
-            _ => 3,
+        Op::Xchg => pick(3, 5),
+        Op::Nop => 3,
+        Op::Inc | Op::Dec | Op::Not | Op::Neg => pick(2, 7),
+        Op::Push => pick(3, 5),
+        Op::Pop => 5,
+        Op::Pusha => 17,
+        Op::Popa => 19,
+        Op::Pushf => 3,
+        Op::Popf => 5,
+        Op::Lea => 3,
+        Op::Lptr(_) => 7,
+        Op::Xlat => 5,
+        Op::Cbw | Op::Cwd | Op::Lahf | Op::Sahf | Op::Cmc | Op::Salc => 2,
+        Op::SetFlag(f, _) if f == crate::regs::IF => 3,
+        Op::SetFlag(..) => 2,
+        Op::Daa | Op::Das | Op::Aaa | Op::Aas => 3,
+        Op::Aam => 16,
+        Op::Aad => 14,
+        Op::Wait => 3,
+        Op::Mul | Op::Imul => match w {
+            false => pick(13, 16),
+            true => pick(21, 24),
         },
-        Xchg => {
-            if mem {
-                5
+        Op::Imul3 => pick(21, 24),
+        Op::Div => match w {
+            false => pick(14, 17),
+            true => pick(22, 25),
+        },
+        Op::Idiv => match w {
+            false => pick(17, 20),
+            true => pick(25, 28),
+        },
+        Op::Shift(_) => match b {
+            Opd::One => pick(2, 7),
+            _ => pick(5, 8) + n,
+        },
+        Op::Str(s) => {
+            let (single, start, per) = match s {
+                StrOp::Movs => (5, 5, 4),
+                StrOp::Cmps => (8, 5, 9),
+                StrOp::Scas => (7, 5, 8),
+                StrOp::Lods => (5, 5, 4),
+                StrOp::Stos => (3, 4, 3),
+                StrOp::Ins | StrOp::Outs => (5, 5, 4),
+            };
+            if d.rep {
+                start + per * n
             } else {
-                3
+                single
             }
         }
-        Nop => 3,
-        Inc | Dec => {
-            if mem {
-                7
-            } else {
-                2
-            }
-        }
-        Push => match (mem, d.sem.opd[0]) {
-            (true, _) => 5,
-            _ => 3,
-        },
-        Pop => 5,
-        Lea => 3,
-        Cbw | Cwd | Lahf | Sahf | Cmc => 2,
-        Pushf => 3,
-        Popf => 5,
-        Xlat => 5,
-        Lptr(_) => 7,
-        Jcc(_) => {
+        Op::In => 5,
+        Op::Out => 3,
+        Op::Jcc(_) => {
             if taken {
                 7
             } else {
                 3
             }
         }
-        Jmp => 7,
-        Shift(_) => {
-            let by_one = d.sem.opd[1] == Opd::One;
-            match (mem, by_one) {
-                (false, true) => 2,
-                (true, true) => 7,
-                (false, false) => 5 + n,
-                (true, false) => 8 + n,
+        Op::Loop | Op::Loopz | Op::Loopnz | Op::Jcxz => {
+            if taken {
+                8
+            } else {
+                4
             }
         }
-        Daa | Das | Aaa | Aas => 3,
-        Aam => 16,
-        Aad => 14,
-        _ => {
-            let _ = w;
-            2
+        Op::Jmp | Op::Call => 7,
+        Op::JmpInd | Op::CallInd => pick(7, 11),
+        Op::JmpFar => 11,
+        Op::CallFar => 13,
+        Op::JmpFarInd => 15,
+        Op::CallFarInd => 16,
+        Op::Ret => 11,
+        Op::Retf => 15,
+        Op::Int => 23,
+        Op::Into => {
+            if taken {
+                24
+            } else {
+                3
+            }
         }
+        Op::Iret => 17,
+        Op::Bound => 13,
+        Op::Enter => 11,
+        Op::Leave => 5,
+        Op::Hlt => 2,
+        _ => 2,
     }
 }
 
@@ -408,7 +446,7 @@ impl Exact286Timing {
                         self.done = true;
                         self.last_read_end = n + 1;
                     }
-                    _ => self.done = true,
+                    _ => {}
                 }
             }
         }
@@ -448,6 +486,10 @@ impl Exact286Timing {
             self.cycle + 2
         };
         self.pending.push((x, at));
+        // The current clock is still to run: a request due now takes it.
+        if self.state == TState::Ti && at <= self.cycle {
+            self.state = self.decide(self.cycle);
+        }
     }
 
     fn read_xfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
@@ -498,19 +540,20 @@ impl Exact286Timing {
                 0
             }
         } else if read {
+            let asked = self.cycle;
+            let stall = self.stall;
             let a = self.read_xfer(bus, Self::byte_xfer(kind, lo, 0));
             self.chained = true;
             let b = self.read_xfer(bus, Self::byte_xfer(kind, hi, 0));
+            self.stall = stall + self.cycle.saturating_sub(asked + 4);
             let a = if lo & 1 != 0 { a >> 8 } else { a & 0xFF };
             let b = if hi & 1 != 0 { b >> 8 } else { b & 0xFF };
             a | b << 8
         } else {
             self.write_xfer(Self::byte_xfer(kind, lo, v));
-            self.chained = true;
             // The second half follows the first at once.
             let x = Self::byte_xfer(kind, hi, v >> 8);
             self.pending.push((x, 0));
-            self.chained = false;
             self.stall += 1;
             0
         }
@@ -622,7 +665,9 @@ impl Timing for Exact286Timing {
         {
             self.stop = Some(decoded);
         }
-        let e = (decoded + DECODE_TO_EXECUTE).max(self.eu_free);
+        // Base + index + displacement costs the address unit a clock.
+        let ea = d.modrm.is_some_and(|m| matches!(m.md, 1 | 2) && m.rm < 4) as u64;
+        let e = (decoded + DECODE_TO_EXECUTE).max(self.eu_free) + ea;
         while self.cycle < e {
             self.tick(bus);
         }
