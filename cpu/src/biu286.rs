@@ -90,6 +90,10 @@ pub struct Exact286Timing {
     /// The next request follows the last cycle at once (second half of a
     /// split word).
     chained: bool,
+    /// Words written as two byte cycles in the current instruction.
+    split_writes: u64,
+    /// Writes the execution unit has not requested yet.
+    deferred: Vec<Xfer>,
     /// The clock the current instruction started executing in.
     exec_start: u64,
     /// Clocks the execution unit waited beyond the nominal read latency, and
@@ -124,6 +128,8 @@ impl Default for Exact286Timing {
             state: TState::Ti,
             cur: None,
             pending: Vec::new(),
+            deferred: Vec::new(),
+            split_writes: 0,
             result: 0,
             done: false,
             last_read_end: u64::MAX,
@@ -279,6 +285,7 @@ impl Exact286Timing {
     pub fn start(&mut self, cs: u16, ip: u16) {
         self.reset_queue(cs, ip);
         self.pending.clear();
+        self.deferred.clear();
         self.eu_free = self.cycle;
         self.state = self.decide(self.cycle);
     }
@@ -493,6 +500,7 @@ impl Exact286Timing {
     }
 
     fn read_xfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
+        self.release();
         let asked = self.cycle;
         self.request(x);
         self.done = false;
@@ -505,8 +513,27 @@ impl Exact286Timing {
         self.result
     }
 
+    /// Writes wait in the execution unit until it has worked out the
+    /// value: they go out three clocks before the instruction ends, or
+    /// before a later read or a flush.
     fn write_xfer(&mut self, x: Xfer) {
-        self.request(x);
+        self.deferred.push(x);
+    }
+
+    /// Request the writes held back, in order.
+    fn release(&mut self) {
+        for x in std::mem::take(&mut self.deferred) {
+            let split_half = x.width == 1
+                && self.pending.last().is_some_and(|(p, _)| {
+                    p.kind == x.kind && p.width == 1 && p.addr & 1 != 0 && x.addr & 1 == 0
+                });
+            if split_half {
+                // The second half of a word follows the first at once.
+                self.pending.push((x, 0));
+            } else {
+                self.request(x);
+            }
+        }
     }
 
     fn byte_xfer(kind: Transfer, addr: u32, data: u16) -> Xfer {
@@ -551,10 +578,8 @@ impl Exact286Timing {
             a | b << 8
         } else {
             self.write_xfer(Self::byte_xfer(kind, lo, v));
-            // The second half follows the first at once.
-            let x = Self::byte_xfer(kind, hi, v >> 8);
-            self.pending.push((x, 0));
-            self.stall += 1;
+            self.write_xfer(Self::byte_xfer(kind, hi, v >> 8));
+            self.split_writes += 1;
             0
         }
     }
@@ -673,6 +698,7 @@ impl Timing for Exact286Timing {
         }
         self.exec_start = self.cycle;
         self.stall = 0;
+        self.split_writes = 0;
         self.instr_start = end;
     }
 
@@ -694,6 +720,14 @@ impl Timing for Exact286Timing {
         }
         let c = clocks(d, taken, count);
         let until = self.exec_start + c + self.stall;
+        if !self.deferred.is_empty() {
+            while self.cycle + 3 < until {
+                self.tick(bus);
+            }
+            self.release();
+        }
+        // A split word's second write costs a clock more.
+        let until = until + std::mem::take(&mut self.split_writes);
         while self.cycle < until {
             self.tick(bus);
         }
@@ -705,11 +739,13 @@ impl Timing for Exact286Timing {
         self.discard = self.cur.is_some_and(|c| c.kind == Transfer::Code && !c.eu)
             && matches!(self.state, TState::T1 | TState::T2);
         self.reset_queue(cs, ip);
-        // The fetch at the new address is requested like a transfer.
+        // The fetch at the new address is requested like a transfer, before
+        // any write held back.
         let mut x = self.code_xfer();
         x.eu = true;
         self.fetched = x.width as u32;
         self.pending.push((x, at + 2));
+        self.release();
     }
 
     fn cycles(&self) -> u64 {
