@@ -52,6 +52,19 @@ struct Xfer {
     eu: bool,
 }
 
+/// When the execution unit requests the writes of an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WriteMode {
+    /// Three clocks before the instruction ends (or before a later read or
+    /// a flush).
+    Deferred,
+    /// At once.
+    Immediate,
+    /// The first at once (right after a read's data, following that read
+    /// on the bus), the others deferred.
+    FirstImmediate,
+}
+
 /// The cycle-exact model of the 80286's bus and instruction pipeline.
 #[derive(Clone, Debug)]
 pub struct Exact286Timing {
@@ -90,8 +103,16 @@ pub struct Exact286Timing {
     /// The next request follows the last cycle at once (second half of a
     /// split word).
     chained: bool,
+    /// Microcode of the current instruction: clocks from its start to its
+    /// first bus request, how its writes go out, and clocks between the
+    /// semantics' flush and the request of the fetch at the target.
+    lead: u64,
+    writes: WriteMode,
+    flush_delay: u64,
     /// Words written as two byte cycles in the current instruction.
     split_writes: u64,
+    /// The current instruction's operation.
+    op: Option<Op>,
     /// Writes the execution unit has not requested yet.
     deferred: Vec<Xfer>,
     /// The clock the current instruction started executing in.
@@ -130,6 +151,10 @@ impl Default for Exact286Timing {
             pending: Vec::new(),
             deferred: Vec::new(),
             split_writes: 0,
+            op: None,
+            lead: 0,
+            writes: WriteMode::Deferred,
+            flush_delay: 0,
             result: 0,
             done: false,
             last_read_end: u64::MAX,
@@ -186,20 +211,21 @@ fn clocks(d: &Decoded, taken: bool, count: u32) -> u64 {
         Op::Pusha => 17,
         Op::Popa => 19,
         Op::Pushf => 3,
-        Op::Popf => 5,
+        Op::Popf => 6,
         Op::Lea => 3,
-        Op::Lptr(_) => 7,
+        Op::Lptr(_) => 8,
         Op::Xlat => 5,
-        Op::Cbw | Op::Cwd | Op::Lahf | Op::Sahf | Op::Cmc | Op::Salc => 2,
-        Op::SetFlag(f, _) if f == crate::regs::IF => 3,
+        Op::Cbw | Op::Cwd | Op::Lahf | Op::Sahf | Op::Cmc => 2,
+        Op::Salc => 3,
+        Op::SetFlag(f, false) if f == crate::regs::IF => 3,
         Op::SetFlag(..) => 2,
         Op::Daa | Op::Das | Op::Aaa | Op::Aas => 3,
         Op::Aam => 16,
         Op::Aad => 14,
-        Op::Wait => 3,
+        Op::Wait => 7,
         Op::Mul | Op::Imul => match w {
-            false => pick(13, 16),
-            true => pick(21, 24),
+            false => pick(13, 17),
+            true => pick(21, 25),
         },
         Op::Imul3 => pick(21, 24),
         Op::Div => match w {
@@ -490,7 +516,8 @@ impl Exact286Timing {
         let at = if chained || x.kind == Transfer::MemRead && self.cycle == self.last_read_end {
             self.cycle
         } else {
-            self.cycle + 2
+            // Requests made without a bus at hand count from the end of the lead.
+            self.cycle.max(self.exec_start + self.lead) + 2
         };
         self.pending.push((x, at));
         // The current clock is still to run: a request due now takes it.
@@ -500,6 +527,7 @@ impl Exact286Timing {
     }
 
     fn read_xfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
+        self.wait_lead(bus);
         self.release();
         let asked = self.cycle;
         self.request(x);
@@ -517,7 +545,28 @@ impl Exact286Timing {
     /// value: they go out three clocks before the instruction ends, or
     /// before a later read or a flush.
     fn write_xfer(&mut self, x: Xfer) {
-        self.deferred.push(x);
+        match self.writes {
+            WriteMode::Deferred => self.deferred.push(x),
+            WriteMode::Immediate => {
+                self.deferred.push(x);
+                self.release();
+            }
+            WriteMode::FirstImmediate => {
+                self.deferred.push(x);
+                if self.cycle == self.last_read_end {
+                    self.chained = true;
+                }
+                self.release();
+                self.writes = WriteMode::Deferred;
+            }
+        }
+    }
+
+    /// Spend the clocks before the instruction's first request.
+    fn wait_lead<B: Bus>(&mut self, bus: &mut B) {
+        while self.cycle < self.exec_start + self.lead {
+            self.tick(bus);
+        }
     }
 
     /// Request the writes held back, in order.
@@ -658,7 +707,7 @@ impl Timing for Exact286Timing {
                 _ => {}
             }
         }
-        if matches!(d.sem.opd[1], Opd::Ibs) || matches!(d.sem.opd[0], Opd::Jb | Opd::Ibs) {
+        if d.sem.opd.iter().any(|o| matches!(o, Opd::Ibs | Opd::Jb)) {
             slow |= 1 << (start + off).min(63);
         }
         self.slow |= slow;
@@ -680,6 +729,7 @@ impl Timing for Exact286Timing {
                 | Op::Ret
                 | Op::Retf
                 | Op::Int
+                | Op::Into
                 | Op::Iret
                 | Op::Hlt
                 | Op::CallInd
@@ -699,6 +749,20 @@ impl Timing for Exact286Timing {
         self.exec_start = self.cycle;
         self.stall = 0;
         self.split_writes = 0;
+        let mem = d.modrm.is_some_and(|m| m.md != 3);
+        self.op = Some(d.sem.op);
+        (self.lead, self.writes, self.flush_delay) = match d.sem.op {
+            Op::Iret => (1, WriteMode::Deferred, 2),
+            Op::CallFar => (1, WriteMode::FirstImmediate, 3),
+            Op::CallFarInd => (0, WriteMode::FirstImmediate, 2),
+            Op::CallInd => (0, WriteMode::FirstImmediate, 1),
+            Op::Xchg if mem => (0, WriteMode::FirstImmediate, 0),
+            Op::Call | Op::Pusha | Op::Enter => (0, WriteMode::Immediate, 0),
+            Op::Ret | Op::Loop | Op::Loopz | Op::Loopnz | Op::Jcxz => (0, WriteMode::Deferred, 1),
+            Op::Retf | Op::JmpFarInd => (0, WriteMode::Deferred, 2),
+            Op::JmpFar => (0, WriteMode::Deferred, 4),
+            _ => (0, WriteMode::Deferred, 0),
+        };
         self.instr_start = end;
     }
 
@@ -734,6 +798,24 @@ impl Timing for Exact286Timing {
         self.eu_free = self.cycle;
     }
 
+    fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
+        // Clocks from the instruction's start to the first push.
+        let lead = match (self.op, vector) {
+            (Some(Op::Int), 3) => 3,
+            (Some(Op::Int), _) => 2,
+            (_, 6) => 4,
+            _ => 2,
+        };
+        self.release();
+        let at = (self.exec_start + lead).max(self.cycle);
+        while self.cycle < at {
+            self.tick(bus);
+        }
+        self.lead = 0;
+        self.writes = WriteMode::Immediate;
+        self.flush_delay = 2;
+    }
+
     fn flush(&mut self, cs: u16, ip: u16) {
         let at = self.cycle;
         self.discard = self.cur.is_some_and(|c| c.kind == Transfer::Code && !c.eu)
@@ -744,6 +826,7 @@ impl Timing for Exact286Timing {
         let mut x = self.code_xfer();
         x.eu = true;
         self.fetched = x.width as u32;
+        let at = at.max(self.exec_start + self.lead) + self.flush_delay;
         self.pending.push((x, at + 2));
         self.release();
     }

@@ -494,6 +494,9 @@ impl<T: Timing> Cpu<T> {
             self.exact_interrupt(bus, vector);
             return;
         }
+        if T::EXACT_286 {
+            self.timing.interrupt(bus, vector);
+        }
         let flags = self.regs.flags;
         self.push(bus, flags);
         self.regs.flags &= !(IF | TF);
@@ -1071,6 +1074,18 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, 3);
                 }
             }
+            Op::Iret if T::EXACT_286 => {
+                // The 286 reads FLAGS first.
+                let sp = self.regs.gpr[4];
+                let f = self.rd(bus, Seg::SS, sp.wrapping_add(4), true);
+                let ip = self.pop(bus);
+                let cs = self.pop(bus);
+                if self.abort.is_none() {
+                    self.regs.gpr[4] = sp.wrapping_add(6);
+                }
+                self.far_jump(cs, ip);
+                self.load_flags(f);
+            }
             Op::Iret => {
                 self.timing.eu(bus, 3);
                 let ip = self.pop(bus);
@@ -1200,7 +1215,7 @@ impl<T: Timing> Cpu<T> {
             Op::Call => {
                 let d = self.imm16();
                 let ret = self.regs.ip;
-                if T::EXACT {
+                if T::EXACT || T::EXACT_286 {
                     // The microcode restarts the fetch before pushing.
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
@@ -1245,7 +1260,7 @@ impl<T: Timing> Cpu<T> {
                 let s = self.loc(row.opd[0]);
                 let target = self.read(bus, s, true);
                 let ret = self.regs.ip;
-                if T::EXACT {
+                if T::EXACT || T::EXACT_286 {
                     self.exact_indirect_suspend(bus, s);
                     self.timing.eu(bus, 4);
                     self.jump(target);
@@ -1343,6 +1358,37 @@ impl<T: Timing> Cpu<T> {
                 }
                 self.write(bus, d, true, p as u16);
             }
+            Op::Pusha if T::EXACT_286 => {
+                // The 286 stores upwards from the final SP: DI first, AX last.
+                let sp = self.regs.gpr[4];
+                for r in (0..8).rev() {
+                    let v = if r == 4 { sp } else { self.regs.gpr[r] };
+                    let at = sp.wrapping_sub(2 * (r as u16 + 1));
+                    self.regs.gpr[4] = at;
+                    self.wr(bus, Seg::SS, at, true, v);
+                }
+                if self.abort.is_none() {
+                    self.regs.gpr[4] = sp.wrapping_sub(16);
+                }
+            }
+            Op::Popa if T::EXACT_286 => {
+                // The 286 reads AX (the top word) first, then DI upwards.
+                let sp = self.regs.gpr[4];
+                let ax = self.rd(bus, Seg::SS, sp.wrapping_add(14), true);
+                let mut v = [0u16; 8];
+                for (i, r) in (1..8).rev().enumerate() {
+                    v[r] = self.rd(bus, Seg::SS, sp.wrapping_add(2 * i as u16), true);
+                }
+                if self.abort.is_none() {
+                    for r in 1..8 {
+                        if r != 4 {
+                            self.regs.gpr[r] = v[r];
+                        }
+                    }
+                    self.regs.gpr[0] = ax;
+                    self.regs.gpr[4] = sp.wrapping_add(16);
+                }
+            }
             Op::Pusha => {
                 let sp = self.regs.gpr[4];
                 for r in 0..8 {
@@ -1426,7 +1472,7 @@ impl<T: Timing> Cpu<T> {
 
     fn call_far<B: Bus>(&mut self, bus: &mut B, cs: u16, ip: u16) {
         let old_cs = self.regs.seg[Seg::CS as usize];
-        if T::EXACT {
+        if T::EXACT || T::EXACT_286 {
             // The 8086 pushes CS, restarts the fetch, then pushes IP.
             let ret = self.regs.ip;
             self.push(bus, old_cs);

@@ -193,6 +193,11 @@ pub trait Timing {
     fn end<B: Bus>(&mut self, bus: &mut B, d: &Decoded, taken: bool, count: u32) {
         let _ = (bus, d, taken, count);
     }
+    /// 80286 model: interrupt `vector` is entered (its frame pushed next).
+    #[inline]
+    fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
+        let _ = (bus, vector);
+    }
     /// An instruction completed (after its bus transfers were reported).
     #[inline]
     fn retire(&mut self, r: &Retired) {
