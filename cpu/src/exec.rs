@@ -1380,11 +1380,9 @@ impl<T: Timing> Cpu<T> {
                     v[r] = self.rd(bus, Seg::SS, sp.wrapping_add(2 * i as u16), true);
                 }
                 if self.abort.is_none() {
-                    for r in 1..8 {
-                        if r != 4 {
-                            self.regs.gpr[r] = v[r];
-                        }
-                    }
+                    let sp_now = self.regs.gpr[4];
+                    self.regs.gpr[1..].copy_from_slice(&v[1..]);
+                    self.regs.gpr[4] = sp_now;
                     self.regs.gpr[0] = ax;
                     self.regs.gpr[4] = sp.wrapping_add(16);
                 }
