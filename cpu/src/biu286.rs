@@ -29,7 +29,7 @@
 use crate::biu::{CycleRecord, QueueOp, TState};
 use crate::bus::Bus;
 use crate::regs::Seg;
-use crate::table::{Op, Opd};
+use crate::table::{Op, Opd, StrOp};
 use crate::timing::{Decoded, Timing, Transfer};
 use crate::CpuModel;
 
@@ -38,6 +38,8 @@ const QUEUE: usize = 6;
 /// Clocks from the clock an instruction's last byte is taken to its first
 /// execution clock.
 const DECODE_TO_EXECUTE: u64 = 4;
+/// Clocks from a REP string instruction's start to its first iteration.
+const REP_LEAD: u64 = 4;
 /// A byte taken in clock `c` makes room for a fetch starting at `c + ROOM_DELAY`.
 const ROOM_DELAY: u64 = 3;
 
@@ -113,6 +115,14 @@ pub struct Exact286Timing {
     split_writes: u64,
     /// The current instruction's operation.
     op: Option<Op>,
+    /// REP string instructions: when the last iteration started, and the
+    /// clocks between iterations.
+    last_iteration: Option<u64>,
+    per_iteration: u64,
+    /// Writes right after a read's data follow it on the bus at once.
+    chain_writes: bool,
+    /// A flush was requested by the current instruction.
+    flushed: bool,
     /// Writes the execution unit has not requested yet.
     deferred: Vec<Xfer>,
     /// The clock the current instruction started executing in.
@@ -152,6 +162,10 @@ impl Default for Exact286Timing {
             deferred: Vec::new(),
             split_writes: 0,
             op: None,
+            last_iteration: None,
+            per_iteration: 0,
+            chain_writes: false,
+            flushed: false,
             lead: 0,
             writes: WriteMode::Deferred,
             flush_delay: 0,
@@ -173,7 +187,7 @@ impl Default for Exact286Timing {
 /// clocks a jump's target instruction costs (`m`): those come from the
 /// decoding of that instruction.
 fn clocks(d: &Decoded, taken: bool, count: u32) -> u64 {
-    use crate::table::{AluOp, StrOp};
+    use crate::table::AluOp;
     let mem = d.modrm.is_some_and(|m| m.md != 3);
     let n = count as u64;
     let w = d.sem.word;
@@ -213,7 +227,7 @@ fn clocks(d: &Decoded, taken: bool, count: u32) -> u64 {
         Op::Pushf => 3,
         Op::Popf => 6,
         Op::Lea => 3,
-        Op::Lptr(_) => 8,
+        Op::Lptr(_) => 7,
         Op::Xlat => 5,
         Op::Cbw | Op::Cwd | Op::Lahf | Op::Sahf | Op::Cmc => 2,
         Op::Salc => 3,
@@ -549,6 +563,9 @@ impl Exact286Timing {
             WriteMode::Deferred => self.deferred.push(x),
             WriteMode::Immediate => {
                 self.deferred.push(x);
+                if self.chain_writes && self.cycle == self.last_read_end {
+                    self.chained = true;
+                }
                 self.release();
             }
             WriteMode::FirstImmediate => {
@@ -751,9 +768,18 @@ impl Timing for Exact286Timing {
         self.split_writes = 0;
         let mem = d.modrm.is_some_and(|m| m.md != 3);
         self.op = Some(d.sem.op);
+        self.last_iteration = None;
+        self.chain_writes = false;
+        self.flushed = false;
+        self.per_iteration = match d.sem.op {
+            Op::Str(StrOp::Stos) => 3,
+            Op::Str(StrOp::Cmps) => 9,
+            Op::Str(StrOp::Scas) => 8,
+            _ => 4,
+        };
         (self.lead, self.writes, self.flush_delay) = match d.sem.op {
             Op::Iret => (1, WriteMode::Deferred, 2),
-            Op::CallFar => (1, WriteMode::FirstImmediate, 3),
+            Op::CallFar => (2, WriteMode::FirstImmediate, 4),
             Op::CallFarInd => (0, WriteMode::FirstImmediate, 2),
             Op::CallInd => (0, WriteMode::FirstImmediate, 1),
             Op::Xchg if mem => (0, WriteMode::FirstImmediate, 0),
@@ -783,12 +809,23 @@ impl Timing for Exact286Timing {
             return;
         }
         let c = clocks(d, taken, count);
-        let until = self.exec_start + c + self.stall;
+        let mut until = self.exec_start + c + self.stall;
+        if let Some(t) = self.last_iteration {
+            until = t + self.per_iteration + 2;
+        } else if d.rep && matches!(d.sem.op, Op::Str(_)) {
+            until = self.exec_start + REP_LEAD + 3;
+        }
+        if self.flushed {
+            // The target's decoding decides when the next instruction starts.
+            until = self.cycle;
+        }
         if !self.deferred.is_empty() {
             while self.cycle + 3 < until {
                 self.tick(bus);
             }
             self.release();
+            // The last write goes out three clocks before the end at least.
+            until = until.max(self.cycle + 3);
         }
         // A split word's second write costs a clock more.
         let until = until + std::mem::take(&mut self.split_writes);
@@ -796,6 +833,21 @@ impl Timing for Exact286Timing {
             self.tick(bus);
         }
         self.eu_free = self.cycle;
+    }
+
+    fn iteration<B: Bus>(&mut self, bus: &mut B) {
+        // Iterations start a fixed number of clocks apart (the first after
+        // the REP microcode's set-up); writes follow reads at once.
+        let at = match self.last_iteration {
+            Some(t) => t + self.per_iteration,
+            None => self.exec_start + REP_LEAD,
+        };
+        while self.cycle < at {
+            self.tick(bus);
+        }
+        self.last_iteration = Some(self.cycle);
+        self.writes = WriteMode::Immediate;
+        self.chain_writes = true;
     }
 
     fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
@@ -829,6 +881,9 @@ impl Timing for Exact286Timing {
         let at = at.max(self.exec_start + self.lead) + self.flush_delay;
         self.pending.push((x, at + 2));
         self.release();
+        // Pushes after the flush (CALL) go out at once, after the fetch.
+        self.writes = WriteMode::Immediate;
+        self.flushed = true;
     }
 
     fn cycles(&self) -> u64 {

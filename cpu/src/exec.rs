@@ -1260,7 +1260,7 @@ impl<T: Timing> Cpu<T> {
                 let s = self.loc(row.opd[0]);
                 let target = self.read(bus, s, true);
                 let ret = self.regs.ip;
-                if T::EXACT || T::EXACT_286 {
+                if T::EXACT {
                     self.exact_indirect_suspend(bus, s);
                     self.timing.eu(bus, 4);
                     self.jump(target);
@@ -1533,6 +1533,9 @@ impl<T: Timing> Cpu<T> {
         loop {
             if self.regs.gpr[1] == 0 {
                 break;
+            }
+            if T::EXACT_286 {
+                self.timing.iteration(bus);
             }
             self.timing.eu(bus, pre);
             self.string_once(bus, op, w);

@@ -193,6 +193,11 @@ pub trait Timing {
     fn end<B: Bus>(&mut self, bus: &mut B, d: &Decoded, taken: bool, count: u32) {
         let _ = (bus, d, taken, count);
     }
+    /// 80286 model: a REP string instruction starts an iteration.
+    #[inline]
+    fn iteration<B: Bus>(&mut self, bus: &mut B) {
+        let _ = bus;
+    }
     /// 80286 model: interrupt `vector` is entered (its frame pushed next).
     #[inline]
     fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
