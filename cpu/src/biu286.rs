@@ -558,18 +558,18 @@ impl Exact286Timing {
     /// Writes wait in the execution unit until it has worked out the
     /// value: they go out three clocks before the instruction ends, or
     /// before a later read or a flush.
-    fn write_xfer(&mut self, x: Xfer) {
+    fn write_xfer(&mut self, xs: &[Xfer]) {
         match self.writes {
-            WriteMode::Deferred => self.deferred.push(x),
+            WriteMode::Deferred => self.deferred.extend_from_slice(xs),
             WriteMode::Immediate => {
-                self.deferred.push(x);
+                self.deferred.extend_from_slice(xs);
                 if self.chain_writes && self.cycle == self.last_read_end {
                     self.chained = true;
                 }
                 self.release();
             }
             WriteMode::FirstImmediate => {
-                self.deferred.push(x);
+                self.deferred.extend_from_slice(xs);
                 if self.cycle == self.last_read_end {
                     self.chained = true;
                 }
@@ -629,7 +629,7 @@ impl Exact286Timing {
             if read {
                 self.read_xfer(bus, x)
             } else {
-                self.write_xfer(x);
+                self.write_xfer(&[x]);
                 0
             }
         } else if read {
@@ -643,8 +643,10 @@ impl Exact286Timing {
             let b = if hi & 1 != 0 { b >> 8 } else { b & 0xFF };
             a | b << 8
         } else {
-            self.write_xfer(Self::byte_xfer(kind, lo, v));
-            self.write_xfer(Self::byte_xfer(kind, hi, v >> 8));
+            self.write_xfer(&[
+                Self::byte_xfer(kind, lo, v),
+                Self::byte_xfer(kind, hi, v >> 8),
+            ]);
             self.split_writes += 1;
             0
         }
@@ -674,7 +676,7 @@ impl Timing for Exact286Timing {
     }
 
     fn write8<B: Bus>(&mut self, _bus: &mut B, _seg: Seg, addr: u32, v: u8) {
-        self.write_xfer(Self::byte_xfer(Transfer::MemWrite, addr, v as u16));
+        self.write_xfer(&[Self::byte_xfer(Transfer::MemWrite, addr, v as u16)]);
     }
 
     fn read16<B: Bus>(&mut self, bus: &mut B, _seg: Seg, lo: u32, hi: u32) -> u16 {
@@ -704,7 +706,7 @@ impl Timing for Exact286Timing {
         if word {
             self.word(bus, Transfer::IoWrite, p, p.wrapping_add(1) & 0xFFFF, v);
         } else {
-            self.write_xfer(Self::byte_xfer(Transfer::IoWrite, p, v));
+            self.write_xfer(&[Self::byte_xfer(Transfer::IoWrite, p, v)]);
         }
     }
 
@@ -783,6 +785,7 @@ impl Timing for Exact286Timing {
             Op::CallFarInd => (0, WriteMode::FirstImmediate, 2),
             Op::CallInd => (0, WriteMode::FirstImmediate, 1),
             Op::Xchg if mem => (0, WriteMode::FirstImmediate, 0),
+            Op::Str(StrOp::Outs) => (0, WriteMode::FirstImmediate, 0),
             Op::Call | Op::Pusha | Op::Enter => (0, WriteMode::Immediate, 0),
             Op::Ret | Op::Loop | Op::Loopz | Op::Loopnz | Op::Jcxz => (0, WriteMode::Deferred, 1),
             Op::Retf | Op::JmpFarInd => (0, WriteMode::Deferred, 2),
@@ -853,9 +856,10 @@ impl Timing for Exact286Timing {
     fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
         // Clocks from the instruction's start to the first push.
         let lead = match (self.op, vector) {
-            (Some(Op::Int), 3) => 3,
+            (Some(Op::Int), 3) | (Some(Op::Into), _) => 3,
             (Some(Op::Int), _) => 2,
             (_, 6) => 4,
+            (_, 13) => 16,
             _ => 2,
         };
         self.release();

@@ -142,6 +142,10 @@ impl<T: Timing> Cpu<T> {
     /// Read a byte or word of memory at `seg:off` (offsets wrap within the segment).
     #[inline(always)]
     pub(crate) fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
+        // The 286 makes no transfer once the instruction has faulted.
+        if T::EXACT_286 && self.abort.is_some() {
+            return 0;
+        }
         if self.overruns(off, w) {
             self.raise(13);
             return 0;
