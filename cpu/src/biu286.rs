@@ -115,6 +115,8 @@ pub struct Exact286Timing {
     split_writes: u64,
     /// The current instruction's operation.
     op: Option<Op>,
+    /// The first clock the current instruction's immediate can be used in.
+    imm_ready: u64,
     /// REP string instructions: when the last iteration started, and the
     /// clocks between iterations.
     last_iteration: Option<u64>,
@@ -162,6 +164,7 @@ impl Default for Exact286Timing {
             deferred: Vec::new(),
             split_writes: 0,
             op: None,
+            imm_ready: 0,
             last_iteration: None,
             per_iteration: 0,
             chain_writes: false,
@@ -252,6 +255,8 @@ fn clocks(d: &Decoded, taken: bool, count: u32) -> u64 {
         },
         Op::Shift(_) => match b {
             Opd::One => pick(2, 7),
+            // A count of 0 writes nothing back.
+            _ if n == 0 => pick(5, 6),
             _ => pick(5, 8) + n,
         },
         Op::Str(s) => {
@@ -762,6 +767,7 @@ impl Timing for Exact286Timing {
         // Base + index + displacement costs the address unit a clock.
         let ea = d.modrm.is_some_and(|m| matches!(m.md, 1 | 2) && m.rm < 4) as u64;
         let e = (decoded + DECODE_TO_EXECUTE).max(self.eu_free) + ea;
+        self.imm_ready = 0;
         while self.cycle < e {
             self.tick(bus);
         }
@@ -823,7 +829,7 @@ impl Timing for Exact286Timing {
             until = self.cycle;
         }
         if !self.deferred.is_empty() {
-            while self.cycle + 3 < until {
+            while self.cycle + 3 < until || self.cycle < self.imm_ready {
                 self.tick(bus);
             }
             self.release();

@@ -667,8 +667,11 @@ impl<T: Timing> Cpu<T> {
         }
         self.take_rest(bus);
         if let Some(d) = &decoded {
-            let (taken, count) = (self.cur.taken, self.cur.count);
-            self.timing.end(bus, d, taken, count);
+            // An instruction abandoned for a fault ends in the interrupt entry.
+            if self.abort.is_none() {
+                let (taken, count) = (self.cur.taken, self.cur.count);
+                self.timing.end(bus, d, taken, count);
+            }
         }
         if T::RETIRES {
             self.timing.retire(&Retired {
