@@ -115,6 +115,8 @@ pub struct Exact286Timing {
     split_writes: u64,
     /// The current instruction's operation.
     op: Option<Op>,
+    /// The Ts of the last execution-unit transfer.
+    last_eu_ts: u64,
     /// The first clock the current instruction's immediate can be used in.
     imm_ready: u64,
     /// REP string instructions: when the last iteration started, and the
@@ -165,6 +167,7 @@ impl Default for Exact286Timing {
             split_writes: 0,
             op: None,
             imm_ready: 0,
+            last_eu_ts: 0,
             last_iteration: None,
             per_iteration: 0,
             chain_writes: false,
@@ -233,7 +236,7 @@ fn clocks(d: &Decoded, taken: bool, count: u32) -> u64 {
         Op::Lptr(_) => 7,
         Op::Xlat => 5,
         Op::Cbw | Op::Cwd | Op::Lahf | Op::Sahf | Op::Cmc => 2,
-        Op::Salc => 3,
+        Op::Salc => 4 - n.min(1),
         Op::SetFlag(f, false) if f == crate::regs::IF => 3,
         Op::SetFlag(..) => 2,
         Op::Daa | Op::Das | Op::Aaa | Op::Aas => 3,
@@ -516,6 +519,7 @@ impl Exact286Timing {
         self.cur = None;
         if !self.pending.is_empty() && self.pending[0].1 <= t {
             let (x, _) = self.pending.remove(0);
+            self.last_eu_ts = t;
             self.cur = Some(x);
             TState::T1
         } else if self.pending.is_empty() && self.may_prefetch(t) {
@@ -548,7 +552,12 @@ impl Exact286Timing {
     fn read_xfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
         self.wait_lead(bus);
         self.release();
-        let asked = self.cycle;
+        // A read following another's data at once is due two clocks sooner.
+        let asked = if self.chained || self.cycle == self.last_read_end {
+            self.cycle.saturating_sub(2)
+        } else {
+            self.cycle
+        };
         self.request(x);
         self.done = false;
         while !self.done {
@@ -638,7 +647,11 @@ impl Exact286Timing {
                 0
             }
         } else if read {
-            let asked = self.cycle;
+            let asked = if self.cycle == self.last_read_end {
+                self.cycle.saturating_sub(2)
+            } else {
+                self.cycle
+            };
             let stall = self.stall;
             let a = self.read_xfer(bus, Self::byte_xfer(kind, lo, 0));
             self.chained = true;
@@ -820,7 +833,13 @@ impl Timing for Exact286Timing {
         let c = clocks(d, taken, count);
         let mut until = self.exec_start + c + self.stall;
         if let Some(t) = self.last_iteration {
-            until = t + self.per_iteration + 2;
+            // The loop ends two clocks after its last transfer's Ts.
+            while !self.pending.is_empty() || !self.deferred.is_empty() {
+                self.release();
+                self.tick(bus);
+            }
+            until = (t + self.per_iteration).max(self.last_eu_ts) + 2;
+            self.split_writes = 0;
         } else if d.rep && matches!(d.sem.op, Op::Str(_)) {
             until = self.exec_start + REP_LEAD + 3;
         }
@@ -844,17 +863,24 @@ impl Timing for Exact286Timing {
         self.eu_free = self.cycle;
     }
 
-    fn iteration<B: Bus>(&mut self, bus: &mut B) {
+    fn iteration<B: Bus>(&mut self, bus: &mut B, op: StrOp) {
         // Iterations start a fixed number of clocks apart (the first after
         // the REP microcode's set-up); writes follow reads at once.
+        let lead = if op == StrOp::Lods {
+            REP_LEAD - 1
+        } else {
+            REP_LEAD
+        };
         let at = match self.last_iteration {
             Some(t) => t + self.per_iteration,
-            None => self.exec_start + REP_LEAD,
+            None => self.exec_start + lead,
         };
         while self.cycle < at {
             self.tick(bus);
         }
         self.last_iteration = Some(self.cycle);
+        // An iteration's first read does not follow the last one's at once.
+        self.last_read_end = u64::MAX;
         self.writes = WriteMode::Immediate;
         self.chain_writes = true;
     }

@@ -1127,6 +1127,8 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Salc => {
                 self.timing.eu(bus, 2 + self.regs.flag(CF) as u32);
+                // (The 286's SALC is a clock longer with CF clear.)
+                self.cur.count = self.regs.flag(CF) as u32;
                 let v = if self.regs.flag(CF) { 0xFF } else { 0 };
                 self.regs.set_r8(0, v);
             }
@@ -1542,7 +1544,7 @@ impl<T: Timing> Cpu<T> {
                 break;
             }
             if T::EXACT_286 {
-                self.timing.iteration(bus);
+                self.timing.iteration(bus, op);
             }
             self.timing.eu(bus, pre);
             self.string_once(bus, op, w);

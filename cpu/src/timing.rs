@@ -6,7 +6,7 @@
 use crate::bus::Bus;
 use crate::decode::ModRm;
 use crate::regs::Seg;
-use crate::table::{Clocks, Per, Sem};
+use crate::table::{Clocks, Per, Sem, StrOp};
 use crate::CpuModel;
 
 /// What a completed instruction did, for models that charge per instruction
@@ -195,8 +195,8 @@ pub trait Timing {
     }
     /// 80286 model: a REP string instruction starts an iteration.
     #[inline]
-    fn iteration<B: Bus>(&mut self, bus: &mut B) {
-        let _ = bus;
+    fn iteration<B: Bus>(&mut self, bus: &mut B, op: StrOp) {
+        let _ = (bus, op);
     }
     /// 80286 model: interrupt `vector` is entered (its frame pushed next).
     #[inline]
