@@ -838,10 +838,20 @@ impl Timing for Exact286Timing {
                 self.release();
                 self.tick(bus);
             }
-            until = (t + self.per_iteration).max(self.last_eu_ts) + 2;
+            until = if d.sem.op == Op::Str(StrOp::Stos) {
+                (t + self.per_iteration + 1).max(self.last_eu_ts)
+            } else {
+                (t + self.per_iteration).max(self.last_eu_ts) + 2
+            };
             self.split_writes = 0;
-        } else if d.rep && matches!(d.sem.op, Op::Str(_)) {
-            until = self.exec_start + REP_LEAD + 3;
+        } else if let (true, Op::Str(s)) = (d.rep, d.sem.op) {
+            // No iteration (CX = 0).
+            until = self.exec_start
+                + match s {
+                    StrOp::Movs => 7,
+                    StrOp::Cmps | StrOp::Scas => 3,
+                    _ => 5,
+                };
         }
         if self.flushed {
             // The target's decoding decides when the next instruction starts.
