@@ -849,7 +849,6 @@ impl Timing for Exact286Timing {
             until = self.exec_start
                 + match s {
                     StrOp::Movs => 7,
-                    StrOp::Cmps | StrOp::Scas => 3,
                     _ => 5,
                 };
         }
@@ -876,10 +875,9 @@ impl Timing for Exact286Timing {
     fn iteration<B: Bus>(&mut self, bus: &mut B, op: StrOp) {
         // Iterations start a fixed number of clocks apart (the first after
         // the REP microcode's set-up); writes follow reads at once.
-        let lead = if op == StrOp::Lods {
-            REP_LEAD - 1
-        } else {
-            REP_LEAD
+        let lead = match op {
+            StrOp::Lods | StrOp::Scas | StrOp::Cmps => REP_LEAD - 1,
+            _ => REP_LEAD,
         };
         let at = match self.last_iteration {
             Some(t) => t + self.per_iteration,
