@@ -117,6 +117,9 @@ pub struct Exact286Timing {
     op: Option<Op>,
     /// The Ts of the last execution-unit transfer.
     last_eu_ts: u64,
+    /// The current instruction's operand is a word, in memory.
+    word: bool,
+    mem: bool,
     /// The first clock the current instruction's immediate can be used in.
     imm_ready: u64,
     /// REP string instructions: when the last iteration started, and the
@@ -167,6 +170,8 @@ impl Default for Exact286Timing {
             split_writes: 0,
             op: None,
             imm_ready: 0,
+            word: false,
+            mem: false,
             last_eu_ts: 0,
             last_iteration: None,
             per_iteration: 0,
@@ -789,6 +794,8 @@ impl Timing for Exact286Timing {
         self.split_writes = 0;
         let mem = d.modrm.is_some_and(|m| m.md != 3);
         self.op = Some(d.sem.op);
+        self.word = d.sem.word;
+        self.mem = mem;
         self.last_iteration = None;
         self.chain_writes = false;
         self.flushed = false;
@@ -895,7 +902,17 @@ impl Timing for Exact286Timing {
 
     fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
         // Clocks from the instruction's start to the first push.
+        let divide = match self.op {
+            Some(Op::Div) => Some(if self.word { 23 } else { 15 }),
+            Some(Op::Idiv) => Some(if self.word { 28 } else { 20 }),
+            _ => None,
+        };
         let lead = match (self.op, vector) {
+            // The division gives up on an overflowing quotient (memory
+            // forms three clocks later, after their read).
+            (_, 0) if divide.is_some() => {
+                divide.unwrap_or(0) + if self.mem { 3 } else { 0 } + self.stall
+            }
             (Some(Op::Int), 3) | (Some(Op::Into), _) => 3,
             (Some(Op::Int), _) => 2,
             (_, 6) => 4,

@@ -64,6 +64,18 @@ fn data_phase(model: CpuModel, t: TState) -> bool {
 
 /// Compare an actual trace with the expected one; `None` when they agree.
 pub fn compare(model: CpuModel, expected: &[Cycle], actual: &[Cycle]) -> Option<CycleMismatch> {
+    compare_masked(model, expected, actual, None)
+}
+
+/// [`compare`], with the undefined bits of a FLAGS image the CPU pushes not
+/// compared on the data bus: `flags` is the image's address and the mask of
+/// its defined bits (as the state check masks them in memory).
+pub fn compare_masked(
+    model: CpuModel,
+    expected: &[Cycle],
+    actual: &[Cycle],
+    flags: Option<(u32, u16)>,
+) -> Option<CycleMismatch> {
     // The status of the bus cycle in progress, as latched at its T1/Ts.
     let mut transfer = BusStatus::Passive;
     // The data bus halves the cycle in progress drives (on the 286, a byte
@@ -119,6 +131,18 @@ pub fn compare(model: CpuModel, expected: &[Cycle], actual: &[Cycle]) -> Option<
             } else {
                 0xFFFF
             };
+            if let Some((at, defined)) = flags.filter(|_| e.bus == BusStatus::MemWrite) {
+                let a = e.address;
+                lanes &= if a == at && at & 1 == 0 {
+                    defined
+                } else if a == at {
+                    (defined & 0xFF) << 8 | 0x00FF
+                } else if a == at.wrapping_add(1) {
+                    defined >> 8 | 0xFF00
+                } else {
+                    0xFFFF
+                };
+            }
         }
         if data_phase(model, e.t_state)
             && transfer.is_transfer()

@@ -669,7 +669,8 @@ pub fn check_test(
         return (judge(test, &execute(test, setup), setup), None);
     }
     let (ex, trace) = execute_exact(test, setup);
-    let mismatch = crate::cycles::compare(setup.model, &test.cycles, &trace);
+    let flags = flags_on_stack(test, setup).map(|a| (a, defined_flags(test, setup)));
+    let mismatch = crate::cycles::compare_masked(setup.model, &test.cycles, &trace, flags);
     (judge(test, &ex, setup), mismatch)
 }
 
