@@ -115,6 +115,8 @@ pub struct Exact286Timing {
     split_writes: u64,
     /// The current instruction's operation.
     op: Option<Op>,
+    /// Clocks from the instruction's start to its first write request.
+    write_lead: u64,
     /// The Ts of the last execution-unit transfer.
     last_eu_ts: u64,
     /// The current instruction's operand is a word, in memory.
@@ -170,6 +172,7 @@ impl Default for Exact286Timing {
             split_writes: 0,
             op: None,
             imm_ready: 0,
+            write_lead: 0,
             word: false,
             mem: false,
             last_eu_ts: 0,
@@ -589,7 +592,8 @@ impl Exact286Timing {
             }
             WriteMode::FirstImmediate => {
                 self.deferred.extend_from_slice(xs);
-                if self.cycle == self.last_read_end {
+                let early = self.cycle < self.exec_start + self.write_lead;
+                if self.cycle == self.last_read_end && !early {
                     self.chained = true;
                 }
                 self.release();
@@ -607,6 +611,10 @@ impl Exact286Timing {
 
     /// Request the writes held back, in order.
     fn release(&mut self) {
+        let lead = self.lead;
+        if !self.deferred.is_empty() {
+            self.lead = self.lead.max(self.write_lead);
+        }
         for x in std::mem::take(&mut self.deferred) {
             let split_half = x.width == 1
                 && self.pending.last().is_some_and(|(p, _)| {
@@ -619,6 +627,7 @@ impl Exact286Timing {
                 self.request(x);
             }
         }
+        self.lead = lead;
     }
 
     fn byte_xfer(kind: Transfer, addr: u32, data: u16) -> Xfer {
@@ -782,8 +791,10 @@ impl Timing for Exact286Timing {
         {
             self.stop = Some(decoded);
         }
-        // Base + index + displacement costs the address unit a clock.
-        let ea = d.modrm.is_some_and(|m| matches!(m.md, 1 | 2) && m.rm < 4) as u64;
+        // Base + index + displacement costs the address unit a clock (POP's
+        // first transfer is the stack read, which it does not delay).
+        let ea = (d.sem.op != Op::Pop && d.modrm.is_some_and(|m| matches!(m.md, 1 | 2) && m.rm < 4))
+            as u64;
         let e = (decoded + DECODE_TO_EXECUTE).max(self.eu_free) + ea;
         self.imm_ready = 0;
         while self.cycle < e {
@@ -794,6 +805,7 @@ impl Timing for Exact286Timing {
         self.split_writes = 0;
         let mem = d.modrm.is_some_and(|m| m.md != 3);
         self.op = Some(d.sem.op);
+        self.write_lead = if d.sem.op == Op::CallFarInd { 5 } else { 0 };
         self.word = d.sem.word;
         self.mem = mem;
         self.last_iteration = None;
@@ -858,6 +870,15 @@ impl Timing for Exact286Timing {
                     StrOp::Movs => 7,
                     _ => 5,
                 };
+        }
+        if d.sem.op == Op::Str(StrOp::Outs) && !d.rep {
+            // OUTS ends a clock after its (last) write's Ts.
+            while !self.pending.is_empty() || !self.deferred.is_empty() {
+                self.release();
+                self.tick(bus);
+            }
+            until = self.last_eu_ts + 1;
+            self.split_writes = 0;
         }
         if self.flushed {
             // The target's decoding decides when the next instruction starts.
