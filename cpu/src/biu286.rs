@@ -115,8 +115,10 @@ pub struct Exact286Timing {
     split_writes: u64,
     /// The current instruction's operation.
     op: Option<Op>,
-    /// Clocks from the instruction's start to its first write request.
-    write_lead: u64,
+    /// The first write after a word read waits a clock (CALL FAR [mem]).
+    write_gap: bool,
+    /// Bytes the last read moved.
+    last_read_width: u8,
     /// The Ts of the last execution-unit transfer.
     last_eu_ts: u64,
     /// The current instruction's operand is a word, in memory.
@@ -172,7 +174,8 @@ impl Default for Exact286Timing {
             split_writes: 0,
             op: None,
             imm_ready: 0,
-            write_lead: 0,
+            write_gap: false,
+            last_read_width: 2,
             word: false,
             mem: false,
             last_eu_ts: 0,
@@ -505,6 +508,7 @@ impl Exact286Timing {
                         self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
                     }
                     Transfer::MemRead | Transfer::IoRead | Transfer::IntA => {
+                        self.last_read_width = x.width;
                         self.result = x.data;
                         self.done = true;
                         self.last_read_end = n + 1;
@@ -592,9 +596,14 @@ impl Exact286Timing {
             }
             WriteMode::FirstImmediate => {
                 self.deferred.extend_from_slice(xs);
-                let early = self.cycle < self.exec_start + self.write_lead;
-                if self.cycle == self.last_read_end && !early {
-                    self.chained = true;
+                if self.cycle == self.last_read_end {
+                    if self.write_gap && self.last_read_width == 2 {
+                        // CALL FAR [mem]: after a whole word, a clock's gap.
+                        let x = self.deferred.remove(0);
+                        self.pending.push((x, self.cycle + 1));
+                    } else {
+                        self.chained = true;
+                    }
                 }
                 self.release();
                 self.writes = WriteMode::Deferred;
@@ -611,10 +620,6 @@ impl Exact286Timing {
 
     /// Request the writes held back, in order.
     fn release(&mut self) {
-        let lead = self.lead;
-        if !self.deferred.is_empty() {
-            self.lead = self.lead.max(self.write_lead);
-        }
         for x in std::mem::take(&mut self.deferred) {
             let split_half = x.width == 1
                 && self.pending.last().is_some_and(|(p, _)| {
@@ -627,7 +632,6 @@ impl Exact286Timing {
                 self.request(x);
             }
         }
-        self.lead = lead;
     }
 
     fn byte_xfer(kind: Transfer, addr: u32, data: u16) -> Xfer {
@@ -805,7 +809,7 @@ impl Timing for Exact286Timing {
         self.split_writes = 0;
         let mem = d.modrm.is_some_and(|m| m.md != 3);
         self.op = Some(d.sem.op);
-        self.write_lead = if d.sem.op == Op::CallFarInd { 5 } else { 0 };
+        self.write_gap = d.sem.op == Op::CallFarInd;
         self.word = d.sem.word;
         self.mem = mem;
         self.last_iteration = None;
