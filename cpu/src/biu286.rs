@@ -824,8 +824,9 @@ impl Timing for Exact286Timing {
         (self.lead, self.writes, self.flush_delay) = match d.sem.op {
             Op::Iret => (1, WriteMode::Deferred, 2),
             Op::CallFar => (2, WriteMode::FirstImmediate, 4),
-            Op::CallFarInd => (0, WriteMode::FirstImmediate, 2),
-            Op::CallInd => (0, WriteMode::FirstImmediate, 1),
+            Op::CallFarInd => (0, WriteMode::FirstImmediate, 0),
+            Op::CallInd if mem => (0, WriteMode::FirstImmediate, 1),
+            Op::CallInd => (0, WriteMode::Immediate, 0),
             Op::Xchg if mem => (0, WriteMode::FirstImmediate, 0),
             Op::Str(StrOp::Outs) => (0, WriteMode::FirstImmediate, 0),
             Op::Call | Op::Pusha | Op::Enter => (0, WriteMode::Immediate, 0),
@@ -964,8 +965,14 @@ impl Timing for Exact286Timing {
         let mut x = self.code_xfer();
         x.eu = true;
         self.fetched = x.width as u32;
-        let at = at.max(self.exec_start + self.lead) + self.flush_delay;
-        self.pending.push((x, at + 2));
+        let mut at = at.max(self.exec_start + self.lead) + self.flush_delay + 2;
+        if self.write_gap {
+            // CALL FAR [mem]: the fetch comes four clocks after the CS push.
+            if let Some((_, w)) = self.pending.last() {
+                at = at.max(w + 4);
+            }
+        }
+        self.pending.push((x, at));
         self.release();
         // Pushes after the flush (CALL) go out at once, after the fetch.
         self.writes = WriteMode::Immediate;

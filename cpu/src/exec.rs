@@ -1275,6 +1275,10 @@ impl<T: Timing> Cpu<T> {
                     self.jump(target);
                     self.timing.eu(bus, 2);
                     self.push(bus, ret);
+                } else if T::EXACT_286 && !matches!(s, Loc::Mem(..)) {
+                    // Through a register the 286 fetches the target first.
+                    self.jump(target);
+                    self.push(bus, ret);
                 } else {
                     self.push(bus, ret);
                     self.jump(target);
