@@ -968,9 +968,8 @@ impl Timing for Exact286Timing {
         let mut at = at.max(self.exec_start + self.lead) + self.flush_delay + 2;
         if self.write_gap {
             // CALL FAR [mem]: the fetch comes four clocks after the CS push.
-            if let Some((_, w)) = self.pending.last() {
-                at = at.max(w + 4);
-            }
+            let w = self.pending.last().map_or(self.last_eu_ts, |p| p.1);
+            at = at.max(w + 4);
         }
         self.pending.push((x, at));
         self.release();

@@ -251,14 +251,19 @@ impl<T: Timing> Cpu<T> {
     fn jump(&mut self, ip: u16) {
         self.cur.taken = true;
         self.regs.ip = ip;
-        self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
+        // (A 286 instruction abandoned for a fault does not get to its jump.)
+        if !(T::EXACT_286 && self.abort.is_some()) {
+            self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
+        }
     }
 
     fn far_jump(&mut self, cs: u16, ip: u16) {
         self.cur.taken = true;
         self.regs.seg[Seg::CS as usize] = cs;
         self.regs.ip = ip;
-        self.timing.flush(cs, ip);
+        if !(T::EXACT_286 && self.abort.is_some()) {
+            self.timing.flush(cs, ip);
+        }
     }
 
     // ----- exact-model microcode points ----------------------------------
