@@ -621,6 +621,20 @@ impl Exact286Timing {
     /// Request the writes held back, in order.
     fn release(&mut self) {
         for x in std::mem::take(&mut self.deferred) {
+            // ESC with a memory operand: a clock between the opcode and the
+            // addresses.
+            if self.op == Some(Op::Esc)
+                && self.lead > 5
+                && x.kind == Transfer::IoWrite
+                && x.addr == 0xFC
+            {
+                if let Some(&(p, at)) = self.pending.last() {
+                    if p.addr == 0xF8 {
+                        self.pending.push((x, at + 3));
+                        continue;
+                    }
+                }
+            }
             let split_half = x.width == 1
                 && self.pending.last().is_some_and(|(p, _)| {
                     p.kind == x.kind && p.width == 1 && p.addr & 1 != 0 && x.addr & 1 == 0
@@ -830,6 +844,8 @@ impl Timing for Exact286Timing {
             Op::Xchg if mem => (0, WriteMode::FirstImmediate, 0),
             Op::Str(StrOp::Outs) => (0, WriteMode::FirstImmediate, 0),
             Op::Call | Op::Pusha | Op::Enter => (0, WriteMode::Immediate, 0),
+            Op::Esc if mem => (13, WriteMode::Immediate, 0),
+            Op::Esc => (5, WriteMode::Immediate, 0),
             Op::Ret | Op::Loop | Op::Loopz | Op::Loopnz | Op::Jcxz => (0, WriteMode::Deferred, 1),
             Op::Retf | Op::JmpFarInd => (0, WriteMode::Deferred, 2),
             Op::JmpFar => (0, WriteMode::Deferred, 4),
@@ -875,6 +891,14 @@ impl Timing for Exact286Timing {
                     StrOp::Movs => 7,
                     _ => 5,
                 };
+        }
+        if d.sem.op == Op::Esc {
+            // ESC ends four clocks after its last write to the coprocessor.
+            while !self.pending.is_empty() || !self.deferred.is_empty() {
+                self.release();
+                self.tick(bus);
+            }
+            until = self.last_eu_ts + 4;
         }
         if d.sem.op == Op::Str(StrOp::Outs) && !d.rep {
             // OUTS ends a clock after its (last) write's Ts.

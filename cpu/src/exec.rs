@@ -1145,6 +1145,28 @@ impl<T: Timing> Cpu<T> {
                 self.timing.eu(bus, 1);
                 self.regs.set_r8(0, v as u8);
             }
+            Op::Esc if T::EXACT_286 => {
+                // The 286 hands the instruction to the coprocessor's ports:
+                // the opcode and ModR/M byte, the instruction's address and
+                // the memory operand's.
+                let mem = self.cur.ea_seg.is_some();
+                let (s, off) = self.mem_operand();
+                if mem && self.overruns(off, true) {
+                    self.raise(13);
+                    return;
+                }
+                let m = self.cur.modrm.map_or(0, |m| m.md << 6 | m.reg << 3 | m.rm);
+                let op = self.cur.opcode as u16 | (m as u16) << 8;
+                self.timing.io_write(bus, 0xF8, true, op);
+                let (ip, cs) = (self.cur.start_ip, self.regs.seg[Seg::CS as usize]);
+                self.timing.io_write(bus, 0xFC, true, ip);
+                self.timing.io_write(bus, 0xFC, true, cs);
+                if mem {
+                    self.timing.io_write(bus, 0xFC, true, off);
+                    let seg = self.regs.seg[s as usize];
+                    self.timing.io_write(bus, 0xFC, true, seg);
+                }
+            }
             Op::Esc => {
                 // No coprocessor: the 8086 still reads a memory operand.
                 if self.cur.ea_seg.is_some() {
