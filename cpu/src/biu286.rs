@@ -115,6 +115,8 @@ pub struct Exact286Timing {
     split_writes: u64,
     /// The current instruction's operation.
     op: Option<Op>,
+    /// A gap after the first write: armed, or the first write's Ts.
+    gap: Option<Option<u64>>,
     /// The first write after a word read waits a clock (CALL FAR [mem]).
     write_gap: bool,
     /// Bytes the last read moved.
@@ -175,6 +177,7 @@ impl Default for Exact286Timing {
             op: None,
             imm_ready: 0,
             write_gap: false,
+            gap: None,
             last_read_width: 2,
             word: false,
             mem: false,
@@ -621,19 +624,20 @@ impl Exact286Timing {
     /// Request the writes held back, in order.
     fn release(&mut self) {
         for x in std::mem::take(&mut self.deferred) {
-            // ESC with a memory operand: a clock between the opcode and the
-            // addresses.
-            if self.op == Some(Op::Esc)
-                && self.lead > 5
-                && x.kind == Transfer::IoWrite
-                && x.addr == 0xFC
-            {
-                if let Some(&(p, at)) = self.pending.last() {
-                    if p.addr == 0xF8 {
-                        self.pending.push((x, at + 3));
-                        continue;
-                    }
+            // A clock's gap after the first write (BOUND's interrupt entry,
+            // ESC with a memory operand).
+            match self.gap {
+                Some(Some(first)) => {
+                    self.gap = None;
+                    self.pending.push((x, first + 3));
+                    continue;
                 }
+                Some(None) => {
+                    self.request(x);
+                    self.gap = self.pending.last().map(|p| Some(p.1));
+                    continue;
+                }
+                None => {}
             }
             let split_half = x.width == 1
                 && self.pending.last().is_some_and(|(p, _)| {
@@ -824,6 +828,7 @@ impl Timing for Exact286Timing {
         let mem = d.modrm.is_some_and(|m| m.md != 3);
         self.op = Some(d.sem.op);
         self.write_gap = d.sem.op == Op::CallFarInd;
+        self.gap = (d.sem.op == Op::Esc && mem).then_some(None);
         self.word = d.sem.word;
         self.mem = mem;
         self.last_iteration = None;
@@ -950,7 +955,7 @@ impl Timing for Exact286Timing {
         self.chain_writes = true;
     }
 
-    fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
+    fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8, detail: u32) {
         // Clocks from the instruction's start to the first push.
         let divide = match self.op {
             Some(Op::Div) => Some(if self.word { 23 } else { 15 }),
@@ -970,7 +975,13 @@ impl Timing for Exact286Timing {
             _ => 2,
         };
         self.release();
-        let at = (self.exec_start + lead).max(self.cycle);
+        let mut at = (self.exec_start + lead).max(self.cycle);
+        if self.op == Some(Op::Bound) && vector == 5 {
+            // BOUND: the first push 9 clocks after its last read's Ts (12
+            // when the upper bound failed), the next after a clock's gap.
+            at = at.max(self.last_eu_ts + 7 + 3 * detail.min(1) as u64);
+            self.gap = Some(None);
+        }
         while self.cycle < at {
             self.tick(bus);
         }

@@ -504,7 +504,8 @@ impl<T: Timing> Cpu<T> {
             return;
         }
         if T::EXACT_286 {
-            self.timing.interrupt(bus, vector);
+            let detail = self.cur.count;
+            self.timing.interrupt(bus, vector, detail);
         }
         let flags = self.regs.flags;
         self.push(bus, flags);
@@ -1452,6 +1453,8 @@ impl<T: Timing> Cpu<T> {
                 let lo = self.rd(bus, s, off, true) as i16;
                 let hi = self.rd(bus, s, off.wrapping_add(2), true) as i16;
                 if idx < lo || idx > hi {
+                    // (The 286 takes longer to fail on the upper bound.)
+                    self.cur.count = (idx >= lo) as u32;
                     self.fault(bus, 5);
                 }
             }

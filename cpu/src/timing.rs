@@ -198,10 +198,12 @@ pub trait Timing {
     fn iteration<B: Bus>(&mut self, bus: &mut B, op: StrOp) {
         let _ = (bus, op);
     }
-    /// 80286 model: interrupt `vector` is entered (its frame pushed next).
+    /// 80286 model: interrupt `vector` is entered (its frame pushed next);
+    /// `detail` is the instruction's timing count (BOUND: 1 when the upper
+    /// bound failed).
     #[inline]
-    fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
-        let _ = (bus, vector);
+    fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8, detail: u32) {
+        let _ = (bus, vector, detail);
     }
     /// An instruction completed (after its bus transfers were reported).
     #[inline]
