@@ -90,6 +90,10 @@ pub struct Exact286Timing {
     slow: u64,
     /// Position of the current instruction's first byte since the flush.
     instr_start: u32,
+    /// The instruction unit decodes past the current instruction up to a HLT.
+    decode_on: bool,
+    /// Position (since the flush) after the current instruction's last byte.
+    instr_end: u32,
     /// Earliest clock of the next take.
     iu_next: u64,
     /// The clock a transfer-of-control instruction was decoded in.
@@ -165,6 +169,8 @@ impl Default for Exact286Timing {
             fetched: 0,
             taken_at: Vec::new(),
             iu_limit: 1,
+            decode_on: false,
+            instr_end: 0,
             slow: 0,
             instr_start: 0,
             iu_next: 0,
@@ -476,6 +482,13 @@ impl Exact286Timing {
             if pos + 1 == self.iu_limit && b == 0xF4 && self.stop.is_none() {
                 self.stop = Some(n);
             }
+            // Past an invalid instruction the unit decodes on, up to a HLT.
+            if self.decode_on && pos >= self.instr_end && pos + 1 < self.iu_limit && b == 0xF4 {
+                self.iu_limit = pos + 1;
+                if self.stop.is_none() {
+                    self.stop = Some(n);
+                }
+            }
         }
         if let Some(log) = self.log.as_mut() {
             let x = self.cur;
@@ -785,7 +798,17 @@ impl Timing for Exact286Timing {
         }
         self.slow |= slow;
         let end = start + d.len;
-        self.iu_limit = end + 1;
+        // An invalid instruction (found out only when it executes) does not
+        // hold the instruction unit back: it decodes the bytes after it.
+        let m3 = d.modrm.is_some_and(|m| m.md == 3);
+        let bad_sreg = d.sem.op == Op::Mov
+            && d.sem.opd[0] == Opd::Sw
+            && d.modrm.is_some_and(|m| m.reg & 3 == 1 || m.reg > 3);
+        self.decode_on = matches!(d.sem.op, Op::Invalid)
+            || bad_sreg
+            || m3 && matches!(d.sem.op, Op::Lptr(_) | Op::Bound | Op::Lea);
+        self.iu_limit = end + if self.decode_on { 8 } else { 1 };
+        self.instr_end = end;
         // The instruction is decoded when its last byte is taken.
         while (self.taken_at.len() as u32) < end {
             self.tick(bus);
