@@ -38,6 +38,8 @@ const QUEUE: usize = 6;
 /// Clocks from the clock an instruction's last byte is taken to its first
 /// execution clock.
 const DECODE_TO_EXECUTE: u64 = 4;
+/// [`Exact286Timing`]'s gap rule: the first write is a split word's first half.
+const SPLIT_FIRST: u64 = u64::MAX;
 /// Clocks from a REP string instruction's start to its first iteration.
 const REP_LEAD: u64 = 4;
 /// A byte taken in clock `c` makes room for a fetch starting at `c + ROOM_DELAY`.
@@ -637,30 +639,33 @@ impl Exact286Timing {
     /// Request the writes held back, in order.
     fn release(&mut self) {
         for x in std::mem::take(&mut self.deferred) {
-            // A clock's gap after the first write (BOUND's interrupt entry,
-            // ESC with a memory operand).
-            match self.gap {
-                Some(Some(first)) => {
-                    self.gap = None;
-                    self.pending.push((x, first + 3));
-                    continue;
-                }
-                Some(None) => {
-                    self.request(x);
-                    self.gap = self.pending.last().map(|p| Some(p.1));
-                    continue;
-                }
-                None => {}
-            }
             let split_half = x.width == 1
                 && self.pending.last().is_some_and(|(p, _)| {
                     p.kind == x.kind && p.width == 1 && p.addr & 1 != 0 && x.addr & 1 == 0
                 });
             if split_half {
                 // The second half of a word follows the first at once.
+                let first = self.pending.last().map_or(0, |p| p.1);
                 self.pending.push((x, 0));
-            } else {
-                self.request(x);
+                if self.gap == Some(Some(SPLIT_FIRST)) {
+                    self.gap = Some(Some(first + 2));
+                }
+                continue;
+            }
+            // A clock's gap after the first write (BOUND's interrupt entry,
+            // ESC with a memory operand); a split word counts as one.
+            match self.gap {
+                Some(Some(first)) if first != SPLIT_FIRST => {
+                    self.gap = None;
+                    self.pending.push((x, first + 3));
+                }
+                Some(None) => {
+                    self.request(x);
+                    let at = self.pending.last().map_or(self.last_eu_ts, |p| p.1);
+                    let odd = x.width == 1 && x.addr & 1 != 0;
+                    self.gap = Some(Some(if odd { SPLIT_FIRST } else { at }));
+                }
+                _ => self.request(x),
             }
         }
     }
@@ -816,6 +821,10 @@ impl Timing for Exact286Timing {
         let last = self.taken_at[end as usize - 1];
         let slow_last = self.slow & (1 << (end - 1).min(63)) != 0;
         let decoded = last + slow_last as u64;
+        if self.decode_on && self.stop.is_none() {
+            // The invalid opcode's exception stops prefetching too.
+            self.stop = Some(decoded + 2);
+        }
         if matches!(
             d.sem.op,
             Op::Jmp
