@@ -915,10 +915,11 @@ impl Timing for Exact286Timing {
                 self.release();
                 self.tick(bus);
             }
+            let per = self.per_iteration + std::mem::take(&mut self.stall);
             until = if d.sem.op == Op::Str(StrOp::Stos) {
-                (t + self.per_iteration + 1).max(self.last_eu_ts)
+                (t + per + 1).max(self.last_eu_ts)
             } else {
-                (t + self.per_iteration).max(self.last_eu_ts) + 2
+                (t + per).max(self.last_eu_ts) + 2
             };
             self.split_writes = 0;
         } else if let (true, Op::Str(s)) = (d.rep, d.sem.op) {
@@ -973,8 +974,9 @@ impl Timing for Exact286Timing {
             StrOp::Lods | StrOp::Scas | StrOp::Cmps => REP_LEAD - 1,
             _ => REP_LEAD,
         };
+        // (A word split in two byte cycles lengthens the iteration.)
         let at = match self.last_iteration {
-            Some(t) => t + self.per_iteration,
+            Some(t) => t + self.per_iteration + std::mem::take(&mut self.stall),
             None => self.exec_start + lead,
         };
         while self.cycle < at {
