@@ -1051,3 +1051,90 @@ impl Timing for Exact286Timing {
         self.cycle
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cpu, FlatBus};
+
+    /// A 286 at 1000:0100 with `code` there, run to its HLT; the states and
+    /// transfers of every clock up to the HALT cycle's Ts.
+    fn run(
+        code: &[u8],
+        setup: impl Fn(&mut Cpu<Exact286Timing>),
+    ) -> Vec<(TState, Option<Transfer>)> {
+        let mut bus = FlatBus::new(1 << 20);
+        bus.load(0x10100, code);
+        let mut cpu: Cpu<Exact286Timing> = Cpu::new(CpuModel::I80286);
+        cpu.regs.seg[Seg::CS as usize] = 0x1000;
+        cpu.regs.ip = 0x0100;
+        cpu.regs.seg[Seg::DS as usize] = 0x2000;
+        cpu.regs.seg[Seg::SS as usize] = 0x3000;
+        cpu.regs.gpr[4] = 0x0100;
+        setup(&mut cpu);
+        cpu.timing.start(0x1000, 0x0100);
+        cpu.timing.record(true);
+        for _ in 0..4 {
+            if cpu.halted() {
+                break;
+            }
+            cpu.step(&mut bus);
+        }
+        assert!(cpu.halted());
+        cpu.timing
+            .log()
+            .iter()
+            .map(|c| (c.t, c.transfer.filter(|_| c.t == TState::T1)))
+            .collect()
+    }
+
+    /// Clocks at which each Ts of kind `k` starts.
+    fn ts(log: &[(TState, Option<Transfer>)], k: Transfer) -> Vec<usize> {
+        log.iter()
+            .enumerate()
+            .filter(|(_, c)| c.1 == Some(k))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    #[test]
+    fn an_empty_queue_fills_with_back_to_back_word_fetches() {
+        // nop; hlt: four fetches, the IU has taken both bytes, the HALT
+        // cycle eleven clocks in (NOP is 3 clocks, execution starts four
+        // clocks after the last byte is decoded, a request two clocks later).
+        let log = run(&[0x90, 0xF4], |_| {});
+        assert_eq!(ts(&log, Transfer::Code), [0, 2, 4, 6]);
+        assert_eq!(ts(&log, Transfer::Halt), [11]);
+        assert_eq!(log.len(), 12, "the trace ends with the HALT cycle's Ts");
+        assert_eq!(log[1].0, TState::T2);
+        assert_eq!(log[8].0, TState::Ti);
+    }
+
+    #[test]
+    fn a_read_modify_write_goes_out_three_clocks_before_the_end() {
+        // add [bx],al; hlt (ADD mem,reg is 7 clocks): the read two clocks
+        // into execution, the write at its end less three.
+        let log = run(&[0x00, 0x07, 0xF4], |cpu| cpu.regs.gpr[3] = 0x0010);
+        assert_eq!(ts(&log, Transfer::MemRead), [9]);
+        assert_eq!(ts(&log, Transfer::MemWrite), [13]);
+        assert_eq!(ts(&log, Transfer::Halt), [16]);
+    }
+
+    #[test]
+    fn a_word_at_an_odd_address_is_two_byte_cycles_back_to_back() {
+        // push ax with SP odd: the two halves follow each other at once.
+        let log = run(&[0x50, 0xF4], |cpu| cpu.regs.gpr[4] = 0x0101);
+        let w = ts(&log, Transfer::MemWrite);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[1], w[0] + 2);
+    }
+
+    #[test]
+    fn a_jump_fetches_its_target_two_clocks_into_execution() {
+        // jmp short +0 (to the HLT): decoded at clock 4 (a sign-extended
+        // byte costs a clock), executing from 8, the target fetched at 10.
+        let log = run(&[0xEB, 0x00, 0xF4], |_| {});
+        assert_eq!(ts(&log, Transfer::Code), [0, 2, 4, 6, 10, 12, 14]);
+        assert_eq!(ts(&log, Transfer::Halt), [18]);
+    }
+}

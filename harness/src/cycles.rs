@@ -418,6 +418,39 @@ mod tests {
     }
 
     #[test]
+    fn a_286_byte_transfer_leaves_the_other_half_of_the_bus_uncompared() {
+        // A byte read at an odd address: BHE# active (pin bit 1 clear), A0 set.
+        let e = vec![
+            cyc(1, 0x101, BusStatus::MemRead, TState::T1, 0),
+            cyc(0, 0x101, BusStatus::Passive, TState::T2, 0xAB8C),
+        ];
+        let mut a = e.clone();
+        a[1].data = 0xAB00;
+        assert_eq!(compare(CpuModel::I80286, &e, &a), None);
+        a[1].data = 0xAC8C;
+        assert_eq!(compare(CpuModel::I80286, &e, &a).unwrap().field, "data bus");
+    }
+
+    #[test]
+    fn undefined_bits_of_a_pushed_flags_image_are_not_compared() {
+        let e = vec![
+            cyc(1, 0x200, BusStatus::MemWrite, TState::T1, 0),
+            cyc(0, 0x200, BusStatus::Passive, TState::T2, 0x0492),
+        ];
+        let mut a = e.clone();
+        a[1].data = 0x0417;
+        let m = compare(CpuModel::I80286, &e, &a);
+        assert_eq!(m.unwrap().field, "data bus");
+        // Only OF.DITSZAPC with SZAPC undefined: the difference is masked.
+        assert_eq!(
+            compare_masked(CpuModel::I80286, &e, &a, Some((0x200, !0x00D5))),
+            None
+        );
+        // At another address the image is not masked.
+        assert!(compare_masked(CpuModel::I80286, &e, &a, Some((0x300, !0x00D5))).is_some());
+    }
+
+    #[test]
     fn describes_a_cycle() {
         let mut c = fetch()[1];
         c.queue_op = QueueOp::First;
