@@ -1005,7 +1005,7 @@ impl Timing for Exact286Timing {
             (Some(Op::Int), 3) | (Some(Op::Into), _) => 3,
             (Some(Op::Int), _) => 2,
             (_, 6) => 4,
-            (_, 13) => 16,
+            (_, 13) => 17,
             _ => 2,
         };
         self.release();
