@@ -121,6 +121,8 @@ pub struct Exact286Timing {
     split_writes: u64,
     /// The current instruction's operation.
     op: Option<Op>,
+    /// The clock a base + index + displacement address added to the start.
+    ea_extra: u64,
     /// A gap after the first write: armed, or the first write's Ts.
     gap: Option<Option<u64>>,
     /// The first write after a word read waits a clock (CALL FAR [mem]).
@@ -186,6 +188,7 @@ impl Default for Exact286Timing {
             imm_ready: 0,
             write_gap: false,
             gap: None,
+            ea_extra: 0,
             last_read_width: 2,
             word: false,
             mem: false,
@@ -762,7 +765,7 @@ impl Timing for Exact286Timing {
     fn io_read<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool) -> u16 {
         let p = port as u32;
         if word {
-            self.word(bus, Transfer::IoRead, p, p.wrapping_add(1) & 0xFFFF, 0)
+            self.word(bus, Transfer::IoRead, p, p + 1, 0)
         } else {
             let r = self.read_xfer(bus, Self::byte_xfer(Transfer::IoRead, p, 0));
             if p & 1 != 0 {
@@ -776,7 +779,7 @@ impl Timing for Exact286Timing {
     fn io_write<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool, v: u16) {
         let p = port as u32;
         if word {
-            self.word(bus, Transfer::IoWrite, p, p.wrapping_add(1) & 0xFFFF, v);
+            self.word(bus, Transfer::IoWrite, p, p + 1, v);
         } else {
             self.write_xfer(&[Self::byte_xfer(Transfer::IoWrite, p, v)]);
         }
@@ -849,6 +852,7 @@ impl Timing for Exact286Timing {
         // first transfer is the stack read, which it does not delay).
         let ea = (d.sem.op != Op::Pop && d.modrm.is_some_and(|m| matches!(m.md, 1 | 2) && m.rm < 4))
             as u64;
+        self.ea_extra = ea;
         let e = (decoded + DECODE_TO_EXECUTE).max(self.eu_free) + ea;
         self.imm_ready = 0;
         while self.cycle < e {
@@ -1009,7 +1013,13 @@ impl Timing for Exact286Timing {
             _ => 2,
         };
         self.release();
-        let mut at = (self.exec_start + lead).max(self.cycle);
+        // (An invalid opcode's exception comes before any address.)
+        let start = if vector == 6 {
+            self.exec_start - self.ea_extra
+        } else {
+            self.exec_start
+        };
+        let mut at = (start + lead).max(self.cycle);
         if self.op == Some(Op::Bound) && vector == 5 {
             // BOUND: the first push 9 clocks after its last read's Ts (12
             // when the upper bound failed), the next after a clock's gap.
