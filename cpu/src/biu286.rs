@@ -121,6 +121,8 @@ pub struct Exact286Timing {
     split_writes: u64,
     /// The current instruction's operation.
     op: Option<Op>,
+    /// Prefetching reached the end of the code segment.
+    at_limit: bool,
     /// The clock a base + index + displacement address added to the start.
     ea_extra: u64,
     /// A gap after the first write: armed, or the first write's Ts.
@@ -189,6 +191,7 @@ impl Default for Exact286Timing {
             write_gap: false,
             gap: None,
             ea_extra: 0,
+            at_limit: false,
             last_read_width: 2,
             word: false,
             mem: false,
@@ -370,6 +373,7 @@ impl Exact286Timing {
         self.fetch_ip = ip;
         self.fetched = 0;
         self.taken_at.clear();
+        self.at_limit = false;
         self.iu_limit = 1;
         self.slow = 0;
         self.instr_start = 0;
@@ -392,6 +396,9 @@ impl Exact286Timing {
 
     /// A prefetch may start its Ts in clock `t`.
     fn may_prefetch(&self, t: u64) -> bool {
+        if self.at_limit {
+            return false;
+        }
         if self.stop.is_some_and(|d| t > d + ROOM_DELAY) {
             return false;
         }
@@ -526,7 +533,10 @@ impl Exact286Timing {
                         } else {
                             self.push((x.data >> 8) as u8, n + 1);
                         }
-                        self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
+                        let (ip, wrapped) = self.fetch_ip.overflowing_add(x.width as u16);
+                        self.fetch_ip = ip;
+                        // No prefetch runs past the end of the code segment.
+                        self.at_limit |= wrapped;
                     }
                     Transfer::MemRead | Transfer::IoRead | Transfer::IntA => {
                         self.last_read_width = x.width;
