@@ -1055,9 +1055,15 @@ impl Timing for Exact286Timing {
         x.eu = true;
         self.fetched = x.width as u32;
         let mut at = at.max(self.exec_start + self.lead) + self.flush_delay + 2;
-        if self.write_gap {
-            // CALL FAR [mem]: the fetch comes four clocks after the CS push.
-            let w = self.pending.last().map_or(self.last_eu_ts, |p| p.1);
+        if matches!(self.op, Some(Op::CallFar | Op::CallFarInd)) {
+            // CALL FAR: the fetch comes four clocks after the CS push's
+            // (last) Ts; the second half of a split push follows the first.
+            let n = self.pending.len();
+            let w = match self.pending.last() {
+                Some(&(_, 0)) if n >= 2 => self.pending[n - 2].1 + 2,
+                Some(&(_, at)) => at,
+                None => self.last_eu_ts,
+            };
             at = at.max(w + 4);
         }
         self.pending.push((x, at));
