@@ -121,6 +121,8 @@ pub struct Exact286Timing {
     split_writes: u64,
     /// The current instruction's operation.
     op: Option<Op>,
+    /// Execution-unit bus cycles the current instruction started.
+    eu_cycles: u64,
     /// Prefetching reached the end of the code segment.
     at_limit: bool,
     /// The clock a base + index + displacement address added to the start.
@@ -192,6 +194,7 @@ impl Default for Exact286Timing {
             gap: None,
             ea_extra: 0,
             at_limit: false,
+            eu_cycles: 0,
             last_read_width: 2,
             word: false,
             mem: false,
@@ -563,6 +566,7 @@ impl Exact286Timing {
         if !self.pending.is_empty() && self.pending[0].1 <= t {
             let (x, _) = self.pending.remove(0);
             self.last_eu_ts = t;
+            self.eu_cycles += 1;
             self.cur = Some(x);
             TState::T1
         } else if self.pending.is_empty() && self.may_prefetch(t) {
@@ -660,8 +664,10 @@ impl Exact286Timing {
                 // The second half of a word follows the first at once.
                 let first = self.pending.last().map_or(0, |p| p.1);
                 self.pending.push((x, 0));
+                let _ = first;
                 if self.gap == Some(Some(SPLIT_FIRST)) {
-                    self.gap = Some(Some(first + 2));
+                    // A split first push leaves no gap.
+                    self.gap = None;
                 }
                 continue;
             }
@@ -869,6 +875,7 @@ impl Timing for Exact286Timing {
             self.tick(bus);
         }
         self.exec_start = self.cycle;
+        self.eu_cycles = 0;
         self.stall = 0;
         self.split_writes = 0;
         let mem = d.modrm.is_some_and(|m| m.md != 3);
@@ -1019,7 +1026,8 @@ impl Timing for Exact286Timing {
             (Some(Op::Int), 3) | (Some(Op::Into), _) => 3,
             (Some(Op::Int), _) => 2,
             (_, 6) => 4,
-            (_, 13) => 17,
+            // (Two clocks more for each transfer made before the fault.)
+            (_, 13) => 17 + 2 * self.eu_cycles,
             _ => 2,
         };
         self.release();
