@@ -121,8 +121,8 @@ pub struct Exact286Timing {
     split_writes: u64,
     /// The current instruction's operation.
     op: Option<Op>,
-    /// Execution-unit bus cycles the current instruction started.
-    eu_cycles: u64,
+    /// Reads (of a byte or a word) the current instruction made.
+    eu_reads: u64,
     /// Prefetching reached the end of the code segment.
     at_limit: bool,
     /// The clock a base + index + displacement address added to the start.
@@ -194,7 +194,7 @@ impl Default for Exact286Timing {
             gap: None,
             ea_extra: 0,
             at_limit: false,
-            eu_cycles: 0,
+            eu_reads: 0,
             last_read_width: 2,
             word: false,
             mem: false,
@@ -566,7 +566,6 @@ impl Exact286Timing {
         if !self.pending.is_empty() && self.pending[0].1 <= t {
             let (x, _) = self.pending.remove(0);
             self.last_eu_ts = t;
-            self.eu_cycles += 1;
             self.cur = Some(x);
             TState::T1
         } else if self.pending.is_empty() && self.may_prefetch(t) {
@@ -758,6 +757,7 @@ impl Timing for Exact286Timing {
     }
 
     fn read8<B: Bus>(&mut self, bus: &mut B, _seg: Seg, addr: u32) -> u8 {
+        self.eu_reads += 1;
         let r = self.read_xfer(bus, Self::byte_xfer(Transfer::MemRead, addr, 0));
         if addr & 1 != 0 {
             (r >> 8) as u8
@@ -771,6 +771,7 @@ impl Timing for Exact286Timing {
     }
 
     fn read16<B: Bus>(&mut self, bus: &mut B, _seg: Seg, lo: u32, hi: u32) -> u16 {
+        self.eu_reads += 1;
         self.word(bus, Transfer::MemRead, lo, hi, 0)
     }
 
@@ -779,6 +780,7 @@ impl Timing for Exact286Timing {
     }
 
     fn io_read<B: Bus>(&mut self, bus: &mut B, port: u16, word: bool) -> u16 {
+        self.eu_reads += 1;
         let p = port as u32;
         if word {
             self.word(bus, Transfer::IoRead, p, p + 1, 0)
@@ -875,7 +877,7 @@ impl Timing for Exact286Timing {
             self.tick(bus);
         }
         self.exec_start = self.cycle;
-        self.eu_cycles = 0;
+        self.eu_reads = 0;
         self.stall = 0;
         self.split_writes = 0;
         let mem = d.modrm.is_some_and(|m| m.md != 3);
@@ -1026,8 +1028,8 @@ impl Timing for Exact286Timing {
             (Some(Op::Int), 3) | (Some(Op::Into), _) => 3,
             (Some(Op::Int), _) => 2,
             (_, 6) => 4,
-            // (Two clocks more for each transfer made before the fault.)
-            (_, 13) => 17 + 2 * self.eu_cycles,
+            // (Four clocks more for each read made before the fault.)
+            (_, 13) => 17 + 4 * self.eu_reads,
             _ => 2,
         };
         self.release();
