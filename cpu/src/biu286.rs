@@ -949,7 +949,7 @@ impl Timing for Exact286Timing {
             // No iteration (CX = 0).
             until = self.exec_start
                 + match s {
-                    StrOp::Movs => 7,
+                    StrOp::Movs | StrOp::Ins => 7,
                     _ => 5,
                 };
         }
