@@ -856,6 +856,9 @@ impl Timing for Exact286Timing {
                 | Op::Retf
                 | Op::Int
                 | Op::Into
+                | Op::Loop
+                | Op::Loopz
+                | Op::Loopnz
                 | Op::Iret
                 | Op::Hlt
                 | Op::CallInd
