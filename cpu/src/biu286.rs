@@ -20,11 +20,15 @@
 //!   a clock more; it decodes the current instruction and the next opcode;
 //! - an instruction starts executing four clocks after its last byte was
 //!   taken (and not before the previous one ended); it runs for the Intel
-//!   clock count, its transfers made as early as possible and reads waiting
-//!   for their data;
-//! - once the instruction unit has decoded a jump, call, return, interrupt
-//!   or HLT, no prefetch starts more than three clocks later, until the queue
-//!   is flushed; the fetch at the new address is requested like a transfer.
+//!   clock count, its reads made at once and waiting for their data, its
+//!   writes held until three clocks before its end;
+//! - once the instruction unit has decoded a jump, call, return, LOOP,
+//!   interrupt or HLT, no prefetch starts more than three clocks later, until
+//!   the queue is flushed; the fetch at the new address is requested like a
+//!   transfer;
+//! - control transfers, interrupt entries, REP strings and ESC follow the
+//!   per-instruction microcode the `begin` hook sets up (lead clocks, write
+//!   order, flush delays), each measured on the vectors.
 
 use crate::biu::{CycleRecord, QueueOp, TState};
 use crate::bus::Bus;
