@@ -142,6 +142,10 @@ impl<T: Timing> Cpu<T> {
     /// Read a byte or word of memory at `seg:off` (offsets wrap within the segment).
     #[inline(always)]
     pub(crate) fn rd<B: Bus>(&mut self, bus: &mut B, s: Seg, off: u16, w: bool) -> u16 {
+        // The 286 makes no transfer once the instruction has faulted.
+        if T::EXACT_286 && self.abort.is_some() {
+            return 0;
+        }
         if self.overruns(off, w) {
             self.raise(13);
             return 0;
@@ -247,14 +251,19 @@ impl<T: Timing> Cpu<T> {
     fn jump(&mut self, ip: u16) {
         self.cur.taken = true;
         self.regs.ip = ip;
-        self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
+        // (A 286 instruction abandoned for a fault does not get to its jump.)
+        if !(T::EXACT_286 && self.abort.is_some()) {
+            self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
+        }
     }
 
     fn far_jump(&mut self, cs: u16, ip: u16) {
         self.cur.taken = true;
         self.regs.seg[Seg::CS as usize] = cs;
         self.regs.ip = ip;
-        self.timing.flush(cs, ip);
+        if !(T::EXACT_286 && self.abort.is_some()) {
+            self.timing.flush(cs, ip);
+        }
     }
 
     // ----- exact-model microcode points ----------------------------------
@@ -494,6 +503,10 @@ impl<T: Timing> Cpu<T> {
             self.exact_interrupt(bus, vector);
             return;
         }
+        if T::EXACT_286 {
+            let detail = self.cur.count;
+            self.timing.interrupt(bus, vector, detail);
+        }
         let flags = self.regs.flags;
         self.push(bus, flags);
         self.regs.flags &= !(IF | TF);
@@ -676,12 +689,30 @@ impl<T: Timing> Cpu<T> {
         if T::EXACT {
             self.exact_head(bus);
         }
+        let decoded = T::EXACT_286.then(|| crate::Decoded {
+            sem,
+            opcode: self.cur.opcode,
+            modrm: self.cur.modrm,
+            prefixes: self.cur.prefixes,
+            len: self.regs.ip.wrapping_sub(start_ip) as u32,
+            rep: self.cur.rep.is_some(),
+        });
+        if let Some(d) = &decoded {
+            self.timing.begin(bus, d);
+        }
         // An instruction that faulted while being fetched (longer than the
         // 286's ten bytes) does not execute at all.
         if self.abort.is_none() {
             self.execute(bus, &sem);
         }
         self.take_rest(bus);
+        if let Some(d) = &decoded {
+            // An instruction abandoned for a fault ends in the interrupt entry.
+            if self.abort.is_none() {
+                let (taken, count) = (self.cur.taken, self.cur.count);
+                self.timing.end(bus, d, taken, count);
+            }
+        }
         if T::RETIRES {
             self.timing.retire(&Retired {
                 base: charge.base as u32,
@@ -1090,6 +1121,18 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, 3);
                 }
             }
+            Op::Iret if T::EXACT_286 => {
+                // The 286 reads FLAGS first.
+                let sp = self.regs.gpr[4];
+                let f = self.rd(bus, Seg::SS, sp.wrapping_add(4), true);
+                let ip = self.pop(bus);
+                let cs = self.pop(bus);
+                if self.abort.is_none() {
+                    self.regs.gpr[4] = sp.wrapping_add(6);
+                }
+                self.far_jump(cs, ip);
+                self.load_flags(f);
+            }
             Op::Iret => {
                 self.timing.eu(bus, 3);
                 let ip = self.pop(bus);
@@ -1124,6 +1167,8 @@ impl<T: Timing> Cpu<T> {
             }
             Op::Salc => {
                 self.timing.eu(bus, 2 + self.regs.flag(CF) as u32);
+                // (The 286's SALC is a clock longer with CF clear.)
+                self.cur.count = self.regs.flag(CF) as u32;
                 let v = if self.regs.flag(CF) { 0xFF } else { 0 };
                 self.regs.set_r8(0, v);
             }
@@ -1134,6 +1179,28 @@ impl<T: Timing> Cpu<T> {
                 let v = self.rd(bus, s, off, false);
                 self.timing.eu(bus, 1);
                 self.regs.set_r8(0, v as u8);
+            }
+            Op::Esc if T::EXACT_286 => {
+                // The 286 hands the instruction to the coprocessor's ports:
+                // the opcode and ModR/M byte, the instruction's address and
+                // the memory operand's.
+                let mem = self.cur.ea_seg.is_some();
+                let (s, off) = self.mem_operand();
+                if mem && self.overruns(off, true) {
+                    self.raise(13);
+                    return;
+                }
+                let m = self.cur.modrm.map_or(0, |m| m.md << 6 | m.reg << 3 | m.rm);
+                let op = self.cur.opcode as u16 | (m as u16) << 8;
+                self.timing.io_write(bus, 0xF8, true, op);
+                let (ip, cs) = (self.cur.start_ip, self.regs.seg[Seg::CS as usize]);
+                self.timing.io_write(bus, 0xFC, true, ip);
+                self.timing.io_write(bus, 0xFC, true, cs);
+                if mem {
+                    self.timing.io_write(bus, 0xFC, true, off);
+                    let seg = self.regs.seg[s as usize];
+                    self.timing.io_write(bus, 0xFC, true, seg);
+                }
             }
             Op::Esc => {
                 // No coprocessor: the 8086 still reads a memory operand.
@@ -1219,7 +1286,7 @@ impl<T: Timing> Cpu<T> {
             Op::Call => {
                 let d = self.imm16();
                 let ret = self.regs.ip;
-                if T::EXACT {
+                if T::EXACT || T::EXACT_286 {
                     // The microcode restarts the fetch before pushing.
                     self.timing.eu(bus, 1);
                     self.take_rest(bus);
@@ -1269,6 +1336,10 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, 4);
                     self.jump(target);
                     self.timing.eu(bus, 2);
+                    self.push(bus, ret);
+                } else if T::EXACT_286 && !matches!(s, Loc::Mem(..)) {
+                    // Through a register the 286 fetches the target first.
+                    self.jump(target);
                     self.push(bus, ret);
                 } else {
                     self.push(bus, ret);
@@ -1362,6 +1433,35 @@ impl<T: Timing> Cpu<T> {
                 }
                 self.write(bus, d, true, p as u16);
             }
+            Op::Pusha if T::EXACT_286 => {
+                // The 286 stores upwards from the final SP: DI first, AX last.
+                let sp = self.regs.gpr[4];
+                for r in (0..8).rev() {
+                    let v = if r == 4 { sp } else { self.regs.gpr[r] };
+                    let at = sp.wrapping_sub(2 * (r as u16 + 1));
+                    self.regs.gpr[4] = at;
+                    self.wr(bus, Seg::SS, at, true, v);
+                }
+                if self.abort.is_none() {
+                    self.regs.gpr[4] = sp.wrapping_sub(16);
+                }
+            }
+            Op::Popa if T::EXACT_286 => {
+                // The 286 reads AX (the top word) first, then DI upwards.
+                let sp = self.regs.gpr[4];
+                let ax = self.rd(bus, Seg::SS, sp.wrapping_add(14), true);
+                let mut v = [0u16; 8];
+                for (i, r) in (1..8).rev().enumerate() {
+                    v[r] = self.rd(bus, Seg::SS, sp.wrapping_add(2 * i as u16), true);
+                }
+                if self.abort.is_none() {
+                    let sp_now = self.regs.gpr[4];
+                    self.regs.gpr[1..].copy_from_slice(&v[1..]);
+                    self.regs.gpr[4] = sp_now;
+                    self.regs.gpr[0] = ax;
+                    self.regs.gpr[4] = sp.wrapping_add(16);
+                }
+            }
             Op::Pusha => {
                 let sp = self.regs.gpr[4];
                 for r in 0..8 {
@@ -1387,6 +1487,8 @@ impl<T: Timing> Cpu<T> {
                 let lo = self.rd(bus, s, off, true) as i16;
                 let hi = self.rd(bus, s, off.wrapping_add(2), true) as i16;
                 if idx < lo || idx > hi {
+                    // (The 286 takes longer to fail on the upper bound.)
+                    self.cur.count = (idx >= lo) as u32;
                     self.fault(bus, 5);
                 }
             }
@@ -1445,7 +1547,7 @@ impl<T: Timing> Cpu<T> {
 
     fn call_far<B: Bus>(&mut self, bus: &mut B, cs: u16, ip: u16) {
         let old_cs = self.regs.seg[Seg::CS as usize];
-        if T::EXACT {
+        if T::EXACT || T::EXACT_286 {
             // The 8086 pushes CS, restarts the fetch, then pushes IP.
             let ret = self.regs.ip;
             self.push(bus, old_cs);
@@ -1508,6 +1610,9 @@ impl<T: Timing> Cpu<T> {
         loop {
             if self.regs.gpr[1] == 0 {
                 break;
+            }
+            if T::EXACT_286 {
+                self.timing.iteration(bus, op);
             }
             self.timing.eu(bus, pre);
             self.string_once(bus, op, w);

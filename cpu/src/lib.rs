@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod biu;
+pub mod biu286;
 pub mod bus;
 pub mod decode;
 pub mod disasm;
@@ -20,10 +21,11 @@ pub mod timing;
 mod alu;
 
 pub use biu::{CycleRecord, ExactTiming, QueueOp, TState};
+pub use biu286::Exact286Timing;
 pub use bus::{Bus, FlatBus};
 pub use disasm::{disassemble, Disassembly};
 pub use regs::{describe_flags, Registers, Seg, REGISTER_NAMES};
-pub use timing::{CountingTiming, FastTiming, Retired, Timing, Transfer};
+pub use timing::{CountingTiming, Decoded, FastTiming, Retired, Timing, Transfer};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -6,7 +6,7 @@
 use crate::bus::Bus;
 use crate::decode::ModRm;
 use crate::regs::Seg;
-use crate::table::{Clocks, Per};
+use crate::table::{Clocks, Per, Sem, StrOp};
 use crate::CpuModel;
 
 /// What a completed instruction did, for models that charge per instruction
@@ -64,6 +64,24 @@ pub fn ea_clocks(m: &ModRm) -> u32 {
     }
 }
 
+/// A decoded instruction, as the 80286 model ([`crate::Exact286Timing`])
+/// hears of it.
+#[derive(Clone, Copy, Debug)]
+pub struct Decoded {
+    /// What the instruction does.
+    pub sem: Sem,
+    /// The opcode byte.
+    pub opcode: u8,
+    /// Its ModR/M byte.
+    pub modrm: Option<ModRm>,
+    /// Prefix bytes before the opcode.
+    pub prefixes: u8,
+    /// Bytes, prefixes included.
+    pub len: u32,
+    /// A REP/REPNE prefix was present.
+    pub rep: bool,
+}
+
 /// Kind of a bus transfer, as the 8086's S0–S2 status pins report it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transfer {
@@ -107,6 +125,11 @@ pub trait Timing {
     /// [`FastTiming::clocks`] gives already worked out (in [`Retired::base`],
     /// with [`Per::Once`]): only for models that charge that way.
     const FAST_FORMS: bool = false;
+    /// True for the 80286 bus model: the semantics report each instruction
+    /// when decoded ([`Timing::begin`]) and when done ([`Timing::end`]), and
+    /// order their transfers as the 286 does; the 8086 microcode points
+    /// ([`Timing::take`], [`Timing::eu`]) are not made.
+    const EXACT_286: bool = false;
     /// Set up for a CPU model (bus width, queue size).
     fn configure(&mut self, model: CpuModel);
     /// Take the next instruction-stream byte; `addr` is the physical address of CS:IP.
@@ -157,6 +180,30 @@ pub trait Timing {
     #[inline]
     fn suspend_free<B: Bus>(&mut self, bus: &mut B) {
         let _ = bus;
+    }
+    /// 80286 model: the instruction `d` was decoded; returns when it starts
+    /// executing.
+    #[inline]
+    fn begin<B: Bus>(&mut self, bus: &mut B, d: &Decoded) {
+        let _ = (bus, d);
+    }
+    /// 80286 model: the instruction `d` completed its semantics (`taken`:
+    /// control was transferred; `count`: shift count or repetitions).
+    #[inline]
+    fn end<B: Bus>(&mut self, bus: &mut B, d: &Decoded, taken: bool, count: u32) {
+        let _ = (bus, d, taken, count);
+    }
+    /// 80286 model: a REP string instruction starts an iteration.
+    #[inline]
+    fn iteration<B: Bus>(&mut self, bus: &mut B, op: StrOp) {
+        let _ = (bus, op);
+    }
+    /// 80286 model: interrupt `vector` is entered (its frame pushed next);
+    /// `detail` is the instruction's timing count (BOUND: 1 when the upper
+    /// bound failed).
+    #[inline]
+    fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8, detail: u32) {
+        let _ = (bus, vector, detail);
     }
     /// An instruction completed (after its bus transfers were reported).
     #[inline]

@@ -7,7 +7,9 @@ use crate::model::{TestCase, FLAGS_INDEX, REGS};
 use crate::suite::{RunMode, Suite};
 use crate::vectors::metadata::{OpInfo, Status};
 use crate::vectors::{file_stem, for_each_test, ReadOptions};
-use cpu::{Bus, Cpu, CpuModel, ExactTiming, FastTiming, Registers, Seg, StepResult, Timing};
+use cpu::{
+    Bus, Cpu, CpuModel, Exact286Timing, ExactTiming, FastTiming, Registers, Seg, StepResult, Timing,
+};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -194,12 +196,16 @@ pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
 /// until the next instruction's first byte is taken (that clock excluded).
 /// Memory the test did not load reads as NOP (0x90), as on the recording rig.
 pub fn execute_exact(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle>) {
+    if setup.model == CpuModel::I80286 {
+        return execute_exact_286(test, setup);
+    }
     execute_exact_with(test, setup, true)
 }
 
-/// [`execute_exact`], with the clocks recorded or not (`record`): unrecorded,
-/// the model passes over uneventful clocks without simulating each, and only
-/// the count of clocks is reported (the trace is empty).
+/// [`execute_exact`] on the 8086/8088 model, with the clocks recorded or not
+/// (`record`): unrecorded, the model passes over uneventful clocks without
+/// simulating each, and only the count of clocks is reported (the trace is
+/// empty).
 pub fn execute_exact_with(
     test: &TestCase,
     setup: &TestSetup,
@@ -243,6 +249,46 @@ pub fn execute_exact_with(
             cycles: n as u64,
             bus,
             steps: 1,
+            panic,
+        },
+        cycles,
+    )
+}
+
+/// [`execute_exact`] on the 80286 model ([`Exact286Timing`]): from an empty
+/// queue fetching at CS:IP until the HALT bus cycle's Ts, the trace's last clock.
+fn execute_exact_286(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle>) {
+    let mut bus = SparseBus::with_ram(&test.initial.ram);
+    let mut cpu: Cpu<Exact286Timing> = loaded_cpu(test, setup);
+    let (cs, ip) = (cpu.regs.seg[Seg::CS as usize], cpu.regs.ip);
+    cpu.timing.start(cs, ip);
+    cpu.timing.record(true);
+    let mut steps = 0;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        while steps < setup.max_steps && !cpu.halted() {
+            steps += 1;
+            if cpu.step(&mut bus) == StepResult::Halted {
+                break;
+            }
+        }
+    }));
+    let panic = result.err().map(panic_message);
+    let log = cpu.timing.log();
+    let n = log
+        .iter()
+        .position(|c| c.t == cpu::TState::T1 && c.transfer == Some(cpu::Transfer::Halt))
+        .map_or(log.len(), |i| i + 1);
+    let cycles = log[..n]
+        .iter()
+        .map(crate::cycles::from_record_286)
+        .collect();
+    (
+        Executed {
+            regs: cpu.regs,
+            halted: cpu.halted(),
+            cycles: n as u64,
+            bus,
+            steps,
             panic,
         },
         cycles,
@@ -297,10 +343,16 @@ impl Checks {
     }
 }
 
-/// True when `model` has a cycle-exact timing model ([`ExactTiming`]
-/// simulates the 8086/8088 bus interface only).
+/// True when `model` has a cycle-exact timing model that machines can run
+/// ([`ExactTiming`] simulates the 8086/8088 bus interface).
 pub fn has_exact_model(model: CpuModel) -> bool {
     matches!(model, CpuModel::I8086 | CpuModel::I8088)
+}
+
+/// True when [`execute_exact`] can run tests of `model` cycle by cycle (the
+/// 8086/8088 exact model, or the 80286 bus model [`Exact286Timing`]).
+pub fn has_cycle_model(model: CpuModel) -> bool {
+    has_exact_model(model) || model == CpuModel::I80286
 }
 
 /// How a test fared.
@@ -634,7 +686,8 @@ pub fn check_test(
         return (judge(test, &execute(test, setup), setup), None);
     }
     let (ex, trace) = execute_exact(test, setup);
-    let mismatch = crate::cycles::compare(setup.model, &test.cycles, &trace);
+    let flags = flags_on_stack(test, setup).map(|a| (a, defined_flags(test, setup)));
+    let mismatch = crate::cycles::compare_masked(setup.model, &test.cycles, &trace, flags);
     (judge(test, &ex, setup), mismatch)
 }
 
@@ -654,14 +707,14 @@ pub fn unsupported(suite: &Suite, checks: Checks) -> Option<String> {
                 m.name
             ));
         }
-        if !has_exact_model(suite.model) {
+        if !has_cycle_model(suite.model) {
             return Some(format!(
-                "--check cycles: suite '{}' is for the {}, which has no cycle-exact model (it covers the 8086 and 8088); use --check state",
+                "--check cycles: suite '{}' is for the {}, which has no cycle-exact model (it covers the 8086, 8088 and 80286); use --check state",
                 m.name,
                 suite.model.name()
             ));
         }
-        if m.run != RunMode::SingleStep {
+        if m.run != RunMode::SingleStep && suite.model != CpuModel::I80286 {
             return Some(format!(
                 "--check cycles: suite '{}' runs until HLT; the cycle check runs single-step suites only",
                 m.name

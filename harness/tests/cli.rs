@@ -439,10 +439,10 @@ fn show_marks_the_first_cycle_difference() {
 
 #[test]
 fn check_cycles_is_refused_without_an_exact_model() {
-    let f = cycles_fixture("80286");
+    let f = cycles_fixture("80186");
     for check in ["cycles", "all"] {
         let out = f.conform(&["--check", check]);
-        assert_one_error(&out, &["80286", "no cycle-exact model", "--check state"]);
+        assert_one_error(&out, &["80186", "no cycle-exact model", "--check state"]);
         assert!(text(&out.stdout).is_empty());
     }
 }
@@ -480,9 +480,9 @@ fn timing_report_on_the_exact_model() {
         &timing(&f, &["--timing", "warp"]),
         &["unknown timing model 'warp'"],
     );
-    let f = cycles_fixture("80286");
+    let f = cycles_fixture("80186");
     assert_one_error(
         &timing(&f, &["--timing", "exact"]),
-        &["80286", "no cycle-exact model"],
+        &["80186", "no cycle-exact model"],
     );
 }

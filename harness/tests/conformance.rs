@@ -160,6 +160,47 @@ fn suite_8086_cycles() {
     });
 }
 
+/// The 80286 bus model's per-opcode cycle conformance (each test is the
+/// instruction and a HLT, the trace up to the HALT bus cycle), snapshotted as
+/// for the 8086; the model must keep at least 99.5% of the traces exact.
+#[test]
+fn suite_80286_cycles() {
+    use harness::runner::{run_suite_with, Checks};
+    let Some(suite) = load_suite("80286") else {
+        return;
+    };
+    let results =
+        run_suite_with(&suite, &[], Checks::CYCLES, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let mut s = CycleSummary {
+        matched: 0,
+        checked: 0,
+        files: BTreeMap::new(),
+    };
+    for r in results {
+        s.matched += r.counts.cycles_matched;
+        s.checked += r.counts.cycles_checked;
+        s.files.insert(
+            r.file.clone(),
+            format!("{}/{}", r.counts.cycles_matched, r.counts.cycles_checked),
+        );
+    }
+    assert_eq!(s.checked, 324_999, "every test's trace is compared");
+    assert!(
+        s.matched * 1000 >= s.checked * 995,
+        "{} of {} traces exact",
+        s.matched,
+        s.checked
+    );
+    insta::with_settings!({
+        snapshot_path => "../../test-suites/snapshots",
+        prepend_module_to_snapshot => false,
+        description => "per-opcode cycle-exact traces of the 80286 bus model, suite 80286".to_string(),
+        omit_expression => true,
+    }, {
+        insta::assert_yaml_snapshot!("80286-cycles", s);
+    });
+}
+
 #[test]
 fn suite_8086_from_the_decode_cache() {
     check_with("8086", true);

@@ -1,11 +1,11 @@
 //! `ironpc conform SUITE --show HASH|FILE:INDEX`: one test in detail.
 
 use super::{CliError, EXIT_FAILED, EXIT_OK};
-use crate::cycles::{compare, describe};
+use crate::cycles::{compare_masked, describe};
 use crate::model::{Cycle, TestCase, FLAGS_INDEX, REGS};
 use crate::runner::{
     classify, defined_flags, execute, execute_exact, expected_byte, expected_flags, flags_on_stack,
-    has_exact_model, judge, pushed_flags_mask, reg_mask, setup_for, Checks, Executed, SkipKind,
+    has_cycle_model, judge, pushed_flags_mask, reg_mask, setup_for, Checks, Executed, SkipKind,
     TestSetup,
 };
 use crate::suite::Suite;
@@ -99,8 +99,19 @@ fn hex_bytes(b: &[u8]) -> String {
 /// The expected and actual traces side by side, one line per clock, the
 /// first difference marked `>>` and its field named.
 pub fn render_traces(model: CpuModel, expected: &[Cycle], actual: &[Cycle]) -> String {
+    render_traces_masked(model, expected, actual, None)
+}
+
+/// [`render_traces`] with a pushed FLAGS image's undefined bits not compared
+/// (see [`compare_masked`]).
+pub fn render_traces_masked(
+    model: CpuModel,
+    expected: &[Cycle],
+    actual: &[Cycle],
+    flags: Option<(u32, u16)>,
+) -> String {
     let mut s = String::new();
-    let mismatch = compare(model, expected, actual);
+    let mismatch = compare_masked(model, expected, actual, flags);
     let exp: Vec<String> = expected.iter().map(|c| describe(c, model)).collect();
     let act: Vec<String> = actual.iter().map(|c| describe(c, model)).collect();
     let width = exp.iter().map(String::len).max().unwrap_or(0).max(8);
@@ -272,7 +283,12 @@ pub fn render(
     }
     match trace {
         Some(actual) if !test.cycles.is_empty() => {
-            let _ = write!(s, "\n{}", render_traces(setup.model, &test.cycles, actual));
+            let flags = flags_on_stack(test, setup).map(|a| (a, defined_flags(test, setup)));
+            let _ = write!(
+                s,
+                "\n{}",
+                render_traces_masked(setup.model, &test.cycles, actual, flags)
+            );
         }
         _ if !test.cycles.is_empty() => {
             let _ = writeln!(
@@ -335,14 +351,16 @@ pub fn show(suite: &Suite, which: &str, checks: Checks) -> Result<u8, CliError> 
             (setup_for(suite, info), Some(kind))
         }
     };
-    let exact = has_exact_model(setup.model).then(|| execute_exact(&test, &setup));
+    let exact = has_cycle_model(setup.model).then(|| execute_exact(&test, &setup));
     let ex = match (&exact, checks.cycles) {
         (Some((ex, _)), true) => ex.clone(),
         _ => execute(&test, &setup),
     };
     let trace = exact.as_ref().map(|(_, t)| t.as_slice());
     let state_ok = judge(&test, &ex, &setup).passed();
-    let cycles_ok = trace.is_some_and(|t| compare(setup.model, &test.cycles, t).is_none());
+    let flags = flags_on_stack(&test, &setup).map(|a| (a, defined_flags(&test, &setup)));
+    let cycles_ok =
+        trace.is_some_and(|t| compare_masked(setup.model, &test.cycles, t, flags).is_none());
     let passed = (!checks.state || state_ok) && (!checks.cycles || cycles_ok);
     print!("{}", render(&stem, &test, &setup, &ex, skip, trace));
     println!(

@@ -54,9 +54,9 @@ pub fn run(args: &TimingArgs) -> Result<u8, CliError> {
         ));
     }
     let suite = load_suite(&args.sel)?;
-    if exact && !crate::runner::has_exact_model(suite.model) {
+    if exact && !crate::runner::has_cycle_model(suite.model) {
         return Err(CliError(format!(
-            "--timing exact: suite '{}' is for the {}, which has no cycle-exact model (it covers the 8086 and 8088)",
+            "--timing exact: suite '{}' is for the {}, which has no cycle-exact model (it covers the 8086, 8088 and 80286)",
             suite.manifest.name,
             suite.model.name()
         )));
