@@ -832,6 +832,8 @@ impl<T: Timing> Bus for Machine<T> {
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
         // Conventional memory is plain RAM; video memory and ROM are not.
         let start = addr as usize;
-        self.board.ram.get_mut(start..start.checked_add(len as usize)?)
+        self.board
+            .ram
+            .get_mut(start..start.checked_add(len as usize)?)
     }
 }
