@@ -102,6 +102,30 @@ struct Xfer {
     data: u16,
 }
 
+/// The data phase of a write cycle: a word (`width` 2), or one byte on the
+/// high lane of the data bus (`high`: odd address on a 16-bit bus) or the
+/// low one. `mask` wraps the word's second byte at the top of memory.
+pub(crate) fn write_lanes<B: Bus>(
+    bus: &mut B,
+    kind: Transfer,
+    addr: u32,
+    width: u8,
+    high: bool,
+    v: u16,
+    mask: u32,
+) {
+    let byte = if high { (v >> 8) as u8 } else { v as u8 };
+    match (kind, width) {
+        (Transfer::IoWrite, 2) => bus.io_write16(addr as u16, v),
+        (Transfer::IoWrite, _) => bus.io_write(addr as u16, byte),
+        (_, 2) => {
+            bus.write(addr, v as u8);
+            bus.write((addr + 1) & mask, (v >> 8) as u8);
+        }
+        _ => bus.write(addr, byte),
+    }
+}
+
 /// The cycle-exact model of the 8086/8088 bus interface.
 #[derive(Clone, Debug)]
 pub struct ExactTiming {
@@ -432,27 +456,9 @@ impl ExactTiming {
                     };
                     x.data = v;
                 }
-                Transfer::MemWrite => {
-                    let v = x.data;
-                    if x.width == 2 {
-                        bus.write(x.addr, v as u8);
-                        bus.write((x.addr + 1) & self.mask, (v >> 8) as u8);
-                    } else if x.addr & 1 != 0 && !self.byte_bus {
-                        bus.write(x.addr, (v >> 8) as u8);
-                    } else {
-                        bus.write(x.addr, v as u8);
-                    }
-                }
-                Transfer::IoWrite => {
-                    let port = x.addr as u16;
-                    let v = x.data;
-                    if x.width == 2 {
-                        bus.io_write16(port, v);
-                    } else if port & 1 != 0 && !self.byte_bus {
-                        bus.io_write(port, (v >> 8) as u8);
-                    } else {
-                        bus.io_write(port, v as u8);
-                    }
+                Transfer::MemWrite | Transfer::IoWrite => {
+                    let high = x.addr & 1 != 0 && !self.byte_bus;
+                    write_lanes(bus, x.kind, x.addr, x.width, high, x.data, self.mask);
                 }
                 Transfer::IntA => x.data = bus.inta() as u16,
                 Transfer::Halt => {}

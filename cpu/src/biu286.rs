@@ -30,7 +30,7 @@
 //!   per-instruction microcode the `begin` hook sets up (lead clocks, write
 //!   order, flush delays), each measured on the vectors.
 
-use crate::biu::{CycleRecord, QueueOp, TState};
+use crate::biu::{write_lanes, CycleRecord, QueueOp, TState};
 use crate::bus::Bus;
 use crate::regs::Seg;
 use crate::table::{Op, Opd, StrOp};
@@ -460,27 +460,8 @@ impl Exact286Timing {
                             bus.io_read(port) as u16 | 0xFF00
                         };
                     }
-                    Transfer::MemWrite => {
-                        let v = x.data;
-                        if x.width == 2 {
-                            bus.write(x.addr, v as u8);
-                            bus.write((x.addr + 1) & self.mask, (v >> 8) as u8);
-                        } else if odd {
-                            bus.write(x.addr, (v >> 8) as u8);
-                        } else {
-                            bus.write(x.addr, v as u8);
-                        }
-                    }
-                    Transfer::IoWrite => {
-                        let port = x.addr as u16;
-                        let v = x.data;
-                        if x.width == 2 {
-                            bus.io_write16(port, v);
-                        } else if odd {
-                            bus.io_write(port, (v >> 8) as u8);
-                        } else {
-                            bus.io_write(port, v as u8);
-                        }
+                    Transfer::MemWrite | Transfer::IoWrite => {
+                        write_lanes(bus, x.kind, x.addr, x.width, odd, x.data, self.mask);
                     }
                     Transfer::IntA => x.data = bus.inta() as u16,
                     Transfer::Halt => {}

@@ -180,15 +180,7 @@ pub fn from_record(r: &cpu::CycleRecord) -> Cycle {
     };
     let in_cycle = r.transfer.filter(|_| r.t != T::Ti);
     let bus = match (in_cycle, r.t) {
-        (Some(x), T::T1 | T::T2) => match x {
-            X::Code => BusStatus::Code,
-            X::MemRead => BusStatus::MemRead,
-            X::MemWrite => BusStatus::MemWrite,
-            X::IoRead => BusStatus::IoRead,
-            X::IoWrite => BusStatus::IoWrite,
-            X::IntA => BusStatus::IntA,
-            X::Halt => BusStatus::Halt,
-        },
+        (Some(x), T::T1 | T::T2) => bus_status(x),
         _ => BusStatus::Passive,
     };
     // Strobes: reads in T2-T3, writes advanced in T2 and full in T3.
@@ -235,6 +227,20 @@ pub fn from_record(r: &cpu::CycleRecord) -> Cycle {
     }
 }
 
+/// The status a transfer shows on the bus-status pins.
+fn bus_status(x: cpu::Transfer) -> BusStatus {
+    use cpu::Transfer as X;
+    match x {
+        X::Code => BusStatus::Code,
+        X::MemRead => BusStatus::MemRead,
+        X::MemWrite => BusStatus::MemWrite,
+        X::IoRead => BusStatus::IoRead,
+        X::IoWrite => BusStatus::IoWrite,
+        X::IntA => BusStatus::IntA,
+        X::Halt => BusStatus::Halt,
+    }
+}
+
 /// The vector form of one clock recorded by the 80286 model: Ts is stored
 /// as T1, Tc as T2; ALE and the status at Ts, BHE# in pin bit 1, the strobe
 /// and the data in Tc; no queue status.
@@ -248,15 +254,7 @@ pub fn from_record_286(r: &cpu::CycleRecord) -> Cycle {
         _ => TState::Ti,
     };
     let bus = match (in_cycle, r.t) {
-        (Some(x), T::T1) => match x {
-            X::Code => BusStatus::Code,
-            X::MemRead => BusStatus::MemRead,
-            X::MemWrite => BusStatus::MemWrite,
-            X::IoRead => BusStatus::IoRead,
-            X::IoWrite => BusStatus::IoWrite,
-            X::IntA => BusStatus::IntA,
-            X::Halt => BusStatus::Halt,
-        },
+        (Some(x), T::T1) => bus_status(x),
         _ => BusStatus::Passive,
     };
     let (mut mem_status, mut io_status) = (0, 0);

@@ -125,15 +125,11 @@ struct CycleSummary {
     files: BTreeMap<String, String>,
 }
 
-/// The exact model's per-opcode cycle conformance, snapshotted so that any
-/// change of the model's timing shows in review (`cargo insta accept`
-/// records an intended change).
-#[test]
-fn suite_8086_cycles() {
+/// The cycle check of suite `name`, per opcode file, or `None` (after
+/// saying so) without the data.
+fn cycle_summary(name: &str) -> Option<CycleSummary> {
     use harness::runner::{run_suite_with, Checks};
-    let Some(suite) = load_suite("8086") else {
-        return;
-    };
+    let suite = load_suite(name)?;
     let results =
         run_suite_with(&suite, &[], Checks::CYCLES, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
     let mut s = CycleSummary {
@@ -149,6 +145,17 @@ fn suite_8086_cycles() {
             format!("{}/{}", r.counts.cycles_matched, r.counts.cycles_checked),
         );
     }
+    Some(s)
+}
+
+/// The exact model's per-opcode cycle conformance, snapshotted so that any
+/// change of the model's timing shows in review (`cargo insta accept`
+/// records an intended change).
+#[test]
+fn suite_8086_cycles() {
+    let Some(s) = cycle_summary("8086") else {
+        return;
+    };
     assert_eq!(s.checked, 321_000, "every test's trace is compared");
     insta::with_settings!({
         snapshot_path => "../../test-suites/snapshots",
@@ -165,25 +172,9 @@ fn suite_8086_cycles() {
 /// for the 8086; the model must keep at least 99.5% of the traces exact.
 #[test]
 fn suite_80286_cycles() {
-    use harness::runner::{run_suite_with, Checks};
-    let Some(suite) = load_suite("80286") else {
+    let Some(s) = cycle_summary("80286") else {
         return;
     };
-    let results =
-        run_suite_with(&suite, &[], Checks::CYCLES, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
-    let mut s = CycleSummary {
-        matched: 0,
-        checked: 0,
-        files: BTreeMap::new(),
-    };
-    for r in results {
-        s.matched += r.counts.cycles_matched;
-        s.checked += r.counts.cycles_checked;
-        s.files.insert(
-            r.file.clone(),
-            format!("{}/{}", r.counts.cycles_matched, r.counts.cycles_checked),
-        );
-    }
     assert_eq!(s.checked, 324_999, "every test's trace is compared");
     assert!(
         s.matched * 1000 >= s.checked * 995,
