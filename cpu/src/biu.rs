@@ -92,6 +92,46 @@ pub struct CycleRecord {
     pub queue_byte: u8,
 }
 
+impl CycleRecord {
+    /// The pins in a clock of T-state `t` with bus cycle `x` in progress;
+    /// the address latch (`latched`) takes the cycle's address in T1.
+    pub(crate) fn of(
+        t: TState,
+        x: Option<BusView>,
+        latched: &mut u32,
+        (queue, queue_byte): (QueueOp, u8),
+    ) -> CycleRecord {
+        if t == TState::T1 {
+            *latched = x.map_or(0, |x| x.addr);
+        }
+        CycleRecord {
+            t,
+            transfer: if t == TState::Ti {
+                None
+            } else {
+                x.map(|x| x.kind)
+            },
+            address: *latched,
+            seg: x.map_or(Seg::CS, |x| x.seg),
+            bhe_high: x.is_none_or(|x| !x.high_lane),
+            data: x.map_or(0, |x| x.data),
+            queue,
+            queue_byte,
+        }
+    }
+}
+
+/// What a bus cycle in progress shows on the pins, for [`CycleRecord::of`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BusView {
+    pub(crate) kind: Transfer,
+    pub(crate) addr: u32,
+    pub(crate) seg: Seg,
+    /// The high byte of the data bus carries data (BHE# active).
+    pub(crate) high_lane: bool,
+    pub(crate) data: u16,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Xfer {
     kind: Transfer,
@@ -394,24 +434,15 @@ impl ExactTiming {
     /// Log the clock in progress.
     #[inline(never)]
     fn record_clock(&mut self) {
-        let x = self.cur;
-        if self.state == TState::T1 {
-            self.last_address = x.map_or(0, |x| x.addr);
-        }
-        let record = CycleRecord {
-            t: self.state,
-            transfer: if self.state == TState::Ti {
-                None
-            } else {
-                x.map(|x| x.kind)
-            },
-            address: self.last_address,
-            seg: x.map_or(Seg::CS, |x| x.seg),
-            bhe_high: x.is_none_or(|x| !(x.width == 2 || (x.addr & 1 != 0 && !self.byte_bus))),
-            data: x.map_or(0, |x| x.data),
-            queue: self.qop.0,
-            queue_byte: self.qop.1,
-        };
+        let byte_bus = self.byte_bus;
+        let x = self.cur.map(|x| BusView {
+            kind: x.kind,
+            addr: x.addr,
+            seg: x.seg,
+            high_lane: x.width == 2 || (x.addr & 1 != 0 && !byte_bus),
+            data: x.data,
+        });
+        let record = CycleRecord::of(self.state, x, &mut self.last_address, self.qop);
         if let Some(log) = self.log.as_mut() {
             log.push(record);
         }

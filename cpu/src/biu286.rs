@@ -30,7 +30,7 @@
 //!   per-instruction microcode the `begin` hook sets up (lead clocks, write
 //!   order, flush delays), each measured on the vectors.
 
-use crate::biu::{write_lanes, CycleRecord, QueueOp, TState};
+use crate::biu::{write_lanes, BusView, CycleRecord, QueueOp, TState};
 use crate::bus::Bus;
 use crate::regs::Seg;
 use crate::table::{Op, Opd, StrOp};
@@ -490,25 +490,19 @@ impl Exact286Timing {
                 }
             }
         }
-        if let Some(log) = self.log.as_mut() {
-            let x = self.cur;
-            if self.state == TState::T1 {
-                self.last_address = x.map_or(0, |x| x.addr);
-            }
-            log.push(CycleRecord {
-                t: self.state,
-                transfer: if self.state == TState::Ti {
-                    None
-                } else {
-                    x.map(|x| x.kind)
-                },
-                address: self.last_address,
+        if self.log.is_some() {
+            // No segment status and no queue status on the 286.
+            let x = self.cur.map(|x| BusView {
+                kind: x.kind,
+                addr: x.addr,
                 seg: Seg::CS,
-                bhe_high: x.is_none_or(|x| !(x.width == 2 || x.addr & 1 != 0)),
-                data: x.map_or(0, |x| x.data),
-                queue: QueueOp::None,
-                queue_byte: 0,
+                high_lane: x.width == 2 || x.addr & 1 != 0,
+                data: x.data,
             });
+            let record = CycleRecord::of(self.state, x, &mut self.last_address, (QueueOp::None, 0));
+            if let Some(log) = self.log.as_mut() {
+                log.push(record);
+            }
         }
         if self.state == TState::T2 {
             if let Some(x) = self.cur {
