@@ -438,6 +438,11 @@ impl Bus for Board {
     fn inta(&mut self) -> u8 {
         self.pic.acknowledge()
     }
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        // Conventional memory is plain RAM; video memory and ROM are not.
+        let start = addr as usize;
+        self.ram.get_mut(start..start.checked_add(len as usize)?)
+    }
 }
 
 /// Why a run stopped.
@@ -830,10 +835,6 @@ impl<T: Timing> Bus for Machine<T> {
         self.board.pic.acknowledge()
     }
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
-        // Conventional memory is plain RAM; video memory and ROM are not.
-        let start = addr as usize;
-        self.board
-            .ram
-            .get_mut(start..start.checked_add(len as usize)?)
+        self.board.ram_mut(addr, len)
     }
 }

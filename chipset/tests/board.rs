@@ -281,6 +281,19 @@ fn code_replaced_by_dma_runs_as_its_new_bytes() {
     assert_eq!(run(&mut m), 0x42, "the routine DMA wrote runs");
 }
 
+/// Only conventional RAM is lent for bulk string moves: not video memory,
+/// not ROM, not a range running past the end of RAM.
+#[test]
+fn only_conventional_ram_is_lent_for_string_moves() {
+    let mut b = board();
+    b.map_rom(0xFE000, vec![0xEA; 8192], PathBuf::from("bios"));
+    b.write(0x9FFF0, 0x12);
+    assert_eq!(b.ram_mut(0x9FFF0, 16).map(|m| m[0]), Some(0x12));
+    assert!(b.ram_mut(0x9FFF8, 16).is_none(), "past the end of 640K");
+    assert!(b.ram_mut(0xB8000, 2).is_none(), "video memory");
+    assert!(b.ram_mut(0xFE000, 2).is_none(), "ROM");
+}
+
 #[test]
 fn debug_ports() {
     let mut b = board();
