@@ -405,7 +405,12 @@ impl ExactTiming {
         while self.cycle < end {
             self.skip(end);
             if self.cycle < end {
+                let t3 = self.state == TState::T3;
                 self.tick(bus);
+                // The T4 after a T3 needs no look at the skippable cases.
+                if t3 && self.cycle < end {
+                    self.tick_end();
+                }
             }
         }
     }
