@@ -12,7 +12,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use harness::runner::{run_suite_with, Checks};
-use harness::suite::{suites_dir, workspace_root, Manifest, Suite};
+use harness::suite::{suites_dir, Suite};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -29,13 +29,7 @@ fn load(name: &str) -> Option<Suite> {
         );
         return None;
     }
-    let manifest = Manifest::load(
-        &workspace_root()
-            .join("test-suites")
-            .join(format!("{name}.yaml")),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    Some(Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}")))
+    Some(Suite::load_workspace(name, &data).unwrap_or_else(|e| panic!("{e}")))
 }
 
 fn conformance(c: &mut Criterion) {

@@ -162,6 +162,15 @@ pub struct Suite {
 }
 
 impl Suite {
+    /// Load the workspace's suite `name` (its manifest
+    /// `test-suites/NAME.yaml`), its data under `suites_dir`.
+    pub fn load_workspace(name: &str, suites_dir: &Path) -> Result<Suite, InputError> {
+        let path = workspace_root()
+            .join("test-suites")
+            .join(format!("{name}.yaml"));
+        Suite::load(Manifest::load(&path)?, suites_dir)
+    }
+
     /// Load the suite a manifest describes, its data under `suites_dir`.
     pub fn load(manifest: Manifest, suites_dir: &Path) -> Result<Suite, InputError> {
         let model = manifest.model().expect("validated when parsed");

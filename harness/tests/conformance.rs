@@ -9,7 +9,7 @@ mod common;
 
 use common::data_dir;
 use harness::runner::run_suite;
-use harness::suite::{workspace_root, Manifest, Suite};
+use harness::suite::Suite;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -35,13 +35,7 @@ struct SuiteSummary {
 /// (after saying so) without the data.
 fn load_suite(name: &str) -> Option<Suite> {
     let data = data_dir()?;
-    let manifest = Manifest::load(
-        &workspace_root()
-            .join("test-suites")
-            .join(format!("{name}.yaml")),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    Some(Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}")))
+    Some(Suite::load_workspace(name, &data).unwrap_or_else(|e| panic!("{e}")))
 }
 
 fn summarise(name: &str, decode_cache: bool) -> Option<SuiteSummary> {
@@ -214,14 +208,8 @@ fn vectors_parse_with_cycles() {
         return;
     };
     for name in ["8086", "8086-moo", "80286"] {
-        let manifest = Manifest::load(
-            &workspace_root()
-                .join("test-suites")
-                .join(format!("{name}.yaml")),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let is_286 = manifest.cpu == "80286";
-        let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+        let suite = Suite::load_workspace(name, &data).unwrap_or_else(|e| panic!("{e}"));
+        let is_286 = suite.manifest.cpu == "80286";
         let total: usize = suite
             .files
             .par_iter()
@@ -274,9 +262,7 @@ fn disassembly_matches_the_vector_names() {
         return;
     };
     const KNOWN_BAD_NAME: &str = "7f154ea9f6eb272a23bffed55c4e0f670f0343c6628cc5d2836ed7a5d796babd";
-    let manifest = Manifest::load(&workspace_root().join("test-suites/8086.yaml"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+    let suite = Suite::load_workspace("8086", &data).unwrap_or_else(|e| panic!("{e}"));
     let mut checked = 0;
     let mut wrong = Vec::new();
     for path in &suite.files {
@@ -323,13 +309,7 @@ fn exact_model_state_matches_the_fast_model() {
         return;
     };
     for name in ["8086", "8086-moo"] {
-        let manifest = Manifest::load(
-            &workspace_root()
-                .join("test-suites")
-                .join(format!("{name}.yaml")),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+        let suite = Suite::load_workspace(name, &data).unwrap_or_else(|e| panic!("{e}"));
         let (run, wrong): (usize, Vec<String>) = suite
             .files
             .par_iter()

@@ -5,7 +5,7 @@
 
 mod common;
 
-use harness::suite::{workspace_root, Manifest, Suite};
+use harness::suite::{workspace_root, Suite};
 use harness::timing::{changes, load_baseline, measure};
 
 fn check(name: &str) {
@@ -13,9 +13,7 @@ fn check(name: &str) {
         return;
     };
     let root = workspace_root();
-    let manifest = Manifest::load(&root.join(format!("test-suites/{name}.yaml")))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let suite = Suite::load(manifest, &data).unwrap_or_else(|e| panic!("{e}"));
+    let suite = Suite::load_workspace(name, &data).unwrap_or_else(|e| panic!("{e}"));
     let table = measure(&suite, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert!(!table.is_empty(), "suite {name} measured nothing");
     let baseline = load_baseline(&root.join(format!("test-suites/timing/{name}.yaml")))
