@@ -181,10 +181,23 @@ pub fn execute(test: &TestCase, setup: &TestSetup) -> Executed {
         }
     }));
     let panic = result.err().map(panic_message);
+    let cycles = cpu.cycles();
+    executed(&cpu, bus, cycles, steps, panic)
+}
+
+/// What a run left: the CPU's registers and halt state, the bus, `cycles`
+/// as the runner counted them.
+fn executed<T: Timing>(
+    cpu: &Cpu<T>,
+    bus: SparseBus,
+    cycles: u64,
+    steps: u32,
+    panic: Option<String>,
+) -> Executed {
     Executed {
         regs: cpu.regs,
         halted: cpu.halted(),
-        cycles: cpu.cycles(),
+        cycles,
         bus,
         steps,
         panic,
@@ -242,17 +255,7 @@ pub fn execute_exact_with(
         .iter()
         .map(crate::cycles::from_record)
         .collect();
-    (
-        Executed {
-            regs: cpu.regs,
-            halted: cpu.halted(),
-            cycles: n as u64,
-            bus,
-            steps: 1,
-            panic,
-        },
-        cycles,
-    )
+    (executed(&cpu, bus, n as u64, 1, panic), cycles)
 }
 
 /// [`execute_exact`] on the 80286 model ([`Exact286Timing`]): from an empty
@@ -282,17 +285,7 @@ fn execute_exact_286(test: &TestCase, setup: &TestSetup) -> (Executed, Vec<Cycle
         .iter()
         .map(crate::cycles::from_record_286)
         .collect();
-    (
-        Executed {
-            regs: cpu.regs,
-            halted: cpu.halted(),
-            cycles: n as u64,
-            bus,
-            steps,
-            panic,
-        },
-        cycles,
-    )
+    (executed(&cpu, bus, n as u64, steps, panic), cycles)
 }
 
 /// Which comparisons a suite run makes.
