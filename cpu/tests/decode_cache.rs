@@ -1,7 +1,10 @@
 //! The decoded-instruction cache must be invisible: self-modifying code sees
 //! its new bytes, and results match a run without the cache.
 
-use cpu::{Bus, CountingTiming, Cpu, CpuModel, ExactTiming, FlatBus, StepResult, Timing};
+mod program;
+
+use cpu::{Bus, CountingTiming, Cpu, CpuModel, ExactTiming, FlatBus, Timing};
+use program::{run_to_halt, Drive};
 
 /// Run from 0000:0100 until HLT (at most 10,000 steps).
 fn run(code: &[u8], cache: bool, model: CpuModel) -> (Cpu<CountingTiming>, FlatBus) {
@@ -16,12 +19,7 @@ fn run_with<T: Timing + Default>(code: &[u8], cache: bool, model: CpuModel) -> (
     c.regs.ip = 0x100;
     c.regs.gpr[4] = 0xFFFE;
     c.set_decode_cache(cache);
-    for _ in 0..10_000 {
-        if c.step(&mut bus) == StepResult::Halted {
-            break;
-        }
-    }
-    assert!(c.halted(), "program did not reach HLT");
+    run_to_halt(&mut c, &mut bus, Drive::Step, 10_000);
     (c, bus)
 }
 

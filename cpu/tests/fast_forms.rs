@@ -4,7 +4,10 @@
 //! pass of every loop is served from the cache), once with the cache and
 //! `Cpu::run`, once without the cache and `Cpu::step`.
 
-use cpu::{Cpu, CpuModel, FastTiming, FlatBus, StepResult};
+mod program;
+
+use cpu::{Cpu, CpuModel, FastTiming, FlatBus};
+use program::{run_to_halt, Drive};
 
 struct Setup {
     regs: [u16; 8],
@@ -43,22 +46,15 @@ fn run(
     c.regs.ip = 0x100;
     c.regs.flags = s.flags;
     c.set_decode_cache(cached);
-    for i in 0..100_000 {
-        if cached {
-            // Every other time, the next instruction is put in the cache
-            // first, so even one that runs once comes from it.
-            if i % 2 == 0 {
-                c.warm_decode_cache(&mut bus);
-            }
-            c.run(&mut bus, 7);
-            if c.halted() {
-                break;
-            }
-        } else if c.step(&mut bus) == StepResult::Halted {
-            break;
+    let drive = if cached {
+        Drive::Run {
+            limit: 7,
+            warm: true,
         }
-    }
-    assert!(c.halted(), "program did not reach HLT");
+    } else {
+        Drive::Step
+    };
+    run_to_halt(&mut c, &mut bus, drive, 100_000);
     (c, bus)
 }
 

@@ -7,7 +7,10 @@
 //! with the cache and `Cpu::run` (in long runs and in short ones, so that the
 //! flags are settled at every point), and without the cache through `step`.
 
-use cpu::{Cpu, CpuModel, FastTiming, FlatBus, StepResult};
+mod program;
+
+use cpu::{Cpu, CpuModel, FastTiming, FlatBus};
+use program::{run_to_halt, Drive};
 
 const MODELS: [CpuModel; 4] = [
     CpuModel::I8088,
@@ -26,17 +29,15 @@ fn exec(model: CpuModel, code: &[u8], batch: u64) -> (Cpu<FastTiming>, FlatBus) 
     c.regs.gpr[4] = 0xFFFE;
     c.regs.ip = 0x100;
     c.set_decode_cache(batch > 0);
-    for _ in 0..1_000_000 {
-        if batch > 0 {
-            c.run(&mut bus, batch);
-            if c.halted() {
-                break;
-            }
-        } else if c.step(&mut bus) == StepResult::Halted {
-            break;
+    let drive = if batch > 0 {
+        Drive::Run {
+            limit: batch,
+            warm: false,
         }
-    }
-    assert!(c.halted(), "program did not reach HLT");
+    } else {
+        Drive::Step
+    };
+    run_to_halt(&mut c, &mut bus, drive, 1_000_000);
     (c, bus)
 }
 
