@@ -50,20 +50,40 @@ static PARITY: [u16; 256] = {
     t
 };
 
-/// `a + b + c` with all six flags.
+/// AF and OF of an addition `a + b (+ carry)` whose result is `r`.
 #[inline(always)]
-pub(crate) fn add(w: bool, a: u32, b: u32, c: u32) -> (u32, u16) {
-    let full = a + b + c;
-    let r = full & mask(w);
-    let mut f = szp(w, r);
-    if full > mask(w) {
-        f |= CF;
-    }
+pub(crate) fn add_af_of(w: bool, a: u32, b: u32, r: u32) -> u16 {
+    let mut f = 0;
     if (a ^ b ^ r) & 0x10 != 0 {
         f |= AF;
     }
     if (a ^ r) & (b ^ r) & sign(w) != 0 {
         f |= OF;
+    }
+    f
+}
+
+/// AF and OF of a subtraction `a - b (- borrow)` whose result is `r`.
+#[inline(always)]
+pub(crate) fn sub_af_of(w: bool, a: u32, b: u32, r: u32) -> u16 {
+    let mut f = 0;
+    if (a ^ b ^ r) & 0x10 != 0 {
+        f |= AF;
+    }
+    if (a ^ b) & (a ^ r) & sign(w) != 0 {
+        f |= OF;
+    }
+    f
+}
+
+/// `a + b + c` with all six flags.
+#[inline(always)]
+pub(crate) fn add(w: bool, a: u32, b: u32, c: u32) -> (u32, u16) {
+    let full = a + b + c;
+    let r = full & mask(w);
+    let mut f = szp(w, r) | add_af_of(w, a, b, r);
+    if full > mask(w) {
+        f |= CF;
     }
     (r, f)
 }
@@ -72,15 +92,9 @@ pub(crate) fn add(w: bool, a: u32, b: u32, c: u32) -> (u32, u16) {
 #[inline(always)]
 pub(crate) fn sub(w: bool, a: u32, b: u32, c: u32) -> (u32, u16) {
     let r = a.wrapping_sub(b).wrapping_sub(c) & mask(w);
-    let mut f = szp(w, r);
+    let mut f = szp(w, r) | sub_af_of(w, a, b, r);
     if a < b + c {
         f |= CF;
-    }
-    if (a ^ b ^ r) & 0x10 != 0 {
-        f |= AF;
-    }
-    if (a ^ b) & (a ^ r) & sign(w) != 0 {
-        f |= OF;
     }
     (r, f)
 }

@@ -17,7 +17,7 @@
 //! the forms report every memory transfer and retire the instruction with the
 //! same data as `execute`, but have no exact-model microcode points (`Timing::eu`).
 
-use crate::alu::{mask, sign, szp};
+use crate::alu::{self, mask, sign, szp};
 use crate::decode::{decode_instr, ByteSource};
 use crate::icache::{Instr, MAX_CACHED_LEN, SLOTS};
 use crate::regs::{Seg, AF, CF, DF, OF, PF, SF, ZF};
@@ -865,20 +865,14 @@ impl<T: Timing> Cpu<T> {
         self.lazy.kind = 0;
         let w = l.kind & LZ_WORD != 0;
         let (a, b, r) = (l.a as u32, l.b as u32, l.res as u32);
-        let sb = sign(w);
-        let bit = |on: bool, f: u16| if on { f } else { 0 };
         let class = l.kind & !LZ_WORD;
         let b = match class {
             LZ_INC | LZ_DEC => 1,
             _ => b,
         };
         let ao = match class {
-            LZ_ADD | LZ_INC => {
-                bit((a ^ b ^ r) & 0x10 != 0, AF) | bit((a ^ r) & (b ^ r) & sb != 0, OF)
-            }
-            LZ_SUB | LZ_DEC => {
-                bit((a ^ b ^ r) & 0x10 != 0, AF) | bit((a ^ b) & (a ^ r) & sb != 0, OF)
-            }
+            LZ_ADD | LZ_INC => alu::add_af_of(w, a, b, r),
+            LZ_SUB | LZ_DEC => alu::sub_af_of(w, a, b, r),
             _ => l.a,
         };
         self.regs.flags = (self.regs.flags & !LAZY) | szp(w, r) | ao;
