@@ -563,3 +563,61 @@ fn divide_by_zero_enters_vector_0() {
         check_defined(&c).unwrap();
     }
 }
+
+/// Runs of instructions on the exact model, keeping a cycle log and not:
+/// the clock count after every instruction, the registers and the bus
+/// traffic must be the same. The unrecorded model passes over clocks and
+/// runs whole prefetches in one step, so this holds those shortcuts to the
+/// clock-by-clock rules across every queue and bus state the runs reach.
+fn exact_clocks_without_the_log(
+    model: CpuModel,
+    insns: &[common::Insn],
+    st: State,
+) -> Result<(), TestCaseError> {
+    let mut bytes = Vec::new();
+    for i in insns {
+        bytes.extend_from_slice(&i.bytes);
+    }
+    let first = fit(model, insns[0].clone(), st);
+    let run = |record: bool, cache: bool| {
+        let mut cpu = Cpu::<cpu::ExactTiming>::new(model);
+        cpu.regs = first.regs;
+        cpu.set_decode_cache(cache);
+        cpu.timing.record(record);
+        let mut bus = TestBus::new(first.seed);
+        place_code(&cpu, &mut bus, &bytes);
+        let mut clocks = Vec::new();
+        for _ in 0..insns.len() + 4 {
+            cpu.step(&mut bus);
+            clocks.push(cpu.cycles());
+        }
+        if record {
+            assert_eq!(cpu.timing.log().len() as u64, cpu.cycles());
+        }
+        (clocks, cpu.regs, bus.writes, bus.io_writes)
+    };
+    let recorded = run(true, false);
+    prop_assert_eq!(&run(false, false), &recorded);
+    prop_assert_eq!(&run(false, true), &recorded);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn exact_clocks_do_not_depend_on_the_log_8088(
+        insns in proptest::collection::vec(insn(CpuModel::I8088), 1..10),
+        st in state(),
+    ) {
+        exact_clocks_without_the_log(CpuModel::I8088, &insns, st)?;
+    }
+
+    #[test]
+    fn exact_clocks_do_not_depend_on_the_log_8086(
+        insns in proptest::collection::vec(insn(CpuModel::I8086), 1..10),
+        st in state(),
+    ) {
+        exact_clocks_without_the_log(CpuModel::I8086, &insns, st)?;
+    }
+}
