@@ -479,6 +479,38 @@ impl ExactTiming {
         true
     }
 
+    /// Unrecorded, in a T4 or idle clock with room in the queue and no EU
+    /// request: pass to the T1 of the prefetch decided on, or of the one
+    /// this clock decides on. The clocks before it only wait for it (room
+    /// in the queue only grows while the EU is waiting). Returns false,
+    /// having done nothing, otherwise.
+    fn start_planned(&mut self) -> bool {
+        if self.log.is_some()
+            || !matches!(self.state, TState::T4 | TState::Ti)
+            || self.eu_req.is_some()
+            || !self.room()
+        {
+            return false;
+        }
+        let n = self.cycle;
+        let t4 = self.state == TState::T4;
+        let t1 = match self.planned {
+            Some(p) => p.max(n + 1),
+            // As `tick_end` decides at the end of this clock.
+            None if t4 => n + T4_FETCH,
+            None if self.code_t4 == Some(n.wrapping_sub(1)) => n - 1 + T4_FETCH,
+            None => n + 2,
+        };
+        if t4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
+            self.code_t4 = Some(n);
+        }
+        self.cycle = t1;
+        self.planned = None;
+        self.cur = Some(self.code_xfer());
+        self.state = TState::T1;
+        true
+    }
+
     /// Run clocks until a byte is in the queue.
     #[inline(never)]
     fn wait_for_byte<B: Bus>(&mut self, bus: &mut B) {
@@ -486,6 +518,9 @@ impl ExactTiming {
         while self.qlen == 0 {
             // The byte is taken no sooner than the fetch's T4.
             if self.fetch_cycle(bus, u64::MAX, false) {
+                continue;
+            }
+            if self.start_planned() {
                 continue;
             }
             self.skip(start + 64);

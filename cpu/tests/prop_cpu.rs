@@ -584,7 +584,8 @@ fn exact_clocks_without_the_log(
         cpu.regs = first.regs;
         cpu.set_decode_cache(cache);
         // The queue starts empty with prefetching at CS:IP, as after a jump.
-        cpu.timing.preload(cpu.regs.seg[Seg::CS as usize], cpu.regs.ip, &[]);
+        cpu.timing
+            .preload(cpu.regs.seg[Seg::CS as usize], cpu.regs.ip, &[]);
         cpu.timing.record(record);
         let mut bus = TestBus::new(first.seed);
         place_code(&cpu, &mut bus, &bytes);
