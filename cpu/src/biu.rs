@@ -211,6 +211,26 @@ pub struct ExactTiming {
     last_taken: u8,
     /// The clock of the last code fetch's T4.
     code_t4: Option<u64>,
+    /// Streaming (no cycle log; see [`ExactTiming::try_stream`]): the bus
+    /// runs back-to-back prefetches, worked out from the clock rather than
+    /// stepped. `cur`, `state`, `planned` and `fetch_ip` are then not kept
+    /// up to date, and the queue holds only the bytes it held when
+    /// streaming began; the rest are the stream's.
+    stream: bool,
+    /// The T3 clock of the stream's first fetch.
+    s_t3: u64,
+    /// The offset of the stream's first fetch.
+    s_ip: u16,
+    /// 1 when the first fetch is a single byte at an odd address on the
+    /// 16-bit bus (the rest are words), else 0.
+    s_odd: u32,
+    /// log2 of the bytes per fetch: 1 on the 8086, 0 on the 8088.
+    s_shift: u32,
+    /// Stream bytes taken by the EU.
+    s_taken: u32,
+    /// The T3 clock of the first fetch that will leave no room for another
+    /// (streaming ends there). Invariant: `cycle <= s_stop`.
+    s_stop: u64,
 }
 
 impl Default for ExactTiming {
@@ -243,6 +263,13 @@ impl Default for ExactTiming {
             suspended: false,
             last_taken: 0,
             code_t4: None,
+            stream: false,
+            s_t3: 0,
+            s_ip: 0,
+            s_odd: 0,
+            s_shift: 0,
+            s_taken: 0,
+            s_stop: 0,
         }
     }
 }
@@ -250,6 +277,11 @@ impl Default for ExactTiming {
 impl ExactTiming {
     /// Start recording every clock (cleared).
     pub fn record(&mut self, on: bool) {
+        if self.stream && on {
+            // Streaming ends at the next step that has the bus (the queue's
+            // bytes are read from it): every shortcut fails until then.
+            self.s_stop = 0;
+        }
         self.log = on.then(Vec::new);
     }
 
@@ -260,7 +292,11 @@ impl ExactTiming {
 
     /// Bytes in the prefetch queue.
     pub fn queue_len(&self) -> usize {
-        self.qlen
+        if self.stream {
+            self.qlen + (self.s_landed(self.fetches_before(self.cycle)) - self.s_taken) as usize
+        } else {
+            self.qlen
+        }
     }
 
     /// Install a prefetch queue: `bytes` were fetched from CS:`ip`
@@ -285,6 +321,7 @@ impl ExactTiming {
         self.ready = 0;
         self.chained = false;
         self.suspended = false;
+        self.stream = false;
     }
 
     #[inline]
@@ -534,8 +571,199 @@ impl ExactTiming {
     }
 
     /// Run clocks until clock `end`.
-    #[inline]
+    #[inline(always)]
     fn run_to<B: Bus>(&mut self, bus: &mut B, end: u64) {
+        // Streaming and not stopping before `end`: only time passes.
+        if self.stream && end <= self.s_stop {
+            self.cycle = self.cycle.max(end);
+        } else {
+            self.run_to_slow(bus, end);
+        }
+    }
+
+    /// [`ExactTiming::run_to`] where something may happen on the way.
+    #[inline(never)]
+    fn run_to_slow<B: Bus>(&mut self, bus: &mut B, end: u64) {
+        self.log_started(bus);
+        if self.try_stream() {
+            if end <= self.s_stop {
+                self.cycle = self.cycle.max(end);
+                return;
+            }
+            self.stream_stop(bus);
+        }
+        self.run_clocks(bus, end);
+    }
+
+    /// Unrecorded: start streaming if the bus is in a prefetch (T1–T3)
+    /// that nothing but the queue's room governs — no EU request, plan,
+    /// flush or suspension pending. True when streaming.
+    ///
+    /// While streaming, prefetch `j` of the stream has its T3 in clock
+    /// `s_t3 + 4j` and brings `1 << s_shift` bytes (the first may be a
+    /// single odd byte): the clock-by-clock rules give exactly that as long
+    /// as every fetch leaves room for the next, which depends only on the
+    /// queue's length, so the first fetch that will not (`s_stop`) is
+    /// worked out afresh after every byte the EU takes.
+    #[inline(always)]
+    fn try_stream(&mut self) -> bool {
+        if self.stream {
+            return true;
+        }
+        if self.log.is_some()
+            || self.discard
+            || self.suspended
+            || self.chained
+            || self.eu_req.is_some()
+            || self.planned.is_some()
+        {
+            return false;
+        }
+        match (self.cur, self.state) {
+            (Some(x), TState::T1 | TState::T2 | TState::T3) if x.kind == Transfer::Code => {
+                self.s_t3 = self.cycle + (TState::T3 as u64 - self.state as u64);
+                self.s_ip = self.fetch_ip;
+                self.s_shift = (!self.byte_bus) as u32;
+                self.s_odd = (x.width == 1 && !self.byte_bus) as u32;
+                self.s_taken = 0;
+                self.stream = true;
+                self.restop();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Stream bytes brought by the stream's first `n` fetches.
+    #[inline(always)]
+    fn s_landed(&self, n: u64) -> u32 {
+        if n == 0 {
+            0
+        } else {
+            ((n as u32) << self.s_shift) - self.s_odd
+        }
+    }
+
+    /// The stream's fetches whose T3 comes before clock `c`.
+    #[inline(always)]
+    fn fetches_before(&self, c: u64) -> u64 {
+        (c + 3).saturating_sub(self.s_t3) / 4
+    }
+
+    /// Work out `s_stop`: fetch `j` leaves room for the next (of
+    /// `w = 1 << s_shift` bytes) while the queue then holds at most
+    /// `capacity - w` bytes.
+    #[inline(always)]
+    fn restop(&mut self) {
+        let room = self.capacity as i64 - (1i64 << self.s_shift) - self.qlen as i64
+            + self.s_taken as i64
+            + self.s_odd as i64;
+        let j = if room < 0 {
+            0
+        } else {
+            (room as u64) >> self.s_shift
+        };
+        self.s_stop = self.s_t3 + 4 * j;
+    }
+
+    /// Streaming, a log was asked for: make the state explicit again.
+    #[inline(always)]
+    fn log_started<B: Bus>(&mut self, bus: &mut B) {
+        if self.stream && self.log.is_some() {
+            self.materialize(Some(bus));
+        }
+    }
+
+    /// Streaming ends at `s_stop`: that fetch lands and leaves no room, so
+    /// the bus is in its T4 with nothing decided.
+    #[inline(never)]
+    fn stream_stop<B: Bus>(&mut self, bus: &mut B) {
+        self.cycle = self.s_stop + 1;
+        self.materialize(Some(bus));
+        self.planned = None;
+    }
+
+    /// Streaming ends at the current clock: the fetches that landed go
+    /// into the queue (bytes read from `bus` when given: only a cycle log
+    /// shows them) and `cur`, `state`, `planned` and `fetch_ip` describe
+    /// the clock again — a prefetch's T1, T2 or T3, or the T4 of the one
+    /// before it with the next decided.
+    #[inline(never)]
+    fn materialize<B: Bus>(&mut self, mut bus: Option<&mut B>) {
+        if !std::mem::take(&mut self.stream) {
+            return;
+        }
+        self.restop();
+        let n = self.fetches_before(self.cycle);
+        let landed = self.s_landed(n);
+        for b in self.s_taken..landed {
+            let ip = self.s_ip.wrapping_add(b as u16);
+            let v = match bus.as_deref_mut() {
+                Some(bus) => bus.fetch((((self.cs as u32) << 4) + ip as u32) & self.mask),
+                None => 0,
+            };
+            let j = ((b + self.s_odd) >> self.s_shift) as u64;
+            self.ready = (self.s_t3 + 4 * j) as i64 + 1;
+            self.push(v);
+        }
+        self.fetch_ip = self.s_ip.wrapping_add(landed as u16);
+        if n > 0 {
+            let t4 = self.s_t3 + 4 * (n - 1) + 1;
+            self.refill = false;
+            self.code_t4 = Some(t4);
+        }
+        let t1 = self.s_t3 + 4 * n - 2;
+        self.cur = Some(self.code_xfer());
+        if self.cycle >= t1 {
+            self.state = match self.cycle - t1 {
+                0 => TState::T1,
+                1 => TState::T2,
+                _ => TState::T3,
+            };
+            self.planned = None;
+        } else {
+            // The T4 of the fetch that landed last (`cur` only shows that
+            // a code fetch is ending).
+            self.state = TState::T4;
+            self.planned = Some(t1);
+        }
+    }
+
+    /// Streaming: the EU takes the next byte — from the queue, or the
+    /// stream's next — if streaming does not stop before the take's clock.
+    /// False, having done nothing, otherwise.
+    #[inline(always)]
+    fn take_stream<B: Bus>(&mut self, bus: &mut B, first: bool) -> bool {
+        let late = if first { 2 } else { 0 };
+        let ready = if self.qlen != 0 {
+            (self.queue_ready[self.qhead] + late).max(0) as u64
+        } else {
+            let j = ((self.s_taken + self.s_odd) >> self.s_shift) as u64;
+            self.s_t3 + 4 * j + 1 + late as u64
+        };
+        let at = self.cycle.max(ready);
+        if at > self.s_stop {
+            return false;
+        }
+        if self.qlen != 0 {
+            self.last_taken = self.pop();
+        } else {
+            let ip = self.s_ip.wrapping_add(self.s_taken as u16);
+            self.last_taken = bus.fetch((((self.cs as u32) << 4) + ip as u32) & self.mask);
+            self.s_taken += 1;
+        }
+        self.owed = self.owed.saturating_sub(1);
+        self.cycle = at + 1;
+        // The take's clock may be the T3 that had no room before it.
+        self.restop();
+        if self.cycle > self.s_stop {
+            self.stream_stop(bus);
+        }
+        true
+    }
+
+    /// Run clocks until clock `end`, stepping the bus state machine.
+    fn run_clocks<B: Bus>(&mut self, bus: &mut B, end: u64) {
         while self.cycle < end {
             if self.fetch_cycle(bus, end, true) {
                 continue;
@@ -761,6 +989,7 @@ impl ExactTiming {
 
     /// Run an EU transfer to the end of its data phase.
     fn transfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
+        self.materialize(Some(&mut *bus));
         // A request seen while a bus cycle is in T1-T3 follows its T4; on an
         // idle bus (or in T4) it starts two clocks later, three when it
         // abandons a prefetch the BIU had decided on.
@@ -803,6 +1032,43 @@ impl ExactTiming {
         }
         self.eu_done = false;
         self.result
+    }
+
+    /// [`Timing::take`] where the EU waits or a fetch lands on the way.
+    #[inline(never)]
+    fn take_slow<B: Bus>(&mut self, bus: &mut B, first: bool) {
+        self.log_started(bus);
+        if !self.stream && self.try_stream() && self.take_stream(bus, first) {
+            return;
+        }
+        if self.stream {
+            // Streaming stops before the byte can be taken.
+            self.stream_stop(bus);
+        }
+        if self.qlen == 0 {
+            if self.take_landing(bus, first) {
+                return;
+            }
+            self.wait_for_byte(bus);
+        }
+        // A byte reaches the EU as an instruction's first byte three clocks
+        // after it landed, as a later byte in the next clock.
+        let ready = self.queue_ready[self.qhead] + if first { 2 } else { 0 };
+        if (self.cycle as i64) < ready {
+            self.run_clocks(bus, ready as u64);
+        }
+        self.owed = self.owed.saturating_sub(1);
+        let b = self.pop();
+        self.last_taken = b;
+        self.qop = (
+            if first {
+                QueueOp::First
+            } else {
+                QueueOp::Subsequent
+            },
+            b,
+        );
+        self.tick(bus);
     }
 
     fn byte_xfer(&self, kind: Transfer, seg: Seg, addr: u32, data: u16) -> Xfer {
@@ -882,31 +1148,11 @@ impl Timing for ExactTiming {
         bus.read(addr)
     }
 
+    #[inline(always)]
     fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
-        if self.qlen == 0 {
-            if self.take_landing(bus, first) {
-                return;
-            }
-            self.wait_for_byte(bus);
+        if !(self.stream && self.take_stream(bus, first)) {
+            self.take_slow(bus, first);
         }
-        // A byte reaches the EU as an instruction's first byte three clocks
-        // after it landed, as a later byte in the next clock.
-        let ready = self.queue_ready[self.qhead] + if first { 2 } else { 0 };
-        if (self.cycle as i64) < ready {
-            self.run_to(bus, ready as u64);
-        }
-        self.owed = self.owed.saturating_sub(1);
-        let b = self.pop();
-        self.last_taken = b;
-        self.qop = (
-            if first {
-                QueueOp::First
-            } else {
-                QueueOp::Subsequent
-            },
-            b,
-        );
-        self.tick(bus);
     }
 
     fn cached_fetch(&mut self, n: u32) {
@@ -918,6 +1164,7 @@ impl Timing for ExactTiming {
         self.owed
     }
 
+    #[inline(always)]
     fn eu<B: Bus>(&mut self, bus: &mut B, n: u32) {
         self.run_to(bus, self.cycle + n as u64);
     }
@@ -971,6 +1218,8 @@ impl Timing for ExactTiming {
     }
 
     fn flush(&mut self, cs: u16, ip: u16) {
+        // The queue is emptied: its bytes need not be read.
+        self.materialize::<crate::FlatBus>(None);
         self.qhead = 0;
         self.qlen = 0;
         self.qop = (QueueOp::Flush, self.last_taken);
@@ -984,6 +1233,7 @@ impl Timing for ExactTiming {
     }
 
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
+        self.materialize(Some(&mut *bus));
         self.suspended = true;
         self.planned = None;
         let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
@@ -1002,6 +1252,7 @@ impl Timing for ExactTiming {
     }
 
     fn suspend_free<B: Bus>(&mut self, bus: &mut B) {
+        self.materialize(Some(&mut *bus));
         // A fetch not started is called off; one under way (even in its
         // T1) completes, and the microcode waits for its T4.
         self.suspended = true;
