@@ -268,6 +268,15 @@ impl<T: Timing> Cpu<T> {
 
     // ----- exact-model microcode points ----------------------------------
 
+    /// [`Timing::eu`] for a count that may be zero: no clocks of work are no
+    /// call at all (the microcode paths below often come to zero clocks).
+    #[inline(always)]
+    fn eu_maybe<B: Bus>(&mut self, bus: &mut B, n: u32) {
+        if n != 0 {
+            self.timing.eu(bus, n);
+        }
+    }
+
     /// Exact model: the microcode takes the instruction's remaining bytes
     /// (immediates) from the queue now.
     #[inline(always)]
@@ -288,8 +297,7 @@ impl<T: Timing> Cpu<T> {
                 let n = self.timing.owed();
                 self.timing.eu(bus, 3);
                 self.take_rest(bus);
-                self.timing
-                    .eu(bus, if cmp { 3 - n.min(3) } else { 4 - n.min(4) });
+                self.eu_maybe(bus, if cmp { 3 - n.min(3) } else { 4 - n.min(4) });
             }
             (Loc::Mem(..), false) => self.timing.eu(bus, if cmp { 4 } else { 6 }),
             (_, true) if self.cur.modrm.is_some() => self.exact_imm(bus, 0),
@@ -303,9 +311,9 @@ impl<T: Timing> Cpu<T> {
     /// after the previous byte; a byte immediate costs a clock more after it.
     fn exact_imm<B: Bus>(&mut self, bus: &mut B, before: u32) {
         let byte = self.timing.owed() == 1;
-        self.timing.eu(bus, before);
+        self.eu_maybe(bus, before);
         self.take_rest(bus);
-        self.timing.eu(bus, byte as u32);
+        self.eu_maybe(bus, byte as u32);
     }
 
     /// Exact model: MOV's microcode before its read.
@@ -325,7 +333,7 @@ impl<T: Timing> Cpu<T> {
                 let n = self.timing.owed();
                 self.timing.eu(bus, 2);
                 self.take_rest(bus);
-                self.timing.eu(bus, 3 - n.min(3));
+                self.eu_maybe(bus, 3 - n.min(3));
             }
             (Some(_), _, Loc::Imm(_)) => self.exact_imm(bus, 0),
             (Some(_), Loc::Mem(..), Loc::Sreg(_)) => self.timing.eu(bus, 3),
@@ -385,7 +393,7 @@ impl<T: Timing> Cpu<T> {
         for _ in 0..disp {
             self.timing.take(bus, false);
         }
-        self.timing.eu(bus, after);
+        self.eu_maybe(bus, after);
     }
 
     /// Segment for a data access whose default is `default`, honouring an override.
@@ -703,7 +711,11 @@ impl<T: Timing> Cpu<T> {
         // An instruction that faulted while being fetched (longer than the
         // 286's ten bytes) does not execute at all.
         if self.abort.is_none() {
-            self.execute(bus, &sem);
+            if T::EXACT {
+                self.execute_inline(bus, &sem);
+            } else {
+                self.execute(bus, &sem);
+            }
         }
         self.take_rest(bus);
         if let Some(d) = &decoded {
@@ -817,6 +829,13 @@ impl<T: Timing> Cpu<T> {
     }
 
     fn execute<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
+        self.execute_inline(bus, row);
+    }
+
+    /// [`Cpu::execute`] written into its caller: the exact model's step
+    /// saves a call's register saves and restores per instruction.
+    #[inline(always)]
+    fn execute_inline<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
         let w = row.word;
         match row.op {
             Op::Alu(op) => {
@@ -854,7 +873,7 @@ impl<T: Timing> Cpu<T> {
                     let mem = matches!(d, Loc::Mem(..));
                     self.timing.eu(bus, if mem { 3 } else { 1 });
                     self.take_rest(bus);
-                    self.timing.eu(bus, mem as u32 + if w { 0 } else { 1 });
+                    self.eu_maybe(bus, mem as u32 + if w { 0 } else { 1 });
                 } else if T::EXACT && self.cur.modrm.is_some() {
                     // TEST r/m, reg.
                     let mem = matches!(d, Loc::Mem(..));
@@ -1228,7 +1247,7 @@ impl<T: Timing> Cpu<T> {
                     // displacement, LOOPE/LOOPNE a clock later.
                     let k = if row.op == Op::Loop { 0 } else { 1 };
                     let tot = if row.op == Op::Loop { 4 } else { 5 };
-                    self.timing.eu(bus, k);
+                    self.eu_maybe(bus, k);
                     self.timing.suspend_free(bus);
                     self.timing.eu(bus, tot - k);
                     let ip = self.regs.ip.wrapping_add(d);
@@ -1846,7 +1865,7 @@ impl<T: Timing> Cpu<T> {
         if by_cl {
             self.timing.eu(bus, if mem { 10 } else { 6 } + 4 * count);
         } else {
-            self.timing.eu(bus, if mem { 5 } else { 0 });
+            self.eu_maybe(bus, if mem { 5 } else { 0 });
         }
     }
 
