@@ -290,6 +290,7 @@ impl<T: Timing> Cpu<T> {
 
     /// Exact model: ALU microcode between the destination's read and the
     /// source's (immediates are taken here) and the write.
+    #[inline(always)]
     fn exact_alu<B: Bus>(&mut self, bus: &mut B, d: Loc, s: Loc, cmp: bool) {
         let imm = matches!(s, Loc::Imm(_));
         match (d, imm) {
@@ -309,6 +310,7 @@ impl<T: Timing> Cpu<T> {
 
     /// Exact model: an immediate operand of a register form, `before` clocks
     /// after the previous byte; a byte immediate costs a clock more after it.
+    #[inline(always)]
     fn exact_imm<B: Bus>(&mut self, bus: &mut B, before: u32) {
         let byte = self.timing.owed() == 1;
         self.eu_maybe(bus, before);
@@ -317,6 +319,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// Exact model: MOV's microcode before its read.
+    #[inline(always)]
     fn exact_mov_before<B: Bus>(&mut self, bus: &mut B, d: Loc, s: Loc) {
         match (self.cur.modrm, d, s) {
             (None, Loc::Mem(..), _) => {
@@ -936,7 +939,7 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, 1);
                 }
                 let a = self.read(bus, d, w) as u32;
-                let (r, f) = if row.op == Op::Inc {
+                let (r, f) = if matches!(row.op, Op::Inc) {
                     alu::add(w, a, 1, 0)
                 } else {
                     alu::sub(w, a, 1, 0)
@@ -1173,7 +1176,7 @@ impl<T: Timing> Cpu<T> {
             Op::Aad => self.aad(bus),
             Op::Daa | Op::Das => {
                 self.timing.eu(bus, 3);
-                self.daa(row.op == Op::Das);
+                self.daa(matches!(row.op, Op::Das));
             }
             Op::Aaa | Op::Aas => {
                 if T::EXACT {
@@ -1182,7 +1185,7 @@ impl<T: Timing> Cpu<T> {
                     let adjust = al > 9 || self.regs.flag(AF);
                     self.timing.eu(bus, 8 - adjust as u32);
                 }
-                self.aaa(row.op == Op::Aas);
+                self.aaa(matches!(row.op, Op::Aas));
             }
             Op::Salc => {
                 self.timing.eu(bus, 2 + self.regs.flag(CF) as u32);
@@ -1245,8 +1248,8 @@ impl<T: Timing> Cpu<T> {
                 if take {
                     // LOOP suspends prefetching right after taking its
                     // displacement, LOOPE/LOOPNE a clock later.
-                    let k = if row.op == Op::Loop { 0 } else { 1 };
-                    let tot = if row.op == Op::Loop { 4 } else { 5 };
+                    let k = if matches!(row.op, Op::Loop) { 0 } else { 1 };
+                    let tot = if matches!(row.op, Op::Loop) { 4 } else { 5 };
                     self.eu_maybe(bus, k);
                     self.timing.suspend_free(bus);
                     self.timing.eu(bus, tot - k);
@@ -1380,7 +1383,7 @@ impl<T: Timing> Cpu<T> {
                 }
                 let (s, off) = self.mem_operand();
                 let ip = self.rd(bus, s, off, true);
-                if row.op == Op::CallFarInd {
+                if matches!(row.op, Op::CallFarInd) {
                     self.timing.eu(bus, 4);
                 } else {
                     // JMP FAR suspends prefetching between its two reads.
@@ -1390,13 +1393,13 @@ impl<T: Timing> Cpu<T> {
                 }
                 let cs = self.rd(bus, s, off.wrapping_add(2), true);
                 if T::EXACT {
-                    if row.op == Op::CallFarInd {
+                    if matches!(row.op, Op::CallFarInd) {
                         self.timing.eu(bus, 5);
                     } else {
                         self.timing.eu(bus, 1);
                     }
                 }
-                if row.op == Op::CallFarInd {
+                if matches!(row.op, Op::CallFarInd) {
                     self.call_far(bus, cs, ip);
                 } else {
                     self.far_jump(cs, ip);
@@ -1756,6 +1759,7 @@ impl<T: Timing> Cpu<T> {
 
     // ----- shifts and rotates ---------------------------------------------------
 
+    #[inline(always)]
     fn shift<B: Bus>(&mut self, bus: &mut B, row: &Sem, op: ShiftOp) {
         let w = row.word;
         // From the 80186 on, /6 of the shift group is another SHL.
@@ -1860,6 +1864,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// Exact model: the shift microcode between the operand's read and the write.
+    #[inline(always)]
     fn exact_shift<B: Bus>(&mut self, bus: &mut B, d: Loc, by_cl: bool, count: u32) {
         let mem = matches!(d, Loc::Mem(..));
         if by_cl {
@@ -1876,7 +1881,7 @@ impl<T: Timing> Cpu<T> {
         let d = self.loc(row.opd[0]);
         let src = self.read(bus, d, w) as u32;
         self.cur.count = src.count_ones();
-        let signed = row.op == Op::Imul;
+        let signed = matches!(row.op, Op::Imul);
         // On the 8086 a REP prefix inverts the sign of IMUL's result.
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
         let (lo, hi, over) = if w {
@@ -1999,7 +2004,7 @@ impl<T: Timing> Cpu<T> {
         } else {
             self.regs.gpr[0] as u64
         };
-        let signed = row.op == Op::Idiv;
+        let signed = matches!(row.op, Op::Idiv);
         // On the 8086 a REP prefix inverts the sign of IDIV's quotient.
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
         let sext = |v: u64, b: u32| ((v << (64 - b)) as i64) >> (64 - b);
