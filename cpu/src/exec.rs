@@ -1667,6 +1667,7 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
+    #[inline(always)]
     fn string_once<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool) {
         let step: u16 = if w { 2 } else { 1 };
         let delta = if self.regs.flag(DF) {
@@ -1743,6 +1744,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// Read through index register `idx` (SI or DI) and step it.
+    #[inline(always)]
     fn string_read<B: Bus>(&mut self, bus: &mut B, s: Seg, idx: usize, w: bool, delta: u16) -> u16 {
         let off = self.regs.gpr[idx];
         let v = self.rd(bus, s, off, w);
@@ -1751,6 +1753,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// Write to ES:DI and step DI.
+    #[inline(always)]
     fn string_write<B: Bus>(&mut self, bus: &mut B, w: bool, delta: u16, v: u16) {
         let di = self.regs.gpr[7];
         self.wr(bus, Seg::ES, di, w, v);
@@ -1792,71 +1795,81 @@ impl<T: Timing> Cpu<T> {
         }
         let m = mask(w);
         let sb = sign(w);
-        let bits = if w { 16 } else { 8 };
-        let mut r = v;
-        let mut cf = self.regs.flag(CF);
-        let mut af = false;
-        let mut f = self.regs.flags;
-        for _ in 0..count {
-            match op {
-                ShiftOp::Rol => {
+        let cf_in = self.regs.flag(CF);
+        // One arm per operation, each with its own loop, result flags and
+        // whether SF, ZF, PF and AF change (rotates leave them): a single
+        // dispatch on the operation for the whole instruction.
+        let (r, cf, of, af) = match op {
+            ShiftOp::Rol => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     cf = r & sb != 0;
                     r = ((r << 1) | cf as u32) & m;
                 }
-                ShiftOp::Ror => {
+                (r, cf, (r & sb != 0) != cf, None)
+            }
+            ShiftOp::Ror => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     cf = r & 1 != 0;
                     r = (r >> 1) | if cf { sb } else { 0 };
                 }
-                ShiftOp::Rcl => {
+                (r, cf, (r & sb != 0) != (r & (sb >> 1) != 0), None)
+            }
+            ShiftOp::Rcl => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     let out = r & sb != 0;
                     r = ((r << 1) | cf as u32) & m;
                     cf = out;
                 }
-                ShiftOp::Rcr => {
+                (r, cf, (r & sb != 0) != cf, None)
+            }
+            ShiftOp::Rcr => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     let out = r & 1 != 0;
                     r = (r >> 1) | if cf { sb } else { 0 };
                     cf = out;
                 }
-                ShiftOp::Shl => {
+                (r, cf, (r & sb != 0) != (r & (sb >> 1) != 0), None)
+            }
+            ShiftOp::Shl => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     cf = r & sb != 0;
                     r = (r << 1) & m;
-                    // The ALU shifts by adding the operand to itself: AF is the carry out of bit 3.
-                    af = r & 0x10 != 0 && self.model != CpuModel::I80186;
                 }
-                ShiftOp::Shr => {
+                // The ALU shifts by adding the operand to itself: AF is the
+                // carry out of bit 3 (of the last step).
+                let af = r & 0x10 != 0 && self.model != CpuModel::I80186;
+                (r, cf, (r & sb != 0) != cf, Some(af))
+            }
+            ShiftOp::Shr => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     cf = r & 1 != 0;
                     r >>= 1;
-                    // The 286 sets AF on right shifts.
-                    af = self.model == CpuModel::I80286;
                 }
-                ShiftOp::Sar => {
-                    cf = r & 1 != 0;
-                    r = (r >> 1) | (r & sb);
-                    af = self.model == CpuModel::I80286;
-                }
-                ShiftOp::Setmo => {
-                    cf = false;
-                    r = m;
-                }
-            }
-        }
-        let _ = bits;
-        let msb = r & sb != 0;
-        let of = match op {
-            ShiftOp::Rol | ShiftOp::Rcl | ShiftOp::Shl => msb != cf,
-            ShiftOp::Ror | ShiftOp::Rcr => msb != (r & (sb >> 1) != 0),
-            ShiftOp::Shr => {
                 // OF is the sign bit before the last one-bit shift.
                 let before = if count == 1 { v } else { r << 1 };
-                before & sb != 0
+                // The 286 sets AF on right shifts.
+                let af = self.model == CpuModel::I80286;
+                (r, cf, before & sb != 0, Some(af))
             }
-            ShiftOp::Sar | ShiftOp::Setmo => false,
+            ShiftOp::Sar => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
+                    cf = r & 1 != 0;
+                    r = (r >> 1) | (r & sb);
+                }
+                (r, cf, false, Some(self.model == CpuModel::I80286))
+            }
+            ShiftOp::Setmo => (m, false, false, Some(false)),
         };
+        let mut f = self.regs.flags;
         f = (f & !(CF | OF)) | if cf { CF } else { 0 } | if of { OF } else { 0 };
-        if !matches!(
-            op,
-            ShiftOp::Rol | ShiftOp::Ror | ShiftOp::Rcl | ShiftOp::Rcr
-        ) {
+        if let Some(af) = af {
             f = (f & !(SF | ZF | PF | AF)) | szp(w, r) | if af { AF } else { 0 };
         }
         self.regs.flags = f;
