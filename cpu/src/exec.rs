@@ -357,7 +357,10 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
-    /// Exact model: prefixes, opcode and ModR/M byte taken from the queue.
+    /// Exact model: prefixes, opcode and ModR/M byte taken from the queue;
+    /// the effective address is worked out here too, so that the ModR/M
+    /// byte is looked at once.
+    #[inline(always)]
     fn exact_head<B: Bus>(&mut self, bus: &mut B) {
         for _ in 0..self.cur.prefixes {
             self.timing.take(bus, true);
@@ -365,6 +368,7 @@ impl<T: Timing> Cpu<T> {
         }
         self.timing.take(bus, true);
         if let Some(m) = self.cur.modrm {
+            self.compute_ea(&m);
             self.timing.take(bus, false);
             if !m.is_reg() {
                 self.exact_ea(bus, &m);
@@ -691,14 +695,12 @@ impl<T: Timing> Cpu<T> {
         // Only the 286 abandons instructions half-way (see `raise`); the
         // snapshot to roll back to is taken for it alone.
         let saved = (self.model == CpuModel::I80286).then_some(self.regs);
-        self.cur.start_ip = start_ip;
         let (sem, charge) = self.next_instruction(bus, start_ip);
         self.cur.start_ip = start_ip;
-        if let Some(m) = self.cur.modrm {
-            self.compute_ea(&m);
-        }
         if T::EXACT {
             self.exact_head(bus);
+        } else if let Some(m) = self.cur.modrm {
+            self.compute_ea(&m);
         }
         let decoded = T::EXACT_286.then(|| crate::Decoded {
             sem,
@@ -783,6 +785,8 @@ impl<T: Timing> Cpu<T> {
                 }
             }
         }
+        // The 286's instruction-length limit is counted from here while fetching.
+        self.cur.start_ip = ip;
         let model = self.model;
         let mut d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
         let len = d.len as u32;
