@@ -268,6 +268,15 @@ impl<T: Timing> Cpu<T> {
 
     // ----- exact-model microcode points ----------------------------------
 
+    /// [`Timing::eu`] for a count that may be zero: no clocks of work are no
+    /// call at all (the microcode paths below often come to zero clocks).
+    #[inline(always)]
+    fn eu_maybe<B: Bus>(&mut self, bus: &mut B, n: u32) {
+        if n != 0 {
+            self.timing.eu(bus, n);
+        }
+    }
+
     /// Exact model: the microcode takes the instruction's remaining bytes
     /// (immediates) from the queue now.
     #[inline(always)]
@@ -281,6 +290,7 @@ impl<T: Timing> Cpu<T> {
 
     /// Exact model: ALU microcode between the destination's read and the
     /// source's (immediates are taken here) and the write.
+    #[inline(always)]
     fn exact_alu<B: Bus>(&mut self, bus: &mut B, d: Loc, s: Loc, cmp: bool) {
         let imm = matches!(s, Loc::Imm(_));
         match (d, imm) {
@@ -288,8 +298,7 @@ impl<T: Timing> Cpu<T> {
                 let n = self.timing.owed();
                 self.timing.eu(bus, 3);
                 self.take_rest(bus);
-                self.timing
-                    .eu(bus, if cmp { 3 - n.min(3) } else { 4 - n.min(4) });
+                self.eu_maybe(bus, if cmp { 3 - n.min(3) } else { 4 - n.min(4) });
             }
             (Loc::Mem(..), false) => self.timing.eu(bus, if cmp { 4 } else { 6 }),
             (_, true) if self.cur.modrm.is_some() => self.exact_imm(bus, 0),
@@ -301,14 +310,16 @@ impl<T: Timing> Cpu<T> {
 
     /// Exact model: an immediate operand of a register form, `before` clocks
     /// after the previous byte; a byte immediate costs a clock more after it.
+    #[inline(always)]
     fn exact_imm<B: Bus>(&mut self, bus: &mut B, before: u32) {
         let byte = self.timing.owed() == 1;
-        self.timing.eu(bus, before);
+        self.eu_maybe(bus, before);
         self.take_rest(bus);
-        self.timing.eu(bus, byte as u32);
+        self.eu_maybe(bus, byte as u32);
     }
 
     /// Exact model: MOV's microcode before its read.
+    #[inline(always)]
     fn exact_mov_before<B: Bus>(&mut self, bus: &mut B, d: Loc, s: Loc) {
         match (self.cur.modrm, d, s) {
             (None, Loc::Mem(..), _) => {
@@ -325,7 +336,7 @@ impl<T: Timing> Cpu<T> {
                 let n = self.timing.owed();
                 self.timing.eu(bus, 2);
                 self.take_rest(bus);
-                self.timing.eu(bus, 3 - n.min(3));
+                self.eu_maybe(bus, 3 - n.min(3));
             }
             (Some(_), _, Loc::Imm(_)) => self.exact_imm(bus, 0),
             (Some(_), Loc::Mem(..), Loc::Sreg(_)) => self.timing.eu(bus, 3),
@@ -346,7 +357,10 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
-    /// Exact model: prefixes, opcode and ModR/M byte taken from the queue.
+    /// Exact model: prefixes, opcode and ModR/M byte taken from the queue;
+    /// the effective address is worked out here too, so that the ModR/M
+    /// byte is looked at once.
+    #[inline(always)]
     fn exact_head<B: Bus>(&mut self, bus: &mut B) {
         for _ in 0..self.cur.prefixes {
             self.timing.take(bus, true);
@@ -354,6 +368,7 @@ impl<T: Timing> Cpu<T> {
         }
         self.timing.take(bus, true);
         if let Some(m) = self.cur.modrm {
+            self.compute_ea(&m);
             self.timing.take(bus, false);
             if !m.is_reg() {
                 self.exact_ea(bus, &m);
@@ -385,7 +400,7 @@ impl<T: Timing> Cpu<T> {
         for _ in 0..disp {
             self.timing.take(bus, false);
         }
-        self.timing.eu(bus, after);
+        self.eu_maybe(bus, after);
     }
 
     /// Segment for a data access whose default is `default`, honouring an override.
@@ -680,14 +695,12 @@ impl<T: Timing> Cpu<T> {
         // Only the 286 abandons instructions half-way (see `raise`); the
         // snapshot to roll back to is taken for it alone.
         let saved = (self.model == CpuModel::I80286).then_some(self.regs);
-        self.cur.start_ip = start_ip;
         let (sem, charge) = self.next_instruction(bus, start_ip);
         self.cur.start_ip = start_ip;
-        if let Some(m) = self.cur.modrm {
-            self.compute_ea(&m);
-        }
         if T::EXACT {
             self.exact_head(bus);
+        } else if let Some(m) = self.cur.modrm {
+            self.compute_ea(&m);
         }
         let decoded = T::EXACT_286.then(|| crate::Decoded {
             sem,
@@ -703,7 +716,11 @@ impl<T: Timing> Cpu<T> {
         // An instruction that faulted while being fetched (longer than the
         // 286's ten bytes) does not execute at all.
         if self.abort.is_none() {
-            self.execute(bus, &sem);
+            if T::EXACT {
+                self.execute_inline(bus, &sem);
+            } else {
+                self.execute(bus, &sem);
+            }
         }
         self.take_rest(bus);
         if let Some(d) = &decoded {
@@ -768,6 +785,8 @@ impl<T: Timing> Cpu<T> {
                 }
             }
         }
+        // The 286's instruction-length limit is counted from here while fetching.
+        self.cur.start_ip = ip;
         let model = self.model;
         let mut d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
         let len = d.len as u32;
@@ -817,6 +836,13 @@ impl<T: Timing> Cpu<T> {
     }
 
     fn execute<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
+        self.execute_inline(bus, row);
+    }
+
+    /// [`Cpu::execute`] written into its caller: the exact model's step
+    /// saves a call's register saves and restores per instruction.
+    #[inline(always)]
+    fn execute_inline<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
         let w = row.word;
         match row.op {
             Op::Alu(op) => {
@@ -854,7 +880,7 @@ impl<T: Timing> Cpu<T> {
                     let mem = matches!(d, Loc::Mem(..));
                     self.timing.eu(bus, if mem { 3 } else { 1 });
                     self.take_rest(bus);
-                    self.timing.eu(bus, mem as u32 + if w { 0 } else { 1 });
+                    self.eu_maybe(bus, mem as u32 + if w { 0 } else { 1 });
                 } else if T::EXACT && self.cur.modrm.is_some() {
                     // TEST r/m, reg.
                     let mem = matches!(d, Loc::Mem(..));
@@ -917,7 +943,7 @@ impl<T: Timing> Cpu<T> {
                     self.timing.eu(bus, 1);
                 }
                 let a = self.read(bus, d, w) as u32;
-                let (r, f) = if row.op == Op::Inc {
+                let (r, f) = if matches!(row.op, Op::Inc) {
                     alu::add(w, a, 1, 0)
                 } else {
                     alu::sub(w, a, 1, 0)
@@ -1154,7 +1180,7 @@ impl<T: Timing> Cpu<T> {
             Op::Aad => self.aad(bus),
             Op::Daa | Op::Das => {
                 self.timing.eu(bus, 3);
-                self.daa(row.op == Op::Das);
+                self.daa(matches!(row.op, Op::Das));
             }
             Op::Aaa | Op::Aas => {
                 if T::EXACT {
@@ -1163,7 +1189,7 @@ impl<T: Timing> Cpu<T> {
                     let adjust = al > 9 || self.regs.flag(AF);
                     self.timing.eu(bus, 8 - adjust as u32);
                 }
-                self.aaa(row.op == Op::Aas);
+                self.aaa(matches!(row.op, Op::Aas));
             }
             Op::Salc => {
                 self.timing.eu(bus, 2 + self.regs.flag(CF) as u32);
@@ -1226,9 +1252,9 @@ impl<T: Timing> Cpu<T> {
                 if take {
                     // LOOP suspends prefetching right after taking its
                     // displacement, LOOPE/LOOPNE a clock later.
-                    let k = if row.op == Op::Loop { 0 } else { 1 };
-                    let tot = if row.op == Op::Loop { 4 } else { 5 };
-                    self.timing.eu(bus, k);
+                    let k = if matches!(row.op, Op::Loop) { 0 } else { 1 };
+                    let tot = if matches!(row.op, Op::Loop) { 4 } else { 5 };
+                    self.eu_maybe(bus, k);
                     self.timing.suspend_free(bus);
                     self.timing.eu(bus, tot - k);
                     let ip = self.regs.ip.wrapping_add(d);
@@ -1361,7 +1387,7 @@ impl<T: Timing> Cpu<T> {
                 }
                 let (s, off) = self.mem_operand();
                 let ip = self.rd(bus, s, off, true);
-                if row.op == Op::CallFarInd {
+                if matches!(row.op, Op::CallFarInd) {
                     self.timing.eu(bus, 4);
                 } else {
                     // JMP FAR suspends prefetching between its two reads.
@@ -1371,13 +1397,13 @@ impl<T: Timing> Cpu<T> {
                 }
                 let cs = self.rd(bus, s, off.wrapping_add(2), true);
                 if T::EXACT {
-                    if row.op == Op::CallFarInd {
+                    if matches!(row.op, Op::CallFarInd) {
                         self.timing.eu(bus, 5);
                     } else {
                         self.timing.eu(bus, 1);
                     }
                 }
-                if row.op == Op::CallFarInd {
+                if matches!(row.op, Op::CallFarInd) {
                     self.call_far(bus, cs, ip);
                 } else {
                     self.far_jump(cs, ip);
@@ -1645,6 +1671,7 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
+    #[inline(always)]
     fn string_once<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool) {
         let step: u16 = if w { 2 } else { 1 };
         let delta = if self.regs.flag(DF) {
@@ -1721,6 +1748,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// Read through index register `idx` (SI or DI) and step it.
+    #[inline(always)]
     fn string_read<B: Bus>(&mut self, bus: &mut B, s: Seg, idx: usize, w: bool, delta: u16) -> u16 {
         let off = self.regs.gpr[idx];
         let v = self.rd(bus, s, off, w);
@@ -1729,6 +1757,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// Write to ES:DI and step DI.
+    #[inline(always)]
     fn string_write<B: Bus>(&mut self, bus: &mut B, w: bool, delta: u16, v: u16) {
         let di = self.regs.gpr[7];
         self.wr(bus, Seg::ES, di, w, v);
@@ -1737,6 +1766,7 @@ impl<T: Timing> Cpu<T> {
 
     // ----- shifts and rotates ---------------------------------------------------
 
+    #[inline(always)]
     fn shift<B: Bus>(&mut self, bus: &mut B, row: &Sem, op: ShiftOp) {
         let w = row.word;
         // From the 80186 on, /6 of the shift group is another SHL.
@@ -1769,71 +1799,81 @@ impl<T: Timing> Cpu<T> {
         }
         let m = mask(w);
         let sb = sign(w);
-        let bits = if w { 16 } else { 8 };
-        let mut r = v;
-        let mut cf = self.regs.flag(CF);
-        let mut af = false;
-        let mut f = self.regs.flags;
-        for _ in 0..count {
-            match op {
-                ShiftOp::Rol => {
+        let cf_in = self.regs.flag(CF);
+        // One arm per operation, each with its own loop, result flags and
+        // whether SF, ZF, PF and AF change (rotates leave them): a single
+        // dispatch on the operation for the whole instruction.
+        let (r, cf, of, af) = match op {
+            ShiftOp::Rol => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     cf = r & sb != 0;
                     r = ((r << 1) | cf as u32) & m;
                 }
-                ShiftOp::Ror => {
+                (r, cf, (r & sb != 0) != cf, None)
+            }
+            ShiftOp::Ror => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     cf = r & 1 != 0;
                     r = (r >> 1) | if cf { sb } else { 0 };
                 }
-                ShiftOp::Rcl => {
+                (r, cf, (r & sb != 0) != (r & (sb >> 1) != 0), None)
+            }
+            ShiftOp::Rcl => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     let out = r & sb != 0;
                     r = ((r << 1) | cf as u32) & m;
                     cf = out;
                 }
-                ShiftOp::Rcr => {
+                (r, cf, (r & sb != 0) != cf, None)
+            }
+            ShiftOp::Rcr => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     let out = r & 1 != 0;
                     r = (r >> 1) | if cf { sb } else { 0 };
                     cf = out;
                 }
-                ShiftOp::Shl => {
+                (r, cf, (r & sb != 0) != (r & (sb >> 1) != 0), None)
+            }
+            ShiftOp::Shl => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     cf = r & sb != 0;
                     r = (r << 1) & m;
-                    // The ALU shifts by adding the operand to itself: AF is the carry out of bit 3.
-                    af = r & 0x10 != 0 && self.model != CpuModel::I80186;
                 }
-                ShiftOp::Shr => {
+                // The ALU shifts by adding the operand to itself: AF is the
+                // carry out of bit 3 (of the last step).
+                let af = r & 0x10 != 0 && self.model != CpuModel::I80186;
+                (r, cf, (r & sb != 0) != cf, Some(af))
+            }
+            ShiftOp::Shr => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
                     cf = r & 1 != 0;
                     r >>= 1;
-                    // The 286 sets AF on right shifts.
-                    af = self.model == CpuModel::I80286;
                 }
-                ShiftOp::Sar => {
-                    cf = r & 1 != 0;
-                    r = (r >> 1) | (r & sb);
-                    af = self.model == CpuModel::I80286;
-                }
-                ShiftOp::Setmo => {
-                    cf = false;
-                    r = m;
-                }
-            }
-        }
-        let _ = bits;
-        let msb = r & sb != 0;
-        let of = match op {
-            ShiftOp::Rol | ShiftOp::Rcl | ShiftOp::Shl => msb != cf,
-            ShiftOp::Ror | ShiftOp::Rcr => msb != (r & (sb >> 1) != 0),
-            ShiftOp::Shr => {
                 // OF is the sign bit before the last one-bit shift.
                 let before = if count == 1 { v } else { r << 1 };
-                before & sb != 0
+                // The 286 sets AF on right shifts.
+                let af = self.model == CpuModel::I80286;
+                (r, cf, before & sb != 0, Some(af))
             }
-            ShiftOp::Sar | ShiftOp::Setmo => false,
+            ShiftOp::Sar => {
+                let (mut r, mut cf) = (v, cf_in);
+                for _ in 0..count {
+                    cf = r & 1 != 0;
+                    r = (r >> 1) | (r & sb);
+                }
+                (r, cf, false, Some(self.model == CpuModel::I80286))
+            }
+            ShiftOp::Setmo => (m, false, false, Some(false)),
         };
+        let mut f = self.regs.flags;
         f = (f & !(CF | OF)) | if cf { CF } else { 0 } | if of { OF } else { 0 };
-        if !matches!(
-            op,
-            ShiftOp::Rol | ShiftOp::Ror | ShiftOp::Rcl | ShiftOp::Rcr
-        ) {
+        if let Some(af) = af {
             f = (f & !(SF | ZF | PF | AF)) | szp(w, r) | if af { AF } else { 0 };
         }
         self.regs.flags = f;
@@ -1841,12 +1881,13 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// Exact model: the shift microcode between the operand's read and the write.
+    #[inline(always)]
     fn exact_shift<B: Bus>(&mut self, bus: &mut B, d: Loc, by_cl: bool, count: u32) {
         let mem = matches!(d, Loc::Mem(..));
         if by_cl {
             self.timing.eu(bus, if mem { 10 } else { 6 } + 4 * count);
         } else {
-            self.timing.eu(bus, if mem { 5 } else { 0 });
+            self.eu_maybe(bus, if mem { 5 } else { 0 });
         }
     }
 
@@ -1857,7 +1898,7 @@ impl<T: Timing> Cpu<T> {
         let d = self.loc(row.opd[0]);
         let src = self.read(bus, d, w) as u32;
         self.cur.count = src.count_ones();
-        let signed = row.op == Op::Imul;
+        let signed = matches!(row.op, Op::Imul);
         // On the 8086 a REP prefix inverts the sign of IMUL's result.
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
         let (lo, hi, over) = if w {
@@ -1980,7 +2021,7 @@ impl<T: Timing> Cpu<T> {
         } else {
             self.regs.gpr[0] as u64
         };
-        let signed = row.op == Op::Idiv;
+        let signed = matches!(row.op, Op::Idiv);
         // On the 8086 a REP prefix inverts the sign of IDIV's quotient.
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
         let sext = |v: u64, b: u32| ((v << (64 - b)) as i64) >> (64 - b);
