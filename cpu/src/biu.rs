@@ -231,6 +231,18 @@ pub struct ExactTiming {
     /// The T3 clock of the first fetch that will leave no room for another
     /// (streaming ends there). Invariant: `cycle <= s_stop`.
     s_stop: u64,
+    /// Where streaming began before its first fetch's T1: in that clock.
+    s_pre: Option<Before>,
+}
+
+/// The bus as it was in the T4 or idle clock where streaming began ahead
+/// of its first fetch.
+#[derive(Clone, Copy, Debug)]
+struct Before {
+    clock: u64,
+    state: TState,
+    cur: Option<Xfer>,
+    planned: Option<u64>,
 }
 
 impl Default for ExactTiming {
@@ -270,6 +282,7 @@ impl Default for ExactTiming {
             s_shift: 0,
             s_taken: 0,
             s_stop: 0,
+            s_pre: None,
         }
     }
 }
@@ -615,23 +628,46 @@ impl ExactTiming {
             || self.suspended
             || self.chained
             || self.eu_req.is_some()
-            || self.planned.is_some()
         {
             return false;
         }
-        match (self.cur, self.state) {
-            (Some(x), TState::T1 | TState::T2 | TState::T3) if x.kind == Transfer::Code => {
-                self.s_t3 = self.cycle + (TState::T3 as u64 - self.state as u64);
-                self.s_ip = self.fetch_ip;
-                self.s_shift = (!self.byte_bus) as u32;
-                self.s_odd = (x.width == 1 && !self.byte_bus) as u32;
-                self.s_taken = 0;
-                self.stream = true;
-                self.restop();
-                true
+        let n = self.cycle;
+        let t3 = match (self.cur, self.state, self.planned) {
+            (Some(x), TState::T1 | TState::T2 | TState::T3, None) if x.kind == Transfer::Code => {
+                self.s_pre = None;
+                n + (TState::T3 as u64 - self.state as u64)
             }
-            _ => false,
-        }
+            // A T4 or idle clock with room for a prefetch: the one decided
+            // on, or the one this clock's end decides on (as `tick_end`),
+            // starts when planned; room only grows until then.
+            (cur, TState::T4 | TState::Ti, planned)
+                if self.qlen + self.fetch_width() <= self.capacity =>
+            {
+                let t4 = self.state == TState::T4;
+                let t1 = match planned {
+                    Some(p) => p.max(n + 1),
+                    None if t4 => n + T4_FETCH,
+                    None if self.code_t4 == Some(n.wrapping_sub(1)) => n - 1 + T4_FETCH,
+                    None => n + 2,
+                };
+                self.s_pre = Some(Before {
+                    clock: n,
+                    state: self.state,
+                    cur,
+                    planned,
+                });
+                t1 + 2
+            }
+            _ => return false,
+        };
+        self.s_t3 = t3;
+        self.s_ip = self.fetch_ip;
+        self.s_shift = (!self.byte_bus) as u32;
+        self.s_odd = (self.fetch_width() == 1 && !self.byte_bus) as u32;
+        self.s_taken = 0;
+        self.stream = true;
+        self.restop();
+        true
     }
 
     /// Stream bytes brought by the stream's first `n` fetches.
@@ -694,6 +730,24 @@ impl ExactTiming {
             return;
         }
         self.restop();
+        let t1 = self.s_t3 - 2;
+        if let Some(pre) = self.s_pre {
+            if pre.state == TState::T4
+                && pre.cur.is_some_and(|c| c.kind == Transfer::Code)
+                && self.cycle > pre.clock
+            {
+                self.code_t4 = Some(pre.clock);
+            }
+            if self.cycle < t1 {
+                // Still waiting for the first fetch.
+                (self.state, self.cur, self.planned) = if self.cycle == pre.clock {
+                    (pre.state, pre.cur, pre.planned)
+                } else {
+                    (TState::Ti, None, Some(t1))
+                };
+                return;
+            }
+        }
         let n = self.fetches_before(self.cycle);
         let landed = self.s_landed(n);
         for b in self.s_taken..landed {
@@ -712,7 +766,7 @@ impl ExactTiming {
             self.refill = false;
             self.code_t4 = Some(t4);
         }
-        let t1 = self.s_t3 + 4 * n - 2;
+        let t1 = t1 + 4 * n;
         self.cur = Some(self.code_xfer());
         if self.cycle >= t1 {
             self.state = match self.cycle - t1 {
