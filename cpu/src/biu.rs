@@ -886,38 +886,7 @@ impl ExactTiming {
             return;
         }
         if let Some(x) = self.cur.as_mut() {
-            match x.kind {
-                Transfer::Code | Transfer::MemRead => {
-                    let code = x.kind == Transfer::Code;
-                    let mut rd = |a: u32| if code { bus.fetch(a) } else { bus.read(a) };
-                    let lo = rd(x.addr);
-                    let v = if x.width == 2 {
-                        lo as u16 | (rd((x.addr + 1) & self.mask) as u16) << 8
-                    } else if x.addr & 1 != 0 && !self.byte_bus {
-                        (lo as u16) << 8
-                    } else {
-                        lo as u16
-                    };
-                    x.data = v;
-                }
-                Transfer::IoRead => {
-                    let port = x.addr as u16;
-                    let v = if x.width == 2 {
-                        bus.io_read16(port)
-                    } else if port & 1 != 0 && !self.byte_bus {
-                        (bus.io_read(port) as u16) << 8
-                    } else {
-                        bus.io_read(port) as u16
-                    };
-                    x.data = v;
-                }
-                Transfer::MemWrite | Transfer::IoWrite => {
-                    let high = x.addr & 1 != 0 && !self.byte_bus;
-                    write_lanes(bus, x.kind, x.addr, x.width, high, x.data, self.mask);
-                }
-                Transfer::IntA => x.data = bus.inta() as u16,
-                Transfer::Halt => {}
-            }
+            Self::data_phase(bus, x, self.byte_bus, self.mask);
         }
         if self.log.is_some() {
             self.record_clock();
@@ -956,6 +925,104 @@ impl ExactTiming {
         }
         self.cycle += 1;
         self.state = TState::T4;
+    }
+
+    /// The data phase (T3) of bus cycle `x`: memory or I/O read into
+    /// `x.data`, or written from it.
+    #[inline]
+    fn data_phase<B: Bus>(bus: &mut B, x: &mut Xfer, byte_bus: bool, mask: u32) {
+        match x.kind {
+            Transfer::Code | Transfer::MemRead => {
+                let code = x.kind == Transfer::Code;
+                let mut rd = |a: u32| if code { bus.fetch(a) } else { bus.read(a) };
+                let lo = rd(x.addr);
+                x.data = if x.width == 2 {
+                    lo as u16 | (rd((x.addr + 1) & mask) as u16) << 8
+                } else if x.addr & 1 != 0 && !byte_bus {
+                    (lo as u16) << 8
+                } else {
+                    lo as u16
+                };
+            }
+            Transfer::IoRead => {
+                let port = x.addr as u16;
+                x.data = if x.width == 2 {
+                    bus.io_read16(port)
+                } else if port & 1 != 0 && !byte_bus {
+                    (bus.io_read(port) as u16) << 8
+                } else {
+                    bus.io_read(port) as u16
+                };
+            }
+            Transfer::MemWrite | Transfer::IoWrite => {
+                let high = x.addr & 1 != 0 && !byte_bus;
+                write_lanes(bus, x.kind, x.addr, x.width, high, x.data, mask);
+            }
+            Transfer::IntA => x.data = bus.inta() as u16,
+            Transfer::Halt => {}
+        }
+    }
+
+    /// Unrecorded: an EU transfer worked out without stepping the clocks
+    /// between. The request starts two clocks after it is made (three in a
+    /// T4, or when it abandons a prefetch due to start next clock), or
+    /// after the T4 of a prefetch already under way (which lands first);
+    /// a prefetch only in its T1 is abandoned, unless it is the refill
+    /// after a flush. The cycle's T3 moves the data and decides whether a
+    /// prefetch follows straight after its T4, where the EU goes on.
+    /// None, having done nothing, where the bus is in a state it does not
+    /// cover.
+    fn transfer_quiet<B: Bus>(&mut self, bus: &mut B, mut x: Xfer) -> Option<u16> {
+        let c = self.cycle;
+        let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
+        let e = match self.state {
+            _ if self.chained => {
+                // The second half of a split word, straight after the first.
+                if self.state != TState::T4 {
+                    return None;
+                }
+                c + 1
+            }
+            TState::T1 if fetching && !self.refill => c + 2,
+            TState::T1 | TState::T2 | TState::T3 if fetching => {
+                let t3 = c + (TState::T3 as u64 - self.state as u64);
+                let mut f = self.cur.unwrap_or(x);
+                Self::data_phase(bus, &mut f, self.byte_bus, self.mask);
+                if self.discard {
+                    self.discard = false;
+                } else {
+                    self.refill = false;
+                    self.ready = t3 as i64 + 1;
+                    if f.width == 2 {
+                        self.push(f.data as u8);
+                        self.push((f.data >> 8) as u8);
+                    } else if f.addr & 1 != 0 && !self.byte_bus {
+                        self.push((f.data >> 8) as u8);
+                    } else {
+                        self.push(f.data as u8);
+                    }
+                    self.fetch_ip = self.fetch_ip.wrapping_add(f.width as u16);
+                }
+                self.code_t4 = Some(t3 + 1);
+                t3 + 2
+            }
+            TState::T4 => c + 3,
+            TState::Ti => c + 2 + (self.planned == Some(c + 1)) as u64,
+            _ => return None,
+        };
+        if self.state == TState::T4 && fetching {
+            self.code_t4 = Some(c);
+        }
+        self.chained = false;
+        self.planned = None;
+        Self::data_phase(bus, &mut x, self.byte_bus, self.mask);
+        if !self.suspended && self.qlen + self.fetch_width() <= self.capacity {
+            self.planned = Some(e + 4);
+        }
+        self.cur = Some(x);
+        self.state = TState::T4;
+        self.cycle = e + 3;
+        Some(x.data)
     }
 
     /// [`ExactTiming::tick_t3`] for a code fetch when no log is kept.
@@ -1044,6 +1111,11 @@ impl ExactTiming {
     /// Run an EU transfer to the end of its data phase.
     fn transfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
         self.materialize(Some(&mut *bus));
+        if self.log.is_none() {
+            if let Some(v) = self.transfer_quiet(bus, x) {
+                return v;
+            }
+        }
         // A request seen while a bus cycle is in T1-T3 follows its T4; on an
         // idle bus (or in T4) it starts two clocks later, three when it
         // abandons a prefetch the BIU had decided on.
