@@ -963,6 +963,34 @@ impl ExactTiming {
         }
     }
 
+    /// Unrecorded: the code fetch in progress (T1–T3) lands at its T3,
+    /// deciding on no fetch after it (the caller's EU request or suspension
+    /// stops one), and its T4 ends. Returns its T3 clock.
+    fn land_cur<B: Bus>(&mut self, bus: &mut B) -> u64 {
+        let t3 = self.cycle + (TState::T3 as u64 - self.state as u64);
+        let Some(mut f) = self.cur else {
+            return t3;
+        };
+        Self::data_phase(bus, &mut f, self.byte_bus, self.mask);
+        if self.discard {
+            self.discard = false;
+        } else {
+            self.refill = false;
+            self.ready = t3 as i64 + 1;
+            if f.width == 2 {
+                self.push(f.data as u8);
+                self.push((f.data >> 8) as u8);
+            } else if f.addr & 1 != 0 && !self.byte_bus {
+                self.push((f.data >> 8) as u8);
+            } else {
+                self.push(f.data as u8);
+            }
+            self.fetch_ip = self.fetch_ip.wrapping_add(f.width as u16);
+        }
+        self.code_t4 = Some(t3 + 1);
+        t3
+    }
+
     /// Unrecorded: an EU transfer worked out without stepping the clocks
     /// between. The request starts two clocks after it is made (three in a
     /// T4, or when it abandons a prefetch due to start next clock), or
@@ -984,28 +1012,7 @@ impl ExactTiming {
                 c + 1
             }
             TState::T1 if fetching && !self.refill => c + 2,
-            TState::T1 | TState::T2 | TState::T3 if fetching => {
-                let t3 = c + (TState::T3 as u64 - self.state as u64);
-                let mut f = self.cur.unwrap_or(x);
-                Self::data_phase(bus, &mut f, self.byte_bus, self.mask);
-                if self.discard {
-                    self.discard = false;
-                } else {
-                    self.refill = false;
-                    self.ready = t3 as i64 + 1;
-                    if f.width == 2 {
-                        self.push(f.data as u8);
-                        self.push((f.data >> 8) as u8);
-                    } else if f.addr & 1 != 0 && !self.byte_bus {
-                        self.push((f.data >> 8) as u8);
-                    } else {
-                        self.push(f.data as u8);
-                    }
-                    self.fetch_ip = self.fetch_ip.wrapping_add(f.width as u16);
-                }
-                self.code_t4 = Some(t3 + 1);
-                t3 + 2
-            }
+            TState::T1 | TState::T2 | TState::T3 if fetching => self.land_cur(bus) + 2,
             TState::T4 => c + 3,
             TState::Ti => c + 2 + (self.planned == Some(c + 1)) as u64,
             _ => return None,
@@ -1363,6 +1370,30 @@ impl Timing for ExactTiming {
         self.suspended = true;
         self.planned = None;
         let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
+        if self.log.is_none() && self.eu_req.is_none() {
+            // As the clocks below go: a fetch in its T2 or T3 lands, and
+            // the bus is idle after the clock or the T4 in progress.
+            let clocks = match (self.state, fetching) {
+                (TState::T2 | TState::T3, true) => {
+                    self.land_cur(bus);
+                    3
+                }
+                (TState::T1, true) | (TState::Ti, _) => 1,
+                (TState::T4, _) => {
+                    if fetching {
+                        self.code_t4 = Some(self.cycle);
+                    }
+                    1
+                }
+                _ => 0,
+            };
+            if clocks > 0 {
+                self.cycle += clocks;
+                self.cur = None;
+                self.state = TState::Ti;
+                return;
+            }
+        }
         // A fetch about to start its T1 this clock is called off; one under
         // way costs the microcode two more clocks.
         let n = match self.state {
