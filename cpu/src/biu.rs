@@ -605,6 +605,24 @@ impl ExactTiming {
             }
             self.stream_stop(bus);
         }
+        // An idle bus (or one in its T4) with nothing decided, no EU
+        // request and no room for a prefetch (queue full, or prefetching
+        // suspended) stays idle until the EU acts.
+        if self.log.is_none()
+            && end > self.cycle
+            && matches!(self.state, TState::T4 | TState::Ti)
+            && self.planned.is_none()
+            && self.eu_req.is_none()
+            && !self.room()
+        {
+            if self.state == TState::T4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
+                self.code_t4 = Some(self.cycle);
+            }
+            self.cur = None;
+            self.state = TState::Ti;
+            self.cycle = end;
+            return;
+        }
         self.run_clocks(bus, end);
     }
 
@@ -1363,6 +1381,8 @@ impl Timing for ExactTiming {
         self.cs = cs;
         self.fetch_ip = ip;
         self.planned = None;
+        // The refill is decided at the end of this clock: stream from here.
+        self.try_stream();
     }
 
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
