@@ -233,6 +233,9 @@ pub struct ExactTiming {
     s_stop: u64,
     /// Where streaming began before its first fetch's T1: in that clock.
     s_pre: Option<Before>,
+    /// The queue's room for later fetches, in bytes, as [`ExactTiming::restop`]
+    /// counts it.
+    s_free: i64,
 }
 
 /// The bus as it was in the T4 or idle clock where streaming began ahead
@@ -283,6 +286,7 @@ impl Default for ExactTiming {
             s_taken: 0,
             s_stop: 0,
             s_pre: None,
+            s_free: 0,
         }
     }
 }
@@ -296,6 +300,7 @@ impl ExactTiming {
             self.s_stop = 0;
         }
         self.log = on.then(Vec::new);
+        self.qop = (QueueOp::None, 0);
     }
 
     /// The clocks recorded since [`ExactTiming::record`].
@@ -709,15 +714,16 @@ impl ExactTiming {
     /// `capacity - w` bytes.
     #[inline(always)]
     fn restop(&mut self) {
-        let room = self.capacity as i64 - (1i64 << self.s_shift) - self.qlen as i64
+        self.s_free = self.capacity as i64 - (1i64 << self.s_shift) - self.qlen as i64
             + self.s_taken as i64
             + self.s_odd as i64;
-        let j = if room < 0 {
-            0
-        } else {
-            (room as u64) >> self.s_shift
-        };
-        self.s_stop = self.s_t3 + 4 * j;
+        self.set_stop();
+    }
+
+    /// `s_stop` from `s_free` (which every byte taken raises by one).
+    #[inline(always)]
+    fn set_stop(&mut self) {
+        self.s_stop = self.s_t3 + 4 * ((self.s_free.max(0) as u64) >> self.s_shift);
     }
 
     /// Streaming, a log was asked for: make the state explicit again.
@@ -747,7 +753,15 @@ impl ExactTiming {
         if !std::mem::take(&mut self.stream) {
             return;
         }
-        self.restop();
+        self.set_stop();
+        if self.s_taken > 0 {
+            // The last byte taken was the stream's (it empties the queue
+            // first).
+            let ip = self.s_ip.wrapping_add(self.s_taken as u16 - 1);
+            if let Some(bus) = bus.as_deref_mut() {
+                self.last_taken = bus.fetch((((self.cs as u32) << 4) + ip as u32) & self.mask);
+            }
+        }
         let t1 = self.s_t3 - 2;
         if let Some(pre) = self.s_pre {
             if pre.state == TState::T4
@@ -820,14 +834,14 @@ impl ExactTiming {
         if self.qlen != 0 {
             self.last_taken = self.pop();
         } else {
-            let ip = self.s_ip.wrapping_add(self.s_taken as u16);
-            self.last_taken = bus.fetch((((self.cs as u32) << 4) + ip as u32) & self.mask);
+            // Its value is read only if the state is made explicit.
             self.s_taken += 1;
         }
         self.owed = self.owed.saturating_sub(1);
         self.cycle = at + 1;
         // The take's clock may be the T3 that had no room before it.
-        self.restop();
+        self.s_free += 1;
+        self.set_stop();
         if self.cycle > self.s_stop {
             self.stream_stop(bus);
         }
