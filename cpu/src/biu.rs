@@ -236,6 +236,11 @@ pub struct ExactTiming {
     /// The queue's room for later fetches, in bytes, as [`ExactTiming::restop`]
     /// counts it.
     s_free: i64,
+    /// The values of the queue's bytes and of the byte taken last are not
+    /// known: unrecorded runs count bytes without reading them (only a
+    /// cycle log shows them); [`ExactTiming::reread`] reads them when a log
+    /// starts.
+    stale: bool,
 }
 
 /// The bus as it was in the T4 or idle clock where streaming began ahead
@@ -287,6 +292,7 @@ impl Default for ExactTiming {
             s_stop: 0,
             s_pre: None,
             s_free: 0,
+            stale: false,
         }
     }
 }
@@ -340,6 +346,7 @@ impl ExactTiming {
         self.chained = false;
         self.suspended = false;
         self.stream = false;
+        self.stale = false;
     }
 
     #[inline]
@@ -494,6 +501,7 @@ impl ExactTiming {
         // The T4: nothing has changed the room, so the decided fetch
         // starts, or the bus stays idle with a full queue.
         self.code_t4 = Some(t3 + 1);
+        self.last_address = x.addr;
         self.cycle = t3 + 2;
         if room {
             self.cur = Some(self.code_xfer());
@@ -521,6 +529,7 @@ impl ExactTiming {
         debug_assert!(t3 >= t && self.planned == Some(t3 + 2));
         self.planned = None;
         self.code_t4 = Some(t3 + 1);
+        self.last_address = self.cur.map_or(self.last_address, |x| x.addr);
         self.cur = Some(self.code_xfer());
         self.owed = self.owed.saturating_sub(1);
         self.last_taken = self.pop();
@@ -556,8 +565,8 @@ impl ExactTiming {
             None if self.code_t4 == Some(n.wrapping_sub(1)) => n - 1 + T4_FETCH,
             None => n + 2,
         };
-        if t4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
-            self.code_t4 = Some(n);
+        if t4 {
+            self.ended();
         }
         self.cycle = t1;
         self.planned = None;
@@ -608,7 +617,7 @@ impl ExactTiming {
                 self.cycle = self.cycle.max(end);
                 return;
             }
-            self.stream_stop(bus);
+            self.stream_stop();
         }
         // An idle bus (or one in its T4) with nothing decided, no EU
         // request and no room for a prefetch (queue full, or prefetching
@@ -620,8 +629,8 @@ impl ExactTiming {
             && self.eu_req.is_none()
             && !self.room()
         {
-            if self.state == TState::T4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
-                self.code_t4 = Some(self.cycle);
+            if self.state == TState::T4 {
+                self.ended();
             }
             self.cur = None;
             self.state = TState::Ti;
@@ -729,17 +738,62 @@ impl ExactTiming {
     /// Streaming, a log was asked for: make the state explicit again.
     #[inline(always)]
     fn log_started<B: Bus>(&mut self, bus: &mut B) {
-        if self.stream && self.log.is_some() {
-            self.materialize(Some(bus));
+        if self.log.is_some() {
+            self.materialize();
+            if self.stale {
+                self.reread(bus);
+            }
+            // A cycle past its T1 has its address in the latch (unrecorded
+            // runs keep it only from cycle to cycle).
+            if let (Some(x), TState::T2 | TState::T3 | TState::T4) = (self.cur, self.state) {
+                self.last_address = x.addr;
+            }
+            // And a code fetch in its T4 still has its bytes on the data
+            // bus (which unrecorded runs do not keep).
+            if let (Some(x), TState::T4) = (self.cur.as_mut(), self.state) {
+                if x.kind == Transfer::Code {
+                    Self::data_phase(bus, x, self.byte_bus, self.mask);
+                }
+            }
         }
+    }
+
+    /// The bus cycle in its T4 ends: the address latch keeps its address
+    /// (a log started later shows it in idle clocks), and a code fetch's
+    /// T4 is remembered for the decision after it.
+    #[inline(always)]
+    fn ended(&mut self) {
+        if let Some(x) = self.cur {
+            self.last_address = x.addr;
+            if x.kind == Transfer::Code {
+                self.code_t4 = Some(self.cycle);
+            }
+        }
+    }
+
+    /// Read the values of the queue's bytes (and of the byte taken last),
+    /// which unrecorded runs only count: the queue holds the bytes just
+    /// before the next fetch's address. (Memory changed since they were
+    /// fetched shows its new value.)
+    #[inline(never)]
+    fn reread<B: Bus>(&mut self, bus: &mut B) {
+        let base = self.fetch_ip.wrapping_sub(self.qlen as u16);
+        for i in 0..self.qlen {
+            let ip = base.wrapping_add(i as u16);
+            self.queue[(self.qhead + i) & 7] =
+                bus.fetch((((self.cs as u32) << 4) + ip as u32) & self.mask);
+        }
+        let ip = base.wrapping_sub(1);
+        self.last_taken = bus.fetch((((self.cs as u32) << 4) + ip as u32) & self.mask);
+        self.stale = false;
     }
 
     /// Streaming ends at `s_stop`: that fetch lands and leaves no room, so
     /// the bus is in its T4 with nothing decided.
     #[inline(never)]
-    fn stream_stop<B: Bus>(&mut self, bus: &mut B) {
+    fn stream_stop(&mut self) {
         self.cycle = self.s_stop + 1;
-        self.materialize(Some(bus));
+        self.materialize();
         self.planned = None;
     }
 
@@ -749,26 +803,22 @@ impl ExactTiming {
     /// the clock again — a prefetch's T1, T2 or T3, or the T4 of the one
     /// before it with the next decided.
     #[inline(never)]
-    fn materialize<B: Bus>(&mut self, mut bus: Option<&mut B>) {
+    fn materialize(&mut self) {
         if !std::mem::take(&mut self.stream) {
             return;
         }
         self.set_stop();
-        if self.s_taken > 0 {
-            // The last byte taken was the stream's (it empties the queue
-            // first).
-            let ip = self.s_ip.wrapping_add(self.s_taken as u16 - 1);
-            if let Some(bus) = bus.as_deref_mut() {
-                self.last_taken = bus.fetch((((self.cs as u32) << 4) + ip as u32) & self.mask);
-            }
-        }
+        // The stream's bytes are counted, not read (see `stale`).
+        self.stale |= self.s_taken > 0;
         let t1 = self.s_t3 - 2;
         if let Some(pre) = self.s_pre {
-            if pre.state == TState::T4
-                && pre.cur.is_some_and(|c| c.kind == Transfer::Code)
-                && self.cycle > pre.clock
-            {
-                self.code_t4 = Some(pre.clock);
+            if let (TState::T4, Some(x)) = (pre.state, pre.cur) {
+                if self.cycle > pre.clock {
+                    self.last_address = x.addr;
+                    if x.kind == Transfer::Code {
+                        self.code_t4 = Some(pre.clock);
+                    }
+                }
             }
             if self.cycle < t1 {
                 // Still waiting for the first fetch.
@@ -782,24 +832,28 @@ impl ExactTiming {
         }
         let n = self.fetches_before(self.cycle);
         let landed = self.s_landed(n);
+        self.stale |= landed > self.s_taken;
         for b in self.s_taken..landed {
-            let ip = self.s_ip.wrapping_add(b as u16);
-            let v = match bus.as_deref_mut() {
-                Some(bus) => bus.fetch((((self.cs as u32) << 4) + ip as u32) & self.mask),
-                None => 0,
-            };
             let j = ((b + self.s_odd) >> self.s_shift) as u64;
             self.ready = (self.s_t3 + 4 * j) as i64 + 1;
-            self.push(v);
+            self.push(0);
         }
         self.fetch_ip = self.s_ip.wrapping_add(landed as u16);
+        let mut cur = self.code_xfer();
         if n > 0 {
             let t4 = self.s_t3 + 4 * (n - 1) + 1;
             self.refill = false;
             self.code_t4 = Some(t4);
+            // The last fetch past its T1 before this clock's.
+            let ip = self.s_ip.wrapping_add(self.s_landed(n - 1) as u16);
+            self.last_address = (((self.cs as u32) << 4) + ip as u32) & self.mask;
         }
         let t1 = t1 + 4 * n;
-        self.cur = Some(self.code_xfer());
+        if self.cycle < t1 {
+            // In the T4 of that last fetch.
+            cur.addr = self.last_address;
+        }
+        self.cur = Some(cur);
         if self.cycle >= t1 {
             self.state = match self.cycle - t1 {
                 0 => TState::T1,
@@ -819,7 +873,7 @@ impl ExactTiming {
     /// stream's next — if streaming does not stop before the take's clock.
     /// False, having done nothing, otherwise.
     #[inline(always)]
-    fn take_stream<B: Bus>(&mut self, bus: &mut B, first: bool) -> bool {
+    fn take_stream(&mut self, first: bool) -> bool {
         let late = if first { 2 } else { 0 };
         let ready = if self.qlen != 0 {
             (self.queue_ready[self.qhead] + late).max(0) as u64
@@ -843,7 +897,7 @@ impl ExactTiming {
         self.s_free += 1;
         self.set_stop();
         if self.cycle > self.s_stop {
-            self.stream_stop(bus);
+            self.stream_stop();
         }
         true
     }
@@ -998,24 +1052,20 @@ impl ExactTiming {
     /// Unrecorded: the code fetch in progress (T1–T3) lands at its T3,
     /// deciding on no fetch after it (the caller's EU request or suspension
     /// stops one), and its T4 ends. Returns its T3 clock.
-    fn land_cur<B: Bus>(&mut self, bus: &mut B) -> u64 {
+    fn land_cur(&mut self) -> u64 {
         let t3 = self.cycle + (TState::T3 as u64 - self.state as u64);
-        let Some(mut f) = self.cur else {
+        let Some(f) = self.cur else {
             return t3;
         };
-        Self::data_phase(bus, &mut f, self.byte_bus, self.mask);
         if self.discard {
             self.discard = false;
         } else {
+            // Counted, not read (see `stale`).
+            self.stale = true;
             self.refill = false;
             self.ready = t3 as i64 + 1;
-            if f.width == 2 {
-                self.push(f.data as u8);
-                self.push((f.data >> 8) as u8);
-            } else if f.addr & 1 != 0 && !self.byte_bus {
-                self.push((f.data >> 8) as u8);
-            } else {
-                self.push(f.data as u8);
+            for _ in 0..f.width {
+                self.push(0);
             }
             self.fetch_ip = self.fetch_ip.wrapping_add(f.width as u16);
         }
@@ -1044,13 +1094,13 @@ impl ExactTiming {
                 c + 1
             }
             TState::T1 if fetching && !self.refill => c + 2,
-            TState::T1 | TState::T2 | TState::T3 if fetching => self.land_cur(bus) + 2,
+            TState::T1 | TState::T2 | TState::T3 if fetching => self.land_cur() + 2,
             TState::T4 => c + 3,
             TState::Ti => c + 2 + (self.planned == Some(c + 1)) as u64,
             _ => return None,
         };
-        if self.state == TState::T4 && fetching {
-            self.code_t4 = Some(c);
+        if self.state == TState::T4 {
+            self.ended();
         }
         self.chained = false;
         self.planned = None;
@@ -1061,6 +1111,7 @@ impl ExactTiming {
         self.cur = Some(x);
         self.state = TState::T4;
         self.cycle = e + 3;
+        self.last_address = x.addr;
         Some(x.data)
     }
 
@@ -1107,8 +1158,8 @@ impl ExactTiming {
             self.record_clock();
         }
         let ended = self.state;
-        if ended == TState::T4 && self.cur.is_some_and(|c| c.kind == Transfer::Code) {
-            self.code_t4 = Some(n);
+        if ended == TState::T4 {
+            self.ended();
         }
         self.qop = (QueueOp::None, 0);
         self.cycle += 1;
@@ -1149,7 +1200,7 @@ impl ExactTiming {
 
     /// Run an EU transfer to the end of its data phase.
     fn transfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
-        self.materialize(Some(&mut *bus));
+        self.materialize();
         if self.log.is_none() {
             if let Some(v) = self.transfer_quiet(bus, x) {
                 return v;
@@ -1203,12 +1254,12 @@ impl ExactTiming {
     #[inline(never)]
     fn take_slow<B: Bus>(&mut self, bus: &mut B, first: bool) {
         self.log_started(bus);
-        if !self.stream && self.try_stream() && self.take_stream(bus, first) {
+        if !self.stream && self.try_stream() && self.take_stream(first) {
             return;
         }
         if self.stream {
             // Streaming stops before the byte can be taken.
-            self.stream_stop(bus);
+            self.stream_stop();
         }
         if self.qlen == 0 {
             if self.take_landing(bus, first) {
@@ -1315,7 +1366,7 @@ impl Timing for ExactTiming {
 
     #[inline(always)]
     fn take<B: Bus>(&mut self, bus: &mut B, first: bool) {
-        if !(self.stream && self.take_stream(bus, first)) {
+        if !(self.stream && self.take_stream(first)) {
             self.take_slow(bus, first);
         }
     }
@@ -1384,7 +1435,7 @@ impl Timing for ExactTiming {
 
     fn flush(&mut self, cs: u16, ip: u16) {
         // The queue is emptied: its bytes need not be read.
-        self.materialize::<crate::FlatBus>(None);
+        self.materialize();
         self.qhead = 0;
         self.qlen = 0;
         self.qop = (QueueOp::Flush, self.last_taken);
@@ -1400,7 +1451,7 @@ impl Timing for ExactTiming {
     }
 
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
-        self.materialize(Some(&mut *bus));
+        self.materialize();
         self.suspended = true;
         self.planned = None;
         let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
@@ -1409,14 +1460,13 @@ impl Timing for ExactTiming {
             // the bus is idle after the clock or the T4 in progress.
             let clocks = match (self.state, fetching) {
                 (TState::T2 | TState::T3, true) => {
-                    self.land_cur(bus);
+                    self.land_cur();
+                    self.last_address = self.cur.map_or(0, |x| x.addr);
                     3
                 }
                 (TState::T1, true) | (TState::Ti, _) => 1,
                 (TState::T4, _) => {
-                    if fetching {
-                        self.code_t4 = Some(self.cycle);
-                    }
+                    self.ended();
                     1
                 }
                 _ => 0,
@@ -1443,7 +1493,7 @@ impl Timing for ExactTiming {
     }
 
     fn suspend_free<B: Bus>(&mut self, bus: &mut B) {
-        self.materialize(Some(&mut *bus));
+        self.materialize();
         // A fetch not started is called off; one under way (even in its
         // T1) completes, and the microcode waits for its T4.
         self.suspended = true;
@@ -1574,6 +1624,45 @@ mod tests {
         assert_eq!(cpu.timing.cycles(), 2);
         Timing::eu(&mut cpu.timing, &mut bus, 4);
         assert!(states(cpu.timing.log()).iter().all(|t| *t == Ti));
+    }
+
+    /// A log started part-way through an unrecorded run (the model then
+    /// streams, counting queue bytes without reading them) must read as
+    /// the same clocks of a run logged from the start.
+    #[test]
+    fn a_log_started_mid_run_matches_one_kept_throughout() {
+        // mov cx,100; l: add ax,cx; mov [bx],ax; add dx,[bx+1]; inc bx;
+        // loop l; hlt
+        let code = [
+            0xB9, 100, 0, 0x01, 0xC8, 0x89, 0x07, 0x03, 0x57, 0x01, 0x43, 0xE2, 0xF6, 0xF4,
+        ];
+        for model in [CpuModel::I8088, CpuModel::I8086] {
+            for k in 0..60 {
+                let run = |always: bool| {
+                    let mut bus = FlatBus::new(1 << 20);
+                    bus.load(0x10100, &code);
+                    let mut cpu: Cpu<ExactTiming> = Cpu::new(model);
+                    cpu.regs.seg[Seg::CS as usize] = 0x1000;
+                    cpu.regs.ip = 0x0100;
+                    cpu.regs.gpr[3] = 0x0200;
+                    cpu.timing.preload(0x1000, 0x0100, &[]);
+                    cpu.timing.record(always);
+                    for _ in 0..k {
+                        cpu.step(&mut bus);
+                    }
+                    cpu.timing.record(true);
+                    let from = cpu.cycles();
+                    for _ in 0..16 {
+                        cpu.step(&mut bus);
+                    }
+                    assert_eq!(cpu.timing.log().len() as u64, cpu.cycles() - from);
+                    (from, cpu.timing.log().to_vec())
+                };
+                let (kept, started) = (run(true), run(false));
+                assert_eq!(kept.0, started.0, "{model}, {k} instructions");
+                assert!(kept.1 == started.1, "{model}, log from instruction {k}");
+            }
+        }
     }
 
     #[test]
