@@ -798,10 +798,9 @@ impl ExactTiming {
     }
 
     /// Streaming ends at the current clock: the fetches that landed go
-    /// into the queue (bytes read from `bus` when given: only a cycle log
-    /// shows them) and `cur`, `state`, `planned` and `fetch_ip` describe
-    /// the clock again — a prefetch's T1, T2 or T3, or the T4 of the one
-    /// before it with the next decided.
+    /// into the queue (counted, not read: see `stale`) and `cur`, `state`,
+    /// `planned` and `fetch_ip` describe the clock again — a prefetch's
+    /// T1, T2 or T3, or the T4 of the one before it with the next decided.
     #[inline(never)]
     fn materialize(&mut self) {
         if !std::mem::take(&mut self.stream) {
@@ -831,23 +830,8 @@ impl ExactTiming {
             }
         }
         let n = self.fetches_before(self.cycle);
-        let landed = self.s_landed(n);
-        self.stale |= landed > self.s_taken;
-        for b in self.s_taken..landed {
-            let j = ((b + self.s_odd) >> self.s_shift) as u64;
-            self.ready = (self.s_t3 + 4 * j) as i64 + 1;
-            self.push(0);
-        }
-        self.fetch_ip = self.s_ip.wrapping_add(landed as u16);
+        self.unstream(n);
         let mut cur = self.code_xfer();
-        if n > 0 {
-            let t4 = self.s_t3 + 4 * (n - 1) + 1;
-            self.refill = false;
-            self.code_t4 = Some(t4);
-            // The last fetch past its T1 before this clock's.
-            let ip = self.s_ip.wrapping_add(self.s_landed(n - 1) as u16);
-            self.last_address = (((self.cs as u32) << 4) + ip as u32) & self.mask;
-        }
         let t1 = t1 + 4 * n;
         if self.cycle < t1 {
             // In the T4 of that last fetch.
@@ -866,6 +850,27 @@ impl ExactTiming {
             // a code fetch is ending).
             self.state = TState::T4;
             self.planned = Some(t1);
+        }
+    }
+
+    /// Streaming ends with the stream's first `n` fetches landed: their
+    /// bytes not yet taken go into the queue, and the address latch and
+    /// the last code T4 are those of the last of them.
+    #[inline(always)]
+    fn unstream(&mut self, n: u64) {
+        let landed = self.s_landed(n);
+        self.stale |= landed > self.s_taken;
+        for b in self.s_taken..landed {
+            let j = ((b + self.s_odd) >> self.s_shift) as u64;
+            self.ready = (self.s_t3 + 4 * j) as i64 + 1;
+            self.push(0);
+        }
+        self.fetch_ip = self.s_ip.wrapping_add(landed as u16);
+        if n > 0 {
+            self.refill = false;
+            self.code_t4 = Some(self.s_t3 + 4 * (n - 1) + 1);
+            let ip = self.s_ip.wrapping_add(self.s_landed(n - 1) as u16);
+            self.last_address = (((self.cs as u32) << 4) + ip as u32) & self.mask;
         }
     }
 
@@ -1451,6 +1456,27 @@ impl Timing for ExactTiming {
     }
 
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
+        if self.stream && self.log.is_none() && self.cycle + 2 >= self.s_t3 {
+            // Streaming, past the first fetch's T1 (see the clocked cases
+            // below): a fetch in its T1 is called off, one in its T2 or T3
+            // lands (three clocks), a T4 ends (one clock).
+            let n = self.fetches_before(self.cycle);
+            let t1 = self.s_t3 - 2 + 4 * n;
+            let (landed, clocks) = match self.cycle.wrapping_sub(t1) {
+                0 => (n, 1),
+                1 | 2 => (n + 1, 3),
+                _ => (n, 1),
+            };
+            self.stream = false;
+            self.stale |= self.s_taken > 0;
+            self.unstream(landed);
+            self.cycle += clocks;
+            self.cur = None;
+            self.state = TState::Ti;
+            self.planned = None;
+            self.suspended = true;
+            return;
+        }
         self.materialize();
         self.suspended = true;
         self.planned = None;
