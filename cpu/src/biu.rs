@@ -231,8 +231,9 @@ pub struct ExactTiming {
     /// The T3 clock of the first fetch that will leave no room for another
     /// (streaming ends there). Invariant: `cycle <= s_stop`.
     s_stop: u64,
-    /// Where streaming began before its first fetch's T1: in that clock.
-    s_pre: Option<Before>,
+    /// Streaming began in this T4 or idle clock, before its first fetch's
+    /// T1; `state`, `cur` and `planned` still describe that clock.
+    s_pre: Option<u64>,
     /// The queue's room for later fetches, in bytes, as [`ExactTiming::restop`]
     /// counts it.
     s_free: i64,
@@ -241,16 +242,6 @@ pub struct ExactTiming {
     /// cycle log shows them); [`ExactTiming::reread`] reads them when a log
     /// starts.
     stale: bool,
-}
-
-/// The bus as it was in the T4 or idle clock where streaming began ahead
-/// of its first fetch.
-#[derive(Clone, Copy, Debug)]
-struct Before {
-    clock: u64,
-    state: TState,
-    cur: Option<Xfer>,
-    planned: Option<u64>,
 }
 
 impl Default for ExactTiming {
@@ -566,7 +557,7 @@ impl ExactTiming {
             None => n + 2,
         };
         if t4 {
-            self.ended();
+            self.ended(self.cycle);
         }
         self.cycle = t1;
         self.planned = None;
@@ -630,7 +621,7 @@ impl ExactTiming {
             && !self.room()
         {
             if self.state == TState::T4 {
-                self.ended();
+                self.ended(self.cycle);
             }
             self.cur = None;
             self.state = TState::Ti;
@@ -672,7 +663,7 @@ impl ExactTiming {
             // A T4 or idle clock with room for a prefetch: the one decided
             // on, or the one this clock's end decides on (as `tick_end`),
             // starts when planned; room only grows until then.
-            (cur, TState::T4 | TState::Ti, planned)
+            (_, TState::T4 | TState::Ti, planned)
                 if self.qlen + self.fetch_width() <= self.capacity =>
             {
                 let t4 = self.state == TState::T4;
@@ -682,12 +673,7 @@ impl ExactTiming {
                     None if self.code_t4 == Some(n.wrapping_sub(1)) => n - 1 + T4_FETCH,
                     None => n + 2,
                 };
-                self.s_pre = Some(Before {
-                    clock: n,
-                    state: self.state,
-                    cur,
-                    planned,
-                });
+                self.s_pre = Some(n);
                 t1 + 2
             }
             _ => return false,
@@ -758,15 +744,15 @@ impl ExactTiming {
         }
     }
 
-    /// The bus cycle in its T4 ends: the address latch keeps its address
+    /// The bus cycle in its T4 (clock `t4`) ends: the address latch keeps its address
     /// (a log started later shows it in idle clocks), and a code fetch's
     /// T4 is remembered for the decision after it.
     #[inline(always)]
-    fn ended(&mut self) {
+    fn ended(&mut self, t4: u64) {
         if let Some(x) = self.cur {
             self.last_address = x.addr;
             if x.kind == Transfer::Code {
-                self.code_t4 = Some(self.cycle);
+                self.code_t4 = Some(t4);
             }
         }
     }
@@ -811,21 +797,17 @@ impl ExactTiming {
         self.stale |= self.s_taken > 0;
         let t1 = self.s_t3 - 2;
         if let Some(pre) = self.s_pre {
-            if let (TState::T4, Some(x)) = (pre.state, pre.cur) {
-                if self.cycle > pre.clock {
-                    self.last_address = x.addr;
-                    if x.kind == Transfer::Code {
-                        self.code_t4 = Some(pre.clock);
-                    }
-                }
+            if self.cycle == pre {
+                // Nothing has happened since.
+                return;
+            }
+            // That clock has ended.
+            if self.state == TState::T4 {
+                self.ended(pre);
             }
             if self.cycle < t1 {
                 // Still waiting for the first fetch.
-                (self.state, self.cur, self.planned) = if self.cycle == pre.clock {
-                    (pre.state, pre.cur, pre.planned)
-                } else {
-                    (TState::Ti, None, Some(t1))
-                };
+                (self.state, self.cur, self.planned) = (TState::Ti, None, Some(t1));
                 return;
             }
         }
@@ -1105,7 +1087,7 @@ impl ExactTiming {
             _ => return None,
         };
         if self.state == TState::T4 {
-            self.ended();
+            self.ended(self.cycle);
         }
         self.chained = false;
         self.planned = None;
@@ -1164,7 +1146,7 @@ impl ExactTiming {
         }
         let ended = self.state;
         if ended == TState::T4 {
-            self.ended();
+            self.ended(self.cycle);
         }
         self.qop = (QueueOp::None, 0);
         self.cycle += 1;
@@ -1492,7 +1474,7 @@ impl Timing for ExactTiming {
                 }
                 (TState::T1, true) | (TState::Ti, _) => 1,
                 (TState::T4, _) => {
-                    self.ended();
+                    self.ended(self.cycle);
                     1
                 }
                 _ => 0,
