@@ -1069,7 +1069,7 @@ impl ExactTiming {
     /// prefetch follows straight after its T4, where the EU goes on.
     /// None, having done nothing, where the bus is in a state it does not
     /// cover.
-    fn transfer_quiet<B: Bus>(&mut self, bus: &mut B, mut x: Xfer) -> Option<u16> {
+    fn transfer_quiet<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> Option<u16> {
         let c = self.cycle;
         let fetching = self.cur.is_some_and(|c| c.kind == Transfer::Code);
         let e = match self.state {
@@ -1090,6 +1090,33 @@ impl ExactTiming {
             self.ended(self.cycle);
         }
         self.chained = false;
+        Some(self.eu_cycle(bus, x, e))
+    }
+
+    /// [`ExactTiming::transfer_quiet`] while streaming, past the stream's
+    /// first T1: the fetch in its T1 is abandoned (unless it is the refill
+    /// after a flush), one in its T2 or T3 lands first, a T4 ends.
+    #[inline(never)]
+    fn transfer_streaming<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
+        let c = self.cycle;
+        let n = self.fetches_before(c);
+        let t1 = self.s_t3 - 2 + 4 * n;
+        let (landed, e) = match c.wrapping_sub(t1) {
+            0 if !(self.refill && n == 0) => (n, c + 2),
+            0..=2 => (n + 1, t1 + 4),
+            _ => (n, c + 3),
+        };
+        self.stream = false;
+        self.stale |= self.s_taken > 0;
+        self.unstream(landed);
+        self.eu_cycle(bus, x, e)
+    }
+
+    /// Unrecorded: EU bus cycle `x` with its T1 in clock `e`, no prefetch
+    /// in the way. Its T3 moves the data and decides whether a prefetch
+    /// follows straight after its T4, where the EU goes on.
+    #[inline(always)]
+    fn eu_cycle<B: Bus>(&mut self, bus: &mut B, mut x: Xfer, e: u64) -> u16 {
         self.planned = None;
         Self::data_phase(bus, &mut x, self.byte_bus, self.mask);
         if !self.suspended && self.qlen + self.fetch_width() <= self.capacity {
@@ -1099,7 +1126,7 @@ impl ExactTiming {
         self.state = TState::T4;
         self.cycle = e + 3;
         self.last_address = x.addr;
-        Some(x.data)
+        x.data
     }
 
     /// [`ExactTiming::tick_t3`] for a code fetch when no log is kept.
@@ -1187,6 +1214,9 @@ impl ExactTiming {
 
     /// Run an EU transfer to the end of its data phase.
     fn transfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
+        if self.stream && self.log.is_none() && !self.chained && self.cycle + 2 >= self.s_t3 {
+            return self.transfer_streaming(bus, x);
+        }
         self.materialize();
         if self.log.is_none() {
             if let Some(v) = self.transfer_quiet(bus, x) {
