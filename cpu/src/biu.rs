@@ -9,6 +9,14 @@
 //! bus. Meanwhile the BIU prefetches into its queue whenever the bus is free
 //! and the queue has room. Every clock can be recorded ([`CycleRecord`]).
 //!
+//! With a cycle log the state machine is stepped clock by clock: that path
+//! is the reference. Without one the same rules are applied without
+//! stepping clocks where they leave nothing to decide: back-to-back
+//! prefetches are *streamed* (worked out from the clock: see
+//! [`ExactTiming::try_stream`]), and EU transfers, SUSPs and idle stretches
+//! are worked out from the state they start in. Tests hold both paths to
+//! the same clocks (every 8086 vector, `mix`, random instruction runs).
+//!
 //! Rules (measured against the 8086 single-step vectors; see
 //! docs/timing.md):
 //! - a bus cycle is T1 T2 T3 T4; the BIU decides what to start one clock
