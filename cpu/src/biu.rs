@@ -13,7 +13,7 @@
 //! is the reference. Without one the same rules are applied without
 //! stepping clocks where they leave nothing to decide: back-to-back
 //! prefetches are *streamed* (worked out from the clock: see
-//! [`ExactTiming::try_stream`]), and EU transfers, SUSPs and idle stretches
+//! `ExactTiming::try_stream`), and EU transfers, SUSPs and idle stretches
 //! are worked out from the state they start in. Tests hold both paths to
 //! the same clocks (every 8086 vector, `mix`, random instruction runs).
 //!
