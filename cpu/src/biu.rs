@@ -639,9 +639,11 @@ impl ExactTiming {
         self.run_clocks(bus, end);
     }
 
-    /// Unrecorded: start streaming if the bus is in a prefetch (T1–T3)
-    /// that nothing but the queue's room governs — no EU request, plan,
-    /// flush or suspension pending. True when streaming.
+    /// Unrecorded: start streaming if nothing but the queue's room governs
+    /// what the bus does next — no EU request, flush or suspension pending
+    /// — and it is in a prefetch (T1–T3), or in a T4 or idle clock with
+    /// room for one (decided already, or at this clock's end). True when
+    /// streaming.
     ///
     /// While streaming, prefetch `j` of the stream has its T3 in clock
     /// `s_t3 + 4j` and brings `1 << s_shift` bytes (the first may be a
