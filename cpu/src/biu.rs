@@ -250,6 +250,10 @@ pub struct ExactTiming {
     /// cycle log shows them); [`ExactTiming::reread`] reads them when a log
     /// starts.
     stale: bool,
+    /// Unrecorded, the bus idle with nothing to start (no room, nothing
+    /// decided, no EU request): clocks before this one pass with nothing
+    /// happening. Every `Timing` call but `eu` clears it.
+    quiet_until: u64,
 }
 
 impl Default for ExactTiming {
@@ -292,6 +296,7 @@ impl Default for ExactTiming {
             s_pre: None,
             s_free: 0,
             stale: false,
+            quiet_until: 0,
         }
     }
 }
@@ -299,6 +304,7 @@ impl Default for ExactTiming {
 impl ExactTiming {
     /// Start recording every clock (cleared).
     pub fn record(&mut self, on: bool) {
+        self.quiet_until = 0;
         if self.stream && on {
             // Streaming ends at the next step that has the bus (the queue's
             // bytes are read from it): every shortcut fails until then.
@@ -325,6 +331,7 @@ impl ExactTiming {
     /// Install a prefetch queue: `bytes` were fetched from CS:`ip`
     /// onwards, so prefetching continues after them; the bus is idle.
     pub fn preload(&mut self, cs: u16, ip: u16, bytes: &[u8]) {
+        self.quiet_until = 0;
         self.qhead = 0;
         self.qlen = 0;
         // Bytes installed by the test rig were fetched long before.
@@ -599,8 +606,9 @@ impl ExactTiming {
     /// Run clocks until clock `end`.
     #[inline(always)]
     fn run_to<B: Bus>(&mut self, bus: &mut B, end: u64) {
-        // Streaming and not stopping before `end`: only time passes.
-        if self.stream && end <= self.s_stop {
+        // Streaming and not stopping before `end`, or an idle bus that
+        // stays idle: only time passes.
+        if end <= self.quiet_until || (self.stream && end <= self.s_stop) {
             self.cycle = self.cycle.max(end);
         } else {
             self.run_to_slow(bus, end);
@@ -634,6 +642,7 @@ impl ExactTiming {
             self.cur = None;
             self.state = TState::Ti;
             self.cycle = end;
+            self.quiet_until = u64::MAX;
             return;
         }
         self.run_clocks(bus, end);
@@ -1224,6 +1233,7 @@ impl ExactTiming {
 
     /// Run an EU transfer to the end of its data phase.
     fn transfer<B: Bus>(&mut self, bus: &mut B, x: Xfer) -> u16 {
+        self.quiet_until = 0;
         if self.stream && self.log.is_none() && !self.chained && self.cycle + 2 >= self.s_t3 {
             return self.transfer_streaming(bus, x);
         }
@@ -1280,6 +1290,7 @@ impl ExactTiming {
     /// [`Timing::take`] where the EU waits or a fetch lands on the way.
     #[inline(never)]
     fn take_slow<B: Bus>(&mut self, bus: &mut B, first: bool) {
+        self.quiet_until = 0;
         self.log_started(bus);
         if !self.stream && self.try_stream() && self.take_stream(first) {
             return;
@@ -1461,6 +1472,7 @@ impl Timing for ExactTiming {
     }
 
     fn flush(&mut self, cs: u16, ip: u16) {
+        self.quiet_until = 0;
         // The queue is emptied: its bytes need not be read.
         self.materialize();
         self.qhead = 0;
@@ -1478,6 +1490,7 @@ impl Timing for ExactTiming {
     }
 
     fn suspend<B: Bus>(&mut self, bus: &mut B) {
+        self.quiet_until = 0;
         if self.stream && self.log.is_none() && self.cycle + 2 >= self.s_t3 {
             // Streaming, past the first fetch's T1 (see the clocked cases
             // below): a fetch in its T1 is called off, one in its T2 or T3
@@ -1497,6 +1510,7 @@ impl Timing for ExactTiming {
             self.state = TState::Ti;
             self.planned = None;
             self.suspended = true;
+            self.quiet_until = u64::MAX;
             return;
         }
         self.materialize();
@@ -1523,6 +1537,7 @@ impl Timing for ExactTiming {
                 self.cycle += clocks;
                 self.cur = None;
                 self.state = TState::Ti;
+                self.quiet_until = u64::MAX;
                 return;
             }
         }
@@ -1541,6 +1556,7 @@ impl Timing for ExactTiming {
     }
 
     fn suspend_free<B: Bus>(&mut self, bus: &mut B) {
+        self.quiet_until = 0;
         self.materialize();
         // A fetch not started is called off; one under way (even in its
         // T1) completes, and the microcode waits for its T4.
