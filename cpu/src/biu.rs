@@ -452,147 +452,11 @@ impl ExactTiming {
         self.qop = (QueueOp::None, 0);
     }
 
-    /// Unrecorded: run the prefetch in progress (in its T1, T2 or T3) to
-    /// the end of its T3 in one step, and on through its T4 (starting the
-    /// next prefetch or leaving the bus idle) when `t4` and the T4 comes
-    /// before clock `end`. Only where nothing but the queue's room decides
-    /// what those clocks do: no EU request, plan, flush or suspension
-    /// pending. Returns false, having done nothing, otherwise.
-    #[inline(always)]
-    fn fetch_cycle<B: Bus>(&mut self, bus: &mut B, end: u64, t4: bool) -> bool {
-        let x = match self.cur {
-            Some(x) if x.kind == Transfer::Code => x,
-            _ => return false,
-        };
-        if self.log.is_some()
-            || self.discard
-            || self.suspended
-            || self.eu_req.is_some()
-            || self.planned.is_some()
-        {
-            return false;
-        }
-        let t3 = self.cycle
-            + match self.state {
-                TState::T1 => 2,
-                TState::T2 => 1,
-                TState::T3 => 0,
-                _ => return false,
-            };
-        if t3 >= end {
-            return false;
-        }
-        let lo = bus.fetch(x.addr);
-        self.refill = false;
-        self.ready = t3 as i64 + 1;
-        if x.width == 2 {
-            let hi = bus.fetch((x.addr + 1) & self.mask);
-            self.push(lo);
-            self.push(hi);
-        } else {
-            self.push(lo);
-        }
-        self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
-        // The decision at the end of T3: a fetch follows straight after T4
-        // if there is room for it.
-        let room = self.qlen + self.fetch_width() <= self.capacity;
-        if !t4 || t3 + 1 >= end {
-            self.cycle = t3 + 1;
-            self.state = TState::T4;
-            if room {
-                self.planned = Some(t3 + 2);
-            }
-            return true;
-        }
-        // The T4: nothing has changed the room, so the decided fetch
-        // starts, or the bus stays idle with a full queue.
-        self.code_t4 = Some(t3 + 1);
-        self.last_address = x.addr;
-        self.cycle = t3 + 2;
-        if room {
-            self.cur = Some(self.code_xfer());
-            self.state = TState::T1;
-        } else {
-            self.cur = None;
-            self.state = TState::Ti;
-        }
-        true
-    }
-
-    /// Unrecorded, with the queue empty and a prefetch under way that
-    /// nothing but the queue's room governs (see [`ExactTiming::fetch_cycle`]):
-    /// the EU takes that fetch's first byte. The fetch lands at its T3; a
-    /// later byte is taken in the T4, a first byte two clocks later (the
-    /// next fetch's T2). With at most two bytes in the queue there is always
-    /// room for the next fetch, so it starts straight after the T4.
-    #[inline(always)]
-    fn take_landing<B: Bus>(&mut self, bus: &mut B, first: bool) -> bool {
-        let t = self.cycle;
-        if !self.fetch_cycle(bus, u64::MAX, false) {
-            return false;
-        }
-        let t3 = self.cycle - 1;
-        debug_assert!(t3 >= t && self.planned == Some(t3 + 2));
-        self.planned = None;
-        self.code_t4 = Some(t3 + 1);
-        self.last_address = self.cur.map_or(self.last_address, |x| x.addr);
-        self.cur = Some(self.code_xfer());
-        self.owed = self.owed.saturating_sub(1);
-        self.last_taken = self.pop();
-        if first {
-            self.cycle = t3 + 4;
-            self.state = TState::T3;
-        } else {
-            self.cycle = t3 + 2;
-            self.state = TState::T1;
-        }
-        true
-    }
-
-    /// Unrecorded, in a T4 or idle clock with room in the queue and no EU
-    /// request: pass to the T1 of the prefetch decided on, or of the one
-    /// this clock decides on. The clocks before it only wait for it (room
-    /// in the queue only grows while the EU is waiting). Returns false,
-    /// having done nothing, otherwise.
-    fn start_planned(&mut self) -> bool {
-        if self.log.is_some()
-            || !matches!(self.state, TState::T4 | TState::Ti)
-            || self.eu_req.is_some()
-            || !self.room()
-        {
-            return false;
-        }
-        let n = self.cycle;
-        let t4 = self.state == TState::T4;
-        let t1 = match self.planned {
-            Some(p) => p.max(n + 1),
-            // As `tick_end` decides at the end of this clock.
-            None if t4 => n + T4_FETCH,
-            None if self.code_t4 == Some(n.wrapping_sub(1)) => n - 1 + T4_FETCH,
-            None => n + 2,
-        };
-        if t4 {
-            self.ended(self.cycle);
-        }
-        self.cycle = t1;
-        self.planned = None;
-        self.cur = Some(self.code_xfer());
-        self.state = TState::T1;
-        true
-    }
-
     /// Run clocks until a byte is in the queue.
     #[inline(never)]
     fn wait_for_byte<B: Bus>(&mut self, bus: &mut B) {
         let start = self.cycle;
         while self.qlen == 0 {
-            // The byte is taken no sooner than the fetch's T4.
-            if self.fetch_cycle(bus, u64::MAX, false) {
-                continue;
-            }
-            if self.start_planned() {
-                continue;
-            }
             self.skip(start + 64);
             self.tick(bus);
             if self.cycle - start > 64 {
@@ -911,9 +775,6 @@ impl ExactTiming {
     /// Run clocks until clock `end`, stepping the bus state machine.
     fn run_clocks<B: Bus>(&mut self, bus: &mut B, end: u64) {
         while self.cycle < end {
-            if self.fetch_cycle(bus, end, true) {
-                continue;
-            }
             self.skip(end);
             if self.cycle < end {
                 let t3 = self.state == TState::T3;
@@ -1300,9 +1161,6 @@ impl ExactTiming {
             self.stream_stop();
         }
         if self.qlen == 0 {
-            if self.take_landing(bus, first) {
-                return;
-            }
             self.wait_for_byte(bus);
         }
         // A byte reaches the EU as an instruction's first byte three clocks
