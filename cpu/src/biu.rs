@@ -373,7 +373,13 @@ impl ExactTiming {
 
     #[inline]
     fn fetch_addr(&self) -> u32 {
-        (((self.cs as u32) << 4) + self.fetch_ip as u32) & self.mask
+        self.code_addr(self.fetch_ip)
+    }
+
+    /// The physical address of offset `ip` in the code segment.
+    #[inline]
+    fn code_addr(&self, ip: u16) -> u32 {
+        (((self.cs as u32) << 4) + ip as u32) & self.mask
     }
 
     /// Bytes the next prefetch brings in.
@@ -549,12 +555,9 @@ impl ExactTiming {
             (_, TState::T4 | TState::Ti, planned)
                 if self.qlen + self.fetch_width() <= self.capacity =>
             {
-                let t4 = self.state == TState::T4;
                 let t1 = match planned {
                     Some(p) => p.max(n + 1),
-                    None if t4 => n + T4_FETCH,
-                    None if self.code_t4 == Some(n.wrapping_sub(1)) => n - 1 + T4_FETCH,
-                    None => n + 2,
+                    None => self.decided_fetch(n, self.state),
                 };
                 self.s_pre = Some(n);
                 t1 + 2
@@ -649,11 +652,10 @@ impl ExactTiming {
         let base = self.fetch_ip.wrapping_sub(self.qlen as u16);
         for i in 0..self.qlen {
             let ip = base.wrapping_add(i as u16);
-            self.queue[(self.qhead + i) & 7] =
-                bus.fetch((((self.cs as u32) << 4) + ip as u32) & self.mask);
+            self.queue[(self.qhead + i) & 7] = bus.fetch(self.code_addr(ip));
         }
         let ip = base.wrapping_sub(1);
-        self.last_taken = bus.fetch((((self.cs as u32) << 4) + ip as u32) & self.mask);
+        self.last_taken = bus.fetch(self.code_addr(ip));
         self.stale = false;
     }
 
@@ -735,7 +737,7 @@ impl ExactTiming {
             self.refill = false;
             self.code_t4 = Some(self.s_t3 + 4 * (n - 1) + 1);
             let ip = self.s_ip.wrapping_add(self.s_landed(n - 1) as u16);
-            self.last_address = (((self.cs as u32) << 4) + ip as u32) & self.mask;
+            self.last_address = self.code_addr(ip);
         }
     }
 
@@ -808,6 +810,20 @@ impl ExactTiming {
         }
     }
 
+    /// The T1 clock of the prefetch an idle bus with room decides on at the
+    /// end of clock `n` (a T4 or an idle clock): two clocks later from an
+    /// idle clock, four after a T4 — also when the room is seen in the idle
+    /// clock right after a code fetch's T4.
+    fn decided_fetch(&self, n: u64, ended: TState) -> u64 {
+        if ended == TState::T4 {
+            n + T4_FETCH
+        } else if self.code_t4 == Some(n.wrapping_sub(1)) {
+            n - 1 + T4_FETCH
+        } else {
+            n + 2
+        }
+    }
+
     /// Log the clock in progress.
     #[inline(never)]
     fn record_clock(&mut self) {
@@ -831,13 +847,6 @@ impl ExactTiming {
     #[inline(never)]
     fn tick_t3<B: Bus>(&mut self, bus: &mut B) {
         let n = self.cycle;
-        if let Some(x) = self
-            .cur
-            .filter(|x| x.kind == Transfer::Code && self.log.is_none())
-        {
-            self.code_t3(bus, x, n);
-            return;
-        }
         if let Some(x) = self.cur.as_mut() {
             Self::data_phase(bus, x, self.byte_bus, self.mask);
         }
@@ -847,19 +856,8 @@ impl ExactTiming {
         self.qop = (QueueOp::None, 0);
         if let Some(x) = self.cur {
             match x.kind {
-                Transfer::Code if self.discard => self.discard = false,
                 Transfer::Code => {
-                    self.refill = false;
-                    self.ready = n as i64 + 1;
-                    if x.width == 2 {
-                        self.push(x.data as u8);
-                        self.push((x.data >> 8) as u8);
-                    } else if x.addr & 1 != 0 && !self.byte_bus {
-                        self.push((x.data >> 8) as u8);
-                    } else {
-                        self.push(x.data as u8);
-                    }
-                    self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
+                    self.land(x, n);
                 }
                 _ => {
                     self.result = x.data;
@@ -921,23 +919,34 @@ impl ExactTiming {
     /// stops one), and its T4 ends. Returns its T3 clock.
     fn land_cur(&mut self) -> u64 {
         let t3 = self.cycle + (TState::T3 as u64 - self.state as u64);
-        let Some(f) = self.cur else {
-            return t3;
-        };
-        if self.discard {
-            self.discard = false;
-        } else {
+        if let Some(f) = self.cur {
             // Counted, not read (see `stale`).
-            self.stale = true;
-            self.refill = false;
-            self.ready = t3 as i64 + 1;
-            for _ in 0..f.width {
-                self.push(0);
-            }
-            self.fetch_ip = self.fetch_ip.wrapping_add(f.width as u16);
+            self.stale |= self.land(Xfer { data: 0, ..f }, t3);
         }
         self.code_t4 = Some(t3 + 1);
         t3
+    }
+
+    /// A code fetch's bytes (in `x.data`, as the data bus carries them)
+    /// enter the queue at the end of its T3 (clock `t3`), unless the queue
+    /// was flushed while it was under way: then they are dropped. True when
+    /// they entered.
+    fn land(&mut self, x: Xfer, t3: u64) -> bool {
+        if std::mem::take(&mut self.discard) {
+            return false;
+        }
+        self.refill = false;
+        self.ready = t3 as i64 + 1;
+        if x.width == 2 {
+            self.push(x.data as u8);
+            self.push((x.data >> 8) as u8);
+        } else if x.addr & 1 != 0 && !self.byte_bus {
+            self.push((x.data >> 8) as u8);
+        } else {
+            self.push(x.data as u8);
+        }
+        self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
+        true
     }
 
     /// Unrecorded: an EU transfer worked out without stepping the clocks
@@ -1009,39 +1018,6 @@ impl ExactTiming {
         x.data
     }
 
-    /// [`ExactTiming::tick_t3`] for a code fetch when no log is kept.
-    #[inline]
-    fn code_t3<B: Bus>(&mut self, bus: &mut B, x: Xfer, n: u64) {
-        // The bytes are read even for a flushed fetch, as the bus does.
-        let lo = bus.fetch(x.addr);
-        let hi = if x.width == 2 {
-            Some(bus.fetch((x.addr + 1) & self.mask))
-        } else {
-            None
-        };
-        if self.discard {
-            self.discard = false;
-        } else {
-            self.refill = false;
-            self.ready = n as i64 + 1;
-            self.push(lo);
-            if let Some(hi) = hi {
-                self.push(hi);
-            }
-            self.fetch_ip = self.fetch_ip.wrapping_add(x.width as u16);
-        }
-        if self.planned.is_none()
-            && self.eu_req.is_none()
-            && !self.suspended
-            && self.qlen + self.fetch_width() <= self.capacity
-        {
-            self.planned = Some(n + 2);
-        }
-        self.qop = (QueueOp::None, 0);
-        self.cycle += 1;
-        self.state = TState::T4;
-    }
-
     /// A T4 or idle clock: at its end the next bus cycle starts (an EU
     /// request first, then a decided prefetch), or the bus stays idle and
     /// may decide to prefetch.
@@ -1082,13 +1058,7 @@ impl ExactTiming {
             && self.eu_req.is_none()
             && self.room()
         {
-            let mut at = n + if ended == TState::T4 { T4_FETCH } else { 2 };
-            // Room seen in the idle clock right after a code fetch's T4:
-            // still four clocks after that T4.
-            if ended == TState::Ti && self.code_t4 == Some(n.wrapping_sub(1)) {
-                at = at.max(n - 1 + T4_FETCH);
-            }
-            self.planned = Some(at);
+            self.planned = Some(self.decided_fetch(n, ended));
         }
     }
 
