@@ -261,19 +261,7 @@ fn rep_movs_and_stos_match_the_decoders_path() {
 /// REP instruction itself, with the fast forms.
 #[test]
 fn rep_stos_over_cached_code() {
-    let code = [
-        0xB9, 0x02, 0x00, // 0100: mov cx, 2 (passes)
-        0x43, //             0103: inc bx
-        0x43, //             0104: inc bx
-        0x51, //             0105: push cx
-        0xBF, 0x03, 0x01, // 0106: mov di, 0103
-        0xB9, 0x02, 0x00, // 0109: mov cx, 2
-        0xB0, 0x90, //       010C: mov al, 90h (NOP)
-        0xF3, 0xAA, //       010E: rep stosb   (0103, 0104 become NOP)
-        0x59, //             0110: pop cx
-        0xE2, 0xF0, //       0111: loop 0103
-        0xF4, //             0113: hlt
-    ];
+    let code = program::REP_STOS_OVER_LOOP;
     for cached in [true, false] {
         let (c, bus) = run(CpuModel::I8086, &code, &Setup::default(), &[], cached);
         assert_eq!(c.regs.gpr[3], 2);

@@ -367,13 +367,7 @@ mod host {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
-
-    const CF: u16 = 0x0001;
-    const PF: u16 = 0x0004;
-    const AF: u16 = 0x0010;
-    const ZF: u16 = 0x0040;
-    const SF: u16 = 0x0080;
-    const OF: u16 = 0x0800;
+    use cpu::regs::{AF, CF, OF, PF, SF, ZF};
 
     #[test]
     fn known_values() {

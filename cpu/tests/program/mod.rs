@@ -38,3 +38,19 @@ pub fn run_to_halt<T: Timing, B: Bus>(c: &mut Cpu<T>, bus: &mut B, drive: Drive,
     }
     assert!(c.halted(), "program did not reach HLT");
 }
+
+/// A loop whose REP STOSB writes NOPs over the two INCs at its top (0103,
+/// 0104) after their first pass: BX ends at 2, and both bytes are 90h.
+pub const REP_STOS_OVER_LOOP: [u8; 20] = [
+    0xB9, 0x02, 0x00, // 0100: mov cx, 2 (passes)
+    0x43, //             0103: inc bx
+    0x43, //             0104: inc bx
+    0x51, //             0105: push cx
+    0xBF, 0x03, 0x01, // 0106: mov di, 0103
+    0xB9, 0x02, 0x00, // 0109: mov cx, 2
+    0xB0, 0x90, //       010C: mov al, 90h (NOP)
+    0xF3, 0xAA, //       010E: rep stosb   (0103, 0104 become NOP)
+    0x59, //             0110: pop cx
+    0xE2, 0xF0, //       0111: loop 0103
+    0xF4, //             0113: hlt
+];
