@@ -1799,81 +1799,69 @@ impl<T: Timing> Cpu<T> {
         }
         let m = mask(w);
         let sb = sign(w);
-        let cf_in = self.regs.flag(CF);
-        // One arm per operation, each with its own loop, result flags and
-        // whether SF, ZF, PF and AF change (rotates leave them): a single
-        // dispatch on the operation for the whole instruction.
-        let (r, cf, of, af) = match op {
-            ShiftOp::Rol => {
-                let (mut r, mut cf) = (v, cf_in);
-                for _ in 0..count {
+        let mut r = v;
+        let mut cf = self.regs.flag(CF);
+        let mut af = false;
+        let mut f = self.regs.flags;
+        for _ in 0..count {
+            match op {
+                ShiftOp::Rol => {
                     cf = r & sb != 0;
                     r = ((r << 1) | cf as u32) & m;
                 }
-                (r, cf, (r & sb != 0) != cf, None)
-            }
-            ShiftOp::Ror => {
-                let (mut r, mut cf) = (v, cf_in);
-                for _ in 0..count {
+                ShiftOp::Ror => {
                     cf = r & 1 != 0;
                     r = (r >> 1) | if cf { sb } else { 0 };
                 }
-                (r, cf, (r & sb != 0) != (r & (sb >> 1) != 0), None)
-            }
-            ShiftOp::Rcl => {
-                let (mut r, mut cf) = (v, cf_in);
-                for _ in 0..count {
+                ShiftOp::Rcl => {
                     let out = r & sb != 0;
                     r = ((r << 1) | cf as u32) & m;
                     cf = out;
                 }
-                (r, cf, (r & sb != 0) != cf, None)
-            }
-            ShiftOp::Rcr => {
-                let (mut r, mut cf) = (v, cf_in);
-                for _ in 0..count {
+                ShiftOp::Rcr => {
                     let out = r & 1 != 0;
                     r = (r >> 1) | if cf { sb } else { 0 };
                     cf = out;
                 }
-                (r, cf, (r & sb != 0) != (r & (sb >> 1) != 0), None)
-            }
-            ShiftOp::Shl => {
-                let (mut r, mut cf) = (v, cf_in);
-                for _ in 0..count {
+                ShiftOp::Shl => {
                     cf = r & sb != 0;
                     r = (r << 1) & m;
+                    // The ALU shifts by adding the operand to itself: AF is the carry out of bit 3.
+                    af = r & 0x10 != 0 && self.model != CpuModel::I80186;
                 }
-                // The ALU shifts by adding the operand to itself: AF is the
-                // carry out of bit 3 (of the last step).
-                let af = r & 0x10 != 0 && self.model != CpuModel::I80186;
-                (r, cf, (r & sb != 0) != cf, Some(af))
-            }
-            ShiftOp::Shr => {
-                let (mut r, mut cf) = (v, cf_in);
-                for _ in 0..count {
+                ShiftOp::Shr => {
                     cf = r & 1 != 0;
                     r >>= 1;
+                    // The 286 sets AF on right shifts.
+                    af = self.model == CpuModel::I80286;
                 }
-                // OF is the sign bit before the last one-bit shift.
-                let before = if count == 1 { v } else { r << 1 };
-                // The 286 sets AF on right shifts.
-                let af = self.model == CpuModel::I80286;
-                (r, cf, before & sb != 0, Some(af))
-            }
-            ShiftOp::Sar => {
-                let (mut r, mut cf) = (v, cf_in);
-                for _ in 0..count {
+                ShiftOp::Sar => {
                     cf = r & 1 != 0;
                     r = (r >> 1) | (r & sb);
+                    af = self.model == CpuModel::I80286;
                 }
-                (r, cf, false, Some(self.model == CpuModel::I80286))
+                ShiftOp::Setmo => {
+                    cf = false;
+                    r = m;
+                }
             }
-            ShiftOp::Setmo => (m, false, false, Some(false)),
+        }
+        let msb = r & sb != 0;
+        let of = match op {
+            ShiftOp::Rol | ShiftOp::Rcl | ShiftOp::Shl => msb != cf,
+            ShiftOp::Ror | ShiftOp::Rcr => msb != (r & (sb >> 1) != 0),
+            ShiftOp::Shr => {
+                // OF is the sign bit before the last one-bit shift.
+                let before = if count == 1 { v } else { r << 1 };
+                before & sb != 0
+            }
+            ShiftOp::Sar | ShiftOp::Setmo => false,
         };
-        let mut f = self.regs.flags;
         f = (f & !(CF | OF)) | if cf { CF } else { 0 } | if of { OF } else { 0 };
-        if let Some(af) = af {
+        if !matches!(
+            op,
+            ShiftOp::Rol | ShiftOp::Ror | ShiftOp::Rcl | ShiftOp::Rcr
+        ) {
             f = (f & !(SF | ZF | PF | AF)) | szp(w, r) | if af { AF } else { 0 };
         }
         self.regs.flags = f;
