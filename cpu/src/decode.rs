@@ -2,12 +2,12 @@
 //! displacement. Immediates are taken by the semantics (or the disassembler)
 //! when they need them, in the order the operand shapes give.
 
-use crate::exec::Current;
-use crate::icache::Instr;
+use crate::i86::exec::Current;
+use crate::i86::icache::Instr;
+use crate::i86::timing::base_clocks;
+use crate::model::CpuModel;
 use crate::regs::Seg;
 use crate::table::{self, Op, Opd, Prefix, Row, Sem, Status};
-use crate::timing::base_clocks;
-use crate::CpuModel;
 
 /// A source of instruction-stream bytes.
 pub trait ByteSource {
@@ -275,7 +275,7 @@ pub(crate) fn decode_instr<S: ByteSource>(
         base_clocks: base,
         extra_clocks: clk.extra,
         per: clk.per,
-        quick: crate::fast::Quick::SLOW,
+        quick: crate::i86::fast::Quick::SLOW,
     }
 }
 

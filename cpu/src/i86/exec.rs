@@ -1,13 +1,17 @@
 //! Instruction semantics, written once for every timing model.
 
+use super::fast;
+use super::fast::Quick;
+use super::icache::{DecodeCache, Instr, MAX_CACHED_LEN, SLOTS};
+use super::timing::{Retired, Timing};
+use super::Cpu;
 use crate::alu::{self, mask, sign, szp, ARITH};
+use crate::bus::Bus;
 use crate::decode::{decode_instr, ByteSource, ModRm, MAX_IMM};
-use crate::fast;
-use crate::fast::Quick;
-use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN, SLOTS};
+use crate::model::CpuModel;
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
-use crate::{Bus, Cpu, CpuModel, Retired, StepResult, Timing};
+use crate::StepResult;
 
 /// Where an operand lives once its address (if any) is known.
 #[derive(Clone, Copy, Debug)]
@@ -386,13 +390,13 @@ impl<T: Timing> Cpu<T> {
             (1, _) => 1,
             _ => 0,
         };
-        let total = crate::timing::ea_clocks(m) - 2;
+        let total = super::timing::ea_clocks(m) - 2;
         let (before, after) = match (m.md, m.rm) {
             (0, 6) => (1, 1),
             (0, _) => (total, 0),
             (_, r) => {
                 let rm = if r == 6 { 7 } else { r };
-                let sum = crate::timing::ea_clocks(&ModRm { md: 0, rm, ..*m }) - 2;
+                let sum = super::timing::ea_clocks(&ModRm { md: 0, rm, ..*m }) - 2;
                 (sum, total - sum - disp)
             }
         };
@@ -702,7 +706,7 @@ impl<T: Timing> Cpu<T> {
         } else if let Some(m) = self.cur.modrm {
             self.compute_ea(&m);
         }
-        let decoded = T::EXACT_286.then(|| crate::Decoded {
+        let decoded = T::EXACT_286.then(|| super::timing::Decoded {
             sem,
             opcode: self.cur.opcode,
             modrm: self.cur.modrm,
@@ -2313,14 +2317,14 @@ fn div_flags_8086(n: u64, d: u64, w: bool, signed: bool, ok: bool) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::FlatBus;
+    use crate::bus::FlatBus;
 
     /// Run one instruction `code` at 0100:0000 (stack 0200:0100) after
     /// `init` set the registers.
     fn run_with(model: CpuModel, code: &[u8], init: impl FnOnce(&mut Registers)) -> Registers {
         let mut bus = FlatBus::new(0x10_0000);
         bus.load(0x1000, code);
-        let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(model);
+        let mut cpu: Cpu<crate::i86::timing::CountingTiming> = Cpu::new(model);
         cpu.regs.seg = [0, 0x100, 0x200, 0];
         cpu.regs.gpr[4] = 0x100;
         cpu.regs.ip = 0;
@@ -2337,7 +2341,7 @@ mod tests {
         })
     }
 
-    use crate::Registers;
+    use crate::regs::Registers;
 
     #[test]
     fn div_leaves_the_flags_of_its_last_trial_subtraction() {
@@ -2367,7 +2371,7 @@ mod tests {
         bus.load(0x1000, &[0x26, 0xF6, 0xF3]);
         bus.load(0, &[0x00, 0x04, 0x00, 0x00]);
         for (model, ret) in [(CpuModel::I8086, 3u16), (CpuModel::I80286, 0)] {
-            let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(model);
+            let mut cpu: Cpu<crate::i86::timing::CountingTiming> = Cpu::new(model);
             cpu.regs.seg = [0, 0x100, 0x200, 0];
             cpu.regs.gpr[4] = 0x100;
             cpu.regs.ip = 0;

@@ -1,7 +1,7 @@
 //! Specialised forms of common instructions, chosen once when an instruction
 //! enters the decode cache and run straight from the cache entry.
 //!
-//! [`Cpu::execute`](crate::Cpu) resolves every operand through the row's
+//! [`Cpu::execute`](super::Cpu) resolves every operand through the row's
 //! operand shapes each time it runs an instruction. For the forms that loops
 //! are made of (ALU and MOV on registers, immediates and one ModR/M memory
 //! operand, INC/DEC, shifts by one, conditional and relative jumps, LOOP,
@@ -17,12 +17,15 @@
 //! the forms report every memory transfer and retire the instruction with the
 //! same data as `execute`, but have no exact-model microcode points (`Timing::eu`).
 
+use super::icache::{Instr, MAX_CACHED_LEN, SLOTS};
+use super::timing::Timing;
+use super::Cpu;
 use crate::alu::{self, mask, sign, szp};
+use crate::bus::Bus;
 use crate::decode::{decode_instr, ByteSource};
-use crate::icache::{Instr, MAX_CACHED_LEN, SLOTS};
+use crate::model::CpuModel;
 use crate::regs::{Seg, AF, CF, DF, OF, PF, SF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, ShiftOp, StrOp};
-use crate::{Bus, Cpu, CpuModel, Timing};
 
 /// A memory operand: the base/index form of a ModR/M byte (`rm`, or
 /// [`DIRECT`] for a displacement alone), the displacement, and the segment
@@ -1234,7 +1237,7 @@ impl<T: Timing> Cpu<T> {
 
     /// Take the cached instruction at `cs_base + ip` through its fast form
     /// if it has one, its entry in `quick` (the cache's table, lent out by
-    /// [`DecodeCache::take_quick`](crate::icache::DecodeCache)), and return
+    /// [`DecodeCache::take_quick`](super::icache::DecodeCache)), and return
     /// the IP it leaves and its clocks; None (and nothing changed) if there
     /// is none. The caller keeps IP (`self.regs.ip` is not read or
     /// written), counts the instruction, charges the clocks

@@ -6,15 +6,15 @@
 //! drops any cached instruction that covers the written byte, so
 //! self-modifying code sees its new bytes. Memory changed behind the CPU's
 //! back (DMA, a loader writing the bus directly) must be reported with
-//! [`crate::Cpu::invalidate_code`]; that is why the cache is off until
-//! [`crate::Cpu::set_decode_cache`] turns it on.
+//! [`super::Cpu::invalidate_code`]; that is why the cache is off until
+//! [`super::Cpu::set_decode_cache`] turns it on.
 
-use crate::exec::Current;
-use crate::fast::Quick;
+use super::exec::Current;
+use super::fast::Quick;
 use crate::table::{Per, Sem, INVALID};
 
 /// A decoded instruction as execution needs it: the decode state ready to
-/// copy into [`Cpu::cur`](crate::Cpu), the row's semantics, and what
+/// copy into [`Cpu::cur`](super::Cpu), the row's semantics, and what
 /// timing needs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Instr {
@@ -27,7 +27,7 @@ pub(crate) struct Instr {
     pub(crate) base_clocks: u16,
     pub(crate) extra_clocks: u16,
     pub(crate) per: Per,
-    /// The specialised form and what running it needs (see [`crate::fast`]),
+    /// The specialised form and what running it needs (see [`super::fast`]),
     /// filled in when the instruction is cached.
     pub(crate) quick: Quick,
 }

@@ -42,10 +42,10 @@
 //! - the 8086 fetches words (a single byte at an odd address) into a 6-byte
 //!   queue, the 8088 bytes into a 4-byte queue.
 
+use super::timing::{Timing, Transfer};
 use crate::bus::Bus;
+use crate::model::CpuModel;
 use crate::regs::Seg;
-use crate::timing::{Timing, Transfer};
-use crate::CpuModel;
 
 /// Clocks from the end of a T4 that leaves room in the queue to the next
 /// prefetch's T1.
@@ -1405,7 +1405,8 @@ impl Timing for ExactTiming {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Cpu, FlatBus};
+    use crate::bus::FlatBus;
+    use crate::i86::Cpu;
 
     /// A CPU at 1000:0100 with `code` there and in its (full) queue.
     fn setup(code: &[u8]) -> (Cpu<ExactTiming>, FlatBus) {
