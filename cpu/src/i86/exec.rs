@@ -2,12 +2,13 @@
 
 use super::fast;
 use super::fast::Quick;
-use super::icache::{DecodeCache, Instr, MAX_CACHED_LEN, SLOTS};
+use super::icache::{DecodeCache, MAX_CACHED_LEN, SLOTS};
+use super::instr::{decode_instr, Instr};
 use super::timing::{Retired, Timing};
 use super::Cpu;
 use crate::alu::{self, mask, sign, szp, ARITH};
 use crate::bus::Bus;
-use crate::decode::{decode_instr, ByteSource, ModRm, MAX_IMM};
+use crate::decode::{ByteSource, ModRm, MAX_IMM};
 use crate::model::CpuModel;
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
@@ -21,36 +22,6 @@ enum Loc {
     Sreg(Seg),
     Mem(Seg, u16),
     Imm(u16),
-}
-
-/// Decode state of the instruction being executed.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Current {
-    pub(crate) seg: Option<Seg>,
-    pub(crate) rep: Option<Prefix>,
-    pub(crate) modrm: Option<ModRm>,
-    pub(crate) ea_seg: Option<Seg>,
-    pub(crate) ea: u16,
-    pub(crate) opcode: u8,
-    pub(crate) start_ip: u16,
-    /// Immediate bytes of the instruction, and how many the semantics took.
-    pub(crate) imm: [u8; MAX_IMM],
-    pub(crate) imm_pos: u8,
-    /// Control was transferred (for timing: branch taken).
-    pub(crate) taken: bool,
-    /// Shift count, string repetitions, or one bits of a MUL/DIV operand (for timing).
-    pub(crate) count: u32,
-    /// General registers (bit per encoding) whose updates survive a fault:
-    /// the 286 has already committed them when a later access overruns.
-    pub(crate) keep_on_fault: u8,
-    /// The overrun that aborted the instruction was a write.
-    pub(crate) write_faulted: bool,
-    /// Prefix bytes before the opcode.
-    pub(crate) prefixes: u8,
-    /// A 286 CMPS had finished its first read.
-    pub(crate) second_read: bool,
-    /// FLAGS as the instruction left them survive a fault (string iterations).
-    pub(crate) keep_flags: bool,
 }
 
 /// The timing-table data of the current instruction.
@@ -792,16 +763,18 @@ impl<T: Timing> Cpu<T> {
         // The 286's instruction-length limit is counted from here while fetching.
         self.cur.start_ip = ip;
         let model = self.model;
-        let mut d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
+        let d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
         let len = d.len as u32;
         // Only instructions that fit the cache, raised nothing while being
         // fetched and do not wrap around the end of the code segment.
         if cacheable && len <= MAX_CACHED_LEN && self.abort.is_none() && ip as u32 + len <= 0x1_0000
         {
-            if T::FAST_FORMS {
-                d.quick = fast::quick(model, &d);
-            }
-            self.icache.insert(addr, &d);
+            let quick = if T::FAST_FORMS {
+                fast::quick(model, &d)
+            } else {
+                Quick::SLOW
+            };
+            self.icache.insert(addr, &d, quick);
         }
         self.cur = d.cur;
         (d.sem, Charge::of(&d))

@@ -17,12 +17,13 @@
 //! the forms report every memory transfer and retire the instruction with the
 //! same data as `execute`, but have no exact-model microcode points (`Timing::eu`).
 
-use super::icache::{Instr, MAX_CACHED_LEN, SLOTS};
+use super::icache::{MAX_CACHED_LEN, SLOTS};
+use super::instr::{decode_instr, Instr};
 use super::timing::Timing;
 use super::Cpu;
 use crate::alu::{self, mask, sign, szp};
 use crate::bus::Bus;
-use crate::decode::{decode_instr, ByteSource};
+use crate::decode::ByteSource;
 use crate::model::CpuModel;
 use crate::regs::{Seg, AF, CF, DF, OF, PF, SF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, ShiftOp, StrOp};
@@ -612,7 +613,7 @@ impl<T: Timing> Cpu<T> {
             ip,
             amask: self.amask,
         };
-        let mut d = decode_instr(model, &mut src, T::RETIRES);
+        let d = decode_instr(model, &mut src, T::RETIRES);
         let len = d.len as u32;
         // As `next_instruction` decides: no 286 instruction over ten bytes
         // (it faults while being fetched), none that wraps the segment.
@@ -622,11 +623,13 @@ impl<T: Timing> Cpu<T> {
             MAX_CACHED_LEN
         };
         if len <= limit && ip as u32 + len <= 0x1_0000 {
-            if T::FAST_FORMS {
-                d.quick = quick(model, &d);
-            }
+            let quick = if T::FAST_FORMS {
+                quick(model, &d)
+            } else {
+                Quick::SLOW
+            };
             let addr = self.linear(cs, ip);
-            self.icache.insert(addr, &d);
+            self.icache.insert(addr, &d, quick);
         }
     }
 

@@ -10,6 +10,7 @@ pub mod biu286;
 pub mod exec;
 pub(crate) mod fast;
 pub(crate) mod icache;
+pub(crate) mod instr;
 pub mod timing;
 
 use crate::model::CpuModel;
@@ -38,7 +39,7 @@ pub struct Cpu<T: Timing = CountingTiming> {
     pub idtr: (u32, u16),
     /// Instructions executed.
     pub instructions: u64,
-    pub(crate) cur: exec::Current,
+    pub(crate) cur: instr::Current,
     /// An exception raised in the middle of an instruction (286 segment
     /// overrun, #UD...): the instruction is abandoned and the exception taken.
     pub(crate) abort: Option<u8>,
@@ -65,7 +66,7 @@ impl<T: Timing + Default> Cpu<T> {
             gdtr: (0, 0xFFFF),
             idtr: (0, 0x03FF),
             instructions: 0,
-            cur: exec::Current::default(),
+            cur: instr::Current::default(),
             abort: None,
             icache: icache::DecodeCache::default(),
             lazy: fast::Lazy::default(),
