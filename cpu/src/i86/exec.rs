@@ -1,7 +1,7 @@
 //! Instruction semantics, written once for every timing model.
 
-use super::fast;
-use super::fast::Quick;
+use super::forms;
+use super::forms::Quick;
 use super::icache::{DecodeCache, MAX_CACHED_LEN, SLOTS};
 use super::instr::{decode_instr, Instr};
 use super::timing::{Retired, Timing};
@@ -770,7 +770,7 @@ impl<T: Timing> Cpu<T> {
         if cacheable && len <= MAX_CACHED_LEN && self.abort.is_none() && ip as u32 + len <= 0x1_0000
         {
             let quick = if T::FAST_FORMS {
-                fast::quick(model, &d)
+                forms::quick(model, &d)
             } else {
                 Quick::SLOW
             };

@@ -9,7 +9,7 @@
 //! [`super::Cpu::invalidate_code`]; that is why the cache is off until
 //! [`super::Cpu::set_decode_cache`] turns it on.
 
-use super::fast::Quick;
+use super::forms::Quick;
 use super::instr::{Current, Instr};
 use crate::table::{Per, INVALID};
 

@@ -59,7 +59,7 @@ pub(crate) struct Instr {
 }
 
 /// Decode a whole instruction straight into the form execution uses (what
-/// [`decode`] does, without building a [`Head`]); the timing-table charge
+/// [`decode`](crate::decode::decode) does, without building a [`Head`](crate::decode::Head)); the timing-table charge
 /// only `with_clocks`.
 #[inline]
 pub(crate) fn decode_instr<S: ByteSource>(

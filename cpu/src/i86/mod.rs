@@ -8,7 +8,8 @@
 pub mod biu;
 pub mod biu286;
 pub mod exec;
-pub(crate) mod fast;
+mod fast;
+mod forms;
 pub(crate) mod icache;
 pub(crate) mod instr;
 pub mod timing;
@@ -46,8 +47,8 @@ pub struct Cpu<T: Timing = CountingTiming> {
     /// Decoded-instruction cache (empty while off).
     pub(crate) icache: icache::DecodeCache,
     /// Flags the fast forms have not worked out yet (none outside
-    /// [`Cpu::run`] and [`Cpu::step`]; see [`fast::Lazy`]).
-    pub(crate) lazy: fast::Lazy,
+    /// [`Cpu::run`] and [`Cpu::step`]; see [`forms::Lazy`]).
+    pub(crate) lazy: forms::Lazy,
 }
 
 impl<T: Timing + Default> Cpu<T> {
@@ -69,7 +70,7 @@ impl<T: Timing + Default> Cpu<T> {
             cur: instr::Current::default(),
             abort: None,
             icache: icache::DecodeCache::default(),
-            lazy: fast::Lazy::default(),
+            lazy: forms::Lazy::default(),
         };
         c.reset();
         c
@@ -86,7 +87,7 @@ impl<T: Timing> Cpu<T> {
             self.regs.ip = 0xFFF0;
         }
         self.regs.flags = self.model.flags_fixed_ones();
-        self.lazy = fast::Lazy::default();
+        self.lazy = forms::Lazy::default();
         self.halted = false;
         self.irq_shadow = false;
         self.msw = 0xFFF0;
