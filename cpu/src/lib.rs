@@ -28,8 +28,9 @@ pub use disasm::{disassemble, Disassembly};
 pub use model::{CpuModel, UnknownModel};
 pub use regs::{describe_flags, Registers, Seg, REGISTER_NAMES};
 
-pub use i86::biu::{CycleRecord, ExactTiming, QueueOp, TState};
+pub use i86::biu::ExactTiming;
 pub use i86::biu286::Exact286Timing;
+pub use i86::pins::{CycleRecord, QueueOp, TState};
 pub use i86::timing::{CountingTiming, Decoded, FastTiming, Retired, Timing, Transfer};
 pub use i86::Cpu;
 

@@ -30,7 +30,7 @@
 //!   per-instruction microcode the `begin` hook sets up (lead clocks, write
 //!   order, flush delays), each measured on the vectors.
 
-use super::biu::{write_lanes, BusView, CycleRecord, QueueOp, TState};
+use super::pins::{write_lanes, BusView, CycleRecord, QueueOp, TState};
 use super::timing::{Decoded, Timing, Transfer};
 use crate::bus::Bus;
 use crate::model::CpuModel;

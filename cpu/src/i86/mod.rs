@@ -12,6 +12,7 @@ mod fast;
 mod forms;
 pub(crate) mod icache;
 pub(crate) mod instr;
+pub mod pins;
 pub mod timing;
 
 use crate::model::CpuModel;
