@@ -1,13 +1,15 @@
 //! Instruction decoding from the table: prefixes, opcode, ModR/M and
 //! displacement. Immediates are taken by the semantics (or the disassembler)
 //! when they need them, in the order the operand shapes give.
+//!
+//! Part of the shared layer: it knows bytes and table rows, no core. The
+//! disassembler and tools use [`decode_head`] and [`decode`]; the 16-bit
+//! core builds its execution form from the same pieces
+//! (`i86::instr::decode_instr`), so the two cannot drift apart.
 
-use crate::exec::Current;
-use crate::icache::Instr;
+use crate::model::CpuModel;
 use crate::regs::Seg;
-use crate::table::{self, Op, Opd, Prefix, Row, Sem, Status};
-use crate::timing::base_clocks;
-use crate::CpuModel;
+use crate::table::{self, Op, Opd, Prefix, Row, Status};
 
 /// A source of instruction-stream bytes.
 pub trait ByteSource {
@@ -113,7 +115,7 @@ pub fn read_modrm<S: ByteSource>(src: &mut S) -> ModRm {
 /// opcode row `head`: groups 1 and 2 take the operand shapes from the opcode
 /// row (and group 2 the timing of its count form).
 #[inline]
-fn group_shape(head: &Row, g: &Row) -> ([Opd; 3], u8, table::Clocks) {
+pub(crate) fn group_shape(head: &Row, g: &Row) -> ([Opd; 3], u8, table::Clocks) {
     match head.op {
         Op::Group(table::Group::G1) => (head.opd, head.imm_bytes, g.clk),
         Op::Group(table::Group::G2) => (head.opd, head.imm_bytes, head.clk),
@@ -158,7 +160,10 @@ pub fn decode_head<S: ByteSource>(model: CpuModel, src: &mut S) -> Head {
 
 /// Read prefixes up to the opcode: the prefixes, the opcode and its row.
 #[inline]
-fn read_prefixes<S: ByteSource>(model: CpuModel, src: &mut S) -> (Prefixes, u8, &'static Row) {
+pub(crate) fn read_prefixes<S: ByteSource>(
+    model: CpuModel,
+    src: &mut S,
+) -> (Prefixes, u8, &'static Row) {
     let mut prefixes = Prefixes::default();
     loop {
         let b = src.next_byte();
@@ -193,7 +198,7 @@ pub struct Decoded {
 
 /// Bytes of the ModR/M byte plus its displacement.
 #[inline]
-fn modrm_len(m: &ModRm) -> u8 {
+pub(crate) fn modrm_len(m: &ModRm) -> u8 {
     match m.md {
         0 if m.rm == 6 => 3,
         1 => 2,
@@ -220,120 +225,5 @@ pub fn decode<S: ByteSource>(model: CpuModel, src: &mut S) -> Decoded {
         head,
         imm,
         len: len.min(255) as u8,
-    }
-}
-
-/// Decode a whole instruction straight into the form execution uses (what
-/// [`decode`] does, without building a [`Head`]); the timing-table charge
-/// only `with_clocks`.
-#[inline]
-pub(crate) fn decode_instr<S: ByteSource>(
-    model: CpuModel,
-    src: &mut S,
-    with_clocks: bool,
-) -> Instr {
-    let (prefixes, opcode, head) = read_prefixes(model, src);
-    let (row, modrm) = if head.has_modrm() {
-        let m = read_modrm(src);
-        (table::resolve_group(model, head, m.reg), Some(m))
-    } else {
-        (head, None)
-    };
-    let (opd, n, clk) = group_shape(head, row);
-    let mut imm = [0u8; MAX_IMM];
-    for slot in imm.iter_mut().take(n as usize) {
-        *slot = src.next_byte();
-    }
-    for _ in MAX_IMM..n as usize {
-        src.next_byte();
-    }
-    let len =
-        prefixes.count as usize + 1 + modrm.as_ref().map_or(0, modrm_len) as usize + n as usize;
-    let base = if with_clocks {
-        base_clocks(&clk, modrm.as_ref(), prefixes.count, prefixes.rep.is_some())
-            .min(u16::MAX as u32) as u16
-    } else {
-        0
-    };
-    Instr {
-        cur: Current {
-            seg: prefixes.seg,
-            rep: prefixes.rep,
-            modrm,
-            opcode,
-            imm,
-            prefixes: prefixes.count,
-            ..Current::default()
-        },
-        sem: Sem {
-            op: row.op,
-            opd,
-            word: row.word,
-        },
-        len: len.min(255) as u8,
-        last_ip: 0x1_0000usize.saturating_sub(len).min(0xFFFF) as u16,
-        base_clocks: base,
-        extra_clocks: clk.extra,
-        per: clk.per,
-        quick: crate::fast::Quick::SLOW,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::table::Clocks;
-
-    /// The execution path's decoder agrees with the public one on every
-    /// opcode, ModR/M form and prefix, for every model.
-    #[test]
-    fn decode_instr_matches_decode() {
-        let models = [CpuModel::I8086, CpuModel::I80186, CpuModel::I80286];
-        let mut checked = 0;
-        for model in models {
-            for prefix in [None, Some(0x26u8), Some(0xF3)] {
-                for op in 0..=255u8 {
-                    for modrm in [0x00u8, 0x06, 0x47, 0x86, 0xC1, 0x3F, 0x78, 0xE9] {
-                        let mut bytes = Vec::new();
-                        bytes.extend(prefix);
-                        bytes.extend([op, modrm, 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC]);
-                        let d = decode(
-                            model,
-                            &mut SliceSource {
-                                bytes: &bytes,
-                                pos: 0,
-                            },
-                        );
-                        let i = decode_instr(
-                            model,
-                            &mut SliceSource {
-                                bytes: &bytes,
-                                pos: 0,
-                            },
-                            true,
-                        );
-                        let h = &d.head;
-                        assert_eq!(i.len, d.len, "{model} {bytes:02x?}");
-                        assert_eq!(i.cur.opcode, h.opcode);
-                        assert_eq!(i.cur.modrm, h.modrm);
-                        assert_eq!(i.cur.seg, h.prefixes.seg);
-                        assert_eq!(i.cur.rep, h.prefixes.rep);
-                        assert_eq!(i.cur.imm, d.imm);
-                        assert_eq!(i.sem, h.row.sem(), "{model} {bytes:02x?}");
-                        let k: Clocks = h.row.clk;
-                        assert_eq!((i.extra_clocks, i.per), (k.extra, k.per));
-                        let base = base_clocks(
-                            &k,
-                            h.modrm.as_ref(),
-                            h.prefixes.count,
-                            h.prefixes.rep.is_some(),
-                        );
-                        assert_eq!(i.base_clocks as u32, base);
-                        checked += 1;
-                    }
-                }
-            }
-        }
-        assert_eq!(checked, 3 * 3 * 256 * 8);
     }
 }

@@ -2,9 +2,9 @@
 //! driven by the instruction table.
 
 use crate::decode::{decode_head, ByteSource, Head, ModRm, SliceSource};
+use crate::model::CpuModel;
 use crate::regs::{REG16_NAMES, REG8_NAMES};
 use crate::table::{Op, Opd, Prefix, StrOp};
-use crate::CpuModel;
 
 /// One disassembled instruction.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 //! Operands are written with the Intel manual's letters (`Eb`, `Gv`, `Ib`, ...),
 //! so a row reads like the manual's opcode map.
 
+use crate::model::CpuModel;
 use crate::regs::Seg;
-use crate::CpuModel;
 
 /// Operand shape, in the Intel manual's notation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,9 +5,9 @@
 
 use crate::bus::Bus;
 use crate::decode::ModRm;
+use crate::model::CpuModel;
 use crate::regs::Seg;
 use crate::table::{Clocks, Per, Sem, StrOp};
-use crate::CpuModel;
 
 /// What a completed instruction did, for models that charge per instruction
 /// ([`FastTiming`]).
@@ -64,7 +64,7 @@ pub fn ea_clocks(m: &ModRm) -> u32 {
     }
 }
 
-/// A decoded instruction, as the 80286 model ([`crate::Exact286Timing`])
+/// A decoded instruction, as the 80286 model ([`super::biu286::Exact286Timing`])
 /// hears of it.
 #[derive(Clone, Copy, Debug)]
 pub struct Decoded {
@@ -109,7 +109,7 @@ pub trait Timing {
     /// The model's name in machine profiles and on the command line.
     const NAME: &'static str = "custom";
     /// True if instructions may be served from the decoded-instruction cache
-    /// (see [`crate::Cpu::set_decode_cache`]): the model does not need to see
+    /// (see [`super::Cpu::set_decode_cache`]): the model does not need to see
     /// every instruction-byte fetch on the bus.
     const DECODE_CACHE: bool = true;
     /// True if the model charges per instruction through [`Timing::retire`]

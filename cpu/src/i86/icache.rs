@@ -6,31 +6,12 @@
 //! drops any cached instruction that covers the written byte, so
 //! self-modifying code sees its new bytes. Memory changed behind the CPU's
 //! back (DMA, a loader writing the bus directly) must be reported with
-//! [`crate::Cpu::invalidate_code`]; that is why the cache is off until
-//! [`crate::Cpu::set_decode_cache`] turns it on.
+//! [`super::Cpu::invalidate_code`]; that is why the cache is off until
+//! [`super::Cpu::set_decode_cache`] turns it on.
 
-use crate::exec::Current;
-use crate::fast::Quick;
-use crate::table::{Per, Sem, INVALID};
-
-/// A decoded instruction as execution needs it: the decode state ready to
-/// copy into [`Cpu::cur`](crate::Cpu), the row's semantics, and what
-/// timing needs.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Instr {
-    pub(crate) cur: Current,
-    pub(crate) sem: Sem,
-    pub(crate) len: u8,
-    /// The highest IP at which the instruction does not wrap around the end
-    /// of the code segment (0x10000 - len).
-    pub(crate) last_ip: u16,
-    pub(crate) base_clocks: u16,
-    pub(crate) extra_clocks: u16,
-    pub(crate) per: Per,
-    /// The specialised form and what running it needs (see [`crate::fast`]),
-    /// filled in when the instruction is cached.
-    pub(crate) quick: Quick,
-}
+use super::forms::Quick;
+use super::instr::{Current, Instr};
+use crate::table::{Per, INVALID};
 
 /// Instructions longer than this (long prefix runs) are never cached.
 pub(crate) const MAX_CACHED_LEN: u32 = 16;
@@ -77,7 +58,6 @@ impl DecodeCache {
             base_clocks: 0,
             extra_clocks: 0,
             per: Per::Once,
-            quick: Quick::SLOW,
         };
         DecodeCache {
             tags: vec![EMPTY; SLOTS],
@@ -123,13 +103,13 @@ impl DecodeCache {
     }
 
     /// Remember `d`, which starts at `addr` and occupies `d.len` contiguous bytes.
-    pub(crate) fn insert(&mut self, addr: u32, d: &Instr) {
+    pub(crate) fn insert(&mut self, addr: u32, d: &Instr, quick: Quick) {
         let last = addr.wrapping_add(d.len as u32 - 1) & self.mask;
         self.blocks[(addr >> BLOCK_SHIFT) as usize] = true;
         self.blocks[(last >> BLOCK_SHIFT) as usize] = true;
         self.tags[addr as usize & (SLOTS - 1)] = addr;
         self.slots[addr as usize & (SLOTS - 1)] = *d;
-        self.quick[addr as usize & (SLOTS - 1)] = d.quick;
+        self.quick[addr as usize & (SLOTS - 1)] = quick;
     }
 
     /// The byte at `addr` was written: forget instructions that cover it.

@@ -1,13 +1,14 @@
 //! Specialised forms of common instructions, chosen once when an instruction
 //! enters the decode cache and run straight from the cache entry.
 //!
-//! [`Cpu::execute`](crate::Cpu) resolves every operand through the row's
+//! [`Cpu::execute`](super::Cpu) resolves every operand through the row's
 //! operand shapes each time it runs an instruction. For the forms that loops
 //! are made of (ALU and MOV on registers, immediates and one ModR/M memory
 //! operand, INC/DEC, shifts by one, conditional and relative jumps, LOOP,
 //! CALL/RET, PUSH/POP, LODS/STOS/MOVS, and REP STOS/MOVS) the operands are
-//! resolved here instead, at decode time, into a [`Fast`] form with register
-//! numbers, immediates and the segment of a memory operand filled in. The
+//! resolved instead, at decode time, into a [`Fast`] form with register
+//! numbers, immediates and the segment of a memory operand filled in (the
+//! choice is made in `forms.rs`, a layer below; this module runs them). The
 //! semantics are those of `execute` (the same ALU and flag helpers, the same
 //! order of memory accesses, the same bus and timing calls); anything this
 //! module does not cover, or that could fault, is [`Fast::Slow`] and runs
@@ -17,563 +18,19 @@
 //! the forms report every memory transfer and retire the instruction with the
 //! same data as `execute`, but have no exact-model microcode points (`Timing::eu`).
 
+use super::forms::{
+    quick, Fast, Mem, Operand, Quick, LAZY, LZ_ADD, LZ_DEC, LZ_INC, LZ_RAW, LZ_SUB, LZ_WORD,
+};
+use super::icache::{MAX_CACHED_LEN, SLOTS};
+use super::instr::decode_instr;
+use super::timing::Timing;
+use super::Cpu;
 use crate::alu::{self, mask, sign, szp};
-use crate::decode::{decode_instr, ByteSource};
-use crate::icache::{Instr, MAX_CACHED_LEN, SLOTS};
+use crate::bus::Bus;
+use crate::decode::ByteSource;
+use crate::model::CpuModel;
 use crate::regs::{Seg, AF, CF, DF, OF, PF, SF, ZF};
-use crate::table::{AluOp, Op, Opd, Per, ShiftOp, StrOp};
-use crate::{Bus, Cpu, CpuModel, Timing};
-
-/// A memory operand: the base/index form of a ModR/M byte (`rm`, or
-/// [`DIRECT`] for a displacement alone), the displacement, and the segment
-/// (override or default) resolved at decode time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Mem {
-    base: u8,
-    seg: Seg,
-    disp: u16,
-}
-
-/// [`Mem::base`] of an operand addressed by its displacement alone (mod=0
-/// rm=6, or a direct offset `Ob`/`Ov`).
-const DIRECT: u8 = 8;
-
-/// A register, immediate or memory operand as decoding resolved it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Operand {
-    Reg(u8),
-    Imm(u16),
-    Mem(Mem),
-}
-
-/// An instruction form with its operands resolved; see the module documentation.
-/// `w` is the operand width (word when true); the commonest forms have a
-/// byte variant of their own (`...8`) instead, so that the dispatch on the
-/// form picks the width too. Registers are ModR/M numbers (byte registers
-/// AL..BH as 0..7 in byte forms).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Fast {
-    /// Run through `execute`.
-    Slow,
-    AluRR {
-        op: AluOp,
-        d: u8,
-        s: u8,
-    },
-    /// The byte form of [`Fast::AluRR`].
-    AluRR8 {
-        op: AluOp,
-        d: u8,
-        s: u8,
-    },
-    AluRI {
-        op: AluOp,
-        d: u8,
-        imm: u16,
-    },
-    /// The byte form of [`Fast::AluRI`].
-    AluRI8 {
-        op: AluOp,
-        d: u8,
-        imm: u16,
-    },
-    AluRM {
-        op: AluOp,
-        w: bool,
-        d: u8,
-        m: Mem,
-    },
-    AluMR {
-        op: AluOp,
-        w: bool,
-        m: Mem,
-        s: u8,
-    },
-    AluMI {
-        op: AluOp,
-        w: bool,
-        m: Mem,
-        imm: u16,
-    },
-    TestRR {
-        w: bool,
-        d: u8,
-        s: u8,
-    },
-    TestRI {
-        w: bool,
-        d: u8,
-        imm: u16,
-    },
-    MovRR {
-        d: u8,
-        s: u8,
-    },
-    /// The byte form of [`Fast::MovRR`].
-    MovRR8 {
-        d: u8,
-        s: u8,
-    },
-    MovRI {
-        d: u8,
-        imm: u16,
-    },
-    /// The byte form of [`Fast::MovRI`].
-    MovRI8 {
-        d: u8,
-        imm: u16,
-    },
-    MovRM {
-        w: bool,
-        d: u8,
-        m: Mem,
-    },
-    MovMR {
-        w: bool,
-        m: Mem,
-        s: u8,
-    },
-    MovMI {
-        w: bool,
-        m: Mem,
-        imm: u16,
-    },
-    IncR {
-        r: u8,
-    },
-    /// The byte form of [`Fast::IncR`].
-    IncR8 {
-        r: u8,
-    },
-    DecR {
-        r: u8,
-    },
-    /// The byte form of [`Fast::DecR`].
-    DecR8 {
-        r: u8,
-    },
-    /// SHL of a register by one (not on the 80186, whose AF differs).
-    ShlR {
-        r: u8,
-    },
-    /// The byte form of [`Fast::ShlR`].
-    ShlR8 {
-        r: u8,
-    },
-    /// SHR of a register by one; `af` is AF as the model leaves it.
-    ShrR {
-        r: u8,
-        af: u16,
-    },
-    /// The byte form of [`Fast::ShrR`].
-    ShrR8 {
-        r: u8,
-        af: u16,
-    },
-    /// SAR of a register by one; `af` as for [`Fast::ShrR`].
-    SarR {
-        r: u8,
-        af: u16,
-    },
-    /// The byte form of [`Fast::SarR`].
-    SarR8 {
-        r: u8,
-        af: u16,
-    },
-    /// Any other shift or rotate of a register by one.
-    Shift1R {
-        op: ShiftOp,
-        w: bool,
-        r: u8,
-    },
-    /// A conditional jump on SF versus OF (JL, JGE, JLE, JG).
-    Jcc {
-        cc: u8,
-        disp: u16,
-    },
-    /// A conditional jump taken when any of the FLAGS bits in `mask` is set
-    /// (`set`), or when none is (JO, JNO, JS, JNS, JP, JNP).
-    JccAny {
-        mask: u16,
-        set: bool,
-        disp: u16,
-    },
-    /// JB/JNB: taken when CF is `set`.
-    Jcf {
-        set: bool,
-        disp: u16,
-    },
-    /// JZ/JNZ: taken when ZF is `set`.
-    Jz {
-        set: bool,
-        disp: u16,
-    },
-    /// JBE/JA: taken when CF or ZF is set (`set`), or neither is.
-    Jbe {
-        set: bool,
-        disp: u16,
-    },
-    Jmp {
-        disp: u16,
-    },
-    Loop {
-        op: Op,
-        disp: u16,
-    },
-    Jcxz {
-        disp: u16,
-    },
-    Call {
-        disp: u16,
-    },
-    Ret,
-    PushR {
-        r: u8,
-    },
-    PopR {
-        r: u8,
-    },
-    Xchg {
-        w: bool,
-        a: u8,
-        b: u8,
-    },
-    Cbw,
-    Cwd,
-    Clc,
-    Stc,
-    Cld,
-    Std,
-    /// LODS, STOS or MOVS without a REP prefix; `src` is the source segment
-    /// (DS or its override).
-    Str {
-        op: StrOp,
-        w: bool,
-        src: Seg,
-    },
-    /// REP STOS or REP MOVS (F2 and F3 alike).
-    RepStr {
-        op: StrOp,
-        w: bool,
-        src: Seg,
-    },
-}
-
-/// The register of a ModR/M-shaped register operand, or the fixed register
-/// of an operand shape, as `execute`'s `loc` resolves it.
-fn operand(opd: Opd, d: &Instr, imm_pos: &mut usize) -> Option<Operand> {
-    let c = &d.cur;
-    let mut imm8 = || {
-        let b = *c.imm.get(*imm_pos)?;
-        *imm_pos += 1;
-        Some(b)
-    };
-    Some(match opd {
-        Opd::Eb | Opd::Ev => {
-            let m = c.modrm?;
-            if m.is_reg() {
-                Operand::Reg(m.rm)
-            } else {
-                Operand::Mem(Mem {
-                    base: if m.md == 0 && m.rm == 6 { DIRECT } else { m.rm },
-                    seg: c.seg.unwrap_or(m.default_seg()),
-                    disp: m.disp,
-                })
-            }
-        }
-        Opd::Gb | Opd::Gv => Operand::Reg(c.modrm?.reg),
-        Opd::Ib => Operand::Imm(imm8()? as u16),
-        Opd::Ibs => Operand::Imm(imm8()? as i8 as i16 as u16),
-        Opd::Iv | Opd::Iw => {
-            let lo = imm8()? as u16;
-            Operand::Imm(lo | (imm8()? as u16) << 8)
-        }
-        Opd::Ob | Opd::Ov => {
-            let lo = imm8()? as u16;
-            Operand::Mem(Mem {
-                base: DIRECT,
-                seg: c.seg.unwrap_or(Seg::DS),
-                disp: lo | (imm8()? as u16) << 8,
-            })
-        }
-        Opd::AL | Opd::AX => Operand::Reg(0),
-        Opd::CL => Operand::Reg(1),
-        Opd::DX => Operand::Reg(2),
-        Opd::One => Operand::Imm(1),
-        Opd::Zv | Opd::Zb => Operand::Reg(c.opcode & 7),
-        _ => return None,
-    })
-}
-
-/// True for the operand shapes that name byte registers.
-fn byte_shape(opd: Opd) -> bool {
-    matches!(opd, Opd::Eb | Opd::Gb | Opd::AL | Opd::CL | Opd::Zb)
-}
-
-/// The shapes whose register operands are words.
-fn word_shape(opd: Opd) -> bool {
-    matches!(opd, Opd::Ev | Opd::Gv | Opd::AX | Opd::DX | Opd::Zv)
-}
-
-/// What the fast path needs of a cached instruction, kept together so that
-/// it is read in one go: the form, the length, the highest IP at which it
-/// does not wrap (see [`Instr::last_ip`]) and its timing-table charge,
-/// worked out for the cases the form can meet.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Quick {
-    pub(crate) f: Fast,
-    len: u8,
-    /// One more than the highest IP at which the instruction does not wrap
-    /// (see [`Instr::last_ip`]); 0 for [`Fast::Slow`], so that one comparison
-    /// turns both away.
-    ip_limit: u32,
-    /// Clocks when no branch is taken (a shift by one: with its one bit).
-    clocks: u16,
-    /// Clocks when a branch is taken.
-    taken_clocks: u16,
-    /// Clocks per repetition of a REP string form.
-    per_rep: u16,
-}
-
-impl Quick {
-    /// An instruction without a fast form.
-    pub(crate) const SLOW: Quick = Quick {
-        f: Fast::Slow,
-        len: 0,
-        ip_limit: 0,
-        clocks: 0,
-        taken_clocks: 0,
-        per_rep: 0,
-    };
-}
-
-/// SF, ZF, PF, AF and OF of the last flag-setting fast form, kept as what
-/// they are worked out from instead of in FLAGS: most are overwritten
-/// before anything reads them. CF is always in FLAGS. While `kind` is not
-/// 0 these bits of FLAGS are stale; [`Cpu::settle_flags`] brings them up to
-/// date, and runs before anything but a fast form can read FLAGS.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Lazy {
-    /// 0 (FLAGS up to date), or [`LZ_ADD`], [`LZ_SUB`], [`LZ_INC`],
-    /// [`LZ_DEC`] or [`LZ_RAW`], with [`LZ_WORD`] for a word operation.
-    kind: u8,
-    /// The result, masked to the width: SF, ZF and PF.
-    res: u16,
-    /// The operands for AF and OF (`b` only for [`LZ_ADD`] and [`LZ_SUB`];
-    /// for [`LZ_RAW`], AF and OF themselves in `a`).
-    a: u16,
-    b: u16,
-}
-
-/// The FLAGS bits [`Lazy`] can hold.
-const LAZY: u16 = SF | ZF | PF | AF | OF;
-/// AF and OF of `a + b` (and ADC, INC).
-const LZ_ADD: u8 = 1;
-/// AF and OF of `a - b` (and SBB, CMP, DEC).
-const LZ_SUB: u8 = 2;
-/// AF and OF given in [`Lazy::a`].
-const LZ_RAW: u8 = 3;
-/// AF and OF of `a + 1` (INC: `b` is not stored).
-const LZ_INC: u8 = 5;
-/// AF and OF of `a - 1` (DEC).
-const LZ_DEC: u8 = 6;
-/// Added to the kind of a word operation.
-const LZ_WORD: u8 = 8;
-
-/// The fast form of `d` on `model` and its charge, or [`Quick::SLOW`].
-pub(crate) fn quick(model: CpuModel, d: &Instr) -> Quick {
-    let Some(f) = build(model, d) else {
-        return Quick::SLOW;
-    };
-    // What `FastTiming::clocks` gives for each case.
-    let (base, extra) = (d.base_clocks, d.extra_clocks);
-    let (clocks, taken_clocks, per_rep) = match d.per {
-        Per::Once => (base, base, 0),
-        Per::Taken => (base, base.saturating_add(extra), 0),
-        // Only shifts by one have a fast form: the count is 1.
-        Per::Bit => (base.saturating_add(extra), base.saturating_add(extra), 0),
-        // Only REP-prefixed string forms pay per repetition.
-        Per::Repeat if matches!(f, Fast::RepStr { .. }) => (base, base, extra),
-        Per::Repeat => (base, base, 0),
-        Per::Data => return Quick::SLOW,
-    };
-    Quick {
-        f,
-        len: d.len,
-        ip_limit: d.last_ip as u32 + 1,
-        clocks,
-        taken_clocks,
-        per_rep,
-    }
-}
-
-fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
-    let sem = &d.sem;
-    let w = sem.word;
-    // The 286 abandons instructions whose memory operands overrun their
-    // segment; its memory forms stay in `execute`, which models that.
-    let memory_ok = model != CpuModel::I80286;
-    let is_string = matches!(sem.op, Op::Str(_));
-    if d.cur.rep.is_some() && !is_string {
-        // REP before other instructions changes some of them (IMUL/IDIV on
-        // the 8086) and their timing: leave them alone.
-        return None;
-    }
-    let mut pos = 0;
-    // A register operand must have the row's width.
-    let width_ok = |opd: Opd| {
-        if w {
-            !byte_shape(opd)
-        } else {
-            !word_shape(opd)
-        }
-    };
-    let mut two = || -> Option<(Operand, Operand)> {
-        if !width_ok(sem.opd[0]) || !width_ok(sem.opd[1]) {
-            return None;
-        }
-        let a = operand(sem.opd[0], d, &mut pos)?;
-        let b = operand(sem.opd[1], d, &mut pos)?;
-        if !memory_ok && (matches!(a, Operand::Mem(_)) || matches!(b, Operand::Mem(_))) {
-            return None;
-        }
-        Some((a, b))
-    };
-    use Operand::{Imm, Mem as M, Reg};
-    Some(match sem.op {
-        Op::Alu(op) => match two()? {
-            (Reg(d), Reg(s)) if w => Fast::AluRR { op, d, s },
-            (Reg(d), Reg(s)) => Fast::AluRR8 { op, d, s },
-            (Reg(d), Imm(imm)) if w => Fast::AluRI { op, d, imm },
-            (Reg(d), Imm(imm)) => Fast::AluRI8 { op, d, imm },
-            (Reg(d), M(m)) => Fast::AluRM { op, w, d, m },
-            (M(m), Reg(s)) => Fast::AluMR { op, w, m, s },
-            (M(m), Imm(imm)) => Fast::AluMI { op, w, m, imm },
-            _ => return None,
-        },
-        Op::Test => match two()? {
-            (Reg(d), Reg(s)) => Fast::TestRR { w, d, s },
-            (Reg(d), Imm(imm)) => Fast::TestRI { w, d, imm },
-            _ => return None,
-        },
-        Op::Mov => match two()? {
-            (Reg(d), Reg(s)) if w => Fast::MovRR { d, s },
-            (Reg(d), Reg(s)) => Fast::MovRR8 { d, s },
-            (Reg(d), Imm(imm)) if w => Fast::MovRI { d, imm },
-            (Reg(d), Imm(imm)) => Fast::MovRI8 { d, imm },
-            (Reg(d), M(m)) => Fast::MovRM { w, d, m },
-            (M(m), Reg(s)) => Fast::MovMR { w, m, s },
-            (M(m), Imm(imm)) => Fast::MovMI { w, m, imm },
-            _ => return None,
-        },
-        Op::Xchg => match two()? {
-            (Reg(a), Reg(b)) => Fast::Xchg { w, a, b },
-            _ => return None,
-        },
-        Op::Inc | Op::Dec => {
-            if !width_ok(sem.opd[0]) {
-                return None;
-            }
-            match operand(sem.opd[0], d, &mut pos)? {
-                Reg(r) if sem.op == Op::Inc && w => Fast::IncR { r },
-                Reg(r) if sem.op == Op::Inc => Fast::IncR8 { r },
-                Reg(r) if w => Fast::DecR { r },
-                Reg(r) => Fast::DecR8 { r },
-                _ => return None,
-            }
-        }
-        Op::Shift(op) if sem.opd[1] == Opd::One => {
-            if !width_ok(sem.opd[0]) {
-                return None;
-            }
-            // From the 80186 on, /6 of the shift group is another SHL.
-            let op = if op == ShiftOp::Setmo && model.is_186_plus() {
-                ShiftOp::Shl
-            } else {
-                op
-            };
-            // The 286 sets AF on right shifts; the others clear it.
-            let af = if model == CpuModel::I80286 { AF } else { 0 };
-            match operand(sem.opd[0], d, &mut pos)? {
-                Reg(r) => match op {
-                    ShiftOp::Shl if model != CpuModel::I80186 && w => Fast::ShlR { r },
-                    ShiftOp::Shl if model != CpuModel::I80186 => Fast::ShlR8 { r },
-                    ShiftOp::Shr if w => Fast::ShrR { r, af },
-                    ShiftOp::Shr => Fast::ShrR8 { r, af },
-                    ShiftOp::Sar if w => Fast::SarR { r, af },
-                    ShiftOp::Sar => Fast::SarR8 { r, af },
-                    _ => Fast::Shift1R { op, w, r },
-                },
-                _ => return None,
-            }
-        }
-        Op::Jcc(cc) => {
-            let disp = d.cur.imm[0] as i8 as i16 as u16;
-            // As `cond` reads the flags; an odd condition code negates.
-            let mask = match cc >> 1 {
-                0 => OF,
-                1 => CF,
-                2 => ZF,
-                3 => CF | ZF,
-                4 => SF,
-                5 => PF,
-                _ => 0,
-            };
-            let set = cc & 1 == 0;
-            if mask == 0 {
-                Fast::Jcc { cc, disp }
-            } else if mask == CF {
-                Fast::Jcf { set, disp }
-            } else if mask == ZF {
-                Fast::Jz { set, disp }
-            } else if mask == CF | ZF {
-                Fast::Jbe { set, disp }
-            } else {
-                Fast::JccAny { mask, set, disp }
-            }
-        }
-        Op::Jmp if sem.opd[0] == Opd::Jb => Fast::Jmp {
-            disp: d.cur.imm[0] as i8 as i16 as u16,
-        },
-        Op::Jmp => Fast::Jmp {
-            disp: u16::from_le_bytes([d.cur.imm[0], d.cur.imm[1]]),
-        },
-        Op::Loop | Op::Loopz | Op::Loopnz => Fast::Loop {
-            op: sem.op,
-            disp: d.cur.imm[0] as i8 as i16 as u16,
-        },
-        Op::Jcxz => Fast::Jcxz {
-            disp: d.cur.imm[0] as i8 as i16 as u16,
-        },
-        Op::Call if memory_ok => Fast::Call {
-            disp: u16::from_le_bytes([d.cur.imm[0], d.cur.imm[1]]),
-        },
-        Op::Ret if memory_ok && sem.opd[0] != Opd::Iw => Fast::Ret,
-        Op::Push if memory_ok => match operand(sem.opd[0], d, &mut pos)? {
-            Reg(r) if word_shape(sem.opd[0]) => Fast::PushR { r },
-            _ => return None,
-        },
-        Op::Pop if memory_ok => match operand(sem.opd[0], d, &mut pos)? {
-            Reg(r) if word_shape(sem.opd[0]) => Fast::PopR { r },
-            _ => return None,
-        },
-        Op::Cbw => Fast::Cbw,
-        Op::Cwd => Fast::Cwd,
-        Op::SetFlag(CF, false) => Fast::Clc,
-        Op::SetFlag(CF, true) => Fast::Stc,
-        Op::SetFlag(DF, false) => Fast::Cld,
-        Op::SetFlag(DF, true) => Fast::Std,
-        Op::Str(op @ (StrOp::Lods | StrOp::Stos | StrOp::Movs)) if memory_ok => {
-            let src = d.cur.seg.unwrap_or(Seg::DS);
-            match d.cur.rep {
-                None => Fast::Str { op, w, src },
-                Some(_) if op != StrOp::Lods => Fast::RepStr { op, w, src },
-                Some(_) => return None,
-            }
-        }
-        _ => return None,
-    })
-}
+use crate::table::{AluOp, Op, ShiftOp, StrOp};
 
 /// Instruction bytes read straight from the bus (no timing, no 286 length check).
 struct Peek<'a, B: Bus> {
@@ -609,7 +66,7 @@ impl<T: Timing> Cpu<T> {
             ip,
             amask: self.amask,
         };
-        let mut d = decode_instr(model, &mut src, T::RETIRES);
+        let d = decode_instr(model, &mut src, T::RETIRES);
         let len = d.len as u32;
         // As `next_instruction` decides: no 286 instruction over ten bytes
         // (it faults while being fetched), none that wraps the segment.
@@ -619,11 +76,13 @@ impl<T: Timing> Cpu<T> {
             MAX_CACHED_LEN
         };
         if len <= limit && ip as u32 + len <= 0x1_0000 {
-            if T::FAST_FORMS {
-                d.quick = quick(model, &d);
-            }
+            let quick = if T::FAST_FORMS {
+                quick(model, &d)
+            } else {
+                Quick::SLOW
+            };
             let addr = self.linear(cs, ip);
-            self.icache.insert(addr, &d);
+            self.icache.insert(addr, &d, quick);
         }
     }
 
@@ -698,7 +157,7 @@ impl<T: Timing> Cpu<T> {
         self.regs.flags = (self.regs.flags & !CF) | cf as u16;
     }
 
-    /// Leave SF, ZF, PF, AF and OF to be worked out from `r` (see [`Lazy`]).
+    /// Leave SF, ZF, PF, AF and OF to be worked out from `r` (see [`Lazy`](super::forms::Lazy)).
     #[inline(always)]
     fn set_lazy<const W: bool>(&mut self, class: u8, r: u16, a: u16) {
         let l = &mut self.lazy;
@@ -708,7 +167,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// `a op b` as `alu::add`, `alu::sub` and `alu::logic` give it, with
-    /// CF set and the other flags left to [`Lazy`].
+    /// CF set and the other flags left to [`Lazy`](super::forms::Lazy).
     #[inline(always)]
     fn alu<const W: bool>(&mut self, op: AluOp, a: u16, b: u16) -> u16 {
         let m = mask(W);
@@ -843,7 +302,7 @@ impl<T: Timing> Cpu<T> {
         self.set_reg::<W>(r, res as u16);
     }
 
-    /// ZF, from [`Lazy`] while it holds it.
+    /// ZF, from [`Lazy`](super::forms::Lazy) while it holds it.
     #[inline(always)]
     fn zf(&self) -> bool {
         if self.lazy.kind == 0 {
@@ -853,7 +312,7 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
-    /// Bring FLAGS up to date: work out what [`Lazy`] holds. Everything
+    /// Bring FLAGS up to date: work out what [`Lazy`](super::forms::Lazy) holds. Everything
     /// outside the fast forms reads FLAGS directly, so `run` and `step` call
     /// this before they return.
     #[inline]
@@ -1234,7 +693,7 @@ impl<T: Timing> Cpu<T> {
 
     /// Take the cached instruction at `cs_base + ip` through its fast form
     /// if it has one, its entry in `quick` (the cache's table, lent out by
-    /// [`DecodeCache::take_quick`](crate::icache::DecodeCache)), and return
+    /// [`DecodeCache::take_quick`](super::icache::DecodeCache)), and return
     /// the IP it leaves and its clocks; None (and nothing changed) if there
     /// is none. The caller keeps IP (`self.regs.ip` is not read or
     /// written), counts the instruction, charges the clocks

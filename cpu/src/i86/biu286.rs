@@ -30,12 +30,12 @@
 //!   per-instruction microcode the `begin` hook sets up (lead clocks, write
 //!   order, flush delays), each measured on the vectors.
 
-use crate::biu::{write_lanes, BusView, CycleRecord, QueueOp, TState};
+use super::pins::{write_lanes, BusView, CycleRecord, QueueOp, TState};
+use super::timing::{Decoded, Timing, Transfer};
 use crate::bus::Bus;
+use crate::model::CpuModel;
 use crate::regs::Seg;
 use crate::table::{Op, Opd, StrOp};
-use crate::timing::{Decoded, Timing, Transfer};
-use crate::CpuModel;
 
 /// Queue size in bytes.
 const QUEUE: usize = 6;
@@ -1073,7 +1073,8 @@ impl Timing for Exact286Timing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Cpu, FlatBus};
+    use crate::bus::FlatBus;
+    use crate::i86::Cpu;
 
     /// A 286 at 1000:0100 with `code` there, run to its HLT; the states and
     /// transfers of every clock up to the HALT cycle's Ts.

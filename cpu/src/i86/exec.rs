@@ -1,13 +1,18 @@
 //! Instruction semantics, written once for every timing model.
 
+use super::forms;
+use super::forms::Quick;
+use super::icache::{DecodeCache, MAX_CACHED_LEN, SLOTS};
+use super::instr::{decode_instr, Instr};
+use super::timing::{Retired, Timing};
+use super::Cpu;
 use crate::alu::{self, mask, sign, szp, ARITH};
-use crate::decode::{decode_instr, ByteSource, ModRm, MAX_IMM};
-use crate::fast;
-use crate::fast::Quick;
-use crate::icache::{DecodeCache, Instr, MAX_CACHED_LEN, SLOTS};
+use crate::bus::Bus;
+use crate::decode::{ByteSource, ModRm, MAX_IMM};
+use crate::model::CpuModel;
 use crate::regs::{Seg, AF, CF, DF, IF, OF, PF, SF, TF, ZF};
 use crate::table::{AluOp, Op, Opd, Per, Prefix, Sem, ShiftOp, StrOp};
-use crate::{Bus, Cpu, CpuModel, Retired, StepResult, Timing};
+use crate::StepResult;
 
 /// Where an operand lives once its address (if any) is known.
 #[derive(Clone, Copy, Debug)]
@@ -17,36 +22,6 @@ enum Loc {
     Sreg(Seg),
     Mem(Seg, u16),
     Imm(u16),
-}
-
-/// Decode state of the instruction being executed.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Current {
-    pub(crate) seg: Option<Seg>,
-    pub(crate) rep: Option<Prefix>,
-    pub(crate) modrm: Option<ModRm>,
-    pub(crate) ea_seg: Option<Seg>,
-    pub(crate) ea: u16,
-    pub(crate) opcode: u8,
-    pub(crate) start_ip: u16,
-    /// Immediate bytes of the instruction, and how many the semantics took.
-    pub(crate) imm: [u8; MAX_IMM],
-    pub(crate) imm_pos: u8,
-    /// Control was transferred (for timing: branch taken).
-    pub(crate) taken: bool,
-    /// Shift count, string repetitions, or one bits of a MUL/DIV operand (for timing).
-    pub(crate) count: u32,
-    /// General registers (bit per encoding) whose updates survive a fault:
-    /// the 286 has already committed them when a later access overruns.
-    pub(crate) keep_on_fault: u8,
-    /// The overrun that aborted the instruction was a write.
-    pub(crate) write_faulted: bool,
-    /// Prefix bytes before the opcode.
-    pub(crate) prefixes: u8,
-    /// A 286 CMPS had finished its first read.
-    pub(crate) second_read: bool,
-    /// FLAGS as the instruction left them survive a fault (string iterations).
-    pub(crate) keep_flags: bool,
 }
 
 /// The timing-table data of the current instruction.
@@ -386,13 +361,13 @@ impl<T: Timing> Cpu<T> {
             (1, _) => 1,
             _ => 0,
         };
-        let total = crate::timing::ea_clocks(m) - 2;
+        let total = super::timing::ea_clocks(m) - 2;
         let (before, after) = match (m.md, m.rm) {
             (0, 6) => (1, 1),
             (0, _) => (total, 0),
             (_, r) => {
                 let rm = if r == 6 { 7 } else { r };
-                let sum = crate::timing::ea_clocks(&ModRm { md: 0, rm, ..*m }) - 2;
+                let sum = super::timing::ea_clocks(&ModRm { md: 0, rm, ..*m }) - 2;
                 (sum, total - sum - disp)
             }
         };
@@ -702,7 +677,7 @@ impl<T: Timing> Cpu<T> {
         } else if let Some(m) = self.cur.modrm {
             self.compute_ea(&m);
         }
-        let decoded = T::EXACT_286.then(|| crate::Decoded {
+        let decoded = T::EXACT_286.then(|| super::timing::Decoded {
             sem,
             opcode: self.cur.opcode,
             modrm: self.cur.modrm,
@@ -788,16 +763,18 @@ impl<T: Timing> Cpu<T> {
         // The 286's instruction-length limit is counted from here while fetching.
         self.cur.start_ip = ip;
         let model = self.model;
-        let mut d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
+        let d = decode_instr(model, &mut Stream { cpu: self, bus }, T::RETIRES);
         let len = d.len as u32;
         // Only instructions that fit the cache, raised nothing while being
         // fetched and do not wrap around the end of the code segment.
         if cacheable && len <= MAX_CACHED_LEN && self.abort.is_none() && ip as u32 + len <= 0x1_0000
         {
-            if T::FAST_FORMS {
-                d.quick = fast::quick(model, &d);
-            }
-            self.icache.insert(addr, &d);
+            let quick = if T::FAST_FORMS {
+                forms::quick(model, &d)
+            } else {
+                Quick::SLOW
+            };
+            self.icache.insert(addr, &d, quick);
         }
         self.cur = d.cur;
         (d.sem, Charge::of(&d))
@@ -2313,14 +2290,14 @@ fn div_flags_8086(n: u64, d: u64, w: bool, signed: bool, ok: bool) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::FlatBus;
+    use crate::bus::FlatBus;
 
     /// Run one instruction `code` at 0100:0000 (stack 0200:0100) after
     /// `init` set the registers.
     fn run_with(model: CpuModel, code: &[u8], init: impl FnOnce(&mut Registers)) -> Registers {
         let mut bus = FlatBus::new(0x10_0000);
         bus.load(0x1000, code);
-        let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(model);
+        let mut cpu: Cpu<crate::i86::timing::CountingTiming> = Cpu::new(model);
         cpu.regs.seg = [0, 0x100, 0x200, 0];
         cpu.regs.gpr[4] = 0x100;
         cpu.regs.ip = 0;
@@ -2337,7 +2314,7 @@ mod tests {
         })
     }
 
-    use crate::Registers;
+    use crate::regs::Registers;
 
     #[test]
     fn div_leaves_the_flags_of_its_last_trial_subtraction() {
@@ -2367,7 +2344,7 @@ mod tests {
         bus.load(0x1000, &[0x26, 0xF6, 0xF3]);
         bus.load(0, &[0x00, 0x04, 0x00, 0x00]);
         for (model, ret) in [(CpuModel::I8086, 3u16), (CpuModel::I80286, 0)] {
-            let mut cpu: Cpu<crate::CountingTiming> = Cpu::new(model);
+            let mut cpu: Cpu<crate::i86::timing::CountingTiming> = Cpu::new(model);
             cpu.regs.seg = [0, 0x100, 0x200, 0];
             cpu.regs.gpr[4] = 0x100;
             cpu.regs.ip = 0;

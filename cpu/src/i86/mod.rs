@@ -1,0 +1,125 @@
+//! The 8086/8088, 80186 and 80286 (real mode) core: the 16-bit paths tuned
+//! for speed, with the exact bus models of the 8086/8088 ([`biu`]) and the
+//! 80286 ([`biu286`]) and the fast forms of common instructions.
+//!
+//! It builds on the shared layer at the top of the crate (the instruction
+//! table, decoder, ALU helpers, [`Bus`](crate::Bus)) and on nothing else.
+
+pub mod biu;
+pub mod biu286;
+pub mod exec;
+mod fast;
+mod forms;
+pub(crate) mod icache;
+pub(crate) mod instr;
+pub mod pins;
+pub mod timing;
+
+use crate::model::CpuModel;
+use crate::regs::{Registers, Seg};
+use timing::CountingTiming;
+use timing::Timing;
+
+/// A CPU: registers, model, and the timing model that accounts for its time.
+#[derive(Clone, Debug)]
+pub struct Cpu<T: Timing = CountingTiming> {
+    /// Architectural registers.
+    pub regs: Registers,
+    /// The timing model (owns the prefetch queue in the exact model).
+    pub timing: T,
+    pub(crate) model: CpuModel,
+    /// `model.address_mask()`, kept at hand for address arithmetic.
+    pub(crate) amask: u32,
+    pub(crate) halted: bool,
+    /// Interrupts are held off for one instruction (after MOV SS, POP SS, STI...).
+    pub(crate) irq_shadow: bool,
+    /// 80286 machine status word (real mode: only PE=0 and the FPU bits matter).
+    pub msw: u16,
+    /// 80286 descriptor-table registers, (base, limit).
+    pub gdtr: (u32, u16),
+    /// 80286 interrupt descriptor table register, (base, limit).
+    pub idtr: (u32, u16),
+    /// Instructions executed.
+    pub instructions: u64,
+    pub(crate) cur: instr::Current,
+    /// An exception raised in the middle of an instruction (286 segment
+    /// overrun, #UD...): the instruction is abandoned and the exception taken.
+    pub(crate) abort: Option<u8>,
+    /// Decoded-instruction cache (empty while off).
+    pub(crate) icache: icache::DecodeCache,
+    /// Flags the fast forms have not worked out yet (none outside
+    /// [`Cpu::run`] and [`Cpu::step`]; see [`forms::Lazy`]).
+    pub(crate) lazy: forms::Lazy,
+}
+
+impl<T: Timing + Default> Cpu<T> {
+    /// A CPU of `model` in its reset state (CS:IP = FFFF:0000).
+    pub fn new(model: CpuModel) -> Self {
+        let mut timing = T::default();
+        timing.configure(model);
+        let mut c = Cpu {
+            regs: Registers::default(),
+            timing,
+            model,
+            amask: model.address_mask(),
+            halted: false,
+            irq_shadow: false,
+            msw: 0xFFF0,
+            gdtr: (0, 0xFFFF),
+            idtr: (0, 0x03FF),
+            instructions: 0,
+            cur: instr::Current::default(),
+            abort: None,
+            icache: icache::DecodeCache::default(),
+            lazy: forms::Lazy::default(),
+        };
+        c.reset();
+        c
+    }
+}
+
+impl<T: Timing> Cpu<T> {
+    /// Reset: CS=FFFF, IP=0, other registers zero, flags cleared.
+    pub fn reset(&mut self) {
+        self.regs = Registers::default();
+        self.regs.seg[Seg::CS as usize] = 0xFFFF;
+        if self.model == CpuModel::I80286 {
+            self.regs.seg[Seg::CS as usize] = 0xF000;
+            self.regs.ip = 0xFFF0;
+        }
+        self.regs.flags = self.model.flags_fixed_ones();
+        self.lazy = forms::Lazy::default();
+        self.halted = false;
+        self.irq_shadow = false;
+        self.msw = 0xFFF0;
+        self.idtr = (0, 0x03FF);
+        let (cs, ip) = (self.regs.seg[Seg::CS as usize], self.regs.ip);
+        self.timing.flush(cs, ip);
+    }
+
+    /// The processor this CPU behaves as.
+    pub fn model(&self) -> CpuModel {
+        self.model
+    }
+
+    /// True while halted.
+    pub fn halted(&self) -> bool {
+        self.halted
+    }
+
+    /// Leave the halted state (an interrupt arrived).
+    pub fn wake(&mut self) {
+        self.halted = false;
+    }
+
+    /// Clock cycles spent so far, as the timing model counts them.
+    pub fn cycles(&self) -> u64 {
+        self.timing.cycles()
+    }
+
+    /// Physical address of `seg:off` for this model.
+    #[inline]
+    pub fn linear(&self, seg: u16, off: u16) -> u32 {
+        (((seg as u32) << 4) + off as u32) & self.amask
+    }
+}
