@@ -231,15 +231,22 @@ impl Vga {
             0x1CF => self.dispi.read(self.vram.len()) as u8,
             0x1D0 => (self.dispi.read(self.vram.len()) >> 8) as u8,
             0x3B4 | 0x3D4 if self.crtc_port(port) => self.crtc_index,
-            0x3B5 | 0x3D5 if self.crtc_port(port) => {
-                self.crtc.get(self.crtc_index as usize).copied().unwrap_or(0)
-            }
+            0x3B5 | 0x3D5 if self.crtc_port(port) => self
+                .crtc
+                .get(self.crtc_index as usize)
+                .copied()
+                .unwrap_or(0),
             0x3BA | 0x3DA if self.crtc_port(port) => {
                 self.attr.flip = false;
                 self.input_status1(now)
             }
             0x3C0 => self.attr.index | if self.attr.pas { 0x20 } else { 0 },
-            0x3C1 => self.attr.regs.get(self.attr.index as usize).copied().unwrap_or(0),
+            0x3C1 => self
+                .attr
+                .regs
+                .get(self.attr.index as usize)
+                .copied()
+                .unwrap_or(0),
             // Input status 0: no switch sense, no retrace interrupt pending.
             0x3C2 => 0x00,
             0x3C3 => self.enable,

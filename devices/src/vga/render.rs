@@ -79,10 +79,7 @@ impl Vga {
         let dots_per_char: u64 = if self.seq[1] & 1 != 0 { 8 } else { 9 };
         let htotal = c[0] as u64 + 5;
         let hde = c[1] as u64 + 1;
-        let vtotal = c[6] as u64
-            + ((c[7] as u64 & 0x01) << 8)
-            + ((c[7] as u64 & 0x20) << 4)
-            + 2;
+        let vtotal = c[6] as u64 + ((c[7] as u64 & 0x01) << 8) + ((c[7] as u64 & 0x20) << 4) + 2;
         let vde = self.vde() as u64;
         let vrs = c[0x10] as u64 + ((c[7] as u64 & 0x04) << 6) + ((c[7] as u64 & 0x80) << 2);
         let vr_len = match (c[0x11] as u64 & 0x0F).wrapping_sub(vrs & 0x0F) & 0x0F {

@@ -138,26 +138,16 @@ impl Dispi {
     /// bytes of video memory are to be cleared (a mode being enabled).
     pub fn write(&mut self, v: u16, vram_len: usize) -> Option<usize> {
         match self.index {
-            0 => {
-                if (VBE_DISPI_ID0..=VBE_DISPI_ID5).contains(&v) {
-                    self.id = v;
-                }
-            }
+            0 if (VBE_DISPI_ID0..=VBE_DISPI_ID5).contains(&v) => self.id = v,
             // The mode's geometry is fixed while it is enabled.
             1 if !self.enabled() => self.xres = v,
             2 if !self.enabled() => self.yres = v,
             3 if !self.enabled() => self.bpp = if v == 0 { 8 } else { v },
             4 => return self.write_enable(v, vram_len),
-            5 => {
-                if (v as usize) < vram_len / 0x10000 {
-                    self.bank = v;
-                }
-            }
-            6 => {
-                if v != 0 && v as usize * self.bytes_per_pixel() <= vram_len {
-                    self.virt_width = v;
-                    self.virt_height = (vram_len / self.pitch()).min(0xFFFF) as u16;
-                }
+            5 if (v as usize) < vram_len / 0x10000 => self.bank = v,
+            6 if v != 0 && v as usize * self.bytes_per_pixel() <= vram_len => {
+                self.virt_width = v;
+                self.virt_height = (vram_len / self.pitch()).min(0xFFFF) as u16;
             }
             7 => self.virt_height = v,
             8 => self.x_offset = v,
