@@ -571,6 +571,14 @@ fn eight_dot_text_and_line_graphics_ninth_column() {
     let (w, _, fb) = v.framebuffer();
     assert_eq!(pixel(fb, w, 7, 0), [0xFF, 0, 0]);
     assert_eq!(pixel(fb, w, 8, 0), [0xFF, 0, 0]);
+    assert_eq!(pixel(fb, w, 6, 0), [0, 0, 0]);
+    // With 9-dot characters a pel panning of 8 is no shift and 0 is one
+    // dot (the sequence 8, 0, 1, ..., 7): dot 7 now shows at 6.
+    attr(&mut v, 0x13, 0);
+    let (w, _, fb) = v.framebuffer();
+    assert_eq!(pixel(fb, w, 6, 0), [0xFF, 0, 0]);
+    assert_eq!(pixel(fb, w, 8, 0), [0, 0, 0]);
+    attr(&mut v, 0x13, 8);
     // Eight-dot characters (SR01 bit 0): 640 dots across.
     seq(&mut v, 1, 0x01);
     let (w, _, fb) = v.framebuffer();
@@ -926,4 +934,107 @@ fn bad_configuration_is_an_error_and_hostile_registers_do_not_panic() {
             v.mem_read(0x1FFFF);
         }
     }
+}
+
+const MODE_06: Mode = Mode {
+    misc: 0x63,
+    seq: [0x01, 0x01, 0x00, 0x06],
+    crtc: [
+        0x5F, 0x4F, 0x50, 0x82, 0x54, 0x80, 0xBF, 0x1F, 0x00, 0xC1, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x9C, 0x8E, 0x8F, 0x28, 0x00, 0x96, 0xB9, 0xC2, 0xFF,
+    ],
+    gc: [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0D, 0x00, 0xFF],
+    attr: [
+        0x00, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17,
+        0x17, 0x01, 0x00, 0x01, 0x00, 0x00,
+    ],
+};
+
+#[test]
+fn cga_two_colour_mode_6() {
+    let mut v = Vga::new();
+    set_mode(&mut v, &MODE_06);
+    dac(&mut v, 0x17, [0x3F, 0x3F, 0x3F]);
+    // Row 0: byte 0 = 0x81, the first and eighth pixels; row 1 lives in the
+    // odd bank at B8000h + 2000h; row 3 is 80 bytes into the odd bank.
+    v.mem_write(0x18000, 0x81);
+    v.mem_write(0x18000 + 0x2000, 0x40);
+    v.mem_write(0x18000 + 0x2000 + 80 + 79, 0x01);
+    let (w, h, fb) = v.framebuffer();
+    assert_eq!((w, h), (640, 200));
+    let white = [0xFF; 3];
+    assert_eq!(pixel(fb, w, 0, 0), white);
+    assert_eq!(pixel(fb, w, 1, 0), [0; 3]);
+    assert_eq!(pixel(fb, w, 7, 0), white);
+    assert_eq!(pixel(fb, w, 1, 1), white);
+    assert_eq!(pixel(fb, w, 639, 3), white);
+    assert_eq!(pixel(fb, w, 639, 2), [0; 3]);
+}
+
+#[test]
+fn horizontal_pixel_panning_shifts_the_picture_left() {
+    let mut v = Vga::new();
+    set_mode(&mut v, &MODE_12);
+    dac(&mut v, 0x3F, [0x3F, 0x3F, 0x3F]);
+    // Colour 15 at pixel 8 (byte 1, bit 7) of row 0: all four planes.
+    v.mem_write(1, 0x80);
+    let white = [0xFF; 3];
+    assert_eq!(pixel(v.framebuffer().2, 640, 8, 0), white);
+    // Panning by 3 dots shows dot x + 3 at x.
+    attr(&mut v, 0x13, 3);
+    let (w, _, fb) = v.framebuffer();
+    assert_eq!(pixel(fb, w, 5, 0), white);
+    assert_eq!(pixel(fb, w, 8, 0), [0; 3]);
+    // The start address moves by whole bytes: one byte is 8 pixels.
+    attr(&mut v, 0x13, 0);
+    crtc(&mut v, 0x0D, 1);
+    assert_eq!(pixel(v.framebuffer().2, 640, 0, 0), white);
+}
+
+#[test]
+fn memory_map_select_decodes_each_window() {
+    let mut v = planar();
+    seq(&mut v, 2, 0x01);
+    // GR06 bits 3–2: 0 = A0000h–BFFFFh (128 KiB), 1 = A0000h (64 KiB),
+    // 2 = B0000h (32 KiB), 3 = B8000h (32 KiB). Plane offsets start at 0
+    // at each window's base.
+    let cases: [(u8, u32, u32); 4] = [
+        (0, 0x00000, 0x20000),
+        (1, 0x00000, 0x10000),
+        (2, 0x10000, 0x08000),
+        (3, 0x18000, 0x08000),
+    ];
+    for (map, base, len) in cases {
+        gc(&mut v, 6, (map << 2) | 1);
+        v.vram[0] = 0;
+        v.mem_write(base, 0x5A);
+        assert_eq!(v.plane_byte(0, 0), 0x5A, "map {map}: base");
+        assert_eq!(
+            v.mem_read(base + len - 1),
+            0x00,
+            "map {map}: last byte decoded"
+        );
+        if base > 0 {
+            assert_eq!(v.mem_read(base - 1), 0xFF, "map {map}: below the window");
+        }
+        if base + len < 0x20000 {
+            assert_eq!(v.mem_read(base + len), 0xFF, "map {map}: above the window");
+        }
+    }
+}
+
+#[test]
+fn monochrome_text_at_b0000_with_crtc_at_3b4() {
+    let mut v = text_mode_with_font(b'M', [0xFF; 16]);
+    // Mode 7 style: I/O at 3Bxh (misc bit 0 clear), memory map B0000h.
+    out(&mut v, 0x3C2, 0x66);
+    gc(&mut v, 6, 0x0A);
+    v.mem_write(0x10000, b'M');
+    v.mem_write(0x10001, 0x07);
+    assert!(v.screen_text().starts_with('M'));
+    // The colour ports are dead, the mono ones live.
+    out(&mut v, 0x3D4, 0x0F);
+    assert_eq!(inp(&mut v, 0x3D5), 0xFF);
+    out(&mut v, 0x3B4, 0x01);
+    assert_eq!(inp(&mut v, 0x3B5), 0x4F);
 }
