@@ -1038,3 +1038,33 @@ fn monochrome_text_at_b0000_with_crtc_at_3b4() {
     out(&mut v, 0x3B4, 0x01);
     assert_eq!(inp(&mut v, 0x3B5), 0x4F);
 }
+
+#[test]
+fn vbe_4bpp_is_planar_through_the_graphics_controller() {
+    let mut v = planar();
+    for i in 0..16 {
+        attr(&mut v, i, i);
+    }
+    attr(&mut v, 0x10, 0x01);
+    attr(&mut v, 0x12, 0x0F);
+    dac(&mut v, 5, [0x3F, 0x00, 0x3F]);
+    dispi(&mut v, 1, 1024);
+    dispi(&mut v, 2, 768);
+    dispi(&mut v, 3, 4);
+    dispi(&mut v, 4, vbe::enable::ENABLED);
+    assert_eq!(dispi_read(&mut v, 4) & 1, 1);
+    // 1024 pixels a line are 128 bytes in each plane. Pixel (16, 600) is
+    // plane offset 600 × 128 + 2 = 76802, past the first 64 KiB: bank 1,
+    // window offset 76802 − 65536 = 11266, bit 7.
+    dispi(&mut v, 5, 1);
+    gc(&mut v, 5, 0x02); // write mode 2
+    gc(&mut v, 8, 0x80);
+    v.mem_read(11266);
+    v.mem_write(11266, 5);
+    assert_eq!(planes(&v, 76802), [0x80, 0x00, 0x80, 0x00]);
+    let (w, h, fb) = v.framebuffer();
+    assert_eq!((w, h), (1024, 768));
+    assert_eq!(pixel(fb, w, 16, 600), [0xFF, 0x00, 0xFF]);
+    assert_eq!(pixel(fb, w, 17, 600), [0, 0, 0]);
+    assert_eq!(pixel(fb, w, 16, 599), [0, 0, 0]);
+}

@@ -440,6 +440,9 @@ impl Vga {
         if self.dispi.enabled() {
             if offset < 0x10000 {
                 let a = self.dispi.bank as usize * 0x10000 + offset as usize;
+                if self.dispi.planar() {
+                    return Target::Planar(a);
+                }
                 if a < self.vram.len() {
                     return Target::Linear(a);
                 }
@@ -491,13 +494,23 @@ impl Vga {
         }
     }
 
+    /// Offsets within a plane wrap at this mask: 64 KiB planes for the
+    /// VGA, a quarter of video memory in the VBE planar (4 bpp) mode.
+    fn plane_mask(&self) -> usize {
+        if self.dispi.enabled() && self.dispi.planar() {
+            self.vram.len() / 4 - 1
+        } else {
+            PLANE_SIZE - 1
+        }
+    }
+
     /// A byte of plane `plane` at plane offset `off` (wrapping in the plane).
     pub fn plane_byte(&self, plane: usize, off: usize) -> u8 {
-        self.vram[(off & (PLANE_SIZE - 1)) * 4 + (plane & 3)]
+        self.vram[(off & self.plane_mask()) * 4 + (plane & 3)]
     }
 
     fn load_latches(&mut self, off: usize) {
-        let a = (off & (PLANE_SIZE - 1)) * 4;
+        let a = (off & self.plane_mask()) * 4;
         self.latch.copy_from_slice(&self.vram[a..a + 4]);
     }
 
@@ -577,7 +590,7 @@ impl Vga {
                 }
             }
         }
-        let a = (off & (PLANE_SIZE - 1)) * 4;
+        let a = (off & self.plane_mask()) * 4;
         for (p, d) in data.iter().enumerate() {
             if planes & (1 << p) != 0 {
                 self.vram[a + p] = *d;

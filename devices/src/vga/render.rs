@@ -415,6 +415,9 @@ impl Vga {
 
     fn render_vbe(&self, fb: &mut [u8], w: usize, h: usize) {
         let d = &self.dispi;
+        if d.planar() {
+            return self.render_vbe_planar(fb, w, h);
+        }
         let bpp = d.bytes_per_pixel();
         let pitch = d.pitch();
         let start = d.start();
@@ -446,6 +449,28 @@ impl Vga {
                 };
                 let i = (y * w + x) * 3;
                 fb[i..i + 3].copy_from_slice(&c);
+            }
+        }
+    }
+
+    fn render_vbe_planar(&self, fb: &mut [u8], w: usize, h: usize) {
+        let d = &self.dispi;
+        let (pitch, start) = (d.pitch(), d.start());
+        let first = d.x_offset as usize % 8;
+        let mut rgb = [[0u8; 3]; 16];
+        for (v, c) in rgb.iter_mut().enumerate() {
+            *c = self.dac_rgb(self.attr_color(v as u8) & self.dac.pel_mask);
+        }
+        for y in 0..h {
+            for x in 0..w {
+                let dot = first + x;
+                let off = start + y * pitch + dot / 8;
+                let b = 7 - (dot % 8);
+                let v = (0..4).fold(0u8, |acc, p| {
+                    acc | (((self.plane_byte(p, off) >> b) & 1) << p)
+                });
+                let i = (y * w + x) * 3;
+                fb[i..i + 3].copy_from_slice(&rgb[v as usize]);
             }
         }
     }

@@ -45,7 +45,7 @@ pub struct Dispi {
     pub xres: u16,
     /// Height in pixels.
     pub yres: u16,
-    /// Bits per pixel: 8, 15, 16, 24 or 32.
+    /// Bits per pixel: 4 (planar), 8, 15, 16, 24 or 32.
     pub bpp: u16,
     /// ENABLE register as written (see [`enable`]).
     pub enable: u16,
@@ -93,23 +93,51 @@ impl Dispi {
         self.enable & enable::DAC_8BIT != 0
     }
 
-    /// Bytes per pixel of the current depth.
+    /// True in the 4 bpp mode, which is planar: VGA planes grown to a
+    /// quarter of video memory each, written through the graphics
+    /// controller and shown through the attribute controller.
+    pub fn planar(&self) -> bool {
+        self.bpp == 4
+    }
+
+    /// Bytes per pixel of the current depth (in the planar mode, plane
+    /// bytes hold eight pixels: see [`Dispi::pitch`]).
     pub fn bytes_per_pixel(&self) -> usize {
         (self.bpp as usize).div_ceil(8)
     }
 
-    /// Bytes per scan line of the virtual screen.
+    /// Bytes per scan line of the virtual screen (plane bytes when planar).
     pub fn pitch(&self) -> usize {
-        self.virt_width as usize * self.bytes_per_pixel()
+        self.pitch_for(self.virt_width)
     }
 
-    /// Byte offset of the first pixel shown.
+    fn pitch_for(&self, width: u16) -> usize {
+        if self.planar() {
+            (width as usize).div_ceil(8)
+        } else {
+            width as usize * self.bytes_per_pixel()
+        }
+    }
+
+    /// Bytes of video memory behind one line of the current depth (four
+    /// planes' worth when planar).
+    fn line_bytes(&self, width: u16) -> usize {
+        self.pitch_for(width) * if self.planar() { 4 } else { 1 }
+    }
+
+    /// Byte offset (plane offset when planar) of the first pixel shown.
     pub fn start(&self) -> usize {
-        self.y_offset as usize * self.pitch() + self.x_offset as usize * self.bytes_per_pixel()
+        let x = self.x_offset as usize;
+        let x_bytes = if self.planar() {
+            x / 8
+        } else {
+            x * self.bytes_per_pixel()
+        };
+        self.y_offset as usize * self.pitch() + x_bytes
     }
 
     fn valid_bpp(bpp: u16) -> bool {
-        matches!(bpp, 8 | 15 | 16 | 24 | 32)
+        matches!(bpp, 4 | 8 | 15 | 16 | 24 | 32)
     }
 
     /// Read the selected register.
@@ -145,9 +173,9 @@ impl Dispi {
             3 if !self.enabled() => self.bpp = if v == 0 { 8 } else { v },
             4 => return self.write_enable(v, vram_len),
             5 if (v as usize) < vram_len / 0x10000 => self.bank = v,
-            6 if v != 0 && v as usize * self.bytes_per_pixel() <= vram_len => {
+            6 if v != 0 && self.line_bytes(v) <= vram_len => {
                 self.virt_width = v;
-                self.virt_height = (vram_len / self.pitch()).min(0xFFFF) as u16;
+                self.virt_height = (vram_len / self.line_bytes(v)).min(0xFFFF) as u16;
             }
             7 => self.virt_height = v,
             8 => self.x_offset = v,
@@ -162,7 +190,7 @@ impl Dispi {
         let ok = Self::valid_bpp(self.bpp)
             && (1..=MAX_XRES).contains(&self.xres)
             && (1..=MAX_YRES).contains(&self.yres)
-            && self.xres as usize * self.yres as usize * self.bytes_per_pixel() <= vram_len;
+            && self.line_bytes(self.xres) * self.yres as usize <= vram_len;
         if v & enable::ENABLED != 0 && !was {
             if !ok {
                 // An impossible mode stays off; the other bits still latch.
@@ -171,12 +199,12 @@ impl Dispi {
             }
             self.enable = v;
             self.virt_width = self.xres;
-            self.virt_height = (vram_len / self.pitch()).min(0xFFFF) as u16;
+            self.virt_height = (vram_len / self.line_bytes(self.xres)).min(0xFFFF) as u16;
             self.x_offset = 0;
             self.y_offset = 0;
             self.bank = 0;
             if v & enable::NOCLEARMEM == 0 {
-                return Some(self.pitch() * self.yres as usize);
+                return Some(self.line_bytes(self.xres) * self.yres as usize);
             }
             return None;
         }
