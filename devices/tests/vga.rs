@@ -1068,3 +1068,18 @@ fn vbe_4bpp_is_planar_through_the_graphics_controller() {
     assert_eq!(pixel(fb, w, 17, 600), [0, 0, 0]);
     assert_eq!(pixel(fb, w, 16, 599), [0, 0, 0]);
 }
+
+#[test]
+fn reset_clears_registers_and_keeps_memory() {
+    let mut v = Vga::new();
+    set_mode(&mut v, &MODE_13);
+    v.mem_write(0, 0x42);
+    dispi(&mut v, 4, vbe::enable::ENABLED | vbe::enable::NOCLEARMEM);
+    assert_eq!(v.dispi.enable & 1, 1);
+    v.reset();
+    assert_eq!(v.misc, 0);
+    assert_eq!(v.dispi.enable, 0);
+    assert_eq!(v.dac.pel_mask, 0xFF);
+    assert_eq!(v.plane_byte(0, 0), 0x42);
+    assert_eq!(v.vram_size(), 16 << 20);
+}

@@ -39,6 +39,16 @@ pub const DOT_CLOCK_25: u64 = 25_175_000;
 /// The 28.322 MHz dot clock (720-dot text modes).
 pub const DOT_CLOCK_28: u64 = 28_322_000;
 
+/// PCI vendor ID of the Bochs/QEMU standard VGA (what `vgabios-stdvga`
+/// and the LGPL VGA BIOS's PCI header name).
+pub const PCI_VENDOR_ID: u16 = 0x1234;
+/// PCI device ID of the Bochs/QEMU standard VGA.
+pub const PCI_DEVICE_ID: u16 = 0x1111;
+/// PCI class code: display controller, VGA compatible (base 03h, sub 00h, interface 00h).
+pub const PCI_CLASS_CODE: u32 = 0x03_00_00;
+/// I/O port ranges the card decodes (inclusive): the DISPI ports and the VGA's.
+pub const IO_RANGES: [(u16, u16); 2] = [(0x1CE, 0x1D0), (0x3B0, 0x3DF)];
+
 /// Why a VGA could not be built.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum VgaError {
@@ -162,7 +172,7 @@ enum Target {
 impl Vga {
     /// A VGA with 16 MiB of video memory on a 33 MHz CPU clock.
     pub fn new() -> Self {
-        Vga::with_config(DEFAULT_VRAM, 33_000_000).unwrap_or_else(|_| unreachable!())
+        Vga::build(vec![0; DEFAULT_VRAM], 33_000_000)
     }
 
     /// A VGA with `vram_bytes` of video memory; time is counted in cycles
@@ -174,7 +184,12 @@ impl Vga {
         if cpu_hz == 0 {
             return Err(VgaError::BadClock);
         }
-        Ok(Vga {
+        Ok(Vga::build(vec![0; vram_bytes], cpu_hz))
+    }
+
+    /// Power-on registers around the given video memory.
+    fn build(vram: Vec<u8>, cpu_hz: u64) -> Self {
+        Vga {
             misc: 0,
             seq_index: 0,
             seq: [0; 5],
@@ -188,11 +203,18 @@ impl Vga {
             enable: 0,
             latch: [0; 4],
             dispi: Dispi::default(),
-            vram: vec![0; vram_bytes],
+            vram,
             cpu_hz,
             now: 0,
             fb: Vec::new(),
-        })
+        }
+    }
+
+    /// Reset every register to its power-on value (zero, the DAC mask all
+    /// ones, VBE off); video memory keeps its contents, as on a warm reset.
+    pub fn reset(&mut self) {
+        let vram = std::mem::take(&mut self.vram);
+        *self = Vga::build(vram, self.cpu_hz);
     }
 
     /// Change the CPU clock rate time is counted in (ignored if zero).
