@@ -606,6 +606,8 @@ fn text_cursor_and_blink_follow_time() {
         "cursor lit in the first frames"
     );
     assert_eq!(pixel(fb, w, 0, 14), [0xFF; 3]);
+    assert_eq!(pixel(fb, w, 8, 14), [0xFF; 3], "the cursor covers the ninth dot");
+    assert_eq!(pixel(fb, w, 9, 14), [0; 3], "and only its own cell");
     assert_eq!(pixel(fb, w, 0, 12), [0; 3]);
     assert_eq!(pixel(fb, w, 0, 15), [0; 3]);
     // The cursor blinks every 16 frames: off from frame 8 to 15 (times are
@@ -616,6 +618,17 @@ fn text_cursor_and_blink_follow_time() {
     crtc(&mut v, 0x0A, 0x2D);
     let (w, _, fb) = v.framebuffer_at(0);
     assert_eq!(pixel(fb, w, 0, 13), [0; 3]);
+    // Underline: attribute 01h (blue foreground, black background) lights
+    // the scan line CR14 names; 07h does not.
+    crtc(&mut v, 0x14, 0x0F);
+    dac(&mut v, 0x01, [0x00, 0x00, 0x3F]);
+    v.mem_write(0x18002, b' ');
+    v.mem_write(0x18003, 0x01);
+    let (w, _, fb) = v.framebuffer_at(0);
+    assert_eq!(pixel(fb, w, 9, 15), [0, 0, 0xFF]);
+    assert_eq!(pixel(fb, w, 17, 15), [0, 0, 0xFF]);
+    assert_eq!(pixel(fb, w, 9, 14), [0; 3]);
+    assert_eq!(pixel(fb, w, 0, 15), [0; 3]);
     // Blinking text: a full-block glyph shows in frames 0–15, hidden in 16–31.
     let mut v = text_mode_with_font(0xDB, [0xFF; 16]);
     crtc(&mut v, 0x0A, 0x20);
@@ -1082,4 +1095,12 @@ fn reset_clears_registers_and_keeps_memory() {
     assert_eq!(v.dac.pel_mask, 0xFF);
     assert_eq!(v.plane_byte(0, 0), 0x42);
     assert_eq!(v.vram_size(), 16 << 20);
+}
+
+#[test]
+fn unprogrammed_card_shows_a_blank_640x480_screen() {
+    let mut v = Vga::new();
+    let (w, h, fb) = v.framebuffer();
+    assert_eq!((w, h), (640, 480));
+    assert!(fb.iter().all(|&b| b == 0));
 }

@@ -262,6 +262,11 @@ impl Vga {
         if self.dispi.enabled() {
             return (self.dispi.xres as usize, self.dispi.yres as usize);
         }
+        if self.crtc[1] == 0 && self.crtc[0x12] == 0 {
+            // A CRTC nobody has programmed (before the BIOS runs): a blank
+            // 640×480 screen rather than a one-character image.
+            return (640, 480);
+        }
         let s = self.scan();
         (s.chars * s.char_w, (s.vde / s.div).max(1))
     }
@@ -281,7 +286,10 @@ impl Vga {
         fb.resize(w * h * 3, 0);
         if self.dispi.enabled() {
             self.render_vbe(&mut fb, w, h);
-        } else if self.seq[1] & 0x20 == 0 && self.attr.pas {
+        } else if self.seq[1] & 0x20 == 0
+            && self.attr.pas
+            && (self.crtc[1] != 0 || self.crtc[0x12] != 0)
+        {
             self.render_vga(&mut fb, w, h, now);
         }
         self.fb = fb;
@@ -356,12 +364,16 @@ impl Vga {
                     fg = bg;
                 }
             }
+            // Underline and cursor light the whole cell width, ninth dot included.
+            let mut solid = false;
             if underline_row && at & 0x77 == 0x01 {
                 bits = 0xFF;
+                solid = true;
             }
             if cursor_row && m == cursor {
                 bits = 0xFF;
                 fg = at & 0x0F;
+                solid = true;
             }
             let (fgc, bgc) = (self.attr_color(fg), self.attr_color(bg));
             let cell = &mut line[ci * s.char_w..(ci + 1) * s.char_w];
@@ -369,8 +381,8 @@ impl Vga {
                 *px = if bits & (0x80 >> x) != 0 { fgc } else { bgc };
             }
             if s.char_w == 9 {
-                let ninth = (bits == 0xFF && (underline_row || cursor_row))
-                    || (ar[0x10] & 0x04 != 0 && (0xC0..=0xDF).contains(&ch) && bits & 1 != 0);
+                let ninth =
+                    solid || (ar[0x10] & 0x04 != 0 && (0xC0..=0xDF).contains(&ch) && bits & 1 != 0);
                 cell[8] = if ninth { fgc } else { bgc };
             }
         }
