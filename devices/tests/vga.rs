@@ -606,7 +606,11 @@ fn text_cursor_and_blink_follow_time() {
         "cursor lit in the first frames"
     );
     assert_eq!(pixel(fb, w, 0, 14), [0xFF; 3]);
-    assert_eq!(pixel(fb, w, 8, 14), [0xFF; 3], "the cursor covers the ninth dot");
+    assert_eq!(
+        pixel(fb, w, 8, 14),
+        [0xFF; 3],
+        "the cursor covers the ninth dot"
+    );
     assert_eq!(pixel(fb, w, 9, 14), [0; 3], "and only its own cell");
     assert_eq!(pixel(fb, w, 0, 12), [0; 3]);
     assert_eq!(pixel(fb, w, 0, 15), [0; 3]);

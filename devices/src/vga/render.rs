@@ -303,14 +303,16 @@ impl Vga {
             *c = self.dac_rgb(i as u8 & self.dac.pel_mask);
         }
         let frame = self.frame_at(now);
+        // The attribute controller's mapping of the 16 pixel values, once a frame.
+        let lut: [u8; 16] = std::array::from_fn(|v| self.attr_color(v as u8));
         let pel = self.attr.regs[0x13] as usize & 0x0F;
         let mut line = vec![0u8; (s.chars + 1) * s.char_w];
         for y in 0..h {
             let (ma, rs, split) = self.line_state(&s, y * s.div);
             if s.text {
-                self.text_line(&s, &mut line, ma, rs, frame);
+                self.text_line(&s, &lut, &mut line, ma, rs, frame);
             } else {
-                self.gfx_line(&s, &mut line, ma, rs);
+                self.gfx_line(&s, &lut, &mut line, ma, rs);
             }
             let pan = if split && self.attr.regs[0x10] & 0x20 != 0 {
                 0
@@ -332,7 +334,15 @@ impl Vga {
         }
     }
 
-    fn text_line(&self, s: &Scan, line: &mut [u8], ma: usize, rs: usize, frame: u64) {
+    fn text_line(
+        &self,
+        s: &Scan,
+        lut: &[u8; 16],
+        line: &mut [u8],
+        ma: usize,
+        rs: usize,
+        frame: u64,
+    ) {
         let ar = &self.attr.regs;
         let blink = ar[0x10] & 0x08 != 0;
         let blink_on = (frame / 16) % 2 == 0;
@@ -375,7 +385,7 @@ impl Vga {
                 fg = at & 0x0F;
                 solid = true;
             }
-            let (fgc, bgc) = (self.attr_color(fg), self.attr_color(bg));
+            let (fgc, bgc) = (lut[fg as usize & 15], lut[bg as usize & 15]);
             let cell = &mut line[ci * s.char_w..(ci + 1) * s.char_w];
             for (x, px) in cell.iter_mut().take(8).enumerate() {
                 *px = if bits & (0x80 >> x) != 0 { fgc } else { bgc };
@@ -388,7 +398,7 @@ impl Vga {
         }
     }
 
-    fn gfx_line(&self, s: &Scan, line: &mut [u8], ma: usize, rs: usize) {
+    fn gfx_line(&self, s: &Scan, lut: &[u8; 16], line: &mut [u8], ma: usize, rs: usize) {
         let mode = self.gc[5];
         for ci in 0..=s.chars {
             let m = (ma + ci / s.count_div) & 0xFFFF;
@@ -410,7 +420,7 @@ impl Vga {
                     let (lo, hi) = if x < 4 { (p[0], p[2]) } else { (p[1], p[3]) };
                     let sh = 6 - 2 * (x & 3);
                     let v = ((lo >> sh) & 3) | (((hi >> sh) & 3) << 2);
-                    *px = self.attr_color(v);
+                    *px = lut[v as usize];
                 }
             } else {
                 for (x, px) in cell.iter_mut().enumerate() {
@@ -419,7 +429,7 @@ impl Vga {
                         | (((p[1] >> b) & 1) << 1)
                         | (((p[2] >> b) & 1) << 2)
                         | (((p[3] >> b) & 1) << 3);
-                    *px = self.attr_color(v);
+                    *px = lut[v as usize];
                 }
             }
         }
