@@ -1108,3 +1108,17 @@ fn unprogrammed_card_shows_a_blank_640x480_screen() {
     assert_eq!((w, h), (640, 480));
     assert!(fb.iter().all(|&b| b == 0));
 }
+
+#[test]
+fn sized_port_access_for_a_generic_board_handler() {
+    let mut v = Vga::new();
+    // A word to 3C4h is index then data.
+    v.io_write_sized(0x3C4, 2, 0x0F02, 0);
+    assert_eq!(v.seq[2], 0x0F);
+    v.io_write_sized(0x1CE, 2, 1, 0);
+    v.io_write_sized(0x1CF, 2, 1024, 0);
+    assert_eq!(v.io_read_sized(0x1CF, 2, 0), 1024);
+    assert_eq!(v.io_read_sized(0x1CF, 1, 0), 0x00, "low byte of 0400h");
+    v.io_write_sized(0x3C8, 1, 0x20, 0);
+    assert_eq!(v.io_read_sized(0x3C8, 1, 0), 0x20);
+}

@@ -369,6 +369,32 @@ impl Vga {
         }
     }
 
+    /// Read `size` bytes (1, 2 or 4; others read as 1) from `port`: the
+    /// shape of a board's generic port handler. A doubleword is two words,
+    /// the low one at `port`.
+    pub fn io_read_sized(&mut self, port: u16, size: u8, now: u64) -> u32 {
+        match size {
+            2 => self.io_read16(port, now) as u32,
+            4 => {
+                let lo = self.io_read16(port, now) as u32;
+                lo | (self.io_read16(port.wrapping_add(2), now) as u32) << 16
+            }
+            _ => self.io_read(port, now) as u32,
+        }
+    }
+
+    /// Write `size` bytes (1, 2 or 4; others write one) to `port`.
+    pub fn io_write_sized(&mut self, port: u16, size: u8, v: u32, now: u64) {
+        match size {
+            2 => self.io_write16(port, v as u16, now),
+            4 => {
+                self.io_write16(port, v as u16, now);
+                self.io_write16(port.wrapping_add(2), (v >> 16) as u16, now);
+            }
+            _ => self.io_write(port, v as u8, now),
+        }
+    }
+
     fn dispi_write(&mut self, v: u16) {
         if let Some(clear) = self.dispi.write(v, self.vram.len()) {
             let end = clear.min(self.vram.len());
