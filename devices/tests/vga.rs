@@ -1084,6 +1084,14 @@ fn vbe_4bpp_is_planar_through_the_graphics_controller() {
     assert_eq!(pixel(fb, w, 16, 600), [0xFF, 0x00, 0xFF]);
     assert_eq!(pixel(fb, w, 17, 600), [0, 0, 0]);
     assert_eq!(pixel(fb, w, 16, 599), [0, 0, 0]);
+    // Through the linear framebuffer the offset is the plane offset itself:
+    // pixel (17, 600) is bit 6 of plane offset 76802.
+    gc(&mut v, 8, 0x40);
+    v.lfb_read(76802);
+    v.lfb_write(76802, 5);
+    assert_eq!(planes(&v, 76802), [0xC0, 0x00, 0xC0, 0x00]);
+    let (w, _, fb) = v.framebuffer();
+    assert_eq!(pixel(fb, w, 17, 600), [0xFF, 0x00, 0xFF]);
 }
 
 #[test]

@@ -530,13 +530,33 @@ impl Vga {
         }
     }
 
-    /// Read the linear framebuffer at `offset` from its base (0xFF past the end).
-    pub fn lfb_read(&self, offset: u32) -> u8 {
+    /// True when LFB offsets are plane offsets (the VBE 4 bpp mode).
+    fn lfb_planar(&self) -> bool {
+        self.dispi.enabled() && self.dispi.planar()
+    }
+
+    /// Read the linear framebuffer at `offset` from its base (0xFF past the
+    /// end). In the VBE 4 bpp mode it is planar memory, read through the
+    /// graphics controller like the A0000h window.
+    pub fn lfb_read(&mut self, offset: u32) -> u8 {
+        if self.lfb_planar() {
+            return if (offset as usize) < self.vram.len() / 4 {
+                self.planar_read(offset as usize)
+            } else {
+                0xFF
+            };
+        }
         self.vram.get(offset as usize).copied().unwrap_or(0xFF)
     }
 
     /// Write the linear framebuffer at `offset` from its base.
     pub fn lfb_write(&mut self, offset: u32, v: u8) {
+        if self.lfb_planar() {
+            if (offset as usize) < self.vram.len() / 4 {
+                self.planar_write(offset as usize, v);
+            }
+            return;
+        }
         if let Some(b) = self.vram.get_mut(offset as usize) {
             *b = v;
         }
