@@ -1130,3 +1130,41 @@ fn sized_port_access_for_a_generic_board_handler() {
     v.io_write_sized(0x3C8, 1, 0x20, 0);
     assert_eq!(v.io_read_sized(0x3C8, 1, 0), 0x20);
 }
+
+#[test]
+fn odd_even_reads_use_read_map_select_for_the_plane_pair() {
+    let mut v = planar();
+    seq(&mut v, 4, 0x02); // odd/even writes
+    gc(&mut v, 5, 0x10); // odd/even reads
+    put_planes(&mut v, 6, [0x10, 0x11, 0x12, 0x13]);
+    // Read map select 0 or 1: planes 0/1 by A0; 2 or 3: planes 2/3.
+    gc(&mut v, 4, 0);
+    assert_eq!((v.mem_read(6), v.mem_read(7)), (0x10, 0x11));
+    gc(&mut v, 4, 2);
+    assert_eq!((v.mem_read(6), v.mem_read(7)), (0x12, 0x13));
+    // An odd-address write with all planes enabled lands in planes 1 and 3.
+    v.mem_write(7, 0xEE);
+    assert_eq!(planes(&v, 6), [0x10, 0xEE, 0x12, 0xEE]);
+}
+
+#[test]
+fn vbe_8bit_dac_keeps_eight_bits() {
+    let mut v = Vga::new();
+    dispi(&mut v, 1, 640);
+    dispi(&mut v, 2, 480);
+    dispi(&mut v, 3, 8);
+    dispi(&mut v, 4, vbe::enable::ENABLED | vbe::enable::DAC_8BIT);
+    dac(&mut v, 9, [0xFF, 0x80, 0x41]);
+    out(&mut v, 0x3C7, 9);
+    assert_eq!(
+        [inp(&mut v, 0x3C9), inp(&mut v, 0x3C9), inp(&mut v, 0x3C9)],
+        [0xFF, 0x80, 0x41]
+    );
+    v.lfb_write(0, 9);
+    let (w, _, fb) = v.framebuffer();
+    assert_eq!(pixel(fb, w, 0, 0), [0xFF, 0x80, 0x41], "no 6-bit expansion");
+    assert!(
+        format!("{v:?}").len() < 4096,
+        "Debug does not print video memory"
+    );
+}

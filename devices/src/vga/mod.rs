@@ -115,7 +115,7 @@ impl Default for Dac {
 }
 
 /// A VGA card with the Bochs VBE extension.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Vga {
     /// Miscellaneous output register (3C2h write, 3CCh read).
     pub misc: u8,
@@ -151,6 +151,26 @@ pub struct Vga {
     pub now: u64,
     #[serde(skip)]
     fb: Vec<u8>,
+}
+
+/// Registers in full, video memory by its size only (it is megabytes).
+impl std::fmt::Debug for Vga {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vga")
+            .field("misc", &self.misc)
+            .field("seq", &self.seq)
+            .field("crtc", &self.crtc)
+            .field("gc", &self.gc)
+            .field("attr", &self.attr)
+            .field("dac_write_index", &self.dac.write_index)
+            .field("dac_read_index", &self.dac.read_index)
+            .field("pel_mask", &self.dac.pel_mask)
+            .field("latch", &self.latch)
+            .field("dispi", &self.dispi)
+            .field("vram_bytes", &self.vram.len())
+            .field("cpu_hz", &self.cpu_hz)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Vga {
