@@ -1168,3 +1168,39 @@ fn vbe_8bit_dac_keeps_eight_bits() {
         "Debug does not print video memory"
     );
 }
+
+#[test]
+fn saved_state_round_trips_and_bad_state_is_an_error() {
+    let mut v = Vga::with_config(256 * 1024, 1_000_000).unwrap();
+    set_mode(&mut v, &MODE_13);
+    dac(&mut v, 3, [1, 2, 3]);
+    v.mem_write(5, 3);
+    let json = serde_json::to_string(&v).unwrap();
+    let mut back: Vga = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.dac.entries[3], [1, 2, 3]);
+    assert_eq!(back.mem_read(5), 3);
+    assert_eq!(back.framebuffer().0, 320);
+    // A DAC of the wrong length or memory of an odd size is refused.
+    let mut bad: serde_json::Value = serde_json::from_str(&json).unwrap();
+    bad["dac"]["entries"] = serde_json::json!([[0, 0, 0]]);
+    let err = serde_json::from_value::<Vga>(bad).unwrap_err().to_string();
+    assert!(err.contains("256"), "{err}");
+    let mut bad: serde_json::Value = serde_json::from_str(&json).unwrap();
+    bad["vram"] = serde_json::json!([0, 0, 0]);
+    let err = serde_json::from_value::<Vga>(bad).unwrap_err().to_string();
+    assert!(err.contains("memory size 3"), "{err}");
+    let mut bad: serde_json::Value = serde_json::from_str(&json).unwrap();
+    bad["cpu_hz"] = serde_json::json!(0);
+    assert!(serde_json::from_value::<Vga>(bad).is_err());
+    // Out-of-range counters in a saved state are tolerated, not trusted.
+    let mut odd: serde_json::Value = serde_json::from_str(&json).unwrap();
+    odd["dac"]["component"] = serde_json::json!(200);
+    odd["attr"]["index"] = serde_json::json!(99);
+    odd["dispi"]["enable"] = serde_json::json!(1);
+    odd["dispi"]["xres"] = serde_json::json!(65535);
+    let mut v: Vga = serde_json::from_value(odd).unwrap();
+    out(&mut v, 0x3C9, 1);
+    inp(&mut v, 0x3C9);
+    inp(&mut v, 0x3C1);
+    v.framebuffer();
+}

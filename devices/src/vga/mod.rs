@@ -85,6 +85,7 @@ pub struct Attr {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Dac {
     /// Colour entries, six bits each (eight with the VBE 8-bit DAC).
+    #[serde(deserialize_with = "de_dac_entries")]
     pub entries: Vec<[u8; 3]>,
     /// Write index (3C8h).
     pub write_index: u8,
@@ -98,6 +99,39 @@ pub struct Dac {
     pub reading: bool,
     /// Pixel mask (3C6h).
     pub pel_mask: u8,
+}
+
+/// A saved DAC must have its 256 entries (indices are bytes).
+fn de_dac_entries<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<[u8; 3]>, D::Error> {
+    let v = Vec::<[u8; 3]>::deserialize(d)?;
+    if v.len() != 256 {
+        return Err(serde::de::Error::custom(format!(
+            "VGA DAC has {} entries, not 256",
+            v.len()
+        )));
+    }
+    Ok(v)
+}
+
+/// Saved video memory must have a size [`Vga::with_config`] accepts.
+fn de_vram<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    let v = Vec::<u8>::deserialize(d)?;
+    if !valid_vram_size(v.len()) {
+        return Err(serde::de::Error::custom(VgaError::BadVramSize(v.len())));
+    }
+    Ok(v)
+}
+
+/// A saved clock rate must be non-zero (time is divided by it).
+fn de_cpu_hz<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match u64::deserialize(d)? {
+        0 => Err(serde::de::Error::custom(VgaError::BadClock)),
+        hz => Ok(hz),
+    }
+}
+
+fn valid_vram_size(n: usize) -> bool {
+    n.is_power_of_two() && (0x40000..=0x1000_0000).contains(&n)
 }
 
 impl Default for Dac {
@@ -144,8 +178,10 @@ pub struct Vga {
     /// The Bochs VBE registers.
     pub dispi: Dispi,
     /// Video memory; VGA plane `p` byte `o` is at `4 * o + p`.
+    #[serde(deserialize_with = "de_vram")]
     pub vram: Vec<u8>,
     /// CPU clock rate in Hz (to turn cycle counts into raster positions).
+    #[serde(deserialize_with = "de_cpu_hz")]
     pub cpu_hz: u64,
     /// The latest time a caller passed in (for blinking when rendering).
     pub now: u64,
@@ -198,7 +234,7 @@ impl Vga {
     /// A VGA with `vram_bytes` of video memory; time is counted in cycles
     /// of a `cpu_hz` clock.
     pub fn with_config(vram_bytes: usize, cpu_hz: u64) -> Result<Self, VgaError> {
-        if !vram_bytes.is_power_of_two() || !(0x40000..=0x1000_0000).contains(&vram_bytes) {
+        if !valid_vram_size(vram_bytes) {
             return Err(VgaError::BadVramSize(vram_bytes));
         }
         if cpu_hz == 0 {
@@ -468,25 +504,25 @@ impl Vga {
 
     fn dac_write(&mut self, v: u8) {
         let v = if self.dac_8bit() { v } else { v & 0x3F };
-        let c = self.dac.component as usize;
+        let c = (self.dac.component % 3) as usize;
         self.dac.pending[c] = v;
         if c == 2 {
             self.dac.entries[self.dac.write_index as usize] = self.dac.pending;
             self.dac.write_index = self.dac.write_index.wrapping_add(1);
             self.dac.component = 0;
         } else {
-            self.dac.component += 1;
+            self.dac.component = c as u8 + 1;
         }
     }
 
     fn dac_read(&mut self) -> u8 {
-        let c = self.dac.component as usize;
+        let c = (self.dac.component % 3) as usize;
         let v = self.dac.entries[self.dac.read_index as usize][c];
         if c == 2 {
             self.dac.read_index = self.dac.read_index.wrapping_add(1);
             self.dac.component = 0;
         } else {
-            self.dac.component += 1;
+            self.dac.component = c as u8 + 1;
         }
         v
     }

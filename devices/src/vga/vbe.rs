@@ -83,9 +83,17 @@ impl Default for Dispi {
 }
 
 impl Dispi {
-    /// True while a VBE mode is on.
+    /// True while a VBE mode is on. (A mode is only switched on with a
+    /// valid geometry, which then cannot change; checking it again keeps a
+    /// damaged saved state from asking for an impossible picture.)
     pub fn enabled(&self) -> bool {
-        self.enable & enable::ENABLED != 0
+        self.enable & enable::ENABLED != 0 && self.geometry_ok()
+    }
+
+    fn geometry_ok(&self) -> bool {
+        Self::valid_bpp(self.bpp)
+            && (1..=MAX_XRES).contains(&self.xres)
+            && (1..=MAX_YRES).contains(&self.yres)
     }
 
     /// True when the DAC is switched to eight bits per component.
@@ -187,10 +195,7 @@ impl Dispi {
 
     fn write_enable(&mut self, v: u16, vram_len: usize) -> Option<usize> {
         let was = self.enabled();
-        let ok = Self::valid_bpp(self.bpp)
-            && (1..=MAX_XRES).contains(&self.xres)
-            && (1..=MAX_YRES).contains(&self.yres)
-            && self.line_bytes(self.xres) * self.yres as usize <= vram_len;
+        let ok = self.geometry_ok() && self.line_bytes(self.xres) * self.yres as usize <= vram_len;
         if v & enable::ENABLED != 0 && !was {
             if !ok {
                 // An impossible mode stays off; the other bits still latch.
