@@ -22,6 +22,7 @@
 mod render;
 pub mod vbe;
 
+pub use render::Timing;
 pub use vbe::{Dispi, VBE_DISPI_ID0, VBE_DISPI_ID5, VBE_LFB_DEFAULT};
 
 use serde::{Deserialize, Serialize};
