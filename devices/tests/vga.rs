@@ -1204,3 +1204,37 @@ fn saved_state_round_trips_and_bad_state_is_an_error() {
     inp(&mut v, 0x3C1);
     v.framebuffer();
 }
+
+#[test]
+fn vertical_retrace_interrupt_follows_cr11() {
+    // One CPU cycle per dot (28.322 MHz), mode 3: 900 dots a line,
+    // retrace starting at line 412, a frame of 900 × 449 dots.
+    let mut v = Vga::with_config(devices::vga::DEFAULT_VRAM, 28_322_000).unwrap();
+    set_mode(&mut v, &MODE_03);
+    let (line, frame) = (900u64, 900 * 449);
+    // Mode 3 leaves CR11 bit 4 clear: no interrupt is ever pending.
+    assert_eq!(v.io_read(0x3C2, 412 * line + 1) & 0x80, 0);
+    assert!(!v.irq(412 * line + 1));
+    assert_eq!(v.next_irq_deadline(), None);
+    // Set CR11 bit 4 at line 100 (keeping the end nibble and protect bit):
+    // pending from the start of retrace at line 412 on.
+    v.io_write(0x3D4, 0x11, 100 * line);
+    v.io_write(0x3D5, 0x9E, 100 * line);
+    assert_eq!(v.next_irq_deadline(), Some(412 * line));
+    assert_eq!(v.io_read(0x3C2, 412 * line - 1) & 0x80, 0);
+    assert!(!v.irq(412 * line - 1));
+    assert_eq!(v.io_read(0x3C2, 412 * line) & 0x80, 0x80);
+    assert!(v.irq(412 * line));
+    // It stays pending after retrace ends, until cleared.
+    assert!(v.irq(430 * line));
+    // CR11 bit 5 disables the line, not the pending bit.
+    v.io_write(0x3D5, 0xBE, 430 * line);
+    assert!(!v.irq(431 * line));
+    assert_eq!(v.io_read(0x3C2, 431 * line) & 0x80, 0x80);
+    // Clearing (bit 4 = 0) then re-arming waits for the next frame's retrace.
+    v.io_write(0x3D5, 0x8E, 432 * line);
+    assert_eq!(v.io_read(0x3C2, 432 * line) & 0x80, 0);
+    v.io_write(0x3D5, 0x9E, 433 * line);
+    assert!(!v.irq(frame + 411 * line));
+    assert!(v.irq(frame + 412 * line));
+}

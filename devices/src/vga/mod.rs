@@ -186,6 +186,10 @@ pub struct Vga {
     pub cpu_hz: u64,
     /// The latest time a caller passed in (for blinking when rendering).
     pub now: u64,
+    /// When CR11 bit 4 last went from 0 to 1: the vertical retrace
+    /// interrupt becomes pending at the first retrace to start after it.
+    #[serde(default)]
+    pub vri_armed_at: u64,
     #[serde(skip)]
     fb: Vec<u8>,
 }
@@ -263,6 +267,7 @@ impl Vga {
             vram,
             cpu_hz,
             now: 0,
+            vri_armed_at: 0,
             fb: Vec::new(),
         }
     }
@@ -326,8 +331,15 @@ impl Vga {
                 .get(self.attr.index as usize)
                 .copied()
                 .unwrap_or(0),
-            // Input status 0: no switch sense, no retrace interrupt pending.
-            0x3C2 => 0x00,
+            // Input status 0: bit 7 a vertical retrace interrupt pending;
+            // no switch sense.
+            0x3C2 => {
+                if self.vri_pending(now) {
+                    0x80
+                } else {
+                    0x00
+                }
+            }
             0x3C3 => self.enable,
             0x3C4 => self.seq_index,
             0x3C5 => self.seq.get(self.seq_index as usize).copied().unwrap_or(0),
@@ -474,6 +486,9 @@ impl Vga {
                 self.crtc[7] = (self.crtc[7] & !0x10) | (v & 0x10);
             }
             return;
+        }
+        if i == 0x11 && self.crtc[0x11] & 0x10 == 0 && v & 0x10 != 0 {
+            self.vri_armed_at = self.now;
         }
         self.crtc[i] = v;
     }

@@ -131,6 +131,42 @@ impl Vga {
         s
     }
 
+    /// The CPU cycle at which the first vertical retrace after `after`
+    /// starts (at the current timing).
+    fn next_vretrace_start(&self, after: u64) -> u64 {
+        let t = self.timing();
+        let frame = t.dots_per_line * t.lines;
+        let start = (t.vretrace_start * t.dots_per_line) % frame;
+        let d = self.dots_at(after, &t);
+        let into = d % frame;
+        let next = d - into + start + if into >= start { frame } else { 0 };
+        // The first cycle whose dot count reaches `next`.
+        (next as u128 * self.cpu_hz as u128).div_ceil(t.dot_clock as u128) as u64
+    }
+
+    /// True when a vertical retrace interrupt is pending at `now` (input
+    /// status 0 bit 7): CR11 bit 4 set (writing it 0 clears and holds off
+    /// the interrupt) and a retrace has started since it was set.
+    pub fn vri_pending(&self, now: u64) -> bool {
+        self.crtc[0x11] & 0x10 != 0 && now >= self.next_vretrace_start(self.vri_armed_at)
+    }
+
+    /// The interrupt line (IRQ 2, seen as IRQ 9 on an AT): a pending
+    /// vertical retrace interrupt while CR11 bit 5 does not disable it.
+    pub fn irq(&self, now: u64) -> bool {
+        self.crtc[0x11] & 0x20 == 0 && self.vri_pending(now)
+    }
+
+    /// The CPU cycle at which [`Vga::irq`] next rises, if it can: a board
+    /// that schedules device deadlines asks the card again then.
+    pub fn next_irq_deadline(&self) -> Option<u64> {
+        if self.crtc[0x11] & 0x30 != 0x10 {
+            return None;
+        }
+        let at = self.next_vretrace_start(self.vri_armed_at);
+        (at > self.now).then_some(at)
+    }
+
     /// CPU cycles per frame at the current timing.
     pub fn cycles_per_frame(&self) -> u64 {
         let t = self.timing();
