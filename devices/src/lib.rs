@@ -1,4 +1,4 @@
-//! Peripheral models: display adapters, keyboard, floppy controller, serial
+//! Peripheral models: display adapters (CGA, MDA, VGA), keyboard, floppy controller, serial
 //! port and debug ports.
 //!
 //! Devices know nothing of the CPU. They expose port and memory handlers,
@@ -14,6 +14,7 @@ pub mod floppy;
 pub mod font;
 pub mod keyboard;
 pub mod serial;
+pub mod vga;
 pub mod video;
 
 pub use debug::{DebugPorts, Speaker};
@@ -21,4 +22,5 @@ pub use fdc::Fdc;
 pub use floppy::{DiskError, DriveType, FloppyImage, Geometry};
 pub use keyboard::XtKeyboard;
 pub use serial::Uart8250;
+pub use vga::{Vga, VgaError};
 pub use video::{Video, VideoKind};
