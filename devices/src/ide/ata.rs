@@ -211,7 +211,7 @@ pub(super) fn command(d: &mut Drive, cmd: u8, now: u64, delay: u64) {
         0x20 | 0x21 | 0x24 | 0x29 | 0xC4 | 0x30 | 0x31 | 0x34 | 0x39 | 0xC5 => {
             start_rw(d, cmd, now, delay)
         }
-        0x40 | 0x41 | 0x42 => verify(d, cmd == 0x42, now, delay),
+        0x40..=0x42 => verify(d, cmd == 0x42, now, delay),
         0x70..=0x7F => match address(d, false) {
             Some(_) => d.complete(true, now, delay),
             None => d.abort(error::IDNF, now, delay),
