@@ -297,3 +297,16 @@ fn odd_sized_iso_is_refused() {
     assert_eq!(ide.io_read(0x174, 1, 0), 0x14);
     assert_eq!(ide.io_read(0x175, 1, 0), 0xEB);
 }
+
+#[test]
+fn event_status_reports_new_media_once() {
+    let mut c = cdrom(Some(16), false);
+    let o = packet(&mut c, &[0x4A, 1, 0, 0, 0x10, 0, 0, 0, 8, 0], 0xFFFE);
+    // Header: 6 bytes follow the length, media class, media supported.
+    assert_eq!(o.data[..4], [0, 6, 0x04, 0x10]);
+    assert_eq!(o.data[4..6], [2, 0x02], "new media, media present");
+    let o = packet(&mut c, &[0x4A, 1, 0, 0, 0x10, 0, 0, 0, 8, 0], 0xFFFE);
+    assert_eq!(o.data[4..6], [0, 0x02], "no change since");
+    let o = packet(&mut c, &[0x4A, 0, 0, 0, 0x10, 0, 0, 0, 8, 0], 0xFFFE);
+    assert_eq!(o.error >> 4, 5, "only the polled form");
+}

@@ -54,6 +54,9 @@ pub struct AtapiCdrom {
     pub unit_attention: bool,
     /// PREVENT ALLOW MEDIUM REMOVAL state.
     pub locked: bool,
+    /// A media event not yet reported by GET EVENT STATUS NOTIFICATION
+    /// (2: new media, 3: media removal).
+    media_event: u8,
 }
 
 /// Where packet data-in comes from.
@@ -83,6 +86,7 @@ impl AtapiCdrom {
     /// attention, as a real drive reports a medium change.
     pub fn insert(&mut self, disc: Option<BlockImage>) {
         self.unit_attention = disc.is_some();
+        self.media_event = if disc.is_some() { 2 } else { 3 };
         self.disc = disc;
         self.tray = None;
     }
@@ -178,11 +182,13 @@ impl AtapiCdrom {
                         if self.disc.is_none() && self.tray.is_some() {
                             self.disc = self.tray.take();
                             self.unit_attention = true;
+                            self.media_event = 2;
                         }
                     } else if self.locked {
                         return Reply::Check(REMOVAL_PREVENTED);
                     } else if self.disc.is_some() {
                         self.tray = self.disc.take();
+                        self.media_event = 3;
                     }
                 }
                 Reply::Done
@@ -214,6 +220,7 @@ impl AtapiCdrom {
                 Reply::Blocks(lba, n)
             }
             0x43 => self.read_toc(p),
+            0x4A => self.event_status(p),
             0x46 => self.get_configuration(p),
             0x5A => self.mode_sense(p),
             _ => Reply::Check(INVALID_OPCODE),
@@ -256,6 +263,29 @@ impl AtapiCdrom {
                 r.extend_from_slice(&addr(0));
             }
             _ => return Reply::Check(INVALID_FIELD),
+        }
+        let len = (r.len() - 2) as u16;
+        r[..2].copy_from_slice(&len.to_be_bytes());
+        r.truncate(alloc);
+        Reply::Data(r)
+    }
+
+    /// GET EVENT STATUS NOTIFICATION, polled form only, media class only.
+    fn event_status(&mut self, p: &[u8; 12]) -> Reply {
+        if p[1] & 1 == 0 {
+            // Asynchronous notification is not supported.
+            return Reply::Check(INVALID_FIELD);
+        }
+        let alloc = u16::from_be_bytes([p[7], p[8]]) as usize;
+        let mut r = vec![0u8; 4];
+        r[3] = 0x10; // supported classes: media
+        if p[4] & 0x10 != 0 {
+            r[2] = 0x04; // media class
+            let present = if self.disc.is_some() { 0x02 } else { 0 };
+            r.extend_from_slice(&[self.media_event, present, 0, 0]);
+            self.media_event = 0;
+        } else {
+            r[2] = 0x80; // no event available (NEA)
         }
         let len = (r.len() - 2) as u16;
         r[..2].copy_from_slice(&len.to_be_bytes());

@@ -677,6 +677,15 @@ impl Ide {
         Ok(())
     }
 
+    /// The disc image in the CD-ROM drive at (`channel`, `slot`), for a
+    /// board that boots El Torito itself.
+    pub fn cdrom_image(&mut self, channel: usize, slot: usize) -> Option<&mut BlockImage> {
+        match &mut self.channels.get_mut(channel)?.drive_mut(slot)?.media {
+            Media::Cdrom(c) => c.image(),
+            Media::Disk(_) => None,
+        }
+    }
+
     /// Set the command delay of both channels.
     pub fn set_command_delay(&mut self, cycles: u64) {
         for c in &mut self.channels {
