@@ -230,7 +230,7 @@ impl Uart16550 {
     pub fn receive(&mut self, bytes: &[u8]) {
         self.input.extend(bytes.iter().copied());
         if self.rx_next.is_none() && !self.input.is_empty() {
-            self.rx_next = Some(self.now + self.char_time());
+            self.rx_next = Some(self.now.saturating_add(self.char_time()));
         }
     }
 
@@ -267,7 +267,7 @@ impl Uart16550 {
 
     fn timeout_deadline(&self) -> Option<u64> {
         (self.fifo_on() && !self.rx.is_empty() && !self.timeout_int)
-            .then(|| self.rx_activity + 4 * self.char_time())
+            .then(|| self.rx_activity.saturating_add(4 * self.char_time()))
     }
 
     /// Run the line up to `now`.
@@ -295,7 +295,8 @@ impl Uart16550 {
                     if let Some(b) = self.input.pop_front() {
                         self.deliver(b, t);
                     }
-                    self.rx_next = (!self.input.is_empty()).then(|| t + self.char_time());
+                    self.rx_next =
+                        (!self.input.is_empty()).then(|| t.saturating_add(self.char_time()));
                 } else {
                     // Held back until the guest makes room.
                     self.rx_next = None;
@@ -313,7 +314,7 @@ impl Uart16550 {
             return;
         }
         if let Some(b) = self.tx.pop_front() {
-            self.tsr = Some((b, t + self.char_time()));
+            self.tsr = Some((b, t.saturating_add(self.char_time())));
             if self.tx.is_empty() {
                 self.thre_int = true;
             }
@@ -393,7 +394,7 @@ impl Uart16550 {
                 self.rx_activity = now;
                 self.timeout_int = false;
                 if self.rx_next.is_none() && !self.input.is_empty() {
-                    self.rx_next = Some(now + self.char_time());
+                    self.rx_next = Some(now.saturating_add(self.char_time()));
                 }
                 b
             }
@@ -463,7 +464,7 @@ impl Uart16550 {
                         self.rx.clear();
                         self.timeout_int = false;
                         if self.rx_next.is_none() && !self.input.is_empty() {
-                            self.rx_next = Some(now + self.char_time());
+                            self.rx_next = Some(now.saturating_add(self.char_time()));
                         }
                     }
                     if v & 0x04 != 0 {
@@ -482,7 +483,7 @@ impl Uart16550 {
                 let was_loop = self.loopback();
                 self.mcr = v & 0x1F;
                 if was_loop != self.loopback() && self.rx_next.is_none() && !self.input.is_empty() {
-                    self.rx_next = Some(now + self.char_time());
+                    self.rx_next = Some(now.saturating_add(self.char_time()));
                 }
                 self.update_lines();
             }

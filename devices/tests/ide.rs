@@ -552,3 +552,55 @@ fn bad_images_are_refused_with_the_file_named() {
     }
     assert_eq!(ide.io_read(0x1F7, 1, 0), 0x7F, "nothing was attached");
 }
+
+#[test]
+fn snapshot_mid_transfer_resumes_from_the_file() {
+    let p = tmpdir().join("snap.img");
+    std::fs::write(&p, pattern(300)).unwrap();
+    let mut ide = Ide::new();
+    ide.attach_disk(0, 0, &p, false).unwrap();
+    ide.attach_cdrom(1, 0, None).unwrap();
+    let c = &mut ide.channels[0];
+    // A guest write lives only in the overlay of the read-only image.
+    set_lba28(c, 250, 1);
+    c.write(7, 0x30, 0);
+    for _ in 0..256 {
+        c.write_data16(0x4242, 0);
+    }
+    set_lba28(c, 249, 3);
+    c.write(7, 0x20, 0);
+    let first = read_words(c, 100);
+    assert_eq!(sector_no(&first), 249);
+    let json = serde_json::to_string(&ide).unwrap();
+    assert!(
+        json.len() < 64 * 1024,
+        "the image contents are not in the snapshot"
+    );
+    let mut back: Ide = serde_json::from_str(&json).unwrap();
+    let c = &mut back.channels[0];
+    let rest = read_words(c, 156);
+    assert_eq!(rest, pattern(300)[249 * 512 + 200..250 * 512]);
+    assert!(c.irq(), "the next block is announced");
+    assert_eq!(c.read(7, 0), DRDY | DSC | DRQ);
+    assert!(
+        read_words(c, 256).iter().all(|&b| b == 0x42),
+        "overlay kept"
+    );
+    assert_eq!(
+        sector_no(&read_words(c, 256)),
+        251,
+        "read from the reopened file"
+    );
+    assert_eq!(c.read(7, 0), DRDY | DSC);
+}
+
+#[test]
+fn snapshot_keeps_an_in_memory_image() {
+    let mut c = channel(16);
+    let json = serde_json::to_string(&c).unwrap();
+    c = serde_json::from_str(&json).unwrap();
+    set_lba28(&mut c, 15, 1);
+    c.write(7, 0x20, 0);
+    assert_eq!(c.read(7, 0), DRDY | DSC | DRQ);
+    assert_eq!(sector_no(&read_words(&mut c, 256)), 15);
+}

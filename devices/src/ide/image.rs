@@ -63,16 +63,14 @@ pub enum ImageError {
     },
 }
 
-/// Where the blocks live.
+/// The open file of a file-backed image.
 #[derive(Debug, Default)]
 enum Backing {
-    /// A file, opened lazily (after a snapshot is restored, say).
+    /// Not open yet (after a snapshot is restored, say): opened on first use.
     #[default]
     Closed,
     /// The open file.
     Open(File),
-    /// Bytes held in memory (tests, small generated images).
-    Memory(Vec<u8>),
 }
 
 /// A raw image of fixed-size blocks.
@@ -90,7 +88,8 @@ pub struct BlockImage {
     writable: bool,
     /// Blocks written by the guest that are not in the file (read-only images).
     overlay: HashMap<u64, Vec<u8>>,
-    /// In-memory images are saved whole in snapshots; files are reopened.
+    /// The bytes of an in-memory image (saved whole in snapshots; file-backed
+    /// images save only their path and overlay and reopen the file).
     memory: Option<Vec<u8>>,
     #[serde(skip)]
     backing: Backing,
@@ -110,10 +109,7 @@ impl Clone for BlockImage {
             writable: self.writable,
             overlay: self.overlay.clone(),
             memory: self.memory.clone(),
-            backing: match &self.backing {
-                Backing::Memory(m) => Backing::Memory(m.clone()),
-                _ => Backing::Closed,
-            },
+            backing: Backing::Closed,
             cache: VecDeque::new(),
         }
     }
@@ -176,8 +172,8 @@ impl BlockImage {
             blocks: (data.len() / block) as u64,
             writable: true,
             overlay: HashMap::new(),
-            memory: None,
-            backing: Backing::Memory(data),
+            memory: Some(data),
+            backing: Backing::Closed,
             cache: VecDeque::new(),
         })
     }
@@ -240,21 +236,17 @@ impl BlockImage {
 
     fn file(&mut self) -> Result<&mut File, ImageError> {
         if matches!(self.backing, Backing::Closed) {
-            if let Some(m) = self.memory.take() {
-                self.backing = Backing::Memory(m);
-            } else {
-                let f = OpenOptions::new()
-                    .read(true)
-                    .write(self.writable)
-                    .open(&self.path)
-                    .map_err(|e| self.io_err(e))?;
-                self.backing = Backing::Open(f);
-            }
+            let f = OpenOptions::new()
+                .read(true)
+                .write(self.writable)
+                .open(&self.path)
+                .map_err(|e| self.io_err(e))?;
+            self.backing = Backing::Open(f);
         }
-        let err = self.io_err(std::io::Error::other("image is not file-backed"));
+        let err = self.io_err(std::io::Error::other("image file is not open"));
         match &mut self.backing {
             Backing::Open(f) => Ok(f),
-            _ => Err(err),
+            Backing::Closed => Err(err),
         }
     }
 
@@ -271,10 +263,7 @@ impl BlockImage {
             out.copy_from_slice(b);
             return Ok(());
         }
-        if matches!(self.backing, Backing::Closed) && self.memory.is_some() {
-            self.backing = Backing::Memory(self.memory.take().unwrap_or_default());
-        }
-        if let Backing::Memory(m) = &self.backing {
+        if let Some(m) = &self.memory {
             let o = n as usize * bs;
             out.copy_from_slice(&m[o..o + bs]);
             return Ok(());
@@ -315,10 +304,7 @@ impl BlockImage {
                 format!("block {n} is outside the image"),
             )));
         }
-        if matches!(self.backing, Backing::Closed) && self.memory.is_some() {
-            self.backing = Backing::Memory(self.memory.take().unwrap_or_default());
-        }
-        if let Backing::Memory(m) = &mut self.backing {
+        if let Some(m) = &mut self.memory {
             let o = n as usize * bs;
             m[o..o + bs].copy_from_slice(data);
             return Ok(());
@@ -351,14 +337,6 @@ impl BlockImage {
             }
         }
         Ok(())
-    }
-
-    /// Prepare for a snapshot: in-memory images keep their bytes in the
-    /// serialised form.
-    pub fn prepare_snapshot(&mut self) {
-        if let Backing::Memory(m) = &self.backing {
-            self.memory = Some(m.clone());
-        }
     }
 
     /// Kind of image, for messages.

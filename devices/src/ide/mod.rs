@@ -245,7 +245,7 @@ impl Drive {
         if delay == 0 {
             self.intrq |= irq;
         } else {
-            self.busy_until = Some(now + delay);
+            self.busy_until = Some(now.saturating_add(delay));
             self.irq_at_ready = irq;
         }
     }
