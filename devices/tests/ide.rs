@@ -277,6 +277,11 @@ fn chs_addressing_in_the_default_and_a_set_translation() {
     c.write(7, 0x20, 0);
     assert_eq!(c.read(7, 0), DRDY | DSC | DRQ);
     assert_eq!(sector_no(&read_words(&mut c, 256)), 157);
+    // Zero sectors per track is refused and leaves the translation alone.
+    c.write(2, 0, 0);
+    c.write(7, 0x91, 0);
+    assert_eq!(c.read(7, 0), DRDY | DSC | ERR);
+    assert_eq!(c.read(1, 0), 0x04);
     let w = identify(&mut c);
     // 32768 / (4*17) = 481 whole cylinders in the new translation.
     assert_eq!((w[54], w[55], w[56]), (481, 4, 17));

@@ -174,6 +174,13 @@ fn inquiry_and_allocation_length() {
     let o = packet(&mut c, &[0x12, 0, 0, 0, 5, 0], 0xFFFE);
     assert_eq!(o.data.len(), 5, "truncated to the allocation length");
     assert_eq!(o.blocks, [5], "an odd final byte count");
+    let o = packet(&mut c, &[0x12, 1, 0x80, 0, 36, 0], 0xFFFE);
+    assert_eq!(
+        o.error >> 4,
+        5,
+        "vital product data pages are not supported"
+    );
+    assert_eq!(sense(&mut c), (5, 0x24, 0));
 }
 
 #[test]

@@ -163,6 +163,7 @@ impl AtapiCdrom {
                 r.truncate(p[4] as usize);
                 Reply::Data(r)
             }
+            0x12 if p[1] & 1 != 0 => Reply::Check(INVALID_FIELD), // no VPD pages
             0x12 => {
                 let mut r = vec![0u8; 36];
                 r[0] = 0x05; // CD/DVD device
