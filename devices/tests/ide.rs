@@ -501,6 +501,18 @@ fn execute_device_diagnostic() {
     assert_eq!(c.read(1, 0), 0x01, "device 0 passed, device 1 absent");
     assert_eq!([c.read(2, 0), c.read(3, 0)], [1, 1]);
     assert_eq!(c.read(7, 0), DRDY | DSC);
+    // With a packet device as device 1: both load their signatures, device 0
+    // interrupts, device 1 does not.
+    c.attach(1, Some(Media::Cdrom(devices::AtapiCdrom::new())));
+    c.write(6, 0xB0, 0);
+    c.write(7, 0x90, 0);
+    assert_eq!(c.selected(), 0);
+    assert!(c.irq());
+    assert_eq!(c.read(1, 0), 0x01, "both passed");
+    assert_eq!(c.read(7, 0), DRDY | DSC);
+    c.write(6, 0xB0, 0);
+    assert!(!c.irq());
+    assert_eq!([c.read(4, 0), c.read(5, 0)], [0x14, 0xEB]);
 }
 
 #[test]

@@ -577,10 +577,14 @@ impl IdeChannel {
                 d.as_ref()
                     .is_none_or(|d| d.busy_until.is_none() && d.status & status::BSY == 0)
             }) {
-                for d in self.drives.iter_mut().flatten() {
-                    d.reset_done();
-                    let st = d.status;
-                    d.ready(st, true, now, delay);
+                // Device 0 (or a lone device 1) reports, with an interrupt.
+                let reporter = if self.drives[0].is_some() { 0 } else { 1 };
+                for (slot, d) in self.drives.iter_mut().enumerate() {
+                    if let Some(d) = d {
+                        d.reset_done();
+                        let st = d.status;
+                        d.ready(st, slot == reporter, now, delay);
+                    }
                 }
                 self.selected = 0;
             }
