@@ -621,3 +621,62 @@ fn snapshot_keeps_an_in_memory_image() {
     assert_eq!(c.read(7, 0), DRDY | DSC | DRQ);
     assert_eq!(sector_no(&read_words(&mut c, 256)), 15);
 }
+
+/// What a BIOS or driver finds at (channel, device) by the ATA probe: the
+/// 55h/AAh register test, a software reset, the signature, then IDENTIFY
+/// (PACKET) DEVICE, which must offer data. As on real hardware, a lone
+/// device 0 answers the register test and shows its signature when device 1
+/// is selected; only the ignored IDENTIFY unmasks the ghost.
+fn probe(ide: &mut Ide, ch: usize, dev: u8) -> &'static str {
+    let base = [0x1F0u16, 0x170][ch];
+    let ctrl = base + 0x206;
+    ide.io_write(base + 6, 1, 0xA0 | (dev as u32) << 4, 0);
+    ide.io_write(base + 2, 1, 0x55, 0);
+    ide.io_write(base + 3, 1, 0xAA, 0);
+    ide.io_write(base + 2, 1, 0xAA, 0);
+    ide.io_write(base + 3, 1, 0x55, 0);
+    ide.io_write(base + 2, 1, 0x55, 0);
+    ide.io_write(base + 3, 1, 0xAA, 0);
+    let (sc, sn) = (ide.io_read(base + 2, 1, 0), ide.io_read(base + 3, 1, 0));
+    if (sc, sn) != (0x55, 0xAA) {
+        return "none";
+    }
+    ide.io_write(ctrl, 1, 0x06, 0);
+    ide.io_write(ctrl, 1, 0x02, 0);
+    ide.io_write(base + 6, 1, 0xA0 | (dev as u32) << 4, 0);
+    let st = ide.io_read(base + 7, 1, 0);
+    let sig = (ide.io_read(base + 4, 1, 0), ide.io_read(base + 5, 1, 0));
+    let (kind, identify) = match sig {
+        (0x14, 0xEB) => ("atapi", 0xA1),
+        (0, 0) if st != 0 && st & 0x80 == 0 => ("ata", 0xEC),
+        _ => return "none",
+    };
+    ide.io_write(base + 7, 1, identify, 0);
+    if ide.io_read(base + 7, 1, 0) & 0x89 != 0x08 {
+        return "none";
+    }
+    for _ in 0..256 {
+        ide.io_read(base, 2, 0);
+    }
+    kind
+}
+
+#[test]
+fn a_bios_probe_finds_each_device_and_no_ghosts() {
+    let mut ide = Ide::new();
+    ide.attach(0, 0, Some(mem_disk(64)));
+    ide.attach(0, 1, Some(Media::Cdrom(devices::AtapiCdrom::new())));
+    ide.attach(1, 0, Some(mem_disk(64)));
+    let found: Vec<_> = [(0, 0), (0, 1), (1, 0), (1, 1)]
+        .into_iter()
+        .map(|(c, d)| probe(&mut ide, c, d))
+        .collect();
+    assert_eq!(found, ["ata", "atapi", "ata", "none"]);
+    let mut ide = Ide::new();
+    ide.attach(1, 0, Some(Media::Cdrom(devices::AtapiCdrom::new())));
+    let found: Vec<_> = [(0, 0), (0, 1), (1, 0), (1, 1)]
+        .into_iter()
+        .map(|(c, d)| probe(&mut ide, c, d))
+        .collect();
+    assert_eq!(found, ["none", "none", "atapi", "none"]);
+}
