@@ -100,16 +100,33 @@ fn empty_channel_floats_to_7f() {
 }
 
 #[test]
-fn absent_slave_reads_status_zero_and_master_registers() {
+fn absent_slave_reads_status_zero_and_no_device_signature() {
     let mut c = channel(2048);
     c.write(6, 0xB0, 0); // select device 1 (absent)
     c.write(2, 0x55, 0);
     c.write(3, 0xAA, 0);
     assert_eq!(c.read(7, 0), 0, "status of an absent device 1 reads 00h");
     assert_eq!(c.read_alt_status(0), 0);
-    // Device 0 received the writes and answers the other registers.
+    // The written values read back (a register test cannot tell).
     assert_eq!(c.read(2, 0), 0x55);
     assert_eq!(c.read(3, 0), 0xAA);
+    // After a reset the absent device reads 01 01 FF FF, not device 0's
+    // signature: the Bochs BIOS tests for FFh FFh.
+    c.write_control(0x04, 0);
+    c.write_control(0x00, 0);
+    c.write(6, 0xB0, 0);
+    assert_eq!(
+        [c.read(2, 0), c.read(3, 0), c.read(4, 0), c.read(5, 0)],
+        [1, 1, 0xFF, 0xFF]
+    );
+    assert_eq!(c.read(7, 0), 0);
+    c.write(6, 0xA0, 0);
+    assert_eq!(
+        [c.read(4, 0), c.read(5, 0)],
+        [0, 0],
+        "device 0 keeps its own"
+    );
+    c.write(6, 0xB0, 0);
     // Commands to the absent device are ignored by device 0.
     c.write(7, 0xEC, 0);
     assert!(!c.irq());
@@ -622,11 +639,12 @@ fn snapshot_keeps_an_in_memory_image() {
     assert_eq!(sector_no(&read_words(&mut c, 256)), 15);
 }
 
-/// What a BIOS or driver finds at (channel, device) by the ATA probe: the
-/// 55h/AAh register test, a software reset, the signature, then IDENTIFY
-/// (PACKET) DEVICE, which must offer data. As on real hardware, a lone
-/// device 0 answers the register test and shows its signature when device 1
-/// is selected; only the ignored IDENTIFY unmasks the ghost.
+/// What a BIOS finds at (channel, device) by the Bochs BIOS's probe: the
+/// 55h/AAh register test, a software reset, the signature (14h EBh packet,
+/// 00h 00h with a non-zero status ATA, anything else none), then IDENTIFY
+/// (PACKET) DEVICE, which must offer data. The register test passes for an
+/// absent device 1 (its registers hold what was written), so the signature
+/// must say "no device": a lone CD-ROM must not look like two.
 fn probe(ide: &mut Ide, ch: usize, dev: u8) -> &'static str {
     let base = [0x1F0u16, 0x170][ch];
     let ctrl = base + 0x206;
@@ -649,7 +667,8 @@ fn probe(ide: &mut Ide, ch: usize, dev: u8) -> &'static str {
     let (kind, identify) = match sig {
         (0x14, 0xEB) => ("atapi", 0xA1),
         (0, 0) if st != 0 && st & 0x80 == 0 => ("ata", 0xEC),
-        _ => return "none",
+        (0xFF, 0xFF) => return "none",
+        _ => return "unknown",
     };
     ide.io_write(base + 7, 1, identify, 0);
     if ide.io_read(base + 7, 1, 0) & 0x89 != 0x08 {

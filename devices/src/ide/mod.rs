@@ -12,13 +12,15 @@
 //! set meanwhile, [`Ide::next_event`] says when [`Ide::tick`] is needed); with
 //! the default delay of 0 they complete within the port write.
 //!
-//! Absent devices (chosen from the ATA specification's rules, see
-//! `docs/storage.md`): on a channel with no device every register reads 7Fh
-//! (DD7 is pulled down by the host, the other lines float high) and the data
-//! port FF7Fh; on a channel with one device, selecting the missing one makes
-//! the present device answer status and alternate status with 00h and the
-//! other registers with its own contents, and ignore commands (EXECUTE
-//! DEVICE DIAGNOSTIC excepted).
+//! Absent devices (see `docs/storage.md`): on a channel with no device every
+//! register reads 7Fh (DD7 is pulled down by the host, the other lines float
+//! high) and the data port FF7Fh. On a channel with one device, the missing
+//! one's status and alternate status read 00h (as the ATA specification
+//! says), commands for it are ignored (EXECUTE DEVICE DIAGNOSTIC excepted),
+//! and its other registers hold what the host wrote, with the signature
+//! 01 01 FF FF ("no device") after a reset: the Bochs BIOS and QEMU's model
+//! rely on that, where a real device 0 would show its own registers and
+//! make a lone CD-ROM look like two to that BIOS.
 
 pub mod ata;
 pub mod atapi;
@@ -132,6 +134,15 @@ impl TaskFile {
             | (self.lba_high as u64) << 16
             | (self.lba_mid as u64) << 8
             | self.lba_low as u64
+    }
+
+    /// What an absent device shows after a reset: "no device" (FFh FFh in
+    /// LBA mid/high, as emulator BIOSes test for).
+    fn set_absent_signature(&mut self) {
+        self.set_signature(false);
+        self.lba_mid = 0xFF;
+        self.lba_high = 0xFF;
+        self.error = 0x01;
     }
 
     fn set_signature(&mut self, packet: bool) {
@@ -394,6 +405,10 @@ impl Drive {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct IdeChannel {
     drives: [Option<Drive>; 2],
+    /// The registers an absent device shows when it is selected and the
+    /// other device is present (see the module notes).
+    #[serde(default)]
+    absent_tf: [TaskFile; 2],
     selected: usize,
     control: u8,
     delay: u64,
@@ -417,6 +432,8 @@ impl IdeChannel {
         if let Some(d) = self.drives.get_mut(slot) {
             *d = media.map(Drive::new);
         }
+        // Power-on: a missing device reads as no device.
+        self.reset_absent();
     }
 
     /// The device in `slot`, if any.
@@ -466,13 +483,18 @@ impl IdeChannel {
         self.drives.iter().all(|d| d.is_none())
     }
 
-    /// The device that answers register reads: the selected one, or the
-    /// other when the selected one is absent (`true` then).
-    fn responder(&self) -> Option<(&Drive, bool)> {
-        if let Some(d) = &self.drives[self.selected] {
-            return Some((d, false));
+    /// The selected device, if present.
+    fn selected_drive(&self) -> Option<&Drive> {
+        self.drives[self.selected].as_ref()
+    }
+
+    /// Reset the registers of absent device slots (SRST, diagnostic).
+    fn reset_absent(&mut self) {
+        for (slot, d) in self.drives.iter().enumerate() {
+            if d.is_none() {
+                self.absent_tf[slot].set_absent_signature();
+            }
         }
-        self.drives[self.selected ^ 1].as_ref().map(|d| (d, true))
     }
 
     /// Read command-block register `reg` (0–7; 0 reads the low byte of a
@@ -484,14 +506,20 @@ impl IdeChannel {
             return self.read_data16(now) as u8;
         }
         let hob = self.control & ctrl::HOB != 0;
-        let Some((d, absent)) = self.responder() else {
+        if self.empty() {
             return 0x7F;
+        }
+        let Some(d) = self.selected_drive() else {
+            // Status of an absent device reads 00h; its other registers
+            // hold what the host wrote (or "no device" after a reset).
+            return if reg == 7 {
+                0
+            } else {
+                self.absent_tf[self.selected].read(reg, hob)
+            };
         };
         if reg != 7 {
             return d.tf.read(reg, hob);
-        }
-        if absent {
-            return 0;
         }
         let s = d.status();
         if s & status::BSY == 0 {
@@ -505,11 +533,10 @@ impl IdeChannel {
     /// Read the alternate status (control block): no interrupt is cleared.
     pub fn read_alt_status(&mut self, now: u64) -> u8 {
         self.tick(now);
-        match self.responder() {
-            None => 0x7F,
-            Some((_, true)) => 0,
-            Some((d, false)) => d.status(),
+        if self.empty() {
+            return 0x7F;
         }
+        self.selected_drive().map_or(0, |d| d.status())
     }
 
     /// Read a 16-bit word from the data port.
@@ -558,8 +585,11 @@ impl IdeChannel {
             _ => {
                 // A write to any command-block register clears HOB.
                 self.control &= !ctrl::HOB;
-                for d in self.drives.iter_mut().flatten() {
-                    d.tf.host_write(reg, v);
+                for (slot, d) in self.drives.iter_mut().enumerate() {
+                    match d {
+                        Some(d) => d.tf.host_write(reg, v),
+                        None => self.absent_tf[slot].host_write(reg, v),
+                    }
                 }
                 if reg == 6 {
                     self.selected = (v as usize >> 4) & 1;
@@ -586,6 +616,7 @@ impl IdeChannel {
                         d.ready(st, slot == reporter, now, delay);
                     }
                 }
+                self.reset_absent();
                 self.selected = 0;
             }
             return;
@@ -622,6 +653,7 @@ impl IdeChannel {
                 let st = d.status;
                 d.ready(st, false, now, delay);
             }
+            self.reset_absent();
             self.selected = 0;
         }
     }
