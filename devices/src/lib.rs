@@ -1,5 +1,5 @@
-//! Peripheral models: display adapters (CGA, MDA, VGA), keyboard, floppy controller, serial
-//! port and debug ports.
+//! Peripheral models: display adapters (CGA, MDA, VGA), keyboard, floppy controller, IDE/ATA
+//! and ATAPI, serial ports (8250, 16550A) and debug ports.
 //!
 //! Devices know nothing of the CPU. They expose port and memory handlers,
 //! raise lines (IRQ, DRQ) the motherboard reads, and report when they next
@@ -12,15 +12,19 @@ pub mod debug;
 pub mod fdc;
 pub mod floppy;
 pub mod font;
+pub mod ide;
 pub mod keyboard;
 pub mod serial;
+pub mod uart16550;
 pub mod vga;
 pub mod video;
 
 pub use debug::{DebugPorts, Speaker};
 pub use fdc::Fdc;
 pub use floppy::{DiskError, DriveType, FloppyImage, Geometry};
+pub use ide::{AtaDisk, AtapiCdrom, BlockImage, Ide, IdeChannel, ImageError, Media};
 pub use keyboard::XtKeyboard;
 pub use serial::Uart8250;
+pub use uart16550::Uart16550;
 pub use vga::{Vga, VgaError};
 pub use video::{Video, VideoKind};
