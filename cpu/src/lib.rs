@@ -17,6 +17,7 @@ mod icache;
 pub mod regs;
 pub mod table;
 pub mod timing;
+pub mod x87;
 
 mod alu;
 
