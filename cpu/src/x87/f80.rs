@@ -413,6 +413,11 @@ pub(crate) fn round_to(u: Unp, f: Fmt, cw: u16) -> Rounded {
             return Rounded { sign, e: ef, m, st };
         }
         e = e_after + WRAP;
+        if e < 1 {
+            // Too small even wrapped: the masked response.
+            let r = round_to(u, f, cw | UE);
+            return Rounded { st: r.st | UE, ..r };
+        }
         let mut st = UE;
         if inexact {
             st |= PE;
@@ -458,6 +463,10 @@ pub(crate) fn round_to(u: Unp, f: Fmt, cw: u16) -> Rounded {
                     st: OE | PE,
                 }
             };
+        }
+        if e_after - WRAP >= f.emax {
+            let r = round_to(u, f, cw | OE);
+            return Rounded { st: r.st | OE, ..r };
         }
         let mut st = OE;
         if inexact {
@@ -521,8 +530,9 @@ pub(crate) fn to_binary(x: F80, fb: u32, eb: u32, cw: u16) -> (u64, u16) {
             let f = 1u64 << (fb - 1);
             ((1 << (fb + eb)) | ((emax as u64) << fb) | f, IE)
         }
-        Class::Finite { denormal } => {
-            let de = if denormal { DE } else { 0 };
+        Class::Finite { .. } => {
+            // Stores do not report denormal operands.
+            let de = 0;
             let fmt = Fmt {
                 prec: fb + 1,
                 bias: emax >> 1,
@@ -580,7 +590,7 @@ pub(crate) fn nan_result(a: F80, b: F80) -> Res {
 
 /// Pre-checks shared by the two-operand operations: NaNs, unsupported
 /// encodings and the denormal-operand flag. `Err` carries the final result.
-fn pre2(a: F80, b: F80) -> Result<u16, Res> {
+fn pre2(a: F80, b: F80, cw: u16) -> Result<u16, Res> {
     let (ca, cb) = (a.class(), b.class());
     if ca == Class::Unsupported || cb == Class::Unsupported {
         return Err((F80::INDEFINITE, IE));
@@ -593,6 +603,10 @@ fn pre2(a: F80, b: F80) -> Result<u16, Res> {
         || matches!(cb, Class::Finite { denormal: true })
     {
         st |= DE;
+        if cw & DE == 0 {
+            // An unmasked denormal operand stops the operation.
+            return Err((F80::INDEFINITE, DE));
+        }
     }
     Ok(st)
 }
@@ -629,7 +643,7 @@ pub fn sub(a: F80, b: F80, cw: u16) -> Res {
 }
 
 fn add_sub(a: F80, b0: F80, negate: bool, cw: u16) -> Res {
-    let mut st = match pre2(a, b0) {
+    let mut st = match pre2(a, b0, cw) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -686,7 +700,7 @@ fn finish(u: Unp, cw: u16, st: u16) -> Res {
 
 /// a × b.
 pub fn mul(a: F80, b: F80, cw: u16) -> Res {
-    let st = match pre2(a, b) {
+    let st = match pre2(a, b, cw) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -704,7 +718,7 @@ pub fn mul(a: F80, b: F80, cw: u16) -> Res {
 
 /// a ÷ b.
 pub fn div(a: F80, b: F80, cw: u16) -> Res {
-    let mut st = match pre2(a, b) {
+    let mut st = match pre2(a, b, cw) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -911,8 +925,8 @@ pub fn to_int(a: F80, bits: u32, cw: u16) -> (i64, u16) {
     let indef = -(1i128 << (bits - 1));
     match a.class() {
         Class::Zero => (0, 0),
-        Class::Finite { denormal } => {
-            let de = if denormal { DE } else { 0 };
+        Class::Finite { .. } => {
+            let de = 0;
             let (s, k, inx, inc) = to_int_parts(a, Rc::of(cw));
             let lim = 1u128 << (bits - 1);
             match k {
@@ -970,8 +984,8 @@ pub fn to_bcd(a: F80, cw: u16) -> ([u8; 10], u16) {
     let indef = [0, 0, 0, 0, 0, 0, 0, 0xC0, 0xFF, 0xFF];
     let (s, k, st) = match a.class() {
         Class::Zero => (a.sign(), 0u128, 0),
-        Class::Finite { denormal } => {
-            let de = if denormal { DE } else { 0 };
+        Class::Finite { .. } => {
+            let de = 0;
             let (s, k, inx, inc) = to_int_parts(a, Rc::of(cw));
             match k {
                 Some(k) if k < 1_000_000_000_000_000_000 => {
@@ -1007,7 +1021,7 @@ pub fn to_bcd(a: F80, cw: u16) -> ([u8; 10], u16) {
 /// condition codes C0 C1 C2 C3), the caller merges C0–C3 into the status
 /// word.
 pub fn prem(a: F80, b: F80, nearest: bool, cw: u16) -> Res {
-    let st = match pre2(a, b) {
+    let st = match pre2(a, b, cw) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1097,7 +1111,7 @@ fn finish_exact(a: F80, st: u16, _cw: u16) -> Res {
 
 /// FSCALE: a × 2^trunc(b).
 pub fn scale(a: F80, b: F80, cw: u16) -> Res {
-    let st = match pre2(a, b) {
+    let st = match pre2(a, b, cw) {
         Ok(s) => s,
         Err(r) => return r,
     };

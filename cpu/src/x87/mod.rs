@@ -273,6 +273,8 @@ impl Fpu {
     /// Raises status bits `st` (exception flags; C1 taken as given), and
     /// updates ES/B.
     fn raise(&mut self, st: u16) {
+        // An invalid operand takes precedence over a denormal one.
+        let st = if st & IE != 0 { st & !DE } else { st };
         self.sw = (self.sw & !C1) | (st & (0x7F | C1));
         self.update_es();
     }
@@ -329,10 +331,13 @@ impl Fpu {
     /// Stores the result of an arithmetic operation into ST(dst) and pops
     /// if asked, unless an unmasked IE/DE/ZE abandons it.
     fn store_result(&mut self, dst: usize, r: F80, st: u16, pop: bool) {
-        self.raise(st);
+        let st = if st & IE != 0 { st & !DE } else { st };
         if self.unmasked(st & PRE_EXC) {
+            // Abandoned before any result: only the operand exceptions.
+            self.raise(st & (PRE_EXC | SF));
             return;
         }
+        self.raise(st);
         self.set_st(dst, r);
         if pop {
             self.pop();
@@ -392,11 +397,9 @@ impl Fpu {
     fn compare_set(&mut self, a: F80, b: F80, quiet: bool) -> bool {
         let (o, st) = f80::compare(a, b, quiet);
         self.raise(st);
-        if self.unmasked(st & PRE_EXC) {
-            return false;
-        }
+        // The condition codes are set even when the exception is unmasked.
         self.set_cc(o);
-        true
+        !self.unmasked(st & PRE_EXC)
     }
 
     fn set_cc(&mut self, o: Ord3) {
@@ -433,13 +436,16 @@ impl Fpu {
                 let (o, st) = f80::compare(a, src, false);
                 let st = st | src_st;
                 self.raise(st);
+                self.set_cc(o);
                 if self.unmasked(st & PRE_EXC) {
                     return;
                 }
-                self.set_cc(o);
                 if code == 3 {
                     self.pop();
                 }
+            }
+            _ if self.unmasked(src_st & DE) && !a.is_nan() && a.class() != Class::Unsupported => {
+                self.raise(DE);
             }
             _ => {
                 let (r, st) = self.arith(code, a, src);
@@ -570,7 +576,8 @@ impl Fpu {
     /// FLD of a converted value (with the conversion's status).
     fn load(&mut self, v: F80, st: u16) {
         self.raise(st);
-        if self.unmasked(st & PRE_EXC) {
+        // An unmasked denormal operand does not stop a load.
+        if self.unmasked(st & IE) {
             return;
         }
         let v = if st & IE != 0 { v.quiet() } else { v };
@@ -1011,7 +1018,11 @@ impl Fpu {
                     return;
                 }
                 self.sw &= !(C0 | C1 | C2 | C3);
-                self.sw |= st & (C0 | C1 | C2 | C3);
+                if st & C2 != 0 {
+                    self.sw |= C2;
+                } else {
+                    self.sw |= st & (C0 | C1 | C3);
+                }
                 self.set_st(0, r);
             }
             0xFD => {
