@@ -414,9 +414,13 @@ pub(crate) fn round_to(u: Unp, f: Fmt, cw: u16) -> Rounded {
         }
         e = e_after + WRAP;
         if e < 1 {
-            // Too small even wrapped: the masked response.
-            let r = round_to(u, f, cw | UE);
-            return Rounded { st: r.st | UE, ..r };
+            // Too small even wrapped: a signed zero.
+            return Rounded {
+                sign,
+                e: 0,
+                m: 0,
+                st: UE | PE,
+            };
         }
         let mut st = UE;
         if inexact {
@@ -465,8 +469,14 @@ pub(crate) fn round_to(u: Unp, f: Fmt, cw: u16) -> Rounded {
             };
         }
         if e_after - WRAP >= f.emax {
-            let r = round_to(u, f, cw | OE);
-            return Rounded { st: r.st | OE, ..r };
+            // Too large even wrapped: a signed infinity, whatever the
+            // rounding control.
+            return Rounded {
+                sign,
+                e: f.emax,
+                m: 1 << 63,
+                st: OE | PE | C1,
+            };
         }
         let mut st = OE;
         if inexact {
@@ -718,6 +728,10 @@ pub fn mul(a: F80, b: F80, cw: u16) -> Res {
 
 /// a ÷ b.
 pub fn div(a: F80, b: F80, cw: u16) -> Res {
+    if b.class() == Class::Zero && matches!(a.class(), Class::Finite { .. }) {
+        // Division by zero is found before a denormal dividend.
+        return (F80::inf(a.sign() != b.sign()), ZE);
+    }
     let mut st = match pre2(a, b, cw) {
         Ok(s) => s,
         Err(r) => return r,
@@ -1105,8 +1119,10 @@ fn qbits(q: u64) -> u16 {
 
 /// The operand unchanged (denormals stay denormal), as FPREM gives when
 /// |a| < |b|.
-fn finish_exact(a: F80, st: u16, _cw: u16) -> Res {
-    (a, st)
+fn finish_exact(a: F80, st: u16, cw: u16) -> Res {
+    // Exact, but re-packed: a pseudo-denormal comes out normalised.
+    let (r, _) = round_ext(a.unpack(), 64, cw | UE);
+    (r, st)
 }
 
 /// FSCALE: a × 2^trunc(b).

@@ -414,6 +414,7 @@ impl Fpu {
 
     /// Memory-operand arithmetic and compares with a converted source.
     fn mem_arith(&mut self, code: usize, src: F80, src_st: u16) {
+        let mut src_st = src_st;
         let a = match self.fetch(0) {
             Some(a) => a,
             None => {
@@ -431,6 +432,10 @@ impl Fpu {
                 return;
             }
         };
+        if a.is_nan() || a.class() == Class::Unsupported {
+            // A NaN or unsupported operand hides a denormal source.
+            src_st &= !DE;
+        }
         match code {
             2 | 3 => {
                 let (o, st) = f80::compare(a, src, false);
@@ -890,7 +895,8 @@ impl Fpu {
                 let (o, st) = f80::compare(a, b, quiet);
                 self.raise(st);
                 if self.unmasked(st & PRE_EXC) {
-                    return None;
+                    // EFLAGS are set even when the exception is unmasked.
+                    return Some(cmp_eflags(o));
                 }
                 o
             }
@@ -905,12 +911,7 @@ impl Fpu {
         if pop {
             self.pop();
         }
-        Some(match o {
-            Ord3::Greater => 0,
-            Ord3::Less => 1,
-            Ord3::Equal => 0x40,
-            Ord3::Unordered => 0x45,
-        })
+        Some(cmp_eflags(o))
     }
 
     fn fxch(&mut self, i: usize) {
@@ -1244,6 +1245,16 @@ impl Fpu {
             self.regs[(top + i) & 7] = F80::from_bytes(r);
         }
         self.update_es();
+    }
+}
+
+/// ZF, PF, CF of FCOMI for a comparison result.
+fn cmp_eflags(o: Ord3) -> u32 {
+    match o {
+        Ord3::Greater => 0,
+        Ord3::Less => 1,
+        Ord3::Equal => 0x40,
+        Ord3::Unordered => 0x45,
     }
 }
 
