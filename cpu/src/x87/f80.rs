@@ -601,6 +601,12 @@ pub(crate) fn nan_result(a: F80, b: F80) -> Res {
 /// Pre-checks shared by the two-operand operations: NaNs, unsupported
 /// encodings and the denormal-operand flag. `Err` carries the final result.
 fn pre2(a: F80, b: F80, cw: u16) -> Result<u16, Res> {
+    pre2i(a, b, cw, false)
+}
+
+/// [`pre2`] for an operation that `invalid` already knows to be invalid:
+/// the denormal operand is then not reported.
+fn pre2i(a: F80, b: F80, cw: u16, invalid: bool) -> Result<u16, Res> {
     let (ca, cb) = (a.class(), b.class());
     if ca == Class::Unsupported || cb == Class::Unsupported {
         return Err((F80::INDEFINITE, IE));
@@ -612,6 +618,9 @@ fn pre2(a: F80, b: F80, cw: u16) -> Result<u16, Res> {
     if matches!(ca, Class::Finite { denormal: true })
         || matches!(cb, Class::Finite { denormal: true })
     {
+        if invalid {
+            return Err((F80::INDEFINITE, IE));
+        }
         st |= DE;
         if cw & DE == 0 {
             // An unmasked denormal operand stops the operation.
@@ -1035,13 +1044,15 @@ pub fn to_bcd(a: F80, cw: u16) -> ([u8; 10], u16) {
 /// condition codes C0 C1 C2 C3), the caller merges C0–C3 into the status
 /// word.
 pub fn prem(a: F80, b: F80, nearest: bool, cw: u16) -> Res {
-    let st = match pre2(a, b, cw) {
+    let invalid = a.class() == Class::Inf || b.class() == Class::Zero;
+    let st = match pre2i(a, b, cw, invalid) {
         Ok(s) => s,
         Err(r) => return r,
     };
     match (a.class(), b.class()) {
         (Class::Inf, _) | (_, Class::Zero) => return (F80::INDEFINITE, st | IE),
-        (Class::Zero, _) | (_, Class::Inf) => return (a, st),
+        (Class::Zero, _) => return (a, st),
+        (_, Class::Inf) => return finish_exact(a, st, cw),
         _ => {}
     }
     let (x, y) = (a.unpack(), b.unpack());
@@ -1120,9 +1131,10 @@ fn qbits(q: u64) -> u16 {
 /// The operand unchanged (denormals stay denormal), as FPREM gives when
 /// |a| < |b|.
 fn finish_exact(a: F80, st: u16, cw: u16) -> Res {
-    // Exact, but re-packed: a pseudo-denormal comes out normalised.
-    let (r, _) = round_ext(a.unpack(), 64, cw | UE);
-    (r, st)
+    // Exact, but re-packed: a pseudo-denormal comes out normalised, and a
+    // denormal signals an unmasked underflow.
+    let (r, s2) = round_ext(a.unpack(), 64, cw);
+    (r, st | (s2 & UE))
 }
 
 /// FSCALE: a × 2^trunc(b).
