@@ -281,7 +281,12 @@ fn close(h: &HostX87, e: &HostX87) -> bool {
     if w(h) != w(e) {
         return false;
     }
+    let tw = u16::from_le_bytes([h.save[8], h.save[9]]);
+    let top = ((h.save[5] >> 3) & 7) as usize;
     (0..8).all(|i| {
+        if (tw >> (2 * ((top + i) & 7))) & 3 == 3 {
+            return true;
+        }
         let (a, b) = (reg(h, i), reg(e, i));
         a == b || ulps(a, b).is_some_and(|d| d <= 1)
     })

@@ -25,14 +25,6 @@ struct W {
 const PI_M: u128 = 0xc90f_daa2_2168_c234_c4c6_628b_80dc_1cd1;
 const LN2_M: u128 = 0xb172_17f7_d1cf_79ab_c9e3_b398_03f2_f6af;
 const LOG2E_M: u128 = 0xb8aa_3b29_5c17_f0bb_be87_fed0_691d_3e88;
-/// 2/π as a 320-bit binary fraction, least significant 64-bit limb first.
-const TWO_OVER_PI: [u64; 5] = [
-    0xb724_6e3a_424d_d2e0,
-    0xfe51_63ab_debb_c561,
-    0xdb62_9599_3c43_9041,
-    0xfc27_57d1_f534_ddc0,
-    0xa2f9_836e_4e44_1529,
-];
 
 impl W {
     const ZERO: W = W {
@@ -149,9 +141,16 @@ impl W {
             (o, self)
         };
         let d = (a.e - b.e) as u32;
-        let bm = if d >= 128 { 0 } else { b.m >> d };
+        let (bm, lost) = if d >= 128 {
+            (0, true)
+        } else {
+            (b.m >> d, d > 0 && b.m & ((1u128 << d) - 1) != 0)
+        };
+        // Bits shifted out count as one unit in the last place (a sticky
+        // bit), so that an inexact result is never taken for an exact one.
         if a.neg == b.neg {
             let (s, c) = a.m.overflowing_add(bm);
+            let s = s | lost as u128;
             if c {
                 W {
                     neg: a.neg,
@@ -166,7 +165,7 @@ impl W {
                 }
             }
         } else {
-            W::norm(a.neg, a.e, a.m - bm)
+            W::norm(a.neg, a.e, a.m - bm - lost as u128)
         }
     }
     fn sub(self, o: W) -> W {
@@ -253,10 +252,13 @@ fn series(t0: W, x2: W, mut next: impl FnMut(W, i64) -> W) -> W {
     let mut t = t0;
     for k in 1..200 {
         t = next(t.mul(x2), k);
-        if t.is_zero() || t.e < sum.e - 130 {
+        if t.is_zero() {
             break;
         }
         sum = sum.add(t);
+        if t.e < sum.e - 130 {
+            break;
+        }
     }
     sum
 }
@@ -269,53 +271,40 @@ fn sincos_kernel(r: W) -> (W, W) {
     (s, c)
 }
 
-/// Reduces |x| (finite, < 2^63) modulo π/2: (quadrant mod 4, remainder in
-/// [−π/4, π/4]).
+/// π/2 as the x87 reduces arguments with it: π rounded toward zero to 66
+/// bits, as `P * 2^-67` (the host x87 agrees with this constant bit for
+/// bit; a more exact π gives different answers for large arguments).
+const PIO2_66: u128 = 0xC_90FD_AA22_168C_234C;
+
+/// Reduces |x| (finite, < 2^63) modulo π/2 (the 66-bit π/2, exactly):
+/// (quadrant mod 4, remainder in about [−π/4, π/4]).
 fn reduce(x: F80) -> (u32, W) {
     let w = W::from_f80(x).abs();
-    if w.e < -1 {
+    let pio2 = W::norm(false, 60, PIO2_66);
+    if (w.e, w.m) < (pio2.e - 1, pio2.m) {
         return (0, w);
     }
-    // |x| = mx * 2^(ex - 63); |x| * 2/π = mx * F * 2^(ex - 63 - 320).
     let u = x.unpack();
-    let mx = (u.sig >> 64) as u64;
+    let mx = u.sig >> 64;
     let ex = u.exp - BIAS;
-    let mut p = [0u64; 6];
-    let mut carry = 0u128;
-    for i in 0..5 {
-        let t = mx as u128 * TWO_OVER_PI[i] as u128 + carry;
-        p[i] = t as u64;
-        carry = t >> 64;
+    // Work in units of 2^-67 modulo 2^128: |x − kP| < 2^127 units, so the
+    // wrapped difference is the exact remainder.
+    let xu = mx.wrapping_shl((ex + 4) as u32);
+    let est = w.div(pio2).to_f64().round();
+    let mut k = est as u64 as u128;
+    let rem = |k: u128| xu.wrapping_sub(k.wrapping_mul(PIO2_66)) as i128;
+    let half = (PIO2_66 / 2) as i128;
+    let mut r = rem(k);
+    while r > half {
+        k += 1;
+        r = rem(k);
     }
-    p[5] = carry as u64;
-    let s = (320 + 63 - ex) as usize; // fractional bits, 320..=384
-    let bit = |i: usize| -> u128 {
-        if i >= 384 {
-            0
-        } else {
-            ((p[i / 64] >> (i % 64)) & 1) as u128
-        }
-    };
-    let mut q = 0u32;
-    for k in 0..2 {
-        q |= (bit(s + k) as u32) << k;
+    while r < -half {
+        k -= 1;
+        r = rem(k);
     }
-    // Top 128 fractional bits.
-    let mut f: u128 = 0;
-    for k in 0..128 {
-        if s > k {
-            f |= bit(s - 1 - k) << (127 - k);
-        }
-    }
-    let mut frac = W::norm(false, -1, f);
-    if f >> 127 != 0 {
-        q = q.wrapping_add(1);
-        frac = W::norm(false, -1, f.wrapping_neg()).neg();
-        if f.wrapping_neg() == 0 {
-            frac = W::ZERO;
-        }
-    }
-    (q & 3, frac.mul(W::pi_2()))
+    let rw = W::norm(r < 0, 60, r.unsigned_abs());
+    ((k & 3) as u32, rw)
 }
 
 /// The first result of a one-operand instruction: NaNs, unsupported
@@ -446,11 +435,10 @@ pub fn f2xm1(a: F80, cw: u16) -> (F80, u16) {
         _ => {}
     }
     let x = W::from_f80(a);
-    if x.e >= 1 {
-        // Outside the documented domain: a double-precision estimate.
-        let v = x.to_f64().exp2() - 1.0;
-        let (r, s) = W::from_f80(F80::from_f64(v)).round(cw);
-        return (r, s | st | PE);
+    if x.e >= 0 && (x.e > 0 || x.m << 1 != 0) {
+        // |x| > 1, outside the documented domain: the host leaves the
+        // operand and reports an inexact result.
+        return (a, st | PE);
     }
     let y = x.mul(W::ln2());
     let e = series(y, y, |t, k| t.div_int(k + 1));
@@ -466,10 +454,13 @@ fn atanh2(s: W) -> W {
     for k in 1..200 {
         p = p.mul(s2);
         let t = p.div_int(2 * k + 1);
-        if t.is_zero() || t.e < sum.e - 130 {
+        if t.is_zero() {
             break;
         }
         sum = sum.add(t);
+        if t.e < sum.e - 130 {
+            break;
+        }
     }
     sum.scale(1)
 }
@@ -507,6 +498,10 @@ pub fn fyl2x(a: F80, b: F80, cw: u16) -> (F80, u16) {
         * DE;
     if a.sign() && ca != Class::Zero {
         return (F80::INDEFINITE, IE);
+    }
+    if ca == Class::Zero && matches!(cb, Class::Finite { .. }) {
+        // Zero divide is found before a denormal operand.
+        return (F80::inf(!b.sign()), ZE);
     }
     if de != 0 && cw & DE == 0 {
         return (F80::INDEFINITE, DE);
@@ -551,18 +546,14 @@ pub fn fyl2xp1(a: F80, b: F80, cw: u16) -> (F80, u16) {
         || matches!(cb, Class::Finite { denormal: true })) as u16
         * DE;
     match (ca, cb) {
-        (Class::Zero, Class::Inf) | (Class::Inf, Class::Zero) => {
-            return (F80::INDEFINITE, IE)
-        }
+        (Class::Zero, Class::Inf) | (Class::Inf, Class::Zero) => return (F80::INDEFINITE, IE),
         _ => {}
     }
     if de != 0 && cw & DE == 0 {
         return (F80::INDEFINITE, DE);
     }
     match (ca, cb) {
-        (Class::Zero, _) | (_, Class::Zero) => {
-            return (F80::zero(a.sign() != b.sign()), de)
-        }
+        (Class::Zero, _) | (_, Class::Zero) => return (F80::zero(a.sign() != b.sign()), de),
         (_, Class::Inf) => return (F80::inf(a.sign() != b.sign()), de),
         (Class::Inf, _) => {
             if a.sign() {
@@ -608,10 +599,13 @@ fn atanw(t: W) -> W {
     for k in 1..200 {
         p = p.mul(t2);
         let term = p.div_int(2 * k + 1);
-        if term.is_zero() || term.e < sum.e - 130 {
+        if term.is_zero() {
             break;
         }
         sum = sum.add(term);
+        if term.e < sum.e - 130 {
+            break;
+        }
     }
     let r = sum.scale(2);
     if inv {
