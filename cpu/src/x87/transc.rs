@@ -114,17 +114,19 @@ impl W {
         let mid = (hl & M) + (lh & M) + (ll >> 64);
         let hi = a1 * b1 + (hl >> 64) + (lh >> 64) + (mid >> 64);
         let neg = self.neg != o.neg;
+        // The discarded low half is kept as a sticky bit.
+        let sticky = ((mid & M) << 64 | (ll & M)) != 0;
         if hi >> 127 != 0 {
             W {
                 neg,
                 e: self.e + o.e + 1,
-                m: hi,
+                m: hi | sticky as u128,
             }
         } else {
             W {
                 neg,
                 e: self.e + o.e,
-                m: (hi << 1) | ((mid >> 63) & 1),
+                m: (hi << 1) | ((mid >> 63) & 1) | sticky as u128,
             }
         }
     }
@@ -192,7 +194,11 @@ impl W {
             carry = r >> 127 != 0;
             r <<= 1;
         }
-        W { neg, e, m: q }
+        W {
+            neg,
+            e,
+            m: q | (r != 0 || carry) as u128,
+        }
     }
     fn div_int(self, k: i64) -> W {
         self.div(W::int(k))
@@ -661,4 +667,20 @@ pub fn fpatan(a: F80, b: F80, cw: u16) -> (F80, u16) {
         }
     };
     with(de, r.round(cw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dbg_tan_denormal() {
+        let a = F80 {
+            se: 0,
+            m: 0x96bb3a,
+        };
+        let (s, c) = sin_cos(a);
+        println!("{s:?} {c:?} {:?}", s.div(c));
+        println!("{:?}", fptan(a, 0x087f));
+    }
 }
