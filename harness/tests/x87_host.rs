@@ -395,18 +395,33 @@ fn x87_campaign() {
 
 #[test]
 fn x87_debug_dump() {
-    let a = F80 { se: 0x8000, m: 0 }.to_bytes();
-    let b = F80::ZERO.to_bytes();
-    let m = [
-        0xbf, 0x7d, 0x4f, 0x59, 0x06, 0x9d, 0x0b, 0x0c, 0x8b, 0x0b, 1, 2, 3, 4, 5, 6,
-    ];
-    let h = oracle_x87::run(X87Op::FstM64, 0x037F, a, b, m);
-    let e = emu(X87Op::FstM64, 0x037F, a, b, m);
+    for x in [
+        0.25f64, 0.29, 0.2929, 0.293, 0.3, 0.5, 0.9, 0.99, 1.0, 1.5, 3.0, -0.25, -0.29, -0.2929,
+        -0.293, -0.3, -0.9, -1.0, -2.0,
+    ] {
+        let a = F80::from_f64(x).to_bytes();
+        let b = F80::ONE.to_bytes();
+        let h = oracle_x87::run(X87Op::Yl2xp1, 0x037F, a, b, [0; 16]);
+        println!(
+            "yl2xp1 x={x} -> {:?} sw={:04x}",
+            reg(&h, 0),
+            u16::from_le_bytes([h.save[4], h.save[5]])
+        );
+    }
+    let a = F80 {
+        se: 0x0011,
+        m: 1 << 63,
+    };
+    let h = oracle_x87::run(X87Op::Ptan, 0x0341, a.to_bytes(), a.to_bytes(), [0; 16]);
+    let e = emu(X87Op::Ptan, 0x0341, a.to_bytes(), a.to_bytes(), [0; 16]);
     println!(
-        "{:x?}\n{:x?} eq={}",
-        h.mem,
-        e.mem,
-        image_eq(&h, &e, X87Op::FstM64)
+        "ptan host {:?} {:?}",
+        reg(&h, 1),
+        u16::from_le_bytes([h.save[4], h.save[5]])
     );
-    println!("host {:02x?}\nemu  {:02x?}", &h.save[..], &e.save[..]);
+    println!(
+        "ptan emu {:?} {:?}",
+        reg(&e, 1),
+        u16::from_le_bytes([e.save[4], e.save[5]])
+    );
 }

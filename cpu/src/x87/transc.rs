@@ -402,8 +402,8 @@ pub fn fsincos(a: F80, cw: u16) -> (F80, F80, u16) {
     let (s, c) = sin_cos(a);
     let (rs, s1) = s.round(cw);
     let (rc, s2) = c.round(cw);
-    // C1 follows the last rounding (the cosine, pushed last).
-    (rs, rc, st | (s1 & !f80::C1) | s2)
+    // C1 follows the sine's rounding (as the host shows).
+    (rs, rc, st | s1 | (s2 & !f80::C1))
 }
 
 /// FPTAN: (tan → ST(0) replaced, 1.0 pushed).
@@ -418,8 +418,16 @@ pub fn fptan(a: F80, cw: u16) -> (F80, F80, u16) {
     if out_of_range(a) {
         return (a, a, C2);
     }
-    let (s, c) = sin_cos(a);
-    let (t, s1) = s.div(c).round(cw);
+    let x = W::from_f80(a);
+    let t = if x.e < -40 {
+        // tan x = x + x³/3 + …: from the series, as sin/cos would hide the
+        // inexactness of a tiny argument.
+        x.add(x.mul(x).mul(x).div_int(3))
+    } else {
+        let (s, c) = sin_cos(a);
+        s.div(c)
+    };
+    let (t, s1) = t.round(cw);
     (t, F80::ONE, st | s1)
 }
 
@@ -473,15 +481,19 @@ fn atanh2(s: W) -> W {
 
 /// log2 of a finite positive value.
 fn log2w(x: F80) -> W {
-    let u = x.unpack();
-    let mut k = u.exp - BIAS;
+    log2_of(W::from_f80(x))
+}
+
+/// log2 of a positive working value.
+fn log2_of(x: W) -> W {
+    let mut k = x.e;
     let mut m = W {
         neg: false,
         e: 0,
-        m: u.sig,
+        m: x.m,
     };
     // m in [1, 2); bring it to [√½, √2).
-    if u.sig > 0xb504_f333_f9de_6484_597d_89b3_754a_be9f {
+    if x.m > 0xb504_f333_f9de_6484_597d_89b3_754a_be9f {
         m = m.scale(-1);
         k += 1;
     }
@@ -571,15 +583,14 @@ pub fn fyl2xp1(a: F80, b: F80, cw: u16) -> (F80, u16) {
     }
     let x = W::from_f80(a);
     if x.e >= 0 && x.neg {
-        // x ≤ −1: outside the domain.
-        return (F80::INDEFINITE, IE);
+        // x ≤ −1: outside the domain; the host leaves the operand (as the
+        // result) and reports an inexact result.
+        return (a, de | PE);
     }
     let one = W::int(1);
     let l = if x.e >= -1 {
         // Outside the documented range: log2 of 1 + x computed directly.
-        let y = x.add(one);
-        let (yf, _) = y.round(0x037F);
-        log2w(yf)
+        log2_of(x.add(one))
     } else {
         atanh2(x.div(x.add(one.scale(1)))).mul(W::log2e())
     };
@@ -675,10 +686,7 @@ mod tests {
 
     #[test]
     fn dbg_tan_denormal() {
-        let a = F80 {
-            se: 0,
-            m: 0x96bb3a,
-        };
+        let a = F80 { se: 0, m: 0x96bb3a };
         let (s, c) = sin_cos(a);
         println!("{s:?} {c:?} {:?}", s.div(c));
         println!("{:?}", fptan(a, 0x087f));
