@@ -454,6 +454,21 @@ pub fn f2xm1(a: F80, cw: u16) -> (F80, u16) {
         // operand and reports an inexact result.
         return (a, st | PE);
     }
+    if x.e == 0 && x.m << 1 == 0 {
+        // x = ±1: the host's answer lies just below the exact 1 or −0.5
+        // (it rounds to nearest as the exact value, but not upward).
+        let tiny = W {
+            neg: true,
+            e: -200,
+            m: 1 << 127,
+        };
+        let v = if x.neg {
+            W::int(-1).scale(-1)
+        } else {
+            W::int(1)
+        };
+        return with(st, v.add(tiny).round(cw));
+    }
     let y = x.mul(W::ln2());
     let e = series(y, y, |t, k| t.div_int(k + 1));
     with(st, e.round(cw))
@@ -566,6 +581,9 @@ pub fn fyl2xp1(a: F80, b: F80, cw: u16) -> (F80, u16) {
     match (ca, cb) {
         (Class::Zero, Class::Inf) | (Class::Inf, Class::Zero) => return (F80::INDEFINITE, IE),
         _ => {}
+    }
+    if ca == Class::Inf && a.sign() {
+        return (F80::INDEFINITE, IE);
     }
     if de != 0 && cw & DE == 0 {
         return (F80::INDEFINITE, DE);
