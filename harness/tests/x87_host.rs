@@ -64,8 +64,10 @@ fn emu(op: X87Op, cw: u16, a: [u8; 10], b: [u8; 10], mem: [u8; 16]) -> HostX87 {
     exec(&mut f, 0xDB, 0xE2, &mut m); // FNCLEX
     exec(&mut f, 0xD9, 0x28, &mut cw.to_le_bytes()); // FLDCW
     let mut mem = mem;
-    let (o, r) = op.encoding();
-    let fl = exec(&mut f, o, r, &mut mem);
+    let mut fl = None;
+    for &(o, r) in op.encoding() {
+        fl = exec(&mut f, o, r, &mut mem);
+    }
     let mut save = [0u8; SAVE_LEN];
     exec(&mut f, 0xDD, 0x30, &mut save); // FNSAVE
     HostX87 {

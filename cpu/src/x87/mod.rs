@@ -418,7 +418,11 @@ impl Fpu {
         let a = match self.fetch(0) {
             Some(a) => a,
             None => {
-                if self.underflow() {
+                let stop = self.underflow();
+                if code == 2 || code == 3 {
+                    self.set_cc(Ord3::Unordered);
+                }
+                if stop {
                     return;
                 }
                 if code == 2 || code == 3 {
@@ -790,9 +794,8 @@ impl Fpu {
                             self.compare_set(v, F80::ZERO, false);
                         }
                         None => {
-                            if !self.underflow() {
-                                self.set_cc(Ord3::Unordered);
-                            }
+                            self.underflow();
+                            self.set_cc(Ord3::Unordered);
                         }
                     }
                 }
@@ -873,10 +876,12 @@ impl Fpu {
                 }
             }
             _ => {
-                if self.underflow() {
+                // Codes are set even when the stack fault is unmasked.
+                let stop = self.underflow();
+                self.set_cc(Ord3::Unordered);
+                if stop {
                     return;
                 }
-                self.set_cc(Ord3::Unordered);
             }
         }
         for _ in 0..pops {
