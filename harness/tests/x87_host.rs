@@ -7,8 +7,12 @@
 //!
 //! `cargo test -p ironpc-harness --test x87_host` runs a short pass
 //! (`X87_CASES` per operation, default 20000); the long campaign is
-//! `X87_CAMPAIGN_CASES=10000000 cargo test --release -p ironpc-harness
-//! --test x87_host -- --ignored x87_campaign --nocapture`.
+//! `cargo test --release -p ironpc-harness --test x87_host -- --ignored
+//! x87_campaign --nocapture` (`X87_CAMPAIGN_CASES` per operation, default
+//! 200000, about 19 million cases over the 95 sequences). `X87_OP=name`
+//! runs one operation, `X87_SEED` changes the operands, and
+//! `X87_SHOW_INEXACT=1` also prints transcendental results that are within
+//! one ulp but not bit-exact.
 #![cfg(target_arch = "x86_64")]
 
 use cpu::x87::{f80::F80, Fpu, FpuEnv, FpuMemory};
@@ -389,45 +393,12 @@ fn x87_matches_host() {
 #[test]
 #[ignore]
 fn x87_campaign() {
-    let n = env_u64("X87_CAMPAIGN_CASES", 10_000_000);
+    let n = env_u64("X87_CAMPAIGN_CASES", 200_000);
     let only = std::env::var("X87_OP")
         .ok()
         .and_then(|s| X87Op::from_name(&s));
     assert!(
         campaign(n, env_u64("X87_SEED", 0xC0FFEE), only),
         "x87 differs from the host (see above)"
-    );
-}
-
-#[test]
-fn x87_debug_dump() {
-    for x in [
-        0.25f64, 0.29, 0.2929, 0.293, 0.3, 0.5, 0.9, 0.99, 1.0, 1.5, 3.0, -0.25, -0.29, -0.2929,
-        -0.293, -0.3, -0.9, -1.0, -2.0,
-    ] {
-        let a = F80::from_f64(x).to_bytes();
-        let b = F80::ONE.to_bytes();
-        let h = oracle_x87::run(X87Op::Yl2xp1, 0x037F, a, b, [0; 16]);
-        println!(
-            "yl2xp1 x={x} -> {:?} sw={:04x}",
-            reg(&h, 0),
-            u16::from_le_bytes([h.save[4], h.save[5]])
-        );
-    }
-    let a = F80 {
-        se: 0x0011,
-        m: 1 << 63,
-    };
-    let h = oracle_x87::run(X87Op::Ptan, 0x0341, a.to_bytes(), a.to_bytes(), [0; 16]);
-    let e = emu(X87Op::Ptan, 0x0341, a.to_bytes(), a.to_bytes(), [0; 16]);
-    println!(
-        "ptan host {:?} {:?}",
-        reg(&h, 1),
-        u16::from_le_bytes([h.save[4], h.save[5]])
-    );
-    println!(
-        "ptan emu {:?} {:?}",
-        reg(&e, 1),
-        u16::from_le_bytes([e.save[4], e.save[5]])
     );
 }
