@@ -159,7 +159,7 @@ fn value(r: &mut Rng, near: Option<u16>) -> [u8; 10] {
             let bits = 1 + r.below(62);
             let k = r.below(1 << bits);
             let v = cpu::x87::f80::from_int(k as i64);
-            let mut v = if r.bool() { v.neg() } else { v };
+            let mut v = if r.bool() { v.chs() } else { v };
             if r.bool() && v.exp() != 0 {
                 v.se -= 1;
             }

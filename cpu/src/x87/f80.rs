@@ -162,7 +162,7 @@ impl F80 {
     }
 
     /// The value with its sign flipped.
-    pub fn neg(self) -> F80 {
+    pub fn chs(self) -> F80 {
         F80 {
             se: self.se ^ 0x8000,
             m: self.m,
@@ -651,7 +651,7 @@ fn norm(sign: bool, exp: i32, sig: u128) -> Unp {
     }
 }
 
-/// a + b (FADD; FSUB is `add(a, b.neg())` with NaNs kept as they are).
+/// a + b (FADD; FSUB is `add(a, b.chs())` with NaNs kept as they are).
 pub fn add(a: F80, b: F80, cw: u16) -> Res {
     add_sub(a, b, false, cw)
 }
@@ -666,7 +666,7 @@ fn add_sub(a: F80, b0: F80, negate: bool, cw: u16) -> Res {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let b = if negate { b0.neg() } else { b0 };
+    let b = if negate { b0.chs() } else { b0 };
     let (ca, cb) = (a.class(), b.class());
     let rc = Rc::of(cw);
     match (ca, cb) {
@@ -758,7 +758,7 @@ pub fn div(a: F80, b: F80, cw: u16) -> Res {
         _ => {}
     }
     let (x, y) = (a.unpack(), b.unpack());
-    let (xa, yb) = ((x.sig >> 64) as u128, (y.sig >> 64) as u128);
+    let (xa, yb) = ((x.sig >> 64), (y.sig >> 64));
     let n = xa << 64;
     let q1 = n / yb;
     let r1 = n % yb;
@@ -791,11 +791,11 @@ fn isqrt(m: u128) -> u128 {
 /// √a.
 pub fn sqrt(a: F80, cw: u16) -> Res {
     match a.class() {
-        Class::Unsupported => return (F80::INDEFINITE, IE),
-        Class::QNaN | Class::SNaN => return nan_result(a, a),
-        Class::Zero => return (a, 0),
+        Class::Unsupported => (F80::INDEFINITE, IE),
+        Class::QNaN | Class::SNaN => nan_result(a, a),
+        Class::Zero => (a, 0),
         Class::Inf => {
-            return if a.sign() {
+            if a.sign() {
                 (F80::INDEFINITE, IE)
             } else {
                 (a, 0)
@@ -807,7 +807,7 @@ pub fn sqrt(a: F80, cw: u16) -> Res {
                 return (F80::INDEFINITE, st | IE);
             }
             let x = a.unpack();
-            let m64 = (x.sig >> 64) as u128;
+            let m64 = x.sig >> 64;
             // value = m64 * 2^(e - 63), e unbiased; make the exponent even.
             let e = x.exp - BIAS;
             let (m, half_e) = if e & 1 == 0 {

@@ -785,7 +785,7 @@ impl Fpu {
                         return Ok(());
                     };
                     self.sw &= !C1;
-                    self.set_st(0, if rm == 0 { v.neg() } else { v.abs() });
+                    self.set_st(0, if rm == 0 { v.chs() } else { v.abs() });
                 }
                 4 => {
                     // FTST

@@ -441,7 +441,7 @@ pub fn f2xm1(a: F80, cw: u16) -> (F80, u16) {
         Class::Zero => return (a, 0),
         Class::Inf => {
             return if a.sign() {
-                (F80::ONE.neg(), 0)
+                (F80::ONE.chs(), 0)
             } else {
                 (a, 0)
             }
@@ -564,7 +564,7 @@ pub fn fyl2x(a: F80, b: F80, cw: u16) -> (F80, u16) {
                 return (F80::INDEFINITE, IE);
             }
             let pos = a.exp() >= 0x3FFF; // x > 1 (x = 1 handled)
-            return (F80::inf(b.sign() != !pos), de);
+            return (F80::inf(b.sign() == pos), de);
         }
         (_, Class::Zero) => {
             let neg_log = a.exp() < 0x3FFF;
