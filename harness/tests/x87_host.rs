@@ -154,6 +154,14 @@ fn value(r: &mut Rng, near: Option<u16>) -> [u8; 10] {
             se: s | (0x7FFE - r.below(80) as u16),
             m: mant(r) | (1 << 63),
         },
+        10 | 11 => {
+            // Doubles (the double-precision fast path).
+            let e = (0x3FFF - 60 + r.below(120)) as u16;
+            F80 {
+                se: s | e,
+                m: (mant(r) | (1 << 63)) & !0x7FF,
+            }
+        }
         9 => {
             // Integers and halves (FRNDINT, FIST, FBSTP).
             let bits = 1 + r.below(62);
@@ -190,6 +198,10 @@ fn control_word(r: &mut Rng) -> u16 {
     } else {
         0x3F
     };
+    if r.below(8) == 0 {
+        // The double-precision default (Windows' 027F).
+        return 0x0240 | masks;
+    }
     let pc = [0, 2, 3][r.below(3) as usize] << 8;
     let rc = (r.below(4) as u16) << 10;
     0x0040 | masks | pc | rc

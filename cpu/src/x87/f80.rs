@@ -662,6 +662,11 @@ pub fn sub(a: F80, b: F80, cw: u16) -> Res {
 }
 
 fn add_sub(a: F80, b0: F80, negate: bool, cw: u16) -> Res {
+    let op = if negate { fast::Op::Sub } else { fast::Op::Add };
+    fast::op(a, b0, op, cw).unwrap_or_else(|| add_sub_soft(a, b0, negate, cw))
+}
+
+fn add_sub_soft(a: F80, b0: F80, negate: bool, cw: u16) -> Res {
     let mut st = match pre2(a, b0, cw) {
         Ok(s) => s,
         Err(r) => return r,
@@ -719,6 +724,10 @@ fn finish(u: Unp, cw: u16, st: u16) -> Res {
 
 /// a × b.
 pub fn mul(a: F80, b: F80, cw: u16) -> Res {
+    fast::op(a, b, fast::Op::Mul, cw).unwrap_or_else(|| mul_soft(a, b, cw))
+}
+
+fn mul_soft(a: F80, b: F80, cw: u16) -> Res {
     let st = match pre2(a, b, cw) {
         Ok(s) => s,
         Err(r) => return r,
@@ -737,6 +746,10 @@ pub fn mul(a: F80, b: F80, cw: u16) -> Res {
 
 /// a ÷ b.
 pub fn div(a: F80, b: F80, cw: u16) -> Res {
+    fast::op(a, b, fast::Op::Div, cw).unwrap_or_else(|| div_soft(a, b, cw))
+}
+
+fn div_soft(a: F80, b: F80, cw: u16) -> Res {
     if b.class() == Class::Zero && matches!(a.class(), Class::Finite { .. }) {
         // Division by zero is found before a denormal dividend.
         return (F80::inf(a.sign() != b.sign()), ZE);
@@ -1236,5 +1249,134 @@ pub fn constant(which: u8, cw: u16) -> F80 {
     F80 {
         se: e,
         m: m + up as u64,
+    }
+}
+
+/// The double-precision fast path: with precision control 53 bits and
+/// round to nearest, when both operands are normal values exactly
+/// representable as doubles, the host's `f64` operation gives the x87's
+/// result whenever that result is a normal double — rounding to 53 bits
+/// with the extended exponent range and with the double's range only differ
+/// when the double result would overflow or be subnormal, which is checked.
+/// PE and C1 ("rounded up" in magnitude) come from the exact rounding
+/// error: TwoSum for sums, a fused multiply-add for products and the
+/// division remainder.
+mod fast {
+    use super::{C1, F80, PE};
+
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub(super) enum Op {
+        Add,
+        Sub,
+        Mul,
+        Div,
+    }
+
+    /// The operand as an exact double, if it is a normal extended value
+    /// that is a normal double with at most 53 significant bits.
+    fn exact_f64(x: F80) -> Option<f64> {
+        let e = x.exp() as i32 - 16383;
+        // (Kept well inside the double range, so that rounding errors and
+        // remainders are themselves normal doubles and nothing overflows.)
+        if !(-960..=960).contains(&e) || x.m >> 63 == 0 || x.m & 0x7FF != 0 {
+            return None;
+        }
+        let bits = ((x.sign() as u64) << 63) | (((e + 1023) as u64) << 52) | ((x.m << 1) >> 12);
+        Some(f64::from_bits(bits))
+    }
+
+    pub(super) fn op(a: F80, b: F80, op: Op, cw: u16) -> Option<(F80, u16)> {
+        if cw & 0x0F00 != 0x0200 {
+            return None;
+        }
+        let (x, y) = (exact_f64(a)?, exact_f64(b)?);
+        let r = match op {
+            Op::Add => x + y,
+            Op::Sub => x - y,
+            Op::Mul => x * y,
+            Op::Div => x / y,
+        };
+        // Far enough from the subnormal range that the rounding error of a
+        // product or quotient is itself exact (NaN fails the test too).
+        if !(2f64.powi(-960)..=2f64.powi(960)).contains(&r.abs()) {
+            return None;
+        }
+        // err: the sign of (exact − rounded) scaled, zero when exact.
+        let err = match op {
+            Op::Add | Op::Sub => {
+                let y = if op == Op::Sub { -y } else { y };
+                let bv = r - x;
+                let av = r - bv;
+                (x - av) + (y - bv)
+            }
+            Op::Mul => x.mul_add(y, -r),
+            // a − q·b has the sign of a/b − q times the sign of b.
+            Op::Div => (-r).mul_add(y, x) * y.signum(),
+        };
+        let mut st = 0;
+        if err != 0.0 {
+            st |= PE;
+            // Rounded up in magnitude: the rounded value lies beyond the
+            // exact one.
+            if (err < 0.0) == (r > 0.0) {
+                st |= C1;
+            }
+        }
+        Some((F80::from_f64(r), st))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path agrees with the soft-float on random doubles: same
+    /// bits, same PE and C1 (this is the proof obligation of its comment,
+    /// checked; the host test also covers it against a real x87).
+    #[test]
+    fn fast_path_matches_soft_float() {
+        let mut x: u64 = 0x1234_5678_9ABC_DEF1;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut taken = 0;
+        for i in 0..200_000 {
+            let exp = |r: u64| (0x3FFF - 1000 + (r % 2000)) as u16;
+            let (ra, rb) = (next(), next());
+            let a = F80 {
+                se: exp(ra) | ((ra >> 48) as u16 & 0x8000),
+                m: (next() | (1 << 63)) & !0x7FF,
+            };
+            // Close exponents half the time (cancellation, ties).
+            let eb = if i % 2 == 0 {
+                a.exp() + (rb % 8) as u16
+            } else {
+                exp(rb)
+            };
+            let b = F80 {
+                se: eb | ((rb >> 32) as u16 & 0x8000),
+                m: (next() | (1 << 63)) & !0x7FF,
+            };
+            for (k, op) in [fast::Op::Add, fast::Op::Sub, fast::Op::Mul, fast::Op::Div]
+                .into_iter()
+                .enumerate()
+            {
+                let Some(f) = fast::op(a, b, op, 0x027F) else {
+                    continue;
+                };
+                taken += 1;
+                let soft = match k {
+                    0 => add_sub_soft(a, b, false, 0x027F),
+                    1 => add_sub_soft(a, b, true, 0x027F),
+                    2 => mul_soft(a, b, 0x027F),
+                    _ => div_soft(a, b, 0x027F),
+                };
+                assert_eq!(f, soft, "op {k} a={a:?} b={b:?}");
+            }
+        }
+        assert!(taken > 300_000, "fast path taken only {taken} times");
     }
 }
