@@ -57,10 +57,10 @@ macro_rules! ops {
             let f: u64;
             match op { $(
                 // SAFETY: the block reads and writes only the 168-byte frame
-                // at `p` (the caller's buffer), uses the stack for one
-                // push/pop pair (no `nostack`), and leaves the x87
+                // at `p` (the caller's buffer), uses the stack for two
+                // push/pop pairs (no `nostack`), and leaves the x87
                 // initialised (FNSAVE) as the ABI expects; FLAGS are
-                // clobbered, which `asm!` assumes.
+                // clobbered, which `asm!` assumes (DF stays clear).
                 X87Op::$name => unsafe {
                     std::arch::asm!(
                         "fninit",
@@ -68,6 +68,10 @@ macro_rules! ops {
                         "fld tbyte ptr [rsi + 8]",
                         "fnclex",
                         "fldcw word ptr [rsi]",
+                        // EFLAGS = 2 (all arithmetic flags clear), as the
+                        // emulator side assumes for FCMOVcc.
+                        "push 2",
+                        "popfq",
                         $bytes,
                         "pushfq",
                         "pop {f}",
@@ -180,6 +184,17 @@ ops! {
     OverPtan = [(0xD9, 0xC0), (0xD9, 0xC0), (0xD9, 0xC0), (0xD9, 0xC0), (0xD9, 0xC0), (0xD9, 0xC0), (0xD9, 0xF2)],
         ".byte 0xd9, 0xc0, 0xd9, 0xc0, 0xd9, 0xc0, 0xd9, 0xc0, 0xd9, 0xc0, 0xd9, 0xc0, 0xd9, 0xf2";
     FreeP = [(0xDF, 0xC1)], ".byte 0xdf, 0xc1";
+    // Undocumented aliases.
+    Fcom2 = [(0xDC, 0xD1)], ".byte 0xdc, 0xd1";
+    Fcomp3 = [(0xDC, 0xD9)], ".byte 0xdc, 0xd9";
+    Fcomp5 = [(0xDE, 0xD1)], ".byte 0xde, 0xd1";
+    Fxch4 = [(0xDD, 0xC9)], ".byte 0xdd, 0xc9";
+    Fxch7 = [(0xDF, 0xC9)], ".byte 0xdf, 0xc9";
+    Fstp1 = [(0xD9, 0xD9)], ".byte 0xd9, 0xd9";
+    Fstp8 = [(0xDF, 0xD1)], ".byte 0xdf, 0xd1";
+    Fstp9 = [(0xDF, 0xD9)], ".byte 0xdf, 0xd9";
+    Fcmovb = [(0xDA, 0xC1)], ".byte 0xda, 0xc1";
+    Fcmovnbe = [(0xDB, 0xD1)], ".byte 0xdb, 0xd1";
     Decstp = [(0xD9, 0xF6)], ".byte 0xd9, 0xf6";
     Incstp = [(0xD9, 0xF7)], ".byte 0xd9, 0xf7";
     Fnstsw = [(0xD8, 0xC1), (0xDD, 0x7E)], ".byte 0xd8, 0xc1, 0xdd, 0x7e, 40";

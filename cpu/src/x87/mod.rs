@@ -700,11 +700,12 @@ impl Fpu {
                 if op == 0xDE && reg == 3 && rm != 1 {
                     return Err(FpuError::Undefined);
                 }
-                // FCOM, FCOMP, FCOMPP (DE D9).
-                let pops = if op == 0xDE && reg == 3 {
-                    2
-                } else {
-                    (reg == 3) as usize
+                // FCOM, FCOMP, FCOMPP (DE D9); DC D0/D8 and DE D0 are the
+                // undocumented FCOM2, FCOMP3 and FCOMP5 aliases.
+                let pops = match (op, reg) {
+                    (0xDE, 3) => 2,
+                    (0xDE, 2) | (_, 3) => 1,
+                    _ => 0,
                 };
                 self.fcom(rm, false, pops);
             }
