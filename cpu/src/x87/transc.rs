@@ -251,8 +251,11 @@ impl W {
 }
 
 /// Σ terms of a power series in `x2` starting from `t0`, where each term is
-/// the previous times `x2 / f(k)` (`f` the running divisor), until the terms
-/// no longer change the sum.
+/// the previous times `x2 / f(k)` (`f` the running divisor), until a term
+/// falls wholly below the sum's last bit: that term is added as a sticky
+/// bit in its own direction and the (smaller, alternating or decreasing)
+/// rest is dropped, so that a later sticky bit of the other sign cannot
+/// cancel it.
 fn series(t0: W, x2: W, mut next: impl FnMut(W, i64) -> W) -> W {
     let mut sum = t0;
     let mut t = t0;
@@ -262,7 +265,7 @@ fn series(t0: W, x2: W, mut next: impl FnMut(W, i64) -> W) -> W {
             break;
         }
         sum = sum.add(t);
-        if t.e < sum.e - 130 {
+        if t.e <= sum.e - 128 {
             break;
         }
     }
@@ -487,7 +490,7 @@ fn atanh2(s: W) -> W {
             break;
         }
         sum = sum.add(t);
-        if t.e < sum.e - 130 {
+        if t.e <= sum.e - 128 {
             break;
         }
     }
@@ -651,7 +654,7 @@ fn atanw(t: W) -> W {
             break;
         }
         sum = sum.add(term);
-        if term.e < sum.e - 130 {
+        if term.e <= sum.e - 128 {
             break;
         }
     }
