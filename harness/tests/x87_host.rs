@@ -347,7 +347,14 @@ fn run_op(op: X87Op, n: u64, seed: u64, show: usize) -> Tally {
                 continue;
             }
         }
-        if t.shown < show {
+        if t.shown
+            < show.max(
+                std::env::var("X87_SHOW")
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
+            )
+        {
             t.shown += 1;
             let diff: Vec<usize> = (0..SAVE_LEN).filter(|&i| h.save[i] != e.save[i]).collect();
             println!("differing save bytes {diff:?}");

@@ -423,9 +423,19 @@ pub fn fptan(a: F80, cw: u16) -> (F80, F80, u16) {
     }
     let x = W::from_f80(a);
     let t = if x.e < -40 {
-        // tan x = x + x³/3 + …: from the series, as sin/cos would hide the
-        // inexactness of a tiny argument.
-        x.add(x.mul(x).mul(x).div_int(3))
+        // tan x = x + x³/3 + … lies above |x| by far less than an ulp; the
+        // host answers as if it lay just *below* |x| (x, or x − 1 ulp when
+        // rounding toward zero), and so does this.
+        if a.exp() == 0 {
+            // Denormals: the correctly rounded x + x³/3.
+            x.add(x.mul(x).mul(x).div_int(3))
+        } else {
+            x.add(W {
+                neg: !x.neg,
+                e: x.e - 200,
+                m: 1 << 127,
+            })
+        }
     } else {
         let (s, c) = sin_cos(a);
         s.div(c)
