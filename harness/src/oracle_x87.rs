@@ -140,6 +140,9 @@ ops! {
     FistM32 = [(0xDB, 0x56)], ".byte 0xdb, 0x56, 40";
     FistpM64 = [(0xDF, 0x7E)], ".byte 0xdf, 0x7e, 40";
     Fbstp = [(0xDF, 0x76)], ".byte 0xdf, 0x76, 40";
+    FisttpM16 = [(0xDF, 0x4E)], ".byte 0xdf, 0x4e, 40";
+    FisttpM32 = [(0xDB, 0x4E)], ".byte 0xdb, 0x4e, 40";
+    FisttpM64 = [(0xDD, 0x4E)], ".byte 0xdd, 0x4e, 40";
     FaddM32 = [(0xD8, 0x46)], ".byte 0xd8, 0x46, 40";
     FsubrM64 = [(0xDC, 0x6E)], ".byte 0xdc, 0x6e, 40";
     FdivM32 = [(0xD8, 0x76)], ".byte 0xd8, 0x76, 40";
@@ -214,6 +217,16 @@ impl X87Op {
             self,
             Sin | Cos | Sincos | Ptan | Patan | Yl2x | Yl2xp1 | F2xm1
         )
+    }
+
+    /// True if the host can run it (FISTTP needs SSE3).
+    #[cfg(target_arch = "x86_64")]
+    pub fn host_supports(self) -> bool {
+        use X87Op::*;
+        match self {
+            FisttpM16 | FisttpM32 | FisttpM64 => std::arch::is_x86_feature_detected!("sse3"),
+            _ => true,
+        }
     }
 
     /// Looks an operation up by its (case-insensitive) name.
