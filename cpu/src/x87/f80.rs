@@ -1298,7 +1298,10 @@ mod fast {
         };
         // Far enough from the subnormal range that the rounding error of a
         // product or quotient is itself exact (NaN fails the test too).
-        if !(2f64.powi(-960)..=2f64.powi(960)).contains(&r.abs()) {
+        // 2^-960 and 2^960.
+        const LO: f64 = f64::from_bits(((1023 - 960) as u64) << 52);
+        const HI: f64 = f64::from_bits(((1023 + 960) as u64) << 52);
+        if !(LO..=HI).contains(&r.abs()) {
             return None;
         }
         // err: the sign of (exact − rounded) scaled, zero when exact.

@@ -200,8 +200,24 @@ impl W {
             m: q | (r != 0 || carry) as u128,
         }
     }
+    /// Division by a small positive integer: two integer divisions instead
+    /// of the bit-by-bit loop (series terms are divided this way).
     fn div_int(self, k: i64) -> W {
-        self.div(W::int(k))
+        let k = k as u128;
+        if self.is_zero() || k == 0 || k >= 1 << 63 {
+            return self.div(W::int(k as i64));
+        }
+        let q = self.m / k;
+        let r = self.m % k;
+        let lz = q.leading_zeros();
+        // r < k < 2^63 and lz ≤ 64, so r << lz does not overflow.
+        let wide = r << lz;
+        let m = (q << lz) | (wide / k) | (wide % k != 0) as u128;
+        W {
+            neg: self.neg,
+            e: self.e - lz as i32,
+            m,
+        }
     }
     fn scale(self, n: i32) -> W {
         W {
