@@ -18,6 +18,7 @@ pub mod disasm;
 pub mod model;
 pub mod regs;
 pub mod table;
+pub mod x87;
 
 mod alu;
 

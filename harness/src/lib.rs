@@ -11,6 +11,7 @@ pub mod cycles;
 pub mod error;
 pub mod model;
 pub mod oracle;
+pub mod oracle_x87;
 pub mod report;
 pub mod roms;
 pub mod runner;

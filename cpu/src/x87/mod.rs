@@ -1,0 +1,1301 @@
+//! The x87 floating-point unit (387/486/P6 instruction set), usable by any
+//! CPU core.
+//!
+//! The core decodes the ESC opcode (D8–DF), its ModRM and the effective
+//! address, and hands [`Fpu::execute`] the opcode byte, the ModRM byte and,
+//! for memory forms, an [`FpuMemory`] that reads and writes relative to the
+//! effective address (the core does segmentation, paging and faults). The
+//! FPU answers with an [`FpuOutcome`]: a value for AX (FNSTSW AX), EFLAGS
+//! bits (FCOMI/FUCOMI), and whether an unmasked exception is now pending.
+//!
+//! Exceptions are reported the x87 way: an unmasked exception sets ES in the
+//! status word and the *next* waiting x87 instruction (or WAIT) reports it —
+//! the core asks [`Fpu::error_pending`] before such an instruction and
+//! raises #MF (CR0.NE=1) or drives FERR# (CR0.NE=0). The CR0.EM/TS/MP → #NM
+//! rule is [`nm_check`]. See docs/x87.md.
+
+pub mod f80;
+pub mod transc;
+
+use f80::{Class, Ord3, C0, C1, C2, C3, DE, ES, F80, IE, OE, SF, UE, ZE};
+use serde::{Deserialize, Serialize};
+
+/// Memory access relative to the instruction's effective address.
+pub trait FpuMemory {
+    /// The core's fault type (segment limit, page fault…).
+    type Fault;
+    /// Reads `buf.len()` bytes at effective address + `offset`.
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Self::Fault>;
+    /// Writes `buf` at effective address + `offset`. Every instruction
+    /// writes its operand with one call, so the core can check the whole
+    /// range before changing memory.
+    fn write(&mut self, offset: u32, buf: &[u8]) -> Result<(), Self::Fault>;
+}
+
+/// An [`FpuMemory`] for register forms (never called).
+pub struct NoMemory;
+
+impl FpuMemory for NoMemory {
+    type Fault = ();
+    fn read(&mut self, _: u32, _: &mut [u8]) -> Result<(), ()> {
+        Err(())
+    }
+    fn write(&mut self, _: u32, _: &[u8]) -> Result<(), ()> {
+        Err(())
+    }
+}
+
+/// Why [`Fpu::execute`] did not complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FpuError<F> {
+    /// A memory access faulted; the FPU state is unchanged.
+    Fault(F),
+    /// The encoding is undefined (#UD), or a memory form was called without
+    /// memory.
+    Undefined,
+}
+
+/// The processor context an instruction runs in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FpuEnv {
+    /// 32-bit operand size (FSTENV/FSAVE layouts).
+    pub op32: bool,
+    /// Protected mode (FSTENV/FSAVE layouts).
+    pub protected: bool,
+    /// FISTTP exists (SSE3 processors); otherwise DB/DD/DF /1 are #UD.
+    pub fisttp: bool,
+    /// EFLAGS, for FCMOVcc (CF bit 0, PF bit 2, ZF bit 6).
+    pub eflags: u32,
+    /// CS selector (or real-mode segment) and offset of the instruction, for
+    /// the last-instruction pointer.
+    pub cs: u16,
+    /// Offset of the instruction (its first prefix).
+    pub ip: u32,
+    /// Data segment selector and effective address of a memory operand.
+    pub ds: u16,
+    /// Effective address of the memory operand.
+    pub ea: u32,
+}
+
+/// What the core must do after an x87 instruction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FpuOutcome {
+    /// FNSTSW AX: the value for AX.
+    pub ax: Option<u16>,
+    /// FCOMI/FUCOMI(P): ZF, PF, CF to set (other arithmetic flags cleared),
+    /// as an EFLAGS value masked by 0x45.
+    pub eflags: Option<u32>,
+    /// An unmasked exception is pending (ES=1): the next waiting x87
+    /// instruction reports it (#MF or FERR#).
+    pub error: bool,
+}
+
+/// CR0 rule for x87 instructions (Intel SDM vol. 3, "EM, MP, TS"): an ESC
+/// instruction raises #NM when CR0.EM or CR0.TS is set; WAIT/FWAIT raises
+/// #NM only when both CR0.MP and CR0.TS are set.
+pub fn nm_check(em: bool, ts: bool, mp: bool, is_wait: bool) -> bool {
+    if is_wait {
+        mp && ts
+    } else {
+        em || ts
+    }
+}
+
+/// True for the instructions that do not wait for (and so do not report) a
+/// pending unmasked exception: the FN… control forms. `op` D8–DF, `modrm`.
+pub fn is_nowait(op: u8, modrm: u8) -> bool {
+    let reg = (modrm >> 3) & 7;
+    match op {
+        0xD9 if modrm < 0xC0 => reg == 6 || reg == 7,
+        0xDB => matches!(modrm, 0xE0..=0xE4),
+        0xDD if modrm < 0xC0 => reg == 6 || reg == 7,
+        0xDF => modrm == 0xE0,
+        _ => false,
+    }
+}
+
+/// Tag values.
+const TAG_VALID: u16 = 0;
+const TAG_ZERO: u16 = 1;
+const TAG_SPECIAL: u16 = 2;
+const TAG_EMPTY: u16 = 3;
+
+/// The x87 state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fpu {
+    /// Physical registers R0–R7 (ST(i) is R((TOP+i) mod 8)).
+    pub regs: [F80; 8],
+    /// Control word.
+    pub cw: u16,
+    /// Status word (TOP in bits 11–13).
+    pub sw: u16,
+    /// Tag word: 2 bits per physical register; only "empty" (3) is kept
+    /// here, the others are worked out from the contents when stored.
+    pub tw: u16,
+    /// Last instruction offset.
+    pub fip: u32,
+    /// Last instruction selector.
+    pub fcs: u16,
+    /// Last data offset.
+    pub fdp: u32,
+    /// Last data selector.
+    pub fds: u16,
+    /// Last opcode (11 bits).
+    pub fop: u16,
+}
+
+impl Default for Fpu {
+    fn default() -> Self {
+        let mut f = Fpu {
+            regs: [F80::ZERO; 8],
+            cw: 0,
+            sw: 0,
+            tw: 0,
+            fip: 0,
+            fcs: 0,
+            fdp: 0,
+            fds: 0,
+            fop: 0,
+        };
+        f.finit();
+        f
+    }
+}
+
+fn tag_of(v: F80) -> u16 {
+    match v.class() {
+        Class::Zero => TAG_ZERO,
+        Class::Finite { denormal: false } => TAG_VALID,
+        _ => TAG_SPECIAL,
+    }
+}
+
+fn rd<M: FpuMemory, const N: usize>(
+    mem: &mut Option<&mut M>,
+    off: u32,
+) -> Result<[u8; N], FpuError<M::Fault>> {
+    let m = mem.as_mut().ok_or(FpuError::Undefined)?;
+    let mut b = [0u8; N];
+    m.read(off, &mut b).map_err(FpuError::Fault)?;
+    Ok(b)
+}
+
+fn wr<M: FpuMemory>(
+    mem: &mut Option<&mut M>,
+    off: u32,
+    b: &[u8],
+) -> Result<(), FpuError<M::Fault>> {
+    let m = mem.as_mut().ok_or(FpuError::Undefined)?;
+    m.write(off, b).map_err(FpuError::Fault)
+}
+
+/// Exceptions that abandon the instruction when unmasked.
+const PRE_EXC: u16 = IE | DE | ZE;
+
+impl Fpu {
+    /// A new FPU in the FNINIT state.
+    pub fn new() -> Fpu {
+        Fpu::default()
+    }
+
+    /// FNINIT: CW=037F, SW=0, all tags empty, pointers cleared.
+    pub fn finit(&mut self) {
+        self.cw = 0x037F;
+        self.sw = 0;
+        self.tw = 0xFFFF;
+        self.fip = 0;
+        self.fcs = 0;
+        self.fdp = 0;
+        self.fds = 0;
+        self.fop = 0;
+    }
+
+    /// TOP of stack.
+    pub fn top(&self) -> usize {
+        ((self.sw >> 11) & 7) as usize
+    }
+
+    fn set_top(&mut self, t: usize) {
+        self.sw = (self.sw & !0x3800) | (((t & 7) as u16) << 11);
+    }
+
+    fn phys(&self, i: usize) -> usize {
+        (self.top() + i) & 7
+    }
+
+    fn is_empty(&self, i: usize) -> bool {
+        (self.tw >> (2 * self.phys(i))) & 3 == TAG_EMPTY
+    }
+
+    /// ST(i) (whatever it holds, empty or not).
+    pub fn st(&self, i: usize) -> F80 {
+        self.regs[self.phys(i)]
+    }
+
+    /// Writes ST(i) and marks it full.
+    pub fn set_st(&mut self, i: usize, v: F80) {
+        let p = self.phys(i);
+        self.regs[p] = v;
+        self.tw &= !(3 << (2 * p));
+    }
+
+    fn set_tag_empty(&mut self, i: usize) {
+        let p = self.phys(i);
+        self.tw |= 3 << (2 * p);
+    }
+
+    /// The full tag word, with valid/zero/special worked out from the
+    /// registers as FSTENV stores it.
+    pub fn tag_word(&self) -> u16 {
+        let mut t = 0;
+        for p in 0..8 {
+            let tag = if (self.tw >> (2 * p)) & 3 == TAG_EMPTY {
+                TAG_EMPTY
+            } else {
+                tag_of(self.regs[p])
+            };
+            t |= tag << (2 * p);
+        }
+        t
+    }
+
+    fn pop(&mut self) {
+        self.set_tag_empty(0);
+        self.set_top(self.top() + 1);
+    }
+
+    /// True while an unmasked exception is pending (ES set): the next
+    /// waiting x87 instruction must report it.
+    pub fn error_pending(&self) -> bool {
+        self.sw & ES != 0
+    }
+
+    /// Raises status bits `st` (exception flags; C1 taken as given), and
+    /// updates ES/B.
+    fn raise(&mut self, st: u16) {
+        // An invalid operand takes precedence over a denormal one.
+        let st = if st & IE != 0 { st & !DE } else { st };
+        self.sw = (self.sw & !C1) | (st & (0x7F | C1));
+        self.update_es();
+    }
+
+    fn update_es(&mut self) {
+        if self.sw & !self.cw & 0x3F != 0 {
+            self.sw |= ES | 0x8000;
+        } else {
+            self.sw &= !(ES | 0x8000);
+        }
+    }
+
+    fn unmasked(&self, st: u16) -> bool {
+        st & !self.cw & 0x3F != 0
+    }
+
+    /// Stack underflow on reading an empty register: returns true if the
+    /// instruction must stop (unmasked).
+    fn underflow(&mut self) -> bool {
+        self.raise(IE | SF);
+        self.cw & IE == 0
+    }
+
+    /// Reads ST(i), handling underflow: Err(true) = abandon, Ok(None) =
+    /// masked underflow (the result is the indefinite).
+    fn fetch(&mut self, i: usize) -> Option<F80> {
+        if self.is_empty(i) {
+            None
+        } else {
+            Some(self.st(i))
+        }
+    }
+
+    /// Pushes `v`, with the stack-overflow rule (C1=1, IE|SF; masked: the
+    /// indefinite is pushed). Returns false if the push was abandoned.
+    fn push(&mut self, v: F80) -> bool {
+        let t = (self.top() + 7) & 7;
+        if (self.tw >> (2 * t)) & 3 != TAG_EMPTY {
+            self.sw |= C1;
+            self.sw |= IE | SF;
+            self.update_es();
+            if self.cw & IE == 0 {
+                return false;
+            }
+            self.set_top(t);
+            self.set_st(0, F80::INDEFINITE);
+            return true;
+        }
+        self.set_top(t);
+        self.set_st(0, v);
+        true
+    }
+
+    /// Stores the result of an arithmetic operation into ST(dst) and pops
+    /// if asked, unless an unmasked IE/DE/ZE abandons it.
+    fn store_result(&mut self, dst: usize, r: F80, st: u16, pop: bool) {
+        let st = if st & IE != 0 { st & !DE } else { st };
+        if self.unmasked(st & PRE_EXC) {
+            // Abandoned before any result: only the operand exceptions.
+            self.raise(st & (PRE_EXC | SF));
+            return;
+        }
+        self.raise(st);
+        self.set_st(dst, r);
+        if pop {
+            self.pop();
+        }
+    }
+
+    /// Executes one x87 instruction. `op` is the ESC opcode (D8–DF), `modrm`
+    /// its ModRM byte; `mem` is the memory operand for ModRM.mod ≠ 3.
+    pub fn execute<M: FpuMemory>(
+        &mut self,
+        op: u8,
+        modrm: u8,
+        mut mem: Option<&mut M>,
+        env: &FpuEnv,
+    ) -> Result<FpuOutcome, FpuError<M::Fault>> {
+        let reg = ((modrm >> 3) & 7) as usize;
+        let rm = (modrm & 7) as usize;
+        let is_mem = modrm < 0xC0;
+        let mut out = FpuOutcome::default();
+        let control = is_mem && matches!((op, reg), (0xD9, 4..=7) | (0xDD, 4 | 6 | 7))
+            || (!is_mem && op == 0xDB && matches!(modrm, 0xE0..=0xE4))
+            || (!is_mem && op == 0xDF && modrm == 0xE0);
+        if !control {
+            // Remember the instruction (the data pointer when it has one).
+            self.fip = env.ip;
+            self.fcs = env.cs;
+            self.fop = (((op & 7) as u16) << 8) | modrm as u16;
+            if is_mem {
+                self.fdp = env.ea;
+                self.fds = env.ds;
+            }
+        }
+        if is_mem {
+            self.exec_mem(op, reg, &mut mem, env, &mut out)?;
+        } else {
+            self.exec_reg(op, modrm, reg, rm, env, &mut out)
+                .map_err(|_| FpuError::Undefined)?;
+        }
+        out.error = self.error_pending();
+        Ok(out)
+    }
+
+    /// Two-operand arithmetic `dst = dst op src` (op 0 add, 1 mul, 4 sub,
+    /// 5 subr, 6 div, 7 divr).
+    fn arith(&mut self, code: usize, a: F80, b: F80) -> (F80, u16) {
+        let cw = self.cw;
+        match code {
+            0 => f80::add(a, b, cw),
+            1 => f80::mul(a, b, cw),
+            4 => f80::sub(a, b, cw),
+            5 => f80::sub(b, a, cw),
+            6 => f80::div(a, b, cw),
+            _ => f80::div(b, a, cw),
+        }
+    }
+
+    fn compare_set(&mut self, a: F80, b: F80, quiet: bool) -> bool {
+        let (o, st) = f80::compare(a, b, quiet);
+        self.raise(st);
+        // The condition codes are set even when the exception is unmasked.
+        self.set_cc(o);
+        !self.unmasked(st & PRE_EXC)
+    }
+
+    fn set_cc(&mut self, o: Ord3) {
+        self.sw &= !(C0 | C1 | C2 | C3);
+        self.sw |= match o {
+            Ord3::Greater => 0,
+            Ord3::Less => C0,
+            Ord3::Equal => C3,
+            Ord3::Unordered => C0 | C2 | C3,
+        };
+    }
+
+    /// Memory-operand arithmetic and compares with a converted source.
+    fn mem_arith(&mut self, code: usize, src: F80, src_st: u16) {
+        let mut src_st = src_st;
+        let a = match self.fetch(0) {
+            Some(a) => a,
+            None => {
+                let stop = self.underflow();
+                if code == 2 || code == 3 {
+                    self.set_cc(Ord3::Unordered);
+                }
+                if stop {
+                    return;
+                }
+                if code == 2 || code == 3 {
+                    self.set_cc(Ord3::Unordered);
+                    if code == 3 {
+                        self.pop();
+                    }
+                } else {
+                    self.set_st(0, F80::INDEFINITE);
+                }
+                return;
+            }
+        };
+        if a.is_nan() || a.class() == Class::Unsupported {
+            // A NaN or unsupported operand hides a denormal source.
+            src_st &= !DE;
+        }
+        match code {
+            2 | 3 => {
+                let (o, st) = f80::compare(a, src, false);
+                let st = st | src_st;
+                self.raise(st);
+                self.set_cc(o);
+                if self.unmasked(st & PRE_EXC) {
+                    return;
+                }
+                if code == 3 {
+                    self.pop();
+                }
+            }
+            _ if self.unmasked(src_st & DE) && !a.is_nan() && a.class() != Class::Unsupported => {
+                self.raise(DE);
+            }
+            _ => {
+                let (r, st) = self.arith(code, a, src);
+                self.store_result(0, r, st | src_st, false);
+            }
+        }
+    }
+
+    fn exec_mem<M: FpuMemory>(
+        &mut self,
+        op: u8,
+        reg: usize,
+        mem: &mut Option<&mut M>,
+        env: &FpuEnv,
+        out: &mut FpuOutcome,
+    ) -> Result<(), FpuError<M::Fault>> {
+        let _ = out;
+        match (op, reg) {
+            (0xD8, _) => {
+                let (v, st) = load_f32(rd::<M, 4>(mem, 0)?);
+                self.mem_arith(reg, v, st);
+            }
+            (0xDC, _) => {
+                let (v, st) = load_f64(rd::<M, 8>(mem, 0)?);
+                self.mem_arith(reg, v, st);
+            }
+            (0xDA, _) => {
+                let v = i32::from_le_bytes(rd::<M, 4>(mem, 0)?);
+                self.mem_arith(reg, f80::from_int(v as i64), 0);
+            }
+            (0xDE, _) => {
+                let v = i16::from_le_bytes(rd::<M, 2>(mem, 0)?);
+                self.mem_arith(reg, f80::from_int(v as i64), 0);
+            }
+            (0xD9, 0) => {
+                let (v, st) = load_f32(rd::<M, 4>(mem, 0)?);
+                self.load(v, st);
+            }
+            (0xDD, 0) => {
+                let (v, st) = load_f64(rd::<M, 8>(mem, 0)?);
+                self.load(v, st);
+            }
+            (0xDB, 5) => {
+                let v = F80::from_bytes(rd::<M, 10>(mem, 0)?);
+                self.load(v, 0);
+            }
+            (0xDB, 0) => {
+                let v = i32::from_le_bytes(rd::<M, 4>(mem, 0)?);
+                self.load(f80::from_int(v as i64), 0);
+            }
+            (0xDF, 0) => {
+                let v = i16::from_le_bytes(rd::<M, 2>(mem, 0)?);
+                self.load(f80::from_int(v as i64), 0);
+            }
+            (0xDF, 5) => {
+                let v = i64::from_le_bytes(rd::<M, 8>(mem, 0)?);
+                self.load(f80::from_int(v), 0);
+            }
+            (0xDF, 4) => {
+                let v = f80::from_bcd(rd::<M, 10>(mem, 0)?);
+                self.load(v, 0);
+            }
+            (0xD9, 2 | 3) => self.store_real(mem, 4, reg == 3)?,
+            (0xDD, 2 | 3) => self.store_real(mem, 8, reg == 3)?,
+            (0xDB, 7) => self.store_real(mem, 10, true)?,
+            (0xDB, 2 | 3) => self.store_int(mem, 4, reg == 3, false)?,
+            (0xDF, 2 | 3) => self.store_int(mem, 2, reg == 3, false)?,
+            (0xDF, 7) => self.store_int(mem, 8, true, false)?,
+            (0xDB, 1) | (0xDD, 1) | (0xDF, 1) => {
+                if !env.fisttp {
+                    return Err(FpuError::Undefined);
+                }
+                let n = match op {
+                    0xDB => 4,
+                    0xDD => 8,
+                    _ => 2,
+                };
+                self.store_int(mem, n, true, true)?
+            }
+            (0xDF, 6) => self.store_bcd(mem)?,
+            (0xD9, 5) => {
+                let v = u16::from_le_bytes(rd::<M, 2>(mem, 0)?);
+                self.cw = v | 0x0040;
+                self.update_es();
+            }
+            (0xD9, 7) => wr(mem, 0, &self.cw.to_le_bytes())?,
+            (0xDD, 7) => wr(mem, 0, &self.sw.to_le_bytes())?,
+            (0xD9, 6) => {
+                let e = self.env_bytes(env);
+                wr(mem, 0, &e)?;
+                // FSTENV masks all exceptions afterwards.
+                self.cw |= 0x3F;
+                self.update_es();
+            }
+            (0xD9, 4) => {
+                let n = env_len(env);
+                let m = mem.as_mut().ok_or(FpuError::Undefined)?;
+                let mut b = vec![0u8; n];
+                m.read(0, &mut b).map_err(FpuError::Fault)?;
+                self.load_env(&b, env);
+            }
+            (0xDD, 6) => {
+                let mut b = self.env_bytes(env);
+                for i in 0..8 {
+                    b.extend_from_slice(&self.st(i).to_bytes());
+                }
+                wr(mem, 0, &b)?;
+                self.finit();
+            }
+            (0xDD, 4) => {
+                let n = env_len(env);
+                let m = mem.as_mut().ok_or(FpuError::Undefined)?;
+                let mut b = vec![0u8; n + 80];
+                m.read(0, &mut b).map_err(FpuError::Fault)?;
+                self.load_env(&b[..n], env);
+                let top = self.top();
+                for i in 0..8 {
+                    let mut r = [0u8; 10];
+                    r.copy_from_slice(&b[n + 10 * i..n + 10 * i + 10]);
+                    self.regs[(top + i) & 7] = F80::from_bytes(r);
+                }
+            }
+            _ => return Err(FpuError::Undefined),
+        }
+        Ok(())
+    }
+
+    /// FLD of a converted value (with the conversion's status).
+    fn load(&mut self, v: F80, st: u16) {
+        self.raise(st);
+        // An unmasked denormal operand does not stop a load.
+        if self.unmasked(st & IE) {
+            return;
+        }
+        let v = if st & IE != 0 { v.quiet() } else { v };
+        self.sw &= !C1;
+        self.push(v);
+    }
+
+    fn store_real<M: FpuMemory>(
+        &mut self,
+        mem: &mut Option<&mut M>,
+        size: usize,
+        pop: bool,
+    ) -> Result<(), FpuError<M::Fault>> {
+        let v = match self.fetch(0) {
+            Some(v) => v,
+            None => {
+                if self.underflow() {
+                    return Ok(());
+                }
+                F80::INDEFINITE
+            }
+        };
+        let (bytes, st): (Vec<u8>, u16) = match size {
+            4 => {
+                let (b, st) = f80::to_binary(v, 23, 8, self.cw);
+                ((b as u32).to_le_bytes().to_vec(), st)
+            }
+            8 => {
+                let (b, st) = f80::to_binary(v, 52, 11, self.cw);
+                (b.to_le_bytes().to_vec(), st)
+            }
+            _ => (v.to_bytes().to_vec(), 0),
+        };
+        if self.unmasked(st & (PRE_EXC | OE | UE)) {
+            self.raise(st);
+            return Ok(());
+        }
+        wr(mem, 0, &bytes)?;
+        self.raise(st);
+        if pop {
+            self.pop();
+        }
+        Ok(())
+    }
+
+    fn store_int<M: FpuMemory>(
+        &mut self,
+        mem: &mut Option<&mut M>,
+        size: usize,
+        pop: bool,
+        truncate: bool,
+    ) -> Result<(), FpuError<M::Fault>> {
+        let (val, st) = match self.fetch(0) {
+            Some(v) => {
+                let cw = if truncate { self.cw | 0x0C00 } else { self.cw };
+                f80::to_int(v, size as u32 * 8, cw)
+            }
+            None => {
+                if self.underflow() {
+                    return Ok(());
+                }
+                (i64::MIN >> (64 - size * 8), IE | SF)
+            }
+        };
+        if self.unmasked(st & PRE_EXC) {
+            self.raise(st);
+            return Ok(());
+        }
+        wr(mem, 0, &val.to_le_bytes()[..size])?;
+        self.raise(st);
+        if pop {
+            self.pop();
+        }
+        Ok(())
+    }
+
+    fn store_bcd<M: FpuMemory>(
+        &mut self,
+        mem: &mut Option<&mut M>,
+    ) -> Result<(), FpuError<M::Fault>> {
+        let (b, st) = match self.fetch(0) {
+            Some(v) => f80::to_bcd(v, self.cw),
+            None => {
+                if self.underflow() {
+                    return Ok(());
+                }
+                f80::to_bcd(F80::INDEFINITE, self.cw)
+            }
+        };
+        if self.unmasked(st & PRE_EXC) {
+            self.raise(st);
+            return Ok(());
+        }
+        wr(mem, 0, &b)?;
+        self.raise(st);
+        self.pop();
+        Ok(())
+    }
+
+    fn exec_reg(
+        &mut self,
+        op: u8,
+        modrm: u8,
+        reg: usize,
+        rm: usize,
+        env: &FpuEnv,
+        out: &mut FpuOutcome,
+    ) -> Result<(), FpuError<()>> {
+        match (op, reg) {
+            (0xD8, 2 | 3) | (0xDC, 2 | 3) | (0xDE, 2 | 3) => {
+                if op == 0xDE && reg == 3 && rm != 1 {
+                    return Err(FpuError::Undefined);
+                }
+                // FCOM, FCOMP, FCOMPP (DE D9); DC D0/D8 and DE D0 are the
+                // undocumented FCOM2, FCOMP3 and FCOMP5 aliases.
+                let pops = match (op, reg) {
+                    (0xDE, 3) => 2,
+                    (0xDE, 2) | (_, 3) => 1,
+                    _ => 0,
+                };
+                self.fcom(rm, false, pops);
+            }
+            (0xD8, _) | (0xDC, _) | (0xDE, _) => {
+                // dst = ST(0) for D8, ST(i) for DC/DE (with SUB/SUBR and
+                // DIV/DIVR swapped in meaning).
+                let (dst, code) = if op == 0xD8 {
+                    (0, reg)
+                } else {
+                    (
+                        rm,
+                        match reg {
+                            4 => 5,
+                            5 => 4,
+                            6 => 7,
+                            7 => 6,
+                            r => r,
+                        },
+                    )
+                };
+                let src = if op == 0xD8 { rm } else { 0 };
+                let pop = op == 0xDE;
+                match (self.fetch(dst), self.fetch(src)) {
+                    (Some(a), Some(b)) => {
+                        let (r, st) = self.arith(code, a, b);
+                        self.store_result(dst, r, st, pop);
+                    }
+                    _ => {
+                        if !self.underflow() {
+                            self.set_st(dst, F80::INDEFINITE);
+                            if pop {
+                                self.pop();
+                            }
+                        }
+                    }
+                }
+            }
+            (0xD9, 0) => match self.fetch(rm) {
+                Some(v) => {
+                    self.sw &= !C1;
+                    self.push(v);
+                }
+                None => {
+                    if !self.underflow() {
+                        self.push(F80::INDEFINITE);
+                    }
+                }
+            },
+            (0xD9, 1) | (0xDD, 1) | (0xDF, 1) => self.fxch(rm),
+            (0xD9, 2) if rm == 0 => {} // FNOP
+            (0xD9, 3) | (0xDF, 2 | 3) | (0xDD, 2 | 3) => {
+                // FSTP ST(i) (and the aliases), FST ST(i).
+                let pop = !(op == 0xDD && reg == 2);
+                match self.fetch(0) {
+                    Some(v) => {
+                        self.sw &= !C1;
+                        self.set_st(rm, v);
+                        if pop {
+                            self.pop();
+                        }
+                    }
+                    None => {
+                        if !self.underflow() {
+                            self.set_st(rm, F80::INDEFINITE);
+                            if pop {
+                                self.pop();
+                            }
+                        }
+                    }
+                }
+            }
+            (0xD9, 4) => match rm {
+                0 | 1 => {
+                    let Some(v) = self.fetch(0) else {
+                        if !self.underflow() {
+                            self.set_st(0, F80::INDEFINITE);
+                        }
+                        return Ok(());
+                    };
+                    self.sw &= !C1;
+                    self.set_st(0, if rm == 0 { v.chs() } else { v.abs() });
+                }
+                4 => {
+                    // FTST
+                    match self.fetch(0) {
+                        Some(v) => {
+                            self.compare_set(v, F80::ZERO, false);
+                        }
+                        None => {
+                            self.underflow();
+                            self.set_cc(Ord3::Unordered);
+                        }
+                    }
+                }
+                5 => self.fxam(),
+                _ => return Err(FpuError::Undefined),
+            },
+            (0xD9, 5) => {
+                if rm == 7 {
+                    return Err(FpuError::Undefined);
+                }
+                let v = f80::constant(rm as u8, self.cw);
+                self.sw &= !C1;
+                self.push(v);
+            }
+            (0xD9, 6 | 7) => self.misc(modrm),
+            (0xDA, _) | (0xDB, 0..=3) => {
+                if op == 0xDA && modrm == 0xE9 {
+                    self.fucom(1, 2);
+                    return Ok(());
+                }
+                if op == 0xDA && reg >= 4 {
+                    return Err(FpuError::Undefined);
+                }
+                let f = env.eflags;
+                let (cf, pf, zf) = (f & 1 != 0, f & 4 != 0, f & 0x40 != 0);
+                let c = match reg {
+                    0 => cf,
+                    1 => zf,
+                    2 => cf || zf,
+                    _ => pf,
+                };
+                let c = if op == 0xDB { !c } else { c };
+                match (self.fetch(0), self.fetch(rm)) {
+                    (Some(_), Some(v)) => {
+                        self.sw &= !C1;
+                        if c {
+                            self.set_st(0, v);
+                        }
+                    }
+                    _ => {
+                        if !self.underflow() && c {
+                            self.set_st(0, F80::INDEFINITE);
+                        }
+                    }
+                }
+            }
+            (0xDB, 4) => match modrm {
+                0xE0 | 0xE1 | 0xE4 => {} // FENI, FDISI, FSETPM: no-ops on the 387+
+                0xE2 => {
+                    self.sw &= !(0x80FF);
+                }
+                0xE3 => self.finit(),
+                _ => return Err(FpuError::Undefined),
+            },
+            (0xDB, 5) | (0xDF, 5) => out.eflags = self.fcomi(rm, true, op == 0xDF),
+            (0xDB, 6) | (0xDF, 6) => out.eflags = self.fcomi(rm, false, op == 0xDF),
+            (0xDD, 0) | (0xDF, 0) => {
+                // FFREE, FFREEP
+                let p = self.phys(rm);
+                self.tw |= 3 << (2 * p);
+                if op == 0xDF {
+                    self.pop();
+                }
+            }
+            (0xDD, 4) => self.fucom(rm, 0),
+            (0xDD, 5) => self.fucom(rm, 1),
+            (0xDF, 4) if modrm == 0xE0 => out.ax = Some(self.sw),
+            _ => return Err(FpuError::Undefined),
+        }
+        Ok(())
+    }
+
+    fn fcom(&mut self, i: usize, quiet: bool, pops: usize) {
+        match (self.fetch(0), self.fetch(i)) {
+            (Some(a), Some(b)) => {
+                if !self.compare_set(a, b, quiet) {
+                    return;
+                }
+            }
+            _ => {
+                // Codes are set even when the stack fault is unmasked.
+                let stop = self.underflow();
+                self.set_cc(Ord3::Unordered);
+                if stop {
+                    return;
+                }
+            }
+        }
+        for _ in 0..pops {
+            self.pop();
+        }
+    }
+
+    fn fucom(&mut self, i: usize, pops: usize) {
+        self.fcom(i, true, pops)
+    }
+
+    /// FCOMI/FUCOMI(P): returns EFLAGS ZF/PF/CF.
+    fn fcomi(&mut self, i: usize, quiet: bool, pop: bool) -> Option<u32> {
+        let o = match (self.fetch(0), self.fetch(i)) {
+            (Some(a), Some(b)) => {
+                let (o, st) = f80::compare(a, b, quiet);
+                self.raise(st);
+                if self.unmasked(st & PRE_EXC) {
+                    // EFLAGS are set even when the exception is unmasked.
+                    return Some(cmp_eflags(o));
+                }
+                o
+            }
+            _ => {
+                if self.underflow() {
+                    return None;
+                }
+                Ord3::Unordered
+            }
+        };
+        self.sw &= !C1;
+        if pop {
+            self.pop();
+        }
+        Some(cmp_eflags(o))
+    }
+
+    fn fxch(&mut self, i: usize) {
+        let (a, b) = (self.fetch(0), self.fetch(i));
+        if a.is_none() || b.is_none() {
+            if self.underflow() {
+                return;
+            }
+        } else {
+            self.sw &= !C1;
+        }
+        let a = a.unwrap_or(F80::INDEFINITE);
+        let b = b.unwrap_or(F80::INDEFINITE);
+        self.set_st(0, b);
+        self.set_st(i, a);
+    }
+
+    fn fxam(&mut self) {
+        let v = self.st(0);
+        self.sw &= !(C0 | C1 | C2 | C3);
+        if v.sign() {
+            self.sw |= C1;
+        }
+        let cc = if self.is_empty(0) {
+            C3 | C0
+        } else {
+            match v.class() {
+                Class::Unsupported => 0,
+                Class::QNaN | Class::SNaN => C0,
+                Class::Finite { denormal: false } => C2,
+                Class::Inf => C2 | C0,
+                Class::Zero => C3,
+                Class::Finite { denormal: true } => C3 | C2,
+            }
+        };
+        self.sw |= cc;
+    }
+
+    /// D9 F0–FF: transcendental and other one/two-operand instructions.
+    fn misc(&mut self, modrm: u8) {
+        let cw = self.cw;
+        match modrm {
+            0xF6 => {
+                self.sw &= !C1;
+                self.set_top(self.top() + 7);
+            }
+            0xF7 => {
+                self.sw &= !C1;
+                self.set_top(self.top() + 1);
+            }
+            // One operand, result in ST(0).
+            0xF0 | 0xFA | 0xFC | 0xFE | 0xFF => {
+                let Some(a) = self.fetch(0) else {
+                    if !self.underflow() {
+                        self.set_st(0, F80::INDEFINITE);
+                    }
+                    return;
+                };
+                let (r, st) = match modrm {
+                    0xF0 => transc::f2xm1(a, cw),
+                    0xFA => f80::sqrt(a, cw),
+                    0xFC => f80::round_int(a, cw),
+                    0xFE => transc::fsin(a, cw),
+                    _ => transc::fcos(a, cw),
+                };
+                let mut st = st;
+                if modrm == 0xFE || modrm == 0xFF {
+                    // C2 = operand out of range: ST(0) unchanged.
+                    self.sw &= !C2;
+                    if st & C2 != 0 {
+                        self.sw |= C2;
+                        st &= !C2;
+                        self.raise(st);
+                        return;
+                    }
+                }
+                self.store_result(0, r, st, false);
+            }
+            // Two operands, result in ST(1), pop.
+            0xF1 | 0xF3 | 0xF9 => {
+                let (Some(a), Some(b)) = (self.fetch(0), self.fetch(1)) else {
+                    if !self.underflow() {
+                        self.set_st(1, F80::INDEFINITE);
+                        self.pop();
+                    }
+                    return;
+                };
+                let (r, st) = match modrm {
+                    0xF1 => transc::fyl2x(a, b, cw),
+                    0xF3 => transc::fpatan(a, b, cw),
+                    _ => transc::fyl2xp1(a, b, cw),
+                };
+                self.store_result(1, r, st, true);
+            }
+            0xF5 | 0xF8 => {
+                let (Some(a), Some(b)) = (self.fetch(0), self.fetch(1)) else {
+                    if !self.underflow() {
+                        self.set_st(0, F80::INDEFINITE);
+                    }
+                    return;
+                };
+                let (r, st) = f80::prem(a, b, modrm == 0xF5, cw);
+                self.raise(st & !(C0 | C2 | C3 | C1));
+                if self.unmasked(st & PRE_EXC) {
+                    return;
+                }
+                self.sw &= !(C0 | C1 | C2 | C3);
+                if st & C2 != 0 {
+                    self.sw |= C2;
+                } else {
+                    self.sw |= st & (C0 | C1 | C3);
+                }
+                self.set_st(0, r);
+            }
+            0xFD => {
+                let (Some(a), Some(b)) = (self.fetch(0), self.fetch(1)) else {
+                    if !self.underflow() {
+                        self.set_st(0, F80::INDEFINITE);
+                    }
+                    return;
+                };
+                let (r, st) = f80::scale(a, b, cw);
+                self.store_result(0, r, st, false);
+            }
+            // Results in ST(0) and a pushed ST(0): FXTRACT, FPTAN, FSINCOS.
+            0xF4 | 0xF2 | 0xFB => {
+                let Some(a) = self.fetch(0) else {
+                    if !self.underflow() {
+                        self.set_st(0, F80::INDEFINITE);
+                        self.push(F80::INDEFINITE);
+                    }
+                    return;
+                };
+                if !self.is_empty(7) {
+                    // Stack overflow.
+                    self.sw |= C1 | IE | SF;
+                    self.update_es();
+                    if self.cw & IE != 0 {
+                        self.set_st(0, F80::INDEFINITE);
+                        self.push(F80::INDEFINITE);
+                    }
+                    return;
+                }
+                let (lo, hi, st) = match modrm {
+                    0xF4 => f80::xtract(a),
+                    0xF2 => transc::fptan(a, cw),
+                    _ => transc::fsincos(a, cw),
+                };
+                if modrm != 0xF4 {
+                    self.sw &= !C2;
+                    if st & C2 != 0 {
+                        self.sw |= C2;
+                        self.raise(st & !C2);
+                        return;
+                    }
+                }
+                self.raise(st);
+                if self.unmasked(st & PRE_EXC) {
+                    return;
+                }
+                self.set_st(0, lo);
+                self.push(hi);
+            }
+            _ => {}
+        }
+    }
+
+    fn env_bytes(&self, env: &FpuEnv) -> Vec<u8> {
+        let tw = self.tag_word();
+        let mut v = Vec::with_capacity(28);
+        let w16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
+        let w32 = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+        let fop = (self.fop & 0x7FF) as u32;
+        match (env.op32, env.protected) {
+            (true, true) => {
+                for x in [self.cw, self.sw, tw] {
+                    w32(&mut v, 0xFFFF_0000 | x as u32);
+                }
+                w32(&mut v, self.fip);
+                w32(&mut v, self.fcs as u32 | (fop << 16));
+                w32(&mut v, self.fdp);
+                w32(&mut v, 0xFFFF_0000 | self.fds as u32);
+            }
+            (true, false) => {
+                let ip = self.real_linear(self.fcs, self.fip);
+                let dp = self.real_linear(self.fds, self.fdp);
+                for x in [self.cw, self.sw, tw] {
+                    w32(&mut v, 0xFFFF_0000 | x as u32);
+                }
+                w32(&mut v, 0xFFFF_0000 | (ip & 0xFFFF));
+                w32(&mut v, ((ip >> 16) << 12) | fop);
+                w32(&mut v, 0xFFFF_0000 | (dp & 0xFFFF));
+                w32(&mut v, (dp >> 16) << 12);
+            }
+            (false, true) => {
+                for x in [
+                    self.cw,
+                    self.sw,
+                    tw,
+                    self.fip as u16,
+                    self.fcs,
+                    self.fdp as u16,
+                    self.fds,
+                ] {
+                    w16(&mut v, x);
+                }
+            }
+            (false, false) => {
+                let ip = self.real_linear(self.fcs, self.fip);
+                let dp = self.real_linear(self.fds, self.fdp);
+                for x in [
+                    self.cw,
+                    self.sw,
+                    tw,
+                    ip as u16,
+                    (((ip >> 16) & 0xF) << 12) as u16 | fop as u16,
+                    dp as u16,
+                    (((dp >> 16) & 0xF) << 12) as u16,
+                ] {
+                    w16(&mut v, x);
+                }
+            }
+        }
+        v
+    }
+
+    fn real_linear(&self, seg: u16, off: u32) -> u32 {
+        ((seg as u32) << 4).wrapping_add(off)
+    }
+
+    fn load_env(&mut self, b: &[u8], env: &FpuEnv) {
+        let r16 = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+        let r32 = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        let (cw, sw, tw) = if env.op32 {
+            (r16(0), r16(4), r16(8))
+        } else {
+            (r16(0), r16(2), r16(4))
+        };
+        match (env.op32, env.protected) {
+            (true, true) => {
+                self.fip = r32(12);
+                self.fcs = r16(16);
+                self.fop = r16(18) & 0x7FF;
+                self.fdp = r32(20);
+                self.fds = r16(24);
+            }
+            (true, false) => {
+                self.fip = (r32(12) & 0xFFFF) | ((r32(16) >> 12) << 16);
+                self.fop = (r32(16) & 0x7FF) as u16;
+                self.fdp = (r32(20) & 0xFFFF) | ((r32(24) >> 12) << 16);
+                self.fcs = 0;
+                self.fds = 0;
+            }
+            (false, true) => {
+                self.fip = r16(6) as u32;
+                self.fcs = r16(8);
+                self.fdp = r16(10) as u32;
+                self.fds = r16(12);
+            }
+            (false, false) => {
+                self.fip = r16(6) as u32 | (((r16(8) >> 12) as u32) << 16);
+                self.fop = r16(8) & 0x7FF;
+                self.fdp = r16(10) as u32 | (((r16(12) >> 12) as u32) << 16);
+                self.fcs = 0;
+                self.fds = 0;
+            }
+        }
+        self.cw = cw | 0x0040;
+        self.sw = sw;
+        // Only "empty" is kept; the rest is worked out from the contents.
+        let mut t = 0;
+        for p in 0..8 {
+            if (tw >> (2 * p)) & 3 == TAG_EMPTY {
+                t |= TAG_EMPTY << (2 * p);
+            }
+        }
+        self.tw = t;
+        self.update_es();
+    }
+
+    /// FXSAVE's x87 part (bytes 0–159 of the 512-byte image; the core fills
+    /// MXCSR at 24 and the XMM registers). `op32` stores 32-bit pointers.
+    pub fn fxsave(&self, img: &mut [u8; 512]) {
+        img[0..2].copy_from_slice(&self.cw.to_le_bytes());
+        img[2..4].copy_from_slice(&self.sw.to_le_bytes());
+        let mut ab = 0u8;
+        for p in 0..8 {
+            if (self.tw >> (2 * p)) & 3 != TAG_EMPTY {
+                ab |= 1 << p;
+            }
+        }
+        img[4] = ab;
+        img[5] = 0;
+        img[6..8].copy_from_slice(&(self.fop & 0x7FF).to_le_bytes());
+        img[8..12].copy_from_slice(&self.fip.to_le_bytes());
+        img[12..14].copy_from_slice(&self.fcs.to_le_bytes());
+        img[14..16].fill(0);
+        img[16..20].copy_from_slice(&self.fdp.to_le_bytes());
+        img[20..22].copy_from_slice(&self.fds.to_le_bytes());
+        img[22..24].fill(0);
+        for i in 0..8 {
+            let o = 32 + 16 * i;
+            img[o..o + 10].copy_from_slice(&self.st(i).to_bytes());
+            img[o + 10..o + 16].fill(0);
+        }
+    }
+
+    /// FXRSTOR's x87 part.
+    pub fn fxrstor(&mut self, img: &[u8; 512]) {
+        let r16 = |o: usize| u16::from_le_bytes([img[o], img[o + 1]]);
+        let r32 = |o: usize| u32::from_le_bytes([img[o], img[o + 1], img[o + 2], img[o + 3]]);
+        self.cw = r16(0) | 0x0040;
+        self.sw = r16(2);
+        let ab = img[4];
+        self.tw = 0;
+        for p in 0..8 {
+            if ab & (1 << p) == 0 {
+                self.tw |= TAG_EMPTY << (2 * p);
+            }
+        }
+        self.fop = r16(6) & 0x7FF;
+        self.fip = r32(8);
+        self.fcs = r16(12);
+        self.fdp = r32(16);
+        self.fds = r16(20);
+        let top = self.top();
+        for i in 0..8 {
+            let o = 32 + 16 * i;
+            let mut r = [0u8; 10];
+            r.copy_from_slice(&img[o..o + 10]);
+            self.regs[(top + i) & 7] = F80::from_bytes(r);
+        }
+        self.update_es();
+    }
+}
+
+/// ZF, PF, CF of FCOMI for a comparison result.
+fn cmp_eflags(o: Ord3) -> u32 {
+    match o {
+        Ord3::Greater => 0,
+        Ord3::Less => 1,
+        Ord3::Equal => 0x40,
+        Ord3::Unordered => 0x45,
+    }
+}
+
+/// Bytes of the FSTENV image for this mode.
+pub fn env_len(env: &FpuEnv) -> usize {
+    if env.op32 {
+        28
+    } else {
+        14
+    }
+}
+
+/// FLD m32 conversion: (value, status: IE for an SNaN, DE for a denormal).
+pub fn load_f32(b: [u8; 4]) -> (F80, u16) {
+    let bits = u32::from_le_bytes(b);
+    let v = F80::from_f32(f32::from_bits(bits));
+    (v, src_status(bits as u64, 23, 8))
+}
+
+/// FLD m64 conversion.
+pub fn load_f64(b: [u8; 8]) -> (F80, u16) {
+    let bits = u64::from_le_bytes(b);
+    let v = F80::from_f64(f64::from_bits(bits));
+    (v, src_status(bits, 52, 11))
+}
+
+fn src_status(bits: u64, fb: u32, eb: u32) -> u16 {
+    let emax = (1u64 << eb) - 1;
+    let e = (bits >> fb) & emax;
+    let f = bits & ((1u64 << fb) - 1);
+    if e == emax && f != 0 && f >> (fb - 1) == 0 {
+        IE
+    } else if e == 0 && f != 0 {
+        DE
+    } else {
+        0
+    }
+}
