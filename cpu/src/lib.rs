@@ -12,6 +12,7 @@ pub mod bus;
 pub mod decode;
 pub mod disasm;
 pub mod exec;
+pub mod ia32;
 mod fast;
 mod icache;
 pub mod regs;
