@@ -241,9 +241,15 @@ impl Cpu32 {
                     _ => (op >> 3) as usize & 3,
                 };
                 let v = self.peek(bus, 0, osz)?;
-                self.load_seg(bus, s, v as u16)?;
+                // SP moves by the stack size in force before a POP SS.
                 let sp = self.sp().wrapping_add(osz);
-                self.set_sp(sp);
+                let s32 = self.stack32();
+                self.load_seg(bus, s, v as u16)?;
+                if s32 {
+                    self.r[4] = sp;
+                } else {
+                    self.r[4] = (self.r[4] & 0xFFFF_0000) | (sp & 0xFFFF);
+                }
                 if s == SS {
                     self.inhibit = true;
                 }
@@ -798,9 +804,8 @@ impl Cpu32 {
         let ax = self.r[0] & 0xFFFF;
         let v = if (ax & 0xF) > 9 || self.eflags & AF != 0 {
             let nv = if sub {
-                let al = (ax & 0xFF).wrapping_sub(6) & 0xFF;
-                let ah = ((ax >> 8).wrapping_sub(1)) & 0xFF;
-                (ah << 8) | al
+                // The 386 subtracts 6 from all of AX (a borrow reaches AH), then 1 from AH.
+                ax.wrapping_sub(6).wrapping_sub(0x100) & 0xFFFF
             } else {
                 ax.wrapping_add(0x106) & 0xFFFF
             };
@@ -914,7 +919,8 @@ impl Cpu32 {
         let bp = self.reg(if s32 { 4 } else { 2 }, 5);
         sp = wrap(sp.wrapping_sub(osz));
         self.wr(bus, SS, sp, osz, self.reg(osz, 5))?;
-        let frame = sp;
+        // The 386 pushes the whole ESP as the frame even on a 16-bit stack.
+        let frame = if s32 { sp } else { (self.r[4] & 0xFFFF_0000) | sp };
         if level > 0 {
             let mut b = bp;
             for _ in 1..level {
@@ -929,9 +935,16 @@ impl Cpu32 {
         let nsp = wrap(sp.wrapping_sub(size));
         // The whole new frame must be writable.
         if size > 0 {
-            self.seg_lin(SS, nsp, 1, Acc::Write)?;
+            let lin = self.seg_lin(SS, nsp, 1, Acc::Write)?;
+            let u = self.user();
+            self.probe_write(bus, lin, 1, u)?;
         }
-        self.set_reg(osz, 5, frame);
+        // The frame pointer takes the stack's size, not the operand size.
+        if s32 {
+            self.r[5] = frame;
+        } else {
+            self.set_reg(2, 5, frame);
+        }
         self.set_sp(nsp);
         Ok(())
     }
