@@ -957,13 +957,8 @@ impl Cpu32 {
         } else {
             self.load_eflags((self.eflags & 0xFFFF_0000 & !VM) | (nfl & 0xFFFF));
         }
-        if nt32 {
-            self.r = regs;
-        } else {
-            for k in 0..8 {
-                self.r[k] = (self.r[k] & 0xFFFF_0000) | (regs[k] & 0xFFFF);
-            }
-        }
+        // From a 286 TSS the 386 fills the upper halves with ones (as test386 checks).
+        self.r = regs;
         // Selectors first without checks, so a fault reports the new task's state.
         for s in 0..6 {
             self.seg[s].sel = sels[s];
