@@ -143,6 +143,14 @@ impl Cpu32 {
                         } else {
                             i.base = base;
                         }
+                        // With no index, the 386 applies the scale to the base.
+                        if idx == 4 && i.scale != 0 && self.model.generation() == 3 && i.base != NOREG {
+                            i.index = i.base;
+                            i.base = NOREG;
+                            if i.index == 4 || i.index == 5 {
+                                i.def_seg = SS as u8;
+                            }
+                        }
                     } else if rm == 5 && md == 0 {
                         disp_len = 4;
                     } else {

@@ -503,7 +503,10 @@ impl Cpu32 {
                 let cnt = if self.model.generation() >= 3 || true { cnt & 31 } else { cnt };
                 self.check_write_e(bus, &i, sz)?;
                 let v = self.read_e(bus, &i, sz)?;
-                let (r, f) = by_width!(sz, shift(i.reg() as u8, v, cnt, self.eflags));
+                let (r, mut f) = by_width!(sz, shift(i.reg() as u8, v, cnt, self.eflags));
+                if self.model.generation() == 3 && cnt != 0 && sz < 4 {
+                    f = undef386_shift(i.reg() as u8, v, cnt, sz, f);
+                }
                 self.write_e(bus, &i, sz, r)?;
                 self.eflags = f;
             }
@@ -797,10 +800,79 @@ impl Cpu32 {
         if af {
             f |= AF;
         }
-        self.set_flags(CF | PF | AF | ZF | SF, f);
+        // OF (undefined) follows the signed overflow of the whole adjustment.
+        let adj = if sub { al.wrapping_sub(v) } else { v.wrapping_sub(al) } & 0xFF;
+        let ovf = if sub { (al ^ adj) & (al ^ v) } else { !(al ^ adj) & (al ^ v) } & 0x80;
+        if ovf != 0 {
+            f |= OF;
+        }
+        self.set_flags(STATUS, f);
     }
 
+    /// AAA/AAS as the 386 does them, undefined flags included (as
+    /// measured by test386's authors and documented in its README).
     fn aaa_aas(&mut self, sub: bool) {
+        if self.model.generation() == 3 {
+            let ax = self.r[0] & 0xFFFF;
+            let al = ax & 0xFF;
+            let af = self.eflags & AF != 0;
+            let mut f = 0;
+            let nax;
+            if !sub {
+                if (0x7A..=0xF9).contains(&al) {
+                    f |= SF;
+                }
+                if al & 0xF > 9 {
+                    if al & 0xF0 == 0x70 {
+                        f |= OF;
+                    }
+                    nax = ax.wrapping_add(0x106) & 0xFFFF;
+                    if nax & 0xFF == 0 {
+                        f |= ZF;
+                    }
+                    f |= CF | AF;
+                } else if af {
+                    nax = ax.wrapping_add(0x106) & 0xFFFF;
+                    f |= CF | AF;
+                } else {
+                    nax = ax;
+                    if al == 0 {
+                        f |= ZF;
+                    }
+                }
+            } else {
+                if al & 0xF > 9 {
+                    if al > 0x85 {
+                        f |= SF;
+                    }
+                    nax = ax.wrapping_sub(0x106) & 0xFFFF;
+                    f |= CF | AF;
+                } else if af {
+                    if (0x80..=0x85).contains(&al) {
+                        f |= OF;
+                    }
+                    if !(0x06..=0x85).contains(&al) {
+                        f |= SF;
+                    }
+                    nax = ax.wrapping_sub(0x106) & 0xFFFF;
+                    f |= CF | AF;
+                } else {
+                    if al >= 0x80 {
+                        f |= SF;
+                    }
+                    nax = ax;
+                }
+                if nax & 0xFF == 0 {
+                    f |= ZF;
+                }
+            }
+            if (nax as u8).count_ones() & 1 == 0 {
+                f |= PF;
+            }
+            self.set_flags(STATUS, f);
+            self.set_reg(2, 0, nax & 0xFF0F);
+            return;
+        }
         let ax = self.r[0] & 0xFFFF;
         let v = if (ax & 0xF) > 9 || self.eflags & AF != 0 {
             let nv = if sub {
@@ -1240,6 +1312,17 @@ impl Cpu32 {
                 } else {
                     self.eflags &= !CF;
                 }
+                if self.model.generation() == 3 && bit != 0 {
+                    // The 386 leaves OF as an RCR of the operand by the bit
+                    // offset with CF clear would (test386's README).
+                    let (r, f) = by_width!(osz, shift(3, v, bit, 0));
+                    let sign = 1u32 << (osz * 8 - 1);
+                    if (r & sign != 0) != (f & CF != 0) {
+                        self.eflags |= OF;
+                    } else {
+                        self.eflags &= !OF;
+                    }
+                }
                 let nv = match kind {
                     0 => None,
                     1 => Some(v | m),
@@ -1350,4 +1433,45 @@ impl Cpu32 {
             self.cpl = 0;
         }
     }
+}
+
+/// The 386's undefined CF/OF/AF of byte and word shifts and rotates, as
+/// measured by test386's authors (its README lists them).
+fn undef386_shift(op: u8, v: u32, cnt: u32, sz: u32, f: u32) -> u32 {
+    let bits = 8 * sz;
+    let mut f = f;
+    let set = |f: &mut u32, bit: u32, on: bool| {
+        if on {
+            *f |= bit
+        } else {
+            *f &= !bit
+        }
+    };
+    match op & 7 {
+        4 | 6 => {
+            f |= AF;
+            if cnt % bits == 0 && cnt < 32 {
+                let c = v & 1 != 0;
+                set(&mut f, CF, c);
+                set(&mut f, OF, c);
+            } else if cnt > bits {
+                f &= !(CF | OF);
+            }
+        }
+        5 => {
+            f |= AF;
+            // OF comes from the last one-bit step: the sign of the value it shifted.
+            set(&mut f, OF, (v >> (cnt - 1)) & (1 << (bits - 1)) != 0);
+            if sz == 1 {
+                if cnt % 8 == 0 {
+                    set(&mut f, CF, v & 0x80 != 0);
+                    f &= !OF;
+                } else if cnt > 8 {
+                    f &= !(CF | OF);
+                }
+            }
+        }
+        _ => {}
+    }
+    f
 }
