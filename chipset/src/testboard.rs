@@ -45,11 +45,19 @@ impl TestBoardProfile {
         let mut p: TestBoardProfile =
             serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         if p.board != "test386" {
-            return Err(format!("{}: unknown board '{}' (known: test386)", path.display(), p.board));
+            return Err(format!(
+                "{}: unknown board '{}' (known: test386)",
+                path.display(),
+                p.board
+            ));
         }
         parse_model(&p.cpu).map_err(|e| format!("{}: {e}", path.display()))?;
         if p.ram_kib < 1024 || p.ram_kib > 1024 * 1024 {
-            return Err(format!("{}: ram_kib {} out of range (1024 to 1048576)", path.display(), p.ram_kib));
+            return Err(format!(
+                "{}: ram_kib {} out of range (1024 to 1048576)",
+                path.display(),
+                p.ram_kib
+            ));
         }
         if p.bios.is_relative() {
             if let Some(dir) = path.parent() {
@@ -64,7 +72,11 @@ impl TestBoardProfile {
         std::fs::read_to_string(path)
             .ok()
             .and_then(|t| serde_yaml::from_str::<serde_yaml::Value>(&t).ok())
-            .and_then(|v| v.get("board").and_then(|b| b.as_str()).map(|s| s == "test386"))
+            .and_then(|v| {
+                v.get("board")
+                    .and_then(|b| b.as_str())
+                    .map(|s| s == "test386")
+            })
             .unwrap_or(false)
     }
 }
@@ -75,7 +87,9 @@ pub fn parse_model(s: &str) -> Result<Model32, String> {
         "80286" | "286" => Ok(Model32::I80286),
         "80386" | "386" => Ok(Model32::I80386),
         "80486" | "486" => Ok(Model32::I80486),
-        _ => Err(format!("unknown 32-bit CPU model '{s}' (known: 80286, 80386, 80486)")),
+        _ => Err(format!(
+            "unknown 32-bit CPU model '{s}' (known: 80286, 80386, 80486)"
+        )),
     }
 }
 
@@ -95,10 +109,17 @@ pub struct TestBoard {
 
 impl TestBoard {
     /// A board with `ram_kib` of RAM and `rom` mapped to end at 1 MiB and at 4 GiB.
-    pub fn new(ram_kib: u32, rom: Vec<u8>, post_port: u16, debug_port: u16) -> Result<Self, String> {
+    pub fn new(
+        ram_kib: u32,
+        rom: Vec<u8>,
+        post_port: u16,
+        debug_port: u16,
+    ) -> Result<Self, String> {
         let len = rom.len();
         if len == 0 || len > 0x40000 || !len.is_power_of_two() {
-            return Err(format!("ROM size {len} bytes: must be a power of two up to 256 KiB"));
+            return Err(format!(
+                "ROM size {len} bytes: must be a power of two up to 256 KiB"
+            ));
         }
         Ok(TestBoard {
             ram: vec![0; ram_kib as usize * 1024],
@@ -164,7 +185,12 @@ pub enum TestEnd {
 }
 
 /// Run `cpu` on `board` until POST FF, a halt, shutdown or `max` instructions.
-pub fn run_test(cpu: &mut Cpu32, board: &mut TestBoard, max: u64, mut on_post: impl FnMut(u8)) -> TestEnd {
+pub fn run_test(
+    cpu: &mut Cpu32,
+    board: &mut TestBoard,
+    max: u64,
+    mut on_post: impl FnMut(u8),
+) -> TestEnd {
     let mut seen = 0;
     let mut n = 0u64;
     while n < max {

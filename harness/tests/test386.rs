@@ -11,7 +11,9 @@ use cpu::ia32::{Cpu32, Model32};
 const BUDGET: u64 = 400_000_000;
 
 fn run_rom(name: &str) {
-    let Some(dir) = common::data_dir() else { return };
+    let Some(dir) = common::data_dir() else {
+        return;
+    };
     let base = dir.join("test386");
     let rom_path = base.join("built").join(name);
     let rom = std::fs::read(&rom_path).unwrap_or_else(|e| panic!("{}: {e}", rom_path.display()));
@@ -35,7 +37,9 @@ fn run_rom(name: &str) {
         board.post
     );
     // Every POST code of the README's list, in order (22h only runs its tests in the 128K builds).
-    let mut expect = vec![0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x09, 0x20, 0x21, 0x22];
+    let mut expect = vec![
+        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x09, 0x20, 0x21, 0x22,
+    ];
     expect.extend(0x0B..=0x1C);
     expect.extend([0xE0, 0xEE, 0xFF]);
     assert_eq!(board.post, expect, "{name}: POST sequence");

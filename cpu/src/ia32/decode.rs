@@ -78,7 +78,14 @@ impl Cpu32 {
     pub(crate) fn decode(&mut self, bus: &mut dyn Bus) -> R<Insn> {
         let is386 = self.model.generation() >= 3;
         let d32 = self.code32();
-        let mut i = Insn { o32: d32, a32: d32, base: NOREG, index: NOREG, def_seg: DS as u8, ..Insn::default() };
+        let mut i = Insn {
+            o32: d32,
+            a32: d32,
+            base: NOREG,
+            index: NOREG,
+            def_seg: DS as u8,
+            ..Insn::default()
+        };
         let start = self.eip;
         let mut n: u32 = 0;
         let next = |cpu: &mut Cpu32, bus: &mut dyn Bus, n: &mut u32| -> R<u8> {
@@ -144,7 +151,11 @@ impl Cpu32 {
                             i.base = base;
                         }
                         // With no index, the 386 applies the scale to the base.
-                        if idx == 4 && i.scale != 0 && self.model.generation() == 3 && i.base != NOREG {
+                        if idx == 4
+                            && i.scale != 0
+                            && self.model.generation() == 3
+                            && i.base != NOREG
+                        {
                             i.index = i.base;
                             i.base = NOREG;
                             if i.index == 4 || i.index == 5 {
@@ -163,7 +174,11 @@ impl Cpu32 {
                     for k in 0..disp_len {
                         d |= (next(self, bus, &mut n)? as u32) << (8 * k);
                     }
-                    i.disp = if disp_len == 1 { d as u8 as i8 as i32 as u32 } else { d };
+                    i.disp = if disp_len == 1 {
+                        d as u8 as i8 as i32 as u32
+                    } else {
+                        d
+                    };
                 } else {
                     let (base, index) = match rm {
                         0 => (3, 6),
@@ -189,7 +204,11 @@ impl Cpu32 {
                     for k in 0..disp_len {
                         d |= (next(self, bus, &mut n)? as u32) << (8 * k);
                     }
-                    i.disp = if disp_len == 1 { d as u8 as i8 as i16 as u16 as u32 } else { d };
+                    i.disp = if disp_len == 1 {
+                        d as u8 as i8 as i16 as u16 as u32
+                    } else {
+                        d
+                    };
                 }
             }
         }

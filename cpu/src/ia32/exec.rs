@@ -128,7 +128,9 @@ impl Cpu32 {
 
     /// IOPL-sensitive instructions: CPL must not exceed IOPL (v86: IOPL 3).
     fn check_iopl(&self) -> R<()> {
-        if (self.cr[0] & 1 != 0) && (self.v86() && self.iopl() < 3 || !self.v86() && self.cpl > self.iopl()) {
+        if (self.cr[0] & 1 != 0)
+            && (self.v86() && self.iopl() < 3 || !self.v86() && self.cpl > self.iopl())
+        {
             return Err(gp(0));
         }
         Ok(())
@@ -189,7 +191,11 @@ impl Cpu32 {
     pub(crate) fn execute(&mut self, bus: &mut dyn Bus) -> R<()> {
         let i = self.decode(bus)?;
         let row = i.row();
-        self.cycles += if self.model.generation() >= 4 { row.c486 } else { row.c386 } as u64;
+        self.cycles += if self.model.generation() >= 4 {
+            row.c486
+        } else {
+            row.c386
+        } as u64;
         let next = self.eip.wrapping_add(i.len);
         let next = if self.code32() { next } else { next & 0xFFFF };
         let osz: u32 = if i.o32 { 4 } else { 2 };
@@ -282,7 +288,11 @@ impl Cpu32 {
                 // Write all eight before moving SP so a fault leaves SP intact.
                 let base = self.sp();
                 for k in 0..8u32 {
-                    let v = if k == 4 { sp } else { self.reg(osz, k as usize) };
+                    let v = if k == 4 {
+                        sp
+                    } else {
+                        self.reg(osz, k as usize)
+                    };
                     let a = base.wrapping_sub((k + 1) * osz);
                     let a = if self.stack32() { a } else { a & 0xFFFF };
                     self.wr(bus, SS, a, osz, v)?;
@@ -312,7 +322,11 @@ impl Cpu32 {
                 let lo = self.rd(bus, i.mseg(), a, osz)?;
                 let hi = self.rd(bus, i.mseg(), a.wrapping_add(osz), osz)?;
                 let v = self.reg(osz, i.reg());
-                let (v, lo, hi) = (sext_sz(v, osz) as i32, sext_sz(lo, osz) as i32, sext_sz(hi, osz) as i32);
+                let (v, lo, hi) = (
+                    sext_sz(v, osz) as i32,
+                    sext_sz(lo, osz) as i32,
+                    sext_sz(hi, osz) as i32,
+                );
                 if v < lo || v > hi {
                     return Err(fault_nc(5));
                 }
@@ -349,13 +363,21 @@ impl Cpu32 {
             0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => self.string(bus, &i, old_eip)?,
             0x70..=0x7F | 0x180..=0x18F => {
                 if self.cond((op & 0xF) as u8) {
-                    let d = if op < 0x100 { i.imm as u8 as i8 as i32 as u32 } else { sext_sz(i.imm, osz) };
+                    let d = if op < 0x100 {
+                        i.imm as u8 as i8 as i32 as u32
+                    } else {
+                        sext_sz(i.imm, osz)
+                    };
                     self.jump_near(next.wrapping_add(d), i.o32)?;
                 }
             }
             0x80..=0x83 => {
                 let sz = if op & 1 == 0 { 1 } else { osz };
-                let b = if op == 0x83 { sext_sz(i.imm, 1) & mask(sz) } else { i.imm };
+                let b = if op == 0x83 {
+                    sext_sz(i.imm, 1) & mask(sz)
+                } else {
+                    i.imm
+                };
                 self.alu_rm(bus, &i, i.reg() as u8, sz, b)?;
             }
             0x84 | 0x85 | 0xA8 | 0xA9 => {
@@ -500,7 +522,8 @@ impl Cpu32 {
                     0xD0 | 0xD1 => 1,
                     _ => self.r[1] & 0xFF,
                 };
-                let cnt = if self.model.generation() >= 3 || true { cnt & 31 } else { cnt };
+                // Every model from the 286 on masks the count to five bits.
+                let cnt = cnt & 31;
                 self.check_write_e(bus, &i, sz)?;
                 let v = self.read_e(bus, &i, sz)?;
                 let (r, mut f) = by_width!(sz, shift(i.reg() as u8, v, cnt, self.eflags));
@@ -537,7 +560,11 @@ impl Cpu32 {
             }
             0xC8 => self.enter(bus, i.imm & 0xFFFF, i.imm2 & 0x1F, osz)?,
             0xC9 => {
-                let bp = if self.stack32() { self.r[5] } else { self.r[5] & 0xFFFF };
+                let bp = if self.stack32() {
+                    self.r[5]
+                } else {
+                    self.r[5] & 0xFFFF
+                };
                 let v = self.rd(bus, SS, bp, osz)?;
                 self.set_sp(bp.wrapping_add(osz));
                 self.set_reg(osz, 5, v);
@@ -620,13 +647,21 @@ impl Cpu32 {
             }
             0xE4 | 0xE5 | 0xEC | 0xED => {
                 let sz = if op & 1 == 0 { 1 } else { osz };
-                let port = if op < 0xEC { i.imm as u16 } else { self.r[2] as u16 };
+                let port = if op < 0xEC {
+                    i.imm as u16
+                } else {
+                    self.r[2] as u16
+                };
                 let v = self.io_in(bus, port, sz)?;
                 self.set_reg(sz, 0, v);
             }
             0xE6 | 0xE7 | 0xEE | 0xEF => {
                 let sz = if op & 1 == 0 { 1 } else { osz };
-                let port = if op < 0xEE { i.imm as u16 } else { self.r[2] as u16 };
+                let port = if op < 0xEE {
+                    i.imm as u16
+                } else {
+                    self.r[2] as u16
+                };
                 let v = self.reg(sz, 0);
                 self.io_out(bus, port, sz, v)?;
             }
@@ -640,7 +675,11 @@ impl Cpu32 {
                 self.eip = t;
             }
             0xE9 | 0xEB => {
-                let d = if op == 0xEB { sext_sz(i.imm, 1) } else { sext_sz(i.imm, osz) };
+                let d = if op == 0xEB {
+                    sext_sz(i.imm, 1)
+                } else {
+                    sext_sz(i.imm, osz)
+                };
                 self.jump_near(next.wrapping_add(d), i.o32)?;
             }
             0xEA => self.far_jmp(bus, i.imm2 as u16, i.imm, i.o32)?,
@@ -801,8 +840,16 @@ impl Cpu32 {
             f |= AF;
         }
         // OF (undefined) follows the signed overflow of the whole adjustment.
-        let adj = if sub { al.wrapping_sub(v) } else { v.wrapping_sub(al) } & 0xFF;
-        let ovf = if sub { (al ^ adj) & (al ^ v) } else { !(al ^ adj) & (al ^ v) } & 0x80;
+        let adj = if sub {
+            al.wrapping_sub(v)
+        } else {
+            v.wrapping_sub(al)
+        } & 0xFF;
+        let ovf = if sub {
+            (al ^ adj) & (al ^ v)
+        } else {
+            !(al ^ adj) & (al ^ v)
+        } & 0x80;
         if ovf != 0 {
             f |= OF;
         }
@@ -992,7 +1039,11 @@ impl Cpu32 {
         sp = wrap(sp.wrapping_sub(osz));
         self.wr(bus, SS, sp, osz, self.reg(osz, 5))?;
         // The 386 pushes the whole ESP as the frame even on a 16-bit stack.
-        let frame = if s32 { sp } else { (self.r[4] & 0xFFFF_0000) | sp };
+        let frame = if s32 {
+            sp
+        } else {
+            (self.r[4] & 0xFFFF_0000) | sp
+        };
         if level > 0 {
             let mut b = bp;
             for _ in 1..level {
@@ -1031,9 +1082,19 @@ impl Cpu32 {
     /// One iteration (or a run of iterations) of a string instruction.
     fn string(&mut self, bus: &mut dyn Bus, i: &Insn, start: u32) -> R<()> {
         let op = i.op;
-        let sz: u32 = if op & 1 == 0 { 1 } else if i.o32 { 4 } else { 2 };
+        let sz: u32 = if op & 1 == 0 {
+            1
+        } else if i.o32 {
+            4
+        } else {
+            2
+        };
         let amask = if i.a32 { 0xFFFF_FFFF } else { 0xFFFF };
-        let step = if self.eflags & DF != 0 { sz.wrapping_neg() } else { sz };
+        let step = if self.eflags & DF != 0 {
+            sz.wrapping_neg()
+        } else {
+            sz
+        };
         let src_seg = i.seg.unwrap_or(DS as u8) as usize;
         let rep = i.rep != 0;
         let mut budget = 4096;
@@ -1126,12 +1187,16 @@ impl Cpu32 {
         let pm = self.pm();
         match op {
             0x00 => {
-                if !pm && !(i.reg() <= 1 && false) {
+                if !pm {
                     return Err(ud());
                 }
                 match i.reg() {
                     0 | 1 => {
-                        let v = if i.reg() == 0 { self.ldtr.sel } else { self.tr.sel } as u32;
+                        let v = if i.reg() == 0 {
+                            self.ldtr.sel
+                        } else {
+                            self.tr.sel
+                        } as u32;
                         if i.mem {
                             self.write_e(bus, i, 2, v)?;
                         } else {
@@ -1281,7 +1346,11 @@ impl Cpu32 {
                 self.write_e(bus, i, 1, v)?;
             }
             0xA3 | 0xAB | 0xB3 | 0xBB | 0xBA => {
-                let kind = if op == 0xBA { i.reg() as u32 & 3 } else { (op as u32 >> 3) & 3 };
+                let kind = if op == 0xBA {
+                    i.reg() as u32 & 3
+                } else {
+                    (op as u32 >> 3) & 3
+                };
                 let bits = osz * 8;
                 let (mut off, bit) = if op == 0xBA {
                     (0u32, i.imm & (bits - 1))
@@ -1291,7 +1360,10 @@ impl Cpu32 {
                         // A register bit offset reaches beyond the operand (signed).
                         let sb = sext_sz(b, osz) as i32;
                         let word = sb.div_euclid(bits as i32);
-                        ((word * osz as i32) as u32, (sb.rem_euclid(bits as i32)) as u32)
+                        (
+                            (word * osz as i32) as u32,
+                            (sb.rem_euclid(bits as i32)) as u32,
+                        )
                     } else {
                         (0, b & (bits - 1))
                     }
@@ -1384,7 +1456,11 @@ impl Cpu32 {
                     self.eflags |= ZF;
                 } else {
                     self.eflags &= !ZF;
-                    let n = if op == 0xBC { v.trailing_zeros() } else { 31 - v.leading_zeros() };
+                    let n = if op == 0xBC {
+                        v.trailing_zeros()
+                    } else {
+                        31 - v.leading_zeros()
+                    };
                     self.set_reg(osz, i.reg(), n);
                 }
             }

@@ -57,7 +57,13 @@ impl Cpu32 {
 
     /// Translate a linear address; `user` accesses are checked against U/S
     /// and R/W. Sets A and D bits; faults with #PF and CR2.
-    pub(crate) fn translate(&mut self, bus: &mut dyn Bus, lin: u32, write: bool, user: bool) -> R<u32> {
+    pub(crate) fn translate(
+        &mut self,
+        bus: &mut dyn Bus,
+        lin: u32,
+        write: bool,
+        user: bool,
+    ) -> R<u32> {
         if self.cr[0] & 0x8000_0000 == 0 {
             return Ok(lin & self.model.address_mask());
         }
@@ -66,14 +72,18 @@ impl Cpu32 {
         let idx = page as usize & (TLB_SIZE - 1);
         let e = self.tlb[idx];
         if e.tag == (page << 1) | 1 {
-            let ok = (!user || e.user) && (!write || e.write || (!user && !wp)) && (!write || e.dirty);
+            let ok =
+                (!user || e.user) && (!write || e.write || (!user && !wp)) && (!write || e.dirty);
             if ok {
                 return Ok(e.phys | (lin & 0xFFF));
             }
         }
         let pf = |cpu: &mut Cpu32, present: bool| {
             cpu.cr[2] = lin;
-            fault(14, present as u16 | (write as u16) << 1 | (user as u16) << 2)
+            fault(
+                14,
+                present as u16 | (write as u16) << 1 | (user as u16) << 2,
+            )
         };
         let pde_addr = (self.cr[3] & 0xFFFF_F000) | ((lin >> 20) & 0xFFC);
         let pde = self.phys_read32(bus, pde_addr);
@@ -113,7 +123,9 @@ impl Cpu32 {
 
     pub(crate) fn phys_read32(&mut self, bus: &mut dyn Bus, a: u32) -> u32 {
         let m = self.model.address_mask();
-        (0..4).fold(0, |v, i| v | (bus.read(a.wrapping_add(i) & m) as u32) << (8 * i))
+        (0..4).fold(0, |v, i| {
+            v | (bus.read(a.wrapping_add(i) & m) as u32) << (8 * i)
+        })
     }
 
     pub(crate) fn phys_write32(&mut self, bus: &mut dyn Bus, a: u32, v: u32) {
@@ -125,7 +137,14 @@ impl Cpu32 {
 
     /// The physical addresses of the first byte and of the first byte on
     /// the next page (if the access crosses a page).
-    fn phys_span(&mut self, bus: &mut dyn Bus, lin: u32, len: u32, write: bool, user: bool) -> R<(u32, u32)> {
+    fn phys_span(
+        &mut self,
+        bus: &mut dyn Bus,
+        lin: u32,
+        len: u32,
+        write: bool,
+        user: bool,
+    ) -> R<(u32, u32)> {
         let p0 = self.translate(bus, lin, write, user)?;
         let p1 = if (lin & 0xFFF) + len > 0x1000 {
             self.translate(bus, (lin | 0xFFF).wrapping_add(1), write, user)?
@@ -156,7 +175,11 @@ impl Cpu32 {
         let mut v = 0;
         for i in 0..len {
             let l = lin.wrapping_add(i);
-            let p = if p1 != 0 && (l & 0xFFF) < (lin & 0xFFF) { p1 + (l & 0xFFF) } else { p0 + i };
+            let p = if p1 != 0 && (l & 0xFFF) < (lin & 0xFFF) {
+                p1 + (l & 0xFFF)
+            } else {
+                p0 + i
+            };
             v |= (bus.read(p & m) as u32) << (8 * i);
         }
         Ok(v)
@@ -164,20 +187,37 @@ impl Cpu32 {
 
     /// Write `len` (1, 2, 4) bytes at a linear address; both pages are
     /// checked before the first byte is written.
-    pub(crate) fn lin_write(&mut self, bus: &mut dyn Bus, lin: u32, len: u32, v: u32, user: bool) -> R<()> {
+    pub(crate) fn lin_write(
+        &mut self,
+        bus: &mut dyn Bus,
+        lin: u32,
+        len: u32,
+        v: u32,
+        user: bool,
+    ) -> R<()> {
         self.alignment_check(lin, len, user)?;
         let (p0, p1) = self.phys_span(bus, lin, len, true, user)?;
         let m = self.model.address_mask();
         for i in 0..len {
             let l = lin.wrapping_add(i);
-            let p = if p1 != 0 && (l & 0xFFF) < (lin & 0xFFF) { p1 + (l & 0xFFF) } else { p0 + i };
+            let p = if p1 != 0 && (l & 0xFFF) < (lin & 0xFFF) {
+                p1 + (l & 0xFFF)
+            } else {
+                p0 + i
+            };
             bus.write(p & m, (v >> (8 * i)) as u8);
         }
         Ok(())
     }
 
     /// Check that a write of `len` bytes at a linear address would succeed (paging only).
-    pub(crate) fn probe_write(&mut self, bus: &mut dyn Bus, lin: u32, len: u32, user: bool) -> R<()> {
+    pub(crate) fn probe_write(
+        &mut self,
+        bus: &mut dyn Bus,
+        lin: u32,
+        len: u32,
+        user: bool,
+    ) -> R<()> {
         self.phys_span(bus, lin, len, true, user).map(|_| ())
     }
 
@@ -304,14 +344,23 @@ mod tests {
         // Present, user, read-only.
         let mut c = paged_cpu(&mut bus, 5);
         // P=1 (protection), W=1, U=1 → error code 7, CR2 = the address.
-        assert_eq!(c.translate(&mut bus, 0x0040_0010, true, true), Err(fault(14, 7)));
+        assert_eq!(
+            c.translate(&mut bus, 0x0040_0010, true, true),
+            Err(fault(14, 7))
+        );
         assert_eq!(c.cr[2], 0x0040_0010);
         // Not present directory entry: error code 4 for a user read.
-        assert_eq!(c.translate(&mut bus, 0x0080_0000, false, true), Err(fault(14, 4)));
+        assert_eq!(
+            c.translate(&mut bus, 0x0080_0000, false, true),
+            Err(fault(14, 4))
+        );
         // Supervisor write with CR0.WP clear is allowed on a read-only page.
         assert!(c.translate(&mut bus, 0x0040_0010, true, false).is_ok());
         c.cr[0] |= 0x1_0000;
         c.flush_tlb();
-        assert_eq!(c.translate(&mut bus, 0x0040_0010, true, false), Err(fault(14, 3)));
+        assert_eq!(
+            c.translate(&mut bus, 0x0040_0010, true, false),
+            Err(fault(14, 3))
+        );
     }
 }

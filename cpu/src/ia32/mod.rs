@@ -12,7 +12,7 @@
 //! Faults are `Err(Fault)` values: a step that faults restores the
 //! registers it started with and delivers the exception, so an instruction
 //! restarts with the architectural state the manuals give.
-#![allow(clippy::too_many_arguments)]
+#![allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 
 mod decode;
 mod exec;
@@ -143,7 +143,10 @@ pub struct Fault {
 pub type R<T> = Result<T, Fault>;
 
 pub(crate) fn fault(vector: u8, code: u16) -> Fault {
-    Fault { vector, code: Some(code) }
+    Fault {
+        vector,
+        code: Some(code),
+    }
 }
 pub(crate) fn fault_nc(vector: u8) -> Fault {
     Fault { vector, code: None }
@@ -280,7 +283,13 @@ impl Cpu32 {
             cycles: 0,
             instructions: 0,
             tlb: vec![TlbEntry::default(); TLB_SIZE],
-            snap: Snapshot { r: [0; 8], eip: 0, eflags: 2, seg: [SegCache::default(); 6], cpl: 0 },
+            snap: Snapshot {
+                r: [0; 8],
+                eip: 0,
+                eflags: 2,
+                seg: [SegCache::default(); 6],
+                cpl: 0,
+            },
             fpu: None,
             insn_start: 0,
         };
@@ -317,8 +326,16 @@ impl Cpu32 {
         };
         self.gdtr = (0, 0xFFFF);
         self.idtr = (0, 0x3FF);
-        self.ldtr = SegCache { attr: 0x82, limit: 0xFFFF, ..SegCache::default() };
-        self.tr = SegCache { attr: 0x8B, limit: 0xFFFF, ..SegCache::default() };
+        self.ldtr = SegCache {
+            attr: 0x82,
+            limit: 0xFFFF,
+            ..SegCache::default()
+        };
+        self.tr = SegCache {
+            attr: 0x8B,
+            limit: 0xFFFF,
+            ..SegCache::default()
+        };
         self.cr = [0; 5];
         if self.model == Model32::I80486 {
             self.cr[0] = 0x6000_0010;

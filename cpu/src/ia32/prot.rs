@@ -124,7 +124,13 @@ impl Cpu32 {
             return Ok(());
         }
         if self.v86() {
-            self.seg[s] = SegCache { sel, base: (sel as u32) << 4, limit: 0xFFFF, attr: 0xF3, valid: true };
+            self.seg[s] = SegCache {
+                sel,
+                base: (sel as u32) << 4,
+                limit: 0xFFFF,
+                attr: 0xF3,
+                valid: true,
+            };
             return Ok(());
         }
         let rpl = (sel & 3) as u8;
@@ -133,7 +139,11 @@ impl Cpu32 {
             if s == SS {
                 return Err(gp(0));
             }
-            self.seg[s] = SegCache { sel, valid: false, ..SegCache::default() };
+            self.seg[s] = SegCache {
+                sel,
+                valid: false,
+                ..SegCache::default()
+            };
             return Ok(());
         }
         let d = self.read_desc(bus, sel, e)?;
@@ -163,8 +173,18 @@ impl Cpu32 {
     /// Load CS in real or v86 mode.
     fn load_cs_real(&mut self, sel: u16) {
         let attr = if self.v86() { 0xFB } else { self.seg[CS].attr };
-        let limit = if self.v86() { 0xFFFF } else { self.seg[CS].limit };
-        self.seg[CS] = SegCache { sel, base: (sel as u32) << 4, limit, attr, valid: true };
+        let limit = if self.v86() {
+            0xFFFF
+        } else {
+            self.seg[CS].limit
+        };
+        self.seg[CS] = SegCache {
+            sel,
+            base: (sel as u32) << 4,
+            limit,
+            attr,
+            valid: true,
+        };
     }
 
     /// Check a code-segment descriptor for a direct JMP/CALL.
@@ -231,7 +251,10 @@ impl Cpu32 {
                     return Err(gp(0));
                 }
                 let cd = self.read_desc(bus, ts, gp(ts & 0xFFFC))?;
-                if !cd.is_code() || (cd.conforming() && cd.dpl() > self.cpl) || (!cd.conforming() && cd.dpl() != self.cpl) {
+                if !cd.is_code()
+                    || (cd.conforming() && cd.dpl() > self.cpl)
+                    || (!cd.conforming() && cd.dpl() != self.cpl)
+                {
                     return Err(gp(ts & 0xFFFC));
                 }
                 if !cd.present() {
@@ -271,7 +294,14 @@ impl Cpu32 {
     }
 
     /// CALL far.
-    pub(crate) fn far_call(&mut self, bus: &mut dyn Bus, sel: u16, off: u32, o32: bool, next: u32) -> R<()> {
+    pub(crate) fn far_call(
+        &mut self,
+        bus: &mut dyn Bus,
+        sel: u16,
+        off: u32,
+        o32: bool,
+        next: u32,
+    ) -> R<()> {
         let osz = if o32 { 4 } else { 2 };
         let off = if o32 { off } else { off & 0xFFFF };
         if !self.pm() {
@@ -353,7 +383,11 @@ impl Cpu32 {
                     })();
                     if let Err(e) = r {
                         self.cpl = cpl0;
-                        return Err(if e.vector == 12 { fault(12, nss & 0xFFFC) } else { e });
+                        return Err(if e.vector == 12 {
+                            fault(12, nss & 0xFFFC)
+                        } else {
+                            e
+                        });
                     }
                     let goff = if gsz == 2 { goff & 0xFFFF } else { goff };
                     return self.set_cs(bus, &cd, ts, ndpl, goff);
@@ -453,7 +487,11 @@ impl Cpu32 {
             let c = self.seg[s];
             let conforming = c.is_code() && c.ty() & 4 != 0;
             if c.valid && (!c.is_seg() || (!conforming && c.dpl() < self.cpl)) {
-                self.seg[s] = SegCache { sel: 0, valid: false, ..SegCache::default() };
+                self.seg[s] = SegCache {
+                    sel: 0,
+                    valid: false,
+                    ..SegCache::default()
+                };
             }
         }
     }
@@ -605,7 +643,13 @@ impl Cpu32 {
             self.load_eflags(fl);
             self.cpl = 3;
             for (s, v) in [(CS, sel), (SS, nss), (ES, es), (DS, ds), (FS, fs), (GS, gs)] {
-                self.seg[s] = SegCache { sel: v, base: (v as u32) << 4, limit: 0xFFFF, attr: if s == CS { 0xFB } else { 0xF3 }, valid: true };
+                self.seg[s] = SegCache {
+                    sel: v,
+                    base: (v as u32) << 4,
+                    limit: 0xFFFF,
+                    attr: if s == CS { 0xFB } else { 0xF3 },
+                    valid: true,
+                };
             }
             self.r[4] = nsp;
             self.eip = off & 0xFFFF;
@@ -643,7 +687,13 @@ impl Cpu32 {
     }
 
     /// Deliver interrupt or exception `v`.
-    pub(crate) fn interrupt(&mut self, bus: &mut dyn Bus, v: u8, code: Option<u16>, kind: IntKind) -> R<()> {
+    pub(crate) fn interrupt(
+        &mut self,
+        bus: &mut dyn Bus,
+        v: u8,
+        code: Option<u16>,
+        kind: IntKind,
+    ) -> R<()> {
         self.halted = false;
         if self.cr[0] & 1 == 0 {
             let at = v as u32 * 4;
@@ -708,7 +758,11 @@ impl Cpu32 {
             return Err(fault(11, (sel & 0xFFFC) + ext));
         }
         let gsz: u32 = if g.ty() & 8 != 0 { 4 } else { 2 };
-        let off = if gsz == 2 { g.gate_off() & 0xFFFF } else { g.gate_off() };
+        let off = if gsz == 2 {
+            g.gate_off() & 0xFFFF
+        } else {
+            g.gate_off()
+        };
         let old_flags = self.eflags;
         let cs = self.seg[CS].sel as u32;
         let eip = self.eip;
@@ -745,7 +799,11 @@ impl Cpu32 {
                 Ok(())
             })();
             if let Err(e) = r {
-                return Err(if e.vector == 12 { fault(12, (nss & 0xFFFC) + ext) } else { e });
+                return Err(if e.vector == 12 {
+                    fault(12, (nss & 0xFFFC) + ext)
+                } else {
+                    e
+                });
             }
             self.set_accessed(bus, &nssd)?;
             if vm {
@@ -777,7 +835,11 @@ impl Cpu32 {
     /// LLDT.
     pub(crate) fn lldt(&mut self, bus: &mut dyn Bus, sel: u16) -> R<()> {
         if sel & 0xFFFC == 0 {
-            self.ldtr = SegCache { sel, valid: false, ..SegCache::default() };
+            self.ldtr = SegCache {
+                sel,
+                valid: false,
+                ..SegCache::default()
+            };
             return Ok(());
         }
         let e = gp(sel & 0xFFFC);
@@ -823,7 +885,9 @@ impl Cpu32 {
         if sel & 0xFFFC == 0 {
             return Ok(false);
         }
-        let Ok(d) = self.read_desc(bus, sel, gp(0)) else { return Ok(false) };
+        let Ok(d) = self.read_desc(bus, sel, gp(0)) else {
+            return Ok(false);
+        };
         if !d.is_seg() {
             return Ok(false);
         }
@@ -831,7 +895,11 @@ impl Cpu32 {
         if !d.conforming() && (d.dpl() < self.cpl || d.dpl() < rpl) {
             return Ok(false);
         }
-        Ok(if write { d.writable_data() } else { !d.is_code() || d.readable_code() })
+        Ok(if write {
+            d.writable_data()
+        } else {
+            !d.is_code() || d.readable_code()
+        })
     }
 
     /// LAR (`lar`) or LSL: the value, or None when ZF is to be cleared.
@@ -839,23 +907,39 @@ impl Cpu32 {
         if sel & 0xFFFC == 0 {
             return Ok(None);
         }
-        let Ok(d) = self.read_desc(bus, sel, gp(0)) else { return Ok(None) };
+        let Ok(d) = self.read_desc(bus, sel, gp(0)) else {
+            return Ok(None);
+        };
         let rpl = (sel & 3) as u8;
         if d.is_seg() {
             if !d.conforming() && (d.dpl() < self.cpl || d.dpl() < rpl) {
                 return Ok(None);
             }
         } else {
-            let ok = if lar { matches!(d.ty(), 1 | 2 | 3 | 4 | 5 | 9 | 11 | 12) } else { matches!(d.ty(), 1 | 2 | 3 | 9 | 11) };
+            let ok = if lar {
+                matches!(d.ty(), 1 | 2 | 3 | 4 | 5 | 9 | 11 | 12)
+            } else {
+                matches!(d.ty(), 1 | 2 | 3 | 9 | 11)
+            };
             if !ok || d.dpl() < self.cpl || d.dpl() < rpl {
                 return Ok(None);
             }
         }
-        Ok(Some(if lar { d.hi & 0x00FF_FF00 } else { d.cache(sel, self.model).limit }))
+        Ok(Some(if lar {
+            d.hi & 0x00FF_FF00
+        } else {
+            d.cache(sel, self.model).limit
+        }))
     }
 
     /// Switch to the task whose TSS descriptor is `d` (selector `sel`).
-    pub(crate) fn task_switch(&mut self, bus: &mut dyn Bus, sel: u16, d: Desc, kind: Switch) -> R<()> {
+    pub(crate) fn task_switch(
+        &mut self,
+        bus: &mut dyn Bus,
+        sel: u16,
+        d: Desc,
+        kind: Switch,
+    ) -> R<()> {
         let nt32 = d.ty() & 8 != 0;
         let busy = d.ty() & 2 != 0;
         if kind == Switch::Iret {
@@ -972,7 +1056,13 @@ impl Cpu32 {
             self.cpl = 3;
             for s in 0..6 {
                 let v = sels[s];
-                self.seg[s] = SegCache { sel: v, base: (v as u32) << 4, limit: 0xFFFF, attr: if s == CS { 0xFB } else { 0xF3 }, valid: true };
+                self.seg[s] = SegCache {
+                    sel: v,
+                    base: (v as u32) << 4,
+                    limit: 0xFFFF,
+                    attr: if s == CS { 0xFB } else { 0xF3 },
+                    valid: true,
+                };
             }
             self.ldt_for_task(bus, ldt)?;
             self.snap.seg = self.seg;
@@ -987,7 +1077,10 @@ impl Cpu32 {
             return Err(tsf(cs));
         }
         let cd = self.read_desc(bus, cs, tsf(cs))?;
-        if !cd.is_code() || (!cd.conforming() && cd.dpl() != self.cpl) || (cd.conforming() && cd.dpl() > self.cpl) {
+        if !cd.is_code()
+            || (!cd.conforming() && cd.dpl() != self.cpl)
+            || (cd.conforming() && cd.dpl() > self.cpl)
+        {
             return Err(tsf(cs));
         }
         if !cd.present() {
@@ -1015,12 +1108,19 @@ impl Cpu32 {
                 continue;
             }
             if v & 0xFFFC == 0 {
-                self.seg[s] = SegCache { sel: v, valid: false, ..SegCache::default() };
+                self.seg[s] = SegCache {
+                    sel: v,
+                    valid: false,
+                    ..SegCache::default()
+                };
                 continue;
             }
             let dd = self.read_desc(bus, v, tsf(v))?;
             let rpl = (v & 3) as u8;
-            if !dd.is_seg() || (dd.is_code() && !dd.readable_code()) || (!dd.conforming() && (dd.dpl() < self.cpl || dd.dpl() < rpl)) {
+            if !dd.is_seg()
+                || (dd.is_code() && !dd.readable_code())
+                || (!dd.conforming() && (dd.dpl() < self.cpl || dd.dpl() < rpl))
+            {
                 return Err(tsf(v));
             }
             if !dd.present() {
@@ -1039,7 +1139,11 @@ impl Cpu32 {
 
     fn ldt_for_task(&mut self, bus: &mut dyn Bus, ldt: u16) -> R<()> {
         if ldt & 0xFFFC == 0 {
-            self.ldtr = SegCache { sel: ldt, valid: false, ..SegCache::default() };
+            self.ldtr = SegCache {
+                sel: ldt,
+                valid: false,
+                ..SegCache::default()
+            };
             return Ok(());
         }
         let e = fault(10, ldt & 0xFFFC);

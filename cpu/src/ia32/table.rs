@@ -235,8 +235,10 @@ fn needs_modrm(row: &Row) -> bool {
             let b = o.as_bytes();
             // A shape letter alone or followed by a lower-case size; fixed
             // registers (`DX`, `CS`, `CL`) are all upper case.
-            matches!(b.first(), Some(b'E' | b'G' | b'M' | b'R' | b'S' | b'C' | b'D' | b'T'))
-                && b.get(1).is_none_or(|c| c.is_ascii_lowercase())
+            matches!(
+                b.first(),
+                Some(b'E' | b'G' | b'M' | b'R' | b'S' | b'C' | b'D' | b'T')
+            ) && b.get(1).is_none_or(|c| c.is_ascii_lowercase())
         })
 }
 
@@ -270,7 +272,10 @@ pub fn lookup() -> &'static Lookup {
             d.valid = true;
             d.modrm |= needs_modrm(row);
             d.group |= row.reg >= 0;
-            let e = Entry { row: i as u16, imm: immediates(row) };
+            let e = Entry {
+                row: i as u16,
+                imm: immediates(row),
+            };
             if row.reg >= 0 {
                 entries[op * 8 + (row.reg as usize & 7)] = Some(e);
             } else {

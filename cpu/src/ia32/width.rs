@@ -169,7 +169,11 @@ pub fn shift<W: Width>(op: u8, v: u32, count: u32, flags: u32) -> (u32, u32) {
         0 => {
             // ROL
             let n = count % bits;
-            r = if n == 0 { v } else { ((v << n) | (v >> (bits - n))) & W::MASK };
+            r = if n == 0 {
+                v
+            } else {
+                ((v << n) | (v >> (bits - n))) & W::MASK
+            };
             let c = r & 1 != 0;
             set(&mut f, CF, c);
             set(&mut f, OF, msb(r) ^ c);
@@ -177,7 +181,11 @@ pub fn shift<W: Width>(op: u8, v: u32, count: u32, flags: u32) -> (u32, u32) {
         1 => {
             // ROR
             let n = count % bits;
-            r = if n == 0 { v } else { ((v >> n) | (v << (bits - n))) & W::MASK };
+            r = if n == 0 {
+                v
+            } else {
+                ((v >> n) | (v << (bits - n))) & W::MASK
+            };
             set(&mut f, CF, msb(r));
             set(&mut f, OF, msb(r) ^ (r & (W::SIGN >> 1) != 0));
         }
@@ -240,7 +248,13 @@ pub fn shift<W: Width>(op: u8, v: u32, count: u32, flags: u32) -> (u32, u32) {
 
 /// SHLD (`left`) or SHRD of `dst` with bits from `src`; `count` already
 /// masked to five bits and nonzero. Returns the result and flags.
-pub fn double_shift<W: Width>(left: bool, dst: u32, src: u32, count: u32, flags: u32) -> (u32, u32) {
+pub fn double_shift<W: Width>(
+    left: bool,
+    dst: u32,
+    src: u32,
+    count: u32,
+    flags: u32,
+) -> (u32, u32) {
     let bits = W::BITS;
     let (d, s) = (dst & W::MASK, src & W::MASK);
     let r;

@@ -198,7 +198,11 @@ fn forward(
 
 /// Run the command.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
-    if args.machine.as_deref().is_some_and(super::run32::is_test_board) {
+    if args
+        .machine
+        .as_deref()
+        .is_some_and(super::run32::is_test_board)
+    {
         return super::run32::run(args);
     }
     match timing_name(args)?.as_str() {

@@ -26,7 +26,8 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     if let Some(b) = &args.bios {
         p.bios = b.clone();
     }
-    let rom = std::fs::read(&p.bios).map_err(|e| CliError(format!("{}: cannot read ROM: {e}", p.bios.display())))?;
+    let rom = std::fs::read(&p.bios)
+        .map_err(|e| CliError(format!("{}: cannot read ROM: {e}", p.bios.display())))?;
     let model = parse_model(&p.cpu).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
     let mut board = TestBoard::new(p.ram_kib, rom, p.post_port, p.debug_port)
         .map_err(|e| CliError(format!("{}: {e}", p.bios.display())))?;
@@ -49,7 +50,8 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
         }
     }
     if let Some(Debugcon::File(f)) = &args.debugcon {
-        std::fs::write(f, &board.out).map_err(|e| CliError(format!("{}: cannot write: {e}", f.display())))?;
+        std::fs::write(f, &board.out)
+            .map_err(|e| CliError(format!("{}: cannot write: {e}", f.display())))?;
     }
     let r = cpu.regs();
     let secs = start.elapsed().as_secs_f64();
@@ -64,5 +66,9 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
         r.sel[1],
         r.eip
     );
-    Ok(if end == TestEnd::Done { EXIT_OK } else { EXIT_FAILED })
+    Ok(if end == TestEnd::Done {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
 }
