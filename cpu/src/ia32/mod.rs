@@ -19,6 +19,8 @@ mod exec;
 mod mem;
 mod prot;
 pub mod table;
+#[cfg(test)]
+mod tests;
 pub mod width;
 
 use crate::Bus;
