@@ -259,7 +259,8 @@ impl Cpu32 {
                 i.imm2 = lo | hi << 8;
             }
         }
-        if i.lock && (!row.lock || !i.mem) {
+        // The 286 ignores a misplaced LOCK; the 386 raises #UD.
+        if i.lock && is386 && (!row.lock || !i.mem) {
             return Err(ud());
         }
         i.len = n;

@@ -527,7 +527,7 @@ impl Cpu32 {
                 self.check_write_e(bus, &i, sz)?;
                 let v = self.read_e(bus, &i, sz)?;
                 let (r, mut f) = by_width!(sz, shift(i.reg() as u8, v, cnt, self.eflags));
-                if self.model.generation() == 3 && cnt != 0 && sz < 4 {
+                if self.model.generation() <= 3 && cnt != 0 && sz < 4 {
                     f = undef386_shift(i.reg() as u8, v, cnt, sz, f);
                 }
                 self.write_e(bus, &i, sz, r)?;

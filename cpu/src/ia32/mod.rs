@@ -399,6 +399,12 @@ impl Cpu32 {
         self.eflags
     }
 
+    /// Set EFLAGS directly (test rigs that load a whole register state);
+    /// the fixed bit 1 stays set.
+    pub fn set_flags_for_test(&mut self, v: u32) {
+        self.load_eflags(v);
+    }
+
     /// Current privilege level.
     pub fn cpl(&self) -> u8 {
         self.cpl
