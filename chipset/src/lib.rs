@@ -20,6 +20,7 @@ pub mod pit;
 pub mod ppi;
 pub mod profile;
 pub mod scheduler;
+pub mod testboard;
 
 pub use machine::{Board, IoAccess, Machine, MachineState, RunStop};
 pub use profile::{FloppyDrive, MachineError, MachineProfile, Overrides, RomImage};

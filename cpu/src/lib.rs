@@ -15,6 +15,7 @@
 pub mod bus;
 pub mod decode;
 pub mod disasm;
+pub mod ia32;
 pub mod model;
 pub mod regs;
 pub mod table;

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod conform;
 pub mod run;
+pub mod run32;
 pub mod show;
 pub mod timing;
 

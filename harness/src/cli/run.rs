@@ -198,6 +198,13 @@ fn forward(
 
 /// Run the command.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
+    if args
+        .machine
+        .as_deref()
+        .is_some_and(super::run32::is_test_board)
+    {
+        return super::run32::run(args);
+    }
     match timing_name(args)?.as_str() {
         "exact" => run_timed::<ExactTiming>(args),
         "fast" => run_timed::<FastTiming>(args),

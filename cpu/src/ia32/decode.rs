@@ -1,0 +1,286 @@
+//! The decoder: prefixes, opcode (one- and two-byte maps), ModR/M, SIB,
+//! displacement and immediates, driven by the opcode table.
+
+use super::table::{lookup, Imm, Row, ROWS};
+use super::*;
+
+/// No register in an address.
+pub const NOREG: u8 = 0xFF;
+
+/// A decoded instruction.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Insn {
+    /// Opcode (100h + byte for the 0F map).
+    pub op: u16,
+    /// Length in bytes.
+    pub len: u32,
+    /// 32-bit operand size.
+    pub o32: bool,
+    /// 32-bit address size.
+    pub a32: bool,
+    /// Segment override.
+    pub seg: Option<u8>,
+    /// F2 or F3 prefix (0 for none).
+    pub rep: u8,
+    /// LOCK prefix.
+    pub lock: bool,
+    /// The ModR/M byte (0 when absent).
+    pub modrm: u8,
+    /// The r/m operand is memory.
+    pub mem: bool,
+    /// Address base register or [`NOREG`].
+    pub base: u8,
+    /// Address index register or [`NOREG`].
+    pub index: u8,
+    /// Index scale as a shift (0–3).
+    pub scale: u8,
+    /// Displacement.
+    pub disp: u32,
+    /// Default segment of the memory operand.
+    pub def_seg: u8,
+    /// First immediate (or far-pointer offset, moffs, relative offset).
+    pub imm: u32,
+    /// Second immediate (far-pointer selector, ENTER level).
+    pub imm2: u32,
+    /// Index of the table row.
+    pub row: u16,
+}
+
+impl Insn {
+    /// ModR/M reg field.
+    #[inline]
+    pub fn reg(&self) -> usize {
+        ((self.modrm >> 3) & 7) as usize
+    }
+    /// ModR/M r/m field.
+    #[inline]
+    pub fn rm(&self) -> usize {
+        (self.modrm & 7) as usize
+    }
+    /// The table row.
+    pub fn row(&self) -> &'static Row {
+        &ROWS[self.row as usize]
+    }
+    /// The memory operand's segment (override or default).
+    #[inline]
+    pub fn mseg(&self) -> usize {
+        self.seg.unwrap_or(self.def_seg) as usize
+    }
+}
+
+impl Cpu32 {
+    /// Code is 32-bit by default (CS.D in protected mode).
+    pub(crate) fn code32(&self) -> bool {
+        self.seg[CS].big() && self.eflags & VM == 0
+    }
+
+    /// Decode the instruction at CS:EIP.
+    pub(crate) fn decode(&mut self, bus: &mut dyn Bus) -> R<Insn> {
+        let is386 = self.model.generation() >= 3;
+        let d32 = self.code32();
+        let mut i = Insn {
+            o32: d32,
+            a32: d32,
+            base: NOREG,
+            index: NOREG,
+            def_seg: DS as u8,
+            ..Insn::default()
+        };
+        let start = self.eip;
+        let mut n: u32 = 0;
+        let next = |cpu: &mut Cpu32, bus: &mut dyn Bus, n: &mut u32| -> R<u8> {
+            if *n >= 15 {
+                return Err(gp(0));
+            }
+            let off = start.wrapping_add(*n);
+            let off = if d32 { off } else { off & 0xFFFF };
+            *n += 1;
+            cpu.code_byte(bus, off)
+        };
+        let mut b;
+        loop {
+            b = next(self, bus, &mut n)?;
+            match b {
+                0x26 | 0x2E | 0x36 | 0x3E => i.seg = Some((b >> 3) & 3),
+                0x64 | 0x65 if is386 => i.seg = Some(b - 0x60),
+                0x66 if is386 => i.o32 = !d32,
+                0x67 if is386 => i.a32 = !d32,
+                0xF0 => i.lock = true,
+                0xF2 | 0xF3 => i.rep = b,
+                _ => break,
+            }
+        }
+        let mut op = b as u16;
+        if b == 0x0F {
+            op = 0x100 | next(self, bus, &mut n)? as u16;
+        }
+        let l = lookup();
+        let info = l.info[op as usize];
+        if !info.valid {
+            return Err(ud());
+        }
+        i.op = op;
+        let mut reg = 0;
+        if info.modrm {
+            let m = next(self, bus, &mut n)?;
+            i.modrm = m;
+            reg = ((m >> 3) & 7) as usize;
+            let md = m >> 6;
+            let rm = m & 7;
+            // MOV to/from control, debug and test registers always take a register.
+            let forced_reg = (0x120..=0x126).contains(&op);
+            if md != 3 && !forced_reg {
+                i.mem = true;
+                if i.a32 {
+                    let mut disp_len = match md {
+                        1 => 1,
+                        2 => 4,
+                        _ => 0,
+                    };
+                    if rm == 4 {
+                        let sib = next(self, bus, &mut n)?;
+                        i.scale = sib >> 6;
+                        let idx = (sib >> 3) & 7;
+                        if idx != 4 {
+                            i.index = idx;
+                        }
+                        let base = sib & 7;
+                        if base == 5 && md == 0 {
+                            disp_len = 4;
+                        } else {
+                            i.base = base;
+                        }
+                        // With no index, the 386 applies the scale to the base.
+                        if idx == 4
+                            && i.scale != 0
+                            && self.model.generation() == 3
+                            && i.base != NOREG
+                        {
+                            i.index = i.base;
+                            i.base = NOREG;
+                            if i.index == 4 || i.index == 5 {
+                                i.def_seg = SS as u8;
+                            }
+                        }
+                    } else if rm == 5 && md == 0 {
+                        disp_len = 4;
+                    } else {
+                        i.base = rm;
+                    }
+                    if i.base == 4 || i.base == 5 {
+                        i.def_seg = SS as u8;
+                    }
+                    let mut d = 0u32;
+                    for k in 0..disp_len {
+                        d |= (next(self, bus, &mut n)? as u32) << (8 * k);
+                    }
+                    i.disp = if disp_len == 1 {
+                        d as u8 as i8 as i32 as u32
+                    } else {
+                        d
+                    };
+                } else {
+                    let (base, index) = match rm {
+                        0 => (3, 6),
+                        1 => (3, 7),
+                        2 => (5, 6),
+                        3 => (5, 7),
+                        4 => (NOREG, 6),
+                        5 => (NOREG, 7),
+                        6 => (5, NOREG),
+                        _ => (3, NOREG),
+                    };
+                    i.base = base;
+                    i.index = index;
+                    let mut disp_len = md as u32;
+                    if md == 0 && rm == 6 {
+                        i.base = NOREG;
+                        disp_len = 2;
+                    }
+                    if i.base == 5 {
+                        i.def_seg = SS as u8;
+                    }
+                    let mut d = 0u32;
+                    for k in 0..disp_len {
+                        d |= (next(self, bus, &mut n)? as u32) << (8 * k);
+                    }
+                    i.disp = if disp_len == 1 {
+                        d as u8 as i8 as i16 as u16 as u32
+                    } else {
+                        d
+                    };
+                }
+            }
+        }
+        let e = match l.entries[op as usize * 8 + reg] {
+            Some(e) => e,
+            None => return Err(ud()),
+        };
+        let row = &ROWS[e.row as usize];
+        if !row.since.available(self.model) {
+            return Err(ud());
+        }
+        i.row = e.row;
+        if !i.mem && info.modrm && row.operands.split(',').any(|o| o.starts_with('M')) {
+            return Err(ud());
+        }
+        for (k, imm) in e.imm.iter().enumerate() {
+            let Some(kind) = imm else { break };
+            let len = match kind {
+                Imm::B => 1,
+                Imm::W => 2,
+                Imm::V | Imm::P => {
+                    if i.o32 {
+                        4
+                    } else {
+                        2
+                    }
+                }
+                Imm::A => {
+                    if i.a32 {
+                        4
+                    } else {
+                        2
+                    }
+                }
+            };
+            let mut v = 0u32;
+            for j in 0..len {
+                v |= (next(self, bus, &mut n)? as u32) << (8 * j);
+            }
+            if k == 0 {
+                i.imm = v;
+            } else {
+                i.imm2 = v;
+            }
+            if *kind == Imm::P {
+                let lo = next(self, bus, &mut n)? as u32;
+                let hi = next(self, bus, &mut n)? as u32;
+                i.imm2 = lo | hi << 8;
+            }
+        }
+        // The 286 ignores a misplaced LOCK; the 386 raises #UD.
+        if i.lock && is386 && (!row.lock || !i.mem) {
+            return Err(ud());
+        }
+        i.len = n;
+        Ok(i)
+    }
+
+    /// The offset of the memory operand.
+    #[inline]
+    pub(crate) fn ea(&self, i: &Insn) -> u32 {
+        let mut a = i.disp;
+        if i.base != NOREG {
+            a = a.wrapping_add(self.r[i.base as usize]);
+        }
+        if i.index != NOREG {
+            a = a.wrapping_add(self.r[i.index as usize] << i.scale);
+        }
+        if i.a32 {
+            a
+        } else {
+            a & 0xFFFF
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! The memory path: segment checks → linear → paging (TLB) → physical → Bus.
+
+use super::width::*;
+use super::*;
+
+/// The kind of access a segment check is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Acc {
+    Read,
+    Write,
+    Exec,
+}
+
+impl Cpu32 {
+    /// True in protected mode outside v86 (descriptor types are checked).
+    #[inline]
+    pub(crate) fn pm(&self) -> bool {
+        self.cr[0] & 1 != 0 && self.eflags & VM == 0
+    }
+
+    /// The linear address of `s:off` for an access of `len` bytes, after
+    /// the segment's type and limit checks.
+    pub(crate) fn seg_lin(&self, s: usize, off: u32, len: u32, acc: Acc) -> R<u32> {
+        let c = &self.seg[s];
+        let flt = if s == SS { fault(12, 0) } else { gp(0) };
+        if self.pm() {
+            if !c.valid {
+                return Err(flt);
+            }
+            let ty = c.ty();
+            match acc {
+                Acc::Read => {
+                    if c.is_code() && ty & 2 == 0 {
+                        return Err(flt);
+                    }
+                }
+                Acc::Write => {
+                    if c.is_code() || ty & 2 == 0 {
+                        return Err(flt);
+                    }
+                }
+                Acc::Exec => {}
+            }
+        }
+        let last = off.wrapping_add(len - 1);
+        if c.is_seg() && !c.is_code() && c.ty() & 4 != 0 {
+            // Expand-down: valid offsets lie above the limit.
+            let top = if c.big() { 0xFFFF_FFFF } else { 0xFFFF };
+            if off <= c.limit || last > top || last < off {
+                return Err(flt);
+            }
+        } else if last > c.limit || last < off {
+            return Err(flt);
+        }
+        Ok(c.base.wrapping_add(off))
+    }
+
+    /// Translate a linear address; `user` accesses are checked against U/S
+    /// and R/W. Sets A and D bits; faults with #PF and CR2.
+    pub(crate) fn translate(
+        &mut self,
+        bus: &mut dyn Bus,
+        lin: u32,
+        write: bool,
+        user: bool,
+    ) -> R<u32> {
+        if self.cr[0] & 0x8000_0000 == 0 {
+            return Ok(lin & self.model.address_mask());
+        }
+        let wp = self.model.generation() >= 4 && self.cr[0] & 0x1_0000 != 0;
+        let page = lin >> 12;
+        let idx = page as usize & (TLB_SIZE - 1);
+        let e = self.tlb[idx];
+        if e.tag == (page << 1) | 1 {
+            let ok =
+                (!user || e.user) && (!write || e.write || (!user && !wp)) && (!write || e.dirty);
+            if ok {
+                return Ok(e.phys | (lin & 0xFFF));
+            }
+        }
+        let pf = |cpu: &mut Cpu32, present: bool| {
+            cpu.cr[2] = lin;
+            fault(
+                14,
+                present as u16 | (write as u16) << 1 | (user as u16) << 2,
+            )
+        };
+        let pde_addr = (self.cr[3] & 0xFFFF_F000) | ((lin >> 20) & 0xFFC);
+        let pde = self.phys_read32(bus, pde_addr);
+        if pde & 1 == 0 {
+            return Err(pf(self, false));
+        }
+        let pte_addr = (pde & 0xFFFF_F000) | ((lin >> 10) & 0xFFC);
+        let pte = self.phys_read32(bus, pte_addr);
+        if pte & 1 == 0 {
+            return Err(pf(self, false));
+        }
+        let u = pde & pte & 4 != 0;
+        let w = pde & pte & 2 != 0;
+        if user && !u {
+            return Err(pf(self, true));
+        }
+        if write && !w && (user || wp) {
+            return Err(pf(self, true));
+        }
+        if pde & 0x20 == 0 {
+            self.phys_write32(bus, pde_addr, pde | 0x20);
+        }
+        let new_pte = pte | 0x20 | if write { 0x40 } else { 0 };
+        if new_pte != pte {
+            self.phys_write32(bus, pte_addr, new_pte);
+        }
+        let phys = pte & 0xFFFF_F000;
+        self.tlb[idx] = TlbEntry {
+            tag: (page << 1) | 1,
+            phys,
+            user: u,
+            write: w,
+            dirty: new_pte & 0x40 != 0,
+        };
+        Ok(phys | (lin & 0xFFF))
+    }
+
+    pub(crate) fn phys_read32(&mut self, bus: &mut dyn Bus, a: u32) -> u32 {
+        let m = self.model.address_mask();
+        (0..4).fold(0, |v, i| {
+            v | (bus.read(a.wrapping_add(i) & m) as u32) << (8 * i)
+        })
+    }
+
+    pub(crate) fn phys_write32(&mut self, bus: &mut dyn Bus, a: u32, v: u32) {
+        let m = self.model.address_mask();
+        for i in 0..4 {
+            bus.write(a.wrapping_add(i) & m, (v >> (8 * i)) as u8);
+        }
+    }
+
+    /// The physical addresses of the first byte and of the first byte on
+    /// the next page (if the access crosses a page).
+    fn phys_span(
+        &mut self,
+        bus: &mut dyn Bus,
+        lin: u32,
+        len: u32,
+        write: bool,
+        user: bool,
+    ) -> R<(u32, u32)> {
+        let p0 = self.translate(bus, lin, write, user)?;
+        let p1 = if (lin & 0xFFF) + len > 0x1000 {
+            self.translate(bus, (lin | 0xFFF).wrapping_add(1), write, user)?
+        } else {
+            0
+        };
+        Ok((p0, p1))
+    }
+
+    fn alignment_check(&self, lin: u32, len: u32, user: bool) -> R<()> {
+        if len > 1
+            && user
+            && self.eflags & AC != 0
+            && self.cr[0] & 0x4_0000 != 0
+            && lin & (len - 1) != 0
+            && self.model.generation() >= 4
+        {
+            return Err(fault(17, 0));
+        }
+        Ok(())
+    }
+
+    /// Read `len` (1, 2, 4) bytes at a linear address.
+    pub(crate) fn lin_read(&mut self, bus: &mut dyn Bus, lin: u32, len: u32, user: bool) -> R<u32> {
+        self.alignment_check(lin, len, user)?;
+        let (p0, p1) = self.phys_span(bus, lin, len, false, user)?;
+        let m = self.model.address_mask();
+        let mut v = 0;
+        for i in 0..len {
+            let l = lin.wrapping_add(i);
+            let p = if p1 != 0 && (l & 0xFFF) < (lin & 0xFFF) {
+                p1 + (l & 0xFFF)
+            } else {
+                p0 + i
+            };
+            v |= (bus.read(p & m) as u32) << (8 * i);
+        }
+        Ok(v)
+    }
+
+    /// Write `len` (1, 2, 4) bytes at a linear address; both pages are
+    /// checked before the first byte is written.
+    pub(crate) fn lin_write(
+        &mut self,
+        bus: &mut dyn Bus,
+        lin: u32,
+        len: u32,
+        v: u32,
+        user: bool,
+    ) -> R<()> {
+        self.alignment_check(lin, len, user)?;
+        let (p0, p1) = self.phys_span(bus, lin, len, true, user)?;
+        let m = self.model.address_mask();
+        for i in 0..len {
+            let l = lin.wrapping_add(i);
+            let p = if p1 != 0 && (l & 0xFFF) < (lin & 0xFFF) {
+                p1 + (l & 0xFFF)
+            } else {
+                p0 + i
+            };
+            bus.write(p & m, (v >> (8 * i)) as u8);
+        }
+        Ok(())
+    }
+
+    /// Check that a write of `len` bytes at a linear address would succeed (paging only).
+    pub(crate) fn probe_write(
+        &mut self,
+        bus: &mut dyn Bus,
+        lin: u32,
+        len: u32,
+        user: bool,
+    ) -> R<()> {
+        self.phys_span(bus, lin, len, true, user).map(|_| ())
+    }
+
+    #[inline]
+    pub(crate) fn user(&self) -> bool {
+        self.cpl == 3
+    }
+
+    /// Read through a segment.
+    pub(crate) fn rd(&mut self, bus: &mut dyn Bus, s: usize, off: u32, len: u32) -> R<u32> {
+        let lin = self.seg_lin(s, off, len, Acc::Read)?;
+        let u = self.user();
+        self.lin_read(bus, lin, len, u)
+    }
+
+    /// Write through a segment.
+    pub(crate) fn wr(&mut self, bus: &mut dyn Bus, s: usize, off: u32, len: u32, v: u32) -> R<()> {
+        let lin = self.seg_lin(s, off, len, Acc::Write)?;
+        let u = self.user();
+        self.lin_write(bus, lin, len, v, u)
+    }
+
+    /// Supervisor-level read of system structures (descriptor tables, TSS).
+    pub(crate) fn sys_read(&mut self, bus: &mut dyn Bus, lin: u32, len: u32) -> R<u32> {
+        self.lin_read(bus, lin, len, false)
+    }
+
+    /// Supervisor-level write of system structures.
+    pub(crate) fn sys_write(&mut self, bus: &mut dyn Bus, lin: u32, len: u32, v: u32) -> R<()> {
+        self.lin_write(bus, lin, len, v, false)
+    }
+
+    /// A code byte at CS:`off`.
+    pub(crate) fn code_byte(&mut self, bus: &mut dyn Bus, off: u32) -> R<u8> {
+        let lin = self.seg_lin(CS, off, 1, Acc::Exec)?;
+        let u = self.user();
+        let p = self.translate(bus, lin, false, u)?;
+        Ok(bus.read(p & self.model.address_mask()))
+    }
+
+    /// The stack's address size is 32 bits (SS.B).
+    #[inline]
+    pub(crate) fn stack32(&self) -> bool {
+        self.seg[SS].big()
+    }
+
+    #[inline]
+    pub(crate) fn sp(&self) -> u32 {
+        if self.stack32() {
+            self.r[4]
+        } else {
+            self.r[4] & 0xFFFF
+        }
+    }
+
+    #[inline]
+    pub(crate) fn set_sp(&mut self, v: u32) {
+        if self.stack32() {
+            self.r[4] = v;
+        } else {
+            self.r[4] = (self.r[4] & 0xFFFF_0000) | (v & 0xFFFF);
+        }
+    }
+
+    /// Push `len` bytes.
+    pub(crate) fn push(&mut self, bus: &mut dyn Bus, len: u32, v: u32) -> R<()> {
+        let sp = self.sp().wrapping_sub(len);
+        let sp = if self.stack32() { sp } else { sp & 0xFFFF };
+        self.wr(bus, SS, sp, len, v)?;
+        self.set_sp(sp);
+        Ok(())
+    }
+
+    /// Pop `len` bytes.
+    pub(crate) fn pop(&mut self, bus: &mut dyn Bus, len: u32) -> R<u32> {
+        let sp = self.sp();
+        let v = self.rd(bus, SS, sp, len)?;
+        self.set_sp(sp.wrapping_add(len));
+        Ok(v)
+    }
+
+    /// Read the stack at SP + `delta` without moving SP.
+    pub(crate) fn peek(&mut self, bus: &mut dyn Bus, delta: u32, len: u32) -> R<u32> {
+        let mut a = self.sp().wrapping_add(delta);
+        if !self.stack32() {
+            a &= 0xFFFF;
+        }
+        self.rd(bus, SS, a, len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FlatBus;
+
+    fn paged_cpu(bus: &mut FlatBus, pte_flags: u32) -> Cpu32 {
+        let mut c = Cpu32::new(Model32::I80486);
+        // Page directory at 0x1000, one page table at 0x2000 mapping linear
+        // 0x00400000 (PDE 1) page 0 to physical 0x5000.
+        bus.load(0x1004, &(0x2000u32 | 7).to_le_bytes());
+        bus.load(0x2000, &(0x5000u32 | pte_flags).to_le_bytes());
+        c.cr[3] = 0x1000;
+        c.cr[0] |= 0x8000_0001;
+        c
+    }
+
+    #[test]
+    fn walk_sets_accessed_and_dirty() {
+        let mut bus = FlatBus::new(0x10000);
+        let mut c = paged_cpu(&mut bus, 7);
+        assert_eq!(c.translate(&mut bus, 0x0040_0123, false, true), Ok(0x5123));
+        // A read sets A (bit 5) in PDE and PTE, not D.
+        assert_eq!(bus.mem[0x2000] & 0x60, 0x20);
+        assert_eq!(bus.mem[0x1004] & 0x20, 0x20);
+        // A write through the TLB entry must set D even though the entry exists.
+        assert_eq!(c.translate(&mut bus, 0x0040_0200, true, true), Ok(0x5200));
+        assert_eq!(bus.mem[0x2000] & 0x60, 0x60);
+    }
+
+    #[test]
+    fn user_write_to_read_only_page_faults_with_code_7() {
+        let mut bus = FlatBus::new(0x10000);
+        // Present, user, read-only.
+        let mut c = paged_cpu(&mut bus, 5);
+        // P=1 (protection), W=1, U=1 → error code 7, CR2 = the address.
+        assert_eq!(
+            c.translate(&mut bus, 0x0040_0010, true, true),
+            Err(fault(14, 7))
+        );
+        assert_eq!(c.cr[2], 0x0040_0010);
+        // Not present directory entry: error code 4 for a user read.
+        assert_eq!(
+            c.translate(&mut bus, 0x0080_0000, false, true),
+            Err(fault(14, 4))
+        );
+        // Supervisor write with CR0.WP clear is allowed on a read-only page.
+        assert!(c.translate(&mut bus, 0x0040_0010, true, false).is_ok());
+        c.cr[0] |= 0x1_0000;
+        c.flush_tlb();
+        assert_eq!(
+            c.translate(&mut bus, 0x0040_0010, true, false),
+            Err(fault(14, 3))
+        );
+    }
+}

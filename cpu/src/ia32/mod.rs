@@ -1,0 +1,612 @@
+//! The 32-bit core: 80286 protected mode, 80386 and 80486.
+//!
+//! A sibling of the 16-bit core, sharing only the [`Bus`](crate::Bus)
+//! trait. Structure:
+//! - [`width`]: operand widths and the arithmetic written once over them;
+//! - [`table`]: the opcode table as data (decode shapes, models, clocks);
+//! - `decode`: prefixes, ModR/M, SIB, displacements, immediates;
+//! - `mem`: segmentation checks, paging with a TLB, physical access;
+//! - `exec`: instruction semantics;
+//! - `prot`: descriptors, far transfers, interrupts, task switches.
+//!
+//! Faults are `Err(Fault)` values: a step that faults restores the
+//! registers it started with and delivers the exception, so an instruction
+//! restarts with the architectural state the manuals give.
+#![allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+
+mod decode;
+mod exec;
+mod mem;
+mod prot;
+pub mod table;
+#[cfg(test)]
+mod tests;
+pub mod width;
+
+use crate::Bus;
+pub use decode::Insn;
+use width::*;
+
+/// Which processor a [`Cpu32`] behaves as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Model32 {
+    /// 80286: protected mode with 286 descriptors, 24-bit addresses, no 32-bit operands.
+    I80286,
+    /// 80386 (386DX).
+    I80386,
+    /// 80486: adds BSWAP, XADD, CMPXCHG, INVLPG, INVD/WBINVD, CR0.WP/NE/AM, EFLAGS.AC.
+    I80486,
+}
+
+impl Model32 {
+    /// 2 for the 286, 3 for the 386, 4 for the 486 (room for 5 and 6).
+    pub fn generation(self) -> u8 {
+        match self {
+            Model32::I80286 => 2,
+            Model32::I80386 => 3,
+            Model32::I80486 => 4,
+        }
+    }
+    /// Physical address mask (24 address lines on the 286).
+    pub fn address_mask(self) -> u32 {
+        match self {
+            Model32::I80286 => 0x00FF_FFFF,
+            _ => 0xFFFF_FFFF,
+        }
+    }
+}
+
+/// What a step did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepResult32 {
+    /// An instruction (or one iteration of a repeated string instruction) ran, or an interrupt was taken.
+    Executed,
+    /// The CPU is halted waiting for an interrupt.
+    Halted,
+    /// A triple fault: the CPU stopped; the board decides (a PC resets).
+    Shutdown,
+}
+
+/// A segment register and its hidden descriptor cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SegCache {
+    /// The visible selector.
+    pub sel: u16,
+    /// Base address.
+    pub base: u32,
+    /// Limit in bytes (already scaled by G).
+    pub limit: u32,
+    /// Access byte (bits 0–7) and the flags nibble of descriptor byte 6
+    /// (bits 12–15: AVL, 0, D/B, G).
+    pub attr: u16,
+    /// False for a null selector loaded in protected mode.
+    pub valid: bool,
+}
+
+impl SegCache {
+    /// Present bit.
+    pub fn present(&self) -> bool {
+        self.attr & 0x80 != 0
+    }
+    /// Descriptor privilege level.
+    pub fn dpl(&self) -> u8 {
+        ((self.attr >> 5) & 3) as u8
+    }
+    /// D/B bit: 32-bit code or stack.
+    pub fn big(&self) -> bool {
+        self.attr & 0x4000 != 0
+    }
+    /// The four type bits.
+    pub fn ty(&self) -> u8 {
+        (self.attr & 0xF) as u8
+    }
+    /// Code or data (S bit set).
+    pub fn is_seg(&self) -> bool {
+        self.attr & 0x10 != 0
+    }
+    /// A code segment.
+    pub fn is_code(&self) -> bool {
+        self.is_seg() && self.attr & 8 != 0
+    }
+    fn real(sel: u16) -> SegCache {
+        SegCache {
+            sel,
+            base: (sel as u32) << 4,
+            limit: 0xFFFF,
+            attr: 0x93,
+            valid: true,
+        }
+    }
+}
+
+/// Segment register numbers (ModR/M sreg order).
+pub const ES: usize = 0;
+/// CS.
+pub const CS: usize = 1;
+/// SS.
+pub const SS: usize = 2;
+/// DS.
+pub const DS: usize = 3;
+/// FS.
+pub const FS: usize = 4;
+/// GS.
+pub const GS: usize = 5;
+
+/// An exception on its way to delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// Vector.
+    pub vector: u8,
+    /// Error code, for the vectors that push one.
+    pub code: Option<u16>,
+}
+
+/// Internal result type.
+pub type R<T> = Result<T, Fault>;
+
+pub(crate) fn fault(vector: u8, code: u16) -> Fault {
+    Fault {
+        vector,
+        code: Some(code),
+    }
+}
+pub(crate) fn fault_nc(vector: u8) -> Fault {
+    Fault { vector, code: None }
+}
+pub(crate) fn gp(code: u16) -> Fault {
+    fault(13, code)
+}
+pub(crate) fn ud() -> Fault {
+    fault_nc(6)
+}
+
+/// A numeric coprocessor attached to the ESC opcodes (D8–DF) and WAIT.
+/// The ia32 core decodes the instruction and computes the memory operand's
+/// address; the coprocessor does the rest.
+pub trait Coprocessor {
+    /// Execute ESC `opcode` (D8–DF) with its ModR/M byte; `mem` is the
+    /// operand's linear address for memory forms.
+    fn esc(&mut self, opcode: u8, modrm: u8, mem: Option<u32>, bus: &mut dyn Bus);
+    /// True if an unmasked exception is pending (WAIT and ESC then report #MF / IRQ13).
+    fn error_pending(&self) -> bool {
+        false
+    }
+}
+
+/// Registers saved at an instruction's start, put back when it faults.
+#[derive(Clone, Copy)]
+struct Snapshot {
+    r: [u32; 8],
+    eip: u32,
+    eflags: u32,
+    seg: [SegCache; 6],
+    cpl: u8,
+}
+
+/// One TLB entry: a linear page mapped to a physical page with the rights
+/// the walk found.
+#[derive(Clone, Copy, Default)]
+struct TlbEntry {
+    /// Linear page number | 1 (valid), or 0.
+    tag: u32,
+    /// Physical page base.
+    phys: u32,
+    /// User access allowed.
+    user: bool,
+    /// Writes allowed (user level; supervisor writes also when !WP).
+    write: bool,
+    /// The dirty bit is already set in the PTE.
+    dirty: bool,
+}
+
+const TLB_SIZE: usize = 256;
+
+/// The ia32 CPU.
+pub struct Cpu32 {
+    model: Model32,
+    /// General registers EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
+    pub r: [u32; 8],
+    /// Instruction pointer.
+    pub eip: u32,
+    eflags: u32,
+    /// Segment registers ES, CS, SS, DS, FS, GS.
+    pub seg: [SegCache; 6],
+    /// GDTR base and limit.
+    pub gdtr: (u32, u16),
+    /// IDTR base and limit.
+    pub idtr: (u32, u16),
+    /// LDTR with its cache.
+    pub ldtr: SegCache,
+    /// TR with its cache.
+    pub tr: SegCache,
+    /// Control registers CR0, CR1 (unused), CR2, CR3, CR4.
+    pub cr: [u32; 5],
+    /// Debug registers DR0–DR7.
+    pub dr: [u32; 8],
+    /// Test registers TR6, TR7.
+    pub tr67: [u32; 2],
+    cpl: u8,
+    halted: bool,
+    shutdown: bool,
+    intr: bool,
+    nmi: bool,
+    nmi_blocked: bool,
+    /// Interrupts are inhibited for one instruction (after STI, MOV SS, POP SS).
+    inhibit: bool,
+    cycles: u64,
+    instructions: u64,
+    tlb: Vec<TlbEntry>,
+    snap: Snapshot,
+    fpu: Option<Box<dyn Coprocessor>>,
+    /// The instruction now executing (for faults and IRET bookkeeping).
+    insn_start: u32,
+}
+
+/// Registers for tools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Regs32 {
+    /// EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
+    pub r: [u32; 8],
+    /// EIP.
+    pub eip: u32,
+    /// EFLAGS.
+    pub eflags: u32,
+    /// ES, CS, SS, DS, FS, GS selectors.
+    pub sel: [u16; 6],
+    /// CR0.
+    pub cr0: u32,
+    /// Current privilege level.
+    pub cpl: u8,
+}
+
+impl Cpu32 {
+    /// A CPU of `model`, reset.
+    pub fn new(model: Model32) -> Self {
+        let mut c = Cpu32 {
+            model,
+            r: [0; 8],
+            eip: 0,
+            eflags: 2,
+            seg: [SegCache::default(); 6],
+            gdtr: (0, 0xFFFF),
+            idtr: (0, 0x3FF),
+            ldtr: SegCache::default(),
+            tr: SegCache::default(),
+            cr: [0; 5],
+            dr: [0; 8],
+            tr67: [0; 2],
+            cpl: 0,
+            halted: false,
+            shutdown: false,
+            intr: false,
+            nmi: false,
+            nmi_blocked: false,
+            inhibit: false,
+            cycles: 0,
+            instructions: 0,
+            tlb: vec![TlbEntry::default(); TLB_SIZE],
+            snap: Snapshot {
+                r: [0; 8],
+                eip: 0,
+                eflags: 2,
+                seg: [SegCache::default(); 6],
+                cpl: 0,
+            },
+            fpu: None,
+            insn_start: 0,
+        };
+        c.reset();
+        c
+    }
+
+    /// The model.
+    pub fn model(&self) -> Model32 {
+        self.model
+    }
+
+    /// Power-on / RESET state: CS:EIP = F000:FFF0 with CS base FFFF0000
+    /// (FF0000 on the 286), so the first fetch is 16 bytes below the top.
+    pub fn reset(&mut self) {
+        self.r = [0; 8];
+        // DX holds the component and revision id after reset.
+        self.r[2] = match self.model {
+            Model32::I80286 => 0,
+            Model32::I80386 => 0x0308,
+            Model32::I80486 => 0x0402,
+        };
+        self.eip = 0xFFF0;
+        self.eflags = 2;
+        for s in self.seg.iter_mut() {
+            *s = SegCache::real(0);
+        }
+        self.seg[CS] = SegCache {
+            sel: 0xF000,
+            base: 0xFFFF_0000 & self.model.address_mask(),
+            limit: 0xFFFF,
+            attr: 0x9B,
+            valid: true,
+        };
+        self.gdtr = (0, 0xFFFF);
+        self.idtr = (0, 0x3FF);
+        self.ldtr = SegCache {
+            attr: 0x82,
+            limit: 0xFFFF,
+            ..SegCache::default()
+        };
+        self.tr = SegCache {
+            attr: 0x8B,
+            limit: 0xFFFF,
+            ..SegCache::default()
+        };
+        self.cr = [0; 5];
+        if self.model == Model32::I80486 {
+            self.cr[0] = 0x6000_0010;
+        } else if self.model == Model32::I80386 {
+            self.cr[0] = 0x0000_0010;
+        } else {
+            self.cr[0] = 0xFFF0;
+        }
+        self.dr = [0; 8];
+        self.dr[6] = 0xFFFF_0FF0;
+        self.dr[7] = 0x400;
+        self.cpl = 0;
+        self.halted = false;
+        self.shutdown = false;
+        self.nmi = false;
+        self.nmi_blocked = false;
+        self.inhibit = false;
+        self.flush_tlb();
+    }
+
+    /// Attach a numeric coprocessor (ESC and WAIT go to it).
+    pub fn set_coprocessor(&mut self, fpu: Option<Box<dyn Coprocessor>>) {
+        self.fpu = fpu;
+    }
+
+    /// Clocks charged so far.
+    pub fn cycles(&self) -> u64 {
+        self.cycles
+    }
+
+    /// Instructions retired so far.
+    pub fn instructions(&self) -> u64 {
+        self.instructions
+    }
+
+    /// The INTR input (level): the CPU takes it when IF allows, asking
+    /// [`Bus::inta`] for the vector.
+    pub fn set_intr(&mut self, level: bool) {
+        self.intr = level;
+    }
+
+    /// True while INTR is asserted.
+    pub fn intr_pending(&self) -> bool {
+        self.intr
+    }
+
+    /// Raise NMI (edge): taken before the next instruction.
+    pub fn raise_nmi(&mut self) {
+        self.nmi = true;
+    }
+
+    /// Halted (HLT) until an interrupt.
+    pub fn halted(&self) -> bool {
+        self.halted
+    }
+
+    /// EFLAGS.
+    pub fn eflags(&self) -> u32 {
+        self.eflags
+    }
+
+    /// Set EFLAGS directly (test rigs that load a whole register state);
+    /// the fixed bit 1 stays set.
+    pub fn set_flags_for_test(&mut self, v: u32) {
+        self.load_eflags(v);
+    }
+
+    /// Current privilege level.
+    pub fn cpl(&self) -> u8 {
+        self.cpl
+    }
+
+    /// Registers for tools and tests.
+    pub fn regs(&self) -> Regs32 {
+        Regs32 {
+            r: self.r,
+            eip: self.eip,
+            eflags: self.eflags,
+            sel: [0, 1, 2, 3, 4, 5].map(|i| self.seg[i].sel),
+            cr0: self.cr[0],
+            cpl: self.cpl,
+        }
+    }
+
+    /// Code at `addr..addr+len` (physical) changed under the CPU. Decoded
+    /// instructions are not cached yet, so nothing is stale; kept for the
+    /// boards' API.
+    pub fn invalidate_code(&mut self, addr: u32, len: u32) {
+        let _ = (addr, len);
+    }
+
+    /// Protected mode (CR0.PE).
+    pub fn protected(&self) -> bool {
+        self.cr[0] & 1 != 0
+    }
+
+    /// Virtual-8086 mode.
+    pub fn v86(&self) -> bool {
+        self.eflags & VM != 0
+    }
+
+    /// Run until `max_instructions` have executed, the CPU halts with no
+    /// interrupt to wake it, or it shuts down.
+    pub fn run(&mut self, bus: &mut impl Bus, max_instructions: u64) -> StepResult32 {
+        let mut n = 0;
+        while n < max_instructions {
+            match self.step(bus) {
+                StepResult32::Executed => n += 1,
+                other => return other,
+            }
+        }
+        StepResult32::Executed
+    }
+
+    /// Execute one instruction (or take one interrupt).
+    pub fn step(&mut self, bus: &mut impl Bus) -> StepResult32 {
+        self.step_dyn(bus)
+    }
+
+    fn step_dyn(&mut self, bus: &mut dyn Bus) -> StepResult32 {
+        if self.shutdown {
+            return StepResult32::Shutdown;
+        }
+        // Interrupts are sampled at instruction boundaries.
+        if !self.inhibit {
+            if self.nmi && !self.nmi_blocked {
+                self.nmi = false;
+                self.nmi_blocked = true;
+                self.halted = false;
+                self.take_interrupt(bus, 2, false);
+                return self.after_event();
+            }
+            if self.intr && self.eflags & IF != 0 {
+                self.halted = false;
+                let v = bus.inta();
+                self.take_interrupt(bus, v, false);
+                return self.after_event();
+            }
+        }
+        self.inhibit = false;
+        if self.halted {
+            self.cycles += 1;
+            return StepResult32::Halted;
+        }
+        self.save_snapshot();
+        let tf = self.eflags & TF != 0;
+        match self.execute(bus) {
+            Ok(()) => {
+                self.instructions += 1;
+                if tf && !self.halted {
+                    // Single-step trap after the instruction that began with TF set.
+                    self.dr[6] |= 0x4000;
+                    self.take_interrupt(bus, 1, false);
+                }
+                if self.eflags & RF != 0 && !tf {
+                    self.eflags &= !RF;
+                }
+            }
+            Err(f) => {
+                self.restore_snapshot();
+                self.deliver(bus, f);
+            }
+        }
+        self.after_event()
+    }
+
+    fn after_event(&self) -> StepResult32 {
+        if self.shutdown {
+            StepResult32::Shutdown
+        } else {
+            StepResult32::Executed
+        }
+    }
+
+    fn save_snapshot(&mut self) {
+        self.snap = Snapshot {
+            r: self.r,
+            eip: self.eip,
+            eflags: self.eflags,
+            seg: self.seg,
+            cpl: self.cpl,
+        };
+        self.insn_start = self.eip;
+    }
+
+    fn restore_snapshot(&mut self) {
+        let s = self.snap;
+        self.r = s.r;
+        self.eip = s.eip;
+        self.eflags = s.eflags;
+        self.seg = s.seg;
+        self.cpl = s.cpl;
+    }
+
+    /// Deliver an exception, escalating to #DF and to shutdown.
+    fn deliver(&mut self, bus: &mut dyn Bus, f: Fault) {
+        let contributory = |v: u8| matches!(v, 0 | 10 | 11 | 12 | 13);
+        let mut cur = f;
+        let mut first: Option<u8> = None;
+        for _ in 0..3 {
+            match self.interrupt(bus, cur.vector, cur.code, IntKind::Exception) {
+                Ok(()) => return,
+                Err(next) => {
+                    self.restore_snapshot();
+                    let prev = first.unwrap_or(cur.vector);
+                    if prev == 8 {
+                        self.shutdown = true;
+                        return;
+                    }
+                    let df = (contributory(prev) && contributory(next.vector))
+                        || (prev == 14 && (contributory(next.vector) || next.vector == 14));
+                    first = Some(if df { 8 } else { next.vector });
+                    cur = if df { fault(8, 0) } else { next };
+                }
+            }
+        }
+        self.shutdown = true;
+    }
+
+    /// Take an external interrupt or NMI (not an exception).
+    fn take_interrupt(&mut self, bus: &mut dyn Bus, vector: u8, _soft: bool) {
+        self.save_snapshot();
+        if let Err(f) = self.interrupt(bus, vector, None, IntKind::External) {
+            self.restore_snapshot();
+            self.deliver(bus, f);
+        }
+    }
+
+    fn flush_tlb(&mut self) {
+        for e in self.tlb.iter_mut() {
+            e.tag = 0;
+        }
+    }
+
+    /// Set the status flags in `mask` from `f`.
+    #[inline]
+    fn set_flags(&mut self, mask: u32, f: u32) {
+        self.eflags = (self.eflags & !mask) | (f & mask);
+    }
+
+    /// Write EFLAGS as an instruction may (POPF, IRET, task switch): the
+    /// fixed bits stay fixed and bits the model lacks stay zero.
+    fn load_eflags(&mut self, v: u32) {
+        let mut keep = 0x0000_7FD5 | RF | VM;
+        if self.model == Model32::I80486 {
+            keep |= AC | (1 << 21);
+        }
+        if self.model == Model32::I80286 {
+            keep = 0x7FD5;
+        }
+        self.eflags = (v & keep) | 2;
+    }
+
+    /// Real mode on the 286 clears the top four FLAGS bits.
+    fn flags_fixup(&mut self) {
+        if self.model == Model32::I80286 && !self.protected() {
+            self.eflags &= !0xF000;
+        }
+    }
+}
+
+/// How an interrupt was raised (decides the privilege checks and the
+/// pushed return address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IntKind {
+    /// INT n, INT3, INTO: gate DPL is checked; the return address is the next instruction.
+    Soft,
+    /// A CPU exception: the return address is the faulting instruction (restored by the caller).
+    Exception,
+    /// INTR or NMI.
+    External,
+}
