@@ -8,17 +8,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cmos;
 pub mod debug;
 pub mod fdc;
 pub mod floppy;
 pub mod font;
+pub mod i8042;
 pub mod keyboard;
 pub mod serial;
 pub mod video;
 
+pub use cmos::{Rtc, RtcTime};
 pub use debug::{DebugPorts, Speaker};
 pub use fdc::Fdc;
 pub use floppy::{DiskError, DriveType, FloppyImage, Geometry};
+pub use i8042::I8042;
 pub use keyboard::XtKeyboard;
 pub use serial::Uart8250;
 pub use video::{Video, VideoKind};
