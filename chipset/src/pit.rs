@@ -350,7 +350,7 @@ impl Counter {
     /// down — no load, no output change — so that they can be passed in one
     /// step ([`Counter::count_down`]); `u32::MAX` while the counter is
     /// stopped or nothing but counting can happen.
-    fn quiet_clocks(&self) -> u32 {
+    pub fn quiet_clocks(&self) -> u32 {
         let one_shot = |c: &Counter| {
             // Clocks until a count by one reaches zero.
             let to_zero = if c.ce == 0 { c.modulus() } else { c.ce };
