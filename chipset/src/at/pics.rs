@@ -32,10 +32,16 @@ impl CascadedPics {
         self.sync_cascade();
     }
 
-    /// The slave's INT output feeds the master's IR2.
+    /// The slave's INT output feeds the master's IR2. A request that goes
+    /// away before it is acknowledged is withdrawn: the 8259A needs an IR
+    /// input held until the acknowledge (else it answers IR7's vector), and
+    /// the slave drops INT when its request is masked or taken away.
     fn sync_cascade(&mut self) {
         let int = self.slave.int_pending();
         self.master.set_irq(2, int);
+        if !int {
+            self.master.irr &= !0x04;
+        }
     }
 
     /// The INTR line to the CPU.
