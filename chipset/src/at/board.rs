@@ -642,7 +642,7 @@ impl AtBoard {
     pub fn io_read_sized(&mut self, port: u16, size: u8) -> u32 {
         let h = self.ports[port as usize];
         match h {
-            Handler::PciConfig if port & 3 == 0 && size == 4 => {
+            Handler::PciConfig if port == 0xCF8 && size == 4 => {
                 self.pci.as_ref().map_or(u32::MAX, |p| p.address)
             }
             Handler::PciConfig if port >= 0xCFC => self.pci.as_ref().map_or(u32::MAX, |p| {
@@ -670,7 +670,7 @@ impl AtBoard {
     pub fn io_write_sized(&mut self, port: u16, size: u8, value: u32) {
         let h = self.ports[port as usize];
         match h {
-            Handler::PciConfig if port & 3 == 0 && size == 4 => {
+            Handler::PciConfig if port == 0xCF8 && size == 4 => {
                 if let Some(p) = self.pci.as_mut() {
                     p.address = value & 0x80FF_FFFC;
                 }
