@@ -187,6 +187,17 @@ pub enum MachineError {
     /// A disk image could not be used.
     #[error(transparent)]
     Disk(#[from] devices::DiskError),
+    /// A firmware image (BIOS, VGA BIOS) was not found.
+    #[error(transparent)]
+    Firmware(#[from] crate::at::FirmwareMissing),
+    /// The AT board refused its configuration or an image.
+    #[error("{path}: {source}")]
+    Board {
+        /// The file concerned (the BIOS or an option ROM).
+        path: PathBuf,
+        /// What the board said.
+        source: crate::at::AtError,
+    },
     /// An override names a drive the machine does not have.
     #[error("machine has {drives} floppy drive(s); cannot insert {path} in drive {drive}")]
     NoSuchDrive {

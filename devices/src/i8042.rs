@@ -571,11 +571,7 @@ impl I8042 {
             0xDF => self.output_port |= 0x02,
             0xE0 => self.reply(0x00),
             // Pulse output port bits low for 6 µs: bit 0 pulses reset.
-            0xF0..=0xFF => {
-                if v & 0x01 == 0 {
-                    self.reset_requested = true;
-                }
-            }
+            0xF0..=0xFF if v & 0x01 == 0 => self.reset_requested = true,
             _ => {}
         }
     }

@@ -6,16 +6,19 @@
 //! - [`pics`]: the cascaded 8259A pair with the PIIX's ELCR;
 //! - [`pci`]: configuration mechanism #1 and the PCI functions;
 //! - [`events`]: the growable deadline set;
-//! - [`firmware`]: finding BIOS images like QEMU does.
+//! - [`firmware`]: finding BIOS images like QEMU does;
+//! - [`machine`]: building a board from a machine profile.
 
 pub mod board;
 pub mod events;
 pub mod firmware;
+pub mod machine;
 pub mod pci;
 pub mod pics;
 
 pub use board::{AtBoard, AtConfig, AtError, IoDevice, MmioDevice, ResetKind};
 pub use events::{AtEvent, Deadlines};
 pub use firmware::{find_firmware, find_firmware_env, FirmwareMissing};
+pub use machine::{build_at, build_at_from_file, AtMachine};
 pub use pci::{PciBus, PciKind};
 pub use pics::CascadedPics;
