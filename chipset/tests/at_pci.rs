@@ -166,3 +166,23 @@ fn isa_board_has_no_pci() {
     // A 64 KiB BIOS appears at E0000h too (the top 128 KiB repeats it).
     assert_eq!(b.read(0xE0000), 0x90);
 }
+
+#[test]
+fn vga_expansion_rom_bar() {
+    let mut b = board();
+    let rom: Vec<u8> = [0x55, 0xAA, 0x50].into_iter().chain(3..=200).collect();
+    b.map_vga_bios(rom).unwrap();
+    // Sizing: 64 KiB, A31–A16 writable, plus the enable bit.
+    write_cfg(&mut b, 2, 0, 0x30, 4, 0xFFFF_FFFF);
+    assert_eq!(read32(&mut b, 2, 0, 0x30), 0xFFFF_0001);
+    write_cfg(&mut b, 2, 0, 0x30, 4, 0xFEB0_0000);
+    assert_eq!(b.read(0xFEB0_0001), 0xFF, "not decoded until enabled");
+    write_cfg(&mut b, 2, 0, 0x30, 4, 0xFEB0_0001);
+    assert_eq!(b.read(0xFEB0_0001), 0xAA);
+    assert_eq!(b.read(0xFEB0_0010), 0x10);
+    // Memory decoding off in the command register hides it.
+    write_cfg(&mut b, 2, 0, 0x04, 2, 0x0001);
+    assert_eq!(b.read(0xFEB0_0001), 0xFF);
+    // The same ROM is at C0000h for BIOSes that scan there.
+    assert_eq!(b.read(0xC0001), 0xAA);
+}

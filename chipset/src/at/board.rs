@@ -205,6 +205,7 @@ pub struct AtBoard {
     devices: Vec<Attached>,
     vga_window: Option<Box<dyn MmioDevice>>,
     lfb: Option<Box<dyn MmioDevice>>,
+    vga_rom: Option<Vec<u8>>,
     a20_mask: u32,
 }
 
@@ -269,6 +270,7 @@ impl AtBoard {
             devices: Vec::new(),
             vga_window: None,
             lfb: None,
+            vga_rom: None,
             a20_mask: u32::MAX,
             now: 0,
             config,
@@ -321,6 +323,21 @@ impl AtBoard {
             });
         }
         self.option_roms.push((address, data));
+        Ok(())
+    }
+
+    /// The VGA BIOS: an option ROM at C0000h (where ISA-era BIOSes scan for
+    /// it) and, on a PCI board, also behind the VGA's expansion ROM BAR
+    /// (where SeaBIOS looks).
+    pub fn map_vga_bios(&mut self, data: Vec<u8>) -> Result<(), AtError> {
+        if data.len() > super::pci::VGA_ROM_SIZE as usize {
+            return Err(AtError::RomSize {
+                size: data.len(),
+                address: 0xC0000,
+            });
+        }
+        self.map_option_rom(0xC0000, data.clone())?;
+        self.vga_rom = Some(data);
         Ok(())
     }
 
@@ -598,6 +615,13 @@ impl AtBoard {
                 ) {
                     if base != 0 && a >= base && a - base < super::pci::VGA_LFB_SIZE {
                         return lfb.read(a - base);
+                    }
+                }
+                if let (Some(base), Some(rom)) =
+                    (self.pci.as_ref().and_then(PciBus::vga_rom), &self.vga_rom)
+                {
+                    if base != 0 && a >= base && a - base < super::pci::VGA_ROM_SIZE {
+                        return rom.get((a - base) as usize).copied().unwrap_or(0xFF);
                     }
                 }
                 0xFF

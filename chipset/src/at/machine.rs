@@ -101,7 +101,7 @@ pub fn build_at(profile: &MachineProfile, base: &Path) -> Result<AtMachine, Mach
             let p = find_firmware_env(v, base)?;
             let data = read(&p)?;
             board
-                .map_option_rom(0xC0000, data)
+                .map_vga_bios(data)
                 .map_err(|source| MachineError::Board {
                     path: p.clone(),
                     source,

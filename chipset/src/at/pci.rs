@@ -100,6 +100,8 @@ pub struct PciFunction {
     pub config: ConfigSpace,
 }
 
+/// Size of the VGA's expansion ROM BAR.
+pub const VGA_ROM_SIZE: u32 = 0x10000;
 /// Size of the VGA's linear framebuffer BAR.
 pub const VGA_LFB_SIZE: u32 = 16 << 20;
 /// The framebuffer address the LGPL VGA BIOS's VBE code assumes
@@ -178,6 +180,11 @@ pub fn vga() -> PciFunction {
     // Unassigned until the BIOS sizes it; the low bits say prefetchable
     // 32-bit memory.
     c.bytes[0x10] = 0x08;
+    // Expansion ROM BAR: 64 KiB (A31–A16) and the enable bit. SeaBIOS
+    // copies the VGA BIOS from here to C0000h.
+    c.wmask[0x30] = 0x01;
+    c.wmask[0x31] = 0x00;
+    c.writable(0x32..=0x33);
     PciFunction {
         device: 2,
         function: 0,
@@ -274,6 +281,13 @@ impl PciBus {
         } else {
             (r >> 4) & 3
         }
+    }
+
+    /// The VGA expansion ROM's base address, if enabled and memory decoding is on.
+    pub fn vga_rom(&self) -> Option<u32> {
+        let v = self.get(PciKind::Vga)?;
+        let bar = v.config.dword(0x30);
+        (v.config.bytes[4] & 0x02 != 0 && bar & 1 != 0).then_some(bar & !0xFFFF)
     }
 
     /// The VGA framebuffer's base address, if memory decoding is on.
