@@ -15,9 +15,11 @@ fn cfg_addr(dev: u32, func: u32, reg: u32) -> u32 {
     0x8000_0000 | (dev << 11) | (func << 8) | reg
 }
 
+/// A configuration read as a 386 does it: `OUT CF8h, EAX`, `IN EAX, CFCh`
+/// (the `cpu::Bus` doubleword I/O methods).
 fn read32(b: &mut AtBoard, dev: u32, func: u32, reg: u32) -> u32 {
-    b.io_write_sized(0xCF8, 4, cfg_addr(dev, func, reg));
-    b.io_read_sized(0xCFC, 4)
+    b.io_write32(0xCF8, cfg_addr(dev, func, reg));
+    b.io_read32(0xCFC)
 }
 
 fn write_cfg(b: &mut AtBoard, dev: u32, func: u32, reg: u32, size: u8, v: u32) {

@@ -994,6 +994,14 @@ impl cpu::Bus for AtBoard {
         self.io_write_sized(port, 2, value as u32)
     }
 
+    fn io_read32(&mut self, port: u16) -> u32 {
+        self.io_read_sized(port, 4)
+    }
+
+    fn io_write32(&mut self, port: u16, value: u32) {
+        self.io_write_sized(port, 4, value)
+    }
+
     fn inta(&mut self) -> u8 {
         let v = self.pics.acknowledge();
         self.sync_irqs();
