@@ -187,7 +187,7 @@ pub struct AtBoard {
     cf9: u8,
     /// The last POST code written to port 80h.
     pub post_code: u8,
-    /// Every POST code written (up to 4096).
+    /// The POST codes written, each change once (up to 4096).
     pub post_codes: Vec<u8>,
     /// Bytes written to the debug console (E9h).
     pub debugcon: Vec<u8>,
@@ -235,6 +235,10 @@ impl AtBoard {
             boot: config.boot.clone(),
             century: (config.rtc_start.year / 100) as u8,
         });
+        let mut fdc = Fdc::new(&config.floppies);
+        // An AT-class controller seeks implicitly, as QEMU's and Bochs's do;
+        // the Bochs BIOS reads without seeking first.
+        fdc.implied_seek = true;
         let mut kbc = I8042::new();
         // About 1 ms a byte on the serial link.
         kbc.byte_delay = (config.clock_hz / 1000).max(1);
@@ -251,7 +255,7 @@ impl AtBoard {
             pages: [0; 16],
             rtc,
             kbc,
-            fdc: Fdc::new(&config.floppies),
+            fdc,
             pci: config.pci.then(PciBus::new),
             port61: 0,
             port92: 0,
@@ -885,10 +889,11 @@ impl AtBoard {
         let i = (port & 0x0F) as usize;
         self.pages[i] = v;
         if i == 0 {
-            self.post_code = v;
-            if self.post_codes.len() < POST_LOG_MAX {
+            // BIOSes also write port 80h as an I/O delay: log changes only.
+            if self.post_codes.last() != Some(&v) && self.post_codes.len() < POST_LOG_MAX {
                 self.post_codes.push(v);
             }
+            self.post_code = v;
         }
         // Channels 0–3: the XT's page ports; channels 5–7: 8Bh, 89h, 8Ah.
         self.dma1.write_page(port, v);
