@@ -7,7 +7,8 @@
 //! - [`pci`]: configuration mechanism #1 and the PCI functions;
 //! - [`events`]: the growable deadline set;
 //! - [`firmware`]: finding BIOS images like QEMU does;
-//! - [`machine`]: building a board from a machine profile.
+//! - [`machine`]: building a board from a machine profile;
+//! - [`run`]: a CPU and the board run together.
 
 pub mod board;
 pub mod events;
@@ -15,6 +16,7 @@ pub mod firmware;
 pub mod machine;
 pub mod pci;
 pub mod pics;
+pub mod run;
 
 pub use board::{AtBoard, AtConfig, AtError, IoDevice, MmioDevice, ResetKind};
 pub use events::{AtEvent, Deadlines};
@@ -22,3 +24,4 @@ pub use firmware::{find_firmware, find_firmware_env, FirmwareMissing};
 pub use machine::{build_at, build_at_from_file, AtMachine};
 pub use pci::{PciBus, PciKind};
 pub use pics::CascadedPics;
+pub use run::{AtCpu, AtRun, CpuStep};
