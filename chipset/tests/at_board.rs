@@ -295,6 +295,14 @@ fn bad_sizes_are_errors() {
         AtBoard::new(cfg, vec![0; 0x10000]).err(),
         Some(AtError::Memory(3))
     );
+    let cfg = AtConfig {
+        clock_hz: 0,
+        ..AtConfig::default()
+    };
+    assert_eq!(
+        AtBoard::new(cfg, vec![0; 0x10000]).err(),
+        Some(AtError::Clock(0))
+    );
 }
 
 #[test]
@@ -342,5 +350,61 @@ fn firmware_found_in_env_dir_then_debian_dirs() {
         let msg = "SKIPPED: bochsbios not installed; Debian-path lookup not checked";
         println!("{msg}");
         eprintln!("{msg}");
+    }
+}
+
+/// A guest may write anything anywhere: random port and memory traffic of
+/// every width, with time passing and interrupts acknowledged, never panics
+/// the host (overflow checks are on in tests).
+#[test]
+fn random_guest_traffic_does_not_panic() {
+    let mut b = board();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    const PORTS: &[u16] = &[
+        0x00, 0x08, 0x0B, 0x0D, 0x20, 0x21, 0x40, 0x41, 0x42, 0x43, 0x60, 0x61, 0x64, 0x70, 0x71,
+        0x80, 0x81, 0x87, 0x8B, 0x92, 0xA0, 0xA1, 0xC0, 0xC4, 0xD0, 0xD4, 0xD6, 0xD8, 0xDA, 0xF0,
+        0x3F2, 0x3F4, 0x3F5, 0x3F7, 0x402, 0x4D0, 0x4D1, 0x8900, 0xCF8, 0xCF9, 0xCFA, 0xCFC, 0xCFD,
+        0xCFE, 0xCFF,
+    ];
+    for _ in 0..200_000 {
+        let r = next();
+        let port = if r & 1 == 0 {
+            PORTS[(r >> 8) as usize % PORTS.len()]
+        } else {
+            (r >> 8) as u16
+        };
+        let size = [1u8, 2, 4, 3][(r >> 40) as usize & 3];
+        let v = (r >> 16) as u32;
+        match (r >> 4) & 7 {
+            0..=2 => b.io_write_sized(port, size, v),
+            3 | 4 => {
+                b.io_read_sized(port, size);
+            }
+            5 => {
+                let a = if r & 0x100 != 0 {
+                    (r >> 20) as u32
+                } else {
+                    (r >> 20) as u32 & 0xF_FFFF
+                };
+                b.write(a, v as u8);
+                b.read(a.wrapping_add(1));
+            }
+            6 => {
+                let t = b.now + (r >> 50);
+                b.advance_to(t);
+            }
+            _ => {
+                if b.intr_pending() {
+                    b.inta();
+                }
+                b.take_reset();
+            }
+        }
     }
 }

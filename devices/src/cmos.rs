@@ -448,21 +448,22 @@ impl Rtc {
         }
         let mut t = self.time();
         let dow = self.decode(self.ram[reg::DAY_OF_WEEK]);
-        t.second += 1;
+        // Guest-written registers may hold any byte: no overflow.
+        t.second = t.second.wrapping_add(1);
         let mut new_day = false;
         if t.second >= 60 {
             t.second = 0;
-            t.minute += 1;
+            t.minute = t.minute.wrapping_add(1);
             if t.minute >= 60 {
                 t.minute = 0;
-                t.hour += 1;
+                t.hour = t.hour.wrapping_add(1);
                 if t.hour >= 24 {
                     t.hour = 0;
                     new_day = true;
-                    t.day += 1;
+                    t.day = t.day.wrapping_add(1);
                     if t.day > days_in_month(t.year as u32, t.month.clamp(1, 12)) {
                         t.day = 1;
-                        t.month += 1;
+                        t.month = t.month.wrapping_add(1);
                         if t.month > 12 {
                             t.month = 1;
                             // The chip's year wraps at 99; the century byte
@@ -641,6 +642,21 @@ impl Rtc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn garbage_time_registers_do_not_panic() {
+        let mut rtc = Rtc::new(RtcTime::default(), 1_000_000);
+        rtc.io_write(0, true, 0x0B);
+        rtc.io_write(0, false, 0x06); // binary, 24 h
+        for r in [0x00, 0x02, 0x04, 0x07, 0x08, 0x09, 0x32] {
+            rtc.io_write(0, true, r);
+            rtc.io_write(0, false, 0xFF);
+        }
+        rtc.advance(5_000_000);
+        // Seconds 255 → 0 at the first update, then 1, 2, 3, 4.
+        rtc.io_write(0, true, 0x00);
+        assert_eq!(rtc.io_read(5_000_000, false), 4);
+    }
 
     #[test]
     fn unix_epoch_conversions() {

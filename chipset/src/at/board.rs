@@ -108,6 +108,9 @@ pub enum AtError {
     /// Memory size out of range.
     #[error("memory_mib {0} out of range (4 to 2048)")]
     Memory(u32),
+    /// CPU clock below 1 MHz.
+    #[error("clock_hz {0} too low (at least 1 MHz)")]
+    Clock(u64),
     /// BIOS image of an unusable size.
     #[error("BIOS image is {0} bytes; it must be 64, 128 or 256 KiB")]
     BiosSize(usize),
@@ -215,6 +218,9 @@ impl AtBoard {
     pub fn new(config: AtConfig, bios: Vec<u8>) -> Result<AtBoard, AtError> {
         if !(4..=2048).contains(&config.memory_mib) {
             return Err(AtError::Memory(config.memory_mib));
+        }
+        if config.clock_hz < 1_000_000 {
+            return Err(AtError::Clock(config.clock_hz));
         }
         if ![0x10000, 0x20000, 0x40000].contains(&bios.len()) {
             return Err(AtError::BiosSize(bios.len()));
@@ -668,6 +674,7 @@ impl AtBoard {
 
     /// Read `size` (1, 2 or 4) bytes from `port`.
     pub fn io_read_sized(&mut self, port: u16, size: u8) -> u32 {
+        let size = size.clamp(1, 4);
         let h = self.ports[port as usize];
         match h {
             Handler::PciConfig if port == 0xCF8 && size == 4 => {
@@ -696,6 +703,7 @@ impl AtBoard {
 
     /// Write `size` (1, 2 or 4) bytes to `port`.
     pub fn io_write_sized(&mut self, port: u16, size: u8, value: u32) {
+        let size = size.clamp(1, 4);
         let h = self.ports[port as usize];
         match h {
             Handler::PciConfig if port == 0xCF8 && size == 4 => {
