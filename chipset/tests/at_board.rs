@@ -122,8 +122,12 @@ fn port_61_speaker_gate_out2_and_refresh_toggle() {
     assert_eq!(b.io_read(0x61) & 0x03, 0x03);
     b.advance_to(1000 + 50);
     assert_eq!(b.io_read(0x61) & 0x20, 0, "OUT2 low mid-count");
+    assert!(!b.speaker());
     b.advance_to(1000 + 110);
     assert_eq!(b.io_read(0x61) & 0x20, 0x20, "OUT2 high after the count");
+    assert!(b.speaker(), "OUT2 and speaker data");
+    b.io_write(0x61, 0x01);
+    assert!(!b.speaker(), "speaker data off");
     // Bit 4 toggles with every refresh request (every 18 PIT clocks).
     let mut seen = [false; 2];
     for i in 0..4 {

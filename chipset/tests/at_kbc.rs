@@ -151,6 +151,15 @@ fn scan_set_2_and_translation_to_set_1() {
 }
 
 #[test]
+fn typed_text_arrives_in_set_1() {
+    let mut b = board();
+    b.type_keys("A<enter>").unwrap();
+    // Shift down, A down/up, Shift up, Enter down/up (set 1 after translation).
+    assert_eq!(bytes(&mut b), [0x2A, 0x1E, 0x9E, 0xAA, 0x1C, 0x9C]);
+    assert!(b.type_keys("<nosuchkey>").is_err());
+}
+
+#[test]
 fn keyboard_leds_typematic_enable_disable() {
     let mut b = board();
     b.io_write(0x60, 0xED);

@@ -974,6 +974,20 @@ impl AtBoard {
         self.sync_irqs();
     }
 
+    /// Type text on the PS/2 keyboard: ASCII and `<enter>`, `<f1>`,
+    /// `<ctrl+c>`… as for the XT's keyboard.
+    pub fn type_keys(&mut self, text: &str) -> Result<(), devices::keyboard::UnknownKey> {
+        let codes = devices::keyboard::text_to_scancodes(text)?;
+        self.keyboard_set1(&codes);
+        Ok(())
+    }
+
+    /// The speaker's input: PIT counter 2's output gated by port 61h bit 1.
+    pub fn speaker(&mut self) -> bool {
+        self.settle_pit();
+        self.port61 & 0x02 != 0 && self.pit.out(2)
+    }
+
     /// The PCI configuration register `reg` of the function of `kind`.
     pub fn pci_config(&self, kind: PciKind, reg: u8, size: u8) -> Option<u32> {
         Some(self.pci.as_ref()?.get(kind)?.config.read(reg, size))
