@@ -2,7 +2,7 @@
 //! Bus Specification 2.1 §3.2.2.3.2; Intel 82441FX and 82371SB datasheets
 //! for the IDs, class codes, PAM and PIRQ registers).
 
-use chipset::at::{AtBoard, AtConfig, PciKind};
+use chipset::at::{AtBoard, AtConfig, IoDevice, PciKind};
 use cpu::Bus;
 
 fn board() -> AtBoard {
@@ -147,10 +147,22 @@ fn pirq_routing_registers() {
 }
 
 #[test]
-fn smram_register_default() {
+fn smram_register_opens_the_ram_under_the_vga_window() {
     let mut b = board();
     // SMRAM: C_BASE_SEG = 010b (A0000h), other bits clear.
     assert_eq!(read32(&mut b, 0, 0, 0x70) >> 16 & 0xFF, 0x02);
+    // No VGA attached: the window floats.
+    b.write(0xA0000, 0x12);
+    assert_eq!(b.read(0xA0000), 0xFF);
+    // D_OPEN with G_SMRAME: RAM answers.
+    write_cfg(&mut b, 0, 0, 0x72, 1, 0x4A);
+    b.write(0xA0000, 0x12);
+    assert_eq!(b.read(0xA0000), 0x12);
+    // D_OPEN alone (SMRAM disabled) does nothing.
+    write_cfg(&mut b, 0, 0, 0x72, 1, 0x42);
+    assert_eq!(b.read(0xA0000), 0xFF);
+    // C_BASE_SEG is read-only.
+    assert_eq!(read32(&mut b, 0, 0, 0x70) >> 16 & 0x07, 0x02);
 }
 
 #[test]
@@ -187,4 +199,40 @@ fn vga_expansion_rom_bar() {
     assert_eq!(b.read(0xFEB0_0001), 0xFF);
     // The same ROM is at C0000h for BIOSes that scan there.
     assert_eq!(b.read(0xC0001), 0xAA);
+}
+
+/// Answers reads with 0xB0 + the offset it was given; remembers writes.
+struct BusMaster(std::rc::Rc<std::cell::RefCell<Vec<(u16, u32)>>>);
+
+impl IoDevice for BusMaster {
+    fn io_read(&mut self, _now: u64, port: u16, _size: u8) -> u32 {
+        0xB0 + port as u32
+    }
+    fn io_write(&mut self, _now: u64, port: u16, _size: u8, value: u32) {
+        self.0.borrow_mut().push((port, value));
+    }
+}
+
+#[test]
+fn ide_bus_master_registers_follow_bar4() {
+    let mut b = board();
+    let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    b.attach_ide_busmaster(Box::new(BusMaster(log.clone())), None);
+    // BAR4 sizing: 16 bytes of I/O.
+    write_cfg(&mut b, 1, 1, 0x20, 4, 0xFFFF_FFFF);
+    assert_eq!(read32(&mut b, 1, 1, 0x20), 0x0000_FFF1);
+    write_cfg(&mut b, 1, 1, 0x20, 4, 0xC000);
+    // I/O decoding still off.
+    assert_eq!(b.io_read(0xC002), 0xFF);
+    write_cfg(&mut b, 1, 1, 0x04, 2, 0x0005);
+    assert_eq!(b.io_read(0xC002), 0xB2);
+    b.io_write(0xC004, 0x77);
+    assert_eq!(*log.borrow(), [(4, 0x77)]);
+    // Moved by firmware: the old ports are free again.
+    write_cfg(&mut b, 1, 1, 0x20, 4, 0xD010);
+    assert_eq!(b.io_read(0xC002), 0xFF);
+    assert_eq!(b.io_read(0xD01F), 0xBF);
+    // A BAR over the chipset's ports is not decoded.
+    write_cfg(&mut b, 1, 1, 0x20, 4, 0x0060);
+    assert_eq!(b.io_read(0x64) & 0x10, 0x10, "still the 8042's status");
 }

@@ -150,6 +150,7 @@ enum Handler {
     Shutdown,
     Fdc,
     Device(u16),
+    IdeBm(u16),
 }
 
 struct Attached {
@@ -209,6 +210,9 @@ pub struct AtBoard {
     vga_window: Option<Box<dyn MmioDevice>>,
     lfb: Option<Box<dyn MmioDevice>>,
     vga_rom: Option<Vec<u8>>,
+    smram_open: bool,
+    /// The IDE bus-master device and the base its ports are mapped at.
+    ide_bm: Option<(u16, Option<u16>)>,
     a20_mask: u32,
 }
 
@@ -281,6 +285,8 @@ impl AtBoard {
             vga_window: None,
             lfb: None,
             vga_rom: None,
+            smram_open: false,
+            ide_bm: None,
             a20_mask: u32::MAX,
             now: 0,
             config,
@@ -378,6 +384,10 @@ impl AtBoard {
         self.devices.push(Attached { device, irq });
         self.reschedule(AtEvent::Device(id));
         Ok(id as usize)
+    }
+
+    fn ide_bm_base(&self) -> u16 {
+        self.ide_bm.and_then(|(_, b)| b).unwrap_or(0)
     }
 
     /// Plug in the VGA's memory window (A0000h–BFFFFh; offsets from A0000h).
@@ -550,6 +560,8 @@ impl AtBoard {
     fn system_reset(&mut self) {
         if self.config.pci {
             self.pci = Some(PciBus::new());
+            self.pci_written(PciKind::HostBridge);
+            self.pci_written(PciKind::Ide);
         }
         self.port92 = 0;
         let delay = self.kbc.byte_delay;
@@ -575,6 +587,79 @@ impl AtBoard {
     /// bit 1 writes to RAM. An ISA board has no shadow RAM there.
     fn pam(&self, a: u32) -> u8 {
         self.pci.as_ref().map_or(0, |p| p.pam(a))
+    }
+
+    /// i440FX SMRAM register D_OPEN (bit 6) with G_SMRAME (bit 3): the
+    /// A0000h–BFFFFh window reaches the RAM beneath the VGA (firmware uses
+    /// it to load an SMM handler; there is no SMM mode to close it).
+    #[inline]
+    fn smram_open(&self) -> bool {
+        self.smram_open
+    }
+
+    /// A PCI configuration write changed a function's registers: refresh
+    /// what the board derives from them.
+    fn pci_written(&mut self, kind: PciKind) {
+        let Some(pci) = self.pci.as_ref() else {
+            return;
+        };
+        match kind {
+            PciKind::HostBridge => {
+                self.smram_open = pci
+                    .get(PciKind::HostBridge)
+                    .is_some_and(|h| h.config.bytes[0x72] & 0x48 == 0x48);
+            }
+            PciKind::Ide => self.remap_ide_busmaster(),
+            _ => {}
+        }
+    }
+
+    /// Move the IDE bus-master registers (16 ports) to where BAR4 and the
+    /// command register's I/O enable put them.
+    fn remap_ide_busmaster(&mut self) {
+        let Some((id, old)) = self.ide_bm else {
+            return;
+        };
+        let new = self
+            .pci
+            .as_ref()
+            .and_then(|p| p.get(PciKind::Ide))
+            .filter(|f| f.config.bytes[4] & 1 != 0)
+            .map(|f| (f.config.dword(0x20) & 0xFFF0) as u16)
+            .filter(|&b| b != 0 && b <= 0xFFF0);
+        if new == old {
+            return;
+        }
+        if let Some(o) = old {
+            for p in o..o + 16 {
+                if self.ports[p as usize] == Handler::IdeBm(id) {
+                    self.ports[p as usize] = Handler::None;
+                }
+            }
+        }
+        let mut placed = None;
+        if let Some(n) = new {
+            // Only over free ports: a BAR placed on a chipset port is ignored.
+            if (n..n + 16).all(|p| self.ports[p as usize] == Handler::None) {
+                for p in n..n + 16 {
+                    self.ports[p as usize] = Handler::IdeBm(id);
+                }
+                placed = Some(n);
+            }
+        }
+        self.ide_bm = Some((id, placed));
+    }
+
+    /// Plug in the IDE controller's bus-master registers: they answer the 16
+    /// ports at the PIIX3 IDE function's BAR4 while its I/O decoding is on,
+    /// following the BAR as firmware moves it. The device sees the offset
+    /// 0–15 as the port.
+    pub fn attach_ide_busmaster(&mut self, device: Box<dyn IoDevice>, irq: Option<u8>) -> usize {
+        let id = self.devices.len() as u16;
+        self.devices.push(Attached { device, irq });
+        self.ide_bm = Some((id, None));
+        self.remap_ide_busmaster();
+        id as usize
     }
 
     fn rom_byte(&self, a: u32) -> u8 {
@@ -603,6 +688,7 @@ impl AtBoard {
 
     fn slow_read(&mut self, a: u32) -> u8 {
         match a {
+            0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize],
             0xA0000..=0xBFFFF => self
                 .vga_window
                 .as_mut()
@@ -647,6 +733,7 @@ impl AtBoard {
             return;
         }
         match a {
+            0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize] = v,
             0xA0000..=0xBFFFF => {
                 if let Some(w) = self.vga_window.as_mut() {
                     w.write(a - 0xA0000, v);
@@ -690,6 +777,14 @@ impl AtBoard {
                 self.sync_irqs();
                 v
             }
+            Handler::IdeBm(i) => {
+                let now = self.now;
+                let off = port.wrapping_sub(self.ide_bm_base());
+                let v = self.devices[i as usize].device.io_read(now, off, size);
+                self.reschedule(AtEvent::Device(i));
+                self.sync_irqs();
+                v
+            }
             _ => {
                 // Wider accesses to byte devices are split into bytes.
                 let mut v = 0u32;
@@ -713,8 +808,12 @@ impl AtBoard {
             }
             Handler::PciConfig if port >= 0xCFC => {
                 let size = size.min(4 - (port & 3) as u8);
-                if let Some(p) = self.pci.as_mut() {
-                    p.write_data(port, size, value);
+                let written = self
+                    .pci
+                    .as_mut()
+                    .and_then(|p| p.write_data(port, size, value));
+                if let Some((kind, _)) = written {
+                    self.pci_written(kind);
                 }
             }
             Handler::Device(i) => {
@@ -722,6 +821,15 @@ impl AtBoard {
                 self.devices[i as usize]
                     .device
                     .io_write(now, port, size, value);
+                self.reschedule(AtEvent::Device(i));
+                self.sync_irqs();
+            }
+            Handler::IdeBm(i) => {
+                let now = self.now;
+                let off = port.wrapping_sub(self.ide_bm_base());
+                self.devices[i as usize]
+                    .device
+                    .io_write(now, off, size, value);
                 self.reschedule(AtEvent::Device(i));
                 self.sync_irqs();
             }
@@ -789,6 +897,13 @@ impl AtBoard {
             Handler::PciConfig => {
                 // Byte or word reads of CF8h–CFBh: not the address register.
                 0xFF
+            }
+            Handler::IdeBm(i) => {
+                let off = port.wrapping_sub(self.ide_bm_base());
+                let v = self.devices[i as usize].device.io_read(now, off, 1) as u8;
+                self.reschedule(AtEvent::Device(i));
+                self.sync_irqs();
+                v
             }
             Handler::Device(i) => {
                 let v = self.devices[i as usize].device.io_read(now, port, 1) as u8;
@@ -887,6 +1002,13 @@ impl AtBoard {
                 self.devices[i as usize]
                     .device
                     .io_write(now, port, 1, v as u32);
+                self.reschedule(AtEvent::Device(i));
+            }
+            Handler::IdeBm(i) => {
+                let off = port.wrapping_sub(self.ide_bm_base());
+                self.devices[i as usize]
+                    .device
+                    .io_write(now, off, 1, v as u32);
                 self.reschedule(AtEvent::Device(i));
             }
         }

@@ -160,7 +160,7 @@ pub fn ide() -> PciFunction {
     c.set(0x06, &[0x80, 0x02]);
     c.set(0x20, &[0x01, 0, 0, 0]);
     c.wmask[0x20] = 0xF0;
-    c.writable(0x21..=0x23);
+    c.wmask[0x21] = 0xFF; // I/O space: A31–A16 read as zero
     c.writable(0x40..=0x44); // IDE timing, slave timing
     PciFunction {
         device: 1,
