@@ -156,6 +156,10 @@ fn post_and_debug_ports() {
         b.io_write(0x403, c);
     }
     assert_eq!(b.bios_info, b"BIOS\n");
+    for &c in b"VGA" {
+        b.io_write(0x500, c);
+    }
+    assert_eq!(b.vgabios_info, b"VGA");
     b.io_write16(0x400, 1234);
     assert_eq!(b.bios_panic, Some(1234));
     for &c in b"ShutShutdown" {

@@ -147,6 +147,7 @@ enum Handler {
     Debugcon,
     BochsPanic,
     BochsInfo,
+    VgaBiosInfo,
     Shutdown,
     Fdc,
     Device(u16),
@@ -197,6 +198,8 @@ pub struct AtBoard {
     pub debugcon: Vec<u8>,
     /// Bytes written to the Bochs BIOS info ports (402h, 403h).
     pub bios_info: Vec<u8>,
+    /// Bytes written to the LGPL VGA BIOS's info port (500h).
+    pub vgabios_info: Vec<u8>,
     /// The Bochs BIOS panic port (400h/401h) was written: the value.
     pub bios_panic: Option<u16>,
     shutdown_match: usize,
@@ -274,6 +277,7 @@ impl AtBoard {
             post_codes: Vec::new(),
             debugcon: Vec::new(),
             bios_info: Vec::new(),
+            vgabios_info: Vec::new(),
             bios_panic: None,
             shutdown_match: 0,
             shutdown: false,
@@ -317,6 +321,7 @@ impl AtBoard {
         map(0xE9..=0xE9, Handler::Debugcon);
         map(0x400..=0x401, Handler::BochsPanic);
         map(0x402..=0x403, Handler::BochsInfo);
+        map(0x500..=0x500, Handler::VgaBiosInfo);
         map(0x8900..=0x8900, Handler::Shutdown);
         map(0x3F0..=0x3F5, Handler::Fdc);
         map(0x3F7..=0x3F7, Handler::Fdc);
@@ -888,7 +893,7 @@ impl AtBoard {
             Handler::Fpu => 0xFF,
             Handler::ResetControl => self.cf9,
             Handler::Debugcon => 0xE9,
-            Handler::BochsInfo => 0xFF,
+            Handler::BochsInfo | Handler::VgaBiosInfo => 0xFF,
             Handler::Fdc => {
                 let v = self.fdc.io_read(port);
                 self.sync_irqs();
@@ -980,6 +985,7 @@ impl AtBoard {
             Handler::Debugcon => self.debugcon.push(v),
             Handler::BochsPanic => self.bios_panic = Some(v as u16),
             Handler::BochsInfo => self.bios_info.push(v),
+            Handler::VgaBiosInfo => self.vgabios_info.push(v),
             Handler::Shutdown => {
                 const WORD: &[u8] = b"Shutdown";
                 if v == WORD[self.shutdown_match] {
