@@ -235,6 +235,27 @@ fn io_device_seam_with_irq_and_16_bit_access() {
 }
 
 #[test]
+fn devices_sharing_a_line_are_ored() {
+    let log = Rc::new(RefCell::new(Log::default()));
+    let mut b = board();
+    init_pics(&mut b);
+    b.io_write(0x4D1, 0x04); // IRQ 10 level-triggered
+    for ports in [0x300..=0x300, 0x301..=0x301] {
+        b.attach_io(Box::new(StubIo(log.clone(), false)), &[ports], Some(10))
+            .unwrap();
+    }
+    b.io_write(0x300, 1); // first device asserts
+    b.io_write(0x301, 0); // second stays low: the line is still high
+    assert!(b.intr_pending());
+    assert_eq!(b.inta(), 0x72);
+    b.io_write(0xA0, 0x20);
+    b.io_write(0x20, 0x20);
+    assert!(b.intr_pending(), "level line still high");
+    b.io_write(0x300, 0);
+    assert!(!b.intr_pending());
+}
+
+#[test]
 fn memory_map_windows_and_holes() {
     let log = Rc::new(RefCell::new(Log::default()));
     let mut b = board_with(AtConfig {

@@ -493,16 +493,36 @@ impl AtBoard {
 
     // ---- Lines ----
 
+    /// Pass the devices' interrupt outputs to the PICs. Outputs on one line
+    /// are ORed (PCI devices share level-triggered lines); IRQ 0 belongs to
+    /// the PIT, which drives it as it is clocked.
     fn sync_irqs(&mut self) {
-        self.pics.set_irq(1, self.kbc.irq1());
-        self.pics.set_irq(12, self.kbc.irq12());
-        self.pics.set_irq(8, self.rtc.irq());
-        self.pics.set_irq(6, self.fdc.irq());
-        self.pics.set_irq(13, self.fpu_error);
-        for i in 0..self.devices.len() {
-            if let Some(irq) = self.devices[i].irq {
-                let level = self.devices[i].device.irq();
-                self.pics.set_irq(irq, level);
+        let sources = [
+            (1, self.kbc.irq1()),
+            (12, self.kbc.irq12()),
+            (8, self.rtc.irq()),
+            (6, self.fdc.irq()),
+            (13, self.fpu_error),
+        ];
+        let mut driven = 0u16;
+        let mut level = 0u16;
+        for (irq, on) in sources {
+            driven |= 1 << irq;
+            level |= u16::from(on) << irq;
+        }
+        for d in &self.devices {
+            if let Some(irq) = d.irq {
+                let bit = 1u16 << (irq & 15);
+                driven |= bit;
+                if d.device.irq() {
+                    level |= bit;
+                }
+            }
+        }
+        driven &= !1;
+        for irq in 1..16u8 {
+            if driven & (1 << irq) != 0 {
+                self.pics.set_irq(irq, level & (1 << irq) != 0);
             }
         }
     }
