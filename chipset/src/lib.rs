@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod at;
 pub mod dma;
 pub mod machine;
 pub mod pic;

@@ -581,10 +581,27 @@ impl<T: Timing + Default> Machine<T> {
         }
         let name = PathBuf::from(profile.name.clone().unwrap_or_else(|| "profile".into()));
         profile.validate(&name)?;
+        if profile.board != crate::profile::BoardKind::Xt {
+            return Err(MachineError::ProfileValue {
+                path: name,
+                message: format!(
+                    "a {:?} board is built by chipset::at, not by the PC/XT machine",
+                    profile.board
+                ),
+            });
+        }
         check_timing::<T>(&profile, &name)?;
         let model: CpuModel = profile.cpu.parse().expect("validated");
 
-        let drives: Vec<_> = profile.floppies.iter().map(|f| f.kind).collect();
+        // A standard-size image picks its drive type unless the profile pins it.
+        let drives: Vec<_> = profile
+            .floppies
+            .iter()
+            .map(|f| {
+                let size = f.image.as_ref().and_then(|p| std::fs::metadata(p).ok());
+                f.effective_kind(size.map(|m| m.len()))
+            })
+            .collect();
         let mut board = Board::new(profile.ram_kib, profile.video, &drives, profile.pit_8254);
 
         for r in &profile.roms {

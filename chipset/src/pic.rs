@@ -49,6 +49,11 @@ pub struct Pic8259 {
     pub special_mask: bool,
     /// OCW3 P: the next command-port read is a poll.
     pub poll: bool,
+    /// Edge/level control register of the PIIX (ports 4D0h/4D1h): inputs
+    /// whose bit is set are level-triggered whatever ICW1 LTIM says. The
+    /// PC/XT has none (always 0).
+    #[serde(default)]
+    pub elcr: u8,
     init: Init,
     needs_icw4: bool,
 }
@@ -71,6 +76,7 @@ impl Default for Pic8259 {
             read_isr: false,
             special_mask: false,
             poll: false,
+            elcr: 0,
             init: Init::Ready,
             needs_icw4: false,
         }
@@ -88,17 +94,33 @@ impl Pic8259 {
     pub fn set_irq(&mut self, irq: u8, level: bool) {
         let bit = 1u8 << (irq & 7);
         let was = self.lines & bit != 0;
+        let level_mode = self.level_mask() & bit != 0;
         if level {
             self.lines |= bit;
-            if self.level_triggered || !was {
+            if level_mode || !was {
                 self.irr |= bit;
             }
         } else {
             self.lines &= !bit;
-            if self.level_triggered {
+            if level_mode {
                 self.irr &= !bit;
             }
         }
+    }
+
+    /// Inputs that are level-triggered (ICW1 LTIM for all, or the ELCR).
+    fn level_mask(&self) -> u8 {
+        if self.level_triggered {
+            0xFF
+        } else {
+            self.elcr
+        }
+    }
+
+    /// ICW4 SFNM on a master: a slave's further requests are let through
+    /// while its cascade input is in service.
+    fn special_fully_nested(&self) -> bool {
+        !self.single && self.icw4 & 0x10 != 0
     }
 
     /// IR numbers from highest to lowest priority.
@@ -121,6 +143,9 @@ impl Pic8259 {
         for irq in self.priority_order() {
             let bit = 1 << irq;
             if blocking & bit != 0 {
+                if req & bit != 0 && self.special_fully_nested() && self.icw3 & bit != 0 {
+                    return Some(irq);
+                }
                 // An equal or higher priority interrupt is in service.
                 return None;
             }
@@ -152,7 +177,7 @@ impl Pic8259 {
     fn take(&mut self, irq: u8) {
         let bit = 1 << irq;
         self.irr &= !bit;
-        if self.level_triggered && self.lines & bit != 0 {
+        if self.level_mask() & bit != 0 && self.lines & bit != 0 {
             // The line is still asserted; ISR now holds it off until EOI.
             self.irr |= bit;
         }
@@ -241,7 +266,7 @@ impl Pic8259 {
         // mask mode and selects IRR for reads.
         self.imr = 0;
         self.isr = 0;
-        self.irr = if self.level_triggered { self.lines } else { 0 };
+        self.irr = self.lines & self.level_mask();
         self.lowest_priority = 7;
         self.special_mask = false;
         self.read_isr = false;

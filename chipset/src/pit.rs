@@ -348,9 +348,10 @@ impl Counter {
 
     /// Input clocks from now in which [`Counter::clock`] would only count
     /// down — no load, no output change — so that they can be passed in one
-    /// step ([`Counter::count_down`]); `u32::MAX` while the counter is
-    /// stopped or nothing but counting can happen.
-    fn quiet_clocks(&self) -> u32 {
+    /// step (`Counter::count_down`, or [`Pit::count_down`] for all three);
+    /// `u32::MAX` while the counter is stopped or nothing but counting can
+    /// happen.
+    pub fn quiet_clocks(&self) -> u32 {
         let one_shot = |c: &Counter| {
             // Clocks until a count by one reaches zero.
             let to_zero = if c.ce == 0 { c.modulus() } else { c.ce };

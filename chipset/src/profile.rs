@@ -18,6 +18,36 @@ fn default_video() -> VideoKind {
     VideoKind::Cga
 }
 
+fn default_ram_kib() -> u32 {
+    640
+}
+
+/// CPU models an AT or PCI profile may name (the 32-bit core's models).
+pub const AT_CPU_MODELS: &[&str] = &[
+    "286",
+    "80286",
+    "386",
+    "80386",
+    "486",
+    "80486",
+    "pentium",
+    "pentium-pro",
+    "p6",
+];
+
+/// The kind of board a profile describes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BoardKind {
+    /// The IBM PC/XT (the default, for the profiles written before the AT).
+    #[default]
+    Xt,
+    /// An ISA PC/AT (286/386/486).
+    At,
+    /// A PCI PC: i440FX host bridge and PIIX3.
+    Pci,
+}
+
 /// A machine profile.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,13 +55,44 @@ pub struct MachineProfile {
     /// Free-form name.
     #[serde(default)]
     pub name: Option<String>,
-    /// CPU model: 8088, 8086, 80186 or 80286.
+    /// Board: `xt` (default), `at` (ISA) or `pci` (i440FX/PIIX3).
+    #[serde(default)]
+    pub board: BoardKind,
+    /// CPU model: 8088, 8086, 80186 or 80286 on the XT; one of
+    /// [`AT_CPU_MODELS`] on the AT and PCI boards.
     pub cpu: String,
     /// Timing model name (`fast` or `exact`).
     #[serde(default = "default_timing")]
     pub timing: String,
-    /// Conventional memory in KiB (16–640).
+    /// Conventional memory in KiB (16–640; 640 when left out).
+    #[serde(default = "default_ram_kib")]
     pub ram_kib: u32,
+    /// AT/PCI: total RAM in MiB (4–2048).
+    #[serde(default)]
+    pub memory_mib: Option<u32>,
+    /// AT/PCI: CPU clock rate in Hz (e.g. 33000000 for a 486, 200000000
+    /// for a P6).
+    #[serde(default)]
+    pub clock_hz: Option<u64>,
+    /// AT/PCI: the VGA BIOS, mapped at C0000h. A bare file name is looked
+    /// up like the BIOS (see `chipset::at::firmware`).
+    #[serde(default)]
+    pub vga_bios: Option<PathBuf>,
+    /// AT/PCI: raw hard-disk image for the primary master.
+    #[serde(default)]
+    pub hda: Option<PathBuf>,
+    /// AT/PCI: ISO image for the CD-ROM (secondary master).
+    #[serde(default)]
+    pub cdrom: Option<PathBuf>,
+    /// AT/PCI: boot order as drive letters, QEMU style (`a` floppy, `c`
+    /// hard disk, `d` CD-ROM), e.g. `cda`.
+    #[serde(default)]
+    pub boot: Option<String>,
+    /// AT/PCI: RTC time at power-on: `host` for the host's clock (UTC), or
+    /// `YYYY-MM-DD HH:MM:SS`. Left out: 2000-01-01 00:00:00, so that runs
+    /// are reproducible.
+    #[serde(default)]
+    pub rtc: Option<String>,
     /// BIOS ROM image; mapped so that it ends at FFFFFh. Relative paths are
     /// relative to the profile's directory.
     pub bios: PathBuf,
@@ -53,9 +114,13 @@ pub struct MachineProfile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FloppyDrive {
-    /// Drive type: `360k`, `1.2m`, `720k` or `1.44m`.
+    /// Drive type: `360k`, `1.2m`, `720k` or `1.44m`. An inserted image of
+    /// a standard size decides the type instead, unless `pin` is set.
     #[serde(rename = "type")]
     pub kind: DriveType,
+    /// Keep `type` whatever image is inserted.
+    #[serde(default)]
+    pub pin: bool,
     /// Raw image inserted at power-on.
     #[serde(default)]
     pub image: Option<PathBuf>,
@@ -122,6 +187,17 @@ pub enum MachineError {
     /// A disk image could not be used.
     #[error(transparent)]
     Disk(#[from] devices::DiskError),
+    /// A firmware image (BIOS, VGA BIOS) was not found.
+    #[error(transparent)]
+    Firmware(#[from] crate::at::FirmwareMissing),
+    /// The AT board refused its configuration or an image.
+    #[error("{path}: {source}")]
+    Board {
+        /// The file concerned (the BIOS or an option ROM).
+        path: PathBuf,
+        /// What the board said.
+        source: crate::at::AtError,
+    },
     /// An override names a drive the machine does not have.
     #[error("machine has {drives} floppy drive(s); cannot insert {path} in drive {drive}")]
     NoSuchDrive {
@@ -161,6 +237,9 @@ impl MachineProfile {
             path: path.to_path_buf(),
             message,
         };
+        if self.board != BoardKind::Xt {
+            return self.validate_at(path);
+        }
         self.cpu
             .parse::<cpu::CpuModel>()
             .map_err(|e| bad(e.to_string()))?;
@@ -195,6 +274,89 @@ impl MachineProfile {
             )));
         }
         Ok(())
+    }
+}
+
+impl MachineProfile {
+    fn validate_at(&self, path: &Path) -> Result<(), MachineError> {
+        let bad = |message: String| MachineError::ProfileValue {
+            path: path.to_path_buf(),
+            message,
+        };
+        let cpu = self.cpu.trim().to_ascii_lowercase();
+        if !AT_CPU_MODELS.contains(&cpu.as_str()) {
+            return Err(bad(format!(
+                "unknown CPU model '{}' for the {:?} board (known: {})",
+                self.cpu,
+                self.board,
+                AT_CPU_MODELS.join(", ")
+            )));
+        }
+        if self.timing != "fast" {
+            return Err(bad(format!(
+                "the {} timing model is for the 8086/8088 only, not the {}",
+                self.timing, self.cpu
+            )));
+        }
+        let mib = self.memory_mib.unwrap_or(16);
+        if !(4..=2048).contains(&mib) {
+            return Err(bad(format!("memory_mib {mib} out of range (4 to 2048)")));
+        }
+        if let Some(hz) = self.clock_hz {
+            if !(1_000_000..=10_000_000_000).contains(&hz) {
+                return Err(bad(format!("clock_hz {hz} out of range (1 MHz to 10 GHz)")));
+            }
+        }
+        if let Some(b) = &self.boot {
+            if b.is_empty() || b.len() > 3 || !b.chars().all(|c| matches!(c, 'a' | 'c' | 'd')) {
+                return Err(bad(format!(
+                    "boot '{b}': give up to three of the drive letters a, c, d"
+                )));
+            }
+        }
+        if let Some(r) = &self.rtc {
+            if r != "host" && devices::RtcTime::parse(r).is_none() {
+                return Err(bad(format!(
+                    "rtc '{r}': expected 'host' or 'YYYY-MM-DD HH:MM:SS'"
+                )));
+            }
+        }
+        if self.floppies.len() > 2 {
+            return Err(bad(format!(
+                "{} floppy drives (at most 2 on the AT)",
+                self.floppies.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The RTC start time: the profile's fixed time, the host clock for
+    /// `host`, else 2000-01-01 00:00:00.
+    pub fn rtc_start(&self) -> devices::RtcTime {
+        match self.rtc.as_deref() {
+            Some("host") => devices::RtcTime::host_now(),
+            Some(t) => devices::RtcTime::parse(t).unwrap_or_default(),
+            None => devices::RtcTime::default(),
+        }
+    }
+}
+
+impl FloppyDrive {
+    /// The drive type to build: the one a standard-size image needs (a
+    /// 160K–360K image a 360K drive, 720K, 1.2M or 1.44M its own), unless
+    /// the profile pins the type or there is no such image; `image_size`
+    /// is the inserted image's size in bytes.
+    pub fn effective_kind(&self, image_size: Option<u64>) -> DriveType {
+        if self.pin {
+            return self.kind;
+        }
+        match image_size.map(|s| s / 1024) {
+            Some(160 | 180 | 320 | 360) => DriveType::D360,
+            Some(720) => DriveType::D720,
+            Some(1200) => DriveType::D1200,
+            Some(1440) => DriveType::D1440,
+            _ => self.kind,
+        }
     }
 }
 

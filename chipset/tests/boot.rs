@@ -161,6 +161,18 @@ fn glabios_boots_the_1440k_floppy() {
     ver_at_prompt(&mut m);
 }
 
+/// The 1.44M floppy in the default XT profile (whose drive A: says 360k):
+/// the drive takes the image's type, so DOS boots rather than stopping on
+/// "sector not found".
+#[test]
+fn default_profile_boots_the_1440k_floppy() {
+    let Some((bios, floppy)) = data("glabios-0.2.6-xt.rom", "freedos-1440k.img") else {
+        return;
+    };
+    let mut m = machine(bios, floppy);
+    boot_to_prompt(&mut m);
+}
+
 /// bootBASIC, a BASIC interpreter in one boot sector (padded to a 160K
 /// floppy), shows its prompt and evaluates an expression.
 #[test]

@@ -28,6 +28,20 @@ pub trait Bus {
         self.io_write(port, value as u8);
         self.io_write(port.wrapping_add(1), (value >> 8) as u8);
     }
+    /// Read a doubleword from an I/O port (386+ `IN EAX`). The default
+    /// splits it into two word accesses; a board with 32-bit registers (the
+    /// PCI configuration address at CF8h) answers it whole.
+    fn io_read32(&mut self, port: u16) -> u32 {
+        let lo = self.io_read16(port) as u32;
+        let hi = self.io_read16(port.wrapping_add(2)) as u32;
+        lo | (hi << 16)
+    }
+    /// Write a doubleword to an I/O port (386+ `OUT DX, EAX`); see
+    /// [`Bus::io_read32`].
+    fn io_write32(&mut self, port: u16, value: u32) {
+        self.io_write16(port, value as u16);
+        self.io_write16(port.wrapping_add(2), (value >> 16) as u16);
+    }
     /// Interrupt acknowledge: the vector number of the pending interrupt.
     fn inta(&mut self) -> u8 {
         0xFF

@@ -103,6 +103,12 @@ pub struct Fdc {
     pub specify: [u8; 2],
     /// Last error writing an image back to its file.
     pub write_error: Option<String>,
+    /// Read and write commands first move the head to the cylinder they
+    /// name (the 82077AA's implied seek, which QEMU's and Bochs's
+    /// controllers do by default and the Bochs BIOS relies on). Off on the
+    /// PC/XT's µPD765, where a command on another cylinder fails.
+    #[serde(default)]
+    pub implied_seek: bool,
 }
 
 /// Bytes in a command (including the first), by command code (low 5 bits).
@@ -151,6 +157,7 @@ impl Fdc {
             xfer: None,
             specify: [0, 0],
             write_error: None,
+            implied_seek: false,
         }
     }
 
@@ -379,6 +386,14 @@ impl Fdc {
         let (c, h, r, n, eot) = (cmd[2], cmd[3], cmd[4], cmd[5], cmd[6]);
         let st0_base = (head << 2) | drive as u8;
         let chrn = [c, h, r, n];
+        if self.implied_seek {
+            if let Some(d) = self.drives.get_mut(drive) {
+                if d.disk.is_some() && c < d.kind.tracks() && d.pcn != c {
+                    d.pcn = c;
+                    d.disk_changed = false;
+                }
+            }
+        }
         let Some(d) = self.drives.get(drive) else {
             return self.finish(0x40 | 0x10 | st0_base, 0, 0, chrn);
         };
@@ -793,6 +808,19 @@ mod tests {
         let r = results(&mut f);
         assert_eq!(r[0] & 0xC0, 0x40);
         assert_eq!(r[1] & 0x04, 0x04);
+    }
+
+    #[test]
+    fn implied_seek_moves_the_head_first() {
+        // The read that `wrong_cylinder_is_no_data` makes, on a controller
+        // with implied seek: the head moves to cylinder 5 and the sector
+        // (whose first bytes hold its C, H, R) arrives by DMA.
+        let mut f = ready_fdc();
+        f.implied_seek = true;
+        command(&mut f, &[0x46, 0x00, 5, 0, 1, 2, 9, 0x2A, 0xFF], 0);
+        assert_eq!(f.drives[0].pcn, 5);
+        assert!(f.drq());
+        assert_eq!([f.dma_read(), f.dma_read(), f.dma_read()], [5, 0, 1]);
     }
 
     #[test]

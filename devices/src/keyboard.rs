@@ -227,6 +227,56 @@ fn press(out: &mut Vec<u8>, code: u8, shift: bool) {
     }
 }
 
+/// Scan code set 2 make codes indexed by the set 1 make code (00h–58h), for
+/// the PS/2 keyboard; 0 where set 1 has no key. E0-prefixed keys (cursor
+/// block, right Ctrl/Alt, keypad Enter and /) keep the E0 prefix and use the
+/// same mapping for the byte after it.
+pub const SET1_TO_SET2: [u8; 0x59] = [
+    0x00, 0x76, 0x16, 0x1E, 0x26, 0x25, 0x2E, 0x36, // 00–07: -, Esc, 1–6
+    0x3D, 0x3E, 0x46, 0x45, 0x4E, 0x55, 0x66, 0x0D, // 08–0F: 7–0, -, =, Bksp, Tab
+    0x15, 0x1D, 0x24, 0x2D, 0x2C, 0x35, 0x3C, 0x43, // 10–17: Q W E R T Y U I
+    0x44, 0x4D, 0x54, 0x5B, 0x5A, 0x14, 0x1C, 0x1B, // 18–1F: O P [ ] Enter Ctrl A S
+    0x23, 0x2B, 0x34, 0x33, 0x3B, 0x42, 0x4B, 0x4C, // 20–27: D F G H J K L ;
+    0x52, 0x0E, 0x12, 0x5D, 0x1A, 0x22, 0x21, 0x2A, // 28–2F: ' ` LShift \ Z X C V
+    0x32, 0x31, 0x3A, 0x41, 0x49, 0x4A, 0x59, 0x7C, // 30–37: B N M , . / RShift KP*
+    0x11, 0x29, 0x58, 0x05, 0x06, 0x04, 0x0C, 0x03, // 38–3F: Alt Space Caps F1–F5
+    0x0B, 0x83, 0x0A, 0x01, 0x09, 0x77, 0x7E, 0x6C, // 40–47: F6–F10 NumLk ScrLk KP7
+    0x75, 0x7D, 0x7B, 0x6B, 0x73, 0x74, 0x79,
+    0x69, // 48–4F: KP8 KP9 KP- KP4 KP5 KP6 KP+ KP1
+    0x72, 0x7A, 0x70, 0x71, 0x00, 0x00, 0x61, 0x78, // 50–57: KP2 KP3 KP0 KP. - - 102nd F11
+    0x07, // 58: F12
+];
+
+/// The set 1 code of a set 2 code (the 8042's translation), or None for a
+/// byte with no key (controller and keyboard responses pass unchanged).
+pub fn set2_to_set1(code: u8) -> Option<u8> {
+    SET1_TO_SET2
+        .iter()
+        .position(|&c| c == code && c != 0)
+        .map(|i| i as u8)
+}
+
+/// Convert a stream of set 1 make/break codes (E0 prefixes included) to
+/// set 2: a break code becomes F0 and the make code.
+pub fn set1_stream_to_set2(codes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(codes.len() * 2);
+    for &c in codes {
+        if c == 0xE0 || c == 0xE1 {
+            out.push(c);
+            continue;
+        }
+        let make = SET1_TO_SET2.get((c & 0x7F) as usize).copied().unwrap_or(0);
+        if make == 0 {
+            continue;
+        }
+        if c & 0x80 != 0 {
+            out.push(0xF0);
+        }
+        out.push(make);
+    }
+    out
+}
+
 /// Translate typed text (see [`XtKeyboard::type_text`]) to make/break codes.
 pub fn text_to_scancodes(text: &str) -> Result<Vec<u8>, UnknownKey> {
     let mut out = Vec::new();

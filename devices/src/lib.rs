@@ -8,10 +8,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cmos;
 pub mod debug;
 pub mod fdc;
 pub mod floppy;
 pub mod font;
+pub mod i8042;
 pub mod ide;
 pub mod keyboard;
 pub mod serial;
@@ -19,9 +21,11 @@ pub mod uart16550;
 pub mod vga;
 pub mod video;
 
+pub use cmos::{Rtc, RtcTime};
 pub use debug::{DebugPorts, Speaker};
 pub use fdc::Fdc;
 pub use floppy::{DiskError, DriveType, FloppyImage, Geometry};
+pub use i8042::I8042;
 pub use ide::{AtaDisk, AtapiCdrom, BlockImage, Ide, IdeChannel, ImageError, Media};
 pub use keyboard::XtKeyboard;
 pub use serial::Uart8250;

@@ -1,0 +1,1196 @@
+//! The PC/AT board (ISA) and the i440FX/PIIX3 PC (PCI): memory map with the
+//! A20 gate and PAM shadowing, an I/O port table, the AT's chipset devices,
+//! and the seams where the VGA, IDE and UART models plug in.
+//!
+//! Time is counted in CPU cycles at the profile's clock rate. The driver
+//! (the CPU loop) moves [`AtBoard::now`] forward with [`AtBoard::advance_to`],
+//! which runs every due deadline; devices are otherwise caught up lazily
+//! when their ports are accessed.
+
+use super::events::{AtEvent, Deadlines};
+use super::pci::{PciBus, PciKind};
+use super::pics::CascadedPics;
+use crate::dma::{Dma8237, TransferType};
+use crate::pit::Pit;
+use devices::cmos::{BootDevice, CmosFloppy, NvramConfig};
+use devices::{DriveType, Fdc, FloppyImage, Rtc, RtcTime, I8042};
+use std::ops::RangeInclusive;
+
+/// The 8254's input clock (14.31818 MHz / 12).
+pub const PIT_HZ: u64 = 1_193_182;
+/// The clock the floppy controller's delays are counted in (it was written
+/// for the 4.77 MHz PC/XT); the board converts.
+pub const FDC_TIME_HZ: u64 = 4_772_727;
+/// PIT clocks per DRAM refresh request (the AT BIOS programs counter 1
+/// with 18: one every 15.09 µs); port 61h bit 4 toggles on each.
+const REFRESH_PIT_CLOCKS: u64 = 18;
+/// Most POST codes kept.
+const POST_LOG_MAX: usize = 4096;
+
+/// A port-mapped device plugged into the board (VGA, IDE, UART…).
+pub trait IoDevice {
+    /// Read `size` (1, 2 or 4) bytes from `port` at CPU cycle `now`.
+    fn io_read(&mut self, now: u64, port: u16, size: u8) -> u32;
+    /// Write `size` bytes to `port` at CPU cycle `now`.
+    fn io_write(&mut self, now: u64, port: u16, size: u8, value: u32);
+    /// The level of its interrupt line.
+    fn irq(&self) -> bool {
+        false
+    }
+    /// Catch up to CPU cycle `now`.
+    fn advance(&mut self, now: u64) {
+        let _ = now;
+    }
+    /// The CPU cycle at which it next needs [`IoDevice::advance`].
+    fn next_deadline(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A memory-mapped device window (the VGA's A0000h–BFFFFh, a framebuffer).
+pub trait MmioDevice {
+    /// Read a byte at `offset` into the window.
+    fn read(&mut self, offset: u32) -> u8;
+    /// Write a byte at `offset` into the window.
+    fn write(&mut self, offset: u32, value: u8);
+}
+
+/// What kind of reset the board asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetKind {
+    /// The CPU only (8042 pulse, port 92h, CF9h soft reset, triple fault):
+    /// memory and devices keep their state, as the BIOS's shutdown-byte
+    /// resume path expects.
+    Cpu,
+    /// The whole system (CF9h with the hard-reset bit).
+    System,
+}
+
+/// Board configuration, from the machine profile.
+#[derive(Clone, Debug)]
+pub struct AtConfig {
+    /// PCI (i440FX/PIIX3) rather than plain ISA.
+    pub pci: bool,
+    /// RAM in MiB (4–2048).
+    pub memory_mib: u32,
+    /// CPU clock rate.
+    pub clock_hz: u64,
+    /// RTC time at power-on.
+    pub rtc_start: RtcTime,
+    /// Floppy drives (A:, B:).
+    pub floppies: Vec<DriveType>,
+    /// Hard disks 0 and 1.
+    pub hard_disks: [bool; 2],
+    /// Boot order for the BIOS.
+    pub boot: Vec<BootDevice>,
+    /// The CPU has an FPU.
+    pub fpu: bool,
+}
+
+impl Default for AtConfig {
+    fn default() -> Self {
+        AtConfig {
+            pci: true,
+            memory_mib: 16,
+            clock_hz: 33_000_000,
+            rtc_start: RtcTime::default(),
+            floppies: vec![DriveType::D1440],
+            hard_disks: [false; 2],
+            boot: vec![BootDevice::Floppy, BootDevice::HardDisk, BootDevice::Cdrom],
+            fpu: true,
+        }
+    }
+}
+
+/// Board errors.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AtError {
+    /// Memory size out of range.
+    #[error("memory_mib {0} out of range (4 to 2048)")]
+    Memory(u32),
+    /// CPU clock below 1 MHz.
+    #[error("clock_hz {0} too low (at least 1 MHz)")]
+    Clock(u64),
+    /// BIOS image of an unusable size.
+    #[error("BIOS image is {0} bytes; it must be 64, 128 or 256 KiB")]
+    BiosSize(usize),
+    /// Option ROM that does not fit.
+    #[error("option ROM of {size} bytes at {address:05X}h does not fit in C0000h–DFFFFh")]
+    RomSize {
+        /// Its size.
+        size: usize,
+        /// Where it was to go.
+        address: u32,
+    },
+    /// Two handlers for one port.
+    #[error("I/O port {0:04X}h is already taken")]
+    PortTaken(u16),
+}
+
+/// Who answers an I/O port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Handler {
+    None,
+    Dma1,
+    Pic,
+    Pit,
+    Kbc,
+    Port61,
+    Rtc,
+    Page,
+    Dma2,
+    Fpu,
+    Port92,
+    Elcr,
+    PciConfig,
+    ResetControl,
+    Debugcon,
+    BochsPanic,
+    BochsInfo,
+    VgaBiosInfo,
+    Shutdown,
+    Fdc,
+    Device(u16),
+    IdeBm(u16),
+}
+
+struct Attached {
+    device: Box<dyn IoDevice>,
+    irq: Option<u8>,
+}
+
+/// The board.
+pub struct AtBoard {
+    /// Configuration it was built with.
+    pub config: AtConfig,
+    /// Current time in CPU cycles.
+    pub now: u64,
+    ram: Vec<u8>,
+    bios: Vec<u8>,
+    option_roms: Vec<(u32, Vec<u8>)>,
+    ports: Vec<Handler>,
+    /// The interrupt controllers.
+    pub pics: CascadedPics,
+    /// The timer.
+    pub pit: Pit,
+    pit_ticks: u64,
+    /// DMA controller 1 (channels 0–3, 8-bit).
+    pub dma1: Dma8237,
+    /// DMA controller 2 (channels 4–7, 16-bit; channel 4 cascades).
+    pub dma2: Dma8237,
+    pages: [u8; 16],
+    /// The RTC and CMOS RAM.
+    pub rtc: Rtc,
+    /// The keyboard controller.
+    pub kbc: I8042,
+    /// The floppy controller (IRQ 6, DMA 2).
+    pub fdc: Fdc,
+    /// The PCI bus, on a PCI board.
+    pub pci: Option<PciBus>,
+    port61: u8,
+    port92: u8,
+    cf9: u8,
+    /// The last POST code written to port 80h.
+    pub post_code: u8,
+    /// The POST codes written, each change once (up to 4096).
+    pub post_codes: Vec<u8>,
+    /// Bytes written to the debug console (E9h).
+    pub debugcon: Vec<u8>,
+    /// Bytes written to the Bochs BIOS info ports (402h, 403h).
+    pub bios_info: Vec<u8>,
+    /// Bytes written to the LGPL VGA BIOS's info port (500h).
+    pub vgabios_info: Vec<u8>,
+    /// The Bochs BIOS panic port (400h/401h) was written: the value.
+    pub bios_panic: Option<u16>,
+    shutdown_match: usize,
+    /// "Shutdown" was written to port 8900h.
+    pub shutdown: bool,
+    fpu_error: bool,
+    nmi: bool,
+    reset: Option<ResetKind>,
+    deadlines: Deadlines,
+    devices: Vec<Attached>,
+    vga_window: Option<Box<dyn MmioDevice>>,
+    lfb: Option<Box<dyn MmioDevice>>,
+    vga_rom: Option<Vec<u8>>,
+    smram_open: bool,
+    /// The IDE bus-master device and the base its ports are mapped at.
+    ide_bm: Option<(u16, Option<u16>)>,
+    a20_mask: u32,
+}
+
+impl AtBoard {
+    /// Build a board with `bios` (64, 128 or 256 KiB) mapped to end at
+    /// FFFFFh (its last 128 KiB) and at the top of the 4 GiB space.
+    pub fn new(config: AtConfig, bios: Vec<u8>) -> Result<AtBoard, AtError> {
+        if !(4..=2048).contains(&config.memory_mib) {
+            return Err(AtError::Memory(config.memory_mib));
+        }
+        if config.clock_hz < 1_000_000 {
+            return Err(AtError::Clock(config.clock_hz));
+        }
+        if ![0x10000, 0x20000, 0x40000].contains(&bios.len()) {
+            return Err(AtError::BiosSize(bios.len()));
+        }
+        let mut rtc = Rtc::new(config.rtc_start, config.clock_hz);
+        let floppy = |i: usize| match config.floppies.get(i) {
+            Some(DriveType::D360) => CmosFloppy::D360,
+            Some(DriveType::D1200) => CmosFloppy::D1200,
+            Some(DriveType::D720) => CmosFloppy::D720,
+            Some(DriveType::D1440) => CmosFloppy::D1440,
+            None => CmosFloppy::None,
+        };
+        rtc.set_nvram(&NvramConfig {
+            floppies: [floppy(0), floppy(1)],
+            hard_disks: config.hard_disks,
+            ram_bytes: config.memory_mib as u64 * (1 << 20),
+            fpu: config.fpu,
+            boot: config.boot.clone(),
+            century: (config.rtc_start.year / 100) as u8,
+        });
+        let mut fdc = Fdc::new(&config.floppies);
+        // An AT-class controller seeks implicitly, as QEMU's and Bochs's do;
+        // the Bochs BIOS reads without seeking first.
+        fdc.implied_seek = true;
+        let mut kbc = I8042::new();
+        // About 1 ms a byte on the serial link.
+        kbc.byte_delay = (config.clock_hz / 1000).max(1);
+        let mut board = AtBoard {
+            ram: vec![0; config.memory_mib as usize * (1 << 20)],
+            bios,
+            option_roms: Vec::new(),
+            ports: vec![Handler::None; 0x10000],
+            pics: CascadedPics::new(),
+            pit: Pit::new(true),
+            pit_ticks: 0,
+            dma1: Dma8237::new(),
+            dma2: Dma8237::new(),
+            pages: [0; 16],
+            rtc,
+            kbc,
+            fdc,
+            pci: config.pci.then(PciBus::new),
+            port61: 0,
+            port92: 0,
+            cf9: 0,
+            post_code: 0,
+            post_codes: Vec::new(),
+            debugcon: Vec::new(),
+            bios_info: Vec::new(),
+            vgabios_info: Vec::new(),
+            bios_panic: None,
+            shutdown_match: 0,
+            shutdown: false,
+            fpu_error: false,
+            nmi: false,
+            reset: None,
+            deadlines: Deadlines::new(),
+            devices: Vec::new(),
+            vga_window: None,
+            lfb: None,
+            vga_rom: None,
+            smram_open: false,
+            ide_bm: None,
+            a20_mask: u32::MAX,
+            now: 0,
+            config,
+        };
+        board.map_ports();
+        board.update_a20();
+        Ok(board)
+    }
+
+    fn map_ports(&mut self) {
+        let mut map = |r: RangeInclusive<u16>, h: Handler| {
+            for p in r {
+                self.ports[p as usize] = h;
+            }
+        };
+        map(0x00..=0x1F, Handler::Dma1);
+        map(0x20..=0x21, Handler::Pic);
+        map(0xA0..=0xA1, Handler::Pic);
+        map(0x40..=0x43, Handler::Pit);
+        map(0x60..=0x60, Handler::Kbc);
+        map(0x64..=0x64, Handler::Kbc);
+        map(0x61..=0x61, Handler::Port61);
+        map(0x70..=0x71, Handler::Rtc);
+        map(0x80..=0x8F, Handler::Page);
+        map(0x92..=0x92, Handler::Port92);
+        map(0xC0..=0xDF, Handler::Dma2);
+        map(0xF0..=0xF1, Handler::Fpu);
+        map(0xE9..=0xE9, Handler::Debugcon);
+        map(0x400..=0x401, Handler::BochsPanic);
+        map(0x402..=0x403, Handler::BochsInfo);
+        map(0x500..=0x500, Handler::VgaBiosInfo);
+        map(0x8900..=0x8900, Handler::Shutdown);
+        map(0x3F0..=0x3F5, Handler::Fdc);
+        map(0x3F7..=0x3F7, Handler::Fdc);
+        if self.pci.is_some() {
+            map(0x4D0..=0x4D1, Handler::Elcr);
+            map(0xCF8..=0xCFF, Handler::PciConfig);
+            // CF9h is byte-wide and sits inside CF8h's dword: only 32-bit
+            // accesses to CF8h reach the configuration address.
+            map(0xCF9..=0xCF9, Handler::ResetControl);
+        }
+    }
+
+    /// Map an option ROM (the VGA BIOS at C0000h) in C0000h–DFFFFh.
+    pub fn map_option_rom(&mut self, address: u32, data: Vec<u8>) -> Result<(), AtError> {
+        let end = address as u64 + data.len() as u64;
+        if address < 0xC0000 || end > 0xE0000 || data.is_empty() {
+            return Err(AtError::RomSize {
+                size: data.len(),
+                address,
+            });
+        }
+        self.option_roms.push((address, data));
+        Ok(())
+    }
+
+    /// The VGA BIOS: an option ROM at C0000h (where ISA-era BIOSes scan for
+    /// it) and, on a PCI board, also behind the VGA's expansion ROM BAR
+    /// (where SeaBIOS looks).
+    pub fn map_vga_bios(&mut self, data: Vec<u8>) -> Result<(), AtError> {
+        if data.len() > super::pci::VGA_ROM_SIZE as usize {
+            return Err(AtError::RomSize {
+                size: data.len(),
+                address: 0xC0000,
+            });
+        }
+        self.map_option_rom(0xC0000, data.clone())?;
+        self.vga_rom = Some(data);
+        Ok(())
+    }
+
+    /// Plug in an I/O device answering `ports`, its interrupt on ISA line
+    /// `irq`. Returns its index.
+    pub fn attach_io(
+        &mut self,
+        device: Box<dyn IoDevice>,
+        ports: &[RangeInclusive<u16>],
+        irq: Option<u8>,
+    ) -> Result<usize, AtError> {
+        let id = self.devices.len() as u16;
+        for r in ports {
+            for p in r.clone() {
+                // Devices may take over the board's own floppy ports 3F6h
+                // (IDE alternate status) but nothing else.
+                let h = self.ports[p as usize];
+                if h != Handler::None && !(h == Handler::Fdc && p == 0x3F6) {
+                    return Err(AtError::PortTaken(p));
+                }
+            }
+        }
+        for r in ports {
+            for p in r.clone() {
+                self.ports[p as usize] = Handler::Device(id);
+            }
+        }
+        self.devices.push(Attached { device, irq });
+        self.reschedule(AtEvent::Device(id));
+        Ok(id as usize)
+    }
+
+    fn ide_bm_base(&self) -> u16 {
+        self.ide_bm.and_then(|(_, b)| b).unwrap_or(0)
+    }
+
+    /// Plug in the VGA's memory window (A0000h–BFFFFh; offsets from A0000h).
+    pub fn attach_vga_window(&mut self, window: Box<dyn MmioDevice>) {
+        self.vga_window = Some(window);
+    }
+
+    /// Plug in the linear framebuffer decoded at the VGA's PCI BAR0.
+    pub fn attach_lfb(&mut self, lfb: Box<dyn MmioDevice>) {
+        self.lfb = Some(lfb);
+    }
+
+    // ---- Time ----
+
+    /// Let time run to CPU cycle `now`, running every deadline due.
+    pub fn advance_to(&mut self, now: u64) {
+        self.now = self.now.max(now);
+        while let Some(ev) = self.deadlines.pop_due(self.now) {
+            match ev {
+                AtEvent::Pit => self.settle_pit(),
+                AtEvent::Rtc => self.rtc.advance(self.now),
+                AtEvent::Keyboard => self.kbc.advance(self.now),
+                AtEvent::Device(i) => {
+                    if let Some(d) = self.devices.get_mut(i as usize) {
+                        d.device.advance(self.now);
+                    }
+                }
+                AtEvent::Floppy => {
+                    let t = self.fdc_time();
+                    self.fdc.tick(t);
+                    self.service_dma();
+                }
+            }
+            self.reschedule(ev);
+            self.sync_irqs();
+        }
+    }
+
+    /// The earliest pending deadline (the driver may run the CPU until then).
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.deadlines.next_deadline()
+    }
+
+    fn reschedule(&mut self, ev: AtEvent) {
+        let at = match ev {
+            AtEvent::Pit => self.pit_deadline(),
+            AtEvent::Rtc => self.rtc.next_deadline(),
+            AtEvent::Keyboard => self.kbc.next_deadline(),
+            AtEvent::Device(i) => self
+                .devices
+                .get(i as usize)
+                .and_then(|d| d.device.next_deadline()),
+            AtEvent::Floppy => self.fdc.next_event().map(|t| {
+                let c = (t as u128 * self.config.clock_hz as u128).div_ceil(FDC_TIME_HZ as u128);
+                c.min(u64::MAX as u128) as u64
+            }),
+        };
+        // A deadline in the past is due now.
+        self.deadlines.set(ev, at.map(|t| t.max(self.now)));
+    }
+
+    fn fdc_time(&self) -> u64 {
+        (self.now as u128 * FDC_TIME_HZ as u128 / self.config.clock_hz as u128) as u64
+    }
+
+    fn pit_target(&self) -> u64 {
+        (self.now as u128 * PIT_HZ as u128 / self.config.clock_hz as u128) as u64
+    }
+
+    /// Clock the PIT up to now, passing counter 0's output to IRQ 0.
+    fn settle_pit(&mut self) {
+        let target = self.pit_target();
+        while self.pit_ticks < target {
+            let q = self.pit.quiet_clocks() as u64;
+            if q > 0 {
+                let k = q.min(target - self.pit_ticks);
+                self.pit.count_down(k as u32);
+                self.pit_ticks += k;
+            } else {
+                self.pit.clock();
+                self.pit_ticks += 1;
+                self.pics.set_irq(0, self.pit.out(0));
+            }
+        }
+        self.pics.set_irq(0, self.pit.out(0));
+    }
+
+    /// The cycle of counter 0's next output change.
+    fn pit_deadline(&self) -> Option<u64> {
+        let q = self.pit.counters[0].quiet_clocks();
+        if q == u32::MAX {
+            return None;
+        }
+        let tick = self.pit_ticks + q as u64 + 1;
+        let c = (tick as u128 * self.config.clock_hz as u128).div_ceil(PIT_HZ as u128);
+        Some(c.min(u64::MAX as u128) as u64)
+    }
+
+    // ---- Lines ----
+
+    /// Pass the devices' interrupt outputs to the PICs. Outputs on one line
+    /// are ORed (PCI devices share level-triggered lines); IRQ 0 belongs to
+    /// the PIT, which drives it as it is clocked.
+    fn sync_irqs(&mut self) {
+        let sources = [
+            (1, self.kbc.irq1()),
+            (12, self.kbc.irq12()),
+            (8, self.rtc.irq()),
+            (6, self.fdc.irq()),
+            (13, self.fpu_error),
+        ];
+        let mut driven = 0u16;
+        let mut level = 0u16;
+        for (irq, on) in sources {
+            driven |= 1 << irq;
+            level |= u16::from(on) << irq;
+        }
+        for d in &self.devices {
+            if let Some(irq) = d.irq {
+                let bit = 1u16 << (irq & 15);
+                driven |= bit;
+                if d.device.irq() {
+                    level |= bit;
+                }
+            }
+        }
+        driven &= !1;
+        for irq in 1..16u8 {
+            if driven & (1 << irq) != 0 {
+                self.pics.set_irq(irq, level & (1 << irq) != 0);
+            }
+        }
+    }
+
+    /// The INTR line to the CPU.
+    pub fn intr_pending(&self) -> bool {
+        self.pics.intr()
+    }
+
+    /// An NMI is pending and not masked by port 70h bit 7.
+    pub fn nmi_pending(&self) -> bool {
+        self.nmi && !self.rtc.nmi_disabled
+    }
+
+    /// Raise an NMI (an I/O channel check).
+    pub fn raise_nmi(&mut self) {
+        self.nmi = true;
+    }
+
+    /// The CPU took the NMI.
+    pub fn ack_nmi(&mut self) {
+        self.nmi = false;
+    }
+
+    /// The CPU's FERR# (an unmasked x87 exception with CR0.NE clear) goes
+    /// to IRQ 13 until software writes port F0h.
+    pub fn set_fpu_error(&mut self) {
+        self.fpu_error = true;
+        self.sync_irqs();
+    }
+
+    /// The A20 gate: the 8042's output port bit 1 OR port 92h bit 1.
+    pub fn a20(&self) -> bool {
+        self.kbc.a20() || self.port92 & 0x02 != 0
+    }
+
+    fn update_a20(&mut self) {
+        self.a20_mask = if self.a20() { u32::MAX } else { !(1 << 20) };
+    }
+
+    /// The CPU triple-faulted (the board resets it, as the AT's shutdown
+    /// detection does).
+    pub fn triple_fault(&mut self) {
+        self.reset = Some(ResetKind::Cpu);
+    }
+
+    /// A reset requested since the last call.
+    pub fn take_reset(&mut self) -> Option<ResetKind> {
+        if self.kbc.take_reset() && self.reset.is_none() {
+            self.reset = Some(ResetKind::Cpu);
+        }
+        let r = self.reset.take();
+        if r == Some(ResetKind::System) {
+            self.system_reset();
+        }
+        r
+    }
+
+    /// The state a system reset gives the chipset (RAM keeps its contents).
+    fn system_reset(&mut self) {
+        if self.config.pci {
+            self.pci = Some(PciBus::new());
+            self.pci_written(PciKind::HostBridge);
+            self.pci_written(PciKind::Ide);
+        }
+        self.port92 = 0;
+        let delay = self.kbc.byte_delay;
+        self.kbc = I8042::new();
+        self.kbc.byte_delay = delay;
+        self.pics = CascadedPics::new();
+        self.update_a20();
+    }
+
+    // ---- Memory ----
+
+    /// The RAM.
+    pub fn ram(&self) -> &[u8] {
+        &self.ram
+    }
+
+    /// The RAM, writable (to load images in tests and tools).
+    pub fn ram_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.ram
+    }
+
+    /// PAM attribute of a C0000h–FFFFFh address: bit 0 reads from RAM,
+    /// bit 1 writes to RAM. An ISA board has no shadow RAM there.
+    fn pam(&self, a: u32) -> u8 {
+        self.pci.as_ref().map_or(0, |p| p.pam(a))
+    }
+
+    /// i440FX SMRAM register D_OPEN (bit 6) with G_SMRAME (bit 3): the
+    /// A0000h–BFFFFh window reaches the RAM beneath the VGA (firmware uses
+    /// it to load an SMM handler; there is no SMM mode to close it).
+    #[inline]
+    fn smram_open(&self) -> bool {
+        self.smram_open
+    }
+
+    /// A PCI configuration write changed a function's registers: refresh
+    /// what the board derives from them.
+    fn pci_written(&mut self, kind: PciKind) {
+        let Some(pci) = self.pci.as_ref() else {
+            return;
+        };
+        match kind {
+            PciKind::HostBridge => {
+                self.smram_open = pci
+                    .get(PciKind::HostBridge)
+                    .is_some_and(|h| h.config.bytes[0x72] & 0x48 == 0x48);
+            }
+            PciKind::Ide => self.remap_ide_busmaster(),
+            _ => {}
+        }
+    }
+
+    /// Move the IDE bus-master registers (16 ports) to where BAR4 and the
+    /// command register's I/O enable put them.
+    fn remap_ide_busmaster(&mut self) {
+        let Some((id, old)) = self.ide_bm else {
+            return;
+        };
+        let new = self
+            .pci
+            .as_ref()
+            .and_then(|p| p.get(PciKind::Ide))
+            .filter(|f| f.config.bytes[4] & 1 != 0)
+            .map(|f| (f.config.dword(0x20) & 0xFFF0) as u16)
+            .filter(|&b| b != 0 && b <= 0xFFF0);
+        if new == old {
+            return;
+        }
+        if let Some(o) = old {
+            for p in o..o + 16 {
+                if self.ports[p as usize] == Handler::IdeBm(id) {
+                    self.ports[p as usize] = Handler::None;
+                }
+            }
+        }
+        let mut placed = None;
+        if let Some(n) = new {
+            // Only over free ports: a BAR placed on a chipset port is ignored.
+            if (n..n + 16).all(|p| self.ports[p as usize] == Handler::None) {
+                for p in n..n + 16 {
+                    self.ports[p as usize] = Handler::IdeBm(id);
+                }
+                placed = Some(n);
+            }
+        }
+        self.ide_bm = Some((id, placed));
+    }
+
+    /// Plug in the IDE controller's bus-master registers: they answer the 16
+    /// ports at the PIIX3 IDE function's BAR4 while its I/O decoding is on,
+    /// following the BAR as firmware moves it. The device sees the offset
+    /// 0–15 as the port.
+    pub fn attach_ide_busmaster(&mut self, device: Box<dyn IoDevice>, irq: Option<u8>) -> usize {
+        let id = self.devices.len() as u16;
+        self.devices.push(Attached { device, irq });
+        self.ide_bm = Some((id, None));
+        self.remap_ide_busmaster();
+        id as usize
+    }
+
+    fn rom_byte(&self, a: u32) -> u8 {
+        if a >= 0xE0000 {
+            // The last 128 KiB of the image (a 64 KiB image repeats).
+            let len = self.bios.len();
+            let off = (a as usize - 0xE0000) % len.min(0x20000);
+            return self.bios[len - len.min(0x20000) + off];
+        }
+        for (base, data) in &self.option_roms {
+            if a >= *base && ((a - base) as usize) < data.len() {
+                return data[(a - base) as usize];
+            }
+        }
+        0xFF
+    }
+
+    /// Read a physical byte (after the A20 gate).
+    pub fn mem_read(&mut self, addr: u32) -> u8 {
+        let a = addr & self.a20_mask;
+        if a < 0xA0000 || (a >= 0x10_0000 && (a as usize) < self.ram.len()) {
+            return self.ram[a as usize];
+        }
+        self.slow_read(a)
+    }
+
+    fn slow_read(&mut self, a: u32) -> u8 {
+        match a {
+            0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize],
+            0xA0000..=0xBFFFF => self
+                .vga_window
+                .as_mut()
+                .map_or(0xFF, |w| w.read(a - 0xA0000)),
+            0xC0000..=0xFFFFF => {
+                if self.pam(a) & 1 != 0 {
+                    self.ram[a as usize]
+                } else {
+                    self.rom_byte(a)
+                }
+            }
+            _ => {
+                let top = (u32::MAX - self.bios.len() as u32).wrapping_add(1);
+                if a >= top {
+                    return self.bios[(a - top) as usize];
+                }
+                if let (Some(base), Some(lfb)) = (
+                    self.pci.as_ref().and_then(PciBus::vga_lfb),
+                    self.lfb.as_mut(),
+                ) {
+                    if base != 0 && a >= base && a - base < super::pci::VGA_LFB_SIZE {
+                        return lfb.read(a - base);
+                    }
+                }
+                if let (Some(base), Some(rom)) =
+                    (self.pci.as_ref().and_then(PciBus::vga_rom), &self.vga_rom)
+                {
+                    if base != 0 && a >= base && a - base < super::pci::VGA_ROM_SIZE {
+                        return rom.get((a - base) as usize).copied().unwrap_or(0xFF);
+                    }
+                }
+                0xFF
+            }
+        }
+    }
+
+    /// Write a physical byte (after the A20 gate).
+    pub fn mem_write(&mut self, addr: u32, v: u8) {
+        let a = addr & self.a20_mask;
+        if a < 0xA0000 || (a >= 0x10_0000 && (a as usize) < self.ram.len()) {
+            self.ram[a as usize] = v;
+            return;
+        }
+        match a {
+            0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize] = v,
+            0xA0000..=0xBFFFF => {
+                if let Some(w) = self.vga_window.as_mut() {
+                    w.write(a - 0xA0000, v);
+                }
+            }
+            0xC0000..=0xFFFFF => {
+                if self.pam(a) & 2 != 0 {
+                    self.ram[a as usize] = v;
+                }
+            }
+            _ => {
+                if let (Some(base), Some(lfb)) = (
+                    self.pci.as_ref().and_then(PciBus::vga_lfb),
+                    self.lfb.as_mut(),
+                ) {
+                    if base != 0 && a >= base && a - base < super::pci::VGA_LFB_SIZE {
+                        lfb.write(a - base, v);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- I/O ----
+
+    /// Read `size` (1, 2 or 4) bytes from `port`.
+    pub fn io_read_sized(&mut self, port: u16, size: u8) -> u32 {
+        let size = size.clamp(1, 4);
+        let h = self.ports[port as usize];
+        match h {
+            Handler::PciConfig if port == 0xCF8 && size == 4 => {
+                self.pci.as_ref().map_or(u32::MAX, |p| p.address)
+            }
+            Handler::PciConfig if port >= 0xCFC => self.pci.as_ref().map_or(u32::MAX, |p| {
+                p.read_data(port, size.min(4 - (port & 3) as u8))
+            }),
+            Handler::Device(i) => {
+                let now = self.now;
+                let v = self.devices[i as usize].device.io_read(now, port, size);
+                self.reschedule(AtEvent::Device(i));
+                self.sync_irqs();
+                v
+            }
+            Handler::IdeBm(i) => {
+                let now = self.now;
+                let off = port.wrapping_sub(self.ide_bm_base());
+                let v = self.devices[i as usize].device.io_read(now, off, size);
+                self.reschedule(AtEvent::Device(i));
+                self.sync_irqs();
+                v
+            }
+            _ => {
+                // Wider accesses to byte devices are split into bytes.
+                let mut v = 0u32;
+                for i in 0..size.min(4) as u16 {
+                    v |= (self.io_read_byte(port.wrapping_add(i)) as u32) << (8 * i);
+                }
+                v
+            }
+        }
+    }
+
+    /// Write `size` (1, 2 or 4) bytes to `port`.
+    pub fn io_write_sized(&mut self, port: u16, size: u8, value: u32) {
+        let size = size.clamp(1, 4);
+        let h = self.ports[port as usize];
+        match h {
+            Handler::PciConfig if port == 0xCF8 && size == 4 => {
+                if let Some(p) = self.pci.as_mut() {
+                    p.address = value & 0x80FF_FFFC;
+                }
+            }
+            Handler::PciConfig if port >= 0xCFC => {
+                let size = size.min(4 - (port & 3) as u8);
+                let written = self
+                    .pci
+                    .as_mut()
+                    .and_then(|p| p.write_data(port, size, value));
+                if let Some((kind, _)) = written {
+                    self.pci_written(kind);
+                }
+            }
+            Handler::Device(i) => {
+                let now = self.now;
+                self.devices[i as usize]
+                    .device
+                    .io_write(now, port, size, value);
+                self.reschedule(AtEvent::Device(i));
+                self.sync_irqs();
+            }
+            Handler::IdeBm(i) => {
+                let now = self.now;
+                let off = port.wrapping_sub(self.ide_bm_base());
+                self.devices[i as usize]
+                    .device
+                    .io_write(now, off, size, value);
+                self.reschedule(AtEvent::Device(i));
+                self.sync_irqs();
+            }
+            Handler::BochsPanic if size == 2 => {
+                self.bios_panic = Some(value as u16);
+            }
+            _ => {
+                for i in 0..size.min(4) as u16 {
+                    self.io_write_byte(port.wrapping_add(i), (value >> (8 * i)) as u8);
+                }
+            }
+        }
+    }
+
+    fn io_read_byte(&mut self, port: u16) -> u8 {
+        let now = self.now;
+        match self.ports[port as usize] {
+            Handler::None | Handler::Shutdown | Handler::BochsPanic => 0xFF,
+            Handler::Dma1 => self.dma1.read(port & 0x0F),
+            Handler::Dma2 => {
+                if port & 1 != 0 {
+                    0xFF
+                } else {
+                    self.dma2.read(((port - 0xC0) >> 1) & 0x0F)
+                }
+            }
+            Handler::Page => self.pages[(port & 0x0F) as usize],
+            Handler::Pic => self.pics.io_read(port & 0xA1),
+            Handler::Elcr => self.pics.io_read(port),
+            Handler::Pit => {
+                self.settle_pit();
+                let v = self.pit.read(port & 3);
+                self.reschedule(AtEvent::Pit);
+                v
+            }
+            Handler::Port61 => {
+                self.settle_pit();
+                let refresh = (self.pit_ticks / REFRESH_PIT_CLOCKS) & 1 != 0;
+                (self.port61 & 0x0F)
+                    | if refresh { 0x10 } else { 0 }
+                    | if self.pit.out(2) { 0x20 } else { 0 }
+            }
+            Handler::Kbc => {
+                let v = self.kbc.io_read(now, port == 0x60);
+                self.reschedule(AtEvent::Keyboard);
+                self.sync_irqs();
+                v
+            }
+            Handler::Rtc => {
+                let v = self.rtc.io_read(now, port == 0x70);
+                self.reschedule(AtEvent::Rtc);
+                self.sync_irqs();
+                v
+            }
+            Handler::Port92 => self.port92 | if self.a20() { 0x02 } else { 0 },
+            Handler::Fpu => 0xFF,
+            Handler::ResetControl => self.cf9,
+            Handler::Debugcon => 0xE9,
+            Handler::BochsInfo | Handler::VgaBiosInfo => 0xFF,
+            Handler::Fdc => {
+                let v = self.fdc.io_read(port);
+                self.sync_irqs();
+                v
+            }
+            Handler::PciConfig => {
+                // Byte or word reads of CF8h–CFBh: not the address register.
+                0xFF
+            }
+            Handler::IdeBm(i) => {
+                let off = port.wrapping_sub(self.ide_bm_base());
+                let v = self.devices[i as usize].device.io_read(now, off, 1) as u8;
+                self.reschedule(AtEvent::Device(i));
+                self.sync_irqs();
+                v
+            }
+            Handler::Device(i) => {
+                let v = self.devices[i as usize].device.io_read(now, port, 1) as u8;
+                self.reschedule(AtEvent::Device(i));
+                self.sync_irqs();
+                v
+            }
+        }
+    }
+
+    fn io_write_byte(&mut self, port: u16, v: u8) {
+        let now = self.now;
+        match self.ports[port as usize] {
+            Handler::None | Handler::PciConfig => {}
+            Handler::Dma1 => {
+                self.dma1.write(port & 0x0F, v);
+                self.service_dma();
+            }
+            Handler::Dma2 => {
+                if port & 1 == 0 {
+                    self.dma2.write(((port - 0xC0) >> 1) & 0x0F, v);
+                }
+            }
+            Handler::Page => self.write_page(port, v),
+            Handler::Pic => {
+                self.pics.io_write(port & 0xA1, v);
+            }
+            Handler::Elcr => self.pics.io_write(port, v),
+            Handler::Pit => {
+                self.settle_pit();
+                self.pit.write(port & 3, v);
+                self.settle_pit();
+                self.reschedule(AtEvent::Pit);
+            }
+            Handler::Port61 => {
+                self.settle_pit();
+                self.port61 = v & 0x0F;
+                self.pit.set_gate(2, v & 1 != 0);
+                self.reschedule(AtEvent::Pit);
+            }
+            Handler::Kbc => {
+                self.kbc.io_write(now, port == 0x60, v);
+                self.update_a20();
+                self.reschedule(AtEvent::Keyboard);
+            }
+            Handler::Rtc => {
+                self.rtc.io_write(now, port == 0x70, v);
+                self.reschedule(AtEvent::Rtc);
+            }
+            Handler::Port92 => {
+                // Bit 0: a 0→1 transition pulses the CPU's reset.
+                if v & 1 != 0 && self.port92 & 1 == 0 {
+                    self.reset = Some(ResetKind::Cpu);
+                }
+                self.port92 = v & 0x03;
+                self.update_a20();
+            }
+            Handler::Fpu => {
+                if port == 0xF0 {
+                    self.fpu_error = false;
+                }
+            }
+            Handler::ResetControl => {
+                // RST_CPU (bit 2) 0→1 resets; bit 1 selects a hard reset.
+                if v & 0x04 != 0 && self.cf9 & 0x04 == 0 {
+                    self.reset = Some(if v & 0x02 != 0 {
+                        ResetKind::System
+                    } else {
+                        ResetKind::Cpu
+                    });
+                }
+                self.cf9 = v & 0x02;
+            }
+            Handler::Debugcon => self.debugcon.push(v),
+            Handler::BochsPanic => self.bios_panic = Some(v as u16),
+            Handler::BochsInfo => self.bios_info.push(v),
+            Handler::VgaBiosInfo => self.vgabios_info.push(v),
+            Handler::Shutdown => {
+                const WORD: &[u8] = b"Shutdown";
+                if v == WORD[self.shutdown_match] {
+                    self.shutdown_match += 1;
+                    if self.shutdown_match == WORD.len() {
+                        self.shutdown = true;
+                        self.shutdown_match = 0;
+                    }
+                } else {
+                    self.shutdown_match = usize::from(v == WORD[0]);
+                }
+            }
+            Handler::Fdc => {
+                let t = self.fdc_time();
+                self.fdc.io_write(port, v, t);
+                self.reschedule(AtEvent::Floppy);
+                self.service_dma();
+            }
+            Handler::Device(i) => {
+                self.devices[i as usize]
+                    .device
+                    .io_write(now, port, 1, v as u32);
+                self.reschedule(AtEvent::Device(i));
+            }
+            Handler::IdeBm(i) => {
+                let off = port.wrapping_sub(self.ide_bm_base());
+                self.devices[i as usize]
+                    .device
+                    .io_write(now, off, 1, v as u32);
+                self.reschedule(AtEvent::Device(i));
+            }
+        }
+        self.sync_irqs();
+    }
+
+    fn write_page(&mut self, port: u16, v: u8) {
+        let i = (port & 0x0F) as usize;
+        self.pages[i] = v;
+        if i == 0 {
+            // BIOSes also write port 80h as an I/O delay: log changes only.
+            if self.post_codes.last() != Some(&v) && self.post_codes.len() < POST_LOG_MAX {
+                self.post_codes.push(v);
+            }
+            self.post_code = v;
+        }
+        // Channels 0–3: the XT's page ports; channels 5–7: 8Bh, 89h, 8Ah.
+        self.dma1.write_page(port, v);
+        for (ch, &p) in [0x0Fusize, 0x0B, 0x09, 0x0A].iter().enumerate() {
+            if p == i {
+                self.dma2.channels[ch].page = v;
+            }
+        }
+    }
+
+    /// Move bytes between the floppy controller and memory on DMA channel 2.
+    fn service_dma(&mut self) {
+        let mut guard = 0u32;
+        while self.fdc.drq() && self.dma1.channel_ready(2) && guard < 0x20000 {
+            guard += 1;
+            let t = self.dma1.next_transfer(2);
+            // ISA DMA reaches the first 16 MiB, A20 regardless.
+            let a = t.address & 0x00FF_FFFF;
+            match t.kind {
+                TransferType::Write => {
+                    let b = self.fdc.dma_read();
+                    self.dma_mem_write(a, b);
+                }
+                TransferType::Read => {
+                    let b = self.dma_mem_read(a);
+                    self.fdc.dma_write(b);
+                }
+                _ => {
+                    self.fdc.dma_read();
+                }
+            }
+            if t.terminal_count {
+                self.fdc.terminal_count();
+            }
+        }
+        self.reschedule(AtEvent::Floppy);
+    }
+
+    fn dma_mem_read(&mut self, a: u32) -> u8 {
+        let mask = std::mem::replace(&mut self.a20_mask, u32::MAX);
+        let v = self.mem_read(a);
+        self.a20_mask = mask;
+        v
+    }
+
+    fn dma_mem_write(&mut self, a: u32, v: u8) {
+        let mask = std::mem::replace(&mut self.a20_mask, u32::MAX);
+        self.mem_write(a, v);
+        self.a20_mask = mask;
+    }
+
+    /// The physical address of a 16-bit DMA transfer on channel 4–7 from the
+    /// controller's word address and the page register: A0 is always 0, the
+    /// word address gives A1–A16 and the page's bits 1–7 give A17–A23.
+    pub fn dma16_address(&self, ch: usize) -> u32 {
+        let c = &self.dma2.channels[ch & 3];
+        ((c.page as u32 & 0xFE) << 16) | ((c.address as u32) << 1)
+    }
+
+    /// Insert or eject a floppy image.
+    pub fn insert_floppy(&mut self, drive: usize, image: Option<FloppyImage>) {
+        self.fdc.insert(drive, image);
+    }
+
+    /// Type set 1 make/break codes on the PS/2 keyboard.
+    pub fn keyboard_set1(&mut self, codes: &[u8]) {
+        self.kbc.keyboard.push_set1(codes);
+        self.kbc.advance(self.now);
+        self.reschedule(AtEvent::Keyboard);
+        self.sync_irqs();
+    }
+
+    /// Type text on the PS/2 keyboard: ASCII and `<enter>`, `<f1>`,
+    /// `<ctrl+c>`… as for the XT's keyboard.
+    pub fn type_keys(&mut self, text: &str) -> Result<(), devices::keyboard::UnknownKey> {
+        let codes = devices::keyboard::text_to_scancodes(text)?;
+        self.keyboard_set1(&codes);
+        Ok(())
+    }
+
+    /// The speaker's input: PIT counter 2's output gated by port 61h bit 1.
+    pub fn speaker(&mut self) -> bool {
+        self.settle_pit();
+        self.port61 & 0x02 != 0 && self.pit.out(2)
+    }
+
+    /// The PCI configuration register `reg` of the function of `kind`.
+    pub fn pci_config(&self, kind: PciKind, reg: u8, size: u8) -> Option<u32> {
+        Some(self.pci.as_ref()?.get(kind)?.config.read(reg, size))
+    }
+}
+
+impl cpu::Bus for AtBoard {
+    #[inline]
+    fn read(&mut self, addr: u32) -> u8 {
+        self.mem_read(addr)
+    }
+
+    #[inline]
+    fn write(&mut self, addr: u32, value: u8) {
+        self.mem_write(addr, value)
+    }
+
+    fn io_read(&mut self, port: u16) -> u8 {
+        self.io_read_sized(port, 1) as u8
+    }
+
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.io_write_sized(port, 1, value as u32)
+    }
+
+    fn io_read16(&mut self, port: u16) -> u16 {
+        self.io_read_sized(port, 2) as u16
+    }
+
+    fn io_write16(&mut self, port: u16, value: u16) {
+        self.io_write_sized(port, 2, value as u32)
+    }
+
+    fn io_read32(&mut self, port: u16) -> u32 {
+        self.io_read_sized(port, 4)
+    }
+
+    fn io_write32(&mut self, port: u16, value: u32) {
+        self.io_write_sized(port, 4, value)
+    }
+
+    fn inta(&mut self) -> u8 {
+        let v = self.pics.acknowledge();
+        self.sync_irqs();
+        v
+    }
+
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        let end = addr.checked_add(len)?;
+        let low = end <= 0xA0000;
+        let high = addr >= 0x10_0000 && (end as usize) <= self.ram.len() && self.a20();
+        if low || high {
+            Some(&mut self.ram[addr as usize..end as usize])
+        } else {
+            None
+        }
+    }
+}
