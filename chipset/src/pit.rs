@@ -518,6 +518,29 @@ impl Pit {
         }
     }
 
+    /// Input clocks from now in which counter `n` alone neither loads nor
+    /// changes its output (see [`Pit::quiet_clocks`]).
+    pub fn counter_quiet_clocks(&self, n: usize) -> u32 {
+        self.counters[n].quiet_clocks()
+    }
+
+    /// The period in input clocks of counter `n` while it runs on as a
+    /// rate generator (mode 2) or square wave (mode 3) with its gate high
+    /// and no load pending: its output then rises once per period for as
+    /// long as nothing is written to it. `None` in any other state.
+    pub fn steady_period(&self, n: usize) -> Option<u32> {
+        let c = &self.counters[n];
+        (matches!(c.mode, 2 | 3) && c.gate && c.counting && !c.load_next && !c.triggered)
+            .then(|| c.initial())
+    }
+
+    /// Pass `k` input clocks on counter `n` alone, at most
+    /// [`Pit::counter_quiet_clocks`]: it only counts down.
+    pub fn count_down_counter(&mut self, n: usize, k: u32) {
+        debug_assert!(k <= self.counters[n].quiet_clocks());
+        self.counters[n].count_down(k);
+    }
+
     /// Output of counter `n`.
     #[inline]
     pub fn out(&self, n: usize) -> bool {

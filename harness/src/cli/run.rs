@@ -276,7 +276,13 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
         if let RunStop::Exit(code) = stop {
             break Ok(code.clamp(0, 255) as u8);
         }
-        let screen = machine.screen_text();
+        // Reading the screen costs as much as thousands of instructions:
+        // only when something waits for text or a terminal shows it.
+        let screen = if tty || args.until_text.is_some() || typed < args.keys.len() {
+            machine.screen_text()
+        } else {
+            String::new()
+        };
         if let Some(keys) = args.keys.get(typed) {
             let ready = args
                 .type_after
