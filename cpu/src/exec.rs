@@ -693,6 +693,8 @@ impl<T: Timing> Cpu<T> {
     /// instructions ran: 0 when the next one has no form, the budget is 0,
     /// the CPU is halted, the trap flag is set, the cache is off or the
     /// timing model has no forms.
+    // The loop holds two copies of the step; `while let` cannot say that.
+    #[allow(clippy::while_let_loop)]
     pub fn run_forms<B: Bus>(&mut self, bus: &mut B, budget: u64) -> u64 {
         if !(T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled())
             || budget == 0
