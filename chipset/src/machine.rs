@@ -350,11 +350,10 @@ impl Board {
         match c1_period {
             None => pit.count_down(k as u32),
             Some(n) => {
+                debug_assert_eq!(pit.steady_period(1), Some(n));
                 pit.count_down_counter(0, k as u32);
                 pit.count_down_counter(2, k as u32);
-                for _ in 0..k % n as u64 {
-                    pit.counters[1].clock();
-                }
+                pit.pass_steady(1, k);
             }
         }
     }
@@ -374,28 +373,14 @@ impl Board {
             .counter_quiet_clocks(0)
             .min(self.pit.counter_quiet_clocks(2)) as u64;
         self.pit_quiet = match self.pit.steady_period(1) {
-            Some(n) if n >= 2 && q02 > 0 => {
-                // Clock a copy to its next rising edge (within two periods).
-                let mut c = self.pit.counters[1].clone();
-                let mut k = 0u64;
-                let mut found = false;
-                while k < 2 * n as u64 + 2 {
-                    let before = c.out;
-                    c.clock();
-                    k += 1;
-                    if c.out && !before {
-                        found = true;
-                        break;
-                    }
-                }
-                if found {
+            Some(n) if n >= 2 && q02 > 0 => match self.pit.clocks_to_rise(1) {
+                Some(k) => {
                     self.c1_period = Some(n);
                     self.c1_to_edge = k;
                     q02
-                } else {
-                    q02.min(self.pit.counter_quiet_clocks(1) as u64)
                 }
-            }
+                None => q02.min(self.pit.counter_quiet_clocks(1) as u64),
+            },
             _ => q02.min(self.pit.counter_quiet_clocks(1) as u64),
         };
     }
@@ -637,6 +622,9 @@ pub struct Machine<T: Timing = FastTiming> {
     stepped: bool,
     /// Accepted interrupts, when recorded (see [`Machine::log_irqs`]).
     irq_log: Option<Vec<(u64, u8)>>,
+    /// Runs of instructions (slices) so far: with
+    /// [`cpu::Cpu::instructions`], how long they are on average.
+    pub slices: u64,
 }
 
 /// A saved machine: CPU registers and the whole board (RAM, ROMs, every
@@ -661,11 +649,67 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
     }
 }
 
+/// The largest ROM image a machine maps (all of the 1 MiB address space).
+pub const MAX_ROM_BYTES: u64 = 0x10_0000;
+/// The largest floppy image (2.88M).
+pub const MAX_FLOPPY_BYTES: u64 = 2880 * 1024;
+
+/// Read an input file of at most `max` bytes. Anything but a regular file
+/// (a device such as /dev/zero, a FIFO, a directory) is refused at once
+/// rather than read without end or waited on, and so is a file larger than
+/// `max`; `what` names the kind of file in the message.
+pub fn read_input(path: &Path, max: u64, what: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("not a regular file (a device, FIFO or directory); a {what} must be a file"),
+        ));
+    }
+    let too_big = |n: u64| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("{n} bytes or more, larger than the largest {what} ({max} bytes)"),
+        )
+    };
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    // The file may still grow while it is read: read one byte past the limit.
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut data)?;
+    if data.len() as u64 > max {
+        return Err(too_big(data.len() as u64));
+    }
+    Ok(data)
+}
+
 fn read_rom(path: &Path) -> Result<Vec<u8>, MachineError> {
-    std::fs::read(path).map_err(|source| MachineError::RomIo {
+    read_input(path, MAX_ROM_BYTES, "ROM image").map_err(|source| MachineError::RomIo {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Open a floppy image (bounded, regular files only). A bare 512-byte boot
+/// sector is zero-padded to the smallest floppy (160K) and is never
+/// written back.
+pub fn open_floppy(path: &Path, writable: bool) -> Result<FloppyImage, MachineError> {
+    let data = read_input(path, MAX_FLOPPY_BYTES, "floppy image").map_err(|source| {
+        devices::DiskError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    if data.len() == 512 {
+        return Ok(FloppyImage::from_bytes_padded(path, data)?);
+    }
+    let mut img = FloppyImage::from_bytes(path, data)?;
+    img.writable = writable;
+    Ok(img)
 }
 
 impl Machine {
@@ -778,9 +822,7 @@ impl<T: Timing + Default> Machine<T> {
 
         for (i, f) in profile.floppies.iter().enumerate() {
             if let Some(img) = &f.image {
-                board
-                    .fdc
-                    .insert(i, Some(FloppyImage::open(img, f.writable)?));
+                board.fdc.insert(i, Some(open_floppy(img, f.writable)?));
             }
         }
         Ok(Machine {
@@ -790,6 +832,7 @@ impl<T: Timing + Default> Machine<T> {
             last_cpu_cycles: 0,
             stepped: false,
             irq_log: None,
+            slices: 0,
         })
     }
 
@@ -811,6 +854,7 @@ impl<T: Timing + Default> Machine<T> {
             last_cpu_cycles: 0,
             stepped: false,
             irq_log: None,
+            slices: 0,
         })
     }
 }
@@ -923,6 +967,7 @@ impl<T: Timing> Machine<T> {
     /// up to date), and after one instruction while an interrupt is
     /// pending but not accepted.
     fn slice(&mut self, end: u64) {
+        self.slices += 1;
         let waiting = self.take_interrupt();
         let now = self.board.now();
         let target = self.board.horizon().min(end);

@@ -74,11 +74,12 @@ pub struct RunArgs {
     /// input is sent to the guest) or a file that receives what the guest sends.
     #[arg(long, value_parser = parse_debugcon)]
     pub serial: Option<Debugcon>,
-    /// Stop with status 0 when this text appears on the screen.
-    #[arg(long)]
+    /// Stop with status 0 when this text appears on the screen (not empty).
+    #[arg(long, value_parser = super::parse_text)]
     pub until_text: Option<String>,
-    /// Give up after this many seconds of wall time (status 3, last screen printed).
-    #[arg(long, default_value_t = 60.0)]
+    /// Give up after this many seconds of wall time (status 3, last screen
+    /// printed). A positive number; values above 1e9 are capped.
+    #[arg(long, default_value = "60", value_parser = super::parse_timeout)]
     pub timeout: f64,
     /// Keys to type (text, and names such as `<enter>`). Repeatable: the
     /// N-th --type waits for the N-th --type-after text, if there is one.
@@ -88,9 +89,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub type_after: Vec<String>,
     /// After --until-text appears, run this many more emulated seconds (so
-    /// that output still being printed lands on the screen).
-    #[arg(long, default_value_t = 0.0)]
+    /// that output still being printed lands on the screen), within --timeout.
+    #[arg(long, default_value = "0", value_parser = super::parse_emulated_seconds)]
     pub settle: f64,
+    /// Pace emulated time to the wall clock (for interactive use; an idle
+    /// guest then costs little host CPU). Without it the machine runs as
+    /// fast as it can.
+    #[arg(long)]
+    pub realtime: bool,
     /// Write what the monitor shows at the end to this PNG file.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
@@ -196,8 +202,35 @@ fn forward(
     Ok(all.len())
 }
 
+/// The largest machine profile read (a YAML file of a few lines).
+pub const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
+
+/// Check the arguments that name files before anything runs: inputs are
+/// regular files of a size their kind allows, outputs can be created.
+pub fn check_args(args: &RunArgs) -> Result<(), CliError> {
+    use chipset::machine::{MAX_FLOPPY_BYTES, MAX_ROM_BYTES};
+    let profile = args.machine.clone().unwrap_or_else(default_profile);
+    super::check_input_file(&profile, MAX_PROFILE_BYTES, "machine profile")?;
+    if let Some(p) = &args.bios {
+        super::check_input_file(p, MAX_ROM_BYTES, "BIOS ROM image")?;
+    }
+    if let Some(p) = &args.floppy {
+        super::check_input_file(p, MAX_FLOPPY_BYTES, "floppy image")?;
+    }
+    if let Some(p) = &args.screenshot {
+        super::check_output_file(p, "--screenshot")?;
+    }
+    for (arg, what) in [(&args.debugcon, "--debugcon"), (&args.serial, "--serial")] {
+        if let Some(Debugcon::File(p)) = arg {
+            super::check_output_file(p, what)?;
+        }
+    }
+    Ok(())
+}
+
 /// Run the command.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
+    check_args(args)?;
     match timing_name(args)?.as_str() {
         "exact" => run_timed::<ExactTiming>(args),
         "fast" => run_timed::<FastTiming>(args),
@@ -215,7 +248,7 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
 fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
     let mut machine = build::<T>(args)?;
     let tty = std::io::stdout().is_terminal();
-    let deadline = Instant::now() + Duration::from_secs_f64(args.timeout.max(0.0));
+    let deadline = Instant::now() + Duration::from_secs_f64(args.timeout);
     let mut debug_file = match &args.debugcon {
         Some(Debugcon::File(p)) => Some(
             std::fs::File::create(p)
@@ -248,12 +281,27 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
         rx
     });
     let started = Instant::now();
+    let start_cycles = machine.cycles();
+    let start_instructions = machine.cpu.instructions;
     let mut typed = 0;
+    // With --realtime, wait until the wall clock catches up with the
+    // emulated time (in steps short enough for typed input to feel prompt).
+    let pace = |machine: &Machine<T>| {
+        if !args.realtime {
+            return;
+        }
+        let emulated = (machine.cycles() - start_cycles) as f64 / CPU_HZ;
+        let ahead = emulated - started.elapsed().as_secs_f64();
+        if ahead > 0.0 {
+            std::thread::sleep(Duration::from_secs_f64(ahead.min(0.05)));
+        }
+    };
     let mut last_draw = Instant::now();
     // Run in slices of emulated time, checking the screen between them.
     const SLICE: u64 = 100_000;
     let outcome = loop {
         let stop = machine.run_for(SLICE);
+        pace(&machine);
         debug_sent = forward(
             machine.debugcon_output(),
             debug_sent,
@@ -298,11 +346,23 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
         if typed == args.keys.len() {
             if let Some(t) = &args.until_text {
                 if screen.contains(t.as_str()) {
-                    let extra = (args.settle.max(0.0) * CPU_HZ) as u64;
-                    if let RunStop::Exit(code) = machine.run_for(extra) {
-                        break Ok(code.clamp(0, 255) as u8);
+                    // The settling time is bounded by --timeout too.
+                    let extra = (args.settle * CPU_HZ) as u64;
+                    let end = machine.cycles().saturating_add(extra);
+                    let mut outcome = Ok(EXIT_OK);
+                    while machine.cycles() < end {
+                        if Instant::now() >= deadline {
+                            outcome = Err(EXIT_TIMEOUT);
+                            break;
+                        }
+                        let n = SLICE.min(end - machine.cycles());
+                        if let RunStop::Exit(code) = machine.run_for(n) {
+                            outcome = Ok(code.clamp(0, 255) as u8);
+                            break;
+                        }
+                        pace(&machine);
                     }
-                    break Ok(EXIT_OK);
+                    break outcome;
                 }
             }
         }
@@ -318,10 +378,17 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
     if let Some(p) = &args.screenshot {
         write_screenshot(&mut machine, p)?;
     }
+    let wall = started.elapsed().as_secs_f64();
+    let emulated = (machine.cycles() - start_cycles) as f64 / CPU_HZ;
+    let instructions = machine.cpu.instructions - start_instructions;
     eprintln!(
-        "ironpc: stopped after {:.2} s emulated, {:.2} s wall",
+        "ironpc: stopped after {:.2} s emulated, {:.2} s wall: {} instructions, \
+         {:.1} emulated MIPS, emulated/wall time {:.2}",
         machine.cycles() as f64 / CPU_HZ,
-        started.elapsed().as_secs_f64()
+        wall,
+        instructions,
+        instructions as f64 / wall.max(1e-9) / 1e6,
+        emulated / wall.max(1e-9)
     );
     match outcome {
         Ok(code) => Ok(code),
