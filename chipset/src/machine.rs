@@ -6,7 +6,7 @@ use crate::pic::Pic8259;
 use crate::pit::Pit;
 use crate::ppi::{pb, Ppi8255};
 use crate::profile::{MachineError, MachineProfile, Overrides};
-use crate::scheduler::{Event, Scheduler, CYCLES_PER_PIT_TICK};
+use crate::scheduler::{Event, Scheduler, Timed};
 use cpu::{Bus, Cpu, CpuModel, FastTiming, StepResult, Timing};
 use devices::{DebugPorts, Fdc, FloppyImage, Speaker, Uart8250, Video, VideoKind, XtKeyboard};
 use serde::{Deserialize, Serialize};
@@ -474,7 +474,7 @@ impl Board {
         }
         // The first clock that is not quiet, and the CPU time it comes at.
         let tick = self.sched.pit_ticks + self.pit_quiet + 1;
-        let pit_at = tick.saturating_mul(CYCLES_PER_PIT_TICK);
+        let pit_at = self.sched.time_of_pit_tick(tick);
         match self.sched.next_deadline() {
             Some(t) => t.min(pit_at),
             None => pit_at,
@@ -487,9 +487,9 @@ impl Board {
     pub fn refresh_bound(&self, span: u64) -> u64 {
         match self.pit.steady_period(1) {
             Some(n) if self.dma.channel_ready(0) => {
-                // The span covers at most span/4 + 1 PIT clocks, and their
-                // output rises once every `n`.
-                ((span / CYCLES_PER_PIT_TICK + 1) / n as u64 + 1) * REFRESH_CYCLE_CLOCKS
+                // The output rises once every `n` of the PIT clocks the
+                // span can hold.
+                (self.sched.max_pit_ticks_in(span) / n as u64 + 1) * REFRESH_CYCLE_CLOCKS
             }
             _ => 0,
         }
@@ -539,16 +539,15 @@ impl Board {
         }
         while let Some(ev) = self.sched.pop_due() {
             let now = self.sched.now;
-            match ev {
-                Event::Keyboard => {
-                    self.keyboard.tick(now);
-                    self.sched.set(Event::Keyboard, self.keyboard.next_event());
-                }
-                Event::Floppy => {
-                    self.fdc.tick(now);
-                    self.sched.set(Event::Floppy, self.fdc.next_event());
-                }
-            }
+            let device: &mut dyn Timed = match ev {
+                Event::Keyboard => &mut self.keyboard,
+                Event::Floppy => &mut self.fdc,
+                // The XT board schedules nothing else.
+                Event::Device(_) => continue,
+            };
+            device.tick(now);
+            let next = device.next_event();
+            self.sched.set(ev, next);
             self.update_irqs();
         }
     }
@@ -565,6 +564,24 @@ impl Board {
         self.keyboard.type_text(text)?;
         self.sched.set(Event::Keyboard, self.keyboard.next_event());
         Ok(())
+    }
+}
+
+impl Timed for XtKeyboard {
+    fn next_event(&self) -> Option<u64> {
+        XtKeyboard::next_event(self)
+    }
+    fn tick(&mut self, now: u64) {
+        XtKeyboard::tick(self, now);
+    }
+}
+
+impl Timed for Fdc {
+    fn next_event(&self) -> Option<u64> {
+        Fdc::next_event(self)
+    }
+    fn tick(&mut self, now: u64) {
+        Fdc::tick(self, now)
     }
 }
 

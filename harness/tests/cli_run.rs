@@ -306,3 +306,26 @@ fn a_bare_boot_sector_boots_from_the_floppy_drive() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(std::fs::read(&con).unwrap(), b"B");
 }
+
+/// `--realtime` keeps emulated time with the wall clock: a guest that
+/// loops for a one-second timeout gets about one emulated second (not the
+/// hundreds a free run gives), and the report says so.
+#[test]
+fn realtime_paces_emulated_time_to_the_wall_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = machine(dir.path(), LOOPS);
+    let mut c = ironpc();
+    c.args(["run", "--machine"])
+        .arg(&m)
+        .args(["--realtime", "--timeout", "1"]);
+    let o = output_within(c, Duration::from_secs(20));
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    let ratio: f64 = e
+        .split("emulated/wall time ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("no ratio in: {e}"));
+    assert!((0.8..=1.1).contains(&ratio), "emulated/wall {ratio}: {e}");
+}

@@ -10,9 +10,6 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The XT's CPU clock, for converting emulated seconds.
-const CPU_HZ: f64 = 4_772_727.0;
-
 /// Exit status when the timeout passed before the awaited text appeared.
 pub const EXIT_TIMEOUT: u8 = 3;
 
@@ -247,6 +244,8 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
 
 fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
     let mut machine = build::<T>(args)?;
+    // The board's CPU clock, for converting emulated seconds.
+    let cpu_hz = machine.board.sched.cpu_hz as f64;
     let tty = std::io::stdout().is_terminal();
     let deadline = Instant::now() + Duration::from_secs_f64(args.timeout);
     let mut debug_file = match &args.debugcon {
@@ -290,7 +289,7 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
         if !args.realtime {
             return;
         }
-        let emulated = (machine.cycles() - start_cycles) as f64 / CPU_HZ;
+        let emulated = (machine.cycles() - start_cycles) as f64 / cpu_hz;
         let ahead = emulated - started.elapsed().as_secs_f64();
         if ahead > 0.0 {
             std::thread::sleep(Duration::from_secs_f64(ahead.min(0.05)));
@@ -347,7 +346,7 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
             if let Some(t) = &args.until_text {
                 if screen.contains(t.as_str()) {
                     // The settling time is bounded by --timeout too.
-                    let extra = (args.settle * CPU_HZ) as u64;
+                    let extra = (args.settle * cpu_hz) as u64;
                     let end = machine.cycles().saturating_add(extra);
                     let mut outcome = Ok(EXIT_OK);
                     while machine.cycles() < end {
@@ -379,12 +378,12 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
         write_screenshot(&mut machine, p)?;
     }
     let wall = started.elapsed().as_secs_f64();
-    let emulated = (machine.cycles() - start_cycles) as f64 / CPU_HZ;
+    let emulated = (machine.cycles() - start_cycles) as f64 / cpu_hz;
     let instructions = machine.cpu.instructions - start_instructions;
     eprintln!(
         "ironpc: stopped after {:.2} s emulated, {:.2} s wall: {} instructions, \
          {:.1} emulated MIPS, emulated/wall time {:.2}",
-        machine.cycles() as f64 / CPU_HZ,
+        machine.cycles() as f64 / cpu_hz,
         wall,
         instructions,
         instructions as f64 / wall.max(1e-9) / 1e6,
@@ -400,7 +399,7 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
                     .as_ref()
                     .map(|t| format!(" without {t:?} on the screen"))
                     .unwrap_or_default(),
-                machine.cycles() as f64 / CPU_HZ
+                machine.cycles() as f64 / cpu_hz
             );
             Ok(code)
         }
