@@ -354,12 +354,12 @@ fn check_cycles_reports_trace_counts() {
     for (check, means, state_cols) in [
         (
             "cycles",
-            "passed: every bus cycle matches, on the exact model",
+            "a test counts as passed when every bus cycle matches, on the exact model",
             false,
         ),
         (
             "all",
-            "passed: the state (registers, memory, defined flags) and every bus cycle match",
+            "a test counts as passed when the state (registers, memory, defined flags) and every bus cycle match",
             true,
         ),
     ] {

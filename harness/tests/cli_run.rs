@@ -329,3 +329,18 @@ fn realtime_paces_emulated_time_to_the_wall_clock() {
         .unwrap_or_else(|| panic!("no ratio in: {e}"));
     assert!((0.8..=1.1).contains(&ratio), "emulated/wall {ratio}: {e}");
 }
+
+/// The top-level help says what ironpc is before listing commands.
+#[test]
+fn help_says_what_ironpc_is() {
+    let o = ironpc().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    assert!(
+        text.lines()
+            .next()
+            .unwrap_or("")
+            .contains("x86 PC emulator"),
+        "{text}"
+    );
+}

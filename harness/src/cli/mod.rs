@@ -20,7 +20,13 @@ pub const EXIT_ERROR: u8 = 2;
 /// Rust): boot a machine headless, benchmark the CPU, run CPU conformance
 /// suites and timing reports.
 #[derive(Debug, Parser)]
-#[command(name = "ironpc", version, about, long_about = None)]
+#[command(
+    name = "ironpc",
+    version,
+    about = "ironpc: an x86 PC emulator in safe Rust (8088 to 286 PC/XT-class machines): \
+             boot a machine headless, benchmark the CPU, run CPU conformance suites and \
+             timing reports"
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
