@@ -987,16 +987,23 @@ impl<T: Timing> Machine<T> {
         self.slices += 1;
         let waiting = self.take_interrupt();
         let now = self.board.now();
-        let target = self.board.horizon().min(end);
         if self.cpu.halted() && self.cpu.cycles() == self.last_cpu_cycles {
             // As many halted steps as it takes to reach the target.
+            let target = self.board.horizon().min(end);
             let quanta = target.saturating_sub(now).div_ceil(HALT_STEP).max(1);
             self.board.advance(quanta * HALT_STEP);
             self.board.wait_cycles = 0;
             return;
         }
         let mut ran = 0;
-        if T::FAST_FORMS && !waiting && target > now {
+        // Without specialised forms (the exact model) every instruction is
+        // its own slice: the target is not needed.
+        let target = if T::FAST_FORMS && !waiting {
+            self.board.horizon().min(end)
+        } else {
+            now
+        };
+        if target > now {
             let span = target - now;
             // Clocks the CPU can surely run before the target: the span less
             // refresh stalls and what an interrupt entry just took.
