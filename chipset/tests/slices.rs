@@ -7,6 +7,7 @@
 //! interrupts (with DMA refresh stealing clocks) in a small ROM program.
 
 use chipset::{Machine, MachineProfile, Overrides, RunStop};
+use cpu::{ExactTiming, FastTiming, Timing};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -40,7 +41,7 @@ struct Outcome {
     serial: Vec<u8>,
 }
 
-fn outcome(m: &mut Machine) -> Outcome {
+fn outcome<T: Timing>(m: &mut Machine<T>) -> Outcome {
     Outcome {
         irqs: m.take_irq_log(),
         cycles: m.cycles(),
@@ -50,7 +51,7 @@ fn outcome(m: &mut Machine) -> Outcome {
     }
 }
 
-fn freedos(stepped: bool) -> Option<Outcome> {
+fn freedos<T: Timing + Default>(stepped: bool) -> Option<Outcome> {
     let shared = shared_dir();
     let bios = shared.join("images/bios/glabios-0.2.6-xt.rom");
     let floppy = shared.join("images/floppy/freedos-360k.img");
@@ -66,14 +67,17 @@ fn freedos(stepped: bool) -> Option<Outcome> {
     let overrides = Overrides {
         bios: Some(bios),
         floppies: vec![(0, floppy)],
+        timing: Some(T::NAME.to_string()),
         ..Default::default()
     };
-    let mut m = Machine::from_profile(&profile, &overrides).expect("machine profile");
+    let mut m: Machine<T> =
+        Machine::from_profile_timed(&profile, &overrides).expect("machine profile");
     m.set_stepped(stepped);
     m.log_irqs(true);
-    // The prompt comes at about 14 emulated seconds; the commands read the
-    // disk (floppy interrupts) and echo typed keys (keyboard interrupts).
-    assert_eq!(m.run_for(16 * SECOND), RunStop::Cycles);
+    // The prompt comes at about 14 emulated seconds (17 on the exact
+    // model); the commands read the disk (floppy interrupts) and echo
+    // typed keys (keyboard interrupts).
+    assert_eq!(m.run_for(19 * SECOND), RunStop::Cycles);
     assert!(m.screen_text().contains("A:\\>"), "{}", m.screen_text());
     m.type_keys("dir<enter>").unwrap();
     assert_eq!(m.run_for(5 * SECOND), RunStop::Cycles);
@@ -84,10 +88,20 @@ fn freedos(stepped: bool) -> Option<Outcome> {
 
 #[test]
 fn freedos_boot_and_typing_take_interrupts_at_the_stepped_instants() {
-    let Some(sliced) = freedos(false) else {
+    same_interrupts_as_stepped::<FastTiming>();
+}
+
+/// The cycle-exact model: the same, clock for clock.
+#[test]
+fn exact_model_takes_interrupts_at_the_stepped_instants() {
+    same_interrupts_as_stepped::<ExactTiming>();
+}
+
+fn same_interrupts_as_stepped<T: Timing + Default>() {
+    let Some(sliced) = freedos::<T>(false) else {
         return;
     };
-    let stepped = freedos(true).unwrap();
+    let stepped = freedos::<T>(true).unwrap();
     for (vector, what) in [(0x08, "timer"), (0x09, "keyboard"), (0x0E, "floppy")] {
         assert!(
             stepped.irqs.iter().any(|&(_, v)| v == vector),
