@@ -5,6 +5,15 @@
 #   ROUNDS=2000 scripts/compare.sh
 #   SKIP=bochs scripts/compare.sh     # leave out an emulator (qemu, bochs)
 #   LTO=0 scripts/compare.sh          # ironpc built with the plain release profile
+#   MODE=boot scripts/compare.sh      # ironpc boots the floppy through a BIOS too
+#
+# MODE=bench (the default) runs ironpc's `bench`: the CPU alone, the sector
+# started at 0000:7C00 on a bare board. MODE=boot runs the whole machine:
+# `ironpc run` on the XT profile, GLaBIOS (from $IRONPC_SHARED/images/bios,
+# default ../shared beside the repository) loading the sector from a 360K
+# floppy image, with every device of the board running, as QEMU and Bochs
+# boot it through their BIOSes. ironpc's binary goes to $CARGO_TARGET_DIR
+# (default target/compare, or target/compare-nolto with LTO=0).
 #
 # Needs: nasm, cargo; qemu-system-i386; bochs, bochsbios, vgabios
 # (Debian: apt-get install -y nasm qemu-system-x86 bochs bochsbios vgabios).
@@ -24,6 +33,8 @@
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-1000}
+MODE=${MODE:-bench}
+case "$MODE" in bench | boot) ;; *) echo "compare.sh: MODE must be bench or boot, not '$MODE'" >&2; exit 2 ;; esac
 SKIP=${SKIP:-}
 TIMEOUT=${TIMEOUT:-900}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +53,8 @@ for n in "$ROUNDS" 1; do
     nasm -f bin -DROUNDS="$n" -o "$work/mix$n.img" "$root/harness/workloads/mix.asm"
     cp "$work/mix$n.img" "$work/fd$n.img"
     truncate -s 1440K "$work/fd$n.img" # a 1.44 MB floppy for the BIOSes
+    cp "$work/mix$n.img" "$work/xt$n.img"
+    truncate -s 360K "$work/xt$n.img" # ironpc's XT profile has 360K drives
 done
 
 # ---- ironpc ---------------------------------------------------------------
@@ -49,19 +62,26 @@ done
 # codegen unit) on top of the workspace's release profile, in a target
 # directory of its own; LTO=0 uses the release profile as it is.
 LTO=${LTO:-1}
-export CARGO_TARGET_DIR="$root/target/compare"
 if [ "$LTO" = 1 ]; then
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/compare}"
     export CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
     export CARGO_PROFILE_BENCH_LTO=fat CARGO_PROFILE_BENCH_CODEGEN_UNITS=1
 else
-    CARGO_TARGET_DIR="$root/target/compare-nolto"
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/compare-nolto}"
+    export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 fi
 tdir=$CARGO_TARGET_DIR/release
 echo "building ironpc (release, LTO=$LTO)..." >&2
 (cd "$root" && cargo build --release -q -p ironpc-harness --bin ironpc)
 ironpc_cmd=()
 ironpc_help=$("$tdir/ironpc" bench --help 2>&1 || true)
-if [[ $ironpc_help == *--rounds* ]]; then
+shared=${IRONPC_SHARED:-$root/../shared}
+glabios="$shared/images/bios/glabios-0.2.6-xt.rom"
+if [ "$MODE" = boot ]; then
+    [ -f "$glabios" ] || { echo "compare.sh: MODE=boot needs $glabios (set IRONPC_SHARED)" >&2; exit 2; }
+    # The sector image argument is appended by run_ironpc: --floppy takes it.
+    ironpc_cmd=("$tdir/ironpc" run --timing fast --bios "$glabios" --timeout "$TIMEOUT" --floppy)
+elif [[ $ironpc_help == *--rounds* ]]; then
     # One round: the image once, as QEMU and Bochs run it (the CLI's default
     # is several rounds).
     ironpc_cmd=("$tdir/ironpc" bench --timing fast --rounds 1)
@@ -91,7 +111,14 @@ timed() { # $1 = file for the CPU time; rest = command
 run_ironpc() { # $1 = rounds; sets T (wall), C (CPU) and OUT
     local out="$work/ironpc$1.out" t0
     t0=$(now)
-    timed "$work/ironpc$1.cpu" "${ironpc_cmd[@]}" "$work/mix$1.img" >"$out"
+    if [ "$MODE" = boot ]; then
+        # The F4h exit gives status 1 (isa-debug-exit's (0 << 1) | 1), as QEMU's.
+        timed "$work/ironpc$1.cpu" "${ironpc_cmd[@]}" "$work/xt$1.img" \
+            --debugcon "$work/ironpc$1.e9" >"$work/ironpc$1.screen" 2>"$out" || true
+        cat "$work/ironpc$1.e9" >>"$out" 2>/dev/null || true
+    else
+        timed "$work/ironpc$1.cpu" "${ironpc_cmd[@]}" "$work/mix$1.img" >"$out"
+    fi
     T=$(elapsed "$t0" "$(now)")
     C=$(cat "$work/ironpc$1.cpu")
     OUT=$out
@@ -176,7 +203,7 @@ for e in "${emus[@]}"; do
 done
 
 echo
-echo "mix workload, ROUNDS=$ROUNDS, ironpc LTO=$LTO; $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "mix workload, ROUNDS=$ROUNDS, MODE=$MODE, ironpc LTO=$LTO; $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 printf '%-8s %9s %9s %9s %9s %9s   %s\n' emulator "wall (s)" "1-round" "net" "cpu (s)" "net cpu" checksum
 for e in "${emus[@]}"; do
     net=$(echo "${raw[$e]} - ${base[$e]}" | bc)

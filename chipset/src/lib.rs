@@ -25,4 +25,4 @@ pub mod testboard;
 
 pub use machine::{Board, IoAccess, Machine, MachineState, RunStop};
 pub use profile::{FloppyDrive, MachineError, MachineProfile, Overrides, RomImage};
-pub use scheduler::{Event, Scheduler, CPU_HZ};
+pub use scheduler::{Event, Scheduler, Timed, CPU_HZ};

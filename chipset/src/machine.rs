@@ -6,7 +6,7 @@ use crate::pic::Pic8259;
 use crate::pit::Pit;
 use crate::ppi::{pb, Ppi8255};
 use crate::profile::{MachineError, MachineProfile, Overrides};
-use crate::scheduler::{Event, Scheduler};
+use crate::scheduler::{Event, Scheduler, Timed};
 use cpu::{Bus, Cpu, CpuModel, FastTiming, StepResult, Timing};
 use devices::{DebugPorts, Fdc, FloppyImage, Speaker, Uart8250, Video, VideoKind, XtKeyboard};
 use serde::{Deserialize, Serialize};
@@ -92,6 +92,16 @@ pub struct Board {
     /// the quiet span ends.
     #[serde(default)]
     pit_pending: u64,
+    /// While counter 1 runs steadily (the refresh timer, see
+    /// [`Pit::steady_period`]), its period: it is then left out of
+    /// `pit_quiet`, its pending clocks are applied modulo the period, and
+    /// its rising edges (refresh cycles) are counted, not clocked.
+    #[serde(default)]
+    c1_period: Option<u32>,
+    /// PIT clocks from the clock `pit_pending` has reached to counter 1's
+    /// next rising edge, while `c1_period` is set.
+    #[serde(default)]
+    c1_to_edge: u64,
     /// Lowest and highest address DMA wrote since
     /// [`Board::take_dma_written`] was last called.
     #[serde(skip)]
@@ -138,6 +148,8 @@ impl Board {
             last_out: [false; 3],
             pit_quiet: 0,
             pit_pending: 0,
+            c1_period: None,
+            c1_to_edge: 0,
             dma_written: None,
         };
         b.last_out = [b.pit.out(0), b.pit.out(1), b.pit.out(2)];
@@ -157,10 +169,16 @@ impl Board {
     /// Read memory (20-bit physical address; unmapped space reads FFh).
     #[inline]
     pub fn mem_read(&self, addr: u32) -> u8 {
-        let a = addr & 0xF_FFFF;
-        if (a as usize) < self.ram.len() {
-            return self.ram[a as usize];
+        match self.ram.get((addr & 0xF_FFFF) as usize) {
+            Some(&b) => b,
+            None => self.mem_read_above_ram(addr & 0xF_FFFF),
         }
+    }
+
+    /// Video memory, ROM or unmapped space: kept out of line, so that the
+    /// CPU's memory accesses inline only the RAM case.
+    #[inline(never)]
+    fn mem_read_above_ram(&self, a: u32) -> u8 {
         let (vbase, vlen) = self.video.memory_window();
         if a >= vbase && a < vbase + vlen {
             return self.video.mem_read(a - vbase);
@@ -176,11 +194,15 @@ impl Board {
     /// Write memory (ROM and unmapped space ignore writes).
     #[inline]
     pub fn mem_write(&mut self, addr: u32, v: u8) {
-        let a = addr & 0xF_FFFF;
-        if (a as usize) < self.ram.len() {
-            self.ram[a as usize] = v;
-            return;
+        match self.ram.get_mut((addr & 0xF_FFFF) as usize) {
+            Some(b) => *b = v,
+            None => self.mem_write_above_ram(addr & 0xF_FFFF, v),
         }
+    }
+
+    /// Video memory, ROM or unmapped space (see `mem_read_above_ram`).
+    #[inline(never)]
+    fn mem_write_above_ram(&mut self, a: u32, v: u8) {
         let (vbase, vlen) = self.video.memory_window();
         if a >= vbase && a < vbase + vlen {
             self.video.mem_write(a - vbase, v);
@@ -309,16 +331,80 @@ impl Board {
     /// Count down the quiet PIT clocks passed so far.
     fn settle_pit(&mut self) {
         if self.pit_pending > 0 {
-            self.pit.count_down(self.pit_pending as u32);
+            let mut pit = std::mem::take(&mut self.pit);
+            Self::pass_quiet(&mut pit, self.pit_pending, self.c1_period);
+            self.pit = pit;
             self.pit_pending = 0;
+        }
+        if self.c1_period.take().is_some() {
+            // Counter 1 went through its edges uncounted by `sync_pit_outputs`.
+            self.last_out[1] = self.pit.out(1);
+            self.pit_quiet = 0;
+        }
+    }
+
+    /// Pass `k` quiet clocks: counters 0 and 2 (and 1 when it is not
+    /// running steadily) count down; a steady counter 1 is clocked through
+    /// what is left of `k` after whole periods, which leave it as it was.
+    fn pass_quiet(pit: &mut Pit, k: u64, c1_period: Option<u32>) {
+        match c1_period {
+            None => pit.count_down(k as u32),
+            Some(n) => {
+                debug_assert_eq!(pit.steady_period(1), Some(n));
+                pit.count_down_counter(0, k as u32);
+                pit.count_down_counter(2, k as u32);
+                pit.pass_steady(1, k);
+            }
         }
     }
 
     /// The interval timer as it is now.
     pub fn pit(&self) -> Pit {
         let mut p = self.pit.clone();
-        p.count_down(self.pit_pending as u32);
+        Self::pass_quiet(&mut p, self.pit_pending, self.c1_period);
         p
+    }
+
+    /// Work out how long the PIT stays quiet from here (the PIT settled),
+    /// leaving a steadily running counter 1 out (see `c1_period`).
+    fn plan_pit(&mut self) {
+        let q02 = self
+            .pit
+            .counter_quiet_clocks(0)
+            .min(self.pit.counter_quiet_clocks(2)) as u64;
+        self.pit_quiet = match self.pit.steady_period(1) {
+            Some(n) if n >= 2 && q02 > 0 => match self.pit.clocks_to_rise(1) {
+                Some(k) => {
+                    self.c1_period = Some(n);
+                    self.c1_to_edge = k;
+                    q02
+                }
+                None => q02.min(self.pit.counter_quiet_clocks(1) as u64),
+            },
+            _ => q02.min(self.pit.counter_quiet_clocks(1) as u64),
+        };
+    }
+
+    /// `k` quiet clocks pass for a steady counter 1: a refresh cycle for
+    /// each rising edge among them.
+    fn count_refresh_edges(&mut self, k: u64) {
+        let Some(n) = self.c1_period else {
+            return;
+        };
+        let n = n as u64;
+        if k < self.c1_to_edge {
+            self.c1_to_edge -= k;
+            return;
+        }
+        let edges = 1 + (k - self.c1_to_edge) / n;
+        self.c1_to_edge = n - (k - self.c1_to_edge) % n;
+        for _ in 0..edges {
+            if !self.dma.channel_ready(0) {
+                break;
+            }
+            self.dma.next_transfer(0);
+            self.wait_cycles += REFRESH_CYCLE_CLOCKS;
+        }
     }
 
     fn sync_pit_outputs(&mut self) {
@@ -375,6 +461,60 @@ impl Board {
         self.update_irqs();
     }
 
+    /// The earliest time (CPU cycles) at which the board may change
+    /// anything by itself: a scheduled device event, or a PIT clock in which
+    /// counter 0 or 2 loads or changes its output (counter 1 too, unless it
+    /// runs on steadily as the refresh timer: its edges only steal clocks,
+    /// see [`Board::refresh_bound`]). Until then a CPU can run without the
+    /// board looking.
+    pub fn horizon(&mut self) -> u64 {
+        if self.pit_quiet == 0 {
+            self.settle_pit();
+            self.plan_pit();
+        }
+        // The first clock that is not quiet, and the CPU time it comes at.
+        let tick = self.sched.pit_ticks + self.pit_quiet + 1;
+        let pit_at = self.sched.time_of_pit_tick(tick);
+        match self.sched.next_deadline() {
+            Some(t) => t.min(pit_at),
+            None => pit_at,
+        }
+    }
+
+    /// At most how many CPU clocks DMA refresh cycles take from the CPU in
+    /// the next `span` cycles (counter 1 running steadily; see
+    /// [`Board::horizon`]).
+    pub fn refresh_bound(&self, span: u64) -> u64 {
+        match self.pit.steady_period(1) {
+            Some(n) if self.dma.channel_ready(0) => {
+                // The output rises once every `n` of the PIT clocks the
+                // span can hold.
+                (self.sched.max_pit_ticks_in(span) / n as u64 + 1) * REFRESH_CYCLE_CLOCKS
+            }
+            _ => 0,
+        }
+    }
+
+    /// Let `cycles` clocks of CPU work pass, then the clocks the CPU waits
+    /// (DMA holding the bus, I/O wait states), including refresh cycles that
+    /// fall in the wait itself. The time reached depends only on the total
+    /// of the CPU's clocks, not on how a run of instructions is split into
+    /// calls, which is what lets the machine run instructions in slices and
+    /// still see every event at the instruction boundary a machine stepping
+    /// one instruction at a time sees it.
+    pub fn pass_cpu(&mut self, cycles: u64) {
+        self.advance(cycles);
+        // A refresh timer reprogrammed to fire every clock would never let
+        // the wait end: give up after a bounded number of rounds.
+        for _ in 0..64 {
+            let stall = std::mem::take(&mut self.wait_cycles);
+            if stall == 0 {
+                return;
+            }
+            self.advance(stall);
+        }
+    }
+
     /// Let `cycles` CPU cycles pass: clock the PIT and run due events.
     pub fn advance(&mut self, cycles: u64) {
         let mut ticks = self.sched.advance(cycles);
@@ -383,13 +523,14 @@ impl Board {
             // a clock that loads a counter or moves an output is clocked.
             if self.pit_quiet == 0 {
                 self.settle_pit();
-                self.pit_quiet = self.pit.quiet_clocks() as u64;
+                self.plan_pit();
             }
             let quiet = self.pit_quiet.min(ticks);
             if quiet > 0 {
                 self.pit_pending += quiet;
                 self.pit_quiet -= quiet;
                 ticks -= quiet;
+                self.count_refresh_edges(quiet);
             } else {
                 self.pit.clock();
                 ticks -= 1;
@@ -398,18 +539,24 @@ impl Board {
         }
         while let Some(ev) = self.sched.pop_due() {
             let now = self.sched.now;
-            match ev {
-                Event::Keyboard => {
-                    self.keyboard.tick(now);
-                    self.sched.set(Event::Keyboard, self.keyboard.next_event());
-                }
-                Event::Floppy => {
-                    self.fdc.tick(now);
-                    self.sched.set(Event::Floppy, self.fdc.next_event());
-                }
-            }
+            let device: &mut dyn Timed = match ev {
+                Event::Keyboard => &mut self.keyboard,
+                Event::Floppy => &mut self.fdc,
+                // The XT board schedules nothing else.
+                Event::Device(_) => continue,
+            };
+            device.tick(now);
+            let next = device.next_event();
+            self.sched.set(ev, next);
             self.update_irqs();
         }
+    }
+
+    /// Bytes arriving at COM1 from outside: queued, and IRQ 4 raised at
+    /// once if the UART is set to interrupt on received data.
+    pub fn serial_receive(&mut self, bytes: &[u8]) {
+        self.uart.receive(bytes);
+        self.update_irqs();
     }
 
     /// Queue keystrokes (see [`XtKeyboard::type_text`]).
@@ -417,6 +564,24 @@ impl Board {
         self.keyboard.type_text(text)?;
         self.sched.set(Event::Keyboard, self.keyboard.next_event());
         Ok(())
+    }
+}
+
+impl Timed for XtKeyboard {
+    fn next_event(&self) -> Option<u64> {
+        XtKeyboard::next_event(self)
+    }
+    fn tick(&mut self, now: u64) {
+        XtKeyboard::tick(self, now);
+    }
+}
+
+impl Timed for Fdc {
+    fn next_event(&self) -> Option<u64> {
+        Fdc::next_event(self)
+    }
+    fn tick(&mut self, now: u64) {
+        Fdc::tick(self, now)
     }
 }
 
@@ -470,6 +635,13 @@ pub struct Machine<T: Timing = FastTiming> {
     /// The profile it was built from (paths resolved).
     pub profile: MachineProfile,
     last_cpu_cycles: u64,
+    /// Run one instruction at a time (see [`Machine::set_stepped`]).
+    stepped: bool,
+    /// Accepted interrupts, when recorded (see [`Machine::log_irqs`]).
+    irq_log: Option<Vec<(u64, u8)>>,
+    /// Runs of instructions (slices) so far: with
+    /// [`cpu::Cpu::instructions`], how long they are on average.
+    pub slices: u64,
 }
 
 /// A saved machine: CPU registers and the whole board (RAM, ROMs, every
@@ -494,11 +666,67 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
     }
 }
 
+/// The largest ROM image a machine maps (all of the 1 MiB address space).
+pub const MAX_ROM_BYTES: u64 = 0x10_0000;
+/// The largest floppy image (2.88M).
+pub const MAX_FLOPPY_BYTES: u64 = 2880 * 1024;
+
+/// Read an input file of at most `max` bytes. Anything but a regular file
+/// (a device such as /dev/zero, a FIFO, a directory) is refused at once
+/// rather than read without end or waited on, and so is a file larger than
+/// `max`; `what` names the kind of file in the message.
+pub fn read_input(path: &Path, max: u64, what: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("not a regular file (a device, FIFO or directory); a {what} must be a file"),
+        ));
+    }
+    let too_big = |n: u64| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("{n} bytes or more, larger than the largest {what} ({max} bytes)"),
+        )
+    };
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    // The file may still grow while it is read: read one byte past the limit.
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut data)?;
+    if data.len() as u64 > max {
+        return Err(too_big(data.len() as u64));
+    }
+    Ok(data)
+}
+
 fn read_rom(path: &Path) -> Result<Vec<u8>, MachineError> {
-    std::fs::read(path).map_err(|source| MachineError::RomIo {
+    read_input(path, MAX_ROM_BYTES, "ROM image").map_err(|source| MachineError::RomIo {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Open a floppy image (bounded, regular files only). A bare 512-byte boot
+/// sector is zero-padded to the smallest floppy (160K) and is never
+/// written back.
+pub fn open_floppy(path: &Path, writable: bool) -> Result<FloppyImage, MachineError> {
+    let data = read_input(path, MAX_FLOPPY_BYTES, "floppy image").map_err(|source| {
+        devices::DiskError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    if data.len() == 512 {
+        return Ok(FloppyImage::from_bytes_padded(path, data)?);
+    }
+    let mut img = FloppyImage::from_bytes(path, data)?;
+    img.writable = writable;
+    Ok(img)
 }
 
 impl Machine {
@@ -628,9 +856,7 @@ impl<T: Timing + Default> Machine<T> {
 
         for (i, f) in profile.floppies.iter().enumerate() {
             if let Some(img) = &f.image {
-                board
-                    .fdc
-                    .insert(i, Some(FloppyImage::open(img, f.writable)?));
+                board.fdc.insert(i, Some(open_floppy(img, f.writable)?));
             }
         }
         Ok(Machine {
@@ -638,6 +864,9 @@ impl<T: Timing + Default> Machine<T> {
             board,
             profile,
             last_cpu_cycles: 0,
+            stepped: false,
+            irq_log: None,
+            slices: 0,
         })
     }
 
@@ -657,6 +886,9 @@ impl<T: Timing + Default> Machine<T> {
             board: state.board,
             profile: state.profile,
             last_cpu_cycles: 0,
+            stepped: false,
+            irq_log: None,
+            slices: 0,
         })
     }
 }
@@ -705,48 +937,137 @@ impl<T: Timing> Machine<T> {
         self.board.now()
     }
 
-    /// Execute one instruction (or let a halted CPU wait a little), taking
-    /// a pending interrupt first when the CPU accepts it.
-    pub fn step(&mut self) {
+    /// Take a pending interrupt if the CPU accepts it now; returns whether
+    /// one is pending and could be accepted after the next instruction (the
+    /// one-instruction shadow after STI, MOV SS or POP SS). With IF clear it
+    /// waits for an instruction without a specialised form (STI, POPF,
+    /// IRET), after which the machine looks again anyway.
+    fn take_interrupt(&mut self) -> bool {
         // Decoded instructions over memory DMA replaced are stale.
         if let Some((lo, hi)) = self.board.take_dma_written() {
             self.cpu.invalidate_code(lo, hi - lo + 1);
         }
-        if self.board.pic.int_pending() && self.cpu.interrupts_enabled() {
-            let v = self.board.pic.acknowledge();
-            self.cpu.interrupt(&mut self.board, v);
+        if !self.board.pic.int_pending() {
+            return false;
         }
+        if !self.cpu.interrupts_enabled() {
+            return self.cpu.regs.flag(cpu::regs::IF);
+        }
+        let v = self.board.pic.acknowledge();
+        if let Some(log) = &mut self.irq_log {
+            log.push((self.board.now(), v));
+        }
+        self.cpu.interrupt(&mut self.board, v);
+        false
+    }
+
+    /// The CPU clocks charged since the board last passed time.
+    fn cpu_spent(&mut self) -> u64 {
+        let c = self.cpu.cycles();
+        let spent = c.wrapping_sub(self.last_cpu_cycles);
+        self.last_cpu_cycles = c;
+        spent
+    }
+
+    /// Execute one instruction (or let a halted CPU wait a little), taking
+    /// a pending interrupt first when the CPU accepts it. This is the
+    /// reference the sliced [`Machine::run_for`] keeps to: the same
+    /// interrupts at the same instants (see [`Machine::set_stepped`]).
+    pub fn step(&mut self) {
+        self.take_interrupt();
         let r = if self.cpu.halted() {
             StepResult::Halted
         } else {
             self.cpu.step(&mut self.board)
         };
-        let c = self.cpu.cycles();
-        let spent = c.wrapping_sub(self.last_cpu_cycles);
-        self.last_cpu_cycles = c;
+        let spent = self.cpu_spent();
         if r == StepResult::Halted && spent == 0 {
             self.board.advance(HALT_STEP);
             // A halted CPU does not notice the bus being borrowed.
             self.board.wait_cycles = 0;
         } else {
             // Every instruction takes time; never let the clock stand still.
-            self.board.advance(spent.max(1));
+            self.board.pass_cpu(spent.max(1));
         }
-        // The CPU waited while DMA cycles held the bus and during I/O wait states.
-        let stall = std::mem::take(&mut self.board.wait_cycles);
-        if stall > 0 {
-            self.board.advance(stall);
+    }
+
+    /// Run instructions up to the board's next event or `end`, whichever
+    /// comes first: as many [`Machine::step`]s, with the same result, but
+    /// the specialised forms of the decode cache run back to back without
+    /// the board looking between them. The run ends at the instruction
+    /// that reaches the event (the one after which a stepping machine
+    /// would see it), before any instruction without a form (I/O and
+    /// interrupt-flag changes among them, run on their own with the board
+    /// up to date), and after one instruction while an interrupt is
+    /// pending but not accepted.
+    fn slice(&mut self, end: u64) {
+        self.slices += 1;
+        let waiting = self.take_interrupt();
+        let now = self.board.now();
+        if self.cpu.halted() && self.cpu.cycles() == self.last_cpu_cycles {
+            // As many halted steps as it takes to reach the target.
+            let target = self.board.horizon().min(end);
+            let quanta = target.saturating_sub(now).div_ceil(HALT_STEP).max(1);
+            self.board.advance(quanta * HALT_STEP);
+            self.board.wait_cycles = 0;
+            return;
         }
+        let mut ran = 0;
+        // Without specialised forms (the exact model) every instruction is
+        // its own slice: the target is not needed.
+        let target = if T::FAST_FORMS && !waiting {
+            self.board.horizon().min(end)
+        } else {
+            now
+        };
+        if target > now {
+            let span = target - now;
+            // Clocks the CPU can surely run before the target: the span less
+            // refresh stalls and what an interrupt entry just took.
+            let budget = span
+                .saturating_sub(self.board.refresh_bound(span))
+                .saturating_sub(self.cpu.cycles().wrapping_sub(self.last_cpu_cycles));
+            ran = self.cpu.run_forms(&mut self.board, budget);
+        }
+        if ran == 0 {
+            self.cpu.step(&mut self.board);
+        }
+        let spent = self.cpu_spent();
+        self.board.pass_cpu(spent.max(1));
+    }
+
+    /// Run one instruction at a time in [`Machine::run_for`] (the
+    /// reference behaviour, for tests and debugging) instead of in slices.
+    pub fn set_stepped(&mut self, stepped: bool) {
+        self.stepped = stepped;
+    }
+
+    /// Record `(cycle, vector)` of every hardware interrupt the CPU accepts
+    /// from the PIC (see [`Machine::take_irq_log`]).
+    pub fn log_irqs(&mut self, on: bool) {
+        self.irq_log = on.then(Vec::new);
+    }
+
+    /// The interrupts recorded since [`Machine::log_irqs`] (emptied).
+    pub fn take_irq_log(&mut self) -> Vec<(u64, u8)> {
+        self.irq_log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Run for `cycles` CPU cycles (or until software requests an exit).
     pub fn run_for(&mut self, cycles: u64) -> RunStop {
-        let end = self.cycles() + cycles;
+        let end = self.cycles().saturating_add(cycles);
         while self.cycles() < end {
             if let Some(code) = self.board.debug.exit {
                 return RunStop::Exit(code);
             }
-            self.step();
+            if self.stepped {
+                self.step();
+            } else {
+                self.slice(end);
+            }
         }
         match self.board.debug.exit {
             Some(code) => RunStop::Exit(code),

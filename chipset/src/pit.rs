@@ -519,6 +519,76 @@ impl Pit {
         }
     }
 
+    /// Input clocks from now in which counter `n` alone neither loads nor
+    /// changes its output (see [`Pit::quiet_clocks`]).
+    pub fn counter_quiet_clocks(&self, n: usize) -> u32 {
+        self.counters[n].quiet_clocks()
+    }
+
+    /// The period in input clocks of counter `n` while it runs on as a
+    /// rate generator (mode 2) or square wave (mode 3) with its gate high
+    /// and no load pending: its output then rises once per period for as
+    /// long as nothing is written to it. `None` in any other state.
+    pub fn steady_period(&self, n: usize) -> Option<u32> {
+        let c = &self.counters[n];
+        (matches!(c.mode, 2 | 3) && c.gate && c.counting && !c.load_next && !c.triggered)
+            .then(|| c.initial())
+    }
+
+    /// Input clocks until counter `n`'s output next rises, while it runs
+    /// steadily (see [`Pit::steady_period`]); `None` otherwise.
+    pub fn clocks_to_rise(&self, n: usize) -> Option<u64> {
+        let period = self.steady_period(n)?;
+        let c = &self.counters[n];
+        if c.mode == 2 {
+            // The output rises on the clock that finds the count at one
+            // (and reloads it): `ce` clocks from now.
+            return Some(c.ce.max(1) as u64);
+        }
+        let mut c = c.clone();
+        for k in 1..=2 * period as u64 + 2 {
+            let before = c.out;
+            c.clock();
+            if c.out && !before {
+                return Some(k);
+            }
+        }
+        None
+    }
+
+    /// Pass `k` input clocks on counter `n` while it runs steadily (see
+    /// [`Pit::steady_period`]): whole periods leave it as it was.
+    pub fn pass_steady(&mut self, n: usize, k: u64) {
+        let Some(period) = self.steady_period(n) else {
+            return;
+        };
+        let k = k % period as u64;
+        let c = &mut self.counters[n];
+        if c.mode == 2 && (1..=period).contains(&c.ce) {
+            // Mode 2 counts `ce` down to one and reloads the period on the
+            // clock after; the output is low only while the count is one.
+            let ce = c.ce as u64;
+            let next = if k < ce {
+                ce - k
+            } else {
+                period as u64 - (k - ce)
+            };
+            c.ce = next as u32;
+            c.out = next != 1;
+            return;
+        }
+        for _ in 0..k {
+            c.clock();
+        }
+    }
+
+    /// Pass `k` input clocks on counter `n` alone, at most
+    /// [`Pit::counter_quiet_clocks`]: it only counts down.
+    pub fn count_down_counter(&mut self, n: usize, k: u32) {
+        debug_assert!(k <= self.counters[n].quiet_clocks());
+        self.counters[n].count_down(k);
+    }
+
     /// Output of counter `n`.
     #[inline]
     pub fn out(&self, n: usize) -> bool {
@@ -623,6 +693,64 @@ mod tests {
                 b.write(3, (n as u8) << 6);
                 assert_eq!(a.read(n), b.read(n));
                 assert_eq!(a.read(n), b.read(n));
+            }
+        }
+    }
+
+    /// A steadily running counter passed `k` clocks at once is where `k`
+    /// single clocks take it, and its next rising edge comes when
+    /// `clocks_to_rise` says: modes 2 and 3, even and odd periods, every
+    /// phase.
+    #[test]
+    fn steady_counters_pass_whole_spans() {
+        for mode in [2u8, 3] {
+            for period in [2u16, 3, 5, 18, 19] {
+                let mut p = Pit::new(false);
+                p.write(3, 0x40 | 0x10 | (mode << 1)); // counter 1, LSB only
+                p.write(1, period as u8);
+                for _ in 0..3 {
+                    p.clock();
+                }
+                for phase in 0..2 * period as u64 {
+                    assert_eq!(p.steady_period(1), Some(period as u32));
+                    // The first rising edge, found by clocking a copy.
+                    let mut c = p.clone();
+                    let mut rise = None;
+                    for k in 1..=3 * period as u64 {
+                        let before = c.out(1);
+                        c.clock();
+                        if c.out(1) && !before {
+                            rise = Some(k);
+                            break;
+                        }
+                    }
+                    assert_eq!(
+                        p.clocks_to_rise(1),
+                        rise,
+                        "mode {mode} n {period} phase {phase}"
+                    );
+                    for k in [
+                        0u64,
+                        1,
+                        2,
+                        period as u64 - 1,
+                        period as u64,
+                        3 * period as u64 + 1,
+                    ] {
+                        let mut by_one = p.clone();
+                        for _ in 0..k {
+                            by_one.counters[1].clock();
+                        }
+                        let mut at_once = p.clone();
+                        at_once.pass_steady(1, k);
+                        assert_eq!(
+                            (at_once.counters[1].count(), at_once.out(1)),
+                            (by_one.counters[1].count(), by_one.out(1)),
+                            "mode {mode} n {period} phase {phase} k {k}"
+                        );
+                    }
+                    p.clock();
+                }
             }
         }
     }

@@ -459,3 +459,43 @@ fn the_machine_and_its_profile_agree_on_the_timing_model() {
     let e = Machine::<cpu::ExactTiming>::from_config_timed(p, &exact).unwrap_err();
     assert!(e.to_string().contains("8086/8088"), "{e}");
 }
+
+/// DRAM refresh as the XT BIOS sets it up: counter 1 in mode 2 with count
+/// 18 raises its output once every 18 PIT clocks (72 CPU clocks), each
+/// rising edge makes DMA channel 0 (single mode, auto-init, count FFFFh)
+/// step its address, and takes 4 clocks from the CPU. Over 72 000 PIT
+/// clocks that is exactly 4000 transfers (the first edge comes 18 clocks
+/// after the load), however the time is passed, and the CPU's waits add up
+/// to 16 000 clocks.
+#[test]
+fn refresh_cycles_step_dma_channel_0_once_per_period() {
+    for chunk in [1u64, 7, 72, 1000, 288_000] {
+        let mut b = board();
+        b.io_write(0x43, 0x54); // counter 1, LSB only, mode 2
+        b.io_write(0x41, 18);
+        b.io_write(0x0C, 0); // byte flip-flop
+        b.io_write(0x00, 0); // channel 0 address 0000h
+        b.io_write(0x00, 0);
+        b.io_write(0x01, 0xFF); // count FFFFh
+        b.io_write(0x01, 0xFF);
+        b.io_write(0x0B, 0x58); // channel 0: single, auto-init, read
+        b.io_write(0x0A, 0x00); // unmask channel 0
+        b.wait_cycles = 0;
+        // One PIT clock loads the count; the next 72 000 run it.
+        let start = b.now();
+        b.advance(4 - start % 4);
+        let mut stalls = 0;
+        let mut left = 288_000u64;
+        while left > 0 {
+            let n = chunk.min(left);
+            b.advance(n);
+            left -= n;
+            stalls += std::mem::take(&mut b.wait_cycles);
+        }
+        b.io_write(0x0C, 0);
+        let lo = b.io_read(0x00) as u16;
+        let hi = b.io_read(0x00) as u16;
+        assert_eq!(hi << 8 | lo, 4000, "chunks of {chunk}");
+        assert_eq!(stalls, 16_000, "chunks of {chunk}");
+    }
+}

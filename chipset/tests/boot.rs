@@ -42,7 +42,11 @@ fn data(bios: &str, floppy: &str) -> Option<(PathBuf, PathBuf)> {
     if std::env::var("IRONPC_REQUIRE_DATA").as_deref() == Ok("1") {
         panic!("{msg}");
     }
-    eprintln!("SKIPPED: {msg}");
+    // `eprintln!` is captured by the test harness and shown only on
+    // failure; written to stderr directly, the skip is always visible.
+    println!("SKIPPED: {msg}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {msg}");
     None
 }
 

@@ -87,6 +87,8 @@ pub struct BenchOptions {
     pub decode_cache: bool,
     /// Give up on a round after this many instructions.
     pub max_instructions: u64,
+    /// Give up once this much wall time has passed (over all rounds).
+    pub timeout: Option<Duration>,
 }
 
 impl Default for BenchOptions {
@@ -98,6 +100,7 @@ impl Default for BenchOptions {
             model: CpuModel::I8088,
             decode_cache: true,
             max_instructions: 10_000_000_000,
+            timeout: None,
         }
     }
 }
@@ -111,6 +114,8 @@ pub enum Stop {
     Halted,
     /// The instruction limit was reached.
     Limit,
+    /// The wall-time limit ([`BenchOptions::timeout`]) passed.
+    Timeout,
 }
 
 impl fmt::Display for Stop {
@@ -119,6 +124,7 @@ impl fmt::Display for Stop {
             Stop::Exit(v) => write!(f, "exit port {EXIT_PORT:02X}h <- {v:#04x}"),
             Stop::Halted => f.write_str("halted"),
             Stop::Limit => f.write_str("instruction limit reached"),
+            Stop::Timeout => f.write_str("wall-time limit reached"),
         }
     }
 }
@@ -196,7 +202,8 @@ impl fmt::Display for BenchReport {
 
 /// Read and check a boot-sector image: exactly 512 bytes ending in 55h AAh.
 pub fn load_image(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path)
+    // Bounded, regular files only: /dev/zero or a FIFO is refused at once.
+    let bytes = chipset::machine::read_input(path, 64 * 1024, "boot-sector image")
         .with_context(|| format!("cannot read boot-sector image {}", path.display()))?;
     check_image(&bytes).with_context(|| format!("bad boot-sector image {}", path.display()))?;
     Ok(bytes)
@@ -278,7 +285,11 @@ struct Round {
     stop: Stop,
 }
 
-fn run_round<T: Timing + Default>(image: &[u8], opts: &BenchOptions) -> Round {
+fn run_round<T: Timing + Default>(
+    image: &[u8],
+    opts: &BenchOptions,
+    deadline: Option<Instant>,
+) -> Round {
     let mut board = Board::new(image);
     // On the heap, as in a machine: the CPU state stays in memory rather
     // than being split into locals.
@@ -287,6 +298,7 @@ fn run_round<T: Timing + Default>(image: &[u8], opts: &BenchOptions) -> Round {
     cpu.regs.ip = LOAD_ADDR as u16;
     cpu.set_decode_cache(opts.decode_cache);
     let start = Instant::now();
+    let mut batches = 0u32;
     let stop = loop {
         // `run` returns after every instruction that could do I/O or halt:
         // the exit port and halts are checked after each of those, the
@@ -301,6 +313,11 @@ fn run_round<T: Timing + Default>(image: &[u8], opts: &BenchOptions) -> Round {
         }
         if cpu.instructions >= opts.max_instructions {
             break Stop::Limit;
+        }
+        // The clock is read every 64 batches (at most 64 K instructions).
+        batches = batches.wrapping_add(1);
+        if batches % 64 == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+            break Stop::Timeout;
         }
     };
     let wall = start.elapsed();
@@ -340,11 +357,12 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         stop: Stop::Limit,
         outputs_agree: true,
     };
+    let deadline = opts.timeout.map(|t| Instant::now() + t);
     for i in 0..opts.rounds {
         let r = match opts.timing {
-            TimingChoice::Fast => run_round::<FastTiming>(&image, opts),
-            TimingChoice::Counting => run_round::<CountingTiming>(&image, opts),
-            TimingChoice::Exact => run_round::<ExactTiming>(&image, opts),
+            TimingChoice::Fast => run_round::<FastTiming>(&image, opts, deadline),
+            TimingChoice::Counting => run_round::<CountingTiming>(&image, opts, deadline),
+            TimingChoice::Exact => run_round::<ExactTiming>(&image, opts, deadline),
         };
         report.instructions += r.instructions;
         report.cycles += r.cycles;
@@ -354,6 +372,9 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         }
         report.output = r.output;
         report.stop = r.stop;
+        if r.stop == Stop::Timeout {
+            break;
+        }
     }
     Ok(report)
 }

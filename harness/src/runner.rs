@@ -757,6 +757,27 @@ pub fn run_file_with(suite: &Suite, path: &Path, checks: Checks) -> Result<FileR
                 ControlFlow::Continue(())
             }
             Ok(Ok(setup)) => {
+                // An address the CPU cannot put on its bus would be folded
+                // into memory it can reach, and the test judged on it.
+                let mask = setup.model.address_mask();
+                let outside = [("initial", &t.initial.ram), ("final", &t.final_state.ram)]
+                    .into_iter()
+                    .find_map(|(which, ram)| {
+                        ram.iter()
+                            .find(|(a, _)| a & !mask != 0)
+                            .map(|(a, _)| (which, *a))
+                    });
+                if let Some((which, a)) = outside {
+                    error = Some(InputError::test(
+                        path,
+                        t.index,
+                        format!(
+                            "{which}.ram names address {a:#X}, outside the {}'s address space (0 to {mask:#X})",
+                            setup.model.name()
+                        ),
+                    ));
+                    return ControlFlow::Break(());
+                }
                 r.statuses.insert(setup.info.status);
                 let (v, cycles) = check_test(&t, &setup, checks);
                 r.add(t.index, checks, &v, cycles.as_ref());

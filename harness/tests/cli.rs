@@ -354,12 +354,12 @@ fn check_cycles_reports_trace_counts() {
     for (check, means, state_cols) in [
         (
             "cycles",
-            "passed: every bus cycle matches, on the exact model",
+            "a test counts as passed when every bus cycle matches, on the exact model",
             false,
         ),
         (
             "all",
-            "passed: the state (registers, memory, defined flags) and every bus cycle match",
+            "a test counts as passed when the state (registers, memory, defined flags) and every bus cycle match",
             true,
         ),
     ] {
@@ -485,4 +485,60 @@ fn timing_report_on_the_exact_model() {
         &timing(&f, &["--timing", "exact"]),
         &["80186", "no cycle-exact model"],
     );
+}
+
+/// Output paths and baselines are checked before anything runs: no report
+/// is written and no test run when `--json` names a directory or
+/// `--baseline` a file that is missing or not a baseline.
+#[test]
+fn bad_output_and_baseline_paths_are_refused_before_the_run() {
+    let f = Fixture::new();
+    let out = f.conform(&["--json", f.path("data").to_str().unwrap()]);
+    assert_one_error(&out, &["--json", "is a directory"]);
+    assert!(text(&out.stdout).is_empty(), "the suite ran");
+    let out = f.conform(&["--json", f.path("nowhere/r.json").to_str().unwrap()]);
+    assert_one_error(&out, &["does not exist"]);
+    let timing = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ironpc"))
+            .args(["timing", "t", "--manifests-dir"])
+            .arg(f.path("manifests"))
+            .arg("--suites-dir")
+            .arg(f.path("data"))
+            .arg("--out")
+            .arg(f.path("out"))
+            .args(extra)
+            .env_remove("IRONPC_SUITES")
+            .output()
+            .unwrap()
+    };
+    let missing = f.path("no-such-baseline.yaml");
+    assert_one_error(
+        &timing(&["--baseline", missing.to_str().unwrap()]),
+        &["no-such-baseline.yaml", "no such file"],
+    );
+    f.write("bad.yaml", b"{ this is: [not a baseline");
+    assert_one_error(
+        &timing(&["--baseline", f.path("bad.yaml").to_str().unwrap()]),
+        &["bad.yaml"],
+    );
+    // Neither run measured anything: no report was written.
+    assert!(!f.path("out").exists());
+}
+
+/// A vector whose memory lies outside the 8086's 1 MiB (address 100000h
+/// needs a 21st address line) is bad input, reported with the file and the
+/// test's index, not run with the address folded.
+#[test]
+fn vector_memory_outside_the_address_space_is_refused() {
+    let f = Fixture::new();
+    let good = nop(0, "bb00", r#""ip":257"#, "[4096,7]");
+    let bad =
+        nop(1, "bb01", r#""ip":257"#, "[4096,7]").replace("[4096,7]]", "[4096,7],[1048576,1]]");
+    assert!(bad.contains("1048576"));
+    f.write(
+        "data/v/90.json.gz",
+        &gz(format!("[{good},{bad}]").as_bytes()),
+    );
+    let out = f.conform(&[]);
+    assert_one_error(&out, &["90.json.gz", "test 1", "initial.ram", "0x100000"]);
 }

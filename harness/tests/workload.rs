@@ -16,7 +16,11 @@ fn committed_image_matches_its_source() {
     match status {
         Ok(s) => assert!(s.success(), "nasm failed on workloads/mix.asm"),
         Err(_) if std::env::var("IRONPC_REQUIRE_DATA").as_deref() != Ok("1") => {
-            eprintln!("SKIPPED: nasm not installed; cannot re-assemble workloads/mix.asm");
+            // Written to stderr directly: `eprintln!` would be captured.
+            let msg = "SKIPPED: nasm not installed; cannot re-assemble workloads/mix.asm";
+            println!("{msg}");
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "{msg}");
             return;
         }
         Err(e) => panic!("nasm is required (IRONPC_REQUIRE_DATA=1): {e}"),

@@ -657,6 +657,64 @@ impl<T: Timing> Cpu<T> {
         n
     }
 
+    /// Run the specialised forms of the decode cache back to back, as
+    /// [`Cpu::step`] would run them, until at least `budget` clocks have
+    /// been charged (checked before each instruction, so the one that
+    /// reaches the budget is the last) or the next instruction has no form.
+    /// Unlike [`Cpu::run`], that next instruction is *not* executed: a
+    /// machine brings its devices up to date first, then runs it with
+    /// [`Cpu::step`] (the forms do no I/O and no interrupt-flag changes,
+    /// so nothing a device sees happens inside the run). Returns how many
+    /// instructions ran: 0 when the next one has no form, the budget is 0,
+    /// the CPU is halted, the trap flag is set, the cache is off or the
+    /// timing model has no forms.
+    // The loop holds two copies of the step; `while let` cannot say that.
+    #[allow(clippy::while_let_loop)]
+    pub fn run_forms<B: Bus>(&mut self, bus: &mut B, budget: u64) -> u64 {
+        if !(T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled())
+            || budget == 0
+        {
+            return 0;
+        }
+        let mut n = 0u64;
+        let quick = self.icache.take_quick();
+        if let Ok(table) = <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
+            let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
+            let mut ip = self.regs.ip;
+            let mut clocks = 0u64;
+            // The forms charge some clocks (memory words on the 8088) to the
+            // timing model as they go and return the rest.
+            let limit = self.timing.cycles().saturating_add(budget);
+            // Two copies of the step, as in `run`, for the host's branch predictor.
+            macro_rules! step {
+                () => {
+                    let Some((next, c)) = self.step_fast(bus, table, cs_base, ip) else {
+                        break;
+                    };
+                    ip = next;
+                    clocks += c as u64;
+                    n += 1;
+                    if self.timing.cycles() + clocks >= limit {
+                        break;
+                    }
+                };
+            }
+            loop {
+                step!();
+                step!();
+            }
+            self.regs.ip = ip;
+            self.timing.charge(clocks);
+        }
+        self.icache.put_quick(quick);
+        self.settle_flags();
+        if n > 0 {
+            self.irq_shadow = false;
+            self.instructions += n;
+        }
+        n
+    }
+
     /// [`Cpu::step`] through the decoder (or the decode cache) and `execute`.
     #[inline(never)]
     fn step_decoded<B: Bus>(&mut self, bus: &mut B) -> StepResult {

@@ -1,7 +1,7 @@
 //! `ironpc bench`: run a boot-sector workload on a bare board and report speed.
 
-use super::{CliError, EXIT_OK};
-use crate::bench::{run as run_bench, BenchOptions, TimingChoice, Workload};
+use super::{CliError, EXIT_FAILED, EXIT_OK};
+use crate::bench::{run as run_bench, BenchOptions, Stop, TimingChoice, Workload};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -14,9 +14,12 @@ pub struct BenchArgs {
     /// (the cycle-exact bus model; 8086/8088 only).
     #[arg(long, default_value = "fast")]
     pub timing: String,
-    /// Run the workload this many times, each on a fresh board.
-    #[arg(long, default_value_t = 5)]
+    /// Run the workload this many times, each on a fresh board (at least 1).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: u32,
+    /// Give up after this many seconds of wall time (exit status 1).
+    #[arg(long, default_value = "600", value_parser = super::parse_timeout)]
+    pub timeout: f64,
     /// CPU model.
     #[arg(long, default_value = "8088")]
     pub cpu: String,
@@ -41,13 +44,21 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
             None => Workload::Mix,
         },
         timing,
-        rounds: args.rounds.max(1),
+        rounds: args.rounds,
         model,
         decode_cache: !args.no_decode_cache,
+        timeout: Some(std::time::Duration::from_secs_f64(args.timeout)),
         ..BenchOptions::default()
     };
     let report = run_bench(&opts).map_err(|e| CliError(format!("{e:#}")))?;
     print!("{}", report.output_text());
     println!("{report}");
-    Ok(EXIT_OK)
+    if let Stop::Exit(_) = report.stop {
+        return Ok(EXIT_OK);
+    }
+    eprintln!(
+        "ironpc bench: the workload did not exit through port F4h ({})",
+        report.stop
+    );
+    Ok(EXIT_FAILED)
 }

@@ -103,6 +103,9 @@ fn install_quiet_panic_hook() {
 /// Run `ironpc conform`.
 pub fn run(args: &ConformArgs) -> Result<u8, CliError> {
     let checks = args.check.checks();
+    if let Some(path) = &args.json {
+        super::check_output_file(path, "--json")?;
+    }
     let suite = load_suite(&args.sel)?;
     if let Some(why) = unsupported(&suite, checks) {
         return Err(CliError(why));

@@ -10,9 +10,6 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The XT's CPU clock, for converting emulated seconds.
-const CPU_HZ: f64 = 4_772_727.0;
-
 /// Exit status when the timeout passed before the awaited text appeared.
 pub const EXIT_TIMEOUT: u8 = 3;
 
@@ -74,11 +71,12 @@ pub struct RunArgs {
     /// input is sent to the guest) or a file that receives what the guest sends.
     #[arg(long, value_parser = parse_debugcon)]
     pub serial: Option<Debugcon>,
-    /// Stop with status 0 when this text appears on the screen.
-    #[arg(long)]
+    /// Stop with status 0 when this text appears on the screen (not empty).
+    #[arg(long, value_parser = super::parse_text)]
     pub until_text: Option<String>,
-    /// Give up after this many seconds of wall time (status 3, last screen printed).
-    #[arg(long, default_value_t = 60.0)]
+    /// Give up after this many seconds of wall time (status 3, last screen
+    /// printed). A positive number; values above 1e9 are capped.
+    #[arg(long, default_value = "60", value_parser = super::parse_timeout)]
     pub timeout: f64,
     /// Keys to type (text, and names such as `<enter>`). Repeatable: the
     /// N-th --type waits for the N-th --type-after text, if there is one.
@@ -88,9 +86,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub type_after: Vec<String>,
     /// After --until-text appears, run this many more emulated seconds (so
-    /// that output still being printed lands on the screen).
-    #[arg(long, default_value_t = 0.0)]
+    /// that output still being printed lands on the screen), within --timeout.
+    #[arg(long, default_value = "0", value_parser = super::parse_emulated_seconds)]
     pub settle: f64,
+    /// Pace emulated time to the wall clock (for interactive use; an idle
+    /// guest then costs little host CPU). Without it the machine runs as
+    /// fast as it can.
+    #[arg(long)]
+    pub realtime: bool,
     /// Write what the monitor shows at the end to this PNG file.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
@@ -196,8 +199,35 @@ fn forward(
     Ok(all.len())
 }
 
+/// The largest machine profile read (a YAML file of a few lines).
+pub const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
+
+/// Check the arguments that name files before anything runs: inputs are
+/// regular files of a size their kind allows, outputs can be created.
+pub fn check_args(args: &RunArgs) -> Result<(), CliError> {
+    use chipset::machine::{MAX_FLOPPY_BYTES, MAX_ROM_BYTES};
+    let profile = args.machine.clone().unwrap_or_else(default_profile);
+    super::check_input_file(&profile, MAX_PROFILE_BYTES, "machine profile")?;
+    if let Some(p) = &args.bios {
+        super::check_input_file(p, MAX_ROM_BYTES, "BIOS ROM image")?;
+    }
+    if let Some(p) = &args.floppy {
+        super::check_input_file(p, MAX_FLOPPY_BYTES, "floppy image")?;
+    }
+    if let Some(p) = &args.screenshot {
+        super::check_output_file(p, "--screenshot")?;
+    }
+    for (arg, what) in [(&args.debugcon, "--debugcon"), (&args.serial, "--serial")] {
+        if let Some(Debugcon::File(p)) = arg {
+            super::check_output_file(p, what)?;
+        }
+    }
+    Ok(())
+}
+
 /// Run the command.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
+    check_args(args)?;
     if args
         .machine
         .as_deref()
@@ -221,8 +251,10 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
 
 fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
     let mut machine = build::<T>(args)?;
+    // The board's CPU clock, for converting emulated seconds.
+    let cpu_hz = machine.board.sched.cpu_hz as f64;
     let tty = std::io::stdout().is_terminal();
-    let deadline = Instant::now() + Duration::from_secs_f64(args.timeout.max(0.0));
+    let deadline = Instant::now() + Duration::from_secs_f64(args.timeout);
     let mut debug_file = match &args.debugcon {
         Some(Debugcon::File(p)) => Some(
             std::fs::File::create(p)
@@ -255,12 +287,27 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
         rx
     });
     let started = Instant::now();
+    let start_cycles = machine.cycles();
+    let start_instructions = machine.cpu.instructions;
     let mut typed = 0;
+    // With --realtime, wait until the wall clock catches up with the
+    // emulated time (in steps short enough for typed input to feel prompt).
+    let pace = |machine: &Machine<T>| {
+        if !args.realtime {
+            return;
+        }
+        let emulated = (machine.cycles() - start_cycles) as f64 / cpu_hz;
+        let ahead = emulated - started.elapsed().as_secs_f64();
+        if ahead > 0.0 {
+            std::thread::sleep(Duration::from_secs_f64(ahead.min(0.05)));
+        }
+    };
     let mut last_draw = Instant::now();
     // Run in slices of emulated time, checking the screen between them.
     const SLICE: u64 = 100_000;
     let outcome = loop {
         let stop = machine.run_for(SLICE);
+        pace(&machine);
         debug_sent = forward(
             machine.debugcon_output(),
             debug_sent,
@@ -283,7 +330,13 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
         if let RunStop::Exit(code) = stop {
             break Ok(code.clamp(0, 255) as u8);
         }
-        let screen = machine.screen_text();
+        // Reading the screen costs as much as thousands of instructions:
+        // only when something waits for text or a terminal shows it.
+        let screen = if tty || args.until_text.is_some() || typed < args.keys.len() {
+            machine.screen_text()
+        } else {
+            String::new()
+        };
         if let Some(keys) = args.keys.get(typed) {
             let ready = args
                 .type_after
@@ -299,11 +352,23 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
         if typed == args.keys.len() {
             if let Some(t) = &args.until_text {
                 if screen.contains(t.as_str()) {
-                    let extra = (args.settle.max(0.0) * CPU_HZ) as u64;
-                    if let RunStop::Exit(code) = machine.run_for(extra) {
-                        break Ok(code.clamp(0, 255) as u8);
+                    // The settling time is bounded by --timeout too.
+                    let extra = (args.settle * cpu_hz) as u64;
+                    let end = machine.cycles().saturating_add(extra);
+                    let mut outcome = Ok(EXIT_OK);
+                    while machine.cycles() < end {
+                        if Instant::now() >= deadline {
+                            outcome = Err(EXIT_TIMEOUT);
+                            break;
+                        }
+                        let n = SLICE.min(end - machine.cycles());
+                        if let RunStop::Exit(code) = machine.run_for(n) {
+                            outcome = Ok(code.clamp(0, 255) as u8);
+                            break;
+                        }
+                        pace(&machine);
                     }
-                    break Ok(EXIT_OK);
+                    break outcome;
                 }
             }
         }
@@ -319,10 +384,17 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
     if let Some(p) = &args.screenshot {
         write_screenshot(&mut machine, p)?;
     }
+    let wall = started.elapsed().as_secs_f64();
+    let emulated = (machine.cycles() - start_cycles) as f64 / cpu_hz;
+    let instructions = machine.cpu.instructions - start_instructions;
     eprintln!(
-        "ironpc: stopped after {:.2} s emulated, {:.2} s wall",
-        machine.cycles() as f64 / CPU_HZ,
-        started.elapsed().as_secs_f64()
+        "ironpc: stopped after {:.2} s emulated, {:.2} s wall: {} instructions, \
+         {:.1} emulated MIPS, emulated/wall time {:.2}",
+        machine.cycles() as f64 / cpu_hz,
+        wall,
+        instructions,
+        instructions as f64 / wall.max(1e-9) / 1e6,
+        emulated / wall.max(1e-9)
     );
     match outcome {
         Ok(code) => Ok(code),
@@ -334,7 +406,7 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
                     .as_ref()
                     .map(|t| format!(" without {t:?} on the screen"))
                     .unwrap_or_default(),
-                machine.cycles() as f64 / CPU_HZ
+                machine.cycles() as f64 / cpu_hz
             );
             Ok(code)
         }

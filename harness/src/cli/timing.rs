@@ -62,6 +62,24 @@ pub fn run(args: &TimingArgs) -> Result<u8, CliError> {
         )));
     }
     let name = suite.manifest.name.clone();
+    // The baseline is read before the measurement: a bad one is reported
+    // at once, not after the suite has run.
+    let base_path = args
+        .baseline
+        .clone()
+        .unwrap_or_else(|| default_baseline(&name));
+    let base = if exact || args.write_baseline {
+        None
+    } else if base_path.exists() {
+        Some(load_baseline(&base_path)?)
+    } else if args.baseline.is_some() {
+        return Err(CliError(format!(
+            "{}: --baseline: no such file",
+            base_path.display()
+        )));
+    } else {
+        None
+    };
     let table = measure_with(&suite, &args.sel.filter, exact)?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError(format!("{}: cannot create: {e}", args.out.display())))?;
@@ -92,10 +110,6 @@ pub fn run(args: &TimingArgs) -> Result<u8, CliError> {
         );
         return Ok(EXIT_OK);
     }
-    let base_path = args
-        .baseline
-        .clone()
-        .unwrap_or_else(|| default_baseline(&name));
     if args.write_baseline {
         if let Some(dir) = base_path.parent() {
             let _ = std::fs::create_dir_all(dir);
@@ -104,14 +118,13 @@ pub fn run(args: &TimingArgs) -> Result<u8, CliError> {
         println!("baseline written to {}", base_path.display());
         return Ok(EXIT_OK);
     }
-    if !base_path.exists() {
+    let Some(base) = base else {
         println!(
             "no baseline at {} (write one with --write-baseline)",
             base_path.display()
         );
         return Ok(EXIT_OK);
-    }
-    let base = load_baseline(&base_path)?;
+    };
     let base = if args.sel.filter.is_empty() {
         base
     } else {
