@@ -6,6 +6,7 @@ pub mod conform;
 pub mod run;
 pub mod show;
 pub mod timing;
+pub mod workbench;
 
 use clap::{Parser, Subcommand};
 

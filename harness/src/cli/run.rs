@@ -97,6 +97,9 @@ pub struct RunArgs {
     /// Timing model, replacing the profile's (which is `fast` unless it says otherwise).
     #[arg(long, value_enum)]
     pub timing: Option<TimingArg>,
+    /// gdb stub, traces and snapshots (see docs/workbench.md).
+    #[command(flatten)]
+    pub workbench: super::workbench::WorkbenchArgs,
 }
 
 /// The default machine profile.
@@ -198,6 +201,9 @@ fn forward(
 
 /// Run the command.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
+    if args.workbench.active() {
+        return super::workbench::run(args);
+    }
     match timing_name(args)?.as_str() {
         "exact" => run_timed::<ExactTiming>(args),
         "fast" => run_timed::<FastTiming>(args),
