@@ -114,6 +114,24 @@ pub struct Tracer {
     pub lines: u64,
 }
 
+/// The disassembler prints a relative jump's target as if the instruction
+/// sat at offset 0; a trace knows the real IP, so the target is moved there.
+pub fn rebase_jump(text: &str, bytes: &[u8], ip: u16) -> String {
+    let relative = matches!(
+        bytes.first(),
+        Some(0x70..=0x7F | 0xE0..=0xE3 | 0xE8 | 0xE9 | 0xEB)
+    );
+    let Some((head, last)) = text.rsplit_once(' ') else {
+        return text.to_string();
+    };
+    match last.strip_suffix('h').map(|h| u16::from_str_radix(h, 16)) {
+        Some(Ok(t)) if relative && last.len() == 5 => {
+            format!("{head} {:04X}h", t.wrapping_add(ip))
+        }
+        _ => text.to_string(),
+    }
+}
+
 /// The physical address of `seg:off + i`, the offset wrapping in the segment.
 fn at(seg: u16, off: u16, i: u16) -> u32 {
     ((seg as u32) << 4) + off.wrapping_add(i) as u32
@@ -266,7 +284,7 @@ impl Tracer {
                 let mut line = format!(
                     "{n} c={c0} {cs:04X}:{ip:04X} {}  {}",
                     hex.join(" "),
-                    dis.text,
+                    rebase_jump(&dis.text, &bytes, ip),
                     n = m.cpu.instructions - 1
                 );
                 let ch = changed(&start, &after, fell);
