@@ -46,13 +46,14 @@ use crate::bus::Bus;
 use crate::regs::Seg;
 use crate::timing::{Timing, Transfer};
 use crate::CpuModel;
+use serde::{Deserialize, Serialize};
 
 /// Clocks from the end of a T4 that leaves room in the queue to the next
 /// prefetch's T1.
 const T4_FETCH: u64 = 4;
 
 /// T-state of one clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TState {
     /// Idle.
     Ti,
@@ -67,7 +68,7 @@ pub enum TState {
 }
 
 /// What the queue status pins report for a clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum QueueOp {
     /// Nothing taken.
     None,
@@ -140,7 +141,7 @@ pub(crate) struct BusView {
     pub(crate) data: u16,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct Xfer {
     kind: Transfer,
     addr: u32,
@@ -174,8 +175,10 @@ pub(crate) fn write_lanes<B: Bus>(
     }
 }
 
-/// The cycle-exact model of the 8086/8088 bus interface.
-#[derive(Clone, Debug)]
+/// The cycle-exact model of the 8086/8088 bus interface. Serializable for
+/// snapshots: the queue, the bus cycle in progress and every clock it
+/// counts from (a cycle log being recorded is not kept).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExactTiming {
     cycle: u64,
     byte_bus: bool,
@@ -203,6 +206,7 @@ pub struct ExactTiming {
     eu_done: bool,
     /// Instruction bytes the decoder read ahead, still to be taken.
     owed: u32,
+    #[serde(skip)]
     log: Option<Vec<CycleRecord>>,
     last_address: u32,
     /// The code fetch in flight was flushed: its bytes are dropped.
