@@ -228,7 +228,7 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
     }
 }
 
-fn save<T: Timing>(m: &Machine<T>, path: &std::path::Path) -> Result<(), CliError> {
+fn save<T: BusProbe>(m: &Machine<T>, path: &std::path::Path) -> Result<(), CliError> {
     snapshot::save(m, path).map_err(|e| CliError(e.to_string()))?;
     eprintln!(
         "ironpc: saved {} at {:.6} s emulated (cycle {})",

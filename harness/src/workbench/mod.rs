@@ -2,7 +2,7 @@
 //! share — a view of the bus a timing model can give while an instruction
 //! runs.
 
-use cpu::{CycleRecord, ExactTiming, FastTiming, Timing, Transfer};
+use cpu::{CycleRecord, ExactTiming, FastTiming, Transfer};
 
 pub mod snapshot;
 
@@ -22,7 +22,7 @@ pub struct Access {
 /// A timing model that can (or cannot) show the bus cycles of the
 /// instructions it times. Only the cycle-exact model sees its bus; the fast
 /// model charges per instruction and has nothing to show.
-pub trait BusProbe: Timing {
+pub trait BusProbe: snapshot::Saveable {
     /// True if [`BusProbe::start`] records anything.
     const SEES_BUS: bool;
     /// Start (or restart, clearing it) the record of bus cycles.

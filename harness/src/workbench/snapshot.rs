@@ -13,7 +13,9 @@
 //!
 //! The body holds [`chipset::MachineState`] (profile, CPU registers, the
 //! board with RAM, ROMs, every chip and device and the inserted disks with
-//! their in-memory changes) plus the emulated time. A file of another
+//! their in-memory changes) plus what it leaves out of the CPU: the timing
+//! model's state (the exact model's prefetch queue, bus cycle in progress
+//! and clocks), HLT and the interrupt shadow. A file of another
 //! version or machine kind, a short file or a body whose checksum or
 //! encoding is wrong is refused with an error naming the file and the
 //! fault; nothing is run.
@@ -33,9 +35,18 @@ pub const VERSION: u32 = 1;
 
 /// What a snapshot file holds.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Snapshot {
+#[serde(bound = "T: Serialize + serde::de::DeserializeOwned")]
+pub struct Snapshot<T> {
     /// The machine.
     pub state: MachineState,
+    /// What [`MachineState`] leaves out of the CPU: the timing model (on
+    /// the exact model the prefetch queue, the bus cycle in progress and
+    /// its clocks), HLT, and the one-instruction interrupt shadow.
+    pub timing: T,
+    /// The CPU was halted.
+    pub halted: bool,
+    /// Interrupts were held off for one instruction.
+    pub irq_shadow: bool,
     /// Emulated CPU cycles since power-on when saved (also in the board's
     /// clock; kept for reports).
     pub cycles: u64,
@@ -87,10 +98,17 @@ pub fn kind_of<T: Timing>() -> String {
     format!("xt/{}", T::NAME)
 }
 
+/// A timing model that snapshots can hold.
+pub trait Saveable: Timing + Default + Clone + Serialize + serde::de::DeserializeOwned {}
+impl<T: Timing + Default + Clone + Serialize + serde::de::DeserializeOwned> Saveable for T {}
+
 /// Encode a machine into snapshot bytes.
-pub fn encode<T: Timing>(m: &Machine<T>) -> Result<Vec<u8>, String> {
+pub fn encode<T: Saveable>(m: &Machine<T>) -> Result<Vec<u8>, String> {
     let snap = Snapshot {
         state: m.save_state(),
+        timing: m.cpu.timing.clone(),
+        halted: m.cpu.halted(),
+        irq_shadow: m.cpu.irq_shadow(),
         cycles: m.cycles(),
         instructions: m.cpu.instructions,
     };
@@ -110,7 +128,7 @@ pub fn encode<T: Timing>(m: &Machine<T>) -> Result<Vec<u8>, String> {
 }
 
 /// Write a snapshot of `m` to `path`.
-pub fn save<T: Timing>(m: &Machine<T>, path: &Path) -> Result<(), SnapshotError> {
+pub fn save<T: Saveable>(m: &Machine<T>, path: &Path) -> Result<(), SnapshotError> {
     let bytes = encode(m).map_err(|message| SnapshotError::Format {
         path: path.to_path_buf(),
         message,
@@ -197,7 +215,7 @@ fn read(path: &Path) -> Result<Vec<u8>, SnapshotError> {
 }
 
 /// Decode snapshot bytes (`path` names them in errors).
-pub fn decode<T: Timing + Default>(bytes: &[u8], path: &Path) -> Result<Machine<T>, SnapshotError> {
+pub fn decode<T: Saveable>(bytes: &[u8], path: &Path) -> Result<Machine<T>, SnapshotError> {
     let format = |message: String| SnapshotError::Format {
         path: path.to_path_buf(),
         message,
@@ -215,17 +233,69 @@ pub fn decode<T: Timing + Default>(bytes: &[u8], path: &Path) -> Result<Machine<
     GzDecoder::new(body)
         .read_to_end(&mut raw)
         .map_err(|e| format(format!("body does not decompress: {e}")))?;
-    let snap: Snapshot = ciborium::from_reader(raw.as_slice())
+    let snap: Snapshot<T> = ciborium::from_reader(raw.as_slice())
         .map_err(|e| format(format!("body does not decode: {e}")))?;
     let mut m = Machine::<T>::from_state_timed(snap.state).map_err(|e| SnapshotError::Machine {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
     m.cpu.instructions = snap.instructions;
+    m.cpu.timing = snap.timing;
+    m.cpu.set_halted(snap.halted);
+    m.cpu.set_irq_shadow(snap.irq_shadow);
+    // The restored timing model counts from where it was saved.
+    m.resync_cpu_clock();
     Ok(m)
 }
 
 /// Read a snapshot file into a machine timed by `T`.
-pub fn load<T: Timing + Default>(path: &Path) -> Result<Machine<T>, SnapshotError> {
+pub fn load<T: Saveable>(path: &Path) -> Result<Machine<T>, SnapshotError> {
     decode(&read(path)?, path)
+}
+
+/// A hash of the machine's state as a snapshot holds it, in a canonical
+/// form: two machines that will behave alike hash alike. (The board counts
+/// quiet PIT clocks down lazily; when that happens is bookkeeping, so the
+/// hash takes the timer as it reads now, [`chipset::Board::pit`].)
+/// FNV-1a over the CBOR encoding: stable across runs and builds.
+pub fn state_hash<T: Saveable>(m: &Machine<T>) -> Result<u64, String> {
+    use ciborium::Value;
+    let snap = Snapshot {
+        state: m.save_state(),
+        timing: m.cpu.timing.clone(),
+        halted: m.cpu.halted(),
+        irq_shadow: m.cpu.irq_shadow(),
+        cycles: m.cycles(),
+        instructions: m.cpu.instructions,
+    };
+    let mut v = Value::serialized(&snap).map_err(|e| e.to_string())?;
+    let pit = Value::serialized(&m.board.pit()).map_err(|e| e.to_string())?;
+    if let Value::Map(top) = &mut v {
+        for (k, state) in top.iter_mut() {
+            if k.as_text() != Some("state") {
+                continue;
+            }
+            if let Value::Map(st) = state {
+                for (k, board) in st.iter_mut() {
+                    if k.as_text() != Some("board") {
+                        continue;
+                    }
+                    if let Value::Map(b) = board {
+                        for (k, val) in b.iter_mut() {
+                            match k.as_text() {
+                                Some("pit") => *val = pit.clone(),
+                                Some("pit_pending") => *val = Value::Integer(0.into()),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    ciborium::into_writer(&v, &mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    }))
 }
