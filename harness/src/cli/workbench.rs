@@ -251,3 +251,30 @@ fn finish<T: Timing>(m: &mut Machine<T>, args: &RunArgs, started: Instant) -> Re
     );
     Ok(())
 }
+
+/// Arguments of `ironpc merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Result files (`ironpc conform --json`), one per shard.
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
+    /// Write the merged report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+/// Run `ironpc merge`: status 0 when no test failed, 1 when some did.
+pub fn merge(args: &MergeArgs) -> Result<u8, CliError> {
+    let m = crate::workbench::shard::merge(&args.results).map_err(CliError)?;
+    if let Some(p) = &args.json {
+        let text = serde_json::to_string_pretty(&m.report).expect("JSON value serialises");
+        std::fs::write(p, text + "\n")
+            .map_err(|e| CliError(format!("{}: cannot write: {e}", p.display())))?;
+    }
+    println!("{}", m.summary());
+    Ok(if m.passed_failed().1 == 0 {
+        EXIT_OK
+    } else {
+        super::EXIT_FAILED
+    })
+}

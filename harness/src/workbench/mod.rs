@@ -4,6 +4,7 @@
 
 use cpu::{CycleRecord, ExactTiming, FastTiming, Transfer};
 
+pub mod shard;
 pub mod snapshot;
 
 /// One data transfer an instruction made (instruction fetches excluded).
