@@ -6,7 +6,7 @@ use super::run::{build, timing_name, write_screenshot, RunArgs, EXIT_TIMEOUT};
 use super::{CliError, EXIT_OK};
 use crate::gdbstub::{self, Endpoint, Listener, SessionEnd, StubOptions};
 use crate::trace::{Span, Tracer};
-use crate::workbench::{snapshot, BusProbe, CPU_HZ};
+use crate::workbench::{replay, snapshot, BusProbe, CPU_HZ};
 use chipset::machine::{Machine, RunStop};
 use clap::Args;
 use cpu::{ExactTiming, FastTiming, Timing};
@@ -45,6 +45,18 @@ pub struct WorkbenchArgs {
     /// floppy options are then those saved in it).
     #[arg(long, value_name = "FILE")]
     pub load_state: Option<PathBuf>,
+    /// Record the run's inputs (typed keys) with their emulated times and
+    /// periodic state hashes to LOG (gzip if it ends in .gz).
+    #[arg(long, value_name = "LOG")]
+    pub record: Option<PathBuf>,
+    /// Emulated seconds between the state hashes of --record.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.1)]
+    pub record_interval: f64,
+    /// Replay a --record log: the same machine, the same inputs at the same
+    /// cycles; every state hash is compared and the first divergence
+    /// reported (exit status 1).
+    #[arg(long, value_name = "LOG", conflicts_with_all = ["record", "load_state", "gdb"])]
+    pub replay: Option<PathBuf>,
 }
 
 impl WorkbenchArgs {
@@ -55,12 +67,25 @@ impl WorkbenchArgs {
             || self.bus_trace.is_some()
             || self.save_state.is_some()
             || self.load_state.is_some()
+            || self.record.is_some()
+            || self.replay.is_some()
     }
 }
 
 /// Run `ironpc run` with workbench options.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     let wb = &args.workbench;
+    if let Some(p) = &wb.replay {
+        let log = replay::read_log(p).map_err(CliError)?;
+        return match log.kind.as_str() {
+            "xt/exact" => run_replay::<ExactTiming>(&log, p, args),
+            "xt/fast" => run_replay::<FastTiming>(&log, p, args),
+            k => Err(CliError(format!(
+                "{}: unknown machine kind '{k}'",
+                p.display()
+            ))),
+        };
+    }
     let timing = match &wb.load_state {
         Some(p) => {
             let kind = snapshot::peek_kind(p).map_err(|e| CliError(e.to_string()))?;
@@ -138,6 +163,13 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
     } else {
         None
     };
+    let mut recorder = match &wb.record {
+        Some(p) => Some(
+            replay::Recorder::create(p, &m, (wb.record_interval.max(1e-6) * CPU_HZ) as u64)
+                .map_err(CliError)?,
+        ),
+        None => None,
+    };
     let save_at = wb.save_at.map(|s| (s.max(0.0) * CPU_HZ) as u64);
     let mut saved = false;
     let mut typed = 0;
@@ -146,6 +178,11 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
         let end = m.cycles() + SLICE;
         let end = match save_at {
             Some(at) if !saved && at > m.cycles() => end.min(at),
+            _ => end,
+        };
+        // Hashes are taken at the first boundary at or after they are due.
+        let end = match &recorder {
+            Some(r) if r.next_hash() > m.cycles() => end.min(r.next_hash()),
             _ => end,
         };
         let mut stop = RunStop::Cycles;
@@ -161,6 +198,9 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
                 }
             }
             _ => stop = m.run_for(end - m.cycles()),
+        }
+        if let Some(r) = &mut recorder {
+            r.checkpoint(&m).map_err(CliError)?;
         }
         if let RunStop::Exit(code) = stop {
             break Ok(code.clamp(0, 255) as u8);
@@ -178,8 +218,12 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
                 .get(typed)
                 .is_none_or(|t| screen.contains(t.as_str()))
             {
-                m.type_keys(keys)
-                    .map_err(|e| CliError(format!("--type: {e}")))?;
+                match &mut recorder {
+                    Some(r) => r.keys(&mut m, keys).map_err(CliError)?,
+                    None => m
+                        .type_keys(keys)
+                        .map_err(|e| CliError(format!("--type: {e}")))?,
+                }
                 typed += 1;
             }
         }
@@ -209,6 +253,9 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
             break Err(EXIT_TIMEOUT);
         }
     };
+    if let Some(r) = recorder {
+        r.finish(&m).map_err(CliError)?;
+    }
     if let Some(t) = tracer {
         let lines = t.lines;
         t.finish().map_err(|e| CliError(format!("trace: {e}")))?;
@@ -226,6 +273,21 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
             Ok(code)
         }
     }
+}
+
+fn run_replay<T: BusProbe>(
+    log: &replay::Log,
+    path: &std::path::Path,
+    args: &RunArgs,
+) -> Result<u8, CliError> {
+    let started = Instant::now();
+    let (mut m, outcome) = replay::replay::<T>(log, path).map_err(CliError)?;
+    finish(&mut m, args, started)?;
+    eprintln!("ironpc: {outcome}");
+    Ok(match outcome {
+        replay::Outcome::Matched(_) => EXIT_OK,
+        replay::Outcome::Diverged { .. } => super::EXIT_FAILED,
+    })
 }
 
 fn save<T: BusProbe>(m: &Machine<T>, path: &std::path::Path) -> Result<(), CliError> {

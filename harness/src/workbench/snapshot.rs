@@ -255,47 +255,38 @@ pub fn load<T: Saveable>(path: &Path) -> Result<Machine<T>, SnapshotError> {
 
 /// A hash of the machine's state as a snapshot holds it, in a canonical
 /// form: two machines that will behave alike hash alike. (The board counts
-/// quiet PIT clocks down lazily; when that happens is bookkeeping, so the
-/// hash takes the timer as it reads now, [`chipset::Board::pit`].)
-/// FNV-1a over the CBOR encoding: stable across runs and builds.
+/// quiet PIT clocks down lazily, and when it does is bookkeeping: the hash
+/// is taken of a copy whose PIT has counted them, which reading the
+/// write-only control port 43h makes it do without other effect than
+/// those every copy shares.) FNV-1a over the CBOR encoding: stable across
+/// runs and builds.
 pub fn state_hash<T: Saveable>(m: &Machine<T>) -> Result<u64, String> {
-    use ciborium::Value;
+    let mut state = m.save_state();
+    state.board.port_read(0x43);
     let snap = Snapshot {
-        state: m.save_state(),
+        state,
         timing: m.cpu.timing.clone(),
         halted: m.cpu.halted(),
         irq_shadow: m.cpu.irq_shadow(),
         cycles: m.cycles(),
         instructions: m.cpu.instructions,
     };
-    let mut v = Value::serialized(&snap).map_err(|e| e.to_string())?;
-    let pit = Value::serialized(&m.board.pit()).map_err(|e| e.to_string())?;
-    if let Value::Map(top) = &mut v {
-        for (k, state) in top.iter_mut() {
-            if k.as_text() != Some("state") {
-                continue;
-            }
-            if let Value::Map(st) = state {
-                for (k, board) in st.iter_mut() {
-                    if k.as_text() != Some("board") {
-                        continue;
-                    }
-                    if let Value::Map(b) = board {
-                        for (k, val) in b.iter_mut() {
-                            match k.as_text() {
-                                Some("pit") => *val = pit.clone(),
-                                Some("pit_pending") => *val = Value::Integer(0.into()),
-                                _ => {}
-                            }
-                        }
-                    }
-                }
-            }
+    let mut w = Fnv(0xcbf2_9ce4_8422_2325);
+    ciborium::into_writer(&snap, &mut w).map_err(|e| e.to_string())?;
+    Ok(w.0)
+}
+
+/// FNV-1a, fed as a writer (nothing is buffered).
+struct Fnv(u64);
+
+impl Write for Fnv {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
         }
+        Ok(buf.len())
     }
-    let mut bytes = Vec::new();
-    ciborium::into_writer(&v, &mut bytes).map_err(|e| e.to_string())?;
-    Ok(bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    }))
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
