@@ -142,14 +142,14 @@ pub fn changed(before: &Registers, after: &Registers, fell_through: bool) -> Str
     const GPR: [&str; 8] = ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di"];
     const SEG: [&str; 4] = ["es", "cs", "ss", "ds"];
     let mut s = Vec::new();
-    for i in 0..8 {
+    for (i, name) in GPR.iter().enumerate() {
         if before.gpr[i] != after.gpr[i] {
-            s.push(format!("{}={:04X}", GPR[i], after.gpr[i]));
+            s.push(format!("{name}={:04X}", after.gpr[i]));
         }
     }
-    for i in 0..4 {
+    for (i, name) in SEG.iter().enumerate() {
         if before.seg[i] != after.seg[i] {
-            s.push(format!("{}={:04X}", SEG[i], after.seg[i]));
+            s.push(format!("{name}={:04X}", after.seg[i]));
         }
     }
     if !fell_through {

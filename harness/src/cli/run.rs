@@ -99,7 +99,7 @@ pub struct RunArgs {
     pub timing: Option<TimingArg>,
     /// gdb stub, traces and snapshots (see docs/workbench.md).
     #[command(flatten)]
-    pub workbench: super::workbench::WorkbenchArgs,
+    pub workbench: Box<super::workbench::WorkbenchArgs>,
 }
 
 /// The default machine profile.

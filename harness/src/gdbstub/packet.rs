@@ -201,6 +201,44 @@ impl Reader {
     }
 }
 
+impl Reader {
+    /// Without blocking: read what has arrived and report whether it holds
+    /// an interrupt request (consumed with what came before it; anything
+    /// after it stays buffered). `set_nonblocking` switches the connection.
+    pub fn poll_interrupt<C: Read>(
+        &mut self,
+        conn: &mut C,
+        set_nonblocking: &mut dyn FnMut(&mut C, bool) -> io::Result<()>,
+    ) -> io::Result<bool> {
+        if !self.has_buffered() {
+            set_nonblocking(conn, true)?;
+            let mut tmp = [0u8; 4096];
+            let r = conn.read(&mut tmp);
+            set_nonblocking(conn, false)?;
+            match r {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the debugger closed the connection",
+                    ))
+                }
+                Ok(n) => {
+                    self.buf.clear();
+                    self.buf.extend_from_slice(&tmp[..n]);
+                    self.pos = 0;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(i) = self.buf[self.pos..].iter().position(|&b| b == 0x03) {
+            self.pos += i + 1;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,43 +285,5 @@ mod tests {
         assert_eq!(p.output, b"-+".to_vec());
         assert_eq!(r.read(&mut p, true).unwrap(), Incoming::Interrupt);
         assert!(r.read(&mut p, true).is_err());
-    }
-}
-
-impl Reader {
-    /// Without blocking: read what has arrived and report whether it holds
-    /// an interrupt request (consumed with what came before it; anything
-    /// after it stays buffered). `set_nonblocking` switches the connection.
-    pub fn poll_interrupt<C: Read>(
-        &mut self,
-        conn: &mut C,
-        set_nonblocking: &mut dyn FnMut(&mut C, bool) -> io::Result<()>,
-    ) -> io::Result<bool> {
-        if !self.has_buffered() {
-            set_nonblocking(conn, true)?;
-            let mut tmp = [0u8; 4096];
-            let r = conn.read(&mut tmp);
-            set_nonblocking(conn, false)?;
-            match r {
-                Ok(0) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the debugger closed the connection",
-                    ))
-                }
-                Ok(n) => {
-                    self.buf.clear();
-                    self.buf.extend_from_slice(&tmp[..n]);
-                    self.pos = 0;
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) => return Err(e),
-            }
-        }
-        if let Some(i) = self.buf[self.pos..].iter().position(|&b| b == 0x03) {
-            self.pos += i + 1;
-            return Ok(true);
-        }
-        Ok(false)
     }
 }
