@@ -927,6 +927,13 @@ impl<T: Timing> Machine<T> {
         }
     }
 
+    /// Take the CPU's clock as it is now as the point the board's clock
+    /// follows from: after the CPU (or its timing model) was replaced by
+    /// one restored from a snapshot, whose count did not start at zero.
+    pub fn resync_cpu_clock(&mut self) {
+        self.last_cpu_cycles = self.cpu.cycles();
+    }
+
     /// Insert (or remove) a disk in drive `n`.
     pub fn insert_floppy(&mut self, n: usize, image: Option<FloppyImage>) {
         self.board.fdc.insert(n, image);

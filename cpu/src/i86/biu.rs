@@ -47,12 +47,13 @@ use super::timing::{Timing, Transfer};
 use crate::bus::Bus;
 use crate::model::CpuModel;
 use crate::regs::Seg;
+use serde::{Deserialize, Serialize};
 
 /// Clocks from the end of a T4 that leaves room in the queue to the next
 /// prefetch's T1.
 const T4_FETCH: u64 = 4;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct Xfer {
     kind: Transfer,
     addr: u32,
@@ -62,8 +63,10 @@ struct Xfer {
     data: u16,
 }
 
-/// The cycle-exact model of the 8086/8088 bus interface.
-#[derive(Clone, Debug)]
+/// The cycle-exact model of the 8086/8088 bus interface. Serializable for
+/// snapshots: the queue, the bus cycle in progress and every clock it
+/// counts from (a cycle log being recorded is not kept).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExactTiming {
     cycle: u64,
     byte_bus: bool,
@@ -91,6 +94,7 @@ pub struct ExactTiming {
     eu_done: bool,
     /// Instruction bytes the decoder read ahead, still to be taken.
     owed: u32,
+    #[serde(skip)]
     log: Option<Vec<CycleRecord>>,
     last_address: u32,
     /// The code fetch in flight was flushed: its bytes are dropped.

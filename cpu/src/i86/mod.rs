@@ -112,6 +112,22 @@ impl<T: Timing> Cpu<T> {
         self.halted = false;
     }
 
+    /// Enter or leave the halted state (restoring a snapshot).
+    pub fn set_halted(&mut self, halted: bool) {
+        self.halted = halted;
+    }
+
+    /// True while interrupts are held off for one instruction (after MOV
+    /// SS, POP SS, STI...).
+    pub fn irq_shadow(&self) -> bool {
+        self.irq_shadow
+    }
+
+    /// Set the one-instruction interrupt shadow (restoring a snapshot).
+    pub fn set_irq_shadow(&mut self, on: bool) {
+        self.irq_shadow = on;
+    }
+
     /// Clock cycles spent so far, as the timing model counts them.
     pub fn cycles(&self) -> u64 {
         self.timing.cycles()

@@ -9,7 +9,7 @@ use crate::bus::Bus;
 use crate::regs::Seg;
 
 /// T-state of one clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TState {
     /// Idle.
     Ti,
@@ -24,7 +24,7 @@ pub enum TState {
 }
 
 /// What the queue status pins report for a clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum QueueOp {
     /// Nothing taken.
     None,

@@ -8,6 +8,7 @@ use crate::decode::ModRm;
 use crate::model::CpuModel;
 use crate::regs::Seg;
 use crate::table::{Clocks, Per, Sem, StrOp};
+use serde::{Deserialize, Serialize};
 
 /// What a completed instruction did, for models that charge per instruction
 /// ([`FastTiming`]).
@@ -83,7 +84,7 @@ pub struct Decoded {
 }
 
 /// Kind of a bus transfer, as the 8086's S0–S2 status pins report it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Transfer {
     /// Instruction fetch.
     Code,
@@ -331,7 +332,7 @@ impl Timing for CountingTiming {
 /// plus EA clocks for memory forms, plus 4 clocks per word transferred at an
 /// odd address (every word on the 8088's byte bus), plus 2 per segment or
 /// LOCK prefix. No bus cycles or prefetch queue are simulated.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FastTiming {
     cycles: u64,
     byte_bus: bool,

@@ -68,6 +68,10 @@ pub struct ConformArgs {
     /// Show one test in detail instead: by hash, or as FILE:INDEX (e.g. 80.1:17).
     #[arg(long, value_name = "HASH|FILE:INDEX")]
     pub show: Option<String>,
+    /// Run only shard K of N of the suite's files (round robin); merge the
+    /// shards' --json results with `ironpc merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::workbench::shard::Shard>,
 }
 
 /// Load the suite named on the command line, with its data.
@@ -106,7 +110,8 @@ pub fn run(args: &ConformArgs) -> Result<u8, CliError> {
     if let Some(path) = &args.json {
         super::check_output_file(path, "--json")?;
     }
-    let suite = load_suite(&args.sel)?;
+    let mut suite = load_suite(&args.sel)?;
+    crate::workbench::shard::apply(&mut suite, args.shard);
     if let Some(why) = unsupported(&suite, checks) {
         return Err(CliError(why));
     }

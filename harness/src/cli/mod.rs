@@ -7,6 +7,7 @@ pub mod run;
 pub mod run32;
 pub mod show;
 pub mod timing;
+pub mod workbench;
 
 use clap::{Parser, Subcommand};
 
@@ -45,6 +46,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Per-opcode timing report and comparison with the timing baseline.
     Timing(timing::TimingArgs),
+    /// Merge the --json results of `ironpc conform --shard` runs into one report.
+    Merge(workbench::MergeArgs),
 }
 
 /// An error the CLI reports as one line and exit status 2.
@@ -70,6 +73,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Bench(args) => bench::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Timing(args) => timing::run(&args),
+        Command::Merge(args) => workbench::merge(&args),
     }
 }
 

@@ -100,6 +100,9 @@ pub struct RunArgs {
     /// Timing model, replacing the profile's (which is `fast` unless it says otherwise).
     #[arg(long, value_enum)]
     pub timing: Option<TimingArg>,
+    /// gdb stub, traces and snapshots (see docs/workbench.md).
+    #[command(flatten)]
+    pub workbench: Box<super::workbench::WorkbenchArgs>,
 }
 
 /// The default machine profile.
@@ -234,6 +237,9 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
         .is_some_and(super::run32::is_test_board)
     {
         return super::run32::run(args);
+    }
+    if args.workbench.active() {
+        return super::workbench::run(args);
     }
     match timing_name(args)?.as_str() {
         "exact" => run_timed::<ExactTiming>(args),

@@ -1,0 +1,320 @@
+//! Deterministic record and replay.
+//!
+//! `--record LOG` writes, one JSON object per line: a header with the
+//! starting machine (a snapshot, hex-encoded, so the log alone reproduces
+//! the run), then every input event with the emulated cycle at which it
+//! reached the machine, and every `interval` cycles the canonical state
+//! hash ([`super::snapshot::state_hash`]). `--replay LOG` rebuilds the
+//! machine from the header, feeds the events at the same cycles and
+//! compares every hash: the first difference bounds where the runs
+//! diverged (after the last matching hash, by the first differing one).
+//!
+//! Inputs are injected between instructions, at the first instruction
+//! boundary at or after a cycle; the clock rises by at least one cycle per
+//! step, so that boundary is the same in the recording and the replay.
+//! A log name ending in `.gz` is compressed.
+
+use super::snapshot::{self, Saveable};
+use crate::trace::Output;
+use chipset::Machine;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+/// The log format's version.
+pub const LOG_VERSION: u32 = 1;
+
+/// One line of a log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "lowercase")]
+pub enum Entry {
+    /// First line: what runs.
+    Header {
+        /// [`LOG_VERSION`].
+        version: u32,
+        /// Machine kind (`xt/fast`, `xt/exact`).
+        kind: String,
+        /// Cycles between state hashes.
+        interval: u64,
+        /// The starting machine: snapshot bytes in hex.
+        start: String,
+    },
+    /// Keys typed (text and names such as `<enter>`).
+    Keys {
+        /// Emulated cycle.
+        cycle: u64,
+        /// What was typed.
+        text: String,
+    },
+    /// Bytes received on COM1.
+    Serial {
+        /// Emulated cycle.
+        cycle: u64,
+        /// The bytes, hex.
+        hex: String,
+    },
+    /// The state hash at an instruction boundary.
+    Hash {
+        /// Emulated cycle.
+        cycle: u64,
+        /// [`super::snapshot::state_hash`] in hex.
+        hash: String,
+    },
+    /// The recording ended here.
+    End {
+        /// Emulated cycle.
+        cycle: u64,
+    },
+}
+
+/// Writes a log while a machine runs.
+pub struct Recorder {
+    out: Output,
+    path: PathBuf,
+    interval: u64,
+    next_hash: u64,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    crate::gdbstub::packet::from_hex(s.as_bytes())
+}
+
+impl Recorder {
+    /// Start a log of `m` as it is now, hashing every `interval` cycles.
+    pub fn create<T: Saveable>(
+        path: &Path,
+        m: &Machine<T>,
+        interval: u64,
+    ) -> Result<Recorder, String> {
+        let out = Output::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let start = snapshot::encode(m)?;
+        let mut r = Recorder {
+            out,
+            path: path.to_path_buf(),
+            interval: interval.max(1),
+            next_hash: m.cycles(),
+        };
+        r.write(&Entry::Header {
+            version: LOG_VERSION,
+            kind: snapshot::kind_of::<T>(),
+            interval: r.interval,
+            start: hex(&start),
+        })?;
+        Ok(r)
+    }
+
+    fn write(&mut self, e: &Entry) -> Result<(), String> {
+        let line = serde_json::to_string(e).map_err(|e| e.to_string())?;
+        writeln!(self.out, "{line}").map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+
+    /// The next cycle at which a hash is due: a run should stop at the
+    /// first boundary at or after it and call [`Recorder::checkpoint`].
+    pub fn next_hash(&self) -> u64 {
+        self.next_hash
+    }
+
+    /// Write the hash if one is due.
+    pub fn checkpoint<T: Saveable>(&mut self, m: &Machine<T>) -> Result<(), String> {
+        if m.cycles() >= self.next_hash {
+            let h = snapshot::state_hash(m)?;
+            self.write(&Entry::Hash {
+                cycle: m.cycles(),
+                hash: format!("{h:016x}"),
+            })?;
+            while self.next_hash <= m.cycles() {
+                self.next_hash += self.interval;
+            }
+        }
+        Ok(())
+    }
+
+    /// Type keys now, and log them.
+    pub fn keys<T: Saveable>(&mut self, m: &mut Machine<T>, text: &str) -> Result<(), String> {
+        self.write(&Entry::Keys {
+            cycle: m.cycles(),
+            text: text.to_string(),
+        })?;
+        m.type_keys(text)
+            .map_err(|e| format!("typing {text:?}: {e}"))
+    }
+
+    /// Receive bytes on COM1 now, and log them.
+    pub fn serial<T: Saveable>(&mut self, m: &mut Machine<T>, bytes: &[u8]) -> Result<(), String> {
+        self.write(&Entry::Serial {
+            cycle: m.cycles(),
+            hex: hex(bytes),
+        })?;
+        m.board.uart.receive(bytes);
+        Ok(())
+    }
+
+    /// Write the last hash and the end mark, and close the log.
+    pub fn finish<T: Saveable>(mut self, m: &Machine<T>) -> Result<(), String> {
+        let h = snapshot::state_hash(m)?;
+        self.write(&Entry::Hash {
+            cycle: m.cycles(),
+            hash: format!("{h:016x}"),
+        })?;
+        self.write(&Entry::End { cycle: m.cycles() })?;
+        self.out
+            .finish()
+            .map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+}
+
+/// A log read back.
+pub struct Log {
+    /// Machine kind.
+    pub kind: String,
+    /// The snapshot to start from.
+    pub start: Vec<u8>,
+    /// Events, hashes and the end, in order.
+    pub entries: Vec<Entry>,
+}
+
+/// Read a log (plain or gzip).
+pub fn read_log(path: &Path) -> Result<Log, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = if bytes.starts_with(&[0x1F, 0x8B]) {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut s)
+            .map_err(|e| format!("{}: does not decompress: {e}", path.display()))?;
+        s
+    } else {
+        String::from_utf8(bytes).map_err(|_| format!("{}: not a text log", path.display()))?
+    };
+    let mut lines = text.as_bytes().lines().enumerate();
+    let bad = |n: usize, why: String| format!("{}:{}: {why}", path.display(), n + 1);
+    let (n, first) = lines
+        .next()
+        .ok_or_else(|| format!("{}: empty log", path.display()))?;
+    let first = first.map_err(|e| bad(n, e.to_string()))?;
+    let Ok(Entry::Header {
+        version,
+        kind,
+        start,
+        ..
+    }) = serde_json::from_str(&first)
+    else {
+        return Err(bad(n, "not an ironpc record log (no header)".into()));
+    };
+    if version != LOG_VERSION {
+        return Err(bad(
+            n,
+            format!("log version {version}; this build reads {LOG_VERSION}"),
+        ));
+    }
+    let start = unhex(&start).ok_or_else(|| bad(n, "the start snapshot is not hex".into()))?;
+    let mut entries = Vec::new();
+    for (n, line) in lines {
+        let line = line.map_err(|e| bad(n, e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let e: Entry = serde_json::from_str(&line).map_err(|e| bad(n, e.to_string()))?;
+        entries.push(e);
+    }
+    Ok(Log {
+        kind,
+        start,
+        entries,
+    })
+}
+
+/// How a replay went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every hash matched (how many).
+    Matched(usize),
+    /// The state differed: the last cycle whose hash matched (or the
+    /// start) and the first cycle whose hash did not.
+    Diverged {
+        /// Last matching hash's cycle (the start's when none matched).
+        last_good: u64,
+        /// First differing hash's cycle.
+        first_bad: u64,
+        /// Hashes that matched before.
+        matched: usize,
+    },
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = |c: u64| c as f64 / super::CPU_HZ;
+        match self {
+            Outcome::Matched(n) => write!(f, "replay matched the recording: {n} state hashes equal"),
+            Outcome::Diverged {
+                last_good,
+                first_bad,
+                matched,
+            } => write!(
+                f,
+                "replay diverged after {matched} matching state hashes: the state was equal at cycle {last_good} ({:.6} s) and differs at cycle {first_bad} ({:.6} s)",
+                s(*last_good),
+                s(*first_bad)
+            ),
+        }
+    }
+}
+
+/// Replay a log on a machine built from its start snapshot.
+pub fn replay<T: Saveable>(log: &Log, path: &Path) -> Result<(Machine<T>, Outcome), String> {
+    let mut m: Machine<T> = snapshot::decode(&log.start, path).map_err(|e| e.to_string())?;
+    let mut last_good = m.cycles();
+    let mut matched = 0;
+    for e in &log.entries {
+        let cycle = match e {
+            Entry::Keys { cycle, .. }
+            | Entry::Serial { cycle, .. }
+            | Entry::Hash { cycle, .. }
+            | Entry::End { cycle } => *cycle,
+            Entry::Header { .. } => return Err(format!("{}: a second header", path.display())),
+        };
+        if cycle > m.cycles() {
+            m.run_for(cycle - m.cycles());
+        }
+        let at = m.cycles();
+        if at != cycle {
+            // The recorded boundary does not exist in this run.
+            return Ok((
+                m,
+                Outcome::Diverged {
+                    last_good,
+                    first_bad: cycle,
+                    matched,
+                },
+            ));
+        }
+        match e {
+            Entry::Keys { text, .. } => m
+                .type_keys(text)
+                .map_err(|e| format!("{}: keys {text:?}: {e}", path.display()))?,
+            Entry::Serial { hex, .. } => {
+                let b = unhex(hex).ok_or_else(|| format!("{}: bad serial hex", path.display()))?;
+                m.board.uart.receive(&b);
+            }
+            Entry::Hash { hash, .. } => {
+                let h = format!("{:016x}", snapshot::state_hash(&m)?);
+                if &h != hash {
+                    return Ok((
+                        m,
+                        Outcome::Diverged {
+                            last_good,
+                            first_bad: cycle,
+                            matched,
+                        },
+                    ));
+                }
+                matched += 1;
+                last_good = cycle;
+            }
+            _ => {}
+        }
+    }
+    Ok((m, Outcome::Matched(matched)))
+}
