@@ -107,17 +107,44 @@ fn http_json(port: u16, method: &str, path: &str, body: Option<&Value>) -> Resul
         body.len()
     )
     .map_err(|e| e.to_string())?;
+    // Read the header, then exactly Content-Length bytes: the driver may
+    // keep the connection open whatever the request says.
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("no HTTP header in reply to {method} {path}"))?;
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(rest)
-    } else {
-        rest.to_string()
+    let mut buf = [0u8; 65536];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err(format!("connection closed in the reply to {method} {path}"));
+        }
+        raw.extend_from_slice(&buf[..n]);
     };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let chunked = head.contains("transfer-encoding: chunked");
+    loop {
+        let body = &raw[head_end..];
+        let done = match length {
+            Some(n) => body.len() >= n,
+            None if chunked => body.ends_with(b"0\r\n\r\n"),
+            None => false,
+        };
+        if done {
+            break;
+        }
+        let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    let rest = String::from_utf8_lossy(&raw[head_end..]).into_owned();
+    let body = if chunked { dechunk(&rest) } else { rest };
     serde_json::from_str(&body).map_err(|e| format!("{method} {path}: {e}: {body:.200}"))
 }
 
@@ -157,7 +184,10 @@ impl Browser {
             .map(|v| v["value"]["ready"] != json!(true))
             .unwrap_or(true)
         {
-            assert!(t0.elapsed() < Duration::from_secs(30), "chromedriver not ready in 30 s");
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "chromedriver not ready in 30 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let caps = json!({"capabilities": {"alwaysMatch": {
@@ -199,7 +229,11 @@ impl Browser {
     }
 
     fn js(&self, script: &str) -> Value {
-        self.call("POST", "/execute/sync", json!({ "script": script, "args": [] }))
+        self.call(
+            "POST",
+            "/execute/sync",
+            json!({ "script": script, "args": [] }),
+        )
     }
 
     fn element(&self, css: &str) -> String {
@@ -287,10 +321,7 @@ fn png_rgb(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
     let px = &buf[..info.buffer_size()];
     let rgb = match info.color_type {
         png::ColorType::Rgb => px.to_vec(),
-        png::ColorType::Rgba => px
-            .chunks(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect(),
+        png::ColorType::Rgba => px.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
         other => panic!("unexpected PNG colour type {other:?}"),
     };
     (info.width, info.height, rgb)
@@ -312,7 +343,9 @@ fn boots_freedos_in_chromium() {
         tool("CHROMIUM", "/usr/bin/chromium"),
         tool("CHROMEDRIVER", "/usr/bin/chromedriver"),
     ) else {
-        return skip("chromium or chromedriver not installed (apt-get install chromium chromium-driver)");
+        return skip(
+            "chromium or chromedriver not installed (apt-get install chromium chromium-driver)",
+        );
     };
     let pkg = match wasm_pkg() {
         Ok(p) => p,
@@ -344,7 +377,9 @@ fn boots_freedos_in_chromium() {
 
     // Bad input: a file of no floppy size gives a message; the machine runs on.
     let junk = tmp.path().join("junk.bin");
-    let bytes: Vec<u8> = (0..12_345u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let bytes: Vec<u8> = (0..12_345u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     std::fs::write(&junk, bytes).unwrap();
     let input = browser.element("#floppy-file");
     browser.send_keys(&input, junk.to_str().unwrap());
@@ -353,7 +388,10 @@ fn boots_freedos_in_chromium() {
         Duration::from_secs(20),
         "a message about the bad floppy",
     );
-    assert_eq!(browser.js("return ironpc.running && !ironpc.dead"), json!(true));
+    assert_eq!(
+        browser.js("return ironpc.running && !ironpc.dead"),
+        json!(true)
+    );
 
     // The real disk, then Reset so that the BIOS boots from it; unthrottled.
     browser.send_keys(&input, floppy.to_str().unwrap());
@@ -407,7 +445,10 @@ fn boots_freedos_in_chromium() {
         .count();
     let lit = native_rgb.chunks(3).filter(|p| p != &[0, 0, 0]).count();
     assert!(lit > 1000, "the screen has text on it ({lit} lit pixels)");
-    assert_eq!(differing, 0, "pixels that differ between canvas and native render");
+    assert_eq!(
+        differing, 0,
+        "pixels that differ between canvas and native render"
+    );
 
     // Speed: the built-in workload in wasm (best of 3) against the same code natively.
     let wasm = browser.js("return ironpc.bench(3)");
@@ -419,7 +460,10 @@ fn boots_freedos_in_chromium() {
         let r = web::bench::run_mix();
         let s = t0.elapsed().as_secs_f64();
         assert!(r.exited);
-        assert_eq!(r.instructions as f64, wasm["instructions"].as_f64().unwrap());
+        assert_eq!(
+            r.instructions as f64,
+            wasm["instructions"].as_f64().unwrap()
+        );
         native_mips = native_mips.max(r.instructions as f64 / s / 1e6);
     }
     let report = format!(
