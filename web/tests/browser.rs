@@ -375,6 +375,25 @@ fn boots_freedos_in_chromium() {
         "the page loads the wasm and powers on with the served BIOS",
     );
 
+    // Real speed by default: emulated time keeps pace with wall time (the
+    // XT's clock is 14.31818 MHz / 3). Loose bounds: the host is shared.
+    let c0 = browser.js("return ironpc.cycles()").as_f64().unwrap();
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(2));
+    let c1 = browser.js("return ironpc.cycles()").as_f64().unwrap();
+    let ratio = (c1 - c0) / (14_318_180.0 / 3.0) / t0.elapsed().as_secs_f64();
+    assert!(
+        (0.5..1.5).contains(&ratio),
+        "emulated/real time at default speed is {ratio:.2}, not about 1"
+    );
+    let speed = browser.js("return document.getElementById('speed').textContent");
+    assert!(
+        speed
+            .as_str()
+            .is_some_and(|s| s.contains("MIPS") && s.contains("emulated/real")),
+        "live speed shown: {speed}"
+    );
+
     // Bad input: a file of no floppy size gives a message; the machine runs on.
     let junk = tmp.path().join("junk.bin");
     let bytes: Vec<u8> = (0..12_345u32)
