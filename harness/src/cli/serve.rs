@@ -272,7 +272,12 @@ mod tests {
         assert!(r.content_type.starts_with("text/html"));
         assert!(String::from_utf8_lossy(&r.body).contains("id=\"screen-text\""));
         assert_eq!(respond(&s, "/main.js").status, 200);
-        for p in ["/../Cargo.toml", "/etc/passwd", "/pkg/../main.js", "/bios.rom"] {
+        for p in [
+            "/../Cargo.toml",
+            "/etc/passwd",
+            "/pkg/../main.js",
+            "/bios.rom",
+        ] {
             assert_eq!(respond(&s, p).status, 404, "{p}");
         }
         // The wasm is missing here: the answer says how to build it.
