@@ -27,8 +27,9 @@ impl WebPc {
         })
     }
 
-    /// Insert a raw floppy image in drive A:.
-    pub fn insert_floppy(&mut self, name: &str, data: Vec<u8>) -> Result<(), JsError> {
+    /// Insert a raw floppy image in drive A:; returns a note for the user
+    /// (empty when there is nothing to say).
+    pub fn insert_floppy(&mut self, name: &str, data: Vec<u8>) -> Result<String, JsError> {
         self.emu
             .insert_floppy(name, data)
             .map_err(|e| JsError::new(&e))

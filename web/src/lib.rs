@@ -68,13 +68,21 @@ impl Emulator {
 
     /// Insert a raw floppy image in drive A:. A size that is no PC floppy
     /// format is an error and leaves the drive as it was. The image stays
-    /// in the drive over [`Emulator::reset`].
-    pub fn insert_floppy(&mut self, name: &str, data: Vec<u8>) -> Result<(), String> {
+    /// in the drive over [`Emulator::reset`]. Returns a note for the user
+    /// when the disk is usable as data but not bootable (no 55h AAh
+    /// signature at the end of its first sector, which BIOSes check before
+    /// they jump to a boot sector), else an empty string.
+    pub fn insert_floppy(&mut self, name: &str, data: Vec<u8>) -> Result<String, String> {
         let img =
             FloppyImage::from_bytes(Path::new(name), data.clone()).map_err(|e| e.to_string())?;
+        let note = if data.get(510..512) == Some(&[0x55, 0xAA][..]) {
+            String::new()
+        } else {
+            format!("{name} has no boot signature (55h AAh at offset 510): a BIOS will not boot from it")
+        };
         self.machine.insert_floppy(0, Some(img));
         self.floppy = Some((name.to_string(), data));
-        Ok(())
+        Ok(note)
     }
 
     /// Remove the disk from drive A:.
@@ -259,8 +267,17 @@ mod tests {
         let mut e = Emulator::new("tiny.rom", tiny_bios(), "cga").unwrap();
         let err = e.insert_floppy("junk.bin", vec![7; 12345]).unwrap_err();
         assert!(err.contains("junk.bin") && err.contains("12345"), "{err}");
-        // A 360K image (40 × 2 × 9 × 512 bytes) is accepted.
-        e.insert_floppy("blank.img", vec![0; 368_640]).unwrap();
+        // A 360K image (40 × 2 × 9 × 512 bytes) is accepted; a blank one
+        // cannot boot, and the note says so.
+        let note = e.insert_floppy("blank.img", vec![0; 368_640]).unwrap();
+        assert!(
+            note.contains("blank.img") && note.contains("boot signature"),
+            "{note}"
+        );
+        let mut boot = vec![0; 368_640];
+        boot[510] = 0x55;
+        boot[511] = 0xAA;
+        assert_eq!(e.insert_floppy("boot.img", boot).unwrap(), "");
         e.reset().unwrap();
     }
 

@@ -132,10 +132,10 @@ $('floppy-file').addEventListener('change', async (e) => {
     message('Floppy chosen; it goes in when the machine powers on.');
     return;
   }
-  const ok = guard('floppy', () => { pc.insert_floppy(f.name, f.bytes); return true; });
-  if (ok) {
+  const note = guard('floppy', () => pc.insert_floppy(f.name, f.bytes));
+  if (note !== undefined) {
     floppy = f;
-    message(`${f.name} inserted in A:`);
+    message(`${f.name} inserted in A:` + (note ? ` (${note})` : ''));
     status(`running ${bios.name} + ${f.name}`);
   }
 });

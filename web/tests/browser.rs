@@ -412,10 +412,28 @@ fn boots_freedos_in_chromium() {
         json!(true)
     );
 
+    // Random bytes of a floppy's size: a disk, but one the page warns cannot boot.
+    let noise = tmp.path().join("noise.img");
+    let bytes: Vec<u8> = (0..368_640u32)
+        .map(|i| (i.wrapping_mul(2_246_822_519).rotate_left(13) >> 24) as u8)
+        .collect();
+    assert_ne!(&bytes[510..512], &[0x55, 0xAA]);
+    std::fs::write(&noise, bytes).unwrap();
+    browser.send_keys(&input, noise.to_str().unwrap());
+    browser.wait_for(
+        "return ironpc.message().includes('noise.img inserted') && ironpc.message().includes('no boot signature')",
+        Duration::from_secs(20),
+        "a note that the random disk cannot boot",
+    );
+    assert_eq!(
+        browser.js("return ironpc.running && !ironpc.dead"),
+        json!(true)
+    );
+
     // The real disk, then Reset so that the BIOS boots from it; unthrottled.
     browser.send_keys(&input, floppy.to_str().unwrap());
     browser.wait_for(
-        "return ironpc.message().includes('inserted')",
+        "return ironpc.message().startsWith('freedos-360k.img inserted in A:')",
         Duration::from_secs(20),
         "the floppy goes in",
     );
