@@ -216,7 +216,8 @@ impl Browser {
 
     fn call(&self, method: &str, path: &str, body: Value) -> Value {
         let p = format!("/session/{}{path}", self.session);
-        let v = http_json(self.port, method, &p, Some(&body))
+        let body = (method != "GET").then_some(&body);
+        let v = http_json(self.port, method, &p, body)
             .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
         if v["value"]["error"].is_string() {
             panic!("WebDriver {method} {path}: {}", v["value"]);
@@ -456,6 +457,13 @@ fn boots_freedos_in_chromium() {
         Duration::from_secs(60),
         "`ver` prints FreeCom's version and a new prompt",
     );
+
+    // A picture of the whole page, when asked for (to look at the page).
+    if let Some(path) = std::env::var_os("IRONPC_WEB_SCREENSHOT") {
+        let shot = browser.call("GET", "/screenshot", json!({}));
+        std::fs::write(&path, base64_decode(shot.as_str().unwrap_or("")))
+            .expect("write page screenshot");
+    }
 
     // The canvas against the native screenshot of the same state.
     let pair = browser.js("ironpc.pause(); return [ironpc.saveState(), ironpc.canvasPng()]");
