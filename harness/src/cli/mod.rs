@@ -5,6 +5,7 @@ pub mod bench;
 pub mod conform;
 pub mod run;
 pub mod run32;
+pub mod serve;
 pub mod show;
 pub mod timing;
 pub mod workbench;
@@ -44,6 +45,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Boot a machine headless and show its screen.
     Run(run::RunArgs),
+    /// Serve the web page (the emulator in the browser) on 127.0.0.1.
+    Serve(serve::ServeArgs),
     /// Per-opcode timing report and comparison with the timing baseline.
     Timing(timing::TimingArgs),
     /// Merge the --json results of `ironpc conform --shard` runs into one report.
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Conform(args) => conform::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Timing(args) => timing::run(&args),
         Command::Merge(args) => workbench::merge(&args),
     }
