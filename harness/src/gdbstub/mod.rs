@@ -460,7 +460,8 @@ impl<T: BusProbe> Stub<'_, T> {
                     break Stop::Signal(SIGTRAP);
                 }
             }
-            if !first && !(self.breaks.is_empty() && self.hw_breaks.is_empty()) {
+            let any_break = !self.breaks.is_empty() || !self.hw_breaks.is_empty();
+            if !first && any_break {
                 // Machine::step would take the interrupt and run the first
                 // instruction of its handler at once: a breakpoint on that
                 // instruction is honoured by taking the interrupt alone.
