@@ -215,3 +215,116 @@ fn exact_model_watches_reads_and_writes_on_the_bus() {
     assert_eq!(c.packet("vKill;1"), "OK");
     assert_eq!(h.join().unwrap(), SessionEnd::Killed);
 }
+
+#[cfg(unix)]
+#[test]
+fn unix_socket_endpoint_serves_the_same_protocol() {
+    use std::os::unix::net::UnixStream;
+    let dir = tempfile::tempdir().unwrap();
+    let profile = profile(dir.path(), "fast");
+    let mut m: Machine<FastTiming> =
+        Machine::from_profile_timed(&profile, &Overrides::default()).unwrap();
+    let sock = dir.path().join("pc.sock");
+    let ep: Endpoint = format!("unix:{}", sock.display()).parse().unwrap();
+    assert_eq!(ep, Endpoint::Unix(sock.clone()));
+    assert_eq!("1234".parse::<Endpoint>().unwrap(), Endpoint::Tcp(1234));
+    assert!("99999".parse::<Endpoint>().is_err());
+    let l = Listener::bind(&ep).unwrap();
+    let h = std::thread::spawn(move || {
+        let conn = l.accept(Some(Duration::from_secs(20))).unwrap();
+        gdbstub::serve(&mut m, conn, StubOptions::default()).unwrap()
+    });
+    let mut s = UnixStream::connect(&sock).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    // "?" sums to 0x3F; the reply is acknowledged, then "$T05thread:1;#..".
+    s.write_all(b"$?#3f").unwrap();
+    let mut buf = [0u8; 64];
+    let mut got = Vec::new();
+    while !got.windows(1).any(|w| w == b"#")
+        || got.len() < got.iter().position(|&b| b == b'#').unwrap() + 3
+    {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("+$T05"), "{text}");
+    // The connection closing without a detach ends the session.
+    drop(s);
+    assert!(matches!(h.join().unwrap(), SessionEnd::Disconnected(_)));
+}
+
+/// A program that takes timer interrupts while halted (hand assembly):
+///
+/// ```text
+/// 0000  FA                  cli
+/// 0001  31 C0               xor ax, ax
+/// 0003  8E D8               mov ds, ax       ; 8E /r, ModR/M 11 011 000
+/// 0005  8E D0               mov ss, ax       ; 8E /r, ModR/M 11 010 000
+/// 0007  BC 00 80            mov sp, 8000h
+/// 000A  C7 06 20 00 36 00   mov word [0020h], 0036h   ; vector 8: offset
+/// 0010  C7 06 22 00 80 FF   mov word [0022h], FF80h   ; vector 8: segment
+/// 0016  B0 13 E6 20         ICW1 13h: edge, single, ICW4 follows
+/// 001A  B0 08 E6 21         ICW2: vectors from 08h
+/// 001E  B0 01 E6 21         ICW4: 8086 mode
+/// 0022  B0 FE E6 21         OCW1: only IRQ 0 unmasked
+/// 0026  B0 34 E6 43         PIT counter 0: mode 2, low then high byte
+/// 002A  B0 E8 E6 40         count 03E8h (1000 input clocks)
+/// 002E  B0 03 E6 40
+/// 0032  FB                  sti
+/// 0033  F4                  hlt               ; loop: wait for IRQ 0
+/// 0034  EB FD               jmp 0033h         ; 0036h - 3
+/// 0036  41                  inc cx            ; the handler
+/// 0037  B0 20 E6 20         EOI
+/// 003B  CF                  iret
+/// ```
+const TIMER: &[u8] = &[
+    0xFA, 0x31, 0xC0, 0x8E, 0xD8, 0x8E, 0xD0, 0xBC, 0x00, 0x80, 0xC7, 0x06, 0x20, 0x00, 0x36, 0x00,
+    0xC7, 0x06, 0x22, 0x00, 0x80, 0xFF, 0xB0, 0x13, 0xE6, 0x20, 0xB0, 0x08, 0xE6, 0x21, 0xB0, 0x01,
+    0xE6, 0x21, 0xB0, 0xFE, 0xE6, 0x21, 0xB0, 0x34, 0xE6, 0x43, 0xB0, 0xE8, 0xE6, 0x40, 0xB0, 0x03,
+    0xE6, 0x40, 0xFB, 0xF4, 0xEB, 0xFD, 0x41, 0xB0, 0x20, 0xE6, 0x20, 0xCF,
+];
+
+/// A breakpoint on the first instruction of a hardware interrupt's handler
+/// stops there before that instruction runs, although the machine enters
+/// the handler and runs its first instruction in one step.
+#[test]
+fn breakpoint_on_a_hardware_interrupt_handler() {
+    assert_eq!(TIMER.len(), 0x3C);
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile(dir.path(), "fast");
+    let mut r = rom();
+    r[..TIMER.len()].copy_from_slice(TIMER);
+    std::fs::write(dir.path().join("loop.rom"), r).unwrap();
+    let mut m: Machine<FastTiming> =
+        Machine::from_profile_timed(&p, &Overrides::default()).unwrap();
+    let l = Listener::bind(&Endpoint::Tcp(0)).unwrap();
+    let addr = l.describe();
+    let h = std::thread::spawn(move || {
+        let conn = l.accept(Some(Duration::from_secs(20))).unwrap();
+        gdbstub::serve(&mut m, conn, StubOptions::default()).unwrap()
+    });
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut c = Client { s, ack: true };
+    let handler = BASE + 0x36;
+    assert_eq!(c.packet(&format!("Z0,{handler:x},1")), "OK");
+    for n in 0..3u32 {
+        assert!(c.packet("c").starts_with("T05"));
+        assert_eq!(
+            c.reg(8),
+            handler,
+            "stopped before the handler's first instruction"
+        );
+        // `inc cx` has run once per earlier interrupt, not yet for this one.
+        assert_eq!(c.reg(1), n);
+        // The interrupt entry cleared IF (bit 9).
+        assert_eq!(c.reg(9) & 0x200, 0);
+    }
+    // One step runs `inc cx`.
+    assert!(c.packet("s").starts_with("T05"));
+    assert_eq!(c.reg(8), handler + 1);
+    assert_eq!(c.reg(1), 3);
+    assert_eq!(c.packet("D"), "OK");
+    assert_eq!(h.join().unwrap(), SessionEnd::Detached);
+}

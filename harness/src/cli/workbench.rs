@@ -124,13 +124,16 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
         None => build(args)?,
     };
     let started = Instant::now();
-    let deadline = started + Duration::from_secs_f64(args.timeout.max(0.0));
+    // An unrepresentable timeout (huge, infinite) means no deadline.
+    let deadline = Duration::try_from_secs_f64(args.timeout.max(0.0))
+        .ok()
+        .and_then(|d| started.checked_add(d));
     let mut until_text = args.until_text.clone();
     if let Some(ep) = &wb.gdb {
         let listener = Listener::bind(ep).map_err(|e| CliError(format!("--gdb {ep:?}: {e}")))?;
         eprintln!("ironpc: gdb stub listening on {}", listener.describe());
         let conn = listener
-            .accept(Some(deadline.saturating_duration_since(Instant::now())))
+            .accept(deadline.map(|d| d.saturating_duration_since(Instant::now())))
             .map_err(|e| CliError(format!("--gdb {}: {e}", listener.describe())))?;
         let opts = StubOptions {
             until_text: until_text.clone(),
@@ -249,7 +252,7 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
                 break Ok(EXIT_OK);
             }
         }
-        if Instant::now() >= deadline {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             break Err(EXIT_TIMEOUT);
         }
     };

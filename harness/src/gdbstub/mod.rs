@@ -246,7 +246,9 @@ pub struct Watch {
 
 impl Watch {
     fn overlaps(&self, addr: u32, len: u32) -> bool {
-        addr < self.addr + self.len && self.addr < addr + len
+        // In u64: a watch near the top of the address space must not wrap.
+        let (a, l, wa, wl) = (addr as u64, len as u64, self.addr as u64, self.len as u64);
+        a < wa + wl && wa < a + l
     }
 }
 
@@ -458,6 +460,20 @@ impl<T: BusProbe> Stub<'_, T> {
                     break Stop::Signal(SIGTRAP);
                 }
             }
+            let any_break = !self.breaks.is_empty() || !self.hw_breaks.is_empty();
+            if !first && any_break {
+                // Machine::step would take the interrupt and run the first
+                // instruction of its handler at once: a breakpoint on that
+                // instruction is honoured by taking the interrupt alone.
+                if let Some(h) = self.pending_handler() {
+                    if self.breaks.contains(&h) || self.hw_breaks.contains(&h) {
+                        let v = self.machine.board.pic.acknowledge();
+                        let m = &mut *self.machine;
+                        m.cpu.interrupt(&mut m.board, v);
+                        break Stop::Signal(SIGTRAP);
+                    }
+                }
+            }
             first = false;
             let before: Vec<Vec<u8>> = if compare {
                 self.watches
@@ -519,6 +535,20 @@ impl<T: BusProbe> Stub<'_, T> {
             self.machine.cpu.timing.stop();
         }
         Ok(stop)
+    }
+
+    /// The linear address of the handler of the hardware interrupt the
+    /// next step will take, if it takes one.
+    fn pending_handler(&self) -> Option<u32> {
+        let m = &*self.machine;
+        if !(m.board.pic.int_pending() && m.cpu.interrupts_enabled()) {
+            return None;
+        }
+        // The vector the acknowledge will return, seen on a copy.
+        let v = m.board.pic.clone().acknowledge() as u32;
+        let w = |a: u32| m.board.mem_read(a) as u32 | (m.board.mem_read(a + 1) as u32) << 8;
+        let (ip, cs) = (w(v * 4), w(v * 4 + 2));
+        Some(m.cpu.linear(cs as u16, ip as u16))
     }
 
     /// The first watchpoint the last instruction's bus cycles touched.
