@@ -486,3 +486,31 @@ fn fstenv_real_mode_16_layout() {
     let dp = 0xABCD0 + 0x10;
     assert_eq!((w(5), w(6)), (dp as u16, ((dp >> 16) as u16) << 12));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any instruction stream on any state completes without a host panic
+    /// (undefined encodings are reported, memory faults passed through).
+    #[test]
+    fn random_streams_never_panic(
+        regs in proptest::array::uniform8(any_f80()),
+        cw in any::<u16>(),
+        sw in any::<u16>(),
+        tw in any::<u16>(),
+        insns in proptest::collection::vec((0xD8u8..=0xDF, any::<u8>(), any::<[u8; 16]>(), any::<bool>(), any::<bool>()), 1..200),
+    ) {
+        let mut f = Fpu::new();
+        f.regs = regs;
+        f.cw = cw;
+        f.sw = sw;
+        f.tw = tw;
+        for (op, modrm, bytes, op32, protected) in insns {
+            let env = FpuEnv { op32, protected, fisttp: true, eflags: modrm as u32, ..ENV };
+            let mut m = bytes.to_vec();
+            m.resize(108, bytes[0]);
+            let mut mem = Mem(m);
+            let _ = f.execute(op, modrm, Some(&mut mem), &env);
+        }
+    }
+}

@@ -9,12 +9,16 @@
 //! and leaves the host FPU initialised. The emulator side of the same
 //! sequence is in harness/tests/x87_host.rs. Only on x86-64 hosts.
 
-/// Offsets in the frame shared with the `asm!` block.
+// Offsets in the frame shared with the `asm!` block (unused off x86-64).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const OFF_CW: usize = 0;
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const OFF_A: usize = 8;
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const OFF_B: usize = 24;
 /// Offset of the memory operand (the `disp8` of every memory form).
 pub const OFF_MEM: usize = 40;
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const OFF_SAVE: usize = 56;
 /// Size of the FNSAVE image (32-bit layout).
 pub const SAVE_LEN: usize = 108;

@@ -8,7 +8,7 @@
 //!
 //! Internally a finite nonzero value is `sig / 2^127 * 2^(exp - 16383)` with
 //! `sig: u128` normalised (bit 127 set); rounding happens once, in
-//! [`round_to`], at the precision-control (or memory-format) position.
+//! `round_to`, at the precision-control (or memory-format) position.
 
 use serde::{Deserialize, Serialize};
 
@@ -331,7 +331,7 @@ fn rnd(sig: u128, shift: u32, sign: bool, rc: Rc) -> (u128, bool, bool) {
     (kept + inc as u128, inexact, inc)
 }
 
-/// A destination format for [`round_to`].
+/// A destination format for `round_to`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Fmt {
     /// Significand bits kept.

@@ -298,8 +298,8 @@ impl Fpu {
         self.cw & IE == 0
     }
 
-    /// Reads ST(i), handling underflow: Err(true) = abandon, Ok(None) =
-    /// masked underflow (the result is the indefinite).
+    /// ST(i), or None when the register is empty (the caller then raises
+    /// the stack underflow with [`Fpu::underflow`]).
     fn fetch(&mut self, i: usize) -> Option<F80> {
         if self.is_empty(i) {
             None

@@ -1,7 +1,7 @@
 //! Transcendental instructions (F2XM1, FYL2X, FYL2XP1, FSIN, FCOS, FSINCOS,
 //! FPTAN, FPATAN).
 //!
-//! Each is evaluated in a 128-bit-significand working format ([`W`],
+//! Each is evaluated in a 128-bit-significand working format (`W`,
 //! truncating arithmetic, about 125 good bits) with argument reduction and
 //! power series of my own, then rounded once to the 64-bit extended result
 //! under the rounding control (precision control does not apply). The
