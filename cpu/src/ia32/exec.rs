@@ -409,7 +409,9 @@ impl Cpu32 {
                 }
             }
             0x8C => {
-                if i.reg() > 5 {
+                // The 286 has four segment registers.
+                let nsegs = if self.model.generation() == 2 { 3 } else { 5 };
+                if i.reg() > nsegs {
                     return Err(ud());
                 }
                 let v = self.seg[i.reg()].sel as u32;
@@ -426,7 +428,8 @@ impl Cpu32 {
             }
             0x8E => {
                 let s = i.reg();
-                if s == CS || s > 5 {
+                let nsegs = if self.model.generation() == 2 { 3 } else { 5 };
+                if s == CS || s > nsegs {
                     return Err(ud());
                 }
                 let v = self.read_e(bus, &i, 2)?;

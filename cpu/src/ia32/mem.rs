@@ -22,7 +22,12 @@ impl Cpu32 {
     /// the segment's type and limit checks.
     pub(crate) fn seg_lin(&self, s: usize, off: u32, len: u32, acc: Acc) -> R<u32> {
         let c = &self.seg[s];
-        let flt = if s == SS { fault(12, 0) } else { gp(0) };
+        // The 286 in real mode reports a stack-segment overrun as interrupt 13.
+        let flt = if s == SS && (self.cr[0] & 1 != 0 || self.model.generation() >= 3) {
+            fault(12, 0)
+        } else {
+            gp(0)
+        };
         if self.pm() {
             if !c.valid {
                 return Err(flt);
