@@ -164,12 +164,22 @@ $('bench').addEventListener('click', () => {
   if (r) $('bench-result').textContent = `mix: ${r.mips.toFixed(1)} MIPS (${r.instructions} instructions in ${r.ms.toFixed(0)} ms, best of ${r.rounds})`;
 });
 
+const held = new Set();               // keys down on the canvas, by DOM code
 for (const [type, down] of [['keydown', true], ['keyup', false]]) {
   canvas.addEventListener(type, (e) => {
     if (!pc || dead) return;
-    if (guard('key', () => pc.key_event(e.code, down))) e.preventDefault();
+    if (guard('key', () => pc.key_event(e.code, down))) {
+      e.preventDefault();
+      if (down) held.add(e.code); else held.delete(e.code);
+    }
   });
 }
+// The canvas never sees the key-up of a key held while it loses focus
+// (Alt+Tab, a click elsewhere): release such keys, or the guest sees Shift stuck.
+canvas.addEventListener('blur', () => {
+  if (pc && !dead) for (const code of held) guard('key', () => pc.key_event(code, false));
+  held.clear();
+});
 canvas.addEventListener('click', () => canvas.focus());
 
 // The built-in workload, best of `rounds` runs, timed here (wasm has no clock).
