@@ -39,8 +39,10 @@ fi
 if ! have_cli; then
   # --locked fails while the registry lacks a crate version the CLI's own
   # lock file names; fall back to resolving afresh (same CLI version).
-  cargo install wasm-bindgen-cli --version "$version" --locked ||
-    cargo install wasm-bindgen-cli --version "$version"
+  # --debug: the CLI only rewrites one small wasm file, and an unoptimised
+  # build compiles in a fraction of the release build's ~15 minutes here.
+  cargo install --debug wasm-bindgen-cli --version "$version" --locked ||
+    cargo install --debug wasm-bindgen-cli --version "$version"
 fi
 
 cargo build -p ironpc-web --target wasm32-unknown-unknown --release
