@@ -1036,9 +1036,18 @@ impl<T: Timing> Machine<T> {
                 .saturating_sub(self.cpu.cycles().wrapping_sub(self.last_cpu_cycles));
             ran = self.cpu.run_forms(&mut self.board, budget);
         }
-        if ran == 0 {
-            self.cpu.step(&mut self.board);
+        if ran > 0 {
+            let spent = self.cpu_spent();
+            self.board.pass_cpu(spent);
+            if self.board.now() >= target {
+                return;
+            }
+            // The forms stopped before an instruction without one, and
+            // nothing fell due: the interrupt state is what it was when the
+            // slice began, so that instruction runs now, with the board up
+            // to date, as a stepping machine would run it.
         }
+        self.cpu.step(&mut self.board);
         let spent = self.cpu_spent();
         self.board.pass_cpu(spent.max(1));
     }

@@ -681,9 +681,9 @@ impl<T: Timing> Cpu<T> {
         if let Ok(table) = <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
             let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
             let mut ip = self.regs.ip;
-            let mut clocks = 0u64;
             // The forms charge some clocks (memory words on the 8088) to the
-            // timing model as they go and return the rest.
+            // timing model as they go and return the rest, which is charged
+            // at once: the model's count is then the one to check.
             let limit = self.timing.cycles().saturating_add(budget);
             // Two copies of the step, as in `run`, for the host's branch predictor.
             macro_rules! step {
@@ -692,9 +692,9 @@ impl<T: Timing> Cpu<T> {
                         break;
                     };
                     ip = next;
-                    clocks += c as u64;
+                    self.timing.charge(c as u64);
                     n += 1;
-                    if self.timing.cycles() + clocks >= limit {
+                    if self.timing.cycles() >= limit {
                         break;
                     }
                 };
@@ -704,7 +704,6 @@ impl<T: Timing> Cpu<T> {
                 step!();
             }
             self.regs.ip = ip;
-            self.timing.charge(clocks);
         }
         self.icache.put_quick(quick);
         self.settle_flags();
