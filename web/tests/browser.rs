@@ -39,10 +39,12 @@ fn skip(msg: &str) {
 }
 
 fn shared_dir() -> PathBuf {
-    std::env::var_os("IRONPC_SHARED")
+    let dir = std::env::var_os("IRONPC_SHARED")
         .filter(|s| !s.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    // ChromeDriver accepts only canonical paths for file inputs (no `..`).
+    dir.canonicalize().unwrap_or(dir)
 }
 
 fn tool(env: &str, default: &str) -> Option<PathBuf> {
