@@ -31,9 +31,13 @@ fn have_firmware(p: &MachineProfile) -> bool {
     for f in fw {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         let found = f.is_absolute() && f.exists()
-            || ["/usr/share/bochs", "/usr/share/vgabios", "/usr/share/seabios"]
-                .iter()
-                .any(|d| Path::new(d).join(&name).exists())
+            || [
+                "/usr/share/bochs",
+                "/usr/share/vgabios",
+                "/usr/share/seabios",
+            ]
+            .iter()
+            .any(|d| Path::new(d).join(&name).exists())
             || std::env::var_os("IRONPC_FIRMWARE")
                 .is_some_and(|d| Path::new(&d).join(&name).exists());
         if !found {

@@ -211,11 +211,12 @@ pub fn build_pc(profile: &MachineProfile, base: &Path) -> Result<AtPc, MachineEr
         board.rtc.update_checksum();
     }
 
-    let vga = Vga::with_config(super::pci::VGA_LFB_SIZE as usize, hz)
-        .map_err(|e| MachineError::ProfileValue {
+    let vga = Vga::with_config(super::pci::VGA_LFB_SIZE as usize, hz).map_err(|e| {
+        MachineError::ProfileValue {
             path: name.clone(),
             message: e.to_string(),
-        })?;
+        }
+    })?;
     let vga = Rc::new(RefCell::new(vga));
     let ide = Rc::new(RefCell::new(ide));
     let com = [
