@@ -305,6 +305,21 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         instructions as f64 / wall.max(1e-9) / 1e6,
         emulated / wall.max(1e-9)
     );
+    let r = pc.run.cpu.regs();
+    eprintln!(
+        "ironpc: CPU at {:04X}:{:08X} ({} mode), {} resets; last POST code {:02X}h",
+        r.sel[1],
+        r.eip,
+        if pc.run.cpu.v86() {
+            "virtual-8086"
+        } else if pc.run.cpu.protected() {
+            "protected"
+        } else {
+            "real"
+        },
+        pc.run.resets,
+        pc.run.board.post_code
+    );
     if let Some(code) = pc.run.board.bios_panic {
         eprintln!("ironpc: the BIOS signalled a panic (port 400h: {code:04X}h)");
     }
