@@ -69,7 +69,11 @@ pub fn resolve_machine(m: &Path) -> PathBuf {
 /// If the arguments name an AT or PCI machine, run it; `None` for the
 /// other boards. AT/PCI options with another board are an error.
 pub fn dispatch(args: &RunArgs) -> Option<Result<u8, CliError>> {
-    let path = resolve_machine(args.machine.as_deref()?);
+    let path = args
+        .machine
+        .as_deref()
+        .map(resolve_machine)
+        .unwrap_or_else(super::run::default_profile);
     let board = MachineProfile::load(&path).ok().map(|p| p.board);
     match board {
         Some(BoardKind::At | BoardKind::Pci) => Some(run(args, &path)),
