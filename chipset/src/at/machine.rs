@@ -129,7 +129,7 @@ pub fn build_at(profile: &MachineProfile, base: &Path) -> Result<AtMachine, Mach
 pub fn open_floppy(path: &Path, writable: bool) -> Result<FloppyImage, MachineError> {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let standard = devices::Geometry::from_size(size as usize).is_some();
-    if !writable && !standard && size.is_multiple_of(512) && size > 0 && size <= 2880 * 1024 {
+    if !writable && !standard && size % 512 == 0 && size > 0 && size <= 2880 * 1024 {
         let data = std::fs::read(path).map_err(|source| devices::DiskError::Io {
             path: path.to_path_buf(),
             source,
