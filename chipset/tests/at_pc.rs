@@ -356,3 +356,48 @@ fn seabios_boots_freedos_on_the_pci_pc() {
     let (ok, screen) = run_to_text(&mut pc, "A:\\>", 60);
     assert!(ok, "no A:\\> prompt; screen:\n{screen}");
 }
+
+/// A boot sector of ours writing "OK" to COM1 (8 data bits, LCR = 03h).
+pub fn com1_boot_sector() -> Vec<u8> {
+    #[rustfmt::skip]
+    let code = [
+        0xBA, 0xFB, 0x03, 0xB0, 0x03, 0xEE, // LCR: 8N1
+        0xBA, 0xF8, 0x03,                   // mov dx, 3F8h
+        0xB0, b'O', 0xEE,                   // out 'O'
+        0xB0, b'K', 0xEE,                   // out 'K'
+        0xF4, 0xEB, 0xFD,                   // hlt; jmp back to hlt
+    ];
+    let mut s = vec![0u8; 512];
+    s[..code.len()].copy_from_slice(&code);
+    s[510] = 0x55;
+    s[511] = 0xAA;
+    s
+}
+
+#[test]
+fn com1_is_a_16550_at_3f8() {
+    let Some(mut p) = profile("at-486.yaml", None) else {
+        return;
+    };
+    let img = tmp_dir().join("com1.img");
+    std::fs::write(&img, com1_boot_sector()).unwrap();
+    p.floppies[0].image = Some(img);
+    let mut pc = build_pc(&p, &machines()).unwrap();
+    let end = pc.run.board.config.clock_hz * 30;
+    let com = pc.com[0].clone();
+    let ok = pc
+        .run
+        .run_until_within(end, |_| com.borrow().output() == b"OK");
+    assert!(ok, "COM1 got {:?}", com.borrow().output());
+    // A 16550A has a scratch register and a FIFO (IIR bits 6–7 set once
+    // FCR bit 0 enables it: NS16550A datasheet, register 2).
+    use cpu::Bus;
+    let b = &mut pc.run.board;
+    b.io_write(0x3FF, 0x5A);
+    assert_eq!(b.io_read(0x3FF), 0x5A);
+    b.io_write(0x3FA, 0x01);
+    assert_eq!(b.io_read(0x3FA) & 0xC0, 0xC0);
+    // COM2 answers at 2F8h with its own scratch register.
+    b.io_write(0x2FF, 0xA5);
+    assert_eq!((b.io_read(0x2FF), b.io_read(0x3FF)), (0xA5, 0x5A));
+}

@@ -127,3 +127,72 @@ fn pc_options_need_an_at_machine() {
     let out = run(&["--hda"], &[&img]);
     assert_one_error(&out, &["need an AT or PCI machine"]);
 }
+
+fn firmware_installed() -> bool {
+    let ok = Path::new("/usr/share/bochs/BIOS-bochs-legacy").exists()
+        && Path::new("/usr/share/vgabios/vgabios.bin").exists();
+    if !ok {
+        let msg = "Bochs BIOS / LGPL VGA BIOS not installed (apt-get install bochsbios vgabios)";
+        if std::env::var("IRONPC_REQUIRE_DATA").as_deref() == Ok("1") {
+            panic!("{msg}");
+        }
+        println!("SKIPPED: {msg}");
+        eprintln!("SKIPPED: {msg}");
+    }
+    ok
+}
+
+#[test]
+fn serial_output_to_a_file_ends_the_run_with_until_text() {
+    if !firmware_installed() {
+        return;
+    }
+    // A boot sector writing "OK" to COM1 (LCR 03h, then two THR writes).
+    #[rustfmt::skip]
+    let code = [
+        0xBA, 0xFB, 0x03, 0xB0, 0x03, 0xEE,
+        0xBA, 0xF8, 0x03, 0xB0, b'O', 0xEE, 0xB0, b'K', 0xEE,
+        0xF4, 0xEB, 0xFD,
+    ];
+    let mut s = vec![0u8; 512];
+    s[..code.len()].copy_from_slice(&code);
+    s[510] = 0x55;
+    s[511] = 0xAA;
+    let img = tmp("com1.img");
+    std::fs::write(&img, s).unwrap();
+    let serial = tmp("com1.out");
+    let debug = tmp("debug.out");
+    let shot = tmp("shot.png");
+    let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
+        .args([
+            "run",
+            "--machine",
+            "at-486",
+            "--until-text",
+            "OK",
+            "--timeout",
+            "60",
+        ])
+        .arg("--floppy")
+        .arg(&img)
+        .arg("--serial")
+        .arg(&serial)
+        .arg("--debugcon")
+        .arg(&debug)
+        .arg("--screenshot")
+        .arg(&shot)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(std::fs::read(&serial).unwrap(), b"OK");
+    // The Bochs BIOS's info port (402h) goes to the debug console.
+    let dbg = String::from_utf8_lossy(&std::fs::read(&debug).unwrap()).to_string();
+    assert!(dbg.contains("Booting from 0000:7c00"), "{dbg}");
+    // The screenshot is a PNG of the 80 × 25 text screen (9-dot cells).
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let w = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    let h = u32::from_be_bytes([png[20], png[21], png[22], png[23]]);
+    assert_eq!((w, h), (720, 400));
+}
