@@ -74,7 +74,13 @@ pub fn dispatch(args: &RunArgs) -> Option<Result<u8, CliError>> {
         .as_deref()
         .map(resolve_machine)
         .unwrap_or_else(super::run::default_profile);
-    let board = MachineProfile::load(&path).ok().map(|p| p.board);
+    // Only a bounded regular file is read here; anything else is left to
+    // the XT path's checks, which report it.
+    let readable =
+        super::check_input_file(&path, super::run::MAX_PROFILE_BYTES, "machine profile").is_ok();
+    let board = readable
+        .then(|| MachineProfile::load(&path).ok().map(|p| p.board))
+        .flatten();
     match board {
         Some(BoardKind::At | BoardKind::Pci) => Some(run(args, &path)),
         _ if args.pc.any() => Some(Err(CliError(format!(
