@@ -274,9 +274,11 @@ mod props {
             let code = |present: bool| (present as u16) | (write as u16) << 1 | (user as u16) << 2;
             let want = if pde_flags & p == 0 || pte_flags & p == 0 {
                 Err(fault(14, code(false)))
-            } else if user && (pde_flags & pte_flags & u) == 0 {
-                Err(fault(14, code(true)))
-            } else if write && (pde_flags & pte_flags & w) == 0 && (user || (wp && i486)) {
+            } else if (user && (pde_flags & pte_flags & u) == 0)
+                || (write && (pde_flags & pte_flags & w) == 0 && (user || (wp && i486)))
+            {
+                // A protection violation: user access to a supervisor page,
+                // or a write to a read-only one that the level must respect.
                 Err(fault(14, code(true)))
             } else {
                 Ok(phys_page | off)
