@@ -187,6 +187,9 @@ pub enum MachineError {
     /// A disk image could not be used.
     #[error(transparent)]
     Disk(#[from] devices::DiskError),
+    /// A hard-disk or CD-ROM image could not be used.
+    #[error(transparent)]
+    Image(#[from] devices::ImageError),
     /// A firmware image (BIOS, VGA BIOS) was not found.
     #[error(transparent)]
     Firmware(#[from] crate::at::FirmwareMissing),

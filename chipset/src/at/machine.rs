@@ -112,7 +112,7 @@ pub fn build_at(profile: &MachineProfile, base: &Path) -> Result<AtMachine, Mach
     };
     for (i, (img, writable)) in images.into_iter().enumerate() {
         if let Some(p) = img {
-            board.insert_floppy(i, Some(FloppyImage::open(&p, writable)?));
+            board.insert_floppy(i, Some(open_floppy(&p, writable)?));
         }
     }
     Ok(AtMachine {
@@ -120,6 +120,23 @@ pub fn build_at(profile: &MachineProfile, base: &Path) -> Result<AtMachine, Mach
         bios: bios_path,
         vga_bios,
     })
+}
+
+/// Open a floppy image for an AT drive. A read-only image of whole sectors
+/// but of no standard size (the GRUB rescue floppy, 1,296,384 bytes) is
+/// zero-padded to the next standard size in memory, as QEMU does; a
+/// writable one must have a standard size.
+pub fn open_floppy(path: &Path, writable: bool) -> Result<FloppyImage, MachineError> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let standard = devices::Geometry::from_size(size as usize).is_some();
+    if !writable && !standard && size % 512 == 0 && size > 0 && size <= 2880 * 1024 {
+        let data = std::fs::read(path).map_err(|source| devices::DiskError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        return Ok(FloppyImage::from_bytes_padded(path, data)?);
+    }
+    Ok(FloppyImage::open(path, writable)?)
 }
 
 /// [`build_at`] from a profile file.

@@ -8,12 +8,14 @@
 //! - [`events`]: the growable deadline set;
 //! - [`firmware`]: finding BIOS images like QEMU does;
 //! - [`machine`]: building a board from a machine profile;
-//! - [`run`]: a CPU and the board run together.
+//! - [`run`]: a CPU and the board run together;
+//! - [`pc`]: the whole PC (32-bit core, VGA, IDE, UARTs) from a profile.
 
 pub mod board;
 pub mod events;
 pub mod firmware;
 pub mod machine;
+pub mod pc;
 pub mod pci;
 pub mod pics;
 pub mod run;
@@ -22,6 +24,7 @@ pub use board::{AtBoard, AtConfig, AtError, IoDevice, MmioDevice, ResetKind};
 pub use events::{AtEvent, Deadlines};
 pub use firmware::{find_firmware, find_firmware_env, FirmwareMissing};
 pub use machine::{build_at, build_at_from_file, AtMachine};
+pub use pc::{build_pc, cpu_model, AtPc};
 pub use pci::{PciBus, PciKind};
 pub use pics::CascadedPics;
 pub use run::{AtCpu, AtRun, CpuStep};

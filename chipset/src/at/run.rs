@@ -5,6 +5,7 @@
 //! merged.
 
 use super::board::AtBoard;
+use cpu::ia32::{Cpu32, StepResult32};
 use cpu::{Bus, Cpu, StepResult, Timing};
 
 /// What one CPU step did.
@@ -57,6 +58,32 @@ impl<T: Timing> AtCpu for Cpu<T> {
 
     fn reset(&mut self) {
         Cpu::reset(self);
+    }
+}
+
+/// The 32-bit core: it samples INTR itself at instruction boundaries (and
+/// acknowledges through `Bus::inta`), so the board's line is passed in
+/// before every step.
+impl AtCpu for Cpu32 {
+    fn step(&mut self, board: &mut AtBoard) -> CpuStep {
+        self.set_intr(board.intr_pending());
+        match Cpu32::step(self, board) {
+            StepResult32::Executed => CpuStep::Executed,
+            StepResult32::Halted => CpuStep::Halted,
+            StepResult32::Shutdown => CpuStep::Shutdown,
+        }
+    }
+
+    fn nmi(&mut self, _board: &mut AtBoard) {
+        self.raise_nmi();
+    }
+
+    fn cycles(&self) -> u64 {
+        Cpu32::cycles(self)
+    }
+
+    fn reset(&mut self) {
+        Cpu32::reset(self);
     }
 }
 

@@ -170,7 +170,7 @@ impl Cpu32 {
         Ok(match sz {
             1 => bus.io_read(port) as u32,
             2 => bus.io_read16(port) as u32,
-            _ => bus.io_read16(port) as u32 | (bus.io_read16(port.wrapping_add(2)) as u32) << 16,
+            _ => bus.io_read32(port),
         })
     }
 
@@ -179,10 +179,7 @@ impl Cpu32 {
         match sz {
             1 => bus.io_write(port, v as u8),
             2 => bus.io_write16(port, v as u16),
-            _ => {
-                bus.io_write16(port, v as u16);
-                bus.io_write16(port.wrapping_add(2), (v >> 16) as u16);
-            }
+            _ => bus.io_write32(port, v),
         }
         Ok(())
     }

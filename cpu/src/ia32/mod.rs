@@ -583,7 +583,10 @@ impl Cpu32 {
     fn load_eflags(&mut self, v: u32) {
         let mut keep = 0x0000_7FD5 | RF | VM;
         if self.model == Model32::I80486 {
-            keep |= AC | (1 << 21);
+            // EFLAGS.ID (bit 21) is writable only on CPUs that have CPUID
+            // (SDM vol. 1, 3.4.3.3): software that sees it toggle executes
+            // CPUID, which this 486 model lacks (the first 486s had neither).
+            keep |= AC;
         }
         if self.model == Model32::I80286 {
             keep = 0x7FD5;

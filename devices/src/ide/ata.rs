@@ -148,6 +148,11 @@ impl AtaDisk {
         put_word(&mut b, 0, 0x0040); // fixed disk, not removable
         put_word(&mut b, 1, g.cylinders as u16);
         put_word(&mut b, 3, g.heads as u16);
+        // Words 4 and 5 (unformatted bytes per track and per sector) are
+        // retired since ATA-2, but the Bochs BIOS takes its transfer block
+        // size from word 5: 0 there makes every read move nothing.
+        put_word(&mut b, 4, (512 * g.sectors).min(0xFFFF) as u16);
+        put_word(&mut b, 5, 512);
         put_word(&mut b, 6, g.sectors as u16);
         put_string(&mut b, 10, 20, &self.serial);
         put_string(&mut b, 23, 8, "1.0");

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod conform;
 pub mod run;
 pub mod run32;
+pub mod runpc;
 pub mod serve;
 pub mod show;
 pub mod timing;

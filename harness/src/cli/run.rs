@@ -100,6 +100,9 @@ pub struct RunArgs {
     /// Timing model, replacing the profile's (which is `fast` unless it says otherwise).
     #[arg(long, value_enum)]
     pub timing: Option<TimingArg>,
+    /// Disks, boot order, memory and CPU of the AT/PCI machines.
+    #[command(flatten)]
+    pub pc: Box<super::runpc::PcArgs>,
     /// gdb stub, traces and snapshots (see docs/workbench.md).
     #[command(flatten)]
     pub workbench: Box<super::workbench::WorkbenchArgs>,
@@ -230,6 +233,9 @@ pub fn check_args(args: &RunArgs) -> Result<(), CliError> {
 
 /// Run the command.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
+    if let Some(r) = super::runpc::dispatch(args) {
+        return r;
+    }
     check_args(args)?;
     if args
         .machine

@@ -1,0 +1,271 @@
+//! The whole AT/PCI PC: the board of a profile with the 32-bit core and the
+//! real devices plugged into its seams — the VGA (ports, the A0000h window,
+//! the linear framebuffer at the PCI BAR), both IDE channels (IRQ 14/15, the
+//! CMOS disk types and geometry), two 16550As (COM1 IRQ 4, COM2 IRQ 3).
+//!
+//! The devices are shared with the caller (`Rc<RefCell<…>>`) so that a
+//! front end can read the screen, the serial output or the disks while the
+//! board owns the port and memory handlers.
+
+use super::board::{IoDevice, MmioDevice};
+use super::machine::{build_at, AtMachine};
+use super::run::AtRun;
+use crate::profile::{MachineError, MachineProfile};
+use cpu::ia32::{Cpu32, Model32};
+use devices::ide::Media;
+use devices::{Ide, Uart16550, Vga};
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// The 32-bit core's model for a profile's CPU name, or a message naming
+/// what is known.
+pub fn cpu_model(name: &str) -> Result<Model32, String> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "286" | "80286" => Ok(Model32::I80286),
+        "386" | "80386" => Ok(Model32::I80386),
+        "486" | "80486" => Ok(Model32::I80486),
+        "pentium" | "pentium-pro" | "p6" => Err(format!(
+            "CPU model '{name}' needs the Pentium-class core (CPUID), which this build lacks (known: 286, 386, 486)"
+        )),
+        _ => Err(format!(
+            "unknown CPU model '{name}' (known: 286, 386, 486)"
+        )),
+    }
+}
+
+/// The VGA's ports; the card counts time in CPU cycles itself.
+struct VgaPorts(Rc<RefCell<Vga>>);
+
+impl IoDevice for VgaPorts {
+    fn io_read(&mut self, now: u64, port: u16, size: u8) -> u32 {
+        self.0.borrow_mut().io_read_sized(port, size, now)
+    }
+    fn io_write(&mut self, now: u64, port: u16, size: u8, value: u32) {
+        self.0.borrow_mut().io_write_sized(port, size, value, now);
+    }
+}
+
+/// The VGA's legacy memory window at A0000h.
+struct VgaWindow(Rc<RefCell<Vga>>);
+
+impl MmioDevice for VgaWindow {
+    fn read(&mut self, offset: u32) -> u8 {
+        self.0.borrow_mut().mem_read(offset)
+    }
+    fn write(&mut self, offset: u32, value: u8) {
+        self.0.borrow_mut().mem_write(offset, value);
+    }
+}
+
+/// The VGA's linear framebuffer (PCI BAR0).
+struct VgaLfb(Rc<RefCell<Vga>>);
+
+impl MmioDevice for VgaLfb {
+    fn read(&mut self, offset: u32) -> u8 {
+        self.0.borrow_mut().lfb_read(offset)
+    }
+    fn write(&mut self, offset: u32, value: u8) {
+        self.0.borrow_mut().lfb_write(offset, value);
+    }
+}
+
+/// One IDE channel's ports; both channels share the controller, each has
+/// its own interrupt line.
+struct IdePorts {
+    ide: Rc<RefCell<Ide>>,
+    channel: usize,
+}
+
+impl IoDevice for IdePorts {
+    fn io_read(&mut self, now: u64, port: u16, size: u8) -> u32 {
+        self.ide.borrow_mut().io_read(port, size, now)
+    }
+    fn io_write(&mut self, now: u64, port: u16, size: u8, value: u32) {
+        self.ide.borrow_mut().io_write(port, size, value, now);
+    }
+    fn irq(&self) -> bool {
+        self.ide.borrow().irq(self.channel)
+    }
+    fn advance(&mut self, now: u64) {
+        self.ide.borrow_mut().tick(now);
+    }
+    fn next_deadline(&self) -> Option<u64> {
+        self.ide.borrow().channels[self.channel].next_event()
+    }
+}
+
+/// A 16550A at its eight ports.
+struct UartPorts {
+    uart: Rc<RefCell<Uart16550>>,
+    base: u16,
+}
+
+impl IoDevice for UartPorts {
+    fn io_read(&mut self, now: u64, port: u16, size: u8) -> u32 {
+        let mut u = self.uart.borrow_mut();
+        let mut v = 0;
+        for i in 0..size.min(4) as u16 {
+            let reg = port.wrapping_add(i).wrapping_sub(self.base);
+            v |= (u.read(reg, now) as u32) << (8 * i);
+        }
+        v
+    }
+    fn io_write(&mut self, now: u64, port: u16, size: u8, value: u32) {
+        let mut u = self.uart.borrow_mut();
+        for i in 0..size.min(4) as u16 {
+            let reg = port.wrapping_add(i).wrapping_sub(self.base);
+            u.write(reg, (value >> (8 * i)) as u8, now);
+        }
+    }
+    fn irq(&self) -> bool {
+        self.uart.borrow().irq()
+    }
+    fn advance(&mut self, now: u64) {
+        self.uart.borrow_mut().tick(now);
+    }
+    fn next_deadline(&self) -> Option<u64> {
+        self.uart.borrow().next_event()
+    }
+}
+
+/// The PC: CPU, board and the devices a front end looks at.
+pub struct AtPc {
+    /// The CPU and the board.
+    pub run: AtRun<Cpu32>,
+    /// The display adapter.
+    pub vga: Rc<RefCell<Vga>>,
+    /// Both IDE channels.
+    pub ide: Rc<RefCell<Ide>>,
+    /// COM1 (3F8h, IRQ 4) and COM2 (2F8h, IRQ 3).
+    pub com: [Rc<RefCell<Uart16550>>; 2],
+    /// The BIOS image used.
+    pub bios: PathBuf,
+    /// The VGA BIOS image used, if any.
+    pub vga_bios: Option<PathBuf>,
+}
+
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// CMOS bytes of a user-defined (type 47) drive: cylinders, heads, write
+/// precompensation (none: FFFFh), control byte (bit 3: more than 8 heads),
+/// landing zone, sectors per track — the IBM AT's layout at 1Bh (drive 0)
+/// and 24h (drive 1).
+fn cmos_geometry(c: &devices::ide::ata::Chs) -> [u8; 9] {
+    let cyl = c.cylinders.min(0xFFFF) as u16;
+    [
+        cyl as u8,
+        (cyl >> 8) as u8,
+        c.heads as u8,
+        0xFF,
+        0xFF,
+        if c.heads > 8 { 0x08 } else { 0 },
+        cyl as u8,
+        (cyl >> 8) as u8,
+        c.sectors as u8,
+    ]
+}
+
+/// Build the PC of an AT or PCI profile (`base`: the profile's directory):
+/// the board of [`build_at`], a [`Cpu32`] of the profile's model, the VGA,
+/// IDE (the profile's `hda` as primary master, `cdrom` as secondary master,
+/// as QEMU places them) and two UARTs.
+pub fn build_pc(profile: &MachineProfile, base: &Path) -> Result<AtPc, MachineError> {
+    let name = PathBuf::from(profile.name.clone().unwrap_or_else(|| "profile".into()));
+    let model = cpu_model(&profile.cpu).map_err(|message| MachineError::ProfileValue {
+        path: name.clone(),
+        message,
+    })?;
+    // Open the disks first: a bad image stops the build before anything runs.
+    let mut ide = Ide::new();
+    if let Some(hda) = &profile.hda {
+        ide.attach_disk(0, 0, &resolve(base, hda), false)?;
+    }
+    if let Some(cd) = &profile.cdrom {
+        ide.attach_cdrom(1, 0, Some(&resolve(base, cd)))?;
+    }
+    let AtMachine {
+        mut board,
+        bios,
+        vga_bios,
+    } = build_at(profile, base)?;
+    let hz = board.config.clock_hz;
+    // A few microseconds of BSY per command, as on a real drive: BIOSes
+    // poll for it and some wait for the interrupt.
+    ide.set_command_delay((hz / 200_000).max(1));
+
+    // CMOS types 47 with the geometry the drive reports in IDENTIFY.
+    if let Some(devices::ide::Drive {
+        media: Media::Disk(d),
+        ..
+    }) = ide.channels[0].drive(0)
+    {
+        let g = cmos_geometry(&d.geometry);
+        board.rtc.ram[0x1B..0x24].copy_from_slice(&g);
+        board.rtc.update_checksum();
+    }
+
+    let vga = Vga::with_config(super::pci::VGA_LFB_SIZE as usize, hz).map_err(|e| {
+        MachineError::ProfileValue {
+            path: name.clone(),
+            message: e.to_string(),
+        }
+    })?;
+    let vga = Rc::new(RefCell::new(vga));
+    let ide = Rc::new(RefCell::new(ide));
+    let com = [
+        Rc::new(RefCell::new(Uart16550::new(hz))),
+        Rc::new(RefCell::new(Uart16550::new(hz))),
+    ];
+    let board_err = |source| MachineError::Board {
+        path: name.clone(),
+        source,
+    };
+    let ranges: Vec<_> = devices::vga::IO_RANGES
+        .iter()
+        .map(|&(a, b)| a..=b)
+        .collect();
+    board
+        .attach_io(Box::new(VgaPorts(vga.clone())), &ranges, None)
+        .map_err(board_err)?;
+    board.attach_vga_window(Box::new(VgaWindow(vga.clone())));
+    board.attach_lfb(Box::new(VgaLfb(vga.clone())));
+    for (channel, cmd, ctl, irq) in [(0, 0x1F0, 0x3F6, 14), (1, 0x170, 0x376, 15)] {
+        board
+            .attach_io(
+                Box::new(IdePorts {
+                    ide: ide.clone(),
+                    channel,
+                }),
+                &[cmd..=cmd + 7, ctl..=ctl],
+                Some(irq),
+            )
+            .map_err(board_err)?;
+    }
+    for (uart, base, irq) in [(&com[0], 0x3F8, 4), (&com[1], 0x2F8, 3)] {
+        board
+            .attach_io(
+                Box::new(UartPorts {
+                    uart: uart.clone(),
+                    base,
+                }),
+                &[base..=base + 7],
+                Some(irq),
+            )
+            .map_err(board_err)?;
+    }
+    Ok(AtPc {
+        run: AtRun::new(Cpu32::new(model), board),
+        vga,
+        ide,
+        com,
+        bios,
+        vga_bios,
+    })
+}

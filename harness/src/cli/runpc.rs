@@ -1,0 +1,350 @@
+//! `ironpc run` for the AT and PCI machines (`board: at` / `board: pci`
+//! profiles), in QEMU's conventions: `--machine pc|pc-seabios|at-486` (or a
+//! profile path), `--hda`, `--cdrom`, `--boot`, `--memory`, `--cpu`.
+
+use super::run::{Debugcon, RunArgs, EXIT_TIMEOUT};
+use super::{CliError, EXIT_OK};
+use chipset::at::{build_pc, cpu_model, AtPc};
+use chipset::profile::{BoardKind, MachineProfile};
+use clap::Args;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The AT/PCI options of `ironpc run`.
+#[derive(Debug, Args, Default)]
+pub struct PcArgs {
+    /// Hard-disk image as primary master (AT/PCI machines). Guest writes stay
+    /// in memory unless --writable.
+    #[arg(long)]
+    pub hda: Option<PathBuf>,
+    /// ISO image in a CD-ROM drive on the secondary master (AT/PCI machines).
+    #[arg(long)]
+    pub cdrom: Option<PathBuf>,
+    /// Boot order as drive letters: a (floppy), c (hard disk), d (CD-ROM),
+    /// e.g. `c` or `dca` (AT/PCI machines).
+    #[arg(long, value_parser = parse_boot)]
+    pub boot: Option<String>,
+    /// RAM in MiB, 4 to 2048 (AT/PCI machines).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(4..=2048))]
+    pub memory: Option<u32>,
+    /// CPU model: 286, 386, 486 (AT/PCI machines).
+    #[arg(long)]
+    pub cpu: Option<String>,
+}
+
+impl PcArgs {
+    fn any(&self) -> bool {
+        self.hda.is_some()
+            || self.cdrom.is_some()
+            || self.boot.is_some()
+            || self.memory.is_some()
+            || self.cpu.is_some()
+    }
+}
+
+fn parse_boot(s: &str) -> Result<String, String> {
+    let s = s.trim().to_ascii_lowercase();
+    if s.is_empty() || s.len() > 3 || !s.chars().all(|c| matches!(c, 'a' | 'c' | 'd')) {
+        return Err(format!(
+            "'{s}': the boot order is up to three of the letters a (floppy), c (hard disk), d (CD-ROM)"
+        ));
+    }
+    Ok(s)
+}
+
+/// Machine names usable with `--machine` beside profile paths.
+pub const MACHINE_NAMES: &[&str] = &["pc", "pc-seabios", "at-486"];
+
+/// The profile a `--machine` value names: a path as it is, or one of
+/// [`MACHINE_NAMES`] in the workspace's test-suites/machines.
+pub fn resolve_machine(m: &Path) -> PathBuf {
+    let s = m.to_string_lossy();
+    if !m.exists() && MACHINE_NAMES.contains(&s.as_ref()) {
+        return crate::suite::workspace_root().join(format!("test-suites/machines/{s}.yaml"));
+    }
+    m.to_path_buf()
+}
+
+/// If the arguments name an AT or PCI machine, run it; `None` for the
+/// other boards. AT/PCI options with another board are an error.
+pub fn dispatch(args: &RunArgs) -> Option<Result<u8, CliError>> {
+    let path = args
+        .machine
+        .as_deref()
+        .map(resolve_machine)
+        .unwrap_or_else(super::run::default_profile);
+    // Only a bounded regular file is read here; anything else is left to
+    // the XT path's checks, which report it.
+    let readable =
+        super::check_input_file(&path, super::run::MAX_PROFILE_BYTES, "machine profile").is_ok();
+    let board = readable
+        .then(|| MachineProfile::load(&path).ok().map(|p| p.board))
+        .flatten();
+    match board {
+        Some(BoardKind::At | BoardKind::Pci) => Some(run(args, &path)),
+        _ if args.pc.any() => Some(Err(CliError(format!(
+            "{}: --hda, --cdrom, --boot, --memory and --cpu need an AT or PCI machine (e.g. --machine pc)",
+            path.display()
+        )))),
+        _ => None,
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    }
+}
+
+/// The profile with the command line's replacements applied.
+pub fn profile_for(args: &RunArgs, path: &Path) -> Result<MachineProfile, CliError> {
+    super::check_input_file(path, super::run::MAX_PROFILE_BYTES, "machine profile")?;
+    let mut p = MachineProfile::load(path).map_err(|e| CliError(e.to_string()))?;
+    if let Some(b) = &args.bios {
+        p.bios = absolute(b);
+    }
+    if let Some(f) = &args.floppy {
+        super::check_input_file(f, chipset::machine::MAX_FLOPPY_BYTES, "floppy image")?;
+        match p.floppies.first_mut() {
+            Some(d) => {
+                d.image = Some(absolute(f));
+                d.writable = args.writable;
+            }
+            None => {
+                return Err(CliError(format!(
+                    "{}: the machine has no floppy drive for {}",
+                    path.display(),
+                    f.display()
+                )))
+            }
+        }
+    }
+    let pc = &args.pc;
+    if let Some(h) = &pc.hda {
+        p.hda = Some(absolute(h));
+    }
+    if let Some(c) = &pc.cdrom {
+        p.cdrom = Some(absolute(c));
+    }
+    if let Some(b) = &pc.boot {
+        p.boot = Some(b.clone());
+    }
+    if let Some(m) = pc.memory {
+        p.memory_mib = Some(m);
+    }
+    if let Some(c) = &pc.cpu {
+        cpu_model(c).map_err(|e| CliError(format!("--cpu: {e}")))?;
+        p.cpu = c.clone();
+    }
+    Ok(p)
+}
+
+/// Build the PC the arguments describe (nothing runs).
+pub fn build(args: &RunArgs, path: &Path) -> Result<AtPc, CliError> {
+    let p = profile_for(args, path)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    build_pc(&p, base).map_err(|e| CliError(e.to_string()))
+}
+
+fn open_sink(to: &Option<Debugcon>) -> Result<Option<std::fs::File>, CliError> {
+    match to {
+        Some(Debugcon::File(p)) => std::fs::File::create(p)
+            .map(Some)
+            .map_err(|e| CliError(format!("{}: cannot create: {e}", p.display()))),
+        _ => Ok(None),
+    }
+}
+
+/// Send `all[*sent..]` to standard output or the file.
+fn forward(
+    all: &[u8],
+    sent: &mut usize,
+    to: &Option<Debugcon>,
+    file: &mut Option<std::fs::File>,
+) -> Result<(), CliError> {
+    if all.len() <= *sent {
+        return Ok(());
+    }
+    let new = &all[*sent..];
+    *sent = all.len();
+    match (to, file) {
+        (Some(Debugcon::Stdio), _) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(new);
+            let _ = out.flush();
+        }
+        (_, Some(f)) => f
+            .write_all(new)
+            .map_err(|e| CliError(format!("output file: {e}")))?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Steps between checks of the screen, the clock and the outputs.
+const SLICE_STEPS: u32 = 50_000;
+
+/// Run an AT or PCI machine.
+pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
+    if let Some(p) = &args.screenshot {
+        super::check_output_file(p, "--screenshot")?;
+    }
+    for (arg, what) in [(&args.debugcon, "--debugcon"), (&args.serial, "--serial")] {
+        if let Some(Debugcon::File(p)) = arg {
+            super::check_output_file(p, what)?;
+        }
+    }
+    let mut pc = build(args, path)?;
+    let hz = pc.run.board.config.clock_hz as f64;
+    let mut debug_file = open_sink(&args.debugcon)?;
+    let mut serial_file = open_sink(&args.serial)?;
+    let (mut e9_sent, mut info_sent, mut vinfo_sent, mut serial_sent) = (0, 0, 0, 0);
+    let serial_in = matches!(args.serial, Some(Debugcon::Stdio)).then(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            while let Ok(n) = stdin.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    });
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(args.timeout);
+    let mut typed = 0;
+    let mut settle_end: Option<u64> = None;
+    let outcome = loop {
+        for _ in 0..SLICE_STEPS {
+            pc.run.step();
+        }
+        if args.realtime {
+            let ahead = pc.run.now() as f64 / hz - started.elapsed().as_secs_f64();
+            if ahead > 0.0 {
+                std::thread::sleep(Duration::from_secs_f64(ahead.min(0.05)));
+            }
+        }
+        let b = &pc.run.board;
+        // The debug console shows E9h and the Bochs BIOS / VGA BIOS info ports.
+        forward(&b.debugcon, &mut e9_sent, &args.debugcon, &mut debug_file)?;
+        forward(
+            &b.bios_info,
+            &mut info_sent,
+            &args.debugcon,
+            &mut debug_file,
+        )?;
+        forward(
+            &b.vgabios_info,
+            &mut vinfo_sent,
+            &args.debugcon,
+            &mut debug_file,
+        )?;
+        if let Some(rx) = &serial_in {
+            while let Ok(bytes) = rx.try_recv() {
+                pc.com[0].borrow_mut().receive(&bytes);
+            }
+        }
+        forward(
+            pc.com[0].borrow().output(),
+            &mut serial_sent,
+            &args.serial,
+            &mut serial_file,
+        )?;
+        if pc.run.board.shutdown {
+            break Ok(EXIT_OK);
+        }
+        if let Some(end) = settle_end {
+            if pc.run.now() >= end {
+                break Ok(EXIT_OK);
+            }
+        } else {
+            let screen = if args.until_text.is_some() || typed < args.keys.len() {
+                pc.vga.borrow().screen_text()
+            } else {
+                String::new()
+            };
+            if let Some(keys) = args.keys.get(typed) {
+                let ready = args
+                    .type_after
+                    .get(typed)
+                    .is_none_or(|t| screen.contains(t.as_str()));
+                if ready {
+                    pc.run
+                        .board
+                        .type_keys(keys)
+                        .map_err(|e| CliError(format!("--type: {e}")))?;
+                    typed += 1;
+                }
+            }
+            if typed == args.keys.len() {
+                if let Some(t) = &args.until_text {
+                    let serial = String::from_utf8_lossy(pc.com[0].borrow().output()).into_owned();
+                    if screen.contains(t.as_str()) || serial.contains(t.as_str()) {
+                        settle_end = Some(pc.run.now() + (args.settle * hz) as u64);
+                        continue;
+                    }
+                }
+            }
+        }
+        if Instant::now() >= deadline {
+            break Err(EXIT_TIMEOUT);
+        }
+    };
+    let screen = pc.vga.borrow().screen_text();
+    println!("{}", screen.trim_end());
+    if let Some(p) = &args.screenshot {
+        let f = std::fs::File::create(p)
+            .map_err(|e| CliError(format!("{}: cannot create: {e}", p.display())))?;
+        pc.vga
+            .borrow_mut()
+            .write_png(std::io::BufWriter::new(f))
+            .map_err(|e| CliError(format!("{}: {e}", p.display())))?;
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let instructions = pc.run.cpu.instructions();
+    let emulated = pc.run.now() as f64 / hz;
+    eprintln!(
+        "ironpc: stopped after {emulated:.2} s emulated, {wall:.2} s wall: {instructions} instructions, \
+         {:.1} emulated MIPS, emulated/wall time {:.2}",
+        instructions as f64 / wall.max(1e-9) / 1e6,
+        emulated / wall.max(1e-9)
+    );
+    let r = pc.run.cpu.regs();
+    eprintln!(
+        "ironpc: CPU at {:04X}:{:08X} ({} mode), {} resets; last POST code {:02X}h",
+        r.sel[1],
+        r.eip,
+        if pc.run.cpu.v86() {
+            "virtual-8086"
+        } else if pc.run.cpu.protected() {
+            "protected"
+        } else {
+            "real"
+        },
+        pc.run.resets,
+        pc.run.board.post_code
+    );
+    if let Some(code) = pc.run.board.bios_panic {
+        eprintln!("ironpc: the BIOS signalled a panic (port 400h: {code:04X}h)");
+    }
+    match outcome {
+        Ok(code) => Ok(code),
+        Err(code) => {
+            eprintln!(
+                "timeout: {:.1} s passed{} (emulated {emulated:.2} s)",
+                args.timeout,
+                args.until_text
+                    .as_ref()
+                    .map(|t| format!(" without {t:?} on the screen or serial output"))
+                    .unwrap_or_default(),
+            );
+            Ok(code)
+        }
+    }
+}
