@@ -60,7 +60,9 @@ impl FpuMemory for OperandMem<'_> {
     type Fault = Fault;
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> R<()> {
         let off = self.off(offset);
-        let lin = self.cpu.seg_lin(self.seg, off, buf.len() as u32, Acc::Read)?;
+        let lin = self
+            .cpu
+            .seg_lin(self.seg, off, buf.len() as u32, Acc::Read)?;
         let u = self.cpu.user();
         for (k, b) in buf.iter_mut().enumerate() {
             *b = self
@@ -187,6 +189,9 @@ impl Cpu32 {
             ds: self.seg[seg].sel,
             ea,
         };
+        // The module records the last-instruction pointers before its memory
+        // access; a fault must leave them as they were too.
+        let ptrs = (unit.fip, unit.fcs, unit.fdp, unit.fds, unit.fop);
         let res = if i.mem {
             let mut m = OperandMem {
                 cpu: self,
@@ -202,7 +207,12 @@ impl Cpu32 {
         self.x87.unit = Some(unit);
         let out = match res {
             Ok(o) => o,
-            Err(FpuError::Fault(f)) => return Err(f),
+            Err(FpuError::Fault(f)) => {
+                if let Some(u) = self.x87.unit.as_mut() {
+                    (u.fip, u.fcs, u.fdp, u.fds, u.fop) = ptrs;
+                }
+                return Err(f);
+            }
             Err(FpuError::Undefined) => return Err(ud()),
         };
         if let Some(ax) = out.ax {

@@ -19,6 +19,8 @@ mod exec;
 mod fpu;
 mod mem;
 mod p6;
+#[cfg(test)]
+mod p6_tests;
 mod prot;
 pub mod table;
 #[cfg(test)]
@@ -27,6 +29,7 @@ pub mod width;
 
 use crate::Bus;
 pub use decode::Insn;
+pub use p6::{feature, features, msr, signature};
 use width::*;
 
 /// Which processor a [`Cpu32`] behaves as.
