@@ -591,3 +591,27 @@ fn fxsave_alignment_and_round_trip() {
         Err(ud())
     );
 }
+
+#[test]
+fn fnstenv_layout_follows_the_operand_size() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = pm(Model32::I80486, &mut bus);
+    run1(&mut c, &mut bus, FLD1).unwrap();
+    // 32-bit protected-mode layout (28 bytes): FCW at 0, FSW at 4, FTW at 8.
+    // After FLD1 from FNINIT: FCW 037Fh, FSW TOP=7 → 3800h, FTW: R7 valid (00),
+    // the rest empty (11) → 3FFFh.
+    bus.mem[0x9000..0x9040].fill(0xAA);
+    run1(&mut c, &mut bus, &[0xD9, 0x35, 0x00, 0x90, 0, 0]).unwrap();
+    assert_eq!(&bus.mem[0x9000..0x9002], &[0x7F, 0x03]);
+    assert_eq!(&bus.mem[0x9004..0x9006], &[0x00, 0x38]);
+    assert_eq!(&bus.mem[0x9008..0x900A], &[0xFF, 0x3F]);
+    assert_eq!(bus.mem[0x901C], 0xAA, "nothing past 28 bytes");
+    // With a 66h prefix: the 16-bit layout (14 bytes): FCW 0, FSW 2, FTW 4.
+    bus.mem[0x9000..0x9040].fill(0xAA);
+    run1(&mut c, &mut bus, &[0x66, 0xD9, 0x35, 0x00, 0x90, 0, 0]).unwrap();
+    assert_eq!(
+        &bus.mem[0x9000..0x9006],
+        &[0x7F, 0x03, 0x00, 0x38, 0xFF, 0x3F]
+    );
+    assert_eq!(bus.mem[0x900E], 0xAA, "nothing past 14 bytes");
+}
