@@ -17,7 +17,7 @@ pub struct TestBoardProfile {
     pub name: Option<String>,
     /// Must be `test386`.
     pub board: String,
-    /// CPU model: `80286`, `80386` or `80486`.
+    /// CPU model: `80286`, `80386`, `80486`, `pentium` or `pentium-pro`.
     pub cpu: String,
     /// RAM in KiB from address 0 (at least 1024).
     pub ram_kib: u32,
