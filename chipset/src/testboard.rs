@@ -17,7 +17,7 @@ pub struct TestBoardProfile {
     pub name: Option<String>,
     /// Must be `test386`.
     pub board: String,
-    /// CPU model: `80286`, `80386` or `80486`.
+    /// CPU model: `80286`, `80386`, `80486`, `pentium` or `pentium-pro`.
     pub cpu: String,
     /// RAM in KiB from address 0 (at least 1024).
     pub ram_kib: u32,
@@ -81,16 +81,11 @@ impl TestBoardProfile {
     }
 }
 
-/// `80286`, `80386` or `80486` as a model.
+/// `80286`, `80386`, `80486`, `pentium` or `pentium-pro` as a model.
 pub fn parse_model(s: &str) -> Result<Model32, String> {
-    match s {
-        "80286" | "286" => Ok(Model32::I80286),
-        "80386" | "386" => Ok(Model32::I80386),
-        "80486" | "486" => Ok(Model32::I80486),
-        _ => Err(format!(
-            "unknown 32-bit CPU model '{s}' (known: 80286, 80386, 80486)"
-        )),
-    }
+    Model32::from_name(s).ok_or_else(|| {
+        format!("unknown 32-bit CPU model '{s}' (known: 80286, 80386, 80486, pentium, pentium-pro)")
+    })
 }
 
 /// The board's memory and ports.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod gdbstub;
 pub mod model;
 pub mod oracle;
+pub mod oracle_p6;
 pub mod oracle_x87;
 pub mod report;
 pub mod roms;

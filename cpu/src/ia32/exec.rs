@@ -477,6 +477,7 @@ impl Cpu32 {
                 if self.cr[0] & 0xA == 0xA {
                     return Err(fault_nc(7));
                 }
+                self.x87_wait()?;
             }
             0x9C => {
                 if self.v86() && self.iopl() < 3 {
@@ -610,6 +611,7 @@ impl Cpu32 {
                 let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, a, 1)?;
                 self.set_reg(1, 0, v);
             }
+            0xD8..=0xDF if self.has_x87() => self.x87_esc(bus, &i)?,
             0xD8..=0xDF => {
                 if self.cr[0] & 0xC != 0 {
                     // EM or TS.
@@ -1273,7 +1275,8 @@ impl Cpu32 {
                 }
                 7 => {
                     self.check_cpl0()?;
-                    self.flush_tlb();
+                    // Global entries too (INVLPG is how they are dropped one by one).
+                    self.flush_tlb_all();
                 }
                 _ => return Err(ud()),
             },
@@ -1316,13 +1319,23 @@ impl Cpu32 {
                             self.cr[3] = v & 0xFFFF_F018;
                             self.flush_tlb();
                         }
+                        4 => self.set_cr4(v)?,
                         _ => self.cr[n] = v,
                     }
                 }
             }
             0x21 | 0x23 => {
                 self.check_cpl0()?;
-                let n = i.reg();
+                let mut n = i.reg();
+                if n == 4 || n == 5 {
+                    // DR4/DR5 alias DR6/DR7 unless CR4.DE makes them #UD.
+                    if self.cr[4] & p6::CR4_DE != 0 {
+                        return Err(ud());
+                    }
+                    if self.model.generation() >= 5 {
+                        n += 2;
+                    }
+                }
                 if op == 0x21 {
                     self.r[i.rm()] = self.dr[n];
                 } else {
@@ -1478,6 +1491,9 @@ impl Cpu32 {
                 let n = (op & 7) as usize;
                 self.r[n] = self.r[n].swap_bytes();
             }
+            0x0B | 0x30..=0x35 | 0x40..=0x4F | 0xA2 | 0xAE | 0xC7 => {
+                self.execute_p6(bus, i, osz)?
+            }
             _ => return Err(ud()),
         }
         Ok(())
@@ -1503,7 +1519,7 @@ impl Cpu32 {
         }
         self.cr[0] = n;
         if (old ^ n) & 0x8001_0001 != 0 {
-            self.flush_tlb();
+            self.flush_tlb_all();
         }
         if n & 1 == 0 {
             self.cpl = 0;

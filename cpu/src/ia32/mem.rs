@@ -95,6 +95,33 @@ impl Cpu32 {
         if pde & 1 == 0 {
             return Err(pf(self, false));
         }
+        let cr4 = self.cr[4];
+        if cr4 & super::p6::CR4_PSE != 0 && pde & 0x80 != 0 {
+            // A 4 MiB page (PDE.PS): the PDE maps it; the TLB holds it as
+            // the 4 KiB piece this access touched.
+            let u = pde & 4 != 0;
+            let w = pde & 2 != 0;
+            if user && !u {
+                return Err(pf(self, true));
+            }
+            if write && !w && (user || wp) {
+                return Err(pf(self, true));
+            }
+            let new_pde = pde | 0x20 | if write { 0x40 } else { 0 };
+            if new_pde != pde {
+                self.phys_write32(bus, pde_addr, new_pde);
+            }
+            let phys = (pde & 0xFFC0_0000) | (lin & 0x003F_F000);
+            self.tlb[idx] = TlbEntry {
+                tag: (page << 1) | 1,
+                phys,
+                user: u,
+                write: w,
+                dirty: new_pde & 0x40 != 0,
+                global: cr4 & super::p6::CR4_PGE != 0 && pde & 0x100 != 0,
+            };
+            return Ok(phys | (lin & 0xFFF));
+        }
         let pte_addr = (pde & 0xFFFF_F000) | ((lin >> 10) & 0xFFC);
         let pte = self.phys_read32(bus, pte_addr);
         if pte & 1 == 0 {
@@ -122,6 +149,7 @@ impl Cpu32 {
             user: u,
             write: w,
             dirty: new_pte & 0x40 != 0,
+            global: cr4 & super::p6::CR4_PGE != 0 && pte & 0x100 != 0,
         };
         Ok(phys | (lin & 0xFFF))
     }

@@ -16,7 +16,11 @@
 
 mod decode;
 mod exec;
+mod fpu;
 mod mem;
+mod p6;
+#[cfg(test)]
+mod p6_tests;
 mod prot;
 pub mod table;
 #[cfg(test)]
@@ -25,6 +29,7 @@ pub mod width;
 
 use crate::Bus;
 pub use decode::Insn;
+pub use p6::{feature, features, msr, signature};
 use width::*;
 
 /// Which processor a [`Cpu32`] behaves as.
@@ -36,16 +41,35 @@ pub enum Model32 {
     I80386,
     /// 80486: adds BSWAP, XADD, CMPXCHG, INVLPG, INVD/WBINVD, CR0.WP/NE/AM, EFLAGS.AC.
     I80486,
+    /// Pentium (P54C): adds CPUID features, RDTSC, RDMSR/WRMSR, CMPXCHG8B, CR4, 4 MiB pages.
+    Pentium,
+    /// Pentium Pro-class P6: adds CMOVcc, FCMOVcc/FCOMI, RDPMC, UD2, SYSENTER/SYSEXIT,
+    /// global pages, FXSAVE/FXRSTOR (see docs/ia32.md, "Pentium and P6").
+    PentiumPro,
 }
 
 impl Model32 {
-    /// 2 for the 286, 3 for the 386, 4 for the 486 (room for 5 and 6).
+    /// 2 for the 286, 3 for the 386, 4 for the 486, 5 for the Pentium, 6 for the P6.
     pub fn generation(self) -> u8 {
         match self {
             Model32::I80286 => 2,
             Model32::I80386 => 3,
             Model32::I80486 => 4,
+            Model32::Pentium => 5,
+            Model32::PentiumPro => 6,
         }
+    }
+    /// The model from a machine profile's CPU name (`286`, `386`, `486`,
+    /// `pentium`, `pentium-pro`; the `80x86` spellings too).
+    pub fn from_name(name: &str) -> Option<Model32> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "80286" | "286" => Model32::I80286,
+            "80386" | "386" => Model32::I80386,
+            "80486" | "486" => Model32::I80486,
+            "pentium" | "586" | "p5" => Model32::Pentium,
+            "pentium-pro" | "pentiumpro" | "686" | "p6" => Model32::PentiumPro,
+            _ => return None,
+        })
     }
     /// Physical address mask (24 address lines on the 286).
     pub fn address_mask(self) -> u32 {
@@ -197,6 +221,8 @@ struct TlbEntry {
     write: bool,
     /// The dirty bit is already set in the PTE.
     dirty: bool,
+    /// A global page (PGE): kept across CR3 loads.
+    global: bool,
 }
 
 const TLB_SIZE: usize = 256;
@@ -238,6 +264,10 @@ pub struct Cpu32 {
     tlb: Vec<TlbEntry>,
     snap: Snapshot,
     fpu: Option<Box<dyn Coprocessor>>,
+    /// The integrated (or attached) x87 and its FERR# output.
+    x87: fpu::X87,
+    /// TSC offset and the Pentium/P6 MSRs.
+    p6: p6::P6State,
     /// The instruction now executing (for faults and IRET bookkeeping).
     insn_start: u32,
 }
@@ -293,6 +323,8 @@ impl Cpu32 {
                 cpl: 0,
             },
             fpu: None,
+            x87: fpu::X87::default(),
+            p6: p6::P6State::default(),
             insn_start: 0,
         };
         c.reset();
@@ -313,6 +345,9 @@ impl Cpu32 {
             Model32::I80286 => 0,
             Model32::I80386 => 0x0308,
             Model32::I80486 => 0x0402,
+            // Family, model, stepping as CPUID leaf 1 reports them (p6.rs).
+            Model32::Pentium => p6::signature(Model32::Pentium) & 0xFFF,
+            Model32::PentiumPro => p6::signature(Model32::PentiumPro) & 0xFFF,
         };
         self.eip = 0xFFF0;
         self.eflags = 2;
@@ -339,7 +374,7 @@ impl Cpu32 {
             ..SegCache::default()
         };
         self.cr = [0; 5];
-        if self.model == Model32::I80486 {
+        if self.model.generation() >= 4 {
             self.cr[0] = 0x6000_0010;
         } else if self.model == Model32::I80386 {
             self.cr[0] = 0x0000_0010;
@@ -355,7 +390,12 @@ impl Cpu32 {
         self.nmi = false;
         self.nmi_blocked = false;
         self.inhibit = false;
-        self.flush_tlb();
+        self.p6 = p6::P6State {
+            apic_base: 0xFEE0_0100,
+            ..Default::default()
+        };
+        self.x87.reset(self.model);
+        self.flush_tlb_all();
     }
 
     /// Attach a numeric coprocessor (ESC and WAIT go to it).
@@ -566,7 +606,18 @@ impl Cpu32 {
         }
     }
 
+    /// A CR3 load or task switch: global entries stay when CR4.PGE is set.
     fn flush_tlb(&mut self) {
+        let keep_global = self.cr[4] & p6::CR4_PGE != 0;
+        for e in self.tlb.iter_mut() {
+            if !(keep_global && e.global) {
+                e.tag = 0;
+            }
+        }
+    }
+
+    /// Every entry, global ones included (CR4.PGE/PSE toggles, CR0.PG, INVLPG).
+    fn flush_tlb_all(&mut self) {
         for e in self.tlb.iter_mut() {
             e.tag = 0;
         }
@@ -582,11 +633,10 @@ impl Cpu32 {
     /// fixed bits stay fixed and bits the model lacks stay zero.
     fn load_eflags(&mut self, v: u32) {
         let mut keep = 0x0000_7FD5 | RF | VM;
-        if self.model == Model32::I80486 {
-            // EFLAGS.ID (bit 21) is writable only on CPUs that have CPUID
-            // (SDM vol. 1, 3.4.3.3): software that sees it toggle executes
-            // CPUID, which this 486 model lacks (the first 486s had neither).
-            keep |= AC;
+        if self.model.generation() >= 4 {
+            // EFLAGS.ID (bit 21) toggles only where CPUID exists (SDM vol. 1,
+            // 3.4.3.3); the 486 model is a late 486 with CPUID.
+            keep |= AC | (1 << 21);
         }
         if self.model == Model32::I80286 {
             keep = 0x7FD5;

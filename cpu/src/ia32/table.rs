@@ -30,6 +30,10 @@ pub enum Since {
     I386,
     /// 80486.
     I486,
+    /// Pentium.
+    I586,
+    /// Pentium Pro (P6).
+    I686,
 }
 
 /// One row of the table.
@@ -178,6 +182,18 @@ pub static ROWS: &[Row] = rows! {
     0x1C0 -1 "xadd" "Eb,Gb" I486 1 3 3; 0x1C1 -1 "xadd" "Ev,Gv" I486 1 3 3;
     0x1C8 -1 "bswap" "Zd" I486 0 1 1; 0x1C9 -1 "bswap" "Zd" I486 0 1 1; 0x1CA -1 "bswap" "Zd" I486 0 1 1; 0x1CB -1 "bswap" "Zd" I486 0 1 1;
     0x1CC -1 "bswap" "Zd" I486 0 1 1; 0x1CD -1 "bswap" "Zd" I486 0 1 1; 0x1CE -1 "bswap" "Zd" I486 0 1 1; 0x1CF -1 "bswap" "Zd" I486 0 1 1;
+    // Pentium and P6 (semantics in p6.rs; the late 486 has CPUID). Clocks:
+    // the 486 column holds the Pentium's figures where the 486 lacks the row.
+    0x1A2 -1 "cpuid" "" I486 0 14 14;
+    0x130 -1 "wrmsr" "" I586 0 30 30; 0x131 -1 "rdtsc" "" I586 0 6 6; 0x132 -1 "rdmsr" "" I586 0 20 20;
+    0x133 -1 "rdpmc" "" I686 0 11 11; 0x134 -1 "sysenter" "" I686 0 9 9; 0x135 -1 "sysexit" "" I686 0 9 9;
+    0x10B -1 "ud2" "" I686 0 1 1;
+    0x1C7 1 "cmpxchg8b" "Mq" I586 1 10 10;
+    0x1AE 0 "fxsave" "M" I686 0 50 50; 0x1AE 1 "fxrstor" "M" I686 0 50 50;
+    0x140 -1 "cmovo" "Gv,Ev" I686 0 2 2; 0x141 -1 "cmovno" "Gv,Ev" I686 0 2 2; 0x142 -1 "cmovb" "Gv,Ev" I686 0 2 2; 0x143 -1 "cmovnb" "Gv,Ev" I686 0 2 2;
+    0x144 -1 "cmovz" "Gv,Ev" I686 0 2 2; 0x145 -1 "cmovnz" "Gv,Ev" I686 0 2 2; 0x146 -1 "cmovbe" "Gv,Ev" I686 0 2 2; 0x147 -1 "cmova" "Gv,Ev" I686 0 2 2;
+    0x148 -1 "cmovs" "Gv,Ev" I686 0 2 2; 0x149 -1 "cmovns" "Gv,Ev" I686 0 2 2; 0x14A -1 "cmovp" "Gv,Ev" I686 0 2 2; 0x14B -1 "cmovnp" "Gv,Ev" I686 0 2 2;
+    0x14C -1 "cmovl" "Gv,Ev" I686 0 2 2; 0x14D -1 "cmovnl" "Gv,Ev" I686 0 2 2; 0x14E -1 "cmovle" "Gv,Ev" I686 0 2 2; 0x14F -1 "cmovg" "Gv,Ev" I686 0 2 2;
 };
 
 /// How the decoder reads one opcode's operand bytes (derived from the rows).
@@ -295,6 +311,8 @@ impl Since {
             Since::I86 | Since::I186 | Since::I286 => 2,
             Since::I386 => 3,
             Since::I486 => 4,
+            Since::I586 => 5,
+            Since::I686 => 6,
         };
         model.generation() >= need
     }

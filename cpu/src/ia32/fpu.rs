@@ -1,0 +1,262 @@
+//! The x87 on the ia32 core: ESC D8–DF and WAIT through [`crate::x87::Fpu`],
+//! memory operands through the core's segmentation and paging, #NM from
+//! CR0.EM/TS/MP, #MF (CR0.NE=1) or FERR# (CR0.NE=0), FXSAVE/FXRSTOR.
+//!
+//! The FPU's state is only changed by an instruction that completes: a
+//! memory fault leaves it as it was (the x87 module guarantees this for
+//! its own accesses, and every store is checked whole before a byte is
+//! written), so the core's restart of the instruction is exact.
+
+use super::decode::Insn;
+use super::mem::Acc;
+use super::width::*;
+use super::*;
+use crate::x87::{self, Fpu, FpuEnv, FpuError, FpuMemory};
+
+/// The core's x87: present on the 486 and later, absent on a 386 unless a
+/// 387 is attached ([`Cpu32::set_x87`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct X87 {
+    pub unit: Option<Box<Fpu>>,
+    /// FERR# went active since the board last looked ([`Cpu32::take_ferr`]).
+    pub ferr_edge: bool,
+}
+
+impl X87 {
+    /// RESET: the integrated FPU is present from the 486 on, in its
+    /// initialized state.
+    pub fn reset(&mut self, model: Model32) {
+        if model.generation() >= 4 || self.unit.is_some() {
+            let mut f = Fpu::new();
+            f.finit();
+            self.unit = Some(Box::new(f));
+        }
+        self.ferr_edge = false;
+    }
+}
+
+/// The memory operand of one x87 instruction: offsets from its effective
+/// address, through the segment and the pages.
+struct OperandMem<'a> {
+    cpu: &'a mut Cpu32,
+    bus: &'a mut dyn Bus,
+    seg: usize,
+    ea: u32,
+    a32: bool,
+}
+
+impl OperandMem<'_> {
+    fn off(&self, offset: u32) -> u32 {
+        let a = self.ea.wrapping_add(offset);
+        if self.a32 {
+            a
+        } else {
+            a & 0xFFFF
+        }
+    }
+}
+
+impl FpuMemory for OperandMem<'_> {
+    type Fault = Fault;
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> R<()> {
+        let off = self.off(offset);
+        let lin = self
+            .cpu
+            .seg_lin(self.seg, off, buf.len() as u32, Acc::Read)?;
+        let u = self.cpu.user();
+        for (k, b) in buf.iter_mut().enumerate() {
+            *b = self
+                .cpu
+                .lin_read(self.bus, lin.wrapping_add(k as u32), 1, u)? as u8;
+        }
+        Ok(())
+    }
+    fn write(&mut self, offset: u32, buf: &[u8]) -> R<()> {
+        let off = self.off(offset);
+        let len = buf.len() as u32;
+        let lin = self.cpu.seg_lin(self.seg, off, len, Acc::Write)?;
+        let u = self.cpu.user();
+        // Every page the operand touches is checked before the first byte.
+        let mut p = lin & !0xFFF;
+        let end = lin.wrapping_add(len - 1) & !0xFFF;
+        loop {
+            let a = if p == lin & !0xFFF { lin } else { p };
+            self.cpu.probe_write(self.bus, a, 1, u)?;
+            if p == end {
+                break;
+            }
+            p = p.wrapping_add(0x1000);
+        }
+        for (k, &b) in buf.iter().enumerate() {
+            self.cpu
+                .lin_write(self.bus, lin.wrapping_add(k as u32), 1, b as u32, u)?;
+        }
+        Ok(())
+    }
+}
+
+/// FCMOVcc, FCOMI, FUCOMI(P), FCOMIP: the P6 additions to the x87.
+fn is_p6_x87(op: u8, modrm: u8) -> bool {
+    matches!(
+        (op, modrm),
+        (0xDA, 0xC0..=0xDF) | (0xDB, 0xC0..=0xDF) | (0xDB, 0xE8..=0xF7) | (0xDF, 0xE8..=0xF7)
+    )
+}
+
+impl Cpu32 {
+    /// Attach (or remove) a 387 beside a 386 (the 486 and later always have
+    /// their integrated FPU).
+    pub fn set_x87(&mut self, present: bool) {
+        if present {
+            if self.x87.unit.is_none() {
+                let mut f = Fpu::new();
+                f.finit();
+                self.x87.unit = Some(Box::new(f));
+            }
+        } else if self.model.generation() < 4 {
+            self.x87.unit = None;
+        }
+    }
+
+    /// The x87 state, if the CPU has one.
+    pub fn x87(&self) -> Option<&Fpu> {
+        self.x87.unit.as_deref()
+    }
+
+    /// FERR#: an unmasked x87 exception is pending while CR0.NE is clear
+    /// (the level the board turns into IRQ 13).
+    pub fn ferr(&self) -> bool {
+        self.cr[0] & 0x20 == 0 && self.x87.unit.as_ref().is_some_and(|f| f.error_pending())
+    }
+
+    /// True once each time FERR# went active (for boards that raise IRQ 13
+    /// on the edge, e.g. the AT board's `set_fpu_error()`).
+    pub fn take_ferr(&mut self) -> bool {
+        std::mem::take(&mut self.x87.ferr_edge)
+    }
+
+    /// True when the integrated/attached x87 handles ESC.
+    pub(crate) fn has_x87(&self) -> bool {
+        self.x87.unit.is_some() && self.fpu.is_none()
+    }
+
+    /// A pending x87 error at a waiting instruction: #MF with CR0.NE,
+    /// otherwise FERR# (already driven) and the instruction goes on, as it
+    /// does on a PC once the IRQ 13 handler has asserted IGNNE#.
+    fn x87_report(&mut self) -> R<()> {
+        if self.x87.unit.as_ref().is_some_and(|f| f.error_pending()) {
+            if self.cr[0] & 0x20 != 0 {
+                return Err(fault_nc(16));
+            }
+            self.x87.ferr_edge = true;
+        }
+        Ok(())
+    }
+
+    /// WAIT/FWAIT after its #NM check.
+    pub(crate) fn x87_wait(&mut self) -> R<()> {
+        if self.has_x87() {
+            self.x87_report()?;
+        }
+        Ok(())
+    }
+
+    /// ESC D8–DF on the integrated x87.
+    pub(crate) fn x87_esc(&mut self, bus: &mut dyn Bus, i: &Insn) -> R<()> {
+        if self.cr[0] & 0xC != 0 {
+            // EM or TS.
+            return Err(fault_nc(7));
+        }
+        let op = i.op as u8;
+        if self.model.generation() < 6 && is_p6_x87(op, i.modrm) {
+            return Err(ud());
+        }
+        if !x87::is_nowait(op, i.modrm) {
+            self.x87_report()?;
+        }
+        let Some(mut unit) = self.x87.unit.take() else {
+            return Ok(());
+        };
+        let seg = i.mseg();
+        let ea = if i.mem { self.ea(i) } else { 0 };
+        let env = FpuEnv {
+            op32: i.o32,
+            protected: self.pm(),
+            fisttp: false,
+            eflags: self.eflags,
+            cs: self.seg[CS].sel,
+            ip: self.insn_start,
+            ds: self.seg[seg].sel,
+            ea,
+        };
+        // The module records the last-instruction pointers before its memory
+        // access; a fault must leave them as they were too.
+        let ptrs = (unit.fip, unit.fcs, unit.fdp, unit.fds, unit.fop);
+        let res = if i.mem {
+            let mut m = OperandMem {
+                cpu: self,
+                bus,
+                seg,
+                ea,
+                a32: i.a32,
+            };
+            unit.execute(op, i.modrm, Some(&mut m), &env)
+        } else {
+            unit.execute::<OperandMem>(op, i.modrm, None, &env)
+        };
+        self.x87.unit = Some(unit);
+        let out = match res {
+            Ok(o) => o,
+            Err(FpuError::Fault(f)) => {
+                if let Some(u) = self.x87.unit.as_mut() {
+                    (u.fip, u.fcs, u.fdp, u.fds, u.fop) = ptrs;
+                }
+                return Err(f);
+            }
+            Err(FpuError::Undefined) => return Err(ud()),
+        };
+        if let Some(ax) = out.ax {
+            self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
+        }
+        if let Some(f) = out.eflags {
+            self.set_flags(STATUS, f & (ZF | PF | CF));
+        }
+        if out.error && self.cr[0] & 0x20 == 0 {
+            self.x87.ferr_edge = true;
+        }
+        Ok(())
+    }
+
+    /// FXSAVE / FXRSTOR m512 (0F AE /0, /1).
+    pub(crate) fn fxsave_fxrstor(&mut self, bus: &mut dyn Bus, i: &Insn) -> R<()> {
+        if self.cr[0] & 0xC != 0 {
+            return Err(fault_nc(7));
+        }
+        let seg = i.mseg();
+        let ea = self.ea(i);
+        let lin = self.seg_lin(seg, ea, 512, Acc::Read)?;
+        if lin & 15 != 0 {
+            return Err(gp(0));
+        }
+        let Some(mut unit) = self.x87.unit.take() else {
+            return Err(ud());
+        };
+        let mut m = OperandMem {
+            cpu: self,
+            bus,
+            seg,
+            ea,
+            a32: i.a32,
+        };
+        let mut img = [0u8; 512];
+        let r = if i.reg() == 0 {
+            // No SSE: MXCSR and its mask (bytes 24–31) and the XMM area stay 0.
+            unit.fxsave(&mut img);
+            m.write(0, &img)
+        } else {
+            m.read(0, &mut img).map(|()| unit.fxrstor(&img))
+        };
+        self.x87.unit = Some(unit);
+        r
+    }
+}
