@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod bench;
+pub mod bench32;
 pub mod cli;
 pub mod cycles;
 pub mod error;
