@@ -88,7 +88,13 @@ impl Cpu32 {
         };
         let start = self.eip;
         let mut n: u32 = 0;
+        let (win, wlen) = self.fetch_window(bus, start, d32);
         let next = |cpu: &mut Cpu32, bus: &mut dyn Bus, n: &mut u32| -> R<u8> {
+            if *n < wlen {
+                let b = win[*n as usize];
+                *n += 1;
+                return Ok(b);
+            }
             if *n >= 15 {
                 return Err(gp(0));
             }
