@@ -21,6 +21,8 @@ mod prot;
 pub mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fetch;
 pub mod width;
 
 use crate::Bus;
