@@ -291,11 +291,11 @@ impl Cpu32 {
         bus: &mut dyn Bus,
         start: u32,
         d32: bool,
-    ) -> ([u8; 15], u32) {
-        let mut buf = [0u8; 15];
+        buf: &mut [u8; 15],
+    ) -> u32 {
         let c = &self.seg[CS];
         if (self.pm() && !c.valid) || start > c.limit {
-            return (buf, 0);
+            return 0;
         }
         let mut w = 15u32.min(c.limit - start).saturating_add(1).min(15);
         if !d32 {
@@ -306,19 +306,23 @@ impl Cpu32 {
         w = w.min(0x1000 - (lin & 0xFFF));
         let u = self.user();
         let Ok(p) = self.translate(bus, lin, false, u) else {
-            return (buf, 0);
+            return 0;
         };
         let m = self.model.address_mask();
         let p = p & m;
         if p > m - (w - 1) {
-            return (buf, 0);
+            return 0;
         }
         match bus.ram_mut(p, w) {
             Some(s) if s.len() == w as usize => {
-                buf[..w as usize].copy_from_slice(s);
-                (buf, w)
+                // Byte by byte: a library memmove here costs more than the
+                // copy, and its wide stores stall the decoder's byte loads.
+                for (d, &b) in buf.iter_mut().zip(s.iter()) {
+                    *d = b;
+                }
+                w
             }
-            _ => (buf, 0),
+            _ => 0,
         }
     }
 
