@@ -13,6 +13,7 @@ pub mod error;
 pub mod gdbstub;
 pub mod model;
 pub mod oracle;
+pub mod oracle32;
 pub mod oracle_x87;
 pub mod report;
 pub mod roms;
