@@ -35,6 +35,24 @@ pub enum Form32 {
     Imul2,
     /// XADD EAX, ECX.
     Xadd,
+    /// DIV ECX (EDX:EAX / ECX; callers keep the quotient in range).
+    Div,
+    /// IDIV ECX (signed; callers keep the quotient in range).
+    Idiv,
+    /// MOVZX EAX, CL.
+    Movzx8,
+    /// MOVZX EAX, CX.
+    Movzx16,
+    /// MOVSX EAX, CL.
+    Movsx8,
+    /// MOVSX EAX, CX.
+    Movsx16,
+    /// SETcc AL for condition `n` (0 O … 15 G).
+    Setcc(u8),
+    /// BT/BTS/BTR/BTC EAX, ECX for `n` = 0, 1, 2, 3.
+    Bt(u8),
+    /// CMPXCHG ECX, EDX (compares EAX with ECX).
+    Cmpxchg,
 }
 
 /// What the host computed: EAX, ECX, EDX and the arithmetic flags.
@@ -81,7 +99,8 @@ mod host {
     }
 
     /// Run `form` with EAX = `eax`, ECX = `ecx`, EDX = `edx` and the
-    /// arithmetic flags `flags`.
+    /// arithmetic flags `flags`. DIV/IDIV with a zero divisor or a quotient
+    /// out of range would trap in the host: callers filter those.
     pub fn run(form: Form32, eax: u32, ecx: u32, edx: u32, flags: u32) -> Out32 {
         let mut a = eax as u64;
         let mut c = ecx as u64;
@@ -115,6 +134,33 @@ mod host {
             Form32::Imul1 => run_asm!("imul ecx", a, c, d, f),
             Form32::Imul2 => run_asm!("imul eax, ecx", a, c, d, f),
             Form32::Xadd => run_asm!("xadd eax, ecx", a, c, d, f),
+            Form32::Div => run_asm!("div ecx", a, c, d, f),
+            Form32::Idiv => run_asm!("idiv ecx", a, c, d, f),
+            Form32::Movzx8 => run_asm!("movzx eax, cl", a, c, d, f),
+            Form32::Movzx16 => run_asm!("movzx eax, cx", a, c, d, f),
+            Form32::Movsx8 => run_asm!("movsx eax, cl", a, c, d, f),
+            Form32::Movsx16 => run_asm!("movsx eax, cx", a, c, d, f),
+            Form32::Setcc(0) => run_asm!("seto al", a, c, d, f),
+            Form32::Setcc(1) => run_asm!("setno al", a, c, d, f),
+            Form32::Setcc(2) => run_asm!("setb al", a, c, d, f),
+            Form32::Setcc(3) => run_asm!("setae al", a, c, d, f),
+            Form32::Setcc(4) => run_asm!("sete al", a, c, d, f),
+            Form32::Setcc(5) => run_asm!("setne al", a, c, d, f),
+            Form32::Setcc(6) => run_asm!("setbe al", a, c, d, f),
+            Form32::Setcc(7) => run_asm!("seta al", a, c, d, f),
+            Form32::Setcc(8) => run_asm!("sets al", a, c, d, f),
+            Form32::Setcc(9) => run_asm!("setns al", a, c, d, f),
+            Form32::Setcc(10) => run_asm!("setp al", a, c, d, f),
+            Form32::Setcc(11) => run_asm!("setnp al", a, c, d, f),
+            Form32::Setcc(12) => run_asm!("setl al", a, c, d, f),
+            Form32::Setcc(13) => run_asm!("setge al", a, c, d, f),
+            Form32::Setcc(14) => run_asm!("setle al", a, c, d, f),
+            Form32::Setcc(_) => run_asm!("setg al", a, c, d, f),
+            Form32::Bt(0) => run_asm!("bt eax, ecx", a, c, d, f),
+            Form32::Bt(1) => run_asm!("bts eax, ecx", a, c, d, f),
+            Form32::Bt(2) => run_asm!("btr eax, ecx", a, c, d, f),
+            Form32::Bt(_) => run_asm!("btc eax, ecx", a, c, d, f),
+            Form32::Cmpxchg => run_asm!("cmpxchg ecx, edx", a, c, d, f),
         }
         Out32 {
             eax: a as u32,
