@@ -6,6 +6,7 @@
 #   SKIP=bochs scripts/compare.sh     # leave out an emulator (qemu, bochs)
 #   LTO=0 scripts/compare.sh          # ironpc built with the plain release profile
 #   MODE=boot scripts/compare.sh      # ironpc boots the floppy through a BIOS too
+#   WORKLOAD=mix32 ROUNDS=100 scripts/compare.sh   # the 32-bit workload (386 core)
 #
 # MODE=bench (the default) runs ironpc's `bench`: the CPU alone, the sector
 # started at 0000:7C00 on a bare board. MODE=boot runs the whole machine:
@@ -25,6 +26,10 @@
 # minus 1-round run) are printed, with the checksum line each emulator
 # printed on port E9h: they must agree.
 #
+# WORKLOAD=mix32 runs harness/workloads/mix32.asm instead: protected mode
+# with paging on, on ironpc's ia32 core (`ironpc bench --cpu 386`; MODE=bench
+# only, since the machine profiles do not run the ia32 core yet).
+#
 # Endings: ironpc and QEMU stop at the write to port F4h (isa-debug-exit).
 # Bochs has no isa-debug-exit and, after `cli; hlt`, only logs a warning and
 # idles, so the script watches its port-E9 output and stops Bochs once the
@@ -36,6 +41,15 @@ ROUNDS=${ROUNDS:-1000}
 MODE=${MODE:-bench}
 case "$MODE" in bench | boot) ;; *) echo "compare.sh: MODE must be bench or boot, not '$MODE'" >&2; exit 2 ;; esac
 SKIP=${SKIP:-}
+WORKLOAD=${WORKLOAD:-mix}
+case "$WORKLOAD" in
+mix) SUMRE='mix [0-9A-F]\{4\} [0-9A-F]\{4\}'; CPUARGS=() ;;
+mix32)
+    SUMRE='mix32 [0-9A-F]\{8\} [0-9A-F]\{8\}'; CPUARGS=(--cpu 386)
+    [ "$MODE" = bench ] || { echo "compare.sh: WORKLOAD=mix32 needs MODE=bench" >&2; exit 2; }
+    ;;
+*) echo "compare.sh: WORKLOAD must be mix or mix32, not '$WORKLOAD'" >&2; exit 2 ;;
+esac
 TIMEOUT=${TIMEOUT:-900}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/ironpc-compare.XXXXXX)
@@ -46,11 +60,11 @@ need nasm "apt-get install nasm"
 need cargo "install Rust"
 now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc; }
-checksum() { grep -ao 'mix [0-9A-F]\{4\} [0-9A-F]\{4\}' "$1" | head -1 || true; }
+checksum() { grep -ao "$SUMRE" "$1" | head -1 || true; }
 
 # ---- images ---------------------------------------------------------------
 for n in "$ROUNDS" 1; do
-    nasm -f bin -DROUNDS="$n" -o "$work/mix$n.img" "$root/harness/workloads/mix.asm"
+    nasm -f bin -DROUNDS="$n" -o "$work/mix$n.img" "$root/harness/workloads/$WORKLOAD.asm"
     cp "$work/mix$n.img" "$work/fd$n.img"
     truncate -s 1440K "$work/fd$n.img" # a 1.44 MB floppy for the BIOSes
     cp "$work/mix$n.img" "$work/xt$n.img"
@@ -84,7 +98,7 @@ if [ "$MODE" = boot ]; then
 elif [[ $ironpc_help == *--rounds* ]]; then
     # One round: the image once, as QEMU and Bochs run it (the CLI's default
     # is several rounds).
-    ironpc_cmd=("$tdir/ironpc" bench --timing fast --rounds 1)
+    ironpc_cmd=("$tdir/ironpc" bench --timing fast --rounds 1 "${CPUARGS[@]}")
 elif [[ $ironpc_help == *--timing* ]]; then
     ironpc_cmd=("$tdir/ironpc" bench --timing fast)
 else
@@ -165,7 +179,7 @@ EOF
     pid=$!
     deadline=$(echo "$t0 + $TIMEOUT" | bc)
     while :; do
-        if grep -aq 'mix [0-9A-F]\{4\} [0-9A-F]\{4\}' "$out" 2>/dev/null; then break; fi
+        if grep -aq "$SUMRE" "$out" 2>/dev/null; then break; fi
         if ! kill -0 "$pid" 2>/dev/null; then break; fi
         if [ "$(echo "$(now) > $deadline" | bc)" = 1 ]; then break; fi
         sleep 0.02
@@ -203,7 +217,7 @@ for e in "${emus[@]}"; do
 done
 
 echo
-echo "mix workload, ROUNDS=$ROUNDS, MODE=$MODE, ironpc LTO=$LTO; $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "$WORKLOAD workload, ROUNDS=$ROUNDS, MODE=$MODE, ironpc LTO=$LTO; $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 printf '%-8s %9s %9s %9s %9s %9s   %s\n' emulator "wall (s)" "1-round" "net" "cpu (s)" "net cpu" checksum
 for e in "${emus[@]}"; do
     net=$(echo "${raw[$e]} - ${base[$e]}" | bc)

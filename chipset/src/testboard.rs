@@ -154,6 +154,15 @@ impl Bus for TestBoard {
             *b = value;
         }
     }
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        let end = addr.checked_add(len)?;
+        // Plain RAM only: not the ROM's windows below 1 MiB and below 4 GiB.
+        let clear_of_rom = end <= self.rom_low || addr >= 0x10_0000;
+        if !clear_of_rom || end > self.rom_high {
+            return None;
+        }
+        self.ram.get_mut(addr as usize..end as usize)
+    }
     fn io_read(&mut self, _port: u16) -> u8 {
         0xFF
     }

@@ -2,6 +2,8 @@
 //! fuzzer's bytes, a memory where every byte is defined, a second timing model,
 //! and the checks a single step must pass.
 
+pub mod ia32;
+
 use cpu::decode::{decode_head, SliceSource};
 use cpu::table::Op;
 use cpu::{disassemble, Bus, CountingTiming, Cpu, CpuModel, Registers, Seg, StepResult, Timing};

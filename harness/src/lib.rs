@@ -6,12 +6,14 @@
 #![deny(unsafe_code)]
 
 pub mod bench;
+pub mod bench32;
 pub mod cli;
 pub mod cycles;
 pub mod error;
 pub mod gdbstub;
 pub mod model;
 pub mod oracle;
+pub mod oracle32;
 pub mod oracle_p6;
 pub mod oracle_x87;
 pub mod report;

@@ -4,7 +4,8 @@
 //!
 //! Only on x86-64 hosts: each operation is a short `asm!` block that loads the
 //! six arithmetic flags with `popf`, runs the instruction on the operands and
-//! reads FLAGS back with `pushf`. This is the only `unsafe` in the project.
+//! reads FLAGS back with `pushf`. This and `oracle32` (the same scheme for the
+//! ia32 core's 32-bit forms) are the only `unsafe` in the project.
 //!
 //! Which flags are architecturally defined differs per instruction; the
 //! callers mask the undefined ones (see docs/conformance.md, "Host-CPU

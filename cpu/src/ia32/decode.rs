@@ -88,7 +88,14 @@ impl Cpu32 {
         };
         let start = self.eip;
         let mut n: u32 = 0;
+        let mut win = [0u8; 15];
+        let wlen = self.fetch_window(bus, start, d32, &mut win);
         let next = |cpu: &mut Cpu32, bus: &mut dyn Bus, n: &mut u32| -> R<u8> {
+            if *n < wlen {
+                let b = win[*n as usize];
+                *n += 1;
+                return Ok(b);
+            }
             if *n >= 15 {
                 return Err(gp(0));
             }
@@ -221,7 +228,7 @@ impl Cpu32 {
             return Err(ud());
         }
         i.row = e.row;
-        if !i.mem && info.modrm && row.operands.split(',').any(|o| o.starts_with('M')) {
+        if !i.mem && info.modrm && e.mem_only {
             return Err(ud());
         }
         for (k, imm) in e.imm.iter().enumerate() {

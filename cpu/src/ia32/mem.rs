@@ -205,6 +205,14 @@ impl Cpu32 {
         self.alignment_check(lin, len, user)?;
         let (p0, p1) = self.phys_span(bus, lin, len, false, user)?;
         let m = self.model.address_mask();
+        if p1 == 0 && (p0 & m) <= m - (len - 1) {
+            if let Some(s) = bus.ram_mut(p0 & m, len) {
+                return Ok(s
+                    .iter()
+                    .enumerate()
+                    .fold(0, |v, (k, &b)| v | (b as u32) << (8 * k)));
+            }
+        }
         let mut v = 0;
         for i in 0..len {
             let l = lin.wrapping_add(i);
@@ -231,6 +239,14 @@ impl Cpu32 {
         self.alignment_check(lin, len, user)?;
         let (p0, p1) = self.phys_span(bus, lin, len, true, user)?;
         let m = self.model.address_mask();
+        if p1 == 0 && (p0 & m) <= m - (len - 1) {
+            if let Some(s) = bus.ram_mut(p0 & m, len) {
+                for (k, b) in s.iter_mut().enumerate() {
+                    *b = (v >> (8 * k)) as u8;
+                }
+                return Ok(());
+            }
+        }
         for i in 0..len {
             let l = lin.wrapping_add(i);
             let p = if p1 != 0 && (l & 0xFFF) < (lin & 0xFFF) {
@@ -289,6 +305,53 @@ impl Cpu32 {
         let u = self.user();
         let p = self.translate(bus, lin, false, u)?;
         Ok(bus.read(p & self.model.address_mask()))
+    }
+
+    /// Up to 15 code bytes from CS:`start` that can be fetched without a
+    /// fault and that lie in plain RAM ([`Bus::ram_mut`]) on one page, and
+    /// how many there are (0 when the first byte is not such a byte). The
+    /// decoder takes bytes from here and falls back to [`Self::code_byte`]
+    /// past the end, so segment-limit and page faults stay per byte, as the
+    /// CPU raises them, while the common case costs one translation and one
+    /// bus call per instruction instead of one per byte.
+    pub(crate) fn fetch_window(
+        &mut self,
+        bus: &mut dyn Bus,
+        start: u32,
+        d32: bool,
+        buf: &mut [u8; 15],
+    ) -> u32 {
+        let c = &self.seg[CS];
+        if (self.pm() && !c.valid) || start > c.limit {
+            return 0;
+        }
+        let mut w = 15u32.min(c.limit - start).saturating_add(1).min(15);
+        if !d32 {
+            // 16-bit offsets wrap at 64 KiB: stop the window there.
+            w = w.min(0x1_0000 - (start & 0xFFFF));
+        }
+        let lin = c.base.wrapping_add(start);
+        w = w.min(0x1000 - (lin & 0xFFF));
+        let u = self.user();
+        let Ok(p) = self.translate(bus, lin, false, u) else {
+            return 0;
+        };
+        let m = self.model.address_mask();
+        let p = p & m;
+        if p > m - (w - 1) {
+            return 0;
+        }
+        match bus.ram_mut(p, w) {
+            Some(s) if s.len() == w as usize => {
+                // Byte by byte: a library memmove here costs more than the
+                // copy, and its wide stores stall the decoder's byte loads.
+                for (d, &b) in buf.iter_mut().zip(s.iter()) {
+                    *d = b;
+                }
+                w
+            }
+            _ => 0,
+        }
     }
 
     /// The stack's address size is 32 bits (SS.B).

@@ -25,6 +25,8 @@ mod prot;
 pub mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fetch;
 pub mod width;
 
 use crate::Bus;

@@ -265,6 +265,9 @@ pub struct Entry {
     pub row: u16,
     /// Immediates.
     pub imm: [Option<Imm>; 2],
+    /// An operand is memory-only (`M…`): a register form is #UD. Derived
+    /// once here so the decoder does not parse the shapes per instruction.
+    pub mem_only: bool,
 }
 
 /// The lookup built from [`ROWS`]: per opcode (512) its decode info and up
@@ -291,6 +294,7 @@ pub fn lookup() -> &'static Lookup {
             let e = Entry {
                 row: i as u16,
                 imm: immediates(row),
+                mem_only: row.operands.split(',').any(|o| o.starts_with('M')),
             };
             if row.reg >= 0 {
                 entries[op * 8 + (row.reg as usize & 7)] = Some(e);

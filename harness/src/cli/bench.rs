@@ -20,7 +20,8 @@ pub struct BenchArgs {
     /// Give up after this many seconds of wall time (exit status 1).
     #[arg(long, default_value = "600", value_parser = super::parse_timeout)]
     pub timeout: f64,
-    /// CPU model.
+    /// CPU model: 8088, 8086, 80186, 80286 (the 16-bit core, built-in `mix`)
+    /// or 386, 486 (the ia32 core, built-in `mix32`).
     #[arg(long, default_value = "8088")]
     pub cpu: String,
     /// Turn the decoded-instruction cache off.
@@ -30,6 +31,9 @@ pub struct BenchArgs {
 
 /// Run the command.
 pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
+    if let Some(model) = crate::bench32::model_from_name(&args.cpu) {
+        return run32(args, model);
+    }
     let timing: TimingChoice = args
         .timing
         .parse()
@@ -51,6 +55,34 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         ..BenchOptions::default()
     };
     let report = run_bench(&opts).map_err(|e| CliError(format!("{e:#}")))?;
+    print!("{}", report.output_text());
+    println!("{report}");
+    if let Stop::Exit(_) = report.stop {
+        return Ok(EXIT_OK);
+    }
+    eprintln!(
+        "ironpc bench: the workload did not exit through port F4h ({})",
+        report.stop
+    );
+    Ok(EXIT_FAILED)
+}
+
+/// `--cpu 386|486`: the ia32 core on the same bare board.
+fn run32(args: &BenchArgs, model: cpu::ia32::Model32) -> Result<u8, CliError> {
+    if args.timing != "fast" {
+        return Err(CliError(format!(
+            "--timing {}: the ia32 core has its table timing only (use fast)",
+            args.timing
+        )));
+    }
+    let opts = crate::bench32::Bench32Options {
+        image: args.image.clone(),
+        model,
+        rounds: args.rounds,
+        timeout: Some(std::time::Duration::from_secs_f64(args.timeout)),
+        ..Default::default()
+    };
+    let report = crate::bench32::run(&opts).map_err(|e| CliError(format!("{e:#}")))?;
     print!("{}", report.output_text());
     println!("{report}");
     if let Stop::Exit(_) = report.stop {

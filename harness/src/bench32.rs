@@ -1,0 +1,195 @@
+//! `ironpc bench --cpu 386|486`: run a boot-sector workload on the ia32 core
+//! ([`cpu::ia32::Cpu32`]) on the same bare board as [`crate::bench`].
+//!
+//! The image is loaded at 0000:7C00 and started there in real mode, as a
+//! BIOS would start a boot sector; the workload switches to protected mode
+//! itself. The built-in workload is `workloads/mix32.bin` (source
+//! `workloads/mix32.asm`: protected mode with paging on). Each round boots
+//! the image on a fresh board and CPU; the report sums all rounds.
+
+use crate::bench::{load_image, Board, Stop, LOAD_ADDR};
+use anyhow::{bail, Result};
+use cpu::ia32::{Cpu32, Model32, SegCache, StepResult32, CS};
+use std::fmt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The built-in `mix32` workload (assembled from `workloads/mix32.asm`,
+/// ROUNDS=10).
+pub const MIX32: &[u8] = include_bytes!("../workloads/mix32.bin");
+
+/// The ia32 model a `--cpu` name selects, if it names one.
+pub fn model_from_name(name: &str) -> Option<Model32> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "386" | "80386" | "i386" => Some(Model32::I80386),
+        "486" | "80486" | "i486" => Some(Model32::I80486),
+        _ => None,
+    }
+}
+
+/// What to run, and how.
+#[derive(Clone, Debug)]
+pub struct Bench32Options {
+    /// A boot-sector image file; `None` for the built-in `mix32`.
+    pub image: Option<PathBuf>,
+    /// CPU model.
+    pub model: Model32,
+    /// Times to boot the image (each on a fresh board), at least 1.
+    pub rounds: u32,
+    /// Give up on a round after this many instructions.
+    pub max_instructions: u64,
+    /// Give up once this much wall time has passed (over all rounds).
+    pub timeout: Option<Duration>,
+}
+
+impl Default for Bench32Options {
+    fn default() -> Self {
+        Bench32Options {
+            image: None,
+            model: Model32::I80386,
+            rounds: 1,
+            max_instructions: 10_000_000_000,
+            timeout: None,
+        }
+    }
+}
+
+/// Results of a run (all rounds together).
+#[derive(Clone, Debug)]
+pub struct Bench32Report {
+    /// What ran.
+    pub workload: String,
+    /// CPU model used.
+    pub model: Model32,
+    /// Rounds run.
+    pub rounds: u32,
+    /// Guest instructions (a REP-prefixed string instruction counts once per
+    /// iteration the core reports).
+    pub instructions: u64,
+    /// Guest clocks as the core's per-instruction table counts them.
+    pub cycles: u64,
+    /// Host wall time spent emulating (loading excluded).
+    pub wall: Duration,
+    /// Output of the last round (bytes written to port E9h).
+    pub output: Vec<u8>,
+    /// How the last round stopped.
+    pub stop: Stop,
+    /// True if every round printed the same output.
+    pub outputs_agree: bool,
+}
+
+impl Bench32Report {
+    /// Guest instructions per host second, in millions.
+    pub fn mips(&self) -> f64 {
+        self.instructions as f64 / self.wall.as_secs_f64().max(1e-9) / 1e6
+    }
+
+    /// The output as text (lossy).
+    pub fn output_text(&self) -> String {
+        String::from_utf8_lossy(&self.output).into_owned()
+    }
+}
+
+impl fmt::Display for Bench32Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "workload      {}", self.workload)?;
+        writeln!(
+            f,
+            "cpu / timing  {:?} / table ({} round{})",
+            self.model,
+            self.rounds,
+            if self.rounds == 1 { "" } else { "s" }
+        )?;
+        writeln!(f, "instructions  {}", self.instructions)?;
+        writeln!(f, "cycles        {}", self.cycles)?;
+        writeln!(f, "wall time     {:.3} s", self.wall.as_secs_f64())?;
+        writeln!(f, "speed         {:.1} MIPS", self.mips())?;
+        writeln!(f, "stopped       {}", self.stop)?;
+        if !self.outputs_agree {
+            writeln!(f, "warning       rounds printed different outputs")?;
+        }
+        write!(f, "output        {}", self.output_text().escape_debug())
+    }
+}
+
+/// Run the benchmark `opts` describes.
+pub fn run(opts: &Bench32Options) -> Result<Bench32Report> {
+    let (name, image) = match &opts.image {
+        None => ("mix32 (built-in)".to_string(), MIX32.to_vec()),
+        Some(p) => (p.display().to_string(), load_image(p)?),
+    };
+    if opts.rounds == 0 {
+        bail!("rounds must be at least 1");
+    }
+    let mut report = Bench32Report {
+        workload: name,
+        model: opts.model,
+        rounds: opts.rounds,
+        instructions: 0,
+        cycles: 0,
+        wall: Duration::ZERO,
+        output: Vec::new(),
+        stop: Stop::Limit,
+        outputs_agree: true,
+    };
+    let deadline = opts.timeout.map(|t| Instant::now() + t);
+    for i in 0..opts.rounds {
+        let mut board = Board::new(&image);
+        let mut cpu = Box::new(Cpu32::new(opts.model));
+        // CS:IP = 0000:7C00 in real mode, as a BIOS hands over to a boot sector.
+        cpu.seg[CS] = SegCache {
+            sel: 0,
+            base: 0,
+            limit: 0xFFFF,
+            attr: 0x9B,
+            valid: true,
+        };
+        cpu.eip = LOAD_ADDR;
+        let start = Instant::now();
+        let mut batches = 0u32;
+        let stop = loop {
+            let r = cpu.run(&mut board, 4096);
+            if let Some(v) = board.exit {
+                break Stop::Exit(v);
+            }
+            match r {
+                StepResult32::Executed => {}
+                // Nothing on this board raises interrupts: a halt is final,
+                // and a shutdown ends the run the same way.
+                StepResult32::Halted | StepResult32::Shutdown => break Stop::Halted,
+            }
+            if cpu.instructions() >= opts.max_instructions {
+                break Stop::Limit;
+            }
+            batches = batches.wrapping_add(1);
+            if batches % 16 == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+                break Stop::Timeout;
+            }
+        };
+        report.wall += start.elapsed();
+        report.instructions += cpu.instructions();
+        report.cycles += cpu.cycles();
+        if i > 0 && board.output != report.output {
+            report.outputs_agree = false;
+        }
+        report.output = std::mem::take(&mut board.output);
+        report.stop = stop;
+        if stop == Stop::Timeout {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names() {
+        assert_eq!(model_from_name("386"), Some(Model32::I80386));
+        assert_eq!(model_from_name("80486"), Some(Model32::I80486));
+        assert_eq!(model_from_name("80286"), None);
+        assert_eq!(model_from_name("8088"), None);
+    }
+}
