@@ -263,23 +263,31 @@ impl Cpu32 {
                 let off = d.gate_off();
                 self.set_cs(bus, &cd, ts, self.cpl, off)
             }
-            5 => {
-                if d.dpl() < self.cpl || d.dpl() < rpl {
-                    return Err(gp(sel & 0xFFFC));
-                }
-                if !d.present() {
-                    return Err(fault(11, sel & 0xFFFC));
-                }
-                self.task_gate_target(bus, d.gate_sel(), Switch::Jmp)
-            }
-            1 | 9 => {
-                if d.dpl() < self.cpl || d.dpl() < rpl {
-                    return Err(gp(sel & 0xFFFC));
-                }
-                self.task_switch(bus, sel, d, Switch::Jmp)
-            }
+            1 | 5 | 9 => self.far_to_task(bus, sel, rpl, d, Switch::Jmp),
             _ => Err(gp(sel & 0xFFFC)),
         }
+    }
+
+    /// A far JMP or CALL naming a task gate (type 5) or an available TSS
+    /// (types 1, 9): the same privilege checks for both transfers.
+    fn far_to_task(
+        &mut self,
+        bus: &mut dyn Bus,
+        sel: u16,
+        rpl: u8,
+        d: Desc,
+        kind: Switch,
+    ) -> R<()> {
+        if d.dpl() < self.cpl || d.dpl() < rpl {
+            return Err(gp(sel & 0xFFFC));
+        }
+        if d.ty() == 5 {
+            if !d.present() {
+                return Err(fault(11, sel & 0xFFFC));
+            }
+            return self.task_gate_target(bus, d.gate_sel(), kind);
+        }
+        self.task_switch(bus, sel, d, kind)
     }
 
     fn task_gate_target(&mut self, bus: &mut dyn Bus, ts: u16, kind: Switch) -> R<()> {
@@ -397,21 +405,7 @@ impl Cpu32 {
                 self.push(bus, gsz, next)?;
                 self.set_cs(bus, &cd, ts, self.cpl, goff)
             }
-            5 => {
-                if d.dpl() < self.cpl || d.dpl() < rpl {
-                    return Err(gp(sel & 0xFFFC));
-                }
-                if !d.present() {
-                    return Err(fault(11, sel & 0xFFFC));
-                }
-                self.task_gate_target(bus, d.gate_sel(), Switch::Call)
-            }
-            1 | 9 => {
-                if d.dpl() < self.cpl || d.dpl() < rpl {
-                    return Err(gp(sel & 0xFFFC));
-                }
-                self.task_switch(bus, sel, d, Switch::Call)
-            }
+            1 | 5 | 9 => self.far_to_task(bus, sel, rpl, d, Switch::Call),
             _ => Err(gp(sel & 0xFFFC)),
         }
     }
