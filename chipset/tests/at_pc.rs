@@ -335,7 +335,6 @@ fn mode_13h_picture_of_a_program_of_ours() {
 }
 
 #[test]
-#[ignore = "the Bochs BIOS POSTs through rombios32 and boots the floppy (Booting from 0000:7c00), but the LGPL VGA BIOS never runs on the PCI board (no VGABios line on port 500h, blank screen; same with --cpu 486)"]
 fn bochs_bios_boots_freedos_on_the_pci_pc() {
     let Some(p) = profile("pc.yaml", Some("images/floppy/freedos-1440k.img")) else {
         return;
