@@ -3,6 +3,7 @@
 
 use chipset::at::{AtBoard, AtConfig, AtRun};
 use cpu::ia32::{Cpu32, Model32};
+use cpu::Bus;
 
 /// A BIOS image holding `code` at F000:0000 and a far jump to it at the
 /// reset vector F000:FFF0.
@@ -70,4 +71,38 @@ fn pci_configuration_through_32_bit_in_and_out() {
         u32::from_le_bytes([r[0x500], r[0x501], r[0x502], r[0x503]]),
         0x1237_8086
     );
+}
+
+#[test]
+fn x87_error_raises_irq13_through_ferr() {
+    // With CR0.NE clear (its reset value), an unmasked x87 exception drives
+    // FERR#, which the AT board routes to IRQ 13 (slave PIC input 5): with
+    // the slave's base at 70h the CPU would be given vector 75h. IF stays
+    // clear so the request is left pending for the test to see.
+    #[rustfmt::skip]
+    let code = [
+        // ICW1-4 for both 8259As: master base 08h, slave base 70h on IR2.
+        0xB0, 0x11, 0xE6, 0x20, 0xE6, 0xA0,  // mov al,11h; out 20h,al; out A0h,al
+        0xB0, 0x08, 0xE6, 0x21,              // mov al,08h; out 21h,al
+        0xB0, 0x70, 0xE6, 0xA1,              // mov al,70h; out A1h,al
+        0xB0, 0x04, 0xE6, 0x21,              // mov al,04h; out 21h,al
+        0xB0, 0x02, 0xE6, 0xA1,              // mov al,02h; out A1h,al
+        0xB0, 0x01, 0xE6, 0x21, 0xE6, 0xA1,  // mov al,01h; out 21h,al; out A1h,al
+        0x31, 0xC0, 0xE6, 0x21, 0xE6, 0xA1,  // xor ax,ax; unmask all on both
+        0x8E, 0xD8,                          // mov ds, ax
+        0xC7, 0x06, 0x00, 0x05, 0x7B, 0x03,  // mov word [0500h], 037Bh (ZM clear)
+        0xDB, 0xE3,                          // fninit
+        0xD9, 0x2E, 0x00, 0x05,              // fldcw [0500h]
+        0xD9, 0xEE,                          // fldz
+        0xD9, 0xE8,                          // fld1
+        0xDE, 0xF1,                          // fdivrp st(1), st: 1/0, #Z unmasked
+        0x9B,                                // fwait
+        0xC6, 0x06, 0x10, 0x05, 0x01,        // mov byte [0510h], 1
+        0xF4,                                // hlt
+    ];
+    let mut m = run(&code, false);
+    m.run_until_within(100_000, |m| m.board.ram()[0x510] != 0);
+    assert_eq!(m.board.ram()[0x510], 1, "the program ran to its end");
+    assert!(m.board.intr_pending(), "FERR# reached the PIC");
+    assert_eq!(m.board.inta(), 0x75);
 }

@@ -189,14 +189,19 @@ fn vga_expansion_rom_bar() {
     // Sizing: 64 KiB, A31–A16 writable, plus the enable bit.
     write_cfg(&mut b, 2, 0, 0x30, 4, 0xFFFF_FFFF);
     assert_eq!(read32(&mut b, 2, 0, 0x30), 0xFFFF_0001);
+    // Decoded once assigned, even without the enable bit or memory decoding
+    // in the command register: the Bochs BIOS copies the ROM to C0000h
+    // without setting either (a deliberate departure from the PCI spec).
     write_cfg(&mut b, 2, 0, 0x30, 4, 0xFEB0_0000);
-    assert_eq!(b.read(0xFEB0_0001), 0xFF, "not decoded until enabled");
-    write_cfg(&mut b, 2, 0, 0x30, 4, 0xFEB0_0001);
     assert_eq!(b.read(0xFEB0_0001), 0xAA);
+    write_cfg(&mut b, 2, 0, 0x30, 4, 0xFEB0_0001);
     assert_eq!(b.read(0xFEB0_0010), 0x10);
-    // Memory decoding off in the command register hides it.
     write_cfg(&mut b, 2, 0, 0x04, 2, 0x0001);
+    assert_eq!(b.read(0xFEB0_0001), 0xAA);
+    // Moved, it leaves its old address.
+    write_cfg(&mut b, 2, 0, 0x30, 4, 0xFEC0_0000);
     assert_eq!(b.read(0xFEB0_0001), 0xFF);
+    assert_eq!(b.read(0xFEC0_0000), 0x55);
     // The same ROM is at C0000h for BIOSes that scan there.
     assert_eq!(b.read(0xC0001), 0xAA);
 }

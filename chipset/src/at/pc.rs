@@ -21,17 +21,9 @@ use std::rc::Rc;
 /// The 32-bit core's model for a profile's CPU name, or a message naming
 /// what is known.
 pub fn cpu_model(name: &str) -> Result<Model32, String> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "286" | "80286" => Ok(Model32::I80286),
-        "386" | "80386" => Ok(Model32::I80386),
-        "486" | "80486" => Ok(Model32::I80486),
-        "pentium" | "pentium-pro" | "p6" => Err(format!(
-            "CPU model '{name}' needs the Pentium-class core (CPUID), which this build lacks (known: 286, 386, 486)"
-        )),
-        _ => Err(format!(
-            "unknown CPU model '{name}' (known: 286, 386, 486)"
-        )),
-    }
+    Model32::from_name(name.trim()).ok_or_else(|| {
+        format!("unknown CPU model '{name}' (known: 286, 386, 486, pentium, pentium-pro)")
+    })
 }
 
 /// The VGA's ports; the card counts time in CPU cycles itself.

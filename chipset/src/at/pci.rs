@@ -287,7 +287,12 @@ impl PciBus {
     pub fn vga_rom(&self) -> Option<u32> {
         let v = self.get(PciKind::Vga)?;
         let bar = v.config.dword(0x30);
-        (v.config.bytes[4] & 0x02 != 0 && bar & 1 != 0).then_some(bar & !0xFFFF)
+        // The PCI spec gates decode on the enable bit (bit 0) and the
+        // command register's memory space bit, but the Bochs BIOS copies the
+        // ROM to C0000h through this BAR without them (with either required
+        // its VGA BIOS never runs), relying on its own emulator decoding any
+        // assigned ROM BAR; so does this board.
+        (bar & !0xFFFF != 0).then_some(bar & !0xFFFF)
     }
 
     /// The VGA framebuffer's base address, if memory decoding is on.

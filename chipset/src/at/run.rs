@@ -67,7 +67,13 @@ impl<T: Timing> AtCpu for Cpu<T> {
 impl AtCpu for Cpu32 {
     fn step(&mut self, board: &mut AtBoard) -> CpuStep {
         self.set_intr(board.intr_pending());
-        match Cpu32::step(self, board) {
+        let r = Cpu32::step(self, board);
+        // FERR# went active (an unmasked x87 error with CR0.NE clear): the
+        // board latches it onto IRQ 13 until software writes port F0h.
+        if self.take_ferr() {
+            board.set_fpu_error();
+        }
+        match r {
             StepResult32::Executed => CpuStep::Executed,
             StepResult32::Halted => CpuStep::Halted,
             StepResult32::Shutdown => CpuStep::Shutdown,
