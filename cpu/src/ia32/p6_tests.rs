@@ -6,42 +6,11 @@ use super::*;
 use crate::FlatBus;
 use proptest::prelude::*;
 
-fn desc(base: u32, limit: u32, access: u8, flags: u8) -> [u8; 8] {
-    let mut d = [0u8; 8];
-    d[0..2].copy_from_slice(&(limit as u16).to_le_bytes());
-    d[2..4].copy_from_slice(&(base as u16).to_le_bytes());
-    d[4] = (base >> 16) as u8;
-    d[5] = access;
-    d[6] = ((limit >> 16) as u8 & 0xF) | (flags << 4);
-    d[7] = (base >> 24) as u8;
-    d
-}
+use super::tests::flat_pm_model;
 
 /// `model` in flat 32-bit protected mode at CPL 0; code runs at 8000h.
 fn pm(model: Model32, bus: &mut FlatBus) -> Cpu32 {
-    bus.load(0x1008, &desc(0, 0xFFFFF, 0x9B, 0xC));
-    bus.load(0x1010, &desc(0, 0xFFFFF, 0x93, 0xC));
-    let mut c = Cpu32::new(model);
-    c.gdtr = (0x1000, 0x3F);
-    c.idtr = (0, 0);
-    c.cr[0] |= 1;
-    c.seg[CS] = SegCache {
-        sel: 8,
-        base: 0,
-        limit: 0xFFFF_FFFF,
-        attr: 0xC09B,
-        valid: true,
-    };
-    for s in [ES, SS, DS, FS, GS] {
-        c.seg[s] = SegCache {
-            sel: 0x10,
-            base: 0,
-            limit: 0xFFFF_FFFF,
-            attr: 0xC093,
-            valid: true,
-        };
-    }
-    c
+    flat_pm_model(model, bus)
 }
 
 /// Execute one instruction from `code` at 8000h.

@@ -19,9 +19,14 @@ fn desc(base: u32, limit: u32, access: u8, flags: u8) -> [u8; 8] {
 /// A 386 in 32-bit protected mode, CPL 0, flat code (08h) and data (10h)
 /// segments, GDT at 0x1000 with room for more, IDT empty (limit 0).
 fn flat_pm(bus: &mut FlatBus) -> Cpu32 {
+    flat_pm_model(Model32::I80386, bus)
+}
+
+/// [`flat_pm`] for any model.
+pub(super) fn flat_pm_model(model: Model32, bus: &mut FlatBus) -> Cpu32 {
     bus.load(0x1008, &desc(0, 0xFFFFF, 0x9B, 0xC));
     bus.load(0x1010, &desc(0, 0xFFFFF, 0x93, 0xC));
-    let mut c = Cpu32::new(Model32::I80386);
+    let mut c = Cpu32::new(model);
     c.gdtr = (0x1000, 0x3F);
     c.idtr = (0, 0);
     c.cr[0] |= 1;
