@@ -134,10 +134,10 @@ impl fmt::Display for Stop {
 pub struct BenchReport {
     /// What ran.
     pub workload: String,
-    /// Timing model used.
-    pub timing: TimingChoice,
+    /// Timing model used (`fast`, `exact`, or `table` on the 32-bit core).
+    pub timing: String,
     /// CPU model used.
-    pub model: CpuModel,
+    pub model: String,
     /// Rounds run.
     pub rounds: u32,
     /// Guest instructions (a REP-prefixed string instruction counts once).
@@ -178,7 +178,7 @@ impl fmt::Display for BenchReport {
             f,
             "cpu / timing  {} / {} ({} round{})",
             self.model,
-            self.timing.name(),
+            self.timing,
             self.rounds,
             if self.rounds == 1 { "" } else { "s" }
         )?;
@@ -347,8 +347,8 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     }
     let mut report = BenchReport {
         workload: name,
-        timing: opts.timing,
-        model: opts.model,
+        timing: opts.timing.name().to_string(),
+        model: opts.model.to_string(),
         rounds: opts.rounds,
         instructions: 0,
         cycles: 0,
@@ -565,7 +565,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(r.stop, Stop::Exit(0));
-        assert_eq!(r.timing.name(), "exact");
+        assert_eq!(r.timing, "exact");
         assert!(r.to_string().contains("cpu / timing  8086 / exact"), "{r}");
         let e = run(&BenchOptions {
             timing: TimingChoice::Exact,

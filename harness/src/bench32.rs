@@ -7,10 +7,9 @@
 //! `workloads/mix32.asm`: protected mode with paging on). Each round boots
 //! the image on a fresh board and CPU; the report sums all rounds.
 
-use crate::bench::{load_image, Board, Stop, LOAD_ADDR};
+use crate::bench::{load_image, BenchReport, Board, Stop, LOAD_ADDR};
 use anyhow::{bail, Result};
 use cpu::ia32::{Cpu32, Model32, SegCache, StepResult32, CS};
-use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -18,13 +17,12 @@ use std::time::{Duration, Instant};
 /// ROUNDS=10).
 pub const MIX32: &[u8] = include_bytes!("../workloads/mix32.bin");
 
-/// The ia32 model a `--cpu` name selects, if it names one.
+/// The ia32 model a `--cpu` name selects, if it names one: every model of
+/// [`Model32::from_name`] but the 80286, which `bench` runs on the 16-bit
+/// core.
 pub fn model_from_name(name: &str) -> Option<Model32> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "386" | "80386" | "i386" => Some(Model32::I80386),
-        "486" | "80486" | "i486" => Some(Model32::I80486),
-        _ => None,
-    }
+    let name = name.trim().to_ascii_lowercase();
+    Model32::from_name(name.trim_start_matches('i')).filter(|m| *m != Model32::I80286)
 }
 
 /// What to run, and how.
@@ -54,66 +52,8 @@ impl Default for Bench32Options {
     }
 }
 
-/// Results of a run (all rounds together).
-#[derive(Clone, Debug)]
-pub struct Bench32Report {
-    /// What ran.
-    pub workload: String,
-    /// CPU model used.
-    pub model: Model32,
-    /// Rounds run.
-    pub rounds: u32,
-    /// Guest instructions (a REP-prefixed string instruction counts once per
-    /// iteration the core reports).
-    pub instructions: u64,
-    /// Guest clocks as the core's per-instruction table counts them.
-    pub cycles: u64,
-    /// Host wall time spent emulating (loading excluded).
-    pub wall: Duration,
-    /// Output of the last round (bytes written to port E9h).
-    pub output: Vec<u8>,
-    /// How the last round stopped.
-    pub stop: Stop,
-    /// True if every round printed the same output.
-    pub outputs_agree: bool,
-}
-
-impl Bench32Report {
-    /// Guest instructions per host second, in millions.
-    pub fn mips(&self) -> f64 {
-        self.instructions as f64 / self.wall.as_secs_f64().max(1e-9) / 1e6
-    }
-
-    /// The output as text (lossy).
-    pub fn output_text(&self) -> String {
-        String::from_utf8_lossy(&self.output).into_owned()
-    }
-}
-
-impl fmt::Display for Bench32Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "workload      {}", self.workload)?;
-        writeln!(
-            f,
-            "cpu / timing  {:?} / table ({} round{})",
-            self.model,
-            self.rounds,
-            if self.rounds == 1 { "" } else { "s" }
-        )?;
-        writeln!(f, "instructions  {}", self.instructions)?;
-        writeln!(f, "cycles        {}", self.cycles)?;
-        writeln!(f, "wall time     {:.3} s", self.wall.as_secs_f64())?;
-        writeln!(f, "speed         {:.1} MIPS", self.mips())?;
-        writeln!(f, "stopped       {}", self.stop)?;
-        if !self.outputs_agree {
-            writeln!(f, "warning       rounds printed different outputs")?;
-        }
-        write!(f, "output        {}", self.output_text().escape_debug())
-    }
-}
-
 /// Run the benchmark `opts` describes.
-pub fn run(opts: &Bench32Options) -> Result<Bench32Report> {
+pub fn run(opts: &Bench32Options) -> Result<BenchReport> {
     let (name, image) = match &opts.image {
         None => ("mix32 (built-in)".to_string(), MIX32.to_vec()),
         Some(p) => (p.display().to_string(), load_image(p)?),
@@ -121,9 +61,10 @@ pub fn run(opts: &Bench32Options) -> Result<Bench32Report> {
     if opts.rounds == 0 {
         bail!("rounds must be at least 1");
     }
-    let mut report = Bench32Report {
+    let mut report = BenchReport {
         workload: name,
-        model: opts.model,
+        timing: "table".to_string(),
+        model: format!("{:?}", opts.model),
         rounds: opts.rounds,
         instructions: 0,
         cycles: 0,
