@@ -127,7 +127,7 @@ pub use host::*;
 
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
-mod host {
+pub(crate) mod host {
     use super::*;
     use std::arch::asm;
 
@@ -162,6 +162,8 @@ mod host {
             }
         };
     }
+    // The 32-bit and P6 oracles run their two-operand forms through it too.
+    pub(crate) use two;
 
     /// `dst op= src` (or the flags of CMP/TEST) with the host's result and flags.
     pub fn alu(op: Alu, w: Width, dst: u16, src: u16, flags: u16) -> Outcome {

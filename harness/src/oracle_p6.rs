@@ -19,24 +19,7 @@ mod host {
         ((flags & ARITH_FLAGS32) | 2) as u64
     }
 
-    macro_rules! cmov_cc {
-        ($op:literal, $a:ident, $b:ident, $f:ident) => {
-            // SAFETY: pushes and pops its own stack slot, changes FLAGS and
-            // the declared operand registers only.
-            unsafe {
-                asm!(
-                    "push {f}",
-                    "popfq",
-                    $op,
-                    "pushfq",
-                    "pop {f}",
-                    a = inout(reg) $a,
-                    b = in(reg) $b,
-                    f = inout(reg) $f,
-                )
-            }
-        };
-    }
+    use crate::oracle::host::two as cmov_cc;
 
     /// CMOVcc r32, r32 (`cc` 0–15 as in 0F 40+cc) with the given flags:
     /// the destination afterwards.
