@@ -240,17 +240,7 @@ impl Cpu32 {
         let rpl = (sel & 3) as u8;
         match d.ty() {
             4 | 12 => {
-                if d.dpl() < self.cpl || d.dpl() < rpl {
-                    return Err(gp(sel & 0xFFFC));
-                }
-                if !d.present() {
-                    return Err(fault(11, sel & 0xFFFC));
-                }
-                let ts = d.gate_sel();
-                if ts & 0xFFFC == 0 {
-                    return Err(gp(0));
-                }
-                let cd = self.read_desc(bus, ts, gp(ts & 0xFFFC))?;
+                let (ts, cd) = self.call_gate_target(bus, sel, rpl, &d)?;
                 if !cd.is_code()
                     || (cd.conforming() && cd.dpl() > self.cpl)
                     || (!cd.conforming() && cd.dpl() != self.cpl)
@@ -266,6 +256,30 @@ impl Cpu32 {
             1 | 5 | 9 => self.far_to_task(bus, sel, rpl, d, Switch::Jmp),
             _ => Err(gp(sel & 0xFFFC)),
         }
+    }
+
+    /// A far JMP or CALL through a call gate (types 4, 12): the gate's
+    /// privilege and presence checks, then the target code segment's
+    /// selector and descriptor (its own checks differ between JMP and CALL).
+    fn call_gate_target(
+        &mut self,
+        bus: &mut dyn Bus,
+        sel: u16,
+        rpl: u8,
+        d: &Desc,
+    ) -> R<(u16, Desc)> {
+        if d.dpl() < self.cpl || d.dpl() < rpl {
+            return Err(gp(sel & 0xFFFC));
+        }
+        if !d.present() {
+            return Err(fault(11, sel & 0xFFFC));
+        }
+        let ts = d.gate_sel();
+        if ts & 0xFFFC == 0 {
+            return Err(gp(0));
+        }
+        let cd = self.read_desc(bus, ts, gp(ts & 0xFFFC))?;
+        Ok((ts, cd))
     }
 
     /// A far JMP or CALL naming a task gate (type 5) or an available TSS
@@ -341,17 +355,7 @@ impl Cpu32 {
         }
         match d.ty() {
             4 | 12 => {
-                if d.dpl() < self.cpl || d.dpl() < rpl {
-                    return Err(gp(sel & 0xFFFC));
-                }
-                if !d.present() {
-                    return Err(fault(11, sel & 0xFFFC));
-                }
-                let ts = d.gate_sel();
-                if ts & 0xFFFC == 0 {
-                    return Err(gp(0));
-                }
-                let cd = self.read_desc(bus, ts, gp(ts & 0xFFFC))?;
+                let (ts, cd) = self.call_gate_target(bus, sel, rpl, &d)?;
                 if !cd.is_code() || cd.dpl() > self.cpl {
                     return Err(gp(ts & 0xFFFC));
                 }
