@@ -505,12 +505,17 @@ pub fn f2xm1(a: F80, cw: u16) -> (F80, u16) {
 
 /// 2·atanh(s) = ln((1+s)/(1−s)) for small |s|.
 fn atanh2(s: W) -> W {
-    let s2 = s.mul(s);
-    // Σ s^(2k+1)/(2k+1): the running power is kept apart from the divisor.
-    let mut sum = s;
-    let mut p = s;
+    odd_series(s, s.mul(s)).scale(1)
+}
+
+/// Σ x·q^k/(2k+1) for k ≥ 0 (atanh with q = x², atan with q = −x²): the
+/// running power is kept apart from the divisor; stops once a term no
+/// longer reaches the sum's working precision.
+fn odd_series(x: W, q: W) -> W {
+    let mut sum = x;
+    let mut p = x;
     for k in 1..200 {
-        p = p.mul(s2);
+        p = p.mul(q);
         let t = p.div_int(2 * k + 1);
         if t.is_zero() {
             break;
@@ -520,7 +525,7 @@ fn atanh2(s: W) -> W {
             break;
         }
     }
-    sum.scale(1)
+    sum
 }
 
 /// log2 of a finite positive value.
@@ -670,21 +675,7 @@ fn atanw(t: W) -> W {
     for _ in 0..2 {
         t = t.div(one.add(one.add(t.mul(t)).sqrt()));
     }
-    let t2 = t.mul(t).neg();
-    let mut sum = t;
-    let mut p = t;
-    for k in 1..200 {
-        p = p.mul(t2);
-        let term = p.div_int(2 * k + 1);
-        if term.is_zero() {
-            break;
-        }
-        sum = sum.add(term);
-        if term.e <= sum.e - 128 {
-            break;
-        }
-    }
-    let r = sum.scale(2);
+    let r = odd_series(t, t.mul(t).neg()).scale(2);
     if inv {
         W::pi_2().sub(r)
     } else {
