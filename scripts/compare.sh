@@ -27,8 +27,8 @@
 # printed on port E9h: they must agree.
 #
 # WORKLOAD=mix32 runs harness/workloads/mix32.asm instead: protected mode
-# with paging on, on ironpc's ia32 core (`ironpc bench --cpu 386`; MODE=bench
-# only, since the machine profiles do not run the ia32 core yet).
+# with paging on, on ironpc's ia32 core (`ironpc bench --cpu 386`; with
+# MODE=boot, booted from the floppy by the Bochs BIOS on the at-486 machine).
 #
 # Endings: ironpc and QEMU stop at the write to port F4h (isa-debug-exit).
 # Bochs has no isa-debug-exit and, after `cli; hlt`, only logs a warning and
@@ -46,7 +46,6 @@ case "$WORKLOAD" in
 mix) SUMRE='mix [0-9A-F]\{4\} [0-9A-F]\{4\}'; CPUARGS=() ;;
 mix32)
     SUMRE='mix32 [0-9A-F]\{8\} [0-9A-F]\{8\}'; CPUARGS=(--cpu 386)
-    [ "$MODE" = bench ] || { echo "compare.sh: WORKLOAD=mix32 needs MODE=bench" >&2; exit 2; }
     ;;
 *) echo "compare.sh: WORKLOAD must be mix or mix32, not '$WORKLOAD'" >&2; exit 2 ;;
 esac
@@ -94,7 +93,15 @@ glabios="$shared/images/bios/glabios-0.2.6-xt.rom"
 if [ "$MODE" = boot ]; then
     [ -f "$glabios" ] || { echo "compare.sh: MODE=boot needs $glabios (set IRONPC_SHARED)" >&2; exit 2; }
     # The sector image argument is appended by run_ironpc: --floppy takes it.
-    ironpc_cmd=("$tdir/ironpc" run --timing fast --bios "$glabios" --timeout "$TIMEOUT" --floppy)
+    if [ "$WORKLOAD" = mix32 ]; then
+        # The 32-bit workload boots on the AT machine (Bochs legacy BIOS, LGPL
+        # VGA BIOS, 486) from the same 1.44 MB floppy as QEMU and Bochs.
+        ironpc_cmd=("$tdir/ironpc" run --machine at-486 --timeout "$TIMEOUT" --floppy)
+        BOOTIMG=fd
+    else
+        ironpc_cmd=("$tdir/ironpc" run --timing fast --bios "$glabios" --timeout "$TIMEOUT" --floppy)
+        BOOTIMG=xt
+    fi
 elif [[ $ironpc_help == *--rounds* ]]; then
     # One round: the image once, as QEMU and Bochs run it (the CLI's default
     # is several rounds).
@@ -127,7 +134,7 @@ run_ironpc() { # $1 = rounds; sets T (wall), C (CPU) and OUT
     t0=$(now)
     if [ "$MODE" = boot ]; then
         # The F4h exit gives status 1 (isa-debug-exit's (0 << 1) | 1), as QEMU's.
-        timed "$work/ironpc$1.cpu" "${ironpc_cmd[@]}" "$work/xt$1.img" \
+        timed "$work/ironpc$1.cpu" "${ironpc_cmd[@]}" "$work/$BOOTIMG$1.img" \
             --debugcon "$work/ironpc$1.e9" >"$work/ironpc$1.screen" 2>"$out" || true
         cat "$work/ironpc$1.e9" >>"$out" 2>/dev/null || true
     else

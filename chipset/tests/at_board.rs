@@ -150,8 +150,12 @@ fn post_and_debug_ports() {
     for &c in b"hi" {
         b.io_write(0xE9, c);
     }
-    assert_eq!(b.debugcon, b"hi");
+    assert_eq!(b.debug.console, b"hi");
     assert_eq!(b.io_read(0xE9), 0xE9);
+    // QEMU's isa-debug-exit at F4h: status (value << 1) | 1.
+    assert_eq!(b.debug.exit, None);
+    b.io_write(0xF4, 0x10);
+    assert_eq!(b.debug.exit, Some(0x21));
     for &c in b"BIOS\n" {
         b.io_write(0x403, c);
     }

@@ -194,8 +194,9 @@ pub struct AtBoard {
     pub post_code: u8,
     /// The POST codes written, each change once (up to 4096).
     pub post_codes: Vec<u8>,
-    /// Bytes written to the debug console (E9h).
-    pub debugcon: Vec<u8>,
+    /// The debug console (E9h) and QEMU's isa-debug-exit port (F4h), the
+    /// same device as the XT's.
+    pub debug: devices::DebugPorts,
     /// Bytes written to the Bochs BIOS info ports (402h, 403h).
     pub bios_info: Vec<u8>,
     /// Bytes written to the LGPL VGA BIOS's info port (500h).
@@ -275,7 +276,7 @@ impl AtBoard {
             cf9: 0,
             post_code: 0,
             post_codes: Vec::new(),
-            debugcon: Vec::new(),
+            debug: devices::DebugPorts::default(),
             bios_info: Vec::new(),
             vgabios_info: Vec::new(),
             bios_panic: None,
@@ -319,6 +320,7 @@ impl AtBoard {
         map(0xC0..=0xDF, Handler::Dma2);
         map(0xF0..=0xF1, Handler::Fpu);
         map(0xE9..=0xE9, Handler::Debugcon);
+        map(0xF4..=0xF4, Handler::Debugcon);
         map(0x400..=0x401, Handler::BochsPanic);
         map(0x402..=0x403, Handler::BochsInfo);
         map(0x500..=0x500, Handler::VgaBiosInfo);
@@ -912,7 +914,7 @@ impl AtBoard {
             Handler::Port92 => self.port92 | if self.a20() { 0x02 } else { 0 },
             Handler::Fpu => 0xFF,
             Handler::ResetControl => self.cf9,
-            Handler::Debugcon => 0xE9,
+            Handler::Debugcon => self.debug.io_read(port).unwrap_or(0xFF),
             Handler::BochsInfo | Handler::VgaBiosInfo => 0xFF,
             Handler::Fdc => {
                 let v = self.fdc.io_read(port);
@@ -1002,7 +1004,9 @@ impl AtBoard {
                 }
                 self.cf9 = v & 0x02;
             }
-            Handler::Debugcon => self.debugcon.push(v),
+            Handler::Debugcon => {
+                self.debug.io_write(port, v);
+            }
             Handler::BochsPanic => self.bios_panic = Some(v as u16),
             Handler::BochsInfo => self.bios_info.push(v),
             Handler::VgaBiosInfo => self.vgabios_info.push(v),

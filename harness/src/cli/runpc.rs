@@ -232,7 +232,12 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         }
         let b = &pc.run.board;
         // The debug console shows E9h and the Bochs BIOS / VGA BIOS info ports.
-        forward(&b.debugcon, &mut e9_sent, &args.debugcon, &mut debug_file)?;
+        forward(
+            &b.debug.console,
+            &mut e9_sent,
+            &args.debugcon,
+            &mut debug_file,
+        )?;
         forward(
             &b.bios_info,
             &mut info_sent,
@@ -258,6 +263,10 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         )?;
         if pc.run.board.shutdown {
             break Ok(EXIT_OK);
+        }
+        // QEMU's isa-debug-exit: the status is (value << 1) | 1, as on the XT.
+        if let Some(code) = pc.run.board.debug.exit {
+            break Ok(code as u8);
         }
         if let Some(end) = settle_end {
             if pc.run.now() >= end {
