@@ -8,33 +8,29 @@
 //! so the guest sees the key pressed whatever the host's layout.
 
 /// The XT make code of the key a DOM `KeyboardEvent.code` names, if the XT
-/// keyboard has it.
+/// keyboard has it. The codes come from the keyboard device's own tables
+/// (`devices::keyboard`): this only translates the DOM's key names.
 pub fn scancode(code: &str) -> Option<u8> {
-    // Letter keys by row, as they lie on the keyboard.
-    const ROW_Q: &[u8] = b"QWERTYUIOP";
-    const ROW_A: &[u8] = b"ASDFGHJKL";
-    const ROW_Z: &[u8] = b"ZXCVBNM";
+    use devices::keyboard::{ascii_scancode, named_scancode};
+    let single = |s: &str| -> Option<char> {
+        let mut c = s.chars();
+        match (c.next(), c.next()) {
+            (Some(ch), None) => Some(ch),
+            _ => None,
+        }
+    };
     if let Some(l) = code.strip_prefix("Key") {
-        let c = *l.as_bytes().first()?;
-        if l.len() != 1 {
-            return None;
-        }
-        for (row, first) in [(ROW_Q, 0x10u8), (ROW_A, 0x1E), (ROW_Z, 0x2C)] {
-            if let Some(i) = row.iter().position(|&k| k == c) {
-                return Some(first + i as u8);
-            }
-        }
-        return None;
+        let c = single(l).filter(char::is_ascii_uppercase)?;
+        return ascii_scancode(c.to_ascii_lowercase()).map(|(sc, _)| sc);
     }
     if let Some(d) = code.strip_prefix("Digit") {
-        // 1..9 then 0 run from 02h to 0Bh.
-        let n: u8 = d.parse().ok().filter(|&n: &u8| n <= 9)?;
-        return Some(if n == 0 { 0x0B } else { 0x01 + n });
+        let c = single(d).filter(char::is_ascii_digit)?;
+        return ascii_scancode(c).map(|(sc, _)| sc);
     }
     if let Some(f) = code.strip_prefix('F') {
         if let Ok(n) = f.parse::<u8>() {
             return match n {
-                1..=10 => Some(0x3A + n),
+                1..=10 => named_scancode(code),
                 // The 101-key keyboard's additions, which XT software mostly ignores.
                 11 => Some(0x57),
                 12 => Some(0x58),
@@ -42,46 +38,48 @@ pub fn scancode(code: &str) -> Option<u8> {
             };
         }
     }
-    Some(match code {
-        "Escape" => 0x01,
-        "Minus" => 0x0C,
-        "Equal" => 0x0D,
-        "Backspace" => 0x0E,
-        "Tab" => 0x0F,
-        "BracketLeft" => 0x1A,
-        "BracketRight" => 0x1B,
-        "Enter" | "NumpadEnter" => 0x1C,
-        "ControlLeft" | "ControlRight" => 0x1D,
-        "Semicolon" => 0x27,
-        "Quote" => 0x28,
-        "Backquote" => 0x29,
-        "ShiftLeft" => 0x2A,
-        "Backslash" | "IntlBackslash" => 0x2B,
-        "Comma" => 0x33,
-        "Period" => 0x34,
-        "Slash" | "NumpadDivide" => 0x35,
-        "ShiftRight" => 0x36,
-        "NumpadMultiply" => 0x37,
-        "AltLeft" | "AltRight" => 0x38,
-        "Space" => 0x39,
-        "CapsLock" => 0x3A,
-        "NumLock" => 0x45,
-        "ScrollLock" => 0x46,
-        "Numpad7" | "Home" => 0x47,
-        "Numpad8" | "ArrowUp" => 0x48,
-        "Numpad9" | "PageUp" => 0x49,
-        "NumpadSubtract" => 0x4A,
-        "Numpad4" | "ArrowLeft" => 0x4B,
-        "Numpad5" => 0x4C,
-        "Numpad6" | "ArrowRight" => 0x4D,
-        "NumpadAdd" => 0x4E,
-        "Numpad1" | "End" => 0x4F,
-        "Numpad2" | "ArrowDown" => 0x50,
-        "Numpad3" | "PageDown" => 0x51,
-        "Numpad0" | "Insert" => 0x52,
-        "NumpadDecimal" | "Delete" => 0x53,
+    let name = match code {
+        "Escape" => "esc",
+        "Minus" => "-",
+        "Equal" => "=",
+        "Backspace" => "backspace",
+        "Tab" => "tab",
+        "BracketLeft" => "[",
+        "BracketRight" => "]",
+        "Enter" | "NumpadEnter" => "enter",
+        "ControlLeft" | "ControlRight" => "ctrl",
+        "Semicolon" => ";",
+        "Quote" => "'",
+        "Backquote" => "`",
+        "ShiftLeft" => "shift",
+        "Backslash" | "IntlBackslash" => "\\",
+        "Comma" => ",",
+        "Period" => ".",
+        "Slash" | "NumpadDivide" => "/",
+        "ShiftRight" => "rshift",
+        "AltLeft" | "AltRight" => "alt",
+        "Space" => "space",
+        "CapsLock" => "capslock",
+        "NumLock" => "numlock",
+        "ScrollLock" => "scrolllock",
+        "Numpad7" | "Home" => "home",
+        "Numpad8" | "ArrowUp" => "up",
+        "Numpad9" | "PageUp" => "pgup",
+        "Numpad4" | "ArrowLeft" => "left",
+        "Numpad6" | "ArrowRight" => "right",
+        "Numpad1" | "End" => "end",
+        "Numpad2" | "ArrowDown" => "down",
+        "Numpad3" | "PageDown" => "pgdn",
+        "Numpad0" | "Insert" => "ins",
+        "NumpadDecimal" | "Delete" => "del",
+        // Keypad keys the device names no text for: their IBM key numbers.
+        "NumpadMultiply" => return Some(0x37),
+        "NumpadSubtract" => return Some(0x4A),
+        "Numpad5" => return Some(0x4C),
+        "NumpadAdd" => return Some(0x4E),
         _ => return None,
-    })
+    };
+    named_scancode(name)
 }
 
 #[cfg(test)]
