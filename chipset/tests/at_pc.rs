@@ -346,7 +346,6 @@ fn bochs_bios_boots_freedos_on_the_pci_pc() {
 }
 
 #[test]
-#[ignore = "SeaBIOS prints its banner, then halts in its panic loop (CLI; HLT at 0008:000F0452) after 65,627 instructions, as on a 486: probably no RAM found, since this SeaBIOS build sizes RAM only on a QEMU host bridge (subsystem 1AF4:1100)"]
 fn seabios_boots_freedos_on_the_pci_pc() {
     let Some(p) = profile("pc-seabios.yaml", Some("images/floppy/freedos-1440k.img")) else {
         return;
@@ -354,6 +353,26 @@ fn seabios_boots_freedos_on_the_pci_pc() {
     let mut pc = build_pc(&p, &machines()).unwrap();
     let (ok, screen) = run_to_text(&mut pc, "A:\\>", 60);
     assert!(ok, "no A:\\> prompt; screen:\n{screen}");
+    // Its log on port 402h: RAM from the CMOS, the PCI BARs placed.
+    let log = String::from_utf8_lossy(&pc.run.board.bios_info).to_string();
+    assert!(log.contains("Booting from Floppy"), "log:\n{log}");
+    assert!(log.contains("bdf=00:01.1  bar 4"), "log:\n{log}");
+}
+
+#[test]
+fn seabios_boots_the_freedos_hard_disk() {
+    let Some(mut p) = profile("pc-seabios.yaml", None) else {
+        return;
+    };
+    let img = tmp_dir().join("freedos-hdd-seabios.img");
+    if !make_image("make-freedos-hdd.sh", &img) {
+        return;
+    }
+    p.hda = Some(img);
+    p.boot = Some("c".into());
+    let mut pc = build_pc(&p, &machines()).unwrap();
+    let (ok, screen) = run_to_text(&mut pc, "C:\\>", 60);
+    assert!(ok, "no C:\\> prompt; screen:\n{screen}");
 }
 
 /// A boot sector of ours writing "OK" to COM1 (8 data bits, LCR = 03h).

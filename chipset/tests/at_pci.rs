@@ -223,9 +223,17 @@ fn ide_bus_master_registers_follow_bar4() {
     let mut b = board();
     let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     b.attach_ide_busmaster(Box::new(BusMaster(log.clone())), None);
-    // BAR4 sizing: 16 bytes of I/O.
+    // BAR4 sizing: 16 bytes of I/O. All 32 bits answer the sizing write
+    // (as on QEMU's PIIX3): SeaBIOS computes the size as the two's
+    // complement of the whole dword (less the low two bits), so a
+    // 16-byte BAR must read FFFFFFF1h (−(FFFFFFF0h) = 10h).
     write_cfg(&mut b, 1, 1, 0x20, 4, 0xFFFF_FFFF);
-    assert_eq!(read32(&mut b, 1, 1, 0x20), 0x0000_FFF1);
+    assert_eq!(read32(&mut b, 1, 1, 0x20), 0xFFFF_FFF1);
+    // Beyond the 64 KiB I/O space: not decoded anywhere.
+    write_cfg(&mut b, 1, 1, 0x04, 2, 0x0005);
+    write_cfg(&mut b, 1, 1, 0x20, 4, 0x0001_C000);
+    assert_eq!(b.io_read(0xC002), 0xFF);
+    write_cfg(&mut b, 1, 1, 0x04, 2, 0x0000);
     write_cfg(&mut b, 1, 1, 0x20, 4, 0xC000);
     // I/O decoding still off.
     assert_eq!(b.io_read(0xC002), 0xFF);
@@ -240,4 +248,131 @@ fn ide_bus_master_registers_follow_bar4() {
     // A BAR over the chipset's ports is not decoded.
     write_cfg(&mut b, 1, 1, 0x20, 4, 0x0060);
     assert_eq!(b.io_read(0x64) & 0x10, 0x10, "still the 8042's status");
+}
+
+#[test]
+fn debug_port_402h_reads_e9h() {
+    // SeaBIOS writes its log to port 402h only if a read of it returns E9h
+    // (the debug console's presence signature, as port E9h on Bochs).
+    let mut b = board();
+    assert_eq!(b.io_read(0x402), 0xE9);
+    for c in b"ok\n" {
+        b.io_write(0x402, *c);
+    }
+    assert_eq!(b.bios_info, b"ok\n");
+}
+
+/// A PCI device whose INTx# follows the last value written to its port
+/// (1 asserts, 0 releases).
+struct Doorbell(bool);
+
+impl IoDevice for Doorbell {
+    fn io_read(&mut self, _now: u64, _port: u16, _size: u8) -> u32 {
+        self.0 as u32
+    }
+    fn io_write(&mut self, _now: u64, _port: u16, _size: u8, value: u32) {
+        self.0 = value & 1 != 0;
+    }
+    fn irq(&self) -> bool {
+        self.0
+    }
+}
+
+/// Both PICs as the BIOS leaves them (vectors 08h and 70h, edge mode in
+/// ICW1: the ELCR decides per line on the PIIX), everything masked but the
+/// cascade and IRQ 10/11.
+fn init_pics(b: &mut AtBoard) {
+    for (port, v) in [
+        (0x20, 0x11),
+        (0x21, 0x08),
+        (0x21, 0x04),
+        (0x21, 0x01),
+        (0xA0, 0x11),
+        (0xA1, 0x70),
+        (0xA1, 0x02),
+        (0xA1, 0x01),
+        (0x21, 0xFB),
+        (0xA1, 0xF3),
+    ] {
+        b.io_write(port, v);
+    }
+}
+
+fn eoi(b: &mut AtBoard) {
+    b.io_write(0xA0, 0x20);
+    b.io_write(0x20, 0x20);
+}
+
+#[test]
+fn pci_intx_is_routed_by_pirq_and_level_triggered_with_elcr() {
+    // The slot/pin rotation (slot + pin − 1) mod 4: slot 4 INTA# → PIRQA#,
+    // slot 1 INTA# → PIRQB#, slot 1 INTB# → PIRQC#, slot 3 INTD# → 6 mod 4
+    // = PIRQC#.
+    assert_eq!(chipset::at::pci_intx_pirq(4, 1), 0);
+    assert_eq!(chipset::at::pci_intx_pirq(1, 1), 1);
+    assert_eq!(chipset::at::pci_intx_pirq(1, 2), 2);
+    assert_eq!(chipset::at::pci_intx_pirq(3, 4), 2);
+    let mut b = board();
+    init_pics(&mut b);
+    b.attach_pci_io(Box::new(Doorbell(false)), &[0xE000..=0xE000], 4, 1)
+        .unwrap();
+    // PIRQA# routing disabled (reset value 80h): nothing reaches the PICs.
+    b.io_write(0xE000, 1);
+    assert!(!b.intr_pending());
+    b.io_write(0xE000, 0);
+    // PIRQA# → IRQ 11 (slave IR3, vector 73h), level-triggered in the ELCR
+    // (4D1h bit 3).
+    write_cfg(&mut b, 1, 0, 0x60, 1, 0x0B);
+    b.io_write(0x4D1, 0x08);
+    assert_eq!(b.io_read(0x4D1), 0x08);
+    assert!(!b.intr_pending());
+    b.io_write(0xE000, 1);
+    assert!(b.intr_pending());
+    assert_eq!(b.inta(), 0x73);
+    // In service: nothing more until EOI; with the line still high a
+    // level-triggered input requests again (8259A: IRR follows the level).
+    assert!(!b.intr_pending());
+    eoi(&mut b);
+    assert!(b.intr_pending(), "level: still asserted after EOI");
+    assert_eq!(b.inta(), 0x73);
+    // The device releases the line before EOI: no further request.
+    b.io_write(0xE000, 0);
+    eoi(&mut b);
+    assert!(!b.intr_pending());
+    // A level request withdrawn before the acknowledge is gone.
+    b.io_write(0xE000, 1);
+    assert!(b.intr_pending());
+    b.io_write(0xE000, 0);
+    assert!(!b.intr_pending());
+
+    // The same line edge-triggered (ELCR bit clear): one interrupt per
+    // rising edge, however long the line stays high.
+    b.io_write(0x4D1, 0x00);
+    b.io_write(0xE000, 1);
+    assert_eq!(b.inta(), 0x73);
+    eoi(&mut b);
+    assert!(!b.intr_pending(), "edge: no new request while high");
+    b.io_write(0xE000, 0);
+
+    // Shared: PIRQA# is wired-OR; another source on it keeps IRQ 11 up.
+    b.io_write(0x4D1, 0x08);
+    b.io_write(0xE000, 1);
+    b.set_pirq(0, true);
+    assert_eq!(b.inta(), 0x73);
+    b.io_write(0xE000, 0);
+    eoi(&mut b);
+    assert!(b.intr_pending(), "the other source still drives PIRQA#");
+    assert_eq!(b.inta(), 0x73);
+    b.set_pirq(0, false);
+    eoi(&mut b);
+    assert!(!b.intr_pending());
+
+    // Re-routed to IRQ 10 (vector 72h): IRQ 11 is released.
+    b.io_write(0x4D1, 0x0C);
+    b.io_write(0xE000, 1);
+    write_cfg(&mut b, 1, 0, 0x60, 1, 0x0A);
+    assert_eq!(b.inta(), 0x72);
+    eoi(&mut b);
+    b.io_write(0xA0, 0x0A);
+    assert_eq!(b.io_read(0xA0) & 0x08, 0, "IRQ 11 no longer requested");
 }

@@ -157,6 +157,17 @@ enum Handler {
 struct Attached {
     device: Box<dyn IoDevice>,
     irq: Option<u8>,
+    /// The PIIX PIRQ (0–3 for A–D) its PCI INTx# pin is wired to.
+    pirq: Option<u8>,
+}
+
+/// The PIRQ (0–3 for PIRQA#–PIRQD#) that INTx# pin `pin` (1–4 for
+/// INTA#–INTD#) of the device in PCI slot `slot` is wired to on this board:
+/// the pins rotate by slot, (slot + pin − 1) mod 4, the wiring the BIOS's
+/// $PIR and MP tables describe for an i440FX board (SeaBIOS builds both
+/// from this rule) and that Linux reads from them.
+pub fn pci_intx_pirq(slot: u8, pin: u8) -> u8 {
+    (slot.wrapping_add(pin).wrapping_sub(1)) & 3
 }
 
 /// The board.
@@ -218,6 +229,11 @@ pub struct AtBoard {
     /// The IDE bus-master device and the base its ports are mapped at.
     ide_bm: Option<(u16, Option<u16>)>,
     a20_mask: u32,
+    /// PIRQA#–PIRQD# driven from outside the attached devices (bits 0–3).
+    pirq_lines: u8,
+    /// The ISA IRQs the PIRQ router drove at the last sync (to release a
+    /// line when its routing changes).
+    pirq_driven: u16,
 }
 
 impl AtBoard {
@@ -293,6 +309,8 @@ impl AtBoard {
             smram_open: false,
             ide_bm: None,
             a20_mask: u32::MAX,
+            pirq_lines: 0,
+            pirq_driven: 0,
             now: 0,
             config,
         };
@@ -388,9 +406,46 @@ impl AtBoard {
                 self.ports[p as usize] = Handler::Device(id);
             }
         }
-        self.devices.push(Attached { device, irq });
+        self.devices.push(Attached {
+            device,
+            irq,
+            pirq: None,
+        });
         self.reschedule(AtEvent::Device(id));
         Ok(id as usize)
+    }
+
+    /// Plug in a PCI device answering `ports` whose interrupt is INTx# pin
+    /// `pin` (1–4 for INTA#–INTD#) of slot `slot`: its level goes to the
+    /// PIRQ of [`pci_intx_pirq`] and from there to the ISA IRQ the PIIX3's
+    /// route register (60h–63h) selects, if enabled. PCI interrupts are
+    /// level-triggered and shared: the BIOS marks the IRQs it routes as
+    /// level in the ELCR (4D0h/4D1h). Returns its index.
+    pub fn attach_pci_io(
+        &mut self,
+        device: Box<dyn IoDevice>,
+        ports: &[RangeInclusive<u16>],
+        slot: u8,
+        pin: u8,
+    ) -> Result<usize, AtError> {
+        let id = self.attach_io(device, ports, None)?;
+        if (1..=4).contains(&pin) {
+            self.devices[id].pirq = Some(pci_intx_pirq(slot, pin));
+        }
+        self.sync_irqs();
+        Ok(id)
+    }
+
+    /// Drive PIRQ `n` (0–3 for PIRQA#–PIRQD#) from outside the attached
+    /// devices (ORed with them: the lines are wired-OR).
+    pub fn set_pirq(&mut self, n: u8, level: bool) {
+        let bit = 1 << (n & 3);
+        if level {
+            self.pirq_lines |= bit;
+        } else {
+            self.pirq_lines &= !bit;
+        }
+        self.sync_irqs();
     }
 
     fn ide_bm_base(&self) -> u16 {
@@ -521,6 +576,30 @@ impl AtBoard {
                 }
             }
         }
+        // PCI interrupts through the PIIX3's PIRQ router.
+        let mut pirq = self.pirq_lines;
+        for d in &self.devices {
+            if let Some(n) = d.pirq {
+                if d.device.irq() {
+                    pirq |= 1 << n;
+                }
+            }
+        }
+        let mut routed = 0u16;
+        if let Some(pci) = &self.pci {
+            for n in 0..4 {
+                if let Some(irq) = pci.pirq_route(n) {
+                    routed |= 1 << irq;
+                    if pirq & (1 << n) != 0 {
+                        level |= 1 << irq;
+                    }
+                }
+            }
+        }
+        // A line the router drove before and no longer does falls (unless
+        // another source drives it).
+        driven |= routed | self.pirq_driven;
+        self.pirq_driven = routed;
         driven &= !1;
         for irq in 1..16u8 {
             if driven & (1 << irq) != 0 {
@@ -637,6 +716,7 @@ impl AtBoard {
                     .is_some_and(|h| h.config.bytes[0x72] & 0x48 == 0x48);
             }
             PciKind::Ide => self.remap_ide_busmaster(),
+            PciKind::IsaBridge => self.sync_irqs(),
             _ => {}
         }
     }
@@ -652,8 +732,9 @@ impl AtBoard {
             .as_ref()
             .and_then(|p| p.get(PciKind::Ide))
             .filter(|f| f.config.bytes[4] & 1 != 0)
-            .map(|f| (f.config.dword(0x20) & 0xFFF0) as u16)
-            .filter(|&b| b != 0 && b <= 0xFFF0);
+            .map(|f| f.config.dword(0x20) & !0xF)
+            .filter(|&b| b != 0 && b <= 0xFFF0)
+            .map(|b| b as u16);
         if new == old {
             return;
         }
@@ -683,7 +764,11 @@ impl AtBoard {
     /// 0–15 as the port.
     pub fn attach_ide_busmaster(&mut self, device: Box<dyn IoDevice>, irq: Option<u8>) -> usize {
         let id = self.devices.len() as u16;
-        self.devices.push(Attached { device, irq });
+        self.devices.push(Attached {
+            device,
+            irq,
+            pirq: None,
+        });
         self.ide_bm = Some((id, None));
         self.remap_ide_busmaster();
         id as usize
@@ -915,6 +1000,10 @@ impl AtBoard {
             Handler::Fpu => 0xFF,
             Handler::ResetControl => self.cf9,
             Handler::Debugcon => self.debug.io_read(port).unwrap_or(0xFF),
+            // A debug console port reads back E9h (the value QEMU's and
+            // Bochs's return): SeaBIOS writes its log to 402h only after
+            // seeing it.
+            Handler::BochsInfo if port == 0x402 => 0xE9,
             Handler::BochsInfo | Handler::VgaBiosInfo => 0xFF,
             Handler::Fdc => {
                 let v = self.fdc.io_read(port);

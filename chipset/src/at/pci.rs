@@ -159,8 +159,13 @@ pub fn ide() -> PciFunction {
     let mut c = ConfigSpace::new(0x8086, 0x7010, [0x01, 0x01, 0x80], 0x00);
     c.set(0x06, &[0x80, 0x02]);
     c.set(0x20, &[0x01, 0, 0, 0]);
+    // The PIIX3 datasheet hardwires A31–A16 to zero, but SeaBIOS sizes an
+    // I/O BAR over all 32 bits (zeros there read as a 4 GiB-sized BAR and
+    // it gives up: "out of I/O address space"), so they are writable here
+    // as on QEMU's PIIX3; the decoder uses the low 16 bits of a BAR below
+    // 10000h.
     c.wmask[0x20] = 0xF0;
-    c.wmask[0x21] = 0xFF; // I/O space: A31–A16 read as zero
+    c.writable(0x21..=0x23);
     c.writable(0x40..=0x44); // IDE timing, slave timing
     PciFunction {
         device: 1,
