@@ -81,6 +81,10 @@ pub struct MachineProfile {
     /// AT/PCI: raw hard-disk image for the primary master.
     #[serde(default)]
     pub hda: Option<PathBuf>,
+    /// AT/PCI: write the guest's changes to `hda` itself (like a writable
+    /// floppy); otherwise they stay in an in-memory overlay.
+    #[serde(default)]
+    pub hda_writable: bool,
     /// AT/PCI: ISO image for the CD-ROM (secondary master).
     #[serde(default)]
     pub cdrom: Option<PathBuf>,

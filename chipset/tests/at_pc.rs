@@ -419,3 +419,87 @@ fn com1_is_a_16550_at_3f8() {
     b.io_write(0x2FF, 0xA5);
     assert_eq!((b.io_read(0x2FF), b.io_read(0x3FF)), (0xA5, 0x5A));
 }
+
+/// A boot sector of ours that writes itself (sector 0, at 0:7C00h) to
+/// sector 2 (CHS 0/0/2) with INT 13h AH=03h, stores the status (AH) at
+/// 0:0500h and AAh at 0:0501h, then halts. Its tail is filled with a
+/// pattern of ours so that the copy is recognisable.
+fn disk_writer_sector() -> Vec<u8> {
+    #[rustfmt::skip]
+    let code = [
+        0x31, 0xC0,                   // xor ax, ax
+        0x8E, 0xC0,                   // mov es, ax
+        0x8E, 0xD8,                   // mov ds, ax
+        0xBB, 0x00, 0x7C,             // mov bx, 7C00h
+        0xB8, 0x01, 0x03,             // mov ax, 0301h: write one sector
+        0xB9, 0x02, 0x00,             // mov cx, 0002h: cylinder 0, sector 2
+        0xB6, 0x00,                   // mov dh, 0: head 0 (DL = 80h from the BIOS)
+        0xCD, 0x13,                   // int 13h
+        0x88, 0x26, 0x00, 0x05,       // mov [0500h], ah
+        0xC6, 0x06, 0x01, 0x05, 0xAA, // mov byte [0501h], 0AAh
+        0xF4, 0xEB, 0xFD,             // hlt; jmp back to hlt
+    ];
+    let mut s: Vec<u8> = (0..512u32).map(|i| (i * 7 + 3) as u8).collect();
+    s[..code.len()].copy_from_slice(&code);
+    s[510] = 0x55;
+    s[511] = 0xAA;
+    s
+}
+
+/// Boot `img` (boot c) and run until the writer has stored its marker.
+fn run_disk_writer(img: &Path, writable: bool) -> Option<AtPc> {
+    let mut p = profile("at-486.yaml", None)?;
+    p.hda = Some(img.to_path_buf());
+    p.hda_writable = writable;
+    p.boot = Some("c".into());
+    let mut pc = build_pc(&p, &machines()).unwrap();
+    let limit = pc.run.board.config.clock_hz * 20;
+    let done = pc
+        .run
+        .run_until_within(limit, |r| r.board.ram()[0x501] == 0xAA);
+    assert!(done, "the boot sector did not finish");
+    // INT 13h status 00h: success.
+    assert_eq!(pc.run.board.ram()[0x500], 0);
+    Some(pc)
+}
+
+#[test]
+fn hard_disk_writes_reach_the_file_only_with_writable() {
+    let sector = disk_writer_sector();
+    // 20 cylinders of 16 heads × 63 sectors.
+    let size = 20 * 16 * 63 * 512;
+    for writable in [false, true] {
+        let img = tmp_dir().join(format!("writer-{writable}.img"));
+        let mut data = vec![0u8; size];
+        data[..512].copy_from_slice(&sector);
+        std::fs::write(&img, &data).unwrap();
+        let Some(pc) = run_disk_writer(&img, writable) else {
+            return;
+        };
+        // The guest sees its write either way (LBA 1 = CHS 0/0/2).
+        let mut back = vec![0u8; 512];
+        {
+            let mut ide = pc.ide.borrow_mut();
+            let Some(devices::ide::Drive {
+                media: devices::ide::Media::Disk(d),
+                ..
+            }) = ide.channels[0].drive_mut(0)
+            else {
+                panic!("no disk");
+            };
+            d.image.read_block(1, &mut back).unwrap();
+        }
+        assert_eq!(back, sector, "writable={writable}: the guest's view");
+        drop(pc);
+        let file = std::fs::read(&img).unwrap();
+        let expect = if writable {
+            sector.clone()
+        } else {
+            vec![0; 512]
+        };
+        assert_eq!(file[512..1024], expect[..], "writable={writable}: the file");
+        // Nothing else in the file changed.
+        assert_eq!(file[..512], sector[..]);
+        assert!(file[1024..].iter().all(|&b| b == 0));
+    }
+}

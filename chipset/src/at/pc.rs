@@ -177,7 +177,7 @@ pub fn build_pc(profile: &MachineProfile, base: &Path) -> Result<AtPc, MachineEr
     // Open the disks first: a bad image stops the build before anything runs.
     let mut ide = Ide::new();
     if let Some(hda) = &profile.hda {
-        ide.attach_disk(0, 0, &resolve(base, hda), false)?;
+        ide.attach_disk(0, 0, &resolve(base, hda), profile.hda_writable)?;
     }
     if let Some(cd) = &profile.cdrom {
         ide.attach_cdrom(1, 0, Some(&resolve(base, cd)))?;

@@ -61,7 +61,7 @@ pub struct RunArgs {
     /// Floppy image for drive A:, replacing the profile's.
     #[arg(long)]
     pub floppy: Option<PathBuf>,
-    /// Write guest changes to the floppy image itself (otherwise they stay in memory).
+    /// Write guest changes to the floppy image (and the `--hda` hard disk) itself (otherwise they stay in memory).
     #[arg(long)]
     pub writable: bool,
     /// Debug console (port E9h): `stdio` or a file.

@@ -125,6 +125,7 @@ pub fn profile_for(args: &RunArgs, path: &Path) -> Result<MachineProfile, CliErr
     let pc = &args.pc;
     if let Some(h) = &pc.hda {
         p.hda = Some(absolute(h));
+        p.hda_writable = args.writable;
     }
     if let Some(c) = &pc.cdrom {
         p.cdrom = Some(absolute(c));
