@@ -45,6 +45,11 @@ pub trait IoDevice {
     fn next_deadline(&self) -> Option<u64> {
         None
     }
+    /// The board's RESET line (a system reset at CPU cycle `now`): back
+    /// to the power-on state, keeping the media and host-side buffers.
+    fn reset(&mut self, now: u64) {
+        let _ = now;
+    }
 }
 
 /// A memory-mapped device window (the VGA's A0000h–BFFFFh, a framebuffer).
@@ -662,19 +667,47 @@ impl AtBoard {
         r
     }
 
-    /// The state a system reset gives the chipset (RAM keeps its contents).
+    /// The state a system reset gives the board: every chip and device on
+    /// the RESET line returns to its power-on state; RAM and the
+    /// battery-backed CMOS (and the RTC's time) keep their contents, the
+    /// disks and floppies stay inserted.
     fn system_reset(&mut self) {
+        let now = self.now;
         if self.config.pci {
             self.pci = Some(PciBus::new());
             self.pci_written(PciKind::HostBridge);
             self.pci_written(PciKind::Ide);
         }
         self.port92 = 0;
+        self.port61 = 0;
+        self.cf9 = 0;
+        self.fpu_error = false;
+        self.nmi = false;
         let delay = self.kbc.byte_delay;
         self.kbc = I8042::new();
         self.kbc.byte_delay = delay;
         self.pics = CascadedPics::new();
+        // The PIT's clock count is the board's time base and goes on.
+        self.settle_pit();
+        self.pit = Pit::new(true);
+        self.dma1 = Dma8237::new();
+        self.dma2 = Dma8237::new();
+        self.pages = [0; 16];
+        // RESET clears the floppy controller's digital output register,
+        // which holds the controller in reset with the motors off.
+        let t = self.fdc_time();
+        self.fdc.io_write(0x3F2, 0, t);
+        for d in &mut self.devices {
+            d.device.reset(now);
+        }
+        for ev in [AtEvent::Pit, AtEvent::Keyboard, AtEvent::Floppy] {
+            self.reschedule(ev);
+        }
+        for i in 0..self.devices.len() {
+            self.reschedule(AtEvent::Device(i as u16));
+        }
         self.update_a20();
+        self.sync_irqs();
     }
 
     // ---- Memory ----

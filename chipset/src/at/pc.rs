@@ -36,6 +36,9 @@ impl IoDevice for VgaPorts {
     fn io_write(&mut self, now: u64, port: u16, size: u8, value: u32) {
         self.0.borrow_mut().io_write_sized(port, size, value, now);
     }
+    fn reset(&mut self, _now: u64) {
+        self.0.borrow_mut().reset();
+    }
 }
 
 /// The VGA's legacy memory window at A0000h.
@@ -85,6 +88,15 @@ impl IoDevice for IdePorts {
     fn next_deadline(&self) -> Option<u64> {
         self.ide.borrow().channels[self.channel].next_event()
     }
+    fn reset(&mut self, now: u64) {
+        // The hardware reset acts like a software reset pulse (SRST set,
+        // then cleared) on the channel's device control register, which
+        // also clears nIEN.
+        let ctl = if self.channel == 0 { 0x3F6 } else { 0x376 };
+        let mut ide = self.ide.borrow_mut();
+        ide.io_write(ctl, 1, 0x04, now);
+        ide.io_write(ctl, 1, 0x00, now);
+    }
 }
 
 /// A 16550A at its eight ports.
@@ -118,6 +130,9 @@ impl IoDevice for UartPorts {
     }
     fn next_deadline(&self) -> Option<u64> {
         self.uart.borrow().next_event()
+    }
+    fn reset(&mut self, _now: u64) {
+        self.uart.borrow_mut().reset();
     }
 }
 
