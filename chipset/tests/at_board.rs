@@ -314,6 +314,71 @@ fn sixteen_bit_dma_addresses() {
     assert_eq!(b.dma16_address(1), 0x12_0000 + 0x1_0000);
 }
 
+/// Program channel 5 (controller 2's channel 1) as a BIOS would: mask,
+/// mode, word address and word count through the even ports C0h–DEh, page
+/// register 8Bh, unmask.
+fn setup_ch5(b: &mut AtBoard, mode: u8, word_addr: u16, page: u8, words: u16) {
+    b.io_write(0xD4, 0x05); // single mask: set, channel 1
+    b.io_write(0xD6, mode);
+    b.io_write(0xD8, 0); // clear the byte pointer flip-flop
+    b.io_write(0xC4, word_addr as u8);
+    b.io_write(0xC4, (word_addr >> 8) as u8);
+    b.io_write(0xC6, (words - 1) as u8);
+    b.io_write(0xC6, ((words - 1) >> 8) as u8);
+    b.io_write(0x8B, page);
+    b.io_write(0xD4, 0x01); // unmask channel 1
+}
+
+#[test]
+fn sixteen_bit_dma_moves_words_at_the_shifted_address() {
+    use chipset::dma::TransferType;
+    let mut b = board();
+    // Masked (power-on): no cycle.
+    assert_eq!(b.dma16_transfer(5, 0x1234), None);
+    // Channel 4 is the cascade to controller 1 and never transfers.
+    assert_eq!(b.dma16_transfer(4, 0x1234), None);
+    // Mode 45h: single transfer, increment, no auto-init, write (device to
+    // memory), channel 1 of controller 2. Word address 8000h in page 12h:
+    // A1–A16 = 8000h → byte 10000h, A17–A23 from page bits 1–7 → 120000h.
+    setup_ch5(&mut b, 0x45, 0x8000, 0x12, 3);
+    let words = [0xA1B2u16, 0xC3D4, 0xE5F6];
+    for (n, w) in words.iter().enumerate() {
+        let c = b.dma16_transfer(5, *w).unwrap();
+        assert_eq!(c.kind, TransferType::Write);
+        assert_eq!(c.address, 0x13_0000 + 2 * n as u32);
+        assert_eq!(c.terminal_count, n == 2);
+    }
+    assert_eq!(
+        &b.ram()[0x13_0000..0x13_0006],
+        &[0xB2, 0xA1, 0xD4, 0xC3, 0xF6, 0xE5]
+    );
+    // Terminal count: status bit 1 (channel 5) set, the channel masked
+    // itself (no auto-init), the current count rolled over to FFFFh.
+    assert_eq!(b.io_read(0xD0) & 0x0F, 0x02);
+    assert_eq!(b.dma16_transfer(5, 0), None);
+    b.io_write(0xD8, 0);
+    assert_eq!((b.io_read(0xC6), b.io_read(0xC6)), (0xFF, 0xFF));
+
+    // Read transfer (mode 49h: memory to device) at the top of a 128 KiB
+    // block: word address FFFFh is byte 1FFFEh of page 12h/13h (bit 0 of
+    // the page is not an address bit); the next word wraps to the start
+    // of the same block, not into the next one.
+    b.ram_mut_slice()[0x13_FFFE..0x14_0000].copy_from_slice(&[0x34, 0x12]);
+    b.ram_mut_slice()[0x12_0000..0x12_0002].copy_from_slice(&[0x78, 0x56]);
+    b.ram_mut_slice()[0x14_0000..0x14_0002].copy_from_slice(&[0xEE, 0xEE]);
+    setup_ch5(&mut b, 0x49, 0xFFFF, 0x13, 2);
+    let c = b.dma16_transfer(5, 0).unwrap();
+    assert_eq!(
+        (c.kind, c.address, c.word),
+        (TransferType::Read, 0x13_FFFE, 0x1234)
+    );
+    let c = b.dma16_transfer(5, 0).unwrap();
+    assert_eq!(
+        (c.address, c.word, c.terminal_count),
+        (0x12_0000, 0x5678, true)
+    );
+}
+
 #[test]
 fn bad_sizes_are_errors() {
     assert_eq!(

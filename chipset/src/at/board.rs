@@ -159,6 +159,19 @@ enum Handler {
     IdeBm(u16),
 }
 
+/// One 16-bit DMA cycle ([`AtBoard::dma16_transfer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dma16Cycle {
+    /// The physical address of the word's low byte.
+    pub address: u32,
+    /// The mode register's transfer type.
+    pub kind: TransferType,
+    /// The word moved (read from memory in a read transfer).
+    pub word: u16,
+    /// The count ran out (the channel masked itself or auto-initialized).
+    pub terminal_count: bool,
+}
+
 struct Attached {
     device: Box<dyn IoDevice>,
     irq: Option<u8>,
@@ -1233,6 +1246,42 @@ impl AtBoard {
     pub fn dma16_address(&self, ch: usize) -> u32 {
         let c = &self.dma2.channels[ch & 3];
         ((c.page as u32 & 0xFE) << 16) | ((c.address as u32) << 1)
+    }
+
+    /// One word cycle on 16-bit DMA channel `ch` (5–7) for a device
+    /// holding its DREQ: in a write transfer (device to memory) `word` is
+    /// stored, in a read transfer (memory to device) the word in memory is
+    /// returned; verify moves only the address and count. None while the
+    /// channel is masked or the controller disabled (or for channel 4, the
+    /// cascade). The address is the controller's word address shifted left
+    /// by one with the page's bits 1–7 above it ([`AtBoard::dma16_address`]),
+    /// so a transfer stays inside its 128 KiB block; the count is in words.
+    pub fn dma16_transfer(&mut self, ch: usize, word: u16) -> Option<Dma16Cycle> {
+        let i = ch.checked_sub(4).filter(|&i| (1..4).contains(&i))?;
+        if !self.dma2.channel_ready(i) {
+            return None;
+        }
+        // ISA DMA reaches the first 16 MiB, A20 regardless.
+        let address = self.dma16_address(i) & 0x00FF_FFFF;
+        let t = self.dma2.next_transfer(i);
+        let word = match t.kind {
+            TransferType::Write => {
+                let [lo, hi] = word.to_le_bytes();
+                self.dma_mem_write(address, lo);
+                self.dma_mem_write(address + 1, hi);
+                word
+            }
+            TransferType::Read => {
+                u16::from_le_bytes([self.dma_mem_read(address), self.dma_mem_read(address + 1)])
+            }
+            _ => word,
+        };
+        Some(Dma16Cycle {
+            address,
+            kind: t.kind,
+            word,
+            terminal_count: t.terminal_count,
+        })
     }
 
     /// Insert or eject a floppy image.

@@ -20,7 +20,9 @@ pub mod pci;
 pub mod pics;
 pub mod run;
 
-pub use board::{pci_intx_pirq, AtBoard, AtConfig, AtError, IoDevice, MmioDevice, ResetKind};
+pub use board::{
+    pci_intx_pirq, AtBoard, AtConfig, AtError, Dma16Cycle, IoDevice, MmioDevice, ResetKind,
+};
 pub use events::{AtEvent, Deadlines};
 pub use firmware::{find_firmware, find_firmware_env, FirmwareMissing};
 pub use machine::{build_at, build_at_from_file, AtMachine};
