@@ -353,8 +353,18 @@ fn seabios_boots_freedos_on_the_pci_pc() {
     let mut pc = build_pc(&p, &machines()).unwrap();
     let (ok, screen) = run_to_text(&mut pc, "A:\\>", 60);
     assert!(ok, "no A:\\> prompt; screen:\n{screen}");
-    // Its log on port 402h: RAM from the CMOS, the PCI BARs placed.
+    // Its log on port 402h: the fw_cfg interface found with its e820 map
+    // and boot order, the PCI BARs placed.
     let log = String::from_utf8_lossy(&pc.run.board.bios_info).to_string();
+    assert!(log.contains("Found QEMU fw_cfg"), "log:\n{log}");
+    assert!(
+        log.contains("qemu/e820: addr 0x0000000000000000 len 0x0000000004000000 [RAM]"),
+        "log:\n{log}"
+    );
+    assert!(
+        log.contains("1: /pci@i0cf8/isa@1/fdc@03f0/floppy@0\n2: /pci@i0cf8/ide@1,1/drive@0/disk@0\n3: /pci@i0cf8/ide@1,1/drive@1/disk@0\n"),
+        "log:\n{log}"
+    );
     assert!(log.contains("Booting from Floppy"), "log:\n{log}");
     assert!(log.contains("bdf=00:01.1  bar 4"), "log:\n{log}");
 }

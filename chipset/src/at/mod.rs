@@ -14,6 +14,7 @@
 pub mod board;
 pub mod events;
 pub mod firmware;
+pub mod fwcfg;
 pub mod machine;
 pub mod pc;
 pub mod pci;

@@ -267,6 +267,21 @@ pub fn build_pc(profile: &MachineProfile, base: &Path) -> Result<AtPc, MachineEr
             )
             .map_err(board_err)?;
     }
+    if board.config.pci {
+        // The firmware configuration interface SeaBIOS looks for (RAM size,
+        // e820 map, CPU count, boot order).
+        let fw = super::fwcfg::FwCfg::for_pc(
+            board.config.memory_mib as u64 * (1 << 20),
+            &board.config.boot.clone(),
+        );
+        board
+            .attach_io(
+                Box::new(fw),
+                &[super::fwcfg::FW_CFG_SELECTOR..=super::fwcfg::FW_CFG_DATA],
+                None,
+            )
+            .map_err(board_err)?;
+    }
     Ok(AtPc {
         run: AtRun::new(Cpu32::new(model), board),
         vga,
