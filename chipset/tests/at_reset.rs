@@ -174,3 +174,70 @@ fn cpu_reset_through_the_8042_keeps_the_devices() {
     b.io_write(0x20, 0x0A);
     assert_eq!(b.io_read(0x20) & 0x01, 0x01, "IRQ 0 requested");
 }
+
+/// CR11 through the CRTC's index/data ports (colour addressing, 3D4h/3D5h).
+fn cr11(pc: &mut AtPc, v: u8) {
+    pc.run.board.io_write(0x3D4, 0x11);
+    pc.run.board.io_write(0x3D5, v);
+}
+
+/// Let `ms` milliseconds of emulated time pass.
+fn wait_ms(pc: &mut AtPc, ms: u64) {
+    let b = &mut pc.run.board;
+    let t = b.now + b.config.clock_hz * ms / 1000;
+    b.advance_to(t);
+}
+
+#[test]
+fn vga_vertical_retrace_interrupt_reaches_irq_9() {
+    let mut pc = new_pc();
+    let b = &mut pc.run.board;
+    // PICs as the BIOS leaves them, IRQ 2 (cascade) and IRQ 9 unmasked.
+    for (port, v) in [
+        (0x20, 0x11),
+        (0x21, 0x08),
+        (0x21, 0x04),
+        (0x21, 0x01),
+        (0xA0, 0x11),
+        (0xA1, 0x70),
+        (0xA1, 0x02),
+        (0xA1, 0x01),
+        (0x21, 0xFB),
+        (0xA1, 0xFD),
+    ] {
+        b.io_write(port, v);
+    }
+    // Colour addressing (misc output bit 0) so the CRTC is at 3D4h.
+    b.io_write(0x3C2, 0x01);
+    // CR11 bit 4 clear holds the interrupt off: a frame passes quietly.
+    cr11(&mut pc, 0x00);
+    wait_ms(&mut pc, 40);
+    assert!(!pc.run.board.intr_pending());
+    // Bit 4 set (armed), bit 5 clear (enabled): the next vertical retrace
+    // (at most a frame, under 1/50 s in any mode) raises IRQ 2, which the
+    // AT delivers as IRQ 9 (slave IR1, vector 71h).
+    cr11(&mut pc, 0x10);
+    wait_ms(&mut pc, 40);
+    assert!(pc.run.board.intr_pending());
+    assert_eq!(pc.run.board.inta(), 0x71);
+    // Input status 0 (3C2h) bit 7: interrupt pending.
+    assert_eq!(pc.run.board.io_read(0x3C2) & 0x80, 0x80);
+    // The handler clears it (bit 4 = 0), re-arms it, and sends EOIs.
+    cr11(&mut pc, 0x00);
+    assert_eq!(pc.run.board.io_read(0x3C2) & 0x80, 0x00);
+    cr11(&mut pc, 0x10);
+    pc.run.board.io_write(0xA0, 0x20);
+    pc.run.board.io_write(0x20, 0x20);
+    assert!(!pc.run.board.intr_pending(), "not before the next retrace");
+    wait_ms(&mut pc, 40);
+    assert_eq!(pc.run.board.inta(), 0x71);
+    pc.run.board.io_write(0xA0, 0x20);
+    pc.run.board.io_write(0x20, 0x20);
+    // Bit 5 set disables the interrupt: the status bit still says pending,
+    // the line stays low.
+    cr11(&mut pc, 0x00);
+    cr11(&mut pc, 0x30);
+    wait_ms(&mut pc, 40);
+    assert_eq!(pc.run.board.io_read(0x3C2) & 0x80, 0x80);
+    assert!(!pc.run.board.intr_pending());
+}

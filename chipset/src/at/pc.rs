@@ -39,6 +39,18 @@ impl IoDevice for VgaPorts {
     fn reset(&mut self, _now: u64) {
         self.0.borrow_mut().reset();
     }
+    /// The vertical retrace interrupt (CR11 bits 4/5).
+    fn irq(&self) -> bool {
+        let v = self.0.borrow();
+        v.irq(v.now)
+    }
+    fn advance(&mut self, now: u64) {
+        let mut v = self.0.borrow_mut();
+        v.now = v.now.max(now);
+    }
+    fn next_deadline(&self) -> Option<u64> {
+        self.0.borrow().next_irq_deadline()
+    }
 }
 
 /// The VGA's legacy memory window at A0000h.
@@ -239,7 +251,9 @@ pub fn build_pc(profile: &MachineProfile, base: &Path) -> Result<AtPc, MachineEr
         .map(|&(a, b)| a..=b)
         .collect();
     board
-        .attach_io(Box::new(VgaPorts(vga.clone())), &ranges, None)
+        // The card's interrupt is IRQ 2 of the ISA bus, which the AT wires
+        // to IRQ 9.
+        .attach_io(Box::new(VgaPorts(vga.clone())), &ranges, Some(9))
         .map_err(board_err)?;
     board.attach_vga_window(Box::new(VgaWindow(vga.clone())));
     board.attach_lfb(Box::new(VgaLfb(vga.clone())));
