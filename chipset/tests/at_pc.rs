@@ -343,6 +343,54 @@ fn bochs_bios_boots_freedos_on_the_pci_pc() {
     let (ok, screen) = run_to_text(&mut pc, "A:\\>", 60);
     assert!(ok, "no A:\\> prompt; screen:\n{screen}");
     assert_eq!(pc.run.board.bios_panic, None);
+    check_pir(&mut pc);
+}
+
+/// The BIOS's PCI IRQ routing table ($PIR, Microsoft's "PCI IRQ Routing
+/// Table Specification" 1.0: a 32-byte header at a 16-byte boundary in
+/// F0000h–FFFFFh, then 16-byte slot entries of bus, devfn, four (link,
+/// IRQ bitmap) pairs, slot number, reserved) describes this board's
+/// wiring: the router is the PIIX3 at 00:01.0, and for a PIIX the link
+/// value is the route register's offset (60h–63h), so INTx# of each
+/// device must be on the PIRQ `pci_intx_pirq` drives.
+fn check_pir(pc: &mut AtPc) {
+    use cpu::Bus;
+    let mem: Vec<u8> = (0xF0000u32..0x100000)
+        .map(|a| pc.run.board.read(a))
+        .collect();
+    let at = (0..mem.len() - 32)
+        .step_by(16)
+        .find(|&i| &mem[i..i + 4] == b"$PIR")
+        .expect("no $PIR table");
+    let size = u16::from_le_bytes([mem[at + 6], mem[at + 7]]) as usize;
+    assert!(size > 32 && (size - 32) % 16 == 0, "table size {size}");
+    let table = &mem[at..at + size];
+    assert_eq!(
+        table.iter().fold(0u8, |a, &b| a.wrapping_add(b)),
+        0,
+        "checksum"
+    );
+    // Router: bus 0, device 1 function 0.
+    assert_eq!((table[8], table[9]), (0, 0x08));
+    let mut slots = 0;
+    for e in table[32..].chunks(16) {
+        let (bus, dev) = (e[0], e[1] >> 3);
+        assert_eq!(bus, 0);
+        for pin in 0..4u8 {
+            let link = e[2 + 3 * pin as usize];
+            if link == 0 {
+                continue; // pin not connected
+            }
+            assert_eq!(
+                link,
+                0x60 + chipset::at::pci_intx_pirq(dev, pin + 1),
+                "device {dev} INT{}#",
+                (b'A' + pin) as char
+            );
+        }
+        slots += 1;
+    }
+    assert!(slots >= 2, "{slots} slot entries");
 }
 
 #[test]
@@ -366,6 +414,7 @@ fn seabios_boots_freedos_on_the_pci_pc() {
         "log:\n{log}"
     );
     assert!(log.contains("Booting from Floppy"), "log:\n{log}");
+    check_pir(&mut pc);
     assert!(log.contains("bdf=00:01.1  bar 4"), "log:\n{log}");
 }
 

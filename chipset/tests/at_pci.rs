@@ -305,16 +305,18 @@ fn eoi(b: &mut AtBoard) {
 
 #[test]
 fn pci_intx_is_routed_by_pirq_and_level_triggered_with_elcr() {
-    // The slot/pin rotation (slot + pin − 1) mod 4: slot 4 INTA# → PIRQA#,
-    // slot 1 INTA# → PIRQB#, slot 1 INTB# → PIRQC#, slot 3 INTD# → 6 mod 4
-    // = PIRQC#.
-    assert_eq!(chipset::at::pci_intx_pirq(4, 1), 0);
-    assert_eq!(chipset::at::pci_intx_pirq(1, 1), 1);
-    assert_eq!(chipset::at::pci_intx_pirq(1, 2), 2);
-    assert_eq!(chipset::at::pci_intx_pirq(3, 4), 2);
+    // The slot/pin rotation (slot − 1 + pin − 1) mod 4: slot 1 INTA# →
+    // PIRQA#, slot 1 INTB# → PIRQB#, slot 4 INTA# → PIRQD#, slot 5 INTA#
+    // → PIRQA#, slot 3 INTD# → 5 mod 4 = PIRQB#.
+    assert_eq!(chipset::at::pci_intx_pirq(1, 1), 0);
+    assert_eq!(chipset::at::pci_intx_pirq(1, 2), 1);
+    assert_eq!(chipset::at::pci_intx_pirq(4, 1), 3);
+    assert_eq!(chipset::at::pci_intx_pirq(5, 1), 0);
+    assert_eq!(chipset::at::pci_intx_pirq(3, 4), 1);
     let mut b = board();
     init_pics(&mut b);
-    b.attach_pci_io(Box::new(Doorbell(false)), &[0xE000..=0xE000], 4, 1)
+    // Slot 5 INTA#: PIRQA#.
+    b.attach_pci_io(Box::new(Doorbell(false)), &[0xE000..=0xE000], 5, 1)
         .unwrap();
     // PIRQA# routing disabled (reset value 80h): nothing reaches the PICs.
     b.io_write(0xE000, 1);

@@ -181,11 +181,12 @@ struct Attached {
 
 /// The PIRQ (0–3 for PIRQA#–PIRQD#) that INTx# pin `pin` (1–4 for
 /// INTA#–INTD#) of the device in PCI slot `slot` is wired to on this board:
-/// the pins rotate by slot, (slot + pin − 1) mod 4, the wiring the BIOS's
-/// $PIR and MP tables describe for an i440FX board (SeaBIOS builds both
-/// from this rule) and that Linux reads from them.
+/// the pins rotate by slot, (slot − 1 + pin − 1) mod 4, so that device 1's
+/// INTA# is PIRQA#: the wiring the $PIR tables of SeaBIOS and the Bochs
+/// BIOS describe for this board (checked on their tables in
+/// `chipset/tests/at_pc.rs`), which Linux reads.
 pub fn pci_intx_pirq(slot: u8, pin: u8) -> u8 {
-    (slot.wrapping_add(pin).wrapping_sub(1)) & 3
+    (slot.wrapping_add(pin).wrapping_sub(2)) & 3
 }
 
 /// The board.
