@@ -112,7 +112,6 @@ fn system_reset_returns_devices_to_power_on_and_keeps_cmos_and_ram() {
     // RAM and CMOS keep their contents.
     assert_eq!(b.ram()[0x1234], 0xA5);
     assert_eq!(cmos(&mut pc, 0x40), 0x5A);
-    let b = &mut pc.run.board;
     // The A20 gate as at power-on: port 92h bit 1 cleared, the 8042's
     // output port at its reset value (a freshly built board's).
     let fresh_a20 = new_pc().run.board.a20();

@@ -67,12 +67,11 @@ impl FwCfg {
         f.set(NB_CPUS, 1u16.to_le_bytes().to_vec());
         f.set(MAX_CPUS, 1u16.to_le_bytes().to_vec());
         f.set(BOOT_MENU, 0u16.to_le_bytes().to_vec());
-        let mut e820 = Vec::new();
-        for (addr, len, kind) in [(0u64, ram_bytes, E820_RAM)] {
-            e820.extend_from_slice(&addr.to_le_bytes());
-            e820.extend_from_slice(&len.to_le_bytes());
-            e820.extend_from_slice(&kind.to_le_bytes());
-        }
+        // One range: all the RAM from 0 (the firmware reserves the EBDA
+        // and its own area itself).
+        let mut e820 = 0u64.to_le_bytes().to_vec();
+        e820.extend_from_slice(&ram_bytes.to_le_bytes());
+        e820.extend_from_slice(&E820_RAM.to_le_bytes());
         f.add_file("etc/e820", e820);
         // The device paths SeaBIOS matches its floppy and IDE drives
         // against: the PIIX3's ISA bridge at 00:01.0 with the floppy
