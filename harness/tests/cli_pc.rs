@@ -196,3 +196,65 @@ fn serial_output_to_a_file_ends_the_run_with_until_text() {
     let h = u32::from_be_bytes([png[20], png[21], png[22], png[23]]);
     assert_eq!((w, h), (720, 400));
 }
+
+#[test]
+fn hda_writes_reach_the_file_only_with_writable() {
+    if !firmware_installed() {
+        return;
+    }
+    // A boot sector (loaded from the hard disk, DL = 80h) that writes
+    // itself to CHS 0/0/2 with INT 13h AH=03h, then "OK" to COM1.
+    #[rustfmt::skip]
+    let code = [
+        0x31, 0xC0, 0x8E, 0xC0,       // xor ax, ax; mov es, ax
+        0xBB, 0x00, 0x7C,             // mov bx, 7C00h
+        0xB8, 0x01, 0x03,             // mov ax, 0301h
+        0xB9, 0x02, 0x00,             // mov cx, 0002h
+        0xB6, 0x00,                   // mov dh, 0
+        0xCD, 0x13,                   // int 13h
+        0xBA, 0xFB, 0x03, 0xB0, 0x03, 0xEE,
+        0xBA, 0xF8, 0x03, 0xB0, b'O', 0xEE, 0xB0, b'K', 0xEE,
+        0xF4, 0xEB, 0xFD,
+    ];
+    let mut sector: Vec<u8> = (0..512u32).map(|i| (i * 5 + 1) as u8).collect();
+    sector[..code.len()].copy_from_slice(&code);
+    sector[510] = 0x55;
+    sector[511] = 0xAA;
+    for writable in [false, true] {
+        // 20 cylinders × 16 heads × 63 sectors.
+        let img = tmp(&format!("hda-{writable}.img"));
+        let mut data = vec![0u8; 20 * 16 * 63 * 512];
+        data[..512].copy_from_slice(&sector);
+        std::fs::write(&img, &data).unwrap();
+        let serial = tmp(&format!("hda-{writable}.out"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ironpc"));
+        cmd.args([
+            "run",
+            "--machine",
+            "at-486",
+            "--boot",
+            "c",
+            "--until-text",
+            "OK",
+        ])
+        .args(["--timeout", "60"])
+        .arg("--hda")
+        .arg(&img)
+        .arg("--serial")
+        .arg(&serial);
+        if writable {
+            cmd.arg("--writable");
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert_eq!(std::fs::read(&serial).unwrap(), b"OK");
+        let file = std::fs::read(&img).unwrap();
+        let expect = if writable {
+            sector.clone()
+        } else {
+            vec![0; 512]
+        };
+        assert_eq!(file[512..1024], expect[..], "writable={writable}");
+    }
+}
