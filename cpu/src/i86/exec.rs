@@ -1923,44 +1923,16 @@ impl<T: Timing> Cpu<T> {
         let signed = matches!(row.op, Op::Imul);
         // On the 8086 a REP prefix inverts the sign of IMUL's result.
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
-        let (lo, hi, over) = if w {
-            let a = self.regs.gpr[0] as u32;
-            let p: u32 = if signed {
-                let mut p = (a as i16 as i32).wrapping_mul(src as i16 as i32);
-                if negate {
-                    p = p.wrapping_neg();
-                }
-                p as u32
-            } else {
-                a * src
-            };
-            let over = if signed {
-                p as i32 != p as u16 as i16 as i32
-            } else {
-                p >> 16 != 0
-            };
-            (p as u16, (p >> 16) as u16, over)
-        } else {
-            let a = self.regs.gpr[0] & 0xFF;
-            let p: u16 = if signed {
-                let mut p = (a as u8 as i8 as i16).wrapping_mul(src as u8 as i8 as i16);
-                if negate {
-                    p = p.wrapping_neg();
-                }
-                p as u16
-            } else {
-                a * src as u16
-            };
-            let over = if signed {
-                p as i16 != p as u8 as i8 as i16
-            } else {
-                p >> 8 != 0
-            };
-            (p, 0, over)
-        };
+        let (lo, hi, over) = product(w, signed, negate, self.regs.gpr[0], src);
         if T::EXACT {
             self.exact_mul(bus, d, w, signed, src as u16, over);
         }
+        self.finish_mul(w, signed, lo, hi, over);
+    }
+
+    /// Write a MUL/IMUL product ([`product`]) to AX (and DX for a word)
+    /// and set the flags as the model leaves them.
+    pub(super) fn finish_mul(&mut self, w: bool, signed: bool, lo: u16, hi: u16, over: bool) {
         if w {
             self.regs.gpr[0] = lo;
             self.regs.gpr[2] = hi;
@@ -2034,7 +2006,6 @@ impl<T: Timing> Cpu<T> {
     fn div<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
         let w = row.word;
         let bits = if w { 16 } else { 8 };
-        let m = mask(w) as u64;
         let d = self.loc(row.opd[0]);
         let src = self.read(bus, d, w) as u64;
         self.cur.count = src.count_ones();
@@ -2046,38 +2017,28 @@ impl<T: Timing> Cpu<T> {
         let signed = matches!(row.op, Op::Idiv);
         // On the 8086 a REP prefix inverts the sign of IDIV's quotient.
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
-        let sext = |v: u64, b: u32| ((v << (64 - b)) as i64) >> (64 - b);
-        let (abs_n, abs_d) = if signed {
-            (
-                sext(n, 2 * bits).unsigned_abs(),
-                sext(src, bits).unsigned_abs(),
-            )
-        } else {
-            (n, src)
-        };
-        let result = if src == 0 {
-            None
-        } else if signed {
-            let (sn, sd) = (sext(n, 2 * bits), sext(src, bits));
-            let q = if negate { -(sn / sd) } else { sn / sd };
-            let max = (1i64 << (bits - 1)) - 1;
-            // The 8086 rejects the most negative quotient; later CPUs accept it.
-            let min = if self.model.is_186_plus() {
-                -max - 1
-            } else {
-                -max
-            };
-            (min..=max)
-                .contains(&q)
-                .then(|| (q as u64 & m, (sn % sd) as u64 & m))
-        } else {
-            let q = n / src;
-            (q <= m).then(|| (q, n % src))
-        };
+        let (abs_n, abs_d, result) = quotient(self.model, w, signed, negate, n, src);
         if T::EXACT {
+            let sext = |v: u64, b: u32| ((v << (64 - b)) as i64) >> (64 - b);
             let signs = signed.then(|| (sext(n, 2 * bits) < 0, sext(src, bits) < 0));
             self.exact_div(bus, d, w, signs, abs_n, abs_d);
         }
+        self.div_flags(w, signed, abs_n, abs_d, result);
+        match result {
+            Some((q, r)) => self.finish_div(w, q, r),
+            None => self.fault(bus, 0),
+        }
+    }
+
+    /// The flags a DIV/IDIV leaves (see [`quotient`] for the operands).
+    pub(super) fn div_flags(
+        &mut self,
+        w: bool,
+        signed: bool,
+        abs_n: u64,
+        abs_d: u64,
+        result: Option<(u64, u64)>,
+    ) {
         if !self.model.is_186_plus() {
             let f = div_flags_8086(abs_n, abs_d, w, signed, result.is_some());
             self.set_arith(f, RESULT);
@@ -2088,16 +2049,16 @@ impl<T: Timing> Cpu<T> {
             let borrow = if last & CF != 0 { CF | OF } else { 0 };
             self.set_arith(szp(w, r as u32) | AF | borrow, RESULT);
         }
-        match result {
-            Some((q, r)) => {
-                if w {
-                    self.regs.gpr[0] = q as u16;
-                    self.regs.gpr[2] = r as u16;
-                } else {
-                    self.regs.gpr[0] = (q | (r << 8)) as u16;
-                }
-            }
-            None => self.fault(bus, 0),
+    }
+
+    /// Write a DIV/IDIV quotient and remainder (AX and DX, or AL and AH).
+    #[inline]
+    pub(super) fn finish_div(&mut self, w: bool, q: u64, r: u64) {
+        if w {
+            self.regs.gpr[0] = q as u16;
+            self.regs.gpr[2] = r as u16;
+        } else {
+            self.regs.gpr[0] = (q | (r << 8)) as u16;
         }
     }
 
@@ -2321,6 +2282,88 @@ fn trial_division(n: u64, d: u64, w: bool) -> Division {
         q,
         subs,
     }
+}
+
+/// MUL/IMUL of AL or AX (`ax`) by `src`: the low half, the high half (a
+/// word multiply's DX) and whether the product overflows the low half.
+/// `negate`: the 8086's IMUL with a REP prefix, which negates the product.
+pub(super) fn product(w: bool, signed: bool, negate: bool, ax: u16, src: u32) -> (u16, u16, bool) {
+    if w {
+        let a = ax as u32;
+        let p: u32 = if signed {
+            let mut p = (a as i16 as i32).wrapping_mul(src as i16 as i32);
+            if negate {
+                p = p.wrapping_neg();
+            }
+            p as u32
+        } else {
+            a * src
+        };
+        let over = if signed {
+            p as i32 != p as u16 as i16 as i32
+        } else {
+            p >> 16 != 0
+        };
+        (p as u16, (p >> 16) as u16, over)
+    } else {
+        let a = ax & 0xFF;
+        let p: u16 = if signed {
+            let mut p = (a as u8 as i8 as i16).wrapping_mul(src as u8 as i8 as i16);
+            if negate {
+                p = p.wrapping_neg();
+            }
+            p as u16
+        } else {
+            a * src as u16
+        };
+        let over = if signed {
+            p as i16 != p as u8 as i8 as i16
+        } else {
+            p >> 8 != 0
+        };
+        (p, 0, over)
+    }
+}
+
+/// DIV/IDIV of `n` (DX:AX, or AX for a byte divide) by `src` on `model`:
+/// the magnitudes of dividend and divisor (the operands themselves for
+/// DIV) and the quotient and remainder masked to the width, or None for a
+/// divide error. `negate`: the 8086's IDIV with a REP prefix.
+pub(super) fn quotient(
+    model: CpuModel,
+    w: bool,
+    signed: bool,
+    negate: bool,
+    n: u64,
+    src: u64,
+) -> (u64, u64, Option<(u64, u64)>) {
+    let bits = if w { 16 } else { 8 };
+    let m = mask(w) as u64;
+    let sext = |v: u64, b: u32| ((v << (64 - b)) as i64) >> (64 - b);
+    let (abs_n, abs_d) = if signed {
+        (
+            sext(n, 2 * bits).unsigned_abs(),
+            sext(src, bits).unsigned_abs(),
+        )
+    } else {
+        (n, src)
+    };
+    let result = if src == 0 {
+        None
+    } else if signed {
+        let (sn, sd) = (sext(n, 2 * bits), sext(src, bits));
+        let q = if negate { -(sn / sd) } else { sn / sd };
+        let max = (1i64 << (bits - 1)) - 1;
+        // The 8086 rejects the most negative quotient; later CPUs accept it.
+        let min = if model.is_186_plus() { -max - 1 } else { -max };
+        (min..=max)
+            .contains(&q)
+            .then(|| (q as u64 & m, (sn % sd) as u64 & m))
+    } else {
+        let q = n / src;
+        (q <= m).then(|| (q, n % src))
+    };
+    (abs_n, abs_d, result)
 }
 
 /// The undefined flags the 8086's division microcode leaves: SF, ZF, PF, AF
