@@ -398,13 +398,8 @@ impl Board {
         }
         let edges = 1 + (k - self.c1_to_edge) / n;
         self.c1_to_edge = n - (k - self.c1_to_edge) % n;
-        for _ in 0..edges {
-            if !self.dma.channel_ready(0) {
-                break;
-            }
-            self.dma.next_transfer(0);
-            self.wait_cycles += REFRESH_CYCLE_CLOCKS;
-        }
+        let done = self.dma.pass_transfers(0, edges);
+        self.wait_cycles += done * REFRESH_CYCLE_CLOCKS;
     }
 
     fn sync_pit_outputs(&mut self) {

@@ -4,8 +4,9 @@
 //! [`Cpu::execute`](super::Cpu) resolves every operand through the row's
 //! operand shapes each time it runs an instruction. For the forms that loops
 //! are made of (ALU and MOV on registers, immediates and one ModR/M memory
-//! operand, INC/DEC, shifts by one, conditional and relative jumps, LOOP,
-//! CALL/RET, PUSH/POP, LODS/STOS/MOVS, and REP STOS/MOVS) the operands are
+//! operand, INC/DEC, shifts by one (of a register or memory), conditional
+//! and relative jumps, LOOP, CALL/RET, PUSH/POP, LODS/STOS/MOVS, REP
+//! STOS/MOVS, MUL/IMUL, and DIV/IDIV of a register) the operands are
 //! resolved instead, at decode time, into a [`Fast`] form with register
 //! numbers, immediates and the segment of a memory operand filled in (the
 //! choice is made in `forms.rs`, a layer below; this module runs them). The
@@ -585,6 +586,28 @@ impl<T: Timing> Cpu<T> {
                 let count = wide!(w, rep_str::<B>(bus, op, src));
                 q.clocks as u32 + q.per_rep as u32 * count
             }
+            // Rare forms, out of line: one arm of the dispatch, so that the
+            // run loop's code stays as it was without them.
+            Fast::MulR { .. } | Fast::MulM { .. } | Fast::DivR { .. } | Fast::Shift1M { .. } => {
+                self.run_rare(bus, q)?
+            }
+        };
+        Some((ip, clocks))
+    }
+
+    /// Run one of the rare forms (see `run_fast`): its clocks, or None
+    /// for `execute` to take the instruction (a divide error).
+    #[inline(never)]
+    fn run_rare<B: Bus>(&mut self, bus: &mut B, q: &Quick) -> Option<u32> {
+        macro_rules! wide {
+            ($w:expr, $f:ident($($a:expr),*)) => {
+                if $w { self.$f::<true>($($a),*) } else { self.$f::<false>($($a),*) }
+            };
+            ($w:expr, $f:ident::<B>($($a:expr),*)) => {
+                if $w { self.$f::<B, true>($($a),*) } else { self.$f::<B, false>($($a),*) }
+            };
+        }
+        Some(match q.f {
             Fast::MulR { signed, w, r } => {
                 let src = wide!(w, reg(r));
                 self.mul_form(q, signed, w, src)
@@ -599,10 +622,10 @@ impl<T: Timing> Cpu<T> {
             }
             Fast::Shift1M { op, w, m } => {
                 wide!(w, shift_mem::<B>(bus, op, &m));
-                plain()
+                q.clocks as u32
             }
-        };
-        Some((ip, clocks))
+            _ => unreachable!("only the rare forms come here"),
+        })
     }
 
     /// The clocks of a MUL or DIV form by its operand `src`, as
@@ -614,9 +637,7 @@ impl<T: Timing> Cpu<T> {
     }
 
     /// MUL/IMUL by `src`, as `execute`'s `mul` does it; returns the clocks.
-    /// Out of line: multiplies are rare enough that the run loop is better
-    /// off without their code.
-    #[inline(never)]
+    #[inline(always)]
     fn mul_form(&mut self, q: &Quick, signed: bool, w: bool, src: u16) -> u32 {
         let (lo, hi, over) = super::exec::product(w, signed, false, self.regs.gpr[0], src as u32);
         // Every flag the lazy state could hold is written.
@@ -627,7 +648,7 @@ impl<T: Timing> Cpu<T> {
 
     /// DIV/IDIV by `src`, as `execute`'s `div` does it; returns the clocks,
     /// or None (nothing changed but FLAGS settled) on a divide error.
-    #[inline(never)]
+    #[inline(always)]
     fn div_form(&mut self, q: &Quick, signed: bool, w: bool, src: u16) -> Option<u32> {
         let n = if w {
             ((self.regs.gpr[2] as u64) << 16) | self.regs.gpr[0] as u64
