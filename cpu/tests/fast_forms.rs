@@ -34,6 +34,26 @@ fn run(
     mem: &[(u32, &[u8])],
     cached: bool,
 ) -> (Cpu<FastTiming>, FlatBus) {
+    let drive = if cached {
+        Drive::Run {
+            limit: 7,
+            warm: true,
+        }
+    } else {
+        Drive::Step
+    };
+    run_driven(model, code, s, mem, cached, drive)
+}
+
+/// [`run`] with the cache on or off and driven as given.
+fn run_driven(
+    model: CpuModel,
+    code: &[u8],
+    s: &Setup,
+    mem: &[(u32, &[u8])],
+    cached: bool,
+    drive: Drive,
+) -> (Cpu<FastTiming>, FlatBus) {
     let mut bus = FlatBus::new(1 << 20);
     for (a, bytes) in mem {
         bus.load(*a, bytes);
@@ -46,14 +66,6 @@ fn run(
     c.regs.ip = 0x100;
     c.regs.flags = s.flags;
     c.set_decode_cache(cached);
-    let drive = if cached {
-        Drive::Run {
-            limit: 7,
-            warm: true,
-        }
-    } else {
-        Drive::Step
-    };
     run_to_halt(&mut c, &mut bus, drive, 100_000);
     (c, bus)
 }
@@ -65,6 +77,26 @@ fn same(
     body: &[u8],
     s: &Setup,
     mem: &[(u32, &[u8])],
+) -> (Cpu<FastTiming>, FlatBus) {
+    same_driven(
+        model,
+        body,
+        s,
+        mem,
+        Drive::Run {
+            limit: 7,
+            warm: true,
+        },
+    )
+}
+
+/// [`same`] with the cached run driven as given.
+fn same_driven(
+    model: CpuModel,
+    body: &[u8],
+    s: &Setup,
+    mem: &[(u32, &[u8])],
+    drive: Drive,
 ) -> (Cpu<FastTiming>, FlatBus) {
     // mov bp, 2 ; body ; dec bp ; jnz body ; hlt
     let mut code = vec![0xBD, 0x02, 0x00];
@@ -79,7 +111,7 @@ fn same(
         code.extend_from_slice(&near.to_le_bytes());
         code.push(0xF4);
     }
-    let (a, abus) = run(model, &code, s, mem, true);
+    let (a, abus) = run_driven(model, &code, s, mem, true, drive);
     let (b, bbus) = run(model, &code, s, mem, false);
     assert_eq!(a.regs, b.regs, "{model}: registers");
     assert_eq!(a.instructions, b.instructions, "{model}: instructions");
@@ -631,12 +663,17 @@ fn mul_div_and_memory_shift_forms_with_random_operands() {
                 flags: if rng.next() % 2 == 0 { 0xF002 } else { 0xF0D7 },
                 ..Setup::default()
             };
-            same(
-                model,
-                &body,
-                &s,
-                &[(0, &vector), (0x80, handler), (0x4000, &data)],
-            );
+            // `step` and the machine's `run_forms` take the rare forms
+            // (`run`, the bare CPU's loop, leaves them to `execute`).
+            for drive in [Drive::Step, Drive::Forms { budget: 300 }] {
+                same_driven(
+                    model,
+                    &body,
+                    &s,
+                    &[(0, &vector), (0x80, handler), (0x4000, &data)],
+                    drive,
+                );
+            }
         }
     }
 }

@@ -578,7 +578,7 @@ impl<T: Timing> Cpu<T> {
             let done = match <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
                 Ok(table) => {
                     let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
-                    match self.step_fast(bus, table, cs_base, self.regs.ip) {
+                    match self.step_fast::<B, true>(bus, table, cs_base, self.regs.ip) {
                         Some((ip, clocks)) => {
                             self.regs.ip = ip;
                             self.timing.charge(clocks as u64);
@@ -625,7 +625,8 @@ impl<T: Timing> Cpu<T> {
                 // copies did no better).
                 macro_rules! step {
                     () => {
-                        let Some((next, c)) = self.step_fast(bus, table, cs_base, ip) else {
+                        let Some((next, c)) = self.step_fast::<B, false>(bus, table, cs_base, ip)
+                        else {
                             break;
                         };
                         ip = next;
@@ -688,7 +689,7 @@ impl<T: Timing> Cpu<T> {
             // Two copies of the step, as in `run`, for the host's branch predictor.
             macro_rules! step {
                 () => {
-                    let Some((next, c)) = self.step_fast(bus, table, cs_base, ip) else {
+                    let Some((next, c)) = self.step_fast::<B, true>(bus, table, cs_base, ip) else {
                         break;
                     };
                     ip = next;
@@ -710,6 +711,43 @@ impl<T: Timing> Cpu<T> {
         if n > 0 {
             self.irq_shadow = false;
             self.instructions += n;
+        }
+        n
+    }
+
+    /// For timing models without fast forms (the cycle-exact model): run
+    /// instructions one by one through the decoder's path, exactly as
+    /// [`Cpu::step`] runs them, for as long as the next one is in the decode
+    /// cache with a specialised form on this model (so it does no I/O and
+    /// changes neither IF nor CS: what [`Cpu::run_forms`] runs without the
+    /// board looking), until the clock count has grown by at least
+    /// `budget`. Returns how many ran; the instruction it stopped before has
+    /// not started. Returns 0 at once for models with forms (use
+    /// `run_forms`), while halted or single-stepping, and with the cache off.
+    pub fn run_plain<B: Bus>(&mut self, bus: &mut B, budget: u64) -> u64 {
+        if T::FAST_FORMS
+            || self.halted
+            || self.regs.flags & TF != 0
+            || !self.icache.enabled()
+            || budget == 0
+        {
+            return 0;
+        }
+        let limit = self.timing.cycles().saturating_add(budget);
+        let mut n = 0u64;
+        loop {
+            let ip = self.regs.ip;
+            // Unmasked, as `step_fast` looks it up: code past the address
+            // bus matches no tag.
+            let addr = ((self.regs.seg[Seg::CS as usize] as u32) << 4) + ip as u32;
+            if !self.icache.has_form(addr, ip) {
+                break;
+            }
+            self.step_decoded(bus);
+            n += 1;
+            if self.timing.cycles() >= limit {
+                break;
+            }
         }
         n
     }
@@ -826,11 +864,10 @@ impl<T: Timing> Cpu<T> {
         // fetched and do not wrap around the end of the code segment.
         if cacheable && len <= MAX_CACHED_LEN && self.abort.is_none() && ip as u32 + len <= 0x1_0000
         {
-            let quick = if T::FAST_FORMS {
-                forms::quick(model, &d)
-            } else {
-                Quick::SLOW
-            };
+            // Kept for every timing model: without fast forms the entry
+            // still tells `run_plain` that the instruction is one of them
+            // (no I/O, no change to IF or CS).
+            let quick = forms::quick(model, &d);
             self.icache.insert(addr, &d, quick);
         }
         self.cur = d.cur;

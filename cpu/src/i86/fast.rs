@@ -344,8 +344,12 @@ impl<T: Timing> Cpu<T> {
     /// IP it leaves and its clocks (from `q`), or None, having changed
     /// nothing the architecture shows, when the form leaves the
     /// instruction to `execute` after all (a divide error).
+    /// With `RARE` false the rare forms (MUL/DIV, memory shifts) are
+    /// refused like instructions without a form: `Cpu::run`'s loop, the
+    /// bare CPU's, measured faster without them (the host's registers and
+    /// branch predictor); a machine's slices (`run_forms`) gain from them.
     #[inline(always)]
-    pub(crate) fn run_fast<B: Bus>(
+    pub(crate) fn run_fast<B: Bus, const RARE: bool>(
         &mut self,
         bus: &mut B,
         q: &Quick,
@@ -589,6 +593,9 @@ impl<T: Timing> Cpu<T> {
             // Rare forms, out of line: one arm of the dispatch, so that the
             // run loop's code stays as it was without them.
             Fast::MulR { .. } | Fast::MulM { .. } | Fast::DivR { .. } | Fast::Shift1M { .. } => {
+                if !RARE {
+                    return None;
+                }
                 self.run_rare(bus, q)?
             }
         };
@@ -794,7 +801,7 @@ impl<T: Timing> Cpu<T> {
     /// form reads or sets). `cs_base` is CS shifted left by four (no fast
     /// form changes CS).
     #[inline(always)]
-    pub(crate) fn step_fast<B: Bus>(
+    pub(crate) fn step_fast<B: Bus, const RARE: bool>(
         &mut self,
         bus: &mut B,
         quick: &[Quick; SLOTS],
@@ -811,7 +818,7 @@ impl<T: Timing> Cpu<T> {
             return None;
         }
         self.timing.cached_fetch(q.len as u32);
-        self.run_fast(bus, q, ip.wrapping_add(q.len as u16))
+        self.run_fast::<B, RARE>(bus, q, ip.wrapping_add(q.len as u16))
     }
 }
 
