@@ -606,6 +606,8 @@ impl<T: Timing> Cpu<T> {
     /// (I/O, HLT, interrupts, far transfers, anything uncached...), and at
     /// once when the CPU is halted, so that a caller can look at I/O and
     /// device state after every instruction that could have changed it.
+    /// The rare forms (MUL/DIV, shifts of memory) also end the run here and
+    /// go through `execute`: this loop measured faster without them.
     /// Without the decode cache this is one `step`.
     pub fn run<B: Bus>(&mut self, bus: &mut B, max: u64) -> u64 {
         let mut n = 0;
