@@ -252,6 +252,52 @@ impl Dma8237 {
     }
 }
 
+impl Dma8237 {
+    /// Carry out `k` transfers on channel `ch` at once, for a requester
+    /// that needs nothing of each one (DRAM refresh): the address, count,
+    /// terminal-count status and mask end as `k` calls of
+    /// [`Dma8237::next_transfer`] leave them, stopping early when the
+    /// channel masks itself at terminal count (or is not ready to begin
+    /// with). Returns how many transfers were done.
+    pub fn pass_transfers(&mut self, ch: usize, k: u64) -> u64 {
+        let mut done = 0;
+        let mut left = k;
+        while left > 0 && self.channel_ready(ch) {
+            let c = &mut self.channels[ch];
+            // Transfers up to and including the one at terminal count.
+            let to_tc = c.count as u64 + 1;
+            let n = left.min(to_tc);
+            let moved = n as u16; // n ≤ 65536: the address wraps at 16 bits
+            c.address = if c.decrement() {
+                c.address.wrapping_sub(moved)
+            } else {
+                c.address.wrapping_add(moved)
+            };
+            left -= n;
+            done += n;
+            if n < to_tc {
+                c.count -= n as u16;
+                break;
+            }
+            c.count = 0xFFFF;
+            self.tc_status |= 1 << ch;
+            c.request = false;
+            if c.auto_init() {
+                c.address = c.base_address;
+                c.count = c.base_count;
+                // Every whole period after this ends where it began.
+                let period = c.base_count as u64 + 1;
+                let whole = left / period * period;
+                left -= whole;
+                done += whole;
+            } else {
+                c.masked = true;
+            }
+        }
+        done
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,5 +388,47 @@ mod tests {
         d.write_page(0x83, 0x06);
         assert_eq!(d.channels[1].page, 6);
         assert_eq!(d.read_page(0x83), 6);
+    }
+
+    /// Passing transfers in one go ends where as many single transfers
+    /// end: modes with and without auto-initialization, both directions,
+    /// terminal count reached never, once, many times.
+    #[test]
+    fn pass_transfers_equals_single_transfers() {
+        for mode in [0x58u8, 0x48, 0x78, 0x68] {
+            for count in [0u16, 1, 2, 17, 0xFFFF] {
+                for k in [0u64, 1, 2, 3, 18, 100, 65_535, 65_536, 65_537, 200_001] {
+                    let mut a = Dma8237::new();
+                    // Channel 0 as the BIOS programs refresh: a mode, address
+                    // 1234h, the count, unmasked.
+                    a.write(0x0B, mode);
+                    a.write(0x0C, 0);
+                    a.write(0x00, 0x34);
+                    a.write(0x00, 0x12);
+                    a.write(0x01, count as u8);
+                    a.write(0x01, (count >> 8) as u8);
+                    a.write(0x0A, 0x00);
+                    let mut b = a.clone();
+                    let done = a.pass_transfers(0, k);
+                    let mut single = 0;
+                    for _ in 0..k {
+                        if !b.channel_ready(0) {
+                            break;
+                        }
+                        b.next_transfer(0);
+                        single += 1;
+                    }
+                    let what = format!("mode {mode:02X} count {count} k {k}");
+                    assert_eq!(done, single, "{what}");
+                    let (x, y) = (&a.channels[0], &b.channels[0]);
+                    assert_eq!(
+                        (x.address, x.count, x.masked, x.request),
+                        (y.address, y.count, y.masked, y.request),
+                        "{what}"
+                    );
+                    assert_eq!(a.tc_status, b.tc_status, "{what}");
+                }
+            }
+        }
     }
 }

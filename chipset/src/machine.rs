@@ -398,13 +398,8 @@ impl Board {
         }
         let edges = 1 + (k - self.c1_to_edge) / n;
         self.c1_to_edge = n - (k - self.c1_to_edge) % n;
-        for _ in 0..edges {
-            if !self.dma.channel_ready(0) {
-                break;
-            }
-            self.dma.next_transfer(0);
-            self.wait_cycles += REFRESH_CYCLE_CLOCKS;
-        }
+        let done = self.dma.pass_transfers(0, edges);
+        self.wait_cycles += done * REFRESH_CYCLE_CLOCKS;
     }
 
     fn sync_pit_outputs(&mut self) {
@@ -1020,12 +1015,10 @@ impl<T: Timing> Machine<T> {
             return;
         }
         let mut ran = 0;
-        // Without specialised forms (the exact model) every instruction is
-        // its own slice: the target is not needed.
-        let target = if T::FAST_FORMS && !waiting {
-            self.board.horizon().min(end)
-        } else {
+        let target = if waiting {
             now
+        } else {
+            self.board.horizon().min(end)
         };
         if target > now {
             let span = target - now;
@@ -1034,7 +1027,13 @@ impl<T: Timing> Machine<T> {
             let budget = span
                 .saturating_sub(self.board.refresh_bound(span))
                 .saturating_sub(self.cpu.cycles().wrapping_sub(self.last_cpu_cycles));
-            ran = self.cpu.run_forms(&mut self.board, budget);
+            // Without forms (the exact model) the same instructions run
+            // one by one through the decoder's path, clock for clock.
+            ran = if T::FAST_FORMS {
+                self.cpu.run_forms(&mut self.board, budget)
+            } else {
+                self.cpu.run_plain(&mut self.board, budget)
+            };
         }
         if ran > 0 {
             let spent = self.cpu_spent();

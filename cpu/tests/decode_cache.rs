@@ -120,3 +120,80 @@ fn cached_bytes_are_not_used_across_a_segment_wrap() {
     assert_eq!(c.regs.gpr[0], 0x5634);
     assert_eq!(c.regs.ip, 0x0001);
 }
+
+/// `Cpu::run_plain` (the exact model's slices) runs the same instructions
+/// through the same path as `step`: after every call the clock count,
+/// registers, memory and instruction count equal those of a CPU stepped
+/// through the same instructions, whatever the budget; it never runs I/O
+/// (OUT) or an instruction that changes IF (CLI, STI) or halts, which it
+/// must leave to the caller; it stops once the budget is spent and not
+/// before (unless such an instruction comes); it does nothing for the
+/// fast model (which has `run_forms`).
+#[test]
+fn run_plain_is_step_by_step_on_the_exact_model() {
+    // mov cx, 40 ; l: mov ax, cx ; mul cx ; add bx, ax ; mov [0200h], bx ;
+    // shr word [0200h], 1 ; out 80h, al ; cli ; sti ; loop l ; hlt
+    let code = [
+        0xB9, 0x28, 0x00, 0x89, 0xC8, 0xF7, 0xE1, 0x01, 0xC3, 0x89, 0x1E, 0x00, 0x02, 0xD1, 0x2E,
+        0x00, 0x02, 0xE6, 0x80, 0xFA, 0xFB, 0xE2, 0xEE, 0xF4,
+    ];
+    let left_to_step = [0xE6, 0xFA, 0xFB, 0xF4];
+    for model in [CpuModel::I8088, CpuModel::I8086] {
+        for budget in [1u64, 7, 30, 200, 5_000] {
+            let mut bus = FlatBus::new(1 << 20);
+            bus.load(0x100, &code);
+            let mut bus_b = bus.clone();
+            let mut a: Cpu<ExactTiming> = Cpu::new(model);
+            a.regs.seg = [0; 4];
+            a.regs.ip = 0x100;
+            a.regs.gpr[4] = 0xFFFE;
+            a.set_decode_cache(true);
+            let mut b = a.clone();
+            let mut plain = 0;
+            for _ in 0..10_000 {
+                if a.halted() {
+                    break;
+                }
+                let c0 = a.cycles();
+                let n = a.run_plain(&mut bus, budget);
+                if n == 0 {
+                    a.step(&mut bus);
+                    b.step(&mut bus_b);
+                    continue;
+                }
+                plain += n;
+                for i in 0..n {
+                    let op = bus_b.mem[b.regs.ip as usize];
+                    assert!(!left_to_step.contains(&op), "{model}: ran {op:02X}");
+                    if i + 1 == n {
+                        assert!(b.cycles() - c0 < budget, "{model}: ran past the budget");
+                    }
+                    b.step(&mut bus_b);
+                }
+                let what = format!("{model}, budget {budget}");
+                assert_eq!(a.cycles(), b.cycles(), "{what}");
+                assert_eq!(a.regs, b.regs, "{what}");
+                assert_eq!(a.instructions, b.instructions, "{what}");
+                assert!(bus.mem == bus_b.mem, "{what}");
+                // Stopped early: only before an instruction left to `step`
+                // (or one not cached yet, in the loop's first pass).
+                let next = bus.mem[a.regs.ip as usize];
+                if a.cycles() - c0 < budget && a.instructions > 20 {
+                    assert!(
+                        left_to_step.contains(&next),
+                        "{what}: stopped before {next:02X}"
+                    );
+                }
+            }
+            assert!(a.halted(), "{model} budget {budget}: reached HLT");
+            assert!(
+                plain > 100,
+                "{model} budget {budget}: run_plain ran {plain}"
+            );
+        }
+    }
+    let mut bus = FlatBus::new(1 << 20);
+    let mut f: Cpu<cpu::FastTiming> = Cpu::new(CpuModel::I8088);
+    f.set_decode_cache(true);
+    assert_eq!(f.run_plain(&mut bus, 100), 0);
+}

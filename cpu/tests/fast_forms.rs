@@ -34,6 +34,26 @@ fn run(
     mem: &[(u32, &[u8])],
     cached: bool,
 ) -> (Cpu<FastTiming>, FlatBus) {
+    let drive = if cached {
+        Drive::Run {
+            limit: 7,
+            warm: true,
+        }
+    } else {
+        Drive::Step
+    };
+    run_driven(model, code, s, mem, cached, drive)
+}
+
+/// [`run`] with the cache on or off and driven as given.
+fn run_driven(
+    model: CpuModel,
+    code: &[u8],
+    s: &Setup,
+    mem: &[(u32, &[u8])],
+    cached: bool,
+    drive: Drive,
+) -> (Cpu<FastTiming>, FlatBus) {
     let mut bus = FlatBus::new(1 << 20);
     for (a, bytes) in mem {
         bus.load(*a, bytes);
@@ -46,14 +66,6 @@ fn run(
     c.regs.ip = 0x100;
     c.regs.flags = s.flags;
     c.set_decode_cache(cached);
-    let drive = if cached {
-        Drive::Run {
-            limit: 7,
-            warm: true,
-        }
-    } else {
-        Drive::Step
-    };
     run_to_halt(&mut c, &mut bus, drive, 100_000);
     (c, bus)
 }
@@ -66,12 +78,40 @@ fn same(
     s: &Setup,
     mem: &[(u32, &[u8])],
 ) -> (Cpu<FastTiming>, FlatBus) {
+    same_driven(
+        model,
+        body,
+        s,
+        mem,
+        Drive::Run {
+            limit: 7,
+            warm: true,
+        },
+    )
+}
+
+/// [`same`] with the cached run driven as given.
+fn same_driven(
+    model: CpuModel,
+    body: &[u8],
+    s: &Setup,
+    mem: &[(u32, &[u8])],
+    drive: Drive,
+) -> (Cpu<FastTiming>, FlatBus) {
     // mov bp, 2 ; body ; dec bp ; jnz body ; hlt
     let mut code = vec![0xBD, 0x02, 0x00];
     code.extend_from_slice(body);
-    let back = -(body.len() as i32 + 3) as i8;
-    code.extend_from_slice(&[0x4D, 0x75, back as u8, 0xF4]);
-    let (a, abus) = run(model, &code, s, mem, true);
+    let back = -(body.len() as i32 + 3);
+    if back >= -128 {
+        code.extend_from_slice(&[0x4D, 0x75, back as i8 as u8, 0xF4]);
+    } else {
+        // Too far for JNZ: dec bp ; jz +3 ; jmp near body ; hlt
+        let near = (back - 3) as i16 as u16;
+        code.extend_from_slice(&[0x4D, 0x74, 0x03, 0xE9]);
+        code.extend_from_slice(&near.to_le_bytes());
+        code.push(0xF4);
+    }
+    let (a, abus) = run_driven(model, &code, s, mem, true, drive);
     let (b, bbus) = run(model, &code, s, mem, false);
     assert_eq!(a.regs, b.regs, "{model}: registers");
     assert_eq!(a.instructions, b.instructions, "{model}: instructions");
@@ -535,4 +575,105 @@ fn run_stops_after_max_instructions() {
     let want_ip = [0x100, 0x101, 0x102][(total % 3) as usize];
     assert_eq!(c.regs.ip, want_ip);
     assert_eq!(c.regs.gpr[0] as u64, total.div_ceil(3));
+}
+
+/// A small xorshift generator: the operands of the random tests below.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn word(&mut self) -> u16 {
+        // Often a small or extreme value, where the flags and the quotient
+        // checks have their edges.
+        match self.next() % 8 {
+            0 => 0,
+            1 => 0xFFFF,
+            2 => 0x8000,
+            3 => (self.next() % 16) as u16,
+            4 => 0x7FFF,
+            _ => self.next() as u16,
+        }
+    }
+}
+
+/// MUL, IMUL, DIV and IDIV of every width on every register and on a
+/// memory operand, and every shift and rotate by one of memory, with random
+/// operands and a flag-setting instruction before each (so that the lazy
+/// flags are pending), on every model: registers, FLAGS and the product or
+/// quotient after each (pushed), memory, instruction and clock counts must
+/// be what the decoder's path gives. Divide errors take vector 0, whose
+/// handler skips the 2-byte instruction on the 80186 and 80286 (the 8086
+/// returns after it already).
+#[test]
+fn mul_div_and_memory_shift_forms_with_random_operands() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for model in MODELS {
+        // Vector 0 -> 0000:0080.
+        let vector = [0x80, 0x00, 0x00, 0x00];
+        let handler: &[u8] = if model.is_186_plus() {
+            // push bp ; mov bp, sp ; add word [bp+2], 2 ; pop bp ; iret
+            &[0x55, 0x89, 0xE5, 0x83, 0x46, 0x02, 0x02, 0x5D, 0xCF]
+        } else {
+            &[0xCF]
+        };
+        let data: Vec<u8> = (0..0x4002).map(|_| rng.next() as u8).collect();
+        for _ in 0..8 {
+            let mut body = Vec::new();
+            for _ in 0..40 {
+                // mov ax/cx/dx/bx, imm ; mov si, 4000h + x ; mov di, imm
+                for r in [0xB8u8, 0xB9, 0xBA, 0xBB] {
+                    body.push(r);
+                    body.extend_from_slice(&rng.word().to_le_bytes());
+                }
+                body.push(0xBE);
+                body.extend_from_slice(&(0x4000 + (rng.next() % 0x4000) as u16).to_le_bytes());
+                body.push(0xBF);
+                body.extend_from_slice(&rng.word().to_le_bytes());
+                // sub di, cx (lazy flags pending)
+                body.extend_from_slice(&[0x29, 0xCF]);
+                let w = rng.next() % 2 == 1;
+                let pick = rng.next() % 3;
+                let rm = (rng.next() % 8) as u8;
+                if pick == 2 {
+                    // A shift or rotate by one of [si] (the 286 leaves its
+                    // memory forms to `execute`, compared all the same).
+                    let op = (rng.next() % 8) as u8;
+                    body.push(if w { 0xD1 } else { 0xD0 });
+                    body.push(0x04 | op << 3);
+                } else {
+                    // F6/F7 /4 MUL, /5 IMUL, /6 DIV, /7 IDIV; a register
+                    // or [si].
+                    let op = 4 + (rng.next() % 4) as u8;
+                    body.push(if w { 0xF7 } else { 0xF6 });
+                    body.push(if pick == 0 {
+                        0xC0 | op << 3 | rm
+                    } else {
+                        0x04 | op << 3
+                    });
+                }
+                // pushf ; push ax ; push dx
+                body.extend_from_slice(&[0x9C, 0x50, 0x52]);
+            }
+            let s = Setup {
+                flags: if rng.next() % 2 == 0 { 0xF002 } else { 0xF0D7 },
+                ..Setup::default()
+            };
+            // `step` and the machine's `run_forms` take the rare forms
+            // (`run`, the bare CPU's loop, leaves them to `execute`).
+            for drive in [Drive::Step, Drive::Forms { budget: 300 }] {
+                same_driven(
+                    model,
+                    &body,
+                    &s,
+                    &[(0, &vector), (0x80, handler), (0x4000, &data)],
+                    drive,
+                );
+            }
+        }
+    }
 }

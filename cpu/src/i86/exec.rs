@@ -578,7 +578,7 @@ impl<T: Timing> Cpu<T> {
             let done = match <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
                 Ok(table) => {
                     let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
-                    match self.step_fast(bus, table, cs_base, self.regs.ip) {
+                    match self.step_fast::<B, true>(bus, table, cs_base, self.regs.ip) {
                         Some((ip, clocks)) => {
                             self.regs.ip = ip;
                             self.timing.charge(clocks as u64);
@@ -606,6 +606,8 @@ impl<T: Timing> Cpu<T> {
     /// (I/O, HLT, interrupts, far transfers, anything uncached...), and at
     /// once when the CPU is halted, so that a caller can look at I/O and
     /// device state after every instruction that could have changed it.
+    /// The rare forms (MUL/DIV, shifts of memory) also end the run here and
+    /// go through `execute`: this loop measured faster without them.
     /// Without the decode cache this is one `step`.
     pub fn run<B: Bus>(&mut self, bus: &mut B, max: u64) -> u64 {
         let mut n = 0;
@@ -625,7 +627,8 @@ impl<T: Timing> Cpu<T> {
                 // copies did no better).
                 macro_rules! step {
                     () => {
-                        let Some((next, c)) = self.step_fast(bus, table, cs_base, ip) else {
+                        let Some((next, c)) = self.step_fast::<B, false>(bus, table, cs_base, ip)
+                        else {
                             break;
                         };
                         ip = next;
@@ -688,7 +691,7 @@ impl<T: Timing> Cpu<T> {
             // Two copies of the step, as in `run`, for the host's branch predictor.
             macro_rules! step {
                 () => {
-                    let Some((next, c)) = self.step_fast(bus, table, cs_base, ip) else {
+                    let Some((next, c)) = self.step_fast::<B, true>(bus, table, cs_base, ip) else {
                         break;
                     };
                     ip = next;
@@ -710,6 +713,43 @@ impl<T: Timing> Cpu<T> {
         if n > 0 {
             self.irq_shadow = false;
             self.instructions += n;
+        }
+        n
+    }
+
+    /// For timing models without fast forms (the cycle-exact model): run
+    /// instructions one by one through the decoder's path, exactly as
+    /// [`Cpu::step`] runs them, for as long as the next one is in the decode
+    /// cache with a specialised form on this model (so it does no I/O and
+    /// changes neither IF nor CS: what [`Cpu::run_forms`] runs without the
+    /// board looking), until the clock count has grown by at least
+    /// `budget`. Returns how many ran; the instruction it stopped before has
+    /// not started. Returns 0 at once for models with forms (use
+    /// `run_forms`), while halted or single-stepping, and with the cache off.
+    pub fn run_plain<B: Bus>(&mut self, bus: &mut B, budget: u64) -> u64 {
+        if T::FAST_FORMS
+            || self.halted
+            || self.regs.flags & TF != 0
+            || !self.icache.enabled()
+            || budget == 0
+        {
+            return 0;
+        }
+        let limit = self.timing.cycles().saturating_add(budget);
+        let mut n = 0u64;
+        loop {
+            let ip = self.regs.ip;
+            // Unmasked, as `step_fast` looks it up: code past the address
+            // bus matches no tag.
+            let addr = ((self.regs.seg[Seg::CS as usize] as u32) << 4) + ip as u32;
+            if !self.icache.has_form(addr, ip) {
+                break;
+            }
+            self.step_decoded(bus);
+            n += 1;
+            if self.timing.cycles() >= limit {
+                break;
+            }
         }
         n
     }
@@ -826,11 +866,10 @@ impl<T: Timing> Cpu<T> {
         // fetched and do not wrap around the end of the code segment.
         if cacheable && len <= MAX_CACHED_LEN && self.abort.is_none() && ip as u32 + len <= 0x1_0000
         {
-            let quick = if T::FAST_FORMS {
-                forms::quick(model, &d)
-            } else {
-                Quick::SLOW
-            };
+            // Kept for every timing model: without fast forms the entry
+            // still tells `run_plain` that the instruction is one of them
+            // (no I/O, no change to IF or CS).
+            let quick = forms::quick(model, &d);
             self.icache.insert(addr, &d, quick);
         }
         self.cur = d.cur;
@@ -1923,44 +1962,16 @@ impl<T: Timing> Cpu<T> {
         let signed = matches!(row.op, Op::Imul);
         // On the 8086 a REP prefix inverts the sign of IMUL's result.
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
-        let (lo, hi, over) = if w {
-            let a = self.regs.gpr[0] as u32;
-            let p: u32 = if signed {
-                let mut p = (a as i16 as i32).wrapping_mul(src as i16 as i32);
-                if negate {
-                    p = p.wrapping_neg();
-                }
-                p as u32
-            } else {
-                a * src
-            };
-            let over = if signed {
-                p as i32 != p as u16 as i16 as i32
-            } else {
-                p >> 16 != 0
-            };
-            (p as u16, (p >> 16) as u16, over)
-        } else {
-            let a = self.regs.gpr[0] & 0xFF;
-            let p: u16 = if signed {
-                let mut p = (a as u8 as i8 as i16).wrapping_mul(src as u8 as i8 as i16);
-                if negate {
-                    p = p.wrapping_neg();
-                }
-                p as u16
-            } else {
-                a * src as u16
-            };
-            let over = if signed {
-                p as i16 != p as u8 as i8 as i16
-            } else {
-                p >> 8 != 0
-            };
-            (p, 0, over)
-        };
+        let (lo, hi, over) = product(w, signed, negate, self.regs.gpr[0], src);
         if T::EXACT {
             self.exact_mul(bus, d, w, signed, src as u16, over);
         }
+        self.finish_mul(w, signed, lo, hi, over);
+    }
+
+    /// Write a MUL/IMUL product ([`product`]) to AX (and DX for a word)
+    /// and set the flags as the model leaves them.
+    pub(super) fn finish_mul(&mut self, w: bool, signed: bool, lo: u16, hi: u16, over: bool) {
         if w {
             self.regs.gpr[0] = lo;
             self.regs.gpr[2] = hi;
@@ -2034,7 +2045,6 @@ impl<T: Timing> Cpu<T> {
     fn div<B: Bus>(&mut self, bus: &mut B, row: &Sem) {
         let w = row.word;
         let bits = if w { 16 } else { 8 };
-        let m = mask(w) as u64;
         let d = self.loc(row.opd[0]);
         let src = self.read(bus, d, w) as u64;
         self.cur.count = src.count_ones();
@@ -2046,38 +2056,28 @@ impl<T: Timing> Cpu<T> {
         let signed = matches!(row.op, Op::Idiv);
         // On the 8086 a REP prefix inverts the sign of IDIV's quotient.
         let negate = signed && self.cur.rep.is_some() && !self.model.is_186_plus();
-        let sext = |v: u64, b: u32| ((v << (64 - b)) as i64) >> (64 - b);
-        let (abs_n, abs_d) = if signed {
-            (
-                sext(n, 2 * bits).unsigned_abs(),
-                sext(src, bits).unsigned_abs(),
-            )
-        } else {
-            (n, src)
-        };
-        let result = if src == 0 {
-            None
-        } else if signed {
-            let (sn, sd) = (sext(n, 2 * bits), sext(src, bits));
-            let q = if negate { -(sn / sd) } else { sn / sd };
-            let max = (1i64 << (bits - 1)) - 1;
-            // The 8086 rejects the most negative quotient; later CPUs accept it.
-            let min = if self.model.is_186_plus() {
-                -max - 1
-            } else {
-                -max
-            };
-            (min..=max)
-                .contains(&q)
-                .then(|| (q as u64 & m, (sn % sd) as u64 & m))
-        } else {
-            let q = n / src;
-            (q <= m).then(|| (q, n % src))
-        };
+        let (abs_n, abs_d, result) = quotient(self.model, w, signed, negate, n, src);
         if T::EXACT {
+            let sext = |v: u64, b: u32| ((v << (64 - b)) as i64) >> (64 - b);
             let signs = signed.then(|| (sext(n, 2 * bits) < 0, sext(src, bits) < 0));
             self.exact_div(bus, d, w, signs, abs_n, abs_d);
         }
+        self.div_flags(w, signed, abs_n, abs_d, result);
+        match result {
+            Some((q, r)) => self.finish_div(w, q, r),
+            None => self.fault(bus, 0),
+        }
+    }
+
+    /// The flags a DIV/IDIV leaves (see [`quotient`] for the operands).
+    pub(super) fn div_flags(
+        &mut self,
+        w: bool,
+        signed: bool,
+        abs_n: u64,
+        abs_d: u64,
+        result: Option<(u64, u64)>,
+    ) {
         if !self.model.is_186_plus() {
             let f = div_flags_8086(abs_n, abs_d, w, signed, result.is_some());
             self.set_arith(f, RESULT);
@@ -2088,16 +2088,16 @@ impl<T: Timing> Cpu<T> {
             let borrow = if last & CF != 0 { CF | OF } else { 0 };
             self.set_arith(szp(w, r as u32) | AF | borrow, RESULT);
         }
-        match result {
-            Some((q, r)) => {
-                if w {
-                    self.regs.gpr[0] = q as u16;
-                    self.regs.gpr[2] = r as u16;
-                } else {
-                    self.regs.gpr[0] = (q | (r << 8)) as u16;
-                }
-            }
-            None => self.fault(bus, 0),
+    }
+
+    /// Write a DIV/IDIV quotient and remainder (AX and DX, or AL and AH).
+    #[inline]
+    pub(super) fn finish_div(&mut self, w: bool, q: u64, r: u64) {
+        if w {
+            self.regs.gpr[0] = q as u16;
+            self.regs.gpr[2] = r as u16;
+        } else {
+            self.regs.gpr[0] = (q | (r << 8)) as u16;
         }
     }
 
@@ -2321,6 +2321,88 @@ fn trial_division(n: u64, d: u64, w: bool) -> Division {
         q,
         subs,
     }
+}
+
+/// MUL/IMUL of AL or AX (`ax`) by `src`: the low half, the high half (a
+/// word multiply's DX) and whether the product overflows the low half.
+/// `negate`: the 8086's IMUL with a REP prefix, which negates the product.
+pub(super) fn product(w: bool, signed: bool, negate: bool, ax: u16, src: u32) -> (u16, u16, bool) {
+    if w {
+        let a = ax as u32;
+        let p: u32 = if signed {
+            let mut p = (a as i16 as i32).wrapping_mul(src as i16 as i32);
+            if negate {
+                p = p.wrapping_neg();
+            }
+            p as u32
+        } else {
+            a * src
+        };
+        let over = if signed {
+            p as i32 != p as u16 as i16 as i32
+        } else {
+            p >> 16 != 0
+        };
+        (p as u16, (p >> 16) as u16, over)
+    } else {
+        let a = ax & 0xFF;
+        let p: u16 = if signed {
+            let mut p = (a as u8 as i8 as i16).wrapping_mul(src as u8 as i8 as i16);
+            if negate {
+                p = p.wrapping_neg();
+            }
+            p as u16
+        } else {
+            a * src as u16
+        };
+        let over = if signed {
+            p as i16 != p as u8 as i8 as i16
+        } else {
+            p >> 8 != 0
+        };
+        (p, 0, over)
+    }
+}
+
+/// DIV/IDIV of `n` (DX:AX, or AX for a byte divide) by `src` on `model`:
+/// the magnitudes of dividend and divisor (the operands themselves for
+/// DIV) and the quotient and remainder masked to the width, or None for a
+/// divide error. `negate`: the 8086's IDIV with a REP prefix.
+pub(super) fn quotient(
+    model: CpuModel,
+    w: bool,
+    signed: bool,
+    negate: bool,
+    n: u64,
+    src: u64,
+) -> (u64, u64, Option<(u64, u64)>) {
+    let bits = if w { 16 } else { 8 };
+    let m = mask(w) as u64;
+    let sext = |v: u64, b: u32| ((v << (64 - b)) as i64) >> (64 - b);
+    let (abs_n, abs_d) = if signed {
+        (
+            sext(n, 2 * bits).unsigned_abs(),
+            sext(src, bits).unsigned_abs(),
+        )
+    } else {
+        (n, src)
+    };
+    let result = if src == 0 {
+        None
+    } else if signed {
+        let (sn, sd) = (sext(n, 2 * bits), sext(src, bits));
+        let q = if negate { -(sn / sd) } else { sn / sd };
+        let max = (1i64 << (bits - 1)) - 1;
+        // The 8086 rejects the most negative quotient; later CPUs accept it.
+        let min = if model.is_186_plus() { -max - 1 } else { -max };
+        (min..=max)
+            .contains(&q)
+            .then(|| (q as u64 & m, (sn % sd) as u64 & m))
+    } else {
+        let q = n / src;
+        (q <= m).then(|| (q, n % src))
+    };
+    (abs_n, abs_d, result)
 }
 
 /// The undefined flags the 8086's division microcode leaves: SF, ZF, PF, AF

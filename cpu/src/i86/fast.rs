@@ -4,8 +4,9 @@
 //! [`Cpu::execute`](super::Cpu) resolves every operand through the row's
 //! operand shapes each time it runs an instruction. For the forms that loops
 //! are made of (ALU and MOV on registers, immediates and one ModR/M memory
-//! operand, INC/DEC, shifts by one, conditional and relative jumps, LOOP,
-//! CALL/RET, PUSH/POP, LODS/STOS/MOVS, and REP STOS/MOVS) the operands are
+//! operand, INC/DEC, shifts by one (of a register or memory), conditional
+//! and relative jumps, LOOP, CALL/RET, PUSH/POP, LODS/STOS/MOVS, REP
+//! STOS/MOVS, MUL/IMUL, and DIV/IDIV of a register) the operands are
 //! resolved instead, at decode time, into a [`Fast`] form with register
 //! numbers, immediates and the segment of a memory operand filled in (the
 //! choice is made in `forms.rs`, a layer below; this module runs them). The
@@ -340,9 +341,20 @@ impl<T: Timing> Cpu<T> {
     /// Run `q.f`, the fast form of the instruction just taken from the
     /// cache; `ip` is the IP after it (the caller keeps IP, not
     /// `self.regs.ip`, which the forms neither read nor write). Returns the
-    /// IP it leaves and its clocks (from `q`).
+    /// IP it leaves and its clocks (from `q`), or None, having changed
+    /// nothing the architecture shows, when the form leaves the
+    /// instruction to `execute` after all (a divide error).
+    /// With `RARE` false the rare forms (MUL/DIV, memory shifts) are
+    /// refused like instructions without a form: `Cpu::run`'s loop, the
+    /// bare CPU's, measured faster without them (the host's registers and
+    /// branch predictor); a machine's slices (`run_forms`) gain from them.
     #[inline(always)]
-    pub(crate) fn run_fast<B: Bus>(&mut self, bus: &mut B, q: &Quick, ip: u16) -> (u16, u32) {
+    pub(crate) fn run_fast<B: Bus, const RARE: bool>(
+        &mut self,
+        bus: &mut B,
+        q: &Quick,
+        ip: u16,
+    ) -> Option<(u16, u32)> {
         // The width-specialised variant of a helper: `wide!(w, f::<B>(args))`.
         macro_rules! wide {
             ($w:expr, $f:ident($($a:expr),*)) => {
@@ -578,8 +590,96 @@ impl<T: Timing> Cpu<T> {
                 let count = wide!(w, rep_str::<B>(bus, op, src));
                 q.clocks as u32 + q.per_rep as u32 * count
             }
+            // Rare forms, out of line: one arm of the dispatch, so that the
+            // run loop's code stays as it was without them.
+            Fast::MulR { .. } | Fast::MulM { .. } | Fast::DivR { .. } | Fast::Shift1M { .. } => {
+                if !RARE {
+                    return None;
+                }
+                self.run_rare(bus, q)?
+            }
         };
-        (ip, clocks)
+        Some((ip, clocks))
+    }
+
+    /// Run one of the rare forms (see `run_fast`): its clocks, or None
+    /// for `execute` to take the instruction (a divide error).
+    #[inline(never)]
+    fn run_rare<B: Bus>(&mut self, bus: &mut B, q: &Quick) -> Option<u32> {
+        macro_rules! wide {
+            ($w:expr, $f:ident($($a:expr),*)) => {
+                if $w { self.$f::<true>($($a),*) } else { self.$f::<false>($($a),*) }
+            };
+            ($w:expr, $f:ident::<B>($($a:expr),*)) => {
+                if $w { self.$f::<B, true>($($a),*) } else { self.$f::<B, false>($($a),*) }
+            };
+        }
+        Some(match q.f {
+            Fast::MulR { signed, w, r } => {
+                let src = wide!(w, reg(r));
+                self.mul_form(q, signed, w, src)
+            }
+            Fast::MulM { signed, w, m } => {
+                let src = wide!(w, load::<B>(bus, &m));
+                self.mul_form(q, signed, w, src)
+            }
+            Fast::DivR { signed, w, r } => {
+                let src = wide!(w, reg(r));
+                self.div_form(q, signed, w, src)?
+            }
+            Fast::Shift1M { op, w, m } => {
+                wide!(w, shift_mem::<B>(bus, op, &m));
+                q.clocks as u32
+            }
+            _ => unreachable!("only the rare forms come here"),
+        })
+    }
+
+    /// The clocks of a MUL or DIV form by its operand `src`, as
+    /// `FastTiming::clocks` gives them for `Per::Data`.
+    #[inline(always)]
+    fn data_clocks(q: &Quick, w: bool, src: u16) -> u32 {
+        let bits = if w { 16 } else { 8 };
+        q.clocks as u32 + q.per_rep as u32 * src.count_ones().min(bits) / bits
+    }
+
+    /// MUL/IMUL by `src`, as `execute`'s `mul` does it; returns the clocks.
+    #[inline(always)]
+    fn mul_form(&mut self, q: &Quick, signed: bool, w: bool, src: u16) -> u32 {
+        let (lo, hi, over) = super::exec::product(w, signed, false, self.regs.gpr[0], src as u32);
+        // Every flag the lazy state could hold is written.
+        self.lazy.kind = 0;
+        self.finish_mul(w, signed, lo, hi, over);
+        Self::data_clocks(q, w, src)
+    }
+
+    /// DIV/IDIV by `src`, as `execute`'s `div` does it; returns the clocks,
+    /// or None (nothing changed but FLAGS settled) on a divide error.
+    #[inline(always)]
+    fn div_form(&mut self, q: &Quick, signed: bool, w: bool, src: u16) -> Option<u32> {
+        let n = if w {
+            ((self.regs.gpr[2] as u64) << 16) | self.regs.gpr[0] as u64
+        } else {
+            self.regs.gpr[0] as u64
+        };
+        let (abs_n, abs_d, result) =
+            super::exec::quotient(self.model, w, signed, false, n, src as u64);
+        let (q_, r) = result?;
+        self.settle_flags();
+        self.div_flags(w, signed, abs_n, abs_d, result);
+        self.finish_div(w, q_, r);
+        Some(Self::data_clocks(q, w, src))
+    }
+
+    /// A shift or rotate by one of a memory operand, as [`shift1`] does it.
+    #[inline(always)]
+    fn shift_mem<B: Bus, const W: bool>(&mut self, bus: &mut B, op: ShiftOp, m: &Mem) {
+        self.settle_flags();
+        let off = self.offset(m);
+        let v = self.mem_read::<B, W>(bus, m.seg, off) as u32;
+        let (res, flags) = shift1(self.model, op, W, v, self.regs.flags);
+        self.regs.flags = flags;
+        self.mem_write::<B, W>(bus, m.seg, off, res as u16);
     }
 
     /// One LODS, STOS or MOVS, as `string_once` does it.
@@ -701,7 +801,7 @@ impl<T: Timing> Cpu<T> {
     /// form reads or sets). `cs_base` is CS shifted left by four (no fast
     /// form changes CS).
     #[inline(always)]
-    pub(crate) fn step_fast<B: Bus>(
+    pub(crate) fn step_fast<B: Bus, const RARE: bool>(
         &mut self,
         bus: &mut B,
         quick: &[Quick; SLOTS],
@@ -718,7 +818,7 @@ impl<T: Timing> Cpu<T> {
             return None;
         }
         self.timing.cached_fetch(q.len as u32);
-        Some(self.run_fast(bus, q, ip.wrapping_add(q.len as u16)))
+        self.run_fast::<B, RARE>(bus, q, ip.wrapping_add(q.len as u16))
     }
 }
 

@@ -242,6 +242,31 @@ pub(crate) enum Fast {
         w: bool,
         src: Seg,
     },
+    /// MUL or IMUL (`signed`) of AL/AX by a register.
+    MulR {
+        signed: bool,
+        w: bool,
+        r: u8,
+    },
+    /// MUL or IMUL of AL/AX by a memory operand.
+    MulM {
+        signed: bool,
+        w: bool,
+        m: Mem,
+    },
+    /// DIV or IDIV (`signed`) of AX/DX:AX by a register. A divide error
+    /// leaves the form untaken (nothing changed) for `execute` to raise.
+    DivR {
+        signed: bool,
+        w: bool,
+        r: u8,
+    },
+    /// A shift or rotate by one of a memory operand.
+    Shift1M {
+        op: ShiftOp,
+        w: bool,
+        m: Mem,
+    },
 }
 
 /// The register of a ModR/M-shaped register operand, or the fixed register
@@ -380,6 +405,11 @@ pub(crate) fn quick(model: CpuModel, d: &Instr) -> Quick {
         // Only REP-prefixed string forms pay per repetition.
         Per::Repeat if matches!(f, Fast::RepStr { .. }) => (base, base, extra),
         Per::Repeat => (base, base, 0),
+        // MUL and DIV: the base, and the clocks the operand's one bits
+        // add in proportion (`FastTiming::clocks`), in `per_rep`.
+        Per::Data if matches!(f, Fast::MulR { .. } | Fast::MulM { .. } | Fast::DivR { .. }) => {
+            (base, base, extra)
+        }
         Per::Data => return Quick::SLOW,
     };
     Quick {
@@ -489,6 +519,21 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
                     ShiftOp::Sar => Fast::SarR8 { r, af },
                     _ => Fast::Shift1R { op, w, r },
                 },
+                Operand::Mem(m) if memory_ok => Fast::Shift1M { op, w, m },
+                _ => return None,
+            }
+        }
+        Op::Mul | Op::Imul | Op::Div | Op::Idiv => {
+            if !width_ok(sem.opd[0]) {
+                return None;
+            }
+            let signed = matches!(sem.op, Op::Imul | Op::Idiv);
+            let div = matches!(sem.op, Op::Div | Op::Idiv);
+            match operand(sem.opd[0], d, &mut pos)? {
+                Reg(r) if div => Fast::DivR { signed, w, r },
+                Reg(r) => Fast::MulR { signed, w, r },
+                // A memory divide could fault after its read: `execute`.
+                M(m) if memory_ok && !div => Fast::MulM { signed, w, m },
                 _ => return None,
             }
         }

@@ -88,6 +88,17 @@ impl DecodeCache {
         (*self.tags.get(i)? == addr).then_some(i)
     }
 
+    /// True when the instruction at `addr` (reached with IP `ip`) is cached
+    /// with a specialised form that may run from there (see
+    /// [`Quick::ip_limit`]).
+    #[inline]
+    pub(crate) fn has_form(&self, addr: u32, ip: u16) -> bool {
+        match self.slot_of(addr) {
+            Some(i) => self.quick.get(i).is_some_and(|q| (ip as u32) < q.ip_limit),
+            None => false,
+        }
+    }
+
     /// Lend out the table of fast-path entries (empty while the cache is
     /// off). Until it is given back with [`DecodeCache::put_quick`] nothing
     /// may be inserted; invalidation goes on through the tags.

@@ -13,6 +13,10 @@ pub enum Drive {
     /// next instruction is put in the decode cache first, so that even one
     /// that runs once comes from it.
     Run { limit: u64, warm: bool },
+    /// `run_forms` with this clock budget (the machine's slices), then one
+    /// `step` when it ran nothing; every other time the next instruction is
+    /// put in the decode cache first, as for `Run`.
+    Forms { budget: u64 },
 }
 
 /// Drive `c` until it halts, at most `rounds` steps or runs; fails the test
@@ -30,6 +34,17 @@ pub fn run_to_halt<T: Timing, B: Bus>(c: &mut Cpu<T>, bus: &mut B, drive: Drive,
                     c.warm_decode_cache(bus);
                 }
                 c.run(bus, limit);
+                if c.halted() {
+                    break;
+                }
+            }
+            Drive::Forms { budget } => {
+                if i % 2 == 0 {
+                    c.warm_decode_cache(bus);
+                }
+                if c.run_forms(bus, budget) == 0 && c.step(bus) == StepResult::Halted {
+                    break;
+                }
                 if c.halted() {
                     break;
                 }
