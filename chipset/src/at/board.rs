@@ -218,6 +218,29 @@ pub struct AtBoard {
     /// The IDE bus-master device and the base its ports are mapped at.
     ide_bm: Option<(u16, Option<u16>)>,
     a20_mask: u32,
+    slice: SliceState,
+    irq_log: Option<Vec<(u64, u8)>>,
+}
+
+/// What the board keeps while the CPU runs a slice of instructions
+/// without the board passing time between them (see [`AtBoard::begin_slice`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct SliceState {
+    /// A slice is running: `base` and `cpu_now` mean something.
+    on: bool,
+    /// The board's time when the slice began.
+    base: u64,
+    /// The time of the instruction the CPU is at (`base` plus the clocks
+    /// the CPU reported through `Bus::slice_clock`).
+    cpu_now: u64,
+    /// Where the slice is planned to end.
+    end: u64,
+    /// The INTR level the CPU was given at the start.
+    intr: bool,
+    /// An I/O access happened since the CPU last asked.
+    touched: bool,
+    /// The CPU acknowledged an interrupt: its INTR level is stale.
+    acked: bool,
 }
 
 impl AtBoard {
@@ -293,6 +316,8 @@ impl AtBoard {
             smram_open: false,
             ide_bm: None,
             a20_mask: u32::MAX,
+            slice: SliceState::default(),
+            irq_log: None,
             now: 0,
             config,
         };
@@ -431,6 +456,69 @@ impl AtBoard {
             self.reschedule(ev);
             self.sync_irqs();
         }
+    }
+
+    /// A CPU is about to run a slice of instructions planned to end at
+    /// cycle `end` (at most the next deadline): until [`AtBoard::end_slice`]
+    /// the board passes time only when the CPU's accesses need it, to the
+    /// instruction boundary the CPU reports through `Bus::slice_clock`, and
+    /// asks the CPU (`Bus::take_slice_end`) to stop after an access that
+    /// changed what it sees between instructions.
+    pub fn begin_slice(&mut self, end: u64) {
+        self.slice = SliceState {
+            on: true,
+            base: self.now,
+            cpu_now: self.now,
+            end,
+            intr: self.intr_pending(),
+            touched: false,
+            acked: false,
+        };
+    }
+
+    /// The slice is over; the driver passes its time with
+    /// [`AtBoard::advance_to`].
+    pub fn end_slice(&mut self) {
+        self.slice.on = false;
+    }
+
+    /// Bring the board's time up to the instruction the CPU is at, inside
+    /// a slice. No deadline falls due before the slice's planned end, so
+    /// this only moves the clock (lazily clocked devices read it).
+    #[inline]
+    fn sync_cpu(&mut self) {
+        if self.slice.on && self.slice.cpu_now > self.now {
+            self.advance_to(self.slice.cpu_now);
+        }
+    }
+
+    /// Whether the CPU must end its slice after the current instruction:
+    /// it took an interrupt, or an access changed the INTR or NMI line,
+    /// brought a deadline before the slice's end, asked for a reset, or
+    /// asked the machine to stop.
+    fn slice_must_end(&self) -> bool {
+        self.slice.acked
+            || self.intr_pending() != self.slice.intr
+            || self.nmi_pending()
+            || self.reset.is_some()
+            || self.kbc.reset_requested
+            || self.next_deadline().is_some_and(|d| d < self.slice.end)
+            || self.debug.exit.is_some()
+            || self.shutdown
+    }
+
+    /// Record `(cycle, vector)` of every interrupt acknowledged through
+    /// `Bus::inta` (see [`AtBoard::take_irq_log`]).
+    pub fn log_irqs(&mut self, on: bool) {
+        self.irq_log = on.then(Vec::new);
+    }
+
+    /// The interrupts recorded since [`AtBoard::log_irqs`] (emptied).
+    pub fn take_irq_log(&mut self) -> Vec<(u64, u8)> {
+        self.irq_log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The earliest pending deadline (the driver may run the CPU until then).
@@ -716,10 +804,13 @@ impl AtBoard {
     fn slow_read(&mut self, a: u32) -> u8 {
         match a {
             0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize],
-            0xA0000..=0xBFFFF => self
-                .vga_window
-                .as_mut()
-                .map_or(0xFF, |w| w.read(a - 0xA0000)),
+            0xA0000..=0xBFFFF => {
+                // A device's window: its time is the CPU's.
+                self.sync_cpu();
+                self.vga_window
+                    .as_mut()
+                    .map_or(0xFF, |w| w.read(a - 0xA0000))
+            }
             0xC0000..=0xFFFFF => {
                 if self.pam(a) & 1 != 0 {
                     self.ram[a as usize]
@@ -732,6 +823,7 @@ impl AtBoard {
                 if a >= top {
                     return self.bios[(a - top) as usize];
                 }
+                self.sync_cpu();
                 if let (Some(base), Some(lfb)) = (
                     self.pci.as_ref().and_then(PciBus::vga_lfb),
                     self.lfb.as_mut(),
@@ -762,6 +854,7 @@ impl AtBoard {
         match a {
             0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize] = v,
             0xA0000..=0xBFFFF => {
+                self.sync_cpu();
                 if let Some(w) = self.vga_window.as_mut() {
                     w.write(a - 0xA0000, v);
                 }
@@ -772,6 +865,7 @@ impl AtBoard {
                 }
             }
             _ => {
+                self.sync_cpu();
                 if let (Some(base), Some(lfb)) = (
                     self.pci.as_ref().and_then(PciBus::vga_lfb),
                     self.lfb.as_mut(),
@@ -788,6 +882,8 @@ impl AtBoard {
 
     /// Read `size` (1, 2 or 4) bytes from `port`.
     pub fn io_read_sized(&mut self, port: u16, size: u8) -> u32 {
+        self.sync_cpu();
+        self.slice.touched = true;
         let size = size.clamp(1, 4);
         let h = self.ports[port as usize];
         match h {
@@ -825,6 +921,8 @@ impl AtBoard {
 
     /// Write `size` (1, 2 or 4) bytes to `port`.
     pub fn io_write_sized(&mut self, port: u16, size: u8, value: u32) {
+        self.sync_cpu();
+        self.slice.touched = true;
         let size = size.clamp(1, 4);
         let h = self.ports[port as usize];
         match h {
@@ -1182,9 +1280,25 @@ impl cpu::Bus for AtBoard {
     }
 
     fn inta(&mut self) -> u8 {
+        self.sync_cpu();
         let v = self.pics.acknowledge();
         self.sync_irqs();
+        self.slice.acked = true;
+        self.slice.touched = true;
+        if let Some(log) = &mut self.irq_log {
+            log.push((self.now, v));
+        }
         v
+    }
+
+    #[inline]
+    fn slice_clock(&mut self, cycles: u64) {
+        self.slice.cpu_now = self.slice.base + cycles;
+    }
+
+    #[inline]
+    fn take_slice_end(&mut self) -> bool {
+        std::mem::take(&mut self.slice.touched) && self.slice_must_end()
     }
 
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
