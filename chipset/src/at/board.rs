@@ -218,6 +218,9 @@ pub struct AtBoard {
     /// The IDE bus-master device and the base its ports are mapped at.
     ide_bm: Option<(u16, Option<u16>)>,
     a20_mask: u32,
+    /// PAM attributes of the 16 KiB segments of C0000h–FFFFFh (the host
+    /// bridge's registers, copied when they are written).
+    pam: [u8; 16],
     slice: SliceState,
     irq_log: Option<Vec<(u64, u8)>>,
 }
@@ -316,6 +319,7 @@ impl AtBoard {
             smram_open: false,
             ide_bm: None,
             a20_mask: u32::MAX,
+            pam: [0; 16],
             slice: SliceState::default(),
             irq_log: None,
             now: 0,
@@ -323,6 +327,7 @@ impl AtBoard {
         };
         board.map_ports();
         board.update_a20();
+        board.pci_written(PciKind::HostBridge);
         Ok(board)
     }
 
@@ -700,8 +705,9 @@ impl AtBoard {
 
     /// PAM attribute of a C0000h–FFFFFh address: bit 0 reads from RAM,
     /// bit 1 writes to RAM. An ISA board has no shadow RAM there.
+    #[inline]
     fn pam(&self, a: u32) -> u8 {
-        self.pci.as_ref().map_or(0, |p| p.pam(a))
+        self.pam[(a.wrapping_sub(0xC0000) >> 14) as usize & 15]
     }
 
     /// i440FX SMRAM register D_OPEN (bit 6) with G_SMRAME (bit 3): the
@@ -720,6 +726,9 @@ impl AtBoard {
         };
         match kind {
             PciKind::HostBridge => {
+                for (seg, attr) in self.pam.iter_mut().enumerate() {
+                    *attr = pci.pam(0xC0000 + ((seg as u32) << 14));
+                }
                 self.smram_open = pci
                     .get(PciKind::HostBridge)
                     .is_some_and(|h| h.config.bytes[0x72] & 0x48 == 0x48);
@@ -790,6 +799,30 @@ impl AtBoard {
             }
         }
         0xFF
+    }
+
+    /// `Bus::ram_mut` past its common cases: with A20 off, a range within
+    /// one MiB is the RAM its address with bit 20 clear names; in
+    /// C0000h–FFFFFh, a range within one 16 KiB PAM segment that reads and
+    /// writes RAM (shadow RAM made read-write) is plain RAM. Read-only
+    /// shadow, ROM and device windows are not.
+    fn ram_mut_slow(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        if len == 0 {
+            return None;
+        }
+        let last = addr.checked_add(len - 1)?;
+        if (addr ^ last) >> 20 != 0 {
+            return None;
+        }
+        let (a, last) = (addr & self.a20_mask, last & self.a20_mask);
+        let plain = last < 0xA0000
+            || (a >= 0x10_0000 && (last as usize) < self.ram.len())
+            || ((0xC0000..=0xFFFFF).contains(&a) && (a ^ last) >> 14 == 0 && self.pam(a) == 3);
+        if plain {
+            self.ram.get_mut(a as usize..=last as usize)
+        } else {
+            None
+        }
     }
 
     /// Read a physical byte (after the A20 gate).
@@ -1301,14 +1334,14 @@ impl cpu::Bus for AtBoard {
         std::mem::take(&mut self.slice.touched) && self.slice_must_end()
     }
 
+    #[inline]
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
         let end = addr.checked_add(len)?;
-        let low = end <= 0xA0000;
-        let high = addr >= 0x10_0000 && (end as usize) <= self.ram.len() && self.a20();
-        if low || high {
-            Some(&mut self.ram[addr as usize..end as usize])
-        } else {
-            None
+        // The common cases first: conventional memory, and extended memory
+        // with A20 on.
+        if end <= 0xA0000 || (addr >= 0x10_0000 && self.a20_mask == u32::MAX) {
+            return self.ram.get_mut(addr as usize..end as usize);
         }
+        self.ram_mut_slow(addr, len)
     }
 }
