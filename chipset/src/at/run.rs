@@ -131,7 +131,7 @@ pub struct AtRun<C: AtCpu> {
     last_cpu_cycles: u64,
     /// Run one instruction at a time (see [`AtRun::set_stepped`]).
     stepped: bool,
-    /// Slices run so far (steps count one each when stepped).
+    /// Slices run so far ([`AtRun::slice`]; [`AtRun::step`] does not count).
     pub slices: u64,
 }
 
@@ -212,10 +212,11 @@ impl<C: AtCpu> AtRun<C> {
     }
 
     /// Run for `cycles` cycles of board time (or a little more: the last
-    /// instruction or halt ends past it).
+    /// instruction or halt ends past it), or until the guest asks the
+    /// machine to stop (port F4h, "Shutdown" at 8900h).
     pub fn run_for(&mut self, cycles: u64) {
         let end = self.board.now.saturating_add(cycles);
-        while self.board.now < end {
+        while self.board.now < end && self.board.debug.exit.is_none() && !self.board.shutdown {
             if self.stepped {
                 self.step();
             } else {
