@@ -506,3 +506,57 @@ fn random_guest_traffic_does_not_panic() {
         }
     }
 }
+
+/// `Bus::ram_mut` (the CPU's direct path to RAM) gives exactly the bytes
+/// `read`/`write` reach: with A20 off, addresses from 1 MiB wrap to 0; in
+/// F0000h–FFFFFh only shadow RAM that is read-write (i440FX PAM0 bits 5:4 =
+/// 11b) is plain RAM, never read-only shadow (01b) or the ROM (00b), whose
+/// writes must not land.
+#[test]
+fn ram_mut_follows_the_a20_gate_and_pam_shadowing() {
+    let mut b = board();
+    // A20 on (the 8042's reset value): 1 MiB up is RAM of its own.
+    assert!(b.a20());
+    b.ram_mut(0x10_0500, 4)
+        .unwrap()
+        .copy_from_slice(&[1, 2, 3, 4]);
+    assert_eq!(b.read(0x500), 0);
+    assert_eq!(b.read(0x10_0502), 3);
+    // A20 off at the 8042: the same address names 0000:0500h.
+    b.io_write(0x64, 0xD1);
+    b.io_write(0x60, 0xDD);
+    assert!(!b.a20());
+    b.ram_mut(0x10_0500, 2).unwrap().copy_from_slice(&[9, 8]);
+    assert_eq!((b.read(0x500), b.read(0x501)), (9, 8));
+    assert_eq!(b.ram_mut(0x10_0502, 1).unwrap()[0], 0);
+    // A range crossing the 1 MiB wrap is not one slice.
+    assert!(b.ram_mut(0x1F_FFFE, 4).is_none());
+    b.io_write(0x92, 0x02);
+    assert!(b.a20());
+
+    // The BIOS area: ROM (all FFh here) until PAM0 maps RAM there.
+    assert!(b.ram_mut(0xF0000, 16).is_none());
+    let pam0 = |b: &mut AtBoard, v: u8| {
+        b.io_write_sized(0xCF8, 4, 0x8000_0058);
+        b.io_write_sized(0xCFD, 1, v as u32);
+    };
+    // Write-only shadow (10b): reads still come from the ROM; copy the
+    // BIOS's first bytes down as firmware does.
+    pam0(&mut b, 0x20);
+    assert!(b.ram_mut(0xF0000, 16).is_none());
+    b.write(0xF0000, 0x5A);
+    assert_eq!(b.read(0xF0000), 0xFF);
+    // Read-write (11b): the RAM written before, directly.
+    pam0(&mut b, 0x30);
+    let s = b.ram_mut(0xF0000, 16).unwrap();
+    assert_eq!(s[0], 0x5A);
+    s[1] = 0xA5;
+    assert_eq!(b.read(0xF0001), 0xA5);
+    // Read-only (01b): reads from RAM, writes dropped, so no direct slice.
+    pam0(&mut b, 0x10);
+    assert!(b.ram_mut(0xF0000, 16).is_none());
+    b.write(0xF0001, 0);
+    assert_eq!(b.read(0xF0001), 0xA5);
+    // The VGA window is never RAM.
+    assert!(b.ram_mut(0xA0000, 16).is_none());
+}

@@ -68,14 +68,14 @@ fn profile(name: &str, floppy: Option<&str>) -> Option<MachineProfile> {
     have_firmware(&p).then_some(p)
 }
 
-/// Run until the VGA text screen contains `text` (checked every 64K steps)
-/// or `secs` of emulated time pass; the screen at the end.
+/// Run (in slices) until the VGA text screen contains `text` (checked
+/// every 10 ms of emulated time) or `secs` of emulated time pass; the
+/// screen at the end.
 fn run_to_text(pc: &mut AtPc, text: &str, secs: u64) -> (bool, String) {
-    let end = pc.run.board.config.clock_hz * secs;
+    let hz = pc.run.board.config.clock_hz;
+    let end = hz * secs;
     loop {
-        for _ in 0..65_536 {
-            pc.run.step();
-        }
+        pc.run.run_for(hz / 100);
         let screen = pc.vga.borrow().screen_text();
         if screen.contains(text) {
             return (true, screen);

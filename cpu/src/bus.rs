@@ -56,6 +56,22 @@ pub trait Bus {
         let _ = (addr, len);
         None
     }
+    /// A CPU running a slice of instructions is at an instruction
+    /// boundary, `cycles` clocks after the slice began: a board that
+    /// passes time only between slices brings its devices up to that
+    /// moment when the next instruction touches them. Nothing by default.
+    #[inline]
+    fn slice_clock(&mut self, cycles: u64) {
+        let _ = cycles;
+    }
+    /// True (once) if an access since the last call may have changed what
+    /// the CPU sees between instructions (the interrupt lines, the board's
+    /// next deadline, a reset): the CPU then ends its slice after the
+    /// current instruction. False by default.
+    #[inline]
+    fn take_slice_end(&mut self) -> bool {
+        false
+    }
 }
 
 /// A flat memory with every I/O read returning all ones; handy for tests and tools.

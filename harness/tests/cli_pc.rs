@@ -126,6 +126,9 @@ fn pc_options_need_an_at_machine() {
     std::fs::write(&img, vec![0u8; 512 * 1024]).unwrap();
     let out = run(&["--hda"], &[&img]);
     assert_one_error(&out, &["need an AT or PCI machine"]);
+    // The XT machine has no --stepped (only the AT/PCI runner slices).
+    let out = run(&["--stepped"], &[]);
+    assert_one_error(&out, &["need an AT or PCI machine"]);
 }
 
 fn firmware_installed() -> bool {

@@ -253,6 +253,32 @@ pub struct AtBoard {
     /// The ISA IRQs the PIRQ router drove at the last sync (to release a
     /// line when its routing changes).
     pirq_driven: u16,
+    /// PAM attributes of the 16 KiB segments of C0000h–FFFFFh (the host
+    /// bridge's registers, copied when they are written).
+    pam: [u8; 16],
+    slice: SliceState,
+    irq_log: Option<Vec<(u64, u8)>>,
+}
+
+/// What the board keeps while the CPU runs a slice of instructions
+/// without the board passing time between them (see [`AtBoard::begin_slice`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct SliceState {
+    /// A slice is running: `base` and `cpu_now` mean something.
+    on: bool,
+    /// The board's time when the slice began.
+    base: u64,
+    /// The time of the instruction the CPU is at (`base` plus the clocks
+    /// the CPU reported through `Bus::slice_clock`).
+    cpu_now: u64,
+    /// Where the slice is planned to end.
+    end: u64,
+    /// The INTR level the CPU was given at the start.
+    intr: bool,
+    /// An I/O access happened since the CPU last asked.
+    touched: bool,
+    /// The CPU acknowledged an interrupt: its INTR level is stale.
+    acked: bool,
 }
 
 impl AtBoard {
@@ -330,11 +356,15 @@ impl AtBoard {
             a20_mask: u32::MAX,
             pirq_lines: 0,
             pirq_driven: 0,
+            pam: [0; 16],
+            slice: SliceState::default(),
+            irq_log: None,
             now: 0,
             config,
         };
         board.map_ports();
         board.update_a20();
+        board.pci_written(PciKind::HostBridge);
         Ok(board)
     }
 
@@ -505,6 +535,69 @@ impl AtBoard {
             self.reschedule(ev);
             self.sync_irqs();
         }
+    }
+
+    /// A CPU is about to run a slice of instructions planned to end at
+    /// cycle `end` (at most the next deadline): until [`AtBoard::end_slice`]
+    /// the board passes time only when the CPU's accesses need it, to the
+    /// instruction boundary the CPU reports through `Bus::slice_clock`, and
+    /// asks the CPU (`Bus::take_slice_end`) to stop after an access that
+    /// changed what it sees between instructions.
+    pub fn begin_slice(&mut self, end: u64) {
+        self.slice = SliceState {
+            on: true,
+            base: self.now,
+            cpu_now: self.now,
+            end,
+            intr: self.intr_pending(),
+            touched: false,
+            acked: false,
+        };
+    }
+
+    /// The slice is over; the driver passes its time with
+    /// [`AtBoard::advance_to`].
+    pub fn end_slice(&mut self) {
+        self.slice.on = false;
+    }
+
+    /// Bring the board's time up to the instruction the CPU is at, inside
+    /// a slice. No deadline falls due before the slice's planned end, so
+    /// this only moves the clock (lazily clocked devices read it).
+    #[inline]
+    fn sync_cpu(&mut self) {
+        if self.slice.on && self.slice.cpu_now > self.now {
+            self.advance_to(self.slice.cpu_now);
+        }
+    }
+
+    /// Whether the CPU must end its slice after the current instruction:
+    /// it took an interrupt, or an access changed the INTR or NMI line,
+    /// brought a deadline before the slice's end, asked for a reset, or
+    /// asked the machine to stop.
+    fn slice_must_end(&self) -> bool {
+        self.slice.acked
+            || self.intr_pending() != self.slice.intr
+            || self.nmi_pending()
+            || self.reset.is_some()
+            || self.kbc.reset_requested
+            || self.next_deadline().is_some_and(|d| d < self.slice.end)
+            || self.debug.exit.is_some()
+            || self.shutdown
+    }
+
+    /// Record `(cycle, vector)` of every interrupt acknowledged through
+    /// `Bus::inta` (see [`AtBoard::take_irq_log`]).
+    pub fn log_irqs(&mut self, on: bool) {
+        self.irq_log = on.then(Vec::new);
+    }
+
+    /// The interrupts recorded since [`AtBoard::log_irqs`] (emptied).
+    pub fn take_irq_log(&mut self) -> Vec<(u64, u8)> {
+        self.irq_log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The earliest pending deadline (the driver may run the CPU until then).
@@ -738,8 +831,9 @@ impl AtBoard {
 
     /// PAM attribute of a C0000h–FFFFFh address: bit 0 reads from RAM,
     /// bit 1 writes to RAM. An ISA board has no shadow RAM there.
+    #[inline]
     fn pam(&self, a: u32) -> u8 {
-        self.pci.as_ref().map_or(0, |p| p.pam(a))
+        self.pam[(a.wrapping_sub(0xC0000) >> 14) as usize & 15]
     }
 
     /// i440FX SMRAM register D_OPEN (bit 6) with G_SMRAME (bit 3): the
@@ -758,6 +852,9 @@ impl AtBoard {
         };
         match kind {
             PciKind::HostBridge => {
+                for (seg, attr) in self.pam.iter_mut().enumerate() {
+                    *attr = pci.pam(0xC0000 + ((seg as u32) << 14));
+                }
                 self.smram_open = pci
                     .get(PciKind::HostBridge)
                     .is_some_and(|h| h.config.bytes[0x72] & 0x48 == 0x48);
@@ -836,6 +933,30 @@ impl AtBoard {
         0xFF
     }
 
+    /// `Bus::ram_mut` past its common cases: with A20 off, a range within
+    /// one MiB is the RAM its address with bit 20 clear names; in
+    /// C0000h–FFFFFh, a range within one 16 KiB PAM segment that reads and
+    /// writes RAM (shadow RAM made read-write) is plain RAM. Read-only
+    /// shadow, ROM and device windows are not.
+    fn ram_mut_slow(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        if len == 0 {
+            return None;
+        }
+        let last = addr.checked_add(len - 1)?;
+        if (addr ^ last) >> 20 != 0 {
+            return None;
+        }
+        let (a, last) = (addr & self.a20_mask, last & self.a20_mask);
+        let plain = last < 0xA0000
+            || (a >= 0x10_0000 && (last as usize) < self.ram.len())
+            || ((0xC0000..=0xFFFFF).contains(&a) && (a ^ last) >> 14 == 0 && self.pam(a) == 3);
+        if plain {
+            self.ram.get_mut(a as usize..=last as usize)
+        } else {
+            None
+        }
+    }
+
     /// Read a physical byte (after the A20 gate).
     pub fn mem_read(&mut self, addr: u32) -> u8 {
         let a = addr & self.a20_mask;
@@ -848,10 +969,13 @@ impl AtBoard {
     fn slow_read(&mut self, a: u32) -> u8 {
         match a {
             0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize],
-            0xA0000..=0xBFFFF => self
-                .vga_window
-                .as_mut()
-                .map_or(0xFF, |w| w.read(a - 0xA0000)),
+            0xA0000..=0xBFFFF => {
+                // A device's window: its time is the CPU's.
+                self.sync_cpu();
+                self.vga_window
+                    .as_mut()
+                    .map_or(0xFF, |w| w.read(a - 0xA0000))
+            }
             0xC0000..=0xFFFFF => {
                 if self.pam(a) & 1 != 0 {
                     self.ram[a as usize]
@@ -864,6 +988,7 @@ impl AtBoard {
                 if a >= top {
                     return self.bios[(a - top) as usize];
                 }
+                self.sync_cpu();
                 if let (Some(base), Some(lfb)) = (
                     self.pci.as_ref().and_then(PciBus::vga_lfb),
                     self.lfb.as_mut(),
@@ -894,6 +1019,7 @@ impl AtBoard {
         match a {
             0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize] = v,
             0xA0000..=0xBFFFF => {
+                self.sync_cpu();
                 if let Some(w) = self.vga_window.as_mut() {
                     w.write(a - 0xA0000, v);
                 }
@@ -904,6 +1030,7 @@ impl AtBoard {
                 }
             }
             _ => {
+                self.sync_cpu();
                 if let (Some(base), Some(lfb)) = (
                     self.pci.as_ref().and_then(PciBus::vga_lfb),
                     self.lfb.as_mut(),
@@ -920,6 +1047,8 @@ impl AtBoard {
 
     /// Read `size` (1, 2 or 4) bytes from `port`.
     pub fn io_read_sized(&mut self, port: u16, size: u8) -> u32 {
+        self.sync_cpu();
+        self.slice.touched = true;
         let size = size.clamp(1, 4);
         let h = self.ports[port as usize];
         match h {
@@ -957,6 +1086,8 @@ impl AtBoard {
 
     /// Write `size` (1, 2 or 4) bytes to `port`.
     pub fn io_write_sized(&mut self, port: u16, size: u8, value: u32) {
+        self.sync_cpu();
+        self.slice.touched = true;
         let size = size.clamp(1, 4);
         let h = self.ports[port as usize];
         match h {
@@ -1354,19 +1485,35 @@ impl cpu::Bus for AtBoard {
     }
 
     fn inta(&mut self) -> u8 {
+        self.sync_cpu();
         let v = self.pics.acknowledge();
         self.sync_irqs();
+        self.slice.acked = true;
+        self.slice.touched = true;
+        if let Some(log) = &mut self.irq_log {
+            log.push((self.now, v));
+        }
         v
     }
 
+    #[inline]
+    fn slice_clock(&mut self, cycles: u64) {
+        self.slice.cpu_now = self.slice.base + cycles;
+    }
+
+    #[inline]
+    fn take_slice_end(&mut self) -> bool {
+        std::mem::take(&mut self.slice.touched) && self.slice_must_end()
+    }
+
+    #[inline]
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
         let end = addr.checked_add(len)?;
-        let low = end <= 0xA0000;
-        let high = addr >= 0x10_0000 && (end as usize) <= self.ram.len() && self.a20();
-        if low || high {
-            Some(&mut self.ram[addr as usize..end as usize])
-        } else {
-            None
+        // The common cases first: conventional memory, and extended memory
+        // with A20 on.
+        if end <= 0xA0000 || (addr >= 0x10_0000 && self.a20_mask == u32::MAX) {
+            return self.ram.get_mut(addr as usize..end as usize);
         }
+        self.ram_mut_slow(addr, len)
     }
 }

@@ -5,7 +5,7 @@
 //! merged.
 
 use super::board::AtBoard;
-use cpu::ia32::{Cpu32, StepResult32};
+use cpu::ia32::{Cpu32, SliceEnd, StepResult32};
 use cpu::{Bus, Cpu, StepResult, Timing};
 
 /// What one CPU step did.
@@ -31,6 +31,19 @@ pub trait AtCpu {
     fn cycles(&self) -> u64;
     /// The reset (or INIT) the board asked for.
     fn reset(&mut self);
+    /// Run steps for about `budget` cycles inside a slice the board has
+    /// begun ([`AtBoard::begin_slice`]), as [`AtCpu::step`] would one after
+    /// the other with the board passing time in between; the slice ends
+    /// early when the bus asks (`Bus::take_slice_end`), at a halt or a
+    /// shutdown. Returns what the last step did and the cycles the board
+    /// must pass (each step counting at least one). The default runs one
+    /// step.
+    fn run_slice(&mut self, board: &mut AtBoard, budget: u64) -> (CpuStep, u64) {
+        let _ = budget;
+        let before = self.cycles();
+        let r = self.step(board);
+        (r, self.cycles().wrapping_sub(before).max(1))
+    }
 }
 
 impl<T: Timing> AtCpu for Cpu<T> {
@@ -84,6 +97,20 @@ impl AtCpu for Cpu32 {
         self.raise_nmi();
     }
 
+    fn run_slice(&mut self, board: &mut AtBoard, budget: u64) -> (CpuStep, u64) {
+        self.set_intr(board.intr_pending());
+        let s = Cpu32::run_slice(self, board, budget);
+        if self.take_ferr() {
+            board.set_fpu_error();
+        }
+        let r = match s.end {
+            SliceEnd::Halted => CpuStep::Halted,
+            SliceEnd::Shutdown => CpuStep::Shutdown,
+            SliceEnd::Budget | SliceEnd::Bus | SliceEnd::Ferr => CpuStep::Executed,
+        };
+        (r, s.cycles)
+    }
+
     fn cycles(&self) -> u64 {
         Cpu32::cycles(self)
     }
@@ -102,7 +129,15 @@ pub struct AtRun<C: AtCpu> {
     /// Resets so far (CPU and system).
     pub resets: u64,
     last_cpu_cycles: u64,
+    /// Run one instruction at a time (see [`AtRun::set_stepped`]).
+    stepped: bool,
+    /// Slices run so far ([`AtRun::slice`]; [`AtRun::step`] does not count).
+    pub slices: u64,
 }
+
+/// The longest slice, in cycles, when no deadline is nearer: the caller's
+/// conditions are checked between slices.
+const MAX_SLICE: u64 = 1 << 20;
 
 impl<C: AtCpu> AtRun<C> {
     /// Join a CPU (in its reset state) and a board.
@@ -113,6 +148,8 @@ impl<C: AtCpu> AtRun<C> {
             board,
             resets: 0,
             last_cpu_cycles,
+            stepped: false,
+            slices: 0,
         }
     }
 
@@ -121,18 +158,76 @@ impl<C: AtCpu> AtRun<C> {
         self.board.now
     }
 
-    /// One CPU step and the board's time after it.
+    /// Run one instruction at a time in [`AtRun::run_for`] and
+    /// [`AtRun::run_until_within`] (the reference behaviour, for tests and
+    /// debugging) instead of in slices.
+    pub fn set_stepped(&mut self, stepped: bool) {
+        self.stepped = stepped;
+    }
+
+    /// One CPU step and the board's time after it: the reference the
+    /// slices keep to.
     pub fn step(&mut self) {
-        if self.board.nmi_pending() {
-            self.board.ack_nmi();
-            self.cpu.nmi(&mut self.board);
-        }
+        self.deliver_nmi();
         let r = self.cpu.step(&mut self.board);
         let c = self.cpu.cycles();
         // Every instruction takes time; never let the clock stand still.
         let spent = c.wrapping_sub(self.last_cpu_cycles).max(1);
         self.last_cpu_cycles = c;
-        let mut now = self.board.now + spent;
+        self.finish(r, self.board.now + spent);
+    }
+
+    fn deliver_nmi(&mut self) {
+        if self.board.nmi_pending() {
+            self.board.ack_nmi();
+            self.cpu.nmi(&mut self.board);
+        }
+    }
+
+    /// Run instructions up to the board's next deadline or cycle `limit`,
+    /// whichever comes first (at least one step): the same as as many
+    /// [`AtRun::step`]s, the board passing time only where an access
+    /// needs it and once at the end. The slice ends after the instruction
+    /// that reaches the deadline, after an access that changed the
+    /// interrupt lines or the deadlines, at a halt (which skips to the
+    /// next deadline, as a step does) and at a reset.
+    pub fn slice(&mut self, limit: u64) {
+        self.slices += 1;
+        self.deliver_nmi();
+        let now = self.board.now;
+        let end = self
+            .board
+            .next_deadline()
+            .unwrap_or(u64::MAX)
+            .min(limit)
+            .min(now.saturating_add(MAX_SLICE));
+        let budget = end.saturating_sub(now).max(1);
+        self.board.begin_slice(now + budget);
+        let (r, spent) = self.cpu.run_slice(&mut self.board, budget);
+        self.board.end_slice();
+        self.last_cpu_cycles = self.cpu.cycles();
+        // The board may have moved inside the slice (to an access); the
+        // slice's time counts from where it began.
+        self.finish(r, now + spent);
+    }
+
+    /// Run for `cycles` cycles of board time (or a little more: the last
+    /// instruction or halt ends past it), or until the guest asks the
+    /// machine to stop (port F4h, "Shutdown" at 8900h).
+    pub fn run_for(&mut self, cycles: u64) {
+        let end = self.board.now.saturating_add(cycles);
+        while self.board.now < end && self.board.debug.exit.is_none() && !self.board.shutdown {
+            if self.stepped {
+                self.step();
+            } else {
+                self.slice(end);
+            }
+        }
+    }
+
+    /// Pass the board's time to `now`, the end of a step or a slice that
+    /// ended with `r`.
+    fn finish(&mut self, r: CpuStep, mut now: u64) {
         match r {
             CpuStep::Executed => {}
             CpuStep::Halted => {
@@ -151,8 +246,9 @@ impl<C: AtCpu> AtRun<C> {
         }
     }
 
-    /// Run until `cond` holds (checked after every step) or `max_cycles`
-    /// more cycles have passed; true if `cond` held.
+    /// Run until `cond` holds (checked after every step, or slice: see
+    /// [`AtRun::slice`]) or `max_cycles` more cycles have passed; true if
+    /// `cond` held.
     pub fn run_until_within(
         &mut self,
         max_cycles: u64,
@@ -163,7 +259,11 @@ impl<C: AtCpu> AtRun<C> {
             if cond(self) {
                 return true;
             }
-            self.step();
+            if self.stepped {
+                self.step();
+            } else {
+                self.slice(end);
+            }
         }
         cond(self)
     }

@@ -31,6 +31,11 @@ pub struct PcArgs {
     /// CPU model: 286, 386, 486 (AT/PCI machines).
     #[arg(long)]
     pub cpu: Option<String>,
+    /// Run the CPU one instruction at a time, the board passing time after
+    /// each (the reference the default slices keep to; slower) (AT/PCI
+    /// machines).
+    #[arg(long)]
+    pub stepped: bool,
 }
 
 impl PcArgs {
@@ -40,6 +45,7 @@ impl PcArgs {
             || self.boot.is_some()
             || self.memory.is_some()
             || self.cpu.is_some()
+            || self.stepped
     }
 }
 
@@ -84,7 +90,7 @@ pub fn dispatch(args: &RunArgs) -> Option<Result<u8, CliError>> {
     match board {
         Some(BoardKind::At | BoardKind::Pci) => Some(run(args, &path)),
         _ if args.pc.any() => Some(Err(CliError(format!(
-            "{}: --hda, --cdrom, --boot, --memory and --cpu need an AT or PCI machine (e.g. --machine pc)",
+            "{}: --hda, --cdrom, --boot, --memory, --cpu and --stepped need an AT or PCI machine (e.g. --machine pc)",
             path.display()
         )))),
         _ => None,
@@ -185,8 +191,9 @@ fn forward(
     Ok(())
 }
 
-/// Steps between checks of the screen, the clock and the outputs.
-const SLICE_STEPS: u32 = 50_000;
+/// Emulated time between checks of the screen, the clock and the outputs
+/// (a thousandth of a second, at least this many cycles).
+const CHECK_CYCLES_MIN: u64 = 50_000;
 
 /// Run an AT or PCI machine.
 pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
@@ -199,7 +206,9 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         }
     }
     let mut pc = build(args, path)?;
+    pc.run.set_stepped(args.pc.stepped);
     let hz = pc.run.board.config.clock_hz as f64;
+    let check = (pc.run.board.config.clock_hz / 1000).max(CHECK_CYCLES_MIN);
     let mut debug_file = open_sink(&args.debugcon)?;
     let mut serial_file = open_sink(&args.serial)?;
     let (mut e9_sent, mut info_sent, mut vinfo_sent, mut serial_sent) = (0, 0, 0, 0);
@@ -222,9 +231,7 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     let mut typed = 0;
     let mut settle_end: Option<u64> = None;
     let outcome = loop {
-        for _ in 0..SLICE_STEPS {
-            pc.run.step();
-        }
+        pc.run.run_for(check);
         if args.realtime {
             let ahead = pc.run.now() as f64 / hz - started.elapsed().as_secs_f64();
             if ahead > 0.0 {
