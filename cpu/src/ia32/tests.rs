@@ -345,3 +345,115 @@ mod props {
         }
     }
 }
+
+/// A 286 in real mode with every segment at 0, SP at 2000h, the code at
+/// 0:0100h and the handlers of interrupts 0 and 13 at 0:0600h and 0:0700h.
+fn real286(bus: &mut FlatBus, code: &[u8]) -> Cpu32 {
+    bus.load(0, &[0x00, 0x06, 0x00, 0x00]);
+    bus.load(13 * 4, &[0x00, 0x07, 0x00, 0x00]);
+    bus.load(0x100, code);
+    let mut c = Cpu32::new(Model32::I80286);
+    for s in [ES, CS, SS, DS] {
+        c.seg[s] = SegCache::real(0);
+    }
+    c.eip = 0x100;
+    c.r[4] = 0x2000;
+    c
+}
+
+#[test]
+fn the_286_steps_each_index_register_after_its_own_transfer() {
+    // REP MOVSW with SI = FFFFh: the word read overruns DS, which the 286
+    // reports as interrupt 13 in real mode. Its microcode has stepped SI past
+    // the read (FFFFh + 2 = 1) and counted the iteration (CX 3 → 2); DI,
+    // whose write never happened, stays.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = real286(&mut bus, &[0xF3, 0xA5]);
+    c.r[1] = 3;
+    c.r[6] = 0xFFFF;
+    c.r[7] = 0x3000;
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x700, "interrupt 13 taken");
+    assert_eq!((c.r[6], c.r[7], c.r[1]), (1, 0x3000, 2));
+    // The pushed IP is the instruction's own (the REP prefix): a restart.
+    assert_eq!(&bus.mem[0x1FFA..0x1FFC], &[0x00, 0x01]);
+}
+
+#[test]
+fn the_286_cmps_reads_es_di_first() {
+    // CMPSW with DI = FFFFh and SI = FFFFh: the 286 reads ES:DI first, so
+    // the overrun comes with DI stepped and SI not.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = real286(&mut bus, &[0xA7]);
+    c.r[6] = 0xFFFF;
+    c.r[7] = 0xFFFF;
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x700);
+    assert_eq!((c.r[6], c.r[7]), (0xFFFF, 1));
+}
+
+#[test]
+fn the_286_pop_to_memory_keeps_the_pop_when_the_write_overruns() {
+    // POP word [SI] with SI = FFFFh: the pop has completed (SP + 2) when the
+    // write overruns; interrupt 13 then pushes its frame below that SP.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = real286(&mut bus, &[0x8F, 0x04]);
+    c.r[6] = 0xFFFF;
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x700);
+    assert_eq!(c.r[4], 0x2000 + 2 - 6);
+}
+
+#[test]
+fn the_286_shifts_one_bit_at_a_time() {
+    // SHL CH,16 (C0 E5 10) with CH = 81h: after eight one-bit steps the
+    // byte is zero, the later steps shift zeros out: result 0, CF 0, OF =
+    // sign XOR CF = 0, AF = bit 4 of the result = 0, ZF and PF set.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = real286(&mut bus, &[0xC0, 0xE5, 0x10]);
+    c.r[1] = 0x8100;
+    c.set_flags_for_test(CF | OF | AF);
+    c.step(&mut bus);
+    assert_eq!(c.r[1], 0);
+    assert_eq!(c.eflags & STATUS, ZF | PF);
+    // SHR AL,9 with AL = 80h: step 8 shifts the last one out (AL 01 → 0,
+    // CF 1), step 9 shifts a zero out (CF 0); OF is the sign before the
+    // last step (0); the 286 sets AF on right shifts.
+    let mut c = real286(&mut bus, &[0xC0, 0xE8, 0x09]);
+    c.r[0] = 0x80;
+    c.step(&mut bus);
+    assert_eq!(c.r[0] & 0xFF, 0);
+    assert_eq!(c.eflags & STATUS, ZF | PF | AF);
+}
+
+#[test]
+fn the_286_limits_an_instruction_to_ten_bytes() {
+    // Four CS: prefixes and ADD word [0000h],1234h (81 06 00 00 34 12):
+    // ten bytes execute; five prefixes make eleven, interrupt 13.
+    let add = [0x81, 0x06, 0x00, 0x00, 0x34, 0x12];
+    let mut bus = FlatBus::new(0x10000);
+    let mut code = vec![0x2E; 4];
+    code.extend_from_slice(&add);
+    let mut c = real286(&mut bus, &code);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x10A);
+    assert_eq!(&bus.mem[0..2], &[0x34, 0x18]);
+    let mut code = vec![0x2E; 5];
+    code.extend_from_slice(&add);
+    let mut c = real286(&mut bus, &code);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x700);
+}
+
+#[test]
+fn the_286_aam_0_leaves_pf_alone_set() {
+    // AAM 0 divides by zero: interrupt 0, with the flags the division
+    // microcode left (PF set, CF/AF/ZF/SF/OF clear) pushed.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = real286(&mut bus, &[0xD4, 0x00]);
+    c.set_flags_for_test(CF | ZF | SF | OF);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x600);
+    let pushed = u16::from_le_bytes([bus.mem[0x1FFE], bus.mem[0x1FFF]]) as u32;
+    assert_eq!(pushed & STATUS, PF);
+}
