@@ -167,6 +167,7 @@ impl Cpu32 {
 
     fn io_in(&mut self, bus: &mut dyn Bus, port: u16, sz: u32) -> R<u32> {
         self.check_io(bus, port, sz)?;
+        self.io_breakpoint(port, sz);
         Ok(match sz {
             1 => bus.io_read(port) as u32,
             2 => bus.io_read16(port) as u32,
@@ -176,6 +177,7 @@ impl Cpu32 {
 
     fn io_out(&mut self, bus: &mut dyn Bus, port: u16, sz: u32, v: u32) -> R<()> {
         self.check_io(bus, port, sz)?;
+        self.io_breakpoint(port, sz);
         match sz {
             1 => bus.io_write(port, v as u8),
             2 => bus.io_write16(port, v as u16),
@@ -186,6 +188,12 @@ impl Cpu32 {
 
     /// Fetch, decode and execute one instruction.
     pub(crate) fn execute(&mut self, bus: &mut dyn Bus) -> R<()> {
+        self.dbg.hits = 0;
+        if self.breakpoints_armed() {
+            self.code_breakpoint()?;
+        }
+        // RF has done its work (debug.rs); IRET and task switches load it anew.
+        self.eflags &= !RF;
         let i = self.decode(bus)?;
         let row = i.row();
         self.cycles += if self.model.generation() >= 4 {
@@ -1198,9 +1206,14 @@ impl Cpu32 {
                 }
             }
             budget -= 1;
-            if budget == 0 || self.intr || self.nmi || self.eflags & TF != 0 {
-                // Resume at the same instruction after an interrupt window.
+            if budget == 0 || self.intr || self.nmi || self.eflags & TF != 0 || self.dbg.hits != 0 {
+                // Resume at the same instruction after an interrupt window;
+                // RF (pushed by whatever is taken there) keeps an
+                // instruction breakpoint from firing again on the rest.
                 self.eip = start;
+                if self.model.generation() >= 3 {
+                    self.eflags |= RF;
+                }
                 return Ok(());
             }
         }
@@ -1460,6 +1473,7 @@ impl Cpu32 {
                         n += 2;
                     }
                 }
+                self.general_detect()?;
                 if op == 0x21 {
                     self.r[i.rm()] = self.dr[n];
                 } else {

@@ -457,3 +457,181 @@ fn the_286_aam_0_leaves_pf_alone_set() {
     let pushed = u16::from_le_bytes([bus.mem[0x1FFE], bus.mem[0x1FFF]]) as u32;
     assert_eq!(pushed & STATUS, PF);
 }
+
+/// A flat protected-mode 386 with interrupt gates for #UD (6) at 08:4200h
+/// and #DB (1) at 08:4000h, where a debugger-like handler sets RF in the
+/// pushed EFLAGS (`OR dword [ESP+8], 10000h`) and returns (IRETD); the
+/// stack at A000h.
+fn debug_rig(bus: &mut FlatBus) -> Cpu32 {
+    let mut c = flat_pm(bus);
+    bus.load(
+        0x2000 + 8,
+        &[0x00, 0x40, 0x08, 0x00, 0x00, 0x8E, 0x00, 0x00],
+    );
+    bus.load(
+        0x2000 + 6 * 8,
+        &[0x00, 0x42, 0x08, 0x00, 0x00, 0x8E, 0x00, 0x00],
+    );
+    c.idtr = (0x2000, 0xFF);
+    bus.load(
+        0x4000,
+        &[0x81, 0x4C, 0x24, 0x08, 0x00, 0x00, 0x01, 0x00, 0xCF],
+    );
+    c.r[4] = 0xA000;
+    c.eip = 0x3000;
+    c
+}
+
+fn rd32(bus: &FlatBus, a: usize) -> u32 {
+    u32::from_le_bytes(bus.mem[a..a + 4].try_into().unwrap())
+}
+
+#[test]
+fn instruction_breakpoint_faults_before_the_instruction_and_rf_resumes() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    // NOP, NOP, INC EAX; DR0 = 3002h, L0, R/W0 = 00 (execute), LEN0 = 00.
+    bus.load(0x3000, &[0x90, 0x90, 0x40]);
+    c.dr[0] = 0x3002;
+    c.dr[7] = 0x401;
+    c.step(&mut bus);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x3002);
+    c.step(&mut bus);
+    // A fault: the handler is entered with the INC not done, the pushed
+    // EIP is the INC, DR6.B0 tells which breakpoint, and the pushed RF is 0
+    // (the one fault that does not set it).
+    assert_eq!((c.eip, c.r[0]), (0x4000, 0));
+    assert_eq!(c.dr[6] & 0xF, 1);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x3002);
+    assert_eq!(rd32(&bus, 0xA000 - 4) & RF, 0);
+    // The handler sets RF in the image and returns: the INC now executes
+    // without a second #DB, and RF is clear after it.
+    c.step(&mut bus);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x3002);
+    assert_ne!(c.eflags & RF, 0);
+    c.step(&mut bus);
+    assert_eq!((c.eip, c.r[0]), (0x3003, 1));
+    assert_eq!(c.eflags & RF, 0);
+    // RF clear again: coming back to 3002h breaks again.
+    c.eip = 0x3002;
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x4000);
+}
+
+#[test]
+fn data_breakpoints_trap_after_the_access() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    // DR1 = 8003h with LEN1 = 01 (two bytes: aligned down, 8002h–8003h),
+    // R/W1 = 01 (writes), G1.
+    c.dr[1] = 0x8003;
+    c.dr[7] = 0x400 | 1 << 3 | 0b01 << 20 | 0b01 << 22;
+    // MOV EAX,[8002h] (a read: not watched), MOV [8004h],EAX (no overlap),
+    // MOV [8000h],EAX (8000h–8003h overlaps).
+    bus.load(
+        0x3000,
+        &[
+            0xA1, 0x02, 0x80, 0x00, 0x00, 0xA3, 0x04, 0x80, 0x00, 0x00, 0xA3, 0x00, 0x80, 0x00,
+            0x00,
+        ],
+    );
+    c.r[0] = 0x1122_3344;
+    bus.load(0x8000, &[0x11, 0x22, 0x33, 0x44]);
+    c.step(&mut bus);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x300A);
+    assert_eq!(c.dr[6] & 0xF, 0);
+    let eax = c.r[0];
+    c.step(&mut bus);
+    // A trap: the write has happened, the pushed EIP is the next
+    // instruction, DR6.B1 set.
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!(rd32(&bus, 0x8000), eax);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x300F);
+    assert_eq!(c.dr[6] & 0xF, 2);
+    // R/W 11 watches reads too: a byte read at 8002h hits.
+    let mut c = debug_rig(&mut bus);
+    c.dr[1] = 0x8002;
+    c.dr[7] = 0x400 | 1 << 2 | 0b11 << 20 | 0b01 << 22;
+    bus.load(0x3000, &[0xA0, 0x02, 0x80, 0x00, 0x00]);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!(c.dr[6] & 0xF, 2);
+}
+
+#[test]
+fn single_step_and_a_data_breakpoint_are_one_debug_exception() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    c.dr[0] = 0x8000;
+    c.dr[7] = 0x401 | 0b01 << 16;
+    bus.load(0x3000, &[0xA3, 0x00, 0x80, 0x00, 0x00]);
+    c.set_flags_for_test(TF);
+    c.step(&mut bus);
+    // DR6 has BS (bit 14) and B0; one frame of three dwords was pushed.
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!(c.dr[6] & 0x400F, 0x4001);
+    assert_eq!(c.r[4], 0xA000 - 12);
+}
+
+#[test]
+fn a_breakpoint_in_a_repeated_string_traps_after_its_iteration() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    // REP STOSB, ECX = 8, EDI = 8000h; DR0 = 8003h, writes, one byte.
+    bus.load(0x3000, &[0xF3, 0xAA]);
+    c.r[1] = 8;
+    c.r[7] = 0x8000;
+    c.r[0] = 0x5A;
+    c.dr[0] = 0x8003;
+    c.dr[7] = 0x401 | 0b01 << 16;
+    c.step(&mut bus);
+    // Four iterations done (8000h–8003h), the trap taken with EIP at the
+    // instruction (it is not finished) and RF set in the pushed EFLAGS (a
+    // trap of an iteration that is not the last).
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!((c.r[1], c.r[7]), (4, 0x8004));
+    assert_eq!(&bus.mem[0x8000..0x8005], &[0x5A, 0x5A, 0x5A, 0x5A, 0x00]);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x3000);
+    assert_ne!(rd32(&bus, 0xA000 - 4) & RF, 0);
+}
+
+#[test]
+fn general_detect_faults_mov_to_and_from_debug_registers() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    // MOV EAX,DR0 with DR7.GD: #DB before the move, DR6.BD (bit 13), GD
+    // cleared for the handler, the pushed EIP the MOV and RF set in the
+    // pushed image (a fault that is not an instruction breakpoint).
+    bus.load(0x3000, &[0x0F, 0x21, 0xC0]);
+    c.dr[0] = 0x1234;
+    c.dr[7] = 0x400 | 1 << 13;
+    c.r[0] = 0x77;
+    c.step(&mut bus);
+    assert_eq!((c.eip, c.r[0]), (0x4000, 0x77));
+    assert_ne!(c.dr[6] & 1 << 13, 0);
+    assert_eq!(c.dr[7] & 1 << 13, 0);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x3000);
+    assert_ne!(rd32(&bus, 0xA000 - 4) & RF, 0);
+    // Returning to it, the move now works.
+    c.step(&mut bus);
+    c.step(&mut bus);
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 0x1234);
+}
+
+#[test]
+fn faults_push_rf_set() {
+    // An invalid opcode is a fault: the EFLAGS image on the handler's stack
+    // has RF set (so an instruction breakpoint on the restarted
+    // instruction does not fire twice); EFLAGS itself has it clear.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    bus.load(0x3000, &[0x0F, 0xFF]);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x4200);
+    assert_ne!(rd32(&bus, 0xA000 - 4) & RF, 0);
+    assert_eq!(c.eflags & RF, 0);
+}
