@@ -112,7 +112,7 @@ impl Cpu32 {
         let mut hits = 0u8;
         for (n, a, l) in self.watching(0b10) {
             let a = a & 0xFFFF;
-            if p <= a + l - 1 && a <= last {
+            if p < a + l && a <= last {
                 hits |= 1 << n;
             }
         }
