@@ -635,3 +635,37 @@ fn faults_push_rf_set() {
     assert_ne!(rd32(&bus, 0xA000 - 4) & RF, 0);
     assert_eq!(c.eflags & RF, 0);
 }
+
+#[test]
+fn an_x87_store_hits_a_data_breakpoint() {
+    // A 386 with a 387: FLD1; FSTP qword [8000h] writes 1.0 as a double
+    // (3FF0000000000000h, little-endian) over 8000h–8007h, which covers a
+    // one-byte write breakpoint at 8006h: the trap follows the store.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    c.set_x87(true);
+    bus.load(0x3000, &[0xD9, 0xE8, 0xDD, 0x1D, 0x00, 0x80, 0x00, 0x00]);
+    c.dr[0] = 0x8006;
+    c.dr[7] = 0x401 | 0b01 << 16;
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x3002);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!(&bus.mem[0x8000..0x8008], &[0, 0, 0, 0, 0, 0, 0xF0, 0x3F]);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x3008);
+    assert_eq!(c.dr[6] & 0xF, 1);
+    // A load across a 4 KiB boundary takes the byte-by-byte path and
+    // reads the same value: FLD qword [8FFCh] with 1.0 stored there.
+    let mut c = debug_rig(&mut bus);
+    c.set_x87(true);
+    bus.load(0x8FFC, &[0, 0, 0, 0, 0, 0, 0xF0, 0x3F]);
+    bus.load(
+        0x3000,
+        &[
+            0xDD, 0x05, 0xFC, 0x8F, 0x00, 0x00, 0xDD, 0x1D, 0x00, 0x70, 0x00, 0x00,
+        ],
+    );
+    c.step(&mut bus);
+    c.step(&mut bus);
+    assert_eq!(&bus.mem[0x7000..0x7008], &[0, 0, 0, 0, 0, 0, 0xF0, 0x3F]);
+}
