@@ -68,10 +68,22 @@ impl Cpu32 {
         })
     }
 
-    /// Before an instruction: a fault when an enabled instruction
-    /// breakpoint sits at CS:EIP's linear address and RF is clear.
-    #[inline]
-    pub(crate) fn code_breakpoint(&mut self) -> R<()> {
+    /// Before an instruction, when a breakpoint is enabled or RF is set:
+    /// forget the last instruction's hits, check the instruction
+    /// breakpoints, then clear RF (it has done its work; IRET and task
+    /// switches load it anew).
+    pub(crate) fn debug_prologue(&mut self) -> R<()> {
+        self.dbg.hits = 0;
+        if self.breakpoints_armed() {
+            self.code_breakpoint()?;
+        }
+        self.eflags &= !RF;
+        Ok(())
+    }
+
+    /// A fault when an enabled instruction breakpoint sits at CS:EIP's
+    /// linear address and RF is clear.
+    fn code_breakpoint(&mut self) -> R<()> {
         if self.eflags & RF != 0 {
             return Ok(());
         }

@@ -188,12 +188,11 @@ impl Cpu32 {
 
     /// Fetch, decode and execute one instruction.
     pub(crate) fn execute(&mut self, bus: &mut dyn Bus) -> R<()> {
-        self.dbg.hits = 0;
-        if self.breakpoints_armed() {
-            self.code_breakpoint()?;
+        // With no breakpoint enabled and RF clear (the common case) there is
+        // nothing to do: no hit can be pending (debug.rs).
+        if self.breakpoints_armed() || self.eflags & RF != 0 {
+            self.debug_prologue()?;
         }
-        // RF has done its work (debug.rs); IRET and task switches load it anew.
-        self.eflags &= !RF;
         let i = self.decode(bus)?;
         let row = i.row();
         self.cycles += if self.model.generation() >= 4 {
