@@ -826,6 +826,10 @@ impl<T: Timing + Default> Machine<T> {
             })
             .collect();
         let mut board = Board::new(profile.ram_kib, profile.video, &drives, profile.pit_8254);
+        if profile.coprocessor {
+            // SW1 switch 2 (equipment bit 1): coprocessor installed.
+            board.ppi.switches |= 2;
+        }
 
         for r in &profile.roms {
             let data = read_rom(&r.path)?;
@@ -855,7 +859,7 @@ impl<T: Timing + Default> Machine<T> {
             }
         }
         Ok(Machine {
-            cpu: machine_cpu(model),
+            cpu: machine_cpu(model, profile.coprocessor),
             board,
             profile,
             last_cpu_cycles: 0,
@@ -874,7 +878,9 @@ impl<T: Timing + Default> Machine<T> {
         state.profile.validate(&path)?;
         check_timing::<T>(&state.profile, &path)?;
         let model: CpuModel = state.profile.cpu.parse().expect("validated");
-        let mut cpu = machine_cpu(model);
+        // The coprocessor restarts in its power-on state (its registers are
+        // not part of the saved state yet).
+        let mut cpu = machine_cpu(model, state.profile.coprocessor);
         cpu.regs = state.regs;
         Ok(Machine {
             cpu,
@@ -889,10 +895,14 @@ impl<T: Timing + Default> Machine<T> {
 }
 
 /// A machine's CPU: with the decoded-instruction cache on (the board
-/// reports memory that DMA writes, see [`Board::take_dma_written`]).
-fn machine_cpu<T: Timing + Default>(model: CpuModel) -> Cpu<T> {
+/// reports memory that DMA writes, see [`Board::take_dma_written`]) and the
+/// profile's coprocessor.
+fn machine_cpu<T: Timing + Default>(model: CpuModel, coprocessor: bool) -> Cpu<T> {
     let mut cpu = Cpu::new(model);
     cpu.set_decode_cache(true);
+    if coprocessor {
+        cpu.set_coprocessor(Some(cpu::i86::x87::CoprocModel::for_cpu(model)));
+    }
     cpu
 }
 
@@ -982,6 +992,7 @@ impl<T: Timing> Machine<T> {
         } else {
             self.cpu.step(&mut self.board)
         };
+        self.x87_interrupt();
         let spent = self.cpu_spent();
         if r == StepResult::Halted && spent == 0 {
             self.board.advance(HALT_STEP);
@@ -1047,8 +1058,19 @@ impl<T: Timing> Machine<T> {
             // to date, as a stepping machine would run it.
         }
         self.cpu.step(&mut self.board);
+        self.x87_interrupt();
         let spent = self.cpu_spent();
         self.board.pass_cpu(spent.max(1));
+    }
+
+    /// The coprocessor's interrupt output went active: on the PC and XT it
+    /// is an NMI (when port A0h lets NMIs through). ESC instructions have
+    /// no specialised forms, so looking after each single step suffices.
+    #[inline]
+    fn x87_interrupt(&mut self) {
+        if self.cpu.take_x87_interrupt() {
+            self.raise_nmi();
+        }
     }
 
     /// Run one instruction at a time in [`Machine::run_for`] (the

@@ -112,6 +112,12 @@ pub struct MachineProfile {
     /// Use an 8254 (with the read-back command) instead of an 8253.
     #[serde(default)]
     pub pit_8254: bool,
+    /// XT: a numeric coprocessor in the socket beside the CPU (an 8087,
+    /// or an 80287 beside an 80286), reported by switch 2 of SW1 and
+    /// interrupting through NMI. The AT and PCI boards' CPUs have their own
+    /// (see `cpu`).
+    #[serde(default)]
+    pub coprocessor: bool,
 }
 
 /// One floppy drive.
@@ -245,6 +251,12 @@ impl MachineProfile {
             message,
         };
         if self.board != BoardKind::Xt {
+            if self.coprocessor {
+                return Err(bad(format!(
+                    "coprocessor: is an XT option; the {:?} board's CPU model decides its FPU",
+                    self.board
+                )));
+            }
             return self.validate_at(path);
         }
         self.cpu

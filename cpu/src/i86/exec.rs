@@ -1113,7 +1113,11 @@ impl<T: Timing> Cpu<T> {
                 }
                 self.call_far(bus, cs, ip);
             }
-            Op::Wait => {}
+            Op::Wait => {
+                if self.x87.is_some() {
+                    self.x87_wait();
+                }
+            }
             Op::Pushf => {
                 self.timing.eu(bus, 4);
                 let f = self.regs.flags;
@@ -1278,6 +1282,11 @@ impl<T: Timing> Cpu<T> {
                 let v = self.rd(bus, s, off, false);
                 self.timing.eu(bus, 1);
                 self.regs.set_r8(0, v as u8);
+            }
+            Op::Esc if self.x87.is_some() => {
+                let modrm = self.cur.modrm.map_or(0, |m| m.md << 6 | m.reg << 3 | m.rm);
+                let operand = self.cur.ea_seg.is_some().then(|| self.mem_operand());
+                self.x87_esc(bus, self.cur.opcode, modrm, operand);
             }
             Op::Esc if T::EXACT_286 => {
                 // The 286 hands the instruction to the coprocessor's ports:

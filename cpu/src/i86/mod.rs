@@ -14,6 +14,7 @@ pub(crate) mod icache;
 pub(crate) mod instr;
 pub mod pins;
 pub mod timing;
+pub mod x87;
 
 use crate::model::CpuModel;
 use crate::regs::{Registers, Seg};
@@ -50,6 +51,8 @@ pub struct Cpu<T: Timing = CountingTiming> {
     /// Flags the fast forms have not worked out yet (none outside
     /// [`Cpu::run`] and [`Cpu::step`]; see [`forms::Lazy`]).
     pub(crate) lazy: forms::Lazy,
+    /// The numeric coprocessor, if one is attached (see [`x87`]).
+    pub(crate) x87: Option<Box<x87::Coprocessor>>,
 }
 
 impl<T: Timing + Default> Cpu<T> {
@@ -72,6 +75,7 @@ impl<T: Timing + Default> Cpu<T> {
             abort: None,
             icache: icache::DecodeCache::default(),
             lazy: forms::Lazy::default(),
+            x87: None,
         };
         c.reset();
         c
@@ -93,6 +97,9 @@ impl<T: Timing> Cpu<T> {
         self.irq_shadow = false;
         self.msw = 0xFFF0;
         self.idtr = (0, 0x03FF);
+        if let Some(c) = self.x87.as_mut() {
+            **c = x87::Coprocessor::new(c.model);
+        }
         let (cs, ip) = (self.regs.seg[Seg::CS as usize], self.regs.ip);
         self.timing.flush(cs, ip);
     }

@@ -270,6 +270,9 @@ impl Cpu32 {
         if i.lock && is386 && (!row.lock || !i.mem) {
             return Err(ud());
         }
+        if !is386 && n > 10 {
+            return Err(gp(0)); // the 286's limit: ten bytes, prefixes included
+        }
         i.len = n;
         Ok(i)
     }

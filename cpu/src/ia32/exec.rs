@@ -167,6 +167,7 @@ impl Cpu32 {
 
     fn io_in(&mut self, bus: &mut dyn Bus, port: u16, sz: u32) -> R<u32> {
         self.check_io(bus, port, sz)?;
+        self.io_breakpoint(port, sz);
         Ok(match sz {
             1 => bus.io_read(port) as u32,
             2 => bus.io_read16(port) as u32,
@@ -176,6 +177,7 @@ impl Cpu32 {
 
     fn io_out(&mut self, bus: &mut dyn Bus, port: u16, sz: u32, v: u32) -> R<()> {
         self.check_io(bus, port, sz)?;
+        self.io_breakpoint(port, sz);
         match sz {
             1 => bus.io_write(port, v as u8),
             2 => bus.io_write16(port, v as u16),
@@ -186,6 +188,11 @@ impl Cpu32 {
 
     /// Fetch, decode and execute one instruction.
     pub(crate) fn execute(&mut self, bus: &mut dyn Bus) -> R<()> {
+        // With no breakpoint enabled and RF clear (the common case) there is
+        // nothing to do: no hit can be pending (debug.rs).
+        if self.breakpoints_armed() || self.eflags & RF != 0 {
+            self.debug_prologue()?;
+        }
         let i = self.decode(bus)?;
         let row = i.row();
         self.cycles += if self.model.generation() >= 4 {
@@ -443,6 +450,11 @@ impl Cpu32 {
                 self.set_sp(nsp);
                 if let Err(e) = self.write_e(bus, &i, osz, v) {
                     self.r[4] = sp0;
+                    if self.model == Model32::I80286 {
+                        // The 286 has completed the pop when the write
+                        // overruns: SP stays past the popped word.
+                        self.snap.r[4] = (self.snap.r[4] & !0xFFFF) | (nsp & 0xFFFF);
+                    }
                     return Err(e);
                 }
             }
@@ -528,7 +540,9 @@ impl Cpu32 {
                 self.check_write_e(bus, &i, sz)?;
                 let v = self.read_e(bus, &i, sz)?;
                 let (r, mut f) = by_width!(sz, shift(i.reg() as u8, v, cnt, self.eflags));
-                if self.model.generation() <= 3 && cnt != 0 && sz < 4 {
+                if self.model == Model32::I80286 {
+                    f = shift286(i.reg() as u8, v, cnt, sz, self.eflags);
+                } else if self.model.generation() == 3 && cnt != 0 && sz < 4 {
                     f = undef386_shift(i.reg() as u8, v, cnt, sz, f);
                 }
                 self.write_e(bus, &i, sz, r)?;
@@ -585,6 +599,13 @@ impl Cpu32 {
             0xD4 => {
                 let d = i.imm & 0xFF;
                 if d == 0 {
+                    if self.model == Model32::I80286 {
+                        // The 286's division microcode has left PF alone set
+                        // among the status flags when it finds the zero (the
+                        // 16-bit core's 286 model does the same, from the
+                        // real-silicon vectors).
+                        self.snap.eflags = (self.snap.eflags & !STATUS) | PF;
+                    }
                     return Err(fault_nc(0));
                 }
                 let al = self.r[0] & 0xFF;
@@ -619,7 +640,11 @@ impl Cpu32 {
                 }
                 let lin = if i.mem {
                     let a = self.ea(&i);
-                    Some(self.seg_lin(i.mseg(), a, 1, Acc::Read)?)
+                    // The 286 hands a coprocessor the operand's address
+                    // after checking a word there (a word at offset FFFFh
+                    // overruns the segment even with no coprocessor).
+                    let len = if self.model == Model32::I80286 { 2 } else { 1 };
+                    Some(self.seg_lin(i.mseg(), a, len, Acc::Read)?)
                 } else {
                     None
                 };
@@ -1107,55 +1132,59 @@ impl Cpu32 {
             let si = self.r[6] & amask;
             let di = self.r[7] & amask;
             let mut stop = false;
-            match op {
-                0x6C | 0x6D => {
-                    let port = self.r[2] as u16;
-                    self.check_io(bus, port, sz)?;
-                    let lin = self.seg_lin(ES, di, sz, Acc::Write)?;
-                    let u = self.user();
-                    self.probe_write(bus, lin, sz, u)?;
-                    let v = self.io_in(bus, port, sz)?;
-                    self.wr(bus, ES, di, sz, v)?;
-                    self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
-                }
-                0x6E | 0x6F => {
-                    let v = self.rd(bus, src_seg, si, sz)?;
-                    let port = self.r[2] as u16;
-                    self.io_out(bus, port, sz, v)?;
-                    self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
-                }
-                0xA4 | 0xA5 => {
-                    let v = self.rd(bus, src_seg, si, sz)?;
-                    self.wr(bus, ES, di, sz, v)?;
-                    self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
-                    self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
-                }
-                0xA6 | 0xA7 => {
-                    let a = self.rd(bus, src_seg, si, sz)?;
-                    let b = self.rd(bus, ES, di, sz)?;
-                    let (_, f) = by_width!(sz, sub(a, b, 0));
-                    self.set_flags(STATUS, f);
-                    self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
-                    self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
-                    stop = true;
-                }
-                0xAA | 0xAB => {
-                    let v = self.reg(sz, 0);
-                    self.wr(bus, ES, di, sz, v)?;
-                    self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
-                }
-                0xAC | 0xAD => {
-                    let v = self.rd(bus, src_seg, si, sz)?;
-                    self.set_reg(sz, 0, v);
-                    self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
-                }
-                _ => {
-                    let a = self.reg(sz, 0);
-                    let b = self.rd(bus, ES, di, sz)?;
-                    let (_, f) = by_width!(sz, sub(a, b, 0));
-                    self.set_flags(STATUS, f);
-                    self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
-                    stop = true;
+            if self.model == Model32::I80286 {
+                stop = self.string286_once(bus, op, sz, src_seg, rep, step)?;
+            } else {
+                match op {
+                    0x6C | 0x6D => {
+                        let port = self.r[2] as u16;
+                        self.check_io(bus, port, sz)?;
+                        let lin = self.seg_lin(ES, di, sz, Acc::Write)?;
+                        let u = self.user();
+                        self.probe_write(bus, lin, sz, u)?;
+                        let v = self.io_in(bus, port, sz)?;
+                        self.wr(bus, ES, di, sz, v)?;
+                        self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
+                    }
+                    0x6E | 0x6F => {
+                        let v = self.rd(bus, src_seg, si, sz)?;
+                        let port = self.r[2] as u16;
+                        self.io_out(bus, port, sz, v)?;
+                        self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
+                    }
+                    0xA4 | 0xA5 => {
+                        let v = self.rd(bus, src_seg, si, sz)?;
+                        self.wr(bus, ES, di, sz, v)?;
+                        self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
+                        self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
+                    }
+                    0xA6 | 0xA7 => {
+                        let a = self.rd(bus, src_seg, si, sz)?;
+                        let b = self.rd(bus, ES, di, sz)?;
+                        let (_, f) = by_width!(sz, sub(a, b, 0));
+                        self.set_flags(STATUS, f);
+                        self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
+                        self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
+                        stop = true;
+                    }
+                    0xAA | 0xAB => {
+                        let v = self.reg(sz, 0);
+                        self.wr(bus, ES, di, sz, v)?;
+                        self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
+                    }
+                    0xAC | 0xAD => {
+                        let v = self.rd(bus, src_seg, si, sz)?;
+                        self.set_reg(sz, 0, v);
+                        self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
+                    }
+                    _ => {
+                        let a = self.reg(sz, 0);
+                        let b = self.rd(bus, ES, di, sz)?;
+                        let (_, f) = by_width!(sz, sub(a, b, 0));
+                        self.set_flags(STATUS, f);
+                        self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
+                        stop = true;
+                    }
                 }
             }
             if !rep {
@@ -1176,12 +1205,119 @@ impl Cpu32 {
                 }
             }
             budget -= 1;
-            if budget == 0 || self.intr || self.nmi || self.eflags & TF != 0 {
-                // Resume at the same instruction after an interrupt window.
+            if budget == 0 || self.intr || self.nmi || self.eflags & TF != 0 || self.dbg.hits != 0 {
+                // Resume at the same instruction after an interrupt window;
+                // RF (pushed by whatever is taken there) keeps an
+                // instruction breakpoint from firing again on the rest.
                 self.eip = start;
+                if self.model.generation() >= 3 {
+                    self.eflags |= RF;
+                }
                 return Ok(());
             }
         }
+    }
+
+    /// One iteration of a 16-bit string instruction on the 286 (real-address
+    /// offsets, so no address-size mask). The 286 steps each index register
+    /// right after its own transfer and reads ES:DI before DS:SI in CMPS;
+    /// when a transfer overruns its segment it raises the fault with those
+    /// steps done and, under REP, CX counted as the 16-bit core's 80286
+    /// model (which passes the real-silicon vectors) counts it: a compare
+    /// not at all before its second read, a read once, a write twice (the
+    /// fault is seen after the next iteration has been counted). Returns
+    /// whether the instruction compares (REPE/REPNE end on ZF).
+    fn string286_once(
+        &mut self,
+        bus: &mut dyn Bus,
+        op: u16,
+        sz: u32,
+        src_seg: usize,
+        rep: bool,
+        step: u32,
+    ) -> R<bool> {
+        let si = self.r[6] & 0xFFFF;
+        let di = self.r[7] & 0xFFFF;
+        let nsi = si.wrapping_add(step) & 0xFFFF;
+        let ndi = di.wrapping_add(step) & 0xFFFF;
+        // On a fault: keep what the 286 has done (the snapshot is what the
+        // fault restores) and pass the fault on.
+        let partial = |cpu: &mut Cpu32, f: Fault, si: u32, di: u32, counted: u32| -> Fault {
+            cpu.snap.r[6] = (cpu.snap.r[6] & !0xFFFF) | si;
+            cpu.snap.r[7] = (cpu.snap.r[7] & !0xFFFF) | di;
+            if rep {
+                let cx = cpu.r[1].wrapping_sub(counted) & 0xFFFF;
+                cpu.snap.r[1] = (cpu.snap.r[1] & !0xFFFF) | cx;
+            }
+            f
+        };
+        let mut compares = false;
+        match op {
+            0x6C | 0x6D | 0xAA | 0xAB => {
+                let v = if op < 0x70 {
+                    let port = self.r[2] as u16;
+                    self.check_io(bus, port, sz)?;
+                    self.io_in(bus, port, sz)?
+                } else {
+                    self.reg(sz, 0)
+                };
+                if let Err(f) = self.wr(bus, ES, di, sz, v) {
+                    return Err(partial(self, f, si, ndi, 2));
+                }
+                self.r[7] = (self.r[7] & !0xFFFF) | ndi;
+            }
+            0x6E | 0x6F | 0xAC | 0xAD => {
+                let v = match self.rd(bus, src_seg, si, sz) {
+                    Ok(v) => v,
+                    Err(f) => return Err(partial(self, f, nsi, di, 1)),
+                };
+                if op < 0x70 {
+                    let port = self.r[2] as u16;
+                    self.io_out(bus, port, sz, v)?;
+                } else {
+                    self.set_reg(sz, 0, v);
+                }
+                self.r[6] = (self.r[6] & !0xFFFF) | nsi;
+            }
+            0xA4 | 0xA5 => {
+                let v = match self.rd(bus, src_seg, si, sz) {
+                    Ok(v) => v,
+                    Err(f) => return Err(partial(self, f, nsi, di, 1)),
+                };
+                if let Err(f) = self.wr(bus, ES, di, sz, v) {
+                    return Err(partial(self, f, nsi, ndi, 2));
+                }
+                self.r[6] = (self.r[6] & !0xFFFF) | nsi;
+                self.r[7] = (self.r[7] & !0xFFFF) | ndi;
+            }
+            0xA6 | 0xA7 => {
+                let b = match self.rd(bus, ES, di, sz) {
+                    Ok(v) => v,
+                    Err(f) => return Err(partial(self, f, si, ndi, 0)),
+                };
+                let a = match self.rd(bus, src_seg, si, sz) {
+                    Ok(v) => v,
+                    Err(f) => return Err(partial(self, f, nsi, ndi, 1)),
+                };
+                let (_, f) = by_width!(sz, sub(a, b, 0));
+                self.set_flags(STATUS, f);
+                self.r[6] = (self.r[6] & !0xFFFF) | nsi;
+                self.r[7] = (self.r[7] & !0xFFFF) | ndi;
+                compares = true;
+            }
+            _ => {
+                let a = self.reg(sz, 0);
+                let b = match self.rd(bus, ES, di, sz) {
+                    Ok(v) => v,
+                    Err(f) => return Err(partial(self, f, si, ndi, 1)),
+                };
+                let (_, f) = by_width!(sz, sub(a, b, 0));
+                self.set_flags(STATUS, f);
+                self.r[7] = (self.r[7] & !0xFFFF) | ndi;
+                compares = true;
+            }
+        }
+        Ok(compares)
     }
 
     fn execute_0f(&mut self, bus: &mut dyn Bus, i: &Insn, osz: u32) -> R<()> {
@@ -1336,6 +1472,7 @@ impl Cpu32 {
                         n += 2;
                     }
                 }
+                self.general_detect()?;
                 if op == 0x21 {
                     self.r[i.rm()] = self.dr[n];
                 } else {
@@ -1525,6 +1662,87 @@ impl Cpu32 {
             self.cpl = 0;
         }
     }
+}
+
+/// The 286's flags after a shift or rotate by `cnt` (already masked to
+/// five bits): its microcode shifts one bit at a time, so CF is the last
+/// bit shifted out (zero once the operand is all shifted away, whatever the
+/// count), OF compares the final sign with CF (SHL/ROL/RCL) or the two top
+/// bits (ROR/RCR) or is the sign before the last step (SHR), SHL's AF is
+/// bit 4 of the result (the shift is an add of the operand to itself) and
+/// SHR/SAR set AF. The 16-bit core's 80286 model follows the same rules
+/// and passes every 286 shift vector.
+fn shift286(op: u8, v: u32, cnt: u32, sz: u32, flags: u32) -> u32 {
+    if cnt == 0 {
+        return flags;
+    }
+    let bits = 8 * sz;
+    let m = mask(sz);
+    let sb = 1u32 << (bits - 1);
+    let mut r = v & m;
+    let mut cf = flags & CF != 0;
+    let mut af = false;
+    let mut before = r;
+    for _ in 0..cnt {
+        before = r;
+        match op & 7 {
+            0 => {
+                cf = r & sb != 0;
+                r = ((r << 1) | cf as u32) & m;
+            }
+            1 => {
+                cf = r & 1 != 0;
+                r = (r >> 1) | if cf { sb } else { 0 };
+            }
+            2 => {
+                let out = r & sb != 0;
+                r = ((r << 1) | cf as u32) & m;
+                cf = out;
+            }
+            3 => {
+                let out = r & 1 != 0;
+                r = (r >> 1) | if cf { sb } else { 0 };
+                cf = out;
+            }
+            4 | 6 => {
+                cf = r & sb != 0;
+                r = (r << 1) & m;
+                af = r & 0x10 != 0;
+            }
+            5 => {
+                cf = r & 1 != 0;
+                r >>= 1;
+                af = true;
+            }
+            _ => {
+                cf = r & 1 != 0;
+                r = (r >> 1) | (r & sb);
+                af = true;
+            }
+        }
+    }
+    let msb = r & sb != 0;
+    let of = match op & 7 {
+        0 | 2 | 4 | 6 => msb != cf,
+        1 | 3 => msb != (r & (sb >> 1) != 0),
+        5 => before & sb != 0,
+        _ => false,
+    };
+    let mut f = flags & !(CF | OF);
+    if cf {
+        f |= CF;
+    }
+    if of {
+        f |= OF;
+    }
+    if op & 7 >= 4 {
+        f &= !(SF | ZF | PF | AF);
+        f |= by_width!(sz, szp(r));
+        if af {
+            f |= AF;
+        }
+    }
+    f
 }
 
 /// The 386's undefined CF/OF/AF of byte and word shifts and rotates, as

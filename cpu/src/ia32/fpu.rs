@@ -56,6 +56,30 @@ impl OperandMem<'_> {
     }
 }
 
+impl OperandMem<'_> {
+    /// The physical address of an operand of `len` bytes at `lin` that lies
+    /// in one page (translated once, A/D bits and faults as for its first
+    /// byte, which on one page are those of every byte), with any data
+    /// breakpoints it hits noted; `None` when it crosses a page (the
+    /// caller then goes byte by byte). An m64 load is then one translation
+    /// and one RAM slice instead of eight of each.
+    fn in_page_ram(&mut self, lin: u32, len: u32, write: bool, user: bool) -> R<Option<u32>> {
+        if (lin & 0xFFF) + len > 0x1000 {
+            return Ok(None);
+        }
+        let p = self.cpu.translate(self.bus, lin, write, user)?;
+        let m = self.cpu.model.address_mask();
+        let p = p & m;
+        if p > m - (len - 1) {
+            return Ok(None);
+        }
+        if self.cpu.breakpoints_armed() {
+            self.cpu.data_breakpoint(lin, len, write);
+        }
+        Ok(Some(p))
+    }
+}
+
 impl FpuMemory for OperandMem<'_> {
     type Fault = Fault;
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> R<()> {
@@ -64,6 +88,14 @@ impl FpuMemory for OperandMem<'_> {
             .cpu
             .seg_lin(self.seg, off, buf.len() as u32, Acc::Read)?;
         let u = self.cpu.user();
+        if let Some(p) = self.in_page_ram(lin, buf.len() as u32, false, u)? {
+            if let Some(s) = self.bus.ram_mut(p, buf.len() as u32) {
+                if s.len() == buf.len() {
+                    buf.copy_from_slice(s);
+                    return Ok(());
+                }
+            }
+        }
         for (k, b) in buf.iter_mut().enumerate() {
             *b = self
                 .cpu
@@ -86,6 +118,14 @@ impl FpuMemory for OperandMem<'_> {
                 break;
             }
             p = p.wrapping_add(0x1000);
+        }
+        if let Some(p) = self.in_page_ram(lin, len, true, u)? {
+            if let Some(s) = self.bus.ram_mut(p, len) {
+                if s.len() == buf.len() {
+                    s.copy_from_slice(buf);
+                    return Ok(());
+                }
+            }
         }
         for (k, &b) in buf.iter().enumerate() {
             self.cpu

@@ -204,6 +204,9 @@ impl Cpu32 {
     pub(crate) fn lin_read(&mut self, bus: &mut dyn Bus, lin: u32, len: u32, user: bool) -> R<u32> {
         self.alignment_check(lin, len, user)?;
         let (p0, p1) = self.phys_span(bus, lin, len, false, user)?;
+        if self.breakpoints_armed() {
+            self.data_breakpoint(lin, len, false);
+        }
         let m = self.model.address_mask();
         if p1 == 0 && (p0 & m) <= m - (len - 1) {
             if let Some(s) = bus.ram_mut(p0 & m, len) {
@@ -238,6 +241,9 @@ impl Cpu32 {
     ) -> R<()> {
         self.alignment_check(lin, len, user)?;
         let (p0, p1) = self.phys_span(bus, lin, len, true, user)?;
+        if self.breakpoints_armed() {
+            self.data_breakpoint(lin, len, true);
+        }
         let m = self.model.address_mask();
         if p1 == 0 && (p0 & m) <= m - (len - 1) {
             if let Some(s) = bus.ram_mut(p0 & m, len) {

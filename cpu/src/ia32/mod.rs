@@ -14,6 +14,7 @@
 //! restarts with the architectural state the manuals give.
 #![allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 
+mod debug;
 mod decode;
 mod exec;
 mod fpu;
@@ -274,6 +275,8 @@ pub struct Cpu32 {
     p6: p6::P6State,
     /// The instruction now executing (for faults and IRET bookkeeping).
     insn_start: u32,
+    /// Breakpoints hit by the instruction now executing.
+    dbg: debug::DebugState,
 }
 
 /// Registers for tools.
@@ -330,6 +333,7 @@ impl Cpu32 {
             x87: fpu::X87::default(),
             p6: p6::P6State::default(),
             insn_start: 0,
+            dbg: debug::DebugState::default(),
         };
         c.reset();
         c
@@ -531,13 +535,10 @@ impl Cpu32 {
         match self.execute(bus) {
             Ok(()) => {
                 self.instructions += 1;
-                if tf && !self.halted {
-                    // Single-step trap after the instruction that began with TF set.
-                    self.dr[6] |= 0x4000;
-                    self.take_interrupt(bus, 1, false);
-                }
-                if self.eflags & RF != 0 && !tf {
-                    self.eflags &= !RF;
+                // Single-step trap after the instruction that began with TF
+                // set, data breakpoints after the access (debug.rs).
+                if (tf && !self.halted) || self.dbg.hits != 0 {
+                    self.debug_trap(bus, tf && !self.halted);
                 }
             }
             Err(f) => {

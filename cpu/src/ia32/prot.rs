@@ -761,7 +761,14 @@ impl Cpu32 {
         } else {
             g.gate_off()
         };
-        let old_flags = self.eflags;
+        // Faults (all exceptions here but #DB, whose fault form is the
+        // instruction breakpoint; general detect sets RF itself) push RF set
+        // so that the restarted instruction skips its instruction breakpoint.
+        let old_flags = if kind == IntKind::Exception && v != 1 {
+            self.eflags | RF
+        } else {
+            self.eflags
+        };
         let cs = self.seg[CS].sel as u32;
         let eip = self.eip;
         if !d.conforming() && d.dpl() < self.cpl {

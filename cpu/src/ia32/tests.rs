@@ -345,3 +345,327 @@ mod props {
         }
     }
 }
+
+/// A 286 in real mode with every segment at 0, SP at 2000h, the code at
+/// 0:0100h and the handlers of interrupts 0 and 13 at 0:0600h and 0:0700h.
+fn real286(bus: &mut FlatBus, code: &[u8]) -> Cpu32 {
+    bus.load(0, &[0x00, 0x06, 0x00, 0x00]);
+    bus.load(13 * 4, &[0x00, 0x07, 0x00, 0x00]);
+    bus.load(0x100, code);
+    let mut c = Cpu32::new(Model32::I80286);
+    for s in [ES, CS, SS, DS] {
+        c.seg[s] = SegCache::real(0);
+    }
+    c.eip = 0x100;
+    c.r[4] = 0x2000;
+    c
+}
+
+#[test]
+fn the_286_steps_each_index_register_after_its_own_transfer() {
+    // REP MOVSW with SI = FFFFh: the word read overruns DS, which the 286
+    // reports as interrupt 13 in real mode. Its microcode has stepped SI past
+    // the read (FFFFh + 2 = 1) and counted the iteration (CX 3 → 2); DI,
+    // whose write never happened, stays.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = real286(&mut bus, &[0xF3, 0xA5]);
+    c.r[1] = 3;
+    c.r[6] = 0xFFFF;
+    c.r[7] = 0x3000;
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x700, "interrupt 13 taken");
+    assert_eq!((c.r[6], c.r[7], c.r[1]), (1, 0x3000, 2));
+    // The pushed IP is the instruction's own (the REP prefix): a restart.
+    assert_eq!(&bus.mem[0x1FFA..0x1FFC], &[0x00, 0x01]);
+}
+
+#[test]
+fn the_286_cmps_reads_es_di_first() {
+    // CMPSW with DI = FFFFh and SI = FFFFh: the 286 reads ES:DI first, so
+    // the overrun comes with DI stepped and SI not.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = real286(&mut bus, &[0xA7]);
+    c.r[6] = 0xFFFF;
+    c.r[7] = 0xFFFF;
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x700);
+    assert_eq!((c.r[6], c.r[7]), (0xFFFF, 1));
+}
+
+#[test]
+fn the_286_pop_to_memory_keeps_the_pop_when_the_write_overruns() {
+    // POP word [SI] with SI = FFFFh: the pop has completed (SP + 2) when the
+    // write overruns; interrupt 13 then pushes its frame below that SP.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = real286(&mut bus, &[0x8F, 0x04]);
+    c.r[6] = 0xFFFF;
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x700);
+    assert_eq!(c.r[4], 0x2000 + 2 - 6);
+}
+
+#[test]
+fn the_286_shifts_one_bit_at_a_time() {
+    // SHL CH,16 (C0 E5 10) with CH = 81h: after eight one-bit steps the
+    // byte is zero, the later steps shift zeros out: result 0, CF 0, OF =
+    // sign XOR CF = 0, AF = bit 4 of the result = 0, ZF and PF set.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = real286(&mut bus, &[0xC0, 0xE5, 0x10]);
+    c.r[1] = 0x8100;
+    c.set_flags_for_test(CF | OF | AF);
+    c.step(&mut bus);
+    assert_eq!(c.r[1], 0);
+    assert_eq!(c.eflags & STATUS, ZF | PF);
+    // SHR AL,9 with AL = 80h: step 8 shifts the last one out (AL 01 → 0,
+    // CF 1), step 9 shifts a zero out (CF 0); OF is the sign before the
+    // last step (0); the 286 sets AF on right shifts.
+    let mut c = real286(&mut bus, &[0xC0, 0xE8, 0x09]);
+    c.r[0] = 0x80;
+    c.step(&mut bus);
+    assert_eq!(c.r[0] & 0xFF, 0);
+    assert_eq!(c.eflags & STATUS, ZF | PF | AF);
+}
+
+#[test]
+fn the_286_limits_an_instruction_to_ten_bytes() {
+    // Four CS: prefixes and ADD word [0000h],1234h (81 06 00 00 34 12):
+    // ten bytes execute; five prefixes make eleven, interrupt 13.
+    let add = [0x81, 0x06, 0x00, 0x00, 0x34, 0x12];
+    let mut bus = FlatBus::new(0x10000);
+    let mut code = vec![0x2E; 4];
+    code.extend_from_slice(&add);
+    let mut c = real286(&mut bus, &code);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x10A);
+    assert_eq!(&bus.mem[0..2], &[0x34, 0x18]);
+    let mut code = vec![0x2E; 5];
+    code.extend_from_slice(&add);
+    let mut c = real286(&mut bus, &code);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x700);
+}
+
+#[test]
+fn the_286_aam_0_leaves_pf_alone_set() {
+    // AAM 0 divides by zero: interrupt 0, with the flags the division
+    // microcode left (PF set, CF/AF/ZF/SF/OF clear) pushed.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = real286(&mut bus, &[0xD4, 0x00]);
+    c.set_flags_for_test(CF | ZF | SF | OF);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x600);
+    let pushed = u16::from_le_bytes([bus.mem[0x1FFE], bus.mem[0x1FFF]]) as u32;
+    assert_eq!(pushed & STATUS, PF);
+}
+
+/// A flat protected-mode 386 with interrupt gates for #UD (6) at 08:4200h
+/// and #DB (1) at 08:4000h, where a debugger-like handler sets RF in the
+/// pushed EFLAGS (`OR dword [ESP+8], 10000h`) and returns (IRETD); the
+/// stack at A000h.
+fn debug_rig(bus: &mut FlatBus) -> Cpu32 {
+    let mut c = flat_pm(bus);
+    bus.load(
+        0x2000 + 8,
+        &[0x00, 0x40, 0x08, 0x00, 0x00, 0x8E, 0x00, 0x00],
+    );
+    bus.load(
+        0x2000 + 6 * 8,
+        &[0x00, 0x42, 0x08, 0x00, 0x00, 0x8E, 0x00, 0x00],
+    );
+    c.idtr = (0x2000, 0xFF);
+    bus.load(
+        0x4000,
+        &[0x81, 0x4C, 0x24, 0x08, 0x00, 0x00, 0x01, 0x00, 0xCF],
+    );
+    c.r[4] = 0xA000;
+    c.eip = 0x3000;
+    c
+}
+
+fn rd32(bus: &FlatBus, a: usize) -> u32 {
+    u32::from_le_bytes(bus.mem[a..a + 4].try_into().unwrap())
+}
+
+#[test]
+fn instruction_breakpoint_faults_before_the_instruction_and_rf_resumes() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    // NOP, NOP, INC EAX; DR0 = 3002h, L0, R/W0 = 00 (execute), LEN0 = 00.
+    bus.load(0x3000, &[0x90, 0x90, 0x40]);
+    c.dr[0] = 0x3002;
+    c.dr[7] = 0x401;
+    c.step(&mut bus);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x3002);
+    c.step(&mut bus);
+    // A fault: the handler is entered with the INC not done, the pushed
+    // EIP is the INC, DR6.B0 tells which breakpoint, and the pushed RF is 0
+    // (the one fault that does not set it).
+    assert_eq!((c.eip, c.r[0]), (0x4000, 0));
+    assert_eq!(c.dr[6] & 0xF, 1);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x3002);
+    assert_eq!(rd32(&bus, 0xA000 - 4) & RF, 0);
+    // The handler sets RF in the image and returns: the INC now executes
+    // without a second #DB, and RF is clear after it.
+    c.step(&mut bus);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x3002);
+    assert_ne!(c.eflags & RF, 0);
+    c.step(&mut bus);
+    assert_eq!((c.eip, c.r[0]), (0x3003, 1));
+    assert_eq!(c.eflags & RF, 0);
+    // RF clear again: coming back to 3002h breaks again.
+    c.eip = 0x3002;
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x4000);
+}
+
+#[test]
+fn data_breakpoints_trap_after_the_access() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    // DR1 = 8003h with LEN1 = 01 (two bytes: aligned down, 8002h–8003h),
+    // R/W1 = 01 (writes), G1.
+    c.dr[1] = 0x8003;
+    c.dr[7] = 0x400 | 1 << 3 | 0b01 << 20 | 0b01 << 22;
+    // MOV EAX,[8002h] (a read: not watched), MOV [8004h],EAX (no overlap),
+    // MOV [8000h],EAX (8000h–8003h overlaps).
+    bus.load(
+        0x3000,
+        &[
+            0xA1, 0x02, 0x80, 0x00, 0x00, 0xA3, 0x04, 0x80, 0x00, 0x00, 0xA3, 0x00, 0x80, 0x00,
+            0x00,
+        ],
+    );
+    c.r[0] = 0x1122_3344;
+    bus.load(0x8000, &[0x11, 0x22, 0x33, 0x44]);
+    c.step(&mut bus);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x300A);
+    assert_eq!(c.dr[6] & 0xF, 0);
+    let eax = c.r[0];
+    c.step(&mut bus);
+    // A trap: the write has happened, the pushed EIP is the next
+    // instruction, DR6.B1 set.
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!(rd32(&bus, 0x8000), eax);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x300F);
+    assert_eq!(c.dr[6] & 0xF, 2);
+    // R/W 11 watches reads too: a byte read at 8002h hits.
+    let mut c = debug_rig(&mut bus);
+    c.dr[1] = 0x8002;
+    c.dr[7] = 0x400 | 1 << 2 | 0b11 << 20 | 0b01 << 22;
+    bus.load(0x3000, &[0xA0, 0x02, 0x80, 0x00, 0x00]);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!(c.dr[6] & 0xF, 2);
+}
+
+#[test]
+fn single_step_and_a_data_breakpoint_are_one_debug_exception() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    c.dr[0] = 0x8000;
+    c.dr[7] = 0x401 | 0b01 << 16;
+    bus.load(0x3000, &[0xA3, 0x00, 0x80, 0x00, 0x00]);
+    c.set_flags_for_test(TF);
+    c.step(&mut bus);
+    // DR6 has BS (bit 14) and B0; one frame of three dwords was pushed.
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!(c.dr[6] & 0x400F, 0x4001);
+    assert_eq!(c.r[4], 0xA000 - 12);
+}
+
+#[test]
+fn a_breakpoint_in_a_repeated_string_traps_after_its_iteration() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    // REP STOSB, ECX = 8, EDI = 8000h; DR0 = 8003h, writes, one byte.
+    bus.load(0x3000, &[0xF3, 0xAA]);
+    c.r[1] = 8;
+    c.r[7] = 0x8000;
+    c.r[0] = 0x5A;
+    c.dr[0] = 0x8003;
+    c.dr[7] = 0x401 | 0b01 << 16;
+    c.step(&mut bus);
+    // Four iterations done (8000h–8003h), the trap taken with EIP at the
+    // instruction (it is not finished) and RF set in the pushed EFLAGS (a
+    // trap of an iteration that is not the last).
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!((c.r[1], c.r[7]), (4, 0x8004));
+    assert_eq!(&bus.mem[0x8000..0x8005], &[0x5A, 0x5A, 0x5A, 0x5A, 0x00]);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x3000);
+    assert_ne!(rd32(&bus, 0xA000 - 4) & RF, 0);
+}
+
+#[test]
+fn general_detect_faults_mov_to_and_from_debug_registers() {
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    // MOV EAX,DR0 with DR7.GD: #DB before the move, DR6.BD (bit 13), GD
+    // cleared for the handler, the pushed EIP the MOV and RF set in the
+    // pushed image (a fault that is not an instruction breakpoint).
+    bus.load(0x3000, &[0x0F, 0x21, 0xC0]);
+    c.dr[0] = 0x1234;
+    c.dr[7] = 0x400 | 1 << 13;
+    c.r[0] = 0x77;
+    c.step(&mut bus);
+    assert_eq!((c.eip, c.r[0]), (0x4000, 0x77));
+    assert_ne!(c.dr[6] & 1 << 13, 0);
+    assert_eq!(c.dr[7] & 1 << 13, 0);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x3000);
+    assert_ne!(rd32(&bus, 0xA000 - 4) & RF, 0);
+    // Returning to it, the move now works.
+    c.step(&mut bus);
+    c.step(&mut bus);
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 0x1234);
+}
+
+#[test]
+fn faults_push_rf_set() {
+    // An invalid opcode is a fault: the EFLAGS image on the handler's stack
+    // has RF set (so an instruction breakpoint on the restarted
+    // instruction does not fire twice); EFLAGS itself has it clear.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    bus.load(0x3000, &[0x0F, 0xFF]);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x4200);
+    assert_ne!(rd32(&bus, 0xA000 - 4) & RF, 0);
+    assert_eq!(c.eflags & RF, 0);
+}
+
+#[test]
+fn an_x87_store_hits_a_data_breakpoint() {
+    // A 386 with a 387: FLD1; FSTP qword [8000h] writes 1.0 as a double
+    // (3FF0000000000000h, little-endian) over 8000h–8007h, which covers a
+    // one-byte write breakpoint at 8006h: the trap follows the store.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    c.set_x87(true);
+    bus.load(0x3000, &[0xD9, 0xE8, 0xDD, 0x1D, 0x00, 0x80, 0x00, 0x00]);
+    c.dr[0] = 0x8006;
+    c.dr[7] = 0x401 | 0b01 << 16;
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x3002);
+    c.step(&mut bus);
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!(&bus.mem[0x8000..0x8008], &[0, 0, 0, 0, 0, 0, 0xF0, 0x3F]);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x3008);
+    assert_eq!(c.dr[6] & 0xF, 1);
+    // A load across a 4 KiB boundary takes the byte-by-byte path and
+    // reads the same value: FLD qword [8FFCh] with 1.0 stored there.
+    let mut c = debug_rig(&mut bus);
+    c.set_x87(true);
+    bus.load(0x8FFC, &[0, 0, 0, 0, 0, 0, 0xF0, 0x3F]);
+    bus.load(
+        0x3000,
+        &[
+            0xDD, 0x05, 0xFC, 0x8F, 0x00, 0x00, 0xDD, 0x1D, 0x00, 0x70, 0x00, 0x00,
+        ],
+    );
+    c.step(&mut bus);
+    c.step(&mut bus);
+    assert_eq!(&bus.mem[0x7000..0x7008], &[0, 0, 0, 0, 0, 0, 0xF0, 0x3F]);
+}
