@@ -13,10 +13,12 @@ mod forms;
 pub(crate) mod icache;
 pub(crate) mod instr;
 pub mod pins;
+mod rep;
 pub mod timing;
 
 use crate::model::CpuModel;
 use crate::regs::{Registers, Seg};
+pub use rep::RepState;
 use timing::CountingTiming;
 use timing::Timing;
 
@@ -50,6 +52,8 @@ pub struct Cpu<T: Timing = CountingTiming> {
     /// Flags the fast forms have not worked out yet (none outside
     /// [`Cpu::run`] and [`Cpu::step`]; see [`forms::Lazy`]).
     pub(crate) lazy: forms::Lazy,
+    /// A REP string instruction's deadline and suspension (see [`rep`]).
+    pub(crate) rep: rep::RepRun,
 }
 
 impl<T: Timing + Default> Cpu<T> {
@@ -72,6 +76,7 @@ impl<T: Timing + Default> Cpu<T> {
             abort: None,
             icache: icache::DecodeCache::default(),
             lazy: forms::Lazy::default(),
+            rep: rep::RepRun::default(),
         };
         c.reset();
         c
@@ -89,6 +94,8 @@ impl<T: Timing> Cpu<T> {
         }
         self.regs.flags = self.model.flags_fixed_ones();
         self.lazy = forms::Lazy::default();
+        self.rep.suspended = None;
+        self.rep.paying = None;
         self.halted = false;
         self.irq_shadow = false;
         self.msw = 0xFFF0;

@@ -454,7 +454,8 @@ impl<T: BusProbe> Stub<'_, T> {
             if let Some(code) = self.machine.exit_request() {
                 break Stop::Exited(code);
             }
-            if !first && !self.machine.cpu.halted() {
+            // Between the iterations of a REP (IP at it) is not a new arrival.
+            if !first && !self.machine.cpu.halted() && !self.machine.cpu.in_rep() {
                 let pc = self.pc();
                 if self.breaks.contains(&pc) || self.hw_breaks.contains(&pc) {
                     break Stop::Signal(SIGTRAP);
