@@ -22,6 +22,7 @@ mod p6;
 #[cfg(test)]
 mod p6_tests;
 mod prot;
+mod state;
 pub mod table;
 #[cfg(test)]
 mod tests;
@@ -32,6 +33,7 @@ pub mod width;
 use crate::Bus;
 pub use decode::Insn;
 pub use p6::{feature, features, msr, signature};
+pub use state::{Cpu32State, SegState, CPU32_STATE_VERSION};
 use width::*;
 
 /// Which processor a [`Cpu32`] behaves as.
