@@ -213,6 +213,35 @@ impl Cpu32 {
     }
 }
 
+impl Cpu32 {
+    /// The physical address of linear address `lin`, walking the page
+    /// tables in `bus` as they are now (no TLB, no accessed or dirty bits
+    /// set, no fault): for tools (traces, a debugger). None when a page
+    /// is not present.
+    pub fn linear_to_physical(&self, bus: &mut impl crate::Bus, lin: u32) -> Option<u32> {
+        const PG: u32 = 1 << 31;
+        const PSE: u32 = 1 << 4;
+        if self.cr[0] & PG == 0 {
+            return Some(lin & self.model.address_mask());
+        }
+        let read32 = |bus: &mut dyn crate::Bus, a: u32| {
+            u32::from_le_bytes([0, 1, 2, 3].map(|i| bus.read(a.wrapping_add(i))))
+        };
+        let pde = read32(bus, (self.cr[3] & !0xFFF) | (lin >> 22) << 2);
+        if pde & 1 == 0 {
+            return None;
+        }
+        if pde & 0x80 != 0 && self.cr[4] & PSE != 0 {
+            return Some((pde & 0xFFC0_0000) | (lin & 0x003F_FFFF));
+        }
+        let pte = read32(bus, (pde & !0xFFF) | ((lin >> 12) & 0x3FF) << 2);
+        if pte & 1 == 0 {
+            return None;
+        }
+        Some((pte & !0xFFF) | (lin & 0xFFF))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +310,28 @@ mod tests {
                 assert!(b.tsc() > 1_000_000);
             }
         }
+    }
+
+    #[test]
+    fn linear_addresses_translate_through_the_page_tables() {
+        let (mut cpu, mut bus) = start(Model32::I80486);
+        assert_eq!(
+            cpu.linear_to_physical(&mut bus, 0x1234_5678),
+            Some(0x1234_5678)
+        );
+        // Page directory at 10000h; its entry 1 (linear 400000h..7FFFFFh)
+        // points at a table at 11000h whose entry 2 maps 402000h to
+        // physical 0ABC000h; everything else not present.
+        bus.load(0x10004, &0x0001_1003u32.to_le_bytes());
+        bus.load(0x11008, &0x00AB_C003u32.to_le_bytes());
+        cpu.cr[3] = 0x10000;
+        cpu.cr[0] |= 1 << 31 | 1;
+        assert_eq!(
+            cpu.linear_to_physical(&mut bus, 0x0040_2123),
+            Some(0x00AB_C123)
+        );
+        assert_eq!(cpu.linear_to_physical(&mut bus, 0x0040_3000), None);
+        assert_eq!(cpu.linear_to_physical(&mut bus, 0x0000_0000), None);
     }
 
     #[test]

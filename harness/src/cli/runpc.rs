@@ -197,8 +197,36 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
             super::check_output_file(p, what)?;
         }
     }
+    let wb = &args.workbench;
+    let unsupported = [
+        (wb.gdb.is_some(), "--gdb"),
+        (wb.bus_trace.is_some(), "--bus-trace"),
+        (wb.save_state.is_some(), "--save-state"),
+        (wb.load_state.is_some(), "--load-state"),
+        (wb.record.is_some(), "--record"),
+        (wb.replay.is_some(), "--replay"),
+        (!wb.swap.is_empty(), "--swap"),
+    ];
+    if let Some((_, opt)) = unsupported.iter().find(|(on, _)| *on) {
+        return Err(CliError(format!(
+            "{}: {opt} is not available on AT and PCI machines yet (only --trace is)",
+            path.display()
+        )));
+    }
     let mut pc = build(args, path)?;
     let hz = pc.run.board.config.clock_hz as f64;
+    let mut tracer = match &wb.trace {
+        Some(t) => Some(
+            crate::workbench::trace32::Tracer32::new(
+                t,
+                wb.trace_from,
+                wb.trace_count,
+                pc.run.board.config.clock_hz,
+            )
+            .map_err(|e| CliError(format!("trace: {e}")))?,
+        ),
+        None => None,
+    };
     let mut debug_file = open_sink(&args.debugcon)?;
     let mut serial_file = open_sink(&args.serial)?;
     let (mut e9_sent, mut info_sent, mut vinfo_sent, mut serial_sent) = (0, 0, 0, 0);
@@ -221,8 +249,18 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     let mut typed = 0;
     let mut settle_end: Option<u64> = None;
     let outcome = loop {
-        for _ in 0..SLICE_STEPS {
-            pc.run.step();
+        match &mut tracer {
+            Some(t) if !t.finished() => {
+                for _ in 0..SLICE_STEPS {
+                    t.step(&mut pc)
+                        .map_err(|e| CliError(format!("trace: {e}")))?;
+                }
+            }
+            _ => {
+                for _ in 0..SLICE_STEPS {
+                    pc.run.step();
+                }
+            }
         }
         if args.realtime {
             let ahead = pc.run.now() as f64 / hz - started.elapsed().as_secs_f64();
@@ -301,10 +339,22 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
                 }
             }
         }
+        // Without a goal, a run that only traces ends when that is done.
+        if args.until_text.is_none()
+            && typed == args.keys.len()
+            && tracer.as_ref().is_some_and(|t| t.finished())
+        {
+            break Ok(EXIT_OK);
+        }
         if Instant::now() >= deadline {
             break Err(EXIT_TIMEOUT);
         }
     };
+    if let Some(t) = tracer {
+        let lines = t.lines;
+        t.finish().map_err(|e| CliError(format!("trace: {e}")))?;
+        eprintln!("ironpc: traced {lines} instructions");
+    }
     let screen = pc.vga.borrow().screen_text();
     println!("{}", screen.trim_end());
     if let Some(p) = &args.screenshot {
