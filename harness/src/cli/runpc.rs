@@ -199,7 +199,6 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     }
     let wb = &args.workbench;
     let unsupported = [
-        (wb.gdb.is_some(), "--gdb"),
         (wb.bus_trace.is_some(), "--bus-trace"),
         (wb.save_state.is_some(), "--save-state"),
         (wb.load_state.is_some(), "--load-state"),
@@ -209,7 +208,7 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     ];
     if let Some((_, opt)) = unsupported.iter().find(|(on, _)| *on) {
         return Err(CliError(format!(
-            "{}: {opt} is not available on AT and PCI machines yet (only --trace is)",
+            "{}: {opt} is not available on AT and PCI machines yet (--trace and --gdb are)",
             path.display()
         )));
     }
@@ -246,6 +245,24 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     });
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.timeout);
+    if let Some(ep) = &wb.gdb {
+        use crate::gdbstub::{self, Listener, SessionEnd, StubOptions};
+        let listener = Listener::bind(ep).map_err(|e| CliError(format!("--gdb {ep:?}: {e}")))?;
+        eprintln!("ironpc: gdb stub listening on {}", listener.describe());
+        let conn = listener
+            .accept(Some(deadline.saturating_duration_since(Instant::now())))
+            .map_err(|e| CliError(format!("--gdb {}: {e}", listener.describe())))?;
+        let opts = StubOptions {
+            until_text: args.until_text.clone(),
+        };
+        let end = gdbstub::serve(&mut pc, conn, opts)
+            .map_err(|e| CliError(format!("gdb session: {e}")))?;
+        eprintln!("ironpc: gdb session ended: {end:?}");
+        if end != SessionEnd::Detached {
+            println!("{}", pc.vga.borrow().screen_text().trim_end());
+            return Ok(EXIT_OK);
+        }
+    }
     let mut typed = 0;
     let mut settle_end: Option<u64> = None;
     let outcome = loop {
