@@ -168,14 +168,14 @@ impl Tracer32 {
 /// did not fall through).
 fn changed(a: &Regs32, b: &Regs32, fell: bool) -> String {
     let mut parts = Vec::new();
-    for i in 0..8 {
-        if a.r[i] != b.r[i] {
-            parts.push(format!("{}={:08X}", NAMES[i], b.r[i]));
+    for (name, (x, y)) in NAMES.iter().zip(a.r.iter().zip(&b.r)) {
+        if x != y {
+            parts.push(format!("{name}={y:08X}"));
         }
     }
-    for i in 0..6 {
-        if a.sel[i] != b.sel[i] {
-            parts.push(format!("{}={:04X}", SEGS[i], b.sel[i]));
+    for (name, (x, y)) in SEGS.iter().zip(a.sel.iter().zip(&b.sel)) {
+        if x != y {
+            parts.push(format!("{name}={y:04X}"));
         }
     }
     if !fell {
