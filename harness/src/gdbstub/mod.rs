@@ -336,7 +336,7 @@ impl<M: Target> Stub<'_, M> {
     }
 
     fn all_regs(&self) -> Vec<u8> {
-        (0..32)
+        (0..self.machine.reg_count())
             .flat_map(|n| self.reg(n).unwrap_or_default())
             .collect()
     }
@@ -530,7 +530,7 @@ impl<M: Target> Stub<'_, M> {
             b'G' => match from_hex(rest) {
                 Some(bytes) => {
                     let mut off = 0;
-                    for n in 0..32 {
+                    for n in 0..self.machine.reg_count() {
                         let size = self.reg(n).map_or(0, |r| r.len());
                         if let Some(b) = bytes.get(off..off + size) {
                             self.set_reg(n, b);

@@ -4,7 +4,10 @@
 use super::{describe_regs, le32};
 use crate::workbench::{Access, BusProbe};
 use chipset::Machine;
-use cpu::Seg;
+use cpu::{CpuModel, Seg};
+
+/// The 80286 real-mode view's target description (the 8086's and the MSW).
+pub const TARGET286_XML: &str = include_str!("target286.xml");
 
 /// A machine under the debugger: its registers in gdb's i386 layout (32
 /// numbered registers, as the target description lists them), memory by
@@ -16,6 +19,10 @@ pub trait Target {
     fn pc(&self) -> u32;
     /// Continue at this address (as gdb gives it for `s ADDR`/`c ADDR`).
     fn set_pc(&mut self, addr: u32);
+    /// How many registers the `g` packet holds.
+    fn reg_count(&self) -> usize {
+        32
+    }
     /// Register `n` (little-endian bytes), None past the last.
     fn reg(&self, n: usize) -> Option<Vec<u8>>;
     /// Write register `n`; false if there is no such register.
@@ -72,7 +79,19 @@ pub trait Target {
 
 impl<T: BusProbe> Target for Machine<T> {
     fn target_xml(&self) -> &'static str {
-        super::TARGET_XML
+        if self.cpu.model() == CpuModel::I80286 {
+            TARGET286_XML
+        } else {
+            super::TARGET_XML
+        }
+    }
+
+    fn reg_count(&self) -> usize {
+        if self.cpu.model() == CpuModel::I80286 {
+            33
+        } else {
+            32
+        }
     }
 
     fn pc(&self) -> u32 {
@@ -108,6 +127,7 @@ impl<T: BusProbe> Target for Machine<T> {
             // fctrl as FNINIT leaves it; the rest 0. There is no FPU.
             24 => le32(0x037F).to_vec(),
             25..=31 => le32(0).to_vec(),
+            32 if self.cpu.model() == CpuModel::I80286 => self.cpu.msw.to_le_bytes().to_vec(),
             _ => return None,
         })
     }
@@ -130,8 +150,10 @@ impl<T: BusProbe> Target for Machine<T> {
             11 => r.seg[Seg::SS as usize] = w,
             12 => r.seg[Seg::DS as usize] = w,
             13 => r.seg[Seg::ES as usize] = w,
-            // No FS, GS or FPU: writes are ignored.
+            // No FS, GS or FPU, and the 286's MSW is read-only here:
+            // writes are ignored.
             14..=31 => {}
+            32 if model == CpuModel::I80286 => {}
             _ => return false,
         }
         true
