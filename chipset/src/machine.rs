@@ -973,6 +973,15 @@ impl<T: Timing> Machine<T> {
         false
     }
 
+    /// Clocks the CPU can surely run before board time `target`: the span
+    /// less refresh stalls and what the CPU ran that the board has not
+    /// passed yet (an interrupt entry just taken).
+    fn cpu_budget(&self, target: u64) -> u64 {
+        let span = target.saturating_sub(self.board.now());
+        span.saturating_sub(self.board.refresh_bound(span))
+            .saturating_sub(self.cpu.cycles().wrapping_sub(self.last_cpu_cycles))
+    }
+
     /// The CPU clocks charged since the board last passed time.
     fn cpu_spent(&mut self) -> u64 {
         let c = self.cpu.cycles();
@@ -987,6 +996,9 @@ impl<T: Timing> Machine<T> {
     /// interrupts at the same instants (see [`Machine::set_stepped`]).
     pub fn step(&mut self) {
         self.take_interrupt();
+        // A REP string instruction stops after each iteration, so that
+        // devices and interrupts are seen between iterations.
+        self.cpu.set_rep_deadline(0);
         let r = if self.cpu.halted() {
             StepResult::Halted
         } else {
@@ -1032,12 +1044,10 @@ impl<T: Timing> Machine<T> {
             self.board.horizon().min(end)
         };
         if target > now {
-            let span = target - now;
-            // Clocks the CPU can surely run before the target: the span less
-            // refresh stalls and what an interrupt entry just took.
-            let budget = span
-                .saturating_sub(self.board.refresh_bound(span))
-                .saturating_sub(self.cpu.cycles().wrapping_sub(self.last_cpu_cycles));
+            let budget = self.cpu_budget(target);
+            // A REP form runs only if it ends before the target.
+            self.cpu
+                .set_rep_deadline(self.cpu.cycles().saturating_add(budget));
             // Without forms (the exact model) the same instructions run
             // one by one through the decoder's path, clock for clock.
             ran = if T::FAST_FORMS {
@@ -1057,6 +1067,12 @@ impl<T: Timing> Machine<T> {
             // slice began, so that instruction runs now, with the board up
             // to date, as a stepping machine would run it.
         }
+        // A REP string instruction runs up to the target and stops at the
+        // iteration boundary that reaches it (after one iteration when the
+        // target is now), as a stepping machine would see its devices.
+        let budget = self.cpu_budget(target);
+        self.cpu
+            .set_rep_deadline(self.cpu.cycles().saturating_add(budget));
         self.cpu.step(&mut self.board);
         self.x87_interrupt();
         let spent = self.cpu_spent();

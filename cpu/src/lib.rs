@@ -34,7 +34,7 @@ pub use i86::biu::ExactTiming;
 pub use i86::biu286::Exact286Timing;
 pub use i86::pins::{CycleRecord, QueueOp, TState};
 pub use i86::timing::{CountingTiming, Decoded, FastTiming, Retired, Timing, Transfer};
-pub use i86::Cpu;
+pub use i86::{Cpu, RepState};
 
 /// What one call of a core's `step` did (shared: every core's step ends in
 /// one of these).

@@ -251,6 +251,12 @@ impl Tracer {
             m.cpu.timing.start();
         }
         m.step();
+        // A REP stops between iterations for the devices; its line is
+        // written when it ends (or, cut short by an interrupt, not at all:
+        // the interrupt's line follows).
+        while m.cpu.in_rep() && !(m.board.pic.int_pending() && m.cpu.interrupts_enabled()) {
+            m.step();
+        }
         let ran = m.cpu.instructions != n0;
         if let Some((w, path)) = &mut self.out {
             let err = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));

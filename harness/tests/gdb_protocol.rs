@@ -328,3 +328,38 @@ fn breakpoint_on_a_hardware_interrupt_handler() {
     assert_eq!(c.packet("D"), "OK");
     assert_eq!(h.join().unwrap(), SessionEnd::Detached);
 }
+
+#[test]
+fn the_286_view_adds_the_machine_status_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile(dir.path(), "fast");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, text.replace("cpu: \"8088\"", "cpu: \"80286\"")).unwrap();
+    let mut m: Machine<FastTiming> =
+        Machine::from_profile_timed(&p, &Overrides::default()).unwrap();
+    let l = Listener::bind(&Endpoint::Tcp(0)).unwrap();
+    let addr = l.describe();
+    let h = std::thread::spawn(move || {
+        let conn = l.accept(Some(Duration::from_secs(20))).unwrap();
+        gdbstub::serve(&mut m, conn, StubOptions::default()).unwrap()
+    });
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut c = Client { s, ack: true };
+    let xml = c.packet("qXfer:features:read:target.xml:0,ffff");
+    assert!(xml.contains("<architecture>i8086</architecture>"), "{xml}");
+    assert!(xml.contains("name=\"msw\""), "{xml}");
+    // The 8086 view's 176 bytes and the 16-bit MSW.
+    assert_eq!(c.packet("g").len(), 178 * 2);
+    // After reset the 80286's MSW reads FFF0h (PE clear, the reserved
+    // bits ones: Intel's 80286 programmer's reference, reset state), and
+    // CS:IP is F000:FFF0 (linear FFFF0h).
+    assert_eq!(c.reg(0x20), 0xFFF0);
+    assert_eq!(c.reg(8), 0xFFFF0);
+    assert_eq!(c.reg(10), 0xF000);
+    // Writes to it are accepted and ignored (read-only here).
+    assert_eq!(c.packet("P20=0100"), "OK");
+    assert_eq!(c.reg(0x20), 0xFFF0);
+    assert_eq!(c.packet("D"), "OK");
+    assert_eq!(h.join().unwrap(), SessionEnd::Detached);
+}

@@ -137,3 +137,79 @@ fn freedos_saved_at_the_prompt_answers_after_loading() {
     let at = screen.find("A:\\>ver").expect("the typed command");
     assert!(screen[at..].contains("FreeCom version"), "{screen}");
 }
+
+/// A program that writes "Hi" to the debug console (port E9h) and "OK" to
+/// COM1's transmitter (3F8h), then loops (hand assembly):
+///
+/// ```text
+/// FF80:0000  B0 48      mov al, 'H'
+/// FF80:0002  E6 E9      out 0E9h, al
+/// FF80:0004  B0 69      mov al, 'i'
+/// FF80:0006  E6 E9      out 0E9h, al
+/// FF80:0008  BA F8 03   mov dx, 03F8h
+/// FF80:000B  B0 4F      mov al, 'O'
+/// FF80:000D  EE         out dx, al
+/// FF80:000E  B0 4B      mov al, 'K'
+/// FF80:0010  EE         out dx, al
+/// FF80:0011  EB FE      jmp 0011h
+/// ```
+const HELLO: &[u8] = &[
+    0xB0, 0x48, 0xE6, 0xE9, 0xB0, 0x69, 0xE6, 0xE9, 0xBA, 0xF8, 0x03, 0xB0, 0x4F, 0xEE, 0xB0, 0x4B,
+    0xEE, 0xEB, 0xFE,
+];
+
+#[test]
+fn the_workbench_loop_forwards_debugcon_and_serial_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = profile(dir.path(), "fast");
+    let mut r = rom();
+    r[..HELLO.len()].copy_from_slice(HELLO);
+    std::fs::write(dir.path().join("loop.rom"), r).unwrap();
+    let (debug, serial) = (dir.path().join("e9.txt"), dir.path().join("com1.txt"));
+    // A workbench option (--save-at) selects the workbench loop.
+    let out = ironpc(&[
+        "run".as_ref(),
+        "--machine".as_ref(),
+        profile.as_os_str(),
+        "--debugcon".as_ref(),
+        debug.as_os_str(),
+        "--serial".as_ref(),
+        serial.as_os_str(),
+        "--save-state".as_ref(),
+        dir.path().join("s.ironpc").as_os_str(),
+        "--save-at".as_ref(),
+        "0.1".as_ref(),
+        "--timeout".as_ref(),
+        "20".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&debug).unwrap(), b"Hi");
+    assert_eq!(std::fs::read(&serial).unwrap(), b"OK");
+}
+
+#[test]
+fn a_swap_into_a_missing_drive_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = profile(dir.path(), "fast");
+    let img = dir.path().join("a.img");
+    std::fs::write(&img, vec![0u8; 368_640]).unwrap();
+    let swap = format!("B:{}", img.display());
+    let out = ironpc(&[
+        "run".as_ref(),
+        "--machine".as_ref(),
+        profile.as_os_str(),
+        "--swap".as_ref(),
+        swap.as_ref(),
+        "--timeout".as_ref(),
+        "20".as_ref(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    // The loop profile has no floppy drives.
+    assert!(err.contains("drive B does not exist"), "{err}");
+    assert!(err.contains("0 floppy drives"), "{err}");
+}

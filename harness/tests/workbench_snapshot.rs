@@ -48,12 +48,12 @@ fn rep_hlt_machine<T: Saveable>(dir: &Path, timing: &str) -> Machine<T> {
 }
 
 /// Save and load at every instruction boundary of the program (and while
-/// halted); each restored machine matches the unbroken run at three later
-/// instants.
+/// halted) and between iterations of its REP; each restored machine
+/// matches the unbroken run at three later instants.
 fn every_boundary<T: Saveable>(timing: &str) {
     let dir = tempfile::tempdir().unwrap();
     let fresh = || rep_hlt_machine::<T>(dir.path(), timing);
-    // All after the last save point (12 steps: the REP ends near cycle 3600).
+    // All after the last save point (the REP ends near cycle 3600).
     let instants = [5_000u64, 10_000, 30_000];
     let mut unbroken = fresh();
     let mut want = Vec::new();
@@ -67,11 +67,20 @@ fn every_boundary<T: Saveable>(timing: &str) {
     assert_eq!(unbroken.board.ram[0x400], 0xAA);
     assert_eq!(unbroken.board.ram[0x5FF], 0x55);
     assert_eq!(unbroken.board.ram[0x600], 0);
-    for k in 0..12 {
+    // A stepping machine stops the REP after every iteration (7 steps
+    // before it, 256 iterations): steps 8 to 262 leave it in progress.
+    let mut mid_rep = 0;
+    for k in (0..12).chain([20, 100, 200, 261, 262, 263, 264]) {
         let mut m = fresh();
         for _ in 0..k {
             m.step();
         }
+        mid_rep += m.cpu.in_rep() as u32;
+        assert_eq!(
+            m.cpu.in_rep(),
+            (8..=262).contains(&k),
+            "{timing}: after {k} steps"
+        );
         let halted = m.cpu.halted();
         assert!(m.cycles() < instants[0]);
         let mut r = round_trip(&m);
@@ -86,6 +95,7 @@ fn every_boundary<T: Saveable>(timing: &str) {
             );
         }
     }
+    assert_eq!(mid_rep, 9, "{timing}: saves inside the REP");
 }
 
 #[test]

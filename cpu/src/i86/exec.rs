@@ -25,8 +25,8 @@ enum Loc {
 }
 
 /// The timing-table data of the current instruction.
-#[derive(Clone, Copy)]
-struct Charge {
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Charge {
     base: u16,
     extra: u16,
     per: Per,
@@ -34,7 +34,7 @@ struct Charge {
 
 impl Charge {
     #[inline]
-    fn of(d: &Instr) -> Self {
+    pub(crate) fn of(d: &Instr) -> Self {
         Charge {
             base: d.base_clocks,
             extra: d.extra_clocks,
@@ -558,6 +558,7 @@ impl<T: Timing> Cpu<T> {
     /// [`Cpu::interrupts_enabled`] and did the acknowledge). Wakes a halted CPU.
     pub fn interrupt<B: Bus>(&mut self, bus: &mut B, vector: u8) {
         self.halted = false;
+        self.break_rep(bus);
         self.enter_interrupt(bus, vector);
     }
 
@@ -573,7 +574,12 @@ impl<T: Timing> Cpu<T> {
     #[inline]
     pub fn step<B: Bus>(&mut self, bus: &mut B) -> StepResult {
         // Common forms straight from the decode cache (see `fast`).
-        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled() {
+        if T::FAST_FORMS
+            && !self.halted
+            && self.regs.flags & TF == 0
+            && self.icache.enabled()
+            && self.rep.suspended.is_none()
+        {
             let quick = self.icache.take_quick();
             let done = match <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
                 Ok(table) => {
@@ -611,7 +617,12 @@ impl<T: Timing> Cpu<T> {
     /// Without the decode cache this is one `step`.
     pub fn run<B: Bus>(&mut self, bus: &mut B, max: u64) -> u64 {
         let mut n = 0;
-        if T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled() {
+        if T::FAST_FORMS
+            && !self.halted
+            && self.regs.flags & TF == 0
+            && self.icache.enabled()
+            && self.rep.suspended.is_none()
+        {
             // The fast forms change neither TF nor the halted state.
             let quick = self.icache.take_quick();
             if let Ok(table) = <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
@@ -674,7 +685,11 @@ impl<T: Timing> Cpu<T> {
     // The loop holds two copies of the step; `while let` cannot say that.
     #[allow(clippy::while_let_loop)]
     pub fn run_forms<B: Bus>(&mut self, bus: &mut B, budget: u64) -> u64 {
-        if !(T::FAST_FORMS && !self.halted && self.regs.flags & TF == 0 && self.icache.enabled())
+        if !(T::FAST_FORMS
+            && !self.halted
+            && self.regs.flags & TF == 0
+            && self.icache.enabled()
+            && self.rep.suspended.is_none())
             || budget == 0
         {
             return 0;
@@ -760,6 +775,9 @@ impl<T: Timing> Cpu<T> {
         if self.halted {
             return StepResult::Halted;
         }
+        if let Some(s) = self.rep.suspended.take() {
+            return self.resume_rep(bus, s);
+        }
         // The trap flag as the instruction starts decides the single-step trap after it.
         let trap = self.regs.flags & TF != 0 && !self.irq_shadow;
         self.irq_shadow = false;
@@ -785,6 +803,17 @@ impl<T: Timing> Cpu<T> {
         if let Some(d) = &decoded {
             self.timing.begin(bus, d);
         }
+        // Per-instruction models charge an interruptible REP as it goes,
+        // so that the clock its deadline is compared with is current.
+        if T::RETIRES
+            && self.rep.deadline != super::rep::NEVER
+            && self.cur.rep.is_some()
+            && matches!(sem.op, Op::Str(_))
+            && charge.per == Per::Repeat
+        {
+            self.timing.charge(charge.base as u64);
+            self.rep.paying = Some(charge.extra);
+        }
         // An instruction that faulted while being fetched (longer than the
         // 286's ten bytes) does not execute at all.
         if self.abort.is_none() {
@@ -794,15 +823,45 @@ impl<T: Timing> Cpu<T> {
                 self.execute(bus, &sem);
             }
         }
+        if self.rep.yielded {
+            let len = self.regs.ip.wrapping_sub(start_ip);
+            self.suspend_rep(super::rep::Suspended {
+                sem,
+                charge,
+                trap,
+                start_ip,
+                len,
+                decoded,
+            });
+            return StepResult::Executed;
+        }
+        self.finish(bus, &sem, charge, trap, start_ip, saved, decoded.as_ref());
+        StepResult::Executed
+    }
+
+    /// The end of an instruction's step: the bytes it has not taken, the
+    /// timing model's account, a fault's or the trap flag's interrupt, the
+    /// count.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn finish<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        sem: &Sem,
+        charge: Charge,
+        trap: bool,
+        start_ip: u16,
+        saved: Option<crate::regs::Registers>,
+        decoded: Option<&super::timing::Decoded>,
+    ) {
         self.take_rest(bus);
-        if let Some(d) = &decoded {
+        if let Some(d) = decoded {
             // An instruction abandoned for a fault ends in the interrupt entry.
             if self.abort.is_none() {
                 let (taken, count) = (self.cur.taken, self.cur.count);
                 self.timing.end(bus, d, taken, count);
             }
         }
-        if T::RETIRES {
+        if T::RETIRES && self.rep.paying.take().is_none() {
             self.timing.retire(&Retired {
                 base: charge.base as u32,
                 extra: charge.extra,
@@ -835,7 +894,6 @@ impl<T: Timing> Cpu<T> {
             self.enter_interrupt(bus, 1);
         }
         self.instructions += 1;
-        StepResult::Executed
     }
 
     /// Decode the instruction at CS:`ip` (from the decode cache when it is on
@@ -1691,19 +1749,16 @@ impl<T: Timing> Cpu<T> {
 
     // ----- string instructions ---------------------------------------------
 
-    fn string<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool) {
+    /// What a string instruction marks in its decode state as it starts.
+    pub(crate) fn string_entry(&mut self) {
         // LODS has loaded AX, and CMPS/SCAS set FLAGS, in the iterations before an overrun.
         self.cur.keep_on_fault |= 1 << 0 | 1 << 1 | 1 << 6 | 1 << 7;
         self.cur.keep_flags = true;
-        // Exact model: EU clocks before the first transfer, after the last
-        // one (single form) and between an iteration's last transfer and the
-        // REP loop's decision.
-        let (pre, post, tail) = match op {
-            StrOp::Movs | StrOp::Stos => (2, 3, 3),
-            StrOp::Lods => (2, 4, 6),
-            StrOp::Cmps => (3, 5, 6),
-            _ => (4, 5, 6),
-        };
+    }
+
+    fn string<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool) {
+        self.string_entry();
+        let (pre, post, _) = string_clocks(op);
         let Some(rep) = self.cur.rep else {
             self.timing.eu(bus, pre);
             self.string_once(bus, op, w);
@@ -1715,6 +1770,14 @@ impl<T: Timing> Cpu<T> {
             self.timing
                 .eu(bus, if self.regs.gpr[1] == 0 { 6 } else { 7 });
         }
+        self.rep_loop(bus, op, w, rep);
+    }
+
+    /// The iterations of a REP string instruction, from the CX test that
+    /// starts one; returns early, with `rep.yielded` set, at an iteration
+    /// boundary past the REP deadline (see [`super::rep`]).
+    pub(crate) fn rep_loop<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool, rep: Prefix) {
+        let (pre, _, tail) = string_clocks(op);
         loop {
             if self.regs.gpr[1] == 0 {
                 break;
@@ -1726,6 +1789,9 @@ impl<T: Timing> Cpu<T> {
             self.string_once(bus, op, w);
             self.timing.eu(bus, tail);
             self.cur.count += 1;
+            if let Some(per) = self.rep.paying {
+                self.timing.charge(per as u64);
+            }
             if self.abort.is_some() {
                 // Where the 286 stands in its count when a transfer overruns
                 // depends on how far the iteration had gone: a compare has not
@@ -1749,6 +1815,9 @@ impl<T: Timing> Cpu<T> {
             if self.regs.gpr[1] == 0 {
                 // Ending on the count costs a clock more than on the flag.
                 self.timing.eu(bus, 1);
+            } else if self.timing.cycles() >= self.rep.deadline {
+                self.rep.yielded = true;
+                return;
             }
         }
     }
@@ -2433,6 +2502,18 @@ fn div_flags_8086(n: u64, d: u64, w: bool, signed: bool, ok: bool) -> u16 {
     }
     let top_clear = q & (1 << (bits - 1)) == 0;
     f | (last & OF) | if top_clear { CF } else { 0 }
+}
+
+/// Exact model: EU clocks of a string instruction before the first
+/// transfer, after the last one (single form) and between an iteration's
+/// last transfer and the REP loop's decision.
+fn string_clocks(op: StrOp) -> (u32, u32, u32) {
+    match op {
+        StrOp::Movs | StrOp::Stos => (2, 3, 3),
+        StrOp::Lods => (2, 4, 6),
+        StrOp::Cmps => (3, 5, 6),
+        _ => (4, 5, 6),
+    }
 }
 
 #[cfg(test)]

@@ -817,6 +817,16 @@ impl<T: Timing> Cpu<T> {
         if ip as u32 >= q.ip_limit {
             return None;
         }
+        // A REP form runs whole: it is left to `execute`, which can stop
+        // between iterations, when it might pass the REP deadline (bounded
+        // with the word penalties the memory transfers add).
+        if q.per_rep != 0 && self.rep.deadline != super::rep::NEVER {
+            let n = self.regs.gpr[1] as u64;
+            let end = self.timing.cycles() + q.clocks as u64 + (q.per_rep as u64 + 8) * n;
+            if end >= self.rep.deadline {
+                return None;
+            }
+        }
         self.timing.cached_fetch(q.len as u32);
         self.run_fast::<B, RARE>(bus, q, ip.wrapping_add(q.len as u16))
     }

@@ -13,11 +13,13 @@ mod forms;
 pub(crate) mod icache;
 pub(crate) mod instr;
 pub mod pins;
+mod rep;
 pub mod timing;
 pub mod x87;
 
 use crate::model::CpuModel;
 use crate::regs::{Registers, Seg};
+pub use rep::RepState;
 use timing::CountingTiming;
 use timing::Timing;
 
@@ -53,6 +55,8 @@ pub struct Cpu<T: Timing = CountingTiming> {
     pub(crate) lazy: forms::Lazy,
     /// The numeric coprocessor, if one is attached (see [`x87`]).
     pub(crate) x87: Option<Box<x87::Coprocessor>>,
+    /// A REP string instruction's deadline and suspension (see [`rep`]).
+    pub(crate) rep: rep::RepRun,
 }
 
 impl<T: Timing + Default> Cpu<T> {
@@ -76,6 +80,7 @@ impl<T: Timing + Default> Cpu<T> {
             icache: icache::DecodeCache::default(),
             lazy: forms::Lazy::default(),
             x87: None,
+            rep: rep::RepRun::default(),
         };
         c.reset();
         c
@@ -93,6 +98,8 @@ impl<T: Timing> Cpu<T> {
         }
         self.regs.flags = self.model.flags_fixed_ones();
         self.lazy = forms::Lazy::default();
+        self.rep.suspended = None;
+        self.rep.paying = None;
         self.halted = false;
         self.irq_shadow = false;
         self.msw = 0xFFF0;

@@ -24,6 +24,7 @@ mod p6;
 mod p6_tests;
 mod prot;
 mod slice;
+mod state;
 pub mod table;
 #[cfg(test)]
 mod tests;
@@ -35,6 +36,7 @@ use crate::Bus;
 pub use decode::Insn;
 pub use p6::{feature, features, msr, signature};
 pub use slice::{Slice, SliceEnd};
+pub use state::{Cpu32State, SegState, CPU32_STATE_VERSION};
 use width::*;
 
 /// Which processor a [`Cpu32`] behaves as.

@@ -179,7 +179,7 @@ fn show(screen: &str, tty: bool) {
 
 /// Send the bytes of `all` past `sent` where `to` says (standard output or
 /// the opened file); returns the new count sent.
-fn forward(
+pub(super) fn forward(
     all: &[u8],
     sent: usize,
     to: &Option<Debugcon>,
@@ -203,6 +203,35 @@ fn forward(
         _ => {}
     }
     Ok(all.len())
+}
+
+/// With `--serial stdio`, standard input for COM1, read by a thread (the
+/// machine takes what has arrived between slices).
+pub(super) fn serial_input(args: &RunArgs) -> Option<std::sync::mpsc::Receiver<Vec<u8>>> {
+    matches!(args.serial, Some(Debugcon::Stdio)).then(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            while let Ok(n) = stdin.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    })
+}
+
+/// Open the `--debugcon` or `--serial` output file, if it is one.
+pub(super) fn output_file(to: &Option<Debugcon>) -> Result<Option<std::fs::File>, CliError> {
+    match to {
+        Some(Debugcon::File(p)) => std::fs::File::create(p)
+            .map(Some)
+            .map_err(|e| CliError(format!("{}: cannot create: {e}", p.display()))),
+        _ => Ok(None),
+    }
 }
 
 /// The largest machine profile read (a YAML file of a few lines).
@@ -283,21 +312,7 @@ fn run_timed<T: Timing + Default>(args: &RunArgs) -> Result<u8, CliError> {
         ),
         _ => None,
     };
-    // Standard input reaches COM1 through a reader thread.
-    let serial_in = matches!(args.serial, Some(Debugcon::Stdio)).then(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        std::thread::spawn(move || {
-            use std::io::Read;
-            let mut buf = [0u8; 256];
-            let mut stdin = std::io::stdin();
-            while let Ok(n) = stdin.read(&mut buf) {
-                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
-        rx
-    });
+    let serial_in = serial_input(args);
     let started = Instant::now();
     let start_cycles = machine.cycles();
     let start_instructions = machine.cpu.instructions;

@@ -194,6 +194,8 @@ fn forward(
 /// Emulated time between checks of the screen, the clock and the outputs
 /// (a thousandth of a second, at least this many cycles).
 const CHECK_CYCLES_MIN: u64 = 50_000;
+/// Instructions stepped between checks while a trace is being written.
+const TRACE_STEPS: u64 = 50_000;
 
 /// Run an AT or PCI machine.
 pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
@@ -205,10 +207,37 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
             super::check_output_file(p, what)?;
         }
     }
+    let wb = &args.workbench;
+    let unsupported = [
+        (wb.bus_trace.is_some(), "--bus-trace"),
+        (wb.save_state.is_some(), "--save-state"),
+        (wb.load_state.is_some(), "--load-state"),
+        (wb.record.is_some(), "--record"),
+        (wb.replay.is_some(), "--replay"),
+        (!wb.swap.is_empty(), "--swap"),
+    ];
+    if let Some((_, opt)) = unsupported.iter().find(|(on, _)| *on) {
+        return Err(CliError(format!(
+            "{}: {opt} is not available on AT and PCI machines yet (--trace and --gdb are)",
+            path.display()
+        )));
+    }
     let mut pc = build(args, path)?;
     pc.run.set_stepped(args.pc.stepped);
     let hz = pc.run.board.config.clock_hz as f64;
     let check = (pc.run.board.config.clock_hz / 1000).max(CHECK_CYCLES_MIN);
+    let mut tracer = match &wb.trace {
+        Some(t) => Some(
+            crate::workbench::trace32::Tracer32::new(
+                t,
+                wb.trace_from,
+                wb.trace_count,
+                pc.run.board.config.clock_hz,
+            )
+            .map_err(|e| CliError(format!("trace: {e}")))?,
+        ),
+        None => None,
+    };
     let mut debug_file = open_sink(&args.debugcon)?;
     let mut serial_file = open_sink(&args.serial)?;
     let (mut e9_sent, mut info_sent, mut vinfo_sent, mut serial_sent) = (0, 0, 0, 0);
@@ -228,10 +257,37 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     });
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.timeout);
+    if let Some(ep) = &wb.gdb {
+        use crate::gdbstub::{self, Listener, SessionEnd, StubOptions};
+        let listener = Listener::bind(ep).map_err(|e| CliError(format!("--gdb {ep:?}: {e}")))?;
+        eprintln!("ironpc: gdb stub listening on {}", listener.describe());
+        let conn = listener
+            .accept(Some(deadline.saturating_duration_since(Instant::now())))
+            .map_err(|e| CliError(format!("--gdb {}: {e}", listener.describe())))?;
+        let opts = StubOptions {
+            until_text: args.until_text.clone(),
+        };
+        let end = gdbstub::serve(&mut pc, conn, opts)
+            .map_err(|e| CliError(format!("gdb session: {e}")))?;
+        eprintln!("ironpc: gdb session ended: {end:?}");
+        if end != SessionEnd::Detached {
+            println!("{}", pc.vga.borrow().screen_text().trim_end());
+            return Ok(EXIT_OK);
+        }
+    }
     let mut typed = 0;
     let mut settle_end: Option<u64> = None;
     let outcome = loop {
-        pc.run.run_for(check);
+        match &mut tracer {
+            // A trace sees every instruction: the machine steps.
+            Some(t) if !t.finished() => {
+                for _ in 0..TRACE_STEPS {
+                    t.step(&mut pc)
+                        .map_err(|e| CliError(format!("trace: {e}")))?;
+                }
+            }
+            _ => pc.run.run_for(check),
+        }
         if args.realtime {
             let ahead = pc.run.now() as f64 / hz - started.elapsed().as_secs_f64();
             if ahead > 0.0 {
@@ -309,10 +365,22 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
                 }
             }
         }
+        // Without a goal, a run that only traces ends when that is done.
+        if args.until_text.is_none()
+            && typed == args.keys.len()
+            && tracer.as_ref().is_some_and(|t| t.finished())
+        {
+            break Ok(EXIT_OK);
+        }
         if Instant::now() >= deadline {
             break Err(EXIT_TIMEOUT);
         }
     };
+    if let Some(t) = tracer {
+        let lines = t.lines;
+        t.finish().map_err(|e| CliError(format!("trace: {e}")))?;
+        eprintln!("ironpc: traced {lines} instructions");
+    }
     let screen = pc.vga.borrow().screen_text();
     println!("{}", screen.trim_end());
     if let Some(p) = &args.screenshot {

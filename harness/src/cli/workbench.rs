@@ -2,7 +2,9 @@
 //! traces, snapshots. With any of them given, `ironpc run` uses the loop
 //! here (see `docs/workbench.md`).
 
-use super::run::{build, timing_name, write_screenshot, RunArgs, EXIT_TIMEOUT};
+use super::run::{
+    build, forward, output_file, serial_input, timing_name, write_screenshot, RunArgs, EXIT_TIMEOUT,
+};
 use super::{CliError, EXIT_OK};
 use crate::gdbstub::{self, Endpoint, Listener, SessionEnd, StubOptions};
 use crate::trace::{Span, Tracer};
@@ -45,7 +47,8 @@ pub struct WorkbenchArgs {
     /// floppy options are then those saved in it).
     #[arg(long, value_name = "FILE")]
     pub load_state: Option<PathBuf>,
-    /// Record the run's inputs (typed keys) with their emulated times and
+    /// Record the run's inputs (typed keys, COM1 input from --serial
+    /// stdio, --swap) with their emulated times and
     /// periodic state hashes to LOG (gzip if it ends in .gz).
     #[arg(long, value_name = "LOG")]
     pub record: Option<PathBuf>,
@@ -57,6 +60,36 @@ pub struct WorkbenchArgs {
     /// reported (exit status 1).
     #[arg(long, value_name = "LOG", conflicts_with_all = ["record", "load_state", "gdb"])]
     pub replay: Option<PathBuf>,
+    /// Put a floppy image in a drive during the run (`A:FILE`, `B:FILE`,
+    /// `FILE` for A:, `A:none` to eject). Repeatable: the N-th waits for
+    /// the N-th --swap-after text, if there is one. Recorded by --record.
+    #[arg(long, value_name = "[A:|B:]FILE", value_parser = parse_swap)]
+    pub swap: Vec<Swap>,
+    /// Text to wait for on the screen before the matching --swap.
+    #[arg(long, value_name = "TEXT")]
+    pub swap_after: Vec<String>,
+}
+
+/// A `--swap`: the drive, and the image (None: eject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Swap {
+    /// 0 = A:, 1 = B:.
+    pub drive: u8,
+    /// The image file; None ejects.
+    pub file: Option<PathBuf>,
+}
+
+fn parse_swap(s: &str) -> Result<Swap, String> {
+    let (drive, rest) = match s.get(..2) {
+        Some(d) if d.eq_ignore_ascii_case("a:") => (0, &s[2..]),
+        Some(d) if d.eq_ignore_ascii_case("b:") => (1, &s[2..]),
+        _ => (0, s),
+    };
+    if rest.is_empty() {
+        return Err("--swap needs a file (or `none` to eject)".into());
+    }
+    let file = (rest != "none").then(|| PathBuf::from(rest));
+    Ok(Swap { drive, file })
 }
 
 impl WorkbenchArgs {
@@ -69,6 +102,7 @@ impl WorkbenchArgs {
             || self.load_state.is_some()
             || self.record.is_some()
             || self.replay.is_some()
+            || !self.swap.is_empty()
     }
 }
 
@@ -119,6 +153,13 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
 
 fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
     let wb = &args.workbench;
+    for f in wb.swap.iter().filter_map(|s| s.file.as_ref()) {
+        super::check_input_file(f, chipset::machine::MAX_FLOPPY_BYTES, "--swap floppy image")?;
+    }
+    let mut debug_file = output_file(&args.debugcon)?;
+    let mut serial_file = output_file(&args.serial)?;
+    let serial_in = serial_input(args);
+    let (mut debug_sent, mut serial_sent) = (0, 0);
     let mut m: Machine<T> = match &wb.load_state {
         Some(p) => snapshot::load(p).map_err(|e| CliError(e.to_string()))?,
         None => build(args)?,
@@ -176,6 +217,7 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
     let save_at = wb.save_at.map(|s| (s.max(0.0) * CPU_HZ) as u64);
     let mut saved = false;
     let mut typed = 0;
+    let mut swapped = 0;
     const SLICE: u64 = 100_000;
     let outcome = loop {
         let end = m.cycles() + SLICE;
@@ -205,8 +247,31 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
         if let Some(r) = &mut recorder {
             r.checkpoint(&m).map_err(CliError)?;
         }
+        debug_sent = forward(
+            m.debugcon_output(),
+            debug_sent,
+            &args.debugcon,
+            &mut debug_file,
+            "debug console",
+        )?;
+        serial_sent = forward(
+            m.serial_output(),
+            serial_sent,
+            &args.serial,
+            &mut serial_file,
+            "serial output",
+        )?;
         if let RunStop::Exit(code) = stop {
             break Ok(code.clamp(0, 255) as u8);
+        }
+        // Input arrives between slices, at a boundary a log can name.
+        if let Some(rx) = &serial_in {
+            while let Ok(bytes) = rx.try_recv() {
+                match &mut recorder {
+                    Some(r) => r.serial(&mut m, &bytes).map_err(CliError)?,
+                    None => m.board.uart.receive(&bytes),
+                }
+            }
         }
         if let (Some(at), Some(p)) = (save_at, &wb.save_state) {
             if !saved && m.cycles() >= at {
@@ -230,7 +295,17 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
                 typed += 1;
             }
         }
-        if typed == args.keys.len() {
+        if let Some(sw) = wb.swap.get(swapped) {
+            if wb
+                .swap_after
+                .get(swapped)
+                .is_none_or(|t| screen.contains(t.as_str()))
+            {
+                swap(&mut m, sw, recorder.as_mut())?;
+                swapped += 1;
+            }
+        }
+        if typed == args.keys.len() && swapped == wb.swap.len() {
             if let Some(t) = &until_text {
                 if screen.contains(t.as_str()) {
                     if let (None, Some(p), false) = (save_at, &wb.save_state, saved) {
@@ -245,7 +320,7 @@ fn run_timed<T: BusProbe + Default>(args: &RunArgs) -> Result<u8, CliError> {
             }
         }
         // Without a goal, a run that only traces or saves ends when that is done.
-        if until_text.is_none() && args.keys.len() == typed {
+        if until_text.is_none() && args.keys.len() == typed && wb.swap.len() == swapped {
             let trace_done = tracer.as_ref().is_none_or(|t| t.finished());
             let save_done = wb.save_state.is_none() || saved;
             if trace_done && save_done && (tracer.is_some() || save_at.is_some()) {
@@ -285,12 +360,60 @@ fn run_replay<T: BusProbe>(
 ) -> Result<u8, CliError> {
     let started = Instant::now();
     let (mut m, outcome) = replay::replay::<T>(log, path).map_err(CliError)?;
+    forward(
+        m.debugcon_output(),
+        0,
+        &args.debugcon,
+        &mut output_file(&args.debugcon)?,
+        "debug console",
+    )?;
+    forward(
+        m.serial_output(),
+        0,
+        &args.serial,
+        &mut output_file(&args.serial)?,
+        "serial output",
+    )?;
     finish(&mut m, args, started)?;
     eprintln!("ironpc: {outcome}");
     Ok(match outcome {
         replay::Outcome::Matched(_) => EXIT_OK,
         replay::Outcome::Diverged { .. } => super::EXIT_FAILED,
     })
+}
+
+/// Do a `--swap` now (and log it when recording).
+fn swap<T: BusProbe>(
+    m: &mut Machine<T>,
+    sw: &Swap,
+    recorder: Option<&mut replay::Recorder>,
+) -> Result<(), CliError> {
+    let bytes = match &sw.file {
+        Some(p) => Some(
+            std::fs::read(p).map_err(|e| CliError(format!("{}: cannot read: {e}", p.display())))?,
+        ),
+        None => None,
+    };
+    let name = sw
+        .file
+        .as_ref()
+        .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+    match recorder {
+        Some(r) => r.disk(m, sw.drive, &name, bytes.as_deref()),
+        None => replay::insert_disk(m, sw.drive, &name, bytes.as_deref()),
+    }
+    .map_err(CliError)?;
+    eprintln!(
+        "ironpc: {} {}: at {:.6} s emulated",
+        if sw.file.is_some() {
+            "inserted"
+        } else {
+            "ejected"
+        },
+        name,
+        m.cycles() as f64 / CPU_HZ
+    );
+    Ok(())
 }
 
 fn save<T: BusProbe>(m: &Machine<T>, path: &std::path::Path) -> Result<(), CliError> {

@@ -13,7 +13,6 @@
 
 pub mod packet;
 
-use crate::workbench::BusProbe;
 use chipset::Machine;
 use cpu::Seg;
 use packet::{from_hex, hex_number, to_hex, Incoming, Reader};
@@ -25,6 +24,11 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 /// The target description sent for `qXfer:features:read:target.xml`.
+pub mod target;
+pub mod target32;
+pub use target::Target;
+
+/// The XT's target description.
 pub const TARGET_XML: &str = include_str!("target.xml");
 
 /// Bytes of the `g` packet: 16 registers of 4 bytes, 8 FPU stack registers
@@ -266,8 +270,8 @@ pub enum Stop {
 }
 
 /// The stub: a machine under the debugger's control.
-pub struct Stub<'m, T: BusProbe> {
-    machine: &'m mut Machine<T>,
+pub struct Stub<'m, M: Target> {
+    machine: &'m mut M,
     conn: Conn,
     reader: Reader,
     ack: bool,
@@ -278,11 +282,7 @@ pub struct Stub<'m, T: BusProbe> {
 }
 
 /// Serve one debugging session on `conn`, the machine stopped at first.
-pub fn serve<T: BusProbe>(
-    machine: &mut Machine<T>,
-    conn: Conn,
-    opts: StubOptions,
-) -> io::Result<SessionEnd> {
+pub fn serve<M: Target>(machine: &mut M, conn: Conn, opts: StubOptions) -> io::Result<SessionEnd> {
     let mut stub = Stub {
         machine,
         conn,
@@ -294,7 +294,7 @@ pub fn serve<T: BusProbe>(
         opts,
     };
     let end = stub.session();
-    stub.machine.cpu.timing.stop();
+    stub.machine.probe(false);
     match end {
         Ok(e) => Ok(e),
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
@@ -305,11 +305,11 @@ pub fn serve<T: BusProbe>(
 }
 
 /// Little-endian bytes of a 32-bit register value.
-fn le32(v: u32) -> [u8; 4] {
+pub(crate) fn le32(v: u32) -> [u8; 4] {
     v.to_le_bytes()
 }
 
-impl<T: BusProbe> Stub<'_, T> {
+impl<M: Target> Stub<'_, M> {
     fn send(&mut self, data: &[u8]) -> io::Result<()> {
         self.reader.send(&mut self.conn, data, self.ack)?;
         Ok(())
@@ -319,101 +319,34 @@ impl<T: BusProbe> Stub<'_, T> {
         self.send(s.as_bytes())
     }
 
-    /// The linear address of CS:IP.
     fn pc(&self) -> u32 {
-        let (cs, ip) = self.machine.cs_ip();
-        self.machine.cpu.linear(cs, ip)
+        self.machine.pc()
     }
 
-    /// Point CS:IP at a linear address: IP changes if the address lies in
-    /// the current code segment, else CS takes the paragraph.
-    fn set_pc(&mut self, linear: u32) {
-        let cs = self.machine.cpu.regs.seg[Seg::CS as usize];
-        let base = (cs as u32) << 4;
-        let (cs, ip) = match linear.checked_sub(base) {
-            Some(off) if off <= 0xFFFF => (cs, off as u16),
-            _ => ((linear >> 4) as u16, (linear & 0xF) as u16),
-        };
-        self.set_cs_ip(cs, ip);
+    fn set_pc(&mut self, addr: u32) {
+        self.machine.set_pc(addr);
     }
 
-    fn set_cs_ip(&mut self, cs: u16, ip: u16) {
-        let c = &mut self.machine.cpu;
-        if c.regs.seg[Seg::CS as usize] == cs && c.regs.ip == ip {
-            return;
-        }
-        c.regs.seg[Seg::CS as usize] = cs;
-        c.regs.ip = ip;
-        // The prefetched bytes belong to the old stream.
-        cpu::Timing::flush(&mut c.timing, cs, ip);
-    }
-
-    /// Register `n` of the `target.xml` layout.
     fn reg(&self, n: usize) -> Option<Vec<u8>> {
-        let r = &self.machine.cpu.regs;
-        // gdb's order: eax ecx edx ebx esp ebp esi edi, as the encoding's.
-        Some(match n {
-            0..=7 => le32(r.gpr[n] as u32).to_vec(),
-            8 => le32(self.pc()).to_vec(),
-            9 => le32(r.flags as u32).to_vec(),
-            10 => le32(r.seg[Seg::CS as usize] as u32).to_vec(),
-            11 => le32(r.seg[Seg::SS as usize] as u32).to_vec(),
-            12 => le32(r.seg[Seg::DS as usize] as u32).to_vec(),
-            13 => le32(r.seg[Seg::ES as usize] as u32).to_vec(),
-            14 | 15 => le32(0).to_vec(),
-            16..=23 => vec![0; 10],
-            // fctrl as FNINIT leaves it; the rest 0. There is no FPU.
-            24 => le32(0x037F).to_vec(),
-            25..=31 => le32(0).to_vec(),
-            _ => return None,
-        })
+        self.machine.reg(n)
     }
 
-    /// Write register `n` from its little-endian bytes.
     fn set_reg(&mut self, n: usize, bytes: &[u8]) -> bool {
-        let mut v = 0u32;
-        for (i, b) in bytes.iter().take(4).enumerate() {
-            v |= (*b as u32) << (8 * i);
-        }
-        let w = v as u16;
-        let model = self.machine.cpu.model();
-        let r = &mut self.machine.cpu.regs;
-        match n {
-            0..=7 => r.gpr[n] = w,
-            8 => self.set_pc(v),
-            9 => {
-                r.flags = (w & model.flags_writable()) | model.flags_fixed_ones();
-            }
-            10 => {
-                let ip = r.ip;
-                self.set_cs_ip(w, ip);
-            }
-            11 => r.seg[Seg::SS as usize] = w,
-            12 => r.seg[Seg::DS as usize] = w,
-            13 => r.seg[Seg::ES as usize] = w,
-            // No FS, GS or FPU: writes are ignored.
-            14..=31 => {}
-            _ => return false,
-        }
-        true
+        self.machine.set_reg(n, bytes)
     }
 
     fn all_regs(&self) -> Vec<u8> {
-        (0..32)
+        (0..self.machine.reg_count())
             .flat_map(|n| self.reg(n).unwrap_or_default())
             .collect()
     }
 
-    fn read_mem(&self, addr: u32, len: u32) -> Vec<u8> {
-        (0..len)
-            .map(|i| self.machine.board.mem_read(addr.wrapping_add(i)))
-            .collect()
+    fn read_mem(&mut self, addr: u32, len: u32) -> Vec<u8> {
+        self.machine.read_mem(addr, len)
     }
 
     fn write_mem(&mut self, addr: u32, data: &[u8]) {
-        for (i, &b) in data.iter().enumerate() {
-            cpu::Bus::write(self.machine, addr.wrapping_add(i as u32), b);
-        }
+        self.machine.write_mem(addr, data);
     }
 
     fn stop_reply(&self, stop: &Stop) -> String {
@@ -447,14 +380,16 @@ impl<T: BusProbe> Stub<'_, T> {
     fn resume(&mut self, single: bool) -> io::Result<Stop> {
         let mut first = true;
         let mut steps: u64 = 0;
-        let mut text_check = self.machine.cycles();
-        let probe = T::SEES_BUS && !self.watches.is_empty();
-        let compare = !T::SEES_BUS && self.watches.iter().any(|w| w.kind != WatchKind::Read);
+        let mut text_check = self.machine.cycles().0;
+        let sees_bus = self.machine.sees_bus();
+        let probe = sees_bus && !self.watches.is_empty();
+        let compare = !sees_bus && self.watches.iter().any(|w| w.kind != WatchKind::Read);
         let stop = loop {
             if let Some(code) = self.machine.exit_request() {
                 break Stop::Exited(code);
             }
-            if !first && !self.machine.cpu.halted() {
+            // Between the iterations of a REP (IP at it) is not a new arrival.
+            if !first && !self.machine.halted() && !self.machine.mid_instruction() {
                 let pc = self.pc();
                 if self.breaks.contains(&pc) || self.hw_breaks.contains(&pc) {
                     break Stop::Signal(SIGTRAP);
@@ -465,28 +400,27 @@ impl<T: BusProbe> Stub<'_, T> {
                 // Machine::step would take the interrupt and run the first
                 // instruction of its handler at once: a breakpoint on that
                 // instruction is honoured by taking the interrupt alone.
-                if let Some(h) = self.pending_handler() {
+                if let Some(h) = self.machine.pending_handler() {
                     if self.breaks.contains(&h) || self.hw_breaks.contains(&h) {
-                        let v = self.machine.board.pic.acknowledge();
-                        let m = &mut *self.machine;
-                        m.cpu.interrupt(&mut m.board, v);
+                        self.machine.take_pending_interrupt();
                         break Stop::Signal(SIGTRAP);
                     }
                 }
             }
             first = false;
-            let before: Vec<Vec<u8>> = if compare {
-                self.watches
-                    .iter()
-                    .map(|w| self.read_mem(w.addr, w.len))
-                    .collect()
+            let watches: Vec<Watch> = if compare {
+                self.watches.iter().copied().collect()
             } else {
                 Vec::new()
             };
+            let before: Vec<Vec<u8>> = watches
+                .iter()
+                .map(|w| self.read_mem(w.addr, w.len))
+                .collect();
             if probe {
-                self.machine.cpu.timing.start();
+                self.machine.probe(true);
             }
-            let n0 = self.machine.cpu.instructions;
+            let n0 = self.machine.instructions();
             self.machine.step();
             if probe {
                 if let Some(hit) = self.bus_watch_hit() {
@@ -494,19 +428,18 @@ impl<T: BusProbe> Stub<'_, T> {
                 }
             }
             if compare {
-                let hit = self
-                    .watches
+                let hit = watches
                     .iter()
                     .zip(&before)
                     .find(|(w, old)| {
-                        w.kind != WatchKind::Read && self.read_mem(w.addr, w.len) != **old
+                        w.kind != WatchKind::Read && self.machine.read_mem(w.addr, w.len) != **old
                     })
                     .map(|(w, _)| Stop::Watch(w.kind, w.addr));
                 if let Some(hit) = hit {
                     break hit;
                 }
             }
-            if single && self.machine.cpu.instructions != n0 {
+            if single && self.machine.instructions() != n0 {
                 break Stop::Signal(SIGTRAP);
             }
             steps += 1;
@@ -519,8 +452,8 @@ impl<T: BusProbe> Stub<'_, T> {
                     break Stop::Signal(SIGINT);
                 }
             }
-            if !single && self.machine.cycles() >= text_check + 100_000 {
-                text_check = self.machine.cycles();
+            if !single && self.machine.cycles().0 >= text_check + 100_000 {
+                text_check = self.machine.cycles().0;
                 if let Some(t) = &self.opts.until_text {
                     if self.machine.screen_text().contains(t.as_str()) {
                         let t = t.clone();
@@ -532,28 +465,14 @@ impl<T: BusProbe> Stub<'_, T> {
             }
         };
         if probe {
-            self.machine.cpu.timing.stop();
+            self.machine.probe(false);
         }
         Ok(stop)
     }
 
-    /// The linear address of the handler of the hardware interrupt the
-    /// next step will take, if it takes one.
-    fn pending_handler(&self) -> Option<u32> {
-        let m = &*self.machine;
-        if !(m.board.pic.int_pending() && m.cpu.interrupts_enabled()) {
-            return None;
-        }
-        // The vector the acknowledge will return, seen on a copy.
-        let v = m.board.pic.clone().acknowledge() as u32;
-        let w = |a: u32| m.board.mem_read(a) as u32 | (m.board.mem_read(a + 1) as u32) << 8;
-        let (ip, cs) = (w(v * 4), w(v * 4 + 2));
-        Some(m.cpu.linear(cs as u16, ip as u16))
-    }
-
     /// The first watchpoint the last instruction's bus cycles touched.
     fn bus_watch_hit(&self) -> Option<Stop> {
-        let acc = self.machine.cpu.timing.accesses();
+        let acc = self.machine.accesses();
         for a in acc.iter().filter(|a| !a.io) {
             for w in &self.watches {
                 let kind_ok = match w.kind {
@@ -611,7 +530,7 @@ impl<T: BusProbe> Stub<'_, T> {
             b'G' => match from_hex(rest) {
                 Some(bytes) => {
                     let mut off = 0;
-                    for n in 0..32 {
+                    for n in 0..self.machine.reg_count() {
                         let size = self.reg(n).map_or(0, |r| r.len());
                         if let Some(b) = bytes.get(off..off + size) {
                             self.set_reg(n, b);
@@ -733,7 +652,7 @@ impl<T: BusProbe> Stub<'_, T> {
             _ => return Some(false),
         };
         // Reads are seen only on the bus of the exact model.
-        if wk != WatchKind::Write && !T::SEES_BUS {
+        if wk != WatchKind::Write && !self.machine.sees_bus() {
             return Some(false);
         }
         let w = Watch {
@@ -790,7 +709,7 @@ impl<T: BusProbe> Stub<'_, T> {
         let Some((off, len)) = parse_addr_len(range.as_bytes()) else {
             return self.send(b"E01");
         };
-        let xml = TARGET_XML.as_bytes();
+        let xml = self.machine.target_xml().as_bytes();
         let off = (off as usize).min(xml.len());
         let end = off.saturating_add(len as usize).min(xml.len());
         let mut reply = vec![if end == xml.len() { b'l' } else { b'm' }];
@@ -827,36 +746,7 @@ impl<T: BusProbe> Stub<'_, T> {
         let arg = arg.trim();
         match word {
             "" | "help" => MONITOR_HELP.to_string(),
-            "regs" => describe_regs(self.machine),
-            "pic" => {
-                let p = &self.machine.board.pic;
-                format!(
-                    "PIC 8259A: IRR={:02X} ISR={:02X} IMR={:02X} lines={:02X} vector base={:02X}h{}{}\n",
-                    p.irr,
-                    p.isr,
-                    p.imr,
-                    p.lines,
-                    p.vector_base,
-                    if p.auto_eoi { " auto-EOI" } else { "" },
-                    if p.level_triggered { " level" } else { " edge" },
-                )
-            }
-            "pit" => {
-                let pit = self.machine.board.pit();
-                let mut s = format!("PIT {}:\n", if pit.is_8254 { "8254" } else { "8253" });
-                for (i, c) in pit.counters.iter().enumerate() {
-                    s += &format!(
-                        "  counter {i}: mode {} reload {:04X} count {:04X} out {} gate {}{}\n",
-                        c.mode,
-                        c.reload,
-                        c.count(),
-                        c.out as u8,
-                        c.gate as u8,
-                        if c.bcd { " BCD" } else { "" }
-                    );
-                }
-                s
-            }
+            "regs" => self.machine.describe(),
             "screen" => {
                 let t = self.machine.screen_text();
                 let lines: Vec<&str> = t.lines().map(|l| l.trim_end()).collect();
@@ -866,18 +756,20 @@ impl<T: BusProbe> Stub<'_, T> {
                     .map_or(0, |i| i + 1);
                 lines[..last].join("\n") + "\n"
             }
-            "cycles" => format!(
-                "{} cycles ({:.6} s emulated), {} instructions\n",
-                self.machine.cycles(),
-                self.machine.cycles() as f64 / crate::workbench::CPU_HZ,
-                self.machine.cpu.instructions
-            ),
+            "cycles" => {
+                let (c, hz) = self.machine.cycles();
+                format!(
+                    "{c} cycles ({:.6} s emulated), {} instructions\n",
+                    c as f64 / hz,
+                    self.machine.instructions()
+                )
+            }
             "phys" => {
                 let mut it = arg.split_whitespace();
                 let addr = it.next().and_then(parse_num);
                 let len = it.next().and_then(parse_num).unwrap_or(16).min(4096);
                 match addr {
-                    Some(a) => hex_dump(a, &self.read_mem(a, len)),
+                    Some(a) => hex_dump(a, &self.machine.read_phys(a, len)),
                     None => "usage: monitor phys ADDR [LEN] (hex with 0x, or decimal)\n".into(),
                 }
             }
@@ -885,17 +777,10 @@ impl<T: BusProbe> Stub<'_, T> {
                 Ok(()) => format!("queued {arg:?}\n"),
                 Err(e) => format!("type: {e}\n"),
             },
-            "save-state" => {
-                if arg.is_empty() {
-                    return "usage: monitor save-state FILE\n".into();
-                }
-                let path = PathBuf::from(arg);
-                match crate::workbench::snapshot::save(self.machine, &path) {
-                    Ok(()) => format!("saved {}\n", path.display()),
-                    Err(e) => format!("save-state: {e}\n"),
-                }
-            }
-            other => format!("unknown monitor command {other:?}\n{MONITOR_HELP}"),
+            other => match self.machine.monitor(other, arg) {
+                Some(out) => out,
+                None => format!("unknown monitor command {other:?}\n{MONITOR_HELP}"),
+            },
         }
     }
 }

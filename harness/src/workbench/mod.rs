@@ -7,6 +7,7 @@ use cpu::{CycleRecord, ExactTiming, FastTiming, Transfer};
 pub mod replay;
 pub mod shard;
 pub mod snapshot;
+pub mod trace32;
 
 /// One data transfer an instruction made (instruction fetches excluded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,6 +9,10 @@
 //! compares every hash: the first difference bounds where the runs
 //! diverged (after the last matching hash, by the first differing one).
 //!
+//! The inputs logged: keys typed, bytes received on COM1, floppies
+//! inserted or ejected (with the image's bytes, so that the log stays the
+//! whole run).
+//!
 //! Inputs are injected between instructions, at the first instruction
 //! boundary at or after a cycle; the clock rises by at least one cycle per
 //! step, so that boundary is the same in the recording and the replay.
@@ -17,6 +21,7 @@
 use super::snapshot::{self, Saveable};
 use crate::trace::Output;
 use chipset::Machine;
+use cpu::Timing;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -52,6 +57,17 @@ pub enum Entry {
         cycle: u64,
         /// The bytes, hex.
         hex: String,
+    },
+    /// A floppy inserted in (or, without `image`, ejected from) a drive.
+    Disk {
+        /// Emulated cycle.
+        cycle: u64,
+        /// Drive number (0 = A:).
+        drive: u8,
+        /// The image's name (for messages; the bytes are in the log).
+        name: String,
+        /// The image's bytes, gzip-compressed, in hex; none for an eject.
+        image: Option<String>,
     },
     /// The state hash at an instruction boundary.
     Hash {
@@ -153,6 +169,29 @@ impl Recorder {
         Ok(())
     }
 
+    /// Insert a floppy image (`bytes`, named `name`) in `drive`, or eject
+    /// (None), now, and log it with the image so that the log alone
+    /// replays it.
+    pub fn disk<T: Saveable>(
+        &mut self,
+        m: &mut Machine<T>,
+        drive: u8,
+        name: &str,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), String> {
+        insert_disk(m, drive, name, bytes)?;
+        let image = match bytes {
+            Some(b) => Some(hex(&gzip(b)?)),
+            None => None,
+        };
+        self.write(&Entry::Disk {
+            cycle: m.cycles(),
+            drive,
+            name: name.to_string(),
+            image,
+        })
+    }
+
     /// Write the last hash and the end mark, and close the log.
     pub fn finish<T: Saveable>(mut self, m: &Machine<T>) -> Result<(), String> {
         let h = snapshot::state_hash(m)?;
@@ -165,6 +204,47 @@ impl Recorder {
             .finish()
             .map_err(|e| format!("{}: {e}", self.path.display()))
     }
+}
+
+/// Insert the floppy image `bytes` (named `name` in messages) in drive
+/// `drive` (0 = A:), or eject with None: what `--swap` and a log's `disk`
+/// entry do. The image stays in memory (guest writes change no file).
+pub fn insert_disk<T: Timing>(
+    m: &mut Machine<T>,
+    drive: u8,
+    name: &str,
+    bytes: Option<&[u8]>,
+) -> Result<(), String> {
+    let drives = m.board.fdc.drives.len();
+    if drive as usize >= drives {
+        return Err(format!(
+            "{name}: drive {} does not exist (the machine has {drives} floppy drive{})",
+            (b'A' + drive.min(25)) as char,
+            if drives == 1 { "" } else { "s" }
+        ));
+    }
+    let image = match bytes {
+        Some(b) => Some(
+            devices::FloppyImage::from_bytes_padded(Path::new(name), b.to_vec())
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    m.insert_floppy(drive as usize, image);
+    Ok(())
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes).map_err(|e| e.to_string())?;
+    gz.finish().map_err(|e| e.to_string())
+}
+
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// A log read back.
@@ -271,6 +351,7 @@ pub fn replay<T: Saveable>(log: &Log, path: &Path) -> Result<(Machine<T>, Outcom
         let cycle = match e {
             Entry::Keys { cycle, .. }
             | Entry::Serial { cycle, .. }
+            | Entry::Disk { cycle, .. }
             | Entry::Hash { cycle, .. }
             | Entry::End { cycle } => *cycle,
             Entry::Header { .. } => return Err(format!("{}: a second header", path.display())),
@@ -297,6 +378,26 @@ pub fn replay<T: Saveable>(log: &Log, path: &Path) -> Result<(Machine<T>, Outcom
             Entry::Serial { hex, .. } => {
                 let b = unhex(hex).ok_or_else(|| format!("{}: bad serial hex", path.display()))?;
                 m.board.uart.receive(&b);
+            }
+            Entry::Disk {
+                drive, name, image, ..
+            } => {
+                let bytes = match image {
+                    Some(h) => {
+                        let gz = unhex(h).ok_or_else(|| {
+                            format!("{}: disk {name:?}: bad image hex", path.display())
+                        })?;
+                        Some(gunzip(&gz).map_err(|e| {
+                            format!(
+                                "{}: disk {name:?}: image does not decompress: {e}",
+                                path.display()
+                            )
+                        })?)
+                    }
+                    None => None,
+                };
+                insert_disk(&mut m, *drive, name, bytes.as_deref())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             Entry::Hash { hash, .. } => {
                 let h = format!("{:016x}", snapshot::state_hash(&m)?);

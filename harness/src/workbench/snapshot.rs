@@ -52,6 +52,10 @@ pub struct Snapshot<T> {
     pub cycles: u64,
     /// Instructions executed when saved.
     pub instructions: u64,
+    /// A REP string instruction stopped between iterations (absent in
+    /// files written before REPs could stop).
+    #[serde(default)]
+    pub rep: Option<cpu::RepState>,
 }
 
 /// Why a snapshot could not be written or read.
@@ -111,6 +115,7 @@ pub fn encode<T: Saveable>(m: &Machine<T>) -> Result<Vec<u8>, String> {
         irq_shadow: m.cpu.irq_shadow(),
         cycles: m.cycles(),
         instructions: m.cpu.instructions,
+        rep: m.cpu.rep_state(),
     };
     let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
     ciborium::into_writer(&snap, &mut gz).map_err(|e| e.to_string())?;
@@ -243,6 +248,10 @@ pub fn decode<T: Saveable>(bytes: &[u8], path: &Path) -> Result<Machine<T>, Snap
     m.cpu.timing = snap.timing;
     m.cpu.set_halted(snap.halted);
     m.cpu.set_irq_shadow(snap.irq_shadow);
+    if let Some(rep) = snap.rep {
+        let Machine { cpu, board, .. } = &mut m;
+        cpu.restore_rep(board, rep).map_err(format)?;
+    }
     // The restored timing model counts from where it was saved.
     m.resync_cpu_clock();
     Ok(m)
@@ -270,6 +279,7 @@ pub fn state_hash<T: Saveable>(m: &Machine<T>) -> Result<u64, String> {
         irq_shadow: m.cpu.irq_shadow(),
         cycles: m.cycles(),
         instructions: m.cpu.instructions,
+        rep: m.cpu.rep_state(),
     };
     let mut w = Fnv(0xcbf2_9ce4_8422_2325);
     ciborium::into_writer(&snap, &mut w).map_err(|e| e.to_string())?;

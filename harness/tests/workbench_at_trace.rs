@@ -1,0 +1,128 @@
+//! `--trace` on the AT machine (the 32-bit core): one line per
+//! instruction with its bytes and the registers it changed; the other
+//! workbench options are refused there with a clear message.
+
+use std::path::Path;
+use std::process::Command;
+
+/// The Bochs legacy BIOS the at-486 profile uses (Debian's bochsbios), or
+/// None after a visible SKIPPED line (a failure with IRONPC_REQUIRE_DATA=1).
+fn have_bios(test: &str) -> bool {
+    let firmware = std::env::var_os("IRONPC_FIRMWARE").map(std::path::PathBuf::from);
+    let found = firmware
+        .iter()
+        .map(|d| d.join("BIOS-bochs-legacy"))
+        .chain([Path::new("/usr/share/bochs/BIOS-bochs-legacy").to_path_buf()])
+        .any(|p| p.exists());
+    if found {
+        return true;
+    }
+    let msg = format!("SKIPPED {test}: BIOS-bochs-legacy not found (apt-get install bochsbios)");
+    if std::env::var("IRONPC_REQUIRE_DATA").as_deref() == Ok("1") {
+        panic!("IRONPC_REQUIRE_DATA=1: {msg}");
+    }
+    println!("{msg}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{msg}");
+    false
+}
+
+/// CS, EIP and the bytes of a trace line (`N c=C CS:EIP BYTES..  REGS`).
+fn parse(line: &str) -> (u16, u32, Vec<u8>, bool) {
+    let mut f = line.split_whitespace().skip(2);
+    let at = f.next().unwrap();
+    let (cs, eip) = at.split_once(':').unwrap();
+    let mut bytes = Vec::new();
+    let mut cut = false;
+    for w in f {
+        if w == ".." {
+            cut = true;
+            break;
+        }
+        match u8::from_str_radix(w, 16) {
+            Ok(b) if w.len() == 2 => bytes.push(b),
+            _ => break,
+        }
+    }
+    (
+        u16::from_str_radix(cs, 16).unwrap(),
+        u32::from_str_radix(eip, 16).unwrap(),
+        bytes,
+        cut,
+    )
+}
+
+#[test]
+fn at_trace_lines_follow_the_instruction_stream_from_the_reset_vector() {
+    if !have_bios("at trace") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("at.txt.gz");
+    let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
+        .args(["run", "--machine", "at-486", "--trace"])
+        .arg(&trace)
+        .args(["--trace-count", "200", "--timeout", "60"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("traced 200 instructions"), "{err}");
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(&trace).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 200);
+    // The 486 starts at F000:0000FFF0 (CS base FFFF0000h), where the BIOS
+    // has a far jump (EA, offset, segment) into its F000 segment.
+    let (cs, eip, b, cut) = parse(lines[0]);
+    assert!(
+        lines[0].starts_with("0 c=0 F000:0000FFF0 EA "),
+        "{}",
+        lines[0]
+    );
+    assert!(cut);
+    let (cs1, eip1, _, _) = parse(lines[1]);
+    assert_eq!((cs, eip), (0xF000, 0xFFF0));
+    assert_eq!(
+        (cs1, eip1),
+        (
+            u16::from_le_bytes([b[3], b[4]]),
+            u16::from_le_bytes([b[1], b[2]]) as u32
+        )
+    );
+    // Every instruction that fell through is followed by the one its
+    // length leads to; the numbers count up by one.
+    let mut fell = 0;
+    for (k, w) in lines.windows(2).enumerate() {
+        assert!(w[1].starts_with(&format!("{} ", k + 1)), "{}", w[1]);
+        let (cs, eip, bytes, cut) = parse(w[0]);
+        let (cs2, eip2, _, _) = parse(w[1]);
+        if !cut {
+            assert_eq!((cs2, eip2), (cs, eip + bytes.len() as u32), "{}", w[0]);
+            fell += 1;
+        }
+    }
+    assert!(fell > 150, "{fell} of 199 fell through");
+}
+
+#[test]
+fn at_machines_refuse_the_workbench_options_they_do_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("s.ironpc");
+    let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
+        .args(["run", "--machine", "at-486", "--save-state"])
+        .arg(&snap)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("--save-state is not available on AT and PCI machines"),
+        "{err}"
+    );
+    assert!(!snap.exists());
+}
