@@ -87,6 +87,11 @@ impl Cpu32 {
             ..Insn::default()
         };
         let start = self.eip;
+        if self.icache_on {
+            if let Some(hit) = self.icache_lookup(bus, start, d32) {
+                return Ok(hit);
+            }
+        }
         let mut n: u32 = 0;
         let mut win = [0u8; 15];
         let wlen = self.fetch_window(bus, start, d32, &mut win);
@@ -271,6 +276,9 @@ impl Cpu32 {
             return Err(ud());
         }
         i.len = n;
+        if n <= wlen && self.icache_on {
+            self.icache_fill(start, d32, &win, &i);
+        }
         Ok(i)
     }
 

@@ -17,6 +17,7 @@
 mod decode;
 mod exec;
 mod fpu;
+mod icache;
 mod mem;
 mod p6;
 #[cfg(test)]
@@ -27,6 +28,8 @@ pub mod table;
 mod tests;
 #[cfg(test)]
 mod tests_fetch;
+#[cfg(test)]
+mod tests_icache;
 pub mod width;
 
 use crate::Bus;
@@ -269,6 +272,10 @@ pub struct Cpu32 {
     cycles: u64,
     instructions: u64,
     tlb: Vec<TlbEntry>,
+    /// Decoded instructions (`icache.rs`).
+    icache: Vec<icache::Slot>,
+    /// Use the decoded-instruction cache.
+    icache_on: bool,
     snap: Snapshot,
     /// `snap.seg` and `snap.cpl` hold this instruction's starting values.
     seg_saved: bool,
@@ -328,6 +335,8 @@ impl Cpu32 {
             cycles: 0,
             instructions: 0,
             tlb: vec![TlbEntry::default(); TLB_SIZE],
+            icache: vec![icache::Slot::default(); icache::ICACHE_SLOTS],
+            icache_on: true,
             snap: Snapshot {
                 r: [0; 8],
                 eip: 0,
@@ -478,11 +487,19 @@ impl Cpu32 {
         }
     }
 
-    /// Code at `addr..addr+len` (physical) changed under the CPU. Decoded
-    /// instructions are not cached yet, so nothing is stale; kept for the
-    /// boards' API.
+    /// Code at `addr..addr+len` (physical) changed under the CPU. Nothing
+    /// to do: a cached decoded instruction is used only while the bytes it
+    /// was decoded from are still in memory (`icache.rs`), so none can go
+    /// stale; kept for the boards' API.
     pub fn invalidate_code(&mut self, addr: u32, len: u32) {
         let _ = (addr, len);
+    }
+
+    /// Turn the decoded-instruction cache on (the default) or off. Results
+    /// are the same either way; off, every instruction is decoded afresh
+    /// (for differential tests and measurements).
+    pub fn set_decode_cache(&mut self, on: bool) {
+        self.icache_on = on;
     }
 
     /// Protected mode (CR0.PE).
