@@ -20,6 +20,7 @@ impl Cpu32 {
 
     /// The linear address of `s:off` for an access of `len` bytes, after
     /// the segment's type and limit checks.
+    #[inline]
     pub(crate) fn seg_lin(&self, s: usize, off: u32, len: u32, acc: Acc) -> R<u32> {
         let c = &self.seg[s];
         // The 286 in real mode reports a stack-segment overrun as interrupt 13.
@@ -185,6 +186,7 @@ impl Cpu32 {
 
     /// The physical addresses of the first byte and of the first byte on
     /// the next page (if the access crosses a page).
+    #[inline]
     fn phys_span(
         &mut self,
         bus: &mut dyn Bus,
@@ -202,6 +204,7 @@ impl Cpu32 {
         Ok((p0, p1))
     }
 
+    #[inline]
     fn alignment_check(&self, lin: u32, len: u32, user: bool) -> R<()> {
         if len > 1
             && user
