@@ -70,14 +70,29 @@ impl Insn {
 
 impl Cpu32 {
     /// Code is 32-bit by default (CS.D in protected mode).
+    #[inline]
     pub(crate) fn code32(&self) -> bool {
         self.seg[CS].big() && self.eflags & VM == 0
     }
 
-    /// Decode the instruction at CS:EIP.
+    /// Decode the instruction at CS:EIP (from the decoded-instruction cache
+    /// when it has it).
+    #[inline]
     pub(crate) fn decode(&mut self, bus: &mut dyn Bus) -> R<Insn> {
-        let is386 = self.model.generation() >= 3;
         let d32 = self.code32();
+        let start = self.eip;
+        if self.icache_on {
+            if let Some(hit) = self.icache_lookup(bus, start, d32) {
+                return Ok(hit);
+            }
+        }
+        self.decode_slow(bus, start, d32)
+    }
+
+    /// Decode the instruction at CS:`start` from memory (and remember it).
+    #[inline(never)]
+    fn decode_slow(&mut self, bus: &mut dyn Bus, start: u32, d32: bool) -> R<Insn> {
+        let is386 = self.model.generation() >= 3;
         let mut i = Insn {
             o32: d32,
             a32: d32,
@@ -86,12 +101,6 @@ impl Cpu32 {
             def_seg: DS as u8,
             ..Insn::default()
         };
-        let start = self.eip;
-        if self.icache_on {
-            if let Some(hit) = self.icache_lookup(bus, start, d32) {
-                return Ok(hit);
-            }
-        }
         let mut n: u32 = 0;
         let mut win = [0u8; 15];
         let wlen = self.fetch_window(bus, start, d32, &mut win);

@@ -42,10 +42,20 @@ fn key(lin: u32, d32: bool) -> u64 {
     lin as u64 | (d32 as u64) << 32 | 1 << 33
 }
 
-/// The low `len` bytes of a `u128` (len 1–15).
+/// The low `len` bytes of a `u128` (len 1–15; a table, as a 128-bit shift
+/// costs a dozen instructions).
 #[inline]
 fn low_bytes(len: u32) -> u128 {
-    (1u128 << (8 * len)) - 1
+    const MASKS: [u128; 16] = {
+        let mut m = [0u128; 16];
+        let mut k = 0;
+        while k < 16 {
+            m[k] = (1u128 << (8 * k)) - 1;
+            k += 1;
+        }
+        m
+    };
+    MASKS[len as usize & 15]
 }
 
 impl Cpu32 {
