@@ -82,8 +82,8 @@ impl Cpu32 {
         let d32 = self.code32();
         let start = self.eip;
         if self.icache_on {
-            if let Some(hit) = self.icache_lookup(bus, start, d32) {
-                return Ok(hit);
+            if let Some(idx) = self.icache_lookup(bus, start, d32) {
+                return Ok(self.icache_insn(idx));
             }
         }
         self.decode_slow(bus, start, d32)

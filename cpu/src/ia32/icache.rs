@@ -35,6 +35,14 @@ pub(crate) struct Slot {
     insn: Insn,
 }
 
+/// An empty cache (on the heap: it is 256 KiB).
+pub(crate) fn empty() -> Box<[Slot; ICACHE_SLOTS]> {
+    vec![Slot::default(); ICACHE_SLOTS]
+        .into_boxed_slice()
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("the vector has ICACHE_SLOTS slots"))
+}
+
 /// A slot's key: the linear address, the code size and a filled bit, so
 /// that one comparison checks all three.
 #[inline]
@@ -59,16 +67,16 @@ fn low_bytes(len: u32) -> u128 {
 }
 
 impl Cpu32 {
-    /// The cached decoding of the instruction at CS:`start`, if the slot
-    /// for its linear address holds one whose bytes are still in memory
-    /// there (and the fetch of all of them cannot fault).
+    /// The slot holding the decoding of the instruction at CS:`start`, if
+    /// the slot for its linear address holds one whose bytes are still in
+    /// memory there (and the fetch of all of them cannot fault).
     #[inline]
     pub(crate) fn icache_lookup(
         &mut self,
         bus: &mut dyn Bus,
         start: u32,
         d32: bool,
-    ) -> Option<Insn> {
+    ) -> Option<usize> {
         let c = &self.seg[CS];
         if self.pm() && !c.valid {
             return None;
@@ -112,7 +120,13 @@ impl Cpu32 {
         if (u128::from_le_bytes(buf) ^ bytes) & low_bytes(len) != 0 {
             return None;
         }
-        Some(self.icache[idx].insn)
+        Some(idx)
+    }
+
+    /// The instruction in slot `idx` (from [`Self::icache_lookup`]).
+    #[inline]
+    pub(crate) fn icache_insn(&self, idx: usize) -> Insn {
+        self.icache[idx & (ICACHE_SLOTS - 1)].insn
     }
 
     /// Remember `insn`, decoded from `bytes` at CS:`start` (all of them

@@ -273,7 +273,7 @@ pub struct Cpu32 {
     instructions: u64,
     tlb: Vec<TlbEntry>,
     /// Decoded instructions (`icache.rs`).
-    icache: Vec<icache::Slot>,
+    icache: Box<[icache::Slot; icache::ICACHE_SLOTS]>,
     /// Use the decoded-instruction cache.
     icache_on: bool,
     snap: Snapshot,
@@ -335,7 +335,7 @@ impl Cpu32 {
             cycles: 0,
             instructions: 0,
             tlb: vec![TlbEntry::default(); TLB_SIZE],
-            icache: vec![icache::Slot::default(); icache::ICACHE_SLOTS],
+            icache: icache::empty(),
             icache_on: true,
             snap: Snapshot {
                 r: [0; 8],
