@@ -104,7 +104,9 @@ impl Cpu32 {
         let mut n: u32 = 0;
         let mut win = [0u8; 15];
         let wlen = self.fetch_window(bus, start, d32, &mut win);
-        let next = |cpu: &mut Cpu32, bus: &mut dyn Bus, n: &mut u32| -> R<u8> {
+        // Bytes past the window are fetched one by one and kept in `win`
+        // too, so that `win[..n]` ends up holding the whole instruction.
+        let mut next = |cpu: &mut Cpu32, bus: &mut dyn Bus, n: &mut u32| -> R<u8> {
             if *n < wlen {
                 let b = win[*n as usize];
                 *n += 1;
@@ -115,8 +117,10 @@ impl Cpu32 {
             }
             let off = start.wrapping_add(*n);
             let off = if d32 { off } else { off & 0xFFFF };
+            let b = cpu.code_byte(bus, off)?;
+            win[*n as usize] = b;
             *n += 1;
-            cpu.code_byte(bus, off)
+            Ok(b)
         };
         let mut b;
         loop {
@@ -285,8 +289,14 @@ impl Cpu32 {
             return Err(ud());
         }
         i.len = n;
-        if n <= wlen && self.icache_on {
-            self.icache_fill(start, d32, &win, &i);
+        if self.icache_on {
+            if n <= wlen {
+                self.icache_fill(start, d32, &win, &i, true);
+            } else if self.fits_one_page(start, n, d32) {
+                // Not plain RAM (ROM, a shadowed BIOS, MMIO) or past the
+                // window: cached, but checked byte by byte through the bus.
+                self.icache_fill(start, d32, &win, &i, false);
+            }
         }
         Ok(i)
     }

@@ -11,11 +11,14 @@
 //! form fully determines together with the code size (CS.D outside v86)
 //! and the CPU model, both fixed per slot or per CPU.
 //!
-//! Only instructions that lay wholly in plain RAM ([`Bus::ram_mut`]) on one
-//! page and inside the code segment's limit when decoded are cached, and a
-//! hit rechecks the limit; everything else (ROM, MMIO, page- or
-//! limit-crossing instructions, faults while fetching) takes the ordinary
-//! decoder, so faults stay exactly where the decoder raises them.
+//! Only instructions that lay on one page (and, in 16-bit code, did not
+//! wrap at 64 KiB) are cached, and a hit rechecks the code segment's
+//! limit; everything else (page-crossing instructions, faults while
+//! fetching) takes the ordinary decoder, so faults stay exactly where the
+//! decoder raises them. Instructions in plain RAM ([`Bus::ram_mut`]) are
+//! compared 16 bytes at once; those elsewhere (the BIOS ROM or its shadow,
+//! which boards do not lend) byte by byte through [`Bus::read`], the same
+//! reads the decoder makes, which still saves the decoding.
 
 use super::decode::Insn;
 use super::*;
@@ -33,6 +36,10 @@ pub(crate) struct Slot {
     bytes: u128,
     /// The decoded instruction.
     insn: Insn,
+    /// The bytes were in plain RAM ([`Bus::ram_mut`]): a hit compares them
+    /// with one `ram_mut` call; otherwise byte by byte through
+    /// [`Bus::read`], the reads the decoder itself would make.
+    ram: bool,
 }
 
 /// An empty cache (on the heap: it is 256 KiB).
@@ -90,6 +97,7 @@ impl Cpu32 {
         }
         let len = slot.insn.len;
         let bytes = slot.bytes;
+        let ram = slot.ram;
         // As the fetch window: inside the limit, and 16-bit offsets do not wrap.
         if start > limit || limit - start < len - 1 {
             return None;
@@ -101,6 +109,9 @@ impl Cpu32 {
         let p = self.translate(bus, lin, false, u).ok()?;
         let m = self.model.address_mask();
         let p = p & m;
+        if !ram {
+            return self.icache_check_bytes(bus, p, len, bytes).then_some(idx);
+        }
         // Compare 16 bytes at once where the page (and the address space)
         // has them, else exactly the instruction's.
         let span = if p & 0xFFF <= 0xFF0 && p <= m - 15 {
@@ -123,16 +134,43 @@ impl Cpu32 {
         Some(idx)
     }
 
+    /// The `len` bytes at physical `p` (not plain RAM) are `bytes`, read
+    /// one by one as the decoder reads them.
+    #[inline(never)]
+    fn icache_check_bytes(&mut self, bus: &mut dyn Bus, p: u32, len: u32, bytes: u128) -> bool {
+        let m = self.model.address_mask();
+        if p > m - (len - 1) {
+            return false;
+        }
+        (0..len).all(|k| bus.read(p + k) == (bytes >> (8 * k)) as u8)
+    }
+
+    /// An instruction of `n` bytes at CS:`start` lies on one page and
+    /// (16-bit code) does not wrap at 64 KiB, so its bytes are contiguous
+    /// from its first byte's physical address.
+    pub(crate) fn fits_one_page(&self, start: u32, n: u32, d32: bool) -> bool {
+        let lin = self.seg[CS].base.wrapping_add(start);
+        (lin & 0xFFF) + n <= 0x1000 && (d32 || (start & 0xFFFF) + n <= 0x1_0000)
+    }
+
     /// The instruction in slot `idx` (from [`Self::icache_lookup`]).
     #[inline]
     pub(crate) fn icache_insn(&self, idx: usize) -> Insn {
         self.icache[idx & (ICACHE_SLOTS - 1)].insn
     }
 
-    /// Remember `insn`, decoded from `bytes` at CS:`start` (all of them
-    /// from the fetch window: plain RAM, one page, inside the limit).
+    /// Remember `insn`, decoded from `bytes` at CS:`start` (on one page,
+    /// inside the limit; `ram`: all of them from the fetch window, i.e.
+    /// plain RAM).
     #[inline]
-    pub(crate) fn icache_fill(&mut self, start: u32, d32: bool, bytes: &[u8; 15], insn: &Insn) {
+    pub(crate) fn icache_fill(
+        &mut self,
+        start: u32,
+        d32: bool,
+        bytes: &[u8; 15],
+        insn: &Insn,
+        ram: bool,
+    ) {
         let lin = self.seg[CS].base.wrapping_add(start);
         let mut b = [0u8; 16];
         b[..15].copy_from_slice(bytes);
@@ -140,6 +178,7 @@ impl Cpu32 {
             key: key(lin, d32),
             bytes: u128::from_le_bytes(b) & low_bytes(insn.len),
             insn: *insn,
+            ram,
         };
     }
 }

@@ -137,3 +137,73 @@ fn the_cache_changes_no_result() {
     // 2 set-up instructions, 200 passes of 6, the HLT.
     assert_eq!(on.2, 2 + 200 * 6 + 1);
 }
+
+/// A bus that lends none of its memory (as a board does for its BIOS ROM
+/// and shadow RAM): every byte goes through `read`/`write`.
+struct NoLend(FlatBus);
+
+impl Bus for NoLend {
+    fn read(&mut self, addr: u32) -> u8 {
+        self.0.read(addr)
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        self.0.write(addr, value)
+    }
+    fn io_read(&mut self, port: u16) -> u8 {
+        self.0.io_read(port)
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.0.io_write(port, value)
+    }
+}
+
+#[test]
+fn code_outside_plain_ram_is_checked_byte_by_byte() {
+    // The same change behind the CPU's back as above, in memory the bus
+    // does not lend: the cached MOV must not run again.
+    let mut bus = NoLend(FlatBus::new(0x1_0000));
+    bus.0.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
+    let mut c = flat32();
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (1, 0x2005));
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 1);
+    bus.0.load(0x2004, &[1]); // mov eax, 01000001h
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (0x0100_0001, 0x2005));
+}
+
+#[test]
+fn the_cache_changes_no_result_outside_plain_ram() {
+    // A store into the loop's own immediate each pass (ADD EDX, imm8 whose
+    // imm8 the loop increments, then a JMP as the 386/486 manuals require
+    // after a store to code): DX = 1 + 2 + … + 50 = 1275 either way.
+    // 2000: mov ecx, 50            B9 32 00 00 00
+    // 2005: add byte [2010h], 1    80 05 10 20 00 00 01
+    // 200C: jmp short 200Eh        EB 00
+    // 200E: add edx, 0             83 C2 00   (imm8 at 2010h)
+    // 2011: loop 2005h             E2 F2
+    // 2013: hlt                    F4
+    let prog = [
+        0xB9, 0x32, 0, 0, 0, 0x80, 0x05, 0x10, 0x20, 0, 0, 0x01, 0xEB, 0x00, 0x83, 0xC2, 0x00,
+        0xE2, 0xF2, 0xF4,
+    ];
+    let run = |cache: bool| {
+        let mut bus = NoLend(FlatBus::new(0x1_0000));
+        bus.0.load(0x2000, &prog);
+        let mut c = flat32();
+        c.set_decode_cache(cache);
+        c.r[2] = 0;
+        c.eip = 0x2000;
+        while !c.halted() {
+            c.step(&mut bus);
+        }
+        (c.regs(), c.cycles(), c.instructions())
+    };
+    let on = run(true);
+    assert_eq!(on.0.r[2], 1275);
+    assert_eq!(on, run(false));
+}
