@@ -122,7 +122,12 @@ impl Cpu32 {
         if p > m - (span - 1) {
             return None;
         }
-        let s = bus.ram_mut(p, span)?;
+        let Some(s) = bus.ram_mut(p, span) else {
+            // The 16 bytes run past plain RAM (the instruction ends just
+            // below the VGA window or the end of RAM), or the page is no
+            // longer lent: compare the instruction's own bytes instead.
+            return self.icache_check_bytes(bus, p, len, bytes).then_some(idx);
+        };
         let mut buf = [0u8; 16];
         if s.len() != span as usize {
             return None;

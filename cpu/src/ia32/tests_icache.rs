@@ -207,3 +207,55 @@ fn the_cache_changes_no_result_outside_plain_ram() {
     assert_eq!(on.0.r[2], 1275);
     assert_eq!(on, run(false));
 }
+
+/// A bus that lends its memory as plain RAM until `lend` is cleared (as a
+/// board whose chipset maps the BIOS shadow back to ROM).
+struct Switch {
+    mem: FlatBus,
+    lend: bool,
+}
+
+impl Bus for Switch {
+    fn read(&mut self, addr: u32) -> u8 {
+        self.mem.read(addr)
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        self.mem.write(addr, value)
+    }
+    fn io_read(&mut self, port: u16) -> u8 {
+        self.mem.io_read(port)
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.mem.io_write(port, value)
+    }
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        if self.lend {
+            self.mem.ram_mut(addr, len)
+        } else {
+            None
+        }
+    }
+}
+
+#[test]
+fn a_cached_instruction_on_a_page_no_longer_lent_is_still_checked() {
+    // Cached while the page was plain RAM; then the board stops lending it
+    // and its bytes change: the new bytes run.
+    let mut bus = Switch {
+        mem: FlatBus::new(0x1_0000),
+        lend: true,
+    };
+    bus.mem.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
+    let mut c = flat32();
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 1);
+    bus.lend = false;
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 1);
+    bus.mem.load(0x2001, &[3]); // mov eax, 3
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (3, 0x2005));
+}
