@@ -38,6 +38,8 @@ pub struct Bench32Options {
     pub max_instructions: u64,
     /// Give up once this much wall time has passed (over all rounds).
     pub timeout: Option<Duration>,
+    /// Use the core's decoded-instruction cache (`--no-decode-cache` turns it off).
+    pub decode_cache: bool,
 }
 
 impl Default for Bench32Options {
@@ -48,6 +50,7 @@ impl Default for Bench32Options {
             rounds: 1,
             max_instructions: 10_000_000_000,
             timeout: None,
+            decode_cache: true,
         }
     }
 }
@@ -77,6 +80,7 @@ pub fn run(opts: &Bench32Options) -> Result<BenchReport> {
     for i in 0..opts.rounds {
         let mut board = Board::new(&image);
         let mut cpu = Box::new(Cpu32::new(opts.model));
+        cpu.set_decode_cache(opts.decode_cache);
         // CS:IP = 0000:7C00 in real mode, as a BIOS hands over to a boot sector.
         cpu.seg[CS] = SegCache {
             sel: 0,

@@ -87,6 +87,27 @@ fn bench_runs_mix32_on_the_386_and_486_to_its_checksum() {
 }
 
 #[test]
+fn mix32_gives_the_same_run_with_and_without_the_decode_cache() {
+    // The cache only skips decoding: the checksum line (which
+    // workloads/mix32_model.py computes independently), the instruction
+    // count and the clock count must not change when it is off.
+    use cpu::ia32::Model32;
+    use harness::bench32::{run, Bench32Options};
+    let go = |decode_cache: bool| {
+        run(&Bench32Options {
+            model: Model32::PentiumPro,
+            decode_cache,
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let (on, off) = (go(true), go(false));
+    assert_eq!(on.output, b"mix32 C13397B0 AB36A835\n");
+    assert_eq!(off.output, on.output);
+    assert_eq!((off.instructions, off.cycles), (on.instructions, on.cycles));
+}
+
+#[test]
 fn bench_32_refuses_other_timing_models() {
     let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
         .args(["bench", "--cpu", "386", "--timing", "exact"])

@@ -70,14 +70,29 @@ impl Insn {
 
 impl Cpu32 {
     /// Code is 32-bit by default (CS.D in protected mode).
+    #[inline]
     pub(crate) fn code32(&self) -> bool {
         self.seg[CS].big() && self.eflags & VM == 0
     }
 
-    /// Decode the instruction at CS:EIP.
+    /// Decode the instruction at CS:EIP (from the decoded-instruction cache
+    /// when it has it).
+    #[inline]
     pub(crate) fn decode(&mut self, bus: &mut dyn Bus) -> R<Insn> {
-        let is386 = self.model.generation() >= 3;
         let d32 = self.code32();
+        let start = self.eip;
+        if self.icache_on {
+            if let Some(idx) = self.icache_lookup(bus, start, d32) {
+                return Ok(self.icache_insn(idx));
+            }
+        }
+        self.decode_slow(bus, start, d32)
+    }
+
+    /// Decode the instruction at CS:`start` from memory (and remember it).
+    #[inline(never)]
+    fn decode_slow(&mut self, bus: &mut dyn Bus, start: u32, d32: bool) -> R<Insn> {
+        let is386 = self.model.generation() >= 3;
         let mut i = Insn {
             o32: d32,
             a32: d32,
@@ -86,11 +101,12 @@ impl Cpu32 {
             def_seg: DS as u8,
             ..Insn::default()
         };
-        let start = self.eip;
         let mut n: u32 = 0;
         let mut win = [0u8; 15];
         let wlen = self.fetch_window(bus, start, d32, &mut win);
-        let next = |cpu: &mut Cpu32, bus: &mut dyn Bus, n: &mut u32| -> R<u8> {
+        // Bytes past the window are fetched one by one and kept in `win`
+        // too, so that `win[..n]` ends up holding the whole instruction.
+        let mut next = |cpu: &mut Cpu32, bus: &mut dyn Bus, n: &mut u32| -> R<u8> {
             if *n < wlen {
                 let b = win[*n as usize];
                 *n += 1;
@@ -101,8 +117,10 @@ impl Cpu32 {
             }
             let off = start.wrapping_add(*n);
             let off = if d32 { off } else { off & 0xFFFF };
+            let b = cpu.code_byte(bus, off)?;
+            win[*n as usize] = b;
             *n += 1;
-            cpu.code_byte(bus, off)
+            Ok(b)
         };
         let mut b;
         loop {
@@ -274,6 +292,15 @@ impl Cpu32 {
             return Err(gp(0)); // the 286's limit: ten bytes, prefixes included
         }
         i.len = n;
+        if self.icache_on {
+            if n <= wlen {
+                self.icache_fill(start, d32, &win, &i, true);
+            } else if self.fits_one_page(start, n, d32) {
+                // Not plain RAM (ROM, a shadowed BIOS, MMIO) or past the
+                // window: cached, but checked byte by byte through the bus.
+                self.icache_fill(start, d32, &win, &i, false);
+            }
+        }
         Ok(i)
     }
 

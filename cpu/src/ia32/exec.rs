@@ -1659,6 +1659,7 @@ impl Cpu32 {
             self.flush_tlb_all();
         }
         if n & 1 == 0 {
+            self.save_seg();
             self.cpl = 0;
         }
     }

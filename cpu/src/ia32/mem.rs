@@ -20,6 +20,7 @@ impl Cpu32 {
 
     /// The linear address of `s:off` for an access of `len` bytes, after
     /// the segment's type and limit checks.
+    #[inline]
     pub(crate) fn seg_lin(&self, s: usize, off: u32, len: u32, acc: Acc) -> R<u32> {
         let c = &self.seg[s];
         // The 286 in real mode reports a stack-segment overrun as interrupt 13.
@@ -62,6 +63,7 @@ impl Cpu32 {
 
     /// Translate a linear address; `user` accesses are checked against U/S
     /// and R/W. Sets A and D bits; faults with #PF and CR2.
+    #[inline]
     pub(crate) fn translate(
         &mut self,
         bus: &mut dyn Bus,
@@ -72,17 +74,31 @@ impl Cpu32 {
         if self.cr[0] & 0x8000_0000 == 0 {
             return Ok(lin & self.model.address_mask());
         }
-        let wp = self.model.generation() >= 4 && self.cr[0] & 0x1_0000 != 0;
+        let page = lin >> 12;
+        let e = &self.tlb[page as usize & (TLB_SIZE - 1)];
+        if e.tag == (page << 1) | 1
+            && (!user || e.user)
+            && (!write || (e.dirty && (e.write || (!user && !self.wp()))))
+        {
+            return Ok(e.phys | (lin & 0xFFF));
+        }
+        self.translate_walk(bus, lin, write, user)
+    }
+
+    /// CR0.WP in force (486 and later).
+    #[inline]
+    fn wp(&self) -> bool {
+        self.model.generation() >= 4 && self.cr[0] & 0x1_0000 != 0
+    }
+
+    /// A TLB miss (or an entry without the rights asked for): walk the
+    /// page tables, fill the entry, or fault. Kept out of line so that the
+    /// hit path above inlines into every access.
+    #[inline(never)]
+    fn translate_walk(&mut self, bus: &mut dyn Bus, lin: u32, write: bool, user: bool) -> R<u32> {
+        let wp = self.wp();
         let page = lin >> 12;
         let idx = page as usize & (TLB_SIZE - 1);
-        let e = self.tlb[idx];
-        if e.tag == (page << 1) | 1 {
-            let ok =
-                (!user || e.user) && (!write || e.write || (!user && !wp)) && (!write || e.dirty);
-            if ok {
-                return Ok(e.phys | (lin & 0xFFF));
-            }
-        }
         let pf = |cpu: &mut Cpu32, present: bool| {
             cpu.cr[2] = lin;
             fault(
@@ -170,6 +186,7 @@ impl Cpu32 {
 
     /// The physical addresses of the first byte and of the first byte on
     /// the next page (if the access crosses a page).
+    #[inline]
     fn phys_span(
         &mut self,
         bus: &mut dyn Bus,
@@ -187,6 +204,7 @@ impl Cpu32 {
         Ok((p0, p1))
     }
 
+    #[inline]
     fn alignment_check(&self, lin: u32, len: u32, user: bool) -> R<()> {
         if len > 1
             && user

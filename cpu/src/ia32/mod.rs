@@ -18,6 +18,7 @@ mod debug;
 mod decode;
 mod exec;
 mod fpu;
+mod icache;
 mod mem;
 mod p6;
 #[cfg(test)]
@@ -30,6 +31,8 @@ pub mod table;
 mod tests;
 #[cfg(test)]
 mod tests_fetch;
+#[cfg(test)]
+mod tests_icache;
 pub mod width;
 
 use crate::Bus;
@@ -205,6 +208,11 @@ pub trait Coprocessor {
 }
 
 /// Registers saved at an instruction's start, put back when it faults.
+/// The general registers, EIP and EFLAGS are saved before every
+/// instruction; the segment registers and CPL only when something is about
+/// to change them ([`Cpu32::save_seg`], `seg_saved`), because copying the
+/// six descriptor caches per instruction cost more than a sixth of the
+/// time.
 #[derive(Clone, Copy)]
 struct Snapshot {
     r: [u32; 8],
@@ -269,7 +277,17 @@ pub struct Cpu32 {
     cycles: u64,
     instructions: u64,
     tlb: Vec<TlbEntry>,
+    /// Decoded instructions (`icache.rs`).
+    icache: Box<[icache::Slot; icache::ICACHE_SLOTS]>,
+    /// Use the decoded-instruction cache.
+    icache_on: bool,
     snap: Snapshot,
+    /// `snap.seg` and `snap.cpl` hold this instruction's starting values.
+    seg_saved: bool,
+    /// Debug builds: the segments and CPL at the instruction's start, to
+    /// check that every change was preceded by [`Cpu32::save_seg`].
+    #[cfg(debug_assertions)]
+    dbg_seg: ([SegCache; 6], u8),
     fpu: Option<Box<dyn Coprocessor>>,
     /// The integrated (or attached) x87 and its FERR# output.
     x87: fpu::X87,
@@ -324,6 +342,8 @@ impl Cpu32 {
             cycles: 0,
             instructions: 0,
             tlb: vec![TlbEntry::default(); TLB_SIZE],
+            icache: icache::empty(),
+            icache_on: true,
             snap: Snapshot {
                 r: [0; 8],
                 eip: 0,
@@ -331,6 +351,9 @@ impl Cpu32 {
                 seg: [SegCache::default(); 6],
                 cpl: 0,
             },
+            seg_saved: false,
+            #[cfg(debug_assertions)]
+            dbg_seg: ([SegCache::default(); 6], 0),
             fpu: None,
             x87: fpu::X87::default(),
             p6: p6::P6State::default(),
@@ -472,11 +495,19 @@ impl Cpu32 {
         }
     }
 
-    /// Code at `addr..addr+len` (physical) changed under the CPU. Decoded
-    /// instructions are not cached yet, so nothing is stale; kept for the
-    /// boards' API.
+    /// Code at `addr..addr+len` (physical) changed under the CPU. Nothing
+    /// to do: a cached decoded instruction is used only while the bytes it
+    /// was decoded from are still in memory (`icache.rs`), so none can go
+    /// stale; kept for the boards' API.
     pub fn invalidate_code(&mut self, addr: u32, len: u32) {
         let _ = (addr, len);
+    }
+
+    /// Turn the decoded-instruction cache on (the default) or off. Results
+    /// are the same either way; off, every instruction is decoded afresh
+    /// (for differential tests and measurements).
+    pub fn set_decode_cache(&mut self, on: bool) {
+        self.icache_on = on;
     }
 
     /// Protected mode (CR0.PE).
@@ -534,7 +565,10 @@ impl Cpu32 {
         }
         self.save_snapshot();
         let tf = self.eflags & TF != 0;
-        match self.execute(bus) {
+        let res = self.execute(bus);
+        #[cfg(debug_assertions)]
+        self.check_seg_saved();
+        match res {
             Ok(()) => {
                 self.instructions += 1;
                 // Single-step trap after the instruction that began with TF
@@ -559,24 +593,53 @@ impl Cpu32 {
         }
     }
 
+    /// The restart point at an instruction's start. Field by field: a
+    /// whole-struct literal went through a stack temporary.
+    #[inline]
     fn save_snapshot(&mut self) {
-        self.snap = Snapshot {
-            r: self.r,
-            eip: self.eip,
-            eflags: self.eflags,
-            seg: self.seg,
-            cpl: self.cpl,
-        };
+        self.snap.r = self.r;
+        self.snap.eip = self.eip;
+        self.snap.eflags = self.eflags;
+        self.seg_saved = false;
         self.insn_start = self.eip;
+        #[cfg(debug_assertions)]
+        {
+            self.dbg_seg = (self.seg, self.cpl);
+        }
+    }
+
+    /// Called before anything changes a segment register or CPL inside an
+    /// instruction, so that a fault can put them back.
+    #[inline]
+    pub(crate) fn save_seg(&mut self) {
+        if !self.seg_saved {
+            self.snap.seg = self.seg;
+            self.snap.cpl = self.cpl;
+            self.seg_saved = true;
+        }
+    }
+
+    /// Debug builds: an instruction that changed a segment register or CPL
+    /// without [`Self::save_seg`] could not be restarted after a fault.
+    #[cfg(debug_assertions)]
+    fn check_seg_saved(&self) {
+        if !self.seg_saved {
+            debug_assert!(
+                self.dbg_seg.0 == self.seg && self.dbg_seg.1 == self.cpl,
+                "ia32: segment or CPL changed without save_seg at {:#x}",
+                self.insn_start
+            );
+        }
     }
 
     fn restore_snapshot(&mut self) {
-        let s = self.snap;
-        self.r = s.r;
-        self.eip = s.eip;
-        self.eflags = s.eflags;
-        self.seg = s.seg;
-        self.cpl = s.cpl;
+        self.r = self.snap.r;
+        self.eip = self.snap.eip;
+        self.eflags = self.snap.eflags;
+        if self.seg_saved {
+            self.seg = self.snap.seg;
+            self.cpl = self.snap.cpl;
+        }
     }
 
     /// Deliver an exception, escalating to #DF and to shutdown.

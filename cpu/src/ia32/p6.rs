@@ -269,6 +269,7 @@ impl Cpu32 {
     /// SYSENTER (SDM vol. 2): flat ring-0 CS/SS from SYSENTER_CS, ESP/EIP
     /// from their MSRs; VM, IF and RF cleared.
     fn sysenter(&mut self) -> R<()> {
+        self.save_seg();
         let cs = self.p6.sysenter_cs as u16;
         if self.cr[0] & 1 == 0 || cs & 0xFFFC == 0 {
             return Err(gp(0));
@@ -285,6 +286,7 @@ impl Cpu32 {
     /// SYSEXIT: flat ring-3 CS = SYSENTER_CS + 16, SS = + 24; ESP = ECX,
     /// EIP = EDX.
     fn sysexit(&mut self) -> R<()> {
+        self.save_seg();
         let cs = self.p6.sysenter_cs as u16;
         if self.cr[0] & 1 == 0 || self.v86() || self.cpl != 0 || cs & 0xFFFC == 0 {
             return Err(gp(0));

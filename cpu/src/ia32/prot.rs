@@ -116,6 +116,7 @@ impl Cpu32 {
 
     /// Load a data or stack segment register (MOV, POP, LxS).
     pub(crate) fn load_seg(&mut self, bus: &mut dyn Bus, s: usize, sel: u16) -> R<()> {
+        self.save_seg();
         if self.cr[0] & 1 == 0 {
             let c = &mut self.seg[s];
             c.sel = sel;
@@ -172,6 +173,7 @@ impl Cpu32 {
 
     /// Load CS in real or v86 mode.
     fn load_cs_real(&mut self, sel: u16) {
+        self.save_seg();
         let attr = if self.v86() { 0xFB } else { self.seg[CS].attr };
         let limit = if self.v86() {
             0xFFFF
@@ -207,6 +209,7 @@ impl Cpu32 {
     }
 
     fn set_cs(&mut self, bus: &mut dyn Bus, d: &Desc, sel: u16, cpl: u8, off: u32) -> R<()> {
+        self.save_seg();
         let c = d.cache((sel & !3) | cpl as u16, self.model);
         if off > c.limit {
             return Err(gp(0));
@@ -220,6 +223,7 @@ impl Cpu32 {
 
     /// JMP far.
     pub(crate) fn far_jmp(&mut self, bus: &mut dyn Bus, sel: u16, off: u32, o32: bool) -> R<()> {
+        self.save_seg();
         let off = if o32 { off } else { off & 0xFFFF };
         if !self.pm() {
             if off > self.seg[CS].limit {
@@ -324,6 +328,7 @@ impl Cpu32 {
         o32: bool,
         next: u32,
     ) -> R<()> {
+        self.save_seg();
         let osz = if o32 { 4 } else { 2 };
         let off = if o32 { off } else { off & 0xFFFF };
         if !self.pm() {
@@ -481,6 +486,7 @@ impl Cpu32 {
 
     /// Data segments the new (outer) level may not use become null.
     fn drop_inner_segments(&mut self) {
+        self.save_seg();
         for s in [ES, DS, FS, GS] {
             let c = self.seg[s];
             let conforming = c.is_code() && c.ty() & 4 != 0;
@@ -496,6 +502,7 @@ impl Cpu32 {
 
     /// RET far (with `extra` bytes of parameters to release).
     pub(crate) fn far_ret(&mut self, bus: &mut dyn Bus, o32: bool, extra: u32) -> R<()> {
+        self.save_seg();
         let osz = if o32 { 4 } else { 2 };
         let off = self.peek(bus, 0, osz)?;
         let sel = self.peek(bus, osz, osz)? as u16;
@@ -575,6 +582,7 @@ impl Cpu32 {
 
     /// IRET.
     pub(crate) fn iret(&mut self, bus: &mut dyn Bus, o32: bool) -> R<()> {
+        self.save_seg();
         let osz = if o32 { 4 } else { 2 };
         if self.cr[0] & 1 == 0 {
             let off = self.peek(bus, 0, osz)?;
@@ -692,6 +700,7 @@ impl Cpu32 {
         code: Option<u16>,
         kind: IntKind,
     ) -> R<()> {
+        self.save_seg();
         self.halted = false;
         if self.cr[0] & 1 == 0 {
             let at = v as u32 * 4;
@@ -945,6 +954,7 @@ impl Cpu32 {
         d: Desc,
         kind: Switch,
     ) -> R<()> {
+        self.save_seg();
         let nt32 = d.ty() & 8 != 0;
         let busy = d.ty() & 2 != 0;
         if kind == Switch::Iret {

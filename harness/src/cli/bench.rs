@@ -80,6 +80,7 @@ fn run32(args: &BenchArgs, model: cpu::ia32::Model32) -> Result<u8, CliError> {
         model,
         rounds: args.rounds,
         timeout: Some(std::time::Duration::from_secs_f64(args.timeout)),
+        decode_cache: !args.no_decode_cache,
         ..Default::default()
     };
     let report = crate::bench32::run(&opts).map_err(|e| CliError(format!("{e:#}")))?;

@@ -1,0 +1,189 @@
+//! The decoded-instruction cache.
+//!
+//! A slot holds an instruction's decoded form together with the bytes it
+//! was decoded from, keyed by the linear address of its first byte. A hit
+//! still translates that address and compares the bytes now in memory with
+//! the slot's, so the cache can never run stale code: self-modifying code,
+//! DMA into code pages, a new CR3, a changed mapping or a board that writes
+//! its RAM directly all show up as different bytes (or a miss), with no
+//! write hooks and no invalidation. What a hit saves is the decode itself
+//! (prefixes, ModR/M, SIB, table lookups, immediates), which the decoded
+//! form fully determines together with the code size (CS.D outside v86)
+//! and the CPU model, both fixed per slot or per CPU.
+//!
+//! Only instructions that lay on one page (and, in 16-bit code, did not
+//! wrap at 64 KiB) are cached, and a hit rechecks the code segment's
+//! limit; everything else (page-crossing instructions, faults while
+//! fetching) takes the ordinary decoder, so faults stay exactly where the
+//! decoder raises them. Instructions in plain RAM ([`Bus::ram_mut`]) are
+//! compared 16 bytes at once; those elsewhere (the BIOS ROM or its shadow,
+//! which boards do not lend) byte by byte through [`Bus::read`], the same
+//! reads the decoder makes, which still saves the decoding.
+
+use super::decode::Insn;
+use super::*;
+
+/// Slots (a power of two), indexed by the low bits of the linear address.
+pub(crate) const ICACHE_SLOTS: usize = 4096;
+
+/// One cached instruction.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Slot {
+    /// [`key`] of the instruction's linear address and code size; 0 when empty.
+    key: u64,
+    /// The instruction's bytes, little-endian (the first `insn.len`; the
+    /// rest are zero).
+    bytes: u128,
+    /// The decoded instruction.
+    insn: Insn,
+    /// The bytes were in plain RAM ([`Bus::ram_mut`]): a hit compares them
+    /// with one `ram_mut` call; otherwise byte by byte through
+    /// [`Bus::read`], the reads the decoder itself would make.
+    ram: bool,
+}
+
+/// An empty cache (on the heap: it is 256 KiB).
+pub(crate) fn empty() -> Box<[Slot; ICACHE_SLOTS]> {
+    vec![Slot::default(); ICACHE_SLOTS]
+        .into_boxed_slice()
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("the vector has ICACHE_SLOTS slots"))
+}
+
+/// A slot's key: the linear address, the code size and a filled bit, so
+/// that one comparison checks all three.
+#[inline]
+fn key(lin: u32, d32: bool) -> u64 {
+    lin as u64 | (d32 as u64) << 32 | 1 << 33
+}
+
+/// The low `len` bytes of a `u128` (len 1–15; a table, as a 128-bit shift
+/// costs a dozen instructions).
+#[inline]
+fn low_bytes(len: u32) -> u128 {
+    const MASKS: [u128; 16] = {
+        let mut m = [0u128; 16];
+        let mut k = 0;
+        while k < 16 {
+            m[k] = (1u128 << (8 * k)) - 1;
+            k += 1;
+        }
+        m
+    };
+    MASKS[len as usize & 15]
+}
+
+impl Cpu32 {
+    /// The slot holding the decoding of the instruction at CS:`start`, if
+    /// the slot for its linear address holds one whose bytes are still in
+    /// memory there (and the fetch of all of them cannot fault).
+    #[inline]
+    pub(crate) fn icache_lookup(
+        &mut self,
+        bus: &mut dyn Bus,
+        start: u32,
+        d32: bool,
+    ) -> Option<usize> {
+        let c = &self.seg[CS];
+        if self.pm() && !c.valid {
+            return None;
+        }
+        let lin = c.base.wrapping_add(start);
+        let limit = c.limit;
+        let idx = lin as usize & (ICACHE_SLOTS - 1);
+        let slot = &self.icache[idx];
+        if slot.key != key(lin, d32) {
+            return None;
+        }
+        let len = slot.insn.len;
+        let bytes = slot.bytes;
+        let ram = slot.ram;
+        // As the fetch window: inside the limit, and 16-bit offsets do not wrap.
+        if start > limit || limit - start < len - 1 {
+            return None;
+        }
+        if !d32 && (start & 0xFFFF) + len > 0x1_0000 {
+            return None;
+        }
+        let u = self.user();
+        let p = self.translate(bus, lin, false, u).ok()?;
+        let m = self.model.address_mask();
+        let p = p & m;
+        if !ram {
+            return self.icache_check_bytes(bus, p, len, bytes).then_some(idx);
+        }
+        // Compare 16 bytes at once where the page (and the address space)
+        // has them, else exactly the instruction's.
+        let span = if p & 0xFFF <= 0xFF0 && p <= m - 15 {
+            16
+        } else {
+            len
+        };
+        if p > m - (span - 1) {
+            return None;
+        }
+        let Some(s) = bus.ram_mut(p, span) else {
+            // The 16 bytes run past plain RAM (the instruction ends just
+            // below the VGA window or the end of RAM), or the page is no
+            // longer lent: compare the instruction's own bytes instead.
+            return self.icache_check_bytes(bus, p, len, bytes).then_some(idx);
+        };
+        let mut buf = [0u8; 16];
+        if s.len() != span as usize {
+            return None;
+        }
+        buf[..span as usize].copy_from_slice(s);
+        if (u128::from_le_bytes(buf) ^ bytes) & low_bytes(len) != 0 {
+            return None;
+        }
+        Some(idx)
+    }
+
+    /// The `len` bytes at physical `p` (not plain RAM) are `bytes`, read
+    /// one by one as the decoder reads them.
+    #[inline(never)]
+    fn icache_check_bytes(&mut self, bus: &mut dyn Bus, p: u32, len: u32, bytes: u128) -> bool {
+        let m = self.model.address_mask();
+        if p > m - (len - 1) {
+            return false;
+        }
+        (0..len).all(|k| bus.read(p + k) == (bytes >> (8 * k)) as u8)
+    }
+
+    /// An instruction of `n` bytes at CS:`start` lies on one page and
+    /// (16-bit code) does not wrap at 64 KiB, so its bytes are contiguous
+    /// from its first byte's physical address.
+    pub(crate) fn fits_one_page(&self, start: u32, n: u32, d32: bool) -> bool {
+        let lin = self.seg[CS].base.wrapping_add(start);
+        (lin & 0xFFF) + n <= 0x1000 && (d32 || (start & 0xFFFF) + n <= 0x1_0000)
+    }
+
+    /// The instruction in slot `idx` (from [`Self::icache_lookup`]).
+    #[inline]
+    pub(crate) fn icache_insn(&self, idx: usize) -> Insn {
+        self.icache[idx & (ICACHE_SLOTS - 1)].insn
+    }
+
+    /// Remember `insn`, decoded from `bytes` at CS:`start` (on one page,
+    /// inside the limit; `ram`: all of them from the fetch window, i.e.
+    /// plain RAM).
+    #[inline]
+    pub(crate) fn icache_fill(
+        &mut self,
+        start: u32,
+        d32: bool,
+        bytes: &[u8; 15],
+        insn: &Insn,
+        ram: bool,
+    ) {
+        let lin = self.seg[CS].base.wrapping_add(start);
+        let mut b = [0u8; 16];
+        b[..15].copy_from_slice(bytes);
+        self.icache[lin as usize & (ICACHE_SLOTS - 1)] = Slot {
+            key: key(lin, d32),
+            bytes: u128::from_le_bytes(b) & low_bytes(insn.len),
+            insn: *insn,
+            ram,
+        };
+    }
+}

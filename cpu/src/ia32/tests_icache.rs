@@ -1,0 +1,261 @@
+//! The decoded-instruction cache (`icache.rs`) must be invisible: a cached
+//! instruction is used only while its bytes are still in memory, in the
+//! same code size, inside the current code-segment limit. Each test runs
+//! an instruction once (filling its slot), changes one of those things
+//! behind the CPU's back, and runs it again at the same linear address.
+
+use super::*;
+use crate::FlatBus;
+
+/// 32-bit flat protected mode, CPL 0, IDT limit 0 (any fault shuts down).
+fn flat32() -> Cpu32 {
+    let mut c = Cpu32::new(Model32::I80486);
+    c.cr[0] |= 1;
+    c.idtr = (0, 0);
+    for s in 0..6 {
+        c.seg[s] = SegCache {
+            sel: if s == CS { 8 } else { 0x10 },
+            base: 0,
+            limit: 0xFFFF_FFFF,
+            attr: if s == CS { 0xC09B } else { 0xC093 },
+            valid: true,
+        };
+    }
+    c.r[4] = 0x8000;
+    c
+}
+
+#[test]
+fn bytes_changed_by_the_board_without_invalidate_are_decoded_afresh() {
+    let mut bus = FlatBus::new(0x1_0000);
+    bus.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
+    let mut c = flat32();
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (1, 0x2005));
+    // A DMA-like store that the CPU is not told about: now ADD EAX, 7
+    // (05 imm32), the same length and address, a different instruction.
+    bus.load(0x2000, &[0x05, 7, 0, 0, 0]);
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (8, 0x2005));
+}
+
+#[test]
+fn a_cached_instruction_is_decoded_again_in_the_other_code_size() {
+    // B8 is MOV eAX, imm: five bytes in 32-bit code, three in 16-bit code
+    // (the operand size follows CS.D, Intel SDM vol. 3, 3.4.5).
+    let mut bus = FlatBus::new(0x1_0000);
+    bus.load(0x2000, &[0xB8, 0x11, 0x22, 0x33, 0x44]);
+    let mut c = flat32();
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (0x4433_2211, 0x2005));
+    c.seg[CS].attr = 0x009B; // 16-bit code, same base
+    c.eip = 0x2000;
+    c.r[0] = 0;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (0x2211, 0x2003));
+}
+
+#[test]
+fn a_cached_instruction_past_a_lowered_limit_faults() {
+    // A fetch past CS.limit is #GP(0) (SDM vol. 3, 5.3); with IDT limit 0
+    // the #GP cannot be delivered, #DF neither, and the CPU shuts down.
+    let mut bus = FlatBus::new(0x1_0000);
+    bus.load(0x2000, &[0xB8, 1, 0, 0, 0]);
+    let mut c = flat32();
+    c.eip = 0x2000;
+    assert_eq!(c.step(&mut bus), StepResult32::Executed);
+    c.seg[CS].limit = 0x2003; // the last byte (2004h) is now outside
+    c.eip = 0x2000;
+    c.r[0] = 0;
+    assert_eq!(c.step(&mut bus), StepResult32::Shutdown);
+    assert_eq!(c.r[0], 0);
+}
+
+#[test]
+fn a_cached_instruction_on_a_page_made_not_present_faults() {
+    // Page tables at 10000h map linear 0–FFFFh one to one; the code page
+    // 2000h is then marked not present and the TLB flushed by a CR3 load:
+    // the fetch must #PF with CR2 = 2000h (SDM vol. 3, 4.7), not run the
+    // cached instruction.
+    let mut bus = FlatBus::new(0x2_0000);
+    bus.load(0x1_0000, &0x1_1003u32.to_le_bytes());
+    for i in 0..16u32 {
+        bus.load(0x1_1000 + 4 * i, &(i << 12 | 3).to_le_bytes());
+    }
+    bus.load(0x2000, &[0xB8, 1, 0, 0, 0]);
+    let mut c = flat32();
+    c.cr[3] = 0x1_0000;
+    c.cr[0] |= 0x8000_0000;
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 1);
+    bus.load(0x1_1008, &0u32.to_le_bytes());
+    c.flush_tlb();
+    c.eip = 0x2000;
+    c.r[0] = 0;
+    c.step(&mut bus);
+    assert_eq!(c.cr[2], 0x2000);
+    assert_eq!(c.r[0], 0);
+}
+
+/// A loop of ALU, memory, string and branch instructions, run with the
+/// cache on and off: every register, the memory and the clock agree.
+#[test]
+fn the_cache_changes_no_result() {
+    // 2000: mov ecx, 200          B9 C8 00 00 00
+    // 2005: mov edi, 4000h        BF 00 40 00 00
+    // 200A: add eax, ecx          01 C8
+    // 200C: imul ebx, eax, 3      6B D8 03
+    // 200F: xor [edi], ebx        31 1F
+    // 2011: stosd                 AB
+    // 2012: rol eax, 5            C1 C0 05
+    // 2015: loop 200Ah            E2 F3
+    // 2017: hlt                   F4
+    let prog = [
+        0xB9, 0xC8, 0, 0, 0, 0xBF, 0, 0x40, 0, 0, 0x01, 0xC8, 0x6B, 0xD8, 3, 0x31, 0x1F, 0xAB,
+        0xC1, 0xC0, 5, 0xE2, 0xF3, 0xF4,
+    ];
+    let run = |cache: bool| {
+        let mut bus = FlatBus::new(0x1_0000);
+        bus.load(0x2000, &prog);
+        let mut c = flat32();
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        while !c.halted() {
+            c.step(&mut bus);
+        }
+        (c.regs(), c.cycles(), c.instructions(), bus.mem)
+    };
+    let on = run(true);
+    let off = run(false);
+    assert_eq!(on.0, off.0);
+    assert_eq!((on.1, on.2), (off.1, off.2));
+    assert!(on.3 == off.3, "memory differs");
+    // 2 set-up instructions, 200 passes of 6, the HLT.
+    assert_eq!(on.2, 2 + 200 * 6 + 1);
+}
+
+/// A bus that lends none of its memory (as a board does for its BIOS ROM
+/// and shadow RAM): every byte goes through `read`/`write`.
+struct NoLend(FlatBus);
+
+impl Bus for NoLend {
+    fn read(&mut self, addr: u32) -> u8 {
+        self.0.read(addr)
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        self.0.write(addr, value)
+    }
+    fn io_read(&mut self, port: u16) -> u8 {
+        self.0.io_read(port)
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.0.io_write(port, value)
+    }
+}
+
+#[test]
+fn code_outside_plain_ram_is_checked_byte_by_byte() {
+    // The same change behind the CPU's back as above, in memory the bus
+    // does not lend: the cached MOV must not run again.
+    let mut bus = NoLend(FlatBus::new(0x1_0000));
+    bus.0.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
+    let mut c = flat32();
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (1, 0x2005));
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 1);
+    bus.0.load(0x2004, &[1]); // mov eax, 01000001h
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (0x0100_0001, 0x2005));
+}
+
+#[test]
+fn the_cache_changes_no_result_outside_plain_ram() {
+    // A store into the loop's own immediate each pass (ADD EDX, imm8 whose
+    // imm8 the loop increments, then a JMP as the 386/486 manuals require
+    // after a store to code): DX = 1 + 2 + … + 50 = 1275 either way.
+    // 2000: mov ecx, 50            B9 32 00 00 00
+    // 2005: add byte [2010h], 1    80 05 10 20 00 00 01
+    // 200C: jmp short 200Eh        EB 00
+    // 200E: add edx, 0             83 C2 00   (imm8 at 2010h)
+    // 2011: loop 2005h             E2 F2
+    // 2013: hlt                    F4
+    let prog = [
+        0xB9, 0x32, 0, 0, 0, 0x80, 0x05, 0x10, 0x20, 0, 0, 0x01, 0xEB, 0x00, 0x83, 0xC2, 0x00,
+        0xE2, 0xF2, 0xF4,
+    ];
+    let run = |cache: bool| {
+        let mut bus = NoLend(FlatBus::new(0x1_0000));
+        bus.0.load(0x2000, &prog);
+        let mut c = flat32();
+        c.set_decode_cache(cache);
+        c.r[2] = 0;
+        c.eip = 0x2000;
+        while !c.halted() {
+            c.step(&mut bus);
+        }
+        (c.regs(), c.cycles(), c.instructions())
+    };
+    let on = run(true);
+    assert_eq!(on.0.r[2], 1275);
+    assert_eq!(on, run(false));
+}
+
+/// A bus that lends its memory as plain RAM until `lend` is cleared (as a
+/// board whose chipset maps the BIOS shadow back to ROM).
+struct Switch {
+    mem: FlatBus,
+    lend: bool,
+}
+
+impl Bus for Switch {
+    fn read(&mut self, addr: u32) -> u8 {
+        self.mem.read(addr)
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        self.mem.write(addr, value)
+    }
+    fn io_read(&mut self, port: u16) -> u8 {
+        self.mem.io_read(port)
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.mem.io_write(port, value)
+    }
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        if self.lend {
+            self.mem.ram_mut(addr, len)
+        } else {
+            None
+        }
+    }
+}
+
+#[test]
+fn a_cached_instruction_on_a_page_no_longer_lent_is_still_checked() {
+    // Cached while the page was plain RAM; then the board stops lending it
+    // and its bytes change: the new bytes run.
+    let mut bus = Switch {
+        mem: FlatBus::new(0x1_0000),
+        lend: true,
+    };
+    bus.mem.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
+    let mut c = flat32();
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 1);
+    bus.lend = false;
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 1);
+    bus.mem.load(0x2001, &[3]); // mov eax, 3
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (3, 0x2005));
+}
