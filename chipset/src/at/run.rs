@@ -31,6 +31,10 @@ pub trait AtCpu {
     fn cycles(&self) -> u64;
     /// The reset (or INIT) the board asked for.
     fn reset(&mut self);
+    /// Count `n` clocks that passed outside instructions (I/O wait states,
+    /// time halted), for a CPU whose time-stamp counter must follow the
+    /// board's time.
+    fn add_cycles(&mut self, _n: u64) {}
 }
 
 impl<T: Timing> AtCpu for Cpu<T> {
@@ -91,6 +95,10 @@ impl AtCpu for Cpu32 {
     fn reset(&mut self) {
         Cpu32::reset(self);
     }
+
+    fn add_cycles(&mut self, n: u64) {
+        Cpu32::add_cycles(self, n);
+    }
 }
 
 /// A CPU and a board, run together.
@@ -129,9 +137,9 @@ impl<C: AtCpu> AtRun<C> {
         }
         let r = self.cpu.step(&mut self.board);
         let c = self.cpu.cycles();
+        let counted = c.wrapping_sub(self.last_cpu_cycles);
         // Every instruction takes time; never let the clock stand still.
-        let spent = c.wrapping_sub(self.last_cpu_cycles).max(1);
-        self.last_cpu_cycles = c;
+        let spent = counted.max(1) + self.board.take_io_stall();
         let mut now = self.board.now + spent;
         match r {
             CpuStep::Executed => {}
@@ -143,6 +151,11 @@ impl<C: AtCpu> AtRun<C> {
             }
             CpuStep::Shutdown => self.board.triple_fault(),
         }
+        // The CPU's clock count (the TSC) follows the board's time: wait
+        // states and skipped idle time count as clocks, as on hardware.
+        self.cpu
+            .add_cycles((now - self.board.now).saturating_sub(counted));
+        self.last_cpu_cycles = self.cpu.cycles();
         self.board.advance_to(now);
         if self.board.take_reset().is_some() {
             self.cpu.reset();
