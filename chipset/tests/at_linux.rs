@@ -142,6 +142,7 @@ fn linux_boots_to_a_shell_on_the_pc_and_runs_a_command() {
     }
     let before = log.len();
     pc.com[0].borrow_mut().receive(b"cat /proc/cpuinfo\n");
+    pc.run.board.refresh_device_deadlines();
     let ok = run_until(&mut pc, 20, |pc| {
         serial(pc)[before..].matches("/ # ").count() >= 1 && serial(pc)[before..].contains("flags")
     });
@@ -151,6 +152,14 @@ fn linux_boots_to_a_shell_on_the_pc_and_runs_a_command() {
     assert!(out.contains("GenuineIntel"), "{out}");
     assert!(out.contains("cpu family\t: 6"), "{out}");
     assert!(out.contains("cmov"), "{out}");
+    // And a directory listing: /proc has cpuinfo, meminfo and PID 1.
+    let before = serial(&pc).len();
+    pc.com[0].borrow_mut().receive(b"ls /proc\n");
+    pc.run.board.refresh_device_deadlines();
+    let ok = run_until(&mut pc, 20, |pc| serial(pc)[before..].contains("meminfo"));
+    let out = serial(&pc)[before..].to_string();
+    assert!(ok, "ls /proc: {out}");
+    assert!(out.contains("cpuinfo") && out.contains("uptime"), "{out}");
     eprintln!(
         "prompt after {:.2} s emulated",
         prompt_at as f64 / pc.run.board.config.clock_hz as f64

@@ -438,6 +438,16 @@ impl AtBoard {
         }
     }
 
+    /// Take the deadlines of the plugged devices again, after the front end
+    /// changed one from outside (bytes queued for a UART to receive): a
+    /// device's deadline is otherwise only refreshed when it is accessed or
+    /// due, and a guest halted waiting for its interrupt would never see it.
+    pub fn refresh_device_deadlines(&mut self) {
+        for i in 0..self.devices.len() {
+            self.reschedule(AtEvent::Device(i as u16));
+        }
+    }
+
     /// The earliest pending deadline (the driver may run the CPU until then).
     pub fn next_deadline(&self) -> Option<u64> {
         self.deadlines.next_deadline()

@@ -275,6 +275,7 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         if let Some(rx) = &serial_in {
             while let Ok(bytes) = rx.try_recv() {
                 pc.com[0].borrow_mut().receive(&bytes);
+                pc.run.board.refresh_device_deadlines();
             }
         }
         forward(
