@@ -7,6 +7,7 @@
 #   LTO=0 scripts/compare.sh          # ironpc built with the plain release profile
 #   MODE=boot scripts/compare.sh      # ironpc boots the floppy through a BIOS too
 #   WORKLOAD=mix32 ROUNDS=100 scripts/compare.sh   # the 32-bit workload (386 core)
+#   MODE=linux scripts/compare.sh     # Linux to its shell prompt (issue 17)
 #
 # MODE=bench (the default) runs ironpc's `bench`: the CPU alone, the sector
 # started at 0000:7C00 on a bare board. MODE=boot runs the whole machine:
@@ -30,6 +31,15 @@
 # with paging on, on ironpc's ia32 core (`ironpc bench --cpu 386`; with
 # MODE=boot, booted from the floppy by the Bochs BIOS on the at-486 machine).
 #
+# MODE=linux boots $IRONPC_SHARED/images/disk/linux-686-busybox.img (or
+# IMG=...) to the busybox prompt `/ # ` on COM1 and takes the wall time at
+# which the prompt appears in each emulator's serial output file (polled every
+# 50 ms): `ironpc run --machine pc --hda IMG` (Bochs BIOS, Pentium Pro,
+# 64 MiB), `qemu-system-i386 -m 128 -hda IMG -serial file:...` (TCG) and
+# Bochs (BIOS-bochs-latest, a P6-class `p2_klamath` CPU for the 686 kernel's
+# CMOV, 128 MiB, `clock: sync=none`). The ironpc report gives its emulated
+# time to the prompt.
+#
 # Endings: ironpc and QEMU stop at the write to port F4h (isa-debug-exit).
 # Bochs has no isa-debug-exit and, after `cli; hlt`, only logs a warning and
 # idles, so the script watches its port-E9 output and stops Bochs once the
@@ -39,7 +49,7 @@ set -euo pipefail
 
 ROUNDS=${ROUNDS:-1000}
 MODE=${MODE:-bench}
-case "$MODE" in bench | boot) ;; *) echo "compare.sh: MODE must be bench or boot, not '$MODE'" >&2; exit 2 ;; esac
+case "$MODE" in bench | boot | linux) ;; *) echo "compare.sh: MODE must be bench, boot or linux, not '$MODE'" >&2; exit 2 ;; esac
 SKIP=${SKIP:-}
 WORKLOAD=${WORKLOAD:-mix}
 case "$WORKLOAD" in
@@ -114,6 +124,91 @@ else
     runner=$(ls -t "$tdir"/deps/run_image-* 2>/dev/null | grep -v '\.d$' | head -1)
     [ -x "$runner" ] || { echo "compare.sh: run_image bench binary not found" >&2; exit 2; }
     ironpc_cmd=("$runner" --timing fast)
+fi
+
+# ---- MODE=linux: wall time to the shell prompt on the serial port ----
+# Start "$@" in the background, wait until $1 (a serial output file) shows
+# the prompt, stop it; sets T (wall seconds, or "timeout").
+until_prompt() { # $1 = serial file; rest = command
+    local ser=$1 t0 pid deadline
+    shift
+    rm -f "$ser"
+    t0=$(now)
+    "$@" >"$ser.stdout" 2>"$ser.stderr" </dev/null &
+    pid=$!
+    deadline=$(echo "$t0 + $TIMEOUT" | bc)
+    T=timeout
+    while :; do
+        if grep -aq '/ # ' "$ser" 2>/dev/null; then T=$(elapsed "$t0" "$(now)"); break; fi
+        if ! kill -0 "$pid" 2>/dev/null; then break; fi
+        if [ "$(echo "$(now) > $deadline" | bc)" = 1 ]; then break; fi
+        sleep 0.05
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+if [ "$MODE" = linux ]; then
+    img=${IMG:-$shared/images/disk/linux-686-busybox.img}
+    [ -f "$img" ] || { echo "compare.sh: MODE=linux needs $img (set IRONPC_SHARED or IMG)" >&2; exit 2; }
+    # Guest writes stay in memory in ironpc; QEMU and Bochs get copies.
+    cp "$img" "$work/linux-qemu.img"
+    cp "$img" "$work/linux-bochs.img"
+    declare -A lt
+    echo "running ironpc..." >&2
+    until_prompt "$work/ironpc.serial" "$tdir/ironpc" run --machine pc --hda "$img" \
+        --serial "$work/ironpc.serial" --until-text '/ # ' --timeout "$TIMEOUT"
+    lt[ironpc]=$T
+    case " $SKIP " in *" qemu "*) ;; *)
+        need qemu-system-i386 "apt-get install qemu-system-x86"
+        echo "running qemu..." >&2
+        until_prompt "$work/qemu.serial" qemu-system-i386 -accel tcg -m 128 -display none -net none \
+            -monitor none -no-reboot -drive "format=raw,file=$work/linux-qemu.img" \
+            -serial "file:$work/qemu.serial"
+        lt[qemu]=$T
+        ;;
+    esac
+    case " $SKIP " in *" bochs "*) ;; *)
+        need bochs "apt-get install bochs bochsbios vgabios"
+        # Headless display as in the other modes (set further down for them).
+        BOCHS_DISPLAY=nogui
+        if [ -d /usr/lib/x86_64-linux-gnu/bochs/plugins ] &&
+            ! ls /usr/lib/x86_64-linux-gnu/bochs/plugins | grep -q nogui; then
+            BOCHS_DISPLAY='rfb, options="timeout=0"'
+        fi
+        # 16 MiB = 32 cylinders x 16 heads x 64 sectors.
+        cat >"$work/bochsrc-linux" <<EOF
+megs: 128
+cpu: model=p2_klamath
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=disk, path=$work/linux-bochs.img, mode=flat, cylinders=32, heads=16, spt=64
+boot: disk
+com1: enabled=1, mode=file, dev=$work/bochs.serial
+display_library: $BOCHS_DISPLAY
+clock: sync=none
+speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+log: $work/bochs-linux.log
+EOF
+        echo c >"$work/bochs.dbg"
+        dbg=()
+        help=$(bochs --help 2>&1 || true)
+        if [[ $help == *"-rc filename"* ]]; then dbg=(-rc "$work/bochs.dbg"); fi
+        echo "running bochs (several minutes)..." >&2
+        until_prompt "$work/bochs.serial" bochs -q -f "$work/bochsrc-linux" "${dbg[@]}"
+        lt[bochs]=$T
+        ;;
+    esac
+    echo
+    echo "Linux to '/ # ' on COM1 ($img); $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    for e in ironpc qemu bochs; do
+        if [ -n "${lt[$e]:-}" ]; then printf '%-8s %s s wall\n' "$e" "${lt[$e]}"; fi
+    done
+    echo
+    echo "ironpc report:"
+    cat "$work/ironpc.serial.stderr"
+    exit 0
 fi
 
 # CPU time (user + system) of a command that exits by itself, via GNU time.

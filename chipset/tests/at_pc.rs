@@ -505,6 +505,35 @@ fn disk_writer_sector() -> Vec<u8> {
     s
 }
 
+/// A boot sector of ours: COM1 at 9600 baud 8N1 with the received-data
+/// interrupt (IER bit 0, MCR OUT2), only IRQ 4 unmasked at the PIC (the
+/// BIOS's base 08h: vector 0Ch), then `sti` and `hlt` forever. The handler
+/// reads the byte and sends it back plus one.
+fn com1_echo_boot_sector() -> Vec<u8> {
+    #[rustfmt::skip]
+    let code = [
+        0xFA, 0x31, 0xC0, 0x8E, 0xD8,             // cli; xor ax,ax; mov ds,ax
+        0xC7, 0x06, 0x30, 0x00, 0x38, 0x7C,       // mov word [0030h], isr (7C38h)
+        0xA3, 0x32, 0x00,                         // mov [0032h], ax
+        0xBA, 0xFB, 0x03, 0xB0, 0x80, 0xEE,       // LCR: DLAB
+        0xBA, 0xF8, 0x03, 0xB0, 0x0C, 0xEE,       // divisor 12 (9600 baud)
+        0x42, 0x30, 0xC0, 0xEE,                   // inc dx; divisor high 0
+        0xBA, 0xFB, 0x03, 0xB0, 0x03, 0xEE,       // LCR: 8N1
+        0xBA, 0xF9, 0x03, 0xB0, 0x01, 0xEE,       // IER: received data
+        0xBA, 0xFC, 0x03, 0xB0, 0x08, 0xEE,       // MCR: OUT2
+        0xB0, 0xEF, 0xE6, 0x21,                   // only IRQ 4 unmasked
+        0xFB, 0xF4, 0xEB, 0xFD,                   // sti; hlt; jmp to hlt
+        // isr (7C38h):
+        0xBA, 0xF8, 0x03, 0xEC, 0xFE, 0xC0, 0xEE, // in al,dx; inc al; out dx,al
+        0xB0, 0x20, 0xE6, 0x20, 0xCF,             // EOI; iret
+    ];
+    let mut s = vec![0u8; 512];
+    s[..code.len()].copy_from_slice(&code);
+    s[510] = 0x55;
+    s[511] = 0xAA;
+    s
+}
+
 /// Boot `img` (boot c) and run until the writer has stored its marker.
 fn run_disk_writer(img: &Path, writable: bool) -> Option<AtPc> {
     let mut p = profile("at-486.yaml", None)?;
@@ -561,4 +590,33 @@ fn hard_disk_writes_reach_the_file_only_with_writable() {
         assert_eq!(file[..512], sector[..]);
         assert!(file[1024..].iter().all(|&b| b == 0));
     }
+}
+
+#[test]
+fn a_byte_queued_from_outside_wakes_a_halted_guest_through_irq4() {
+    // The guest sleeps in HLT with every interrupt but IRQ 4 masked: the
+    // byte `--serial stdio` (or a test) queues must reach the UART's
+    // receiver on time by itself, with no port access to prompt it.
+    let Some(mut p) = profile("at-486.yaml", None) else {
+        return;
+    };
+    let img = tmp_dir().join("com1-echo.img");
+    std::fs::write(&img, com1_echo_boot_sector()).unwrap();
+    p.floppies[0].image = Some(img);
+    let mut pc = build_pc(&p, &machines()).unwrap();
+    let hz = pc.run.board.config.clock_hz;
+    // Boot and let the sector reach its HLT.
+    let end = hz * 20;
+    pc.run.run_until_within(end, |m| m.cpu.regs().eip == 0x7C36);
+    for _ in 0..1000 {
+        pc.run.step();
+    }
+    pc.com[0].borrow_mut().receive(b"A");
+    pc.run.board.refresh_device_deadlines();
+    let com = pc.com[0].clone();
+    // One character at 9600 baud is about 1 ms each way.
+    let ok = pc
+        .run
+        .run_until_within(hz / 10, |_| com.borrow().output().ends_with(b"B"));
+    assert!(ok, "COM1 sent {:?}", com.borrow().output());
 }

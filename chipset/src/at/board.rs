@@ -24,6 +24,8 @@ pub const FDC_TIME_HZ: u64 = 4_772_727;
 /// PIT clocks per DRAM refresh request (the AT BIOS programs counter 1
 /// with 18: one every 15.09 µs); port 61h bit 4 toggles on each.
 const REFRESH_PIT_CLOCKS: u64 = 18;
+/// ISA I/O cycles a second: one access takes about 1 µs.
+const ISA_IO_CYCLES_PER_SECOND: u64 = 1_000_000;
 /// Most POST codes kept.
 const POST_LOG_MAX: usize = 4096;
 
@@ -258,6 +260,8 @@ pub struct AtBoard {
     pam: [u8; 16],
     slice: SliceState,
     irq_log: Option<Vec<(u64, u8)>>,
+    /// Cycles I/O accesses have stalled the CPU since `take_io_stall`.
+    io_stall: u64,
 }
 
 /// What the board keeps while the CPU runs a slice of instructions
@@ -332,6 +336,7 @@ impl AtBoard {
             kbc,
             fdc,
             pci: config.pci.then(PciBus::new),
+            io_stall: 0,
             port61: 0,
             port92: 0,
             cf9: 0,
@@ -584,6 +589,9 @@ impl AtBoard {
             || self.next_deadline().is_some_and(|d| d < self.slice.end)
             || self.debug.exit.is_some()
             || self.shutdown
+            // The wait states of an ISA access pass with the board's time
+            // at the slice's end, before the next instruction's accesses.
+            || self.io_stall > 0
     }
 
     /// Record `(cycle, vector)` of every interrupt acknowledged through
@@ -598,6 +606,16 @@ impl AtBoard {
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default()
+    }
+
+    /// Take the deadlines of the plugged devices again, after the front end
+    /// changed one from outside (bytes queued for a UART to receive): a
+    /// device's deadline is otherwise only refreshed when it is accessed or
+    /// due, and a guest halted waiting for its interrupt would never see it.
+    pub fn refresh_device_deadlines(&mut self) {
+        for i in 0..self.devices.len() {
+            self.reschedule(AtEvent::Device(i as u16));
+        }
     }
 
     /// The earliest pending deadline (the driver may run the CPU until then).
@@ -1045,12 +1063,48 @@ impl AtBoard {
 
     // ---- I/O ----
 
+    /// An access to the chips on the ISA side (the AT's own DMA, PIC, PIT,
+    /// 8042, port 61h, RTC, page registers, port 92h, F0h, the floppy
+    /// controller, and ports nobody claims, which the bridge also sends to
+    /// ISA) holds the CPU for an ISA I/O cycle: about 1 µs on an 8 MHz ISA
+    /// bus, the delay `outb` to port 80h is used for. Software times
+    /// itself by this (Linux's quick TSC calibration needs a PIT read to
+    /// take longer than one 1.19 MHz PIT clock). Devices on PCI, the
+    /// debug ports and the emulator's own ports cost nothing extra.
+    fn charge_io(&mut self, h: Handler) {
+        if matches!(
+            h,
+            Handler::None
+                | Handler::Dma1
+                | Handler::Pic
+                | Handler::Pit
+                | Handler::Kbc
+                | Handler::Port61
+                | Handler::Rtc
+                | Handler::Page
+                | Handler::Dma2
+                | Handler::Fpu
+                | Handler::Port92
+                | Handler::Fdc
+        ) {
+            self.io_stall += self.config.clock_hz.div_ceil(ISA_IO_CYCLES_PER_SECOND);
+        }
+    }
+
+    /// The cycles I/O accesses stalled the CPU since the last call: the
+    /// runner adds them to the board's time and to the CPU's clock count
+    /// (so the TSC keeps counting board time).
+    pub fn take_io_stall(&mut self) -> u64 {
+        std::mem::take(&mut self.io_stall)
+    }
+
     /// Read `size` (1, 2 or 4) bytes from `port`.
     pub fn io_read_sized(&mut self, port: u16, size: u8) -> u32 {
         self.sync_cpu();
         self.slice.touched = true;
         let size = size.clamp(1, 4);
         let h = self.ports[port as usize];
+        self.charge_io(h);
         match h {
             Handler::PciConfig if port == 0xCF8 && size == 4 => {
                 self.pci.as_ref().map_or(u32::MAX, |p| p.address)
@@ -1090,6 +1144,7 @@ impl AtBoard {
         self.slice.touched = true;
         let size = size.clamp(1, 4);
         let h = self.ports[port as usize];
+        self.charge_io(h);
         match h {
             Handler::PciConfig if port == 0xCF8 && size == 4 => {
                 if let Some(p) = self.pci.as_mut() {

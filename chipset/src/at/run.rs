@@ -44,6 +44,10 @@ pub trait AtCpu {
         let r = self.step(board);
         (r, self.cycles().wrapping_sub(before).max(1))
     }
+    /// Count `n` clocks that passed outside instructions (I/O wait states,
+    /// time halted), for a CPU whose time-stamp counter must follow the
+    /// board's time.
+    fn add_cycles(&mut self, _n: u64) {}
 }
 
 impl<T: Timing> AtCpu for Cpu<T> {
@@ -118,6 +122,10 @@ impl AtCpu for Cpu32 {
     fn reset(&mut self) {
         Cpu32::reset(self);
     }
+
+    fn add_cycles(&mut self, n: u64) {
+        Cpu32::add_cycles(self, n);
+    }
 }
 
 /// A CPU and a board, run together.
@@ -169,12 +177,11 @@ impl<C: AtCpu> AtRun<C> {
     /// slices keep to.
     pub fn step(&mut self) {
         self.deliver_nmi();
+        let start = self.board.now;
         let r = self.cpu.step(&mut self.board);
-        let c = self.cpu.cycles();
+        let counted = self.cpu.cycles().wrapping_sub(self.last_cpu_cycles);
         // Every instruction takes time; never let the clock stand still.
-        let spent = c.wrapping_sub(self.last_cpu_cycles).max(1);
-        self.last_cpu_cycles = c;
-        self.finish(r, self.board.now + spent);
+        self.finish(r, start, counted.max(1), counted);
     }
 
     fn deliver_nmi(&mut self) {
@@ -205,10 +212,10 @@ impl<C: AtCpu> AtRun<C> {
         self.board.begin_slice(now + budget);
         let (r, spent) = self.cpu.run_slice(&mut self.board, budget);
         self.board.end_slice();
-        self.last_cpu_cycles = self.cpu.cycles();
+        let counted = self.cpu.cycles().wrapping_sub(self.last_cpu_cycles);
         // The board may have moved inside the slice (to an access); the
         // slice's time counts from where it began.
-        self.finish(r, now + spent);
+        self.finish(r, now, spent, counted);
     }
 
     /// Run for `cycles` cycles of board time (or a little more: the last
@@ -225,9 +232,12 @@ impl<C: AtCpu> AtRun<C> {
         }
     }
 
-    /// Pass the board's time to `now`, the end of a step or a slice that
-    /// ended with `r`.
-    fn finish(&mut self, r: CpuStep, mut now: u64) {
+    /// Pass the board's time to the end of a step or a slice that began at
+    /// `start`, ended with `r` and took `spent` cycles (each instruction at
+    /// least one) of which the CPU counted `counted`; I/O wait states come
+    /// on top.
+    fn finish(&mut self, r: CpuStep, start: u64, spent: u64, counted: u64) {
+        let mut now = start + spent + self.board.take_io_stall();
         match r {
             CpuStep::Executed => {}
             CpuStep::Halted => {
@@ -238,6 +248,10 @@ impl<C: AtCpu> AtRun<C> {
             }
             CpuStep::Shutdown => self.board.triple_fault(),
         }
+        // The CPU's clock count (the TSC) follows the board's time: wait
+        // states and skipped idle time count as clocks, as on hardware.
+        self.cpu.add_cycles((now - start).saturating_sub(counted));
+        self.last_cpu_cycles = self.cpu.cycles();
         self.board.advance_to(now);
         if self.board.take_reset().is_some() {
             self.cpu.reset();

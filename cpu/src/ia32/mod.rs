@@ -441,6 +441,12 @@ impl Cpu32 {
         self.cycles
     }
 
+    /// Count clocks spent outside instructions (bus wait states, time
+    /// halted): the board adds them so that the TSC follows its time.
+    pub fn add_cycles(&mut self, n: u64) {
+        self.cycles = self.cycles.wrapping_add(n);
+    }
+
     /// Instructions retired so far.
     pub fn instructions(&self) -> u64 {
         self.instructions

@@ -58,6 +58,10 @@ pub mod msr {
     pub const BIOS_SIGN: u32 = 0x8B;
     /// MTRR capabilities (P6): no MTRRs.
     pub const MTRRCAP: u32 = 0xFE;
+    /// Performance counter 0 (P6; 1 is the next MSR).
+    pub const PERFCTR0: u32 = 0xC1;
+    /// Event select for counter 0 (P6; 1 is the next MSR).
+    pub const PERFEVTSEL0: u32 = 0x186;
     /// SYSENTER code selector.
     pub const SYSENTER_CS: u32 = 0x174;
     /// SYSENTER stack pointer.
@@ -115,7 +119,16 @@ pub(crate) struct P6State {
     pub sysenter_eip: u32,
     /// APIC base as written (the enable bit always reads 0: no APIC).
     pub apic_base: u32,
+    /// PerfEvtSel0/1 as written. No event is counted: the counters keep
+    /// what software writes (enough for an OS to find them and program
+    /// them; their counts are not modelled).
+    pub perfevtsel: [u32; 2],
+    /// PerfCtr0/1: 40 bits.
+    pub perfctr: [u64; 2],
 }
+
+/// The P6's performance counters are 40 bits wide.
+const PERFCTR_MASK: u64 = (1 << 40) - 1;
 
 impl Cpu32 {
     /// The time-stamp counter: the emulated clocks charged so far plus the
@@ -164,12 +177,18 @@ impl Cpu32 {
                 self.r[2] = (t >> 32) as u32;
             }
             0x33 => {
-                // Two counters on the P6; they are not modelled and read 0.
+                // The P6's two counters (the Pentium's are not modelled
+                // and read 0).
                 if (self.cr[4] & CR4_PCE == 0 && self.cpl_now() > 0) || self.r[1] > 1 {
                     return Err(gp(0));
                 }
-                self.r[0] = 0;
-                self.r[2] = 0;
+                let v = if self.model.generation() >= 6 {
+                    self.p6.perfctr[self.r[1] as usize]
+                } else {
+                    0
+                };
+                self.r[0] = v as u32;
+                self.r[2] = (v >> 32) as u32;
             }
             0x34 => self.sysenter()?,
             0x35 => self.sysexit()?,
@@ -226,6 +245,10 @@ impl Cpu32 {
             msr::TSC => self.tsc(),
             msr::APIC_BASE if p6 => (self.p6.apic_base & !0x800) as u64,
             msr::PLATFORM_ID | msr::BIOS_SIGN | msr::MTRRCAP if p6 => 0,
+            n @ (msr::PERFCTR0 | 0xC2) if p6 => self.p6.perfctr[(n - msr::PERFCTR0) as usize],
+            n @ (msr::PERFEVTSEL0 | 0x187) if p6 => {
+                self.p6.perfevtsel[(n - msr::PERFEVTSEL0) as usize] as u64
+            }
             msr::SYSENTER_CS if p6 => self.p6.sysenter_cs as u64,
             msr::SYSENTER_ESP if p6 => self.p6.sysenter_esp as u64,
             msr::SYSENTER_EIP if p6 => self.p6.sysenter_eip as u64,
@@ -248,6 +271,16 @@ impl Cpu32 {
             }
             // Writing 0 before CPUID is how microcode revisions are read.
             msr::BIOS_SIGN if p6 => {}
+            // WRMSR writes a counter's low 32 bits and sign-extends bit 31
+            // into bits 32–39 (SDM vol. 3, "Performance Monitoring
+            // Counters" of the P6 family).
+            n @ (msr::PERFCTR0 | 0xC2) if p6 => {
+                self.p6.perfctr[(n - msr::PERFCTR0) as usize] =
+                    v as u32 as i32 as i64 as u64 & PERFCTR_MASK;
+            }
+            n @ (msr::PERFEVTSEL0 | 0x187) if p6 => {
+                self.p6.perfevtsel[(n - msr::PERFEVTSEL0) as usize] = v as u32;
+            }
             msr::SYSENTER_CS if p6 => self.p6.sysenter_cs = v as u32 & 0xFFFF,
             msr::SYSENTER_ESP if p6 => self.p6.sysenter_esp = v as u32,
             msr::SYSENTER_EIP if p6 => self.p6.sysenter_eip = v as u32,

@@ -584,3 +584,40 @@ fn fnstenv_layout_follows_the_operand_size() {
     );
     assert_eq!(bus.mem[0x900E], 0xAA, "nothing past 14 bytes");
 }
+
+#[test]
+fn p6_performance_counter_msrs_exist_and_keep_what_is_written() {
+    // SDM vol. 3, P6-family performance monitoring: PerfEvtSel0/1 at
+    // 186h/187h, PerfCtr0/1 at C1h/C2h (40 bits; WRMSR writes bits 0–31 and
+    // sign-extends bit 31 into 32–39); RDPMC with ECX = 0/1 reads the
+    // counters. Linux reads 186h at boot ("Failed to access perfctr msr"
+    // when it faults), then writes a counter and expects the value back.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = pm(Model32::PentiumPro, &mut bus);
+    let rdmsr = |c: &mut Cpu32, bus: &mut FlatBus, n: u32| {
+        c.r[1] = n;
+        run1(c, bus, &[0x0F, 0x32]).map(|()| (c.r[2] as u64) << 32 | c.r[0] as u64)
+    };
+    let wrmsr = |c: &mut Cpu32, bus: &mut FlatBus, n: u32, v: u64| {
+        c.r[1] = n;
+        c.r[0] = v as u32;
+        c.r[2] = (v >> 32) as u32;
+        run1(c, bus, &[0x0F, 0x30])
+    };
+    for n in [0x186, 0x187, 0xC1, 0xC2] {
+        assert_eq!(rdmsr(&mut c, &mut bus, n), Ok(0), "MSR {n:X} at reset");
+    }
+    wrmsr(&mut c, &mut bus, 0x186, 0x0041_0079).unwrap();
+    assert_eq!(rdmsr(&mut c, &mut bus, 0x186), Ok(0x0041_0079));
+    wrmsr(&mut c, &mut bus, 0xC1, 0xFFFF).unwrap();
+    assert_eq!(rdmsr(&mut c, &mut bus, 0xC1), Ok(0xFFFF));
+    // Bit 31 set: bits 32–39 follow it, nothing above 39; EDX is ignored.
+    wrmsr(&mut c, &mut bus, 0xC2, 0x1234_5678_8000_0001).unwrap();
+    assert_eq!(rdmsr(&mut c, &mut bus, 0xC2), Ok(0xFF_8000_0001));
+    c.r[1] = 1;
+    run1(&mut c, &mut bus, &[0x0F, 0x33]).unwrap();
+    assert_eq!((c.r[2], c.r[0]), (0xFF, 0x8000_0001));
+    // The Pentium's counters are other MSRs (11h–13h, not modelled).
+    let mut c = pm(Model32::Pentium, &mut bus);
+    assert_eq!(rdmsr(&mut c, &mut bus, 0x186), Err(gp(0)));
+}

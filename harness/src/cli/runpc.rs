@@ -277,6 +277,14 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     }
     let mut typed = 0;
     let mut settle_end: Option<u64> = None;
+    // IRONPC_PROGRESS=SECONDS: a line on standard error every SECONDS of
+    // emulated time (where the CPU is), for finding where a long boot stalls.
+    let progress = std::env::var("IRONPC_PROGRESS")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| *v > 0.0)
+        .map(|v| (v * hz) as u64);
+    let mut next_progress = progress.unwrap_or(u64::MAX);
     let outcome = loop {
         match &mut tracer {
             // A trace sees every instruction: the machine steps.
@@ -287,6 +295,20 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
                 }
             }
             _ => pc.run.run_for(check),
+        }
+        if let Some(every) = progress {
+            if pc.run.now() >= next_progress {
+                next_progress = pc.run.now() + every;
+                let r = pc.run.cpu.regs();
+                eprintln!(
+                    "ironpc: {:.3} s emulated, {:.1} s wall, {} instructions, CPU at {:04X}:{:08X}",
+                    pc.run.now() as f64 / hz,
+                    started.elapsed().as_secs_f64(),
+                    pc.run.cpu.instructions(),
+                    r.sel[1],
+                    r.eip
+                );
+            }
         }
         if args.realtime {
             let ahead = pc.run.now() as f64 / hz - started.elapsed().as_secs_f64();
@@ -317,6 +339,7 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         if let Some(rx) = &serial_in {
             while let Ok(bytes) = rx.try_recv() {
                 pc.com[0].borrow_mut().receive(&bytes);
+                pc.run.board.refresh_device_deadlines();
             }
         }
         forward(
