@@ -409,8 +409,10 @@ fn seabios_boots_freedos_on_the_pci_pc() {
         log.contains("qemu/e820: addr 0x0000000000000000 len 0x0000000004000000 [RAM]"),
         "log:\n{log}"
     );
+    // The profile's order `cad`: hard disk, floppy, CD-ROM (secondary
+    // master); with no disk attached the floppy boots.
     assert!(
-        log.contains("1: /pci@i0cf8/isa@1/fdc@03f0/floppy@0\n2: /pci@i0cf8/ide@1,1/drive@0/disk@0\n3: /pci@i0cf8/ide@1,1/drive@1/disk@0\n"),
+        log.contains("1: /pci@i0cf8/ide@1,1/drive@0/disk@0\n2: /pci@i0cf8/isa@1/fdc@03f0/floppy@0\n3: /pci@i0cf8/ide@1,1/drive@1/disk@0\n"),
         "log:\n{log}"
     );
     assert!(log.contains("Booting from Floppy"), "log:\n{log}");
