@@ -67,14 +67,13 @@ fn linux_pc(name: &str, boot: Option<&str>) -> Option<AtPc> {
     Some(build_pc(&p, &machines()).unwrap())
 }
 
-/// Run until `done` holds (checked every 64K steps) or `secs` more seconds
-/// of emulated time pass.
+/// Run until `done` holds (checked every 10 ms of emulated time) or `secs`
+/// more seconds of emulated time pass.
 fn run_until(pc: &mut AtPc, secs: u64, mut done: impl FnMut(&AtPc) -> bool) -> bool {
-    let end = pc.run.now() + pc.run.board.config.clock_hz * secs;
+    let hz = pc.run.board.config.clock_hz;
+    let end = pc.run.now() + hz * secs;
     loop {
-        for _ in 0..65_536 {
-            pc.run.step();
-        }
+        pc.run.run_for(hz / 100);
         if done(pc) {
             return true;
         }
