@@ -3,52 +3,11 @@
 //! vgabios, seabios) and the shared images; skips visibly without them and
 //! fails without them under IRONPC_REQUIRE_DATA=1.
 
+mod support;
 use chipset::at::{build_pc, AtPc};
 use chipset::MachineProfile;
 use std::path::{Path, PathBuf};
-
-fn machines() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-suites/machines")
-}
-
-fn shared() -> PathBuf {
-    std::env::var_os("IRONPC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
-
-fn skip(msg: &str) {
-    if std::env::var("IRONPC_REQUIRE_DATA").as_deref() == Ok("1") {
-        panic!("{msg}");
-    }
-    println!("SKIPPED: {msg}");
-    eprintln!("SKIPPED: {msg}");
-}
-
-fn have_firmware(p: &MachineProfile) -> bool {
-    let mut fw = vec![p.bios.clone()];
-    fw.extend(p.vga_bios.clone());
-    for f in fw {
-        let name = f.file_name().unwrap().to_string_lossy().to_string();
-        let found = f.is_absolute() && f.exists()
-            || [
-                "/usr/share/bochs",
-                "/usr/share/vgabios",
-                "/usr/share/seabios",
-            ]
-            .iter()
-            .any(|d| Path::new(d).join(&name).exists())
-            || std::env::var_os("IRONPC_FIRMWARE")
-                .is_some_and(|d| Path::new(&d).join(&name).exists());
-        if !found {
-            skip(&format!(
-                "firmware {name} not installed (apt-get install bochsbios vgabios seabios)"
-            ));
-            return false;
-        }
-    }
-    true
-}
+use support::*;
 
 /// The profile `name` with its first floppy set to `floppy` (a path under
 /// the shared directory, or none), or None (skipped) without the data.

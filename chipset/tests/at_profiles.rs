@@ -1,22 +1,12 @@
 //! The AT and PCI machine profiles build boards with their firmware (found
 //! in Debian's install locations), and bad profiles give one clear error.
 
+mod support;
 use chipset::at::{build_at, build_at_from_file, PciKind};
 use chipset::MachineProfile;
 use cpu::Bus;
 use std::path::{Path, PathBuf};
-
-fn machines() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-suites/machines")
-}
-
-fn skip(msg: &str) {
-    if std::env::var("IRONPC_REQUIRE_DATA").as_deref() == Ok("1") {
-        panic!("{msg}");
-    }
-    println!("SKIPPED: {msg}");
-    eprintln!("SKIPPED: {msg}");
-}
+use support::*;
 
 /// The profile with its floppy image taken from `$IRONPC_SHARED` (the
 /// profiles' relative paths assume shared/ beside the repository).

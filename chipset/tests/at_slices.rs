@@ -10,28 +10,11 @@
 //! Needs the Debian firmware packages and the shared images; skips visibly
 //! without them and fails without them under IRONPC_REQUIRE_DATA=1.
 
+mod support;
 use chipset::at::{build_pc, AtPc};
 use chipset::MachineProfile;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-
-fn machines() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-suites/machines")
-}
-
-fn shared() -> PathBuf {
-    std::env::var_os("IRONPC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
-
-fn skip(msg: &str) {
-    if std::env::var("IRONPC_REQUIRE_DATA").as_deref() == Ok("1") {
-        panic!("{msg}");
-    }
-    println!("SKIPPED: {msg}");
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {msg}");
-}
+use support::*;
 
 fn tmp_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("ironpc-at-slices-{}", std::process::id()));
@@ -290,7 +273,7 @@ fn rtc_com1_and_ide_interrupts_come_at_the_stepped_instants() {
 
     // The RTC at rate 6: 1024 Hz, 33e6 / 1024 = 32226.6 cycles apart. The
     // program counts 200 of its interrupts (a few more may come before the
-    // CLI); the mean spacing is the rate whatever the latency of each.
+    // CLI); the mean spacing is the rate.
     let rtc: Vec<u64> = stepped
         .irqs
         .iter()
@@ -302,7 +285,9 @@ fn rtc_com1_and_ide_interrupts_come_at_the_stepped_instants() {
         "{} RTC interrupts",
         rtc.len()
     );
-    let mean = (rtc[rtc.len() - 1] - rtc[0]) as f64 / (rtc.len() - 1) as f64;
+    // The first may wait for the program's STI after its setup (whose ISA
+    // port accesses take wait states), so the spacing counts from the second.
+    let mean = (rtc[rtc.len() - 1] - rtc[1]) as f64 / (rtc.len() - 2) as f64;
     let want = hz / 1024.0;
     assert!(
         (mean - want).abs() < want * 0.002,

@@ -241,20 +241,7 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     let mut debug_file = open_sink(&args.debugcon)?;
     let mut serial_file = open_sink(&args.serial)?;
     let (mut e9_sent, mut info_sent, mut vinfo_sent, mut serial_sent) = (0, 0, 0, 0);
-    let serial_in = matches!(args.serial, Some(Debugcon::Stdio)).then(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        std::thread::spawn(move || {
-            use std::io::Read;
-            let mut buf = [0u8; 256];
-            let mut stdin = std::io::stdin();
-            while let Ok(n) = stdin.read(&mut buf) {
-                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
-        rx
-    });
+    let serial_in = super::run::serial_input(args);
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.timeout);
     if let Some(ep) = &wb.gdb {
