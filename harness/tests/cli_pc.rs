@@ -129,6 +129,15 @@ fn pc_options_need_an_at_machine() {
     // The XT machine has no --stepped (only the AT/PCI runner slices).
     let out = run(&["--stepped"], &[]);
     assert_one_error(&out, &["need an AT or PCI machine"]);
+    // Nor an RTC.
+    let out = run(&["--rtc", "host"], &[]);
+    assert_one_error(&out, &["need an AT or PCI machine"]);
+}
+
+#[test]
+fn a_malformed_rtc_time_is_one_error_naming_the_option() {
+    let out = run(&["--machine", "at-486", "--rtc", "yesterday"], &[]);
+    assert_one_error(&out, &["--rtc", "yesterday", "YYYY-MM-DD HH:MM:SS"]);
 }
 
 fn firmware_installed() -> bool {

@@ -28,9 +28,14 @@ pub struct PcArgs {
     /// RAM in MiB, 4 to 2048 (AT/PCI machines).
     #[arg(long, value_parser = clap::value_parser!(u32).range(4..=2048))]
     pub memory: Option<u32>,
-    /// CPU model: 286, 386, 486 (AT/PCI machines).
+    /// CPU model: 286, 386, 486, pentium, pentium-pro (AT/PCI machines).
     #[arg(long)]
     pub cpu: Option<String>,
+    /// The RTC's time at power-on: `host` (the host's clock: runs are then
+    /// not repeatable) or `YYYY-MM-DD HH:MM:SS`, replacing the profile's
+    /// (AT/PCI machines; without either, a fixed time, so runs repeat).
+    #[arg(long)]
+    pub rtc: Option<String>,
     /// Run the CPU one instruction at a time, the board passing time after
     /// each (the reference the default slices keep to; slower) (AT/PCI
     /// machines).
@@ -45,6 +50,7 @@ impl PcArgs {
             || self.boot.is_some()
             || self.memory.is_some()
             || self.cpu.is_some()
+            || self.rtc.is_some()
             || self.stepped
     }
 }
@@ -90,7 +96,7 @@ pub fn dispatch(args: &RunArgs) -> Option<Result<u8, CliError>> {
     match board {
         Some(BoardKind::At | BoardKind::Pci) => Some(run(args, &path)),
         _ if args.pc.any() => Some(Err(CliError(format!(
-            "{}: --hda, --cdrom, --boot, --memory, --cpu and --stepped need an AT or PCI machine (e.g. --machine pc)",
+            "{}: --hda, --cdrom, --boot, --memory, --cpu, --rtc and --stepped need an AT or PCI machine (e.g. --machine pc)",
             path.display()
         )))),
         _ => None,
@@ -145,6 +151,14 @@ pub fn profile_for(args: &RunArgs, path: &Path) -> Result<MachineProfile, CliErr
     if let Some(c) = &pc.cpu {
         cpu_model(c).map_err(|e| CliError(format!("--cpu: {e}")))?;
         p.cpu = c.clone();
+    }
+    if let Some(r) = &pc.rtc {
+        if r != "host" && devices::RtcTime::parse(r).is_none() {
+            return Err(CliError(format!(
+                "--rtc '{r}': expected 'host' or 'YYYY-MM-DD HH:MM:SS'"
+            )));
+        }
+        p.rtc = Some(r.clone());
     }
     Ok(p)
 }
