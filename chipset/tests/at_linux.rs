@@ -95,8 +95,9 @@ fn boot_to_prompt() -> Option<(AtPc, String, u64)> {
     Some((pc, log, at))
 }
 
-/// Type `line` on COM1 and run until the output after it contains `until`;
-/// the output.
+/// Type `line` on COM1 and run until the output after it contains `until`
+/// (the shell's next prompt: `ls` prints in columns, so a name seen is not
+/// the end of the listing); the output.
 fn type_line(pc: &mut AtPc, line: &str, until: &str) -> String {
     let before = serial(pc).len();
     pc.com[0].borrow_mut().receive(line.as_bytes());
@@ -107,8 +108,10 @@ fn type_line(pc: &mut AtPc, line: &str, until: &str) -> String {
     out
 }
 
+/// About 6.5 G guest instructions: 5–6 minutes of a test build on a
+/// 2-core host, the longest test of the workspace, run in CI all the same
+/// (the issue asks for it).
 #[test]
-#[ignore = "the boot takes about 5 G instructions: minutes of wall time at today's speed"]
 fn linux_boots_to_a_shell_on_the_pc_and_runs_a_command() {
     let Some((mut pc, log, at)) = boot_to_prompt() else {
         return;
@@ -119,12 +122,12 @@ fn linux_boots_to_a_shell_on_the_pc_and_runs_a_command() {
     for c in COMPLAINTS {
         assert!(!log.contains(c), "the kernel log has {c:?}:\n{log}");
     }
-    let out = type_line(&mut pc, "cat /proc/cpuinfo\n", "flags");
+    let out = type_line(&mut pc, "cat /proc/cpuinfo\n", "\n/ # ");
     // The Pentium Pro model: family 6, GenuineIntel, the P6 features.
     assert!(out.contains("GenuineIntel"), "{out}");
     assert!(out.contains("cpu family\t: 6"), "{out}");
     // And a directory listing: /proc has cpuinfo, meminfo and uptime.
-    let out = type_line(&mut pc, "ls /proc\n", "uptime");
+    let out = type_line(&mut pc, "ls /proc\n", "\n/ # ");
     assert!(out.contains("cpuinfo") && out.contains("meminfo"), "{out}");
     eprintln!(
         "prompt after {:.2} s emulated",
