@@ -176,13 +176,13 @@ if [ "$MODE" = linux ]; then
             ! ls /usr/lib/x86_64-linux-gnu/bochs/plugins | grep -q nogui; then
             BOCHS_DISPLAY='rfb, options="timeout=0"'
         fi
-        # 16 MiB = 32 cylinders x 16 heads x 64 sectors.
+        # 16 MiB = 64 cylinders x 16 heads x 32 sectors (Bochs takes at most 63 sectors a track).
         cat >"$work/bochsrc-linux" <<EOF
 megs: 128
 cpu: model=p2_klamath
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
-ata0-master: type=disk, path=$work/linux-bochs.img, mode=flat, cylinders=32, heads=16, spt=64
+ata0-master: type=disk, path=$work/linux-bochs.img, mode=flat, cylinders=64, heads=16, spt=32
 boot: disk
 com1: enabled=1, mode=file, dev=$work/bochs.serial
 display_library: $BOCHS_DISPLAY
