@@ -580,22 +580,31 @@ impl Cpu32 {
         }
     }
 
+    /// Pop IRET's frame the real-mode way (real and virtual-8086 mode):
+    /// CS:IP with CS loaded as a real-mode selector, the stack past the
+    /// frame; the FLAGS image is returned for the caller's own rules.
+    fn iret_real_frame(&mut self, bus: &mut dyn Bus, o32: bool) -> R<u32> {
+        let osz = if o32 { 4 } else { 2 };
+        let off = self.peek(bus, 0, osz)?;
+        let sel = self.peek(bus, osz, osz)? as u16;
+        let fl = self.peek(bus, 2 * osz, osz)?;
+        let off = if o32 { off } else { off & 0xFFFF };
+        if off > self.seg[CS].limit {
+            return Err(gp(0));
+        }
+        self.load_cs_real(sel);
+        self.eip = off;
+        let sp = self.sp().wrapping_add(3 * osz);
+        self.set_sp(sp);
+        Ok(fl)
+    }
+
     /// IRET.
     pub(crate) fn iret(&mut self, bus: &mut dyn Bus, o32: bool) -> R<()> {
         self.save_seg();
         let osz = if o32 { 4 } else { 2 };
         if self.cr[0] & 1 == 0 {
-            let off = self.peek(bus, 0, osz)?;
-            let sel = self.peek(bus, osz, osz)? as u16;
-            let fl = self.peek(bus, 2 * osz, osz)?;
-            let off = if o32 { off } else { off & 0xFFFF };
-            if off > self.seg[CS].limit {
-                return Err(gp(0));
-            }
-            self.load_cs_real(sel);
-            self.eip = off;
-            let sp = self.sp().wrapping_add(3 * osz);
-            self.set_sp(sp);
+            let fl = self.iret_real_frame(bus, o32)?;
             self.iret_flags(fl, o32);
             return Ok(());
         }
@@ -603,17 +612,7 @@ impl Cpu32 {
             if (self.eflags >> 12) & 3 < 3 {
                 return Err(gp(0));
             }
-            let off = self.peek(bus, 0, osz)?;
-            let sel = self.peek(bus, osz, osz)? as u16;
-            let fl = self.peek(bus, 2 * osz, osz)?;
-            let off = if o32 { off } else { off & 0xFFFF };
-            if off > self.seg[CS].limit {
-                return Err(gp(0));
-            }
-            self.load_cs_real(sel);
-            self.eip = off;
-            let sp = self.sp().wrapping_add(3 * osz);
-            self.set_sp(sp);
+            let fl = self.iret_real_frame(bus, o32)?;
             // IOPL stays; VM and RF stay.
             let keep = self.eflags & (IOPL | VM | RF);
             let mut ch = STATUS | TF | DF | NT | IF;
