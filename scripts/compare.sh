@@ -8,6 +8,7 @@
 #   MODE=boot scripts/compare.sh      # ironpc boots the floppy through a BIOS too
 #   WORKLOAD=mix32 ROUNDS=100 scripts/compare.sh   # the 32-bit workload (386 core)
 #   MODE=linux scripts/compare.sh     # Linux to its shell prompt (issue 17)
+#   WORKLOAD=mandel87 ROUNDS=200 scripts/compare.sh  # x87 doubles (Pentium Pro model)
 #
 # MODE=bench (the default) runs ironpc's `bench`: the CPU alone, the sector
 # started at 0000:7C00 on a bare board. MODE=boot runs the whole machine:
@@ -30,6 +31,10 @@
 # WORKLOAD=mix32 runs harness/workloads/mix32.asm instead: protected mode
 # with paging on, on ironpc's ia32 core (`ironpc bench --cpu 386`; with
 # MODE=boot, booted from the floppy by the Bochs BIOS on the at-486 machine).
+# WORKLOAD=mandel87 runs harness/workloads/mandel87boot.asm: the x87
+# Mandelbrot kernel of the ia32_x87 bench, ROUNDS times, in flat protected
+# mode (`ironpc bench --cpu pentium-pro`; QEMU's and Bochs's default CPUs,
+# which have an x87).
 #
 # MODE=linux boots $IRONPC_SHARED/images/disk/linux-686-busybox.img (or
 # IMG=...) to the busybox prompt `/ # ` on COM1 and takes the wall time at
@@ -57,8 +62,13 @@ mix) SUMRE='mix [0-9A-F]\{4\} [0-9A-F]\{4\}'; CPUARGS=() ;;
 mix32)
     SUMRE='mix32 [0-9A-F]\{8\} [0-9A-F]\{8\}'; CPUARGS=(--cpu 386)
     ;;
-*) echo "compare.sh: WORKLOAD must be mix or mix32, not '$WORKLOAD'" >&2; exit 2 ;;
+mandel87)
+    SUMRE='mandel87 [0-9A-F]\{8\}'; CPUARGS=(--cpu pentium-pro)
+    ;;
+*) echo "compare.sh: WORKLOAD must be mix, mix32 or mandel87, not '$WORKLOAD'" >&2; exit 2 ;;
 esac
+ASM=$WORKLOAD
+[ "$WORKLOAD" = mandel87 ] && ASM=mandel87boot
 TIMEOUT=${TIMEOUT:-900}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/ironpc-compare.XXXXXX)
@@ -73,7 +83,7 @@ checksum() { grep -ao "$SUMRE" "$1" | head -1 || true; }
 
 # ---- images ---------------------------------------------------------------
 for n in "$ROUNDS" 1; do
-    nasm -f bin -DROUNDS="$n" -o "$work/mix$n.img" "$root/harness/workloads/$WORKLOAD.asm"
+    nasm -f bin -DROUNDS="$n" -o "$work/mix$n.img" "$root/harness/workloads/$ASM.asm"
     cp "$work/mix$n.img" "$work/fd$n.img"
     truncate -s 1440K "$work/fd$n.img" # a 1.44 MB floppy for the BIOSes
     cp "$work/mix$n.img" "$work/xt$n.img"
@@ -103,7 +113,7 @@ glabios="$shared/images/bios/glabios-0.2.6-xt.rom"
 if [ "$MODE" = boot ]; then
     [ -f "$glabios" ] || { echo "compare.sh: MODE=boot needs $glabios (set IRONPC_SHARED)" >&2; exit 2; }
     # The sector image argument is appended by run_ironpc: --floppy takes it.
-    if [ "$WORKLOAD" = mix32 ]; then
+    if [ "$WORKLOAD" != mix ]; then
         # The 32-bit workload boots on the AT machine (Bochs legacy BIOS, LGPL
         # VGA BIOS, 486) from the same 1.44 MB floppy as QEMU and Bochs.
         ironpc_cmd=("$tdir/ironpc" run --machine at-486 --timeout "$TIMEOUT" --floppy)
