@@ -112,10 +112,12 @@ pub struct MachineProfile {
     /// Use an 8254 (with the read-back command) instead of an 8253.
     #[serde(default)]
     pub pit_8254: bool,
-    /// XT: a numeric coprocessor in the socket beside the CPU (an 8087,
-    /// or an 80287 beside an 80286), reported by switch 2 of SW1 and
-    /// interrupting through NMI. The AT and PCI boards' CPUs have their own
-    /// (see `cpu`).
+    /// A numeric coprocessor in the socket beside the CPU. XT: an 8087
+    /// (or an 80287 beside an 80286), reported by switch 2 of SW1 and
+    /// interrupting through NMI. AT and PCI boards: an 80287 beside a
+    /// `286` or an 80387 beside a `386` (the 486 and later have their
+    /// own), reported in CMOS byte 14h and raising IRQ 13 until port F0h
+    /// is written.
     #[serde(default)]
     pub coprocessor: bool,
 }
@@ -251,10 +253,12 @@ impl MachineProfile {
             message,
         };
         if self.board != BoardKind::Xt {
-            if self.coprocessor {
+            // A socket for an 80287 or 80387 exists beside a 286 or 386
+            // only; later CPUs have the FPU on the chip.
+            let cpu = self.cpu.trim();
+            if self.coprocessor && !matches!(cpu, "286" | "80286" | "386" | "80386") {
                 return Err(bad(format!(
-                    "coprocessor: is an XT option; the {:?} board's CPU model decides its FPU",
-                    self.board
+                    "coprocessor: is for a 286 or 386 (an 80287/80387 in the socket); the {cpu} decides its own FPU"
                 )));
             }
             return self.validate_at(path);

@@ -90,7 +90,8 @@ pub fn build_at(profile: &MachineProfile, base: &Path) -> Result<AtMachine, Mach
         floppies,
         hard_disks: [profile.hda.is_some(), false],
         boot: boot_order(profile.boot.as_deref().unwrap_or("acd")),
-        fpu: !matches!(profile.cpu.trim(), "286" | "80286" | "386" | "80386"),
+        fpu: profile.coprocessor
+            || !matches!(profile.cpu.trim(), "286" | "80286" | "386" | "80386"),
     };
     let mut board = AtBoard::new(config, bios).map_err(|source| MachineError::Board {
         path: bios_path.clone(),

@@ -296,8 +296,11 @@ pub fn build_pc(profile: &MachineProfile, base: &Path) -> Result<AtPc, MachineEr
             )
             .map_err(board_err)?;
     }
+    let mut cpu = Cpu32::new(model);
+    // The 80287/80387 in the socket (the profile checked it is a 286/386).
+    cpu.set_x87(profile.coprocessor);
     Ok(AtPc {
-        run: AtRun::new(Cpu32::new(model), board),
+        run: AtRun::new(cpu, board),
         vga,
         ide,
         com,

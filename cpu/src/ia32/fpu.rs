@@ -143,9 +143,19 @@ fn is_p6_x87(op: u8, modrm: u8) -> bool {
     )
 }
 
+/// FPREM1, FUCOM(P)(P), FSIN, FCOS, FSINCOS: the 387's additions, which
+/// the 80287 does not have.
+fn is_387_only(op: u8, modrm: u8) -> bool {
+    matches!(
+        (op, modrm),
+        (0xD9, 0xF5 | 0xFB | 0xFE | 0xFF) | (0xDA, 0xE9) | (0xDD, 0xE0..=0xEF)
+    )
+}
+
 impl Cpu32 {
-    /// Attach (or remove) a 387 beside a 386 (the 486 and later always have
-    /// their integrated FPU).
+    /// Attach (or remove) a coprocessor beside a 386 (an 80387) or a 286
+    /// (an 80287: the 387's additions do nothing there, see `x87_esc`);
+    /// the 486 and later always have their integrated FPU.
     pub fn set_x87(&mut self, present: bool) {
         if present {
             if self.x87.unit.is_none() {
@@ -166,13 +176,20 @@ impl Cpu32 {
     /// FERR#: an unmasked x87 exception is pending while CR0.NE is clear
     /// (the level the board turns into IRQ 13).
     pub fn ferr(&self) -> bool {
-        self.cr[0] & 0x20 == 0 && self.x87.unit.as_ref().is_some_and(|f| f.error_pending())
+        !self.x87_ne() && self.x87.unit.as_ref().is_some_and(|f| f.error_pending())
     }
 
     /// True once each time FERR# went active (for boards that raise IRQ 13
     /// on the edge, e.g. the AT board's `set_fpu_error()`).
     pub fn take_ferr(&mut self) -> bool {
         std::mem::take(&mut self.x87.ferr_edge)
+    }
+
+    /// CR0.NE: x87 errors as #MF. Only the 486 and later have the bit (the
+    /// 286's MSW reads its unused bits as ones; on the 386 bit 5 is
+    /// reserved), so a 287 or 387 always reports through FERR#/ERROR#.
+    fn x87_ne(&self) -> bool {
+        self.model.generation() >= 4 && self.cr[0] & 0x20 != 0
     }
 
     /// True when the integrated/attached x87 handles ESC.
@@ -185,7 +202,7 @@ impl Cpu32 {
     /// does on a PC once the IRQ 13 handler has asserted IGNNE#.
     fn x87_report(&mut self) -> R<()> {
         if self.x87.unit.as_ref().is_some_and(|f| f.error_pending()) {
-            if self.cr[0] & 0x20 != 0 {
+            if self.x87_ne() {
                 return Err(fault_nc(16));
             }
             self.x87.ferr_edge = true;
@@ -208,6 +225,13 @@ impl Cpu32 {
             return Err(fault_nc(7));
         }
         let op = i.op as u8;
+        let i287 = self.model == Model32::I80286;
+        if i287 && (is_387_only(op, i.modrm) || is_p6_x87(op, i.modrm)) {
+            // The 80287 does not decode these, and the 286 has no invalid
+            // opcode exception for ESC: nothing happens (as the 16-bit
+            // core's 287 treats the encodings it leaves undefined).
+            return Ok(());
+        }
         if self.model.generation() < 6 && is_p6_x87(op, i.modrm) {
             return Err(ud());
         }
@@ -253,6 +277,7 @@ impl Cpu32 {
                 }
                 return Err(f);
             }
+            Err(FpuError::Undefined) if i287 => return Ok(()),
             Err(FpuError::Undefined) => return Err(ud()),
         };
         if let Some(ax) = out.ax {
@@ -261,7 +286,7 @@ impl Cpu32 {
         if let Some(f) = out.eflags {
             self.set_flags(STATUS, f & (ZF | PF | CF));
         }
-        if out.error && self.cr[0] & 0x20 == 0 {
+        if out.error && !self.x87_ne() {
             self.x87.ferr_edge = true;
         }
         Ok(())
@@ -298,5 +323,65 @@ impl Cpu32 {
         };
         self.x87.unit = Some(unit);
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FlatBus;
+
+    /// FLD1; ESC `extra`; FSTP dword [0200h]; HLT on `model` in real mode
+    /// with a coprocessor: the dword stored and the interrupt vectors taken
+    /// (none expected).
+    fn run(model: Model32, extra: [u8; 2]) -> (u32, u32) {
+        let mut bus = FlatBus::new(0x10000);
+        let code = [0xD9, 0xE8, extra[0], extra[1], 0xD9, 0x1E, 0x00, 0x02, 0xF4];
+        bus.load(0x100, &code);
+        let mut c = Cpu32::new(model);
+        c.set_x87(true);
+        for s in [ES, CS, SS, DS] {
+            c.seg[s] = SegCache::real(0);
+        }
+        c.eip = 0x100;
+        c.r[4] = 0x2000;
+        let r = c.run(&mut bus, 100);
+        assert_eq!(r, StepResult32::Halted);
+        let v = u32::from_le_bytes([
+            bus.mem[0x200],
+            bus.mem[0x201],
+            bus.mem[0x202],
+            bus.mem[0x203],
+        ]);
+        (v, c.eip)
+    }
+
+    #[test]
+    fn the_80287_leaves_the_387_additions_alone() {
+        // FSIN (D9 FE) is one of the 387's additions: on a 286 with an
+        // 80287 it does nothing and raises nothing (the 286 has no #UD for
+        // ESC), so ST(0) is still 1.0 (3F800000h as a single) and the HLT
+        // after the store is reached (EIP past it: 100h + 9).
+        assert_eq!(run(Model32::I80286, [0xD9, 0xFE]), (0x3F80_0000, 0x109));
+        // FUCOMPP (DA E9) likewise; it would have popped (and emptied) the
+        // stack, so the store would have found an empty register.
+        assert_eq!(run(Model32::I80286, [0xDA, 0xE9]), (0x3F80_0000, 0x109));
+        // A 386 with a 387 computes it: sin(1) = 0.84147098… is 3F576AA4h
+        // as a single.
+        assert_eq!(run(Model32::I80386, [0xD9, 0xFE]), (0x3F57_6AA4, 0x109));
+    }
+
+    #[test]
+    fn the_286_and_386_report_x87_errors_outside_cr0_ne() {
+        // An unmasked x87 error is #MF on a 486 with CR0.NE set; the 286's
+        // MSW reads its upper bits as ones and the 386 has no NE, so their
+        // coprocessor's error always goes out on ERROR#/FERR# (IRQ 13).
+        let mut c = Cpu32::new(Model32::I80286);
+        c.set_x87(true);
+        assert!(c.cr[0] & 0x20 != 0, "the 286's MSW bit 5 reads as 1");
+        assert!(!c.x87_ne());
+        let mut c = Cpu32::new(Model32::I80486);
+        c.cr[0] |= 0x20;
+        assert!(c.x87_ne());
     }
 }
