@@ -238,6 +238,31 @@ impl Cpu32 {
         if !x87::is_nowait(op, i.modrm) {
             self.x87_report()?;
         }
+        if !i.mem {
+            // A register form touches nothing of the core's but the outcome:
+            // the FPU is worked on where it lies.
+            let env = FpuEnv {
+                op32: i.o32,
+                protected: self.pm(),
+                fisttp: false,
+                eflags: self.eflags,
+                cs: self.seg[CS].sel,
+                ip: self.insn_start,
+                ds: 0,
+                ea: 0,
+            };
+            let Some(unit) = self.x87.unit.as_deref_mut() else {
+                return Ok(());
+            };
+            return match unit.execute::<OperandMem>(op, i.modrm, None, &env) {
+                Ok(out) => {
+                    self.x87_outcome(out);
+                    Ok(())
+                }
+                Err(FpuError::Undefined) if i287 => Ok(()),
+                Err(_) => Err(ud()),
+            };
+        }
         let Some(mut unit) = self.x87.unit.take() else {
             return Ok(());
         };
@@ -280,6 +305,14 @@ impl Cpu32 {
             Err(FpuError::Undefined) if i287 => return Ok(()),
             Err(FpuError::Undefined) => return Err(ud()),
         };
+        self.x87_outcome(out);
+        Ok(())
+    }
+
+    /// What an x87 instruction hands back to the core: AX (FNSTSW AX),
+    /// ZF/PF/CF (FCOMI), FERR#.
+    #[inline]
+    fn x87_outcome(&mut self, out: x87::FpuOutcome) {
         if let Some(ax) = out.ax {
             self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
         }
@@ -289,7 +322,6 @@ impl Cpu32 {
         if out.error && !self.x87_ne() {
             self.x87.ferr_edge = true;
         }
-        Ok(())
     }
 
     /// FXSAVE / FXRSTOR m512 (0F AE /0, /1).

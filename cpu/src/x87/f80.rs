@@ -716,6 +716,22 @@ fn add_sub_soft(a: F80, b0: F80, negate: bool, cw: u16) -> Res {
     finish(norm(x.sign, x.exp + 1, d), cw, st)
 }
 
+/// The double-precision fast path alone for [`super::Fpu`]'s register
+/// forms: `code` 0 a+b, 1 a×b, 4 a−b, 5 b−a, 6 a÷b, 7 b÷a; None where the
+/// soft-float must decide (then [`add`], [`mul`], [`sub`], [`div`] would
+/// give the answer).
+#[inline]
+pub(crate) fn fast_arith(code: u8, a: F80, b: F80, cw: u16) -> Option<Res> {
+    match code {
+        0 => fast::op(a, b, fast::Op::Add, cw),
+        1 => fast::op(a, b, fast::Op::Mul, cw),
+        4 => fast::op(a, b, fast::Op::Sub, cw),
+        5 => fast::op(b, a, fast::Op::Sub, cw),
+        6 => fast::op(a, b, fast::Op::Div, cw),
+        _ => fast::op(b, a, fast::Op::Div, cw),
+    }
+}
+
 /// Rounds at the precision control and merges the status bits.
 fn finish(u: Unp, cw: u16, st: u16) -> Res {
     let (r, s) = round_ext(u, pc_bits(cw), cw);
@@ -1325,7 +1341,14 @@ mod fast {
                 st |= C1;
             }
         }
-        Some((F80::from_f64(r), st))
+        // r is a normal double here: its fields map straight across.
+        let bits = r.to_bits();
+        let e = ((bits >> 52) & 0x7FF) as u16;
+        let f = F80 {
+            se: ((bits >> 48) as u16 & 0x8000) | (e + (16383 - 1023)),
+            m: (1 << 63) | (bits << 11),
+        };
+        Some((f, st))
     }
 }
 
