@@ -147,8 +147,7 @@ fn an_80387_on_the_386_boots_under_the_bochs_bios() {
 fn a_coprocessor_beside_a_486_is_refused() {
     let text = "board: at\ncpu: \"486\"\ncoprocessor: true\nbios: BIOS-bochs-legacy\n";
     let e = MachineProfile::parse(text, std::path::Path::new("c.yaml"))
-        .err()
-        .expect("a 486 has its own FPU")
+        .expect_err("a 486 has its own FPU")
         .to_string();
     assert!(e.contains("c.yaml") && e.contains("coprocessor"), "{e}");
 }

@@ -350,7 +350,7 @@ impl Fpu {
         &mut self,
         op: u8,
         modrm: u8,
-        mut mem: Option<&mut M>,
+        mem: Option<&mut M>,
         env: &FpuEnv,
     ) -> Result<FpuOutcome, FpuError<M::Fault>> {
         let is_mem = modrm < 0xC0;
