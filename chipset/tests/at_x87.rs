@@ -23,8 +23,10 @@ fn tmp_dir() -> PathBuf {
 /// The assembled sector, or None after a visible SKIPPED line.
 fn sector() -> Option<Vec<u8>> {
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../harness/workloads/fpu287boot.asm");
-    let dir = tmp_dir();
-    let bin = dir.join("fpu287boot.bin");
+    // One file per call: the tests run in parallel in one process.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let bin = tmp_dir().join(format!("fpu287boot-{n}.bin"));
     match std::process::Command::new("nasm")
         .args(["-f", "bin", "-o"])
         .arg(&bin)
