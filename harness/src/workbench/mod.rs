@@ -4,6 +4,7 @@
 
 use cpu::{CycleRecord, ExactTiming, FastTiming, Transfer};
 
+pub mod atsnap;
 pub mod replay;
 pub mod shard;
 pub mod snapshot;
