@@ -4,6 +4,7 @@
 
 use cpu::{CycleRecord, ExactTiming, FastTiming, Transfer};
 
+pub mod atreplay;
 pub mod atsnap;
 pub mod replay;
 pub mod shard;

@@ -1,0 +1,302 @@
+//! Snapshots and record/replay on the AT and PCI machines (issue 18):
+//! FreeDOS on the at-486 saved at its prompt and loaded again runs on to
+//! the same state hashes at the same emulated instants as a run that never
+//! stopped; the CPU saved inside HLT; a typed FreeDOS session on `pc`
+//! recorded and replayed with equal hashes, and a one-byte change to the
+//! log found; damaged snapshot files refused with their name.
+//! Needs the Debian firmware packages (bochsbios, vgabios) and the shared
+//! FreeDOS floppy; skips visibly without them and fails without them under
+//! IRONPC_REQUIRE_DATA=1.
+
+use chipset::at::{build_pc, AtPc};
+use chipset::MachineProfile;
+use harness::workbench::replay::{read_log, Entry, Outcome};
+use harness::workbench::{atreplay, atsnap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+fn machines() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-suites/machines")
+}
+
+fn shared() -> PathBuf {
+    std::env::var_os("IRONPC_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+fn skip(msg: &str) {
+    if std::env::var("IRONPC_REQUIRE_DATA").as_deref() == Ok("1") {
+        panic!("IRONPC_REQUIRE_DATA=1: {msg}");
+    }
+    println!("SKIPPED: {msg}");
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {msg}");
+}
+
+/// The profile `name` with the shared FreeDOS floppy in A:, or None
+/// (skipped) without the firmware or the image.
+fn profile(name: &str) -> Option<MachineProfile> {
+    let mut p = MachineProfile::load(&machines().join(format!("{name}.yaml"))).unwrap();
+    let mut fw = vec![p.bios.clone()];
+    fw.extend(p.vga_bios.clone());
+    for f in fw {
+        let file = f.file_name().unwrap().to_string_lossy().to_string();
+        let found = ["/usr/share/bochs", "/usr/share/vgabios", "/usr/share/seabios"]
+            .iter()
+            .any(|d| Path::new(d).join(&file).exists())
+            || std::env::var_os("IRONPC_FIRMWARE")
+                .is_some_and(|d| Path::new(&d).join(&file).exists());
+        if !found {
+            skip(&format!(
+                "firmware {file} not installed (apt-get install bochsbios vgabios)"
+            ));
+            return None;
+        }
+    }
+    let img = shared().join("images/floppy/freedos-1440k.img");
+    if !img.exists() {
+        skip(&format!("{} missing (set IRONPC_SHARED)", img.display()));
+        return None;
+    }
+    p.floppies[0].image = Some(img);
+    Some(p)
+}
+
+fn screen(pc: &AtPc) -> String {
+    pc.vga.borrow().screen_text()
+}
+
+/// Run in 10 ms pieces until the screen shows `text` (within `secs`
+/// emulated seconds).
+fn run_to_text(pc: &mut AtPc, text: &str, secs: u64) {
+    let hz = pc.run.board.config.clock_hz;
+    while !screen(pc).contains(text) {
+        assert!(
+            pc.run.now() < secs * hz,
+            "no {text} after {secs} s; screen:\n{}",
+            screen(pc)
+        );
+        pc.run.run_for(hz / 100);
+    }
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Type `ver` and `dir` with pauses, hashing at five instants: the
+/// (cycle, hash) pairs. Both runs make the same calls from the same state.
+fn continue_session(pc: &mut AtPc) -> Vec<(u64, u64)> {
+    let hz = pc.run.board.config.clock_hz;
+    let mut hashes = Vec::new();
+    let mut mark = |pc: &AtPc| hashes.push((pc.run.now(), atsnap::state_hash(pc).unwrap()));
+    pc.run.run_for(hz / 10);
+    mark(pc);
+    pc.run.board.type_keys("ver<enter>").unwrap();
+    pc.run.run_for(hz / 2);
+    mark(pc);
+    pc.run.board.type_keys("dir<enter>").unwrap();
+    pc.run.run_for(hz / 3);
+    mark(pc);
+    pc.run.run_for(hz);
+    mark(pc);
+    hashes
+}
+
+#[test]
+fn at486_freedos_saved_at_the_prompt_runs_on_like_a_run_that_never_stopped() {
+    let Some(p) = profile("at-486") else { return };
+    let mut pc = build_pc(&p, &machines()).unwrap();
+    run_to_text(&mut pc, "A:\\>", 40);
+    let dir = tmp();
+    let file = dir.path().join("prompt.ironpc");
+    atsnap::save(&pc, &file).unwrap();
+    let saved_at = pc.run.now();
+    let saved_hash = atsnap::state_hash(&pc).unwrap();
+
+    let straight = continue_session(&mut pc);
+    let straight_screen = screen(&pc);
+    // The session did something: FreeDOS printed its version and a listing.
+    assert!(straight_screen.contains("FreeDOS"), "{straight_screen}");
+    assert!(straight_screen.contains("bytes free"), "{straight_screen}");
+    // The hash follows the state: it changed while the guest worked.
+    assert_ne!(straight[0].1, straight[3].1);
+
+    let mut loaded = atsnap::load(&file).unwrap();
+    assert_eq!(loaded.run.now(), saved_at);
+    assert_eq!(atsnap::state_hash(&loaded).unwrap(), saved_hash);
+    assert!(screen(&loaded).contains("A:\\>"));
+    let resumed = continue_session(&mut loaded);
+    assert_eq!(resumed, straight);
+    assert_eq!(screen(&loaded), straight_screen);
+    assert_eq!(loaded.run.cpu.regs(), pc.run.cpu.regs());
+    assert_eq!(loaded.run.cpu.instructions(), pc.run.cpu.instructions());
+}
+
+#[test]
+fn at486_saved_inside_hlt_wakes_at_the_same_interrupt() {
+    let Some(p) = profile("at-486") else { return };
+    let mut pc = build_pc(&p, &machines()).unwrap();
+    run_to_text(&mut pc, "A:\\>", 40);
+    // At the prompt the BIOS waits for a key with STI; HLT: stop in small
+    // steps until a step ends with the CPU halted.
+    let mut tries = 0;
+    while !pc.run.cpu.halted() {
+        pc.run.run_for(1);
+        tries += 1;
+        assert!(tries < 5_000_000, "the CPU never halted at the prompt");
+    }
+    let dir = tmp();
+    let file = dir.path().join("hlt.ironpc");
+    atsnap::save(&pc, &file).unwrap();
+    let mut loaded = atsnap::load(&file).unwrap();
+    assert!(loaded.run.cpu.halted());
+    pc.run.board.log_irqs(true);
+    loaded.run.board.log_irqs(true);
+    let hz = pc.run.board.config.clock_hz;
+    for m in [&mut pc, &mut loaded] {
+        m.run.run_for(hz / 20);
+        m.run.board.type_keys("ver<enter>").unwrap();
+        m.run.run_for(hz / 2);
+    }
+    let (a, b) = (pc.run.board.take_irq_log(), loaded.run.board.take_irq_log());
+    // The timer (vector 08h) woke the halted CPU, in both at the same cycles.
+    assert!(a.iter().any(|&(_, v)| v == 0x08), "{a:?}");
+    assert_eq!(a, b);
+    assert!(screen(&loaded).contains("FreeDOS"), "{}", screen(&loaded));
+    assert_eq!(
+        atsnap::state_hash(&loaded).unwrap(),
+        atsnap::state_hash(&pc).unwrap()
+    );
+}
+
+#[test]
+fn damaged_at_snapshots_are_refused_naming_the_file() {
+    let Some(p) = profile("at-486") else { return };
+    let pc = build_pc(&p, &machines()).unwrap();
+    let good = atsnap::encode(&pc).unwrap();
+    let dir = tmp();
+    let check = |name: &str, bytes: &[u8], needle: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, bytes).unwrap();
+        let e = match atsnap::load(&f) {
+            Ok(_) => panic!("{name}: loaded"),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains(&f.display().to_string()), "{name}: {e}");
+        assert!(e.contains(needle), "{name}: {e}");
+    };
+    check("truncated.ironpc", &good[..good.len() - 100], "truncated");
+    check("header.ironpc", &good[..20], "truncated in the header");
+    let mut flipped = good.clone();
+    let n = flipped.len();
+    flipped[n - 50] ^= 0x40;
+    check("corrupt.ironpc", &flipped, "checksum mismatch");
+    // The kind is at byte 14 ("at/isa"): an XT kind is another machine.
+    let mut xt = good.clone();
+    assert_eq!(&xt[14..20], b"at/isa");
+    xt[14..16].copy_from_slice(b"xt");
+    check("xt.ironpc", &xt, "machine kind 'xt/isa'");
+    let mut v = good.clone();
+    v[8] = 9;
+    check("version.ironpc", &v, "format version 9");
+    check("empty.ironpc", &[], "truncated in the header");
+}
+
+/// Record a FreeDOS session on `pc` typed at the prompt, as the CLI does:
+/// run in pieces that end at each due hash; returns the log's path.
+fn record_session(dir: &Path) -> Option<PathBuf> {
+    let p = profile("pc")?;
+    let mut pc = build_pc(&p, &machines()).unwrap();
+    let hz = pc.run.board.config.clock_hz;
+    let log = dir.join("session.log");
+    let mut r = atreplay::AtRecorder::create(&log, &pc, hz / 10).unwrap();
+    let keys = ["ver<enter>", "dir<enter>", "echo done<enter>"];
+    // Once the prompt is up, a command every 0.7 s; the run ends 1 s
+    // after the last.
+    let mut next_key: Option<u64> = None;
+    let mut typed = 0;
+    loop {
+        let end = (pc.run.now() + hz / 100).min(r.next_hash().max(pc.run.now() + 1));
+        pc.run.run_for(end - pc.run.now());
+        r.checkpoint(&pc).unwrap();
+        if next_key.is_none() && screen(&pc).contains("A:\\>") {
+            next_key = Some(pc.run.now());
+        }
+        if let Some(t) = next_key {
+            if pc.run.now() >= t {
+                if typed == keys.len() {
+                    break;
+                }
+                r.keys(&mut pc, keys[typed]).unwrap();
+                typed += 1;
+                next_key = Some(pc.run.now() + if typed == keys.len() { hz } else { hz * 7 / 10 });
+            }
+        }
+        assert!(pc.run.now() < 60 * hz, "session stuck; screen:\n{}", screen(&pc));
+    }
+    r.finish(&pc).unwrap();
+    Some(log)
+}
+
+#[test]
+fn a_recorded_freedos_session_on_pc_replays_with_equal_hashes_and_a_changed_byte_is_found() {
+    let dir = tmp();
+    let Some(log_path) = record_session(dir.path()) else {
+        return;
+    };
+    let log = read_log(&log_path).unwrap();
+    assert_eq!(log.kind, "at/pci");
+    let hashes = log
+        .entries
+        .iter()
+        .filter(|e| matches!(e, Entry::Hash { .. }))
+        .count();
+    assert!(hashes > 20, "{hashes} hashes");
+    let (pc, outcome) = atreplay::replay(&log, &log_path).unwrap();
+    assert_eq!(outcome, Outcome::Matched(hashes));
+    assert!(screen(&pc).contains("done"));
+
+    // Change one byte of the log: the "dir" typed becomes "dis". The
+    // replay types the other command there and the state differs from the
+    // first hash after it on (and not before: everything up to the keys
+    // is as recorded).
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let at = text.find("\"text\":\"dir<enter>\"").unwrap() + "\"text\":\"di".len();
+    let mut bytes = text.into_bytes();
+    assert_eq!(bytes[at], b'r');
+    bytes[at] = b's';
+    let bad_path = dir.path().join("changed.log");
+    std::fs::write(&bad_path, &bytes).unwrap();
+    let bad = read_log(&bad_path).unwrap();
+    let keys_cycle = bad
+        .entries
+        .iter()
+        .find_map(|e| match e {
+            Entry::Keys { cycle, text } if text == "dis<enter>" => Some(*cycle),
+            _ => None,
+        })
+        .unwrap();
+    let hash_cycles: Vec<u64> = bad
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Hash { cycle, .. } => Some(*cycle),
+            _ => None,
+        })
+        .collect();
+    let first_after = *hash_cycles.iter().find(|&&c| c > keys_cycle).unwrap();
+    let last_before = *hash_cycles.iter().rev().find(|&&c| c <= keys_cycle).unwrap();
+    let matched_before = hash_cycles.iter().filter(|&&c| c <= keys_cycle).count();
+    let (_, outcome) = atreplay::replay(&bad, &bad_path).unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Diverged {
+            last_good: last_before,
+            first_bad: first_after,
+            matched: matched_before,
+        }
+    );
+    let report = outcome.report(200e6);
+    assert!(report.contains(&format!("differs at cycle {first_after}")), "{report}");
+}
