@@ -50,12 +50,17 @@ pub mod array {
     use serde::{Deserializer, Serializer};
 
     /// Serialize as a byte string.
-    pub fn serialize<S: Serializer, const N: usize>(bytes: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer, const N: usize>(
+        bytes: &[u8; N],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(bytes)
     }
 
     /// Deserialize a byte string (or sequence) of exactly N bytes.
-    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<[u8; N], D::Error> {
         let v = super::deserialize(d)?;
         let n = v.len();
         v.try_into()

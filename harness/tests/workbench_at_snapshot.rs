@@ -41,9 +41,13 @@ fn profile(name: &str) -> Option<MachineProfile> {
     fw.extend(p.vga_bios.clone());
     for f in fw {
         let file = f.file_name().unwrap().to_string_lossy().to_string();
-        let found = ["/usr/share/bochs", "/usr/share/vgabios", "/usr/share/seabios"]
-            .iter()
-            .any(|d| Path::new(d).join(&file).exists())
+        let found = [
+            "/usr/share/bochs",
+            "/usr/share/vgabios",
+            "/usr/share/seabios",
+        ]
+        .iter()
+        .any(|d| Path::new(d).join(&file).exists())
             || std::env::var_os("IRONPC_FIRMWARE")
                 .is_some_and(|d| Path::new(&d).join(&file).exists());
         if !found {
@@ -117,7 +121,10 @@ fn at486_freedos_saved_at_the_prompt_runs_on_like_a_run_that_never_stopped() {
     let straight = continue_session(&mut pc);
     let straight_screen = screen(&pc);
     // The session did something: FreeDOS printed its shell's version and a listing.
-    assert!(straight_screen.contains("FreeCom version"), "{straight_screen}");
+    assert!(
+        straight_screen.contains("FreeCom version"),
+        "{straight_screen}"
+    );
     assert!(straight_screen.contains("bytes free"), "{straight_screen}");
     // The hash follows the state: it changed while the guest worked.
     assert_ne!(straight[0].1, straight[3].1);
@@ -165,7 +172,11 @@ fn at486_saved_inside_hlt_wakes_at_the_same_interrupt() {
         assert!(a.iter().any(|&(_, x)| x == v), "no vector {v:02X}h");
     }
     assert_eq!(a, b);
-    assert!(screen(&loaded).contains("FreeCom version"), "{}", screen(&loaded));
+    assert!(
+        screen(&loaded).contains("FreeCom version"),
+        "{}",
+        screen(&loaded)
+    );
     assert_eq!(
         atsnap::state_hash(&loaded).unwrap(),
         atsnap::state_hash(&pc).unwrap()
@@ -235,7 +246,11 @@ fn record_session(dir: &Path) -> Option<PathBuf> {
                 next_key = Some(pc.run.now() + if typed == keys.len() { hz } else { hz * 7 / 10 });
             }
         }
-        assert!(pc.run.now() < 60 * hz, "session stuck; screen:\n{}", screen(&pc));
+        assert!(
+            pc.run.now() < 60 * hz,
+            "session stuck; screen:\n{}",
+            screen(&pc)
+        );
     }
     r.finish(&pc).unwrap();
     Some(log)
@@ -288,7 +303,11 @@ fn a_recorded_freedos_session_on_pc_replays_with_equal_hashes_and_a_changed_byte
         })
         .collect();
     let first_after = *hash_cycles.iter().find(|&&c| c > keys_cycle).unwrap();
-    let last_before = *hash_cycles.iter().rev().find(|&&c| c <= keys_cycle).unwrap();
+    let last_before = *hash_cycles
+        .iter()
+        .rev()
+        .find(|&&c| c <= keys_cycle)
+        .unwrap();
     let matched_before = hash_cycles.iter().filter(|&&c| c <= keys_cycle).count();
     let (_, outcome) = atreplay::replay(&bad, &bad_path).unwrap();
     assert_eq!(
@@ -300,5 +319,114 @@ fn a_recorded_freedos_session_on_pc_replays_with_equal_hashes_and_a_changed_byte
         }
     );
     let report = outcome.report(200e6);
-    assert!(report.contains(&format!("differs at cycle {first_after}")), "{report}");
+    assert!(
+        report.contains(&format!("differs at cycle {first_after}")),
+        "{report}"
+    );
+}
+
+// ---- The command line ----
+
+fn ironpc(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ironpc"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_at486_save_state_at_the_prompt_then_load_state_and_type() {
+    let Some(p) = profile("at-486") else { return };
+    let floppy = p.floppies[0].image.clone().unwrap();
+    let dir = tmp();
+    let snap = dir.path().join("prompt.ironpc");
+    let (f, s) = (floppy.to_str().unwrap(), snap.to_str().unwrap());
+    let out = ironpc(&[
+        "run",
+        "--machine",
+        "at-486",
+        "--floppy",
+        f,
+        "--until-text",
+        "A:\\>",
+        "--save-state",
+        s,
+    ]);
+    let (screen, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!("ironpc: saved {s} at ")), "{err}");
+    assert!(screen.contains("A:\\>"), "{screen}");
+    // Loading needs no --machine: the snapshot names its profile.
+    let out = ironpc(&[
+        "run",
+        "--load-state",
+        s,
+        "--type",
+        "dir<enter>",
+        "--until-text",
+        "bytes free",
+        "--timeout",
+        "60",
+    ]);
+    let (screen, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!("ironpc: loaded {s} at ")), "{err}");
+    // The listing of the floppy: FreeDOS read it after the load.
+    assert!(screen.contains("KERNEL   SYS"), "{screen}");
+
+    // A damaged file: one error naming it, nothing run.
+    let bytes = std::fs::read(&snap).unwrap();
+    let cut = dir.path().join("cut.ironpc");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = ironpc(&["run", "--load-state", cut.to_str().unwrap()]);
+    let (screen, err) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(cut.to_str().unwrap()) && err.contains("truncated"),
+        "{err}"
+    );
+    assert!(!err.contains("stopped after"), "{err}");
+    assert!(screen.is_empty(), "{screen}");
+}
+
+#[test]
+fn cli_at486_record_then_replay_matches() {
+    let Some(p) = profile("at-486") else { return };
+    let floppy = p.floppies[0].image.clone().unwrap();
+    let dir = tmp();
+    let log = dir.path().join("session.log.gz");
+    let (f, l) = (floppy.to_str().unwrap(), log.to_str().unwrap());
+    let out = ironpc(&[
+        "run",
+        "--machine",
+        "at-486",
+        "--floppy",
+        f,
+        "--type",
+        "ver<enter>",
+        "--type-after",
+        "A:\\>",
+        "--until-text",
+        "FreeCom version",
+        "--settle",
+        "0.2",
+        "--record",
+        l,
+        "--record-interval",
+        "0.5",
+    ]);
+    let (_, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    let out = ironpc(&["run", "--replay", l]);
+    let (screen, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("replay matched the recording"), "{err}");
+    assert!(screen.contains("FreeCom version"), "{screen}");
 }

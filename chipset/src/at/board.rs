@@ -67,7 +67,10 @@ pub trait IoDevice {
         if state.is_empty() {
             Ok(())
         } else {
-            Err(format!("{} bytes of state for a device that keeps none", state.len()))
+            Err(format!(
+                "{} bytes of state for a device that keeps none",
+                state.len()
+            ))
         }
     }
 }

@@ -181,7 +181,10 @@ impl IoDevice for FwCfg {
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
         if state.len() != 10 {
-            return Err(format!("fw_cfg state of {} bytes, expected 10", state.len()));
+            return Err(format!(
+                "fw_cfg state of {} bytes, expected 10",
+                state.len()
+            ));
         }
         self.selected = u16::from_le_bytes([state[0], state[1]]);
         let off = u64::from_le_bytes(state[2..10].try_into().expect("8 bytes"));

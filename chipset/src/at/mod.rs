@@ -22,7 +22,8 @@ pub mod pics;
 pub mod run;
 
 pub use board::{
-    pci_intx_pirq, AtBoard, AtBoardState, AtConfig, AtError, Dma16Cycle, IoDevice, MmioDevice, ResetKind,
+    pci_intx_pirq, AtBoard, AtBoardState, AtConfig, AtError, Dma16Cycle, IoDevice, MmioDevice,
+    ResetKind,
 };
 pub use events::{AtEvent, Deadlines};
 pub use firmware::{find_firmware, find_firmware_env, FirmwareMissing};

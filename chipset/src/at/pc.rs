@@ -14,9 +14,9 @@ use crate::profile::{MachineError, MachineProfile};
 use cpu::ia32::{Cpu32, Cpu32State, Model32};
 use devices::ide::Media;
 use devices::{Ide, Uart16550, Vga};
+use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
 /// The 32-bit core's model for a profile's CPU name, or a message naming

@@ -179,7 +179,10 @@ pub struct Vga {
     /// The Bochs VBE registers.
     pub dispi: Dispi,
     /// Video memory; VGA plane `p` byte `o` is at `4 * o + p`.
-    #[serde(serialize_with = "crate::bytes_serde::serialize", deserialize_with = "de_vram")]
+    #[serde(
+        serialize_with = "crate::bytes_serde::serialize",
+        deserialize_with = "de_vram"
+    )]
     pub vram: Vec<u8>,
     /// CPU clock rate in Hz (to turn cycle counts into raster positions).
     #[serde(deserialize_with = "de_cpu_hz")]

@@ -144,7 +144,12 @@ pub fn receive_serial(pc: &mut AtPc, bytes: &[u8]) {
 
 /// Insert the floppy image `bytes` (named `name` in messages) in drive
 /// `drive` (0 = A:), or eject with None. The image stays in memory.
-pub fn insert_disk(pc: &mut AtPc, drive: u8, name: &str, bytes: Option<&[u8]>) -> Result<(), String> {
+pub fn insert_disk(
+    pc: &mut AtPc,
+    drive: u8,
+    name: &str,
+    bytes: Option<&[u8]>,
+) -> Result<(), String> {
     let drives = pc.run.board.fdc.drives.len();
     if drive as usize >= drives {
         return Err(format!(
