@@ -430,3 +430,53 @@ fn cli_at486_record_then_replay_matches() {
     assert!(err.contains("replay matched the recording"), "{err}");
     assert!(screen.contains("FreeCom version"), "{screen}");
 }
+
+fn serial(pc: &AtPc) -> String {
+    String::from_utf8_lossy(pc.com[0].borrow().output()).into_owned()
+}
+
+/// Run in 10 ms pieces until COM1's output after byte `from` contains
+/// `text` (within `secs` more emulated seconds).
+fn run_to_serial(pc: &mut AtPc, from: usize, text: &str, secs: u64) {
+    let hz = pc.run.board.config.clock_hz;
+    let end = pc.run.now() + secs * hz;
+    while !serial(pc)[from..].contains(text) {
+        assert!(
+            pc.run.now() < end,
+            "no {text:?} on COM1; output:\n{}",
+            serial(pc)
+        );
+        pc.run.run_for(hz / 100);
+    }
+}
+
+#[test]
+#[ignore = "boots Linux (about 6 G instructions): minutes of wall time"]
+fn linux_saved_at_the_busybox_prompt_answers_uname_after_loading() {
+    let img = shared().join("images/disk/linux-686-busybox.img");
+    if !img.exists() {
+        return skip(&format!("{} missing (set IRONPC_SHARED)", img.display()));
+    }
+    let Some(mut p) = profile("pc") else { return };
+    p.floppies[0].image = None;
+    p.hda = Some(img);
+    let mut pc = build_pc(&p, &machines()).unwrap();
+    run_to_serial(&mut pc, 0, "/ # ", 120);
+    let dir = tmp();
+    let file = dir.path().join("linux.ironpc");
+    atsnap::save(&pc, &file).unwrap();
+    let mut loaded = atsnap::load(&file).unwrap();
+    for m in [&mut pc, &mut loaded] {
+        let before = serial(m).len();
+        atreplay::receive_serial(m, b"uname -a\n");
+        run_to_serial(m, before, "\n/ # ", 20);
+        let out = serial(m)[before..].to_string();
+        assert!(out.contains("i686 GNU/Linux"), "{out}");
+    }
+    assert_eq!(serial(&loaded), serial(&pc));
+    assert_eq!(loaded.run.now(), pc.run.now());
+    assert_eq!(
+        atsnap::state_hash(&loaded).unwrap(),
+        atsnap::state_hash(&pc).unwrap()
+    );
+}

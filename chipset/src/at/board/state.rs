@@ -231,3 +231,119 @@ impl AtBoard {
             .any(|d| d.disk.as_ref().is_some_and(|i| i.writable))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::at::board::AtConfig;
+    use cpu::Bus;
+
+    fn board() -> AtBoard {
+        let config = AtConfig {
+            memory_mib: 4,
+            ..AtConfig::default()
+        };
+        AtBoard::new(config, vec![0xEE; 0x10000]).unwrap()
+    }
+
+    fn json(b: &AtBoard) -> String {
+        serde_json::to_string(&b.save_state()).unwrap()
+    }
+
+    /// The states are equal; else where they first differ.
+    fn assert_same(a: &AtBoard, b: &AtBoard) {
+        let (x, y) = (json(a), json(b));
+        if let Some(i) = x.bytes().zip(y.bytes()).position(|(p, q)| p != q) {
+            let from = i.saturating_sub(80);
+            panic!(
+                "states differ at {i}: {} / {}",
+                &x[from..(i + 40).min(x.len())],
+                &y[from..(i + 40).min(y.len())]
+            );
+        }
+        assert_eq!(x.len(), y.len());
+    }
+
+    /// Configuration write through mechanism #1 (CF8h/CFCh) to bus 0
+    /// device 0 function 0 (the i440FX).
+    fn host_bridge_write(b: &mut AtBoard, reg: u8, v: u8) {
+        b.io_write32(0xCF8, 0x8000_0000 | (reg as u32 & 0xFC));
+        b.io_write(0xCFC + (reg as u16 & 3), v);
+    }
+
+    #[test]
+    fn a_loaded_board_reads_and_derives_like_the_saved_one() {
+        let mut a = board();
+        // PAM1 (5Ah) = 33h: C0000h–C7FFFh read and write RAM (82441FX
+        // datasheet: each nibble's bits 0/1 are read/write enable).
+        host_bridge_write(&mut a, 0x5A, 0x33);
+        a.write(0xC0010, 0x5A);
+        assert_eq!(a.read(0xC0010), 0x5A);
+        // A20 off through the 8042's output port (command D1h, then the
+        // port with bit 1 clear and bit 0, the reset line, high): 1 MiB +
+        // 20h is 20h.
+        a.io_write(0x64, 0xD1);
+        a.io_write(0x60, 0xDD);
+        a.write(0x20, 0x22);
+        assert_eq!(a.read(0x10_0020), 0x22);
+        // A CMOS byte, the PIC's mask, PIT counter 0 in mode 2.
+        a.io_write(0x70, 0x30);
+        a.io_write(0x71, 0x77);
+        a.io_write(0x21, 0xB8);
+        a.io_write(0x43, 0x34);
+        a.io_write(0x40, 0xE8);
+        a.io_write(0x40, 0x03);
+        a.advance_to(12_345);
+
+        let mut b = board();
+        // Before loading, the fresh board has no shadow RAM (the ROM area
+        // has no option ROM: FFh) and A20 on (as the firmware finds it).
+        assert_eq!(b.read(0xC0010), 0xFF);
+        assert!(b.a20());
+        b.load_state(a.save_state()).unwrap();
+        assert_eq!(b.now, 12_345);
+        assert_eq!(b.read(0xC0010), 0x5A);
+        assert!(!b.a20());
+        assert_eq!(b.read(0x10_0020), 0x22);
+        // The same reads on both (the RTC catches its clock up lazily when
+        // it is read).
+        for x in [&mut a, &mut b] {
+            assert_eq!(x.io_read(0x21), 0xB8);
+            x.io_write(0x70, 0x30);
+            assert_eq!(x.io_read(0x71), 0x77);
+        }
+        assert_eq!(b.next_deadline(), a.next_deadline());
+        assert_same(&a, &b);
+        // Both run on alike: the same timer interrupts at the same cycles.
+        for x in [&mut a, &mut b] {
+            x.io_write(0x21, 0xFE);
+            x.io_write(0x20, 0x20);
+            x.advance_to(500_000);
+        }
+        assert_same(&a, &b);
+    }
+
+    #[test]
+    fn another_board_ram_size_or_bios_is_refused() {
+        let a = board();
+        let isa = AtConfig {
+            pci: false,
+            memory_mib: 4,
+            ..AtConfig::default()
+        };
+        let mut b = AtBoard::new(isa, vec![0xEE; 0x10000]).unwrap();
+        assert!(b.load_state(a.save_state()).unwrap_err().contains("PCI"));
+        let big = AtConfig {
+            memory_mib: 8,
+            ..AtConfig::default()
+        };
+        let mut c = AtBoard::new(big, vec![0xEE; 0x10000]).unwrap();
+        assert!(c.load_state(a.save_state()).unwrap_err().contains("RAM"));
+        let config = AtConfig {
+            memory_mib: 4,
+            ..AtConfig::default()
+        };
+        let mut d = AtBoard::new(config, vec![0xEF; 0x10000]).unwrap();
+        assert!(d.load_state(a.save_state()).unwrap_err().contains("BIOS"));
+    }
+}
