@@ -571,3 +571,47 @@ fn cli_at486_records_swaps_and_serial_input_and_replays_them() {
         assert!(logged.contains("\"hex\":\"41540d\""), "{logged:.300}");
     }
 }
+
+#[test]
+fn cli_at486_save_at_an_emulated_second_then_load() {
+    let Some(p) = profile("at-486") else { return };
+    let floppy = p.floppies[0].image.clone().unwrap();
+    let dir = tmp();
+    let snap = dir.path().join("t.ironpc");
+    let (f, s) = (floppy.to_str().unwrap(), snap.to_str().unwrap());
+    // Without --until-text the run ends once the snapshot is written.
+    let out = ironpc(&[
+        "run",
+        "--machine",
+        "at-486",
+        "--floppy",
+        f,
+        "--save-at",
+        "1.5",
+        "--save-state",
+        s,
+        "--timeout",
+        "60",
+    ]);
+    let (_, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    let cycle = |err: &str, what: &str| -> u64 {
+        let line = err.lines().find(|l| l.contains(what)).unwrap();
+        let n = line.rsplit("(cycle ").next().unwrap().trim_end_matches(')');
+        n.parse().unwrap()
+    };
+    // The first instruction boundary at or after 1.5 s of the 33 MHz
+    // clock (49,500,000 cycles). A halted CPU's next boundary is at the
+    // next interrupt: at the latest the BIOS's timer tick, every 65,536
+    // clocks of the 1.193182 MHz PIT, 1,812,540 CPU cycles.
+    let saved = cycle(&err, "ironpc: saved");
+    assert!(
+        (49_500_000..=49_500_000 + 1_812_540).contains(&saved),
+        "{saved}"
+    );
+    let out = ironpc(&["run", "--load-state", s, "--until-text", "A:\\>"]);
+    let (screen, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(cycle(&err, "ironpc: loaded"), saved);
+    assert!(screen.contains("A:\\>"), "{screen}");
+}
