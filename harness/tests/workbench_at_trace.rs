@@ -1,6 +1,6 @@
 //! `--trace` on the AT machine (the 32-bit core): one line per
-//! instruction with its bytes and the registers it changed; the other
-//! workbench options are refused there with a clear message.
+//! instruction with its bytes and the registers it changed; the bus trace
+//! (of the 8088's bus) is refused there with a clear message.
 
 use std::path::Path;
 use std::process::Command;
@@ -110,19 +110,19 @@ fn at_trace_lines_follow_the_instruction_stream_from_the_reset_vector() {
 }
 
 #[test]
-fn at_machines_refuse_the_workbench_options_they_do_not_have() {
+fn at_machines_refuse_the_bus_trace() {
     let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("s.ironpc");
+    let bus = dir.path().join("bus.txt");
     let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
-        .args(["run", "--machine", "at-486", "--save-state"])
-        .arg(&snap)
+        .args(["run", "--machine", "at-486", "--bus-trace"])
+        .arg(&bus)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        err.contains("--save-state is not available on AT and PCI machines"),
+        err.contains("--bus-trace is not available on AT and PCI machines"),
         "{err}"
     );
-    assert!(!snap.exists());
+    assert!(!bus.exists());
 }

@@ -16,6 +16,9 @@ use devices::cmos::{BootDevice, CmosFloppy, NvramConfig};
 use devices::{DriveType, Fdc, FloppyImage, Rtc, RtcTime, I8042};
 use std::ops::RangeInclusive;
 
+mod state;
+pub use state::AtBoardState;
+
 /// The 8254's input clock (14.31818 MHz / 12).
 pub const PIT_HZ: u64 = 1_193_182;
 /// The clock the floppy controller's delays are counted in (it was written
@@ -52,6 +55,24 @@ pub trait IoDevice {
     fn reset(&mut self, now: u64) {
         let _ = now;
     }
+    /// State the device alone holds, for a machine snapshot (opaque bytes
+    /// the device reads back with [`IoDevice::load_state`]). A device whose
+    /// state is shared with and saved by its owner (the PC's VGA, IDE,
+    /// UARTs) keeps the default: nothing.
+    fn save_state(&self) -> Vec<u8> {
+        Vec::new()
+    }
+    /// Put back what [`IoDevice::save_state`] returned.
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        if state.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} bytes of state for a device that keeps none",
+                state.len()
+            ))
+        }
+    }
 }
 
 /// A memory-mapped device window (the VGA's A0000h–BFFFFh, a framebuffer).
@@ -63,7 +84,7 @@ pub trait MmioDevice {
 }
 
 /// What kind of reset the board asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ResetKind {
     /// The CPU only (8042 pulse, port 92h, CF9h soft reset, triple fault):
     /// memory and devices keep their state, as the BIOS's shutdown-byte

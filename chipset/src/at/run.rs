@@ -136,7 +136,8 @@ pub struct AtRun<C: AtCpu> {
     pub board: AtBoard,
     /// Resets so far (CPU and system).
     pub resets: u64,
-    last_cpu_cycles: u64,
+    /// The CPU's clock count when the board last passed time.
+    pub(crate) last_cpu_cycles: u64,
     /// Run one instruction at a time (see [`AtRun::set_stepped`]).
     stepped: bool,
     /// Slices run so far ([`AtRun::slice`]; [`AtRun::step`] does not count).

@@ -3,7 +3,10 @@
 //! profile path), `--hda`, `--cdrom`, `--boot`, `--memory`, `--cpu`.
 
 use super::run::{Debugcon, RunArgs, EXIT_TIMEOUT};
+use super::workbench::Swap;
 use super::{CliError, EXIT_OK};
+use crate::workbench::atreplay::{self, AtRecorder};
+use crate::workbench::{atsnap, replay};
 use chipset::at::{build_pc, cpu_model, AtPc};
 use chipset::profile::{BoardKind, MachineProfile};
 use clap::Args;
@@ -93,6 +96,18 @@ pub fn dispatch(args: &RunArgs) -> Option<Result<u8, CliError>> {
     let board = readable
         .then(|| MachineProfile::load(&path).ok().map(|p| p.board))
         .flatten();
+    // A snapshot or a log of an AT machine runs here whatever --machine says.
+    let wb = &args.workbench;
+    let saved_at = wb.load_state.as_deref().is_some_and(|p| {
+        crate::workbench::snapshot::peek_kind(p)
+            .is_ok_and(|k| crate::workbench::atsnap::is_at_kind(&k))
+    }) || wb.replay.as_deref().is_some_and(|p| {
+        crate::workbench::replay::read_log(p)
+            .is_ok_and(|l| crate::workbench::atsnap::is_at_kind(&l.kind))
+    });
+    if saved_at {
+        return Some(run(args, &path));
+    }
     match board {
         Some(BoardKind::At | BoardKind::Pci) => Some(run(args, &path)),
         _ if args.pc.any() => Some(Err(CliError(format!(
@@ -222,23 +237,43 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         }
     }
     let wb = &args.workbench;
-    let unsupported = [
-        (wb.bus_trace.is_some(), "--bus-trace"),
-        (wb.save_state.is_some(), "--save-state"),
-        (wb.load_state.is_some(), "--load-state"),
-        (wb.record.is_some(), "--record"),
-        (wb.replay.is_some(), "--replay"),
-        (!wb.swap.is_empty(), "--swap"),
-    ];
-    if let Some((_, opt)) = unsupported.iter().find(|(on, _)| *on) {
+    if wb.bus_trace.is_some() {
         return Err(CliError(format!(
-            "{}: {opt} is not available on AT and PCI machines yet (--trace and --gdb are)",
+            "{}: --bus-trace is not available on AT and PCI machines (it shows the 8088's bus; --trace is)",
             path.display()
         )));
     }
-    let mut pc = build(args, path)?;
+    if let Some(p) = &wb.replay {
+        return run_replay(args, p);
+    }
+    for f in wb.swap.iter().filter_map(|s| s.file.as_ref()) {
+        super::check_input_file(f, chipset::machine::MAX_FLOPPY_BYTES, "--swap floppy image")?;
+    }
+    let mut pc = match &wb.load_state {
+        Some(p) => {
+            let pc = atsnap::load(p).map_err(|e| CliError(e.to_string()))?;
+            eprintln!(
+                "ironpc: loaded {} at {:.6} s emulated (cycle {})",
+                p.display(),
+                pc.run.now() as f64 / pc.run.board.config.clock_hz as f64,
+                pc.run.now()
+            );
+            pc
+        }
+        None => build(args, path)?,
+    };
     pc.run.set_stepped(args.pc.stepped);
     let hz = pc.run.board.config.clock_hz as f64;
+    let mut recorder = match &wb.record {
+        Some(p) => Some(
+            AtRecorder::create(p, &pc, (wb.record_interval.max(1e-6) * hz) as u64)
+                .map_err(CliError)?,
+        ),
+        None => None,
+    };
+    let save_at = wb.save_at.map(|s| (s.max(0.0) * hz) as u64);
+    let mut saved = false;
+    let mut swapped = 0;
     let check = (pc.run.board.config.clock_hz / 1000).max(CHECK_CYCLES_MIN);
     let mut tracer = match &wb.trace {
         Some(t) => Some(
@@ -287,15 +322,38 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         .map(|v| (v * hz) as u64);
     let mut next_progress = progress.unwrap_or(u64::MAX);
     let outcome = loop {
+        // A snapshot and a hash are taken at the first instruction boundary
+        // at or after they are due.
+        let mut end = pc.run.now() + check;
+        if let Some(at) = save_at.filter(|&at| !saved && at > pc.run.now()) {
+            end = end.min(at);
+        }
+        if let Some(h) = recorder.as_ref().map(AtRecorder::next_hash) {
+            if h > pc.run.now() {
+                end = end.min(h);
+            }
+        }
         match &mut tracer {
             // A trace sees every instruction: the machine steps.
             Some(t) if !t.finished() => {
                 for _ in 0..TRACE_STEPS {
+                    if pc.run.now() >= end && (save_at.is_some() || recorder.is_some()) {
+                        break;
+                    }
                     t.step(&mut pc)
                         .map_err(|e| CliError(format!("trace: {e}")))?;
                 }
             }
-            _ => pc.run.run_for(check),
+            _ => pc.run.run_for(end - pc.run.now()),
+        }
+        if let Some(r) = &mut recorder {
+            r.checkpoint(&pc).map_err(CliError)?;
+        }
+        if let (Some(at), Some(p)) = (save_at, &wb.save_state) {
+            if !saved && pc.run.now() >= at {
+                save(&pc, p)?;
+                saved = true;
+            }
         }
         if let Some(every) = progress {
             if pc.run.now() >= next_progress {
@@ -339,8 +397,10 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         )?;
         if let Some(rx) = &serial_in {
             while let Ok(bytes) = rx.try_recv() {
-                pc.com[0].borrow_mut().receive(&bytes);
-                pc.run.board.refresh_device_deadlines();
+                match &mut recorder {
+                    Some(r) => r.serial(&mut pc, &bytes).map_err(CliError)?,
+                    None => atreplay::receive_serial(&mut pc, &bytes),
+                }
             }
         }
         forward(
@@ -372,34 +432,58 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
                     .get(typed)
                     .is_none_or(|t| screen.contains(t.as_str()));
                 if ready {
-                    pc.run
-                        .board
-                        .type_keys(keys)
-                        .map_err(|e| CliError(format!("--type: {e}")))?;
+                    match &mut recorder {
+                        Some(r) => r.keys(&mut pc, keys).map_err(CliError)?,
+                        None => pc
+                            .run
+                            .board
+                            .type_keys(keys)
+                            .map_err(|e| CliError(format!("--type: {e}")))?,
+                    }
                     typed += 1;
                 }
             }
-            if typed == args.keys.len() {
+            if let Some(sw) = wb.swap.get(swapped) {
+                let screen = pc.vga.borrow().screen_text();
+                if wb
+                    .swap_after
+                    .get(swapped)
+                    .is_none_or(|t| screen.contains(t.as_str()))
+                {
+                    swap(&mut pc, sw, recorder.as_mut())?;
+                    swapped += 1;
+                }
+            }
+            if typed == args.keys.len() && swapped == wb.swap.len() {
                 if let Some(t) = &args.until_text {
                     let serial = String::from_utf8_lossy(pc.com[0].borrow().output()).into_owned();
                     if screen.contains(t.as_str()) || serial.contains(t.as_str()) {
+                        if let (None, Some(p), false) = (save_at, &wb.save_state, saved) {
+                            save(&pc, p)?;
+                            saved = true;
+                        }
                         settle_end = Some(pc.run.now() + (args.settle * hz) as u64);
                         continue;
                     }
                 }
             }
         }
-        // Without a goal, a run that only traces ends when that is done.
-        if args.until_text.is_none()
-            && typed == args.keys.len()
-            && tracer.as_ref().is_some_and(|t| t.finished())
-        {
-            break Ok(EXIT_OK);
+        // Without a goal, a run that only traces or saves ends when that
+        // is done.
+        if args.until_text.is_none() && typed == args.keys.len() && swapped == wb.swap.len() {
+            let trace_done = tracer.as_ref().is_none_or(|t| t.finished());
+            let save_done = wb.save_state.is_none() || saved;
+            if trace_done && save_done && (tracer.is_some() || save_at.is_some()) {
+                break Ok(EXIT_OK);
+            }
         }
         if Instant::now() >= deadline {
             break Err(EXIT_TIMEOUT);
         }
     };
+    if let Some(r) = recorder {
+        r.finish(&pc).map_err(CliError)?;
+    }
     if let Some(t) = tracer {
         let lines = t.lines;
         t.finish().map_err(|e| CliError(format!("trace: {e}")))?;
@@ -456,4 +540,81 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
             Ok(code)
         }
     }
+}
+
+/// Write a snapshot of the PC now.
+fn save(pc: &AtPc, path: &Path) -> Result<(), CliError> {
+    atsnap::save(pc, path).map_err(|e| CliError(e.to_string()))?;
+    eprintln!(
+        "ironpc: saved {} at {:.6} s emulated (cycle {})",
+        path.display(),
+        pc.run.now() as f64 / pc.run.board.config.clock_hz as f64,
+        pc.run.now()
+    );
+    Ok(())
+}
+
+/// Do a `--swap` now (and log it when recording).
+fn swap(pc: &mut AtPc, sw: &Swap, recorder: Option<&mut AtRecorder>) -> Result<(), CliError> {
+    let bytes = match &sw.file {
+        Some(p) => Some(
+            std::fs::read(p).map_err(|e| CliError(format!("{}: cannot read: {e}", p.display())))?,
+        ),
+        None => None,
+    };
+    let name = sw
+        .file
+        .as_ref()
+        .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+    match recorder {
+        Some(r) => r.disk(pc, sw.drive, &name, bytes.as_deref()),
+        None => atreplay::insert_disk(pc, sw.drive, &name, bytes.as_deref()),
+    }
+    .map_err(CliError)?;
+    eprintln!(
+        "ironpc: {} {}: at {:.6} s emulated",
+        if sw.file.is_some() {
+            "inserted"
+        } else {
+            "ejected"
+        },
+        name,
+        pc.run.now() as f64 / pc.run.board.config.clock_hz as f64
+    );
+    Ok(())
+}
+
+/// `--replay LOG` of an AT or PCI machine: the outcome on standard error,
+/// the screen on standard output; status 1 when the run diverged.
+fn run_replay(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
+    let started = Instant::now();
+    let log = replay::read_log(path).map_err(CliError)?;
+    let (pc, outcome) = atreplay::replay(&log, path).map_err(CliError)?;
+    let hz = pc.run.board.config.clock_hz as f64;
+    for (all, to, what) in [
+        (
+            pc.run.board.debug.console.clone(),
+            &args.debugcon,
+            "debug console",
+        ),
+        (
+            pc.com[0].borrow().output().to_vec(),
+            &args.serial,
+            "serial output",
+        ),
+    ] {
+        let mut file = open_sink(to)?;
+        forward(&all, &mut 0, to, &mut file).map_err(|e| CliError(format!("{what}: {}", e.0)))?;
+    }
+    println!("{}", pc.vga.borrow().screen_text().trim_end());
+    eprintln!(
+        "ironpc: stopped after {:.2} s emulated, {:.2} s wall",
+        pc.run.now() as f64 / hz,
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!("ironpc: {}", outcome.report(hz));
+    Ok(match outcome {
+        replay::Outcome::Matched(_) => EXIT_OK,
+        replay::Outcome::Diverged { .. } => super::EXIT_FAILED,
+    })
 }
