@@ -231,6 +231,10 @@ fn operand(i: &Insn, shape: &str, eip: u32, first_size: u8) -> String {
     let v = vsize(i);
     match shape {
         "Eb" => rm(i, 1),
+        // A register destination of MOV from Sreg, SLDT, STR or SMSW takes
+        // the operand size (the SDM's r16/r32); for MOV to Sreg it is
+        // objdump's spelling (the CPU reads the low 16 bits).
+        "Ew" if !i.mem && matches!(i.op, 0x8C | 0x8E | 0x100 | 0x101) => rm(i, v),
         "Ew" => rm(i, 2),
         "Ev" => rm(i, v),
         "Gb" => R8[i.reg()].into(),
@@ -1036,7 +1040,7 @@ mod tests {
         let (m, rest) = t.split_once(' ').unwrap_or((t, ""));
         let sep = if rest.is_empty() { "" } else { " " };
         for bare in [
-            "pusha", "popa", "pushf", "popf", "iret", "push", "pop", "enter",
+            "pusha", "popa", "pushf", "popf", "iret", "push", "pop", "enter", "ret", "retf",
         ] {
             for suffix in ["d", "w"] {
                 if m == format!("{bare}{suffix}") {
@@ -1063,6 +1067,11 @@ mod tests {
                 break;
             }
             t = rest.to_string();
+        }
+        // A SIB byte without an index: objdump writes a pseudo-register
+        // eiz ("no index") scaled; we leave the index out.
+        for k in ["1", "2", "4", "8"] {
+            t = t.replace(&format!("+eiz*{k}"), "");
         }
         if let Some(rest) = t.strip_prefix("shl ") {
             t = format!("sal {rest}");
@@ -1120,6 +1129,10 @@ mod tests {
                     continue;
                 }
                 let Ok(i) = d.decode(&b, c32) else { continue };
+                // objdump reads FWAIT and a following ESC as one line.
+                if i.op == 0x9B {
+                    continue;
+                }
                 // objdump reads x87 forms without a Pentium Pro row and
                 // the undocumented aliases differently: skip the (bad) ones.
                 // From 1000h, so no rel8 jump leaves the 64 KiB segment
@@ -1152,7 +1165,12 @@ mod tests {
                     continue;
                 }
                 let ours = bare_sized(&o.2.replacen("shl ", "sal ", 1));
-                if o.1 != t.1 || ours != objdump_stream_normal(&t.2) {
+                let theirs = objdump_stream_normal(&t.2);
+                // 66 90 in 32-bit code: objdump shows the XCHG it encodes.
+                if ours == "nop" && theirs == "xchg ax,ax" {
+                    continue;
+                }
+                if o.1 != t.1 || ours != theirs {
                     bad.push(format!("ours {o:?}, objdump {t:?}"));
                 }
             }
