@@ -543,7 +543,8 @@ pub struct MemOperand {
 /// the string operands at (E)SI/(E)DI and the stack words a POP, RET,
 /// IRET or LEAVE reads. Accesses the processor makes on its own
 /// (descriptor tables, page walks, interrupt vectors, pushes of an
-/// interrupt) are not listed; a string instruction lists one iteration.
+/// interrupt) are not listed; a repeated string instruction lists every
+/// iteration its count allows (a REPZ/REPNZ may stop sooner).
 pub fn memory_operands(cpu: &Cpu32, i: &Insn) -> Vec<MemOperand> {
     let mut out = Vec::new();
     let v = vsize(i) as u32;
@@ -570,27 +571,41 @@ pub fn memory_operands(cpu: &Cpu32, i: &Insn) -> Vec<MemOperand> {
     let op = i.op;
     let byte = op & 1 == 0;
     let n = if byte { 1 } else { v };
+    // Under REP the step may run every iteration: the whole range the
+    // count covers (downwards when DF is set), at most 1 MiB.
+    let count = if i.rep != 0 { cpu.r[1] & a_mask } else { 1 };
+    let total = (n as u64 * count as u64).min(1 << 20) as u32;
+    let down = cpu.eflags & 0x400 != 0;
+    let first = |start: u32| {
+        if down {
+            start.wrapping_sub(total.saturating_sub(n))
+        } else {
+            start
+        }
+    };
+    let src = first(lin(src_seg, si));
+    let dst = first(lin(ES, di));
     match op {
         0xA4 | 0xA5 => {
-            push(lin(src_seg, si), n, true, false);
-            push(lin(ES, di), n, false, true);
+            push(src, total, true, false);
+            push(dst, total, false, true);
             return out;
         }
         0xA6 | 0xA7 => {
-            push(lin(src_seg, si), n, true, false);
-            push(lin(ES, di), n, true, false);
+            push(src, total, true, false);
+            push(dst, total, true, false);
             return out;
         }
         0xAA | 0xAB | 0x6C | 0x6D => {
-            push(lin(ES, di), n, false, true);
+            push(dst, total, false, true);
             return out;
         }
         0xAC | 0xAD | 0x6E | 0x6F => {
-            push(lin(src_seg, si), n, true, false);
+            push(src, total, true, false);
             return out;
         }
         0xAE | 0xAF => {
-            push(lin(ES, di), n, true, false);
+            push(dst, total, true, false);
             return out;
         }
         0xA0 | 0xA1 => {
