@@ -1199,6 +1199,91 @@ mod tests {
         }
     }
 
+    /// Operands of one instruction in real mode with DS=1000h (base
+    /// 10000h), SS=2000h, ES=3000h, BX=100h, SI=10h, DI=20h, SP=FFFEh,
+    /// CX=3; the expected addresses are base + offset by hand.
+    fn operands_of(bytes: &[u8], df: bool) -> Vec<(u32, u32, bool, bool)> {
+        let mut c = Cpu32::new(Model32::I80486);
+        for (k, sel) in [(ES, 0x3000u16), (SS, 0x2000), (DS, 0x1000)] {
+            c.seg[k].sel = sel;
+            c.seg[k].base = (sel as u32) << 4;
+        }
+        c.r[3] = 0x100;
+        c.r[6] = 0x10;
+        c.r[7] = 0x20;
+        c.r[4] = 0xFFFE;
+        c.r[1] = 3;
+        if df {
+            c.eflags |= 0x400;
+        }
+        let i = Decoder::new(Model32::I80486).decode(bytes, false).unwrap();
+        memory_operands(&c, &i)
+            .iter()
+            .map(|m| (m.linear, m.len, m.read, m.write))
+            .collect()
+    }
+
+    #[test]
+    fn memory_operands_by_hand() {
+        // mov ax,[bx+2]: a read of two bytes at 10000h + 102h.
+        assert_eq!(
+            operands_of(&[0x8B, 0x47, 0x02], false),
+            [(0x10102, 2, true, false)]
+        );
+        // mov [bx],ax: a write only.
+        assert_eq!(
+            operands_of(&[0x89, 0x07], false),
+            [(0x10100, 2, false, true)]
+        );
+        // add [bx],al: read and written; cmp [bx],al: read only.
+        assert_eq!(
+            operands_of(&[0x00, 0x07], false),
+            [(0x10100, 1, true, true)]
+        );
+        assert_eq!(
+            operands_of(&[0x38, 0x07], false),
+            [(0x10100, 1, true, false)]
+        );
+        // lea and register forms touch no memory.
+        assert_eq!(operands_of(&[0x8D, 0x07], false), []);
+        assert_eq!(operands_of(&[0x01, 0xC0], false), []);
+        // [bp] defaults to SS; an override wins.
+        assert_eq!(
+            operands_of(&[0x8B, 0x46, 0x00], false),
+            [(0x20000, 2, true, false)]
+        );
+        assert_eq!(
+            operands_of(&[0x26, 0x8B, 0x07], false),
+            [(0x30100, 2, true, false)]
+        );
+        // pop ax reads SS:SP.
+        assert_eq!(operands_of(&[0x58], false), [(0x2FFFE, 2, true, false)]);
+        // rep movsw, CX=3: six bytes from DS:SI up, six to ES:DI; with DF
+        // the ranges end at SI+1 and DI+1.
+        assert_eq!(
+            operands_of(&[0xF3, 0xA5], false),
+            [(0x10010, 6, true, false), (0x30020, 6, false, true)]
+        );
+        assert_eq!(
+            operands_of(&[0xF3, 0xA5], true),
+            [(0x1000C, 6, true, false), (0x3001C, 6, false, true)]
+        );
+        // moffs: mov al,[1234h].
+        assert_eq!(
+            operands_of(&[0xA0, 0x34, 0x12], false),
+            [(0x11234, 1, true, false)]
+        );
+        // fstp qword [bx]: a store of eight bytes; fld dword [bx]: a read.
+        assert_eq!(
+            operands_of(&[0xDD, 0x1F], false),
+            [(0x10100, 8, false, true)]
+        );
+        assert_eq!(
+            operands_of(&[0xD9, 0x07], false),
+            [(0x10100, 4, true, false)]
+        );
+    }
+
     proptest! {
         #[test]
         fn never_panics_and_length_is_the_decoders(
