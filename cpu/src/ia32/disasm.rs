@@ -1071,10 +1071,7 @@ mod tests {
     /// we show neither and call /6 SAL.
     fn objdump_stream_normal(t: &str) -> String {
         let mut t = objdump_normal(t);
-        loop {
-            let Some((w, rest)) = t.split_once(' ') else {
-                break;
-            };
+        while let Some((w, rest)) = t.split_once(' ') {
             if !matches!(
                 w,
                 "es" | "cs" | "ss" | "ds" | "fs" | "gs" | "addr32" | "addr16" | "data32" | "data16"

@@ -477,7 +477,7 @@ impl<M: Target> Stub<'_, M> {
     /// (only its reads when they are `predicted`: writes are compared).
     fn bus_watch_hit(&self, predicted: bool) -> Option<Stop> {
         let acc = self.machine.accesses();
-        for a in acc.iter().filter(|a| !a.io && !(predicted && a.write)) {
+        for a in acc.iter().filter(|a| !(a.io || (predicted && a.write))) {
             for w in &self.watches {
                 let kind_ok = match w.kind {
                     WatchKind::Write => a.write,
