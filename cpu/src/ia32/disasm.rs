@@ -274,10 +274,8 @@ fn operand(i: &Insn, shape: &str, eip: u32, first_size: u8) -> String {
             hex(if i.o32 { t } else { t & 0xFFFF })
         }
         "Ob" | "Ov" => {
-            let size = if shape == "Ob" { 1 } else { v };
+            // No PTR: the accumulator operand gives the size (objdump's style).
             let seg = SREG[i.seg.unwrap_or(DS as u8) as usize & 7];
-            // The register operand gives the size (objdump's style).
-            let _ = size;
             format!("{seg}:{}", hex(i.imm))
         }
         "Ap" => format!("{}:{}", hex(i.imm2 & 0xFFFF), hex(i.imm)),
