@@ -16,6 +16,7 @@
 
 mod debug;
 mod decode;
+pub mod disasm;
 mod exec;
 mod fpu;
 mod icache;

@@ -303,7 +303,7 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         let opts = StubOptions {
             until_text: args.until_text.clone(),
         };
-        let end = gdbstub::serve(&mut pc, conn, opts)
+        let end = gdbstub::serve(&mut gdbstub::target32::AtGdb::new(&mut pc), conn, opts)
             .map_err(|e| CliError(format!("gdb session: {e}")))?;
         eprintln!("ironpc: gdb session ended: {end:?}");
         if end != SessionEnd::Detached {
