@@ -735,7 +735,7 @@ impl<T: Timing> Cpu<T> {
     /// copy over itself repeats a pattern, which a block copy would not).
     /// Returns false, having done nothing, otherwise. SI and DI are left
     /// past the elements, CX to the caller.
-    fn rep_bulk<B: Bus, const W: bool>(
+    pub(super) fn rep_bulk<B: Bus, const W: bool>(
         &mut self,
         bus: &mut B,
         op: StrOp,
