@@ -556,30 +556,15 @@ fn save(pc: &AtPc, path: &Path) -> Result<(), CliError> {
 
 /// Do a `--swap` now (and log it when recording).
 fn swap(pc: &mut AtPc, sw: &Swap, recorder: Option<&mut AtRecorder>) -> Result<(), CliError> {
-    let bytes = match &sw.file {
-        Some(p) => Some(
-            std::fs::read(p).map_err(|e| CliError(format!("{}: cannot read: {e}", p.display())))?,
-        ),
-        None => None,
-    };
-    let name = sw
-        .file
-        .as_ref()
-        .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+    let (bytes, name) = sw.image()?;
     match recorder {
         Some(r) => r.disk(pc, sw.drive, &name, bytes.as_deref()),
         None => atreplay::insert_disk(pc, sw.drive, &name, bytes.as_deref()),
     }
     .map_err(CliError)?;
-    eprintln!(
-        "ironpc: {} {}: at {:.6} s emulated",
-        if sw.file.is_some() {
-            "inserted"
-        } else {
-            "ejected"
-        },
-        name,
-        pc.run.now() as f64 / pc.run.board.config.clock_hz as f64
+    sw.report(
+        &name,
+        pc.run.now() as f64 / pc.run.board.config.clock_hz as f64,
     );
     Ok(())
 }

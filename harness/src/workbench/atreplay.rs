@@ -15,7 +15,7 @@
 //! reached exactly, or the run has diverged.
 
 use super::atsnap;
-use super::replay::{gunzip, gzip, hex, unhex, Entry, Log, Outcome, LOG_VERSION};
+use super::replay::{gzip, hex, logged_image, unhex, Entry, Log, Outcome, LOG_VERSION};
 use crate::trace::Output;
 use chipset::at::AtPc;
 use std::io::Write;
@@ -221,20 +221,7 @@ pub fn replay(log: &Log, path: &Path) -> Result<(AtPc, Outcome), String> {
             Entry::Disk {
                 drive, name, image, ..
             } => {
-                let bytes = match image {
-                    Some(h) => {
-                        let gz = unhex(h).ok_or_else(|| {
-                            format!("{}: disk {name:?}: bad image hex", path.display())
-                        })?;
-                        Some(gunzip(&gz).map_err(|e| {
-                            format!(
-                                "{}: disk {name:?}: image does not decompress: {e}",
-                                path.display()
-                            )
-                        })?)
-                    }
-                    None => None,
-                };
+                let bytes = logged_image(path, name, image.as_deref())?;
                 insert_disk(&mut pc, *drive, name, bytes.as_deref())
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }

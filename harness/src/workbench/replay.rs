@@ -234,6 +234,25 @@ pub fn insert_disk<T: Timing>(
     Ok(())
 }
 
+/// A disk image as the log holds it (hex of its gzip), or None for an
+/// eject; errors name the log and the disk.
+pub(crate) fn logged_image(
+    path: &Path,
+    name: &str,
+    image: Option<&str>,
+) -> Result<Option<Vec<u8>>, String> {
+    let Some(h) = image else {
+        return Ok(None);
+    };
+    let gz = unhex(h).ok_or_else(|| format!("{}: disk {name:?}: bad image hex", path.display()))?;
+    gunzip(&gz).map(Some).map_err(|e| {
+        format!(
+            "{}: disk {name:?}: image does not decompress: {e}",
+            path.display()
+        )
+    })
+}
+
 pub(crate) fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes).map_err(|e| e.to_string())?;
@@ -398,20 +417,7 @@ pub fn replay<T: Saveable>(log: &Log, path: &Path) -> Result<(Machine<T>, Outcom
             Entry::Disk {
                 drive, name, image, ..
             } => {
-                let bytes = match image {
-                    Some(h) => {
-                        let gz = unhex(h).ok_or_else(|| {
-                            format!("{}: disk {name:?}: bad image hex", path.display())
-                        })?;
-                        Some(gunzip(&gz).map_err(|e| {
-                            format!(
-                                "{}: disk {name:?}: image does not decompress: {e}",
-                                path.display()
-                            )
-                        })?)
-                    }
-                    None => None,
-                };
+                let bytes = logged_image(path, name, image.as_deref())?;
                 insert_disk(&mut m, *drive, name, bytes.as_deref())
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
