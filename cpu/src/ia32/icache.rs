@@ -128,12 +128,23 @@ impl Cpu32 {
             // longer lent: compare the instruction's own bytes instead.
             return self.icache_check_bytes(bus, p, len, bytes).then_some(idx);
         };
-        let mut buf = [0u8; 16];
         if s.len() != span as usize {
             return None;
         }
-        buf[..span as usize].copy_from_slice(s);
-        if (u128::from_le_bytes(buf) ^ bytes) & low_bytes(len) != 0 {
+        // One 16-byte load: a variable-length copy into a buffer became a
+        // library memcpy call whose narrow stores then stalled the wide
+        // loads of the compare (a quarter of mix32's time).
+        let now = match <&[u8; 16]>::try_from(&*s) {
+            Ok(w) => u128::from_le_bytes(*w),
+            Err(_) => {
+                let mut buf = [0u8; 16];
+                for (d, &b) in buf.iter_mut().zip(s.iter()) {
+                    *d = b;
+                }
+                u128::from_le_bytes(buf)
+            }
+        };
+        if (now ^ bytes) & low_bytes(len) != 0 {
             return None;
         }
         Some(idx)
