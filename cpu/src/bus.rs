@@ -74,6 +74,65 @@ pub trait Bus {
     }
 }
 
+/// A borrowed bus is a bus: the core is generic over its bus (so that a
+/// board's `read` and `ram_mut` inline into it), and code holding only a
+/// `&mut B` (with `B` perhaps unsized) can still lend it as `&mut dyn Bus`
+/// to a trait object (the [`Coprocessor`](crate::ia32::Coprocessor)).
+impl<T: Bus + ?Sized> Bus for &mut T {
+    #[inline]
+    fn read(&mut self, addr: u32) -> u8 {
+        (**self).read(addr)
+    }
+    #[inline]
+    fn write(&mut self, addr: u32, value: u8) {
+        (**self).write(addr, value)
+    }
+    #[inline]
+    fn fetch(&mut self, addr: u32) -> u8 {
+        (**self).fetch(addr)
+    }
+    #[inline]
+    fn io_read(&mut self, port: u16) -> u8 {
+        (**self).io_read(port)
+    }
+    #[inline]
+    fn io_write(&mut self, port: u16, value: u8) {
+        (**self).io_write(port, value)
+    }
+    #[inline]
+    fn io_read16(&mut self, port: u16) -> u16 {
+        (**self).io_read16(port)
+    }
+    #[inline]
+    fn io_write16(&mut self, port: u16, value: u16) {
+        (**self).io_write16(port, value)
+    }
+    #[inline]
+    fn io_read32(&mut self, port: u16) -> u32 {
+        (**self).io_read32(port)
+    }
+    #[inline]
+    fn io_write32(&mut self, port: u16, value: u32) {
+        (**self).io_write32(port, value)
+    }
+    #[inline]
+    fn inta(&mut self) -> u8 {
+        (**self).inta()
+    }
+    #[inline]
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        (**self).ram_mut(addr, len)
+    }
+    #[inline]
+    fn slice_clock(&mut self, cycles: u64) {
+        (**self).slice_clock(cycles)
+    }
+    #[inline]
+    fn take_slice_end(&mut self) -> bool {
+        (**self).take_slice_end()
+    }
+}
+
 /// A flat memory with every I/O read returning all ones; handy for tests and tools.
 #[derive(Clone)]
 pub struct FlatBus {

@@ -78,7 +78,7 @@ impl Cpu32 {
     /// Decode the instruction at CS:EIP (from the decoded-instruction cache
     /// when it has it).
     #[inline]
-    pub(crate) fn decode(&mut self, bus: &mut dyn Bus) -> R<Insn> {
+    pub(crate) fn decode<B: Bus + ?Sized>(&mut self, bus: &mut B) -> R<Insn> {
         let d32 = self.code32();
         let start = self.eip;
         if self.icache_on {
@@ -91,7 +91,7 @@ impl Cpu32 {
 
     /// Decode the instruction at CS:`start` from memory (and remember it).
     #[inline(never)]
-    fn decode_slow(&mut self, bus: &mut dyn Bus, start: u32, d32: bool) -> R<Insn> {
+    fn decode_slow<B: Bus + ?Sized>(&mut self, bus: &mut B, start: u32, d32: bool) -> R<Insn> {
         let is386 = self.model.generation() >= 3;
         let mut i = Insn {
             o32: d32,
@@ -106,7 +106,7 @@ impl Cpu32 {
         let wlen = self.fetch_window(bus, start, d32, &mut win);
         // Bytes past the window are fetched one by one and kept in `win`
         // too, so that `win[..n]` ends up holding the whole instruction.
-        let mut next = |cpu: &mut Cpu32, bus: &mut dyn Bus, n: &mut u32| -> R<u8> {
+        let mut next = |cpu: &mut Cpu32, bus: &mut B, n: &mut u32| -> R<u8> {
             if *n < wlen {
                 let b = win[*n as usize];
                 *n += 1;

@@ -202,7 +202,7 @@ impl Cpu32 {
     }
 
     /// ESC D8–DF on the integrated x87.
-    pub(crate) fn x87_esc(&mut self, bus: &mut dyn Bus, i: &Insn) -> R<()> {
+    pub(crate) fn x87_esc<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         if self.cr[0] & 0xC != 0 {
             // EM or TS.
             return Err(fault_nc(7));
@@ -233,9 +233,11 @@ impl Cpu32 {
         // access; a fault must leave them as they were too.
         let ptrs = (unit.fip, unit.fcs, unit.fdp, unit.fds, unit.fop);
         let res = if i.mem {
+            // The x87 module takes its memory through a trait object.
+            let mut fwd = &mut *bus;
             let mut m = OperandMem {
                 cpu: self,
-                bus,
+                bus: &mut fwd,
                 seg,
                 ea,
                 a32: i.a32,
@@ -268,7 +270,7 @@ impl Cpu32 {
     }
 
     /// FXSAVE / FXRSTOR m512 (0F AE /0, /1).
-    pub(crate) fn fxsave_fxrstor(&mut self, bus: &mut dyn Bus, i: &Insn) -> R<()> {
+    pub(crate) fn fxsave_fxrstor<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         if self.cr[0] & 0xC != 0 {
             return Err(fault_nc(7));
         }
@@ -281,9 +283,10 @@ impl Cpu32 {
         let Some(mut unit) = self.x87.unit.take() else {
             return Err(ud());
         };
+        let mut fwd = &mut *bus;
         let mut m = OperandMem {
             cpu: self,
-            bus,
+            bus: &mut fwd,
             seg,
             ea,
             a32: i.a32,

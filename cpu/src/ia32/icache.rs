@@ -78,9 +78,9 @@ impl Cpu32 {
     /// the slot for its linear address holds one whose bytes are still in
     /// memory there (and the fetch of all of them cannot fault).
     #[inline]
-    pub(crate) fn icache_lookup(
+    pub(crate) fn icache_lookup<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         start: u32,
         d32: bool,
     ) -> Option<usize> {
@@ -153,7 +153,7 @@ impl Cpu32 {
     /// The `len` bytes at physical `p` (not plain RAM) are `bytes`, read
     /// one by one as the decoder reads them.
     #[inline(never)]
-    fn icache_check_bytes(&mut self, bus: &mut dyn Bus, p: u32, len: u32, bytes: u128) -> bool {
+    fn icache_check_bytes<B: Bus + ?Sized>(&mut self, bus: &mut B, p: u32, len: u32, bytes: u128) -> bool {
         let m = self.model.address_mask();
         if p > m - (len - 1) {
             return false;

@@ -64,9 +64,9 @@ impl Cpu32 {
     /// Translate a linear address; `user` accesses are checked against U/S
     /// and R/W. Sets A and D bits; faults with #PF and CR2.
     #[inline]
-    pub(crate) fn translate(
+    pub(crate) fn translate<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         lin: u32,
         write: bool,
         user: bool,
@@ -95,7 +95,7 @@ impl Cpu32 {
     /// page tables, fill the entry, or fault. Kept out of line so that the
     /// hit path above inlines into every access.
     #[inline(never)]
-    fn translate_walk(&mut self, bus: &mut dyn Bus, lin: u32, write: bool, user: bool) -> R<u32> {
+    fn translate_walk<B: Bus + ?Sized>(&mut self, bus: &mut B, lin: u32, write: bool, user: bool) -> R<u32> {
         let wp = self.wp();
         let page = lin >> 12;
         let idx = page as usize & (TLB_SIZE - 1);
@@ -170,14 +170,14 @@ impl Cpu32 {
         Ok(phys | (lin & 0xFFF))
     }
 
-    pub(crate) fn phys_read32(&mut self, bus: &mut dyn Bus, a: u32) -> u32 {
+    pub(crate) fn phys_read32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32) -> u32 {
         let m = self.model.address_mask();
         (0..4).fold(0, |v, i| {
             v | (bus.read(a.wrapping_add(i) & m) as u32) << (8 * i)
         })
     }
 
-    pub(crate) fn phys_write32(&mut self, bus: &mut dyn Bus, a: u32, v: u32) {
+    pub(crate) fn phys_write32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32, v: u32) {
         let m = self.model.address_mask();
         for i in 0..4 {
             bus.write(a.wrapping_add(i) & m, (v >> (8 * i)) as u8);
@@ -187,9 +187,9 @@ impl Cpu32 {
     /// The physical addresses of the first byte and of the first byte on
     /// the next page (if the access crosses a page).
     #[inline]
-    fn phys_span(
+    fn phys_span<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         lin: u32,
         len: u32,
         write: bool,
@@ -219,7 +219,7 @@ impl Cpu32 {
     }
 
     /// Read `len` (1, 2, 4) bytes at a linear address.
-    pub(crate) fn lin_read(&mut self, bus: &mut dyn Bus, lin: u32, len: u32, user: bool) -> R<u32> {
+    pub(crate) fn lin_read<B: Bus + ?Sized>(&mut self, bus: &mut B, lin: u32, len: u32, user: bool) -> R<u32> {
         self.alignment_check(lin, len, user)?;
         let (p0, p1) = self.phys_span(bus, lin, len, false, user)?;
         if self.breakpoints_armed() {
@@ -249,9 +249,9 @@ impl Cpu32 {
 
     /// Write `len` (1, 2, 4) bytes at a linear address; both pages are
     /// checked before the first byte is written.
-    pub(crate) fn lin_write(
+    pub(crate) fn lin_write<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         lin: u32,
         len: u32,
         v: u32,
@@ -284,9 +284,9 @@ impl Cpu32 {
     }
 
     /// Check that a write of `len` bytes at a linear address would succeed (paging only).
-    pub(crate) fn probe_write(
+    pub(crate) fn probe_write<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         lin: u32,
         len: u32,
         user: bool,
@@ -300,31 +300,31 @@ impl Cpu32 {
     }
 
     /// Read through a segment.
-    pub(crate) fn rd(&mut self, bus: &mut dyn Bus, s: usize, off: u32, len: u32) -> R<u32> {
+    pub(crate) fn rd<B: Bus + ?Sized>(&mut self, bus: &mut B, s: usize, off: u32, len: u32) -> R<u32> {
         let lin = self.seg_lin(s, off, len, Acc::Read)?;
         let u = self.user();
         self.lin_read(bus, lin, len, u)
     }
 
     /// Write through a segment.
-    pub(crate) fn wr(&mut self, bus: &mut dyn Bus, s: usize, off: u32, len: u32, v: u32) -> R<()> {
+    pub(crate) fn wr<B: Bus + ?Sized>(&mut self, bus: &mut B, s: usize, off: u32, len: u32, v: u32) -> R<()> {
         let lin = self.seg_lin(s, off, len, Acc::Write)?;
         let u = self.user();
         self.lin_write(bus, lin, len, v, u)
     }
 
     /// Supervisor-level read of system structures (descriptor tables, TSS).
-    pub(crate) fn sys_read(&mut self, bus: &mut dyn Bus, lin: u32, len: u32) -> R<u32> {
+    pub(crate) fn sys_read<B: Bus + ?Sized>(&mut self, bus: &mut B, lin: u32, len: u32) -> R<u32> {
         self.lin_read(bus, lin, len, false)
     }
 
     /// Supervisor-level write of system structures.
-    pub(crate) fn sys_write(&mut self, bus: &mut dyn Bus, lin: u32, len: u32, v: u32) -> R<()> {
+    pub(crate) fn sys_write<B: Bus + ?Sized>(&mut self, bus: &mut B, lin: u32, len: u32, v: u32) -> R<()> {
         self.lin_write(bus, lin, len, v, false)
     }
 
     /// A code byte at CS:`off`.
-    pub(crate) fn code_byte(&mut self, bus: &mut dyn Bus, off: u32) -> R<u8> {
+    pub(crate) fn code_byte<B: Bus + ?Sized>(&mut self, bus: &mut B, off: u32) -> R<u8> {
         let lin = self.seg_lin(CS, off, 1, Acc::Exec)?;
         let u = self.user();
         let p = self.translate(bus, lin, false, u)?;
@@ -338,9 +338,9 @@ impl Cpu32 {
     /// past the end, so segment-limit and page faults stay per byte, as the
     /// CPU raises them, while the common case costs one translation and one
     /// bus call per instruction instead of one per byte.
-    pub(crate) fn fetch_window(
+    pub(crate) fn fetch_window<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         start: u32,
         d32: bool,
         buf: &mut [u8; 15],
@@ -403,7 +403,7 @@ impl Cpu32 {
     }
 
     /// Push `len` bytes.
-    pub(crate) fn push(&mut self, bus: &mut dyn Bus, len: u32, v: u32) -> R<()> {
+    pub(crate) fn push<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32, v: u32) -> R<()> {
         let sp = self.sp().wrapping_sub(len);
         let sp = if self.stack32() { sp } else { sp & 0xFFFF };
         self.wr(bus, SS, sp, len, v)?;
@@ -412,7 +412,7 @@ impl Cpu32 {
     }
 
     /// Pop `len` bytes.
-    pub(crate) fn pop(&mut self, bus: &mut dyn Bus, len: u32) -> R<u32> {
+    pub(crate) fn pop<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32) -> R<u32> {
         let sp = self.sp();
         let v = self.rd(bus, SS, sp, len)?;
         self.set_sp(sp.wrapping_add(len));
@@ -420,7 +420,7 @@ impl Cpu32 {
     }
 
     /// Read the stack at SP + `delta` without moving SP.
-    pub(crate) fn peek(&mut self, bus: &mut dyn Bus, delta: u32, len: u32) -> R<u32> {
+    pub(crate) fn peek<B: Bus + ?Sized>(&mut self, bus: &mut B, delta: u32, len: u32) -> R<u32> {
         let mut a = self.sp().wrapping_add(delta);
         if !self.stack32() {
             a &= 0xFFFF;

@@ -544,7 +544,7 @@ impl Cpu32 {
         self.step_dyn(bus)
     }
 
-    fn step_dyn(&mut self, bus: &mut dyn Bus) -> StepResult32 {
+    fn step_dyn<B: Bus + ?Sized>(&mut self, bus: &mut B) -> StepResult32 {
         if self.shutdown {
             return StepResult32::Shutdown;
         }
@@ -649,7 +649,7 @@ impl Cpu32 {
     }
 
     /// Deliver an exception, escalating to #DF and to shutdown.
-    fn deliver(&mut self, bus: &mut dyn Bus, f: Fault) {
+    fn deliver<B: Bus + ?Sized>(&mut self, bus: &mut B, f: Fault) {
         let contributory = |v: u8| matches!(v, 0 | 10 | 11 | 12 | 13);
         let mut cur = f;
         let mut first: Option<u8> = None;
@@ -674,7 +674,7 @@ impl Cpu32 {
     }
 
     /// Take an external interrupt or NMI (not an exception).
-    fn take_interrupt(&mut self, bus: &mut dyn Bus, vector: u8, _soft: bool) {
+    fn take_interrupt<B: Bus + ?Sized>(&mut self, bus: &mut B, vector: u8, _soft: bool) {
         self.save_snapshot();
         if let Err(f) = self.interrupt(bus, vector, None, IntKind::External) {
             self.restore_snapshot();
