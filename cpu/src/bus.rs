@@ -56,6 +56,18 @@ pub trait Bus {
         let _ = (addr, len);
         None
     }
+    /// A number that changes whenever what some physical address reads may
+    /// have changed other than by the CPU's own writes to that same address:
+    /// DMA or a device writing RAM, a loader or debugger, a change of what
+    /// addresses map to (A20, shadow RAM, SMRAM), a write reaching memory
+    /// through an alias. While it stays the same, the ia32 core trusts its
+    /// record of which code pages it wrote and skips re-reading the bytes of
+    /// cached instructions. None (the default) means unknown: cached
+    /// instructions are then checked against memory at every use.
+    #[inline]
+    fn ram_generation(&self) -> Option<u64> {
+        None
+    }
     /// A CPU running a slice of instructions is at an instruction
     /// boundary, `cycles` clocks after the slice began: a board that
     /// passes time only between slices brings its devices up to that
@@ -122,6 +134,10 @@ impl<T: Bus + ?Sized> Bus for &mut T {
     #[inline]
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
         (**self).ram_mut(addr, len)
+    }
+    #[inline]
+    fn ram_generation(&self) -> Option<u64> {
+        (**self).ram_generation()
     }
     #[inline]
     fn slice_clock(&mut self, cycles: u64) {

@@ -44,6 +44,9 @@ pub struct Insn {
     pub imm2: u32,
     /// Index of the table row.
     pub row: u16,
+    /// Clocks charged for it: the row's 386 or 486 count for the decoding
+    /// CPU's model (kept here so a cached instruction needs no table look-up).
+    pub clk: u16,
 }
 
 impl Insn {
@@ -246,6 +249,11 @@ impl Cpu32 {
             return Err(ud());
         }
         i.row = e.row;
+        i.clk = if self.model.generation() >= 4 {
+            row.c486
+        } else {
+            row.c386
+        };
         if !i.mem && info.modrm && e.mem_only {
             return Err(ud());
         }

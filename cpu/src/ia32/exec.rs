@@ -74,7 +74,13 @@ impl Cpu32 {
     }
 
     /// Write the r/m operand.
-    pub(crate) fn write_e<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, sz: u32, v: u32) -> R<()> {
+    pub(crate) fn write_e<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        sz: u32,
+        v: u32,
+    ) -> R<()> {
         if i.mem {
             let a = self.ea(i);
             self.wr(bus, i.mseg(), a, sz, v)
@@ -194,12 +200,7 @@ impl Cpu32 {
             self.debug_prologue()?;
         }
         let i = self.decode(bus)?;
-        let row = i.row();
-        self.cycles += if self.model.generation() >= 4 {
-            row.c486
-        } else {
-            row.c386
-        } as u64;
+        self.cycles += i.clk as u64;
         let next = self.eip.wrapping_add(i.len);
         let next = if self.code32() { next } else { next & 0xFFFF };
         let osz: u32 = if i.o32 { 4 } else { 2 };
@@ -825,7 +826,14 @@ impl Cpu32 {
         }
     }
 
-    fn alu_rm<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, aop: u8, sz: u32, b: u32) -> R<()> {
+    fn alu_rm<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        aop: u8,
+        sz: u32,
+        b: u32,
+    ) -> R<()> {
         if aop != 7 {
             self.check_write_e(bus, i, sz)?;
         }

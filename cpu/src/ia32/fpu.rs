@@ -120,6 +120,7 @@ impl FpuMemory for OperandMem<'_> {
             p = p.wrapping_add(0x1000);
         }
         if let Some(p) = self.in_page_ram(lin, len, true, u)? {
+            self.cpu.note_write(p);
             if let Some(s) = self.bus.ram_mut(p, len) {
                 if s.len() == buf.len() {
                     s.copy_from_slice(buf);

@@ -26,6 +26,12 @@ use super::*;
 /// Slots (a power of two), indexed by the low bits of the linear address.
 pub(crate) const ICACHE_SLOTS: usize = 4096;
 
+/// Physical pages tracked for code (a power of two; page numbers are
+/// hashed by their low bits, so aliases only end epochs more often).
+const CODE_PAGES: usize = 1 << 16;
+/// Words of the code-page bitmap.
+pub(crate) const CODE_PAGE_WORDS: usize = CODE_PAGES / 64;
+
 /// One cached instruction.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Slot {
@@ -40,6 +46,11 @@ pub(crate) struct Slot {
     /// with one `ram_mut` call; otherwise byte by byte through
     /// [`Bus::read`], the reads the decoder itself would make.
     ram: bool,
+    /// The [`Cpu32::code_epoch`] in which its bytes were last found in
+    /// memory (0: never); while it is the current one a hit needs no check.
+    epoch: u64,
+    /// That check was made at CPL 3 (a user fetch passed the page's U/S).
+    user: bool,
 }
 
 /// An empty cache (on the heap: it is 256 KiB).
@@ -98,6 +109,7 @@ impl Cpu32 {
         let len = slot.insn.len;
         let bytes = slot.bytes;
         let ram = slot.ram;
+        let (epoch, checked_user) = (slot.epoch, slot.user);
         // As the fetch window: inside the limit, and 16-bit offsets do not wrap.
         if start > limit || limit - start < len - 1 {
             return None;
@@ -106,6 +118,16 @@ impl Cpu32 {
             return None;
         }
         let u = self.user();
+        let g = bus.ram_generation();
+        if g != self.bus_gen {
+            self.bus_gen = g;
+            self.code_epoch += 1;
+        }
+        if epoch == self.code_epoch && (!u || checked_user) {
+            // Checked in this epoch: no write reached its page since, no
+            // mapping changed and the board changed no memory.
+            return Some(idx);
+        }
         let p = self.translate(bus, lin, false, u).ok()?;
         let m = self.model.address_mask();
         let p = p & m;
@@ -147,18 +169,46 @@ impl Cpu32 {
         if (now ^ bytes) & low_bytes(len) != 0 {
             return None;
         }
+        if self.bus_gen.is_some() {
+            // Trust these bytes until a write reaches the page.
+            let h = (p >> 12) as usize & (CODE_PAGES - 1);
+            self.code_pages[h >> 6] |= 1 << (h & 63);
+            let e = self.code_epoch;
+            let s = &mut self.icache[idx];
+            s.epoch = e;
+            s.user = u;
+        }
         Some(idx)
     }
 
     /// The `len` bytes at physical `p` (not plain RAM) are `bytes`, read
     /// one by one as the decoder reads them.
     #[inline(never)]
-    fn icache_check_bytes<B: Bus + ?Sized>(&mut self, bus: &mut B, p: u32, len: u32, bytes: u128) -> bool {
+    fn icache_check_bytes<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        p: u32,
+        len: u32,
+        bytes: u128,
+    ) -> bool {
         let m = self.model.address_mask();
         if p > m - (len - 1) {
             return false;
         }
         (0..len).all(|k| bus.read(p + k) == (bytes >> (8 * k)) as u8)
+    }
+
+    /// The CPU wrote physical `p`: if its page holds checked code, that
+    /// code must be checked again before it runs (a new epoch).
+    #[inline(always)]
+    pub(crate) fn note_write(&mut self, p: u32) {
+        let h = (p >> 12) as usize & (CODE_PAGES - 1);
+        let w = &mut self.code_pages[h >> 6];
+        let bit = 1u64 << (h & 63);
+        if *w & bit != 0 {
+            *w &= !bit;
+            self.code_epoch += 1;
+        }
     }
 
     /// An instruction of `n` bytes at CS:`start` lies on one page and
@@ -195,6 +245,8 @@ impl Cpu32 {
             bytes: u128::from_le_bytes(b) & low_bytes(insn.len),
             insn: *insn,
             ram,
+            epoch: 0,
+            user: false,
         };
     }
 }

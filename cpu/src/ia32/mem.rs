@@ -95,7 +95,13 @@ impl Cpu32 {
     /// page tables, fill the entry, or fault. Kept out of line so that the
     /// hit path above inlines into every access.
     #[inline(never)]
-    fn translate_walk<B: Bus + ?Sized>(&mut self, bus: &mut B, lin: u32, write: bool, user: bool) -> R<u32> {
+    fn translate_walk<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        write: bool,
+        user: bool,
+    ) -> R<u32> {
         let wp = self.wp();
         let page = lin >> 12;
         let idx = page as usize & (TLB_SIZE - 1);
@@ -180,7 +186,9 @@ impl Cpu32 {
     pub(crate) fn phys_write32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32, v: u32) {
         let m = self.model.address_mask();
         for i in 0..4 {
-            bus.write(a.wrapping_add(i) & m, (v >> (8 * i)) as u8);
+            let p = a.wrapping_add(i) & m;
+            self.note_write(p);
+            bus.write(p, (v >> (8 * i)) as u8);
         }
     }
 
@@ -219,7 +227,13 @@ impl Cpu32 {
     }
 
     /// Read `len` (1, 2, 4) bytes at a linear address.
-    pub(crate) fn lin_read<B: Bus + ?Sized>(&mut self, bus: &mut B, lin: u32, len: u32, user: bool) -> R<u32> {
+    pub(crate) fn lin_read<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        len: u32,
+        user: bool,
+    ) -> R<u32> {
         self.alignment_check(lin, len, user)?;
         let (p0, p1) = self.phys_span(bus, lin, len, false, user)?;
         if self.breakpoints_armed() {
@@ -264,6 +278,7 @@ impl Cpu32 {
         }
         let m = self.model.address_mask();
         if p1 == 0 && (p0 & m) <= m - (len - 1) {
+            self.note_write(p0 & m);
             if let Some(s) = bus.ram_mut(p0 & m, len) {
                 for (k, b) in s.iter_mut().enumerate() {
                     *b = (v >> (8 * k)) as u8;
@@ -278,6 +293,7 @@ impl Cpu32 {
             } else {
                 p0 + i
             };
+            self.note_write(p & m);
             bus.write(p & m, (v >> (8 * i)) as u8);
         }
         Ok(())
@@ -299,18 +315,118 @@ impl Cpu32 {
         self.cpl == 3
     }
 
+    /// The physical address of an access of `len` bytes at `lin` when the
+    /// fast path may take it: on one page, paging off or a TLB entry that
+    /// already grants it (so there is no walk, no A/D update and no fault),
+    /// no data breakpoint armed and EFLAGS.AC clear (so no alignment check
+    /// can fire). None sends the access the whole way ([`Self::lin_read`]).
+    #[inline(always)]
+    fn fast_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<u32> {
+        if (lin & 0xFFF) + len > 0x1000 || self.breakpoints_armed() || self.eflags & AC != 0 {
+            return None;
+        }
+        let m = self.model.address_mask();
+        if self.cr[0] & 0x8000_0000 == 0 {
+            let p = lin & m;
+            return (p <= m - (len - 1)).then_some(p);
+        }
+        let page = lin >> 12;
+        let e = &self.tlb[page as usize & (TLB_SIZE - 1)];
+        if e.tag == (page << 1) | 1
+            && (!user || e.user)
+            && (!write || (e.dirty && (e.write || (!user && !self.wp()))))
+        {
+            let p = (e.phys | (lin & 0xFFF)) & m;
+            return (p <= m - (len - 1)).then_some(p);
+        }
+        None
+    }
+
     /// Read through a segment.
-    pub(crate) fn rd<B: Bus + ?Sized>(&mut self, bus: &mut B, s: usize, off: u32, len: u32) -> R<u32> {
+    #[inline]
+    pub(crate) fn rd<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        s: usize,
+        off: u32,
+        len: u32,
+    ) -> R<u32> {
         let lin = self.seg_lin(s, off, len, Acc::Read)?;
         let u = self.user();
-        self.lin_read(bus, lin, len, u)
+        if let Some(p) = self.fast_phys(lin, len, false, u) {
+            if let Some(s) = bus.ram_mut(p, len) {
+                match (len, &*s) {
+                    (1, [b]) => return Ok(*b as u32),
+                    (2, [a, b]) => return Ok(u16::from_le_bytes([*a, *b]) as u32),
+                    (4, [a, b, c, d]) => return Ok(u32::from_le_bytes([*a, *b, *c, *d])),
+                    _ => {}
+                }
+            }
+        }
+        self.lin_read_slow(bus, lin, len, u)
     }
 
     /// Write through a segment.
-    pub(crate) fn wr<B: Bus + ?Sized>(&mut self, bus: &mut B, s: usize, off: u32, len: u32, v: u32) -> R<()> {
+    #[inline]
+    pub(crate) fn wr<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        s: usize,
+        off: u32,
+        len: u32,
+        v: u32,
+    ) -> R<()> {
         let lin = self.seg_lin(s, off, len, Acc::Write)?;
         let u = self.user();
-        self.lin_write(bus, lin, len, v, u)
+        if let Some(p) = self.fast_phys(lin, len, true, u) {
+            self.note_write(p);
+            if let Some(s) = bus.ram_mut(p, len) {
+                let done = match (len, s) {
+                    (1, [b]) => {
+                        *b = v as u8;
+                        true
+                    }
+                    (2, s @ [_, _]) => {
+                        s.copy_from_slice(&(v as u16).to_le_bytes());
+                        true
+                    }
+                    (4, s @ [_, _, _, _]) => {
+                        s.copy_from_slice(&v.to_le_bytes());
+                        true
+                    }
+                    _ => false,
+                };
+                if done {
+                    return Ok(());
+                }
+            }
+        }
+        self.lin_write_slow(bus, lin, len, v, u)
+    }
+
+    /// [`Self::lin_read`] kept out of line, for the fast path's misses.
+    #[inline(never)]
+    fn lin_read_slow<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        len: u32,
+        user: bool,
+    ) -> R<u32> {
+        self.lin_read(bus, lin, len, user)
+    }
+
+    /// [`Self::lin_write`] kept out of line, for the fast path's misses.
+    #[inline(never)]
+    fn lin_write_slow<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        len: u32,
+        v: u32,
+        user: bool,
+    ) -> R<()> {
+        self.lin_write(bus, lin, len, v, user)
     }
 
     /// Supervisor-level read of system structures (descriptor tables, TSS).
@@ -319,7 +435,13 @@ impl Cpu32 {
     }
 
     /// Supervisor-level write of system structures.
-    pub(crate) fn sys_write<B: Bus + ?Sized>(&mut self, bus: &mut B, lin: u32, len: u32, v: u32) -> R<()> {
+    pub(crate) fn sys_write<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        len: u32,
+        v: u32,
+    ) -> R<()> {
         self.lin_write(bus, lin, len, v, false)
     }
 

@@ -88,7 +88,12 @@ pub(crate) enum Switch {
 impl Cpu32 {
     /// Read the descriptor for `sel` (GDT or LDT); `flt` is raised when the
     /// selector lies beyond the table.
-    pub(crate) fn read_desc<B: Bus + ?Sized>(&mut self, bus: &mut B, sel: u16, flt: Fault) -> R<Desc> {
+    pub(crate) fn read_desc<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        sel: u16,
+        flt: Fault,
+    ) -> R<Desc> {
         let idx = (sel & 0xFFF8) as u32;
         let (base, limit) = if sel & 4 != 0 {
             if !self.ldtr.valid {
@@ -208,7 +213,14 @@ impl Cpu32 {
         Ok(())
     }
 
-    fn set_cs<B: Bus + ?Sized>(&mut self, bus: &mut B, d: &Desc, sel: u16, cpl: u8, off: u32) -> R<()> {
+    fn set_cs<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        d: &Desc,
+        sel: u16,
+        cpl: u8,
+        off: u32,
+    ) -> R<()> {
         self.save_seg();
         let c = d.cache((sel & !3) | cpl as u16, self.model);
         if off > c.limit {
@@ -222,7 +234,13 @@ impl Cpu32 {
     }
 
     /// JMP far.
-    pub(crate) fn far_jmp<B: Bus + ?Sized>(&mut self, bus: &mut B, sel: u16, off: u32, o32: bool) -> R<()> {
+    pub(crate) fn far_jmp<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        sel: u16,
+        off: u32,
+        o32: bool,
+    ) -> R<()> {
         self.save_seg();
         let off = if o32 { off } else { off & 0xFFFF };
         if !self.pm() {
@@ -894,7 +912,12 @@ impl Cpu32 {
     }
 
     /// VERR / VERW.
-    pub(crate) fn verify<B: Bus + ?Sized>(&mut self, bus: &mut B, sel: u16, write: bool) -> R<bool> {
+    pub(crate) fn verify<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        sel: u16,
+        write: bool,
+    ) -> R<bool> {
         if sel & 0xFFFC == 0 {
             return Ok(false);
         }
@@ -916,7 +939,12 @@ impl Cpu32 {
     }
 
     /// LAR (`lar`) or LSL: the value, or None when ZF is to be cleared.
-    pub(crate) fn lar_lsl<B: Bus + ?Sized>(&mut self, bus: &mut B, sel: u16, lar: bool) -> R<Option<u32>> {
+    pub(crate) fn lar_lsl<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        sel: u16,
+        lar: bool,
+    ) -> R<Option<u32>> {
         if sel & 0xFFFC == 0 {
             return Ok(None);
         }
