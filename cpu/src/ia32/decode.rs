@@ -78,11 +78,10 @@ impl Cpu32 {
         self.seg[CS].big() && self.eflags & VM == 0
     }
 
-    /// Decode the instruction at CS:EIP (from the decoded-instruction cache
-    /// when it has it).
+    /// Decode the instruction at CS:EIP in code of size `d32`
+    /// ([`Self::code32`]), from the decoded-instruction cache when it has it.
     #[inline]
-    pub(crate) fn decode<B: Bus + ?Sized>(&mut self, bus: &mut B) -> R<Insn> {
-        let d32 = self.code32();
+    pub(crate) fn decode<B: Bus + ?Sized>(&mut self, bus: &mut B, d32: bool) -> R<Insn> {
         let start = self.eip;
         if self.icache_on {
             if let Some(idx) = self.icache_lookup(bus, start, d32) {

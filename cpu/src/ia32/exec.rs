@@ -199,10 +199,11 @@ impl Cpu32 {
         if self.breakpoints_armed() || self.eflags & RF != 0 {
             self.debug_prologue()?;
         }
-        let i = self.decode(bus)?;
+        let d32 = self.code32();
+        let i = self.decode(bus, d32)?;
         self.cycles += i.clk as u64;
         let next = self.eip.wrapping_add(i.len);
-        let next = if self.code32() { next } else { next & 0xFFFF };
+        let next = if d32 { next } else { next & 0xFFFF };
         let osz: u32 = if i.o32 { 4 } else { 2 };
         let op = i.op;
         // Most instructions fall through to the next one; control transfers overwrite eip.

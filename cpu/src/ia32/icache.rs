@@ -2,11 +2,15 @@
 //!
 //! A slot holds an instruction's decoded form together with the bytes it
 //! was decoded from, keyed by the linear address of its first byte. A hit
-//! still translates that address and compares the bytes now in memory with
-//! the slot's, so the cache can never run stale code: self-modifying code,
+//! translates that address and compares the bytes now in memory with the
+//! slot's, so the cache can never run stale code: self-modifying code,
 //! DMA into code pages, a new CR3, a changed mapping or a board that writes
-//! its RAM directly all show up as different bytes (or a miss), with no
-//! write hooks and no invalidation. What a hit saves is the decode itself
+//! its RAM directly all show up as different bytes (or a miss). Once
+//! checked, a slot is trusted without that work for the rest of the *code
+//! epoch* if the board vouches for its RAM ([`Bus::ram_generation`]): the
+//! epoch ends when the CPU writes a page holding checked code
+//! ([`Cpu32::note_write`]), the TLB is flushed or the board's generation
+//! changes (docs/ia32.md, "Speed"). What a hit saves is the decode itself
 //! (prefixes, ModR/M, SIB, table lookups, immediates), which the decoded
 //! form fully determines together with the code size (CS.D outside v86)
 //! and the CPU model, both fixed per slot or per CPU.
