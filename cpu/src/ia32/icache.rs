@@ -36,26 +36,36 @@ const CODE_PAGES: usize = 1 << 16;
 /// Words of the code-page bitmap.
 pub(crate) const CODE_PAGE_WORDS: usize = CODE_PAGES / 64;
 
-/// One cached instruction.
+/// One cached instruction: one 64-byte cache line (a slot straddling two
+/// lines made every hit slower than the work the epochs save).
 #[derive(Clone, Copy, Default)]
+#[repr(align(64))]
 pub(crate) struct Slot {
-    /// [`key`] of the instruction's linear address and code size; 0 when empty.
+    /// [`key`] of the instruction's linear address and code size (0 when
+    /// empty; bits 0–33, [`KEY_MASK`]), with [`RAM`] and [`USER`] above.
     key: u64,
     /// The instruction's bytes, little-endian (the first `insn.len`; the
     /// rest are zero).
     bytes: u128,
     /// The decoded instruction.
     insn: Insn,
-    /// The bytes were in plain RAM ([`Bus::ram_mut`]): a hit compares them
-    /// with one `ram_mut` call; otherwise byte by byte through
-    /// [`Bus::read`], the reads the decoder itself would make.
-    ram: bool,
     /// The [`Cpu32::code_epoch`] in which its bytes were last found in
     /// memory (0: never); while it is the current one a hit needs no check.
-    epoch: u64,
-    /// That check was made at CPL 3 (a user fetch passed the page's U/S).
-    user: bool,
+    epoch: u32,
 }
+
+/// The part of [`Slot::key`] that [`key`] makes.
+const KEY_MASK: u64 = (1 << 34) - 1;
+/// [`Slot::key`] flag: the bytes were in plain RAM ([`Bus::ram_mut`]): a
+/// hit compares them with one `ram_mut` call; otherwise byte by byte
+/// through [`Bus::read`], the reads the decoder itself would make.
+const RAM: u64 = 1 << 34;
+/// [`Slot::key`] flag: the check of [`Slot::epoch`] was made at CPL 3 (a
+/// user fetch passed the page's U/S).
+const USER: u64 = 1 << 35;
+
+// A slot is one cache line.
+const _: () = assert!(std::mem::size_of::<Slot>() == 64);
 
 /// An empty cache (on the heap: it is 256 KiB).
 pub(crate) fn empty() -> Box<[Slot; ICACHE_SLOTS]> {
@@ -107,13 +117,14 @@ impl Cpu32 {
         let limit = c.limit;
         let idx = lin as usize & (ICACHE_SLOTS - 1);
         let slot = &self.icache[idx];
-        if slot.key != key(lin, d32) {
+        let skey = slot.key;
+        if skey & KEY_MASK != key(lin, d32) {
             return None;
         }
         let len = slot.insn.len;
         let bytes = slot.bytes;
-        let ram = slot.ram;
-        let (epoch, checked_user) = (slot.epoch, slot.user);
+        let ram = skey & RAM != 0;
+        let (epoch, checked_user) = (slot.epoch, skey & USER != 0);
         // As the fetch window: inside the limit, and 16-bit offsets do not wrap.
         if start > limit || limit - start < len - 1 {
             return None;
@@ -125,7 +136,7 @@ impl Cpu32 {
         let g = bus.ram_generation();
         if g != self.bus_gen {
             self.bus_gen = g;
-            self.code_epoch += 1;
+            self.new_code_epoch();
         }
         if epoch == self.code_epoch && (!u || checked_user) {
             // Checked in this epoch: no write reached its page since, no
@@ -180,7 +191,7 @@ impl Cpu32 {
             let e = self.code_epoch;
             let s = &mut self.icache[idx];
             s.epoch = e;
-            s.user = u;
+            s.key = (s.key & !USER) | if u { USER } else { 0 };
         }
         Some(idx)
     }
@@ -211,7 +222,20 @@ impl Cpu32 {
         let bit = 1u64 << (h & 63);
         if *w & bit != 0 {
             *w &= !bit;
-            self.code_epoch += 1;
+            self.new_code_epoch();
+        }
+    }
+
+    /// End the code epoch: no cached instruction is trusted until checked
+    /// again. At the end of the counter's range every slot forgets its
+    /// epoch, so an old one can never come round again.
+    pub(crate) fn new_code_epoch(&mut self) {
+        self.code_epoch = self.code_epoch.wrapping_add(1);
+        if self.code_epoch == 0 {
+            for s in self.icache.iter_mut() {
+                s.epoch = 0;
+            }
+            self.code_epoch = 1;
         }
     }
 
@@ -245,12 +269,10 @@ impl Cpu32 {
         let mut b = [0u8; 16];
         b[..15].copy_from_slice(bytes);
         self.icache[lin as usize & (ICACHE_SLOTS - 1)] = Slot {
-            key: key(lin, d32),
+            key: key(lin, d32) | if ram { RAM } else { 0 },
             bytes: u128::from_le_bytes(b) & low_bytes(insn.len),
             insn: *insn,
-            ram,
             epoch: 0,
-            user: false,
         };
     }
 }

@@ -288,7 +288,7 @@ pub struct Cpu32 {
     /// Cached instructions checked in this epoch are still what memory
     /// holds; it moves on when one may not be (a write to a marked page,
     /// a TLB flush, a new board RAM generation).
-    code_epoch: u64,
+    code_epoch: u32,
     /// The board's [`Bus::ram_generation`] last seen.
     bus_gen: Option<u64>,
     snap: Snapshot,
@@ -520,7 +520,7 @@ impl Cpu32 {
     /// they need not be re-read.
     pub fn invalidate_code(&mut self, addr: u32, len: u32) {
         let _ = (addr, len);
-        self.code_epoch += 1;
+        self.new_code_epoch();
     }
 
     /// Turn the decoded-instruction cache on (the default) or off. Results
@@ -699,7 +699,7 @@ impl Cpu32 {
     /// A CR3 load or task switch: global entries stay when CR4.PGE is set.
     fn flush_tlb(&mut self) {
         // Cached code was checked through the old mappings.
-        self.code_epoch += 1;
+        self.new_code_epoch();
         let keep_global = self.cr[4] & p6::CR4_PGE != 0;
         for e in self.tlb.iter_mut() {
             if !(keep_global && e.global) {
@@ -710,7 +710,7 @@ impl Cpu32 {
 
     /// Every entry, global ones included (CR4.PGE/PSE toggles, CR0.PG, INVLPG).
     fn flush_tlb_all(&mut self) {
-        self.code_epoch += 1;
+        self.new_code_epoch();
         for e in self.tlb.iter_mut() {
             e.tag = 0;
         }

@@ -411,3 +411,26 @@ fn a_user_fetch_from_a_supervisor_page_faults_after_supervisor_runs() {
     assert_eq!(c.cr[2], 0x2000);
     assert_eq!(c.r[0], 0);
 }
+
+#[test]
+fn an_epoch_number_coming_round_again_trusts_nothing_old() {
+    // A slot checked in epoch 1; the counter then runs to its end and
+    // wraps: epoch 1 again must not vouch for that slot. The bytes are
+    // changed behind the CPU with no generation bump, so only a fresh
+    // check can see them.
+    let mut bus = gen_bus();
+    bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
+    let mut c = flat32();
+    c.code_epoch = 1;
+    c.bus_gen = Some(0); // the board's generation already seen
+    run_thrice(&mut c, &mut bus, 0x2000);
+    assert_eq!(c.r[0], 1);
+    assert_eq!(c.code_epoch, 1);
+    c.code_epoch = u32::MAX;
+    c.new_code_epoch();
+    assert_eq!(c.code_epoch, 1);
+    bus.flat.load(0x2000, &[0xB8, 2, 0, 0, 0]);
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 2);
+}
