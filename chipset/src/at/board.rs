@@ -219,6 +219,11 @@ pub struct AtBoard {
     /// Current time in CPU cycles.
     pub now: u64,
     ram: Vec<u8>,
+    /// [`cpu::Bus::ram_generation`]: bumped whenever memory may change other
+    /// than by the CPU's own writes to the address it reads (DMA, tools
+    /// writing RAM, a write through the A20 alias) or what addresses map to
+    /// changes (A20, PAM shadow, SMRAM, reset).
+    ram_gen: u64,
     bios: Vec<u8>,
     option_roms: Vec<(u32, Vec<u8>)>,
     ports: Vec<Handler>,
@@ -344,6 +349,7 @@ impl AtBoard {
         kbc.byte_delay = (config.clock_hz / 1000).max(1);
         let mut board = AtBoard {
             ram: vec![0; config.memory_mib as usize * (1 << 20)],
+            ram_gen: 0,
             bios,
             option_roms: Vec::new(),
             ports: vec![Handler::None; 0x10000],
@@ -792,6 +798,7 @@ impl AtBoard {
     }
 
     fn update_a20(&mut self) {
+        self.ram_gen += 1;
         self.a20_mask = if self.a20() { u32::MAX } else { !(1 << 20) };
     }
 
@@ -819,6 +826,7 @@ impl AtBoard {
     /// disks and floppies stay inserted.
     fn system_reset(&mut self) {
         let now = self.now;
+        self.ram_gen += 1;
         if self.config.pci {
             self.pci = Some(PciBus::new());
             self.pci_written(PciKind::HostBridge);
@@ -865,6 +873,7 @@ impl AtBoard {
 
     /// The RAM, writable (to load images in tests and tools).
     pub fn ram_mut_slice(&mut self) -> &mut [u8] {
+        self.ram_gen += 1;
         &mut self.ram
     }
 
@@ -891,6 +900,7 @@ impl AtBoard {
         };
         match kind {
             PciKind::HostBridge => {
+                self.ram_gen += 1;
                 for (seg, attr) in self.pam.iter_mut().enumerate() {
                     *attr = pci.pam(0xC0000 + ((seg as u32) << 14));
                 }
@@ -986,6 +996,11 @@ impl AtBoard {
             return None;
         }
         let (a, last) = (addr & self.a20_mask, last & self.a20_mask);
+        if a != addr {
+            // Lent through the A20 alias: the CPU may write it under
+            // another address than the one it reads it at.
+            self.ram_gen += 1;
+        }
         let plain = last < 0xA0000
             || (a >= 0x10_0000 && (last as usize) < self.ram.len())
             || ((0xC0000..=0xFFFFF).contains(&a) && (a ^ last) >> 14 == 0 && self.pam(a) == 3);
@@ -1048,9 +1063,20 @@ impl AtBoard {
         }
     }
 
-    /// Write a physical byte (after the A20 gate).
+    /// Write a physical byte (after the A20 gate), as a device or tool does:
+    /// the CPU re-reads any code it cached.
     pub fn mem_write(&mut self, addr: u32, v: u8) {
+        self.ram_gen += 1;
+        self.cpu_mem_write(addr, v);
+    }
+
+    /// Write a physical byte for the CPU ([`cpu::Bus::write`]): it notes its
+    /// own writes, all but those that reach RAM through the A20 alias.
+    fn cpu_mem_write(&mut self, addr: u32, v: u8) {
         let a = addr & self.a20_mask;
+        if a != addr {
+            self.ram_gen += 1;
+        }
         if a < 0xA0000 || (a >= 0x10_0000 && (a as usize) < self.ram.len()) {
             self.ram[a as usize] = v;
             return;
@@ -1533,7 +1559,7 @@ impl cpu::Bus for AtBoard {
 
     #[inline]
     fn write(&mut self, addr: u32, value: u8) {
-        self.mem_write(addr, value)
+        self.cpu_mem_write(addr, value)
     }
 
     fn io_read(&mut self, port: u16) -> u8 {
@@ -1580,6 +1606,11 @@ impl cpu::Bus for AtBoard {
     #[inline]
     fn take_slice_end(&mut self) -> bool {
         std::mem::take(&mut self.slice.touched) && self.slice_must_end()
+    }
+
+    #[inline]
+    fn ram_generation(&self) -> Option<u64> {
+        Some(self.ram_gen)
     }
 
     #[inline]
