@@ -77,7 +77,8 @@ impl Decoder {
             bytes,
             past_end: false,
         };
-        let r = c.decode(&mut bus);
+        let d32 = c.code32();
+        let r = c.decode(&mut bus, d32);
         if bus.past_end {
             return Err(DecodeError::Truncated);
         }
