@@ -252,8 +252,8 @@ fn linux_boots_to_a_shell_on_the_pc_and_runs_a_command() {
 /// BIOS, the fw_cfg interface, and the MP table SeaBIOS always builds: with
 /// no local APIC in the CPU it lists the processor as disabled, so the
 /// kernel logs "MPTABLE: no processors registered!" and "BIOS bug, MP table
-/// errors detected!... disabling SMP support", as it does on QEMU with a CPU
-/// without an APIC, and runs uniprocessor, as it would anyway). About 6.5 G
+/// errors detected!... disabling SMP support", and runs uniprocessor, as
+/// it would anyway). About 6.5 G
 /// instructions like the boot above; the two run side by side.
 #[test]
 fn linux_boots_to_a_shell_on_seabios_and_runs_a_command() {
