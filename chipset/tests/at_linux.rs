@@ -1,6 +1,7 @@
 //! Linux (the shared image: SYSLINUX 6.04, Debian 12's 6.1 `686` kernel and
-//! a busybox initramfs) on the AT/PCI PC. Needs the Debian firmware packages
-//! (bochsbios, vgabios) and `linux-686-busybox.img` under IRONPC_SHARED;
+//! a busybox initramfs) on the AT/PCI PC, with the Bochs BIOS and with
+//! SeaBIOS. Needs the Debian firmware packages (bochsbios, vgabios, seabios)
+//! and `linux-686-busybox.img` under IRONPC_SHARED;
 //! skips visibly without them and fails without them under
 //! IRONPC_REQUIRE_DATA=1.
 
