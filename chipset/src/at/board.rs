@@ -286,8 +286,81 @@ pub struct AtBoard {
     pam: [u8; 16],
     slice: SliceState,
     irq_log: Option<Vec<(u64, u8)>>,
+    /// Access counts for a profile (see [`AtBoard::count_accesses`]).
+    counters: Option<Box<AccessCounters>>,
     /// Cycles I/O accesses have stalled the CPU since `take_io_stall`.
     io_stall: u64,
+}
+
+/// Access counts the board keeps for a profile ([`AtBoard::count_accesses`]).
+/// Byte accesses the CPU splits a wider access into count one each;
+/// accesses the board handles without the CPU (DMA) are not counted.
+#[derive(Clone, Debug)]
+pub struct AccessCounters {
+    /// Reads of each I/O port (a 16- or 32-bit access counts at its port).
+    pub io_reads: Vec<u64>,
+    /// Writes of each I/O port.
+    pub io_writes: Vec<u64>,
+    /// Interrupt vectors the CPU acknowledged (`Bus::inta`).
+    pub vectors: [u64; 256],
+    /// Reads and writes of memory that is neither plain RAM nor a RAM/ROM
+    /// shadow fast path, by [`MemRegion`] (index: `region as usize`).
+    pub mem_reads: [u64; MemRegion::COUNT],
+    /// Writes, as `mem_reads`.
+    pub mem_writes: [u64; MemRegion::COUNT],
+}
+
+/// Where a counted memory access went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemRegion {
+    /// A0000h–BFFFFh: the VGA window (or SMRAM).
+    VgaWindow = 0,
+    /// C0000h–FFFFFh: option ROMs and the BIOS (or their shadows).
+    LowRom = 1,
+    /// Above the RAM: the BIOS's top alias, the VGA's PCI BARs, or nothing.
+    High = 2,
+}
+
+impl MemRegion {
+    /// The number of regions.
+    pub const COUNT: usize = 3;
+    /// All regions, in index order.
+    pub const ALL: [MemRegion; 3] = [MemRegion::VgaWindow, MemRegion::LowRom, MemRegion::High];
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            MemRegion::VgaWindow => "VGA window A0000h-BFFFFh",
+            MemRegion::LowRom => "ROM area C0000h-FFFFFh",
+            MemRegion::High => "above RAM (BIOS alias, PCI BARs, unclaimed)",
+        }
+    }
+}
+
+impl AccessCounters {
+    fn new() -> Self {
+        AccessCounters {
+            io_reads: vec![0; 0x10000],
+            io_writes: vec![0; 0x10000],
+            vectors: [0; 256],
+            mem_reads: [0; MemRegion::COUNT],
+            mem_writes: [0; MemRegion::COUNT],
+        }
+    }
+
+    fn count_mem(&mut self, a: u32, write: bool) {
+        let r = match a {
+            0xA0000..=0xBFFFF => MemRegion::VgaWindow,
+            0xC0000..=0xFFFFF => MemRegion::LowRom,
+            _ => MemRegion::High,
+        };
+        let t = if write {
+            &mut self.mem_writes
+        } else {
+            &mut self.mem_reads
+        };
+        t[r as usize] += 1;
+    }
 }
 
 /// What the board keeps while the CPU runs a slice of instructions
@@ -391,6 +464,7 @@ impl AtBoard {
             pam: [0; 16],
             slice: SliceState::default(),
             irq_log: None,
+            counters: None,
             now: 0,
             config,
         };
@@ -625,6 +699,18 @@ impl AtBoard {
     /// `Bus::inta` (see [`AtBoard::take_irq_log`]).
     pub fn log_irqs(&mut self, on: bool) {
         self.irq_log = on.then(Vec::new);
+    }
+
+    /// Count I/O port accesses, accesses to memory that is not plain RAM
+    /// or ROM, and acknowledged interrupt vectors (for `ironpc run
+    /// --profile`); off by default, and then nothing is counted.
+    pub fn count_accesses(&mut self, on: bool) {
+        self.counters = on.then(|| Box::new(AccessCounters::new()));
+    }
+
+    /// The counts since [`AtBoard::count_accesses`] (`None` when off).
+    pub fn access_counters(&self) -> Option<&AccessCounters> {
+        self.counters.as_deref()
     }
 
     /// The interrupts recorded since [`AtBoard::log_irqs`] (emptied).
@@ -1021,6 +1107,9 @@ impl AtBoard {
     }
 
     fn slow_read(&mut self, a: u32) -> u8 {
+        if let Some(c) = &mut self.counters {
+            c.count_mem(a, false);
+        }
         match a {
             0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize],
             0xA0000..=0xBFFFF => {
@@ -1080,6 +1169,9 @@ impl AtBoard {
         if a < 0xA0000 || (a >= 0x10_0000 && (a as usize) < self.ram.len()) {
             self.ram[a as usize] = v;
             return;
+        }
+        if let Some(c) = &mut self.counters {
+            c.count_mem(a, true);
         }
         match a {
             0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize] = v,
@@ -1150,6 +1242,9 @@ impl AtBoard {
         self.sync_cpu();
         self.slice.touched = true;
         let size = size.clamp(1, 4);
+        if let Some(c) = &mut self.counters {
+            c.io_reads[port as usize] += 1;
+        }
         let h = self.ports[port as usize];
         self.charge_io(h);
         match h {
@@ -1190,6 +1285,9 @@ impl AtBoard {
         self.sync_cpu();
         self.slice.touched = true;
         let size = size.clamp(1, 4);
+        if let Some(c) = &mut self.counters {
+            c.io_writes[port as usize] += 1;
+        }
         let h = self.ports[port as usize];
         self.charge_io(h);
         match h {
@@ -1594,6 +1692,9 @@ impl cpu::Bus for AtBoard {
         self.slice.touched = true;
         if let Some(log) = &mut self.irq_log {
             log.push((self.now, v));
+        }
+        if let Some(c) = &mut self.counters {
+            c.vectors[v as usize] += 1;
         }
         v
     }

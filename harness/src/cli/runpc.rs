@@ -44,6 +44,19 @@ pub struct PcArgs {
     /// machines).
     #[arg(long)]
     pub stepped: bool,
+    /// Write a profile of the run to FILE: time and instructions by boot
+    /// phase, CPU mode and 4 KiB page of EIP, how slices ended, I/O ports,
+    /// interrupt vectors (AT/PCI machines).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Kernel symbols for --profile: a System.map, or any file holding
+    /// `/proc/kallsyms` lines (such as this run's --serial log; it is read
+    /// when the run ends).
+    #[arg(long, value_name = "FILE", requires = "profile")]
+    pub profile_symbols: Option<PathBuf>,
+    /// Emulated microseconds between --profile's samples (default 100).
+    #[arg(long, value_name = "US", requires = "profile")]
+    pub profile_every: Option<f64>,
 }
 
 impl PcArgs {
@@ -55,6 +68,7 @@ impl PcArgs {
             || self.cpu.is_some()
             || self.rtc.is_some()
             || self.stepped
+            || self.profile.is_some()
     }
 }
 
@@ -111,7 +125,7 @@ pub fn dispatch(args: &RunArgs) -> Option<Result<u8, CliError>> {
     match board {
         Some(BoardKind::At | BoardKind::Pci) => Some(run(args, &path)),
         _ if args.pc.any() => Some(Err(CliError(format!(
-            "{}: --hda, --cdrom, --boot, --memory, --cpu, --rtc and --stepped need an AT or PCI machine (e.g. --machine pc)",
+            "{}: --hda, --cdrom, --boot, --memory, --cpu, --rtc, --stepped and --profile need an AT or PCI machine (e.g. --machine pc)",
             path.display()
         )))),
         _ => None,
@@ -226,6 +240,17 @@ const CHECK_CYCLES_MIN: u64 = 50_000;
 /// Instructions stepped between checks while a trace is being written.
 const TRACE_STEPS: u64 = 50_000;
 
+/// Run `cycles` of emulated time as `AtRun::run_for` does, sampling the
+/// profile every `p.every` cycles.
+fn run_profiled(pc: &mut AtPc, p: &mut super::profile::Profiler, cycles: u64) {
+    let end = pc.run.now().saturating_add(cycles);
+    while pc.run.now() < end && pc.run.board.debug.exit.is_none() && !pc.run.board.shutdown {
+        let step = p.every.min(end - pc.run.now());
+        pc.run.run_for(step);
+        p.sample(pc);
+    }
+}
+
 /// Run an AT or PCI machine.
 pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     if let Some(p) = &args.screenshot {
@@ -242,6 +267,9 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
             "{}: --bus-trace is not available on AT and PCI machines (it shows the 8088's bus; --trace is)",
             path.display()
         )));
+    }
+    if let Some(p) = &args.pc.profile {
+        super::check_output_file(p, "--profile")?;
     }
     if let Some(p) = &wb.replay {
         return run_replay(args, p);
@@ -275,6 +303,19 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     let mut saved = false;
     let mut swapped = 0;
     let check = (pc.run.board.config.clock_hz / 1000).max(CHECK_CYCLES_MIN);
+    let mut profiler = match &args.pc.profile {
+        Some(_) => {
+            let us = args.pc.profile_every.unwrap_or(100.0);
+            if !(us.is_finite() && us > 0.0) {
+                return Err(CliError(format!(
+                    "--profile-every {us}: expected a positive number of microseconds"
+                )));
+            }
+            let every = ((us * 1e-6 * hz) as u64).max(1);
+            Some(super::profile::Profiler::start(&mut pc, every))
+        }
+        None => None,
+    };
     let mut tracer = match &wb.trace {
         Some(t) => Some(
             crate::workbench::trace32::Tracer32::new(
@@ -344,7 +385,13 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
                         .map_err(|e| CliError(format!("trace: {e}")))?;
                 }
             }
-            _ => pc.run.run_for(end - pc.run.now()),
+            _ => {
+                let cycles = end - pc.run.now();
+                match &mut profiler {
+                    Some(p) => run_profiled(&mut pc, p, cycles),
+                    None => pc.run.run_for(cycles),
+                }
+            }
         }
         if let Some(r) = &mut recorder {
             r.checkpoint(&pc).map_err(CliError)?;
@@ -488,6 +535,18 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         let lines = t.lines;
         t.finish().map_err(|e| CliError(format!("trace: {e}")))?;
         eprintln!("ironpc: traced {lines} instructions");
+    }
+    if let (Some(p), Some(file)) = (&mut profiler, &args.pc.profile) {
+        // What ran since the last sample (a trace's steps, the settle).
+        p.sample(&pc);
+        let symbols = match &args.pc.profile_symbols {
+            Some(f) => Some(super::profile::Symbols::load(f).map_err(CliError)?),
+            None => None,
+        };
+        let report = p.report(&pc, symbols.as_ref(), 30);
+        std::fs::write(file, report)
+            .map_err(|e| CliError(format!("{}: cannot write: {e}", file.display())))?;
+        eprintln!("ironpc: profile written to {}", file.display());
     }
     let screen = pc.vga.borrow().screen_text();
     println!("{}", screen.trim_end());
