@@ -56,6 +56,18 @@ pub trait Bus {
         let _ = (addr, len);
         None
     }
+    /// A number that changes whenever what some physical address reads may
+    /// have changed other than by the CPU's own writes to that same address:
+    /// DMA or a device writing RAM, a loader or debugger, a change of what
+    /// addresses map to (A20, shadow RAM, SMRAM), a write reaching memory
+    /// through an alias. While it stays the same, the ia32 core trusts its
+    /// record of which code pages it wrote and skips re-reading the bytes of
+    /// cached instructions. None (the default) means unknown: cached
+    /// instructions are then checked against memory at every use.
+    #[inline]
+    fn ram_generation(&self) -> Option<u64> {
+        None
+    }
     /// A CPU running a slice of instructions is at an instruction
     /// boundary, `cycles` clocks after the slice began: a board that
     /// passes time only between slices brings its devices up to that
@@ -71,6 +83,69 @@ pub trait Bus {
     #[inline]
     fn take_slice_end(&mut self) -> bool {
         false
+    }
+}
+
+/// A borrowed bus is a bus: the core is generic over its bus (so that a
+/// board's `read` and `ram_mut` inline into it), and code holding only a
+/// `&mut B` (with `B` perhaps unsized) can still lend it as `&mut dyn Bus`
+/// to a trait object (the [`Coprocessor`](crate::ia32::Coprocessor)).
+impl<T: Bus + ?Sized> Bus for &mut T {
+    #[inline]
+    fn read(&mut self, addr: u32) -> u8 {
+        (**self).read(addr)
+    }
+    #[inline]
+    fn write(&mut self, addr: u32, value: u8) {
+        (**self).write(addr, value)
+    }
+    #[inline]
+    fn fetch(&mut self, addr: u32) -> u8 {
+        (**self).fetch(addr)
+    }
+    #[inline]
+    fn io_read(&mut self, port: u16) -> u8 {
+        (**self).io_read(port)
+    }
+    #[inline]
+    fn io_write(&mut self, port: u16, value: u8) {
+        (**self).io_write(port, value)
+    }
+    #[inline]
+    fn io_read16(&mut self, port: u16) -> u16 {
+        (**self).io_read16(port)
+    }
+    #[inline]
+    fn io_write16(&mut self, port: u16, value: u16) {
+        (**self).io_write16(port, value)
+    }
+    #[inline]
+    fn io_read32(&mut self, port: u16) -> u32 {
+        (**self).io_read32(port)
+    }
+    #[inline]
+    fn io_write32(&mut self, port: u16, value: u32) {
+        (**self).io_write32(port, value)
+    }
+    #[inline]
+    fn inta(&mut self) -> u8 {
+        (**self).inta()
+    }
+    #[inline]
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        (**self).ram_mut(addr, len)
+    }
+    #[inline]
+    fn ram_generation(&self) -> Option<u64> {
+        (**self).ram_generation()
+    }
+    #[inline]
+    fn slice_clock(&mut self, cycles: u64) {
+        (**self).slice_clock(cycles)
+    }
+    #[inline]
+    fn take_slice_end(&mut self) -> bool {
+        (**self).take_slice_end()
     }
 }
 

@@ -288,3 +288,95 @@ fn restoring_a_rep_state_over_other_code_is_refused() {
     assert!(err.contains("1000:0100"), "{err}");
     assert!(!cpu.in_rep());
 }
+
+/// A [`FlatBus`] that lends no RAM: REP MOVS and STOS move one element at a
+/// time through `read` and `write`, the reference for the bulk moves.
+struct NoBulk(FlatBus);
+
+impl cpu::Bus for NoBulk {
+    fn read(&mut self, addr: u32) -> u8 {
+        self.0.read(addr)
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        self.0.write(addr, value)
+    }
+    fn io_read(&mut self, port: u16) -> u8 {
+        self.0.io_read(port)
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.0.io_write(port, value)
+    }
+}
+
+/// A long REP MOVS or STOS stopped at deadlines that fall anywhere in it
+/// (the machine's slices): moving the iterations short of the deadline at
+/// once must stop at the same iteration boundary, at the same clock, as
+/// moving them one by one, and continue alike, step after step. The
+/// deadlines are a fixed number of clocks after each step's start, which
+/// puts the boundary at every offset within an iteration over the run.
+#[test]
+fn a_long_rep_stopped_at_deadlines_moves_in_bulk_as_one_by_one() {
+    fn go<B: cpu::Bus>(
+        model: CpuModel,
+        code: &[u8],
+        d: u64,
+        bus: &mut B,
+        cache: bool,
+    ) -> Vec<String> {
+        // The CPU's registers as `setup` leaves them; memory is `bus`.
+        let (mut cpu, _) = setup::<FastTiming>(model, code, 700);
+        cpu.set_decode_cache(cache);
+        let mut trace = Vec::new();
+        let mut done = 0;
+        while done < 3 {
+            cpu.set_rep_deadline(cpu.cycles() + d);
+            cpu.step(bus);
+            trace.push(format!(
+                "{} {:04X?} {} {}",
+                cpu.cycles(),
+                cpu.regs.gpr,
+                cpu.regs.ip,
+                cpu.in_rep()
+            ));
+            if !cpu.in_rep() {
+                done += 1;
+            }
+            assert!(trace.len() < 5000, "the REP does not end");
+        }
+        trace
+    }
+    for model in [CpuModel::I8088, CpuModel::I8086, CpuModel::I80286] {
+        for code in [
+            &[0xF3u8, 0xA5][..],
+            &[0xF3, 0xA4],
+            &[0xF3, 0xAB],
+            &[0xF3, 0xAA],
+        ] {
+            for odd in [false, true] {
+                // An odd destination costs a word MOVS or STOS on the 8086 more clocks.
+                let mut code = code.to_vec();
+                if odd {
+                    code.splice(0..0, [0x47]); // inc di
+                }
+                for d in [1u64, 37, 100, 1000, 5003] {
+                    for cache in [false, true] {
+                        let (_, flat) = setup::<FastTiming>(model, &code, 700);
+                        let mut one_by_one = NoBulk(flat.clone());
+                        let reference = go(model, &code, d, &mut one_by_one, cache);
+                        let mut lent = flat;
+                        let bulk = go(model, &code, d, &mut lent, cache);
+                        let what = format!("{model} {code:02X?} deadline +{d} cache {cache}");
+                        assert_eq!(bulk, reference, "{what}");
+                        assert!(lent.mem == one_by_one.0.mem, "{what}: memory differs");
+                        // The deadline splits the 700 iterations into several steps
+                        // (at least 4 clocks an iteration).
+                        let steps = reference.len();
+                        if d <= 1000 {
+                            assert!(steps > 3 + 700 * 4 / (d as usize + 40), "{what}: {steps}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

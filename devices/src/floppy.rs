@@ -76,6 +76,7 @@ pub struct FloppyImage {
     /// Where the image came from (for messages and write-back).
     pub path: PathBuf,
     /// The sectors, cylinder by cylinder, head by head.
+    #[serde(with = "crate::bytes_serde")]
     pub data: Vec<u8>,
     /// Its geometry (from its size).
     pub geometry: Geometry,

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bytes_serde;
 pub mod cmos;
 pub mod debug;
 pub mod fdc;

@@ -231,6 +231,10 @@ pub struct Board {
     pub output: Vec<u8>,
     /// Value written to port F4h, once written.
     pub exit: Option<u8>,
+    /// [`Bus::ram_generation`]: only the CPU writes the RAM once the image
+    /// is in, so this changes only when a write reaches it through an
+    /// alias (an address past the end, which wraps).
+    alias_writes: u64,
 }
 
 impl Board {
@@ -244,6 +248,7 @@ impl Board {
             mem,
             output: Vec::new(),
             exit: None,
+            alias_writes: 0,
         };
         let at = LOAD_ADDR as usize;
         b.mem[at..at + image.len()].copy_from_slice(image);
@@ -258,7 +263,14 @@ impl Bus for Board {
     }
     #[inline]
     fn write(&mut self, addr: u32, value: u8) {
+        if addr as usize >= RAM_SIZE {
+            self.alias_writes += 1;
+        }
         self.mem[addr as usize & (RAM_SIZE - 1)] = value;
+    }
+    #[inline]
+    fn ram_generation(&self) -> Option<u64> {
+        Some(self.alias_writes)
     }
     fn io_read(&mut self, _port: u16) -> u8 {
         0xFF

@@ -1,6 +1,7 @@
 //! `--trace` on the AT machine (the 32-bit core): one line per
-//! instruction with its bytes and the registers it changed; the other
-//! workbench options are refused there with a clear message.
+//! instruction with its bytes, its disassembly and the registers it
+//! changed; the bus trace (of the 8088's bus) is refused there with a
+//! clear message.
 
 use std::path::Path;
 use std::process::Command;
@@ -27,29 +28,53 @@ fn have_bios(test: &str) -> bool {
     false
 }
 
-/// CS, EIP and the bytes of a trace line (`N c=C CS:EIP BYTES..  REGS`).
-fn parse(line: &str) -> (u16, u32, Vec<u8>, bool) {
+/// One trace line (`N c=C CS:EIP BYTES  TEXT  REGS`).
+struct Line {
+    cs: u16,
+    eip: u32,
+    bytes: Vec<u8>,
+    /// `..` after the bytes: they did not decode.
+    cut: bool,
+    text: String,
+    /// The line names a new EIP: the step did not fall through.
+    jumped: bool,
+}
+
+fn parse(line: &str) -> Line {
     let mut f = line.split_whitespace().skip(2);
     let at = f.next().unwrap();
     let (cs, eip) = at.split_once(':').unwrap();
     let mut bytes = Vec::new();
     let mut cut = false;
-    for w in f {
+    let rest: Vec<&str> = f.collect();
+    let mut k = 0;
+    while k < rest.len() {
+        let w = rest[k];
         if w == ".." {
             cut = true;
+            k += 1;
             break;
         }
         match u8::from_str_radix(w, 16) {
             Ok(b) if w.len() == 2 => bytes.push(b),
             _ => break,
         }
+        k += 1;
     }
-    (
-        u16::from_str_radix(cs, 16).unwrap(),
-        u32::from_str_radix(eip, 16).unwrap(),
+    // The text runs to the first register change (`name=value`).
+    let text: Vec<&str> = rest[k..]
+        .iter()
+        .take_while(|w| !w.contains('='))
+        .copied()
+        .collect();
+    Line {
+        cs: u16::from_str_radix(cs, 16).unwrap(),
+        eip: u32::from_str_radix(eip, 16).unwrap(),
         bytes,
         cut,
-    )
+        text: text.join(" "),
+        jumped: line.contains(" eip="),
+    }
 }
 
 #[test]
@@ -77,32 +102,40 @@ fn at_trace_lines_follow_the_instruction_stream_from_the_reset_vector() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 200);
     // The 486 starts at F000:0000FFF0 (CS base FFFF0000h), where the BIOS
-    // has a far jump (EA, offset, segment) into its F000 segment.
-    let (cs, eip, b, cut) = parse(lines[0]);
+    // has a far jump (EA, offset, segment) into its F000 segment: five
+    // bytes, shown as the far pointer it encodes.
+    let l0 = parse(lines[0]);
     assert!(
         lines[0].starts_with("0 c=0 F000:0000FFF0 EA "),
         "{}",
         lines[0]
     );
-    assert!(cut);
-    let (cs1, eip1, _, _) = parse(lines[1]);
-    assert_eq!((cs, eip), (0xF000, 0xFFF0));
-    assert_eq!(
-        (cs1, eip1),
-        (
-            u16::from_le_bytes([b[3], b[4]]),
-            u16::from_le_bytes([b[1], b[2]]) as u32
-        )
+    assert_eq!((l0.cs, l0.eip), (0xF000, 0xFFF0));
+    assert_eq!(l0.bytes.len(), 5, "{}", lines[0]);
+    assert!(!l0.cut && l0.jumped);
+    let b = &l0.bytes;
+    let (off, sel) = (
+        u16::from_le_bytes([b[1], b[2]]),
+        u16::from_le_bytes([b[3], b[4]]),
     );
+    assert_eq!(l0.text, format!("jmp {sel:#x}:{off:#x}"), "{}", lines[0]);
+    let l1 = parse(lines[1]);
+    assert_eq!((l1.cs, l1.eip), (sel, off as u32));
     // Every instruction that fell through is followed by the one its
-    // length leads to; the numbers count up by one.
+    // length leads to; the numbers count up by one; the BIOS's code all
+    // decodes, each line with a mnemonic.
     let mut fell = 0;
     for (k, w) in lines.windows(2).enumerate() {
         assert!(w[1].starts_with(&format!("{} ", k + 1)), "{}", w[1]);
-        let (cs, eip, bytes, cut) = parse(w[0]);
-        let (cs2, eip2, _, _) = parse(w[1]);
-        if !cut {
-            assert_eq!((cs2, eip2), (cs, eip + bytes.len() as u32), "{}", w[0]);
+        let (a, b) = (parse(w[0]), parse(w[1]));
+        assert!(!a.cut && !a.text.is_empty(), "{}", w[0]);
+        if !a.jumped {
+            assert_eq!(
+                (b.cs, b.eip),
+                (a.cs, a.eip + a.bytes.len() as u32),
+                "{}",
+                w[0]
+            );
             fell += 1;
         }
     }
@@ -110,19 +143,19 @@ fn at_trace_lines_follow_the_instruction_stream_from_the_reset_vector() {
 }
 
 #[test]
-fn at_machines_refuse_the_workbench_options_they_do_not_have() {
+fn at_machines_refuse_the_bus_trace() {
     let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("s.ironpc");
+    let bus = dir.path().join("bus.txt");
     let out = Command::new(env!("CARGO_BIN_EXE_ironpc"))
-        .args(["run", "--machine", "at-486", "--save-state"])
-        .arg(&snap)
+        .args(["run", "--machine", "at-486", "--bus-trace"])
+        .arg(&bus)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        err.contains("--save-state is not available on AT and PCI machines"),
+        err.contains("--bus-trace is not available on AT and PCI machines"),
         "{err}"
     );
-    assert!(!snap.exists());
+    assert!(!bus.exists());
 }

@@ -16,6 +16,9 @@ use devices::cmos::{BootDevice, CmosFloppy, NvramConfig};
 use devices::{DriveType, Fdc, FloppyImage, Rtc, RtcTime, I8042};
 use std::ops::RangeInclusive;
 
+mod state;
+pub use state::AtBoardState;
+
 /// The 8254's input clock (14.31818 MHz / 12).
 pub const PIT_HZ: u64 = 1_193_182;
 /// The clock the floppy controller's delays are counted in (it was written
@@ -52,6 +55,24 @@ pub trait IoDevice {
     fn reset(&mut self, now: u64) {
         let _ = now;
     }
+    /// State the device alone holds, for a machine snapshot (opaque bytes
+    /// the device reads back with [`IoDevice::load_state`]). A device whose
+    /// state is shared with and saved by its owner (the PC's VGA, IDE,
+    /// UARTs) keeps the default: nothing.
+    fn save_state(&self) -> Vec<u8> {
+        Vec::new()
+    }
+    /// Put back what [`IoDevice::save_state`] returned.
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        if state.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} bytes of state for a device that keeps none",
+                state.len()
+            ))
+        }
+    }
 }
 
 /// A memory-mapped device window (the VGA's A0000h–BFFFFh, a framebuffer).
@@ -63,7 +84,7 @@ pub trait MmioDevice {
 }
 
 /// What kind of reset the board asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ResetKind {
     /// The CPU only (8042 pulse, port 92h, CF9h soft reset, triple fault):
     /// memory and devices keep their state, as the BIOS's shutdown-byte
@@ -198,6 +219,11 @@ pub struct AtBoard {
     /// Current time in CPU cycles.
     pub now: u64,
     ram: Vec<u8>,
+    /// [`cpu::Bus::ram_generation`]: bumped whenever memory may change other
+    /// than by the CPU's own writes to the address it reads (DMA, tools
+    /// writing RAM, a write through the A20 alias) or what addresses map to
+    /// changes (A20, PAM shadow, SMRAM, reset).
+    ram_gen: u64,
     bios: Vec<u8>,
     option_roms: Vec<(u32, Vec<u8>)>,
     ports: Vec<Handler>,
@@ -260,8 +286,81 @@ pub struct AtBoard {
     pam: [u8; 16],
     slice: SliceState,
     irq_log: Option<Vec<(u64, u8)>>,
+    /// Access counts for a profile (see [`AtBoard::count_accesses`]).
+    counters: Option<Box<AccessCounters>>,
     /// Cycles I/O accesses have stalled the CPU since `take_io_stall`.
     io_stall: u64,
+}
+
+/// Access counts the board keeps for a profile ([`AtBoard::count_accesses`]).
+/// Byte accesses the CPU splits a wider access into count one each;
+/// accesses the board handles without the CPU (DMA) are not counted.
+#[derive(Clone, Debug)]
+pub struct AccessCounters {
+    /// Reads of each I/O port (a 16- or 32-bit access counts at its port).
+    pub io_reads: Vec<u64>,
+    /// Writes of each I/O port.
+    pub io_writes: Vec<u64>,
+    /// Interrupt vectors the CPU acknowledged (`Bus::inta`).
+    pub vectors: [u64; 256],
+    /// Reads and writes of memory that is neither plain RAM nor a RAM/ROM
+    /// shadow fast path, by [`MemRegion`] (index: `region as usize`).
+    pub mem_reads: [u64; MemRegion::COUNT],
+    /// Writes, as `mem_reads`.
+    pub mem_writes: [u64; MemRegion::COUNT],
+}
+
+/// Where a counted memory access went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemRegion {
+    /// A0000h–BFFFFh: the VGA window (or SMRAM).
+    VgaWindow = 0,
+    /// C0000h–FFFFFh: option ROMs and the BIOS (or their shadows).
+    LowRom = 1,
+    /// Above the RAM: the BIOS's top alias, the VGA's PCI BARs, or nothing.
+    High = 2,
+}
+
+impl MemRegion {
+    /// The number of regions.
+    pub const COUNT: usize = 3;
+    /// All regions, in index order.
+    pub const ALL: [MemRegion; 3] = [MemRegion::VgaWindow, MemRegion::LowRom, MemRegion::High];
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            MemRegion::VgaWindow => "VGA window A0000h-BFFFFh",
+            MemRegion::LowRom => "ROM area C0000h-FFFFFh",
+            MemRegion::High => "above RAM (BIOS alias, PCI BARs, unclaimed)",
+        }
+    }
+}
+
+impl AccessCounters {
+    fn new() -> Self {
+        AccessCounters {
+            io_reads: vec![0; 0x10000],
+            io_writes: vec![0; 0x10000],
+            vectors: [0; 256],
+            mem_reads: [0; MemRegion::COUNT],
+            mem_writes: [0; MemRegion::COUNT],
+        }
+    }
+
+    fn count_mem(&mut self, a: u32, write: bool) {
+        let r = match a {
+            0xA0000..=0xBFFFF => MemRegion::VgaWindow,
+            0xC0000..=0xFFFFF => MemRegion::LowRom,
+            _ => MemRegion::High,
+        };
+        let t = if write {
+            &mut self.mem_writes
+        } else {
+            &mut self.mem_reads
+        };
+        t[r as usize] += 1;
+    }
 }
 
 /// What the board keeps while the CPU runs a slice of instructions
@@ -323,6 +422,7 @@ impl AtBoard {
         kbc.byte_delay = (config.clock_hz / 1000).max(1);
         let mut board = AtBoard {
             ram: vec![0; config.memory_mib as usize * (1 << 20)],
+            ram_gen: 0,
             bios,
             option_roms: Vec::new(),
             ports: vec![Handler::None; 0x10000],
@@ -364,6 +464,7 @@ impl AtBoard {
             pam: [0; 16],
             slice: SliceState::default(),
             irq_log: None,
+            counters: None,
             now: 0,
             config,
         };
@@ -600,6 +701,18 @@ impl AtBoard {
         self.irq_log = on.then(Vec::new);
     }
 
+    /// Count I/O port accesses, accesses to memory that is not plain RAM
+    /// or ROM, and acknowledged interrupt vectors (for `ironpc run
+    /// --profile`); off by default, and then nothing is counted.
+    pub fn count_accesses(&mut self, on: bool) {
+        self.counters = on.then(|| Box::new(AccessCounters::new()));
+    }
+
+    /// The counts since [`AtBoard::count_accesses`] (`None` when off).
+    pub fn access_counters(&self) -> Option<&AccessCounters> {
+        self.counters.as_deref()
+    }
+
     /// The interrupts recorded since [`AtBoard::log_irqs`] (emptied).
     pub fn take_irq_log(&mut self) -> Vec<(u64, u8)> {
         self.irq_log
@@ -771,6 +884,7 @@ impl AtBoard {
     }
 
     fn update_a20(&mut self) {
+        self.ram_gen += 1;
         self.a20_mask = if self.a20() { u32::MAX } else { !(1 << 20) };
     }
 
@@ -798,6 +912,7 @@ impl AtBoard {
     /// disks and floppies stay inserted.
     fn system_reset(&mut self) {
         let now = self.now;
+        self.ram_gen += 1;
         if self.config.pci {
             self.pci = Some(PciBus::new());
             self.pci_written(PciKind::HostBridge);
@@ -844,6 +959,7 @@ impl AtBoard {
 
     /// The RAM, writable (to load images in tests and tools).
     pub fn ram_mut_slice(&mut self) -> &mut [u8] {
+        self.ram_gen += 1;
         &mut self.ram
     }
 
@@ -870,6 +986,7 @@ impl AtBoard {
         };
         match kind {
             PciKind::HostBridge => {
+                self.ram_gen += 1;
                 for (seg, attr) in self.pam.iter_mut().enumerate() {
                     *attr = pci.pam(0xC0000 + ((seg as u32) << 14));
                 }
@@ -965,6 +1082,11 @@ impl AtBoard {
             return None;
         }
         let (a, last) = (addr & self.a20_mask, last & self.a20_mask);
+        if a != addr {
+            // Lent through the A20 alias: the CPU may write it under
+            // another address than the one it reads it at.
+            self.ram_gen += 1;
+        }
         let plain = last < 0xA0000
             || (a >= 0x10_0000 && (last as usize) < self.ram.len())
             || ((0xC0000..=0xFFFFF).contains(&a) && (a ^ last) >> 14 == 0 && self.pam(a) == 3);
@@ -985,6 +1107,9 @@ impl AtBoard {
     }
 
     fn slow_read(&mut self, a: u32) -> u8 {
+        if let Some(c) = &mut self.counters {
+            c.count_mem(a, false);
+        }
         match a {
             0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize],
             0xA0000..=0xBFFFF => {
@@ -1027,12 +1152,26 @@ impl AtBoard {
         }
     }
 
-    /// Write a physical byte (after the A20 gate).
+    /// Write a physical byte (after the A20 gate), as a device or tool does:
+    /// the CPU re-reads any code it cached.
     pub fn mem_write(&mut self, addr: u32, v: u8) {
+        self.ram_gen += 1;
+        self.cpu_mem_write(addr, v);
+    }
+
+    /// Write a physical byte for the CPU ([`cpu::Bus::write`]): it notes its
+    /// own writes, all but those that reach RAM through the A20 alias.
+    fn cpu_mem_write(&mut self, addr: u32, v: u8) {
         let a = addr & self.a20_mask;
+        if a != addr {
+            self.ram_gen += 1;
+        }
         if a < 0xA0000 || (a >= 0x10_0000 && (a as usize) < self.ram.len()) {
             self.ram[a as usize] = v;
             return;
+        }
+        if let Some(c) = &mut self.counters {
+            c.count_mem(a, true);
         }
         match a {
             0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize] = v,
@@ -1103,6 +1242,9 @@ impl AtBoard {
         self.sync_cpu();
         self.slice.touched = true;
         let size = size.clamp(1, 4);
+        if let Some(c) = &mut self.counters {
+            c.io_reads[port as usize] += 1;
+        }
         let h = self.ports[port as usize];
         self.charge_io(h);
         match h {
@@ -1143,6 +1285,9 @@ impl AtBoard {
         self.sync_cpu();
         self.slice.touched = true;
         let size = size.clamp(1, 4);
+        if let Some(c) = &mut self.counters {
+            c.io_writes[port as usize] += 1;
+        }
         let h = self.ports[port as usize];
         self.charge_io(h);
         match h {
@@ -1512,7 +1657,7 @@ impl cpu::Bus for AtBoard {
 
     #[inline]
     fn write(&mut self, addr: u32, value: u8) {
-        self.mem_write(addr, value)
+        self.cpu_mem_write(addr, value)
     }
 
     fn io_read(&mut self, port: u16) -> u8 {
@@ -1548,6 +1693,9 @@ impl cpu::Bus for AtBoard {
         if let Some(log) = &mut self.irq_log {
             log.push((self.now, v));
         }
+        if let Some(c) = &mut self.counters {
+            c.vectors[v as usize] += 1;
+        }
         v
     }
 
@@ -1559,6 +1707,11 @@ impl cpu::Bus for AtBoard {
     #[inline]
     fn take_slice_end(&mut self) -> bool {
         std::mem::take(&mut self.slice.touched) && self.slice_must_end()
+    }
+
+    #[inline]
+    fn ram_generation(&self) -> Option<u64> {
+        Some(self.ram_gen)
     }
 
     #[inline]

@@ -4,8 +4,10 @@
 //! added; the set is small (a dozen entries), so a vector kept sorted by
 //! deadline is both simple and quick.
 
+use serde::{Deserialize, Serialize};
+
 /// A source of timed work.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum AtEvent {
     /// The 8254 timer's next output change.
     Pit,
@@ -20,7 +22,7 @@ pub enum AtEvent {
 }
 
 /// Pending deadlines, earliest first.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadlines {
     entries: Vec<(u64, AtEvent)>,
 }

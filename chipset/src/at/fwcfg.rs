@@ -170,11 +170,44 @@ impl IoDevice for FwCfg {
     fn reset(&mut self, _now: u64) {
         self.select(SIGNATURE);
     }
+
+    /// The selector and the data offset: the items come from the profile,
+    /// which a restored machine is built from again.
+    fn save_state(&self) -> Vec<u8> {
+        let mut v = self.selected.to_le_bytes().to_vec();
+        v.extend_from_slice(&(self.offset as u64).to_le_bytes());
+        v
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        if state.len() != 10 {
+            return Err(format!(
+                "fw_cfg state of {} bytes, expected 10",
+                state.len()
+            ));
+        }
+        self.selected = u16::from_le_bytes([state[0], state[1]]);
+        let off = u64::from_le_bytes(state[2..10].try_into().expect("8 bytes"));
+        self.offset = usize::try_from(off).map_err(|_| "fw_cfg offset out of range".to_string())?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_saved_selector_and_offset_read_on_alike() {
+        let mut a = FwCfg::for_pc(32 << 20, &[BootDevice::HardDisk]);
+        // Two bytes into the signature "QEMU".
+        assert_eq!(read(&mut a, SIGNATURE, 2), b"QE");
+        let s = a.save_state();
+        let mut b = FwCfg::for_pc(32 << 20, &[BootDevice::HardDisk]);
+        b.load_state(&s).unwrap();
+        assert_eq!(b.io_read(0, FW_CFG_DATA, 1) as u8, b'M');
+        assert!(b.load_state(&s[..9]).unwrap_err().contains("9 bytes"));
+    }
 
     fn read(f: &mut FwCfg, key: u16, len: usize) -> Vec<u8> {
         f.io_write(0, FW_CFG_SELECTOR, 2, key as u32);

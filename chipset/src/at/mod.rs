@@ -22,12 +22,13 @@ pub mod pics;
 pub mod run;
 
 pub use board::{
-    pci_intx_pirq, AtBoard, AtConfig, AtError, Dma16Cycle, IoDevice, MmioDevice, ResetKind,
+    pci_intx_pirq, AccessCounters, AtBoard, AtBoardState, AtConfig, AtError, Dma16Cycle, IoDevice,
+    MemRegion, MmioDevice, ResetKind,
 };
 pub use events::{AtEvent, Deadlines};
 pub use firmware::{find_firmware, find_firmware_env, FirmwareMissing};
 pub use machine::{build_at, build_at_from_file, AtMachine};
-pub use pc::{build_pc, cpu_model, AtPc};
+pub use pc::{build_pc, cpu_model, AtPc, AtPcState};
 pub use pci::{PciBus, PciKind};
 pub use pics::CascadedPics;
-pub use run::{AtCpu, AtRun, CpuStep};
+pub use run::{AtCpu, AtRun, CpuStep, SliceStats};

@@ -7,13 +7,14 @@
 //! front end can read the screen, the serial output or the disks while the
 //! board owns the port and memory handlers.
 
-use super::board::{IoDevice, MmioDevice};
+use super::board::{AtBoardState, IoDevice, MmioDevice};
 use super::machine::{build_at, AtMachine};
 use super::run::AtRun;
 use crate::profile::{MachineError, MachineProfile};
-use cpu::ia32::{Cpu32, Model32};
+use cpu::ia32::{Cpu32, Cpu32State, Model32};
 use devices::ide::Media;
 use devices::{Ide, Uart16550, Vga};
+use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -162,6 +163,10 @@ pub struct AtPc {
     pub bios: PathBuf,
     /// The VGA BIOS image used, if any.
     pub vga_bios: Option<PathBuf>,
+    /// The profile it was built from, and the directory its relative
+    /// paths are relative to: a snapshot names them so that the same PC
+    /// can be built again to restore it onto.
+    pub profile: (MachineProfile, PathBuf),
 }
 
 fn resolve(base: &Path, p: &Path) -> PathBuf {
@@ -306,5 +311,126 @@ pub fn build_pc(profile: &MachineProfile, base: &Path) -> Result<AtPc, MachineEr
         com,
         bios,
         vga_bios,
+        profile: (profile.clone(), base.to_path_buf()),
     })
+}
+
+/// Everything of an [`AtPc`] a snapshot holds: the CPU, the board with
+/// its chips, and the devices the PC shares with front ends. Restored with
+/// [`AtPc::load_state`] onto a PC built from the same profile.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AtPcState {
+    /// The CPU.
+    pub cpu: Cpu32State,
+    /// The board.
+    pub board: AtBoardState,
+    /// The VGA: registers, DAC, video memory, retrace timing.
+    pub vga: Vga,
+    /// Both IDE channels: registers, a command in flight, the drives with
+    /// their images' changed blocks (the images themselves are reopened).
+    pub ide: Ide,
+    /// COM1 and COM2 with their FIFOs and pending input.
+    pub com: [Uart16550; 2],
+    /// Resets so far.
+    pub resets: u64,
+    /// The runner's view of the CPU's clock count.
+    pub last_cpu_cycles: u64,
+    /// Slices run (a statistic: it depends on how the run was cut up, and
+    /// state hashes leave it out).
+    pub slices: u64,
+}
+
+/// The image of an IDE slot, for comparing machines: (path, blocks).
+fn ide_media(ide: &Ide, ch: usize, slot: usize) -> Option<(PathBuf, u64)> {
+    let img = match &ide.channels[ch].drive(slot)?.media {
+        Media::Disk(d) => &d.image,
+        Media::Cdrom(c) => c.disc.as_ref()?,
+    };
+    Some((img.path.clone(), img.blocks()))
+}
+
+impl AtPc {
+    /// The whole machine's state (between slices). Refused when a guest
+    /// write would reach a file on the host (a disk or floppy opened
+    /// writable): the file would go on changing after the snapshot, and a
+    /// restored machine would see other sectors than the saved one did.
+    pub fn save_state(&self) -> Result<AtPcState, String> {
+        let ide = self.ide.borrow();
+        for ch in &ide.channels {
+            for slot in 0..2 {
+                if let Some(devices::ide::Drive {
+                    media: Media::Disk(d),
+                    ..
+                }) = ch.drive(slot)
+                {
+                    if d.image.writable() {
+                        return Err(format!(
+                            "{}: the disk is writable (guest writes go to the file), so a snapshot would not match it later; run without --writable",
+                            d.image.path.display()
+                        ));
+                    }
+                }
+            }
+        }
+        if self.run.board.writes_through() {
+            return Err(
+                "a floppy image is writable (guest writes go to the file), so a snapshot would not match it later; run without --writable"
+                    .into(),
+            );
+        }
+        Ok(AtPcState {
+            cpu: self.run.cpu.save_state(),
+            board: self.run.board.save_state(),
+            vga: self.vga.borrow().clone(),
+            ide: ide.clone(),
+            com: [self.com[0].borrow().clone(), self.com[1].borrow().clone()],
+            resets: self.run.resets,
+            last_cpu_cycles: self.run.last_cpu_cycles,
+            slices: self.run.slices,
+        })
+    }
+
+    /// Put back a state from [`AtPc::save_state`] on a PC built from the
+    /// same profile. Refused when the CPU model, board, RAM, firmware,
+    /// disks or video memory differ; the machine is not usable after an
+    /// error (build it again).
+    pub fn load_state(&mut self, s: AtPcState) -> Result<(), String> {
+        {
+            let ide = self.ide.borrow();
+            for ch in 0..2 {
+                for slot in 0..2 {
+                    let (a, b) = (ide_media(&s.ide, ch, slot), ide_media(&ide, ch, slot));
+                    if a != b {
+                        let show = |m: &Option<(PathBuf, u64)>| match m {
+                            Some((p, n)) => format!("{} ({n} blocks)", p.display()),
+                            None => "empty".into(),
+                        };
+                        return Err(format!(
+                            "IDE channel {ch} drive {slot}: the state has {}, this machine {}",
+                            show(&a),
+                            show(&b)
+                        ));
+                    }
+                }
+            }
+        }
+        if s.vga.vram.len() != self.vga.borrow().vram.len() {
+            return Err(format!(
+                "the state has {} KiB of video memory, this machine {} KiB",
+                s.vga.vram.len() / 1024,
+                self.vga.borrow().vram.len() / 1024
+            ));
+        }
+        self.run.cpu.load_state(&s.cpu)?;
+        self.run.board.load_state(s.board)?;
+        *self.vga.borrow_mut() = s.vga;
+        *self.ide.borrow_mut() = s.ide;
+        let [c1, c2] = s.com;
+        *self.com[0].borrow_mut() = c1;
+        *self.com[1].borrow_mut() = c2;
+        self.run.resets = s.resets;
+        self.run.last_cpu_cycles = s.last_cpu_cycles;
+        self.run.slices = s.slices;
+        Ok(())
+    }
 }

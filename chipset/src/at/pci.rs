@@ -9,12 +9,16 @@
 //! (PIIX3) datasheets and the PCI Local Bus Specification 2.1 (header
 //! layout, BAR sizing by writing all ones).
 
+use serde::{Deserialize, Serialize};
+
 /// A function's 256-byte configuration space with a mask of writable bits.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConfigSpace {
     /// The registers.
+    #[serde(with = "devices::bytes_serde::array")]
     pub bytes: [u8; 256],
     /// Bits software may change.
+    #[serde(with = "devices::bytes_serde::array")]
     pub wmask: [u8; 256],
 }
 
@@ -75,7 +79,7 @@ impl ConfigSpace {
 }
 
 /// Which function a slot holds (the board reacts to some registers).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PciKind {
     /// i440FX host bridge.
     HostBridge,
@@ -88,7 +92,7 @@ pub enum PciKind {
 }
 
 /// One function on bus 0.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PciFunction {
     /// Device number 0–31.
     pub device: u8,
@@ -199,7 +203,7 @@ pub fn vga() -> PciFunction {
 }
 
 /// Bus 0 with configuration mechanism #1.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PciBus {
     /// CONFADD (CF8h).
     pub address: u32,

@@ -8,7 +8,7 @@
 use crate::pic::Pic8259;
 
 /// The cascaded pair.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct CascadedPics {
     /// IRQ 0–7.
     pub master: Pic8259,

@@ -136,11 +136,39 @@ pub struct AtRun<C: AtCpu> {
     pub board: AtBoard,
     /// Resets so far (CPU and system).
     pub resets: u64,
-    last_cpu_cycles: u64,
+    /// The CPU's clock count when the board last passed time.
+    pub(crate) last_cpu_cycles: u64,
     /// Run one instruction at a time (see [`AtRun::set_stepped`]).
     stepped: bool,
     /// Slices run so far ([`AtRun::slice`]; [`AtRun::step`] does not count).
     pub slices: u64,
+    /// How slices ended and the time halted, when counted
+    /// ([`AtRun::count_slices`]).
+    pub slice_stats: Option<SliceStats>,
+}
+
+/// How the slices of an [`AtRun`] ended, and the time the CPU spent halted
+/// (for `ironpc run --profile`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SliceStats {
+    /// Slices run.
+    pub slices: u64,
+    /// Slices that ran to their end: the board's next deadline or the
+    /// caller's limit.
+    pub to_deadline: u64,
+    /// Slices a device access ended early (it changed the interrupt lines
+    /// or the deadlines, or took I/O wait states).
+    pub by_access: u64,
+    /// Slices that ended in HLT.
+    pub halted: u64,
+    /// Slices that ended in a shutdown (triple fault).
+    pub shutdowns: u64,
+    /// Cycles skipped while halted (to the next deadline).
+    pub idle_cycles: u64,
+    /// Cycles of I/O wait states added to the board's time.
+    pub io_stall_cycles: u64,
+    /// Single steps ([`AtRun::step`]) counted instead of slices.
+    pub steps: u64,
 }
 
 /// The longest slice, in cycles, when no deadline is nearer: the caller's
@@ -158,6 +186,7 @@ impl<C: AtCpu> AtRun<C> {
             last_cpu_cycles,
             stepped: false,
             slices: 0,
+            slice_stats: None,
         }
     }
 
@@ -173,9 +202,18 @@ impl<C: AtCpu> AtRun<C> {
         self.stepped = stepped;
     }
 
+    /// Count how slices end and the time halted in
+    /// [`AtRun::slice_stats`] (from zero), or stop counting.
+    pub fn count_slices(&mut self, on: bool) {
+        self.slice_stats = on.then(SliceStats::default);
+    }
+
     /// One CPU step and the board's time after it: the reference the
     /// slices keep to.
     pub fn step(&mut self) {
+        if let Some(s) = &mut self.slice_stats {
+            s.steps += 1;
+        }
         self.deliver_nmi();
         let start = self.board.now;
         let r = self.cpu.step(&mut self.board);
@@ -212,6 +250,15 @@ impl<C: AtCpu> AtRun<C> {
         self.board.begin_slice(now + budget);
         let (r, spent) = self.cpu.run_slice(&mut self.board, budget);
         self.board.end_slice();
+        if let Some(s) = &mut self.slice_stats {
+            s.slices += 1;
+            match r {
+                CpuStep::Halted => s.halted += 1,
+                CpuStep::Shutdown => s.shutdowns += 1,
+                CpuStep::Executed if spent >= budget => s.to_deadline += 1,
+                CpuStep::Executed => s.by_access += 1,
+            }
+        }
         let counted = self.cpu.cycles().wrapping_sub(self.last_cpu_cycles);
         // The board may have moved inside the slice (to an access); the
         // slice's time counts from where it began.
@@ -237,7 +284,9 @@ impl<C: AtCpu> AtRun<C> {
     /// least one) of which the CPU counted `counted`; I/O wait states come
     /// on top.
     fn finish(&mut self, r: CpuStep, start: u64, spent: u64, counted: u64) {
-        let mut now = start + spent + self.board.take_io_stall();
+        let stall = self.board.take_io_stall();
+        let mut now = start + spent + stall;
+        let busy_end = now;
         match r {
             CpuStep::Executed => {}
             CpuStep::Halted => {
@@ -247,6 +296,10 @@ impl<C: AtCpu> AtRun<C> {
                 now = self.board.next_deadline().unwrap_or(now + idle).max(now);
             }
             CpuStep::Shutdown => self.board.triple_fault(),
+        }
+        if let Some(s) = &mut self.slice_stats {
+            s.io_stall_cycles += stall;
+            s.idle_cycles += now - busy_end;
         }
         // The CPU's clock count (the TSC) follows the board's time: wait
         // states and skipped idle time count as clocks, as on hardware.

@@ -1782,6 +1782,7 @@ impl<T: Timing> Cpu<T> {
             if self.regs.gpr[1] == 0 {
                 break;
             }
+            let began = self.timing.cycles();
             if T::EXACT_286 {
                 self.timing.iteration(bus, op);
             }
@@ -1818,6 +1819,43 @@ impl<T: Timing> Cpu<T> {
             } else if self.timing.cycles() >= self.rep.deadline {
                 self.rep.yielded = true;
                 return;
+            } else if T::BULK && matches!(op, StrOp::Movs | StrOp::Stos) {
+                let per = self.timing.cycles() - began;
+                self.rep_skip(bus, op, w, per);
+            }
+        }
+    }
+
+    /// Within [`Cpu::rep_loop`], on a timing model that moves memory in
+    /// bulk ([`Timing::BULK`]: no microcode points, so an iteration costs
+    /// the same `per` clocks as the one just done): the iterations that
+    /// neither empty CX nor reach the REP deadline, moved at once where
+    /// `rep_bulk` can (plain RAM, upwards, no wrap, no cached code). The
+    /// iteration that ends the run is left to the loop, which stops there
+    /// as it would have one iteration at a time.
+    #[inline(never)]
+    fn rep_skip<B: Bus>(&mut self, bus: &mut B, op: StrOp, w: bool, per: u64) {
+        let now = self.timing.cycles();
+        // Iterations after which the clock is still short of the deadline.
+        let room = match (self.rep.deadline, per) {
+            (super::rep::NEVER, _) | (_, 0) => u64::MAX,
+            (d, p) => d.saturating_sub(now + 1) / p,
+        };
+        let k = room.min(self.regs.gpr[1] as u64 - 1) as u32;
+        if k == 0 {
+            return;
+        }
+        let src = self.data_seg(Seg::DS);
+        let moved = if w {
+            self.rep_bulk::<B, true>(bus, op, src, k)
+        } else {
+            self.rep_bulk::<B, false>(bus, op, src, k)
+        };
+        if moved {
+            self.regs.gpr[1] -= k as u16;
+            self.cur.count += k;
+            if let Some(p) = self.rep.paying {
+                self.timing.charge(p as u64 * k as u64);
             }
         }
     }

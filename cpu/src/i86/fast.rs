@@ -343,7 +343,8 @@ impl<T: Timing> Cpu<T> {
     /// `self.regs.ip`, which the forms neither read nor write). Returns the
     /// IP it leaves and its clocks (from `q`), or None, having changed
     /// nothing the architecture shows, when the form leaves the
-    /// instruction to `execute` after all (a divide error).
+    /// instruction to `execute` after all (a divide error, a REP form that
+    /// might pass the REP deadline).
     /// With `RARE` false the rare forms (MUL/DIV, memory shifts) are
     /// refused like instructions without a form: `Cpu::run`'s loop, the
     /// bare CPU's, measured faster without them (the host's registers and
@@ -587,6 +588,17 @@ impl<T: Timing> Cpu<T> {
                 plain()
             }
             Fast::RepStr { op, w, src } => {
+                // A REP form runs whole: it is left to `execute`, which can
+                // stop between iterations, when it might pass the REP
+                // deadline (bounded with the word penalties the memory
+                // transfers add).
+                if self.rep.deadline != super::rep::NEVER {
+                    let n = self.regs.gpr[1] as u64;
+                    let end = self.timing.cycles() + q.clocks as u64 + (q.per_rep as u64 + 8) * n;
+                    if end >= self.rep.deadline {
+                        return None;
+                    }
+                }
                 let count = wide!(w, rep_str::<B>(bus, op, src));
                 q.clocks as u32 + q.per_rep as u32 * count
             }
@@ -735,7 +747,7 @@ impl<T: Timing> Cpu<T> {
     /// copy over itself repeats a pattern, which a block copy would not).
     /// Returns false, having done nothing, otherwise. SI and DI are left
     /// past the elements, CX to the caller.
-    fn rep_bulk<B: Bus, const W: bool>(
+    pub(super) fn rep_bulk<B: Bus, const W: bool>(
         &mut self,
         bus: &mut B,
         op: StrOp,
@@ -817,18 +829,9 @@ impl<T: Timing> Cpu<T> {
         if ip as u32 >= q.ip_limit {
             return None;
         }
-        // A REP form runs whole: it is left to `execute`, which can stop
-        // between iterations, when it might pass the REP deadline (bounded
-        // with the word penalties the memory transfers add).
-        if q.per_rep != 0 && self.rep.deadline != super::rep::NEVER {
-            let n = self.regs.gpr[1] as u64;
-            let end = self.timing.cycles() + q.clocks as u64 + (q.per_rep as u64 + 8) * n;
-            if end >= self.rep.deadline {
-                return None;
-            }
-        }
+        let done = self.run_fast::<B, RARE>(bus, q, ip.wrapping_add(q.len as u16))?;
         self.timing.cached_fetch(q.len as u32);
-        self.run_fast::<B, RARE>(bus, q, ip.wrapping_add(q.len as u16))
+        Some(done)
     }
 }
 

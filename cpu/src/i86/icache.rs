@@ -22,11 +22,13 @@ const BLOCK_SHIFT: u32 = 4;
 const EMPTY: u32 = u32::MAX;
 
 /// See the module documentation.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct DecodeCache {
     /// The physical address each slot's instruction starts at, or `EMPTY`:
     /// apart from the instructions, so that the lookup reads a small table.
-    tags: Vec<u32>,
+    /// Always all its slots (all `EMPTY` while the cache is off), so that
+    /// the lookup indexes it without a bounds check.
+    tags: Box<[u32; SLOTS]>,
     slots: Vec<Instr>,
     /// The fast-path part of each slot's instruction (valid while the slot's
     /// tag is), apart so that the fast path can hold it while it changes
@@ -37,6 +39,19 @@ pub(crate) struct DecodeCache {
     blocks: Vec<bool>,
     /// Physical address mask of the CPU model.
     mask: u32,
+}
+
+impl Default for DecodeCache {
+    /// A cache that is off.
+    fn default() -> Self {
+        DecodeCache {
+            tags: Box::new([EMPTY; SLOTS]),
+            slots: Vec::new(),
+            quick: Vec::new(),
+            blocks: Vec::new(),
+            mask: 0,
+        }
+    }
 }
 
 impl std::fmt::Debug for DecodeCache {
@@ -60,7 +75,7 @@ impl DecodeCache {
             per: Per::Once,
         };
         DecodeCache {
-            tags: vec![EMPTY; SLOTS],
+            tags: Box::new([EMPTY; SLOTS]),
             slots: vec![empty; SLOTS],
             quick: vec![Quick::SLOW; SLOTS],
             blocks: vec![false; (mask as usize >> BLOCK_SHIFT) + 1],
@@ -77,15 +92,16 @@ impl DecodeCache {
     #[inline]
     pub(crate) fn get(&self, addr: u32) -> Option<&Instr> {
         let i = addr as usize & (SLOTS - 1);
-        (self.tags[i] == addr).then_some(&self.slots[i])
+        (self.tags[i] == addr).then(|| &self.slots[i])
     }
 
     /// The slot of the cached instruction starting at `addr`, an index
-    /// into [`DecodeCache::take_quick`]'s table; None also while the cache is off.
+    /// into [`DecodeCache::take_quick`]'s table; None also while the cache
+    /// is off (no tag is set then).
     #[inline(always)]
     pub(crate) fn slot_of(&self, addr: u32) -> Option<usize> {
         let i = addr as usize & (SLOTS - 1);
-        (*self.tags.get(i)? == addr).then_some(i)
+        (self.tags[i] == addr).then_some(i)
     }
 
     /// True when the instruction at `addr` (reached with IP `ip`) is cached

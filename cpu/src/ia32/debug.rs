@@ -147,7 +147,7 @@ impl Cpu32 {
 
     /// After an instruction completed: the single-step trap (`single_step`)
     /// and the data/I/O breakpoint traps it raised, one #DB for all.
-    pub(crate) fn debug_trap(&mut self, bus: &mut dyn Bus, single_step: bool) {
+    pub(crate) fn debug_trap<B: Bus + ?Sized>(&mut self, bus: &mut B, single_step: bool) {
         let hits = std::mem::take(&mut self.dbg.hits) as u32;
         if hits == 0 && !single_step {
             return;

@@ -44,6 +44,9 @@ pub struct Insn {
     pub imm2: u32,
     /// Index of the table row.
     pub row: u16,
+    /// Clocks charged for it: the row's 386 or 486 count for the decoding
+    /// CPU's model (kept here so a cached instruction needs no table look-up).
+    pub clk: u16,
 }
 
 impl Insn {
@@ -75,11 +78,10 @@ impl Cpu32 {
         self.seg[CS].big() && self.eflags & VM == 0
     }
 
-    /// Decode the instruction at CS:EIP (from the decoded-instruction cache
-    /// when it has it).
+    /// Decode the instruction at CS:EIP in code of size `d32`
+    /// ([`Self::code32`]), from the decoded-instruction cache when it has it.
     #[inline]
-    pub(crate) fn decode(&mut self, bus: &mut dyn Bus) -> R<Insn> {
-        let d32 = self.code32();
+    pub(crate) fn decode<B: Bus + ?Sized>(&mut self, bus: &mut B, d32: bool) -> R<Insn> {
         let start = self.eip;
         if self.icache_on {
             if let Some(idx) = self.icache_lookup(bus, start, d32) {
@@ -91,7 +93,7 @@ impl Cpu32 {
 
     /// Decode the instruction at CS:`start` from memory (and remember it).
     #[inline(never)]
-    fn decode_slow(&mut self, bus: &mut dyn Bus, start: u32, d32: bool) -> R<Insn> {
+    fn decode_slow<B: Bus + ?Sized>(&mut self, bus: &mut B, start: u32, d32: bool) -> R<Insn> {
         let is386 = self.model.generation() >= 3;
         let mut i = Insn {
             o32: d32,
@@ -106,7 +108,7 @@ impl Cpu32 {
         let wlen = self.fetch_window(bus, start, d32, &mut win);
         // Bytes past the window are fetched one by one and kept in `win`
         // too, so that `win[..n]` ends up holding the whole instruction.
-        let mut next = |cpu: &mut Cpu32, bus: &mut dyn Bus, n: &mut u32| -> R<u8> {
+        let mut next = |cpu: &mut Cpu32, bus: &mut B, n: &mut u32| -> R<u8> {
             if *n < wlen {
                 let b = win[*n as usize];
                 *n += 1;
@@ -246,6 +248,11 @@ impl Cpu32 {
             return Err(ud());
         }
         i.row = e.row;
+        i.clk = if self.model.generation() >= 4 {
+            row.c486
+        } else {
+            row.c386
+        };
         if !i.mem && info.modrm && e.mem_only {
             return Err(ud());
         }

@@ -64,7 +64,7 @@ impl Cpu32 {
     }
 
     /// Read the r/m operand.
-    pub(crate) fn read_e(&mut self, bus: &mut dyn Bus, i: &Insn, sz: u32) -> R<u32> {
+    pub(crate) fn read_e<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, sz: u32) -> R<u32> {
         if i.mem {
             let a = self.ea(i);
             self.rd(bus, i.mseg(), a, sz)
@@ -74,7 +74,13 @@ impl Cpu32 {
     }
 
     /// Write the r/m operand.
-    pub(crate) fn write_e(&mut self, bus: &mut dyn Bus, i: &Insn, sz: u32, v: u32) -> R<()> {
+    pub(crate) fn write_e<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        sz: u32,
+        v: u32,
+    ) -> R<()> {
         if i.mem {
             let a = self.ea(i);
             self.wr(bus, i.mseg(), a, sz, v)
@@ -86,7 +92,7 @@ impl Cpu32 {
 
     /// Check ahead that the r/m operand is writable (for read-modify-write
     /// forms that must not fault after a partial update).
-    fn check_write_e(&mut self, bus: &mut dyn Bus, i: &Insn, sz: u32) -> R<()> {
+    fn check_write_e<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, sz: u32) -> R<()> {
         if i.mem {
             let a = self.ea(i);
             let lin = self.seg_lin(i.mseg(), a, sz, Acc::Write)?;
@@ -144,7 +150,7 @@ impl Cpu32 {
     }
 
     /// I/O permission: IOPL, then the TSS bitmap.
-    pub(crate) fn check_io(&mut self, bus: &mut dyn Bus, port: u16, len: u32) -> R<()> {
+    pub(crate) fn check_io<B: Bus + ?Sized>(&mut self, bus: &mut B, port: u16, len: u32) -> R<()> {
         if self.cr[0] & 1 == 0 || (!self.v86() && self.cpl <= self.iopl()) {
             return Ok(());
         }
@@ -165,7 +171,7 @@ impl Cpu32 {
         Ok(())
     }
 
-    fn io_in(&mut self, bus: &mut dyn Bus, port: u16, sz: u32) -> R<u32> {
+    fn io_in<B: Bus + ?Sized>(&mut self, bus: &mut B, port: u16, sz: u32) -> R<u32> {
         self.check_io(bus, port, sz)?;
         self.io_breakpoint(port, sz);
         Ok(match sz {
@@ -175,7 +181,7 @@ impl Cpu32 {
         })
     }
 
-    fn io_out(&mut self, bus: &mut dyn Bus, port: u16, sz: u32, v: u32) -> R<()> {
+    fn io_out<B: Bus + ?Sized>(&mut self, bus: &mut B, port: u16, sz: u32, v: u32) -> R<()> {
         self.check_io(bus, port, sz)?;
         self.io_breakpoint(port, sz);
         match sz {
@@ -187,21 +193,17 @@ impl Cpu32 {
     }
 
     /// Fetch, decode and execute one instruction.
-    pub(crate) fn execute(&mut self, bus: &mut dyn Bus) -> R<()> {
+    pub(crate) fn execute<B: Bus + ?Sized>(&mut self, bus: &mut B) -> R<()> {
         // With no breakpoint enabled and RF clear (the common case) there is
         // nothing to do: no hit can be pending (debug.rs).
         if self.breakpoints_armed() || self.eflags & RF != 0 {
             self.debug_prologue()?;
         }
-        let i = self.decode(bus)?;
-        let row = i.row();
-        self.cycles += if self.model.generation() >= 4 {
-            row.c486
-        } else {
-            row.c386
-        } as u64;
+        let d32 = self.code32();
+        let i = self.decode(bus, d32)?;
+        self.cycles += i.clk as u64;
         let next = self.eip.wrapping_add(i.len);
-        let next = if self.code32() { next } else { next & 0xFFFF };
+        let next = if d32 { next } else { next & 0xFFFF };
         let osz: u32 = if i.o32 { 4 } else { 2 };
         let op = i.op;
         // Most instructions fall through to the next one; control transfers overwrite eip.
@@ -649,7 +651,7 @@ impl Cpu32 {
                     None
                 };
                 if let Some(mut f) = self.fpu.take() {
-                    f.esc(op as u8, i.modrm, lin, bus);
+                    f.esc(op as u8, i.modrm, lin, &mut &mut *bus);
                     self.fpu = Some(f);
                 }
             }
@@ -784,7 +786,7 @@ impl Cpu32 {
         Ok(())
     }
 
-    fn push_sreg(&mut self, bus: &mut dyn Bus, osz: u32, sel: u16) -> R<()> {
+    fn push_sreg<B: Bus + ?Sized>(&mut self, bus: &mut B, osz: u32, sel: u16) -> R<()> {
         if osz == 4 {
             // The 386 and 486 write only the low word of the 4-byte slot.
             let sp = self.sp().wrapping_sub(4);
@@ -825,7 +827,14 @@ impl Cpu32 {
         }
     }
 
-    fn alu_rm(&mut self, bus: &mut dyn Bus, i: &Insn, aop: u8, sz: u32, b: u32) -> R<()> {
+    fn alu_rm<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        aop: u8,
+        sz: u32,
+        b: u32,
+    ) -> R<()> {
         if aop != 7 {
             self.check_write_e(bus, i, sz)?;
         }
@@ -964,7 +973,7 @@ impl Cpu32 {
         self.set_reg(2, 0, v & 0xFF0F);
     }
 
-    fn group3(&mut self, bus: &mut dyn Bus, i: &Insn, sz: u32) -> R<()> {
+    fn group3<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, sz: u32) -> R<()> {
         match i.reg() {
             0 | 1 => {
                 let a = self.read_e(bus, i, sz)?;
@@ -1058,7 +1067,7 @@ impl Cpu32 {
         Ok(())
     }
 
-    fn enter(&mut self, bus: &mut dyn Bus, size: u32, level: u32, osz: u32) -> R<()> {
+    fn enter<B: Bus + ?Sized>(&mut self, bus: &mut B, size: u32, level: u32, osz: u32) -> R<()> {
         let s32 = self.stack32();
         let wrap = |v: u32| if s32 { v } else { v & 0xFFFF };
         let mut sp = self.sp();
@@ -1099,7 +1108,7 @@ impl Cpu32 {
         Ok(())
     }
 
-    fn soft_int(&mut self, bus: &mut dyn Bus, v: u8, is_int_n: bool) -> R<()> {
+    fn soft_int<B: Bus + ?Sized>(&mut self, bus: &mut B, v: u8, is_int_n: bool) -> R<()> {
         if is_int_n && self.v86() && self.iopl() < 3 {
             return Err(gp(0));
         }
@@ -1107,7 +1116,7 @@ impl Cpu32 {
     }
 
     /// One iteration (or a run of iterations) of a string instruction.
-    fn string(&mut self, bus: &mut dyn Bus, i: &Insn, start: u32) -> R<()> {
+    fn string<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {
         let op = i.op;
         let sz: u32 = if op & 1 == 0 {
             1
@@ -1227,9 +1236,9 @@ impl Cpu32 {
     /// not at all before its second read, a read once, a write twice (the
     /// fault is seen after the next iteration has been counted). Returns
     /// whether the instruction compares (REPE/REPNE end on ZF).
-    fn string286_once(
+    fn string286_once<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         op: u16,
         sz: u32,
         src_seg: usize,
@@ -1320,7 +1329,7 @@ impl Cpu32 {
         Ok(compares)
     }
 
-    fn execute_0f(&mut self, bus: &mut dyn Bus, i: &Insn, osz: u32) -> R<()> {
+    fn execute_0f<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, osz: u32) -> R<()> {
         let op = i.op & 0xFF;
         let pm = self.pm();
         match op {

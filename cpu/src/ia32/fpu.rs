@@ -120,6 +120,7 @@ impl FpuMemory for OperandMem<'_> {
             p = p.wrapping_add(0x1000);
         }
         if let Some(p) = self.in_page_ram(lin, len, true, u)? {
+            self.cpu.note_write(p);
             if let Some(s) = self.bus.ram_mut(p, len) {
                 if s.len() == buf.len() {
                     s.copy_from_slice(buf);
@@ -219,7 +220,7 @@ impl Cpu32 {
     }
 
     /// ESC D8–DF on the integrated x87.
-    pub(crate) fn x87_esc(&mut self, bus: &mut dyn Bus, i: &Insn) -> R<()> {
+    pub(crate) fn x87_esc<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         if self.cr[0] & 0xC != 0 {
             // EM or TS.
             return Err(fault_nc(7));
@@ -282,9 +283,11 @@ impl Cpu32 {
         // access; a fault must leave them as they were too.
         let ptrs = (unit.fip, unit.fcs, unit.fdp, unit.fds, unit.fop);
         let res = if i.mem {
+            // The x87 module takes its memory through a trait object.
+            let mut fwd = &mut *bus;
             let mut m = OperandMem {
                 cpu: self,
-                bus,
+                bus: &mut fwd,
                 seg,
                 ea,
                 a32: i.a32,
@@ -325,7 +328,7 @@ impl Cpu32 {
     }
 
     /// FXSAVE / FXRSTOR m512 (0F AE /0, /1).
-    pub(crate) fn fxsave_fxrstor(&mut self, bus: &mut dyn Bus, i: &Insn) -> R<()> {
+    pub(crate) fn fxsave_fxrstor<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         if self.cr[0] & 0xC != 0 {
             return Err(fault_nc(7));
         }
@@ -338,9 +341,10 @@ impl Cpu32 {
         let Some(mut unit) = self.x87.unit.take() else {
             return Err(ud());
         };
+        let mut fwd = &mut *bus;
         let mut m = OperandMem {
             cpu: self,
-            bus,
+            bus: &mut fwd,
             seg,
             ea,
             a32: i.a32,

@@ -2,11 +2,15 @@
 //!
 //! A slot holds an instruction's decoded form together with the bytes it
 //! was decoded from, keyed by the linear address of its first byte. A hit
-//! still translates that address and compares the bytes now in memory with
-//! the slot's, so the cache can never run stale code: self-modifying code,
+//! translates that address and compares the bytes now in memory with the
+//! slot's, so the cache can never run stale code: self-modifying code,
 //! DMA into code pages, a new CR3, a changed mapping or a board that writes
-//! its RAM directly all show up as different bytes (or a miss), with no
-//! write hooks and no invalidation. What a hit saves is the decode itself
+//! its RAM directly all show up as different bytes (or a miss). Once
+//! checked, a slot is trusted without that work for the rest of the *code
+//! epoch* if the board vouches for its RAM ([`Bus::ram_generation`]): the
+//! epoch ends when the CPU writes a page holding checked code
+//! ([`Cpu32::note_write`]), the TLB is flushed or the board's generation
+//! changes (docs/ia32.md, "Speed"). What a hit saves is the decode itself
 //! (prefixes, ModR/M, SIB, table lookups, immediates), which the decoded
 //! form fully determines together with the code size (CS.D outside v86)
 //! and the CPU model, both fixed per slot or per CPU.
@@ -26,21 +30,42 @@ use super::*;
 /// Slots (a power of two), indexed by the low bits of the linear address.
 pub(crate) const ICACHE_SLOTS: usize = 4096;
 
-/// One cached instruction.
+/// Physical pages tracked for code (a power of two; page numbers are
+/// hashed by their low bits, so aliases only end epochs more often).
+const CODE_PAGES: usize = 1 << 16;
+/// Words of the code-page bitmap.
+pub(crate) const CODE_PAGE_WORDS: usize = CODE_PAGES / 64;
+
+/// One cached instruction: one 64-byte cache line (a slot straddling two
+/// lines made every hit slower than the work the epochs save).
 #[derive(Clone, Copy, Default)]
+#[repr(align(64))]
 pub(crate) struct Slot {
-    /// [`key`] of the instruction's linear address and code size; 0 when empty.
+    /// [`key`] of the instruction's linear address and code size (0 when
+    /// empty; bits 0–33, [`KEY_MASK`]), with [`RAM`] and [`USER`] above.
     key: u64,
     /// The instruction's bytes, little-endian (the first `insn.len`; the
     /// rest are zero).
     bytes: u128,
     /// The decoded instruction.
     insn: Insn,
-    /// The bytes were in plain RAM ([`Bus::ram_mut`]): a hit compares them
-    /// with one `ram_mut` call; otherwise byte by byte through
-    /// [`Bus::read`], the reads the decoder itself would make.
-    ram: bool,
+    /// The [`Cpu32::code_epoch`] in which its bytes were last found in
+    /// memory (0: never); while it is the current one a hit needs no check.
+    epoch: u32,
 }
+
+/// The part of [`Slot::key`] that [`key`] makes.
+const KEY_MASK: u64 = (1 << 34) - 1;
+/// [`Slot::key`] flag: the bytes were in plain RAM ([`Bus::ram_mut`]): a
+/// hit compares them with one `ram_mut` call; otherwise byte by byte
+/// through [`Bus::read`], the reads the decoder itself would make.
+const RAM: u64 = 1 << 34;
+/// [`Slot::key`] flag: the check of [`Slot::epoch`] was made at CPL 3 (a
+/// user fetch passed the page's U/S).
+const USER: u64 = 1 << 35;
+
+// A slot is one cache line.
+const _: () = assert!(std::mem::size_of::<Slot>() == 64);
 
 /// An empty cache (on the heap: it is 256 KiB).
 pub(crate) fn empty() -> Box<[Slot; ICACHE_SLOTS]> {
@@ -78,9 +103,9 @@ impl Cpu32 {
     /// the slot for its linear address holds one whose bytes are still in
     /// memory there (and the fetch of all of them cannot fault).
     #[inline]
-    pub(crate) fn icache_lookup(
+    pub(crate) fn icache_lookup<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         start: u32,
         d32: bool,
     ) -> Option<usize> {
@@ -92,12 +117,14 @@ impl Cpu32 {
         let limit = c.limit;
         let idx = lin as usize & (ICACHE_SLOTS - 1);
         let slot = &self.icache[idx];
-        if slot.key != key(lin, d32) {
+        let skey = slot.key;
+        if skey & KEY_MASK != key(lin, d32) {
             return None;
         }
         let len = slot.insn.len;
         let bytes = slot.bytes;
-        let ram = slot.ram;
+        let ram = skey & RAM != 0;
+        let (epoch, checked_user) = (slot.epoch, skey & USER != 0);
         // As the fetch window: inside the limit, and 16-bit offsets do not wrap.
         if start > limit || limit - start < len - 1 {
             return None;
@@ -106,6 +133,16 @@ impl Cpu32 {
             return None;
         }
         let u = self.user();
+        let g = bus.ram_generation();
+        if g != self.bus_gen {
+            self.bus_gen = g;
+            self.new_code_epoch();
+        }
+        if epoch == self.code_epoch && (!u || checked_user) {
+            // Checked in this epoch: no write reached its page since, no
+            // mapping changed and the board changed no memory.
+            return Some(idx);
+        }
         let p = self.translate(bus, lin, false, u).ok()?;
         let m = self.model.address_mask();
         let p = p & m;
@@ -128,13 +165,33 @@ impl Cpu32 {
             // longer lent: compare the instruction's own bytes instead.
             return self.icache_check_bytes(bus, p, len, bytes).then_some(idx);
         };
-        let mut buf = [0u8; 16];
         if s.len() != span as usize {
             return None;
         }
-        buf[..span as usize].copy_from_slice(s);
-        if (u128::from_le_bytes(buf) ^ bytes) & low_bytes(len) != 0 {
+        // One 16-byte load: a variable-length copy into a buffer became a
+        // library memcpy call whose narrow stores then stalled the wide
+        // loads of the compare (a quarter of mix32's time).
+        let now = match <&[u8; 16]>::try_from(&*s) {
+            Ok(w) => u128::from_le_bytes(*w),
+            Err(_) => {
+                let mut buf = [0u8; 16];
+                for (d, &b) in buf.iter_mut().zip(s.iter()) {
+                    *d = b;
+                }
+                u128::from_le_bytes(buf)
+            }
+        };
+        if (now ^ bytes) & low_bytes(len) != 0 {
             return None;
+        }
+        if self.bus_gen.is_some() {
+            // Trust these bytes until a write reaches the page.
+            let h = (p >> 12) as usize & (CODE_PAGES - 1);
+            self.code_pages[h >> 6] |= 1 << (h & 63);
+            let e = self.code_epoch;
+            let s = &mut self.icache[idx];
+            s.epoch = e;
+            s.key = (s.key & !USER) | if u { USER } else { 0 };
         }
         Some(idx)
     }
@@ -142,12 +199,44 @@ impl Cpu32 {
     /// The `len` bytes at physical `p` (not plain RAM) are `bytes`, read
     /// one by one as the decoder reads them.
     #[inline(never)]
-    fn icache_check_bytes(&mut self, bus: &mut dyn Bus, p: u32, len: u32, bytes: u128) -> bool {
+    fn icache_check_bytes<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        p: u32,
+        len: u32,
+        bytes: u128,
+    ) -> bool {
         let m = self.model.address_mask();
         if p > m - (len - 1) {
             return false;
         }
         (0..len).all(|k| bus.read(p + k) == (bytes >> (8 * k)) as u8)
+    }
+
+    /// The CPU wrote physical `p`: if its page holds checked code, that
+    /// code must be checked again before it runs (a new epoch).
+    #[inline(always)]
+    pub(crate) fn note_write(&mut self, p: u32) {
+        let h = (p >> 12) as usize & (CODE_PAGES - 1);
+        let w = &mut self.code_pages[h >> 6];
+        let bit = 1u64 << (h & 63);
+        if *w & bit != 0 {
+            *w &= !bit;
+            self.new_code_epoch();
+        }
+    }
+
+    /// End the code epoch: no cached instruction is trusted until checked
+    /// again. At the end of the counter's range every slot forgets its
+    /// epoch, so an old one can never come round again.
+    pub(crate) fn new_code_epoch(&mut self) {
+        self.code_epoch = self.code_epoch.wrapping_add(1);
+        if self.code_epoch == 0 {
+            for s in self.icache.iter_mut() {
+                s.epoch = 0;
+            }
+            self.code_epoch = 1;
+        }
     }
 
     /// An instruction of `n` bytes at CS:`start` lies on one page and
@@ -180,10 +269,10 @@ impl Cpu32 {
         let mut b = [0u8; 16];
         b[..15].copy_from_slice(bytes);
         self.icache[lin as usize & (ICACHE_SLOTS - 1)] = Slot {
-            key: key(lin, d32),
+            key: key(lin, d32) | if ram { RAM } else { 0 },
             bytes: u128::from_le_bytes(b) & low_bytes(insn.len),
             insn: *insn,
-            ram,
+            epoch: 0,
         };
     }
 }

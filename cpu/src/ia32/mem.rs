@@ -64,9 +64,9 @@ impl Cpu32 {
     /// Translate a linear address; `user` accesses are checked against U/S
     /// and R/W. Sets A and D bits; faults with #PF and CR2.
     #[inline]
-    pub(crate) fn translate(
+    pub(crate) fn translate<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         lin: u32,
         write: bool,
         user: bool,
@@ -95,7 +95,13 @@ impl Cpu32 {
     /// page tables, fill the entry, or fault. Kept out of line so that the
     /// hit path above inlines into every access.
     #[inline(never)]
-    fn translate_walk(&mut self, bus: &mut dyn Bus, lin: u32, write: bool, user: bool) -> R<u32> {
+    fn translate_walk<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        write: bool,
+        user: bool,
+    ) -> R<u32> {
         let wp = self.wp();
         let page = lin >> 12;
         let idx = page as usize & (TLB_SIZE - 1);
@@ -170,26 +176,28 @@ impl Cpu32 {
         Ok(phys | (lin & 0xFFF))
     }
 
-    pub(crate) fn phys_read32(&mut self, bus: &mut dyn Bus, a: u32) -> u32 {
+    pub(crate) fn phys_read32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32) -> u32 {
         let m = self.model.address_mask();
         (0..4).fold(0, |v, i| {
             v | (bus.read(a.wrapping_add(i) & m) as u32) << (8 * i)
         })
     }
 
-    pub(crate) fn phys_write32(&mut self, bus: &mut dyn Bus, a: u32, v: u32) {
+    pub(crate) fn phys_write32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32, v: u32) {
         let m = self.model.address_mask();
         for i in 0..4 {
-            bus.write(a.wrapping_add(i) & m, (v >> (8 * i)) as u8);
+            let p = a.wrapping_add(i) & m;
+            self.note_write(p);
+            bus.write(p, (v >> (8 * i)) as u8);
         }
     }
 
     /// The physical addresses of the first byte and of the first byte on
     /// the next page (if the access crosses a page).
     #[inline]
-    fn phys_span(
+    fn phys_span<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         lin: u32,
         len: u32,
         write: bool,
@@ -219,7 +227,13 @@ impl Cpu32 {
     }
 
     /// Read `len` (1, 2, 4) bytes at a linear address.
-    pub(crate) fn lin_read(&mut self, bus: &mut dyn Bus, lin: u32, len: u32, user: bool) -> R<u32> {
+    pub(crate) fn lin_read<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        len: u32,
+        user: bool,
+    ) -> R<u32> {
         self.alignment_check(lin, len, user)?;
         let (p0, p1) = self.phys_span(bus, lin, len, false, user)?;
         if self.breakpoints_armed() {
@@ -249,9 +263,9 @@ impl Cpu32 {
 
     /// Write `len` (1, 2, 4) bytes at a linear address; both pages are
     /// checked before the first byte is written.
-    pub(crate) fn lin_write(
+    pub(crate) fn lin_write<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         lin: u32,
         len: u32,
         v: u32,
@@ -264,6 +278,7 @@ impl Cpu32 {
         }
         let m = self.model.address_mask();
         if p1 == 0 && (p0 & m) <= m - (len - 1) {
+            self.note_write(p0 & m);
             if let Some(s) = bus.ram_mut(p0 & m, len) {
                 for (k, b) in s.iter_mut().enumerate() {
                     *b = (v >> (8 * k)) as u8;
@@ -278,15 +293,16 @@ impl Cpu32 {
             } else {
                 p0 + i
             };
+            self.note_write(p & m);
             bus.write(p & m, (v >> (8 * i)) as u8);
         }
         Ok(())
     }
 
     /// Check that a write of `len` bytes at a linear address would succeed (paging only).
-    pub(crate) fn probe_write(
+    pub(crate) fn probe_write<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         lin: u32,
         len: u32,
         user: bool,
@@ -299,32 +315,138 @@ impl Cpu32 {
         self.cpl == 3
     }
 
+    /// The physical address of an access of `len` bytes at `lin` when the
+    /// fast path may take it: on one page, paging off or a TLB entry that
+    /// already grants it (so there is no walk, no A/D update and no fault),
+    /// no data breakpoint armed and EFLAGS.AC clear (so no alignment check
+    /// can fire). None sends the access the whole way ([`Self::lin_read`]).
+    #[inline(always)]
+    fn fast_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<u32> {
+        if (lin & 0xFFF) + len > 0x1000 || self.breakpoints_armed() || self.eflags & AC != 0 {
+            return None;
+        }
+        let m = self.model.address_mask();
+        if self.cr[0] & 0x8000_0000 == 0 {
+            let p = lin & m;
+            return (p <= m - (len - 1)).then_some(p);
+        }
+        let page = lin >> 12;
+        let e = &self.tlb[page as usize & (TLB_SIZE - 1)];
+        if e.tag == (page << 1) | 1
+            && (!user || e.user)
+            && (!write || (e.dirty && (e.write || (!user && !self.wp()))))
+        {
+            let p = (e.phys | (lin & 0xFFF)) & m;
+            return (p <= m - (len - 1)).then_some(p);
+        }
+        None
+    }
+
     /// Read through a segment.
-    pub(crate) fn rd(&mut self, bus: &mut dyn Bus, s: usize, off: u32, len: u32) -> R<u32> {
+    #[inline]
+    pub(crate) fn rd<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        s: usize,
+        off: u32,
+        len: u32,
+    ) -> R<u32> {
         let lin = self.seg_lin(s, off, len, Acc::Read)?;
         let u = self.user();
-        self.lin_read(bus, lin, len, u)
+        if let Some(p) = self.fast_phys(lin, len, false, u) {
+            if let Some(s) = bus.ram_mut(p, len) {
+                match (len, &*s) {
+                    (1, [b]) => return Ok(*b as u32),
+                    (2, [a, b]) => return Ok(u16::from_le_bytes([*a, *b]) as u32),
+                    (4, [a, b, c, d]) => return Ok(u32::from_le_bytes([*a, *b, *c, *d])),
+                    _ => {}
+                }
+            }
+        }
+        self.lin_read_slow(bus, lin, len, u)
     }
 
     /// Write through a segment.
-    pub(crate) fn wr(&mut self, bus: &mut dyn Bus, s: usize, off: u32, len: u32, v: u32) -> R<()> {
+    #[inline]
+    pub(crate) fn wr<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        s: usize,
+        off: u32,
+        len: u32,
+        v: u32,
+    ) -> R<()> {
         let lin = self.seg_lin(s, off, len, Acc::Write)?;
         let u = self.user();
-        self.lin_write(bus, lin, len, v, u)
+        if let Some(p) = self.fast_phys(lin, len, true, u) {
+            self.note_write(p);
+            if let Some(s) = bus.ram_mut(p, len) {
+                let done = match (len, s) {
+                    (1, [b]) => {
+                        *b = v as u8;
+                        true
+                    }
+                    (2, s @ [_, _]) => {
+                        s.copy_from_slice(&(v as u16).to_le_bytes());
+                        true
+                    }
+                    (4, s @ [_, _, _, _]) => {
+                        s.copy_from_slice(&v.to_le_bytes());
+                        true
+                    }
+                    _ => false,
+                };
+                if done {
+                    return Ok(());
+                }
+            }
+        }
+        self.lin_write_slow(bus, lin, len, v, u)
+    }
+
+    /// [`Self::lin_read`] kept out of line, for the fast path's misses.
+    #[inline(never)]
+    fn lin_read_slow<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        len: u32,
+        user: bool,
+    ) -> R<u32> {
+        self.lin_read(bus, lin, len, user)
+    }
+
+    /// [`Self::lin_write`] kept out of line, for the fast path's misses.
+    #[inline(never)]
+    fn lin_write_slow<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        len: u32,
+        v: u32,
+        user: bool,
+    ) -> R<()> {
+        self.lin_write(bus, lin, len, v, user)
     }
 
     /// Supervisor-level read of system structures (descriptor tables, TSS).
-    pub(crate) fn sys_read(&mut self, bus: &mut dyn Bus, lin: u32, len: u32) -> R<u32> {
+    pub(crate) fn sys_read<B: Bus + ?Sized>(&mut self, bus: &mut B, lin: u32, len: u32) -> R<u32> {
         self.lin_read(bus, lin, len, false)
     }
 
     /// Supervisor-level write of system structures.
-    pub(crate) fn sys_write(&mut self, bus: &mut dyn Bus, lin: u32, len: u32, v: u32) -> R<()> {
+    pub(crate) fn sys_write<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        len: u32,
+        v: u32,
+    ) -> R<()> {
         self.lin_write(bus, lin, len, v, false)
     }
 
     /// A code byte at CS:`off`.
-    pub(crate) fn code_byte(&mut self, bus: &mut dyn Bus, off: u32) -> R<u8> {
+    pub(crate) fn code_byte<B: Bus + ?Sized>(&mut self, bus: &mut B, off: u32) -> R<u8> {
         let lin = self.seg_lin(CS, off, 1, Acc::Exec)?;
         let u = self.user();
         let p = self.translate(bus, lin, false, u)?;
@@ -338,9 +460,9 @@ impl Cpu32 {
     /// past the end, so segment-limit and page faults stay per byte, as the
     /// CPU raises them, while the common case costs one translation and one
     /// bus call per instruction instead of one per byte.
-    pub(crate) fn fetch_window(
+    pub(crate) fn fetch_window<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         start: u32,
         d32: bool,
         buf: &mut [u8; 15],
@@ -403,7 +525,7 @@ impl Cpu32 {
     }
 
     /// Push `len` bytes.
-    pub(crate) fn push(&mut self, bus: &mut dyn Bus, len: u32, v: u32) -> R<()> {
+    pub(crate) fn push<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32, v: u32) -> R<()> {
         let sp = self.sp().wrapping_sub(len);
         let sp = if self.stack32() { sp } else { sp & 0xFFFF };
         self.wr(bus, SS, sp, len, v)?;
@@ -412,7 +534,7 @@ impl Cpu32 {
     }
 
     /// Pop `len` bytes.
-    pub(crate) fn pop(&mut self, bus: &mut dyn Bus, len: u32) -> R<u32> {
+    pub(crate) fn pop<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32) -> R<u32> {
         let sp = self.sp();
         let v = self.rd(bus, SS, sp, len)?;
         self.set_sp(sp.wrapping_add(len));
@@ -420,7 +542,7 @@ impl Cpu32 {
     }
 
     /// Read the stack at SP + `delta` without moving SP.
-    pub(crate) fn peek(&mut self, bus: &mut dyn Bus, delta: u32, len: u32) -> R<u32> {
+    pub(crate) fn peek<B: Bus + ?Sized>(&mut self, bus: &mut B, delta: u32, len: u32) -> R<u32> {
         let mut a = self.sp().wrapping_add(delta);
         if !self.stack32() {
             a &= 0xFFFF;

@@ -16,6 +16,7 @@
 
 mod debug;
 mod decode;
+pub mod disasm;
 mod exec;
 mod fpu;
 mod icache;
@@ -281,6 +282,16 @@ pub struct Cpu32 {
     icache: Box<[icache::Slot; icache::ICACHE_SLOTS]>,
     /// Use the decoded-instruction cache.
     icache_on: bool,
+    /// Physical pages (hashed, `icache.rs`) holding cached instructions
+    /// whose bytes were checked at [`Self::code_epoch`]; a write to one
+    /// ends that epoch.
+    code_pages: Box<[u64; icache::CODE_PAGE_WORDS]>,
+    /// Cached instructions checked in this epoch are still what memory
+    /// holds; it moves on when one may not be (a write to a marked page,
+    /// a TLB flush, a new board RAM generation).
+    code_epoch: u32,
+    /// The board's [`Bus::ram_generation`] last seen.
+    bus_gen: Option<u64>,
     snap: Snapshot,
     /// `snap.seg` and `snap.cpl` hold this instruction's starting values.
     seg_saved: bool,
@@ -344,6 +355,9 @@ impl Cpu32 {
             tlb: vec![TlbEntry::default(); TLB_SIZE],
             icache: icache::empty(),
             icache_on: true,
+            code_pages: Box::new([0; icache::CODE_PAGE_WORDS]),
+            code_epoch: 1,
+            bus_gen: None,
             snap: Snapshot {
                 r: [0; 8],
                 eip: 0,
@@ -501,12 +515,13 @@ impl Cpu32 {
         }
     }
 
-    /// Code at `addr..addr+len` (physical) changed under the CPU. Nothing
-    /// to do: a cached decoded instruction is used only while the bytes it
-    /// was decoded from are still in memory (`icache.rs`), so none can go
-    /// stale; kept for the boards' API.
+    /// Code at `addr..addr+len` (physical) changed under the CPU. A cached
+    /// decoded instruction is used only while the bytes it was decoded from
+    /// are still in memory (`icache.rs`); this only ends the epoch in which
+    /// they need not be re-read.
     pub fn invalidate_code(&mut self, addr: u32, len: u32) {
         let _ = (addr, len);
+        self.new_code_epoch();
     }
 
     /// Turn the decoded-instruction cache on (the default) or off. Results
@@ -544,7 +559,7 @@ impl Cpu32 {
         self.step_dyn(bus)
     }
 
-    fn step_dyn(&mut self, bus: &mut dyn Bus) -> StepResult32 {
+    fn step_dyn<B: Bus + ?Sized>(&mut self, bus: &mut B) -> StepResult32 {
         if self.shutdown {
             return StepResult32::Shutdown;
         }
@@ -649,7 +664,7 @@ impl Cpu32 {
     }
 
     /// Deliver an exception, escalating to #DF and to shutdown.
-    fn deliver(&mut self, bus: &mut dyn Bus, f: Fault) {
+    fn deliver<B: Bus + ?Sized>(&mut self, bus: &mut B, f: Fault) {
         let contributory = |v: u8| matches!(v, 0 | 10 | 11 | 12 | 13);
         let mut cur = f;
         let mut first: Option<u8> = None;
@@ -674,7 +689,7 @@ impl Cpu32 {
     }
 
     /// Take an external interrupt or NMI (not an exception).
-    fn take_interrupt(&mut self, bus: &mut dyn Bus, vector: u8, _soft: bool) {
+    fn take_interrupt<B: Bus + ?Sized>(&mut self, bus: &mut B, vector: u8, _soft: bool) {
         self.save_snapshot();
         if let Err(f) = self.interrupt(bus, vector, None, IntKind::External) {
             self.restore_snapshot();
@@ -684,6 +699,8 @@ impl Cpu32 {
 
     /// A CR3 load or task switch: global entries stay when CR4.PGE is set.
     fn flush_tlb(&mut self) {
+        // Cached code was checked through the old mappings.
+        self.new_code_epoch();
         let keep_global = self.cr[4] & p6::CR4_PGE != 0;
         for e in self.tlb.iter_mut() {
             if !(keep_global && e.global) {
@@ -694,6 +711,7 @@ impl Cpu32 {
 
     /// Every entry, global ones included (CR4.PGE/PSE toggles, CR0.PG, INVLPG).
     fn flush_tlb_all(&mut self) {
+        self.new_code_epoch();
         for e in self.tlb.iter_mut() {
             e.tag = 0;
         }

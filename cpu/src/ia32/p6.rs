@@ -152,7 +152,7 @@ impl Cpu32 {
     }
 
     /// The 0F opcodes of the Pentium and P6 (dispatched from `execute_0f`).
-    pub(crate) fn execute_p6(&mut self, bus: &mut dyn Bus, i: &Insn, osz: u32) -> R<()> {
+    pub(crate) fn execute_p6<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, osz: u32) -> R<()> {
         let op = i.op & 0xFF;
         match op {
             0x0B => return Err(ud()),
@@ -335,7 +335,7 @@ impl Cpu32 {
     /// CMPXCHG8B m64: EDX:EAX against m64; equal → ZF=1 and ECX:EBX stored;
     /// else ZF=0 and m64 loaded into EDX:EAX (the memory is written back
     /// unchanged, as the locked cycle does).
-    fn cmpxchg8b(&mut self, bus: &mut dyn Bus, i: &Insn) -> R<()> {
+    fn cmpxchg8b<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         let s = i.mseg();
         let a = self.ea(i);
         let a4 = if i.a32 {

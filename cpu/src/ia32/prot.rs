@@ -88,7 +88,12 @@ pub(crate) enum Switch {
 impl Cpu32 {
     /// Read the descriptor for `sel` (GDT or LDT); `flt` is raised when the
     /// selector lies beyond the table.
-    pub(crate) fn read_desc(&mut self, bus: &mut dyn Bus, sel: u16, flt: Fault) -> R<Desc> {
+    pub(crate) fn read_desc<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        sel: u16,
+        flt: Fault,
+    ) -> R<Desc> {
         let idx = (sel & 0xFFF8) as u32;
         let (base, limit) = if sel & 4 != 0 {
             if !self.ldtr.valid {
@@ -107,7 +112,7 @@ impl Cpu32 {
         Ok(Desc { lo, hi, at })
     }
 
-    fn set_accessed(&mut self, bus: &mut dyn Bus, d: &Desc) -> R<()> {
+    fn set_accessed<B: Bus + ?Sized>(&mut self, bus: &mut B, d: &Desc) -> R<()> {
         if d.is_seg() && d.hi & 0x100 == 0 {
             self.sys_write(bus, d.at.wrapping_add(5), 1, (d.access() | 1) as u32)?;
         }
@@ -115,7 +120,7 @@ impl Cpu32 {
     }
 
     /// Load a data or stack segment register (MOV, POP, LxS).
-    pub(crate) fn load_seg(&mut self, bus: &mut dyn Bus, s: usize, sel: u16) -> R<()> {
+    pub(crate) fn load_seg<B: Bus + ?Sized>(&mut self, bus: &mut B, s: usize, sel: u16) -> R<()> {
         self.save_seg();
         if self.cr[0] & 1 == 0 {
             let c = &mut self.seg[s];
@@ -208,7 +213,14 @@ impl Cpu32 {
         Ok(())
     }
 
-    fn set_cs(&mut self, bus: &mut dyn Bus, d: &Desc, sel: u16, cpl: u8, off: u32) -> R<()> {
+    fn set_cs<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        d: &Desc,
+        sel: u16,
+        cpl: u8,
+        off: u32,
+    ) -> R<()> {
         self.save_seg();
         let c = d.cache((sel & !3) | cpl as u16, self.model);
         if off > c.limit {
@@ -222,7 +234,13 @@ impl Cpu32 {
     }
 
     /// JMP far.
-    pub(crate) fn far_jmp(&mut self, bus: &mut dyn Bus, sel: u16, off: u32, o32: bool) -> R<()> {
+    pub(crate) fn far_jmp<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        sel: u16,
+        off: u32,
+        o32: bool,
+    ) -> R<()> {
         self.save_seg();
         let off = if o32 { off } else { off & 0xFFFF };
         if !self.pm() {
@@ -265,9 +283,9 @@ impl Cpu32 {
     /// A far JMP or CALL through a call gate (types 4, 12): the gate's
     /// privilege and presence checks, then the target code segment's
     /// selector and descriptor (its own checks differ between JMP and CALL).
-    fn call_gate_target(
+    fn call_gate_target<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         sel: u16,
         rpl: u8,
         d: &Desc,
@@ -288,9 +306,9 @@ impl Cpu32 {
 
     /// A far JMP or CALL naming a task gate (type 5) or an available TSS
     /// (types 1, 9): the same privilege checks for both transfers.
-    fn far_to_task(
+    fn far_to_task<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         sel: u16,
         rpl: u8,
         d: Desc,
@@ -308,7 +326,7 @@ impl Cpu32 {
         self.task_switch(bus, sel, d, kind)
     }
 
-    fn task_gate_target(&mut self, bus: &mut dyn Bus, ts: u16, kind: Switch) -> R<()> {
+    fn task_gate_target<B: Bus + ?Sized>(&mut self, bus: &mut B, ts: u16, kind: Switch) -> R<()> {
         if ts & 4 != 0 {
             return Err(gp(ts & 0xFFFC));
         }
@@ -320,9 +338,9 @@ impl Cpu32 {
     }
 
     /// CALL far.
-    pub(crate) fn far_call(
+    pub(crate) fn far_call<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         sel: u16,
         off: u32,
         o32: bool,
@@ -420,7 +438,7 @@ impl Cpu32 {
     }
 
     /// SS:ESP for privilege level `dpl` from the current TSS.
-    fn tss_stack(&mut self, bus: &mut dyn Bus, dpl: u8) -> R<(u16, u32)> {
+    fn tss_stack<B: Bus + ?Sized>(&mut self, bus: &mut B, dpl: u8) -> R<(u16, u32)> {
         let t = self.tr;
         let e = fault(10, t.sel & 0xFFFC);
         if t.ty() & 8 != 0 {
@@ -442,7 +460,7 @@ impl Cpu32 {
         }
     }
 
-    fn check_new_ss(&mut self, bus: &mut dyn Bus, ss: u16, dpl: u8) -> R<Desc> {
+    fn check_new_ss<B: Bus + ?Sized>(&mut self, bus: &mut B, ss: u16, dpl: u8) -> R<Desc> {
         let e = fault(10, ss & 0xFFFC);
         if ss & 0xFFFC == 0 {
             return Err(e);
@@ -458,7 +476,7 @@ impl Cpu32 {
     }
 
     /// Check the code segment a RET or IRET returns to.
-    fn check_return_cs(&mut self, bus: &mut dyn Bus, sel: u16) -> R<Desc> {
+    fn check_return_cs<B: Bus + ?Sized>(&mut self, bus: &mut B, sel: u16) -> R<Desc> {
         if sel & 0xFFFC == 0 {
             return Err(gp(0));
         }
@@ -501,7 +519,7 @@ impl Cpu32 {
     }
 
     /// RET far (with `extra` bytes of parameters to release).
-    pub(crate) fn far_ret(&mut self, bus: &mut dyn Bus, o32: bool, extra: u32) -> R<()> {
+    pub(crate) fn far_ret<B: Bus + ?Sized>(&mut self, bus: &mut B, o32: bool, extra: u32) -> R<()> {
         self.save_seg();
         let osz = if o32 { 4 } else { 2 };
         let off = self.peek(bus, 0, osz)?;
@@ -541,7 +559,7 @@ impl Cpu32 {
         Ok(())
     }
 
-    fn check_outer_ss(&mut self, bus: &mut dyn Bus, ss: u16, rpl: u8) -> R<Desc> {
+    fn check_outer_ss<B: Bus + ?Sized>(&mut self, bus: &mut B, ss: u16, rpl: u8) -> R<Desc> {
         if ss & 0xFFFC == 0 {
             return Err(gp(0));
         }
@@ -583,7 +601,7 @@ impl Cpu32 {
     /// Pop IRET's frame the real-mode way (real and virtual-8086 mode):
     /// CS:IP with CS loaded as a real-mode selector, the stack past the
     /// frame; the FLAGS image is returned for the caller's own rules.
-    fn iret_real_frame(&mut self, bus: &mut dyn Bus, o32: bool) -> R<u32> {
+    fn iret_real_frame<B: Bus + ?Sized>(&mut self, bus: &mut B, o32: bool) -> R<u32> {
         let osz = if o32 { 4 } else { 2 };
         let off = self.peek(bus, 0, osz)?;
         let sel = self.peek(bus, osz, osz)? as u16;
@@ -600,7 +618,7 @@ impl Cpu32 {
     }
 
     /// IRET.
-    pub(crate) fn iret(&mut self, bus: &mut dyn Bus, o32: bool) -> R<()> {
+    pub(crate) fn iret<B: Bus + ?Sized>(&mut self, bus: &mut B, o32: bool) -> R<()> {
         self.save_seg();
         let osz = if o32 { 4 } else { 2 };
         if self.cr[0] & 1 == 0 {
@@ -692,9 +710,9 @@ impl Cpu32 {
     }
 
     /// Deliver interrupt or exception `v`.
-    pub(crate) fn interrupt(
+    pub(crate) fn interrupt<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         v: u8,
         code: Option<u16>,
         kind: IntKind,
@@ -846,7 +864,7 @@ impl Cpu32 {
     }
 
     /// LLDT.
-    pub(crate) fn lldt(&mut self, bus: &mut dyn Bus, sel: u16) -> R<()> {
+    pub(crate) fn lldt<B: Bus + ?Sized>(&mut self, bus: &mut B, sel: u16) -> R<()> {
         if sel & 0xFFFC == 0 {
             self.ldtr = SegCache {
                 sel,
@@ -871,7 +889,7 @@ impl Cpu32 {
     }
 
     /// LTR: marks the TSS busy.
-    pub(crate) fn ltr(&mut self, bus: &mut dyn Bus, sel: u16) -> R<()> {
+    pub(crate) fn ltr<B: Bus + ?Sized>(&mut self, bus: &mut B, sel: u16) -> R<()> {
         if sel & 0xFFFC == 0 {
             return Err(gp(0));
         }
@@ -894,7 +912,12 @@ impl Cpu32 {
     }
 
     /// VERR / VERW.
-    pub(crate) fn verify(&mut self, bus: &mut dyn Bus, sel: u16, write: bool) -> R<bool> {
+    pub(crate) fn verify<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        sel: u16,
+        write: bool,
+    ) -> R<bool> {
         if sel & 0xFFFC == 0 {
             return Ok(false);
         }
@@ -916,7 +939,12 @@ impl Cpu32 {
     }
 
     /// LAR (`lar`) or LSL: the value, or None when ZF is to be cleared.
-    pub(crate) fn lar_lsl(&mut self, bus: &mut dyn Bus, sel: u16, lar: bool) -> R<Option<u32>> {
+    pub(crate) fn lar_lsl<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        sel: u16,
+        lar: bool,
+    ) -> R<Option<u32>> {
         if sel & 0xFFFC == 0 {
             return Ok(None);
         }
@@ -946,9 +974,9 @@ impl Cpu32 {
     }
 
     /// Switch to the task whose TSS descriptor is `d` (selector `sel`).
-    pub(crate) fn task_switch(
+    pub(crate) fn task_switch<B: Bus + ?Sized>(
         &mut self,
-        bus: &mut dyn Bus,
+        bus: &mut B,
         sel: u16,
         d: Desc,
         kind: Switch,
@@ -1151,7 +1179,7 @@ impl Cpu32 {
         Ok(())
     }
 
-    fn ldt_for_task(&mut self, bus: &mut dyn Bus, ldt: u16) -> R<()> {
+    fn ldt_for_task<B: Bus + ?Sized>(&mut self, bus: &mut B, ldt: u16) -> R<()> {
         if ldt & 0xFFFC == 0 {
             self.ldtr = SegCache {
                 sel: ldt,

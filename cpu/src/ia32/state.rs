@@ -9,7 +9,8 @@
 //! debug and test registers, the interrupt inputs and the one-instruction
 //! inhibit, HLT and shutdown, the clock and instruction counts, the x87
 //! (integrated, or a 387 attached with [`Cpu32::set_x87`]) and its FERR#
-//! edge, the TSC offset and the MSRs. Not saved: the TLB (emptied on load;
+//! edge, the TSC offset and the MSRs (SYSENTER, APIC base, performance
+//! counters). Not saved: the TLB (emptied on load;
 //! a guest that relies on a stale entry after changing its page tables
 //! without INVLPG could differ), the fault-rollback copy (a snapshot is
 //! taken between instructions, where it is dead), and a host
@@ -118,6 +119,12 @@ pub struct Cpu32State {
     pub sysenter: [u32; 3],
     /// APIC base MSR as written.
     pub apic_base: u32,
+    /// PerfEvtSel0/1 as written (absent in states saved before they were).
+    #[serde(default)]
+    pub perfevtsel: [u32; 2],
+    /// PerfCtr0/1.
+    #[serde(default)]
+    pub perfctr: [u64; 2],
 }
 
 fn model_name(m: Model32) -> String {
@@ -159,6 +166,8 @@ impl Cpu32 {
                 self.p6.sysenter_eip,
             ],
             apic_base: self.p6.apic_base,
+            perfevtsel: self.p6.perfevtsel,
+            perfctr: self.p6.perfctr,
         }
     }
 
@@ -207,6 +216,8 @@ impl Cpu32 {
             self.p6.sysenter_eip,
         ] = s.sysenter;
         self.p6.apic_base = s.apic_base;
+        self.p6.perfevtsel = s.perfevtsel;
+        self.p6.perfctr = s.perfctr;
         self.flush_tlb_all();
         self.invalidate_code(0, u32::MAX);
         Ok(())
@@ -290,7 +301,11 @@ mod tests {
             }
             // The x87 stack and a TSC offset (as WRMSR 10h would set it).
             a.p6.tsc_offset = 1_000_000;
+            // Performance counters as WRMSR C1h/186h would leave them.
+            a.p6.perfctr = [0x12_3456_789A, 5];
+            a.p6.perfevtsel = [0x0043_00C0, 0];
             let s = a.save_state();
+            assert_eq!(s.perfctr, [0x12_3456_789A, 5]);
             assert!(s.fpu.is_some(), "{model:?} has an x87");
             let mut b = Cpu32::new(model);
             b.load_state(&s).unwrap();

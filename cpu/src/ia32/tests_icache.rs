@@ -259,3 +259,178 @@ fn a_cached_instruction_on_a_page_no_longer_lent_is_still_checked() {
     c.step(&mut bus);
     assert_eq!((c.r[0], c.eip), (3, 0x2005));
 }
+
+/// A [`FlatBus`] that vouches for its RAM ([`Bus::ram_generation`]): the
+/// CPU may then run an instruction it checked in the current epoch without
+/// reading its bytes again. `gen` is what a board bumps when memory
+/// changes behind the CPU.
+struct GenBus {
+    flat: FlatBus,
+    gen: u64,
+}
+
+impl Bus for GenBus {
+    fn read(&mut self, addr: u32) -> u8 {
+        self.flat.read(addr)
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        self.flat.write(addr, value)
+    }
+    fn io_read(&mut self, port: u16) -> u8 {
+        self.flat.io_read(port)
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.flat.io_write(port, value)
+    }
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        self.flat.ram_mut(addr, len)
+    }
+    fn ram_generation(&self) -> Option<u64> {
+        Some(self.gen)
+    }
+}
+
+fn gen_bus() -> GenBus {
+    GenBus {
+        flat: FlatBus::new(0x2_0000),
+        gen: 0,
+    }
+}
+
+/// Run the instruction at `eip` three times (decoded, then checked
+/// against memory, then trusted), starting from EAX = 0 each time.
+fn run_thrice(c: &mut Cpu32, bus: &mut GenBus, eip: u32) {
+    for _ in 0..3 {
+        c.eip = eip;
+        c.r[0] = 0;
+        c.step(bus);
+    }
+}
+
+/// Identity paging for linear 0–FFFFh (page directory 10000h, table
+/// 11000h), supervisor and user, writable.
+fn identity_paging(c: &mut Cpu32, bus: &mut GenBus) {
+    bus.flat.load(0x1_0000, &0x1_1007u32.to_le_bytes());
+    for i in 0..16u32 {
+        bus.flat
+            .load(0x1_1000 + 4 * i, &(i << 12 | 7).to_le_bytes());
+    }
+    c.cr[3] = 0x1_0000;
+    c.cr[0] |= 0x8000_0000;
+}
+
+#[test]
+fn code_the_cpu_rewrites_is_decoded_afresh_on_a_trusting_board() {
+    let mut bus = gen_bus();
+    bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
+                                                // 3000: mov byte [2000h], 05h: MOV EAX, 1 becomes ADD EAX, 1.
+    bus.flat.load(0x3000, &[0xC6, 0x05, 0x00, 0x20, 0, 0, 0x05]);
+    let mut c = flat32();
+    run_thrice(&mut c, &mut bus, 0x2000);
+    assert_eq!((c.r[0], c.eip), (1, 0x2005));
+    c.eip = 0x3000;
+    c.step(&mut bus);
+    assert_eq!(bus.flat.mem[0x2000], 0x05);
+    c.eip = 0x2000;
+    c.r[0] = 10;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (11, 0x2005));
+}
+
+#[test]
+fn code_rewritten_through_another_linear_alias_is_decoded_afresh() {
+    // Linear 5000h is remapped onto physical 2000h, where the code is: a
+    // write there reaches the code's physical page, not its linear one.
+    let mut bus = gen_bus();
+    let mut c = flat32();
+    identity_paging(&mut c, &mut bus);
+    bus.flat.load(0x1_1000 + 4 * 5, &0x2007u32.to_le_bytes());
+    bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
+    // 3000: mov byte [5000h], 05h
+    bus.flat.load(0x3000, &[0xC6, 0x05, 0x00, 0x50, 0, 0, 0x05]);
+    run_thrice(&mut c, &mut bus, 0x2000);
+    assert_eq!(c.r[0], 1);
+    c.eip = 0x3000;
+    c.step(&mut bus);
+    c.eip = 0x2000;
+    c.r[0] = 10;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (11, 0x2005));
+}
+
+#[test]
+fn memory_the_board_changes_is_decoded_afresh_when_it_says_so() {
+    let mut bus = gen_bus();
+    bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
+    let mut c = flat32();
+    run_thrice(&mut c, &mut bus, 0x2000);
+    assert_eq!(c.r[0], 1);
+    // DMA: the board stores ADD EAX, 7 and bumps its generation.
+    bus.flat.load(0x2000, &[0x05, 7, 0, 0, 0]);
+    bus.gen += 1;
+    c.eip = 0x2000;
+    c.r[0] = 1;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (8, 0x2005));
+}
+
+#[test]
+fn a_new_mapping_after_a_cr3_load_runs_the_new_page() {
+    // Linear 2000h maps physical 2000h, then (after the TLB flush a CR3
+    // load makes) physical 4000h, which holds different code.
+    let mut bus = gen_bus();
+    let mut c = flat32();
+    identity_paging(&mut c, &mut bus);
+    bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
+    bus.flat.load(0x4000, &[0xB8, 2, 0, 0, 0]);
+    run_thrice(&mut c, &mut bus, 0x2000);
+    assert_eq!(c.r[0], 1);
+    bus.flat.load(0x1_1000 + 4 * 2, &0x4007u32.to_le_bytes());
+    c.flush_tlb();
+    run_thrice(&mut c, &mut bus, 0x2000);
+    assert_eq!(c.r[0], 2);
+}
+
+#[test]
+fn a_user_fetch_from_a_supervisor_page_faults_after_supervisor_runs() {
+    // The code page is supervisor-only (PTE U/S = 0): CPL 0 runs it, CPL 3
+    // fetching it must #PF (SDM vol. 3, 4.6) even though the instruction
+    // is cached; error code 5 (present, read, user), CR2 = 2000h. IDT limit
+    // 0: the fault shuts the CPU down.
+    let mut bus = gen_bus();
+    let mut c = flat32();
+    identity_paging(&mut c, &mut bus);
+    bus.flat.load(0x1_1000 + 4 * 2, &0x2003u32.to_le_bytes());
+    bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
+    run_thrice(&mut c, &mut bus, 0x2000);
+    assert_eq!(c.r[0], 1);
+    c.cpl = 3;
+    c.eip = 0x2000;
+    c.r[0] = 0;
+    assert_eq!(c.step(&mut bus), StepResult32::Shutdown);
+    assert_eq!(c.cr[2], 0x2000);
+    assert_eq!(c.r[0], 0);
+}
+
+#[test]
+fn an_epoch_number_coming_round_again_trusts_nothing_old() {
+    // A slot checked in epoch 1; the counter then runs to its end and
+    // wraps: epoch 1 again must not vouch for that slot. The bytes are
+    // changed behind the CPU with no generation bump, so only a fresh
+    // check can see them.
+    let mut bus = gen_bus();
+    bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
+    let mut c = flat32();
+    c.code_epoch = 1;
+    c.bus_gen = Some(0); // the board's generation already seen
+    run_thrice(&mut c, &mut bus, 0x2000);
+    assert_eq!(c.r[0], 1);
+    assert_eq!(c.code_epoch, 1);
+    c.code_epoch = u32::MAX;
+    c.new_code_epoch();
+    assert_eq!(c.code_epoch, 1);
+    bus.flat.load(0x2000, &[0xB8, 2, 0, 0, 0]);
+    c.eip = 0x2000;
+    c.step(&mut bus);
+    assert_eq!(c.r[0], 2);
+}

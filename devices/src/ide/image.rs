@@ -10,7 +10,7 @@
 //! changes are lost when the emulator exits (said in `docs/storage.md`).
 
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -87,7 +87,7 @@ pub struct BlockImage {
     /// Writes go to the file.
     writable: bool,
     /// Blocks written by the guest that are not in the file (read-only images).
-    overlay: HashMap<u64, Vec<u8>>,
+    overlay: BTreeMap<u64, Vec<u8>>,
     /// The bytes of an in-memory image (saved whole in snapshots; file-backed
     /// images save only their path and overlay and reopen the file).
     memory: Option<Vec<u8>>,
@@ -149,7 +149,7 @@ impl BlockImage {
             block,
             blocks: meta.len() / block as u64,
             writable,
-            overlay: HashMap::new(),
+            overlay: BTreeMap::new(),
             memory: None,
             backing: Backing::Open(file),
             cache: VecDeque::new(),
@@ -171,7 +171,7 @@ impl BlockImage {
             block,
             blocks: (data.len() / block) as u64,
             writable: true,
-            overlay: HashMap::new(),
+            overlay: BTreeMap::new(),
             memory: Some(data),
             backing: Backing::Closed,
             cache: VecDeque::new(),

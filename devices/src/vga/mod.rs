@@ -116,7 +116,7 @@ fn de_dac_entries<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<[u8; 3]>
 
 /// Saved video memory must have a size [`Vga::with_config`] accepts.
 fn de_vram<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-    let v = Vec::<u8>::deserialize(d)?;
+    let v = crate::bytes_serde::deserialize(d)?;
     if !valid_vram_size(v.len()) {
         return Err(serde::de::Error::custom(VgaError::BadVramSize(v.len())));
     }
@@ -179,7 +179,10 @@ pub struct Vga {
     /// The Bochs VBE registers.
     pub dispi: Dispi,
     /// Video memory; VGA plane `p` byte `o` is at `4 * o + p`.
-    #[serde(deserialize_with = "de_vram")]
+    #[serde(
+        serialize_with = "crate::bytes_serde::serialize",
+        deserialize_with = "de_vram"
+    )]
     pub vram: Vec<u8>,
     /// CPU clock rate in Hz (to turn cycle counts into raster positions).
     #[serde(deserialize_with = "de_cpu_hz")]

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod conform;
+pub mod profile;
 pub mod run;
 pub mod run32;
 pub mod runpc;

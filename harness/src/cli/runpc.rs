@@ -3,7 +3,10 @@
 //! profile path), `--hda`, `--cdrom`, `--boot`, `--memory`, `--cpu`.
 
 use super::run::{Debugcon, RunArgs, EXIT_TIMEOUT};
+use super::workbench::Swap;
 use super::{CliError, EXIT_OK};
+use crate::workbench::atreplay::{self, AtRecorder};
+use crate::workbench::{atsnap, replay};
 use chipset::at::{build_pc, cpu_model, AtPc};
 use chipset::profile::{BoardKind, MachineProfile};
 use clap::Args;
@@ -41,6 +44,19 @@ pub struct PcArgs {
     /// machines).
     #[arg(long)]
     pub stepped: bool,
+    /// Write a profile of the run to FILE: time and instructions by boot
+    /// phase, CPU mode and 4 KiB page of EIP, how slices ended, I/O ports,
+    /// interrupt vectors (AT/PCI machines).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Kernel symbols for --profile: a System.map, or any file holding
+    /// `/proc/kallsyms` lines (such as this run's --serial log; it is read
+    /// when the run ends).
+    #[arg(long, value_name = "FILE", requires = "profile")]
+    pub profile_symbols: Option<PathBuf>,
+    /// Emulated microseconds between --profile's samples (default 100).
+    #[arg(long, value_name = "US", requires = "profile")]
+    pub profile_every: Option<f64>,
 }
 
 impl PcArgs {
@@ -52,6 +68,7 @@ impl PcArgs {
             || self.cpu.is_some()
             || self.rtc.is_some()
             || self.stepped
+            || self.profile.is_some()
     }
 }
 
@@ -93,10 +110,22 @@ pub fn dispatch(args: &RunArgs) -> Option<Result<u8, CliError>> {
     let board = readable
         .then(|| MachineProfile::load(&path).ok().map(|p| p.board))
         .flatten();
+    // A snapshot or a log of an AT machine runs here whatever --machine says.
+    let wb = &args.workbench;
+    let saved_at = wb.load_state.as_deref().is_some_and(|p| {
+        crate::workbench::snapshot::peek_kind(p)
+            .is_ok_and(|k| crate::workbench::atsnap::is_at_kind(&k))
+    }) || wb.replay.as_deref().is_some_and(|p| {
+        crate::workbench::replay::read_log(p)
+            .is_ok_and(|l| crate::workbench::atsnap::is_at_kind(&l.kind))
+    });
+    if saved_at {
+        return Some(run(args, &path));
+    }
     match board {
         Some(BoardKind::At | BoardKind::Pci) => Some(run(args, &path)),
         _ if args.pc.any() => Some(Err(CliError(format!(
-            "{}: --hda, --cdrom, --boot, --memory, --cpu, --rtc and --stepped need an AT or PCI machine (e.g. --machine pc)",
+            "{}: --hda, --cdrom, --boot, --memory, --cpu, --rtc, --stepped and --profile need an AT or PCI machine (e.g. --machine pc)",
             path.display()
         )))),
         _ => None,
@@ -211,6 +240,17 @@ const CHECK_CYCLES_MIN: u64 = 50_000;
 /// Instructions stepped between checks while a trace is being written.
 const TRACE_STEPS: u64 = 50_000;
 
+/// Run `cycles` of emulated time as `AtRun::run_for` does, sampling the
+/// profile every `p.every` cycles.
+fn run_profiled(pc: &mut AtPc, p: &mut super::profile::Profiler, cycles: u64) {
+    let end = pc.run.now().saturating_add(cycles);
+    while pc.run.now() < end && pc.run.board.debug.exit.is_none() && !pc.run.board.shutdown {
+        let step = p.every.min(end - pc.run.now());
+        pc.run.run_for(step);
+        p.sample(pc);
+    }
+}
+
 /// Run an AT or PCI machine.
 pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
     if let Some(p) = &args.screenshot {
@@ -222,24 +262,60 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         }
     }
     let wb = &args.workbench;
-    let unsupported = [
-        (wb.bus_trace.is_some(), "--bus-trace"),
-        (wb.save_state.is_some(), "--save-state"),
-        (wb.load_state.is_some(), "--load-state"),
-        (wb.record.is_some(), "--record"),
-        (wb.replay.is_some(), "--replay"),
-        (!wb.swap.is_empty(), "--swap"),
-    ];
-    if let Some((_, opt)) = unsupported.iter().find(|(on, _)| *on) {
+    if wb.bus_trace.is_some() {
         return Err(CliError(format!(
-            "{}: {opt} is not available on AT and PCI machines yet (--trace and --gdb are)",
+            "{}: --bus-trace is not available on AT and PCI machines (it shows the 8088's bus; --trace is)",
             path.display()
         )));
     }
-    let mut pc = build(args, path)?;
+    if let Some(p) = &args.pc.profile {
+        super::check_output_file(p, "--profile")?;
+    }
+    if let Some(p) = &wb.replay {
+        return run_replay(args, p);
+    }
+    for f in wb.swap.iter().filter_map(|s| s.file.as_ref()) {
+        super::check_input_file(f, chipset::machine::MAX_FLOPPY_BYTES, "--swap floppy image")?;
+    }
+    let mut pc = match &wb.load_state {
+        Some(p) => {
+            let pc = atsnap::load(p).map_err(|e| CliError(e.to_string()))?;
+            eprintln!(
+                "ironpc: loaded {} at {:.6} s emulated (cycle {})",
+                p.display(),
+                pc.run.now() as f64 / pc.run.board.config.clock_hz as f64,
+                pc.run.now()
+            );
+            pc
+        }
+        None => build(args, path)?,
+    };
     pc.run.set_stepped(args.pc.stepped);
     let hz = pc.run.board.config.clock_hz as f64;
+    let mut recorder = match &wb.record {
+        Some(p) => Some(
+            AtRecorder::create(p, &pc, (wb.record_interval.max(1e-6) * hz) as u64)
+                .map_err(CliError)?,
+        ),
+        None => None,
+    };
+    let save_at = wb.save_at.map(|s| (s.max(0.0) * hz) as u64);
+    let mut saved = false;
+    let mut swapped = 0;
     let check = (pc.run.board.config.clock_hz / 1000).max(CHECK_CYCLES_MIN);
+    let mut profiler = match &args.pc.profile {
+        Some(_) => {
+            let us = args.pc.profile_every.unwrap_or(100.0);
+            if !(us.is_finite() && us > 0.0) {
+                return Err(CliError(format!(
+                    "--profile-every {us}: expected a positive number of microseconds"
+                )));
+            }
+            let every = ((us * 1e-6 * hz) as u64).max(1);
+            Some(super::profile::Profiler::start(&mut pc, every))
+        }
+        None => None,
+    };
     let mut tracer = match &wb.trace {
         Some(t) => Some(
             crate::workbench::trace32::Tracer32::new(
@@ -268,7 +344,7 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         let opts = StubOptions {
             until_text: args.until_text.clone(),
         };
-        let end = gdbstub::serve(&mut pc, conn, opts)
+        let end = gdbstub::serve(&mut gdbstub::target32::AtGdb::new(&mut pc), conn, opts)
             .map_err(|e| CliError(format!("gdb session: {e}")))?;
         eprintln!("ironpc: gdb session ended: {end:?}");
         if end != SessionEnd::Detached {
@@ -287,15 +363,44 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         .map(|v| (v * hz) as u64);
     let mut next_progress = progress.unwrap_or(u64::MAX);
     let outcome = loop {
+        // A snapshot and a hash are taken at the first instruction boundary
+        // at or after they are due.
+        let mut end = pc.run.now() + check;
+        if let Some(at) = save_at.filter(|&at| !saved && at > pc.run.now()) {
+            end = end.min(at);
+        }
+        if let Some(h) = recorder.as_ref().map(AtRecorder::next_hash) {
+            if h > pc.run.now() {
+                end = end.min(h);
+            }
+        }
         match &mut tracer {
             // A trace sees every instruction: the machine steps.
             Some(t) if !t.finished() => {
                 for _ in 0..TRACE_STEPS {
+                    if pc.run.now() >= end && (save_at.is_some() || recorder.is_some()) {
+                        break;
+                    }
                     t.step(&mut pc)
                         .map_err(|e| CliError(format!("trace: {e}")))?;
                 }
             }
-            _ => pc.run.run_for(check),
+            _ => {
+                let cycles = end - pc.run.now();
+                match &mut profiler {
+                    Some(p) => run_profiled(&mut pc, p, cycles),
+                    None => pc.run.run_for(cycles),
+                }
+            }
+        }
+        if let Some(r) = &mut recorder {
+            r.checkpoint(&pc).map_err(CliError)?;
+        }
+        if let (Some(at), Some(p)) = (save_at, &wb.save_state) {
+            if !saved && pc.run.now() >= at {
+                save(&pc, p)?;
+                saved = true;
+            }
         }
         if let Some(every) = progress {
             if pc.run.now() >= next_progress {
@@ -339,8 +444,10 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         )?;
         if let Some(rx) = &serial_in {
             while let Ok(bytes) = rx.try_recv() {
-                pc.com[0].borrow_mut().receive(&bytes);
-                pc.run.board.refresh_device_deadlines();
+                match &mut recorder {
+                    Some(r) => r.serial(&mut pc, &bytes).map_err(CliError)?,
+                    None => atreplay::receive_serial(&mut pc, &bytes),
+                }
             }
         }
         forward(
@@ -372,38 +479,74 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
                     .get(typed)
                     .is_none_or(|t| screen.contains(t.as_str()));
                 if ready {
-                    pc.run
-                        .board
-                        .type_keys(keys)
-                        .map_err(|e| CliError(format!("--type: {e}")))?;
+                    match &mut recorder {
+                        Some(r) => r.keys(&mut pc, keys).map_err(CliError)?,
+                        None => pc
+                            .run
+                            .board
+                            .type_keys(keys)
+                            .map_err(|e| CliError(format!("--type: {e}")))?,
+                    }
                     typed += 1;
                 }
             }
-            if typed == args.keys.len() {
+            if let Some(sw) = wb.swap.get(swapped) {
+                let screen = pc.vga.borrow().screen_text();
+                if wb
+                    .swap_after
+                    .get(swapped)
+                    .is_none_or(|t| screen.contains(t.as_str()))
+                {
+                    swap(&mut pc, sw, recorder.as_mut())?;
+                    swapped += 1;
+                }
+            }
+            if typed == args.keys.len() && swapped == wb.swap.len() {
                 if let Some(t) = &args.until_text {
                     let serial = String::from_utf8_lossy(pc.com[0].borrow().output()).into_owned();
                     if screen.contains(t.as_str()) || serial.contains(t.as_str()) {
+                        if let (None, Some(p), false) = (save_at, &wb.save_state, saved) {
+                            save(&pc, p)?;
+                            saved = true;
+                        }
                         settle_end = Some(pc.run.now() + (args.settle * hz) as u64);
                         continue;
                     }
                 }
             }
         }
-        // Without a goal, a run that only traces ends when that is done.
-        if args.until_text.is_none()
-            && typed == args.keys.len()
-            && tracer.as_ref().is_some_and(|t| t.finished())
-        {
-            break Ok(EXIT_OK);
+        // Without a goal, a run that only traces or saves ends when that
+        // is done.
+        if args.until_text.is_none() && typed == args.keys.len() && swapped == wb.swap.len() {
+            let trace_done = tracer.as_ref().is_none_or(|t| t.finished());
+            let save_done = wb.save_state.is_none() || saved;
+            if trace_done && save_done && (tracer.is_some() || save_at.is_some()) {
+                break Ok(EXIT_OK);
+            }
         }
         if Instant::now() >= deadline {
             break Err(EXIT_TIMEOUT);
         }
     };
+    if let Some(r) = recorder {
+        r.finish(&pc).map_err(CliError)?;
+    }
     if let Some(t) = tracer {
         let lines = t.lines;
         t.finish().map_err(|e| CliError(format!("trace: {e}")))?;
         eprintln!("ironpc: traced {lines} instructions");
+    }
+    if let (Some(p), Some(file)) = (&mut profiler, &args.pc.profile) {
+        // What ran since the last sample (a trace's steps, the settle).
+        p.sample(&pc);
+        let symbols = match &args.pc.profile_symbols {
+            Some(f) => Some(super::profile::Symbols::load(f).map_err(CliError)?),
+            None => None,
+        };
+        let report = p.report(&pc, symbols.as_ref(), 30);
+        std::fs::write(file, report)
+            .map_err(|e| CliError(format!("{}: cannot write: {e}", file.display())))?;
+        eprintln!("ironpc: profile written to {}", file.display());
     }
     let screen = pc.vga.borrow().screen_text();
     println!("{}", screen.trim_end());
@@ -456,4 +599,66 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
             Ok(code)
         }
     }
+}
+
+/// Write a snapshot of the PC now.
+fn save(pc: &AtPc, path: &Path) -> Result<(), CliError> {
+    atsnap::save(pc, path).map_err(|e| CliError(e.to_string()))?;
+    eprintln!(
+        "ironpc: saved {} at {:.6} s emulated (cycle {})",
+        path.display(),
+        pc.run.now() as f64 / pc.run.board.config.clock_hz as f64,
+        pc.run.now()
+    );
+    Ok(())
+}
+
+/// Do a `--swap` now (and log it when recording).
+fn swap(pc: &mut AtPc, sw: &Swap, recorder: Option<&mut AtRecorder>) -> Result<(), CliError> {
+    let (bytes, name) = sw.image()?;
+    match recorder {
+        Some(r) => r.disk(pc, sw.drive, &name, bytes.as_deref()),
+        None => atreplay::insert_disk(pc, sw.drive, &name, bytes.as_deref()),
+    }
+    .map_err(CliError)?;
+    sw.report(
+        &name,
+        pc.run.now() as f64 / pc.run.board.config.clock_hz as f64,
+    );
+    Ok(())
+}
+
+/// `--replay LOG` of an AT or PCI machine: the outcome on standard error,
+/// the screen on standard output; status 1 when the run diverged.
+fn run_replay(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
+    let started = Instant::now();
+    let log = replay::read_log(path).map_err(CliError)?;
+    let (pc, outcome) = atreplay::replay(&log, path).map_err(CliError)?;
+    let hz = pc.run.board.config.clock_hz as f64;
+    for (all, to, what) in [
+        (
+            pc.run.board.debug.console.clone(),
+            &args.debugcon,
+            "debug console",
+        ),
+        (
+            pc.com[0].borrow().output().to_vec(),
+            &args.serial,
+            "serial output",
+        ),
+    ] {
+        let mut file = open_sink(to)?;
+        forward(&all, &mut 0, to, &mut file).map_err(|e| CliError(format!("{what}: {}", e.0)))?;
+    }
+    println!("{}", pc.vga.borrow().screen_text().trim_end());
+    eprintln!(
+        "ironpc: stopped after {:.2} s emulated, {:.2} s wall",
+        pc.run.now() as f64 / hz,
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!("ironpc: {}", outcome.report(hz));
+    Ok(match outcome {
+        replay::Outcome::Matched(_) => EXIT_OK,
+        replay::Outcome::Diverged { .. } => super::EXIT_FAILED,
+    })
 }

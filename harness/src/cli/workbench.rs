@@ -79,6 +79,37 @@ pub struct Swap {
     pub file: Option<PathBuf>,
 }
 
+impl Swap {
+    /// The image's bytes (None for an eject) and the name the log and the
+    /// message give it.
+    pub(crate) fn image(&self) -> Result<(Option<Vec<u8>>, String), CliError> {
+        let bytes = match &self.file {
+            Some(p) => Some(
+                std::fs::read(p)
+                    .map_err(|e| CliError(format!("{}: cannot read: {e}", p.display())))?,
+            ),
+            None => None,
+        };
+        let name = self
+            .file
+            .as_ref()
+            .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+        Ok((bytes, name))
+    }
+
+    /// Say on stderr that the swap happened, at `seconds` of emulated time.
+    pub(crate) fn report(&self, name: &str, seconds: f64) {
+        eprintln!(
+            "ironpc: {} {name}: at {seconds:.6} s emulated",
+            if self.file.is_some() {
+                "inserted"
+            } else {
+                "ejected"
+            },
+        );
+    }
+}
+
 fn parse_swap(s: &str) -> Result<Swap, String> {
     let (drive, rest) = match s.get(..2) {
         Some(d) if d.eq_ignore_ascii_case("a:") => (0, &s[2..]),
@@ -388,31 +419,13 @@ fn swap<T: BusProbe>(
     sw: &Swap,
     recorder: Option<&mut replay::Recorder>,
 ) -> Result<(), CliError> {
-    let bytes = match &sw.file {
-        Some(p) => Some(
-            std::fs::read(p).map_err(|e| CliError(format!("{}: cannot read: {e}", p.display())))?,
-        ),
-        None => None,
-    };
-    let name = sw
-        .file
-        .as_ref()
-        .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+    let (bytes, name) = sw.image()?;
     match recorder {
         Some(r) => r.disk(m, sw.drive, &name, bytes.as_deref()),
         None => replay::insert_disk(m, sw.drive, &name, bytes.as_deref()),
     }
     .map_err(CliError)?;
-    eprintln!(
-        "ironpc: {} {}: at {:.6} s emulated",
-        if sw.file.is_some() {
-            "inserted"
-        } else {
-            "ejected"
-        },
-        name,
-        m.cycles() as f64 / CPU_HZ
-    );
+    sw.report(&name, m.cycles() as f64 / CPU_HZ);
     Ok(())
 }
 

@@ -382,7 +382,10 @@ impl<M: Target> Stub<'_, M> {
         let mut steps: u64 = 0;
         let mut text_check = self.machine.cycles().0;
         let sees_bus = self.machine.sees_bus();
-        let probe = sees_bus && !self.watches.is_empty();
+        // Without a bus, reads are predicted from the decoded instruction.
+        let predicted = !sees_bus && self.machine.operand_reads();
+        let probe = (sees_bus && !self.watches.is_empty())
+            || (predicted && self.watches.iter().any(|w| w.kind != WatchKind::Write));
         let compare = !sees_bus && self.watches.iter().any(|w| w.kind != WatchKind::Read);
         let stop = loop {
             if let Some(code) = self.machine.exit_request() {
@@ -423,7 +426,7 @@ impl<M: Target> Stub<'_, M> {
             let n0 = self.machine.instructions();
             self.machine.step();
             if probe {
-                if let Some(hit) = self.bus_watch_hit() {
+                if let Some(hit) = self.bus_watch_hit(predicted) {
                     break hit;
                 }
             }
@@ -470,10 +473,11 @@ impl<M: Target> Stub<'_, M> {
         Ok(stop)
     }
 
-    /// The first watchpoint the last instruction's bus cycles touched.
-    fn bus_watch_hit(&self) -> Option<Stop> {
+    /// The first watchpoint the last instruction's bus cycles touched
+    /// (only its reads when they are `predicted`: writes are compared).
+    fn bus_watch_hit(&self, predicted: bool) -> Option<Stop> {
         let acc = self.machine.accesses();
-        for a in acc.iter().filter(|a| !a.io) {
+        for a in acc.iter().filter(|a| !(a.io || (predicted && a.write))) {
             for w in &self.watches {
                 let kind_ok = match w.kind {
                     WatchKind::Write => a.write,
@@ -651,8 +655,9 @@ impl<M: Target> Stub<'_, M> {
             4 => WatchKind::Access,
             _ => return Some(false),
         };
-        // Reads are seen only on the bus of the exact model.
-        if wk != WatchKind::Write && !self.machine.sees_bus() {
+        // Reads are seen on the bus of the exact model, or predicted from
+        // the instruction's operands (the AT/PC).
+        if wk != WatchKind::Write && !self.machine.sees_bus() && !self.machine.operand_reads() {
             return Some(false);
         }
         let w = Watch {
@@ -794,6 +799,10 @@ const MONITOR_HELP: &str = "ironpc monitor commands:
   phys ADDR [LEN]   dump physical memory (20-bit; gdb's x uses linear addresses)
   type KEYS         type keys (text and names such as <enter>)
   save-state FILE   write a snapshot of the machine
+AT and PCI machines (--machine at-486, pc...) also:
+  sregs             CR0-CR4, GDTR/IDTR, DR, segment descriptor caches, LDTR, TR
+  translate ADDR    the page-table walk of a linear address
+  post              the last POST code
 ";
 
 /// The registers as the 8086 has them.

@@ -56,6 +56,13 @@ pub trait Target {
     fn sees_bus(&self) -> bool {
         false
     }
+    /// True if [`Target::accesses`] lists the reads of the instruction's
+    /// memory operands, predicted from its decoding (no bus is seen):
+    /// read and access watchpoints use them, writes are still found by
+    /// comparing the watched bytes.
+    fn operand_reads(&self) -> bool {
+        false
+    }
     /// Start recording the bus (for watchpoints).
     fn probe(&mut self, _on: bool) {}
     /// The data transfers recorded since the probe started.

@@ -4,6 +4,8 @@
 
 use cpu::{CycleRecord, ExactTiming, FastTiming, Transfer};
 
+pub mod atreplay;
+pub mod atsnap;
 pub mod replay;
 pub mod shard;
 pub mod snapshot;

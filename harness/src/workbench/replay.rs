@@ -91,11 +91,11 @@ pub struct Recorder {
     next_hash: u64,
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
     crate::gdbstub::packet::from_hex(s.as_bytes())
 }
 
@@ -234,13 +234,32 @@ pub fn insert_disk<T: Timing>(
     Ok(())
 }
 
-fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+/// A disk image as the log holds it (hex of its gzip), or None for an
+/// eject; errors name the log and the disk.
+pub(crate) fn logged_image(
+    path: &Path,
+    name: &str,
+    image: Option<&str>,
+) -> Result<Option<Vec<u8>>, String> {
+    let Some(h) = image else {
+        return Ok(None);
+    };
+    let gz = unhex(h).ok_or_else(|| format!("{}: disk {name:?}: bad image hex", path.display()))?;
+    gunzip(&gz).map(Some).map_err(|e| {
+        format!(
+            "{}: disk {name:?}: image does not decompress: {e}",
+            path.display()
+        )
+    })
+}
+
+pub(crate) fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes).map_err(|e| e.to_string())?;
     gz.finish().map_err(|e| e.to_string())
 }
 
-fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out)
         .map_err(|e| e.to_string())?;
@@ -325,7 +344,14 @@ pub enum Outcome {
 
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = |c: u64| c as f64 / super::CPU_HZ;
+        self.describe(f, super::CPU_HZ)
+    }
+}
+
+impl Outcome {
+    /// The report, with cycles of a `hz` CPU clock turned into seconds.
+    pub fn describe(&self, f: &mut dyn std::fmt::Write, hz: f64) -> std::fmt::Result {
+        let s = |c: u64| c as f64 / hz;
         match self {
             Outcome::Matched(n) => write!(f, "replay matched the recording: {n} state hashes equal"),
             Outcome::Diverged {
@@ -339,6 +365,15 @@ impl std::fmt::Display for Outcome {
                 s(*first_bad)
             ),
         }
+    }
+}
+
+impl Outcome {
+    /// [`Outcome::describe`] as a string.
+    pub fn report(&self, hz: f64) -> String {
+        let mut s = String::new();
+        let _ = self.describe(&mut s, hz);
+        s
     }
 }
 
@@ -382,20 +417,7 @@ pub fn replay<T: Saveable>(log: &Log, path: &Path) -> Result<(Machine<T>, Outcom
             Entry::Disk {
                 drive, name, image, ..
             } => {
-                let bytes = match image {
-                    Some(h) => {
-                        let gz = unhex(h).ok_or_else(|| {
-                            format!("{}: disk {name:?}: bad image hex", path.display())
-                        })?;
-                        Some(gunzip(&gz).map_err(|e| {
-                            format!(
-                                "{}: disk {name:?}: image does not decompress: {e}",
-                                path.display()
-                            )
-                        })?)
-                    }
-                    None => None,
-                };
+                let bytes = logged_image(path, name, image.as_deref())?;
                 insert_disk(&mut m, *drive, name, bytes.as_deref())
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }

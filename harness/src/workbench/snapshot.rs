@@ -120,16 +120,21 @@ pub fn encode<T: Saveable>(m: &Machine<T>) -> Result<Vec<u8>, String> {
     let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
     ciborium::into_writer(&snap, &mut gz).map_err(|e| e.to_string())?;
     let body = gz.finish().map_err(|e| e.to_string())?;
-    let kind = kind_of::<T>();
+    Ok(frame(&kind_of::<T>(), &body))
+}
+
+/// A snapshot file's bytes: the header for machine kind `kind` and `body`
+/// (the gzip-compressed CBOR of the machine's state).
+pub(crate) fn frame(kind: &str, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 64);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&(kind.len() as u16).to_le_bytes());
     out.extend_from_slice(kind.as_bytes());
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32(&body).to_le_bytes());
-    out.extend_from_slice(&body);
-    Ok(out)
+    out.extend_from_slice(&crc32(body).to_le_bytes());
+    out.extend_from_slice(body);
+    out
 }
 
 /// Write a snapshot of `m` to `path`.
@@ -138,6 +143,12 @@ pub fn save<T: Saveable>(m: &Machine<T>, path: &Path) -> Result<(), SnapshotErro
         path: path.to_path_buf(),
         message,
     })?;
+    write_file(&bytes, path)
+}
+
+/// Write snapshot bytes to `path` beside and rename, so that a reader
+/// never sees half a file.
+pub(crate) fn write_file(bytes: &[u8], path: &Path) -> Result<(), SnapshotError> {
     // Written beside and renamed, so a reader never sees half a file.
     let tmp = path.with_extension("partial");
     let io = |source| SnapshotError::Io {
@@ -145,7 +156,7 @@ pub fn save<T: Saveable>(m: &Machine<T>, path: &Path) -> Result<(), SnapshotErro
         source,
     };
     let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(&bytes).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
     f.sync_all().map_err(io)?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(io)
@@ -158,7 +169,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 }
 
 /// The header of a snapshot file: (version, machine kind, body).
-fn split(bytes: &[u8]) -> Result<(u32, String, &[u8]), String> {
+pub(crate) fn split(bytes: &[u8]) -> Result<(u32, String, &[u8]), String> {
     let take = |at: usize, n: usize, what: &str| {
         bytes
             .get(at..at + n)
@@ -212,7 +223,7 @@ pub fn peek_kind(path: &Path) -> Result<String, SnapshotError> {
         })
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, SnapshotError> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, SnapshotError> {
     std::fs::read(path).map_err(|source| SnapshotError::Io {
         path: path.to_path_buf(),
         source,

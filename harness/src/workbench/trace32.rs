@@ -1,21 +1,22 @@
 //! `--trace` on the AT and PCI machines (the 32-bit core): one line per
-//! step, as the XT's trace writes them, without a disassembly (the 32-bit
-//! core has none yet): the step's number (instructions retired before it),
-//! the board's cycle before it, CS:EIP, the instruction's bytes and the
-//! registers the step changed, as they are after it.
+//! step, as the XT's trace writes them: the step's number (instructions
+//! retired before it), the board's cycle before it, CS:EIP, the
+//! instruction's bytes, its disassembly ([`cpu::ia32::disasm`], the core's
+//! own decoder) and the registers the step changed, as they are after it.
 //!
 //! ```text
-//! 0 c=0 F000:0000FFF0 EA 5B E0 00 F0  eip=0000E05B
+//! 0 c=0 F000:0000FFF0 EA 5B E0 00 F0  jmp 0xf000:0xe05b  eip=0000E05B
 //! ```
 //!
 //! The bytes are read through the page tables as they are (see
-//! [`cpu::ia32::Cpu32::linear_to_physical`]); when the step fell through
-//! to the next instruction their number is the instruction's length,
-//! otherwise (a jump, or an interrupt entered) the first eight are shown,
-//! then `..`. A step that entered an interrupt handler shows where it went.
+//! [`cpu::ia32::Cpu32::linear_to_physical`]). When they do not decode (an
+//! unmapped page, an invalid opcode) the first eight readable ones are
+//! shown, then `..`, and no text. A step that entered an interrupt handler
+//! shows where it went (the new EIP).
 
 use crate::trace::{Output, Span};
 use chipset::at::pc::AtPc;
+use cpu::ia32::disasm::{self, Decoder};
 use cpu::ia32::Regs32;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,8 @@ pub struct Tracer32 {
     hz: f64,
     started: Option<(u64, u64)>,
     done: bool,
+    /// Made at the first traced step, for the machine's CPU model.
+    decoder: Option<Decoder>,
     /// Lines written.
     pub lines: u64,
 }
@@ -51,6 +54,7 @@ impl Tracer32 {
             hz: hz as f64,
             started: None,
             done: false,
+            decoder: None,
             lines: 0,
         })
     }
@@ -119,6 +123,12 @@ impl Tracer32 {
             }
             readable += 1;
         }
+        let model = run.cpu.model();
+        let decoder = self.decoder.get_or_insert_with(|| Decoder::new(model));
+        let decoded = decoder
+            .decode(&bytes[..readable], disasm::code32(&run.cpu))
+            .ok()
+            .map(|i| (i.len as usize, disasm::text(&i, before.eip)));
         let halted = run.cpu.halted();
         run.step();
         let after = run.cpu.regs();
@@ -126,16 +136,19 @@ impl Tracer32 {
             // Waiting in HLT: no instruction, no line.
             return Ok(());
         }
-        let fell =
-            after.sel[1] == before.sel[1] && after.eip > before.eip && after.eip - before.eip <= 15;
-        let shown = if fell {
-            (after.eip - before.eip) as usize
-        } else {
-            8
+        // Fell through: the next instruction is the one the length leads to.
+        let fell = after.sel[1] == before.sel[1]
+            && match &decoded {
+                Some((len, _)) => after.eip.wrapping_sub(before.eip) == *len as u32,
+                None => after.eip > before.eip && after.eip - before.eip <= 15,
+            };
+        let shown = match &decoded {
+            Some((len, _)) => *len,
+            None => 8,
         }
         .min(readable);
         let mut hex: Vec<String> = bytes[..shown].iter().map(|b| format!("{b:02X}")).collect();
-        if !fell {
+        if decoded.is_none() {
             hex.push("..".into());
         }
         let mut line = format!(
@@ -144,6 +157,10 @@ impl Tracer32 {
             before.eip,
             hex.join(" ")
         );
+        if let Some((_, text)) = &decoded {
+            line.push_str("  ");
+            line.push_str(text);
+        }
         let ch = changed(&before, &after, fell);
         if !ch.is_empty() {
             line.push_str("  ");
