@@ -78,22 +78,39 @@ impl Cpu32 {
         self.seg[CS].big() && self.eflags & VM == 0
     }
 
-    /// Decode the instruction at CS:EIP in code of size `d32`
-    /// ([`Self::code32`]), from the decoded-instruction cache when it has it.
-    #[inline]
-    pub(crate) fn decode<B: Bus + ?Sized>(&mut self, bus: &mut B, d32: bool) -> R<Insn> {
-        let start = self.eip;
+    /// The decoded-instruction cache's slot for the instruction at CS:EIP
+    /// in code of size `d32` ([`Self::code32`]), if it holds it. The
+    /// caller copies the slot's [`Insn`] once, straight into its local
+    /// (`execute`), and decodes with [`Self::decode_slow`] on a miss:
+    /// returning the instruction inside an `R<Insn>` moved it twice more
+    /// (~25 host instructions per instruction on mix32).
+    #[inline(always)]
+    pub(crate) fn decode_hit<B: Bus + ?Sized>(&mut self, bus: &mut B, d32: bool) -> Option<usize> {
         if self.icache_on {
-            if let Some(idx) = self.icache_lookup(bus, start, d32) {
-                return Ok(self.icache_insn(idx));
-            }
+            self.icache_lookup(bus, self.eip, d32)
+        } else {
+            None
         }
-        self.decode_slow(bus, start, d32)
+    }
+
+    /// Decode the instruction at CS:EIP in code of size `d32`, from the
+    /// cache when it has it (the disassembler's entry; `execute` inlines
+    /// the two halves).
+    pub(crate) fn decode<B: Bus + ?Sized>(&mut self, bus: &mut B, d32: bool) -> R<Insn> {
+        match self.decode_hit(bus, d32) {
+            Some(idx) => Ok(self.icache_insn(idx)),
+            None => self.decode_slow(bus, self.eip, d32),
+        }
     }
 
     /// Decode the instruction at CS:`start` from memory (and remember it).
     #[inline(never)]
-    fn decode_slow<B: Bus + ?Sized>(&mut self, bus: &mut B, start: u32, d32: bool) -> R<Insn> {
+    pub(crate) fn decode_slow<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        start: u32,
+        d32: bool,
+    ) -> R<Insn> {
         let is386 = self.model.generation() >= 3;
         let mut i = Insn {
             o32: d32,

@@ -200,7 +200,10 @@ impl Cpu32 {
             self.debug_prologue()?;
         }
         let d32 = self.code32();
-        let i = self.decode(bus, d32)?;
+        let i = match self.decode_hit(bus, d32) {
+            Some(idx) => self.icache_insn(idx),
+            None => self.decode_slow(bus, self.eip, d32)?,
+        };
         self.cycles += i.clk as u64;
         let next = self.eip.wrapping_add(i.len);
         let next = if d32 { next } else { next & 0xFFFF };

@@ -546,7 +546,7 @@ impl Cpu32 {
     pub fn run(&mut self, bus: &mut impl Bus, max_instructions: u64) -> StepResult32 {
         let mut n = 0;
         while n < max_instructions {
-            match self.step(bus) {
+            match self.step_inline(bus) {
                 StepResult32::Executed => n += 1,
                 other => return other,
             }
@@ -559,6 +559,28 @@ impl Cpu32 {
         self.step_dyn(bus)
     }
 
+    /// [`Self::step`] for the run loops: an instruction boundary with
+    /// nothing pending (no shutdown, halt, NMI, INTR, interrupt shadow,
+    /// TF or RF, no breakpoint armed) runs the instruction straight away;
+    /// anything else takes the whole step. All of these are flags the CPU
+    /// itself or [`Self::raise_nmi`]/[`Self::set_intr`] set, so one test of
+    /// them stands for the step's separate checks.
+    #[inline(always)]
+    pub(crate) fn step_inline<B: Bus + ?Sized>(&mut self, bus: &mut B) -> StepResult32 {
+        let pending = self.shutdown
+            | self.inhibit
+            | self.halted
+            | self.nmi
+            | self.intr
+            | (self.eflags & (TF | RF) != 0);
+        if pending || self.breakpoints_armed() {
+            return self.step_dyn(bus);
+        }
+        self.exec_one(bus, false);
+        self.after_event()
+    }
+
+    #[inline(never)]
     fn step_dyn<B: Bus + ?Sized>(&mut self, bus: &mut B) -> StepResult32 {
         if self.shutdown {
             return StepResult32::Shutdown;
@@ -584,8 +606,16 @@ impl Cpu32 {
             self.cycles += 1;
             return StepResult32::Halted;
         }
-        self.save_snapshot();
         let tf = self.eflags & TF != 0;
+        self.exec_one(bus, tf);
+        self.after_event()
+    }
+
+    /// One instruction from its restart point: a fault puts the registers
+    /// back and is delivered; `tf`: it began with EFLAGS.TF set.
+    #[inline(always)]
+    fn exec_one<B: Bus + ?Sized>(&mut self, bus: &mut B, tf: bool) {
+        self.save_snapshot();
         let res = self.execute(bus);
         #[cfg(debug_assertions)]
         self.check_seg_saved();
@@ -600,10 +630,16 @@ impl Cpu32 {
             }
             Err(f) => {
                 self.restore_snapshot();
-                self.deliver(bus, f);
+                self.deliver_cold(bus, f);
             }
         }
-        self.after_event()
+    }
+
+    /// [`Self::deliver`] out of the instruction loop (faults are rare).
+    #[cold]
+    #[inline(never)]
+    fn deliver_cold<B: Bus + ?Sized>(&mut self, bus: &mut B, f: Fault) {
+        self.deliver(bus, f);
     }
 
     fn after_event(&self) -> StepResult32 {

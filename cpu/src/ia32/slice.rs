@@ -55,7 +55,7 @@ impl Cpu32 {
         loop {
             bus.slice_clock(cycles);
             let before = self.cycles;
-            let r = self.step(bus);
+            let r = self.step_inline(bus);
             // Every step takes time: a stepping board never lets its clock
             // stand still either.
             cycles += self.cycles.wrapping_sub(before).max(1);

@@ -669,3 +669,30 @@ fn an_x87_store_hits_a_data_breakpoint() {
     c.step(&mut bus);
     assert_eq!(&bus.mem[0x7000..0x7008], &[0, 0, 0, 0, 0, 0, 0xF0, 0x3F]);
 }
+
+#[test]
+fn run_traps_after_the_first_instruction_that_begins_with_tf_set() {
+    // `run` takes a short path at boundaries where nothing is pending; a
+    // POPFD that sets TF must still make the next instruction trap (SDM
+    // vol. 3, 17.3.1.4: the trap follows the first instruction executed
+    // with TF set, not the POPFD itself).
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    // 3000 PUSHFD; 3001 POP EAX; 3002 OR EAX,100h; 3007 PUSH EAX;
+    // 3008 POPFD; 3009 NOP; 300A NOP.
+    bus.load(
+        0x3000,
+        &[
+            0x9C, 0x58, 0x0D, 0x00, 0x01, 0x00, 0x00, 0x50, 0x9D, 0x90, 0x90,
+        ],
+    );
+    assert_eq!(c.run(&mut bus, 6), StepResult32::Executed);
+    // The #DB handler (gate 1 at 4000h) was entered after the NOP at 3009h:
+    // the pushed EIP is the next one, DR6.BS is set, and the stack, level
+    // again after the PUSH/POPFD pair, holds one three-dword frame.
+    assert_eq!(c.eip, 0x4000);
+    assert_eq!(c.r[4], 0xA000 - 12);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x300A);
+    assert_ne!(rd32(&bus, 0xA000 - 4) & TF, 0);
+    assert_ne!(c.dr[6] & 0x4000, 0);
+}
