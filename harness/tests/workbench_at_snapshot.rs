@@ -183,6 +183,62 @@ fn at486_saved_inside_hlt_wakes_at_the_same_interrupt() {
     );
 }
 
+/// A REP string instruction stops between iterations with its count
+/// register part-way down and EIP still on the instruction (the SDM's
+/// restartable form); a snapshot taken there resumes the remaining
+/// iterations and the rest of the boot exactly as the run that never
+/// stopped.
+#[test]
+fn at486_saved_in_the_middle_of_a_rep_string_resumes_it() {
+    let Some(p) = profile("at-486") else { return };
+    let mut pc = build_pc(&p, &machines()).unwrap();
+    let hz = pc.run.board.config.clock_hz;
+    // The BIOS clears memory with REP STOS while it starts: step until a
+    // step left EIP where it was with CX lower and not yet zero.
+    loop {
+        let before = pc.run.cpu.regs();
+        pc.run.step();
+        let after = pc.run.cpu.regs();
+        let cx = |r: &cpu::ia32::Regs32| r.r[1] & 0xFFFF;
+        if after.eip == before.eip
+            && after.sel[1] == before.sel[1]
+            && cx(&after) != 0
+            && cx(&after) < cx(&before)
+            && !pc.run.cpu.halted()
+        {
+            break;
+        }
+        assert!(
+            pc.run.now() < 2 * hz,
+            "no REP string seen in the BIOS start"
+        );
+    }
+    let mid = pc.run.cpu.regs();
+    let dir = tmp();
+    let file = dir.path().join("rep.ironpc");
+    atsnap::save(&pc, &file).unwrap();
+    let mut loaded = atsnap::load(&file).unwrap();
+    assert_eq!(loaded.run.cpu.regs(), mid);
+    pc.run.board.log_irqs(true);
+    loaded.run.board.log_irqs(true);
+    // The next step continues the same string instruction in both.
+    pc.run.step();
+    loaded.run.step();
+    assert_eq!(loaded.run.cpu.regs(), pc.run.cpu.regs());
+    assert!(
+        pc.run.cpu.regs().r[1] & 0xFFFF < mid.r[1] & 0xFFFF || pc.run.cpu.regs().eip != mid.eip
+    );
+    for m in [&mut pc, &mut loaded] {
+        run_to_text(m, "A:\\>", 40);
+    }
+    assert_eq!(pc.run.board.take_irq_log(), loaded.run.board.take_irq_log());
+    assert_eq!(loaded.run.cpu.instructions(), pc.run.cpu.instructions());
+    assert_eq!(
+        atsnap::state_hash(&loaded).unwrap(),
+        atsnap::state_hash(&pc).unwrap()
+    );
+}
+
 #[test]
 fn damaged_at_snapshots_are_refused_naming_the_file() {
     let Some(p) = profile("at-486") else { return };
