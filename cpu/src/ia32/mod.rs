@@ -567,11 +567,15 @@ impl Cpu32 {
     /// them stands for the step's separate checks.
     #[inline(always)]
     pub(crate) fn step_inline<B: Bus + ?Sized>(&mut self, bus: &mut B) -> StepResult32 {
+        // An interrupt line that cannot be taken now (INTR with IF clear,
+        // as while a guest runs with interrupts off and the timer's request
+        // waits; NMI while one is being handled) changes nothing at this
+        // boundary, so it does not send every instruction the slow way.
         let pending = self.shutdown
             | self.inhibit
             | self.halted
-            | self.nmi
-            | self.intr
+            | (self.nmi & !self.nmi_blocked)
+            | (self.intr & (self.eflags & IF != 0))
             | (self.eflags & (TF | RF) != 0);
         if pending || self.breakpoints_armed() {
             return self.step_dyn(bus);

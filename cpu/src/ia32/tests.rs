@@ -696,3 +696,35 @@ fn run_traps_after_the_first_instruction_that_begins_with_tf_set() {
     assert_ne!(rd32(&bus, 0xA000 - 4) & TF, 0);
     assert_ne!(c.dr[6] & 0x4000, 0);
 }
+
+#[test]
+fn run_holds_a_requested_interrupt_while_if_is_clear_and_takes_it_after_sti_and_its_shadow() {
+    // INTR stays asserted from the start (a timer request while a guest
+    // runs with interrupts off): CLI and the instructions after it run;
+    // STI enables interrupts only after the next instruction (SDM vol. 2,
+    // STI), so the interrupt is taken at the boundary after the NOP that
+    // follows it.
+    let mut bus = FlatBus::new(0x10000);
+    let mut c = debug_rig(&mut bus);
+    // FlatBus answers INTA with FFh: an interrupt gate for vector FFh to
+    // 4400h, where a HLT waits.
+    c.idtr = (0x2000, 0x7FF);
+    bus.load(
+        0x2000 + 0xFF * 8,
+        &[0x00, 0x44, 0x08, 0x00, 0x00, 0x8E, 0x00, 0x00],
+    );
+    bus.load(0x4400, &[0xF4]);
+    // 3000 CLI; 3001 NOP; 3002 NOP; 3003 STI; 3004 NOP; 3005 NOP.
+    bus.load(0x3000, &[0xFA, 0x90, 0x90, 0xFB, 0x90, 0x90]);
+    c.set_intr(true);
+    assert_eq!(c.run(&mut bus, 5), StepResult32::Executed);
+    assert_eq!(c.eip, 0x3005, "five instructions ran, none interrupted");
+    assert_eq!(c.r[4], 0xA000);
+    c.run(&mut bus, 1);
+    // The interrupt, not the NOP at 3005h: the handler runs, the frame
+    // holds 3005h, and the gate cleared IF.
+    assert_eq!(c.eip, 0x4400);
+    assert_eq!(c.r[4], 0xA000 - 12);
+    assert_eq!(rd32(&bus, 0xA000 - 12), 0x3005);
+    assert_eq!(c.eflags & IF, 0);
+}
