@@ -83,7 +83,7 @@ checksum() { grep -ao "$SUMRE" "$1" | head -1 || true; }
 
 # ---- images ---------------------------------------------------------------
 for n in "$ROUNDS" 1; do
-    nasm -f bin -DROUNDS="$n" -o "$work/mix$n.img" "$root/harness/workloads/$ASM.asm"
+    nasm -f bin -DROUNDS="$n" -I "$root/harness/workloads/" -o "$work/mix$n.img" "$root/harness/workloads/$ASM.asm"
     cp "$work/mix$n.img" "$work/fd$n.img"
     truncate -s 1440K "$work/fd$n.img" # a 1.44 MB floppy for the BIOSes
     cp "$work/mix$n.img" "$work/xt$n.img"

@@ -10,11 +10,14 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::process::Command;
 
 fn assemble() -> Option<Vec<u8>> {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/mandel87.asm");
+    let workloads = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads");
+    let src = workloads.join("mandel87.asm");
     let dir = tempfile::tempdir().ok()?;
     let bin = dir.path().join("mandel87.bin");
     let ok = Command::new("nasm")
-        .args(["-f", "bin", "-o"])
+        .args(["-f", "bin", "-I"])
+        .arg(format!("{}/", workloads.display()))
+        .arg("-o")
         .arg(&bin)
         .arg(&src)
         .status()

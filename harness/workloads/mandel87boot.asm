@@ -4,7 +4,7 @@
 ; that ironpc, QEMU and Bochs run the same guest code
 ; (`WORKLOAD=mandel87 scripts/compare.sh`).
 ;
-;   nasm -f bin -DROUNDS=200 -o mandel87boot.img mandel87boot.asm
+;   nasm -f bin -DROUNDS=200 -I harness/workloads/ -o mandel87boot.img harness/workloads/mandel87boot.asm
 ;
 ; Loaded at 0000:7C00, it enters protected mode (no paging), runs the
 ; kernel ROUNDS times with EDI counting the iterations of every round, then
@@ -15,6 +15,7 @@
 ; the BIOS left does not matter.
 
         cpu     686
+%include "mandel87_kernel.inc"
         bits    16
         org     0x7C00
 
@@ -45,53 +46,7 @@ pm32:
 round:
         fninit
         fldcw   [cw53]                  ; 53-bit precision: doubles
-        xor     ebp, ebp                ; row j
-row:    xor     esi, esi                ; column i
-col:    mov     [tmp], esi
-        fild    dword [tmp]
-        fmul    qword [step]
-        fadd    qword [xmin]
-        fstp    qword [cr]
-        mov     [tmp], ebp
-        fild    dword [tmp]
-        fmul    qword [step]
-        fadd    qword [ymin]
-        fstp    qword [ci]
-        fldz                            ; zi
-        fldz                            ; zr zi
-        mov     ecx, 64
-iter:   fld     st0                     ; zr zr zi
-        fmul    st0, st0                ; zr2 zr zi
-        fld     st2                     ; zi zr2 zr zi
-        fmul    st0, st0                ; zi2 zr2 zr zi
-        fld     st0
-        fadd    st0, st2                ; |z|^2 zi2 zr2 zr zi
-        fcomp   qword [four]
-        fnstsw  ax
-        sahf
-        ja      escape
-        fsubp   st1, st0                ; zr2-zi2 zr zi
-        fadd    qword [cr]              ; nzr zr zi
-        fxch    st1                     ; zr nzr zi
-        fmulp   st2, st0                ; nzr zr*zi
-        fxch    st1
-        fadd    st0, st0
-        fadd    qword [ci]              ; nzi nzr
-        fxch    st1                     ; nzr nzi
-        inc     edi
-        dec     ecx
-        jnz     iter
-        jmp     point
-escape: fstp    st0
-        fstp    st0
-point:  fstp    st0
-        fstp    st0
-        inc     esi
-        cmp     esi, 32
-        jb      col
-        inc     ebp
-        cmp     ebp, 32
-        jb      row
+        MANDEL87_POINTS
         dec     ebx
         jnz     round
 
@@ -122,15 +77,7 @@ point:  fstp    st0
 
 banner: db      "mandel87 ", 0
 
-        align   8
-xmin:   dq      -2.0
-ymin:   dq      -1.25
-step:   dq      0.078125                ; 2.5 / 32
-four:   dq      4.0
-cr:     dq      0
-ci:     dq      0
-tmp:    dd      0
-cw53:   dw      0x027F
+        MANDEL87_DATA
 
         align   8
 gdt:
