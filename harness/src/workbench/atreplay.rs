@@ -15,65 +15,33 @@
 //! reached exactly, or the run has diverged.
 
 use super::atsnap;
-use super::replay::{gzip, hex, logged_image, unhex, Entry, Log, Outcome, LOG_VERSION};
-use crate::trace::Output;
+use super::replay::{hex, logged_image, unhex, Entry, Log, LogWriter, Outcome};
 use chipset::at::AtPc;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Writes a log while an AT or PCI machine runs.
 pub struct AtRecorder {
-    out: Output,
-    path: PathBuf,
-    interval: u64,
-    next_hash: u64,
+    log: LogWriter,
 }
 
 impl AtRecorder {
     /// Start a log of `pc` as it is now, hashing every `interval` cycles.
     pub fn create(path: &Path, pc: &AtPc, interval: u64) -> Result<AtRecorder, String> {
         let start = atsnap::encode(pc).map_err(|e| format!("--record: {e}"))?;
-        let out = Output::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut r = AtRecorder {
-            out,
-            path: path.to_path_buf(),
-            interval: interval.max(1),
-            next_hash: pc.run.now(),
-        };
-        r.write(&Entry::Header {
-            version: LOG_VERSION,
-            kind: atsnap::kind_of(pc).to_string(),
-            interval: r.interval,
-            start: hex(&start),
-        })?;
-        Ok(r)
-    }
-
-    fn write(&mut self, e: &Entry) -> Result<(), String> {
-        let line = serde_json::to_string(e).map_err(|e| e.to_string())?;
-        writeln!(self.out, "{line}").map_err(|e| format!("{}: {e}", self.path.display()))
+        let kind = atsnap::kind_of(pc).to_string();
+        let log = LogWriter::create(path, kind, &start, pc.run.now(), interval)?;
+        Ok(AtRecorder { log })
     }
 
     /// The cycle at which the next hash is due: a run should stop at the
     /// first boundary at or after it and call [`AtRecorder::checkpoint`].
     pub fn next_hash(&self) -> u64 {
-        self.next_hash
+        self.log.next_hash()
     }
 
     /// Write the hash if one is due.
     pub fn checkpoint(&mut self, pc: &AtPc) -> Result<(), String> {
-        let now = pc.run.now();
-        if now >= self.next_hash {
-            let h = atsnap::state_hash(pc)?;
-            self.write(&Entry::Hash {
-                cycle: now,
-                hash: format!("{h:016x}"),
-            })?;
-            while self.next_hash <= now {
-                self.next_hash += self.interval;
-            }
-        }
-        Ok(())
+        self.log.checkpoint(pc.run.now(), || atsnap::state_hash(pc))
     }
 
     /// Type keys now, and log them.
@@ -82,7 +50,7 @@ impl AtRecorder {
             .board
             .type_keys(text)
             .map_err(|e| format!("typing {text:?}: {e}"))?;
-        self.write(&Entry::Keys {
+        self.log.write(&Entry::Keys {
             cycle: pc.run.now(),
             text: text.to_string(),
         })
@@ -91,7 +59,7 @@ impl AtRecorder {
     /// Receive bytes on COM1 now, and log them.
     pub fn serial(&mut self, pc: &mut AtPc, bytes: &[u8]) -> Result<(), String> {
         receive_serial(pc, bytes);
-        self.write(&Entry::Serial {
+        self.log.write(&Entry::Serial {
             cycle: pc.run.now(),
             hex: hex(bytes),
         })
@@ -108,30 +76,12 @@ impl AtRecorder {
         bytes: Option<&[u8]>,
     ) -> Result<(), String> {
         insert_disk(pc, drive, name, bytes)?;
-        let image = match bytes {
-            Some(b) => Some(hex(&gzip(b)?)),
-            None => None,
-        };
-        self.write(&Entry::Disk {
-            cycle: pc.run.now(),
-            drive,
-            name: name.to_string(),
-            image,
-        })
+        self.log.disk(pc.run.now(), drive, name, bytes)
     }
 
     /// Write the last hash and the end mark, and close the log.
-    pub fn finish(mut self, pc: &AtPc) -> Result<(), String> {
-        let h = atsnap::state_hash(pc)?;
-        let now = pc.run.now();
-        self.write(&Entry::Hash {
-            cycle: now,
-            hash: format!("{h:016x}"),
-        })?;
-        self.write(&Entry::End { cycle: now })?;
-        self.out
-            .finish()
-            .map_err(|e| format!("{}: {e}", self.path.display()))
+    pub fn finish(self, pc: &AtPc) -> Result<(), String> {
+        self.log.finish(pc.run.now(), atsnap::state_hash(pc)?)
     }
 }
 

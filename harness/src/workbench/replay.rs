@@ -83,12 +83,108 @@ pub enum Entry {
     },
 }
 
-/// Writes a log while a machine runs.
-pub struct Recorder {
+/// The machine-neutral half of a recorder: the log file, its entries and
+/// the hash schedule. The XT's [`Recorder`] and the AT's
+/// `atreplay::AtRecorder` add what their machines do.
+pub(crate) struct LogWriter {
     out: Output,
     path: PathBuf,
     interval: u64,
     next_hash: u64,
+}
+
+impl LogWriter {
+    /// Open `path` and write the header: a machine of `kind` whose
+    /// snapshot is `start`, at cycle `now`, hashed every `interval` cycles.
+    pub(crate) fn create(
+        path: &Path,
+        kind: String,
+        start: &[u8],
+        now: u64,
+        interval: u64,
+    ) -> Result<LogWriter, String> {
+        let out = Output::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut w = LogWriter {
+            out,
+            path: path.to_path_buf(),
+            interval: interval.max(1),
+            next_hash: now,
+        };
+        w.write(&Entry::Header {
+            version: LOG_VERSION,
+            kind,
+            interval: w.interval,
+            start: hex(start),
+        })?;
+        Ok(w)
+    }
+
+    pub(crate) fn write(&mut self, e: &Entry) -> Result<(), String> {
+        let line = serde_json::to_string(e).map_err(|e| e.to_string())?;
+        writeln!(self.out, "{line}").map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+
+    /// The cycle at which the next hash is due.
+    pub(crate) fn next_hash(&self) -> u64 {
+        self.next_hash
+    }
+
+    /// At cycle `now`: if a hash is due, write the one `hash` computes and
+    /// move the schedule past `now`.
+    pub(crate) fn checkpoint(
+        &mut self,
+        now: u64,
+        hash: impl FnOnce() -> Result<u64, String>,
+    ) -> Result<(), String> {
+        if now >= self.next_hash {
+            self.write(&Entry::Hash {
+                cycle: now,
+                hash: format!("{:016x}", hash()?),
+            })?;
+            while self.next_hash <= now {
+                self.next_hash += self.interval;
+            }
+        }
+        Ok(())
+    }
+
+    /// Log a disk change at `now`, with the image (gzip, hex) so that the
+    /// log alone replays it.
+    pub(crate) fn disk(
+        &mut self,
+        now: u64,
+        drive: u8,
+        name: &str,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), String> {
+        let image = match bytes {
+            Some(b) => Some(hex(&gzip(b)?)),
+            None => None,
+        };
+        self.write(&Entry::Disk {
+            cycle: now,
+            drive,
+            name: name.to_string(),
+            image,
+        })
+    }
+
+    /// Write the last hash and the end mark, and close the log.
+    pub(crate) fn finish(mut self, now: u64, hash: u64) -> Result<(), String> {
+        self.write(&Entry::Hash {
+            cycle: now,
+            hash: format!("{hash:016x}"),
+        })?;
+        self.write(&Entry::End { cycle: now })?;
+        self.out
+            .finish()
+            .map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+}
+
+/// Writes a log while a machine runs.
+pub struct Recorder {
+    log: LogWriter,
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -106,52 +202,25 @@ impl Recorder {
         m: &Machine<T>,
         interval: u64,
     ) -> Result<Recorder, String> {
-        let out = Output::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let start = snapshot::encode(m)?;
-        let mut r = Recorder {
-            out,
-            path: path.to_path_buf(),
-            interval: interval.max(1),
-            next_hash: m.cycles(),
-        };
-        r.write(&Entry::Header {
-            version: LOG_VERSION,
-            kind: snapshot::kind_of::<T>(),
-            interval: r.interval,
-            start: hex(&start),
-        })?;
-        Ok(r)
-    }
-
-    fn write(&mut self, e: &Entry) -> Result<(), String> {
-        let line = serde_json::to_string(e).map_err(|e| e.to_string())?;
-        writeln!(self.out, "{line}").map_err(|e| format!("{}: {e}", self.path.display()))
+        let log = LogWriter::create(path, snapshot::kind_of::<T>(), &start, m.cycles(), interval)?;
+        Ok(Recorder { log })
     }
 
     /// The next cycle at which a hash is due: a run should stop at the
     /// first boundary at or after it and call [`Recorder::checkpoint`].
     pub fn next_hash(&self) -> u64 {
-        self.next_hash
+        self.log.next_hash()
     }
 
     /// Write the hash if one is due.
     pub fn checkpoint<T: Saveable>(&mut self, m: &Machine<T>) -> Result<(), String> {
-        if m.cycles() >= self.next_hash {
-            let h = snapshot::state_hash(m)?;
-            self.write(&Entry::Hash {
-                cycle: m.cycles(),
-                hash: format!("{h:016x}"),
-            })?;
-            while self.next_hash <= m.cycles() {
-                self.next_hash += self.interval;
-            }
-        }
-        Ok(())
+        self.log.checkpoint(m.cycles(), || snapshot::state_hash(m))
     }
 
     /// Type keys now, and log them.
     pub fn keys<T: Saveable>(&mut self, m: &mut Machine<T>, text: &str) -> Result<(), String> {
-        self.write(&Entry::Keys {
+        self.log.write(&Entry::Keys {
             cycle: m.cycles(),
             text: text.to_string(),
         })?;
@@ -161,7 +230,7 @@ impl Recorder {
 
     /// Receive bytes on COM1 now, and log them.
     pub fn serial<T: Saveable>(&mut self, m: &mut Machine<T>, bytes: &[u8]) -> Result<(), String> {
-        self.write(&Entry::Serial {
+        self.log.write(&Entry::Serial {
             cycle: m.cycles(),
             hex: hex(bytes),
         })?;
@@ -180,29 +249,12 @@ impl Recorder {
         bytes: Option<&[u8]>,
     ) -> Result<(), String> {
         insert_disk(m, drive, name, bytes)?;
-        let image = match bytes {
-            Some(b) => Some(hex(&gzip(b)?)),
-            None => None,
-        };
-        self.write(&Entry::Disk {
-            cycle: m.cycles(),
-            drive,
-            name: name.to_string(),
-            image,
-        })
+        self.log.disk(m.cycles(), drive, name, bytes)
     }
 
     /// Write the last hash and the end mark, and close the log.
-    pub fn finish<T: Saveable>(mut self, m: &Machine<T>) -> Result<(), String> {
-        let h = snapshot::state_hash(m)?;
-        self.write(&Entry::Hash {
-            cycle: m.cycles(),
-            hash: format!("{h:016x}"),
-        })?;
-        self.write(&Entry::End { cycle: m.cycles() })?;
-        self.out
-            .finish()
-            .map_err(|e| format!("{}: {e}", self.path.display()))
+    pub fn finish<T: Saveable>(self, m: &Machine<T>) -> Result<(), String> {
+        self.log.finish(m.cycles(), snapshot::state_hash(m)?)
     }
 }
 
