@@ -242,16 +242,7 @@ impl Cpu32 {
         if !i.mem {
             // A register form touches nothing of the core's but the outcome:
             // the FPU is worked on where it lies.
-            let env = FpuEnv {
-                op32: i.o32,
-                protected: self.pm(),
-                fisttp: false,
-                eflags: self.eflags,
-                cs: self.seg[CS].sel,
-                ip: self.insn_start,
-                ds: 0,
-                ea: 0,
-            };
+            let env = self.fpu_env(i, 0, 0);
             let Some(unit) = self.x87.unit.as_deref_mut() else {
                 return Ok(());
             };
@@ -267,35 +258,23 @@ impl Cpu32 {
         let Some(mut unit) = self.x87.unit.take() else {
             return Ok(());
         };
+        // A memory form (the register forms returned above).
         let seg = i.mseg();
-        let ea = if i.mem { self.ea(i) } else { 0 };
-        let env = FpuEnv {
-            op32: i.o32,
-            protected: self.pm(),
-            fisttp: false,
-            eflags: self.eflags,
-            cs: self.seg[CS].sel,
-            ip: self.insn_start,
-            ds: self.seg[seg].sel,
-            ea,
-        };
+        let ea = self.ea(i);
+        let env = self.fpu_env(i, self.seg[seg].sel, ea);
         // The module records the last-instruction pointers before its memory
         // access; a fault must leave them as they were too.
         let ptrs = (unit.fip, unit.fcs, unit.fdp, unit.fds, unit.fop);
-        let res = if i.mem {
-            // The x87 module takes its memory through a trait object.
-            let mut fwd = &mut *bus;
-            let mut m = OperandMem {
-                cpu: self,
-                bus: &mut fwd,
-                seg,
-                ea,
-                a32: i.a32,
-            };
-            unit.execute(op, i.modrm, Some(&mut m), &env)
-        } else {
-            unit.execute::<OperandMem>(op, i.modrm, None, &env)
+        // The x87 module takes its memory through a trait object.
+        let mut fwd = &mut *bus;
+        let mut m = OperandMem {
+            cpu: self,
+            bus: &mut fwd,
+            seg,
+            ea,
+            a32: i.a32,
         };
+        let res = unit.execute(op, i.modrm, Some(&mut m), &env);
         self.x87.unit = Some(unit);
         let out = match res {
             Ok(o) => o,
@@ -310,6 +289,23 @@ impl Cpu32 {
         };
         self.x87_outcome(out);
         Ok(())
+    }
+
+    /// The core's side of an x87 instruction: operand size, mode, the
+    /// instruction pointer and the data pointer (`ds`:`ea`, 0:0 for a
+    /// register form).
+    #[inline]
+    fn fpu_env(&self, i: &Insn, ds: u16, ea: u32) -> FpuEnv {
+        FpuEnv {
+            op32: i.o32,
+            protected: self.pm(),
+            fisttp: false,
+            eflags: self.eflags,
+            cs: self.seg[CS].sel,
+            ip: self.insn_start,
+            ds,
+            ea,
+        }
     }
 
     /// What an x87 instruction hands back to the core: AX (FNSTSW AX),
