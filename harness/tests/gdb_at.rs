@@ -32,6 +32,32 @@ fn floppy_or_skip(what: &str) -> Option<std::path::PathBuf> {
     Some(floppy)
 }
 
+/// A gdb session with the at-486 booting `floppy` to the FreeDOS prompt:
+/// gdb connects in i386 mode and runs `commands`, one per line.
+fn at486_session(
+    floppy: &std::path::Path,
+    commands: &[&str],
+) -> (String, std::process::ExitStatus) {
+    gdb_support::session(
+        &[
+            "--machine".as_ref(),
+            "at-486".as_ref(),
+            "--floppy".as_ref(),
+            floppy.as_os_str(),
+            "--until-text".as_ref(),
+            "A:\\>".as_ref(),
+            "--timeout".as_ref(),
+            "120".as_ref(),
+        ],
+        |addr| {
+            format!(
+                "set architecture i386\nset confirm off\nset pagination off\ntarget remote {addr}\n{}\n",
+                commands.join("\n")
+            )
+        },
+    )
+}
+
 #[test]
 fn real_gdb_on_the_at_486_breaks_at_the_boot_sector_and_continues_to_the_prompt() {
     let Some(floppy) = floppy_or_skip("at-486 gdb session") else {
@@ -45,36 +71,21 @@ fn real_gdb_on_the_at_486_breaks_at_the_boot_sector_and_continues_to_the_prompt(
     let after_jump = 0x7C00 + 2 + img[1] as i8 as i32;
     assert_eq!(&img[510..512], &[0x55, 0xAA]);
 
-    let (out, status) = gdb_support::session(
+    let (out, status) = at486_session(
+        &floppy,
         &[
-            "--machine".as_ref(),
-            "at-486".as_ref(),
-            "--floppy".as_ref(),
-            floppy.as_os_str(),
-            "--until-text".as_ref(),
-            "A:\\>".as_ref(),
-            "--timeout".as_ref(),
-            "120".as_ref(),
+            "break *0x7c00",
+            "continue",
+            "info registers eip cs edx",
+            "stepi",
+            "info registers eip",
+            "x/2xb 0x7dfe",
+            "monitor regs",
+            "delete",
+            "continue",
+            "monitor screen",
+            "kill",
         ],
-        |addr| {
-            format!(
-                "set architecture i386\n\
-                 set confirm off\n\
-                 set pagination off\n\
-                 target remote {addr}\n\
-                 break *0x7c00\n\
-                 continue\n\
-                 info registers eip cs edx\n\
-                 stepi\n\
-                 info registers eip\n\
-                 x/2xb 0x7dfe\n\
-                 monitor regs\n\
-                 delete\n\
-                 continue\n\
-                 monitor screen\n\
-                 kill\n"
-            )
-        },
     );
     assert!(
         out.contains("Breakpoint 1, 0x00007c00"),
@@ -120,42 +131,26 @@ fn real_gdb_on_the_at_486_watches_a_read_and_shows_machine_state() {
     let bytes_per_sector = u16::from_le_bytes([img[11], img[12]]);
     let snap_dir = tempfile::tempdir().unwrap();
     let snap = snap_dir.path().join("prompt.ironpc");
-    let (out, status) = gdb_support::session(
+    let (out, status) = at486_session(
+        &floppy,
         &[
-            "--machine".as_ref(),
-            "at-486".as_ref(),
-            "--floppy".as_ref(),
-            floppy.as_os_str(),
-            "--until-text".as_ref(),
-            "A:\\>".as_ref(),
-            "--timeout".as_ref(),
-            "120".as_ref(),
+            "monitor sregs",
+            "break *0x7c00",
+            "continue",
+            "delete",
+            "rwatch *(unsigned short*)0x7c0b",
+            "continue",
+            "info registers eip cs",
+            "delete",
+            "monitor translate 0x7c00",
+            "continue",
+            "monitor pic",
+            "monitor pit",
+            "monitor sregs",
+            "monitor screen",
+            &format!("monitor save-state {snap}", snap = snap.display()),
+            "kill",
         ],
-        |addr| {
-            format!(
-                "set architecture i386\n\
-                 set confirm off\n\
-                 set pagination off\n\
-                 target remote {addr}\n\
-                 monitor sregs\n\
-                 break *0x7c00\n\
-                 continue\n\
-                 delete\n\
-                 rwatch *(unsigned short*)0x7c0b\n\
-                 continue\n\
-                 info registers eip cs\n\
-                 delete\n\
-                 monitor translate 0x7c00\n\
-                 continue\n\
-                 monitor pic\n\
-                 monitor pit\n\
-                 monitor sregs\n\
-                 monitor screen\n\
-                 monitor save-state {snap}\n\
-                 kill\n",
-                snap = snap.display()
-            )
-        },
     );
     // Batch gdb prints monitor replies on its standard error, in order,
     // after its standard output: the first `monitor sregs` is at reset,
