@@ -15,73 +15,35 @@
 //! reached exactly, or the run has diverged.
 
 use super::atsnap;
-use super::replay::{hex, logged_image, unhex, Entry, Log, LogWriter, Outcome};
+use super::replay::{replay_on, Log, Logged, Outcome, Recorder};
 use chipset::at::AtPc;
 use std::path::Path;
 
-/// Writes a log while an AT or PCI machine runs.
-pub struct AtRecorder {
-    log: LogWriter,
-}
+/// Writes a log while an AT or PCI machine runs (the one recorder, over
+/// [`Logged`]).
+pub type AtRecorder = Recorder;
 
-impl AtRecorder {
-    /// Start a log of `pc` as it is now, hashing every `interval` cycles.
-    pub fn create(path: &Path, pc: &AtPc, interval: u64) -> Result<AtRecorder, String> {
-        let start = atsnap::encode(pc).map_err(|e| format!("--record: {e}"))?;
-        let kind = atsnap::kind_of(pc).to_string();
-        let log = LogWriter::create(path, kind, &start, pc.run.now(), interval)?;
-        Ok(AtRecorder { log })
+impl Logged for AtPc {
+    fn start(&self) -> Result<(String, Vec<u8>), String> {
+        Ok((atsnap::kind_of(self).to_string(), atsnap::encode(self)?))
     }
-
-    /// The cycle at which the next hash is due: a run should stop at the
-    /// first boundary at or after it and call [`AtRecorder::checkpoint`].
-    pub fn next_hash(&self) -> u64 {
-        self.log.next_hash()
+    fn now(&self) -> u64 {
+        self.run.now()
     }
-
-    /// Write the hash if one is due.
-    pub fn checkpoint(&mut self, pc: &AtPc) -> Result<(), String> {
-        self.log.checkpoint(pc.run.now(), || atsnap::state_hash(pc))
+    fn run_for(&mut self, cycles: u64) {
+        self.run.run_for(cycles);
     }
-
-    /// Type keys now, and log them.
-    pub fn keys(&mut self, pc: &mut AtPc, text: &str) -> Result<(), String> {
-        pc.run
-            .board
-            .type_keys(text)
-            .map_err(|e| format!("typing {text:?}: {e}"))?;
-        self.log.write(&Entry::Keys {
-            cycle: pc.run.now(),
-            text: text.to_string(),
-        })
+    fn type_keys(&mut self, text: &str) -> Result<(), String> {
+        self.run.board.type_keys(text).map_err(|e| e.to_string())
     }
-
-    /// Receive bytes on COM1 now, and log them.
-    pub fn serial(&mut self, pc: &mut AtPc, bytes: &[u8]) -> Result<(), String> {
-        receive_serial(pc, bytes);
-        self.log.write(&Entry::Serial {
-            cycle: pc.run.now(),
-            hex: hex(bytes),
-        })
+    fn receive_serial(&mut self, bytes: &[u8]) {
+        receive_serial(self, bytes);
     }
-
-    /// Insert the floppy image `bytes` (named `name`) in `drive`, or eject
-    /// (None), now, and log it with the image so that the log alone
-    /// replays it.
-    pub fn disk(
-        &mut self,
-        pc: &mut AtPc,
-        drive: u8,
-        name: &str,
-        bytes: Option<&[u8]>,
-    ) -> Result<(), String> {
-        insert_disk(pc, drive, name, bytes)?;
-        self.log.disk(pc.run.now(), drive, name, bytes)
+    fn insert_disk(&mut self, drive: u8, name: &str, bytes: Option<&[u8]>) -> Result<(), String> {
+        insert_disk(self, drive, name, bytes)
     }
-
-    /// Write the last hash and the end mark, and close the log.
-    pub fn finish(self, pc: &AtPc) -> Result<(), String> {
-        self.log.finish(pc.run.now(), atsnap::state_hash(pc)?)
+    fn state_hash(&self) -> Result<u64, String> {
+        atsnap::state_hash(self)
     }
 }
 
@@ -131,67 +93,6 @@ pub fn replay(log: &Log, path: &Path) -> Result<(AtPc, Outcome), String> {
             log.kind
         ));
     }
-    let mut pc = atsnap::decode(&log.start, path).map_err(|e| e.to_string())?;
-    let mut last_good = pc.run.now();
-    let mut matched = 0;
-    for e in &log.entries {
-        let cycle = match e {
-            Entry::Keys { cycle, .. }
-            | Entry::Serial { cycle, .. }
-            | Entry::Disk { cycle, .. }
-            | Entry::Hash { cycle, .. }
-            | Entry::End { cycle } => *cycle,
-            Entry::Header { .. } => return Err(format!("{}: a second header", path.display())),
-        };
-        let now = pc.run.now();
-        if cycle > now {
-            pc.run.run_for(cycle - now);
-        }
-        if pc.run.now() != cycle {
-            // The recorded boundary does not exist in this run.
-            return Ok((
-                pc,
-                Outcome::Diverged {
-                    last_good,
-                    first_bad: cycle,
-                    matched,
-                },
-            ));
-        }
-        match e {
-            Entry::Keys { text, .. } => pc
-                .run
-                .board
-                .type_keys(text)
-                .map_err(|e| format!("{}: keys {text:?}: {e}", path.display()))?,
-            Entry::Serial { hex, .. } => {
-                let b = unhex(hex).ok_or_else(|| format!("{}: bad serial hex", path.display()))?;
-                receive_serial(&mut pc, &b);
-            }
-            Entry::Disk {
-                drive, name, image, ..
-            } => {
-                let bytes = logged_image(path, name, image.as_deref())?;
-                insert_disk(&mut pc, *drive, name, bytes.as_deref())
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-            }
-            Entry::Hash { hash, .. } => {
-                let h = format!("{:016x}", atsnap::state_hash(&pc)?);
-                if &h != hash {
-                    return Ok((
-                        pc,
-                        Outcome::Diverged {
-                            last_good,
-                            first_bad: cycle,
-                            matched,
-                        },
-                    ));
-                }
-                matched += 1;
-                last_good = cycle;
-            }
-            _ => {}
-        }
-    }
-    Ok((pc, Outcome::Matched(matched)))
+    let pc = atsnap::decode(&log.start, path).map_err(|e| e.to_string())?;
+    replay_on(pc, log, path)
 }

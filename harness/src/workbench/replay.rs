@@ -195,15 +195,55 @@ pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
     crate::gdbstub::packet::from_hex(s.as_bytes())
 }
 
+/// A machine a log can drive: the XT ([`Machine`]) and the AT and PCI
+/// machines ([`chipset::at::AtPc`]) alike, so that recording and replaying
+/// are written once.
+pub trait Logged: Sized {
+    /// The machine kind and the snapshot a log starts from.
+    fn start(&self) -> Result<(String, Vec<u8>), String>;
+    /// The emulated clock, in the cycles the log counts.
+    fn now(&self) -> u64;
+    /// Run to the first instruction boundary at or after `cycles` more.
+    fn run_for(&mut self, cycles: u64);
+    /// Type `text` on the keyboard.
+    fn type_keys(&mut self, text: &str) -> Result<(), String>;
+    /// Bytes arriving on COM1.
+    fn receive_serial(&mut self, bytes: &[u8]);
+    /// Insert a floppy image (`bytes`, named `name`) in `drive`, or eject.
+    fn insert_disk(&mut self, drive: u8, name: &str, bytes: Option<&[u8]>) -> Result<(), String>;
+    /// The canonical state hash.
+    fn state_hash(&self) -> Result<u64, String>;
+}
+
+impl<T: Saveable> Logged for Machine<T> {
+    fn start(&self) -> Result<(String, Vec<u8>), String> {
+        Ok((snapshot::kind_of::<T>(), snapshot::encode(self)?))
+    }
+    fn now(&self) -> u64 {
+        self.cycles()
+    }
+    fn run_for(&mut self, cycles: u64) {
+        Machine::run_for(self, cycles);
+    }
+    fn type_keys(&mut self, text: &str) -> Result<(), String> {
+        Machine::type_keys(self, text).map_err(|e| e.to_string())
+    }
+    fn receive_serial(&mut self, bytes: &[u8]) {
+        self.board.uart.receive(bytes);
+    }
+    fn insert_disk(&mut self, drive: u8, name: &str, bytes: Option<&[u8]>) -> Result<(), String> {
+        insert_disk(self, drive, name, bytes)
+    }
+    fn state_hash(&self) -> Result<u64, String> {
+        snapshot::state_hash(self)
+    }
+}
+
 impl Recorder {
     /// Start a log of `m` as it is now, hashing every `interval` cycles.
-    pub fn create<T: Saveable>(
-        path: &Path,
-        m: &Machine<T>,
-        interval: u64,
-    ) -> Result<Recorder, String> {
-        let start = snapshot::encode(m)?;
-        let log = LogWriter::create(path, snapshot::kind_of::<T>(), &start, m.cycles(), interval)?;
+    pub fn create<M: Logged>(path: &Path, m: &M, interval: u64) -> Result<Recorder, String> {
+        let (kind, start) = m.start().map_err(|e| format!("--record: {e}"))?;
+        let log = LogWriter::create(path, kind, &start, m.now(), interval)?;
         Ok(Recorder { log })
     }
 
@@ -214,47 +254,46 @@ impl Recorder {
     }
 
     /// Write the hash if one is due.
-    pub fn checkpoint<T: Saveable>(&mut self, m: &Machine<T>) -> Result<(), String> {
-        self.log.checkpoint(m.cycles(), || snapshot::state_hash(m))
+    pub fn checkpoint<M: Logged>(&mut self, m: &M) -> Result<(), String> {
+        self.log.checkpoint(m.now(), || m.state_hash())
     }
 
-    /// Type keys now, and log them.
-    pub fn keys<T: Saveable>(&mut self, m: &mut Machine<T>, text: &str) -> Result<(), String> {
-        self.log.write(&Entry::Keys {
-            cycle: m.cycles(),
-            text: text.to_string(),
-        })?;
+    /// Type keys now, and log them (only keys the machine took).
+    pub fn keys<M: Logged>(&mut self, m: &mut M, text: &str) -> Result<(), String> {
         m.type_keys(text)
-            .map_err(|e| format!("typing {text:?}: {e}"))
+            .map_err(|e| format!("typing {text:?}: {e}"))?;
+        self.log.write(&Entry::Keys {
+            cycle: m.now(),
+            text: text.to_string(),
+        })
     }
 
     /// Receive bytes on COM1 now, and log them.
-    pub fn serial<T: Saveable>(&mut self, m: &mut Machine<T>, bytes: &[u8]) -> Result<(), String> {
+    pub fn serial<M: Logged>(&mut self, m: &mut M, bytes: &[u8]) -> Result<(), String> {
+        m.receive_serial(bytes);
         self.log.write(&Entry::Serial {
-            cycle: m.cycles(),
+            cycle: m.now(),
             hex: hex(bytes),
-        })?;
-        m.board.uart.receive(bytes);
-        Ok(())
+        })
     }
 
     /// Insert a floppy image (`bytes`, named `name`) in `drive`, or eject
     /// (None), now, and log it with the image so that the log alone
     /// replays it.
-    pub fn disk<T: Saveable>(
+    pub fn disk<M: Logged>(
         &mut self,
-        m: &mut Machine<T>,
+        m: &mut M,
         drive: u8,
         name: &str,
         bytes: Option<&[u8]>,
     ) -> Result<(), String> {
-        insert_disk(m, drive, name, bytes)?;
-        self.log.disk(m.cycles(), drive, name, bytes)
+        m.insert_disk(drive, name, bytes)?;
+        self.log.disk(m.now(), drive, name, bytes)
     }
 
     /// Write the last hash and the end mark, and close the log.
-    pub fn finish<T: Saveable>(self, m: &Machine<T>) -> Result<(), String> {
-        self.log.finish(m.cycles(), snapshot::state_hash(m)?)
+    pub fn finish<M: Logged>(self, m: &M) -> Result<(), String> {
+        self.log.finish(m.now(), m.state_hash()?)
     }
 }
 
@@ -431,8 +470,16 @@ impl Outcome {
 
 /// Replay a log on a machine built from its start snapshot.
 pub fn replay<T: Saveable>(log: &Log, path: &Path) -> Result<(Machine<T>, Outcome), String> {
-    let mut m: Machine<T> = snapshot::decode(&log.start, path).map_err(|e| e.to_string())?;
-    let mut last_good = m.cycles();
+    let m: Machine<T> = snapshot::decode(&log.start, path).map_err(|e| e.to_string())?;
+    replay_on(m, log, path)
+}
+
+/// Feed a log's entries to `m` (built from its start snapshot) at their
+/// cycles and compare its hashes. Errors for a log that cannot be
+/// replayed (an entry that does not decode); a run that differs is an
+/// [`Outcome::Diverged`].
+pub fn replay_on<M: Logged>(mut m: M, log: &Log, path: &Path) -> Result<(M, Outcome), String> {
+    let mut last_good = m.now();
     let mut matched = 0;
     for e in &log.entries {
         let cycle = match e {
@@ -443,20 +490,18 @@ pub fn replay<T: Saveable>(log: &Log, path: &Path) -> Result<(Machine<T>, Outcom
             | Entry::End { cycle } => *cycle,
             Entry::Header { .. } => return Err(format!("{}: a second header", path.display())),
         };
-        if cycle > m.cycles() {
-            m.run_for(cycle - m.cycles());
+        let now = m.now();
+        if cycle > now {
+            m.run_for(cycle - now);
         }
-        let at = m.cycles();
-        if at != cycle {
+        let diverged = Outcome::Diverged {
+            last_good,
+            first_bad: cycle,
+            matched,
+        };
+        if m.now() != cycle {
             // The recorded boundary does not exist in this run.
-            return Ok((
-                m,
-                Outcome::Diverged {
-                    last_good,
-                    first_bad: cycle,
-                    matched,
-                },
-            ));
+            return Ok((m, diverged));
         }
         match e {
             Entry::Keys { text, .. } => m
@@ -464,26 +509,18 @@ pub fn replay<T: Saveable>(log: &Log, path: &Path) -> Result<(Machine<T>, Outcom
                 .map_err(|e| format!("{}: keys {text:?}: {e}", path.display()))?,
             Entry::Serial { hex, .. } => {
                 let b = unhex(hex).ok_or_else(|| format!("{}: bad serial hex", path.display()))?;
-                m.board.uart.receive(&b);
+                m.receive_serial(&b);
             }
             Entry::Disk {
                 drive, name, image, ..
             } => {
                 let bytes = logged_image(path, name, image.as_deref())?;
-                insert_disk(&mut m, *drive, name, bytes.as_deref())
+                m.insert_disk(*drive, name, bytes.as_deref())
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             Entry::Hash { hash, .. } => {
-                let h = format!("{:016x}", snapshot::state_hash(&m)?);
-                if &h != hash {
-                    return Ok((
-                        m,
-                        Outcome::Diverged {
-                            last_good,
-                            first_bad: cycle,
-                            matched,
-                        },
-                    ));
+                if &format!("{:016x}", m.state_hash()?) != hash {
+                    return Ok((m, diverged));
                 }
                 matched += 1;
                 last_good = cycle;
