@@ -201,3 +201,79 @@ fn serial_and_timer_interrupts_come_at_the_stepped_instants() {
     assert!((58..=59).contains(&ticks), "{ticks} timer interrupts");
     assert_eq!(sliced, stepped);
 }
+
+/// A ROM program that copies a loop to 0000:0500 and runs it: 50 000
+/// passes of `inc bx ; add ax, 1 ; cmp bx, 50000 ; jne`, then AX is stored
+/// at 0600h and the program exits through port F4h.
+const REWRITTEN_LOOP_PROGRAM: [u8; 37] = [
+    0xFA, // cli
+    0x31, 0xC0, 0x8E, 0xD8, 0x8E, 0xC0, 0x8E, 0xD0, // ds = es = ss = 0
+    0xBC, 0x00, 0x70, // mov sp, 7000h
+    0x0E, 0x1F, // push cs ; pop ds
+    0xBE, 0x00, 0xE1, // mov si, E100h
+    0xBF, 0x00, 0x05, // mov di, 0500h
+    0xB9, 0x20, 0x00, // mov cx, 32
+    0xFC, 0xF3, 0xA4, // cld ; rep movsb
+    0x31, 0xC0, 0x8E, 0xD8, // xor ax, ax ; mov ds, ax
+    0x31, 0xDB, // xor bx, bx
+    0xEA, 0x00, 0x05, 0x00, 0x00, // jmp 0000:0500
+];
+
+/// The loop the program copies to 0000:0500 (ROM offset E100h).
+const REWRITTEN_LOOP: [u8; 18] = [
+    0x43, //                   0500: inc bx
+    0x05, 0x01, 0x00, //       0501: add ax, 1   (immediate at 0502)
+    0x81, 0xFB, 0x50, 0xC3, // 0504: cmp bx, 50000
+    0x75, 0xF6, //             0508: jne 0500
+    0xA3, 0x00, 0x06, //       050A: mov [0600], ax
+    0xB0, 0x00, 0xE6, 0xF4, // 050D: mov al, 0 ; out F4h, al
+    0xF4, //                   0511: hlt
+];
+
+/// A later instruction of a loop the CPU runs in slices (its forms cached,
+/// whole runs of them between the board's looks) is rewritten from outside
+/// the CPU between two slices, through the machine's bus, as DMA rewrites
+/// memory (both report the bytes to the CPU with `invalidate_code`): every
+/// pass after it must run the new bytes. The ADD's immediate becomes 5
+/// after `AX` passes, so AX ends at AX + 5 × (50 000 − AX), modulo 2^16.
+#[test]
+fn code_rewritten_between_slices_runs_its_new_bytes() {
+    let mut rom = vec![0xF4; 8192];
+    rom[..REWRITTEN_LOOP_PROGRAM.len()].copy_from_slice(&REWRITTEN_LOOP_PROGRAM);
+    rom[0x100..0x100 + REWRITTEN_LOOP.len()].copy_from_slice(&REWRITTEN_LOOP);
+    rom[0x1FF0..0x1FF5].copy_from_slice(&[0xEA, 0x00, 0xE0, 0x00, 0xF0]);
+    let dir = std::env::temp_dir().join(format!("ironpc-slices-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for stepped in [false, true] {
+        let path = dir.join(format!("rewrite-{stepped}.rom"));
+        std::fs::write(&path, &rom).unwrap();
+        let profile = MachineProfile::parse(
+            &format!("cpu: '8088'\nram_kib: 64\nbios: {}\n", path.display()),
+            Path::new("test.yaml"),
+        )
+        .unwrap();
+        let mut m = Machine::from_config(profile, &Overrides::default()).unwrap();
+        m.set_stepped(stepped);
+        let mut before = None;
+        let mut stop = RunStop::Cycles;
+        for chunk in 0..1000 {
+            if chunk == 40 {
+                before = Some(m.cpu.regs.gpr[0]);
+                cpu::Bus::write(&mut m, 0x502, 5);
+            }
+            stop = m.run_for(12_345);
+            if stop != RunStop::Cycles {
+                break;
+            }
+        }
+        assert_eq!(stop, RunStop::Exit(1), "stepped: {stepped}");
+        let ax = before.unwrap() as u32;
+        assert!((1000..49_000).contains(&ax), "rewritten mid-loop: {ax}");
+        let stored = u16::from_le_bytes([m.board.mem_read(0x600), m.board.mem_read(0x601)]);
+        assert_eq!(
+            stored as u32,
+            (ax + 5 * (50_000 - ax)) & 0xFFFF,
+            "stepped: {stepped}, {ax} passes before the rewrite"
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! Runs of cached fast forms (`Cpu::run_forms`, the machine's slices, and
+//! `Cpu::run`), and any blocks a run loop builds over them (straight-line
+//! runs of forms entered after one tag check): code changed inside such a
+//! run, by the run itself or from outside between two runs, must run its new
+//! bytes; a run never goes past the clock budget where the
+//! instruction-by-instruction run would have stopped. (Each test failed on a
+//! block implementation with one safeguard removed: the epoch check after a
+//! writing form, the epoch raised when a tag is dropped, the worst-case
+//! budget check.)
+
+mod program;
+
+use cpu::{Bus, Cpu, CpuModel, FastTiming, FlatBus};
+use program::{run_to_halt, Drive};
+
+const MODELS: [CpuModel; 3] = [CpuModel::I8088, CpuModel::I8086, CpuModel::I80186];
+
+fn cpu_at_0100(model: CpuModel, cache: bool) -> Cpu<FastTiming> {
+    let mut c: Cpu<FastTiming> = Cpu::new(model);
+    c.regs.seg = [0; 4];
+    c.regs.ip = 0x100;
+    c.regs.gpr[4] = 0xFFFE;
+    c.set_decode_cache(cache);
+    c
+}
+
+/// A loop whose first instruction writes CL into the immediate of the next
+/// one: `mov al, imm` then adds it to BL. Every pass must add the CX it
+/// wrote, so BL ends at 50 + 49 + ... + 1 = 1275 mod 256 = 251. A run that
+/// went on with the instruction decoded in the pass before would add the
+/// previous pass's CX (one more) each time.
+const REWRITES_ITS_NEXT: [u8; 17] = [
+    0xB9, 0x32, 0x00, //       0100: mov cx, 50
+    0x31, 0xDB, //             0103: xor bx, bx
+    0x88, 0x0E, 0x0A, 0x01, // 0105: mov [010A], cl
+    0xB0, 0x00, //             0109: mov al, 0      (immediate at 010A)
+    0x00, 0xC3, //             010B: add bl, al
+    0xE2, 0xF6, //             010D: loop 0105
+    0xF4, //                   010F: hlt
+    0x90,
+];
+
+#[test]
+fn a_block_that_rewrites_its_own_next_instruction_runs_the_new_bytes() {
+    for model in MODELS {
+        let drives = [
+            Drive::Forms { budget: 100_000 },
+            Drive::Forms { budget: 37 },
+            Drive::Run {
+                limit: 1000,
+                warm: false,
+            },
+            Drive::Run {
+                limit: 3,
+                warm: true,
+            },
+        ];
+        let mut reference = None;
+        for drive in [Drive::Step].into_iter().chain(drives) {
+            let cached = !matches!(drive, Drive::Step);
+            let mut bus = FlatBus::new(1 << 20);
+            bus.load(0x100, &REWRITES_ITS_NEXT);
+            let mut c = cpu_at_0100(model, cached);
+            run_to_halt(&mut c, &mut bus, drive, 10_000);
+            assert_eq!(c.regs.gpr[3] & 0xFF, 251, "{model} {drive:?}: BL");
+            assert_eq!(bus.mem[0x10A], 1, "{model} {drive:?}: the last CL written");
+            // The decoder's path without the cache is the reference for
+            // everything else.
+            let got = (c.regs, c.instructions, c.cycles());
+            match &reference {
+                None => reference = Some(got),
+                Some(r) => assert_eq!(&got, r, "{model} {drive:?}"),
+            }
+        }
+    }
+}
+
+/// A loop `add ax, 1 ; inc bx ; loop` run in slices by `run_forms`; between
+/// two slices its ADD is rewritten from outside the CPU (as the board's DMA
+/// does) and reported with `invalidate_code`. From then on every pass must
+/// add 5: AX ends at the passes before the rewrite plus 5 for each after.
+#[test]
+fn a_later_instruction_rewritten_between_runs_runs_its_new_bytes() {
+    let code = [
+        0xB9, 0xE8, 0x03, // 0100: mov cx, 1000
+        0x43, //             0103: inc bx
+        0x43, //             0104: inc bx
+        0x05, 0x01, 0x00, // 0105: add ax, 1   (immediate at 0106)
+        0xE2, 0xF9, //       0108: loop 0103
+        0xF4, //             010A: hlt
+    ];
+    for model in MODELS {
+        for budget in [50u64, 333, 4000] {
+            let mut bus = FlatBus::new(1 << 20);
+            bus.load(0x100, &code);
+            let mut c = cpu_at_0100(model, true);
+            let mut rewritten = None;
+            let mut formed = 0u64;
+            for _ in 0..100_000 {
+                if c.halted() {
+                    break;
+                }
+                // (CX is 0 until the MOV has run.)
+                if rewritten.is_none() && c.instructions > 10 && c.regs.gpr[1] < 600 {
+                    // To the top of a pass: CX passes are left, each
+                    // adding the new immediate.
+                    while c.regs.ip != 0x103 {
+                        c.step(&mut bus);
+                    }
+                    rewritten = Some((c.regs.gpr[0], c.regs.gpr[1]));
+                    bus.write(0x106, 5);
+                    c.invalidate_code(0x106, 1);
+                }
+                let n = c.run_forms(&mut bus, budget);
+                formed += n;
+                if n == 0 {
+                    c.step(&mut bus);
+                }
+            }
+            assert!(c.halted(), "{model} budget {budget}: reached HLT");
+            let (ax, left) = rewritten.expect("rewritten");
+            let what = format!("{model} budget {budget}");
+            assert_eq!(ax, 1000 - left, "{what}: one per pass before");
+            assert!(ax > 400, "{what}: rewritten mid-loop");
+            assert_eq!(c.regs.gpr[0], ax + 5 * left, "{what}: AX");
+            assert_eq!(c.regs.gpr[3], 2000, "{what}: BX");
+            assert!(formed > 2500, "{what}: run_forms ran {formed}");
+        }
+    }
+}
+
+/// `run_forms` stops after the instruction that reaches the budget, as it
+/// does one instruction at a time (also where whole blocks would fit): a CPU stepped
+/// through as many instructions as each call ran must have the same clocks
+/// and registers, the budget must have been reached by the last of them
+/// and not by the one before, or the run must have stopped before an
+/// instruction without a form. Memory forms (their word penalties are
+/// charged as they go), jumps taken and not taken, CALL/RET and a MUL
+/// (a rare form, which a block would leave out) are in the loop.
+#[test]
+fn run_forms_stops_where_the_budget_is_reached() {
+    let code = [
+        0xB9, 0x40, 0x00, //       0100: mov cx, 64
+        0x89, 0xC8, //             0103: mov ax, cx
+        0x01, 0x06, 0x00, 0x02, // 0105: add [0200], ax
+        0xA8, 0x01, //             0109: test al, 1
+        0x74, 0x03, //             010B: jz 0110
+        0xE8, 0x0A, 0x00, //       010D: call 011A
+        0xF7, 0xE1, //             0110: mul cx
+        0x50, //                   0112: push ax
+        0x5A, //                   0113: pop dx
+        0x43, //                   0114: inc bx
+        0xE2, 0xEC, //             0115: loop 0103
+        0xF4, //                   0117: hlt
+        0x90, 0x90, //
+        0xD1, 0xE3, //             011A: shl bx, 1
+        0x83, 0x06, 0x04, 0x02, 0x01, // 011C: add word [0204], 1
+        0xC3, //                   0121: ret
+    ];
+    for model in MODELS {
+        for budget in [1u64, 9, 40, 77, 150, 1000, 20_000] {
+            let mut bus = FlatBus::new(1 << 20);
+            bus.load(0x100, &code);
+            let mut bus_b = bus.clone();
+            let mut a = cpu_at_0100(model, true);
+            let mut b = a.clone();
+            let what = format!("{model} budget {budget}");
+            let mut formed = 0;
+            for _ in 0..100_000 {
+                if a.halted() {
+                    break;
+                }
+                let c0 = a.cycles();
+                let n = a.run_forms(&mut bus, budget);
+                if n == 0 {
+                    a.step(&mut bus);
+                    b.step(&mut bus_b);
+                    continue;
+                }
+                formed += n;
+                for i in 0..n {
+                    if i + 1 == n {
+                        assert!(b.cycles() - c0 < budget, "{what}: went on past the budget");
+                    }
+                    b.step(&mut bus_b);
+                }
+                assert_eq!(a.regs, b.regs, "{what}");
+                assert_eq!(a.cycles(), b.cycles(), "{what}");
+                assert_eq!(a.instructions, b.instructions, "{what}");
+                assert!(bus.mem == bus_b.mem, "{what}");
+                if a.cycles() - c0 < budget {
+                    // Stopped short: only before the HLT, the one
+                    // instruction here without a form (the first passes
+                    // aside, when the next instruction may not be cached
+                    // yet). The MUL has a (rare) form: it runs in the run.
+                    let next = a.regs.ip;
+                    assert!(
+                        next == 0x117 || a.instructions < 40,
+                        "{what}: stopped short before {next:04X}"
+                    );
+                }
+            }
+            assert!(a.halted(), "{what}: reached HLT");
+            assert!(formed > 300, "{what}: run_forms ran {formed}");
+            // 64 + 63 + ... + 1 added into the word at 0200, and one INC of
+            // the word at 0204 for each odd CX (32 calls).
+            let word = |m: &FlatBus, at: usize| u16::from_le_bytes([m.mem[at], m.mem[at + 1]]);
+            assert_eq!(word(&bus, 0x200), 64 * 65 / 2, "{what}: the ADDs");
+            assert_eq!(word(&bus, 0x204), 32, "{what}: the calls");
+        }
+    }
+}
