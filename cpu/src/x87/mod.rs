@@ -675,14 +675,18 @@ impl Fpu {
     ) -> bool {
         let reg = (modrm >> 3) & 7;
         let e = ((bits >> 52) & 0x7FF) as u16;
-        // Zeros, denormals, infinities and NaNs take the general path (their
-        // conversion or their operation raises something or is rare).
-        if e == 0 || e == 0x7FF {
+        // Denormals, infinities and NaNs take the general path (their
+        // conversion or their operation raises something, and they are
+        // rare); a zero converts to a zero.
+        let src = if bits << 1 == 0 {
+            F80::zero(bits >> 63 != 0)
+        } else if e == 0 || e == 0x7FF {
             return false;
-        }
-        let src = F80 {
-            se: ((bits >> 48) as u16 & 0x8000) | (e + (16383 - 1023)),
-            m: (1 << 63) | (bits << 11),
+        } else {
+            F80 {
+                se: ((bits >> 48) as u16 & 0x8000) | (e + (16383 - 1023)),
+                m: (1 << 63) | (bits << 11),
+            }
         };
         let top = self.top();
         let empty = |tw: u16, p: usize| (tw >> (2 * p)) & 3 == TAG_EMPTY;
@@ -691,7 +695,8 @@ impl Fpu {
                 if empty(self.tw, top) {
                     return false;
                 }
-                // Two ordinary numbers: no exception, no unordered result.
+                // Two ordinary numbers or zeros: no exception, no unordered
+                // result, and +0 equals −0 on both sides.
                 let Some(a) = f80::fast_f64(self.regs[top]) else {
                     return false;
                 };
