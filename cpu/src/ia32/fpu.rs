@@ -607,6 +607,52 @@ mod tests {
         assert_eq!((f.sw, f.fip, f.fop, f.fdp), (0x3820, 0x126, 0x0C0, 0x310));
     }
 
+    /// An m64 operand past the segment limit faults on the fast path as on
+    /// the general one (#GP(0) in a flat data segment), and the FPU is as
+    /// it was — with a division's lazy PE/C1 still pending, and for FADD
+    /// m64, FLD m64 and FSTP m64 alike (the core restarts the instruction).
+    #[test]
+    fn a_faulting_m64_operand_leaves_the_fpu_as_it_was() {
+        let mut bus = FlatBus::new(0x10000);
+        let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut bus);
+        bus.load(0x9000, &0x027Fu16.to_le_bytes());
+        bus.load(0x9010, &3.0f64.to_bits().to_le_bytes());
+        #[rustfmt::skip]
+        let setup: [&[u8]; 4] = [
+            &[0xD9, 0x2D, 0x00, 0x90, 0, 0], // FLDCW [9000h]
+            &[0xD9, 0xE8],                   // FLD1
+            &[0xDD, 0x05, 0x10, 0x90, 0, 0], // FLD qword [9010h]
+            &[0xDE, 0xF9],                   // FDIVP: 1/3, inexact
+        ];
+        let mut step = |c: &mut Cpu32, bus: &mut FlatBus, code: &[u8]| {
+            bus.load(0x8000, code);
+            c.eip = 0x8000;
+            c.save_snapshot();
+            c.execute(bus)
+        };
+        for k in setup {
+            step(&mut c, &mut bus, k).unwrap();
+        }
+        let before = c.x87().unwrap();
+        // 1/3 rounds down in 53 bits (…0101|0101…): PE without C1.
+        assert_eq!(before.sw & 0x3A20, 0x3820);
+        c.seg[DS].limit = 0x9FFB;
+        for code in [
+            [0xDC, 0x05, 0xF8, 0x9F, 0, 0], // FADD qword [9FF8h]
+            [0xDD, 0x05, 0xF8, 0x9F, 0, 0], // FLD qword [9FF8h]
+            [0xDD, 0x1D, 0xF8, 0x9F, 0, 0], // FSTP qword [9FF8h]
+        ] {
+            assert_eq!(step(&mut c, &mut bus, &code), Err(gp(0)), "{code:02X?}");
+            assert_eq!(c.x87().unwrap(), before, "{code:02X?}");
+        }
+        // Inside the limit the same FADD runs: 1/3 + 3, PE kept.
+        c.seg[DS].limit = 0xFFFF_FFFF;
+        step(&mut c, &mut bus, &[0xDC, 0x05, 0x10, 0x90, 0, 0]).unwrap();
+        let f = c.x87().unwrap();
+        assert_eq!((f.fdp, f.fop), (0x9010, 0x405));
+        assert_ne!(f.sw & 0x20, 0);
+    }
+
     #[test]
     fn the_286_and_386_report_x87_errors_outside_cr0_ne() {
         // An unmasked x87 error is #MF on a 486 with CR0.NE set; the 286's
