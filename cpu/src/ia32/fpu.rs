@@ -624,7 +624,7 @@ mod tests {
             &[0xDD, 0x05, 0x10, 0x90, 0, 0], // FLD qword [9010h]
             &[0xDE, 0xF9],                   // FDIVP: 1/3, inexact
         ];
-        let mut step = |c: &mut Cpu32, bus: &mut FlatBus, code: &[u8]| {
+        let step = |c: &mut Cpu32, bus: &mut FlatBus, code: &[u8]| {
             bus.load(0x8000, code);
             c.eip = 0x8000;
             c.save_snapshot();
