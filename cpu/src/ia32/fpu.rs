@@ -258,42 +258,52 @@ impl Cpu32 {
             } else if unit.error_pending() || !unit.fast_reg_lazy(op, modrm, ins.0, ins.1) {
                 return Ok(false);
             }
-        } else {
-            let reg = (modrm >> 3) & 7;
-            if unit.error_pending() || !matches!((op, reg), (0xDC, _) | (0xDD, 0 | 2 | 3)) {
-                return Ok(false);
-            }
-            let seg = i.mseg();
-            let ea = self.ea(i);
-            let off = if i.a32 { ea } else { ea & 0xFFFF };
-            let data = (ea, self.seg[seg].sel);
-            if op == 0xDD && reg != 0 {
-                let Some(v) = self.x87.unit.as_deref().and_then(Fpu::fast_st64_value) else {
-                    return Ok(false);
-                };
-                if !self.x87_write_ram(bus, seg, off, &v.to_le_bytes())? {
-                    return Ok(false);
-                }
-                if let Some(unit) = self.x87.unit.as_deref_mut() {
-                    unit.fast_st64_done(modrm, ins, data);
-                }
-            } else {
-                let Some(b) = self.x87_read_ram::<B, 8>(bus, seg, off)? else {
-                    return Ok(false);
-                };
-                let bits = u64::from_le_bytes(b);
-                let Some(unit) = self.x87.unit.as_deref_mut() else {
-                    return Ok(false);
-                };
-                if !unit.fast_m64_lazy(op, modrm, bits, ins, data) {
-                    return Ok(false);
-                }
-            }
+        } else if unit.error_pending() || !self.x87_fast_mem(bus, i, ins)? {
+            return Ok(false);
         }
         // An unmasked PE (the one exception these forms can raise), or an
         // error FNSTSW found pending: FERR# as `x87_outcome` drives it.
         if self.x87.unit.as_deref().is_some_and(Fpu::error_pending) && !self.x87_ne() {
             self.x87.ferr_edge = true;
+        }
+        Ok(true)
+    }
+
+    /// The memory forms of [`Cpu32::x87_fast`] (FADD…FDIVR/FCOM(P)/FLD
+    /// m64, FST(P) m64), out of line so that the register forms' path
+    /// stays small.
+    #[inline(never)]
+    fn x87_fast_mem<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, ins: (u32, u16)) -> R<bool> {
+        let (op, modrm) = (i.op as u8, i.modrm);
+        let reg = (modrm >> 3) & 7;
+        if !matches!((op, reg), (0xDC, _) | (0xDD, 0 | 2 | 3)) {
+            return Ok(false);
+        }
+        let seg = i.mseg();
+        let ea = self.ea(i);
+        let off = if i.a32 { ea } else { ea & 0xFFFF };
+        let data = (ea, self.seg[seg].sel);
+        if op == 0xDD && reg != 0 {
+            let Some(v) = self.x87.unit.as_deref().and_then(Fpu::fast_st64_value) else {
+                return Ok(false);
+            };
+            if !self.x87_write_ram(bus, seg, off, &v.to_le_bytes())? {
+                return Ok(false);
+            }
+            if let Some(unit) = self.x87.unit.as_deref_mut() {
+                unit.fast_st64_done(modrm, ins, data);
+            }
+        } else {
+            let Some(b) = self.x87_read_ram::<B, 8>(bus, seg, off)? else {
+                return Ok(false);
+            };
+            let bits = u64::from_le_bytes(b);
+            let Some(unit) = self.x87.unit.as_deref_mut() else {
+                return Ok(false);
+            };
+            if !unit.fast_m64_lazy(op, modrm, bits, ins, data) {
+                return Ok(false);
+            }
         }
         Ok(true)
     }
