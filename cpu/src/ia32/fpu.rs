@@ -169,9 +169,10 @@ impl Cpu32 {
         }
     }
 
-    /// The x87 state, if the CPU has one.
-    pub fn x87(&self) -> Option<&Fpu> {
-        self.x87.unit.as_deref()
+    /// A copy of the x87 state, if the CPU has one (settled: the fast
+    /// path's lazy PE and C1 worked out).
+    pub fn x87(&self) -> Option<Fpu> {
+        self.x87.unit.as_deref().cloned()
     }
 
     /// FERR#: an unmasked x87 exception is pending while CR0.NE is clear
@@ -219,8 +220,157 @@ impl Cpu32 {
         Ok(())
     }
 
-    /// ESC D8–DF on the integrated x87.
+    /// ESC D8–DF on the integrated x87: the forms of a loop over doubles
+    /// straight to the FPU's fast path ([`Cpu32::x87_fast`]), the rest
+    /// through [`Fpu::execute`].
+    #[inline]
     pub(crate) fn x87_esc<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        if self.cr[0] & 0xC == 0 && self.x87_fast(bus, i)? {
+            return Ok(());
+        }
+        self.x87_esc_general(bus, i)
+    }
+
+    /// The x87's fast path on this core, for FLD/FST(P)/FXCH ST(i), the
+    /// arithmetic register forms, FADD/FMUL/FSUB(R)/FDIV(R)/FCOM(P) m64,
+    /// FLD m64, FST(P) m64 and FNSTSW AX when CR0.EM/TS are clear, no x87
+    /// error is pending and the operands are ordinary doubles under the
+    /// 53-bit, round-to-nearest control word: no [`FpuEnv`], no box taken
+    /// out, the FPU pointers stored as they are, a double operation's PE
+    /// and C1 left lazy ([`Fpu::fast_reg_lazy`]). True when done; false
+    /// (nothing changed) for [`Cpu32::x87_esc_general`]; a fault of the
+    /// operand access is the one the general path would raise first.
+    /// None of these forms is new with the 387 or the P6, so the model
+    /// checks of the general path do not apply.
+    #[inline(always)]
+    fn x87_fast<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<bool> {
+        let op = i.op as u8;
+        let modrm = i.modrm;
+        let ins = (self.insn_start, self.seg[CS].sel);
+        let Some(unit) = self.x87.unit.as_deref_mut() else {
+            return Ok(false);
+        };
+        if !i.mem {
+            if op == 0xDF && modrm == 0xE0 {
+                // FNSTSW AX: no wait, no pointers.
+                let ax = unit.fnstsw();
+                self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
+            } else if unit.error_pending() || !unit.fast_reg_lazy(op, modrm, ins.0, ins.1) {
+                return Ok(false);
+            }
+        } else if unit.error_pending() || !self.x87_fast_mem(bus, i, ins)? {
+            return Ok(false);
+        }
+        // An unmasked PE (the one exception these forms can raise), or an
+        // error FNSTSW found pending: FERR# as `x87_outcome` drives it.
+        if self.x87.unit.as_deref().is_some_and(Fpu::error_pending) && !self.x87_ne() {
+            self.x87.ferr_edge = true;
+        }
+        Ok(true)
+    }
+
+    /// The memory forms of [`Cpu32::x87_fast`] (FADD…FDIVR/FCOM(P)/FLD
+    /// m64, FST(P) m64), out of line so that the register forms' path
+    /// stays small.
+    #[inline(never)]
+    fn x87_fast_mem<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, ins: (u32, u16)) -> R<bool> {
+        let (op, modrm) = (i.op as u8, i.modrm);
+        let reg = (modrm >> 3) & 7;
+        if !matches!((op, reg), (0xDC, _) | (0xDD, 0 | 2 | 3)) {
+            return Ok(false);
+        }
+        let seg = i.mseg();
+        let ea = self.ea(i);
+        let off = if i.a32 { ea } else { ea & 0xFFFF };
+        let data = (ea, self.seg[seg].sel);
+        if op == 0xDD && reg != 0 {
+            let Some(v) = self.x87.unit.as_deref().and_then(Fpu::fast_st64_value) else {
+                return Ok(false);
+            };
+            if !self.x87_write_ram(bus, seg, off, &v.to_le_bytes())? {
+                return Ok(false);
+            }
+            if let Some(unit) = self.x87.unit.as_deref_mut() {
+                unit.fast_st64_done(modrm, ins, data);
+            }
+        } else {
+            let Some(b) = self.x87_read_ram::<B, 8>(bus, seg, off)? else {
+                return Ok(false);
+            };
+            let bits = u64::from_le_bytes(b);
+            let Some(unit) = self.x87.unit.as_deref_mut() else {
+                return Ok(false);
+            };
+            if !unit.fast_m64_lazy(op, modrm, bits, ins, data) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// An x87 operand of `N` bytes at `seg`:`off` when it lies in one page
+    /// of plain RAM and no data breakpoint is armed (so reading it has no
+    /// side effect and the general path may read it again); None
+    /// otherwise. Faults are those of [`OperandMem::read`]: the segment
+    /// check, then the page's translation.
+    #[inline(always)]
+    fn x87_read_ram<B: Bus + ?Sized, const N: usize>(
+        &mut self,
+        bus: &mut B,
+        seg: usize,
+        off: u32,
+    ) -> R<Option<[u8; N]>> {
+        let lin = self.seg_lin(seg, off, N as u32, Acc::Read)?;
+        if (lin & 0xFFF) as usize + N > 0x1000 || self.breakpoints_armed() {
+            return Ok(None);
+        }
+        let u = self.user();
+        let m = self.model.address_mask();
+        let p = self.translate(bus, lin, false, u)? & m;
+        if p > m - (N as u32 - 1) {
+            return Ok(None);
+        }
+        Ok(bus
+            .ram_mut(p, N as u32)
+            .and_then(|s| <[u8; N]>::try_from(&*s).ok()))
+    }
+
+    /// Writes an x87 operand at `seg`:`off` when it lies in one page of
+    /// plain RAM and no data breakpoint is armed; false (nothing written)
+    /// otherwise. Faults are those of [`OperandMem::write`].
+    #[inline(always)]
+    fn x87_write_ram<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        seg: usize,
+        off: u32,
+        v: &[u8],
+    ) -> R<bool> {
+        let len = v.len() as u32;
+        let lin = self.seg_lin(seg, off, len, Acc::Write)?;
+        if (lin & 0xFFF) + len > 0x1000 || self.breakpoints_armed() {
+            return Ok(false);
+        }
+        let u = self.user();
+        let m = self.model.address_mask();
+        let p = self.translate(bus, lin, true, u)? & m;
+        if p > m - (len - 1) {
+            return Ok(false);
+        }
+        let Some(s) = bus.ram_mut(p, len) else {
+            return Ok(false);
+        };
+        if s.len() != v.len() {
+            return Ok(false);
+        }
+        s.copy_from_slice(v);
+        self.note_write(p);
+        Ok(true)
+    }
+
+    /// ESC D8–DF through [`Fpu::execute`].
+    #[inline(never)]
+    fn x87_esc_general<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         if self.cr[0] & 0xC != 0 {
             // EM or TS.
             return Err(fault_nc(7));
@@ -401,6 +551,116 @@ mod tests {
         // A 386 with a 387 computes it: sin(1) = 0.84147098… is 3F576AA4h
         // as a single.
         assert_eq!(run(Model32::I80386, [0xD9, 0xFE]), (0x3F57_6AA4, 0x109));
+    }
+
+    /// The forms the core runs on the x87's fast path (FDIVP/FADD ST(i),
+    /// FLD/FADD/FSTP m64, FNSTSW AX) show the status word and the pointers
+    /// as the manuals define them, whatever is left lazy in between.
+    #[test]
+    fn fast_forms_show_c1_pe_and_the_pointers_exactly() {
+        let mut bus = FlatBus::new(0x10000);
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2E, 0x00, 0x03, // 100: FLDCW [0300h] (027Fh)
+            0xD9, 0xE8,             // 104: FLD1
+            0xDD, 0x06, 0x10, 0x03, // 106: FLD qword [0310h] (10.0)
+            0xDE, 0xF9,             // 10A: FDIVP ST(1),ST → 1/10
+            0xDF, 0xE0,             // 10C: FNSTSW AX
+            0xA3, 0x00, 0x04,       // 10E: MOV [0400h],AX
+            0xDC, 0x06, 0x18, 0x03, // 111: FADD qword [0318h] (0.5)
+            0xDF, 0xE0,             // 115: FNSTSW AX
+            0xA3, 0x02, 0x04,       // 117: MOV [0402h],AX
+            0xDD, 0x1E, 0x20, 0x03, // 11A: FSTP qword [0320h]
+            0xD9, 0xE8,             // 11E: FLD1
+            0xDD, 0x06, 0x10, 0x03, // 120: FLD qword [0310h]
+            0xDE, 0xF9,             // 124: FDIVP ST(1),ST
+            0xD8, 0xC0,             // 126: FADD ST,ST(0)
+            0xD9, 0x36, 0x00, 0x05, // 128: FNSTENV [0500h]
+            0xDF, 0xE0,             // 12C: FNSTSW AX
+            0xA3, 0x04, 0x04,       // 12E: MOV [0404h],AX
+            0xF4,                   // 131: HLT
+        ];
+        bus.load(0x100, &code);
+        bus.load(0x300, &0x027Fu16.to_le_bytes());
+        bus.load(0x310, &10.0f64.to_bits().to_le_bytes());
+        bus.load(0x318, &0.5f64.to_bits().to_le_bytes());
+        let mut c = Cpu32::new(Model32::PentiumPro);
+        for s in [ES, CS, SS, DS] {
+            c.seg[s] = SegCache::real(0);
+        }
+        c.eip = 0x100;
+        c.r[4] = 0x2000;
+        assert_eq!(c.run(&mut bus, 100), StepResult32::Halted);
+        let w = |a: usize| u16::from_le_bytes([bus.mem[a], bus.mem[a + 1]]);
+        // 1/10 in 53 bits: the double 0.1 is 0.1000000000000000055…, above
+        // a tenth, so the quotient was rounded up: C1 (0200h) with PE
+        // (0020h); TOP = 7 (two pushes, one pop) in bits 11–13.
+        assert_eq!(w(0x400), 0x3A20);
+        // 0.1 + 0.5: 0.5 plus 1.999999999999Ah × 2^-4 shifted three places
+        // to 2^-1 drops the bits 010b, a quarter of an ulp: rounded down,
+        // C1 clear, PE still set; the sum is the double 0.6.
+        assert_eq!(w(0x402), 0x3820);
+        assert_eq!(
+            u64::from_le_bytes(bus.mem[0x320..0x328].try_into().unwrap()),
+            0x3FE3_3333_3333_3333
+        );
+        // 0.1 doubled is exact: the round-up of the FDIVP before it no
+        // longer shows in C1; PE is sticky. FNSTENV in real mode with a
+        // 16-bit operand size: CW, SW, the tag word (R7 valid, the rest
+        // empty), FIP 126h (the FADD), FOP 0C0h (D8 C0), FDP 310h (the
+        // last memory operand, FLD qword [0310h]).
+        assert_eq!(w(0x404), 0x3820);
+        let env: Vec<u16> = (0..7).map(|k| w(0x500 + 2 * k)).collect();
+        assert_eq!(env, [0x027F, 0x3820, 0x3FFF, 0x126, 0x00C0, 0x310, 0]);
+        // The state the core shows agrees.
+        let f = c.x87().unwrap();
+        assert_eq!((f.sw, f.fip, f.fop, f.fdp), (0x3820, 0x126, 0x0C0, 0x310));
+    }
+
+    /// An m64 operand past the segment limit faults on the fast path as on
+    /// the general one (#GP(0) in a flat data segment), and the FPU is as
+    /// it was — with a division's lazy PE/C1 still pending, and for FADD
+    /// m64, FLD m64 and FSTP m64 alike (the core restarts the instruction).
+    #[test]
+    fn a_faulting_m64_operand_leaves_the_fpu_as_it_was() {
+        let mut bus = FlatBus::new(0x10000);
+        let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut bus);
+        bus.load(0x9000, &0x027Fu16.to_le_bytes());
+        bus.load(0x9010, &3.0f64.to_bits().to_le_bytes());
+        #[rustfmt::skip]
+        let setup: [&[u8]; 4] = [
+            &[0xD9, 0x2D, 0x00, 0x90, 0, 0], // FLDCW [9000h]
+            &[0xD9, 0xE8],                   // FLD1
+            &[0xDD, 0x05, 0x10, 0x90, 0, 0], // FLD qword [9010h]
+            &[0xDE, 0xF9],                   // FDIVP: 1/3, inexact
+        ];
+        let step = |c: &mut Cpu32, bus: &mut FlatBus, code: &[u8]| {
+            bus.load(0x8000, code);
+            c.eip = 0x8000;
+            c.save_snapshot();
+            c.execute(bus)
+        };
+        for k in setup {
+            step(&mut c, &mut bus, k).unwrap();
+        }
+        let before = c.x87().unwrap();
+        // 1/3 rounds down in 53 bits (…0101|0101…): PE without C1.
+        assert_eq!(before.sw & 0x3A20, 0x3820);
+        c.seg[DS].limit = 0x9FFB;
+        for code in [
+            [0xDC, 0x05, 0xF8, 0x9F, 0, 0], // FADD qword [9FF8h]
+            [0xDD, 0x05, 0xF8, 0x9F, 0, 0], // FLD qword [9FF8h]
+            [0xDD, 0x1D, 0xF8, 0x9F, 0, 0], // FSTP qword [9FF8h]
+        ] {
+            assert_eq!(step(&mut c, &mut bus, &code), Err(gp(0)), "{code:02X?}");
+            assert_eq!(c.x87().unwrap(), before, "{code:02X?}");
+        }
+        // Inside the limit the same FADD runs: 1/3 + 3, PE kept.
+        c.seg[DS].limit = 0xFFFF_FFFF;
+        step(&mut c, &mut bus, &[0xDC, 0x05, 0x10, 0x90, 0, 0]).unwrap();
+        let f = c.x87().unwrap();
+        assert_eq!((f.fdp, f.fop), (0x9010, 0x405));
+        assert_ne!(f.sw & 0x20, 0);
     }
 
     #[test]

@@ -518,7 +518,7 @@ fn x87_store_to_a_missing_page_faults_and_leaves_the_fpu_alone() {
     let r = run1(&mut c, &mut bus, &[0xDD, 0x1D, 0xFC, 0xFF, 0, 0]);
     assert_eq!(r, Err(fault(14, 2)));
     assert_eq!(c.cr[2], 0x10000);
-    assert_eq!(c.x87().unwrap(), &before);
+    assert_eq!(c.x87().unwrap(), before);
     // Nothing reached the present page either.
     assert_eq!(&bus.mem[0xFFFC..0x10000], &[0, 0, 0, 0]);
 }

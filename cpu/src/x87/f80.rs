@@ -12,6 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use fast::Deferred;
+
 /// Invalid operation.
 pub const IE: u16 = 0x0001;
 /// Denormal operand.
@@ -732,6 +734,27 @@ pub(crate) fn fast_arith(code: u8, a: F80, b: F80, cw: u16) -> Option<Res> {
     }
 }
 
+/// [`fast_arith`] without its status: the result and what PE and C1 are
+/// worked out from later ([`Deferred::status`]).
+#[inline(always)]
+pub(crate) fn fast_arith_deferred(code: u8, a: F80, b: F80, cw: u16) -> Option<(F80, Deferred)> {
+    match code {
+        0 => fast::value(a, b, fast::Op::Add, cw),
+        1 => fast::value(a, b, fast::Op::Mul, cw),
+        4 => fast::value(a, b, fast::Op::Sub, cw),
+        5 => fast::value(b, a, fast::Op::Sub, cw),
+        6 => fast::value(a, b, fast::Op::Div, cw),
+        _ => fast::value(b, a, fast::Op::Div, cw),
+    }
+}
+
+/// The exact double a register holds, when it is a normal double of the
+/// fast path's range (the x87's register forms compare through it).
+#[inline]
+pub(crate) fn fast_f64(x: F80) -> Option<f64> {
+    fast::exact_f64(x)
+}
+
 /// Rounds at the precision control and merges the status bits.
 fn finish(u: Unp, cw: u16, st: u16) -> Res {
     let (r, s) = round_ext(u, pc_bits(cw), cw);
@@ -1288,13 +1311,19 @@ mod fast {
         Div,
     }
 
-    /// The operand as an exact double, if it is a normal extended value
-    /// that is a normal double with at most 53 significant bits.
-    fn exact_f64(x: F80) -> Option<f64> {
+    /// The operand as an exact double, if it is a zero or a normal
+    /// extended value that is a normal double with at most 53 significant
+    /// bits.
+    #[inline(always)]
+    pub(super) fn exact_f64(x: F80) -> Option<f64> {
         let e = x.exp() as i32 - 16383;
         // (Kept well inside the double range, so that rounding errors and
         // remainders are themselves normal doubles and nothing overflows.)
         if !(-960..=960).contains(&e) || x.m >> 63 == 0 || x.m & 0x7FF != 0 {
+            // A true zero (not a denormal, pseudo-denormal or unnormal).
+            if x.se & 0x7FFF == 0 && x.m == 0 {
+                return Some(if x.sign() { -0.0 } else { 0.0 });
+            }
             return None;
         }
         let bits = ((x.sign() as u64) << 63) | (((e + 1023) as u64) << 52) | ((x.m << 1) >> 12);
@@ -1302,15 +1331,34 @@ mod fast {
     }
 
     pub(super) fn op(a: F80, b: F80, op: Op, cw: u16) -> Option<(F80, u16)> {
+        let (f, d) = value(a, b, op, cw)?;
+        Some((f, d.status()))
+    }
+
+    /// The result alone, with what [`Deferred::status`] needs to work out
+    /// PE and C1 later (the x87's lazy flags, `Fpu::fast_reg`).
+    ///
+    /// Zero operands are IEEE's as much as the x87's: x + (−x) is +0
+    /// under round to nearest, products and quotients of zeros carry the
+    /// sign rule, none of it inexact. A division by zero (ZE) and a zero
+    /// result of nonzero factors (an underflow of the double range where
+    /// the x87's range has room) are declined.
+    #[inline(always)]
+    pub(super) fn value(a: F80, b: F80, op: Op, cw: u16) -> Option<(F80, Deferred)> {
         if cw & 0x0F00 != 0x0200 {
             return None;
         }
         let (x, y) = (exact_f64(a)?, exact_f64(b)?);
-        let r = match op {
-            Op::Add => x + y,
-            Op::Sub => x - y,
-            Op::Mul => x * y,
-            Op::Div => x / y,
+        if op == Op::Div && y == 0.0 {
+            return None;
+        }
+        // A difference is the sum with the negated operand (exactly the
+        // same rounding), so only three kinds need remembering.
+        let (r, kind, y) = match op {
+            Op::Add => (x + y, Deferred::ADD, y),
+            Op::Sub => (x - y, Deferred::ADD, -y),
+            Op::Mul => (x * y, Deferred::MUL, y),
+            Op::Div => (x / y, Deferred::DIV, y),
         };
         // Far enough from the subnormal range that the rounding error of a
         // product or quotient is itself exact (NaN fails the test too).
@@ -1318,28 +1366,13 @@ mod fast {
         const LO: f64 = f64::from_bits(((1023 - 960) as u64) << 52);
         const HI: f64 = f64::from_bits(((1023 + 960) as u64) << 52);
         if !(LO..=HI).contains(&r.abs()) {
+            // Zero is exact for a sum, or for a product or quotient with a
+            // zero operand (no division by zero reaches here).
+            if r == 0.0 && (kind == Deferred::ADD || x == 0.0 || y == 0.0) {
+                let f = F80::zero(r.is_sign_negative());
+                return Some((f, Deferred { kind, x, y, r }));
+            }
             return None;
-        }
-        // err: the sign of (exact − rounded) scaled, zero when exact.
-        let err = match op {
-            Op::Add | Op::Sub => {
-                let y = if op == Op::Sub { -y } else { y };
-                let bv = r - x;
-                let av = r - bv;
-                (x - av) + (y - bv)
-            }
-            Op::Mul => x.mul_add(y, -r),
-            // a − q·b has the sign of a/b − q times the sign of b.
-            Op::Div => (-r).mul_add(y, x) * y.signum(),
-        };
-        let mut st = 0;
-        if err != 0.0 {
-            st |= PE;
-            // Rounded up in magnitude: the rounded value lies beyond the
-            // exact one.
-            if (err < 0.0) == (r > 0.0) {
-                st |= C1;
-            }
         }
         // r is a normal double here: its fields map straight across.
         let bits = r.to_bits();
@@ -1348,7 +1381,62 @@ mod fast {
             se: ((bits >> 48) as u16 & 0x8000) | (e + (16383 - 1023)),
             m: (1 << 63) | (bits << 11),
         };
-        Some((f, st))
+        Some((f, Deferred { kind, x, y, r }))
+    }
+
+    /// The operands and the rounded result of a double operation of the
+    /// fast path: enough to work out its PE and C1 whenever asked.
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+    pub struct Deferred {
+        /// [`Deferred::NONE`], [`Deferred::ADD`], [`Deferred::MUL`] or
+        /// [`Deferred::DIV`].
+        pub kind: u8,
+        /// First operand.
+        pub x: f64,
+        /// Second operand (negated for a difference).
+        pub y: f64,
+        /// The rounded result.
+        pub r: f64,
+    }
+
+    impl Deferred {
+        /// Nothing pending.
+        pub const NONE: u8 = 0;
+        /// x + y.
+        pub const ADD: u8 = 1;
+        /// x × y.
+        pub const MUL: u8 = 2;
+        /// x ÷ y.
+        pub const DIV: u8 = 3;
+
+        /// PE and C1 ("rounded up" in magnitude) of the operation, from its
+        /// exact rounding error: TwoSum for sums, a fused multiply-add for
+        /// products and the division remainder.
+        pub fn status(&self) -> u16 {
+            let (x, y, r) = (self.x, self.y, self.r);
+            // err: the sign of (exact − rounded) scaled, zero when exact.
+            let err = match self.kind {
+                Deferred::ADD => {
+                    let bv = r - x;
+                    let av = r - bv;
+                    (x - av) + (y - bv)
+                }
+                Deferred::MUL => x.mul_add(y, -r),
+                // a − q·b has the sign of a/b − q times the sign of b.
+                Deferred::DIV => (-r).mul_add(y, x) * y.signum(),
+                _ => return 0,
+            };
+            let mut st = 0;
+            if err != 0.0 {
+                st |= PE;
+                // Rounded up in magnitude: the rounded value lies beyond the
+                // exact one.
+                if (err < 0.0) == (r > 0.0) {
+                    st |= C1;
+                }
+            }
+            st
+        }
     }
 }
 
@@ -1404,5 +1492,43 @@ mod tests {
             }
         }
         assert!(taken > 300_000, "fast path taken only {taken} times");
+        // Zeros on either side (and x − x): the sign rules and exactness
+        // of the soft-float, a division by zero left to it.
+        let vals = [
+            F80::zero(false),
+            F80::zero(true),
+            F80::from_f64(1.5),
+            F80::from_f64(-3.25e-7),
+            F80::from_f64(6.0e200),
+        ];
+        let mut zeros = 0;
+        for a in vals {
+            for b in vals {
+                for (k, op) in [fast::Op::Add, fast::Op::Sub, fast::Op::Mul, fast::Op::Div]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let soft = match k {
+                        0 => add_sub_soft(a, b, false, 0x027F),
+                        1 => add_sub_soft(a, b, true, 0x027F),
+                        2 => mul_soft(a, b, 0x027F),
+                        _ => div_soft(a, b, 0x027F),
+                    };
+                    match fast::op(a, b, op, 0x027F) {
+                        Some(f) => {
+                            assert_eq!(f, soft, "op {k} a={a:?} b={b:?}");
+                            zeros += (f.0.m == 0) as u32;
+                        }
+                        // Only a division by zero, or a result out of the
+                        // double range of nonzero operands.
+                        None => assert!(
+                            (k == 3 && b.m == 0) || (a.m != 0 && b.m != 0),
+                            "declined op {k} {a:?} {b:?}"
+                        ),
+                    }
+                }
+            }
+        }
+        assert!(zeros >= 20, "{zeros} zero results");
     }
 }
