@@ -204,6 +204,19 @@ impl Cpu32 {
             Some(idx) => self.icache_insn(idx),
             None => self.decode_slow(bus, self.eip, d32)?,
         };
+        self.execute_insn(bus, i, d32)
+    }
+
+    /// Execute `i`, the instruction at CS:EIP (`d32`: in 32-bit code),
+    /// fetched and decoded: [`Self::execute`]'s second half, which the run
+    /// loop's fast path calls directly with an instruction from the cache.
+    #[inline(never)]
+    pub(crate) fn execute_insn<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: Insn,
+        d32: bool,
+    ) -> R<()> {
         self.cycles += i.clk as u64;
         let next = self.eip.wrapping_add(i.len);
         let next = if d32 { next } else { next & 0xFFFF };
