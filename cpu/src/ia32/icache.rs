@@ -112,6 +112,17 @@ pub(crate) fn empty() -> Box<[Slot; ICACHE_SLOTS]> {
         .unwrap_or_else(|_| unreachable!("the vector has ICACHE_SLOTS slots"))
 }
 
+/// Fetch contexts run from 1 to below this (a stamp's upper half never
+/// has bit 63 set, so [`SEGS_SAVED`] in `fetch_hi` matches no slot).
+const FETCH_CTX_END: u32 = 1 << 31;
+
+/// Set in [`Cpu32::fetch_hi`] by [`Cpu32::save_seg`]: the code segment or
+/// CPL may have changed, so the run loop's next comparison fails and it
+/// brings the fetch context up to date ([`Cpu32::sync_fetch_ctx`]) before
+/// trusting a stamp again. Testing this only on a miss keeps a test of
+/// `seg_saved` out of every instruction.
+pub(crate) const SEGS_SAVED: u64 = 1 << 63;
+
 /// The fetch conditions a fetch context stands for ([`Cpu32::sync_fetch_ctx`]).
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct FetchState {
@@ -288,8 +299,8 @@ impl Cpu32 {
     /// counter's range every stamp is wiped, so an old one can never come
     /// round again.
     pub(crate) fn new_fetch_ctx(&mut self) {
-        self.fetch_ctx = self.fetch_ctx.wrapping_add(1);
-        if self.fetch_ctx == 0 {
+        self.fetch_ctx += 1;
+        if self.fetch_ctx == FETCH_CTX_END {
             for s in self.icache.iter_mut() {
                 s.tag &= u32::MAX as u64;
             }
@@ -324,6 +335,8 @@ impl Cpu32 {
         if now != self.fetch_at {
             self.fetch_at = now;
             self.new_fetch_ctx();
+        } else {
+            self.fetch_hi = (self.fetch_ctx as u64) << 32;
         }
     }
 

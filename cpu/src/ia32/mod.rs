@@ -31,6 +31,8 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_fast;
+#[cfg(test)]
 mod tests_fetch;
 #[cfg(test)]
 mod tests_icache;
@@ -297,7 +299,9 @@ pub struct Cpu32 {
     /// [`Cpu32::fast_slot`]). It ends with every code epoch and whenever
     /// the code segment, the code size or CPL 3-ness changes.
     fetch_ctx: u32,
-    /// `fetch_ctx` shifted into a slot tag's upper half.
+    /// `fetch_ctx` shifted into a slot tag's upper half, with
+    /// `icache::SEGS_SAVED` set when the segments were saved since the
+    /// context was last brought up to date.
     fetch_hi: u64,
     /// The fetch conditions `fetch_ctx` stands for.
     fetch_at: icache::FetchState,
@@ -736,6 +740,7 @@ impl Cpu32 {
             self.snap.seg = self.seg;
             self.snap.cpl = self.cpl;
             self.seg_saved = true;
+            self.fetch_hi |= icache::SEGS_SAVED;
         }
     }
 

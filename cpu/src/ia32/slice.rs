@@ -15,11 +15,13 @@
 //! decode-cache slots stamped in the current fetch context (`icache.rs`)
 //! while nothing is pending, with only the tests that can change between
 //! two such instructions: EFLAGS' TF, RF and (with INTR raised) IF, a
-//! segment load that may have changed the code segment or CPL, the board's
+//! segment load that may have changed the code segment or CPL (noticed at
+//! the next slot that does not match, see `icache::SEGS_SAVED`), the board's
 //! RAM generation, and the budget. Anything else (a slot not stamped, an
 //! instruction the fast path leaves alone, an interrupt, a fault's
 //! aftermath) takes the whole step, exactly as before.
 
+use super::icache::SEGS_SAVED;
 use super::{Cpu32, StepResult32, IF, RF, TF};
 use crate::Bus;
 
@@ -122,7 +124,8 @@ impl Cpu32 {
     /// lap. The stamps themselves stay good while the fetch context does,
     /// which ends with a code epoch (a write to checked code, a TLB flush)
     /// and is brought up to date after an instruction that saved the
-    /// segments (the only ones that change CS or CPL, debug-checked); the
+    /// segments (the only ones that change CS or CPL, debug-checked: the
+    /// saving poisons the comparison, `icache::SEGS_SAVED`); the
     /// board's RAM generation is compared after every instruction.
     #[inline(always)]
     pub(crate) fn fast_lap<B: Bus + ?Sized, const SLICE: bool>(
@@ -143,54 +146,62 @@ impl Cpu32 {
         self.sync_fetch_ctx();
         let stop = TF | RF | if self.intr { IF } else { 0 };
         let mut d32 = self.code32();
-        loop {
-            if SLICE {
-                bus.slice_clock(*cycles);
-            } else if *steps >= limit {
-                return None;
+        // Instructions retired are counted once at the end: the steps run
+        // less the one that faulted, if one did.
+        let first = *steps;
+        let mut faults = 0;
+        let end = loop {
+            if !SLICE && *steps >= limit {
+                break None;
             }
-            let idx = self.fast_slot()?;
+            let idx = match self.fast_slot() {
+                Some(idx) => idx,
+                None if self.fetch_hi & SEGS_SAVED != 0 => {
+                    // A segment load since the context was brought up to
+                    // date: do that, then look again.
+                    self.sync_fetch_ctx();
+                    d32 = self.code32();
+                    match self.fast_slot() {
+                        Some(idx) => idx,
+                        None => break None,
+                    }
+                }
+                None => break None,
+            };
+            if SLICE {
+                // After the look-up: a miss leaves the whole step to tell it.
+                bus.slice_clock(*cycles);
+            }
             let i = self.icache_insn(idx);
             self.save_snapshot();
             let before = self.cycles;
             let res = self.execute_insn(bus, i, d32);
             #[cfg(debug_assertions)]
             self.check_seg_saved();
-            let faulted = match res {
-                Ok(()) => {
-                    self.instructions += 1;
-                    false
-                }
-                Err(f) => {
-                    self.fast_fault(bus, f);
-                    true
-                }
-            };
             *steps += 1;
+            if let Err(f) = res {
+                self.fast_fault(bus, f);
+                faults = 1;
+            }
             if SLICE {
                 *cycles += self.cycles.wrapping_sub(before).max(1);
                 if self.shutdown {
-                    return Some(SliceEnd::Shutdown);
+                    break Some(SliceEnd::Shutdown);
                 }
                 if let Some(end) = self.slice_end(bus, *cycles, limit) {
-                    return Some(end);
+                    break Some(end);
                 }
             }
-            if faulted {
-                return None;
+            if faults != 0 {
+                break None;
             }
             #[cfg(debug_assertions)]
             self.check_fast_step();
-            if self.eflags & stop != 0 {
-                return None;
+            if self.eflags & stop != 0 || bus.ram_generation() != Some(gen) {
+                break None;
             }
-            if self.seg_saved {
-                self.sync_fetch_ctx();
-                d32 = self.code32();
-            }
-            if bus.ram_generation() != Some(gen) {
-                return None;
-            }
-        }
+        };
+        self.instructions += *steps - first - faults;
+        end
     }
 }
