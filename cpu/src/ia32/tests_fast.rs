@@ -120,11 +120,13 @@ fn a_lowered_code_limit_between_runs_is_seen_by_the_fast_path() {
 }
 
 #[test]
-fn a_far_jump_to_a_narrower_code_segment_in_a_run_faults_at_its_limit() {
-    // The loop runs MOV EAX, 1 four times (ECX = 4), then jumps far to
-    // selector 18h: the same base and size, limit 2003h. The jump itself
-    // is good (offset 2000h is inside), the MOV's fetch then is not: #GP,
-    // shutdown, EIP = 2000h, CS = 18h, nothing more run.
+fn a_far_return_to_a_narrower_code_segment_in_a_run_faults_at_its_limit() {
+    // RETF runs four times back to selector 8 (the code segment it is in:
+    // nothing changes, so it and MOV EAX, 1 run on the fast path), then
+    // once to selector 18h: the same base and size, limit 2003h. The
+    // return is good (offset 2000h is inside), the MOV's fetch then is
+    // not (its last byte is 2004h): #GP(0) (SDM vol. 3, 5.3), shutdown
+    // with IDT limit 0, EIP = 2000h, CS = 18h.
     let mut bus = LapBus::new();
     // GDT at 1000h: null, 08h flat 32-bit code, 10h flat data, 18h code
     // with limit 2003h (byte granular), 32-bit.
@@ -140,18 +142,24 @@ fn a_far_jump_to_a_narrower_code_segment_in_a_run_faults_at_its_limit() {
         &[
             0xB8, 1, 0, 0, 0,    // 2000: mov eax, 1
             0x49, // 2005: dec ecx
-            0x75, 0xF8, // 2006: jnz 2000
-            0xEA, 0x00, 0x20, 0, 0, 0x18, 0, // 2008: jmp 18h:2000h
+            0x74, 0x08, // 2006: jz 2010
+            0x6A, 0x08, // 2008: push 8
+            0x68, 0x00, 0x20, 0, 0,    // 200A: push 2000h
+            0xCB, // 200F: retf
+            0x6A, 0x18, // 2010: push 18h
+            0x68, 0x00, 0x20, 0, 0, // 2012: push 2000h
+            0xEB, 0xF6, // 2017: jmp 200F
         ],
     );
     let mut c = flat32();
     c.gdtr = (0x1000, 0x1F);
     c.eip = 0x2000;
-    c.r[1] = 4;
+    c.r[1] = 5;
     assert_eq!(c.run(&mut bus, 1000), StepResult32::Shutdown);
     assert_eq!((c.eip, c.seg[CS].sel, c.r[1]), (0x2000, 0x18, 0));
-    // 4 × (mov, dec, jnz) and the far jump.
-    assert_eq!(c.instructions(), 13);
+    // 4 × (mov, dec, jz, push, push, retf), then mov, dec, jz, push,
+    // push, jmp, retf.
+    assert_eq!(c.instructions(), 31);
 }
 
 #[test]
