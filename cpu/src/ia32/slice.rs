@@ -149,7 +149,6 @@ impl Cpu32 {
         // Instructions retired are counted once at the end: the steps run
         // less the one that faulted, if one did.
         let first = *steps;
-        let mut faults = 0;
         let end = loop {
             if !SLICE && *steps >= limit {
                 break None;
@@ -179,9 +178,11 @@ impl Cpu32 {
             #[cfg(debug_assertions)]
             self.check_seg_saved();
             *steps += 1;
+            let faulted = res.is_err();
             if let Err(f) = res {
                 self.fast_fault(bus, f);
-                faults = 1;
+                // Not retired (the count below takes every step).
+                self.instructions = self.instructions.wrapping_sub(1);
             }
             if SLICE {
                 *cycles += self.cycles.wrapping_sub(before).max(1);
@@ -192,7 +193,7 @@ impl Cpu32 {
                     break Some(end);
                 }
             }
-            if faults != 0 {
+            if faulted {
                 break None;
             }
             #[cfg(debug_assertions)]
@@ -201,7 +202,7 @@ impl Cpu32 {
                 break None;
             }
         };
-        self.instructions += *steps - first - faults;
+        self.instructions = self.instructions.wrapping_add(*steps - first);
         end
     }
 }
