@@ -114,7 +114,7 @@ pub(crate) fn empty() -> Box<[Slot; ICACHE_SLOTS]> {
 
 /// Fetch contexts run from 1 to below this (a stamp's upper half never
 /// has bit 63 set, so [`SEGS_SAVED`] in `fetch_hi` matches no slot).
-const FETCH_CTX_END: u32 = 1 << 31;
+pub(crate) const FETCH_CTX_END: u32 = 1 << 31;
 
 /// Set in [`Cpu32::fetch_hi`] by [`Cpu32::save_seg`]: the code segment or
 /// CPL may have changed, so the run loop's next comparison fails and it

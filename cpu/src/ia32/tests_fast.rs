@@ -360,3 +360,29 @@ fn slices_are_the_same_with_the_fast_path_as_with_whole_steps() {
         assert!(on.0.iter().any(|s| s.end == SliceEnd::Bus));
     }
 }
+
+#[test]
+fn a_fetch_context_number_coming_round_again_trusts_no_old_stamp() {
+    // MOV EAX, 1 is stamped in context k; a new code epoch follows (its
+    // bytes must be checked again), the bytes become MOV EAX, 2 behind
+    // the CPU (no generation bump), and the context counter runs to its
+    // end, wraps and climbs back to k. The old stamp must not be taken:
+    // the look-up checks the bytes and runs the new instruction.
+    let mut bus = LapBus::new();
+    bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0, 0xEB, 0xF9]);
+    let mut c = flat32();
+    c.eip = 0x2000;
+    c.run(&mut bus, 10);
+    assert_eq!((c.r[0], c.eip), (1, 0x2000));
+    let k = c.fetch_ctx;
+    c.new_code_epoch();
+    bus.flat.load(0x2001, &[2]);
+    c.fetch_ctx = super::icache::FETCH_CTX_END - 1;
+    c.new_fetch_ctx();
+    assert_eq!(c.fetch_ctx, 1);
+    while c.fetch_ctx != k {
+        c.new_fetch_ctx();
+    }
+    c.run(&mut bus, 1);
+    assert_eq!((c.r[0], c.eip), (2, 0x2005));
+}
