@@ -204,6 +204,26 @@ impl Cpu32 {
             Some(idx) => self.icache_insn(idx),
             None => self.decode_slow(bus, self.eip, d32)?,
         };
+        self.execute_decoded(bus, i, d32)
+    }
+
+    /// [`Self::execute_insn`] out of line, for the whole step.
+    #[inline(never)]
+    fn execute_decoded<B: Bus + ?Sized>(&mut self, bus: &mut B, i: Insn, d32: bool) -> R<()> {
+        self.execute_insn(bus, i, d32)
+    }
+
+    /// Execute `i`, the instruction at CS:EIP (`d32`: in 32-bit code),
+    /// fetched and decoded: [`Self::execute`]'s second half, which the run
+    /// loop's fast path inlines (its call and register saves were a tenth
+    /// of a fast instruction's host instructions).
+    #[inline(always)]
+    pub(crate) fn execute_insn<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: Insn,
+        d32: bool,
+    ) -> R<()> {
         self.cycles += i.clk as u64;
         let next = self.eip.wrapping_add(i.len);
         let next = if d32 { next } else { next & 0xFFFF };

@@ -41,11 +41,14 @@ pub(crate) const CODE_PAGE_WORDS: usize = CODE_PAGES / 64;
 #[derive(Clone, Copy, Default)]
 #[repr(align(64))]
 pub(crate) struct Slot {
-    /// [`key`] of the instruction's linear address and code size (0 when
-    /// empty; bits 0–33, [`KEY_MASK`]), with [`RAM`] and [`USER`] above.
-    key: u64,
+    /// The linear address of the instruction's first byte (bits 0–31) and,
+    /// above, the [`Cpu32::fetch_ctx`] in which the run loop may take the
+    /// slot on one comparison (0: not stamped; see [`Cpu32::fast_slot`]).
+    tag: u64,
     /// The instruction's bytes, little-endian (the first `insn.len`; the
-    /// rest are zero).
+    /// rest are zero up to byte 14), with the [`FILLED`], [`D32`], [`RAM`],
+    /// [`USER`] and [`NOFAST`] flags in byte 15 (an instruction has at most
+    /// 15 bytes).
     bytes: u128,
     /// The decoded instruction.
     insn: Insn,
@@ -54,18 +57,52 @@ pub(crate) struct Slot {
     epoch: u32,
 }
 
-/// The part of [`Slot::key`] that [`key`] makes.
-const KEY_MASK: u64 = (1 << 34) - 1;
-/// [`Slot::key`] flag: the bytes were in plain RAM ([`Bus::ram_mut`]): a
+/// [`Slot::bytes`] flag (byte 15): the slot holds an instruction.
+const FILLED: u8 = 1;
+/// [`Slot::bytes`] flag: decoded as 32-bit code.
+const D32: u8 = 2;
+/// [`Slot::bytes`] flag: the bytes were in plain RAM ([`Bus::ram_mut`]): a
 /// hit compares them with one `ram_mut` call; otherwise byte by byte
 /// through [`Bus::read`], the reads the decoder itself would make.
-const RAM: u64 = 1 << 34;
-/// [`Slot::key`] flag: the check of [`Slot::epoch`] was made at CPL 3 (a
+const RAM: u8 = 4;
+/// [`Slot::bytes`] flag: the check of [`Slot::epoch`] was made at CPL 3 (a
 /// user fetch passed the page's U/S).
-const USER: u64 = 1 << 35;
+const USER: u8 = 8;
+/// [`Slot::bytes`] flag: never stamped for the run loop's fast path (an
+/// instruction that halts, opens an interrupt shadow or arms a
+/// breakpoint: see [`takes_fast_path`]).
+const NOFAST: u8 = 16;
+
+/// The flags byte of [`Slot::bytes`].
+#[inline(always)]
+fn flags(bytes: u128) -> u8 {
+    (bytes >> 120) as u8
+}
+
+/// `bytes` with its flags byte set to `f`.
+#[inline(always)]
+fn with_flags(bytes: u128, f: u8) -> u128 {
+    (bytes & !(0xFFu128 << 120)) | (f as u128) << 120
+}
 
 // A slot is one cache line.
 const _: () = assert!(std::mem::size_of::<Slot>() == 64);
+
+/// Whether the run loop's fast path may run `i`. It tests nothing between
+/// instructions but EFLAGS (TF, RF, IF), a changed code segment, the
+/// board's RAM generation and its budget, so an instruction that can
+/// change anything else the instruction boundary looks at is left to the
+/// whole step: HLT (halted), STI, POP SS and MOV SS (the interrupt
+/// shadow) and MOV DRn (arming a breakpoint). Debug builds check after
+/// every fast instruction that none of those changed.
+fn takes_fast_path(i: &Insn) -> bool {
+    let changes_boundary = match i.op {
+        0xF4 | 0xFB | 0x17 | 0x123 => true,
+        0x8E => i.reg() == SS,
+        _ => false,
+    };
+    !changes_boundary
+}
 
 /// An empty cache (on the heap: it is 256 KiB).
 pub(crate) fn empty() -> Box<[Slot; ICACHE_SLOTS]> {
@@ -75,11 +112,25 @@ pub(crate) fn empty() -> Box<[Slot; ICACHE_SLOTS]> {
         .unwrap_or_else(|_| unreachable!("the vector has ICACHE_SLOTS slots"))
 }
 
-/// A slot's key: the linear address, the code size and a filled bit, so
-/// that one comparison checks all three.
-#[inline]
-fn key(lin: u32, d32: bool) -> u64 {
-    lin as u64 | (d32 as u64) << 32 | 1 << 33
+/// Fetch contexts run from 1 to below this (a stamp's upper half never
+/// has bit 63 set, so [`SEGS_SAVED`] in `fetch_hi` matches no slot).
+pub(crate) const FETCH_CTX_END: u32 = 1 << 31;
+
+/// Set in [`Cpu32::fetch_hi`] by [`Cpu32::save_seg`]: the code segment or
+/// CPL may have changed, so the run loop's next comparison fails and it
+/// brings the fetch context up to date ([`Cpu32::sync_fetch_ctx`]) before
+/// trusting a stamp again. Testing this only on a miss keeps a test of
+/// `seg_saved` out of every instruction.
+pub(crate) const SEGS_SAVED: u64 = 1 << 63;
+
+/// The fetch conditions a fetch context stands for ([`Cpu32::sync_fetch_ctx`]).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FetchState {
+    base: u32,
+    limit: u32,
+    /// Bit 0: 32-bit code; bit 1: an unusable (null) code segment in
+    /// protected mode; bit 2: CPL 3.
+    bits: u8,
 }
 
 /// The low `len` bytes of a `u128` (len 1–15; a table, as a 128-bit shift
@@ -117,14 +168,14 @@ impl Cpu32 {
         let limit = c.limit;
         let idx = lin as usize & (ICACHE_SLOTS - 1);
         let slot = &self.icache[idx];
-        let skey = slot.key;
-        if skey & KEY_MASK != key(lin, d32) {
+        let bytes = slot.bytes;
+        let f = flags(bytes);
+        if slot.tag as u32 != lin || f & (FILLED | D32) != FILLED | if d32 { D32 } else { 0 } {
             return None;
         }
         let len = slot.insn.len;
-        let bytes = slot.bytes;
-        let ram = skey & RAM != 0;
-        let (epoch, checked_user) = (slot.epoch, skey & USER != 0);
+        let ram = f & RAM != 0;
+        let (epoch, checked_user) = (slot.epoch, f & USER != 0);
         // As the fetch window: inside the limit, and 16-bit offsets do not wrap.
         if start > limit || limit - start < len - 1 {
             return None;
@@ -141,6 +192,7 @@ impl Cpu32 {
         if epoch == self.code_epoch && (!u || checked_user) {
             // Checked in this epoch: no write reached its page since, no
             // mapping changed and the board changed no memory.
+            self.stamp(idx, lin);
             return Some(idx);
         }
         let p = self.translate(bus, lin, false, u).ok()?;
@@ -191,7 +243,9 @@ impl Cpu32 {
             let e = self.code_epoch;
             let s = &mut self.icache[idx];
             s.epoch = e;
-            s.key = (s.key & !USER) | if u { USER } else { 0 };
+            let f = (f & !USER) | if u { USER } else { 0 };
+            s.bytes = with_flags(s.bytes, f);
+            self.stamp(idx, lin);
         }
         Some(idx)
     }
@@ -237,6 +291,78 @@ impl Cpu32 {
             }
             self.code_epoch = 1;
         }
+        self.new_fetch_ctx();
+    }
+
+    /// End the fetch context: no slot is taken by the run loop's one
+    /// comparison until a full lookup stamps it again. At the end of the
+    /// counter's range every stamp is wiped, so an old one can never come
+    /// round again.
+    pub(crate) fn new_fetch_ctx(&mut self) {
+        self.fetch_ctx += 1;
+        if self.fetch_ctx == FETCH_CTX_END {
+            for s in self.icache.iter_mut() {
+                s.tag &= u32::MAX as u64;
+            }
+            self.fetch_ctx = 1;
+        }
+        self.fetch_hi = (self.fetch_ctx as u64) << 32;
+    }
+
+    /// What a stamp vouches for besides the slot's own key: the code
+    /// segment's base, limit and size, whether it may be used at all, and
+    /// CPL 3 or not (the last of which decides whether a fetch checked at
+    /// another CPL still holds).
+    #[inline]
+    pub(crate) fn fetch_state(&self) -> FetchState {
+        let c = &self.seg[CS];
+        FetchState {
+            base: c.base,
+            limit: c.limit,
+            bits: self.code32() as u8
+                | ((self.pm() && !c.valid) as u8) << 1
+                | (self.user() as u8) << 2,
+        }
+    }
+
+    /// Bring the fetch context up to date: if the code segment, its size
+    /// or CPL 3-ness changed since it began, a new one begins. Called
+    /// before a slot is stamped and whenever the run loop may have seen
+    /// such a change (its entry, an instruction that saved the segments).
+    #[inline]
+    pub(crate) fn sync_fetch_ctx(&mut self) {
+        let now = self.fetch_state();
+        if now != self.fetch_at {
+            self.fetch_at = now;
+            self.new_fetch_ctx();
+        } else {
+            self.fetch_hi = (self.fetch_ctx as u64) << 32;
+        }
+    }
+
+    /// Let the run loop take slot `idx` (just found good for the
+    /// instruction at linear `lin` by a full lookup in this code epoch)
+    /// on one comparison for the rest of the fetch context.
+    #[inline]
+    fn stamp(&mut self, idx: usize, lin: u32) {
+        if flags(self.icache[idx].bytes) & NOFAST != 0 {
+            return;
+        }
+        self.sync_fetch_ctx();
+        self.icache[idx].tag = lin as u64 | self.fetch_hi;
+    }
+
+    /// The slot for the instruction at CS:EIP if the run loop may take it
+    /// without any further check: stamped in the current fetch context,
+    /// which ends whenever anything the full lookup checked may have
+    /// changed (a new code epoch: a write to checked code, a TLB flush, a
+    /// new board RAM generation; a new code segment or CPL). The caller
+    /// makes sure no RAM generation went by unseen ([`Bus::ram_generation`]).
+    #[inline(always)]
+    pub(crate) fn fast_slot(&self) -> Option<usize> {
+        let lin = self.seg[CS].base.wrapping_add(self.eip);
+        let idx = lin as usize & (ICACHE_SLOTS - 1);
+        (self.icache[idx].tag == lin as u64 | self.fetch_hi).then_some(idx)
     }
 
     /// An instruction of `n` bytes at CS:`start` lies on one page and
@@ -268,9 +394,13 @@ impl Cpu32 {
         let lin = self.seg[CS].base.wrapping_add(start);
         let mut b = [0u8; 16];
         b[..15].copy_from_slice(bytes);
+        let f = FILLED
+            | if d32 { D32 } else { 0 }
+            | if ram { RAM } else { 0 }
+            | if takes_fast_path(insn) { 0 } else { NOFAST };
         self.icache[lin as usize & (ICACHE_SLOTS - 1)] = Slot {
-            key: key(lin, d32) | if ram { RAM } else { 0 },
-            bytes: u128::from_le_bytes(b) & low_bytes(insn.len),
+            tag: lin as u64,
+            bytes: with_flags(u128::from_le_bytes(b) & low_bytes(insn.len), f),
             insn: *insn,
             epoch: 0,
         };

@@ -31,6 +31,8 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_fast;
+#[cfg(test)]
 mod tests_fetch;
 #[cfg(test)]
 mod tests_icache;
@@ -292,6 +294,17 @@ pub struct Cpu32 {
     code_epoch: u32,
     /// The board's [`Bus::ram_generation`] last seen.
     bus_gen: Option<u64>,
+    /// The fetch context: the run loop takes a decode-cache slot on one
+    /// comparison when the slot was stamped in this context (`icache.rs`,
+    /// [`Cpu32::fast_slot`]). It ends with every code epoch and whenever
+    /// the code segment, the code size or CPL 3-ness changes.
+    fetch_ctx: u32,
+    /// `fetch_ctx` shifted into a slot tag's upper half, with
+    /// `icache::SEGS_SAVED` set when the segments were saved since the
+    /// context was last brought up to date.
+    fetch_hi: u64,
+    /// The fetch conditions `fetch_ctx` stands for.
+    fetch_at: icache::FetchState,
     snap: Snapshot,
     /// `snap.seg` and `snap.cpl` hold this instruction's starting values.
     seg_saved: bool,
@@ -358,6 +371,9 @@ impl Cpu32 {
             code_pages: Box::new([0; icache::CODE_PAGE_WORDS]),
             code_epoch: 1,
             bus_gen: None,
+            fetch_ctx: 1,
+            fetch_hi: 1 << 32,
+            fetch_at: icache::FetchState::default(),
             snap: Snapshot {
                 r: [0; 8],
                 eip: 0,
@@ -546,6 +562,14 @@ impl Cpu32 {
     pub fn run(&mut self, bus: &mut impl Bus, max_instructions: u64) -> StepResult32 {
         let mut n = 0;
         while n < max_instructions {
+            let mut clocks = 0;
+            self.fast_lap::<_, false>(bus, &mut n, &mut clocks, max_instructions);
+            if self.shutdown {
+                return StepResult32::Shutdown;
+            }
+            if n >= max_instructions {
+                break;
+            }
             match self.step_inline(bus) {
                 StepResult32::Executed => n += 1,
                 other => return other,
@@ -615,6 +639,45 @@ impl Cpu32 {
         self.after_event()
     }
 
+    /// Nothing at this instruction boundary needs the whole step
+    /// ([`Self::step_inline`]'s test), and the decode cache is on.
+    #[inline(always)]
+    pub(crate) fn fast_ready(&self) -> bool {
+        let pending = self.shutdown
+            | self.inhibit
+            | self.halted
+            | (self.nmi & !self.nmi_blocked)
+            | (self.intr & (self.eflags & IF != 0))
+            | (self.eflags & (TF | RF) != 0)
+            | !self.icache_on;
+        !pending && !self.breakpoints_armed()
+    }
+
+    /// A fault in the run loop's fast path: put the registers back and
+    /// deliver it.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn fast_fault<B: Bus + ?Sized>(&mut self, bus: &mut B, f: Fault) {
+        self.restore_snapshot();
+        self.deliver(bus, f);
+    }
+
+    /// Debug builds: what the fast path does not test between
+    /// instructions did not change (`icache.rs`, `takes_fast_path`).
+    #[cfg(debug_assertions)]
+    pub(crate) fn check_fast_step(&self) {
+        debug_assert!(
+            !self.halted && !self.inhibit && !self.breakpoints_armed() && self.dbg.hits == 0,
+            "ia32: a fast-path instruction at {:#x} halted, opened an interrupt shadow or armed a breakpoint",
+            self.insn_start
+        );
+        debug_assert!(
+            self.seg_saved || self.fetch_state() == self.fetch_at,
+            "ia32: the fetch conditions changed without save_seg at {:#x}",
+            self.insn_start
+        );
+    }
+
     /// One instruction from its restart point: a fault puts the registers
     /// back and is delivered; `tf`: it began with EFLAGS.TF set.
     #[inline(always)]
@@ -677,6 +740,7 @@ impl Cpu32 {
             self.snap.seg = self.seg;
             self.snap.cpl = self.cpl;
             self.seg_saved = true;
+            self.fetch_hi |= icache::SEGS_SAVED;
         }
     }
 

@@ -1,16 +1,28 @@
-//! Running the 32-bit core in slices: as many instructions as fit in a
-//! cycle budget (the time to the board's next deadline), with the board
+//! Running the 32-bit core: in slices (as many instructions as fit in a
+//! cycle budget, the time to the board's next deadline), with the board
 //! told at every instruction boundary how far into the slice the CPU is,
 //! so that an I/O or memory-mapped device access inside the slice sees
-//! device time as a machine stepping one instruction at a time would.
+//! device time as a machine stepping one instruction at a time would; and
+//! the fast path both slices and [`Cpu32::run`] take between whole steps.
 //!
-//! The slice is a sequence of [`Cpu32::step`]s; what it saves is the
+//! A slice is a sequence of [`Cpu32::step`]s; what it saves is the
 //! board's work between instructions (interrupt lines, deadlines, resets),
 //! which only has to happen when something can have changed: the budget
 //! ran out, an access asked for the slice to end ([`Bus::take_slice_end`]),
 //! the CPU halted or shut down, or FERR# went active.
+//!
+//! The fast path ([`Cpu32::fast_lap`]) runs instructions straight from
+//! decode-cache slots stamped in the current fetch context (`icache.rs`)
+//! while nothing is pending, with only the tests that can change between
+//! two such instructions: EFLAGS' TF, RF and (with INTR raised) IF, a
+//! segment load that may have changed the code segment or CPL (noticed at
+//! the next slot that does not match, see `icache::SEGS_SAVED`), the board's
+//! RAM generation, and the budget. Anything else (a slot not stamped, an
+//! instruction the fast path leaves alone, an interrupt, a fault's
+//! aftermath) takes the whole step, exactly as before.
 
-use super::{Cpu32, StepResult32};
+use super::icache::SEGS_SAVED;
+use super::{Cpu32, StepResult32, IF, RF, TF};
 use crate::Bus;
 
 /// Why a slice ended.
@@ -53,6 +65,9 @@ impl Cpu32 {
         let mut cycles = 0u64;
         let mut steps = 0u64;
         loop {
+            if let Some(end) = self.fast_lap::<B, true>(bus, &mut steps, &mut cycles, budget) {
+                return Slice { end, cycles, steps };
+            }
             bus.slice_clock(cycles);
             let before = self.cycles;
             let r = self.step_inline(bus);
@@ -63,14 +78,131 @@ impl Cpu32 {
             let end = match r {
                 StepResult32::Halted => Some(SliceEnd::Halted),
                 StepResult32::Shutdown => Some(SliceEnd::Shutdown),
-                StepResult32::Executed if self.x87.ferr_edge => Some(SliceEnd::Ferr),
-                StepResult32::Executed if bus.take_slice_end() => Some(SliceEnd::Bus),
-                StepResult32::Executed if cycles >= budget => Some(SliceEnd::Budget),
-                StepResult32::Executed => None,
+                StepResult32::Executed => self.slice_end(bus, cycles, budget),
             };
             if let Some(end) = end {
                 return Slice { end, cycles, steps };
             }
         }
+    }
+
+    /// After a step that executed (an instruction, a fault's delivery or
+    /// an interrupt's entry): whether the slice ends there, in the order
+    /// a slice has always asked.
+    #[inline(always)]
+    fn slice_end<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        cycles: u64,
+        budget: u64,
+    ) -> Option<SliceEnd> {
+        if self.x87.ferr_edge {
+            Some(SliceEnd::Ferr)
+        } else if bus.take_slice_end() {
+            Some(SliceEnd::Bus)
+        } else if cycles >= budget {
+            Some(SliceEnd::Budget)
+        } else {
+            None
+        }
+    }
+
+    /// The fast path: run instructions from stamped decode-cache slots for
+    /// as long as nothing needs the whole step, counting them into `steps`
+    /// and (`SLICE`) their clocks into `cycles` as the whole steps would.
+    /// `limit`: the step count to stop at ([`Cpu32::run`]) or (`SLICE`)
+    /// the clock budget. Returns why a slice ended (`SLICE` only), or None
+    /// when the next step must be a whole one (or `limit` steps ran).
+    ///
+    /// Exact because the boundary's tests are made once on entry
+    /// ([`Cpu32::fast_ready`]) and every way the outcome can change
+    /// between two fast instructions is watched: INTR, NMI and the
+    /// breakpoints do not change during a call (only the board, between
+    /// calls, raises them, and MOV DRn never takes this path); HLT, STI,
+    /// MOV SS and POP SS never take it either; TF, RF and (with INTR
+    /// raised) IF are tested after every instruction; a fault ends the
+    /// lap. The stamps themselves stay good while the fetch context does,
+    /// which ends with a code epoch (a write to checked code, a TLB flush)
+    /// and is brought up to date after an instruction that saved the
+    /// segments (the only ones that change CS or CPL, debug-checked: the
+    /// saving poisons the comparison, `icache::SEGS_SAVED`); the
+    /// board's RAM generation is compared after every instruction.
+    #[inline(always)]
+    pub(crate) fn fast_lap<B: Bus + ?Sized, const SLICE: bool>(
+        &mut self,
+        bus: &mut B,
+        steps: &mut u64,
+        cycles: &mut u64,
+        limit: u64,
+    ) -> Option<SliceEnd> {
+        if !self.fast_ready() {
+            return None;
+        }
+        let gen = bus.ram_generation()?;
+        if self.bus_gen != Some(gen) {
+            self.bus_gen = Some(gen);
+            self.new_code_epoch();
+        }
+        self.sync_fetch_ctx();
+        let stop = TF | RF | if self.intr { IF } else { 0 };
+        let mut d32 = self.code32();
+        // Instructions retired are counted once at the end: the steps run
+        // less the one that faulted, if one did.
+        let first = *steps;
+        let end = loop {
+            if !SLICE && *steps >= limit {
+                break None;
+            }
+            let idx = match self.fast_slot() {
+                Some(idx) => idx,
+                None if self.fetch_hi & SEGS_SAVED != 0 => {
+                    // A segment load since the context was brought up to
+                    // date: do that, then look again.
+                    self.sync_fetch_ctx();
+                    d32 = self.code32();
+                    match self.fast_slot() {
+                        Some(idx) => idx,
+                        None => break None,
+                    }
+                }
+                None => break None,
+            };
+            if SLICE {
+                // After the look-up: a miss leaves the whole step to tell it.
+                bus.slice_clock(*cycles);
+            }
+            let i = self.icache_insn(idx);
+            self.save_snapshot();
+            let before = self.cycles;
+            let res = self.execute_insn(bus, i, d32);
+            #[cfg(debug_assertions)]
+            self.check_seg_saved();
+            *steps += 1;
+            let faulted = res.is_err();
+            if let Err(f) = res {
+                self.fast_fault(bus, f);
+                // Not retired (the count below takes every step).
+                self.instructions = self.instructions.wrapping_sub(1);
+            }
+            if SLICE {
+                *cycles += self.cycles.wrapping_sub(before).max(1);
+                if self.shutdown {
+                    break Some(SliceEnd::Shutdown);
+                }
+                if let Some(end) = self.slice_end(bus, *cycles, limit) {
+                    break Some(end);
+                }
+            }
+            if faulted {
+                break None;
+            }
+            #[cfg(debug_assertions)]
+            self.check_fast_step();
+            if self.eflags & stop != 0 || bus.ram_generation() != Some(gen) {
+                break None;
+            }
+        };
+        self.instructions = self.instructions.wrapping_add(*steps - first);
+        end
     }
 }
