@@ -46,10 +46,10 @@ fn cpuid_is_ud_on_the_386_and_honest_elsewhere() {
     for (m, sig, edx) in [
         // Late 486: FPU (bit 0) only.
         (Model32::I80486, 0x0402, 0x1),
-        // FPU 1 | DE 4 | PSE 8 | TSC 10h | MSR 20h | CX8 100h = 13Dh.
-        (Model32::Pentium, 0x0525, 0x13D),
+        // FPU 1 | VME 2 | DE 4 | PSE 8 | TSC 10h | MSR 20h | CX8 100h = 13Fh.
+        (Model32::Pentium, 0x0525, 0x13F),
         // + SEP 800h | PGE 2000h | CMOV 8000h | FXSR 100_0000h; APIC (200h) clear.
-        (Model32::PentiumPro, 0x0619, 0x0100_A93D),
+        (Model32::PentiumPro, 0x0619, 0x0100_A93F),
     ] {
         let mut c = pm(m, &mut bus);
         c.r[0] = 0;
