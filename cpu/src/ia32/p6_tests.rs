@@ -253,14 +253,15 @@ fn cr4_reserved_bits_fault() {
     // No CR4 on the 486 model.
     let mut c = pm(Model32::I80486, &mut bus);
     assert_eq!(run1(&mut c, &mut bus, &mov_cr4_eax), Err(ud()));
-    // The Pentium takes PSE but not PGE (bit 7) nor VME (bit 0, not implemented).
+    // The Pentium takes PSE and VME (bit 0) but not PGE (bit 7) nor MCE
+    // (bit 6, not implemented).
     let mut c = pm(Model32::Pentium, &mut bus);
-    c.r[0] = p6::CR4_PSE;
+    c.r[0] = p6::CR4_PSE | 1;
     assert_eq!(run1(&mut c, &mut bus, &mov_cr4_eax), Ok(()));
-    assert_eq!(c.cr[4], p6::CR4_PSE);
+    assert_eq!(c.cr[4], p6::CR4_PSE | 1);
     c.r[0] = p6::CR4_PGE;
     assert_eq!(run1(&mut c, &mut bus, &mov_cr4_eax), Err(gp(0)));
-    c.r[0] = 1;
+    c.r[0] = 1 << 6;
     assert_eq!(run1(&mut c, &mut bus, &mov_cr4_eax), Err(gp(0)));
     let mut c = pm(Model32::PentiumPro, &mut bus);
     c.r[0] = p6::CR4_PGE | p6::CR4_OSFXSR | p6::CR4_PCE;

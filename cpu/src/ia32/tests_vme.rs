@@ -294,8 +294,9 @@ fn int_n_through_the_idt_or_gp_by_vme_iopl_and_the_bitmap() {
     let mut c = v86(&mut bus, 0, CR4_VME);
     run1(&mut c, &mut bus, &[0xCC]).unwrap();
     assert_eq!((c.eip, c.cpl), (0x4200, 0));
-    // A bitmap byte past the TSS limit: #GP(0).
-    let mut c = v86(&mut bus, 0, CR4_VME);
+    // A bitmap byte past the TSS limit: #GP(0), even at IOPL 3 (where a
+    // set bit would have meant the IDT).
+    let mut c = v86(&mut bus, 3, CR4_VME);
     c.tr.limit = REDIR - TSS + 3;
     assert_eq!(run1(&mut c, &mut bus, INT21), Err(gp(0)));
 }
