@@ -206,7 +206,10 @@ fn vme_iret_loads_vif_from_the_if_image() {
     let sp = v86_sp(&c);
     bus.load(sp, &[0x34, 0x12, 0x00, 0x05, 0x01, 0x02]);
     run1(&mut c, &mut bus, &[0xCF]).unwrap();
-    assert_eq!((c.seg[CS].sel, c.seg[CS].base, c.eip), (0x500, 0x5000, 0x1234));
+    assert_eq!(
+        (c.seg[CS].sel, c.seg[CS].base, c.eip),
+        (0x500, 0x5000, 0x1234)
+    );
     assert_eq!(c.r[4], 0x100);
     assert_eq!(c.eflags & (VIF | IF | CF | VM), VIF | CF | VM);
     // TF in the image: #GP(0), CS:IP and SP as before the IRET.
@@ -240,7 +243,10 @@ fn vme_int_n_with_its_bit_clear_goes_to_the_8086_vector_table() {
     let mut c = v86(&mut bus, 0, CR4_VME);
     c.eflags |= VIF | TF | CF;
     run1(&mut c, &mut bus, INT21).unwrap();
-    assert_eq!((c.seg[CS].sel, c.seg[CS].base, c.eip), (0x600, 0x6000, 0x10));
+    assert_eq!(
+        (c.seg[CS].sel, c.seg[CS].base, c.eip),
+        (0x600, 0x6000, 0x10)
+    );
     assert_eq!(c.r[4], 0xFA);
     let sp = v86_sp(&c);
     assert_eq!(
