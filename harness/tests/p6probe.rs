@@ -73,15 +73,15 @@ fn common_lines(sig_edx: &str, p6: bool) -> String {
 #[test]
 fn p6probe_on_the_pentium() {
     let Some(rom) = assemble() else { return };
-    // Signature 0525h; FPU|DE|PSE|TSC|MSR|CX8 = 13Dh.
-    let want = common_lines("sig=00000525 edx=0000013D\n", false);
+    // Signature 0525h; FPU|VME|DE|PSE|TSC|MSR|CX8 = 13Fh.
+    let want = common_lines("sig=00000525 edx=0000013F\n", false);
     assert_eq!(run(Model32::Pentium, rom), want);
 }
 
 #[test]
 fn p6probe_on_the_pentium_pro() {
     let Some(rom) = assemble() else { return };
-    // Signature 0619h; + SEP|PGE|CMOV|FXSR = 0100A93Dh.
-    let want = common_lines("sig=00000619 edx=0100A93D\n", true);
+    // Signature 0619h; + SEP|PGE|CMOV|FXSR = 0100A93Fh.
+    let want = common_lines("sig=00000619 edx=0100A93F\n", true);
     assert_eq!(run(Model32::PentiumPro, rom), want);
 }

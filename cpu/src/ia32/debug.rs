@@ -21,6 +21,16 @@
 //!   DR6.BD set; the processor clears GD on entry to the handler so the
 //!   handler can use the registers.
 //! - The processor sets DR6 bits and never clears BD/BS/BT: software does.
+//! - A task switch into a 386 TSS whose T bit (bit 0 of the word at 64h)
+//!   is set raises #DB with DR6.BT after the switch completes, before the
+//!   new task's first instruction (SDM vol. 3, "Task-Switch Exception
+//!   Condition"): a trap after the instruction that switched, or, when an
+//!   interrupt or exception switched through a task gate, straight after
+//!   its delivery.
+//! - DR7.LE/GE (exact breakpoints) are accepted and ignored: every data
+//!   breakpoint here is reported right after the instruction that made
+//!   the access, which is what LE/GE asked of the 386 and 486 (without
+//!   them those may report it late) and what the P6 and later always do.
 
 use super::*;
 
@@ -30,12 +40,19 @@ pub(crate) const DR7_GD: u32 = 1 << 13;
 const DR6_BD: u32 = 1 << 13;
 /// DR6.BS: single step.
 const DR6_BS: u32 = 1 << 14;
+/// DR6.BT: task switch into a TSS with the T bit set.
+const DR6_BT: u32 = 1 << 15;
+/// In [`DebugState::hits`]: a task switch with the T bit (beside B0–B3).
+pub(crate) const HIT_TASK_SWITCH: u8 = 0x80;
 
 /// Breakpoint matches of the instruction now executing.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct DebugState {
-    /// Data and I/O breakpoints hit (DR6.B0–B3 to set after the instruction).
+    /// Data and I/O breakpoints hit (DR6.B0–B3 to set after the
+    /// instruction), and [`HIT_TASK_SWITCH`].
     pub(crate) hits: u8,
+    /// A #DB is being delivered: a task switch it makes is not reported.
+    in_event_trap: bool,
 }
 
 impl Cpu32 {
@@ -152,14 +169,30 @@ impl Cpu32 {
         if hits == 0 && !single_step {
             return;
         }
-        if hits != 0 {
-            self.dr[6] = (self.dr[6] & !0xF) | hits;
+        if hits & 0xF != 0 {
+            self.dr[6] = (self.dr[6] & !0xF) | (hits & 0xF);
+        }
+        if hits & HIT_TASK_SWITCH as u32 != 0 {
+            self.dr[6] |= DR6_BT;
         }
         if single_step {
             self.dr[6] |= DR6_BS;
         }
+        // A #DB handler that is a task with T set would trap again and
+        // again; its own switch is not reported.
+        let outer = std::mem::replace(&mut self.dbg.in_event_trap, true);
         self.take_interrupt(bus, 1, false);
+        self.dbg.in_event_trap = outer;
         // The handler's own stack frame is no breakpoint of the instruction.
         self.dbg.hits = 0;
+    }
+
+    /// After an interrupt or exception was delivered: if that went through
+    /// a task gate into a TSS with the T bit, the #DB comes now, before the
+    /// new task's first instruction.
+    pub(crate) fn task_trap_after_event<B: Bus + ?Sized>(&mut self, bus: &mut B) {
+        if self.dbg.hits & HIT_TASK_SWITCH != 0 && !self.dbg.in_event_trap {
+            self.debug_trap(bus, false);
+        }
     }
 }

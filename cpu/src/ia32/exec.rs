@@ -518,7 +518,7 @@ impl Cpu32 {
             }
             0x9C => {
                 if self.v86() && self.iopl() < 3 {
-                    return Err(gp(0));
+                    return self.vme_pushf(bus, osz);
                 }
                 // RF and VM read as zero in the pushed image.
                 let v = self.eflags & !(RF | VM);
@@ -526,7 +526,7 @@ impl Cpu32 {
             }
             0x9D => {
                 if self.v86() && self.iopl() < 3 {
-                    return Err(gp(0));
+                    return self.vme_popf(bus, osz);
                 }
                 let v = self.pop(bus, osz)?;
                 self.popf(v, osz);
@@ -748,11 +748,15 @@ impl Cpu32 {
             0xF8 => self.eflags &= !CF,
             0xF9 => self.eflags |= CF,
             0xFA => {
-                self.check_iopl()?;
+                if self.check_iopl().is_err() {
+                    return self.virtual_cli_sti(false);
+                }
                 self.eflags &= !IF;
             }
             0xFB => {
-                self.check_iopl()?;
+                if self.check_iopl().is_err() {
+                    return self.virtual_cli_sti(true);
+                }
                 if self.eflags & IF == 0 {
                     self.inhibit = true;
                 }
@@ -1132,8 +1136,9 @@ impl Cpu32 {
     }
 
     fn soft_int<B: Bus + ?Sized>(&mut self, bus: &mut B, v: u8, is_int_n: bool) -> R<()> {
-        if is_int_n && self.v86() && self.iopl() < 3 {
-            return Err(gp(0));
+        // VME's redirection bitmap, or the 386's IOPL rule (vme.rs).
+        if is_int_n && self.v86() && self.v86_int_n(bus, v)? {
+            return Ok(());
         }
         self.interrupt(bus, v, None, IntKind::Soft)
     }

@@ -36,6 +36,9 @@ mod tests_fast;
 mod tests_fetch;
 #[cfg(test)]
 mod tests_icache;
+#[cfg(test)]
+mod tests_vme;
+mod vme;
 pub mod width;
 
 use crate::Bus;
@@ -774,7 +777,7 @@ impl Cpu32 {
         let mut first: Option<u8> = None;
         for _ in 0..3 {
             match self.interrupt(bus, cur.vector, cur.code, IntKind::Exception) {
-                Ok(()) => return,
+                Ok(()) => return self.task_trap_after_event(bus),
                 Err(next) => {
                     self.restore_snapshot();
                     let prev = first.unwrap_or(cur.vector);
@@ -799,6 +802,7 @@ impl Cpu32 {
             self.restore_snapshot();
             self.deliver(bus, f);
         }
+        self.task_trap_after_event(bus);
     }
 
     /// A CR3 load or task switch: global entries stay when CR4.PGE is set.
@@ -835,6 +839,10 @@ impl Cpu32 {
             // EFLAGS.ID (bit 21) toggles only where CPUID exists (SDM vol. 1,
             // 3.4.3.3); the 486 model is a late 486 with CPUID.
             keep |= AC | (1 << 21);
+        }
+        if self.model.generation() >= 5 {
+            // VIF and VIP come with the virtual-8086 mode extensions (vme.rs).
+            keep |= vme::VIF | vme::VIP;
         }
         if self.model == Model32::I80286 {
             keep = 0x7FD5;

@@ -26,6 +26,9 @@ pub(crate) const CR4_OSFXSR: u32 = 1 << 9;
 pub mod feature {
     /// x87 on chip.
     pub const FPU: u32 = 1 << 0;
+    /// Virtual-8086 mode extensions and protected-mode virtual interrupts
+    /// (CR4.VME/PVI, `vme.rs`).
+    pub const VME: u32 = 1 << 1;
     /// Debugging extensions (CR4.DE).
     pub const DE: u32 = 1 << 2;
     /// Page size extension (4 MiB pages).
@@ -75,7 +78,7 @@ pub mod msr {
 ///
 /// - 486: 0402h, the same value the 486 model leaves in DX at reset (a
 ///   486DX stepping that, unlike the real one, has CPUID: the late 486s
-///   with CPUID reported FPU (and VME, which is not implemented) only).
+///   with CPUID reported FPU and VME; this model has no VME, so FPU only).
 /// - Pentium: 0525h, a P54C (family 5, model 2).
 /// - Pentium Pro: 0619h, family 6 model 1 stepping 9 — at stepping ≥ 3 an
 ///   OS trusts the SEP bit (Intel's rule for early P6 parts).
@@ -95,17 +98,18 @@ pub fn features(model: Model32) -> u32 {
     match model.generation() {
         0..=3 => 0,
         4 => FPU,
-        5 => FPU | DE | PSE | TSC | MSR | CX8,
-        _ => FPU | DE | PSE | TSC | MSR | CX8 | SEP | PGE | CMOV | FXSR,
+        5 => FPU | VME | DE | PSE | TSC | MSR | CX8,
+        _ => FPU | VME | DE | PSE | TSC | MSR | CX8 | SEP | PGE | CMOV | FXSR,
     }
 }
 
 /// The CR4 bits a model accepts (setting any other bit is #GP(0)).
 pub(crate) fn cr4_mask(model: Model32) -> u32 {
+    const VME_PVI: u32 = vme::CR4_VME | vme::CR4_PVI;
     match model.generation() {
         0..=4 => 0,
-        5 => CR4_TSD | CR4_DE | CR4_PSE,
-        _ => CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE | CR4_OSFXSR,
+        5 => VME_PVI | CR4_TSD | CR4_DE | CR4_PSE,
+        _ => VME_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE | CR4_OSFXSR,
     }
 }
 

@@ -46,10 +46,10 @@ fn cpuid_is_ud_on_the_386_and_honest_elsewhere() {
     for (m, sig, edx) in [
         // Late 486: FPU (bit 0) only.
         (Model32::I80486, 0x0402, 0x1),
-        // FPU 1 | DE 4 | PSE 8 | TSC 10h | MSR 20h | CX8 100h = 13Dh.
-        (Model32::Pentium, 0x0525, 0x13D),
+        // FPU 1 | VME 2 | DE 4 | PSE 8 | TSC 10h | MSR 20h | CX8 100h = 13Fh.
+        (Model32::Pentium, 0x0525, 0x13F),
         // + SEP 800h | PGE 2000h | CMOV 8000h | FXSR 100_0000h; APIC (200h) clear.
-        (Model32::PentiumPro, 0x0619, 0x0100_A93D),
+        (Model32::PentiumPro, 0x0619, 0x0100_A93F),
     ] {
         let mut c = pm(m, &mut bus);
         c.r[0] = 0;
@@ -253,14 +253,15 @@ fn cr4_reserved_bits_fault() {
     // No CR4 on the 486 model.
     let mut c = pm(Model32::I80486, &mut bus);
     assert_eq!(run1(&mut c, &mut bus, &mov_cr4_eax), Err(ud()));
-    // The Pentium takes PSE but not PGE (bit 7) nor VME (bit 0, not implemented).
+    // The Pentium takes PSE and VME (bit 0) but not PGE (bit 7) nor MCE
+    // (bit 6, not implemented).
     let mut c = pm(Model32::Pentium, &mut bus);
-    c.r[0] = p6::CR4_PSE;
+    c.r[0] = p6::CR4_PSE | 1;
     assert_eq!(run1(&mut c, &mut bus, &mov_cr4_eax), Ok(()));
-    assert_eq!(c.cr[4], p6::CR4_PSE);
+    assert_eq!(c.cr[4], p6::CR4_PSE | 1);
     c.r[0] = p6::CR4_PGE;
     assert_eq!(run1(&mut c, &mut bus, &mov_cr4_eax), Err(gp(0)));
-    c.r[0] = 1;
+    c.r[0] = 1 << 6;
     assert_eq!(run1(&mut c, &mut bus, &mov_cr4_eax), Err(gp(0)));
     let mut c = pm(Model32::PentiumPro, &mut bus);
     c.r[0] = p6::CR4_PGE | p6::CR4_OSFXSR | p6::CR4_PCE;

@@ -583,6 +583,8 @@ impl Cpu32 {
         if self.cr[0] & 1 != 0 {
             if self.cpl > 0 {
                 changeable &= !IOPL;
+            } else if o32 {
+                changeable |= vme::VIF | vme::VIP;
             }
             if self.cpl > (((self.eflags >> 12) & 3) as u8) {
                 changeable &= !IF;
@@ -601,7 +603,7 @@ impl Cpu32 {
     /// Pop IRET's frame the real-mode way (real and virtual-8086 mode):
     /// CS:IP with CS loaded as a real-mode selector, the stack past the
     /// frame; the FLAGS image is returned for the caller's own rules.
-    fn iret_real_frame<B: Bus + ?Sized>(&mut self, bus: &mut B, o32: bool) -> R<u32> {
+    pub(crate) fn iret_real_frame<B: Bus + ?Sized>(&mut self, bus: &mut B, o32: bool) -> R<u32> {
         let osz = if o32 { 4 } else { 2 };
         let off = self.peek(bus, 0, osz)?;
         let sel = self.peek(bus, osz, osz)? as u16;
@@ -628,7 +630,7 @@ impl Cpu32 {
         }
         if self.v86() {
             if (self.eflags >> 12) & 3 < 3 {
-                return Err(gp(0));
+                return self.vme_iret(bus, o32);
             }
             let fl = self.iret_real_frame(bus, o32)?;
             // IOPL stays; VM and RF stay.
@@ -1028,7 +1030,7 @@ impl Cpu32 {
         let nb = nc.base;
         let mut regs = [0u32; 8];
         let mut sels = [0u16; 6];
-        let (neip, nfl, ldt, cr3);
+        let (neip, nfl, ldt, cr3, trap);
         if nt32 {
             cr3 = Some(self.sys_read(bus, nb + 0x1C, 4)?);
             neip = self.sys_read(bus, nb + 0x20, 4)?;
@@ -1040,7 +1042,9 @@ impl Cpu32 {
                 *v = self.sys_read(bus, nb + 0x48 + 4 * s as u32, 2)? as u16;
             }
             ldt = self.sys_read(bus, nb + 0x60, 2)? as u16;
+            trap = self.sys_read(bus, nb + 0x64, 2)? & 1 != 0;
         } else {
+            trap = false;
             cr3 = None;
             neip = self.sys_read(bus, nb + 0x0E, 2)?;
             nfl = self.sys_read(bus, nb + 0x10, 2)?;
@@ -1065,6 +1069,10 @@ impl Cpu32 {
         }
         self.tr = nc;
         self.tr.attr |= 2;
+        if trap {
+            // The T bit: #DB with DR6.BT once the switch is done (debug.rs).
+            self.dbg.hits |= debug::HIT_TASK_SWITCH;
+        }
         self.cr[0] |= 8;
         // Load the new state; faults from here on belong to the new task.
         if let Some(c3) = cr3 {

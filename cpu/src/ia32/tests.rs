@@ -5,7 +5,7 @@ use super::*;
 use crate::FlatBus;
 
 /// A descriptor's 8 bytes from base, limit (20 bits), access byte and flags nibble.
-fn desc(base: u32, limit: u32, access: u8, flags: u8) -> [u8; 8] {
+pub(super) fn desc(base: u32, limit: u32, access: u8, flags: u8) -> [u8; 8] {
     let mut d = [0u8; 8];
     d[0..2].copy_from_slice(&(limit as u16).to_le_bytes());
     d[2..4].copy_from_slice(&(base as u16).to_le_bytes());
