@@ -212,6 +212,10 @@ impl Cpu32 {
         // Most instructions fall through to the next one; control transfers overwrite eip.
         let old_eip = self.eip;
         self.eip = next;
+        // The hot shapes, named once by the decoder (forms.rs).
+        if i.form != 0 {
+            return self.exec_form(bus, &i, next, old_eip);
+        }
         match op {
             // ALU forms 00-3F (except the segment/BCD/prefix slots).
             0x00..=0x3F if op & 7 < 6 => {
@@ -976,7 +980,7 @@ impl Cpu32 {
         self.set_reg(2, 0, v & 0xFF0F);
     }
 
-    fn group3<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, sz: u32) -> R<()> {
+    pub(crate) fn group3<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, sz: u32) -> R<()> {
         match i.reg() {
             0 | 1 => {
                 let a = self.read_e(bus, i, sz)?;
@@ -1119,7 +1123,7 @@ impl Cpu32 {
     }
 
     /// One iteration (or a run of iterations) of a string instruction.
-    fn string<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {
+    pub(crate) fn string<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {
         let op = i.op;
         let sz: u32 = if op & 1 == 0 {
             1

@@ -321,7 +321,7 @@ impl Cpu32 {
     /// no data breakpoint armed and EFLAGS.AC clear (so no alignment check
     /// can fire). None sends the access the whole way ([`Self::lin_read`]).
     #[inline(always)]
-    fn fast_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<u32> {
+    pub(crate) fn fast_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<u32> {
         if (lin & 0xFFF) + len > 0x1000 || self.breakpoints_armed() || self.eflags & AC != 0 {
             return None;
         }
