@@ -47,6 +47,8 @@ const SETCC: u8 = 24;
 const XCHG_RR: u8 = 25;
 const GRP3: u8 = 26;
 const STRING: u8 = 27;
+const LOOP: u8 = 28;
+const BT_R: u8 = 29;
 
 /// [`Insn::aux`] bit: the destination is the ModR/M reg field (else r/m).
 const A_G: u8 = 0x10;
@@ -56,6 +58,8 @@ const A_IMM: u8 = 0x20;
 const A_SX8: u8 = 0x40;
 /// [`Insn::aux`] bit (XCHG): the register is in the low bits, the other is the accumulator.
 const A_ACC: u8 = 0x80;
+/// [`Insn::aux`] bit (BT*): the 386's OF (an RCR by the bit offset).
+const A_386: u8 = 0x40;
 /// ALU operation 8: TEST (AND without a result).
 const TEST: u8 = 8;
 
@@ -135,6 +139,18 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
         0xF6 | 0xF7 => f(GRP3, w, 0),
         0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => f(STRING, 0, 0),
+        // The counter's width is the address size.
+        0xE0..=0xE3 => f(LOOP, if i.a32 { 2 } else { 1 }, (op & 3) as u8),
+        0x1A3 | 0x1AB | 0x1B3 | 0x1BB | 0x1BA if !i.mem && (op != 0x1BA || reg >= 4) => {
+            let kind = if op == 0x1BA {
+                reg & 3
+            } else {
+                (op >> 3) as u8 & 3
+            };
+            let imm = if op == 0x1BA { A_IMM } else { 0 };
+            let q = if generation == 3 { A_386 } else { 0 };
+            f(BT_R, ow, kind | imm | q)
+        }
         _ => (0, 0),
     }
 }
@@ -262,11 +278,8 @@ impl Cpu32 {
             }
             INCDEC_R => by_w!(w, W => self.f_incdec_r::<W>(i)),
             INCDEC_M => return by_w!(w, W => self.f_incdec_m::<W, B>(bus, i)),
-            JCC => {
-                if self.cond(i.aux & 0xF) {
-                    return by_w!(w, W => self.f_jmp::<W>(i, next));
-                }
-            }
+            // Not taken: nothing more to do (the `_` arm).
+            JCC if self.cond(i.aux & 0xF) => return by_w!(w, W => self.f_jmp::<W>(i, next)),
             JMP => return by_w!(w, W => self.f_jmp::<W>(i, next)),
             CALL => return by_w!(w, W => self.f_call::<W, B>(bus, i, next)),
             RET => return by_w!(w, W => self.f_ret::<W, B>(bus, i)),
@@ -284,6 +297,8 @@ impl Cpu32 {
             XCHG_RR => by_w!(w, W => self.f_xchg::<W>(i)),
             GRP3 => return by_w!(w, W => self.group3(bus, i, W::BITS / 8)),
             STRING => return self.string(bus, i, start),
+            LOOP => return by_w!(w, W => self.f_loop::<W>(i, next)),
+            BT_R => by_w!(w, W => self.f_bt_r::<W>(i)),
             _ => {}
         }
         Ok(())
@@ -613,6 +628,58 @@ impl Cpu32 {
         }
     }
 
+    /// LOOPNE, LOOPE, LOOP, JCXZ (aux 0–3); `A` is the address size, the
+    /// counter's width.
+    #[inline(always)]
+    fn f_loop<A: Width>(&mut self, i: &Insn, next: u32) -> R<()> {
+        let mut c = self.r[1] & A::MASK;
+        let take = if i.aux == 3 {
+            c == 0
+        } else {
+            c = c.wrapping_sub(1) & A::MASK;
+            self.r[1] = (self.r[1] & !A::MASK) | c;
+            c != 0
+                && match i.aux {
+                    0 => self.eflags & ZF == 0,
+                    1 => self.eflags & ZF != 0,
+                    _ => true,
+                }
+        };
+        if take {
+            self.jump_near(next.wrapping_add(sext::<W8>(i.imm)), i.o32)?;
+        }
+        Ok(())
+    }
+
+    /// BT, BTS, BTR, BTC (aux 0–3) on a register, the bit offset from a
+    /// register or the immediate (taken modulo the width).
+    #[inline(always)]
+    fn f_bt_r<W: Width>(&mut self, i: &Insn) {
+        let bit = if i.aux & A_IMM != 0 {
+            i.imm
+        } else {
+            self.gr::<W>(i.reg())
+        } & (W::BITS - 1);
+        let v = self.gr::<W>(i.rm());
+        let m = 1u32 << bit;
+        let mut fl = (self.eflags & !CF) | if v & m != 0 { CF } else { 0 };
+        if i.aux & A_386 != 0 && bit != 0 {
+            let (r, f) = shift::<W>(3, v, bit, 0);
+            fl &= !OF;
+            if (r & W::SIGN != 0) != (f & CF != 0) {
+                fl |= OF;
+            }
+        }
+        self.eflags = fl;
+        let nv = match i.aux & 3 {
+            0 => return,
+            1 => v | m,
+            2 => v & !m,
+            _ => v ^ m,
+        };
+        self.sr::<W>(i.rm(), nv);
+    }
+
     #[inline(always)]
     fn f_xchg<W: Width>(&mut self, i: &Insn) {
         let (x, y) = if i.aux & A_ACC != 0 {
@@ -626,3 +693,7 @@ impl Cpu32 {
         self.sr::<W>(y, a);
     }
 }
+
+#[cfg(test)]
+#[path = "tests_forms.rs"]
+mod tests;
