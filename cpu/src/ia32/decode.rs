@@ -336,7 +336,7 @@ impl Cpu32 {
     }
 
     /// The offset of the memory operand.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn ea(&self, i: &Insn) -> u32 {
         let mut a = i.disp;
         if i.base != NOREG {

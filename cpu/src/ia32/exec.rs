@@ -103,7 +103,7 @@ impl Cpu32 {
     }
 
     /// Condition code `cc` (the low nibble of Jcc/SETcc).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn cond(&self, cc: u8) -> bool {
         let f = self.eflags;
         let r = match cc >> 1 {

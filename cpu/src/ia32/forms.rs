@@ -664,9 +664,14 @@ impl Cpu32 {
         let m = 1u32 << bit;
         let mut fl = (self.eflags & !CF) | if v & m != 0 { CF } else { 0 };
         if i.aux & A_386 != 0 && bit != 0 {
-            let (r, f) = shift::<W>(3, v, bit, 0);
+            // The 386's OF: the top bit of RCR v, bit (carry in clear)
+            // against that RCR's carry out. Rotating the (width+1)-bit ring
+            // [CF=0, v] right by n puts v's bit n-1 in CF and, in the top
+            // bit, v's bit n-2 (the zero carry when n = 1).
+            let cf = (v >> (bit - 1)) & 1;
+            let top = if bit >= 2 { (v >> (bit - 2)) & 1 } else { 0 };
             fl &= !OF;
-            if (r & W::SIGN != 0) != (f & CF != 0) {
+            if top != cf {
                 fl |= OF;
             }
         }
