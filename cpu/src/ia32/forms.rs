@@ -19,36 +19,48 @@ use super::mem::Acc;
 use super::width::*;
 use super::*;
 
-// Families.
-const ALU_RR: u8 = 1;
-const ALU_RI: u8 = 2;
-const ALU_M: u8 = 3;
-const ALU_GM: u8 = 4;
-const MOV_RR: u8 = 5;
-const MOV_RI: u8 = 6;
-const MOV_M: u8 = 7;
-const MOV_GM: u8 = 8;
-const MOV_MOFFS: u8 = 9;
-const LEA: u8 = 10;
-const PUSH_R: u8 = 11;
-const POP_R: u8 = 12;
-const PUSH_I: u8 = 13;
-const INCDEC_R: u8 = 14;
-const INCDEC_M: u8 = 15;
-const JCC: u8 = 16;
-const JMP: u8 = 17;
-const CALL: u8 = 18;
-const RET: u8 = 19;
-const MOVX: u8 = 20;
-const SHIFT: u8 = 21;
-const IMUL: u8 = 22;
-const CONV: u8 = 23;
-const SETCC: u8 = 24;
-const XCHG_RR: u8 = 25;
-const GRP3: u8 = 26;
-const STRING: u8 = 27;
-const LOOP: u8 = 28;
-const BT_R: u8 = 29;
+// Families, and the form of each at each width (`family << 2 | width`).
+macro_rules! families {
+    ($($fam:ident = $n:literal: $f8:ident $f16:ident $f32:ident;)*) => {
+        $(
+            const $fam: u8 = $n;
+            const $f8: u8 = $n << 2;
+            const $f16: u8 = $n << 2 | 1;
+            const $f32: u8 = $n << 2 | 2;
+        )*
+    };
+}
+families! {
+    ALU_RR = 1: ALU_RR_8 ALU_RR_16 ALU_RR_32;
+    ALU_RI = 2: ALU_RI_8 ALU_RI_16 ALU_RI_32;
+    ALU_M = 3: ALU_M_8 ALU_M_16 ALU_M_32;
+    ALU_GM = 4: ALU_GM_8 ALU_GM_16 ALU_GM_32;
+    MOV_RR = 5: MOV_RR_8 MOV_RR_16 MOV_RR_32;
+    MOV_RI = 6: MOV_RI_8 MOV_RI_16 MOV_RI_32;
+    MOV_M = 7: MOV_M_8 MOV_M_16 MOV_M_32;
+    MOV_GM = 8: MOV_GM_8 MOV_GM_16 MOV_GM_32;
+    MOV_MOFFS = 9: MOV_MOFFS_8 MOV_MOFFS_16 MOV_MOFFS_32;
+    LEA = 10: LEA_8 LEA_16 LEA_32;
+    PUSH_R = 11: PUSH_R_8 PUSH_R_16 PUSH_R_32;
+    POP_R = 12: POP_R_8 POP_R_16 POP_R_32;
+    PUSH_I = 13: PUSH_I_8 PUSH_I_16 PUSH_I_32;
+    INCDEC_R = 14: INCDEC_R_8 INCDEC_R_16 INCDEC_R_32;
+    INCDEC_M = 15: INCDEC_M_8 INCDEC_M_16 INCDEC_M_32;
+    JCC = 16: JCC_8 JCC_16 JCC_32;
+    JMP = 17: JMP_8 JMP_16 JMP_32;
+    CALL = 18: CALL_8 CALL_16 CALL_32;
+    RET = 19: RET_8 RET_16 RET_32;
+    MOVX = 20: MOVX_8 MOVX_16 MOVX_32;
+    SHIFT = 21: SHIFT_8 SHIFT_16 SHIFT_32;
+    IMUL = 22: IMUL_8 IMUL_16 IMUL_32;
+    CONV = 23: CONV_8 CONV_16 CONV_32;
+    SETCC = 24: SETCC_8 SETCC_16 SETCC_32;
+    XCHG_RR = 25: XCHG_RR_8 XCHG_RR_16 XCHG_RR_32;
+    GRP3 = 26: GRP3_8 GRP3_16 GRP3_32;
+    STRING = 27: STRING_8 STRING_16 STRING_32;
+    LOOP = 28: LOOP_8 LOOP_16 LOOP_32;
+    BT_R = 29: BT_R_8 BT_R_16 BT_R_32;
+}
 
 /// [`Insn::aux`] bit: the destination is the ModR/M reg field (else r/m).
 const A_G: u8 = 0x10;
@@ -155,22 +167,30 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
     }
 }
 
-/// `$e` with the type `$W` bound to the width of form width `$w`.
-macro_rules! by_w {
-    ($w:expr, $W:ident => $e:expr) => {
-        match $w {
-            0 => {
-                type $W = W8;
-                $e
-            }
-            1 => {
-                type $W = W16;
-                $e
-            }
-            _ => {
-                type $W = W32;
-                $e
-            }
+/// A `match` on a form: `FAMILY => expr` becomes three arms (the
+/// family's 8-, 16- and 32-bit forms), each with the type `$W` bound to its
+/// width; there are no other forms (`Ok(())`: [`classify`] makes none).
+macro_rules! by_form {
+    ($form:expr, $W:ident; $($f8:ident $f16:ident $f32:ident => $e:expr,)*) => {
+        match $form {
+            $(
+                $f8 => {
+                    #[allow(dead_code)] // families that have one width
+                    type $W = W8;
+                    $e
+                }
+                $f16 => {
+                    #[allow(dead_code)] // families that have one width
+                    type $W = W16;
+                    $e
+                }
+                $f32 => {
+                    #[allow(dead_code)] // families that have one width
+                    type $W = W32;
+                    $e
+                }
+            )*
+            _ => Ok(()),
         }
     };
 }
@@ -225,83 +245,106 @@ impl Cpu32 {
         next: u32,
         start: u32,
     ) -> R<()> {
-        let w = i.form & 3;
-        match i.form >> 2 {
-            ALU_RR => by_w!(w, W => self.f_alu_rr::<W>(i)),
-            ALU_RI => by_w!(w, W => self.f_alu_ri::<W>(i)),
-            ALU_M => return by_w!(w, W => self.f_alu_m::<W, B>(bus, i)),
-            ALU_GM => return by_w!(w, W => self.f_alu_gm::<W, B>(bus, i)),
-            MOV_RR => by_w!(w, W => self.f_mov_rr::<W>(i)),
-            MOV_RI => by_w!(w, W => self.sr::<W>(i.aux as usize, i.imm)),
-            MOV_M => {
-                return by_w!(w, W => {
-                    let v = if i.aux & A_IMM != 0 {
-                        i.imm
-                    } else {
-                        self.gr::<W>(i.reg())
-                    };
-                    self.wr_e::<W, B>(bus, i, v)
-                })
-            }
-            MOV_GM => {
-                return by_w!(w, W => {
-                    let v = self.rd_e::<W, B>(bus, i)?;
-                    self.sr::<W>(i.reg(), v);
-                    Ok(())
-                })
-            }
-            MOV_MOFFS => return by_w!(w, W => self.f_moffs::<W, B>(bus, i)),
-            LEA => by_w!(w, W => {
+        // One jump on the form: each family's three widths are arms of
+        // their own (`by_form!`), so there is no second dispatch on width.
+        by_form!(i.form, W;
+            ALU_RR_8 ALU_RR_16 ALU_RR_32 => {
+                self.f_alu_rr::<W>(i);
+                Ok(())
+            },
+            ALU_RI_8 ALU_RI_16 ALU_RI_32 => {
+                self.f_alu_ri::<W>(i);
+                Ok(())
+            },
+            ALU_M_8 ALU_M_16 ALU_M_32 => self.f_alu_m::<W, B>(bus, i),
+            ALU_GM_8 ALU_GM_16 ALU_GM_32 => self.f_alu_gm::<W, B>(bus, i),
+            MOV_RR_8 MOV_RR_16 MOV_RR_32 => {
+                self.f_mov_rr::<W>(i);
+                Ok(())
+            },
+            MOV_RI_8 MOV_RI_16 MOV_RI_32 => {
+                self.sr::<W>(i.aux as usize, i.imm);
+                Ok(())
+            },
+            MOV_M_8 MOV_M_16 MOV_M_32 => {
+                let v = if i.aux & A_IMM != 0 {
+                    i.imm
+                } else {
+                    self.gr::<W>(i.reg())
+                };
+                self.wr_e::<W, B>(bus, i, v)
+            },
+            MOV_GM_8 MOV_GM_16 MOV_GM_32 => {
+                let v = self.rd_e::<W, B>(bus, i)?;
+                self.sr::<W>(i.reg(), v);
+                Ok(())
+            },
+            MOV_MOFFS_8 MOV_MOFFS_16 MOV_MOFFS_32 => self.f_moffs::<W, B>(bus, i),
+            LEA_8 LEA_16 LEA_32 => {
                 let a = self.ea(i);
-                self.sr::<W>(i.reg(), a)
-            }),
-            PUSH_R => {
-                return by_w!(w, W => {
-                    let v = self.gr::<W>(i.aux as usize);
-                    self.push(bus, W::BITS / 8, v)
-                })
-            }
-            POP_R => {
-                return by_w!(w, W => {
-                    let v = self.pop(bus, W::BITS / 8)?;
-                    self.sr::<W>(i.aux as usize, v);
-                    Ok(())
-                })
-            }
-            PUSH_I => {
+                self.sr::<W>(i.reg(), a);
+                Ok(())
+            },
+            PUSH_R_8 PUSH_R_16 PUSH_R_32 => {
+                let v = self.gr::<W>(i.aux as usize);
+                self.push(bus, W::BITS / 8, v)
+            },
+            POP_R_8 POP_R_16 POP_R_32 => {
+                let v = self.pop(bus, W::BITS / 8)?;
+                self.sr::<W>(i.aux as usize, v);
+                Ok(())
+            },
+            PUSH_I_8 PUSH_I_16 PUSH_I_32 => {
                 let v = if i.aux & A_SX8 != 0 {
                     sext::<W8>(i.imm)
                 } else {
                     i.imm
                 };
-                return by_w!(w, W => self.push(bus, W::BITS / 8, v));
-            }
-            INCDEC_R => by_w!(w, W => self.f_incdec_r::<W>(i)),
-            INCDEC_M => return by_w!(w, W => self.f_incdec_m::<W, B>(bus, i)),
-            // Not taken: nothing more to do (the `_` arm).
-            JCC if self.cond(i.aux & 0xF) => return by_w!(w, W => self.f_jmp::<W>(i, next)),
-            JMP => return by_w!(w, W => self.f_jmp::<W>(i, next)),
-            CALL => return by_w!(w, W => self.f_call::<W, B>(bus, i, next)),
-            RET => return by_w!(w, W => self.f_ret::<W, B>(bus, i)),
-            MOVX => return by_w!(w, W => self.f_movx::<W, B>(bus, i)),
-            SHIFT => return by_w!(w, W => self.f_shift::<W, B>(bus, i)),
-            IMUL => return by_w!(w, W => self.f_imul::<W, B>(bus, i)),
-            CONV => self.f_conv(i),
-            SETCC => {
+                self.push(bus, W::BITS / 8, v)
+            },
+            INCDEC_R_8 INCDEC_R_16 INCDEC_R_32 => {
+                self.f_incdec_r::<W>(i);
+                Ok(())
+            },
+            INCDEC_M_8 INCDEC_M_16 INCDEC_M_32 => self.f_incdec_m::<W, B>(bus, i),
+            JCC_8 JCC_16 JCC_32 => {
+                if self.cond(i.aux & 0xF) {
+                    self.f_jmp::<W>(i, next)
+                } else {
+                    Ok(())
+                }
+            },
+            JMP_8 JMP_16 JMP_32 => self.f_jmp::<W>(i, next),
+            CALL_8 CALL_16 CALL_32 => self.f_call::<W, B>(bus, i, next),
+            RET_8 RET_16 RET_32 => self.f_ret::<W, B>(bus, i),
+            MOVX_8 MOVX_16 MOVX_32 => self.f_movx::<W, B>(bus, i),
+            SHIFT_8 SHIFT_16 SHIFT_32 => self.f_shift::<W, B>(bus, i),
+            IMUL_8 IMUL_16 IMUL_32 => self.f_imul::<W, B>(bus, i),
+            CONV_8 CONV_16 CONV_32 => {
+                self.f_conv(i);
+                Ok(())
+            },
+            SETCC_8 SETCC_16 SETCC_32 => {
                 let v = self.cond(i.aux) as u32;
                 if i.mem {
-                    return self.wr_e::<W8, B>(bus, i, v);
+                    self.wr_e::<W8, B>(bus, i, v)
+                } else {
+                    self.sr::<W8>(i.rm(), v);
+                    Ok(())
                 }
-                self.sr::<W8>(i.rm(), v);
-            }
-            XCHG_RR => by_w!(w, W => self.f_xchg::<W>(i)),
-            GRP3 => return by_w!(w, W => self.group3(bus, i, W::BITS / 8)),
-            STRING => return self.string(bus, i, start),
-            LOOP => return by_w!(w, W => self.f_loop::<W>(i, next)),
-            BT_R => by_w!(w, W => self.f_bt_r::<W>(i)),
-            _ => {}
-        }
-        Ok(())
+            },
+            XCHG_RR_8 XCHG_RR_16 XCHG_RR_32 => {
+                self.f_xchg::<W>(i);
+                Ok(())
+            },
+            GRP3_8 GRP3_16 GRP3_32 => self.group3(bus, i, W::BITS / 8),
+            STRING_8 STRING_16 STRING_32 => self.string(bus, i, start),
+            LOOP_8 LOOP_16 LOOP_32 => self.f_loop::<W>(i, next),
+            BT_R_8 BT_R_16 BT_R_32 => {
+                self.f_bt_r::<W>(i);
+                Ok(())
+            },
+        )
     }
 
     /// Register `n` of width `W` (AL..BH for bytes).
