@@ -148,6 +148,7 @@ pub fn sext<W: Width>(v: u32) -> u32 {
 /// Shifts and rotates (group 2, ModR/M reg order). `count` is already
 /// masked to five bits. Returns the result and the new flags (merged into
 /// `flags`); a count of zero changes nothing.
+#[inline]
 pub fn shift<W: Width>(op: u8, v: u32, count: u32, flags: u32) -> (u32, u32) {
     let v = v & W::MASK;
     if count == 0 {
