@@ -47,6 +47,10 @@ pub struct Insn {
     /// Clocks charged for it: the row's 386 or 486 count for the decoding
     /// CPU's model (kept here so a cached instruction needs no table look-up).
     pub clk: u16,
+    /// Specialised handler (`forms.rs`; 0: the general path).
+    pub form: u8,
+    /// The form's operand (ALU operation, register, condition...).
+    pub aux: u8,
 }
 
 impl Insn {
@@ -316,6 +320,9 @@ impl Cpu32 {
             return Err(gp(0)); // the 286's limit: ten bytes, prefixes included
         }
         i.len = n;
+        if self.forms_on {
+            (i.form, i.aux) = forms::classify(&i, self.model.generation());
+        }
         if self.icache_on {
             if n <= wlen {
                 self.icache_fill(start, d32, &win, &i, true);
@@ -329,7 +336,7 @@ impl Cpu32 {
     }
 
     /// The offset of the memory operand.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn ea(&self, i: &Insn) -> u32 {
         let mut a = i.disp;
         if i.base != NOREG {

@@ -103,6 +103,7 @@ impl Cpu32 {
     }
 
     /// Condition code `cc` (the low nibble of Jcc/SETcc).
+    #[inline(always)]
     pub(crate) fn cond(&self, cc: u8) -> bool {
         let f = self.eflags;
         let r = match cc >> 1 {
@@ -232,6 +233,27 @@ impl Cpu32 {
         // Most instructions fall through to the next one; control transfers overwrite eip.
         let old_eip = self.eip;
         self.eip = next;
+        // The hot shapes, named once by the decoder (forms.rs); the rest out
+        // of line, so that this function's frame stays small.
+        if i.form != 0 {
+            return self.exec_form(bus, &i, next, old_eip);
+        }
+        self.exec_general(bus, &i, op, osz, next, old_eip)
+    }
+
+    /// The general path: every instruction by its opcode `op` (`i.op`),
+    /// operand size `osz` in bytes. EIP already points at `next`; `old_eip`
+    /// is the instruction's own address.
+    #[inline(never)]
+    fn exec_general<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        op: u16,
+        osz: u32,
+        next: u32,
+        old_eip: u32,
+    ) -> R<()> {
         match op {
             // ALU forms 00-3F (except the segment/BCD/prefix slots).
             0x00..=0x3F if op & 7 < 6 => {
@@ -240,10 +262,10 @@ impl Cpu32 {
                 match op & 7 {
                     0 | 1 => {
                         let b = self.reg(sz, i.reg());
-                        self.alu_rm(bus, &i, aop, sz, b)?;
+                        self.alu_rm(bus, i, aop, sz, b)?;
                     }
                     2 | 3 => {
-                        let b = self.read_e(bus, &i, sz)?;
+                        let b = self.read_e(bus, i, sz)?;
                         let a = self.reg(sz, i.reg());
                         let (r, f) = by_width!(sz, alu(aop, a, b, self.eflags & CF != 0));
                         self.set_flags(STATUS, f);
@@ -347,7 +369,7 @@ impl Cpu32 {
                 self.set_sp(nsp);
             }
             0x62 => {
-                let a = self.ea(&i);
+                let a = self.ea(i);
                 let lo = self.rd(bus, i.mseg(), a, osz)?;
                 let hi = self.rd(bus, i.mseg(), a.wrapping_add(osz), osz)?;
                 let v = self.reg(osz, i.reg());
@@ -364,10 +386,10 @@ impl Cpu32 {
                 if !self.pm() {
                     return Err(ud());
                 }
-                let d = self.read_e(bus, &i, 2)?;
+                let d = self.read_e(bus, i, 2)?;
                 let s = self.reg(2, i.reg());
                 if d & 3 < s & 3 {
-                    self.write_e(bus, &i, 2, (d & !3) | (s & 3))?;
+                    self.write_e(bus, i, 2, (d & !3) | (s & 3))?;
                     self.eflags |= ZF;
                 } else {
                     self.eflags &= !ZF;
@@ -376,7 +398,7 @@ impl Cpu32 {
             0x68 => self.push(bus, osz, i.imm)?,
             0x6A => self.push(bus, osz, i.imm as u8 as i8 as i32 as u32)?,
             0x69 | 0x6B | 0x1AF => {
-                let a = self.read_e(bus, &i, osz)?;
+                let a = self.read_e(bus, i, osz)?;
                 let b = match op {
                     0x69 => i.imm,
                     0x6B => i.imm as u8 as i8 as i32 as u32,
@@ -389,7 +411,7 @@ impl Cpu32 {
                 let f = by_width!(osz, szp(r)) | if ovf { CF | OF } else { 0 };
                 self.set_flags(STATUS, f);
             }
-            0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => self.string(bus, &i, old_eip)?,
+            0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => self.string(bus, i, old_eip)?,
             0x70..=0x7F | 0x180..=0x18F => {
                 if self.cond((op & 0xF) as u8) {
                     let d = if op < 0x100 {
@@ -407,12 +429,12 @@ impl Cpu32 {
                 } else {
                     i.imm
                 };
-                self.alu_rm(bus, &i, i.reg() as u8, sz, b)?;
+                self.alu_rm(bus, i, i.reg() as u8, sz, b)?;
             }
             0x84 | 0x85 | 0xA8 | 0xA9 => {
                 let sz = if op & 1 == 0 { 1 } else { osz };
                 let (a, b) = if op < 0xA8 {
-                    (self.read_e(bus, &i, sz)?, self.reg(sz, i.reg()))
+                    (self.read_e(bus, i, sz)?, self.reg(sz, i.reg()))
                 } else {
                     (self.reg(sz, 0), i.imm)
                 };
@@ -421,19 +443,19 @@ impl Cpu32 {
             }
             0x86 | 0x87 => {
                 let sz = if op & 1 == 0 { 1 } else { osz };
-                self.check_write_e(bus, &i, sz)?;
-                let a = self.read_e(bus, &i, sz)?;
+                self.check_write_e(bus, i, sz)?;
+                let a = self.read_e(bus, i, sz)?;
                 let b = self.reg(sz, i.reg());
-                self.write_e(bus, &i, sz, b)?;
+                self.write_e(bus, i, sz, b)?;
                 self.set_reg(sz, i.reg(), a);
             }
             0x88..=0x8B => {
                 let sz = if op & 1 == 0 { 1 } else { osz };
                 if op < 0x8A {
                     let v = self.reg(sz, i.reg());
-                    self.write_e(bus, &i, sz, v)?;
+                    self.write_e(bus, i, sz, v)?;
                 } else {
-                    let v = self.read_e(bus, &i, sz)?;
+                    let v = self.read_e(bus, i, sz)?;
                     self.set_reg(sz, i.reg(), v);
                 }
             }
@@ -446,13 +468,13 @@ impl Cpu32 {
                 let v = self.seg[i.reg()].sel as u32;
                 // A register destination takes the operand size (upper bits zero); memory is 16 bits.
                 if i.mem {
-                    self.write_e(bus, &i, 2, v)?;
+                    self.write_e(bus, i, 2, v)?;
                 } else {
                     self.set_reg(osz, i.rm(), v);
                 }
             }
             0x8D => {
-                let a = self.ea(&i);
+                let a = self.ea(i);
                 self.set_reg(osz, i.reg(), a);
             }
             0x8E => {
@@ -461,7 +483,7 @@ impl Cpu32 {
                 if s == CS || s > nsegs {
                     return Err(ud());
                 }
-                let v = self.read_e(bus, &i, 2)?;
+                let v = self.read_e(bus, i, 2)?;
                 self.load_seg(bus, s, v as u16)?;
                 if s == SS {
                     self.inhibit = true;
@@ -473,7 +495,7 @@ impl Cpu32 {
                 let sp0 = self.r[4];
                 let nsp = self.sp().wrapping_add(osz);
                 self.set_sp(nsp);
-                if let Err(e) = self.write_e(bus, &i, osz, v) {
+                if let Err(e) = self.write_e(bus, i, osz, v) {
                     self.r[4] = sp0;
                     if self.model == Model32::I80286 {
                         // The 286 has completed the pop when the write
@@ -562,15 +584,15 @@ impl Cpu32 {
                 };
                 // Every model from the 286 on masks the count to five bits.
                 let cnt = cnt & 31;
-                self.check_write_e(bus, &i, sz)?;
-                let v = self.read_e(bus, &i, sz)?;
+                self.check_write_e(bus, i, sz)?;
+                let v = self.read_e(bus, i, sz)?;
                 let (r, mut f) = by_width!(sz, shift(i.reg() as u8, v, cnt, self.eflags));
                 if self.model == Model32::I80286 {
                     f = shift286(i.reg() as u8, v, cnt, sz, self.eflags);
                 } else if self.model.generation() == 3 && cnt != 0 && sz < 4 {
                     f = undef386_shift(i.reg() as u8, v, cnt, sz, f);
                 }
-                self.write_e(bus, &i, sz, r)?;
+                self.write_e(bus, i, sz, r)?;
                 self.eflags = f;
             }
             0xC2 | 0xC3 => {
@@ -588,7 +610,7 @@ impl Cpu32 {
                     0x1B4 => FS,
                     _ => GS,
                 };
-                let a = self.ea(&i);
+                let a = self.ea(i);
                 let off = self.rd(bus, i.mseg(), a, osz)?;
                 let sel = self.rd(bus, i.mseg(), a.wrapping_add(osz), 2)?;
                 self.load_seg(bus, s, sel as u16)?;
@@ -596,7 +618,7 @@ impl Cpu32 {
             }
             0xC6 | 0xC7 => {
                 let sz = if op & 1 == 0 { 1 } else { osz };
-                self.write_e(bus, &i, sz, i.imm)?;
+                self.write_e(bus, i, sz, i.imm)?;
             }
             0xC8 => self.enter(bus, i.imm & 0xFFFF, i.imm2 & 0x1F, osz)?,
             0xC9 => {
@@ -657,14 +679,14 @@ impl Cpu32 {
                 let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, a, 1)?;
                 self.set_reg(1, 0, v);
             }
-            0xD8..=0xDF if self.has_x87() => self.x87_esc(bus, &i)?,
+            0xD8..=0xDF if self.has_x87() => self.x87_esc(bus, i)?,
             0xD8..=0xDF => {
                 if self.cr[0] & 0xC != 0 {
                     // EM or TS.
                     return Err(fault_nc(7));
                 }
                 let lin = if i.mem {
-                    let a = self.ea(&i);
+                    let a = self.ea(i);
                     // The 286 hands a coprocessor the operand's address
                     // after checking a word there (a word at offset FFFFh
                     // overruns the segment even with no coprocessor).
@@ -743,7 +765,7 @@ impl Cpu32 {
             0xF5 => self.eflags ^= CF,
             0xF6 | 0xF7 => {
                 let sz = if op & 1 == 0 { 1 } else { osz };
-                self.group3(bus, &i, sz)?;
+                self.group3(bus, i, sz)?;
             }
             0xF8 => self.eflags &= !CF,
             0xF9 => self.eflags |= CF,
@@ -768,18 +790,18 @@ impl Cpu32 {
                 let sz = if op & 1 == 0 { 1 } else { osz };
                 match i.reg() {
                     0 | 1 => {
-                        self.check_write_e(bus, &i, sz)?;
-                        let a = self.read_e(bus, &i, sz)?;
+                        self.check_write_e(bus, i, sz)?;
+                        let a = self.read_e(bus, i, sz)?;
                         let (r, f) = if i.reg() == 0 {
                             by_width!(sz, add(a, 1, 0))
                         } else {
                             by_width!(sz, sub(a, 1, 0))
                         };
-                        self.write_e(bus, &i, sz, r)?;
+                        self.write_e(bus, i, sz, r)?;
                         self.set_flags(STATUS & !CF, f);
                     }
                     2 => {
-                        let t = self.read_e(bus, &i, osz)?;
+                        let t = self.read_e(bus, i, osz)?;
                         if t > self.seg[CS].limit {
                             return Err(gp(0));
                         }
@@ -787,7 +809,7 @@ impl Cpu32 {
                         self.eip = t;
                     }
                     3 | 5 => {
-                        let a = self.ea(&i);
+                        let a = self.ea(i);
                         let off = self.rd(bus, i.mseg(), a, osz)?;
                         let sel = self.rd(bus, i.mseg(), a.wrapping_add(osz), 2)? as u16;
                         if i.reg() == 3 {
@@ -797,16 +819,16 @@ impl Cpu32 {
                         }
                     }
                     4 => {
-                        let t = self.read_e(bus, &i, osz)?;
+                        let t = self.read_e(bus, i, osz)?;
                         self.jump_near(t, i.o32)?;
                     }
                     _ => {
-                        let v = self.read_e(bus, &i, osz)?;
+                        let v = self.read_e(bus, i, osz)?;
                         self.push(bus, osz, v)?;
                     }
                 }
             }
-            0x100..=0x1FF => self.execute_0f(bus, &i, osz)?,
+            0x100..=0x1FF => self.execute_0f(bus, i, osz)?,
             _ => return Err(ud()),
         }
         self.flags_fixup();
@@ -1000,7 +1022,7 @@ impl Cpu32 {
         self.set_reg(2, 0, v & 0xFF0F);
     }
 
-    fn group3<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, sz: u32) -> R<()> {
+    pub(crate) fn group3<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, sz: u32) -> R<()> {
         match i.reg() {
             0 | 1 => {
                 let a = self.read_e(bus, i, sz)?;
@@ -1144,7 +1166,7 @@ impl Cpu32 {
     }
 
     /// One iteration (or a run of iterations) of a string instruction.
-    fn string<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {
+    pub(crate) fn string<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {
         let op = i.op;
         let sz: u32 = if op & 1 == 0 {
             1

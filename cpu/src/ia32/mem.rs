@@ -22,6 +22,28 @@ impl Cpu32 {
     /// the segment's type and limit checks.
     #[inline]
     pub(crate) fn seg_lin(&self, s: usize, off: u32, len: u32, acc: Acc) -> R<u32> {
+        // The common case first, in one test: a valid expand-up segment
+        // whose type allows the access in any mode (data for reads and,
+        // writable, for writes; readable code for reads), the access inside
+        // its limit. Everything else takes the full checks, which accept
+        // these too.
+        let c = &self.seg[s];
+        let a = c.attr;
+        let fits = match acc {
+            Acc::Read => a & 0x1C == 0x10 || a & 0x1A == 0x1A,
+            Acc::Write => a & 0x1E == 0x12,
+            Acc::Exec => false,
+        };
+        let last = off.wrapping_add(len - 1);
+        if fits && c.valid && last >= off && last <= c.limit {
+            return Ok(c.base.wrapping_add(off));
+        }
+        self.seg_lin_full(s, off, len, acc)
+    }
+
+    /// [`Self::seg_lin`]'s full checks and faults.
+    #[inline(never)]
+    fn seg_lin_full(&self, s: usize, off: u32, len: u32, acc: Acc) -> R<u32> {
         let c = &self.seg[s];
         // The 286 in real mode reports a stack-segment overrun as interrupt 13.
         let flt = if s == SS && (self.cr[0] & 1 != 0 || self.model.generation() >= 3) {
@@ -321,7 +343,7 @@ impl Cpu32 {
     /// no data breakpoint armed and EFLAGS.AC clear (so no alignment check
     /// can fire). None sends the access the whole way ([`Self::lin_read`]).
     #[inline(always)]
-    fn fast_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<u32> {
+    pub(crate) fn fast_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<u32> {
         if (lin & 0xFFF) + len > 0x1000 || self.breakpoints_armed() || self.eflags & AC != 0 {
             return None;
         }

@@ -18,6 +18,7 @@ mod debug;
 mod decode;
 pub mod disasm;
 mod exec;
+mod forms;
 mod fpu;
 mod icache;
 mod mem;
@@ -287,6 +288,8 @@ pub struct Cpu32 {
     icache: Box<[icache::Slot; icache::ICACHE_SLOTS]>,
     /// Use the decoded-instruction cache.
     icache_on: bool,
+    /// Give decoded instructions their specialised form (`forms.rs`).
+    forms_on: bool,
     /// Physical pages (hashed, `icache.rs`) holding cached instructions
     /// whose bytes were checked at [`Self::code_epoch`]; a write to one
     /// ends that epoch.
@@ -371,6 +374,7 @@ impl Cpu32 {
             tlb: vec![TlbEntry::default(); TLB_SIZE],
             icache: icache::empty(),
             icache_on: true,
+            forms_on: true,
             code_pages: Box::new([0; icache::CODE_PAGE_WORDS]),
             code_epoch: 1,
             bus_gen: None,

@@ -65,7 +65,7 @@ impl Width for W32 {
 }
 
 /// PF, ZF and SF of a result.
-#[inline]
+#[inline(always)]
 pub fn szp<W: Width>(r: u32) -> u32 {
     let r = r & W::MASK;
     let mut f = 0;
@@ -82,7 +82,7 @@ pub fn szp<W: Width>(r: u32) -> u32 {
 }
 
 /// `a + b + c`: the result and its six status flags.
-#[inline]
+#[inline(always)]
 pub fn add<W: Width>(a: u32, b: u32, c: u32) -> (u32, u32) {
     let wide = (a as u64) + (b as u64) + (c as u64);
     let r = (wide as u32) & W::MASK;
@@ -100,7 +100,7 @@ pub fn add<W: Width>(a: u32, b: u32, c: u32) -> (u32, u32) {
 }
 
 /// `a - b - c`: the result and its six status flags.
-#[inline]
+#[inline(always)]
 pub fn sub<W: Width>(a: u32, b: u32, c: u32) -> (u32, u32) {
     let r = a.wrapping_sub(b).wrapping_sub(c) & W::MASK;
     let mut f = szp::<W>(r);
@@ -117,7 +117,7 @@ pub fn sub<W: Width>(a: u32, b: u32, c: u32) -> (u32, u32) {
 }
 
 /// The eight ALU operations of opcodes 00–3F and group 1, in ModR/M reg order.
-#[inline]
+#[inline(always)]
 pub fn alu<W: Width>(op: u8, a: u32, b: u32, cf_in: bool) -> (u32, u32) {
     let c = cf_in as u32;
     match op & 7 {
@@ -132,7 +132,7 @@ pub fn alu<W: Width>(op: u8, a: u32, b: u32, cf_in: bool) -> (u32, u32) {
 }
 
 /// Flags of a logical result: CF, OF and AF clear.
-#[inline]
+#[inline(always)]
 pub fn logic<W: Width>(r: u32) -> (u32, u32) {
     let r = r & W::MASK;
     (r, szp::<W>(r))
@@ -148,6 +148,7 @@ pub fn sext<W: Width>(v: u32) -> u32 {
 /// Shifts and rotates (group 2, ModR/M reg order). `count` is already
 /// masked to five bits. Returns the result and the new flags (merged into
 /// `flags`); a count of zero changes nothing.
+#[inline(always)]
 pub fn shift<W: Width>(op: u8, v: u32, count: u32, flags: u32) -> (u32, u32) {
     let v = v & W::MASK;
     if count == 0 {

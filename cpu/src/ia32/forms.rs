@@ -1,0 +1,747 @@
+//! Specialised forms of the hot instructions (issues 14 and 17).
+//!
+//! The decoder names a handler for the common shapes once ([`classify`],
+//! kept in the decode cache with the instruction as [`Insn::form`] and
+//! [`Insn::aux`]), and `execute` runs it with one `match` instead of taking
+//! the opcode apart again on every execution: no opcode `match`, no
+//! run-time width dispatch, register numbers and ALU operations already
+//! extracted. Each handler is written once, generic over the operand width;
+//! a form is `family << 2 | width` (0: 8, 1: 16, 2: 32 bits).
+//!
+//! The forms do exactly what the general path does (same faults in the same
+//! order, same flags, same clocks: those are charged before either runs);
+//! `tests` runs every form both ways on random operands. Models with
+//! quirks the general path models per instruction are left to it: the 286
+//! gets no forms, the 386 no 8/16-bit shifts (its undefined flags).
+
+use super::decode::Insn;
+use super::mem::Acc;
+use super::width::*;
+use super::*;
+
+// Families, and the form of each at each width (`family << 2 | width`).
+macro_rules! families {
+    ($($fam:ident = $n:literal: $f8:ident $f16:ident $f32:ident;)*) => {
+        $(
+            const $fam: u8 = $n;
+            const $f8: u8 = $n << 2;
+            const $f16: u8 = $n << 2 | 1;
+            const $f32: u8 = $n << 2 | 2;
+        )*
+    };
+}
+families! {
+    ALU_RR = 1: ALU_RR_8 ALU_RR_16 ALU_RR_32;
+    ALU_RI = 2: ALU_RI_8 ALU_RI_16 ALU_RI_32;
+    ALU_M = 3: ALU_M_8 ALU_M_16 ALU_M_32;
+    ALU_GM = 4: ALU_GM_8 ALU_GM_16 ALU_GM_32;
+    MOV_RR = 5: MOV_RR_8 MOV_RR_16 MOV_RR_32;
+    MOV_RI = 6: MOV_RI_8 MOV_RI_16 MOV_RI_32;
+    MOV_M = 7: MOV_M_8 MOV_M_16 MOV_M_32;
+    MOV_GM = 8: MOV_GM_8 MOV_GM_16 MOV_GM_32;
+    MOV_MOFFS = 9: MOV_MOFFS_8 MOV_MOFFS_16 MOV_MOFFS_32;
+    LEA = 10: LEA_8 LEA_16 LEA_32;
+    PUSH_R = 11: PUSH_R_8 PUSH_R_16 PUSH_R_32;
+    POP_R = 12: POP_R_8 POP_R_16 POP_R_32;
+    PUSH_I = 13: PUSH_I_8 PUSH_I_16 PUSH_I_32;
+    INCDEC_R = 14: INCDEC_R_8 INCDEC_R_16 INCDEC_R_32;
+    INCDEC_M = 15: INCDEC_M_8 INCDEC_M_16 INCDEC_M_32;
+    JCC = 16: JCC_8 JCC_16 JCC_32;
+    JMP = 17: JMP_8 JMP_16 JMP_32;
+    CALL = 18: CALL_8 CALL_16 CALL_32;
+    RET = 19: RET_8 RET_16 RET_32;
+    MOVX = 20: MOVX_8 MOVX_16 MOVX_32;
+    SHIFT = 21: SHIFT_8 SHIFT_16 SHIFT_32;
+    IMUL = 22: IMUL_8 IMUL_16 IMUL_32;
+    CONV = 23: CONV_8 CONV_16 CONV_32;
+    SETCC = 24: SETCC_8 SETCC_16 SETCC_32;
+    XCHG_RR = 25: XCHG_RR_8 XCHG_RR_16 XCHG_RR_32;
+    GRP3 = 26: GRP3_8 GRP3_16 GRP3_32;
+    STRING = 27: STRING_8 STRING_16 STRING_32;
+    LOOP = 28: LOOP_8 LOOP_16 LOOP_32;
+    BT_R = 29: BT_R_8 BT_R_16 BT_R_32;
+}
+
+/// [`Insn::aux`] bit: the destination is the ModR/M reg field (else r/m).
+const A_G: u8 = 0x10;
+/// [`Insn::aux`] bit: the source is the immediate.
+const A_IMM: u8 = 0x20;
+/// [`Insn::aux`] bit: the immediate (or displacement) is a sign-extended byte.
+const A_SX8: u8 = 0x40;
+/// [`Insn::aux`] bit (XCHG): the register is in the low bits, the other is the accumulator.
+const A_ACC: u8 = 0x80;
+/// [`Insn::aux`] bit (BT*): the 386's OF (an RCR by the bit offset).
+const A_386: u8 = 0x40;
+/// ALU operation 8: TEST (AND without a result).
+const TEST: u8 = 8;
+
+/// The form and aux byte of a decoded instruction (0: the general path),
+/// for a CPU of `generation` (2: 286, 3: 386, ...).
+pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
+    if generation < 3 {
+        return (0, 0);
+    }
+    let op = i.op;
+    let ow: u8 = if i.o32 { 2 } else { 1 };
+    // Byte form for even opcodes of a byte/full pair.
+    let w: u8 = if op & 1 == 0 { 0 } else { ow };
+    let f = |fam: u8, w: u8, aux: u8| ((fam << 2) | w, aux);
+    let reg = i.reg() as u8;
+    let rm = i.rm() as u8;
+    match op {
+        0x00..=0x3F if op & 7 < 6 => {
+            let aop = (op >> 3) as u8 & 7;
+            match op & 7 {
+                0 | 1 if i.mem => f(ALU_M, w, aop),
+                0 | 1 => f(ALU_RR, w, aop),
+                2 | 3 if i.mem => f(ALU_GM, w, aop),
+                2 | 3 => f(ALU_RR, w, aop | A_G),
+                // No ModR/M: r/m reads as 0, the accumulator.
+                _ => f(ALU_RI, w, aop),
+            }
+        }
+        0x80..=0x83 => {
+            let sx = if op == 0x83 { A_SX8 } else { 0 };
+            let fam = if i.mem { ALU_M } else { ALU_RI };
+            f(fam, w, reg | A_IMM | sx)
+        }
+        0x84 | 0x85 => f(if i.mem { ALU_M } else { ALU_RR }, w, TEST),
+        0xA8 | 0xA9 => f(ALU_RI, w, TEST),
+        0x86 | 0x87 if !i.mem => f(XCHG_RR, w, 0),
+        0x91..=0x97 => f(XCHG_RR, ow, A_ACC | (op & 7) as u8),
+        0x88 | 0x89 if i.mem => f(MOV_M, w, 0),
+        0x8A | 0x8B if i.mem => f(MOV_GM, w, 0),
+        0x88 | 0x89 => f(MOV_RR, w, 0),
+        0x8A | 0x8B => f(MOV_RR, w, A_G),
+        0xC6 | 0xC7 if i.mem => f(MOV_M, w, A_IMM),
+        0xC6 | 0xC7 => f(MOV_RI, w, rm),
+        0xB0..=0xB7 => f(MOV_RI, 0, (op & 7) as u8),
+        0xB8..=0xBF => f(MOV_RI, ow, (op & 7) as u8),
+        0xA0..=0xA3 => f(MOV_MOFFS, w, (op >= 0xA2) as u8),
+        0x8D => f(LEA, ow, 0),
+        0x40..=0x4F => f(INCDEC_R, ow, (op & 7) as u8 | ((op >= 0x48) as u8) << 3),
+        0xFE | 0xFF if reg < 2 && i.mem => f(INCDEC_M, w, reg << 3),
+        0xFE | 0xFF if reg < 2 => f(INCDEC_R, w, rm | reg << 3),
+        0x50..=0x57 => f(PUSH_R, ow, (op & 7) as u8),
+        0x58..=0x5F => f(POP_R, ow, (op & 7) as u8),
+        0x68 => f(PUSH_I, ow, 0),
+        0x6A => f(PUSH_I, ow, A_SX8),
+        0x70..=0x7F => f(JCC, ow, (op & 0xF) as u8 | A_SX8),
+        0x180..=0x18F => f(JCC, ow, (op & 0xF) as u8),
+        0xE9 => f(JMP, ow, 0),
+        0xEB => f(JMP, ow, A_SX8),
+        0xE8 => f(CALL, ow, 0),
+        0xC3 => f(RET, ow, 0),
+        0xC2 => f(RET, ow, A_IMM),
+        0x1B6 | 0x1BE => f(MOVX, 0, (op == 0x1BE) as u8),
+        0x1B7 | 0x1BF => f(MOVX, 1, (op == 0x1BF) as u8),
+        // The 386's 8- and 16-bit shifts leave undefined flags of their own.
+        0xC0 | 0xC1 | 0xD0..=0xD3 if generation >= 4 || w == 2 => {
+            let src = match op {
+                0xC0 | 0xC1 => 0,
+                0xD0 | 0xD1 => 1,
+                _ => 2,
+            };
+            f(SHIFT, w, reg | src << 3)
+        }
+        0x1AF => f(IMUL, ow, 0),
+        0x69 => f(IMUL, ow, A_IMM),
+        0x6B => f(IMUL, ow, A_IMM | A_SX8),
+        0x98 | 0x99 => f(CONV, ow, (op & 1) as u8),
+        0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
+        0xF6 | 0xF7 => f(GRP3, w, 0),
+        0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => f(STRING, 0, 0),
+        // The counter's width is the address size.
+        0xE0..=0xE3 => f(LOOP, if i.a32 { 2 } else { 1 }, (op & 3) as u8),
+        0x1A3 | 0x1AB | 0x1B3 | 0x1BB | 0x1BA if !i.mem && (op != 0x1BA || reg >= 4) => {
+            let kind = if op == 0x1BA {
+                reg & 3
+            } else {
+                (op >> 3) as u8 & 3
+            };
+            let imm = if op == 0x1BA { A_IMM } else { 0 };
+            let q = if generation == 3 { A_386 } else { 0 };
+            f(BT_R, ow, kind | imm | q)
+        }
+        _ => (0, 0),
+    }
+}
+
+/// A `match` on a form: `FAMILY => expr` becomes three arms (the
+/// family's 8-, 16- and 32-bit forms), each with the type `$W` bound to its
+/// width; there are no other forms (`Ok(())`: [`classify`] makes none).
+macro_rules! by_form {
+    ($form:expr, $W:ident; $($f8:ident $f16:ident $f32:ident => $e:expr,)*) => {
+        match $form {
+            $(
+                $f8 => {
+                    #[allow(dead_code)] // families that have one width
+                    type $W = W8;
+                    $e
+                }
+                $f16 => {
+                    #[allow(dead_code)] // families that have one width
+                    type $W = W16;
+                    $e
+                }
+                $f32 => {
+                    #[allow(dead_code)] // families that have one width
+                    type $W = W32;
+                    $e
+                }
+            )*
+            _ => Ok(()),
+        }
+    };
+}
+
+/// A little-endian value of width `W` from the start of `m`.
+#[inline(always)]
+fn load<W: Width>(m: &[u8]) -> Option<u32> {
+    match W::BITS {
+        8 => m.first().map(|b| *b as u32),
+        16 => m.first_chunk::<2>().map(|a| u16::from_le_bytes(*a) as u32),
+        _ => m.first_chunk::<4>().map(|a| u32::from_le_bytes(*a)),
+    }
+}
+
+/// Store `v` little-endian at the start of `m` (which [`load`] accepted).
+#[inline(always)]
+fn store<W: Width>(m: &mut [u8], v: u32) {
+    match W::BITS {
+        8 => {
+            if let Some(b) = m.first_mut() {
+                *b = v as u8;
+            }
+        }
+        16 => {
+            if let Some(a) = m.first_chunk_mut::<2>() {
+                *a = (v as u16).to_le_bytes();
+            }
+        }
+        _ => {
+            if let Some(a) = m.first_chunk_mut::<4>() {
+                *a = v.to_le_bytes();
+            }
+        }
+    }
+}
+
+impl Cpu32 {
+    /// Give decoded instructions their specialised forms (the default) or
+    /// not. Results are the same either way (for differential tests and
+    /// measurements); instructions already in the decode cache keep theirs.
+    pub fn set_forms(&mut self, on: bool) {
+        self.forms_on = on;
+    }
+
+    /// Run the instruction's form; EIP already points at `next`, `start`
+    /// is its own address.
+    #[inline(always)]
+    pub(crate) fn exec_form<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        next: u32,
+        start: u32,
+    ) -> R<()> {
+        // One jump on the form: each family's three widths are arms of
+        // their own (`by_form!`), so there is no second dispatch on width.
+        by_form!(i.form, W;
+            ALU_RR_8 ALU_RR_16 ALU_RR_32 => {
+                self.f_alu_rr::<W>(i);
+                Ok(())
+            },
+            ALU_RI_8 ALU_RI_16 ALU_RI_32 => {
+                self.f_alu_ri::<W>(i);
+                Ok(())
+            },
+            ALU_M_8 ALU_M_16 ALU_M_32 => self.f_alu_m::<W, B>(bus, i),
+            ALU_GM_8 ALU_GM_16 ALU_GM_32 => self.f_alu_gm::<W, B>(bus, i),
+            MOV_RR_8 MOV_RR_16 MOV_RR_32 => {
+                self.f_mov_rr::<W>(i);
+                Ok(())
+            },
+            MOV_RI_8 MOV_RI_16 MOV_RI_32 => {
+                self.sr::<W>(i.aux as usize, i.imm);
+                Ok(())
+            },
+            MOV_M_8 MOV_M_16 MOV_M_32 => {
+                let v = if i.aux & A_IMM != 0 {
+                    i.imm
+                } else {
+                    self.gr::<W>(i.reg())
+                };
+                self.wr_e::<W, B>(bus, i, v)
+            },
+            MOV_GM_8 MOV_GM_16 MOV_GM_32 => {
+                let v = self.rd_e::<W, B>(bus, i)?;
+                self.sr::<W>(i.reg(), v);
+                Ok(())
+            },
+            MOV_MOFFS_8 MOV_MOFFS_16 MOV_MOFFS_32 => self.f_moffs::<W, B>(bus, i),
+            LEA_8 LEA_16 LEA_32 => {
+                let a = self.ea(i);
+                self.sr::<W>(i.reg(), a);
+                Ok(())
+            },
+            PUSH_R_8 PUSH_R_16 PUSH_R_32 => {
+                let v = self.gr::<W>(i.aux as usize);
+                self.push(bus, W::BITS / 8, v)
+            },
+            POP_R_8 POP_R_16 POP_R_32 => {
+                let v = self.pop(bus, W::BITS / 8)?;
+                self.sr::<W>(i.aux as usize, v);
+                Ok(())
+            },
+            PUSH_I_8 PUSH_I_16 PUSH_I_32 => {
+                let v = if i.aux & A_SX8 != 0 {
+                    sext::<W8>(i.imm)
+                } else {
+                    i.imm
+                };
+                self.push(bus, W::BITS / 8, v)
+            },
+            INCDEC_R_8 INCDEC_R_16 INCDEC_R_32 => {
+                self.f_incdec_r::<W>(i);
+                Ok(())
+            },
+            INCDEC_M_8 INCDEC_M_16 INCDEC_M_32 => self.f_incdec_m::<W, B>(bus, i),
+            JCC_8 JCC_16 JCC_32 => {
+                if self.cond(i.aux & 0xF) {
+                    self.f_jmp::<W>(i, next)
+                } else {
+                    Ok(())
+                }
+            },
+            JMP_8 JMP_16 JMP_32 => self.f_jmp::<W>(i, next),
+            CALL_8 CALL_16 CALL_32 => self.f_call::<W, B>(bus, i, next),
+            RET_8 RET_16 RET_32 => self.f_ret::<W, B>(bus, i),
+            MOVX_8 MOVX_16 MOVX_32 => self.f_movx::<W, B>(bus, i),
+            SHIFT_8 SHIFT_16 SHIFT_32 => self.f_shift::<W, B>(bus, i),
+            IMUL_8 IMUL_16 IMUL_32 => self.f_imul::<W, B>(bus, i),
+            CONV_8 CONV_16 CONV_32 => {
+                self.f_conv(i);
+                Ok(())
+            },
+            SETCC_8 SETCC_16 SETCC_32 => {
+                let v = self.cond(i.aux) as u32;
+                if i.mem {
+                    self.wr_e::<W8, B>(bus, i, v)
+                } else {
+                    self.sr::<W8>(i.rm(), v);
+                    Ok(())
+                }
+            },
+            XCHG_RR_8 XCHG_RR_16 XCHG_RR_32 => {
+                self.f_xchg::<W>(i);
+                Ok(())
+            },
+            GRP3_8 GRP3_16 GRP3_32 => self.group3(bus, i, W::BITS / 8),
+            STRING_8 STRING_16 STRING_32 => self.string(bus, i, start),
+            LOOP_8 LOOP_16 LOOP_32 => self.f_loop::<W>(i, next),
+            BT_R_8 BT_R_16 BT_R_32 => {
+                self.f_bt_r::<W>(i);
+                Ok(())
+            },
+        )
+    }
+
+    /// Register `n` of width `W` (AL..BH for bytes).
+    #[inline(always)]
+    fn gr<W: Width>(&self, n: usize) -> u32 {
+        if W::BITS == 8 {
+            (self.r[n & 3] >> ((n & 4) << 1)) & 0xFF
+        } else {
+            self.r[n & 7] & W::MASK
+        }
+    }
+
+    /// Set register `n` of width `W`; the rest of the 32-bit register stays.
+    #[inline(always)]
+    fn sr<W: Width>(&mut self, n: usize, v: u32) {
+        if W::BITS == 8 {
+            let sh = (n & 4) << 1;
+            let r = &mut self.r[n & 3];
+            *r = (*r & !(0xFF << sh)) | ((v & 0xFF) << sh);
+        } else if W::BITS == 16 {
+            let r = &mut self.r[n & 7];
+            *r = (*r & 0xFFFF_0000) | (v & 0xFFFF);
+        } else {
+            self.r[n & 7] = v;
+        }
+    }
+
+    #[inline(always)]
+    fn set_status(&mut self, mask: u32, f: u32) {
+        self.eflags = (self.eflags & !mask) | (f & mask);
+    }
+
+    /// The memory operand.
+    #[inline(always)]
+    fn rd_e<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<u32> {
+        let a = self.ea(i);
+        self.rd(bus, i.mseg(), a, W::BITS / 8)
+    }
+
+    /// Write the memory operand.
+    #[inline(always)]
+    fn wr_e<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, v: u32) -> R<()> {
+        let a = self.ea(i);
+        self.wr(bus, i.mseg(), a, W::BITS / 8, v)
+    }
+
+    /// Read-modify-write of the memory operand: `f` maps the old value to
+    /// the new one and something to return. One segment check and one
+    /// translation when the operand is in plain RAM the TLB already grants
+    /// for writing (so nothing can fault once it is read); otherwise the
+    /// general path's order: the write is probed before the read.
+    #[inline(always)]
+    fn rmw<W: Width, B: Bus + ?Sized, F: FnOnce(u32) -> (u32, u32)>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        f: F,
+    ) -> R<u32> {
+        let len = W::BITS / 8;
+        let s = i.mseg();
+        let a = self.ea(i);
+        let lin = self.seg_lin(s, a, len, Acc::Write)?;
+        let u = self.user();
+        if let Some(p) = self.fast_phys(lin, len, true, u) {
+            self.note_write(p);
+            if let Some(m) = bus.ram_mut(p, len) {
+                if let Some(old) = load::<W>(m) {
+                    let (new, x) = f(old);
+                    store::<W>(m, new);
+                    return Ok(x);
+                }
+            }
+        }
+        self.probe_write(bus, lin, len, u)?;
+        let old = self.rd(bus, s, a, len)?;
+        let (new, x) = f(old);
+        self.wr(bus, s, a, len, new)?;
+        Ok(x)
+    }
+
+    /// The immediate of an ALU form at width `W`.
+    #[inline(always)]
+    fn imm_w<W: Width>(i: &Insn) -> u32 {
+        if i.aux & A_SX8 != 0 {
+            sext::<W8>(i.imm) & W::MASK
+        } else {
+            i.imm
+        }
+    }
+
+    /// ALU operation `aop` (0–7 in ModR/M order, or [`TEST`]).
+    #[inline(always)]
+    fn alu_w<W: Width>(&self, aop: u8, a: u32, b: u32) -> (u32, u32) {
+        if aop == TEST {
+            logic::<W>(a & b)
+        } else {
+            alu::<W>(aop, a, b, self.eflags & CF != 0)
+        }
+    }
+
+    #[inline(always)]
+    fn f_alu_rr<W: Width>(&mut self, i: &Insn) {
+        let aop = i.aux & 0xF;
+        let (d, s) = if i.aux & A_G != 0 {
+            (i.reg(), i.rm())
+        } else {
+            (i.rm(), i.reg())
+        };
+        let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), self.gr::<W>(s));
+        self.set_status(STATUS, f);
+        if aop < 7 {
+            self.sr::<W>(d, r);
+        }
+    }
+
+    #[inline(always)]
+    fn f_alu_ri<W: Width>(&mut self, i: &Insn) {
+        let aop = i.aux & 0xF;
+        let d = i.rm();
+        let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), Self::imm_w::<W>(i));
+        self.set_status(STATUS, f);
+        if aop < 7 {
+            self.sr::<W>(d, r);
+        }
+    }
+
+    #[inline(always)]
+    fn f_alu_m<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let aop = i.aux & 0xF;
+        let b = if i.aux & A_IMM != 0 {
+            Self::imm_w::<W>(i)
+        } else {
+            self.gr::<W>(i.reg())
+        };
+        let f = if aop >= 7 {
+            let a = self.rd_e::<W, B>(bus, i)?;
+            self.alu_w::<W>(aop, a, b).1
+        } else {
+            let cf = self.eflags & CF != 0;
+            self.rmw::<W, B, _>(bus, i, |a| alu::<W>(aop, a, b, cf))?
+        };
+        self.set_status(STATUS, f);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn f_alu_gm<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let aop = i.aux & 0xF;
+        let b = self.rd_e::<W, B>(bus, i)?;
+        let d = i.reg();
+        let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), b);
+        self.set_status(STATUS, f);
+        if aop < 7 {
+            self.sr::<W>(d, r);
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn f_mov_rr<W: Width>(&mut self, i: &Insn) {
+        let (d, s) = if i.aux & A_G != 0 {
+            (i.reg(), i.rm())
+        } else {
+            (i.rm(), i.reg())
+        };
+        let v = self.gr::<W>(s);
+        self.sr::<W>(d, v);
+    }
+
+    #[inline(always)]
+    fn f_moffs<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let s = i.seg.unwrap_or(DS as u8) as usize;
+        let a = if i.a32 { i.imm } else { i.imm & 0xFFFF };
+        if i.aux & 1 != 0 {
+            let v = self.gr::<W>(0);
+            self.wr(bus, s, a, W::BITS / 8, v)
+        } else {
+            let v = self.rd(bus, s, a, W::BITS / 8)?;
+            self.sr::<W>(0, v);
+            Ok(())
+        }
+    }
+
+    #[inline(always)]
+    fn f_incdec_r<W: Width>(&mut self, i: &Insn) {
+        let n = (i.aux & 7) as usize;
+        let a = self.gr::<W>(n);
+        let (r, f) = if i.aux & 8 != 0 {
+            sub::<W>(a, 1, 0)
+        } else {
+            add::<W>(a, 1, 0)
+        };
+        self.set_status(STATUS & !CF, f);
+        self.sr::<W>(n, r);
+    }
+
+    #[inline(always)]
+    fn f_incdec_m<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let dec = i.aux & 8 != 0;
+        let f = self.rmw::<W, B, _>(bus, i, |a| {
+            if dec {
+                sub::<W>(a, 1, 0)
+            } else {
+                add::<W>(a, 1, 0)
+            }
+        })?;
+        self.set_status(STATUS & !CF, f);
+        Ok(())
+    }
+
+    /// Near relative jump; `W` is the operand size (the displacement's
+    /// width unless it is a byte).
+    #[inline(always)]
+    fn f_jmp<W: Width>(&mut self, i: &Insn, next: u32) -> R<()> {
+        let d = if i.aux & A_SX8 != 0 {
+            sext::<W8>(i.imm)
+        } else {
+            sext::<W>(i.imm)
+        };
+        self.jump_near(next.wrapping_add(d), i.o32)
+    }
+
+    #[inline(always)]
+    fn f_call<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, next: u32) -> R<()> {
+        let t = next.wrapping_add(sext::<W>(i.imm));
+        let t = if i.o32 { t } else { t & 0xFFFF };
+        if t > self.seg[CS].limit {
+            return Err(gp(0));
+        }
+        self.push(bus, W::BITS / 8, next)?;
+        self.eip = t;
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn f_ret<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let osz = W::BITS / 8;
+        let t = self.peek(bus, 0, osz)?;
+        self.jump_near(t, i.o32)?;
+        let extra = if i.aux & A_IMM != 0 {
+            i.imm & 0xFFFF
+        } else {
+            0
+        };
+        let nsp = self.sp().wrapping_add(osz).wrapping_add(extra);
+        self.set_sp(nsp);
+        Ok(())
+    }
+
+    /// MOVZX/MOVSX from a source of width `S`.
+    #[inline(always)]
+    fn f_movx<S: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let v = if i.mem {
+            self.rd_e::<S, B>(bus, i)?
+        } else {
+            self.gr::<S>(i.rm())
+        };
+        let v = if i.aux & 1 != 0 { sext::<S>(v) } else { v };
+        if i.o32 {
+            self.sr::<W32>(i.reg(), v);
+        } else {
+            self.sr::<W16>(i.reg(), v);
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn f_shift<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let cnt = match i.aux >> 3 {
+            0 => i.imm,
+            1 => 1,
+            _ => self.r[1],
+        } & 31;
+        let sop = i.aux & 7;
+        let fl = self.eflags;
+        if i.mem {
+            self.eflags = self.rmw::<W, B, _>(bus, i, |v| shift::<W>(sop, v, cnt, fl))?;
+        } else {
+            let n = i.rm();
+            let (r, f) = shift::<W>(sop, self.gr::<W>(n), cnt, fl);
+            self.sr::<W>(n, r);
+            self.eflags = f;
+        }
+        Ok(())
+    }
+
+    /// IMUL r, r/m (, imm): the low half kept, CF = OF = the product did
+    /// not fit.
+    #[inline(always)]
+    fn f_imul<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let a = if i.mem {
+            self.rd_e::<W, B>(bus, i)?
+        } else {
+            self.gr::<W>(i.rm())
+        };
+        let b = if i.aux & A_IMM != 0 {
+            Self::imm_w::<W>(i)
+        } else {
+            self.gr::<W>(i.reg())
+        };
+        let p = sext::<W>(a) as i32 as i64 * sext::<W>(b) as i32 as i64;
+        let r = p as u32 & W::MASK;
+        let ovf = sext::<W>(r) as i32 as i64 != p;
+        self.sr::<W>(i.reg(), r);
+        let f = szp::<W>(r) | if ovf { CF | OF } else { 0 };
+        self.set_status(STATUS, f);
+        Ok(())
+    }
+
+    /// CBW/CWDE (aux 0) and CWD/CDQ (aux 1).
+    #[inline(always)]
+    fn f_conv(&mut self, i: &Insn) {
+        match (i.aux & 1 != 0, i.o32) {
+            (false, true) => self.r[0] = sext::<W16>(self.r[0]),
+            (false, false) => {
+                let v = sext::<W8>(self.r[0]);
+                self.sr::<W16>(0, v);
+            }
+            (true, true) => self.r[2] = ((self.r[0] as i32) >> 31) as u32,
+            (true, false) => {
+                let v = sext::<W16>(self.r[0]) >> 16;
+                self.sr::<W16>(2, v);
+            }
+        }
+    }
+
+    /// LOOPNE, LOOPE, LOOP, JCXZ (aux 0–3); `A` is the address size, the
+    /// counter's width.
+    #[inline(always)]
+    fn f_loop<A: Width>(&mut self, i: &Insn, next: u32) -> R<()> {
+        let mut c = self.r[1] & A::MASK;
+        let take = if i.aux == 3 {
+            c == 0
+        } else {
+            c = c.wrapping_sub(1) & A::MASK;
+            self.r[1] = (self.r[1] & !A::MASK) | c;
+            c != 0
+                && match i.aux {
+                    0 => self.eflags & ZF == 0,
+                    1 => self.eflags & ZF != 0,
+                    _ => true,
+                }
+        };
+        if take {
+            self.jump_near(next.wrapping_add(sext::<W8>(i.imm)), i.o32)?;
+        }
+        Ok(())
+    }
+
+    /// BT, BTS, BTR, BTC (aux 0–3) on a register, the bit offset from a
+    /// register or the immediate (taken modulo the width).
+    #[inline(always)]
+    fn f_bt_r<W: Width>(&mut self, i: &Insn) {
+        let bit = if i.aux & A_IMM != 0 {
+            i.imm
+        } else {
+            self.gr::<W>(i.reg())
+        } & (W::BITS - 1);
+        let v = self.gr::<W>(i.rm());
+        let m = 1u32 << bit;
+        let mut fl = (self.eflags & !CF) | if v & m != 0 { CF } else { 0 };
+        if i.aux & A_386 != 0 && bit != 0 {
+            // The 386's OF: the top bit of RCR v, bit (carry in clear)
+            // against that RCR's carry out. Rotating the (width+1)-bit ring
+            // [CF=0, v] right by n puts v's bit n-1 in CF and, in the top
+            // bit, v's bit n-2 (the zero carry when n = 1).
+            let cf = (v >> (bit - 1)) & 1;
+            let top = if bit >= 2 { (v >> (bit - 2)) & 1 } else { 0 };
+            fl &= !OF;
+            if top != cf {
+                fl |= OF;
+            }
+        }
+        self.eflags = fl;
+        let nv = match i.aux & 3 {
+            0 => return,
+            1 => v | m,
+            2 => v & !m,
+            _ => v ^ m,
+        };
+        self.sr::<W>(i.rm(), nv);
+    }
+
+    #[inline(always)]
+    fn f_xchg<W: Width>(&mut self, i: &Insn) {
+        let (x, y) = if i.aux & A_ACC != 0 {
+            ((i.aux & 7) as usize, 0)
+        } else {
+            (i.rm(), i.reg())
+        };
+        let a = self.gr::<W>(x);
+        let b = self.gr::<W>(y);
+        self.sr::<W>(x, b);
+        self.sr::<W>(y, a);
+    }
+}
+
+#[cfg(test)]
+#[path = "tests_forms.rs"]
+mod tests;

@@ -1,0 +1,186 @@
+//! The specialised forms (`forms.rs`) must be invisible: every form runs on
+//! random operands with forms on and off, and the two CPUs must agree on
+//! every register, EFLAGS, memory, the clock and the step's result. The
+//! general path is the reference (itself checked by test386, the 286
+//! vectors and the host-CPU differential).
+
+use super::decode::Insn;
+use super::*;
+use crate::FlatBus;
+
+/// xorshift64*: reproducible operands without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn u32(&mut self) -> u32 {
+        (self.next() >> 32) as u32
+    }
+    fn below(&mut self, n: u32) -> u32 {
+        self.u32() % n
+    }
+}
+
+/// Opcodes that have forms (0F-map ones as 100h + byte).
+const OPS: &[u16] = &[
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x10, 0x11, 0x12, 0x13,
+    0x14, 0x15, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x28, 0x29,
+    0x2A, 0x2B, 0x2C, 0x2D, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D,
+    0x40, 0x43, 0x44, 0x47, 0x48, 0x4C, 0x4F, 0x50, 0x53, 0x54, 0x57, 0x58, 0x5B, 0x5C, 0x5F, 0x68,
+    0x69, 0x6A, 0x6B, 0x70, 0x72, 0x74, 0x75, 0x76, 0x7C, 0x7E, 0x7F, 0x80, 0x81, 0x82, 0x83, 0x84,
+    0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8B, 0x8D, 0x91, 0x94, 0x97, 0x98, 0x99, 0xA0, 0xA1, 0xA2,
+    0xA3, 0xA4, 0xA5, 0xA8, 0xA9, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF, 0xB0, 0xB4, 0xB7, 0xB8, 0xBC,
+    0xBF, 0xC0, 0xC1, 0xC2, 0xC3, 0xC6, 0xC7, 0xD0, 0xD1, 0xD2, 0xD3, 0xE8, 0xE9, 0xEB, 0xF6, 0xF7,
+    0xFE, 0xFF, 0x180, 0x183, 0x184, 0x185, 0x18C, 0x18F, 0x190, 0x192, 0x194, 0x19D, 0x19F, 0x1AF,
+    0x1B6, 0x1B7, 0x1BE, 0x1BF, 0xE0, 0xE1, 0xE2, 0xE3, 0x1A3, 0x1AB, 0x1B3, 0x1BB, 0x1BA,
+];
+
+/// Code is placed here; data, the stack and pointers stay below it.
+const CODE: u32 = 0xF000;
+
+/// One instruction: prefixes, the opcode and random bytes after it. Half
+/// the time the bytes after the ModR/M are small, so that displacements
+/// keep addresses inside the 64 KiB of RAM (the fast paths) rather than
+/// wrapping (the slow ones).
+fn insn_bytes(rng: &mut Rng, op: u16) -> Vec<u8> {
+    let mut b = Vec::new();
+    if rng.below(4) == 0 {
+        b.push(0x66);
+    }
+    if rng.below(8) == 0 {
+        b.push(0x67);
+    }
+    if rng.below(8) == 0 {
+        b.push([0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65][rng.below(6) as usize]);
+    }
+    if matches!(op, 0xA4..=0xAF) && rng.below(2) == 0 {
+        b.push(0xF3);
+    }
+    if op >= 0x100 {
+        b.push(0x0F);
+    }
+    b.push(op as u8);
+    let small = rng.below(2) == 0;
+    // ModR/M: FE/FF only /0 and /1 have forms; keep the rest rare.
+    let mut modrm = rng.u32() as u8;
+    if matches!(op, 0xFE | 0xFF | 0xC6 | 0xC7) && rng.below(8) != 0 {
+        modrm &= 0xC7 | if op >= 0xFE { 8 } else { 0 };
+    }
+    b.push(modrm);
+    for _ in 0..12 {
+        let v = rng.u32() as u8;
+        b.push(if small { v & 0x3F } else { v });
+    }
+    b
+}
+
+/// A CPU of `model` in flat 32-bit protected mode (CPL 0), or in real mode
+/// (16-bit code, segments at 0) when `real`; IDT limit 0, so any fault
+/// ends in shutdown, the same way both times.
+fn cpu(model: Model32, real: bool, rng: &mut Rng, forms: bool) -> Cpu32 {
+    let mut c = Cpu32::new(model);
+    c.set_forms(forms);
+    if !real {
+        c.cr[0] |= 1;
+        for s in 0..6 {
+            c.seg[s] = SegCache {
+                sel: if s == CS { 8 } else { 0x10 },
+                base: 0,
+                limit: 0xFFFF_FFFF,
+                attr: if s == CS { 0xC09B } else { 0xC093 },
+                valid: true,
+            };
+        }
+    } else {
+        for s in 0..6 {
+            c.seg[s] = SegCache::real(0);
+        }
+    }
+    c.idtr = (0, 0);
+    c.eip = CODE;
+    let small = rng.below(2) == 0;
+    for n in 0..8 {
+        let v = rng.u32();
+        c.r[n] = if small { v & 0x7FFF } else { v };
+    }
+    c.r[4] = 0x8000 + (rng.below(0x1000) & !1);
+    c.eflags = 2 | (rng.u32() & (STATUS | DF));
+    c
+}
+
+/// The family of the instruction at CS:EIP as the decoder names it (0:
+/// none).
+fn family(c: &mut Cpu32, bus: &mut FlatBus) -> Option<u8> {
+    let d32 = c.code32();
+    let i: Insn = c.decode(bus, d32).ok()?;
+    Some(i.form >> 2)
+}
+
+#[test]
+fn every_form_agrees_with_the_general_path() {
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    let mut seen = [0u32; 32];
+    // Memory starts random and carries each trial's stores into the next.
+    let mut mem: Vec<u8> = (0..0x1_0000).map(|_| rng.u32() as u8).collect();
+    for trial in 0..30_000u32 {
+        let model = if trial % 3 == 0 {
+            Model32::I80386
+        } else {
+            Model32::I80486
+        };
+        let real = trial % 5 == 0;
+        let op = OPS[rng.below(OPS.len() as u32) as usize];
+        let code = insn_bytes(&mut rng, op);
+        mem[CODE as usize..CODE as usize + code.len()].copy_from_slice(&code);
+        let seed = rng.next();
+        let mut results = Vec::new();
+        for forms in [true, false] {
+            let mut bus = FlatBus::new(0x1_0000);
+            bus.mem.copy_from_slice(&mem);
+            let mut c = cpu(model, real, &mut Rng(seed | 1), forms);
+            if forms {
+                if let Some(f) = family(&mut c, &mut bus) {
+                    seen[f as usize] += 1;
+                }
+            }
+            let res = c.step(&mut bus);
+            results.push((
+                res,
+                c.regs(),
+                c.cycles(),
+                c.instructions(),
+                c.cr[2],
+                bus.mem,
+            ));
+        }
+        let (a, b) = (&results[0], &results[1]);
+        let what = format!("trial {trial}, {model:?}, real {real}, bytes {code:02X?}");
+        assert_eq!(a.0, b.0, "step result, {what}");
+        assert_eq!(a.1, b.1, "registers, {what}");
+        assert_eq!((a.2, a.3, a.4), (b.2, b.3, b.4), "clocks/CR2, {what}");
+        assert!(a.5 == b.5, "memory differs, {what}");
+        mem = results.swap_remove(0).5;
+    }
+    // Every family ran often enough to mean something.
+    for (f, n) in seen.iter().enumerate().skip(1).take(29) {
+        assert!(*n >= 50, "family {f} ran only {n} times");
+    }
+}
+
+#[test]
+fn the_286_and_forms_off_get_no_forms() {
+    let mut bus = FlatBus::new(0x1_0000);
+    bus.load(CODE, &[0x01, 0xC8]); // add eax, ecx
+    let mut rng = Rng(7);
+    let mut c = cpu(Model32::I80486, false, &mut rng, true);
+    assert_eq!(family(&mut c, &mut bus), Some(1));
+    let mut c = cpu(Model32::I80486, false, &mut rng, false);
+    assert_eq!(family(&mut c, &mut bus), Some(0));
+    let mut c = cpu(Model32::I80286, true, &mut rng, true);
+    assert_eq!(family(&mut c, &mut bus), Some(0));
+}
