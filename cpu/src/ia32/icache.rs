@@ -19,10 +19,11 @@
 //! wrap at 64 KiB) are cached, and a hit rechecks the code segment's
 //! limit; everything else (page-crossing instructions, faults while
 //! fetching) takes the ordinary decoder, so faults stay exactly where the
-//! decoder raises them. Instructions in plain RAM ([`Bus::ram_mut`]) are
-//! compared 16 bytes at once; those elsewhere (the BIOS ROM or its shadow,
-//! which boards do not lend) byte by byte through [`Bus::read`], the same
-//! reads the decoder makes, which still saves the decoding.
+//! decoder raises them. Instructions in memory the bus lends
+//! ([`Bus::ram_read`]: RAM, and on the AT board the BIOS ROM and its
+//! write-protected shadow) are compared 16 bytes at once; those elsewhere
+//! byte by byte through [`Bus::read`], the same reads the decoder makes,
+//! which still saves the decoding.
 
 use super::decode::Insn;
 use super::*;
@@ -56,8 +57,8 @@ pub(crate) struct Slot {
 
 /// The part of [`Slot::key`] that [`key`] makes.
 const KEY_MASK: u64 = (1 << 34) - 1;
-/// [`Slot::key`] flag: the bytes were in plain RAM ([`Bus::ram_mut`]): a
-/// hit compares them with one `ram_mut` call; otherwise byte by byte
+/// [`Slot::key`] flag: the bytes were in lent memory ([`Bus::ram_read`]): a
+/// hit compares them with one `ram_read` call; otherwise byte by byte
 /// through [`Bus::read`], the reads the decoder itself would make.
 const RAM: u64 = 1 << 34;
 /// [`Slot::key`] flag: the check of [`Slot::epoch`] was made at CPL 3 (a
@@ -159,7 +160,7 @@ impl Cpu32 {
         if p > m - (span - 1) {
             return None;
         }
-        let Some(s) = bus.ram_mut(p, span) else {
+        let Some(s) = bus.ram_read(p, span) else {
             // The 16 bytes run past plain RAM (the instruction ends just
             // below the VGA window or the end of RAM), or the page is no
             // longer lent: compare the instruction's own bytes instead.
@@ -209,6 +210,12 @@ impl Cpu32 {
         let m = self.model.address_mask();
         if p > m - (len - 1) {
             return false;
+        }
+        if let Some(s) = bus.ram_read(p, len) {
+            return s.len() == len as usize
+                && s.iter()
+                    .enumerate()
+                    .all(|(k, &b)| b == (bytes >> (8 * k)) as u8);
         }
         (0..len).all(|k| bus.read(p + k) == (bytes >> (8 * k)) as u8)
     }
