@@ -102,6 +102,7 @@ impl Cpu32 {
         write: bool,
         user: bool,
     ) -> R<u32> {
+        self.count_walk(lin, write);
         let wp = self.wp();
         let page = lin >> 12;
         let idx = page as usize & (TLB_SIZE - 1);
