@@ -172,7 +172,7 @@ impl Cpu32 {
         // One 16-byte load: a variable-length copy into a buffer became a
         // library memcpy call whose narrow stores then stalled the wide
         // loads of the compare (a quarter of mix32's time).
-        let now = match <&[u8; 16]>::try_from(&*s) {
+        let now = match <&[u8; 16]>::try_from(s) {
             Ok(w) => u128::from_le_bytes(*w),
             Err(_) => {
                 let mut buf = [0u8; 16];
