@@ -56,6 +56,19 @@ pub trait Bus {
         let _ = (addr, len);
         None
     }
+    /// The memory at `addr..addr + len` (physical, not wrapping) as a
+    /// read-only slice, if reading it has no effect and gives what a run of
+    /// [`Bus::read`]s would: plain RAM, and memory the CPU cannot change by
+    /// writing it (ROM, shadow RAM made read-only). The decoder fetches code
+    /// through it, so firmware running from ROM or write-protected shadow
+    /// costs one call per instruction instead of one per byte. A board that
+    /// lends memory here must change [`Bus::ram_generation`] whenever what
+    /// it lends may change other than by the CPU's own writes (a ROM
+    /// remapped, shadow RAM switched). By default what [`Bus::ram_mut`]
+    /// lends, so boards that have only plain RAM need not implement it.
+    fn ram_read(&mut self, addr: u32, len: u32) -> Option<&[u8]> {
+        self.ram_mut(addr, len).map(|s| &*s)
+    }
     /// A number that changes whenever what some physical address reads may
     /// have changed other than by the CPU's own writes to that same address:
     /// DMA or a device writing RAM, a loader or debugger, a change of what
@@ -134,6 +147,10 @@ impl<T: Bus + ?Sized> Bus for &mut T {
     #[inline]
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
         (**self).ram_mut(addr, len)
+    }
+    #[inline]
+    fn ram_read(&mut self, addr: u32, len: u32) -> Option<&[u8]> {
+        (**self).ram_read(addr, len)
     }
     #[inline]
     fn ram_generation(&self) -> Option<u64> {

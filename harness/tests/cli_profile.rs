@@ -180,3 +180,93 @@ fn profile_of_freedos_counts_the_timer_interrupts_at_18_2_hz() {
     // The floppy's IRQ 6 (vector 0Eh) came for the sectors DOS read.
     assert!(row(&report, "0Eh").is_some(), "{report}");
 }
+
+#[test]
+fn profile_counts_the_page_walks_of_a_boot_sector_that_turns_paging_on() {
+    if !firmware_installed() {
+        return;
+    }
+    // Real mode: load a flat GDT, set PE and jump to 32-bit code at 7C17h.
+    #[rustfmt::skip]
+    let real = [
+        0xFA,                         // cli
+        0x31, 0xC0,                   // xor ax, ax
+        0x8E, 0xD8,                   // mov ds, ax
+        0x0F, 0x01, 0x16, 0x98, 0x7C, // lgdt [7C98h]
+        0x0F, 0x20, 0xC0,             // mov eax, cr0
+        0x0C, 0x01,                   // or al, 1
+        0x0F, 0x22, 0xC0,             // mov cr0, eax (a CR0 flush: PE)
+        0xEA, 0x17, 0x7C, 0x08, 0x00, // jmp 0008h:7C17h
+    ];
+    // 32-bit code: identity-map 0-4 MiB (directory 10000h, table 11000h),
+    // load CR3, set PG, read one dword of each of 16 pages never touched
+    // before, print "OK" on COM1 and halt with interrupts off.
+    #[rustfmt::skip]
+    let pm = [
+        0xB8, 0x10, 0x00, 0x00, 0x00,       // mov eax, 10h
+        0x8E, 0xD8,                         // mov ds, ax
+        0x8E, 0xC0,                         // mov es, ax
+        0xC7, 0x05, 0x00, 0x00, 0x01, 0x00, 0x07, 0x10, 0x01, 0x00, // mov dword [10000h], 11007h
+        0xBF, 0x00, 0x10, 0x01, 0x00,       // mov edi, 11000h
+        0xB8, 0x07, 0x00, 0x00, 0x00,       // mov eax, 7
+        0xB9, 0x00, 0x04, 0x00, 0x00,       // mov ecx, 1024
+        0xAB,                               // l: stosd
+        0x05, 0x00, 0x10, 0x00, 0x00,       // add eax, 1000h
+        0xE2, 0xF8,                         // loop l
+        0xB8, 0x00, 0x00, 0x01, 0x00,       // mov eax, 10000h
+        0x0F, 0x22, 0xD8,                   // mov cr3, eax
+        0x0F, 0x20, 0xC0,                   // mov eax, cr0
+        0x0D, 0x00, 0x00, 0x00, 0x80,       // or eax, 80000000h
+        0x0F, 0x22, 0xC0,                   // mov cr0, eax (a CR0 flush: PG)
+        0xBB, 0x00, 0x00, 0x21, 0x00,       // mov ebx, 210000h
+        0xB9, 0x10, 0x00, 0x00, 0x00,       // mov ecx, 16
+        0x8B, 0x13,                         // l2: mov edx, [ebx]
+        0x81, 0xC3, 0x00, 0x10, 0x00, 0x00, // add ebx, 1000h
+        0xE2, 0xF6,                         // loop l2
+        0x66, 0xBA, 0xFB, 0x03, 0xB0, 0x03, 0xEE, // 8N1 on COM1
+        0x66, 0xBA, 0xF8, 0x03, 0xB0, b'O', 0xEE, 0xB0, b'K', 0xEE,
+        0xF4, 0xEB, 0xFD,                   // hlt; jmp to the hlt
+    ];
+    assert_eq!(real.len(), 0x17, "the far jump's target");
+    let mut s = vec![0u8; 512];
+    s[..real.len()].copy_from_slice(&real);
+    s[0x17..0x17 + pm.len()].copy_from_slice(&pm);
+    assert!(0x17 + pm.len() <= 0x80);
+    // GDT at 7C80h: null, 08h flat 32-bit code, 10h flat data; GDTR at 7C98h.
+    s[0x88..0x90].copy_from_slice(&[0xFF, 0xFF, 0, 0, 0, 0x9A, 0xCF, 0]);
+    s[0x90..0x98].copy_from_slice(&[0xFF, 0xFF, 0, 0, 0, 0x92, 0xCF, 0]);
+    s[0x98..0x9E].copy_from_slice(&[23, 0, 0x80, 0x7C, 0, 0]);
+    s[510] = 0x55;
+    s[511] = 0xAA;
+    let img = tmp("paging.img");
+    std::fs::write(&img, s).unwrap();
+    let serial = tmp("paging.out");
+    let (_, report) = profiled(
+        &[
+            "--machine",
+            "at-486",
+            "--until-text",
+            "OK",
+            "--timeout",
+            "60",
+            "--floppy",
+            img.to_str().unwrap(),
+            "--serial",
+            serial.to_str().unwrap(),
+        ],
+        "paging.prof",
+    );
+    // The whole run: paging is on only from the boot sector's MOV CR0. Its
+    // first fetch then finds the TLB empty (one fetch walk for page 7000h);
+    // the 16 reads each walk for a new page (210000h-21F000h: TLB slots 10h-
+    // 1Fh, none shared with page 7); nothing is written with paging on.
+    // CR3 is loaded once and CR0 written twice with PE or PG changing.
+    let all = row(&report, "all").unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(all[1..5], ["17", "16", "0", "1"], "{report}");
+    assert_eq!(
+        all[6..9],
+        ["1", "0", "2"],
+        "CR3 loads, INVLPG, CR0: {report}"
+    );
+    assert_eq!(all[11], "0", "no page fault: {report}");
+}

@@ -519,6 +519,8 @@ impl AtBoard {
             });
         }
         self.option_roms.push((address, data));
+        // The CPU may have code from what read there before.
+        self.ram_gen += 1;
         Ok(())
     }
 
@@ -1095,6 +1097,70 @@ impl AtBoard {
         } else {
             None
         }
+    }
+
+    /// `Bus::ram_read` past its common cases: what [`Self::ram_mut_slow`]
+    /// lends, and besides, within one 16 KiB PAM segment of C0000h–FFFFFh,
+    /// shadow RAM made read-only and the ROMs (where reads do not come from
+    /// RAM), and the BIOS image at the top of 4 GiB. The CPU's writes
+    /// cannot change any of these (they are ignored, or go to shadow RAM
+    /// that is not read); a PAM change or a new option ROM bumps
+    /// `ram_gen`, so the CPU checks its cached code again.
+    fn ram_read_slow(&mut self, addr: u32, len: u32) -> Option<&[u8]> {
+        if len == 0 {
+            return None;
+        }
+        let last = addr.checked_add(len - 1)?;
+        if (addr ^ last) >> 20 != 0 {
+            return None;
+        }
+        let (a, last) = (addr & self.a20_mask, last & self.a20_mask);
+        if a != addr {
+            // As `ram_mut_slow`: the CPU may write the bytes under another
+            // address than the one it reads them at.
+            self.ram_gen += 1;
+        }
+        if last < 0xA0000 || (a >= 0x10_0000 && (last as usize) < self.ram.len()) {
+            return self.ram.get(a as usize..=last as usize);
+        }
+        if (0xC0000..=0xFFFFF).contains(&a) {
+            if (a ^ last) >> 14 != 0 {
+                return None;
+            }
+            if self.pam(a) & 1 != 0 {
+                return self.ram.get(a as usize..=last as usize);
+            }
+            return self.rom_slice(a, last);
+        }
+        let top = (u32::MAX - self.bios.len() as u32).wrapping_add(1);
+        if a >= 0x10_0000 && a >= top && (a as usize) >= self.ram.len() {
+            return self.bios.get((a - top) as usize..=(last - top) as usize);
+        }
+        None
+    }
+
+    /// The ROM bytes `a..=last` in C0000h–FFFFFh as [`Self::rom_byte`] reads
+    /// them, if they lie contiguously in one image.
+    fn rom_slice(&self, a: u32, last: u32) -> Option<&[u8]> {
+        if a >= 0xE0000 {
+            let len = self.bios.len();
+            let window = len.min(0x20000);
+            if window == 0 {
+                return None;
+            }
+            let off = (a as usize - 0xE0000) % window;
+            let n = (last - a) as usize;
+            if off + n >= window {
+                return None;
+            }
+            let start = len - window + off;
+            return self.bios.get(start..=start + n);
+        }
+        let (base, data) = self
+            .option_roms
+            .iter()
+            .find(|(base, data)| a >= *base && ((a - base) as usize) < data.len())?;
+        data.get((a - base) as usize..=(last - base) as usize)
     }
 
     /// Read a physical byte (after the A20 gate).
@@ -1723,5 +1789,17 @@ impl cpu::Bus for AtBoard {
             return self.ram.get_mut(addr as usize..end as usize);
         }
         self.ram_mut_slow(addr, len)
+    }
+
+    #[inline]
+    fn ram_read(&mut self, addr: u32, len: u32) -> Option<&[u8]> {
+        // In 64 bits: the BIOS alias ends at the top of the address space.
+        let end = u64::from(addr) + u64::from(len);
+        if end <= 0xA0000
+            || (addr >= 0x10_0000 && self.a20_mask == u32::MAX && end <= self.ram.len() as u64)
+        {
+            return self.ram.get(addr as usize..end as usize);
+        }
+        self.ram_read_slow(addr, len)
     }
 }

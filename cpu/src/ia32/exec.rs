@@ -1471,6 +1471,7 @@ impl Cpu32 {
                 7 => {
                     self.check_cpl0()?;
                     // Global entries too (INVLPG is how they are dropped one by one).
+                    self.tlb_stats.flushes_invlpg += 1;
                     self.flush_tlb_all();
                 }
                 _ => return Err(ud()),
@@ -1715,6 +1716,7 @@ impl Cpu32 {
         }
         self.cr[0] = n;
         if (old ^ n) & 0x8001_0001 != 0 {
+            self.tlb_stats.flushes_cr0 += 1;
             self.flush_tlb_all();
         }
         if n & 1 == 0 {

@@ -19,10 +19,11 @@
 //! wrap at 64 KiB) are cached, and a hit rechecks the code segment's
 //! limit; everything else (page-crossing instructions, faults while
 //! fetching) takes the ordinary decoder, so faults stay exactly where the
-//! decoder raises them. Instructions in plain RAM ([`Bus::ram_mut`]) are
-//! compared 16 bytes at once; those elsewhere (the BIOS ROM or its shadow,
-//! which boards do not lend) byte by byte through [`Bus::read`], the same
-//! reads the decoder makes, which still saves the decoding.
+//! decoder raises them. Instructions in memory the bus lends
+//! ([`Bus::ram_read`]: RAM, and on the AT board the BIOS ROM and its
+//! write-protected shadow) are compared 16 bytes at once; those elsewhere
+//! byte by byte through [`Bus::read`], the same reads the decoder makes,
+//! which still saves the decoding.
 
 use super::decode::Insn;
 use super::*;
@@ -61,8 +62,8 @@ pub(crate) struct Slot {
 const FILLED: u8 = 1;
 /// [`Slot::bytes`] flag: decoded as 32-bit code.
 const D32: u8 = 2;
-/// [`Slot::bytes`] flag: the bytes were in plain RAM ([`Bus::ram_mut`]): a
-/// hit compares them with one `ram_mut` call; otherwise byte by byte
+/// [`Slot::bytes`] flag: the bytes were in lent memory ([`Bus::ram_read`]): a
+/// hit compares them with one `ram_read` call; otherwise byte by byte
 /// through [`Bus::read`], the reads the decoder itself would make.
 const RAM: u8 = 4;
 /// [`Slot::bytes`] flag: the check of [`Slot::epoch`] was made at CPL 3 (a
@@ -211,7 +212,7 @@ impl Cpu32 {
         if p > m - (span - 1) {
             return None;
         }
-        let Some(s) = bus.ram_mut(p, span) else {
+        let Some(s) = bus.ram_read(p, span) else {
             // The 16 bytes run past plain RAM (the instruction ends just
             // below the VGA window or the end of RAM), or the page is no
             // longer lent: compare the instruction's own bytes instead.
@@ -223,7 +224,7 @@ impl Cpu32 {
         // One 16-byte load: a variable-length copy into a buffer became a
         // library memcpy call whose narrow stores then stalled the wide
         // loads of the compare (a quarter of mix32's time).
-        let now = match <&[u8; 16]>::try_from(&*s) {
+        let now = match <&[u8; 16]>::try_from(s) {
             Ok(w) => u128::from_le_bytes(*w),
             Err(_) => {
                 let mut buf = [0u8; 16];
@@ -263,6 +264,12 @@ impl Cpu32 {
         let m = self.model.address_mask();
         if p > m - (len - 1) {
             return false;
+        }
+        if let Some(s) = bus.ram_read(p, len) {
+            return s.len() == len as usize
+                && s.iter()
+                    .enumerate()
+                    .all(|(k, &b)| b == (bytes >> (8 * k)) as u8);
         }
         (0..len).all(|k| bus.read(p + k) == (bytes >> (8 * k)) as u8)
     }

@@ -124,6 +124,7 @@ impl Cpu32 {
         write: bool,
         user: bool,
     ) -> R<u32> {
+        self.count_walk(lin, write);
         let wp = self.wp();
         let page = lin >> 12;
         let idx = page as usize & (TLB_SIZE - 1);
@@ -476,7 +477,8 @@ impl Cpu32 {
     }
 
     /// Up to 15 code bytes from CS:`start` that can be fetched without a
-    /// fault and that lie in plain RAM ([`Bus::ram_mut`]) on one page, and
+    /// fault and that the bus lends ([`Bus::ram_read`]: RAM, and ROM or
+    /// write-protected shadow where the board lends them) on one page, and
     /// how many there are (0 when the first byte is not such a byte). The
     /// decoder takes bytes from here and falls back to [`Self::code_byte`]
     /// past the end, so segment-limit and page faults stay per byte, as the
@@ -509,7 +511,7 @@ impl Cpu32 {
         if p > m - (w - 1) {
             return 0;
         }
-        match bus.ram_mut(p, w) {
+        match bus.ram_read(p, w) {
             Some(s) if s.len() == w as usize => {
                 // Byte by byte: a library memmove here costs more than the
                 // copy, and its wide stores stall the decoder's byte loads.

@@ -38,7 +38,10 @@ mod tests_fetch;
 #[cfg(test)]
 mod tests_icache;
 #[cfg(test)]
+mod tests_tlbstats;
+#[cfg(test)]
 mod tests_vme;
+mod tlbstats;
 mod vme;
 pub mod width;
 
@@ -47,6 +50,7 @@ pub use decode::Insn;
 pub use p6::{feature, features, msr, signature};
 pub use slice::{Slice, SliceEnd};
 pub use state::{Cpu32State, SegState, CPU32_STATE_VERSION};
+pub use tlbstats::TlbStats;
 use width::*;
 
 /// Which processor a [`Cpu32`] behaves as.
@@ -327,6 +331,8 @@ pub struct Cpu32 {
     insn_start: u32,
     /// Breakpoints hit by the instruction now executing.
     dbg: debug::DebugState,
+    /// Paging counters (`tlbstats.rs`).
+    tlb_stats: TlbStats,
 }
 
 /// Registers for tools.
@@ -396,6 +402,7 @@ impl Cpu32 {
             p6: p6::P6State::default(),
             insn_start: 0,
             dbg: debug::DebugState::default(),
+            tlb_stats: TlbStats::default(),
         };
         c.reset();
         c
@@ -776,6 +783,7 @@ impl Cpu32 {
 
     /// Deliver an exception, escalating to #DF and to shutdown.
     fn deliver<B: Bus + ?Sized>(&mut self, bus: &mut B, f: Fault) {
+        self.tlb_stats.page_faults += (f.vector == 14) as u64;
         let contributory = |v: u8| matches!(v, 0 | 10 | 11 | 12 | 13);
         let mut cur = f;
         let mut first: Option<u8> = None;
@@ -813,6 +821,7 @@ impl Cpu32 {
     fn flush_tlb(&mut self) {
         // Cached code was checked through the old mappings.
         self.new_code_epoch();
+        self.tlb_stats.flushes_cr3 += 1;
         let keep_global = self.cr[4] & p6::CR4_PGE != 0;
         for e in self.tlb.iter_mut() {
             if !(keep_global && e.global) {
@@ -824,6 +833,7 @@ impl Cpu32 {
     /// Every entry, global ones included (CR4.PGE/PSE toggles, CR0.PG, INVLPG).
     fn flush_tlb_all(&mut self) {
         self.new_code_epoch();
+        self.tlb_stats.flushes_all += 1;
         for e in self.tlb.iter_mut() {
             e.tag = 0;
         }

@@ -150,6 +150,7 @@ impl Cpu32 {
         let old = self.cr[4];
         self.cr[4] = v;
         if (old ^ v) & (CR4_PSE | CR4_PGE) != 0 {
+            self.tlb_stats.flushes_cr4 += 1;
             self.flush_tlb_all();
         }
         Ok(())

@@ -5,7 +5,9 @@
 //! instructions, emulated cycles, halted cycles and wall time to the place
 //! and to the boot phase. The board counts I/O ports, memory outside RAM
 //! and interrupt vectors ([`chipset::at::AtBoard::count_accesses`]); the
-//! runner counts how slices end ([`chipset::at::AtRun::count_slices`]).
+//! runner counts how slices end ([`chipset::at::AtRun::count_slices`]); the
+//! CPU counts page walks, TLB flushes and page faults on its cold paths
+//! ([`cpu::ia32::TlbStats`]), charged to the phase like instructions.
 //!
 //! The report is plain text with Markdown tables. Kernel symbols come from
 //! a System.map or a `/proc/kallsyms` listing (any file: lines that are not
@@ -13,6 +15,7 @@
 //! `cat /proc/kallsyms` serves as it is).
 
 use chipset::at::{AtPc, MemRegion, SliceStats};
+use cpu::ia32::TlbStats;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -138,6 +141,9 @@ pub struct Profiler {
     last_idle: u64,
     phase: usize,
     phases: [Tally; PHASES.len()],
+    last_tlb: TlbStats,
+    /// The paging counters' growth charged to each phase.
+    phase_tlb: [TlbStats; PHASES.len()],
     modes: HashMap<&'static str, Tally>,
     pages: HashMap<u32, Tally>,
     eips: HashMap<u32, u64>,
@@ -164,6 +170,8 @@ impl Profiler {
             last_idle: 0,
             phase: 0,
             phases: Default::default(),
+            last_tlb: pc.run.cpu.tlb_stats(),
+            phase_tlb: Default::default(),
             modes: HashMap::new(),
             pages: HashMap::new(),
             eips: HashMap::new(),
@@ -197,6 +205,9 @@ impl Profiler {
         let place = Place::of(pc);
         self.phase = place.phase(self.phase);
         self.phases[self.phase].add(&d, at);
+        let tlb = pc.run.cpu.tlb_stats();
+        add_tlb(&mut self.phase_tlb[self.phase], &tlb, &self.last_tlb);
+        self.last_tlb = tlb;
         self.modes.entry(place.mode()).or_default().add(&d, at);
         self.pages
             .entry(place.linear >> 12)
@@ -210,6 +221,11 @@ impl Profiler {
     /// The instructions charged to each phase of [`PHASES`].
     pub fn phase_instructions(&self) -> [u64; PHASES.len()] {
         self.phases.map(|t| t.instructions)
+    }
+
+    /// The paging counters' growth charged to each phase of [`PHASES`].
+    pub fn phase_tlb(&self) -> [TlbStats; PHASES.len()] {
+        self.phase_tlb
     }
 
     /// The instructions charged to the 4 KiB page of linear addresses
@@ -264,6 +280,7 @@ impl Profiler {
                 t.wall
             );
         }
+        self.paging_section(&mut o);
         let _ = writeln!(o, "\n## By CPU mode\n");
         let _ = writeln!(
             o,
@@ -364,6 +381,54 @@ impl Profiler {
         o
     }
 
+    fn paging_section(&self, o: &mut String) {
+        let mut all = TlbStats::default();
+        for t in &self.phase_tlb {
+            add_tlb(&mut all, t, &TlbStats::default());
+        }
+        if all.walks() + all.flushes_cr3 + all.flushes_all + all.page_faults == 0 {
+            return;
+        }
+        let _ = writeln!(o, "\n## Paging: page walks, TLB flushes, page faults\n");
+        let _ = writeln!(
+            o,
+            "| phase | walks | read | write | fetch | walks per 1000 instructions | CR3 loads | INVLPG | CR0 | CR4 | other whole-TLB flushes | #PF |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+        );
+        let rows = PHASES
+            .iter()
+            .zip(self.phase_tlb.iter().zip(&self.phases))
+            .filter(|(_, (_, t))| t.samples > 0)
+            .map(|(n, (s, t))| (*n, *s, t.instructions))
+            .chain([("all", all, self.instructions)]);
+        for (name, s, n) in rows {
+            let per = if n == 0 {
+                0.0
+            } else {
+                1000.0 * s.walks() as f64 / n as f64
+            };
+            let other = s
+                .flushes_all
+                .saturating_sub(s.flushes_invlpg + s.flushes_cr0 + s.flushes_cr4);
+            let _ = writeln!(
+                o,
+                "| {name} | {} | {} | {} | {} | {per:.3} | {} | {} | {} | {} | {other} | {} |",
+                s.walks(),
+                s.walks_read,
+                s.walks_write,
+                s.walks_fetch,
+                s.flushes_cr3,
+                s.flushes_invlpg,
+                s.flushes_cr0,
+                s.flushes_cr4,
+                s.page_faults
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\nA walk is a TLB miss or a write through an entry not yet dirty; a read of the page of the instruction being executed counts as a fetch. INVLPG drops the whole TLB in this model."
+        );
+    }
+
     fn slice_section(&self, o: &mut String, s: &SliceStats, secs: &dyn Fn(u64) -> f64) {
         let _ = writeln!(o, "\n## Slices\n");
         let _ = writeln!(o, "| | count |\n|---|---|");
@@ -406,6 +471,20 @@ impl Profiler {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Add to `acc` what the counters grew by from `old` to `new`.
+fn add_tlb(acc: &mut TlbStats, new: &TlbStats, old: &TlbStats) {
+    let d = |n: u64, o: u64| n.wrapping_sub(o);
+    acc.walks_read += d(new.walks_read, old.walks_read);
+    acc.walks_write += d(new.walks_write, old.walks_write);
+    acc.walks_fetch += d(new.walks_fetch, old.walks_fetch);
+    acc.flushes_cr3 += d(new.flushes_cr3, old.flushes_cr3);
+    acc.flushes_invlpg += d(new.flushes_invlpg, old.flushes_invlpg);
+    acc.flushes_cr0 += d(new.flushes_cr0, old.flushes_cr0);
+    acc.flushes_cr4 += d(new.flushes_cr4, old.flushes_cr4);
+    acc.flushes_all += d(new.flushes_all, old.flushes_all);
+    acc.page_faults += d(new.page_faults, old.page_faults);
 }
 
 /// Kernel text symbols (System.map or /proc/kallsyms format).
