@@ -1070,12 +1070,12 @@ impl AtBoard {
         0xFF
     }
 
-    /// `Bus::ram_mut` past its common cases: with A20 off, a range within
-    /// one MiB is the RAM its address with bit 20 clear names; in
-    /// C0000h–FFFFFh, a range within one 16 KiB PAM segment that reads and
-    /// writes RAM (shadow RAM made read-write) is plain RAM. Read-only
-    /// shadow, ROM and device windows are not.
-    fn ram_mut_slow(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+    /// The first and last address (A20 applied) of `len` bytes at `addr`
+    /// that a slow-path lending may serve: not empty, within one MiB-aligned
+    /// megabyte. A range lent through the A20 alias bumps `ram_gen`: the
+    /// CPU may write the bytes under another address than the one it reads
+    /// them at.
+    fn lent_range(&mut self, addr: u32, len: u32) -> Option<(u32, u32)> {
         if len == 0 {
             return None;
         }
@@ -1085,10 +1085,18 @@ impl AtBoard {
         }
         let (a, last) = (addr & self.a20_mask, last & self.a20_mask);
         if a != addr {
-            // Lent through the A20 alias: the CPU may write it under
-            // another address than the one it reads it at.
             self.ram_gen += 1;
         }
+        Some((a, last))
+    }
+
+    /// `Bus::ram_mut` past its common cases: with A20 off, a range within
+    /// one MiB is the RAM its address with bit 20 clear names; in
+    /// C0000h–FFFFFh, a range within one 16 KiB PAM segment that reads and
+    /// writes RAM (shadow RAM made read-write) is plain RAM. Read-only
+    /// shadow, ROM and device windows are not.
+    fn ram_mut_slow(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        let (a, last) = self.lent_range(addr, len)?;
         let plain = last < 0xA0000
             || (a >= 0x10_0000 && (last as usize) < self.ram.len())
             || ((0xC0000..=0xFFFFF).contains(&a) && (a ^ last) >> 14 == 0 && self.pam(a) == 3);
@@ -1107,19 +1115,7 @@ impl AtBoard {
     /// that is not read); a PAM change or a new option ROM bumps
     /// `ram_gen`, so the CPU checks its cached code again.
     fn ram_read_slow(&mut self, addr: u32, len: u32) -> Option<&[u8]> {
-        if len == 0 {
-            return None;
-        }
-        let last = addr.checked_add(len - 1)?;
-        if (addr ^ last) >> 20 != 0 {
-            return None;
-        }
-        let (a, last) = (addr & self.a20_mask, last & self.a20_mask);
-        if a != addr {
-            // As `ram_mut_slow`: the CPU may write the bytes under another
-            // address than the one it reads them at.
-            self.ram_gen += 1;
-        }
+        let (a, last) = self.lent_range(addr, len)?;
         if last < 0xA0000 || (a >= 0x10_0000 && (last as usize) < self.ram.len()) {
             return self.ram.get(a as usize..=last as usize);
         }
