@@ -6,6 +6,7 @@
 //! tests (or relies on not changing) and checks the architectural
 //! outcome, which the test works out from the manuals.
 
+use super::tests_fetch::flat32;
 use super::*;
 use crate::FlatBus;
 
@@ -72,25 +73,6 @@ impl Bus for LapBus {
     }
 }
 
-/// 32-bit flat protected mode, CPL 0, IDT limit 0 (any fault shuts down),
-/// code selector 8, data selector 10h.
-fn flat32() -> Cpu32 {
-    let mut c = Cpu32::new(Model32::I80486);
-    c.cr[0] |= 1;
-    c.idtr = (0, 0);
-    for s in 0..6 {
-        c.seg[s] = SegCache {
-            sel: if s == CS { 8 } else { 0x10 },
-            base: 0,
-            limit: 0xFFFF_FFFF,
-            attr: if s == CS { 0xC09B } else { 0xC093 },
-            valid: true,
-        };
-    }
-    c.r[4] = 0x8000;
-    c
-}
-
 /// Real mode with every segment at 0, SP = 8000h, IF clear.
 fn real0() -> Cpu32 {
     let mut c = Cpu32::new(Model32::I80386);
@@ -110,7 +92,7 @@ fn a_lowered_code_limit_between_runs_is_seen_by_the_fast_path() {
     // that shuts the CPU down with EIP at the MOV.
     let mut bus = LapBus::new();
     bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0, 0xEB, 0xF9]);
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.eip = 0x2000;
     assert_eq!(c.run(&mut bus, 20), StepResult32::Executed);
     assert_eq!((c.eip, c.instructions()), (0x2000, 20));
@@ -151,7 +133,7 @@ fn a_far_return_to_a_narrower_code_segment_in_a_run_faults_at_its_limit() {
             0xEB, 0xF6, // 2017: jmp 200F
         ],
     );
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.gdtr = (0x1000, 0x1F);
     c.eip = 0x2000;
     c.r[1] = 5;
@@ -181,7 +163,7 @@ fn code_a_board_rewrites_during_an_out_runs_new_in_the_same_run() {
         ],
     );
     bus.rewrite = Some((4, 0x2001, vec![2]));
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.eip = 0x2000;
     c.r[1] = 6;
     assert_eq!(c.run(&mut bus, 1000), StepResult32::Halted);
@@ -264,7 +246,7 @@ fn a_fault_in_a_run_restores_the_registers_the_instruction_began_with() {
     for (k, a) in [0x3000u32, 0x4000, 0x5000].iter().enumerate() {
         bus.flat.load(*a, &(0x1111 * (k as u32 + 1)).to_le_bytes());
     }
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.seg[DS].limit = 0x5FFF;
     c.eip = 0x2000;
     c.r[6] = 0x3000;
@@ -316,7 +298,7 @@ fn the_sti_shadow_in_a_run_delays_the_interrupt_as_whole_steps_do() {
 fn slices(code: &[u8], budget: u64, cache: bool) -> (Vec<Slice>, Vec<u64>, [u32; 8]) {
     let mut bus = LapBus::new();
     bus.flat.load(0x2000, code);
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.set_decode_cache(cache);
     c.eip = 0x2000;
     c.r[1] = 40;
@@ -370,7 +352,7 @@ fn a_fetch_context_number_coming_round_again_trusts_no_old_stamp() {
     // the look-up checks the bytes and runs the new instruction.
     let mut bus = LapBus::new();
     bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0, 0xEB, 0xF9]);
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.eip = 0x2000;
     c.run(&mut bus, 10);
     assert_eq!((c.r[0], c.eip), (1, 0x2000));

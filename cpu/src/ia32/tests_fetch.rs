@@ -10,7 +10,7 @@ use crate::FlatBus;
 
 /// A CPU of `model` in 32-bit protected mode, CPL 0, flat 4 GiB segments
 /// (the caches loaded directly; no GDT is read by these tests).
-fn flat32(model: Model32) -> Cpu32 {
+pub(super) fn flat32(model: Model32) -> Cpu32 {
     let mut c = Cpu32::new(model);
     c.cr[0] |= 1;
     c.idtr = (0, 0);

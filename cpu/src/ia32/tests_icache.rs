@@ -4,32 +4,15 @@
 //! an instruction once (filling its slot), changes one of those things
 //! behind the CPU's back, and runs it again at the same linear address.
 
+use super::tests_fetch::flat32;
 use super::*;
 use crate::FlatBus;
-
-/// 32-bit flat protected mode, CPL 0, IDT limit 0 (any fault shuts down).
-fn flat32() -> Cpu32 {
-    let mut c = Cpu32::new(Model32::I80486);
-    c.cr[0] |= 1;
-    c.idtr = (0, 0);
-    for s in 0..6 {
-        c.seg[s] = SegCache {
-            sel: if s == CS { 8 } else { 0x10 },
-            base: 0,
-            limit: 0xFFFF_FFFF,
-            attr: if s == CS { 0xC09B } else { 0xC093 },
-            valid: true,
-        };
-    }
-    c.r[4] = 0x8000;
-    c
-}
 
 #[test]
 fn bytes_changed_by_the_board_without_invalidate_are_decoded_afresh() {
     let mut bus = FlatBus::new(0x1_0000);
     bus.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.eip = 0x2000;
     c.step(&mut bus);
     assert_eq!((c.r[0], c.eip), (1, 0x2005));
@@ -47,7 +30,7 @@ fn a_cached_instruction_is_decoded_again_in_the_other_code_size() {
     // (the operand size follows CS.D, Intel SDM vol. 3, 3.4.5).
     let mut bus = FlatBus::new(0x1_0000);
     bus.load(0x2000, &[0xB8, 0x11, 0x22, 0x33, 0x44]);
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.eip = 0x2000;
     c.step(&mut bus);
     assert_eq!((c.r[0], c.eip), (0x4433_2211, 0x2005));
@@ -64,7 +47,7 @@ fn a_cached_instruction_past_a_lowered_limit_faults() {
     // the #GP cannot be delivered, #DF neither, and the CPU shuts down.
     let mut bus = FlatBus::new(0x1_0000);
     bus.load(0x2000, &[0xB8, 1, 0, 0, 0]);
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.eip = 0x2000;
     assert_eq!(c.step(&mut bus), StepResult32::Executed);
     c.seg[CS].limit = 0x2003; // the last byte (2004h) is now outside
@@ -86,7 +69,7 @@ fn a_cached_instruction_on_a_page_made_not_present_faults() {
         bus.load(0x1_1000 + 4 * i, &(i << 12 | 3).to_le_bytes());
     }
     bus.load(0x2000, &[0xB8, 1, 0, 0, 0]);
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.cr[3] = 0x1_0000;
     c.cr[0] |= 0x8000_0000;
     c.eip = 0x2000;
@@ -121,7 +104,7 @@ fn the_cache_changes_no_result() {
     let run = |cache: bool| {
         let mut bus = FlatBus::new(0x1_0000);
         bus.load(0x2000, &prog);
-        let mut c = flat32();
+        let mut c = flat32(Model32::I80486);
         c.set_decode_cache(cache);
         c.eip = 0x2000;
         while !c.halted() {
@@ -163,7 +146,7 @@ fn code_outside_plain_ram_is_checked_byte_by_byte() {
     // does not lend: the cached MOV must not run again.
     let mut bus = NoLend(FlatBus::new(0x1_0000));
     bus.0.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.eip = 0x2000;
     c.step(&mut bus);
     assert_eq!((c.r[0], c.eip), (1, 0x2005));
@@ -194,7 +177,7 @@ fn the_cache_changes_no_result_outside_plain_ram() {
     let run = |cache: bool| {
         let mut bus = NoLend(FlatBus::new(0x1_0000));
         bus.0.load(0x2000, &prog);
-        let mut c = flat32();
+        let mut c = flat32(Model32::I80486);
         c.set_decode_cache(cache);
         c.r[2] = 0;
         c.eip = 0x2000;
@@ -246,7 +229,7 @@ fn a_cached_instruction_on_a_page_no_longer_lent_is_still_checked() {
         lend: true,
     };
     bus.mem.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.eip = 0x2000;
     c.step(&mut bus);
     assert_eq!(c.r[0], 1);
@@ -325,7 +308,7 @@ fn code_the_cpu_rewrites_is_decoded_afresh_on_a_trusting_board() {
     bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
                                                 // 3000: mov byte [2000h], 05h: MOV EAX, 1 becomes ADD EAX, 1.
     bus.flat.load(0x3000, &[0xC6, 0x05, 0x00, 0x20, 0, 0, 0x05]);
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     run_thrice(&mut c, &mut bus, 0x2000);
     assert_eq!((c.r[0], c.eip), (1, 0x2005));
     c.eip = 0x3000;
@@ -342,7 +325,7 @@ fn code_rewritten_through_another_linear_alias_is_decoded_afresh() {
     // Linear 5000h is remapped onto physical 2000h, where the code is: a
     // write there reaches the code's physical page, not its linear one.
     let mut bus = gen_bus();
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     identity_paging(&mut c, &mut bus);
     bus.flat.load(0x1_1000 + 4 * 5, &0x2007u32.to_le_bytes());
     bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
@@ -362,7 +345,7 @@ fn code_rewritten_through_another_linear_alias_is_decoded_afresh() {
 fn memory_the_board_changes_is_decoded_afresh_when_it_says_so() {
     let mut bus = gen_bus();
     bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     run_thrice(&mut c, &mut bus, 0x2000);
     assert_eq!(c.r[0], 1);
     // DMA: the board stores ADD EAX, 7 and bumps its generation.
@@ -379,7 +362,7 @@ fn a_new_mapping_after_a_cr3_load_runs_the_new_page() {
     // Linear 2000h maps physical 2000h, then (after the TLB flush a CR3
     // load makes) physical 4000h, which holds different code.
     let mut bus = gen_bus();
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     identity_paging(&mut c, &mut bus);
     bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
     bus.flat.load(0x4000, &[0xB8, 2, 0, 0, 0]);
@@ -398,7 +381,7 @@ fn a_user_fetch_from_a_supervisor_page_faults_after_supervisor_runs() {
     // is cached; error code 5 (present, read, user), CR2 = 2000h. IDT limit
     // 0: the fault shuts the CPU down.
     let mut bus = gen_bus();
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     identity_paging(&mut c, &mut bus);
     bus.flat.load(0x1_1000 + 4 * 2, &0x2003u32.to_le_bytes());
     bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
@@ -420,7 +403,7 @@ fn an_epoch_number_coming_round_again_trusts_nothing_old() {
     // check can see them.
     let mut bus = gen_bus();
     bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]);
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.code_epoch = 1;
     c.bus_gen = Some(0); // the board's generation already seen
     run_thrice(&mut c, &mut bus, 0x2000);
