@@ -437,7 +437,8 @@ fn forms_without_a_snapshot_fault_with_the_registers_they_began_with() {
     fn code(c: &mut Cpu32) {
         c.seg[CS].limit = 0x2001;
     }
-    let cases: &[(&[u8], fn(&mut Cpu32))] = &[
+    type Case<'a> = (&'a [u8], fn(&mut Cpu32));
+    let cases: &[Case] = &[
         (&[0x01, 0x03], data),                         // add [ebx], eax
         (&[0x80, 0x33, 0x5A], data),                   // xor byte [ebx], 5Ah
         (&[0x85, 0x03], data),                         // test [ebx], eax
