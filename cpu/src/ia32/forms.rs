@@ -56,10 +56,28 @@ families! {
     CONV = 23: CONV_8 CONV_16 CONV_32;
     SETCC = 24: SETCC_8 SETCC_16 SETCC_32;
     XCHG_RR = 25: XCHG_RR_8 XCHG_RR_16 XCHG_RR_32;
-    GRP3 = 26: GRP3_8 GRP3_16 GRP3_32;
-    STRING = 27: STRING_8 STRING_16 STRING_32;
-    LOOP = 28: LOOP_8 LOOP_16 LOOP_32;
-    BT_R = 29: BT_R_8 BT_R_16 BT_R_32;
+    BT_R = 26: BT_R_8 BT_R_16 BT_R_32;
+    // From here on, forms that may fault after writing a register.
+    GRP3 = 27: GRP3_8 GRP3_16 GRP3_32;
+    STRING = 28: STRING_8 STRING_16 STRING_32;
+    LOOP = 29: LOOP_8 LOOP_16 LOOP_32;
+}
+
+/// Whether a form writes no general register and no EFLAGS bit before its
+/// last possible fault (EIP aside, which the fault path puts back at the
+/// instruction's start): the run loop's fast path skips the restart
+/// snapshot for it (`slice.rs`). Checked handler by handler: the memory
+/// forms read or write memory before any register (`rmw` sets nothing;
+/// the flags follow it), PUSH moves ESP after its write and POP after its
+/// read, CALL pushes after its limit check and sets EIP last, RET peeks
+/// and moves ESP after its jump's limit check. GRP3 (DIV after partial
+/// work in the general helpers), the string forms (REP counts as it goes)
+/// and LOOP (ECX before the jump's limit check) are left out, and so is
+/// the general path (form 0).
+#[inline(always)]
+pub(crate) fn no_partial(form: u8) -> bool {
+    // Form 0 (the general path) is not one: families start at 1.
+    form.wrapping_sub(ALU_RR << 2) < (GRP3 - ALU_RR) << 2
 }
 
 /// [`Insn::aux`] bit: the destination is the ModR/M reg field (else r/m).

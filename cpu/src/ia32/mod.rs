@@ -322,6 +322,10 @@ pub struct Cpu32 {
     /// check that every change was preceded by [`Cpu32::save_seg`].
     #[cfg(debug_assertions)]
     dbg_seg: ([SegCache; 6], u8),
+    /// Debug builds: the registers and EFLAGS at the start of an
+    /// instruction that skipped the snapshot ([`Cpu32::start_unsnapped`]).
+    #[cfg(debug_assertions)]
+    dbg_regs: Option<([u32; 8], u32)>,
     fpu: Option<Box<dyn Coprocessor>>,
     /// The integrated (or attached) x87 and its FERR# output.
     x87: fpu::X87,
@@ -397,6 +401,8 @@ impl Cpu32 {
             seg_saved: false,
             #[cfg(debug_assertions)]
             dbg_seg: ([SegCache::default(); 6], 0),
+            #[cfg(debug_assertions)]
+            dbg_regs: None,
             fpu: None,
             x87: fpu::X87::default(),
             p6: p6::P6State::default(),
@@ -671,9 +677,48 @@ impl Cpu32 {
     /// deliver it.
     #[cold]
     #[inline(never)]
-    pub(crate) fn fast_fault<B: Bus + ?Sized>(&mut self, bus: &mut B, f: Fault) {
-        self.restore_snapshot();
+    /// `snapped`: the snapshot was taken at its start; if not
+    /// ([`Self::start_unsnapped`]), the instruction changed nothing but
+    /// EIP before the fault, and the snapshot is made from the state now
+    /// (delivery restores it again on a nested fault).
+    pub(crate) fn fast_fault<B: Bus + ?Sized>(&mut self, bus: &mut B, f: Fault, snapped: bool) {
+        if snapped {
+            self.restore_snapshot();
+        } else {
+            #[cfg(debug_assertions)]
+            self.check_unsnapped();
+            self.eip = self.insn_start;
+            self.snap.r = self.r;
+            self.snap.eip = self.eip;
+            self.snap.eflags = self.eflags;
+        }
         self.deliver(bus, f);
+    }
+
+    /// [`Self::save_snapshot`] without the register copy, for a form that
+    /// cannot fault after writing a register (`forms::no_partial`).
+    #[inline(always)]
+    pub(crate) fn start_unsnapped(&mut self) {
+        self.seg_saved = false;
+        self.insn_start = self.eip;
+        #[cfg(debug_assertions)]
+        {
+            self.dbg_seg = (self.seg, self.cpl);
+            self.dbg_regs = Some((self.r, self.eflags));
+        }
+    }
+
+    /// Debug builds: an unsnapped form that faulted left the registers and
+    /// EFLAGS as they were.
+    #[cfg(debug_assertions)]
+    fn check_unsnapped(&self) {
+        if let Some((r, fl)) = self.dbg_regs {
+            debug_assert!(
+                r == self.r && fl == self.eflags,
+                "ia32: a form at {:#x} marked no_partial wrote a register before faulting",
+                self.insn_start
+            );
+        }
     }
 
     /// Debug builds: what the fast path does not test between
@@ -743,6 +788,7 @@ impl Cpu32 {
         #[cfg(debug_assertions)]
         {
             self.dbg_seg = (self.seg, self.cpl);
+            self.dbg_regs = None;
         }
     }
 

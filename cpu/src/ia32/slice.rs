@@ -172,7 +172,12 @@ impl Cpu32 {
                 bus.slice_clock(*cycles);
             }
             let i = self.icache_insn(idx);
-            self.save_snapshot();
+            let snapped = !super::forms::no_partial(i.form);
+            if snapped {
+                self.save_snapshot();
+            } else {
+                self.start_unsnapped();
+            }
             let before = self.cycles;
             let res = self.execute_insn(bus, i, d32);
             #[cfg(debug_assertions)]
@@ -180,7 +185,7 @@ impl Cpu32 {
             *steps += 1;
             let faulted = res.is_err();
             if let Err(f) = res {
-                self.fast_fault(bus, f);
+                self.fast_fault(bus, f, snapped);
                 // Not retired (the count below takes every step).
                 self.instructions = self.instructions.wrapping_sub(1);
             }

@@ -368,3 +368,89 @@ fn a_fetch_context_number_coming_round_again_trusts_no_old_stamp() {
     c.run(&mut bus, 1);
     assert_eq!((c.r[0], c.eip), (2, 0x2005));
 }
+
+/// `insn; jmp 2000h` at 2000h, run 20 steps (the loop stamped and taken
+/// by the fast path), then `lower` makes the next `insn` fault and a run
+/// goes on to the shutdown (IDT limit 0, so #GP, #DF, shutdown, each
+/// delivery failing and putting the registers back). Returns the state.
+fn fault_in_lap(insn: &[u8], forms: bool, lower: fn(&mut Cpu32)) -> (Regs32, u64, u64) {
+    let mut bus = LapBus::new();
+    let mut code = insn.to_vec();
+    code.extend_from_slice(&[0xEB, (-(insn.len() as i8) - 2) as u8]);
+    bus.flat.load(0x2000, &code);
+    // RET's targets: the loop again, all the way up the stack.
+    for a in (0x7000..0x9000u32).step_by(4) {
+        bus.flat.load(a, &0x2000u32.to_le_bytes());
+    }
+    let mut c = flat32();
+    c.set_forms(forms);
+    c.eip = 0x2000;
+    c.r = [
+        0x1234_5678,
+        3,
+        0x0F0F_0F0F,
+        0x4000,
+        0x8000,
+        0x5555,
+        0x6000,
+        0x7777,
+    ];
+    c.eflags = 2 | ZF | CF;
+    assert_eq!(c.run(&mut bus, 20), StepResult32::Executed);
+    lower(&mut c);
+    assert_eq!(c.run(&mut bus, 20), StepResult32::Shutdown);
+    (c.regs(), c.cycles(), c.instructions())
+}
+
+#[test]
+fn forms_without_a_snapshot_fault_with_the_registers_they_began_with() {
+    // Each form the fast path runs without a restart snapshot
+    // (`forms::no_partial`), made to fault after ten passes: a data access
+    // past a lowered DS or SS limit, or a jump past a lowered CS limit,
+    // is #GP(0) or #SS(0) (SDM vol. 3, 5.3). Both ways the fault comes
+    // before anything is written, so the registers must be the ones the
+    // instruction began with: those of the general path (forms off, a
+    // snapshot every time), EIP at the instruction (2000h), and 20
+    // instructions retired (ten passes of two).
+    fn data(c: &mut Cpu32) {
+        c.seg[DS].limit = 0xFFF;
+        c.seg[SS].limit = 0xFFF;
+    }
+    fn code(c: &mut Cpu32) {
+        c.seg[CS].limit = 0x2001;
+    }
+    type Case<'a> = (&'a [u8], fn(&mut Cpu32));
+    let cases: &[Case] = &[
+        (&[0x01, 0x03], data),                         // add [ebx], eax
+        (&[0x80, 0x33, 0x5A], data),                   // xor byte [ebx], 5Ah
+        (&[0x85, 0x03], data),                         // test [ebx], eax
+        (&[0x03, 0x03], data),                         // add eax, [ebx]
+        (&[0x89, 0x03], data),                         // mov [ebx], eax
+        (&[0xC7, 0x03, 0x78, 0x56, 0x34, 0x12], data), // mov dword [ebx], imm
+        (&[0x8B, 0x03], data),                         // mov eax, [ebx]
+        (&[0xA1, 0x00, 0x40, 0, 0], data),             // mov eax, [4000h]
+        (&[0xA3, 0x00, 0x40, 0, 0], data),             // mov [4000h], eax
+        (&[0x50], data),                               // push eax
+        (&[0x5B], data),                               // pop ebx
+        (&[0x6A, 0x05], data),                         // push 5
+        (&[0xFF, 0x03], data),                         // inc dword [ebx]
+        (&[0xFE, 0x0B], data),                         // dec byte [ebx]
+        (&[0xE8, 0, 0, 0, 0], data),                   // call (the jmp)
+        (&[0xC3], data),                               // ret
+        (&[0x0F, 0xB6, 0x03], data),                   // movzx eax, byte [ebx]
+        (&[0x0F, 0xBF, 0x03], data),                   // movsx eax, word [ebx]
+        (&[0xD1, 0x23], data),                         // shl dword [ebx], 1
+        (&[0xD3, 0x2B], data),                         // shr dword [ebx], cl
+        (&[0x0F, 0xAF, 0x03], data),                   // imul eax, [ebx]
+        (&[0x6B, 0x03, 0x07], data),                   // imul eax, [ebx], 7
+        (&[0x0F, 0x94, 0x03], data),                   // sete [ebx]
+        (&[0xEB, 0x00], code),                         // jmp 2002h
+        (&[0x74, 0x00], code),                         // je 2002h (ZF stays set)
+    ];
+    for (insn, lower) in cases {
+        let fast = fault_in_lap(insn, true, *lower);
+        let general = fault_in_lap(insn, false, *lower);
+        assert_eq!(fast, general, "{insn:02X?}");
+        assert_eq!((fast.0.eip, fast.2), (0x2000, 20), "{insn:02X?}");
+    }
+}
