@@ -382,7 +382,7 @@ fn fault_in_lap(insn: &[u8], forms: bool, lower: fn(&mut Cpu32)) -> (Regs32, u64
     for a in (0x7000..0x9000u32).step_by(4) {
         bus.flat.load(a, &0x2000u32.to_le_bytes());
     }
-    let mut c = flat32();
+    let mut c = flat32(Model32::I80486);
     c.set_forms(forms);
     c.eip = 0x2000;
     c.r = [
