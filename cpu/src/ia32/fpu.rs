@@ -269,39 +269,57 @@ impl Cpu32 {
         Ok(true)
     }
 
-    /// The memory forms of [`Cpu32::x87_fast`] (FADD…FDIVR/FCOM(P)/FLD
-    /// m64, FST(P) m64), out of line so that the register forms' path
+    /// The memory forms of [`Cpu32::x87_fast`] (FADD…FDIVR/FCOM(P) m32,
+    /// m64, m32int and m16int, FLD m32/m64, FILD m32/m16, FST(P) m32/m64,
+    /// FIST(P) m32/m16), out of line so that the register forms' path
     /// stays small.
     #[inline(never)]
     fn x87_fast_mem<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, ins: (u32, u16)) -> R<bool> {
         let (op, modrm) = (i.op as u8, i.modrm);
         let reg = (modrm >> 3) & 7;
-        if !matches!((op, reg), (0xDC, _) | (0xDD, 0 | 2 | 3)) {
-            return Ok(false);
-        }
+        let store = match (op, reg) {
+            (0xD8 | 0xDA | 0xDC | 0xDE, _) | (0xD9 | 0xDB | 0xDD | 0xDF, 0) => false,
+            (0xD9 | 0xDB | 0xDD | 0xDF, 2 | 3) => true,
+            _ => return Ok(false),
+        };
+        let len = match op {
+            0xDC | 0xDD => 8,
+            0xDE | 0xDF => 2,
+            _ => 4,
+        };
         let seg = i.mseg();
         let ea = self.ea(i);
         let off = if i.a32 { ea } else { ea & 0xFFFF };
         let data = (ea, self.seg[seg].sel);
-        if op == 0xDD && reg != 0 {
-            let Some(v) = self.x87.unit.as_deref().and_then(Fpu::fast_st64_value) else {
+        if store {
+            let Some(v) = self.x87.unit.as_deref().and_then(|f| f.fast_st_value(op)) else {
                 return Ok(false);
             };
-            if !self.x87_write_ram(bus, seg, off, &v.to_le_bytes())? {
+            if !self.x87_write_ram(bus, seg, off, &v.to_le_bytes()[..len])? {
                 return Ok(false);
             }
             if let Some(unit) = self.x87.unit.as_deref_mut() {
-                unit.fast_st64_done(modrm, ins, data);
+                unit.fast_st_done(op, modrm, ins, data);
             }
         } else {
-            let Some(b) = self.x87_read_ram::<B, 8>(bus, seg, off)? else {
+            let bits = match len {
+                8 => self
+                    .x87_read_ram::<B, 8>(bus, seg, off)?
+                    .map(u64::from_le_bytes),
+                4 => self
+                    .x87_read_ram::<B, 4>(bus, seg, off)?
+                    .map(|b| u32::from_le_bytes(b) as u64),
+                _ => self
+                    .x87_read_ram::<B, 2>(bus, seg, off)?
+                    .map(|b| u16::from_le_bytes(b) as u64),
+            };
+            let Some(bits) = bits else {
                 return Ok(false);
             };
-            let bits = u64::from_le_bytes(b);
             let Some(unit) = self.x87.unit.as_deref_mut() else {
                 return Ok(false);
             };
-            if !unit.fast_m64_lazy(op, modrm, bits, ins, data) {
+            if !unit.fast_mem_lazy(op, modrm, bits, ins, data) {
                 return Ok(false);
             }
         }
