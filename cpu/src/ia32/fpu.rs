@@ -269,39 +269,57 @@ impl Cpu32 {
         Ok(true)
     }
 
-    /// The memory forms of [`Cpu32::x87_fast`] (FADD…FDIVR/FCOM(P)/FLD
-    /// m64, FST(P) m64), out of line so that the register forms' path
+    /// The memory forms of [`Cpu32::x87_fast`] (FADD…FDIVR/FCOM(P) m32,
+    /// m64, m32int and m16int, FLD m32/m64, FILD m32/m16, FST(P) m32/m64,
+    /// FIST(P) m32/m16), out of line so that the register forms' path
     /// stays small.
     #[inline(never)]
     fn x87_fast_mem<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, ins: (u32, u16)) -> R<bool> {
         let (op, modrm) = (i.op as u8, i.modrm);
         let reg = (modrm >> 3) & 7;
-        if !matches!((op, reg), (0xDC, _) | (0xDD, 0 | 2 | 3)) {
-            return Ok(false);
-        }
+        let store = match (op, reg) {
+            (0xD8 | 0xDA | 0xDC | 0xDE, _) | (0xD9 | 0xDB | 0xDD | 0xDF, 0) => false,
+            (0xD9 | 0xDB | 0xDD | 0xDF, 2 | 3) => true,
+            _ => return Ok(false),
+        };
+        let len = match op {
+            0xDC | 0xDD => 8,
+            0xDE | 0xDF => 2,
+            _ => 4,
+        };
         let seg = i.mseg();
         let ea = self.ea(i);
         let off = if i.a32 { ea } else { ea & 0xFFFF };
         let data = (ea, self.seg[seg].sel);
-        if op == 0xDD && reg != 0 {
-            let Some(v) = self.x87.unit.as_deref().and_then(Fpu::fast_st64_value) else {
+        if store {
+            let Some(v) = self.x87.unit.as_deref().and_then(|f| f.fast_st_value(op)) else {
                 return Ok(false);
             };
-            if !self.x87_write_ram(bus, seg, off, &v.to_le_bytes())? {
+            if !self.x87_write_ram(bus, seg, off, &v.to_le_bytes()[..len])? {
                 return Ok(false);
             }
             if let Some(unit) = self.x87.unit.as_deref_mut() {
-                unit.fast_st64_done(modrm, ins, data);
+                unit.fast_st_done(op, modrm, ins, data);
             }
         } else {
-            let Some(b) = self.x87_read_ram::<B, 8>(bus, seg, off)? else {
+            let bits = match len {
+                8 => self
+                    .x87_read_ram::<B, 8>(bus, seg, off)?
+                    .map(u64::from_le_bytes),
+                4 => self
+                    .x87_read_ram::<B, 4>(bus, seg, off)?
+                    .map(|b| u32::from_le_bytes(b) as u64),
+                _ => self
+                    .x87_read_ram::<B, 2>(bus, seg, off)?
+                    .map(|b| u16::from_le_bytes(b) as u64),
+            };
+            let Some(bits) = bits else {
                 return Ok(false);
             };
-            let bits = u64::from_le_bytes(b);
             let Some(unit) = self.x87.unit.as_deref_mut() else {
                 return Ok(false);
             };
-            if !unit.fast_m64_lazy(op, modrm, bits, ins, data) {
+            if !unit.fast_mem_lazy(op, modrm, bits, ins, data) {
                 return Ok(false);
             }
         }
@@ -615,6 +633,73 @@ mod tests {
         // The state the core shows agrees.
         let f = c.x87().unwrap();
         assert_eq!((f.sw, f.fip, f.fop, f.fdp), (0x3820, 0x126, 0x0C0, 0x310));
+    }
+
+    /// The fast path's other forms on the core (m16/m32 integers, m32
+    /// reals, FCHS/FABS, FLDZ/FLD1, FCOM(P) ST(i)/FCOMPP, FIST, FST m32):
+    /// every value below is exact, so the status words are only TOP and
+    /// the condition codes, worked out by hand beside each step.
+    #[test]
+    fn fast_integer_single_and_compare_forms_on_the_core() {
+        let mut bus = FlatBus::new(0x10000);
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2E, 0x00, 0x03, // 100: FLDCW [0300h] (027Fh)
+            0xDF, 0x06, 0x10, 0x03, // 104: FILD word [0310h] (−7), TOP 7
+            0xD9, 0x06, 0x14, 0x03, // 108: FLD dword [0314h] (2.5), TOP 6
+            0xDA, 0x0E, 0x18, 0x03, // 10C: FIMUL dword [0318h] (4) → 10
+            0xDE, 0xC1,             // 110: FADDP ST(1),ST → 3, TOP 7
+            0xD9, 0xE0,             // 112: FCHS → −3
+            0xD9, 0xE1,             // 114: FABS → 3
+            0xD8, 0x16, 0x1C, 0x03, // 116: FCOM dword [031Ch] (3.0): equal
+            0xDF, 0xE0,             // 11A: FNSTSW AX
+            0xA3, 0x00, 0x04,       // 11C: MOV [0400h],AX
+            0xD9, 0xEE,             // 11F: FLDZ, TOP 6
+            0xD8, 0xD1,             // 121: FCOM ST(1): 0 < 3
+            0xDF, 0xE0,             // 123: FNSTSW AX
+            0xA3, 0x02, 0x04,       // 125: MOV [0402h],AX
+            0xDE, 0x1E, 0x20, 0x03, // 128: FICOMP word [0320h] (−1): 0 > −1, TOP 7
+            0xDF, 0xE0,             // 12C: FNSTSW AX
+            0xA3, 0x04, 0x04,       // 12E: MOV [0404h],AX
+            0xDF, 0x16, 0x30, 0x03, // 131: FIST word [0330h] (3)
+            0xD9, 0x16, 0x34, 0x03, // 135: FST dword [0334h] (3.0)
+            0xD9, 0xE8,             // 139: FLD1, TOP 6
+            0xDE, 0xD9,             // 13B: FCOMPP: 1 < 3, TOP 0
+            0xDF, 0xE0,             // 13D: FNSTSW AX
+            0xA3, 0x06, 0x04,       // 13F: MOV [0406h],AX
+            0xF4,                   // 142: HLT
+        ];
+        bus.load(0x100, &code);
+        bus.load(0x300, &0x027Fu16.to_le_bytes());
+        bus.load(0x310, &(-7i16).to_le_bytes());
+        bus.load(0x314, &2.5f32.to_bits().to_le_bytes());
+        bus.load(0x318, &4i32.to_le_bytes());
+        bus.load(0x31C, &3.0f32.to_bits().to_le_bytes());
+        bus.load(0x320, &(-1i16).to_le_bytes());
+        bus.load(0x330, &[0xAA; 8]);
+        let mut c = Cpu32::new(Model32::PentiumPro);
+        for s in [ES, CS, SS, DS] {
+            c.seg[s] = SegCache::real(0);
+        }
+        c.eip = 0x100;
+        c.r[4] = 0x2000;
+        assert_eq!(c.run(&mut bus, 100), StepResult32::Halted);
+        let w = |a: usize| u16::from_le_bytes([bus.mem[a], bus.mem[a + 1]]);
+        // TOP in bits 11–13; C3 4000h (equal), C0 0100h (less), none
+        // (greater); nothing inexact, so no PE and C1 clear.
+        assert_eq!(w(0x400), 0x7800);
+        assert_eq!(w(0x402), 0x3100);
+        assert_eq!(w(0x404), 0x3800);
+        assert_eq!(w(0x406), 0x0100);
+        // FIST word writes two bytes, FST dword four (3.0f = 40400000h).
+        assert_eq!(bus.mem[0x330..0x338], [3, 0, 0xAA, 0xAA, 0, 0, 0x40, 0x40]);
+        // The last instruction FCOMPP (DE D9: FOP 6D9h) at 13Bh, the last
+        // memory operand FST's at 334h; the stack is empty again.
+        let f = c.x87().unwrap();
+        assert_eq!(
+            (f.fip, f.fop, f.fdp, f.tag_word()),
+            (0x13B, 0x6D9, 0x334, 0xFFFF)
+        );
     }
 
     /// An m64 operand past the segment limit faults on the fast path as on
