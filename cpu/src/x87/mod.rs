@@ -290,6 +290,29 @@ fn wr<M: FpuMemory>(
 /// Exceptions that abandon the instruction when unmasked.
 const PRE_EXC: u16 = IE | DE | ZE;
 
+/// An IEEE binary value of `E` exponent and `M` fraction bits (a double
+/// or a single) as an 80-bit one, if it is a zero or a normal number (the
+/// conversion is then exact and raises nothing); None for denormals,
+/// infinities and NaNs, which the general path handles.
+#[inline]
+fn ieee_to_f80<const E: u32, const M: u32>(bits: u64) -> Option<F80> {
+    let emax = (1u64 << E) - 1;
+    let sign = (bits >> (E + M)) & 1 != 0;
+    let e = (bits >> M) & emax;
+    let frac = bits & ((1u64 << M) - 1);
+    if e == 0 && frac == 0 {
+        return Some(F80::zero(sign));
+    }
+    if e == 0 || e == emax {
+        return None;
+    }
+    let bias = (emax >> 1) as u16;
+    Some(F80 {
+        se: (sign as u16) << 15 | (e as u16 + (16383 - bias)),
+        m: (1 << 63) | frac << (63 - M),
+    })
+}
+
 impl Fpu {
     /// A new FPU in the FNINIT state.
     pub fn new() -> Fpu {
@@ -747,33 +770,16 @@ impl Fpu {
         // operation raises something, and they are rare).
         let (src, y) = match op {
             0xDC | 0xDD => {
-                let e = ((bits >> 52) & 0x7FF) as u16;
-                let src = if bits << 1 == 0 {
-                    F80::zero(bits >> 63 != 0)
-                } else if e == 0 || e == 0x7FF {
+                let Some(src) = ieee_to_f80::<11, 52>(bits) else {
                     return false;
-                } else {
-                    F80 {
-                        se: ((bits >> 48) as u16 & 0x8000) | (e + (16383 - 1023)),
-                        m: (1 << 63) | (bits << 11),
-                    }
                 };
                 (src, f64::from_bits(bits))
             }
             0xD8 | 0xD9 => {
-                let b = bits as u32;
-                let e = ((b >> 23) & 0xFF) as u16;
-                let src = if b << 1 == 0 {
-                    F80::zero(b >> 31 != 0)
-                } else if e == 0 || e == 0xFF {
+                let Some(src) = ieee_to_f80::<8, 23>(bits & 0xFFFF_FFFF) else {
                     return false;
-                } else {
-                    F80 {
-                        se: ((b >> 16) as u16 & 0x8000) | (e + (16383 - 127)),
-                        m: (1 << 63) | ((b as u64 & 0x7F_FFFF) << 40),
-                    }
                 };
-                (src, f32::from_bits(b) as f64)
+                (src, f32::from_bits(bits as u32) as f64)
             }
             0xDA | 0xDB => {
                 let v = bits as u32 as i32;
