@@ -531,6 +531,19 @@ mod tests {
     use super::*;
     use crate::FlatBus;
 
+    /// Run the real-mode program at 0000:0100 (stack at 2000h) on a
+    /// Pentium Pro until it halts.
+    fn run_real_p6(bus: &mut FlatBus) -> Cpu32 {
+        let mut c = Cpu32::new(Model32::PentiumPro);
+        for s in [ES, CS, SS, DS] {
+            c.seg[s] = SegCache::real(0);
+        }
+        c.eip = 0x100;
+        c.r[4] = 0x2000;
+        assert_eq!(c.run(bus, 100), StepResult32::Halted);
+        c
+    }
+
     /// FLD1; ESC `extra`; FSTP dword [0200h]; HLT on `model` in real mode
     /// with a coprocessor: the dword stored and the interrupt vectors taken
     /// (none expected).
@@ -602,13 +615,7 @@ mod tests {
         bus.load(0x300, &0x027Fu16.to_le_bytes());
         bus.load(0x310, &10.0f64.to_bits().to_le_bytes());
         bus.load(0x318, &0.5f64.to_bits().to_le_bytes());
-        let mut c = Cpu32::new(Model32::PentiumPro);
-        for s in [ES, CS, SS, DS] {
-            c.seg[s] = SegCache::real(0);
-        }
-        c.eip = 0x100;
-        c.r[4] = 0x2000;
-        assert_eq!(c.run(&mut bus, 100), StepResult32::Halted);
+        let c = run_real_p6(&mut bus);
         let w = |a: usize| u16::from_le_bytes([bus.mem[a], bus.mem[a + 1]]);
         // 1/10 in 53 bits: the double 0.1 is 0.1000000000000000055…, above
         // a tenth, so the quotient was rounded up: C1 (0200h) with PE
@@ -677,13 +684,7 @@ mod tests {
         bus.load(0x31C, &3.0f32.to_bits().to_le_bytes());
         bus.load(0x320, &(-1i16).to_le_bytes());
         bus.load(0x330, &[0xAA; 8]);
-        let mut c = Cpu32::new(Model32::PentiumPro);
-        for s in [ES, CS, SS, DS] {
-            c.seg[s] = SegCache::real(0);
-        }
-        c.eip = 0x100;
-        c.r[4] = 0x2000;
-        assert_eq!(c.run(&mut bus, 100), StepResult32::Halted);
+        let c = run_real_p6(&mut bus);
         let w = |a: usize| u16::from_le_bytes([bus.mem[a], bus.mem[a + 1]]);
         // TOP in bits 11–13; C3 4000h (equal), C0 0100h (less), none
         // (greater); nothing inexact, so no PE and C1 clear.
