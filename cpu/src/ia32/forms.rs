@@ -390,11 +390,6 @@ impl Cpu32 {
         }
     }
 
-    #[inline(always)]
-    fn set_status(&mut self, mask: u32, f: u32) {
-        self.eflags = (self.eflags & !mask) | (f & mask);
-    }
-
     /// The memory operand.
     #[inline(always)]
     fn rd_e<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<u32> {
@@ -472,7 +467,7 @@ impl Cpu32 {
             (i.rm(), i.reg())
         };
         let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), self.gr::<W>(s));
-        self.set_status(STATUS, f);
+        self.set_flags(STATUS, f);
         if aop < 7 {
             self.sr::<W>(d, r);
         }
@@ -483,7 +478,7 @@ impl Cpu32 {
         let aop = i.aux & 0xF;
         let d = i.rm();
         let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), Self::imm_w::<W>(i));
-        self.set_status(STATUS, f);
+        self.set_flags(STATUS, f);
         if aop < 7 {
             self.sr::<W>(d, r);
         }
@@ -504,7 +499,7 @@ impl Cpu32 {
             let cf = self.eflags & CF != 0;
             self.rmw::<W, B, _>(bus, i, |a| alu::<W>(aop, a, b, cf))?
         };
-        self.set_status(STATUS, f);
+        self.set_flags(STATUS, f);
         Ok(())
     }
 
@@ -514,7 +509,7 @@ impl Cpu32 {
         let b = self.rd_e::<W, B>(bus, i)?;
         let d = i.reg();
         let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), b);
-        self.set_status(STATUS, f);
+        self.set_flags(STATUS, f);
         if aop < 7 {
             self.sr::<W>(d, r);
         }
@@ -555,7 +550,7 @@ impl Cpu32 {
         } else {
             add::<W>(a, 1, 0)
         };
-        self.set_status(STATUS & !CF, f);
+        self.set_flags(STATUS & !CF, f);
         self.sr::<W>(n, r);
     }
 
@@ -569,7 +564,7 @@ impl Cpu32 {
                 add::<W>(a, 1, 0)
             }
         })?;
-        self.set_status(STATUS & !CF, f);
+        self.set_flags(STATUS & !CF, f);
         Ok(())
     }
 
@@ -668,7 +663,7 @@ impl Cpu32 {
         let ovf = sext::<W>(r) as i32 as i64 != p;
         self.sr::<W>(i.reg(), r);
         let f = szp::<W>(r) | if ovf { CF | OF } else { 0 };
-        self.set_status(STATUS, f);
+        self.set_flags(STATUS, f);
         Ok(())
     }
 
