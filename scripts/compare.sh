@@ -5,6 +5,7 @@
 #   ROUNDS=2000 scripts/compare.sh
 #   SKIP=bochs scripts/compare.sh     # leave out an emulator (qemu, bochs)
 #   LTO=0 scripts/compare.sh          # ironpc built with the plain release profile
+#   PGO=1 scripts/compare.sh          # ironpc built with PGO (scripts/pgo-build.sh)
 #   MODE=boot scripts/compare.sh      # ironpc boots the floppy through a BIOS too
 #   WORKLOAD=mix32 ROUNDS=100 scripts/compare.sh   # the 32-bit workload (386 core)
 #   MODE=linux scripts/compare.sh     # Linux to its shell prompt (issue 17)
@@ -17,7 +18,9 @@
 # default ../shared beside the repository) loading the sector from a 360K
 # floppy image, with every device of the board running, as QEMU and Bochs
 # boot it through their BIOSes. ironpc's binary goes to $CARGO_TARGET_DIR
-# (default target/compare, or target/compare-nolto with LTO=0).
+# (default target/compare, target/compare-nolto with LTO=0, or
+# target/compare-pgo with PGO=1: profile-guided, trained by
+# scripts/pgo-build.sh on a set that includes mix32 and mandel87).
 #
 # Needs: nasm, cargo; qemu-system-i386; bochs, bochsbios, vgabios
 # (Debian: apt-get install -y nasm qemu-system-x86 bochs bochsbios vgabios).
@@ -111,7 +114,14 @@ done
 # codegen unit) on top of the workspace's release profile, in a target
 # directory of its own; LTO=0 uses the release profile as it is.
 LTO=${LTO:-1}
-if [ "$LTO" = 1 ]; then
+PGO=${PGO:-0}
+if [ "$PGO" = 1 ]; then
+    # Profile-guided on top of fat LTO (scripts/pgo-build.sh: its training set).
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/compare-pgo}"
+    echo "building ironpc (release, LTO, PGO)..." >&2
+    "$root/scripts/pgo-build.sh" >/dev/null
+    tdir=$CARGO_TARGET_DIR/use/release
+elif [ "$LTO" = 1 ]; then
     export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/compare}"
     export CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
     export CARGO_PROFILE_BENCH_LTO=fat CARGO_PROFILE_BENCH_CODEGEN_UNITS=1
@@ -119,9 +129,11 @@ else
     export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/compare-nolto}"
     export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 fi
-tdir=$CARGO_TARGET_DIR/release
-echo "building ironpc (release, LTO=$LTO)..." >&2
-(cd "$root" && cargo build --release -q -p ironpc-harness --bin ironpc)
+if [ "$PGO" != 1 ]; then
+    tdir=$CARGO_TARGET_DIR/release
+    echo "building ironpc (release, LTO=$LTO)..." >&2
+    (cd "$root" && cargo build --release -q -p ironpc-harness --bin ironpc)
+fi
 ironpc_cmd=()
 ironpc_help=$("$tdir/ironpc" bench --help 2>&1 || true)
 shared=${IRONPC_SHARED:-$root/../shared}
