@@ -367,7 +367,7 @@ impl Cpu32 {
     }
 
     /// Read through a segment.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn rd<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -401,7 +401,7 @@ impl Cpu32 {
     }
 
     /// Write through a segment.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn wr<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,

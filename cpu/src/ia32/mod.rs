@@ -95,6 +95,7 @@ impl Model32 {
         })
     }
     /// Physical address mask (24 address lines on the 286).
+    #[inline]
     pub fn address_mask(self) -> u32 {
         match self {
             Model32::I80286 => 0x00FF_FFFF,
@@ -132,26 +133,32 @@ pub struct SegCache {
 
 impl SegCache {
     /// Present bit.
+    #[inline]
     pub fn present(&self) -> bool {
         self.attr & 0x80 != 0
     }
     /// Descriptor privilege level.
+    #[inline]
     pub fn dpl(&self) -> u8 {
         ((self.attr >> 5) & 3) as u8
     }
     /// D/B bit: 32-bit code or stack.
+    #[inline]
     pub fn big(&self) -> bool {
         self.attr & 0x4000 != 0
     }
     /// The four type bits.
+    #[inline]
     pub fn ty(&self) -> u8 {
         (self.attr & 0xF) as u8
     }
     /// Code or data (S bit set).
+    #[inline]
     pub fn is_seg(&self) -> bool {
         self.attr & 0x10 != 0
     }
     /// A code segment.
+    #[inline]
     pub fn is_code(&self) -> bool {
         self.is_seg() && self.attr & 8 != 0
     }
