@@ -1166,7 +1166,60 @@ impl Cpu32 {
     }
 
     /// One iteration (or a run of iterations) of a string instruction.
+    #[inline(always)]
     pub(crate) fn string<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {
+        if i.rep == 0 && matches!(i.op, 0xA4 | 0xA5 | 0xAA..=0xAD) && self.model != Model32::I80286
+        {
+            return self.string_one(bus, i);
+        }
+        self.string_rep(bus, i, start)
+    }
+
+    /// MOVS, STOS or LODS without REP on the 386 and later, inline in
+    /// the caller: one iteration as [`Self::string_rep`] does it, without
+    /// that function's frame (LODS in a loop is common).
+    #[inline(always)]
+    fn string_one<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let op = i.op;
+        let sz: u32 = if op & 1 == 0 {
+            1
+        } else if i.o32 {
+            4
+        } else {
+            2
+        };
+        let amask = if i.a32 { 0xFFFF_FFFF } else { 0xFFFF };
+        let step = if self.eflags & DF != 0 {
+            sz.wrapping_neg()
+        } else {
+            sz
+        };
+        let si = self.r[6] & amask;
+        let di = self.r[7] & amask;
+        match op {
+            0xAC | 0xAD => {
+                let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, si, sz)?;
+                self.set_reg(sz, 0, v);
+                self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
+            }
+            0xAA | 0xAB => {
+                let v = self.reg(sz, 0);
+                self.wr(bus, ES, di, sz, v)?;
+                self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
+            }
+            _ => {
+                let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, si, sz)?;
+                self.wr(bus, ES, di, sz, v)?;
+                self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
+                self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Self::string`] under REP, and the rest.
+    #[inline(never)]
+    fn string_rep<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {
         let op = i.op;
         let sz: u32 = if op & 1 == 0 {
             1
