@@ -6,10 +6,6 @@ use super::*;
 
 /// No register in an address.
 pub const NOREG: u8 = 0xFF;
-/// [`Insn::scale`]: the address has a base register.
-pub const EA_BASE: u8 = 4;
-/// [`Insn::scale`]: the address has an index register.
-pub const EA_INDEX: u8 = 8;
 
 /// A decoded instruction.
 #[derive(Clone, Copy, Debug, Default)]
@@ -36,9 +32,7 @@ pub struct Insn {
     pub base: u8,
     /// Address index register or [`NOREG`].
     pub index: u8,
-    /// Index scale as a shift (bits 0–1), and the address's form, so that
-    /// [`Cpu32::ea`] need not test for [`NOREG`]: [`EA_BASE`] if there is
-    /// a base register, [`EA_INDEX`] if there is an index.
+    /// Index scale as a shift (0–3).
     pub scale: u8,
     /// Displacement.
     pub disp: u32,
@@ -266,10 +260,6 @@ impl Cpu32 {
                 }
             }
         }
-        if i.mem {
-            i.scale |= if i.base != NOREG { EA_BASE } else { 0 }
-                | if i.index != NOREG { EA_INDEX } else { 0 };
-        }
         let e = match l.entries[op as usize * 8 + reg] {
             Some(e) => e,
             None => return Err(ud()),
@@ -348,16 +338,13 @@ impl Cpu32 {
     /// The offset of the memory operand.
     #[inline(always)]
     pub(crate) fn ea(&self, i: &Insn) -> u32 {
-        // The form decided at decode: no NOREG tests and, with the
-        // registers masked to 0-7, no bounds checks here.
-        let base = || self.r[(i.base & 7) as usize];
-        let index = || self.r[(i.index & 7) as usize] << (i.scale & 3);
-        let a = match i.scale & (EA_BASE | EA_INDEX) {
-            0 => i.disp,
-            EA_BASE => i.disp.wrapping_add(base()),
-            EA_INDEX => i.disp.wrapping_add(index()),
-            _ => i.disp.wrapping_add(base()).wrapping_add(index()),
-        };
+        let mut a = i.disp;
+        if i.base != NOREG {
+            a = a.wrapping_add(self.r[i.base as usize]);
+        }
+        if i.index != NOREG {
+            a = a.wrapping_add(self.r[i.index as usize] << i.scale);
+        }
         if i.a32 {
             a
         } else {

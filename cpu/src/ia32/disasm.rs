@@ -154,7 +154,7 @@ fn address(i: &Insn) -> String {
         }
         s.push_str(names[i.index as usize & 7]);
         if i.a32 {
-            s.push_str(&format!("*{}", 1u32 << (i.scale & 3)));
+            s.push_str(&format!("*{}", 1u32 << i.scale));
         }
     }
     let seg = i.seg.map(|n| format!("{}:", SREG[n as usize & 7]));
