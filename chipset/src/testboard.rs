@@ -163,6 +163,18 @@ impl Bus for TestBoard {
         }
         self.ram.get_mut(addr as usize..end as usize)
     }
+    /// The RAM, unless the ROM's top window reaches down into it (the
+    /// ROM's low window lies in `DIRECT_HOLE`).
+    #[inline]
+    fn ram_direct(&mut self) -> &mut [u8] {
+        if self.rom_low >= cpu::bus::DIRECT_HOLE.start
+            && self.ram.len() as u64 <= self.rom_high as u64
+        {
+            &mut self.ram
+        } else {
+            &mut []
+        }
+    }
     /// Only the CPU writes this RAM (it is private, with no alias: every
     /// address reaches at most one byte), so the CPU may trust the code it
     /// has checked until it writes there itself.

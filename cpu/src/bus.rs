@@ -1,5 +1,10 @@
 //! How memory and I/O reach the CPU.
 
+/// Physical addresses [`Bus::ram_direct`] never lends, whatever the slice
+/// it returns covers: A0000h–FFFFFh, where a PC has video memory, ROMs and
+/// shadow RAM whose mapping changes.
+pub const DIRECT_HOLE: std::ops::Range<u32> = 0xA_0000..0x10_0000;
+
 /// Memory and I/O as the CPU sees them. Addresses are physical: the CPU has
 /// already applied segmentation and its address-bus width.
 pub trait Bus {
@@ -68,6 +73,20 @@ pub trait Bus {
     /// lends, so boards that have only plain RAM need not implement it.
     fn ram_read(&mut self, addr: u32, len: u32) -> Option<&[u8]> {
         self.ram_mut(addr, len).map(|s| &*s)
+    }
+    /// Plain RAM the CPU may read and write in place, without a call per
+    /// access: a slice `s` such that for every physical address `a <
+    /// s.len()` outside [`DIRECT_HOLE`] (the PC's adapter space, which the
+    /// CPU never takes from here), reading `a` gives `s[a]` and writing it
+    /// stores into `s[a]` with no other effect, so that the CPU may use it
+    /// in place of [`Bus::read`] and [`Bus::write`]. What a board lends may
+    /// change with its state (the AT board lends nothing while A20 is
+    /// masked), so the CPU asks at every access (an inlined field load)
+    /// and keeps only physical addresses. Empty (the default): nothing is
+    /// lent, and the CPU goes through [`Bus::ram_mut`] and the byte calls.
+    #[inline]
+    fn ram_direct(&mut self) -> &mut [u8] {
+        &mut []
     }
     /// A number that changes whenever what some physical address reads may
     /// have changed other than by the CPU's own writes to that same address:
@@ -153,6 +172,10 @@ impl<T: Bus + ?Sized> Bus for &mut T {
         (**self).ram_read(addr, len)
     }
     #[inline]
+    fn ram_direct(&mut self) -> &mut [u8] {
+        (**self).ram_direct()
+    }
+    #[inline]
     fn ram_generation(&self) -> Option<u64> {
         (**self).ram_generation()
     }
@@ -212,5 +235,10 @@ impl Bus for FlatBus {
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
         let start = addr as usize;
         self.mem.get_mut(start..start.checked_add(len as usize)?)
+    }
+    /// All of it: every address below its length is plain memory.
+    #[inline]
+    fn ram_direct(&mut self) -> &mut [u8] {
+        &mut self.mem
     }
 }

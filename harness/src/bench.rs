@@ -286,6 +286,12 @@ impl Bus for Board {
         let start = addr as usize;
         self.mem.get_mut(start..start.checked_add(len as usize)?)
     }
+    /// All of it: below RAM_SIZE every address is plain memory (the
+    /// wrap-around alias lies above).
+    #[inline]
+    fn ram_direct(&mut self) -> &mut [u8] {
+        &mut self.mem[..]
+    }
 }
 
 /// One round's results.

@@ -1776,6 +1776,19 @@ impl cpu::Bus for AtBoard {
         Some(self.ram_gen)
     }
 
+    /// All of RAM while A20 is on (outside `DIRECT_HOLE`, where the CPU
+    /// never takes it from here, every byte of it is plain RAM at its own
+    /// address); nothing while A20 is masked, when the addresses with bit
+    /// 20 set alias the first megabyte.
+    #[inline]
+    fn ram_direct(&mut self) -> &mut [u8] {
+        if self.a20_mask == u32::MAX {
+            &mut self.ram
+        } else {
+            &mut []
+        }
+    }
+
     #[inline]
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
         let end = addr.checked_add(len)?;

@@ -1166,7 +1166,60 @@ impl Cpu32 {
     }
 
     /// One iteration (or a run of iterations) of a string instruction.
+    #[inline(always)]
     pub(crate) fn string<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {
+        if i.rep == 0 && matches!(i.op, 0xA4 | 0xA5 | 0xAA..=0xAD) && self.model != Model32::I80286
+        {
+            return self.string_one(bus, i);
+        }
+        self.string_rep(bus, i, start)
+    }
+
+    /// MOVS, STOS or LODS without REP on the 386 and later, inline in
+    /// the caller: one iteration as [`Self::string_rep`] does it, without
+    /// that function's frame (LODS in a loop is common).
+    #[inline(always)]
+    fn string_one<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let op = i.op;
+        let sz: u32 = if op & 1 == 0 {
+            1
+        } else if i.o32 {
+            4
+        } else {
+            2
+        };
+        let amask = if i.a32 { 0xFFFF_FFFF } else { 0xFFFF };
+        let step = if self.eflags & DF != 0 {
+            sz.wrapping_neg()
+        } else {
+            sz
+        };
+        let si = self.r[6] & amask;
+        let di = self.r[7] & amask;
+        match op {
+            0xAC | 0xAD => {
+                let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, si, sz)?;
+                self.set_reg(sz, 0, v);
+                self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
+            }
+            0xAA | 0xAB => {
+                let v = self.reg(sz, 0);
+                self.wr(bus, ES, di, sz, v)?;
+                self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
+            }
+            _ => {
+                let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, si, sz)?;
+                self.wr(bus, ES, di, sz, v)?;
+                self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
+                self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Self::string`] under REP, and the rest.
+    #[inline(never)]
+    fn string_rep<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {
         let op = i.op;
         let sz: u32 = if op & 1 == 0 {
             1
@@ -1183,7 +1236,13 @@ impl Cpu32 {
         };
         let src_seg = i.seg.unwrap_or(DS as u8) as usize;
         let rep = i.rep != 0;
-        let mut budget = 4096;
+        let mut budget: u32 = 4096;
+        // Runs of iterations at once (`string_run`). After a refusal one
+        // iteration goes the whole way (filling the TLB, crossing the page,
+        // or raising the fault); after two in a row what refuses them (a
+        // limit, MMIO, an armed breakpoint) is taken to last.
+        let mut runs = rep && self.model != Model32::I80286 && !matches!(op, 0x6C..=0x6F);
+        let mut refused = 0;
         loop {
             if rep && self.r[1] & amask == 0 {
                 return Ok(());
@@ -1191,9 +1250,23 @@ impl Cpu32 {
             let si = self.r[6] & amask;
             let di = self.r[7] & amask;
             let mut stop = false;
-            if self.model == Model32::I80286 {
+            let mut done = 0;
+            if runs {
+                done = self.string_run(bus, i, sz, amask, step, budget);
+                if done == 0 {
+                    refused += 1;
+                    runs = refused < 2;
+                } else {
+                    refused = 0;
+                }
+            }
+            if done > 0 {
+                stop = matches!(op, 0xA6 | 0xA7 | 0xAE | 0xAF);
+            } else if self.model == Model32::I80286 {
+                done = 1;
                 stop = self.string286_once(bus, op, sz, src_seg, rep, step)?;
             } else {
+                done = 1;
                 match op {
                     0x6C | 0x6D => {
                         let port = self.r[2] as u16;
@@ -1249,7 +1322,7 @@ impl Cpu32 {
             if !rep {
                 return Ok(());
             }
-            let c = (self.r[1] & amask).wrapping_sub(1) & amask;
+            let c = (self.r[1] & amask).wrapping_sub(done) & amask;
             self.r[1] = (self.r[1] & !amask) | c;
             // Completed iterations stay done if a later one faults.
             self.snap.r = self.r;
@@ -1263,7 +1336,7 @@ impl Cpu32 {
                     return Ok(());
                 }
             }
-            budget -= 1;
+            budget -= done;
             if budget == 0 || self.intr || self.nmi || self.eflags & TF != 0 || self.dbg.hits != 0 {
                 // Resume at the same instruction after an interrupt window;
                 // RF (pushed by whatever is taken there) keeps an
@@ -1275,6 +1348,175 @@ impl Cpu32 {
                 return Ok(());
             }
         }
+    }
+
+    /// Under REP, a run of iterations of MOVS, STOS, LODS, SCAS or CMPS
+    /// done at once in the board's [`Bus::ram_direct`] memory: as many as
+    /// ECX, `budget` and both operands' pages allow (each operand's
+    /// elements on one page, inside its segment, not wrapping its address
+    /// size, granted by the TLB without a walk, so no fault, A/D update or
+    /// alignment check can happen among them), stopping after the element
+    /// that ends a REPE/REPNE compare. ESI/EDI, AL/AX/EAX and the flags end
+    /// as the iterations one by one would leave them; ECX is the caller's
+    /// to count down (it gets the number done). 0 when no run can be
+    /// taken here, and whenever the caller must stop after one iteration
+    /// (an interrupt or NMI pending, TF, a breakpoint hit), so that one
+    /// goes the whole way.
+    #[allow(clippy::too_many_arguments)]
+    fn string_run<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        sz: u32,
+        amask: u32,
+        step: u32,
+        budget: u32,
+    ) -> u32 {
+        if self.intr || self.nmi || self.eflags & TF != 0 || self.dbg.hits != 0 {
+            return 0;
+        }
+        let op = i.op;
+        let count = self.r[1] & amask;
+        let mut n = count.min(budget);
+        let back = step != sz;
+        let u = self.user();
+        // (segment, offset, write) of each memory operand: the source
+        // first for MOVS and CMPS.
+        let src = (i.seg.unwrap_or(DS as u8) as usize, self.r[6] & amask);
+        let dst = (ES, self.r[7] & amask);
+        let ops: [Option<(usize, u32, bool)>; 2] = match op {
+            0xA4 | 0xA5 => [Some((src.0, src.1, false)), Some((dst.0, dst.1, true))],
+            0xA6 | 0xA7 => [Some((src.0, src.1, false)), Some((dst.0, dst.1, false))],
+            0xAA | 0xAB => [Some((dst.0, dst.1, true)), None],
+            0xAC | 0xAD => [Some((src.0, src.1, false)), None],
+            0xAE | 0xAF => [Some((dst.0, dst.1, false)), None],
+            _ => return 0,
+        };
+        // How many elements each operand has room for, and its first
+        // element's linear address.
+        let mut lins = [0u32; 2];
+        for (k, o) in ops.iter().enumerate() {
+            let Some((s, off, _)) = *o else { continue };
+            let Ok(lin) = self.seg_lin(s, off, sz, Acc::Read) else {
+                return 0;
+            };
+            let (wrap, page) = if back {
+                // Elements at off, off - sz, ...: the lowest at or above
+                // 0, the highest inside the address size and the page.
+                if off > amask - (sz - 1) || (lin & 0xFFF) > 0x1000 - sz {
+                    return 0;
+                }
+                ((off / sz).saturating_add(1), (lin & 0xFFF) / sz + 1)
+            } else {
+                let room = (u64::from(amask) - u64::from(off) + 1) / u64::from(sz);
+                (
+                    room.min(u64::from(u32::MAX)) as u32,
+                    (0x1000 - (lin & 0xFFF)) / sz,
+                )
+            };
+            n = n.min(wrap).min(page);
+            lins[k] = lin;
+        }
+        if n == 0 {
+            return 0;
+        }
+        let bytes = n * sz;
+        // The physical address of each operand's lowest byte.
+        let mut lows = [0usize; 2];
+        for (k, o) in ops.iter().enumerate() {
+            let Some((s, off, write)) = *o else { continue };
+            let back_by = if back { bytes - sz } else { 0 };
+            let low_off = off.wrapping_sub(back_by);
+            let acc = if write { Acc::Write } else { Acc::Read };
+            if self.seg_lin(s, low_off, bytes, acc).is_err() {
+                return 0;
+            }
+            let low = lins[k].wrapping_sub(back_by);
+            let Some(p) = self.direct_phys(low, bytes, write, u) else {
+                return 0;
+            };
+            lows[k] = p;
+        }
+        let ram = bus.ram_direct();
+        if lows.iter().any(|&p| p + bytes as usize > ram.len()) {
+            return 0;
+        }
+        let szu = sz as usize;
+        // Element `j` (in the order the iterations take them) of operand `k`.
+        let at = |k: usize, j: u32| -> usize {
+            if back {
+                lows[k] + (bytes - sz - j * sz) as usize
+            } else {
+                lows[k] + (j * sz) as usize
+            }
+        };
+        let get = |ram: &[u8], p: usize| -> u32 {
+            ram[p..p + szu]
+                .iter()
+                .rev()
+                .fold(0, |v, &b| (v << 8) | b as u32)
+        };
+        let mut done = n;
+        match op {
+            0xA4 | 0xA5 => {
+                let (s0, d0) = (lows[0], lows[1]);
+                if s0 + bytes as usize <= d0 || d0 + bytes as usize <= s0 {
+                    ram.copy_within(s0..s0 + bytes as usize, d0);
+                } else {
+                    // Overlapping: element by element, in order, as the
+                    // iterations move them.
+                    for j in 0..n {
+                        let v = get(ram, at(0, j)).to_le_bytes();
+                        let pd = at(1, j);
+                        ram[pd..pd + szu].copy_from_slice(&v[..szu]);
+                    }
+                }
+            }
+            0xAA | 0xAB => {
+                let v = self.r[0].to_le_bytes();
+                for e in ram[lows[0]..lows[0] + bytes as usize].chunks_exact_mut(szu) {
+                    e.copy_from_slice(&v[..szu]);
+                }
+            }
+            0xAC | 0xAD => {
+                let v = get(ram, at(0, n - 1));
+                self.set_reg(sz, 0, v);
+            }
+            _ => {
+                // SCAS compares the accumulator with ES:EDI, CMPS DS:ESI
+                // with ES:EDI; REPE stops after the first unequal pair,
+                // REPNE after the first equal one.
+                let until_equal = i.rep == 0xF2;
+                let m = mask(sz);
+                let mut last = (0, 0);
+                for j in 0..n {
+                    let (a, b) = if matches!(op, 0xAE | 0xAF) {
+                        (self.r[0] & m, get(ram, at(0, j)))
+                    } else {
+                        (get(ram, at(0, j)), get(ram, at(1, j)))
+                    };
+                    last = (a, b);
+                    if (a == b) == until_equal {
+                        done = j + 1;
+                        break;
+                    }
+                }
+                let (_, f) = by_width!(sz, sub(last.0, last.1, 0));
+                self.set_flags(STATUS, f);
+            }
+        }
+        if matches!(op, 0xA4 | 0xA5 | 0xAA | 0xAB) {
+            let d = if op < 0xA8 { lows[1] } else { lows[0] };
+            self.note_write(d as u32);
+        }
+        let moved = done.wrapping_mul(step);
+        if matches!(op, 0xA4..=0xA7 | 0xAC | 0xAD) {
+            self.r[6] = (self.r[6] & !amask) | (self.r[6].wrapping_add(moved) & amask);
+        }
+        if !matches!(op, 0xAC | 0xAD) {
+            self.r[7] = (self.r[7] & !amask) | (self.r[7].wrapping_add(moved) & amask);
+        }
+        done
     }
 
     /// One iteration of a 16-bit string instruction on the 286 (real-address

@@ -27,11 +27,17 @@ impl Cpu32 {
         // writable, for writes; readable code for reads), the access inside
         // its limit. Everything else takes the full checks, which accept
         // these too.
+        // Bit n of each mask: the type and S bits `n` (attr & 1Fh) allow
+        // it: reads from expand-up data (10h–13h) and readable code (1Ah,
+        // 1Bh, 1Eh, 1Fh); writes to writable expand-up data (12h, 13h).
+        // One bit test instead of two masked compares.
+        const READ_FAST: u32 = 0xCC0F_0000;
+        const WRITE_FAST: u32 = 0x000C_0000;
         let c = &self.seg[s];
-        let a = c.attr;
+        let ty = u32::from(c.attr) & 0x1F;
         let fits = match acc {
-            Acc::Read => a & 0x1C == 0x10 || a & 0x1A == 0x1A,
-            Acc::Write => a & 0x1E == 0x12,
+            Acc::Read => READ_FAST >> ty & 1 != 0,
+            Acc::Write => WRITE_FAST >> ty & 1 != 0,
             Acc::Exec => false,
         };
         let last = off.wrapping_add(len - 1);
@@ -157,14 +163,8 @@ impl Cpu32 {
                 self.phys_write32(bus, pde_addr, new_pde);
             }
             let phys = (pde & 0xFFC0_0000) | (lin & 0x003F_F000);
-            self.tlb[idx] = TlbEntry {
-                tag: (page << 1) | 1,
-                phys,
-                user: u,
-                write: w,
-                dirty: new_pde & 0x40 != 0,
-                global: cr4 & super::p6::CR4_PGE != 0 && pde & 0x100 != 0,
-            };
+            let global = cr4 & super::p6::CR4_PGE != 0 && pde & 0x100 != 0;
+            self.tlb[idx] = tlb_entry(page, phys, u, w, new_pde & 0x40 != 0, global, wp);
             return Ok(phys | (lin & 0xFFF));
         }
         let pte_addr = (pde & 0xFFFF_F000) | ((lin >> 10) & 0xFFC);
@@ -188,14 +188,8 @@ impl Cpu32 {
             self.phys_write32(bus, pte_addr, new_pte);
         }
         let phys = pte & 0xFFFF_F000;
-        self.tlb[idx] = TlbEntry {
-            tag: (page << 1) | 1,
-            phys,
-            user: u,
-            write: w,
-            dirty: new_pte & 0x40 != 0,
-            global: cr4 & super::p6::CR4_PGE != 0 && pte & 0x100 != 0,
-        };
+        let global = cr4 & super::p6::CR4_PGE != 0 && pte & 0x100 != 0;
+        self.tlb[idx] = tlb_entry(page, phys, u, w, new_pte & 0x40 != 0, global, wp);
         Ok(phys | (lin & 0xFFF))
     }
 
@@ -338,35 +332,48 @@ impl Cpu32 {
         self.cpl == 3
     }
 
-    /// The physical address of an access of `len` bytes at `lin` when the
-    /// fast path may take it: on one page, paging off or a TLB entry that
-    /// already grants it (so there is no walk, no A/D update and no fault),
-    /// no data breakpoint armed and EFLAGS.AC clear (so no alignment check
-    /// can fire). None sends the access the whole way ([`Self::lin_read`]).
+    /// The physical address of an access of `len` bytes at `lin` when it
+    /// may go straight to the board's [`Bus::ram_direct`] memory: on one
+    /// page, no data breakpoint armed and no alignment check possible
+    /// (EFLAGS.AC clear or a supervisor access), and either paging off
+    /// with the address outside [`crate::bus::DIRECT_HOLE`] or a TLB entry
+    /// whose key grants this kind of access (so there is no walk, no A/D
+    /// update and no fault). None sends the access the whole way
+    /// ([`Self::lin_read`]); the caller still checks the address against
+    /// the lent slice's length.
     #[inline(always)]
-    pub(crate) fn fast_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<u32> {
-        if (lin & 0xFFF) + len > 0x1000 || self.breakpoints_armed() || self.eflags & AC != 0 {
+    pub(crate) fn direct_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<usize> {
+        if (lin & 0xFFF) > 0x1000 - len || self.dr[7] & 0xFF != 0 || (user && self.eflags & AC != 0)
+        {
             return None;
         }
-        let m = self.model.address_mask();
         if self.cr[0] & 0x8000_0000 == 0 {
-            let p = lin & m;
-            return (p <= m - (len - 1)).then_some(p);
+            let p = lin & self.model.address_mask();
+            // The hole and the top of the address space in one compare.
+            if p.wrapping_sub(crate::bus::DIRECT_HOLE.start)
+                < crate::bus::DIRECT_HOLE.end - crate::bus::DIRECT_HOLE.start
+            {
+                return None;
+            }
+            return Some(p as usize);
         }
         let page = lin >> 12;
         let e = &self.tlb[page as usize & (TLB_SIZE - 1)];
-        if e.tag == (page << 1) | 1
-            && (!user || e.user)
-            && (!write || (e.dirty && (e.write || (!user && !self.wp()))))
-        {
-            let p = (e.phys | (lin & 0xFFF)) & m;
-            return (p <= m - (len - 1)).then_some(p);
+        if e.key[user as usize + 2 * write as usize] == (page << 1) | 1 {
+            return Some(lin.wrapping_add(e.delta) as usize);
         }
         None
     }
 
+    /// [`Self::direct_phys`] as a physical address for [`Bus::ram_mut`]
+    /// (the forms' read-modify-write path).
+    #[inline(always)]
+    pub(crate) fn fast_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<u32> {
+        self.direct_phys(lin, len, write, user).map(|p| p as u32)
+    }
+
     /// Read through a segment.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn rd<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -376,13 +383,23 @@ impl Cpu32 {
     ) -> R<u32> {
         let lin = self.seg_lin(s, off, len, Acc::Read)?;
         let u = self.user();
-        if let Some(p) = self.fast_phys(lin, len, false, u) {
-            if let Some(s) = bus.ram_mut(p, len) {
-                match (len, &*s) {
-                    (1, [b]) => return Ok(*b as u32),
-                    (2, [a, b]) => return Ok(u16::from_le_bytes([*a, *b]) as u32),
-                    (4, [a, b, c, d]) => return Ok(u32::from_le_bytes([*a, *b, *c, *d])),
-                    _ => {}
+        if let Some(p) = self.direct_phys(lin, len, false, u) {
+            let ram = bus.ram_direct();
+            match len {
+                1 => {
+                    if let Some(b) = ram.get(p) {
+                        return Ok(*b as u32);
+                    }
+                }
+                2 => {
+                    if let Some(&[a, b]) = ram.get(p..p + 2) {
+                        return Ok(u16::from_le_bytes([a, b]) as u32);
+                    }
+                }
+                _ => {
+                    if let Some(&[a, b, c, d]) = ram.get(p..p + 4) {
+                        return Ok(u32::from_le_bytes([a, b, c, d]));
+                    }
                 }
             }
         }
@@ -390,7 +407,7 @@ impl Cpu32 {
     }
 
     /// Write through a segment.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn wr<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -401,27 +418,22 @@ impl Cpu32 {
     ) -> R<()> {
         let lin = self.seg_lin(s, off, len, Acc::Write)?;
         let u = self.user();
-        if let Some(p) = self.fast_phys(lin, len, true, u) {
-            self.note_write(p);
-            if let Some(s) = bus.ram_mut(p, len) {
-                let done = match (len, s) {
-                    (1, [b]) => {
-                        *b = v as u8;
-                        true
-                    }
-                    (2, s @ [_, _]) => {
-                        s.copy_from_slice(&(v as u16).to_le_bytes());
-                        true
-                    }
-                    (4, s @ [_, _, _, _]) => {
-                        s.copy_from_slice(&v.to_le_bytes());
-                        true
-                    }
-                    _ => false,
-                };
-                if done {
-                    return Ok(());
-                }
+        if let Some(p) = self.direct_phys(lin, len, true, u) {
+            let ram = bus.ram_direct();
+            let done = match len {
+                1 => ram.get_mut(p).map(|b| *b = v as u8).is_some(),
+                2 => ram
+                    .get_mut(p..p + 2)
+                    .map(|s| s.copy_from_slice(&(v as u16).to_le_bytes()))
+                    .is_some(),
+                _ => ram
+                    .get_mut(p..p + 4)
+                    .map(|s| s.copy_from_slice(&v.to_le_bytes()))
+                    .is_some(),
+            };
+            if done {
+                self.note_write(p as u32);
+                return Ok(());
             }
         }
         self.lin_write_slow(bus, lin, len, v, u)
@@ -572,6 +584,40 @@ impl Cpu32 {
             a &= 0xFFFF;
         }
         self.rd(bus, SS, a, len)
+    }
+}
+
+/// A TLB entry for linear page `page` mapped to the physical page at
+/// `phys`, with its direct-path keys: a supervisor read is always granted,
+/// a user read with U, a write only with D already set and the write
+/// allowed (a supervisor one also on a read-only page while CR0.WP is
+/// clear, `wp` false); none into [`crate::bus::DIRECT_HOLE`].
+fn tlb_entry(
+    page: u32,
+    phys: u32,
+    u: bool,
+    w: bool,
+    dirty: bool,
+    global: bool,
+    wp: bool,
+) -> TlbEntry {
+    let tag = (page << 1) | 1;
+    let hole = crate::bus::DIRECT_HOLE.contains(&phys);
+    let grant = |ok: bool| if ok && !hole { tag } else { 0 };
+    TlbEntry {
+        key: [
+            grant(true),
+            grant(u),
+            grant(dirty && (w || !wp)),
+            grant(dirty && u && w),
+        ],
+        delta: phys.wrapping_sub(page << 12),
+        tag,
+        phys,
+        user: u,
+        write: w,
+        dirty,
+        global,
     }
 }
 

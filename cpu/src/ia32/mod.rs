@@ -38,6 +38,8 @@ mod tests_fetch;
 #[cfg(test)]
 mod tests_icache;
 #[cfg(test)]
+mod tests_mem;
+#[cfg(test)]
 mod tests_tlbstats;
 #[cfg(test)]
 mod tests_vme;
@@ -93,6 +95,7 @@ impl Model32 {
         })
     }
     /// Physical address mask (24 address lines on the 286).
+    #[inline]
     pub fn address_mask(self) -> u32 {
         match self {
             Model32::I80286 => 0x00FF_FFFF,
@@ -130,26 +133,32 @@ pub struct SegCache {
 
 impl SegCache {
     /// Present bit.
+    #[inline]
     pub fn present(&self) -> bool {
         self.attr & 0x80 != 0
     }
     /// Descriptor privilege level.
+    #[inline]
     pub fn dpl(&self) -> u8 {
         ((self.attr >> 5) & 3) as u8
     }
     /// D/B bit: 32-bit code or stack.
+    #[inline]
     pub fn big(&self) -> bool {
         self.attr & 0x4000 != 0
     }
     /// The four type bits.
+    #[inline]
     pub fn ty(&self) -> u8 {
         (self.attr & 0xF) as u8
     }
     /// Code or data (S bit set).
+    #[inline]
     pub fn is_seg(&self) -> bool {
         self.attr & 0x10 != 0
     }
     /// A code segment.
+    #[inline]
     pub fn is_code(&self) -> bool {
         self.is_seg() && self.attr & 8 != 0
     }
@@ -237,6 +246,15 @@ struct Snapshot {
 /// the walk found.
 #[derive(Clone, Copy, Default)]
 struct TlbEntry {
+    /// The direct path's keys (`mem.rs`, [`Cpu32::direct_phys`]), indexed
+    /// by `user + 2 * write`: the tag if an access of that kind may go
+    /// straight to the board's [`Bus::ram_direct`] memory (the rights
+    /// granted, D already set for a write, the physical page outside
+    /// [`crate::bus::DIRECT_HOLE`]), else 0, so that a hit is one compare.
+    key: [u32; 4],
+    /// Physical page base minus linear page base: `lin + delta` is the
+    /// physical address.
+    delta: u32,
     /// Linear page number | 1 (valid), or 0.
     tag: u32,
     /// Physical page base.
@@ -287,7 +305,7 @@ pub struct Cpu32 {
     inhibit: bool,
     cycles: u64,
     instructions: u64,
-    tlb: Vec<TlbEntry>,
+    tlb: Box<[TlbEntry; TLB_SIZE]>,
     /// Decoded instructions (`icache.rs`).
     icache: Box<[icache::Slot; icache::ICACHE_SLOTS]>,
     /// Use the decoded-instruction cache.
@@ -381,7 +399,7 @@ impl Cpu32 {
             inhibit: false,
             cycles: 0,
             instructions: 0,
-            tlb: vec![TlbEntry::default(); TLB_SIZE],
+            tlb: Box::new([TlbEntry::default(); TLB_SIZE]),
             icache: icache::empty(),
             icache_on: true,
             forms_on: true,
@@ -872,6 +890,7 @@ impl Cpu32 {
         for e in self.tlb.iter_mut() {
             if !(keep_global && e.global) {
                 e.tag = 0;
+                e.key = [0; 4];
             }
         }
     }
@@ -882,6 +901,7 @@ impl Cpu32 {
         self.tlb_stats.flushes_all += 1;
         for e in self.tlb.iter_mut() {
             e.tag = 0;
+            e.key = [0; 4];
         }
     }
 

@@ -1,0 +1,266 @@
+//! The direct memory path (`mem.rs`: [`Cpu32::direct_phys`], the TLB's
+//! keys, [`Bus::ram_direct`]) and REP string runs (`exec.rs`,
+//! `string_run`) must be invisible: each test works out the architectural
+//! outcome from the manuals (SDM vol. 2 MOVS/STOS/CMPS/SCAS and REP; vol.
+//! 3 paging, segment limits, faults restarting with the registers of the
+//! iteration that faulted) and fails if the rule it names is broken.
+
+use super::tests_fetch::flat32;
+use super::*;
+use crate::FlatBus;
+
+/// A flat memory whose owner vouches for it ([`Bus::ram_generation`]), so
+/// that the CPU trusts cached code until it writes the code's page itself:
+/// a write that forgets to say so leaves stale code running.
+struct TrustBus(FlatBus);
+
+impl Bus for TrustBus {
+    fn read(&mut self, addr: u32) -> u8 {
+        self.0.read(addr)
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        self.0.write(addr, value)
+    }
+    fn io_read(&mut self, port: u16) -> u8 {
+        self.0.io_read(port)
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.0.io_write(port, value)
+    }
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        self.0.ram_mut(addr, len)
+    }
+    fn ram_direct(&mut self) -> &mut [u8] {
+        self.0.ram_direct()
+    }
+    fn ram_generation(&self) -> Option<u64> {
+        Some(0)
+    }
+}
+
+fn bus() -> TrustBus {
+    TrustBus(FlatBus::new(0x4_0000))
+}
+
+/// Paging on over `flat32`: the page directory at 1000h, one page table at
+/// 2000h mapping linear page n to physical page n (present, writable,
+/// supervisor) for n below 40h, except page 10h, not present.
+fn paged(bus: &mut TrustBus) -> Cpu32 {
+    bus.0.load(0x1000, &(0x2000u32 | 3).to_le_bytes());
+    for n in 0..0x40u32 {
+        let pte = if n == 0x10 { 0 } else { (n << 12) | 3 };
+        bus.0.load(0x2000 + 4 * n, &pte.to_le_bytes());
+    }
+    let mut c = flat32(Model32::I80486);
+    c.cr[3] = 0x1000;
+    c.cr[0] |= 0x8000_0000;
+    c
+}
+
+fn run_to_end(c: &mut Cpu32, bus: &mut TrustBus) -> StepResult32 {
+    for _ in 0..100 {
+        let r = c.run(bus, 10_000);
+        if r != StepResult32::Executed || c.halted() {
+            return r;
+        }
+    }
+    panic!("still running at EIP {:#x}", c.eip);
+}
+
+#[test]
+fn rep_movsd_into_a_not_present_page_faults_at_the_iteration_that_reaches_it() {
+    // REP MOVSD from 5800h to F800h, ECX = 300h: the 200h dwords up to
+    // FFFFh are copied, the next store (linear 10000h) finds page 10h not
+    // present: #PF with CR2 = 10000h, restarting at the REP MOVSD with the
+    // registers of that iteration: ECX = 100h, ESI = 5800h + 800h, EDI =
+    // 10000h. The IDT has limit 0, so the fault shuts the CPU down there.
+    let mut b = bus();
+    let mut c = paged(&mut b);
+    for k in 0..0x300u32 {
+        b.0.load(0x5800 + 4 * k, &(0xA000_0000 | k).to_le_bytes());
+    }
+    b.0.load(0x3000, &[0xF3, 0xA5, 0xF4]); // rep movsd; hlt
+    c.eip = 0x3000;
+    (c.r[1], c.r[6], c.r[7]) = (0x300, 0x5800, 0xF800);
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Shutdown);
+    assert_eq!(c.eip, 0x3000);
+    assert_eq!((c.r[1], c.r[6], c.r[7]), (0x100, 0x6000, 0x10000));
+    assert_eq!(c.cr[2], 0x10000);
+    for k in [0u32, 1, 0x1FF] {
+        let at = 0xF800 + 4 * k as usize;
+        assert_eq!(b.0.mem[at..at + 4], (0xA000_0000 | k).to_le_bytes());
+    }
+    // The walk set A in the PTEs of both pages it used, D only in the
+    // destination's (SDM vol. 3, 4.8).
+    assert_eq!(b.0.mem[0x2000 + 4 * 5] & 0x60, 0x20);
+    assert_eq!(b.0.mem[0x2000 + 4 * 0xF] & 0x60, 0x60);
+}
+
+#[test]
+fn a_store_to_cached_code_through_the_direct_path_runs_the_new_code() {
+    // A loop runs MOV EAX, 1 at 2000h; on its third pass a store rewrites
+    // the immediate to 7, so the fourth and fifth passes load 7. The bus
+    // vouches for its RAM, so only the CPU's own record of writing a code
+    // page can make it look at the bytes again. Once with a MOV to memory,
+    // once with REP STOSD, once with REP MOVSD.
+    let stores: [&[u8]; 3] = [
+        // mov dword [2001h], 7
+        &[0xC7, 0x05, 0x01, 0x20, 0, 0, 7, 0, 0, 0],
+        // mov edi, 2001h; mov ecx, 1; mov eax, 7; rep stosd
+        &[
+            0xBF, 0x01, 0x20, 0, 0, 0xB9, 1, 0, 0, 0, 0xB8, 7, 0, 0, 0, 0xF3, 0xAB,
+        ],
+        // mov esi, 3000h; mov edi, 2001h; mov ecx, 1; rep movsd
+        &[
+            0xBE, 0, 0x30, 0, 0, 0xBF, 0x01, 0x20, 0, 0, 0xB9, 1, 0, 0, 0, 0xF3, 0xA5,
+        ],
+    ];
+    for store in stores {
+        let mut b = bus();
+        b.0.load(0x3000, &7u32.to_le_bytes());
+        let mut code = vec![
+            0xB8,
+            1,
+            0,
+            0,
+            0,    // 2000: mov eax, 1
+            0x43, // inc ebx
+            0x83,
+            0xFB,
+            0x03, // cmp ebx, 3
+            0x75,
+            store.len() as u8, // jne past the store
+        ];
+        code.extend_from_slice(store);
+        code.extend_from_slice(&[0x83, 0xFB, 0x05, 0x75]); // cmp ebx, 5; jne 2000
+        let back = -(code.len() as i32 + 1);
+        code.push(back as u8);
+        code.push(0xF4); // hlt
+        b.0.load(0x2000, &code);
+        let mut c = flat32(Model32::I80486);
+        c.eip = 0x2000;
+        assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+        assert_eq!((c.r[0], c.r[3]), (7, 5), "store {store:02x?}");
+    }
+}
+
+#[test]
+fn an_expand_down_segment_faults_below_its_limit_on_both_paths() {
+    // DS: a 16-bit expand-down data segment with limit 0FFFh: offsets
+    // 1000h–FFFFh are valid (SDM vol. 3, 3.4.5.1). STD; REP MOVSB from
+    // DS:1002h backwards copies 1002h, 1001h, 1000h, then reaches 0FFFh:
+    // #GP(0) with ECX = 5 - 3, ESI = 0FFFh, EDI = 9002h - 3. A plain MOV
+    // from DS:2000h reads; one from DS:0FFEh (a word reaching 0FFFh... no:
+    // bytes 0FFEh-1001h, starting at or below the limit) faults.
+    let setup = |b: &mut TrustBus| {
+        let mut c = flat32(Model32::I80486);
+        c.seg[DS].attr = 0x97; // present, DPL 0, data, expand-down, writable, accessed
+        c.seg[DS].limit = 0x0FFF;
+        b.0.load(0x1000, &[0x11, 0x22, 0x33]);
+        b.0.load(0x2000, &0x1234_5678u32.to_le_bytes());
+        c
+    };
+    let mut b = bus();
+    let mut c = setup(&mut b);
+    b.0.load(0x3000, &[0xFD, 0xF3, 0xA4, 0xF4]); // std; rep movsb; hlt
+    c.eip = 0x3000;
+    (c.r[1], c.r[6], c.r[7]) = (5, 0x1002, 0x9002);
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Shutdown);
+    assert_eq!(c.eip, 0x3001);
+    assert_eq!((c.r[1], c.r[6], c.r[7]), (2, 0x0FFF, 0x8FFF));
+    assert_eq!(b.0.mem[0x9000..0x9003], [0x11, 0x22, 0x33]);
+
+    let mut b = bus();
+    let mut c = setup(&mut b);
+    b.0.load(0x3000, &[0x8B, 0x06, 0xF4]); // mov eax, [esi]; hlt
+    c.eip = 0x3000;
+    c.r[6] = 0x2000;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.r[0], 0x1234_5678);
+    let mut c = setup(&mut b);
+    c.eip = 0x3000;
+    c.r[6] = 0x0FFE;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Shutdown);
+    assert_eq!(c.eip, 0x3000);
+}
+
+#[test]
+fn overlapping_rep_movs_moves_element_by_element() {
+    // MOVSB to one byte above its source repeats the first byte (each
+    // iteration reads what the previous one wrote); MOVSD to one byte
+    // above moves dwords one at a time, each read whole before it is
+    // written. The expected bytes come from that definition, step by step.
+    for (op, sz) in [(0xA4u8, 1usize), (0xA5, 4)] {
+        let mut b = bus();
+        let src: Vec<u8> = (0..64u8).map(|k| k.wrapping_mul(37) ^ 0x5A).collect();
+        b.0.load(0x5000, &src);
+        let mut want = b.0.mem.clone();
+        let n = 12usize;
+        for j in 0..n {
+            let s = 0x5000 + j * sz;
+            let v: Vec<u8> = want[s..s + sz].to_vec();
+            want[s + 1..s + 1 + sz].copy_from_slice(&v);
+        }
+        b.0.load(0x3000, &[0xF3, op, 0xF4]);
+        let mut c = flat32(Model32::I80486);
+        c.eip = 0x3000;
+        (c.r[1], c.r[6], c.r[7]) = (n as u32, 0x5000, 0x5001);
+        assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+        assert_eq!(b.0.mem[0x5000..0x5040], want[0x5000..0x5040], "op {op:02x}");
+        assert_eq!(
+            (c.r[1], c.r[6], c.r[7]),
+            (0, 0x5000 + (n * sz) as u32, 0x5001 + (n * sz) as u32)
+        );
+    }
+}
+
+#[test]
+fn repe_cmpsb_and_repne_scasb_stop_where_the_manual_says() {
+    // REPE CMPSB over "hello world" and "hello_world" (11 bytes) stops
+    // after the sixth pair (' ' 20h against '_' 5Fh): ECX = 5, ESI and
+    // EDI 6 on, ZF clear, CF set (20h - 5Fh borrows), SF set (C1h).
+    let mut b = bus();
+    b.0.load(0x5000, b"hello world");
+    b.0.load(0x6000, b"hello_world");
+    b.0.load(0x3000, &[0xF3, 0xA6, 0xF4]);
+    let mut c = flat32(Model32::I80486);
+    c.eip = 0x3000;
+    (c.r[1], c.r[6], c.r[7]) = (11, 0x5000, 0x6000);
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!((c.r[1], c.r[6], c.r[7]), (5, 0x5006, 0x6006));
+    assert_eq!(c.eflags() & (ZF | CF | SF), CF | SF);
+    // REPNE SCASB for AL = 0 in "abc\0" with ECX = FFFFFFFFh (strlen):
+    // stops after the fourth byte with ZF set: ECX = FFFFFFFBh, EDI + 4.
+    let mut b = bus();
+    b.0.load(0x5000, b"abc\0xyz");
+    b.0.load(0x3000, &[0xF2, 0xAE, 0xF4]);
+    let mut c = flat32(Model32::I80486);
+    c.eip = 0x3000;
+    (c.r[0], c.r[1], c.r[7]) = (0x1234_5600, 0xFFFF_FFFF, 0x5000);
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!((c.r[1], c.r[7]), (0xFFFF_FFFB, 0x5004));
+    assert_ne!(c.eflags() & ZF, 0);
+}
+
+#[test]
+fn a_long_rep_stos_is_still_interruptible_every_4096_iterations() {
+    // REP STOSB of 10000 bytes: the core lets an interrupt in after every
+    // 4096 iterations (the instruction ends with EIP at itself and is
+    // counted), so it counts as three instructions (4096, 4096, 1808),
+    // and the HLT is the fourth; the bytes all get AL. After the first
+    // instruction, ECX is 10000 - 4096 and EDI 4096 on.
+    let mut b = bus();
+    b.0.load(0x3000, &[0xF3, 0xAA, 0xF4]);
+    let mut c = flat32(Model32::I80486);
+    c.eip = 0x3000;
+    (c.r[0], c.r[1], c.r[7]) = (0x77, 10_000, 0x10000);
+    assert_eq!(c.run(&mut b, 1), StepResult32::Executed);
+    assert_eq!((c.eip, c.r[1], c.r[7]), (0x3000, 10_000 - 4096, 0x11000));
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.instructions(), 4);
+    assert_eq!(c.r[1], 0);
+    assert!(b.0.mem[0x10000..0x10000 + 10_000]
+        .iter()
+        .all(|&x| x == 0x77));
+    assert_eq!(b.0.mem[0x10000 + 10_000], 0);
+}
