@@ -145,10 +145,20 @@ impl Cpu32 {
         }
         self.sync_fetch_ctx();
         let stop = TF | RF | if self.intr { IF } else { 0 };
-        let mut d32 = self.code32();
+        let mut ip_mask = super::exec::ip_mask(self.code32());
         // Instructions retired are counted once at the end: the steps run
         // less the one that faulted, if one did.
         let first = *steps;
+        // The slice's clock is not counted step by step: every instruction
+        // here charges at least one clock (every table row does, see
+        // `tests_fast`), so the whole step's "at least one" never
+        // applies and the slice's clock at any instruction boundary is the
+        // CPU's own count plus a constant.
+        let off = cycles.wrapping_sub(self.cycles);
+        let end_at = self.cycles.wrapping_add(limit.saturating_sub(*cycles));
+        // One number for the board's RAM generation and slice-end requests
+        // (None: the board has no such number, both are asked every time).
+        let mut events = bus.slice_events();
         let end = loop {
             if !SLICE && *steps >= limit {
                 break None;
@@ -159,7 +169,7 @@ impl Cpu32 {
                     // A segment load since the context was brought up to
                     // date: do that, then look again.
                     self.sync_fetch_ctx();
-                    d32 = self.code32();
+                    ip_mask = super::exec::ip_mask(self.code32());
                     match self.fast_slot() {
                         Some(idx) => idx,
                         None => break None,
@@ -169,7 +179,7 @@ impl Cpu32 {
             };
             if SLICE {
                 // After the look-up: a miss leaves the whole step to tell it.
-                bus.slice_clock(*cycles);
+                bus.slice_clock(self.cycles.wrapping_add(off));
             }
             let i = self.icache_insn(idx);
             let snapped = !super::forms::no_partial(i.form);
@@ -178,35 +188,52 @@ impl Cpu32 {
             } else {
                 self.start_unsnapped();
             }
+            #[cfg(debug_assertions)]
             let before = self.cycles;
-            let res = self.execute_insn(bus, i, d32);
+            let res = self.execute_insn(bus, i, ip_mask);
             #[cfg(debug_assertions)]
             self.check_seg_saved();
+            #[cfg(debug_assertions)]
+            debug_assert!(
+                self.cycles != before,
+                "ia32: a fast-path step at {:#x} charged no clock",
+                self.insn_start
+            );
             *steps += 1;
             let faulted = res.is_err();
-            if let Err(f) = res {
-                self.fast_fault(bus, f, snapped);
-                // Not retired (the count below takes every step).
-                self.instructions = self.instructions.wrapping_sub(1);
-            }
-            if SLICE {
-                *cycles += self.cycles.wrapping_sub(before).max(1);
-                if self.shutdown {
-                    break Some(SliceEnd::Shutdown);
+            if faulted || self.x87.ferr_edge || events.is_none() || bus.slice_events() != events {
+                // Something to look at: the whole sequence of tests, in the
+                // order the whole step makes them.
+                if let Err(f) = res {
+                    self.fast_fault(bus, f, snapped);
+                    // Not retired (the count below takes every step).
+                    self.instructions = self.instructions.wrapping_sub(1);
                 }
-                if let Some(end) = self.slice_end(bus, *cycles, limit) {
-                    break Some(end);
+                if SLICE {
+                    if self.shutdown {
+                        break Some(SliceEnd::Shutdown);
+                    }
+                    let now = self.cycles.wrapping_add(off);
+                    if let Some(end) = self.slice_end(bus, now, limit) {
+                        break Some(end);
+                    }
                 }
-            }
-            if faulted {
-                break None;
+                if faulted || bus.ram_generation() != Some(gen) {
+                    break None;
+                }
+                events = bus.slice_events();
+            } else if SLICE && self.cycles >= end_at {
+                break Some(SliceEnd::Budget);
             }
             #[cfg(debug_assertions)]
             self.check_fast_step();
-            if self.eflags & stop != 0 || bus.ram_generation() != Some(gen) {
+            if self.eflags & stop != 0 {
                 break None;
             }
         };
+        if SLICE {
+            *cycles = self.cycles.wrapping_add(off);
+        }
         self.instructions = self.instructions.wrapping_add(*steps - first);
         end
     }
