@@ -135,7 +135,9 @@ impl Cpu32 {
         cycles: &mut u64,
         limit: u64,
     ) -> Option<SliceEnd> {
-        if !self.fast_ready() {
+        // FERR# already active (a board that has not taken it yet): the
+        // whole step ends the slice after one instruction, as it always has.
+        if !self.fast_ready() || (SLICE && self.x87.ferr_edge) {
             return None;
         }
         let gen = bus.ram_generation()?;
@@ -189,7 +191,7 @@ impl Cpu32 {
                 self.start_unsnapped();
             }
             #[cfg(debug_assertions)]
-            let before = self.cycles;
+            let (before, ferr_before) = (self.cycles, self.x87.ferr_edge);
             let res = self.execute_insn(bus, i, ip_mask);
             #[cfg(debug_assertions)]
             self.check_seg_saved();
@@ -199,9 +201,17 @@ impl Cpu32 {
                 "ia32: a fast-path step at {:#x} charged no clock",
                 self.insn_start
             );
+            #[cfg(debug_assertions)]
+            debug_assert!(
+                snapped
+                    || res.is_err()
+                    || (self.eflags & stop == 0 && self.x87.ferr_edge == ferr_before),
+                "ia32: a form at {:#x} without a snapshot set TF, RF, IF or FERR#",
+                self.insn_start
+            );
             *steps += 1;
             let faulted = res.is_err();
-            if faulted || self.x87.ferr_edge || events.is_none() || bus.slice_events() != events {
+            if faulted || events.is_none() || bus.slice_events() != events {
                 // Something to look at: the whole sequence of tests, in the
                 // order the whole step makes them.
                 if let Err(f) = res {
@@ -218,18 +228,28 @@ impl Cpu32 {
                         break Some(end);
                     }
                 }
-                if faulted || bus.ram_generation() != Some(gen) {
+                if faulted || bus.ram_generation() != Some(gen) || self.eflags & stop != 0 {
                     break None;
                 }
                 events = bus.slice_events();
-            } else if SLICE && self.cycles >= end_at {
-                break Some(SliceEnd::Budget);
+            } else {
+                // The forms that run without a snapshot (`forms::no_partial`:
+                // ALU, MOV, PUSH/POP, jumps, calls...) write no EFLAGS bit
+                // but the arithmetic ones and never touch the x87 (checked
+                // above in debug builds), so only the others can have set
+                // TF, RF or IF, or raised FERR#.
+                if SLICE && snapped && self.x87.ferr_edge {
+                    break Some(SliceEnd::Ferr);
+                }
+                if SLICE && self.cycles >= end_at {
+                    break Some(SliceEnd::Budget);
+                }
+                if snapped && self.eflags & stop != 0 {
+                    break None;
+                }
             }
             #[cfg(debug_assertions)]
             self.check_fast_step();
-            if self.eflags & stop != 0 {
-                break None;
-            }
         };
         if SLICE {
             *cycles = self.cycles.wrapping_add(off);
