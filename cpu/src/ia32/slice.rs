@@ -14,10 +14,13 @@
 //! The fast path ([`Cpu32::fast_lap`]) runs instructions straight from
 //! decode-cache slots stamped in the current fetch context (`icache.rs`)
 //! while nothing is pending, with only the tests that can change between
-//! two such instructions: EFLAGS' TF, RF and (with INTR raised) IF, a
-//! segment load that may have changed the code segment or CPL (noticed at
-//! the next slot that does not match, see `icache::SEGS_SAVED`), the board's
-//! RAM generation, and the budget. Anything else (a slot not stamped, an
+//! two such instructions: a fault, the board's events ([`Bus::slice_events`]:
+//! its RAM generation and slice-end requests in one number) and the budget
+//! after every instruction; EFLAGS' TF, RF and (with INTR raised) IF and
+//! FERR# only after the instructions that took the restart snapshot (the
+//! others cannot change them); a segment load that may have changed the
+//! code segment or CPL (noticed at the next slot that does not match, see
+//! `icache::SEGS_SAVED`). Anything else (a slot not stamped, an
 //! instruction the fast path leaves alone, an interrupt, a fault's
 //! aftermath) takes the whole step, exactly as before.
 
@@ -120,13 +123,15 @@ impl Cpu32 {
     /// breakpoints do not change during a call (only the board, between
     /// calls, raises them, and MOV DRn never takes this path); HLT, STI,
     /// MOV SS and POP SS never take it either; TF, RF and (with INTR
-    /// raised) IF are tested after every instruction; a fault ends the
-    /// lap. The stamps themselves stay good while the fetch context does,
-    /// which ends with a code epoch (a write to checked code, a TLB flush)
-    /// and is brought up to date after an instruction that saved the
-    /// segments (the only ones that change CS or CPL, debug-checked: the
-    /// saving poisons the comparison, `icache::SEGS_SAVED`); the
-    /// board's RAM generation is compared after every instruction.
+    /// raised) IF are tested after every instruction that can change them
+    /// (those that took the snapshot); a fault ends the lap. The stamps
+    /// themselves stay good while the fetch context does, which ends with
+    /// a code epoch (a write to checked code, a TLB flush) and is brought
+    /// up to date after an instruction that saved the segments (the only
+    /// ones that change CS or CPL, debug-checked: the saving poisons the
+    /// comparison, `icache::SEGS_SAVED`); the board's events number (or,
+    /// without one, its RAM generation and slice-end request) is looked at
+    /// after every instruction.
     #[inline(always)]
     pub(crate) fn fast_lap<B: Bus + ?Sized, const SLICE: bool>(
         &mut self,
