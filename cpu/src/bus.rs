@@ -116,6 +116,16 @@ pub trait Bus {
     fn take_slice_end(&mut self) -> bool {
         false
     }
+    /// A number that changes whenever [`Bus::ram_generation`] changes or an
+    /// access asks for the slice to end (whenever [`Bus::take_slice_end`]
+    /// may answer true), so that a CPU running instructions straight from
+    /// its decode cache tests one number after each instead of calling
+    /// both. None (the default): unknown, both are asked after every
+    /// instruction.
+    #[inline]
+    fn slice_events(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A borrowed bus is a bus: the core is generic over its bus (so that a
@@ -186,6 +196,10 @@ impl<T: Bus + ?Sized> Bus for &mut T {
     #[inline]
     fn take_slice_end(&mut self) -> bool {
         (**self).take_slice_end()
+    }
+    #[inline]
+    fn slice_events(&self) -> Option<u64> {
+        (**self).slice_events()
     }
 }
 

@@ -224,6 +224,9 @@ pub struct AtBoard {
     /// writing RAM, a write through the A20 alias) or what addresses map to
     /// changes (A20, PAM shadow, SMRAM, reset).
     ram_gen: u64,
+    /// [`cpu::Bus::slice_events`]: bumped with `ram_gen` and whenever an
+    /// access sets `slice.touched`.
+    events: u64,
     bios: Vec<u8>,
     option_roms: Vec<(u32, Vec<u8>)>,
     ports: Vec<Handler>,
@@ -367,13 +370,15 @@ impl AccessCounters {
 /// without the board passing time between them (see [`AtBoard::begin_slice`]).
 #[derive(Clone, Copy, Debug, Default)]
 struct SliceState {
-    /// A slice is running: `base` and `cpu_now` mean something.
+    /// A slice is running: `base` and `cpu_clocks` mean something.
     on: bool,
     /// The board's time when the slice began.
     base: u64,
-    /// The time of the instruction the CPU is at (`base` plus the clocks
-    /// the CPU reported through `Bus::slice_clock`).
-    cpu_now: u64,
+    /// The clocks into the slice of the instruction the CPU is at, as the
+    /// CPU reported them through `Bus::slice_clock` (stored as given: the
+    /// CPU reports at every instruction, the board reads it only at a
+    /// device access).
+    cpu_clocks: u64,
     /// Where the slice is planned to end.
     end: u64,
     /// The INTR level the CPU was given at the start.
@@ -423,6 +428,7 @@ impl AtBoard {
         let mut board = AtBoard {
             ram: vec![0; config.memory_mib as usize * (1 << 20)],
             ram_gen: 0,
+            events: 0,
             bios,
             option_roms: Vec::new(),
             ports: vec![Handler::None; 0x10000],
@@ -520,7 +526,7 @@ impl AtBoard {
         }
         self.option_roms.push((address, data));
         // The CPU may have code from what read there before.
-        self.ram_gen += 1;
+        self.bump_ram_gen();
         Ok(())
     }
 
@@ -655,7 +661,7 @@ impl AtBoard {
         self.slice = SliceState {
             on: true,
             base: self.now,
-            cpu_now: self.now,
+            cpu_clocks: 0,
             end,
             intr: self.intr_pending(),
             touched: false,
@@ -674,9 +680,26 @@ impl AtBoard {
     /// this only moves the clock (lazily clocked devices read it).
     #[inline]
     fn sync_cpu(&mut self) {
-        if self.slice.on && self.slice.cpu_now > self.now {
-            self.advance_to(self.slice.cpu_now);
+        let cpu_now = self.slice.base + self.slice.cpu_clocks;
+        if self.slice.on && cpu_now > self.now {
+            self.advance_to(cpu_now);
         }
+    }
+
+    /// Memory may have changed other than by the CPU's own writes
+    /// ([`cpu::Bus::ram_generation`]).
+    #[inline]
+    fn bump_ram_gen(&mut self) {
+        self.ram_gen += 1;
+        self.events += 1;
+    }
+
+    /// An access the CPU must look at before its next instruction
+    /// ([`cpu::Bus::take_slice_end`]).
+    #[inline]
+    fn touch_slice(&mut self) {
+        self.slice.touched = true;
+        self.events += 1;
     }
 
     /// Whether the CPU must end its slice after the current instruction:
@@ -886,7 +909,7 @@ impl AtBoard {
     }
 
     fn update_a20(&mut self) {
-        self.ram_gen += 1;
+        self.bump_ram_gen();
         self.a20_mask = if self.a20() { u32::MAX } else { !(1 << 20) };
     }
 
@@ -914,7 +937,7 @@ impl AtBoard {
     /// disks and floppies stay inserted.
     fn system_reset(&mut self) {
         let now = self.now;
-        self.ram_gen += 1;
+        self.bump_ram_gen();
         if self.config.pci {
             self.pci = Some(PciBus::new());
             self.pci_written(PciKind::HostBridge);
@@ -961,7 +984,7 @@ impl AtBoard {
 
     /// The RAM, writable (to load images in tests and tools).
     pub fn ram_mut_slice(&mut self) -> &mut [u8] {
-        self.ram_gen += 1;
+        self.bump_ram_gen();
         &mut self.ram
     }
 
@@ -989,6 +1012,7 @@ impl AtBoard {
         match kind {
             PciKind::HostBridge => {
                 self.ram_gen += 1;
+                self.events += 1;
                 for (seg, attr) in self.pam.iter_mut().enumerate() {
                     *attr = pci.pam(0xC0000 + ((seg as u32) << 14));
                 }
@@ -1085,7 +1109,7 @@ impl AtBoard {
         }
         let (a, last) = (addr & self.a20_mask, last & self.a20_mask);
         if a != addr {
-            self.ram_gen += 1;
+            self.bump_ram_gen();
         }
         Some((a, last))
     }
@@ -1217,7 +1241,7 @@ impl AtBoard {
     /// Write a physical byte (after the A20 gate), as a device or tool does:
     /// the CPU re-reads any code it cached.
     pub fn mem_write(&mut self, addr: u32, v: u8) {
-        self.ram_gen += 1;
+        self.bump_ram_gen();
         self.cpu_mem_write(addr, v);
     }
 
@@ -1226,7 +1250,7 @@ impl AtBoard {
     fn cpu_mem_write(&mut self, addr: u32, v: u8) {
         let a = addr & self.a20_mask;
         if a != addr {
-            self.ram_gen += 1;
+            self.bump_ram_gen();
         }
         if a < 0xA0000 || (a >= 0x10_0000 && (a as usize) < self.ram.len()) {
             self.ram[a as usize] = v;
@@ -1302,7 +1326,7 @@ impl AtBoard {
     /// Read `size` (1, 2 or 4) bytes from `port`.
     pub fn io_read_sized(&mut self, port: u16, size: u8) -> u32 {
         self.sync_cpu();
-        self.slice.touched = true;
+        self.touch_slice();
         let size = size.clamp(1, 4);
         if let Some(c) = &mut self.counters {
             c.io_reads[port as usize] += 1;
@@ -1345,7 +1369,7 @@ impl AtBoard {
     /// Write `size` (1, 2 or 4) bytes to `port`.
     pub fn io_write_sized(&mut self, port: u16, size: u8, value: u32) {
         self.sync_cpu();
-        self.slice.touched = true;
+        self.touch_slice();
         let size = size.clamp(1, 4);
         if let Some(c) = &mut self.counters {
             c.io_writes[port as usize] += 1;
@@ -1751,7 +1775,7 @@ impl cpu::Bus for AtBoard {
         let v = self.pics.acknowledge();
         self.sync_irqs();
         self.slice.acked = true;
-        self.slice.touched = true;
+        self.touch_slice();
         if let Some(log) = &mut self.irq_log {
             log.push((self.now, v));
         }
@@ -1763,7 +1787,7 @@ impl cpu::Bus for AtBoard {
 
     #[inline]
     fn slice_clock(&mut self, cycles: u64) {
-        self.slice.cpu_now = self.slice.base + cycles;
+        self.slice.cpu_clocks = cycles;
     }
 
     #[inline]
@@ -1787,6 +1811,11 @@ impl cpu::Bus for AtBoard {
         } else {
             &mut []
         }
+    }
+
+    #[inline]
+    fn slice_events(&self) -> Option<u64> {
+        Some(self.events)
     }
 
     #[inline]

@@ -31,6 +31,17 @@ fn sext_sz(v: u32, sz: u32) -> u32 {
     }
 }
 
+/// The mask of EIP's significant bits in code of size `d32`: all 32, or
+/// (16-bit code) the low 16, where the offset wraps.
+#[inline(always)]
+pub(crate) fn ip_mask(d32: bool) -> u32 {
+    if d32 {
+        u32::MAX
+    } else {
+        0xFFFF
+    }
+}
+
 impl Cpu32 {
     /// Register `n` of width `sz` (byte registers AL..BH).
     #[inline]
@@ -211,25 +222,24 @@ impl Cpu32 {
     /// [`Self::execute_insn`] out of line, for the whole step.
     #[inline(never)]
     fn execute_decoded<B: Bus + ?Sized>(&mut self, bus: &mut B, i: Insn, d32: bool) -> R<()> {
-        self.execute_insn(bus, i, d32)
+        self.execute_insn(bus, i, ip_mask(d32))
     }
 
-    /// Execute `i`, the instruction at CS:EIP (`d32`: in 32-bit code),
-    /// fetched and decoded: [`Self::execute`]'s second half, which the run
-    /// loop's fast path inlines (its call and register saves were a tenth
-    /// of a fast instruction's host instructions).
+    /// Execute `i`, the instruction at CS:EIP, fetched and decoded:
+    /// [`Self::execute`]'s second half, which the run loop's fast path
+    /// inlines (its call and register saves were a tenth of a fast
+    /// instruction's host instructions). `ip_mask`: [`ip_mask`] of the
+    /// code size, so that the next EIP wraps at 64 KiB in 16-bit code
+    /// with one AND instead of a test of the size at every instruction.
     #[inline(always)]
     pub(crate) fn execute_insn<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
         i: Insn,
-        d32: bool,
+        ip_mask: u32,
     ) -> R<()> {
         self.cycles += i.clk as u64;
-        let next = self.eip.wrapping_add(i.len);
-        let next = if d32 { next } else { next & 0xFFFF };
-        let osz: u32 = if i.o32 { 4 } else { 2 };
-        let op = i.op;
+        let next = self.eip.wrapping_add(i.len) & ip_mask;
         // Most instructions fall through to the next one; control transfers overwrite eip.
         let old_eip = self.eip;
         self.eip = next;
@@ -238,7 +248,8 @@ impl Cpu32 {
         if i.form != 0 {
             return self.exec_form(bus, &i, next, old_eip);
         }
-        self.exec_general(bus, &i, op, osz, next, old_eip)
+        let osz: u32 = if i.o32 { 4 } else { 2 };
+        self.exec_general(bus, &i, i.op, osz, next, old_eip)
     }
 
     /// The general path: every instruction by its opcode `op` (`i.op`),

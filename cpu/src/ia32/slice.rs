@@ -14,10 +14,13 @@
 //! The fast path ([`Cpu32::fast_lap`]) runs instructions straight from
 //! decode-cache slots stamped in the current fetch context (`icache.rs`)
 //! while nothing is pending, with only the tests that can change between
-//! two such instructions: EFLAGS' TF, RF and (with INTR raised) IF, a
-//! segment load that may have changed the code segment or CPL (noticed at
-//! the next slot that does not match, see `icache::SEGS_SAVED`), the board's
-//! RAM generation, and the budget. Anything else (a slot not stamped, an
+//! two such instructions: a fault, the board's events ([`Bus::slice_events`]:
+//! its RAM generation and slice-end requests in one number) and the budget
+//! after every instruction; EFLAGS' TF, RF and (with INTR raised) IF and
+//! FERR# only after the instructions that took the restart snapshot (the
+//! others cannot change them); a segment load that may have changed the
+//! code segment or CPL (noticed at the next slot that does not match, see
+//! `icache::SEGS_SAVED`). Anything else (a slot not stamped, an
 //! instruction the fast path leaves alone, an interrupt, a fault's
 //! aftermath) takes the whole step, exactly as before.
 
@@ -120,13 +123,15 @@ impl Cpu32 {
     /// breakpoints do not change during a call (only the board, between
     /// calls, raises them, and MOV DRn never takes this path); HLT, STI,
     /// MOV SS and POP SS never take it either; TF, RF and (with INTR
-    /// raised) IF are tested after every instruction; a fault ends the
-    /// lap. The stamps themselves stay good while the fetch context does,
-    /// which ends with a code epoch (a write to checked code, a TLB flush)
-    /// and is brought up to date after an instruction that saved the
-    /// segments (the only ones that change CS or CPL, debug-checked: the
-    /// saving poisons the comparison, `icache::SEGS_SAVED`); the
-    /// board's RAM generation is compared after every instruction.
+    /// raised) IF are tested after every instruction that can change them
+    /// (those that took the snapshot); a fault ends the lap. The stamps
+    /// themselves stay good while the fetch context does, which ends with
+    /// a code epoch (a write to checked code, a TLB flush) and is brought
+    /// up to date after an instruction that saved the segments (the only
+    /// ones that change CS or CPL, debug-checked: the saving poisons the
+    /// comparison, `icache::SEGS_SAVED`); the board's events number (or,
+    /// without one, its RAM generation and slice-end request) is looked at
+    /// after every instruction.
     #[inline(always)]
     pub(crate) fn fast_lap<B: Bus + ?Sized, const SLICE: bool>(
         &mut self,
@@ -135,7 +140,9 @@ impl Cpu32 {
         cycles: &mut u64,
         limit: u64,
     ) -> Option<SliceEnd> {
-        if !self.fast_ready() {
+        // FERR# already active (a board that has not taken it yet): the
+        // whole step ends the slice after one instruction, as it always has.
+        if !self.fast_ready() || (SLICE && self.x87.ferr_edge) {
             return None;
         }
         let gen = bus.ram_generation()?;
@@ -145,10 +152,20 @@ impl Cpu32 {
         }
         self.sync_fetch_ctx();
         let stop = TF | RF | if self.intr { IF } else { 0 };
-        let mut d32 = self.code32();
+        let mut ip_mask = super::exec::ip_mask(self.code32());
         // Instructions retired are counted once at the end: the steps run
         // less the one that faulted, if one did.
         let first = *steps;
+        // The slice's clock is not counted step by step: every instruction
+        // here charges at least one clock (every table row does, see
+        // `tests_fast`), so the whole step's "at least one" never
+        // applies and the slice's clock at any instruction boundary is the
+        // CPU's own count plus a constant.
+        let off = cycles.wrapping_sub(self.cycles);
+        let end_at = self.cycles.wrapping_add(limit.saturating_sub(*cycles));
+        // One number for the board's RAM generation and slice-end requests
+        // (None: the board has no such number, both are asked every time).
+        let mut events = bus.slice_events();
         let end = loop {
             if !SLICE && *steps >= limit {
                 break None;
@@ -159,7 +176,7 @@ impl Cpu32 {
                     // A segment load since the context was brought up to
                     // date: do that, then look again.
                     self.sync_fetch_ctx();
-                    d32 = self.code32();
+                    ip_mask = super::exec::ip_mask(self.code32());
                     match self.fast_slot() {
                         Some(idx) => idx,
                         None => break None,
@@ -169,7 +186,7 @@ impl Cpu32 {
             };
             if SLICE {
                 // After the look-up: a miss leaves the whole step to tell it.
-                bus.slice_clock(*cycles);
+                bus.slice_clock(self.cycles.wrapping_add(off));
             }
             let i = self.icache_insn(idx);
             let snapped = !super::forms::no_partial(i.form);
@@ -178,35 +195,70 @@ impl Cpu32 {
             } else {
                 self.start_unsnapped();
             }
-            let before = self.cycles;
-            let res = self.execute_insn(bus, i, d32);
+            #[cfg(debug_assertions)]
+            let (before, ferr_before) = (self.cycles, self.x87.ferr_edge);
+            let res = self.execute_insn(bus, i, ip_mask);
             #[cfg(debug_assertions)]
             self.check_seg_saved();
+            #[cfg(debug_assertions)]
+            debug_assert!(
+                self.cycles != before,
+                "ia32: a fast-path step at {:#x} charged no clock",
+                self.insn_start
+            );
+            #[cfg(debug_assertions)]
+            debug_assert!(
+                snapped
+                    || res.is_err()
+                    || (self.eflags & stop == 0 && self.x87.ferr_edge == ferr_before),
+                "ia32: a form at {:#x} without a snapshot set TF, RF, IF or FERR#",
+                self.insn_start
+            );
             *steps += 1;
             let faulted = res.is_err();
-            if let Err(f) = res {
-                self.fast_fault(bus, f, snapped);
-                // Not retired (the count below takes every step).
-                self.instructions = self.instructions.wrapping_sub(1);
-            }
-            if SLICE {
-                *cycles += self.cycles.wrapping_sub(before).max(1);
-                if self.shutdown {
-                    break Some(SliceEnd::Shutdown);
+            if faulted || events.is_none() || bus.slice_events() != events {
+                // Something to look at: the whole sequence of tests, in the
+                // order the whole step makes them.
+                if let Err(f) = res {
+                    self.fast_fault(bus, f, snapped);
+                    // Not retired (the count below takes every step).
+                    self.instructions = self.instructions.wrapping_sub(1);
                 }
-                if let Some(end) = self.slice_end(bus, *cycles, limit) {
-                    break Some(end);
+                if SLICE {
+                    if self.shutdown {
+                        break Some(SliceEnd::Shutdown);
+                    }
+                    let now = self.cycles.wrapping_add(off);
+                    if let Some(end) = self.slice_end(bus, now, limit) {
+                        break Some(end);
+                    }
                 }
-            }
-            if faulted {
-                break None;
+                if faulted || bus.ram_generation() != Some(gen) || self.eflags & stop != 0 {
+                    break None;
+                }
+                events = bus.slice_events();
+            } else {
+                // The forms that run without a snapshot (`forms::no_partial`:
+                // ALU, MOV, PUSH/POP, jumps, calls...) write no EFLAGS bit
+                // but the arithmetic ones and never touch the x87 (checked
+                // above in debug builds), so only the others can have set
+                // TF, RF or IF, or raised FERR#.
+                if SLICE && snapped && self.x87.ferr_edge {
+                    break Some(SliceEnd::Ferr);
+                }
+                if SLICE && self.cycles >= end_at {
+                    break Some(SliceEnd::Budget);
+                }
+                if snapped && self.eflags & stop != 0 {
+                    break None;
+                }
             }
             #[cfg(debug_assertions)]
             self.check_fast_step();
-            if self.eflags & stop != 0 || bus.ram_generation() != Some(gen) {
-                break None;
-            }
         };
+        if SLICE {
+            *cycles = self.cycles.wrapping_add(off);
+        }
         self.instructions = self.instructions.wrapping_add(*steps - first);
         end
     }

@@ -23,6 +23,9 @@ struct LapBus {
     clocks: Vec<u64>,
     /// An OUT since the last [`Bus::take_slice_end`].
     touched: bool,
+    /// Answer [`Bus::slice_events`] (else None: the CPU asks
+    /// `take_slice_end` and `ram_generation` after every instruction).
+    events: bool,
 }
 
 impl LapBus {
@@ -34,6 +37,7 @@ impl LapBus {
             rewrite: None,
             clocks: Vec::new(),
             touched: false,
+            events: true,
         }
     }
 }
@@ -70,6 +74,10 @@ impl Bus for LapBus {
     }
     fn take_slice_end(&mut self) -> bool {
         std::mem::take(&mut self.touched)
+    }
+    fn slice_events(&self) -> Option<u64> {
+        // Both only grow: the sum changes whenever either does.
+        self.events.then_some(self.gen + self.outs as u64)
     }
 }
 
@@ -296,7 +304,16 @@ fn the_sti_shadow_in_a_run_delays_the_interrupt_as_whole_steps_do() {
 /// the CPU halts, with the decode cache on or off; the slices and every
 /// clock the board was told.
 fn slices(code: &[u8], budget: u64, cache: bool) -> (Vec<Slice>, Vec<u64>, [u32; 8]) {
-    let mut bus = LapBus::new();
+    slices_on(LapBus::new(), code, budget, cache)
+}
+
+/// [`slices`] on `bus`.
+fn slices_on(
+    mut bus: LapBus,
+    code: &[u8],
+    budget: u64,
+    cache: bool,
+) -> (Vec<Slice>, Vec<u64>, [u32; 8]) {
     bus.flat.load(0x2000, code);
     let mut c = flat32(Model32::I80486);
     c.set_decode_cache(cache);
@@ -340,6 +357,43 @@ fn slices_are_the_same_with_the_fast_path_as_with_whole_steps() {
         assert_eq!(on.2, off.2, "registers, budget {budget}");
         assert_eq!(on.2[3], 40, "EBX counts the passes");
         assert!(on.0.iter().any(|s| s.end == SliceEnd::Bus));
+        // A board without `slice_events`: asked both after every step.
+        let mut plain = LapBus::new();
+        plain.events = false;
+        let asked = slices_on(plain, &code, budget, true);
+        assert_eq!(asked, on, "without slice_events, budget {budget}");
+    }
+}
+
+#[test]
+fn every_instruction_charges_at_least_one_clock() {
+    // The fast lap derives the slice's clock from the CPU's count
+    // (`slice.rs`), which holds only if no step it runs is free: Intel's
+    // 386 and 486 tables give every instruction at least one clock.
+    for r in super::table::ROWS {
+        assert!(r.c386 >= 1 && r.c486 >= 1, "{} {}", r.mnem, r.operands);
+    }
+}
+
+#[test]
+fn an_out_that_rewrites_the_loop_mid_lap_runs_the_new_code_next() {
+    // 2000: inc ebx; nop; nop; out 80h, al; jmp 2000 (five instructions a
+    // pass). On the 30th OUT the board stores `add ebx, 64` (83 C3 40)
+    // over INC and the two NOPs, as DMA would, bumping its generation; a
+    // run (where an OUT ends nothing) must take the new bytes at the very
+    // next pass: 30 passes (150 instructions) and one ADD leave EBX =
+    // 30 + 64 and EIP at the OUT (2003h).
+    for events in [true, false] {
+        let mut bus = LapBus::new();
+        bus.events = events;
+        bus.flat
+            .load(0x2000, &[0x43, 0x90, 0x90, 0xE6, 0x80, 0xEB, 0xF9]);
+        bus.rewrite = Some((30, 0x2000, vec![0x83, 0xC3, 0x40]));
+        let mut c = flat32(Model32::I80486);
+        c.eip = 0x2000;
+        assert_eq!(c.run(&mut bus, 151), StepResult32::Executed);
+        assert_eq!((c.r[3], c.eip), (30 + 64, 0x2003), "events {events}");
+        assert_eq!(c.instructions(), 151);
     }
 }
 

@@ -417,3 +417,37 @@ fn an_epoch_number_coming_round_again_trusts_nothing_old() {
     c.step(&mut bus);
     assert_eq!(c.r[0], 2);
 }
+
+#[test]
+fn a_pages_instructions_never_share_a_slot() {
+    // Whatever the page, its 4096 byte offsets go to 4096 different slots,
+    // so no instruction of a page evicts another of the same page.
+    for page in [0u32, 1, 0xC14A4, 0xC14AB, 0xF_FFFF] {
+        let mut seen = vec![false; icache::ICACHE_SLOTS];
+        for off in 0..0x1000u32 {
+            let s = icache::slot_index(page << 12 | off);
+            assert!(!seen[s], "page {page:#x} offset {off:#x}");
+            seen[s] = true;
+        }
+    }
+}
+
+#[test]
+fn code_at_the_same_offset_of_two_pages_stays_cached_in_both() {
+    // Two copies of `mov eax, 1` at the same page offset (like Linux's
+    // mpihelp_addmul_1 at C14A4xxxh and mpihelp_submul_1 at C14ABxxxh,
+    // which call in turn): after each has run once, both are cache hits.
+    let mut bus = FlatBus::new(0x2_0000);
+    bus.load(0x4_260, &[0xB8, 1, 0, 0, 0]);
+    bus.load(0xB_260, &[0xB8, 2, 0, 0, 0]);
+    let mut c = flat32(Model32::I80486);
+    for eip in [0x4_260, 0xB_260] {
+        c.eip = eip;
+        c.step(&mut bus);
+    }
+    assert_eq!(c.r[0], 2);
+    for eip in [0x4_260u32, 0xB_260] {
+        c.eip = eip;
+        assert!(c.icache_lookup(&mut bus, eip, true).is_some(), "{eip:#x}");
+    }
+}
