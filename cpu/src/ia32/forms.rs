@@ -15,6 +15,7 @@
 //! gets no forms, the 386 no 8/16-bit shifts (its undefined flags).
 
 use super::decode::Insn;
+use super::flags::{alu_lazy, incdec_lazy, NONE};
 use super::mem::Acc;
 use super::width::*;
 use super::*;
@@ -410,12 +411,12 @@ impl Cpu32 {
     /// for writing (so nothing can fault once it is read); otherwise the
     /// general path's order: the write is probed before the read.
     #[inline(always)]
-    fn rmw<W: Width, B: Bus + ?Sized, F: FnOnce(u32) -> (u32, u32)>(
+    fn rmw<W: Width, B: Bus + ?Sized, X, F: FnOnce(u32) -> (u32, X)>(
         &mut self,
         bus: &mut B,
         i: &Insn,
         f: F,
-    ) -> R<u32> {
+    ) -> R<X> {
         let len = W::BITS / 8;
         let s = i.mseg();
         let a = self.ea(i);
@@ -448,14 +449,14 @@ impl Cpu32 {
         }
     }
 
-    /// ALU operation `aop` (0–7 in ModR/M order, or [`TEST`]).
+    /// ALU operation `aop` (0–7 in ModR/M order, or [`TEST`]) with lazy
+    /// flags (`flags.rs`): the result, the flags recorded.
     #[inline(always)]
-    fn alu_w<W: Width>(&self, aop: u8, a: u32, b: u32) -> (u32, u32) {
-        if aop == TEST {
-            logic::<W>(a & b)
-        } else {
-            alu::<W>(aop, a, b, self.eflags & CF != 0)
-        }
+    fn alu_w<W: Width>(&mut self, aop: u8, a: u32, b: u32) -> u32 {
+        let cf = (aop == 2 || aop == 3) && self.cf();
+        let (r, l) = alu_lazy::<W>(aop, a, b, cf);
+        self.set_lazy(l);
+        r
     }
 
     #[inline(always)]
@@ -466,8 +467,7 @@ impl Cpu32 {
         } else {
             (i.rm(), i.reg())
         };
-        let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), self.gr::<W>(s));
-        self.set_flags(STATUS, f);
+        let r = self.alu_w::<W>(aop, self.gr::<W>(d), self.gr::<W>(s));
         if aop < 7 {
             self.sr::<W>(d, r);
         }
@@ -477,8 +477,7 @@ impl Cpu32 {
     fn f_alu_ri<W: Width>(&mut self, i: &Insn) {
         let aop = i.aux & 0xF;
         let d = i.rm();
-        let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), Self::imm_w::<W>(i));
-        self.set_flags(STATUS, f);
+        let r = self.alu_w::<W>(aop, self.gr::<W>(d), Self::imm_w::<W>(i));
         if aop < 7 {
             self.sr::<W>(d, r);
         }
@@ -492,14 +491,14 @@ impl Cpu32 {
         } else {
             self.gr::<W>(i.reg())
         };
-        let f = if aop >= 7 {
+        if aop >= 7 {
             let a = self.rd_e::<W, B>(bus, i)?;
-            self.alu_w::<W>(aop, a, b).1
+            self.alu_w::<W>(aop, a, b);
         } else {
-            let cf = self.eflags & CF != 0;
-            self.rmw::<W, B, _>(bus, i, |a| alu::<W>(aop, a, b, cf))?
-        };
-        self.set_flags(STATUS, f);
+            let cf = (aop == 2 || aop == 3) && self.cf();
+            let l = self.rmw::<W, B, _, _>(bus, i, |a| alu_lazy::<W>(aop, a, b, cf))?;
+            self.set_lazy(l);
+        }
         Ok(())
     }
 
@@ -508,8 +507,7 @@ impl Cpu32 {
         let aop = i.aux & 0xF;
         let b = self.rd_e::<W, B>(bus, i)?;
         let d = i.reg();
-        let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), b);
-        self.set_flags(STATUS, f);
+        let r = self.alu_w::<W>(aop, self.gr::<W>(d), b);
         if aop < 7 {
             self.sr::<W>(d, r);
         }
@@ -545,26 +543,17 @@ impl Cpu32 {
     fn f_incdec_r<W: Width>(&mut self, i: &Insn) {
         let n = (i.aux & 7) as usize;
         let a = self.gr::<W>(n);
-        let (r, f) = if i.aux & 8 != 0 {
-            sub::<W>(a, 1, 0)
-        } else {
-            add::<W>(a, 1, 0)
-        };
-        self.set_flags(STATUS & !CF, f);
+        let (r, l) = incdec_lazy::<W>(i.aux & 8 != 0, a, self.cf());
+        self.set_lazy(l);
         self.sr::<W>(n, r);
     }
 
     #[inline(always)]
     fn f_incdec_m<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         let dec = i.aux & 8 != 0;
-        let f = self.rmw::<W, B, _>(bus, i, |a| {
-            if dec {
-                sub::<W>(a, 1, 0)
-            } else {
-                add::<W>(a, 1, 0)
-            }
-        })?;
-        self.set_flags(STATUS & !CF, f);
+        let cf = self.cf();
+        let l = self.rmw::<W, B, _, _>(bus, i, |a| incdec_lazy::<W>(dec, a, cf))?;
+        self.set_lazy(l);
         Ok(())
     }
 
@@ -632,15 +621,17 @@ impl Cpu32 {
             _ => self.r[1],
         } & 31;
         let sop = i.aux & 7;
-        let fl = self.eflags;
-        if i.mem {
-            self.eflags = self.rmw::<W, B, _>(bus, i, |v| shift::<W>(sop, v, cnt, fl))?;
+        let fl = self.flags_word();
+        let f = if i.mem {
+            self.rmw::<W, B, _, _>(bus, i, |v| shift::<W>(sop, v, cnt, fl))?
         } else {
             let n = i.rm();
             let (r, f) = shift::<W>(sop, self.gr::<W>(n), cnt, fl);
             self.sr::<W>(n, r);
-            self.eflags = f;
-        }
+            f
+        };
+        self.eflags = f;
+        self.lf.kind = NONE;
         Ok(())
     }
 
@@ -696,8 +687,8 @@ impl Cpu32 {
             self.r[1] = (self.r[1] & !A::MASK) | c;
             c != 0
                 && match i.aux {
-                    0 => self.eflags & ZF == 0,
-                    1 => self.eflags & ZF != 0,
+                    0 => !self.cond(4),
+                    1 => self.cond(4),
                     _ => true,
                 }
         };
@@ -718,7 +709,7 @@ impl Cpu32 {
         } & (W::BITS - 1);
         let v = self.gr::<W>(i.rm());
         let m = 1u32 << bit;
-        let mut fl = (self.eflags & !CF) | if v & m != 0 { CF } else { 0 };
+        let mut fl = (self.flags_word() & !CF) | if v & m != 0 { CF } else { 0 };
         if i.aux & A_386 != 0 && bit != 0 {
             // The 386's OF: the top bit of RCR v, bit (carry in clear)
             // against that RCR's carry out. Rotating the (width+1)-bit ring
@@ -732,6 +723,7 @@ impl Cpu32 {
             }
         }
         self.eflags = fl;
+        self.lf.kind = NONE;
         let nv = match i.aux & 3 {
             0 => return,
             1 => v | m,
