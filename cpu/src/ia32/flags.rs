@@ -212,11 +212,12 @@ impl Cpu32 {
                 (4, _) => (l.r as i32) < 0,
                 (1, SUB) => l.a < l.b,
                 (3, SUB) => l.a <= l.b,
+                (1, _) => self.cf(),
+                (3, _) => self.cf() || l.r == 0,
                 (6, SUB) => (l.a as i32) < (l.b as i32),
                 (7, SUB) => (l.a as i32) <= (l.b as i32),
-                // Logic: CF = OF = 0, so B is never, BE is ZF, L is SF.
-                (0 | 1, LOGIC) => false,
-                (3, LOGIC) => l.r == 0,
+                // Logic: OF = 0, so L is SF (CF = 0 came from `cf` above).
+                (0, LOGIC) => false,
                 (6, LOGIC) => (l.r as i32) < 0,
                 (7, LOGIC) => (l.r as i32) <= 0,
                 _ => word_cond(self.flags_word(), cc & !1),

@@ -37,6 +37,8 @@ mod tests_fast;
 #[cfg(test)]
 mod tests_fetch;
 #[cfg(test)]
+mod tests_flags;
+#[cfg(test)]
 mod tests_icache;
 #[cfg(test)]
 mod tests_tlbstats;
