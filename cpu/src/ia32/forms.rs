@@ -91,9 +91,10 @@ families! {
     XCHG_RR = 56: XCHG_RR_8 XCHG_RR_16 XCHG_RR_32;
     BT_R = 57: BT_R_8 BT_R_16 BT_R_32;
     LOOP = 58: LOOP_8 LOOP_16 LOOP_32;
+    CMOV = 59: CMOV_8 CMOV_16 CMOV_32;
     // From here on, forms that may fault after writing a register.
-    GRP3 = 59: GRP3_8 GRP3_16 GRP3_32;
-    STRING = 60: STRING_8 STRING_16 STRING_32;
+    GRP3 = 60: GRP3_8 GRP3_16 GRP3_32;
+    STRING = 61: STRING_8 STRING_16 STRING_32;
 }
 
 /// Whether a form writes no general register and no EFLAGS bit before its
@@ -104,7 +105,7 @@ families! {
 /// the flags follow it), PUSH moves ESP after its write and POP after its
 /// read, CALL pushes after its limit check and sets EIP last, RET peeks
 /// and moves ESP after its jump's limit check, LOOP writes ECX after its
-/// jump's limit check. GRP3 (DIV after partial work in the general
+/// jump's limit check, CMOVcc reads before it writes. GRP3 (DIV after partial work in the general
 /// helpers) and the string forms (REP counts as it goes) are left out, and
 /// so is the general path (form 0).
 #[inline(always)]
@@ -201,6 +202,8 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             f(SHIFT, w, reg | src << 3)
         }
         0x1AF => f(IMUL, ow, 0),
+        // CMOVcc: the P6's (the Linux kernel's lib/mpi and string code).
+        0x140..=0x14F if generation >= 6 => f(CMOV, ow, (op & 0xF) as u8),
         0x69 => f(IMUL, ow, A_IMM),
         0x6B => f(IMUL, ow, A_IMM | A_SX8),
         0x98 | 0x99 => f(CONV, ow, (op & 1) as u8),
@@ -475,6 +478,7 @@ impl Cpu32 {
             GRP3_8 GRP3_16 GRP3_32 => self.group3(bus, i, W::BITS / 8),
             STRING_8 STRING_16 STRING_32 => self.string(bus, i, start),
             LOOP_8 LOOP_16 LOOP_32 => self.f_loop::<W>(i, next),
+            CMOV_8 CMOV_16 CMOV_32 => self.f_cmov::<W, B>(bus, i),
             BT_R_8 BT_R_16 BT_R_32 => {
                 self.f_bt_r::<W>(i);
                 Ok(())
@@ -853,6 +857,20 @@ impl Cpu32 {
             _ => v ^ m,
         };
         self.sr::<W>(i.rm(), nv);
+    }
+
+    /// CMOVcc: the source is read (and may fault) whatever the condition.
+    #[inline(always)]
+    fn f_cmov<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let v = if i.mem {
+            self.rd_e::<W, B>(bus, i)?
+        } else {
+            self.gr::<W>(i.rm())
+        };
+        if self.cond(i.aux) {
+            self.sr::<W>(i.reg(), v);
+        }
+        Ok(())
     }
 
     #[inline(always)]
