@@ -82,31 +82,31 @@ pub(crate) const fn lsh<W: Width>() -> u32 {
     32 - W::BITS
 }
 
-/// The status flags of a pending record (`kind != NONE`), straight from
-/// its left-aligned values: only PF and AF need the width, to find the
-/// result's low byte. The formulas are [`add`]'s and [`sub`]'s with the
-/// operands shifted up (an INC or DEC adds or takes `1 << shift`, which
-/// reaches neither bit 4 of the value nor its sign bit); the unit test
-/// below holds them to those functions.
+/// The status flags a record stands for, at width `W`.
+#[inline(always)]
+fn status_w<W: Width>(class: u8, l: &Lazy) -> u32 {
+    let s = lsh::<W>();
+    let (a, b, r) = (l.a >> s, l.b >> s, l.r >> s);
+    match class {
+        ADD => add::<W>(a, b, 0).1,
+        ADC1 => add::<W>(a, b, 1).1,
+        SUB => sub::<W>(a, b, 0).1,
+        SBB1 => sub::<W>(a, b, 1).1,
+        LOGIC => szp::<W>(r),
+        INC => (add::<W>(a, 1, 0).1 & !CF) | (l.b & CF),
+        _ => (sub::<W>(a, 1, 0).1 & !CF) | (l.b & CF),
+    }
+}
+
+/// The status flags of a pending record (`kind != NONE`).
 #[inline(never)]
 pub(crate) fn status(l: &Lazy) -> u32 {
-    let s = [24u32, 16, 0, 0][(l.kind & 3) as usize];
-    let (a, b, r) = (l.a, l.b, l.r);
-    let lo = (r >> s) as u8;
-    let nib = (lo ^ (lo >> 4)) & 0xF;
-    let pf = ((0x9669u32 >> nib) & 1) << 2;
-    let zf = ((r == 0) as u32) << 6;
-    let sf = (r >> 31) << 7;
-    let (cf, of, ax) = match l.kind >> 2 {
-        ADD => (r < a, (a ^ r) & (b ^ r), a ^ b ^ r),
-        ADC1 => (r <= a, (a ^ r) & (b ^ r), a ^ b ^ r),
-        SUB => (a < b, (a ^ b) & (a ^ r), a ^ b ^ r),
-        SBB1 => (a <= b, (a ^ b) & (a ^ r), a ^ b ^ r),
-        LOGIC => (false, 0, 0),
-        INC => (b != 0, (a ^ r) & r, a ^ r),
-        _ => (b != 0, a & (a ^ r), a ^ r),
-    };
-    cf as u32 | pf | ((ax >> s) & AF) | zf | sf | ((of >> 31) << 11)
+    let class = l.kind >> 2;
+    match l.kind & 3 {
+        0 => status_w::<W8>(class, l),
+        1 => status_w::<W16>(class, l),
+        _ => status_w::<W32>(class, l),
+    }
 }
 
 /// The eight ALU operations (ModR/M reg order, 8: TEST) at width `W` on
