@@ -739,9 +739,10 @@ impl Cpu32 {
         } & 31;
         let sop = i.aux & 7;
         // SHL/SHR/SAR by a nonzero count set all six status flags, so the
-        // old ones need not be worked out; rotates keep SF/ZF/AF/PF.
+        // old ones need not be worked out; rotates set CF and OF only and
+        // read CF alone (RCL/RCR), so they leave a pending record alone.
         let full = sop >= 4;
-        let fl = if full { self.eflags } else { self.flags_word() };
+        let fl = if full { self.eflags } else { self.cf() as u32 };
         let f = if i.mem {
             self.rmw::<W, B, _, _>(bus, i, |v| shift::<W>(sop, v, cnt, fl))?
         } else {
@@ -750,10 +751,14 @@ impl Cpu32 {
             self.sr::<W>(n, r);
             f
         };
-        // A zero count changes no flag (and `f` is stale for a full shift).
-        if cnt != 0 || !full {
-            self.eflags = f;
-            self.lf.kind = NONE;
+        // A zero count changes no flag (and `f` is stale).
+        if cnt != 0 {
+            if full {
+                self.eflags = f;
+                self.lf.kind = NONE;
+            } else {
+                self.set_co(CF | OF, f);
+            }
         }
         Ok(())
     }
@@ -835,7 +840,8 @@ impl Cpu32 {
         } & (W::BITS - 1);
         let v = self.gr::<W>(i.rm());
         let m = 1u32 << bit;
-        let mut fl = (self.flags_word() & !CF) | if v & m != 0 { CF } else { 0 };
+        let mut mask = CF;
+        let mut fl = if v & m != 0 { CF } else { 0 };
         if i.aux & A_386 != 0 && bit != 0 {
             // The 386's OF: the top bit of RCR v, bit (carry in clear)
             // against that RCR's carry out. Rotating the (width+1)-bit ring
@@ -843,13 +849,13 @@ impl Cpu32 {
             // bit, v's bit n-2 (the zero carry when n = 1).
             let cf = (v >> (bit - 1)) & 1;
             let top = if bit >= 2 { (v >> (bit - 2)) & 1 } else { 0 };
-            fl &= !OF;
+            mask |= OF;
             if top != cf {
                 fl |= OF;
             }
         }
-        self.eflags = fl;
-        self.lf.kind = NONE;
+        // Only CF (and the 386's OF) change: a pending record stays.
+        self.set_co(mask, fl);
         let nv = match i.aux & 3 {
             0 => return,
             1 => v | m,
