@@ -113,23 +113,6 @@ impl Cpu32 {
         Ok(())
     }
 
-    /// Condition code `cc` (the low nibble of Jcc/SETcc).
-    #[inline(always)]
-    pub(crate) fn cond(&self, cc: u8) -> bool {
-        let f = self.eflags;
-        let r = match cc >> 1 {
-            0 => f & OF != 0,
-            1 => f & CF != 0,
-            2 => f & ZF != 0,
-            3 => f & (CF | ZF) != 0,
-            4 => f & SF != 0,
-            5 => f & PF != 0,
-            6 => (f & SF != 0) != (f & OF != 0),
-            _ => f & ZF != 0 || ((f & SF != 0) != (f & OF != 0)),
-        };
-        r ^ (cc & 1 != 0)
-    }
-
     /// Near jump within CS.
     pub(crate) fn jump_near(&mut self, target: u32, o32: bool) -> R<()> {
         let t = if o32 { target } else { target & 0xFFFF };
@@ -265,6 +248,8 @@ impl Cpu32 {
         next: u32,
         old_eip: u32,
     ) -> R<()> {
+        // Everything below reads and writes EFLAGS as a plain register.
+        self.flags_sync();
         match op {
             // ALU forms 00-3F (except the segment/BCD/prefix slots).
             0x00..=0x3F if op & 7 < 6 => {

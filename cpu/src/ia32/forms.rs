@@ -15,6 +15,7 @@
 //! gets no forms, the 386 no 8/16-bit shifts (its undefined flags).
 
 use super::decode::Insn;
+use super::flags::{alu_lazy, incdec_lazy, NONE};
 use super::mem::Acc;
 use super::width::*;
 use super::*;
@@ -23,6 +24,7 @@ use super::*;
 macro_rules! families {
     ($($fam:ident = $n:literal: $f8:ident $f16:ident $f32:ident;)*) => {
         $(
+            #[allow(dead_code)] // the ALU families are reached by arithmetic
             const $fam: u8 = $n;
             const $f8: u8 = $n << 2;
             const $f16: u8 = $n << 2 | 1;
@@ -31,36 +33,68 @@ macro_rules! families {
     };
 }
 families! {
-    ALU_RR = 1: ALU_RR_8 ALU_RR_16 ALU_RR_32;
-    ALU_RI = 2: ALU_RI_8 ALU_RI_16 ALU_RI_32;
-    ALU_M = 3: ALU_M_8 ALU_M_16 ALU_M_32;
-    ALU_GM = 4: ALU_GM_8 ALU_GM_16 ALU_GM_32;
-    MOV_RR = 5: MOV_RR_8 MOV_RR_16 MOV_RR_32;
-    MOV_RI = 6: MOV_RI_8 MOV_RI_16 MOV_RI_32;
-    MOV_M = 7: MOV_M_8 MOV_M_16 MOV_M_32;
-    MOV_GM = 8: MOV_GM_8 MOV_GM_16 MOV_GM_32;
-    MOV_MOFFS = 9: MOV_MOFFS_8 MOV_MOFFS_16 MOV_MOFFS_32;
-    LEA = 10: LEA_8 LEA_16 LEA_32;
-    PUSH_R = 11: PUSH_R_8 PUSH_R_16 PUSH_R_32;
-    POP_R = 12: POP_R_8 POP_R_16 POP_R_32;
-    PUSH_I = 13: PUSH_I_8 PUSH_I_16 PUSH_I_32;
-    INCDEC_R = 14: INCDEC_R_8 INCDEC_R_16 INCDEC_R_32;
-    INCDEC_M = 15: INCDEC_M_8 INCDEC_M_16 INCDEC_M_32;
-    JCC = 16: JCC_8 JCC_16 JCC_32;
-    JMP = 17: JMP_8 JMP_16 JMP_32;
-    CALL = 18: CALL_8 CALL_16 CALL_32;
-    RET = 19: RET_8 RET_16 RET_32;
-    MOVX = 20: MOVX_8 MOVX_16 MOVX_32;
-    SHIFT = 21: SHIFT_8 SHIFT_16 SHIFT_32;
-    IMUL = 22: IMUL_8 IMUL_16 IMUL_32;
-    CONV = 23: CONV_8 CONV_16 CONV_32;
-    SETCC = 24: SETCC_8 SETCC_16 SETCC_32;
-    XCHG_RR = 25: XCHG_RR_8 XCHG_RR_16 XCHG_RR_32;
-    BT_R = 26: BT_R_8 BT_R_16 BT_R_32;
+    ALU_RR_ADD = 1: ALU_RR_ADD_8 ALU_RR_ADD_16 ALU_RR_ADD_32;
+    ALU_RR_OR = 2: ALU_RR_OR_8 ALU_RR_OR_16 ALU_RR_OR_32;
+    ALU_RR_ADC = 3: ALU_RR_ADC_8 ALU_RR_ADC_16 ALU_RR_ADC_32;
+    ALU_RR_SBB = 4: ALU_RR_SBB_8 ALU_RR_SBB_16 ALU_RR_SBB_32;
+    ALU_RR_AND = 5: ALU_RR_AND_8 ALU_RR_AND_16 ALU_RR_AND_32;
+    ALU_RR_SUB = 6: ALU_RR_SUB_8 ALU_RR_SUB_16 ALU_RR_SUB_32;
+    ALU_RR_XOR = 7: ALU_RR_XOR_8 ALU_RR_XOR_16 ALU_RR_XOR_32;
+    ALU_RR_CMP = 8: ALU_RR_CMP_8 ALU_RR_CMP_16 ALU_RR_CMP_32;
+    ALU_RR_TEST = 9: ALU_RR_TEST_8 ALU_RR_TEST_16 ALU_RR_TEST_32;
+    ALU_RI_ADD = 10: ALU_RI_ADD_8 ALU_RI_ADD_16 ALU_RI_ADD_32;
+    ALU_RI_OR = 11: ALU_RI_OR_8 ALU_RI_OR_16 ALU_RI_OR_32;
+    ALU_RI_ADC = 12: ALU_RI_ADC_8 ALU_RI_ADC_16 ALU_RI_ADC_32;
+    ALU_RI_SBB = 13: ALU_RI_SBB_8 ALU_RI_SBB_16 ALU_RI_SBB_32;
+    ALU_RI_AND = 14: ALU_RI_AND_8 ALU_RI_AND_16 ALU_RI_AND_32;
+    ALU_RI_SUB = 15: ALU_RI_SUB_8 ALU_RI_SUB_16 ALU_RI_SUB_32;
+    ALU_RI_XOR = 16: ALU_RI_XOR_8 ALU_RI_XOR_16 ALU_RI_XOR_32;
+    ALU_RI_CMP = 17: ALU_RI_CMP_8 ALU_RI_CMP_16 ALU_RI_CMP_32;
+    ALU_RI_TEST = 18: ALU_RI_TEST_8 ALU_RI_TEST_16 ALU_RI_TEST_32;
+    ALU_M_ADD = 19: ALU_M_ADD_8 ALU_M_ADD_16 ALU_M_ADD_32;
+    ALU_M_OR = 20: ALU_M_OR_8 ALU_M_OR_16 ALU_M_OR_32;
+    ALU_M_ADC = 21: ALU_M_ADC_8 ALU_M_ADC_16 ALU_M_ADC_32;
+    ALU_M_SBB = 22: ALU_M_SBB_8 ALU_M_SBB_16 ALU_M_SBB_32;
+    ALU_M_AND = 23: ALU_M_AND_8 ALU_M_AND_16 ALU_M_AND_32;
+    ALU_M_SUB = 24: ALU_M_SUB_8 ALU_M_SUB_16 ALU_M_SUB_32;
+    ALU_M_XOR = 25: ALU_M_XOR_8 ALU_M_XOR_16 ALU_M_XOR_32;
+    ALU_M_CMP = 26: ALU_M_CMP_8 ALU_M_CMP_16 ALU_M_CMP_32;
+    ALU_M_TEST = 27: ALU_M_TEST_8 ALU_M_TEST_16 ALU_M_TEST_32;
+    ALU_GM_ADD = 28: ALU_GM_ADD_8 ALU_GM_ADD_16 ALU_GM_ADD_32;
+    ALU_GM_OR = 29: ALU_GM_OR_8 ALU_GM_OR_16 ALU_GM_OR_32;
+    ALU_GM_ADC = 30: ALU_GM_ADC_8 ALU_GM_ADC_16 ALU_GM_ADC_32;
+    ALU_GM_SBB = 31: ALU_GM_SBB_8 ALU_GM_SBB_16 ALU_GM_SBB_32;
+    ALU_GM_AND = 32: ALU_GM_AND_8 ALU_GM_AND_16 ALU_GM_AND_32;
+    ALU_GM_SUB = 33: ALU_GM_SUB_8 ALU_GM_SUB_16 ALU_GM_SUB_32;
+    ALU_GM_XOR = 34: ALU_GM_XOR_8 ALU_GM_XOR_16 ALU_GM_XOR_32;
+    ALU_GM_CMP = 35: ALU_GM_CMP_8 ALU_GM_CMP_16 ALU_GM_CMP_32;
+    MOV_RR = 36: MOV_RR_8 MOV_RR_16 MOV_RR_32;
+    MOV_RI = 37: MOV_RI_8 MOV_RI_16 MOV_RI_32;
+    MOV_M = 38: MOV_M_8 MOV_M_16 MOV_M_32;
+    MOV_GM = 39: MOV_GM_8 MOV_GM_16 MOV_GM_32;
+    MOV_MOFFS = 40: MOV_MOFFS_8 MOV_MOFFS_16 MOV_MOFFS_32;
+    LEA = 41: LEA_8 LEA_16 LEA_32;
+    PUSH_R = 42: PUSH_R_8 PUSH_R_16 PUSH_R_32;
+    POP_R = 43: POP_R_8 POP_R_16 POP_R_32;
+    PUSH_I = 44: PUSH_I_8 PUSH_I_16 PUSH_I_32;
+    INCDEC_R = 45: INCDEC_R_8 INCDEC_R_16 INCDEC_R_32;
+    INCDEC_M = 46: INCDEC_M_8 INCDEC_M_16 INCDEC_M_32;
+    JCC = 47: JCC_8 JCC_16 JCC_32;
+    JMP = 48: JMP_8 JMP_16 JMP_32;
+    CALL = 49: CALL_8 CALL_16 CALL_32;
+    RET = 50: RET_8 RET_16 RET_32;
+    MOVX = 51: MOVX_8 MOVX_16 MOVX_32;
+    SHIFT = 52: SHIFT_8 SHIFT_16 SHIFT_32;
+    IMUL = 53: IMUL_8 IMUL_16 IMUL_32;
+    CONV = 54: CONV_8 CONV_16 CONV_32;
+    SETCC = 55: SETCC_8 SETCC_16 SETCC_32;
+    XCHG_RR = 56: XCHG_RR_8 XCHG_RR_16 XCHG_RR_32;
+    BT_R = 57: BT_R_8 BT_R_16 BT_R_32;
+    LOOP = 58: LOOP_8 LOOP_16 LOOP_32;
+    CMOV = 59: CMOV_8 CMOV_16 CMOV_32;
     // From here on, forms that may fault after writing a register.
-    GRP3 = 27: GRP3_8 GRP3_16 GRP3_32;
-    STRING = 28: STRING_8 STRING_16 STRING_32;
-    LOOP = 29: LOOP_8 LOOP_16 LOOP_32;
+    GRP3 = 60: GRP3_8 GRP3_16 GRP3_32;
+    STRING = 61: STRING_8 STRING_16 STRING_32;
 }
 
 /// Whether a form writes no general register and no EFLAGS bit before its
@@ -70,17 +104,17 @@ families! {
 /// forms read or write memory before any register (`rmw` sets nothing;
 /// the flags follow it), PUSH moves ESP after its write and POP after its
 /// read, CALL pushes after its limit check and sets EIP last, RET peeks
-/// and moves ESP after its jump's limit check. GRP3 (DIV after partial
-/// work in the general helpers), the string forms (REP counts as it goes)
-/// and LOOP (ECX before the jump's limit check) are left out, and so is
-/// the general path (form 0).
+/// and moves ESP after its jump's limit check, LOOP writes ECX after its
+/// jump's limit check, CMOVcc reads before it writes. GRP3 (DIV after partial work in the general
+/// helpers) and the string forms (REP counts as it goes) are left out, and
+/// so is the general path (form 0).
 #[inline(always)]
 pub(crate) fn no_partial(form: u8) -> bool {
     // Form 0 (the general path) is not one: families start at 1.
-    form.wrapping_sub(ALU_RR << 2) < (GRP3 - ALU_RR) << 2
+    form.wrapping_sub(ALU_RR_ADD << 2) < (GRP3 - ALU_RR_ADD) << 2
 }
 
-/// [`Insn::aux`] bit: the destination is the ModR/M reg field (else r/m).
+/// [`Insn::aux`] bit (MOV): the destination is the ModR/M reg field (else r/m).
 const A_G: u8 = 0x10;
 /// [`Insn::aux`] bit: the source is the immediate.
 const A_IMM: u8 = 0x20;
@@ -90,8 +124,6 @@ const A_SX8: u8 = 0x40;
 const A_ACC: u8 = 0x80;
 /// [`Insn::aux`] bit (BT*): the 386's OF (an RCR by the bit offset).
 const A_386: u8 = 0x40;
-/// ALU operation 8: TEST (AND without a result).
-const TEST: u8 = 8;
 
 /// The form and aux byte of a decoded instruction (0: the general path),
 /// for a CPU of `generation` (2: 286, 3: 386, ...).
@@ -107,24 +139,31 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
     let reg = i.reg() as u8;
     let rm = i.rm() as u8;
     match op {
+        // The ALU operation is in the family (one per operation); aux
+        // holds the registers: RR destination | source << 3, RI the
+        // destination, GM nothing (the destination is the reg field).
         0x00..=0x3F if op & 7 < 6 => {
             let aop = (op >> 3) as u8 & 7;
             match op & 7 {
-                0 | 1 if i.mem => f(ALU_M, w, aop),
-                0 | 1 => f(ALU_RR, w, aop),
-                2 | 3 if i.mem => f(ALU_GM, w, aop),
-                2 | 3 => f(ALU_RR, w, aop | A_G),
-                // No ModR/M: r/m reads as 0, the accumulator.
-                _ => f(ALU_RI, w, aop),
+                0 | 1 if i.mem => f(ALU_M_ADD + aop, w, 0),
+                0 | 1 => f(ALU_RR_ADD + aop, w, rm | reg << 3),
+                2 | 3 if i.mem => f(ALU_GM_ADD + aop, w, 0),
+                2 | 3 => f(ALU_RR_ADD + aop, w, reg | rm << 3),
+                // No ModR/M: the destination is the accumulator.
+                _ => f(ALU_RI_ADD + aop, w, 0),
             }
         }
         0x80..=0x83 => {
             let sx = if op == 0x83 { A_SX8 } else { 0 };
-            let fam = if i.mem { ALU_M } else { ALU_RI };
-            f(fam, w, reg | A_IMM | sx)
+            if i.mem {
+                f(ALU_M_ADD + reg, w, A_IMM | sx)
+            } else {
+                f(ALU_RI_ADD + reg, w, rm | sx)
+            }
         }
-        0x84 | 0x85 => f(if i.mem { ALU_M } else { ALU_RR }, w, TEST),
-        0xA8 | 0xA9 => f(ALU_RI, w, TEST),
+        0x84 | 0x85 if i.mem => f(ALU_M_TEST, w, 0),
+        0x84 | 0x85 => f(ALU_RR_TEST, w, rm | reg << 3),
+        0xA8 | 0xA9 => f(ALU_RI_TEST, w, 0),
         0x86 | 0x87 if !i.mem => f(XCHG_RR, w, 0),
         0x91..=0x97 => f(XCHG_RR, ow, A_ACC | (op & 7) as u8),
         0x88 | 0x89 if i.mem => f(MOV_M, w, 0),
@@ -163,6 +202,8 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             f(SHIFT, w, reg | src << 3)
         }
         0x1AF => f(IMUL, ow, 0),
+        // CMOVcc: the P6's (the Linux kernel's lib/mpi and string code).
+        0x140..=0x14F if generation >= 6 => f(CMOV, ow, (op & 0xF) as u8),
         0x69 => f(IMUL, ow, A_IMM),
         0x6B => f(IMUL, ow, A_IMM | A_SX8),
         0x98 | 0x99 => f(CONV, ow, (op & 1) as u8),
@@ -266,16 +307,95 @@ impl Cpu32 {
         // One jump on the form: each family's three widths are arms of
         // their own (`by_form!`), so there is no second dispatch on width.
         by_form!(i.form, W;
-            ALU_RR_8 ALU_RR_16 ALU_RR_32 => {
-                self.f_alu_rr::<W>(i);
+            ALU_RR_ADD_8 ALU_RR_ADD_16 ALU_RR_ADD_32 => {
+                self.f_alu_rr::<W, 0>(i);
                 Ok(())
             },
-            ALU_RI_8 ALU_RI_16 ALU_RI_32 => {
-                self.f_alu_ri::<W>(i);
+            ALU_RR_OR_8 ALU_RR_OR_16 ALU_RR_OR_32 => {
+                self.f_alu_rr::<W, 1>(i);
                 Ok(())
             },
-            ALU_M_8 ALU_M_16 ALU_M_32 => self.f_alu_m::<W, B>(bus, i),
-            ALU_GM_8 ALU_GM_16 ALU_GM_32 => self.f_alu_gm::<W, B>(bus, i),
+            ALU_RR_ADC_8 ALU_RR_ADC_16 ALU_RR_ADC_32 => {
+                self.f_alu_rr::<W, 2>(i);
+                Ok(())
+            },
+            ALU_RR_SBB_8 ALU_RR_SBB_16 ALU_RR_SBB_32 => {
+                self.f_alu_rr::<W, 3>(i);
+                Ok(())
+            },
+            ALU_RR_AND_8 ALU_RR_AND_16 ALU_RR_AND_32 => {
+                self.f_alu_rr::<W, 4>(i);
+                Ok(())
+            },
+            ALU_RR_SUB_8 ALU_RR_SUB_16 ALU_RR_SUB_32 => {
+                self.f_alu_rr::<W, 5>(i);
+                Ok(())
+            },
+            ALU_RR_XOR_8 ALU_RR_XOR_16 ALU_RR_XOR_32 => {
+                self.f_alu_rr::<W, 6>(i);
+                Ok(())
+            },
+            ALU_RR_CMP_8 ALU_RR_CMP_16 ALU_RR_CMP_32 => {
+                self.f_alu_rr::<W, 7>(i);
+                Ok(())
+            },
+            ALU_RR_TEST_8 ALU_RR_TEST_16 ALU_RR_TEST_32 => {
+                self.f_alu_rr::<W, 8>(i);
+                Ok(())
+            },
+            ALU_RI_ADD_8 ALU_RI_ADD_16 ALU_RI_ADD_32 => {
+                self.f_alu_ri::<W, 0>(i);
+                Ok(())
+            },
+            ALU_RI_OR_8 ALU_RI_OR_16 ALU_RI_OR_32 => {
+                self.f_alu_ri::<W, 1>(i);
+                Ok(())
+            },
+            ALU_RI_ADC_8 ALU_RI_ADC_16 ALU_RI_ADC_32 => {
+                self.f_alu_ri::<W, 2>(i);
+                Ok(())
+            },
+            ALU_RI_SBB_8 ALU_RI_SBB_16 ALU_RI_SBB_32 => {
+                self.f_alu_ri::<W, 3>(i);
+                Ok(())
+            },
+            ALU_RI_AND_8 ALU_RI_AND_16 ALU_RI_AND_32 => {
+                self.f_alu_ri::<W, 4>(i);
+                Ok(())
+            },
+            ALU_RI_SUB_8 ALU_RI_SUB_16 ALU_RI_SUB_32 => {
+                self.f_alu_ri::<W, 5>(i);
+                Ok(())
+            },
+            ALU_RI_XOR_8 ALU_RI_XOR_16 ALU_RI_XOR_32 => {
+                self.f_alu_ri::<W, 6>(i);
+                Ok(())
+            },
+            ALU_RI_CMP_8 ALU_RI_CMP_16 ALU_RI_CMP_32 => {
+                self.f_alu_ri::<W, 7>(i);
+                Ok(())
+            },
+            ALU_RI_TEST_8 ALU_RI_TEST_16 ALU_RI_TEST_32 => {
+                self.f_alu_ri::<W, 8>(i);
+                Ok(())
+            },
+            ALU_M_ADD_8 ALU_M_ADD_16 ALU_M_ADD_32 => self.f_alu_m::<W, B, 0>(bus, i),
+            ALU_M_OR_8 ALU_M_OR_16 ALU_M_OR_32 => self.f_alu_m::<W, B, 1>(bus, i),
+            ALU_M_ADC_8 ALU_M_ADC_16 ALU_M_ADC_32 => self.f_alu_m::<W, B, 2>(bus, i),
+            ALU_M_SBB_8 ALU_M_SBB_16 ALU_M_SBB_32 => self.f_alu_m::<W, B, 3>(bus, i),
+            ALU_M_AND_8 ALU_M_AND_16 ALU_M_AND_32 => self.f_alu_m::<W, B, 4>(bus, i),
+            ALU_M_SUB_8 ALU_M_SUB_16 ALU_M_SUB_32 => self.f_alu_m::<W, B, 5>(bus, i),
+            ALU_M_XOR_8 ALU_M_XOR_16 ALU_M_XOR_32 => self.f_alu_m::<W, B, 6>(bus, i),
+            ALU_M_CMP_8 ALU_M_CMP_16 ALU_M_CMP_32 => self.f_alu_m::<W, B, 7>(bus, i),
+            ALU_M_TEST_8 ALU_M_TEST_16 ALU_M_TEST_32 => self.f_alu_m::<W, B, 8>(bus, i),
+            ALU_GM_ADD_8 ALU_GM_ADD_16 ALU_GM_ADD_32 => self.f_alu_gm::<W, B, 0>(bus, i),
+            ALU_GM_OR_8 ALU_GM_OR_16 ALU_GM_OR_32 => self.f_alu_gm::<W, B, 1>(bus, i),
+            ALU_GM_ADC_8 ALU_GM_ADC_16 ALU_GM_ADC_32 => self.f_alu_gm::<W, B, 2>(bus, i),
+            ALU_GM_SBB_8 ALU_GM_SBB_16 ALU_GM_SBB_32 => self.f_alu_gm::<W, B, 3>(bus, i),
+            ALU_GM_AND_8 ALU_GM_AND_16 ALU_GM_AND_32 => self.f_alu_gm::<W, B, 4>(bus, i),
+            ALU_GM_SUB_8 ALU_GM_SUB_16 ALU_GM_SUB_32 => self.f_alu_gm::<W, B, 5>(bus, i),
+            ALU_GM_XOR_8 ALU_GM_XOR_16 ALU_GM_XOR_32 => self.f_alu_gm::<W, B, 6>(bus, i),
+            ALU_GM_CMP_8 ALU_GM_CMP_16 ALU_GM_CMP_32 => self.f_alu_gm::<W, B, 7>(bus, i),
             MOV_RR_8 MOV_RR_16 MOV_RR_32 => {
                 self.f_mov_rr::<W>(i);
                 Ok(())
@@ -358,6 +478,7 @@ impl Cpu32 {
             GRP3_8 GRP3_16 GRP3_32 => self.group3(bus, i, W::BITS / 8),
             STRING_8 STRING_16 STRING_32 => self.string(bus, i, start),
             LOOP_8 LOOP_16 LOOP_32 => self.f_loop::<W>(i, next),
+            CMOV_8 CMOV_16 CMOV_32 => self.f_cmov::<W, B>(bus, i),
             BT_R_8 BT_R_16 BT_R_32 => {
                 self.f_bt_r::<W>(i);
                 Ok(())
@@ -410,12 +531,12 @@ impl Cpu32 {
     /// for writing (so nothing can fault once it is read); otherwise the
     /// general path's order: the write is probed before the read.
     #[inline(always)]
-    fn rmw<W: Width, B: Bus + ?Sized, F: FnOnce(u32) -> (u32, u32)>(
+    fn rmw<W: Width, B: Bus + ?Sized, X, F: FnOnce(u32) -> (u32, X)>(
         &mut self,
         bus: &mut B,
         i: &Insn,
         f: F,
-    ) -> R<u32> {
+    ) -> R<X> {
         let len = W::BITS / 8;
         let s = i.mseg();
         let a = self.ea(i);
@@ -448,69 +569,63 @@ impl Cpu32 {
         }
     }
 
-    /// ALU operation `aop` (0–7 in ModR/M order, or [`TEST`]).
+    /// ALU operation `OP` (0–7 in ModR/M order, 8: TEST) with lazy
+    /// flags (`flags.rs`): the result, the flags recorded.
     #[inline(always)]
-    fn alu_w<W: Width>(&self, aop: u8, a: u32, b: u32) -> (u32, u32) {
-        if aop == TEST {
-            logic::<W>(a & b)
-        } else {
-            alu::<W>(aop, a, b, self.eflags & CF != 0)
-        }
+    fn alu_op<W: Width, const OP: u8>(&mut self, a: u32, b: u32) -> u32 {
+        let cf = (OP == 2 || OP == 3) && self.cf();
+        let (r, l) = alu_lazy::<W>(OP, a, b, cf);
+        self.set_lazy(l);
+        r
     }
 
     #[inline(always)]
-    fn f_alu_rr<W: Width>(&mut self, i: &Insn) {
-        let aop = i.aux & 0xF;
-        let (d, s) = if i.aux & A_G != 0 {
-            (i.reg(), i.rm())
-        } else {
-            (i.rm(), i.reg())
-        };
-        let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), self.gr::<W>(s));
-        self.set_flags(STATUS, f);
-        if aop < 7 {
+    fn f_alu_rr<W: Width, const OP: u8>(&mut self, i: &Insn) {
+        let d = (i.aux & 7) as usize;
+        let s = (i.aux >> 3 & 7) as usize;
+        let r = self.alu_op::<W, OP>(self.gr::<W>(d), self.gr::<W>(s));
+        if OP < 7 {
             self.sr::<W>(d, r);
         }
     }
 
     #[inline(always)]
-    fn f_alu_ri<W: Width>(&mut self, i: &Insn) {
-        let aop = i.aux & 0xF;
-        let d = i.rm();
-        let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), Self::imm_w::<W>(i));
-        self.set_flags(STATUS, f);
-        if aop < 7 {
+    fn f_alu_ri<W: Width, const OP: u8>(&mut self, i: &Insn) {
+        let d = (i.aux & 7) as usize;
+        let r = self.alu_op::<W, OP>(self.gr::<W>(d), Self::imm_w::<W>(i));
+        if OP < 7 {
             self.sr::<W>(d, r);
         }
     }
 
     #[inline(always)]
-    fn f_alu_m<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
-        let aop = i.aux & 0xF;
+    fn f_alu_m<W: Width, B: Bus + ?Sized, const OP: u8>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         let b = if i.aux & A_IMM != 0 {
             Self::imm_w::<W>(i)
         } else {
             self.gr::<W>(i.reg())
         };
-        let f = if aop >= 7 {
+        if OP >= 7 {
             let a = self.rd_e::<W, B>(bus, i)?;
-            self.alu_w::<W>(aop, a, b).1
+            self.alu_op::<W, OP>(a, b);
         } else {
-            let cf = self.eflags & CF != 0;
-            self.rmw::<W, B, _>(bus, i, |a| alu::<W>(aop, a, b, cf))?
-        };
-        self.set_flags(STATUS, f);
+            let cf = (OP == 2 || OP == 3) && self.cf();
+            let l = self.rmw::<W, B, _, _>(bus, i, |a| alu_lazy::<W>(OP, a, b, cf))?;
+            self.set_lazy(l);
+        }
         Ok(())
     }
 
     #[inline(always)]
-    fn f_alu_gm<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
-        let aop = i.aux & 0xF;
+    fn f_alu_gm<W: Width, B: Bus + ?Sized, const OP: u8>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+    ) -> R<()> {
         let b = self.rd_e::<W, B>(bus, i)?;
         let d = i.reg();
-        let (r, f) = self.alu_w::<W>(aop, self.gr::<W>(d), b);
-        self.set_flags(STATUS, f);
-        if aop < 7 {
+        let r = self.alu_op::<W, OP>(self.gr::<W>(d), b);
+        if OP < 7 {
             self.sr::<W>(d, r);
         }
         Ok(())
@@ -545,26 +660,17 @@ impl Cpu32 {
     fn f_incdec_r<W: Width>(&mut self, i: &Insn) {
         let n = (i.aux & 7) as usize;
         let a = self.gr::<W>(n);
-        let (r, f) = if i.aux & 8 != 0 {
-            sub::<W>(a, 1, 0)
-        } else {
-            add::<W>(a, 1, 0)
-        };
-        self.set_flags(STATUS & !CF, f);
+        let (r, l) = incdec_lazy::<W>(i.aux & 8 != 0, a, self.cf());
+        self.set_lazy(l);
         self.sr::<W>(n, r);
     }
 
     #[inline(always)]
     fn f_incdec_m<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         let dec = i.aux & 8 != 0;
-        let f = self.rmw::<W, B, _>(bus, i, |a| {
-            if dec {
-                sub::<W>(a, 1, 0)
-            } else {
-                add::<W>(a, 1, 0)
-            }
-        })?;
-        self.set_flags(STATUS & !CF, f);
+        let cf = self.cf();
+        let l = self.rmw::<W, B, _, _>(bus, i, |a| incdec_lazy::<W>(dec, a, cf))?;
+        self.set_lazy(l);
         Ok(())
     }
 
@@ -632,14 +738,27 @@ impl Cpu32 {
             _ => self.r[1],
         } & 31;
         let sop = i.aux & 7;
-        let fl = self.eflags;
-        if i.mem {
-            self.eflags = self.rmw::<W, B, _>(bus, i, |v| shift::<W>(sop, v, cnt, fl))?;
+        // SHL/SHR/SAR by a nonzero count set all six status flags, so the
+        // old ones need not be worked out; rotates set CF and OF only and
+        // read CF alone (RCL/RCR), so they leave a pending record alone.
+        let full = sop >= 4;
+        let fl = if full { self.eflags } else { self.cf() as u32 };
+        let f = if i.mem {
+            self.rmw::<W, B, _, _>(bus, i, |v| shift::<W>(sop, v, cnt, fl))?
         } else {
             let n = i.rm();
             let (r, f) = shift::<W>(sop, self.gr::<W>(n), cnt, fl);
             self.sr::<W>(n, r);
-            self.eflags = f;
+            f
+        };
+        // A zero count changes no flag (and `f` is stale).
+        if cnt != 0 {
+            if full {
+                self.eflags = f;
+                self.lf.kind = NONE;
+            } else {
+                self.set_co(CF | OF, f);
+            }
         }
         Ok(())
     }
@@ -688,22 +807,25 @@ impl Cpu32 {
     /// counter's width.
     #[inline(always)]
     fn f_loop<A: Width>(&mut self, i: &Insn, next: u32) -> R<()> {
-        let mut c = self.r[1] & A::MASK;
-        let take = if i.aux == 3 {
-            c == 0
-        } else {
-            c = c.wrapping_sub(1) & A::MASK;
-            self.r[1] = (self.r[1] & !A::MASK) | c;
-            c != 0
-                && match i.aux {
-                    0 => self.eflags & ZF == 0,
-                    1 => self.eflags & ZF != 0,
-                    _ => true,
-                }
-        };
+        let c = self.r[1] & A::MASK;
+        if i.aux == 3 {
+            if c == 0 {
+                self.jump_near(next.wrapping_add(sext::<W8>(i.imm)), i.o32)?;
+            }
+            return Ok(());
+        }
+        let c = c.wrapping_sub(1) & A::MASK;
+        let take = c != 0
+            && match i.aux {
+                0 => !self.cond(4),
+                1 => self.cond(4),
+                _ => true,
+            };
+        // The jump's limit check before ECX moves: a fault leaves it as it was.
         if take {
             self.jump_near(next.wrapping_add(sext::<W8>(i.imm)), i.o32)?;
         }
+        self.r[1] = (self.r[1] & !A::MASK) | c;
         Ok(())
     }
 
@@ -718,7 +840,8 @@ impl Cpu32 {
         } & (W::BITS - 1);
         let v = self.gr::<W>(i.rm());
         let m = 1u32 << bit;
-        let mut fl = (self.eflags & !CF) | if v & m != 0 { CF } else { 0 };
+        let mut mask = CF;
+        let mut fl = if v & m != 0 { CF } else { 0 };
         if i.aux & A_386 != 0 && bit != 0 {
             // The 386's OF: the top bit of RCR v, bit (carry in clear)
             // against that RCR's carry out. Rotating the (width+1)-bit ring
@@ -726,12 +849,13 @@ impl Cpu32 {
             // bit, v's bit n-2 (the zero carry when n = 1).
             let cf = (v >> (bit - 1)) & 1;
             let top = if bit >= 2 { (v >> (bit - 2)) & 1 } else { 0 };
-            fl &= !OF;
+            mask |= OF;
             if top != cf {
                 fl |= OF;
             }
         }
-        self.eflags = fl;
+        // Only CF (and the 386's OF) change: a pending record stays.
+        self.set_co(mask, fl);
         let nv = match i.aux & 3 {
             0 => return,
             1 => v | m,
@@ -739,6 +863,20 @@ impl Cpu32 {
             _ => v ^ m,
         };
         self.sr::<W>(i.rm(), nv);
+    }
+
+    /// CMOVcc: the source is read (and may fault) whatever the condition.
+    #[inline(always)]
+    fn f_cmov<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let v = if i.mem {
+            self.rd_e::<W, B>(bus, i)?
+        } else {
+            self.gr::<W>(i.rm())
+        };
+        if self.cond(i.aux) {
+            self.sr::<W>(i.reg(), v);
+        }
+        Ok(())
     }
 
     #[inline(always)]

@@ -18,6 +18,7 @@ mod debug;
 mod decode;
 pub mod disasm;
 mod exec;
+mod flags;
 mod forms;
 mod fpu;
 mod icache;
@@ -35,6 +36,8 @@ mod tests;
 mod tests_fast;
 #[cfg(test)]
 mod tests_fetch;
+#[cfg(test)]
+mod tests_flags;
 #[cfg(test)]
 mod tests_icache;
 #[cfg(test)]
@@ -278,7 +281,11 @@ pub struct Cpu32 {
     pub r: [u32; 8],
     /// Instruction pointer.
     pub eip: u32,
+    /// EFLAGS; its six status bits are stale while `lf` holds a record
+    /// (`flags.rs`).
     eflags: u32,
+    /// The last lazy flag producer (`flags.rs`).
+    lf: flags::Lazy,
     /// Segment registers ES, CS, SS, DS, FS, GS.
     pub seg: [SegCache; 6],
     /// GDTR base and limit.
@@ -382,6 +389,7 @@ impl Cpu32 {
             r: [0; 8],
             eip: 0,
             eflags: 2,
+            lf: flags::Lazy::default(),
             seg: [SegCache::default(); 6],
             gdtr: (0, 0xFFFF),
             idtr: (0, 0x3FF),
@@ -452,6 +460,7 @@ impl Cpu32 {
         };
         self.eip = 0xFFF0;
         self.eflags = 2;
+        self.lf.kind = flags::NONE;
         for s in self.seg.iter_mut() {
             *s = SegCache::real(0);
         }
@@ -543,7 +552,7 @@ impl Cpu32 {
 
     /// EFLAGS.
     pub fn eflags(&self) -> u32 {
-        self.eflags
+        self.flags_word()
     }
 
     /// Set EFLAGS directly (test rigs that load a whole register state);
@@ -562,7 +571,7 @@ impl Cpu32 {
         Regs32 {
             r: self.r,
             eip: self.eip,
-            eflags: self.eflags,
+            eflags: self.flags_word(),
             sel: [0, 1, 2, 3, 4, 5].map(|i| self.seg[i].sel),
             cr0: self.cr[0],
             cpl: self.cpl,
@@ -706,6 +715,7 @@ impl Cpu32 {
             #[cfg(debug_assertions)]
             self.check_unsnapped();
             self.eip = self.insn_start;
+            self.flags_sync();
             self.snap.r = self.r;
             self.snap.eip = self.eip;
             self.snap.eflags = self.eflags;
@@ -798,6 +808,10 @@ impl Cpu32 {
     /// whole-struct literal went through a stack temporary.
     #[inline]
     fn save_snapshot(&mut self) {
+        // The snapshot holds a plain EFLAGS: instructions that take it are
+        // rare enough that materialising pending flags here costs less
+        // than copying the lazy record with every snapshot.
+        self.flags_sync();
         self.snap.r = self.r;
         self.snap.eip = self.eip;
         self.snap.eflags = self.eflags;
@@ -839,6 +853,7 @@ impl Cpu32 {
         self.r = self.snap.r;
         self.eip = self.snap.eip;
         self.eflags = self.snap.eflags;
+        self.lf.kind = flags::NONE;
         if self.seg_saved {
             self.seg = self.snap.seg;
             self.cpl = self.snap.cpl;
@@ -905,9 +920,15 @@ impl Cpu32 {
         }
     }
 
-    /// Set the status flags in `mask` from `f`.
-    #[inline]
+    /// Set the status flags in `mask` from `f`: all six drop a pending
+    /// lazy record, some of them bring it up to date first (`flags.rs`).
+    #[inline(always)]
     fn set_flags(&mut self, mask: u32, f: u32) {
+        if mask & STATUS == STATUS {
+            self.lf.kind = flags::NONE;
+        } else {
+            self.flags_sync();
+        }
         self.eflags = (self.eflags & !mask) | (f & mask);
     }
 
@@ -928,6 +949,7 @@ impl Cpu32 {
             keep = 0x7FD5;
         }
         self.eflags = (v & keep) | 2;
+        self.lf.kind = flags::NONE;
     }
 
     /// Real mode on the 286 clears the top four FLAGS bits.

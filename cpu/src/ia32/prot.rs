@@ -719,6 +719,8 @@ impl Cpu32 {
         code: Option<u16>,
         kind: IntKind,
     ) -> R<()> {
+        // The pushed (or task-saved) EFLAGS must hold the current status flags.
+        self.flags_sync();
         self.save_seg();
         self.halted = false;
         if self.cr[0] & 1 == 0 {

@@ -139,7 +139,7 @@ impl Cpu32 {
             model: model_name(self.model),
             r: self.r,
             eip: self.eip,
-            eflags: self.eflags,
+            eflags: self.flags_word(),
             seg: self.seg.map(SegState::from),
             gdtr: self.gdtr,
             idtr: self.idtr,
@@ -190,6 +190,7 @@ impl Cpu32 {
         self.r = s.r;
         self.eip = s.eip;
         self.eflags = s.eflags;
+        self.lf.kind = super::flags::NONE;
         self.seg = s.seg.map(SegCache::from);
         self.gdtr = s.gdtr;
         self.idtr = s.idtr;

@@ -1,0 +1,410 @@
+//! Lazy arithmetic flags (issues 14 and 17).
+//!
+//! The hot flag producers (the ALU, INC and DEC forms) do not compute the
+//! six status flags: they record what they did ([`Lazy`]: the operation,
+//! its width, its operands and its result) and the flags are worked out
+//! only when something reads them. Most results are never read (the next
+//! ALU operation overwrites them), and the common readers, Jcc and SETcc
+//! after CMP/SUB/TEST/AND/DEC, test ZF, SF, CF or a signed comparison,
+//! which come straight from the record without the whole word.
+//!
+//! The record's values are *left-aligned*: shifted so that the operand's
+//! top bit is bit 31 (by 24 for bytes, 16 for words). Then one unsigned or
+//! signed 32-bit comparison of `a` and `b` gives the carry and the signed
+//! order at every width, `r == 0` is ZF and bit 31 of `r` is SF.
+//!
+//! The rules that keep `Cpu32::eflags` coherent:
+//! - Its system bits (TF, IF, DF, IOPL, NT, RF, VM, AC, ...) are always
+//!   current; code that reads or writes only those may use the field.
+//! - While a record is pending (`kind != NONE`) its six status bits are
+//!   stale. Readers of status flags use [`Cpu32::flags_word`],
+//!   [`Cpu32::cond`] or [`Cpu32::cf`]; code that writes some status bits
+//!   directly calls [`Cpu32::flags_sync`] first (or `set_flags`, which
+//!   does); a write of the whole register (`load_eflags`, a state load)
+//!   drops the record.
+//! - The general path (`exec_general`), interrupt and exception delivery,
+//!   the restart snapshot (`save_snapshot`) and the fault path sync first,
+//!   so everything below them (the x87's FCOMI, task switches, PUSHF,
+//!   the snapshot) sees a plain EFLAGS.
+//!
+//! Materialising calls the same eager functions as before ([`add`],
+//! [`sub`], [`szp`]) on the recorded operands, so every flag, the
+//! undefined-by-Intel AF of logic operations included, is what the eager
+//! code gave.
+
+use super::width::*;
+use super::Cpu32;
+
+/// The record of the last lazy flag producer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Lazy {
+    /// `class << 2 | width` (width 0: 8, 1: 16, 2: 32 bits); [`NONE`]: no
+    /// record, EFLAGS' status bits are current.
+    pub kind: u8,
+    /// First operand, left-aligned.
+    pub a: u32,
+    /// Second operand, left-aligned (INC/DEC: the carry flag they keep, 0 or 1).
+    pub b: u32,
+    /// Result, left-aligned.
+    pub r: u32,
+    /// With [`OVR`] in `kind`: flags set since the record (BT, rotates),
+    /// their mask in the upper half and their values in the lower.
+    pub ov: u32,
+}
+
+/// No record.
+pub(crate) const NONE: u8 = 0;
+/// `a + b`.
+pub(crate) const ADD: u8 = 1;
+/// `a + b + 1` (ADC with the carry set; with it clear ADC is [`ADD`]).
+pub(crate) const ADC1: u8 = 2;
+/// `a - b` (SUB, CMP).
+pub(crate) const SUB: u8 = 3;
+/// `a - b - 1` (SBB with the carry set).
+pub(crate) const SBB1: u8 = 4;
+/// A logical result (AND, OR, XOR, TEST): CF, OF and AF clear.
+pub(crate) const LOGIC: u8 = 5;
+/// `a + 1`, CF kept (in `b`).
+pub(crate) const INC: u8 = 6;
+/// `a - 1`, CF kept (in `b`).
+pub(crate) const DEC: u8 = 7;
+
+/// A bit of [`Lazy::kind`]: CF or OF were set after the record
+/// ([`Lazy::ov`]); the class is then `kind >> 2 & 7`.
+pub(crate) const OVR: u8 = 0x80;
+
+/// The width code of `W` in [`Lazy::kind`].
+#[inline(always)]
+pub(crate) const fn wcode<W: Width>() -> u8 {
+    match W::BITS {
+        8 => 0,
+        16 => 1,
+        _ => 2,
+    }
+}
+
+/// How far `W`'s values are shifted to be left-aligned.
+#[inline(always)]
+pub(crate) const fn lsh<W: Width>() -> u32 {
+    32 - W::BITS
+}
+
+/// The status flags a record stands for, at width `W`.
+#[inline(always)]
+fn status_w<W: Width>(class: u8, l: &Lazy) -> u32 {
+    let s = lsh::<W>();
+    let (a, b, r) = (l.a >> s, l.b >> s, l.r >> s);
+    match class {
+        ADD => add::<W>(a, b, 0).1,
+        ADC1 => add::<W>(a, b, 1).1,
+        SUB => sub::<W>(a, b, 0).1,
+        SBB1 => sub::<W>(a, b, 1).1,
+        LOGIC => szp::<W>(r),
+        INC => (add::<W>(a, 1, 0).1 & !CF) | (l.b & CF),
+        _ => (sub::<W>(a, 1, 0).1 & !CF) | (l.b & CF),
+    }
+}
+
+/// The status flags of a pending record (`kind != NONE`).
+#[inline(never)]
+pub(crate) fn status(l: &Lazy) -> u32 {
+    let class = l.kind >> 2 & 7;
+    let f = match l.kind & 3 {
+        0 => status_w::<W8>(class, l),
+        1 => status_w::<W16>(class, l),
+        _ => status_w::<W32>(class, l),
+    };
+    if l.kind & OVR != 0 {
+        let m = l.ov >> 16;
+        (f & !m) | (l.ov & m)
+    } else {
+        f
+    }
+}
+
+/// The eight ALU operations (ModR/M reg order, 8: TEST) at width `W` on
+/// `a` and `b`, with the carry `cf` for ADC/SBB: the result and the record.
+#[inline(always)]
+pub(crate) fn alu_lazy<W: Width>(aop: u8, a: u32, b: u32, cf: bool) -> (u32, Lazy) {
+    let s = lsh::<W>();
+    let (a, b) = (a << s, b << s);
+    let one = 1u32 << s;
+    let (class, r) = match aop {
+        0 => (ADD, a.wrapping_add(b)),
+        1 => (LOGIC, a | b),
+        2 if cf => (ADC1, a.wrapping_add(b).wrapping_add(one)),
+        2 => (ADD, a.wrapping_add(b)),
+        3 if cf => (SBB1, a.wrapping_sub(b).wrapping_sub(one)),
+        5 | 7 | 3 => (SUB, a.wrapping_sub(b)),
+        6 => (LOGIC, a ^ b),
+        _ => (LOGIC, a & b),
+    };
+    let l = Lazy {
+        kind: class << 2 | wcode::<W>(),
+        a,
+        b,
+        r,
+        ov: 0,
+    };
+    (r >> s, l)
+}
+
+/// INC (`dec` false) or DEC of `a` at width `W`, keeping the carry `cf`.
+#[inline(always)]
+pub(crate) fn incdec_lazy<W: Width>(dec: bool, a: u32, cf: bool) -> (u32, Lazy) {
+    let s = lsh::<W>();
+    let a = a << s;
+    let one = 1u32 << s;
+    let (class, r) = if dec {
+        (DEC, a.wrapping_sub(one))
+    } else {
+        (INC, a.wrapping_add(one))
+    };
+    let l = Lazy {
+        kind: class << 2 | wcode::<W>(),
+        a,
+        b: cf as u32,
+        r,
+        ov: 0,
+    };
+    (r >> s, l)
+}
+
+impl Cpu32 {
+    /// EFLAGS with the status flags brought up to date (the register as
+    /// the guest would see it).
+    #[inline(always)]
+    pub(crate) fn flags_word(&self) -> u32 {
+        if self.lf.kind == NONE {
+            self.eflags
+        } else {
+            (self.eflags & !STATUS) | status(&self.lf)
+        }
+    }
+
+    /// Write the pending status flags into EFLAGS and drop the record:
+    /// afterwards `self.eflags` is the whole register.
+    #[inline(always)]
+    pub(crate) fn flags_sync(&mut self) {
+        if self.lf.kind != NONE {
+            self.flags_sync_slow();
+        }
+    }
+
+    #[inline(never)]
+    fn flags_sync_slow(&mut self) {
+        self.eflags = (self.eflags & !STATUS) | status(&self.lf);
+        self.lf.kind = NONE;
+    }
+
+    /// The carry flag.
+    #[inline(always)]
+    pub(crate) fn cf(&self) -> bool {
+        let l = &self.lf;
+        match l.kind >> 2 {
+            NONE => self.eflags & CF != 0,
+            ADD => l.r < l.a,
+            ADC1 => l.r <= l.a,
+            SUB => l.a < l.b,
+            SBB1 => l.a <= l.b,
+            LOGIC => false,
+            INC | DEC => l.b != 0,
+            // Overridden (`OVR`): CF itself, or only OF (then rare: work it out).
+            _ if l.ov & CF << 16 != 0 => l.ov & CF != 0,
+            _ => status(l) & CF != 0,
+        }
+    }
+
+    /// Set the status flags in `mask` (CF and OF only) to `bits`, leaving
+    /// the others: BT and the rotates, which on a pending record keep it
+    /// rather than work it out.
+    #[inline(always)]
+    pub(crate) fn set_co(&mut self, mask: u32, bits: u32) {
+        let l = &mut self.lf;
+        if l.kind == NONE {
+            self.eflags = (self.eflags & !mask) | (bits & mask);
+            return;
+        }
+        let (om, ob) = if l.kind & OVR != 0 {
+            (l.ov >> 16, l.ov & 0xFFFF)
+        } else {
+            (0, 0)
+        };
+        l.ov = (om | mask) << 16 | (ob & !mask) | (bits & mask);
+        l.kind |= OVR;
+    }
+
+    /// Condition code `cc` (the low nibble of Jcc/SETcc/CMOVcc), from the
+    /// record where it can be read off it, else from the flags word.
+    #[inline(always)]
+    pub(crate) fn cond(&self, cc: u8) -> bool {
+        let l = &self.lf;
+        let class = l.kind >> 2;
+        let r = if class == NONE {
+            word_cond(self.eflags, cc & !1)
+        } else {
+            match (cc >> 1, class) {
+                // ZF and SF are the result's at every class.
+                (2, _) => l.r == 0,
+                (4, _) => (l.r as i32) < 0,
+                (1, SUB) => l.a < l.b,
+                (3, SUB) => l.a <= l.b,
+                (1, _) => self.cf(),
+                (3, _) => self.cf() || l.r == 0,
+                (6, SUB) => (l.a as i32) < (l.b as i32),
+                (7, SUB) => (l.a as i32) <= (l.b as i32),
+                // Logic: OF = 0, so L is SF (CF = 0 came from `cf` above).
+                (0, LOGIC) => false,
+                (6, LOGIC) => (l.r as i32) < 0,
+                (7, LOGIC) => (l.r as i32) <= 0,
+                _ => word_cond(self.flags_word(), cc & !1),
+            }
+        };
+        r ^ (cc & 1 != 0)
+    }
+
+    /// Record a lazy flag producer.
+    #[inline(always)]
+    pub(crate) fn set_lazy(&mut self, l: Lazy) {
+        // Field by field: `ov` means nothing without `OVR` in `kind`.
+        self.lf.kind = l.kind;
+        self.lf.a = l.a;
+        self.lf.b = l.b;
+        self.lf.r = l.r;
+    }
+}
+
+/// Condition `cc` of the flags word `f`.
+#[inline(always)]
+fn word_cond(f: u32, cc: u8) -> bool {
+    let r = match cc >> 1 {
+        0 => f & OF != 0,
+        1 => f & CF != 0,
+        2 => f & ZF != 0,
+        3 => f & (CF | ZF) != 0,
+        4 => f & SF != 0,
+        5 => f & PF != 0,
+        6 => (f & SF != 0) != (f & OF != 0),
+        _ => f & ZF != 0 || ((f & SF != 0) != (f & OF != 0)),
+    };
+    r ^ (cc & 1 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ia32::Model32;
+
+    /// A tiny deterministic generator (xorshift32).
+    fn rng(seed: &mut u32) -> u32 {
+        let mut x = *seed;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *seed = x;
+        x
+    }
+
+    /// Operands that hit the edges (0, 1, the sign bit, all ones) often.
+    fn operand(seed: &mut u32) -> u32 {
+        match rng(seed) % 6 {
+            0 => 0,
+            1 => 1,
+            2 => 0x7F | (rng(seed) & 0x8000_7F80),
+            3 => 0xFFFF_FFFF,
+            4 => 0x80 << (8 * (rng(seed) % 4)),
+            _ => rng(seed),
+        }
+    }
+
+    fn check_width<W: Width>(seed: &mut u32) {
+        let mut c = Cpu32::new(Model32::I80486);
+        for _ in 0..20_000 {
+            let a = operand(seed) & W::MASK;
+            let b = operand(seed) & W::MASK;
+            let cf = rng(seed) & 1 != 0;
+            let op = (rng(seed) % 10) as u8;
+            // The eager reference, written before this module (width.rs).
+            let (want_r, want_f, l) = if op < 9 {
+                let (r, f) = if op == 8 {
+                    logic::<W>(a & b)
+                } else {
+                    alu::<W>(op, a, b, cf)
+                };
+                let (lr, l) = alu_lazy::<W>(op, a, b, cf);
+                assert_eq!(lr, r, "op {op} {a:#x} {b:#x} cf {cf}");
+                (r, f, l)
+            } else {
+                let dec = b & 1 != 0;
+                let (r, f) = if dec {
+                    sub::<W>(a, 1, 0)
+                } else {
+                    add::<W>(a, 1, 0)
+                };
+                let f = (f & !CF) | cf as u32;
+                let (lr, l) = incdec_lazy::<W>(dec, a, cf);
+                assert_eq!(lr, r, "inc/dec {a:#x}");
+                (r, f, l)
+            };
+            let _ = want_r;
+            // Unrelated system bits stay as they were.
+            let sys = 2 | (rng(seed) & (IF | DF | TF));
+            c.load_eflags(sys | (rng(seed) & STATUS));
+            c.set_lazy(l);
+            // Now and then a BT or rotate sets CF or OF after it (twice:
+            // the second must keep what the first set outside its mask).
+            let mut want_f = want_f;
+            for _ in 0..rng(seed) % 3 {
+                let mask = [CF, OF, CF | OF][(rng(seed) % 3) as usize];
+                let bits = rng(seed) & (CF | OF);
+                c.set_co(mask, bits);
+                want_f = (want_f & !mask) | (bits & mask);
+            }
+            let word = c.flags_word();
+            assert_eq!(
+                word,
+                sys | (want_f & STATUS),
+                "op {op} {a:#x} {b:#x} cf {cf}"
+            );
+            assert_eq!(c.cf(), want_f & CF != 0, "CF op {op} {a:#x} {b:#x} cf {cf}");
+            for cc in 0..16 {
+                assert_eq!(
+                    c.cond(cc),
+                    word_cond(word, cc),
+                    "cc {cc} op {op} {a:#x} {b:#x} cf {cf}"
+                );
+            }
+            c.flags_sync();
+            assert_eq!(c.eflags, word);
+            assert_eq!(c.lf.kind, NONE);
+        }
+    }
+
+    /// Every status flag, CF and condition read off a record equals the
+    /// eager computation's, at every width.
+    #[test]
+    fn lazy_matches_eager() {
+        let mut seed = 0x1234_5678;
+        check_width::<W8>(&mut seed);
+        check_width::<W16>(&mut seed);
+        check_width::<W32>(&mut seed);
+    }
+
+    /// Conditions by hand: CMP 1, 2 (8-bit) is below and less; CMP 0x80, 1
+    /// (8-bit: -128 against 1) is above but less, and overflows.
+    #[test]
+    fn cmp_conditions_by_hand() {
+        let mut c = Cpu32::new(Model32::I80386);
+        let (_, l) = alu_lazy::<W8>(7, 1, 2, false);
+        c.set_lazy(l);
+        assert!(c.cond(0x2)); // JB
+        assert!(c.cond(0xC)); // JL
+        assert!(!c.cond(0x4)); // JE
+        let (_, l) = alu_lazy::<W8>(7, 0x80, 1, false);
+        c.set_lazy(l);
+        assert!(c.cond(0x7)); // JA
+        assert!(c.cond(0xC)); // JL: SF (0) != OF (1)
+        assert!(c.cond(0x0)); // JO
+        assert_eq!(c.flags_word() & (OF | SF | CF | ZF), OF);
+    }
+}
