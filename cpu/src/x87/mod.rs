@@ -128,6 +128,15 @@ const TAG_EMPTY: u16 = 3;
 /// [`Fpu::execute`], `clone()`, comparisons, serialization,
 /// [`Fpu::status_word`], FXSAVE — so only a caller of the lazy entry points
 /// that reads `sw` directly must settle.
+///
+/// The lazy entry points also keep registers as host doubles (`dv`, where
+/// `dbl` is set: the register's value is that double exactly, a zero or a
+/// normal within 2^±960, and `regs` for it is stale), so that a chain of
+/// double operations converts nothing. [`Fpu::execute`] writes them back
+/// first; every reader that takes `&self` ([`Fpu::st`], [`Fpu::tag_word`],
+/// `clone()`, `==`, serialization, FXSAVE) converts them as it reads. Only
+/// a caller of the lazy entry points that reads `regs` directly sees stale
+/// values: read a clone.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(into = "FpuImage", from = "FpuImage")]
 pub struct Fpu {
@@ -154,6 +163,11 @@ pub struct Fpu {
     /// not yet in `sw` (kind [`Deferred::NONE`] when there is none). Only
     /// made while PE is masked, so it never changes ES.
     lazy: Deferred,
+    /// The registers the fast path holds as doubles (see the type's
+    /// documentation): the value where `dbl` is set.
+    dv: [f64; 8],
+    /// Where set, the physical register's value is `dv`, not `regs`.
+    dbl: [bool; 8],
 }
 
 /// [`Fpu`] as it is saved: settled, without the lazy flags (the format
@@ -176,7 +190,7 @@ impl From<Fpu> for FpuImage {
         // (`serde(into)` clones, and a clone is settled.)
         let sw = f.status_word();
         FpuImage {
-            regs: f.regs,
+            regs: f.regs80(),
             cw: f.cw,
             sw,
             tw: f.tw,
@@ -202,6 +216,8 @@ impl From<FpuImage> for Fpu {
             fds: f.fds,
             fop: f.fop,
             lazy: Deferred::default(),
+            dv: [0.0; 8],
+            dbl: [false; 8],
         }
     }
 }
@@ -210,7 +226,7 @@ impl Clone for Fpu {
     /// A settled copy: the same architectural state, PE and C1 worked out.
     fn clone(&self) -> Fpu {
         Fpu {
-            regs: self.regs,
+            regs: self.regs80(),
             cw: self.cw,
             sw: self.status_word(),
             tw: self.tw,
@@ -220,6 +236,8 @@ impl Clone for Fpu {
             fds: self.fds,
             fop: self.fop,
             lazy: Deferred::default(),
+            dv: [0.0; 8],
+            dbl: [false; 8],
         }
     }
 }
@@ -227,7 +245,7 @@ impl Clone for Fpu {
 impl PartialEq for Fpu {
     /// Equal architectural state (lazy flags worked out on both sides).
     fn eq(&self, o: &Fpu) -> bool {
-        self.regs == o.regs
+        self.regs80() == o.regs80()
             && self.cw == o.cw
             && self.status_word() == o.status_word()
             && self.tw == o.tw
@@ -254,6 +272,8 @@ impl Default for Fpu {
             fds: 0,
             fop: 0,
             lazy: Deferred::default(),
+            dv: [0.0; 8],
+            dbl: [false; 8],
         };
         f.finit();
         f
@@ -367,6 +387,73 @@ impl Fpu {
         }
     }
 
+    /// Physical register `p` in the 80-bit format (converted if the fast
+    /// path holds it as a double).
+    #[inline]
+    fn reg80(&self, p: usize) -> F80 {
+        if self.dbl[p] {
+            f80::of_fast_f64(self.dv[p])
+        } else {
+            self.regs[p]
+        }
+    }
+
+    /// The eight physical registers in the 80-bit format.
+    fn regs80(&self) -> [F80; 8] {
+        std::array::from_fn(|p| self.reg80(p))
+    }
+
+    /// Writes the registers held as doubles back to `regs`.
+    #[inline]
+    fn sync_regs(&mut self) {
+        if self.dbl != [false; 8] {
+            self.sync_regs_slow();
+        }
+    }
+
+    #[inline(never)]
+    fn sync_regs_slow(&mut self) {
+        self.regs = self.regs80();
+        self.dbl = [false; 8];
+    }
+
+    /// Physical register `p` as a double of the fast path's kind (a zero or
+    /// a normal within 2^±960), if it is one (it may be empty: the caller
+    /// checks the tag).
+    #[inline(always)]
+    fn dget(&self, p: usize) -> Option<f64> {
+        if self.dbl[p] {
+            Some(self.dv[p])
+        } else {
+            f80::fast_f64(self.regs[p])
+        }
+    }
+
+    /// Writes physical register `p` (marking it full) with a double of the
+    /// fast path's kind: kept as the double when `LAZY` (the core's entry
+    /// points), converted at once otherwise ([`Fpu::execute`]'s own use).
+    #[inline(always)]
+    fn dput<const LAZY: bool>(&mut self, p: usize, r: f64) {
+        if LAZY {
+            self.dv[p] = r;
+            self.dbl[p] = true;
+        } else {
+            self.regs[p] = f80::of_fast_f64(r);
+            self.dbl[p] = false;
+        }
+        self.tw &= !(3 << (2 * p));
+    }
+
+    /// Copies physical register `s` to `d` (whichever form it is in) and
+    /// marks `d` full.
+    #[inline(always)]
+    fn copy_reg(&mut self, d: usize, s: usize) {
+        self.regs[d] = self.regs[s];
+        self.dv[d] = self.dv[s];
+        self.dbl[d] = self.dbl[s];
+        self.tw &= !(3 << (2 * d));
+    }
+
     /// TOP of stack.
     pub fn top(&self) -> usize {
         ((self.sw >> 11) & 7) as usize
@@ -386,13 +473,14 @@ impl Fpu {
 
     /// ST(i) (whatever it holds, empty or not).
     pub fn st(&self, i: usize) -> F80 {
-        self.regs[self.phys(i)]
+        self.reg80(self.phys(i))
     }
 
     /// Writes ST(i) and marks it full.
     pub fn set_st(&mut self, i: usize, v: F80) {
         let p = self.phys(i);
         self.regs[p] = v;
+        self.dbl[p] = false;
         self.tw &= !(3 << (2 * p));
     }
 
@@ -409,7 +497,7 @@ impl Fpu {
             let tag = if (self.tw >> (2 * p)) & 3 == TAG_EMPTY {
                 TAG_EMPTY
             } else {
-                tag_of(self.regs[p])
+                tag_of(self.reg80(p))
             };
             t |= tag << (2 * p);
         }
@@ -511,6 +599,7 @@ impl Fpu {
         env: &FpuEnv,
     ) -> Result<FpuOutcome, FpuError<M::Fault>> {
         self.settle();
+        self.sync_regs();
         let is_mem = modrm < 0xC0;
         if !is_mem && self.fast_reg::<false>(op, modrm, env.ip, env.cs) {
             return Ok(FpuOutcome {
@@ -585,13 +674,14 @@ impl Fpu {
                 if empty(self.tw, pd) || empty(self.tw, ps) {
                     return false;
                 }
-                let (a, b) = (self.regs[pd], self.regs[ps]);
-                let Some(r) = self.arith_fast::<LAZY>(code, a, b) else {
+                let (Some(a), Some(b)) = (self.dget(pd), self.dget(ps)) else {
+                    return false;
+                };
+                let Some(r) = self.arith_f64::<LAZY>(code, a, b) else {
                     return false;
                 };
                 self.note_reg(op, modrm, ip, cs);
-                self.regs[pd] = r;
-                self.tw &= !(3 << (2 * pd));
+                self.dput::<LAZY>(pd, r);
                 if op == 0xDE {
                     self.pop();
                 }
@@ -604,10 +694,8 @@ impl Fpu {
                 self.note_reg(op, modrm, ip, cs);
                 self.retire();
                 self.sw &= !C1;
-                let v = self.regs[ps];
                 self.set_top(pt);
-                self.regs[pt] = v;
-                self.tw &= !(3 << (2 * pt));
+                self.copy_reg(pt, ps);
             }
             (0xD9, 1) => {
                 let pi = (top + rm) & 7;
@@ -618,6 +706,8 @@ impl Fpu {
                 self.retire();
                 self.sw &= !C1;
                 self.regs.swap(top, pi);
+                self.dv.swap(top, pi);
+                self.dbl.swap(top, pi);
                 self.tw &= !((3 << (2 * top)) | (3 << (2 * pi)));
             }
             // FCOM/FCOMP ST(i), FCOMPP.
@@ -631,9 +721,7 @@ impl Fpu {
                 }
                 // Two ordinary doubles or zeros: no exception, never
                 // unordered, +0 equal to −0.
-                let (Some(a), Some(b)) =
-                    (f80::fast_f64(self.regs[top]), f80::fast_f64(self.regs[pi]))
-                else {
+                let (Some(a), Some(b)) = (self.dget(top), self.dget(pi)) else {
                     return false;
                 };
                 self.note_reg(op, modrm, ip, cs);
@@ -654,8 +742,13 @@ impl Fpu {
                 self.note_reg(op, modrm, ip, cs);
                 self.retire();
                 self.sw &= !C1;
-                let v = self.regs[top];
-                self.regs[top] = if rm == 0 { v.chs() } else { v.abs() };
+                if self.dbl[top] {
+                    let v = self.dv[top];
+                    self.dv[top] = if rm == 0 { -v } else { v.abs() };
+                } else {
+                    let v = self.regs[top];
+                    self.regs[top] = if rm == 0 { v.chs() } else { v.abs() };
+                }
                 self.tw &= !(3 << (2 * top));
             }
             // FLD1, FLDZ: exact under every control word.
@@ -668,8 +761,7 @@ impl Fpu {
                 self.retire();
                 self.sw &= !C1;
                 self.set_top(pt);
-                self.regs[pt] = f80::constant(rm as u8, self.cw);
-                self.tw &= !(3 << (2 * pt));
+                self.dput::<LAZY>(pt, if rm == 0 { 1.0 } else { 0.0 });
             }
             (0xDD, 2 | 3) => {
                 if empty(self.tw, top) {
@@ -679,8 +771,7 @@ impl Fpu {
                 self.retire();
                 self.sw &= !C1;
                 let pi = (top + rm) & 7;
-                self.regs[pi] = self.regs[top];
-                self.tw &= !(3 << (2 * pi));
+                self.copy_reg(pi, top);
                 if reg == 3 {
                     self.pop();
                 }
@@ -690,24 +781,34 @@ impl Fpu {
         true
     }
 
-    /// The fast path's `a op b` (`code` as [`f80::fast_arith`]) with its
-    /// status raised, or left lazy when `LAZY` and PE is masked; None, with
-    /// nothing changed, when the fast path declines.
+    /// The fast path's `x op y` on doubles of its kind (`code` as
+    /// [`f80::fast_arith`]) with its status raised, or left lazy when
+    /// `LAZY` and PE is masked; None, with nothing changed, when the fast
+    /// path declines.
     #[inline(always)]
-    fn arith_fast<const LAZY: bool>(&mut self, code: u8, a: F80, b: F80) -> Option<F80> {
+    fn arith_f64<const LAZY: bool>(&mut self, code: u8, x: f64, y: f64) -> Option<f64> {
+        let (r, d) = f80::fast_value_f64(code, x, y, self.cw)?;
         if LAZY && self.cw & PE != 0 {
-            let (r, d) = f80::fast_arith_deferred(code, a, b, self.cw)?;
             self.retire();
             self.sw &= !C1;
             self.update_es();
             self.lazy = d;
-            Some(r)
         } else {
-            let (r, st) = f80::fast_arith(code, a, b, self.cw)?;
             self.retire();
-            self.raise(st);
-            Some(r)
+            self.raise(d.status());
         }
+        Some(r)
+    }
+
+    /// The fast path's `a op b` (`code` as [`f80::fast_arith`]) with its
+    /// status raised; None, with nothing changed, when the fast path
+    /// declines.
+    #[inline(always)]
+    fn arith_fast(&mut self, code: u8, a: F80, b: F80) -> Option<F80> {
+        let (r, st) = f80::fast_arith(code, a, b, self.cw)?;
+        self.retire();
+        self.raise(st);
+        Some(r)
     }
 
     /// The last-instruction pointer and opcode of a register form.
@@ -764,31 +865,35 @@ impl Fpu {
         data: (u32, u16),
     ) -> bool {
         let reg = (modrm >> 3) & 7;
-        // The operand as the general path converts it, and as a double
-        // (exact in every case) for the compares. Denormals, infinities
-        // and NaNs take the general path (their conversion or their
-        // operation raises something, and they are rare).
-        let (src, y) = match op {
-            0xDC | 0xDD => {
-                let Some(src) = ieee_to_f80::<11, 52>(bits) else {
-                    return false;
-                };
-                (src, f64::from_bits(bits))
-            }
+        // The operand as a double of the fast path's kind (exact in every
+        // case: integers of 32 bits, singles, doubles within 2^±960), or,
+        // for a load, the 80-bit value the general path would make of a
+        // double outside that range. Denormals, infinities and NaNs take
+        // the general path (their conversion or their operation raises
+        // something, and they are rare).
+        let (y, src) = match op {
+            0xDC | 0xDD => match f80::fast_of_bits(bits) {
+                Some(y) => (y, None),
+                None => {
+                    let Some(src) = ieee_to_f80::<11, 52>(bits) else {
+                        return false;
+                    };
+                    if op == 0xDC {
+                        return false;
+                    }
+                    (0.0, Some(src))
+                }
+            },
             0xD8 | 0xD9 => {
-                let Some(src) = ieee_to_f80::<8, 23>(bits & 0xFFFF_FFFF) else {
+                let b = bits as u32;
+                let e = (b >> 23) & 0xFF;
+                if e == 0xFF || (e == 0 && b << 1 != 0) {
                     return false;
-                };
-                (src, f32::from_bits(bits as u32) as f64)
+                }
+                (f32::from_bits(b) as f64, None)
             }
-            0xDA | 0xDB => {
-                let v = bits as u32 as i32;
-                (f80::from_int(v as i64), v as f64)
-            }
-            _ => {
-                let v = bits as u16 as i16;
-                (f80::from_int(v as i64), v as f64)
-            }
+            0xDA | 0xDB => (bits as u32 as i32 as f64, None),
+            _ => (bits as u16 as i16 as f64, None),
         };
         let top = self.top();
         let empty = |tw: u16, p: usize| (tw >> (2 * p)) & 3 == TAG_EMPTY;
@@ -799,7 +904,7 @@ impl Fpu {
                 }
                 // Two ordinary numbers or zeros: no exception, no unordered
                 // result, and +0 equals −0 on both sides.
-                let Some(a) = f80::fast_f64(self.regs[top]) else {
+                let Some(a) = self.dget(top) else {
                     return false;
                 };
                 self.note_mem(op, modrm, ins, data);
@@ -813,12 +918,14 @@ impl Fpu {
                 if empty(self.tw, top) {
                     return false;
                 }
-                let Some(r) = self.arith_fast::<true>(reg, self.regs[top], src) else {
+                let Some(a) = self.dget(top) else {
+                    return false;
+                };
+                let Some(r) = self.arith_f64::<true>(reg, a, y) else {
                     return false;
                 };
                 self.note_mem(op, modrm, ins, data);
-                self.regs[top] = r;
-                self.tw &= !(3 << (2 * top));
+                self.dput::<true>(top, r);
             }
             (_, 0) => {
                 let t = (top + 7) & 7;
@@ -830,8 +937,14 @@ impl Fpu {
                 self.sw &= !C1;
                 self.update_es();
                 self.set_top(t);
-                self.regs[t] = src;
-                self.tw &= !(3 << (2 * t));
+                match src {
+                    None => self.dput::<true>(t, y),
+                    Some(v) => {
+                        self.regs[t] = v;
+                        self.dbl[t] = false;
+                        self.tw &= !(3 << (2 * t));
+                    }
+                }
             }
             _ => return false,
         }
@@ -872,17 +985,16 @@ impl Fpu {
         if (self.tw >> (2 * top)) & 3 == TAG_EMPTY {
             return None;
         }
-        let v = self.regs[top];
         match op {
-            0xDD => f80::fast_f64(v).map(f64::to_bits),
+            0xDD => self.dget(top).map(f64::to_bits),
             0xD9 => {
-                let x = f80::fast_f64(v)?;
+                let x = self.dget(top)?;
                 let f = x as f32;
                 (f as f64 == x && (f.is_normal() || f == 0.0)).then(|| f.to_bits() as u64)
             }
             0xDB | 0xDF => {
                 let n = if op == 0xDB { 32 } else { 16 };
-                let (i, st) = f80::to_int(v, n, self.cw);
+                let (i, st) = f80::to_int(self.reg80(top), n, self.cw);
                 (st == 0).then_some(i as u64 & ((1 << n) - 1))
             }
             _ => None,
@@ -965,7 +1077,7 @@ impl Fpu {
         if src_st == 0 && code != 2 && code != 3 {
             let p = self.top();
             if (self.tw >> (2 * p)) & 3 != TAG_EMPTY {
-                if let Some(r) = self.arith_fast::<false>(code as u8, self.regs[p], src) {
+                if let Some(r) = self.arith_fast(code as u8, self.regs[p], src) {
                     self.regs[p] = r;
                     self.tw &= !(3 << (2 * p));
                     return;
@@ -1800,6 +1912,7 @@ impl Fpu {
         let r16 = |o: usize| u16::from_le_bytes([img[o], img[o + 1]]);
         let r32 = |o: usize| u32::from_le_bytes([img[o], img[o + 1], img[o + 2], img[o + 3]]);
         self.lazy.kind = Deferred::NONE;
+        self.dbl = [false; 8];
         self.cw = r16(0) | 0x0040;
         self.sw = r16(2);
         let ab = img[4];
