@@ -368,21 +368,28 @@ impl Fpu {
     #[inline]
     pub fn settle(&mut self) {
         if self.lazy.kind != Deferred::NONE {
-            self.sw = self.status_word();
-            self.lazy.kind = Deferred::NONE;
+            self.settle_now();
         }
+    }
+
+    /// [`Fpu::settle`]'s work (the rounding error's TwoSum or fused
+    /// multiply-add), out of line so that the fast paths stay small.
+    #[inline(never)]
+    fn settle_now(&mut self) {
+        self.sw = self.status_word();
+        self.lazy.kind = Deferred::NONE;
     }
 
     /// Before an instruction that writes C1 itself: the lazy operation's PE
     /// still counts unless PE is already set (it is sticky), its C1 does
     /// not.
-    #[inline]
+    #[inline(always)]
     fn retire(&mut self) {
         if self.lazy.kind != Deferred::NONE {
             if self.sw & PE != 0 {
                 self.lazy.kind = Deferred::NONE;
             } else {
-                self.settle();
+                self.settle_now();
             }
         }
     }
