@@ -159,6 +159,9 @@ pub(crate) const X87_GENERAL: u8 = 0;
 pub(crate) const X87_REG: u8 = 1;
 /// [`x87_aux`]: FNSTSW AX.
 pub(crate) const X87_FNSTSW: u8 = 2;
+/// [`x87_aux`]: FADD…FDIVR between ST(0) and ST(i)
+/// ([`Fpu::fast_arith_reg_lazy`]).
+pub(crate) const X87_ARITH: u8 = 3;
 /// [`x87_aux`] bit: a memory form that reads its operand (the length in
 /// the low four bits).
 pub(crate) const X87_LOAD: u8 = 0x10;
@@ -168,8 +171,9 @@ pub(crate) const X87_STORE: u8 = 0x20;
 
 /// What the x87's fast path may do with an ESC instruction, worked out
 /// once by the decoder (forms.rs keeps it in [`Insn::aux`] of the `X87`
-/// form): [`X87_REG`] for the register forms [`Fpu::fast_reg_lazy`]
-/// takes, [`X87_FNSTSW`], [`X87_LOAD`] or [`X87_STORE`] with the operand's
+/// form): [`X87_ARITH`] for the register arithmetic
+/// ([`Fpu::fast_arith_reg_lazy`]), [`X87_REG`] for the other register forms
+/// [`Fpu::fast_reg_lazy`] takes, [`X87_FNSTSW`], [`X87_LOAD`] or [`X87_STORE`] with the operand's
 /// length for the memory forms [`Fpu::fast_mem_lazy`] and
 /// [`Fpu::fast_st_value`] take, [`X87_GENERAL`] for the rest (which then
 /// skips the fast path's attempts).
@@ -180,9 +184,8 @@ pub(crate) fn x87_aux(i: &Insn) -> u8 {
     if !i.mem {
         return match (op, reg) {
             (0xDF, 4) if rm == 0 => X87_FNSTSW,
-            (0xD8 | 0xDC | 0xDE, 0 | 1 | 4..=7) | (0xD9, 0 | 1) | (0xD8, 2 | 3) | (0xDD, 2 | 3) => {
-                X87_REG
-            }
+            (0xD8 | 0xDC | 0xDE, 0 | 1 | 4..=7) => X87_ARITH,
+            (0xD9, 0 | 1) | (0xD8, 2 | 3) | (0xDD, 2 | 3) => X87_REG,
             (0xDE, 3) if rm == 1 => X87_REG,
             (0xD9, 4) if rm <= 1 => X87_REG,
             (0xD9, 5) if rm == 0 || rm == 6 => X87_REG,
@@ -280,13 +283,27 @@ impl Cpu32 {
         next: u32,
         start: u32,
     ) -> R<()> {
-        if i.aux == X87_REG && self.cr[0] & 0xC == 0 && self.fpu.is_none() {
+        let k = i.aux;
+        if k != X87_GENERAL && k <= X87_ARITH && self.cr[0] & 0xC == 0 && self.fpu.is_none() {
             let (ip, cs) = (self.insn_start, self.seg[CS].sel);
             if let Some(unit) = self.x87.unit.as_deref_mut() {
-                if unit.fast_reg_lazy(i.op as u8, i.modrm, ip, cs) {
+                let (op, modrm) = (i.op as u8, i.modrm);
+                let done = if k == X87_ARITH {
+                    unit.fast_arith_reg_lazy(op, modrm, ip, cs)
+                } else if k == X87_REG {
+                    unit.fast_reg_lazy(op, modrm, ip, cs)
+                } else {
+                    // FNSTSW AX: no wait, no pointers.
+                    let ax = unit.fnstsw();
+                    self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
+                    true
+                };
+                if done {
                     // An unmasked PE (the one exception these forms can
-                    // raise): FERR# as `x87_outcome` drives it.
-                    if unit.error_pending() && !self.x87_ne() {
+                    // raise), or an error FNSTSW found pending: FERR# as
+                    // `x87_outcome` drives it.
+                    if self.x87.unit.as_deref().is_some_and(Fpu::error_pending) && !self.x87_ne()
+                    {
                         self.x87.ferr_edge = true;
                     }
                     return Ok(());
@@ -312,21 +329,13 @@ impl Cpu32 {
             let osz = if i.o32 { 4 } else { 2 };
             return self.exec_general(bus, i, i.op, osz, next, start);
         }
-        if self.cr[0] & 0xC == 0 && i.aux != X87_GENERAL && i.aux != X87_REG {
+        if self.cr[0] & 0xC == 0
+            && i.aux & (X87_LOAD | X87_STORE) != 0
+            && !self.x87.unit.as_deref().is_some_and(Fpu::error_pending)
+        {
             let ins = (self.insn_start, self.seg[CS].sel);
-            let done = if i.aux == X87_FNSTSW {
-                if let Some(unit) = self.x87.unit.as_deref_mut() {
-                    let ax = unit.fnstsw();
-                    self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
-                }
-                true
-            } else if self.x87.unit.as_deref().is_some_and(Fpu::error_pending) {
-                false
-            } else {
-                self.x87_fast_mem_kind(bus, i, ins, i.aux)?
-            };
-            if done {
-                // An unmasked PE, or an error FNSTSW found pending.
+            if self.x87_fast_mem_kind(bus, i, ins, i.aux)? {
+                // An unmasked PE (the one exception these forms can raise).
                 if self.x87.unit.as_deref().is_some_and(Fpu::error_pending) && !self.x87_ne() {
                     self.x87.ferr_edge = true;
                 }

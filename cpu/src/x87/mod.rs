@@ -850,6 +850,47 @@ impl Fpu {
         self.fast_reg::<true>(op, modrm, ip, cs)
     }
 
+    /// The ia32 core's fast path for FADD/FMUL/FSUB(R)/FDIV(R) between
+    /// ST(0) and ST(i) (D8, DC and the popping DE register forms /0, /1,
+    /// /4–/7) in the common case: both registers held as doubles
+    /// ([`Fpu`]'s `dv`), precision 53 bits, round to nearest, PE masked, no
+    /// error pending. Everything else goes to [`Fpu::fast_reg_lazy`] (the
+    /// same effects: this is its arithmetic arm without the decoding of the
+    /// other forms and the conversions).
+    #[inline(never)]
+    pub fn fast_arith_reg_lazy(&mut self, op: u8, modrm: u8, ip: u32, cs: u16) -> bool {
+        let reg = (modrm >> 3) & 7;
+        let top = self.top();
+        let pi = (top + (modrm & 7) as usize) & 7;
+        // DC/DE name SUB/SUBR and DIV/DIVR the other way round.
+        let (pd, ps, code) = if op == 0xD8 {
+            (top, pi, reg)
+        } else {
+            (pi, top, reg ^ ((reg >> 2) & 1))
+        };
+        let full = |tw: u16, p: usize| (tw >> (2 * p)) & 3 != TAG_EMPTY;
+        if self.sw & ES != 0
+            || self.cw & (0x0F00 | PE) != (0x0200 | PE)
+            || !(self.dbl[pd] && self.dbl[ps] && full(self.tw, pd) && full(self.tw, ps))
+        {
+            return self.fast_reg_lazy(op, modrm, ip, cs);
+        }
+        let Some((r, d)) = f80::fast_value_f64(code, self.dv[pd], self.dv[ps], self.cw) else {
+            return false;
+        };
+        // As `arith_f64` with PE masked; ES is clear and stays so.
+        self.retire();
+        self.sw &= !C1;
+        self.lazy = d;
+        self.note_reg(op, modrm, ip, cs);
+        // (Already full and held as a double.)
+        self.dv[pd] = r;
+        if op == 0xDE {
+            self.pop();
+        }
+        true
+    }
+
     /// The ia32 core's fast path for the m64 forms (FADD…FDIVR/FCOM(P)
     /// m64, FLD m64): [`Fpu::fast_mem_lazy`] for DC and DD /0.
     #[inline]
@@ -2104,6 +2145,17 @@ mod fast_tests {
         }
     }
 
+    /// A register form the way the ia32 core runs it (`x87_aux`): the
+    /// arithmetic through [`Fpu::fast_arith_reg_lazy`], the rest through
+    /// [`Fpu::fast_reg_lazy`].
+    fn core_reg(f: &mut Fpu, op: u8, modrm: u8, ip: u32, cs: u16) -> bool {
+        if matches!((op, (modrm >> 3) & 7), (0xD8 | 0xDC | 0xDE, 0 | 1 | 4..=7)) {
+            f.fast_arith_reg_lazy(op, modrm, ip, cs)
+        } else {
+            f.fast_reg_lazy(op, modrm, ip, cs)
+        }
+    }
+
     /// The lazy flags of the ia32 core's fast path are invisible: random
     /// sequences of the forms it takes (register arithmetic, FLD/FXCH/
     /// FST(P) ST(i), FADD…FDIVR/FCOM(P)/FLD/FST(P) m64) mixed with FNSTSW
@@ -2205,7 +2257,7 @@ mod fast_tests {
                 } else if lazy.error_pending() {
                     false
                 } else if modrm >= 0xC0 {
-                    lazy.fast_reg_lazy(op, modrm, env.ip, env.cs)
+                    core_reg(&mut lazy, op, modrm, env.ip, env.cs)
                 } else {
                     // As `Cpu32::x87_fast_mem` picks them.
                     match (op, (modrm >> 3) & 7) {
@@ -2342,7 +2394,7 @@ mod fast_tests {
                 } else if lazy.error_pending() {
                     false
                 } else if modrm >= 0xC0 {
-                    lazy.fast_reg_lazy(op, modrm, env.ip, env.cs)
+                    core_reg(&mut lazy, op, modrm, env.ip, env.cs)
                 } else {
                     match (op, (modrm >> 3) & 7) {
                         (0xDD, 2 | 3) => match lazy.fast_st_value(op) {
