@@ -873,7 +873,7 @@ impl Fpu {
             || self.cw & (0x0F00 | PE) != (0x0200 | PE)
             || !(self.dbl[pd] && self.dbl[ps] && full(self.tw, pd) && full(self.tw, ps))
         {
-            return self.fast_reg_lazy(op, modrm, ip, cs);
+            return self.fast_reg_lazy_cold(op, modrm, ip, cs);
         }
         let Some((r, d)) = f80::fast_value_f64(code, self.dv[pd], self.dv[ps], self.cw) else {
             return false;
@@ -889,6 +889,14 @@ impl Fpu {
             self.pop();
         }
         true
+    }
+
+    /// [`Fpu::fast_reg_lazy`] out of line, for [`Fpu::fast_arith_reg_lazy`]'s
+    /// uncommon cases (so that its common one needs no stack frame).
+    #[cold]
+    #[inline(never)]
+    fn fast_reg_lazy_cold(&mut self, op: u8, modrm: u8, ip: u32, cs: u16) -> bool {
+        self.fast_reg_lazy(op, modrm, ip, cs)
     }
 
     /// The ia32 core's fast path for the m64 forms (FADD…FDIVR/FCOM(P)
