@@ -2460,7 +2460,9 @@ mod fast_tests {
                 }
             }
         }
-        println!("{fast} fast of {steps}, {kept} register-steps held as doubles, {saves} FSAVE/FRSTOR");
+        println!(
+            "{fast} fast of {steps}, {kept} register-steps held as doubles, {saves} FSAVE/FRSTOR"
+        );
         assert!(fast > steps / 4, "fast path {fast} of {steps}");
         // (Counts when written: 61,960 fast of 192,000 steps, 28,830
         // register-steps held as doubles.)
@@ -2479,7 +2481,10 @@ mod fast_tests {
         }
         fn write(&mut self, off: u32, buf: &[u8]) -> Result<(), ()> {
             let o = off as usize;
-            self.0.get_mut(o..o + buf.len()).ok_or(())?.copy_from_slice(buf);
+            self.0
+                .get_mut(o..o + buf.len())
+                .ok_or(())?
+                .copy_from_slice(buf);
             Ok(())
         }
     }
