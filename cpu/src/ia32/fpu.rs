@@ -448,7 +448,12 @@ impl Cpu32 {
             let Some(unit) = self.x87.unit.as_deref_mut() else {
                 return Ok(false);
             };
-            if !unit.fast_mem_lazy(op, modrm, bits, ins, data) {
+            let done = if op == 0xDC {
+                unit.fast_m64_dc_lazy(modrm, bits, ins, data)
+            } else {
+                unit.fast_mem_lazy(op, modrm, bits, ins, data)
+            };
+            if !done {
                 return Ok(false);
             }
         } else {

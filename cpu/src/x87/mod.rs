@@ -899,6 +899,75 @@ impl Fpu {
         self.fast_reg_lazy(op, modrm, ip, cs)
     }
 
+    /// The ia32 core's fast path for FADD…FDIVR/FCOM/FCOMP m64 (DC memory
+    /// forms, `bits` the operand) in the common case: ST(0) held as a
+    /// double, the operand a double of the fast path's kind other than
+    /// zero, no error pending, and for the arithmetic precision 53 bits,
+    /// round to nearest, PE masked. Everything else goes to
+    /// [`Fpu::fast_mem_lazy`] (the same effects: this is its DC arm
+    /// without the operand-size dispatch and the conversions).
+    #[inline(never)]
+    pub fn fast_m64_dc_lazy(
+        &mut self,
+        modrm: u8,
+        bits: u64,
+        ins: (u32, u16),
+        data: (u32, u16),
+    ) -> bool {
+        let reg = (modrm >> 3) & 7;
+        let top = self.top();
+        let e = (bits >> 52) & 0x7FF;
+        if self.sw & ES != 0 {
+            return false;
+        }
+        if !self.dbl[top]
+            || (self.tw >> (2 * top)) & 3 == TAG_EMPTY
+            || e.wrapping_sub(1023 - 960) > 2 * 960
+        {
+            return self.fast_mem_lazy_cold(0xDC, modrm, bits, ins, data);
+        }
+        let (a, y) = (self.dv[top], f64::from_bits(bits));
+        if reg & 6 == 2 {
+            // FCOM/FCOMP: two ordinary numbers, no exception.
+            self.note_mem(0xDC, modrm, ins, data);
+            self.retire();
+            self.set_cmp(a, y);
+            if reg == 3 {
+                self.pop();
+            }
+            return true;
+        }
+        if self.cw & (0x0F00 | PE) != (0x0200 | PE) {
+            return self.fast_mem_lazy_cold(0xDC, modrm, bits, ins, data);
+        }
+        let Some((r, d)) = f80::fast_value_f64(reg, a, y, self.cw) else {
+            return false;
+        };
+        // As `arith_f64` with PE masked; ES is clear and stays so.
+        self.retire();
+        self.sw &= !C1;
+        self.lazy = d;
+        self.note_mem(0xDC, modrm, ins, data);
+        // (Already full and held as a double.)
+        self.dv[top] = r;
+        true
+    }
+
+    /// [`Fpu::fast_mem_lazy`] out of line, for [`Fpu::fast_m64_dc_lazy`]'s
+    /// uncommon cases.
+    #[cold]
+    #[inline(never)]
+    fn fast_mem_lazy_cold(
+        &mut self,
+        op: u8,
+        modrm: u8,
+        bits: u64,
+        ins: (u32, u16),
+        data: (u32, u16),
+    ) -> bool {
+        self.fast_mem_lazy(op, modrm, bits, ins, data)
+    }
+
     /// The ia32 core's fast path for the m64 forms (FADD…FDIVR/FCOM(P)
     /// m64, FLD m64): [`Fpu::fast_mem_lazy`] for DC and DD /0.
     #[inline]
@@ -2277,7 +2346,8 @@ mod fast_tests {
                             }
                             None => false,
                         },
-                        (0xDC, _) | (0xDD, 0) => lazy.fast_m64_lazy(op, modrm, operand, ins, data),
+                        (0xDC, _) => lazy.fast_m64_dc_lazy(modrm, operand, ins, data),
+                        (0xDD, 0) => lazy.fast_m64_lazy(op, modrm, operand, ins, data),
                         (0xD8 | 0xDA | 0xDE, _) | (0xD9 | 0xDB | 0xDF, 0) => {
                             lazy.fast_mem_lazy(op, modrm, operand, ins, data)
                         }
@@ -2413,7 +2483,8 @@ mod fast_tests {
                             }
                             None => false,
                         },
-                        (0xDC, _) | (0xDD, 0) => lazy.fast_mem_lazy(op, modrm, operand, ins, data),
+                        (0xDC, _) => lazy.fast_m64_dc_lazy(modrm, operand, ins, data),
+                        (0xDD, 0) => lazy.fast_mem_lazy(op, modrm, operand, ins, data),
                         _ => false,
                     }
                 };
