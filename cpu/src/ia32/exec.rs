@@ -239,7 +239,7 @@ impl Cpu32 {
     /// operand size `osz` in bytes. EIP already points at `next`; `old_eip`
     /// is the instruction's own address.
     #[inline(never)]
-    fn exec_general<B: Bus + ?Sized>(
+    pub(super) fn exec_general<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
         i: &Insn,

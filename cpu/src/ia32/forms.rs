@@ -95,6 +95,10 @@ families! {
     // From here on, forms that may fault after writing a register.
     GRP3 = 60: GRP3_8 GRP3_16 GRP3_32;
     STRING = 61: STRING_8 STRING_16 STRING_32;
+    // The x87's ESC D8–DF (branch `x87lean`): one form, `Cpu32::f_x87` in
+    // fpu.rs, which goes the general way when the CPU has no x87 of its
+    // own (a coprocessor can be attached or removed after decoding).
+    X87 = 62: X87_8 X87_16 X87_32;
 }
 
 /// Whether a form writes no general register and no EFLAGS bit before its
@@ -222,6 +226,7 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             let q = if generation == 3 { A_386 } else { 0 };
             f(BT_R, ow, kind | imm | q)
         }
+        0xD8..=0xDF => f(X87, 0, super::fpu::x87_aux(i)),
         _ => (0, 0),
     }
 }
@@ -479,6 +484,7 @@ impl Cpu32 {
             STRING_8 STRING_16 STRING_32 => self.string(bus, i, start),
             LOOP_8 LOOP_16 LOOP_32 => self.f_loop::<W>(i, next),
             CMOV_8 CMOV_16 CMOV_32 => self.f_cmov::<W, B>(bus, i),
+            X87_8 X87_16 X87_32 => self.f_x87(bus, i, next, start),
             BT_R_8 BT_R_16 BT_R_32 => {
                 self.f_bt_r::<W>(i);
                 Ok(())

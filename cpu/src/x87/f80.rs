@@ -734,17 +734,48 @@ pub(crate) fn fast_arith(code: u8, a: F80, b: F80, cw: u16) -> Option<Res> {
     }
 }
 
-/// [`fast_arith`] without its status: the result and what PE and C1 are
-/// worked out from later ([`Deferred::status`]).
+/// [`fast_arith`] without its status, on operands already known to be
+/// the fast path's doubles (zeros or normals within 2^±960, as [`fast_f64`] gives
+/// them or an operand the caller checked the same way): the rounded
+/// result as a double of the same kind, and its [`Deferred`] status. The
+/// x87's register file keeps such results as doubles (`Fpu::dv`).
 #[inline(always)]
-pub(crate) fn fast_arith_deferred(code: u8, a: F80, b: F80, cw: u16) -> Option<(F80, Deferred)> {
+pub(crate) fn fast_value_f64(code: u8, x: f64, y: f64, cw: u16) -> Option<(f64, Deferred)> {
     match code {
-        0 => fast::value(a, b, fast::Op::Add, cw),
-        1 => fast::value(a, b, fast::Op::Mul, cw),
-        4 => fast::value(a, b, fast::Op::Sub, cw),
-        5 => fast::value(b, a, fast::Op::Sub, cw),
-        6 => fast::value(a, b, fast::Op::Div, cw),
-        _ => fast::value(b, a, fast::Op::Div, cw),
+        0 => fast::value_f64(x, y, fast::Op::Add, cw),
+        1 => fast::value_f64(x, y, fast::Op::Mul, cw),
+        4 => fast::value_f64(x, y, fast::Op::Sub, cw),
+        5 => fast::value_f64(y, x, fast::Op::Sub, cw),
+        6 => fast::value_f64(x, y, fast::Op::Div, cw),
+        _ => fast::value_f64(y, x, fast::Op::Div, cw),
+    }
+}
+
+/// A double of the fast path's kind (a zero or a normal double) in the
+/// 80-bit format: exact, two shifts and an add.
+#[inline(always)]
+pub(crate) fn of_fast_f64(r: f64) -> F80 {
+    let bits = r.to_bits();
+    if bits << 1 == 0 {
+        return F80::zero(r.is_sign_negative());
+    }
+    let e = ((bits >> 52) & 0x7FF) as u16;
+    F80 {
+        se: ((bits >> 48) as u16 & 0x8000) | (e + (16383 - 1023)),
+        m: (1 << 63) | (bits << 11),
+    }
+}
+
+/// The bits of an IEEE double as a double of the fast path's kind (a zero,
+/// or a normal number within 2^±960), if it is one.
+#[inline(always)]
+pub(crate) fn fast_of_bits(bits: u64) -> Option<f64> {
+    let e = (bits >> 52) & 0x7FF;
+    // Biased exponents 1023 − 960 … 1023 + 960, or a zero.
+    if e.wrapping_sub(1023 - 960) <= 2 * 960 || bits << 1 == 0 {
+        Some(f64::from_bits(bits))
+    } else {
+        None
     }
 }
 
@@ -1345,10 +1376,18 @@ mod fast {
     /// the x87's range has room) are declined.
     #[inline(always)]
     pub(super) fn value(a: F80, b: F80, op: Op, cw: u16) -> Option<(F80, Deferred)> {
+        let (x, y) = (exact_f64(a)?, exact_f64(b)?);
+        let (r, d) = value_f64(x, y, op, cw)?;
+        Some((super::of_fast_f64(r), d))
+    }
+
+    /// [`value`] on the operands as doubles (each a zero or a normal
+    /// within 2^±960, as [`exact_f64`] gives them): the result is one too.
+    #[inline(always)]
+    pub(super) fn value_f64(x: f64, y: f64, op: Op, cw: u16) -> Option<(f64, Deferred)> {
         if cw & 0x0F00 != 0x0200 {
             return None;
         }
-        let (x, y) = (exact_f64(a)?, exact_f64(b)?);
         if op == Op::Div && y == 0.0 {
             return None;
         }
@@ -1369,19 +1408,11 @@ mod fast {
             // Zero is exact for a sum, or for a product or quotient with a
             // zero operand (no division by zero reaches here).
             if r == 0.0 && (kind == Deferred::ADD || x == 0.0 || y == 0.0) {
-                let f = F80::zero(r.is_sign_negative());
-                return Some((f, Deferred { kind, x, y, r }));
+                return Some((r, Deferred { kind, x, y, r }));
             }
             return None;
         }
-        // r is a normal double here: its fields map straight across.
-        let bits = r.to_bits();
-        let e = ((bits >> 52) & 0x7FF) as u16;
-        let f = F80 {
-            se: ((bits >> 48) as u16 & 0x8000) | (e + (16383 - 1023)),
-            m: (1 << 63) | (bits << 11),
-        };
-        Some((f, Deferred { kind, x, y, r }))
+        Some((r, Deferred { kind, x, y, r }))
     }
 
     /// The operands and the rounded result of a double operation of the
