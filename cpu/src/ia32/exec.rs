@@ -1171,13 +1171,11 @@ impl Cpu32 {
         self.string_rep(bus, i, start)
     }
 
-    /// MOVS, STOS or LODS without REP on the 386 and later, inline in
-    /// the caller: one iteration as [`Self::string_rep`] does it, without
-    /// that function's frame (LODS in a loop is common).
+    /// A string instruction's element size in bytes, its address mask
+    /// (16- or 32-bit addressing) and the step ESI/EDI move by (DF).
     #[inline(always)]
-    fn string_one<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
-        let op = i.op;
-        let sz: u32 = if op & 1 == 0 {
+    fn string_shape(&self, i: &Insn) -> (u32, u32, u32) {
+        let sz: u32 = if i.op & 1 == 0 {
             1
         } else if i.o32 {
             4
@@ -1190,6 +1188,16 @@ impl Cpu32 {
         } else {
             sz
         };
+        (sz, amask, step)
+    }
+
+    /// MOVS, STOS or LODS without REP on the 386 and later, inline in
+    /// the caller: one iteration as [`Self::string_rep`] does it, without
+    /// that function's frame (LODS in a loop is common).
+    #[inline(always)]
+    fn string_one<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let op = i.op;
+        let (sz, amask, step) = self.string_shape(i);
         let si = self.r[6] & amask;
         let di = self.r[7] & amask;
         match op {
@@ -1217,19 +1225,7 @@ impl Cpu32 {
     #[inline(never)]
     fn string_rep<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {
         let op = i.op;
-        let sz: u32 = if op & 1 == 0 {
-            1
-        } else if i.o32 {
-            4
-        } else {
-            2
-        };
-        let amask = if i.a32 { 0xFFFF_FFFF } else { 0xFFFF };
-        let step = if self.eflags & DF != 0 {
-            sz.wrapping_neg()
-        } else {
-            sz
-        };
+        let (sz, amask, step) = self.string_shape(i);
         let src_seg = i.seg.unwrap_or(DS as u8) as usize;
         let rep = i.rep != 0;
         let mut budget: u32 = 4096;

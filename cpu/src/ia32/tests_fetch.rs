@@ -27,6 +27,55 @@ pub(super) fn flat32(model: Model32) -> Cpu32 {
     c
 }
 
+/// xorshift64*: reproducible operands without a dependency.
+pub(super) struct Rng(pub(super) u64);
+
+impl Rng {
+    pub(super) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub(super) fn u32(&mut self) -> u32 {
+        (self.next() >> 32) as u32
+    }
+    pub(super) fn below(&mut self, n: u32) -> u32 {
+        self.u32() % n
+    }
+}
+
+/// A flat memory whose owner vouches for it ([`Bus::ram_generation`]) and
+/// lends it whole ([`Bus::ram_direct`]), as the AT board does its RAM: the
+/// CPU trusts cached code until it writes the code's page itself (a write
+/// that forgets to say so leaves stale code running), and the run loop's
+/// fast lap runs.
+pub(super) struct TrustBus(pub(super) FlatBus);
+
+impl Bus for TrustBus {
+    fn read(&mut self, addr: u32) -> u8 {
+        self.0.read(addr)
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        self.0.write(addr, value)
+    }
+    fn io_read(&mut self, port: u16) -> u8 {
+        self.0.io_read(port)
+    }
+    fn io_write(&mut self, port: u16, value: u8) {
+        self.0.io_write(port, value)
+    }
+    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        self.0.ram_mut(addr, len)
+    }
+    fn ram_direct(&mut self) -> &mut [u8] {
+        self.0.ram_direct()
+    }
+    fn ram_generation(&self) -> Option<u64> {
+        Some(0)
+    }
+}
+
 fn run_to_halt(c: &mut Cpu32, bus: &mut FlatBus) {
     for _ in 0..1000 {
         if c.halted() {

@@ -5,51 +5,9 @@
 //! computes every flag eagerly), and the two CPUs must agree on every
 //! register, EFLAGS, memory and the clock.
 
-use super::tests_fetch::flat32;
+use super::tests_fetch::{flat32, Rng, TrustBus};
 use super::*;
 use crate::FlatBus;
-
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn u32(&mut self) -> u32 {
-        (self.next() >> 32) as u32
-    }
-    fn below(&mut self, n: u32) -> u32 {
-        self.u32() % n
-    }
-}
-
-/// A [`FlatBus`] that vouches for its RAM, so that the fast lap runs.
-struct GenBus(FlatBus);
-
-impl Bus for GenBus {
-    fn read(&mut self, addr: u32) -> u8 {
-        self.0.read(addr)
-    }
-    fn write(&mut self, addr: u32, value: u8) {
-        self.0.write(addr, value)
-    }
-    fn io_read(&mut self, port: u16) -> u8 {
-        self.0.io_read(port)
-    }
-    fn io_write(&mut self, port: u16, value: u8) {
-        self.0.io_write(port, value)
-    }
-    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
-        self.0.ram_mut(addr, len)
-    }
-    fn ram_generation(&self) -> Option<u64> {
-        Some(0)
-    }
-}
 
 /// A register-to-register ModR/M that leaves ESP (and SP, AH) alone.
 fn modrm(rng: &mut Rng, reg: Option<u8>) -> u8 {
@@ -258,7 +216,7 @@ fn flag_consumers_after_every_producer_agree_with_the_general_path() {
         let flags = 2 | (rng.u32() & (STATUS | DF));
         let mut results = Vec::new();
         for forms in [true, false] {
-            let mut bus = GenBus(FlatBus::new(0x1_0000));
+            let mut bus = TrustBus(FlatBus::new(0x1_0000));
             bus.0.load(CODE, &code);
             let mut c = flat32(model);
             c.set_forms(forms);
@@ -284,7 +242,7 @@ fn flag_consumers_after_every_producer_agree_with_the_general_path() {
 /// OF set and SF, AF clear (worked out by hand), however the CPU stopped.
 #[test]
 fn a_pending_record_is_seen_by_regs_and_the_saved_state() {
-    let mut bus = GenBus(FlatBus::new(0x1_0000));
+    let mut bus = TrustBus(FlatBus::new(0x1_0000));
     // top: add eax, eax; mov eax, 80000000h; jmp top
     bus.0
         .load(CODE, &[0x01, 0xC0, 0xB8, 0, 0, 0, 0x80, 0xEB, 0xF7]);

@@ -5,26 +5,9 @@
 //! vectors and the host-CPU differential).
 
 use super::decode::Insn;
+use super::tests_fetch::Rng;
 use super::*;
 use crate::FlatBus;
-
-/// xorshift64*: reproducible operands without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn u32(&mut self) -> u32 {
-        (self.next() >> 32) as u32
-    }
-    fn below(&mut self, n: u32) -> u32 {
-        self.u32() % n
-    }
-}
 
 /// Opcodes that have forms (0F-map ones as 100h + byte).
 const OPS: &[u16] = &[

@@ -5,38 +5,9 @@
 //! 3 paging, segment limits, faults restarting with the registers of the
 //! iteration that faulted) and fails if the rule it names is broken.
 
-use super::tests_fetch::flat32;
+use super::tests_fetch::{flat32, TrustBus};
 use super::*;
 use crate::FlatBus;
-
-/// A flat memory whose owner vouches for it ([`Bus::ram_generation`]), so
-/// that the CPU trusts cached code until it writes the code's page itself:
-/// a write that forgets to say so leaves stale code running.
-struct TrustBus(FlatBus);
-
-impl Bus for TrustBus {
-    fn read(&mut self, addr: u32) -> u8 {
-        self.0.read(addr)
-    }
-    fn write(&mut self, addr: u32, value: u8) {
-        self.0.write(addr, value)
-    }
-    fn io_read(&mut self, port: u16) -> u8 {
-        self.0.io_read(port)
-    }
-    fn io_write(&mut self, port: u16, value: u8) {
-        self.0.io_write(port, value)
-    }
-    fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
-        self.0.ram_mut(addr, len)
-    }
-    fn ram_direct(&mut self) -> &mut [u8] {
-        self.0.ram_direct()
-    }
-    fn ram_generation(&self) -> Option<u64> {
-        Some(0)
-    }
-}
 
 fn bus() -> TrustBus {
     TrustBus(FlatBus::new(0x4_0000))
