@@ -301,12 +301,7 @@ impl Cpu32 {
                     true
                 };
                 if done {
-                    // An unmasked PE (the one exception these forms can
-                    // raise), or an error FNSTSW found pending: FERR# as
-                    // `x87_outcome` drives it.
-                    if unit.error_pending() && !self.x87_ne() {
-                        self.x87.ferr_edge = true;
-                    }
+                    self.x87_fast_ferr();
                     return Ok(());
                 }
             }
@@ -336,10 +331,7 @@ impl Cpu32 {
         {
             let ins = (self.insn_start, self.seg[CS].sel);
             if self.x87_fast_mem_kind(bus, i, ins, i.aux)? {
-                // An unmasked PE (the one exception these forms can raise).
-                if self.x87.unit.as_deref().is_some_and(Fpu::error_pending) && !self.x87_ne() {
-                    self.x87.ferr_edge = true;
-                }
+                self.x87_fast_ferr();
                 return Ok(());
             }
         }
@@ -387,12 +379,18 @@ impl Cpu32 {
         } else if unit.error_pending() || !self.x87_fast_mem(bus, i, ins)? {
             return Ok(false);
         }
-        // An unmasked PE (the one exception these forms can raise), or an
-        // error FNSTSW found pending: FERR# as `x87_outcome` drives it.
+        self.x87_fast_ferr();
+        Ok(true)
+    }
+
+    /// After an instruction of the fast paths: an unmasked PE (the one
+    /// exception those forms can raise), or an error FNSTSW found pending,
+    /// drives FERR# when CR0.NE is clear, as `x87_outcome` does.
+    #[inline(always)]
+    fn x87_fast_ferr(&mut self) {
         if self.x87.unit.as_deref().is_some_and(Fpu::error_pending) && !self.x87_ne() {
             self.x87.ferr_edge = true;
         }
-        Ok(true)
     }
 
     /// The memory forms of [`Cpu32::x87_fast`] (FADD…FDIVR/FCOM(P) m32,
