@@ -548,12 +548,13 @@ impl Cpu32 {
         let a = self.ea(i);
         let lin = self.seg_lin(s, a, len, Acc::Write)?;
         let u = self.user();
-        if let Some(p) = self.fast_phys(lin, len, true, u) {
-            self.note_write(p);
-            if let Some(m) = bus.ram_mut(p, len) {
+        if let Some(p) = self.direct_phys(lin, len, true, u) {
+            // The same lent RAM `rd`/`wr` use (`Bus::ram_direct`).
+            if let Some(m) = bus.ram_direct().get_mut(p..p + len as usize) {
                 if let Some(old) = load::<W>(m) {
                     let (new, x) = f(old);
                     store::<W>(m, new);
+                    self.note_write(p as u32);
                     return Ok(x);
                 }
             }

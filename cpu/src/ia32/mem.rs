@@ -365,13 +365,6 @@ impl Cpu32 {
         None
     }
 
-    /// [`Self::direct_phys`] as a physical address for [`Bus::ram_mut`]
-    /// (the forms' read-modify-write path).
-    #[inline(always)]
-    pub(crate) fn fast_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<u32> {
-        self.direct_phys(lin, len, write, user).map(|p| p as u32)
-    }
-
     /// Read through a segment.
     #[inline(always)]
     pub(crate) fn rd<B: Bus + ?Sized>(
