@@ -156,8 +156,8 @@ pub fn form_clk(i: &Insn, model: Model32, base: u16) -> u16 {
         // Branches: Jcc, LOOP/LOOPcc and JCXZ are charged not taken here;
         // a taken one adds `taken_delta` in its handler.
         0x70..=0x7F | 0x180..=0x18F => k([3, 1, 1]),
-        0xE0 | 0xE1 => k([11, 6, 8]),
-        0xE2 => k([11, 6, 6]),
+        0xE0 | 0xE1 => k([11, 6, 7]),
+        0xE2 => k([11, 6, 5]),
         0xE3 => k([5, 5, 5]),
         0xE9 | 0xEB | 0xE8 => k([7 + M, 3, 1]),
         0xFF if reg == 2 || reg == 4 => rm([7 + M, 5, 2], [10 + M, 5, 2]),
@@ -171,7 +171,7 @@ pub fn form_clk(i: &Insn, model: Model32, base: u16) -> u16 {
         0xFF if reg == 3 => k([22 + M, 17, 5]),
         0xCB => k([18 + M, 13, 4]),
         0xCA => k([18 + M, 14, 4]),
-        0xCF => k([22, 15, 7]),
+        0xCF => k([22, 15, 8]),
         0xCD => k([37, 30, 16]),
         0xCC | 0xF1 => k([33, 26, 13]),
         // INTO not taken; taken, the handler adds `INTO_TAKEN` less this.
@@ -255,9 +255,9 @@ pub fn mul_extra(model: Model32, m: u32) -> u64 {
 /// A taken branch's clocks over the not-taken count [`form_clk`] charged,
 /// for Jcc (the 386's 7+m against 3, the 486's 3 against 1, the Pentium's 1
 /// for a correctly predicted branch against 1), LOOPNE/LOOPE/LOOP (386
-/// 11+m against 11, 486 7 or 9 against 6, Pentium 5 or 7 against 6 or 8:
-/// faster taken) and JCXZ (386 9+m against 5, 486 8 against 5, Pentium 6
-/// against 5); `None` for every other opcode. The decoder keeps it in the
+/// 11+m against 11, 486 9 or 7 against 6, Pentium 8 or 6 against 7 or 5)
+/// and JCXZ (386 9+m against 5, 486 8 against 5, Pentium 6 against 5);
+/// `None` for every other opcode. The decoder keeps it in the
 /// instruction (`Insn::imm2`, unused by these one-immediate shapes).
 pub fn taken_delta(op: u16, model: Model32) -> Option<i32> {
     if model.generation() < 3 {
@@ -270,8 +270,8 @@ pub fn taken_delta(op: u16, model: Model32) -> Option<i32> {
     let m = M386 as i32;
     let v: [i32; 3] = match op {
         0x70..=0x7F | 0x180..=0x18F => [4 + m, 2, 0],
-        0xE0 | 0xE1 => [m, 3, -1],
-        0xE2 => [m, 1, -1],
+        0xE0 | 0xE1 => [m, 3, 1],
+        0xE2 => [m, 1, 1],
         0xE3 => [4 + m, 3, 1],
         _ => return None,
     };

@@ -70,6 +70,10 @@ fn a_loop_charges_taken_and_the_final_not_taken_branch() {
     let setup = |m, bus: &mut FlatBus| real(m, bus, &code);
     assert_eq!(clocks_of(Model32::I80386, 7, setup), 45);
     assert_eq!(clocks_of(Model32::I80486, 7, setup), 24);
+    //   Pentium (LOOP 5 no jump / 6 jump): 1 + 3 × 1 + 2 × 6 + 5 = 21, and
+    //   the P6 is charged the Pentium's.
+    assert_eq!(clocks_of(Model32::Pentium, 7, setup), 21);
+    assert_eq!(clocks_of(Model32::PentiumPro, 7, setup), 21);
     // mov cx,2; L: dec cx; jnz L — JNZ taken once, then not taken.
     //   386: 2 + 2 × 2 + Jcc taken (7+m = 9) + not taken 3 = 18
     //   486: 1 + 2 × 1 + taken 3 + not taken 1 = 7
