@@ -1,6 +1,7 @@
 //! The decoder: prefixes, opcode (one- and two-byte maps), ModR/M, SIB,
 //! displacement and immediates, driven by the opcode table.
 
+use super::clocks;
 use super::table::{lookup, Imm, Row, ROWS};
 use super::*;
 
@@ -44,8 +45,9 @@ pub struct Insn {
     pub imm2: u32,
     /// Index of the table row.
     pub row: u16,
-    /// Clocks charged for it: the row's 386 or 486 count for the decoding
-    /// CPU's model (kept here so a cached instruction needs no table look-up).
+    /// Clocks charged for it: the count of its form on the decoding CPU's
+    /// model (`clocks::form_clk`; kept here so a cached instruction needs
+    /// no table look-up).
     pub clk: u16,
     /// Specialised handler (`forms.rs`; 0: the general path).
     pub form: u8,
@@ -269,11 +271,6 @@ impl Cpu32 {
             return Err(ud());
         }
         i.row = e.row;
-        i.clk = if self.model.generation() >= 4 {
-            row.c486
-        } else {
-            row.c386
-        };
         if !i.mem && info.modrm && e.mem_only {
             return Err(ud());
         }
@@ -320,6 +317,20 @@ impl Cpu32 {
             return Err(gp(0)); // the 286's limit: ten bytes, prefixes included
         }
         i.len = n;
+        // The form's count (memory operand, REP, width, ENTER's level),
+        // chosen here once so that running it costs nothing more.
+        let base = if self.model.generation() >= 4 {
+            row.c486
+        } else {
+            row.c386
+        };
+        i.clk = clocks::form_clk(&i, self.model, base);
+        // Jcc, LOOPcc and JCXZ have one immediate: the second carries a
+        // taken branch's clocks over the not-taken count (two's
+        // complement), so that the handler adds it without a look-up.
+        if let Some(d) = clocks::taken_delta(op, self.model) {
+            i.imm2 = d as u32;
+        }
         if self.forms_on {
             (i.form, i.aux) = forms::classify(&i, self.model.generation());
         }

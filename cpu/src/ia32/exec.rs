@@ -113,6 +113,17 @@ impl Cpu32 {
         Ok(())
     }
 
+    /// A taken Jcc, LOOPcc or JCXZ: the near jump, then the taken count's
+    /// clocks over the not-taken one the decoder charged (`extra`, two's
+    /// complement: `clocks::taken_delta`, kept in `Insn::imm2`). Out of
+    /// line, so that the run loop's code around it stays as it was.
+    #[inline(never)]
+    pub(crate) fn jump_taken(&mut self, target: u32, o32: bool, extra: u32) -> R<()> {
+        self.jump_near(target, o32)?;
+        self.cycles = self.cycles.wrapping_add(extra as i32 as u64);
+        Ok(())
+    }
+
     /// Near jump within CS.
     pub(crate) fn jump_near(&mut self, target: u32, o32: bool) -> R<()> {
         let t = if o32 { target } else { target & 0xFFFF };
@@ -298,6 +309,7 @@ impl Cpu32 {
                 let sp = self.sp().wrapping_add(osz);
                 let s32 = self.stack32();
                 self.load_seg(bus, s, v as u16)?;
+                self.charge_seg_load(i);
                 if s32 {
                     self.r[4] = sp;
                 } else {
@@ -400,6 +412,9 @@ impl Cpu32 {
                     0x6B => i.imm as u8 as i8 as i32 as u32,
                     _ => self.reg(osz, i.reg()),
                 };
+                let m = if op == 0x1AF { a } else { b };
+                self.cycles +=
+                    clocks::mul_extra(self.model, (sext_sz(m, osz) as i32).unsigned_abs());
                 let p = sext_sz(a, osz) as i32 as i64 * sext_sz(b, osz) as i32 as i64;
                 let r = p as u32 & mask(osz);
                 let ovf = sext_sz(r, osz) as i32 as i64 != p;
@@ -415,7 +430,7 @@ impl Cpu32 {
                     } else {
                         sext_sz(i.imm, osz)
                     };
-                    self.jump_near(next.wrapping_add(d), i.o32)?;
+                    self.jump_taken(next.wrapping_add(d), i.o32, i.imm2)?;
                 }
             }
             0x80..=0x83 => {
@@ -481,6 +496,7 @@ impl Cpu32 {
                 }
                 let v = self.read_e(bus, i, 2)?;
                 self.load_seg(bus, s, v as u16)?;
+                self.charge_seg_load(i);
                 if s == SS {
                     self.inhibit = true;
                 }
@@ -526,6 +542,7 @@ impl Cpu32 {
                 }
             }
             0x9A => {
+                self.xfer_base = i.clk;
                 self.far_call(bus, i.imm2 as u16, i.imm, i.o32, next)?;
             }
             0x9B => {
@@ -610,6 +627,7 @@ impl Cpu32 {
                 let off = self.rd(bus, i.mseg(), a, osz)?;
                 let sel = self.rd(bus, i.mseg(), a.wrapping_add(osz), 2)?;
                 self.load_seg(bus, s, sel as u16)?;
+                self.charge_seg_load(i);
                 self.set_reg(osz, i.reg(), off);
             }
             0xC6 | 0xC7 => {
@@ -628,17 +646,33 @@ impl Cpu32 {
                 self.set_reg(osz, 5, v);
             }
             0xCA | 0xCB => {
+                self.xfer_base = i.clk;
                 let extra = if op == 0xCA { i.imm & 0xFFFF } else { 0 };
                 self.far_ret(bus, i.o32, extra)?;
             }
-            0xCC => self.soft_int(bus, 3, false)?,
-            0xCD => self.soft_int(bus, i.imm as u8, true)?,
+            0xCC => {
+                self.xfer_base = i.clk;
+                self.soft_int(bus, 3, false)?
+            }
+            0xCD => {
+                self.xfer_base = i.clk;
+                self.soft_int(bus, i.imm as u8, true)?
+            }
             0xCE => {
                 if self.eflags & OF != 0 {
+                    // Taken: INTO's real-mode count over the not-taken one.
+                    let t = clocks::into_taken(self.model);
+                    if self.model.generation() >= 3 {
+                        self.cycles += u64::from(t.saturating_sub(i.clk));
+                    }
+                    self.xfer_base = t.max(i.clk);
                     self.soft_int(bus, 4, false)?;
                 }
             }
-            0xCF => self.iret(bus, i.o32)?,
+            0xCF => {
+                self.xfer_base = i.clk;
+                self.iret(bus, i.o32)?
+            }
             0xD4 => {
                 let d = i.imm & 0xFF;
                 if d == 0 {
@@ -712,7 +746,11 @@ impl Cpu32 {
                         }
                 };
                 if take {
-                    self.jump_near(next.wrapping_add(i.imm as u8 as i8 as i32 as u32), i.o32)?;
+                    self.jump_taken(
+                        next.wrapping_add(i.imm as u8 as i8 as i32 as u32),
+                        i.o32,
+                        i.imm2,
+                    )?;
                 }
             }
             0xE4 | 0xE5 | 0xEC | 0xED => {
@@ -752,8 +790,14 @@ impl Cpu32 {
                 };
                 self.jump_near(next.wrapping_add(d), i.o32)?;
             }
-            0xEA => self.far_jmp(bus, i.imm2 as u16, i.imm, i.o32)?,
-            0xF1 => self.soft_int(bus, 1, false)?,
+            0xEA => {
+                self.xfer_base = i.clk;
+                self.far_jmp(bus, i.imm2 as u16, i.imm, i.o32)?
+            }
+            0xF1 => {
+                self.xfer_base = i.clk;
+                self.soft_int(bus, 1, false)?
+            }
             0xF4 => {
                 self.check_cpl0()?;
                 self.halted = true;
@@ -808,6 +852,7 @@ impl Cpu32 {
                         let a = self.ea(i);
                         let off = self.rd(bus, i.mseg(), a, osz)?;
                         let sel = self.rd(bus, i.mseg(), a.wrapping_add(osz), 2)? as u16;
+                        self.xfer_base = i.clk;
                         if i.reg() == 3 {
                             self.far_call(bus, sel, off, i.o32, next)?;
                         } else {
@@ -829,6 +874,14 @@ impl Cpu32 {
         }
         self.flags_fixup();
         Ok(())
+    }
+
+    /// A segment register load's protected-mode clocks over the real-mode
+    /// count decoded (`clocks::seg_load_pm`); none in real and v86 mode.
+    fn charge_seg_load(&mut self, i: &Insn) {
+        if self.cr[0] & 1 != 0 && !self.v86() {
+            self.cycles += clocks::seg_load_pm(i, self.model);
+        }
     }
 
     fn push_sreg<B: Bus + ?Sized>(&mut self, bus: &mut B, osz: u32, sel: u16) -> R<()> {
@@ -1041,6 +1094,13 @@ impl Cpu32 {
                 let b = self.read_e(bus, i, sz)?;
                 let a = self.reg(sz, 0);
                 let signed = i.reg() == 5;
+                // The early-out multiplier is the r/m operand.
+                let m = if signed {
+                    (sext_sz(b, sz) as i32).unsigned_abs()
+                } else {
+                    b
+                };
+                self.cycles += clocks::mul_extra(self.model, m);
                 let p: u64 = if signed {
                     (sext_sz(a, sz) as i32 as i64).wrapping_mul(sext_sz(b, sz) as i32 as i64) as u64
                 } else {
@@ -1314,6 +1374,7 @@ impl Cpu32 {
             if !rep {
                 return Ok(());
             }
+            self.cycles += clocks::rep_per(op, self.model) * u64::from(done);
             let c = (self.r[1] & amask).wrapping_sub(done) & amask;
             self.r[1] = (self.r[1] & !amask) | c;
             // Completed iterations stay done if a later one faults.

@@ -452,7 +452,7 @@ impl Cpu32 {
             INCDEC_M_8 INCDEC_M_16 INCDEC_M_32 => self.f_incdec_m::<W, B>(bus, i),
             JCC_8 JCC_16 JCC_32 => {
                 if self.cond(i.aux & 0xF) {
-                    self.f_jmp::<W>(i, next)
+                    self.f_jcc::<W>(i, next)
                 } else {
                     Ok(())
                 }
@@ -693,6 +693,18 @@ impl Cpu32 {
         self.jump_near(next.wrapping_add(d), i.o32)
     }
 
+    /// A taken Jcc: [`Self::f_jmp`] with the taken clocks
+    /// ([`Self::jump_taken`]).
+    #[inline(always)]
+    fn f_jcc<W: Width>(&mut self, i: &Insn, next: u32) -> R<()> {
+        let d = if i.aux & A_SX8 != 0 {
+            sext::<W8>(i.imm)
+        } else {
+            sext::<W>(i.imm)
+        };
+        self.jump_taken(next.wrapping_add(d), i.o32, i.imm2)
+    }
+
     #[inline(always)]
     fn f_call<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, next: u32) -> R<()> {
         let t = next.wrapping_add(sext::<W>(i.imm));
@@ -784,6 +796,9 @@ impl Cpu32 {
         } else {
             self.gr::<W>(i.reg())
         };
+        // The early-out multiplier: the immediate, else the r/m operand.
+        let m = if i.aux & A_IMM != 0 { b } else { a };
+        self.cycles += clocks::mul_extra(self.model, (sext::<W>(m) as i32).unsigned_abs());
         let p = sext::<W>(a) as i32 as i64 * sext::<W>(b) as i32 as i64;
         let r = p as u32 & W::MASK;
         let ovf = sext::<W>(r) as i32 as i64 != p;
@@ -817,7 +832,7 @@ impl Cpu32 {
         let c = self.r[1] & A::MASK;
         if i.aux == 3 {
             if c == 0 {
-                self.jump_near(next.wrapping_add(sext::<W8>(i.imm)), i.o32)?;
+                self.jump_taken(next.wrapping_add(sext::<W8>(i.imm)), i.o32, i.imm2)?;
             }
             return Ok(());
         }
@@ -830,7 +845,7 @@ impl Cpu32 {
             };
         // The jump's limit check before ECX moves: a fault leaves it as it was.
         if take {
-            self.jump_near(next.wrapping_add(sext::<W8>(i.imm)), i.o32)?;
+            self.jump_taken(next.wrapping_add(sext::<W8>(i.imm)), i.o32, i.imm2)?;
         }
         self.r[1] = (self.r[1] & !A::MASK) | c;
         Ok(())

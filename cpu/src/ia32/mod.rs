@@ -14,6 +14,7 @@
 //! restarts with the architectural state the manuals give.
 #![allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 
+mod clocks;
 mod debug;
 mod decode;
 pub mod disasm;
@@ -32,6 +33,8 @@ mod state;
 pub mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_clocks;
 #[cfg(test)]
 mod tests_fast;
 #[cfg(test)]
@@ -311,6 +314,10 @@ pub struct Cpu32 {
     /// Interrupts are inhibited for one instruction (after STI, MOV SS, POP SS).
     inhibit: bool,
     cycles: u64,
+    /// The clocks already charged for the far transfer in progress (its
+    /// real-mode count), which a protected-mode path tops up to its own
+    /// (`clocks::xfer_clk`).
+    xfer_base: u16,
     instructions: u64,
     tlb: Box<[TlbEntry; TLB_SIZE]>,
     /// Decoded instructions (`icache.rs`).
@@ -406,6 +413,7 @@ impl Cpu32 {
             nmi_blocked: false,
             inhibit: false,
             cycles: 0,
+            xfer_base: 0,
             instructions: 0,
             tlb: Box::new([TlbEntry::default(); TLB_SIZE]),
             icache: icache::empty(),

@@ -1,6 +1,7 @@
 //! Protected mode: descriptors, segment loads, far transfers, interrupts
 //! and task switches.
 
+use super::clocks::{self, Xfer};
 use super::width::*;
 use super::*;
 
@@ -233,6 +234,25 @@ impl Cpu32 {
         Ok(())
     }
 
+    /// Top the far transfer in progress up from the real-mode count its
+    /// instruction was charged (`xfer_base`) to the count of `k`.
+    fn charge_xfer(&mut self, k: Xfer) {
+        if self.model.generation() >= 3 {
+            let t = clocks::xfer_clk(k, self.model);
+            self.cycles += t.saturating_sub(u64::from(self.xfer_base));
+        }
+    }
+
+    /// [`Self::charge_xfer`] for the task switch just made, by the new
+    /// task's TSS (TR now) and mode.
+    fn charge_task(&mut self) {
+        let k = Xfer::Task {
+            tss286: self.tr.ty() & 8 == 0,
+            v86: self.v86(),
+        };
+        self.charge_xfer(k);
+    }
+
     /// JMP far.
     pub(crate) fn far_jmp<B: Bus + ?Sized>(
         &mut self,
@@ -257,7 +277,9 @@ impl Cpu32 {
         let d = self.read_desc(bus, sel, gp(sel & 0xFFFC))?;
         if d.is_seg() {
             self.check_code_target(&d, sel)?;
-            return self.set_cs(bus, &d, sel, self.cpl, off);
+            self.set_cs(bus, &d, sel, self.cpl, off)?;
+            self.charge_xfer(Xfer::JmpPm);
+            return Ok(());
         }
         let rpl = (sel & 3) as u8;
         match d.ty() {
@@ -273,7 +295,9 @@ impl Cpu32 {
                     return Err(fault(11, ts & 0xFFFC));
                 }
                 let off = d.gate_off();
-                self.set_cs(bus, &cd, ts, self.cpl, off)
+                self.set_cs(bus, &cd, ts, self.cpl, off)?;
+                self.charge_xfer(Xfer::JmpGate);
+                Ok(())
             }
             1 | 5 | 9 => self.far_to_task(bus, sel, rpl, d, Switch::Jmp),
             _ => Err(gp(sel & 0xFFFC)),
@@ -321,9 +345,13 @@ impl Cpu32 {
             if !d.present() {
                 return Err(fault(11, sel & 0xFFFC));
             }
-            return self.task_gate_target(bus, d.gate_sel(), kind);
+            let ts = d.gate_sel();
+            self.task_gate_target(bus, ts, kind)?;
+        } else {
+            self.task_switch(bus, sel, d, kind)?;
         }
-        self.task_switch(bus, sel, d, kind)
+        self.charge_task();
+        Ok(())
     }
 
     fn task_gate_target<B: Bus + ?Sized>(&mut self, bus: &mut B, ts: u16, kind: Switch) -> R<()> {
@@ -374,7 +402,9 @@ impl Cpu32 {
             let cs = self.seg[CS].sel as u32;
             self.push(bus, osz, cs)?;
             self.push(bus, osz, next)?;
-            return self.set_cs(bus, &d, sel, self.cpl, off);
+            self.set_cs(bus, &d, sel, self.cpl, off)?;
+            self.charge_xfer(Xfer::CallPm);
+            return Ok(());
         }
         match d.ty() {
             4 | 12 => {
@@ -425,12 +455,16 @@ impl Cpu32 {
                         });
                     }
                     let goff = if gsz == 2 { goff & 0xFFFF } else { goff };
-                    return self.set_cs(bus, &cd, ts, ndpl, goff);
+                    self.set_cs(bus, &cd, ts, ndpl, goff)?;
+                    self.charge_xfer(Xfer::CallGateInner(count));
+                    return Ok(());
                 }
                 let cs = self.seg[CS].sel as u32;
                 self.push(bus, gsz, cs)?;
                 self.push(bus, gsz, next)?;
-                self.set_cs(bus, &cd, ts, self.cpl, goff)
+                self.set_cs(bus, &cd, ts, self.cpl, goff)?;
+                self.charge_xfer(Xfer::CallGate);
+                Ok(())
             }
             1 | 5 | 9 => self.far_to_task(bus, sel, rpl, d, Switch::Call),
             _ => Err(gp(sel & 0xFFFC)),
@@ -541,6 +575,7 @@ impl Cpu32 {
             self.set_cs(bus, &d, sel, rpl, off)?;
             let sp = self.sp().wrapping_add(2 * osz + extra);
             self.set_sp(sp);
+            self.charge_xfer(Xfer::RetPm);
             return Ok(());
         }
         let nsp = self.peek(bus, 2 * osz + extra, osz)?;
@@ -556,6 +591,7 @@ impl Cpu32 {
             self.r[4] = (self.r[4] & 0xFFFF_0000) | (nsp.wrapping_add(extra) & 0xFFFF);
         }
         self.drop_inner_segments();
+        self.charge_xfer(Xfer::RetOuter);
         Ok(())
     }
 
@@ -652,7 +688,9 @@ impl Cpu32 {
             if d.is_seg() || !matches!(d.ty(), 3 | 11) {
                 return Err(fault(10, back & 0xFFFC));
             }
-            return self.task_switch(bus, back, d, Switch::Iret);
+            self.task_switch(bus, back, d, Switch::Iret)?;
+            self.charge_task();
+            return Ok(());
         }
         let off = self.peek(bus, 0, osz)?;
         let sel = self.peek(bus, osz, osz)? as u16;
@@ -678,6 +716,7 @@ impl Cpu32 {
             }
             self.r[4] = nsp;
             self.eip = off & 0xFFFF;
+            self.charge_xfer(Xfer::IretOuter);
             return Ok(());
         }
         let d = self.check_return_cs(bus, sel)?;
@@ -688,6 +727,7 @@ impl Cpu32 {
             let sp = self.sp().wrapping_add(3 * osz);
             self.set_sp(sp);
             self.iret_flags(fl, o32);
+            self.charge_xfer(Xfer::IretPm);
             return Ok(());
         }
         let nsp = self.peek(bus, 3 * osz, osz)?;
@@ -708,6 +748,7 @@ impl Cpu32 {
             self.r[4] = (self.r[4] & 0xFFFF_0000) | (nsp & 0xFFFF);
         }
         self.drop_inner_segments();
+        self.charge_xfer(Xfer::IretOuter);
         Ok(())
     }
 
@@ -771,6 +812,9 @@ impl Cpu32 {
             if let Some(c) = code {
                 let sz = if td.ty() == 9 { 4 } else { 2 };
                 self.push(bus, sz, c as u32)?;
+            }
+            if kind == IntKind::Soft {
+                self.charge_task();
             }
             return Ok(());
         }
@@ -847,6 +891,9 @@ impl Cpu32 {
                 }
             }
             self.set_cs(bus, &d, sel, ndpl, off)?;
+            if kind == IntKind::Soft {
+                self.charge_xfer(if vm { Xfer::IntV86 } else { Xfer::IntInner });
+            }
         } else {
             if self.v86() {
                 return Err(gp(sel & 0xFFFC));
@@ -859,6 +906,9 @@ impl Cpu32 {
             }
             let cpl = self.cpl;
             self.set_cs(bus, &d, sel, cpl, off)?;
+            if kind == IntKind::Soft {
+                self.charge_xfer(Xfer::IntPm);
+            }
         }
         self.eflags &= !(TF | NT | VM | RF);
         if g.ty() & 1 == 0 {

@@ -11,7 +11,7 @@
 //!
 //! Clock counts are the register / simplest form from Intel's 386 and 486
 //! programmer's reference tables (real-address mode); the fast timing model
-//! charges them per instruction.
+//! starts from them and picks each form's own count (`clocks.rs`).
 
 use std::sync::OnceLock;
 

@@ -373,6 +373,48 @@ fn every_instruction_charges_at_least_one_clock() {
     for r in super::table::ROWS {
         assert!(r.c386 >= 1 && r.c486 >= 1, "{} {}", r.mnem, r.operands);
     }
+    // Every form the decoder can pick (register or memory operand, either
+    // operand size, REP or not, any ENTER level) on every model, and a
+    // taken branch's count (the not-taken count plus the model's delta).
+    use super::clocks::{form_clk, taken_delta};
+    let models = [
+        Model32::I80286,
+        Model32::I80386,
+        Model32::I80486,
+        Model32::Pentium,
+        Model32::PentiumPro,
+    ];
+    for model in models {
+        for r in super::table::ROWS {
+            let base = if model.generation() >= 4 {
+                r.c486
+            } else {
+                r.c386
+            };
+            for (mem, o32, rep, level) in
+                (0..16).map(|k| (k & 1 != 0, k & 2 != 0, k & 4 != 0, k & 8 != 0))
+            {
+                let i = Insn {
+                    op: r.op,
+                    modrm: ((r.reg.max(0) as u8) << 3) | if mem { 0 } else { 0xC0 },
+                    mem,
+                    o32,
+                    rep: if rep { 0xF3 } else { 0 },
+                    imm2: if level { 31 } else { 0 },
+                    ..Insn::default()
+                };
+                let n = form_clk(&i, model, base) as u64;
+                assert!(n >= 1, "{model:?} {} {} mem {mem}", r.mnem, r.operands);
+                if let Some(d) = taken_delta(r.op, model).map(|d| d as i64 as u64) {
+                    assert!(
+                        n.wrapping_add(d) >= 1 && n.wrapping_add(d) < 100,
+                        "{model:?} {}",
+                        r.mnem
+                    );
+                }
+            }
+        }
+    }
 }
 
 #[test]
