@@ -648,6 +648,7 @@ impl Cpu32 {
                         // 16-bit core's 286 model does the same, from the
                         // real-silicon vectors).
                         self.snap.eflags = (self.snap.eflags & !STATUS) | PF;
+                        self.snap.lf.kind = flags::NONE;
                     }
                     return Err(fault_nc(0));
                 }
@@ -1319,6 +1320,7 @@ impl Cpu32 {
             // Completed iterations stay done if a later one faults.
             self.snap.r = self.r;
             self.snap.eflags = self.eflags;
+            self.snap.lf = self.lf;
             if c == 0 {
                 return Ok(());
             }

@@ -235,3 +235,85 @@ fn a_long_rep_stos_is_still_interruptible_every_4096_iterations() {
         .all(|&x| x == 0x77));
     assert_eq!(b.0.mem[0x10000 + 10_000], 0);
 }
+
+/// Real mode at 0 (386), vectors 0 and 13 at 0000:2000h (HLT), `code` at
+/// 1000h; runs to the HLT and returns the CPU and the IP and FLAGS the
+/// exception pushed (real mode: IP, CS, FLAGS).
+fn fault_after_producer(code: &[u8], setup: impl Fn(&mut Cpu32)) -> (Cpu32, u16, u16) {
+    let mut b = bus();
+    b.0.load(0x1000, code);
+    b.0.load(0x2000, &[0xF4]);
+    b.0.load(0, &[0x00, 0x20, 0, 0]);
+    b.0.load(13 * 4, &[0x00, 0x20, 0, 0]);
+    let mut c = Cpu32::new(Model32::I80386);
+    for s in 0..6 {
+        c.seg[s] = SegCache::real(0);
+    }
+    c.seg[CS].attr = 0x9B;
+    c.r[4] = 0x8000;
+    c.eip = 0x1000;
+    setup(&mut c);
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.eip, 0x2001);
+    let sp = 0x8000 - 6;
+    let word = |a: usize| u16::from_le_bytes([b.0.mem[a], b.0.mem[a + 1]]);
+    assert_eq!(c.r[4], sp as u32);
+    (c, word(sp), word(sp + 4))
+}
+
+/// `mov eax, 7FFFFFFFh; add eax, 1`: 80000000h, so (SDM vol. 1, 3.4.3)
+/// CF = 0, PF = 1 (low byte 00h), AF = 1 (carry out of bit 3), ZF = 0,
+/// SF = 1, OF = 1: FLAGS 0896h with the reserved bit 1.
+const ADD_OVERFLOW: [u8; 10] = [0x66, 0xB8, 0xFF, 0xFF, 0xFF, 0x7F, 0x66, 0x83, 0xC0, 0x01];
+const ADD_OVERFLOW_FLAGS: u16 = 0x0896;
+
+#[test]
+fn a_rep_movs_faulting_after_a_flag_producer_pushes_the_producers_flags() {
+    // REP MOVSW to ES:FFF1h with CX = 20h: seven words fit below the
+    // 64 KiB limit, the eighth (FFFFh–10000h) is #GP (vector 13 in real
+    // mode), restarting at the REP MOVSW (100Ah) with CX = 19h, DI =
+    // FFFFh and the flags ADD left, which the string instruction does not
+    // change. Once through the forms (the ADD leaves its flags pending),
+    // once without them.
+    let mut code = ADD_OVERFLOW.to_vec();
+    code.extend([0xF3, 0xA5, 0xF4]);
+    for forms in [true, false] {
+        let (c, ip, fl) = fault_after_producer(&code, |c| {
+            c.set_forms(forms);
+            (c.r[1], c.r[6], c.r[7]) = (0x20, 0x100, 0xFFF1);
+        });
+        assert_eq!((ip, fl), (0x100A, ADD_OVERFLOW_FLAGS), "forms {forms}");
+        assert_eq!((c.r[1], c.r[6], c.r[7]), (0x19, 0x10E, 0xFFFF));
+    }
+}
+
+#[test]
+fn a_repe_cmps_faulting_pushes_the_flags_of_its_last_compare() {
+    // REPE CMPSW over equal words (zero memory) from DI = FFF1h: seven
+    // compares of equal words (ZF = 1, PF = 1, the others 0: 0046h), then
+    // #GP on the eighth's ES operand; the pushed FLAGS are the last
+    // compare's, not ADD's.
+    let mut code = ADD_OVERFLOW.to_vec();
+    code.extend([0xF3, 0xA7, 0xF4]);
+    for forms in [true, false] {
+        let (c, ip, fl) = fault_after_producer(&code, |c| {
+            c.set_forms(forms);
+            (c.r[1], c.r[6], c.r[7]) = (0x20, 0x4000, 0xFFF1);
+        });
+        assert_eq!((ip, fl), (0x100A, 0x0046), "forms {forms}");
+        assert_eq!((c.r[1], c.r[7]), (0x19, 0xFFFF));
+    }
+}
+
+#[test]
+fn a_divide_error_after_a_flag_producer_pushes_the_producers_flags() {
+    // DIV CL with CL = 0 right after the ADD: #DE points at the DIV
+    // (100Ah) with the ADD's flags and AX as ADD left it.
+    let mut code = ADD_OVERFLOW.to_vec();
+    code.extend([0xF6, 0xF1, 0xF4]);
+    for forms in [true, false] {
+        let (c, ip, fl) = fault_after_producer(&code, |c| c.set_forms(forms));
+        assert_eq!((ip, fl), (0x100A, ADD_OVERFLOW_FLAGS), "forms {forms}");
+        assert_eq!(c.r[0], 0x8000_0000);
+    }
+}
