@@ -1773,6 +1773,8 @@ impl Cpu32 {
                     self.r[i.rm()] = self.dr[n];
                 } else {
                     self.dr[n] = self.r[i.rm()];
+                    // DR7 may have armed a data breakpoint.
+                    self.seg_fast_off();
                 }
             }
             0x24 | 0x26 => {

@@ -347,6 +347,18 @@ pub struct Cpu32 {
     snap: Snapshot,
     /// `snap.seg` and `snap.cpl` hold this instruction's starting values.
     seg_saved: bool,
+    /// The memory path's fast bounds (`mem.rs`, [`Cpu32::seg_fast`]): for
+    /// each segment register a read (0) and a write (1) end, the limit
+    /// plus one when an access of that kind needs no check but
+    /// `offset + length <= end` (a valid expand-up segment whose type
+    /// allows it in any mode) and nothing else can stop the direct path
+    /// (no data breakpoint armed, no alignment check possible at CPL 3);
+    /// else 0, and the access takes the full checks. Conservative by
+    /// construction: zeroed wherever a segment, CPL, DR7 or EFLAGS.AC may
+    /// change (`save_seg`, `load_eflags`, MOV DR7, a restored snapshot,
+    /// reset, a state load, the public run entries) and worked out again
+    /// only by a full check made outside such a change (`seg_saved` clear).
+    seg_end: [[u64; 2]; 6],
     /// Debug builds: the segments and CPL at the instruction's start, to
     /// check that every change was preceded by [`Cpu32::save_seg`].
     #[cfg(debug_assertions)]
@@ -430,6 +442,7 @@ impl Cpu32 {
                 cpl: 0,
             },
             seg_saved: false,
+            seg_end: [[0; 2]; 6],
             #[cfg(debug_assertions)]
             dbg_seg: ([SegCache::default(); 6], 0),
             #[cfg(debug_assertions)]
@@ -466,6 +479,7 @@ impl Cpu32 {
         self.eip = 0xFFF0;
         self.eflags = 2;
         self.lf.kind = flags::NONE;
+        self.seg_fast_off();
         for s in self.seg.iter_mut() {
             *s = SegCache::real(0);
         }
@@ -612,6 +626,8 @@ impl Cpu32 {
     /// Run until `max_instructions` have executed, the CPU halts with no
     /// interrupt to wake it, or it shuts down.
     pub fn run(&mut self, bus: &mut impl Bus, max_instructions: u64) -> StepResult32 {
+        // The public fields (segments, DR7) may have been written since.
+        self.seg_fast_off();
         let mut n = 0;
         while n < max_instructions {
             let mut clocks = 0;
@@ -632,6 +648,7 @@ impl Cpu32 {
 
     /// Execute one instruction (or take one interrupt).
     pub fn step(&mut self, bus: &mut impl Bus) -> StepResult32 {
+        self.seg_fast_off();
         self.step_dyn(bus)
     }
 
@@ -841,6 +858,7 @@ impl Cpu32 {
             self.snap.seg = self.seg;
             self.snap.cpl = self.cpl;
             self.seg_saved = true;
+            self.seg_fast_off();
             self.fetch_hi |= icache::SEGS_SAVED;
         }
     }
@@ -863,6 +881,7 @@ impl Cpu32 {
         self.eip = self.snap.eip;
         self.eflags = self.snap.eflags;
         self.lf = self.snap.lf;
+        self.seg_fast_off();
         if self.seg_saved {
             self.seg = self.snap.seg;
             self.cpl = self.snap.cpl;
@@ -959,6 +978,8 @@ impl Cpu32 {
         }
         self.eflags = (v & keep) | 2;
         self.lf.kind = flags::NONE;
+        // AC may have come on.
+        self.seg_fast_off();
     }
 
     /// Real mode on the 286 clears the top four FLAGS bits.

@@ -317,3 +317,121 @@ fn a_divide_error_after_a_flag_producer_pushes_the_producers_flags() {
         assert_eq!(c.r[0], 0x8000_0000);
     }
 }
+
+// The fast segment check (`Cpu32::seg_fast`, `seg_end`) stands for the
+// segment's type and limit, DR7's data breakpoints and the alignment check;
+// each test below warms it in a loop and then changes one of these, and
+// fails if the change is not seen at the very next access.
+
+/// GDT at `at`: null, flat code (08h), flat data (10h), and data with
+/// base 0 and limit FFFh, byte-granular, 32-bit (18h).
+fn small_gdt(b: &mut TrustBus, at: u32) {
+    b.0.load(at + 8, &[0xFF, 0xFF, 0, 0, 0, 0x9B, 0xCF, 0]);
+    b.0.load(at + 16, &[0xFF, 0xFF, 0, 0, 0, 0x93, 0xCF, 0]);
+    b.0.load(at + 24, &[0xFF, 0x0F, 0, 0, 0, 0x93, 0x40, 0]);
+}
+
+#[test]
+fn a_segment_reloaded_with_a_lower_limit_mid_run_faults_at_the_first_access_past_it() {
+    // Ten stores through the flat DS, then DS = 18h (limit FFFh): a dword
+    // at FFCh fits, one at FFDh (last byte 1000h) is #GP(0) (SDM vol. 3,
+    // 5.3); with IDT limit 0 the CPU shuts down with EIP at that store.
+    let mut b = bus();
+    small_gdt(&mut b, 0x1000);
+    b.0.load(
+        0x2000,
+        &[
+            0x89, 0x03, // 2000: mov [ebx], eax
+            0x83, 0xC3, 0x04, // 2002: add ebx, 4
+            0x49, // 2005: dec ecx
+            0x75, 0xF8, // 2006: jnz 2000
+            0x66, 0xBA, 0x18, 0x00, // 2008: mov dx, 18h
+            0x8E, 0xDA, // 200C: mov ds, dx
+            0xBB, 0xFC, 0x0F, 0, 0, // 200E: mov ebx, 0FFCh
+            0x89, 0x03, // 2013: mov [ebx], eax
+            0x89, 0x43, 0x01, // 2015: mov [ebx+1], eax
+            0xF4, // 2018: hlt
+        ],
+    );
+    let mut c = flat32(Model32::I80486);
+    c.gdtr = (0x1000, 0x1F);
+    c.eip = 0x2000;
+    (c.r[0], c.r[1], c.r[3]) = (0x1122_3344, 10, 0x3000);
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Shutdown);
+    assert_eq!(c.eip, 0x2015);
+    assert_eq!(c.seg[DS].sel, 0x18);
+    assert_eq!(b.0.mem[0x3000 + 4 * 9], 0x44);
+    assert_eq!(b.0.mem[0xFFC..0x1000], 0x1122_3344u32.to_le_bytes());
+}
+
+#[test]
+fn a_data_breakpoint_armed_by_mov_dr7_on_a_page_the_tlb_holds_fires() {
+    // Paging on; five reads of [5004h] put page 5 in the TLB with a read
+    // key. Then DR0 = 5004h, DR7 = 000F0001h (L0, R/W0 = 11b: reads and
+    // writes, LEN0 = 11b: four bytes) and MOV EDX, [5004h]: a data
+    // breakpoint, a trap after the MOV (SDM vol. 3, 17.3.1.2): vector 1
+    // is taken with the next EIP (4023h) pushed and DR6.B0 set.
+    let mut b = bus();
+    let mut c = paged(&mut b);
+    small_gdt(&mut b, 0x3000);
+    c.gdtr = (0x3000, 0x1F);
+    // Vector 1: a 32-bit interrupt gate to 08h:4100h (HLT).
+    b.0.load(0x3108, &[0x00, 0x41, 0x08, 0x00, 0x00, 0x8E, 0x00, 0x00]);
+    c.idtr = (0x3100, 0xFF);
+    b.0.load(0x4100, &[0xF4]);
+    b.0.load(0x5004, &0xCAFE_F00Du32.to_le_bytes());
+    b.0.load(
+        0x4000,
+        &[
+            0xB9, 5, 0, 0, 0, // 4000: mov ecx, 5
+            0xA1, 0x04, 0x50, 0, 0,    // 4005: mov eax, [5004h]
+            0x49, // 400A: dec ecx
+            0x75, 0xF8, // 400B: jnz 4005
+            0xB8, 0x04, 0x50, 0, 0, // 400D: mov eax, 5004h
+            0x0F, 0x23, 0xC0, // 4012: mov dr0, eax
+            0xB8, 0x01, 0x00, 0x0F, 0x00, // 4015: mov eax, 000F0001h
+            0x0F, 0x23, 0xF8, // 401A: mov dr7, eax
+            0x8B, 0x15, 0x04, 0x50, 0, 0,    // 401D: mov edx, [5004h]
+            0xF4, // 4023: hlt
+        ],
+    );
+    c.eip = 0x4000;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.eip, 0x4101, "vector 1's handler ran");
+    assert_eq!(c.r[2], 0xCAFE_F00D);
+    assert_ne!(c.dr[6] & 1, 0);
+    assert_eq!(b.0.mem[0x7FF4..0x7FF8], 0x4023u32.to_le_bytes());
+}
+
+#[test]
+fn alignment_checking_turned_on_by_popf_at_cpl_3_catches_the_next_misaligned_read() {
+    // CPL 3, CR0.AM set, AC clear: eight misaligned dword reads of [5001h]
+    // in a loop are allowed. POPF then sets AC (any CPL may), and the same
+    // read is #AC(0) (SDM vol. 3, 6.15, interrupt 17); with IDT limit 0
+    // the CPU shuts down with EIP at that read.
+    let mut b = bus();
+    b.0.load(
+        0x4000,
+        &[
+            0xB9, 8, 0, 0, 0, // 4000: mov ecx, 8
+            0xA1, 0x01, 0x50, 0, 0,    // 4005: mov eax, [5001h]
+            0x49, // 400A: dec ecx
+            0x75, 0xF8, // 400B: jnz 4005
+            0x68, 0x02, 0x00, 0x04, 0x00, // 400D: push 40002h (AC)
+            0x9D, // 4012: popf
+            0xA1, 0x01, 0x50, 0, 0,    // 4013: mov eax, [5001h]
+            0xF4, // 4018: hlt
+        ],
+    );
+    let mut c = flat32(Model32::I80486);
+    for s in 0..6 {
+        c.seg[s].attr |= 0x60;
+        c.seg[s].sel |= 3;
+    }
+    c.cpl = 3;
+    c.cr[0] |= 0x4_0000;
+    c.eip = 0x4000;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Shutdown);
+    assert_eq!(c.eip, 0x4013);
+    assert_eq!(c.r[1], 0);
+}
