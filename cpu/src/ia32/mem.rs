@@ -383,7 +383,13 @@ impl Cpu32 {
     /// for an access whose segment check passed [`Self::seg_fast`] (which
     /// stands for them).
     #[inline(always)]
-    fn direct_unguarded(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<usize> {
+    pub(crate) fn direct_unguarded(
+        &self,
+        lin: u32,
+        len: u32,
+        write: bool,
+        user: bool,
+    ) -> Option<usize> {
         if (lin & 0xFFF) > 0x1000 - len {
             return None;
         }
