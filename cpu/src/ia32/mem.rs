@@ -390,10 +390,10 @@ impl Cpu32 {
         write: bool,
         user: bool,
     ) -> Option<usize> {
-        if (lin & 0xFFF) > 0x1000 - len {
-            return None;
-        }
         if self.cr[0] & 0x8000_0000 == 0 {
+            if (lin & 0xFFF) > 0x1000 - len {
+                return None;
+            }
             let p = lin & self.model.address_mask();
             // The hole and the top of the address space in one compare.
             if p.wrapping_sub(crate::bus::DIRECT_HOLE.start)
@@ -403,9 +403,14 @@ impl Cpu32 {
             }
             return Some(p as usize);
         }
-        let page = lin >> 12;
-        let e = &self.tlb[page as usize & (TLB_SIZE - 1)];
-        if e.key[user as usize + 2 * write as usize] == (page << 1) | 1 {
+        // The entry is the first byte's, the tag compared the last
+        // byte's: an access that crosses a page (or wraps at 4 GiB) asks
+        // the slot of page n for page n + 1's tag, which that slot can
+        // never hold (the two index different slots), so the one compare
+        // also stands for the page-crossing test.
+        let last = lin.wrapping_add(len - 1) >> 12;
+        let e = &self.tlb[(lin >> 12) as usize & (TLB_SIZE - 1)];
+        if e.key[user as usize + 2 * write as usize] == (last << 1) | 1 {
             return Some(lin.wrapping_add(e.delta) as usize);
         }
         None

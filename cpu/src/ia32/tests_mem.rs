@@ -435,3 +435,37 @@ fn alignment_checking_turned_on_by_popf_at_cpl_3_catches_the_next_misaligned_rea
     assert_eq!(c.eip, 0x4013);
     assert_eq!(c.r[1], 0);
 }
+
+#[test]
+fn a_dword_across_two_pages_the_tlb_holds_takes_each_half_from_its_own_page() {
+    // Linear page 21h mapped to physical page 30h (not 21h). A loop reads
+    // and then writes the dword at linear 20FFEh, so after the first pass
+    // the TLB holds both pages: the low half is physical 20FFEh–20FFFh,
+    // the high half 30000h–30001h (SDM vol. 3, 4.3), whatever path the
+    // access takes.
+    let mut b = bus();
+    let mut c = paged(&mut b);
+    b.0.load(0x2000 + 4 * 0x21, &(0x30000u32 | 3).to_le_bytes());
+    b.0.load(0x20FFE, &[0x11, 0x22]);
+    b.0.load(0x21000, &[0xEE, 0xEE]);
+    b.0.load(0x30000, &[0x33, 0x44]);
+    b.0.load(
+        0x4000,
+        &[
+            0xB9, 5, 0, 0, 0, // 4000: mov ecx, 5
+            0xA1, 0xFE, 0x0F, 0x02, 0, // 4005: mov eax, [20FFEh]
+            0x01, 0xC3, // 400A: add ebx, eax
+            0x49, // 400C: dec ecx
+            0x75, 0xF6, // 400D: jnz 4005
+            0x89, 0x1D, 0xFE, 0x0F, 0x02, 0,    // 400F: mov [20FFEh], ebx
+            0xF4, // 4015: hlt
+        ],
+    );
+    c.eip = 0x4000;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.r[0], 0x4433_2211);
+    let sum = 0x4433_2211u32.wrapping_mul(5).to_le_bytes();
+    assert_eq!(b.0.mem[0x20FFE..0x21000], sum[..2]);
+    assert_eq!(b.0.mem[0x30000..0x30002], sum[2..]);
+    assert_eq!(b.0.mem[0x21000..0x21002], [0xEE, 0xEE]);
+}
