@@ -682,6 +682,7 @@ impl Cpu32 {
                         // 16-bit core's 286 model does the same, from the
                         // real-silicon vectors).
                         self.snap.eflags = (self.snap.eflags & !STATUS) | PF;
+                        self.snap.lf.kind = flags::NONE;
                     }
                     return Err(fault_nc(0));
                 }
@@ -1380,6 +1381,7 @@ impl Cpu32 {
             // Completed iterations stay done if a later one faults.
             self.snap.r = self.r;
             self.snap.eflags = self.eflags;
+            self.snap.lf = self.lf;
             if c == 0 {
                 return Ok(());
             }
@@ -1832,6 +1834,8 @@ impl Cpu32 {
                     self.r[i.rm()] = self.dr[n];
                 } else {
                     self.dr[n] = self.r[i.rm()];
+                    // DR7 may have armed a data breakpoint.
+                    self.seg_fast_off();
                 }
             }
             0x24 | 0x26 => {

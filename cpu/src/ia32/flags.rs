@@ -22,10 +22,13 @@
 //!   directly calls [`Cpu32::flags_sync`] first (or `set_flags`, which
 //!   does); a write of the whole register (`load_eflags`, a state load)
 //!   drops the record.
-//! - The general path (`exec_general`), interrupt and exception delivery,
-//!   the restart snapshot (`save_snapshot`) and the fault path sync first,
-//!   so everything below them (the x87's FCOMI, task switches, PUSHF,
-//!   the snapshot) sees a plain EFLAGS.
+//! - The general path (`exec_general`) and interrupt and exception
+//!   delivery sync first, so everything below them (the x87's FCOMI, task
+//!   switches, PUSHF) sees a plain EFLAGS. The restart snapshot does not:
+//!   it carries the record (`Snapshot::lf`) and a restore puts it back, so
+//!   the forms that take it (strings, group 3, the x87 form) use the
+//!   accessors like any other form, and code that edits the snapshot's
+//!   status bits drops its record.
 //!
 //! Materialising calls the same eager functions as before ([`add`],
 //! [`sub`], [`szp`]) on the recorded operands, so every flag, the

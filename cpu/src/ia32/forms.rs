@@ -546,19 +546,24 @@ impl Cpu32 {
         let len = W::BITS / 8;
         let s = i.mseg();
         let a = self.ea(i);
-        let lin = self.seg_lin(s, a, len, Acc::Write)?;
-        let u = self.user();
-        if let Some(p) = self.direct_phys(lin, len, true, u) {
-            // The same lent RAM `rd`/`wr` use (`Bus::ram_direct`).
-            if let Some(m) = bus.ram_direct().get_mut(p..p + len as usize) {
-                if let Some(old) = load::<W>(m) {
-                    let (new, x) = f(old);
-                    store::<W>(m, new);
-                    self.note_write(p as u32);
-                    return Ok(x);
+        // The one-compare segment check stands for the breakpoint and
+        // alignment guards too (`Cpu32::seg_fast`).
+        if let Some(lin) = self.seg_fast(s, a, len, true) {
+            let u = self.user();
+            if let Some(p) = self.direct_unguarded(lin, len, true, u) {
+                // The same lent RAM `rd`/`wr` use (`Bus::ram_direct`).
+                if let Some(m) = bus.ram_direct().get_mut(p..p + len as usize) {
+                    if let Some(old) = load::<W>(m) {
+                        let (new, x) = f(old);
+                        store::<W>(m, new);
+                        self.note_write(p as u32);
+                        return Ok(x);
+                    }
                 }
             }
         }
+        let lin = self.seg_lin(s, a, len, Acc::Write)?;
+        let u = self.user();
         self.probe_write(bus, lin, len, u)?;
         let old = self.rd(bus, s, a, len)?;
         let (new, x) = f(old);

@@ -885,6 +885,8 @@ mod tests {
         let step = |c: &mut Cpu32, bus: &mut FlatBus, code: &[u8]| {
             bus.load(0x8000, code);
             c.eip = 0x8000;
+            // As the public entries do: the test writes DS's limit.
+            c.seg_fast_off();
             c.save_snapshot();
             c.execute(bus)
         };

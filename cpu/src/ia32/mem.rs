@@ -21,35 +21,65 @@ impl Cpu32 {
     /// The linear address of `s:off` for an access of `len` bytes, after
     /// the segment's type and limit checks.
     #[inline]
-    pub(crate) fn seg_lin(&self, s: usize, off: u32, len: u32, acc: Acc) -> R<u32> {
-        // The common case first, in one test: a valid expand-up segment
-        // whose type allows the access in any mode (data for reads and,
-        // writable, for writes; readable code for reads), the access inside
-        // its limit. Everything else takes the full checks, which accept
-        // these too.
+    pub(crate) fn seg_lin(&mut self, s: usize, off: u32, len: u32, acc: Acc) -> R<u32> {
+        let fast = match acc {
+            Acc::Read => self.seg_fast(s, off, len, false),
+            Acc::Write => self.seg_fast(s, off, len, true),
+            Acc::Exec => None,
+        };
+        match fast {
+            Some(lin) => Ok(lin),
+            None => self.seg_lin_full(s, off, len, acc),
+        }
+    }
+
+    /// The common case of the segment check in one compare (`seg_end`):
+    /// the linear address when the segment allows the access without
+    /// further checks and no data breakpoint or alignment check can stop
+    /// the direct path; None sends it to [`Self::seg_lin_full`], which
+    /// accepts these too.
+    #[inline(always)]
+    pub(crate) fn seg_fast(&self, s: usize, off: u32, len: u32, write: bool) -> Option<u32> {
+        if u64::from(off) + u64::from(len) <= self.seg_end[s][write as usize] {
+            Some(self.seg[s].base.wrapping_add(off))
+        } else {
+            None
+        }
+    }
+
+    /// The fast bounds of segment register `s` as they stand (`seg_end`).
+    fn seg_fast_ends(&self, s: usize) -> [u64; 2] {
         // Bit n of each mask: the type and S bits `n` (attr & 1Fh) allow
-        // it: reads from expand-up data (10h–13h) and readable code (1Ah,
-        // 1Bh, 1Eh, 1Fh); writes to writable expand-up data (12h, 13h).
-        // One bit test instead of two masked compares.
+        // the access in any mode: reads from expand-up data (10h–13h) and
+        // readable code (1Ah, 1Bh, 1Eh, 1Fh); writes to writable
+        // expand-up data (12h, 13h).
         const READ_FAST: u32 = 0xCC0F_0000;
         const WRITE_FAST: u32 = 0x000C_0000;
         let c = &self.seg[s];
-        let ty = u32::from(c.attr) & 0x1F;
-        let fits = match acc {
-            Acc::Read => READ_FAST >> ty & 1 != 0,
-            Acc::Write => WRITE_FAST >> ty & 1 != 0,
-            Acc::Exec => false,
-        };
-        let last = off.wrapping_add(len - 1);
-        if fits && c.valid && last >= off && last <= c.limit {
-            return Ok(c.base.wrapping_add(off));
+        if !c.valid || self.dr[7] & 0xFF != 0 || (self.user() && self.eflags & AC != 0) {
+            return [0; 2];
         }
-        self.seg_lin_full(s, off, len, acc)
+        let ty = u32::from(c.attr) & 0x1F;
+        let end = u64::from(c.limit) + 1;
+        let pick = |mask: u32| if mask >> ty & 1 != 0 { end } else { 0 };
+        [pick(READ_FAST), pick(WRITE_FAST)]
+    }
+
+    /// Every segment to the full checks until one finds it good again.
+    #[inline]
+    pub(crate) fn seg_fast_off(&mut self) {
+        self.seg_end = [[0; 2]; 6];
     }
 
     /// [`Self::seg_lin`]'s full checks and faults.
     #[inline(never)]
-    fn seg_lin_full(&self, s: usize, off: u32, len: u32, acc: Acc) -> R<u32> {
+    fn seg_lin_full(&mut self, s: usize, off: u32, len: u32, acc: Acc) -> R<u32> {
+        // Outside an instruction that changes segments or CPL (which may
+        // change them again after this access), the state is settled:
+        // the fast bounds can be worked out again.
+        if !self.seg_saved {
+            self.seg_end[s] = self.seg_fast_ends(s);
+        }
         let c = &self.seg[s];
         // The 286 in real mode reports a stack-segment overrun as interrupt 13.
         let flt = if s == SS && (self.cr[0] & 1 != 0 || self.model.generation() >= 3) {
@@ -343,11 +373,27 @@ impl Cpu32 {
     /// the lent slice's length.
     #[inline(always)]
     pub(crate) fn direct_phys(&self, lin: u32, len: u32, write: bool, user: bool) -> Option<usize> {
-        if (lin & 0xFFF) > 0x1000 - len || self.dr[7] & 0xFF != 0 || (user && self.eflags & AC != 0)
-        {
+        if self.dr[7] & 0xFF != 0 || (user && self.eflags & AC != 0) {
             return None;
         }
+        self.direct_unguarded(lin, len, write, user)
+    }
+
+    /// [`Self::direct_phys`] without the breakpoint and alignment tests,
+    /// for an access whose segment check passed [`Self::seg_fast`] (which
+    /// stands for them).
+    #[inline(always)]
+    pub(crate) fn direct_unguarded(
+        &self,
+        lin: u32,
+        len: u32,
+        write: bool,
+        user: bool,
+    ) -> Option<usize> {
         if self.cr[0] & 0x8000_0000 == 0 {
+            if (lin & 0xFFF) > 0x1000 - len {
+                return None;
+            }
             let p = lin & self.model.address_mask();
             // The hole and the top of the address space in one compare.
             if p.wrapping_sub(crate::bus::DIRECT_HOLE.start)
@@ -357,9 +403,14 @@ impl Cpu32 {
             }
             return Some(p as usize);
         }
-        let page = lin >> 12;
-        let e = &self.tlb[page as usize & (TLB_SIZE - 1)];
-        if e.key[user as usize + 2 * write as usize] == (page << 1) | 1 {
+        // The entry is the first byte's, the tag compared the last
+        // byte's: an access that crosses a page (or wraps at 4 GiB) asks
+        // the slot of page n for page n + 1's tag, which that slot can
+        // never hold (the two index different slots), so the one compare
+        // also stands for the page-crossing test.
+        let last = lin.wrapping_add(len - 1) >> 12;
+        let e = &self.tlb[(lin >> 12) as usize & (TLB_SIZE - 1)];
+        if e.key[user as usize + 2 * write as usize] == (last << 1) | 1 {
             return Some(lin.wrapping_add(e.delta) as usize);
         }
         None
@@ -374,9 +425,11 @@ impl Cpu32 {
         off: u32,
         len: u32,
     ) -> R<u32> {
-        let lin = self.seg_lin(s, off, len, Acc::Read)?;
+        let Some(lin) = self.seg_fast(s, off, len, false) else {
+            return self.rd_slow(bus, s, off, len);
+        };
         let u = self.user();
-        if let Some(p) = self.direct_phys(lin, len, false, u) {
+        if let Some(p) = self.direct_unguarded(lin, len, false, u) {
             let ram = bus.ram_direct();
             match len {
                 1 => {
@@ -409,9 +462,11 @@ impl Cpu32 {
         len: u32,
         v: u32,
     ) -> R<()> {
-        let lin = self.seg_lin(s, off, len, Acc::Write)?;
+        let Some(lin) = self.seg_fast(s, off, len, true) else {
+            return self.wr_slow(bus, s, off, len, v);
+        };
         let u = self.user();
-        if let Some(p) = self.direct_phys(lin, len, true, u) {
+        if let Some(p) = self.direct_unguarded(lin, len, true, u) {
             let ram = bus.ram_direct();
             let done = match len {
                 1 => ram.get_mut(p).map(|b| *b = v as u8).is_some(),
@@ -430,6 +485,30 @@ impl Cpu32 {
             }
         }
         self.lin_write_slow(bus, lin, len, v, u)
+    }
+
+    /// [`Self::rd`] when the fast segment check declines: the full checks
+    /// and the whole way.
+    #[inline(never)]
+    fn rd_slow<B: Bus + ?Sized>(&mut self, bus: &mut B, s: usize, off: u32, len: u32) -> R<u32> {
+        let lin = self.seg_lin_full(s, off, len, Acc::Read)?;
+        let u = self.user();
+        self.lin_read(bus, lin, len, u)
+    }
+
+    /// [`Self::wr`] when the fast segment check declines.
+    #[inline(never)]
+    fn wr_slow<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        s: usize,
+        off: u32,
+        len: u32,
+        v: u32,
+    ) -> R<()> {
+        let lin = self.seg_lin_full(s, off, len, Acc::Write)?;
+        let u = self.user();
+        self.lin_write(bus, lin, len, v, u)
     }
 
     /// [`Self::lin_read`] kept out of line, for the fast path's misses.

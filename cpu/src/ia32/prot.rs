@@ -1151,9 +1151,7 @@ impl Cpu32 {
         }
         self.ldtr.sel = ldt;
         // Save the new state as the restart point: faults now are in the new task.
-        self.snap.r = self.r;
-        self.snap.eip = self.eip;
-        self.snap.eflags = self.eflags;
+        self.snap_regs();
         if self.v86() {
             self.cpl = 3;
             for s in 0..6 {

@@ -65,6 +65,8 @@ impl Cpu32 {
     /// last given to [`Cpu32::set_intr`]: the board must end the slice
     /// when it changes.
     pub fn run_slice<B: Bus>(&mut self, bus: &mut B, budget: u64) -> Slice {
+        // The public fields (segments, DR7) may have been written since.
+        self.seg_fast_off();
         let mut cycles = 0u64;
         let mut steps = 0u64;
         loop {

@@ -192,6 +192,7 @@ impl Cpu32 {
         self.eflags = s.eflags;
         self.lf.kind = super::flags::NONE;
         self.seg = s.seg.map(SegCache::from);
+        self.seg_fast_off();
         self.gdtr = s.gdtr;
         self.idtr = s.idtr;
         self.ldtr = s.ldtr.into();

@@ -235,3 +235,237 @@ fn a_long_rep_stos_is_still_interruptible_every_4096_iterations() {
         .all(|&x| x == 0x77));
     assert_eq!(b.0.mem[0x10000 + 10_000], 0);
 }
+
+/// Real mode at 0 (386), vectors 0 and 13 at 0000:2000h (HLT), `code` at
+/// 1000h; runs to the HLT and returns the CPU and the IP and FLAGS the
+/// exception pushed (real mode: IP, CS, FLAGS).
+fn fault_after_producer(code: &[u8], setup: impl Fn(&mut Cpu32)) -> (Cpu32, u16, u16) {
+    let mut b = bus();
+    b.0.load(0x1000, code);
+    b.0.load(0x2000, &[0xF4]);
+    b.0.load(0, &[0x00, 0x20, 0, 0]);
+    b.0.load(13 * 4, &[0x00, 0x20, 0, 0]);
+    let mut c = Cpu32::new(Model32::I80386);
+    for s in 0..6 {
+        c.seg[s] = SegCache::real(0);
+    }
+    c.seg[CS].attr = 0x9B;
+    c.r[4] = 0x8000;
+    c.eip = 0x1000;
+    setup(&mut c);
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.eip, 0x2001);
+    let sp = 0x8000 - 6;
+    let word = |a: usize| u16::from_le_bytes([b.0.mem[a], b.0.mem[a + 1]]);
+    assert_eq!(c.r[4], sp as u32);
+    (c, word(sp), word(sp + 4))
+}
+
+/// `mov eax, 7FFFFFFFh; add eax, 1`: 80000000h, so (SDM vol. 1, 3.4.3)
+/// CF = 0, PF = 1 (low byte 00h), AF = 1 (carry out of bit 3), ZF = 0,
+/// SF = 1, OF = 1: FLAGS 0896h with the reserved bit 1.
+const ADD_OVERFLOW: [u8; 10] = [0x66, 0xB8, 0xFF, 0xFF, 0xFF, 0x7F, 0x66, 0x83, 0xC0, 0x01];
+const ADD_OVERFLOW_FLAGS: u16 = 0x0896;
+
+#[test]
+fn a_rep_movs_faulting_after_a_flag_producer_pushes_the_producers_flags() {
+    // REP MOVSW to ES:FFF1h with CX = 20h: seven words fit below the
+    // 64 KiB limit, the eighth (FFFFh–10000h) is #GP (vector 13 in real
+    // mode), restarting at the REP MOVSW (100Ah) with CX = 19h, DI =
+    // FFFFh and the flags ADD left, which the string instruction does not
+    // change. Once through the forms (the ADD leaves its flags pending),
+    // once without them.
+    let mut code = ADD_OVERFLOW.to_vec();
+    code.extend([0xF3, 0xA5, 0xF4]);
+    for forms in [true, false] {
+        let (c, ip, fl) = fault_after_producer(&code, |c| {
+            c.set_forms(forms);
+            (c.r[1], c.r[6], c.r[7]) = (0x20, 0x100, 0xFFF1);
+        });
+        assert_eq!((ip, fl), (0x100A, ADD_OVERFLOW_FLAGS), "forms {forms}");
+        assert_eq!((c.r[1], c.r[6], c.r[7]), (0x19, 0x10E, 0xFFFF));
+    }
+}
+
+#[test]
+fn a_repe_cmps_faulting_pushes_the_flags_of_its_last_compare() {
+    // REPE CMPSW over equal words (zero memory) from DI = FFF1h: seven
+    // compares of equal words (ZF = 1, PF = 1, the others 0: 0046h), then
+    // #GP on the eighth's ES operand; the pushed FLAGS are the last
+    // compare's, not ADD's.
+    let mut code = ADD_OVERFLOW.to_vec();
+    code.extend([0xF3, 0xA7, 0xF4]);
+    for forms in [true, false] {
+        let (c, ip, fl) = fault_after_producer(&code, |c| {
+            c.set_forms(forms);
+            (c.r[1], c.r[6], c.r[7]) = (0x20, 0x4000, 0xFFF1);
+        });
+        assert_eq!((ip, fl), (0x100A, 0x0046), "forms {forms}");
+        assert_eq!((c.r[1], c.r[7]), (0x19, 0xFFFF));
+    }
+}
+
+#[test]
+fn a_divide_error_after_a_flag_producer_pushes_the_producers_flags() {
+    // DIV CL with CL = 0 right after the ADD: #DE points at the DIV
+    // (100Ah) with the ADD's flags and AX as ADD left it.
+    let mut code = ADD_OVERFLOW.to_vec();
+    code.extend([0xF6, 0xF1, 0xF4]);
+    for forms in [true, false] {
+        let (c, ip, fl) = fault_after_producer(&code, |c| c.set_forms(forms));
+        assert_eq!((ip, fl), (0x100A, ADD_OVERFLOW_FLAGS), "forms {forms}");
+        assert_eq!(c.r[0], 0x8000_0000);
+    }
+}
+
+// The fast segment check (`Cpu32::seg_fast`, `seg_end`) stands for the
+// segment's type and limit, DR7's data breakpoints and the alignment check;
+// each test below warms it in a loop and then changes one of these, and
+// fails if the change is not seen at the very next access.
+
+/// GDT at `at`: null, flat code (08h), flat data (10h), and data with
+/// base 0 and limit FFFh, byte-granular, 32-bit (18h).
+fn small_gdt(b: &mut TrustBus, at: u32) {
+    b.0.load(at + 8, &[0xFF, 0xFF, 0, 0, 0, 0x9B, 0xCF, 0]);
+    b.0.load(at + 16, &[0xFF, 0xFF, 0, 0, 0, 0x93, 0xCF, 0]);
+    b.0.load(at + 24, &[0xFF, 0x0F, 0, 0, 0, 0x93, 0x40, 0]);
+}
+
+#[test]
+fn a_segment_reloaded_with_a_lower_limit_mid_run_faults_at_the_first_access_past_it() {
+    // Ten stores through the flat DS, then DS = 18h (limit FFFh): a dword
+    // at FFCh fits, one at FFDh (last byte 1000h) is #GP(0) (SDM vol. 3,
+    // 5.3); with IDT limit 0 the CPU shuts down with EIP at that store.
+    let mut b = bus();
+    small_gdt(&mut b, 0x1000);
+    b.0.load(
+        0x2000,
+        &[
+            0x89, 0x03, // 2000: mov [ebx], eax
+            0x83, 0xC3, 0x04, // 2002: add ebx, 4
+            0x49, // 2005: dec ecx
+            0x75, 0xF8, // 2006: jnz 2000
+            0x66, 0xBA, 0x18, 0x00, // 2008: mov dx, 18h
+            0x8E, 0xDA, // 200C: mov ds, dx
+            0xBB, 0xFC, 0x0F, 0, 0, // 200E: mov ebx, 0FFCh
+            0x89, 0x03, // 2013: mov [ebx], eax
+            0x89, 0x43, 0x01, // 2015: mov [ebx+1], eax
+            0xF4, // 2018: hlt
+        ],
+    );
+    let mut c = flat32(Model32::I80486);
+    c.gdtr = (0x1000, 0x1F);
+    c.eip = 0x2000;
+    (c.r[0], c.r[1], c.r[3]) = (0x1122_3344, 10, 0x3000);
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Shutdown);
+    assert_eq!(c.eip, 0x2015);
+    assert_eq!(c.seg[DS].sel, 0x18);
+    assert_eq!(b.0.mem[0x3000 + 4 * 9], 0x44);
+    assert_eq!(b.0.mem[0xFFC..0x1000], 0x1122_3344u32.to_le_bytes());
+}
+
+#[test]
+fn a_data_breakpoint_armed_by_mov_dr7_on_a_page_the_tlb_holds_fires() {
+    // Paging on; five reads of [5004h] put page 5 in the TLB with a read
+    // key. Then DR0 = 5004h, DR7 = 000F0001h (L0, R/W0 = 11b: reads and
+    // writes, LEN0 = 11b: four bytes) and MOV EDX, [5004h]: a data
+    // breakpoint, a trap after the MOV (SDM vol. 3, 17.3.1.2): vector 1
+    // is taken with the next EIP (4023h) pushed and DR6.B0 set.
+    let mut b = bus();
+    let mut c = paged(&mut b);
+    small_gdt(&mut b, 0x3000);
+    c.gdtr = (0x3000, 0x1F);
+    // Vector 1: a 32-bit interrupt gate to 08h:4100h (HLT).
+    b.0.load(0x3108, &[0x00, 0x41, 0x08, 0x00, 0x00, 0x8E, 0x00, 0x00]);
+    c.idtr = (0x3100, 0xFF);
+    b.0.load(0x4100, &[0xF4]);
+    b.0.load(0x5004, &0xCAFE_F00Du32.to_le_bytes());
+    b.0.load(
+        0x4000,
+        &[
+            0xB9, 5, 0, 0, 0, // 4000: mov ecx, 5
+            0xA1, 0x04, 0x50, 0, 0,    // 4005: mov eax, [5004h]
+            0x49, // 400A: dec ecx
+            0x75, 0xF8, // 400B: jnz 4005
+            0xB8, 0x04, 0x50, 0, 0, // 400D: mov eax, 5004h
+            0x0F, 0x23, 0xC0, // 4012: mov dr0, eax
+            0xB8, 0x01, 0x00, 0x0F, 0x00, // 4015: mov eax, 000F0001h
+            0x0F, 0x23, 0xF8, // 401A: mov dr7, eax
+            0x8B, 0x15, 0x04, 0x50, 0, 0,    // 401D: mov edx, [5004h]
+            0xF4, // 4023: hlt
+        ],
+    );
+    c.eip = 0x4000;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.eip, 0x4101, "vector 1's handler ran");
+    assert_eq!(c.r[2], 0xCAFE_F00D);
+    assert_ne!(c.dr[6] & 1, 0);
+    assert_eq!(b.0.mem[0x7FF4..0x7FF8], 0x4023u32.to_le_bytes());
+}
+
+#[test]
+fn alignment_checking_turned_on_by_popf_at_cpl_3_catches_the_next_misaligned_read() {
+    // CPL 3, CR0.AM set, AC clear: eight misaligned dword reads of [5001h]
+    // in a loop are allowed. POPF then sets AC (any CPL may), and the same
+    // read is #AC(0) (SDM vol. 3, 6.15, interrupt 17); with IDT limit 0
+    // the CPU shuts down with EIP at that read.
+    let mut b = bus();
+    b.0.load(
+        0x4000,
+        &[
+            0xB9, 8, 0, 0, 0, // 4000: mov ecx, 8
+            0xA1, 0x01, 0x50, 0, 0,    // 4005: mov eax, [5001h]
+            0x49, // 400A: dec ecx
+            0x75, 0xF8, // 400B: jnz 4005
+            0x68, 0x02, 0x00, 0x04, 0x00, // 400D: push 40002h (AC)
+            0x9D, // 4012: popf
+            0xA1, 0x01, 0x50, 0, 0,    // 4013: mov eax, [5001h]
+            0xF4, // 4018: hlt
+        ],
+    );
+    let mut c = flat32(Model32::I80486);
+    for s in 0..6 {
+        c.seg[s].attr |= 0x60;
+        c.seg[s].sel |= 3;
+    }
+    c.cpl = 3;
+    c.cr[0] |= 0x4_0000;
+    c.eip = 0x4000;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Shutdown);
+    assert_eq!(c.eip, 0x4013);
+    assert_eq!(c.r[1], 0);
+}
+
+#[test]
+fn a_dword_across_two_pages_the_tlb_holds_takes_each_half_from_its_own_page() {
+    // Linear page 21h mapped to physical page 30h (not 21h). A loop reads
+    // and then writes the dword at linear 20FFEh, so after the first pass
+    // the TLB holds both pages: the low half is physical 20FFEh–20FFFh,
+    // the high half 30000h–30001h (SDM vol. 3, 4.3), whatever path the
+    // access takes.
+    let mut b = bus();
+    let mut c = paged(&mut b);
+    b.0.load(0x2000 + 4 * 0x21, &(0x30000u32 | 3).to_le_bytes());
+    b.0.load(0x20FFE, &[0x11, 0x22]);
+    b.0.load(0x21000, &[0xEE, 0xEE]);
+    b.0.load(0x30000, &[0x33, 0x44]);
+    b.0.load(
+        0x4000,
+        &[
+            0xB9, 5, 0, 0, 0, // 4000: mov ecx, 5
+            0xA1, 0xFE, 0x0F, 0x02, 0, // 4005: mov eax, [20FFEh]
+            0x01, 0xC3, // 400A: add ebx, eax
+            0x49, // 400C: dec ecx
+            0x75, 0xF6, // 400D: jnz 4005
+            0x89, 0x1D, 0xFE, 0x0F, 0x02, 0,    // 400F: mov [20FFEh], ebx
+            0xF4, // 4015: hlt
+        ],
+    );
+    c.eip = 0x4000;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.r[0], 0x4433_2211);
+    let sum = 0x4433_2211u32.wrapping_mul(5).to_le_bytes();
+    assert_eq!(b.0.mem[0x20FFE..0x21000], sum[..2]);
+    assert_eq!(b.0.mem[0x30000..0x30002], sum[2..]);
+    assert_eq!(b.0.mem[0x21000..0x21002], [0xEE, 0xEE]);
+}
