@@ -205,7 +205,8 @@ impl Cpu32 {
     /// [`Self::execute_insn`] out of line, for the whole step.
     #[inline(never)]
     fn execute_decoded<B: Bus + ?Sized>(&mut self, bus: &mut B, i: Insn, d32: bool) -> R<()> {
-        self.execute_insn(bus, i, ip_mask(d32))
+        self.execute_insn::<B, false>(bus, &i, ip_mask(d32))
+            .map(|_| ())
     }
 
     /// Execute `i`, the instruction at CS:EIP, fetched and decoded:
@@ -215,24 +216,20 @@ impl Cpu32 {
     /// code size, so that the next EIP wraps at 64 KiB in 16-bit code
     /// with one AND instead of a test of the size at every instruction.
     #[inline(always)]
-    pub(crate) fn execute_insn<B: Bus + ?Sized>(
+    pub(crate) fn execute_insn<B: Bus + ?Sized, const LAP: bool>(
         &mut self,
         bus: &mut B,
-        i: Insn,
+        i: &Insn,
         ip_mask: u32,
-    ) -> R<()> {
+    ) -> R<bool> {
         self.cycles += i.clk as u64;
         let next = self.eip.wrapping_add(i.len) & ip_mask;
         // Most instructions fall through to the next one; control transfers overwrite eip.
         let old_eip = self.eip;
         self.eip = next;
-        // The hot shapes, named once by the decoder (forms.rs); the rest out
-        // of line, so that this function's frame stays small.
-        if i.form != 0 {
-            return self.exec_form(bus, &i, next, old_eip);
-        }
-        let osz: u32 = if i.o32 { 4 } else { 2 };
-        self.exec_general(bus, &i, i.op, osz, next, old_eip)
+        // The hot shapes, named once by the decoder (forms.rs); the rest
+        // (form 0) out of line, so that this function's frame stays small.
+        self.exec_form::<B, LAP>(bus, i, next, old_eip)
     }
 
     /// The general path: every instruction by its opcode `op` (`i.op`),
