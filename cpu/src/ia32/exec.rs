@@ -223,7 +223,7 @@ impl Cpu32 {
         ip_mask: u32,
     ) -> R<bool> {
         self.cycles += i.clk as u64;
-        let next = self.eip.wrapping_add(i.len) & ip_mask;
+        let next = self.eip.wrapping_add(i.len as u32) & ip_mask;
         // Most instructions fall through to the next one; control transfers overwrite eip.
         let old_eip = self.eip;
         self.eip = next;
@@ -523,7 +523,7 @@ impl Cpu32 {
                 }
             }
             0x9A => {
-                self.far_call(bus, i.imm2 as u16, i.imm, i.o32, next)?;
+                self.far_call(bus, i.imm2, i.imm, i.o32, next)?;
             }
             0x9B => {
                 if self.cr[0] & 0xA == 0xA {
@@ -613,7 +613,7 @@ impl Cpu32 {
                 let sz = if op & 1 == 0 { 1 } else { osz };
                 self.write_e(bus, i, sz, i.imm)?;
             }
-            0xC8 => self.enter(bus, i.imm & 0xFFFF, i.imm2 & 0x1F, osz)?,
+            0xC8 => self.enter(bus, i.imm & 0xFFFF, i.imm2 as u32 & 0x1F, osz)?,
             0xC9 => {
                 let bp = if self.stack32() {
                     self.r[5]
@@ -749,7 +749,7 @@ impl Cpu32 {
                 };
                 self.jump_near(next.wrapping_add(d), i.o32)?;
             }
-            0xEA => self.far_jmp(bus, i.imm2 as u16, i.imm, i.o32)?,
+            0xEA => self.far_jmp(bus, i.imm2, i.imm, i.o32)?,
             0xF1 => self.soft_int(bus, 1, false)?,
             0xF4 => {
                 self.check_cpl0()?;
