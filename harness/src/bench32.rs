@@ -137,4 +137,51 @@ mod tests {
         assert_eq!(model_from_name("80286"), None);
         assert_eq!(model_from_name("8088"), None);
     }
+
+    /// Code rewritten through the board's wrap-around alias (a write past
+    /// 1 MiB, which the CPU's own code-page marks do not see: only the
+    /// board's RAM generation and events number tell it) runs its new bytes
+    /// at once, inside one `run` call's fast lap: the loop's `add bx,1`
+    /// becomes `add bx,5` from the pass where CX is 50, so BX = 51 × 1 +
+    /// 49 × 5 = 296 (0128h). It fails if the board's `slice_events` does
+    /// not follow its alias writes (the lap then runs the stale slot: 100).
+    #[test]
+    fn code_rewritten_through_the_wrap_around_alias_runs_its_new_bytes() {
+        let code: [u8; 39] = [
+            0xB8, 0xFF, 0xFF, //       mov ax,0FFFFh
+            0x8E, 0xC0, //             mov es,ax         ; base FFFF0h
+            0x31, 0xDB, //             xor bx,bx
+            0xB9, 0x64, 0x00, //       mov cx,100
+            0x83, 0xC3, 0x01, //  top: add bx,1          ; imm at 7C0Ch
+            0x83, 0xF9, 0x32, //       cmp cx,50
+            0x75, 0x06, //             jne skip
+            0x26, 0xC6, 0x06, 0x1C, 0x7C, 0x05, // mov byte [es:7C1Ch],5 ; 107C0Ch -> 7C0Ch
+            0xE2, 0xF0, //       skip: loop top
+            0x88, 0xD8, 0xE6, 0xE9, // mov al,bl ; out e9h,al
+            0x88, 0xF8, 0xE6, 0xE9, // mov al,bh ; out e9h,al
+            0xB0, 0x00, 0xE6, 0xF4, // mov al,0 ; out f4h,al
+            0xF4, //                   hlt
+        ];
+        let mut img = vec![0u8; 512];
+        img[..code.len()].copy_from_slice(&code);
+        img[510] = 0x55;
+        img[511] = 0xAA;
+        let p =
+            std::env::temp_dir().join(format!("ironpc-bench32-{}-alias.img", std::process::id()));
+        std::fs::write(&p, &img).unwrap();
+        for model in [Model32::I80386, Model32::I80486] {
+            let r = run(&Bench32Options {
+                image: Some(p.clone()),
+                model,
+                ..Default::default()
+            })
+            .unwrap();
+            assert_eq!(r.stop, Stop::Exit(0), "{model:?}");
+            assert_eq!(r.output, [0x28, 0x01], "{model:?}");
+            // 4 to set up, 100 × (add, cmp, jne, loop), the one rewriting
+            // MOV, 6 to write out and exit, and the HLT the run stops at.
+            assert_eq!(r.instructions, 4 + 100 * 4 + 1 + 6 + 1, "{model:?}");
+        }
+        std::fs::remove_file(&p).ok();
+    }
 }

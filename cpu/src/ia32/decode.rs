@@ -13,8 +13,9 @@ pub const NOREG: u8 = 0xFF;
 pub struct Insn {
     /// Opcode (100h + byte for the 0F map).
     pub op: u16,
-    /// Length in bytes.
-    pub len: u32,
+    /// Length in bytes (1–15; a byte, so that the whole instruction is 32
+    /// bytes, which the run loop copies out of its slot in two moves).
+    pub len: u8,
     /// 32-bit operand size.
     pub o32: bool,
     /// 32-bit address size.
@@ -42,7 +43,7 @@ pub struct Insn {
     /// First immediate (or far-pointer offset, moffs, relative offset).
     pub imm: u32,
     /// Second immediate (far-pointer selector, ENTER level).
-    pub imm2: u32,
+    pub imm2: u16,
     /// Index of the table row.
     pub row: u16,
     /// Clocks charged for it: the count of its form on the decoding CPU's
@@ -301,12 +302,12 @@ impl Cpu32 {
             if k == 0 {
                 i.imm = v;
             } else {
-                i.imm2 = v;
+                i.imm2 = v as u16;
             }
             if *kind == Imm::P {
                 let lo = next(self, bus, &mut n)? as u32;
                 let hi = next(self, bus, &mut n)? as u32;
-                i.imm2 = lo | hi << 8;
+                i.imm2 = (lo | hi << 8) as u16;
             }
         }
         // The 286 ignores a misplaced LOCK; the 386 raises #UD.
@@ -316,7 +317,7 @@ impl Cpu32 {
         if !is386 && n > 10 {
             return Err(gp(0)); // the 286's limit: ten bytes, prefixes included
         }
-        i.len = n;
+        i.len = n as u8;
         // The form's count (memory operand, REP, width, ENTER's level),
         // chosen here once so that running it costs nothing more.
         let base = if self.model.generation() >= 4 {
@@ -326,10 +327,10 @@ impl Cpu32 {
         };
         i.clk = clocks::form_clk(&i, self.model, base);
         // Jcc, LOOPcc and JCXZ have one immediate: the second carries a
-        // taken branch's clocks over the not-taken count (two's
-        // complement), so that the handler adds it without a look-up.
+        // taken branch's clocks over the not-taken count (never fewer on
+        // any model), so that the handler adds it without a look-up.
         if let Some(d) = clocks::taken_delta(op, self.model) {
-            i.imm2 = d as u32;
+            i.imm2 = u16::try_from(d).unwrap_or(0);
         }
         if self.forms_on {
             (i.form, i.aux) = forms::classify(&i, self.model.generation());

@@ -94,7 +94,7 @@ impl Decoder {
         eip: u32,
     ) -> Result<(String, u32), DecodeError> {
         let i = self.decode(bytes, code32)?;
-        Ok((text(&i, eip), i.len))
+        Ok((text(&i, eip), i.len as u32))
     }
 }
 
@@ -255,7 +255,7 @@ fn operand(i: &Insn, shape: &str, eip: u32, first_size: u8) -> String {
         "Ib" => {
             // The second immediate of ENTER is its level.
             if i.op == 0xC8 {
-                hex(i.imm2 & 0xFF)
+                hex(i.imm2 as u32 & 0xFF)
             } else {
                 hex(i.imm & 0xFF)
             }
@@ -271,7 +271,7 @@ fn operand(i: &Insn, shape: &str, eip: u32, first_size: u8) -> String {
             } else {
                 i.imm as u16 as i16 as i32 as u32
             };
-            let t = eip.wrapping_add(i.len).wrapping_add(rel);
+            let t = eip.wrapping_add(i.len as u32).wrapping_add(rel);
             hex(if i.o32 { t } else { t & 0xFFFF })
         }
         "Ob" | "Ov" => {
@@ -279,7 +279,7 @@ fn operand(i: &Insn, shape: &str, eip: u32, first_size: u8) -> String {
             let seg = SREG[i.seg.unwrap_or(DS as u8) as usize & 7];
             format!("{seg}:{}", hex(i.imm))
         }
-        "Ap" => format!("{}:{}", hex(i.imm2 & 0xFFFF), hex(i.imm)),
+        "Ap" => format!("{}:{}", hex(i.imm2 as u32), hex(i.imm)),
         "Zb" => R8[(i.op & 7) as usize].into(),
         "Zv" => reg_name((i.op & 7) as usize, v).into(),
         // BSWAP with a 16-bit operand size is undefined but encodable.
@@ -1158,7 +1158,7 @@ mod tests {
                 {
                     continue;
                 }
-                ours.push((eip, i.len, t));
+                ours.push((eip, i.len as u32, t));
                 stream.extend_from_slice(&b[..i.len as usize]);
             }
             let Some(theirs) = objdump(&stream, c32, 0x1000, &format!("stream{c32}")) else {
@@ -1290,7 +1290,7 @@ mod tests {
             let mut d = Decoder::new(Model32::PentiumPro);
             if let Ok(i) = d.decode(&bytes, c32) {
                 let (t, len) = d.disassemble(&bytes, c32, eip).unwrap();
-                prop_assert_eq!(len, i.len);
+                prop_assert_eq!(len, i.len as u32);
                 prop_assert!(len as usize <= bytes.len() && len >= 1);
                 prop_assert!(!t.is_empty());
             }

@@ -114,13 +114,13 @@ impl Cpu32 {
     }
 
     /// A taken Jcc, LOOPcc or JCXZ: the near jump, then the taken count's
-    /// clocks over the not-taken one the decoder charged (`extra`, two's
-    /// complement: `clocks::taken_delta`, kept in `Insn::imm2`). Out of
+    /// clocks over the not-taken one the decoder charged (`extra`:
+    /// `clocks::taken_delta`, never negative, kept in `Insn::imm2`). Out of
     /// line, so that the run loop's code around it stays as it was.
     #[inline(never)]
-    pub(crate) fn jump_taken(&mut self, target: u32, o32: bool, extra: u32) -> R<()> {
+    pub(crate) fn jump_taken(&mut self, target: u32, o32: bool, extra: u16) -> R<()> {
         self.jump_near(target, o32)?;
-        self.cycles = self.cycles.wrapping_add(extra as i32 as u64);
+        self.cycles = self.cycles.wrapping_add(u64::from(extra));
         Ok(())
     }
 
@@ -216,7 +216,8 @@ impl Cpu32 {
     /// [`Self::execute_insn`] out of line, for the whole step.
     #[inline(never)]
     fn execute_decoded<B: Bus + ?Sized>(&mut self, bus: &mut B, i: Insn, d32: bool) -> R<()> {
-        self.execute_insn(bus, i, ip_mask(d32))
+        self.execute_insn::<B, false>(bus, &i, ip_mask(d32))
+            .map(|_| ())
     }
 
     /// Execute `i`, the instruction at CS:EIP, fetched and decoded:
@@ -226,24 +227,20 @@ impl Cpu32 {
     /// code size, so that the next EIP wraps at 64 KiB in 16-bit code
     /// with one AND instead of a test of the size at every instruction.
     #[inline(always)]
-    pub(crate) fn execute_insn<B: Bus + ?Sized>(
+    pub(crate) fn execute_insn<B: Bus + ?Sized, const LAP: bool>(
         &mut self,
         bus: &mut B,
-        i: Insn,
+        i: &Insn,
         ip_mask: u32,
-    ) -> R<()> {
+    ) -> R<bool> {
         self.cycles += i.clk as u64;
-        let next = self.eip.wrapping_add(i.len) & ip_mask;
+        let next = self.eip.wrapping_add(i.len as u32) & ip_mask;
         // Most instructions fall through to the next one; control transfers overwrite eip.
         let old_eip = self.eip;
         self.eip = next;
-        // The hot shapes, named once by the decoder (forms.rs); the rest out
-        // of line, so that this function's frame stays small.
-        if i.form != 0 {
-            return self.exec_form(bus, &i, next, old_eip);
-        }
-        let osz: u32 = if i.o32 { 4 } else { 2 };
-        self.exec_general(bus, &i, i.op, osz, next, old_eip)
+        // The hot shapes, named once by the decoder (forms.rs); the rest
+        // (form 0) out of line, so that this function's frame stays small.
+        self.exec_form::<B, LAP>(bus, i, next, old_eip)
     }
 
     /// The general path: every instruction by its opcode `op` (`i.op`),
@@ -543,7 +540,7 @@ impl Cpu32 {
             }
             0x9A => {
                 self.xfer_base = i.clk;
-                self.far_call(bus, i.imm2 as u16, i.imm, i.o32, next)?;
+                self.far_call(bus, i.imm2, i.imm, i.o32, next)?;
             }
             0x9B => {
                 if self.cr[0] & 0xA == 0xA {
@@ -634,7 +631,7 @@ impl Cpu32 {
                 let sz = if op & 1 == 0 { 1 } else { osz };
                 self.write_e(bus, i, sz, i.imm)?;
             }
-            0xC8 => self.enter(bus, i.imm & 0xFFFF, i.imm2 & 0x1F, osz)?,
+            0xC8 => self.enter(bus, i.imm & 0xFFFF, i.imm2 as u32 & 0x1F, osz)?,
             0xC9 => {
                 let bp = if self.stack32() {
                     self.r[5]
@@ -793,7 +790,7 @@ impl Cpu32 {
             }
             0xEA => {
                 self.xfer_base = i.clk;
-                self.far_jmp(bus, i.imm2 as u16, i.imm, i.o32)?
+                self.far_jmp(bus, i.imm2, i.imm, i.o32)?
             }
             0xF1 => {
                 self.xfer_base = i.clk;

@@ -113,7 +113,7 @@ families! {
 /// helpers) and the string forms (REP counts as it goes) are left out, and
 /// so is the general path (form 0).
 #[inline(always)]
-pub(crate) fn no_partial(form: u8) -> bool {
+pub(crate) const fn no_partial(form: u8) -> bool {
     // Form 0 (the general path) is not one: families start at 1.
     form.wrapping_sub(ALU_RR_ADD << 2) < (GRP3 - ALU_RR_ADD) << 2
 }
@@ -233,30 +233,48 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
 
 /// A `match` on a form: `FAMILY => expr` becomes three arms (the
 /// family's 8-, 16- and 32-bit forms), each with the type `$W` bound to its
-/// width; there are no other forms (`Ok(())`: [`classify`] makes none).
+/// width; anything else (form 0, the general path) is `_`. Every arm's
+/// `R<()>` becomes `R<bool>`: whether the instruction took the restart
+/// snapshot, which (`$lap`: in the run loop's lap) the arms of the forms
+/// that need one (not [`no_partial`], known per arm at compile time) take
+/// first, at `$start`. So the lap tests no form to decide on the snapshot
+/// and learns from the result which tests follow (`slice.rs`).
 macro_rules! by_form {
-    ($form:expr, $W:ident; $($f8:ident $f16:ident $f32:ident => $e:expr,)*) => {
+    ($me:ident, $lap:expr, $start:expr, $form:expr, $W:ident;
+     $($f8:ident $f16:ident $f32:ident => $e:expr,)* _ => $d:expr,) => {
         match $form {
             $(
                 $f8 => {
                     #[allow(dead_code)] // families that have one width
                     type $W = W8;
-                    $e
+                    by_form!(@arm $me, $lap, $start, $f8, $e)
                 }
                 $f16 => {
                     #[allow(dead_code)] // families that have one width
                     type $W = W16;
-                    $e
+                    by_form!(@arm $me, $lap, $start, $f16, $e)
                 }
                 $f32 => {
                     #[allow(dead_code)] // families that have one width
                     type $W = W32;
-                    $e
+                    by_form!(@arm $me, $lap, $start, $f32, $e)
                 }
             )*
-            _ => Ok(()),
+            _ => {
+                if $lap {
+                    $me.snapshot_at($start);
+                }
+                ($d).map(|()| $lap)
+            }
         }
     };
+    (@arm $me:ident, $lap:expr, $start:expr, $f:expr, $e:expr) => {{
+        const SNAP: bool = !no_partial($f);
+        if $lap && SNAP {
+            $me.snapshot_at($start);
+        }
+        ($e).map(|()| $lap && SNAP)
+    }};
 }
 
 /// A little-endian value of width `W` from the start of `m`.
@@ -300,18 +318,20 @@ impl Cpu32 {
     }
 
     /// Run the instruction's form; EIP already points at `next`, `start`
-    /// is its own address.
+    /// is its own address. `LAP`: the run loop's lap, where the forms that
+    /// need the restart snapshot take it here (the whole step took it
+    /// before decoding); the result says whether it was taken.
     #[inline(always)]
-    pub(crate) fn exec_form<B: Bus + ?Sized>(
+    pub(crate) fn exec_form<B: Bus + ?Sized, const LAP: bool>(
         &mut self,
         bus: &mut B,
         i: &Insn,
         next: u32,
         start: u32,
-    ) -> R<()> {
+    ) -> R<bool> {
         // One jump on the form: each family's three widths are arms of
         // their own (`by_form!`), so there is no second dispatch on width.
-        by_form!(i.form, W;
+        by_form!(self, LAP, start, i.form, W;
             ALU_RR_ADD_8 ALU_RR_ADD_16 ALU_RR_ADD_32 => {
                 self.f_alu_rr::<W, 0>(i);
                 Ok(())
@@ -488,6 +508,13 @@ impl Cpu32 {
             BT_R_8 BT_R_16 BT_R_32 => {
                 self.f_bt_r::<W>(i);
                 Ok(())
+            },
+            // Form 0: the general path, an arm of the same jump (a test of
+            // the form before the `match` cost two host instructions per
+            // instruction).
+            _ => {
+                let osz: u32 = if i.o32 { 4 } else { 2 };
+                self.exec_general(bus, i, i.op, osz, next, start)
             },
         )
     }

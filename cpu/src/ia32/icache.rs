@@ -101,8 +101,9 @@ fn with_flags(bytes: u128, f: u8) -> u128 {
     (bytes & !(0xFFu128 << 120)) | (f as u128) << 120
 }
 
-// A slot is one cache line.
+// A slot is one cache line, and its instruction two 16-byte moves.
 const _: () = assert!(std::mem::size_of::<Slot>() == 64);
+const _: () = assert!(std::mem::size_of::<Insn>() == 32);
 
 /// Whether the run loop's fast path may run `i`. It tests nothing between
 /// instructions but EFLAGS (TF, RF, IF), a changed code segment, the
@@ -189,7 +190,7 @@ impl Cpu32 {
         if slot.tag as u32 != lin || f & (FILLED | D32) != FILLED | if d32 { D32 } else { 0 } {
             return None;
         }
-        let len = slot.insn.len;
+        let len = slot.insn.len as u32;
         let ram = f & RAM != 0;
         let (epoch, checked_user) = (slot.epoch, f & USER != 0);
         // As the fetch window: inside the limit, and 16-bit offsets do not wrap.
@@ -422,7 +423,7 @@ impl Cpu32 {
             | if takes_fast_path(insn) { 0 } else { NOFAST };
         self.icache[slot_index(lin)] = Slot {
             tag: lin as u64,
-            bytes: with_flags(u128::from_le_bytes(b) & low_bytes(insn.len), f),
+            bytes: with_flags(u128::from_le_bytes(b) & low_bytes(insn.len as u32), f),
             insn: *insn,
             epoch: 0,
         };

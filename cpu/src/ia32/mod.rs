@@ -858,6 +858,24 @@ impl Cpu32 {
         self.snap.lf = self.lf;
     }
 
+    /// [`Self::save_snapshot`] for the run loop's lap, taken by a form that
+    /// needs it after the instruction's head moved EIP on (and charged its
+    /// clocks, which the snapshot does not hold): `start` is the
+    /// instruction's own address. The lap already began the instruction
+    /// with [`Self::start_unsnapped`]. Like [`Self::snap_regs`], it carries
+    /// the lazy flags record rather than working it out.
+    #[inline(always)]
+    pub(crate) fn snapshot_at(&mut self, start: u32) {
+        self.snap.r = self.r;
+        self.snap.eip = start;
+        self.snap.eflags = self.eflags;
+        self.snap.lf = self.lf;
+        #[cfg(debug_assertions)]
+        {
+            self.dbg_regs = None;
+        }
+    }
+
     /// Called before anything changes a segment register or CPL inside an
     /// instruction, so that a fault can put them back.
     #[inline]

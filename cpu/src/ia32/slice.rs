@@ -158,6 +158,9 @@ impl Cpu32 {
         // Instructions retired are counted once at the end: the steps run
         // less the one that faulted, if one did.
         let first = *steps;
+        // The count in a local (a register), not through `steps`: stored
+        // back once at the end.
+        let mut n = first;
         // The slice's clock is not counted step by step: every instruction
         // here charges at least one clock (every table row does, see
         // `tests_fast`), so the whole step's "at least one" never
@@ -169,7 +172,7 @@ impl Cpu32 {
         // (None: the board has no such number, both are asked every time).
         let mut events = bus.slice_events();
         let end = loop {
-            if !SLICE && *steps >= limit {
+            if !SLICE && n >= limit {
                 break None;
             }
             let idx = match self.fast_slot() {
@@ -191,15 +194,17 @@ impl Cpu32 {
                 bus.slice_clock(self.cycles.wrapping_add(off));
             }
             let i = self.icache_insn(idx);
-            let snapped = !super::forms::no_partial(i.form);
-            if snapped {
-                self.save_snapshot();
-            } else {
-                self.start_unsnapped();
-            }
+            // The forms that need the restart snapshot take it themselves
+            // (`forms::by_form!`) and say so in the result: no test of the
+            // form here.
+            self.start_unsnapped();
             #[cfg(debug_assertions)]
             let (before, ferr_before) = (self.cycles, self.x87.ferr_edge);
-            let res = self.execute_insn(bus, i, ip_mask);
+            let res = self.execute_insn::<B, true>(bus, &i, ip_mask);
+            let snapped = match res {
+                Ok(s) => s,
+                Err(_) => !super::forms::no_partial(i.form),
+            };
             #[cfg(debug_assertions)]
             self.check_seg_saved();
             #[cfg(debug_assertions)]
@@ -216,7 +221,7 @@ impl Cpu32 {
                 "ia32: a form at {:#x} without a snapshot set TF, RF, IF or FERR#",
                 self.insn_start
             );
-            *steps += 1;
+            n += 1;
             let faulted = res.is_err();
             if faulted || events.is_none() || bus.slice_events() != events {
                 // Something to look at: the whole sequence of tests, in the
@@ -261,7 +266,8 @@ impl Cpu32 {
         if SLICE {
             *cycles = self.cycles.wrapping_add(off);
         }
-        self.instructions = self.instructions.wrapping_add(*steps - first);
+        *steps = n;
+        self.instructions = self.instructions.wrapping_add(n - first);
         end
     }
 }

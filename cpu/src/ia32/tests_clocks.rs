@@ -276,3 +276,31 @@ fn the_286_keeps_the_rows_counts() {
     };
     assert_eq!(clocks_of(Model32::I80286, 1, setup), 2);
 }
+
+/// The decoder keeps a taken branch's extra clocks in the 16-bit `imm2`
+/// and the handler adds it unsigned: every model's taken count must be at
+/// least its not-taken count (the manuals' tables: 386 Jcc 7+m against 3,
+/// 486 3 against 1, Pentium 1 against 1; LOOP and JCXZ likewise), and the
+/// opcodes without a taken count must have none.
+#[test]
+fn a_taken_branch_never_costs_less_than_a_fall_through() {
+    use super::clocks::taken_delta;
+    for model in [
+        Model32::I80286,
+        Model32::I80386,
+        Model32::I80486,
+        Model32::Pentium,
+        Model32::PentiumPro,
+    ] {
+        for op in 0u16..0x200 {
+            let branch = matches!(op, 0x70..=0x7F | 0x180..=0x18F | 0xE0..=0xE3);
+            match taken_delta(op, model) {
+                Some(d) => {
+                    assert!(branch, "{model:?} {op:#x}: a taken count for a non-branch");
+                    assert!((0..=u16::MAX as i32).contains(&d), "{model:?} {op:#x}: {d}");
+                }
+                None => assert!(!branch, "{model:?} {op:#x}: no taken count"),
+            }
+        }
+    }
+}

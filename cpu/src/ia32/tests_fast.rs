@@ -550,3 +550,27 @@ fn forms_without_a_snapshot_fault_with_the_registers_they_began_with() {
         assert_eq!((fast.0.eip, fast.2), (0x2000, 20), "{insn:02X?}");
     }
 }
+
+#[test]
+fn a_general_path_instruction_faulting_after_a_register_write_in_a_lap_restores_it() {
+    // leave; jmp 2000h, with EBP = 5000h and the dword at 5000h holding
+    // 5000h: every pass sets ESP = EBP, pops EBP (5000h again) and leaves
+    // ESP = 5004h. With SS.limit lowered to 4FFFh the next LEAVE writes ESP
+    // (5000h) and then faults on its pop (#SS(0), SDM vol. 3, 5.3; IDT
+    // limit 0: #DF, shutdown): ESP must be 5004h again and EIP at the
+    // LEAVE, with the 20 instructions of the ten passes retired. LEAVE
+    // has no form: the general path takes the restart snapshot inside
+    // the lap (`forms::by_form!`); without it ESP stays 5000h.
+    let mut bus = LapBus::new();
+    bus.flat.load(0x2000, &[0xC9, 0xEB, 0xFD]);
+    bus.flat.load(0x5000, &0x5000u32.to_le_bytes());
+    let mut c = flat32(Model32::I80486);
+    c.eip = 0x2000;
+    c.r[5] = 0x5000;
+    assert_eq!(c.run(&mut bus, 20), StepResult32::Executed);
+    assert_eq!((c.eip, c.r[4], c.r[5]), (0x2000, 0x5004, 0x5000));
+    c.seg[SS].limit = 0x4FFF;
+    assert_eq!(c.run(&mut bus, 20), StepResult32::Shutdown);
+    assert_eq!((c.eip, c.r[4], c.r[5]), (0x2000, 0x5004, 0x5000));
+    assert_eq!(c.instructions(), 20);
+}
