@@ -166,9 +166,18 @@ pub struct Fpu {
     /// The registers the fast path holds as doubles (see the type's
     /// documentation): the value where `dbl` is set.
     dv: [f64; 8],
-    /// Where set, the physical register's value is `dv`, not `regs`.
-    dbl: [bool; 8],
+    /// A byte per physical register: [`DK_DBL`] where its value is `dv`,
+    /// not `regs`; [`DK_FULL`] besides where it is also full (kept only
+    /// with `DK_DBL`: the tag word stays the authority, and wherever a
+    /// register held as a double is pushed or popped both change), so that
+    /// "full and held as a double" is one byte compare.
+    dk: [u8; 8],
 }
+
+/// [`Fpu`]'s `dk` bit: the register's value is its host double (`dv`).
+const DK_DBL: u8 = 1;
+/// [`Fpu`]'s `dk` bit (only with [`DK_DBL`]): the register is full.
+const DK_FULL: u8 = 2;
 
 /// [`Fpu`] as it is saved: settled, without the lazy flags (the format
 /// is the one `Fpu` had before it had them).
@@ -217,7 +226,7 @@ impl From<FpuImage> for Fpu {
             fop: f.fop,
             lazy: Deferred::default(),
             dv: [0.0; 8],
-            dbl: [false; 8],
+            dk: [0; 8],
         }
     }
 }
@@ -237,7 +246,7 @@ impl Clone for Fpu {
             fop: self.fop,
             lazy: Deferred::default(),
             dv: [0.0; 8],
-            dbl: [false; 8],
+            dk: [0; 8],
         }
     }
 }
@@ -273,7 +282,7 @@ impl Default for Fpu {
             fop: 0,
             lazy: Deferred::default(),
             dv: [0.0; 8],
-            dbl: [false; 8],
+            dk: [0; 8],
         };
         f.finit();
         f
@@ -345,6 +354,9 @@ impl Fpu {
         self.cw = 0x037F;
         self.sw = 0;
         self.tw = 0xFFFF;
+        for k in &mut self.dk {
+            *k &= !DK_FULL;
+        }
         self.fip = 0;
         self.fcs = 0;
         self.fdp = 0;
@@ -398,7 +410,7 @@ impl Fpu {
     /// path holds it as a double).
     #[inline]
     fn reg80(&self, p: usize) -> F80 {
-        if self.dbl[p] {
+        if self.dk[p] & DK_DBL != 0 {
             f80::of_fast_f64(self.dv[p])
         } else {
             self.regs[p]
@@ -413,7 +425,7 @@ impl Fpu {
     /// Writes the registers held as doubles back to `regs`.
     #[inline]
     fn sync_regs(&mut self) {
-        if self.dbl != [false; 8] {
+        if self.dk != [0; 8] {
             self.sync_regs_slow();
         }
     }
@@ -421,7 +433,7 @@ impl Fpu {
     #[inline(never)]
     fn sync_regs_slow(&mut self) {
         self.regs = self.regs80();
-        self.dbl = [false; 8];
+        self.dk = [0; 8];
     }
 
     /// Physical register `p` as a double of the fast path's kind (a zero or
@@ -429,7 +441,7 @@ impl Fpu {
     /// checks the tag).
     #[inline(always)]
     fn dget(&self, p: usize) -> Option<f64> {
-        if self.dbl[p] {
+        if self.dk[p] & DK_DBL != 0 {
             Some(self.dv[p])
         } else {
             f80::fast_f64(self.regs[p])
@@ -443,10 +455,10 @@ impl Fpu {
     fn dput<const LAZY: bool>(&mut self, p: usize, r: f64) {
         if LAZY {
             self.dv[p] = r;
-            self.dbl[p] = true;
+            self.dk[p] = DK_DBL | DK_FULL;
         } else {
             self.regs[p] = f80::of_fast_f64(r);
-            self.dbl[p] = false;
+            self.dk[p] = 0;
         }
         self.tw &= !(3 << (2 * p));
     }
@@ -457,7 +469,12 @@ impl Fpu {
     fn copy_reg(&mut self, d: usize, s: usize) {
         self.regs[d] = self.regs[s];
         self.dv[d] = self.dv[s];
-        self.dbl[d] = self.dbl[s];
+        // (`s` is full.)
+        self.dk[d] = if self.dk[s] & DK_DBL != 0 {
+            DK_DBL | DK_FULL
+        } else {
+            0
+        };
         self.tw &= !(3 << (2 * d));
     }
 
@@ -490,7 +507,7 @@ impl Fpu {
     pub fn set_st(&mut self, i: usize, v: F80) {
         let p = self.phys(i);
         self.regs[p] = v;
-        self.dbl[p] = false;
+        self.dk[p] = 0;
         self.tw &= !(3 << (2 * p));
     }
 
@@ -498,6 +515,7 @@ impl Fpu {
     fn set_tag_empty(&mut self, i: usize) {
         let p = self.phys(i);
         self.tw |= 3 << (2 * p);
+        self.dk[p] &= !DK_FULL;
     }
 
     /// The full tag word, with valid/zero/special worked out from the
@@ -721,7 +739,7 @@ impl Fpu {
                 self.sw &= !C1;
                 self.regs.swap(top, pi);
                 self.dv.swap(top, pi);
-                self.dbl.swap(top, pi);
+                self.dk.swap(top, pi);
                 self.tw &= !((3 << (2 * top)) | (3 << (2 * pi)));
             }
             // FCOM/FCOMP ST(i), FCOMPP.
@@ -756,7 +774,7 @@ impl Fpu {
                 self.note_reg(op, modrm, ip, cs);
                 self.retire();
                 self.sw &= !C1;
-                if self.dbl[top] {
+                if self.dk[top] & DK_DBL != 0 {
                     let v = self.dv[top];
                     self.dv[top] = if rm == 0 { -v } else { v.abs() };
                 } else {
@@ -868,10 +886,10 @@ impl Fpu {
         } else {
             (pi, top, reg ^ ((reg >> 2) & 1))
         };
-        let full = |tw: u16, p: usize| (tw >> (2 * p)) & 3 != TAG_EMPTY;
         if self.sw & ES != 0
             || self.cw & (0x0F00 | PE) != (0x0200 | PE)
-            || !(self.dbl[pd] && self.dbl[ps] && full(self.tw, pd) && full(self.tw, ps))
+            || self.dk[pd] != DK_DBL | DK_FULL
+            || self.dk[ps] != DK_DBL | DK_FULL
         {
             return self.fast_reg_lazy_cold(op, modrm, ip, cs);
         }
@@ -920,10 +938,7 @@ impl Fpu {
         if self.sw & ES != 0 {
             return false;
         }
-        if !self.dbl[top]
-            || (self.tw >> (2 * top)) & 3 == TAG_EMPTY
-            || e.wrapping_sub(1023 - 960) > 2 * 960
-        {
+        if self.dk[top] != DK_DBL | DK_FULL || e.wrapping_sub(1023 - 960) > 2 * 960 {
             return self.fast_mem_lazy_cold(0xDC, modrm, bits, ins, data);
         }
         let (a, y) = (self.dv[top], f64::from_bits(bits));
@@ -968,6 +983,18 @@ impl Fpu {
         self.fast_mem_lazy(op, modrm, bits, ins, data)
     }
 
+    /// Physical register `p` is full: one byte for a register held as a
+    /// double, the tag word otherwise.
+    #[inline(always)]
+    fn is_full(&self, p: usize) -> bool {
+        let k = self.dk[p];
+        if k & DK_DBL != 0 {
+            k & DK_FULL != 0
+        } else {
+            (self.tw >> (2 * p)) & 3 != TAG_EMPTY
+        }
+    }
+
     /// Before a lean form's own status change: the pending operation's PE
     /// still counts unless PE is already set, its C1 does not (as
     /// [`Fpu::retire`]); C1 cleared.
@@ -995,9 +1022,9 @@ impl Fpu {
         let top = self.top();
         let pi = (top + (modrm & 7) as usize) & 7;
         let (pd, ps) = if aux & 8 == 0 { (top, pi) } else { (pi, top) };
-        let full = |tw: u16, p: usize| (tw >> (2 * p)) & 3 != TAG_EMPTY;
         if self.cw & (0x0F00 | PE) != (0x0200 | PE)
-            || !(self.dbl[pd] && self.dbl[ps] && full(self.tw, pd) && full(self.tw, ps))
+            || self.dk[pd] != DK_DBL | DK_FULL
+            || self.dk[ps] != DK_DBL | DK_FULL
         {
             return false;
         }
@@ -1011,6 +1038,7 @@ impl Fpu {
         self.dv[pd] = r;
         if aux & 0x10 != 0 {
             self.tw |= 3 << (2 * top);
+            self.dk[top] = DK_DBL;
             self.set_top(top + 1);
         }
         true
@@ -1025,14 +1053,13 @@ impl Fpu {
     pub fn lean_stack(&mut self, sub: u8, modrm: u8, fop: u16, ip: u32, cs: u16) -> bool {
         let top = self.top();
         let pi = (top + (modrm & 7) as usize) & 7;
-        let empty = |tw: u16, p: usize| (tw >> (2 * p)) & 3 == TAG_EMPTY;
-        if empty(self.tw, top) && sub != 0 {
+        if sub != 0 && !self.is_full(top) {
             return false;
         }
         match sub {
             0 => {
                 let pt = (top + 7) & 7;
-                if empty(self.tw, pi) || !empty(self.tw, pt) {
+                if !self.is_full(pi) || self.is_full(pt) {
                     return false;
                 }
                 self.lean_retire();
@@ -1040,14 +1067,14 @@ impl Fpu {
                 self.copy_reg(pt, pi);
             }
             1 => {
-                if empty(self.tw, pi) {
+                if !self.is_full(pi) {
                     return false;
                 }
                 self.lean_retire();
                 // Both full already: the tags stay.
                 self.regs.swap(top, pi);
                 self.dv.swap(top, pi);
-                self.dbl.swap(top, pi);
+                self.dk.swap(top, pi);
             }
             _ => {
                 self.lean_retire();
@@ -1078,10 +1105,7 @@ impl Fpu {
     ) -> bool {
         let top = self.top();
         let e = (bits >> 52) & 0x7FF;
-        if !self.dbl[top]
-            || (self.tw >> (2 * top)) & 3 == TAG_EMPTY
-            || e.wrapping_sub(1023 - 960) > 2 * 960
-        {
+        if self.dk[top] != DK_DBL | DK_FULL || e.wrapping_sub(1023 - 960) > 2 * 960 {
             return false;
         }
         let (a, y) = (self.dv[top], f64::from_bits(bits));
@@ -1137,7 +1161,7 @@ impl Fpu {
     #[inline(always)]
     pub fn lean_st64_value(&self) -> Option<u64> {
         let top = self.top();
-        (self.dbl[top] && (self.tw >> (2 * top)) & 3 != TAG_EMPTY).then(|| self.dv[top].to_bits())
+        (self.dk[top] == DK_DBL | DK_FULL).then(|| self.dv[top].to_bits())
     }
 
     /// The ia32 core's lean FST(P) m64, second half once the value is
@@ -1264,7 +1288,7 @@ impl Fpu {
                     None => self.dput::<true>(t, y),
                     Some(v) => {
                         self.regs[t] = v;
-                        self.dbl[t] = false;
+                        self.dk[t] = 0;
                         self.tw &= !(3 << (2 * t));
                     }
                 }
@@ -2235,7 +2259,7 @@ impl Fpu {
         let r16 = |o: usize| u16::from_le_bytes([img[o], img[o + 1]]);
         let r32 = |o: usize| u32::from_le_bytes([img[o], img[o + 1], img[o + 2], img[o + 3]]);
         self.lazy.kind = Deferred::NONE;
-        self.dbl = [false; 8];
+        self.dk = [0; 8];
         self.cw = r16(0) | 0x0040;
         self.sw = r16(2);
         let ab = img[4];
@@ -2746,7 +2770,7 @@ mod fast_tests {
                         .expect("defined");
                     assert_eq!(ol, oe, "outcome of {op:02X} {modrm:02X}");
                 }
-                kept += lazy.dbl.iter().filter(|&&d| d).count() as u32;
+                kept += lazy.dk.iter().filter(|&&d| d & DK_DBL != 0).count() as u32;
                 let what = format!("after {op:02X} {modrm:02X} (step {n})");
                 assert_eq!(me.0, ml.0, "stored, {what}");
                 // `&self` readers, without settling or writing back.
