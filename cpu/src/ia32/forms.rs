@@ -99,6 +99,13 @@ families! {
     // fpu.rs, which goes the general way when the CPU has no x87 of its
     // own (a coprocessor can be attached or removed after decoding).
     X87 = 62: X87_8 X87_16 X87_32;
+    // The x87's lean forms (branch `x87few`, `fpu::x87_lean`): one per kind
+    // of a loop over doubles, each doing only its own work and handing the
+    // rest to `Cpu32::f_x87`. The family's widths name the kinds, not
+    // operand widths: X87_16 the register arithmetic, X87_32 FLD/FXCH/
+    // FST(P) ST(i) and FNSTSW AX, X87M_8 FADD…FCOMP m64, X87M_16 FLD m64,
+    // X87M_32 FST(P) m64.
+    X87M = 63: X87M_8 X87M_16 X87M_32;
 }
 
 /// Whether a form writes no general register and no EFLAGS bit before its
@@ -226,7 +233,17 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             let q = if generation == 3 { A_386 } else { 0 };
             f(BT_R, ow, kind | imm | q)
         }
-        0xD8..=0xDF => f(X87, 0, super::fpu::x87_aux(i)),
+        0xD8..=0xDF => {
+            use super::fpu::*;
+            match x87_lean(i) {
+                Some((LEAN_ARITH, aux)) => f(X87, 1, aux),
+                Some((LEAN_STACK, aux)) => f(X87, 2, aux),
+                Some((LEAN_M64, aux)) => f(X87M, 0, aux),
+                Some((LEAN_FLD64, aux)) => f(X87M, 1, aux),
+                Some((LEAN_FST64, aux)) => f(X87M, 2, aux),
+                _ => f(X87, 0, x87_aux(i)),
+            }
+        }
         _ => (0, 0),
     }
 }
@@ -504,7 +521,16 @@ impl Cpu32 {
             STRING_8 STRING_16 STRING_32 => self.string(bus, i, start),
             LOOP_8 LOOP_16 LOOP_32 => self.f_loop::<W>(i, next),
             CMOV_8 CMOV_16 CMOV_32 => self.f_cmov::<W, B>(bus, i),
-            X87_8 X87_16 X87_32 => self.f_x87(bus, i, next, start),
+            X87_8 X87_16 X87_32 => match W::BITS {
+                8 => self.f_x87(bus, i, next, start),
+                16 => self.f_x87_arith(bus, i, next, start),
+                _ => self.f_x87_stack(bus, i, next, start),
+            },
+            X87M_8 X87M_16 X87M_32 => match W::BITS {
+                8 => self.f_x87_m64(bus, i, next, start),
+                16 => self.f_x87_fld64(bus, i, next, start),
+                _ => self.f_x87_fst64(bus, i, next, start),
+            },
             BT_R_8 BT_R_16 BT_R_32 => {
                 self.f_bt_r::<W>(i);
                 Ok(())

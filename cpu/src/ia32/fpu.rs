@@ -204,6 +204,81 @@ pub(crate) fn x87_aux(i: &Insn) -> u8 {
     }
 }
 
+/// [`x87_lean`]: FADD…FDIVR(P) between ST(0) and ST(i), both held as
+/// doubles ([`Cpu32::x87_lean_arith`]).
+pub(crate) const LEAN_ARITH: u8 = 1;
+/// [`x87_lean`]: FLD ST(i), FXCH ST(i), FST(P) ST(i), FNSTSW AX
+/// ([`Cpu32::x87_lean_stack`]; the form's aux says which).
+pub(crate) const LEAN_STACK: u8 = 2;
+/// [`x87_lean`]: FADD…FDIVR/FCOM(P) m64 ([`Cpu32::x87_lean_m64`]).
+pub(crate) const LEAN_M64: u8 = 3;
+/// [`x87_lean`]: FLD m64 ([`Cpu32::x87_lean_fld64`]).
+pub(crate) const LEAN_FLD64: u8 = 4;
+/// [`x87_lean`]: FST(P) m64 ([`Cpu32::x87_lean_fst64`]).
+pub(crate) const LEAN_FST64: u8 = 5;
+
+/// The lean form of an ESC instruction, if it has one: a kind
+/// (`LEAN_*`, each a decoded form of its own in forms.rs) and that
+/// form's aux byte. These are the forms a loop over doubles is made of;
+/// each lean form does only its own work for the common case (the
+/// 027Fh-class control word, operands held as doubles, no error pending,
+/// the operand in plain RAM) and otherwise hands the instruction, with
+/// nothing changed, to [`Cpu32::f_x87`] with its [`x87_aux`] kind.
+pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
+    let op = i.op as u8;
+    let reg = (i.modrm >> 3) & 7;
+    let rm = i.modrm & 7;
+    if !i.mem {
+        return match (op, reg) {
+            (0xD8 | 0xDC | 0xDE, 0 | 1 | 4..=7) => {
+                // DC/DE name SUB/SUBR and DIV/DIVR the other way round,
+                // and their destination is ST(i).
+                let (code, swap) = if op == 0xD8 {
+                    (reg, 0)
+                } else {
+                    (reg ^ ((reg >> 2) & 1), LEAN_DST_STI)
+                };
+                let pop = if op == 0xDE { LEAN_POP } else { 0 };
+                Some((LEAN_ARITH, code | swap | pop))
+            }
+            (0xD9, 0) => Some((LEAN_STACK, LEAN_FLD)),
+            (0xD9, 1) => Some((LEAN_STACK, LEAN_FXCH)),
+            (0xDD, 2) => Some((LEAN_STACK, LEAN_FST)),
+            (0xDD, 3) => Some((LEAN_STACK, LEAN_FSTP)),
+            (0xDF, 4) if rm == 0 => Some((LEAN_STACK, LEAN_FNSTSW)),
+            _ => None,
+        };
+    }
+    match (op, reg) {
+        (0xDC, _) => Some((LEAN_M64, reg)),
+        (0xDD, 0) => Some((LEAN_FLD64, 0)),
+        (0xDD, 2 | 3) => Some((LEAN_FST64, reg)),
+        _ => None,
+    }
+}
+
+/// [`LEAN_ARITH`] aux bit: the destination is ST(i) (DC, DE), else ST(0).
+const LEAN_DST_STI: u8 = 8;
+/// [`LEAN_ARITH`] aux bit: pop after (DE).
+const LEAN_POP: u8 = 0x10;
+/// [`LEAN_STACK`] aux: FLD ST(i).
+const LEAN_FLD: u8 = 0;
+/// [`LEAN_STACK`] aux: FXCH ST(i).
+const LEAN_FXCH: u8 = 1;
+/// [`LEAN_STACK`] aux: FST ST(i).
+const LEAN_FST: u8 = 2;
+/// [`LEAN_STACK`] aux: FSTP ST(i).
+const LEAN_FSTP: u8 = 3;
+/// [`LEAN_STACK`] aux: FNSTSW AX.
+const LEAN_FNSTSW: u8 = 4;
+
+/// The FPU opcode register's value for an ESC instruction (its low three
+/// opcode bits and the ModR/M byte).
+#[inline(always)]
+fn fop_of(i: &Insn) -> u16 {
+    ((i.op & 7) << 8) | i.modrm as u16
+}
+
 impl Cpu32 {
     /// Attach (or remove) a coprocessor beside a 386 (an 80387) or a 286
     /// (an 80287: the 387's additions do nothing there, see `x87_esc`);
@@ -285,7 +360,22 @@ impl Cpu32 {
         next: u32,
         start: u32,
     ) -> R<()> {
-        let k = i.aux;
+        // The lean forms' aux is their own: their kind is worked out again
+        // (they come here only when their lean work declined).
+        let k = if i.form & 7 == 0 { i.aux } else { x87_aux(i) };
+        self.f_x87_kind(bus, i, next, start, k)
+    }
+
+    /// [`Cpu32::f_x87`] for an instruction of [`x87_aux`] kind `k`.
+    #[inline(always)]
+    fn f_x87_kind<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        next: u32,
+        start: u32,
+        k: u8,
+    ) -> R<()> {
         if k != X87_GENERAL && k <= X87_ARITH && self.cr[0] & 0xC == 0 && self.fpu.is_none() {
             let (ip, cs) = (self.insn_start, self.seg[CS].sel);
             if let Some(unit) = self.x87.unit.as_deref_mut() {
@@ -306,7 +396,214 @@ impl Cpu32 {
                 }
             }
         }
-        self.f_x87_rest(bus, i, next, start)
+        self.f_x87_rest(bus, i, next, start, k)
+    }
+
+    /// The x87 unit when ESC runs on it now: CR0.EM/TS clear, the CPU's
+    /// own x87 (not the 16-bit coprocessor interface), no error pending
+    /// (a waiting instruction would report it first). The lean forms
+    /// start here; None sends them to [`Cpu32::f_x87`].
+    #[inline(always)]
+    fn x87_lean_unit(&mut self) -> Option<&mut Fpu> {
+        if self.cr[0] & 0xC != 0 || self.fpu.is_some() {
+            return None;
+        }
+        self.x87.unit.as_deref_mut().filter(|u| !u.error_pending())
+    }
+
+    /// The [`LEAN_ARITH`] form: FADD…FDIVR(P) between ST(0) and ST(i)
+    /// with both held as doubles under a 027Fh-class control word
+    /// ([`Fpu::lean_arith`]). True when done (nothing raised that FERR#
+    /// would show: PE is masked and left lazy); false, nothing changed,
+    /// for [`Cpu32::f_x87`].
+    #[inline(always)]
+    fn x87_lean_arith(&mut self, i: &Insn) -> bool {
+        let (ip, cs) = (self.insn_start, self.seg[CS].sel);
+        match self.x87_lean_unit() {
+            Some(u) => u.lean_arith(i.aux, i.modrm, fop_of(i), ip, cs),
+            None => false,
+        }
+    }
+
+    /// The [`LEAN_STACK`] form: FLD/FXCH/FST(P) ST(i) ([`Fpu::lean_stack`])
+    /// and FNSTSW AX. True when done (these raise nothing); false, nothing
+    /// changed, for [`Cpu32::f_x87`].
+    #[inline(always)]
+    fn x87_lean_stack(&mut self, i: &Insn) -> bool {
+        let (ip, cs) = (self.insn_start, self.seg[CS].sel);
+        let Some(u) = self.x87_lean_unit() else {
+            return false;
+        };
+        if i.aux == LEAN_FNSTSW {
+            // No wait, no pointers; no error pending, so no FERR#.
+            let ax = u.fnstsw();
+            self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
+            return true;
+        }
+        u.lean_stack(i.aux, i.modrm, fop_of(i), ip, cs)
+    }
+
+    /// The physical address in [`Bus::ram_direct`] of an x87 operand of
+    /// `len` bytes: one segment check and the TLB, as the core's own
+    /// `rd`/`wr` fast path; None (no fault raised) for anything else, which
+    /// the general path then does again in full.
+    #[inline(always)]
+    fn x87_direct(&self, i: &Insn, ea: u32, len: u32, acc: Acc) -> Option<usize> {
+        let lin = self.seg_lin(i.mseg(), ea, len, acc).ok()?;
+        self.direct_phys(lin, len, acc == Acc::Write, self.user())
+    }
+
+    /// The [`LEAN_M64`] form: FADD…FDIVR/FCOM(P) m64 with ST(0) held as a
+    /// double ([`Fpu::lean_m64`]), the operand read as the core's integer
+    /// forms read theirs. True when done; false, nothing changed, for
+    /// [`Cpu32::f_x87`].
+    #[inline(always)]
+    fn x87_lean_m64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
+        let ea = self.ea(i);
+        let Some(p) = self.x87_direct(i, ea, 8, Acc::Read) else {
+            return false;
+        };
+        let Some(b) = bus.ram_direct().get(p..).and_then(|m| m.first_chunk::<8>()) else {
+            return false;
+        };
+        let bits = u64::from_le_bytes(*b);
+        let ins = (self.insn_start, self.seg[CS].sel);
+        let data = (ea, self.seg[i.mseg()].sel);
+        match self.x87_lean_unit() {
+            Some(u) => u.lean_m64(i.aux, fop_of(i), bits, ins, data),
+            None => false,
+        }
+    }
+
+    /// The [`LEAN_FLD64`] form: FLD m64 of a double the registers can hold
+    /// as one ([`Fpu::lean_fld64`]). True when done; false, nothing
+    /// changed, for [`Cpu32::f_x87`].
+    #[inline(always)]
+    fn x87_lean_fld64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
+        let ea = self.ea(i);
+        let Some(p) = self.x87_direct(i, ea, 8, Acc::Read) else {
+            return false;
+        };
+        let Some(b) = bus.ram_direct().get(p..).and_then(|m| m.first_chunk::<8>()) else {
+            return false;
+        };
+        let bits = u64::from_le_bytes(*b);
+        let ins = (self.insn_start, self.seg[CS].sel);
+        let data = (ea, self.seg[i.mseg()].sel);
+        match self.x87_lean_unit() {
+            Some(u) => u.lean_fld64(fop_of(i), bits, ins, data),
+            None => false,
+        }
+    }
+
+    /// The [`LEAN_FST64`] form: FST(P) m64 of an ST(0) held as a double
+    /// (stored exactly, nothing raised): the value, then the write as the
+    /// core's integer forms write, then [`Fpu::lean_st_done`]. True when
+    /// done; false, nothing changed, for [`Cpu32::f_x87`].
+    #[inline(always)]
+    fn x87_lean_fst64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
+        let Some(v) = self.x87_lean_unit().and_then(|u| u.lean_st64_value()) else {
+            return false;
+        };
+        let ea = self.ea(i);
+        let Some(p) = self.x87_direct(i, ea, 8, Acc::Write) else {
+            return false;
+        };
+        let Some(m) = bus
+            .ram_direct()
+            .get_mut(p..)
+            .and_then(|m| m.first_chunk_mut::<8>())
+        else {
+            return false;
+        };
+        *m = v.to_le_bytes();
+        self.note_write(p as u32);
+        let ins = (self.insn_start, self.seg[CS].sel);
+        let data = (ea, self.seg[i.mseg()].sel);
+        if let Some(u) = self.x87.unit.as_deref_mut() {
+            u.lean_st_done(i.aux == 3, fop_of(i), ins, data);
+        }
+        true
+    }
+
+    /// The [`LEAN_ARITH`] form from the run loop: [`Cpu32::x87_lean_arith`], else
+    /// [`Cpu32::f_x87`].
+    #[inline(never)]
+    pub(crate) fn f_x87_arith<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        next: u32,
+        start: u32,
+    ) -> R<()> {
+        if self.x87_lean_arith(i) {
+            return Ok(());
+        }
+        self.f_x87(bus, i, next, start)
+    }
+
+    /// The [`LEAN_STACK`] form from the run loop: [`Cpu32::x87_lean_stack`], else
+    /// [`Cpu32::f_x87`].
+    #[inline(never)]
+    pub(crate) fn f_x87_stack<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        next: u32,
+        start: u32,
+    ) -> R<()> {
+        if self.x87_lean_stack(i) {
+            return Ok(());
+        }
+        self.f_x87(bus, i, next, start)
+    }
+
+    /// The [`LEAN_M64`] form from the run loop: [`Cpu32::x87_lean_m64`], else
+    /// [`Cpu32::f_x87`].
+    #[inline(never)]
+    pub(crate) fn f_x87_m64<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        next: u32,
+        start: u32,
+    ) -> R<()> {
+        if self.x87_lean_m64(bus, i) {
+            return Ok(());
+        }
+        self.f_x87(bus, i, next, start)
+    }
+
+    /// The [`LEAN_FLD64`] form from the run loop: [`Cpu32::x87_lean_fld64`], else
+    /// [`Cpu32::f_x87`].
+    #[inline(never)]
+    pub(crate) fn f_x87_fld64<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        next: u32,
+        start: u32,
+    ) -> R<()> {
+        if self.x87_lean_fld64(bus, i) {
+            return Ok(());
+        }
+        self.f_x87(bus, i, next, start)
+    }
+
+    /// The [`LEAN_FST64`] form from the run loop: [`Cpu32::x87_lean_fst64`], else
+    /// [`Cpu32::f_x87`].
+    #[inline(never)]
+    pub(crate) fn f_x87_fst64<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        next: u32,
+        start: u32,
+    ) -> R<()> {
+        if self.x87_lean_fst64(bus, i) {
+            return Ok(());
+        }
+        self.f_x87(bus, i, next, start)
     }
 
     /// [`Cpu32::f_x87`] but for the register fast path: the general path
@@ -320,17 +617,18 @@ impl Cpu32 {
         i: &Insn,
         next: u32,
         start: u32,
+        k: u8,
     ) -> R<()> {
         if !self.has_x87() {
             let osz = if i.o32 { 4 } else { 2 };
             return self.exec_general(bus, i, i.op, osz, next, start);
         }
         if self.cr[0] & 0xC == 0
-            && i.aux & (X87_LOAD | X87_STORE) != 0
+            && k & (X87_LOAD | X87_STORE) != 0
             && !self.x87.unit.as_deref().is_some_and(Fpu::error_pending)
         {
             let ins = (self.insn_start, self.seg[CS].sel);
-            if self.x87_fast_mem_kind(bus, i, ins, i.aux)? {
+            if self.x87_fast_mem_kind(bus, i, ins, k)? {
                 self.x87_fast_ferr();
                 return Ok(());
             }
@@ -911,6 +1209,139 @@ mod tests {
         let f = c.x87().unwrap();
         assert_eq!((f.fdp, f.fop), (0x9010, 0x405));
         assert_ne!(f.sw & 0x20, 0);
+    }
+
+    /// A random double for the lean forms' differential test: ordinary
+    /// values mostly, and every kind they must hand on (zeros, values
+    /// near 2^±960 and beyond, denormals, infinities, NaNs).
+    fn lean_test_double(x: u64) -> u64 {
+        let sign = (x & 1) << 63;
+        let frac = (x >> 12) & 0x000F_FFFF_FFFF_FFFF;
+        let e: u64 = match (x >> 1) % 16 {
+            0 => 0,
+            1 => 1023 + 958 + (x >> 60) % 5,
+            2 => 1023 - 962 + (x >> 60) % 5,
+            3 => 0x7FF,
+            4 => return sign,
+            5 => 1023 + 480 + (x >> 60) % 3,
+            _ => 1023 - 2 + (x >> 61) % 4,
+        };
+        (e << 52) | frac | sign
+    }
+
+    /// The lean forms (forms.rs `X87`/`X87M`, `x87_lean`) against the
+    /// decoded forms switched off (the general dispatch, `x87_esc` and its
+    /// fast paths): random programs of the lean kinds mixed with FNSTSW AX
+    /// (stored), FNSTENV (stored), FLDCW (027Fh, 037Fh, 067Fh, 025Fh: PE
+    /// unmasked, so FERR# goes active with CR0.NE clear), FNCLEX,
+    /// FLDZ/FLD1 and FSTP ST(0), on
+    /// doubles of every kind, must leave the same x87 state, registers,
+    /// FERR# edge and memory (operands, stores and status words).
+    #[test]
+    fn lean_forms_match_the_general_dispatch_on_random_programs() {
+        let mut r = crate::ia32::tests_fetch::Rng(0x5EED_F00D_1234_5678);
+        for prog in 0..400 {
+            let mut code: Vec<u8> = Vec::new();
+            let mut data = [0u8; 0x500];
+            for k in 0..16 {
+                let v = lean_test_double(r.next());
+                data[8 * k..8 * k + 8].copy_from_slice(&v.to_le_bytes());
+            }
+            for (k, cw) in [0x027Fu16, 0x037F, 0x067F, 0x025F].iter().enumerate() {
+                data[0x100 + 2 * k..0x102 + 2 * k].copy_from_slice(&cw.to_le_bytes());
+            }
+            let abs = |a: u32| a.to_le_bytes();
+            // FLDCW 027Fh first, then a few loads to work on.
+            code.extend([0xD9, 0x2D]);
+            code.extend(abs(0x9100));
+            for k in 0..3 {
+                code.extend([0xDD, 0x05]);
+                code.extend(abs(0x9000 + 8 * k));
+            }
+            let mut stores = 0u32;
+            for _ in 0..64 {
+                let x = r.next();
+                let i = (x >> 8) as u8 & 7;
+                let m = 0x9000 + 8 * ((x >> 12) as u32 & 15);
+                match (x >> 20) % 32 {
+                    0..=9 => {
+                        let op = [0xD8u8, 0xDC, 0xDE][((x >> 24) % 3) as usize];
+                        let reg = [0u8, 1, 4, 5, 6, 7][((x >> 28) % 6) as usize];
+                        code.extend([op, 0xC0 | reg << 3 | i]);
+                    }
+                    10..=12 => code.extend([0xD9, 0xC0 | i]),
+                    13..=14 => code.extend([0xD9, 0xC8 | i]),
+                    15 => code.extend([0xDD, 0xD0 | i]),
+                    16 => code.extend([0xDD, 0xD8 | i]),
+                    17..=20 => {
+                        let reg = ((x >> 24) & 7) as u8;
+                        code.extend([0xDC, 0x05 | reg << 3]);
+                        code.extend(abs(m));
+                    }
+                    21..=22 => {
+                        code.extend([0xDD, 0x05]);
+                        code.extend(abs(m));
+                    }
+                    23..=24 => {
+                        // FST/FSTP m64 to the output area.
+                        let reg = 2 + ((x >> 24) & 1) as u8;
+                        code.extend([0xDD, 0x05 | reg << 3]);
+                        code.extend(abs(0x9200 + 8 * (stores % 32)));
+                        stores += 1;
+                    }
+                    25 => {
+                        // FNSTSW AX; MOV [moffs32],AX.
+                        code.extend([0xDF, 0xE0, 0x66, 0xA3]);
+                        code.extend(abs(0x9300 + 2 * (stores % 64)));
+                        stores += 1;
+                    }
+                    26 => {
+                        code.extend([0xD9, 0x2D]);
+                        code.extend(abs(0x9100 + 2 * ((x >> 24) as u32 % 4)));
+                    }
+                    27 => code.extend([0xDB, 0xE2]),
+                    28 => code.extend([0xD9, [0xEE, 0xE8][(x >> 24) as usize & 1]]),
+                    29 => code.extend([0xDD, 0xD8]),
+                    30 => {
+                        // FNSTENV: the pointers and opcode of the last
+                        // instructions, the tag word.
+                        code.extend([0xD9, 0x35]);
+                        code.extend(abs(0x9400 + 28 * (stores % 8)));
+                        stores += 1;
+                    }
+                    _ => code.extend([0xD9, 0xC0 | i]),
+                }
+            }
+            // FNSTSW AX and the final state's words, then HLT.
+            code.extend([0xDF, 0xE0, 0xF4]);
+            let mut outs = Vec::new();
+            for forms in [true, false] {
+                let mut bus = FlatBus::new(0x10000);
+                let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut bus);
+                c.set_forms(forms);
+                bus.load(0x8000, &code);
+                bus.load(0x9000, &data);
+                c.eip = 0x8000;
+                c.r[4] = 0x7000;
+                assert_eq!(
+                    c.run(&mut bus, 10_000),
+                    StepResult32::Halted,
+                    "program {prog}"
+                );
+                let ferr = c.take_ferr();
+                outs.push((
+                    c.x87().unwrap(),
+                    c.r,
+                    ferr,
+                    bus.mem[0x9000..0x9500].to_vec(),
+                ));
+            }
+            let (a, b) = (&outs[0], &outs[1]);
+            assert_eq!(a.0, b.0, "x87 state, program {prog}: {code:02X?}");
+            assert_eq!(a.1, b.1, "registers, program {prog}");
+            assert_eq!(a.2, b.2, "FERR# edge, program {prog}");
+            assert!(a.3 == b.3, "memory, program {prog}");
+        }
     }
 
     #[test]
