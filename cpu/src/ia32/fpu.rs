@@ -444,13 +444,14 @@ impl Cpu32 {
     }
 
     /// The physical address in [`Bus::ram_direct`] of an x87 operand of
-    /// `len` bytes: one segment check and the TLB, as the core's own
-    /// `rd`/`wr` fast path; None (no fault raised) for anything else, which
-    /// the general path then does again in full.
+    /// `len` bytes: the one-compare segment check (`seg_end`, which also
+    /// stands for DR7's data breakpoints and the alignment check) and the
+    /// TLB, as the core's own `rd`/`wr` fast path; None (no fault raised)
+    /// for anything else, which the general path then does again in full.
     #[inline(always)]
     fn x87_direct(&self, i: &Insn, ea: u32, len: u32, acc: Acc) -> Option<usize> {
-        let lin = self.seg_lin(i.mseg(), ea, len, acc).ok()?;
-        self.direct_phys(lin, len, acc == Acc::Write, self.user())
+        let lin = self.seg_fast(i.mseg(), ea, len, acc == Acc::Write)?;
+        self.direct_unguarded(lin, len, acc == Acc::Write, self.user())
     }
 
     /// The [`LEAN_M64`] form: FADD…FDIVR/FCOM(P) m64 with ST(0) held as a
