@@ -177,7 +177,7 @@ pub fn form_clk(i: &Insn, model: Model32, base: u16) -> u16 {
         // INTO not taken; taken, the handler adds `INTO_TAKEN` less this.
         0xCE => k([3, 3, 4]),
         0xC8 => {
-            let l = (i.imm2 & 0x1F) as u16;
+            let l = i.imm2 & 0x1F;
             match l {
                 0 => k([10, 14, 11]),
                 1 => k([12, 17, 15]),
