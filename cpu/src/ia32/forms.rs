@@ -523,13 +523,13 @@ impl Cpu32 {
             CMOV_8 CMOV_16 CMOV_32 => self.f_cmov::<W, B>(bus, i),
             X87_8 X87_16 X87_32 => match W::BITS {
                 8 => self.f_x87(bus, i, next, start),
-                16 => self.f_x87_arith(bus, i, next, start),
-                _ => self.f_x87_stack(bus, i, next, start),
+                16 => self.f_x87_lean::<_, { super::fpu::LEAN_ARITH }>(bus, i, next, start),
+                _ => self.f_x87_lean::<_, { super::fpu::LEAN_STACK }>(bus, i, next, start),
             },
             X87M_8 X87M_16 X87M_32 => match W::BITS {
-                8 => self.f_x87_m64(bus, i, next, start),
-                16 => self.f_x87_fld64(bus, i, next, start),
-                _ => self.f_x87_fst64(bus, i, next, start),
+                8 => self.f_x87_lean::<_, { super::fpu::LEAN_M64 }>(bus, i, next, start),
+                16 => self.f_x87_lean::<_, { super::fpu::LEAN_FLD64 }>(bus, i, next, start),
+                _ => self.f_x87_lean::<_, { super::fpu::LEAN_FST64 }>(bus, i, next, start),
             },
             BT_R_8 BT_R_16 BT_R_32 => {
                 self.f_bt_r::<W>(i);

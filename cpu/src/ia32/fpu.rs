@@ -527,81 +527,27 @@ impl Cpu32 {
         true
     }
 
-    /// The [`LEAN_ARITH`] form from the run loop: [`Cpu32::x87_lean_arith`], else
-    /// [`Cpu32::f_x87`].
+    /// A lean x87 form from the run loop, `K` its kind ([`LEAN_ARITH`],
+    /// [`LEAN_STACK`], [`LEAN_M64`], [`LEAN_FLD64`] or [`LEAN_FST64`]: the
+    /// `match` folds, so each kind is its own function with only its own
+    /// work): the lean path ([`Cpu32::x87_lean_arith`] and its siblings),
+    /// else [`Cpu32::f_x87`], which does the instruction again in full.
     #[inline(never)]
-    pub(crate) fn f_x87_arith<B: Bus + ?Sized>(
+    pub(crate) fn f_x87_lean<B: Bus + ?Sized, const K: u8>(
         &mut self,
         bus: &mut B,
         i: &Insn,
         next: u32,
         start: u32,
     ) -> R<()> {
-        if self.x87_lean_arith(i) {
-            return Ok(());
-        }
-        self.f_x87(bus, i, next, start)
-    }
-
-    /// The [`LEAN_STACK`] form from the run loop: [`Cpu32::x87_lean_stack`], else
-    /// [`Cpu32::f_x87`].
-    #[inline(never)]
-    pub(crate) fn f_x87_stack<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        i: &Insn,
-        next: u32,
-        start: u32,
-    ) -> R<()> {
-        if self.x87_lean_stack(i) {
-            return Ok(());
-        }
-        self.f_x87(bus, i, next, start)
-    }
-
-    /// The [`LEAN_M64`] form from the run loop: [`Cpu32::x87_lean_m64`], else
-    /// [`Cpu32::f_x87`].
-    #[inline(never)]
-    pub(crate) fn f_x87_m64<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        i: &Insn,
-        next: u32,
-        start: u32,
-    ) -> R<()> {
-        if self.x87_lean_m64(bus, i) {
-            return Ok(());
-        }
-        self.f_x87(bus, i, next, start)
-    }
-
-    /// The [`LEAN_FLD64`] form from the run loop: [`Cpu32::x87_lean_fld64`], else
-    /// [`Cpu32::f_x87`].
-    #[inline(never)]
-    pub(crate) fn f_x87_fld64<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        i: &Insn,
-        next: u32,
-        start: u32,
-    ) -> R<()> {
-        if self.x87_lean_fld64(bus, i) {
-            return Ok(());
-        }
-        self.f_x87(bus, i, next, start)
-    }
-
-    /// The [`LEAN_FST64`] form from the run loop: [`Cpu32::x87_lean_fst64`], else
-    /// [`Cpu32::f_x87`].
-    #[inline(never)]
-    pub(crate) fn f_x87_fst64<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        i: &Insn,
-        next: u32,
-        start: u32,
-    ) -> R<()> {
-        if self.x87_lean_fst64(bus, i) {
+        let done = match K {
+            LEAN_ARITH => self.x87_lean_arith(i),
+            LEAN_STACK => self.x87_lean_stack(i),
+            LEAN_M64 => self.x87_lean_m64(bus, i),
+            LEAN_FLD64 => self.x87_lean_fld64(bus, i),
+            _ => self.x87_lean_fst64(bus, i),
+        };
+        if done {
             return Ok(());
         }
         self.f_x87(bus, i, next, start)
