@@ -1178,20 +1178,6 @@ impl Fpu {
         self.fop = fop;
     }
 
-    /// The ia32 core's fast path for the m64 forms (FADD…FDIVR/FCOM(P)
-    /// m64, FLD m64): [`Fpu::fast_mem_lazy`] for DC and DD /0.
-    #[inline]
-    pub fn fast_m64_lazy(
-        &mut self,
-        op: u8,
-        modrm: u8,
-        bits: u64,
-        ins: (u32, u16),
-        data: (u32, u16),
-    ) -> bool {
-        matches!(op, 0xDC | 0xDD) && self.fast_mem_lazy(op, modrm, bits, ins, data)
-    }
-
     /// The ia32 core's fast path for the loading memory forms of a loop
     /// over doubles: FADD/FMUL/FCOM/FCOMP/FSUB(R)/FDIV(R) m32 (D8), m64
     /// (DC), m32int (DA) and m16int (DE), FLD m32 (D9 /0), FLD m64 (DD /0),
@@ -1313,13 +1299,6 @@ impl Fpu {
         self.update_es();
     }
 
-    /// FST/FSTP m64 (DD /2, /3) on the ia32 core's fast path, first half:
-    /// [`Fpu::fast_st_value`] for DD.
-    #[inline]
-    pub fn fast_st64_value(&self) -> Option<u64> {
-        self.fast_st_value(0xDD)
-    }
-
     /// The stores of the ia32 core's fast path, first half: FST(P) m32
     /// (D9 /2, /3), FST(P) m64 (DD), FIST(P) m32 (DB) and m16 (DF): the
     /// value to store (in the low 4, 8, 4 or 2 bytes) when ST(0) converts
@@ -1346,13 +1325,6 @@ impl Fpu {
             }
             _ => None,
         }
-    }
-
-    /// The rest of a fast FST/FSTP m64 once the value is written:
-    /// [`Fpu::fast_st_done`] for DD.
-    #[inline]
-    pub fn fast_st64_done(&mut self, modrm: u8, ins: (u32, u16), data: (u32, u16)) {
-        self.fast_st_done(0xDD, modrm, ins, data);
     }
 
     /// The rest of a fast store ([`Fpu::fast_st_value`]) once the value is
@@ -2482,6 +2454,36 @@ mod fast_tests {
         done.then_some(None)
     }
 
+    /// A memory form as the ia32 core's fast path (`Cpu32::x87_fast_mem`)
+    /// picks it: a store of ST(0) into `ml`, FADD…FCOMP m64 through the DC
+    /// entry, the other loading forms through `fast_mem_lazy`. False: the
+    /// general path's turn, nothing changed.
+    fn core_mem(
+        f: &mut Fpu,
+        op: u8,
+        modrm: u8,
+        operand: u64,
+        ml: &mut Cell,
+        ins: (u32, u16),
+        data: (u32, u16),
+    ) -> bool {
+        match (op, (modrm >> 3) & 7) {
+            (0xD9 | 0xDB | 0xDD | 0xDF, 2 | 3) => match f.fast_st_value(op) {
+                Some(v) => {
+                    ml.0 = v;
+                    f.fast_st_done(op, modrm, ins, data);
+                    true
+                }
+                None => false,
+            },
+            (0xDC, _) => f.fast_m64_dc_lazy(modrm, operand, ins, data),
+            (0xD8 | 0xDA | 0xDE, _) | (0xD9 | 0xDB | 0xDD | 0xDF, 0) => {
+                f.fast_mem_lazy(op, modrm, operand, ins, data)
+            }
+            _ => false,
+        }
+    }
+
     fn core_reg(f: &mut Fpu, op: u8, modrm: u8, ip: u32, cs: u16) -> bool {
         if matches!((op, (modrm >> 3) & 7), (0xD8 | 0xDC | 0xDE, 0 | 1 | 4..=7)) {
             f.fast_arith_reg_lazy(op, modrm, ip, cs)
@@ -2601,23 +2603,7 @@ mod fast_tests {
                 } else if modrm >= 0xC0 {
                     core_reg(&mut lazy, op, modrm, env.ip, env.cs)
                 } else {
-                    // As `Cpu32::x87_fast_mem` picks them.
-                    match (op, (modrm >> 3) & 7) {
-                        (0xD9 | 0xDB | 0xDD | 0xDF, 2 | 3) => match lazy.fast_st_value(op) {
-                            Some(v) => {
-                                ml.0 = v;
-                                lazy.fast_st_done(op, modrm, ins, data);
-                                true
-                            }
-                            None => false,
-                        },
-                        (0xDC, _) => lazy.fast_m64_dc_lazy(modrm, operand, ins, data),
-                        (0xDD, 0) => lazy.fast_m64_lazy(op, modrm, operand, ins, data),
-                        (0xD8 | 0xDA | 0xDE, _) | (0xD9 | 0xDB | 0xDF, 0) => {
-                            lazy.fast_mem_lazy(op, modrm, operand, ins, data)
-                        }
-                        _ => false,
-                    }
+                    core_mem(&mut lazy, op, modrm, operand, &mut ml, ins, data)
                 };
                 if took {
                     fast += 1;
@@ -2748,19 +2734,7 @@ mod fast_tests {
                 } else if modrm >= 0xC0 {
                     core_reg(&mut lazy, op, modrm, env.ip, env.cs)
                 } else {
-                    match (op, (modrm >> 3) & 7) {
-                        (0xDD, 2 | 3) => match lazy.fast_st_value(op) {
-                            Some(v) => {
-                                ml.0 = v;
-                                lazy.fast_st_done(op, modrm, ins, data);
-                                true
-                            }
-                            None => false,
-                        },
-                        (0xDC, _) => lazy.fast_m64_dc_lazy(modrm, operand, ins, data),
-                        (0xDD, 0) => lazy.fast_mem_lazy(op, modrm, operand, ins, data),
-                        _ => false,
-                    }
+                    core_mem(&mut lazy, op, modrm, operand, &mut ml, ins, data)
                 };
                 if took {
                     fast += 1;
