@@ -279,6 +279,8 @@ fn fop_of(i: &Insn) -> u16 {
     ((i.op & 7) << 8) | i.modrm as u16
 }
 
+/// An FPU pointer register pair: offset and selector (FIP/FCS, FDP/FDS).
+type FpuPtr = (u32, u16);
 impl Cpu32 {
     /// Attach (or remove) a coprocessor beside a 386 (an 80387) or a 286
     /// (an 80287: the 387's additions do nothing there, see `x87_esc`);
@@ -460,16 +462,9 @@ impl Cpu32 {
     /// [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_m64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
-        let ea = self.ea(i);
-        let Some(p) = self.x87_direct(i, ea, 8, Acc::Read) else {
+        let Some((bits, ins, data)) = self.x87_lean_read64(bus, i) else {
             return false;
         };
-        let Some(b) = bus.ram_direct().get(p..).and_then(|m| m.first_chunk::<8>()) else {
-            return false;
-        };
-        let bits = u64::from_le_bytes(*b);
-        let ins = (self.insn_start, self.seg[CS].sel);
-        let data = (ea, self.seg[i.mseg()].sel);
         match self.x87_lean_unit() {
             Some(u) => u.lean_m64(i.aux, fop_of(i), bits, ins, data),
             None => false,
@@ -481,20 +476,31 @@ impl Cpu32 {
     /// changed, for [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_fld64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
-        let ea = self.ea(i);
-        let Some(p) = self.x87_direct(i, ea, 8, Acc::Read) else {
+        let Some((bits, ins, data)) = self.x87_lean_read64(bus, i) else {
             return false;
         };
-        let Some(b) = bus.ram_direct().get(p..).and_then(|m| m.first_chunk::<8>()) else {
-            return false;
-        };
-        let bits = u64::from_le_bytes(*b);
-        let ins = (self.insn_start, self.seg[CS].sel);
-        let data = (ea, self.seg[i.mseg()].sel);
         match self.x87_lean_unit() {
             Some(u) => u.lean_fld64(fop_of(i), bits, ins, data),
             None => false,
         }
+    }
+
+    /// The m64 operand of a lean loading form, read as the core's integer
+    /// forms read theirs ([`Cpu32::x87_direct`], then the lent RAM), with
+    /// the FPU's instruction and data pointers (offset, selector); None
+    /// (nothing read twice: only plain RAM is taken) for the full path.
+    #[inline(always)]
+    fn x87_lean_read64<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+    ) -> Option<(u64, FpuPtr, FpuPtr)> {
+        let ea = self.ea(i);
+        let p = self.x87_direct(i, ea, 8, Acc::Read)?;
+        let b = bus.ram_direct().get(p..)?.first_chunk::<8>()?;
+        let bits = u64::from_le_bytes(*b);
+        let ins = (self.insn_start, self.seg[CS].sel);
+        Some((bits, ins, (ea, self.seg[i.mseg()].sel)))
     }
 
     /// The [`LEAN_FST64`] form: FST(P) m64 of an ST(0) held as a double
