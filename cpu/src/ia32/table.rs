@@ -10,8 +10,11 @@
 //! register names (`AL`, `eAX`, `DX`…) are fixed operands.
 //!
 //! Clock counts are the register / simplest form from Intel's 386 and 486
-//! programmer's reference tables (real-address mode); the fast timing model
-//! starts from them and picks each form's own count (`clocks.rs`).
+//! programmer's reference tables (real-address mode). The 286 model charges
+//! them as they are; on the 386 and later the decoder asks
+//! `clocks::form_clk`, which names its own per-form counts for most rows
+//! (a branch there carries the not-taken count, its row the taken one) and
+//! falls back to these for the rest.
 
 use std::sync::OnceLock;
 
