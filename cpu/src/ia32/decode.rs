@@ -318,14 +318,11 @@ impl Cpu32 {
             return Err(gp(0)); // the 286's limit: ten bytes, prefixes included
         }
         i.len = n as u8;
-        // The form's count (memory operand, REP, width, ENTER's level),
-        // chosen here once so that running it costs nothing more.
-        let base = if self.model.generation() >= 4 {
-            row.c486
-        } else {
-            row.c386
-        };
-        i.clk = clocks::form_clk(&i, self.model, base);
+        // The form's count, chosen here once so that running it costs
+        // nothing more: the row's (register or memory operand, a string
+        // instruction alone or under REP), then width and ENTER's level.
+        let second = i.mem || (i.rep != 0 && clocks::rep_string(op));
+        i.clk = clocks::form_clk(&i, self.model, row.clocks(self.model, second));
         // Jcc, LOOPcc and JCXZ have one immediate: the second carries a
         // taken branch's clocks over the not-taken count (never fewer on
         // any model), so that the handler adds it without a look-up.

@@ -659,9 +659,7 @@ impl Cpu32 {
                 if self.eflags & OF != 0 {
                     // Taken: INTO's real-mode count over the not-taken one.
                     let t = clocks::into_taken(self.model);
-                    if self.model.generation() >= 3 {
-                        self.cycles += u64::from(t.saturating_sub(i.clk));
-                    }
+                    self.cycles += u64::from(t.saturating_sub(i.clk));
                     self.xfer_base = t.max(i.clk);
                     self.soft_int(bus, 4, false)?;
                 }

@@ -237,10 +237,8 @@ impl Cpu32 {
     /// Top the far transfer in progress up from the real-mode count its
     /// instruction was charged (`xfer_base`) to the count of `k`.
     fn charge_xfer(&mut self, k: Xfer) {
-        if self.model.generation() >= 3 {
-            let t = clocks::xfer_clk(k, self.model);
-            self.cycles += t.saturating_sub(u64::from(self.xfer_base));
-        }
+        let t = clocks::xfer_clk(k, self.model);
+        self.cycles += t.saturating_sub(u64::from(self.xfer_base));
     }
 
     /// [`Self::charge_xfer`] for the task switch just made, by the new

@@ -371,12 +371,17 @@ fn every_instruction_charges_at_least_one_clock() {
     // (`slice.rs`), which holds only if no step it runs is free: Intel's
     // 386 and 486 tables give every instruction at least one clock.
     for r in super::table::ROWS {
-        assert!(r.c386 >= 1 && r.c486 >= 1, "{} {}", r.mnem, r.operands);
+        assert!(
+            r.clk.iter().chain(&r.alt).all(|&c| c >= 1),
+            "{} {}",
+            r.mnem,
+            r.operands
+        );
     }
     // Every form the decoder can pick (register or memory operand, either
     // operand size, REP or not, any ENTER level) on every model, and a
     // taken branch's count (the not-taken count plus the model's delta).
-    use super::clocks::{form_clk, taken_delta};
+    use super::clocks::{form_clk, rep_string, taken_delta};
     let models = [
         Model32::I80286,
         Model32::I80386,
@@ -386,11 +391,6 @@ fn every_instruction_charges_at_least_one_clock() {
     ];
     for model in models {
         for r in super::table::ROWS {
-            let base = if model.generation() >= 4 {
-                r.c486
-            } else {
-                r.c386
-            };
             for (mem, o32, rep, level) in
                 (0..16).map(|k| (k & 1 != 0, k & 2 != 0, k & 4 != 0, k & 8 != 0))
             {
@@ -403,6 +403,7 @@ fn every_instruction_charges_at_least_one_clock() {
                     imm2: if level { 31 } else { 0 },
                     ..Insn::default()
                 };
+                let base = r.clocks(model, mem || (rep && rep_string(r.op)));
                 let n = form_clk(&i, model, base) as u64;
                 assert!(n >= 1, "{model:?} {} {} mem {mem}", r.mnem, r.operands);
                 if let Some(d) = taken_delta(r.op, model).map(|d| d as i64 as u64) {
