@@ -258,23 +258,23 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
 /// and learns from the result which tests follow (`slice.rs`).
 macro_rules! by_form {
     ($me:ident, $lap:expr, $start:expr, $form:expr, $W:ident;
-     $($f8:ident $f16:ident $f32:ident => $e:expr,)* _ => $d:expr,) => {
+     $($f8:ident $f16:ident $f32:ident $how:tt $e:expr,)* _ => $d:expr,) => {
         match $form {
             $(
                 $f8 => {
                     #[allow(dead_code)] // families that have one width
                     type $W = W8;
-                    by_form!(@arm $me, $lap, $start, $f8, $e)
+                    by_form!(@arm $how $me, $lap, $start, $f8, $e)
                 }
                 $f16 => {
                     #[allow(dead_code)] // families that have one width
                     type $W = W16;
-                    by_form!(@arm $me, $lap, $start, $f16, $e)
+                    by_form!(@arm $how $me, $lap, $start, $f16, $e)
                 }
                 $f32 => {
                     #[allow(dead_code)] // families that have one width
                     type $W = W32;
-                    by_form!(@arm $me, $lap, $start, $f32, $e)
+                    by_form!(@arm $how $me, $lap, $start, $f32, $e)
                 }
             )*
             _ => {
@@ -285,7 +285,13 @@ macro_rules! by_form {
             }
         }
     };
-    (@arm $me:ident, $lap:expr, $start:expr, $f:expr, $e:expr) => {{
+    // `->`: the arm takes the snapshot itself, when it needs it, and
+    // says so in its own `R<bool>` (the x87 lean forms: only their
+    // fallback to the full path needs it).
+    (@arm -> $me:ident, $lap:expr, $start:expr, $f:expr, $e:expr) => {
+        $e
+    };
+    (@arm => $me:ident, $lap:expr, $start:expr, $f:expr, $e:expr) => {{
         const SNAP: bool = !no_partial($f);
         if $lap && SNAP {
             $me.snapshot_at($start);
@@ -521,15 +527,23 @@ impl Cpu32 {
             STRING_8 STRING_16 STRING_32 => self.string(bus, i, start),
             LOOP_8 LOOP_16 LOOP_32 => self.f_loop::<W>(i, next),
             CMOV_8 CMOV_16 CMOV_32 => self.f_cmov::<W, B>(bus, i),
-            X87_8 X87_16 X87_32 => match W::BITS {
-                8 => self.f_x87(bus, i, next, start),
-                16 => self.f_x87_lean::<_, { super::fpu::LEAN_ARITH }>(bus, i, next, start),
-                _ => self.f_x87_lean::<_, { super::fpu::LEAN_STACK }>(bus, i, next, start),
+            // The lean x87 forms run without the restart snapshot (they
+            // change nothing before deciding, then cannot fault or raise
+            // anything); their fallback takes it (`f_x87_lean`).
+            X87_8 X87_16 X87_32 -> match W::BITS {
+                8 => {
+                    if LAP {
+                        self.snapshot_at(start);
+                    }
+                    self.f_x87(bus, i, next, start).map(|()| LAP)
+                }
+                16 => self.f_x87_lean::<_, { super::fpu::LEAN_ARITH }, LAP>(bus, i, next, start),
+                _ => self.f_x87_lean::<_, { super::fpu::LEAN_STACK }, LAP>(bus, i, next, start),
             },
-            X87M_8 X87M_16 X87M_32 => match W::BITS {
-                8 => self.f_x87_lean::<_, { super::fpu::LEAN_M64 }>(bus, i, next, start),
-                16 => self.f_x87_lean::<_, { super::fpu::LEAN_FLD64 }>(bus, i, next, start),
-                _ => self.f_x87_lean::<_, { super::fpu::LEAN_FST64 }>(bus, i, next, start),
+            X87M_8 X87M_16 X87M_32 -> match W::BITS {
+                8 => self.f_x87_lean::<_, { super::fpu::LEAN_M64 }, LAP>(bus, i, next, start),
+                16 => self.f_x87_lean::<_, { super::fpu::LEAN_FLD64 }, LAP>(bus, i, next, start),
+                _ => self.f_x87_lean::<_, { super::fpu::LEAN_FST64 }, LAP>(bus, i, next, start),
             },
             BT_R_8 BT_R_16 BT_R_32 => {
                 self.f_bt_r::<W>(i);

@@ -537,15 +537,21 @@ impl Cpu32 {
     /// [`LEAN_STACK`], [`LEAN_M64`], [`LEAN_FLD64`] or [`LEAN_FST64`]: the
     /// `match` folds, so each kind is its own function with only its own
     /// work): the lean path ([`Cpu32::x87_lean_arith`] and its siblings),
-    /// else [`Cpu32::f_x87`], which does the instruction again in full.
+    /// else [`Cpu32::f_x87_lean_full`], which does the instruction again
+    /// in full. The result is whether the restart snapshot was taken
+    /// (`LAP`: the run loop's lap, `slice.rs`): the lean path never takes
+    /// it, because it decides before it writes anything and then neither
+    /// faults (an operand it cannot reach directly sends it to the full
+    /// path), nor touches EFLAGS, nor raises anything FERR# shows (no
+    /// error was pending, PE is masked and stays lazy, ES stays clear).
     #[inline(never)]
-    pub(crate) fn f_x87_lean<B: Bus + ?Sized, const K: u8>(
+    pub(crate) fn f_x87_lean<B: Bus + ?Sized, const K: u8, const LAP: bool>(
         &mut self,
         bus: &mut B,
         i: &Insn,
         next: u32,
         start: u32,
-    ) -> R<()> {
+    ) -> R<bool> {
         let done = match K {
             LEAN_ARITH => self.x87_lean_arith(i),
             LEAN_STACK => self.x87_lean_stack(i),
@@ -554,9 +560,27 @@ impl Cpu32 {
             _ => self.x87_lean_fst64(bus, i),
         };
         if done {
-            return Ok(());
+            return Ok(false);
         }
-        self.f_x87(bus, i, next, start)
+        if LAP {
+            // The lap's EIP is the next instruction's and its start the
+            // instruction's (`start_unsnapped`): the fallback needs only
+            // these three arguments, so the lean path keeps no more live.
+            self.f_x87_lean_full(bus, i)
+        } else {
+            self.f_x87(bus, i, next, start).map(|()| false)
+        }
+    }
+
+    /// A lean form's fallback in the run loop's lap: the restart snapshot
+    /// at the instruction's start (nothing has changed since), then the
+    /// instruction in full ([`Cpu32::f_x87`]).
+    #[cold]
+    #[inline(never)]
+    fn f_x87_lean_full<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<bool> {
+        let (next, start) = (self.eip, self.insn_start);
+        self.snapshot_at(start);
+        self.f_x87(bus, i, next, start).map(|()| true)
     }
 
     /// [`Cpu32::f_x87`] but for the register fast path: the general path
@@ -915,6 +939,7 @@ impl Cpu32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests_fetch::{flat32, TrustBus};
     use super::*;
     use crate::FlatBus;
 
@@ -1189,7 +1214,11 @@ mod tests {
     /// unmasked, so FERR# goes active with CR0.NE clear), FNCLEX,
     /// FLDZ/FLD1 and FSTP ST(0), on
     /// doubles of every kind, must leave the same x87 state, registers,
-    /// FERR# edge and memory (operands, stores and status words).
+    /// FERR# edge and memory (operands, stores and status words). Each
+    /// program runs three times over, so its last pass runs in the run
+    /// loop's lap, where the lean forms take no restart snapshot (the
+    /// lap's debug assertions check what that allows); and once more
+    /// without the lap.
     #[test]
     fn lean_forms_match_the_general_dispatch_on_random_programs() {
         let mut r = crate::ia32::tests_fetch::Rng(0x5EED_F00D_1234_5678);
@@ -1211,6 +1240,12 @@ mod tests {
                 code.extend([0xDD, 0x05]);
                 code.extend(abs(0x9000 + 8 * k));
             }
+            // The body runs three times (MOV ECX, 3 … DEC ECX; JNZ): a slot
+            // is stamped when it is found again, so the third time runs
+            // from stamped slots, in the run loop's lap when the bus
+            // vouches for its RAM.
+            code.extend([0xB9, 3, 0, 0, 0]);
+            let body = code.len();
             let mut stores = 0u32;
             for _ in 0..64 {
                 let x = r.next();
@@ -1265,35 +1300,174 @@ mod tests {
                     _ => code.extend([0xD9, 0xC0 | i]),
                 }
             }
+            // DEC ECX; JNZ rel32 back to the body.
+            code.push(0x49);
+            let back = body as i32 - (code.len() as i32 + 6);
+            code.extend([0x0F, 0x85]);
+            code.extend(back.to_le_bytes());
             // FNSTSW AX and the final state's words, then HLT.
             code.extend([0xDF, 0xE0, 0xF4]);
+            // Lean forms in the lap (TrustBus), the general dispatch in the
+            // lap, the lean forms in whole steps only (a bus that does not
+            // vouch for its RAM never enters the lap).
             let mut outs = Vec::new();
-            for forms in [true, false] {
-                let mut bus = FlatBus::new(0x10000);
-                let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut bus);
+            for (forms, lap) in [(true, true), (false, true), (true, false)] {
+                let mut flat = FlatBus::new(0x10000);
+                let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut flat);
                 c.set_forms(forms);
-                bus.load(0x8000, &code);
-                bus.load(0x9000, &data);
+                flat.load(0x8000, &code);
+                flat.load(0x9000, &data);
                 c.eip = 0x8000;
                 c.r[4] = 0x7000;
-                assert_eq!(
-                    c.run(&mut bus, 10_000),
-                    StepResult32::Halted,
-                    "program {prog}"
-                );
+                let (res, mem) = if lap {
+                    let mut bus = TrustBus(flat);
+                    (run_lap(&mut c, &mut bus), bus.0.mem)
+                } else {
+                    let res = c.run(&mut flat, 20_000);
+                    (res, flat.mem)
+                };
+                assert_eq!(res, StepResult32::Halted, "program {prog}");
+                assert!(c.halted(), "program {prog}");
                 let ferr = c.take_ferr();
-                outs.push((
-                    c.x87().unwrap(),
-                    c.r,
-                    ferr,
-                    bus.mem[0x9000..0x9500].to_vec(),
-                ));
+                outs.push((c.x87().unwrap(), c.r, ferr, mem[0x9000..0x9500].to_vec()));
             }
-            let (a, b) = (&outs[0], &outs[1]);
-            assert_eq!(a.0, b.0, "x87 state, program {prog}: {code:02X?}");
-            assert_eq!(a.1, b.1, "registers, program {prog}");
-            assert_eq!(a.2, b.2, "FERR# edge, program {prog}");
-            assert!(a.3 == b.3, "memory, program {prog}");
+            let a = &outs[0];
+            for (k, b) in outs.iter().enumerate().skip(1) {
+                assert_eq!(a.0, b.0, "x87 state, program {prog}, run {k}: {code:02X?}");
+                assert_eq!(a.1, b.1, "registers, program {prog}, run {k}");
+                assert_eq!(a.2, b.2, "FERR# edge, program {prog}, run {k}");
+                assert!(a.3 == b.3, "memory, program {prog}, run {k}");
+            }
+        }
+    }
+
+    /// Runs `c` on `bus` until it halts or shuts down (the lap's
+    /// decoded forms take over once each loop body has run once).
+    fn run_lap(c: &mut Cpu32, bus: &mut TrustBus) -> StepResult32 {
+        for _ in 0..100 {
+            let r = c.run(bus, 10_000);
+            if r != StepResult32::Executed || c.halted() {
+                return r;
+            }
+        }
+        panic!("still running at EIP {:#x}", c.eip);
+    }
+
+    /// A lean FADD m64 in the run loop's lap, whose operand page is not
+    /// present, faults with everything as before the instruction: the
+    /// lean forms run without the restart snapshot and their fallback
+    /// takes it (SDM vol. 3, 6.5: a fault restarts the instruction; the
+    /// x87's pointers and stack are those of the previous instruction).
+    #[test]
+    fn a_lean_fadd_m64_on_a_page_not_present_faults_with_the_state_before_it() {
+        let mut b = TrustBus(FlatBus::new(0x4_0000));
+        // Paging: directory at 1000h, one table at 2000h mapping page n
+        // to n for n < 40h, page 10h not present.
+        b.0.load(0x1000, &(0x2000u32 | 3).to_le_bytes());
+        for n in 0..0x40u32 {
+            let pte = if n == 0x10 { 0 } else { (n << 12) | 3 };
+            b.0.load(0x2000 + 4 * n, &pte.to_le_bytes());
+        }
+        let mut c = flat32(Model32::I80486);
+        c.cr[3] = 0x1000;
+        c.cr[0] |= 0x8000_0000;
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0xE8,                         // 3000: FLD1
+            0xDD, 0x05, 0x00, 0x50, 0, 0,       // 3002: FLD qword [5000h] (2.0)
+            0xB9, 3, 0, 0, 0,                   // 3008: MOV ECX, 3
+            0xDC, 0x03,                         // 300D: FADD qword [EBX]
+            0xD8, 0xC1,                         // 300F: FADD ST(0), ST(1)
+            0xD9, 0xC0,                         // 3011: FLD ST(0)
+            0xDD, 0x1D, 0x10, 0x50, 0, 0,       // 3013: FSTP qword [5010h]
+            0x49,                               // 3019: DEC ECX
+            0x75, 0xF1,                         // 301A: JNZ 300Dh
+            0xBB, 0x08, 0x00, 0x01, 0x00,       // 301C: MOV EBX, 10008h
+            0xB8, 0x78, 0x56, 0x34, 0x12,       // 3021: MOV EAX, 12345678h
+            0xEB, 0xE5,                         // 3026: JMP 300Dh
+        ];
+        b.0.load(0x3000, &code);
+        b.0.load(0x5000, &2.0f64.to_bits().to_le_bytes());
+        b.0.load(0x5008, &0.5f64.to_bits().to_le_bytes());
+        c.eip = 0x3000;
+        c.r[3] = 0x5008;
+        // The IDT's limit is 0: the #PF becomes a shutdown, which leaves
+        // the state the fault restarted from.
+        assert_eq!(run_lap(&mut c, &mut b), StepResult32::Shutdown);
+        assert_eq!(c.eip, 0x300D);
+        assert_eq!(c.cr[2], 0x10008);
+        assert_eq!((c.r[0], c.r[1], c.r[3]), (0x1234_5678, 0, 0x10008));
+        // Three rounds of ST(0) + 0.5 + 1: 2 → 3.5 → 5 → 6.5, each stored.
+        assert_eq!(b.0.mem[0x5010..0x5018], 6.5f64.to_bits().to_le_bytes());
+        let f = c.x87().unwrap();
+        // 6.5 = 1.101b × 2^2, 1.0; TOP 6; all exact (no PE, C1 clear).
+        assert_eq!((f.st(0).se, f.st(0).m), (0x4001, 0xD000_0000_0000_0000));
+        assert_eq!((f.st(1).se, f.st(1).m), (0x3FFF, 0x8000_0000_0000_0000));
+        assert_eq!(f.status_word(), 0x3000);
+        assert_eq!(f.tag_word(), 0x0FFF);
+        // The pointers of the FSTP before it (DD 1D: FOP 51Dh).
+        assert_eq!((f.fip, f.fop, f.fdp), (0x3013, 0x51D, 0x5010));
+    }
+
+    /// An unmasked exception raised by a lean form's fallback (FDIV m64
+    /// by zero with ZE unmasked: the lean path declines a zero) is
+    /// reported as the full path reports it: #MF (CR0.NE set) at the
+    /// next waiting x87 instruction — here a lean FSTP m64, which must not
+    /// store — with the division's destination left as it was (SDM vol.
+    /// 1, 8.5.3 and 8.6), on the decoded forms and on the general path.
+    #[test]
+    fn an_unmasked_error_from_a_lean_fallback_raises_mf_at_the_next_lean_form() {
+        for forms in [true, false] {
+            let mut b = TrustBus(FlatBus::new(0x1_0000));
+            let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut b.0);
+            c.r[4] = 0x8000;
+            c.cr[0] |= 0x20; // NE
+                             // #MF (16): a 32-bit interrupt gate to 4000h (HLT).
+            c.idtr = (0x800, 0xFF);
+            b.0.load(
+                0x800 + 16 * 8,
+                &[0x00, 0x40, 0x08, 0x00, 0x00, 0x8E, 0x00, 0x00],
+            );
+            b.0.load(0x4000, &[0xF4]);
+            #[rustfmt::skip]
+            let code = [
+                0xD9, 0x2D, 0x00, 0x50, 0, 0,       // 3000: FLDCW [5000h] (027Bh)
+                0xD9, 0xE8,                         // 3006: FLD1
+                0xB9, 3, 0, 0, 0,                   // 3008: MOV ECX, 3
+                0xD9, 0xC0,                         // 300D: FLD ST(0)
+                0xDC, 0x33,                         // 300F: FDIV qword [EBX]
+                0xDD, 0x1D, 0x10, 0x50, 0, 0,       // 3011: FSTP qword [5010h]
+                0x49,                               // 3017: DEC ECX
+                0x75, 0xF3,                         // 3018: JNZ 300Dh
+                0xBB, 0x18, 0x50, 0x00, 0x00,       // 301A: MOV EBX, 5018h
+                0xEB, 0xEC,                         // 301F: JMP 300Dh
+            ];
+            b.0.load(0x3000, &code);
+            b.0.load(0x5000, &0x027Bu16.to_le_bytes());
+            b.0.load(0x5008, &2.0f64.to_bits().to_le_bytes());
+            b.0.load(0x5018, &0.0f64.to_bits().to_le_bytes());
+            c.set_forms(forms);
+            c.eip = 0x3000;
+            c.r[3] = 0x5008;
+            assert_eq!(
+                run_lap(&mut c, &mut b),
+                StepResult32::Halted,
+                "forms {forms}"
+            );
+            assert_eq!(c.eip, 0x4001);
+            // The #MF's return address is the FSTP's; ECX is 0 (the DEC
+            // after it did not run), and the FSTP stored nothing: the
+            // last store was 1/2 from the loop's third round.
+            let ret = u32::from_le_bytes(b.0.mem[0x7FF4..0x7FF8].try_into().unwrap());
+            assert_eq!((ret, c.r[1]), (0x3011, 0), "forms {forms}");
+            assert_eq!(b.0.mem[0x5010..0x5018], 0.5f64.to_bits().to_le_bytes());
+            let f = c.x87().unwrap();
+            // ZE, ES and B with TOP 6; ST(0) still 1.0 (an unmasked
+            // exception leaves the destination); FDIV's pointers (DC 33:
+            // FOP 433h) — the FSTP that faulted changed none.
+            assert_eq!(f.status_word(), 0xB084, "forms {forms}");
+            assert_eq!((f.st(0).se, f.st(0).m), (0x3FFF, 0x8000_0000_0000_0000));
+            assert_eq!((f.fip, f.fop, f.fdp), (0x300F, 0x433, 0x5018));
         }
     }
 

@@ -467,14 +467,15 @@ impl Fpu {
     /// marks `d` full.
     #[inline(always)]
     fn copy_reg(&mut self, d: usize, s: usize) {
-        self.regs[d] = self.regs[s];
-        self.dv[d] = self.dv[s];
+        // Only the form `s` is in: the other is stale in `d` as in `s`.
         // (`s` is full.)
-        self.dk[d] = if self.dk[s] & DK_DBL != 0 {
-            DK_DBL | DK_FULL
+        if self.dk[s] & DK_DBL != 0 {
+            self.dv[d] = self.dv[s];
+            self.dk[d] = DK_DBL | DK_FULL;
         } else {
-            0
-        };
+            self.regs[d] = self.regs[s];
+            self.dk[d] = 0;
+        }
         self.tw &= !(3 << (2 * d));
     }
 
