@@ -15,7 +15,7 @@
 //! gets no forms, the 386 no 8/16-bit shifts (its undefined flags).
 
 use super::decode::Insn;
-use super::flags::{alu_lazy, incdec_lazy, NONE};
+use super::flags::{alu_lazy, incdec_lazy};
 use super::mem::Acc;
 use super::width::*;
 use super::*;
@@ -125,8 +125,6 @@ pub(crate) const fn no_partial(form: u8) -> bool {
     form.wrapping_sub(ALU_RR_ADD << 2) < (GRP3 - ALU_RR_ADD) << 2
 }
 
-/// [`Insn::aux`] bit (MOV): the destination is the ModR/M reg field (else r/m).
-const A_G: u8 = 0x10;
 /// [`Insn::aux`] bit: the source is the immediate.
 const A_IMM: u8 = 0x20;
 /// [`Insn::aux`] bit: the immediate (or displacement) is a sign-extended byte.
@@ -179,8 +177,9 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0x91..=0x97 => f(XCHG_RR, ow, A_ACC | (op & 7) as u8),
         0x88 | 0x89 if i.mem => f(MOV_M, w, 0),
         0x8A | 0x8B if i.mem => f(MOV_GM, w, 0),
-        0x88 | 0x89 => f(MOV_RR, w, 0),
-        0x8A | 0x8B => f(MOV_RR, w, A_G),
+        // aux: destination | source << 3.
+        0x88 | 0x89 => f(MOV_RR, w, rm | reg << 3),
+        0x8A | 0x8B => f(MOV_RR, w, reg | rm << 3),
         0xC6 | 0xC7 if i.mem => f(MOV_M, w, A_IMM),
         0xC6 | 0xC7 => f(MOV_RI, w, rm),
         0xB0..=0xB7 => f(MOV_RI, 0, (op & 7) as u8),
@@ -698,11 +697,8 @@ impl Cpu32 {
 
     #[inline(always)]
     fn f_mov_rr<W: Width>(&mut self, i: &Insn) {
-        let (d, s) = if i.aux & A_G != 0 {
-            (i.reg(), i.rm())
-        } else {
-            (i.rm(), i.reg())
-        };
+        let d = (i.aux & 7) as usize;
+        let s = (i.aux >> 3 & 7) as usize;
         let v = self.gr::<W>(s);
         self.sr::<W>(d, v);
     }
@@ -819,20 +815,25 @@ impl Cpu32 {
         // old ones need not be worked out; rotates set CF and OF only and
         // read CF alone (RCL/RCR), so they leave a pending record alone.
         let full = sop >= 4;
-        let fl = if full { self.eflags } else { self.cf() as u32 };
-        let f = if i.mem {
-            self.rmw::<W, B, _, _>(bus, i, |v| shift::<W>(sop, v, cnt, fl))?
+        let fl = if full { 0 } else { self.cf() as u32 };
+        let (r, f) = if i.mem {
+            self.rmw::<W, B, _, _>(bus, i, |v| {
+                let (r, f) = shift::<W>(sop, v, cnt, fl);
+                (r, (r, f))
+            })?
         } else {
             let n = i.rm();
             let (r, f) = shift::<W>(sop, self.gr::<W>(n), cnt, fl);
             self.sr::<W>(n, r);
-            f
+            (r, f)
         };
         // A zero count changes no flag (and `f` is stale).
         if cnt != 0 {
             if full {
-                self.eflags = f;
-                self.lf.kind = NONE;
+                // SF, ZF and PF are the result's and AF is clear: a
+                // logical record with CF and OF over it, so that the
+                // parity and the word are worked out only if read.
+                self.set_lazy_co::<W>(r, f);
             } else {
                 self.set_co(CF | OF, f);
             }
@@ -861,8 +862,9 @@ impl Cpu32 {
         let r = p as u32 & W::MASK;
         let ovf = sext::<W>(r) as i32 as i64 != p;
         self.sr::<W>(i.reg(), r);
-        let f = szp::<W>(r) | if ovf { CF | OF } else { 0 };
-        self.set_flags(STATUS, f);
+        // SZP of the result, AF clear, CF = OF = the overflow: a logical
+        // record with CF and OF over it (`set_lazy_co`).
+        self.set_lazy_co::<W>(r, if ovf { CF | OF } else { 0 });
         Ok(())
     }
 

@@ -40,8 +40,9 @@ impl Cpu32 {
     /// accepts these too.
     #[inline(always)]
     pub(crate) fn seg_fast(&self, s: usize, off: u32, len: u32, write: bool) -> Option<u32> {
-        if u64::from(off) + u64::from(len) <= self.seg_end[s][write as usize] {
-            Some(self.seg[s].base.wrapping_add(off))
+        let e = &self.seg_end[s & 7];
+        if u64::from(off) + u64::from(len) <= e[write as usize] {
+            Some((e[2] as u32).wrapping_add(off))
         } else {
             None
         }
@@ -68,7 +69,7 @@ impl Cpu32 {
     /// Every segment to the full checks until one finds it good again.
     #[inline]
     pub(crate) fn seg_fast_off(&mut self) {
-        self.seg_end = [[0; 2]; 6];
+        self.seg_end = [[0; 4]; 8];
     }
 
     /// [`Self::seg_lin`]'s full checks and faults.
@@ -78,7 +79,8 @@ impl Cpu32 {
         // change them again after this access), the state is settled:
         // the fast bounds can be worked out again.
         if !self.seg_saved {
-            self.seg_end[s] = self.seg_fast_ends(s);
+            let [r, w] = self.seg_fast_ends(s);
+            self.seg_end[s] = [r, w, u64::from(self.seg[s].base), 0];
         }
         let c = &self.seg[s];
         // The 286 in real mode reports a stack-segment overrun as interrupt 13.
@@ -394,7 +396,7 @@ impl Cpu32 {
             if (lin & 0xFFF) > 0x1000 - len {
                 return None;
             }
-            let p = lin & self.model.address_mask();
+            let p = lin & self.addr_mask;
             // The hole and the top of the address space in one compare.
             if p.wrapping_sub(crate::bus::DIRECT_HOLE.start)
                 < crate::bus::DIRECT_HOLE.end - crate::bus::DIRECT_HOLE.start
