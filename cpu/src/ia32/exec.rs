@@ -2016,6 +2016,10 @@ impl Cpu32 {
             n |= old & 1;
         }
         self.cr[0] = n;
+        if (old ^ n) & 0x8000_0000 != 0 {
+            // The segments' fast ends carry the direct path's paging mode.
+            self.seg_fast_off();
+        }
         if (old ^ n) & 0x8001_0001 != 0 {
             self.tlb_stats.flushes_cr0 += 1;
             self.flush_tlb_all();

@@ -370,10 +370,13 @@ pub struct Cpu32 {
     /// change (`save_seg`, `load_eflags`, MOV DR7, a restored snapshot,
     /// reset, a state load, the public run entries) and worked out again
     /// only by a full check made outside such a change (`seg_saved` clear).
-    /// Each entry is `[read end, write end, base, 0]`: the segment's base
-    /// rides with its ends (derived with them, so it is current whenever
-    /// they are nonzero) and the hit reads one entry; eight entries so
-    /// that `s & 7` needs no bounds check (6 and 7 stay 0).
+    /// Each entry is `[read end, write end, base, mode]`: the segment's
+    /// base and the direct path's mode (`mem::MODE_FLAT` with paging off,
+    /// else CPL 3-ness, the TLB key's user index) ride with its ends,
+    /// derived with them (CR0.PG changes zero them too, `set_cr0`), so
+    /// they are current whenever the ends are nonzero and a hit reads one
+    /// entry; eight entries so that `s & 7` needs no bounds check (6 and 7
+    /// stay 0).
     seg_end: [[u64; 4]; 8],
     /// Debug builds: the segments and CPL at the instruction's start, to
     /// check that every change was preceded by [`Cpu32::save_seg`].
