@@ -38,7 +38,9 @@ pub struct Insn {
     pub scale: u8,
     /// Displacement.
     pub disp: u32,
-    /// Default segment of the memory operand.
+    /// The memory operand's segment: the override if there is one, else
+    /// the addressing form's default (resolved once by the decoder, so
+    /// that an access reads one byte rather than unwrapping `seg`).
     pub def_seg: u8,
     /// First immediate (or far-pointer offset, moffs, relative offset).
     pub imm: u32,
@@ -74,7 +76,7 @@ impl Insn {
     /// The memory operand's segment (override or default).
     #[inline]
     pub fn mseg(&self) -> usize {
-        self.seg.unwrap_or(self.def_seg) as usize
+        self.def_seg as usize
     }
 }
 
@@ -318,6 +320,9 @@ impl Cpu32 {
             return Err(gp(0)); // the 286's limit: ten bytes, prefixes included
         }
         i.len = n as u8;
+        if let Some(sg) = i.seg {
+            i.def_seg = sg;
+        }
         // The form's count, chosen here once so that running it costs
         // nothing more: the row's (register or memory operand, a string
         // instruction alone or under REP), then width and ENTER's level.
@@ -347,12 +352,14 @@ impl Cpu32 {
     /// The offset of the memory operand.
     #[inline(always)]
     pub(crate) fn ea(&self, i: &Insn) -> u32 {
+        // `& 7`: a register number the decoder gave is below 8, and the
+        // mask spares the bounds check a `NOREG`-typed index would cost.
         let mut a = i.disp;
         if i.base != NOREG {
-            a = a.wrapping_add(self.r[i.base as usize]);
+            a = a.wrapping_add(self.r[(i.base & 7) as usize]);
         }
         if i.index != NOREG {
-            a = a.wrapping_add(self.r[i.index as usize] << i.scale);
+            a = a.wrapping_add(self.r[(i.index & 7) as usize] << i.scale);
         }
         if i.a32 {
             a

@@ -266,6 +266,18 @@ impl Cpu32 {
         r ^ (cc & 1 != 0)
     }
 
+    /// Record a producer whose flags are those of a logical result `r`
+    /// (width `W`: SF, ZF and PF of `r`, AF clear) with CF and OF set to
+    /// `co`'s (`CF | OF` bits): SHL/SHR/SAR by a nonzero count and IMUL
+    /// r, r/m, whose eager flags are exactly that. A [`LOGIC`] record
+    /// reads only `r`, so `a` and `b` are left as they are.
+    #[inline(always)]
+    pub(crate) fn set_lazy_co<W: Width>(&mut self, r: u32, co: u32) {
+        self.lf.kind = LOGIC << 2 | wcode::<W>() | OVR;
+        self.lf.r = r << lsh::<W>();
+        self.lf.ov = (CF | OF) << 16 | (co & (CF | OF));
+    }
+
     /// Record a lazy flag producer.
     #[inline(always)]
     pub(crate) fn set_lazy(&mut self, l: Lazy) {

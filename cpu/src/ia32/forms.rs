@@ -15,7 +15,7 @@
 //! gets no forms, the 386 no 8/16-bit shifts (its undefined flags).
 
 use super::decode::Insn;
-use super::flags::{alu_lazy, incdec_lazy, NONE};
+use super::flags::{alu_lazy, incdec_lazy};
 use super::mem::Acc;
 use super::width::*;
 use super::*;
@@ -125,8 +125,6 @@ pub(crate) const fn no_partial(form: u8) -> bool {
     form.wrapping_sub(ALU_RR_ADD << 2) < (GRP3 - ALU_RR_ADD) << 2
 }
 
-/// [`Insn::aux`] bit (MOV): the destination is the ModR/M reg field (else r/m).
-const A_G: u8 = 0x10;
 /// [`Insn::aux`] bit: the source is the immediate.
 const A_IMM: u8 = 0x20;
 /// [`Insn::aux`] bit: the immediate (or displacement) is a sign-extended byte.
@@ -179,8 +177,9 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0x91..=0x97 => f(XCHG_RR, ow, A_ACC | (op & 7) as u8),
         0x88 | 0x89 if i.mem => f(MOV_M, w, 0),
         0x8A | 0x8B if i.mem => f(MOV_GM, w, 0),
-        0x88 | 0x89 => f(MOV_RR, w, 0),
-        0x8A | 0x8B => f(MOV_RR, w, A_G),
+        // aux: destination | source << 3.
+        0x88 | 0x89 => f(MOV_RR, w, rm | reg << 3),
+        0x8A | 0x8B => f(MOV_RR, w, reg | rm << 3),
         0xC6 | 0xC7 if i.mem => f(MOV_M, w, A_IMM),
         0xC6 | 0xC7 => f(MOV_RI, w, rm),
         0xB0..=0xB7 => f(MOV_RI, 0, (op & 7) as u8),
@@ -329,6 +328,49 @@ fn store<W: Width>(m: &mut [u8], v: u32) {
                 *a = v.to_le_bytes();
             }
         }
+    }
+}
+
+/// SHL (`OP` 4), SHR (5) or SAR (7) of `v` (already masked to `W`) by
+/// `cnt` (1–31): the result and the CF and OF bits, as [`shift`] gives
+/// them (its other status bits are the result's SF, ZF and PF with AF
+/// clear, which the caller records lazily).
+#[inline(always)]
+fn shift_co<W: Width, const OP: u8>(v: u32, cnt: u32) -> (u32, u32) {
+    let bits = W::BITS;
+    let msb = |x: u32| x & W::SIGN != 0;
+    let (r, c, o) = match OP {
+        4 => {
+            let wide = u64::from(v) << cnt;
+            let r = wide as u32 & W::MASK;
+            let c = cnt <= bits && (wide >> bits) & 1 != 0;
+            (r, c, msb(r) ^ c)
+        }
+        5 => {
+            let r = if cnt >= bits { 0 } else { v >> cnt };
+            let c = cnt <= bits && (v >> (cnt - 1)) & 1 != 0;
+            (r, c, msb(v))
+        }
+        _ => {
+            let x = sext::<W>(v) as i32;
+            let r = (x >> cnt.min(31)) as u32 & W::MASK;
+            let c = (x >> (cnt - 1).min(31)) & 1 != 0;
+            (r, c, false)
+        }
+    };
+    (r, if c { CF } else { 0 } | if o { OF } else { 0 })
+}
+
+/// The shift form's operation: [`shift_co`] for `OP` 4, 5 and 7, the
+/// eager [`shift`] by `sop` with the flags `fl` for the rotates (`OP` 0).
+#[inline(always)]
+fn shift_op<W: Width, const OP: u8>(sop: u8, v: u32, cnt: u32, fl: u32) -> (u32, u32) {
+    if OP == 0 {
+        shift::<W>(sop, v, cnt, fl)
+    } else if cnt == 0 {
+        (v & W::MASK, 0)
+    } else {
+        shift_co::<W, OP>(v & W::MASK, cnt)
     }
 }
 
@@ -504,7 +546,14 @@ impl Cpu32 {
             CALL_8 CALL_16 CALL_32 => self.f_call::<W, B>(bus, i, next),
             RET_8 RET_16 RET_32 => self.f_ret::<W, B>(bus, i),
             MOVX_8 MOVX_16 MOVX_32 => self.f_movx::<W, B>(bus, i),
-            SHIFT_8 SHIFT_16 SHIFT_32 => self.f_shift::<W, B>(bus, i),
+            // SHL/SAL, SHR and SAR each a body of its own (the operation a
+            // constant, so only CF and OF are computed); the rotates share one.
+            SHIFT_8 SHIFT_16 SHIFT_32 => match i.aux & 7 {
+                4 | 6 => self.f_shift::<W, B, 4>(bus, i),
+                5 => self.f_shift::<W, B, 5>(bus, i),
+                7 => self.f_shift::<W, B, 7>(bus, i),
+                _ => self.f_shift::<W, B, 0>(bus, i),
+            },
             IMUL_8 IMUL_16 IMUL_32 => self.f_imul::<W, B>(bus, i),
             CONV_8 CONV_16 CONV_32 => {
                 self.f_conv(i);
@@ -615,9 +664,8 @@ impl Cpu32 {
         let a = self.ea(i);
         // The one-compare segment check stands for the breakpoint and
         // alignment guards too (`Cpu32::seg_fast`).
-        if let Some(lin) = self.seg_fast(s, a, len, true) {
-            let u = self.user();
-            if let Some(p) = self.direct_unguarded(lin, len, true, u) {
+        if let Some((lin, mode)) = self.seg_fast_mode(s, a, len, true) {
+            if let Some(p) = self.direct_mode(lin, len, true, mode) {
                 // The same lent RAM `rd`/`wr` use (`Bus::ram_direct`).
                 if let Some(m) = bus.ram_direct().get_mut(p..p + len as usize) {
                     if let Some(old) = load::<W>(m) {
@@ -712,11 +760,8 @@ impl Cpu32 {
 
     #[inline(always)]
     fn f_mov_rr<W: Width>(&mut self, i: &Insn) {
-        let (d, s) = if i.aux & A_G != 0 {
-            (i.reg(), i.rm())
-        } else {
-            (i.rm(), i.reg())
-        };
+        let d = (i.aux & 7) as usize;
+        let s = (i.aux >> 3 & 7) as usize;
         let v = self.gr::<W>(s);
         self.sr::<W>(d, v);
     }
@@ -821,32 +866,42 @@ impl Cpu32 {
         Ok(())
     }
 
+    /// Shifts and rotates; `OP` is the operation (4: SHL/SAL, 5: SHR, 7:
+    /// SAR) or 0 for the rotates, whose operation is read from `aux`.
     #[inline(always)]
-    fn f_shift<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+    fn f_shift<W: Width, B: Bus + ?Sized, const OP: u8>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         let cnt = match i.aux >> 3 {
             0 => i.imm,
             1 => 1,
             _ => self.r[1],
         } & 31;
-        let sop = i.aux & 7;
+        let sop = if OP == 0 { i.aux & 7 } else { OP };
         // SHL/SHR/SAR by a nonzero count set all six status flags, so the
         // old ones need not be worked out; rotates set CF and OF only and
         // read CF alone (RCL/RCR), so they leave a pending record alone.
-        let full = sop >= 4;
-        let fl = if full { self.eflags } else { self.cf() as u32 };
-        let f = if i.mem {
-            self.rmw::<W, B, _, _>(bus, i, |v| shift::<W>(sop, v, cnt, fl))?
+        let full = OP != 0;
+        let fl = if full { 0 } else { self.cf() as u32 };
+        // SHL/SHR/SAR: the result and CF/OF only (`shift_co`), the other
+        // status flags being the result's (a lazy record below); the
+        // rotates through the eager function.
+        let (r, f) = if i.mem {
+            self.rmw::<W, B, _, _>(bus, i, |v| {
+                let (r, f) = shift_op::<W, OP>(sop, v, cnt, fl);
+                (r, (r, f))
+            })?
         } else {
             let n = i.rm();
-            let (r, f) = shift::<W>(sop, self.gr::<W>(n), cnt, fl);
+            let (r, f) = shift_op::<W, OP>(sop, self.gr::<W>(n), cnt, fl);
             self.sr::<W>(n, r);
-            f
+            (r, f)
         };
         // A zero count changes no flag (and `f` is stale).
         if cnt != 0 {
             if full {
-                self.eflags = f;
-                self.lf.kind = NONE;
+                // SF, ZF and PF are the result's and AF is clear: a
+                // logical record with CF and OF over it, so that the
+                // parity and the word are worked out only if read.
+                self.set_lazy_co::<W>(r, f);
             } else {
                 self.set_co(CF | OF, f);
             }
@@ -875,8 +930,9 @@ impl Cpu32 {
         let r = p as u32 & W::MASK;
         let ovf = sext::<W>(r) as i32 as i64 != p;
         self.sr::<W>(i.reg(), r);
-        let f = szp::<W>(r) | if ovf { CF | OF } else { 0 };
-        self.set_flags(STATUS, f);
+        // SZP of the result, AF clear, CF = OF = the overflow: a logical
+        // record with CF and OF over it (`set_lazy_co`).
+        self.set_lazy_co::<W>(r, if ovf { CF | OF } else { 0 });
         Ok(())
     }
 

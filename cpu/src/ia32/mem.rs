@@ -11,6 +11,10 @@ pub(crate) enum Acc {
     Exec,
 }
 
+/// The direct path's mode with paging off (`Cpu32::seg_fast_mode`; with
+/// paging on it is the TLB key's user index, 0 or 1).
+pub(crate) const MODE_FLAT: u64 = 2;
+
 impl Cpu32 {
     /// True in protected mode outside v86 (descriptor types are checked).
     #[inline]
@@ -40,10 +44,41 @@ impl Cpu32 {
     /// accepts these too.
     #[inline(always)]
     pub(crate) fn seg_fast(&self, s: usize, off: u32, len: u32, write: bool) -> Option<u32> {
-        if u64::from(off) + u64::from(len) <= self.seg_end[s][write as usize] {
-            Some(self.seg[s].base.wrapping_add(off))
+        let e = &self.seg_end[s & 7];
+        if u64::from(off) + u64::from(len) <= e[write as usize] {
+            Some((e[2] as u32).wrapping_add(off))
         } else {
             None
+        }
+    }
+
+    /// [`Self::seg_fast`] and the direct path's mode kept with the ends
+    /// ([`Self::direct_mode`]): the TLB key's user index (CPL 3) with
+    /// paging on, [`MODE_FLAT`] with it off. Both are derived from the
+    /// CPL and CR0.PG, and every change of either zeroes the ends (CPL:
+    /// `save_seg`; CR0.PG: `set_cr0`), so a hit's mode is current.
+    #[inline(always)]
+    pub(crate) fn seg_fast_mode(
+        &self,
+        s: usize,
+        off: u32,
+        len: u32,
+        write: bool,
+    ) -> Option<(u32, u64)> {
+        let e = &self.seg_end[s & 7];
+        if u64::from(off) + u64::from(len) <= e[write as usize] {
+            Some(((e[2] as u32).wrapping_add(off), e[3]))
+        } else {
+            None
+        }
+    }
+
+    /// The direct path's mode as the state stands ([`Self::seg_fast_mode`]).
+    fn direct_mode_now(&self) -> u64 {
+        if self.cr[0] & 0x8000_0000 == 0 {
+            MODE_FLAT
+        } else {
+            u64::from(self.user())
         }
     }
 
@@ -68,7 +103,7 @@ impl Cpu32 {
     /// Every segment to the full checks until one finds it good again.
     #[inline]
     pub(crate) fn seg_fast_off(&mut self) {
-        self.seg_end = [[0; 2]; 6];
+        self.seg_end = [[0; 4]; 8];
     }
 
     /// [`Self::seg_lin`]'s full checks and faults.
@@ -78,7 +113,8 @@ impl Cpu32 {
         // change them again after this access), the state is settled:
         // the fast bounds can be worked out again.
         if !self.seg_saved {
-            self.seg_end[s] = self.seg_fast_ends(s);
+            let [r, w] = self.seg_fast_ends(s);
+            self.seg_end[s] = [r, w, u64::from(self.seg[s].base), self.direct_mode_now()];
         }
         let c = &self.seg[s];
         // The 286 in real mode reports a stack-segment overrun as interrupt 13.
@@ -394,7 +430,7 @@ impl Cpu32 {
             if (lin & 0xFFF) > 0x1000 - len {
                 return None;
             }
-            let p = lin & self.model.address_mask();
+            let p = lin & self.addr_mask;
             // The hole and the top of the address space in one compare.
             if p.wrapping_sub(crate::bus::DIRECT_HOLE.start)
                 < crate::bus::DIRECT_HOLE.end - crate::bus::DIRECT_HOLE.start
@@ -416,6 +452,31 @@ impl Cpu32 {
         None
     }
 
+    /// [`Self::direct_unguarded`] with the paging test and the user index
+    /// taken from `mode` ([`Self::seg_fast_mode`]) rather than CR0 and CPL.
+    #[inline(always)]
+    pub(crate) fn direct_mode(&self, lin: u32, len: u32, write: bool, mode: u64) -> Option<usize> {
+        debug_assert_eq!(mode, self.direct_mode_now(), "stale direct-path mode");
+        if mode == MODE_FLAT {
+            if (lin & 0xFFF) > 0x1000 - len {
+                return None;
+            }
+            let p = lin & self.addr_mask;
+            if p.wrapping_sub(crate::bus::DIRECT_HOLE.start)
+                < crate::bus::DIRECT_HOLE.end - crate::bus::DIRECT_HOLE.start
+            {
+                return None;
+            }
+            return Some(p as usize);
+        }
+        let last = lin.wrapping_add(len - 1) >> 12;
+        let e = &self.tlb[(lin >> 12) as usize & (TLB_SIZE - 1)];
+        if e.key[(mode & 1) as usize + 2 * write as usize] == (last << 1) | 1 {
+            return Some(lin.wrapping_add(e.delta) as usize);
+        }
+        None
+    }
+
     /// Read through a segment.
     #[inline(always)]
     pub(crate) fn rd<B: Bus + ?Sized>(
@@ -425,11 +486,10 @@ impl Cpu32 {
         off: u32,
         len: u32,
     ) -> R<u32> {
-        let Some(lin) = self.seg_fast(s, off, len, false) else {
+        let Some((lin, mode)) = self.seg_fast_mode(s, off, len, false) else {
             return self.rd_slow(bus, s, off, len);
         };
-        let u = self.user();
-        if let Some(p) = self.direct_unguarded(lin, len, false, u) {
+        if let Some(p) = self.direct_mode(lin, len, false, mode) {
             let ram = bus.ram_direct();
             match len {
                 1 => {
@@ -449,6 +509,7 @@ impl Cpu32 {
                 }
             }
         }
+        let u = self.user();
         self.lin_read_slow(bus, lin, len, u)
     }
 
@@ -462,11 +523,10 @@ impl Cpu32 {
         len: u32,
         v: u32,
     ) -> R<()> {
-        let Some(lin) = self.seg_fast(s, off, len, true) else {
+        let Some((lin, mode)) = self.seg_fast_mode(s, off, len, true) else {
             return self.wr_slow(bus, s, off, len, v);
         };
-        let u = self.user();
-        if let Some(p) = self.direct_unguarded(lin, len, true, u) {
+        if let Some(p) = self.direct_mode(lin, len, true, mode) {
             let ram = bus.ram_direct();
             let done = match len {
                 1 => ram.get_mut(p).map(|b| *b = v as u8).is_some(),
@@ -484,6 +544,7 @@ impl Cpu32 {
                 return Ok(());
             }
         }
+        let u = self.user();
         self.lin_write_slow(bus, lin, len, v, u)
     }
 

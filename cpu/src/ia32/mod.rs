@@ -79,6 +79,7 @@ pub enum Model32 {
 
 impl Model32 {
     /// 2 for the 286, 3 for the 386, 4 for the 486, 5 for the Pentium, 6 for the P6.
+    #[inline]
     pub fn generation(self) -> u8 {
         match self {
             Model32::I80286 => 2,
@@ -284,6 +285,10 @@ const TLB_SIZE: usize = 256;
 /// The ia32 CPU.
 pub struct Cpu32 {
     model: Model32,
+    /// `model.address_mask()`, kept as a field: the direct path's
+    /// paging-off case masks every access with it (the `match` cost five
+    /// host instructions an access).
+    addr_mask: u32,
     /// General registers EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
     pub r: [u32; 8],
     /// Instruction pointer.
@@ -365,7 +370,14 @@ pub struct Cpu32 {
     /// change (`save_seg`, `load_eflags`, MOV DR7, a restored snapshot,
     /// reset, a state load, the public run entries) and worked out again
     /// only by a full check made outside such a change (`seg_saved` clear).
-    seg_end: [[u64; 2]; 6],
+    /// Each entry is `[read end, write end, base, mode]`: the segment's
+    /// base and the direct path's mode (`mem::MODE_FLAT` with paging off,
+    /// else CPL 3-ness, the TLB key's user index) ride with its ends,
+    /// derived with them (CR0.PG changes zero them too, `set_cr0`), so
+    /// they are current whenever the ends are nonzero and a hit reads one
+    /// entry; eight entries so that `s & 7` needs no bounds check (6 and 7
+    /// stay 0).
+    seg_end: [[u64; 4]; 8],
     /// Debug builds: the segments and CPL at the instruction's start, to
     /// check that every change was preceded by [`Cpu32::save_seg`].
     #[cfg(debug_assertions)]
@@ -409,6 +421,7 @@ impl Cpu32 {
     pub fn new(model: Model32) -> Self {
         let mut c = Cpu32 {
             model,
+            addr_mask: model.address_mask(),
             r: [0; 8],
             eip: 0,
             eflags: 2,
@@ -450,7 +463,7 @@ impl Cpu32 {
                 cpl: 0,
             },
             seg_saved: false,
-            seg_end: [[0; 2]; 6],
+            seg_end: [[0; 4]; 8],
             #[cfg(debug_assertions)]
             dbg_seg: ([SegCache::default(); 6], 0),
             #[cfg(debug_assertions)]

@@ -169,3 +169,76 @@ fn the_286_and_forms_off_get_no_forms() {
     let mut c = cpu(Model32::I80286, true, &mut rng, true);
     assert_eq!(family(&mut c, &mut bus), Some(0));
 }
+
+/// The memory operand's segment is resolved once by the decoder
+/// (`Insn::def_seg`: the override, else the addressing form's default):
+/// with every segment at a different base, loads, stores and a
+/// read-modify-write go to the linear address worked out by hand, with
+/// forms on and off, in 32- and 16-bit addressing, with and without
+/// overrides, and again from the decode cache.
+#[test]
+fn memory_operands_use_the_segment_of_their_override_or_default() {
+    // ES, CS, SS, DS, FS, GS bases (CS stays flat: code runs at CODE).
+    const BASES: [u32; 6] = [0x3000, 0, 0x2000, 0x1000, 0x4000, 0x5000];
+    let marker = |lin: u32| 0xA500_0000 | lin;
+    // Bytes, and the linear address the operand must reach
+    // (EBX = 100h, EBP = 200h, ESI = 10h).
+    let loads: &[(&[u8], u32)] = &[
+        (&[0x8B, 0x03], 0x1000 + 0x100),             // mov eax,[ebx]
+        (&[0x8B, 0x45, 0x04], 0x2000 + 0x204),       // mov eax,[ebp+4]
+        (&[0x26, 0x8B, 0x45, 0x00], 0x3000 + 0x200), // mov eax,es:[ebp+0]
+        (&[0x36, 0x8B, 0x03], 0x2000 + 0x100),       // mov eax,ss:[ebx]
+        (&[0x64, 0x8B, 0x04, 0xB3], 0x4000 + 0x140), // mov eax,fs:[ebx+esi*4]
+        (&[0x8B, 0x44, 0x35, 0x08], 0x2000 + 0x218), // mov eax,[ebp+esi+8]
+        (&[0x67, 0x8B, 0x02], 0x2000 + 0x210),       // mov eax,[bp+si]
+        (&[0x3E, 0x67, 0x8B, 0x02], 0x1000 + 0x210), // mov eax,ds:[bp+si]
+        (&[0x65, 0x0F, 0xB7, 0x03], 0x5000 + 0x100), // movzx eax,word gs:[ebx]
+        (&[0x2B, 0x05, 0x80, 0x00, 0x00, 0x00], 0x1000 + 0x80), // sub eax,[80h]
+    ];
+    let stores: &[(&[u8], u32)] = &[
+        (&[0x89, 0x0B], 0x1000 + 0x100),             // mov [ebx],ecx
+        (&[0x26, 0x89, 0x4D, 0x00], 0x3000 + 0x200), // mov es:[ebp+0],ecx
+        (&[0x65, 0x01, 0x0B], 0x5000 + 0x100),       // add gs:[ebx],ecx
+        (&[0x01, 0x4D, 0x04], 0x2000 + 0x204),       // add [ebp+4],ecx
+    ];
+    for forms in [true, false] {
+        for (k, &(code, lin)) in loads.iter().chain(stores).enumerate() {
+            let store = k >= loads.len();
+            let mut bus = FlatBus::new(0x1_0000);
+            for a in (0..0x6000u32).step_by(4) {
+                bus.load(a, &marker(a).to_le_bytes());
+            }
+            bus.load(CODE, code);
+            let mut c = cpu(Model32::I80486, false, &mut Rng(1), forms);
+            for (s, &b) in BASES.iter().enumerate() {
+                c.seg[s].base = b;
+            }
+            (c.r[0], c.r[1], c.r[3], c.r[5], c.r[6]) = (0, 0x11, 0x100, 0x200, 0x10);
+            c.r[4] = 0x8000;
+            // Twice: decoded, then from the decode cache.
+            for round in 0..2 {
+                c.eip = CODE;
+                c.r[0] = 0;
+                let res = c.step(&mut bus);
+                assert_eq!(res, StepResult32::Executed, "{code:02X?} forms {forms}");
+                let m =
+                    u32::from_le_bytes(bus.mem[lin as usize..lin as usize + 4].try_into().unwrap());
+                let what = format!("{code:02X?}, forms {forms}, round {round}");
+                if !store {
+                    let want = match code {
+                        [.., 0x0F, 0xB7, _] => marker(lin) & 0xFFFF,
+                        [0x2B, ..] => 0u32.wrapping_sub(marker(lin)),
+                        _ => marker(lin),
+                    };
+                    assert_eq!(c.r[0], want, "{what}");
+                    assert_eq!(m, marker(lin), "{what}");
+                } else if code.starts_with(&[0x01]) || code.starts_with(&[0x65, 0x01]) {
+                    // ADD r/m32, r32: the old value plus ECX, once per round.
+                    assert_eq!(m, marker(lin).wrapping_add(0x11 * (round + 1)), "{what}");
+                } else {
+                    assert_eq!(m, 0x11, "{what}");
+                }
+            }
+        }
+    }
+}

@@ -469,3 +469,43 @@ fn a_dword_across_two_pages_the_tlb_holds_takes_each_half_from_its_own_page() {
     assert_eq!(b.0.mem[0x30000..0x30002], sum[2..]);
     assert_eq!(b.0.mem[0x21000..0x21002], [0xEE, 0xEE]);
 }
+
+#[test]
+fn turning_paging_on_mid_run_sends_the_next_access_through_the_page_tables() {
+    // The fast ends carry the direct path's paging mode (`seg_fast_mode`):
+    // MOV CR0 setting PG must be seen at the very next access. Page tables
+    // as `paged` builds them but with linear page 5 mapped to physical
+    // page 20h; two loads of [5000h] with paging off warm DS's entry and
+    // read physical 5000h; after PG is set the same address reads and
+    // writes physical 20000h (SDM vol. 3, 4.3).
+    let mut b = bus();
+    b.0.load(0x1000, &(0x2000u32 | 3).to_le_bytes());
+    for n in 0..0x40u32 {
+        let page = if n == 5 { 0x20 } else { n };
+        b.0.load(0x2000 + 4 * n, &((page << 12) | 3).to_le_bytes());
+    }
+    b.0.load(0x5000, &0x1111_1111u32.to_le_bytes());
+    b.0.load(0x2_0000, &0x2222_2222u32.to_le_bytes());
+    b.0.load(
+        0x3000,
+        &[
+            0x8B, 0x05, 0x00, 0x50, 0, 0, // 3000: mov eax, [5000h]
+            0x8B, 0x0D, 0x00, 0x50, 0, 0, // 3006: mov ecx, [5000h]
+            0x0F, 0x20, 0xC2, // 300C: mov edx, cr0
+            0x81, 0xCA, 0, 0, 0, 0x80, // 300F: or edx, 80000000h
+            0x0F, 0x22, 0xC2, // 3015: mov cr0, edx
+            0x8B, 0x35, 0x00, 0x50, 0, 0, // 3018: mov esi, [5000h]
+            0x89, 0x35, 0x04, 0x50, 0, 0,    // 301E: mov [5004h], esi
+            0xF4, // 3024: hlt
+        ],
+    );
+    let mut c = flat32(Model32::I80486);
+    c.cr[3] = 0x1000;
+    c.eip = 0x3000;
+    run_to_end(&mut c, &mut b);
+    assert!(c.halted());
+    assert_eq!((c.r[0], c.r[1]), (0x1111_1111, 0x1111_1111));
+    assert_eq!(c.r[6], 0x2222_2222);
+    assert_eq!(b.0.mem[0x2_0004..0x2_0008], 0x2222_2222u32.to_le_bytes());
+    assert_eq!(b.0.mem[0x5004..0x5008], [0; 4]);
+}
