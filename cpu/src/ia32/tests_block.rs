@@ -28,21 +28,23 @@ fn slices_until_halt(c: &mut Cpu32, bus: &mut LapBus, budget: u64, max: usize) -
 
 #[test]
 fn an_instruction_rewriting_a_later_one_in_its_own_block_runs_the_new_bytes() {
-    // 2000: mov [200Ah], cl     88 0D 0A 20 00 00
-    // 2006: mov eax, eax        89 C0
-    // 2008: add ebx, 0          83 C3 00   (its immediate at 200Ah)
-    // 200B: inc edx             42
-    // 200C: dec ecx             49
-    // 200D: jnz 2000            75 F1
-    // 200F: hlt                 F4
-    // The MOV, the MOV EAX, EAX, the ADD and the INC make one body. Each
-    // pass stores CL into the ADD's immediate two instructions ahead, so
-    // with ECX = 50 the ADDs add 50, 49, ..., 1: EBX = 1275 (SDM vol. 3,
-    // 8.1.3: a store to the instruction stream is seen by the next
-    // fetch). A body that kept running its own copy would add the value
-    // of the pass before.
+    // 2000: mov [edi], cl       88 0F
+    // 2002: mov eax, eax        89 C0
+    // 2004: add ebx, 0          83 C3 00   (its immediate at 2006h)
+    // 2007: inc edx             42
+    // 2008: dec ecx             49
+    // 2009: jnz 2000            75 F5
+    // 200B: hlt                 F4
+    // The first four make one body. For ten passes EDI points at data
+    // (3000h), so the ADDs add 0 and the block is built and taken; then
+    // EDI is set to 2006h between two runs (nothing in memory changes):
+    // from then on each pass stores CL into the ADD's immediate two
+    // instructions ahead, inside the body already running, so the ADDs
+    // add 40, 39, ..., 1: EBX = 820 (SDM vol. 3, 8.1.3: a store to the
+    // instruction stream is seen by the next fetch). A body that went on
+    // with its own copy would add 0 on the first such pass.
     let code = [
-        0x88, 0x0D, 0x0A, 0x20, 0, 0, 0x89, 0xC0, 0x83, 0xC3, 0x00, 0x42, 0x49, 0x75, 0xF1, 0xF4,
+        0x88, 0x0F, 0x89, 0xC0, 0x83, 0xC3, 0x00, 0x42, 0x49, 0x75, 0xF5, 0xF4,
     ];
     let run = |cache: bool, budget: Option<u64>| {
         let mut bus = LapBus::new();
@@ -52,6 +54,10 @@ fn an_instruction_rewriting_a_later_one_in_its_own_block_runs_the_new_bytes() {
         c.eip = 0x2000;
         c.r[1] = 50;
         c.r[2] = 0;
+        c.r[7] = 0x3000;
+        assert_eq!(c.run(&mut bus, 60), StepResult32::Executed);
+        assert_eq!((c.r[3], c.r[2], c.eip), (0, 10, 0x2000));
+        c.r[7] = 0x2006;
         match budget {
             None => assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted),
             Some(b) => {
@@ -66,10 +72,10 @@ fn an_instruction_rewriting_a_later_one_in_its_own_block_runs_the_new_bytes() {
         let off = run(false, budget);
         assert_eq!(
             (on.0.r[3], on.0.r[2], on.0.r[1]),
-            (1275, 50, 0),
+            (820, 50, 0),
             "{budget:?}"
         );
-        assert_eq!(on.0.eip, 0x2010, "{budget:?}");
+        assert_eq!(on.0.eip, 0x200C, "{budget:?}");
         // 50 passes of six, and the HLT.
         assert_eq!(on.2, 301, "{budget:?}");
         assert_eq!(on, off, "{budget:?}");
