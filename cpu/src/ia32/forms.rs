@@ -125,6 +125,20 @@ pub(crate) const fn no_partial(form: u8) -> bool {
     form.wrapping_sub(ALU_RR_ADD << 2) < (GRP3 - ALU_RR_ADD) << 2
 }
 
+/// Whether a form always goes on to the next instruction and charges no
+/// clocks beyond its table count (`Insn::clk`): not the control transfers
+/// (Jcc, JMP, CALL, RET, LOOP) nor IMUL (its early-out extra). The run
+/// loop's blocks (`icache::body_form`) rely on it.
+pub(crate) const fn falls_through_at_clk(form: u8) -> bool {
+    !matches!(form >> 2, JCC | JMP | CALL | RET | LOOP | IMUL)
+}
+
+/// Whether a form reaches memory (the stack, a moffs operand) other than
+/// through a ModR/M memory operand (`Insn::mem`).
+pub(crate) const fn implied_memory(form: u8) -> bool {
+    matches!(form >> 2, PUSH_R | POP_R | PUSH_I | MOV_MOFFS)
+}
+
 /// [`Insn::aux`] bit: the source is the immediate.
 const A_IMM: u8 = 0x20;
 /// [`Insn::aux`] bit: the immediate (or displacement) is a sign-extended byte.

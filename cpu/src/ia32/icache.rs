@@ -71,6 +71,13 @@ pub(crate) struct Slot {
     /// The [`Cpu32::code_epoch`] in which its bytes were last found in
     /// memory (0: never); while it is the current one a hit needs no check.
     epoch: u32,
+    /// The block that starts here ([`Cpu32::build_block`]): 0 when none was
+    /// built since the slot was last stamped, else its arena start
+    /// ([`BLK_START`]), body length (`>> BLK_LEN_SHIFT`, 0: no body) and
+    /// worst-case clocks (`>> BLK_WORST_SHIFT`). Good exactly while the tag
+    /// is: stamping clears it, so a slot stamped in the current fetch
+    /// context holds only a block built in that context.
+    blk: u32,
 }
 
 /// [`Slot::bytes`] flag (byte 15): the slot holds an instruction.
@@ -127,6 +134,11 @@ pub(crate) fn empty() -> Box<[Slot; ICACHE_SLOTS]> {
         .into_boxed_slice()
         .try_into()
         .unwrap_or_else(|_| unreachable!("the vector has ICACHE_SLOTS slots"))
+}
+
+/// An empty block arena (on the heap: it is 1 MiB).
+pub(crate) fn empty_arena() -> Box<[Insn]> {
+    vec![Insn::default(); BLOCK_ARENA].into_boxed_slice()
 }
 
 /// Fetch contexts run from 1 to below this (a stamp's upper half never
@@ -372,7 +384,10 @@ impl Cpu32 {
             return;
         }
         self.sync_fetch_ctx();
-        self.icache[idx].tag = lin as u64 | self.fetch_hi;
+        let s = &mut self.icache[idx];
+        s.tag = lin as u64 | self.fetch_hi;
+        // A block built before belongs to an older context.
+        s.blk = 0;
     }
 
     /// The slot for the instruction at CS:EIP if the run loop may take it
@@ -426,6 +441,122 @@ impl Cpu32 {
             bytes: with_flags(u128::from_le_bytes(b) & low_bytes(insn.len as u32), f),
             insn: *insn,
             epoch: 0,
+            blk: 0,
         };
     }
+
+    /// The block word of slot `idx` ([`Slot::blk`]).
+    #[inline(always)]
+    pub(crate) fn slot_blk(&self, idx: usize) -> u32 {
+        self.icache[idx & (ICACHE_SLOTS - 1)].blk
+    }
+
+    /// Build the block starting at CS:EIP, whose slot `idx` is stamped in
+    /// the current fetch context: copy into the arena the decoded forms of
+    /// the straight run of instructions from it whose slots are stamped in
+    /// this context too (so each was checked in this code epoch, on
+    /// whichever page it lies) and whose forms may run inside a body
+    /// ([`body_form`]), followed by the instruction after them if its slot
+    /// is stamped too ([`BLK_TERM`]), and record it in the slot. A run of fewer than
+    /// [`BODY_MIN`] is recorded as having no body, so it is not tried
+    /// again in this context. In the arena's copies `Insn::imm2`, which no
+    /// body form reads (only Jcc, LOOP and the general path do), holds the
+    /// clocks of the body's instructions before this one, and
+    /// [`BODY_BUS`] if the form may reach the bus.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn build_block(&mut self, idx: usize, arena: &mut [Insn]) {
+        let start = self.block_pos as usize;
+        if start + BODY_MAX as usize + 1 > BLOCK_ARENA {
+            // The arena is full: every block built so far goes (a new
+            // fetch context unstamps their slots, and stamping clears a
+            // block), and this one is built next time.
+            self.block_pos = 0;
+            self.new_fetch_ctx();
+            return;
+        }
+        let base = self.seg[CS].base;
+        let ip_mask = super::exec::ip_mask(self.code32());
+        let mut eip = self.eip;
+        let (mut len, mut worst) = (0u32, 0u32);
+        while len < BODY_MAX {
+            let lin = base.wrapping_add(eip);
+            let s = &self.icache[slot_index(lin)];
+            if s.tag != lin as u64 | self.fetch_hi || !body_form(s.insn.form) {
+                break;
+            }
+            let mut insn = s.insn;
+            let clk = insn.clk as u32;
+            let next = eip.wrapping_add(insn.len as u32);
+            // The body keeps EIP unmasked (a 16-bit one that wraps at 64 KiB
+            // ends it).
+            if worst + clk > BLK_WORST_MAX || next & ip_mask != next {
+                break;
+            }
+            let bus = insn.mem || super::forms::implied_memory(insn.form);
+            insn.imm2 = worst as u16 | if bus { BODY_BUS } else { 0 };
+            arena[start + len as usize] = insn;
+            worst += clk;
+            len += 1;
+            eip = next;
+        }
+        if len < BODY_MIN {
+            self.icache[idx].blk = NO_BODY;
+            return;
+        }
+        // The instruction after the body, whatever it is, if its slot is
+        // stamped too: the run loop runs it next as a single instruction
+        // (with all the tests) without looking it up.
+        let lin = base.wrapping_add(eip & ip_mask);
+        let s = &self.icache[slot_index(lin)];
+        let term = if s.tag == lin as u64 | self.fetch_hi {
+            arena[start + len as usize] = s.insn;
+            BLK_TERM
+        } else {
+            0
+        };
+        self.block_pos += len + (term != 0) as u32;
+        self.icache[idx].blk =
+            start as u32 | term | worst << BLK_WORST_SHIFT | len << BLK_LEN_SHIFT;
+    }
+}
+
+/// Instructions in the block arena ([`Cpu32::build_block`]; a power of two:
+/// 1 MiB of forms).
+pub(crate) const BLOCK_ARENA: usize = 1 << 15;
+/// [`Slot::blk`]: the arena index of the body's first form (bits 0–14).
+pub(crate) const BLK_START: u32 = BLOCK_ARENA as u32 - 1;
+/// [`Slot::blk`]: the arena holds, after the body, the instruction that
+/// follows it (its slot was stamped in the same fetch context).
+pub(crate) const BLK_TERM: u32 = 1 << 15;
+/// [`Slot::blk`]: where the body's worst-case clocks (11 bits) start.
+pub(crate) const BLK_WORST_SHIFT: u32 = 16;
+/// [`Slot::blk`]: where the body's length (5 bits, the top ones: a slot
+/// has a body exactly when its word is at least `1 << BLK_LEN_SHIFT`)
+/// starts.
+pub(crate) const BLK_LEN_SHIFT: u32 = 27;
+/// The most instructions in a body.
+pub(crate) const BODY_MAX: u32 = 31;
+/// The fewest instructions worth a body (one saves nothing).
+const BODY_MIN: u32 = 2;
+/// [`Slot::blk`] (shifted down): the body's worst-case clocks.
+pub(crate) const BLK_WORST_MASK: u32 = (1 << (BLK_LEN_SHIFT - BLK_WORST_SHIFT)) - 1;
+/// The most clocks a body may charge.
+const BLK_WORST_MAX: u32 = BLK_WORST_MASK;
+/// [`Slot::blk`] of a block without a body (nonzero: built).
+const NO_BODY: u32 = 1;
+/// In an arena copy's `imm2`: the form may reach the bus (a memory
+/// operand, the stack); the low bits are the clocks before it.
+pub(crate) const BODY_BUS: u16 = 0x8000;
+
+/// Whether an instruction of this form may run inside a block's body, where
+/// the run loop tests after it only its fault, the board's events number
+/// and the fetch context, and charges no budget test: it must need no
+/// restart snapshot (`forms::no_partial`: so it cannot change TF, RF, IF
+/// or FERR#), charge no clocks beyond its table count `clk` (so the body's
+/// worst case is the sum of those) and fall through to the next
+/// instruction. So not the control transfers (Jcc, JMP, CALL, RET, LOOP)
+/// nor IMUL (its early-out extra), which end a body and run one by one.
+pub(crate) fn body_form(form: u8) -> bool {
+    super::forms::no_partial(form) && super::forms::falls_through_at_clk(form)
 }

@@ -34,6 +34,8 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_block;
+#[cfg(test)]
 mod tests_clocks;
 #[cfg(test)]
 mod tests_fast;
@@ -331,6 +333,13 @@ pub struct Cpu32 {
     tlb: Box<[TlbEntry; TLB_SIZE]>,
     /// Decoded instructions (`icache.rs`).
     icache: Box<[icache::Slot; icache::ICACHE_SLOTS]>,
+    /// The run loop's blocks' decoded forms, in order (`icache.rs`,
+    /// [`Cpu32::build_block`]; `icache::BLOCK_ARENA` of them), filled from
+    /// `block_pos` on. Empty only while a body runs (`slice.rs`, taken out
+    /// so that the forms run from it by reference).
+    blocks: Box<[decode::Insn]>,
+    /// The next free entry of `blocks`.
+    block_pos: u32,
     /// Use the decoded-instruction cache.
     icache_on: bool,
     /// Give decoded instructions their specialised form (`forms.rs`).
@@ -446,6 +455,8 @@ impl Cpu32 {
             instructions: 0,
             tlb: Box::new([TlbEntry::default(); TLB_SIZE]),
             icache: icache::empty(),
+            blocks: icache::empty_arena(),
+            block_pos: 0,
             icache_on: true,
             forms_on: true,
             code_pages: Box::new([0; icache::CODE_PAGE_WORDS]),

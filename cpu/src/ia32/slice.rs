@@ -24,7 +24,9 @@
 //! instruction the fast path leaves alone, an interrupt, a fault's
 //! aftermath) takes the whole step, exactly as before.
 
-use super::icache::SEGS_SAVED;
+use super::icache::{
+    BLK_LEN_SHIFT, BLK_START, BLK_TERM, BLK_WORST_MASK, BLK_WORST_SHIFT, BODY_BUS, SEGS_SAVED,
+};
 use super::{Cpu32, StepResult32, IF, RF, TF};
 use crate::Bus;
 
@@ -171,6 +173,13 @@ impl Cpu32 {
         // One number for the board's RAM generation and slice-end requests
         // (None: the board has no such number, both are asked every time).
         let mut events = bus.slice_events();
+        // Blocks (`icache.rs`, `Cpu32::build_block`) only with an events
+        // number: a body tests nothing else the board can change.
+        let blocks = events.is_some();
+        // The arena, out of `self` for the lap so that bodies run from it
+        // by reference (put back below: every way out of the loop ends
+        // there).
+        let mut arena = std::mem::take(&mut self.blocks);
         let end = loop {
             if !SLICE && n >= limit {
                 break None;
@@ -189,11 +198,52 @@ impl Cpu32 {
                 }
                 None => break None,
             };
+            let blk = self.slot_blk(idx);
+            // The whole body fits when even its last instruction cannot
+            // reach the budget (or the step limit): then no instruction of
+            // it would have ended the slice.
+            let fits = || {
+                if SLICE {
+                    let worst = (blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK;
+                    self.cycles.wrapping_add(worst as u64) < end_at
+                } else {
+                    // The body and the instruction after it.
+                    n + u64::from(blk >> BLK_LEN_SHIFT) < limit
+                }
+            };
+            let i;
+            if blk >= 1 << BLK_LEN_SHIFT && blocks && fits() {
+                if let Some(res) = self.run_body::<B, SLICE>(bus, &arena, blk, &mut n, events, off)
+                {
+                    // A fault or an event (else only a new fetch context,
+                    // which the next look-up sees).
+                    if res.is_err() || bus.slice_events() != events {
+                        match self.body_stopped::<B, SLICE>(bus, res, gen, stop, limit, off) {
+                            Ok(now) => events = now,
+                            Err(end) => break end,
+                        }
+                    }
+                    continue;
+                }
+                if blk & BLK_TERM == 0 {
+                    continue;
+                }
+                // The instruction after the body, as its slot held it when
+                // the block was built: the fetch context has not changed
+                // since (no body form but those that may reach the bus can
+                // change it, and they were watched).
+                let k = (blk & BLK_START) as usize + (blk >> BLK_LEN_SHIFT) as usize;
+                i = arena[k];
+            } else {
+                if blk == 0 && blocks {
+                    self.build_block(idx, &mut arena);
+                }
+                i = self.icache_insn(idx);
+            }
             if SLICE {
                 // After the look-up: a miss leaves the whole step to tell it.
                 bus.slice_clock(self.cycles.wrapping_add(off));
             }
-            let i = self.icache_insn(idx);
             // The forms that need the restart snapshot take it themselves
             // (`forms::by_form!`) and say so in the result: no test of the
             // form here.
@@ -201,27 +251,29 @@ impl Cpu32 {
             #[cfg(debug_assertions)]
             let (before, ferr_before) = (self.cycles, self.x87.ferr_edge);
             let res = self.execute_insn::<B, true>(bus, &i, ip_mask);
+            n += 1;
+            #[cfg(debug_assertions)]
+            {
+                let snapped = matches!(res, Ok(true));
+                debug_assert!(
+                    self.cycles != before,
+                    "ia32: a fast-path step at {:#x} charged no clock",
+                    self.insn_start
+                );
+                debug_assert!(
+                    snapped
+                        || res.is_err()
+                        || (self.eflags & stop == 0 && self.x87.ferr_edge == ferr_before),
+                    "ia32: a form at {:#x} without a snapshot set TF, RF, IF or FERR#",
+                    self.insn_start
+                );
+            }
             let snapped = match res {
                 Ok(s) => s,
                 Err(_) => !super::forms::no_partial(i.form),
             };
             #[cfg(debug_assertions)]
             self.check_seg_saved();
-            #[cfg(debug_assertions)]
-            debug_assert!(
-                self.cycles != before,
-                "ia32: a fast-path step at {:#x} charged no clock",
-                self.insn_start
-            );
-            #[cfg(debug_assertions)]
-            debug_assert!(
-                snapped
-                    || res.is_err()
-                    || (self.eflags & stop == 0 && self.x87.ferr_edge == ferr_before),
-                "ia32: a form at {:#x} without a snapshot set TF, RF, IF or FERR#",
-                self.insn_start
-            );
-            n += 1;
             let faulted = res.is_err();
             if faulted || events.is_none() || bus.slice_events() != events {
                 // Something to look at: the whole sequence of tests, in the
@@ -263,11 +315,133 @@ impl Cpu32 {
             #[cfg(debug_assertions)]
             self.check_fast_step();
         };
+        self.blocks = arena;
         if SLICE {
             *cycles = self.cycles.wrapping_add(off);
         }
         *steps = n;
         self.instructions = self.instructions.wrapping_add(n - first);
         end
+    }
+
+    /// Run the body of the block `blk` (`icache.rs`, [`Cpu32::build_block`])
+    /// from CS:EIP, which the caller found fits the budget (or step limit)
+    /// whole: its forms back to back, by reference from the arena, without
+    /// the tests the lap makes after a single instruction, since none of
+    /// them can change what those tests look at (`icache::body_form`) but
+    /// a fault, the board's events and the fetch context (a write to
+    /// checked code: perhaps this body's own), and those only after a
+    /// form that may reach the bus, before which the board is also told
+    /// the slice's clock. EIP and the clocks are set once at the end (no
+    /// body form reads them): the clocks from each form's count before it
+    /// (`imm2` in the arena). Counts the steps run into `n`. Returns None
+    /// when the whole body ran, else the result of the instruction after
+    /// which it stopped (EIP after it, or `insn_start` at it if it
+    /// faulted; its clocks charged either way), for the lap's tests.
+    #[inline(always)]
+    fn run_body<B: Bus + ?Sized, const SLICE: bool>(
+        &mut self,
+        bus: &mut B,
+        arena: &[super::decode::Insn],
+        blk: u32,
+        n: &mut u64,
+        events: Option<u64>,
+        off: u64,
+    ) -> Option<super::R<bool>> {
+        let first = (blk & BLK_START) as usize;
+        let len = (blk >> BLK_LEN_SHIFT) as usize;
+        let hi = self.fetch_hi;
+        let c0 = self.cycles;
+        // The EIP of the instruction about to run (a body does not wrap).
+        let mut e = self.eip;
+        // What `start_unsnapped` does for every instruction, once: no form
+        // in a body saves the segments.
+        self.seg_saved = false;
+        let mut stop = None;
+        let mut ran = len;
+        // The clocks up to and including the last instruction run.
+        let mut clocks = ((blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK) as u64;
+        for (k, i) in arena[first..first + len].iter().enumerate() {
+            let bus_form = i.imm2 & BODY_BUS != 0;
+            if SLICE && bus_form {
+                // A register form cannot reach a device: the board is
+                // told the clock only before those that can.
+                let before = (i.imm2 & !BODY_BUS) as u64;
+                bus.slice_clock(c0.wrapping_add(before).wrapping_add(off));
+            }
+            self.insn_start = e;
+            #[cfg(debug_assertions)]
+            let before = {
+                self.eip = e;
+                self.start_unsnapped();
+                self.cycles = c0 + (i.imm2 & !BODY_BUS) as u64 + i.clk as u64;
+                self.cycles
+            };
+            let res = self.exec_form::<B, true>(bus, i, 0, 0);
+            #[cfg(debug_assertions)]
+            {
+                debug_assert!(
+                    res.is_err() || (matches!(res, Ok(false)) && self.cycles == before),
+                    "ia32: a block's form at {:#x} took a snapshot or charged more than its count",
+                    self.insn_start
+                );
+                self.check_seg_saved();
+                self.check_fast_step();
+            }
+            let faulted = res.is_err();
+            if !faulted {
+                e = e.wrapping_add(i.len as u32);
+            }
+            if faulted || (bus_form && (bus.slice_events() != events || self.fetch_hi != hi)) {
+                clocks = (i.imm2 & !BODY_BUS) as u64 + i.clk as u64;
+                ran = k + 1;
+                stop = Some(res);
+                break;
+            }
+        }
+        self.cycles = c0.wrapping_add(clocks);
+        self.eip = e;
+        // The steps run, the one that faulted included (the lap's count
+        // takes every step; the fault path takes it back from the
+        // instructions retired).
+        *n += ran as u64;
+        stop
+    }
+
+    /// After a body stopped at a fault or an event: the whole sequence of
+    /// tests the lap makes after such an instruction (`res`: its result; a
+    /// body form takes no snapshot), out of line. `Ok`: the lap goes on
+    /// with this events number; `Err`: it ends, with this.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn body_stopped<B: Bus + ?Sized, const SLICE: bool>(
+        &mut self,
+        bus: &mut B,
+        res: super::R<bool>,
+        gen: u64,
+        stop: u32,
+        limit: u64,
+        off: u64,
+    ) -> Result<Option<u64>, Option<SliceEnd>> {
+        let faulted = res.is_err();
+        if let Err(f) = res {
+            self.fast_fault(bus, f, false);
+            // Not retired (the lap's count takes every step).
+            self.instructions = self.instructions.wrapping_sub(1);
+        }
+        if SLICE {
+            if self.shutdown {
+                return Err(Some(SliceEnd::Shutdown));
+            }
+            let now = self.cycles.wrapping_add(off);
+            if let Some(end) = self.slice_end(bus, now, limit) {
+                return Err(Some(end));
+            }
+        }
+        if faulted || bus.ram_generation() != Some(gen) || self.eflags & stop != 0 {
+            return Err(None);
+        }
+        Ok(bus.slice_events())
     }
 }

@@ -13,14 +13,16 @@ use crate::FlatBus;
 /// A board that vouches for its RAM ([`Bus::ram_generation`]), can rewrite
 /// code on its `n`th OUT as a DMA would (bumping its generation), and
 /// records what a slicing board is told.
-struct LapBus {
-    flat: FlatBus,
-    gen: u64,
+pub(super) struct LapBus {
+    pub(super) flat: FlatBus,
+    pub(super) gen: u64,
     outs: u32,
     /// On this OUT (1-based), store these bytes at this address.
     rewrite: Option<(u32, u32, Vec<u8>)>,
     /// Every [`Bus::slice_clock`] value, in order.
-    clocks: Vec<u64>,
+    pub(super) clocks: Vec<u64>,
+    /// The slice clock last told at each OUT: the time a device sees.
+    pub(super) out_clocks: Vec<u64>,
     /// An OUT since the last [`Bus::take_slice_end`].
     touched: bool,
     /// Answer [`Bus::slice_events`] (else None: the CPU asks
@@ -29,13 +31,14 @@ struct LapBus {
 }
 
 impl LapBus {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         LapBus {
             flat: FlatBus::new(0x2_0000),
             gen: 0,
             outs: 0,
             rewrite: None,
             clocks: Vec::new(),
+            out_clocks: Vec::new(),
             touched: false,
             events: true,
         }
@@ -54,6 +57,8 @@ impl Bus for LapBus {
     }
     fn io_write(&mut self, port: u16, value: u8) {
         self.touched = true;
+        self.out_clocks
+            .push(self.clocks.last().copied().unwrap_or(0));
         self.outs += 1;
         if let Some((n, at, bytes)) = &self.rewrite {
             if *n == self.outs {
@@ -301,8 +306,10 @@ fn the_sti_shadow_in_a_run_delays_the_interrupt_as_whole_steps_do() {
 }
 
 /// Run `code` at 2000h (flat 32-bit) in slices of `budget` clocks until
-/// the CPU halts, with the decode cache on or off; the slices and every
-/// clock the board was told.
+/// the CPU halts, with the decode cache on or off; the slices and the
+/// slice clock the board had been told at each OUT (the time a device
+/// sees: the run loop's blocks tell it only before the instructions that
+/// can reach the bus).
 fn slices(code: &[u8], budget: u64, cache: bool) -> (Vec<Slice>, Vec<u64>, [u32; 8]) {
     slices_on(LapBus::new(), code, budget, cache)
 }
@@ -327,7 +334,7 @@ fn slices_on(
             break;
         }
     }
-    (out, bus.clocks, c.r)
+    (out, bus.out_clocks, c.r)
 }
 
 #[test]
@@ -335,7 +342,7 @@ fn slices_are_the_same_with_the_fast_path_as_with_whole_steps() {
     // With the cache off every step is a whole step (the reference); with
     // it on most run on the fast path. Every slice must end at the same
     // step for the same reason with the same clocks, and the board must be
-    // told the same clock before every step, OUTs (which end a slice) and
+    // told the same clock before every OUT (which ends a slice), the
     // a fault-free loop of ALU and memory work included.
     let code = [
         0xB8, 1, 0, 0, 0, // mov eax, 1

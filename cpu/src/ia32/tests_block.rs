@@ -1,0 +1,286 @@
+//! The run loop's blocks (`icache.rs`, `Cpu32::build_block`; `slice.rs`,
+//! `Cpu32::run_body`) must be invisible: a body runs only while every
+//! instruction in it is what memory holds, stops where a stepped machine
+//! would (budget, fault, an event), and counts what a stepped machine
+//! counts. Each test runs a loop long enough for its blocks to be built
+//! and taken, then does what could make a block stale or cut it, and
+//! checks the outcome worked out by hand from the manuals (and, where the
+//! clocks are not worked out, against the same run with the decode cache
+//! off, where every instruction is a whole step).
+
+use super::tests_fast::LapBus;
+use super::tests_fetch::flat32;
+use super::*;
+
+/// Run `c` in slices of `budget` clocks until it halts (at most `max`
+/// slices); the slices.
+fn slices_until_halt(c: &mut Cpu32, bus: &mut LapBus, budget: u64, max: usize) -> Vec<Slice> {
+    let mut out = Vec::new();
+    for _ in 0..max {
+        let s = c.run_slice(bus, budget);
+        out.push(s);
+        if s.end == SliceEnd::Halted {
+            break;
+        }
+    }
+    out
+}
+
+#[test]
+fn an_instruction_rewriting_a_later_one_in_its_own_block_runs_the_new_bytes() {
+    // 2000: mov [edi], cl       88 0F
+    // 2002: mov eax, eax        89 C0
+    // 2004: add ebx, 0          83 C3 00   (its immediate at 2006h)
+    // 2007: inc edx             42
+    // 2008: dec ecx             49
+    // 2009: jnz 2000            75 F5
+    // 200B: hlt                 F4
+    // The first four make one body. For ten passes EDI points at data
+    // (3000h), so the ADDs add 0 and the block is built and taken; then
+    // EDI is set to 2006h between two runs (nothing in memory changes):
+    // from then on each pass stores CL into the ADD's immediate two
+    // instructions ahead, inside the body already running, so the ADDs
+    // add 40, 39, ..., 1: EBX = 820 (SDM vol. 3, 8.1.3: a store to the
+    // instruction stream is seen by the next fetch). A body that went on
+    // with its own copy would add 0 on the first such pass.
+    let code = [
+        0x88, 0x0F, 0x89, 0xC0, 0x83, 0xC3, 0x00, 0x42, 0x49, 0x75, 0xF5, 0xF4,
+    ];
+    let run = |cache: bool, budget: Option<u64>| {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, &code);
+        let mut c = flat32(Model32::I80486);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        c.r[1] = 50;
+        c.r[2] = 0;
+        c.r[7] = 0x3000;
+        assert_eq!(c.run(&mut bus, 60), StepResult32::Executed);
+        assert_eq!((c.r[3], c.r[2], c.eip), (0, 10, 0x2000));
+        c.r[7] = 0x2006;
+        match budget {
+            None => assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted),
+            Some(b) => {
+                let s = slices_until_halt(&mut c, &mut bus, b, 10_000);
+                assert_eq!(s.last().map(|s| s.end), Some(SliceEnd::Halted));
+            }
+        }
+        (c.regs(), c.cycles(), c.instructions())
+    };
+    for budget in [None, Some(3), Some(40), Some(100_000)] {
+        let on = run(true, budget);
+        let off = run(false, budget);
+        assert_eq!(
+            (on.0.r[3], on.0.r[2], on.0.r[1]),
+            (820, 50, 0),
+            "{budget:?}"
+        );
+        assert_eq!(on.0.eip, 0x200C, "{budget:?}");
+        // 50 passes of six, and the HLT.
+        assert_eq!(on.2, 301, "{budget:?}");
+        assert_eq!(on, off, "{budget:?}");
+    }
+}
+
+#[test]
+fn code_rewritten_through_the_bus_between_slices_runs_its_new_bytes() {
+    // 2000: mov eax, 1     B8 01 00 00 00
+    // 2005: add esi, eax   01 C6
+    // 2007: add ebx, 1     83 C3 01   (its immediate at 2009h)
+    // 200A: inc edx        42
+    // 200B: mov edi, eax   89 C7
+    // 200D: dec ecx        49
+    // 200E: jnz 2000       75 F0
+    // 2010: hlt            F4
+    // 200 passes in slices of 37 clocks. Once EDX reaches 100 the board
+    // stores 5 over the ADD's immediate and bumps its RAM generation, as
+    // DMA does, between two slices; the ADD is in the middle of a body
+    // whose first instruction did not change. Every ADD still to run adds
+    // 5: those of the passes EDX has not counted yet, less one if the
+    // slice ended between the ADD and the INC (EIP at 200Ah).
+    let code = [
+        0xB8, 1, 0, 0, 0, 0x01, 0xC6, 0x83, 0xC3, 0x01, 0x42, 0x89, 0xC7, 0x49, 0x75, 0xF0, 0xF4,
+    ];
+    let run = |cache: bool| {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, &code);
+        let mut c = flat32(Model32::I80486);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        c.r[1] = 200;
+        c.r[2] = 0;
+        let mut at = None;
+        for _ in 0..10_000 {
+            let s = c.run_slice(&mut bus, 37);
+            if s.end == SliceEnd::Halted {
+                break;
+            }
+            if at.is_none() && c.r[2] >= 100 {
+                at = Some((c.r[3], c.r[2], c.eip));
+                bus.flat.load(0x2009, &[5]);
+                bus.gen += 1;
+            }
+        }
+        let (ebx, edx, eip) = at.expect("the rewrite happened");
+        let left = 200 - edx - u32::from(eip == 0x200A);
+        assert_eq!((c.r[3], c.r[2]), (ebx + 5 * left, 200), "cache {cache}");
+        (c.regs(), c.cycles(), c.instructions())
+    };
+    assert_eq!(run(true), run(false));
+}
+
+#[test]
+fn a_block_cut_by_the_budget_stops_where_a_stepped_machine_does() {
+    // A loop whose body is twelve instructions of register, memory and
+    // stack forms, run in slices of every budget from 1 to 60 clocks: each
+    // slice must end after the same instruction, for the same reason,
+    // with the same clocks as with every instruction a whole step, and
+    // each OUT (a device access) must see the same slice clock.
+    let code = [
+        0xB8, 1, 0, 0, 0, // mov eax, 1
+        0x01, 0xC3, // add ebx, eax
+        0x89, 0x1D, 0x00, 0x30, 0, 0, // mov [3000h], ebx
+        0x8B, 0x15, 0x00, 0x30, 0, 0, // mov edx, [3000h]
+        0x8D, 0x34, 0x1A, // lea esi, [edx+ebx]
+        0x31, 0xF7, // xor edi, esi
+        0xC1, 0xC7, 0x03, // rol edi, 3
+        0x50, // push eax
+        0x5D, // pop ebp
+        0x0F, 0xB6, 0xC3, // movzx eax, bl
+        0x01, 0xC7, // add edi, eax
+        0xF6, 0xC1, 0x07, // test cl, 7
+        0x75, 0x02, // jnz +2
+        0xE6, 0x80, // out 80h, al
+        0x49, // dec ecx
+        0x75, 0xD4, // jnz 2000
+        0xF4, // hlt
+    ];
+    let run = |cache: bool, budget: u64| {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, &code);
+        let mut c = flat32(Model32::I80486);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        c.r[1] = 40;
+        let s = slices_until_halt(&mut c, &mut bus, budget, 100_000);
+        (s, bus.out_clocks, c.regs(), c.instructions())
+    };
+    for budget in 1..=60 {
+        let on = run(true, budget);
+        let off = run(false, budget);
+        assert_eq!(on.0, off.0, "slices, budget {budget}");
+        assert_eq!(on.1, off.1, "clocks at the OUTs, budget {budget}");
+        assert_eq!((on.2, on.3), (off.2, off.3), "budget {budget}");
+        // Each slice ran at least `budget` clocks unless it ended early.
+        for s in &on.0 {
+            assert!(s.end != SliceEnd::Budget || s.cycles >= budget);
+        }
+        assert_eq!(on.2.r[3], 40, "EBX counts the passes");
+    }
+}
+
+/// Flat 32-bit code with paging: a page directory at 10000h whose first
+/// table (11000h) maps linear 0–FFFFh one to one, and a second directory
+/// at 12000h (table 13000h) that maps the same except linear page 3000h,
+/// which it maps to physical 5000h.
+fn paged(bus: &mut LapBus) -> Cpu32 {
+    bus.flat.load(0x1_0000, &0x1_1003u32.to_le_bytes());
+    bus.flat.load(0x1_2000, &0x1_3003u32.to_le_bytes());
+    for i in 0..16u32 {
+        bus.flat
+            .load(0x1_1000 + 4 * i, &(i << 12 | 3).to_le_bytes());
+        let p = if i == 3 { 0x5000 } else { i << 12 };
+        bus.flat.load(0x1_3000 + 4 * i, &(p | 3).to_le_bytes());
+    }
+    let mut c = flat32(Model32::PentiumPro);
+    c.cr[3] = 0x1_0000;
+    c.cr[0] |= 0x8000_0000;
+    c
+}
+
+#[test]
+fn a_block_across_a_page_whose_second_page_is_remapped_runs_the_new_page() {
+    // 2FF8: inc ebx × 8     43 ...       (to the end of page 2000h)
+    // 3000: add ebx, 1      83 C3 01     (physical 3000h)
+    // 3003: jmp 2FF8        EB F3
+    // and at physical 5000h the same but ADD EBX, 100 (83 C3 64). The
+    // nine instructions from 2FF8h make one body across the two pages.
+    // Ten passes (100 instructions) give EBX = 90; then linear page 3000h
+    // is mapped to physical 5000h and the TLB told (INVLPG [3000h], or a
+    // CR3 load of the other directory, run at 4000h): the next ten passes
+    // must fetch the new page (SDM vol. 3, 4.10.4.1), 8 + 100 each, so
+    // EBX = 90 + 1080.
+    for cr3 in [false, true] {
+        let mut bus = LapBus::new();
+        let mut c = paged(&mut bus);
+        bus.flat.load(0x2FF8, &[0x43; 8]);
+        bus.flat.load(0x3000, &[0x83, 0xC3, 0x01, 0xEB, 0xF3]);
+        bus.flat.load(0x5000, &[0x83, 0xC3, 0x64, 0xEB, 0xF3]);
+        // 4000: invlpg [3000h] (0F 01 3D imm32), or mov cr3, eax (0F 22 D8).
+        if cr3 {
+            bus.flat.load(0x4000, &[0x0F, 0x22, 0xD8]);
+        } else {
+            bus.flat.load(0x4000, &[0x0F, 0x01, 0x3D, 0x00, 0x30, 0, 0]);
+        }
+        c.eip = 0x2FF8;
+        assert_eq!(c.run(&mut bus, 100), StepResult32::Executed);
+        assert_eq!((c.r[3], c.eip), (90, 0x2FF8), "cr3 {cr3}");
+        if !cr3 {
+            // The first directory's table now maps 3000h to 5000h.
+            bus.flat.load(0x1_1000 + 12, &0x5003u32.to_le_bytes());
+        }
+        c.r[0] = 0x1_2000;
+        c.eip = 0x4000;
+        assert_eq!(c.step(&mut bus), StepResult32::Executed);
+        c.eip = 0x2FF8;
+        assert_eq!(c.run(&mut bus, 100), StepResult32::Executed);
+        assert_eq!((c.r[3], c.eip), (90 + 1080, 0x2FF8), "cr3 {cr3}");
+        assert_eq!(c.instructions(), 201);
+    }
+}
+
+#[test]
+fn a_fault_in_the_middle_of_a_block_leaves_the_state_of_its_instruction() {
+    // 2000: mov eax, 1      B8 01 00 00 00
+    // 2005: add ebx, eax    01 C3
+    // 2007: mov edx, [esi]  8B 16
+    // 2009: inc ecx         41
+    // 200A: mov edi, 7      BF 07 00 00 00
+    // 200F: jmp 2000        EB EF
+    // Ten passes (60 instructions) with ESI = 3000h; then DS.limit is
+    // lowered to FFFh, so the load is #GP(0) (SDM vol. 3, 5.3) in the
+    // middle of the body; with IDT limit 0 the CPU shuts down (#GP, #DF,
+    // shutdown) with EIP at the load, the MOV and ADD before it done
+    // (EAX = 1, EBX = 11), the INC and MOV after it not (ECX = 10, EDI as
+    // the tenth pass left it), and 62 instructions retired. The clocks
+    // are those of the same run with every instruction a whole step.
+    let code = [
+        0xB8, 1, 0, 0, 0, 0x01, 0xC3, 0x8B, 0x16, 0x41, 0xBF, 7, 0, 0, 0, 0xEB, 0xEF,
+    ];
+    let run = |cache: bool, slices: bool| {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, &code);
+        let mut c = flat32(Model32::I80486);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        c.r[6] = 0x3000;
+        assert_eq!(c.run(&mut bus, 60), StepResult32::Executed);
+        c.r[0] = 0;
+        c.seg[DS].limit = 0xFFF;
+        if slices {
+            assert_eq!(c.run_slice(&mut bus, 1000).end, SliceEnd::Shutdown);
+        } else {
+            assert_eq!(c.run(&mut bus, 100), StepResult32::Shutdown);
+        }
+        let r = c.regs();
+        assert_eq!(
+            (r.eip, r.r[0], r.r[3], r.r[1], r.r[7]),
+            (0x2007, 1, 11, 10, 7)
+        );
+        assert_eq!(c.instructions(), 62);
+        (r, c.cycles())
+    };
+    for slices in [false, true] {
+        assert_eq!(run(true, slices), run(false, slices), "slices {slices}");
+    }
+}
