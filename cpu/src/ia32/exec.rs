@@ -1562,7 +1562,7 @@ impl Cpu32 {
         }
         if matches!(op, 0xA4 | 0xA5 | 0xAA | 0xAB) {
             let d = if op < 0xA8 { lows[1] } else { lows[0] };
-            self.note_write(d as u32);
+            self.note_write_page(d as u32);
         }
         let moved = done.wrapping_mul(step);
         if matches!(op, 0xA4..=0xA7 | 0xAC | 0xAD) {

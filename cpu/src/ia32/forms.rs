@@ -685,7 +685,7 @@ impl Cpu32 {
                     if let Some(old) = load::<W>(m) {
                         let (new, x) = f(old);
                         store::<W>(m, new);
-                        self.note_write(p as u32);
+                        self.note_write(p as u32, len);
                         return Ok(x);
                     }
                 }

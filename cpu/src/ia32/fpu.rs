@@ -120,7 +120,7 @@ impl FpuMemory for OperandMem<'_> {
             p = p.wrapping_add(0x1000);
         }
         if let Some(p) = self.in_page_ram(lin, len, true, u)? {
-            self.cpu.note_write(p);
+            self.cpu.note_write(p, len);
             if let Some(s) = self.bus.ram_mut(p, len) {
                 if s.len() == buf.len() {
                     s.copy_from_slice(buf);
@@ -524,7 +524,7 @@ impl Cpu32 {
             return false;
         };
         *m = v.to_le_bytes();
-        self.note_write(p as u32);
+        self.note_write(p as u32, 8);
         let ins = (self.insn_start, self.seg[CS].sel);
         let data = (ea, self.seg[i.mseg()].sel);
         if let Some(u) = self.x87.unit.as_deref_mut() {
@@ -791,7 +791,7 @@ impl Cpu32 {
             return Ok(false);
         }
         s.copy_from_slice(v);
-        self.note_write(p);
+        self.note_write(p, v.len() as u32);
         Ok(true)
     }
 

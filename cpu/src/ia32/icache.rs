@@ -48,9 +48,31 @@ pub(crate) fn slot_index(lin: u32) -> usize {
 
 /// Physical pages tracked for code (a power of two; page numbers are
 /// hashed by their low bits, so aliases only end epochs more often).
-const CODE_PAGES: usize = 1 << 16;
+pub(crate) const CODE_PAGES: usize = 1 << 16;
 /// Words of the code-page bitmap.
 pub(crate) const CODE_PAGE_WORDS: usize = CODE_PAGES / 64;
+
+/// The code lines of each tracked page: bit `k` of a page's word stands
+/// for its bytes `64k..64k+63`. A write ends the code epoch only if it
+/// reaches a line holding checked code, so that data kept beside code on
+/// the same page (a boot sector's variables, a program's own data) does not
+/// send every cached instruction back to be checked at each store.
+pub(crate) fn code_lines_new() -> Box<[u64; CODE_PAGES]> {
+    vec![0u64; CODE_PAGES]
+        .into_boxed_slice()
+        .try_into()
+        .expect("CODE_PAGES words")
+}
+
+/// The 64-byte lines of a page that bytes `p..p + len` reach (`len` ≥ 1,
+/// all on `p`'s page).
+#[inline(always)]
+fn line_mask(p: u32, len: u32) -> u64 {
+    let first = (p >> 6) & 63;
+    let last = (((p & 0xFFF) + len - 1) >> 6).min(63);
+    // Bits first..=last.
+    (u64::MAX >> (63 - last)) & (u64::MAX << first)
+}
 
 /// One cached instruction: one 64-byte cache line (a slot straddling two
 /// lines made every hit slower than the work the epochs save).
@@ -269,6 +291,7 @@ impl Cpu32 {
             // Trust these bytes until a write reaches the page.
             let h = (p >> 12) as usize & (CODE_PAGES - 1);
             self.code_pages[h >> 6] |= 1 << (h & 63);
+            self.code_lines[h] |= line_mask(p, len);
             let e = self.code_epoch;
             let s = &mut self.icache[idx];
             s.epoch = e;
@@ -302,15 +325,36 @@ impl Cpu32 {
         (0..len).all(|k| bus.read(p + k) == (bytes >> (8 * k)) as u8)
     }
 
-    /// The CPU wrote physical `p`: if its page holds checked code, that
-    /// code must be checked again before it runs (a new epoch).
+    /// The CPU wrote the `len` bytes at physical `p` (all on one page): if
+    /// they reach a line of checked code, that code must be checked again
+    /// before it runs (a new epoch). The page's bit is looked at first, so
+    /// a write to a page without code costs what it always did.
     #[inline(always)]
-    pub(crate) fn note_write(&mut self, p: u32) {
+    pub(crate) fn note_write(&mut self, p: u32, len: u32) {
         let h = (p >> 12) as usize & (CODE_PAGES - 1);
-        let w = &mut self.code_pages[h >> 6];
-        let bit = 1u64 << (h & 63);
-        if *w & bit != 0 {
-            *w &= !bit;
+        if self.code_pages[h >> 6] & (1u64 << (h & 63)) != 0 {
+            self.note_code_page_write(h, line_mask(p, len));
+        }
+    }
+
+    /// The CPU wrote somewhere on the page of physical `p` (a string run,
+    /// whose extent is not worked out): as if every line was reached.
+    #[inline]
+    pub(crate) fn note_write_page(&mut self, p: u32) {
+        let h = (p >> 12) as usize & (CODE_PAGES - 1);
+        if self.code_pages[h >> 6] & (1u64 << (h & 63)) != 0 {
+            self.note_code_page_write(h, u64::MAX);
+        }
+    }
+
+    /// A write reached code page `h` (hashed) on `lines`.
+    #[inline(never)]
+    fn note_code_page_write(&mut self, h: usize, lines: u64) {
+        if self.code_lines[h] & lines != 0 {
+            // Every cached instruction is checked again in the new epoch
+            // (and marks its page and lines again): forget this page's.
+            self.code_pages[h >> 6] &= !(1u64 << (h & 63));
+            self.code_lines[h] = 0;
             self.new_code_epoch();
         }
     }

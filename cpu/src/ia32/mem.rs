@@ -270,7 +270,7 @@ impl Cpu32 {
         let m = self.model.address_mask();
         for i in 0..4 {
             let p = a.wrapping_add(i) & m;
-            self.note_write(p);
+            self.note_write(p, 1);
             bus.write(p, (v >> (8 * i)) as u8);
         }
     }
@@ -361,7 +361,7 @@ impl Cpu32 {
         }
         let m = self.model.address_mask();
         if p1 == 0 && (p0 & m) <= m - (len - 1) {
-            self.note_write(p0 & m);
+            self.note_write(p0 & m, len);
             if let Some(s) = bus.ram_mut(p0 & m, len) {
                 for (k, b) in s.iter_mut().enumerate() {
                     *b = (v >> (8 * k)) as u8;
@@ -376,7 +376,7 @@ impl Cpu32 {
             } else {
                 p0 + i
             };
-            self.note_write(p & m);
+            self.note_write(p & m, 1);
             bus.write(p & m, (v >> (8 * i)) as u8);
         }
         Ok(())
@@ -540,7 +540,7 @@ impl Cpu32 {
                     .is_some(),
             };
             if done {
-                self.note_write(p as u32);
+                self.note_write(p as u32, len);
                 return Ok(());
             }
         }

@@ -348,6 +348,9 @@ pub struct Cpu32 {
     /// whose bytes were checked at [`Self::code_epoch`]; a write to one
     /// ends that epoch.
     code_pages: Box<[u64; icache::CODE_PAGE_WORDS]>,
+    /// The lines of each of those pages that hold them (`icache.rs`,
+    /// `code_lines_new`).
+    code_lines: Box<[u64; icache::CODE_PAGES]>,
     /// Cached instructions checked in this epoch are still what memory
     /// holds; it moves on when one may not be (a write to a marked page,
     /// a TLB flush, a new board RAM generation).
@@ -460,6 +463,7 @@ impl Cpu32 {
             icache_on: true,
             forms_on: true,
             code_pages: Box::new([0; icache::CODE_PAGE_WORDS]),
+            code_lines: icache::code_lines_new(),
             code_epoch: 1,
             bus_gen: None,
             fetch_ctx: 1,

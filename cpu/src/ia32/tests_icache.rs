@@ -250,6 +250,9 @@ fn a_cached_instruction_on_a_page_no_longer_lent_is_still_checked() {
 struct GenBus {
     flat: FlatBus,
     gen: u64,
+    /// Lend the RAM in place too ([`Bus::ram_direct`]), as the AT board
+    /// does: the string and memory forms then write it without a call.
+    lend: bool,
 }
 
 impl Bus for GenBus {
@@ -271,12 +274,20 @@ impl Bus for GenBus {
     fn ram_generation(&self) -> Option<u64> {
         Some(self.gen)
     }
+    fn ram_direct(&mut self) -> &mut [u8] {
+        if self.lend {
+            self.flat.ram_direct()
+        } else {
+            &mut []
+        }
+    }
 }
 
 fn gen_bus() -> GenBus {
     GenBus {
         flat: FlatBus::new(0x2_0000),
         gen: 0,
+        lend: false,
     }
 }
 
@@ -450,4 +461,93 @@ fn code_at_the_same_offset_of_two_pages_stays_cached_in_both() {
         c.eip = eip;
         assert!(c.icache_lookup(&mut bus, eip, true).is_some(), "{eip:#x}");
     }
+}
+
+/// `mov byte [addr], v` (C6 05 disp32 imm8) at `at`, run once.
+fn store_byte(c: &mut Cpu32, bus: &mut GenBus, at: u32, addr: u32, v: u8) {
+    let mut code = vec![0xC6, 0x05];
+    code.extend_from_slice(&addr.to_le_bytes());
+    code.push(v);
+    bus.flat.load(at, &code);
+    c.eip = at;
+    c.step(bus);
+    assert_eq!(bus.flat.mem[addr as usize], v);
+}
+
+#[test]
+fn a_store_to_the_last_byte_of_an_instruction_across_two_code_lines_is_seen() {
+    // MOV EAX, imm32 at 203Ch: its bytes 203Ch–2040h straddle the 64-byte
+    // lines 2000h–203Fh and 2040h–207Fh; the store reaches only the second
+    // (the immediate's top byte), which must still end the trust in it.
+    for lend in [false, true] {
+        let mut bus = gen_bus();
+        bus.lend = lend;
+        bus.flat.load(0x203C, &[0xB8, 1, 0, 0, 0]);
+        let mut c = flat32(Model32::I80486);
+        run_thrice(&mut c, &mut bus, 0x203C);
+        assert_eq!((c.r[0], c.eip), (1, 0x2041));
+        store_byte(&mut c, &mut bus, 0x3000, 0x2040, 0x12);
+        c.eip = 0x203C;
+        c.r[0] = 0;
+        c.step(&mut bus);
+        assert_eq!((c.r[0], c.eip), (0x1200_0001, 0x2041), "lend {lend}");
+    }
+}
+
+#[test]
+fn data_beside_code_on_its_page_leaves_the_code_trusted() {
+    // A store to another 64-byte line of the code's page (a program's
+    // variables after its code) does not send the cached code back to be
+    // checked; a store into the code's own line does, and the new bytes run.
+    for lend in [false, true] {
+        let mut bus = gen_bus();
+        bus.lend = lend;
+        bus.flat.load(0x2000, &[0xB8, 1, 0, 0, 0]); // mov eax, 1
+        let mut c = flat32(Model32::I80486);
+        run_thrice(&mut c, &mut bus, 0x2000);
+        let epoch = c.code_epoch;
+        store_byte(&mut c, &mut bus, 0x3000, 0x2040, 0x77);
+        store_byte(&mut c, &mut bus, 0x3000, 0x2FFF, 0x77);
+        assert_eq!(
+            c.code_epoch, epoch,
+            "lend {lend}: data stores ended the epoch"
+        );
+        run_thrice(&mut c, &mut bus, 0x2000);
+        assert_eq!(c.r[0], 1);
+        // 2001h is the immediate's low byte: now MOV EAX, 5.
+        store_byte(&mut c, &mut bus, 0x3000, 0x2001, 5);
+        assert_ne!(
+            c.code_epoch, epoch,
+            "lend {lend}: a code store kept the epoch"
+        );
+        c.eip = 0x2000;
+        c.step(&mut bus);
+        assert_eq!((c.r[0], c.eip), (5, 0x2005), "lend {lend}");
+    }
+}
+
+#[test]
+fn a_string_store_over_code_on_its_page_is_seen() {
+    // REP STOSB upward from 2000h (ECX = 100h) on RAM lent in place: the
+    // string run's last bytes cover the cached MOV EAX, 1 at 20F0h, four
+    // lines above where it began, with 40h bytes (INC EAX), which must run
+    // afterwards.
+    let mut bus = gen_bus();
+    bus.lend = true;
+    bus.flat.load(0x20F0, &[0xB8, 1, 0, 0, 0]);
+    let mut c = flat32(Model32::I80486);
+    run_thrice(&mut c, &mut bus, 0x20F0);
+    bus.flat.load(0x3000, &[0xF3, 0xAA]); // rep stosb
+    c.eip = 0x3000;
+    c.r[0] = 0x40;
+    c.r[1] = 0x100;
+    c.r[7] = 0x2000;
+    while c.eip == 0x3000 {
+        c.step(&mut bus);
+    }
+    assert_eq!(&bus.flat.mem[0x20F0..0x20F5], &[0x40; 5]);
+    c.eip = 0x20F0;
+    c.r[0] = 7;
+    c.step(&mut bus);
+    assert_eq!((c.r[0], c.eip), (8, 0x20F1));
 }
