@@ -426,7 +426,27 @@ impl Cpu32 {
         write: bool,
         user: bool,
     ) -> Option<usize> {
-        if self.cr[0] & 0x8000_0000 == 0 {
+        let mode = if self.cr[0] & 0x8000_0000 == 0 {
+            MODE_FLAT
+        } else {
+            u64::from(user)
+        };
+        self.direct_at(lin, len, write, mode)
+    }
+
+    /// [`Self::direct_unguarded`] with the paging test and the user index
+    /// taken from `mode` ([`Self::seg_fast_mode`]) rather than CR0 and CPL.
+    #[inline(always)]
+    pub(crate) fn direct_mode(&self, lin: u32, len: u32, write: bool, mode: u64) -> Option<usize> {
+        debug_assert_eq!(mode, self.direct_mode_now(), "stale direct-path mode");
+        self.direct_at(lin, len, write, mode)
+    }
+
+    /// The direct path in `mode` ([`MODE_FLAT`]: paging off; else the TLB
+    /// key's user index).
+    #[inline(always)]
+    fn direct_at(&self, lin: u32, len: u32, write: bool, mode: u64) -> Option<usize> {
+        if mode == MODE_FLAT {
             if (lin & 0xFFF) > 0x1000 - len {
                 return None;
             }
@@ -444,31 +464,6 @@ impl Cpu32 {
         // the slot of page n for page n + 1's tag, which that slot can
         // never hold (the two index different slots), so the one compare
         // also stands for the page-crossing test.
-        let last = lin.wrapping_add(len - 1) >> 12;
-        let e = &self.tlb[(lin >> 12) as usize & (TLB_SIZE - 1)];
-        if e.key[user as usize + 2 * write as usize] == (last << 1) | 1 {
-            return Some(lin.wrapping_add(e.delta) as usize);
-        }
-        None
-    }
-
-    /// [`Self::direct_unguarded`] with the paging test and the user index
-    /// taken from `mode` ([`Self::seg_fast_mode`]) rather than CR0 and CPL.
-    #[inline(always)]
-    pub(crate) fn direct_mode(&self, lin: u32, len: u32, write: bool, mode: u64) -> Option<usize> {
-        debug_assert_eq!(mode, self.direct_mode_now(), "stale direct-path mode");
-        if mode == MODE_FLAT {
-            if (lin & 0xFFF) > 0x1000 - len {
-                return None;
-            }
-            let p = lin & self.addr_mask;
-            if p.wrapping_sub(crate::bus::DIRECT_HOLE.start)
-                < crate::bus::DIRECT_HOLE.end - crate::bus::DIRECT_HOLE.start
-            {
-                return None;
-            }
-            return Some(p as usize);
-        }
         let last = lin.wrapping_add(len - 1) >> 12;
         let e = &self.tlb[(lin >> 12) as usize & (TLB_SIZE - 1)];
         if e.key[(mode & 1) as usize + 2 * write as usize] == (last << 1) | 1 {
