@@ -8,7 +8,7 @@
 //! its RAM directly all show up as different bytes (or a miss). Once
 //! checked, a slot is trusted without that work for the rest of the *code
 //! epoch* if the board vouches for its RAM ([`Bus::ram_generation`]): the
-//! epoch ends when the CPU writes a page holding checked code
+//! epoch ends when the CPU writes a 64-byte line holding checked code
 //! ([`Cpu32::note_write`]), the TLB is flushed or the board's generation
 //! changes (docs/ia32.md, "Speed"). What a hit saves is the decode itself
 //! (prefixes, ModR/M, SIB, table lookups, immediates), which the decoded
