@@ -939,7 +939,7 @@ impl Cpu32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests_fetch::{flat32, TrustBus};
+    use super::super::tests_fetch::{flat32, run_to_end, TrustBus};
     use super::*;
     use crate::FlatBus;
 
@@ -1321,7 +1321,7 @@ mod tests {
                 c.r[4] = 0x7000;
                 let (res, mem) = if lap {
                     let mut bus = TrustBus(flat);
-                    (run_lap(&mut c, &mut bus), bus.0.mem)
+                    (run_to_end(&mut c, &mut bus), bus.0.mem)
                 } else {
                     let res = c.run(&mut flat, 20_000);
                     (res, flat.mem)
@@ -1339,18 +1339,6 @@ mod tests {
                 assert!(a.3 == b.3, "memory, program {prog}, run {k}");
             }
         }
-    }
-
-    /// Runs `c` on `bus` until it halts or shuts down (the lap's
-    /// decoded forms take over once each loop body has run once).
-    fn run_lap(c: &mut Cpu32, bus: &mut TrustBus) -> StepResult32 {
-        for _ in 0..100 {
-            let r = c.run(bus, 10_000);
-            if r != StepResult32::Executed || c.halted() {
-                return r;
-            }
-        }
-        panic!("still running at EIP {:#x}", c.eip);
     }
 
     /// A lean FADD m64 in the run loop's lap, whose operand page is not
@@ -1393,7 +1381,7 @@ mod tests {
         c.r[3] = 0x5008;
         // The IDT's limit is 0: the #PF becomes a shutdown, which leaves
         // the state the fault restarted from.
-        assert_eq!(run_lap(&mut c, &mut b), StepResult32::Shutdown);
+        assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Shutdown);
         assert_eq!(c.eip, 0x300D);
         assert_eq!(c.cr[2], 0x10008);
         assert_eq!((c.r[0], c.r[1], c.r[3]), (0x1234_5678, 0, 0x10008));
@@ -1450,7 +1438,7 @@ mod tests {
             c.eip = 0x3000;
             c.r[3] = 0x5008;
             assert_eq!(
-                run_lap(&mut c, &mut b),
+                run_to_end(&mut c, &mut b),
                 StepResult32::Halted,
                 "forms {forms}"
             );

@@ -231,3 +231,16 @@ fn a_fetch_from_a_not_present_page_faults_at_the_first_missing_byte() {
     let _ = c.step(&mut bus);
     assert_eq!(c.cr[2], 0x40_1000);
 }
+
+/// Runs `c` on `bus` until it halts or shuts down (the lap's decoded forms
+/// take over once each loop body has run once); panics if it is still
+/// running after a million instructions.
+pub(super) fn run_to_end(c: &mut Cpu32, bus: &mut TrustBus) -> StepResult32 {
+    for _ in 0..100 {
+        let r = c.run(bus, 10_000);
+        if r != StepResult32::Executed || c.halted() {
+            return r;
+        }
+    }
+    panic!("still running at EIP {:#x}", c.eip);
+}

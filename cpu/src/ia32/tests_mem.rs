@@ -5,7 +5,7 @@
 //! 3 paging, segment limits, faults restarting with the registers of the
 //! iteration that faulted) and fails if the rule it names is broken.
 
-use super::tests_fetch::{flat32, TrustBus};
+use super::tests_fetch::{flat32, run_to_end, TrustBus};
 use super::*;
 use crate::FlatBus;
 
@@ -26,16 +26,6 @@ fn paged(bus: &mut TrustBus) -> Cpu32 {
     c.cr[3] = 0x1000;
     c.cr[0] |= 0x8000_0000;
     c
-}
-
-fn run_to_end(c: &mut Cpu32, bus: &mut TrustBus) -> StepResult32 {
-    for _ in 0..100 {
-        let r = c.run(bus, 10_000);
-        if r != StepResult32::Executed || c.halted() {
-            return r;
-        }
-    }
-    panic!("still running at EIP {:#x}", c.eip);
 }
 
 #[test]
