@@ -542,3 +542,36 @@ fn vector_memory_outside_the_address_space_is_refused() {
     let out = f.conform(&[]);
     assert_one_error(&out, &["90.json.gz", "test 1", "initial.ram", "0x100000"]);
 }
+
+/// `bench --cpu` takes both cores' models: the help names each, each runs
+/// its built-in workload, and an unknown name is refused with the whole list.
+#[test]
+fn bench_names_and_takes_every_cpu_model() {
+    let bench = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ironpc"))
+            .arg("bench")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let help = text(&bench(&["--help"]).stdout);
+    let models = [
+        ("8088", "mix "),
+        ("80286", "mix "),
+        ("386", "mix32 "),
+        ("486", "mix32 "),
+        ("pentium", "mix32 "),
+        ("pentium-pro", "mix32 "),
+    ];
+    for (name, workload) in models {
+        assert!(help.contains(name), "bench --help does not name {name}");
+        let out = bench(&["--cpu", name, "--rounds", "1"]);
+        assert_eq!(out.status.code(), Some(0), "--cpu {name}");
+        assert!(
+            text(&out.stdout).contains(workload),
+            "--cpu {name} did not run {workload:?}"
+        );
+    }
+    let out = bench(&["--cpu", "z80", "--rounds", "1"]);
+    assert_one_error(&out, &["unknown CPU model 'z80'", "pentium-pro"]);
+}

@@ -21,14 +21,15 @@ pub const EXIT_FAILED: u8 = 1;
 /// Exit status for bad input or usage.
 pub const EXIT_ERROR: u8 = 2;
 
-/// ironpc: an x86 PC emulator (8088 to 286 PC/XT-class machines, in safe
-/// Rust): boot a machine headless, benchmark the CPU, run CPU conformance
-/// suites and timing reports.
+/// ironpc: an x86 PC emulator in safe Rust (8088 PC/XT to Pentium Pro-class
+/// AT/PCI machines): boot a machine headless, benchmark the CPU, run CPU
+/// conformance suites and timing reports.
 #[derive(Debug, Parser)]
 #[command(
     name = "ironpc",
     version,
-    about = "ironpc: an x86 PC emulator in safe Rust (8088 to 286 PC/XT-class machines): \
+    about = "ironpc: an x86 PC emulator in safe Rust (8088 PC/XT to Pentium Pro-class \
+             AT/PCI machines): \
              boot a machine headless, benchmark the CPU, run CPU conformance suites and \
              timing reports"
 )]
