@@ -505,8 +505,12 @@ impl Cpu32 {
     /// [`BODY_MIN`] is recorded as having no body, so it is not tried
     /// again in this context. In the arena's copies `Insn::imm2`, which no
     /// body form reads (only Jcc, LOOP and the general path do), holds the
-    /// clocks of the body's instructions before this one, and
-    /// [`BODY_BUS`] if the form may reach the bus.
+    /// clocks of the body's instructions before this one (every Jcc before
+    /// it not taken), and [`BODY_BUS`] if the form may reach the bus.
+    /// A Jcc whose target lies inside the code segment's limit goes into
+    /// the body as [`forms::JCC_BODY`](super::forms::JCC_BODY), with its
+    /// target in `imm` and its taken clocks (its own `imm2`) in `disp`,
+    /// which no Jcc reads: a body is a trace through not-taken branches.
     #[cold]
     #[inline(never)]
     pub(crate) fn build_block(&mut self, idx: usize, arena: &mut [Insn]) {
@@ -521,12 +525,17 @@ impl Cpu32 {
         }
         let base = self.seg[CS].base;
         let ip_mask = super::exec::ip_mask(self.code32());
+        let limit = self.seg[CS].limit;
         let mut eip = self.eip;
-        let (mut len, mut worst) = (0u32, 0u32);
+        // `sum`: the clocks of the body so far with every Jcc in it not
+        // taken; `worst`: the most it can charge, leaving at a taken Jcc
+        // included.
+        let (mut len, mut sum, mut worst) = (0u32, 0u32, 0u32);
         while len < BODY_MAX {
             let lin = base.wrapping_add(eip);
             let s = &self.icache[slot_index(lin)];
-            if s.tag != lin as u64 | self.fetch_hi || !body_form(s.insn.form) {
+            let jcc = super::forms::is_jcc(s.insn.form);
+            if s.tag != lin as u64 | self.fetch_hi || !(jcc || body_form(s.insn.form)) {
                 break;
             }
             let mut insn = s.insn;
@@ -534,13 +543,32 @@ impl Cpu32 {
             let next = eip.wrapping_add(insn.len as u32);
             // The body keeps EIP unmasked (a 16-bit one that wraps at 64 KiB
             // ends it).
-            if worst + clk > BLK_WORST_MAX || next & ip_mask != next {
+            let mut most = sum + clk;
+            if next & ip_mask != next {
+                break;
+            }
+            if jcc {
+                // Taken, the body leaves here for the target (resolved
+                // now: CS's base and limit are the fetch context's), with
+                // the taken clocks (`imm2` in the decoded form). A target
+                // past the limit (#GP) is left to the single instruction.
+                let target = super::forms::jcc_target(&insn, next);
+                if target > limit {
+                    break;
+                }
+                most += insn.imm2 as u32;
+                insn.imm = target;
+                insn.disp = insn.imm2 as u32;
+                insn.form = super::forms::JCC_BODY;
+            }
+            if most > BLK_WORST_MAX {
                 break;
             }
             let bus = insn.mem || super::forms::implied_memory(insn.form);
-            insn.imm2 = worst as u16 | if bus { BODY_BUS } else { 0 };
+            insn.imm2 = sum as u16 | if bus { BODY_BUS } else { 0 };
             arena[start + len as usize] = insn;
-            worst += clk;
+            sum += clk;
+            worst = worst.max(most);
             len += 1;
             eip = next;
         }
