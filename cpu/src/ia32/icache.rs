@@ -601,14 +601,15 @@ pub(crate) const BLK_START: u32 = BLOCK_ARENA as u32 - 1;
 /// [`Slot::blk`]: the arena holds, after the body, the instruction that
 /// follows it (its slot was stamped in the same fetch context).
 pub(crate) const BLK_TERM: u32 = 1 << 15;
-/// [`Slot::blk`]: where the body's worst-case clocks (11 bits) start.
+/// [`Slot::blk`]: where the body's worst-case clocks (10 bits) start.
 pub(crate) const BLK_WORST_SHIFT: u32 = 16;
-/// [`Slot::blk`]: where the body's length (5 bits, the top ones: a slot
+/// [`Slot::blk`]: where the body's length (6 bits, the top ones: a slot
 /// has a body exactly when its word is at least `1 << BLK_LEN_SHIFT`)
 /// starts.
-pub(crate) const BLK_LEN_SHIFT: u32 = 27;
-/// The most instructions in a body.
-pub(crate) const BODY_MAX: u32 = 31;
+pub(crate) const BLK_LEN_SHIFT: u32 = 26;
+/// The most instructions in a body (lib/mpi's 49-instruction loops on the
+/// Linux boot fit whole).
+pub(crate) const BODY_MAX: u32 = 63;
 /// The fewest instructions worth a body (one saves nothing).
 const BODY_MIN: u32 = 2;
 /// [`Slot::blk`] (shifted down): the body's worst-case clocks.

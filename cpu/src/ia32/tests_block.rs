@@ -504,3 +504,39 @@ fn a_store_in_a_trace_rewriting_code_after_its_jcc_runs_the_new_bytes() {
         assert_eq!(on, off, "{budget:?}");
     }
 }
+
+#[test]
+fn a_body_of_sixty_instructions_runs_as_a_stepped_machine_does() {
+    // 31 x (inc eax (40), add ebx, eax (01 C3)), then dec ecx (49), jnz
+    // back (75 A0) and hlt: bodies of up to 63 instructions (the block
+    // word's 6-bit length). 20 passes: EAX = 620, EBX = 1 + 2 + ... + 620 =
+    // 192,510, 20 x 64 + 1 instructions; and in slices of every budget
+    // from 1 to 90 clocks, the same slices, clocks and registers as with
+    // every instruction a whole step.
+    let mut code = vec![];
+    for _ in 0..31 {
+        code.extend([0x40, 0x01, 0xC3]);
+    }
+    code.push(0x49);
+    let back = -(code.len() as i32 + 2);
+    code.extend([0x75, back as u8, 0xF4]);
+    let run = |cache: bool, budget: u64| {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, &code);
+        let mut c = flat32(Model32::I80386);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        c.r[0] = 0;
+        c.r[3] = 0;
+        c.r[1] = 20;
+        let s = slices_until_halt(&mut c, &mut bus, budget, 100_000);
+        assert_eq!(
+            (c.r[0], c.r[3], c.instructions()),
+            (620, 192_510, 20 * 64 + 1)
+        );
+        (s, c.regs(), c.cycles())
+    };
+    for budget in 1..=90 {
+        assert_eq!(run(true, budget), run(false, budget), "budget {budget}");
+    }
+}
