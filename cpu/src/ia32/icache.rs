@@ -28,15 +28,21 @@
 use super::decode::Insn;
 use super::*;
 
-/// Slots (a power of two), indexed by [`slot_index`]: 1 MiB. With 4096
+/// Slots (a power of two), indexed by [`slot_index`]: 4 MiB. With 4096
 /// slots (the page offset alone) Linux's RSA loops (`mpihelp_addmul_1`
 /// and `mpihelp_submul_1`, at the same offsets of pages C14A4h and
 /// C14ABh, calling in turn) evicted each other at every call: 329 thousand
 /// decodes in 27 million instructions; a multiplicative hash of the page
 /// number only moved the collision to other hot code of the same two
-/// pages. 16 KiB of linear address per way keeps four neighbouring pages
-/// (a function and the helpers it calls) apart.
-pub(crate) const ICACHE_SLOTS: usize = 16384;
+/// pages. 16 KiB of linear address per way kept four neighbouring pages
+/// (a function and the helpers it calls) apart, but still left 94
+/// thousand decodes in the 32.6 million instructions from 40 s to 40.3 s
+/// of the Linux boot (~3% of the core's time there); 64 KiB (sixteen
+/// pages) leaves a few hundred (branch `ia32trace`: −5.8% host
+/// instructions on that window). Only the slots code lands on are ever
+/// touched, so the host's caches see the code's working set, not the
+/// table.
+pub(crate) const ICACHE_SLOTS: usize = 65536;
 
 /// The slot for the instruction at linear `lin`: its low bits, so that the
 /// instructions of one page (and of four consecutive pages) never share a
