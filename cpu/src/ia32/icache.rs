@@ -28,15 +28,21 @@
 use super::decode::Insn;
 use super::*;
 
-/// Slots (a power of two), indexed by [`slot_index`]: 1 MiB. With 4096
+/// Slots (a power of two), indexed by [`slot_index`]: 4 MiB. With 4096
 /// slots (the page offset alone) Linux's RSA loops (`mpihelp_addmul_1`
 /// and `mpihelp_submul_1`, at the same offsets of pages C14A4h and
 /// C14ABh, calling in turn) evicted each other at every call: 329 thousand
 /// decodes in 27 million instructions; a multiplicative hash of the page
 /// number only moved the collision to other hot code of the same two
-/// pages. 16 KiB of linear address per way keeps four neighbouring pages
-/// (a function and the helpers it calls) apart.
-pub(crate) const ICACHE_SLOTS: usize = 16384;
+/// pages. 16 KiB of linear address per way kept four neighbouring pages
+/// (a function and the helpers it calls) apart, but still left 94
+/// thousand decodes in the 32.6 million instructions from 40 s to 40.3 s
+/// of the Linux boot (~3% of the core's time there); 64 KiB (sixteen
+/// pages) leaves a few hundred (branch `ia32trace`: −5.8% host
+/// instructions on that window). Only the slots code lands on are ever
+/// touched, so the host's caches see the code's working set, not the
+/// table.
+pub(crate) const ICACHE_SLOTS: usize = 65536;
 
 /// The slot for the instruction at linear `lin`: its low bits, so that the
 /// instructions of one page (and of four consecutive pages) never share a
@@ -505,8 +511,12 @@ impl Cpu32 {
     /// [`BODY_MIN`] is recorded as having no body, so it is not tried
     /// again in this context. In the arena's copies `Insn::imm2`, which no
     /// body form reads (only Jcc, LOOP and the general path do), holds the
-    /// clocks of the body's instructions before this one, and
-    /// [`BODY_BUS`] if the form may reach the bus.
+    /// clocks of the body's instructions before this one (every Jcc before
+    /// it not taken), and [`BODY_BUS`] if the form may reach the bus.
+    /// A Jcc whose target lies inside the code segment's limit goes into
+    /// the body as [`forms::JCC_BODY`](super::forms::JCC_BODY), with its
+    /// target in `imm` and its taken clocks (its own `imm2`) in `disp`,
+    /// which no Jcc reads: a body is a trace through not-taken branches.
     #[cold]
     #[inline(never)]
     pub(crate) fn build_block(&mut self, idx: usize, arena: &mut [Insn]) {
@@ -521,12 +531,17 @@ impl Cpu32 {
         }
         let base = self.seg[CS].base;
         let ip_mask = super::exec::ip_mask(self.code32());
+        let limit = self.seg[CS].limit;
         let mut eip = self.eip;
-        let (mut len, mut worst) = (0u32, 0u32);
+        // `sum`: the clocks of the body so far with every Jcc in it not
+        // taken; `worst`: the most it can charge, leaving at a taken Jcc
+        // included.
+        let (mut len, mut sum, mut worst) = (0u32, 0u32, 0u32);
         while len < BODY_MAX {
             let lin = base.wrapping_add(eip);
             let s = &self.icache[slot_index(lin)];
-            if s.tag != lin as u64 | self.fetch_hi || !body_form(s.insn.form) {
+            let jcc = super::forms::is_jcc(s.insn.form);
+            if s.tag != lin as u64 | self.fetch_hi || !(jcc || body_form(s.insn.form)) {
                 break;
             }
             let mut insn = s.insn;
@@ -534,13 +549,32 @@ impl Cpu32 {
             let next = eip.wrapping_add(insn.len as u32);
             // The body keeps EIP unmasked (a 16-bit one that wraps at 64 KiB
             // ends it).
-            if worst + clk > BLK_WORST_MAX || next & ip_mask != next {
+            let mut most = sum + clk;
+            if next & ip_mask != next {
+                break;
+            }
+            if jcc {
+                // Taken, the body leaves here for the target (resolved
+                // now: CS's base and limit are the fetch context's), with
+                // the taken clocks (`imm2` in the decoded form). A target
+                // past the limit (#GP) is left to the single instruction.
+                let target = super::forms::jcc_target(&insn, next);
+                if target > limit {
+                    break;
+                }
+                most += insn.imm2 as u32;
+                insn.imm = target;
+                insn.disp = insn.imm2 as u32;
+                insn.form = super::forms::JCC_BODY;
+            }
+            if most > BLK_WORST_MAX {
                 break;
             }
             let bus = insn.mem || super::forms::implied_memory(insn.form);
-            insn.imm2 = worst as u16 | if bus { BODY_BUS } else { 0 };
+            insn.imm2 = sum as u16 | if bus { BODY_BUS } else { 0 };
             arena[start + len as usize] = insn;
-            worst += clk;
+            sum += clk;
+            worst = worst.max(most);
             len += 1;
             eip = next;
         }
@@ -573,14 +607,15 @@ pub(crate) const BLK_START: u32 = BLOCK_ARENA as u32 - 1;
 /// [`Slot::blk`]: the arena holds, after the body, the instruction that
 /// follows it (its slot was stamped in the same fetch context).
 pub(crate) const BLK_TERM: u32 = 1 << 15;
-/// [`Slot::blk`]: where the body's worst-case clocks (11 bits) start.
+/// [`Slot::blk`]: where the body's worst-case clocks (10 bits) start.
 pub(crate) const BLK_WORST_SHIFT: u32 = 16;
-/// [`Slot::blk`]: where the body's length (5 bits, the top ones: a slot
+/// [`Slot::blk`]: where the body's length (6 bits, the top ones: a slot
 /// has a body exactly when its word is at least `1 << BLK_LEN_SHIFT`)
 /// starts.
-pub(crate) const BLK_LEN_SHIFT: u32 = 27;
-/// The most instructions in a body.
-pub(crate) const BODY_MAX: u32 = 31;
+pub(crate) const BLK_LEN_SHIFT: u32 = 26;
+/// The most instructions in a body (lib/mpi's 49-instruction loops on the
+/// Linux boot fit whole).
+pub(crate) const BODY_MAX: u32 = 63;
 /// The fewest instructions worth a body (one saves nothing).
 const BODY_MIN: u32 = 2;
 /// [`Slot::blk`] (shifted down): the body's worst-case clocks.

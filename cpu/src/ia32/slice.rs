@@ -215,8 +215,13 @@ impl Cpu32 {
             if blk >= 1 << BLK_LEN_SHIFT && blocks && fits() {
                 if let Some(res) = self.run_body::<B, SLICE>(bus, &arena, blk, &mut n, events, off)
                 {
-                    // A fault or an event (else only a new fetch context,
-                    // which the next look-up sees).
+                    // Left at a taken Jcc (the next look-up is its
+                    // target's), or stopped at a fault or an event (else
+                    // only a new fetch context, which the next look-up
+                    // sees).
+                    if matches!(res, Ok(true)) {
+                        continue;
+                    }
                     if res.is_err() || bus.slice_events() != events {
                         match self.body_stopped::<B, SLICE>(bus, res, gen, stop, limit, off) {
                             Ok(now) => events = now,
@@ -326,16 +331,18 @@ impl Cpu32 {
 
     /// Run the body of the block `blk` (`icache.rs`, [`Cpu32::build_block`])
     /// from CS:EIP, which the caller found fits the budget (or step limit)
-    /// whole: its forms back to back, by reference from the arena, without
-    /// the tests the lap makes after a single instruction, since none of
-    /// them can change what those tests look at (`icache::body_form`) but
-    /// a fault, the board's events and the fetch context (a write to
-    /// checked code: perhaps this body's own), and those only after a
-    /// form that may reach the bus, before which the board is also told
-    /// the slice's clock. EIP and the clocks are set once at the end (no
-    /// body form reads them): the clocks from each form's count before it
-    /// (`imm2` in the arena). Counts the steps run into `n`. Returns None
-    /// when the whole body ran, else the result of the instruction after
+    /// whole, leaving at a taken Jcc included: its forms back to back, by
+    /// reference from the arena, without the tests the lap makes after a
+    /// single instruction, since none of them can change what those tests
+    /// look at (`icache::body_form`) but a fault, the board's events and
+    /// the fetch context (a write to checked code: perhaps this body's
+    /// own), and those only after a form that may reach the bus, before
+    /// which the board is also told the slice's clock. EIP and the clocks
+    /// are set once at the end (no body form reads them): the clocks from
+    /// the last form's count before it (`imm2` in the arena). Counts the
+    /// steps run into `n`. Returns None when the whole body ran,
+    /// `Some(Ok(true))` when it left at a taken Jcc (EIP at its target, its
+    /// taken clocks charged), else the result of the instruction after
     /// which it stopped (EIP after it, or `insn_start` at it if it
     /// faulted; its clocks charged either way), for the lap's tests.
     #[inline(always)]
@@ -358,10 +365,10 @@ impl Cpu32 {
         // in a body saves the segments.
         self.seg_saved = false;
         let mut stop = None;
+        let body = &arena[first..first + len];
+        let mut last = &body[len - 1];
         let mut ran = len;
-        // The clocks up to and including the last instruction run.
-        let mut clocks = ((blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK) as u64;
-        for (k, i) in arena[first..first + len].iter().enumerate() {
+        for (k, i) in body.iter().enumerate() {
             let bus_form = i.imm2 & BODY_BUS != 0;
             if SLICE && bus_form {
                 // A register form cannot reach a device: the board is
@@ -381,23 +388,47 @@ impl Cpu32 {
             #[cfg(debug_assertions)]
             {
                 debug_assert!(
-                    res.is_err() || (matches!(res, Ok(false)) && self.cycles == before),
+                    res.is_err()
+                        || self.cycles == before
+                            && (matches!(res, Ok(false)) || i.form == super::forms::JCC_BODY),
                     "ia32: a block's form at {:#x} took a snapshot or charged more than its count",
                     self.insn_start
                 );
                 self.check_seg_saved();
                 self.check_fast_step();
             }
-            let faulted = res.is_err();
-            if !faulted {
-                e = e.wrapping_add(i.len as u32);
+            match res {
+                Ok(false) => {
+                    e = e.wrapping_add(i.len as u32);
+                    if bus_form && (bus.slice_events() != events || self.fetch_hi != hi) {
+                        last = i;
+                        ran = k + 1;
+                        stop = Some(res);
+                        break;
+                    }
+                }
+                Ok(true) => {
+                    // A taken Jcc: its target and taken clocks are in the
+                    // arena copy (`build_block`).
+                    e = i.imm;
+                    last = i;
+                    ran = k + 1;
+                    stop = Some(res);
+                    break;
+                }
+                Err(_) => {
+                    last = i;
+                    ran = k + 1;
+                    stop = Some(res);
+                    break;
+                }
             }
-            if faulted || (bus_form && (bus.slice_events() != events || self.fetch_hi != hi)) {
-                clocks = (i.imm2 & !BODY_BUS) as u64 + i.clk as u64;
-                ran = k + 1;
-                stop = Some(res);
-                break;
-            }
+        }
+        // The clocks up to and including the last instruction run, and a
+        // taken Jcc's extra (`disp` in its arena copy).
+        let mut clocks = (last.imm2 & !BODY_BUS) as u64 + last.clk as u64;
+        if matches!(stop, Some(Ok(true))) {
+            clocks += last.disp as u64;
         }
         self.cycles = c0.wrapping_add(clocks);
         self.eip = e;

@@ -289,8 +289,10 @@ fn a_fault_in_the_middle_of_a_block_leaves_the_state_of_its_instruction() {
 /// `Insn::imm2` (`icache.rs`), so a body form must never be decoded with
 /// anything of its own there. Every row, decoded in 16- and 32-bit code
 /// with a register and a memory operand and its immediates all 5Ah bytes:
-/// whenever the form is one a body takes, `imm2` is 0. (Jcc's taken
-/// count, a far pointer's selector and ENTER's level live there: a change
+/// whenever the form is one a body takes, `imm2` is 0, except for Jcc,
+/// whose taken count lives there and which the arena moves to `disp`:
+/// a Jcc must have no memory operand and nothing of its own in `disp`.
+/// (A far pointer's selector and ENTER's level live in `imm2` too: a change
 /// that let such a form into bodies fails here.)
 #[test]
 fn no_body_form_is_decoded_with_a_second_immediate() {
@@ -323,7 +325,15 @@ fn no_body_form_is_decoded_with_a_second_immediate() {
                 let Ok(i) = c.decode_slow(&mut bus, 0x500, false) else {
                     continue;
                 };
-                if body_form(i.form) {
+                if super::forms::is_jcc(i.form) {
+                    assert_eq!(
+                        (i.mem, i.disp),
+                        (false, 0),
+                        "{model:?} {} {} d32 {d32}: a Jcc with a displacement",
+                        row.mnem,
+                        row.operands
+                    );
+                } else if body_form(i.form) {
                     bodies += 1;
                     assert_eq!(
                         i.imm2, 0,
@@ -335,4 +345,198 @@ fn no_body_form_is_decoded_with_a_second_immediate() {
         }
     }
     assert!(bodies > 300, "{bodies}");
+}
+
+/// A loop whose body is one trace through a Jcc taken on every fourth
+/// pass (ECX a multiple of 4) and not on the others:
+/// ```text
+/// 2000: mov eax, ecx    89 C8
+/// 2002: and eax, 3      83 E0 03
+/// 2005: jz 200D         74 06
+/// 2007: add ebx, 1      83 C3 01
+/// 200A: add esi, eax    01 C6
+/// 200C: inc edi         47
+/// 200D: dec ecx         49
+/// 200E: jnz 2000        75 F0
+/// 2010: hlt             F4
+/// ```
+/// From ECX = 40: ten passes leave at the JZ (five instructions each),
+/// thirty run through it (eight each), so EBX = EDI = 30, ESI = ten times
+/// 1 + 2 + 3 = 60, and 50 + 240 + 1 = 291 instructions with the HLT, EIP
+/// after it.
+const TRACE_LOOP: [u8; 17] = [
+    0x89, 0xC8, 0x83, 0xE0, 0x03, 0x74, 0x06, 0x83, 0xC3, 0x01, 0x01, 0xC6, 0x47, 0x49, 0x75, 0xF0,
+    0xF4,
+];
+
+/// [`TRACE_LOOP`] on `model` with the decode cache on or off, run whole
+/// (`None`) or in slices of `budget` clocks: the slices, the registers,
+/// clocks and instructions retired.
+fn trace_loop(model: Model32, cache: bool, budget: Option<u64>) -> (Vec<Slice>, Regs32, u64, u64) {
+    let mut bus = LapBus::new();
+    bus.flat.load(0x2000, &TRACE_LOOP);
+    let mut c = flat32(model);
+    c.set_decode_cache(cache);
+    c.eip = 0x2000;
+    c.r[1] = 40;
+    let s = match budget {
+        None => {
+            assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted);
+            vec![]
+        }
+        Some(b) => slices_until_halt(&mut c, &mut bus, b, 100_000),
+    };
+    let r = c.regs();
+    assert_eq!(
+        (r.r[3], r.r[7], r.r[6], r.r[1], r.eip),
+        (30, 30, 60, 0, 0x2011),
+        "{model:?} cache {cache} budget {budget:?}"
+    );
+    assert_eq!(
+        c.instructions(),
+        291,
+        "{model:?} cache {cache} budget {budget:?}"
+    );
+    (s, r, c.cycles(), c.instructions())
+}
+
+#[test]
+fn a_trace_whose_jcc_is_taken_on_some_passes_leaves_with_the_stepped_state() {
+    for model in [Model32::I80386, Model32::I80486, Model32::PentiumPro] {
+        let on = trace_loop(model, true, None);
+        let off = trace_loop(model, false, None);
+        assert_eq!((on.1, on.2, on.3), (off.1, off.2, off.3), "{model:?}");
+        // And stopped at every boundary: the state after each of the first
+        // 300 step counts (so right after taken and not-taken JZs, inside
+        // and after the trace) is the stepped core's.
+        for steps in 1..300 {
+            let at = |cache: bool| {
+                let mut bus = LapBus::new();
+                bus.flat.load(0x2000, &TRACE_LOOP);
+                let mut c = flat32(model);
+                c.set_decode_cache(cache);
+                c.eip = 0x2000;
+                c.r[1] = 40;
+                // A warm run first, so that the blocks are built.
+                c.run(&mut bus, 40);
+                c.run(&mut bus, steps);
+                (c.regs(), c.cycles(), c.instructions())
+            };
+            assert_eq!(at(true), at(false), "{model:?} {steps} steps");
+        }
+    }
+}
+
+#[test]
+fn a_trace_cut_by_the_budget_at_a_taken_jcc_stops_where_a_stepped_machine_does() {
+    // Every budget from 1 to 60 clocks: each slice ends after the same
+    // instruction, for the same reason and with the same clocks as with
+    // every instruction a whole step, including those whose budget runs
+    // out at a taken JZ or JNZ (whose taken count is above the not-taken
+    // one the body's sum holds).
+    for model in [Model32::I80386, Model32::I80486] {
+        for budget in 1..=60 {
+            let on = trace_loop(model, true, Some(budget));
+            let off = trace_loop(model, false, Some(budget));
+            assert_eq!(on.0, off.0, "{model:?} slices, budget {budget}");
+            assert_eq!(
+                (on.1, on.2, on.3),
+                (off.1, off.2, off.3),
+                "{model:?} {budget}"
+            );
+            for s in &on.0 {
+                assert!(s.end != SliceEnd::Budget || s.cycles >= budget);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_store_in_a_trace_rewriting_code_after_its_jcc_runs_the_new_bytes() {
+    // 2000: mov [edi], cl       88 0F
+    // 2002: cmp ecx, 0          83 F9 00
+    // 2005: jz 200E             74 07      (never taken: ECX >= 1)
+    // 2007: add ebx, 0          83 C3 00   (its immediate at 2009h)
+    // 200A: inc edx             42
+    // 200B: dec ecx             49
+    // 200C: jnz 2000            75 F2
+    // 200E: hlt                 F4
+    // One trace through the JZ. Ten passes with EDI at data (3000h), then
+    // EDI = 2009h: each pass stores CL into the ADD's immediate, past the
+    // JZ in the trace already running, so the ADDs add 40, 39, ..., 1:
+    // EBX = 820 (SDM vol. 3, 8.1.3). A trace that went on with its own
+    // copy would add 0 on the first such pass.
+    let code = [
+        0x88, 0x0F, 0x83, 0xF9, 0x00, 0x74, 0x07, 0x83, 0xC3, 0x00, 0x42, 0x49, 0x75, 0xF2, 0xF4,
+    ];
+    let run = |cache: bool, budget: Option<u64>| {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, &code);
+        let mut c = flat32(Model32::I80486);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        c.r[1] = 50;
+        c.r[2] = 0;
+        c.r[7] = 0x3000;
+        assert_eq!(c.run(&mut bus, 70), StepResult32::Executed);
+        assert_eq!((c.r[3], c.r[2], c.eip), (0, 10, 0x2000));
+        c.r[7] = 0x2009;
+        match budget {
+            None => assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted),
+            Some(b) => {
+                let s = slices_until_halt(&mut c, &mut bus, b, 10_000);
+                assert_eq!(s.last().map(|s| s.end), Some(SliceEnd::Halted));
+            }
+        }
+        (c.regs(), c.cycles(), c.instructions())
+    };
+    for budget in [None, Some(3), Some(40), Some(100_000)] {
+        let on = run(true, budget);
+        let off = run(false, budget);
+        assert_eq!(
+            (on.0.r[3], on.0.r[2], on.0.r[1]),
+            (820, 50, 0),
+            "{budget:?}"
+        );
+        assert_eq!(on.0.eip, 0x200F, "{budget:?}");
+        // 50 passes of seven, and the HLT.
+        assert_eq!(on.2, 351, "{budget:?}");
+        assert_eq!(on, off, "{budget:?}");
+    }
+}
+
+#[test]
+fn a_body_of_sixty_instructions_runs_as_a_stepped_machine_does() {
+    // 31 x (inc eax (40), add ebx, eax (01 C3)), then dec ecx (49), jnz
+    // back (75 A0) and hlt: bodies of up to 63 instructions (the block
+    // word's 6-bit length). 20 passes: EAX = 620, EBX = 1 + 2 + ... + 620 =
+    // 192,510, 20 x 64 + 1 instructions; and in slices of every budget
+    // from 1 to 90 clocks, the same slices, clocks and registers as with
+    // every instruction a whole step.
+    let mut code = vec![];
+    for _ in 0..31 {
+        code.extend([0x40, 0x01, 0xC3]);
+    }
+    code.push(0x49);
+    let back = -(code.len() as i32 + 2);
+    code.extend([0x75, back as u8, 0xF4]);
+    let run = |cache: bool, budget: u64| {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, &code);
+        let mut c = flat32(Model32::I80386);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        c.r[0] = 0;
+        c.r[3] = 0;
+        c.r[1] = 20;
+        let s = slices_until_halt(&mut c, &mut bus, budget, 100_000);
+        assert_eq!(
+            (c.r[0], c.r[3], c.instructions()),
+            (620, 192_510, 20 * 64 + 1)
+        );
+        (s, c.regs(), c.cycles())
+    };
+    for budget in 1..=90 {
+        assert_eq!(run(true, budget), run(false, budget), "budget {budget}");
+    }
 }
