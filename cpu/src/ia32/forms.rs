@@ -127,10 +127,12 @@ pub(crate) const fn no_partial(form: u8) -> bool {
 
 /// Whether a form always goes on to the next instruction and charges no
 /// clocks beyond its table count (`Insn::clk`): not the control transfers
-/// (Jcc, JMP, CALL, RET, LOOP) nor IMUL (its early-out extra). The run
-/// loop's blocks (`icache::body_form`) rely on it.
+/// (Jcc, JMP, CALL, RET, LOOP) nor IMUL with the 386/486 early-out extra
+/// (`IMUL_16`, `IMUL_32`); the Pentium's and P6's 32-bit IMUL (`IMUL_8`,
+/// see [`classify`]) has none. The run loop's blocks (`icache::body_form`)
+/// rely on it.
 pub(crate) const fn falls_through_at_clk(form: u8) -> bool {
-    !matches!(form >> 2, JCC | JMP | CALL | RET | LOOP | IMUL)
+    !matches!(form >> 2, JCC | JMP | CALL | RET | LOOP) && !matches!(form, IMUL_16 | IMUL_32)
 }
 
 /// Whether a form reaches memory (the stack, a moffs operand) other than
@@ -161,6 +163,7 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
     let f = |fam: u8, w: u8, aux: u8| ((fam << 2) | w, aux);
     let reg = i.reg() as u8;
     let rm = i.rm() as u8;
+    let imul_w: u8 = if generation >= 5 && i.o32 { 0 } else { ow };
     match op {
         // The ALU operation is in the family (one per operation); aux
         // holds the registers: RR destination | source << 3, RI the
@@ -225,11 +228,15 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             };
             f(SHIFT, w, reg | src << 3)
         }
-        0x1AF => f(IMUL, ow, 0),
+        // IMUL's width code 0 (there is no 8-bit IMUL r, r/m): the 32-bit
+        // IMUL of the Pentium and later, whose clocks have no early-out
+        // extra (`clocks::mul_extra`), so that it may run inside a body
+        // (lib/mpi's multiply loops have four per iteration).
+        0x1AF => f(IMUL, imul_w, 0),
         // CMOVcc: the P6's (the Linux kernel's lib/mpi and string code).
         0x140..=0x14F if generation >= 6 => f(CMOV, ow, (op & 0xF) as u8),
-        0x69 => f(IMUL, ow, A_IMM),
-        0x6B => f(IMUL, ow, A_IMM | A_SX8),
+        0x69 => f(IMUL, imul_w, A_IMM),
+        0x6B => f(IMUL, imul_w, A_IMM | A_SX8),
         0x98 | 0x99 => f(CONV, ow, (op & 1) as u8),
         0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
         0xF6 | 0xF7 => f(GRP3, w, 0),
@@ -290,7 +297,17 @@ macro_rules! by_form {
                     by_form!(@arm $how $me, $lap, $start, $f32, $e)
                 }
             )*
-            _ => {
+            // Every other value, spelled out rather than `_`: with all 256
+            // covered, the jump table needs no range check (three host
+            // instructions per instruction). Form 0 is the general path;
+            // the rest (width code 3, family 0) are never made, and would
+            // take it too. A family that came to use width code 3 would make
+            // one of these unreachable, which the compiler reports.
+            0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39 | 43 | 47 | 51 | 55 | 59
+            | 63 | 67 | 71 | 75 | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
+            | 123 | 127 | 131 | 135 | 139 | 143 | 147 | 151 | 155 | 159 | 163 | 167 | 171
+            | 175 | 179 | 183 | 187 | 191 | 195 | 199 | 203 | 207 | 211 | 215 | 219 | 223
+            | 227 | 231 | 235 | 239 | 243 | 247 | 251 | 255 => {
                 if $lap {
                     $me.snapshot_at($start);
                 }
@@ -568,7 +585,11 @@ impl Cpu32 {
                 7 => self.f_shift::<W, B, 7>(bus, i),
                 _ => self.f_shift::<W, B, 0>(bus, i),
             },
-            IMUL_8 IMUL_16 IMUL_32 => self.f_imul::<W, B>(bus, i),
+            // Width code 0: the 32-bit IMUL without an early-out extra.
+            IMUL_8 IMUL_16 IMUL_32 => match W::BITS {
+                8 => self.f_imul::<W32, B, false>(bus, i),
+                _ => self.f_imul::<W, B, true>(bus, i),
+            },
             CONV_8 CONV_16 CONV_32 => {
                 self.f_conv(i);
                 Ok(())
@@ -924,9 +945,14 @@ impl Cpu32 {
     }
 
     /// IMUL r, r/m (, imm): the low half kept, CF = OF = the product did
-    /// not fit.
+    /// not fit. `EXTRA`: the model's early-out clocks are charged (the
+    /// 386 and 486; 0 on later models, which decode to the form without).
     #[inline(always)]
-    fn f_imul<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+    fn f_imul<W: Width, B: Bus + ?Sized, const EXTRA: bool>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+    ) -> R<()> {
         let a = if i.mem {
             self.rd_e::<W, B>(bus, i)?
         } else {
@@ -939,7 +965,14 @@ impl Cpu32 {
         };
         // The early-out multiplier: the immediate, else the r/m operand.
         let m = if i.aux & A_IMM != 0 { b } else { a };
-        self.cycles += clocks::mul_extra(self.model, (sext::<W>(m) as i32).unsigned_abs());
+        if EXTRA {
+            self.cycles += clocks::mul_extra(self.model, (sext::<W>(m) as i32).unsigned_abs());
+        } else {
+            debug_assert_eq!(
+                clocks::mul_extra(self.model, (sext::<W>(m) as i32).unsigned_abs()),
+                0
+            );
+        }
         let p = sext::<W>(a) as i32 as i64 * sext::<W>(b) as i32 as i64;
         let r = p as u32 & W::MASK;
         let ovf = sext::<W>(r) as i32 as i64 != p;
