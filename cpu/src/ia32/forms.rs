@@ -579,11 +579,13 @@ impl Cpu32 {
             MOVX_8 MOVX_16 MOVX_32 => self.f_movx::<W, B>(bus, i),
             // SHL/SAL, SHR and SAR each a body of its own (the operation a
             // constant, so only CF and OF are computed); the rotates share one.
+            // All eight values spelled out: no range check before the table.
             SHIFT_8 SHIFT_16 SHIFT_32 => match i.aux & 7 {
                 4 | 6 => self.f_shift::<W, B, 4>(bus, i),
                 5 => self.f_shift::<W, B, 5>(bus, i),
                 7 => self.f_shift::<W, B, 7>(bus, i),
-                _ => self.f_shift::<W, B, 0>(bus, i),
+                0..=3 => self.f_shift::<W, B, 0>(bus, i),
+                _ => unreachable!(),
             },
             // Width code 0: the 32-bit IMUL without an early-out extra.
             IMUL_8 IMUL_16 IMUL_32 => match W::BITS {
@@ -919,17 +921,27 @@ impl Cpu32 {
         // SHL/SHR/SAR: the result and CF/OF only (`shift_co`), the other
         // status flags being the result's (a lazy record below); the
         // rotates through the eager function.
-        let (r, f) = if i.mem {
-            self.rmw::<W, B, _, _>(bus, i, |v| {
-                let (r, f) = shift_op::<W, OP>(sop, v, cnt, fl);
-                (r, (r, f))
-            })?
-        } else {
+        // The register operand returns on its own, without going through
+        // the memory path's `R<(u32, u32)>`.
+        if !i.mem {
             let n = i.rm();
             let (r, f) = shift_op::<W, OP>(sop, self.gr::<W>(n), cnt, fl);
             self.sr::<W>(n, r);
-            (r, f)
-        };
+            self.shift_flags::<W, OP>(cnt, r, f);
+            return Ok(());
+        }
+        let (r, f) = self.rmw::<W, B, _, _>(bus, i, |v| {
+            let (r, f) = shift_op::<W, OP>(sop, v, cnt, fl);
+            (r, (r, f))
+        })?;
+        self.shift_flags::<W, OP>(cnt, r, f);
+        Ok(())
+    }
+
+    /// The flags of a shift or rotate by `cnt` with result `r` and CF/OF `f`.
+    #[inline(always)]
+    fn shift_flags<W: Width, const OP: u8>(&mut self, cnt: u32, r: u32, f: u32) {
+        let full = OP != 0;
         // A zero count changes no flag (and `f` is stale).
         if cnt != 0 {
             if full {
@@ -941,7 +953,6 @@ impl Cpu32 {
                 self.set_co(CF | OF, f);
             }
         }
-        Ok(())
     }
 
     /// IMUL r, r/m (, imm): the low half kept, CF = OF = the product did
