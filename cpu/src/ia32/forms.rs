@@ -580,12 +580,25 @@ impl Cpu32 {
             // SHL/SAL, SHR and SAR each a body of its own (the operation a
             // constant, so only CF and OF are computed); the rotates share one.
             // All eight values spelled out: no range check before the table.
-            SHIFT_8 SHIFT_16 SHIFT_32 => match i.aux & 7 {
-                4 | 6 => self.f_shift::<W, B, 4>(bus, i),
-                5 => self.f_shift::<W, B, 5>(bus, i),
-                7 => self.f_shift::<W, B, 7>(bus, i),
-                0..=3 => self.f_shift::<W, B, 0>(bus, i),
-                _ => unreachable!(),
+            // The register operand apart, so that its `Ok(())` is a constant
+            // rather than a `Result` merged with the memory path's.
+            SHIFT_8 SHIFT_16 SHIFT_32 => if i.mem {
+                match i.aux & 7 {
+                    4 | 6 => self.f_shift::<W, B, 4>(bus, i),
+                    5 => self.f_shift::<W, B, 5>(bus, i),
+                    7 => self.f_shift::<W, B, 7>(bus, i),
+                    0..=3 => self.f_shift::<W, B, 0>(bus, i),
+                    _ => unreachable!(),
+                }
+            } else {
+                match i.aux & 7 {
+                    4 | 6 => self.f_shift_r::<W, 4>(i),
+                    5 => self.f_shift_r::<W, 5>(i),
+                    7 => self.f_shift_r::<W, 7>(i),
+                    0..=3 => self.f_shift_r::<W, 0>(i),
+                    _ => unreachable!(),
+                }
+                Ok(())
             },
             // Width code 0: the 32-bit IMUL without an early-out extra.
             IMUL_8 IMUL_16 IMUL_32 => match W::BITS {
@@ -903,8 +916,9 @@ impl Cpu32 {
         Ok(())
     }
 
-    /// Shifts and rotates; `OP` is the operation (4: SHL/SAL, 5: SHR, 7:
-    /// SAR) or 0 for the rotates, whose operation is read from `aux`.
+    /// Shifts and rotates of a memory operand ([`Self::f_shift_r`]: a
+    /// register); `OP` is the operation (4: SHL/SAL, 5: SHR, 7: SAR) or 0
+    /// for the rotates, whose operation is read from `aux`.
     #[inline(always)]
     fn f_shift<W: Width, B: Bus + ?Sized, const OP: u8>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         let cnt = match i.aux >> 3 {
@@ -921,21 +935,28 @@ impl Cpu32 {
         // SHL/SHR/SAR: the result and CF/OF only (`shift_co`), the other
         // status flags being the result's (a lazy record below); the
         // rotates through the eager function.
-        // The register operand returns on its own, without going through
-        // the memory path's `R<(u32, u32)>`.
-        if !i.mem {
-            let n = i.rm();
-            let (r, f) = shift_op::<W, OP>(sop, self.gr::<W>(n), cnt, fl);
-            self.sr::<W>(n, r);
-            self.shift_flags::<W, OP>(cnt, r, f);
-            return Ok(());
-        }
         let (r, f) = self.rmw::<W, B, _, _>(bus, i, |v| {
             let (r, f) = shift_op::<W, OP>(sop, v, cnt, fl);
             (r, (r, f))
         })?;
         self.shift_flags::<W, OP>(cnt, r, f);
         Ok(())
+    }
+
+    /// [`Self::f_shift`] on a register operand (which cannot fault).
+    #[inline(always)]
+    fn f_shift_r<W: Width, const OP: u8>(&mut self, i: &Insn) {
+        let cnt = match i.aux >> 3 {
+            0 => i.imm,
+            1 => 1,
+            _ => self.r[1],
+        } & 31;
+        let sop = if OP == 0 { i.aux & 7 } else { OP };
+        let fl = if OP != 0 { 0 } else { self.cf() as u32 };
+        let n = i.rm();
+        let (r, f) = shift_op::<W, OP>(sop, self.gr::<W>(n), cnt, fl);
+        self.sr::<W>(n, r);
+        self.shift_flags::<W, OP>(cnt, r, f);
     }
 
     /// The flags of a shift or rotate by `cnt` with result `r` and CF/OF `f`.
