@@ -9,9 +9,16 @@
 //! which come straight from the record without the whole word.
 //!
 //! The record's values are *left-aligned*: shifted so that the operand's
-//! top bit is bit 31 (by 24 for bytes, 16 for words). Then one unsigned or
-//! signed 32-bit comparison of `a` and `b` gives the carry and the signed
-//! order at every width, `r == 0` is ZF and bit 31 of `r` is SF.
+//! top bit is bit 31 (by 24 for bytes, 16 for words). Then one unsigned
+//! 32-bit comparison of the first operand and the result gives the carry
+//! at every width, `r == 0` is ZF and bit 31 of `r` is SF.
+//!
+//! A record holds only what the flags cannot be worked out without (the
+//! producers store nothing else, branch `ia32alu`): the result alone for a
+//! logical operation; the first operand and the result for ADD, ADC, SUB,
+//! SBB and CMP (the second operand is `r - a` or `a - r`, less the carry
+//! for ADC/SBB); the result and the kept carry for INC and DEC (the operand
+//! is `r ∓ 1`). The fields a record does not use are stale.
 //!
 //! The rules that keep `Cpu32::eflags` coherent:
 //! - Its system bits (TF, IF, DF, IOPL, NT, RF, VM, AC, ...) are always
@@ -44,9 +51,10 @@ pub(crate) struct Lazy {
     /// `class << 2 | width` (width 0: 8, 1: 16, 2: 32 bits); [`NONE`]: no
     /// record, EFLAGS' status bits are current.
     pub kind: u8,
-    /// First operand, left-aligned.
+    /// First operand, left-aligned ([`ADD`] to [`SBB1`]; stale for the
+    /// others).
     pub a: u32,
-    /// Second operand, left-aligned (INC/DEC: the carry flag they keep, 0 or 1).
+    /// INC/DEC: the carry flag they keep, 0 or 1 (stale for the others).
     pub b: u32,
     /// Result, left-aligned.
     pub r: u32,
@@ -92,19 +100,21 @@ pub(crate) const fn lsh<W: Width>() -> u32 {
     32 - W::BITS
 }
 
-/// The status flags a record stands for, at width `W`.
+/// The status flags a record stands for, at width `W`: the operands the
+/// record does not keep are worked back from the result.
 #[inline(always)]
 fn status_w<W: Width>(class: u8, l: &Lazy) -> u32 {
     let s = lsh::<W>();
-    let (a, b, r) = (l.a >> s, l.b >> s, l.r >> s);
+    let one = 1u32 << s;
+    let (a, r) = (l.a, l.r);
     match class {
-        ADD => add::<W>(a, b, 0).1,
-        ADC1 => add::<W>(a, b, 1).1,
-        SUB => sub::<W>(a, b, 0).1,
-        SBB1 => sub::<W>(a, b, 1).1,
-        LOGIC => szp::<W>(r),
-        INC => (add::<W>(a, 1, 0).1 & !CF) | (l.b & CF),
-        _ => (sub::<W>(a, 1, 0).1 & !CF) | (l.b & CF),
+        ADD => add::<W>(a >> s, r.wrapping_sub(a) >> s, 0).1,
+        ADC1 => add::<W>(a >> s, r.wrapping_sub(a).wrapping_sub(one) >> s, 1).1,
+        SUB => sub::<W>(a >> s, a.wrapping_sub(r) >> s, 0).1,
+        SBB1 => sub::<W>(a >> s, a.wrapping_sub(r).wrapping_sub(one) >> s, 1).1,
+        LOGIC => szp::<W>(r >> s),
+        INC => (add::<W>(r.wrapping_sub(one) >> s, 1, 0).1 & !CF) | (l.b & CF),
+        _ => (sub::<W>(r.wrapping_add(one) >> s, 1, 0).1 & !CF) | (l.b & CF),
     }
 }
 
@@ -206,10 +216,13 @@ impl Cpu32 {
         let l = &self.lf;
         match l.kind >> 2 {
             NONE => self.eflags & CF != 0,
+            // A sum carries iff it wraps below the first operand; a
+            // difference borrows iff it wraps above it (with the carry in:
+            // or equals it).
             ADD => l.r < l.a,
             ADC1 => l.r <= l.a,
-            SUB => l.a < l.b,
-            SBB1 => l.a <= l.b,
+            SUB => l.a < l.r,
+            SBB1 => l.a <= l.r,
             LOGIC => false,
             INC | DEC => l.b != 0,
             // Overridden (`OVR`): CF itself, or only OF (then rare: work it out).
@@ -250,12 +263,14 @@ impl Cpu32 {
                 // ZF and SF are the result's at every class.
                 (2, _) => l.r == 0,
                 (4, _) => (l.r as i32) < 0,
-                (1, SUB) => l.a < l.b,
-                (3, SUB) => l.a <= l.b,
+                (1, SUB) => l.a < l.r,
+                // CF or ZF: r above a, or r zero (then r - 1 wraps to the top).
+                (3, SUB) => l.r.wrapping_sub(1) >= l.a,
                 (1, _) => self.cf(),
                 (3, _) => self.cf() || l.r == 0,
-                (6, SUB) => (l.a as i32) < (l.b as i32),
-                (7, SUB) => (l.a as i32) <= (l.b as i32),
+                // The signed order of the operands, the second worked back.
+                (6, SUB) => (l.a as i32) < (l.a.wrapping_sub(l.r) as i32),
+                (7, SUB) => (l.a as i32) <= (l.a.wrapping_sub(l.r) as i32),
                 // Logic: OF = 0, so L is SF (CF = 0 came from `cf` above).
                 (0, LOGIC) => false,
                 (6, LOGIC) => (l.r as i32) < 0,
@@ -278,13 +293,19 @@ impl Cpu32 {
         self.lf.ov = (CF | OF) << 16 | (co & (CF | OF));
     }
 
-    /// Record a lazy flag producer.
+    /// Record a lazy flag producer: only the fields its class reads (the
+    /// class is a constant in the forms, so the tests fold away).
     #[inline(always)]
     pub(crate) fn set_lazy(&mut self, l: Lazy) {
         // Field by field: `ov` means nothing without `OVR` in `kind`.
+        let class = l.kind >> 2;
         self.lf.kind = l.kind;
-        self.lf.a = l.a;
-        self.lf.b = l.b;
+        if class <= SBB1 {
+            self.lf.a = l.a;
+        }
+        if class >= INC {
+            self.lf.b = l.b;
+        }
         self.lf.r = l.r;
     }
 }
@@ -365,6 +386,10 @@ mod tests {
             // Unrelated system bits stay as they were.
             let sys = 2 | (rng(seed) & (IF | DF | TF));
             c.load_eflags(sys | (rng(seed) & STATUS));
+            // The fields a record does not keep hold whatever came before.
+            c.lf.a = rng(seed);
+            c.lf.b = rng(seed);
+            c.lf.ov = rng(seed);
             c.set_lazy(l);
             // Now and then a BT or rotate sets CF or OF after it (twice:
             // the second must keep what the first set outside its mask).

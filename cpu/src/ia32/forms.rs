@@ -127,10 +127,12 @@ pub(crate) const fn no_partial(form: u8) -> bool {
 
 /// Whether a form always goes on to the next instruction and charges no
 /// clocks beyond its table count (`Insn::clk`): not the control transfers
-/// (Jcc, JMP, CALL, RET, LOOP) nor IMUL (its early-out extra). The run
-/// loop's blocks (`icache::body_form`) rely on it.
+/// (Jcc, JMP, CALL, RET, LOOP) nor IMUL with the 386/486 early-out extra
+/// (`IMUL_16`, `IMUL_32`); the Pentium's and P6's 32-bit IMUL (`IMUL_8`,
+/// see [`classify`]) has none. The run loop's blocks (`icache::body_form`)
+/// rely on it.
 pub(crate) const fn falls_through_at_clk(form: u8) -> bool {
-    !matches!(form >> 2, JCC | JMP | CALL | RET | LOOP | IMUL)
+    !matches!(form >> 2, JCC | JMP | CALL | RET | LOOP) && !matches!(form, IMUL_16 | IMUL_32)
 }
 
 /// The form a Jcc takes in a block's body (`Cpu32::build_block`): the
@@ -189,6 +191,7 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
     let f = |fam: u8, w: u8, aux: u8| ((fam << 2) | w, aux);
     let reg = i.reg() as u8;
     let rm = i.rm() as u8;
+    let imul_w: u8 = if generation >= 5 && i.o32 { 0 } else { ow };
     match op {
         // The ALU operation is in the family (one per operation); aux
         // holds the registers: RR destination | source << 3, RI the
@@ -253,11 +256,15 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             };
             f(SHIFT, w, reg | src << 3)
         }
-        0x1AF => f(IMUL, ow, 0),
+        // IMUL's width code 0 (there is no 8-bit IMUL r, r/m): the 32-bit
+        // IMUL of the Pentium and later, whose clocks have no early-out
+        // extra (`clocks::mul_extra`), so that it may run inside a body
+        // (lib/mpi's multiply loops have four per iteration).
+        0x1AF => f(IMUL, imul_w, 0),
         // CMOVcc: the P6's (the Linux kernel's lib/mpi and string code).
         0x140..=0x14F if generation >= 6 => f(CMOV, ow, (op & 0xF) as u8),
-        0x69 => f(IMUL, ow, A_IMM),
-        0x6B => f(IMUL, ow, A_IMM | A_SX8),
+        0x69 => f(IMUL, imul_w, A_IMM),
+        0x6B => f(IMUL, imul_w, A_IMM | A_SX8),
         0x98 | 0x99 => f(CONV, ow, (op & 1) as u8),
         0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
         0xF6 | 0xF7 => f(GRP3, w, 0),
@@ -322,7 +329,18 @@ macro_rules! by_form {
             )*
             // Single forms that make their own `R<bool>`.
             $($f1 => $e1,)*
-            _ => {
+            // Every other value, spelled out rather than `_`: with all 256
+            // covered, the jump table needs no range check (three host
+            // instructions per instruction). Form 0 is the general path;
+            // the rest (width code 3, family 0) are never made, and would
+            // take it too. A family that came to use width code 3 would make
+            // one of these unreachable, which the compiler reports (191 is
+            // `JCC_BODY`, a single form above).
+            0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39 | 43 | 47 | 51 | 55 | 59
+            | 63 | 67 | 71 | 75 | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
+            | 123 | 127 | 131 | 135 | 139 | 143 | 147 | 151 | 155 | 159 | 163 | 167 | 171
+            | 175 | 179 | 183 | 187 | 195 | 199 | 203 | 207 | 211 | 215 | 219 | 223
+            | 227 | 231 | 235 | 239 | 243 | 247 | 251 | 255 => {
                 if $lap {
                     $me.snapshot_at($start);
                 }
@@ -594,13 +612,32 @@ impl Cpu32 {
             MOVX_8 MOVX_16 MOVX_32 => self.f_movx::<W, B>(bus, i),
             // SHL/SAL, SHR and SAR each a body of its own (the operation a
             // constant, so only CF and OF are computed); the rotates share one.
-            SHIFT_8 SHIFT_16 SHIFT_32 => match i.aux & 7 {
-                4 | 6 => self.f_shift::<W, B, 4>(bus, i),
-                5 => self.f_shift::<W, B, 5>(bus, i),
-                7 => self.f_shift::<W, B, 7>(bus, i),
-                _ => self.f_shift::<W, B, 0>(bus, i),
+            // All eight values spelled out: no range check before the table.
+            // The register operand apart, so that its `Ok(())` is a constant
+            // rather than a `Result` merged with the memory path's.
+            SHIFT_8 SHIFT_16 SHIFT_32 => if i.mem {
+                match i.aux & 7 {
+                    4 | 6 => self.f_shift::<W, B, 4>(bus, i),
+                    5 => self.f_shift::<W, B, 5>(bus, i),
+                    7 => self.f_shift::<W, B, 7>(bus, i),
+                    0..=3 => self.f_shift::<W, B, 0>(bus, i),
+                    _ => unreachable!(),
+                }
+            } else {
+                match i.aux & 7 {
+                    4 | 6 => self.f_shift_r::<W, 4>(i),
+                    5 => self.f_shift_r::<W, 5>(i),
+                    7 => self.f_shift_r::<W, 7>(i),
+                    0..=3 => self.f_shift_r::<W, 0>(i),
+                    _ => unreachable!(),
+                }
+                Ok(())
             },
-            IMUL_8 IMUL_16 IMUL_32 => self.f_imul::<W, B>(bus, i),
+            // Width code 0: the 32-bit IMUL without an early-out extra.
+            IMUL_8 IMUL_16 IMUL_32 => match W::BITS {
+                8 => self.f_imul::<W32, B, false>(bus, i),
+                _ => self.f_imul::<W, B, true>(bus, i),
+            },
             CONV_8 CONV_16 CONV_32 => {
                 self.f_conv(i);
                 Ok(())
@@ -943,8 +980,9 @@ impl Cpu32 {
         Ok(())
     }
 
-    /// Shifts and rotates; `OP` is the operation (4: SHL/SAL, 5: SHR, 7:
-    /// SAR) or 0 for the rotates, whose operation is read from `aux`.
+    /// Shifts and rotates of a memory operand ([`Self::f_shift_r`]: a
+    /// register); `OP` is the operation (4: SHL/SAL, 5: SHR, 7: SAR) or 0
+    /// for the rotates, whose operation is read from `aux`.
     #[inline(always)]
     fn f_shift<W: Width, B: Bus + ?Sized, const OP: u8>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         let cnt = match i.aux >> 3 {
@@ -961,17 +999,34 @@ impl Cpu32 {
         // SHL/SHR/SAR: the result and CF/OF only (`shift_co`), the other
         // status flags being the result's (a lazy record below); the
         // rotates through the eager function.
-        let (r, f) = if i.mem {
-            self.rmw::<W, B, _, _>(bus, i, |v| {
-                let (r, f) = shift_op::<W, OP>(sop, v, cnt, fl);
-                (r, (r, f))
-            })?
-        } else {
-            let n = i.rm();
-            let (r, f) = shift_op::<W, OP>(sop, self.gr::<W>(n), cnt, fl);
-            self.sr::<W>(n, r);
-            (r, f)
-        };
+        let (r, f) = self.rmw::<W, B, _, _>(bus, i, |v| {
+            let (r, f) = shift_op::<W, OP>(sop, v, cnt, fl);
+            (r, (r, f))
+        })?;
+        self.shift_flags::<W, OP>(cnt, r, f);
+        Ok(())
+    }
+
+    /// [`Self::f_shift`] on a register operand (which cannot fault).
+    #[inline(always)]
+    fn f_shift_r<W: Width, const OP: u8>(&mut self, i: &Insn) {
+        let cnt = match i.aux >> 3 {
+            0 => i.imm,
+            1 => 1,
+            _ => self.r[1],
+        } & 31;
+        let sop = if OP == 0 { i.aux & 7 } else { OP };
+        let fl = if OP != 0 { 0 } else { self.cf() as u32 };
+        let n = i.rm();
+        let (r, f) = shift_op::<W, OP>(sop, self.gr::<W>(n), cnt, fl);
+        self.sr::<W>(n, r);
+        self.shift_flags::<W, OP>(cnt, r, f);
+    }
+
+    /// The flags of a shift or rotate by `cnt` with result `r` and CF/OF `f`.
+    #[inline(always)]
+    fn shift_flags<W: Width, const OP: u8>(&mut self, cnt: u32, r: u32, f: u32) {
+        let full = OP != 0;
         // A zero count changes no flag (and `f` is stale).
         if cnt != 0 {
             if full {
@@ -983,13 +1038,17 @@ impl Cpu32 {
                 self.set_co(CF | OF, f);
             }
         }
-        Ok(())
     }
 
     /// IMUL r, r/m (, imm): the low half kept, CF = OF = the product did
-    /// not fit.
+    /// not fit. `EXTRA`: the model's early-out clocks are charged (the
+    /// 386 and 486; 0 on later models, which decode to the form without).
     #[inline(always)]
-    fn f_imul<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+    fn f_imul<W: Width, B: Bus + ?Sized, const EXTRA: bool>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+    ) -> R<()> {
         let a = if i.mem {
             self.rd_e::<W, B>(bus, i)?
         } else {
@@ -1002,7 +1061,14 @@ impl Cpu32 {
         };
         // The early-out multiplier: the immediate, else the r/m operand.
         let m = if i.aux & A_IMM != 0 { b } else { a };
-        self.cycles += clocks::mul_extra(self.model, (sext::<W>(m) as i32).unsigned_abs());
+        if EXTRA {
+            self.cycles += clocks::mul_extra(self.model, (sext::<W>(m) as i32).unsigned_abs());
+        } else {
+            debug_assert_eq!(
+                clocks::mul_extra(self.model, (sext::<W>(m) as i32).unsigned_abs()),
+                0
+            );
+        }
         let p = sext::<W>(a) as i32 as i64 * sext::<W>(b) as i32 as i64;
         let r = p as u32 & W::MASK;
         let ovf = sext::<W>(r) as i32 as i64 != p;

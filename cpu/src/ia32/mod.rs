@@ -34,6 +34,8 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_alu;
+#[cfg(test)]
 mod tests_block;
 #[cfg(test)]
 mod tests_clocks;
