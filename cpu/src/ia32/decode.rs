@@ -352,14 +352,16 @@ impl Cpu32 {
     /// The offset of the memory operand.
     #[inline(always)]
     pub(crate) fn ea(&self, i: &Insn) -> u32 {
-        // `& 7`: a register number the decoder gave is below 8, and the
-        // mask spares the bounds check a `NOREG`-typed index would cost.
+        // `< 8` rather than `!= NOREG`: the same test (a register number
+        // the decoder gave is below 8, `NOREG` is not), and it spares the
+        // index its bounds check without a mask.
         let mut a = i.disp;
-        if i.base != NOREG {
-            a = a.wrapping_add(self.r[(i.base & 7) as usize]);
+        let (b, x) = (i.base as usize, i.index as usize);
+        if b < 8 {
+            a = a.wrapping_add(self.r[b]);
         }
-        if i.index != NOREG {
-            a = a.wrapping_add(self.r[(i.index & 7) as usize] << i.scale);
+        if x < 8 {
+            a = a.wrapping_add(self.r[x] << i.scale);
         }
         if i.a32 {
             a

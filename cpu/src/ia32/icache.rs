@@ -55,8 +55,6 @@ pub(crate) fn slot_index(lin: u32) -> usize {
 /// Physical pages tracked for code (a power of two; page numbers are
 /// hashed by their low bits, so aliases only end epochs more often).
 pub(crate) const CODE_PAGES: usize = 1 << 16;
-/// Words of the code-page bitmap.
-pub(crate) const CODE_PAGE_WORDS: usize = CODE_PAGES / 64;
 
 /// The code lines of each tracked page: bit `k` of a page's word stands
 /// for its bytes `64k..64k+63`. A write ends the code epoch only if it
@@ -296,7 +294,6 @@ impl Cpu32 {
         if self.bus_gen.is_some() {
             // Trust these bytes until a write reaches the page.
             let h = (p >> 12) as usize & (CODE_PAGES - 1);
-            self.code_pages[h >> 6] |= 1 << (h & 63);
             self.code_lines[h] |= line_mask(p, len);
             let e = self.code_epoch;
             let s = &mut self.icache[idx];
@@ -333,12 +330,13 @@ impl Cpu32 {
 
     /// The CPU wrote the `len` bytes at physical `p` (all on one page): if
     /// they reach a line of checked code, that code must be checked again
-    /// before it runs (a new epoch). The page's bit is looked at first, so
-    /// a write to a page without code costs what it always did.
+    /// before it runs (a new epoch). Whether the page has any such line
+    /// is looked at first (one word, nonzero only on a page with checked
+    /// code), so a write to a page without code costs one load and test.
     #[inline(always)]
     pub(crate) fn note_write(&mut self, p: u32, len: u32) {
         let h = (p >> 12) as usize & (CODE_PAGES - 1);
-        if self.code_pages[h >> 6] & (1u64 << (h & 63)) != 0 {
+        if self.code_lines[h] != 0 {
             self.note_code_page_write(h, line_mask(p, len));
         }
     }
@@ -348,7 +346,7 @@ impl Cpu32 {
     #[inline]
     pub(crate) fn note_write_page(&mut self, p: u32) {
         let h = (p >> 12) as usize & (CODE_PAGES - 1);
-        if self.code_pages[h >> 6] & (1u64 << (h & 63)) != 0 {
+        if self.code_lines[h] != 0 {
             self.note_code_page_write(h, u64::MAX);
         }
     }
@@ -359,7 +357,6 @@ impl Cpu32 {
         if self.code_lines[h] & lines != 0 {
             // Every cached instruction is checked again in the new epoch
             // (and marks its page and lines again): forget this page's.
-            self.code_pages[h >> 6] &= !(1u64 << (h & 63));
             self.code_lines[h] = 0;
             self.new_code_epoch();
         }

@@ -82,6 +82,14 @@ impl Cpu32 {
         }
     }
 
+    /// With paging off, the direct path ([`MODE_FLAT`]) takes the linear
+    /// address as the physical one unmasked: only while the model's
+    /// address mask is all ones (the 286's 24-bit wrap goes the whole way).
+    #[inline]
+    fn flat_unmasked(&self) -> bool {
+        self.cr[0] & 0x8000_0000 != 0 || self.addr_mask == u32::MAX
+    }
+
     /// The fast bounds of segment register `s` as they stand (`seg_end`).
     fn seg_fast_ends(&self, s: usize) -> [u64; 2] {
         // Bit n of each mask: the type and S bits `n` (attr & 1Fh) allow
@@ -91,7 +99,11 @@ impl Cpu32 {
         const READ_FAST: u32 = 0xCC0F_0000;
         const WRITE_FAST: u32 = 0x000C_0000;
         let c = &self.seg[s];
-        if !c.valid || self.dr[7] & 0xFF != 0 || (self.user() && self.eflags & AC != 0) {
+        if !c.valid
+            || self.dr[7] & 0xFF != 0
+            || (self.user() && self.eflags & AC != 0)
+            || !self.flat_unmasked()
+        {
             return [0; 2];
         }
         let ty = u32::from(c.attr) & 0x1F;
@@ -276,7 +288,8 @@ impl Cpu32 {
     }
 
     /// The physical addresses of the first byte and of the first byte on
-    /// the next page (if the access crosses a page).
+    /// the next page (if the access crosses a page: an `Option`, not 0,
+    /// since the next page may be physical page 0).
     #[inline]
     fn phys_span<B: Bus + ?Sized>(
         &mut self,
@@ -285,14 +298,25 @@ impl Cpu32 {
         len: u32,
         write: bool,
         user: bool,
-    ) -> R<(u32, u32)> {
+    ) -> R<(u32, Option<u32>)> {
         let p0 = self.translate(bus, lin, write, user)?;
         let p1 = if (lin & 0xFFF) + len > 0x1000 {
-            self.translate(bus, (lin | 0xFFF).wrapping_add(1), write, user)?
+            Some(self.translate(bus, (lin | 0xFFF).wrapping_add(1), write, user)?)
         } else {
-            0
+            None
         };
         Ok((p0, p1))
+    }
+
+    /// The physical address of byte `i` of an access at `lin` whose pages
+    /// begin at `p0` and `p1` ([`Self::phys_span`]).
+    #[inline]
+    fn span_byte(lin: u32, i: u32, p0: u32, p1: Option<u32>) -> u32 {
+        let l = lin.wrapping_add(i);
+        match p1 {
+            Some(p1) if (l & 0xFFF) < (lin & 0xFFF) => p1 + (l & 0xFFF),
+            _ => p0 + i,
+        }
     }
 
     #[inline]
@@ -323,7 +347,7 @@ impl Cpu32 {
             self.data_breakpoint(lin, len, false);
         }
         let m = self.model.address_mask();
-        if p1 == 0 && (p0 & m) <= m - (len - 1) {
+        if p1.is_none() && (p0 & m) <= m - (len - 1) {
             if let Some(s) = bus.ram_mut(p0 & m, len) {
                 return Ok(s
                     .iter()
@@ -333,12 +357,7 @@ impl Cpu32 {
         }
         let mut v = 0;
         for i in 0..len {
-            let l = lin.wrapping_add(i);
-            let p = if p1 != 0 && (l & 0xFFF) < (lin & 0xFFF) {
-                p1 + (l & 0xFFF)
-            } else {
-                p0 + i
-            };
+            let p = Self::span_byte(lin, i, p0, p1);
             v |= (bus.read(p & m) as u32) << (8 * i);
         }
         Ok(v)
@@ -360,7 +379,7 @@ impl Cpu32 {
             self.data_breakpoint(lin, len, true);
         }
         let m = self.model.address_mask();
-        if p1 == 0 && (p0 & m) <= m - (len - 1) {
+        if p1.is_none() && (p0 & m) <= m - (len - 1) {
             self.note_write(p0 & m, len);
             if let Some(s) = bus.ram_mut(p0 & m, len) {
                 for (k, b) in s.iter_mut().enumerate() {
@@ -370,12 +389,7 @@ impl Cpu32 {
             }
         }
         for i in 0..len {
-            let l = lin.wrapping_add(i);
-            let p = if p1 != 0 && (l & 0xFFF) < (lin & 0xFFF) {
-                p1 + (l & 0xFFF)
-            } else {
-                p0 + i
-            };
+            let p = Self::span_byte(lin, i, p0, p1);
             self.note_write(p & m, 1);
             bus.write(p & m, (v >> (8 * i)) as u8);
         }
@@ -427,6 +441,9 @@ impl Cpu32 {
         user: bool,
     ) -> Option<usize> {
         let mode = if self.cr[0] & 0x8000_0000 == 0 {
+            if self.addr_mask != u32::MAX {
+                return None;
+            }
             MODE_FLAT
         } else {
             u64::from(user)
@@ -442,31 +459,43 @@ impl Cpu32 {
         self.direct_at(lin, len, write, mode)
     }
 
-    /// The direct path in `mode` ([`MODE_FLAT`]: paging off; else the TLB
-    /// key's user index).
+    /// The direct path in `mode` ([`MODE_FLAT`]: paging off, the address
+    /// mask all ones; else the TLB key's user index). The physical address
+    /// may lie at the top of the 4 GiB space with the access running past
+    /// it: callers take `p..p.wrapping_add(len)` (or `get(p..)`), which no
+    /// slice holds, so such an access goes the whole way.
     #[inline(always)]
     fn direct_at(&self, lin: u32, len: u32, write: bool, mode: u64) -> Option<usize> {
+        const HOLE: std::ops::Range<u32> = crate::bus::DIRECT_HOLE;
         if mode == MODE_FLAT {
-            if (lin & 0xFFF) > 0x1000 - len {
-                return None;
+            if write {
+                // A store stays on one page: `note_write` marks the lines
+                // of one page.
+                if (lin & 0xFFF) > 0x1000 - len
+                    || lin.wrapping_sub(HOLE.start) < HOLE.end - HOLE.start
+                {
+                    return None;
+                }
+            } else {
+                // A read may cross pages (with paging off they are
+                // contiguous): only whether its bytes reach the hole,
+                // in one compare on the last byte (the hole is longer
+                // than any access, so first byte in it, or last, or both).
+                let last = lin.wrapping_add(len - 1);
+                if last.wrapping_sub(HOLE.start) < HOLE.end - HOLE.start + (len - 1) {
+                    return None;
+                }
             }
-            let p = lin & self.addr_mask;
-            // The hole and the top of the address space in one compare.
-            if p.wrapping_sub(crate::bus::DIRECT_HOLE.start)
-                < crate::bus::DIRECT_HOLE.end - crate::bus::DIRECT_HOLE.start
-            {
-                return None;
-            }
-            return Some(p as usize);
+            return Some(lin as usize);
         }
-        // The entry is the first byte's, the tag compared the last
-        // byte's: an access that crosses a page (or wraps at 4 GiB) asks
-        // the slot of page n for page n + 1's tag, which that slot can
-        // never hold (the two index different slots), so the one compare
-        // also stands for the page-crossing test.
-        let last = lin.wrapping_add(len - 1) >> 12;
+        // The entry is the first byte's, the key compared the last
+        // byte's page base: an access that crosses a page (or wraps at
+        // 4 GiB) asks the slot of page n for page n + 1's key, which that
+        // slot can never hold (the two index different slots), so the one
+        // compare also stands for the page-crossing test.
+        let last = lin.wrapping_add(len - 1) & !0xFFF;
         let e = &self.tlb[(lin >> 12) as usize & (TLB_SIZE - 1)];
-        if e.key[(mode & 1) as usize + 2 * write as usize] == (last << 1) | 1 {
+        if e.key[(mode & 1) as usize + 2 * write as usize] == last {
             return Some(lin.wrapping_add(e.delta) as usize);
         }
         None
@@ -493,12 +522,12 @@ impl Cpu32 {
                     }
                 }
                 2 => {
-                    if let Some(&[a, b]) = ram.get(p..p + 2) {
+                    if let Some(&[a, b]) = ram.get(p..p.wrapping_add(2)) {
                         return Ok(u16::from_le_bytes([a, b]) as u32);
                     }
                 }
                 _ => {
-                    if let Some(&[a, b, c, d]) = ram.get(p..p + 4) {
+                    if let Some(&[a, b, c, d]) = ram.get(p..p.wrapping_add(4)) {
                         return Ok(u32::from_le_bytes([a, b, c, d]));
                     }
                 }
@@ -526,11 +555,11 @@ impl Cpu32 {
             let done = match len {
                 1 => ram.get_mut(p).map(|b| *b = v as u8).is_some(),
                 2 => ram
-                    .get_mut(p..p + 2)
+                    .get_mut(p..p.wrapping_add(2))
                     .map(|s| s.copy_from_slice(&(v as u16).to_le_bytes()))
                     .is_some(),
                 _ => ram
-                    .get_mut(p..p + 4)
+                    .get_mut(p..p.wrapping_add(4))
                     .map(|s| s.copy_from_slice(&v.to_le_bytes()))
                     .is_some(),
             };
@@ -731,7 +760,7 @@ fn tlb_entry(
 ) -> TlbEntry {
     let tag = (page << 1) | 1;
     let hole = crate::bus::DIRECT_HOLE.contains(&phys);
-    let grant = |ok: bool| if ok && !hole { tag } else { 0 };
+    let grant = |ok: bool| if ok && !hole { page << 12 } else { KEY_NONE };
     TlbEntry {
         key: [
             grant(true),

@@ -259,13 +259,14 @@ struct Snapshot {
 
 /// One TLB entry: a linear page mapped to a physical page with the rights
 /// the walk found.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct TlbEntry {
     /// The direct path's keys (`mem.rs`, [`Cpu32::direct_phys`]), indexed
-    /// by `user + 2 * write`: the tag if an access of that kind may go
-    /// straight to the board's [`Bus::ram_direct`] memory (the rights
-    /// granted, D already set for a write, the physical page outside
-    /// [`crate::bus::DIRECT_HOLE`]), else 0, so that a hit is one compare.
+    /// by `user + 2 * write`: the linear page's base address if an access
+    /// of that kind may go straight to the board's [`Bus::ram_direct`]
+    /// memory (the rights granted, D already set for a write, the physical
+    /// page outside [`crate::bus::DIRECT_HOLE`]), else [`KEY_NONE`], which
+    /// no page base equals, so that a hit is one compare.
     key: [u32; 4],
     /// Physical page base minus linear page base: `lin + delta` is the
     /// physical address.
@@ -285,6 +286,24 @@ struct TlbEntry {
 }
 
 const TLB_SIZE: usize = 256;
+
+/// A TLB key that grants nothing: not a page base (its low bits are not
+/// zero), so no access's page base equals it. (Not 0: that is page 0's.)
+const KEY_NONE: u32 = 1;
+
+impl TlbEntry {
+    /// An entry that maps nothing.
+    const EMPTY: TlbEntry = TlbEntry {
+        key: [KEY_NONE; 4],
+        delta: 0,
+        tag: 0,
+        phys: 0,
+        user: false,
+        write: false,
+        dirty: false,
+        global: false,
+    };
+}
 
 /// The ia32 CPU.
 pub struct Cpu32 {
@@ -332,7 +351,9 @@ pub struct Cpu32 {
     /// (`clocks::xfer_clk`).
     xfer_base: u16,
     instructions: u64,
-    tlb: Box<[TlbEntry; TLB_SIZE]>,
+    /// Held in the struct, not boxed: the direct path indexes it from the
+    /// CPU's own address, one load fewer per access than through a box.
+    tlb: [TlbEntry; TLB_SIZE],
     /// Decoded instructions (`icache.rs`).
     icache: Box<[icache::Slot; icache::ICACHE_SLOTS]>,
     /// The run loop's blocks' decoded forms, in order (`icache.rs`,
@@ -346,12 +367,10 @@ pub struct Cpu32 {
     icache_on: bool,
     /// Give decoded instructions their specialised form (`forms.rs`).
     forms_on: bool,
-    /// Physical pages (hashed, `icache.rs`) holding cached instructions
-    /// whose bytes were checked at [`Self::code_epoch`]; a write to one
-    /// ends that epoch.
-    code_pages: Box<[u64; icache::CODE_PAGE_WORDS]>,
-    /// The lines of each of those pages that hold them (`icache.rs`,
-    /// `code_lines_new`).
+    /// For each physical page (hashed, `icache.rs`, `code_lines_new`),
+    /// the 64-byte lines holding cached instructions whose bytes were
+    /// checked at [`Self::code_epoch`] (0: no such code on the page); a
+    /// write reaching one ends that epoch.
     code_lines: Box<[u64; icache::CODE_PAGES]>,
     /// Cached instructions checked in this epoch are still what memory
     /// holds; it moves on when one may not be (a write to a marked page,
@@ -458,13 +477,12 @@ impl Cpu32 {
             cycles: 0,
             xfer_base: 0,
             instructions: 0,
-            tlb: Box::new([TlbEntry::default(); TLB_SIZE]),
+            tlb: [TlbEntry::EMPTY; TLB_SIZE],
             icache: icache::empty(),
             blocks: icache::empty_arena(),
             block_pos: 0,
             icache_on: true,
             forms_on: true,
-            code_pages: Box::new([0; icache::CODE_PAGE_WORDS]),
             code_lines: icache::code_lines_new(),
             code_epoch: 1,
             bus_gen: None,
@@ -989,7 +1007,7 @@ impl Cpu32 {
         for e in self.tlb.iter_mut() {
             if !(keep_global && e.global) {
                 e.tag = 0;
-                e.key = [0; 4];
+                e.key = [KEY_NONE; 4];
             }
         }
     }
@@ -1000,7 +1018,7 @@ impl Cpu32 {
         self.tlb_stats.flushes_all += 1;
         for e in self.tlb.iter_mut() {
             e.tag = 0;
-            e.key = [0; 4];
+            e.key = [KEY_NONE; 4];
         }
     }
 

@@ -499,3 +499,215 @@ fn turning_paging_on_mid_run_sends_the_next_access_through_the_page_tables() {
     assert_eq!(b.0.mem[0x2_0004..0x2_0008], 0x2222_2222u32.to_le_bytes());
     assert_eq!(b.0.mem[0x5004..0x5008], [0; 4]);
 }
+
+/// A bus whose adapter hole (A0000h–FFFFFh) reads EEh, as an adapter
+/// answering there would, while it lends all of its memory to the
+/// direct path: the CPU alone must keep the direct path out of the hole
+/// ([`crate::bus::DIRECT_HOLE`]). Outside it, memory as `FlatBus`'s.
+struct HoleBus(FlatBus);
+
+impl Bus for HoleBus {
+    fn read(&mut self, addr: u32) -> u8 {
+        if (0xA_0000..0x10_0000).contains(&addr) {
+            0xEE
+        } else {
+            self.0.read(addr)
+        }
+    }
+    fn write(&mut self, addr: u32, value: u8) {
+        if !(0xA_0000..0x10_0000).contains(&addr) {
+            self.0.write(addr, value)
+        }
+    }
+    fn io_read(&mut self, _port: u16) -> u8 {
+        0xFF
+    }
+    fn io_write(&mut self, _port: u16, _value: u8) {}
+    fn ram_direct(&mut self) -> &mut [u8] {
+        &mut self.0.mem
+    }
+    fn ram_generation(&self) -> Option<u64> {
+        Some(0)
+    }
+}
+
+#[test]
+fn flat_reads_at_the_edges_of_the_adapter_hole_take_its_bytes_from_the_bus() {
+    // Paging off: a read is direct only if none of its bytes lies in
+    // A0000h–FFFFFh (one compare on its last byte). Dwords at 9FFFEh and
+    // FFFFEh have two bytes each in the hole (EEh from the bus), those at
+    // 9FFFCh and 100000h none; one at 5FFEh crosses a page (contiguous
+    // with paging off); one at linear FFFFFFFEh (FS base FFFFF000h) wraps
+    // at 4 GiB to bytes 0 and 1 (SDM vol. 3, 3.4: linear addresses wrap),
+    // which this 2 MiB bus's `read` folds to its last two bytes and its
+    // first two. A first load warms DS's fast ends so that every load
+    // after it tries the direct path.
+    let mut mem = FlatBus::new(0x20_0000);
+    for (k, b) in mem.mem.iter_mut().enumerate() {
+        *b = (k as u8) ^ (k >> 8) as u8 ^ 0x5A;
+    }
+    let byte = |mem: &FlatBus, a: usize| mem.mem[a % mem.mem.len()];
+    let dword = |mem: &FlatBus, a: usize| {
+        u32::from_le_bytes([0, 1, 2, 3].map(|k| {
+            let x = a.wrapping_add(k) & 0xFFFF_FFFF;
+            if (0xA_0000..0x10_0000).contains(&x) {
+                0xEE
+            } else {
+                byte(mem, x)
+            }
+        }))
+    };
+    let expect = [
+        dword(&mem, 0x9_FFFE),
+        dword(&mem, 0xF_FFFE),
+        dword(&mem, 0x9_FFFC),
+        dword(&mem, 0x10_0000),
+        dword(&mem, 0x5FFE),
+        dword(&mem, 0xFFFF_FFFE),
+    ];
+    assert_eq!(expect[0] >> 16, 0xEEEE);
+    assert_eq!(expect[1] & 0xFFFF, 0xEEEE);
+    mem.load(
+        0x3000,
+        &[
+            0x8B, 0x3D, 0, 0, 0, 0, // mov edi, [0]
+            0x8B, 0x05, 0xFE, 0xFF, 0x09, 0, // mov eax, [9FFFEh]
+            0x8B, 0x1D, 0xFE, 0xFF, 0x0F, 0, // mov ebx, [0FFFFEh]
+            0x8B, 0x0D, 0xFC, 0xFF, 0x09, 0, // mov ecx, [9FFFCh]
+            0x8B, 0x15, 0, 0, 0x10, 0, // mov edx, [100000h]
+            0x8B, 0x35, 0xFE, 0x5F, 0, 0, // mov esi, [5FFEh]
+            0x64, 0x8B, 0x2D, 0, 0, 0, 0, // mov ebp, fs:[0]
+            0x64, 0x8B, 0x2D, 0xFE, 0x0F, 0, 0,    // mov ebp, fs:[0FFEh]
+            0xF4, // hlt
+        ],
+    );
+    let mut b = HoleBus(mem);
+    let mut c = flat32(Model32::I80486);
+    c.seg[FS].base = 0xFFFF_F000;
+    c.eip = 0x3000;
+    assert_eq!(c.run(&mut b, 100), StepResult32::Halted, "EIP {:#x}", c.eip);
+    let got = [c.r[0], c.r[3], c.r[1], c.r[2], c.r[6], c.r[5]];
+    assert_eq!(got, expect, "{got:08x?} against {expect:08x?}");
+}
+
+#[test]
+fn a_286_address_above_16_mib_wraps_to_the_bottom_with_the_direct_path_on() {
+    // The 286 drives 24 address lines: linear 1000010h is physical 10h.
+    // DS's base FFFFF0h (a descriptor cache loaded that way) and offset
+    // 20h give linear 1000010h; the bus has 32 MiB, so RAM exists at
+    // both 10h and 1000010h and only the wrap decides which is read. A
+    // first load warms DS's fast ends.
+    let mut b = TrustBus(FlatBus::new(0x200_0000));
+    b.0.load(0x10, &[0x34, 0x12]);
+    b.0.load(0x100_0010, &[0x78, 0x56]);
+    b.0.load(0x100, &[0xA1, 0, 0, 0xA1, 0x20, 0, 0xF4]); // mov ax,[0]; mov ax,[20h]; hlt
+    let mut c = Cpu32::new(Model32::I80286);
+    c.seg[CS].base = 0;
+    c.seg[CS].sel = 0;
+    c.seg[DS].base = 0xFF_FFF0;
+    c.eip = 0x100;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.r[0] & 0xFFFF, 0x1234);
+}
+
+#[test]
+fn a_store_across_a_page_boundary_into_cached_code_runs_the_new_code() {
+    // Paging off: a dword stored at 2FFEh reaches 3000h–3001h, the first
+    // two bytes of the code (MOV EAX, 1 at 3000h becomes MOV EAX, 7). The
+    // store's first page holds no code near it, so only the record of its
+    // bytes on the second page (the direct path keeps stores to one page)
+    // makes the CPU look at the code again. The loop runs the MOV four
+    // times and stores on the third pass, once the MOV's bytes are trusted.
+    let mut b = bus();
+    b.0.load(
+        0x3000,
+        &[
+            0xB8, 1, 0, 0, 0,    // 3000: mov eax, 1
+            0x43, // 3005: inc ebx
+            0x83, 0xFB, 0x04, // 3006: cmp ebx, 4
+            0x74, 0x11, // 3009: je 301Ch
+            0x83, 0xFB, 0x03, // 300B: cmp ebx, 3
+            0x75, 0x0A, // 300E: jne 301Ah
+            0xC7, 0x05, 0xFE, 0x2F, 0, 0, 0, 0, 0xB8, 7, // 3010: mov dword [2FFEh], 07B80000h
+            0xEB, 0xE4, // 301A: jmp 3000h
+            0xF4, // 301C: hlt
+        ],
+    );
+    // A warm-up load first, so that DS's fast ends are set for the store.
+    b.0.load(0x2F00, &[0x8B, 0x0D, 0, 0, 0, 0, 0xE9, 0xF5, 0x00, 0, 0]); // mov ecx,[0]; jmp 3000h
+    let mut c = flat32(Model32::I80486);
+    c.eip = 0x2F00;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!((c.r[0], c.r[3]), (7, 4));
+}
+
+#[test]
+fn linear_page_0_goes_through_the_page_tables_before_and_after_a_flush() {
+    // Linear page 0 mapped to physical 20000h: the first load of [0] must
+    // walk (a TLB entry that maps nothing must never pass for page 0's)
+    // and set A in the PTE; after the PTE is pointed at 21000h and CR3
+    // reloaded (a flush, SDM vol. 3, 4.10.4.1), the next load of [0]
+    // must walk again and read physical 21000h.
+    let mut b = bus();
+    b.0.load(0x1000, &(0x2000u32 | 3).to_le_bytes());
+    for n in 0..0x40u32 {
+        let page = if n == 0 { 0x20 } else { n };
+        b.0.load(0x2000 + 4 * n, &((page << 12) | 3).to_le_bytes());
+    }
+    b.0.load(0x0, &0x0BAD_0BADu32.to_le_bytes());
+    b.0.load(0x2_0000, &0x2000_0020u32.to_le_bytes());
+    b.0.load(0x2_1000, &0x2100_0021u32.to_le_bytes());
+    b.0.load(
+        0x3000,
+        &[
+            0x8B, 0x35, 0, 0x40, 0, 0, // mov esi, [4000h] (warms DS's fast ends)
+            0x8B, 0x05, 0, 0, 0, 0, // mov eax, [0]
+            0xC7, 0x05, 0, 0x20, 0, 0, 0x03, 0x10, 0x02, 0, // mov dword [2000h], 21003h
+            0x0F, 0x20, 0xDA, // mov edx, cr3
+            0x0F, 0x22, 0xDA, // mov cr3, edx
+            0x8B, 0x0D, 0, 0, 0, 0,    // mov ecx, [0]
+            0xF4, // hlt
+        ],
+    );
+    let mut c = flat32(Model32::I80486);
+    c.cr[3] = 0x1000;
+    c.cr[0] |= 0x8000_0000;
+    c.eip = 0x3000;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.r[0], 0x2000_0020);
+    assert_eq!(c.r[1], 0x2100_0021);
+    assert_eq!(b.0.mem[0x2000] & 0x20, 0x20, "A set in the new PTE");
+}
+
+#[test]
+fn sixteen_bit_addresses_wrap_at_64_kib() {
+    // Real mode, DS = SS = 1000h (base 10000h): [BX+SI+2] with BX = SI =
+    // FFFFh is offset (1FFFFh + 1) mod 10000h = 0, and [BP+DI-2] with BP
+    // = FFFFh, DI = 5 is offset 2 (SDM vol. 2, 2.1.5: 16-bit effective
+    // addresses are computed modulo 64 KiB), so both read at 10000h and
+    // not at 20000h. A first load warms DS's and SS's fast ends.
+    let mut b = bus();
+    b.0.load(0x1_0000, &[0x11, 0x22, 0x33, 0x44]);
+    b.0.load(0x2_0000, &[0xAA, 0xBB, 0xCC, 0xDD]);
+    b.0.load(
+        0x100,
+        &[
+            0xA1, 0, 0, // mov ax, [0]
+            0x8B, 0x56, 0xFF, // mov dx, [bp-1]
+            0x8B, 0x40, 0x02, // mov ax, [bx+si+2]
+            0x8B, 0x4B, 0xFE, // mov cx, [bp+di-2]
+            0xF4, // hlt
+        ],
+    );
+    let mut c = Cpu32::new(Model32::I80386);
+    c.seg[CS].base = 0;
+    c.seg[CS].sel = 0;
+    for s in [DS, SS] {
+        c.seg[s].base = 0x1_0000;
+        c.seg[s].sel = 0x1000;
+    }
+    c.eip = 0x100;
+    (c.r[3], c.r[6], c.r[5], c.r[7]) = (0xFFFF, 0xFFFF, 0xFFFF, 5);
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!((c.r[0] & 0xFFFF, c.r[1] & 0xFFFF), (0x2211, 0x4433));
+}
