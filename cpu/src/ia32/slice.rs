@@ -187,6 +187,12 @@ impl Cpu32 {
             let idx = match self.fast_slot() {
                 Some(idx) => idx,
                 None if self.fetch_hi & SEGS_SAVED != 0 => {
+                    // An x87 lean form's fallback in a body that drove
+                    // FERR# stopped the body this way (`f_x87_lean_full`):
+                    // the lap's test after it.
+                    if SLICE && self.x87.ferr_edge {
+                        break Some(SliceEnd::Ferr);
+                    }
                     // A segment load since the context was brought up to
                     // date: do that, then look again.
                     self.sync_fetch_ctx();
@@ -381,7 +387,10 @@ impl Cpu32 {
             #[cfg(debug_assertions)]
             {
                 debug_assert!(
-                    res.is_err() || (matches!(res, Ok(false)) && self.cycles == before),
+                    res.is_err()
+                        || (matches!(res, Ok(false))
+                            || (matches!(res, Ok(true)) && super::forms::x87_lean_form(i.form)))
+                            && self.cycles == before,
                     "ia32: a block's form at {:#x} took a snapshot or charged more than its count",
                     self.insn_start
                 );
@@ -392,6 +401,8 @@ impl Cpu32 {
             if !faulted {
                 e = e.wrapping_add(i.len as u32);
             }
+            // (An x87 lean form counts as a bus form: a fallback that drove
+            // FERR# changes the fetch context, `Cpu32::f_x87_lean_full`.)
             if faulted || (bus_form && (bus.slice_events() != events || self.fetch_hi != hi)) {
                 clocks = (i.imm2 & !BODY_BUS) as u64 + i.clk as u64;
                 ran = k + 1;
@@ -410,7 +421,9 @@ impl Cpu32 {
 
     /// After a body stopped at a fault or an event: the whole sequence of
     /// tests the lap makes after such an instruction (`res`: its result; a
-    /// body form takes no snapshot), out of line. `Ok`: the lap goes on
+    /// body form that faults has its registers as they were: no snapshot
+    /// to restore, an x87 lean form's fallback restores its own), out of
+    /// line. `Ok`: the lap goes on
     /// with this events number; `Err`: it ends, with this.
     #[cold]
     #[inline(never)]
