@@ -2445,7 +2445,8 @@ mod fast_tests {
     ) -> Option<Option<u64>> {
         // (As the core: a lazy PE still to settle is settled by the
         // fallback, which then tries the lean form again.)
-        if !f.lean_ready() && !(f.lean_settle() && f.lean_ready()) {
+        let ready = f.lean_ready() || (f.lean_settle() && f.lean_ready());
+        if !ready {
             return None;
         }
         let reg = (modrm >> 3) & 7;
