@@ -337,6 +337,11 @@ impl Cpu32 {
         if self.forms_on {
             (i.form, i.aux) = forms::classify(&i, self.model.generation());
         }
+        if (0xD8..=0xDF).contains(&op) {
+            // ESC has no immediate: the x87's opcode register value, so
+            // that the lean forms store it without working it out.
+            i.imm = super::fpu::fop_value(op as u8, i.modrm) as u32;
+        }
         if self.icache_on {
             if n <= wlen {
                 self.icache_fill(start, d32, &win, &i, true);

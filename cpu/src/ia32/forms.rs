@@ -125,6 +125,17 @@ pub(crate) const fn no_partial(form: u8) -> bool {
     form.wrapping_sub(ALU_RR_ADD << 2) < (GRP3 - ALU_RR_ADD) << 2
 }
 
+/// Whether a form is one of the x87's lean forms (`fpu::x87_lean`): no
+/// restart snapshot on their lean path, which cannot fault and changes
+/// nothing the lap tests; their rare fallback takes the snapshot, puts
+/// it back if it faults, and answers `Ok(true)` only when it drove FERR#,
+/// then also marking the fetch context to be looked up again, which
+/// stops a block's body (`slice.rs`). So they may run in a body
+/// (`icache::body_form`).
+pub(crate) const fn x87_lean_form(form: u8) -> bool {
+    matches!(form, X87_16 | X87_32 | X87M_8 | X87M_16 | X87M_32)
+}
+
 /// Whether a form always goes on to the next instruction and charges no
 /// clocks beyond its table count (`Insn::clk`): not the control transfers
 /// (Jcc, JMP, CALL, RET, LOOP) nor IMUL with the 386/486 early-out extra

@@ -275,8 +275,16 @@ const LEAN_FNSTSW: u8 = 4;
 /// The FPU opcode register's value for an ESC instruction (its low three
 /// opcode bits and the ModR/M byte).
 #[inline(always)]
+pub(crate) fn fop_value(op: u8, modrm: u8) -> u16 {
+    (((op & 7) as u16) << 8) | modrm as u16
+}
+
+/// [`fop_value`] of a decoded ESC instruction: the decoder keeps it in
+/// `imm` (ESC has no immediate), one load for the lean forms.
+#[inline(always)]
 fn fop_of(i: &Insn) -> u16 {
-    ((i.op & 7) << 8) | i.modrm as u16
+    debug_assert_eq!(i.imm as u16, fop_value(i.op as u8, i.modrm));
+    i.imm as u16
 }
 
 /// An FPU pointer register pair: offset and selector (FIP/FCS, FDP/FDS).
@@ -403,14 +411,15 @@ impl Cpu32 {
 
     /// The x87 unit when ESC runs on it now: CR0.EM/TS clear, the CPU's
     /// own x87 (not the 16-bit coprocessor interface), no error pending
-    /// (a waiting instruction would report it first). The lean forms
-    /// start here; None sends them to [`Cpu32::f_x87`].
+    /// (a waiting instruction would report it first) and no lazy PE to
+    /// settle ([`Fpu::lean_ready`]: the lean forms then call nothing).
+    /// The lean forms start here; None sends them to [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_unit(&mut self) -> Option<&mut Fpu> {
         if self.cr[0] & 0xC != 0 || self.fpu.is_some() {
             return None;
         }
-        self.x87.unit.as_deref_mut().filter(|u| !u.error_pending())
+        self.x87.unit.as_deref_mut().filter(|u| u.lean_ready())
     }
 
     /// The [`LEAN_ARITH`] form: FADD…FDIVR(P) between ST(0) and ST(i)
@@ -533,6 +542,18 @@ impl Cpu32 {
         true
     }
 
+    /// The lean work of kind `K` (the `match` folds): true when done.
+    #[inline(always)]
+    fn x87_lean_kind<B: Bus + ?Sized, const K: u8>(&mut self, bus: &mut B, i: &Insn) -> bool {
+        match K {
+            LEAN_ARITH => self.x87_lean_arith(i),
+            LEAN_STACK => self.x87_lean_stack(i),
+            LEAN_M64 => self.x87_lean_m64(bus, i),
+            LEAN_FLD64 => self.x87_lean_fld64(bus, i),
+            _ => self.x87_lean_fst64(bus, i),
+        }
+    }
+
     /// A lean x87 form from the run loop, `K` its kind ([`LEAN_ARITH`],
     /// [`LEAN_STACK`], [`LEAN_M64`], [`LEAN_FLD64`] or [`LEAN_FST64`]: the
     /// `match` folds, so each kind is its own function with only its own
@@ -552,35 +573,65 @@ impl Cpu32 {
         next: u32,
         start: u32,
     ) -> R<bool> {
-        let done = match K {
-            LEAN_ARITH => self.x87_lean_arith(i),
-            LEAN_STACK => self.x87_lean_stack(i),
-            LEAN_M64 => self.x87_lean_m64(bus, i),
-            LEAN_FLD64 => self.x87_lean_fld64(bus, i),
-            _ => self.x87_lean_fst64(bus, i),
-        };
-        if done {
+        if self.x87_lean_kind::<B, K>(bus, i) {
             return Ok(false);
         }
         if LAP {
             // The lap's EIP is the next instruction's and its start the
             // instruction's (`start_unsnapped`): the fallback needs only
             // these three arguments, so the lean path keeps no more live.
-            self.f_x87_lean_full(bus, i)
+            self.f_x87_lean_full::<B, K>(bus, i)
         } else {
             self.f_x87(bus, i, next, start).map(|()| false)
         }
     }
 
-    /// A lean form's fallback in the run loop's lap: the restart snapshot
-    /// at the instruction's start (nothing has changed since), then the
-    /// instruction in full ([`Cpu32::f_x87`]).
+    /// A lean form's fallback in the run loop's lap or in a block's body
+    /// (`slice.rs`): the restart snapshot at the instruction's start
+    /// (nothing has changed since), then the instruction in full
+    /// ([`Cpu32::f_x87`]); `Ok(true)` (snapshot taken, the lap's tests to
+    /// make) only when it drove FERR#. A body keeps neither EIP nor the clocks up to
+    /// date (the lap has EIP at the next instruction already), so EIP is
+    /// set to the next instruction's here; a body's fault path restores
+    /// no snapshot, so a fault puts the registers back here (the lap's
+    /// restores the same snapshot again); and with a FERR# edge it marks the fetch context
+    /// as to be brought up to date (`SEGS_SAVED`, as a segment load would,
+    /// but without turning the segments' fast checks off): a body watches
+    /// that after its lean x87 forms (`icache::build_block` counts them as
+    /// reaching the bus) and stops, and the lap, about to look the fetch
+    /// context up again (unchanged), ends the slice for FERR# (`slice.rs`).
+    ///
+    /// First, when the lean path declined only because the last operation's
+    /// PE is still lazy while PE is clear (exact results so far, which the
+    /// lean forms leave to be worked out here so that they call nothing),
+    /// that is settled and the lean path tried again.
     #[cold]
     #[inline(never)]
-    fn f_x87_lean_full<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<bool> {
-        let (next, start) = (self.eip, self.insn_start);
+    fn f_x87_lean_full<B: Bus + ?Sized, const K: u8>(&mut self, bus: &mut B, i: &Insn) -> R<bool> {
+        if self.x87.unit.as_deref_mut().is_some_and(Fpu::lean_settle)
+            && self.x87_lean_kind::<B, K>(bus, i)
+        {
+            return Ok(false);
+        }
+        let start = self.insn_start;
+        let next = start.wrapping_add(i.len as u32) & super::exec::ip_mask(self.code32());
+        self.eip = next;
         self.snapshot_at(start);
-        self.f_x87(bus, i, next, start).map(|()| true)
+        match self.f_x87(bus, i, next, start) {
+            // Of the lap's tests after a snapshot (TF, RF, IF, FERR#), only
+            // FERR# can have changed (no x87 instruction writes the others):
+            // without a new FERR# edge, the lap and a body go on as after a
+            // lean form.
+            Ok(()) if !self.x87.ferr_edge => Ok(false),
+            Ok(()) => {
+                self.fetch_hi |= super::icache::SEGS_SAVED;
+                Ok(true)
+            }
+            Err(f) => {
+                self.restore_snapshot();
+                Err(f)
+            }
+        }
     }
 
     /// [`Cpu32::f_x87`] but for the register fast path: the general path
@@ -1309,9 +1360,12 @@ mod tests {
             code.extend([0xDF, 0xE0, 0xF4]);
             // Lean forms in the lap (TrustBus), the general dispatch in the
             // lap, the lean forms in whole steps only (a bus that does not
-            // vouch for its RAM never enters the lap).
+            // vouch for its RAM never enters the lap), and the lean forms in
+            // slices on a bus with an events number, so in blocks' bodies
+            // (`x87op`: a body holds lean forms; FERR# taken after each
+            // slice, as a board does).
             let mut outs = Vec::new();
-            for (forms, lap) in [(true, true), (false, true), (true, false)] {
+            for (forms, mode) in [(true, 0), (false, 0), (true, 1), (true, 2)] {
                 let mut flat = FlatBus::new(0x10000);
                 let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut flat);
                 c.set_forms(forms);
@@ -1319,16 +1373,32 @@ mod tests {
                 flat.load(0x9000, &data);
                 c.eip = 0x8000;
                 c.r[4] = 0x7000;
-                let (res, mem) = if lap {
-                    let mut bus = TrustBus(flat);
-                    (run_to_end(&mut c, &mut bus), bus.0.mem)
-                } else {
-                    let res = c.run(&mut flat, 20_000);
-                    (res, flat.mem)
+                let mut ferr = false;
+                let (res, mem) = match mode {
+                    0 => {
+                        let mut bus = TrustBus(flat);
+                        (run_to_end(&mut c, &mut bus), bus.0.mem)
+                    }
+                    1 => {
+                        let res = c.run(&mut flat, 20_000);
+                        (res, flat.mem)
+                    }
+                    _ => {
+                        let mut bus = super::super::tests_fast::LapBus::new();
+                        bus.flat.mem[..0x10000].copy_from_slice(&flat.mem);
+                        for _ in 0..100_000 {
+                            let s = c.run_slice(&mut bus, 53);
+                            ferr |= c.take_ferr();
+                            if s.end == SliceEnd::Halted {
+                                break;
+                            }
+                        }
+                        (StepResult32::Halted, bus.flat.mem[..0x10000].to_vec())
+                    }
                 };
                 assert_eq!(res, StepResult32::Halted, "program {prog}");
                 assert!(c.halted(), "program {prog}");
-                let ferr = c.take_ferr();
+                ferr |= c.take_ferr();
                 outs.push((c.x87().unwrap(), c.r, ferr, mem[0x9000..0x9500].to_vec()));
             }
             let a = &outs[0];
@@ -1395,6 +1465,87 @@ mod tests {
         assert_eq!(f.tag_word(), 0x0FFF);
         // The pointers of the FSTP before it (DD 1D: FOP 51Dh).
         assert_eq!((f.fip, f.fop, f.fdp), (0x3013, 0x51D, 0x5010));
+    }
+
+    /// A lean x87 form in a block's body whose fallback drives FERR#
+    /// (`f_x87_lean_full`, branch `x87op`): the slice must end right
+    /// after it, as it does when every instruction is a whole step (the
+    /// board raises IRQ 13 at that clock). An inner loop of FLD ST(0),
+    /// FDIV ST(0),ST(2), FSTP ST(0), INC EDX, DEC ECX (a body: lean forms
+    /// and integer forms) runs ten times with PE masked, so that its block
+    /// is built and taken (1/3 is inexact: PE is set); then FLDCW unmasks
+    /// PE (025Fh), which sets ES and, with CR0.NE clear, drives FERR#, and
+    /// the loop runs again: each of its x87 instructions finds the error
+    /// pending (the lean path declines), and its fallback, in the body,
+    /// drives FERR# again (the board takes it after each slice). Slices of several
+    /// budgets must end after the same instructions, for the same reasons,
+    /// with the same clocks and steps as with the decode cache off. It
+    /// fails if the body goes on after such a fallback.
+    #[test]
+    fn a_lean_fallback_driving_ferr_in_a_body_ends_the_slice_where_a_stepped_machine_does() {
+        use super::super::tests_fast::LapBus;
+        #[rustfmt::skip]
+        let code = [
+            0xDB, 0xE3,                         // 2000: FNINIT
+            0xBB, 3, 0, 0, 0,                   // 2002: MOV EBX, 3
+            0xDD, 0x05, 0x00, 0x30, 0, 0,       // 2007: FLD qword [3000h] (3.0)
+            0xD9, 0xE8,                         // 200D: FLD1
+            0xD9, 0x2D, 0x10, 0x30, 0, 0,       // 200F: FLDCW [3010h]
+            0xB9, 10, 0, 0, 0,                  // 2015: MOV ECX, 10
+            0xD9, 0xC0,                         // 201A: FLD ST(0)
+            0xD8, 0xF2,                         // 201C: FDIV ST(0), ST(2)
+            0xDD, 0xD8,                         // 201E: FSTP ST(0)
+            0x42,                               // 2020: INC EDX
+            0x49,                               // 2021: DEC ECX
+            0x75, 0xF6,                         // 2022: JNZ 201Ah
+            0x66, 0xC7, 0x05, 0x10, 0x30, 0, 0, 0x5F, 0x02, // 2024: MOV word [3010h], 025Fh
+            0x4B,                               // 202D: DEC EBX
+            0x75, 0xDF,                         // 202E: JNZ 200Fh
+            0xF4,                               // 2030: HLT
+        ];
+        let run = |cache: bool, budget: u64| {
+            let mut bus = LapBus::new();
+            bus.flat.load(0x2000, &code);
+            bus.flat.load(0x3000, &3.0f64.to_bits().to_le_bytes());
+            bus.flat.load(0x3010, &0x027Fu16.to_le_bytes());
+            let mut c = flat32(Model32::I80486);
+            c.set_decode_cache(cache);
+            c.eip = 0x2000;
+            c.r[2] = 0;
+            let mut slices = Vec::new();
+            let mut ferrs = 0;
+            for _ in 0..10_000 {
+                let s = c.run_slice(&mut bus, budget);
+                // The board takes FERR# after each slice.
+                let ferr = c.take_ferr();
+                ferrs += ferr as u32;
+                slices.push((s, ferr, c.eip));
+                if s.end == SliceEnd::Halted {
+                    break;
+                }
+            }
+            (slices, ferrs, c.regs(), c.instructions(), c.x87().unwrap())
+        };
+        for budget in [1, 7, 40, 100_000] {
+            let on = run(true, budget);
+            let off = run(false, budget);
+            assert_eq!(on.0, off.0, "slices, budget {budget}");
+            assert_eq!((&on.2, on.3), (&off.2, off.3), "budget {budget}");
+            assert_eq!(on.4, off.4, "x87, budget {budget}");
+            // 30 passes. The FLDCW of 025Fh unmasks the PE the first
+            // round left set: ES is set and FERR# driven (SDM vol. 1, 8.7:
+            // an exception flag unmasked by FLDCW is reported at the next
+            // waiting instruction, and the x87 drives FERR# when ES gets
+            // set). From then on (no FNCLEX) every waiting x87 instruction
+            // finds the error pending and drives it again: the 3 of each of
+            // the last 20 passes and the last round's FLDCW. 62 edges.
+            assert_eq!(on.2.r[2], 30, "EDX counts the passes");
+            assert_eq!(on.1, 1 + 3 * 20 + 1, "FERR# edges, budget {budget}");
+            // Each FERR# edge ended its slice (after the instruction that
+            // drove it).
+            let ends = on.0.iter().filter(|s| s.0.end == SliceEnd::Ferr).count();
+            assert_eq!(ends as u32, on.1, "budget {budget}");
+        }
     }
 
     /// An unmasked exception raised by a lean form's fallback (FDIV m64

@@ -567,7 +567,11 @@ impl Cpu32 {
             if most > BLK_WORST_MAX {
                 break;
             }
-            let bus = insn.mem || super::forms::implied_memory(insn.form);
+            // (The x87's lean forms count as reaching the bus: a fallback
+            // that drove FERR# stops the body by a new fetch context.)
+            let bus = insn.mem
+                || super::forms::implied_memory(insn.form)
+                || super::forms::x87_lean_form(insn.form);
             insn.imm2 = sum as u16 | if bus { BODY_BUS } else { 0 };
             arena[start + len as usize] = insn;
             sum += clk;
@@ -633,6 +637,13 @@ pub(crate) const BODY_BUS: u16 = 0x8000;
 /// worst case is the sum of those) and fall through to the next
 /// instruction. So not the control transfers (Jcc, JMP, CALL, RET, LOOP)
 /// nor IMUL (its early-out extra), which end a body and run one by one.
+/// The x87's lean forms are in too (`forms::x87_lean_form`): their lean
+/// path needs no snapshot; their fallback takes it and, only when it drove
+/// FERR#, answers `Ok(true)` and marks the fetch context to be looked up
+/// again: the body, which watches the fetch context after them as after a
+/// form that may reach the bus, stops after it, and the lap ends the
+/// slice for FERR# (`slice.rs`).
 pub(crate) fn body_form(form: u8) -> bool {
-    super::forms::no_partial(form) && super::forms::falls_through_at_clk(form)
+    (super::forms::no_partial(form) || super::forms::x87_lean_form(form))
+        && super::forms::falls_through_at_clk(form)
 }

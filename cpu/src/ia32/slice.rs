@@ -187,6 +187,12 @@ impl Cpu32 {
             let idx = match self.fast_slot() {
                 Some(idx) => idx,
                 None if self.fetch_hi & SEGS_SAVED != 0 => {
+                    // An x87 lean form's fallback in a body that drove
+                    // FERR# stopped the body this way (`f_x87_lean_full`):
+                    // the lap's test after it.
+                    if SLICE && self.x87.ferr_edge {
+                        break Some(SliceEnd::Ferr);
+                    }
                     // A segment load since the context was brought up to
                     // date: do that, then look again.
                     self.sync_fetch_ctx();
@@ -390,7 +396,9 @@ impl Cpu32 {
                 debug_assert!(
                     res.is_err()
                         || self.cycles == before
-                            && (matches!(res, Ok(false)) || i.form == super::forms::JCC_BODY),
+                            && (matches!(res, Ok(false))
+                                || i.form == super::forms::JCC_BODY
+                                || super::forms::x87_lean_form(i.form)),
                     "ia32: a block's form at {:#x} took a snapshot or charged more than its count",
                     self.insn_start
                 );
@@ -398,16 +406,7 @@ impl Cpu32 {
                 self.check_fast_step();
             }
             match res {
-                Ok(false) => {
-                    e = e.wrapping_add(i.len as u32);
-                    if bus_form && (bus.slice_events() != events || self.fetch_hi != hi) {
-                        last = i;
-                        ran = k + 1;
-                        stop = Some(res);
-                        break;
-                    }
-                }
-                Ok(true) => {
+                Ok(true) if i.form == super::forms::JCC_BODY => {
                     // A taken Jcc: its target and taken clocks are in the
                     // arena copy (`build_block`).
                     e = i.imm;
@@ -415,6 +414,20 @@ impl Cpu32 {
                     ran = k + 1;
                     stop = Some(res);
                     break;
+                }
+                Ok(_) => {
+                    e = e.wrapping_add(i.len as u32);
+                    // (An x87 lean form counts as a bus form: a fallback
+                    // that drove FERR# changes the fetch context,
+                    // `Cpu32::f_x87_lean_full`, and says `Ok(true)` for
+                    // the snapshot it took, its own: the stop says
+                    // `Ok(false)`, `Ok(true)` being a taken Jcc's.)
+                    if bus_form && (bus.slice_events() != events || self.fetch_hi != hi) {
+                        last = i;
+                        ran = k + 1;
+                        stop = Some(Ok(false));
+                        break;
+                    }
                 }
                 Err(_) => {
                     last = i;
@@ -441,7 +454,9 @@ impl Cpu32 {
 
     /// After a body stopped at a fault or an event: the whole sequence of
     /// tests the lap makes after such an instruction (`res`: its result; a
-    /// body form takes no snapshot), out of line. `Ok`: the lap goes on
+    /// body form that faults has its registers as they were: no snapshot
+    /// to restore, an x87 lean form's fallback restores its own), out of
+    /// line. `Ok`: the lap goes on
     /// with this events number; `Err`: it ends, with this.
     #[cold]
     #[inline(never)]

@@ -996,14 +996,37 @@ impl Fpu {
         }
     }
 
-    /// Before a lean form's own status change: the pending operation's PE
-    /// still counts unless PE is already set, its C1 does not (as
-    /// [`Fpu::retire`]); C1 cleared.
+    /// Whether the ia32 core's lean forms may run on this state: no error
+    /// pending (a waiting instruction would report it first) and no lazy
+    /// operation whose PE still has to reach `sw` (PE is already set, the
+    /// usual case in a loop, or nothing is pending). The lean forms then
+    /// call nothing (no settling), so they need no frame; the rare state
+    /// they decline (the first inexact operation after FNINIT or FNCLEX)
+    /// goes the full way, which settles.
+    #[inline(always)]
+    pub fn lean_ready(&self) -> bool {
+        self.sw & ES == 0 && (self.sw & PE != 0 || self.lazy.kind == Deferred::NONE)
+    }
+
+    /// When [`Fpu::lean_ready`] fails only for a lazy operation whose PE is
+    /// not in `sw` yet (PE clear): works it out, and says whether it did
+    /// (the ia32 core then tries its lean form again).
+    #[inline]
+    pub fn lean_settle(&mut self) -> bool {
+        if self.lazy.kind != Deferred::NONE && self.sw & (PE | ES) == 0 {
+            self.settle_now();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Before a lean form's own status change ([`Fpu::lean_ready`] held):
+    /// the pending operation's PE is already in `sw` (sticky), its C1 no
+    /// longer counts (as [`Fpu::retire`]); C1 cleared.
     #[inline(always)]
     fn lean_retire(&mut self) {
-        if self.lazy.kind != Deferred::NONE && self.sw & PE == 0 {
-            self.settle_now();
-        }
+        debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
         self.lazy.kind = Deferred::NONE;
         self.sw &= !C1;
     }
@@ -2420,7 +2443,10 @@ mod fast_tests {
         ins: (u32, u16),
         data: (u32, u16),
     ) -> Option<Option<u64>> {
-        if f.error_pending() {
+        // (As the core: a lazy PE still to settle is settled by the
+        // fallback, which then tries the lean form again.)
+        let ready = f.lean_ready() || (f.lean_settle() && f.lean_ready());
+        if !ready {
             return None;
         }
         let reg = (modrm >> 3) & 7;
