@@ -26,6 +26,49 @@ fn slices_until_halt(c: &mut Cpu32, bus: &mut LapBus, budget: u64, max: usize) -
     out
 }
 
+/// The two rewriting loops below: `code` at 2000h with ECX = 50 runs
+/// `warm` steps with EDI at data (3000h: ten passes, EBX still 0), then
+/// with EDI = `edi` (the ADD's immediate) until it halts, whole or in
+/// slices; each later pass stores CL there, so the ADDs add 40, 39, ...,
+/// 1: EBX = 820, EDX = 50, ECX = 0, EIP `end_eip` and `steps`
+/// instructions, on every budget, and the same state with the decode
+/// cache off (every instruction a whole step).
+fn check_rewriting(code: &[u8], warm: u64, edi: u32, end_eip: u32, steps: u64) {
+    let run = |cache: bool, budget: Option<u64>| {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, code);
+        let mut c = flat32(Model32::I80486);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        c.r[1] = 50;
+        c.r[2] = 0;
+        c.r[7] = 0x3000;
+        assert_eq!(c.run(&mut bus, warm), StepResult32::Executed);
+        assert_eq!((c.r[3], c.r[2], c.eip), (0, 10, 0x2000));
+        c.r[7] = edi;
+        match budget {
+            None => assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted),
+            Some(b) => {
+                let s = slices_until_halt(&mut c, &mut bus, b, 10_000);
+                assert_eq!(s.last().map(|s| s.end), Some(SliceEnd::Halted));
+            }
+        }
+        (c.regs(), c.cycles(), c.instructions())
+    };
+    for budget in [None, Some(3), Some(40), Some(100_000)] {
+        let on = run(true, budget);
+        let off = run(false, budget);
+        assert_eq!(
+            (on.0.r[3], on.0.r[2], on.0.r[1]),
+            (820, 50, 0),
+            "{budget:?}"
+        );
+        assert_eq!(on.0.eip, end_eip, "{budget:?}");
+        assert_eq!(on.2, steps, "{budget:?}");
+        assert_eq!(on, off, "{budget:?}");
+    }
+}
+
 #[test]
 fn an_instruction_rewriting_a_later_one_in_its_own_block_runs_the_new_bytes() {
     // 2000: mov [edi], cl       88 0F
@@ -46,40 +89,8 @@ fn an_instruction_rewriting_a_later_one_in_its_own_block_runs_the_new_bytes() {
     let code = [
         0x88, 0x0F, 0x89, 0xC0, 0x83, 0xC3, 0x00, 0x42, 0x49, 0x75, 0xF5, 0xF4,
     ];
-    let run = |cache: bool, budget: Option<u64>| {
-        let mut bus = LapBus::new();
-        bus.flat.load(0x2000, &code);
-        let mut c = flat32(Model32::I80486);
-        c.set_decode_cache(cache);
-        c.eip = 0x2000;
-        c.r[1] = 50;
-        c.r[2] = 0;
-        c.r[7] = 0x3000;
-        assert_eq!(c.run(&mut bus, 60), StepResult32::Executed);
-        assert_eq!((c.r[3], c.r[2], c.eip), (0, 10, 0x2000));
-        c.r[7] = 0x2006;
-        match budget {
-            None => assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted),
-            Some(b) => {
-                let s = slices_until_halt(&mut c, &mut bus, b, 10_000);
-                assert_eq!(s.last().map(|s| s.end), Some(SliceEnd::Halted));
-            }
-        }
-        (c.regs(), c.cycles(), c.instructions())
-    };
-    for budget in [None, Some(3), Some(40), Some(100_000)] {
-        let on = run(true, budget);
-        let off = run(false, budget);
-        assert_eq!(
-            (on.0.r[3], on.0.r[2], on.0.r[1]),
-            (820, 50, 0),
-            "{budget:?}"
-        );
-        assert_eq!(on.0.eip, 0x200C, "{budget:?}");
-        // 50 passes of six, and the HLT.
-        assert_eq!(on.2, 301, "{budget:?}");
-        assert_eq!(on, off, "{budget:?}");
-    }
+    // 50 passes of six, and the HLT.
+    check_rewriting(&code, 60, 0x2006, 0x200C, 301);
 }
 
 #[test]
@@ -469,40 +480,8 @@ fn a_store_in_a_trace_rewriting_code_after_its_jcc_runs_the_new_bytes() {
     let code = [
         0x88, 0x0F, 0x83, 0xF9, 0x00, 0x74, 0x07, 0x83, 0xC3, 0x00, 0x42, 0x49, 0x75, 0xF2, 0xF4,
     ];
-    let run = |cache: bool, budget: Option<u64>| {
-        let mut bus = LapBus::new();
-        bus.flat.load(0x2000, &code);
-        let mut c = flat32(Model32::I80486);
-        c.set_decode_cache(cache);
-        c.eip = 0x2000;
-        c.r[1] = 50;
-        c.r[2] = 0;
-        c.r[7] = 0x3000;
-        assert_eq!(c.run(&mut bus, 70), StepResult32::Executed);
-        assert_eq!((c.r[3], c.r[2], c.eip), (0, 10, 0x2000));
-        c.r[7] = 0x2009;
-        match budget {
-            None => assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted),
-            Some(b) => {
-                let s = slices_until_halt(&mut c, &mut bus, b, 10_000);
-                assert_eq!(s.last().map(|s| s.end), Some(SliceEnd::Halted));
-            }
-        }
-        (c.regs(), c.cycles(), c.instructions())
-    };
-    for budget in [None, Some(3), Some(40), Some(100_000)] {
-        let on = run(true, budget);
-        let off = run(false, budget);
-        assert_eq!(
-            (on.0.r[3], on.0.r[2], on.0.r[1]),
-            (820, 50, 0),
-            "{budget:?}"
-        );
-        assert_eq!(on.0.eip, 0x200F, "{budget:?}");
-        // 50 passes of seven, and the HLT.
-        assert_eq!(on.2, 351, "{budget:?}");
-        assert_eq!(on, off, "{budget:?}");
-    }
+    // 50 passes of seven, and the HLT.
+    check_rewriting(&code, 70, 0x2009, 0x200F, 351);
 }
 
 #[test]
