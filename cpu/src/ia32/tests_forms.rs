@@ -256,7 +256,7 @@ fn memory_operands_use_the_segment_of_their_override_or_default() {
 #[test]
 fn register_shifts_by_a_constant_agree_with_the_general_path() {
     use super::forms::{SAR_RI32, SHL_RI32, SHR_RI32};
-    let mut rng = Rng(0x5EED_0F_5B1F7);
+    let mut rng = Rng(0x05EE_D0F5_B1F7);
     let mut taken = [0u32; 3];
     for trial in 0..4_000u32 {
         let model = [Model32::I80386, Model32::I80486, Model32::PentiumPro][trial as usize % 3];
