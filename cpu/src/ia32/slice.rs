@@ -411,9 +411,8 @@ impl Cpu32 {
                 / std::mem::size_of::<super::decode::Insn>()
         };
         // The clocks up to and including an instruction.
-        let upto = |i: &super::decode::Insn| {
-            c0.wrapping_add((i.imm2 & !BODY_BUS) as u64 + i.clk as u64)
-        };
+        let upto =
+            |i: &super::decode::Insn| c0.wrapping_add((i.imm2 & !BODY_BUS) as u64 + i.clk as u64);
         for i in body {
             if i.imm2 & BODY_BUS != 0 {
                 self.insn_start = e0.wrapping_add(off_of(at(i)));
