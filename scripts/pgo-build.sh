@@ -42,9 +42,11 @@ trap 'rm -rf "$work"' EXIT
 rm -rf "$raw"
 mkdir -p "$raw"
 export CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+# RUSTFLAGS replaces .cargo/config.toml's flags: the same LLVM option here.
+cgp="-Cllvm-args=-cgp-max-address-users-to-scan=100000"
 
 echo "pgo-build.sh: instrumented build..." >&2
-(cd "$root" && RUSTFLAGS="-Cprofile-generate=$raw" CARGO_TARGET_DIR="$base/gen" \
+(cd "$root" && RUSTFLAGS="-Cprofile-generate=$raw $cgp" CARGO_TARGET_DIR="$base/gen" \
     cargo build --release -q -p ironpc-harness --bin ironpc)
 gen="$base/gen/release/ironpc"
 
@@ -70,7 +72,7 @@ fi
 
 echo "pgo-build.sh: optimised build..." >&2
 # rustc warns about every function the training did not reach; keep its log.
-if ! (cd "$root" && RUSTFLAGS="-Cprofile-use=$base/merged.profdata" CARGO_TARGET_DIR="$base/use" \
+if ! (cd "$root" && RUSTFLAGS="-Cprofile-use=$base/merged.profdata $cgp" CARGO_TARGET_DIR="$base/use" \
     cargo build --release -q -p ironpc-harness --bin ironpc) 2>"$base/use-build.log"; then
     cat "$base/use-build.log" >&2
     echo "pgo-build.sh: the optimised build failed" >&2

@@ -152,6 +152,17 @@ pub(crate) const fn falls_through_at_clk(form: u8) -> bool {
 /// arena copy holds in `imm` and the taken clocks in `disp`.
 pub(crate) const JCC_BODY: u8 = JCC << 2 | 3;
 
+/// A 32-bit SHL/SAL, SHR or SAR of a register by a constant count of 1–31
+/// (`C0`/`C1`/`D0`/`D1` with a register operand): forms of their own
+/// (unused fourth widths, as [`JCC_BODY`]), the count in `aux`, so that
+/// they neither test for a memory operand, nor dispatch on the operation
+/// and the count's source, nor test for a zero count.
+pub(crate) const SHL_RI32: u8 = SHIFT << 2 | 3;
+/// See [`SHL_RI32`].
+pub(crate) const SHR_RI32: u8 = MOVX << 2 | 3;
+/// See [`SHL_RI32`].
+pub(crate) const SAR_RI32: u8 = CONV << 2 | 3;
+
 /// Whether a form is a Jcc (rel8, rel16 or rel32).
 pub(crate) const fn is_jcc(form: u8) -> bool {
     form >> 2 == JCC && form & 3 != 3
@@ -265,7 +276,13 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
                 0xD0 | 0xD1 => 1,
                 _ => 2,
             };
-            f(SHIFT, w, reg | src << 3)
+            let cnt = if src == 0 { i.imm & 31 } else { 1 };
+            match reg {
+                4 | 6 if w == 2 && !i.mem && src < 2 && cnt != 0 => (SHL_RI32, cnt as u8),
+                5 if w == 2 && !i.mem && src < 2 && cnt != 0 => (SHR_RI32, cnt as u8),
+                7 if w == 2 && !i.mem && src < 2 && cnt != 0 => (SAR_RI32, cnt as u8),
+                _ => f(SHIFT, w, reg | src << 3),
+            }
         }
         // IMUL's width code 0 (there is no 8-bit IMUL r, r/m): the 32-bit
         // IMUL of the Pentium and later, whose clocks have no early-out
@@ -350,7 +367,7 @@ macro_rules! by_form {
             0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39 | 43 | 47 | 51 | 55 | 59
             | 63 | 67 | 71 | 75 | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
             | 123 | 127 | 131 | 135 | 139 | 143 | 147 | 151 | 155 | 159 | 163 | 167 | 171
-            | 175 | 179 | 183 | 187 | 195 | 199 | 203 | 207 | 211 | 215 | 219 | 223
+            | 175 | 179 | 183 | 187 | 195 | 199 | 203 | 215 | 223
             | 227 | 231 | 235 | 239 | 243 | 247 | 251 | 255 => {
                 if $lap {
                     $me.snapshot_at($start);
@@ -696,6 +713,18 @@ impl Cpu32 {
             // `Cpu32::build_block`): it only says whether it is taken; the
             // body leaves at it then (`Cpu32::run_body`).
             @ JCC_BODY => Ok(self.jcc_cond(i.aux)),
+            @ SHL_RI32 => {
+                self.f_shift_ri32::<4>(i);
+                Ok(false)
+            },
+            @ SHR_RI32 => {
+                self.f_shift_ri32::<5>(i);
+                Ok(false)
+            },
+            @ SAR_RI32 => {
+                self.f_shift_ri32::<7>(i);
+                Ok(false)
+            },
             // Form 0: the general path, an arm of the same jump (a test of
             // the form before the `match` cost two host instructions per
             // instruction).
@@ -1032,6 +1061,19 @@ impl Cpu32 {
         let (r, f) = shift_op::<W, OP>(sop, self.gr::<W>(n), cnt, fl);
         self.sr::<W>(n, r);
         self.shift_flags::<W, OP>(cnt, r, f);
+    }
+
+    /// [`SHL_RI32`], [`SHR_RI32`] and [`SAR_RI32`] (`OP` 4, 5, 7): the
+    /// count (1–31) is `aux`, so every flag is set (a logical record with
+    /// CF and OF over it, as [`Self::shift_flags`] makes).
+    #[inline(always)]
+    fn f_shift_ri32<const OP: u8>(&mut self, i: &Insn) {
+        let cnt = (i.aux & 31) as u32;
+        debug_assert!(cnt != 0);
+        let n = i.rm();
+        let (r, f) = shift_co::<W32, OP>(self.r[n], cnt);
+        self.r[n] = r;
+        self.set_lazy_co::<W32>(r, f);
     }
 
     /// The flags of a shift or rotate by `cnt` with result `r` and CF/OF `f`.

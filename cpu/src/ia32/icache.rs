@@ -513,10 +513,12 @@ impl Cpu32 {
     /// A Jcc whose target lies inside the code segment's limit goes into
     /// the body as [`forms::JCC_BODY`](super::forms::JCC_BODY), with its
     /// target in `imm` and its taken clocks (its own `imm2`) in `disp`,
-    /// which no Jcc reads: a body is a trace through not-taken branches.
+    /// which no Jcc reads, and the steps run up to it in `base` (no Jcc
+    /// has a memory operand): a body is a trace through not-taken branches.
+    /// `offs` gets each copy's EIP less the body's first.
     #[cold]
     #[inline(never)]
-    pub(crate) fn build_block(&mut self, idx: usize, arena: &mut [Insn]) {
+    pub(crate) fn build_block(&mut self, idx: usize, arena: &mut [Insn], offs: &mut [u16]) {
         let start = self.block_pos as usize;
         if start + BODY_MAX as usize + 1 > BLOCK_ARENA {
             // The arena is full: every block built so far goes (a new
@@ -530,6 +532,7 @@ impl Cpu32 {
         let ip_mask = super::exec::ip_mask(self.code32());
         let limit = self.seg[CS].limit;
         let mut eip = self.eip;
+        let eip0 = eip;
         // `sum`: the clocks of the body so far with every Jcc in it not
         // taken; `worst`: the most it can charge, leaving at a taken Jcc
         // included.
@@ -562,6 +565,9 @@ impl Cpu32 {
                 most += insn.imm2 as u32;
                 insn.imm = target;
                 insn.disp = insn.imm2 as u32;
+                // The steps run when it is taken (no Jcc has a base
+                // register).
+                insn.base = len as u8 + 1;
                 insn.form = super::forms::JCC_BODY;
             }
             if most > BLK_WORST_MAX {
@@ -574,6 +580,8 @@ impl Cpu32 {
                 || super::forms::x87_lean_form(insn.form);
             insn.imm2 = sum as u16 | if bus { BODY_BUS } else { 0 };
             arena[start + len as usize] = insn;
+            // At most 63 instructions of at most 15 bytes.
+            offs[start + len as usize] = eip.wrapping_sub(eip0) as u16;
             sum += clk;
             worst = worst.max(most);
             len += 1;

@@ -361,6 +361,11 @@ pub struct Cpu32 {
     /// `block_pos` on. Empty only while a body runs (`slice.rs`, taken out
     /// so that the forms run from it by reference).
     blocks: Box<[decode::Insn]>,
+    /// For each entry of `blocks`, its instruction's EIP less the body's
+    /// first (taken out of `self` with `blocks`): a body tracks no EIP
+    /// from one instruction to the next, it works it out from this only
+    /// where it is needed (`slice.rs`).
+    block_offs: Box<[u16]>,
     /// The next free entry of `blocks`.
     block_pos: u32,
     /// Use the decoded-instruction cache.
@@ -480,6 +485,7 @@ impl Cpu32 {
             tlb: [TlbEntry::EMPTY; TLB_SIZE],
             icache: icache::empty(),
             blocks: icache::empty_arena(),
+            block_offs: vec![0; icache::BLOCK_ARENA].into_boxed_slice(),
             block_pos: 0,
             icache_on: true,
             forms_on: true,

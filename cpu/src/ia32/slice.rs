@@ -25,10 +25,21 @@
 //! aftermath) takes the whole step, exactly as before.
 
 use super::icache::{
-    BLK_LEN_SHIFT, BLK_START, BLK_TERM, BLK_WORST_MASK, BLK_WORST_SHIFT, BODY_BUS, SEGS_SAVED,
+    BLK_LEN_SHIFT, BLK_START, BLK_TERM, BLK_WORST_MASK, BLK_WORST_SHIFT, BLOCK_ARENA, BODY_BUS,
+    SEGS_SAVED,
 };
 use super::{Cpu32, StepResult32, IF, RF, TF};
 use crate::Bus;
+
+/// The blocks' offsets as an array: an index masked to its size needs no
+/// bounds check (the length test is made once, out of the loops).
+#[inline(always)]
+fn arena_sized(offs: &[u16]) -> &[u16; BLOCK_ARENA] {
+    match offs.try_into() {
+        Ok(a) => a,
+        Err(_) => unreachable!("the offsets have BLOCK_ARENA entries"),
+    }
+}
 
 /// Why a slice ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,6 +184,9 @@ impl Cpu32 {
         // One number for the board's RAM generation and slice-end requests
         // (None: the board has no such number, both are asked every time).
         let mut events = bus.slice_events();
+        // The same for the bodies, which are run only with a number (should
+        // the board stop giving one, every look at it stops the body).
+        let mut ev = events.unwrap_or(u64::MAX);
         // Blocks (`icache.rs`, `Cpu32::build_block`) only with an events
         // number: a body tests nothing else the board can change.
         let blocks = events.is_some();
@@ -180,6 +194,7 @@ impl Cpu32 {
         // by reference (put back below: every way out of the loop ends
         // there).
         let mut arena = std::mem::take(&mut self.blocks);
+        let mut offs = std::mem::take(&mut self.block_offs);
         let end = loop {
             if !SLICE && n >= limit {
                 break None;
@@ -219,7 +234,8 @@ impl Cpu32 {
             };
             let i;
             if blk >= 1 << BLK_LEN_SHIFT && blocks && fits() {
-                if let Some(res) = self.run_body::<B, SLICE>(bus, &arena, blk, &mut n, events, off)
+                if let Some(res) =
+                    self.run_body::<B, SLICE>(bus, &arena, arena_sized(&offs), blk, &mut n, ev, off)
                 {
                     // Left at a taken Jcc (the next look-up is its
                     // target's), or stopped at a fault or an event (else
@@ -230,7 +246,10 @@ impl Cpu32 {
                     }
                     if res.is_err() || bus.slice_events() != events {
                         match self.body_stopped::<B, SLICE>(bus, res, gen, stop, limit, off) {
-                            Ok(now) => events = now,
+                            Ok(now) => {
+                                events = now;
+                                ev = now.unwrap_or(u64::MAX);
+                            }
                             Err(end) => break end,
                         }
                     }
@@ -247,7 +266,7 @@ impl Cpu32 {
                 i = arena[k];
             } else {
                 if blk == 0 && blocks {
-                    self.build_block(idx, &mut arena);
+                    self.build_block(idx, &mut arena, &mut offs);
                 }
                 i = self.icache_insn(idx);
             }
@@ -307,6 +326,7 @@ impl Cpu32 {
                     break None;
                 }
                 events = bus.slice_events();
+                ev = events.unwrap_or(u64::MAX);
             } else {
                 // The forms that run without a snapshot (`forms::no_partial`:
                 // ALU, MOV, PUSH/POP, jumps, calls...) write no EFLAGS bit
@@ -327,6 +347,7 @@ impl Cpu32 {
             self.check_fast_step();
         };
         self.blocks = arena;
+        self.block_offs = offs;
         if SLICE {
             *cycles = self.cycles.wrapping_add(off);
         }
@@ -343,51 +364,71 @@ impl Cpu32 {
     /// look at (`icache::body_form`) but a fault, the board's events and
     /// the fetch context (a write to checked code: perhaps this body's
     /// own), and those only after a form that may reach the bus, before
-    /// which the board is also told the slice's clock. EIP and the clocks
-    /// are set once at the end (no body form reads them): the clocks from
-    /// the last form's count before it (`imm2` in the arena). Counts the
-    /// steps run into `n`. Returns None when the whole body ran,
+    /// which the board is also told the slice's clock (and `insn_start`
+    /// set: only those can fault or read it). EIP, the clocks and the step
+    /// count are set once, where the body leaves (no body form reads
+    /// them): the clocks from the last form's count before it (`imm2` in
+    /// the arena), EIP from its offset (`Cpu32::block_offs`), a taken
+    /// Jcc's steps from its arena copy; the loop carries neither an EIP
+    /// nor an index (each was a stack slot the loop spilled and reloaded
+    /// per instruction). Counts the steps run into `n`. Returns None when the whole body ran,
     /// `Some(Ok(true))` when it left at a taken Jcc (EIP at its target, its
     /// taken clocks charged), else the result of the instruction after
     /// which it stopped (EIP after it, or `insn_start` at it if it
     /// faulted; its clocks charged either way), for the lap's tests.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn run_body<B: Bus + ?Sized, const SLICE: bool>(
         &mut self,
         bus: &mut B,
         arena: &[super::decode::Insn],
+        offs: &[u16; BLOCK_ARENA],
         blk: u32,
         n: &mut u64,
-        events: Option<u64>,
+        events: u64,
         off: u64,
     ) -> Option<super::R<bool>> {
         let first = (blk & BLK_START) as usize;
         let len = (blk >> BLK_LEN_SHIFT) as usize;
         let hi = self.fetch_hi;
         let c0 = self.cycles;
-        // The EIP of the instruction about to run (a body does not wrap).
-        let mut e = self.eip;
+        // The body's first EIP (a body does not wrap): an instruction's is
+        // this plus its entry in `offs`, worked out only before a form
+        // that may reach the bus (for a fault, the x87's instruction
+        // pointer) and at the end, so that the loop carries no EIP.
+        let e0 = self.eip;
         // What `start_unsnapped` does for every instruction, once: no form
         // in a body saves the segments.
         self.seg_saved = false;
-        let mut stop = None;
         let body = &arena[first..first + len];
-        let mut last = &body[len - 1];
-        let mut ran = len;
-        for (k, i) in body.iter().enumerate() {
-            let bus_form = i.imm2 & BODY_BUS != 0;
-            if SLICE && bus_form {
-                // A register form cannot reach a device: the board is
-                // told the clock only before those that can.
-                let before = (i.imm2 & !BODY_BUS) as u64;
-                bus.slice_clock(c0.wrapping_add(before).wrapping_add(off));
+        // Body entry `k`'s offset (`first + k` is inside the arena: the
+        // mask only spares the bounds check).
+        let off_of = |k: usize| u32::from(offs[(first + k) & (BLOCK_ARENA - 1)]);
+        // Where an instruction is in the body, from its reference: the loop
+        // carries no index either.
+        let at = |i: &super::decode::Insn| {
+            (std::ptr::from_ref(i) as usize - body.as_ptr() as usize)
+                / std::mem::size_of::<super::decode::Insn>()
+        };
+        // The clocks up to and including an instruction.
+        let upto =
+            |i: &super::decode::Insn| c0.wrapping_add((i.imm2 & !BODY_BUS) as u64 + i.clk as u64);
+        for i in body {
+            if i.imm2 & BODY_BUS != 0 {
+                self.insn_start = e0.wrapping_add(off_of(at(i)));
+                if SLICE {
+                    // A register form cannot reach a device: the board is
+                    // told the clock only before those that can.
+                    let before = (i.imm2 & !BODY_BUS) as u64;
+                    bus.slice_clock(c0.wrapping_add(before).wrapping_add(off));
+                }
             }
-            self.insn_start = e;
             #[cfg(debug_assertions)]
             let before = {
-                self.eip = e;
+                self.insn_start = e0.wrapping_add(off_of(at(i)));
+                self.eip = self.insn_start;
                 self.start_unsnapped();
-                self.cycles = c0 + (i.imm2 & !BODY_BUS) as u64 + i.clk as u64;
+                self.cycles = upto(i);
                 self.cycles
             };
             let res = self.exec_form::<B, true>(bus, i, 0, 0);
@@ -405,51 +446,51 @@ impl Cpu32 {
                 self.check_seg_saved();
                 self.check_fast_step();
             }
+            // The steps run, the one that stopped the body included (the
+            // lap's count takes every step; the fault path takes a faulted
+            // one back from the instructions retired).
             match res {
                 Ok(true) if i.form == super::forms::JCC_BODY => {
-                    // A taken Jcc: its target and taken clocks are in the
-                    // arena copy (`build_block`).
-                    e = i.imm;
-                    last = i;
-                    ran = k + 1;
-                    stop = Some(res);
-                    break;
+                    // A taken Jcc: its target, taken clocks and steps are
+                    // in the arena copy (`build_block`).
+                    self.eip = i.imm;
+                    self.cycles = upto(i).wrapping_add(i.disp as u64);
+                    *n += u64::from(i.base);
+                    return Some(res);
                 }
                 Ok(_) => {
-                    e = e.wrapping_add(i.len as u32);
                     // (An x87 lean form counts as a bus form: a fallback
                     // that drove FERR# changes the fetch context,
                     // `Cpu32::f_x87_lean_full`, and says `Ok(true)` for
                     // the snapshot it took, its own: the stop says
                     // `Ok(false)`, `Ok(true)` being a taken Jcc's.)
-                    if bus_form && (bus.slice_events() != events || self.fetch_hi != hi) {
-                        last = i;
-                        ran = k + 1;
-                        stop = Some(Ok(false));
-                        break;
+                    if i.imm2 & BODY_BUS != 0
+                        && (bus.slice_events() != Some(events) || self.fetch_hi != hi)
+                    {
+                        let k = at(i);
+                        self.eip = e0.wrapping_add(off_of(k)).wrapping_add(i.len as u32);
+                        self.cycles = upto(i);
+                        *n += k as u64 + 1;
+                        return Some(Ok(false));
                     }
                 }
                 Err(_) => {
-                    last = i;
-                    ran = k + 1;
-                    stop = Some(res);
-                    break;
+                    // EIP at the instruction that faulted.
+                    let k = at(i);
+                    self.eip = e0.wrapping_add(off_of(k));
+                    self.cycles = upto(i);
+                    *n += k as u64 + 1;
+                    return Some(res);
                 }
             }
         }
-        // The clocks up to and including the last instruction run, and a
-        // taken Jcc's extra (`disp` in its arena copy).
-        let mut clocks = (last.imm2 & !BODY_BUS) as u64 + last.clk as u64;
-        if matches!(stop, Some(Ok(true))) {
-            clocks += last.disp as u64;
-        }
-        self.cycles = c0.wrapping_add(clocks);
-        self.eip = e;
-        // The steps run, the one that faulted included (the lap's count
-        // takes every step; the fault path takes it back from the
-        // instructions retired).
-        *n += ran as u64;
-        stop
+        let last = &body[len - 1];
+        self.eip = e0
+            .wrapping_add(off_of(len - 1))
+            .wrapping_add(last.len as u32);
+        self.cycles = upto(last);
+        *n += len as u64;
+        None
     }
 
     /// After a body stopped at a fault or an event: the whole sequence of

@@ -100,9 +100,14 @@ fn cpu(model: Model32, real: bool, rng: &mut Rng, forms: bool) -> Cpu32 {
 /// The family of the instruction at CS:EIP as the decoder names it (0:
 /// none).
 fn family(c: &mut Cpu32, bus: &mut FlatBus) -> Option<u8> {
+    form(c, bus).map(|f| f >> 2)
+}
+
+/// The form of the instruction at CS:EIP as the decoder names it.
+fn form(c: &mut Cpu32, bus: &mut FlatBus) -> Option<u8> {
     let d32 = c.code32();
     let i: Insn = c.decode(bus, d32).ok()?;
-    Some(i.form >> 2)
+    Some(i.form)
 }
 
 #[test]
@@ -241,4 +246,60 @@ fn memory_operands_use_the_segment_of_their_override_or_default() {
             }
         }
     }
+}
+
+/// The 32-bit register shifts by a constant have forms of their own
+/// (`forms::SHL_RI32`, `SHR_RI32`, `SAR_RI32`): every count (0 and
+/// past 31 included, which the decoder leaves to the SHIFT form) on random
+/// values agrees with the general path, and the nonzero ones do take
+/// those forms.
+#[test]
+fn register_shifts_by_a_constant_agree_with_the_general_path() {
+    use super::forms::{SAR_RI32, SHL_RI32, SHR_RI32};
+    let mut rng = Rng(0x05EE_D0F5_B1F7);
+    let mut taken = [0u32; 3];
+    for trial in 0..4_000u32 {
+        let model = [Model32::I80386, Model32::I80486, Model32::PentiumPro][trial as usize % 3];
+        let reg = 4 + rng.below(4) as u8;
+        let rm = rng.below(8) as u8;
+        let modrm = 0xC0 | reg << 3 | rm;
+        let one = rng.below(4) == 0;
+        let imm = rng.u32() as u8;
+        let code: Vec<u8> = if one {
+            vec![0xD1, modrm]
+        } else {
+            vec![0xC1, modrm, imm]
+        };
+        let cnt = if one { 1 } else { imm & 31 };
+        let seed = rng.next();
+        let mut results = Vec::new();
+        for forms in [true, false] {
+            let mut bus = FlatBus::new(0x1_0000);
+            bus.load(CODE, &code);
+            let mut c = cpu(model, false, &mut Rng(seed | 1), forms);
+            if forms {
+                let f = form(&mut c, &mut bus).unwrap();
+                let want = match (cnt, reg) {
+                    (0, _) => None,
+                    (_, 4 | 6) => Some(SHL_RI32),
+                    (_, 5) => Some(SHR_RI32),
+                    _ => Some(SAR_RI32),
+                };
+                match want {
+                    Some(w) => {
+                        assert_eq!(f, w, "form of {code:02X?}");
+                        taken[(w == SHR_RI32) as usize + 2 * (w == SAR_RI32) as usize] += 1;
+                    }
+                    None => assert!(![SHL_RI32, SHR_RI32, SAR_RI32].contains(&f)),
+                }
+            }
+            let res = c.step(&mut bus);
+            results.push((res, c.regs(), c.cycles(), c.instructions()));
+        }
+        assert_eq!(
+            results[0], results[1],
+            "trial {trial}, {model:?}, {code:02X?}"
+        );
+    }
+    assert!(taken.iter().all(|&n| n >= 500), "{taken:?}");
 }
