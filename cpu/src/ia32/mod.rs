@@ -409,7 +409,9 @@ pub struct Cpu32 {
     /// derived with them (CR0.PG changes zero them too, `set_cr0`), so
     /// they are current whenever the ends are nonzero and a hit reads one
     /// entry; eight entries so that `s & 7` needs no bounds check (6 and 7
-    /// stay 0).
+    /// stay zeroed). A mode below `mem::MODE_SEG` marks a segment flat for
+    /// the direct path, whose limit is not compared; a zeroed entry's mode
+    /// is `MODE_SEG` (limit compared, against 0).
     seg_end: [[u64; 4]; 8],
     /// Debug builds: the segments and CPL at the instruction's start, to
     /// check that every change was preceded by [`Cpu32::save_seg`].
@@ -498,7 +500,7 @@ impl Cpu32 {
                 cpl: 0,
             },
             seg_saved: false,
-            seg_end: [[0; 4]; 8],
+            seg_end: [[0, 0, 0, mem::MODE_SEG]; 8],
             #[cfg(debug_assertions)]
             dbg_seg: ([SegCache::default(); 6], 0),
             #[cfg(debug_assertions)]
