@@ -493,23 +493,15 @@ impl Cpu32 {
     fn direct_at(&self, lin: u32, len: u32, write: bool, mode: u64) -> Option<usize> {
         const HOLE: std::ops::Range<u32> = crate::bus::DIRECT_HOLE;
         if mode >= MODE_FLAT {
-            if write {
-                // A store stays on one page: `note_write` marks the lines
-                // of one page.
-                if (lin & 0xFFF) > 0x1000 - len
-                    || lin.wrapping_sub(HOLE.start) < HOLE.end - HOLE.start
-                {
-                    return None;
-                }
-            } else {
-                // A read may cross pages (with paging off they are
-                // contiguous): only whether its bytes reach the hole,
-                // in one compare on the last byte (the hole is longer
-                // than any access, so first byte in it, or last, or both).
-                let last = lin.wrapping_add(len - 1);
-                if last.wrapping_sub(HOLE.start) < HOLE.end - HOLE.start + (len - 1) {
-                    return None;
-                }
+            // An access may cross pages (with paging off they are
+            // contiguous): only whether its bytes reach the hole, in one
+            // compare on the last byte (the hole is longer than any
+            // access, so first byte in it, or last, or both). A store
+            // across pages is seen by `note_write` on its first page's
+            // line 63, which code on the next page's line 0 marks too.
+            let last = lin.wrapping_add(len - 1);
+            if last.wrapping_sub(HOLE.start) < HOLE.end - HOLE.start + (len - 1) {
+                return None;
             }
             return Some(lin as usize);
         }

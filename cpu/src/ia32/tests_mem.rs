@@ -614,9 +614,11 @@ fn a_286_address_above_16_mib_wraps_to_the_bottom_with_the_direct_path_on() {
 fn a_store_across_a_page_boundary_into_cached_code_runs_the_new_code() {
     // Paging off: a dword stored at 2FFEh reaches 3000h–3001h, the first
     // two bytes of the code (MOV EAX, 1 at 3000h becomes MOV EAX, 7). The
-    // store's first page holds no code near it, so only the record of its
-    // bytes on the second page (the direct path keeps stores to one page)
-    // makes the CPU look at the code again. The loop runs the MOV four
+    // store's first page holds no code near it (line 60 only), so only the
+    // record of its bytes on the second page (taken the whole way) or the
+    // mark the code on line 0 of 3000h's page puts on line 63 of the page
+    // before (the direct path, where a store may cross a page) makes the
+    // CPU look at the code again. The loop runs the MOV four
     // times and stores on the third pass, once the MOV's bytes are trusted.
     let mut b = bus();
     b.0.load(
