@@ -305,15 +305,19 @@ impl TlbEntry {
     };
 }
 
-/// The ia32 CPU.
+/// The ia32 CPU. Laid out as declared (`repr(C)`) so that the general
+/// registers come first: LLVM keeps the address of a field it indexes
+/// (`self.r[n]`) out of the run loop and rematerialises it with a `lea`
+/// before each use, which at offset 0 is the CPU's own address.
+#[repr(C)]
 pub struct Cpu32 {
+    /// General registers EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
+    pub r: [u32; 8],
     model: Model32,
     /// `model.address_mask()`, kept as a field: the direct path's
     /// paging-off case masks every access with it (the `match` cost five
     /// host instructions an access).
     addr_mask: u32,
-    /// General registers EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
-    pub r: [u32; 8],
     /// Instruction pointer.
     pub eip: u32,
     /// EFLAGS; its six status bits are stale while `lf` holds a record
