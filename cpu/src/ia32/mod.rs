@@ -438,6 +438,9 @@ pub struct Cpu32 {
     tlb_stats: TlbStats,
 }
 
+// The registers' place is what `repr(C)` is for (above).
+const _: () = assert!(std::mem::offset_of!(Cpu32, r) == 0);
+
 /// Registers for tools.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Regs32 {
