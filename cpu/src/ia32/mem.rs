@@ -498,7 +498,9 @@ impl Cpu32 {
             // compare on the last byte (the hole is longer than any
             // access, so first byte in it, or last, or both). A store
             // across pages is seen by `note_write` on its first page's
-            // line 63, which code on the next page's line 0 marks too.
+            // line 63, which code on the next page's line 0 marks too:
+            // enough for any store of up to 64 bytes (the callers' are at
+            // most 8; string runs ask for one page's elements only).
             let last = lin.wrapping_add(len - 1);
             if last.wrapping_sub(HOLE.start) < HOLE.end - HOLE.start + (len - 1) {
                 return None;
