@@ -791,7 +791,9 @@ impl Cpu32 {
         let a = self.ea(i);
         // The one-compare segment check stands for the breakpoint and
         // alignment guards too (`Cpu32::seg_fast`).
-        if let Some((lin, mode)) = self.seg_fast_mode(s, a, len, true) {
+        // A flat segment's refusal (an access wrapping at 4 GiB) goes the
+        // general way below, whose segment check is the full one.
+        if let Some((lin, mode, _)) = self.seg_fast_mode(s, a, len, true) {
             if let Some(p) = self.direct_mode(lin, len, true, mode) {
                 // The same lent RAM `rd`/`wr` use (`Bus::ram_direct`).
                 if let Some(m) = bus.ram_direct().get_mut(p..p + len as usize) {

@@ -294,7 +294,15 @@ impl Cpu32 {
         if self.bus_gen.is_some() {
             // Trust these bytes until a write reaches the page.
             let h = (p >> 12) as usize & (CODE_PAGES - 1);
-            self.code_lines[h] |= line_mask(p, len);
+            let lines = line_mask(p, len);
+            self.code_lines[h] |= lines;
+            if lines & 1 != 0 {
+                // A flat store may cross into this page's line 0 from the
+                // page before, and `note_write` looks at its first byte's
+                // page only, where the store reaches line 63: that line
+                // stands for this one (an epoch ended by it is only early).
+                self.code_lines[h.wrapping_sub(1) & (CODE_PAGES - 1)] |= 1 << 63;
+            }
             let e = self.code_epoch;
             let s = &mut self.icache[idx];
             s.epoch = e;

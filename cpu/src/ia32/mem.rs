@@ -15,6 +15,19 @@ pub(crate) enum Acc {
 /// paging on it is the TLB key's user index, 0 or 1).
 pub(crate) const MODE_FLAT: u64 = 2;
 
+/// Added to a `seg_end` entry's mode when its limit must be compared:
+/// below it, the segment is flat for the direct path (base 0, reads and
+/// writes allowed up to 4 GiB in one compare), and the entry's mode is the
+/// direct path's own. A flat segment's limit check can fail only on an
+/// access that wraps at 4 GiB, which the direct path refuses anyway (the
+/// TLB key compared is the last byte's page, which the first byte's slot
+/// never holds; with paging off a store may not cross a page and a read's
+/// bytes must lie in the lent slice), so `rd`, `wr` and `rmw` skip the
+/// compare and send a refusal to the full check. The flat modes are the
+/// low ones so that the common case needs no adjustment, and the zeroed
+/// entries' mode is this value, not 0 (their ends refuse everything).
+pub(crate) const MODE_SEG: u64 = 4;
+
 impl Cpu32 {
     /// True in protected mode outside v86 (descriptor types are checked).
     #[inline]
@@ -56,7 +69,10 @@ impl Cpu32 {
     /// ([`Self::direct_mode`]): the TLB key's user index (CPL 3) with
     /// paging on, [`MODE_FLAT`] with it off. Both are derived from the
     /// CPL and CR0.PG, and every change of either zeroes the ends (CPL:
-    /// `save_seg`; CR0.PG: `set_cr0`), so a hit's mode is current.
+    /// `save_seg`; CR0.PG: `set_cr0`), so a hit's mode is current. The
+    /// flag is true when the limit was not compared ([`MODE_SEG`]): the
+    /// caller must then send a refusal of the direct path to the full
+    /// segment check, not straight to the linear address.
     #[inline(always)]
     pub(crate) fn seg_fast_mode(
         &self,
@@ -64,10 +80,14 @@ impl Cpu32 {
         off: u32,
         len: u32,
         write: bool,
-    ) -> Option<(u32, u64)> {
+    ) -> Option<(u32, u64, bool)> {
         let e = &self.seg_end[s & 7];
+        let mode = e[3];
+        if mode < MODE_SEG {
+            return Some((off, mode, true));
+        }
         if u64::from(off) + u64::from(len) <= e[write as usize] {
-            Some(((e[2] as u32).wrapping_add(off), e[3]))
+            Some(((e[2] as u32).wrapping_add(off), mode - MODE_SEG, false))
         } else {
             None
         }
@@ -115,7 +135,7 @@ impl Cpu32 {
     /// Every segment to the full checks until one finds it good again.
     #[inline]
     pub(crate) fn seg_fast_off(&mut self) {
-        self.seg_end = [[0; 4]; 8];
+        self.seg_end = [[0, 0, 0, MODE_SEG]; 8];
     }
 
     /// [`Self::seg_lin`]'s full checks and faults.
@@ -126,7 +146,12 @@ impl Cpu32 {
         // the fast bounds can be worked out again.
         if !self.seg_saved {
             let [r, w] = self.seg_fast_ends(s);
-            self.seg_end[s] = [r, w, u64::from(self.seg[s].base), self.direct_mode_now()];
+            let base = u64::from(self.seg[s].base);
+            let mut mode = self.direct_mode_now();
+            if r != 1 << 32 || w != 1 << 32 || base != 0 {
+                mode += MODE_SEG;
+            }
+            self.seg_end[s] = [r, w, base, mode];
         }
         let c = &self.seg[s];
         // The 286 in real mode reports a stack-segment overrun as interrupt 13.
@@ -467,24 +492,18 @@ impl Cpu32 {
     #[inline(always)]
     fn direct_at(&self, lin: u32, len: u32, write: bool, mode: u64) -> Option<usize> {
         const HOLE: std::ops::Range<u32> = crate::bus::DIRECT_HOLE;
-        if mode == MODE_FLAT {
-            if write {
-                // A store stays on one page: `note_write` marks the lines
-                // of one page.
-                if (lin & 0xFFF) > 0x1000 - len
-                    || lin.wrapping_sub(HOLE.start) < HOLE.end - HOLE.start
-                {
-                    return None;
-                }
-            } else {
-                // A read may cross pages (with paging off they are
-                // contiguous): only whether its bytes reach the hole,
-                // in one compare on the last byte (the hole is longer
-                // than any access, so first byte in it, or last, or both).
-                let last = lin.wrapping_add(len - 1);
-                if last.wrapping_sub(HOLE.start) < HOLE.end - HOLE.start + (len - 1) {
-                    return None;
-                }
+        if mode >= MODE_FLAT {
+            // An access may cross pages (with paging off they are
+            // contiguous): only whether its bytes reach the hole, in one
+            // compare on the last byte (the hole is longer than any
+            // access, so first byte in it, or last, or both). A store
+            // across pages is seen by `note_write` on its first page's
+            // line 63, which code on the next page's line 0 marks too:
+            // enough for any store of up to 64 bytes (the callers' are at
+            // most 8; string runs ask for one page's elements only).
+            let last = lin.wrapping_add(len - 1);
+            if last.wrapping_sub(HOLE.start) < HOLE.end - HOLE.start + (len - 1) {
+                return None;
             }
             return Some(lin as usize);
         }
@@ -495,7 +514,8 @@ impl Cpu32 {
         // compare also stands for the page-crossing test.
         let last = lin.wrapping_add(len - 1) & !0xFFF;
         let e = &self.tlb[(lin >> 12) as usize & (TLB_SIZE - 1)];
-        if e.key[(mode & 1) as usize + 2 * write as usize] == last {
+        // Below MODE_FLAT the mode is the key's index itself (no mask).
+        if e.key[mode as usize + 2 * write as usize] == last {
             return Some(lin.wrapping_add(e.delta) as usize);
         }
         None
@@ -510,7 +530,7 @@ impl Cpu32 {
         off: u32,
         len: u32,
     ) -> R<u32> {
-        let Some((lin, mode)) = self.seg_fast_mode(s, off, len, false) else {
+        let Some((lin, mode, flat)) = self.seg_fast_mode(s, off, len, false) else {
             return self.rd_slow(bus, s, off, len);
         };
         if let Some(p) = self.direct_mode(lin, len, false, mode) {
@@ -533,6 +553,9 @@ impl Cpu32 {
                 }
             }
         }
+        if flat {
+            return self.rd_slow(bus, s, off, len);
+        }
         let u = self.user();
         self.lin_read_slow(bus, lin, len, u)
     }
@@ -547,7 +570,7 @@ impl Cpu32 {
         len: u32,
         v: u32,
     ) -> R<()> {
-        let Some((lin, mode)) = self.seg_fast_mode(s, off, len, true) else {
+        let Some((lin, mode, flat)) = self.seg_fast_mode(s, off, len, true) else {
             return self.wr_slow(bus, s, off, len, v);
         };
         if let Some(p) = self.direct_mode(lin, len, true, mode) {
@@ -567,6 +590,9 @@ impl Cpu32 {
                 self.note_write(p as u32, len);
                 return Ok(());
             }
+        }
+        if flat {
+            return self.wr_slow(bus, s, off, len, v);
         }
         let u = self.user();
         self.lin_write_slow(bus, lin, len, v, u)

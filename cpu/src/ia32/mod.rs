@@ -305,15 +305,19 @@ impl TlbEntry {
     };
 }
 
-/// The ia32 CPU.
+/// The ia32 CPU. Laid out as declared (`repr(C)`) so that the general
+/// registers come first: LLVM keeps the address of a field it indexes
+/// (`self.r[n]`) out of the run loop and rematerialises it with a `lea`
+/// before each use, which at offset 0 is the CPU's own address.
+#[repr(C)]
 pub struct Cpu32 {
+    /// General registers EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
+    pub r: [u32; 8],
     model: Model32,
     /// `model.address_mask()`, kept as a field: the direct path's
     /// paging-off case masks every access with it (the `match` cost five
     /// host instructions an access).
     addr_mask: u32,
-    /// General registers EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
-    pub r: [u32; 8],
     /// Instruction pointer.
     pub eip: u32,
     /// EFLAGS; its six status bits are stale while `lf` holds a record
@@ -414,7 +418,9 @@ pub struct Cpu32 {
     /// derived with them (CR0.PG changes zero them too, `set_cr0`), so
     /// they are current whenever the ends are nonzero and a hit reads one
     /// entry; eight entries so that `s & 7` needs no bounds check (6 and 7
-    /// stay 0).
+    /// stay zeroed). A mode below `mem::MODE_SEG` marks a segment flat for
+    /// the direct path, whose limit is not compared; a zeroed entry's mode
+    /// is `MODE_SEG` (limit compared, against 0).
     seg_end: [[u64; 4]; 8],
     /// Debug builds: the segments and CPL at the instruction's start, to
     /// check that every change was preceded by [`Cpu32::save_seg`].
@@ -436,6 +442,9 @@ pub struct Cpu32 {
     /// Paging counters (`tlbstats.rs`).
     tlb_stats: TlbStats,
 }
+
+// The registers' place is what `repr(C)` is for (above).
+const _: () = assert!(std::mem::offset_of!(Cpu32, r) == 0);
 
 /// Registers for tools.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -504,7 +513,7 @@ impl Cpu32 {
                 cpl: 0,
             },
             seg_saved: false,
-            seg_end: [[0; 4]; 8],
+            seg_end: [[0, 0, 0, mem::MODE_SEG]; 8],
             #[cfg(debug_assertions)]
             dbg_seg: ([SegCache::default(); 6], 0),
             #[cfg(debug_assertions)]

@@ -614,9 +614,11 @@ fn a_286_address_above_16_mib_wraps_to_the_bottom_with_the_direct_path_on() {
 fn a_store_across_a_page_boundary_into_cached_code_runs_the_new_code() {
     // Paging off: a dword stored at 2FFEh reaches 3000h–3001h, the first
     // two bytes of the code (MOV EAX, 1 at 3000h becomes MOV EAX, 7). The
-    // store's first page holds no code near it, so only the record of its
-    // bytes on the second page (the direct path keeps stores to one page)
-    // makes the CPU look at the code again. The loop runs the MOV four
+    // store's first page holds no code near it (line 60 only), so only the
+    // record of its bytes on the second page (taken the whole way) or the
+    // mark the code on line 0 of 3000h's page puts on line 63 of the page
+    // before (the direct path, where a store may cross a page) makes the
+    // CPU look at the code again. The loop runs the MOV four
     // times and stores on the third pass, once the MOV's bytes are trusted.
     let mut b = bus();
     b.0.load(
@@ -710,4 +712,55 @@ fn sixteen_bit_addresses_wrap_at_64_kib() {
     (c.r[3], c.r[6], c.r[5], c.r[7]) = (0xFFFF, 0xFFFF, 0xFFFF, 5);
     assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
     assert_eq!((c.r[0] & 0xFFFF, c.r[1] & 0xFFFF), (0x2211, 0x4433));
+}
+
+#[test]
+fn a_flat_segments_access_wrapping_at_4_gib_is_a_general_protection_fault() {
+    // Flat DS (base 0, limit FFFFFFFFh): the direct path skips its limit
+    // compare (`mem::MODE_SEG`), which only an access wrapping at 4 GiB
+    // could fail. A dword at FFFFFFFEh runs past the limit: #GP(0) (SDM
+    // vol. 3, 5.3), not the bytes at FFFFFFFEh, 0 and 1, with paging off
+    // and on, read and written, after a loop has warmed the fast ends.
+    for paging in [false, true] {
+        for store in [false, true] {
+            let mut b = bus();
+            let mut c = if paging {
+                paged(&mut b)
+            } else {
+                flat32(Model32::I80486)
+            };
+            small_gdt(&mut b, 0x3000);
+            c.gdtr = (0x3000, 0x1F);
+            // Vector 13: a 32-bit interrupt gate to 08h:4100h (HLT).
+            b.0.load(0x3168, &[0x00, 0x41, 0x08, 0x00, 0x00, 0x8E, 0x00, 0x00]);
+            c.idtr = (0x3100, 0xFF);
+            b.0.load(0x4100, &[0xF4]);
+            b.0.load(0, &[0x11, 0x22]);
+            let last = if store { [0x89, 0x16] } else { [0x8B, 0x16] };
+            b.0.load(
+                0x4000,
+                &[
+                    0xB9, 5, 0, 0, 0, // 4000: mov ecx, 5
+                    0x8B, 0x03, // 4005: mov eax, [ebx]
+                    0x89, 0x43, 0x04, // 4007: mov [ebx+4], eax
+                    0x49, // 400A: dec ecx
+                    0x75, 0xF8, // 400B: jnz 4005
+                    last[0], last[1], // 400D: mov edx, [esi] / mov [esi], edx
+                    0xF4,    // 400F: hlt
+                ],
+            );
+            c.eip = 0x4000;
+            (c.r[2], c.r[3], c.r[6]) = (0xCAFE_F00D, 0x5000, 0xFFFF_FFFE);
+            let what = format!("paging {paging}, store {store}");
+            assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted, "{what}");
+            assert_eq!(c.eip, 0x4101, "vector 13's handler ran: {what}");
+            assert_eq!(
+                b.0.mem[0x7FF0..0x7FF8],
+                [0, 0, 0, 0, 0x0D, 0x40, 0, 0],
+                "{what}"
+            );
+            assert_eq!(c.r[2], 0xCAFE_F00D, "{what}");
+            assert_eq!(b.0.mem[0..2], [0x11, 0x22], "{what}");
+        }
+    }
 }
