@@ -1022,22 +1022,29 @@ impl Cpu32 {
         Ok(())
     }
 
-    /// Shifts and rotates of a memory operand ([`Self::f_shift_r`]: a
-    /// register); `OP` is the operation (4: SHL/SAL, 5: SHR, 7: SAR) or 0
-    /// for the rotates, whose operation is read from `aux`.
+    /// A shift's or rotate's masked count (from `aux`'s source: the
+    /// immediate, 1 or CL), its operation and the carry it reads (only
+    /// RCL/RCR read one: SHL/SHR/SAR by a nonzero count set all six status
+    /// flags, so the old ones need not be worked out, and the rotates set
+    /// CF and OF only, leaving a pending record alone).
     #[inline(always)]
-    fn f_shift<W: Width, B: Bus + ?Sized, const OP: u8>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+    fn shift_args<const OP: u8>(&self, i: &Insn) -> (u32, u8, u32) {
         let cnt = match i.aux >> 3 {
             0 => i.imm,
             1 => 1,
             _ => self.r[1],
         } & 31;
         let sop = if OP == 0 { i.aux & 7 } else { OP };
-        // SHL/SHR/SAR by a nonzero count set all six status flags, so the
-        // old ones need not be worked out; rotates set CF and OF only and
-        // read CF alone (RCL/RCR), so they leave a pending record alone.
-        let full = OP != 0;
-        let fl = if full { 0 } else { self.cf() as u32 };
+        let fl = if OP != 0 { 0 } else { self.cf() as u32 };
+        (cnt, sop, fl)
+    }
+
+    /// Shifts and rotates of a memory operand ([`Self::f_shift_r`]: a
+    /// register); `OP` is the operation (4: SHL/SAL, 5: SHR, 7: SAR) or 0
+    /// for the rotates, whose operation is read from `aux`.
+    #[inline(always)]
+    fn f_shift<W: Width, B: Bus + ?Sized, const OP: u8>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let (cnt, sop, fl) = self.shift_args::<OP>(i);
         // SHL/SHR/SAR: the result and CF/OF only (`shift_co`), the other
         // status flags being the result's (a lazy record below); the
         // rotates through the eager function.
@@ -1052,13 +1059,7 @@ impl Cpu32 {
     /// [`Self::f_shift`] on a register operand (which cannot fault).
     #[inline(always)]
     fn f_shift_r<W: Width, const OP: u8>(&mut self, i: &Insn) {
-        let cnt = match i.aux >> 3 {
-            0 => i.imm,
-            1 => 1,
-            _ => self.r[1],
-        } & 31;
-        let sop = if OP == 0 { i.aux & 7 } else { OP };
-        let fl = if OP != 0 { 0 } else { self.cf() as u32 };
+        let (cnt, sop, fl) = self.shift_args::<OP>(i);
         let n = i.rm();
         let (r, f) = shift_op::<W, OP>(sop, self.gr::<W>(n), cnt, fl);
         self.sr::<W>(n, r);
