@@ -682,6 +682,48 @@ fn linear_page_0_goes_through_the_page_tables_before_and_after_a_flush() {
 }
 
 #[test]
+fn an_access_crossing_into_a_page_mapped_to_physical_page_0_uses_that_page() {
+    // Linear 5000h maps to physical 7000h and linear 6000h to physical
+    // page 0. A dword at linear 5FFEh is bytes 7FFEh, 7FFFh, 0h and 1h
+    // (SDM vol. 3, 4.3: each linear page translates on its own), for a
+    // load and for a store; none of it may touch 8000h, which follows
+    // 7FFFh physically. (The page split once took a second page at 0 for
+    // "no second page" and went on at 8000h.)
+    let mut b = bus();
+    b.0.load(0x1000, &(0x2000u32 | 3).to_le_bytes());
+    for n in 0..0x40u32 {
+        let page = match n {
+            5 => 7,
+            6 => 0,
+            _ => n,
+        };
+        b.0.load(0x2000 + 4 * n, &((page << 12) | 3).to_le_bytes());
+    }
+    b.0.load(0x7FFE, &[0xAA, 0xBB]);
+    b.0.load(0x0, &[0xCC, 0xDD]);
+    b.0.load(0x8000, &[0xEE, 0xEE]);
+    b.0.load(
+        0x3000,
+        &[
+            0x8B, 0x35, 0, 0x40, 0, 0, // mov esi, [4000h] (warms DS's fast ends)
+            0x8B, 0x05, 0xFE, 0x5F, 0, 0, // mov eax, [5FFEh]
+            0x89, 0x1D, 0xFE, 0x5F, 0, 0,    // mov [5FFEh], ebx
+            0xF4, // hlt
+        ],
+    );
+    let mut c = flat32(Model32::I80486);
+    c.cr[3] = 0x1000;
+    c.cr[0] |= 0x8000_0000;
+    c.r[3] = 0x4433_2211;
+    c.eip = 0x3000;
+    assert_eq!(run_to_end(&mut c, &mut b), StepResult32::Halted);
+    assert_eq!(c.r[0], 0xDDCC_BBAA);
+    assert_eq!(&b.0.mem[0x7FFE..0x8000], &[0x11, 0x22]);
+    assert_eq!(&b.0.mem[0..2], &[0x33, 0x44]);
+    assert_eq!(&b.0.mem[0x8000..0x8002], &[0xEE, 0xEE]);
+}
+
+#[test]
 fn sixteen_bit_addresses_wrap_at_64_kib() {
     // Real mode, DS = SS = 1000h (base 10000h): [BX+SI+2] with BX = SI =
     // FFFFh is offset (1FFFFh + 1) mod 10000h = 0, and [BP+DI-2] with BP
