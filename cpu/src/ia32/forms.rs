@@ -172,16 +172,28 @@ pub(crate) const fn is_jcc(form: u8) -> bool {
 /// [`Cpu32::f_jcc`] jumps to (truncated to 16 bits for a 16-bit operand
 /// size), before its limit check.
 pub(crate) fn jcc_target(i: &Insn, next: u32) -> u32 {
-    let d = match (i.aux & A_SX8 != 0, i.form & 3) {
-        (true, _) | (false, 0) => sext::<W8>(i.imm),
-        (false, 1) => sext::<W16>(i.imm),
-        _ => i.imm,
+    let d = match i.form & 3 {
+        0 => jcc_disp::<W8>(i),
+        1 => jcc_disp::<W16>(i),
+        _ => jcc_disp::<W32>(i),
     };
     let t = next.wrapping_add(d);
     if i.o32 {
         t
     } else {
         t & 0xFFFF
+    }
+}
+
+/// A Jcc's displacement, sign-extended: a byte's if the decoder marked
+/// one (`A_SX8`), else one of the form's width `W` (one source for
+/// [`Cpu32::f_jcc`] and [`jcc_target`]).
+#[inline(always)]
+fn jcc_disp<W: Width>(i: &Insn) -> u32 {
+    if i.aux & A_SX8 != 0 {
+        sext::<W8>(i.imm)
+    } else {
+        sext::<W>(i.imm)
     }
 }
 
@@ -970,12 +982,7 @@ impl Cpu32 {
     /// ([`Self::jump_taken`]).
     #[inline(always)]
     fn f_jcc<W: Width>(&mut self, i: &Insn, next: u32) -> R<()> {
-        let d = if i.aux & A_SX8 != 0 {
-            sext::<W8>(i.imm)
-        } else {
-            sext::<W>(i.imm)
-        };
-        self.jump_taken(next.wrapping_add(d), i.o32, i.imm2)
+        self.jump_taken(next.wrapping_add(jcc_disp::<W>(i)), i.o32, i.imm2)
     }
 
     #[inline(always)]
