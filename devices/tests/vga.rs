@@ -1238,3 +1238,36 @@ fn vertical_retrace_interrupt_follows_cr11() {
     assert!(!v.irq(frame + 411 * line));
     assert!(v.irq(frame + 412 * line));
 }
+
+/// `Vga::writes` is what a caller caches the text screen by: every change
+/// of `screen_text` must come with a new count, and reads leave it alone.
+#[test]
+fn the_write_count_moves_whenever_the_text_screen_can_change() {
+    let mut v = text_mode_with_font(0x41, GLYPH);
+    let mut last = (v.writes(), v.screen_text());
+    let mut step = |v: &mut Vga, what: &str, must_change_text: bool| {
+        let now = (v.writes(), v.screen_text());
+        assert_ne!(now.0, last.0, "{what}: the count must move");
+        if must_change_text {
+            assert_ne!(now.1, last.1, "{what}: the screen was meant to change");
+        }
+        last = now;
+    };
+    v.mem_write(0x18000, b'Z');
+    step(&mut v, "a character in the text window", true);
+    v.io_write16(0x1CE, 0, 0);
+    step(&mut v, "a 16-bit port write", false);
+    // Mode 13h through the ports: no text at all.
+    set_mode(&mut v, &MODE_13);
+    step(&mut v, "a mode set through the ports", true);
+    v.lfb_write(0, 1);
+    step(&mut v, "a linear framebuffer write", false);
+    v.reset();
+    step(&mut v, "a reset", false);
+    // Reads change neither.
+    let before = (v.writes(), v.screen_text());
+    let _ = v.mem_read(0x18000);
+    let _ = v.io_read(0x3DA, 0);
+    let _ = v.lfb_read(0);
+    assert_eq!((v.writes(), v.screen_text()), before);
+}

@@ -195,6 +195,11 @@ pub struct Vga {
     pub vri_armed_at: u64,
     #[serde(skip)]
     fb: Vec<u8>,
+    /// Writes through [`Vga::mem_write`], [`Vga::lfb_write`] and the port
+    /// writes so far (wrapping): a caller that renders the screen only
+    /// when it may have changed compares it ([`Vga::writes`]).
+    #[serde(skip)]
+    writes: u64,
 }
 
 /// Registers in full, video memory by its size only (it is megabytes).
@@ -272,6 +277,7 @@ impl Vga {
             now: 0,
             vri_armed_at: 0,
             fb: Vec::new(),
+            writes: 0,
         }
     }
 
@@ -279,7 +285,9 @@ impl Vga {
     /// ones, VBE off); video memory keeps its contents, as on a warm reset.
     pub fn reset(&mut self) {
         let vram = std::mem::take(&mut self.vram);
+        let writes = self.writes.wrapping_add(1);
         *self = Vga::build(vram, self.cpu_hz);
+        self.writes = writes;
     }
 
     /// Change the CPU clock rate time is counted in (ignored if zero).
@@ -287,6 +295,14 @@ impl Vga {
         if hz != 0 {
             self.cpu_hz = hz;
         }
+    }
+
+    /// How many writes (memory, ports) and resets the VGA has had: while
+    /// it is unchanged, so is what [`Vga::screen_text`] returns (video
+    /// memory and registers are only changed through those, apart from a
+    /// caller writing the public fields itself).
+    pub fn writes(&self) -> u64 {
+        self.writes
     }
 
     /// Size of video memory in bytes (the size of the linear framebuffer BAR).
@@ -367,6 +383,7 @@ impl Vga {
     /// Write an I/O port (8 bits) at CPU cycle `now`.
     pub fn io_write(&mut self, port: u16, v: u8, now: u64) {
         self.now = now;
+        self.writes = self.writes.wrapping_add(1);
         match port {
             // A word access split into bytes reaches 1CFh (low) then 1D0h
             // (high): the low byte is written at once, the word when the
@@ -431,6 +448,7 @@ impl Vga {
     /// 3B4h/3D4h) writes the index and then the data, as on the ISA bus.
     pub fn io_write16(&mut self, port: u16, v: u16, now: u64) {
         self.now = now;
+        self.writes = self.writes.wrapping_add(1);
         match port {
             0x1CE => self.dispi.index = v,
             0x1CF | 0x1D0 => self.dispi_write(v),
@@ -598,6 +616,7 @@ impl Vga {
 
     /// Write the legacy window at `offset` from A0000h.
     pub fn mem_write(&mut self, offset: u32, v: u8) {
+        self.writes = self.writes.wrapping_add(1);
         match self.target(offset) {
             Target::None => {}
             Target::Linear(a) => self.vram[a] = v,
@@ -626,6 +645,7 @@ impl Vga {
 
     /// Write the linear framebuffer at `offset` from its base.
     pub fn lfb_write(&mut self, offset: u32, v: u8) {
+        self.writes = self.writes.wrapping_add(1);
         if self.lfb_planar() {
             if (offset as usize) < self.vram.len() / 4 {
                 self.planar_write(offset as usize, v);

@@ -362,6 +362,8 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         .filter(|v| *v > 0.0)
         .map(|v| (v * hz) as u64);
     let mut next_progress = progress.unwrap_or(u64::MAX);
+    let mut screen_cache = ScreenCache::default();
+    let mut serial_watch = SerialWatch::default();
     let outcome = loop {
         // A snapshot and a hash are taken at the first instruction boundary
         // at or after they are due.
@@ -469,7 +471,7 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
             }
         } else {
             let screen = if args.until_text.is_some() || typed < args.keys.len() {
-                pc.vga.borrow().screen_text()
+                screen_cache.text(&pc.vga.borrow()).to_owned()
             } else {
                 String::new()
             };
@@ -491,7 +493,7 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
                 }
             }
             if let Some(sw) = wb.swap.get(swapped) {
-                let screen = pc.vga.borrow().screen_text();
+                let screen = screen_cache.text(&pc.vga.borrow()).to_owned();
                 if wb
                     .swap_after
                     .get(swapped)
@@ -503,8 +505,8 @@ pub fn run(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
             }
             if typed == args.keys.len() && swapped == wb.swap.len() {
                 if let Some(t) = &args.until_text {
-                    let serial = String::from_utf8_lossy(pc.com[0].borrow().output()).into_owned();
-                    if screen.contains(t.as_str()) || serial.contains(t.as_str()) {
+                    let on_serial = serial_watch.found(pc.com[0].borrow().output(), t.as_bytes());
+                    if screen.contains(t.as_str()) || on_serial {
                         if let (None, Some(p), false) = (save_at, &wb.save_state, saved) {
                             save(&pc, p)?;
                             saved = true;
@@ -661,4 +663,79 @@ fn run_replay(args: &RunArgs, path: &Path) -> Result<u8, CliError> {
         replay::Outcome::Matched(_) => EXIT_OK,
         replay::Outcome::Diverged { .. } => super::EXIT_FAILED,
     })
+}
+
+/// The text screen as last rendered, and the VGA's write count then: the
+/// run loop looks at the screen every emulated millisecond, and rendering
+/// it each time was about 1% of a Linux boot's wall time.
+#[derive(Default)]
+struct ScreenCache {
+    writes: Option<u64>,
+    text: String,
+}
+
+impl ScreenCache {
+    /// `vga`'s [`Vga::screen_text`], rendered again only if it was written
+    /// since the last call.
+    fn text(&mut self, vga: &devices::vga::Vga) -> &str {
+        if self.writes != Some(vga.writes()) {
+            self.text = vga.screen_text();
+            self.writes = Some(vga.writes());
+        }
+        &self.text
+    }
+}
+
+/// Where `--until-text` has looked in the serial output so far: each look
+/// reads only what came since (and the text's length less one before it,
+/// for a match that straddles two looks), not the whole output again.
+#[derive(Default)]
+struct SerialWatch {
+    from: usize,
+}
+
+impl SerialWatch {
+    /// Whether `text` (not empty) is in `out`, of which the part before
+    /// the last call's end was already searched.
+    fn found(&mut self, out: &[u8], text: &[u8]) -> bool {
+        if text.is_empty() {
+            return true;
+        }
+        // An output taken away since (shorter than before) is looked at
+        // from its start.
+        let start = if self.from > out.len() { 0 } else { self.from };
+        let hit = out[start..].windows(text.len()).any(|w| w == text);
+        self.from = out.len().saturating_sub(text.len() - 1);
+        hit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SerialWatch;
+
+    /// Fed the output as it grows, the watch finds the text at the first
+    /// look at which a search of the whole output would, a match split
+    /// over two looks included.
+    #[test]
+    fn the_serial_watch_finds_what_a_whole_search_finds() {
+        let text = b"/ # ";
+        let full = b"booting...\nBusyBox\n/ #-not\n/ # ";
+        // Every way of cutting the output into two looks, then one more
+        // look after the end.
+        for cut in 0..=full.len() {
+            let mut w = SerialWatch::default();
+            let first = w.found(&full[..cut], text);
+            let whole_first = full[..cut].windows(text.len()).any(|x| x == text);
+            assert_eq!(first, whole_first, "first look up to {cut}");
+            // (A hit is reported once: the run stops at it.)
+            if !first {
+                assert!(w.found(full, text), "second look, cut at {cut}");
+            }
+        }
+        // Output taken away and written again is looked at from its start.
+        let mut w = SerialWatch::default();
+        assert!(!w.found(b"a long line without it", text));
+        assert!(w.found(b"/ # ", text));
+    }
 }
