@@ -696,7 +696,7 @@ const NO_BODY: u32 = BLK_HOT;
 /// phase around 20 s emulated that made nearly every instruction of the
 /// hot pages an entry, one build per 15 instructions. An entry a branch
 /// lands on comes round again and again and is built after a few visits.
-pub(crate) const BLK_HOT: u32 = 8;
+pub(crate) const BLK_HOT: u32 = 32;
 /// In an arena copy's `imm2`: the form may reach the bus (a memory
 /// operand, the stack); the low bits are the clocks before it.
 pub(crate) const BODY_BUS: u16 = 0x8000;

@@ -598,8 +598,9 @@ fn blocks_written_over_when_the_arena_wraps_are_never_run() {
     // comes round) rather than run the forms now there.
     let code = ring_code(900, 7);
     for budget in [None, Some(500), Some(100_000)] {
-        let on = ring_run(&code, 0x2000, 14, budget, true, None);
-        let off = ring_run(&code, 0x2000, 14, budget, false, None);
+        let passes = icache::BLK_HOT + 6;
+        let on = ring_run(&code, 0x2000, passes, budget, true, None);
+        let off = ring_run(&code, 0x2000, passes, budget, false, None);
         assert!(on.3 > 400, "blocks were built: {}", on.3);
         assert_eq!(on.0, off.0, "{budget:?}");
         assert_eq!((on.1, on.2), (off.1, off.2), "{budget:?}");
@@ -615,8 +616,9 @@ fn code_rewritten_after_its_block_was_written_over_runs_its_new_bytes() {
     let code = ring_code(700, 99);
     let new = [0x93u8, 0x40, 0x40, 0x97, 0x4B];
     for (off, budget) in [(0, None), (64 * 350 + 9, None), (64 * 350 + 9, Some(300))] {
-        let on = ring_run(&code, 0x2000, 12, budget, true, Some((off, &new)));
-        let off_ = ring_run(&code, 0x2000, 12, budget, false, Some((off, &new)));
+        let passes = icache::BLK_HOT + 4;
+        let on = ring_run(&code, 0x2000, passes, budget, true, Some((off, &new)));
+        let off_ = ring_run(&code, 0x2000, passes, budget, false, Some((off, &new)));
         assert!(on.3 > 400, "blocks were built: {}", on.3);
         assert_eq!(on.0, off_.0, "{off} {budget:?}");
         assert_eq!((on.1, on.2), (off_.1, off_.2), "{off} {budget:?}");
@@ -643,7 +645,7 @@ fn a_slot_refilled_by_other_code_keeps_its_new_block_when_the_old_is_written_ove
         for at in [0x2000u32, 0x1_2000, 0x2000, 0x1_2000] {
             c.eip = at;
             c.halted = false;
-            c.r[5] = 12;
+            c.r[5] = icache::BLK_HOT + 4;
             assert_eq!(c.run(&mut bus, 10_000_000), StepResult32::Halted);
             out.push((c.regs(), c.cycles(), c.instructions()));
         }
