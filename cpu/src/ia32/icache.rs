@@ -97,8 +97,9 @@ pub(crate) struct Slot {
     /// The [`Cpu32::code_epoch`] in which its bytes were last found in
     /// memory (0: never); while it is the current one a hit needs no check.
     epoch: u32,
-    /// The block that starts here ([`Cpu32::build_block`]): 0 when none was
-    /// built since the slot was last stamped, else its arena start
+    /// The block that starts here ([`Cpu32::build_block`]): below
+    /// [`BLK_HOT`] when none was built since the slot was last stamped (the
+    /// run loop's visits since, [`Cpu32::visit_block`]), else its arena start
     /// ([`BLK_START`]), body length (`>> BLK_LEN_SHIFT`, 0: no body) and
     /// worst-case clocks (`>> BLK_WORST_SHIFT`). Good exactly while the tag
     /// is: stamping clears it, so a slot stamped in the current fetch
@@ -506,6 +507,24 @@ impl Cpu32 {
         self.icache[idx & (ICACHE_SLOTS - 1)].blk
     }
 
+    /// The run loop reached slot `idx` (stamped in the current fetch
+    /// context) whose block word `blk` is below [`BLK_HOT`]: count the
+    /// visit, and build the block at the last one.
+    #[inline]
+    pub(crate) fn visit_block(
+        &mut self,
+        idx: usize,
+        blk: u32,
+        arena: &mut [Insn],
+        offs: &mut [u16],
+    ) {
+        if blk + 1 < BLK_HOT {
+            self.icache[idx & (ICACHE_SLOTS - 1)].blk = blk + 1;
+        } else {
+            self.build_block(idx & (ICACHE_SLOTS - 1), arena, offs);
+        }
+    }
+
     /// Build the block starting at CS:EIP, whose slot `idx` is stamped in
     /// the current fetch context: copy into the arena the decoded forms of
     /// the straight run of instructions from it whose slots are stamped in
@@ -527,14 +546,16 @@ impl Cpu32 {
     #[cold]
     #[inline(never)]
     pub(crate) fn build_block(&mut self, idx: usize, arena: &mut [Insn], offs: &mut [u16]) {
-        let start = self.block_pos as usize;
+        let mut start = self.block_pos as usize;
         if start + BODY_MAX as usize + 1 > BLOCK_ARENA {
-            // The arena is full: every block built so far goes (a new
-            // fetch context unstamps their slots, and stamping clears a
-            // block), and this one is built next time.
+            // The arena is a ring: its end wraps to the start, whose
+            // blocks go one by one as new forms are written over theirs
+            // (`evict`). Emptying it all with a new fetch context instead
+            // unstamped every slot too, and in the Linux boot's phases of
+            // many distinct entries that rebuilt everything every few
+            // thousand builds.
+            start = 0;
             self.block_pos = 0;
-            self.new_fetch_ctx();
-            return;
         }
         let base = self.seg[CS].base;
         let ip_mask = super::exec::ip_mask(self.code32());
@@ -596,6 +617,7 @@ impl Cpu32 {
             eip = next;
         }
         if len < BODY_MIN {
+            self.evict(start, len as usize);
             self.icache[idx].blk = NO_BODY;
             return;
         }
@@ -610,9 +632,34 @@ impl Cpu32 {
         } else {
             0
         };
-        self.block_pos += len + (term != 0) as u32;
+        let n = len + (term != 0) as u32;
+        self.evict(start, n as usize);
+        self.block_owner[start] = idx as u32 + 1;
+        self.block_pos += n;
         self.icache[idx].blk =
             start as u32 | term | worst << BLK_WORST_SHIFT | len << BLK_LEN_SHIFT;
+    }
+}
+
+impl Cpu32 {
+    /// Forms `start..start + n` of the arena were just written over: drop
+    /// the blocks that began there. Blocks are laid end to end from
+    /// [`Cpu32::block_pos`], so one that began before `start` and reached
+    /// into these forms was dropped already when its own first form was
+    /// written over (the arena wraps only at its end). A slot whose block
+    /// word no longer points at the form (it was stamped again, refilled
+    /// or built elsewhere) keeps its word.
+    #[inline]
+    fn evict(&mut self, start: usize, n: usize) {
+        for q in start..start + n {
+            let o = std::mem::take(&mut self.block_owner[q]);
+            if o != 0 {
+                let s = &mut self.icache[(o - 1) as usize & (ICACHE_SLOTS - 1)];
+                if s.blk >= 1 << BLK_LEN_SHIFT && (s.blk & BLK_START) as usize == q {
+                    s.blk = 0;
+                }
+            }
+        }
     }
 }
 
@@ -639,8 +686,17 @@ const BODY_MIN: u32 = 2;
 pub(crate) const BLK_WORST_MASK: u32 = (1 << (BLK_LEN_SHIFT - BLK_WORST_SHIFT)) - 1;
 /// The most clocks a body may charge.
 const BLK_WORST_MAX: u32 = BLK_WORST_MASK;
-/// [`Slot::blk`] of a block without a body (nonzero: built).
-const NO_BODY: u32 = 1;
+/// [`Slot::blk`] of a block without a body (at least [`BLK_HOT`]: built).
+const NO_BODY: u32 = BLK_HOT;
+/// Times the run loop reaches a stamped slot without a block before it
+/// builds one there ([`Slot::blk`] counts them up to this). Where a body
+/// did not fit the slice's budget, its instructions ran one by one, and
+/// every one of them after the first was an entry with a block of its
+/// own, built once and hardly ever taken again: in the Linux boot's
+/// phase around 20 s emulated that made nearly every instruction of the
+/// hot pages an entry, one build per 15 instructions. An entry a branch
+/// lands on comes round again and again and is built after a few visits.
+pub(crate) const BLK_HOT: u32 = 32;
 /// In an arena copy's `imm2`: the form may reach the bus (a memory
 /// operand, the stack); the low bits are the clocks before it.
 pub(crate) const BODY_BUS: u16 = 0x8000;

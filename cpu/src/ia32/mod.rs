@@ -370,8 +370,12 @@ pub struct Cpu32 {
     /// from one instruction to the next, it works it out from this only
     /// where it is needed (`slice.rs`).
     block_offs: Box<[u16]>,
-    /// The next free entry of `blocks`.
+    /// The next free entry of `blocks` (a ring: `icache.rs`,
+    /// [`Cpu32::build_block`]).
     block_pos: u32,
+    /// For each entry of `blocks`, the slot (plus one) of the block whose
+    /// body begins there, else 0: writing over it drops that block.
+    block_owner: Box<[u32]>,
     /// Use the decoded-instruction cache.
     icache_on: bool,
     /// Give decoded instructions their specialised form (`forms.rs`).
@@ -496,6 +500,7 @@ impl Cpu32 {
             blocks: icache::empty_arena(),
             block_offs: vec![0; icache::BLOCK_ARENA].into_boxed_slice(),
             block_pos: 0,
+            block_owner: vec![0; icache::BLOCK_ARENA].into_boxed_slice(),
             icache_on: true,
             forms_on: true,
             code_lines: icache::code_lines_new(),

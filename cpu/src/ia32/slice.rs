@@ -25,8 +25,8 @@
 //! aftermath) takes the whole step, exactly as before.
 
 use super::icache::{
-    BLK_LEN_SHIFT, BLK_START, BLK_TERM, BLK_WORST_MASK, BLK_WORST_SHIFT, BLOCK_ARENA, BODY_BUS,
-    SEGS_SAVED,
+    BLK_HOT, BLK_LEN_SHIFT, BLK_START, BLK_TERM, BLK_WORST_MASK, BLK_WORST_SHIFT, BLOCK_ARENA,
+    BODY_BUS, SEGS_SAVED,
 };
 use super::{Cpu32, StepResult32, IF, RF, TF};
 use crate::Bus;
@@ -265,8 +265,8 @@ impl Cpu32 {
                 let k = (blk & BLK_START) as usize + (blk >> BLK_LEN_SHIFT) as usize;
                 i = arena[k];
             } else {
-                if blk == 0 && blocks {
-                    self.build_block(idx, &mut arena, &mut offs);
+                if blk < BLK_HOT && blocks {
+                    self.visit_block(idx, blk, &mut arena, &mut offs);
                 }
                 i = self.icache_insn(idx);
             }

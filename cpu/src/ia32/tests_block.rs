@@ -519,3 +519,137 @@ fn a_body_of_sixty_instructions_runs_as_a_stepped_machine_does() {
         assert_eq!(run(true, budget), run(false, budget), "budget {budget}");
     }
 }
+
+/// Code for the ring tests below: `segs` straight runs at `at` of 62
+/// one-byte register instructions (INC, DEC and XCHG with EAX of EAX,
+/// EBX, EDX, ESI and EDI, in an order drawn from `seed`) each ended by a
+/// JMP to the next, then `dec ebp / jnz at / hlt`. Each run is the body
+/// of a block of 63 forms (the JMP after it), so more than 520 of them
+/// fill the arena (`icache::BLOCK_ARENA`) and it wraps; the registers'
+/// final values depend on the order of every run's instructions, so a
+/// block that ran another's forms would show.
+fn ring_code(segs: usize, seed: u32) -> Vec<u8> {
+    const OPS: [u8; 13] = [
+        0x40, 0x43, 0x42, 0x46, 0x47, 0x48, 0x4B, 0x4A, 0x4E, 0x93, 0x92, 0x96, 0x97,
+    ];
+    let mut x = seed | 1;
+    let mut code = Vec::new();
+    for _ in 0..segs {
+        for _ in 0..62 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            code.push(OPS[(x % OPS.len() as u32) as usize]);
+        }
+        code.extend([0xEB, 0x00]); // jmp short to the next run
+    }
+    let back = -(code.len() as i32 + 7);
+    code.push(0x4D); // dec ebp
+    code.extend([0x0F, 0x85]); // jnz at
+    code.extend(back.to_le_bytes());
+    code.push(0xF4); // hlt
+    code
+}
+
+/// Run `code` at `at` for `passes` passes (EBP) in slices of `budget`
+/// clocks (None: one run), with the decode cache on or off; then, if
+/// `rewrite` is given, store it over the code at its offset (as DMA
+/// would: a new RAM generation) and run `passes` more.
+fn ring_run(
+    code: &[u8],
+    at: u32,
+    passes: u32,
+    budget: Option<u64>,
+    cache: bool,
+    rewrite: Option<(u32, &[u8])>,
+) -> (Regs32, u64, u64, usize) {
+    let mut bus = LapBus::new();
+    bus.flat.load(at, code);
+    let mut c = flat32(Model32::I80486);
+    c.set_decode_cache(cache);
+    c.r[4] = 0x1_F000;
+    let go = |c: &mut Cpu32, bus: &mut LapBus| {
+        c.eip = at;
+        c.halted = false;
+        c.r[5] = passes;
+        match budget {
+            None => assert_eq!(c.run(bus, 10_000_000), StepResult32::Halted),
+            Some(b) => {
+                let s = slices_until_halt(c, bus, b, 10_000_000);
+                assert_eq!(s.last().map(|s| s.end), Some(SliceEnd::Halted));
+            }
+        }
+    };
+    go(&mut c, &mut bus);
+    if let Some((off, bytes)) = rewrite {
+        bus.flat.load(at + off, bytes);
+        bus.gen += 1;
+        go(&mut c, &mut bus);
+    }
+    let blocks = c.block_owner.iter().filter(|&&o| o != 0).count();
+    (c.regs(), c.cycles(), c.instructions(), blocks)
+}
+
+#[test]
+fn blocks_written_over_when_the_arena_wraps_are_never_run() {
+    // 900 runs of 63 forms, more than the arena holds: going round, the
+    // arena writes new blocks over old ones whose slots are still stamped,
+    // so each old block must be dropped (and built again when its entry
+    // comes round) rather than run the forms now there.
+    let code = ring_code(900, 7);
+    for budget in [None, Some(500), Some(100_000)] {
+        let passes = icache::BLK_HOT + 6;
+        let on = ring_run(&code, 0x2000, passes, budget, true, None);
+        let off = ring_run(&code, 0x2000, passes, budget, false, None);
+        assert!(on.3 > 400, "blocks were built: {}", on.3);
+        assert_eq!(on.0, off.0, "{budget:?}");
+        assert_eq!((on.1, on.2), (off.1, off.2), "{budget:?}");
+    }
+}
+
+#[test]
+fn code_rewritten_after_its_block_was_written_over_runs_its_new_bytes() {
+    // The first run's blocks, some of them dropped as the arena wrapped
+    // and built again, then a rewrite of the first run's instructions
+    // and of one in the middle of the code: the rebuilt blocks must
+    // hold the new bytes.
+    let code = ring_code(700, 99);
+    let new = [0x93u8, 0x40, 0x40, 0x97, 0x4B];
+    for (off, budget) in [(0, None), (64 * 350 + 9, None), (64 * 350 + 9, Some(300))] {
+        let passes = icache::BLK_HOT + 4;
+        let on = ring_run(&code, 0x2000, passes, budget, true, Some((off, &new)));
+        let off_ = ring_run(&code, 0x2000, passes, budget, false, Some((off, &new)));
+        assert!(on.3 > 400, "blocks were built: {}", on.3);
+        assert_eq!(on.0, off_.0, "{off} {budget:?}");
+        assert_eq!((on.1, on.2), (off_.1, off_.2), "{off} {budget:?}");
+    }
+}
+
+#[test]
+fn a_slot_refilled_by_other_code_keeps_its_new_block_when_the_old_is_written_over() {
+    // Two copies of different code 64 KiB apart share their slots
+    // (`icache::slot_index`): the second fills the first's slots again and
+    // builds blocks of its own there, while the arena still holds the
+    // first's; writing over those later must not drop (or run) the wrong
+    // one.
+    let a = ring_code(300, 5);
+    let b = ring_code(800, 11);
+    let run = |cache: bool| {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, &a);
+        bus.flat.load(0x1_2000, &b[..]);
+        let mut c = flat32(Model32::I80486);
+        c.set_decode_cache(cache);
+        c.r[4] = 0x1_F000;
+        let mut out = Vec::new();
+        for at in [0x2000u32, 0x1_2000, 0x2000, 0x1_2000] {
+            c.eip = at;
+            c.halted = false;
+            c.r[5] = icache::BLK_HOT + 4;
+            assert_eq!(c.run(&mut bus, 10_000_000), StepResult32::Halted);
+            out.push((c.regs(), c.cycles(), c.instructions()));
+        }
+        out
+    };
+    assert_eq!(run(true), run(false));
+}
