@@ -1509,6 +1509,9 @@ mod tests {
             bus.flat.load(0x3000, &3.0f64.to_bits().to_le_bytes());
             bus.flat.load(0x3010, &0x027Fu16.to_le_bytes());
             let mut c = flat32(Model32::I80486);
+            // Blocks built at the first visit after the stamping one: the
+            // inner loop's head is reached 30 times, fewer than BLK_HOT.
+            c.set_block_heat(1);
             c.set_decode_cache(cache);
             c.eip = 0x2000;
             c.r[2] = 0;

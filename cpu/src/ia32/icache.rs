@@ -518,11 +518,20 @@ impl Cpu32 {
         arena: &mut [Insn],
         offs: &mut [u16],
     ) {
-        if blk + 1 < BLK_HOT {
+        if blk + 1 < self.block_heat {
             self.icache[idx & (ICACHE_SLOTS - 1)].blk = blk + 1;
         } else {
             self.build_block(idx & (ICACHE_SLOTS - 1), arena, offs);
         }
+    }
+
+    /// Build a slot's block at its `visits`-th visit (1 ..= [`BLK_HOT`])
+    /// instead of at the [`BLK_HOT`]-th: for tests of what a built body
+    /// does, whose loops then need not run [`BLK_HOT`] passes first.
+    #[cfg(test)]
+    pub(crate) fn set_block_heat(&mut self, visits: u32) {
+        assert!((1..=BLK_HOT).contains(&visits), "1 ..= BLK_HOT visits");
+        self.block_heat = visits;
     }
 
     /// Build the block starting at CS:EIP, whose slot `idx` is stamped in

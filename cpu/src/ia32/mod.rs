@@ -376,6 +376,11 @@ pub struct Cpu32 {
     /// For each entry of `blocks`, the slot (plus one) of the block whose
     /// body begins there, else 0: writing over it drops that block.
     block_owner: Box<[u32]>,
+    /// The visit at which a slot's block is built (1 ..= `icache::BLK_HOT`,
+    /// that by default): tests of what a built body does lower it, so
+    /// that their loops take bodies after a pass or two, as before the
+    /// count existed. Read only where a slot not yet built is visited.
+    block_heat: u32,
     /// Use the decoded-instruction cache.
     icache_on: bool,
     /// Give decoded instructions their specialised form (`forms.rs`).
@@ -501,6 +506,7 @@ impl Cpu32 {
             block_offs: vec![0; icache::BLOCK_ARENA].into_boxed_slice(),
             block_pos: 0,
             block_owner: vec![0; icache::BLOCK_ARENA].into_boxed_slice(),
+            block_heat: icache::BLK_HOT,
             icache_on: true,
             forms_on: true,
             code_lines: icache::code_lines_new(),

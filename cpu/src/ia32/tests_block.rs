@@ -12,6 +12,15 @@ use super::tests_fast::LapBus;
 use super::tests_fetch::flat32;
 use super::*;
 
+/// A flat 32-bit CPU that builds a slot's block at its first visit after
+/// the one that stamped it (as before blocks waited for [`icache::BLK_HOT`]
+/// visits), so that the loops below take bodies after a pass or two.
+fn eager(model: Model32) -> Cpu32 {
+    let mut c = flat32(model);
+    c.set_block_heat(1);
+    c
+}
+
 /// Run `c` in slices of `budget` clocks until it halts (at most `max`
 /// slices); the slices.
 fn slices_until_halt(c: &mut Cpu32, bus: &mut LapBus, budget: u64, max: usize) -> Vec<Slice> {
@@ -37,7 +46,7 @@ fn check_rewriting(code: &[u8], warm: u64, edi: u32, end_eip: u32, steps: u64) {
     let run = |cache: bool, budget: Option<u64>| {
         let mut bus = LapBus::new();
         bus.flat.load(0x2000, code);
-        let mut c = flat32(Model32::I80486);
+        let mut c = eager(Model32::I80486);
         c.set_decode_cache(cache);
         c.eip = 0x2000;
         c.r[1] = 50;
@@ -115,7 +124,7 @@ fn code_rewritten_through_the_bus_between_slices_runs_its_new_bytes() {
     let run = |cache: bool| {
         let mut bus = LapBus::new();
         bus.flat.load(0x2000, &code);
-        let mut c = flat32(Model32::I80486);
+        let mut c = eager(Model32::I80486);
         c.set_decode_cache(cache);
         c.eip = 0x2000;
         c.r[1] = 200;
@@ -169,7 +178,7 @@ fn a_block_cut_by_the_budget_stops_where_a_stepped_machine_does() {
     let run = |cache: bool, budget: u64| {
         let mut bus = LapBus::new();
         bus.flat.load(0x2000, &code);
-        let mut c = flat32(Model32::I80486);
+        let mut c = eager(Model32::I80486);
         c.set_decode_cache(cache);
         c.eip = 0x2000;
         c.r[1] = 40;
@@ -203,7 +212,7 @@ fn paged(bus: &mut LapBus) -> Cpu32 {
         let p = if i == 3 { 0x5000 } else { i << 12 };
         bus.flat.load(0x1_3000 + 4 * i, &(p | 3).to_le_bytes());
     }
-    let mut c = flat32(Model32::PentiumPro);
+    let mut c = eager(Model32::PentiumPro);
     c.cr[3] = 0x1_0000;
     c.cr[0] |= 0x8000_0000;
     c
@@ -271,7 +280,7 @@ fn a_fault_in_the_middle_of_a_block_leaves_the_state_of_its_instruction() {
     let run = |cache: bool, slices: bool| {
         let mut bus = LapBus::new();
         bus.flat.load(0x2000, &code);
-        let mut c = flat32(Model32::I80486);
+        let mut c = eager(Model32::I80486);
         c.set_decode_cache(cache);
         c.eip = 0x2000;
         c.r[6] = 0x3000;
@@ -328,7 +337,7 @@ fn no_body_form_is_decoded_with_a_second_immediate() {
                 code.extend([0x5A; 10]);
                 let mut bus = crate::FlatBus::new(0x10000);
                 bus.load(0x500, &code);
-                let mut c = flat32(model);
+                let mut c = eager(model);
                 if !d32 {
                     c.seg[CS].attr = 0x009B;
                 }
@@ -386,7 +395,7 @@ const TRACE_LOOP: [u8; 17] = [
 fn trace_loop(model: Model32, cache: bool, budget: Option<u64>) -> (Vec<Slice>, Regs32, u64, u64) {
     let mut bus = LapBus::new();
     bus.flat.load(0x2000, &TRACE_LOOP);
-    let mut c = flat32(model);
+    let mut c = eager(model);
     c.set_decode_cache(cache);
     c.eip = 0x2000;
     c.r[1] = 40;
@@ -424,7 +433,7 @@ fn a_trace_whose_jcc_is_taken_on_some_passes_leaves_with_the_stepped_state() {
             let at = |cache: bool| {
                 let mut bus = LapBus::new();
                 bus.flat.load(0x2000, &TRACE_LOOP);
-                let mut c = flat32(model);
+                let mut c = eager(model);
                 c.set_decode_cache(cache);
                 c.eip = 0x2000;
                 c.r[1] = 40;
@@ -502,7 +511,7 @@ fn a_body_of_sixty_instructions_runs_as_a_stepped_machine_does() {
     let run = |cache: bool, budget: u64| {
         let mut bus = LapBus::new();
         bus.flat.load(0x2000, &code);
-        let mut c = flat32(Model32::I80386);
+        let mut c = eager(Model32::I80386);
         c.set_decode_cache(cache);
         c.eip = 0x2000;
         c.r[0] = 0;
