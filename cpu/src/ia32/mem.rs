@@ -81,11 +81,12 @@ impl Cpu32 {
         len: u32,
         write: bool,
     ) -> Option<(u32, u64, bool)> {
-        let e = &self.seg_end[s & 7];
-        let mode = e[3];
+        let mode = self.seg_mode[s & 7];
+        debug_assert_eq!(mode, self.seg_end[s & 7][3], "seg_mode out of step");
         if mode < MODE_SEG {
             return Some((off, mode, true));
         }
+        let e = &self.seg_end[s & 7];
         if u64::from(off) + u64::from(len) <= e[write as usize] {
             Some(((e[2] as u32).wrapping_add(off), mode - MODE_SEG, false))
         } else {
@@ -136,6 +137,7 @@ impl Cpu32 {
     #[inline]
     pub(crate) fn seg_fast_off(&mut self) {
         self.seg_end = [[0, 0, 0, MODE_SEG]; 8];
+        self.seg_mode = [MODE_SEG; 8];
     }
 
     /// [`Self::seg_lin`]'s full checks and faults.
@@ -152,6 +154,7 @@ impl Cpu32 {
                 mode += MODE_SEG;
             }
             self.seg_end[s] = [r, w, base, mode];
+            self.seg_mode[s] = mode;
         }
         let c = &self.seg[s];
         // The 286 in real mode reports a stack-segment overrun as interrupt 13.

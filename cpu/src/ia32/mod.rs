@@ -422,6 +422,12 @@ pub struct Cpu32 {
     /// the direct path, whose limit is not compared; a zeroed entry's mode
     /// is `MODE_SEG` (limit compared, against 0).
     seg_end: [[u64; 4]; 8],
+    /// Each `seg_end` entry's mode (`[3]`) again, in an array of its own:
+    /// the direct path reads it first, and only a segment that is not flat
+    /// reads its row. Indexed by `s & 7` with eight-byte elements, the
+    /// address is one scaled index (a row of `seg_end` needs the index
+    /// copied and shifted first: two host instructions an access).
+    seg_mode: [u64; 8],
     /// Debug builds: the segments and CPL at the instruction's start, to
     /// check that every change was preceded by [`Cpu32::save_seg`].
     #[cfg(debug_assertions)]
@@ -514,6 +520,7 @@ impl Cpu32 {
             },
             seg_saved: false,
             seg_end: [[0, 0, 0, mem::MODE_SEG]; 8],
+            seg_mode: [mem::MODE_SEG; 8],
             #[cfg(debug_assertions)]
             dbg_seg: ([SegCache::default(); 6], 0),
             #[cfg(debug_assertions)]
