@@ -218,7 +218,13 @@ pub struct AtBoard {
     pub config: AtConfig,
     /// Current time in CPU cycles.
     pub now: u64,
+    /// The RAM while A20 is on, empty while it is masked: what
+    /// [`cpu::Bus::ram_direct`] lends as it stands, so that a CPU access
+    /// through it tests no gate (the board's own paths take the RAM
+    /// wherever it is, [`Self::mem`]).
     ram: Vec<u8>,
+    /// The RAM while A20 is masked (moved here by `update_a20`), else empty.
+    ram_masked: Vec<u8>,
     /// [`cpu::Bus::ram_generation`]: bumped whenever memory may change other
     /// than by the CPU's own writes to the address it reads (DMA, tools
     /// writing RAM, a write through the A20 alias) or what addresses map to
@@ -427,6 +433,7 @@ impl AtBoard {
         kbc.byte_delay = (config.clock_hz / 1000).max(1);
         let mut board = AtBoard {
             ram: vec![0; config.memory_mib as usize * (1 << 20)],
+            ram_masked: Vec::new(),
             ram_gen: 0,
             events: 0,
             bios,
@@ -910,7 +917,32 @@ impl AtBoard {
 
     fn update_a20(&mut self) {
         self.bump_ram_gen();
-        self.a20_mask = if self.a20() { u32::MAX } else { !(1 << 20) };
+        let on = self.a20();
+        self.a20_mask = if on { u32::MAX } else { !(1 << 20) };
+        // The RAM where the gate says (`ram`, `ram_masked`).
+        if on == self.ram.is_empty() {
+            std::mem::swap(&mut self.ram, &mut self.ram_masked);
+        }
+    }
+
+    /// The RAM, in whichever field the A20 gate keeps it.
+    #[inline]
+    fn mem(&self) -> &Vec<u8> {
+        if self.ram.is_empty() {
+            &self.ram_masked
+        } else {
+            &self.ram
+        }
+    }
+
+    /// [`Self::mem`], writable.
+    #[inline]
+    fn mem_mut(&mut self) -> &mut Vec<u8> {
+        if self.ram.is_empty() {
+            &mut self.ram_masked
+        } else {
+            &mut self.ram
+        }
     }
 
     /// The CPU triple-faulted (the board resets it, as the AT's shutdown
@@ -979,13 +1011,13 @@ impl AtBoard {
 
     /// The RAM.
     pub fn ram(&self) -> &[u8] {
-        &self.ram
+        self.mem()
     }
 
     /// The RAM, writable (to load images in tests and tools).
     pub fn ram_mut_slice(&mut self) -> &mut [u8] {
         self.bump_ram_gen();
-        &mut self.ram
+        self.mem_mut()
     }
 
     /// PAM attribute of a C0000h–FFFFFh address: bit 0 reads from RAM,
@@ -1122,10 +1154,10 @@ impl AtBoard {
     fn ram_mut_slow(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
         let (a, last) = self.lent_range(addr, len)?;
         let plain = last < 0xA0000
-            || (a >= 0x10_0000 && (last as usize) < self.ram.len())
+            || (a >= 0x10_0000 && (last as usize) < self.mem().len())
             || ((0xC0000..=0xFFFFF).contains(&a) && (a ^ last) >> 14 == 0 && self.pam(a) == 3);
         if plain {
-            self.ram.get_mut(a as usize..=last as usize)
+            self.mem_mut().get_mut(a as usize..=last as usize)
         } else {
             None
         }
@@ -1140,20 +1172,20 @@ impl AtBoard {
     /// `ram_gen`, so the CPU checks its cached code again.
     fn ram_read_slow(&mut self, addr: u32, len: u32) -> Option<&[u8]> {
         let (a, last) = self.lent_range(addr, len)?;
-        if last < 0xA0000 || (a >= 0x10_0000 && (last as usize) < self.ram.len()) {
-            return self.ram.get(a as usize..=last as usize);
+        if last < 0xA0000 || (a >= 0x10_0000 && (last as usize) < self.mem().len()) {
+            return self.mem().get(a as usize..=last as usize);
         }
         if (0xC0000..=0xFFFFF).contains(&a) {
             if (a ^ last) >> 14 != 0 {
                 return None;
             }
             if self.pam(a) & 1 != 0 {
-                return self.ram.get(a as usize..=last as usize);
+                return self.mem().get(a as usize..=last as usize);
             }
             return self.rom_slice(a, last);
         }
         let top = (u32::MAX - self.bios.len() as u32).wrapping_add(1);
-        if a >= 0x10_0000 && a >= top && (a as usize) >= self.ram.len() {
+        if a >= 0x10_0000 && a >= top && (a as usize) >= self.mem().len() {
             return self.bios.get((a - top) as usize..=(last - top) as usize);
         }
         None
@@ -1186,18 +1218,22 @@ impl AtBoard {
     /// Read a physical byte (after the A20 gate).
     pub fn mem_read(&mut self, addr: u32) -> u8 {
         let a = addr & self.a20_mask;
-        if a < 0xA0000 || (a >= 0x10_0000 && (a as usize) < self.ram.len()) {
+        // The lent field first (empty while A20 is masked, `slow_read`).
+        if !(0xA0000..0x10_0000).contains(&a) && (a as usize) < self.ram.len() {
             return self.ram[a as usize];
         }
         self.slow_read(a)
     }
 
     fn slow_read(&mut self, a: u32) -> u8 {
+        if a < 0xA0000 || (a >= 0x10_0000 && (a as usize) < self.mem().len()) {
+            return self.mem()[a as usize];
+        }
         if let Some(c) = &mut self.counters {
             c.count_mem(a, false);
         }
         match a {
-            0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize],
+            0xA0000..=0xBFFFF if self.smram_open() => self.mem()[a as usize],
             0xA0000..=0xBFFFF => {
                 // A device's window: its time is the CPU's.
                 self.sync_cpu();
@@ -1207,7 +1243,7 @@ impl AtBoard {
             }
             0xC0000..=0xFFFFF => {
                 if self.pam(a) & 1 != 0 {
-                    self.ram[a as usize]
+                    self.mem()[a as usize]
                 } else {
                     self.rom_byte(a)
                 }
@@ -1252,15 +1288,20 @@ impl AtBoard {
         if a != addr {
             self.bump_ram_gen();
         }
-        if a < 0xA0000 || (a >= 0x10_0000 && (a as usize) < self.ram.len()) {
+        if !(0xA0000..0x10_0000).contains(&a) && (a as usize) < self.ram.len() {
             self.ram[a as usize] = v;
+            return;
+        }
+        // A20 masked: the RAM is kept aside.
+        if a < 0xA0000 || (a >= 0x10_0000 && (a as usize) < self.mem().len()) {
+            self.mem_mut()[a as usize] = v;
             return;
         }
         if let Some(c) = &mut self.counters {
             c.count_mem(a, true);
         }
         match a {
-            0xA0000..=0xBFFFF if self.smram_open() => self.ram[a as usize] = v,
+            0xA0000..=0xBFFFF if self.smram_open() => self.mem_mut()[a as usize] = v,
             0xA0000..=0xBFFFF => {
                 self.sync_cpu();
                 if let Some(w) = self.vga_window.as_mut() {
@@ -1269,7 +1310,7 @@ impl AtBoard {
             }
             0xC0000..=0xFFFFF => {
                 if self.pam(a) & 2 != 0 {
-                    self.ram[a as usize] = v;
+                    self.mem_mut()[a as usize] = v;
                 }
             }
             _ => {
@@ -1803,14 +1844,11 @@ impl cpu::Bus for AtBoard {
     /// All of RAM while A20 is on (outside `DIRECT_HOLE`, where the CPU
     /// never takes it from here, every byte of it is plain RAM at its own
     /// address); nothing while A20 is masked, when the addresses with bit
-    /// 20 set alias the first megabyte.
+    /// 20 set alias the first megabyte: `update_a20` has then moved the
+    /// RAM out of `ram`, so the slice is the field as it stands.
     #[inline]
     fn ram_direct(&mut self) -> &mut [u8] {
-        if self.a20_mask == u32::MAX {
-            &mut self.ram
-        } else {
-            &mut []
-        }
+        &mut self.ram
     }
 
     #[inline]
@@ -1822,8 +1860,9 @@ impl cpu::Bus for AtBoard {
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
         let end = addr.checked_add(len)?;
         // The common cases first: conventional memory, and extended memory
-        // with A20 on.
-        if end <= 0xA0000 || (addr >= 0x10_0000 && self.a20_mask == u32::MAX) {
+        // with A20 on, in the lent field (empty while A20 is masked, when
+        // the slow path takes the RAM where it is kept).
+        if (end <= 0xA0000 || addr >= 0x10_0000) && end as usize <= self.ram.len() {
             return self.ram.get_mut(addr as usize..end as usize);
         }
         self.ram_mut_slow(addr, len)
@@ -1833,9 +1872,8 @@ impl cpu::Bus for AtBoard {
     fn ram_read(&mut self, addr: u32, len: u32) -> Option<&[u8]> {
         // In 64 bits: the BIOS alias ends at the top of the address space.
         let end = u64::from(addr) + u64::from(len);
-        if end <= 0xA0000
-            || (addr >= 0x10_0000 && self.a20_mask == u32::MAX && end <= self.ram.len() as u64)
-        {
+        // As `ram_mut`: the lent field, empty while A20 is masked.
+        if (end <= 0xA0000 || addr >= 0x10_0000) && end <= self.ram.len() as u64 {
             return self.ram.get(addr as usize..end as usize);
         }
         self.ram_read_slow(addr, len)

@@ -368,10 +368,20 @@ impl Cpu32 {
         if x < 8 {
             a = a.wrapping_add(self.r[x] << i.scale);
         }
+        // A branch to an out-of-line mask rather than a select: two host
+        // instructions on the 32-bit operands (the select was three:
+        // `movzwl; cmpb; cmovne`), a call on the 16-bit ones.
         if i.a32 {
             a
         } else {
-            a & 0xFFFF
+            ea16(a)
         }
     }
+}
+
+/// A 16-bit address's wrap, out of line ([`Cpu32::ea`]).
+#[cold]
+#[inline(never)]
+fn ea16(a: u32) -> u32 {
+    a & 0xFFFF
 }

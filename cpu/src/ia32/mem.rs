@@ -81,11 +81,12 @@ impl Cpu32 {
         len: u32,
         write: bool,
     ) -> Option<(u32, u64, bool)> {
-        let e = &self.seg_end[s & 7];
-        let mode = e[3];
+        let mode = self.seg_mode[s & 7];
+        debug_assert_eq!(mode, self.seg_end[s & 7][3], "seg_mode out of step");
         if mode < MODE_SEG {
             return Some((off, mode, true));
         }
+        let e = &self.seg_end[s & 7];
         if u64::from(off) + u64::from(len) <= e[write as usize] {
             Some(((e[2] as u32).wrapping_add(off), mode - MODE_SEG, false))
         } else {
@@ -136,6 +137,7 @@ impl Cpu32 {
     #[inline]
     pub(crate) fn seg_fast_off(&mut self) {
         self.seg_end = [[0, 0, 0, MODE_SEG]; 8];
+        self.seg_mode = [MODE_SEG; 8];
     }
 
     /// [`Self::seg_lin`]'s full checks and faults.
@@ -152,6 +154,7 @@ impl Cpu32 {
                 mode += MODE_SEG;
             }
             self.seg_end[s] = [r, w, base, mode];
+            self.seg_mode[s] = mode;
         }
         let c = &self.seg[s];
         // The 286 in real mode reports a stack-segment overrun as interrupt 13.
@@ -267,7 +270,10 @@ impl Cpu32 {
             }
             let phys = (pde & 0xFFC0_0000) | (lin & 0x003F_F000);
             let global = cr4 & super::p6::CR4_PGE != 0 && pde & 0x100 != 0;
-            self.tlb[idx] = tlb_entry(page, phys, u, w, new_pde & 0x40 != 0, global, wp);
+            self.tlb_put(
+                idx,
+                tlb_entry(page, phys, u, w, new_pde & 0x40 != 0, global, wp),
+            );
             return Ok(phys | (lin & 0xFFF));
         }
         let pte_addr = (pde & 0xFFFF_F000) | ((lin >> 10) & 0xFFC);
@@ -292,8 +298,18 @@ impl Cpu32 {
         }
         let phys = pte & 0xFFFF_F000;
         let global = cr4 & super::p6::CR4_PGE != 0 && pte & 0x100 != 0;
-        self.tlb[idx] = tlb_entry(page, phys, u, w, new_pte & 0x40 != 0, global, wp);
+        self.tlb_put(
+            idx,
+            tlb_entry(page, phys, u, w, new_pte & 0x40 != 0, global, wp),
+        );
         Ok(phys | (lin & 0xFFF))
+    }
+
+    /// Fill TLB slot `idx`, and its keys and delta in the flat arrays.
+    fn tlb_put(&mut self, idx: usize, e: TlbEntry) {
+        self.tlb_key[4 * idx..4 * idx + 4].copy_from_slice(&e.key);
+        self.tlb_delta[4 * idx..4 * idx + 4].fill(e.delta);
+        self.tlb[idx] = e;
     }
 
     pub(crate) fn phys_read32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32) -> u32 {
@@ -513,10 +529,20 @@ impl Cpu32 {
         // slot can never hold (the two index different slots), so the one
         // compare also stands for the page-crossing test.
         let last = lin.wrapping_add(len - 1) & !0xFFF;
-        let e = &self.tlb[(lin >> 12) as usize & (TLB_SIZE - 1)];
-        // Below MODE_FLAT the mode is the key's index itself (no mask).
-        if e.key[mode as usize + 2 * write as usize] == last {
-            return Some(lin.wrapping_add(e.delta) as usize);
+        // Below MODE_FLAT the mode is the key's index itself (no mask);
+        // the flat arrays' element (`tlb_key`).
+        let k = ((lin >> 10) as usize & ((TLB_SIZE - 1) << 2)) | mode as usize;
+        let k = k + 2 * write as usize;
+        debug_assert_eq!(
+            (self.tlb_key[k], self.tlb_delta[k]),
+            {
+                let e = &self.tlb[(lin >> 12) as usize & (TLB_SIZE - 1)];
+                (e.key[mode as usize + 2 * write as usize], e.delta)
+            },
+            "flat TLB arrays out of step"
+        );
+        if self.tlb_key[k] == last {
+            return Some(lin.wrapping_add(self.tlb_delta[k]) as usize);
         }
         None
     }

@@ -358,6 +358,15 @@ pub struct Cpu32 {
     /// Held in the struct, not boxed: the direct path indexes it from the
     /// CPU's own address, one load fewer per access than through a box.
     tlb: [TlbEntry; TLB_SIZE],
+    /// Every entry's `key` and `delta` again, flat: element `4 × slot +
+    /// kind` (`kind` = user + 2 × write) is the slot's key for that kind
+    /// and, in `tlb_delta`, its delta (the same for the four). The direct
+    /// path indexes both with one scaled index whose kind's `2 × write`
+    /// folds into the displacement, where an entry's row needed its
+    /// address worked out first. Written with the entries (`tlb_put`,
+    /// the flushes).
+    tlb_key: [u32; TLB_SIZE * 4],
+    tlb_delta: [u32; TLB_SIZE * 4],
     /// Decoded instructions (`icache.rs`).
     icache: Box<[icache::Slot; icache::ICACHE_SLOTS]>,
     /// The run loop's blocks' decoded forms, in order (`icache.rs`,
@@ -431,6 +440,12 @@ pub struct Cpu32 {
     /// the direct path, whose limit is not compared; a zeroed entry's mode
     /// is `MODE_SEG` (limit compared, against 0).
     seg_end: [[u64; 4]; 8],
+    /// Each `seg_end` entry's mode (`[3]`) again, in an array of its own:
+    /// the direct path reads it first, and only a segment that is not flat
+    /// reads its row. Indexed by `s & 7` with eight-byte elements, the
+    /// address is one scaled index (a row of `seg_end` needs the index
+    /// copied and shifted first: two host instructions an access).
+    seg_mode: [u64; 8],
     /// Debug builds: the segments and CPL at the instruction's start, to
     /// check that every change was preceded by [`Cpu32::save_seg`].
     #[cfg(debug_assertions)]
@@ -501,6 +516,8 @@ impl Cpu32 {
             xfer_base: 0,
             instructions: 0,
             tlb: [TlbEntry::EMPTY; TLB_SIZE],
+            tlb_key: [KEY_NONE; TLB_SIZE * 4],
+            tlb_delta: [0; TLB_SIZE * 4],
             icache: icache::empty(),
             blocks: icache::empty_arena(),
             block_offs: vec![0; icache::BLOCK_ARENA].into_boxed_slice(),
@@ -525,6 +542,7 @@ impl Cpu32 {
             },
             seg_saved: false,
             seg_end: [[0, 0, 0, mem::MODE_SEG]; 8],
+            seg_mode: [mem::MODE_SEG; 8],
             #[cfg(debug_assertions)]
             dbg_seg: ([SegCache::default(); 6], 0),
             #[cfg(debug_assertions)]
@@ -1030,10 +1048,11 @@ impl Cpu32 {
         self.new_code_epoch();
         self.tlb_stats.flushes_cr3 += 1;
         let keep_global = self.cr[4] & p6::CR4_PGE != 0;
-        for e in self.tlb.iter_mut() {
+        for (n, e) in self.tlb.iter_mut().enumerate() {
             if !(keep_global && e.global) {
                 e.tag = 0;
                 e.key = [KEY_NONE; 4];
+                self.tlb_key[4 * n..4 * n + 4].fill(KEY_NONE);
             }
         }
     }
@@ -1046,6 +1065,7 @@ impl Cpu32 {
             e.tag = 0;
             e.key = [KEY_NONE; 4];
         }
+        self.tlb_key = [KEY_NONE; TLB_SIZE * 4];
     }
 
     /// Set the status flags in `mask` from `f`: all six drop a pending

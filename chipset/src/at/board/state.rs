@@ -104,7 +104,7 @@ impl AtBoard {
             pci_board: self.config.pci,
             bios_hash: fnv64(&self.bios),
             now: self.now,
-            ram: self.ram.clone(),
+            ram: self.mem().clone(),
             pics: self.pics.clone(),
             pit: self.pit.clone(),
             pit_ticks: self.pit_ticks,
@@ -148,11 +148,11 @@ impl AtBoard {
                 kind(self.config.pci)
             ));
         }
-        if s.ram.len() != self.ram.len() {
+        if s.ram.len() != self.mem().len() {
             return Err(format!(
                 "the state has {} KiB of RAM, this machine {} KiB",
                 s.ram.len() / 1024,
-                self.ram.len() / 1024
+                self.mem().len() / 1024
             ));
         }
         if s.bios_hash != fnv64(&self.bios) {
@@ -182,7 +182,8 @@ impl AtBoard {
         }
         let [dma1, dma2] = s.dma;
         self.now = s.now;
-        self.ram = s.ram;
+        // Where the gate keeps it: `update_a20` below moves it if need be.
+        *self.mem_mut() = s.ram;
         self.pics = s.pics;
         self.pit = s.pit;
         self.pit_ticks = s.pit_ticks;
