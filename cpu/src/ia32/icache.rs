@@ -441,9 +441,18 @@ impl Cpu32 {
         }
         self.sync_fetch_ctx();
         let s = &mut self.icache[idx];
-        s.tag = lin as u64 | self.fetch_hi;
-        // A block built before belongs to an older context.
-        s.blk = 0;
+        let tag = lin as u64 | self.fetch_hi;
+        if s.tag == tag {
+            // Stamped in this context already: a block built since is good.
+            return;
+        }
+        s.tag = tag;
+        // A block built before belongs to an older context; but the slot
+        // was hot then (it reached its build), so its block is built again
+        // at the next visit rather than after `BLK_HOT` more: a TLB flush
+        // or CR3 load (~75 K over the Linux boot) otherwise sent every hot
+        // loop back through that many visits without a body.
+        s.blk = if s.blk >= BLK_HOT { BLK_HOT - 1 } else { 0 };
     }
 
     /// The slot for the instruction at CS:EIP if the run loop may take it

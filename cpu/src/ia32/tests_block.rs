@@ -662,3 +662,38 @@ fn a_slot_refilled_by_other_code_keeps_its_new_block_when_the_old_is_written_ove
     };
     assert_eq!(run(true), run(false));
 }
+
+/// A slot whose block was built, stamped again in a new fetch context (a
+/// TLB flush ends the code epoch), has its block built again at its next
+/// visit, not after `BLK_HOT` more: hot loops get their bodies back at
+/// once after each CR3 load or INVLPG. Fails if a re-stamped hot slot
+/// starts counting from zero (its word is then a count of 1).
+#[test]
+fn a_hot_slot_stamped_in_a_new_context_builds_its_block_at_the_next_visit() {
+    // 2000: inc edx ; inc ebx ; dec ecx ; jnz 2000 (four instructions a
+    // pass), ECX large enough never to end the loop here.
+    let code = [0x42, 0x43, 0x49, 0x75, 0xFB, 0xF4];
+    let mut bus = LapBus::new();
+    bus.flat.load(0x2000, &code);
+    let mut c = flat32(Model32::I80486);
+    c.eip = 0x2000;
+    c.r[1] = 1_000_000;
+    c.r[2] = 0;
+    let slot = icache::slot_index(0x2000);
+    let passes = u64::from(icache::BLK_HOT) + 4;
+    assert_eq!(c.run(&mut bus, 4 * passes), StepResult32::Executed);
+    assert!(
+        c.slot_blk(slot) >= 1 << icache::BLK_LEN_SHIFT,
+        "the loop's block is built after {passes} passes"
+    );
+    c.flush_tlb_all();
+    // Pass one looks the slots up again (and stamps them); pass two visits.
+    assert_eq!(c.run(&mut bus, 8), StepResult32::Executed);
+    assert_eq!(c.eip, 0x2000);
+    assert!(
+        c.slot_blk(slot) >= 1 << icache::BLK_LEN_SHIFT,
+        "built again at the second pass after the flush, word {:#x}",
+        c.slot_blk(slot)
+    );
+    assert_eq!(c.r[2], passes as u32 + 2, "EDX counts the passes");
+}
