@@ -607,13 +607,23 @@ fn blocks_written_over_when_the_arena_wraps_are_never_run() {
     // comes round) rather than run the forms now there.
     let code = ring_code(900, 7);
     for budget in [None, Some(500), Some(100_000)] {
-        let passes = icache::BLK_HOT + 6;
-        let on = ring_run(&code, 0x2000, passes, budget, true, None);
-        let off = ring_run(&code, 0x2000, passes, budget, false, None);
-        assert!(on.3 > 400, "blocks were built: {}", on.3);
-        assert_eq!(on.0, off.0, "{budget:?}");
-        assert_eq!((on.1, on.2), (off.1, off.2), "{budget:?}");
+        ring_matches_stepped(&code, icache::BLK_HOT + 6, budget, None);
     }
+}
+
+/// [`ring_run`] with the decode cache on (where blocks must have been
+/// built) and off: the same registers, clocks and instructions.
+fn ring_matches_stepped(
+    code: &[u8],
+    passes: u32,
+    budget: Option<u64>,
+    rewrite: Option<(u32, &[u8])>,
+) {
+    let on = ring_run(code, 0x2000, passes, budget, true, rewrite);
+    let off = ring_run(code, 0x2000, passes, budget, false, rewrite);
+    assert!(on.3 > 400, "blocks were built: {}", on.3);
+    assert_eq!(on.0, off.0, "{rewrite:?} {budget:?}");
+    assert_eq!((on.1, on.2), (off.1, off.2), "{rewrite:?} {budget:?}");
 }
 
 #[test]
@@ -625,12 +635,7 @@ fn code_rewritten_after_its_block_was_written_over_runs_its_new_bytes() {
     let code = ring_code(700, 99);
     let new = [0x93u8, 0x40, 0x40, 0x97, 0x4B];
     for (off, budget) in [(0, None), (64 * 350 + 9, None), (64 * 350 + 9, Some(300))] {
-        let passes = icache::BLK_HOT + 4;
-        let on = ring_run(&code, 0x2000, passes, budget, true, Some((off, &new)));
-        let off_ = ring_run(&code, 0x2000, passes, budget, false, Some((off, &new)));
-        assert!(on.3 > 400, "blocks were built: {}", on.3);
-        assert_eq!(on.0, off_.0, "{off} {budget:?}");
-        assert_eq!((on.1, on.2), (off_.1, off_.2), "{off} {budget:?}");
+        ring_matches_stepped(&code, icache::BLK_HOT + 4, budget, Some((off, &new)));
     }
 }
 
