@@ -334,6 +334,7 @@ impl Cpu32 {
                     .enumerate()
                     .all(|(k, &b)| b == (bytes >> (8 * k)) as u8);
         }
+        self.touch_bus(bus);
         (0..len).all(|k| bus.read(p + k) == (bytes >> (8 * k)) as u8)
     }
 
@@ -554,7 +555,8 @@ impl Cpu32 {
     /// again in this context. In the arena's copies `Insn::imm2`, which no
     /// body form reads (only Jcc, LOOP and the general path do), holds the
     /// clocks of the body's instructions before this one (every Jcc before
-    /// it not taken), and [`BODY_BUS`] if the form may reach the bus.
+    /// it not taken), [`BODY_BUS`] if the form may reach the bus and
+    /// [`BODY_FIP`] if it reads its own address.
     /// A Jcc whose target lies inside the code segment's limit goes into
     /// the body as [`forms::JCC_BODY`](super::forms::JCC_BODY), with its
     /// target in `imm` and its taken clocks (its own `imm2`) in `disp`,
@@ -622,10 +624,10 @@ impl Cpu32 {
             }
             // (The x87's lean forms count as reaching the bus: a fallback
             // that drove FERR# stops the body by a new fetch context.)
-            let bus = insn.mem
-                || super::forms::implied_memory(insn.form)
-                || super::forms::x87_lean_form(insn.form);
-            insn.imm2 = sum as u16 | if bus { BODY_BUS } else { 0 };
+            let x87 = super::forms::x87_lean_form(insn.form);
+            let bus = insn.mem || super::forms::implied_memory(insn.form) || x87;
+            insn.imm2 =
+                sum as u16 | if bus { BODY_BUS } else { 0 } | if x87 { BODY_FIP } else { 0 };
             arena[start + len as usize] = insn;
             // At most 63 instructions of at most 15 bytes.
             offs[start + len as usize] = eip.wrapping_sub(eip0) as u16;
@@ -716,8 +718,20 @@ const NO_BODY: u32 = BLK_HOT;
 /// lands on comes round again and again and is built after a few visits.
 pub(crate) const BLK_HOT: u32 = 32;
 /// In an arena copy's `imm2`: the form may reach the bus (a memory
-/// operand, the stack); the low bits are the clocks before it.
+/// operand, the stack); the low bits ([`BODY_CLK`]) are the clocks before it.
 pub(crate) const BODY_BUS: u16 = 0x8000;
+/// In an arena copy's `imm2`: the form reads its own address
+/// (`Cpu32::insn_start`): the x87's lean forms (the FPU's instruction
+/// pointer, their fallback's restart point). A body sets `insn_start`
+/// before these only: working it out before every form that may reach
+/// the bus (a look-up in `Cpu32::block_offs`, a 64 KiB table) was a
+/// tenth of the Linux boot's wall time, and nothing else a body runs
+/// reads it before a fault, which sets it where it stops.
+pub(crate) const BODY_FIP: u16 = 0x4000;
+/// In an arena copy's `imm2`: the clocks before the form (at most
+/// [`BLK_WORST_MAX`], which fits below the flags).
+pub(crate) const BODY_CLK: u16 = BODY_FIP - 1;
+const _: () = assert!(BLK_WORST_MAX <= BODY_CLK as u32);
 
 /// Whether an instruction of this form may run inside a block's body, where
 /// the run loop tests after it only its fault, the board's events number

@@ -312,7 +312,36 @@ impl Cpu32 {
         self.tlb[idx] = e;
     }
 
+    /// Before a byte call to the bus (the only calls a board may answer
+    /// with a device, or with a change to its events number): inside a
+    /// block's body, which neither tells the board the clock before each
+    /// form nor looks at its events number after one, do both here (the
+    /// body stops after the form: `slice.rs`, `run_body`). Every
+    /// `Bus::read` and `Bus::write` a form can make goes through here first
+    /// (the debugger's page walk in `state.rs` runs no form);
+    /// `ram_mut`, `ram_read` and `ram_direct` lend plain memory and have
+    /// no effect.
+    #[inline(always)]
+    pub(crate) fn touch_bus<B: Bus + ?Sized>(&mut self, bus: &mut B) {
+        if self.in_body != 0 {
+            self.body_touched_bus(bus);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn body_touched_bus<B: Bus + ?Sized>(&mut self, bus: &mut B) {
+        // Looked at after the form: the fetch context must be looked up
+        // again (as after a segment load), which stops the body.
+        self.fetch_hi |= super::icache::SEGS_SAVED;
+        if self.in_body == 2 {
+            let before = (self.body_at & super::icache::BODY_CLK) as u64;
+            bus.slice_clock(self.body_clk.wrapping_add(before));
+        }
+    }
+
     pub(crate) fn phys_read32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32) -> u32 {
+        self.touch_bus(bus);
         let m = self.model.address_mask();
         (0..4).fold(0, |v, i| {
             v | (bus.read(a.wrapping_add(i) & m) as u32) << (8 * i)
@@ -320,6 +349,7 @@ impl Cpu32 {
     }
 
     pub(crate) fn phys_write32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32, v: u32) {
+        self.touch_bus(bus);
         let m = self.model.address_mask();
         for i in 0..4 {
             let p = a.wrapping_add(i) & m;
@@ -396,6 +426,7 @@ impl Cpu32 {
                     .fold(0, |v, (k, &b)| v | (b as u32) << (8 * k)));
             }
         }
+        self.touch_bus(bus);
         let mut v = 0;
         for i in 0..len {
             let p = Self::span_byte(lin, i, p0, p1);
@@ -429,6 +460,7 @@ impl Cpu32 {
                 return Ok(());
             }
         }
+        self.touch_bus(bus);
         for i in 0..len {
             let p = Self::span_byte(lin, i, p0, p1);
             self.note_write(p & m, 1);
@@ -694,6 +726,7 @@ impl Cpu32 {
         let lin = self.seg_lin(CS, off, 1, Acc::Exec)?;
         let u = self.user();
         let p = self.translate(bus, lin, false, u)?;
+        self.touch_bus(bus);
         Ok(bus.read(p & self.model.address_mask()))
     }
 

@@ -465,6 +465,14 @@ pub struct Cpu32 {
     dbg: debug::DebugState,
     /// Paging counters (`tlbstats.rs`).
     tlb_stats: TlbStats,
+    /// A block's body is running ([`Cpu32::touch_bus`]): 0 not, 1 without
+    /// the slice's clock (`Cpu32::run`), 2 in a slice.
+    in_body: u8,
+    /// In a slice's body: the slice's clock at the body's start.
+    body_clk: u64,
+    /// In a slice's body: the arena `imm2` of the form now running that
+    /// may reach the bus (its clocks before it, `icache::BODY_CLK`).
+    body_at: u16,
 }
 
 // The registers' place is what `repr(C)` is for (above).
@@ -553,6 +561,9 @@ impl Cpu32 {
             insn_start: 0,
             dbg: debug::DebugState::default(),
             tlb_stats: TlbStats::default(),
+            in_body: 0,
+            body_clk: 0,
+            body_at: 0,
         };
         c.reset();
         c

@@ -26,7 +26,7 @@
 
 use super::icache::{
     BLK_HOT, BLK_LEN_SHIFT, BLK_START, BLK_TERM, BLK_WORST_MASK, BLK_WORST_SHIFT, BLOCK_ARENA,
-    BODY_BUS, SEGS_SAVED,
+    BODY_BUS, BODY_CLK, BODY_FIP, SEGS_SAVED,
 };
 use super::{Cpu32, StepResult32, IF, RF, TF};
 use crate::Bus;
@@ -234,9 +234,18 @@ impl Cpu32 {
             };
             let i;
             if blk >= 1 << BLK_LEN_SHIFT && blocks && fits() {
-                if let Some(res) =
-                    self.run_body::<B, SLICE>(bus, &arena, arena_sized(&offs), blk, &mut n, ev, off)
-                {
+                self.in_body = if SLICE { 2 } else { 1 };
+                let body = self.run_body::<B, SLICE>(
+                    bus,
+                    &arena,
+                    arena_sized(&offs),
+                    blk,
+                    &mut n,
+                    ev,
+                    off,
+                );
+                self.in_body = 0;
+                if let Some(res) = body {
                     // Left at a taken Jcc (the next look-up is its
                     // target's), or stopped at a fault or an event (else
                     // only a new fetch context, which the next look-up
@@ -363,9 +372,13 @@ impl Cpu32 {
     /// single instruction, since none of them can change what those tests
     /// look at (`icache::body_form`) but a fault, the board's events and
     /// the fetch context (a write to checked code: perhaps this body's
-    /// own), and those only after a form that may reach the bus, before
-    /// which the board is also told the slice's clock (and `insn_start`
-    /// set: only those can fault or read it). EIP, the clocks and the step
+    /// own), and those only after a form that may reach the bus. Only a
+    /// byte call can reach a device or change the events number: the
+    /// core's memory path tells the board the clock before one and
+    /// changes the fetch context (`Cpu32::touch_bus`), so a body looks
+    /// only at the fetch context after such a form (`events`: for the
+    /// debug builds' check that it is so); before the x87's forms, the
+    /// only ones that read it, it sets `insn_start`. EIP, the clocks and the step
     /// count are set once, where the body leaves (no body form reads
     /// them): the clocks from the last form's count before it (`imm2` in
     /// the arena), EIP from its offset (`Cpu32::block_offs`), a taken
@@ -398,8 +411,19 @@ impl Cpu32 {
         // pointer) and at the end, so that the loop carries no EIP.
         let e0 = self.eip;
         // What `start_unsnapped` does for every instruction, once: no form
-        // in a body saves the segments.
+        // in a body saves the segments. `insn_start` only for the x87's
+        // forms ([`BODY_FIP`]) and a fault: here the body's first, which
+        // the paging counters take as the page being run
+        // (`Cpu32::count_walk`: a body lies in that page and the next).
         self.seg_saved = false;
+        self.insn_start = e0;
+        // The board is told the clock, and its events number looked at,
+        // only where a form reached it (`Cpu32::touch_bus`, which also
+        // changes the fetch context: the test after the form stops the
+        // body there, and the lap looks at the events number).
+        if SLICE {
+            self.body_clk = c0.wrapping_add(off);
+        }
         let body = &arena[first..first + len];
         // Body entry `k`'s offset (`first + k` is inside the arena: the
         // mask only spares the bounds check).
@@ -412,22 +436,28 @@ impl Cpu32 {
         };
         // The clocks up to and including an instruction.
         let upto =
-            |i: &super::decode::Insn| c0.wrapping_add((i.imm2 & !BODY_BUS) as u64 + i.clk as u64);
+            |i: &super::decode::Insn| c0.wrapping_add((i.imm2 & BODY_CLK) as u64 + i.clk as u64);
         for i in body {
             if i.imm2 & BODY_BUS != 0 {
-                self.insn_start = e0.wrapping_add(off_of(at(i)));
+                if i.imm2 & BODY_FIP != 0 {
+                    self.insn_start = e0.wrapping_add(off_of(at(i)));
+                }
                 if SLICE {
-                    // A register form cannot reach a device: the board is
-                    // told the clock only before those that can.
-                    let before = (i.imm2 & !BODY_BUS) as u64;
-                    bus.slice_clock(c0.wrapping_add(before).wrapping_add(off));
+                    // A register form cannot reach a device: only one that
+                    // can leaves where it is, for `Cpu32::touch_bus`.
+                    self.body_at = i.imm2;
                 }
             }
             #[cfg(debug_assertions)]
             let before = {
-                self.insn_start = e0.wrapping_add(off_of(at(i)));
-                self.eip = self.insn_start;
+                // EIP and the clocks as the whole step would have them, for
+                // the checks; `insn_start` as the release build leaves it,
+                // so that a form reading it where the body does not set it
+                // shows in the tests.
+                let keep = self.insn_start;
+                self.eip = e0.wrapping_add(off_of(at(i)));
                 self.start_unsnapped();
+                self.insn_start = keep;
                 self.cycles = upto(i);
                 self.cycles
             };
@@ -464,9 +494,12 @@ impl Cpu32 {
                     // `Cpu32::f_x87_lean_full`, and says `Ok(true)` for
                     // the snapshot it took, its own: the stop says
                     // `Ok(false)`, `Ok(true)` being a taken Jcc's.)
-                    if i.imm2 & BODY_BUS != 0
-                        && (bus.slice_events() != Some(events) || self.fetch_hi != hi)
-                    {
+                    debug_assert!(
+                        bus.slice_events() == Some(events) || self.fetch_hi != hi,
+                        "ia32: a body's form at {:#x} changed the board's events without touch_bus",
+                        e0.wrapping_add(off_of(at(i)))
+                    );
+                    if i.imm2 & BODY_BUS != 0 && self.fetch_hi != hi {
                         let k = at(i);
                         self.eip = e0.wrapping_add(off_of(k)).wrapping_add(i.len as u32);
                         self.cycles = upto(i);
@@ -475,9 +508,11 @@ impl Cpu32 {
                     }
                 }
                 Err(_) => {
-                    // EIP at the instruction that faulted.
+                    // EIP at the instruction that faulted (and `insn_start`,
+                    // its restart point: `Cpu32::fast_fault`).
                     let k = at(i);
                     self.eip = e0.wrapping_add(off_of(k));
+                    self.insn_start = self.eip;
                     self.cycles = upto(i);
                     *n += k as u64 + 1;
                     return Some(res);

@@ -702,3 +702,68 @@ fn a_hot_slot_stamped_in_a_new_context_builds_its_block_at_the_next_visit() {
     );
     assert_eq!(c.r[2], passes as u32 + 2, "EDX counts the passes");
 }
+
+/// A loop whose body reads and writes a memory-mapped device (B000h, not
+/// lent: byte calls) between RAM accesses: ECX = 50 passes of
+/// `eax = [3000h] + ecx; [3004h] = eax; edx = [B000h] + eax; [B004h] = dl;
+/// ebx += 1; esi += ebx`, then HLT.
+const MMIO_LOOP: [u8; 33] = [
+    0xA1, 0x00, 0x30, 0x00, 0x00, // 2000: mov eax, [3000h]
+    0x01, 0xC8, // 2005: add eax, ecx
+    0xA3, 0x04, 0x30, 0x00, 0x00, // 2007: mov [3004h], eax
+    0x8B, 0x15, 0x00, 0xB0, 0x00, 0x00, // 200C: mov edx, [B000h]
+    0x01, 0xC2, // 2012: add edx, eax
+    0x88, 0x15, 0x04, 0xB0, 0x00, 0x00, // 2014: mov [B004h], dl
+    0x43, // 201A: inc ebx
+    0x01, 0xDE, // 201B: add esi, ebx
+    0x49, // 201D: dec ecx
+    0x75, 0xE0, // 201E: jnz 2000h
+    0xF4, // 2020: hlt
+];
+
+#[test]
+fn a_body_reaching_a_device_tells_it_the_stepped_clock_and_stops_at_its_event() {
+    // The device sees each access at the clock a stepped machine tells it
+    // before that instruction, and its write (an event asking for the
+    // slice to end) ends the slice right after the MOV, as it does for a
+    // stepped machine: the same slices, states, clocks and device log
+    // with blocks as with every instruction a whole step.
+    let run = |cache: bool, budget: u64| {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, &MMIO_LOOP);
+        bus.flat.load(0x3000, &7u32.to_le_bytes());
+        bus.flat.load(0xB000, &0x100u32.to_le_bytes());
+        bus.mmio = 0xB000..0xB100;
+        let mut c = eager(Model32::PentiumPro);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        c.r[1] = 50;
+        let s = slices_until_halt(&mut c, &mut bus, budget, 10_000);
+        assert_eq!(s.last().map(|s| s.end), Some(SliceEnd::Halted));
+        let r = c.regs();
+        // By hand: EBX counts the passes, ESI sums 1..50, ECX ends at 0.
+        assert_eq!((r.r[3], r.r[6], r.r[1]), (50, 1275, 0), "{cache} {budget}");
+        // Four byte reads and one byte write per pass.
+        assert_eq!(bus.mmio_log.len(), 50 * 5, "{cache} {budget}");
+        // The loop's body from 2000h: its length in instructions.
+        let blk = c.slot_blk(icache::slot_index(0x2000));
+        let len = if blk >= 1 << icache::BLK_LEN_SHIFT {
+            blk >> icache::BLK_LEN_SHIFT
+        } else {
+            0
+        };
+        ((s, r, c.cycles(), c.instructions(), bus.mmio_log), len)
+    };
+    for budget in [1_000_000, 500, 37] {
+        let (on, len) = run(true, budget);
+        let (off, _) = run(false, budget);
+        if budget == 1_000_000 {
+            // The accesses ran inside a body: the one from 2000h holds
+            // the whole loop, its JNZ included.
+            assert_eq!(len, 10, "the body from 2000h");
+        }
+        // Each write ended a slice: at least one slice per pass.
+        assert!(on.0.len() > 50, "{budget}: {} slices", on.0.len());
+        assert_eq!(on, off, "budget {budget}");
+    }
+}

@@ -28,6 +28,14 @@ pub(super) struct LapBus {
     /// Answer [`Bus::slice_events`] (else None: the CPU asks
     /// `take_slice_end` and `ram_generation` after every instruction).
     events: bool,
+    /// Memory here is a device: not lent ([`Bus::ram_mut`] says None), so
+    /// the CPU reads and writes it byte by byte; a write is an event that
+    /// ends the slice, as an OUT is.
+    pub(super) mmio: std::ops::Range<u32>,
+    /// Each byte access to `mmio`: the slice clock last told (the time the
+    /// device sees), the address, the byte, and whether it was a write.
+    pub(super) mmio_log: Vec<(u64, u32, u8, bool)>,
+    mmio_writes: u64,
 }
 
 impl LapBus {
@@ -41,15 +49,29 @@ impl LapBus {
             out_clocks: Vec::new(),
             touched: false,
             events: true,
+            mmio: 0..0,
+            mmio_log: Vec::new(),
+            mmio_writes: 0,
         }
     }
 }
 
 impl Bus for LapBus {
     fn read(&mut self, addr: u32) -> u8 {
-        self.flat.read(addr)
+        let v = self.flat.read(addr);
+        if self.mmio.contains(&addr) {
+            let now = self.clocks.last().copied().unwrap_or(0);
+            self.mmio_log.push((now, addr, v, false));
+        }
+        v
     }
     fn write(&mut self, addr: u32, value: u8) {
+        if self.mmio.contains(&addr) {
+            let now = self.clocks.last().copied().unwrap_or(0);
+            self.mmio_log.push((now, addr, value, true));
+            self.touched = true;
+            self.mmio_writes += 1;
+        }
         self.flat.write(addr, value)
     }
     fn io_read(&mut self, port: u16) -> u8 {
@@ -69,6 +91,10 @@ impl Bus for LapBus {
         self.flat.io_write(port, value)
     }
     fn ram_mut(&mut self, addr: u32, len: u32) -> Option<&mut [u8]> {
+        let end = addr.checked_add(len)?;
+        if addr < self.mmio.end && self.mmio.start < end {
+            return None;
+        }
         self.flat.ram_mut(addr, len)
     }
     fn ram_generation(&self) -> Option<u64> {
@@ -81,8 +107,9 @@ impl Bus for LapBus {
         std::mem::take(&mut self.touched)
     }
     fn slice_events(&self) -> Option<u64> {
-        // Both only grow: the sum changes whenever either does.
-        self.events.then_some(self.gen + self.outs as u64)
+        // All only grow: the sum changes whenever one does.
+        self.events
+            .then_some(self.gen + self.outs as u64 + self.mmio_writes)
     }
 }
 
