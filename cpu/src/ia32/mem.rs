@@ -547,6 +547,26 @@ impl Cpu32 {
         None
     }
 
+    /// The direct path's RAM index for an access through a flat segment
+    /// (mode below [`MODE_SEG`], [`Self::seg_fast_mode`]), tested in the
+    /// order the hot code needs: paging on (the TLB key) first, in one
+    /// compare, then paging off; None for a segment that is not flat and
+    /// for every refusal, which the callers send to their out-of-line
+    /// whole way (`rd_other`, `wr_other`), where the segment is looked at
+    /// again (the refusal of a flat segment goes to the full check).
+    #[inline(always)]
+    pub(crate) fn direct_flat(&self, s: usize, off: u32, len: u32, write: bool) -> Option<usize> {
+        let mode = self.seg_mode[s & 7];
+        debug_assert_eq!(mode, self.seg_end[s & 7][3], "seg_mode out of step");
+        if mode < MODE_FLAT {
+            self.direct_mode(off, len, write, mode)
+        } else if mode == MODE_FLAT {
+            self.direct_mode(off, len, write, MODE_FLAT)
+        } else {
+            None
+        }
+    }
+
     /// Read through a segment.
     #[inline(always)]
     pub(crate) fn rd<B: Bus + ?Sized>(
@@ -556,10 +576,7 @@ impl Cpu32 {
         off: u32,
         len: u32,
     ) -> R<u32> {
-        let Some((lin, mode, flat)) = self.seg_fast_mode(s, off, len, false) else {
-            return self.rd_slow(bus, s, off, len);
-        };
-        if let Some(p) = self.direct_mode(lin, len, false, mode) {
+        if let Some(p) = self.direct_flat(s, off, len, false) {
             let ram = bus.ram_direct();
             match len {
                 1 => {
@@ -579,11 +596,31 @@ impl Cpu32 {
                 }
             }
         }
+        self.rd_other(bus, s, off, len)
+    }
+
+    /// [`Self::rd`] past [`Self::direct_flat`]: a segment that is not
+    /// flat, or a refusal (the fast segment check with its limit, the
+    /// direct path again, else the whole way).
+    #[inline(never)]
+    fn rd_other<B: Bus + ?Sized>(&mut self, bus: &mut B, s: usize, off: u32, len: u32) -> R<u32> {
+        let Some((lin, mode, flat)) = self.seg_fast_mode(s, off, len, false) else {
+            return self.rd_slow(bus, s, off, len);
+        };
+        if let Some(p) = self.direct_mode(lin, len, false, mode) {
+            let ram = bus.ram_direct();
+            if let Some(m) = ram.get(p..p.wrapping_add(len as usize)) {
+                return Ok(m
+                    .iter()
+                    .enumerate()
+                    .fold(0, |v, (k, &b)| v | (b as u32) << (8 * k)));
+            }
+        }
         if flat {
             return self.rd_slow(bus, s, off, len);
         }
         let u = self.user();
-        self.lin_read_slow(bus, lin, len, u)
+        self.lin_read(bus, lin, len, u)
     }
 
     /// Write through a segment.
@@ -596,10 +633,7 @@ impl Cpu32 {
         len: u32,
         v: u32,
     ) -> R<()> {
-        let Some((lin, mode, flat)) = self.seg_fast_mode(s, off, len, true) else {
-            return self.wr_slow(bus, s, off, len, v);
-        };
-        if let Some(p) = self.direct_mode(lin, len, true, mode) {
+        if let Some(p) = self.direct_flat(s, off, len, true) {
             let ram = bus.ram_direct();
             let done = match len {
                 1 => ram.get_mut(p).map(|b| *b = v as u8).is_some(),
@@ -617,11 +651,37 @@ impl Cpu32 {
                 return Ok(());
             }
         }
+        self.wr_other(bus, s, off, len, v)
+    }
+
+    /// [`Self::wr`] past [`Self::direct_flat`] ([`Self::rd_other`]).
+    #[inline(never)]
+    fn wr_other<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        s: usize,
+        off: u32,
+        len: u32,
+        v: u32,
+    ) -> R<()> {
+        let Some((lin, mode, flat)) = self.seg_fast_mode(s, off, len, true) else {
+            return self.wr_slow(bus, s, off, len, v);
+        };
+        if let Some(p) = self.direct_mode(lin, len, true, mode) {
+            let ram = bus.ram_direct();
+            if let Some(m) = ram.get_mut(p..p.wrapping_add(len as usize)) {
+                for (k, b) in m.iter_mut().enumerate() {
+                    *b = (v >> (8 * k)) as u8;
+                }
+                self.note_write(p as u32, len);
+                return Ok(());
+            }
+        }
         if flat {
             return self.wr_slow(bus, s, off, len, v);
         }
         let u = self.user();
-        self.lin_write_slow(bus, lin, len, v, u)
+        self.lin_write(bus, lin, len, v, u)
     }
 
     /// [`Self::rd`] when the fast segment check declines: the full checks
@@ -646,31 +706,6 @@ impl Cpu32 {
         let lin = self.seg_lin_full(s, off, len, Acc::Write)?;
         let u = self.user();
         self.lin_write(bus, lin, len, v, u)
-    }
-
-    /// [`Self::lin_read`] kept out of line, for the fast path's misses.
-    #[inline(never)]
-    fn lin_read_slow<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        lin: u32,
-        len: u32,
-        user: bool,
-    ) -> R<u32> {
-        self.lin_read(bus, lin, len, user)
-    }
-
-    /// [`Self::lin_write`] kept out of line, for the fast path's misses.
-    #[inline(never)]
-    fn lin_write_slow<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        lin: u32,
-        len: u32,
-        v: u32,
-        user: bool,
-    ) -> R<()> {
-        self.lin_write(bus, lin, len, v, user)
     }
 
     /// Supervisor-level read of system structures (descriptor tables, TSS).
