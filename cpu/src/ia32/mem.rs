@@ -137,7 +137,7 @@ impl Cpu32 {
     #[inline]
     pub(crate) fn seg_fast_off(&mut self) {
         self.seg_end = [[0, 0, 0, MODE_SEG]; 8];
-        self.seg_mode = [MODE_SEG; 8];
+        self.seg_mode[..8].fill(MODE_SEG);
     }
 
     /// [`Self::seg_lin`]'s full checks and faults.
@@ -556,7 +556,10 @@ impl Cpu32 {
     /// again (the refusal of a flat segment goes to the full check).
     #[inline(always)]
     pub(crate) fn direct_flat(&self, s: usize, off: u32, len: u32, write: bool) -> Option<usize> {
-        let mode = self.seg_mode[s & 7];
+        // The callers' segment numbers are bytes below 8 (`Insn::def_seg`,
+        // constants): `& 0xFF` is free on a zero-extended byte.
+        debug_assert!(s < 8, "segment number {s}");
+        let mode = self.seg_mode[s & 0xFF];
         debug_assert_eq!(mode, self.seg_end[s & 7][3], "seg_mode out of step");
         if mode < MODE_FLAT {
             self.direct_mode(off, len, write, mode)
