@@ -809,18 +809,31 @@ impl Cpu32 {
 
     /// Push `len` bytes.
     pub(crate) fn push<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32, v: u32) -> R<()> {
-        let sp = self.sp().wrapping_sub(len);
-        let sp = if self.stack32() { sp } else { sp & 0xFFFF };
+        // The stack's size tested once (`sp` and `set_sp` each test it):
+        // a 32-bit stack is ESP itself.
+        if self.stack32() {
+            let sp = self.r[4].wrapping_sub(len);
+            self.wr(bus, SS, sp, len, v)?;
+            self.r[4] = sp;
+            return Ok(());
+        }
+        let sp = self.r[4].wrapping_sub(len) & 0xFFFF;
         self.wr(bus, SS, sp, len, v)?;
-        self.set_sp(sp);
+        self.r[4] = (self.r[4] & 0xFFFF_0000) | sp;
         Ok(())
     }
 
     /// Pop `len` bytes.
     pub(crate) fn pop<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32) -> R<u32> {
-        let sp = self.sp();
+        if self.stack32() {
+            let sp = self.r[4];
+            let v = self.rd(bus, SS, sp, len)?;
+            self.r[4] = sp.wrapping_add(len);
+            return Ok(v);
+        }
+        let sp = self.r[4] & 0xFFFF;
         let v = self.rd(bus, SS, sp, len)?;
-        self.set_sp(sp.wrapping_add(len));
+        self.r[4] = (self.r[4] & 0xFFFF_0000) | (sp.wrapping_add(len) & 0xFFFF);
         Ok(v)
     }
 

@@ -900,3 +900,35 @@ fn ea_agrees_with_the_manuals_tables_on_every_address_form() {
         );
     }
 }
+
+#[test]
+fn push_and_pop_on_a_16_bit_stack_wrap_sp_and_keep_esps_high_half() {
+    // `push`/`pop` test the stack's size once: on a 16-bit stack (SS.B
+    // clear) SP wraps at 64 KiB and ESP's high half stays; on a 32-bit one
+    // ESP moves whole.
+    for big in [false, true] {
+        let mut b = bus();
+        let mut c = flat32(Model32::I80486);
+        c.seg[SS].attr = if big { 0xC093 } else { 0x0093 };
+        c.seg[SS].limit = if big { 0xFFFF_FFFF } else { 0xFFFF };
+        c.seg[SS].base = 0x2_0000;
+        c.r[4] = if big { 0x0000_1000 } else { 0x1234_0004 };
+        // push eax; push ebx; pop ecx; pop edx; push si (o16); hlt
+        b.0.load(0x1000, &[0x50, 0x53, 0x59, 0x5A, 0x66, 0x56, 0xF4]);
+        c.r[0] = 0xAABB_CCDD;
+        c.r[3] = 0x1122_3344;
+        c.r[6] = 0x5566;
+        c.eip = 0x1000;
+        run_to_end(&mut c, &mut b);
+        assert_eq!((c.r[1], c.r[2]), (0x1122_3344, 0xAABB_CCDD), "big {big}");
+        let (esp, second, word) = if big {
+            (0x0000_0FFE, 0x2_0FF8, 0x2_0FFE)
+        } else {
+            // The second push wraps SP from 0000 to FFFC.
+            (0x1234_0002, 0x2_FFFC, 0x2_0002)
+        };
+        assert_eq!(c.r[4], esp, "big {big}");
+        assert_eq!(&b.0.mem[second..second + 4], &[0x44, 0x33, 0x22, 0x11]);
+        assert_eq!(&b.0.mem[word..word + 2], &[0x66, 0x55]);
+    }
+}
