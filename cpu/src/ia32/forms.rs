@@ -619,10 +619,10 @@ impl Cpu32 {
             },
             PUSH_R_8 PUSH_R_16 PUSH_R_32 => {
                 let v = self.gr::<W>(i.aux as usize);
-                self.push(bus, W::BITS / 8, v)
+                self.push_in(bus, W::BITS / 8, v)
             },
             POP_R_8 POP_R_16 POP_R_32 => {
-                let v = self.pop(bus, W::BITS / 8)?;
+                let v = self.pop_in(bus, W::BITS / 8)?;
                 self.sr::<W>(i.aux as usize, v);
                 Ok(())
             },

@@ -809,6 +809,12 @@ impl Cpu32 {
 
     /// Push `len` bytes.
     pub(crate) fn push<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32, v: u32) -> R<()> {
+        self.push_in(bus, len, v)
+    }
+
+    /// [`Self::push`] inlined (the PUSH forms, with `len` a constant).
+    #[inline(always)]
+    pub(crate) fn push_in<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32, v: u32) -> R<()> {
         // The stack's size tested once (`sp` and `set_sp` each test it):
         // a 32-bit stack is ESP itself.
         if self.stack32() {
@@ -825,6 +831,12 @@ impl Cpu32 {
 
     /// Pop `len` bytes.
     pub(crate) fn pop<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32) -> R<u32> {
+        self.pop_in(bus, len)
+    }
+
+    /// [`Self::pop`] inlined (the POP form, with `len` a constant).
+    #[inline(always)]
+    pub(crate) fn pop_in<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32) -> R<u32> {
         if self.stack32() {
             let sp = self.r[4];
             let v = self.rd(bus, SS, sp, len)?;
