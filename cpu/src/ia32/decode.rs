@@ -8,6 +8,10 @@ use super::*;
 /// No register in an address.
 pub const NOREG: u8 = 0xFF;
 
+/// Added to [`Insn::base`] when the address is not the base plus the
+/// displacement alone (an index, or a 16-bit address).
+pub const EA_TAG: u8 = 0x40;
+
 /// A decoded instruction.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Insn {
@@ -30,7 +34,11 @@ pub struct Insn {
     pub modrm: u8,
     /// The r/m operand is memory.
     pub mem: bool,
-    /// Address base register or [`NOREG`].
+    /// Address base register or [`NOREG`]. A base register with an index
+    /// or in a 16-bit address has [`EA_TAG`] added, so that below 8 the
+    /// address is the 32-bit base plus the displacement and nothing else
+    /// ([`Cpu32::ea`]'s one test); bit 3 clear says there is a base, the
+    /// low three bits name it.
     pub base: u8,
     /// Address index register or [`NOREG`].
     pub index: u8,
@@ -263,6 +271,11 @@ impl Cpu32 {
                         d
                     };
                 }
+                // A base below 8 is `ea`'s one-test case; any other base
+                // register is tagged with `EA_TAG` (see `Insn::base`).
+                if i.base < 8 && (i.index != NOREG || !i.a32) {
+                    i.base |= EA_TAG;
+                }
             }
         }
         let e = match l.entries[op as usize * 8 + reg] {
@@ -357,13 +370,26 @@ impl Cpu32 {
     /// The offset of the memory operand.
     #[inline(always)]
     pub(crate) fn ea(&self, i: &Insn) -> u32 {
+        // `[base + disp]` in 32-bit code (most memory operands: locals
+        // off EBP, fields off a pointer) in one test: the decoder leaves
+        // the base below 8 only then (`EA_TAG`).
+        let b = i.base as usize;
+        if b < 8 {
+            return i.disp.wrapping_add(self.r[b]);
+        }
+        self.ea_full(i)
+    }
+
+    /// [`Self::ea`] for any other address: no base, an index, 16 bits.
+    #[inline(always)]
+    fn ea_full(&self, i: &Insn) -> u32 {
         // `< 8` rather than `!= NOREG`: the same test (a register number
         // the decoder gave is below 8, `NOREG` is not), and it spares the
         // index its bounds check without a mask.
         let mut a = i.disp;
         let (b, x) = (i.base as usize, i.index as usize);
-        if b < 8 {
-            a = a.wrapping_add(self.r[b]);
+        if b & 8 == 0 {
+            a = a.wrapping_add(self.r[b & 7]);
         }
         if x < 8 {
             a = a.wrapping_add(self.r[x] << i.scale);

@@ -619,10 +619,10 @@ impl Cpu32 {
             },
             PUSH_R_8 PUSH_R_16 PUSH_R_32 => {
                 let v = self.gr::<W>(i.aux as usize);
-                self.push(bus, W::BITS / 8, v)
+                self.push_in(bus, W::BITS / 8, v)
             },
             POP_R_8 POP_R_16 POP_R_32 => {
-                let v = self.pop(bus, W::BITS / 8)?;
+                let v = self.pop_in(bus, W::BITS / 8)?;
                 self.sr::<W>(i.aux as usize, v);
                 Ok(())
             },
@@ -801,13 +801,38 @@ impl Cpu32 {
         let len = W::BITS / 8;
         let s = i.mseg();
         let a = self.ea(i);
+        // A flat segment first, as `rd` and `wr` do (`Cpu32::direct_flat`).
+        if let Some(p) = self.direct_flat(s, a, len, true) {
+            // The same lent RAM `rd`/`wr` use (`Bus::ram_direct`).
+            if let Some(m) = bus.ram_direct().get_mut(p..p + len as usize) {
+                if let Some(old) = load::<W>(m) {
+                    let (new, x) = f(old);
+                    store::<W>(m, new);
+                    self.note_write(p as u32, len);
+                    return Ok(x);
+                }
+            }
+        }
+        self.rmw_other::<W, B, X, F>(bus, s, a, f)
+    }
+
+    /// [`Self::rmw`] past [`Self::direct_flat`]: a segment that is not
+    /// flat (its limit compared), or a refusal.
+    #[inline(never)]
+    fn rmw_other<W: Width, B: Bus + ?Sized, X, F: FnOnce(u32) -> (u32, X)>(
+        &mut self,
+        bus: &mut B,
+        s: usize,
+        a: u32,
+        f: F,
+    ) -> R<X> {
+        let len = W::BITS / 8;
         // The one-compare segment check stands for the breakpoint and
         // alignment guards too (`Cpu32::seg_fast`).
         // A flat segment's refusal (an access wrapping at 4 GiB) goes the
         // general way below, whose segment check is the full one.
         if let Some((lin, mode, _)) = self.seg_fast_mode(s, a, len, true) {
             if let Some(p) = self.direct_mode(lin, len, true, mode) {
-                // The same lent RAM `rd`/`wr` use (`Bus::ram_direct`).
                 if let Some(m) = bus.ram_direct().get_mut(p..p + len as usize) {
                     if let Some(old) = load::<W>(m) {
                         let (new, x) = f(old);

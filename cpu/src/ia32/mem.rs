@@ -137,7 +137,7 @@ impl Cpu32 {
     #[inline]
     pub(crate) fn seg_fast_off(&mut self) {
         self.seg_end = [[0, 0, 0, MODE_SEG]; 8];
-        self.seg_mode = [MODE_SEG; 8];
+        self.seg_mode[..8].fill(MODE_SEG);
     }
 
     /// [`Self::seg_lin`]'s full checks and faults.
@@ -579,6 +579,29 @@ impl Cpu32 {
         None
     }
 
+    /// The direct path's RAM index for an access through a flat segment
+    /// (mode below [`MODE_SEG`], [`Self::seg_fast_mode`]), tested in the
+    /// order the hot code needs: paging on (the TLB key) first, in one
+    /// compare, then paging off; None for a segment that is not flat and
+    /// for every refusal, which the callers send to their out-of-line
+    /// whole way (`rd_other`, `wr_other`), where the segment is looked at
+    /// again (the refusal of a flat segment goes to the full check).
+    #[inline(always)]
+    pub(crate) fn direct_flat(&self, s: usize, off: u32, len: u32, write: bool) -> Option<usize> {
+        // The callers' segment numbers are bytes below 8 (`Insn::def_seg`,
+        // constants): `& 0xFF` is free on a zero-extended byte.
+        debug_assert!(s < 8, "segment number {s}");
+        let mode = self.seg_mode[s & 0xFF];
+        debug_assert_eq!(mode, self.seg_end[s & 7][3], "seg_mode out of step");
+        if mode < MODE_FLAT {
+            self.direct_mode(off, len, write, mode)
+        } else if mode == MODE_FLAT {
+            self.direct_mode(off, len, write, MODE_FLAT)
+        } else {
+            None
+        }
+    }
+
     /// Read through a segment.
     #[inline(always)]
     pub(crate) fn rd<B: Bus + ?Sized>(
@@ -588,10 +611,7 @@ impl Cpu32 {
         off: u32,
         len: u32,
     ) -> R<u32> {
-        let Some((lin, mode, flat)) = self.seg_fast_mode(s, off, len, false) else {
-            return self.rd_slow(bus, s, off, len);
-        };
-        if let Some(p) = self.direct_mode(lin, len, false, mode) {
+        if let Some(p) = self.direct_flat(s, off, len, false) {
             let ram = bus.ram_direct();
             match len {
                 1 => {
@@ -611,11 +631,31 @@ impl Cpu32 {
                 }
             }
         }
+        self.rd_other(bus, s, off, len)
+    }
+
+    /// [`Self::rd`] past [`Self::direct_flat`]: a segment that is not
+    /// flat, or a refusal (the fast segment check with its limit, the
+    /// direct path again, else the whole way).
+    #[inline(never)]
+    fn rd_other<B: Bus + ?Sized>(&mut self, bus: &mut B, s: usize, off: u32, len: u32) -> R<u32> {
+        let Some((lin, mode, flat)) = self.seg_fast_mode(s, off, len, false) else {
+            return self.rd_slow(bus, s, off, len);
+        };
+        if let Some(p) = self.direct_mode(lin, len, false, mode) {
+            let ram = bus.ram_direct();
+            if let Some(m) = ram.get(p..p.wrapping_add(len as usize)) {
+                return Ok(m
+                    .iter()
+                    .enumerate()
+                    .fold(0, |v, (k, &b)| v | (b as u32) << (8 * k)));
+            }
+        }
         if flat {
             return self.rd_slow(bus, s, off, len);
         }
         let u = self.user();
-        self.lin_read_slow(bus, lin, len, u)
+        self.lin_read(bus, lin, len, u)
     }
 
     /// Write through a segment.
@@ -628,10 +668,7 @@ impl Cpu32 {
         len: u32,
         v: u32,
     ) -> R<()> {
-        let Some((lin, mode, flat)) = self.seg_fast_mode(s, off, len, true) else {
-            return self.wr_slow(bus, s, off, len, v);
-        };
-        if let Some(p) = self.direct_mode(lin, len, true, mode) {
+        if let Some(p) = self.direct_flat(s, off, len, true) {
             let ram = bus.ram_direct();
             let done = match len {
                 1 => ram.get_mut(p).map(|b| *b = v as u8).is_some(),
@@ -649,11 +686,37 @@ impl Cpu32 {
                 return Ok(());
             }
         }
+        self.wr_other(bus, s, off, len, v)
+    }
+
+    /// [`Self::wr`] past [`Self::direct_flat`] ([`Self::rd_other`]).
+    #[inline(never)]
+    fn wr_other<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        s: usize,
+        off: u32,
+        len: u32,
+        v: u32,
+    ) -> R<()> {
+        let Some((lin, mode, flat)) = self.seg_fast_mode(s, off, len, true) else {
+            return self.wr_slow(bus, s, off, len, v);
+        };
+        if let Some(p) = self.direct_mode(lin, len, true, mode) {
+            let ram = bus.ram_direct();
+            if let Some(m) = ram.get_mut(p..p.wrapping_add(len as usize)) {
+                for (k, b) in m.iter_mut().enumerate() {
+                    *b = (v >> (8 * k)) as u8;
+                }
+                self.note_write(p as u32, len);
+                return Ok(());
+            }
+        }
         if flat {
             return self.wr_slow(bus, s, off, len, v);
         }
         let u = self.user();
-        self.lin_write_slow(bus, lin, len, v, u)
+        self.lin_write(bus, lin, len, v, u)
     }
 
     /// [`Self::rd`] when the fast segment check declines: the full checks
@@ -678,31 +741,6 @@ impl Cpu32 {
         let lin = self.seg_lin_full(s, off, len, Acc::Write)?;
         let u = self.user();
         self.lin_write(bus, lin, len, v, u)
-    }
-
-    /// [`Self::lin_read`] kept out of line, for the fast path's misses.
-    #[inline(never)]
-    fn lin_read_slow<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        lin: u32,
-        len: u32,
-        user: bool,
-    ) -> R<u32> {
-        self.lin_read(bus, lin, len, user)
-    }
-
-    /// [`Self::lin_write`] kept out of line, for the fast path's misses.
-    #[inline(never)]
-    fn lin_write_slow<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        lin: u32,
-        len: u32,
-        v: u32,
-        user: bool,
-    ) -> R<()> {
-        self.lin_write(bus, lin, len, v, user)
     }
 
     /// Supervisor-level read of system structures (descriptor tables, TSS).
@@ -804,18 +842,43 @@ impl Cpu32 {
 
     /// Push `len` bytes.
     pub(crate) fn push<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32, v: u32) -> R<()> {
-        let sp = self.sp().wrapping_sub(len);
-        let sp = if self.stack32() { sp } else { sp & 0xFFFF };
+        self.push_in(bus, len, v)
+    }
+
+    /// [`Self::push`] inlined (the PUSH forms, with `len` a constant).
+    #[inline(always)]
+    pub(crate) fn push_in<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32, v: u32) -> R<()> {
+        // The stack's size tested once (`sp` and `set_sp` each test it):
+        // a 32-bit stack is ESP itself.
+        if self.stack32() {
+            let sp = self.r[4].wrapping_sub(len);
+            self.wr(bus, SS, sp, len, v)?;
+            self.r[4] = sp;
+            return Ok(());
+        }
+        let sp = self.r[4].wrapping_sub(len) & 0xFFFF;
         self.wr(bus, SS, sp, len, v)?;
-        self.set_sp(sp);
+        self.r[4] = (self.r[4] & 0xFFFF_0000) | sp;
         Ok(())
     }
 
     /// Pop `len` bytes.
     pub(crate) fn pop<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32) -> R<u32> {
-        let sp = self.sp();
+        self.pop_in(bus, len)
+    }
+
+    /// [`Self::pop`] inlined (the POP form, with `len` a constant).
+    #[inline(always)]
+    pub(crate) fn pop_in<B: Bus + ?Sized>(&mut self, bus: &mut B, len: u32) -> R<u32> {
+        if self.stack32() {
+            let sp = self.r[4];
+            let v = self.rd(bus, SS, sp, len)?;
+            self.r[4] = sp.wrapping_add(len);
+            return Ok(v);
+        }
+        let sp = self.r[4] & 0xFFFF;
         let v = self.rd(bus, SS, sp, len)?;
-        self.set_sp(sp.wrapping_add(len));
+        self.r[4] = (self.r[4] & 0xFFFF_0000) | (sp.wrapping_add(len) & 0xFFFF);
         Ok(v)
     }
 

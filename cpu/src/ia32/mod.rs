@@ -442,10 +442,13 @@ pub struct Cpu32 {
     seg_end: [[u64; 4]; 8],
     /// Each `seg_end` entry's mode (`[3]`) again, in an array of its own:
     /// the direct path reads it first, and only a segment that is not flat
-    /// reads its row. Indexed by `s & 7` with eight-byte elements, the
-    /// address is one scaled index (a row of `seg_end` needs the index
-    /// copied and shifted first: two host instructions an access).
-    seg_mode: [u64; 8],
+    /// reads its row. With eight-byte elements, the address is one scaled
+    /// index (a row of `seg_end` needs the index copied and shifted first:
+    /// two host instructions an access); 256 of them (only the first eight
+    /// ever change from `MODE_SEG`) so that the direct path indexes it with
+    /// the decoded segment byte as it is (`Cpu32::direct_flat`), with no
+    /// `& 7` and no copy of the byte kept for the slow path.
+    seg_mode: [u64; 256],
     /// Debug builds: the segments and CPL at the instruction's start, to
     /// check that every change was preceded by [`Cpu32::save_seg`].
     #[cfg(debug_assertions)]
@@ -550,7 +553,7 @@ impl Cpu32 {
             },
             seg_saved: false,
             seg_end: [[0, 0, 0, mem::MODE_SEG]; 8],
-            seg_mode: [mem::MODE_SEG; 8],
+            seg_mode: [mem::MODE_SEG; 256],
             #[cfg(debug_assertions)]
             dbg_seg: ([SegCache::default(); 6], 0),
             #[cfg(debug_assertions)]

@@ -806,3 +806,129 @@ fn a_flat_segments_access_wrapping_at_4_gib_is_a_general_protection_fault() {
         }
     }
 }
+
+/// The offset of a ModR/M (and SIB) memory operand worked out from the
+/// bytes by the manual's tables, independently of the decoder.
+fn reference_ea(r: &[u32; 8], a32: bool, modrm: u8, sib: u8, disp: u32) -> u32 {
+    let (md, rm) = (modrm >> 6, modrm & 7);
+    if !a32 {
+        let pair = |x: usize, y: Option<usize>| r[x].wrapping_add(y.map_or(0, |y| r[y]));
+        let regs = match rm {
+            0 => pair(3, Some(6)),
+            1 => pair(3, Some(7)),
+            2 => pair(5, Some(6)),
+            3 => pair(5, Some(7)),
+            4 => pair(6, None),
+            5 => pair(7, None),
+            6 => pair(5, None),
+            _ => pair(3, None),
+        };
+        let d = match md {
+            0 => 0,
+            1 => disp as u8 as i8 as u32,
+            _ => disp & 0xFFFF,
+        };
+        if md == 0 && rm == 6 {
+            return disp & 0xFFFF;
+        }
+        return regs.wrapping_add(d) & 0xFFFF;
+    }
+    let d = match md {
+        1 => disp as u8 as i8 as u32,
+        2 => disp,
+        _ => 0,
+    };
+    if rm == 4 {
+        let (base, idx, sc) = (sib & 7, (sib >> 3) & 7, sib >> 6);
+        let b = if base == 5 && md == 0 {
+            disp
+        } else {
+            r[base as usize]
+        };
+        let x = if idx == 4 { 0 } else { r[idx as usize] << sc };
+        b.wrapping_add(x).wrapping_add(d)
+    } else if rm == 5 && md == 0 {
+        disp
+    } else {
+        r[rm as usize].wrapping_add(d)
+    }
+}
+
+#[test]
+fn ea_agrees_with_the_manuals_tables_on_every_address_form() {
+    // Every ModR/M memory form in both address sizes, and every SIB byte:
+    // `ea`'s one-test case (a 32-bit base plus displacement) must be taken
+    // only where the address is that and nothing else.
+    let mut rng = super::tests_fetch::Rng(0x9E37_79B9_7F4A_7C15);
+    let mut forms = Vec::new();
+    for a32 in [true, false] {
+        for modrm in (0u8..=0xBF).filter(|m| m & 0x38 == 0) {
+            if a32 && modrm & 7 == 4 {
+                for sib in 0..=255u8 {
+                    forms.push((a32, modrm, sib));
+                }
+            } else {
+                forms.push((a32, modrm, 0));
+            }
+        }
+    }
+    for (a32, modrm, sib) in forms {
+        let mut b = bus();
+        let mut c = flat32(Model32::I80486);
+        c.set_decode_cache(false);
+        for n in 0..8 {
+            c.r[n] = rng.u32();
+        }
+        let disp = rng.u32();
+        let mut code = Vec::new();
+        if !a32 {
+            code.push(0x67);
+        }
+        code.extend([0x8B, modrm]);
+        if a32 && modrm & 7 == 4 {
+            code.push(sib);
+        }
+        code.extend(disp.to_le_bytes());
+        b.0.load(0x1000, &code);
+        c.eip = 0x1000;
+        let i = c.decode(&mut b, true).expect("decodes");
+        assert_eq!(
+            c.ea(&i),
+            reference_ea(&c.r, a32, modrm, sib, disp),
+            "a32 {a32} modrm {modrm:02X} sib {sib:02X} base {:02X}",
+            i.base
+        );
+    }
+}
+
+#[test]
+fn push_and_pop_on_a_16_bit_stack_wrap_sp_and_keep_esps_high_half() {
+    // `push`/`pop` test the stack's size once: on a 16-bit stack (SS.B
+    // clear) SP wraps at 64 KiB and ESP's high half stays; on a 32-bit one
+    // ESP moves whole.
+    for big in [false, true] {
+        let mut b = bus();
+        let mut c = flat32(Model32::I80486);
+        c.seg[SS].attr = if big { 0xC093 } else { 0x0093 };
+        c.seg[SS].limit = if big { 0xFFFF_FFFF } else { 0xFFFF };
+        c.seg[SS].base = 0x2_0000;
+        c.r[4] = if big { 0x0000_1000 } else { 0x1234_0004 };
+        // push eax; push ebx; pop ecx; pop edx; push si (o16); hlt
+        b.0.load(0x1000, &[0x50, 0x53, 0x59, 0x5A, 0x66, 0x56, 0xF4]);
+        c.r[0] = 0xAABB_CCDD;
+        c.r[3] = 0x1122_3344;
+        c.r[6] = 0x5566;
+        c.eip = 0x1000;
+        run_to_end(&mut c, &mut b);
+        assert_eq!((c.r[1], c.r[2]), (0x1122_3344, 0xAABB_CCDD), "big {big}");
+        let (esp, second, word) = if big {
+            (0x0000_0FFE, 0x2_0FF8, 0x2_0FFE)
+        } else {
+            // The second push wraps SP from 0000 to FFFC.
+            (0x1234_0002, 0x2_FFFC, 0x2_0002)
+        };
+        assert_eq!(c.r[4], esp, "big {big}");
+        assert_eq!(&b.0.mem[second..second + 4], &[0x44, 0x33, 0x22, 0x11]);
+        assert_eq!(&b.0.mem[word..word + 2], &[0x66, 0x55]);
+    }
+}
