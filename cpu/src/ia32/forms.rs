@@ -163,6 +163,26 @@ pub(crate) const SHR_RI32: u8 = MOVX << 2 | 3;
 /// See [`SHL_RI32`].
 pub(crate) const SAR_RI32: u8 = CONV << 2 | 3;
 
+/// IMUL r32, r32 of the Pentium and later (no early-out clocks): a form of
+/// its own (IMUL's unused fourth width), destination | source << 3 in
+/// `aux`, so that it tests neither for a memory operand nor for an
+/// immediate (lib/mpi's multiply loop runs four per iteration).
+pub(crate) const IMUL_RR32: u8 = IMUL << 2 | 3;
+/// MOVZX r32, r16 with a register source: destination | source << 3 in
+/// `aux` (an unused fourth width, as [`IMUL_RR32`]), so that it tests
+/// neither for a memory operand nor for the extension or the operand size.
+pub(crate) const MOVZX_RR16: u8 = MOV_RR << 2 | 3;
+/// MOVSX r32, r16 with a register source (see [`MOVZX_RR16`]).
+pub(crate) const MOVSX_RR16: u8 = MOV_RI << 2 | 3;
+/// MOVZX r32, r8 with a register source (see [`MOVZX_RR16`]).
+pub(crate) const MOVZX_RR8: u8 = LEA << 2 | 3;
+/// MOVSX r32, r8 with a register source (see [`MOVZX_RR16`]).
+pub(crate) const MOVSX_RR8: u8 = XCHG_RR << 2 | 3;
+/// SETcc with a register operand: the condition | the register << 4 in
+/// `aux` (SETCC's unused fourth width); its condition is one arm per code
+/// ([`Cpu32::jcc_cond`]) rather than `cond` taking the code apart at run time.
+pub(crate) const SETCC_R: u8 = SETCC << 2 | 3;
+
 /// Whether a form is a Jcc (rel8, rel16 or rel32).
 pub(crate) const fn is_jcc(form: u8) -> bool {
     form >> 2 == JCC && form & 3 != 3
@@ -279,6 +299,10 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0xE8 => f(CALL, ow, 0),
         0xC3 => f(RET, ow, 0),
         0xC2 => f(RET, ow, A_IMM),
+        0x1B6 if i.o32 && !i.mem => (MOVZX_RR8, reg | rm << 3),
+        0x1BE if i.o32 && !i.mem => (MOVSX_RR8, reg | rm << 3),
+        0x1B7 if i.o32 && !i.mem => (MOVZX_RR16, reg | rm << 3),
+        0x1BF if i.o32 && !i.mem => (MOVSX_RR16, reg | rm << 3),
         0x1B6 | 0x1BE => f(MOVX, 0, (op == 0x1BE) as u8),
         0x1B7 | 0x1BF => f(MOVX, 1, (op == 0x1BF) as u8),
         // The 386's 8- and 16-bit shifts leave undefined flags of their own.
@@ -300,12 +324,14 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         // IMUL of the Pentium and later, whose clocks have no early-out
         // extra (`clocks::mul_extra`), so that it may run inside a body
         // (lib/mpi's multiply loops have four per iteration).
+        0x1AF if imul_w == 0 && !i.mem => (IMUL_RR32, reg | rm << 3),
         0x1AF => f(IMUL, imul_w, 0),
         // CMOVcc: the P6's (the Linux kernel's lib/mpi and string code).
         0x140..=0x14F if generation >= 6 => f(CMOV, ow, (op & 0xF) as u8),
         0x69 => f(IMUL, imul_w, A_IMM),
         0x6B => f(IMUL, imul_w, A_IMM | A_SX8),
         0x98 | 0x99 => f(CONV, ow, (op & 1) as u8),
+        0x190..=0x19F if !i.mem => (SETCC_R, (op & 0xF) as u8 | rm << 4),
         0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
         0xF6 | 0xF7 => f(GRP3, w, 0),
         0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => f(STRING, 0, 0),
@@ -378,9 +404,9 @@ macro_rules! by_form {
             // `JCC_BODY`, a single form above).
             0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39 | 43 | 47 | 51 | 55 | 59
             | 63 | 67 | 71 | 75 | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
-            | 123 | 127 | 131 | 135 | 139 | 143 | 147 | 151 | 155 | 159 | 163 | 167 | 171
-            | 175 | 179 | 183 | 187 | 195 | 199 | 203 | 215 | 223
-            | 227 | 231 | 235 | 239 | 243 | 247 | 251 | 255 => {
+            | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 163 | 171
+            | 175 | 179 | 183 | 187 | 195 | 199 | 203
+            | 231 | 235 | 239 | 243 | 247 | 251 | 255 => {
                 if $lap {
                     $me.snapshot_at($start);
                 }
@@ -737,6 +763,35 @@ impl Cpu32 {
                 self.f_shift_ri32::<7>(i);
                 Ok(false)
             },
+            @ IMUL_RR32 => {
+                self.f_imul_rr32(i);
+                Ok(false)
+            },
+            @ MOVZX_RR16 => {
+                let v = self.r[(i.aux >> 3 & 7) as usize] & 0xFFFF;
+                self.r[(i.aux & 7) as usize] = v;
+                Ok(false)
+            },
+            @ MOVSX_RR16 => {
+                let v = sext::<W16>(self.r[(i.aux >> 3 & 7) as usize]);
+                self.r[(i.aux & 7) as usize] = v;
+                Ok(false)
+            },
+            @ MOVZX_RR8 => {
+                let v = self.gr::<W8>((i.aux >> 3 & 7) as usize);
+                self.r[(i.aux & 7) as usize] = v;
+                Ok(false)
+            },
+            @ MOVSX_RR8 => {
+                let v = sext::<W8>(self.gr::<W8>((i.aux >> 3 & 7) as usize));
+                self.r[(i.aux & 7) as usize] = v;
+                Ok(false)
+            },
+            @ SETCC_R => {
+                let v = self.jcc_cond(i.aux) as u32;
+                self.sr::<W8>((i.aux >> 4 & 7) as usize, v);
+                Ok(false)
+            },
             // Form 0: the general path, an arm of the same jump (a test of
             // the form before the `match` cost two host instructions per
             // instruction).
@@ -939,7 +994,7 @@ impl Cpu32 {
         Ok(())
     }
 
-    /// Jcc's condition (the low nibble of `aux`): one arm per condition,
+    /// Jcc's (and SETcc's, CMOVcc's) condition (the low nibble of `aux`): one arm per condition,
     /// so each reads only what it needs off the lazy record (`cond` with a
     /// constant folds to that), where one `cond(cc)` took the condition
     /// apart at run time (branch `ia32trace`: −1.6% host instructions on
@@ -1142,6 +1197,18 @@ impl Cpu32 {
         Ok(())
     }
 
+    /// [`IMUL_RR32`]: [`Self::f_imul`]'s register case at 32 bits, without
+    /// early-out clocks.
+    #[inline(always)]
+    fn f_imul_rr32(&mut self, i: &Insn) {
+        let d = (i.aux & 7) as usize;
+        let s = (i.aux >> 3 & 7) as usize;
+        let p = self.r[d] as i32 as i64 * self.r[s] as i32 as i64;
+        let r = p as u32;
+        self.r[d] = r;
+        self.set_lazy_co::<W32>(r, if r as i32 as i64 != p { CF | OF } else { 0 });
+    }
+
     /// CBW/CWDE (aux 0) and CWD/CDQ (aux 1).
     #[inline(always)]
     fn f_conv(&mut self, i: &Insn) {
@@ -1229,7 +1296,7 @@ impl Cpu32 {
         } else {
             self.gr::<W>(i.rm())
         };
-        if self.cond(i.aux) {
+        if self.jcc_cond(i.aux) {
             self.sr::<W>(i.reg(), v);
         }
         Ok(())
