@@ -1129,16 +1129,22 @@ impl Cpu32 {
     }
 
     /// [`SHL_RI32`], [`SHR_RI32`] and [`SAR_RI32`] (`OP` 4, 5, 7): the
-    /// count (1–31) is `aux`, so every flag is set (a logical record with
-    /// CF and OF over it, as [`Self::shift_flags`] makes).
+    /// count (1–31) is `aux`, so every flag is set; the record keeps the
+    /// operand and the count (`flags::SHL32`...), CF and OF are worked
+    /// out only if read.
     #[inline(always)]
     fn f_shift_ri32<const OP: u8>(&mut self, i: &Insn) {
         let cnt = (i.aux & 31) as u32;
         debug_assert!(cnt != 0);
         let n = i.rm();
-        let (r, f) = shift_co::<W32, OP>(self.r[n], cnt);
+        let v = self.r[n];
+        let (r, class) = match OP {
+            4 => (v << cnt, super::flags::SHL32),
+            5 => (v >> cnt, super::flags::SHR32),
+            _ => (((v as i32) >> cnt) as u32, super::flags::SAR32),
+        };
         self.r[n] = r;
-        self.set_lazy_co::<W32>(r, f);
+        self.set_lazy_shift(class, v, cnt, r);
     }
 
     /// The flags of a shift or rotate by `cnt` with result `r` and CF/OF `f`.
