@@ -183,6 +183,25 @@ pub(crate) const MOVSX_RR8: u8 = XCHG_RR << 2 | 3;
 /// ([`Cpu32::jcc_cond`]) rather than `cond` taking the code apart at run time.
 pub(crate) const SETCC_R: u8 = SETCC << 2 | 3;
 
+/// The 32-bit ALU operation with a sign-extended byte immediate
+/// (`83 /op` with a register operand): the ALU_RI family's unused fourth
+/// width, the register in `aux`, so the extension is not decided at run time.
+const fn alu_ri_sx8(aop: u8) -> u8 {
+    (ALU_RI_ADD + aop) << 2 | 3
+}
+
+// The forms of [`alu_ri_sx8`] (TEST's is never made: group 1 has no TEST; its arm
+// keeps the `match` over all 256 values).
+const RI_SX8_ADD: u8 = alu_ri_sx8(0);
+const RI_SX8_OR: u8 = alu_ri_sx8(1);
+const RI_SX8_ADC: u8 = alu_ri_sx8(2);
+const RI_SX8_SBB: u8 = alu_ri_sx8(3);
+const RI_SX8_AND: u8 = alu_ri_sx8(4);
+const RI_SX8_SUB: u8 = alu_ri_sx8(5);
+const RI_SX8_XOR: u8 = alu_ri_sx8(6);
+const RI_SX8_CMP: u8 = alu_ri_sx8(7);
+const RI_SX8_TEST: u8 = alu_ri_sx8(8);
+
 /// Whether a form is a Jcc (rel8, rel16 or rel32).
 pub(crate) const fn is_jcc(form: u8) -> bool {
     form >> 2 == JCC && form & 3 != 3
@@ -265,6 +284,8 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             let sx = if op == 0x83 { A_SX8 } else { 0 };
             if i.mem {
                 f(ALU_M_ADD + reg, w, A_IMM | sx)
+            } else if sx != 0 && w == 2 {
+                (alu_ri_sx8(reg), rm)
             } else {
                 f(ALU_RI_ADD + reg, w, rm | sx)
             }
@@ -402,8 +423,8 @@ macro_rules! by_form {
             // take it too. A family that came to use width code 3 would make
             // one of these unreachable, which the compiler reports (191 is
             // `JCC_BODY`, a single form above).
-            0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39 | 43 | 47 | 51 | 55 | 59
-            | 63 | 67 | 71 | 75 | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
+            0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39
+            | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
             | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 163 | 171
             | 175 | 179 | 183 | 187 | 195 | 199 | 203
             | 231 | 235 | 239 | 243 | 247 | 251 | 255 => {
@@ -763,6 +784,15 @@ impl Cpu32 {
                 self.f_shift_ri32::<7>(i);
                 Ok(false)
             },
+            @ RI_SX8_ADD => self.f_alu_ri_sx8::<0>(i),
+            @ RI_SX8_OR => self.f_alu_ri_sx8::<1>(i),
+            @ RI_SX8_ADC => self.f_alu_ri_sx8::<2>(i),
+            @ RI_SX8_SBB => self.f_alu_ri_sx8::<3>(i),
+            @ RI_SX8_AND => self.f_alu_ri_sx8::<4>(i),
+            @ RI_SX8_SUB => self.f_alu_ri_sx8::<5>(i),
+            @ RI_SX8_XOR => self.f_alu_ri_sx8::<6>(i),
+            @ RI_SX8_CMP => self.f_alu_ri_sx8::<7>(i),
+            @ RI_SX8_TEST => self.f_alu_ri_sx8::<8>(i),
             @ IMUL_RR32 => {
                 self.f_imul_rr32(i);
                 Ok(false)
@@ -919,6 +949,18 @@ impl Cpu32 {
         if OP < 7 {
             self.sr::<W>(d, r);
         }
+    }
+
+    /// [`alu_ri_sx8`]: [`Self::f_alu_ri`] at 32 bits with the immediate a
+    /// sign-extended byte.
+    #[inline(always)]
+    fn f_alu_ri_sx8<const OP: u8>(&mut self, i: &Insn) -> R<bool> {
+        let d = (i.aux & 7) as usize;
+        let r = self.alu_op::<W32, OP>(self.r[d], sext::<W8>(i.imm));
+        if OP < 7 {
+            self.r[d] = r;
+        }
+        Ok(false)
     }
 
     #[inline(always)]
