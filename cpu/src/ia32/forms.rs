@@ -163,6 +163,45 @@ pub(crate) const SHR_RI32: u8 = MOVX << 2 | 3;
 /// See [`SHL_RI32`].
 pub(crate) const SAR_RI32: u8 = CONV << 2 | 3;
 
+/// IMUL r32, r32 of the Pentium and later (no early-out clocks): a form of
+/// its own (IMUL's unused fourth width), destination | source << 3 in
+/// `aux`, so that it tests neither for a memory operand nor for an
+/// immediate (lib/mpi's multiply loop runs four per iteration).
+pub(crate) const IMUL_RR32: u8 = IMUL << 2 | 3;
+/// MOVZX r32, r16 with a register source: destination | source << 3 in
+/// `aux` (an unused fourth width, as [`IMUL_RR32`]), so that it tests
+/// neither for a memory operand nor for the extension or the operand size.
+pub(crate) const MOVZX_RR16: u8 = MOV_RR << 2 | 3;
+/// MOVSX r32, r16 with a register source (see [`MOVZX_RR16`]).
+pub(crate) const MOVSX_RR16: u8 = MOV_RI << 2 | 3;
+/// MOVZX r32, r8 with a register source (see [`MOVZX_RR16`]).
+pub(crate) const MOVZX_RR8: u8 = LEA << 2 | 3;
+/// MOVSX r32, r8 with a register source (see [`MOVZX_RR16`]).
+pub(crate) const MOVSX_RR8: u8 = XCHG_RR << 2 | 3;
+/// SETcc with a register operand: the condition | the register << 4 in
+/// `aux` (SETCC's unused fourth width); its condition is one arm per code
+/// ([`Cpu32::jcc_cond`]) rather than `cond` taking the code apart at run time.
+pub(crate) const SETCC_R: u8 = SETCC << 2 | 3;
+
+/// The 32-bit ALU operation with a sign-extended byte immediate
+/// (`83 /op` with a register operand): the ALU_RI family's unused fourth
+/// width, the register in `aux`, so the extension is not decided at run time.
+const fn alu_ri_sx8(aop: u8) -> u8 {
+    (ALU_RI_ADD + aop) << 2 | 3
+}
+
+// The forms of [`alu_ri_sx8`] (TEST's is never made: group 1 has no TEST; its arm
+// keeps the `match` over all 256 values).
+const RI_SX8_ADD: u8 = alu_ri_sx8(0);
+const RI_SX8_OR: u8 = alu_ri_sx8(1);
+const RI_SX8_ADC: u8 = alu_ri_sx8(2);
+const RI_SX8_SBB: u8 = alu_ri_sx8(3);
+const RI_SX8_AND: u8 = alu_ri_sx8(4);
+const RI_SX8_SUB: u8 = alu_ri_sx8(5);
+const RI_SX8_XOR: u8 = alu_ri_sx8(6);
+const RI_SX8_CMP: u8 = alu_ri_sx8(7);
+const RI_SX8_TEST: u8 = alu_ri_sx8(8);
+
 /// Whether a form is a Jcc (rel8, rel16 or rel32).
 pub(crate) const fn is_jcc(form: u8) -> bool {
     form >> 2 == JCC && form & 3 != 3
@@ -245,6 +284,8 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             let sx = if op == 0x83 { A_SX8 } else { 0 };
             if i.mem {
                 f(ALU_M_ADD + reg, w, A_IMM | sx)
+            } else if sx != 0 && w == 2 {
+                (alu_ri_sx8(reg), rm)
             } else {
                 f(ALU_RI_ADD + reg, w, rm | sx)
             }
@@ -279,6 +320,10 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0xE8 => f(CALL, ow, 0),
         0xC3 => f(RET, ow, 0),
         0xC2 => f(RET, ow, A_IMM),
+        0x1B6 if i.o32 && !i.mem => (MOVZX_RR8, reg | rm << 3),
+        0x1BE if i.o32 && !i.mem => (MOVSX_RR8, reg | rm << 3),
+        0x1B7 if i.o32 && !i.mem => (MOVZX_RR16, reg | rm << 3),
+        0x1BF if i.o32 && !i.mem => (MOVSX_RR16, reg | rm << 3),
         0x1B6 | 0x1BE => f(MOVX, 0, (op == 0x1BE) as u8),
         0x1B7 | 0x1BF => f(MOVX, 1, (op == 0x1BF) as u8),
         // The 386's 8- and 16-bit shifts leave undefined flags of their own.
@@ -300,12 +345,14 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         // IMUL of the Pentium and later, whose clocks have no early-out
         // extra (`clocks::mul_extra`), so that it may run inside a body
         // (lib/mpi's multiply loops have four per iteration).
+        0x1AF if imul_w == 0 && !i.mem => (IMUL_RR32, reg | rm << 3),
         0x1AF => f(IMUL, imul_w, 0),
         // CMOVcc: the P6's (the Linux kernel's lib/mpi and string code).
         0x140..=0x14F if generation >= 6 => f(CMOV, ow, (op & 0xF) as u8),
         0x69 => f(IMUL, imul_w, A_IMM),
         0x6B => f(IMUL, imul_w, A_IMM | A_SX8),
         0x98 | 0x99 => f(CONV, ow, (op & 1) as u8),
+        0x190..=0x19F if !i.mem => (SETCC_R, (op & 0xF) as u8 | rm << 4),
         0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
         0xF6 | 0xF7 => f(GRP3, w, 0),
         0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => f(STRING, 0, 0),
@@ -376,11 +423,11 @@ macro_rules! by_form {
             // take it too. A family that came to use width code 3 would make
             // one of these unreachable, which the compiler reports (191 is
             // `JCC_BODY`, a single form above).
-            0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39 | 43 | 47 | 51 | 55 | 59
-            | 63 | 67 | 71 | 75 | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
-            | 123 | 127 | 131 | 135 | 139 | 143 | 147 | 151 | 155 | 159 | 163 | 167 | 171
-            | 175 | 179 | 183 | 187 | 195 | 199 | 203 | 215 | 223
-            | 227 | 231 | 235 | 239 | 243 | 247 | 251 | 255 => {
+            0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39
+            | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
+            | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 163 | 171
+            | 175 | 179 | 183 | 187 | 195 | 199 | 203
+            | 231 | 235 | 239 | 243 | 247 | 251 | 255 => {
                 if $lap {
                     $me.snapshot_at($start);
                 }
@@ -737,6 +784,44 @@ impl Cpu32 {
                 self.f_shift_ri32::<7>(i);
                 Ok(false)
             },
+            @ RI_SX8_ADD => self.f_alu_ri_sx8::<0>(i),
+            @ RI_SX8_OR => self.f_alu_ri_sx8::<1>(i),
+            @ RI_SX8_ADC => self.f_alu_ri_sx8::<2>(i),
+            @ RI_SX8_SBB => self.f_alu_ri_sx8::<3>(i),
+            @ RI_SX8_AND => self.f_alu_ri_sx8::<4>(i),
+            @ RI_SX8_SUB => self.f_alu_ri_sx8::<5>(i),
+            @ RI_SX8_XOR => self.f_alu_ri_sx8::<6>(i),
+            @ RI_SX8_CMP => self.f_alu_ri_sx8::<7>(i),
+            @ RI_SX8_TEST => self.f_alu_ri_sx8::<8>(i),
+            @ IMUL_RR32 => {
+                self.f_imul_rr32(i);
+                Ok(false)
+            },
+            @ MOVZX_RR16 => {
+                let v = self.r[(i.aux >> 3 & 7) as usize] & 0xFFFF;
+                self.r[(i.aux & 7) as usize] = v;
+                Ok(false)
+            },
+            @ MOVSX_RR16 => {
+                let v = sext::<W16>(self.r[(i.aux >> 3 & 7) as usize]);
+                self.r[(i.aux & 7) as usize] = v;
+                Ok(false)
+            },
+            @ MOVZX_RR8 => {
+                let v = self.gr::<W8>((i.aux >> 3 & 7) as usize);
+                self.r[(i.aux & 7) as usize] = v;
+                Ok(false)
+            },
+            @ MOVSX_RR8 => {
+                let v = sext::<W8>(self.gr::<W8>((i.aux >> 3 & 7) as usize));
+                self.r[(i.aux & 7) as usize] = v;
+                Ok(false)
+            },
+            @ SETCC_R => {
+                let v = self.jcc_cond(i.aux) as u32;
+                self.sr::<W8>((i.aux >> 4 & 7) as usize, v);
+                Ok(false)
+            },
             // Form 0: the general path, an arm of the same jump (a test of
             // the form before the `match` cost two host instructions per
             // instruction).
@@ -891,6 +976,18 @@ impl Cpu32 {
         }
     }
 
+    /// [`alu_ri_sx8`]: [`Self::f_alu_ri`] at 32 bits with the immediate a
+    /// sign-extended byte.
+    #[inline(always)]
+    fn f_alu_ri_sx8<const OP: u8>(&mut self, i: &Insn) -> R<bool> {
+        let d = (i.aux & 7) as usize;
+        let r = self.alu_op::<W32, OP>(self.r[d], sext::<W8>(i.imm));
+        if OP < 7 {
+            self.r[d] = r;
+        }
+        Ok(false)
+    }
+
     #[inline(always)]
     fn f_alu_m<W: Width, B: Bus + ?Sized, const OP: u8>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         let b = if i.aux & A_IMM != 0 {
@@ -964,7 +1061,7 @@ impl Cpu32 {
         Ok(())
     }
 
-    /// Jcc's condition (the low nibble of `aux`): one arm per condition,
+    /// Jcc's (and SETcc's, CMOVcc's) condition (the low nibble of `aux`): one arm per condition,
     /// so each reads only what it needs off the lazy record (`cond` with a
     /// constant folds to that), where one `cond(cc)` took the condition
     /// apart at run time (branch `ia32trace`: −1.6% host instructions on
@@ -1099,16 +1196,22 @@ impl Cpu32 {
     }
 
     /// [`SHL_RI32`], [`SHR_RI32`] and [`SAR_RI32`] (`OP` 4, 5, 7): the
-    /// count (1–31) is `aux`, so every flag is set (a logical record with
-    /// CF and OF over it, as [`Self::shift_flags`] makes).
+    /// count (1–31) is `aux`, so every flag is set; the record keeps the
+    /// operand and the count (`flags::SHL32`...), CF and OF are worked
+    /// out only if read.
     #[inline(always)]
     fn f_shift_ri32<const OP: u8>(&mut self, i: &Insn) {
         let cnt = (i.aux & 31) as u32;
         debug_assert!(cnt != 0);
         let n = i.rm();
-        let (r, f) = shift_co::<W32, OP>(self.r[n], cnt);
+        let v = self.r[n];
+        let (r, class) = match OP {
+            4 => (v << cnt, super::flags::SHL32),
+            5 => (v >> cnt, super::flags::SHR32),
+            _ => (((v as i32) >> cnt) as u32, super::flags::SAR32),
+        };
         self.r[n] = r;
-        self.set_lazy_co::<W32>(r, f);
+        self.set_lazy_shift(class, v, cnt, r);
     }
 
     /// The flags of a shift or rotate by `cnt` with result `r` and CF/OF `f`.
@@ -1165,6 +1268,18 @@ impl Cpu32 {
         // record with CF and OF over it (`set_lazy_co`).
         self.set_lazy_co::<W>(r, if ovf { CF | OF } else { 0 });
         Ok(())
+    }
+
+    /// [`IMUL_RR32`]: [`Self::f_imul`]'s register case at 32 bits, without
+    /// early-out clocks.
+    #[inline(always)]
+    fn f_imul_rr32(&mut self, i: &Insn) {
+        let d = (i.aux & 7) as usize;
+        let s = (i.aux >> 3 & 7) as usize;
+        let p = self.r[d] as i32 as i64 * self.r[s] as i32 as i64;
+        let r = p as u32;
+        self.r[d] = r;
+        self.set_lazy_co::<W32>(r, if r as i32 as i64 != p { CF | OF } else { 0 });
     }
 
     /// CBW/CWDE (aux 0) and CWD/CDQ (aux 1).
@@ -1254,7 +1369,7 @@ impl Cpu32 {
         } else {
             self.gr::<W>(i.rm())
         };
-        if self.cond(i.aux) {
+        if self.jcc_cond(i.aux) {
             self.sr::<W>(i.reg(), v);
         }
         Ok(())

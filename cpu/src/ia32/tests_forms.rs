@@ -303,3 +303,74 @@ fn register_shifts_by_a_constant_agree_with_the_general_path() {
     }
     assert!(taken.iter().all(|&n| n >= 500), "{taken:?}");
 }
+
+/// The register forms decided when decoding (`forms::IMUL_RR32`, the
+/// MOVZX/MOVSX register forms, `SETCC_R`): on random registers and flags
+/// each agrees with the general path, and the register shapes do take them.
+#[test]
+fn register_forms_agree_with_the_general_path() {
+    use super::forms::{IMUL_RR32, MOVSX_RR16, MOVSX_RR8, MOVZX_RR16, MOVZX_RR8, SETCC_R};
+    let mut rng = Rng(0x0123_4567_F00D);
+    let mut taken = [0u32; 6];
+    for trial in 0..6_000u32 {
+        let model = [Model32::I80386, Model32::I80486, Model32::PentiumPro][trial as usize % 3];
+        let modrm = 0xC0 | rng.below(64) as u8;
+        let (op, want) = match rng.below(6) {
+            0 => (0xAF, IMUL_RR32),
+            1 => (0xB7, MOVZX_RR16),
+            2 => (0xBF, MOVSX_RR16),
+            3 => (0xB6, MOVZX_RR8),
+            4 => (0xBE, MOVSX_RR8),
+            _ => (0x90 | rng.below(16) as u8, SETCC_R),
+        };
+        let o16 = rng.below(4) == 0;
+        let mut code = Vec::new();
+        if o16 {
+            code.push(0x66);
+        }
+        code.extend_from_slice(&[0x0F, op, modrm]);
+        // IMUL's form is the Pentium's and later; 16-bit operands keep
+        // the family forms (SETcc has no operand size).
+        let expect = match want {
+            IMUL_RR32 => model == Model32::PentiumPro && !o16,
+            SETCC_R => true,
+            _ => !o16,
+        };
+        // An ALU operation, INC or DEC first: a lazy record of each class
+        // (and an ADC/SBB reading one) before the reader.
+        let pre = [0x01u8, 0x29, 0x21, 0x11, 0x19, 0x40, 0x48][rng.below(7) as usize];
+        let pre_code = [pre, 0xC0 | rng.below(64) as u8];
+        let seed = rng.next();
+        let mut results = Vec::new();
+        for forms in [true, false] {
+            let mut bus = FlatBus::new(0x1_0000);
+            bus.load(CODE, &code);
+            bus.load(CODE + 0x100, &pre_code);
+            let mut c = cpu(model, false, &mut Rng(seed | 1), forms);
+            c.eip = CODE + 0x100;
+            assert_eq!(c.step(&mut bus), StepResult32::Executed);
+            c.eip = CODE;
+            if forms {
+                let f = form(&mut c, &mut bus).unwrap();
+                if expect {
+                    assert_eq!(f, want, "form of {code:02X?}");
+                    taken[[
+                        IMUL_RR32, MOVZX_RR16, MOVSX_RR16, MOVZX_RR8, MOVSX_RR8, SETCC_R,
+                    ]
+                    .iter()
+                    .position(|&w| w == want)
+                    .unwrap()] += 1;
+                } else {
+                    assert_ne!(f, want, "form of {code:02X?}");
+                }
+            }
+            let res = c.step(&mut bus);
+            results.push((res, c.regs(), c.cycles(), c.instructions()));
+        }
+        assert_eq!(
+            results[0], results[1],
+            "trial {trial}, {model:?}, {code:02X?}"
+        );
+    }
+    assert!(taken.iter().all(|&n| n >= 150), "{taken:?}");
+}
