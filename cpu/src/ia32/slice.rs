@@ -243,6 +243,7 @@ impl Cpu32 {
                     &mut n,
                     ev,
                     off,
+                    if SLICE { end_at } else { limit },
                 );
                 self.in_body = 0;
                 if let Some(res) = body {
@@ -400,11 +401,11 @@ impl Cpu32 {
         n: &mut u64,
         events: u64,
         off: u64,
+        end: u64,
     ) -> Option<super::R<bool>> {
         let first = (blk & BLK_START) as usize;
         let len = (blk >> BLK_LEN_SHIFT) as usize;
         let hi = self.fetch_hi;
-        let c0 = self.cycles;
         // The body's first EIP (a body does not wrap): an instruction's is
         // this plus its entry in `offs`, worked out only before a form
         // that may reach the bus (for a fault, the x87's instruction
@@ -417,54 +418,62 @@ impl Cpu32 {
         // (`Cpu32::count_walk`: a body lies in that page and the next).
         self.seg_saved = false;
         self.insn_start = e0;
-        // The board is told the clock, and its events number looked at,
-        // only where a form reached it (`Cpu32::touch_bus`, which also
-        // changes the fetch context: the test after the form stops the
-        // body there, and the lap looks at the events number).
-        if SLICE {
-            self.body_clk = c0.wrapping_add(off);
-        }
         let body = &arena[first..first + len];
-        // Body entry `k`'s offset (`first + k` is inside the arena: the
-        // mask only spares the bounds check).
-        let off_of = |k: usize| u32::from(offs[(first + k) & (BLOCK_ARENA - 1)]);
-        // Where an instruction is in the body, from its reference: the loop
-        // carries no index either.
-        let at = |i: &super::decode::Insn| {
-            (std::ptr::from_ref(i) as usize - body.as_ptr() as usize)
-                / std::mem::size_of::<super::decode::Insn>()
-        };
-        // The clocks up to and including an instruction.
-        let upto =
-            |i: &super::decode::Insn| c0.wrapping_add((i.imm2 & BODY_CLK) as u64 + i.clk as u64);
-        for i in body {
-            if i.imm2 & BODY_BUS != 0 {
-                if i.imm2 & BODY_FIP != 0 {
-                    self.insn_start = e0.wrapping_add(off_of(at(i)));
-                }
-                if SLICE {
-                    // A register form cannot reach a device: only one that
-                    // can leaves where it is, for `Cpu32::touch_bus`.
-                    self.body_at = i.imm2;
-                }
+        // A body that loops to its own start (a taken Jcc back to it) runs
+        // again from here while the whole of it still fits, as the lap
+        // would find it at its next look-up (nothing the look-up or the
+        // lap's tests see can have changed: a form that reached the board
+        // or changed the fetch context stopped the body).
+        'again: loop {
+            let c0 = self.cycles;
+            // The board is told the clock, and its events number looked at,
+            // only where a form reached it (`Cpu32::touch_bus`, which also
+            // changes the fetch context: the test after the form stops the
+            // body there, and the lap looks at the events number).
+            if SLICE {
+                self.body_clk = c0.wrapping_add(off);
             }
-            #[cfg(debug_assertions)]
-            let before = {
-                // EIP and the clocks as the whole step would have them, for
-                // the checks; `insn_start` as the release build leaves it,
-                // so that a form reading it where the body does not set it
-                // shows in the tests.
-                let keep = self.insn_start;
-                self.eip = e0.wrapping_add(off_of(at(i)));
-                self.start_unsnapped();
-                self.insn_start = keep;
-                self.cycles = upto(i);
-                self.cycles
+            // Body entry `k`'s offset (`first + k` is inside the arena: the
+            // mask only spares the bounds check).
+            let off_of = |k: usize| u32::from(offs[(first + k) & (BLOCK_ARENA - 1)]);
+            // Where an instruction is in the body, from its reference: the loop
+            // carries no index either.
+            let at = |i: &super::decode::Insn| {
+                (std::ptr::from_ref(i) as usize - body.as_ptr() as usize)
+                    / std::mem::size_of::<super::decode::Insn>()
             };
-            let res = self.exec_form::<B, true>(bus, i, 0, 0);
-            #[cfg(debug_assertions)]
-            {
-                debug_assert!(
+            // The clocks up to and including an instruction.
+            let upto = |i: &super::decode::Insn| {
+                c0.wrapping_add((i.imm2 & BODY_CLK) as u64 + i.clk as u64)
+            };
+            for i in body {
+                if i.imm2 & BODY_BUS != 0 {
+                    if i.imm2 & BODY_FIP != 0 {
+                        self.insn_start = e0.wrapping_add(off_of(at(i)));
+                    }
+                    if SLICE {
+                        // A register form cannot reach a device: only one that
+                        // can leaves where it is, for `Cpu32::touch_bus`.
+                        self.body_at = i.imm2;
+                    }
+                }
+                #[cfg(debug_assertions)]
+                let before = {
+                    // EIP and the clocks as the whole step would have them, for
+                    // the checks; `insn_start` as the release build leaves it,
+                    // so that a form reading it where the body does not set it
+                    // shows in the tests.
+                    let keep = self.insn_start;
+                    self.eip = e0.wrapping_add(off_of(at(i)));
+                    self.start_unsnapped();
+                    self.insn_start = keep;
+                    self.cycles = upto(i);
+                    self.cycles
+                };
+                let res = self.exec_form::<B, true>(bus, i, 0, 0);
+                #[cfg(debug_assertions)]
+                {
+                    debug_assert!(
                     res.is_err()
                         || self.cycles == before
                             && (matches!(res, Ok(false))
@@ -473,59 +482,70 @@ impl Cpu32 {
                     "ia32: a block's form at {:#x} took a snapshot or charged more than its count",
                     self.insn_start
                 );
-                self.check_seg_saved();
-                self.check_fast_step();
-            }
-            // The steps run, the one that stopped the body included (the
-            // lap's count takes every step; the fault path takes a faulted
-            // one back from the instructions retired).
-            match res {
-                Ok(true) if i.form == super::forms::JCC_BODY => {
-                    // A taken Jcc: its target, taken clocks and steps are
-                    // in the arena copy (`build_block`).
-                    self.eip = i.imm;
-                    self.cycles = upto(i).wrapping_add(i.disp as u64);
-                    *n += u64::from(i.base);
-                    return Some(res);
+                    self.check_seg_saved();
+                    self.check_fast_step();
                 }
-                Ok(_) => {
-                    // (An x87 lean form counts as a bus form: a fallback
-                    // that drove FERR# changes the fetch context,
-                    // `Cpu32::f_x87_lean_full`, and says `Ok(true)` for
-                    // the snapshot it took, its own: the stop says
-                    // `Ok(false)`, `Ok(true)` being a taken Jcc's.)
-                    debug_assert!(
+                // The steps run, the one that stopped the body included (the
+                // lap's count takes every step; the fault path takes a faulted
+                // one back from the instructions retired).
+                match res {
+                    Ok(true) if i.form == super::forms::JCC_BODY => {
+                        // A taken Jcc: its target, taken clocks and steps are
+                        // in the arena copy (`build_block`).
+                        self.eip = i.imm;
+                        self.cycles = upto(i).wrapping_add(i.disp as u64);
+                        *n += u64::from(i.base);
+                        let again = if SLICE {
+                            let worst = (blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK;
+                            self.cycles.wrapping_add(worst as u64) < end
+                        } else {
+                            // The body and the instruction after it.
+                            *n + (len as u64) < end
+                        };
+                        if i.imm == e0 && again {
+                            continue 'again;
+                        }
+                        return Some(res);
+                    }
+                    Ok(_) => {
+                        // (An x87 lean form counts as a bus form: a fallback
+                        // that drove FERR# changes the fetch context,
+                        // `Cpu32::f_x87_lean_full`, and says `Ok(true)` for
+                        // the snapshot it took, its own: the stop says
+                        // `Ok(false)`, `Ok(true)` being a taken Jcc's.)
+                        debug_assert!(
                         bus.slice_events() == Some(events) || self.fetch_hi != hi,
                         "ia32: a body's form at {:#x} changed the board's events without touch_bus",
                         e0.wrapping_add(off_of(at(i)))
                     );
-                    if i.imm2 & BODY_BUS != 0 && self.fetch_hi != hi {
+                        if i.imm2 & BODY_BUS != 0 && self.fetch_hi != hi {
+                            let k = at(i);
+                            self.eip = e0.wrapping_add(off_of(k)).wrapping_add(i.len as u32);
+                            self.cycles = upto(i);
+                            *n += k as u64 + 1;
+                            return Some(Ok(false));
+                        }
+                    }
+                    Err(_) => {
+                        // EIP at the instruction that faulted (and `insn_start`,
+                        // its restart point: `Cpu32::fast_fault`).
                         let k = at(i);
-                        self.eip = e0.wrapping_add(off_of(k)).wrapping_add(i.len as u32);
+                        self.eip = e0.wrapping_add(off_of(k));
+                        self.insn_start = self.eip;
                         self.cycles = upto(i);
                         *n += k as u64 + 1;
-                        return Some(Ok(false));
+                        return Some(res);
                     }
                 }
-                Err(_) => {
-                    // EIP at the instruction that faulted (and `insn_start`,
-                    // its restart point: `Cpu32::fast_fault`).
-                    let k = at(i);
-                    self.eip = e0.wrapping_add(off_of(k));
-                    self.insn_start = self.eip;
-                    self.cycles = upto(i);
-                    *n += k as u64 + 1;
-                    return Some(res);
-                }
             }
+            let last = &body[len - 1];
+            self.eip = e0
+                .wrapping_add(off_of(len - 1))
+                .wrapping_add(last.len as u32);
+            self.cycles = upto(last);
+            *n += len as u64;
+            return None;
         }
-        let last = &body[len - 1];
-        self.eip = e0
-            .wrapping_add(off_of(len - 1))
-            .wrapping_add(last.len as u32);
-        self.cycles = upto(last);
-        *n += len as u64;
-        None
     }
 
     /// After a body stopped at a fault or an event: the whole sequence of
