@@ -881,24 +881,40 @@ impl Cpu32 {
         &mut self,
         bus: &mut B,
         i: &Insn,
-        f: F,
+        mut f: F,
     ) -> R<X> {
         let len = W::BITS / 8;
         let s = i.mseg();
         let a = self.ea(i);
         // A flat segment first, as `rd` and `wr` do (`Cpu32::direct_flat`).
         if let Some(p) = self.direct_flat(s, a, len, true) {
-            // The same lent RAM `rd`/`wr` use (`Bus::ram_direct`).
-            if let Some(m) = bus.ram_direct().get_mut(p..p + len as usize) {
-                if let Some(old) = load::<W>(m) {
-                    let (new, x) = f(old);
-                    store::<W>(m, new);
-                    self.note_write(p as u32, len);
-                    return Ok(x);
-                }
+            match self.rmw_direct::<W, B, X, F>(bus, p, f) {
+                Ok(x) => return Ok(x),
+                Err(g) => f = g,
             }
         }
         self.rmw_other::<W, B, X, F>(bus, s, a, f)
+    }
+
+    /// The read-modify-write in the lent RAM (`Bus::ram_direct`, as `rd`
+    /// and `wr` use it) at physical `p`, or `f` back where it lends none.
+    #[inline(always)]
+    fn rmw_direct<W: Width, B: Bus + ?Sized, X, F: FnOnce(u32) -> (u32, X)>(
+        &mut self,
+        bus: &mut B,
+        p: usize,
+        f: F,
+    ) -> Result<X, F> {
+        let len = W::BITS / 8;
+        if let Some(m) = bus.ram_direct().get_mut(p..p + len as usize) {
+            if let Some(old) = load::<W>(m) {
+                let (new, x) = f(old);
+                store::<W>(m, new);
+                self.note_write(p as u32, len);
+                return Ok(x);
+            }
+        }
+        Err(f)
     }
 
     /// [`Self::rmw`] past [`Self::direct_flat`]: a segment that is not
@@ -909,7 +925,7 @@ impl Cpu32 {
         bus: &mut B,
         s: usize,
         a: u32,
-        f: F,
+        mut f: F,
     ) -> R<X> {
         let len = W::BITS / 8;
         // The one-compare segment check stands for the breakpoint and
@@ -918,13 +934,9 @@ impl Cpu32 {
         // general way below, whose segment check is the full one.
         if let Some((lin, mode, _)) = self.seg_fast_mode(s, a, len, true) {
             if let Some(p) = self.direct_mode(lin, len, true, mode) {
-                if let Some(m) = bus.ram_direct().get_mut(p..p + len as usize) {
-                    if let Some(old) = load::<W>(m) {
-                        let (new, x) = f(old);
-                        store::<W>(m, new);
-                        self.note_write(p as u32, len);
-                        return Ok(x);
-                    }
+                match self.rmw_direct::<W, B, X, F>(bus, p, f) {
+                    Ok(x) => return Ok(x),
+                    Err(g) => f = g,
                 }
             }
         }
