@@ -797,26 +797,10 @@ impl Cpu32 {
                 self.f_imul_rr32(i);
                 Ok(false)
             },
-            @ MOVZX_RR16 => {
-                let v = self.r[(i.aux >> 3 & 7) as usize] & 0xFFFF;
-                self.r[(i.aux & 7) as usize] = v;
-                Ok(false)
-            },
-            @ MOVSX_RR16 => {
-                let v = sext::<W16>(self.r[(i.aux >> 3 & 7) as usize]);
-                self.r[(i.aux & 7) as usize] = v;
-                Ok(false)
-            },
-            @ MOVZX_RR8 => {
-                let v = self.gr::<W8>((i.aux >> 3 & 7) as usize);
-                self.r[(i.aux & 7) as usize] = v;
-                Ok(false)
-            },
-            @ MOVSX_RR8 => {
-                let v = sext::<W8>(self.gr::<W8>((i.aux >> 3 & 7) as usize));
-                self.r[(i.aux & 7) as usize] = v;
-                Ok(false)
-            },
+            @ MOVZX_RR16 => self.f_movx_rr::<W16, false>(i),
+            @ MOVSX_RR16 => self.f_movx_rr::<W16, true>(i),
+            @ MOVZX_RR8 => self.f_movx_rr::<W8, false>(i),
+            @ MOVSX_RR8 => self.f_movx_rr::<W8, true>(i),
             @ SETCC_R => {
                 let v = self.jcc_cond(i.aux) as u32;
                 self.sr::<W8>((i.aux >> 4 & 7) as usize, v);
@@ -1284,6 +1268,15 @@ impl Cpu32 {
 
     /// [`IMUL_RR32`]: [`Self::f_imul`]'s register case at 32 bits, without
     /// early-out clocks.
+    /// MOVZX/MOVSX r32 from a `W` register (`aux`: destination, source
+    /// `<< 3`), zero- or (`SX`) sign-extended: one body for the four forms.
+    #[inline(always)]
+    fn f_movx_rr<W: Width, const SX: bool>(&mut self, i: &Insn) -> R<bool> {
+        let v = self.gr::<W>((i.aux >> 3 & 7) as usize);
+        self.r[(i.aux & 7) as usize] = if SX { sext::<W>(v) } else { v };
+        Ok(false)
+    }
+
     #[inline(always)]
     fn f_imul_rr32(&mut self, i: &Insn) {
         let d = (i.aux & 7) as usize;
