@@ -399,6 +399,36 @@ impl Cpu32 {
             self.fetch_ctx = 1;
         }
         self.fetch_hi = (self.fetch_ctx as u64) << 32;
+        self.new_link_gen();
+    }
+
+    /// Forget every body's link to its Jcc's target (`Cpu32::block_links`).
+    pub(crate) fn new_link_gen(&mut self) {
+        self.link_gen = self.link_gen.wrapping_add(1);
+        if self.link_gen == 0 {
+            self.block_links.fill(0);
+            self.link_gen = 1;
+        }
+    }
+
+    /// The block word of the slot of CS:`target`, the target of the taken
+    /// Jcc at arena entry `k` of a running body, if the slot is stamped in
+    /// the fetch context (else 0), linked from `k` once its block is built
+    /// ([`Cpu32::block_links`]: a body that leaves there again takes the
+    /// link instead of this look-up, a cache line of the 4 MiB table).
+    #[inline(never)]
+    pub(crate) fn link_block(&mut self, k: usize, target: u32) -> u32 {
+        let lin = self.seg[CS].base.wrapping_add(target);
+        let s = &self.icache[slot_index(lin)];
+        if s.tag != lin as u64 | self.fetch_hi {
+            return 0;
+        }
+        let blk = s.blk;
+        if blk >= BLK_HOT {
+            self.block_links[k & (BLOCK_ARENA - 1)] =
+                u64::from(self.link_gen) << 32 | u64::from(blk);
+        }
+        blk
     }
 
     /// What a stamp vouches for besides the slot's own key: the code
@@ -670,10 +700,12 @@ impl Cpu32 {
     /// word no longer points at the form (it was stamped again, refilled
     /// or built elsewhere) keeps its word.
     #[inline]
-    fn evict(&mut self, start: usize, n: usize) {
+    pub(crate) fn evict(&mut self, start: usize, n: usize) {
         for q in start..start + n {
             let o = std::mem::take(&mut self.block_owner[q]);
             if o != 0 {
+                // A link may lead here, whatever the slot now holds.
+                self.new_link_gen();
                 let s = &mut self.icache[(o - 1) as usize & (ICACHE_SLOTS - 1)];
                 if s.blk >= 1 << BLK_LEN_SHIFT && (s.blk & BLK_START) as usize == q {
                     s.blk = 0;

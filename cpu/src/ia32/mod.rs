@@ -385,6 +385,18 @@ pub struct Cpu32 {
     /// For each entry of `blocks`, the slot (plus one) of the block whose
     /// body begins there, else 0: writing over it drops that block.
     block_owner: Box<[u32]>,
+    /// For each entry of `blocks` that is a body's Jcc (`forms::JCC_BODY`),
+    /// the block word (`icache::Slot::blk`) its target's slot held when a
+    /// body last left there, and above it the [`Cpu32::link_gen`] it was
+    /// found in: a body then goes on into its target's body without the
+    /// run loop's look-up (`slice.rs`, `Cpu32::chain_link`).
+    block_links: Box<[u64]>,
+    /// The generation of `block_links`: a link is good only in the one it
+    /// was made in. A new one starts with every fetch context and wherever
+    /// the arena writes over a block's first form (`icache.rs`), the only
+    /// ways the forms a link leads to could stop being those of its
+    /// target (never 0).
+    link_gen: u32,
     /// The visit at which a slot's block is built (1 ..= `icache::BLK_HOT`,
     /// that by default): tests of what a built body does lower it, so
     /// that their loops take bodies after a pass or two, as before the
@@ -476,6 +488,9 @@ pub struct Cpu32 {
     /// In a slice's body: the arena `imm2` of the form now running that
     /// may reach the bus (its clocks before it, `icache::BODY_CLK`).
     body_at: u16,
+    /// Where the last body that left at a taken Jcc left: that Jcc's arena
+    /// entry, whose link (`block_links`) the lap takes for the next body.
+    jcc_at: u32,
 }
 
 // The registers' place is what `repr(C)` is for (above).
@@ -534,6 +549,8 @@ impl Cpu32 {
             block_offs: vec![0; icache::BLOCK_ARENA].into_boxed_slice(),
             block_pos: 0,
             block_owner: vec![0; icache::BLOCK_ARENA].into_boxed_slice(),
+            block_links: vec![0; icache::BLOCK_ARENA].into_boxed_slice(),
+            link_gen: 1,
             block_heat: icache::BLK_HOT,
             icache_on: true,
             forms_on: true,
@@ -567,6 +584,7 @@ impl Cpu32 {
             in_body: 0,
             body_clk: 0,
             body_at: 0,
+            jcc_at: 0,
         };
         c.reset();
         c

@@ -195,45 +195,54 @@ impl Cpu32 {
         // there).
         let mut arena = std::mem::take(&mut self.blocks);
         let mut offs = std::mem::take(&mut self.block_offs);
+        // The whole body of block `blk` fits when even its last instruction
+        // cannot reach the budget (or the step limit): then no instruction
+        // of it would have ended the slice.
+        let fits_blk = |cpu: &Self, blk: u32, n: u64| {
+            if SLICE {
+                let worst = (blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK;
+                cpu.cycles.wrapping_add(worst as u64) < end_at
+            } else {
+                // The body and the instruction after it.
+                n + u64::from(blk >> BLK_LEN_SHIFT) < limit
+            }
+        };
+        // The block word of the body a body's taken Jcc is linked to
+        // (`Cpu32::chain_link`), when it fits: the next pass runs it without
+        // the look-up (0: none).
+        let mut chained = 0u32;
         let end = loop {
             if !SLICE && n >= limit {
                 break None;
             }
-            let idx = match self.fast_slot() {
-                Some(idx) => idx,
-                None if self.fetch_hi & SEGS_SAVED != 0 => {
-                    // An x87 lean form's fallback in a body that drove
-                    // FERR# stopped the body this way (`f_x87_lean_full`):
-                    // the lap's test after it.
-                    if SLICE && self.x87.ferr_edge {
-                        break Some(SliceEnd::Ferr);
+            let (idx, blk) = if chained != 0 {
+                // Never the slot's instruction (`idx`): the body fits.
+                (0, std::mem::take(&mut chained))
+            } else {
+                let idx = match self.fast_slot() {
+                    Some(idx) => idx,
+                    None if self.fetch_hi & SEGS_SAVED != 0 => {
+                        // An x87 lean form's fallback in a body that drove
+                        // FERR# stopped the body this way (`f_x87_lean_full`):
+                        // the lap's test after it.
+                        if SLICE && self.x87.ferr_edge {
+                            break Some(SliceEnd::Ferr);
+                        }
+                        // A segment load since the context was brought up to
+                        // date: do that, then look again.
+                        self.sync_fetch_ctx();
+                        ip_mask = super::exec::ip_mask(self.code32());
+                        match self.fast_slot() {
+                            Some(idx) => idx,
+                            None => break None,
+                        }
                     }
-                    // A segment load since the context was brought up to
-                    // date: do that, then look again.
-                    self.sync_fetch_ctx();
-                    ip_mask = super::exec::ip_mask(self.code32());
-                    match self.fast_slot() {
-                        Some(idx) => idx,
-                        None => break None,
-                    }
-                }
-                None => break None,
-            };
-            let blk = self.slot_blk(idx);
-            // The whole body fits when even its last instruction cannot
-            // reach the budget (or the step limit): then no instruction of
-            // it would have ended the slice.
-            let fits = || {
-                if SLICE {
-                    let worst = (blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK;
-                    self.cycles.wrapping_add(worst as u64) < end_at
-                } else {
-                    // The body and the instruction after it.
-                    n + u64::from(blk >> BLK_LEN_SHIFT) < limit
-                }
+                    None => break None,
+                };
+                (idx, self.slot_blk(idx))
             };
             let i;
-            if blk >= 1 << BLK_LEN_SHIFT && blocks && fits() {
+            if blk >= 1 << BLK_LEN_SHIFT && blocks && fits_blk(self, blk, n) {
                 self.in_body = if SLICE { 2 } else { 1 };
                 let body = self.run_body::<B, SLICE>(
                     bus,
@@ -252,6 +261,10 @@ impl Cpu32 {
                     // only a new fetch context, which the next look-up
                     // sees).
                     if matches!(res, Ok(true)) {
+                        let next = self.chain_link(self.jcc_at as usize, self.eip);
+                        if next >= 1 << BLK_LEN_SHIFT && fits_blk(self, next, n) {
+                            chained = next;
+                        }
                         continue;
                     }
                     if res.is_err() || bus.slice_events() != events {
@@ -505,6 +518,7 @@ impl Cpu32 {
                         if i.imm == e0 && again {
                             continue 'again;
                         }
+                        self.jcc_at = (first + at(i)) as u32;
                         return Some(res);
                     }
                     Ok(_) => {
@@ -545,6 +559,22 @@ impl Cpu32 {
             self.cycles = upto(last);
             *n += len as u64;
             return None;
+        }
+    }
+
+    /// The block word of the body a body's taken Jcc (arena entry `k`)
+    /// leads to, its target's slot's as the lap's look-up would find it:
+    /// from the Jcc's link if one was made in this link generation
+    /// ([`Cpu32::block_links`]), else by the look-up itself
+    /// ([`Cpu32::link_block`]). Below `1 << BLK_LEN_SHIFT`: no body to go
+    /// on into (the lap looks the target up).
+    #[inline(always)]
+    pub(crate) fn chain_link(&mut self, k: usize, target: u32) -> u32 {
+        let link = self.block_links[k & (BLOCK_ARENA - 1)];
+        if link >> 32 == u64::from(self.link_gen) {
+            link as u32
+        } else {
+            self.link_block(k, target)
         }
     }
 

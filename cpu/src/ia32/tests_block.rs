@@ -536,21 +536,28 @@ fn a_body_of_sixty_instructions_runs_as_a_stepped_machine_does() {
 /// of a block of 63 forms (the JMP after it), so more than 520 of them
 /// fill the arena (`icache::BLOCK_ARENA`) and it wraps; the registers'
 /// final values depend on the order of every run's instructions, so a
-/// block that ran another's forms would show.
-fn ring_code(segs: usize, seed: u32) -> Vec<u8> {
+/// block that ran another's forms would show. With `jcc`, each run has
+/// 61 instructions and ends with `cmp eax,eax / jz next` instead: a body
+/// of 63 forms that leaves at its taken Jcc for the next run's body,
+/// which the lap takes by the Jcc's link (`Cpu32::block_links`).
+fn ring_code(segs: usize, seed: u32, jcc: bool) -> Vec<u8> {
     const OPS: [u8; 13] = [
         0x40, 0x43, 0x42, 0x46, 0x47, 0x48, 0x4B, 0x4A, 0x4E, 0x93, 0x92, 0x96, 0x97,
     ];
     let mut x = seed | 1;
     let mut code = Vec::new();
     for _ in 0..segs {
-        for _ in 0..62 {
+        for _ in 0..if jcc { 61 } else { 62 } {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
             code.push(OPS[(x % OPS.len() as u32) as usize]);
         }
-        code.extend([0xEB, 0x00]); // jmp short to the next run
+        if jcc {
+            code.extend([0x39, 0xC0, 0x74, 0x00]); // cmp eax,eax ; jz short to the next run
+        } else {
+            code.extend([0xEB, 0x00]); // jmp short to the next run
+        }
     }
     let back = -(code.len() as i32 + 7);
     code.push(0x4D); // dec ebp
@@ -605,10 +612,94 @@ fn blocks_written_over_when_the_arena_wraps_are_never_run() {
     // arena writes new blocks over old ones whose slots are still stamped,
     // so each old block must be dropped (and built again when its entry
     // comes round) rather than run the forms now there.
-    let code = ring_code(900, 7);
+    let code = ring_code(900, 7, false);
     for budget in [None, Some(500), Some(100_000)] {
         ring_matches_stepped(&code, icache::BLK_HOT + 6, budget, None);
     }
+}
+
+#[test]
+fn a_link_to_a_block_written_over_when_the_arena_wraps_is_never_taken() {
+    // The same, each run leaving its body at a taken Jcc for the next
+    // run's: the lap takes the next body by the Jcc's link, which must
+    // not outlive the forms it leads to once the arena writes over them
+    // (nor, with the code rewritten, the code epoch), and which the
+    // runs' new blocks, built where old ones were, must not inherit.
+    let code = ring_code(900, 7, true);
+    for budget in [None, Some(500), Some(100_000)] {
+        ring_matches_stepped(&code, icache::BLK_HOT + 6, budget, None);
+    }
+    let new = [0x93u8, 0x40, 0x40, 0x97, 0x4B];
+    for (off, budget) in [(0, None), (65 * 350 + 9, Some(300))] {
+        ring_matches_stepped(&code, icache::BLK_HOT + 4, budget, Some((off, &new)));
+    }
+}
+
+/// A body that leaves at a taken Jcc for another body takes it by the
+/// Jcc's link (`Cpu32::block_links`); once the arena writes over the
+/// target's first form (`Cpu32::evict`, in the same fetch context), the
+/// link must not lead there any more: the lap looks the target up again.
+/// Fails if the overwrite does not end the links (the link would hand
+/// the lap the old block word, whose forms are now another block's).
+#[test]
+fn a_link_whose_target_block_was_written_over_is_not_taken() {
+    const A: u32 = 0x800;
+    const CTRL: u32 = 0x900;
+    const B: u32 = 0xA00;
+    let ops = |seed: u32, n: usize| {
+        let mut code = ring_code(1, seed, false);
+        code.truncate(n);
+        code
+    };
+    let rel32 = |from: u32, to: u32| to.wrapping_sub(from).to_le_bytes();
+    // A: 61 register instructions, cmp eax,eax ; jz B (taken).
+    let mut a = ops(3, 61);
+    a.extend([0x39, 0xC0, 0x0F, 0x84]);
+    a.extend(rel32(A + a.len() as u32 + 4, B));
+    // B: 62 more, jmp CTRL; CTRL: dec ebp ; jnz A ; hlt.
+    let mut b = ops(17, 62);
+    b.push(0xE9);
+    b.extend(rel32(B + b.len() as u32 + 4, CTRL));
+    let mut ctrl = vec![0x4D, 0x0F, 0x85];
+    ctrl.extend(rel32(CTRL + 7, A));
+    ctrl.push(0xF4);
+    let run = |cache: bool| {
+        let mut bus = LapBus::new();
+        bus.flat.load(A, &a);
+        bus.flat.load(B, &b);
+        bus.flat.load(CTRL, &ctrl);
+        let mut c = eager(Model32::I80486);
+        c.set_decode_cache(cache);
+        c.eip = A;
+        c.r[5] = 6;
+        assert_eq!(c.run(&mut bus, 1_000_000), StepResult32::Halted);
+        if cache {
+            let slot = |c: &Cpu32, at: u32| c.slot_blk(icache::slot_index(at));
+            let (blk_a, blk_b) = (slot(&c, A), slot(&c, B));
+            assert_eq!(
+                blk_a >> icache::BLK_LEN_SHIFT,
+                63,
+                "A's body: 61 + CMP + Jcc"
+            );
+            assert_eq!(
+                blk_b >> icache::BLK_LEN_SHIFT,
+                62,
+                "B's body: 62, JMP ends it"
+            );
+            let jcc = (blk_a & icache::BLK_START) as usize + 62;
+            assert_eq!(c.chain_link(jcc, B), blk_b, "A's Jcc is linked to B's body");
+            c.evict((blk_b & icache::BLK_START) as usize, 1);
+            assert_eq!(slot(&c, B), 0, "B's block was dropped");
+            assert_eq!(c.chain_link(jcc, B), 0, "the link to B's old forms is gone");
+        }
+        // Again: B's body is built anew elsewhere and linked to afresh.
+        c.halted = false;
+        c.eip = A;
+        c.r[5] = 3;
+        assert_eq!(c.run(&mut bus, 1_000_000), StepResult32::Halted);
+        (c.regs(), c.cycles(), c.instructions())
+    };
+    assert_eq!(run(true), run(false));
 }
 
 /// [`ring_run`] with the decode cache on (where blocks must have been
@@ -632,7 +723,7 @@ fn code_rewritten_after_its_block_was_written_over_runs_its_new_bytes() {
     // and built again, then a rewrite of the first run's instructions
     // and of one in the middle of the code: the rebuilt blocks must
     // hold the new bytes.
-    let code = ring_code(700, 99);
+    let code = ring_code(700, 99, false);
     let new = [0x93u8, 0x40, 0x40, 0x97, 0x4B];
     for (off, budget) in [(0, None), (64 * 350 + 9, None), (64 * 350 + 9, Some(300))] {
         ring_matches_stepped(&code, icache::BLK_HOT + 4, budget, Some((off, &new)));
@@ -646,8 +737,8 @@ fn a_slot_refilled_by_other_code_keeps_its_new_block_when_the_old_is_written_ove
     // builds blocks of its own there, while the arena still holds the
     // first's; writing over those later must not drop (or run) the wrong
     // one.
-    let a = ring_code(300, 5);
-    let b = ring_code(800, 11);
+    let a = ring_code(300, 5, false);
+    let b = ring_code(800, 11, false);
     let run = |cache: bool| {
         let mut bus = LapBus::new();
         bus.flat.load(0x2000, &a);
