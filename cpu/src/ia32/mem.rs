@@ -678,11 +678,21 @@ impl Cpu32 {
                     .fold(0, |v, (k, &b)| v | (b as u32) << (8 * k)));
             }
         }
-        if flat {
+        if flat && Self::flat_wraps(off, len) {
             return self.rd_slow(bus, s, off, len);
         }
         let u = self.user();
         self.lin_read(bus, lin, len, u)
+    }
+
+    /// Whether an access of `len` bytes at `off` through a flat segment
+    /// ([`Self::seg_fast_mode`]'s flag) wraps at 4 GiB: the one access such
+    /// a segment's full check refuses (#GP or #SS), so every other refusal
+    /// of the direct path (a TLB miss, a page crossing, the hole) may go
+    /// straight to the linear address, `off` itself.
+    #[inline]
+    fn flat_wraps(off: u32, len: u32) -> bool {
+        off.checked_add(len - 1).is_none()
     }
 
     /// Write through a segment.
@@ -739,7 +749,7 @@ impl Cpu32 {
                 return Ok(());
             }
         }
-        if flat {
+        if flat && Self::flat_wraps(off, len) {
             return self.wr_slow(bus, s, off, len, v);
         }
         let u = self.user();
