@@ -606,27 +606,22 @@ impl Cpu32 {
         None
     }
 
-    /// The direct path's RAM index for an access through a flat segment
-    /// (mode below [`MODE_SEG`], [`Self::seg_fast_mode`]), tested in the
-    /// order the hot code needs: paging on (the TLB key) first, in one
-    /// compare, then paging off; None for a segment that is not flat and
-    /// for every refusal, which the callers send to their out-of-line
-    /// whole way (`rd_other`, `wr_other`), where the segment is looked at
-    /// again (the refusal of a flat segment goes to the full check).
+    /// The direct path's mode of segment `s` for `rd`, `wr` and `rmw`
+    /// ([`Self::seg_fast_mode`]): below [`MODE_FLAT`] (paging on: the TLB
+    /// key, tested first, in one compare) or [`MODE_FLAT`] (paging off) the
+    /// segment is flat and the caller takes the access to the lent RAM, each
+    /// mode on its own path to its load or store (joined before it, the two
+    /// cost a jump and a register copy per access); anything else, and
+    /// every refusal, goes to the out-of-line whole way (`rd_other`,
+    /// `wr_other`, `rmw_other`), where the segment is looked at again.
     #[inline(always)]
-    pub(crate) fn direct_flat(&self, s: usize, off: u32, len: u32, write: bool) -> Option<usize> {
+    pub(crate) fn flat_mode(&self, s: usize) -> u64 {
         // The callers' segment numbers are bytes below 8 (`Insn::def_seg`,
         // constants): `& 0xFF` is free on a zero-extended byte.
         debug_assert!(s < 8, "segment number {s}");
         let mode = self.seg_mode[s & 0xFF];
         debug_assert_eq!(mode, self.seg_end[s & 7][3], "seg_mode out of step");
-        if mode < MODE_FLAT {
-            self.direct_mode(off, len, write, mode)
-        } else if mode == MODE_FLAT {
-            self.direct_mode(off, len, write, MODE_FLAT)
-        } else {
-            None
-        }
+        mode
     }
 
     /// Read through a segment.
@@ -638,30 +633,24 @@ impl Cpu32 {
         off: u32,
         len: u32,
     ) -> R<u32> {
-        if let Some(p) = self.direct_flat(s, off, len, false) {
-            let ram = bus.ram_direct();
-            match len {
-                1 => {
-                    if let Some(b) = ram.get(p) {
-                        return Ok(*b as u32);
-                    }
+        let mode = self.flat_mode(s);
+        if mode < MODE_FLAT {
+            if let Some(p) = self.direct_mode(off, len, false, mode) {
+                if let Some(v) = ram_load(bus.ram_direct(), p, len) {
+                    return Ok(v);
                 }
-                2 => {
-                    if let Some(&[a, b]) = ram.get(p..p.wrapping_add(2)) {
-                        return Ok(u16::from_le_bytes([a, b]) as u32);
-                    }
-                }
-                _ => {
-                    if let Some(&[a, b, c, d]) = ram.get(p..p.wrapping_add(4)) {
-                        return Ok(u32::from_le_bytes([a, b, c, d]));
-                    }
+            }
+        } else if mode == MODE_FLAT {
+            if let Some(p) = self.direct_mode(off, len, false, MODE_FLAT) {
+                if let Some(v) = ram_load(bus.ram_direct(), p, len) {
+                    return Ok(v);
                 }
             }
         }
         self.rd_other(bus, s, off, len)
     }
 
-    /// [`Self::rd`] past [`Self::direct_flat`]: a segment that is not
+    /// [`Self::rd`] past [`Self::flat_mode`]: a segment that is not
     /// flat, or a refusal (the fast segment check with its limit, the
     /// direct path again, else the whole way).
     #[inline(never)]
@@ -705,28 +694,26 @@ impl Cpu32 {
         len: u32,
         v: u32,
     ) -> R<()> {
-        if let Some(p) = self.direct_flat(s, off, len, true) {
-            let ram = bus.ram_direct();
-            let done = match len {
-                1 => ram.get_mut(p).map(|b| *b = v as u8).is_some(),
-                2 => ram
-                    .get_mut(p..p.wrapping_add(2))
-                    .map(|s| s.copy_from_slice(&(v as u16).to_le_bytes()))
-                    .is_some(),
-                _ => ram
-                    .get_mut(p..p.wrapping_add(4))
-                    .map(|s| s.copy_from_slice(&v.to_le_bytes()))
-                    .is_some(),
-            };
-            if done {
-                self.note_write(p as u32, len);
-                return Ok(());
+        let mode = self.flat_mode(s);
+        if mode < MODE_FLAT {
+            if let Some(p) = self.direct_mode(off, len, true, mode) {
+                if ram_store(bus.ram_direct(), p, len, v) {
+                    self.note_write(p as u32, len);
+                    return Ok(());
+                }
+            }
+        } else if mode == MODE_FLAT {
+            if let Some(p) = self.direct_mode(off, len, true, MODE_FLAT) {
+                if ram_store(bus.ram_direct(), p, len, v) {
+                    self.note_write(p as u32, len);
+                    return Ok(());
+                }
             }
         }
         self.wr_other(bus, s, off, len, v)
     }
 
-    /// [`Self::wr`] past [`Self::direct_flat`] ([`Self::rd_other`]).
+    /// [`Self::wr`] past [`Self::flat_mode`] ([`Self::rd_other`]).
     #[inline(never)]
     fn wr_other<B: Bus + ?Sized>(
         &mut self,
@@ -926,6 +913,39 @@ impl Cpu32 {
             a &= 0xFFFF;
         }
         self.rd(bus, SS, a, len)
+    }
+}
+
+/// The `len` (1, 2, 4) bytes at `p` of the lent RAM, if it holds them.
+#[inline(always)]
+fn ram_load(ram: &[u8], p: usize, len: u32) -> Option<u32> {
+    match len {
+        1 => ram.get(p).map(|b| *b as u32),
+        2 => match ram.get(p..p.wrapping_add(2)) {
+            Some(&[a, b]) => Some(u16::from_le_bytes([a, b]) as u32),
+            _ => None,
+        },
+        _ => match ram.get(p..p.wrapping_add(4)) {
+            Some(&[a, b, c, d]) => Some(u32::from_le_bytes([a, b, c, d])),
+            _ => None,
+        },
+    }
+}
+
+/// Store the low `len` (1, 2, 4) bytes of `v` at `p` of the lent RAM;
+/// false if it does not hold them.
+#[inline(always)]
+fn ram_store(ram: &mut [u8], p: usize, len: u32, v: u32) -> bool {
+    match len {
+        1 => ram.get_mut(p).map(|b| *b = v as u8).is_some(),
+        2 => ram
+            .get_mut(p..p.wrapping_add(2))
+            .map(|s| s.copy_from_slice(&(v as u16).to_le_bytes()))
+            .is_some(),
+        _ => ram
+            .get_mut(p..p.wrapping_add(4))
+            .map(|s| s.copy_from_slice(&v.to_le_bytes()))
+            .is_some(),
     }
 }
 
