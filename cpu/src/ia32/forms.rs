@@ -16,7 +16,7 @@
 
 use super::decode::Insn;
 use super::flags::{alu_lazy, incdec_lazy};
-use super::mem::Acc;
+use super::mem::{Acc, MODE_FLAT};
 use super::width::*;
 use super::*;
 
@@ -870,11 +870,22 @@ impl Cpu32 {
         let len = W::BITS / 8;
         let s = i.mseg();
         let a = self.ea(i);
-        // A flat segment first, as `rd` and `wr` do (`Cpu32::direct_flat`).
-        if let Some(p) = self.direct_flat(s, a, len, true) {
-            match self.rmw_direct::<W, B, X, F>(bus, p, f) {
-                Ok(x) => return Ok(x),
-                Err(g) => f = g,
+        // A flat segment first, each mode on its own, as `rd` and `wr` do
+        // (`Cpu32::flat_mode`).
+        let mode = self.flat_mode(s);
+        if mode < MODE_FLAT {
+            if let Some(p) = self.direct_mode(a, len, true, mode) {
+                match self.rmw_direct::<W, B, X, F>(bus, p, f) {
+                    Ok(x) => return Ok(x),
+                    Err(g) => f = g,
+                }
+            }
+        } else if mode == MODE_FLAT {
+            if let Some(p) = self.direct_mode(a, len, true, MODE_FLAT) {
+                match self.rmw_direct::<W, B, X, F>(bus, p, f) {
+                    Ok(x) => return Ok(x),
+                    Err(g) => f = g,
+                }
             }
         }
         self.rmw_other::<W, B, X, F>(bus, s, a, f)
@@ -901,7 +912,7 @@ impl Cpu32 {
         Err(f)
     }
 
-    /// [`Self::rmw`] past [`Self::direct_flat`]: a segment that is not
+    /// [`Self::rmw`] past [`Self::flat_mode`]: a segment that is not
     /// flat (its limit compared), or a refusal.
     #[inline(never)]
     fn rmw_other<W: Width, B: Bus + ?Sized, X, F: FnOnce(u32) -> (u32, X)>(

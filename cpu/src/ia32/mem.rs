@@ -340,22 +340,49 @@ impl Cpu32 {
         }
     }
 
+    /// A page-table entry (`a` a multiple of 4): from the lent RAM when
+    /// the board lends it there ([`Bus::ram_direct`]), as the direct path
+    /// reads data, else byte by byte through the bus.
     pub(crate) fn phys_read32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32) -> u32 {
-        self.touch_bus(bus);
         let m = self.model.address_mask();
+        if let Some(p) = Self::entry_direct(a, m) {
+            if let Some(&[b0, b1, b2, b3]) = bus.ram_direct().get(p..p + 4) {
+                return u32::from_le_bytes([b0, b1, b2, b3]);
+            }
+        }
+        self.touch_bus(bus);
         (0..4).fold(0, |v, i| {
             v | (bus.read(a.wrapping_add(i) & m) as u32) << (8 * i)
         })
     }
 
+    /// Store a page-table entry (its A and D bits; [`Self::phys_read32`]).
     pub(crate) fn phys_write32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32, v: u32) {
-        self.touch_bus(bus);
         let m = self.model.address_mask();
+        if let Some(p) = Self::entry_direct(a, m) {
+            if let Some(s) = bus.ram_direct().get_mut(p..p + 4) {
+                s.copy_from_slice(&v.to_le_bytes());
+                self.note_write(p as u32, 4);
+                return;
+            }
+        }
+        self.touch_bus(bus);
         for i in 0..4 {
             let p = a.wrapping_add(i) & m;
             self.note_write(p, 1);
             bus.write(p, (v >> (8 * i)) as u8);
         }
+    }
+
+    /// The lent RAM's index of the four bytes at physical `a` under the
+    /// address mask `m`, when they may come from there: `a` aligned (a
+    /// page-table entry always is: its four bytes are then `a & m` on, with
+    /// no wrap between them, since the mask's low bits are set) and
+    /// outside [`crate::bus::DIRECT_HOLE`] (whose ends are aligned too).
+    #[inline]
+    fn entry_direct(a: u32, m: u32) -> Option<usize> {
+        let p = a & m;
+        (a & 3 == 0 && m & 3 == 3 && !crate::bus::DIRECT_HOLE.contains(&p)).then_some(p as usize)
     }
 
     /// The physical addresses of the first byte and of the first byte on
@@ -579,27 +606,22 @@ impl Cpu32 {
         None
     }
 
-    /// The direct path's RAM index for an access through a flat segment
-    /// (mode below [`MODE_SEG`], [`Self::seg_fast_mode`]), tested in the
-    /// order the hot code needs: paging on (the TLB key) first, in one
-    /// compare, then paging off; None for a segment that is not flat and
-    /// for every refusal, which the callers send to their out-of-line
-    /// whole way (`rd_other`, `wr_other`), where the segment is looked at
-    /// again (the refusal of a flat segment goes to the full check).
+    /// The direct path's mode of segment `s` for `rd`, `wr` and `rmw`
+    /// ([`Self::seg_fast_mode`]): below [`MODE_FLAT`] (paging on: the TLB
+    /// key, tested first, in one compare) or [`MODE_FLAT`] (paging off) the
+    /// segment is flat and the caller takes the access to the lent RAM, each
+    /// mode on its own path to its load or store (joined before it, the two
+    /// cost a jump and a register copy per access); anything else, and
+    /// every refusal, goes to the out-of-line whole way (`rd_other`,
+    /// `wr_other`, `rmw_other`), where the segment is looked at again.
     #[inline(always)]
-    pub(crate) fn direct_flat(&self, s: usize, off: u32, len: u32, write: bool) -> Option<usize> {
+    pub(crate) fn flat_mode(&self, s: usize) -> u64 {
         // The callers' segment numbers are bytes below 8 (`Insn::def_seg`,
         // constants): `& 0xFF` is free on a zero-extended byte.
         debug_assert!(s < 8, "segment number {s}");
         let mode = self.seg_mode[s & 0xFF];
         debug_assert_eq!(mode, self.seg_end[s & 7][3], "seg_mode out of step");
-        if mode < MODE_FLAT {
-            self.direct_mode(off, len, write, mode)
-        } else if mode == MODE_FLAT {
-            self.direct_mode(off, len, write, MODE_FLAT)
-        } else {
-            None
-        }
+        mode
     }
 
     /// Read through a segment.
@@ -611,30 +633,24 @@ impl Cpu32 {
         off: u32,
         len: u32,
     ) -> R<u32> {
-        if let Some(p) = self.direct_flat(s, off, len, false) {
-            let ram = bus.ram_direct();
-            match len {
-                1 => {
-                    if let Some(b) = ram.get(p) {
-                        return Ok(*b as u32);
-                    }
+        let mode = self.flat_mode(s);
+        if mode < MODE_FLAT {
+            if let Some(p) = self.direct_mode(off, len, false, mode) {
+                if let Some(v) = ram_load(bus.ram_direct(), p, len) {
+                    return Ok(v);
                 }
-                2 => {
-                    if let Some(&[a, b]) = ram.get(p..p.wrapping_add(2)) {
-                        return Ok(u16::from_le_bytes([a, b]) as u32);
-                    }
-                }
-                _ => {
-                    if let Some(&[a, b, c, d]) = ram.get(p..p.wrapping_add(4)) {
-                        return Ok(u32::from_le_bytes([a, b, c, d]));
-                    }
+            }
+        } else if mode == MODE_FLAT {
+            if let Some(p) = self.direct_mode(off, len, false, MODE_FLAT) {
+                if let Some(v) = ram_load(bus.ram_direct(), p, len) {
+                    return Ok(v);
                 }
             }
         }
         self.rd_other(bus, s, off, len)
     }
 
-    /// [`Self::rd`] past [`Self::direct_flat`]: a segment that is not
+    /// [`Self::rd`] past [`Self::flat_mode`]: a segment that is not
     /// flat, or a refusal (the fast segment check with its limit, the
     /// direct path again, else the whole way).
     #[inline(never)]
@@ -651,11 +667,21 @@ impl Cpu32 {
                     .fold(0, |v, (k, &b)| v | (b as u32) << (8 * k)));
             }
         }
-        if flat {
+        if flat && Self::flat_wraps(off, len) {
             return self.rd_slow(bus, s, off, len);
         }
         let u = self.user();
         self.lin_read(bus, lin, len, u)
+    }
+
+    /// Whether an access of `len` bytes at `off` through a flat segment
+    /// ([`Self::seg_fast_mode`]'s flag) wraps at 4 GiB: the one access such
+    /// a segment's full check refuses (#GP or #SS), so every other refusal
+    /// of the direct path (a TLB miss, a page crossing, the hole) may go
+    /// straight to the linear address, `off` itself.
+    #[inline]
+    fn flat_wraps(off: u32, len: u32) -> bool {
+        off.checked_add(len - 1).is_none()
     }
 
     /// Write through a segment.
@@ -668,28 +694,26 @@ impl Cpu32 {
         len: u32,
         v: u32,
     ) -> R<()> {
-        if let Some(p) = self.direct_flat(s, off, len, true) {
-            let ram = bus.ram_direct();
-            let done = match len {
-                1 => ram.get_mut(p).map(|b| *b = v as u8).is_some(),
-                2 => ram
-                    .get_mut(p..p.wrapping_add(2))
-                    .map(|s| s.copy_from_slice(&(v as u16).to_le_bytes()))
-                    .is_some(),
-                _ => ram
-                    .get_mut(p..p.wrapping_add(4))
-                    .map(|s| s.copy_from_slice(&v.to_le_bytes()))
-                    .is_some(),
-            };
-            if done {
-                self.note_write(p as u32, len);
-                return Ok(());
+        let mode = self.flat_mode(s);
+        if mode < MODE_FLAT {
+            if let Some(p) = self.direct_mode(off, len, true, mode) {
+                if ram_store(bus.ram_direct(), p, len, v) {
+                    self.note_write(p as u32, len);
+                    return Ok(());
+                }
+            }
+        } else if mode == MODE_FLAT {
+            if let Some(p) = self.direct_mode(off, len, true, MODE_FLAT) {
+                if ram_store(bus.ram_direct(), p, len, v) {
+                    self.note_write(p as u32, len);
+                    return Ok(());
+                }
             }
         }
         self.wr_other(bus, s, off, len, v)
     }
 
-    /// [`Self::wr`] past [`Self::direct_flat`] ([`Self::rd_other`]).
+    /// [`Self::wr`] past [`Self::flat_mode`] ([`Self::rd_other`]).
     #[inline(never)]
     fn wr_other<B: Bus + ?Sized>(
         &mut self,
@@ -712,7 +736,7 @@ impl Cpu32 {
                 return Ok(());
             }
         }
-        if flat {
+        if flat && Self::flat_wraps(off, len) {
             return self.wr_slow(bus, s, off, len, v);
         }
         let u = self.user();
@@ -892,6 +916,39 @@ impl Cpu32 {
     }
 }
 
+/// The `len` (1, 2, 4) bytes at `p` of the lent RAM, if it holds them.
+#[inline(always)]
+fn ram_load(ram: &[u8], p: usize, len: u32) -> Option<u32> {
+    match len {
+        1 => ram.get(p).map(|b| *b as u32),
+        2 => match ram.get(p..p.wrapping_add(2)) {
+            Some(&[a, b]) => Some(u16::from_le_bytes([a, b]) as u32),
+            _ => None,
+        },
+        _ => match ram.get(p..p.wrapping_add(4)) {
+            Some(&[a, b, c, d]) => Some(u32::from_le_bytes([a, b, c, d])),
+            _ => None,
+        },
+    }
+}
+
+/// Store the low `len` (1, 2, 4) bytes of `v` at `p` of the lent RAM;
+/// false if it does not hold them.
+#[inline(always)]
+fn ram_store(ram: &mut [u8], p: usize, len: u32, v: u32) -> bool {
+    match len {
+        1 => ram.get_mut(p).map(|b| *b = v as u8).is_some(),
+        2 => ram
+            .get_mut(p..p.wrapping_add(2))
+            .map(|s| s.copy_from_slice(&(v as u16).to_le_bytes()))
+            .is_some(),
+        _ => ram
+            .get_mut(p..p.wrapping_add(4))
+            .map(|s| s.copy_from_slice(&v.to_le_bytes()))
+            .is_some(),
+    }
+}
+
 /// A TLB entry for linear page `page` mapped to the physical page at
 /// `phys`, with its direct-path keys: a supervisor read is always granted,
 /// a user read with U, a write only with D already set and the write
@@ -953,6 +1010,79 @@ mod tests {
         // A write through the TLB entry must set D even though the entry exists.
         assert_eq!(c.translate(&mut bus, 0x0040_0200, true, true), Ok(0x5200));
         assert_eq!(bus.mem[0x2000] & 0x60, 0x60);
+    }
+
+    /// `FlatBus`'s memory with nothing lent: every page-table access goes
+    /// byte by byte through `read` and `write`.
+    struct ByteBus(FlatBus);
+
+    impl Bus for ByteBus {
+        fn read(&mut self, addr: u32) -> u8 {
+            self.0.read(addr)
+        }
+        fn write(&mut self, addr: u32, value: u8) {
+            self.0.write(addr, value)
+        }
+        fn io_read(&mut self, _port: u16) -> u8 {
+            0xFF
+        }
+        fn io_write(&mut self, _port: u16, _value: u8) {}
+    }
+
+    #[test]
+    fn the_walk_through_the_lent_ram_agrees_with_the_byte_calls() {
+        // The walk reads its entries from the lent RAM and sets A and D
+        // there (`phys_read32`, `phys_write32`): the same translations,
+        // faults, CR2 and A/D bits as the walk through the byte calls,
+        // over user and supervisor, read-only and writable, present and
+        // not, 4 KiB and 4 MiB pages, with CR0.WP on, reads and writes at
+        // both privileges, each after a flush so that every one walks.
+        let setup = |mem: &mut FlatBus| {
+            // PDE 1 -> table at 2000h; PDE 2 a 4 MiB page at 400000h
+            // (user, writable); PDE 3 not present.
+            mem.load(0x1004, &(0x2000u32 | 7).to_le_bytes());
+            mem.load(0x1008, &(0x0040_0000u32 | 0x87).to_le_bytes());
+            for (n, flags) in [7u32, 5, 3, 1, 0, 6].into_iter().enumerate() {
+                let pte = (0x5000 + 0x1000 * n as u32) | flags;
+                mem.load(0x2000 + 4 * n as u32, &pte.to_le_bytes());
+            }
+        };
+        let mut direct = FlatBus::new(0x80_0000);
+        let mut bytes = ByteBus(FlatBus::new(0x80_0000));
+        setup(&mut direct);
+        setup(&mut bytes.0);
+        let run = |bus: &mut dyn Bus| {
+            let mut c = Cpu32::new(Model32::PentiumPro);
+            c.cr[3] = 0x1000;
+            c.cr[4] |= super::super::p6::CR4_PSE;
+            c.cr[0] |= 0x8001_0001;
+            let mut out = Vec::new();
+            for lin in [
+                0x0040_0123u32,
+                0x0040_1FFC,
+                0x0040_2010,
+                0x0040_3000,
+                0x0040_4000,
+                0x0040_5008,
+                0x0080_1234,
+                0x00C0_0000,
+            ] {
+                for (write, user) in [(false, true), (true, true), (false, false), (true, false)] {
+                    c.flush_tlb();
+                    let r = c.translate(bus, lin, write, user);
+                    out.push((lin, write, user, r, c.cr[2]));
+                }
+            }
+            out
+        };
+        let got = run(&mut direct);
+        let want = run(&mut bytes);
+        assert_eq!(got, want);
+        assert!(got.iter().any(|r| r.3.is_err()) && got.iter().any(|r| r.3.is_ok()));
+        assert_eq!(direct.mem[..0x3000], bytes.0.mem[..0x3000]);
+        // A and D were set where the walks went (PTE 0: D by the writes).
+        assert_eq!(direct.mem[0x2000] & 0x60, 0x60);
+        assert_eq!(direct.mem[0x1008] & 0x60, 0x60);
     }
 
     #[test]

@@ -458,7 +458,7 @@ pub struct Cpu32 {
     /// index (a row of `seg_end` needs the index copied and shifted first:
     /// two host instructions an access); 256 of them (only the first eight
     /// ever change from `MODE_SEG`) so that the direct path indexes it with
-    /// the decoded segment byte as it is (`Cpu32::direct_flat`), with no
+    /// the decoded segment byte as it is (`Cpu32::flat_mode`), with no
     /// `& 7` and no copy of the byte kept for the slow path.
     seg_mode: [u64; 256],
     /// Debug builds: the segments and CPL at the instruction's start, to
