@@ -966,7 +966,15 @@ impl Cpu32 {
     #[inline(always)]
     fn f_alu_ri<W: Width, const OP: u8>(&mut self, i: &Insn) {
         let d = (i.aux & 7) as usize;
-        let r = self.alu_op::<W, OP>(self.gr::<W>(d), Self::imm_w::<W>(i));
+        // At 32 bits a sign-extended byte has its own forms
+        // ([`alu_ri_sx8`]): no test for one here.
+        let b = if W::BITS == 32 {
+            debug_assert!(i.aux & A_SX8 == 0);
+            i.imm
+        } else {
+            Self::imm_w::<W>(i)
+        };
+        let r = self.alu_op::<W, OP>(self.gr::<W>(d), b);
         if OP < 7 {
             self.sr::<W>(d, r);
         }
