@@ -249,6 +249,21 @@ impl Cpu32 {
     #[inline(always)]
     pub(crate) fn cf(&self) -> bool {
         let l = &self.lf;
+        // A difference first (CMP and SUB feed most readers: ADC/SBB, the
+        // carry INC and DEC keep), then a sum, each one compare and a
+        // branch; the rest through the general match, whose jump on the
+        // class cost seven host instructions at every read.
+        match l.kind >> 2 {
+            SUB => l.a < l.r,
+            ADD => l.r < l.a,
+            _ => self.cf_other(),
+        }
+    }
+
+    /// [`Self::cf`] for every class.
+    #[inline(always)]
+    fn cf_other(&self) -> bool {
+        let l = &self.lf;
         match l.kind >> 2 {
             NONE => self.eflags & CF != 0,
             // A sum carries iff it wraps below the first operand; a
@@ -292,29 +307,46 @@ impl Cpu32 {
     pub(crate) fn cond(&self, cc: u8) -> bool {
         let l = &self.lf;
         let class = l.kind >> 2;
-        let r = if class == NONE {
-            word_cond(self.eflags, cc & !1)
+        // With `cc` a constant (`jcc_cond`) each condition is one test of
+        // the class and its compare: ZF and SF off any record, the others
+        // off a difference (CMP, SUB: what Jcc, SETcc and CMOVcc mostly
+        // follow). A `match` on the class there was a jump table of seven
+        // host instructions before the compare.
+        let r = match cc >> 1 {
+            // ZF and SF are the result's at every class.
+            2 if class != NONE => l.r == 0,
+            4 if class != NONE => (l.r as i32) < 0,
+            1 if class == SUB => l.a < l.r,
+            // CF or ZF: r above a, or r zero (then r - 1 wraps to the top).
+            3 if class == SUB => l.r.wrapping_sub(1) >= l.a,
+            // The signed order of the operands, the second worked back.
+            6 if class == SUB => (l.a as i32) < (l.a.wrapping_sub(l.r) as i32),
+            7 if class == SUB => (l.a as i32) <= (l.a.wrapping_sub(l.r) as i32),
+            _ => self.cond_other(cc & !1),
+        };
+        r ^ (cc & 1 != 0)
+    }
+
+    /// [`Self::cond`] of an even `cc` past its tests on a difference.
+    #[inline(always)]
+    fn cond_other(&self, cc: u8) -> bool {
+        let l = &self.lf;
+        let class = l.kind >> 2;
+        if class == NONE {
+            word_cond(self.eflags, cc)
         } else {
             match (cc >> 1, class) {
-                // ZF and SF are the result's at every class.
                 (2, _) => l.r == 0,
                 (4, _) => (l.r as i32) < 0,
-                (1, SUB) => l.a < l.r,
-                // CF or ZF: r above a, or r zero (then r - 1 wraps to the top).
-                (3, SUB) => l.r.wrapping_sub(1) >= l.a,
                 (1, _) => self.cf(),
                 (3, _) => self.cf() || l.r == 0,
-                // The signed order of the operands, the second worked back.
-                (6, SUB) => (l.a as i32) < (l.a.wrapping_sub(l.r) as i32),
-                (7, SUB) => (l.a as i32) <= (l.a.wrapping_sub(l.r) as i32),
                 // Logic: OF = 0, so L is SF (CF = 0 came from `cf` above).
                 (0, LOGIC) => false,
                 (6, LOGIC) => (l.r as i32) < 0,
                 (7, LOGIC) => (l.r as i32) <= 0,
-                _ => word_cond(self.flags_word(), cc & !1),
+                _ => word_cond(self.flags_word(), cc),
             }
-        };
-        r ^ (cc & 1 != 0)
+        }
     }
 
     /// Record a producer whose flags are those of a logical result `r`

@@ -164,11 +164,11 @@ pub(crate) const SHR_RI32: u8 = MOVX << 2 | 3;
 pub(crate) const SAR_RI32: u8 = CONV << 2 | 3;
 
 /// IMUL r32, r32 of the Pentium and later (no early-out clocks): a form of
-/// its own (IMUL's unused fourth width), destination | source << 3 in
+/// its own (IMUL's unused fourth width), the registers ([`rr`]) in
 /// `aux`, so that it tests neither for a memory operand nor for an
 /// immediate (lib/mpi's multiply loop runs four per iteration).
 pub(crate) const IMUL_RR32: u8 = IMUL << 2 | 3;
-/// MOVZX r32, r16 with a register source: destination | source << 3 in
+/// MOVZX r32, r16 with a register source: the registers ([`rr`]) in
 /// `aux` (an unused fourth width, as [`IMUL_RR32`]), so that it tests
 /// neither for a memory operand nor for the extension or the operand size.
 pub(crate) const MOVZX_RR16: u8 = MOV_RR << 2 | 3;
@@ -178,7 +178,7 @@ pub(crate) const MOVSX_RR16: u8 = MOV_RI << 2 | 3;
 pub(crate) const MOVZX_RR8: u8 = LEA << 2 | 3;
 /// MOVSX r32, r8 with a register source (see [`MOVZX_RR16`]).
 pub(crate) const MOVSX_RR8: u8 = XCHG_RR << 2 | 3;
-/// SETcc with a register operand: the condition | the register << 4 in
+/// SETcc with a register operand: the condition | the register << 5 in
 /// `aux` (SETCC's unused fourth width); its condition is one arm per code
 /// ([`Cpu32::jcc_cond`]) rather than `cond` taking the code apart at run time.
 pub(crate) const SETCC_R: u8 = SETCC << 2 | 3;
@@ -242,6 +242,20 @@ pub(crate) const fn implied_memory(form: u8) -> bool {
     matches!(form >> 2, PUSH_R | POP_R | PUSH_I | MOV_MOFFS)
 }
 
+/// The `aux` of a form on two registers: the destination `d` in the low
+/// three bits, the source `s` in the top three, so that taking it out is
+/// one shift with no mask ([`rr_s`]; bits 3 and 4 are free: SETcc's
+/// condition uses bit 3).
+const fn rr(d: u8, s: u8) -> u8 {
+    d | s << 5
+}
+
+/// The source register of an [`rr`] `aux`.
+#[inline(always)]
+const fn rr_s(aux: u8) -> usize {
+    (aux >> 5) as usize
+}
+
 /// [`Insn::aux`] bit: the source is the immediate.
 const A_IMM: u8 = 0x20;
 /// [`Insn::aux`] bit: the immediate (or displacement) is a sign-extended byte.
@@ -267,15 +281,15 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
     let imul_w: u8 = if generation >= 5 && i.o32 { 0 } else { ow };
     match op {
         // The ALU operation is in the family (one per operation); aux
-        // holds the registers: RR destination | source << 3, RI the
+        // holds the registers: RR destination and source ([`rr`]), RI the
         // destination, GM nothing (the destination is the reg field).
         0x00..=0x3F if op & 7 < 6 => {
             let aop = (op >> 3) as u8 & 7;
             match op & 7 {
                 0 | 1 if i.mem => f(ALU_M_ADD + aop, w, 0),
-                0 | 1 => f(ALU_RR_ADD + aop, w, rm | reg << 3),
+                0 | 1 => f(ALU_RR_ADD + aop, w, rr(rm, reg)),
                 2 | 3 if i.mem => f(ALU_GM_ADD + aop, w, 0),
-                2 | 3 => f(ALU_RR_ADD + aop, w, reg | rm << 3),
+                2 | 3 => f(ALU_RR_ADD + aop, w, rr(reg, rm)),
                 // No ModR/M: the destination is the accumulator.
                 _ => f(ALU_RI_ADD + aop, w, 0),
             }
@@ -291,15 +305,15 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             }
         }
         0x84 | 0x85 if i.mem => f(ALU_M_TEST, w, 0),
-        0x84 | 0x85 => f(ALU_RR_TEST, w, rm | reg << 3),
+        0x84 | 0x85 => f(ALU_RR_TEST, w, rr(rm, reg)),
         0xA8 | 0xA9 => f(ALU_RI_TEST, w, 0),
         0x86 | 0x87 if !i.mem => f(XCHG_RR, w, 0),
         0x91..=0x97 => f(XCHG_RR, ow, A_ACC | (op & 7) as u8),
         0x88 | 0x89 if i.mem => f(MOV_M, w, 0),
         0x8A | 0x8B if i.mem => f(MOV_GM, w, 0),
-        // aux: destination | source << 3.
-        0x88 | 0x89 => f(MOV_RR, w, rm | reg << 3),
-        0x8A | 0x8B => f(MOV_RR, w, reg | rm << 3),
+        // aux: destination and source ([`rr`]).
+        0x88 | 0x89 => f(MOV_RR, w, rr(rm, reg)),
+        0x8A | 0x8B => f(MOV_RR, w, rr(reg, rm)),
         0xC6 | 0xC7 if i.mem => f(MOV_M, w, A_IMM),
         0xC6 | 0xC7 => f(MOV_RI, w, rm),
         0xB0..=0xB7 => f(MOV_RI, 0, (op & 7) as u8),
@@ -320,10 +334,10 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0xE8 => f(CALL, ow, 0),
         0xC3 => f(RET, ow, 0),
         0xC2 => f(RET, ow, A_IMM),
-        0x1B6 if i.o32 && !i.mem => (MOVZX_RR8, reg | rm << 3),
-        0x1BE if i.o32 && !i.mem => (MOVSX_RR8, reg | rm << 3),
-        0x1B7 if i.o32 && !i.mem => (MOVZX_RR16, reg | rm << 3),
-        0x1BF if i.o32 && !i.mem => (MOVSX_RR16, reg | rm << 3),
+        0x1B6 if i.o32 && !i.mem => (MOVZX_RR8, rr(reg, rm)),
+        0x1BE if i.o32 && !i.mem => (MOVSX_RR8, rr(reg, rm)),
+        0x1B7 if i.o32 && !i.mem => (MOVZX_RR16, rr(reg, rm)),
+        0x1BF if i.o32 && !i.mem => (MOVSX_RR16, rr(reg, rm)),
         0x1B6 | 0x1BE => f(MOVX, 0, (op == 0x1BE) as u8),
         0x1B7 | 0x1BF => f(MOVX, 1, (op == 0x1BF) as u8),
         // The 386's 8- and 16-bit shifts leave undefined flags of their own.
@@ -345,14 +359,14 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         // IMUL of the Pentium and later, whose clocks have no early-out
         // extra (`clocks::mul_extra`), so that it may run inside a body
         // (lib/mpi's multiply loops have four per iteration).
-        0x1AF if imul_w == 0 && !i.mem => (IMUL_RR32, reg | rm << 3),
+        0x1AF if imul_w == 0 && !i.mem => (IMUL_RR32, rr(reg, rm)),
         0x1AF => f(IMUL, imul_w, 0),
         // CMOVcc: the P6's (the Linux kernel's lib/mpi and string code).
         0x140..=0x14F if generation >= 6 => f(CMOV, ow, (op & 0xF) as u8),
         0x69 => f(IMUL, imul_w, A_IMM),
         0x6B => f(IMUL, imul_w, A_IMM | A_SX8),
         0x98 | 0x99 => f(CONV, ow, (op & 1) as u8),
-        0x190..=0x19F if !i.mem => (SETCC_R, (op & 0xF) as u8 | rm << 4),
+        0x190..=0x19F if !i.mem => (SETCC_R, (op & 0xF) as u8 | rm << 5),
         0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
         0xF6 | 0xF7 => f(GRP3, w, 0),
         0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => f(STRING, 0, 0),
@@ -803,7 +817,7 @@ impl Cpu32 {
             @ MOVSX_RR8 => self.f_movx_rr::<W8, true>(i),
             @ SETCC_R => {
                 let v = self.jcc_cond(i.aux) as u32;
-                self.sr::<W8>((i.aux >> 4 & 7) as usize, v);
+                self.sr::<W8>(rr_s(i.aux), v);
                 Ok(false)
             },
             // Form 0: the general path, an arm of the same jump (a test of
@@ -967,7 +981,7 @@ impl Cpu32 {
     #[inline(always)]
     fn f_alu_rr<W: Width, const OP: u8>(&mut self, i: &Insn) {
         let d = (i.aux & 7) as usize;
-        let s = (i.aux >> 3 & 7) as usize;
+        let s = rr_s(i.aux);
         let r = self.alu_op::<W, OP>(self.gr::<W>(d), self.gr::<W>(s));
         if OP < 7 {
             self.sr::<W>(d, r);
@@ -977,7 +991,15 @@ impl Cpu32 {
     #[inline(always)]
     fn f_alu_ri<W: Width, const OP: u8>(&mut self, i: &Insn) {
         let d = (i.aux & 7) as usize;
-        let r = self.alu_op::<W, OP>(self.gr::<W>(d), Self::imm_w::<W>(i));
+        // At 32 bits a sign-extended byte has its own forms
+        // ([`alu_ri_sx8`]): no test for one here.
+        let b = if W::BITS == 32 {
+            debug_assert!(i.aux & A_SX8 == 0);
+            i.imm
+        } else {
+            Self::imm_w::<W>(i)
+        };
+        let r = self.alu_op::<W, OP>(self.gr::<W>(d), b);
         if OP < 7 {
             self.sr::<W>(d, r);
         }
@@ -1031,7 +1053,7 @@ impl Cpu32 {
     #[inline(always)]
     fn f_mov_rr<W: Width>(&mut self, i: &Insn) {
         let d = (i.aux & 7) as usize;
-        let s = (i.aux >> 3 & 7) as usize;
+        let s = rr_s(i.aux);
         let v = self.gr::<W>(s);
         self.sr::<W>(d, v);
     }
@@ -1277,21 +1299,21 @@ impl Cpu32 {
         Ok(())
     }
 
-    /// [`IMUL_RR32`]: [`Self::f_imul`]'s register case at 32 bits, without
-    /// early-out clocks.
-    /// MOVZX/MOVSX r32 from a `W` register (`aux`: destination, source
-    /// `<< 3`), zero- or (`SX`) sign-extended: one body for the four forms.
+    /// MOVZX/MOVSX r32 from a `W` register (`aux`: the registers,
+    /// [`rr`]), zero- or (`SX`) sign-extended: one body for the four forms.
     #[inline(always)]
     fn f_movx_rr<W: Width, const SX: bool>(&mut self, i: &Insn) -> R<bool> {
-        let v = self.gr::<W>((i.aux >> 3 & 7) as usize);
+        let v = self.gr::<W>(rr_s(i.aux));
         self.r[(i.aux & 7) as usize] = if SX { sext::<W>(v) } else { v };
         Ok(false)
     }
 
+    /// [`IMUL_RR32`]: [`Self::f_imul`]'s register case at 32 bits, without
+    /// early-out clocks.
     #[inline(always)]
     fn f_imul_rr32(&mut self, i: &Insn) {
         let d = (i.aux & 7) as usize;
-        let s = (i.aux >> 3 & 7) as usize;
+        let s = rr_s(i.aux);
         let p = self.r[d] as i32 as i64 * self.r[s] as i32 as i64;
         let r = p as u32;
         self.r[d] = r;
