@@ -1012,23 +1012,6 @@ mod tests {
         assert_eq!(bus.mem[0x2000] & 0x60, 0x60);
     }
 
-    /// `FlatBus`'s memory with nothing lent: every page-table access goes
-    /// byte by byte through `read` and `write`.
-    struct ByteBus(FlatBus);
-
-    impl Bus for ByteBus {
-        fn read(&mut self, addr: u32) -> u8 {
-            self.0.read(addr)
-        }
-        fn write(&mut self, addr: u32, value: u8) {
-            self.0.write(addr, value)
-        }
-        fn io_read(&mut self, _port: u16) -> u8 {
-            0xFF
-        }
-        fn io_write(&mut self, _port: u16, _value: u8) {}
-    }
-
     #[test]
     fn the_walk_through_the_lent_ram_agrees_with_the_byte_calls() {
         // The walk reads its entries from the lent RAM and sets A and D
@@ -1048,7 +1031,8 @@ mod tests {
             }
         };
         let mut direct = FlatBus::new(0x80_0000);
-        let mut bytes = ByteBus(FlatBus::new(0x80_0000));
+        // Nothing lent: every page-table access goes byte by byte.
+        let mut bytes = super::super::tests_icache::NoLend(FlatBus::new(0x80_0000));
         setup(&mut direct);
         setup(&mut bytes.0);
         let run = |bus: &mut dyn Bus| {

@@ -122,8 +122,9 @@ fn the_cache_changes_no_result() {
 }
 
 /// A bus that lends none of its memory (as a board does for its BIOS ROM
-/// and shadow RAM): every byte goes through `read`/`write`.
-struct NoLend(FlatBus);
+/// and shadow RAM): every byte goes through `read`/`write` (also the
+/// page walk's test in `mem.rs`).
+pub(super) struct NoLend(pub(super) FlatBus);
 
 impl Bus for NoLend {
     fn read(&mut self, addr: u32) -> u8 {
