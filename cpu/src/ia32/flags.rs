@@ -260,18 +260,16 @@ impl Cpu32 {
         }
     }
 
-    /// [`Self::cf`] for every class.
+    /// [`Self::cf`] for the classes other than a sum and a difference
+    /// (which it tests first).
     #[inline(always)]
     fn cf_other(&self) -> bool {
         let l = &self.lf;
         match l.kind >> 2 {
             NONE => self.eflags & CF != 0,
-            // A sum carries iff it wraps below the first operand; a
-            // difference borrows iff it wraps above it (with the carry in:
-            // or equals it).
-            ADD => l.r < l.a,
+            // With the carry in, a sum carries iff it wraps to or below the
+            // first operand; a difference borrows iff it wraps to or above it.
             ADC1 => l.r <= l.a,
-            SUB => l.a < l.r,
             SBB1 => l.a <= l.r,
             LOGIC => false,
             INC | DEC => l.b != 0,
@@ -327,7 +325,8 @@ impl Cpu32 {
         r ^ (cc & 1 != 0)
     }
 
-    /// [`Self::cond`] of an even `cc` past its tests on a difference.
+    /// [`Self::cond`] of an even `cc` past its tests on a difference (and
+    /// of ZF and SF on any record).
     #[inline(always)]
     fn cond_other(&self, cc: u8) -> bool {
         let l = &self.lf;
@@ -335,9 +334,9 @@ impl Cpu32 {
         if class == NONE {
             word_cond(self.eflags, cc)
         } else {
+            // ZF and SF (cc 4, 8) never come here: `cond` takes them off
+            // every record.
             match (cc >> 1, class) {
-                (2, _) => l.r == 0,
-                (4, _) => (l.r as i32) < 0,
                 (1, _) => self.cf(),
                 (3, _) => self.cf() || l.r == 0,
                 // Logic: OF = 0, so L is SF (CF = 0 came from `cf` above).
