@@ -16,7 +16,7 @@
 
 use super::decode::Insn;
 use super::flags::{alu_lazy, incdec_lazy};
-use super::mem::{Acc, MODE_FLAT};
+use super::mem::Acc;
 use super::width::*;
 use super::*;
 
@@ -879,30 +879,18 @@ impl Cpu32 {
         &mut self,
         bus: &mut B,
         i: &Insn,
-        mut f: F,
+        f: F,
     ) -> R<X> {
         let len = W::BITS / 8;
         let s = i.mseg();
         let a = self.ea(i);
-        // A flat segment first, each mode on its own, as `rd` and `wr` do
-        // (`Cpu32::flat_mode`).
-        let mode = self.flat_mode(s);
-        if mode < MODE_FLAT {
-            if let Some(p) = self.direct_mode(a, len, true, mode) {
-                match self.rmw_direct::<W, B, X, F>(bus, p, f) {
-                    Ok(x) => return Ok(x),
-                    Err(g) => f = g,
-                }
-            }
-        } else if mode == MODE_FLAT {
-            if let Some(p) = self.direct_mode(a, len, true, MODE_FLAT) {
-                match self.rmw_direct::<W, B, X, F>(bus, p, f) {
-                    Ok(x) => return Ok(x),
-                    Err(g) => f = g,
-                }
-            }
+        // A flat segment first, as `rd` and `wr` do (`Cpu32::on_flat`);
+        // `f` comes back if the direct path did not take it.
+        let direct = |me: &mut Self, p, f| me.rmw_direct::<W, B, X, F>(bus, p, f);
+        match self.on_flat(s, a, len, true, f, direct) {
+            Ok(x) => Ok(x),
+            Err(f) => self.rmw_other::<W, B, X, F>(bus, s, a, f),
         }
-        self.rmw_other::<W, B, X, F>(bus, s, a, f)
     }
 
     /// The read-modify-write in the lent RAM (`Bus::ram_direct`, as `rd`

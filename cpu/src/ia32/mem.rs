@@ -346,8 +346,8 @@ impl Cpu32 {
     pub(crate) fn phys_read32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32) -> u32 {
         let m = self.model.address_mask();
         if let Some(p) = Self::entry_direct(a, m) {
-            if let Some(&[b0, b1, b2, b3]) = bus.ram_direct().get(p..p + 4) {
-                return u32::from_le_bytes([b0, b1, b2, b3]);
+            if let Some(v) = ram_load(bus.ram_direct(), p, 4) {
+                return v;
             }
         }
         self.touch_bus(bus);
@@ -360,8 +360,7 @@ impl Cpu32 {
     pub(crate) fn phys_write32<B: Bus + ?Sized>(&mut self, bus: &mut B, a: u32, v: u32) {
         let m = self.model.address_mask();
         if let Some(p) = Self::entry_direct(a, m) {
-            if let Some(s) = bus.ram_direct().get_mut(p..p + 4) {
-                s.copy_from_slice(&v.to_le_bytes());
+            if ram_store(bus.ram_direct(), p, 4, v) {
                 self.note_write(p as u32, 4);
                 return;
             }
@@ -624,6 +623,40 @@ impl Cpu32 {
         mode
     }
 
+    /// The direct path of `rd`, `wr` and `rmw`: for a flat segment `s`
+    /// ([`Self::flat_mode`]) whose TLB (or, paging off, the plain range)
+    /// grants the access, `at` (the load or store, given the lent RAM's
+    /// index and `ctx`) is inlined once per mode, so that each mode goes
+    /// on its own path to it (joined before it, the two cost a jump and a
+    /// register copy per access). `Err(ctx)`: not done (a segment that is
+    /// not flat, a refusal, or `at`'s own), for the caller's out-of-line
+    /// whole way.
+    #[inline(always)]
+    pub(crate) fn on_flat<T, C>(
+        &mut self,
+        s: usize,
+        off: u32,
+        len: u32,
+        write: bool,
+        ctx: C,
+        at: impl FnOnce(&mut Self, usize, C) -> Result<T, C>,
+    ) -> Result<T, C> {
+        let mode = self.flat_mode(s);
+        if mode < MODE_FLAT {
+            match self.direct_mode(off, len, write, mode) {
+                Some(p) => at(self, p, ctx),
+                None => Err(ctx),
+            }
+        } else if mode == MODE_FLAT {
+            match self.direct_mode(off, len, write, MODE_FLAT) {
+                Some(p) => at(self, p, ctx),
+                None => Err(ctx),
+            }
+        } else {
+            Err(ctx)
+        }
+    }
+
     /// Read through a segment.
     #[inline(always)]
     pub(crate) fn rd<B: Bus + ?Sized>(
@@ -633,21 +666,11 @@ impl Cpu32 {
         off: u32,
         len: u32,
     ) -> R<u32> {
-        let mode = self.flat_mode(s);
-        if mode < MODE_FLAT {
-            if let Some(p) = self.direct_mode(off, len, false, mode) {
-                if let Some(v) = ram_load(bus.ram_direct(), p, len) {
-                    return Ok(v);
-                }
-            }
-        } else if mode == MODE_FLAT {
-            if let Some(p) = self.direct_mode(off, len, false, MODE_FLAT) {
-                if let Some(v) = ram_load(bus.ram_direct(), p, len) {
-                    return Ok(v);
-                }
-            }
+        let load = |_: &mut Self, p, ()| ram_load(bus.ram_direct(), p, len).ok_or(());
+        match self.on_flat(s, off, len, false, (), load) {
+            Ok(v) => Ok(v),
+            Err(()) => self.rd_other(bus, s, off, len),
         }
-        self.rd_other(bus, s, off, len)
     }
 
     /// [`Self::rd`] past [`Self::flat_mode`]: a segment that is not
@@ -694,23 +717,18 @@ impl Cpu32 {
         len: u32,
         v: u32,
     ) -> R<()> {
-        let mode = self.flat_mode(s);
-        if mode < MODE_FLAT {
-            if let Some(p) = self.direct_mode(off, len, true, mode) {
-                if ram_store(bus.ram_direct(), p, len, v) {
-                    self.note_write(p as u32, len);
-                    return Ok(());
-                }
+        let store = |me: &mut Self, p, ()| {
+            if ram_store(bus.ram_direct(), p, len, v) {
+                me.note_write(p as u32, len);
+                Ok(())
+            } else {
+                Err(())
             }
-        } else if mode == MODE_FLAT {
-            if let Some(p) = self.direct_mode(off, len, true, MODE_FLAT) {
-                if ram_store(bus.ram_direct(), p, len, v) {
-                    self.note_write(p as u32, len);
-                    return Ok(());
-                }
-            }
+        };
+        match self.on_flat(s, off, len, true, (), store) {
+            Ok(()) => Ok(()),
+            Err(()) => self.wr_other(bus, s, off, len, v),
         }
-        self.wr_other(bus, s, off, len, v)
     }
 
     /// [`Self::wr`] past [`Self::flat_mode`] ([`Self::rd_other`]).
