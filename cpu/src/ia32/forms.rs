@@ -914,7 +914,7 @@ impl Cpu32 {
         Err(f)
     }
 
-    /// [`Self::rmw`] past [`Self::flat_mode`]: a segment that is not
+    /// [`Self::rmw`] past [`Self::on_flat`]: a segment that is not
     /// flat (its limit compared), or a refusal.
     #[inline(never)]
     fn rmw_other<W: Width, B: Bus + ?Sized, X, F: FnOnce(u32) -> (u32, X)>(

@@ -605,16 +605,13 @@ impl Cpu32 {
         None
     }
 
-    /// The direct path's mode of segment `s` for `rd`, `wr` and `rmw`
-    /// ([`Self::seg_fast_mode`]): below [`MODE_FLAT`] (paging on: the TLB
-    /// key, tested first, in one compare) or [`MODE_FLAT`] (paging off) the
-    /// segment is flat and the caller takes the access to the lent RAM, each
-    /// mode on its own path to its load or store (joined before it, the two
-    /// cost a jump and a register copy per access); anything else, and
-    /// every refusal, goes to the out-of-line whole way (`rd_other`,
-    /// `wr_other`, `rmw_other`), where the segment is looked at again.
+    /// The direct path's mode of segment `s` ([`Self::seg_fast_mode`],
+    /// [`Self::on_flat`]): below [`MODE_FLAT`] (paging on: the TLB key) or
+    /// [`MODE_FLAT`] (paging off) the segment is flat; anything else goes to
+    /// the out-of-line whole way (`rd_other`, `wr_other`, `rmw_other`),
+    /// where the segment is looked at again.
     #[inline(always)]
-    pub(crate) fn flat_mode(&self, s: usize) -> u64 {
+    fn flat_mode(&self, s: usize) -> u64 {
         // The callers' segment numbers are bytes below 8 (`Insn::def_seg`,
         // constants): `& 0xFF` is free on a zero-extended byte.
         debug_assert!(s < 8, "segment number {s}");
@@ -673,7 +670,7 @@ impl Cpu32 {
         }
     }
 
-    /// [`Self::rd`] past [`Self::flat_mode`]: a segment that is not
+    /// [`Self::rd`] past [`Self::on_flat`]: a segment that is not
     /// flat, or a refusal (the fast segment check with its limit, the
     /// direct path again, else the whole way).
     #[inline(never)]
@@ -731,7 +728,7 @@ impl Cpu32 {
         }
     }
 
-    /// [`Self::wr`] past [`Self::flat_mode`] ([`Self::rd_other`]).
+    /// [`Self::wr`] past [`Self::on_flat`] ([`Self::rd_other`]).
     #[inline(never)]
     fn wr_other<B: Bus + ?Sized>(
         &mut self,
