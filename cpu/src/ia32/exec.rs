@@ -1256,7 +1256,7 @@ impl Cpu32 {
     /// the caller: one iteration as [`Self::string_rep`] does it, without
     /// that function's frame (LODS in a loop is common).
     #[inline(always)]
-    fn string_one<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+    pub(crate) fn string_one<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         let op = i.op;
         let (sz, amask, step) = self.string_shape(i);
         let si = self.r[6] & amask;

@@ -152,6 +152,29 @@ pub(crate) const fn falls_through_at_clk(form: u8) -> bool {
 /// arena copy holds in `imm` and the taken clocks in `disp`.
 pub(crate) const JCC_BODY: u8 = JCC << 2 | 3;
 
+/// The form LOOP, LOOPE, LOOPNE and JCXZ take in a block's body
+/// (`Cpu32::build_block`; the LOOP family's unused fourth width): as
+/// [`JCC_BODY`], its arm only moves the counter and says whether it is
+/// taken, the body leaving at it then. `aux` is the family's (the kind,
+/// 0–3) with [`A_LOOP32`] for a 32-bit counter (the address size).
+pub(crate) const LOOP_BODY: u8 = LOOP << 2 | 3;
+
+/// In [`LOOP_BODY`]'s `aux`: the counter is ECX, not CX.
+pub(crate) const A_LOOP32: u8 = 4;
+
+/// Whether a form leaves a block's body when its arm answers `Ok(true)`
+/// ([`JCC_BODY`], [`LOOP_BODY`]).
+#[inline(always)]
+pub(crate) const fn body_exit(form: u8) -> bool {
+    form == JCC_BODY || form == LOOP_BODY
+}
+
+/// MOVS, STOS or LODS without a REP prefix (the MOV_MOFFS family's unused
+/// fourth width): one iteration that reads before it writes and moves
+/// ESI/EDI last, so it needs no restart snapshot and may run in a block's
+/// body, where REP's forms (which count as they go) cannot.
+pub(crate) const STR_ONE: u8 = MOV_MOFFS << 2 | 3;
+
 /// A 32-bit SHL/SAL, SHR or SAR of a register by a constant count of 1–31
 /// (`C0`/`C1`/`D0`/`D1` with a register operand): forms of their own
 /// (unused fourth widths, as [`JCC_BODY`]), the count in `aux`, so that
@@ -205,6 +228,22 @@ const RI_SX8_TEST: u8 = alu_ri_sx8(8);
 /// Whether a form is a Jcc (rel8, rel16 or rel32).
 pub(crate) const fn is_jcc(form: u8) -> bool {
     form >> 2 == JCC && form & 3 != 3
+}
+
+/// Whether a form is a LOOP, LOOPE, LOOPNE or JCXZ outside a body.
+pub(crate) const fn is_loop(form: u8) -> bool {
+    form >> 2 == LOOP && form & 3 != 3
+}
+
+/// A LOOP-family instruction's target when it is taken from `next`, the
+/// EIP after it: what [`Cpu32::f_loop`] jumps to, before its limit check.
+pub(crate) fn loop_target(i: &Insn, next: u32) -> u32 {
+    let t = next.wrapping_add(sext::<W8>(i.imm));
+    if i.o32 {
+        t
+    } else {
+        t & 0xFFFF
+    }
 }
 
 /// A Jcc's target when it is taken from `next`, the EIP after it: what
@@ -369,6 +408,7 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0x190..=0x19F if !i.mem => (SETCC_R, (op & 0xF) as u8 | rm << 5),
         0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
         0xF6 | 0xF7 => f(GRP3, w, 0),
+        0xA4 | 0xA5 | 0xAA..=0xAD if i.rep == 0 => (STR_ONE, 0),
         0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => f(STRING, 0, 0),
         // The counter's width is the address size.
         0xE0..=0xE3 => f(LOOP, if i.a32 { 2 } else { 1 }, (op & 3) as u8),
@@ -439,9 +479,9 @@ macro_rules! by_form {
             // `JCC_BODY`, a single form above).
             0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39
             | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
-            | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 163 | 171
+            | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 171
             | 175 | 179 | 183 | 187 | 195 | 199 | 203
-            | 231 | 235 | 239 | 243 | 247 | 251 | 255 => {
+            | 231 | 239 | 243 | 247 | 251 | 255 => {
                 if $lap {
                     $me.snapshot_at($start);
                 }
@@ -786,6 +826,9 @@ impl Cpu32 {
             // `Cpu32::build_block`): it only says whether it is taken; the
             // body leaves at it then (`Cpu32::run_body`).
             @ JCC_BODY => Ok(self.jcc_cond(i.aux)),
+            // The same for the LOOP family (`LOOP_BODY`).
+            @ LOOP_BODY => Ok(self.f_loop_body(i.aux)),
+            @ STR_ONE => self.string_one(bus, i).map(|()| false),
             @ SHL_RI32 => {
                 self.f_shift_ri32::<4>(i);
                 Ok(false)
@@ -1349,6 +1392,34 @@ impl Cpu32 {
         }
         self.r[1] = (self.r[1] & !A::MASK) | c;
         Ok(())
+    }
+
+    /// [`LOOP_BODY`]: move the counter (not for JCXZ) and say whether the
+    /// jump is taken; the body checked its target when it was built.
+    #[inline(always)]
+    fn f_loop_body(&mut self, aux: u8) -> bool {
+        if aux & A_LOOP32 != 0 {
+            self.loop_count::<W32>(aux)
+        } else {
+            self.loop_count::<W16>(aux)
+        }
+    }
+
+    /// [`Self::f_loop_body`] with the counter's width `A`.
+    #[inline(always)]
+    fn loop_count<A: Width>(&mut self, aux: u8) -> bool {
+        let c = self.r[1] & A::MASK;
+        if aux & 3 == 3 {
+            return c == 0;
+        }
+        let c = c.wrapping_sub(1) & A::MASK;
+        self.r[1] = (self.r[1] & !A::MASK) | c;
+        c != 0
+            && match aux & 3 {
+                0 => !self.cond(4),
+                1 => self.cond(4),
+                _ => true,
+            }
     }
 
     /// BT, BTS, BTR, BTC (aux 0–3) on a register, the bit offset from a

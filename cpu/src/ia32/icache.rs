@@ -592,6 +592,8 @@ impl Cpu32 {
     /// target in `imm` and its taken clocks (its own `imm2`) in `disp`,
     /// which no Jcc reads, and the steps run up to it in `base` (no Jcc
     /// has a memory operand): a body is a trace through not-taken branches.
+    /// LOOP, LOOPE, LOOPNE and JCXZ go in alike, as
+    /// [`forms::LOOP_BODY`](super::forms::LOOP_BODY).
     /// `offs` gets each copy's EIP less the body's first.
     #[cold]
     #[inline(never)]
@@ -620,7 +622,8 @@ impl Cpu32 {
             let lin = base.wrapping_add(eip);
             let s = &self.icache[slot_index(lin)];
             let jcc = super::forms::is_jcc(s.insn.form);
-            if s.tag != lin as u64 | self.fetch_hi || !(jcc || body_form(s.insn.form)) {
+            let lp = super::forms::is_loop(s.insn.form);
+            if s.tag != lin as u64 | self.fetch_hi || !(jcc || lp || body_form(s.insn.form)) {
                 break;
             }
             let mut insn = s.insn;
@@ -632,22 +635,34 @@ impl Cpu32 {
             if next & ip_mask != next {
                 break;
             }
-            if jcc {
+            if jcc || lp {
                 // Taken, the body leaves here for the target (resolved
                 // now: CS's base and limit are the fetch context's), with
                 // the taken clocks (`imm2` in the decoded form). A target
                 // past the limit (#GP) is left to the single instruction.
-                let target = super::forms::jcc_target(&insn, next);
+                // The LOOP family alike: its counter moves in the body.
+                let target = if jcc {
+                    super::forms::jcc_target(&insn, next)
+                } else {
+                    super::forms::loop_target(&insn, next)
+                };
                 if target > limit {
                     break;
                 }
                 most += insn.imm2 as u32;
                 insn.imm = target;
                 insn.disp = insn.imm2 as u32;
-                // The steps run when it is taken (no Jcc has a base
+                // The steps run when it is taken (neither has a base
                 // register).
                 insn.base = len as u8 + 1;
-                insn.form = super::forms::JCC_BODY;
+                insn.form = if jcc {
+                    super::forms::JCC_BODY
+                } else {
+                    if insn.form & 3 == 2 {
+                        insn.aux |= super::forms::A_LOOP32;
+                    }
+                    super::forms::LOOP_BODY
+                };
             }
             if most > BLK_WORST_MAX {
                 break;

@@ -490,7 +490,7 @@ impl Cpu32 {
                     res.is_err()
                         || self.cycles == before
                             && (matches!(res, Ok(false))
-                                || i.form == super::forms::JCC_BODY
+                                || super::forms::body_exit(i.form)
                                 || super::forms::x87_lean_form(i.form)),
                     "ia32: a block's form at {:#x} took a snapshot or charged more than its count",
                     self.insn_start
@@ -502,7 +502,7 @@ impl Cpu32 {
                 // lap's count takes every step; the fault path takes a faulted
                 // one back from the instructions retired).
                 match res {
-                    Ok(true) if i.form == super::forms::JCC_BODY => {
+                    Ok(true) if super::forms::body_exit(i.form) => {
                         // A taken Jcc: its target, taken clocks and steps are
                         // in the arena copy (`build_block`).
                         self.eip = i.imm;

@@ -858,3 +858,169 @@ fn a_body_reaching_a_device_tells_it_the_stepped_clock_and_stops_at_its_event() 
         assert_eq!(on, off, "budget {budget}");
     }
 }
+
+/// The LOOP family and MOVS/STOS/LODS without REP inside bodies
+/// (`forms::LOOP_BODY`, `forms::STR_ONE`): three variants of
+/// ```text
+/// 2000: lodsb                 AC
+///       add ebx, eax          01 C3
+///       stosb                 AA
+///       cmp al, 7             3C 07
+///       loopne 2000           E0 F8      (variant 2: a16 loopne, 67 E0 F7)
+///       inc edx               42
+///       jecxz done            E3 07      (variant 2: a16 jcxz, 67 E3 07)
+///       cmp al, [esi]         3A 06
+///       movsb                 A4
+///       a16 loope 2000        67 E1 EF   (variants 1 and 2: a16 loop)
+///       nop                   90
+/// done: hlt                   F4
+/// ```
+/// over data at 3000h ([`loop_data`]), ESI = 3000h, EDI = 4000h, EAX =
+/// EBX = EDX = 0: the LOOPNE runs up to each 7, the MOVSB copies the byte
+/// after it, and the LOOPE goes on while that byte is 7 too. Worked out
+/// by stepping the program by hand (a script): variant 0 (ECX = 200)
+/// leaves at the first 7 not followed by 7 with EBX = 205, EDX = 17, ECX
+/// = 141, ESI = 303Bh, EDI = 403Bh after 297 instructions; variant 1
+/// (ECX = 200) runs ECX down to 0: EBX = 695, EDX = 58, ESI = 30C8h, EDI
+/// = 40C8h, 1003 instructions; variant 2 is variant 1 with CX the counter
+/// and ECX = 500C8h: the same, ECX's top half (5) kept.
+const LOOP_PAT: [u8; 14] = [1, 7, 7, 2, 3, 7, 7, 4, 7, 7, 5, 6, 7, 7];
+
+/// [`loop_code`]'s data: four [`LOOP_PAT`]s and 2, 7, 9, over and over.
+fn loop_data() -> Vec<u8> {
+    let mut one: Vec<u8> = LOOP_PAT.repeat(4);
+    one.extend([2, 7, 9]);
+    one.iter().copied().cycle().take(400).collect()
+}
+
+fn loop_code(variant: u8) -> Vec<u8> {
+    let code: &[u8] = match variant {
+        0 => &[
+            0xAC, 0x01, 0xC3, 0xAA, 0x3C, 0x07, 0xE0, 0xF8, 0x42, 0xE3, 0x07, 0x3A, 0x06, 0xA4,
+            0x67, 0xE1, 0xEF, 0x90, 0xF4,
+        ],
+        1 => &[
+            0xAC, 0x01, 0xC3, 0xAA, 0x3C, 0x07, 0xE0, 0xF8, 0x42, 0xE3, 0x07, 0x3A, 0x06, 0xA4,
+            0x67, 0xE2, 0xEF, 0x90, 0xF4,
+        ],
+        _ => &[
+            0xAC, 0x01, 0xC3, 0xAA, 0x3C, 0x07, 0x67, 0xE0, 0xF7, 0x42, 0x67, 0xE3, 0x07, 0x3A,
+            0x06, 0xA4, 0x67, 0xE2, 0xED, 0x90, 0xF4,
+        ],
+    };
+    code.to_vec()
+}
+
+/// [`loop_code`]'s `variant` on `model`, cache on or off, stopped after
+/// `steps` (None: at its HLT) or run in slices of `budget` clocks.
+fn loop_run(
+    model: Model32,
+    variant: u8,
+    cache: bool,
+    steps: Option<u64>,
+    budget: Option<u64>,
+) -> (Vec<Slice>, Regs32, u64, u64, Vec<u8>) {
+    let mut bus = LapBus::new();
+    bus.flat.load(0x2000, &loop_code(variant));
+    bus.flat.load(0x3000, &loop_data());
+    let mut c = eager(model);
+    c.set_decode_cache(cache);
+    c.eip = 0x2000;
+    c.r[1] = if variant == 2 { 0x0005_00C8 } else { 200 };
+    (c.r[0], c.r[2], c.r[3]) = (0, 0, 0);
+    c.r[6] = 0x3000;
+    c.r[7] = 0x4000;
+    let s = match (steps, budget) {
+        (Some(n), _) => {
+            c.run(&mut bus, n);
+            vec![]
+        }
+        (None, Some(b)) => slices_until_halt(&mut c, &mut bus, b, 100_000),
+        (None, None) => {
+            assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted);
+            vec![]
+        }
+    };
+    let copied = bus.flat.mem[0x4000..0x4100].to_vec();
+    (s, c.regs(), c.cycles(), c.instructions(), copied)
+}
+
+#[test]
+fn loops_and_string_moves_in_bodies_leave_the_stepped_state() {
+    let expect = [
+        (205, 17, 141, 0x303B, 0x403B, 297),
+        (695, 58, 0, 0x30C8, 0x40C8, 1003),
+        (695, 58, 0x0005_0000, 0x30C8, 0x40C8, 1003),
+    ];
+    for model in [Model32::I80386, Model32::I80486, Model32::PentiumPro] {
+        for variant in 0..3u8 {
+            let on = loop_run(model, variant, true, None, None);
+            let off = loop_run(model, variant, false, None, None);
+            let r = &on.1;
+            assert_eq!(
+                (r.r[3], r.r[2], r.r[1], r.r[6], r.r[7], on.3),
+                expect[variant as usize],
+                "{model:?} variant {variant}"
+            );
+            // What the stores left: the bytes read, in order.
+            let n = (r.r[7] - 0x4000) as usize;
+            assert_eq!(on.4[..n], loop_data()[..n], "{model:?} variant {variant}");
+            assert_eq!(
+                (&on.1, on.2, on.3, &on.4),
+                (&off.1, off.2, off.3, &off.4),
+                "{model:?} variant {variant}"
+            );
+            // Stopped after every step count: inside a body, at a taken
+            // and a not-taken LOOPNE, at the JECXZ and the LOOPE.
+            for steps in (1..320).step_by(if model == Model32::I80386 { 1 } else { 7 }) {
+                let a = loop_run(model, variant, true, Some(steps), None);
+                let b = loop_run(model, variant, false, Some(steps), None);
+                assert_eq!(
+                    (a.1, a.2, a.3, a.4),
+                    (b.1, b.2, b.3, b.4),
+                    "{model:?} variant {variant}, {steps} steps"
+                );
+            }
+        }
+    }
+    // In slices of every budget from 1 to 50 clocks: the same slices.
+    for variant in 0..3u8 {
+        for budget in 1..=50 {
+            let on = loop_run(Model32::I80486, variant, true, None, Some(budget));
+            let off = loop_run(Model32::I80486, variant, false, None, Some(budget));
+            assert_eq!(on, off, "variant {variant}, budget {budget}");
+        }
+    }
+}
+
+#[test]
+fn a_loop_in_a_body_counts_with_its_address_size() {
+    // 2000: inc edx              42
+    // 2001: loop 2000            E2 FD
+    // 2003: mov ecx, 20005h      B9 05 00 02 00
+    // 2008: inc ebx              43
+    // 2009: a16 loop 2008        67 E2 FC
+    // 200C: hlt                  F4
+    // From ECX = 20003h: the 32-bit LOOP runs 131,075 passes (a CX
+    // counter would stop after 3, or 65,539 if it wrapped CX alone), the
+    // 16-bit one 5 (an ECX counter would run 131,077), leaving ECX's top
+    // half: EDX = 131,075, EBX = 5, ECX = 20000h,
+    // 2 x 131,075 + 1 + 2 x 5 + 1 instructions.
+    let code = [
+        0x42, 0xE2, 0xFD, 0xB9, 0x05, 0x00, 0x02, 0x00, 0x43, 0x67, 0xE2, 0xFC, 0xF4,
+    ];
+    for cache in [true, false] {
+        let mut bus = LapBus::new();
+        bus.flat.load(0x2000, &code);
+        let mut c = eager(Model32::I80486);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        (c.r[1], c.r[2], c.r[3]) = (0x2_0003, 0, 0);
+        assert_eq!(c.run(&mut bus, 1_000_000), StepResult32::Halted);
+        assert_eq!(
+            (c.r[2], c.r[3], c.r[1], c.eip, c.instructions()),
+            (131_075, 5, 0x2_0000, 0x200D, 2 * 131_075 + 1 + 2 * 5 + 1),
+            "cache {cache}"
+        );
+    }
+}
