@@ -175,6 +175,13 @@ pub(crate) const fn body_exit(form: u8) -> bool {
 /// body, where REP's forms (which count as they go) cannot.
 pub(crate) const STR_ONE: u8 = MOV_MOFFS << 2 | 3;
 
+/// BT, BTS, BTR or BTC with a memory operand (the BT_R family's unused
+/// fourth width): `aux` as BT_R's, with [`A_BT32`] for a 32-bit operand.
+const BT_M: u8 = BT_R << 2 | 3;
+
+/// In [`BT_M`]'s `aux`: the operand is 32 bits wide, not 16.
+const A_BT32: u8 = 0x80;
+
 /// A 32-bit SHL/SAL, SHR or SAR of a register by a constant count of 1–31
 /// (`C0`/`C1`/`D0`/`D1` with a register operand): forms of their own
 /// (unused fourth widths, as [`JCC_BODY`]), the count in `aux`, so that
@@ -295,6 +302,18 @@ const fn rr_s(aux: u8) -> usize {
     (aux >> 5) as usize
 }
 
+/// What BTS, BTR or BTC (`aux` 1–3) leave of `v`; None for BT (0).
+#[inline(always)]
+fn bt_new(aux: u8, v: u32, bit: u32) -> Option<u32> {
+    let m = 1u32 << bit;
+    match aux & 3 {
+        0 => None,
+        1 => Some(v | m),
+        2 => Some(v & !m),
+        _ => Some(v ^ m),
+    }
+}
+
 /// [`Insn::aux`] bit: the source is the immediate.
 const A_IMM: u8 = 0x20;
 /// [`Insn::aux`] bit: the immediate (or displacement) is a sign-extended byte.
@@ -412,7 +431,7 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => f(STRING, 0, 0),
         // The counter's width is the address size.
         0xE0..=0xE3 => f(LOOP, if i.a32 { 2 } else { 1 }, (op & 3) as u8),
-        0x1A3 | 0x1AB | 0x1B3 | 0x1BB | 0x1BA if !i.mem && (op != 0x1BA || reg >= 4) => {
+        0x1A3 | 0x1AB | 0x1B3 | 0x1BB | 0x1BA if op != 0x1BA || reg >= 4 => {
             let kind = if op == 0x1BA {
                 reg & 3
             } else {
@@ -420,7 +439,11 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             };
             let imm = if op == 0x1BA { A_IMM } else { 0 };
             let q = if generation == 3 { A_386 } else { 0 };
-            f(BT_R, ow, kind | imm | q)
+            if i.mem {
+                (BT_M, kind | imm | q | if i.o32 { A_BT32 } else { 0 })
+            } else {
+                f(BT_R, ow, kind | imm | q)
+            }
         }
         0xD8..=0xDF => {
             use super::fpu::*;
@@ -481,7 +504,7 @@ macro_rules! by_form {
             | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
             | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 171
             | 175 | 179 | 183 | 187 | 195 | 199 | 203
-            | 231 | 239 | 243 | 247 | 251 | 255 => {
+            | 239 | 243 | 247 | 251 | 255 => {
                 if $lap {
                     $me.snapshot_at($start);
                 }
@@ -829,6 +852,12 @@ impl Cpu32 {
             // The same for the LOOP family (`LOOP_BODY`).
             @ LOOP_BODY => Ok(self.f_loop_body(i.aux)),
             @ STR_ONE => self.string_one(bus, i).map(|()| false),
+            @ BT_M => if i.aux & A_BT32 != 0 {
+                self.f_bt_m::<W32, B>(bus, i)
+            } else {
+                self.f_bt_m::<W16, B>(bus, i)
+            }
+            .map(|()| false),
             @ SHL_RI32 => {
                 self.f_shift_ri32::<4>(i);
                 Ok(false)
@@ -1432,10 +1461,50 @@ impl Cpu32 {
             self.gr::<W>(i.reg())
         } & (W::BITS - 1);
         let v = self.gr::<W>(i.rm());
-        let m = 1u32 << bit;
+        self.bt_flags(i.aux, v, bit);
+        if let Some(nv) = bt_new(i.aux, v, bit) {
+            self.sr::<W>(i.rm(), nv);
+        }
+    }
+
+    /// [`BT_M`]: as the general path, the operand read, then (BTS, BTR,
+    /// BTC) written, then the flags: nothing changes before the last
+    /// possible fault. A register bit offset reaches beyond the operand,
+    /// signed, in whole operands.
+    #[inline(always)]
+    fn f_bt_m<W: Width, B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let (off, bit) = if i.aux & A_IMM != 0 {
+            (0, i.imm & (W::BITS - 1))
+        } else {
+            let b = sext::<W>(self.gr::<W>(i.reg())) as i32;
+            let bits = W::BITS as i32;
+            (
+                (b.div_euclid(bits) * (bits / 8)) as u32,
+                b.rem_euclid(bits) as u32,
+            )
+        };
+        let a = self.ea(i);
+        let a = if i.a32 {
+            a.wrapping_add(off)
+        } else {
+            a.wrapping_add(off & 0xFFFF) & 0xFFFF
+        };
+        let seg = i.mseg();
+        let v = self.rd(bus, seg, a, W::BITS / 8)?;
+        if let Some(nv) = bt_new(i.aux, v, bit) {
+            self.wr(bus, seg, a, W::BITS / 8, nv)?;
+        }
+        self.bt_flags(i.aux, v, bit);
+        Ok(())
+    }
+
+    /// BT's flags from the operand `v` and the bit offset: CF the bit, and
+    /// on the 386 ([`A_386`] in `aux`) OF as well.
+    #[inline(always)]
+    fn bt_flags(&mut self, aux: u8, v: u32, bit: u32) {
         let mut mask = CF;
-        let mut fl = if v & m != 0 { CF } else { 0 };
-        if i.aux & A_386 != 0 && bit != 0 {
+        let mut fl = if v & (1 << bit) != 0 { CF } else { 0 };
+        if aux & A_386 != 0 && bit != 0 {
             // The 386's OF: the top bit of RCR v, bit (carry in clear)
             // against that RCR's carry out. Rotating the (width+1)-bit ring
             // [CF=0, v] right by n puts v's bit n-1 in CF and, in the top
@@ -1449,13 +1518,6 @@ impl Cpu32 {
         }
         // Only CF (and the 386's OF) change: a pending record stays.
         self.set_co(mask, fl);
-        let nv = match i.aux & 3 {
-            0 => return,
-            1 => v | m,
-            2 => v & !m,
-            _ => v ^ m,
-        };
-        self.sr::<W>(i.rm(), nv);
     }
 
     /// CMOVcc: the source is read (and may fault) whatever the condition.
