@@ -1502,22 +1502,21 @@ impl Cpu32 {
     /// on the 386 ([`A_386`] in `aux`) OF as well.
     #[inline(always)]
     fn bt_flags(&mut self, aux: u8, v: u32, bit: u32) {
-        let mut mask = CF;
-        let mut fl = if v & (1 << bit) != 0 { CF } else { 0 };
+        // CF is bit 0: the bit itself. Only CF (and the 386's OF) change:
+        // a pending record stays.
+        let cf = (v >> bit) & 1;
         if aux & A_386 != 0 && bit != 0 {
             // The 386's OF: the top bit of RCR v, bit (carry in clear)
             // against that RCR's carry out. Rotating the (width+1)-bit ring
             // [CF=0, v] right by n puts v's bit n-1 in CF and, in the top
-            // bit, v's bit n-2 (the zero carry when n = 1).
-            let cf = (v >> (bit - 1)) & 1;
-            let top = if bit >= 2 { (v >> (bit - 2)) & 1 } else { 0 };
-            mask |= OF;
-            if top != cf {
-                fl |= OF;
-            }
+            // bit, v's bit n-2 (the zero carry when n = 1): with v shifted
+            // up by one, bits n and n-1, without a test for n = 1.
+            let w = v << 1;
+            let of = ((w >> bit) ^ (w >> (bit - 1))) & 1;
+            self.set_co(CF | OF, cf | of * OF);
+        } else {
+            self.set_co(CF, cf);
         }
-        // Only CF (and the 386's OF) change: a pending record stays.
-        self.set_co(mask, fl);
     }
 
     /// CMOVcc: the source is read (and may fault) whatever the condition.
