@@ -162,6 +162,11 @@ pub(crate) const LOOP_BODY: u8 = LOOP << 2 | 3;
 /// In [`LOOP_BODY`]'s `aux`: the counter is ECX, not CX.
 pub(crate) const A_LOOP32: u8 = 4;
 
+/// The form of a Jcc in a block's body whose target is a later form of
+/// the same body (`Cpu32::build_block`; the JMP family's unused fourth
+/// width): its arm is [`JCC_BODY`]'s; taken, the body goes on from there.
+pub(crate) const JCC_SKIP: u8 = JMP << 2 | 3;
+
 /// Whether a form leaves a block's body when its arm answers `Ok(true)`
 /// ([`JCC_BODY`], [`LOOP_BODY`]).
 #[inline(always)]
@@ -503,7 +508,7 @@ macro_rules! by_form {
             0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39
             | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
             | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 171
-            | 175 | 179 | 183 | 187 | 195 | 199 | 203
+            | 175 | 179 | 183 | 187 | 199 | 203
             | 239 | 243 | 247 | 251 | 255 => {
                 if $lap {
                     $me.snapshot_at($start);
@@ -849,6 +854,7 @@ impl Cpu32 {
             // `Cpu32::build_block`): it only says whether it is taken; the
             // body leaves at it then (`Cpu32::run_body`).
             @ JCC_BODY => Ok(self.jcc_cond(i.aux)),
+            @ JCC_SKIP => Ok(self.jcc_cond(i.aux)),
             // The same for the LOOP family (`LOOP_BODY`).
             @ LOOP_BODY => Ok(self.f_loop_body(i.aux)),
             @ STR_ONE => self.string_one(bus, i).map(|()| false),

@@ -686,6 +686,47 @@ impl Cpu32 {
             self.icache[idx].blk = NO_BODY;
             return;
         }
+        // A Jcc whose target is a later form of the body, or its end,
+        // skips to it when taken rather than leaving (an `if` without an
+        // `else`): the steps and clocks of the forms skipped in `base` and
+        // `imm` for the body to take back. The worst case grows by what
+        // the taken clocks exceed those by (each skip is taken at most
+        // once a pass: it only goes forward).
+        let end = eip.wrapping_sub(eip0);
+        let clk_before = |arena: &[Insn], m: usize| {
+            if m < len as usize {
+                u32::from(arena[start + m].imm2 & BODY_CLK)
+            } else {
+                sum
+            }
+        };
+        for j in 0..len as usize {
+            let e = &arena[start + j];
+            if e.form != super::forms::JCC_BODY {
+                continue;
+            }
+            let to = e.imm.wrapping_sub(eip0);
+            let after = u32::from(offs[start + j]) + u32::from(e.len);
+            if to < after || to > end {
+                continue;
+            }
+            let Some(m) = (j + 1..=len as usize).find(|&m| {
+                m == len as usize && to == end
+                    || m < len as usize && u32::from(offs[start + m]) == to
+            }) else {
+                continue;
+            };
+            let skipped = clk_before(arena, m) - clk_before(arena, j + 1);
+            let more = e.disp.saturating_sub(skipped);
+            if worst + more > BLK_WORST_MAX {
+                continue;
+            }
+            worst += more;
+            let e = &mut arena[start + j];
+            e.form = super::forms::JCC_SKIP;
+            e.base = (m - j - 1) as u8;
+            e.imm = skipped;
+        }
         // The instruction after the body, whatever it is, if its slot is
         // stamped too: the run loop runs it next as a single instruction
         // (with all the tests) without looking it up.

@@ -1024,3 +1024,83 @@ fn a_loop_in_a_body_counts_with_its_address_size() {
         );
     }
 }
+
+/// Forward Jccs to later forms of the same body (`forms::JCC_SKIP`):
+/// ```text
+/// 2000: mov eax, ecx      89 C8
+///       and eax, 3        83 E0 03
+///       jnz l1            75 01      skips the INC
+///       inc ebx           43
+/// l1:   test cl, 1        F6 C1 01
+///       jz l2             74 02      skips the ADD (taken: more clocks
+///       add esi, eax      01 C6      than the ADD it skips)
+/// l2:   add edi, ecx      01 CF
+///       cmp ecx, 1        83 F9 01
+///       je done           74 03      skips to the body's end (the HLT)
+///       dec ecx           49
+///       jnz 2000          75 E7
+/// done: hlt               F4
+/// ```
+/// From ECX = 40 down to 1, where the JE leaves for the HLT: EBX counts
+/// the multiples of 4 (10), ESI adds ECX mod 4 for odd ECX (ten 1s and
+/// ten 3s: 40), EDI adds 1 + ... + 40 = 820, ECX stays 1; 40 passes of 8
+/// instructions, 10 INCs, 20 ADDs, 39 DEC and JNZ pairs and the HLT:
+/// 429 instructions.
+const SKIP_LOOP: [u8; 26] = [
+    0x89, 0xC8, 0x83, 0xE0, 0x03, 0x75, 0x01, 0x43, 0xF6, 0xC1, 0x01, 0x74, 0x02, 0x01, 0xC6, 0x01,
+    0xCF, 0x83, 0xF9, 0x01, 0x74, 0x03, 0x49, 0x75, 0xE7, 0xF4,
+];
+
+fn skip_run(
+    model: Model32,
+    cache: bool,
+    steps: Option<u64>,
+    budget: Option<u64>,
+) -> (Vec<Slice>, Regs32, u64, u64) {
+    let mut bus = LapBus::new();
+    bus.flat.load(0x2000, &SKIP_LOOP);
+    let mut c = eager(model);
+    c.set_decode_cache(cache);
+    c.eip = 0x2000;
+    (c.r[1], c.r[3], c.r[6], c.r[7]) = (40, 0, 0, 0);
+    let s = match (steps, budget) {
+        (Some(n), _) => {
+            c.run(&mut bus, n);
+            vec![]
+        }
+        (None, Some(b)) => slices_until_halt(&mut c, &mut bus, b, 100_000),
+        (None, None) => {
+            assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted);
+            vec![]
+        }
+    };
+    (s, c.regs(), c.cycles(), c.instructions())
+}
+
+#[test]
+fn a_jcc_skipping_forms_of_its_own_body_leaves_the_stepped_state() {
+    for model in [Model32::I80386, Model32::I80486, Model32::PentiumPro] {
+        let on = skip_run(model, true, None, None);
+        let off = skip_run(model, false, None, None);
+        let r = &on.1;
+        assert_eq!(
+            (r.r[3], r.r[6], r.r[7], r.r[1], r.eip, on.3),
+            (10, 40, 820, 1, 0x201A, 429),
+            "{model:?}"
+        );
+        assert_eq!((&on.1, on.2, on.3), (&off.1, off.2, off.3), "{model:?}");
+        for steps in 1..440 {
+            let a = skip_run(model, true, Some(steps), None);
+            let b = skip_run(model, false, Some(steps), None);
+            assert_eq!(a, b, "{model:?} {steps} steps");
+        }
+        for budget in 1..=80 {
+            let a = skip_run(model, true, None, Some(budget));
+            let b = skip_run(model, false, None, Some(budget));
+            assert_eq!(a, b, "{model:?} budget {budget}");
+            for s in &a.0 {
+                assert!(s.end != SliceEnd::Budget || s.cycles >= budget);
+            }
+        }
+    }
+}
