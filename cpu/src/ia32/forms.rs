@@ -1519,7 +1519,7 @@ impl Cpu32 {
             // up by one, bits n and n-1, without a test for n = 1.
             let w = v << 1;
             let of = ((w >> bit) ^ (w >> (bit - 1))) & 1;
-            self.set_co(CF | OF, cf | of * OF);
+            self.set_co(CF | OF, cf | (of * OF));
         } else {
             self.set_co(CF, cf);
         }
