@@ -437,14 +437,21 @@ impl Cpu32 {
         // would find it at its next look-up (nothing the look-up or the
         // lap's tests see can have changed: a form that reached the board
         // or changed the fetch context stopped the body).
+        // Where the pass goes on from: 0, or after a taken Jcc that skips
+        // forms of the body (`JCC_SKIP`), the form it skips to, with the
+        // clocks moved so that `upto` below holds for the rest: by the
+        // taken clocks less those of the forms skipped.
+        let mut from = 0;
+        #[cfg(debug_assertions)]
+        let mut pass_start = self.cycles;
         'again: loop {
-            // (Moved by a taken Jcc that skips forms of the body,
-            // `JCC_SKIP`, by the clocks they would have charged.)
-            let mut c0 = self.cycles;
+            let c0 = self.cycles;
             // What the fits tests rely on: no pass charges more than the
             // block's worst case.
             #[cfg(debug_assertions)]
-            let pass_start = c0;
+            if from == 0 {
+                pass_start = c0;
+            }
             #[cfg(debug_assertions)]
             let within_worst = |cycles: u64| {
                 let worst = (blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK;
@@ -470,11 +477,10 @@ impl Cpu32 {
                     / std::mem::size_of::<super::decode::Insn>()
             };
             // The clocks up to and including an instruction.
-            let upto = |c0: u64, i: &super::decode::Insn| {
+            let upto = |i: &super::decode::Insn| {
                 c0.wrapping_add((i.imm2 & BODY_CLK) as u64 + i.clk as u64)
             };
-            let mut forms = body.iter();
-            while let Some(i) = forms.next() {
+            for i in &body[from..] {
                 if i.imm2 & BODY_BUS != 0 {
                     if i.imm2 & BODY_FIP != 0 {
                         self.insn_start = e0.wrapping_add(off_of(at(i)));
@@ -495,7 +501,7 @@ impl Cpu32 {
                     self.eip = e0.wrapping_add(off_of(at(i)));
                     self.start_unsnapped();
                     self.insn_start = keep;
-                    self.cycles = upto(c0, i);
+                    self.cycles = upto(i);
                     self.cycles
                 };
                 let res = self.exec_form::<B, true>(bus, i, 0, 0);
@@ -523,18 +529,16 @@ impl Cpu32 {
                         // there (`base` forms on), the clocks and steps of
                         // those skipped taken back and the taken clocks
                         // added (`build_block`).
-                        c0 = c0.wrapping_add(i.disp as u64).wrapping_sub(i.imm as u64);
-                        if SLICE {
-                            self.body_clk = c0.wrapping_add(off);
-                        }
+                        self.cycles = c0.wrapping_add(i.disp as u64).wrapping_sub(i.imm as u64);
                         *n = n.wrapping_sub(u64::from(i.base));
-                        forms = body[at(i) + 1 + i.base as usize..].iter();
+                        from = at(i) + 1 + i.base as usize;
+                        continue 'again;
                     }
                     Ok(true) if super::forms::body_exit(i.form) => {
                         // A taken Jcc: its target, taken clocks and steps are
                         // in the arena copy (`build_block`).
                         self.eip = i.imm;
-                        self.cycles = upto(c0, i).wrapping_add(i.disp as u64);
+                        self.cycles = upto(i).wrapping_add(i.disp as u64);
                         #[cfg(debug_assertions)]
                         within_worst(self.cycles);
                         *n = n.wrapping_add(u64::from(i.base));
@@ -546,6 +550,7 @@ impl Cpu32 {
                             *n + (len as u64) < end
                         };
                         if i.imm == e0 && again {
+                            from = 0;
                             continue 'again;
                         }
                         self.jcc_at = (first + at(i)) as u32;
@@ -565,7 +570,7 @@ impl Cpu32 {
                         if i.imm2 & BODY_BUS != 0 && self.fetch_hi != hi {
                             let k = at(i);
                             self.eip = e0.wrapping_add(off_of(k)).wrapping_add(i.len as u32);
-                            self.cycles = upto(c0, i);
+                            self.cycles = upto(i);
                             *n = n.wrapping_add(k as u64 + 1);
                             return Some(Ok(false));
                         }
@@ -576,7 +581,7 @@ impl Cpu32 {
                         let k = at(i);
                         self.eip = e0.wrapping_add(off_of(k));
                         self.insn_start = self.eip;
-                        self.cycles = upto(c0, i);
+                        self.cycles = upto(i);
                         *n = n.wrapping_add(k as u64 + 1);
                         return Some(res);
                     }
@@ -586,7 +591,7 @@ impl Cpu32 {
             self.eip = e0
                 .wrapping_add(off_of(len - 1))
                 .wrapping_add(last.len as u32);
-            self.cycles = upto(c0, last);
+            self.cycles = upto(last);
             #[cfg(debug_assertions)]
             within_worst(self.cycles);
             *n = n.wrapping_add(len as u64);
