@@ -1031,18 +1031,49 @@ impl Fpu {
         self.sw &= !C1;
     }
 
+    /// What [`Fpu::update_es`] would do after a lean form, which raises
+    /// nothing: nothing. [`Fpu::lean_ready`] found ES clear, and ES always
+    /// agrees with the unmasked flags (every change of `sw`'s flags or of
+    /// `cw` updates it: `raise`, FLDCW, FLDENV/FRSTOR, FXRSTOR, FNCLEX,
+    /// FNINIT), so no unmasked flag is set. Checked in debug builds.
+    #[inline(always)]
+    fn lean_es_unchanged(&self) {
+        debug_assert!(
+            self.sw & ES == 0 && self.sw & !self.cw & 0x3F == 0,
+            "x87: ES out of step with the unmasked flags (sw {:04x} cw {:04x})",
+            self.sw,
+            self.cw
+        );
+    }
+
     /// The ia32 core's lean register arithmetic (its decoded form
     /// `LEAN_ARITH`): `aux` holds the operation in the low three bits
     /// (`code` as [`f80::fast_value_f64`]), 8 when the destination is
-    /// ST(i) (DC, DE), 10h for the pop (DE); `fop` the opcode register's
-    /// value. Only the common case: both registers full and held as
+    /// ST(i) (DC, DE), 10h for the pop (DE); `ptrs` gives FIP, FCS and
+    /// FOP. Only the common case: both registers full and held as
     /// doubles, precision 53 bits, round to nearest, PE masked, and a
     /// result the fast path takes (PE and C1 left lazy). False, with
     /// nothing changed, for anything else (the caller goes the general
-    /// way, which gives the same effects). The caller has checked that no
-    /// error is pending.
+    /// way, which gives the same effects). The caller has checked
+    /// [`Fpu::lean_ready`].
+    ///
+    /// The pointers come from `ptrs` only once everything else is written:
+    /// read there, after stores the compiler cannot move them past, they
+    /// take no register through the decision and the operation (with them
+    /// read first, the lean forms needed callee-saved registers and so a
+    /// frame of pushes and pops).
+    ///
+    /// `OP` is `aux`'s operation (`aux & 7`), a constant so that each
+    /// operation is a straight path of its own (the caller's `match`
+    /// picks it): one jump on the operation, no merge after it.
     #[inline(always)]
-    pub fn lean_arith(&mut self, aux: u8, modrm: u8, fop: u16, ip: u32, cs: u16) -> bool {
+    pub fn lean_arith<const OP: u8>(
+        &mut self,
+        aux: u8,
+        modrm: u8,
+        ptrs: impl FnOnce() -> (u32, u16, u16),
+    ) -> bool {
+        debug_assert_eq!(OP, aux & 7);
         let top = self.top();
         let pi = (top + (modrm & 7) as usize) & 7;
         let (pd, ps) = if aux & 8 == 0 { (top, pi) } else { (pi, top) };
@@ -1052,12 +1083,12 @@ impl Fpu {
         {
             return false;
         }
-        let Some((r, d)) = f80::fast_value_f64(aux & 7, self.dv[pd], self.dv[ps], self.cw) else {
+        let Some((r, d)) = f80::fast_value_f64(OP, self.dv[pd], self.dv[ps], self.cw) else {
             return false;
         };
-        self.lean_retire();
+        debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
         self.lazy = d;
-        (self.fip, self.fcs, self.fop) = (ip, cs, fop);
+        self.sw &= !C1;
         // (Already full and held as a double.)
         self.dv[pd] = r;
         if aux & 0x10 != 0 {
@@ -1065,16 +1096,42 @@ impl Fpu {
             self.dk[top] = DK_DBL;
             self.set_top(top + 1);
         }
+        (self.fip, self.fcs, self.fop) = ptrs();
         true
+    }
+
+    /// [`Fpu::lean_arith`] for `aux`'s operation, whichever it is.
+    #[inline(always)]
+    pub fn lean_arith_any(
+        &mut self,
+        aux: u8,
+        modrm: u8,
+        ptrs: impl FnOnce() -> (u32, u16, u16),
+    ) -> bool {
+        match aux & 7 {
+            0 => self.lean_arith::<0>(aux, modrm, ptrs),
+            1 => self.lean_arith::<1>(aux, modrm, ptrs),
+            4 => self.lean_arith::<4>(aux, modrm, ptrs),
+            5 => self.lean_arith::<5>(aux, modrm, ptrs),
+            6 => self.lean_arith::<6>(aux, modrm, ptrs),
+            7 => self.lean_arith::<7>(aux, modrm, ptrs),
+            // (FCOM/FCOMP are not lean arithmetic.)
+            _ => false,
+        }
     }
 
     /// The ia32 core's lean FLD ST(i) (`sub` 0), FXCH ST(i) (1), FST ST(i)
     /// (2) and FSTP ST(i) (3), whichever form the registers are in: the
     /// effects of [`Fpu::fast_reg`]'s arms, false (nothing changed) where
-    /// they would give up. The caller has checked that no error is
-    /// pending.
+    /// they would give up; `ptrs` as [`Fpu::lean_arith`]'s. The caller has
+    /// checked [`Fpu::lean_ready`].
     #[inline(always)]
-    pub fn lean_stack(&mut self, sub: u8, modrm: u8, fop: u16, ip: u32, cs: u16) -> bool {
+    pub fn lean_stack(
+        &mut self,
+        sub: u8,
+        modrm: u8,
+        ptrs: impl FnOnce() -> (u32, u16, u16),
+    ) -> bool {
         let top = self.top();
         let pi = (top + (modrm & 7) as usize) & 7;
         if sub != 0 && !self.is_full(top) {
@@ -1108,24 +1165,33 @@ impl Fpu {
                 }
             }
         }
-        (self.fip, self.fcs, self.fop) = (ip, cs, fop);
+        (self.fip, self.fcs, self.fop) = ptrs();
         true
+    }
+
+    /// The instruction and data pointers and the opcode of a lean memory
+    /// form, worked out last ([`Fpu::lean_arith`]'s `ptrs`).
+    #[inline(always)]
+    fn lean_mem_ptrs(&mut self, ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16)) {
+        let (ins, data, fop) = ptrs();
+        (self.fip, self.fcs) = ins;
+        (self.fdp, self.fds) = data;
+        self.fop = fop;
     }
 
     /// The ia32 core's lean FADD…FDIVR/FCOM/FCOMP m64 (DC, `reg` the
     /// ModR/M reg field, `bits` the operand): ST(0) full and held as a
     /// double, the operand a normal double of the fast path's range, and
     /// for the arithmetic the 027Fh-class control word and a result the
-    /// fast path takes. False, nothing changed, otherwise. The caller has
-    /// checked that no error is pending.
+    /// fast path takes. False, nothing changed, otherwise; `ptrs` gives
+    /// the instruction and data pointers and FOP. The caller has checked
+    /// [`Fpu::lean_ready`].
     #[inline(always)]
     pub fn lean_m64(
         &mut self,
         reg: u8,
-        fop: u16,
         bits: u64,
-        ins: (u32, u16),
-        data: (u32, u16),
+        ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
     ) -> bool {
         let top = self.top();
         let e = (bits >> 52) & 0x7FF;
@@ -1136,7 +1202,15 @@ impl Fpu {
         if reg & 6 == 2 {
             // FCOM/FCOMP: two ordinary numbers, no exception.
             self.lean_retire();
-            self.set_cmp(a, y);
+            self.sw &= !(C0 | C2 | C3);
+            self.sw |= if a < y {
+                C0
+            } else if a == y {
+                C3
+            } else {
+                0
+            };
+            self.lean_es_unchanged();
             if reg == 3 {
                 self.pop();
             }
@@ -1147,22 +1221,25 @@ impl Fpu {
             let Some((r, d)) = f80::fast_value_f64(reg, a, y, self.cw) else {
                 return false;
             };
-            self.lean_retire();
+            debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
             self.lazy = d;
+            self.sw &= !C1;
             self.dv[top] = r;
         }
-        (self.fip, self.fcs) = ins;
-        (self.fdp, self.fds) = data;
-        self.fop = fop;
+        self.lean_mem_ptrs(ptrs);
         true
     }
 
     /// The ia32 core's lean FLD m64 of a double of the fast path's kind (a
     /// zero or a normal within 2^±960) into an empty register, held as
-    /// that double; false, nothing changed, otherwise. The caller has
-    /// checked that no error is pending.
+    /// that double; false, nothing changed, otherwise; `ptrs` as
+    /// [`Fpu::lean_m64`]'s. The caller has checked [`Fpu::lean_ready`].
     #[inline(always)]
-    pub fn lean_fld64(&mut self, fop: u16, bits: u64, ins: (u32, u16), data: (u32, u16)) -> bool {
+    pub fn lean_fld64(
+        &mut self,
+        bits: u64,
+        ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
+    ) -> bool {
         let Some(y) = f80::fast_of_bits(bits) else {
             return false;
         };
@@ -1171,12 +1248,10 @@ impl Fpu {
             return false;
         }
         self.lean_retire();
-        self.update_es();
+        self.lean_es_unchanged();
         self.set_top(t);
         self.dput::<true>(t, y);
-        (self.fip, self.fcs) = ins;
-        (self.fdp, self.fds) = data;
-        self.fop = fop;
+        self.lean_mem_ptrs(ptrs);
         true
     }
 
@@ -1189,17 +1264,19 @@ impl Fpu {
     }
 
     /// The ia32 core's lean FST(P) m64, second half once the value is
-    /// written: the pointers, C1 cleared, the pop when `pop`.
+    /// written: C1 cleared, the pop when `pop`, the pointers from `ptrs`.
     #[inline(always)]
-    pub fn lean_st_done(&mut self, pop: bool, fop: u16, ins: (u32, u16), data: (u32, u16)) {
+    pub fn lean_st_done(
+        &mut self,
+        pop: bool,
+        ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
+    ) {
         self.lean_retire();
-        self.update_es();
+        self.lean_es_unchanged();
         if pop {
             self.pop();
         }
-        (self.fip, self.fcs) = ins;
-        (self.fdp, self.fds) = data;
-        self.fop = fop;
+        self.lean_mem_ptrs(ptrs);
     }
 
     /// The ia32 core's fast path for the loading memory forms of a loop
@@ -2460,19 +2537,18 @@ mod fast_tests {
                         (reg ^ ((reg >> 2) & 1), 8)
                     };
                     let pop = if op == 0xDE { 0x10 } else { 0 };
-                    f.lean_arith(code | sti | pop, modrm, fop, ins.0, ins.1)
+                    f.lean_arith_any(code | sti | pop, modrm, || (ins.0, ins.1, fop))
                 }
-                (0xD9, 0 | 1) => f.lean_stack(reg, modrm, fop, ins.0, ins.1),
-                (0xDD, 2 | 3) => f.lean_stack(reg, modrm, fop, ins.0, ins.1),
+                (0xD9, 0 | 1) | (0xDD, 2 | 3) => f.lean_stack(reg, modrm, || (ins.0, ins.1, fop)),
                 _ => false,
             }
         } else {
             match (op, reg) {
-                (0xDC, _) => f.lean_m64(reg, fop, operand, ins, data),
-                (0xDD, 0) => f.lean_fld64(fop, operand, ins, data),
+                (0xDC, _) => f.lean_m64(reg, operand, || (ins, data, fop)),
+                (0xDD, 0) => f.lean_fld64(operand, || (ins, data, fop)),
                 (0xDD, 2 | 3) => {
                     let v = f.lean_st64_value()?;
-                    f.lean_st_done(reg == 3, fop, ins, data);
+                    f.lean_st_done(reg == 3, || (ins, data, fop));
                     return Some(Some(v));
                 }
                 _ => false,
