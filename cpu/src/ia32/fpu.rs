@@ -464,13 +464,23 @@ impl Cpu32 {
         let Some((u, ip, seg)) = self.x87_lean_unit() else {
             return false;
         };
-        if i.aux == LEAN_FNSTSW {
-            // No wait, no pointers; no error pending, so no FERR#.
-            let ax = u.fnstsw();
-            self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
-            return true;
+        let ptrs = || (*ip, seg[CS].sel, fop_of(i));
+        match i.aux {
+            LEAN_FLD => u.lean_stack::<LEAN_FLD>(i.modrm, ptrs),
+            LEAN_FXCH => u.lean_stack::<LEAN_FXCH>(i.modrm, ptrs),
+            LEAN_FST => u.lean_stack::<LEAN_FST>(i.modrm, ptrs),
+            LEAN_FSTP => u.lean_stack::<LEAN_FSTP>(i.modrm, ptrs),
+            _ => {
+                // FNSTSW AX: no wait, no pointers; no error pending, so no
+                // FERR#. A lazy operation to work out goes the full way
+                // (`f_x87_lean_full`).
+                let Some(ax) = u.lean_fnstsw() else {
+                    return false;
+                };
+                self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
+                true
+            }
         }
-        u.lean_stack(i.aux, i.modrm, || (*ip, seg[CS].sel, fop_of(i)))
     }
 
     /// The physical address in [`Bus::ram_direct`] of an x87 operand of
@@ -664,7 +674,16 @@ impl Cpu32 {
         if self.x87.unit.as_deref_mut().is_some_and(Fpu::lean_settle)
             && self.x87_lean_kind::<B, K>(bus, i)
         {
-            return Ok(false);
+            return OK_FALSE;
+        }
+        if K == LEAN_STACK && i.aux == LEAN_FNSTSW {
+            // The lean FNSTSW AX leaves a lazy operation's PE and C1 to be
+            // worked out here (a call there would cost every lean form).
+            if let Some((u, ..)) = self.x87_lean_unit() {
+                let ax = u.fnstsw();
+                self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
+                return OK_FALSE;
+            }
         }
         let start = self.insn_start;
         let next = start.wrapping_add(i.len as u32) & super::exec::ip_mask(self.code32());
@@ -1461,6 +1480,68 @@ mod tests {
                 assert_eq!(a.2, b.2, "FERR# edge, program {prog}, run {k}");
                 assert!(a.3 == b.3, "memory, program {prog}, run {k}");
             }
+        }
+    }
+
+    /// FNSTSW AX right after a lean FMUL m64 whose PE and C1 are still
+    /// lazy (`lean_fnstsw` declines, the fallback works them out), with PE
+    /// clear the first time round and set after, and FNSTENV after lean
+    /// forms: the values worked out by hand, in the lap and with the decoded
+    /// forms off. Fails if the lean FNSTSW shows the status word without the
+    /// pending operation's C1, or if a lean form's pointers are wrong.
+    #[test]
+    fn fnstsw_and_fnstenv_right_after_lean_forms_show_the_lazy_flags_and_pointers() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2D, 0x18, 0x90, 0x00, 0x00,       // 8000: FLDCW [9018h] (027Fh)
+            0xB9, 0x04, 0x00, 0x00, 0x00,             // 8006: MOV ECX,4
+            0xDD, 0x05, 0x00, 0x90, 0x00, 0x00,       // 800B: FLD qword [9000h] (0.1)
+            0xDC, 0x0D, 0x08, 0x90, 0x00, 0x00,       // 8011: FMUL qword [9008h] (3.0)
+            0xDF, 0xE0,                               // 8017: FNSTSW AX
+            0x66, 0x89, 0x04, 0x4D, 0x20, 0x90, 0x00, 0x00, // 8019: MOV [ECX*2+9020h],AX
+            0xDD, 0x1D, 0x10, 0x90, 0x00, 0x00,       // 8021: FSTP qword [9010h]
+            0x49,                                     // 8027: DEC ECX
+            0x75, 0xE1,                               // 8028: JNZ 800Bh
+            0xD9, 0x35, 0x00, 0x94, 0x00, 0x00,       // 802A: FNSTENV [9400h]
+            0xDF, 0xE0,                               // 8030: FNSTSW AX
+            0xF4,                                     // 8032: HLT
+        ];
+        for forms in [true, false] {
+            let mut flat = FlatBus::new(0x10000);
+            let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut flat);
+            c.set_forms(forms);
+            flat.load(0x8000, &code);
+            flat.load(0x9000, &0.1f64.to_bits().to_le_bytes());
+            flat.load(0x9008, &3.0f64.to_bits().to_le_bytes());
+            flat.load(0x9018, &0x027Fu16.to_le_bytes());
+            c.eip = 0x8000;
+            c.r[4] = 0x7000;
+            let mut bus = TrustBus(flat);
+            assert_eq!(run_to_end(&mut c, &mut bus), StepResult32::Halted);
+            let m = &bus.0.mem;
+            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
+            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
+            // The double 0.1 is above a tenth and 0.1 × 3 rounds up again
+            // (to 0.30000000000000004, 3FD3333333333334h): PE and C1 (0220h)
+            // with TOP 7 (3800h), every time round: the first (PE clear
+            // before) and the others (PE set, the FMUL's C1 still lazy).
+            for k in 1..=4 {
+                assert_eq!(w(0x9020 + 2 * k), 0x3A20, "forms {forms}, ECX {k}");
+            }
+            assert_eq!(
+                u64::from_le_bytes(m[0x9010..0x9018].try_into().unwrap()),
+                0x3FD3_3333_3333_3334
+            );
+            // FNSTENV after the loop (32-bit layout): FSTP cleared C1 and
+            // popped (TOP 0, PE sticky), all registers empty, FIP 8021h and
+            // FOP 51Dh (DD 1D) of the FSTP, FDP 9010h its operand.
+            assert_eq!(d(0x9400) & 0xFFFF, 0x027F);
+            assert_eq!(d(0x9404) & 0xFFFF, 0x0020, "forms {forms}");
+            assert_eq!(d(0x9408) & 0xFFFF, 0xFFFF);
+            assert_eq!(d(0x940C), 0x8021, "forms {forms}");
+            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x51D, "forms {forms}");
+            assert_eq!(d(0x9414), 0x9010, "forms {forms}");
+            assert_eq!(c.r[0] & 0xFFFF, 0x0020);
         }
     }
 

@@ -984,18 +984,6 @@ impl Fpu {
         self.fast_mem_lazy(op, modrm, bits, ins, data)
     }
 
-    /// Physical register `p` is full: one byte for a register held as a
-    /// double, the tag word otherwise.
-    #[inline(always)]
-    fn is_full(&self, p: usize) -> bool {
-        let k = self.dk[p];
-        if k & DK_DBL != 0 {
-            k & DK_FULL != 0
-        } else {
-            (self.tw >> (2 * p)) & 3 != TAG_EMPTY
-        }
-    }
-
     /// Whether the ia32 core's lean forms may run on this state: no error
     /// pending (a waiting instruction would report it first) and no lazy
     /// operation whose PE still has to reach `sw` (PE is already set, the
@@ -1029,6 +1017,15 @@ impl Fpu {
         debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
         self.lazy.kind = Deferred::NONE;
         self.sw &= !C1;
+    }
+
+    /// A lean form's pop, TOP (`top`) as known rather than read back
+    /// from `sw` after the form's other changes to it.
+    #[inline(always)]
+    fn lean_pop(&mut self, top: usize) {
+        self.tw |= 3 << (2 * top);
+        self.dk[top] &= !DK_FULL;
+        self.sw = (self.sw & !0x3800) | (((top + 1) & 7) as u16) << 11;
     }
 
     /// What [`Fpu::update_es`] would do after a lean form, which raises
@@ -1120,35 +1117,36 @@ impl Fpu {
         }
     }
 
-    /// The ia32 core's lean FLD ST(i) (`sub` 0), FXCH ST(i) (1), FST ST(i)
+    /// The ia32 core's lean FLD ST(i) (`SUB` 0), FXCH ST(i) (1), FST ST(i)
     /// (2) and FSTP ST(i) (3), whichever form the registers are in: the
     /// effects of [`Fpu::fast_reg`]'s arms, false (nothing changed) where
     /// they would give up; `ptrs` as [`Fpu::lean_arith`]'s. The caller has
-    /// checked [`Fpu::lean_ready`].
+    /// checked [`Fpu::lean_ready`]. `SUB` a constant (the caller's `match`
+    /// picks it), so each is a straight path; the tags are read from the
+    /// tag word (the authority), and C1 and TOP go into `sw` in one write
+    /// with TOP as known rather than read back.
     #[inline(always)]
-    pub fn lean_stack(
+    pub fn lean_stack<const SUB: u8>(
         &mut self,
-        sub: u8,
         modrm: u8,
         ptrs: impl FnOnce() -> (u32, u16, u16),
     ) -> bool {
         let top = self.top();
         let pi = (top + (modrm & 7) as usize) & 7;
-        if sub != 0 && !self.is_full(top) {
-            return false;
-        }
-        match sub {
+        let tw = self.tw;
+        let full = |p: usize| (tw >> (2 * p)) & 3 != TAG_EMPTY;
+        match SUB {
             0 => {
                 let pt = (top + 7) & 7;
-                if !self.is_full(pi) || self.is_full(pt) {
+                if !full(pi) || full(pt) {
                     return false;
                 }
                 self.lean_retire();
-                self.set_top(pt);
+                self.sw = (self.sw & !0x3800) | (pt as u16) << 11;
                 self.copy_reg(pt, pi);
             }
             1 => {
-                if !self.is_full(pi) {
+                if !full(top) || !full(pi) {
                     return false;
                 }
                 self.lean_retire();
@@ -1158,15 +1156,28 @@ impl Fpu {
                 self.dk.swap(top, pi);
             }
             _ => {
+                if !full(top) {
+                    return false;
+                }
                 self.lean_retire();
                 self.copy_reg(pi, top);
-                if sub == 3 {
-                    self.pop();
+                if SUB == 3 {
+                    // The pop, TOP as known (FSTP ST(0) copies ST(0) to
+                    // itself and then empties it, as the general path).
+                    self.lean_pop(top);
                 }
             }
         }
         (self.fip, self.fcs, self.fop) = ptrs();
         true
+    }
+
+    /// The ia32 core's lean FNSTSW AX: the status word when it needs no
+    /// working out (no lazy operation pending); None sends it the full way
+    /// (whose settling is a call, which would give every lean form a frame).
+    #[inline(always)]
+    pub fn lean_fnstsw(&self) -> Option<u16> {
+        (self.lazy.kind == Deferred::NONE).then_some(self.sw)
     }
 
     /// The instruction and data pointers and the opcode of a lean memory
@@ -1212,7 +1223,7 @@ impl Fpu {
             };
             self.lean_es_unchanged();
             if reg == 3 {
-                self.pop();
+                self.lean_pop(top);
             }
         } else {
             if self.cw & (0x0F00 | PE) != (0x0200 | PE) {
@@ -1274,7 +1285,8 @@ impl Fpu {
         self.lean_retire();
         self.lean_es_unchanged();
         if pop {
-            self.pop();
+            let top = self.top();
+            self.lean_pop(top);
         }
         self.lean_mem_ptrs(ptrs);
     }
@@ -2539,7 +2551,10 @@ mod fast_tests {
                     let pop = if op == 0xDE { 0x10 } else { 0 };
                     f.lean_arith_any(code | sti | pop, modrm, || (ins.0, ins.1, fop))
                 }
-                (0xD9, 0 | 1) | (0xDD, 2 | 3) => f.lean_stack(reg, modrm, || (ins.0, ins.1, fop)),
+                (0xD9, 0) => f.lean_stack::<0>(modrm, || (ins.0, ins.1, fop)),
+                (0xD9, 1) => f.lean_stack::<1>(modrm, || (ins.0, ins.1, fop)),
+                (0xDD, 2) => f.lean_stack::<2>(modrm, || (ins.0, ins.1, fop)),
+                (0xDD, 3) => f.lean_stack::<3>(modrm, || (ins.0, ins.1, fop)),
                 _ => false,
             }
         } else {
