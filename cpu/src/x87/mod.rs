@@ -993,7 +993,9 @@ impl Fpu {
     /// goes the full way, which settles.
     #[inline(always)]
     pub fn lean_ready(&self) -> bool {
-        self.sw & ES == 0 && (self.sw & PE != 0 || self.lazy.kind == Deferred::NONE)
+        // PE set and ES clear (a loop's usual state) in one compare.
+        let m = self.sw & (ES | PE);
+        m == PE || (m == 0 && self.lazy.kind == Deferred::NONE)
     }
 
     /// When [`Fpu::lean_ready`] fails only for a lazy operation whose PE is
@@ -1111,9 +1113,11 @@ impl Fpu {
             4 => self.lean_arith::<4>(aux, modrm, ptrs),
             5 => self.lean_arith::<5>(aux, modrm, ptrs),
             6 => self.lean_arith::<6>(aux, modrm, ptrs),
-            7 => self.lean_arith::<7>(aux, modrm, ptrs),
             // (FCOM/FCOMP are not lean arithmetic.)
-            _ => false,
+            2 | 3 => false,
+            // (7: as the last arm, the jump on the operation needs no
+            // bounds test.)
+            _ => self.lean_arith::<7>(aux, modrm, ptrs),
         }
     }
 
@@ -1196,7 +1200,9 @@ impl Fpu {
     /// for the arithmetic the 027Fh-class control word and a result the
     /// fast path takes. False, nothing changed, otherwise; `ptrs` gives
     /// the instruction and data pointers and FOP. The caller has checked
-    /// [`Fpu::lean_ready`].
+    /// [`Fpu::lean_ready`]. (A path per operation, as the register
+    /// arithmetic's, cost more here: the jump on the operation comes
+    /// before the operand's checks, which are then made in every copy.)
     #[inline(always)]
     pub fn lean_m64(
         &mut self,
