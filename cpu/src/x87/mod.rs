@@ -174,6 +174,13 @@ pub struct Fpu {
     dk: [u8; 8],
 }
 
+/// Physical register `p`'s two bits in the tag word (`3 << 2p`), from a
+/// table: x86 shifts by a variable count only in CL, so each shift cost
+/// the lean forms register moves as well.
+const TAG_MASK: [u16; 8] = [
+    0x0003, 0x000C, 0x0030, 0x00C0, 0x0300, 0x0C00, 0x3000, 0xC000,
+];
+
 /// [`Fpu`]'s `dk` bit: the register's value is its host double (`dv`).
 const DK_DBL: u8 = 1;
 /// [`Fpu`]'s `dk` bit (only with [`DK_DBL`]): the register is full.
@@ -460,7 +467,7 @@ impl Fpu {
             self.regs[p] = f80::of_fast_f64(r);
             self.dk[p] = 0;
         }
-        self.tw &= !(3 << (2 * p));
+        self.tw &= !TAG_MASK[p & 7];
     }
 
     /// Copies physical register `s` to `d` (whichever form it is in) and
@@ -473,10 +480,13 @@ impl Fpu {
             self.dv[d] = self.dv[s];
             self.dk[d] = DK_DBL | DK_FULL;
         } else {
-            self.regs[d] = self.regs[s];
+            // As bytes (one 16-byte move): field by field, the copy took
+            // three general registers, which gave every lean stack form
+            // a frame.
+            self.regs.copy_within(s & 7..(s & 7) + 1, d & 7);
             self.dk[d] = 0;
         }
-        self.tw &= !(3 << (2 * d));
+        self.tw &= !TAG_MASK[d & 7];
     }
 
     /// TOP of stack.
@@ -1025,7 +1035,7 @@ impl Fpu {
     /// from `sw` after the form's other changes to it.
     #[inline(always)]
     fn lean_pop(&mut self, top: usize) {
-        self.tw |= 3 << (2 * top);
+        self.tw |= TAG_MASK[top & 7];
         self.dk[top] &= !DK_FULL;
         self.sw = (self.sw & !0x3800) | (((top + 1) & 7) as u16) << 11;
     }
@@ -1091,7 +1101,7 @@ impl Fpu {
         // (Already full and held as a double.)
         self.dv[pd] = r;
         if aux & 0x10 != 0 {
-            self.tw |= 3 << (2 * top);
+            self.tw |= TAG_MASK[top];
             self.dk[top] = DK_DBL;
             self.set_top(top + 1);
         }
@@ -1138,7 +1148,7 @@ impl Fpu {
         let top = self.top();
         let pi = (top + (modrm & 7) as usize) & 7;
         let tw = self.tw;
-        let full = |p: usize| (tw >> (2 * p)) & 3 != TAG_EMPTY;
+        let full = |p: usize| tw & TAG_MASK[p & 7] != TAG_MASK[p & 7];
         match SUB {
             0 => {
                 let pt = (top + 7) & 7;
@@ -1261,7 +1271,7 @@ impl Fpu {
             return false;
         };
         let t = (self.top() + 7) & 7;
-        if (self.tw >> (2 * t)) & 3 != TAG_EMPTY {
+        if self.tw & TAG_MASK[t] != TAG_MASK[t] {
             return false;
         }
         self.lean_retire();
