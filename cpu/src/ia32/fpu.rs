@@ -575,18 +575,23 @@ impl Cpu32 {
     }
 
     /// The [`LEAN_FST64`] form: FST(P) m64 of an ST(0) held as a double
-    /// (stored exactly, nothing raised): the value, then the write as the
-    /// core's integer forms write, then [`Fpu::lean_st_done`], and the
-    /// note for the decoded-instruction cache last (its rare call then
+    /// (stored exactly, nothing raised): the address, the value, the write
+    /// as the core's integer forms write, then [`Fpu::lean_st_done`], and
+    /// the note for the decoded-instruction cache last (its rare call then
     /// keeps nothing live). True when done; false, nothing changed, for
     /// [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_fst64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
-        let Some(v) = self.x87_lean_unit().and_then(|(u, ..)| u.lean_st64_value()) else {
-            return false;
-        };
+        // The address first, then the unit once (borrowed until the
+        // pointers are written: no second look-up of it).
         let ea = self.x87_ea(i);
         let Some(p) = self.x87_lean_at(i, ea, Acc::Write) else {
+            return false;
+        };
+        let Some((u, ip, seg)) = self.x87_lean_unit() else {
+            return false;
+        };
+        let Some(v) = u.lean_st64_value() else {
             return false;
         };
         let Some(m) = bus
@@ -597,10 +602,7 @@ impl Cpu32 {
             return false;
         };
         *m = v.to_le_bytes();
-        let (ip, seg) = (&self.insn_start, &self.seg);
-        if let Some(u) = self.x87.unit.as_deref_mut() {
-            u.lean_st_done(i.aux == 3, || lean_ptrs(i, ea, *ip, seg));
-        }
+        u.lean_st_done(i.aux == 3, || lean_ptrs(i, ea, *ip, seg));
         self.note_write(p as u32, 8);
         true
     }
