@@ -289,6 +289,20 @@ fn fop_of(i: &Insn) -> u16 {
 
 /// An FPU pointer register pair: offset and selector (FIP/FCS, FDP/FDS).
 type FpuPtr = (u32, u16);
+
+/// A lean form's answer when done. A constant rather than `Ok(false)`
+/// written in place: that writes only the bytes the value needs, and
+/// where it joins the fallback's result LLVM rebuilt the whole
+/// `Result` from its pieces (ten host instructions on every lean form),
+/// and the fallback's call could not be a tail call.
+const OK_FALSE: R<bool> = Ok(false);
+
+/// The instruction and data pointers and FOP of a lean memory form at
+/// `ea`, the instruction at `ip` ([`Fpu::lean_m64`]'s `ptrs`).
+#[inline(always)]
+fn lean_ptrs(i: &Insn, ea: u32, ip: u32, seg: &[SegCache; 6]) -> (FpuPtr, FpuPtr, u16) {
+    ((ip, seg[CS].sel), (ea, seg[i.mseg()].sel), fop_of(i))
+}
 impl Cpu32 {
     /// Attach (or remove) a coprocessor beside a 386 (an 80387) or a 286
     /// (an 80287: the 387's additions do nothing there, see `x87_esc`);
@@ -414,12 +428,17 @@ impl Cpu32 {
     /// (a waiting instruction would report it first) and no lazy PE to
     /// settle ([`Fpu::lean_ready`]: the lean forms then call nothing).
     /// The lean forms start here; None sends them to [`Cpu32::f_x87`].
+    /// With it, the instruction's start and the segment registers, for
+    /// the FPU's pointers: borrowed apart from the unit, so that the lean
+    /// forms read them only once they have written everything else
+    /// ([`Fpu::lean_arith`]).
     #[inline(always)]
-    fn x87_lean_unit(&mut self) -> Option<&mut Fpu> {
+    fn x87_lean_unit(&mut self) -> Option<(&mut Fpu, &u32, &[SegCache; 6])> {
         if self.cr[0] & 0xC != 0 || self.fpu.is_some() {
             return None;
         }
-        self.x87.unit.as_deref_mut().filter(|u| u.lean_ready())
+        let u = self.x87.unit.as_deref_mut().filter(|u| u.lean_ready())?;
+        Some((u, &self.insn_start, &self.seg))
     }
 
     /// The [`LEAN_ARITH`] form: FADD…FDIVR(P) between ST(0) and ST(i)
@@ -429,9 +448,10 @@ impl Cpu32 {
     /// for [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_arith(&mut self, i: &Insn) -> bool {
-        let (ip, cs) = (self.insn_start, self.seg[CS].sel);
         match self.x87_lean_unit() {
-            Some(u) => u.lean_arith(i.aux, i.modrm, fop_of(i), ip, cs),
+            Some((u, ip, seg)) => {
+                u.lean_arith_any(i.aux, i.modrm, || (*ip, seg[CS].sel, fop_of(i)))
+            }
             None => false,
         }
     }
@@ -441,17 +461,26 @@ impl Cpu32 {
     /// changed, for [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_stack(&mut self, i: &Insn) -> bool {
-        let (ip, cs) = (self.insn_start, self.seg[CS].sel);
-        let Some(u) = self.x87_lean_unit() else {
+        let Some((u, ip, seg)) = self.x87_lean_unit() else {
             return false;
         };
-        if i.aux == LEAN_FNSTSW {
-            // No wait, no pointers; no error pending, so no FERR#.
-            let ax = u.fnstsw();
-            self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
-            return true;
+        let ptrs = || (*ip, seg[CS].sel, fop_of(i));
+        match i.aux {
+            LEAN_FLD => u.lean_stack::<LEAN_FLD>(i.modrm, ptrs),
+            LEAN_FXCH => u.lean_stack::<LEAN_FXCH>(i.modrm, ptrs),
+            LEAN_FST => u.lean_stack::<LEAN_FST>(i.modrm, ptrs),
+            LEAN_FSTP => u.lean_stack::<LEAN_FSTP>(i.modrm, ptrs),
+            _ => {
+                // FNSTSW AX: no wait, no pointers; no error pending, so no
+                // FERR#. A lazy operation to work out goes the full way
+                // (`f_x87_lean_full`).
+                let Some(ax) = u.lean_fnstsw() else {
+                    return false;
+                };
+                self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
+                true
+            }
         }
-        u.lean_stack(i.aux, i.modrm, fop_of(i), ip, cs)
     }
 
     /// The physical address in [`Bus::ram_direct`] of an x87 operand of
@@ -471,11 +500,11 @@ impl Cpu32 {
     /// [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_m64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
-        let Some((bits, ins, data)) = self.x87_lean_read64(bus, i) else {
+        let Some((bits, ea)) = self.x87_lean_read64(bus, i) else {
             return false;
         };
         match self.x87_lean_unit() {
-            Some(u) => u.lean_m64(i.aux, fop_of(i), bits, ins, data),
+            Some((u, ip, seg)) => u.lean_m64(i.aux, bits, || lean_ptrs(i, ea, *ip, seg)),
             None => false,
         }
     }
@@ -485,44 +514,84 @@ impl Cpu32 {
     /// changed, for [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_fld64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
-        let Some((bits, ins, data)) = self.x87_lean_read64(bus, i) else {
+        let Some((bits, ea)) = self.x87_lean_read64(bus, i) else {
             return false;
         };
         match self.x87_lean_unit() {
-            Some(u) => u.lean_fld64(fop_of(i), bits, ins, data),
+            Some((u, ip, seg)) => u.lean_fld64(bits, || lean_ptrs(i, ea, *ip, seg)),
             None => false,
         }
     }
 
-    /// The m64 operand of a lean loading form, read as the core's integer
-    /// forms read theirs ([`Cpu32::x87_direct`], then the lent RAM), with
-    /// the FPU's instruction and data pointers (offset, selector); None
-    /// (nothing read twice: only plain RAM is taken) for the full path.
+    /// The effective address of a lean memory form, all inline: the
+    /// core's `ea` sends a 16-bit address to an out-of-line mask, a call
+    /// that would make the lean forms keep their values in callee-saved
+    /// registers (a frame of pushes and pops on every instruction).
     #[inline(always)]
-    fn x87_lean_read64<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        i: &Insn,
-    ) -> Option<(u64, FpuPtr, FpuPtr)> {
-        let ea = self.ea(i);
-        let p = self.x87_direct(i, ea, 8, Acc::Read)?;
+    fn x87_ea(&self, i: &Insn) -> u32 {
+        let b = i.base as usize;
+        if b < 8 {
+            return i.disp.wrapping_add(self.r[b]);
+        }
+        let mut a = i.disp;
+        if b & 8 == 0 {
+            a = a.wrapping_add(self.r[b & 7]);
+        }
+        let x = i.index as usize;
+        if x < 8 {
+            a = a.wrapping_add(self.r[x] << i.scale);
+        }
+        if i.a32 {
+            a
+        } else {
+            a & 0xFFFF
+        }
+    }
+
+    /// The lent RAM's index of a lean form's m64 operand at `ea`: through
+    /// a flat segment as the integer forms' `rd`/`wr` ([`Cpu32::on_flat`]),
+    /// else [`Cpu32::x87_direct`]'s segment check; None (no fault raised)
+    /// for the full path. The caller checks the index against the lent
+    /// RAM's length.
+    #[inline(always)]
+    fn x87_lean_at(&mut self, i: &Insn, ea: u32, acc: Acc) -> Option<usize> {
+        let at = |_: &mut Self, p: usize, ()| Ok(p);
+        match self.on_flat(i.mseg(), ea, 8, acc == Acc::Write, (), at) {
+            Ok(p) => Some(p),
+            Err(()) => self.x87_direct(i, ea, 8, acc),
+        }
+    }
+
+    /// The m64 operand of a lean loading form, read as the core's integer
+    /// forms read theirs ([`Cpu32::x87_lean_at`], then the lent RAM), and
+    /// its effective address; None (nothing read twice: only plain RAM is
+    /// taken) for the full path.
+    #[inline(always)]
+    fn x87_lean_read64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> Option<(u64, u32)> {
+        let ea = self.x87_ea(i);
+        let p = self.x87_lean_at(i, ea, Acc::Read)?;
         let b = bus.ram_direct().get(p..)?.first_chunk::<8>()?;
-        let bits = u64::from_le_bytes(*b);
-        let ins = (self.insn_start, self.seg[CS].sel);
-        Some((bits, ins, (ea, self.seg[i.mseg()].sel)))
+        Some((u64::from_le_bytes(*b), ea))
     }
 
     /// The [`LEAN_FST64`] form: FST(P) m64 of an ST(0) held as a double
-    /// (stored exactly, nothing raised): the value, then the write as the
-    /// core's integer forms write, then [`Fpu::lean_st_done`]. True when
-    /// done; false, nothing changed, for [`Cpu32::f_x87`].
+    /// (stored exactly, nothing raised): the address, the value, the write
+    /// as the core's integer forms write, then [`Fpu::lean_st_done`], and
+    /// the note for the decoded-instruction cache last (its rare call then
+    /// keeps nothing live). True when done; false, nothing changed, for
+    /// [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_fst64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
-        let Some(v) = self.x87_lean_unit().and_then(|u| u.lean_st64_value()) else {
+        // The address first, then the unit once (borrowed until the
+        // pointers are written: no second look-up of it).
+        let ea = self.x87_ea(i);
+        let Some(p) = self.x87_lean_at(i, ea, Acc::Write) else {
             return false;
         };
-        let ea = self.ea(i);
-        let Some(p) = self.x87_direct(i, ea, 8, Acc::Write) else {
+        let Some((u, ip, seg)) = self.x87_lean_unit() else {
+            return false;
+        };
+        let Some(v) = u.lean_st64_value() else {
             return false;
         };
         let Some(m) = bus
@@ -533,12 +602,8 @@ impl Cpu32 {
             return false;
         };
         *m = v.to_le_bytes();
+        u.lean_st_done(i.aux == 3, || lean_ptrs(i, ea, *ip, seg));
         self.note_write(p as u32, 8);
-        let ins = (self.insn_start, self.seg[CS].sel);
-        let data = (ea, self.seg[i.mseg()].sel);
-        if let Some(u) = self.x87.unit.as_deref_mut() {
-            u.lean_st_done(i.aux == 3, fop_of(i), ins, data);
-        }
         true
     }
 
@@ -574,7 +639,7 @@ impl Cpu32 {
         start: u32,
     ) -> R<bool> {
         if self.x87_lean_kind::<B, K>(bus, i) {
-            return Ok(false);
+            return OK_FALSE;
         }
         if LAP {
             // The lap's EIP is the next instruction's and its start the
@@ -611,7 +676,16 @@ impl Cpu32 {
         if self.x87.unit.as_deref_mut().is_some_and(Fpu::lean_settle)
             && self.x87_lean_kind::<B, K>(bus, i)
         {
-            return Ok(false);
+            return OK_FALSE;
+        }
+        if K == LEAN_STACK && i.aux == LEAN_FNSTSW {
+            // The lean FNSTSW AX leaves a lazy operation's PE and C1 to be
+            // worked out here (a call there would cost every lean form).
+            if let Some((u, ..)) = self.x87_lean_unit() {
+                let ax = u.fnstsw();
+                self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
+                return OK_FALSE;
+            }
         }
         let start = self.insn_start;
         let next = start.wrapping_add(i.len as u32) & super::exec::ip_mask(self.code32());
@@ -1408,6 +1482,68 @@ mod tests {
                 assert_eq!(a.2, b.2, "FERR# edge, program {prog}, run {k}");
                 assert!(a.3 == b.3, "memory, program {prog}, run {k}");
             }
+        }
+    }
+
+    /// FNSTSW AX right after a lean FMUL m64 whose PE and C1 are still
+    /// lazy (`lean_fnstsw` declines, the fallback works them out), with PE
+    /// clear the first time round and set after, and FNSTENV after lean
+    /// forms: the values worked out by hand, in the lap and with the decoded
+    /// forms off. Fails if the lean FNSTSW shows the status word without the
+    /// pending operation's C1, or if a lean form's pointers are wrong.
+    #[test]
+    fn fnstsw_and_fnstenv_right_after_lean_forms_show_the_lazy_flags_and_pointers() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2D, 0x18, 0x90, 0x00, 0x00,       // 8000: FLDCW [9018h] (027Fh)
+            0xB9, 0x04, 0x00, 0x00, 0x00,             // 8006: MOV ECX,4
+            0xDD, 0x05, 0x00, 0x90, 0x00, 0x00,       // 800B: FLD qword [9000h] (0.1)
+            0xDC, 0x0D, 0x08, 0x90, 0x00, 0x00,       // 8011: FMUL qword [9008h] (3.0)
+            0xDF, 0xE0,                               // 8017: FNSTSW AX
+            0x66, 0x89, 0x04, 0x4D, 0x20, 0x90, 0x00, 0x00, // 8019: MOV [ECX*2+9020h],AX
+            0xDD, 0x1D, 0x10, 0x90, 0x00, 0x00,       // 8021: FSTP qword [9010h]
+            0x49,                                     // 8027: DEC ECX
+            0x75, 0xE1,                               // 8028: JNZ 800Bh
+            0xD9, 0x35, 0x00, 0x94, 0x00, 0x00,       // 802A: FNSTENV [9400h]
+            0xDF, 0xE0,                               // 8030: FNSTSW AX
+            0xF4,                                     // 8032: HLT
+        ];
+        for forms in [true, false] {
+            let mut flat = FlatBus::new(0x10000);
+            let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut flat);
+            c.set_forms(forms);
+            flat.load(0x8000, &code);
+            flat.load(0x9000, &0.1f64.to_bits().to_le_bytes());
+            flat.load(0x9008, &3.0f64.to_bits().to_le_bytes());
+            flat.load(0x9018, &0x027Fu16.to_le_bytes());
+            c.eip = 0x8000;
+            c.r[4] = 0x7000;
+            let mut bus = TrustBus(flat);
+            assert_eq!(run_to_end(&mut c, &mut bus), StepResult32::Halted);
+            let m = &bus.0.mem;
+            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
+            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
+            // The double 0.1 is above a tenth and 0.1 × 3 rounds up again
+            // (to 0.30000000000000004, 3FD3333333333334h): PE and C1 (0220h)
+            // with TOP 7 (3800h), every time round: the first (PE clear
+            // before) and the others (PE set, the FMUL's C1 still lazy).
+            for k in 1..=4 {
+                assert_eq!(w(0x9020 + 2 * k), 0x3A20, "forms {forms}, ECX {k}");
+            }
+            assert_eq!(
+                u64::from_le_bytes(m[0x9010..0x9018].try_into().unwrap()),
+                0x3FD3_3333_3333_3334
+            );
+            // FNSTENV after the loop (32-bit layout): FSTP cleared C1 and
+            // popped (TOP 0, PE sticky), all registers empty, FIP 8021h and
+            // FOP 51Dh (DD 1D) of the FSTP, FDP 9010h its operand.
+            assert_eq!(d(0x9400) & 0xFFFF, 0x027F);
+            assert_eq!(d(0x9404) & 0xFFFF, 0x0020, "forms {forms}");
+            assert_eq!(d(0x9408) & 0xFFFF, 0xFFFF);
+            assert_eq!(d(0x940C), 0x8021, "forms {forms}");
+            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x51D, "forms {forms}");
+            assert_eq!(d(0x9414), 0x9010, "forms {forms}");
+            assert_eq!(c.r[0] & 0xFFFF, 0x0020);
         }
     }
 

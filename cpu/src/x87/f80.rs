@@ -1400,11 +1400,14 @@ mod fast {
             Op::Div => (x / y, Deferred::DIV, y),
         };
         // Far enough from the subnormal range that the rounding error of a
-        // product or quotient is itself exact (NaN fails the test too).
-        // 2^-960 and 2^960.
-        const LO: f64 = f64::from_bits(((1023 - 960) as u64) << 52);
-        const HI: f64 = f64::from_bits(((1023 + 960) as u64) << 52);
-        if !(LO..=HI).contains(&r.abs()) {
+        // product or quotient is itself exact, and from overflow: a biased
+        // exponent of 1023 − 960 … 1023 + 960, 2^-960 ≤ |r| < 2^961, the
+        // range the registers hold as doubles (`exact_f64`, `fast_of_bits`;
+        // NaN and infinity fail the test too). On the exponent's bits: a
+        // shift and a compare, where the same test on |r| as a double took
+        // two compares, their masks and a move back.
+        let e = (r.to_bits() << 1) >> 53;
+        if e.wrapping_sub(1023 - 960) > 2 * 960 {
             // Zero is exact for a sum, or for a product or quotient with a
             // zero operand (no division by zero reaches here).
             if r == 0.0 && (kind == Deferred::ADD || x == 0.0 || y == 0.0) {

@@ -174,6 +174,13 @@ pub struct Fpu {
     dk: [u8; 8],
 }
 
+/// Physical register `p`'s two bits in the tag word (`3 << 2p`), from a
+/// table: x86 shifts by a variable count only in CL, so each shift cost
+/// the lean forms register moves as well.
+const TAG_MASK: [u16; 8] = [
+    0x0003, 0x000C, 0x0030, 0x00C0, 0x0300, 0x0C00, 0x3000, 0xC000,
+];
+
 /// [`Fpu`]'s `dk` bit: the register's value is its host double (`dv`).
 const DK_DBL: u8 = 1;
 /// [`Fpu`]'s `dk` bit (only with [`DK_DBL`]): the register is full.
@@ -460,7 +467,7 @@ impl Fpu {
             self.regs[p] = f80::of_fast_f64(r);
             self.dk[p] = 0;
         }
-        self.tw &= !(3 << (2 * p));
+        self.tw &= !TAG_MASK[p & 7];
     }
 
     /// Copies physical register `s` to `d` (whichever form it is in) and
@@ -473,10 +480,13 @@ impl Fpu {
             self.dv[d] = self.dv[s];
             self.dk[d] = DK_DBL | DK_FULL;
         } else {
-            self.regs[d] = self.regs[s];
+            // As bytes (one 16-byte move): field by field, the copy took
+            // three general registers, which gave every lean stack form
+            // a frame.
+            self.regs.copy_within(s & 7..(s & 7) + 1, d & 7);
             self.dk[d] = 0;
         }
-        self.tw &= !(3 << (2 * d));
+        self.tw &= !TAG_MASK[d & 7];
     }
 
     /// TOP of stack.
@@ -984,18 +994,6 @@ impl Fpu {
         self.fast_mem_lazy(op, modrm, bits, ins, data)
     }
 
-    /// Physical register `p` is full: one byte for a register held as a
-    /// double, the tag word otherwise.
-    #[inline(always)]
-    fn is_full(&self, p: usize) -> bool {
-        let k = self.dk[p];
-        if k & DK_DBL != 0 {
-            k & DK_FULL != 0
-        } else {
-            (self.tw >> (2 * p)) & 3 != TAG_EMPTY
-        }
-    }
-
     /// Whether the ia32 core's lean forms may run on this state: no error
     /// pending (a waiting instruction would report it first) and no lazy
     /// operation whose PE still has to reach `sw` (PE is already set, the
@@ -1005,7 +1003,9 @@ impl Fpu {
     /// goes the full way, which settles.
     #[inline(always)]
     pub fn lean_ready(&self) -> bool {
-        self.sw & ES == 0 && (self.sw & PE != 0 || self.lazy.kind == Deferred::NONE)
+        // PE set and ES clear (a loop's usual state) in one compare.
+        let m = self.sw & (ES | PE);
+        m == PE || (m == 0 && self.lazy.kind == Deferred::NONE)
     }
 
     /// When [`Fpu::lean_ready`] fails only for a lazy operation whose PE is
@@ -1031,18 +1031,58 @@ impl Fpu {
         self.sw &= !C1;
     }
 
+    /// A lean form's pop, TOP (`top`) as known rather than read back
+    /// from `sw` after the form's other changes to it.
+    #[inline(always)]
+    fn lean_pop(&mut self, top: usize) {
+        self.tw |= TAG_MASK[top & 7];
+        self.dk[top] &= !DK_FULL;
+        self.sw = (self.sw & !0x3800) | (((top + 1) & 7) as u16) << 11;
+    }
+
+    /// What [`Fpu::update_es`] would do after a lean form, which raises
+    /// nothing: nothing. [`Fpu::lean_ready`] found ES clear, and ES always
+    /// agrees with the unmasked flags (every change of `sw`'s flags or of
+    /// `cw` updates it: `raise`, FLDCW, FLDENV/FRSTOR, FXRSTOR, FNCLEX,
+    /// FNINIT), so no unmasked flag is set. Checked in debug builds.
+    #[inline(always)]
+    fn lean_es_unchanged(&self) {
+        debug_assert!(
+            self.sw & ES == 0 && self.sw & !self.cw & 0x3F == 0,
+            "x87: ES out of step with the unmasked flags (sw {:04x} cw {:04x})",
+            self.sw,
+            self.cw
+        );
+    }
+
     /// The ia32 core's lean register arithmetic (its decoded form
     /// `LEAN_ARITH`): `aux` holds the operation in the low three bits
     /// (`code` as [`f80::fast_value_f64`]), 8 when the destination is
-    /// ST(i) (DC, DE), 10h for the pop (DE); `fop` the opcode register's
-    /// value. Only the common case: both registers full and held as
+    /// ST(i) (DC, DE), 10h for the pop (DE); `ptrs` gives FIP, FCS and
+    /// FOP. Only the common case: both registers full and held as
     /// doubles, precision 53 bits, round to nearest, PE masked, and a
     /// result the fast path takes (PE and C1 left lazy). False, with
     /// nothing changed, for anything else (the caller goes the general
-    /// way, which gives the same effects). The caller has checked that no
-    /// error is pending.
+    /// way, which gives the same effects). The caller has checked
+    /// [`Fpu::lean_ready`].
+    ///
+    /// The pointers come from `ptrs` only once everything else is written:
+    /// read there, after stores the compiler cannot move them past, they
+    /// take no register through the decision and the operation (with them
+    /// read first, the lean forms needed callee-saved registers and so a
+    /// frame of pushes and pops).
+    ///
+    /// `OP` is `aux`'s operation (`aux & 7`), a constant so that each
+    /// operation is a straight path of its own (the caller's `match`
+    /// picks it): one jump on the operation, no merge after it.
     #[inline(always)]
-    pub fn lean_arith(&mut self, aux: u8, modrm: u8, fop: u16, ip: u32, cs: u16) -> bool {
+    pub fn lean_arith<const OP: u8>(
+        &mut self,
+        aux: u8,
+        modrm: u8,
+        ptrs: impl FnOnce() -> (u32, u16, u16),
+    ) -> bool {
+        debug_assert_eq!(OP, aux & 7);
         let top = self.top();
         let pi = (top + (modrm & 7) as usize) & 7;
         let (pd, ps) = if aux & 8 == 0 { (top, pi) } else { (pi, top) };
@@ -1052,46 +1092,75 @@ impl Fpu {
         {
             return false;
         }
-        let Some((r, d)) = f80::fast_value_f64(aux & 7, self.dv[pd], self.dv[ps], self.cw) else {
+        let Some((r, d)) = f80::fast_value_f64(OP, self.dv[pd], self.dv[ps], self.cw) else {
             return false;
         };
-        self.lean_retire();
+        debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
         self.lazy = d;
-        (self.fip, self.fcs, self.fop) = (ip, cs, fop);
+        self.sw &= !C1;
         // (Already full and held as a double.)
         self.dv[pd] = r;
         if aux & 0x10 != 0 {
-            self.tw |= 3 << (2 * top);
+            self.tw |= TAG_MASK[top];
             self.dk[top] = DK_DBL;
             self.set_top(top + 1);
         }
+        (self.fip, self.fcs, self.fop) = ptrs();
         true
     }
 
-    /// The ia32 core's lean FLD ST(i) (`sub` 0), FXCH ST(i) (1), FST ST(i)
+    /// [`Fpu::lean_arith`] for `aux`'s operation, whichever it is.
+    #[inline(always)]
+    pub fn lean_arith_any(
+        &mut self,
+        aux: u8,
+        modrm: u8,
+        ptrs: impl FnOnce() -> (u32, u16, u16),
+    ) -> bool {
+        match aux & 7 {
+            0 => self.lean_arith::<0>(aux, modrm, ptrs),
+            1 => self.lean_arith::<1>(aux, modrm, ptrs),
+            4 => self.lean_arith::<4>(aux, modrm, ptrs),
+            5 => self.lean_arith::<5>(aux, modrm, ptrs),
+            6 => self.lean_arith::<6>(aux, modrm, ptrs),
+            // (FCOM/FCOMP are not lean arithmetic.)
+            2 | 3 => false,
+            // (7: as the last arm, the jump on the operation needs no
+            // bounds test.)
+            _ => self.lean_arith::<7>(aux, modrm, ptrs),
+        }
+    }
+
+    /// The ia32 core's lean FLD ST(i) (`SUB` 0), FXCH ST(i) (1), FST ST(i)
     /// (2) and FSTP ST(i) (3), whichever form the registers are in: the
     /// effects of [`Fpu::fast_reg`]'s arms, false (nothing changed) where
-    /// they would give up. The caller has checked that no error is
-    /// pending.
+    /// they would give up; `ptrs` as [`Fpu::lean_arith`]'s. The caller has
+    /// checked [`Fpu::lean_ready`]. `SUB` a constant (the caller's `match`
+    /// picks it), so each is a straight path; the tags are read from the
+    /// tag word (the authority), and C1 and TOP go into `sw` in one write
+    /// with TOP as known rather than read back.
     #[inline(always)]
-    pub fn lean_stack(&mut self, sub: u8, modrm: u8, fop: u16, ip: u32, cs: u16) -> bool {
+    pub fn lean_stack<const SUB: u8>(
+        &mut self,
+        modrm: u8,
+        ptrs: impl FnOnce() -> (u32, u16, u16),
+    ) -> bool {
         let top = self.top();
         let pi = (top + (modrm & 7) as usize) & 7;
-        if sub != 0 && !self.is_full(top) {
-            return false;
-        }
-        match sub {
+        let tw = self.tw;
+        let full = |p: usize| tw & TAG_MASK[p & 7] != TAG_MASK[p & 7];
+        match SUB {
             0 => {
                 let pt = (top + 7) & 7;
-                if !self.is_full(pi) || self.is_full(pt) {
+                if !full(pi) || full(pt) {
                     return false;
                 }
                 self.lean_retire();
-                self.set_top(pt);
+                self.sw = (self.sw & !0x3800) | (pt as u16) << 11;
                 self.copy_reg(pt, pi);
             }
             1 => {
-                if !self.is_full(pi) {
+                if !full(top) || !full(pi) {
                     return false;
                 }
                 self.lean_retire();
@@ -1101,31 +1170,55 @@ impl Fpu {
                 self.dk.swap(top, pi);
             }
             _ => {
+                if !full(top) {
+                    return false;
+                }
                 self.lean_retire();
                 self.copy_reg(pi, top);
-                if sub == 3 {
-                    self.pop();
+                if SUB == 3 {
+                    // The pop, TOP as known (FSTP ST(0) copies ST(0) to
+                    // itself and then empties it, as the general path).
+                    self.lean_pop(top);
                 }
             }
         }
-        (self.fip, self.fcs, self.fop) = (ip, cs, fop);
+        (self.fip, self.fcs, self.fop) = ptrs();
         true
+    }
+
+    /// The ia32 core's lean FNSTSW AX: the status word when it needs no
+    /// working out (no lazy operation pending); None sends it the full way
+    /// (whose settling is a call, which would give every lean form a frame).
+    #[inline(always)]
+    pub fn lean_fnstsw(&self) -> Option<u16> {
+        (self.lazy.kind == Deferred::NONE).then_some(self.sw)
+    }
+
+    /// The instruction and data pointers and the opcode of a lean memory
+    /// form, worked out last ([`Fpu::lean_arith`]'s `ptrs`).
+    #[inline(always)]
+    fn lean_mem_ptrs(&mut self, ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16)) {
+        let (ins, data, fop) = ptrs();
+        (self.fip, self.fcs) = ins;
+        (self.fdp, self.fds) = data;
+        self.fop = fop;
     }
 
     /// The ia32 core's lean FADD…FDIVR/FCOM/FCOMP m64 (DC, `reg` the
     /// ModR/M reg field, `bits` the operand): ST(0) full and held as a
     /// double, the operand a normal double of the fast path's range, and
     /// for the arithmetic the 027Fh-class control word and a result the
-    /// fast path takes. False, nothing changed, otherwise. The caller has
-    /// checked that no error is pending.
+    /// fast path takes. False, nothing changed, otherwise; `ptrs` gives
+    /// the instruction and data pointers and FOP. The caller has checked
+    /// [`Fpu::lean_ready`]. (A path per operation, as the register
+    /// arithmetic's, cost more here: the jump on the operation comes
+    /// before the operand's checks, which are then made in every copy.)
     #[inline(always)]
     pub fn lean_m64(
         &mut self,
         reg: u8,
-        fop: u16,
         bits: u64,
-        ins: (u32, u16),
-        data: (u32, u16),
+        ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
     ) -> bool {
         let top = self.top();
         let e = (bits >> 52) & 0x7FF;
@@ -1136,9 +1229,17 @@ impl Fpu {
         if reg & 6 == 2 {
             // FCOM/FCOMP: two ordinary numbers, no exception.
             self.lean_retire();
-            self.set_cmp(a, y);
+            self.sw &= !(C0 | C2 | C3);
+            self.sw |= if a < y {
+                C0
+            } else if a == y {
+                C3
+            } else {
+                0
+            };
+            self.lean_es_unchanged();
             if reg == 3 {
-                self.pop();
+                self.lean_pop(top);
             }
         } else {
             if self.cw & (0x0F00 | PE) != (0x0200 | PE) {
@@ -1147,36 +1248,37 @@ impl Fpu {
             let Some((r, d)) = f80::fast_value_f64(reg, a, y, self.cw) else {
                 return false;
             };
-            self.lean_retire();
+            debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
             self.lazy = d;
+            self.sw &= !C1;
             self.dv[top] = r;
         }
-        (self.fip, self.fcs) = ins;
-        (self.fdp, self.fds) = data;
-        self.fop = fop;
+        self.lean_mem_ptrs(ptrs);
         true
     }
 
     /// The ia32 core's lean FLD m64 of a double of the fast path's kind (a
     /// zero or a normal within 2^±960) into an empty register, held as
-    /// that double; false, nothing changed, otherwise. The caller has
-    /// checked that no error is pending.
+    /// that double; false, nothing changed, otherwise; `ptrs` as
+    /// [`Fpu::lean_m64`]'s. The caller has checked [`Fpu::lean_ready`].
     #[inline(always)]
-    pub fn lean_fld64(&mut self, fop: u16, bits: u64, ins: (u32, u16), data: (u32, u16)) -> bool {
+    pub fn lean_fld64(
+        &mut self,
+        bits: u64,
+        ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
+    ) -> bool {
         let Some(y) = f80::fast_of_bits(bits) else {
             return false;
         };
         let t = (self.top() + 7) & 7;
-        if (self.tw >> (2 * t)) & 3 != TAG_EMPTY {
+        if self.tw & TAG_MASK[t] != TAG_MASK[t] {
             return false;
         }
         self.lean_retire();
-        self.update_es();
+        self.lean_es_unchanged();
         self.set_top(t);
         self.dput::<true>(t, y);
-        (self.fip, self.fcs) = ins;
-        (self.fdp, self.fds) = data;
-        self.fop = fop;
+        self.lean_mem_ptrs(ptrs);
         true
     }
 
@@ -1189,17 +1291,20 @@ impl Fpu {
     }
 
     /// The ia32 core's lean FST(P) m64, second half once the value is
-    /// written: the pointers, C1 cleared, the pop when `pop`.
+    /// written: C1 cleared, the pop when `pop`, the pointers from `ptrs`.
     #[inline(always)]
-    pub fn lean_st_done(&mut self, pop: bool, fop: u16, ins: (u32, u16), data: (u32, u16)) {
+    pub fn lean_st_done(
+        &mut self,
+        pop: bool,
+        ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
+    ) {
         self.lean_retire();
-        self.update_es();
+        self.lean_es_unchanged();
         if pop {
-            self.pop();
+            let top = self.top();
+            self.lean_pop(top);
         }
-        (self.fip, self.fcs) = ins;
-        (self.fdp, self.fds) = data;
-        self.fop = fop;
+        self.lean_mem_ptrs(ptrs);
     }
 
     /// The ia32 core's fast path for the loading memory forms of a loop
@@ -2460,19 +2565,21 @@ mod fast_tests {
                         (reg ^ ((reg >> 2) & 1), 8)
                     };
                     let pop = if op == 0xDE { 0x10 } else { 0 };
-                    f.lean_arith(code | sti | pop, modrm, fop, ins.0, ins.1)
+                    f.lean_arith_any(code | sti | pop, modrm, || (ins.0, ins.1, fop))
                 }
-                (0xD9, 0 | 1) => f.lean_stack(reg, modrm, fop, ins.0, ins.1),
-                (0xDD, 2 | 3) => f.lean_stack(reg, modrm, fop, ins.0, ins.1),
+                (0xD9, 0) => f.lean_stack::<0>(modrm, || (ins.0, ins.1, fop)),
+                (0xD9, 1) => f.lean_stack::<1>(modrm, || (ins.0, ins.1, fop)),
+                (0xDD, 2) => f.lean_stack::<2>(modrm, || (ins.0, ins.1, fop)),
+                (0xDD, 3) => f.lean_stack::<3>(modrm, || (ins.0, ins.1, fop)),
                 _ => false,
             }
         } else {
             match (op, reg) {
-                (0xDC, _) => f.lean_m64(reg, fop, operand, ins, data),
-                (0xDD, 0) => f.lean_fld64(fop, operand, ins, data),
+                (0xDC, _) => f.lean_m64(reg, operand, || (ins, data, fop)),
+                (0xDD, 0) => f.lean_fld64(operand, || (ins, data, fop)),
                 (0xDD, 2 | 3) => {
                     let v = f.lean_st64_value()?;
-                    f.lean_st_done(reg == 3, fop, ins, data);
+                    f.lean_st_done(reg == 3, || (ins, data, fop));
                     return Some(Some(v));
                 }
                 _ => false,
