@@ -9,6 +9,7 @@
 //! [`super::Cpu::invalidate_code`]; that is why the cache is off until
 //! [`super::Cpu::set_decode_cache`] turns it on.
 
+use super::body::Bodies;
 use super::forms::Quick;
 use super::instr::{Current, Instr};
 use crate::table::{Per, INVALID};
@@ -39,6 +40,12 @@ pub(crate) struct DecodeCache {
     blocks: Vec<bool>,
     /// Physical address mask of the CPU model.
     mask: u32,
+    /// The code generation: moves on whenever a cached instruction is
+    /// dropped or replaced, so that anything copied out of the cache (a
+    /// body, see [`super::body`]) is known to be current while it is the same.
+    pub(crate) gen: u32,
+    /// The bodies built over the cached forms (see [`super::body`]).
+    bodies: Bodies,
 }
 
 impl Default for DecodeCache {
@@ -50,6 +57,8 @@ impl Default for DecodeCache {
             quick: Vec::new(),
             blocks: Vec::new(),
             mask: 0,
+            gen: 1,
+            bodies: Bodies::default(),
         }
     }
 }
@@ -80,6 +89,8 @@ impl DecodeCache {
             quick: vec![Quick::SLOW; SLOTS],
             blocks: vec![false; (mask as usize >> BLOCK_SHIFT) + 1],
             mask,
+            gen: 1,
+            bodies: Bodies::new(),
         }
     }
 
@@ -129,11 +140,34 @@ impl DecodeCache {
         self.quick = quick;
     }
 
+    /// Lend out the bodies (empty while the cache is off), as
+    /// [`DecodeCache::take_quick`] lends the forms.
+    #[inline]
+    pub(crate) fn take_bodies(&mut self) -> Bodies {
+        std::mem::take(&mut self.bodies)
+    }
+
+    /// Give back what [`DecodeCache::take_bodies`] lent out.
+    #[inline]
+    pub(crate) fn put_bodies(&mut self, bodies: Bodies) {
+        self.bodies = bodies;
+    }
+
+    /// The tag table, for building bodies.
+    #[inline]
+    pub(crate) fn tags(&self) -> &[u32; SLOTS] {
+        &self.tags
+    }
+
     /// Remember `d`, which starts at `addr` and occupies `d.len` contiguous bytes.
     pub(crate) fn insert(&mut self, addr: u32, d: &Instr, quick: Quick) {
         let last = addr.wrapping_add(d.len as u32 - 1) & self.mask;
         self.blocks[(addr >> BLOCK_SHIFT) as usize] = true;
         self.blocks[(last >> BLOCK_SHIFT) as usize] = true;
+        // A body may hold a copy of the instruction this replaces.
+        if self.tags[addr as usize & (SLOTS - 1)] != EMPTY {
+            self.gen = self.gen.wrapping_add(1);
+        }
         self.tags[addr as usize & (SLOTS - 1)] = addr;
         self.slots[addr as usize & (SLOTS - 1)] = *d;
         self.quick[addr as usize & (SLOTS - 1)] = quick;
@@ -154,6 +188,7 @@ impl DecodeCache {
             let i = start as usize & (SLOTS - 1);
             if self.tags[i] == start && back < self.slots[i].len as u32 {
                 self.tags[i] = EMPTY;
+                self.gen = self.gen.wrapping_add(1);
             }
         }
     }
@@ -175,6 +210,7 @@ impl DecodeCache {
 
     /// Forget everything.
     pub(crate) fn clear(&mut self) {
+        self.gen = self.gen.wrapping_add(1);
         self.tags.fill(EMPTY);
         self.blocks.fill(false);
     }
