@@ -20,6 +20,8 @@ pub(crate) const MAX_CACHED_LEN: u32 = 16;
 pub(crate) const SLOTS: usize = 4096;
 /// Bytes of memory per "may hold cached code" flag.
 const BLOCK_SHIFT: u32 = 4;
+/// Bytes of memory per page flag (see `DecodeCache::pages`).
+const PAGE_SHIFT: u32 = 12;
 const EMPTY: u32 = u32::MAX;
 
 /// See the module documentation.
@@ -38,6 +40,9 @@ pub(crate) struct DecodeCache {
     /// One flag per 16-byte block of physical memory: set once an
     /// instruction cached from that block.
     blocks: Vec<bool>,
+    /// The same per 4 KiB page, so that a long REP string's check of its
+    /// destination (`may_hold_code`) looks at a few flags, not thousands.
+    pages: Vec<bool>,
     /// Physical address mask of the CPU model.
     mask: u32,
     /// The code generation: moves on whenever a cached instruction is
@@ -56,6 +61,7 @@ impl Default for DecodeCache {
             slots: Vec::new(),
             quick: Vec::new(),
             blocks: Vec::new(),
+            pages: Vec::new(),
             mask: 0,
             gen: 1,
             bodies: Bodies::default(),
@@ -88,6 +94,7 @@ impl DecodeCache {
             slots: vec![empty; SLOTS],
             quick: vec![Quick::SLOW; SLOTS],
             blocks: vec![false; (mask as usize >> BLOCK_SHIFT) + 1],
+            pages: vec![false; (mask as usize >> PAGE_SHIFT) + 1],
             mask,
             gen: 1,
             bodies: Bodies::new(),
@@ -164,6 +171,8 @@ impl DecodeCache {
         let last = addr.wrapping_add(d.len as u32 - 1) & self.mask;
         self.blocks[(addr >> BLOCK_SHIFT) as usize] = true;
         self.blocks[(last >> BLOCK_SHIFT) as usize] = true;
+        self.pages[(addr >> PAGE_SHIFT) as usize] = true;
+        self.pages[(last >> PAGE_SHIFT) as usize] = true;
         // A body may hold a copy of the instruction this replaces.
         if self.tags[addr as usize & (SLOTS - 1)] != EMPTY {
             self.gen = self.gen.wrapping_add(1);
@@ -199,8 +208,17 @@ impl DecodeCache {
         if len == 0 {
             return false;
         }
+        let end = start + len - 1;
+        let pages = (start >> PAGE_SHIFT) as usize..=(end >> PAGE_SHIFT) as usize;
+        if self
+            .pages
+            .get(pages)
+            .is_some_and(|flags| !flags.contains(&true))
+        {
+            return false;
+        }
         let first = (start >> BLOCK_SHIFT) as usize;
-        let last = ((start + len - 1) >> BLOCK_SHIFT) as usize;
+        let last = (end >> BLOCK_SHIFT) as usize;
         match self.blocks.get(first..=last) {
             Some(flags) => flags.contains(&true),
             // Outside the flags (cache off): nothing cached there.
@@ -213,5 +231,6 @@ impl DecodeCache {
         self.gen = self.gen.wrapping_add(1);
         self.tags.fill(EMPTY);
         self.blocks.fill(false);
+        self.pages.fill(false);
     }
 }
