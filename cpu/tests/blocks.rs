@@ -320,23 +320,30 @@ fn traces_through_jumps_are_single_steps_at_every_budget() {
     }
 }
 
-/// A store inside a trace, after a conditional jump not taken, rewrites
-/// the immediate of a later instruction of the same trace (`mov al, imm`,
-/// then added to BL): every pass must add the CL it just wrote, so BL ends
-/// at 200 + 199 + ... + 1 = 20100 mod 256 = 132. Run by `run_forms` and
-/// `run` at several limits and compared with single steps.
+/// A store inside a trace rewrites the immediate of a later instruction of
+/// the same trace (`mov al, imm`, then added to DL) once, on the pass
+/// where CX is 100 (on the others it writes data: the trace is built and
+/// loops to itself long before): from that pass on every pass must add
+/// 100, so DL ends at 100 * 100 mod 256 = 16. A trace that ran on with its
+/// copy of the old instruction would add 0 for as long as it looped. Run
+/// by `run_forms` and `run` at several limits and compared with single
+/// steps.
 #[test]
 fn a_store_in_a_trace_rewriting_its_own_later_code_runs_the_new_bytes() {
     let code = [
-        0xB9, 0xC8, 0x00, //       0100: mov cx, 200
-        0x31, 0xDB, //             0103: xor bx, bx
-        0x88, 0x0E, 0x0F, 0x01, // 0105: mov [010F], cl
-        0xF6, 0xC1, 0x00, //       0109: test cl, 0   (ZF set)
-        0x75, 0x02, //             010C: jnz 0110     (never taken)
-        0xB0, 0x00, //             010E: mov al, 0    (immediate at 010F)
-        0x00, 0xC3, //             0110: add bl, al
-        0xE2, 0xF1, //             0112: loop 0105
-        0xF4, //                   0114: hlt
+        0xB9, 0xC8, 0x00, // 0100: mov cx, 200
+        0x31, 0xD2, //       0103: xor dx, dx
+        0xBB, 0x00, 0x03, // 0105: mov bx, 0300
+        0x83, 0xF9, 0x64, // 0108: cmp cx, 100
+        0x75, 0x03, //       010B: jnz 0110
+        0xBB, 0x18, 0x01, // 010D: mov bx, 0118
+        0x88, 0x0F, //       0110: mov [bx], cl
+        0xF6, 0xC1, 0x00, // 0112: test cl, 0   (ZF set)
+        0x75, 0x02, //       0115: jnz 0119     (never taken)
+        0xB0, 0x00, //       0117: mov al, 0    (immediate at 0118)
+        0x00, 0xC2, //       0119: add dl, al
+        0xE2, 0xE8, //       011B: loop 0105
+        0xF4, //             011D: hlt
         0x90,
     ];
     for model in MODELS {
@@ -349,10 +356,18 @@ fn a_store_in_a_trace_rewriting_its_own_later_code_runs_the_new_bytes() {
         ] {
             same_as_steps(model, &code, budget, by_count);
         }
-        let mut bus = FlatBus::new(1 << 20);
-        bus.load(0x100, &code);
-        let mut c = cpu_at_0100(model, true);
-        run_to_halt(&mut c, &mut bus, Drive::Forms { budget: 100_000 }, 100_000);
-        assert_eq!(c.regs.gpr[3] & 0xFF, 132, "{model}: BL");
+        for drive in [
+            Drive::Forms { budget: 100_000 },
+            Drive::Run {
+                limit: 100_000,
+                warm: false,
+            },
+        ] {
+            let mut bus = FlatBus::new(1 << 20);
+            bus.load(0x100, &code);
+            let mut c = cpu_at_0100(model, true);
+            run_to_halt(&mut c, &mut bus, drive, 100_000);
+            assert_eq!(c.regs.gpr[2] & 0xFF, 16, "{model} {drive:?}: DL");
+        }
     }
 }

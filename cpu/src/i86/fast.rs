@@ -655,10 +655,8 @@ impl<T: Timing> Cpu<T> {
         gen: u32,
     ) -> (Option<(&'a BodyOp, bool)>, u32, u32) {
         let (mut adj, mut skipped) = (0u32, 0u32);
-        let mut k = 0;
-        // `get` is the loop's test and the bounds check in one.
-        while let Some(o) = ops.get(k) {
-            k += 1;
+        let mut forms = ops.iter();
+        while let Some(o) = forms.next() {
             macro_rules! leave_if {
                 ($t:expr) => {
                     if $t {
@@ -667,7 +665,7 @@ impl<T: Timing> Cpu<T> {
                         }
                         adj = adj.wrapping_add(o.skip as i16 as u32);
                         skipped += (o.inner - o.n) as u32;
-                        k = o.inner as usize;
+                        forms = ops[o.inner as usize..].iter();
                     }
                 };
             }
