@@ -371,3 +371,47 @@ fn a_store_in_a_trace_rewriting_its_own_later_code_runs_the_new_bytes() {
         }
     }
 }
+
+/// Conditional jumps on CF and ZF right after register forms (CMP with
+/// JBE, SUB with JA, TEST with JZ, SHL with JC, DEC with JNZ: each pair one
+/// form of a body), and a JBE whose target is the JA of such a pair (a
+/// jump forward into the middle of a fused form, which leaves the body),
+/// in slices of every budget from 1 to 100 clocks and runs of every
+/// instruction limit from 1 to 30, against single steps.
+#[test]
+fn jumps_fused_with_the_form_before_are_single_steps() {
+    let code = [
+        0xB9, 0x2C, 0x01, // 0100: mov cx, 300
+        0x89, 0xC8, //       0103: mov ax, cx
+        0x24, 0x07, //       0105: and al, 7
+        0x3C, 0x03, //       0107: cmp al, 3
+        0x76, 0x05, //       0109: jbe 0110
+        0x83, 0xC3, 0x05, // 010B: add bx, 5
+        0x2C, 0x02, //       010E: sub al, 2
+        0x77, 0x02, //       0110: ja 0114
+        0x43, //             0112: inc bx
+        0x43, //             0113: inc bx
+        0xA8, 0x01, //       0114: test al, 1
+        0x74, 0x02, //       0116: jz 011A
+        0x01, 0xC2, //       0118: add dx, ax
+        0xD0, 0xE0, //       011A: shl al, 1
+        0x72, 0x01, //       011C: jc 011F
+        0x46, //             011E: inc si
+        0x48, //             011F: dec ax
+        0x75, 0x01, //       0120: jnz 0123
+        0x47, //             0122: inc di
+        0xE2, 0xDE, //       0123: loop 0103
+        0xF4, //             0125: hlt
+        0x90, 0x90,
+    ];
+    for model in MODELS {
+        let mut budgets: Vec<u64> = (1..=100).collect();
+        budgets.extend([1000, 100_000]);
+        for budget in budgets {
+            same_as_steps(model, &code, budget, false);
+        }
+        for limit in 1..=30 {
+            same_as_steps(model, &code, limit, true);
+        }
+    }
+}

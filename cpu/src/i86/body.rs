@@ -38,9 +38,9 @@ use super::icache::SLOTS;
 /// Visits to a slot without a body, in one generation, before its body is
 /// built: cold code is never copied.
 pub(super) const HOT: u8 = 8;
-/// The most forms in one body.
+/// The most instructions in one body.
 const MAX_OPS: usize = 48;
-/// The fewest: a single form gains nothing from a body.
+/// The fewest instructions: a single one gains nothing from a body.
 const MIN_OPS: usize = 2;
 /// Forms the arena holds; when full, no more bodies are built until the
 /// generation moves on (which empties it).
@@ -56,6 +56,9 @@ pub(crate) struct Head {
     pub(super) visits: u8,
     /// Forms in the body, 0 for none.
     pub(super) len: u8,
+    /// Instructions in the body (a jump fused with the form before it
+    /// makes one form of two).
+    pub(super) count: u8,
     /// Bytes of code the body covers: the IP after it, from its start.
     pub(super) bytes: u16,
     /// The first form's index in the arena.
@@ -90,6 +93,28 @@ pub(crate) struct Op {
     /// when it is taken: its taken clocks less the `after` of the form
     /// before its target (wrapping).
     pub(super) skip: u16,
+    /// And the instructions it skips.
+    pub(super) skip_n: u8,
+    /// For a register form with the conditional jump after it fused in
+    /// (the fields above are then the jump's): [`CF_TEST`], [`ZF_TEST`] or
+    /// both, the flags whose being set takes the jump when `jset` is true
+    /// (none set, when false); 0 for any other form.
+    pub(super) jmask: u8,
+    pub(super) jset: bool,
+}
+
+/// [`Op::jmask`]: the fused jump looks at CF.
+pub(super) const CF_TEST: u8 = 1;
+/// [`Op::jmask`]: the fused jump looks at ZF.
+pub(super) const ZF_TEST: u8 = 2;
+
+/// True for a form that may leave the body or skip within it.
+fn jumps(o: &Op) -> bool {
+    o.jmask != 0 || matches!(kind_of(&o.f), Some(Kind::Branch | Kind::Jump))
+}
+
+fn kind_of(f: &Fast) -> Option<Kind> {
+    kind(f).map(|(k, _)| k)
 }
 
 /// What a body needs to know of a form.
@@ -245,10 +270,11 @@ impl Arena {
             return None;
         }
         let (mut off, mut clocks, mut worst, mut memory) = (0u32, 0u32, 0u32, 0u32);
+        let mut count = 0usize;
         // Every path through a body runs each form at most once (a jump
         // within it only skips forward): its clocks are at most the sum of
         // each form's most.
-        while self.ops.len() - start < MAX_OPS {
+        while count < MAX_OPS {
             // Unmasked, as the run loops look instructions up: code past
             // the address bus matches no tag.
             let a = addr + off;
@@ -276,9 +302,10 @@ impl Arena {
             } else {
                 q.clocks
             } as u32;
-            self.ops.push(Op {
+            count += 1;
+            let o = Op {
                 f: q.f,
-                n: (self.ops.len() - start + 1) as u8,
+                n: count as u8,
                 end: end as u16,
                 to: if jumps {
                     (end as u16).wrapping_add(disp)
@@ -289,7 +316,34 @@ impl Arena {
                 taken: taken as u16,
                 inner: 0,
                 skip: 0,
-            });
+                skip_n: 0,
+                jmask: 0,
+                jset: false,
+            };
+            // A jump on CF or ZF right after a register form becomes part
+            // of that form's copy: one dispatch for the two.
+            let fuse = match q.f {
+                Fast::Jcf { set, .. } => Some((CF_TEST, set)),
+                Fast::Jz { set, .. } => Some((ZF_TEST, set)),
+                Fast::Jbe { set, .. } => Some((CF_TEST | ZF_TEST, set)),
+                _ => None,
+            };
+            match (fuse, self.ops.len() > start) {
+                (Some((jmask, jset)), true)
+                    if self.ops.last().is_some_and(|p| {
+                        p.jmask == 0 && matches!(kind_of(&p.f), Some(Kind::Plain))
+                    }) =>
+                {
+                    let p = self.ops.last_mut().expect("a form before");
+                    *p = Op {
+                        f: p.f,
+                        jmask,
+                        jset,
+                        ..o
+                    };
+                }
+                _ => self.ops.push(o),
+            }
             off = end;
             if kind == Kind::Jump {
                 break;
@@ -299,15 +353,17 @@ impl Arena {
         // Jumps forward to the start of a later form of the body go on there.
         for k in start..start + len {
             let o = self.ops[k];
-            if !matches!(kind(&o.f), Some((Kind::Branch | Kind::Jump, _))) || o.to < o.end {
+            if !jumps(&o) || o.to < o.end {
                 continue;
             }
             if let Some(t) = (k + 1..start + len).find(|&t| self.ops[t - 1].end == o.to) {
+                let before = self.ops[t - 1];
                 self.ops[k].inner = (t - start) as u8;
-                self.ops[k].skip = o.taken.wrapping_sub(self.ops[t - 1].after);
+                self.ops[k].skip = o.taken.wrapping_sub(before.after);
+                self.ops[k].skip_n = before.n - o.n;
             }
         }
-        if len < MIN_OPS {
+        if count < MIN_OPS {
             self.ops.truncate(start);
             return None;
         }
@@ -315,6 +371,7 @@ impl Arena {
             gen,
             visits: HOT,
             len: len as u8,
+            count: count as u8,
             bytes: off as u16,
             start: start as u32,
             ip_limit: 0x1_0000 - off + 1,

@@ -713,7 +713,7 @@ impl<T: Timing> Cpu<T> {
                 if CLOCKED {
                     self.timing.cycles() + ($h.worst as u64) < limit
                 } else {
-                    n + $h.len as u64 <= limit
+                    n + $h.count as u64 <= limit
                 }
             };
         }
@@ -745,7 +745,7 @@ impl<T: Timing> Cpu<T> {
                         match left {
                             None => {
                                 self.timing.charge(h.total.wrapping_add(adj) as u64);
-                                n += (h.len as u32 - skipped) as u64;
+                                n += (h.count as u32 - skipped) as u64;
                                 ip = ip.wrapping_add(h.bytes);
                             }
                             Some((o, true)) => {

@@ -664,12 +664,19 @@ impl<T: Timing> Cpu<T> {
                             return (Some((o, true)), adj, skipped);
                         }
                         adj = adj.wrapping_add(o.skip as i16 as u32);
-                        skipped += (o.inner - o.n) as u32;
+                        skipped += o.skip_n as u32;
                         forms = ops[o.inner as usize..].iter();
                     }
                 };
             }
-            straight_forms!(self, bus, o.f, (), {
+            straight_forms!(self, bus, o.f, {
+                // A jump on CF or ZF fused into the form.
+                if o.jmask != 0 {
+                    let zf = self.zf();
+                    let hit = (self.regs.flags & CF) as u8 | (zf as u8) << 1;
+                    leave_if!((hit & o.jmask != 0) == o.jset)
+                }
+            }, {
                 if self.icache.gen != gen {
                     return (Some((o, false)), adj, skipped);
                 }
