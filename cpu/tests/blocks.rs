@@ -210,3 +210,208 @@ fn run_forms_stops_where_the_budget_is_reached() {
         }
     }
 }
+
+/// Drive `code` (loaded at 0100) to its HLT with `run_forms` at `budget`
+/// (or `run` at that instruction limit when `by_count`), and after every
+/// call compare with a CPU stepped through as many instructions: registers,
+/// clocks, instruction count and memory, and (for `run_forms`) the budget
+/// reached by the last instruction and not before. Returns the
+/// instructions the runs ran.
+fn same_as_steps(model: CpuModel, code: &[u8], budget: u64, by_count: bool) -> u64 {
+    let mut bus = FlatBus::new(1 << 20);
+    bus.load(0x100, code);
+    let mut bus_b = bus.clone();
+    let mut a = cpu_at_0100(model, true);
+    let mut b = a.clone();
+    let what = format!("{model} budget {budget} by_count {by_count}");
+    let mut ran = 0;
+    for _ in 0..1_000_000 {
+        if a.halted() {
+            break;
+        }
+        let c0 = a.cycles();
+        let i0 = a.instructions;
+        let n = if by_count {
+            a.run(&mut bus, budget)
+        } else {
+            a.run_forms(&mut bus, budget)
+        };
+        if n == 0 {
+            a.step(&mut bus);
+            b.step(&mut bus_b);
+            continue;
+        }
+        ran += n;
+        assert_eq!(a.instructions - i0, n, "{what}: count");
+        for i in 0..n {
+            if i + 1 == n && !by_count {
+                assert!(b.cycles() - c0 < budget, "{what}: went on past the budget");
+            }
+            b.step(&mut bus_b);
+        }
+        if by_count {
+            assert!(n <= budget, "{what}: ran {n}");
+        }
+        assert_eq!(
+            a.regs, b.regs,
+            "{what} after {} instructions",
+            a.instructions
+        );
+        assert_eq!(
+            a.cycles(),
+            b.cycles(),
+            "{what} after {} instructions",
+            a.instructions
+        );
+        assert_eq!(a.instructions, b.instructions, "{what}");
+        assert!(bus.mem == bus_b.mem, "{what}: memory");
+    }
+    assert!(a.halted(), "{what}: reached HLT");
+    ran
+}
+
+/// `mix`'s CRC loop (a conditional jump forward over one instruction inside
+/// a loop closed by JNZ, and LOOP around it) with a memory read at the top
+/// of each byte (over the code itself), then a loop of byte forms and a
+/// store closed by LOOPNZ, which ends on ZF from a CMP, past a JL and a
+/// JCXZ never taken: traces run through jumps not taken,
+/// go on past a jump taken forward within them (charging the taken clocks
+/// and skipping the forms it jumps over) and loop to their own start.
+/// Every budget from 1 to 120 clocks (and some larger), and every
+/// instruction limit of `run` from 1 to 40, against single steps.
+const TRACES: [u8; 55] = [
+    0xB9, 0x20, 0x00, //       0100: mov cx, 32
+    0xBE, 0x00, 0x01, //       0103: mov si, 0100
+    0xB8, 0xFF, 0xFF, //       0106: mov ax, FFFF
+    0x32, 0x04, //             0109: xor al, [si]     (crc_byte)
+    0x46, //                   010B: inc si
+    0xB3, 0x08, //             010C: mov bl, 8
+    0xD1, 0xE8, //             010E: shr ax, 1        (crc_bit)
+    0x73, 0x03, //             0110: jnc 0115
+    0x35, 0x01, 0xA0, //       0112: xor ax, A001
+    0xFE, 0xCB, //             0115: dec bl
+    0x75, 0xF5, //             0117: jnz 010E
+    0xE2, 0xEE, //             0119: loop 0109
+    0xB9, 0x30, 0x00, //       011B: mov cx, 48
+    0x88, 0xCA, //             011E: mov dl, cl       (top)
+    0x80, 0xE2, 0x07, //       0120: and dl, 7
+    0x00, 0xD6, //             0123: add dh, dl
+    0x88, 0x36, 0x00, 0x03, // 0125: mov [0300], dh
+    0x83, 0xF9, 0x02, //       0129: cmp cx, 2
+    0x7C, 0x04, //             012C: jl 0132
+    0xE3, 0x02, //             012E: jcxz 0132
+    0xE0, 0xEC, //             0130: loopnz 011E
+    0xF4, //                   0132: hlt
+    0x90, 0x90, 0x90, 0x90,
+];
+
+#[test]
+fn traces_through_jumps_are_single_steps_at_every_budget() {
+    for model in MODELS {
+        let mut budgets: Vec<u64> = (1..=120).collect();
+        budgets.extend([157, 333, 1000, 4001, 100_000]);
+        for budget in budgets {
+            let ran = same_as_steps(model, &TRACES, budget, false);
+            assert!(ran > 1500, "{model} budget {budget}: run_forms ran {ran}");
+        }
+        for limit in 1..=40 {
+            same_as_steps(model, &TRACES, limit, true);
+        }
+    }
+}
+
+/// A store inside a trace rewrites the immediate of a later instruction of
+/// the same trace (`mov al, imm`, then added to DL) once, on the pass
+/// where CX is 100 (on the others it writes data: the trace is built and
+/// loops to itself long before): from that pass on every pass must add
+/// 100, so DL ends at 100 * 100 mod 256 = 16. A trace that ran on with its
+/// copy of the old instruction would add 0 for as long as it looped. Run
+/// by `run_forms` and `run` at several limits and compared with single
+/// steps.
+#[test]
+fn a_store_in_a_trace_rewriting_its_own_later_code_runs_the_new_bytes() {
+    let code = [
+        0xB9, 0xC8, 0x00, // 0100: mov cx, 200
+        0x31, 0xD2, //       0103: xor dx, dx
+        0xBB, 0x00, 0x03, // 0105: mov bx, 0300
+        0x83, 0xF9, 0x64, // 0108: cmp cx, 100
+        0x75, 0x03, //       010B: jnz 0110
+        0xBB, 0x18, 0x01, // 010D: mov bx, 0118
+        0x88, 0x0F, //       0110: mov [bx], cl
+        0xF6, 0xC1, 0x00, // 0112: test cl, 0   (ZF set)
+        0x75, 0x02, //       0115: jnz 0119     (never taken)
+        0xB0, 0x00, //       0117: mov al, 0    (immediate at 0118)
+        0x00, 0xC2, //       0119: add dl, al
+        0xE2, 0xE8, //       011B: loop 0105
+        0xF4, //             011D: hlt
+        0x90,
+    ];
+    for model in MODELS {
+        for (budget, by_count) in [
+            (100_000, false),
+            (37, false),
+            (5, false),
+            (1000, true),
+            (3, true),
+        ] {
+            same_as_steps(model, &code, budget, by_count);
+        }
+        for drive in [
+            Drive::Forms { budget: 100_000 },
+            Drive::Run {
+                limit: 100_000,
+                warm: false,
+            },
+        ] {
+            let mut bus = FlatBus::new(1 << 20);
+            bus.load(0x100, &code);
+            let mut c = cpu_at_0100(model, true);
+            run_to_halt(&mut c, &mut bus, drive, 100_000);
+            assert_eq!(c.regs.gpr[2] & 0xFF, 16, "{model} {drive:?}: DL");
+        }
+    }
+}
+
+/// Conditional jumps on CF and ZF right after register forms (CMP with
+/// JBE, SUB with JA, TEST with JZ, SHL with JC, DEC with JNZ: each pair one
+/// form of a body), and a JBE whose target is the JA of such a pair (a
+/// jump forward into the middle of a fused form, which leaves the body),
+/// in slices of every budget from 1 to 100 clocks and runs of every
+/// instruction limit from 1 to 30, against single steps.
+#[test]
+fn jumps_fused_with_the_form_before_are_single_steps() {
+    let code = [
+        0xB9, 0x2C, 0x01, // 0100: mov cx, 300
+        0x89, 0xC8, //       0103: mov ax, cx
+        0x24, 0x07, //       0105: and al, 7
+        0x3C, 0x03, //       0107: cmp al, 3
+        0x76, 0x05, //       0109: jbe 0110
+        0x83, 0xC3, 0x05, // 010B: add bx, 5
+        0x2C, 0x02, //       010E: sub al, 2
+        0x77, 0x02, //       0110: ja 0114
+        0x43, //             0112: inc bx
+        0x43, //             0113: inc bx
+        0xA8, 0x01, //       0114: test al, 1
+        0x74, 0x02, //       0116: jz 011A
+        0x01, 0xC2, //       0118: add dx, ax
+        0xD0, 0xE0, //       011A: shl al, 1
+        0x72, 0x01, //       011C: jc 011F
+        0x46, //             011E: inc si
+        0x48, //             011F: dec ax
+        0x75, 0x01, //       0120: jnz 0123
+        0x47, //             0122: inc di
+        0xE2, 0xDE, //       0123: loop 0103
+        0xF4, //             0125: hlt
+        0x90, 0x90,
+    ];
+    for model in MODELS {
+        let mut budgets: Vec<u64> = (1..=100).collect();
+        budgets.extend([1000, 100_000]);
+        for budget in budgets {
+            same_as_steps(model, &code, budget, false);
+        }
+        for limit in 1..=30 {
+            same_as_steps(model, &code, limit, true);
+        }
+    }
+}

@@ -7,7 +7,8 @@
 //!   `ia32` (or what `lib.rs` re-exports from it), nothing under `src/ia32/`
 //!   names `i86` (or its re-exports);
 //! - inside `i86/`, the lower layer (the timing seam, the pins and bus models,
-//!   the decoded instruction, the fast forms' choice, the decode cache) does
+//!   the decoded instruction, the fast forms' choice, the decode cache and
+//!   the bodies built over it) does
 //!   not import the execution layer (`exec.rs`, `fast.rs`) above it.
 //!
 //! Paths are read from the code (comments removed) wherever they start with
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 /// The lower layer of the 16-bit core (file stems under `src/i86/`).
 const I86_LOWER: &[&str] = &[
-    "timing", "pins", "biu", "biu286", "instr", "forms", "icache",
+    "timing", "pins", "biu", "biu286", "instr", "forms", "icache", "body",
 ];
 /// The execution layer of the 16-bit core, which the lower layer must not name.
 const I86_UPPER: &[&str] = &["exec", "fast"];

@@ -1,5 +1,6 @@
 //! Instruction semantics, written once for every timing model.
 
+use super::body::{self, Arena, Head, HOT};
 use super::forms;
 use super::forms::Quick;
 use super::icache::{DecodeCache, MAX_CACHED_LEN, SLOTS};
@@ -622,48 +623,10 @@ impl<T: Timing> Cpu<T> {
             && self.regs.flags & TF == 0
             && self.icache.enabled()
             && self.rep.suspended.is_none()
+            && max > 0
         {
             // The fast forms change neither TF nor the halted state.
-            let quick = self.icache.take_quick();
-            if let Ok(table) = <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
-                let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
-                // IP and the clocks stay in locals until the run ends.
-                let mut ip = self.regs.ip;
-                let mut clocks = 0u64;
-                let mut left = max;
-                // The step written out twice: each copy's dispatch on the
-                // form is an indirect branch of its own for the host's
-                // predictor, which then tells apart what follows what (on
-                // `mix`, a fifth less time than one shared dispatch; four
-                // copies did no better).
-                macro_rules! step {
-                    () => {
-                        let Some((next, c)) = self.step_fast::<B, false>(bus, table, cs_base, ip)
-                        else {
-                            break;
-                        };
-                        ip = next;
-                        clocks += c as u64;
-                        left -= 1;
-                        if left == 0 {
-                            break;
-                        }
-                    };
-                }
-                while left > 0 {
-                    step!();
-                    step!();
-                }
-                n = max - left;
-                self.regs.ip = ip;
-                self.timing.charge(clocks);
-            }
-            self.icache.put_quick(quick);
-            self.settle_flags();
-            if n > 0 {
-                self.irq_shadow = false;
-                self.instructions += n;
-            }
+            n = self.run_lent::<B, false, false>(bus, max);
         }
         if n < max && self.step_decoded(bus) == StepResult::Executed {
             n += 1;
@@ -682,8 +645,6 @@ impl<T: Timing> Cpu<T> {
     /// instructions ran: 0 when the next one has no form, the budget is 0,
     /// the CPU is halted, the trap flag is set, the cache is off or the
     /// timing model has no forms.
-    // The loop holds two copies of the step; `while let` cannot say that.
-    #[allow(clippy::while_let_loop)]
     pub fn run_forms<B: Bus>(&mut self, bus: &mut B, budget: u64) -> u64 {
         if !(T::FAST_FORMS
             && !self.halted
@@ -694,41 +655,146 @@ impl<T: Timing> Cpu<T> {
         {
             return 0;
         }
+        let limit = self.timing.cycles().saturating_add(budget);
+        self.run_lent::<B, true, true>(bus, limit)
+    }
+
+    /// The forms' run of [`Cpu::run`] (`CLOCKED` false: `limit`
+    /// instructions at most) and [`Cpu::run_forms`] (`CLOCKED` true: until
+    /// the timing model's count reaches `limit`), with the cache's tables
+    /// lent out for it; settles the flags and counts the instructions.
+    #[inline(always)]
+    fn run_lent<B: Bus, const RARE: bool, const CLOCKED: bool>(
+        &mut self,
+        bus: &mut B,
+        limit: u64,
+    ) -> u64 {
         let mut n = 0u64;
         let quick = self.icache.take_quick();
-        if let Ok(table) = <&[Quick; SLOTS]>::try_from(quick.as_slice()) {
-            let cs_base = (self.regs.seg[Seg::CS as usize] as u32) << 4;
-            let mut ip = self.regs.ip;
-            // The forms charge some clocks (memory words on the 8088) to the
-            // timing model as they go and return the rest, which is charged
-            // at once: the model's count is then the one to check.
-            let limit = self.timing.cycles().saturating_add(budget);
-            // Two copies of the step, as in `run`, for the host's branch predictor.
-            macro_rules! step {
-                () => {
-                    let Some((next, c)) = self.step_fast::<B, true>(bus, table, cs_base, ip) else {
-                        break;
-                    };
-                    ip = next;
-                    self.timing.charge(c as u64);
-                    n += 1;
-                    if self.timing.cycles() >= limit {
-                        break;
-                    }
-                };
-            }
-            loop {
-                step!();
-                step!();
-            }
-            self.regs.ip = ip;
+        let mut bodies = self.icache.take_bodies();
+        if let (Ok(table), Ok(heads)) = (
+            <&[Quick; SLOTS]>::try_from(quick.as_slice()),
+            <&mut [Head; SLOTS]>::try_from(bodies.heads.as_mut_slice()),
+        ) {
+            n = self.run_loop::<B, RARE, CLOCKED>(bus, table, heads, &mut bodies.arena, limit);
         }
         self.icache.put_quick(quick);
+        self.icache.put_bodies(bodies);
         self.settle_flags();
         if n > 0 {
             self.irq_shadow = false;
             self.instructions += n;
         }
+        n
+    }
+
+    /// The loop of [`Cpu::run_lent`]: a body where one starts and fits
+    /// what is left, else a single form, until the limit or an
+    /// instruction without a form. The forms charge some clocks (memory
+    /// words on the 8088) to the timing model as they go, and the rest is
+    /// charged after each form or body: the model's count is the one to
+    /// check.
+    #[inline(always)]
+    fn run_loop<B: Bus, const RARE: bool, const CLOCKED: bool>(
+        &mut self,
+        bus: &mut B,
+        quick: &[Quick; SLOTS],
+        heads: &mut [Head; SLOTS],
+        arena: &mut Arena,
+        limit: u64,
+    ) -> u64 {
+        let cs = self.regs.seg[Seg::CS as usize];
+        let cs_base = (cs as u32) << 4;
+        let mut ip = self.regs.ip;
+        let mut n = 0u64;
+        // A body fits when no instruction in it could reach the limit.
+        macro_rules! fits {
+            ($h:expr) => {
+                if CLOCKED {
+                    self.timing.cycles() + ($h.worst as u64) < limit
+                } else {
+                    n + $h.count as u64 <= limit
+                }
+            };
+        }
+        macro_rules! done {
+            () => {
+                if CLOCKED {
+                    self.timing.cycles() >= limit
+                } else {
+                    n >= limit
+                }
+            };
+        }
+        loop {
+            // Not masked to the address bus: an address past it (code
+            // reached through the 8086's wrap at 1 MiB) matches no tag,
+            // cached addresses being masked, and runs through `execute`.
+            let addr = cs_base + ip as u32;
+            let Some(i) = self.icache.slot_of(addr) else {
+                break;
+            };
+            let i = i & (SLOTS - 1);
+            let gen = self.icache.gen;
+            let h = &heads[i];
+            if h.gen == gen && h.len != 0 {
+                if (ip as u32) < h.ip_limit && fits!(h) {
+                    let ops = &arena.ops[h.start as usize..][..h.len as usize];
+                    loop {
+                        let (left, adj, skipped) = self.run_body(bus, ops, gen);
+                        match left {
+                            None => {
+                                self.timing.charge(h.total.wrapping_add(adj) as u64);
+                                n += (h.count as u32 - skipped) as u64;
+                                ip = ip.wrapping_add(h.bytes);
+                            }
+                            Some((o, true)) => {
+                                self.timing
+                                    .charge((o.taken as u32).wrapping_add(adj) as u64);
+                                n += (o.n as u32 - skipped) as u64;
+                                // Back to its own start: nothing the
+                                // look-up sees has changed (a write that
+                                // dropped code stops the body).
+                                if o.to == 0 && fits!(h) {
+                                    continue;
+                                }
+                                ip = ip.wrapping_add(o.to);
+                                self.timing.flush(cs, ip);
+                            }
+                            Some((o, false)) => {
+                                self.timing
+                                    .charge((o.after as u32).wrapping_add(adj) as u64);
+                                n += (o.n as u32 - skipped) as u64;
+                                ip = ip.wrapping_add(o.end);
+                            }
+                        }
+                        break;
+                    }
+                    if done!() {
+                        break;
+                    }
+                    continue;
+                }
+            } else if h.gen != gen || h.visits < HOT {
+                body::visit(heads, arena, i, addr, gen, self.icache.tags(), quick);
+            }
+            let q = &quick[i];
+            if ip as u32 >= q.ip_limit {
+                break;
+            }
+            let Some((next, c)) = self.run_fast::<B, RARE>(bus, q, ip.wrapping_add(q.len as u16))
+            else {
+                break;
+            };
+            self.timing.cached_fetch(q.len as u32);
+            ip = next;
+            self.timing.charge(c as u64);
+            n += 1;
+            if done!() {
+                break;
+            }
+        }
+        self.regs.ip = ip;
         n
     }
 

@@ -19,6 +19,7 @@
 //! the forms report every memory transfer and retire the instruction with the
 //! same data as `execute`, but have no exact-model microcode points (`Timing::eu`).
 
+use super::body::Op as BodyOp;
 use super::forms::{
     quick, Fast, Mem, Operand, Quick, LAZY, LZ_ADD, LZ_DEC, LZ_INC, LZ_RAW, LZ_SUB, LZ_WORD,
 };
@@ -47,6 +48,199 @@ impl<B: Bus> ByteSource for Peek<'_, B> {
         self.ip = self.ip.wrapping_add(1);
         self.bus.read(a)
     }
+}
+
+/// The width-specialised variant of a helper on `$cpu`: `wide_on!(cpu, w, f::<B>(args))`.
+macro_rules! wide_on {
+    ($cpu:ident, $w:expr, $f:ident($($a:expr),*)) => {
+        if $w { $cpu.$f::<true>($($a),*) } else { $cpu.$f::<false>($($a),*) }
+    };
+    ($cpu:ident, $w:expr, $f:ident::<B>($($a:expr),*)) => {
+        if $w { $cpu.$f::<B, true>($($a),*) } else { $cpu.$f::<B, false>($($a),*) }
+    };
+}
+
+/// A `match` on the form `$f` whose arms for the straight-line forms (no
+/// jump, no clocks of their own beyond the table's) run them on `$cpu`
+/// and give `$done`, or `$wrote` for the forms that write memory; the
+/// other arms are `$rest`. Written once for the single forms (`run_fast`)
+/// and the bodies (`run_body`).
+macro_rules! straight_forms {
+    ($cpu:ident, $bus:ident, $f:expr, $done:expr, $wrote:expr, { $($rest:tt)* }) => {
+        match $f {
+            Fast::AluRR { op, d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(op, d, b);
+                $done
+            }
+            Fast::AluRR8 { op, d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(op, d, b);
+                $done
+            }
+            Fast::AluRI { op, d, imm } => {
+                $cpu.alu_reg::<true>(op, d, imm);
+                $done
+            }
+            Fast::AluRI8 { op, d, imm } => {
+                $cpu.alu_reg::<false>(op, d, imm);
+                $done
+            }
+            Fast::AluRM { op, w, d, m } => {
+                let b = wide_on!($cpu, w, load::<B>($bus, &m));
+                wide_on!($cpu, w, alu_reg(op, d, b));
+                $done
+            }
+            Fast::AluMR { op, w, m, s } => {
+                wide_on!($cpu, w, alu_mem::<B>($bus, op, &m, Operand::Reg(s)));
+                $wrote
+            }
+            Fast::AluMI { op, w, m, imm } => {
+                wide_on!($cpu, w, alu_mem::<B>($bus, op, &m, Operand::Imm(imm)));
+                $wrote
+            }
+            Fast::TestRR { w, d, s } => {
+                let (a, b) = (wide_on!($cpu, w, reg(d)), wide_on!($cpu, w, reg(s)));
+                wide_on!($cpu, w, test(a, b));
+                $done
+            }
+            Fast::TestRI { w, d, imm } => {
+                let a = wide_on!($cpu, w, reg(d));
+                wide_on!($cpu, w, test(a, imm));
+                $done
+            }
+            Fast::MovRR { d, s } => {
+                let v = $cpu.reg::<true>(s);
+                $cpu.set_reg::<true>(d, v);
+                $done
+            }
+            Fast::MovRR8 { d, s } => {
+                let v = $cpu.reg::<false>(s);
+                $cpu.set_reg::<false>(d, v);
+                $done
+            }
+            Fast::MovRI { d, imm } => {
+                $cpu.set_reg::<true>(d, imm);
+                $done
+            }
+            Fast::MovRI8 { d, imm } => {
+                $cpu.set_reg::<false>(d, imm);
+                $done
+            }
+            Fast::MovRM { w, d, m } => {
+                let v = wide_on!($cpu, w, load::<B>($bus, &m));
+                wide_on!($cpu, w, set_reg(d, v));
+                $done
+            }
+            Fast::MovMR { w, m, s } => {
+                let v = wide_on!($cpu, w, reg(s));
+                wide_on!($cpu, w, store::<B>($bus, &m, v));
+                $wrote
+            }
+            Fast::MovMI { w, m, imm } => {
+                wide_on!($cpu, w, store::<B>($bus, &m, imm));
+                $wrote
+            }
+            Fast::IncR { r } => {
+                $cpu.inc_dec::<true>(r, false);
+                $done
+            }
+            Fast::IncR8 { r } => {
+                $cpu.inc_dec::<false>(r, false);
+                $done
+            }
+            Fast::DecR { r } => {
+                $cpu.inc_dec::<true>(r, true);
+                $done
+            }
+            Fast::DecR8 { r } => {
+                $cpu.inc_dec::<false>(r, true);
+                $done
+            }
+            Fast::ShlR { r } => {
+                $cpu.shl_reg::<true>(r);
+                $done
+            }
+            Fast::ShlR8 { r } => {
+                $cpu.shl_reg::<false>(r);
+                $done
+            }
+            Fast::ShrR { r, af } => {
+                $cpu.shr_reg::<true>(r, af, false);
+                $done
+            }
+            Fast::ShrR8 { r, af } => {
+                $cpu.shr_reg::<false>(r, af, false);
+                $done
+            }
+            Fast::SarR { r, af } => {
+                $cpu.shr_reg::<true>(r, af, true);
+                $done
+            }
+            Fast::SarR8 { r, af } => {
+                $cpu.shr_reg::<false>(r, af, true);
+                $done
+            }
+            Fast::Shift1R { op, w, r } => {
+                wide_on!($cpu, w, shift_reg(op, r));
+                $done
+            }
+            Fast::PushR { r } => {
+                // The 8086 and 80186 push SP as it is after the decrement.
+                let v = if r == 4 {
+                    $cpu.regs.gpr[4].wrapping_sub(2)
+                } else {
+                    $cpu.regs.gpr[r as usize & 7]
+                };
+                $cpu.push_word($bus, v);
+                $wrote
+            }
+            Fast::PopR { r } => {
+                let v = $cpu.pop_word($bus);
+                $cpu.regs.gpr[r as usize & 7] = v;
+                $done
+            }
+            Fast::Xchg { w, a, b } => {
+                let (x, y) = (wide_on!($cpu, w, reg(a)), wide_on!($cpu, w, reg(b)));
+                wide_on!($cpu, w, set_reg(a, y));
+                wide_on!($cpu, w, set_reg(b, x));
+                $done
+            }
+            Fast::Cbw => {
+                $cpu.regs.gpr[0] = $cpu.regs.gpr[0] as u8 as i8 as i16 as u16;
+                $done
+            }
+            Fast::Cwd => {
+                $cpu.regs.gpr[2] = if $cpu.regs.gpr[0] & 0x8000 != 0 {
+                    0xFFFF
+                } else {
+                    0
+                };
+                $done
+            }
+            Fast::Clc => {
+                $cpu.regs.flags &= !CF;
+                $done
+            }
+            Fast::Stc => {
+                $cpu.regs.flags |= CF;
+                $done
+            }
+            Fast::Cld => {
+                $cpu.regs.flags &= !DF;
+                $done
+            }
+            Fast::Std => {
+                $cpu.regs.flags |= DF;
+                $done
+            }
+            Fast::Str { op, w, src } => {
+                wide_on!($cpu, w, str_once::<B>($bus, op, src));
+                $wrote
+            }
+            $($rest)*
+        }
+    };
 }
 
 impl<T: Timing> Cpu<T> {
@@ -380,125 +574,8 @@ impl<T: Timing> Cpu<T> {
             };
         }
         let plain = || q.clocks as u32;
-        let clocks = match q.f {
+        let clocks = straight_forms!(self, bus, q.f, plain(), plain(), {
             Fast::Slow => unreachable!("slow forms run through execute"),
-            Fast::AluRR { op, d, s } => {
-                let b = self.reg::<true>(s);
-                self.alu_reg::<true>(op, d, b);
-                plain()
-            }
-            Fast::AluRR8 { op, d, s } => {
-                let b = self.reg::<false>(s);
-                self.alu_reg::<false>(op, d, b);
-                plain()
-            }
-            Fast::AluRI { op, d, imm } => {
-                self.alu_reg::<true>(op, d, imm);
-                plain()
-            }
-            Fast::AluRI8 { op, d, imm } => {
-                self.alu_reg::<false>(op, d, imm);
-                plain()
-            }
-            Fast::AluRM { op, w, d, m } => {
-                let b = wide!(w, load::<B>(bus, &m));
-                wide!(w, alu_reg(op, d, b));
-                plain()
-            }
-            Fast::AluMR { op, w, m, s } => {
-                wide!(w, alu_mem::<B>(bus, op, &m, Operand::Reg(s)));
-                plain()
-            }
-            Fast::AluMI { op, w, m, imm } => {
-                wide!(w, alu_mem::<B>(bus, op, &m, Operand::Imm(imm)));
-                plain()
-            }
-            Fast::TestRR { w, d, s } => {
-                let (a, b) = (wide!(w, reg(d)), wide!(w, reg(s)));
-                wide!(w, test(a, b));
-                plain()
-            }
-            Fast::TestRI { w, d, imm } => {
-                let a = wide!(w, reg(d));
-                wide!(w, test(a, imm));
-                plain()
-            }
-            Fast::MovRR { d, s } => {
-                let v = self.reg::<true>(s);
-                self.set_reg::<true>(d, v);
-                plain()
-            }
-            Fast::MovRR8 { d, s } => {
-                let v = self.reg::<false>(s);
-                self.set_reg::<false>(d, v);
-                plain()
-            }
-            Fast::MovRI { d, imm } => {
-                self.set_reg::<true>(d, imm);
-                plain()
-            }
-            Fast::MovRI8 { d, imm } => {
-                self.set_reg::<false>(d, imm);
-                plain()
-            }
-            Fast::MovRM { w, d, m } => {
-                let v = wide!(w, load::<B>(bus, &m));
-                wide!(w, set_reg(d, v));
-                plain()
-            }
-            Fast::MovMR { w, m, s } => {
-                let v = wide!(w, reg(s));
-                wide!(w, store::<B>(bus, &m, v));
-                plain()
-            }
-            Fast::MovMI { w, m, imm } => {
-                wide!(w, store::<B>(bus, &m, imm));
-                plain()
-            }
-            Fast::IncR { r } => {
-                self.inc_dec::<true>(r, false);
-                plain()
-            }
-            Fast::IncR8 { r } => {
-                self.inc_dec::<false>(r, false);
-                plain()
-            }
-            Fast::DecR { r } => {
-                self.inc_dec::<true>(r, true);
-                plain()
-            }
-            Fast::DecR8 { r } => {
-                self.inc_dec::<false>(r, true);
-                plain()
-            }
-            Fast::ShlR { r } => {
-                self.shl_reg::<true>(r);
-                plain()
-            }
-            Fast::ShlR8 { r } => {
-                self.shl_reg::<false>(r);
-                plain()
-            }
-            Fast::ShrR { r, af } => {
-                self.shr_reg::<true>(r, af, false);
-                plain()
-            }
-            Fast::ShrR8 { r, af } => {
-                self.shr_reg::<false>(r, af, false);
-                plain()
-            }
-            Fast::SarR { r, af } => {
-                self.shr_reg::<true>(r, af, true);
-                plain()
-            }
-            Fast::SarR8 { r, af } => {
-                self.shr_reg::<false>(r, af, true);
-                plain()
-            }
-            Fast::Shift1R { op, w, r } => {
-                wide!(w, shift_reg(op, r));
-                plain()
-            }
             Fast::Jcc { cc, disp } => {
                 self.settle_flags();
                 jump!(self.cond(cc), disp)
@@ -534,59 +611,6 @@ impl<T: Timing> Cpu<T> {
                 self.timing.flush(self.regs.seg[Seg::CS as usize], ip);
                 q.taken_clocks as u32
             }
-            Fast::PushR { r } => {
-                // The 8086 and 80186 push SP as it is after the decrement.
-                let v = if r == 4 {
-                    self.regs.gpr[4].wrapping_sub(2)
-                } else {
-                    self.regs.gpr[r as usize & 7]
-                };
-                self.push_word(bus, v);
-                plain()
-            }
-            Fast::PopR { r } => {
-                let v = self.pop_word(bus);
-                self.regs.gpr[r as usize & 7] = v;
-                plain()
-            }
-            Fast::Xchg { w, a, b } => {
-                let (x, y) = (wide!(w, reg(a)), wide!(w, reg(b)));
-                wide!(w, set_reg(a, y));
-                wide!(w, set_reg(b, x));
-                plain()
-            }
-            Fast::Cbw => {
-                self.regs.gpr[0] = self.regs.gpr[0] as u8 as i8 as i16 as u16;
-                plain()
-            }
-            Fast::Cwd => {
-                self.regs.gpr[2] = if self.regs.gpr[0] & 0x8000 != 0 {
-                    0xFFFF
-                } else {
-                    0
-                };
-                plain()
-            }
-            Fast::Clc => {
-                self.regs.flags &= !CF;
-                plain()
-            }
-            Fast::Stc => {
-                self.regs.flags |= CF;
-                plain()
-            }
-            Fast::Cld => {
-                self.regs.flags &= !DF;
-                plain()
-            }
-            Fast::Std => {
-                self.regs.flags |= DF;
-                plain()
-            }
-            Fast::Str { op, w, src } => {
-                wide!(w, str_once::<B>(bus, op, src));
-                plain()
-            }
             Fast::RepStr { op, w, src } => {
                 // A REP form runs whole: it is left to `execute`, which can
                 // stop between iterations, when it might pass the REP
@@ -610,8 +634,82 @@ impl<T: Timing> Cpu<T> {
                 }
                 self.run_rare(bus, q)?
             }
-        };
+        });
         Some((ip, clocks))
+    }
+
+    /// Run the forms of a body (see [`super::body`]) built in generation
+    /// `gen`. Returns where it left: None when it ran to its end, or the
+    /// form it left at and whether because that form is a jump taken out
+    /// of the body (else it wrote memory and the code generation moved on:
+    /// it stops after that form); then what the clocks (wrapping) and the
+    /// instruction count of the forms' precomputed sums change by for the
+    /// forms that jumps within the body skipped. Charges no clocks, counts
+    /// nothing and leaves IP alone: the caller does, from the form it left
+    /// at or the body's head.
+    #[inline(always)]
+    pub(crate) fn run_body<'a, B: Bus>(
+        &mut self,
+        bus: &mut B,
+        ops: &'a [BodyOp],
+        gen: u32,
+    ) -> (Option<(&'a BodyOp, bool)>, u32, u32) {
+        let (mut adj, mut skipped) = (0u32, 0u32);
+        let mut forms = ops.iter();
+        while let Some(o) = forms.next() {
+            macro_rules! leave_if {
+                ($t:expr) => {
+                    if $t {
+                        if o.inner == 0 {
+                            return (Some((o, true)), adj, skipped);
+                        }
+                        adj = adj.wrapping_add(o.skip as i16 as u32);
+                        skipped += o.skip_n as u32;
+                        forms = ops[o.inner as usize..].iter();
+                    }
+                };
+            }
+            straight_forms!(self, bus, o.f, {
+                // A jump on CF or ZF fused into the form.
+                if o.jmask != 0 {
+                    let zf = self.zf();
+                    let hit = (self.regs.flags & CF) as u8 | (zf as u8) << 1;
+                    leave_if!((hit & o.jmask != 0) == o.jset)
+                }
+            }, {
+                if self.icache.gen != gen {
+                    return (Some((o, false)), adj, skipped);
+                }
+            }, {
+                Fast::Jcc { cc, .. } => {
+                    self.settle_flags();
+                    leave_if!(self.cond(cc))
+                }
+                Fast::JccAny { mask, set, .. } => {
+                    self.settle_flags();
+                    leave_if!((self.regs.flags & mask != 0) == set)
+                }
+                Fast::Jcf { set, .. } => leave_if!((self.regs.flags & CF != 0) == set),
+                Fast::Jz { set, .. } => leave_if!(self.zf() == set),
+                Fast::Jbe { set, .. } => leave_if!((self.regs.flags & CF != 0 || self.zf()) == set),
+                Fast::Loop { op, .. } => {
+                    let cx = self.regs.gpr[1].wrapping_sub(1);
+                    self.regs.gpr[1] = cx;
+                    leave_if!(
+                        cx != 0
+                            && match op {
+                                Op::Loopz => self.zf(),
+                                Op::Loopnz => !self.zf(),
+                                _ => true,
+                            }
+                    )
+                }
+                Fast::Jcxz { .. } => leave_if!(self.regs.gpr[1] == 0),
+                Fast::Jmp { .. } => leave_if!(true),
+                _ => unreachable!("not a body form"),
+            })
+        }
+        (None, adj, skipped)
     }
 
     /// Run one of the rare forms (see `run_fast`): its clocks, or None

@@ -9,6 +9,7 @@
 //! [`super::Cpu::invalidate_code`]; that is why the cache is off until
 //! [`super::Cpu::set_decode_cache`] turns it on.
 
+use super::body::Bodies;
 use super::forms::Quick;
 use super::instr::{Current, Instr};
 use crate::table::{Per, INVALID};
@@ -19,6 +20,8 @@ pub(crate) const MAX_CACHED_LEN: u32 = 16;
 pub(crate) const SLOTS: usize = 4096;
 /// Bytes of memory per "may hold cached code" flag.
 const BLOCK_SHIFT: u32 = 4;
+/// Bytes of memory per page flag (see `DecodeCache::pages`).
+const PAGE_SHIFT: u32 = 12;
 const EMPTY: u32 = u32::MAX;
 
 /// See the module documentation.
@@ -37,8 +40,17 @@ pub(crate) struct DecodeCache {
     /// One flag per 16-byte block of physical memory: set once an
     /// instruction cached from that block.
     blocks: Vec<bool>,
+    /// The same per 4 KiB page, so that a long REP string's check of its
+    /// destination (`may_hold_code`) looks at a few flags, not thousands.
+    pages: Vec<bool>,
     /// Physical address mask of the CPU model.
     mask: u32,
+    /// The code generation: moves on whenever a cached instruction is
+    /// dropped or replaced, so that anything copied out of the cache (a
+    /// body, see [`super::body`]) is known to be current while it is the same.
+    pub(crate) gen: u32,
+    /// The bodies built over the cached forms (see [`super::body`]).
+    bodies: Bodies,
 }
 
 impl Default for DecodeCache {
@@ -49,7 +61,10 @@ impl Default for DecodeCache {
             slots: Vec::new(),
             quick: Vec::new(),
             blocks: Vec::new(),
+            pages: Vec::new(),
             mask: 0,
+            gen: 1,
+            bodies: Bodies::default(),
         }
     }
 }
@@ -79,7 +94,10 @@ impl DecodeCache {
             slots: vec![empty; SLOTS],
             quick: vec![Quick::SLOW; SLOTS],
             blocks: vec![false; (mask as usize >> BLOCK_SHIFT) + 1],
+            pages: vec![false; (mask as usize >> PAGE_SHIFT) + 1],
             mask,
+            gen: 1,
+            bodies: Bodies::new(),
         }
     }
 
@@ -129,11 +147,36 @@ impl DecodeCache {
         self.quick = quick;
     }
 
+    /// Lend out the bodies (empty while the cache is off), as
+    /// [`DecodeCache::take_quick`] lends the forms.
+    #[inline]
+    pub(crate) fn take_bodies(&mut self) -> Bodies {
+        std::mem::take(&mut self.bodies)
+    }
+
+    /// Give back what [`DecodeCache::take_bodies`] lent out.
+    #[inline]
+    pub(crate) fn put_bodies(&mut self, bodies: Bodies) {
+        self.bodies = bodies;
+    }
+
+    /// The tag table, for building bodies.
+    #[inline]
+    pub(crate) fn tags(&self) -> &[u32; SLOTS] {
+        &self.tags
+    }
+
     /// Remember `d`, which starts at `addr` and occupies `d.len` contiguous bytes.
     pub(crate) fn insert(&mut self, addr: u32, d: &Instr, quick: Quick) {
         let last = addr.wrapping_add(d.len as u32 - 1) & self.mask;
         self.blocks[(addr >> BLOCK_SHIFT) as usize] = true;
         self.blocks[(last >> BLOCK_SHIFT) as usize] = true;
+        self.pages[(addr >> PAGE_SHIFT) as usize] = true;
+        self.pages[(last >> PAGE_SHIFT) as usize] = true;
+        // A body may hold a copy of the instruction this replaces.
+        if self.tags[addr as usize & (SLOTS - 1)] != EMPTY {
+            self.gen = self.gen.wrapping_add(1);
+        }
         self.tags[addr as usize & (SLOTS - 1)] = addr;
         self.slots[addr as usize & (SLOTS - 1)] = *d;
         self.quick[addr as usize & (SLOTS - 1)] = quick;
@@ -154,6 +197,7 @@ impl DecodeCache {
             let i = start as usize & (SLOTS - 1);
             if self.tags[i] == start && back < self.slots[i].len as u32 {
                 self.tags[i] = EMPTY;
+                self.gen = self.gen.wrapping_add(1);
             }
         }
     }
@@ -164,8 +208,17 @@ impl DecodeCache {
         if len == 0 {
             return false;
         }
+        let end = start + len - 1;
+        let pages = (start >> PAGE_SHIFT) as usize..=(end >> PAGE_SHIFT) as usize;
+        if self
+            .pages
+            .get(pages)
+            .is_some_and(|flags| !flags.contains(&true))
+        {
+            return false;
+        }
         let first = (start >> BLOCK_SHIFT) as usize;
-        let last = ((start + len - 1) >> BLOCK_SHIFT) as usize;
+        let last = (end >> BLOCK_SHIFT) as usize;
         match self.blocks.get(first..=last) {
             Some(flags) => flags.contains(&true),
             // Outside the flags (cache off): nothing cached there.
@@ -175,7 +228,9 @@ impl DecodeCache {
 
     /// Forget everything.
     pub(crate) fn clear(&mut self) {
+        self.gen = self.gen.wrapping_add(1);
         self.tags.fill(EMPTY);
         self.blocks.fill(false);
+        self.pages.fill(false);
     }
 }

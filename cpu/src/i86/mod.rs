@@ -7,6 +7,7 @@
 
 pub mod biu;
 pub mod biu286;
+mod body;
 pub mod exec;
 mod fast;
 mod forms;

@@ -432,6 +432,7 @@ impl Timing for FastTiming {
     fn charge(&mut self, clocks: u64) {
         self.cycles += clocks;
     }
+    #[inline]
     fn cycles(&self) -> u64 {
         self.cycles
     }

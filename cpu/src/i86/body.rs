@@ -1,0 +1,382 @@
+//! Bodies: traces of the decode cache's fast forms, run back to back
+//! without the per-instruction frame (look-up, wrap check, clock charge,
+//! budget test, IP, count). Data and build only; running a body is
+//! `fast.rs` (`Cpu::run_body`) and the run loops in `exec.rs`.
+//!
+//! A body is the run of forms from one cached instruction on, copied in
+//! order into an arena ([`Bodies::ops`]): straight-line forms and
+//! conditional jumps (Jcc, LOOP, JCXZ), which leave the body when taken and
+//! fall through to the rest of it when not (a *trace*), ending before the
+//! first form that is not a body form (CALL, RET, REP strings, the rare
+//! forms, anything without a form or not cached) or after a JMP. Each copy
+//! holds what leaving at it needs, worked out when the body is built: the
+//! clocks of the body so far, the IP after it and a jump's target as
+//! offsets from the body's start, the instructions so far. So a body
+//! charges its clocks, counts its instructions and sets IP once, where it
+//! leaves; a taken jump back to its own start runs it again at once.
+//!
+//! **Validity.** A body copies forms out of the cache, so it is good only
+//! while every one of them is still cached as it was: the cache's
+//! *generation* ([`super::icache::DecodeCache::gen`]) moves on whenever a
+//! tag is dropped (a write over cached code, `invalidate_code`, `clear`) or
+//! a cached instruction is replaced by another, and a body (and each slot's
+//! [`Head`]) is used only in the generation it was built in. A form that
+//! writes memory compares the generation after it, inside a body, and the
+//! body stops there if it moved (the write may have changed the body's own
+//! later bytes).
+//!
+//! **Clocks.** A body runs only when its worst case (every exit's clocks,
+//! the whole body's, plus 8 for each form with a memory operand: the most
+//! the word transfers of one form add on the 8088) stays under the run's
+//! budget: then no instruction inside it could have been the one that
+//! reached the budget, and the run stops where a run of single forms
+//! would.
+
+use super::forms::{Fast, Quick};
+use super::icache::SLOTS;
+
+/// Visits to a slot without a body, in one generation, before its body is
+/// built: cold code is never copied.
+pub(super) const HOT: u8 = 8;
+/// The most instructions in one body.
+const MAX_OPS: usize = 48;
+/// The fewest instructions: a single one gains nothing from a body.
+const MIN_OPS: usize = 2;
+/// Forms the arena holds; when full, no more bodies are built until the
+/// generation moves on (which empties it).
+const ARENA: usize = 16 * 1024;
+
+/// A slot's body, or the count of visits towards building it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Head {
+    /// The generation this was worked out in; otherwise it means nothing.
+    pub(super) gen: u32,
+    /// Visits so far (up to [`HOT`], when the body is built or found not
+    /// worth one).
+    pub(super) visits: u8,
+    /// Forms in the body, 0 for none.
+    pub(super) len: u8,
+    /// Instructions in the body (a jump fused with the form before it
+    /// makes one form of two).
+    pub(super) count: u8,
+    /// Bytes of code the body covers: the IP after it, from its start.
+    pub(super) bytes: u16,
+    /// The first form's index in the arena.
+    pub(super) start: u32,
+    /// One more than the highest IP the body may start at without its
+    /// bytes wrapping around the segment.
+    pub(super) ip_limit: u32,
+    /// Clocks when it runs through (no jump taken).
+    pub(super) total: u32,
+    /// The most clocks it can charge, whatever it does.
+    pub(super) worst: u32,
+}
+
+/// A form in a body, with what leaving at it needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Op {
+    pub(super) f: Fast,
+    /// Instructions of the body up to and including this one.
+    pub(super) n: u8,
+    /// The IP after it, from the body's start.
+    pub(super) end: u16,
+    /// A jump's target IP, from the body's start (0: the body's own start).
+    pub(super) to: u16,
+    /// The body's clocks up to and including this form (no jump taken).
+    pub(super) after: u16,
+    /// The same when this form is a jump and it is taken.
+    pub(super) taken: u16,
+    /// For a jump forward to a later form of the same body, that form's
+    /// index (the body goes on there); 0 for a jump that leaves the body.
+    pub(super) inner: u8,
+    /// For such a jump, what the clocks of the forms after it change by
+    /// when it is taken: its taken clocks less the `after` of the form
+    /// before its target (wrapping).
+    pub(super) skip: u16,
+    /// And the instructions it skips.
+    pub(super) skip_n: u8,
+    /// For a register form with the conditional jump after it fused in
+    /// (the fields above are then the jump's): [`CF_TEST`], [`ZF_TEST`] or
+    /// both, the flags whose being set takes the jump when `jset` is true
+    /// (none set, when false); 0 for any other form.
+    pub(super) jmask: u8,
+    pub(super) jset: bool,
+}
+
+/// [`Op::jmask`]: the fused jump looks at CF.
+pub(super) const CF_TEST: u8 = 1;
+/// [`Op::jmask`]: the fused jump looks at ZF.
+pub(super) const ZF_TEST: u8 = 2;
+
+/// True for a form that may leave the body or skip within it.
+fn jumps(o: &Op) -> bool {
+    o.jmask != 0 || matches!(kind_of(&o.f), Some(Kind::Branch | Kind::Jump))
+}
+
+fn kind_of(f: &Fast) -> Option<Kind> {
+    kind(f).map(|(k, _)| k)
+}
+
+/// What a body needs to know of a form.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Registers and flags only.
+    Plain,
+    /// Reads or writes memory (its word transfers add clocks).
+    Memory,
+    /// A conditional jump: leaves when taken.
+    Branch,
+    /// JMP: always leaves, so the body ends with it.
+    Jump,
+}
+
+/// How `f` goes into a body, or None if it does not.
+fn kind(f: &Fast) -> Option<(Kind, u16)> {
+    use Fast::*;
+    Some(match *f {
+        AluRR { .. }
+        | AluRR8 { .. }
+        | AluRI { .. }
+        | AluRI8 { .. }
+        | TestRR { .. }
+        | TestRI { .. }
+        | MovRR { .. }
+        | MovRR8 { .. }
+        | MovRI { .. }
+        | MovRI8 { .. }
+        | IncR { .. }
+        | IncR8 { .. }
+        | DecR { .. }
+        | DecR8 { .. }
+        | ShlR { .. }
+        | ShlR8 { .. }
+        | ShrR { .. }
+        | ShrR8 { .. }
+        | SarR { .. }
+        | SarR8 { .. }
+        | Shift1R { .. }
+        | Xchg { .. }
+        | Cbw
+        | Cwd
+        | Clc
+        | Stc
+        | Cld
+        | Std => (Kind::Plain, 0),
+        AluRM { .. }
+        | AluMR { .. }
+        | AluMI { .. }
+        | MovRM { .. }
+        | MovMR { .. }
+        | MovMI { .. }
+        | PushR { .. }
+        | PopR { .. }
+        | Str { .. } => (Kind::Memory, 0),
+        Jcc { disp, .. }
+        | JccAny { disp, .. }
+        | Jcf { disp, .. }
+        | Jz { disp, .. }
+        | Jbe { disp, .. }
+        | Loop { disp, .. }
+        | Jcxz { disp } => (Kind::Branch, disp),
+        Jmp { disp } => (Kind::Jump, disp),
+        Slow
+        | Call { .. }
+        | Ret
+        | RepStr { .. }
+        | MulR { .. }
+        | MulM { .. }
+        | DivR { .. }
+        | Shift1M { .. } => return None,
+    })
+}
+
+/// Every slot's [`Head`] and the arena of bodies' forms; lent out of the
+/// decode cache for a run (see [`super::icache::DecodeCache::take_bodies`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Bodies {
+    /// One per cache slot (empty while the cache is off).
+    pub(super) heads: Vec<Head>,
+    pub(super) arena: Arena,
+}
+
+/// The forms of every body built in one generation, end to end.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Arena {
+    pub(super) ops: Vec<Op>,
+    gen: u32,
+}
+
+impl Bodies {
+    /// Heads for every slot of a cache that is on.
+    pub(super) fn new() -> Self {
+        Bodies {
+            heads: vec![Head::default(); SLOTS],
+            arena: Arena {
+                ops: Vec::with_capacity(ARENA),
+                gen: 0,
+            },
+        }
+    }
+}
+
+/// Count a visit to slot `i` (holding the instruction at physical address
+/// `addr`, in generation `gen`) that found no body, and build its body at
+/// the [`HOT`]th.
+#[inline(never)]
+pub(super) fn visit(
+    heads: &mut [Head; SLOTS],
+    arena: &mut Arena,
+    i: usize,
+    addr: u32,
+    gen: u32,
+    tags: &[u32; SLOTS],
+    quick: &[Quick; SLOTS],
+) {
+    let i = i & (SLOTS - 1);
+    let h = &mut heads[i];
+    if h.gen != gen {
+        *h = Head {
+            gen,
+            visits: 1,
+            ..Head::default()
+        };
+        return;
+    }
+    h.visits += 1;
+    if h.visits >= HOT {
+        h.visits = HOT;
+        if let Some(body) = arena.build(addr, gen, tags, quick) {
+            *h = body;
+        }
+    }
+}
+
+impl Arena {
+    /// Build the body starting with the instruction at `addr`, if it has
+    /// at least [`MIN_OPS`] forms and the arena has room, and return its head.
+    fn build(
+        &mut self,
+        addr: u32,
+        gen: u32,
+        tags: &[u32; SLOTS],
+        quick: &[Quick; SLOTS],
+    ) -> Option<Head> {
+        if self.gen != gen {
+            self.ops.clear();
+            self.gen = gen;
+        }
+        let start = self.ops.len();
+        if start + MAX_OPS > ARENA {
+            return None;
+        }
+        let (mut off, mut clocks, mut worst, mut memory) = (0u32, 0u32, 0u32, 0u32);
+        let mut count = 0usize;
+        // Every path through a body runs each form at most once (a jump
+        // within it only skips forward): its clocks are at most the sum of
+        // each form's most.
+        while count < MAX_OPS {
+            // Unmasked, as the run loops look instructions up: code past
+            // the address bus matches no tag.
+            let a = addr + off;
+            let j = a as usize & (SLOTS - 1);
+            if tags[j] != a {
+                break;
+            }
+            let q = &quick[j];
+            let Some((kind, disp)) = kind(&q.f) else {
+                break;
+            };
+            let end = off + q.len as u32;
+            if end > 0xFFFF {
+                break;
+            }
+            let before = clocks;
+            clocks += q.clocks as u32;
+            let taken = before + q.taken_clocks as u32;
+            if kind == Kind::Memory {
+                memory += 1;
+            }
+            let jumps = matches!(kind, Kind::Branch | Kind::Jump);
+            worst += if jumps {
+                q.clocks.max(q.taken_clocks)
+            } else {
+                q.clocks
+            } as u32;
+            count += 1;
+            let o = Op {
+                f: q.f,
+                n: count as u8,
+                end: end as u16,
+                to: if jumps {
+                    (end as u16).wrapping_add(disp)
+                } else {
+                    0
+                },
+                after: clocks as u16,
+                taken: taken as u16,
+                inner: 0,
+                skip: 0,
+                skip_n: 0,
+                jmask: 0,
+                jset: false,
+            };
+            // A jump on CF or ZF right after a register form becomes part
+            // of that form's copy: one dispatch for the two.
+            let fuse = match q.f {
+                Fast::Jcf { set, .. } => Some((CF_TEST, set)),
+                Fast::Jz { set, .. } => Some((ZF_TEST, set)),
+                Fast::Jbe { set, .. } => Some((CF_TEST | ZF_TEST, set)),
+                _ => None,
+            };
+            match (fuse, self.ops.len() > start) {
+                (Some((jmask, jset)), true)
+                    if self.ops.last().is_some_and(|p| {
+                        p.jmask == 0 && matches!(kind_of(&p.f), Some(Kind::Plain))
+                    }) =>
+                {
+                    let p = self.ops.last_mut().expect("a form before");
+                    *p = Op {
+                        f: p.f,
+                        jmask,
+                        jset,
+                        ..o
+                    };
+                }
+                _ => self.ops.push(o),
+            }
+            off = end;
+            if kind == Kind::Jump {
+                break;
+            }
+        }
+        let len = self.ops.len() - start;
+        // Jumps forward to the start of a later form of the body go on there.
+        for k in start..start + len {
+            let o = self.ops[k];
+            if !jumps(&o) || o.to < o.end {
+                continue;
+            }
+            if let Some(t) = (k + 1..start + len).find(|&t| self.ops[t - 1].end == o.to) {
+                let before = self.ops[t - 1];
+                self.ops[k].inner = (t - start) as u8;
+                self.ops[k].skip = o.taken.wrapping_sub(before.after);
+                self.ops[k].skip_n = before.n - o.n;
+            }
+        }
+        if count < MIN_OPS {
+            self.ops.truncate(start);
+            return None;
+        }
+        Some(Head {
+            gen,
+            visits: HOT,
+            len: len as u8,
+            count: count as u8,
+            bytes: off as u16,
+            start: start as u32,
+            ip_limit: 0x1_0000 - off + 1,
+            total: clocks,
+            worst: worst + 8 * memory,
+        })
+    }
+}
