@@ -911,6 +911,22 @@ fn loop_code(variant: u8) -> Vec<u8> {
     code.to_vec()
 }
 
+/// Run `c` for `steps` instructions, or in slices of `budget` clocks
+/// until it halts, or (neither) whole until it halts: the slices.
+fn run_for(c: &mut Cpu32, bus: &mut LapBus, steps: Option<u64>, budget: Option<u64>) -> Vec<Slice> {
+    match (steps, budget) {
+        (Some(n), _) => {
+            c.run(bus, n);
+            vec![]
+        }
+        (None, Some(b)) => slices_until_halt(c, bus, b, 100_000),
+        (None, None) => {
+            assert_eq!(c.run(bus, 10_000), StepResult32::Halted);
+            vec![]
+        }
+    }
+}
+
 /// [`loop_code`]'s `variant` on `model`, cache on or off, stopped after
 /// `steps` (None: at its HLT) or run in slices of `budget` clocks.
 fn loop_run(
@@ -930,17 +946,7 @@ fn loop_run(
     (c.r[0], c.r[2], c.r[3]) = (0, 0, 0);
     c.r[6] = 0x3000;
     c.r[7] = 0x4000;
-    let s = match (steps, budget) {
-        (Some(n), _) => {
-            c.run(&mut bus, n);
-            vec![]
-        }
-        (None, Some(b)) => slices_until_halt(&mut c, &mut bus, b, 100_000),
-        (None, None) => {
-            assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted);
-            vec![]
-        }
-    };
+    let s = run_for(&mut c, &mut bus, steps, budget);
     let copied = bus.flat.mem[0x4000..0x4100].to_vec();
     (s, c.regs(), c.cycles(), c.instructions(), copied)
 }
@@ -1063,17 +1069,7 @@ fn skip_run(
     c.set_decode_cache(cache);
     c.eip = 0x2000;
     (c.r[1], c.r[3], c.r[6], c.r[7]) = (40, 0, 0, 0);
-    let s = match (steps, budget) {
-        (Some(n), _) => {
-            c.run(&mut bus, n);
-            vec![]
-        }
-        (None, Some(b)) => slices_until_halt(&mut c, &mut bus, b, 100_000),
-        (None, None) => {
-            assert_eq!(c.run(&mut bus, 10_000), StepResult32::Halted);
-            vec![]
-        }
-    };
+    let s = run_for(&mut c, &mut bus, steps, budget);
     (s, c.regs(), c.cycles(), c.instructions())
 }
 
