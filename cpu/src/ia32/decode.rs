@@ -370,6 +370,16 @@ impl Cpu32 {
     /// The offset of the memory operand.
     #[inline(always)]
     pub(crate) fn ea(&self, i: &Insn) -> u32 {
+        self.ea_as::<true>(i)
+    }
+
+    /// [`Self::ea`] with the 16-bit wrap out of line (`COLD16`, the
+    /// integer forms: a branch is cheaper than a select on the 32-bit
+    /// operands) or inline (the x87's lean forms, which must call nothing:
+    /// a call makes them keep their values in callee-saved registers, a
+    /// frame of pushes and pops on every instruction).
+    #[inline(always)]
+    pub(crate) fn ea_as<const COLD16: bool>(&self, i: &Insn) -> u32 {
         // `[base + disp]` in 32-bit code (most memory operands: locals
         // off EBP, fields off a pointer) in one test: the decoder leaves
         // the base below 8 only then (`EA_TAG`).
@@ -377,12 +387,12 @@ impl Cpu32 {
         if b < 8 {
             return i.disp.wrapping_add(self.r[b]);
         }
-        self.ea_full(i)
+        self.ea_full::<COLD16>(i)
     }
 
     /// [`Self::ea`] for any other address: no base, an index, 16 bits.
     #[inline(always)]
-    fn ea_full(&self, i: &Insn) -> u32 {
+    fn ea_full<const COLD16: bool>(&self, i: &Insn) -> u32 {
         // `< 8` rather than `!= NOREG`: the same test (a register number
         // the decoder gave is below 8, `NOREG` is not), and it spares the
         // index its bounds check without a mask.
@@ -399,8 +409,10 @@ impl Cpu32 {
         // `movzwl; cmpb; cmovne`), a call on the 16-bit ones.
         if i.a32 {
             a
-        } else {
+        } else if COLD16 {
             ea16(a)
+        } else {
+            a & 0xFFFF
         }
     }
 }

@@ -523,31 +523,6 @@ impl Cpu32 {
         }
     }
 
-    /// The effective address of a lean memory form, all inline: the
-    /// core's `ea` sends a 16-bit address to an out-of-line mask, a call
-    /// that would make the lean forms keep their values in callee-saved
-    /// registers (a frame of pushes and pops on every instruction).
-    #[inline(always)]
-    fn x87_ea(&self, i: &Insn) -> u32 {
-        let b = i.base as usize;
-        if b < 8 {
-            return i.disp.wrapping_add(self.r[b]);
-        }
-        let mut a = i.disp;
-        if b & 8 == 0 {
-            a = a.wrapping_add(self.r[b & 7]);
-        }
-        let x = i.index as usize;
-        if x < 8 {
-            a = a.wrapping_add(self.r[x] << i.scale);
-        }
-        if i.a32 {
-            a
-        } else {
-            a & 0xFFFF
-        }
-    }
-
     /// The lent RAM's index of a lean form's m64 operand at `ea`: through
     /// a flat segment as the integer forms' `rd`/`wr` ([`Cpu32::on_flat`]),
     /// else [`Cpu32::x87_direct`]'s segment check; None (no fault raised)
@@ -568,7 +543,7 @@ impl Cpu32 {
     /// taken) for the full path.
     #[inline(always)]
     fn x87_lean_read64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> Option<(u64, u32)> {
-        let ea = self.x87_ea(i);
+        let ea = self.ea_as::<false>(i);
         let p = self.x87_lean_at(i, ea, Acc::Read)?;
         let b = bus.ram_direct().get(p..)?.first_chunk::<8>()?;
         Some((u64::from_le_bytes(*b), ea))
@@ -584,7 +559,7 @@ impl Cpu32 {
     fn x87_lean_fst64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
         // The address first, then the unit once (borrowed until the
         // pointers are written: no second look-up of it).
-        let ea = self.x87_ea(i);
+        let ea = self.ea_as::<false>(i);
         let Some(p) = self.x87_lean_at(i, ea, Acc::Write) else {
             return false;
         };
