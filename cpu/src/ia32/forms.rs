@@ -1407,26 +1407,32 @@ impl Cpu32 {
     /// counter's width.
     #[inline(always)]
     fn f_loop<A: Width>(&mut self, i: &Insn, next: u32) -> R<()> {
-        let c = self.r[1] & A::MASK;
-        if i.aux == 3 {
-            if c == 0 {
-                self.jump_taken(next.wrapping_add(sext::<W8>(i.imm)), i.o32, i.imm2)?;
-            }
-            return Ok(());
-        }
-        let c = c.wrapping_sub(1) & A::MASK;
-        let take = c != 0
-            && match i.aux {
-                0 => !self.cond(4),
-                1 => self.cond(4),
-                _ => true,
-            };
+        let (c, take) = self.loop_step::<A>(i.aux);
         // The jump's limit check before ECX moves: a fault leaves it as it was.
         if take {
             self.jump_taken(next.wrapping_add(sext::<W8>(i.imm)), i.o32, i.imm2)?;
         }
         self.r[1] = (self.r[1] & !A::MASK) | c;
         Ok(())
+    }
+
+    /// The LOOP family's (`aux` 0–3: LOOPNE, LOOPE, LOOP, JCXZ) counter
+    /// of width `A` as the instruction leaves it, and whether its jump is
+    /// taken: one source for [`Self::f_loop`] and [`Self::f_loop_body`].
+    #[inline(always)]
+    fn loop_step<A: Width>(&self, aux: u8) -> (u32, bool) {
+        let c = self.r[1] & A::MASK;
+        if aux & 3 == 3 {
+            return (c, c == 0);
+        }
+        let c = c.wrapping_sub(1) & A::MASK;
+        let take = c != 0
+            && match aux & 3 {
+                0 => !self.cond(4),
+                1 => self.cond(4),
+                _ => true,
+            };
+        (c, take)
     }
 
     /// [`LOOP_BODY`]: move the counter (not for JCXZ) and say whether the
@@ -1443,18 +1449,9 @@ impl Cpu32 {
     /// [`Self::f_loop_body`] with the counter's width `A`.
     #[inline(always)]
     fn loop_count<A: Width>(&mut self, aux: u8) -> bool {
-        let c = self.r[1] & A::MASK;
-        if aux & 3 == 3 {
-            return c == 0;
-        }
-        let c = c.wrapping_sub(1) & A::MASK;
+        let (c, take) = self.loop_step::<A>(aux);
         self.r[1] = (self.r[1] & !A::MASK) | c;
-        c != 0
-            && match aux & 3 {
-                0 => !self.cond(4),
-                1 => self.cond(4),
-                _ => true,
-            }
+        take
     }
 
     /// BT, BTS, BTR, BTC (aux 0–3) on a register, the bit offset from a
