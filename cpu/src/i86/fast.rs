@@ -550,15 +550,6 @@ impl<T: Timing> Cpu<T> {
         q: &Quick,
         ip: u16,
     ) -> Option<(u16, u32)> {
-        // The width-specialised variant of a helper: `wide!(w, f::<B>(args))`.
-        macro_rules! wide {
-            ($w:expr, $f:ident($($a:expr),*)) => {
-                if $w { self.$f::<true>($($a),*) } else { self.$f::<false>($($a),*) }
-            };
-            ($w:expr, $f:ident::<B>($($a:expr),*)) => {
-                if $w { self.$f::<B, true>($($a),*) } else { self.$f::<B, false>($($a),*) }
-            };
-        }
         let mut ip = ip;
         // Each arm gives its clocks last, so that nothing is kept across
         // the forms' code. A jump taken goes to `disp` from the IP after it.
@@ -576,32 +567,14 @@ impl<T: Timing> Cpu<T> {
         let plain = || q.clocks as u32;
         let clocks = straight_forms!(self, bus, q.f, plain(), plain(), {
             Fast::Slow => unreachable!("slow forms run through execute"),
-            Fast::Jcc { cc, disp } => {
-                self.settle_flags();
-                jump!(self.cond(cc), disp)
-            }
-            Fast::JccAny { mask, set, disp } => {
-                self.settle_flags();
-                jump!((self.regs.flags & mask != 0) == set, disp)
-            }
-            Fast::Jcf { set, disp } => jump!((self.regs.flags & CF != 0) == set, disp),
-            Fast::Jz { set, disp } => jump!(self.zf() == set, disp),
-            Fast::Jbe { set, disp } => {
-                jump!((self.regs.flags & CF != 0 || self.zf()) == set, disp)
-            }
-            Fast::Jmp { disp } => jump!(true, disp),
-            Fast::Loop { op, disp } => {
-                let cx = self.regs.gpr[1].wrapping_sub(1);
-                self.regs.gpr[1] = cx;
-                let t = cx != 0
-                    && match op {
-                        Op::Loopz => self.zf(),
-                        Op::Loopnz => !self.zf(),
-                        _ => true,
-                    };
-                jump!(t, disp)
-            }
-            Fast::Jcxz { disp } => jump!(self.regs.gpr[1] == 0, disp),
+            Fast::Jcc { disp, .. }
+            | Fast::JccAny { disp, .. }
+            | Fast::Jcf { disp, .. }
+            | Fast::Jz { disp, .. }
+            | Fast::Jbe { disp, .. }
+            | Fast::Loop { disp, .. }
+            | Fast::Jcxz { disp }
+            | Fast::Jmp { disp } => jump!(self.jump_taken(&q.f), disp),
             Fast::Call { disp } => {
                 self.push_word(bus, ip);
                 jump!(true, disp)
@@ -623,7 +596,7 @@ impl<T: Timing> Cpu<T> {
                         return None;
                     }
                 }
-                let count = wide!(w, rep_str::<B>(bus, op, src));
+                let count = wide_on!(self, w, rep_str::<B>(bus, op, src));
                 q.clocks as u32 + q.per_rep as u32 * count
             }
             // Rare forms, out of line: one arm of the dispatch, so that the
@@ -636,6 +609,39 @@ impl<T: Timing> Cpu<T> {
             }
         });
         Some((ip, clocks))
+    }
+
+    /// Whether the jump form `f` (Jcc, LOOP, JCXZ, JMP) is taken, LOOP's
+    /// CX moved first: one source for [`Self::run_fast`] and the bodies
+    /// ([`Self::run_body`]). Inlined into an arm that already matched `f`,
+    /// its own `match` folds away.
+    #[inline(always)]
+    fn jump_taken(&mut self, f: &Fast) -> bool {
+        match *f {
+            Fast::Jcc { cc, .. } => {
+                self.settle_flags();
+                self.cond(cc)
+            }
+            Fast::JccAny { mask, set, .. } => {
+                self.settle_flags();
+                (self.regs.flags & mask != 0) == set
+            }
+            Fast::Jcf { set, .. } => (self.regs.flags & CF != 0) == set,
+            Fast::Jz { set, .. } => self.zf() == set,
+            Fast::Jbe { set, .. } => (self.regs.flags & CF != 0 || self.zf()) == set,
+            Fast::Loop { op, .. } => {
+                let cx = self.regs.gpr[1].wrapping_sub(1);
+                self.regs.gpr[1] = cx;
+                cx != 0
+                    && match op {
+                        Op::Loopz => self.zf(),
+                        Op::Loopnz => !self.zf(),
+                        _ => true,
+                    }
+            }
+            Fast::Jcxz { .. } => self.regs.gpr[1] == 0,
+            _ => true,
+        }
     }
 
     /// Run the forms of a body (see [`super::body`]) built in generation
@@ -681,31 +687,14 @@ impl<T: Timing> Cpu<T> {
                     return (Some((o, false)), adj, skipped);
                 }
             }, {
-                Fast::Jcc { cc, .. } => {
-                    self.settle_flags();
-                    leave_if!(self.cond(cc))
-                }
-                Fast::JccAny { mask, set, .. } => {
-                    self.settle_flags();
-                    leave_if!((self.regs.flags & mask != 0) == set)
-                }
-                Fast::Jcf { set, .. } => leave_if!((self.regs.flags & CF != 0) == set),
-                Fast::Jz { set, .. } => leave_if!(self.zf() == set),
-                Fast::Jbe { set, .. } => leave_if!((self.regs.flags & CF != 0 || self.zf()) == set),
-                Fast::Loop { op, .. } => {
-                    let cx = self.regs.gpr[1].wrapping_sub(1);
-                    self.regs.gpr[1] = cx;
-                    leave_if!(
-                        cx != 0
-                            && match op {
-                                Op::Loopz => self.zf(),
-                                Op::Loopnz => !self.zf(),
-                                _ => true,
-                            }
-                    )
-                }
-                Fast::Jcxz { .. } => leave_if!(self.regs.gpr[1] == 0),
-                Fast::Jmp { .. } => leave_if!(true),
+                Fast::Jcc { .. }
+                | Fast::JccAny { .. }
+                | Fast::Jcf { .. }
+                | Fast::Jz { .. }
+                | Fast::Jbe { .. }
+                | Fast::Loop { .. }
+                | Fast::Jcxz { .. }
+                | Fast::Jmp { .. } => leave_if!(self.jump_taken(&o.f)),
                 _ => unreachable!("not a body form"),
             })
         }
@@ -716,29 +705,21 @@ impl<T: Timing> Cpu<T> {
     /// for `execute` to take the instruction (a divide error).
     #[inline(never)]
     fn run_rare<B: Bus>(&mut self, bus: &mut B, q: &Quick) -> Option<u32> {
-        macro_rules! wide {
-            ($w:expr, $f:ident($($a:expr),*)) => {
-                if $w { self.$f::<true>($($a),*) } else { self.$f::<false>($($a),*) }
-            };
-            ($w:expr, $f:ident::<B>($($a:expr),*)) => {
-                if $w { self.$f::<B, true>($($a),*) } else { self.$f::<B, false>($($a),*) }
-            };
-        }
         Some(match q.f {
             Fast::MulR { signed, w, r } => {
-                let src = wide!(w, reg(r));
+                let src = wide_on!(self, w, reg(r));
                 self.mul_form(q, signed, w, src)
             }
             Fast::MulM { signed, w, m } => {
-                let src = wide!(w, load::<B>(bus, &m));
+                let src = wide_on!(self, w, load::<B>(bus, &m));
                 self.mul_form(q, signed, w, src)
             }
             Fast::DivR { signed, w, r } => {
-                let src = wide!(w, reg(r));
+                let src = wide_on!(self, w, reg(r));
                 self.div_form(q, signed, w, src)?
             }
             Fast::Shift1M { op, w, m } => {
-                wide!(w, shift_mem::<B>(bus, op, &m));
+                wide_on!(self, w, shift_mem::<B>(bus, op, &m));
                 q.clocks as u32
             }
             _ => unreachable!("only the rare forms come here"),
