@@ -519,13 +519,13 @@ impl Fpu {
         let p = self.phys(i);
         self.regs[p] = v;
         self.dk[p] = 0;
-        self.tw &= !(3 << (2 * p));
+        self.tw &= !TAG_MASK[p];
     }
 
     #[inline]
     fn set_tag_empty(&mut self, i: usize) {
         let p = self.phys(i);
-        self.tw |= 3 << (2 * p);
+        self.tw |= TAG_MASK[p];
         self.dk[p] &= !DK_FULL;
     }
 
@@ -1037,7 +1037,7 @@ impl Fpu {
     fn lean_pop(&mut self, top: usize) {
         self.tw |= TAG_MASK[top & 7];
         self.dk[top] &= !DK_FULL;
-        self.sw = (self.sw & !0x3800) | (((top + 1) & 7) as u16) << 11;
+        self.set_top(top + 1);
     }
 
     /// What [`Fpu::update_es`] would do after a lean form, which raises
@@ -1156,7 +1156,7 @@ impl Fpu {
                     return false;
                 }
                 self.lean_retire();
-                self.sw = (self.sw & !0x3800) | (pt as u16) << 11;
+                self.set_top(pt);
                 self.copy_reg(pt, pi);
             }
             1 => {
