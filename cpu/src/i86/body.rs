@@ -59,15 +59,11 @@ pub(crate) struct Head {
     /// Instructions in the body (a jump fused with the form before it
     /// makes one form of two).
     pub(super) count: u8,
-    /// Bytes of code the body covers: the IP after it, from its start.
-    pub(super) bytes: u16,
     /// The first form's index in the arena.
     pub(super) start: u32,
     /// One more than the highest IP the body may start at without its
     /// bytes wrapping around the segment.
     pub(super) ip_limit: u32,
-    /// Clocks when it runs through (no jump taken).
-    pub(super) total: u32,
     /// The most clocks it can charge, whatever it does.
     pub(super) worst: u32,
 }
@@ -372,10 +368,8 @@ impl Arena {
             visits: HOT,
             len: len as u8,
             count: count as u8,
-            bytes: off as u16,
             start: start as u32,
             ip_limit: 0x1_0000 - off + 1,
-            total: clocks,
             worst: worst + 8 * memory,
         })
     }

@@ -744,9 +744,14 @@ impl<T: Timing> Cpu<T> {
                         let (left, adj, skipped) = self.run_body(bus, ops, gen);
                         match left {
                             None => {
-                                self.timing.charge(h.total.wrapping_add(adj) as u64);
-                                n += (h.count as u32 - skipped) as u64;
-                                ip = ip.wrapping_add(h.bytes);
+                                // Run through: the last form's sums are the
+                                // body's (clocks with no jump taken, its
+                                // instructions, the IP after it).
+                                let last = &ops[ops.len() - 1];
+                                self.timing
+                                    .charge((last.after as u32).wrapping_add(adj) as u64);
+                                n += (last.n as u32 - skipped) as u64;
+                                ip = ip.wrapping_add(last.end);
                             }
                             Some((o, true)) => {
                                 self.timing
