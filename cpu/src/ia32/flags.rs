@@ -57,13 +57,19 @@ pub(crate) struct Lazy {
     /// First operand, left-aligned ([`ADD`] to [`SBB1`]; stale for the
     /// others).
     pub a: u32,
-    /// INC/DEC: the carry flag they keep, 0 or 1 (stale for the others).
+    /// A shift record's count (stale for the others).
     pub b: u32,
     /// Result, left-aligned.
     pub r: u32,
     /// With [`OVR`] in `kind`: flags set since the record (BT, rotates),
     /// their mask in the upper half and their values in the lower.
     pub ov: u32,
+    /// CF (0 or 1) whenever `kind` is not [`NONE`], an override's
+    /// included: worked out when the record is made (a compare for a sum
+    /// or a difference), since CF is what most readers want (INC/DEC keep
+    /// it, ADC/SBB and JC/JNC read it), and out of a record each class
+    /// needed its own formula behind a jump on the class.
+    pub c: u8,
 }
 
 /// No record.
@@ -127,8 +133,8 @@ fn status_w<W: Width>(class: u8, l: &Lazy) -> u32 {
         SUB => sub::<W>(a >> s, a.wrapping_sub(r) >> s, 0).1,
         SBB1 => sub::<W>(a >> s, a.wrapping_sub(r).wrapping_sub(one) >> s, 1).1,
         LOGIC => szp::<W>(r >> s),
-        INC => (add::<W>(r.wrapping_sub(one) >> s, 1, 0).1 & !CF) | (l.b & CF),
-        _ => (sub::<W>(r.wrapping_add(one) >> s, 1, 0).1 & !CF) | (l.b & CF),
+        INC => (add::<W>(r.wrapping_sub(one) >> s, 1, 0).1 & !CF) | l.c as u32,
+        _ => (sub::<W>(r.wrapping_add(one) >> s, 1, 0).1 & !CF) | l.c as u32,
     }
 }
 
@@ -187,12 +193,22 @@ pub(crate) fn alu_lazy<W: Width>(aop: u8, a: u32, b: u32, cf: bool) -> (u32, Laz
         6 => (LOGIC, a ^ b),
         _ => (LOGIC, a & b),
     };
+    // The carry out: a sum wraps below its first operand (to or below it
+    // with a carry in), a difference above it.
+    let c = match class {
+        ADD => r < a,
+        ADC1 => r <= a,
+        SUB => a < r,
+        SBB1 => a <= r,
+        _ => false,
+    };
     let l = Lazy {
         kind: class << 2 | wcode::<W>(),
         a,
         b,
         r,
         ov: 0,
+        c: c as u8,
     };
     (r >> s, l)
 }
@@ -211,9 +227,10 @@ pub(crate) fn incdec_lazy<W: Width>(dec: bool, a: u32, cf: bool) -> (u32, Lazy) 
     let l = Lazy {
         kind: class << 2 | wcode::<W>(),
         a,
-        b: cf as u32,
+        b: 0,
         r,
         ov: 0,
+        c: cf as u8,
     };
     (r >> s, l)
 }
@@ -245,38 +262,15 @@ impl Cpu32 {
         self.lf.kind = NONE;
     }
 
-    /// The carry flag.
+    /// The carry flag: the record's own ([`Lazy::c`]), or EFLAGS' without
+    /// one.
     #[inline(always)]
     pub(crate) fn cf(&self) -> bool {
         let l = &self.lf;
-        // A difference first (CMP and SUB feed most readers: ADC/SBB, the
-        // carry INC and DEC keep), then a sum, each one compare and a
-        // branch; the rest through the general match, whose jump on the
-        // class cost seven host instructions at every read.
-        match l.kind >> 2 {
-            SUB => l.a < l.r,
-            ADD => l.r < l.a,
-            _ => self.cf_other(),
-        }
-    }
-
-    /// [`Self::cf`] for the classes other than a sum and a difference
-    /// (which it tests first).
-    #[inline(always)]
-    fn cf_other(&self) -> bool {
-        let l = &self.lf;
-        match l.kind >> 2 {
-            NONE => self.eflags & CF != 0,
-            // With the carry in, a sum carries iff it wraps to or below the
-            // first operand; a difference borrows iff it wraps to or above it.
-            ADC1 => l.r <= l.a,
-            SBB1 => l.a <= l.r,
-            LOGIC => false,
-            INC | DEC => l.b != 0,
-            SHL32 | SHR32 | SAR32 => shift_cf(l.kind >> 2, l.a, l.b),
-            // Overridden (`OVR`): CF itself, or only OF (then rare: work it out).
-            _ if l.ov & CF << 16 != 0 => l.ov & CF != 0,
-            _ => status(l) & CF != 0,
+        if l.kind == NONE {
+            self.eflags & CF != 0
+        } else {
+            l.c != 0
         }
     }
 
@@ -297,6 +291,9 @@ impl Cpu32 {
         };
         l.ov = (om | mask) << 16 | (ob & !mask) | (bits & mask);
         l.kind |= OVR;
+        if mask & CF != 0 {
+            l.c = (bits & CF) as u8;
+        }
     }
 
     /// Condition code `cc` (the low nibble of Jcc/SETcc/CMOVcc), from the
@@ -306,17 +303,16 @@ impl Cpu32 {
         let l = &self.lf;
         let class = l.kind >> 2;
         // With `cc` a constant (`jcc_cond`) each condition is one test of
-        // the class and its compare: ZF and SF off any record, the others
-        // off a difference (CMP, SUB: what Jcc, SETcc and CMOVcc mostly
-        // follow). A `match` on the class there was a jump table of seven
-        // host instructions before the compare.
+        // the class and its compare: ZF, SF and CF off any record, the
+        // others off a difference (CMP, SUB: what Jcc, SETcc and CMOVcc
+        // mostly follow). A `match` on the class there was a jump table of
+        // seven host instructions before the compare.
         let r = match cc >> 1 {
-            // ZF and SF are the result's at every class.
+            // ZF and SF are the result's at every class, CF its own.
             2 if class != NONE => l.r == 0,
             4 if class != NONE => (l.r as i32) < 0,
-            1 if class == SUB => l.a < l.r,
-            // CF or ZF: r above a, or r zero (then r - 1 wraps to the top).
-            3 if class == SUB => l.r.wrapping_sub(1) >= l.a,
+            1 if class != NONE => l.c != 0,
+            3 if class != NONE => l.c != 0 || l.r == 0,
             // The signed order of the operands, the second worked back.
             6 if class == SUB => (l.a as i32) < (l.a.wrapping_sub(l.r) as i32),
             7 if class == SUB => (l.a as i32) <= (l.a.wrapping_sub(l.r) as i32),
@@ -334,11 +330,9 @@ impl Cpu32 {
         if class == NONE {
             word_cond(self.eflags, cc)
         } else {
-            // ZF and SF (cc 4, 8) never come here: `cond` takes them off
-            // every record.
+            // ZF, SF and CF (cc 2, 4, 6, 8) never come here: `cond` takes
+            // them off every record.
             match (cc >> 1, class) {
-                (1, _) => self.cf(),
-                (3, _) => self.cf() || l.r == 0,
                 // Logic: OF = 0, so L is SF (CF = 0 came from `cf` above).
                 (0, LOGIC) => false,
                 (6, LOGIC) => (l.r as i32) < 0,
@@ -358,6 +352,7 @@ impl Cpu32 {
         self.lf.kind = LOGIC << 2 | wcode::<W>() | OVR;
         self.lf.r = r << lsh::<W>();
         self.lf.ov = (CF | OF) << 16 | (co & (CF | OF));
+        self.lf.c = (co & CF) as u8;
     }
 
     /// Record a 32-bit SHL, SHR or SAR (`class`: [`SHL32`], [`SHR32`],
@@ -368,6 +363,7 @@ impl Cpu32 {
         self.lf.a = a;
         self.lf.b = cnt;
         self.lf.r = r;
+        self.lf.c = shift_cf(class, a, cnt) as u8;
     }
 
     /// Record a lazy flag producer: only the fields its class reads (the
@@ -380,10 +376,8 @@ impl Cpu32 {
         if class <= SBB1 {
             self.lf.a = l.a;
         }
-        if class >= INC {
-            self.lf.b = l.b;
-        }
         self.lf.r = l.r;
+        self.lf.c = l.c;
     }
 }
 
