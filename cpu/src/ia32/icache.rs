@@ -589,7 +589,8 @@ impl Cpu32 {
     /// [`BODY_FIP`] if it reads its own address.
     /// A Jcc whose target lies inside the code segment's limit goes into
     /// the body as [`forms::JCC_BODY`](super::forms::JCC_BODY), with its
-    /// target in `imm` and its taken clocks (its own `imm2`) in `disp`,
+    /// target in `imm` and the clocks of the body up to leaving by it
+    /// (its taken clocks, its own `imm2`, included) in `disp`,
     /// which no Jcc reads, and the steps run up to it in `base` (no Jcc
     /// has a memory operand): a body is a trace through not-taken branches.
     /// LOOP, LOOPE, LOOPNE and JCXZ go in alike, as
@@ -726,6 +727,14 @@ impl Cpu32 {
             e.form = super::forms::JCC_SKIP;
             e.base = (m - j - 1) as u8;
             e.imm = skipped;
+        }
+        // A Jcc or LOOP that leaves: the clocks from the body's start to
+        // leaving by it (those before it, its own and its taken ones) in
+        // `disp`, one add where it leaves.
+        for e in &mut arena[start..start + len as usize] {
+            if super::forms::body_exit(e.form) {
+                e.disp += u32::from(e.imm2 & BODY_CLK) + u32::from(e.clk);
+            }
         }
         // The instruction after the body, whatever it is, if its slot is
         // stamped too: the run loop runs it next as a single instruction

@@ -442,10 +442,13 @@ impl Cpu32 {
         // clocks moved so that `upto` below holds for the rest: by the
         // taken clocks less those of the forms skipped.
         let mut from = 0;
+        // The clocks at the pass's start (moved by a skip): a local, so
+        // that the pass after a loop back does not read them back from the
+        // core; `self.cycles` is set where the body leaves.
+        let mut c0 = self.cycles;
         #[cfg(debug_assertions)]
         let mut pass_start = self.cycles;
         'again: loop {
-            let c0 = self.cycles;
             // What the fits tests rely on: no pass charges more than the
             // block's worst case.
             #[cfg(debug_assertions)]
@@ -529,16 +532,17 @@ impl Cpu32 {
                         // there (`base` forms on), the clocks and steps of
                         // those skipped taken back and the taken clocks
                         // added (`build_block`).
-                        self.cycles = c0.wrapping_add(i.disp as u64).wrapping_sub(i.imm as u64);
+                        c0 = c0.wrapping_add(i.disp as u64).wrapping_sub(i.imm as u64);
                         *n = n.wrapping_sub(u64::from(i.base));
                         from = at(i) + 1 + i.base as usize;
                         continue 'again;
                     }
                     Ok(true) if super::forms::body_exit(i.form) => {
-                        // A taken Jcc: its target, taken clocks and steps are
-                        // in the arena copy (`build_block`).
+                        // A taken Jcc: its target, the clocks from the body's
+                        // start to leaving by it, and its steps are in the
+                        // arena copy (`build_block`).
                         self.eip = i.imm;
-                        self.cycles = upto(i).wrapping_add(i.disp as u64);
+                        self.cycles = c0.wrapping_add(i.disp as u64);
                         #[cfg(debug_assertions)]
                         within_worst(self.cycles);
                         *n = n.wrapping_add(u64::from(i.base));
@@ -551,6 +555,7 @@ impl Cpu32 {
                         };
                         if i.imm == e0 && again {
                             from = 0;
+                            c0 = self.cycles;
                             continue 'again;
                         }
                         self.jcc_at = (first + at(i)) as u32;
