@@ -204,12 +204,38 @@ pub(crate) fn x87_aux(i: &Insn) -> u8 {
     }
 }
 
-/// [`x87_lean`]: FADD…FDIVR(P) between ST(0) and ST(i), both held as
-/// doubles ([`Cpu32::x87_lean_arith`]).
-pub(crate) const LEAN_ARITH: u8 = 1;
-/// [`x87_lean`]: FLD ST(i), FXCH ST(i), FST(P) ST(i), FNSTSW AX
-/// ([`Cpu32::x87_lean_stack`]; the form's aux says which).
-pub(crate) const LEAN_STACK: u8 = 2;
+/// [`x87_lean`]: FADD ST(0),ST(i) and its DC/DE forms (destination ST(i),
+/// pop), both registers held as doubles ([`Cpu32::x87_lean_arith`]). The
+/// register arithmetic has a kind (so a decoded form, forms.rs) per
+/// operation, `LEAN_ARITH | code` (`code` as [`f80::fast_value_f64`]), so
+/// that the form runs one operation's straight path with no jump on it.
+pub(crate) const LEAN_FADD: u8 = LEAN_ARITH;
+/// See [`LEAN_FADD`].
+pub(crate) const LEAN_FMUL: u8 = LEAN_ARITH | 1;
+/// See [`LEAN_FADD`] (FSUB of D8; DC/DE's FSUBR, which subtracts the same way round).
+pub(crate) const LEAN_FSUB: u8 = LEAN_ARITH | 4;
+/// See [`LEAN_FSUB`].
+pub(crate) const LEAN_FSUBR: u8 = LEAN_ARITH | 5;
+/// See [`LEAN_FSUB`].
+pub(crate) const LEAN_FDIV: u8 = LEAN_ARITH | 6;
+/// See [`LEAN_FSUB`].
+pub(crate) const LEAN_FDIVR: u8 = LEAN_ARITH | 7;
+/// The register arithmetic's kinds, `LEAN_ARITH | code`.
+const LEAN_ARITH: u8 = 0x10;
+/// [`x87_lean`]: FLD ST(i), FXCH ST(i), FST ST(i), FSTP ST(i), FNSTSW AX
+/// ([`Cpu32::x87_lean_stack`]): a kind (a decoded form) each,
+/// `LEAN_STACK | SUB` (`SUB` as [`Fpu::lean_stack`]'s; 4 FNSTSW AX).
+pub(crate) const LEAN_FLD: u8 = LEAN_STACK;
+/// See [`LEAN_FLD`].
+pub(crate) const LEAN_FXCH: u8 = LEAN_STACK | 1;
+/// See [`LEAN_FLD`].
+pub(crate) const LEAN_FST: u8 = LEAN_STACK | 2;
+/// See [`LEAN_FLD`].
+pub(crate) const LEAN_FSTP: u8 = LEAN_STACK | 3;
+/// See [`LEAN_FLD`].
+pub(crate) const LEAN_FNSTSW: u8 = LEAN_STACK | 4;
+/// The stack forms' kinds, `LEAN_STACK | SUB`.
+const LEAN_STACK: u8 = 0x20;
 /// [`x87_lean`]: FADD…FDIVR/FCOM(P) m64 ([`Cpu32::x87_lean_m64`]).
 pub(crate) const LEAN_M64: u8 = 3;
 /// [`x87_lean`]: FLD m64 ([`Cpu32::x87_lean_fld64`]).
@@ -239,13 +265,13 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
                     (reg ^ ((reg >> 2) & 1), LEAN_DST_STI)
                 };
                 let pop = if op == 0xDE { LEAN_POP } else { 0 };
-                Some((LEAN_ARITH, code | swap | pop))
+                Some((LEAN_ARITH | code, code | swap | pop))
             }
-            (0xD9, 0) => Some((LEAN_STACK, LEAN_FLD)),
-            (0xD9, 1) => Some((LEAN_STACK, LEAN_FXCH)),
-            (0xDD, 2) => Some((LEAN_STACK, LEAN_FST)),
-            (0xDD, 3) => Some((LEAN_STACK, LEAN_FSTP)),
-            (0xDF, 4) if rm == 0 => Some((LEAN_STACK, LEAN_FNSTSW)),
+            (0xD9, 0) => Some((LEAN_FLD, 0)),
+            (0xD9, 1) => Some((LEAN_FXCH, 1)),
+            (0xDD, 2) => Some((LEAN_FST, 2)),
+            (0xDD, 3) => Some((LEAN_FSTP, 3)),
+            (0xDF, 4) if rm == 0 => Some((LEAN_FNSTSW, 4)),
             _ => None,
         };
     }
@@ -257,20 +283,11 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
     }
 }
 
-/// [`LEAN_ARITH`] aux bit: the destination is ST(i) (DC, DE), else ST(0).
+/// The register arithmetic's aux bit: the destination is ST(i) (DC, DE),
+/// else ST(0) (the aux's low three bits are the operation's code).
 const LEAN_DST_STI: u8 = 8;
-/// [`LEAN_ARITH`] aux bit: pop after (DE).
+/// The register arithmetic's aux bit: pop after (DE).
 const LEAN_POP: u8 = 0x10;
-/// [`LEAN_STACK`] aux: FLD ST(i).
-const LEAN_FLD: u8 = 0;
-/// [`LEAN_STACK`] aux: FXCH ST(i).
-const LEAN_FXCH: u8 = 1;
-/// [`LEAN_STACK`] aux: FST ST(i).
-const LEAN_FST: u8 = 2;
-/// [`LEAN_STACK`] aux: FSTP ST(i).
-const LEAN_FSTP: u8 = 3;
-/// [`LEAN_STACK`] aux: FNSTSW AX.
-const LEAN_FNSTSW: u8 = 4;
 
 /// The FPU opcode register's value for an ESC instruction (its low three
 /// opcode bits and the ModR/M byte).
@@ -386,7 +403,11 @@ impl Cpu32 {
     ) -> R<()> {
         // The lean forms' aux is their own: their kind is worked out again
         // (they come here only when their lean work declined).
-        let k = if i.form & 7 == 0 { i.aux } else { x87_aux(i) };
+        let k = if i.form == super::forms::X87_ESC {
+            i.aux
+        } else {
+            x87_aux(i)
+        };
         self.f_x87_kind(bus, i, next, start, k)
     }
 
@@ -441,46 +462,41 @@ impl Cpu32 {
         Some((u, &self.insn_start, &self.seg))
     }
 
-    /// The [`LEAN_ARITH`] form: FADD…FDIVR(P) between ST(0) and ST(i)
+    /// The register arithmetic's forms ([`LEAN_FADD`]…[`LEAN_FDIVR`],
+    /// `OP` the operation's code): FADD…FDIVR(P) between ST(0) and ST(i)
     /// with both held as doubles under a 027Fh-class control word
     /// ([`Fpu::lean_arith`]). True when done (nothing raised that FERR#
     /// would show: PE is masked and left lazy); false, nothing changed,
     /// for [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_arith(&mut self, i: &Insn) -> bool {
+    fn x87_lean_arith<const OP: u8>(&mut self, i: &Insn) -> bool {
         match self.x87_lean_unit() {
             Some((u, ip, seg)) => {
-                u.lean_arith_any(i.aux, i.modrm, || (*ip, seg[CS].sel, fop_of(i)))
+                u.lean_arith::<OP>(i.aux, i.modrm, || (*ip, seg[CS].sel, fop_of(i)))
             }
             None => false,
         }
     }
 
-    /// The [`LEAN_STACK`] form: FLD/FXCH/FST(P) ST(i) ([`Fpu::lean_stack`])
-    /// and FNSTSW AX. True when done (these raise nothing); false, nothing
-    /// changed, for [`Cpu32::f_x87`].
+    /// The stack forms' lean work: FLD/FXCH/FST(P) ST(i) (`SUB` 0–3,
+    /// [`Fpu::lean_stack`]) and FNSTSW AX (4). True when done (these raise
+    /// nothing); false, nothing changed, for [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_stack(&mut self, i: &Insn) -> bool {
+    fn x87_lean_stack<const SUB: u8>(&mut self, i: &Insn) -> bool {
         let Some((u, ip, seg)) = self.x87_lean_unit() else {
             return false;
         };
-        let ptrs = || (*ip, seg[CS].sel, fop_of(i));
-        match i.aux {
-            LEAN_FLD => u.lean_stack::<LEAN_FLD>(i.modrm, ptrs),
-            LEAN_FXCH => u.lean_stack::<LEAN_FXCH>(i.modrm, ptrs),
-            LEAN_FST => u.lean_stack::<LEAN_FST>(i.modrm, ptrs),
-            LEAN_FSTP => u.lean_stack::<LEAN_FSTP>(i.modrm, ptrs),
-            _ => {
-                // FNSTSW AX: no wait, no pointers; no error pending, so no
-                // FERR#. A lazy operation to work out goes the full way
-                // (`f_x87_lean_full`).
-                let Some(ax) = u.lean_fnstsw() else {
-                    return false;
-                };
-                self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
-                true
-            }
+        if SUB < 4 {
+            return u.lean_stack::<SUB>(i.modrm, || (*ip, seg[CS].sel, fop_of(i)));
         }
+        // FNSTSW AX: no wait, no pointers; no error pending, so no FERR#.
+        // A lazy operation to work out goes the full way
+        // (`f_x87_lean_full`).
+        let Some(ax) = u.lean_fnstsw() else {
+            return false;
+        };
+        self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
+        true
     }
 
     /// The physical address in [`Bus::ram_direct`] of an x87 operand of
@@ -586,16 +602,26 @@ impl Cpu32 {
     #[inline(always)]
     fn x87_lean_kind<B: Bus + ?Sized, const K: u8>(&mut self, bus: &mut B, i: &Insn) -> bool {
         match K {
-            LEAN_ARITH => self.x87_lean_arith(i),
-            LEAN_STACK => self.x87_lean_stack(i),
+            LEAN_FADD => self.x87_lean_arith::<0>(i),
+            LEAN_FMUL => self.x87_lean_arith::<1>(i),
+            LEAN_FSUB => self.x87_lean_arith::<4>(i),
+            LEAN_FSUBR => self.x87_lean_arith::<5>(i),
+            LEAN_FDIV => self.x87_lean_arith::<6>(i),
+            LEAN_FDIVR => self.x87_lean_arith::<7>(i),
+            LEAN_FLD => self.x87_lean_stack::<0>(i),
+            LEAN_FXCH => self.x87_lean_stack::<1>(i),
+            LEAN_FST => self.x87_lean_stack::<2>(i),
+            LEAN_FSTP => self.x87_lean_stack::<3>(i),
+            LEAN_FNSTSW => self.x87_lean_stack::<4>(i),
             LEAN_M64 => self.x87_lean_m64(bus, i),
             LEAN_FLD64 => self.x87_lean_fld64(bus, i),
             _ => self.x87_lean_fst64(bus, i),
         }
     }
 
-    /// A lean x87 form from the run loop, `K` its kind ([`LEAN_ARITH`],
-    /// [`LEAN_STACK`], [`LEAN_M64`], [`LEAN_FLD64`] or [`LEAN_FST64`]: the
+    /// A lean x87 form from the run loop, `K` its kind ([`LEAN_FADD`]…
+    /// [`LEAN_FDIVR`], [`LEAN_FLD`]…[`LEAN_FNSTSW`], [`LEAN_M64`],
+    /// [`LEAN_FLD64`] or [`LEAN_FST64`]: the
     /// `match` folds, so each kind is its own function with only its own
     /// work): the lean path ([`Cpu32::x87_lean_arith`] and its siblings),
     /// else [`Cpu32::f_x87_lean_full`], which does the instruction again
@@ -653,7 +679,7 @@ impl Cpu32 {
         {
             return OK_FALSE;
         }
-        if K == LEAN_STACK && i.aux == LEAN_FNSTSW {
+        if K == LEAN_FNSTSW {
             // The lean FNSTSW AX leaves a lazy operation's PE and C1 to be
             // worked out here (a call there would cost every lean form).
             if let Some((u, ..)) = self.x87_lean_unit() {
