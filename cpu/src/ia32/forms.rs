@@ -103,8 +103,8 @@ families! {
     // of a loop over doubles, each doing only its own work and handing the
     // rest to `Cpu32::f_x87`. The widths name kinds, not operand widths:
     // X87_16 FADD ST(i), X87_32 FMUL ST(i), X87M_8 FADD…FCOMP m64, X87M_16
-    // FLD m64, X87M_32 FST(P) m64; the other register arithmetic and the
-    // stack forms are single forms below (`X87L_FSUB`…).
+    // FLD m64, X87M_32 FST(P) m64; the other register arithmetic, the
+    // stack forms and FILD m32 are single forms below (`X87L_FSUB`…).
     X87M = 63: X87M_8 X87M_16 X87M_32;
 }
 
@@ -126,6 +126,7 @@ const X87L_FXCH: u8 = GRP3 << 2 | 3;
 const X87L_FST: u8 = STRING << 2 | 3;
 const X87L_FSTP: u8 = X87M << 2 | 3;
 const X87L_FNSTSW: u8 = ALU_RR_SBB << 2 | 3;
+const X87L_FILD32: u8 = ALU_RR_AND << 2 | 3;
 
 /// Whether a form writes no general register and no EFLAGS bit before its
 /// last possible fault (EIP aside, which the fault path puts back at the
@@ -166,6 +167,7 @@ pub(crate) const fn x87_lean_form(form: u8) -> bool {
             | X87L_FST
             | X87L_FSTP
             | X87L_FNSTSW
+            | X87L_FILD32
             | X87M_8
             | X87M_16
             | X87M_32
@@ -502,6 +504,7 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
                 Some((LEAN_FNSTSW, aux)) => (X87L_FNSTSW, aux),
                 Some((LEAN_M64, aux)) => f(X87M, 0, aux),
                 Some((LEAN_FLD64, aux)) => f(X87M, 1, aux),
+                Some((LEAN_FILD32, aux)) => (X87L_FILD32, aux),
                 Some((LEAN_FST64, aux)) => f(X87M, 2, aux),
                 _ => f(X87, 0, x87_aux(i)),
             }
@@ -550,7 +553,7 @@ macro_rules! by_form {
             // take it too. A family that came to use width code 3 would make
             // one of these unreachable, which the compiler reports (191 is
             // `JCC_BODY`, a single form above).
-            0 | 1 | 2 | 3 | 23 | 27 | 31 | 35 | 39
+            0 | 1 | 2 | 3 | 27 | 31 | 35 | 39
             | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
             | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 171
             | 175 | 179 | 183 | 187 | 199 | 203 => {
@@ -911,6 +914,7 @@ impl Cpu32 {
             @ X87L_FST => self.f_x87_lean::<_, { super::fpu::LEAN_FST }, LAP>(bus, i, next, start),
             @ X87L_FSTP => self.f_x87_lean::<_, { super::fpu::LEAN_FSTP }, LAP>(bus, i, next, start),
             @ X87L_FNSTSW => self.f_x87_lean::<_, { super::fpu::LEAN_FNSTSW }, LAP>(bus, i, next, start),
+            @ X87L_FILD32 => self.f_x87_lean::<_, { super::fpu::LEAN_FILD32 }, LAP>(bus, i, next, start),
             @ STR_ONE => self.string_one(bus, i).map(|()| false),
             @ BT_M => if i.aux & A_BT32 != 0 {
                 self.f_bt_m::<W32, B>(bus, i)

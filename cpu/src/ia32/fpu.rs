@@ -242,6 +242,8 @@ pub(crate) const LEAN_M64: u8 = 3;
 pub(crate) const LEAN_FLD64: u8 = 4;
 /// [`x87_lean`]: FST(P) m64 ([`Cpu32::x87_lean_fst64`]).
 pub(crate) const LEAN_FST64: u8 = 5;
+/// [`x87_lean`]: FILD m32 ([`Cpu32::x87_lean_fild32`]).
+pub(crate) const LEAN_FILD32: u8 = 6;
 
 /// The lean form of an ESC instruction, if it has one: a kind
 /// (`LEAN_*`, each a decoded form of its own in forms.rs) and that
@@ -279,6 +281,7 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
         (0xDC, _) => Some((LEAN_M64, reg)),
         (0xDD, 0) => Some((LEAN_FLD64, 0)),
         (0xDD, 2 | 3) => Some((LEAN_FST64, reg)),
+        (0xDB, 0) => Some((LEAN_FILD32, 0)),
         _ => None,
     }
 }
@@ -539,17 +542,37 @@ impl Cpu32 {
         }
     }
 
+    /// The [`LEAN_FILD32`] form: FILD m32 into an empty register, held as
+    /// the integer's double (exact: every 32-bit integer is a zero or a
+    /// normal double within the registers' range, [`Fpu::lean_fild32`]).
+    /// True when done; false, nothing changed, for [`Cpu32::f_x87`].
+    #[inline(always)]
+    fn x87_lean_fild32<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
+        let ea = self.ea_as::<false>(i);
+        let Some(p) = self.x87_lean_at::<4>(i, ea, Acc::Read) else {
+            return false;
+        };
+        let Some(b) = bus.ram_direct().get(p..).and_then(|m| m.first_chunk::<4>()) else {
+            return false;
+        };
+        let v = i32::from_le_bytes(*b);
+        match self.x87_lean_unit() {
+            Some((u, ip, seg)) => u.lean_fild32(v, || lean_ptrs(i, ea, *ip, seg)),
+            None => false,
+        }
+    }
+
     /// The lent RAM's index of a lean form's m64 operand at `ea`: through
     /// a flat segment as the integer forms' `rd`/`wr` ([`Cpu32::on_flat`]),
     /// else [`Cpu32::x87_direct`]'s segment check; None (no fault raised)
     /// for the full path. The caller checks the index against the lent
     /// RAM's length.
     #[inline(always)]
-    fn x87_lean_at(&mut self, i: &Insn, ea: u32, acc: Acc) -> Option<usize> {
+    fn x87_lean_at<const N: u32>(&mut self, i: &Insn, ea: u32, acc: Acc) -> Option<usize> {
         let at = |_: &mut Self, p: usize, ()| Ok(p);
-        match self.on_flat(i.mseg(), ea, 8, acc == Acc::Write, (), at) {
+        match self.on_flat(i.mseg(), ea, N, acc == Acc::Write, (), at) {
             Ok(p) => Some(p),
-            Err(()) => self.x87_direct(i, ea, 8, acc),
+            Err(()) => self.x87_direct(i, ea, N, acc),
         }
     }
 
@@ -560,7 +583,7 @@ impl Cpu32 {
     #[inline(always)]
     fn x87_lean_read64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> Option<(u64, u32)> {
         let ea = self.ea_as::<false>(i);
-        let p = self.x87_lean_at(i, ea, Acc::Read)?;
+        let p = self.x87_lean_at::<8>(i, ea, Acc::Read)?;
         let b = bus.ram_direct().get(p..)?.first_chunk::<8>()?;
         Some((u64::from_le_bytes(*b), ea))
     }
@@ -576,7 +599,7 @@ impl Cpu32 {
         // The address first, then the unit once (borrowed until the
         // pointers are written: no second look-up of it).
         let ea = self.ea_as::<false>(i);
-        let Some(p) = self.x87_lean_at(i, ea, Acc::Write) else {
+        let Some(p) = self.x87_lean_at::<8>(i, ea, Acc::Write) else {
             return false;
         };
         let Some((u, ip, seg)) = self.x87_lean_unit() else {
@@ -615,13 +638,14 @@ impl Cpu32 {
             LEAN_FNSTSW => self.x87_lean_stack::<4>(i),
             LEAN_M64 => self.x87_lean_m64(bus, i),
             LEAN_FLD64 => self.x87_lean_fld64(bus, i),
+            LEAN_FILD32 => self.x87_lean_fild32(bus, i),
             _ => self.x87_lean_fst64(bus, i),
         }
     }
 
     /// A lean x87 form from the run loop, `K` its kind ([`LEAN_FADD`]…
     /// [`LEAN_FDIVR`], [`LEAN_FLD`]…[`LEAN_FNSTSW`], [`LEAN_M64`],
-    /// [`LEAN_FLD64`] or [`LEAN_FST64`]: the
+    /// [`LEAN_FLD64`], [`LEAN_FST64`] or [`LEAN_FILD32`]: the
     /// `match` folds, so each kind is its own function with only its own
     /// work): the lean path ([`Cpu32::x87_lean_arith`] and its siblings),
     /// else [`Cpu32::f_x87_lean_full`], which does the instruction again
@@ -1335,7 +1359,8 @@ mod tests {
 
     /// The lean forms (forms.rs `X87`/`X87M`, `x87_lean`) against the
     /// decoded forms switched off (the general dispatch, `x87_esc` and its
-    /// fast paths): random programs of the lean kinds mixed with FNSTSW AX
+    /// fast paths): random programs of the lean kinds (FILD m32 among
+    /// them) mixed with FNSTSW AX
     /// (stored), FNSTENV (stored), FLDCW (027Fh, 037Fh, 067Fh, 025Fh: PE
     /// unmasked, so FERR# goes active with CR0.NE clear), FNCLEX,
     /// FLDZ/FLD1 and FSTP ST(0), on
@@ -1423,7 +1448,13 @@ mod tests {
                         code.extend(abs(0x9400 + 28 * (stores % 8)));
                         stores += 1;
                     }
-                    _ => code.extend([0xD9, 0xC0 | i]),
+                    _ if (x >> 24) & 1 == 0 => code.extend([0xD9, 0xC0 | i]),
+                    _ => {
+                        // FILD dword: a slot's low half (random integers,
+                        // zero for a zero double).
+                        code.extend([0xDB, 0x05]);
+                        code.extend(abs(m));
+                    }
                 }
             }
             // DEC ECX; JNZ rel32 back to the body.
@@ -1545,6 +1576,78 @@ mod tests {
             assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x51D, "forms {forms}");
             assert_eq!(d(0x9414), 0x9010, "forms {forms}");
             assert_eq!(c.r[0] & 0xFFFF, 0x0020);
+        }
+    }
+
+    /// Lean FILD m32 (`LEAN_FILD32`): the integer pushed as its exact
+    /// double, TOP, tags and pointers as FNSTSW and FNSTENV show them, and
+    /// the value through a lean FMUL m64 and FSTP m64, in a loop that
+    /// reaches the run loop's lap, with the decoded forms on and off. The
+    /// values worked out by hand.
+    #[test]
+    fn a_lean_fild_m32_pushes_the_exact_integer_with_top_tags_and_pointers() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2D, 0x18, 0x90, 0x00, 0x00,       // 8000: FLDCW [9018h] (027Fh)
+            0xB9, 0x04, 0x00, 0x00, 0x00,             // 8006: MOV ECX,4
+            0xDB, 0x05, 0x00, 0x90, 0x00, 0x00,       // 800B: FILD dword [9000h] (-7)
+            0xDB, 0x05, 0x04, 0x90, 0x00, 0x00,       // 8011: FILD dword [9004h] (0)
+            0xDF, 0xE0,                               // 8017: FNSTSW AX
+            0x66, 0x89, 0x04, 0x4D, 0x20, 0x90, 0x00, 0x00, // 8019: MOV [ECX*2+9020h],AX
+            0xDD, 0x1D, 0x10, 0x90, 0x00, 0x00,       // 8021: FSTP qword [9010h]
+            0xDC, 0x0D, 0x40, 0x90, 0x00, 0x00,       // 8027: FMUL qword [9040h] (0.5)
+            0xDD, 0x1D, 0x48, 0x90, 0x00, 0x00,       // 802D: FSTP qword [9048h]
+            0x49,                                     // 8033: DEC ECX
+            0x75, 0xD5,                               // 8034: JNZ 800Bh
+            0xDB, 0x05, 0x08, 0x90, 0x00, 0x00,       // 8036: FILD dword [9008h] (7FFFFFFFh)
+            0xDB, 0x05, 0x04, 0x90, 0x00, 0x00,       // 803C: FILD dword [9004h] (0)
+            0xD9, 0x35, 0x00, 0x94, 0x00, 0x00,       // 8042: FNSTENV [9400h]
+            0xDD, 0x1D, 0x30, 0x90, 0x00, 0x00,       // 8048: FSTP qword [9030h]
+            0xDD, 0x1D, 0x38, 0x90, 0x00, 0x00,       // 804E: FSTP qword [9038h]
+            0xDF, 0xE0,                               // 8054: FNSTSW AX
+            0xF4,                                     // 8056: HLT
+        ];
+        for forms in [true, false] {
+            let mut flat = FlatBus::new(0x10000);
+            let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut flat);
+            c.set_forms(forms);
+            flat.load(0x8000, &code);
+            flat.load(0x9000, &(-7i32).to_le_bytes());
+            flat.load(0x9004, &0i32.to_le_bytes());
+            flat.load(0x9008, &i32::MAX.to_le_bytes());
+            flat.load(0x9010, &[0xFF; 8]);
+            flat.load(0x9018, &0x027Fu16.to_le_bytes());
+            flat.load(0x9030, &[0xFF; 8]);
+            flat.load(0x9040, &0.5f64.to_bits().to_le_bytes());
+            c.eip = 0x8000;
+            c.r[4] = 0x7000;
+            let mut bus = TrustBus(flat);
+            assert_eq!(run_to_end(&mut c, &mut bus), StepResult32::Halted);
+            let m = &bus.0.mem;
+            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
+            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
+            let q = |a: usize| u64::from_le_bytes(m[a..a + 8].try_into().unwrap());
+            // Two pushes from TOP 0: TOP 6 (3000h), C1 clear, nothing
+            // raised (integer loads and these products are exact).
+            for k in 1..=4 {
+                assert_eq!(w(0x9020 + 2 * k), 0x3000, "forms {forms}, ECX {k}");
+            }
+            // +0.0, and -7 × 0.5 = -3.5 (C00Ch << 48).
+            assert_eq!(q(0x9010), 0, "forms {forms}");
+            assert_eq!(q(0x9048), 0xC00C_0000_0000_0000, "forms {forms}");
+            // FNSTENV (32-bit layout): TOP 6; R7 (2^31 - 1) valid, R6 (0)
+            // zero, the others empty: tag word 1FFFh; FIP 803Ch, FOP 305h
+            // (DB 05), FDP 9004h of the last FILD.
+            assert_eq!(d(0x9400) & 0xFFFF, 0x027F);
+            assert_eq!(d(0x9404) & 0xFFFF, 0x3000, "forms {forms}");
+            assert_eq!(d(0x9408) & 0xFFFF, 0x1FFF, "forms {forms}");
+            assert_eq!(d(0x940C), 0x803C, "forms {forms}");
+            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x305, "forms {forms}");
+            assert_eq!(d(0x9414), 0x9004, "forms {forms}");
+            // 0 and 2^31 - 1 (41DFFFFFFFC00000h) stored back; TOP 0.
+            assert_eq!(q(0x9030), 0, "forms {forms}");
+            assert_eq!(q(0x9038), 0x41DF_FFFF_FFC0_0000, "forms {forms}");
+            assert_eq!(c.r[0] & 0xFFFF, 0x0000);
         }
     }
 

@@ -1270,6 +1270,29 @@ impl Fpu {
         let Some(y) = f80::fast_of_bits(bits) else {
             return false;
         };
+        self.lean_push(y, ptrs)
+    }
+
+    /// The ia32 core's lean FILD m32 of `v` into an empty register, held
+    /// as its double (every 32-bit integer is a zero or a normal double of
+    /// the fast path's kind, converted exactly; +0 for 0, as FILD gives);
+    /// false, nothing changed, when the register to push into is full;
+    /// `ptrs` as [`Fpu::lean_m64`]'s. The caller has checked
+    /// [`Fpu::lean_ready`].
+    #[inline(always)]
+    pub fn lean_fild32(
+        &mut self,
+        v: i32,
+        ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
+    ) -> bool {
+        self.lean_push(v as f64, ptrs)
+    }
+
+    /// [`Fpu::lean_fld64`]'s and [`Fpu::lean_fild32`]'s push of `y` (a
+    /// double of the fast path's kind) into an empty register: C1 cleared,
+    /// nothing raised.
+    #[inline(always)]
+    fn lean_push(&mut self, y: f64, ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16)) -> bool {
         let t = (self.top() + 7) & 7;
         if self.tw & TAG_MASK[t] != TAG_MASK[t] {
             return false;
