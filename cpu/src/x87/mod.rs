@@ -1096,8 +1096,11 @@ impl Fpu {
             return false;
         };
         debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
+        // `sw`'s C1 is left as it is: while an operation is lazy, every
+        // reader takes C1 from it (`status_word`, `settle`), and whatever
+        // ends it without settling writes C1 itself (`retire`'s callers,
+        // `lean_retire`, FNINIT, FXRSTOR).
         self.lazy = d;
-        self.sw &= !C1;
         // (Already full and held as a double.)
         self.dv[pd] = r;
         if aux & 0x10 != 0 {
@@ -1249,8 +1252,8 @@ impl Fpu {
                 return false;
             };
             debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
+            // (`sw`'s C1 as it is: see `lean_arith`.)
             self.lazy = d;
-            self.sw &= !C1;
             self.dv[top] = r;
         }
         self.lean_mem_ptrs(ptrs);
