@@ -128,6 +128,13 @@ const X87L_FSTP: u8 = X87M << 2 | 3;
 const X87L_FNSTSW: u8 = ALU_RR_SBB << 2 | 3;
 const X87L_FILD32: u8 = ALU_RR_AND << 2 | 3;
 
+/// SAHF (the ALU_RR_CMP family's unused fourth width): the flags from AH
+/// without the general path's dispatch. The x87's compare idiom
+/// (FNSTSW AX; SAHF; Jcc) runs one per compare (mandel87: one per
+/// iteration). It writes only status flags and cannot fault, so it is
+/// `no_partial` and may run in a body.
+const SAHF_F: u8 = ALU_RR_CMP << 2 | 3;
+
 /// Whether a form writes no general register and no EFLAGS bit before its
 /// last possible fault (EIP aside, which the fault path puts back at the
 /// instruction's start): the run loop's fast path skips the restart
@@ -467,6 +474,7 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0x69 => f(IMUL, imul_w, A_IMM),
         0x6B => f(IMUL, imul_w, A_IMM | A_SX8),
         0x98 | 0x99 => f(CONV, ow, (op & 1) as u8),
+        0x9E => (SAHF_F, 0),
         0x190..=0x19F if !i.mem => (SETCC_R, (op & 0xF) as u8 | rm << 5),
         0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
         0xF6 | 0xF7 => f(GRP3, w, 0),
@@ -553,7 +561,7 @@ macro_rules! by_form {
             // take it too. A family that came to use width code 3 would make
             // one of these unreachable, which the compiler reports (191 is
             // `JCC_BODY`, a single form above).
-            0 | 1 | 2 | 3 | 27 | 31 | 35 | 39
+            0 | 1 | 2 | 3 | 27 | 31 | 39
             | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
             | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 171
             | 175 | 179 | 183 | 187 | 199 | 203 => {
@@ -951,6 +959,13 @@ impl Cpu32 {
             @ MOVSX_RR16 => self.f_movx_rr::<W16, true>(i),
             @ MOVZX_RR8 => self.f_movx_rr::<W8, false>(i),
             @ MOVSX_RR8 => self.f_movx_rr::<W8, true>(i),
+            @ SAHF_F => {
+                // As the general path: SF, ZF, AF, PF and CF from AH (OF
+                // kept: `set_flags` brings a pending record up to date).
+                let v = (self.r[0] >> 8) & 0xD5;
+                self.set_flags(0xD5, v);
+                Ok(false)
+            },
             @ SETCC_R => {
                 let v = self.jcc_cond(i.aux) as u32;
                 self.sr::<W8>(rr_s(i.aux), v);
