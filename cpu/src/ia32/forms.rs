@@ -960,10 +960,12 @@ impl Cpu32 {
             @ MOVZX_RR8 => self.f_movx_rr::<W8, false>(i),
             @ MOVSX_RR8 => self.f_movx_rr::<W8, true>(i),
             @ SAHF_F => {
-                // As the general path: SF, ZF, AF, PF and CF from AH (OF
-                // kept: `set_flags` brings a pending record up to date).
+                // As the general path: SF, ZF, AF, PF and CF from AH, OF
+                // kept (worked out alone: `of_flag`), the record dropped.
                 let v = (self.r[0] >> 8) & 0xD5;
-                self.set_flags(0xD5, v);
+                let of = self.of_flag();
+                self.lf.kind = super::flags::NONE;
+                self.eflags = (self.eflags & !STATUS) | v | of;
                 Ok(false)
             },
             @ SETCC_R => {
