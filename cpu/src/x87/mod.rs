@@ -1167,8 +1167,14 @@ impl Fpu {
                     return false;
                 }
                 self.lean_retire();
-                // Both full already: the tags stay.
-                self.regs.swap(top, pi);
+                // Both full already: the tags stay. The 80-bit registers
+                // only when one of the two is in that form: a register
+                // held as a double has a stale `regs` entry that nothing
+                // reads (every reader goes by `dk`, and whatever clears
+                // `DK_DBL` writes `regs` first).
+                if self.dk[top] & self.dk[pi] & DK_DBL == 0 {
+                    self.regs.swap(top, pi);
+                }
                 self.dv.swap(top, pi);
                 self.dk.swap(top, pi);
             }
