@@ -274,6 +274,39 @@ impl Cpu32 {
         }
     }
 
+    /// OF alone (the `OF` bit or 0): SAHF, which keeps only OF of the
+    /// status flags. Off an INC or DEC record (a loop's counter, the usual
+    /// record before an x87 compare's FNSTSW AX; SAHF) without working out
+    /// the rest: the result left-aligned is the signed minimum (INC) or
+    /// maximum (DEC) of its width; any other record through the flags word.
+    #[inline(always)]
+    pub(crate) fn of_flag(&self) -> u32 {
+        let l = &self.lf;
+        // (With `OVR` in `kind`, the class compares below fail.)
+        if l.kind == NONE {
+            self.eflags & OF
+        } else if l.kind >> 2 == INC {
+            if l.r == 1 << 31 {
+                OF
+            } else {
+                0
+            }
+        } else if l.kind >> 2 == DEC {
+            let s = match l.kind & 3 {
+                0 => 24,
+                1 => 16,
+                _ => 0,
+            };
+            if l.r == (0x7FFF_FFFF >> s) << s {
+                OF
+            } else {
+                0
+            }
+        } else {
+            self.flags_word() & OF
+        }
+    }
+
     /// Set the status flags in `mask` (CF and OF only) to `bits`, leaving
     /// the others: BT and the rotates, which on a pending record keep it
     /// rather than work it out.
@@ -494,6 +527,7 @@ mod tests {
                 "op {op} {a:#x} {b:#x} cf {cf}"
             );
             assert_eq!(c.cf(), want_f & CF != 0, "CF op {op} {a:#x} {b:#x} cf {cf}");
+            assert_eq!(c.of_flag(), want_f & OF, "OF op {op} {a:#x} {b:#x} cf {cf}");
             for cc in 0..16 {
                 assert_eq!(
                     c.cond(cc),

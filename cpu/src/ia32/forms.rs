@@ -101,12 +101,39 @@ families! {
     X87 = 62: X87_8 X87_16 X87_32;
     // The x87's lean forms (branch `x87few`, `fpu::x87_lean`): one per kind
     // of a loop over doubles, each doing only its own work and handing the
-    // rest to `Cpu32::f_x87`. The family's widths name the kinds, not
-    // operand widths: X87_16 the register arithmetic, X87_32 FLD/FXCH/
-    // FST(P) ST(i) and FNSTSW AX, X87M_8 FADD…FCOMP m64, X87M_16 FLD m64,
-    // X87M_32 FST(P) m64.
+    // rest to `Cpu32::f_x87`. The widths name kinds, not operand widths:
+    // X87_16 FADD ST(i), X87_32 FMUL ST(i), X87M_8 FADD…FCOMP m64, X87M_16
+    // FLD m64, X87M_32 FST(P) m64; the other register arithmetic, the
+    // stack forms and FILD m32 are single forms below (`X87L_FSUB`…).
     X87M = 63: X87M_8 X87M_16 X87M_32;
 }
+
+/// The x87's general ESC form (`Cpu32::f_x87`, [`fpu::x87_aux`] in `aux`).
+///
+/// [`fpu::x87_aux`]: super::fpu::x87_aux
+pub(crate) const X87_ESC: u8 = X87_8;
+
+// The x87's lean register arithmetic and stack forms beyond the X87
+// family's widths (branch `x87f`): a form per operation (`fpu::LEAN_FSUB`…),
+// so that none jumps on its operation. Unused fourth widths; those of the
+// ALU families lie in [`no_partial`]'s range, which leaves them out.
+const X87L_FSUB: u8 = X87 << 2 | 3;
+const X87L_FSUBR: u8 = ALU_RR_ADD << 2 | 3;
+const X87L_FDIV: u8 = ALU_RR_OR << 2 | 3;
+const X87L_FDIVR: u8 = ALU_RR_ADC << 2 | 3;
+const X87L_FLD: u8 = CMOV << 2 | 3;
+const X87L_FXCH: u8 = GRP3 << 2 | 3;
+const X87L_FST: u8 = STRING << 2 | 3;
+const X87L_FSTP: u8 = X87M << 2 | 3;
+const X87L_FNSTSW: u8 = ALU_RR_SBB << 2 | 3;
+const X87L_FILD32: u8 = ALU_RR_AND << 2 | 3;
+
+/// SAHF (the ALU_RR_CMP family's unused fourth width): the flags from AH
+/// without the general path's dispatch. The x87's compare idiom
+/// (FNSTSW AX; SAHF; Jcc) runs one per compare (mandel87: one per
+/// iteration). It writes only status flags and cannot fault, so it is
+/// `no_partial` and may run in a body.
+const SAHF_F: u8 = ALU_RR_CMP << 2 | 3;
 
 /// Whether a form writes no general register and no EFLAGS bit before its
 /// last possible fault (EIP aside, which the fault path puts back at the
@@ -121,8 +148,9 @@ families! {
 /// so is the general path (form 0).
 #[inline(always)]
 pub(crate) const fn no_partial(form: u8) -> bool {
-    // Form 0 (the general path) is not one: families start at 1.
-    form.wrapping_sub(ALU_RR_ADD << 2) < (GRP3 - ALU_RR_ADD) << 2
+    // Form 0 (the general path) is not one: families start at 1. (Nor are
+    // the x87's lean forms, some of which use fourth widths in the range.)
+    form.wrapping_sub(ALU_RR_ADD << 2) < (GRP3 - ALU_RR_ADD) << 2 && !x87_lean_form(form)
 }
 
 /// Whether a form is one of the x87's lean forms (`fpu::x87_lean`): no
@@ -133,7 +161,24 @@ pub(crate) const fn no_partial(form: u8) -> bool {
 /// stops a block's body (`slice.rs`). So they may run in a body
 /// (`icache::body_form`).
 pub(crate) const fn x87_lean_form(form: u8) -> bool {
-    matches!(form, X87_16 | X87_32 | X87M_8 | X87M_16 | X87M_32)
+    matches!(
+        form,
+        X87_16
+            | X87_32
+            | X87L_FSUB
+            | X87L_FSUBR
+            | X87L_FDIV
+            | X87L_FDIVR
+            | X87L_FLD
+            | X87L_FXCH
+            | X87L_FST
+            | X87L_FSTP
+            | X87L_FNSTSW
+            | X87L_FILD32
+            | X87M_8
+            | X87M_16
+            | X87M_32
+    )
 }
 
 /// Whether a form always goes on to the next instruction and charges no
@@ -432,6 +477,7 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0x69 => f(IMUL, imul_w, A_IMM),
         0x6B => f(IMUL, imul_w, A_IMM | A_SX8),
         0x98 | 0x99 => f(CONV, ow, (op & 1) as u8),
+        0x9E => (SAHF_F, 0),
         0x190..=0x19F if !i.mem => (SETCC_R, (op & 0xF) as u8 | rm << 5),
         0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
         0xF6 | 0xF7 => f(GRP3, w, 0),
@@ -456,10 +502,20 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0xD8..=0xDF => {
             use super::fpu::*;
             match x87_lean(i) {
-                Some((LEAN_ARITH, aux)) => f(X87, 1, aux),
-                Some((LEAN_STACK, aux)) => f(X87, 2, aux),
+                Some((LEAN_FADD, aux)) => f(X87, 1, aux),
+                Some((LEAN_FMUL, aux)) => f(X87, 2, aux),
+                Some((LEAN_FSUB, aux)) => (X87L_FSUB, aux),
+                Some((LEAN_FSUBR, aux)) => (X87L_FSUBR, aux),
+                Some((LEAN_FDIV, aux)) => (X87L_FDIV, aux),
+                Some((LEAN_FDIVR, aux)) => (X87L_FDIVR, aux),
+                Some((LEAN_FLD, aux)) => (X87L_FLD, aux),
+                Some((LEAN_FXCH, aux)) => (X87L_FXCH, aux),
+                Some((LEAN_FST, aux)) => (X87L_FST, aux),
+                Some((LEAN_FSTP, aux)) => (X87L_FSTP, aux),
+                Some((LEAN_FNSTSW, aux)) => (X87L_FNSTSW, aux),
                 Some((LEAN_M64, aux)) => f(X87M, 0, aux),
                 Some((LEAN_FLD64, aux)) => f(X87M, 1, aux),
+                Some((LEAN_FILD32, aux)) => (X87L_FILD32, aux),
                 Some((LEAN_FST64, aux)) => f(X87M, 2, aux),
                 _ => f(X87, 0, x87_aux(i)),
             }
@@ -508,11 +564,10 @@ macro_rules! by_form {
             // take it too. A family that came to use width code 3 would make
             // one of these unreachable, which the compiler reports (191 is
             // `JCC_BODY`, a single form above).
-            0 | 1 | 2 | 3 | 7 | 11 | 15 | 19 | 23 | 27 | 31 | 35 | 39
+            0 | 1 | 2 | 3 | 27 | 31 | 39
             | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
             | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 171
-            | 175 | 179 | 183 | 187 | 199 | 203
-            | 239 | 243 | 247 | 251 | 255 => {
+            | 175 | 179 | 183 | 187 | 199 | 203 => {
                 if $lap {
                     $me.snapshot_at($start);
                 }
@@ -841,8 +896,8 @@ impl Cpu32 {
                     }
                     self.f_x87(bus, i, next, start).map(|()| LAP)
                 }
-                16 => self.f_x87_lean::<_, { super::fpu::LEAN_ARITH }, LAP>(bus, i, next, start),
-                _ => self.f_x87_lean::<_, { super::fpu::LEAN_STACK }, LAP>(bus, i, next, start),
+                16 => self.f_x87_lean::<_, { super::fpu::LEAN_FADD }, LAP>(bus, i, next, start),
+                _ => self.f_x87_lean::<_, { super::fpu::LEAN_FMUL }, LAP>(bus, i, next, start),
             },
             X87M_8 X87M_16 X87M_32 -> match W::BITS {
                 8 => self.f_x87_lean::<_, { super::fpu::LEAN_M64 }, LAP>(bus, i, next, start),
@@ -860,6 +915,17 @@ impl Cpu32 {
             @ JCC_SKIP => Ok(self.jcc_cond(i.aux)),
             // The same for the LOOP family (`LOOP_BODY`).
             @ LOOP_BODY => Ok(self.f_loop_body(i.aux)),
+            // The other lean x87 forms, one per operation or kind.
+            @ X87L_FSUB => self.f_x87_lean::<_, { super::fpu::LEAN_FSUB }, LAP>(bus, i, next, start),
+            @ X87L_FSUBR => self.f_x87_lean::<_, { super::fpu::LEAN_FSUBR }, LAP>(bus, i, next, start),
+            @ X87L_FDIV => self.f_x87_lean::<_, { super::fpu::LEAN_FDIV }, LAP>(bus, i, next, start),
+            @ X87L_FDIVR => self.f_x87_lean::<_, { super::fpu::LEAN_FDIVR }, LAP>(bus, i, next, start),
+            @ X87L_FLD => self.f_x87_lean::<_, { super::fpu::LEAN_FLD }, LAP>(bus, i, next, start),
+            @ X87L_FXCH => self.f_x87_lean::<_, { super::fpu::LEAN_FXCH }, LAP>(bus, i, next, start),
+            @ X87L_FST => self.f_x87_lean::<_, { super::fpu::LEAN_FST }, LAP>(bus, i, next, start),
+            @ X87L_FSTP => self.f_x87_lean::<_, { super::fpu::LEAN_FSTP }, LAP>(bus, i, next, start),
+            @ X87L_FNSTSW => self.f_x87_lean::<_, { super::fpu::LEAN_FNSTSW }, LAP>(bus, i, next, start),
+            @ X87L_FILD32 => self.f_x87_lean::<_, { super::fpu::LEAN_FILD32 }, LAP>(bus, i, next, start),
             @ STR_ONE => self.string_one(bus, i).map(|()| false),
             @ BT_M => if i.aux & A_BT32 != 0 {
                 self.f_bt_m::<W32, B>(bus, i)
@@ -896,6 +962,15 @@ impl Cpu32 {
             @ MOVSX_RR16 => self.f_movx_rr::<W16, true>(i),
             @ MOVZX_RR8 => self.f_movx_rr::<W8, false>(i),
             @ MOVSX_RR8 => self.f_movx_rr::<W8, true>(i),
+            @ SAHF_F => {
+                // As the general path: SF, ZF, AF, PF and CF from AH, OF
+                // kept (worked out alone: `of_flag`), the record dropped.
+                let v = (self.r[0] >> 8) & 0xD5;
+                let of = self.of_flag();
+                self.lf.kind = super::flags::NONE;
+                self.eflags = (self.eflags & !STATUS) | v | of;
+                Ok(false)
+            },
             @ SETCC_R => {
                 let v = self.jcc_cond(i.aux) as u32;
                 self.sr::<W8>(rr_s(i.aux), v);

@@ -204,18 +204,46 @@ pub(crate) fn x87_aux(i: &Insn) -> u8 {
     }
 }
 
-/// [`x87_lean`]: FADD…FDIVR(P) between ST(0) and ST(i), both held as
-/// doubles ([`Cpu32::x87_lean_arith`]).
-pub(crate) const LEAN_ARITH: u8 = 1;
-/// [`x87_lean`]: FLD ST(i), FXCH ST(i), FST(P) ST(i), FNSTSW AX
-/// ([`Cpu32::x87_lean_stack`]; the form's aux says which).
-pub(crate) const LEAN_STACK: u8 = 2;
+/// [`x87_lean`]: FADD ST(0),ST(i) and its DC/DE forms (destination ST(i),
+/// pop), both registers held as doubles ([`Cpu32::x87_lean_arith`]). The
+/// register arithmetic has a kind (so a decoded form, forms.rs) per
+/// operation, `LEAN_ARITH | code` (`code` as [`f80::fast_value_f64`]), so
+/// that the form runs one operation's straight path with no jump on it.
+pub(crate) const LEAN_FADD: u8 = LEAN_ARITH;
+/// See [`LEAN_FADD`].
+pub(crate) const LEAN_FMUL: u8 = LEAN_ARITH | 1;
+/// See [`LEAN_FADD`] (FSUB of D8; DC/DE's FSUBR, which subtracts the same way round).
+pub(crate) const LEAN_FSUB: u8 = LEAN_ARITH | 4;
+/// See [`LEAN_FSUB`].
+pub(crate) const LEAN_FSUBR: u8 = LEAN_ARITH | 5;
+/// See [`LEAN_FSUB`].
+pub(crate) const LEAN_FDIV: u8 = LEAN_ARITH | 6;
+/// See [`LEAN_FSUB`].
+pub(crate) const LEAN_FDIVR: u8 = LEAN_ARITH | 7;
+/// The register arithmetic's kinds, `LEAN_ARITH | code`.
+const LEAN_ARITH: u8 = 0x10;
+/// [`x87_lean`]: FLD ST(i), FXCH ST(i), FST ST(i), FSTP ST(i), FNSTSW AX
+/// ([`Cpu32::x87_lean_stack`]): a kind (a decoded form) each,
+/// `LEAN_STACK | SUB` (`SUB` as [`Fpu::lean_stack`]'s; 4 FNSTSW AX).
+pub(crate) const LEAN_FLD: u8 = LEAN_STACK;
+/// See [`LEAN_FLD`].
+pub(crate) const LEAN_FXCH: u8 = LEAN_STACK | 1;
+/// See [`LEAN_FLD`].
+pub(crate) const LEAN_FST: u8 = LEAN_STACK | 2;
+/// See [`LEAN_FLD`].
+pub(crate) const LEAN_FSTP: u8 = LEAN_STACK | 3;
+/// See [`LEAN_FLD`].
+pub(crate) const LEAN_FNSTSW: u8 = LEAN_STACK | 4;
+/// The stack forms' kinds, `LEAN_STACK | SUB`.
+const LEAN_STACK: u8 = 0x20;
 /// [`x87_lean`]: FADD…FDIVR/FCOM(P) m64 ([`Cpu32::x87_lean_m64`]).
 pub(crate) const LEAN_M64: u8 = 3;
 /// [`x87_lean`]: FLD m64 ([`Cpu32::x87_lean_fld64`]).
 pub(crate) const LEAN_FLD64: u8 = 4;
 /// [`x87_lean`]: FST(P) m64 ([`Cpu32::x87_lean_fst64`]).
 pub(crate) const LEAN_FST64: u8 = 5;
+/// [`x87_lean`]: FILD m32 ([`Cpu32::x87_lean_fild32`]).
+pub(crate) const LEAN_FILD32: u8 = 6;
 
 /// The lean form of an ESC instruction, if it has one: a kind
 /// (`LEAN_*`, each a decoded form of its own in forms.rs) and that
@@ -239,13 +267,13 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
                     (reg ^ ((reg >> 2) & 1), LEAN_DST_STI)
                 };
                 let pop = if op == 0xDE { LEAN_POP } else { 0 };
-                Some((LEAN_ARITH, code | swap | pop))
+                Some((LEAN_ARITH | code, code | swap | pop))
             }
-            (0xD9, 0) => Some((LEAN_STACK, LEAN_FLD)),
-            (0xD9, 1) => Some((LEAN_STACK, LEAN_FXCH)),
-            (0xDD, 2) => Some((LEAN_STACK, LEAN_FST)),
-            (0xDD, 3) => Some((LEAN_STACK, LEAN_FSTP)),
-            (0xDF, 4) if rm == 0 => Some((LEAN_STACK, LEAN_FNSTSW)),
+            (0xD9, 0) => Some((LEAN_FLD, 0)),
+            (0xD9, 1) => Some((LEAN_FXCH, 1)),
+            (0xDD, 2) => Some((LEAN_FST, 2)),
+            (0xDD, 3) => Some((LEAN_FSTP, 3)),
+            (0xDF, 4) if rm == 0 => Some((LEAN_FNSTSW, 4)),
             _ => None,
         };
     }
@@ -253,24 +281,16 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
         (0xDC, _) => Some((LEAN_M64, reg)),
         (0xDD, 0) => Some((LEAN_FLD64, 0)),
         (0xDD, 2 | 3) => Some((LEAN_FST64, reg)),
+        (0xDB, 0) => Some((LEAN_FILD32, 0)),
         _ => None,
     }
 }
 
-/// [`LEAN_ARITH`] aux bit: the destination is ST(i) (DC, DE), else ST(0).
+/// The register arithmetic's aux bit: the destination is ST(i) (DC, DE),
+/// else ST(0) (the aux's low three bits are the operation's code).
 const LEAN_DST_STI: u8 = 8;
-/// [`LEAN_ARITH`] aux bit: pop after (DE).
+/// The register arithmetic's aux bit: pop after (DE).
 const LEAN_POP: u8 = 0x10;
-/// [`LEAN_STACK`] aux: FLD ST(i).
-const LEAN_FLD: u8 = 0;
-/// [`LEAN_STACK`] aux: FXCH ST(i).
-const LEAN_FXCH: u8 = 1;
-/// [`LEAN_STACK`] aux: FST ST(i).
-const LEAN_FST: u8 = 2;
-/// [`LEAN_STACK`] aux: FSTP ST(i).
-const LEAN_FSTP: u8 = 3;
-/// [`LEAN_STACK`] aux: FNSTSW AX.
-const LEAN_FNSTSW: u8 = 4;
 
 /// The FPU opcode register's value for an ESC instruction (its low three
 /// opcode bits and the ModR/M byte).
@@ -386,7 +406,11 @@ impl Cpu32 {
     ) -> R<()> {
         // The lean forms' aux is their own: their kind is worked out again
         // (they come here only when their lean work declined).
-        let k = if i.form & 7 == 0 { i.aux } else { x87_aux(i) };
+        let k = if i.form == super::forms::X87_ESC {
+            i.aux
+        } else {
+            x87_aux(i)
+        };
         self.f_x87_kind(bus, i, next, start, k)
     }
 
@@ -441,46 +465,41 @@ impl Cpu32 {
         Some((u, &self.insn_start, &self.seg))
     }
 
-    /// The [`LEAN_ARITH`] form: FADD…FDIVR(P) between ST(0) and ST(i)
+    /// The register arithmetic's forms ([`LEAN_FADD`]…[`LEAN_FDIVR`],
+    /// `OP` the operation's code): FADD…FDIVR(P) between ST(0) and ST(i)
     /// with both held as doubles under a 027Fh-class control word
     /// ([`Fpu::lean_arith`]). True when done (nothing raised that FERR#
     /// would show: PE is masked and left lazy); false, nothing changed,
     /// for [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_arith(&mut self, i: &Insn) -> bool {
+    fn x87_lean_arith<const OP: u8>(&mut self, i: &Insn) -> bool {
         match self.x87_lean_unit() {
             Some((u, ip, seg)) => {
-                u.lean_arith_any(i.aux, i.modrm, || (*ip, seg[CS].sel, fop_of(i)))
+                u.lean_arith::<OP>(i.aux, i.modrm, || (*ip, seg[CS].sel, fop_of(i)))
             }
             None => false,
         }
     }
 
-    /// The [`LEAN_STACK`] form: FLD/FXCH/FST(P) ST(i) ([`Fpu::lean_stack`])
-    /// and FNSTSW AX. True when done (these raise nothing); false, nothing
-    /// changed, for [`Cpu32::f_x87`].
+    /// The stack forms' lean work: FLD/FXCH/FST(P) ST(i) (`SUB` 0–3,
+    /// [`Fpu::lean_stack`]) and FNSTSW AX (4). True when done (these raise
+    /// nothing); false, nothing changed, for [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_stack(&mut self, i: &Insn) -> bool {
+    fn x87_lean_stack<const SUB: u8>(&mut self, i: &Insn) -> bool {
         let Some((u, ip, seg)) = self.x87_lean_unit() else {
             return false;
         };
-        let ptrs = || (*ip, seg[CS].sel, fop_of(i));
-        match i.aux {
-            LEAN_FLD => u.lean_stack::<LEAN_FLD>(i.modrm, ptrs),
-            LEAN_FXCH => u.lean_stack::<LEAN_FXCH>(i.modrm, ptrs),
-            LEAN_FST => u.lean_stack::<LEAN_FST>(i.modrm, ptrs),
-            LEAN_FSTP => u.lean_stack::<LEAN_FSTP>(i.modrm, ptrs),
-            _ => {
-                // FNSTSW AX: no wait, no pointers; no error pending, so no
-                // FERR#. A lazy operation to work out goes the full way
-                // (`f_x87_lean_full`).
-                let Some(ax) = u.lean_fnstsw() else {
-                    return false;
-                };
-                self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
-                true
-            }
+        if SUB < 4 {
+            return u.lean_stack::<SUB>(i.modrm, || (*ip, seg[CS].sel, fop_of(i)));
         }
+        // FNSTSW AX: no wait, no pointers; no error pending, so no FERR#.
+        // A lazy operation to work out goes the full way
+        // (`f_x87_lean_full`).
+        let Some(ax) = u.lean_fnstsw() else {
+            return false;
+        };
+        self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
+        true
     }
 
     /// The physical address in [`Bus::ram_direct`] of an x87 operand of
@@ -523,17 +542,37 @@ impl Cpu32 {
         }
     }
 
+    /// The [`LEAN_FILD32`] form: FILD m32 into an empty register, held as
+    /// the integer's double (exact: every 32-bit integer is a zero or a
+    /// normal double within the registers' range, [`Fpu::lean_fild32`]).
+    /// True when done; false, nothing changed, for [`Cpu32::f_x87`].
+    #[inline(always)]
+    fn x87_lean_fild32<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
+        let ea = self.ea_as::<false>(i);
+        let Some(p) = self.x87_lean_at::<4>(i, ea, Acc::Read) else {
+            return false;
+        };
+        let Some(b) = bus.ram_direct().get(p..).and_then(|m| m.first_chunk::<4>()) else {
+            return false;
+        };
+        let v = i32::from_le_bytes(*b);
+        match self.x87_lean_unit() {
+            Some((u, ip, seg)) => u.lean_fild32(v, || lean_ptrs(i, ea, *ip, seg)),
+            None => false,
+        }
+    }
+
     /// The lent RAM's index of a lean form's m64 operand at `ea`: through
     /// a flat segment as the integer forms' `rd`/`wr` ([`Cpu32::on_flat`]),
     /// else [`Cpu32::x87_direct`]'s segment check; None (no fault raised)
     /// for the full path. The caller checks the index against the lent
     /// RAM's length.
     #[inline(always)]
-    fn x87_lean_at(&mut self, i: &Insn, ea: u32, acc: Acc) -> Option<usize> {
+    fn x87_lean_at<const N: u32>(&mut self, i: &Insn, ea: u32, acc: Acc) -> Option<usize> {
         let at = |_: &mut Self, p: usize, ()| Ok(p);
-        match self.on_flat(i.mseg(), ea, 8, acc == Acc::Write, (), at) {
+        match self.on_flat(i.mseg(), ea, N, acc == Acc::Write, (), at) {
             Ok(p) => Some(p),
-            Err(()) => self.x87_direct(i, ea, 8, acc),
+            Err(()) => self.x87_direct(i, ea, N, acc),
         }
     }
 
@@ -544,7 +583,7 @@ impl Cpu32 {
     #[inline(always)]
     fn x87_lean_read64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> Option<(u64, u32)> {
         let ea = self.ea_as::<false>(i);
-        let p = self.x87_lean_at(i, ea, Acc::Read)?;
+        let p = self.x87_lean_at::<8>(i, ea, Acc::Read)?;
         let b = bus.ram_direct().get(p..)?.first_chunk::<8>()?;
         Some((u64::from_le_bytes(*b), ea))
     }
@@ -560,7 +599,7 @@ impl Cpu32 {
         // The address first, then the unit once (borrowed until the
         // pointers are written: no second look-up of it).
         let ea = self.ea_as::<false>(i);
-        let Some(p) = self.x87_lean_at(i, ea, Acc::Write) else {
+        let Some(p) = self.x87_lean_at::<8>(i, ea, Acc::Write) else {
             return false;
         };
         let Some((u, ip, seg)) = self.x87_lean_unit() else {
@@ -586,16 +625,27 @@ impl Cpu32 {
     #[inline(always)]
     fn x87_lean_kind<B: Bus + ?Sized, const K: u8>(&mut self, bus: &mut B, i: &Insn) -> bool {
         match K {
-            LEAN_ARITH => self.x87_lean_arith(i),
-            LEAN_STACK => self.x87_lean_stack(i),
+            LEAN_FADD => self.x87_lean_arith::<0>(i),
+            LEAN_FMUL => self.x87_lean_arith::<1>(i),
+            LEAN_FSUB => self.x87_lean_arith::<4>(i),
+            LEAN_FSUBR => self.x87_lean_arith::<5>(i),
+            LEAN_FDIV => self.x87_lean_arith::<6>(i),
+            LEAN_FDIVR => self.x87_lean_arith::<7>(i),
+            LEAN_FLD => self.x87_lean_stack::<0>(i),
+            LEAN_FXCH => self.x87_lean_stack::<1>(i),
+            LEAN_FST => self.x87_lean_stack::<2>(i),
+            LEAN_FSTP => self.x87_lean_stack::<3>(i),
+            LEAN_FNSTSW => self.x87_lean_stack::<4>(i),
             LEAN_M64 => self.x87_lean_m64(bus, i),
             LEAN_FLD64 => self.x87_lean_fld64(bus, i),
+            LEAN_FILD32 => self.x87_lean_fild32(bus, i),
             _ => self.x87_lean_fst64(bus, i),
         }
     }
 
-    /// A lean x87 form from the run loop, `K` its kind ([`LEAN_ARITH`],
-    /// [`LEAN_STACK`], [`LEAN_M64`], [`LEAN_FLD64`] or [`LEAN_FST64`]: the
+    /// A lean x87 form from the run loop, `K` its kind ([`LEAN_FADD`]…
+    /// [`LEAN_FDIVR`], [`LEAN_FLD`]…[`LEAN_FNSTSW`], [`LEAN_M64`],
+    /// [`LEAN_FLD64`], [`LEAN_FST64`] or [`LEAN_FILD32`]: the
     /// `match` folds, so each kind is its own function with only its own
     /// work): the lean path ([`Cpu32::x87_lean_arith`] and its siblings),
     /// else [`Cpu32::f_x87_lean_full`], which does the instruction again
@@ -653,7 +703,7 @@ impl Cpu32 {
         {
             return OK_FALSE;
         }
-        if K == LEAN_STACK && i.aux == LEAN_FNSTSW {
+        if K == LEAN_FNSTSW {
             // The lean FNSTSW AX leaves a lazy operation's PE and C1 to be
             // worked out here (a call there would cost every lean form).
             if let Some((u, ..)) = self.x87_lean_unit() {
@@ -1309,7 +1359,8 @@ mod tests {
 
     /// The lean forms (forms.rs `X87`/`X87M`, `x87_lean`) against the
     /// decoded forms switched off (the general dispatch, `x87_esc` and its
-    /// fast paths): random programs of the lean kinds mixed with FNSTSW AX
+    /// fast paths): random programs of the lean kinds (FILD m32 among
+    /// them) mixed with FNSTSW AX
     /// (stored), FNSTENV (stored), FLDCW (027Fh, 037Fh, 067Fh, 025Fh: PE
     /// unmasked, so FERR# goes active with CR0.NE clear), FNCLEX,
     /// FLDZ/FLD1 and FSTP ST(0), on
@@ -1397,7 +1448,13 @@ mod tests {
                         code.extend(abs(0x9400 + 28 * (stores % 8)));
                         stores += 1;
                     }
-                    _ => code.extend([0xD9, 0xC0 | i]),
+                    _ if (x >> 24) & 1 == 0 => code.extend([0xD9, 0xC0 | i]),
+                    _ => {
+                        // FILD dword: a slot's low half (random integers,
+                        // zero for a zero double).
+                        code.extend([0xDB, 0x05]);
+                        code.extend(abs(m));
+                    }
                 }
             }
             // DEC ECX; JNZ rel32 back to the body.
@@ -1519,6 +1576,78 @@ mod tests {
             assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x51D, "forms {forms}");
             assert_eq!(d(0x9414), 0x9010, "forms {forms}");
             assert_eq!(c.r[0] & 0xFFFF, 0x0020);
+        }
+    }
+
+    /// Lean FILD m32 (`LEAN_FILD32`): the integer pushed as its exact
+    /// double, TOP, tags and pointers as FNSTSW and FNSTENV show them, and
+    /// the value through a lean FMUL m64 and FSTP m64, in a loop that
+    /// reaches the run loop's lap, with the decoded forms on and off. The
+    /// values worked out by hand.
+    #[test]
+    fn a_lean_fild_m32_pushes_the_exact_integer_with_top_tags_and_pointers() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2D, 0x18, 0x90, 0x00, 0x00,       // 8000: FLDCW [9018h] (027Fh)
+            0xB9, 0x04, 0x00, 0x00, 0x00,             // 8006: MOV ECX,4
+            0xDB, 0x05, 0x00, 0x90, 0x00, 0x00,       // 800B: FILD dword [9000h] (-7)
+            0xDB, 0x05, 0x04, 0x90, 0x00, 0x00,       // 8011: FILD dword [9004h] (0)
+            0xDF, 0xE0,                               // 8017: FNSTSW AX
+            0x66, 0x89, 0x04, 0x4D, 0x20, 0x90, 0x00, 0x00, // 8019: MOV [ECX*2+9020h],AX
+            0xDD, 0x1D, 0x10, 0x90, 0x00, 0x00,       // 8021: FSTP qword [9010h]
+            0xDC, 0x0D, 0x40, 0x90, 0x00, 0x00,       // 8027: FMUL qword [9040h] (0.5)
+            0xDD, 0x1D, 0x48, 0x90, 0x00, 0x00,       // 802D: FSTP qword [9048h]
+            0x49,                                     // 8033: DEC ECX
+            0x75, 0xD5,                               // 8034: JNZ 800Bh
+            0xDB, 0x05, 0x08, 0x90, 0x00, 0x00,       // 8036: FILD dword [9008h] (7FFFFFFFh)
+            0xDB, 0x05, 0x04, 0x90, 0x00, 0x00,       // 803C: FILD dword [9004h] (0)
+            0xD9, 0x35, 0x00, 0x94, 0x00, 0x00,       // 8042: FNSTENV [9400h]
+            0xDD, 0x1D, 0x30, 0x90, 0x00, 0x00,       // 8048: FSTP qword [9030h]
+            0xDD, 0x1D, 0x38, 0x90, 0x00, 0x00,       // 804E: FSTP qword [9038h]
+            0xDF, 0xE0,                               // 8054: FNSTSW AX
+            0xF4,                                     // 8056: HLT
+        ];
+        for forms in [true, false] {
+            let mut flat = FlatBus::new(0x10000);
+            let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut flat);
+            c.set_forms(forms);
+            flat.load(0x8000, &code);
+            flat.load(0x9000, &(-7i32).to_le_bytes());
+            flat.load(0x9004, &0i32.to_le_bytes());
+            flat.load(0x9008, &i32::MAX.to_le_bytes());
+            flat.load(0x9010, &[0xFF; 8]);
+            flat.load(0x9018, &0x027Fu16.to_le_bytes());
+            flat.load(0x9030, &[0xFF; 8]);
+            flat.load(0x9040, &0.5f64.to_bits().to_le_bytes());
+            c.eip = 0x8000;
+            c.r[4] = 0x7000;
+            let mut bus = TrustBus(flat);
+            assert_eq!(run_to_end(&mut c, &mut bus), StepResult32::Halted);
+            let m = &bus.0.mem;
+            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
+            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
+            let q = |a: usize| u64::from_le_bytes(m[a..a + 8].try_into().unwrap());
+            // Two pushes from TOP 0: TOP 6 (3000h), C1 clear, nothing
+            // raised (integer loads and these products are exact).
+            for k in 1..=4 {
+                assert_eq!(w(0x9020 + 2 * k), 0x3000, "forms {forms}, ECX {k}");
+            }
+            // +0.0, and -7 × 0.5 = -3.5 (C00Ch << 48).
+            assert_eq!(q(0x9010), 0, "forms {forms}");
+            assert_eq!(q(0x9048), 0xC00C_0000_0000_0000, "forms {forms}");
+            // FNSTENV (32-bit layout): TOP 6; R7 (2^31 - 1) valid, R6 (0)
+            // zero, the others empty: tag word 1FFFh; FIP 803Ch, FOP 305h
+            // (DB 05), FDP 9004h of the last FILD.
+            assert_eq!(d(0x9400) & 0xFFFF, 0x027F);
+            assert_eq!(d(0x9404) & 0xFFFF, 0x3000, "forms {forms}");
+            assert_eq!(d(0x9408) & 0xFFFF, 0x1FFF, "forms {forms}");
+            assert_eq!(d(0x940C), 0x803C, "forms {forms}");
+            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x305, "forms {forms}");
+            assert_eq!(d(0x9414), 0x9004, "forms {forms}");
+            // 0 and 2^31 - 1 (41DFFFFFFFC00000h) stored back; TOP 0.
+            assert_eq!(q(0x9030), 0, "forms {forms}");
+            assert_eq!(q(0x9038), 0x41DF_FFFF_FFC0_0000, "forms {forms}");
+            assert_eq!(c.r[0] & 0xFFFF, 0x0000);
         }
     }
 

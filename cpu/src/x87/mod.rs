@@ -1096,8 +1096,11 @@ impl Fpu {
             return false;
         };
         debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
+        // `sw`'s C1 is left as it is: while an operation is lazy, every
+        // reader takes C1 from it (`status_word`, `settle`), and whatever
+        // ends it without settling writes C1 itself (`retire`'s callers,
+        // `lean_retire`, FNINIT, FXRSTOR).
         self.lazy = d;
-        self.sw &= !C1;
         // (Already full and held as a double.)
         self.dv[pd] = r;
         if aux & 0x10 != 0 {
@@ -1164,8 +1167,14 @@ impl Fpu {
                     return false;
                 }
                 self.lean_retire();
-                // Both full already: the tags stay.
-                self.regs.swap(top, pi);
+                // Both full already: the tags stay. The 80-bit registers
+                // only when one of the two is in that form: a register
+                // held as a double has a stale `regs` entry that nothing
+                // reads (every reader goes by `dk`, and whatever clears
+                // `DK_DBL` writes `regs` first).
+                if self.dk[top] & self.dk[pi] & DK_DBL == 0 {
+                    self.regs.swap(top, pi);
+                }
                 self.dv.swap(top, pi);
                 self.dk.swap(top, pi);
             }
@@ -1249,8 +1258,8 @@ impl Fpu {
                 return false;
             };
             debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
+            // (`sw`'s C1 as it is: see `lean_arith`.)
             self.lazy = d;
-            self.sw &= !C1;
             self.dv[top] = r;
         }
         self.lean_mem_ptrs(ptrs);
@@ -1270,6 +1279,29 @@ impl Fpu {
         let Some(y) = f80::fast_of_bits(bits) else {
             return false;
         };
+        self.lean_push(y, ptrs)
+    }
+
+    /// The ia32 core's lean FILD m32 of `v` into an empty register, held
+    /// as its double (every 32-bit integer is a zero or a normal double of
+    /// the fast path's kind, converted exactly; +0 for 0, as FILD gives);
+    /// false, nothing changed, when the register to push into is full;
+    /// `ptrs` as [`Fpu::lean_m64`]'s. The caller has checked
+    /// [`Fpu::lean_ready`].
+    #[inline(always)]
+    pub fn lean_fild32(
+        &mut self,
+        v: i32,
+        ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
+    ) -> bool {
+        self.lean_push(v as f64, ptrs)
+    }
+
+    /// [`Fpu::lean_fld64`]'s and [`Fpu::lean_fild32`]'s push of `y` (a
+    /// double of the fast path's kind) into an empty register: C1 cleared,
+    /// nothing raised.
+    #[inline(always)]
+    fn lean_push(&mut self, y: f64, ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16)) -> bool {
         let t = (self.top() + 7) & 7;
         if self.tw & TAG_MASK[t] != TAG_MASK[t] {
             return false;
