@@ -68,22 +68,148 @@ macro_rules! wide_on {
 macro_rules! straight_forms {
     ($cpu:ident, $bus:ident, $f:expr, $done:expr, $wrote:expr, { $($rest:tt)* }) => {
         match $f {
-            Fast::AluRR { op, d, s } => {
+            Fast::AddRR { d, s } => {
                 let b = $cpu.reg::<true>(s);
-                $cpu.alu_reg::<true>(op, d, b);
+                $cpu.alu_reg::<true>(AluOp::Add, d, b);
                 $done
             }
-            Fast::AluRR8 { op, d, s } => {
+            Fast::OrRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Or, d, b);
+                $done
+            }
+            Fast::AdcRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Adc, d, b);
+                $done
+            }
+            Fast::SbbRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Sbb, d, b);
+                $done
+            }
+            Fast::AndRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::And, d, b);
+                $done
+            }
+            Fast::SubRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Sub, d, b);
+                $done
+            }
+            Fast::XorRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Xor, d, b);
+                $done
+            }
+            Fast::CmpRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Cmp, d, b);
+                $done
+            }
+            Fast::AddRR8 { d, s } => {
                 let b = $cpu.reg::<false>(s);
-                $cpu.alu_reg::<false>(op, d, b);
+                $cpu.alu_reg::<false>(AluOp::Add, d, b);
                 $done
             }
-            Fast::AluRI { op, d, imm } => {
-                $cpu.alu_reg::<true>(op, d, imm);
+            Fast::OrRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Or, d, b);
                 $done
             }
-            Fast::AluRI8 { op, d, imm } => {
-                $cpu.alu_reg::<false>(op, d, imm);
+            Fast::AdcRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Adc, d, b);
+                $done
+            }
+            Fast::SbbRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Sbb, d, b);
+                $done
+            }
+            Fast::AndRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::And, d, b);
+                $done
+            }
+            Fast::SubRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Sub, d, b);
+                $done
+            }
+            Fast::XorRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Xor, d, b);
+                $done
+            }
+            Fast::CmpRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Cmp, d, b);
+                $done
+            }
+            Fast::AddRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Add, d, imm);
+                $done
+            }
+            Fast::OrRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Or, d, imm);
+                $done
+            }
+            Fast::AdcRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Adc, d, imm);
+                $done
+            }
+            Fast::SbbRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Sbb, d, imm);
+                $done
+            }
+            Fast::AndRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::And, d, imm);
+                $done
+            }
+            Fast::SubRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Sub, d, imm);
+                $done
+            }
+            Fast::XorRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Xor, d, imm);
+                $done
+            }
+            Fast::CmpRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Cmp, d, imm);
+                $done
+            }
+            Fast::AddRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Add, d, imm);
+                $done
+            }
+            Fast::OrRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Or, d, imm);
+                $done
+            }
+            Fast::AdcRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Adc, d, imm);
+                $done
+            }
+            Fast::SbbRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Sbb, d, imm);
+                $done
+            }
+            Fast::AndRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::And, d, imm);
+                $done
+            }
+            Fast::SubRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Sub, d, imm);
+                $done
+            }
+            Fast::XorRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Xor, d, imm);
+                $done
+            }
+            Fast::CmpRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Cmp, d, imm);
                 $done
             }
             Fast::AluRM { op, w, d, m } => {
