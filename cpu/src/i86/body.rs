@@ -169,9 +169,11 @@ fn kind(f: &Fast) -> Option<(Kind, u16)> {
         | MovRI { .. }
         | MovRI8 { .. }
         | IncR { .. }
-        | IncR8 { .. }
+        | IncRL { .. }
+        | IncRH { .. }
         | DecR { .. }
-        | DecR8 { .. }
+        | DecRL { .. }
+        | DecRH { .. }
         | ShlR { .. }
         | ShlR8 { .. }
         | ShrR { .. }

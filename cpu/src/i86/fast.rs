@@ -271,16 +271,24 @@ macro_rules! straight_forms {
                 $cpu.inc_dec::<true>(r, false);
                 $done
             }
-            Fast::IncR8 { r } => {
-                $cpu.inc_dec::<false>(r, false);
+            Fast::IncRL { r } => {
+                $cpu.inc_dec_byte::<false>(r, false);
+                $done
+            }
+            Fast::IncRH { r } => {
+                $cpu.inc_dec_byte::<true>(r, false);
                 $done
             }
             Fast::DecR { r } => {
                 $cpu.inc_dec::<true>(r, true);
                 $done
             }
-            Fast::DecR8 { r } => {
-                $cpu.inc_dec::<false>(r, true);
+            Fast::DecRL { r } => {
+                $cpu.inc_dec_byte::<false>(r, true);
+                $done
+            }
+            Fast::DecRH { r } => {
+                $cpu.inc_dec_byte::<true>(r, true);
                 $done
             }
             Fast::ShlR { r } => {
@@ -582,6 +590,28 @@ impl<T: Timing> Cpu<T> {
             self.set_lazy::<W>(LZ_INC, v, a);
             self.set_reg::<W>(r, v);
         }
+    }
+
+    /// INC or DEC of a byte register resolved at decode time: the low
+    /// (`HI` false) or high byte of word register `r` (0 to 3). As
+    /// [`Self::inc_dec`] does it for a byte, without working out which
+    /// byte from the register number.
+    #[inline(always)]
+    fn inc_dec_byte<const HI: bool>(&mut self, r: u8, dec: bool) {
+        let g = &mut self.regs.gpr[r as usize & 3];
+        let w = *g;
+        let a = if HI { w >> 8 } else { w & 0xFF };
+        let v = if dec {
+            a.wrapping_sub(1) & 0xFF
+        } else {
+            a.wrapping_add(1) & 0xFF
+        };
+        *g = if HI {
+            (w & 0x00FF) | v << 8
+        } else {
+            (w & 0xFF00) | v
+        };
+        self.set_lazy::<false>(if dec { LZ_DEC } else { LZ_INC }, v, a);
     }
 
     /// SHL of a register by one: as far as the flags go, ADD of the value

@@ -240,15 +240,26 @@ pub(crate) enum Fast {
     IncR {
         r: u8,
     },
-    /// The byte form of [`Fast::IncR`].
-    IncR8 {
+    /// The byte form of [`Fast::IncR`] for AL, CL, DL or BL (`r` 0 to 3);
+    /// the byte register resolved at decode time, as for the other `...RL`
+    /// and `...RH` forms.
+    IncRL {
+        r: u8,
+    },
+    /// The byte form of [`Fast::IncR`] for AH, CH, DH or BH: `r` is the
+    /// word register (0 to 3) whose high byte it is.
+    IncRH {
         r: u8,
     },
     DecR {
         r: u8,
     },
-    /// The byte form of [`Fast::DecR`].
-    DecR8 {
+    /// The byte form of [`Fast::DecR`] for AL to BL (as [`Fast::IncRL`]).
+    DecRL {
+        r: u8,
+    },
+    /// The byte form of [`Fast::DecR`] for AH to BH (as [`Fast::IncRH`]).
+    DecRH {
         r: u8,
     },
     /// SHL of a register by one (not on the 80186, whose AF differs).
@@ -649,9 +660,11 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
             }
             match operand(sem.opd[0], d, &mut pos)? {
                 Reg(r) if sem.op == Op::Inc && w => Fast::IncR { r },
-                Reg(r) if sem.op == Op::Inc => Fast::IncR8 { r },
+                Reg(r) if sem.op == Op::Inc && r < 4 => Fast::IncRL { r },
+                Reg(r) if sem.op == Op::Inc => Fast::IncRH { r: r & 3 },
                 Reg(r) if w => Fast::DecR { r },
-                Reg(r) => Fast::DecR8 { r },
+                Reg(r) if r < 4 => Fast::DecRL { r },
+                Reg(r) => Fast::DecRH { r: r & 3 },
                 _ => return None,
             }
         }
