@@ -98,8 +98,20 @@ fn same_driven(
     mem: &[(u32, &[u8])],
     drive: Drive,
 ) -> (Cpu<FastTiming>, FlatBus) {
-    // mov bp, 2 ; body ; dec bp ; jnz body ; hlt
-    let mut code = vec![0xBD, 0x02, 0x00];
+    same_passes(model, body, s, mem, drive, 2)
+}
+
+/// [`same_driven`] with `body` run `passes` times.
+fn same_passes(
+    model: CpuModel,
+    body: &[u8],
+    s: &Setup,
+    mem: &[(u32, &[u8])],
+    drive: Drive,
+    passes: u16,
+) -> (Cpu<FastTiming>, FlatBus) {
+    // mov bp, passes ; body ; dec bp ; jnz body ; hlt
+    let mut code = vec![0xBD, passes as u8, (passes >> 8) as u8];
     code.extend_from_slice(body);
     let back = -(body.len() as i32 + 3);
     if back >= -128 {
@@ -673,6 +685,88 @@ fn mul_div_and_memory_shift_forms_with_random_operands() {
                     &[(0, &vector), (0x80, handler), (0x4000, &data)],
                     drive,
                 );
+            }
+        }
+    }
+}
+
+/// Every ALU operation (ADD, OR, ADC, SBB, AND, SUB, XOR, CMP) in each
+/// register shape (word and byte registers, register and immediate
+/// operands, the high byte registers included), and INC and DEC of every
+/// byte register, each followed by PUSHF and a push of the register it
+/// wrote (so a flag or a byte written to the wrong half shows in memory),
+/// and a DEC AH + JNZ, DEC CL + JZ and SUB + JB the bodies fuse. Run 20
+/// times (so that bodies are built and run) by `run` and by `run_forms`
+/// at several budgets, against the decoder's path without the cache:
+/// registers, memory, instruction and clock counts must be equal.
+#[test]
+fn alu_operations_and_byte_inc_dec_in_every_register_shape() {
+    let mut body = vec![
+        0xB8, 0x7F, 0x80, // mov ax, 807Fh
+        0xBB, 0x01, 0xFF, // mov bx, FF01h
+        0xB9, 0x80, 0x00, // mov cx, 0080h
+        0xBA, 0xFF, 0x7F, // mov dx, 7FFFh
+    ];
+    // (ModR/M register field, ModR/M r/m field), as word or byte registers
+    // (no SP or BP among the words written: BP counts the passes)
+    let pairs: [(u8, u8); 4] = [(0, 3), (6, 2), (7, 1), (1, 6)];
+    for op in 0u8..8 {
+        let (reg, rm) = pairs[op as usize % 4];
+        let modrm = 0xC0 | reg << 3 | rm;
+        let push_rm_word = 0x50 | (rm & 3);
+        body.extend_from_slice(&[op * 8 + 1, modrm, 0x9C, push_rm_word]); // op r/m16, r16
+        body.extend_from_slice(&[op * 8, modrm, 0x9C, push_rm_word & 0xFB]); // op r/m8, r8
+        body.extend_from_slice(&[op * 8 + 3, modrm, 0x9C, 0x50 | (reg & 3)]); // op r16, r/m16
+        body.extend_from_slice(&[op * 8 + 2, modrm, 0x9C, 0x50 | (reg & 3)]); // op r8, r/m8
+        body.extend_from_slice(&[0x81, 0xC0 | op << 3 | rm, 0x01, 0x80, 0x9C, push_rm_word]); // op r/m16, 8001h
+        body.extend_from_slice(&[
+            0x80,
+            0xC0 | op << 3 | (rm ^ 4),
+            0x81,
+            0x9C,
+            push_rm_word & 0xFB,
+        ]); // op r/m8, 81h
+        body.extend_from_slice(&[0x83, 0xC0 | op << 3 | reg, 0xFF, 0x9C, 0x50 | (reg & 3)]); // op r/m16, -1
+        body.extend_from_slice(&[op * 8 + 4, 0x7F, 0x9C, 0x50]); // op al, 7Fh
+        body.extend_from_slice(&[op * 8 + 5, 0x00, 0x80, 0x9C, 0x50]); // op ax, 8000h
+    }
+    for r in 0u8..8 {
+        body.extend_from_slice(&[0xFE, 0xC0 | r, 0x9C, 0x50 | (r & 3)]); // inc r8
+        body.extend_from_slice(&[0xFE, 0xC8 | r, 0x9C, 0x50 | (r & 3)]); // dec r8
+    }
+    body.extend_from_slice(&[
+        0xB4, 0x03, // mov ah, 3
+        0xFE, 0xCC, // dec ah
+        0x75, 0xFC, // jnz -4 (back to the DEC)
+        0xB1, 0x02, // mov cl, 2
+        0xFE, 0xC9, // dec cl
+        0x74, 0x02, // jz +2
+        0xEB, 0xFA, // jmp -6 (back to the DEC)
+        0x2C, 0x01, // sub al, 1
+        0x72, 0x01, // jb +1
+        0x40, // inc ax
+        0x9C, 0x50, 0x51, // pushf ; push ax ; push cx
+    ]);
+    for model in MODELS {
+        for flags in [0xF002, 0xF0D7] {
+            let s = Setup {
+                flags,
+                ..Setup::default()
+            };
+            let drives = [
+                Drive::Run {
+                    limit: 7,
+                    warm: false,
+                },
+                Drive::Run {
+                    limit: 10_000,
+                    warm: false,
+                },
+                Drive::Forms { budget: 50 },
+                Drive::Forms { budget: 5_000 },
+            ];
+            for drive in drives {
+                same_passes(model, &body, &s, &[], drive, 20);
             }
         }
     }

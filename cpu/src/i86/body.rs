@@ -130,10 +130,38 @@ enum Kind {
 fn kind(f: &Fast) -> Option<(Kind, u16)> {
     use Fast::*;
     Some(match *f {
-        AluRR { .. }
-        | AluRR8 { .. }
-        | AluRI { .. }
-        | AluRI8 { .. }
+        AddRR { .. }
+        | OrRR { .. }
+        | AdcRR { .. }
+        | SbbRR { .. }
+        | AndRR { .. }
+        | SubRR { .. }
+        | XorRR { .. }
+        | CmpRR { .. }
+        | AddRR8 { .. }
+        | OrRR8 { .. }
+        | AdcRR8 { .. }
+        | SbbRR8 { .. }
+        | AndRR8 { .. }
+        | SubRR8 { .. }
+        | XorRR8 { .. }
+        | CmpRR8 { .. }
+        | AddRI { .. }
+        | OrRI { .. }
+        | AdcRI { .. }
+        | SbbRI { .. }
+        | AndRI { .. }
+        | SubRI { .. }
+        | XorRI { .. }
+        | CmpRI { .. }
+        | AddRI8 { .. }
+        | OrRI8 { .. }
+        | AdcRI8 { .. }
+        | SbbRI8 { .. }
+        | AndRI8 { .. }
+        | SubRI8 { .. }
+        | XorRI8 { .. }
+        | CmpRI8 { .. }
         | TestRR { .. }
         | TestRI { .. }
         | MovRR { .. }
@@ -141,9 +169,11 @@ fn kind(f: &Fast) -> Option<(Kind, u16)> {
         | MovRI { .. }
         | MovRI8 { .. }
         | IncR { .. }
-        | IncR8 { .. }
+        | IncRL { .. }
+        | IncRH { .. }
         | DecR { .. }
-        | DecR8 { .. }
+        | DecRL { .. }
+        | DecRH { .. }
         | ShlR { .. }
         | ShlR8 { .. }
         | ShrR { .. }

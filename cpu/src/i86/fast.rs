@@ -68,22 +68,148 @@ macro_rules! wide_on {
 macro_rules! straight_forms {
     ($cpu:ident, $bus:ident, $f:expr, $done:expr, $wrote:expr, { $($rest:tt)* }) => {
         match $f {
-            Fast::AluRR { op, d, s } => {
+            Fast::AddRR { d, s } => {
                 let b = $cpu.reg::<true>(s);
-                $cpu.alu_reg::<true>(op, d, b);
+                $cpu.alu_reg::<true>(AluOp::Add, d, b);
                 $done
             }
-            Fast::AluRR8 { op, d, s } => {
+            Fast::OrRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Or, d, b);
+                $done
+            }
+            Fast::AdcRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Adc, d, b);
+                $done
+            }
+            Fast::SbbRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Sbb, d, b);
+                $done
+            }
+            Fast::AndRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::And, d, b);
+                $done
+            }
+            Fast::SubRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Sub, d, b);
+                $done
+            }
+            Fast::XorRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Xor, d, b);
+                $done
+            }
+            Fast::CmpRR { d, s } => {
+                let b = $cpu.reg::<true>(s);
+                $cpu.alu_reg::<true>(AluOp::Cmp, d, b);
+                $done
+            }
+            Fast::AddRR8 { d, s } => {
                 let b = $cpu.reg::<false>(s);
-                $cpu.alu_reg::<false>(op, d, b);
+                $cpu.alu_reg::<false>(AluOp::Add, d, b);
                 $done
             }
-            Fast::AluRI { op, d, imm } => {
-                $cpu.alu_reg::<true>(op, d, imm);
+            Fast::OrRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Or, d, b);
                 $done
             }
-            Fast::AluRI8 { op, d, imm } => {
-                $cpu.alu_reg::<false>(op, d, imm);
+            Fast::AdcRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Adc, d, b);
+                $done
+            }
+            Fast::SbbRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Sbb, d, b);
+                $done
+            }
+            Fast::AndRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::And, d, b);
+                $done
+            }
+            Fast::SubRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Sub, d, b);
+                $done
+            }
+            Fast::XorRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Xor, d, b);
+                $done
+            }
+            Fast::CmpRR8 { d, s } => {
+                let b = $cpu.reg::<false>(s);
+                $cpu.alu_reg::<false>(AluOp::Cmp, d, b);
+                $done
+            }
+            Fast::AddRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Add, d, imm);
+                $done
+            }
+            Fast::OrRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Or, d, imm);
+                $done
+            }
+            Fast::AdcRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Adc, d, imm);
+                $done
+            }
+            Fast::SbbRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Sbb, d, imm);
+                $done
+            }
+            Fast::AndRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::And, d, imm);
+                $done
+            }
+            Fast::SubRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Sub, d, imm);
+                $done
+            }
+            Fast::XorRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Xor, d, imm);
+                $done
+            }
+            Fast::CmpRI { d, imm } => {
+                $cpu.alu_reg::<true>(AluOp::Cmp, d, imm);
+                $done
+            }
+            Fast::AddRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Add, d, imm);
+                $done
+            }
+            Fast::OrRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Or, d, imm);
+                $done
+            }
+            Fast::AdcRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Adc, d, imm);
+                $done
+            }
+            Fast::SbbRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Sbb, d, imm);
+                $done
+            }
+            Fast::AndRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::And, d, imm);
+                $done
+            }
+            Fast::SubRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Sub, d, imm);
+                $done
+            }
+            Fast::XorRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Xor, d, imm);
+                $done
+            }
+            Fast::CmpRI8 { d, imm } => {
+                $cpu.alu_reg::<false>(AluOp::Cmp, d, imm);
                 $done
             }
             Fast::AluRM { op, w, d, m } => {
@@ -145,16 +271,24 @@ macro_rules! straight_forms {
                 $cpu.inc_dec::<true>(r, false);
                 $done
             }
-            Fast::IncR8 { r } => {
-                $cpu.inc_dec::<false>(r, false);
+            Fast::IncRL { r } => {
+                $cpu.inc_dec_byte::<false>(r, false);
+                $done
+            }
+            Fast::IncRH { r } => {
+                $cpu.inc_dec_byte::<true>(r, false);
                 $done
             }
             Fast::DecR { r } => {
                 $cpu.inc_dec::<true>(r, true);
                 $done
             }
-            Fast::DecR8 { r } => {
-                $cpu.inc_dec::<false>(r, true);
+            Fast::DecRL { r } => {
+                $cpu.inc_dec_byte::<false>(r, true);
+                $done
+            }
+            Fast::DecRH { r } => {
+                $cpu.inc_dec_byte::<true>(r, true);
                 $done
             }
             Fast::ShlR { r } => {
@@ -456,6 +590,28 @@ impl<T: Timing> Cpu<T> {
             self.set_lazy::<W>(LZ_INC, v, a);
             self.set_reg::<W>(r, v);
         }
+    }
+
+    /// INC or DEC of a byte register resolved at decode time: the low
+    /// (`HI` false) or high byte of word register `r` (0 to 3). As
+    /// [`Self::inc_dec`] does it for a byte, without working out which
+    /// byte from the register number.
+    #[inline(always)]
+    fn inc_dec_byte<const HI: bool>(&mut self, r: u8, dec: bool) {
+        let g = &mut self.regs.gpr[r as usize & 3];
+        let w = *g;
+        let a = if HI { w >> 8 } else { w & 0xFF };
+        let v = if dec {
+            a.wrapping_sub(1) & 0xFF
+        } else {
+            a.wrapping_add(1) & 0xFF
+        };
+        *g = if HI {
+            (w & 0x00FF) | v << 8
+        } else {
+            (w & 0xFF00) | v
+        };
+        self.set_lazy::<false>(if dec { LZ_DEC } else { LZ_INC }, v, a);
     }
 
     /// SHL of a register by one: as far as the flags go, ADD of the value

@@ -40,25 +40,139 @@ pub(super) enum Operand {
 pub(crate) enum Fast {
     /// Run through `execute`.
     Slow,
-    AluRR {
-        op: AluOp,
+    // `d op= s` on word registers: one variant per operation, so that the dispatch on
+    // the form picks the operation too.
+    AddRR {
         d: u8,
         s: u8,
     },
-    /// The byte form of [`Fast::AluRR`].
-    AluRR8 {
-        op: AluOp,
+    OrRR {
         d: u8,
         s: u8,
     },
-    AluRI {
-        op: AluOp,
+    AdcRR {
+        d: u8,
+        s: u8,
+    },
+    SbbRR {
+        d: u8,
+        s: u8,
+    },
+    AndRR {
+        d: u8,
+        s: u8,
+    },
+    SubRR {
+        d: u8,
+        s: u8,
+    },
+    XorRR {
+        d: u8,
+        s: u8,
+    },
+    CmpRR {
+        d: u8,
+        s: u8,
+    },
+    // `d op= s` on byte registers: one variant per operation, so that the dispatch on
+    // the form picks the operation too.
+    AddRR8 {
+        d: u8,
+        s: u8,
+    },
+    OrRR8 {
+        d: u8,
+        s: u8,
+    },
+    AdcRR8 {
+        d: u8,
+        s: u8,
+    },
+    SbbRR8 {
+        d: u8,
+        s: u8,
+    },
+    AndRR8 {
+        d: u8,
+        s: u8,
+    },
+    SubRR8 {
+        d: u8,
+        s: u8,
+    },
+    XorRR8 {
+        d: u8,
+        s: u8,
+    },
+    CmpRR8 {
+        d: u8,
+        s: u8,
+    },
+    // `d op= imm` on a word register: one variant per operation, so that the dispatch on
+    // the form picks the operation too.
+    AddRI {
         d: u8,
         imm: u16,
     },
-    /// The byte form of [`Fast::AluRI`].
-    AluRI8 {
-        op: AluOp,
+    OrRI {
+        d: u8,
+        imm: u16,
+    },
+    AdcRI {
+        d: u8,
+        imm: u16,
+    },
+    SbbRI {
+        d: u8,
+        imm: u16,
+    },
+    AndRI {
+        d: u8,
+        imm: u16,
+    },
+    SubRI {
+        d: u8,
+        imm: u16,
+    },
+    XorRI {
+        d: u8,
+        imm: u16,
+    },
+    CmpRI {
+        d: u8,
+        imm: u16,
+    },
+    // `d op= imm` on a byte register: one variant per operation, so that the dispatch on
+    // the form picks the operation too.
+    AddRI8 {
+        d: u8,
+        imm: u16,
+    },
+    OrRI8 {
+        d: u8,
+        imm: u16,
+    },
+    AdcRI8 {
+        d: u8,
+        imm: u16,
+    },
+    SbbRI8 {
+        d: u8,
+        imm: u16,
+    },
+    AndRI8 {
+        d: u8,
+        imm: u16,
+    },
+    SubRI8 {
+        d: u8,
+        imm: u16,
+    },
+    XorRI8 {
+        d: u8,
+        imm: u16,
+    },
+    CmpRI8 {
         d: u8,
         imm: u16,
     },
@@ -126,15 +240,26 @@ pub(crate) enum Fast {
     IncR {
         r: u8,
     },
-    /// The byte form of [`Fast::IncR`].
-    IncR8 {
+    /// The byte form of [`Fast::IncR`] for AL, CL, DL or BL (`r` 0 to 3);
+    /// the byte register resolved at decode time, as for the other `...RL`
+    /// and `...RH` forms.
+    IncRL {
+        r: u8,
+    },
+    /// The byte form of [`Fast::IncR`] for AH, CH, DH or BH: `r` is the
+    /// word register (0 to 3) whose high byte it is.
+    IncRH {
         r: u8,
     },
     DecR {
         r: u8,
     },
-    /// The byte form of [`Fast::DecR`].
-    DecR8 {
+    /// The byte form of [`Fast::DecR`] for AL to BL (as [`Fast::IncRL`]).
+    DecRL {
+        r: u8,
+    },
+    /// The byte form of [`Fast::DecR`] for AH to BH (as [`Fast::IncRH`]).
+    DecRH {
         r: u8,
     },
     /// SHL of a register by one (not on the 80186, whose AF differs).
@@ -267,6 +392,52 @@ pub(crate) enum Fast {
         w: bool,
         m: Mem,
     },
+}
+
+/// The register-register ALU form of `op` (word when `w`).
+fn alu_rr(op: AluOp, w: bool, d: u8, s: u8) -> Fast {
+    use AluOp::*;
+    match (op, w) {
+        (Add, true) => Fast::AddRR { d, s },
+        (Add, false) => Fast::AddRR8 { d, s },
+        (Or, true) => Fast::OrRR { d, s },
+        (Or, false) => Fast::OrRR8 { d, s },
+        (Adc, true) => Fast::AdcRR { d, s },
+        (Adc, false) => Fast::AdcRR8 { d, s },
+        (Sbb, true) => Fast::SbbRR { d, s },
+        (Sbb, false) => Fast::SbbRR8 { d, s },
+        (And, true) => Fast::AndRR { d, s },
+        (And, false) => Fast::AndRR8 { d, s },
+        (Sub, true) => Fast::SubRR { d, s },
+        (Sub, false) => Fast::SubRR8 { d, s },
+        (Xor, true) => Fast::XorRR { d, s },
+        (Xor, false) => Fast::XorRR8 { d, s },
+        (Cmp, true) => Fast::CmpRR { d, s },
+        (Cmp, false) => Fast::CmpRR8 { d, s },
+    }
+}
+
+/// The register-immediate ALU form of `op` (word when `w`).
+fn alu_ri(op: AluOp, w: bool, d: u8, imm: u16) -> Fast {
+    use AluOp::*;
+    match (op, w) {
+        (Add, true) => Fast::AddRI { d, imm },
+        (Add, false) => Fast::AddRI8 { d, imm },
+        (Or, true) => Fast::OrRI { d, imm },
+        (Or, false) => Fast::OrRI8 { d, imm },
+        (Adc, true) => Fast::AdcRI { d, imm },
+        (Adc, false) => Fast::AdcRI8 { d, imm },
+        (Sbb, true) => Fast::SbbRI { d, imm },
+        (Sbb, false) => Fast::SbbRI8 { d, imm },
+        (And, true) => Fast::AndRI { d, imm },
+        (And, false) => Fast::AndRI8 { d, imm },
+        (Sub, true) => Fast::SubRI { d, imm },
+        (Sub, false) => Fast::SubRI8 { d, imm },
+        (Xor, true) => Fast::XorRI { d, imm },
+        (Xor, false) => Fast::XorRI8 { d, imm },
+        (Cmp, true) => Fast::CmpRI { d, imm },
+        (Cmp, false) => Fast::CmpRI8 { d, imm },
+    }
 }
 
 /// The register of a ModR/M-shaped register operand, or the fixed register
@@ -457,10 +628,8 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
     use Operand::{Imm, Mem as M, Reg};
     Some(match sem.op {
         Op::Alu(op) => match two()? {
-            (Reg(d), Reg(s)) if w => Fast::AluRR { op, d, s },
-            (Reg(d), Reg(s)) => Fast::AluRR8 { op, d, s },
-            (Reg(d), Imm(imm)) if w => Fast::AluRI { op, d, imm },
-            (Reg(d), Imm(imm)) => Fast::AluRI8 { op, d, imm },
+            (Reg(d), Reg(s)) => alu_rr(op, w, d, s),
+            (Reg(d), Imm(imm)) => alu_ri(op, w, d, imm),
             (Reg(d), M(m)) => Fast::AluRM { op, w, d, m },
             (M(m), Reg(s)) => Fast::AluMR { op, w, m, s },
             (M(m), Imm(imm)) => Fast::AluMI { op, w, m, imm },
@@ -491,9 +660,11 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
             }
             match operand(sem.opd[0], d, &mut pos)? {
                 Reg(r) if sem.op == Op::Inc && w => Fast::IncR { r },
-                Reg(r) if sem.op == Op::Inc => Fast::IncR8 { r },
+                Reg(r) if sem.op == Op::Inc && r < 4 => Fast::IncRL { r },
+                Reg(r) if sem.op == Op::Inc => Fast::IncRH { r: r & 3 },
                 Reg(r) if w => Fast::DecR { r },
-                Reg(r) => Fast::DecR8 { r },
+                Reg(r) if r < 4 => Fast::DecRL { r },
+                Reg(r) => Fast::DecRH { r: r & 3 },
                 _ => return None,
             }
         }
