@@ -1541,17 +1541,15 @@ mod tests {
             0xF4,                                     // 8032: HLT
         ];
         for forms in [true, false] {
-            let mut flat = FlatBus::new(0x10000);
-            let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut flat);
-            c.set_forms(forms);
-            flat.load(0x8000, &code);
-            flat.load(0x9000, &0.1f64.to_bits().to_le_bytes());
-            flat.load(0x9008, &3.0f64.to_bits().to_le_bytes());
-            flat.load(0x9018, &0x027Fu16.to_le_bytes());
-            c.eip = 0x8000;
-            c.r[4] = 0x7000;
-            let mut bus = TrustBus(flat);
-            assert_eq!(run_to_end(&mut c, &mut bus), StepResult32::Halted);
+            let (c, bus) = run_lean_program(
+                &code,
+                &[
+                    (0x9000, &0.1f64.to_bits().to_le_bytes()),
+                    (0x9008, &3.0f64.to_bits().to_le_bytes()),
+                    (0x9018, &0x027Fu16.to_le_bytes()),
+                ],
+                forms,
+            );
             let m = &bus.0.mem;
             let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
             let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
@@ -1608,21 +1606,19 @@ mod tests {
             0xF4,                                     // 8056: HLT
         ];
         for forms in [true, false] {
-            let mut flat = FlatBus::new(0x10000);
-            let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut flat);
-            c.set_forms(forms);
-            flat.load(0x8000, &code);
-            flat.load(0x9000, &(-7i32).to_le_bytes());
-            flat.load(0x9004, &0i32.to_le_bytes());
-            flat.load(0x9008, &i32::MAX.to_le_bytes());
-            flat.load(0x9010, &[0xFF; 8]);
-            flat.load(0x9018, &0x027Fu16.to_le_bytes());
-            flat.load(0x9030, &[0xFF; 8]);
-            flat.load(0x9040, &0.5f64.to_bits().to_le_bytes());
-            c.eip = 0x8000;
-            c.r[4] = 0x7000;
-            let mut bus = TrustBus(flat);
-            assert_eq!(run_to_end(&mut c, &mut bus), StepResult32::Halted);
+            let (c, bus) = run_lean_program(
+                &code,
+                &[
+                    (0x9000, &(-7i32).to_le_bytes()),
+                    (0x9004, &0i32.to_le_bytes()),
+                    (0x9008, &i32::MAX.to_le_bytes()),
+                    (0x9010, &[0xFF; 8]),
+                    (0x9018, &0x027Fu16.to_le_bytes()),
+                    (0x9030, &[0xFF; 8]),
+                    (0x9040, &0.5f64.to_bits().to_le_bytes()),
+                ],
+                forms,
+            );
             let m = &bus.0.mem;
             let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
             let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
@@ -1649,6 +1645,23 @@ mod tests {
             assert_eq!(q(0x9038), 0x41DF_FFFF_FFC0_0000, "forms {forms}");
             assert_eq!(c.r[0] & 0xFFFF, 0x0000);
         }
+    }
+
+    /// Run `code` from 8000h on a flat protected-mode Pentium Pro (ESP
+    /// 7000h) with `data` loaded, the decoded forms on or off, to its HLT.
+    fn run_lean_program(code: &[u8], data: &[(u32, &[u8])], forms: bool) -> (Cpu32, TrustBus) {
+        let mut flat = FlatBus::new(0x10000);
+        let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut flat);
+        c.set_forms(forms);
+        flat.load(0x8000, code);
+        for &(a, bytes) in data {
+            flat.load(a, bytes);
+        }
+        c.eip = 0x8000;
+        c.r[4] = 0x7000;
+        let mut bus = TrustBus(flat);
+        assert_eq!(run_to_end(&mut c, &mut bus), StepResult32::Halted);
+        (c, bus)
     }
 
     /// A lean FADD m64 in the run loop's lap, whose operand page is not
