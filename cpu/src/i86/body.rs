@@ -32,7 +32,7 @@
 //! reached the budget, and the run stops where a run of single forms
 //! would.
 
-use super::forms::{Fast, Quick};
+use super::forms::{alu_form_pattern, with_alu_forms, Fast, Quick};
 use super::icache::SLOTS;
 
 /// Visits to a slot without a body, in one generation, before its body is
@@ -130,38 +130,7 @@ enum Kind {
 fn kind(f: &Fast) -> Option<(Kind, u16)> {
     use Fast::*;
     Some(match *f {
-        AddRR { .. }
-        | OrRR { .. }
-        | AdcRR { .. }
-        | SbbRR { .. }
-        | AndRR { .. }
-        | SubRR { .. }
-        | XorRR { .. }
-        | CmpRR { .. }
-        | AddRR8 { .. }
-        | OrRR8 { .. }
-        | AdcRR8 { .. }
-        | SbbRR8 { .. }
-        | AndRR8 { .. }
-        | SubRR8 { .. }
-        | XorRR8 { .. }
-        | CmpRR8 { .. }
-        | AddRI { .. }
-        | OrRI { .. }
-        | AdcRI { .. }
-        | SbbRI { .. }
-        | AndRI { .. }
-        | SubRI { .. }
-        | XorRI { .. }
-        | CmpRI { .. }
-        | AddRI8 { .. }
-        | OrRI8 { .. }
-        | AdcRI8 { .. }
-        | SbbRI8 { .. }
-        | AndRI8 { .. }
-        | SubRI8 { .. }
-        | XorRI8 { .. }
-        | CmpRI8 { .. }
+        with_alu_forms!(alu_form_pattern! {})
         | TestRR { .. }
         | TestRI { .. }
         | MovRR { .. }

@@ -21,7 +21,8 @@
 
 use super::body::Op as BodyOp;
 use super::forms::{
-    quick, Fast, Mem, Operand, Quick, LAZY, LZ_ADD, LZ_DEC, LZ_INC, LZ_RAW, LZ_SUB, LZ_WORD,
+    quick, with_alu_forms, Fast, Mem, Operand, Quick, LAZY, LZ_ADD, LZ_DEC, LZ_INC, LZ_RAW, LZ_SUB,
+    LZ_WORD,
 };
 use super::icache::{MAX_CACHED_LEN, SLOTS};
 use super::instr::decode_instr;
@@ -67,151 +68,36 @@ macro_rules! wide_on {
 /// and the bodies (`run_body`).
 macro_rules! straight_forms {
     ($cpu:ident, $bus:ident, $f:expr, $done:expr, $wrote:expr, { $($rest:tt)* }) => {
+        with_alu_forms!(straight_forms! { @ $cpu, $bus, $f, $done, $wrote, { $($rest)* } })
+    };
+    (
+        [$(($op:ident, $rr:ident, $rr8:ident, $ri:ident, $ri8:ident)),* $(,)?]
+        @ $cpu:ident, $bus:ident, $f:expr, $done:expr, $wrote:expr, { $($rest:tt)* }
+    ) => {
         match $f {
-            Fast::AddRR { d, s } => {
-                let b = $cpu.reg::<true>(s);
-                $cpu.alu_reg::<true>(AluOp::Add, d, b);
-                $done
-            }
-            Fast::OrRR { d, s } => {
-                let b = $cpu.reg::<true>(s);
-                $cpu.alu_reg::<true>(AluOp::Or, d, b);
-                $done
-            }
-            Fast::AdcRR { d, s } => {
-                let b = $cpu.reg::<true>(s);
-                $cpu.alu_reg::<true>(AluOp::Adc, d, b);
-                $done
-            }
-            Fast::SbbRR { d, s } => {
-                let b = $cpu.reg::<true>(s);
-                $cpu.alu_reg::<true>(AluOp::Sbb, d, b);
-                $done
-            }
-            Fast::AndRR { d, s } => {
-                let b = $cpu.reg::<true>(s);
-                $cpu.alu_reg::<true>(AluOp::And, d, b);
-                $done
-            }
-            Fast::SubRR { d, s } => {
-                let b = $cpu.reg::<true>(s);
-                $cpu.alu_reg::<true>(AluOp::Sub, d, b);
-                $done
-            }
-            Fast::XorRR { d, s } => {
-                let b = $cpu.reg::<true>(s);
-                $cpu.alu_reg::<true>(AluOp::Xor, d, b);
-                $done
-            }
-            Fast::CmpRR { d, s } => {
-                let b = $cpu.reg::<true>(s);
-                $cpu.alu_reg::<true>(AluOp::Cmp, d, b);
-                $done
-            }
-            Fast::AddRR8 { d, s } => {
-                let b = $cpu.reg::<false>(s);
-                $cpu.alu_reg::<false>(AluOp::Add, d, b);
-                $done
-            }
-            Fast::OrRR8 { d, s } => {
-                let b = $cpu.reg::<false>(s);
-                $cpu.alu_reg::<false>(AluOp::Or, d, b);
-                $done
-            }
-            Fast::AdcRR8 { d, s } => {
-                let b = $cpu.reg::<false>(s);
-                $cpu.alu_reg::<false>(AluOp::Adc, d, b);
-                $done
-            }
-            Fast::SbbRR8 { d, s } => {
-                let b = $cpu.reg::<false>(s);
-                $cpu.alu_reg::<false>(AluOp::Sbb, d, b);
-                $done
-            }
-            Fast::AndRR8 { d, s } => {
-                let b = $cpu.reg::<false>(s);
-                $cpu.alu_reg::<false>(AluOp::And, d, b);
-                $done
-            }
-            Fast::SubRR8 { d, s } => {
-                let b = $cpu.reg::<false>(s);
-                $cpu.alu_reg::<false>(AluOp::Sub, d, b);
-                $done
-            }
-            Fast::XorRR8 { d, s } => {
-                let b = $cpu.reg::<false>(s);
-                $cpu.alu_reg::<false>(AluOp::Xor, d, b);
-                $done
-            }
-            Fast::CmpRR8 { d, s } => {
-                let b = $cpu.reg::<false>(s);
-                $cpu.alu_reg::<false>(AluOp::Cmp, d, b);
-                $done
-            }
-            Fast::AddRI { d, imm } => {
-                $cpu.alu_reg::<true>(AluOp::Add, d, imm);
-                $done
-            }
-            Fast::OrRI { d, imm } => {
-                $cpu.alu_reg::<true>(AluOp::Or, d, imm);
-                $done
-            }
-            Fast::AdcRI { d, imm } => {
-                $cpu.alu_reg::<true>(AluOp::Adc, d, imm);
-                $done
-            }
-            Fast::SbbRI { d, imm } => {
-                $cpu.alu_reg::<true>(AluOp::Sbb, d, imm);
-                $done
-            }
-            Fast::AndRI { d, imm } => {
-                $cpu.alu_reg::<true>(AluOp::And, d, imm);
-                $done
-            }
-            Fast::SubRI { d, imm } => {
-                $cpu.alu_reg::<true>(AluOp::Sub, d, imm);
-                $done
-            }
-            Fast::XorRI { d, imm } => {
-                $cpu.alu_reg::<true>(AluOp::Xor, d, imm);
-                $done
-            }
-            Fast::CmpRI { d, imm } => {
-                $cpu.alu_reg::<true>(AluOp::Cmp, d, imm);
-                $done
-            }
-            Fast::AddRI8 { d, imm } => {
-                $cpu.alu_reg::<false>(AluOp::Add, d, imm);
-                $done
-            }
-            Fast::OrRI8 { d, imm } => {
-                $cpu.alu_reg::<false>(AluOp::Or, d, imm);
-                $done
-            }
-            Fast::AdcRI8 { d, imm } => {
-                $cpu.alu_reg::<false>(AluOp::Adc, d, imm);
-                $done
-            }
-            Fast::SbbRI8 { d, imm } => {
-                $cpu.alu_reg::<false>(AluOp::Sbb, d, imm);
-                $done
-            }
-            Fast::AndRI8 { d, imm } => {
-                $cpu.alu_reg::<false>(AluOp::And, d, imm);
-                $done
-            }
-            Fast::SubRI8 { d, imm } => {
-                $cpu.alu_reg::<false>(AluOp::Sub, d, imm);
-                $done
-            }
-            Fast::XorRI8 { d, imm } => {
-                $cpu.alu_reg::<false>(AluOp::Xor, d, imm);
-                $done
-            }
-            Fast::CmpRI8 { d, imm } => {
-                $cpu.alu_reg::<false>(AluOp::Cmp, d, imm);
-                $done
-            }
+            // The register ALU forms, a variant per operation and shape
+            // (`with_alu_forms!`), so that the dispatch on the form picks the
+            // operation too.
+            $(
+                Fast::$rr { d, s } => {
+                    let b = $cpu.reg::<true>(s);
+                    $cpu.alu_reg::<true>(AluOp::$op, d, b);
+                    $done
+                }
+                Fast::$rr8 { d, s } => {
+                    let b = $cpu.reg::<false>(s);
+                    $cpu.alu_reg::<false>(AluOp::$op, d, b);
+                    $done
+                }
+                Fast::$ri { d, imm } => {
+                    $cpu.alu_reg::<true>(AluOp::$op, d, imm);
+                    $done
+                }
+                Fast::$ri8 { d, imm } => {
+                    $cpu.alu_reg::<false>(AluOp::$op, d, imm);
+                    $done
+                }
+            )*
             Fast::AluRM { op, w, d, m } => {
                 let b = wide_on!($cpu, w, load::<B>($bus, &m));
                 wide_on!($cpu, w, alu_reg(op, d, b));

@@ -394,51 +394,62 @@ pub(crate) enum Fast {
     },
 }
 
-/// The register-register ALU form of `op` (word when `w`).
-fn alu_rr(op: AluOp, w: bool, d: u8, s: u8) -> Fast {
-    use AluOp::*;
-    match (op, w) {
-        (Add, true) => Fast::AddRR { d, s },
-        (Add, false) => Fast::AddRR8 { d, s },
-        (Or, true) => Fast::OrRR { d, s },
-        (Or, false) => Fast::OrRR8 { d, s },
-        (Adc, true) => Fast::AdcRR { d, s },
-        (Adc, false) => Fast::AdcRR8 { d, s },
-        (Sbb, true) => Fast::SbbRR { d, s },
-        (Sbb, false) => Fast::SbbRR8 { d, s },
-        (And, true) => Fast::AndRR { d, s },
-        (And, false) => Fast::AndRR8 { d, s },
-        (Sub, true) => Fast::SubRR { d, s },
-        (Sub, false) => Fast::SubRR8 { d, s },
-        (Xor, true) => Fast::XorRR { d, s },
-        (Xor, false) => Fast::XorRR8 { d, s },
-        (Cmp, true) => Fast::CmpRR { d, s },
-        (Cmp, false) => Fast::CmpRR8 { d, s },
-    }
+/// The register ALU forms, one list for every place that names them: each
+/// operation with its word and byte register-register and
+/// register-immediate variants of [`Fast`]. `with_alu_forms!(m! { args })`
+/// calls `m! { [list] args }`.
+macro_rules! with_alu_forms {
+    ($m:ident ! { $($args:tt)* }) => {
+        $m! {
+            [
+                (Add, AddRR, AddRR8, AddRI, AddRI8),
+                (Or, OrRR, OrRR8, OrRI, OrRI8),
+                (Adc, AdcRR, AdcRR8, AdcRI, AdcRI8),
+                (Sbb, SbbRR, SbbRR8, SbbRI, SbbRI8),
+                (And, AndRR, AndRR8, AndRI, AndRI8),
+                (Sub, SubRR, SubRR8, SubRI, SubRI8),
+                (Xor, XorRR, XorRR8, XorRI, XorRI8),
+                (Cmp, CmpRR, CmpRR8, CmpRI, CmpRI8),
+            ]
+            $($args)*
+        }
+    };
 }
+pub(super) use with_alu_forms;
 
-/// The register-immediate ALU form of `op` (word when `w`).
-fn alu_ri(op: AluOp, w: bool, d: u8, imm: u16) -> Fast {
-    use AluOp::*;
-    match (op, w) {
-        (Add, true) => Fast::AddRI { d, imm },
-        (Add, false) => Fast::AddRI8 { d, imm },
-        (Or, true) => Fast::OrRI { d, imm },
-        (Or, false) => Fast::OrRI8 { d, imm },
-        (Adc, true) => Fast::AdcRI { d, imm },
-        (Adc, false) => Fast::AdcRI8 { d, imm },
-        (Sbb, true) => Fast::SbbRI { d, imm },
-        (Sbb, false) => Fast::SbbRI8 { d, imm },
-        (And, true) => Fast::AndRI { d, imm },
-        (And, false) => Fast::AndRI8 { d, imm },
-        (Sub, true) => Fast::SubRI { d, imm },
-        (Sub, false) => Fast::SubRI8 { d, imm },
-        (Xor, true) => Fast::XorRI { d, imm },
-        (Xor, false) => Fast::XorRI8 { d, imm },
-        (Cmp, true) => Fast::CmpRI { d, imm },
-        (Cmp, false) => Fast::CmpRI8 { d, imm },
-    }
+/// The builders of the register ALU forms from the list.
+macro_rules! alu_builders {
+    ([$(($op:ident, $rr:ident, $rr8:ident, $ri:ident, $ri8:ident)),* $(,)?]) => {
+        /// The register-register ALU form of `op` (word when `w`).
+        fn alu_rr(op: AluOp, w: bool, d: u8, s: u8) -> Fast {
+            match (op, w) {
+                $(
+                    (AluOp::$op, true) => Fast::$rr { d, s },
+                    (AluOp::$op, false) => Fast::$rr8 { d, s },
+                )*
+            }
+        }
+
+        /// The register-immediate ALU form of `op` (word when `w`).
+        fn alu_ri(op: AluOp, w: bool, d: u8, imm: u16) -> Fast {
+            match (op, w) {
+                $(
+                    (AluOp::$op, true) => Fast::$ri { d, imm },
+                    (AluOp::$op, false) => Fast::$ri8 { d, imm },
+                )*
+            }
+        }
+    };
 }
+with_alu_forms!(alu_builders! {});
+
+/// A pattern matching every register ALU form of [`Fast`].
+macro_rules! alu_form_pattern {
+    ([$(($op:ident, $rr:ident, $rr8:ident, $ri:ident, $ri8:ident)),* $(,)?]) => {
+        $(Fast::$rr { .. } | Fast::$rr8 { .. } | Fast::$ri { .. } | Fast::$ri8 { .. })|*
+    };
+}
+pub(super) use alu_form_pattern;
 
 /// The register of a ModR/M-shaped register operand, or the fixed register
 /// of an operand shape, as `execute`'s `loc` resolves it.
