@@ -568,10 +568,7 @@ impl Cpu32 {
                 let v = self.pop(bus, osz)?;
                 self.popf(v, osz);
             }
-            0x9E => {
-                let v = (self.r[0] >> 8) & 0xD5;
-                self.set_flags(0xD5, v);
-            }
+            0x9E => self.sahf(),
             0x9F => {
                 let v = (self.eflags & 0xD7) | 2;
                 self.set_reg(1, 4, v);

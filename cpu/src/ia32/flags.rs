@@ -307,6 +307,17 @@ impl Cpu32 {
         }
     }
 
+    /// SAHF: SF, ZF, AF, PF and CF from AH, OF kept (worked out alone,
+    /// [`Self::of_flag`]), the record dropped. One source for the general
+    /// path and the decoded form (forms.rs `SAHF_F`).
+    #[inline(always)]
+    pub(crate) fn sahf(&mut self) {
+        let v = (self.r[0] >> 8) & 0xD5;
+        let of = self.of_flag();
+        self.lf.kind = NONE;
+        self.eflags = (self.eflags & !STATUS) | v | of;
+    }
+
     /// Set the status flags in `mask` (CF and OF only) to `bits`, leaving
     /// the others: BT and the rotates, which on a pending record keep it
     /// rather than work it out.

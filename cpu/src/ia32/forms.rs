@@ -963,12 +963,7 @@ impl Cpu32 {
             @ MOVZX_RR8 => self.f_movx_rr::<W8, false>(i),
             @ MOVSX_RR8 => self.f_movx_rr::<W8, true>(i),
             @ SAHF_F => {
-                // As the general path: SF, ZF, AF, PF and CF from AH, OF
-                // kept (worked out alone: `of_flag`), the record dropped.
-                let v = (self.r[0] >> 8) & 0xD5;
-                let of = self.of_flag();
-                self.lf.kind = super::flags::NONE;
-                self.eflags = (self.eflags & !STATUS) | v | of;
+                self.sahf();
                 Ok(false)
             },
             @ SETCC_R => {

@@ -548,14 +548,10 @@ impl Cpu32 {
     /// True when done; false, nothing changed, for [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_fild32<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
-        let ea = self.ea_as::<false>(i);
-        let Some(p) = self.x87_lean_at::<4>(i, ea, Acc::Read) else {
+        let Some((b, ea)) = self.x87_lean_read::<B, 4>(bus, i) else {
             return false;
         };
-        let Some(b) = bus.ram_direct().get(p..).and_then(|m| m.first_chunk::<4>()) else {
-            return false;
-        };
-        let v = i32::from_le_bytes(*b);
+        let v = i32::from_le_bytes(b);
         match self.x87_lean_unit() {
             Some((u, ip, seg)) => u.lean_fild32(v, || lean_ptrs(i, ea, *ip, seg)),
             None => false,
@@ -568,24 +564,35 @@ impl Cpu32 {
     /// for the full path. The caller checks the index against the lent
     /// RAM's length.
     #[inline(always)]
-    fn x87_lean_at<const N: u32>(&mut self, i: &Insn, ea: u32, acc: Acc) -> Option<usize> {
+    fn x87_lean_at<const N: usize>(&mut self, i: &Insn, ea: u32, acc: Acc) -> Option<usize> {
         let at = |_: &mut Self, p: usize, ()| Ok(p);
-        match self.on_flat(i.mseg(), ea, N, acc == Acc::Write, (), at) {
+        match self.on_flat(i.mseg(), ea, N as u32, acc == Acc::Write, (), at) {
             Ok(p) => Some(p),
-            Err(()) => self.x87_direct(i, ea, N, acc),
+            Err(()) => self.x87_direct(i, ea, N as u32, acc),
         }
     }
 
-    /// The m64 operand of a lean loading form, read as the core's integer
-    /// forms read theirs ([`Cpu32::x87_lean_at`], then the lent RAM), and
-    /// its effective address; None (nothing read twice: only plain RAM is
-    /// taken) for the full path.
+    /// The `N`-byte operand of a lean loading form (m64, FILD's m32), read
+    /// as the core's integer forms read theirs ([`Cpu32::x87_lean_at`],
+    /// then the lent RAM), and its effective address; None (nothing read
+    /// twice: only plain RAM is taken) for the full path.
+    #[inline(always)]
+    fn x87_lean_read<B: Bus + ?Sized, const N: usize>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+    ) -> Option<([u8; N], u32)> {
+        let ea = self.ea_as::<false>(i);
+        let p = self.x87_lean_at::<N>(i, ea, Acc::Read)?;
+        let b = bus.ram_direct().get(p..)?.first_chunk::<N>()?;
+        Some((*b, ea))
+    }
+
+    /// [`Self::x87_lean_read`] of an m64 operand, as its bits.
     #[inline(always)]
     fn x87_lean_read64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> Option<(u64, u32)> {
-        let ea = self.ea_as::<false>(i);
-        let p = self.x87_lean_at::<8>(i, ea, Acc::Read)?;
-        let b = bus.ram_direct().get(p..)?.first_chunk::<8>()?;
-        Some((u64::from_le_bytes(*b), ea))
+        let (b, ea) = self.x87_lean_read::<B, 8>(bus, i)?;
+        Some((u64::from_le_bytes(b), ea))
     }
 
     /// The [`LEAN_FST64`] form: FST(P) m64 of an ST(0) held as a double
