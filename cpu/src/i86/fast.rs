@@ -154,7 +154,7 @@ macro_rules! straight_forms {
                 $wrote
             }
             Fast::IncR { r } => {
-                $cpu.inc_dec::<true>(r, false);
+                $cpu.inc_dec(r, false);
                 $done
             }
             Fast::IncRL { r } => {
@@ -166,7 +166,7 @@ macro_rules! straight_forms {
                 $done
             }
             Fast::DecR { r } => {
-                $cpu.inc_dec::<true>(r, true);
+                $cpu.inc_dec(r, true);
                 $done
             }
             Fast::DecRL { r } => {
@@ -462,42 +462,42 @@ impl<T: Timing> Cpu<T> {
         self.set_lazy::<W>(LZ_RAW, a & b & mask(W) as u16, 0);
     }
 
-    /// INC or DEC of a register: CF is kept.
+    /// INC or DEC of `a` at width `W`: the result and the kind of its
+    /// lazy record (CF kept). One source for the word and byte register
+    /// forms, which record it after writing the register.
     #[inline(always)]
-    fn inc_dec<const W: bool>(&mut self, r: u8, dec: bool) {
-        let a = self.reg::<W>(r);
+    fn inc_dec_value<const W: bool>(a: u16, dec: bool) -> (u16, u8) {
         let m = mask(W) as u16;
         if dec {
-            let v = a.wrapping_sub(1) & m;
-            self.set_lazy::<W>(LZ_DEC, v, a);
-            self.set_reg::<W>(r, v);
+            (a.wrapping_sub(1) & m, LZ_DEC)
         } else {
-            let v = a.wrapping_add(1) & m;
-            self.set_lazy::<W>(LZ_INC, v, a);
-            self.set_reg::<W>(r, v);
+            (a.wrapping_add(1) & m, LZ_INC)
         }
     }
 
+    /// INC or DEC of a word register.
+    #[inline(always)]
+    fn inc_dec(&mut self, r: u8, dec: bool) {
+        let a = self.reg::<true>(r);
+        let (v, lz) = Self::inc_dec_value::<true>(a, dec);
+        self.set_reg::<true>(r, v);
+        self.set_lazy::<true>(lz, v, a);
+    }
+
     /// INC or DEC of a byte register resolved at decode time: the low
-    /// (`HI` false) or high byte of word register `r` (0 to 3). As
-    /// [`Self::inc_dec`] does it for a byte, without working out which
-    /// byte from the register number.
+    /// (`HI` false) or high byte of word register `r` (0 to 3), without
+    /// working out which byte from the register number.
     #[inline(always)]
     fn inc_dec_byte<const HI: bool>(&mut self, r: u8, dec: bool) {
-        let g = &mut self.regs.gpr[r as usize & 3];
-        let w = *g;
+        let w = self.regs.gpr[r as usize & 3];
         let a = if HI { w >> 8 } else { w & 0xFF };
-        let v = if dec {
-            a.wrapping_sub(1) & 0xFF
-        } else {
-            a.wrapping_add(1) & 0xFF
-        };
-        *g = if HI {
+        let (v, lz) = Self::inc_dec_value::<false>(a, dec);
+        self.regs.gpr[r as usize & 3] = if HI {
             (w & 0x00FF) | v << 8
         } else {
             (w & 0xFF00) | v
         };
-        self.set_lazy::<false>(if dec { LZ_DEC } else { LZ_INC }, v, a);
+        self.set_lazy::<false>(lz, v, a);
     }
 
     /// SHL of a register by one: as far as the flags go, ADD of the value
