@@ -1279,6 +1279,43 @@ impl Cpu32 {
         Ok(())
     }
 
+    /// [`Self::string_one`] with a 32-bit address and an operand of width
+    /// `W`: the same steps with the sizes known, so that the read and the
+    /// write take their own paths at once (LODSB/LODSD loops).
+    #[inline(always)]
+    pub(crate) fn string_one32<W: Width, B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+    ) -> R<()> {
+        let sz = W::BITS / 8;
+        let step = if self.eflags & DF != 0 {
+            sz.wrapping_neg()
+        } else {
+            sz
+        };
+        let (si, di) = (self.r[6], self.r[7]);
+        match i.op | 1 {
+            0xAD => {
+                let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, si, sz)?;
+                self.r[0] = (self.r[0] & !W::MASK) | v;
+                self.r[6] = si.wrapping_add(step);
+            }
+            0xAB => {
+                let v = self.r[0] & W::MASK;
+                self.wr(bus, ES, di, sz, v)?;
+                self.r[7] = di.wrapping_add(step);
+            }
+            _ => {
+                let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, si, sz)?;
+                self.wr(bus, ES, di, sz, v)?;
+                self.r[6] = si.wrapping_add(step);
+                self.r[7] = di.wrapping_add(step);
+            }
+        }
+        Ok(())
+    }
+
     /// [`Self::string`] under REP, and the rest.
     #[inline(never)]
     fn string_rep<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn, start: u32) -> R<()> {

@@ -481,7 +481,20 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
         0x190..=0x19F if !i.mem => (SETCC_R, (op & 0xF) as u8 | rm << 5),
         0x190..=0x19F => f(SETCC, 0, (op & 0xF) as u8),
         0xF6 | 0xF7 => f(GRP3, w, 0),
-        0xA4 | 0xA5 | 0xAA..=0xAD if i.rep == 0 => (STR_ONE, 0),
+        // With a 32-bit address the operand's width goes in `aux`, so that
+        // the arm runs a copy with its sizes known (`string_one32`).
+        0xA4 | 0xA5 | 0xAA..=0xAD if i.rep == 0 => (
+            STR_ONE,
+            if !i.a32 {
+                0
+            } else if op & 1 == 0 {
+                1
+            } else if i.o32 {
+                4
+            } else {
+                2
+            },
+        ),
         0x6C..=0x6F | 0xA4..=0xA7 | 0xAA..=0xAF => f(STRING, 0, 0),
         // The counter's width is the address size.
         0xE0..=0xE3 => f(LOOP, if i.a32 { 2 } else { 1 }, (op & 3) as u8),
@@ -926,7 +939,13 @@ impl Cpu32 {
             @ X87L_FSTP => self.f_x87_lean::<_, { super::fpu::LEAN_FSTP }, LAP>(bus, i, next, start),
             @ X87L_FNSTSW => self.f_x87_lean::<_, { super::fpu::LEAN_FNSTSW }, LAP>(bus, i, next, start),
             @ X87L_FILD32 => self.f_x87_lean::<_, { super::fpu::LEAN_FILD32 }, LAP>(bus, i, next, start),
-            @ STR_ONE => self.string_one(bus, i).map(|()| false),
+            @ STR_ONE => match i.aux {
+                1 => self.string_one32::<W8, B>(bus, i),
+                2 => self.string_one32::<W16, B>(bus, i),
+                4 => self.string_one32::<W32, B>(bus, i),
+                _ => self.string_one(bus, i),
+            }
+            .map(|()| false),
             @ BT_M => if i.aux & A_BT32 != 0 {
                 self.f_bt_m::<W32, B>(bus, i)
             } else {
@@ -1512,6 +1531,13 @@ impl Cpu32 {
     /// jump is taken; the body checked its target when it was built.
     #[inline(always)]
     fn f_loop_body(&mut self, aux: u8) -> bool {
+        // Plain LOOP on ECX, what 32-bit code runs, before the family's
+        // jump on `aux`: one decrement and a test.
+        if aux == A_LOOP32 | 2 {
+            let c = self.r[1].wrapping_sub(1);
+            self.r[1] = c;
+            return c != 0;
+        }
         if aux & A_LOOP32 != 0 {
             self.loop_count::<W32>(aux)
         } else {
@@ -1587,8 +1613,10 @@ impl Cpu32 {
             // [CF=0, v] right by n puts v's bit n-1 in CF and, in the top
             // bit, v's bit n-2 (the zero carry when n = 1): with v shifted
             // up by one, bits n and n-1, without a test for n = 1.
-            let w = v << 1;
-            let of = ((w >> bit) ^ (w >> (bit - 1))) & 1;
+            // Bit k of `u` is bit k of v << 1 against its bit k - 1: one
+            // shift by the offset instead of two.
+            let u = (v << 1) ^ (v << 2);
+            let of = (u >> bit) & 1;
             self.set_co(CF | OF, cf | (of * OF));
         } else {
             self.set_co(CF, cf);
