@@ -541,23 +541,26 @@ impl Cpu32 {
                         // A taken Jcc: its target, the clocks from the body's
                         // start to leaving by it, and its steps are in the
                         // arena copy (`build_block`).
-                        self.eip = i.imm;
-                        self.cycles = c0.wrapping_add(i.disp as u64);
+                        // EIP and the clocks go to the core only when it
+                        // leaves: a loop back keeps them in locals.
+                        let cycles = c0.wrapping_add(i.disp as u64);
                         #[cfg(debug_assertions)]
-                        within_worst(self.cycles);
+                        within_worst(cycles);
                         *n = n.wrapping_add(u64::from(i.base));
                         let again = if SLICE {
                             let worst = (blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK;
-                            self.cycles.wrapping_add(worst as u64) < end
+                            cycles.wrapping_add(worst as u64) < end
                         } else {
                             // The body and the instruction after it.
                             *n + (len as u64) < end
                         };
                         if i.imm == e0 && again {
                             from = 0;
-                            c0 = self.cycles;
+                            c0 = cycles;
                             continue 'again;
                         }
+                        self.eip = i.imm;
+                        self.cycles = cycles;
                         self.jcc_at = (first + at(i)) as u32;
                         return Some(res);
                     }
