@@ -263,6 +263,12 @@ pub(crate) const MOVSX_RR8: u8 = XCHG_RR << 2 | 3;
 /// ([`Cpu32::jcc_cond`]) rather than `cond` taking the code apart at run time.
 pub(crate) const SETCC_R: u8 = SETCC << 2 | 3;
 
+/// BT r32, imm8 (`0F BA /4` with a register operand): a form of its own
+/// (INCDEC_R's unused fourth width), the register | [`A_386`] in `aux`, so
+/// that it tests neither for the immediate nor for BTS/BTR/BTC's write
+/// (mix32's sieve runs `bt eax, 16; jnc` in its inner loop).
+const BT_RI32: u8 = INCDEC_R << 2 | 3;
+
 /// The 32-bit ALU operation with a sign-extended byte immediate
 /// (`83 /op` with a register operand): the ALU_RI family's unused fourth
 /// width, the register in `aux`, so the extension is not decided at run time.
@@ -508,6 +514,8 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
             let q = if generation == 3 { A_386 } else { 0 };
             if i.mem {
                 (BT_M, kind | imm | q | if i.o32 { A_BT32 } else { 0 })
+            } else if op == 0x1BA && kind == 0 && i.o32 {
+                (BT_RI32, rm | q)
             } else {
                 f(BT_R, ow, kind | imm | q)
             }
@@ -580,7 +588,7 @@ macro_rules! by_form {
             0 | 1 | 2 | 3 | 27 | 31 | 39
             | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
             | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 171
-            | 175 | 179 | 183 | 187 | 199 | 203 => {
+            | 175 | 179 | 187 | 199 | 203 => {
                 if $lap {
                     $me.snapshot_at($start);
                 }
@@ -946,6 +954,11 @@ impl Cpu32 {
                 _ => self.string_one(bus, i),
             }
             .map(|()| false),
+            @ BT_RI32 => {
+                let v = self.r[(i.aux & 7) as usize];
+                self.bt_flags(i.aux, v, i.imm & 31);
+                Ok(false)
+            },
             @ BT_M => if i.aux & A_BT32 != 0 {
                 self.f_bt_m::<W32, B>(bus, i)
             } else {
@@ -1230,13 +1243,42 @@ impl Cpu32 {
         }
     }
 
+    /// INC or DEC of a register: a copy per direction (and for a byte
+    /// register per half), so that none works out at run time which it is
+    /// (`dec bl` in a counted loop was 37 host instructions).
     #[inline(always)]
     fn f_incdec_r<W: Width>(&mut self, i: &Insn) {
         let n = (i.aux & 7) as usize;
-        let a = self.gr::<W>(n);
-        let (r, l) = incdec_lazy::<W>(i.aux & 8 != 0, a, self.cf());
+        if W::BITS == 8 {
+            match i.aux & 12 {
+                0 => self.incdec_r8::<false, false>(n),
+                4 => self.incdec_r8::<true, false>(n),
+                8 => self.incdec_r8::<false, true>(n),
+                _ => self.incdec_r8::<true, true>(n),
+            }
+        } else if i.aux & 8 != 0 {
+            self.incdec_r::<W, true>(n)
+        } else {
+            self.incdec_r::<W, false>(n)
+        }
+    }
+
+    /// [`Self::f_incdec_r`] on register `n` of 16 or 32 bits.
+    #[inline(always)]
+    fn incdec_r<W: Width, const DEC: bool>(&mut self, n: usize) {
+        let (r, l) = incdec_lazy::<W>(DEC, self.r[n] & W::MASK, self.cf());
         self.set_lazy(l);
         self.sr::<W>(n, r);
+    }
+
+    /// [`Self::f_incdec_r`] on AL..BL (`n` 0–3) or, with `HI`, AH..BH.
+    #[inline(always)]
+    fn incdec_r8<const HI: bool, const DEC: bool>(&mut self, n: usize) {
+        let sh = if HI { 8 } else { 0 };
+        let w = self.r[n & 3];
+        let (r, l) = incdec_lazy::<W8>(DEC, (w >> sh) & 0xFF, self.cf());
+        self.set_lazy(l);
+        self.r[n & 3] = (w & !(0xFF << sh)) | (r << sh);
     }
 
     #[inline(always)]
