@@ -64,6 +64,12 @@ pub struct Insn {
     pub form: u8,
     /// The form's operand (ALU operation, register, condition...).
     pub aux: u8,
+    /// In a block body's copy: the form may reach the bus ([`BODY_BUS`] in
+    /// `imm2` too), in a byte of its own (the struct's padding) so that
+    /// the body loop's test before each form is one compare of memory.
+    ///
+    /// [`BODY_BUS`]: super::icache::BODY_BUS
+    pub body_bus: bool,
 }
 
 impl Insn {

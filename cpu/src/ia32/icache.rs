@@ -674,6 +674,7 @@ impl Cpu32 {
             let bus = insn.mem || super::forms::implied_memory(insn.form) || x87;
             insn.imm2 =
                 sum as u16 | if bus { BODY_BUS } else { 0 } | if x87 { BODY_FIP } else { 0 };
+            insn.body_bus = bus;
             arena[start + len as usize] = insn;
             // At most 63 instructions of at most 15 bytes.
             offs[start + len as usize] = eip.wrapping_sub(eip0) as u16;

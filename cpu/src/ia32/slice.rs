@@ -26,7 +26,7 @@
 
 use super::icache::{
     BLK_HOT, BLK_LEN_SHIFT, BLK_START, BLK_TERM, BLK_WORST_MASK, BLK_WORST_SHIFT, BLOCK_ARENA,
-    BODY_BUS, BODY_CLK, BODY_FIP, SEGS_SAVED,
+    BODY_CLK, BODY_FIP, SEGS_SAVED,
 };
 use super::{Cpu32, StepResult32, IF, RF, TF};
 use crate::Bus;
@@ -441,76 +441,91 @@ impl Cpu32 {
         // forms of the body (`JCC_SKIP`), the form it skips to, with the
         // clocks moved so that `upto` below holds for the rest: by the
         // taken clocks less those of the forms skipped.
-        let mut from = 0;
         // The clocks at the pass's start (moved by a skip): a local, so
         // that the pass after a loop back does not read them back from the
         // core; `self.cycles` is set where the body leaves.
         let mut c0 = self.cycles;
+        // Below what a loop back may start another pass: the clocks (the
+        // slice's end less the body's worst case) or the steps (the bench's
+        // limit less the body and the instruction after it), worked out
+        // once rather than at every loop back.
+        let lim = if SLICE {
+            let worst = (blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK;
+            end.saturating_sub(worst as u64)
+        } else {
+            end.saturating_sub(len as u64)
+        };
         #[cfg(debug_assertions)]
         let mut pass_start = self.cycles;
         'again: loop {
             // What the fits tests rely on: no pass charges more than the
             // block's worst case.
             #[cfg(debug_assertions)]
-            if from == 0 {
+            {
                 pass_start = c0;
             }
-            #[cfg(debug_assertions)]
-            let within_worst = |cycles: u64| {
-                let worst = (blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK;
-                debug_assert!(
-                    cycles.wrapping_sub(pass_start) <= worst as u64,
-                    "ia32: a body from {e0:#x} charged more than its worst case"
-                );
-            };
-            // The board is told the clock, and its events number looked at,
-            // only where a form reached it (`Cpu32::touch_bus`, which also
-            // changes the fetch context: the test after the form stops the
-            // body there, and the lap looks at the events number).
-            if SLICE {
-                self.body_clk = c0.wrapping_add(off);
-            }
-            // Body entry `k`'s offset (`first + k` is inside the arena: the
-            // mask only spares the bounds check).
-            let off_of = |k: usize| u32::from(offs[(first + k) & (BLOCK_ARENA - 1)]);
-            // Where an instruction is in the body, from its reference: the loop
-            // carries no index either.
-            let at = |i: &super::decode::Insn| {
-                (std::ptr::from_ref(i) as usize - body.as_ptr() as usize)
-                    / std::mem::size_of::<super::decode::Insn>()
-            };
-            // The clocks up to and including an instruction.
-            let upto = |i: &super::decode::Insn| {
-                c0.wrapping_add((i.imm2 & BODY_CLK) as u64 + i.clk as u64)
-            };
-            for i in &body[from..] {
-                if i.imm2 & BODY_BUS != 0 {
-                    if i.imm2 & BODY_FIP != 0 {
-                        self.insn_start = e0.wrapping_add(off_of(at(i)));
-                    }
-                    if SLICE {
-                        // A register form cannot reach a device: only one that
-                        // can leaves where it is, for `Cpu32::touch_bus`.
-                        self.body_at = i.imm2;
-                    }
-                }
+            // A loop back comes here, a skip to `'skip`: so that a loop
+            // back starts the pass at the body's first form as a constant
+            // (with one loop for both, it worked out a slice from a
+            // variable start again, 9 host instructions).
+            let mut from = 0;
+            'skip: loop {
                 #[cfg(debug_assertions)]
-                let before = {
-                    // EIP and the clocks as the whole step would have them, for
-                    // the checks; `insn_start` as the release build leaves it,
-                    // so that a form reading it where the body does not set it
-                    // shows in the tests.
-                    let keep = self.insn_start;
-                    self.eip = e0.wrapping_add(off_of(at(i)));
-                    self.start_unsnapped();
-                    self.insn_start = keep;
-                    self.cycles = upto(i);
-                    self.cycles
-                };
-                let res = self.exec_form::<B, true>(bus, i, 0, 0);
-                #[cfg(debug_assertions)]
-                {
+                let within_worst = |cycles: u64| {
+                    let worst = (blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK;
                     debug_assert!(
+                        cycles.wrapping_sub(pass_start) <= worst as u64,
+                        "ia32: a body from {e0:#x} charged more than its worst case"
+                    );
+                };
+                // The board is told the clock, and its events number looked at,
+                // only where a form reached it (`Cpu32::touch_bus`, which also
+                // changes the fetch context: the test after the form stops the
+                // body there, and the lap looks at the events number).
+                if SLICE {
+                    self.body_clk = c0.wrapping_add(off);
+                }
+                // Body entry `k`'s offset (`first + k` is inside the arena: the
+                // mask only spares the bounds check).
+                let off_of = |k: usize| u32::from(offs[(first + k) & (BLOCK_ARENA - 1)]);
+                // Where an instruction is in the body, from its reference: the loop
+                // carries no index either.
+                let at = |i: &super::decode::Insn| {
+                    (std::ptr::from_ref(i) as usize - body.as_ptr() as usize)
+                        / std::mem::size_of::<super::decode::Insn>()
+                };
+                // The clocks up to and including an instruction.
+                let upto = |i: &super::decode::Insn| {
+                    c0.wrapping_add((i.imm2 & BODY_CLK) as u64 + i.clk as u64)
+                };
+                for i in &body[from..] {
+                    if i.body_bus {
+                        if i.imm2 & BODY_FIP != 0 {
+                            self.insn_start = e0.wrapping_add(off_of(at(i)));
+                        }
+                        if SLICE {
+                            // A register form cannot reach a device: only one that
+                            // can leaves where it is, for `Cpu32::touch_bus`.
+                            self.body_at = i.imm2;
+                        }
+                    }
+                    #[cfg(debug_assertions)]
+                    let before = {
+                        // EIP and the clocks as the whole step would have them, for
+                        // the checks; `insn_start` as the release build leaves it,
+                        // so that a form reading it where the body does not set it
+                        // shows in the tests.
+                        let keep = self.insn_start;
+                        self.eip = e0.wrapping_add(off_of(at(i)));
+                        self.start_unsnapped();
+                        self.insn_start = keep;
+                        self.cycles = upto(i);
+                        self.cycles
+                    };
+                    let res = self.exec_form::<B, true>(bus, i, 0, 0);
+                    #[cfg(debug_assertions)]
+                    {
+                        debug_assert!(
                     res.is_err()
                         || self.cycles == before
                             && (matches!(res, Ok(false))
@@ -520,90 +535,84 @@ impl Cpu32 {
                     "ia32: a block's form at {:#x} took a snapshot or charged more than its count",
                     self.insn_start
                 );
-                    self.check_seg_saved();
-                    self.check_fast_step();
-                }
-                // The steps run, the one that stopped the body included (the
-                // lap's count takes every step; the fault path takes a faulted
-                // one back from the instructions retired).
-                match res {
-                    Ok(true) if i.form == super::forms::JCC_SKIP => {
-                        // A taken Jcc to a later form of this body: on from
-                        // there (`base` forms on), the clocks and steps of
-                        // those skipped taken back and the taken clocks
-                        // added (`build_block`).
-                        c0 = c0.wrapping_add(i.disp as u64).wrapping_sub(i.imm as u64);
-                        *n = n.wrapping_sub(u64::from(i.base));
-                        from = at(i) + 1 + i.base as usize;
-                        continue 'again;
+                        self.check_seg_saved();
+                        self.check_fast_step();
                     }
-                    Ok(true) if super::forms::body_exit(i.form) => {
-                        // A taken Jcc: its target, the clocks from the body's
-                        // start to leaving by it, and its steps are in the
-                        // arena copy (`build_block`).
-                        // EIP and the clocks go to the core only when it
-                        // leaves: a loop back keeps them in locals.
-                        let cycles = c0.wrapping_add(i.disp as u64);
-                        #[cfg(debug_assertions)]
-                        within_worst(cycles);
-                        *n = n.wrapping_add(u64::from(i.base));
-                        let again = if SLICE {
-                            let worst = (blk >> BLK_WORST_SHIFT) & BLK_WORST_MASK;
-                            cycles.wrapping_add(worst as u64) < end
-                        } else {
-                            // The body and the instruction after it.
-                            *n + (len as u64) < end
-                        };
-                        if i.imm == e0 && again {
-                            from = 0;
-                            c0 = cycles;
-                            continue 'again;
+                    // The steps run, the one that stopped the body included (the
+                    // lap's count takes every step; the fault path takes a faulted
+                    // one back from the instructions retired).
+                    match res {
+                        Ok(true) if i.form == super::forms::JCC_SKIP => {
+                            // A taken Jcc to a later form of this body: on from
+                            // there (`base` forms on), the clocks and steps of
+                            // those skipped taken back and the taken clocks
+                            // added (`build_block`).
+                            c0 = c0.wrapping_add(i.disp as u64).wrapping_sub(i.imm as u64);
+                            *n = n.wrapping_sub(u64::from(i.base));
+                            from = at(i) + 1 + i.base as usize;
+                            continue 'skip;
                         }
-                        self.eip = i.imm;
-                        self.cycles = cycles;
-                        self.jcc_at = (first + at(i)) as u32;
-                        return Some(res);
-                    }
-                    Ok(_) => {
-                        // (An x87 lean form counts as a bus form: a fallback
-                        // that drove FERR# changes the fetch context,
-                        // `Cpu32::f_x87_lean_full`, and says `Ok(true)` for
-                        // the snapshot it took, its own: the stop says
-                        // `Ok(false)`, `Ok(true)` being a taken Jcc's.)
-                        debug_assert!(
+                        Ok(true) if super::forms::body_exit(i.form) => {
+                            // A taken Jcc: its target, the clocks from the body's
+                            // start to leaving by it, and its steps are in the
+                            // arena copy (`build_block`).
+                            // EIP and the clocks go to the core only when it
+                            // leaves: a loop back keeps them in locals.
+                            let cycles = c0.wrapping_add(i.disp as u64);
+                            #[cfg(debug_assertions)]
+                            within_worst(cycles);
+                            *n = n.wrapping_add(u64::from(i.base));
+                            let again = if SLICE { cycles < lim } else { *n < lim };
+                            if i.imm == e0 && again {
+                                c0 = cycles;
+                                continue 'again;
+                            }
+                            self.eip = i.imm;
+                            self.cycles = cycles;
+                            self.jcc_at = (first + at(i)) as u32;
+                            return Some(res);
+                        }
+                        Ok(_) => {
+                            // (An x87 lean form counts as a bus form: a fallback
+                            // that drove FERR# changes the fetch context,
+                            // `Cpu32::f_x87_lean_full`, and says `Ok(true)` for
+                            // the snapshot it took, its own: the stop says
+                            // `Ok(false)`, `Ok(true)` being a taken Jcc's.)
+                            debug_assert!(
                         bus.slice_events() == Some(events) || self.fetch_hi != hi,
                         "ia32: a body's form at {:#x} changed the board's events without touch_bus",
                         e0.wrapping_add(off_of(at(i)))
                     );
-                        if i.imm2 & BODY_BUS != 0 && self.fetch_hi != hi {
+                            if i.body_bus && self.fetch_hi != hi {
+                                let k = at(i);
+                                self.eip = e0.wrapping_add(off_of(k)).wrapping_add(i.len as u32);
+                                self.cycles = upto(i);
+                                *n = n.wrapping_add(k as u64 + 1);
+                                return Some(Ok(false));
+                            }
+                        }
+                        Err(_) => {
+                            // EIP at the instruction that faulted (and `insn_start`,
+                            // its restart point: `Cpu32::fast_fault`).
                             let k = at(i);
-                            self.eip = e0.wrapping_add(off_of(k)).wrapping_add(i.len as u32);
+                            self.eip = e0.wrapping_add(off_of(k));
+                            self.insn_start = self.eip;
                             self.cycles = upto(i);
                             *n = n.wrapping_add(k as u64 + 1);
-                            return Some(Ok(false));
+                            return Some(res);
                         }
                     }
-                    Err(_) => {
-                        // EIP at the instruction that faulted (and `insn_start`,
-                        // its restart point: `Cpu32::fast_fault`).
-                        let k = at(i);
-                        self.eip = e0.wrapping_add(off_of(k));
-                        self.insn_start = self.eip;
-                        self.cycles = upto(i);
-                        *n = n.wrapping_add(k as u64 + 1);
-                        return Some(res);
-                    }
                 }
+                let last = &body[len - 1];
+                self.eip = e0
+                    .wrapping_add(off_of(len - 1))
+                    .wrapping_add(last.len as u32);
+                self.cycles = upto(last);
+                #[cfg(debug_assertions)]
+                within_worst(self.cycles);
+                *n = n.wrapping_add(len as u64);
+                return None;
             }
-            let last = &body[len - 1];
-            self.eip = e0
-                .wrapping_add(off_of(len - 1))
-                .wrapping_add(last.len as u32);
-            self.cycles = upto(last);
-            #[cfg(debug_assertions)]
-            within_worst(self.cycles);
-            *n = n.wrapping_add(len as u64);
-            return None;
         }
     }
 
