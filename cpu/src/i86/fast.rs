@@ -736,7 +736,7 @@ impl<T: Timing> Cpu<T> {
                 | Fast::Jbe { .. }
                 | Fast::Loop { .. }
                 | Fast::Jcxz { .. }
-                | Fast::Jmp { .. } => leave_if!(self.jump_taken(&o.f)),
+                | Fast::Jmp { .. } => leave_if!(self.jump_taken(&o.f) == o.jset),
                 _ => unreachable!("not a body form"),
             })
         }
