@@ -146,7 +146,8 @@ fn kind(f: &Fast) -> Option<(Kind, u16)> {
         | MovRR { .. }
         | MovRR8 { .. }
         | MovRI { .. }
-        | MovRI8 { .. }
+        | MovRIL { .. }
+        | MovRIH { .. }
         | IncR { .. }
         | IncRL { .. }
         | IncRH { .. }

@@ -71,7 +71,7 @@ macro_rules! straight_forms {
         with_alu_forms!(straight_forms! { @ $cpu, $bus, $f, $done, $wrote, { $($rest)* } })
     };
     (
-        [$(($op:ident, $rr:ident, $rr8:ident, $ri:ident, $ri8:ident)),* $(,)?]
+        [$(($op:ident, $rr:ident, $rrl:ident, $rrh:ident, $ri:ident, $ril:ident, $rih:ident)),* $(,)?]
         @ $cpu:ident, $bus:ident, $f:expr, $done:expr, $wrote:expr, { $($rest:tt)* }
     ) => {
         match $f {
@@ -84,17 +84,26 @@ macro_rules! straight_forms {
                     $cpu.alu_reg::<true>(AluOp::$op, d, b);
                     $done
                 }
-                Fast::$rr8 { d, s } => {
+                Fast::$rrl { d, s } => {
                     let b = $cpu.reg::<false>(s);
-                    $cpu.alu_reg::<false>(AluOp::$op, d, b);
+                    $cpu.alu_half::<false>(AluOp::$op, d, b);
+                    $done
+                }
+                Fast::$rrh { d, s } => {
+                    let b = $cpu.reg::<false>(s);
+                    $cpu.alu_half::<true>(AluOp::$op, d, b);
                     $done
                 }
                 Fast::$ri { d, imm } => {
                     $cpu.alu_reg::<true>(AluOp::$op, d, imm);
                     $done
                 }
-                Fast::$ri8 { d, imm } => {
-                    $cpu.alu_reg::<false>(AluOp::$op, d, imm);
+                Fast::$ril { d, imm } => {
+                    $cpu.alu_half::<false>(AluOp::$op, d, imm);
+                    $done
+                }
+                Fast::$rih { d, imm } => {
+                    $cpu.alu_half::<true>(AluOp::$op, d, imm);
                     $done
                 }
             )*
@@ -135,8 +144,12 @@ macro_rules! straight_forms {
                 $cpu.set_reg::<true>(d, imm);
                 $done
             }
-            Fast::MovRI8 { d, imm } => {
-                $cpu.set_reg::<false>(d, imm);
+            Fast::MovRIL { d, imm } => {
+                $cpu.set_half::<false>(d, imm);
+                $done
+            }
+            Fast::MovRIH { d, imm } => {
+                $cpu.set_half::<true>(d, imm);
                 $done
             }
             Fast::MovRM { w, d, m } => {
@@ -319,6 +332,30 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
+    /// A byte register resolved at decode time: the low (`HI` false) or
+    /// high byte of word register `r` (0 to 3), without working out which
+    /// byte from the register number.
+    #[inline(always)]
+    fn half<const HI: bool>(&self, r: u8) -> u16 {
+        let w = self.regs.gpr[r as usize & 3];
+        if HI {
+            w >> 8
+        } else {
+            w & 0xFF
+        }
+    }
+
+    /// Write `v` (a byte) to the byte register [`Self::half`] reads.
+    #[inline(always)]
+    fn set_half<const HI: bool>(&mut self, r: u8, v: u16) {
+        let w = &mut self.regs.gpr[r as usize & 3];
+        *w = if HI {
+            (*w & 0x00FF) | v << 8
+        } else {
+            (*w & 0xFF00) | v
+        };
+    }
+
     /// The offset of a memory operand, as `compute_ea` gives it.
     #[inline(always)]
     fn offset(&self, m: &Mem) -> u16 {
@@ -428,6 +465,15 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
+    /// `d op= b` on a byte register resolved at decode time (see [`Self::half`]).
+    #[inline(always)]
+    fn alu_half<const HI: bool>(&mut self, op: AluOp, d: u8, b: u16) {
+        let r = self.alu::<false>(op, self.half::<HI>(d), b);
+        if op != AluOp::Cmp {
+            self.set_half::<HI>(d, r);
+        }
+    }
+
     /// `[m] op= b`.
     #[inline(always)]
     fn alu_mem<B: Bus, const W: bool>(&mut self, bus: &mut B, op: AluOp, m: &Mem, b: Operand) {
@@ -484,19 +530,12 @@ impl<T: Timing> Cpu<T> {
         self.set_lazy::<true>(lz, v, a);
     }
 
-    /// INC or DEC of a byte register resolved at decode time: the low
-    /// (`HI` false) or high byte of word register `r` (0 to 3), without
-    /// working out which byte from the register number.
+    /// INC or DEC of a byte register resolved at decode time (see [`Self::half`]).
     #[inline(always)]
     fn inc_dec_byte<const HI: bool>(&mut self, r: u8, dec: bool) {
-        let w = self.regs.gpr[r as usize & 3];
-        let a = if HI { w >> 8 } else { w & 0xFF };
+        let a = self.half::<HI>(r);
         let (v, lz) = Self::inc_dec_value::<false>(a, dec);
-        self.regs.gpr[r as usize & 3] = if HI {
-            (w & 0x00FF) | v << 8
-        } else {
-            (w & 0xFF00) | v
-        };
+        self.set_half::<HI>(r, v);
         self.set_lazy::<false>(lz, v, a);
     }
 
