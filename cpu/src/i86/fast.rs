@@ -251,11 +251,14 @@ macro_rules! straight_forms {
                 };
                 $done
             }
+            // CF where it counts (FLAGS or the lazy state) and in the other.
             Fast::Clc => {
+                $cpu.lazy.cf = false;
                 $cpu.regs.flags &= !CF;
                 $done
             }
             Fast::Stc => {
+                $cpu.lazy.cf = true;
                 $cpu.regs.flags |= CF;
                 $done
             }
@@ -402,11 +405,31 @@ impl<T: Timing> Cpu<T> {
         v
     }
 
-    /// Set CF, which the fast forms keep in FLAGS as they go (ADC, SBB,
-    /// INC, DEC and the rotates read or keep it).
+    /// Set CF, which the fast forms keep in [`Lazy`](super::forms::Lazy)
+    /// as they go (ADC, SBB, INC, DEC and the rotates read or keep it):
+    /// only with [`Self::set_lazy`], which makes it the CF that counts.
     #[inline(always)]
     fn set_cf(&mut self, cf: bool) {
-        self.regs.flags = (self.regs.flags & !CF) | cf as u16;
+        self.lazy.cf = cf;
+    }
+
+    /// CF, from [`Lazy`](super::forms::Lazy) while it holds it.
+    #[inline(always)]
+    fn cf(&self) -> bool {
+        if self.lazy.kind == 0 {
+            self.regs.flags & CF != 0
+        } else {
+            self.lazy.cf
+        }
+    }
+
+    /// Before a form that leaves its flags lazily but keeps CF (INC,
+    /// DEC): bring CF into [`Lazy`](super::forms::Lazy) if it is in FLAGS.
+    #[inline(always)]
+    fn keep_cf(&mut self) {
+        if self.lazy.kind == 0 {
+            self.lazy.cf = self.regs.flags & CF != 0;
+        }
     }
 
     /// Leave SF, ZF, PF, AF and OF to be worked out from `r` (see [`Lazy`](super::forms::Lazy)).
@@ -424,7 +447,7 @@ impl<T: Timing> Cpu<T> {
     fn alu<const W: bool>(&mut self, op: AluOp, a: u16, b: u16) -> u16 {
         let m = mask(W);
         let (a32, b32) = (a as u32, b as u32);
-        let cf = || (self.regs.flags & CF) as u32;
+        let cf = || self.cf() as u32;
         match op {
             AluOp::Add | AluOp::Adc => {
                 let c = if op == AluOp::Adc { cf() } else { 0 };
@@ -524,6 +547,7 @@ impl<T: Timing> Cpu<T> {
     /// INC or DEC of a word register.
     #[inline(always)]
     fn inc_dec(&mut self, r: u8, dec: bool) {
+        self.keep_cf();
         let a = self.reg::<true>(r);
         let (v, lz) = Self::inc_dec_value::<true>(a, dec);
         self.set_reg::<true>(r, v);
@@ -533,6 +557,7 @@ impl<T: Timing> Cpu<T> {
     /// INC or DEC of a byte register resolved at decode time (see [`Self::half`]).
     #[inline(always)]
     fn inc_dec_byte<const HI: bool>(&mut self, r: u8, dec: bool) {
+        self.keep_cf();
         let a = self.half::<HI>(r);
         let (v, lz) = Self::inc_dec_value::<false>(a, dec);
         self.set_half::<HI>(r, v);
@@ -610,7 +635,7 @@ impl<T: Timing> Cpu<T> {
             LZ_SUB | LZ_DEC => alu::sub_af_of(w, a, b, r),
             _ => l.a,
         };
-        self.regs.flags = (self.regs.flags & !LAZY) | szp(w, r) | ao;
+        self.regs.flags = (self.regs.flags & !LAZY) | szp(w, r) | ao | l.cf as u16;
     }
 
     /// Run `q.f`, the fast form of the instruction just taken from the
@@ -707,9 +732,9 @@ impl<T: Timing> Cpu<T> {
                 self.settle_flags();
                 (self.regs.flags & mask != 0) == set
             }
-            Fast::Jcf { set, .. } => (self.regs.flags & CF != 0) == set,
+            Fast::Jcf { set, .. } => self.cf() == set,
             Fast::Jz { set, .. } => self.zf() == set,
-            Fast::Jbe { set, .. } => (self.regs.flags & CF != 0 || self.zf()) == set,
+            Fast::Jbe { set, .. } => (self.cf() || self.zf()) == set,
             Fast::Loop { op, .. } => {
                 let cx = self.regs.gpr[1].wrapping_sub(1);
                 self.regs.gpr[1] = cx;
@@ -760,7 +785,7 @@ impl<T: Timing> Cpu<T> {
                 // A jump on CF or ZF fused into the form.
                 if o.jmask != 0 {
                     let zf = self.zf();
-                    let hit = (self.regs.flags & CF) as u8 | (zf as u8) << 1;
+                    let hit = self.cf() as u8 | (zf as u8) << 1;
                     leave_if!((hit & o.jmask != 0) == o.jset)
                 }
             }, {

@@ -629,8 +629,9 @@ impl Quick {
 
 /// SF, ZF, PF, AF and OF of the last flag-setting fast form, kept as what
 /// they are worked out from instead of in FLAGS: most are overwritten
-/// before anything reads them. CF is always in FLAGS. While `kind` is not
-/// 0 these bits of FLAGS are stale; [`Cpu::settle_flags`](super::Cpu::settle_flags) brings them up to
+/// before anything reads them; and CF beside them, so that setting it is
+/// a store rather than a change to FLAGS. While `kind` is not 0 these bits
+/// of FLAGS (CF too) are stale; [`Cpu::settle_flags`](super::Cpu::settle_flags) brings them up to
 /// date, and runs before anything but a fast form can read FLAGS.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Lazy {
@@ -643,10 +644,12 @@ pub(crate) struct Lazy {
     /// for [`LZ_RAW`], AF and OF themselves in `a`).
     pub(super) a: u16,
     pub(super) b: u16,
+    /// CF, while `kind` is not 0 (else it is in FLAGS).
+    pub(super) cf: bool,
 }
 
 /// The FLAGS bits [`Lazy`] can hold.
-pub(super) const LAZY: u16 = SF | ZF | PF | AF | OF;
+pub(super) const LAZY: u16 = CF | SF | ZF | PF | AF | OF;
 /// AF and OF of `a + b` (and ADC, INC).
 pub(super) const LZ_ADD: u8 = 1;
 /// AF and OF of `a - b` (and SBB, CMP, DEC).
