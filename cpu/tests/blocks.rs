@@ -300,6 +300,44 @@ fn traces_through_jumps_are_single_steps_at_every_budget() {
     }
 }
 
+/// Two loops of four instructions, 100 passes each: the first closed by
+/// DEC + JNZ (which bodies fuse), the second by LOOP. A body unrolls a loop
+/// whose jump goes back to one of its own forms, so each is a body of 48
+/// instructions (twelve passes) that leaves where the jump is not taken
+/// (100 is not a multiple of twelve) and otherwise runs through to its
+/// last form, a jump taken back (charging its taken clocks, and going on at
+/// its target). Every budget from 1 to 120 clocks (and some larger), and
+/// every instruction limit of `run` from 1 to 60, against single steps.
+const UNROLLED: [u8; 25] = [
+    0xBA, 0x64, 0x00, //       0100: mov dx, 100
+    0x01, 0xD0, //             0103: add ax, dx
+    0x31, 0xC3, //             0105: xor bx, ax
+    0x4A, //                   0107: dec dx
+    0x75, 0xF9, //             0108: jnz 0103
+    0xB9, 0x64, 0x00, //       010A: mov cx, 100
+    0x40, //                   010D: inc ax
+    0x01, 0xC3, //             010E: add bx, ax
+    0x31, 0xDE, //             0110: xor si, bx
+    0xE2, 0xF9, //             0112: loop 010D
+    0xF4, //                   0114: hlt
+    0x90, 0x90, 0x90, 0x90,
+];
+
+#[test]
+fn unrolled_loops_are_single_steps_at_every_budget() {
+    for model in MODELS {
+        let mut budgets: Vec<u64> = (1..=120).collect();
+        budgets.extend([157, 333, 1000, 4001, 100_000]);
+        for budget in budgets {
+            let (ran, _) = same_as_steps(model, &UNROLLED, budget, false, |_| true);
+            assert!(ran > 700, "{model} budget {budget}: run_forms ran {ran}");
+        }
+        for limit in 1..=60 {
+            same_as_steps(model, &UNROLLED, limit, true, |_| true);
+        }
+    }
+}
+
 /// A store inside a trace rewrites the immediate of a later instruction of
 /// the same trace (`mov al, imm`, then added to DL) once, on the pass
 /// where CX is 100 (on the others it writes data: the trace is built and

@@ -692,8 +692,9 @@ fn mul_div_and_memory_shift_forms_with_random_operands() {
 
 /// Every ALU operation (ADD, OR, ADC, SBB, AND, SUB, XOR, CMP) in each
 /// register shape (word and byte registers, register and immediate
-/// operands, the high byte registers included), and INC and DEC of every
-/// byte register, each followed by PUSHF and a push of the register it
+/// operands, low and high byte registers as destinations of each), and
+/// MOV of an immediate, INC and DEC of every byte register, each followed
+/// by PUSHF (but MOV) and a push of the register it
 /// wrote (so a flag or a byte written to the wrong half shows in memory),
 /// and a DEC AH + JNZ, DEC CL + JZ and SUB + JB the bodies fuse. Run 20
 /// times (so that bodies are built and run) by `run` and by `run_forms`
@@ -716,6 +717,8 @@ fn alu_operations_and_byte_inc_dec_in_every_register_shape() {
         let push_rm_word = 0x50 | (rm & 3);
         body.extend_from_slice(&[op * 8 + 1, modrm, 0x9C, push_rm_word]); // op r/m16, r16
         body.extend_from_slice(&[op * 8, modrm, 0x9C, push_rm_word & 0xFB]); // op r/m8, r8
+                                                                             // The same with the other byte of each register.
+        body.extend_from_slice(&[op * 8, modrm ^ 0x24, 0x9C, push_rm_word & 0xFB]);
         body.extend_from_slice(&[op * 8 + 3, modrm, 0x9C, 0x50 | (reg & 3)]); // op r16, r/m16
         body.extend_from_slice(&[op * 8 + 2, modrm, 0x9C, 0x50 | (reg & 3)]); // op r8, r/m8
         body.extend_from_slice(&[0x81, 0xC0 | op << 3 | rm, 0x01, 0x80, 0x9C, push_rm_word]); // op r/m16, 8001h
@@ -726,11 +729,13 @@ fn alu_operations_and_byte_inc_dec_in_every_register_shape() {
             0x9C,
             push_rm_word & 0xFB,
         ]); // op r/m8, 81h
+        body.extend_from_slice(&[0x80, 0xC0 | op << 3 | rm, 0x7E, 0x9C, push_rm_word & 0xFB]); // op r/m8, 7Eh on the other byte
         body.extend_from_slice(&[0x83, 0xC0 | op << 3 | reg, 0xFF, 0x9C, 0x50 | (reg & 3)]); // op r/m16, -1
         body.extend_from_slice(&[op * 8 + 4, 0x7F, 0x9C, 0x50]); // op al, 7Fh
         body.extend_from_slice(&[op * 8 + 5, 0x00, 0x80, 0x9C, 0x50]); // op ax, 8000h
     }
     for r in 0u8..8 {
+        body.extend_from_slice(&[0xB0 | r, 0xA5 ^ r, 0x50 | (r & 3)]); // mov r8, imm
         body.extend_from_slice(&[0xFE, 0xC0 | r, 0x9C, 0x50 | (r & 3)]); // inc r8
         body.extend_from_slice(&[0xFE, 0xC8 | r, 0x9C, 0x50 | (r & 3)]); // dec r8
     }

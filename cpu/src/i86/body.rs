@@ -13,7 +13,10 @@
 //! clocks of the body so far, the IP after it and a jump's target as
 //! offsets from the body's start, the instructions so far. So a body
 //! charges its clocks, counts its instructions and sets IP once, where it
-//! leaves; a taken jump back to its own start runs it again at once.
+//! leaves; a taken jump back to its own start runs it again at once. A
+//! conditional jump back to one of the body's own forms (a loop's) is
+//! followed instead, the trace going on with a copy of the loop: the loop
+//! unrolled, its copies leaving the body where the jump is not taken.
 //!
 //! **Validity.** A body copies forms out of the cache, so it is good only
 //! while every one of them is still cached as it was: the cache's
@@ -74,13 +77,17 @@ pub(crate) struct Op {
     pub(super) f: Fast,
     /// Instructions of the body up to and including this one.
     pub(super) n: u8,
-    /// The IP after it, from the body's start.
+    /// The IP after it, from the body's start: where the body goes on
+    /// (for an unrolled loop's jump, its target).
     pub(super) end: u16,
-    /// A jump's target IP, from the body's start (0: the body's own start).
+    /// Where a jump leaves to, from the body's start (0: the body's own
+    /// start): its target (for an unrolled loop's jump, the IP after it).
     pub(super) to: u16,
-    /// The body's clocks up to and including this form (no jump taken).
+    /// The body's clocks up to and including this form on the path that
+    /// goes on in the body (no jump taken; for an unrolled loop's jump,
+    /// taken).
     pub(super) after: u16,
-    /// The same when this form is a jump and it is taken.
+    /// The same when this form is a jump and it leaves (or skips).
     pub(super) taken: u16,
     /// For a jump forward to a later form of the same body, that form's
     /// index (the body goes on there); 0 for a jump that leaves the body.
@@ -93,9 +100,12 @@ pub(crate) struct Op {
     pub(super) skip_n: u8,
     /// For a register form with the conditional jump after it fused in
     /// (the fields above are then the jump's): [`CF_TEST`], [`ZF_TEST`] or
-    /// both, the flags whose being set takes the jump when `jset` is true
-    /// (none set, when false); 0 for any other form.
+    /// both, the flags whose being set makes it leave (or skip) when `jset`
+    /// is true (none set, when false); 0 for any other form.
     pub(super) jmask: u8,
+    /// For a jump, whether it leaves (or skips) when its condition holds
+    /// (true) or when it does not (an unrolled loop's jump, which goes on
+    /// when taken).
     pub(super) jset: bool,
 }
 
@@ -136,7 +146,8 @@ fn kind(f: &Fast) -> Option<(Kind, u16)> {
         | MovRR { .. }
         | MovRR8 { .. }
         | MovRI { .. }
-        | MovRI8 { .. }
+        | MovRIL { .. }
+        | MovRIH { .. }
         | IncR { .. }
         | IncRL { .. }
         | IncRH { .. }
@@ -266,6 +277,11 @@ impl Arena {
         }
         let (mut off, mut clocks, mut worst, mut memory) = (0u32, 0u32, 0u32, 0u32);
         let mut count = 0usize;
+        // The highest IP offset after any of its instructions.
+        let mut hi = 0u32;
+        // Where each form of the body starts, from the body's start (a
+        // jump within the body goes to one of these).
+        let mut starts: Vec<u16> = Vec::with_capacity(MAX_OPS);
         // Every path through a body runs each form at most once (a jump
         // within it only skips forward): its clocks are at most the sum of
         // each form's most.
@@ -285,6 +301,7 @@ impl Arena {
             if end > 0xFFFF {
                 break;
             }
+            hi = hi.max(end);
             let before = clocks;
             clocks += q.clocks as u32;
             let taken = before + q.taken_clocks as u32;
@@ -313,7 +330,9 @@ impl Arena {
                 skip: 0,
                 skip_n: 0,
                 jmask: 0,
-                jset: false,
+                // A jump's copy leaves when its condition is `jset` (see
+                // the unrolling below).
+                jset: true,
             };
             // A jump on CF or ZF right after a register form becomes part
             // of that form's copy: one dispatch for the two.
@@ -337,11 +356,40 @@ impl Arena {
                         ..o
                     };
                 }
-                _ => self.ops.push(o),
+                _ => {
+                    self.ops.push(o);
+                    starts.push(off as u16);
+                }
             }
             off = end;
             if kind == Kind::Jump {
                 break;
+            }
+            // A conditional jump back to the start of an earlier form of
+            // the body is taken to go on with a copy of the forms from
+            // there (the loop unrolled): its copy leaves the body when the
+            // jump is *not* taken, to the instruction after it, and
+            // otherwise runs on, so a loop takes one pass through the run
+            // loop for several of its own. The copy's sums are those of
+            // the path that stays: `end` the jump's target, `after` its
+            // taken clocks; `to` and `taken` are where and with what it
+            // leaves. The body's last form is never such a copy (it has no
+            // room for another pass), so one that runs to its end leaves
+            // at a jump not unrolled or after a form that is not a jump.
+            let last = self.ops.last_mut().expect("a form pushed or fused");
+            if kind == Kind::Branch
+                && last.to < (off - q.len as u32) as u16
+                && starts.contains(&last.to)
+                && count < MAX_OPS
+            {
+                let (to, after) = (last.to, last.taken);
+                last.to = last.end;
+                last.taken = last.after;
+                last.end = to;
+                last.after = after;
+                last.jset = !last.jset;
+                clocks = after as u32;
+                off = to as u32;
             }
         }
         let len = self.ops.len() - start;
@@ -351,7 +399,7 @@ impl Arena {
             if !jumps(&o) || o.to < o.end {
                 continue;
             }
-            if let Some(t) = (k + 1..start + len).find(|&t| self.ops[t - 1].end == o.to) {
+            if let Some(t) = (k + 1..start + len).find(|&t| starts[t - start] == o.to) {
                 let before = self.ops[t - 1];
                 self.ops[k].inner = (t - start) as u8;
                 self.ops[k].skip = o.taken.wrapping_sub(before.after);
@@ -368,7 +416,7 @@ impl Arena {
             len: len as u8,
             count: count as u8,
             start: start as u32,
-            ip_limit: 0x1_0000 - off + 1,
+            ip_limit: 0x1_0000 - hi + 1,
             worst: worst + 8 * memory,
         })
     }

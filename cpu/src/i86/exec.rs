@@ -764,6 +764,10 @@ impl<T: Timing> Cpu<T> {
                                     continue;
                                 }
                                 ip = ip.wrapping_add(o.to);
+                                // (Also after an unrolled loop's jump not
+                                // taken: the only model with forms has no
+                                // queue to flush, as jumps within a body
+                                // already assume.)
                                 self.timing.flush(cs, ip);
                             }
                             Some((o, false)) => {

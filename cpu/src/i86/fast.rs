@@ -71,7 +71,7 @@ macro_rules! straight_forms {
         with_alu_forms!(straight_forms! { @ $cpu, $bus, $f, $done, $wrote, { $($rest)* } })
     };
     (
-        [$(($op:ident, $rr:ident, $rr8:ident, $ri:ident, $ri8:ident)),* $(,)?]
+        [$(($op:ident, $rr:ident, $rrl:ident, $rrh:ident, $ri:ident, $ril:ident, $rih:ident)),* $(,)?]
         @ $cpu:ident, $bus:ident, $f:expr, $done:expr, $wrote:expr, { $($rest:tt)* }
     ) => {
         match $f {
@@ -84,17 +84,26 @@ macro_rules! straight_forms {
                     $cpu.alu_reg::<true>(AluOp::$op, d, b);
                     $done
                 }
-                Fast::$rr8 { d, s } => {
+                Fast::$rrl { d, s } => {
                     let b = $cpu.reg::<false>(s);
-                    $cpu.alu_reg::<false>(AluOp::$op, d, b);
+                    $cpu.alu_half::<false>(AluOp::$op, d, b);
+                    $done
+                }
+                Fast::$rrh { d, s } => {
+                    let b = $cpu.reg::<false>(s);
+                    $cpu.alu_half::<true>(AluOp::$op, d, b);
                     $done
                 }
                 Fast::$ri { d, imm } => {
                     $cpu.alu_reg::<true>(AluOp::$op, d, imm);
                     $done
                 }
-                Fast::$ri8 { d, imm } => {
-                    $cpu.alu_reg::<false>(AluOp::$op, d, imm);
+                Fast::$ril { d, imm } => {
+                    $cpu.alu_half::<false>(AluOp::$op, d, imm);
+                    $done
+                }
+                Fast::$rih { d, imm } => {
+                    $cpu.alu_half::<true>(AluOp::$op, d, imm);
                     $done
                 }
             )*
@@ -135,8 +144,12 @@ macro_rules! straight_forms {
                 $cpu.set_reg::<true>(d, imm);
                 $done
             }
-            Fast::MovRI8 { d, imm } => {
-                $cpu.set_reg::<false>(d, imm);
+            Fast::MovRIL { d, imm } => {
+                $cpu.set_half::<false>(d, imm);
+                $done
+            }
+            Fast::MovRIH { d, imm } => {
+                $cpu.set_half::<true>(d, imm);
                 $done
             }
             Fast::MovRM { w, d, m } => {
@@ -238,11 +251,14 @@ macro_rules! straight_forms {
                 };
                 $done
             }
+            // CF where it counts (FLAGS or the lazy state) and in the other.
             Fast::Clc => {
+                $cpu.lazy.cf = false;
                 $cpu.regs.flags &= !CF;
                 $done
             }
             Fast::Stc => {
+                $cpu.lazy.cf = true;
                 $cpu.regs.flags |= CF;
                 $done
             }
@@ -319,6 +335,30 @@ impl<T: Timing> Cpu<T> {
         }
     }
 
+    /// A byte register resolved at decode time: the low (`HI` false) or
+    /// high byte of word register `r` (0 to 3), without working out which
+    /// byte from the register number.
+    #[inline(always)]
+    fn half<const HI: bool>(&self, r: u8) -> u16 {
+        let w = self.regs.gpr[r as usize & 3];
+        if HI {
+            w >> 8
+        } else {
+            w & 0xFF
+        }
+    }
+
+    /// Write `v` (a byte) to the byte register [`Self::half`] reads.
+    #[inline(always)]
+    fn set_half<const HI: bool>(&mut self, r: u8, v: u16) {
+        let w = &mut self.regs.gpr[r as usize & 3];
+        *w = if HI {
+            (*w & 0x00FF) | v << 8
+        } else {
+            (*w & 0xFF00) | v
+        };
+    }
+
     /// The offset of a memory operand, as `compute_ea` gives it.
     #[inline(always)]
     fn offset(&self, m: &Mem) -> u16 {
@@ -365,11 +405,31 @@ impl<T: Timing> Cpu<T> {
         v
     }
 
-    /// Set CF, which the fast forms keep in FLAGS as they go (ADC, SBB,
-    /// INC, DEC and the rotates read or keep it).
+    /// Set CF, which the fast forms keep in [`Lazy`](super::forms::Lazy)
+    /// as they go (ADC, SBB, INC, DEC and the rotates read or keep it):
+    /// only with [`Self::set_lazy`], which makes it the CF that counts.
     #[inline(always)]
     fn set_cf(&mut self, cf: bool) {
-        self.regs.flags = (self.regs.flags & !CF) | cf as u16;
+        self.lazy.cf = cf;
+    }
+
+    /// CF, from [`Lazy`](super::forms::Lazy) while it holds it.
+    #[inline(always)]
+    fn cf(&self) -> bool {
+        if self.lazy.kind == 0 {
+            self.regs.flags & CF != 0
+        } else {
+            self.lazy.cf
+        }
+    }
+
+    /// Before a form that leaves its flags lazily but keeps CF (INC,
+    /// DEC): bring CF into [`Lazy`](super::forms::Lazy) if it is in FLAGS.
+    #[inline(always)]
+    fn keep_cf(&mut self) {
+        if self.lazy.kind == 0 {
+            self.lazy.cf = self.regs.flags & CF != 0;
+        }
     }
 
     /// Leave SF, ZF, PF, AF and OF to be worked out from `r` (see [`Lazy`](super::forms::Lazy)).
@@ -387,7 +447,7 @@ impl<T: Timing> Cpu<T> {
     fn alu<const W: bool>(&mut self, op: AluOp, a: u16, b: u16) -> u16 {
         let m = mask(W);
         let (a32, b32) = (a as u32, b as u32);
-        let cf = || (self.regs.flags & CF) as u32;
+        let cf = || self.cf() as u32;
         match op {
             AluOp::Add | AluOp::Adc => {
                 let c = if op == AluOp::Adc { cf() } else { 0 };
@@ -425,6 +485,15 @@ impl<T: Timing> Cpu<T> {
         let r = self.alu::<W>(op, self.reg::<W>(d), b);
         if op != AluOp::Cmp {
             self.set_reg::<W>(d, r);
+        }
+    }
+
+    /// `d op= b` on a byte register resolved at decode time (see [`Self::half`]).
+    #[inline(always)]
+    fn alu_half<const HI: bool>(&mut self, op: AluOp, d: u8, b: u16) {
+        let r = self.alu::<false>(op, self.half::<HI>(d), b);
+        if op != AluOp::Cmp {
+            self.set_half::<HI>(d, r);
         }
     }
 
@@ -478,25 +547,20 @@ impl<T: Timing> Cpu<T> {
     /// INC or DEC of a word register.
     #[inline(always)]
     fn inc_dec(&mut self, r: u8, dec: bool) {
+        self.keep_cf();
         let a = self.reg::<true>(r);
         let (v, lz) = Self::inc_dec_value::<true>(a, dec);
         self.set_reg::<true>(r, v);
         self.set_lazy::<true>(lz, v, a);
     }
 
-    /// INC or DEC of a byte register resolved at decode time: the low
-    /// (`HI` false) or high byte of word register `r` (0 to 3), without
-    /// working out which byte from the register number.
+    /// INC or DEC of a byte register resolved at decode time (see [`Self::half`]).
     #[inline(always)]
     fn inc_dec_byte<const HI: bool>(&mut self, r: u8, dec: bool) {
-        let w = self.regs.gpr[r as usize & 3];
-        let a = if HI { w >> 8 } else { w & 0xFF };
+        self.keep_cf();
+        let a = self.half::<HI>(r);
         let (v, lz) = Self::inc_dec_value::<false>(a, dec);
-        self.regs.gpr[r as usize & 3] = if HI {
-            (w & 0x00FF) | v << 8
-        } else {
-            (w & 0xFF00) | v
-        };
+        self.set_half::<HI>(r, v);
         self.set_lazy::<false>(lz, v, a);
     }
 
@@ -571,7 +635,7 @@ impl<T: Timing> Cpu<T> {
             LZ_SUB | LZ_DEC => alu::sub_af_of(w, a, b, r),
             _ => l.a,
         };
-        self.regs.flags = (self.regs.flags & !LAZY) | szp(w, r) | ao;
+        self.regs.flags = (self.regs.flags & !LAZY) | szp(w, r) | ao | l.cf as u16;
     }
 
     /// Run `q.f`, the fast form of the instruction just taken from the
@@ -668,9 +732,9 @@ impl<T: Timing> Cpu<T> {
                 self.settle_flags();
                 (self.regs.flags & mask != 0) == set
             }
-            Fast::Jcf { set, .. } => (self.regs.flags & CF != 0) == set,
+            Fast::Jcf { set, .. } => self.cf() == set,
             Fast::Jz { set, .. } => self.zf() == set,
-            Fast::Jbe { set, .. } => (self.regs.flags & CF != 0 || self.zf()) == set,
+            Fast::Jbe { set, .. } => (self.cf() || self.zf()) == set,
             Fast::Loop { op, .. } => {
                 let cx = self.regs.gpr[1].wrapping_sub(1);
                 self.regs.gpr[1] = cx;
@@ -721,7 +785,7 @@ impl<T: Timing> Cpu<T> {
                 // A jump on CF or ZF fused into the form.
                 if o.jmask != 0 {
                     let zf = self.zf();
-                    let hit = (self.regs.flags & CF) as u8 | (zf as u8) << 1;
+                    let hit = self.cf() as u8 | (zf as u8) << 1;
                     leave_if!((hit & o.jmask != 0) == o.jset)
                 }
             }, {
@@ -736,7 +800,7 @@ impl<T: Timing> Cpu<T> {
                 | Fast::Jbe { .. }
                 | Fast::Loop { .. }
                 | Fast::Jcxz { .. }
-                | Fast::Jmp { .. } => leave_if!(self.jump_taken(&o.f)),
+                | Fast::Jmp { .. } => leave_if!(self.jump_taken(&o.f) == o.jset),
                 _ => unreachable!("not a body form"),
             })
         }

@@ -74,37 +74,72 @@ pub(crate) enum Fast {
         d: u8,
         s: u8,
     },
-    // `d op= s` on byte registers: one variant per operation, so that the dispatch on
-    // the form picks the operation too.
-    AddRR8 {
+    // `d op= s` on byte registers: one variant per operation and half of
+    // the destination (`...RRL` for AL to BL, `...RRH` for AH to BH: `d`
+    // is the word register, 0 to 3, whose byte it is; `s` is a byte
+    // register, 0 to 7), so that the dispatch on the form picks the
+    // operation and the byte too.
+    AddRRL {
         d: u8,
         s: u8,
     },
-    OrRR8 {
+    AddRRH {
         d: u8,
         s: u8,
     },
-    AdcRR8 {
+    OrRRL {
         d: u8,
         s: u8,
     },
-    SbbRR8 {
+    OrRRH {
         d: u8,
         s: u8,
     },
-    AndRR8 {
+    AdcRRL {
         d: u8,
         s: u8,
     },
-    SubRR8 {
+    AdcRRH {
         d: u8,
         s: u8,
     },
-    XorRR8 {
+    SbbRRL {
         d: u8,
         s: u8,
     },
-    CmpRR8 {
+    SbbRRH {
+        d: u8,
+        s: u8,
+    },
+    AndRRL {
+        d: u8,
+        s: u8,
+    },
+    AndRRH {
+        d: u8,
+        s: u8,
+    },
+    SubRRL {
+        d: u8,
+        s: u8,
+    },
+    SubRRH {
+        d: u8,
+        s: u8,
+    },
+    XorRRL {
+        d: u8,
+        s: u8,
+    },
+    XorRRH {
+        d: u8,
+        s: u8,
+    },
+    CmpRRL {
+        d: u8,
+        s: u8,
+    },
+    CmpRRH {
         d: u8,
         s: u8,
     },
@@ -142,37 +177,69 @@ pub(crate) enum Fast {
         d: u8,
         imm: u16,
     },
-    // `d op= imm` on a byte register: one variant per operation, so that the dispatch on
-    // the form picks the operation too.
-    AddRI8 {
+    // `d op= imm` on a byte register: one variant per operation and half
+    // (`d` the word register, 0 to 3, as for `...RRL` and `...RRH`).
+    AddRIL {
         d: u8,
         imm: u16,
     },
-    OrRI8 {
+    AddRIH {
         d: u8,
         imm: u16,
     },
-    AdcRI8 {
+    OrRIL {
         d: u8,
         imm: u16,
     },
-    SbbRI8 {
+    OrRIH {
         d: u8,
         imm: u16,
     },
-    AndRI8 {
+    AdcRIL {
         d: u8,
         imm: u16,
     },
-    SubRI8 {
+    AdcRIH {
         d: u8,
         imm: u16,
     },
-    XorRI8 {
+    SbbRIL {
         d: u8,
         imm: u16,
     },
-    CmpRI8 {
+    SbbRIH {
+        d: u8,
+        imm: u16,
+    },
+    AndRIL {
+        d: u8,
+        imm: u16,
+    },
+    AndRIH {
+        d: u8,
+        imm: u16,
+    },
+    SubRIL {
+        d: u8,
+        imm: u16,
+    },
+    SubRIH {
+        d: u8,
+        imm: u16,
+    },
+    XorRIL {
+        d: u8,
+        imm: u16,
+    },
+    XorRIH {
+        d: u8,
+        imm: u16,
+    },
+    CmpRIL {
+        d: u8,
+        imm: u16,
+    },
+    CmpRIH {
         d: u8,
         imm: u16,
     },
@@ -217,8 +284,15 @@ pub(crate) enum Fast {
         d: u8,
         imm: u16,
     },
-    /// The byte form of [`Fast::MovRI`].
-    MovRI8 {
+    /// The byte form of [`Fast::MovRI`] for AL to BL: `d` is the word
+    /// register (0 to 3), as for the other `...L` and `...H` forms, and
+    /// `imm` the byte.
+    MovRIL {
+        d: u8,
+        imm: u16,
+    },
+    /// The same for AH to BH.
+    MovRIH {
         d: u8,
         imm: u16,
     },
@@ -395,21 +469,21 @@ pub(crate) enum Fast {
 }
 
 /// The register ALU forms, one list for every place that names them: each
-/// operation with its word and byte register-register and
+/// operation with its word and byte (low and high) register-register and
 /// register-immediate variants of [`Fast`]. `with_alu_forms!(m! { args })`
 /// calls `m! { [list] args }`.
 macro_rules! with_alu_forms {
     ($m:ident ! { $($args:tt)* }) => {
         $m! {
             [
-                (Add, AddRR, AddRR8, AddRI, AddRI8),
-                (Or, OrRR, OrRR8, OrRI, OrRI8),
-                (Adc, AdcRR, AdcRR8, AdcRI, AdcRI8),
-                (Sbb, SbbRR, SbbRR8, SbbRI, SbbRI8),
-                (And, AndRR, AndRR8, AndRI, AndRI8),
-                (Sub, SubRR, SubRR8, SubRI, SubRI8),
-                (Xor, XorRR, XorRR8, XorRI, XorRI8),
-                (Cmp, CmpRR, CmpRR8, CmpRI, CmpRI8),
+                (Add, AddRR, AddRRL, AddRRH, AddRI, AddRIL, AddRIH),
+                (Or, OrRR, OrRRL, OrRRH, OrRI, OrRIL, OrRIH),
+                (Adc, AdcRR, AdcRRL, AdcRRH, AdcRI, AdcRIL, AdcRIH),
+                (Sbb, SbbRR, SbbRRL, SbbRRH, SbbRI, SbbRIL, SbbRIH),
+                (And, AndRR, AndRRL, AndRRH, AndRI, AndRIL, AndRIH),
+                (Sub, SubRR, SubRRL, SubRRH, SubRI, SubRIL, SubRIH),
+                (Xor, XorRR, XorRRL, XorRRH, XorRI, XorRIL, XorRIH),
+                (Cmp, CmpRR, CmpRRL, CmpRRH, CmpRI, CmpRIL, CmpRIH),
             ]
             $($args)*
         }
@@ -419,23 +493,28 @@ pub(super) use with_alu_forms;
 
 /// The builders of the register ALU forms from the list.
 macro_rules! alu_builders {
-    ([$(($op:ident, $rr:ident, $rr8:ident, $ri:ident, $ri8:ident)),* $(,)?]) => {
-        /// The register-register ALU form of `op` (word when `w`).
+    (
+        [$(($op:ident, $rr:ident, $rrl:ident, $rrh:ident, $ri:ident, $ril:ident, $rih:ident)),* $(,)?]
+    ) => {
+        /// The register-register ALU form of `op` (word when `w`; a byte
+        /// destination `d` resolved to its word register and half).
         fn alu_rr(op: AluOp, w: bool, d: u8, s: u8) -> Fast {
-            match (op, w) {
+            match (op, w, d & 4 != 0) {
                 $(
-                    (AluOp::$op, true) => Fast::$rr { d, s },
-                    (AluOp::$op, false) => Fast::$rr8 { d, s },
+                    (AluOp::$op, true, _) => Fast::$rr { d, s },
+                    (AluOp::$op, false, false) => Fast::$rrl { d: d & 3, s },
+                    (AluOp::$op, false, true) => Fast::$rrh { d: d & 3, s },
                 )*
             }
         }
 
-        /// The register-immediate ALU form of `op` (word when `w`).
+        /// The register-immediate ALU form of `op` (as [`alu_rr`]).
         fn alu_ri(op: AluOp, w: bool, d: u8, imm: u16) -> Fast {
-            match (op, w) {
+            match (op, w, d & 4 != 0) {
                 $(
-                    (AluOp::$op, true) => Fast::$ri { d, imm },
-                    (AluOp::$op, false) => Fast::$ri8 { d, imm },
+                    (AluOp::$op, true, _) => Fast::$ri { d, imm },
+                    (AluOp::$op, false, false) => Fast::$ril { d: d & 3, imm },
+                    (AluOp::$op, false, true) => Fast::$rih { d: d & 3, imm },
                 )*
             }
         }
@@ -445,8 +524,17 @@ with_alu_forms!(alu_builders! {});
 
 /// A pattern matching every register ALU form of [`Fast`].
 macro_rules! alu_form_pattern {
-    ([$(($op:ident, $rr:ident, $rr8:ident, $ri:ident, $ri8:ident)),* $(,)?]) => {
-        $(Fast::$rr { .. } | Fast::$rr8 { .. } | Fast::$ri { .. } | Fast::$ri8 { .. })|*
+    (
+        [$(($op:ident, $rr:ident, $rrl:ident, $rrh:ident, $ri:ident, $ril:ident, $rih:ident)),* $(,)?]
+    ) => {
+        $(
+            Fast::$rr { .. }
+            | Fast::$rrl { .. }
+            | Fast::$rrh { .. }
+            | Fast::$ri { .. }
+            | Fast::$ril { .. }
+            | Fast::$rih { .. }
+        )|*
     };
 }
 pub(super) use alu_form_pattern;
@@ -541,8 +629,9 @@ impl Quick {
 
 /// SF, ZF, PF, AF and OF of the last flag-setting fast form, kept as what
 /// they are worked out from instead of in FLAGS: most are overwritten
-/// before anything reads them. CF is always in FLAGS. While `kind` is not
-/// 0 these bits of FLAGS are stale; [`Cpu::settle_flags`](super::Cpu::settle_flags) brings them up to
+/// before anything reads them; and CF beside them, so that setting it is
+/// a store rather than a change to FLAGS. While `kind` is not 0 these bits
+/// of FLAGS (CF too) are stale; [`Cpu::settle_flags`](super::Cpu::settle_flags) brings them up to
 /// date, and runs before anything but a fast form can read FLAGS.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Lazy {
@@ -555,10 +644,12 @@ pub(crate) struct Lazy {
     /// for [`LZ_RAW`], AF and OF themselves in `a`).
     pub(super) a: u16,
     pub(super) b: u16,
+    /// CF, while `kind` is not 0 (else it is in FLAGS).
+    pub(super) cf: bool,
 }
 
 /// The FLAGS bits [`Lazy`] can hold.
-pub(super) const LAZY: u16 = SF | ZF | PF | AF | OF;
+pub(super) const LAZY: u16 = CF | SF | ZF | PF | AF | OF;
 /// AF and OF of `a + b` (and ADC, INC).
 pub(super) const LZ_ADD: u8 = 1;
 /// AF and OF of `a - b` (and SBB, CMP, DEC).
@@ -655,7 +746,11 @@ fn build(model: CpuModel, d: &Instr) -> Option<Fast> {
             (Reg(d), Reg(s)) if w => Fast::MovRR { d, s },
             (Reg(d), Reg(s)) => Fast::MovRR8 { d, s },
             (Reg(d), Imm(imm)) if w => Fast::MovRI { d, imm },
-            (Reg(d), Imm(imm)) => Fast::MovRI8 { d, imm },
+            (Reg(d), Imm(imm)) if d < 4 => Fast::MovRIL { d, imm: imm & 0xFF },
+            (Reg(d), Imm(imm)) => Fast::MovRIH {
+                d: d & 3,
+                imm: imm & 0xFF,
+            },
             (Reg(d), M(m)) => Fast::MovRM { w, d, m },
             (M(m), Reg(s)) => Fast::MovMR { w, m, s },
             (M(m), Imm(imm)) => Fast::MovMI { w, m, imm },
