@@ -11,6 +11,10 @@ pub const NOREG: u8 = 0xFF;
 /// Added to [`Insn::base`] when the address is not the base plus the
 /// displacement alone (an index, or a 16-bit address).
 pub const EA_TAG: u8 = 0x40;
+/// Added to a 32-bit address's base register when there is an index too
+/// (`[base + index * scale + disp]`): [`Cpu32::ea`]'s second test, one
+/// compare, before the general sum's tests of each part.
+pub const EA_SIB: u8 = 0x20;
 
 /// A decoded instruction.
 #[derive(Clone, Copy, Debug, Default)]
@@ -35,7 +39,8 @@ pub struct Insn {
     /// The r/m operand is memory.
     pub mem: bool,
     /// Address base register or [`NOREG`]. A base register with an index
-    /// or in a 16-bit address has [`EA_TAG`] added, so that below 8 the
+    /// has [`EA_SIB`] added (a 32-bit address) or [`EA_TAG`] (a 16-bit
+    /// one), as has a 16-bit address's base alone, so that below 8 the
     /// address is the 32-bit base plus the displacement and nothing else
     /// ([`Cpu32::ea`]'s one test); bit 3 clear says there is a base, the
     /// low three bits name it.
@@ -280,7 +285,7 @@ impl Cpu32 {
                 // A base below 8 is `ea`'s one-test case; any other base
                 // register is tagged with `EA_TAG` (see `Insn::base`).
                 if i.base < 8 && (i.index != NOREG || !i.a32) {
-                    i.base |= EA_TAG;
+                    i.base |= if i.a32 { EA_SIB } else { EA_TAG };
                 }
             }
         }
@@ -392,6 +397,12 @@ impl Cpu32 {
         let b = i.base as usize;
         if b < 8 {
             return i.disp.wrapping_add(self.r[b]);
+        }
+        if b.wrapping_sub(EA_SIB as usize) < 8 {
+            return i
+                .disp
+                .wrapping_add(self.r[b & 7])
+                .wrapping_add(self.r[i.index as usize & 7] << i.scale);
         }
         self.ea_full::<COLD16>(i)
     }
