@@ -1135,7 +1135,8 @@ impl Fpu {
     }
 
     /// The ia32 core's lean FLD ST(i) (`SUB` 0), FXCH ST(i) (1), FST ST(i)
-    /// (2) and FSTP ST(i) (3), whichever form the registers are in: the
+    /// (2), FSTP ST(i) (3) and FLD1/FLDZ (5: `modrm` D9 E8h or EEh, the
+    /// constant pushed as a double), whichever form the registers are in: the
     /// effects of [`Fpu::fast_reg`]'s arms, false (nothing changed) where
     /// they would give up; `ptrs` as [`Fpu::lean_arith`]'s. The caller has
     /// checked [`Fpu::lean_ready`]. `SUB` a constant (the caller's `match`
@@ -1177,6 +1178,13 @@ impl Fpu {
                 }
                 self.dv.swap(top, pi);
                 self.dk.swap(top, pi);
+            }
+            5 => {
+                // FLD1 (E8h) or FLDZ (EEh): exact under every control word.
+                let y = if modrm & 7 == 0 { 1.0 } else { 0.0 };
+                if !self.lean_push_value(y) {
+                    return false;
+                }
             }
             _ => {
                 if !full(top) {
@@ -1302,6 +1310,20 @@ impl Fpu {
     /// nothing raised.
     #[inline(always)]
     fn lean_push(&mut self, y: f64, ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16)) -> bool {
+        if !self.lean_push_value(y) {
+            return false;
+        }
+        self.lean_mem_ptrs(ptrs);
+        true
+    }
+
+    /// The lean pushes' common part ([`Fpu::lean_push`], FLD1/FLDZ in
+    /// [`Fpu::lean_stack`]): `y` (a double of the fast path's kind) into
+    /// the register below TOP when it is empty, C1 cleared, nothing
+    /// raised; false, nothing changed, when it is full. The pointers are
+    /// the caller's to write.
+    #[inline(always)]
+    fn lean_push_value(&mut self, y: f64) -> bool {
         let t = (self.top() + 7) & 7;
         if self.tw & TAG_MASK[t] != TAG_MASK[t] {
             return false;
@@ -1310,7 +1332,6 @@ impl Fpu {
         self.lean_es_unchanged();
         self.set_top(t);
         self.dput::<true>(t, y);
-        self.lean_mem_ptrs(ptrs);
         true
     }
 
