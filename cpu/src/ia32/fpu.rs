@@ -522,12 +522,12 @@ impl Cpu32 {
     /// forms read theirs. True when done; false, nothing changed, for
     /// [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_m64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
+    fn x87_lean_m64<B: Bus + ?Sized, const ZERO: bool>(&mut self, bus: &mut B, i: &Insn) -> bool {
         let Some((bits, ea)) = self.x87_lean_read64(bus, i) else {
             return false;
         };
         match self.x87_lean_unit() {
-            Some((u, ip, seg)) => u.lean_m64(i.aux, bits, || lean_ptrs(i, ea, *ip, seg)),
+            Some((u, ip, seg)) => u.lean_m64::<ZERO>(i.aux, bits, || lean_ptrs(i, ea, *ip, seg)),
             None => false,
         }
     }
@@ -633,8 +633,14 @@ impl Cpu32 {
     }
 
     /// The lean work of kind `K` (the `match` folds): true when done.
+    /// `ZERO`: the m64 forms take a zero operand too ([`Fpu::lean_m64`];
+    /// only in the fallback, [`Cpu32::f_x87_lean_full`]).
     #[inline(always)]
-    fn x87_lean_kind<B: Bus + ?Sized, const K: u8>(&mut self, bus: &mut B, i: &Insn) -> bool {
+    fn x87_lean_kind<B: Bus + ?Sized, const K: u8, const ZERO: bool>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+    ) -> bool {
         match K {
             LEAN_FADD => self.x87_lean_arith::<0>(i),
             LEAN_FMUL => self.x87_lean_arith::<1>(i),
@@ -648,7 +654,7 @@ impl Cpu32 {
             LEAN_FSTP => self.x87_lean_stack::<3>(i),
             LEAN_FNSTSW => self.x87_lean_stack::<4>(i),
             LEAN_FLDC => self.x87_lean_stack::<5>(i),
-            LEAN_M64 => self.x87_lean_m64(bus, i),
+            LEAN_M64 => self.x87_lean_m64::<B, ZERO>(bus, i),
             LEAN_FLD64 => self.x87_lean_fld64(bus, i),
             LEAN_FILD32 => self.x87_lean_fild32(bus, i),
             _ => self.x87_lean_fst64(bus, i),
@@ -675,7 +681,7 @@ impl Cpu32 {
         next: u32,
         start: u32,
     ) -> R<bool> {
-        if self.x87_lean_kind::<B, K>(bus, i) {
+        if self.x87_lean_kind::<B, K, false>(bus, i) {
             return OK_FALSE;
         }
         if LAP {
@@ -703,15 +709,20 @@ impl Cpu32 {
     /// reaching the bus) and stops, and the lap, about to look the fetch
     /// context up again (unchanged), ends the slice for FERR# (`slice.rs`).
     ///
-    /// First, when the lean path declined only because the last operation's
+    /// First, an m64 form ([`LEAN_M64`]) is tried again taking a zero
+    /// operand, which its lean path declines ([`Fpu::lean_m64`]). Then,
+    /// when the lean path declined only because the last operation's
     /// PE is still lazy while PE is clear (exact results so far, which the
     /// lean forms leave to be worked out here so that they call nothing),
     /// that is settled and the lean path tried again.
     #[cold]
     #[inline(never)]
     fn f_x87_lean_full<B: Bus + ?Sized, const K: u8>(&mut self, bus: &mut B, i: &Insn) -> R<bool> {
+        if K == LEAN_M64 && self.x87_lean_kind::<B, K, true>(bus, i) {
+            return OK_FALSE;
+        }
         if self.x87.unit.as_deref_mut().is_some_and(Fpu::lean_settle)
-            && self.x87_lean_kind::<B, K>(bus, i)
+            && self.x87_lean_kind::<B, K, true>(bus, i)
         {
             return OK_FALSE;
         }
@@ -1725,6 +1736,72 @@ mod tests {
             assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x1E8, "forms {forms}");
             assert_eq!(d(0x9414), 0x9038, "forms {forms}");
             assert_eq!(c.r[0] & 0xFFFF, 0x0020, "forms {forms}");
+        }
+    }
+
+    /// A zero m64 operand through the lean m64 forms (their fallback takes
+    /// it, `f_x87_lean_full`): FADD and FMUL by +0.0 (−1.5 + 0 = −1.5,
+    /// −1.5 × +0 = −0 by the sign rule, both exact), FCOM of −0 with +0
+    /// (equal: C3), TOP and the pointers, in a loop that reaches the run
+    /// loop's lap, with the decoded forms on and off. The values worked
+    /// out by hand.
+    #[test]
+    fn lean_m64_forms_take_a_zero_operand_exactly() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2D, 0x18, 0x90, 0x00, 0x00,       // 8000: FLDCW [9018h] (027Fh)
+            0xB9, 0x04, 0x00, 0x00, 0x00,             // 8006: MOV ECX,4
+            0xDD, 0x05, 0x40, 0x90, 0x00, 0x00,       // 800B: FLD qword [9040h] (-1.5)
+            0xDC, 0x05, 0x48, 0x90, 0x00, 0x00,       // 8011: FADD qword [9048h] (+0.0)
+            0xDD, 0x15, 0x50, 0x90, 0x00, 0x00,       // 8017: FST qword [9050h]
+            0xDC, 0x0D, 0x48, 0x90, 0x00, 0x00,       // 801D: FMUL qword [9048h]
+            0xDC, 0x15, 0x48, 0x90, 0x00, 0x00,       // 8023: FCOM qword [9048h]
+            0xDF, 0xE0,                               // 8029: FNSTSW AX
+            0x66, 0x89, 0x04, 0x4D, 0x20, 0x90, 0x00, 0x00, // 802B: MOV [ECX*2+9020h],AX
+            0xDD, 0x1D, 0x10, 0x90, 0x00, 0x00,       // 8033: FSTP qword [9010h]
+            0x49,                                     // 8039: DEC ECX
+            0x75, 0xCF,                               // 803A: JNZ 800Bh
+            0xD9, 0xE8,                               // 803C: FLD1
+            0xDC, 0x05, 0x48, 0x90, 0x00, 0x00,       // 803E: FADD qword [9048h]
+            0xD9, 0x35, 0x00, 0x94, 0x00, 0x00,       // 8044: FNSTENV [9400h]
+            0xDD, 0x1D, 0x30, 0x90, 0x00, 0x00,       // 804A: FSTP qword [9030h]
+            0xDF, 0xE0,                               // 8050: FNSTSW AX
+            0xF4,                                     // 8052: HLT
+        ];
+        for forms in [true, false] {
+            let (c, bus) = run_lean_program(
+                &code,
+                &[
+                    (0x9010, &[0xFF; 8]),
+                    (0x9018, &0x027Fu16.to_le_bytes()),
+                    (0x9030, &[0xFF; 8]),
+                    (0x9040, &(-1.5f64).to_bits().to_le_bytes()),
+                    (0x9048, &0.0f64.to_bits().to_le_bytes()),
+                ],
+                forms,
+            );
+            let m = &bus.0.mem;
+            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
+            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
+            let q = |a: usize| u64::from_le_bytes(m[a..a + 8].try_into().unwrap());
+            // TOP 7 (3800h), C3 (−0 equals +0), nothing raised (all exact).
+            for k in 1..=4 {
+                assert_eq!(w(0x9020 + 2 * k), 0x7800, "forms {forms}, ECX {k}");
+            }
+            // −1.5 + 0 = −1.5 (BFF8h << 48); −1.5 × +0 = −0.
+            assert_eq!(q(0x9050), 0xBFF8_0000_0000_0000, "forms {forms}");
+            assert_eq!(q(0x9010), 0x8000_0000_0000_0000, "forms {forms}");
+            // FNSTENV (32-bit layout): TOP 7, C3 as the FCOM left it; R7
+            // (1.0) valid, the others empty: tag word 3FFFh; FIP 803Eh,
+            // FOP 405h (DC 05), FDP 9048h.
+            assert_eq!(d(0x9404) & 0xFFFF, 0x7800, "forms {forms}");
+            assert_eq!(d(0x9408) & 0xFFFF, 0x3FFF, "forms {forms}");
+            assert_eq!(d(0x940C), 0x803E, "forms {forms}");
+            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x405, "forms {forms}");
+            assert_eq!(d(0x9414), 0x9048, "forms {forms}");
+            // 1.0 + 0 = 1.0.
+            assert_eq!(q(0x9030), 0x3FF0_0000_0000_0000, "forms {forms}");
+            assert_eq!(c.r[0] & 0xFFFF, 0x4000, "forms {forms}");
         }
     }
 

@@ -1223,7 +1223,8 @@ impl Fpu {
 
     /// The ia32 core's lean FADD…FDIVR/FCOM/FCOMP m64 (DC, `reg` the
     /// ModR/M reg field, `bits` the operand): ST(0) full and held as a
-    /// double, the operand a normal double of the fast path's range, and
+    /// double, the operand a normal double of the fast path's range (or,
+    /// when `ZERO`, a zero), and
     /// for the arithmetic the 027Fh-class control word and a result the
     /// fast path takes. False, nothing changed, otherwise; `ptrs` gives
     /// the instruction and data pointers and FOP. The caller has checked
@@ -1231,20 +1232,31 @@ impl Fpu {
     /// arithmetic's, cost more here: the jump on the operation comes
     /// before the operand's checks, which are then made in every copy.)
     #[inline(always)]
-    pub fn lean_m64(
+    pub fn lean_m64<const ZERO: bool>(
         &mut self,
         reg: u8,
         bits: u64,
         ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
     ) -> bool {
         let top = self.top();
+        // A zero operand only when `ZERO` (mandel87 adds a zero m64 in
+        // every iteration of a row on the real axis): the operation takes
+        // zeros as the registers' arithmetic does, and FCOM compares them
+        // as numbers. Tested inline, LLVM put the zero test first (three
+        // host instructions on every lean m64 form), so the run loop's
+        // lean form declines zeros and its out-of-line fallback
+        // (`f_x87_lean_full`) takes them.
         let e = (bits >> 52) & 0x7FF;
-        if self.dk[top] != DK_DBL | DK_FULL || e.wrapping_sub(1023 - 960) > 2 * 960 {
+        if e.wrapping_sub(1023 - 960) > 2 * 960 && !(ZERO && bits << 1 == 0) {
+            return false;
+        }
+        if self.dk[top] != DK_DBL | DK_FULL {
             return false;
         }
         let (a, y) = (self.dv[top], f64::from_bits(bits));
         if reg & 6 == 2 {
-            // FCOM/FCOMP: two ordinary numbers, no exception.
+            // FCOM/FCOMP: two ordinary numbers or zeros, no exception,
+            // +0 equal to −0.
             self.lean_retire();
             self.sw &= !(C0 | C2 | C3);
             self.sw |= if a < y {
@@ -2624,11 +2636,18 @@ mod fast_tests {
                 (0xD9, 1) => f.lean_stack::<1>(modrm, || (ins.0, ins.1, fop)),
                 (0xDD, 2) => f.lean_stack::<2>(modrm, || (ins.0, ins.1, fop)),
                 (0xDD, 3) => f.lean_stack::<3>(modrm, || (ins.0, ins.1, fop)),
+                (0xD9, 5) if modrm & 7 == 0 || modrm & 7 == 6 => {
+                    f.lean_stack::<5>(modrm, || (ins.0, ins.1, fop))
+                }
                 _ => false,
             }
         } else {
             match (op, reg) {
-                (0xDC, _) => f.lean_m64(reg, operand, || (ins, data, fop)),
+                // (As the core: zero operands in its fallback.)
+                (0xDC, _) => {
+                    f.lean_m64::<false>(reg, operand, || (ins, data, fop))
+                        || f.lean_m64::<true>(reg, operand, || (ins, data, fop))
+                }
                 (0xDD, 0) => f.lean_fld64(operand, || (ins, data, fop)),
                 (0xDD, 2 | 3) => {
                     let v = f.lean_st64_value()?;
