@@ -13,7 +13,7 @@ trap 'rm -rf "$DIR"' EXIT
 HERE=$(dirname "$0")/..
 NAMES="mov_eax_eax fld_sti+fstp_st0 fxch_st1 fadd_st0,sti fmul_st0,sti fadd_m64 fmul_m64
 fld_m64+fstp_st0 fst_m64 fld_m64+fstp_m64 fild_m32+fstp_st0 fist_m32 fld_m32+fstp_st0
-fadd_m32 fucom_st1 fcom_m64 fadd_sti,st0 faddp+fld_m64 fnstsw_ax"
+fadd_m32 fucom_st1 fcom_m64 fadd_sti,st0 faddp+fld_m64 fnstsw_ax fldz+fstp_st0"
 count() {
     nasm -f bin -DOP="$1" -DROUNDS="$ROUNDS" -DCOPIES="$COPIES" \
         -o "$DIR/w.bin" "$HERE/harness/workloads/x87opboot.asm"

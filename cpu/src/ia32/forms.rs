@@ -127,6 +127,7 @@ const X87L_FST: u8 = STRING << 2 | 3;
 const X87L_FSTP: u8 = X87M << 2 | 3;
 const X87L_FNSTSW: u8 = ALU_RR_SBB << 2 | 3;
 const X87L_FILD32: u8 = ALU_RR_AND << 2 | 3;
+const X87L_FLDC: u8 = ALU_RR_XOR << 2 | 3;
 
 /// SAHF (the ALU_RR_CMP family's unused fourth width): the flags from AH
 /// without the general path's dispatch. The x87's compare idiom
@@ -175,6 +176,7 @@ pub(crate) const fn x87_lean_form(form: u8) -> bool {
             | X87L_FSTP
             | X87L_FNSTSW
             | X87L_FILD32
+            | X87L_FLDC
             | X87M_8
             | X87M_16
             | X87M_32
@@ -537,6 +539,7 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
                 Some((LEAN_M64, aux)) => f(X87M, 0, aux),
                 Some((LEAN_FLD64, aux)) => f(X87M, 1, aux),
                 Some((LEAN_FILD32, aux)) => (X87L_FILD32, aux),
+                Some((LEAN_FLDC, aux)) => (X87L_FLDC, aux),
                 Some((LEAN_FST64, aux)) => f(X87M, 2, aux),
                 _ => f(X87, 0, x87_aux(i)),
             }
@@ -585,7 +588,7 @@ macro_rules! by_form {
             // take it too. A family that came to use width code 3 would make
             // one of these unreachable, which the compiler reports (191 is
             // `JCC_BODY`, a single form above).
-            0 | 1 | 2 | 3 | 27 | 31 | 39
+            0 | 1 | 2 | 3 | 27 | 39
             | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
             | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 171
             | 175 | 179 | 187 | 199 | 203 => {
@@ -947,6 +950,7 @@ impl Cpu32 {
             @ X87L_FSTP => self.f_x87_lean::<_, { super::fpu::LEAN_FSTP }, LAP>(bus, i, next, start),
             @ X87L_FNSTSW => self.f_x87_lean::<_, { super::fpu::LEAN_FNSTSW }, LAP>(bus, i, next, start),
             @ X87L_FILD32 => self.f_x87_lean::<_, { super::fpu::LEAN_FILD32 }, LAP>(bus, i, next, start),
+            @ X87L_FLDC => self.f_x87_lean::<_, { super::fpu::LEAN_FLDC }, LAP>(bus, i, next, start),
             @ STR_ONE => match i.aux {
                 1 => self.string_one32::<W8, B>(bus, i),
                 2 => self.string_one32::<W16, B>(bus, i),

@@ -224,7 +224,8 @@ pub(crate) const LEAN_FDIVR: u8 = LEAN_ARITH | 7;
 const LEAN_ARITH: u8 = 0x10;
 /// [`x87_lean`]: FLD ST(i), FXCH ST(i), FST ST(i), FSTP ST(i), FNSTSW AX
 /// ([`Cpu32::x87_lean_stack`]): a kind (a decoded form) each,
-/// `LEAN_STACK | SUB` (`SUB` as [`Fpu::lean_stack`]'s; 4 FNSTSW AX).
+/// `LEAN_STACK | SUB` (`SUB` as [`Fpu::lean_stack`]'s; 4 FNSTSW AX, 5
+/// FLD1/FLDZ).
 pub(crate) const LEAN_FLD: u8 = LEAN_STACK;
 /// See [`LEAN_FLD`].
 pub(crate) const LEAN_FXCH: u8 = LEAN_STACK | 1;
@@ -234,6 +235,8 @@ pub(crate) const LEAN_FST: u8 = LEAN_STACK | 2;
 pub(crate) const LEAN_FSTP: u8 = LEAN_STACK | 3;
 /// See [`LEAN_FLD`].
 pub(crate) const LEAN_FNSTSW: u8 = LEAN_STACK | 4;
+/// See [`LEAN_FLD`]: FLD1 and FLDZ (one form, the constant from ModR/M).
+pub(crate) const LEAN_FLDC: u8 = LEAN_STACK | 5;
 /// The stack forms' kinds, `LEAN_STACK | SUB`.
 const LEAN_STACK: u8 = 0x20;
 /// [`x87_lean`]: FADD…FDIVR/FCOM(P) m64 ([`Cpu32::x87_lean_m64`]).
@@ -274,6 +277,7 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
             (0xDD, 2) => Some((LEAN_FST, 2)),
             (0xDD, 3) => Some((LEAN_FSTP, 3)),
             (0xDF, 4) if rm == 0 => Some((LEAN_FNSTSW, 4)),
+            (0xD9, 5) if rm == 0 || rm == 6 => Some((LEAN_FLDC, 5)),
             _ => None,
         };
     }
@@ -481,15 +485,15 @@ impl Cpu32 {
         }
     }
 
-    /// The stack forms' lean work: FLD/FXCH/FST(P) ST(i) (`SUB` 0–3,
-    /// [`Fpu::lean_stack`]) and FNSTSW AX (4). True when done (these raise
+    /// The stack forms' lean work: FLD/FXCH/FST(P) ST(i) (`SUB` 0–3),
+    /// FLD1/FLDZ (5, [`Fpu::lean_stack`]) and FNSTSW AX (4). True when done (these raise
     /// nothing); false, nothing changed, for [`Cpu32::f_x87`].
     #[inline(always)]
     fn x87_lean_stack<const SUB: u8>(&mut self, i: &Insn) -> bool {
         let Some((u, ip, seg)) = self.x87_lean_unit() else {
             return false;
         };
-        if SUB < 4 {
+        if SUB != 4 {
             return u.lean_stack::<SUB>(i.modrm, || (*ip, seg[CS].sel, fop_of(i)));
         }
         // FNSTSW AX: no wait, no pointers; no error pending, so no FERR#.
@@ -518,12 +522,12 @@ impl Cpu32 {
     /// forms read theirs. True when done; false, nothing changed, for
     /// [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_m64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
+    fn x87_lean_m64<B: Bus + ?Sized, const ZERO: bool>(&mut self, bus: &mut B, i: &Insn) -> bool {
         let Some((bits, ea)) = self.x87_lean_read64(bus, i) else {
             return false;
         };
         match self.x87_lean_unit() {
-            Some((u, ip, seg)) => u.lean_m64(i.aux, bits, || lean_ptrs(i, ea, *ip, seg)),
+            Some((u, ip, seg)) => u.lean_m64::<ZERO>(i.aux, bits, || lean_ptrs(i, ea, *ip, seg)),
             None => false,
         }
     }
@@ -629,8 +633,14 @@ impl Cpu32 {
     }
 
     /// The lean work of kind `K` (the `match` folds): true when done.
+    /// `ZERO`: the m64 forms take a zero operand too ([`Fpu::lean_m64`];
+    /// only in the fallback, [`Cpu32::f_x87_lean_full`]).
     #[inline(always)]
-    fn x87_lean_kind<B: Bus + ?Sized, const K: u8>(&mut self, bus: &mut B, i: &Insn) -> bool {
+    fn x87_lean_kind<B: Bus + ?Sized, const K: u8, const ZERO: bool>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+    ) -> bool {
         match K {
             LEAN_FADD => self.x87_lean_arith::<0>(i),
             LEAN_FMUL => self.x87_lean_arith::<1>(i),
@@ -643,7 +653,8 @@ impl Cpu32 {
             LEAN_FST => self.x87_lean_stack::<2>(i),
             LEAN_FSTP => self.x87_lean_stack::<3>(i),
             LEAN_FNSTSW => self.x87_lean_stack::<4>(i),
-            LEAN_M64 => self.x87_lean_m64(bus, i),
+            LEAN_FLDC => self.x87_lean_stack::<5>(i),
+            LEAN_M64 => self.x87_lean_m64::<B, ZERO>(bus, i),
             LEAN_FLD64 => self.x87_lean_fld64(bus, i),
             LEAN_FILD32 => self.x87_lean_fild32(bus, i),
             _ => self.x87_lean_fst64(bus, i),
@@ -651,7 +662,7 @@ impl Cpu32 {
     }
 
     /// A lean x87 form from the run loop, `K` its kind ([`LEAN_FADD`]…
-    /// [`LEAN_FDIVR`], [`LEAN_FLD`]…[`LEAN_FNSTSW`], [`LEAN_M64`],
+    /// [`LEAN_FDIVR`], [`LEAN_FLD`]…[`LEAN_FLDC`], [`LEAN_M64`],
     /// [`LEAN_FLD64`], [`LEAN_FST64`] or [`LEAN_FILD32`]: the
     /// `match` folds, so each kind is its own function with only its own
     /// work): the lean path ([`Cpu32::x87_lean_arith`] and its siblings),
@@ -670,7 +681,7 @@ impl Cpu32 {
         next: u32,
         start: u32,
     ) -> R<bool> {
-        if self.x87_lean_kind::<B, K>(bus, i) {
+        if self.x87_lean_kind::<B, K, false>(bus, i) {
             return OK_FALSE;
         }
         if LAP {
@@ -698,15 +709,20 @@ impl Cpu32 {
     /// reaching the bus) and stops, and the lap, about to look the fetch
     /// context up again (unchanged), ends the slice for FERR# (`slice.rs`).
     ///
-    /// First, when the lean path declined only because the last operation's
+    /// First, an m64 form ([`LEAN_M64`]) is tried again taking a zero
+    /// operand, which its lean path declines ([`Fpu::lean_m64`]). Then,
+    /// when the lean path declined only because the last operation's
     /// PE is still lazy while PE is clear (exact results so far, which the
     /// lean forms leave to be worked out here so that they call nothing),
     /// that is settled and the lean path tried again.
     #[cold]
     #[inline(never)]
     fn f_x87_lean_full<B: Bus + ?Sized, const K: u8>(&mut self, bus: &mut B, i: &Insn) -> R<bool> {
+        if K == LEAN_M64 && self.x87_lean_kind::<B, K, true>(bus, i) {
+            return OK_FALSE;
+        }
         if self.x87.unit.as_deref_mut().is_some_and(Fpu::lean_settle)
-            && self.x87_lean_kind::<B, K>(bus, i)
+            && self.x87_lean_kind::<B, K, true>(bus, i)
         {
             return OK_FALSE;
         }
@@ -1651,6 +1667,141 @@ mod tests {
             assert_eq!(q(0x9030), 0, "forms {forms}");
             assert_eq!(q(0x9038), 0x41DF_FFFF_FFC0_0000, "forms {forms}");
             assert_eq!(c.r[0] & 0xFFFF, 0x0000);
+        }
+    }
+
+    /// Lean FLD1 and FLDZ (`LEAN_FLDC`): the constants pushed as doubles
+    /// (+1.0 and +0.0), C1 cleared after an FMUL m64 whose C1 (rounded
+    /// up) is still lazy, TOP, tags and pointers as FNSTSW and FNSTENV
+    /// show them, in a loop that reaches the run loop's lap, with the
+    /// decoded forms on and off. The values worked out by hand.
+    #[test]
+    fn lean_fld1_and_fldz_push_their_constants_with_c1_top_tags_and_pointers() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2D, 0x18, 0x90, 0x00, 0x00,       // 8000: FLDCW [9018h] (027Fh)
+            0xB9, 0x04, 0x00, 0x00, 0x00,             // 8006: MOV ECX,4
+            0xDD, 0x05, 0x40, 0x90, 0x00, 0x00,       // 800B: FLD qword [9040h] (0.1)
+            0xDC, 0x0D, 0x48, 0x90, 0x00, 0x00,       // 8011: FMUL qword [9048h] (3.0)
+            0xD9, 0xE8,                               // 8017: FLD1
+            0xD9, 0xEE,                               // 8019: FLDZ
+            0xDF, 0xE0,                               // 801B: FNSTSW AX
+            0x66, 0x89, 0x04, 0x4D, 0x20, 0x90, 0x00, 0x00, // 801D: MOV [ECX*2+9020h],AX
+            0xDD, 0x1D, 0x10, 0x90, 0x00, 0x00,       // 8025: FSTP qword [9010h]
+            0xDD, 0x1D, 0x30, 0x90, 0x00, 0x00,       // 802B: FSTP qword [9030h]
+            0xDD, 0x1D, 0x38, 0x90, 0x00, 0x00,       // 8031: FSTP qword [9038h]
+            0x49,                                     // 8037: DEC ECX
+            0x75, 0xD1,                               // 8038: JNZ 800Bh
+            0xD9, 0xEE,                               // 803A: FLDZ
+            0xD9, 0xE8,                               // 803C: FLD1
+            0xD9, 0x35, 0x00, 0x94, 0x00, 0x00,       // 803E: FNSTENV [9400h]
+            0xDD, 0xD8,                               // 8044: FSTP ST(0)
+            0xDD, 0xD8,                               // 8046: FSTP ST(0)
+            0xDF, 0xE0,                               // 8048: FNSTSW AX
+            0xF4,                                     // 804A: HLT
+        ];
+        for forms in [true, false] {
+            let (c, bus) = run_lean_program(
+                &code,
+                &[
+                    (0x9010, &[0xFF; 8]),
+                    (0x9018, &0x027Fu16.to_le_bytes()),
+                    (0x9030, &[0xFF; 8]),
+                    (0x9040, &0.1f64.to_bits().to_le_bytes()),
+                    (0x9048, &3.0f64.to_bits().to_le_bytes()),
+                ],
+                forms,
+            );
+            let m = &bus.0.mem;
+            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
+            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
+            let q = |a: usize| u64::from_le_bytes(m[a..a + 8].try_into().unwrap());
+            // Three pushes from TOP 0: TOP 5 (2800h); PE from the FMUL
+            // (0.1 × 3 is inexact), its C1 (rounded up) cleared by the
+            // pushes after it.
+            for k in 1..=4 {
+                assert_eq!(w(0x9020 + 2 * k), 0x2820, "forms {forms}, ECX {k}");
+            }
+            // +0.0, +1.0 and 0.1 × 3 rounded up (3FD3333333333334h).
+            assert_eq!(q(0x9010), 0, "forms {forms}");
+            assert_eq!(q(0x9030), 0x3FF0_0000_0000_0000, "forms {forms}");
+            assert_eq!(q(0x9038), 0x3FD3_3333_3333_3334, "forms {forms}");
+            // FNSTENV (32-bit layout): TOP 6, PE; R7 (+0) zero, R6 (1.0)
+            // valid, the others empty: tag word 4FFFh; FIP 803Ch, FOP 1E8h
+            // (D9 E8); FDP the last memory operand's (9038h): FLD1 and
+            // FLDZ leave it.
+            assert_eq!(d(0x9404) & 0xFFFF, 0x3020, "forms {forms}");
+            assert_eq!(d(0x9408) & 0xFFFF, 0x4FFF, "forms {forms}");
+            assert_eq!(d(0x940C), 0x803C, "forms {forms}");
+            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x1E8, "forms {forms}");
+            assert_eq!(d(0x9414), 0x9038, "forms {forms}");
+            assert_eq!(c.r[0] & 0xFFFF, 0x0020, "forms {forms}");
+        }
+    }
+
+    /// A zero m64 operand through the lean m64 forms (their fallback takes
+    /// it, `f_x87_lean_full`): FADD and FMUL by +0.0 (−1.5 + 0 = −1.5,
+    /// −1.5 × +0 = −0 by the sign rule, both exact), FCOM of −0 with +0
+    /// (equal: C3), TOP and the pointers, in a loop that reaches the run
+    /// loop's lap, with the decoded forms on and off. The values worked
+    /// out by hand.
+    #[test]
+    fn lean_m64_forms_take_a_zero_operand_exactly() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2D, 0x18, 0x90, 0x00, 0x00,       // 8000: FLDCW [9018h] (027Fh)
+            0xB9, 0x04, 0x00, 0x00, 0x00,             // 8006: MOV ECX,4
+            0xDD, 0x05, 0x40, 0x90, 0x00, 0x00,       // 800B: FLD qword [9040h] (-1.5)
+            0xDC, 0x05, 0x48, 0x90, 0x00, 0x00,       // 8011: FADD qword [9048h] (+0.0)
+            0xDD, 0x15, 0x50, 0x90, 0x00, 0x00,       // 8017: FST qword [9050h]
+            0xDC, 0x0D, 0x48, 0x90, 0x00, 0x00,       // 801D: FMUL qword [9048h]
+            0xDC, 0x15, 0x48, 0x90, 0x00, 0x00,       // 8023: FCOM qword [9048h]
+            0xDF, 0xE0,                               // 8029: FNSTSW AX
+            0x66, 0x89, 0x04, 0x4D, 0x20, 0x90, 0x00, 0x00, // 802B: MOV [ECX*2+9020h],AX
+            0xDD, 0x1D, 0x10, 0x90, 0x00, 0x00,       // 8033: FSTP qword [9010h]
+            0x49,                                     // 8039: DEC ECX
+            0x75, 0xCF,                               // 803A: JNZ 800Bh
+            0xD9, 0xE8,                               // 803C: FLD1
+            0xDC, 0x05, 0x48, 0x90, 0x00, 0x00,       // 803E: FADD qword [9048h]
+            0xD9, 0x35, 0x00, 0x94, 0x00, 0x00,       // 8044: FNSTENV [9400h]
+            0xDD, 0x1D, 0x30, 0x90, 0x00, 0x00,       // 804A: FSTP qword [9030h]
+            0xDF, 0xE0,                               // 8050: FNSTSW AX
+            0xF4,                                     // 8052: HLT
+        ];
+        for forms in [true, false] {
+            let (c, bus) = run_lean_program(
+                &code,
+                &[
+                    (0x9010, &[0xFF; 8]),
+                    (0x9018, &0x027Fu16.to_le_bytes()),
+                    (0x9030, &[0xFF; 8]),
+                    (0x9040, &(-1.5f64).to_bits().to_le_bytes()),
+                    (0x9048, &0.0f64.to_bits().to_le_bytes()),
+                ],
+                forms,
+            );
+            let m = &bus.0.mem;
+            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
+            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
+            let q = |a: usize| u64::from_le_bytes(m[a..a + 8].try_into().unwrap());
+            // TOP 7 (3800h), C3 (−0 equals +0), nothing raised (all exact).
+            for k in 1..=4 {
+                assert_eq!(w(0x9020 + 2 * k), 0x7800, "forms {forms}, ECX {k}");
+            }
+            // −1.5 + 0 = −1.5 (BFF8h << 48); −1.5 × +0 = −0.
+            assert_eq!(q(0x9050), 0xBFF8_0000_0000_0000, "forms {forms}");
+            assert_eq!(q(0x9010), 0x8000_0000_0000_0000, "forms {forms}");
+            // FNSTENV (32-bit layout): TOP 7, C3 as the FCOM left it; R7
+            // (1.0) valid, the others empty: tag word 3FFFh; FIP 803Eh,
+            // FOP 405h (DC 05), FDP 9048h.
+            assert_eq!(d(0x9404) & 0xFFFF, 0x7800, "forms {forms}");
+            assert_eq!(d(0x9408) & 0xFFFF, 0x3FFF, "forms {forms}");
+            assert_eq!(d(0x940C), 0x803E, "forms {forms}");
+            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x405, "forms {forms}");
+            assert_eq!(d(0x9414), 0x9048, "forms {forms}");
+            // 1.0 + 0 = 1.0.
+            assert_eq!(q(0x9030), 0x3FF0_0000_0000_0000, "forms {forms}");
+            assert_eq!(c.r[0] & 0xFFFF, 0x4000, "forms {forms}");
         }
     }
 

@@ -1135,7 +1135,8 @@ impl Fpu {
     }
 
     /// The ia32 core's lean FLD ST(i) (`SUB` 0), FXCH ST(i) (1), FST ST(i)
-    /// (2) and FSTP ST(i) (3), whichever form the registers are in: the
+    /// (2), FSTP ST(i) (3) and FLD1/FLDZ (5: `modrm` D9 E8h or EEh, the
+    /// constant pushed as a double), whichever form the registers are in: the
     /// effects of [`Fpu::fast_reg`]'s arms, false (nothing changed) where
     /// they would give up; `ptrs` as [`Fpu::lean_arith`]'s. The caller has
     /// checked [`Fpu::lean_ready`]. `SUB` a constant (the caller's `match`
@@ -1178,6 +1179,13 @@ impl Fpu {
                 self.dv.swap(top, pi);
                 self.dk.swap(top, pi);
             }
+            5 => {
+                // FLD1 (E8h) or FLDZ (EEh): exact under every control word.
+                let y = if modrm & 7 == 0 { 1.0 } else { 0.0 };
+                if !self.lean_push_value(y) {
+                    return false;
+                }
+            }
             _ => {
                 if !full(top) {
                     return false;
@@ -1215,7 +1223,8 @@ impl Fpu {
 
     /// The ia32 core's lean FADD…FDIVR/FCOM/FCOMP m64 (DC, `reg` the
     /// ModR/M reg field, `bits` the operand): ST(0) full and held as a
-    /// double, the operand a normal double of the fast path's range, and
+    /// double, the operand a normal double of the fast path's range (or,
+    /// when `ZERO`, a zero), and
     /// for the arithmetic the 027Fh-class control word and a result the
     /// fast path takes. False, nothing changed, otherwise; `ptrs` gives
     /// the instruction and data pointers and FOP. The caller has checked
@@ -1223,20 +1232,31 @@ impl Fpu {
     /// arithmetic's, cost more here: the jump on the operation comes
     /// before the operand's checks, which are then made in every copy.)
     #[inline(always)]
-    pub fn lean_m64(
+    pub fn lean_m64<const ZERO: bool>(
         &mut self,
         reg: u8,
         bits: u64,
         ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
     ) -> bool {
         let top = self.top();
+        // A zero operand only when `ZERO` (mandel87 adds a zero m64 in
+        // every iteration of a row on the real axis): the operation takes
+        // zeros as the registers' arithmetic does, and FCOM compares them
+        // as numbers. Tested inline, LLVM put the zero test first (three
+        // host instructions on every lean m64 form), so the run loop's
+        // lean form declines zeros and its out-of-line fallback
+        // (`f_x87_lean_full`) takes them.
         let e = (bits >> 52) & 0x7FF;
-        if self.dk[top] != DK_DBL | DK_FULL || e.wrapping_sub(1023 - 960) > 2 * 960 {
+        if e.wrapping_sub(1023 - 960) > 2 * 960 && !(ZERO && bits << 1 == 0) {
+            return false;
+        }
+        if self.dk[top] != DK_DBL | DK_FULL {
             return false;
         }
         let (a, y) = (self.dv[top], f64::from_bits(bits));
         if reg & 6 == 2 {
-            // FCOM/FCOMP: two ordinary numbers, no exception.
+            // FCOM/FCOMP: two ordinary numbers or zeros, no exception,
+            // +0 equal to −0.
             self.lean_retire();
             self.sw &= !(C0 | C2 | C3);
             self.sw |= if a < y {
@@ -1302,6 +1322,20 @@ impl Fpu {
     /// nothing raised.
     #[inline(always)]
     fn lean_push(&mut self, y: f64, ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16)) -> bool {
+        if !self.lean_push_value(y) {
+            return false;
+        }
+        self.lean_mem_ptrs(ptrs);
+        true
+    }
+
+    /// The lean pushes' common part ([`Fpu::lean_push`], FLD1/FLDZ in
+    /// [`Fpu::lean_stack`]): `y` (a double of the fast path's kind) into
+    /// the register below TOP when it is empty, C1 cleared, nothing
+    /// raised; false, nothing changed, when it is full. The pointers are
+    /// the caller's to write.
+    #[inline(always)]
+    fn lean_push_value(&mut self, y: f64) -> bool {
         let t = (self.top() + 7) & 7;
         if self.tw & TAG_MASK[t] != TAG_MASK[t] {
             return false;
@@ -1310,7 +1344,6 @@ impl Fpu {
         self.lean_es_unchanged();
         self.set_top(t);
         self.dput::<true>(t, y);
-        self.lean_mem_ptrs(ptrs);
         true
     }
 
@@ -2603,11 +2636,18 @@ mod fast_tests {
                 (0xD9, 1) => f.lean_stack::<1>(modrm, || (ins.0, ins.1, fop)),
                 (0xDD, 2) => f.lean_stack::<2>(modrm, || (ins.0, ins.1, fop)),
                 (0xDD, 3) => f.lean_stack::<3>(modrm, || (ins.0, ins.1, fop)),
+                (0xD9, 5) if modrm & 7 == 0 || modrm & 7 == 6 => {
+                    f.lean_stack::<5>(modrm, || (ins.0, ins.1, fop))
+                }
                 _ => false,
             }
         } else {
             match (op, reg) {
-                (0xDC, _) => f.lean_m64(reg, operand, || (ins, data, fop)),
+                // (As the core: zero operands in its fallback.)
+                (0xDC, _) => {
+                    f.lean_m64::<false>(reg, operand, || (ins, data, fop))
+                        || f.lean_m64::<true>(reg, operand, || (ins, data, fop))
+                }
                 (0xDD, 0) => f.lean_fld64(operand, || (ins, data, fop)),
                 (0xDD, 2 | 3) => {
                     let v = f.lean_st64_value()?;
