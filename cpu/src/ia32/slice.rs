@@ -456,7 +456,7 @@ impl Cpu32 {
             end.saturating_sub(len as u64)
         };
         #[cfg(debug_assertions)]
-        let mut pass_start = self.cycles;
+        let mut pass_start: u64;
         'again: loop {
             // What the fits tests rely on: no pass charges more than the
             // block's worst case.
