@@ -1573,29 +1573,24 @@ mod tests {
                 ],
                 forms,
             );
-            let m = &bus.0.mem;
-            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
-            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
+            let m = Le(&bus.0.mem);
             // The double 0.1 is above a tenth and 0.1 × 3 rounds up again
             // (to 0.30000000000000004, 3FD3333333333334h): PE and C1 (0220h)
             // with TOP 7 (3800h), every time round: the first (PE clear
             // before) and the others (PE set, the FMUL's C1 still lazy).
             for k in 1..=4 {
-                assert_eq!(w(0x9020 + 2 * k), 0x3A20, "forms {forms}, ECX {k}");
+                assert_eq!(m.w(0x9020 + 2 * k), 0x3A20, "forms {forms}, ECX {k}");
             }
-            assert_eq!(
-                u64::from_le_bytes(m[0x9010..0x9018].try_into().unwrap()),
-                0x3FD3_3333_3333_3334
-            );
+            assert_eq!(m.q(0x9010), 0x3FD3_3333_3333_3334);
             // FNSTENV after the loop (32-bit layout): FSTP cleared C1 and
             // popped (TOP 0, PE sticky), all registers empty, FIP 8021h and
             // FOP 51Dh (DD 1D) of the FSTP, FDP 9010h its operand.
-            assert_eq!(d(0x9400) & 0xFFFF, 0x027F);
-            assert_eq!(d(0x9404) & 0xFFFF, 0x0020, "forms {forms}");
-            assert_eq!(d(0x9408) & 0xFFFF, 0xFFFF);
-            assert_eq!(d(0x940C), 0x8021, "forms {forms}");
-            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x51D, "forms {forms}");
-            assert_eq!(d(0x9414), 0x9010, "forms {forms}");
+            assert_eq!(m.d(0x9400) & 0xFFFF, 0x027F);
+            assert_eq!(
+                m.env(0x9400),
+                (0x0020, 0xFFFF, 0x8021, 0x51D, 0x9010),
+                "forms {forms}"
+            );
             assert_eq!(c.r[0] & 0xFFFF, 0x0020);
         }
     }
@@ -1642,30 +1637,27 @@ mod tests {
                 ],
                 forms,
             );
-            let m = &bus.0.mem;
-            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
-            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
-            let q = |a: usize| u64::from_le_bytes(m[a..a + 8].try_into().unwrap());
+            let m = Le(&bus.0.mem);
             // Two pushes from TOP 0: TOP 6 (3000h), C1 clear, nothing
             // raised (integer loads and these products are exact).
             for k in 1..=4 {
-                assert_eq!(w(0x9020 + 2 * k), 0x3000, "forms {forms}, ECX {k}");
+                assert_eq!(m.w(0x9020 + 2 * k), 0x3000, "forms {forms}, ECX {k}");
             }
             // +0.0, and -7 × 0.5 = -3.5 (C00Ch << 48).
-            assert_eq!(q(0x9010), 0, "forms {forms}");
-            assert_eq!(q(0x9048), 0xC00C_0000_0000_0000, "forms {forms}");
+            assert_eq!(m.q(0x9010), 0, "forms {forms}");
+            assert_eq!(m.q(0x9048), 0xC00C_0000_0000_0000, "forms {forms}");
             // FNSTENV (32-bit layout): TOP 6; R7 (2^31 - 1) valid, R6 (0)
             // zero, the others empty: tag word 1FFFh; FIP 803Ch, FOP 305h
             // (DB 05), FDP 9004h of the last FILD.
-            assert_eq!(d(0x9400) & 0xFFFF, 0x027F);
-            assert_eq!(d(0x9404) & 0xFFFF, 0x3000, "forms {forms}");
-            assert_eq!(d(0x9408) & 0xFFFF, 0x1FFF, "forms {forms}");
-            assert_eq!(d(0x940C), 0x803C, "forms {forms}");
-            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x305, "forms {forms}");
-            assert_eq!(d(0x9414), 0x9004, "forms {forms}");
+            assert_eq!(m.d(0x9400) & 0xFFFF, 0x027F);
+            assert_eq!(
+                m.env(0x9400),
+                (0x3000, 0x1FFF, 0x803C, 0x305, 0x9004),
+                "forms {forms}"
+            );
             // 0 and 2^31 - 1 (41DFFFFFFFC00000h) stored back; TOP 0.
-            assert_eq!(q(0x9030), 0, "forms {forms}");
-            assert_eq!(q(0x9038), 0x41DF_FFFF_FFC0_0000, "forms {forms}");
+            assert_eq!(m.q(0x9030), 0, "forms {forms}");
+            assert_eq!(m.q(0x9038), 0x41DF_FFFF_FFC0_0000, "forms {forms}");
             assert_eq!(c.r[0] & 0xFFFF, 0x0000);
         }
     }
@@ -1712,29 +1704,26 @@ mod tests {
                 ],
                 forms,
             );
-            let m = &bus.0.mem;
-            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
-            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
-            let q = |a: usize| u64::from_le_bytes(m[a..a + 8].try_into().unwrap());
+            let m = Le(&bus.0.mem);
             // Three pushes from TOP 0: TOP 5 (2800h); PE from the FMUL
             // (0.1 × 3 is inexact), its C1 (rounded up) cleared by the
             // pushes after it.
             for k in 1..=4 {
-                assert_eq!(w(0x9020 + 2 * k), 0x2820, "forms {forms}, ECX {k}");
+                assert_eq!(m.w(0x9020 + 2 * k), 0x2820, "forms {forms}, ECX {k}");
             }
             // +0.0, +1.0 and 0.1 × 3 rounded up (3FD3333333333334h).
-            assert_eq!(q(0x9010), 0, "forms {forms}");
-            assert_eq!(q(0x9030), 0x3FF0_0000_0000_0000, "forms {forms}");
-            assert_eq!(q(0x9038), 0x3FD3_3333_3333_3334, "forms {forms}");
+            assert_eq!(m.q(0x9010), 0, "forms {forms}");
+            assert_eq!(m.q(0x9030), 0x3FF0_0000_0000_0000, "forms {forms}");
+            assert_eq!(m.q(0x9038), 0x3FD3_3333_3333_3334, "forms {forms}");
             // FNSTENV (32-bit layout): TOP 6, PE; R7 (+0) zero, R6 (1.0)
             // valid, the others empty: tag word 4FFFh; FIP 803Ch, FOP 1E8h
             // (D9 E8); FDP the last memory operand's (9038h): FLD1 and
             // FLDZ leave it.
-            assert_eq!(d(0x9404) & 0xFFFF, 0x3020, "forms {forms}");
-            assert_eq!(d(0x9408) & 0xFFFF, 0x4FFF, "forms {forms}");
-            assert_eq!(d(0x940C), 0x803C, "forms {forms}");
-            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x1E8, "forms {forms}");
-            assert_eq!(d(0x9414), 0x9038, "forms {forms}");
+            assert_eq!(
+                m.env(0x9400),
+                (0x3020, 0x4FFF, 0x803C, 0x1E8, 0x9038),
+                "forms {forms}"
+            );
             assert_eq!(c.r[0] & 0xFFFF, 0x0020, "forms {forms}");
         }
     }
@@ -1780,28 +1769,52 @@ mod tests {
                 ],
                 forms,
             );
-            let m = &bus.0.mem;
-            let w = |a: usize| u16::from_le_bytes([m[a], m[a + 1]]);
-            let d = |a: usize| u32::from_le_bytes(m[a..a + 4].try_into().unwrap());
-            let q = |a: usize| u64::from_le_bytes(m[a..a + 8].try_into().unwrap());
+            let m = Le(&bus.0.mem);
             // TOP 7 (3800h), C3 (−0 equals +0), nothing raised (all exact).
             for k in 1..=4 {
-                assert_eq!(w(0x9020 + 2 * k), 0x7800, "forms {forms}, ECX {k}");
+                assert_eq!(m.w(0x9020 + 2 * k), 0x7800, "forms {forms}, ECX {k}");
             }
             // −1.5 + 0 = −1.5 (BFF8h << 48); −1.5 × +0 = −0.
-            assert_eq!(q(0x9050), 0xBFF8_0000_0000_0000, "forms {forms}");
-            assert_eq!(q(0x9010), 0x8000_0000_0000_0000, "forms {forms}");
+            assert_eq!(m.q(0x9050), 0xBFF8_0000_0000_0000, "forms {forms}");
+            assert_eq!(m.q(0x9010), 0x8000_0000_0000_0000, "forms {forms}");
             // FNSTENV (32-bit layout): TOP 7, C3 as the FCOM left it; R7
             // (1.0) valid, the others empty: tag word 3FFFh; FIP 803Eh,
             // FOP 405h (DC 05), FDP 9048h.
-            assert_eq!(d(0x9404) & 0xFFFF, 0x7800, "forms {forms}");
-            assert_eq!(d(0x9408) & 0xFFFF, 0x3FFF, "forms {forms}");
-            assert_eq!(d(0x940C), 0x803E, "forms {forms}");
-            assert_eq!(d(0x9410) >> 16 & 0x7FF, 0x405, "forms {forms}");
-            assert_eq!(d(0x9414), 0x9048, "forms {forms}");
+            assert_eq!(
+                m.env(0x9400),
+                (0x7800, 0x3FFF, 0x803E, 0x405, 0x9048),
+                "forms {forms}"
+            );
             // 1.0 + 0 = 1.0.
-            assert_eq!(q(0x9030), 0x3FF0_0000_0000_0000, "forms {forms}");
+            assert_eq!(m.q(0x9030), 0x3FF0_0000_0000_0000, "forms {forms}");
             assert_eq!(c.r[0] & 0xFFFF, 0x4000, "forms {forms}");
+        }
+    }
+
+    /// Little-endian reads of a test bus's memory (a word, a dword, a
+    /// qword at an address).
+    struct Le<'a>(&'a [u8]);
+
+    impl Le<'_> {
+        fn w(&self, a: usize) -> u16 {
+            u16::from_le_bytes([self.0[a], self.0[a + 1]])
+        }
+        fn d(&self, a: usize) -> u32 {
+            u32::from_le_bytes(self.0[a..a + 4].try_into().unwrap())
+        }
+        fn q(&self, a: usize) -> u64 {
+            u64::from_le_bytes(self.0[a..a + 8].try_into().unwrap())
+        }
+        /// What FNSTENV's 32-bit layout at `a` says of the status word,
+        /// the tag word, FIP, FOP and FDP.
+        fn env(&self, a: usize) -> (u32, u32, u32, u32, u32) {
+            (
+                self.d(a + 4) & 0xFFFF,
+                self.d(a + 8) & 0xFFFF,
+                self.d(a + 12),
+                self.d(a + 16) >> 16 & 0x7FF,
+                self.d(a + 20),
+            )
         }
     }
 
