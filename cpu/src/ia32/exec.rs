@@ -1254,11 +1254,43 @@ impl Cpu32 {
     /// that function's frame (LODS in a loop is common).
     #[inline(always)]
     pub(crate) fn string_one<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
-        let op = i.op;
         let (sz, amask, step) = self.string_shape(i);
+        self.string_step(bus, i, sz, amask, step)
+    }
+
+    /// [`Self::string_one`] with a 32-bit address and an operand of width
+    /// `W`: the same step with the sizes known, so that the read and the
+    /// write take their own paths at once (LODSB/LODSD loops).
+    #[inline(always)]
+    pub(crate) fn string_one32<W: Width, B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+    ) -> R<()> {
+        let sz = W::BITS / 8;
+        let step = if self.eflags & DF != 0 {
+            sz.wrapping_neg()
+        } else {
+            sz
+        };
+        self.string_step(bus, i, sz, 0xFFFF_FFFF, step)
+    }
+
+    /// One MOVS, STOS or LODS of `sz` bytes, ESI/EDI under `amask`, moved
+    /// by `step`: read, then write, then the index registers (no
+    /// snapshot needed).
+    #[inline(always)]
+    fn string_step<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+        sz: u32,
+        amask: u32,
+        step: u32,
+    ) -> R<()> {
         let si = self.r[6] & amask;
         let di = self.r[7] & amask;
-        match op {
+        match i.op {
             0xAC | 0xAD => {
                 let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, si, sz)?;
                 self.set_reg(sz, 0, v);
@@ -1274,43 +1306,6 @@ impl Cpu32 {
                 self.wr(bus, ES, di, sz, v)?;
                 self.r[6] = (self.r[6] & !amask) | (si.wrapping_add(step) & amask);
                 self.r[7] = (self.r[7] & !amask) | (di.wrapping_add(step) & amask);
-            }
-        }
-        Ok(())
-    }
-
-    /// [`Self::string_one`] with a 32-bit address and an operand of width
-    /// `W`: the same steps with the sizes known, so that the read and the
-    /// write take their own paths at once (LODSB/LODSD loops).
-    #[inline(always)]
-    pub(crate) fn string_one32<W: Width, B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        i: &Insn,
-    ) -> R<()> {
-        let sz = W::BITS / 8;
-        let step = if self.eflags & DF != 0 {
-            sz.wrapping_neg()
-        } else {
-            sz
-        };
-        let (si, di) = (self.r[6], self.r[7]);
-        match i.op | 1 {
-            0xAD => {
-                let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, si, sz)?;
-                self.r[0] = (self.r[0] & !W::MASK) | v;
-                self.r[6] = si.wrapping_add(step);
-            }
-            0xAB => {
-                let v = self.r[0] & W::MASK;
-                self.wr(bus, ES, di, sz, v)?;
-                self.r[7] = di.wrapping_add(step);
-            }
-            _ => {
-                let v = self.rd(bus, i.seg.unwrap_or(DS as u8) as usize, si, sz)?;
-                self.wr(bus, ES, di, sz, v)?;
-                self.r[6] = si.wrapping_add(step);
-                self.r[7] = di.wrapping_add(step);
             }
         }
         Ok(())
