@@ -302,11 +302,11 @@ fn traces_through_jumps_are_single_steps_at_every_budget() {
 
 /// Two loops of four instructions, 100 passes each: the first closed by
 /// DEC + JNZ (which bodies fuse), the second by LOOP. A body unrolls a loop
-/// whose jump goes back to one of its own forms, so each is a body of 48
-/// instructions (twelve passes) that leaves where the jump is not taken
-/// (100 is not a multiple of twelve) and otherwise runs through to its
-/// last form, a jump taken back (charging its taken clocks, and going on at
-/// its target). Every budget from 1 to 120 clocks (and some larger), and
+/// whose jump goes back to one of its own forms, so each is a body of a
+/// dozen or more passes that leaves where the jump is not taken (100 is
+/// not a multiple of its passes) and otherwise runs through its last pass,
+/// a jump taken back (charging its taken clocks, and going on at its
+/// target). Every budget from 1 to 120 clocks (and some larger), and
 /// every instruction limit of `run` from 1 to 60, against single steps.
 const UNROLLED: [u8; 25] = [
     0xBA, 0x64, 0x00, //       0100: mov dx, 100
@@ -335,6 +335,68 @@ fn unrolled_loops_are_single_steps_at_every_budget() {
         for limit in 1..=60 {
             same_as_steps(model, &UNROLLED, limit, true, |_| true);
         }
+    }
+}
+
+/// A loop nested in another, shaped like a bitwise CRC: the outer LOOP
+/// runs 40 times, each pass setting BL to 8 for an inner loop (SHR, a JNC
+/// forward over an XOR inside it, DEC + JNZ back). A body built at the
+/// outer loop's head unrolls the inner loop and then goes on after it to
+/// the outer LOOP, so the inner loop's copies leave it by jumps forward
+/// within the body (to the LOOP) rather than out of it. Every budget from
+/// 1 to 150 clocks (and some larger), and every instruction limit of `run`
+/// from 1 to 60, against single steps; and the checksum in AX worked out
+/// here.
+const NESTED: [u8; 27] = [
+    0xB9, 0x28, 0x00, //       0100: mov cx, 40
+    0xB8, 0xFF, 0xFF, //       0103: mov ax, FFFF
+    0x32, 0xC1, //             0106: xor al, cl
+    0x46, //                   0108: inc si
+    0xB3, 0x08, //             0109: mov bl, 8
+    0xD1, 0xE8, //             010B: shr ax, 1
+    0x73, 0x03, //             010D: jnc 0112
+    0x35, 0x01, 0xA0, //       010F: xor ax, A001
+    0xFE, 0xCB, //             0112: dec bl
+    0x75, 0xF5, //             0114: jnz 010B
+    0xE2, 0xEE, //             0116: loop 0106
+    0xF4, //                   0118: hlt
+    0x90, 0x90,
+];
+
+/// CRC-16 (polynomial A001h, reflected) of the bytes 40, 39, ..., 1 from
+/// FFFFh, as `NESTED` computes it in AX.
+fn nested_crc() -> u16 {
+    let mut ax: u16 = 0xFFFF;
+    for cx in (1..=40u16).rev() {
+        ax ^= cx & 0xFF;
+        for _ in 0..8 {
+            let carry = ax & 1 != 0;
+            ax >>= 1;
+            if carry {
+                ax ^= 0xA001;
+            }
+        }
+    }
+    ax
+}
+
+#[test]
+fn a_loop_nested_in_another_is_single_steps_at_every_budget() {
+    for model in MODELS {
+        let mut budgets: Vec<u64> = (1..=150).collect();
+        budgets.extend([157, 333, 1000, 4001, 100_000]);
+        for budget in budgets {
+            let (ran, _) = same_as_steps(model, &NESTED, budget, false, |_| true);
+            assert!(ran > 1000, "{model} budget {budget}: run_forms ran {ran}");
+        }
+        for limit in 1..=60 {
+            same_as_steps(model, &NESTED, limit, true, |_| true);
+        }
+        let mut bus = FlatBus::new(1 << 20);
+        bus.load(0x100, &NESTED);
+        let mut c = cpu_at_0100(model, true);
+        run_to_halt(&mut c, &mut bus, Drive::Forms { budget: 100_000 }, 100_000);
+        assert_eq!(c.regs.gpr[0], nested_crc(), "{model}: AX");
     }
 }
 

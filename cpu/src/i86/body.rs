@@ -42,7 +42,10 @@ use super::icache::SLOTS;
 /// built: cold code is never copied.
 pub(super) const HOT: u8 = 8;
 /// The most instructions in one body.
-const MAX_OPS: usize = 48;
+const MAX_OPS: usize = 64;
+/// Room an unrolled loop leaves after it in a body: a loop nested in
+/// another gets to the outer loop's jump in the same body (see `build`).
+const AFTER_LOOP: usize = 8;
 /// The fewest instructions: a single one gains nothing from a body.
 const MIN_OPS: usize = 2;
 /// Forms the arena holds; when full, no more bodies are built until the
@@ -373,14 +376,30 @@ impl Arena {
             // loop for several of its own. The copy's sums are those of
             // the path that stays: `end` the jump's target, `after` its
             // taken clocks; `to` and `taken` are where and with what it
-            // leaves. The body's last form is never such a copy (it has no
-            // room for another pass), so one that runs to its end leaves
-            // at a jump not unrolled or after a form that is not a jump.
+            // leaves. A copy is made only while another pass and
+            // [`AFTER_LOOP`] instructions after it still fit: the last pass
+            // is left as it is, its jump leaving when taken, and the trace
+            // goes on after it, where the copies' exits (jumps forward to
+            // the instruction after the loop) then go on too. So an inner
+            // loop's end and the outer loop's jump back share one body,
+            // which does not leave at every pass of the outer loop. The
+            // body's last form is never such a copy, so one that runs to
+            // its end leaves at a jump not unrolled or after a form that is
+            // not a jump.
+            let target = self.ops.last().expect("a form pushed or fused").to;
+            // The instructions of one pass: from the target's latest copy on.
+            let pass = starts.iter().rposition(|&s| s == target).map(|t| {
+                count
+                    - if t == 0 {
+                        0
+                    } else {
+                        self.ops[start + t - 1].n as usize
+                    }
+            });
             let last = self.ops.last_mut().expect("a form pushed or fused");
             if kind == Kind::Branch
                 && last.to < (off - q.len as u32) as u16
-                && starts.contains(&last.to)
-                && count < MAX_OPS
+                && pass.is_some_and(|p| count + p + AFTER_LOOP <= MAX_OPS)
             {
                 let (to, after) = (last.to, last.taken);
                 last.to = last.end;
@@ -419,5 +438,73 @@ impl Arena {
             ip_limit: 0x1_0000 - hi + 1,
             worst: worst + 8 * memory,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::FlatBus;
+    use crate::i86::{timing::FastTiming, Cpu};
+    use crate::model::CpuModel;
+
+    /// The body built at the head of an outer loop (`mov bl, 8` and a
+    /// bit loop of SHR, JNC over an XOR, DEC + JNZ, then `loop` back) holds
+    /// the inner loop unrolled *and* the outer LOOP after it, its jump back
+    /// to the body's start; each unrolled pass's exit (DEC + JNZ not taken)
+    /// goes on at that LOOP inside the body. Before `AFTER_LOOP`, the
+    /// unrolling filled the body and the outer loop was a body of its own.
+    #[test]
+    fn a_nested_loop_and_the_outer_jump_back_share_one_body() {
+        let code = [
+            0xB9, 0x28, 0x00, //       0100: mov cx, 40
+            0xB8, 0xFF, 0xFF, //       0103: mov ax, FFFF
+            0x32, 0xC1, //             0106: xor al, cl
+            0xB3, 0x08, //             0108: mov bl, 8
+            0xD1, 0xE8, //             010A: shr ax, 1
+            0x73, 0x03, //             010C: jnc 0111
+            0x35, 0x01, 0xA0, //       010E: xor ax, A001
+            0xFE, 0xCB, //             0111: dec bl
+            0x75, 0xF5, //             0113: jnz 010A
+            0xE2, 0xEF, //             0115: loop 0106
+            0xF4, //                   0117: hlt
+        ];
+        let mut bus = FlatBus::new(1 << 20);
+        bus.load(0x100, &code);
+        let mut c: Cpu<FastTiming> = Cpu::new(CpuModel::I8086);
+        c.regs.seg = [0; 4];
+        c.regs.ip = 0x100;
+        c.set_decode_cache(true);
+        for _ in 0..10_000 {
+            if c.halted() {
+                break;
+            }
+            if c.run_forms(&mut bus, 1_000) == 0 {
+                c.step(&mut bus);
+            }
+        }
+        assert!(c.halted());
+        let bodies = c.icache.take_bodies();
+        let h = bodies.heads[0x106];
+        assert_eq!(h.gen, c.icache.gen, "a body at the outer loop's head");
+        assert!(h.len > 0, "a body at the outer loop's head");
+        let ops = &bodies.arena.ops[h.start as usize..][..h.len as usize];
+        let outer = ops
+            .iter()
+            .position(|o| matches!(o.f, Fast::Loop { .. }))
+            .expect("the outer LOOP in the body");
+        assert_eq!(ops[outer].to, 0, "LOOP goes back to the body's start");
+        assert_eq!(ops[outer].end, 0x117 - 0x106);
+        // The inner jump's copies: DEC BL fused with JNZ. Each unrolled one
+        // leaves (not taken) to 0115, the LOOP, which is in the body.
+        let copies: Vec<&Op> = ops[..outer].iter().filter(|o| o.jmask == ZF_TEST).collect();
+        assert!(copies.len() >= 8, "{} passes unrolled", copies.len());
+        for o in &copies[..copies.len() - 1] {
+            assert_eq!(o.to, 0x115 - 0x106, "an unrolled pass leaves to the LOOP");
+            assert_eq!(o.inner as usize, outer, "and goes on at it in the body");
+        }
+        // The last pass is not unrolled: taken, it leaves to the bit loop.
+        let last = copies[copies.len() - 1];
+        assert_eq!((last.to, last.inner), (0x10A - 0x106, 0));
     }
 }
