@@ -331,7 +331,11 @@ impl<T: Timing> Cpu<T> {
         if W {
             self.regs.gpr[r as usize & 7] = v;
         } else {
-            self.regs.set_r8(r, v as u8);
+            // As `Registers::set_r8`, but a whole-word store (see
+            // `Cpu::keep`).
+            let keep = self.keep[(r as usize >> 2) & 1];
+            let w = &mut self.regs.gpr[r as usize & 3];
+            *w = (*w & keep) | (v & 0xFF) << ((r & 4) << 1);
         }
     }
 
@@ -351,12 +355,10 @@ impl<T: Timing> Cpu<T> {
     /// Write `v` (a byte) to the byte register [`Self::half`] reads.
     #[inline(always)]
     fn set_half<const HI: bool>(&mut self, r: u8, v: u16) {
+        // A whole-word store (see `Cpu::keep`).
+        let keep = self.keep[HI as usize];
         let w = &mut self.regs.gpr[r as usize & 3];
-        *w = if HI {
-            (*w & 0x00FF) | v << 8
-        } else {
-            (*w & 0xFF00) | v
-        };
+        *w = (*w & keep) | if HI { v << 8 } else { v };
     }
 
     /// The offset of a memory operand, as `compute_ea` gives it.
