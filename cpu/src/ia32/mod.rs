@@ -656,12 +656,14 @@ impl Cpu32 {
             ..Default::default()
         };
         self.x87.reset(self.model);
+        self.x87_regate();
         self.flush_tlb_all();
     }
 
     /// Attach a numeric coprocessor (ESC and WAIT go to it).
     pub fn set_coprocessor(&mut self, fpu: Option<Box<dyn Coprocessor>>) {
         self.fpu = fpu;
+        self.x87_regate();
     }
 
     /// Clocks charged so far.
