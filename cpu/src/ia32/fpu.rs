@@ -21,14 +21,15 @@ pub(crate) struct X87 {
     /// FERR# went active since the board last looked ([`Cpu32::take_ferr`]).
     pub ferr_edge: bool,
     /// The lean forms' gate ([`Fpu::lean_gate`] of the unit; 0 when there
-    /// is none or the 16-bit coprocessor interface is attached), so that
-    /// they test one byte rather than the unit's status and control words
-    /// and the interface. Worked out again after everything that can change
+    /// is none, the 16-bit coprocessor interface is attached or CR0.EM or
+    /// TS is set), so that they test one byte rather than CR0, the unit's
+    /// status and control words and the interface. Worked out again after everything that can change
     /// those outside the lean forms: the general and fast ESC paths
     /// ([`Cpu32::x87_esc_general`]; the fast paths cannot make a set gate
     /// wrong, see there), the lean forms' fallback,
-    /// FXRSTOR, reset, attaching a unit or a coprocessor, a state restore
-    /// ([`Cpu32::x87_regate`]). A gate left 0 only sends lean forms to
+    /// FXRSTOR, reset, attaching a unit or a coprocessor, a state restore,
+    /// and the writers of CR0.EM/TS (MOV CR0 and LMSW through `set_cr0`,
+    /// CLTS, a task switch's TS) ([`Cpu32::x87_regate`]). A gate left 0 only sends lean forms to
     /// their fallback, which works it out again; one left set wrongly is
     /// caught by the lean forms' debug assertion.
     pub lean: u8,
@@ -356,11 +357,13 @@ impl Cpu32 {
         self.x87_regate();
     }
 
-    /// Works [`X87::lean`] out again from the unit and the coprocessor
-    /// interface.
-    pub(crate) fn x87_regate(&mut self) {
+    /// Works the lean x87 forms' gate out again from the unit, the
+    /// coprocessor interface and CR0.EM/TS. The core does it wherever it
+    /// changes them; code that writes EM or TS into [`Cpu32::cr`] directly
+    /// calls it after (until then the lean forms would not raise #NM).
+    pub fn x87_regate(&mut self) {
         self.x87.lean = match self.x87.unit.as_deref() {
-            Some(u) if self.fpu.is_none() => u.lean_gate(),
+            Some(u) if self.fpu.is_none() && self.cr[0] & 0xC == 0 => u.lean_gate(),
             _ => 0,
         };
     }
@@ -501,9 +504,13 @@ impl Cpu32 {
             let u = self.x87.unit.as_deref_mut().filter(|u| u.lean_ready())?;
             return Some((u, &self.insn_start, &self.seg));
         }
-        if self.cr[0] & 0xC != 0 || self.x87.lean & NEED == 0 {
+        if self.x87.lean & NEED == 0 {
             return None;
         }
+        debug_assert!(
+            self.cr[0] & 0xC == 0 && self.fpu.is_none(),
+            "x87: lean gate set under EM/TS"
+        );
         let u = self.x87.unit.as_deref_mut()?;
         debug_assert!(
             u.lean_gate() & NEED != 0,
@@ -2139,10 +2146,11 @@ mod tests {
     /// clear), FNSAVE (FNINIT after it: 0), FLDENV of an environment
     /// with PE under 027Fh (both), FXRSTOR of an image under 037Fh with
     /// PE (the stack bit), FRSTOR of one with PE clear (0), then a state
-    /// saved and loaded into a new CPU, reset, the 16-bit coprocessor
-    /// interface attached, and last CR0.TS set by MOV CR0 after the loop's
-    /// forms are decoded: the next FLD1 raises #NM (a shutdown here, IDT
-    /// limit 0) with nothing changed. The values worked out by hand; a
+    /// saved and loaded into a new CPU, reset, MOV CR0 setting TS (0) and
+    /// CLTS (both), and last TS set by MOV CR0 after a loop's forms are
+    /// decoded: the next FLD1 raises #NM (a shutdown here, IDT limit 0)
+    /// with nothing changed; then TS cleared directly and the gate worked
+    /// out, a state load, the 16-bit coprocessor interface attached. The values worked out by hand; a
     /// writer that leaves the gate set wrongly fails the lean forms' debug
     /// assertion or the values, one that leaves it 0 fails the gate's.
     #[test]
@@ -2224,9 +2232,14 @@ mod tests {
         // Phase 7: FRSTOR of phase 4's image (027Fh, PE clear).
         a.m(&[0xDD, 0x25], 0x9600).b(&[0xF4]);
         halts.push(a.at());
-        // Phase 8: FLDENV (027Fh, PE); a lean loop, then CR0.TS and the
-        // loop again: #NM at its FLD1.
-        a.m(&[0xD9, 0x25], 0x9200);
+        // Phase 8: FLDENV (027Fh, PE); MOV CR0 with TS (gate 0), CLTS
+        // (both again); a lean loop, then TS again and the loop: #NM at
+        // its FLD1.
+        const SET_TS: [u8; 9] = [0x0F, 0x20, 0xC0, 0x83, 0xC8, 0x08, 0x0F, 0x22, 0xC0];
+        a.m(&[0xD9, 0x25], 0x9200).b(&SET_TS).b(&[0xF4]);
+        halts.push(a.at());
+        a.b(&[0x0F, 0x06, 0xF4]);
+        halts.push(a.at());
         let nm_loop = a.at() + 5;
         a.lp(8, |a| {
             a.b(&FLD1)
@@ -2235,7 +2248,7 @@ mod tests {
                 .m(&FSTP64, 0x9130)
                 .b(&FSTP0);
         });
-        a.b(&[0x0F, 0x20, 0xC0, 0x83, 0xC8, 0x08, 0x0F, 0x22, 0xC0]);
+        a.b(&SET_TS);
         let back = nm_loop as i32 - (a.at() as i32 + 2);
         a.b(&[0xEB, back as i8 as u8]);
         let third = 0xAAAA_AAAA_AAAA_AAABu64;
@@ -2259,21 +2272,19 @@ mod tests {
                 c.halted = false;
                 gates.push(c.x87.lean);
             }
-            assert_eq!(gates, [0, 3, 1, 0, 0, 0, 3, 1, 0], "forms {forms}");
+            assert_eq!(gates, [0, 3, 1, 0, 0, 0, 3, 1, 0, 0, 3], "forms {forms}");
             let m = Le(&bus.0.mem);
             assert_eq!(m.q(0x9100), inexact, "forms {forms}");
             assert_eq!((m.q(0x9110), m.w(0x9118)), (third, 0x3FFD), "forms {forms}");
             assert_eq!(m.q(0x9120), 2.0f64.to_bits(), "forms {forms}");
-            // The saved state, loaded into a new CPU; reset; the 16-bit
-            // interface.
+            // The saved state (after CLTS), loaded into a new CPU; reset.
             let mut d = Cpu32::new(Model32::PentiumPro);
             assert_eq!(d.x87.lean, 0);
             d.load_state(&c.save_state()).unwrap();
-            assert_eq!(d.x87.lean, 0);
+            assert_eq!(d.x87.lean, 3);
             d.reset();
             assert_eq!(d.x87.lean, 0);
             // Phase 8 runs the rest: a shutdown at the FLD1 after TS.
-            let before = c.x87().unwrap();
             assert_eq!(run_to_end(&mut c, &mut bus), StepResult32::Shutdown);
             assert_eq!(c.eip, nm_loop, "forms {forms}");
             assert_eq!(c.cr[0] & 8, 8);
@@ -2281,9 +2292,12 @@ mod tests {
             assert_eq!(after.status_word(), 0x0020, "forms {forms}");
             assert_eq!(after.tag_word(), 0xFFFF, "forms {forms}");
             assert_eq!(after.cw, 0x027F);
-            assert_ne!(before.status_word(), after.status_word());
             assert_eq!(Le(&bus.0.mem).q(0x9130), 2.0f64.to_bits());
-            // The gate does not stand for CR0: still set.
+            assert_eq!(c.x87.lean, 0, "forms {forms}");
+            // CR0.TS cleared directly, then the gate worked out; the
+            // state, loaded into a new CPU; the 16-bit interface.
+            c.cr[0] &= !8;
+            c.x87_regate();
             assert_eq!(c.x87.lean, 3, "forms {forms}");
             let mut e = Cpu32::new(Model32::PentiumPro);
             e.load_state(&c.save_state()).unwrap();
