@@ -181,6 +181,11 @@ const TAG_MASK: [u16; 8] = [
     0x0003, 0x000C, 0x0030, 0x00C0, 0x0300, 0x0C00, 0x3000, 0xC000,
 ];
 
+/// A control word of the class the lean arithmetic takes (53 bits, round to
+/// nearest, PE masked), for the operation once the class is checked: the
+/// f64 operation reads only those fields.
+const CW_COMMON: u16 = 0x027F;
+
 /// [`Fpu::lean_gate`]: the lean stack and memory forms may run (PE set,
 /// ES clear).
 pub const LEAN_GATE_STACK: u8 = 1;
@@ -1120,7 +1125,9 @@ impl Fpu {
         {
             return false;
         }
-        let Some((r, d)) = f80::fast_value_f64(OP, self.dv[pd], self.dv[ps], self.cw) else {
+        // The control word as checked (the operation tests its precision
+        // and rounding again, which the constant folds away).
+        let Some((r, d)) = f80::fast_value_f64(OP, self.dv[pd], self.dv[ps], CW_COMMON) else {
             return false;
         };
         debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
@@ -1302,7 +1309,7 @@ impl Fpu {
             if self.cw & (0x0F00 | PE) != (0x0200 | PE) {
                 return false;
             }
-            let Some((r, d)) = f80::fast_value_f64(reg, a, y, self.cw) else {
+            let Some((r, d)) = f80::fast_value_f64(reg, a, y, CW_COMMON) else {
                 return false;
             };
             debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
