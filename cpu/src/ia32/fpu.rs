@@ -233,8 +233,11 @@ pub(crate) const LEAN_FSUBR: u8 = LEAN_ARITH | 5;
 pub(crate) const LEAN_FDIV: u8 = LEAN_ARITH | 6;
 /// See [`LEAN_FSUB`].
 pub(crate) const LEAN_FDIVR: u8 = LEAN_ARITH | 7;
-/// The register arithmetic's kinds, `LEAN_ARITH | code`.
-const LEAN_ARITH: u8 = 0x10;
+/// The register arithmetic's kinds, `LEAN_ARITH | code` (destination
+/// ST(0), D8) and `LEAN_ARITH | LEAN_DST_STI | code` (destination ST(i),
+/// DC and DE: a form each, so that no form chooses its direction at run
+/// time).
+pub(crate) const LEAN_ARITH: u8 = 0x10;
 /// [`x87_lean`]: FLD ST(i), FXCH ST(i), FST ST(i), FSTP ST(i), FNSTSW AX
 /// ([`Cpu32::x87_lean_stack`]): a kind (a decoded form) each,
 /// `LEAN_STACK | SUB` (`SUB` as [`Fpu::lean_stack`]'s; 4 FNSTSW AX, 5
@@ -283,7 +286,7 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
                     (reg ^ ((reg >> 2) & 1), LEAN_DST_STI)
                 };
                 let pop = if op == 0xDE { LEAN_POP } else { 0 };
-                Some((LEAN_ARITH | code, code | swap | pop))
+                Some((LEAN_ARITH | swap | code, code | swap | pop))
             }
             (0xD9, 0) => Some((LEAN_FLD, 0)),
             (0xD9, 1) => Some((LEAN_FXCH, 1)),
@@ -303,9 +306,10 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
     }
 }
 
-/// The register arithmetic's aux bit: the destination is ST(i) (DC, DE),
-/// else ST(0) (the aux's low three bits are the operation's code).
-const LEAN_DST_STI: u8 = 8;
+/// The register arithmetic's aux bit, and its kind's: the destination is
+/// ST(i) (DC, DE), else ST(0) (the aux's low three bits are the
+/// operation's code).
+pub(crate) const LEAN_DST_STI: u8 = 8;
 /// The register arithmetic's aux bit: pop after (DE).
 const LEAN_POP: u8 = 0x10;
 
@@ -529,10 +533,13 @@ impl Cpu32 {
     /// would show: PE is masked and left lazy); false, nothing changed,
     /// for [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_arith<const OP: u8, const FULL: bool>(&mut self, i: &Insn) -> bool {
+    fn x87_lean_arith<const OP: u8, const STI: bool, const FULL: bool>(
+        &mut self,
+        i: &Insn,
+    ) -> bool {
         match self.x87_lean_unit::<{ x87::LEAN_GATE_ARITH }, FULL>() {
             Some((u, ip, seg)) => {
-                u.lean_arith::<OP, FULL>(i.aux, i.modrm, || (*ip, seg[CS].sel, fop_of(i)))
+                u.lean_arith::<OP, STI, FULL>(i.aux, i.modrm, || (*ip, seg[CS].sel, fop_of(i)))
             }
             None => false,
         }
@@ -701,12 +708,18 @@ impl Cpu32 {
         i: &Insn,
     ) -> bool {
         match K {
-            LEAN_FADD => self.x87_lean_arith::<0, FULL>(i),
-            LEAN_FMUL => self.x87_lean_arith::<1, FULL>(i),
-            LEAN_FSUB => self.x87_lean_arith::<4, FULL>(i),
-            LEAN_FSUBR => self.x87_lean_arith::<5, FULL>(i),
-            LEAN_FDIV => self.x87_lean_arith::<6, FULL>(i),
-            LEAN_FDIVR => self.x87_lean_arith::<7, FULL>(i),
+            LEAN_FADD => self.x87_lean_arith::<0, false, FULL>(i),
+            LEAN_FMUL => self.x87_lean_arith::<1, false, FULL>(i),
+            LEAN_FSUB => self.x87_lean_arith::<4, false, FULL>(i),
+            LEAN_FSUBR => self.x87_lean_arith::<5, false, FULL>(i),
+            LEAN_FDIV => self.x87_lean_arith::<6, false, FULL>(i),
+            LEAN_FDIVR => self.x87_lean_arith::<7, false, FULL>(i),
+            0x18 => self.x87_lean_arith::<0, true, FULL>(i),
+            0x19 => self.x87_lean_arith::<1, true, FULL>(i),
+            0x1C => self.x87_lean_arith::<4, true, FULL>(i),
+            0x1D => self.x87_lean_arith::<5, true, FULL>(i),
+            0x1E => self.x87_lean_arith::<6, true, FULL>(i),
+            0x1F => self.x87_lean_arith::<7, true, FULL>(i),
             LEAN_FLD => self.x87_lean_stack::<0, FULL>(i),
             LEAN_FXCH => self.x87_lean_stack::<1, FULL>(i),
             LEAN_FST => self.x87_lean_stack::<2, FULL>(i),

@@ -1107,16 +1107,17 @@ impl Fpu {
     /// operation is a straight path of its own (the caller's `match`
     /// picks it): one jump on the operation, no merge after it.
     #[inline(always)]
-    pub fn lean_arith<const OP: u8, const CW: bool>(
+    pub fn lean_arith<const OP: u8, const STI: bool, const CW: bool>(
         &mut self,
         aux: u8,
         modrm: u8,
         ptrs: impl FnOnce() -> (u32, u16, u16),
     ) -> bool {
         debug_assert_eq!(OP, aux & 7);
+        debug_assert_eq!(STI, aux & 8 != 0);
         let top = self.top();
         let pi = (top + (modrm & 7) as usize) & 7;
-        let (pd, ps) = if aux & 8 == 0 { (top, pi) } else { (pi, top) };
+        let (pd, ps) = if STI { (pi, top) } else { (top, pi) };
         // (`CW` false: the caller's gate, `lean_gate`, has checked the
         // control word.)
         if (CW && self.cw & (0x0F00 | PE) != (0x0200 | PE))
@@ -1147,7 +1148,23 @@ impl Fpu {
         true
     }
 
-    /// [`Fpu::lean_arith`] for `aux`'s operation, whichever it is.
+    /// [`Fpu::lean_arith`] for `aux`'s direction (bit 3: destination ST(i)).
+    #[inline(always)]
+    fn lean_arith_dir<const OP: u8>(
+        &mut self,
+        aux: u8,
+        modrm: u8,
+        ptrs: impl FnOnce() -> (u32, u16, u16),
+    ) -> bool {
+        if aux & 8 == 0 {
+            self.lean_arith::<OP, false, true>(aux, modrm, ptrs)
+        } else {
+            self.lean_arith::<OP, true, true>(aux, modrm, ptrs)
+        }
+    }
+
+    /// [`Fpu::lean_arith`] for `aux`'s operation and direction, whichever
+    /// they are.
     #[inline(always)]
     pub fn lean_arith_any(
         &mut self,
@@ -1156,16 +1173,16 @@ impl Fpu {
         ptrs: impl FnOnce() -> (u32, u16, u16),
     ) -> bool {
         match aux & 7 {
-            0 => self.lean_arith::<0, true>(aux, modrm, ptrs),
-            1 => self.lean_arith::<1, true>(aux, modrm, ptrs),
-            4 => self.lean_arith::<4, true>(aux, modrm, ptrs),
-            5 => self.lean_arith::<5, true>(aux, modrm, ptrs),
-            6 => self.lean_arith::<6, true>(aux, modrm, ptrs),
+            0 => self.lean_arith_dir::<0>(aux, modrm, ptrs),
+            1 => self.lean_arith_dir::<1>(aux, modrm, ptrs),
+            4 => self.lean_arith_dir::<4>(aux, modrm, ptrs),
+            5 => self.lean_arith_dir::<5>(aux, modrm, ptrs),
+            6 => self.lean_arith_dir::<6>(aux, modrm, ptrs),
             // (FCOM/FCOMP are not lean arithmetic.)
             2 | 3 => false,
             // (7: as the last arm, the jump on the operation needs no
             // bounds test.)
-            _ => self.lean_arith::<7, true>(aux, modrm, ptrs),
+            _ => self.lean_arith_dir::<7>(aux, modrm, ptrs),
         }
     }
 
