@@ -1139,7 +1139,9 @@ impl Fpu {
         self.lazy = d;
         // (Already full and held as a double.)
         self.dv[pd] = r;
-        if aux & 0x10 != 0 {
+        // (Only DE pops, and its destination is ST(i).)
+        debug_assert!(STI || aux & 0x10 == 0);
+        if STI && aux & 0x10 != 0 {
             self.tw |= TAG_MASK[top];
             self.dk[top] = DK_DBL;
             self.set_top(top + 1);
