@@ -129,7 +129,7 @@ const X87L_FNSTSW: u8 = ALU_RR_SBB << 2 | 3;
 const X87L_FILD32: u8 = ALU_RR_AND << 2 | 3;
 const X87L_FLDC: u8 = ALU_RR_XOR << 2 | 3;
 // The register arithmetic with destination ST(i) (DC, DE; branch `x87h`):
-// a form per operation (`fpu::LEAN_ARITH | fpu::LEAN_DST_STI | code`), the
+// a form per operation (`fpu::LEAN_FADD_STI`…), the
 // ALU_GM families' unused fourth widths (code 2 and 3, FCOM, are not lean
 // arithmetic).
 const X87L_FADD_STI: u8 = ALU_GM_ADD << 2 | 3;
@@ -547,12 +547,12 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
                 Some((LEAN_FSUBR, aux)) => (X87L_FSUBR, aux),
                 Some((LEAN_FDIV, aux)) => (X87L_FDIV, aux),
                 Some((LEAN_FDIVR, aux)) => (X87L_FDIVR, aux),
-                Some((0x18, aux)) => (X87L_FADD_STI, aux),
-                Some((0x19, aux)) => (X87L_FMUL_STI, aux),
-                Some((0x1C, aux)) => (X87L_FSUB_STI, aux),
-                Some((0x1D, aux)) => (X87L_FSUBR_STI, aux),
-                Some((0x1E, aux)) => (X87L_FDIV_STI, aux),
-                Some((0x1F, aux)) => (X87L_FDIVR_STI, aux),
+                Some((LEAN_FADD_STI, aux)) => (X87L_FADD_STI, aux),
+                Some((LEAN_FMUL_STI, aux)) => (X87L_FMUL_STI, aux),
+                Some((LEAN_FSUB_STI, aux)) => (X87L_FSUB_STI, aux),
+                Some((LEAN_FSUBR_STI, aux)) => (X87L_FSUBR_STI, aux),
+                Some((LEAN_FDIV_STI, aux)) => (X87L_FDIV_STI, aux),
+                Some((LEAN_FDIVR_STI, aux)) => (X87L_FDIVR_STI, aux),
                 Some((LEAN_FLD, aux)) => (X87L_FLD, aux),
                 Some((LEAN_FXCH, aux)) => (X87L_FXCH, aux),
                 Some((LEAN_FST, aux)) => (X87L_FST, aux),
@@ -973,12 +973,12 @@ impl Cpu32 {
             @ X87L_FNSTSW => self.f_x87_lean::<_, { super::fpu::LEAN_FNSTSW }, LAP>(bus, i, next, start),
             @ X87L_FILD32 => self.f_x87_lean::<_, { super::fpu::LEAN_FILD32 }, LAP>(bus, i, next, start),
             @ X87L_FLDC => self.f_x87_lean::<_, { super::fpu::LEAN_FLDC }, LAP>(bus, i, next, start),
-            @ X87L_FADD_STI => self.f_x87_lean::<_, 0x18, LAP>(bus, i, next, start),
-            @ X87L_FMUL_STI => self.f_x87_lean::<_, 0x19, LAP>(bus, i, next, start),
-            @ X87L_FSUB_STI => self.f_x87_lean::<_, 0x1C, LAP>(bus, i, next, start),
-            @ X87L_FSUBR_STI => self.f_x87_lean::<_, 0x1D, LAP>(bus, i, next, start),
-            @ X87L_FDIV_STI => self.f_x87_lean::<_, 0x1E, LAP>(bus, i, next, start),
-            @ X87L_FDIVR_STI => self.f_x87_lean::<_, 0x1F, LAP>(bus, i, next, start),
+            @ X87L_FADD_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FADD_STI }, LAP>(bus, i, next, start),
+            @ X87L_FMUL_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FMUL_STI }, LAP>(bus, i, next, start),
+            @ X87L_FSUB_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FSUB_STI }, LAP>(bus, i, next, start),
+            @ X87L_FSUBR_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FSUBR_STI }, LAP>(bus, i, next, start),
+            @ X87L_FDIV_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FDIV_STI }, LAP>(bus, i, next, start),
+            @ X87L_FDIVR_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FDIVR_STI }, LAP>(bus, i, next, start),
             @ STR_ONE => match i.aux {
                 1 => self.string_one32::<W8, B>(bus, i),
                 2 => self.string_one32::<W16, B>(bus, i),

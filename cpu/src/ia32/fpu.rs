@@ -233,11 +233,23 @@ pub(crate) const LEAN_FSUBR: u8 = LEAN_ARITH | 5;
 pub(crate) const LEAN_FDIV: u8 = LEAN_ARITH | 6;
 /// See [`LEAN_FSUB`].
 pub(crate) const LEAN_FDIVR: u8 = LEAN_ARITH | 7;
+/// [`LEAN_FADD`] with destination ST(i) (DC, DE).
+pub(crate) const LEAN_FADD_STI: u8 = LEAN_FADD | LEAN_DST_STI;
+/// See [`LEAN_FADD_STI`].
+pub(crate) const LEAN_FMUL_STI: u8 = LEAN_FMUL | LEAN_DST_STI;
+/// See [`LEAN_FADD_STI`].
+pub(crate) const LEAN_FSUB_STI: u8 = LEAN_FSUB | LEAN_DST_STI;
+/// See [`LEAN_FADD_STI`].
+pub(crate) const LEAN_FSUBR_STI: u8 = LEAN_FSUBR | LEAN_DST_STI;
+/// See [`LEAN_FADD_STI`].
+pub(crate) const LEAN_FDIV_STI: u8 = LEAN_FDIV | LEAN_DST_STI;
+/// See [`LEAN_FADD_STI`].
+pub(crate) const LEAN_FDIVR_STI: u8 = LEAN_FDIVR | LEAN_DST_STI;
 /// The register arithmetic's kinds, `LEAN_ARITH | code` (destination
 /// ST(0), D8) and `LEAN_ARITH | LEAN_DST_STI | code` (destination ST(i),
 /// DC and DE: a form each, so that no form chooses its direction at run
 /// time).
-pub(crate) const LEAN_ARITH: u8 = 0x10;
+const LEAN_ARITH: u8 = 0x10;
 /// [`x87_lean`]: FLD ST(i), FXCH ST(i), FST ST(i), FSTP ST(i), FNSTSW AX
 /// ([`Cpu32::x87_lean_stack`]): a kind (a decoded form) each,
 /// `LEAN_STACK | SUB` (`SUB` as [`Fpu::lean_stack`]'s; 4 FNSTSW AX, 5
@@ -309,7 +321,7 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
 /// The register arithmetic's aux bit, and its kind's: the destination is
 /// ST(i) (DC, DE), else ST(0) (the aux's low three bits are the
 /// operation's code).
-pub(crate) const LEAN_DST_STI: u8 = 8;
+const LEAN_DST_STI: u8 = 8;
 /// The register arithmetic's aux bit: pop after (DE).
 const LEAN_POP: u8 = 0x10;
 
@@ -714,12 +726,12 @@ impl Cpu32 {
             LEAN_FSUBR => self.x87_lean_arith::<5, false, FULL>(i),
             LEAN_FDIV => self.x87_lean_arith::<6, false, FULL>(i),
             LEAN_FDIVR => self.x87_lean_arith::<7, false, FULL>(i),
-            0x18 => self.x87_lean_arith::<0, true, FULL>(i),
-            0x19 => self.x87_lean_arith::<1, true, FULL>(i),
-            0x1C => self.x87_lean_arith::<4, true, FULL>(i),
-            0x1D => self.x87_lean_arith::<5, true, FULL>(i),
-            0x1E => self.x87_lean_arith::<6, true, FULL>(i),
-            0x1F => self.x87_lean_arith::<7, true, FULL>(i),
+            LEAN_FADD_STI => self.x87_lean_arith::<0, true, FULL>(i),
+            LEAN_FMUL_STI => self.x87_lean_arith::<1, true, FULL>(i),
+            LEAN_FSUB_STI => self.x87_lean_arith::<4, true, FULL>(i),
+            LEAN_FSUBR_STI => self.x87_lean_arith::<5, true, FULL>(i),
+            LEAN_FDIV_STI => self.x87_lean_arith::<6, true, FULL>(i),
+            LEAN_FDIVR_STI => self.x87_lean_arith::<7, true, FULL>(i),
             LEAN_FLD => self.x87_lean_stack::<0, FULL>(i),
             LEAN_FXCH => self.x87_lean_stack::<1, FULL>(i),
             LEAN_FST => self.x87_lean_stack::<2, FULL>(i),
