@@ -1819,6 +1819,7 @@ impl Cpu32 {
             0x06 => {
                 self.check_cpl0()?;
                 self.cr[0] &= !8;
+                self.x87_regate();
             }
             0x08 | 0x09 => self.check_cpl0()?,
             0x20 | 0x22 => {
@@ -2044,6 +2045,9 @@ impl Cpu32 {
             n |= old & 1;
         }
         self.cr[0] = n;
+        if (old ^ n) & 0xC != 0 {
+            self.x87_regate();
+        }
         if (old ^ n) & 0x8000_0000 != 0 {
             // The segments' fast ends carry the direct path's paging mode.
             self.seg_fast_off();

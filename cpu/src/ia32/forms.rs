@@ -128,6 +128,16 @@ const X87L_FSTP: u8 = X87M << 2 | 3;
 const X87L_FNSTSW: u8 = ALU_RR_SBB << 2 | 3;
 const X87L_FILD32: u8 = ALU_RR_AND << 2 | 3;
 const X87L_FLDC: u8 = ALU_RR_XOR << 2 | 3;
+// The register arithmetic with destination ST(i) (DC, DE; branch `x87h`):
+// a form per operation (`fpu::LEAN_FADD_STI`…), the
+// ALU_GM families' unused fourth widths (code 2 and 3, FCOM, are not lean
+// arithmetic).
+const X87L_FADD_STI: u8 = ALU_GM_ADD << 2 | 3;
+const X87L_FMUL_STI: u8 = ALU_GM_OR << 2 | 3;
+const X87L_FSUB_STI: u8 = ALU_GM_AND << 2 | 3;
+const X87L_FSUBR_STI: u8 = ALU_GM_SUB << 2 | 3;
+const X87L_FDIV_STI: u8 = ALU_GM_XOR << 2 | 3;
+const X87L_FDIVR_STI: u8 = ALU_GM_CMP << 2 | 3;
 
 /// SAHF (the ALU_RR_CMP family's unused fourth width): the flags from AH
 /// without the general path's dispatch. The x87's compare idiom
@@ -177,6 +187,12 @@ pub(crate) const fn x87_lean_form(form: u8) -> bool {
             | X87L_FNSTSW
             | X87L_FILD32
             | X87L_FLDC
+            | X87L_FADD_STI
+            | X87L_FMUL_STI
+            | X87L_FSUB_STI
+            | X87L_FSUBR_STI
+            | X87L_FDIV_STI
+            | X87L_FDIVR_STI
             | X87M_8
             | X87M_16
             | X87M_32
@@ -531,6 +547,12 @@ pub(crate) fn classify(i: &Insn, generation: u8) -> (u8, u8) {
                 Some((LEAN_FSUBR, aux)) => (X87L_FSUBR, aux),
                 Some((LEAN_FDIV, aux)) => (X87L_FDIV, aux),
                 Some((LEAN_FDIVR, aux)) => (X87L_FDIVR, aux),
+                Some((LEAN_FADD_STI, aux)) => (X87L_FADD_STI, aux),
+                Some((LEAN_FMUL_STI, aux)) => (X87L_FMUL_STI, aux),
+                Some((LEAN_FSUB_STI, aux)) => (X87L_FSUB_STI, aux),
+                Some((LEAN_FSUBR_STI, aux)) => (X87L_FSUBR_STI, aux),
+                Some((LEAN_FDIV_STI, aux)) => (X87L_FDIV_STI, aux),
+                Some((LEAN_FDIVR_STI, aux)) => (X87L_FDIVR_STI, aux),
                 Some((LEAN_FLD, aux)) => (X87L_FLD, aux),
                 Some((LEAN_FXCH, aux)) => (X87L_FXCH, aux),
                 Some((LEAN_FST, aux)) => (X87L_FST, aux),
@@ -589,8 +611,8 @@ macro_rules! by_form {
             // one of these unreachable, which the compiler reports (191 is
             // `JCC_BODY`, a single form above).
             0 | 1 | 2 | 3 | 27 | 39
-            | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111 | 115 | 119
-            | 123 | 127 | 131 | 135 | 139 | 143 | 155 | 159 | 171
+            | 79 | 83 | 87 | 91 | 95 | 99 | 103 | 107 | 111
+            | 123 | 127 | 155 | 159 | 171
             | 175 | 179 | 187 | 199 | 203 => {
                 if $lap {
                     $me.snapshot_at($start);
@@ -951,6 +973,12 @@ impl Cpu32 {
             @ X87L_FNSTSW => self.f_x87_lean::<_, { super::fpu::LEAN_FNSTSW }, LAP>(bus, i, next, start),
             @ X87L_FILD32 => self.f_x87_lean::<_, { super::fpu::LEAN_FILD32 }, LAP>(bus, i, next, start),
             @ X87L_FLDC => self.f_x87_lean::<_, { super::fpu::LEAN_FLDC }, LAP>(bus, i, next, start),
+            @ X87L_FADD_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FADD_STI }, LAP>(bus, i, next, start),
+            @ X87L_FMUL_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FMUL_STI }, LAP>(bus, i, next, start),
+            @ X87L_FSUB_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FSUB_STI }, LAP>(bus, i, next, start),
+            @ X87L_FSUBR_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FSUBR_STI }, LAP>(bus, i, next, start),
+            @ X87L_FDIV_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FDIV_STI }, LAP>(bus, i, next, start),
+            @ X87L_FDIVR_STI => self.f_x87_lean::<_, { super::fpu::LEAN_FDIVR_STI }, LAP>(bus, i, next, start),
             @ STR_ONE => match i.aux {
                 1 => self.string_one32::<W8, B>(bus, i),
                 2 => self.string_one32::<W16, B>(bus, i),

@@ -20,6 +20,19 @@ pub(crate) struct X87 {
     pub unit: Option<Box<Fpu>>,
     /// FERR# went active since the board last looked ([`Cpu32::take_ferr`]).
     pub ferr_edge: bool,
+    /// The lean forms' gate ([`Fpu::lean_gate`] of the unit; 0 when there
+    /// is none, the 16-bit coprocessor interface is attached or CR0.EM or
+    /// TS is set), so that they test one byte rather than CR0, the unit's
+    /// status and control words and the interface. Worked out again after everything that can change
+    /// those outside the lean forms: the general and fast ESC paths
+    /// ([`Cpu32::x87_esc_general`]; the fast paths cannot make a set gate
+    /// wrong, see there), the lean forms' fallback,
+    /// FXRSTOR, reset, attaching a unit or a coprocessor, a state restore,
+    /// and the writers of CR0.EM/TS (MOV CR0 and LMSW through `set_cr0`,
+    /// CLTS, a task switch's TS) ([`Cpu32::x87_regate`]). A gate left 0 only sends lean forms to
+    /// their fallback, which works it out again; one left set wrongly is
+    /// caught by the lean forms' debug assertion.
+    pub lean: u8,
 }
 
 impl X87 {
@@ -220,7 +233,22 @@ pub(crate) const LEAN_FSUBR: u8 = LEAN_ARITH | 5;
 pub(crate) const LEAN_FDIV: u8 = LEAN_ARITH | 6;
 /// See [`LEAN_FSUB`].
 pub(crate) const LEAN_FDIVR: u8 = LEAN_ARITH | 7;
-/// The register arithmetic's kinds, `LEAN_ARITH | code`.
+/// [`LEAN_FADD`] with destination ST(i) (DC, DE).
+pub(crate) const LEAN_FADD_STI: u8 = LEAN_FADD | LEAN_DST_STI;
+/// See [`LEAN_FADD_STI`].
+pub(crate) const LEAN_FMUL_STI: u8 = LEAN_FMUL | LEAN_DST_STI;
+/// See [`LEAN_FADD_STI`].
+pub(crate) const LEAN_FSUB_STI: u8 = LEAN_FSUB | LEAN_DST_STI;
+/// See [`LEAN_FADD_STI`].
+pub(crate) const LEAN_FSUBR_STI: u8 = LEAN_FSUBR | LEAN_DST_STI;
+/// See [`LEAN_FADD_STI`].
+pub(crate) const LEAN_FDIV_STI: u8 = LEAN_FDIV | LEAN_DST_STI;
+/// See [`LEAN_FADD_STI`].
+pub(crate) const LEAN_FDIVR_STI: u8 = LEAN_FDIVR | LEAN_DST_STI;
+/// The register arithmetic's kinds, `LEAN_ARITH | code` (destination
+/// ST(0), D8) and `LEAN_ARITH | LEAN_DST_STI | code` (destination ST(i),
+/// DC and DE: a form each, so that no form chooses its direction at run
+/// time).
 const LEAN_ARITH: u8 = 0x10;
 /// [`x87_lean`]: FLD ST(i), FXCH ST(i), FST ST(i), FSTP ST(i), FNSTSW AX
 /// ([`Cpu32::x87_lean_stack`]): a kind (a decoded form) each,
@@ -270,7 +298,7 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
                     (reg ^ ((reg >> 2) & 1), LEAN_DST_STI)
                 };
                 let pop = if op == 0xDE { LEAN_POP } else { 0 };
-                Some((LEAN_ARITH | code, code | swap | pop))
+                Some((LEAN_ARITH | swap | code, code | swap | pop))
             }
             (0xD9, 0) => Some((LEAN_FLD, 0)),
             (0xD9, 1) => Some((LEAN_FXCH, 1)),
@@ -290,8 +318,9 @@ pub(crate) fn x87_lean(i: &Insn) -> Option<(u8, u8)> {
     }
 }
 
-/// The register arithmetic's aux bit: the destination is ST(i) (DC, DE),
-/// else ST(0) (the aux's low three bits are the operation's code).
+/// The register arithmetic's aux bit, and its kind's: the destination is
+/// ST(i) (DC, DE), else ST(0) (the aux's low three bits are the
+/// operation's code).
 const LEAN_DST_STI: u8 = 8;
 /// The register arithmetic's aux bit: pop after (DE).
 const LEAN_POP: u8 = 0x10;
@@ -341,6 +370,18 @@ impl Cpu32 {
         } else if self.model.generation() < 4 {
             self.x87.unit = None;
         }
+        self.x87_regate();
+    }
+
+    /// Works the lean x87 forms' gate out again from the unit, the
+    /// coprocessor interface and CR0.EM/TS. The core does it wherever it
+    /// changes them; code that writes EM or TS into [`Cpu32::cr`] directly
+    /// calls it after (until then the lean forms would not raise #NM).
+    pub fn x87_regate(&mut self) {
+        self.x87.lean = match self.x87.unit.as_deref() {
+            Some(u) if self.fpu.is_none() && self.cr[0] & 0xC == 0 => u.lean_gate(),
+            _ => 0,
+        };
     }
 
     /// A copy of the x87 state, if the CPU has one (settled: the fast
@@ -460,12 +501,40 @@ impl Cpu32 {
     /// the FPU's pointers: borrowed apart from the unit, so that the lean
     /// forms read them only once they have written everything else
     /// ([`Fpu::lean_arith`]).
+    ///
+    /// `NEED`: the [`X87::lean`] gate's bit the form needs
+    /// ([`x87::LEAN_GATE_ARITH`] for the register arithmetic, which then
+    /// leaves the control word unchecked). `FULL` (the fallback,
+    /// [`Cpu32::f_x87_lean_full`]): the checks made in full rather than
+    /// through the gate, which also lets through a state the gate leaves
+    /// out (PE clear with no lazy operation, a control word of another
+    /// class for the stack forms).
     #[inline(always)]
-    fn x87_lean_unit(&mut self) -> Option<(&mut Fpu, &u32, &[SegCache; 6])> {
-        if self.cr[0] & 0xC != 0 || self.fpu.is_some() {
+    fn x87_lean_unit<const NEED: u8, const FULL: bool>(
+        &mut self,
+    ) -> Option<(&mut Fpu, &u32, &[SegCache; 6])> {
+        if FULL {
+            if self.cr[0] & 0xC != 0 || self.fpu.is_some() {
+                return None;
+            }
+            let u = self.x87.unit.as_deref_mut().filter(|u| u.lean_ready())?;
+            return Some((u, &self.insn_start, &self.seg));
+        }
+        if self.x87.lean & NEED == 0 {
             return None;
         }
-        let u = self.x87.unit.as_deref_mut().filter(|u| u.lean_ready())?;
+        debug_assert!(
+            self.cr[0] & 0xC == 0 && self.fpu.is_none(),
+            "x87: lean gate set under EM/TS"
+        );
+        let u = self.x87.unit.as_deref_mut()?;
+        debug_assert!(
+            u.lean_gate() & NEED != 0,
+            "x87: lean gate {:x} left set (sw {:04x} cw {:04x})",
+            NEED,
+            u.sw,
+            u.cw
+        );
         Some((u, &self.insn_start, &self.seg))
     }
 
@@ -476,10 +545,13 @@ impl Cpu32 {
     /// would show: PE is masked and left lazy); false, nothing changed,
     /// for [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_arith<const OP: u8>(&mut self, i: &Insn) -> bool {
-        match self.x87_lean_unit() {
+    fn x87_lean_arith<const OP: u8, const STI: bool, const FULL: bool>(
+        &mut self,
+        i: &Insn,
+    ) -> bool {
+        match self.x87_lean_unit::<{ x87::LEAN_GATE_ARITH }, FULL>() {
             Some((u, ip, seg)) => {
-                u.lean_arith::<OP>(i.aux, i.modrm, || (*ip, seg[CS].sel, fop_of(i)))
+                u.lean_arith::<OP, STI, FULL>(i.aux, i.modrm, || (*ip, seg[CS].sel, fop_of(i)))
             }
             None => false,
         }
@@ -489,8 +561,8 @@ impl Cpu32 {
     /// FLD1/FLDZ (5, [`Fpu::lean_stack`]) and FNSTSW AX (4). True when done (these raise
     /// nothing); false, nothing changed, for [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_stack<const SUB: u8>(&mut self, i: &Insn) -> bool {
-        let Some((u, ip, seg)) = self.x87_lean_unit() else {
+    fn x87_lean_stack<const SUB: u8, const FULL: bool>(&mut self, i: &Insn) -> bool {
+        let Some((u, ip, seg)) = self.x87_lean_unit::<{ x87::LEAN_GATE_STACK }, FULL>() else {
             return false;
         };
         if SUB != 4 {
@@ -522,12 +594,12 @@ impl Cpu32 {
     /// forms read theirs. True when done; false, nothing changed, for
     /// [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_m64<B: Bus + ?Sized, const ZERO: bool>(&mut self, bus: &mut B, i: &Insn) -> bool {
+    fn x87_lean_m64<B: Bus + ?Sized, const FULL: bool>(&mut self, bus: &mut B, i: &Insn) -> bool {
         let Some((bits, ea)) = self.x87_lean_read64(bus, i) else {
             return false;
         };
-        match self.x87_lean_unit() {
-            Some((u, ip, seg)) => u.lean_m64::<ZERO>(i.aux, bits, || lean_ptrs(i, ea, *ip, seg)),
+        match self.x87_lean_unit::<{ x87::LEAN_GATE_STACK }, FULL>() {
+            Some((u, ip, seg)) => u.lean_m64::<FULL>(i.aux, bits, || lean_ptrs(i, ea, *ip, seg)),
             None => false,
         }
     }
@@ -536,11 +608,11 @@ impl Cpu32 {
     /// as one ([`Fpu::lean_fld64`]). True when done; false, nothing
     /// changed, for [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_fld64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
+    fn x87_lean_fld64<B: Bus + ?Sized, const FULL: bool>(&mut self, bus: &mut B, i: &Insn) -> bool {
         let Some((bits, ea)) = self.x87_lean_read64(bus, i) else {
             return false;
         };
-        match self.x87_lean_unit() {
+        match self.x87_lean_unit::<{ x87::LEAN_GATE_STACK }, FULL>() {
             Some((u, ip, seg)) => u.lean_fld64(bits, || lean_ptrs(i, ea, *ip, seg)),
             None => false,
         }
@@ -551,12 +623,16 @@ impl Cpu32 {
     /// normal double within the registers' range, [`Fpu::lean_fild32`]).
     /// True when done; false, nothing changed, for [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_fild32<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
+    fn x87_lean_fild32<B: Bus + ?Sized, const FULL: bool>(
+        &mut self,
+        bus: &mut B,
+        i: &Insn,
+    ) -> bool {
         let Some((b, ea)) = self.x87_lean_read::<B, 4>(bus, i) else {
             return false;
         };
         let v = i32::from_le_bytes(b);
-        match self.x87_lean_unit() {
+        match self.x87_lean_unit::<{ x87::LEAN_GATE_STACK }, FULL>() {
             Some((u, ip, seg)) => u.lean_fild32(v, || lean_ptrs(i, ea, *ip, seg)),
             None => false,
         }
@@ -606,14 +682,14 @@ impl Cpu32 {
     /// keeps nothing live). True when done; false, nothing changed, for
     /// [`Cpu32::f_x87`].
     #[inline(always)]
-    fn x87_lean_fst64<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> bool {
+    fn x87_lean_fst64<B: Bus + ?Sized, const FULL: bool>(&mut self, bus: &mut B, i: &Insn) -> bool {
         // The address first, then the unit once (borrowed until the
         // pointers are written: no second look-up of it).
         let ea = self.ea_as::<false>(i);
         let Some(p) = self.x87_lean_at::<8>(i, ea, Acc::Write) else {
             return false;
         };
-        let Some((u, ip, seg)) = self.x87_lean_unit() else {
+        let Some((u, ip, seg)) = self.x87_lean_unit::<{ x87::LEAN_GATE_STACK }, FULL>() else {
             return false;
         };
         let Some(v) = u.lean_st64_value() else {
@@ -633,31 +709,39 @@ impl Cpu32 {
     }
 
     /// The lean work of kind `K` (the `match` folds): true when done.
-    /// `ZERO`: the m64 forms take a zero operand too ([`Fpu::lean_m64`];
-    /// only in the fallback, [`Cpu32::f_x87_lean_full`]).
+    /// `FULL` (only in the fallback, [`Cpu32::f_x87_lean_full`]): the
+    /// checks made in full rather than through the [`X87::lean`] gate
+    /// ([`Cpu32::x87_lean_unit`]), and the m64 forms take a zero operand
+    /// too ([`Fpu::lean_m64`]).
     #[inline(always)]
-    fn x87_lean_kind<B: Bus + ?Sized, const K: u8, const ZERO: bool>(
+    fn x87_lean_kind<B: Bus + ?Sized, const K: u8, const FULL: bool>(
         &mut self,
         bus: &mut B,
         i: &Insn,
     ) -> bool {
         match K {
-            LEAN_FADD => self.x87_lean_arith::<0>(i),
-            LEAN_FMUL => self.x87_lean_arith::<1>(i),
-            LEAN_FSUB => self.x87_lean_arith::<4>(i),
-            LEAN_FSUBR => self.x87_lean_arith::<5>(i),
-            LEAN_FDIV => self.x87_lean_arith::<6>(i),
-            LEAN_FDIVR => self.x87_lean_arith::<7>(i),
-            LEAN_FLD => self.x87_lean_stack::<0>(i),
-            LEAN_FXCH => self.x87_lean_stack::<1>(i),
-            LEAN_FST => self.x87_lean_stack::<2>(i),
-            LEAN_FSTP => self.x87_lean_stack::<3>(i),
-            LEAN_FNSTSW => self.x87_lean_stack::<4>(i),
-            LEAN_FLDC => self.x87_lean_stack::<5>(i),
-            LEAN_M64 => self.x87_lean_m64::<B, ZERO>(bus, i),
-            LEAN_FLD64 => self.x87_lean_fld64(bus, i),
-            LEAN_FILD32 => self.x87_lean_fild32(bus, i),
-            _ => self.x87_lean_fst64(bus, i),
+            LEAN_FADD => self.x87_lean_arith::<0, false, FULL>(i),
+            LEAN_FMUL => self.x87_lean_arith::<1, false, FULL>(i),
+            LEAN_FSUB => self.x87_lean_arith::<4, false, FULL>(i),
+            LEAN_FSUBR => self.x87_lean_arith::<5, false, FULL>(i),
+            LEAN_FDIV => self.x87_lean_arith::<6, false, FULL>(i),
+            LEAN_FDIVR => self.x87_lean_arith::<7, false, FULL>(i),
+            LEAN_FADD_STI => self.x87_lean_arith::<0, true, FULL>(i),
+            LEAN_FMUL_STI => self.x87_lean_arith::<1, true, FULL>(i),
+            LEAN_FSUB_STI => self.x87_lean_arith::<4, true, FULL>(i),
+            LEAN_FSUBR_STI => self.x87_lean_arith::<5, true, FULL>(i),
+            LEAN_FDIV_STI => self.x87_lean_arith::<6, true, FULL>(i),
+            LEAN_FDIVR_STI => self.x87_lean_arith::<7, true, FULL>(i),
+            LEAN_FLD => self.x87_lean_stack::<0, FULL>(i),
+            LEAN_FXCH => self.x87_lean_stack::<1, FULL>(i),
+            LEAN_FST => self.x87_lean_stack::<2, FULL>(i),
+            LEAN_FSTP => self.x87_lean_stack::<3, FULL>(i),
+            LEAN_FNSTSW => self.x87_lean_stack::<4, FULL>(i),
+            LEAN_FLDC => self.x87_lean_stack::<5, FULL>(i),
+            LEAN_M64 => self.x87_lean_m64::<B, FULL>(bus, i),
+            LEAN_FLD64 => self.x87_lean_fld64::<B, FULL>(bus, i),
+            LEAN_FILD32 => self.x87_lean_fild32::<B, FULL>(bus, i),
+            _ => self.x87_lean_fst64::<B, FULL>(bus, i),
         }
     }
 
@@ -709,8 +793,11 @@ impl Cpu32 {
     /// reaching the bus) and stops, and the lap, about to look the fetch
     /// context up again (unchanged), ends the slice for FERR# (`slice.rs`).
     ///
-    /// First, an m64 form ([`LEAN_M64`]) is tried again taking a zero
-    /// operand, which its lean path declines ([`Fpu::lean_m64`]). Then,
+    /// First, the lean path is tried again with its checks made in full
+    /// rather than through the [`X87::lean`] gate (a state the gate leaves
+    /// out: PE clear with no operation lazy, the stack forms under another
+    /// control word), an m64 form ([`LEAN_M64`]) taking a zero operand,
+    /// which its lean path declines ([`Fpu::lean_m64`]). Then,
     /// when the lean path declined only because the last operation's
     /// PE is still lazy while PE is clear (exact results so far, which the
     /// lean forms leave to be worked out here so that they call nothing),
@@ -718,7 +805,17 @@ impl Cpu32 {
     #[cold]
     #[inline(never)]
     fn f_x87_lean_full<B: Bus + ?Sized, const K: u8>(&mut self, bus: &mut B, i: &Insn) -> R<bool> {
-        if K == LEAN_M64 && self.x87_lean_kind::<B, K, true>(bus, i) {
+        let r = self.f_x87_lean_again::<B, K>(bus, i);
+        // (`f_x87` has done it already when it ran; the settling and the
+        // lean path's own work can also set the gate's PE.)
+        self.x87_regate();
+        r
+    }
+
+    /// [`Cpu32::f_x87_lean_full`] but for the gate.
+    #[inline(always)]
+    fn f_x87_lean_again<B: Bus + ?Sized, const K: u8>(&mut self, bus: &mut B, i: &Insn) -> R<bool> {
+        if self.x87_lean_kind::<B, K, true>(bus, i) {
             return OK_FALSE;
         }
         if self.x87.unit.as_deref_mut().is_some_and(Fpu::lean_settle)
@@ -729,7 +826,7 @@ impl Cpu32 {
         if K == LEAN_FNSTSW {
             // The lean FNSTSW AX leaves a lazy operation's PE and C1 to be
             // worked out here (a call there would cost every lean form).
-            if let Some((u, ..)) = self.x87_lean_unit() {
+            if let Some((u, ..)) = self.x87_lean_unit::<0, true>() {
                 let ax = u.fnstsw();
                 self.r[0] = (self.r[0] & 0xFFFF_0000) | ax as u32;
                 return OK_FALSE;
@@ -968,9 +1065,22 @@ impl Cpu32 {
         Ok(true)
     }
 
-    /// ESC D8–DF through [`Fpu::execute`].
+    /// ESC D8–DF through [`Fpu::execute`], then the [`X87::lean`] gate
+    /// worked out again. (The fast paths need not: they raise only PE,
+    /// which with the gate set is already set and masked or ES would be
+    /// set too, and they clear neither PE nor change the control word, so
+    /// a gate they leave 0 where it could be set only costs the next lean
+    /// form its fallback, which works it out.)
     #[inline(never)]
     fn x87_esc_general<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
+        let r = self.x87_esc_execute(bus, i);
+        self.x87_regate();
+        r
+    }
+
+    /// [`Cpu32::x87_esc_general`] but for the gate.
+    #[inline(always)]
+    fn x87_esc_execute<B: Bus + ?Sized>(&mut self, bus: &mut B, i: &Insn) -> R<()> {
         if self.cr[0] & 0xC != 0 {
             // EM or TS.
             return Err(fault_nc(7));
@@ -1106,6 +1216,7 @@ impl Cpu32 {
             m.read(0, &mut img).map(|()| unit.fxrstor(&img))
         };
         self.x87.unit = Some(unit);
+        self.x87_regate();
         r
     }
 }
@@ -2049,5 +2160,179 @@ mod tests {
         let mut c = Cpu32::new(Model32::I80486);
         c.cr[0] |= 0x20;
         assert!(c.x87_ne());
+    }
+
+    /// The lean forms' gate (`X87::lean`) after each of its writers, on a
+    /// program in phases (each to a HLT) with the decoded forms on and off:
+    /// FNINIT (PE clear: 0), an inexact FMUL m64 in a loop under 027Fh
+    /// (both bits, set by a lean form's fallback), FLDCW 037Fh (the stack
+    /// bit only: FDIV ST(0),ST(1) must round to 64 bits, which the lean
+    /// arithmetic would not), FNCLEX (0, and exact lean work keeps PE
+    /// clear), FNSAVE (FNINIT after it: 0), FLDENV of an environment
+    /// with PE under 027Fh (both), FXRSTOR of an image under 037Fh with
+    /// PE (the stack bit), FRSTOR of one with PE clear (0), then a state
+    /// saved and loaded into a new CPU, reset, MOV CR0 setting TS (0) and
+    /// CLTS (both), and last TS set by MOV CR0 after a loop's forms are
+    /// decoded: the next FLD1 raises #NM (a shutdown here, IDT limit 0)
+    /// with nothing changed; then TS cleared directly and the gate worked
+    /// out, a state load, the 16-bit coprocessor interface attached. The values worked out by hand; a
+    /// writer that leaves the gate set wrongly fails the lean forms' debug
+    /// assertion or the values, one that leaves it 0 fails the gate's.
+    #[test]
+    fn the_lean_gate_follows_every_writer_of_the_x87_state() {
+        // A tiny assembler: bytes, and loops of `n` rounds.
+        struct Asm(Vec<u8>);
+        impl Asm {
+            fn b(&mut self, b: &[u8]) -> &mut Self {
+                self.0.extend_from_slice(b);
+                self
+            }
+            fn m(&mut self, op: &[u8], a: u32) -> &mut Self {
+                self.b(op).b(&a.to_le_bytes())
+            }
+            fn lp(&mut self, n: u32, body: impl FnOnce(&mut Asm)) -> &mut Self {
+                self.b(&[0xB9]).b(&n.to_le_bytes());
+                let top = self.0.len();
+                body(self);
+                let back = top as i32 - (self.0.len() as i32 + 3);
+                self.b(&[0x49, 0x75, back as i8 as u8])
+            }
+            fn at(&self) -> u32 {
+                0x8000 + self.0.len() as u32
+            }
+        }
+        const FLD64: [u8; 2] = [0xDD, 0x05];
+        const FMUL64: [u8; 2] = [0xDC, 0x0D];
+        const FSTP64: [u8; 2] = [0xDD, 0x1D];
+        const FLDCW: [u8; 2] = [0xD9, 0x2D];
+        const FLD1: [u8; 2] = [0xD9, 0xE8];
+        const FSTP0: [u8; 2] = [0xDD, 0xD8];
+        let mut a = Asm(Vec::new());
+        let mut halts = Vec::new();
+        // Phase 0: FNINIT.
+        a.b(&[0xDB, 0xE3]).m(&FLDCW, 0x9010).b(&[0xF4]);
+        halts.push(a.at());
+        // Phase 1: 0.1 × 3 (inexact) + 1, lean FADD ST(0),ST(1); FNSTENV.
+        a.lp(8, |a| {
+            a.m(&FLD64, 0x9000)
+                .m(&FMUL64, 0x9008)
+                .b(&FLD1)
+                .b(&[0xD8, 0xC1]);
+            a.m(&FSTP64, 0x9100).b(&FSTP0);
+        })
+        .m(&[0xD9, 0x35], 0x9200)
+        .b(&[0xF4]);
+        halts.push(a.at());
+        // Phase 2: FLDCW 037Fh; 1/3 to 64 bits (FDIV ST(0),ST(1), a lean
+        // form), with a lean FXCH; FSTP tword; FXSAVE.
+        a.m(&FLDCW, 0x9012)
+            .lp(8, |a| {
+                a.m(&FLD64, 0x9008).b(&FLD1).b(&[0xD9, 0xC9, 0xD9, 0xC9]);
+                a.b(&[0xD8, 0xF1]).m(&[0xDB, 0x3D], 0x9110).b(&FSTP0);
+            })
+            .m(&[0x0F, 0xAE, 0x05], 0x9400)
+            .b(&[0xF4]);
+        halts.push(a.at());
+        // Phase 3: FNCLEX, FLDCW 027Fh; exact lean work (1 + 1).
+        a.b(&[0xDB, 0xE2]).m(&FLDCW, 0x9010).b(&[0xF4]);
+        halts.push(a.at());
+        a.lp(8, |a| {
+            a.b(&FLD1)
+                .b(&FLD1)
+                .b(&[0xD8, 0xC1])
+                .m(&FSTP64, 0x9120)
+                .b(&FSTP0);
+        })
+        .b(&[0xF4]);
+        halts.push(a.at());
+        // Phase 4: FNSAVE (then FNINIT).
+        a.m(&[0xDD, 0x35], 0x9600).b(&[0xF4]);
+        halts.push(a.at());
+        // Phase 5: FLDENV of phase 1's environment (027Fh, PE).
+        a.m(&[0xD9, 0x25], 0x9200).b(&[0xF4]);
+        halts.push(a.at());
+        // Phase 6: FXRSTOR of phase 2's image (037Fh, PE).
+        a.m(&[0x0F, 0xAE, 0x0D], 0x9400).b(&[0xF4]);
+        halts.push(a.at());
+        // Phase 7: FRSTOR of phase 4's image (027Fh, PE clear).
+        a.m(&[0xDD, 0x25], 0x9600).b(&[0xF4]);
+        halts.push(a.at());
+        // Phase 8: FLDENV (027Fh, PE); MOV CR0 with TS (gate 0), CLTS
+        // (both again); a lean loop, then TS again and the loop: #NM at
+        // its FLD1.
+        const SET_TS: [u8; 9] = [0x0F, 0x20, 0xC0, 0x83, 0xC8, 0x08, 0x0F, 0x22, 0xC0];
+        a.m(&[0xD9, 0x25], 0x9200).b(&SET_TS).b(&[0xF4]);
+        halts.push(a.at());
+        a.b(&[0x0F, 0x06, 0xF4]);
+        halts.push(a.at());
+        let nm_loop = a.at() + 5;
+        a.lp(8, |a| {
+            a.b(&FLD1)
+                .b(&FLD1)
+                .b(&[0xD8, 0xC1])
+                .m(&FSTP64, 0x9130)
+                .b(&FSTP0);
+        });
+        a.b(&SET_TS);
+        let back = nm_loop as i32 - (a.at() as i32 + 2);
+        a.b(&[0xEB, back as i8 as u8]);
+        let third = 0xAAAA_AAAA_AAAA_AAABu64;
+        let inexact = (0.1f64 * 3.0 + 1.0).to_bits();
+        for forms in [true, false] {
+            let mut flat = FlatBus::new(0x10000);
+            let mut c = super::super::tests::flat_pm_model(Model32::PentiumPro, &mut flat);
+            c.set_forms(forms);
+            flat.load(0x8000, &a.0);
+            flat.load(0x9000, &0.1f64.to_bits().to_le_bytes());
+            flat.load(0x9008, &3.0f64.to_bits().to_le_bytes());
+            flat.load(0x9010, &0x027Fu16.to_le_bytes());
+            flat.load(0x9012, &0x037Fu16.to_le_bytes());
+            c.eip = 0x8000;
+            c.r[4] = 0x7000;
+            let mut bus = TrustBus(flat);
+            let mut gates = Vec::new();
+            for &h in &halts {
+                assert_eq!(run_to_end(&mut c, &mut bus), StepResult32::Halted);
+                assert_eq!(c.eip, h, "forms {forms}");
+                c.halted = false;
+                gates.push(c.x87.lean);
+            }
+            assert_eq!(gates, [0, 3, 1, 0, 0, 0, 3, 1, 0, 0, 3], "forms {forms}");
+            let m = Le(&bus.0.mem);
+            assert_eq!(m.q(0x9100), inexact, "forms {forms}");
+            assert_eq!((m.q(0x9110), m.w(0x9118)), (third, 0x3FFD), "forms {forms}");
+            assert_eq!(m.q(0x9120), 2.0f64.to_bits(), "forms {forms}");
+            // The saved state (after CLTS), loaded into a new CPU; reset.
+            let mut d = Cpu32::new(Model32::PentiumPro);
+            assert_eq!(d.x87.lean, 0);
+            d.load_state(&c.save_state()).unwrap();
+            assert_eq!(d.x87.lean, 3);
+            d.reset();
+            assert_eq!(d.x87.lean, 0);
+            // Phase 8 runs the rest: a shutdown at the FLD1 after TS.
+            assert_eq!(run_to_end(&mut c, &mut bus), StepResult32::Shutdown);
+            assert_eq!(c.eip, nm_loop, "forms {forms}");
+            assert_eq!(c.cr[0] & 8, 8);
+            let after = c.x87().unwrap();
+            assert_eq!(after.status_word(), 0x0020, "forms {forms}");
+            assert_eq!(after.tag_word(), 0xFFFF, "forms {forms}");
+            assert_eq!(after.cw, 0x027F);
+            assert_eq!(Le(&bus.0.mem).q(0x9130), 2.0f64.to_bits());
+            assert_eq!(c.x87.lean, 0, "forms {forms}");
+            // CR0.TS cleared directly, then the gate worked out; the
+            // state, loaded into a new CPU; the 16-bit interface.
+            c.cr[0] &= !8;
+            c.x87_regate();
+            assert_eq!(c.x87.lean, 3, "forms {forms}");
+            let mut e = Cpu32::new(Model32::PentiumPro);
+            e.load_state(&c.save_state()).unwrap();
+            assert_eq!(e.x87.lean, 3);
+            struct Nothing;
+            impl Coprocessor for Nothing {
+                fn esc(&mut self, _: u8, _: u8, _: Option<u32>, _: &mut dyn Bus) {}
+            }
+            e.set_coprocessor(Some(Box::new(Nothing)));
+            assert_eq!(e.x87.lean, 0);
+        }
     }
 }

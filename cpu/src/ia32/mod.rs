@@ -335,7 +335,9 @@ pub struct Cpu32 {
     pub ldtr: SegCache,
     /// TR with its cache.
     pub tr: SegCache,
-    /// Control registers CR0, CR1 (unused), CR2, CR3, CR4.
+    /// Control registers CR0, CR1 (unused), CR2, CR3, CR4. A direct write
+    /// of CR0.EM or TS is followed by [`Cpu32::x87_regate`] (the lean x87
+    /// forms' gate stands for them).
     pub cr: [u32; 5],
     /// Debug registers DR0–DR7.
     pub dr: [u32; 8],
@@ -666,12 +668,14 @@ impl Cpu32 {
             ..Default::default()
         };
         self.x87.reset(self.model);
+        self.x87_regate();
         self.flush_tlb_all();
     }
 
     /// Attach a numeric coprocessor (ESC and WAIT go to it).
     pub fn set_coprocessor(&mut self, fpu: Option<Box<dyn Coprocessor>>) {
         self.fpu = fpu;
+        self.x87_regate();
     }
 
     /// Clocks charged so far.

@@ -424,12 +424,14 @@ fn x87_nm_rules_and_no_fpu_on_the_386() {
     let mut c = pm(Model32::I80486, &mut bus);
     // TS: ESC → #NM; WAIT → #NM only with MP too.
     c.cr[0] |= 8;
+    c.x87_regate();
     assert_eq!(run1(&mut c, &mut bus, FLD1), Err(fault_nc(7)));
     assert_eq!(run1(&mut c, &mut bus, &[0x9B]), Ok(()));
     c.cr[0] |= 2;
     assert_eq!(run1(&mut c, &mut bus, &[0x9B]), Err(fault_nc(7)));
     // EM alone: ESC → #NM.
     c.cr[0] = (c.cr[0] & !0xA) | 4;
+    c.x87_regate();
     assert_eq!(run1(&mut c, &mut bus, FLD1), Err(fault_nc(7)));
     // A 386 without a 387: FNSTSW writes nothing (how BIOSes detect "no FPU").
     let mut c = pm(Model32::I80386, &mut bus);

@@ -1124,6 +1124,7 @@ impl Cpu32 {
             self.dbg.hits |= debug::HIT_TASK_SWITCH;
         }
         self.cr[0] |= 8;
+        self.x87_regate();
         // Load the new state; faults from here on belong to the new task.
         if let Some(c3) = cr3 {
             if self.cr[0] & 0x8000_0000 != 0 {

@@ -211,6 +211,7 @@ impl Cpu32 {
         self.instructions = s.instructions;
         self.x87.unit = s.fpu.clone().map(Box::new);
         self.x87.ferr_edge = s.ferr_edge;
+        self.x87_regate();
         self.p6.tsc_offset = s.tsc_offset;
         [
             self.p6.sysenter_cs,

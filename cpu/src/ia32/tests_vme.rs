@@ -483,6 +483,27 @@ fn a_task_switch_into_a_tss_with_t_set_traps_with_dr6_bt() {
     assert_eq!(c.dr[6] & 0x8000, 0);
 }
 
+/// A task switch sets CR0.TS, and with it closes the lean x87 forms' gate
+/// (they would otherwise run without #NM in the new task).
+#[test]
+fn a_task_switch_sets_ts_and_closes_the_lean_x87_gate() {
+    let mut bus = FlatBus::new(0x20000);
+    let mut c = task_rig(&mut bus, false);
+    c.set_x87(true);
+    if let Some(u) = c.x87.unit.as_deref_mut() {
+        // PE set under 027Fh: both of the gate's bits.
+        u.cw = 0x027F;
+        u.sw |= 0x20;
+    }
+    c.x87_regate();
+    assert_eq!(c.x87.lean, 3);
+    bus.load(0x3000, &[0xEA, 0, 0, 0, 0, 0x20, 0]);
+    c.step(&mut bus);
+    assert_eq!((c.tr.sel, c.eip), (0x20, 0x3100));
+    assert_eq!(c.cr[0] & 8, 8);
+    assert_eq!(c.x87.lean, 0);
+}
+
 #[test]
 fn an_exception_through_a_task_gate_into_a_t_task_traps_before_its_first_instruction() {
     let mut bus = FlatBus::new(0x20000);

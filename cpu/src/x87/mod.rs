@@ -181,6 +181,18 @@ const TAG_MASK: [u16; 8] = [
     0x0003, 0x000C, 0x0030, 0x00C0, 0x0300, 0x0C00, 0x3000, 0xC000,
 ];
 
+/// A control word of the class the lean arithmetic takes (53 bits, round to
+/// nearest, PE masked), for the operation once the class is checked: the
+/// f64 operation reads only those fields.
+const CW_COMMON: u16 = 0x027F;
+
+/// [`Fpu::lean_gate`]: the lean stack and memory forms may run (PE set,
+/// ES clear).
+pub const LEAN_GATE_STACK: u8 = 1;
+/// [`Fpu::lean_gate`]: the lean register arithmetic may run besides (the
+/// 027Fh-class control word).
+pub const LEAN_GATE_ARITH: u8 = 2;
+
 /// [`Fpu`]'s `dk` bit: the register's value is its host double (`dv`).
 const DK_DBL: u8 = 1;
 /// [`Fpu`]'s `dk` bit (only with [`DK_DBL`]): the register is full.
@@ -1008,6 +1020,25 @@ impl Fpu {
         m == PE || (m == 0 && self.lazy.kind == Deferred::NONE)
     }
 
+    /// The state the ia32 core caches as its lean gate (`X87::lean`):
+    /// [`LEAN_GATE_STACK`] when PE is set and ES clear (so [`Fpu::lean_ready`]
+    /// holds whatever operation is lazy, and no lean form changes either
+    /// bit), with [`LEAN_GATE_ARITH`] besides under a 027Fh-class control
+    /// word (53 bits, round to nearest, PE masked), the one the lean
+    /// arithmetic takes; 0 otherwise (the lean forms then make their own
+    /// checks in their fallback). The lean forms change none of these bits
+    /// of `sw` and `cw`, so the gate stays right across them.
+    #[inline]
+    pub fn lean_gate(&self) -> u8 {
+        if self.sw & (ES | PE) != PE {
+            0
+        } else if self.cw & (0x0F00 | PE) == (0x0200 | PE) {
+            LEAN_GATE_STACK | LEAN_GATE_ARITH
+        } else {
+            LEAN_GATE_STACK
+        }
+    }
+
     /// When [`Fpu::lean_ready`] fails only for a lazy operation whose PE is
     /// not in `sw` yet (PE clear): works it out, and says whether it did
     /// (the ia32 core then tries its lean form again).
@@ -1076,23 +1107,28 @@ impl Fpu {
     /// operation is a straight path of its own (the caller's `match`
     /// picks it): one jump on the operation, no merge after it.
     #[inline(always)]
-    pub fn lean_arith<const OP: u8>(
+    pub fn lean_arith<const OP: u8, const STI: bool, const CW: bool>(
         &mut self,
         aux: u8,
         modrm: u8,
         ptrs: impl FnOnce() -> (u32, u16, u16),
     ) -> bool {
         debug_assert_eq!(OP, aux & 7);
+        debug_assert_eq!(STI, aux & 8 != 0);
         let top = self.top();
         let pi = (top + (modrm & 7) as usize) & 7;
-        let (pd, ps) = if aux & 8 == 0 { (top, pi) } else { (pi, top) };
-        if self.cw & (0x0F00 | PE) != (0x0200 | PE)
+        let (pd, ps) = if STI { (pi, top) } else { (top, pi) };
+        // (`CW` false: the caller's gate, `lean_gate`, has checked the
+        // control word.)
+        if (CW && self.cw & (0x0F00 | PE) != (0x0200 | PE))
             || self.dk[pd] != DK_DBL | DK_FULL
             || self.dk[ps] != DK_DBL | DK_FULL
         {
             return false;
         }
-        let Some((r, d)) = f80::fast_value_f64(OP, self.dv[pd], self.dv[ps], self.cw) else {
+        // The control word as checked (the operation tests its precision
+        // and rounding again, which the constant folds away).
+        let Some((r, d)) = f80::fast_value_f64(OP, self.dv[pd], self.dv[ps], CW_COMMON) else {
             return false;
         };
         debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
@@ -1103,7 +1139,9 @@ impl Fpu {
         self.lazy = d;
         // (Already full and held as a double.)
         self.dv[pd] = r;
-        if aux & 0x10 != 0 {
+        // (Only DE pops, and its destination is ST(i).)
+        debug_assert!(STI || aux & 0x10 == 0);
+        if STI && aux & 0x10 != 0 {
             self.tw |= TAG_MASK[top];
             self.dk[top] = DK_DBL;
             self.set_top(top + 1);
@@ -1112,7 +1150,23 @@ impl Fpu {
         true
     }
 
-    /// [`Fpu::lean_arith`] for `aux`'s operation, whichever it is.
+    /// [`Fpu::lean_arith`] for `aux`'s direction (bit 3: destination ST(i)).
+    #[inline(always)]
+    fn lean_arith_dir<const OP: u8>(
+        &mut self,
+        aux: u8,
+        modrm: u8,
+        ptrs: impl FnOnce() -> (u32, u16, u16),
+    ) -> bool {
+        if aux & 8 == 0 {
+            self.lean_arith::<OP, false, true>(aux, modrm, ptrs)
+        } else {
+            self.lean_arith::<OP, true, true>(aux, modrm, ptrs)
+        }
+    }
+
+    /// [`Fpu::lean_arith`] for `aux`'s operation and direction, whichever
+    /// they are.
     #[inline(always)]
     pub fn lean_arith_any(
         &mut self,
@@ -1121,16 +1175,16 @@ impl Fpu {
         ptrs: impl FnOnce() -> (u32, u16, u16),
     ) -> bool {
         match aux & 7 {
-            0 => self.lean_arith::<0>(aux, modrm, ptrs),
-            1 => self.lean_arith::<1>(aux, modrm, ptrs),
-            4 => self.lean_arith::<4>(aux, modrm, ptrs),
-            5 => self.lean_arith::<5>(aux, modrm, ptrs),
-            6 => self.lean_arith::<6>(aux, modrm, ptrs),
+            0 => self.lean_arith_dir::<0>(aux, modrm, ptrs),
+            1 => self.lean_arith_dir::<1>(aux, modrm, ptrs),
+            4 => self.lean_arith_dir::<4>(aux, modrm, ptrs),
+            5 => self.lean_arith_dir::<5>(aux, modrm, ptrs),
+            6 => self.lean_arith_dir::<6>(aux, modrm, ptrs),
             // (FCOM/FCOMP are not lean arithmetic.)
             2 | 3 => false,
             // (7: as the last arm, the jump on the operation needs no
             // bounds test.)
-            _ => self.lean_arith::<7>(aux, modrm, ptrs),
+            _ => self.lean_arith_dir::<7>(aux, modrm, ptrs),
         }
     }
 
@@ -1274,7 +1328,7 @@ impl Fpu {
             if self.cw & (0x0F00 | PE) != (0x0200 | PE) {
                 return false;
             }
-            let Some((r, d)) = f80::fast_value_f64(reg, a, y, self.cw) else {
+            let Some((r, d)) = f80::fast_value_f64(reg, a, y, CW_COMMON) else {
                 return false;
             };
             debug_assert!(self.lazy.kind == Deferred::NONE || self.sw & PE != 0);
