@@ -61,16 +61,15 @@ impl Cpu32 {
 
     #[inline]
     pub(crate) fn set_reg(&mut self, sz: u32, n: usize, v: u32) {
-        // Whole-register stores (see `Cpu32::keep`).
         match sz {
             1 => {
                 if n < 4 {
-                    self.r[n] = (self.r[n] & self.keep[0]) | (v & 0xFF);
+                    self.r[n] = (self.r[n] & !0xFF) | (v & 0xFF);
                 } else {
-                    self.r[n - 4] = (self.r[n - 4] & self.keep[1]) | ((v & 0xFF) << 8);
+                    self.r[n - 4] = (self.r[n - 4] & !0xFF00) | ((v & 0xFF) << 8);
                 }
             }
-            2 => self.r[n] = (self.r[n] & self.keep[2]) | (v & 0xFFFF),
+            2 => self.r[n] = (self.r[n] & 0xFFFF_0000) | (v & 0xFFFF),
             _ => self.r[n] = v,
         }
     }

@@ -1058,16 +1058,13 @@ impl Cpu32 {
     /// Set register `n` of width `W`; the rest of the 32-bit register stays.
     #[inline(always)]
     fn sr<W: Width>(&mut self, n: usize, v: u32) {
-        // Whole-register stores (see `Cpu32::keep`).
         if W::BITS == 8 {
             let sh = (n & 4) << 1;
-            let keep = self.keep[(n >> 2) & 1];
             let r = &mut self.r[n & 3];
-            *r = (*r & keep) | ((v & 0xFF) << sh);
+            *r = (*r & !(0xFF << sh)) | ((v & 0xFF) << sh);
         } else if W::BITS == 16 {
-            let keep = self.keep[2];
             let r = &mut self.r[n & 7];
-            *r = (*r & keep) | (v & 0xFFFF);
+            *r = (*r & 0xFFFF_0000) | (v & 0xFFFF);
         } else {
             self.r[n & 7] = v;
         }
@@ -1313,8 +1310,7 @@ impl Cpu32 {
         let w = self.r[n & 3];
         let (r, l) = incdec_lazy::<W8>(DEC, (w >> sh) & 0xFF, self.cf());
         self.set_lazy(l);
-        // A whole-register store (see `Cpu32::keep`).
-        self.r[n & 3] = (w & self.keep[HI as usize]) | (r << sh);
+        self.r[n & 3] = (w & !(0xFF << sh)) | (r << sh);
     }
 
     #[inline(always)]

@@ -493,15 +493,6 @@ pub struct Cpu32 {
     /// Where the last body that left at a taken Jcc left: that Jcc's arena
     /// entry, whose link (`block_links`) the lap takes for the next body.
     jcc_at: u32,
-    /// The bits of a register that a write of its low byte, second byte
-    /// and low word keep: always `!0xFF`, `!0xFF00` and `0xFFFF_0000`, held
-    /// in a field so that the compiler cannot see them. With constant
-    /// masks it stores only the bytes that change, and a later read of the
-    /// whole register (EAX after AL was written) cannot take its value from
-    /// that narrower store still on its way to the cache and waits for it
-    /// (see the i86 core's `Cpu::keep`). With the masks unknown, every
-    /// partial write stores the whole register.
-    keep: [u32; 3],
 }
 
 // The registers' place is what `repr(C)` is for (above).
@@ -596,7 +587,6 @@ impl Cpu32 {
             body_clk: 0,
             body_at: 0,
             jcc_at: 0,
-            keep: [!0xFF, !0xFF00, 0xFFFF_0000],
         };
         c.reset();
         c
