@@ -156,9 +156,18 @@ impl Registers {
     /// Write an 8-bit register by encoding.
     #[inline]
     pub fn set_r8(&mut self, r: u8, v: u8) {
+        self.set_r8_keeping(r, v, [0xFF00, 0x00FF]);
+    }
+
+    /// [`Registers::set_r8`] with the bits the write keeps of the word
+    /// register given, for the low and the high byte (always 0xFF00 and
+    /// 0x00FF): the i86 fast forms pass them from a field the compiler
+    /// cannot see, so that the word is stored whole (`Cpu::keep`).
+    #[inline(always)]
+    pub fn set_r8_keeping(&mut self, r: u8, v: u8, keep: [u16; 2]) {
         let sh = (r & 4) << 1;
         let w = &mut self.gpr[(r & 3) as usize];
-        *w = (*w & !(0xFF << sh)) | (v as u16) << sh;
+        *w = (*w & keep[(r as usize >> 2) & 1]) | (v as u16) << sh;
     }
 
     /// A 16-bit general register.

@@ -331,11 +331,8 @@ impl<T: Timing> Cpu<T> {
         if W {
             self.regs.gpr[r as usize & 7] = v;
         } else {
-            // As `Registers::set_r8`, but a whole-word store (see
-            // `Cpu::keep`).
-            let keep = self.keep[(r as usize >> 2) & 1];
-            let w = &mut self.regs.gpr[r as usize & 3];
-            *w = (*w & keep) | (v & 0xFF) << ((r & 4) << 1);
+            // A whole-word store (see `Cpu::keep`).
+            self.regs.set_r8_keeping(r, v as u8, self.keep);
         }
     }
 
