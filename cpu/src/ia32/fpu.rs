@@ -1929,6 +1929,78 @@ mod tests {
         }
     }
 
+    /// The pointers of lean forms run inside a block's body, where the run
+    /// loop sets `insn_start` from the offset the arena copy keeps above
+    /// FOP (`icache::BODY_OFF_SHIFT`): after two loops (bodies built at the
+    /// first visit after the stamping one), FNSTENV shows FIP, FOP and FDP
+    /// of the last x87 instruction each ran, a register form at 16h past
+    /// its body's start and a memory form at 8 (SDM vol. 1, 8.1.8: FIP the
+    /// last non-control instruction's, FDP its last memory operand's; a
+    /// register form leaves FDP). Worked out by hand, the decode cache on
+    /// and off. An offset left out (FIP the body's start) or taken from
+    /// another form fails it.
+    #[test]
+    fn lean_forms_in_a_body_store_their_own_instruction_pointer() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2D, 0x20, 0x30, 0x00, 0x00, // 2000: FLDCW [3020h] (027Fh)
+            0xD9, 0xE8,                         // 2006: FLD1
+            0xB9, 0x32, 0x00, 0x00, 0x00,       // 2008: MOV ECX,50
+            0xDD, 0x05, 0x00, 0x30, 0x00, 0x00, // 200D: FLD qword [3000h] (0.1)
+            0xDC, 0x0D, 0x10, 0x30, 0x00, 0x00, // 2013: FMUL qword [3010h] (3.0)
+            0xD8, 0xC1,                         // 2019: FADD ST(0),ST(1)
+            0xDD, 0x1D, 0x08, 0x30, 0x00, 0x00, // 201B: FSTP qword [3008h]
+            0xD9, 0xC0,                         // 2021: FLD ST(0)
+            0xDD, 0xD8,                         // 2023: FSTP ST(0)
+            0x49,                               // 2025: DEC ECX
+            0x75, 0xE5,                         // 2026: JNZ 200Dh
+            0xD9, 0x35, 0x00, 0x31, 0x00, 0x00, // 2028: FNSTENV [3100h]
+            0xB9, 0x32, 0x00, 0x00, 0x00,       // 202E: MOV ECX,50
+            0xD9, 0xC0,                         // 2033: FLD ST(0)
+            0xDC, 0x0D, 0x10, 0x30, 0x00, 0x00, // 2035: FMUL qword [3010h] (3.0)
+            0xDD, 0x1D, 0x18, 0x30, 0x00, 0x00, // 203B: FSTP qword [3018h]
+            0x49,                               // 2041: DEC ECX
+            0x75, 0xEF,                         // 2042: JNZ 2033h
+            0xD9, 0x35, 0x00, 0x32, 0x00, 0x00, // 2044: FNSTENV [3200h]
+            0xF4,                               // 204A: HLT
+        ];
+        for cache in [true, false] {
+            let mut bus = super::super::tests_fast::LapBus::new();
+            bus.flat.load(0x2000, &code);
+            bus.flat.load(0x3000, &0.1f64.to_bits().to_le_bytes());
+            bus.flat.load(0x3010, &3.0f64.to_bits().to_le_bytes());
+            bus.flat.load(0x3020, &0x027Fu16.to_le_bytes());
+            let mut c = flat32(Model32::I80486);
+            c.set_block_heat(1);
+            c.set_decode_cache(cache);
+            c.eip = 0x2000;
+            let mut halted = false;
+            for _ in 0..1000 {
+                if c.run_slice(&mut bus, 100_000).end == SliceEnd::Halted {
+                    halted = true;
+                    break;
+                }
+            }
+            assert!(halted);
+            let m = Le(&bus.flat.mem);
+            // 0.1 × 3 is inexact (PE, sticky); both loops end with a store
+            // (C1 clear) and leave 1.0 in R7 (TOP 7, tag word 3FFFh).
+            // Loop one: FSTP ST(0) (DD D8) at 2023h, FDP the FSTP m64's.
+            assert_eq!(
+                m.env(0x3100),
+                (0x3820, 0x3FFF, 0x2023, 0x5D8, 0x3008),
+                "cache {cache}"
+            );
+            // Loop two: FSTP qword [3018h] (DD 1D) at 203Bh.
+            assert_eq!(
+                m.env(0x3200),
+                (0x3820, 0x3FFF, 0x203B, 0x51D, 0x3018),
+                "cache {cache}"
+            );
+            assert_eq!(m.q(0x3018), 3.0f64.to_bits());
+        }
+    }
+
     /// Run `code` from 8000h on a flat protected-mode Pentium Pro (ESP
     /// 7000h) with `data` loaded, the decoded forms on or off, to its HLT.
     fn run_lean_program(code: &[u8], data: &[(u32, &[u8])], forms: bool) -> (Cpu32, TrustBus) {
