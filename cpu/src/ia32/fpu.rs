@@ -692,7 +692,7 @@ impl Cpu32 {
         let Some((u, ip, seg)) = self.x87_lean_unit::<{ x87::LEAN_GATE_STACK }, FULL>() else {
             return false;
         };
-        let Some(v) = u.lean_st64_value() else {
+        let Some((v, top)) = u.lean_st64_value() else {
             return false;
         };
         let Some(m) = bus
@@ -703,7 +703,7 @@ impl Cpu32 {
             return false;
         };
         *m = v.to_le_bytes();
-        u.lean_st_done(i.aux == 3, || lean_ptrs(i, ea, *ip, seg));
+        u.lean_st_done(i.aux == 3, top, || lean_ptrs(i, ea, *ip, seg));
         self.note_write(p as u32, 8);
         true
     }
@@ -1998,6 +1998,66 @@ mod tests {
                 "cache {cache}"
             );
             assert_eq!(m.q(0x3018), 3.0f64.to_bits());
+        }
+    }
+
+    /// TOP kept as a byte beside `sw` (`Fpu::top8`, read by the lean
+    /// forms): after FLDENV and FRSTOR load a status word with another
+    /// TOP, lean FLD m64 and FSTP m64 push and pop from that TOP, as
+    /// FNSTSW AX and FNSAVE show (SDM vol. 1, 8.1.3: a push decrements
+    /// TOP, ST(0) is R[TOP]). Worked out by hand, the decoded forms on and
+    /// off; a loader that left the byte behind fails it (release builds:
+    /// the push goes to the old TOP; debug builds: `lean_top`'s check).
+    #[test]
+    fn lean_pushes_and_pops_follow_a_top_loaded_by_fldenv_and_frstor() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x25, 0x00, 0x91, 0x00, 0x00, // 8000: FLDENV [9100h] (TOP 3)
+            0xDD, 0x05, 0x00, 0x90, 0x00, 0x00, // 8006: FLD qword [9000h] (1.5)
+            0xDF, 0xE0,                         // 800C: FNSTSW AX
+            0x66, 0xA3, 0x00, 0x92, 0x00, 0x00, // 800E: MOV [9200h],AX
+            0xDD, 0x25, 0x00, 0x93, 0x00, 0x00, // 8014: FRSTOR [9300h] (TOP 5)
+            0xDD, 0x05, 0x08, 0x90, 0x00, 0x00, // 801A: FLD qword [9008h] (2.5)
+            0xDD, 0x1D, 0x10, 0x90, 0x00, 0x00, // 8020: FSTP qword [9010h]
+            0xDD, 0x05, 0x08, 0x90, 0x00, 0x00, // 8026: FLD qword [9008h] (2.5)
+            0xDF, 0xE0,                         // 802C: FNSTSW AX
+            0x66, 0xA3, 0x02, 0x92, 0x00, 0x00, // 802E: MOV [9202h],AX
+            0xDD, 0x35, 0x00, 0x94, 0x00, 0x00, // 8034: FNSAVE [9400h]
+            0xF4,                               // 803A: HLT
+        ];
+        // Environments (32-bit layout): FCW 027Fh, FSW PE with TOP 3
+        // (1820h) or 5 (2820h), every register empty (FFFFh).
+        let env = |sw: u16| {
+            let mut e = vec![0u8; 108];
+            e[0..2].copy_from_slice(&0x027Fu16.to_le_bytes());
+            e[4..6].copy_from_slice(&sw.to_le_bytes());
+            e[8..10].copy_from_slice(&0xFFFFu16.to_le_bytes());
+            e
+        };
+        let (e3, e5) = (env(0x1820), env(0x2820));
+        for forms in [true, false] {
+            let (_, bus) = run_lean_program(
+                &code,
+                &[
+                    (0x9000, &1.5f64.to_bits().to_le_bytes()),
+                    (0x9008, &2.5f64.to_bits().to_le_bytes()),
+                    (0x9100, &e3[..28]),
+                    (0x9300, &e5),
+                ],
+                forms,
+            );
+            let m = Le(&bus.0.mem);
+            // TOP 3 − 1 = 2, PE kept, C1 clear.
+            assert_eq!(m.w(0x9200), 0x1020, "forms {forms}");
+            // TOP 5 − 1 = 4 after a push, a pop and a push.
+            assert_eq!(m.w(0x9202), 0x2020, "forms {forms}");
+            assert_eq!(m.q(0x9010), 2.5f64.to_bits(), "forms {forms}");
+            // FNSAVE: FSW, the tag word with R4 alone valid, ST(0) 2.5
+            // (exponent 4000h, significand A000…0h).
+            assert_eq!(m.w(0x9404), 0x2020, "forms {forms}");
+            assert_eq!(m.w(0x9408), 0xFCFF, "forms {forms}");
+            assert_eq!(m.q(0x941C), 0xA000_0000_0000_0000, "forms {forms}");
+            assert_eq!(m.w(0x9424), 0x4000, "forms {forms}");
         }
     }
 
