@@ -2061,6 +2061,32 @@ mod tests {
         }
     }
 
+    /// The lean forms' effective address (`Cpu32::ea_as::<false>`), whose
+    /// `[disp32]` case is tested before the general sum: a 32-bit address
+    /// with neither base nor index is the displacement; a 16-bit one wraps
+    /// at 64 KiB; a base alone, or base and index, add their registers.
+    #[test]
+    fn the_lean_forms_effective_address_takes_each_addressing_form() {
+        use super::super::decode::{EA_SIB, NOREG};
+        let mut c = flat32(Model32::PentiumPro);
+        c.r[3] = 0x1000;
+        c.r[6] = 0x20;
+        let at = |base: u8, index: u8, scale: u8, a32: bool, disp: u32| Insn {
+            base,
+            index,
+            scale,
+            a32,
+            disp,
+            ..Insn::default()
+        };
+        let ea = |c: &Cpu32, i: Insn| c.ea_as::<false>(&i);
+        assert_eq!(ea(&c, at(NOREG, NOREG, 0, true, 0x1234_5678)), 0x1234_5678);
+        assert_eq!(ea(&c, at(NOREG, NOREG, 0, false, 0x1_2345)), 0x2345);
+        assert_eq!(ea(&c, at(3, NOREG, 0, true, 8)), 0x1008);
+        assert_eq!(ea(&c, at(3 + EA_SIB, 6, 3, true, 8)), 0x1108);
+        assert_eq!(ea(&c, at(NOREG, 6, 2, true, 0x9000)), 0x9080);
+    }
+
     /// Run `code` from 8000h on a flat protected-mode Pentium Pro (ESP
     /// 7000h) with `data` loaded, the decoded forms on or off, to its HLT.
     fn run_lean_program(code: &[u8], data: &[(u32, &[u8])], forms: bool) -> (Cpu32, TrustBus) {
