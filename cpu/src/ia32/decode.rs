@@ -398,6 +398,17 @@ impl Cpu32 {
         if b < 8 {
             return i.disp.wrapping_add(self.r[b]);
         }
+        // The x87's lean forms: `[disp32]` next (a static double, as
+        // compilers address them outside position-independent code), in
+        // one 16-bit compare of the base and index bytes, which lie side
+        // by side, and the address size; through the general sum it took
+        // fifteen host instructions.
+        if !COLD16
+            && u16::from_le_bytes([i.base, i.index]) == u16::from_le_bytes([NOREG; 2])
+            && i.a32
+        {
+            return i.disp;
+        }
         if b.wrapping_sub(EA_SIB as usize) < 8 {
             return i
                 .disp

@@ -692,7 +692,7 @@ impl Cpu32 {
         let Some((u, ip, seg)) = self.x87_lean_unit::<{ x87::LEAN_GATE_STACK }, FULL>() else {
             return false;
         };
-        let Some(v) = u.lean_st64_value() else {
+        let Some((v, top)) = u.lean_st64_value() else {
             return false;
         };
         let Some(m) = bus
@@ -703,7 +703,7 @@ impl Cpu32 {
             return false;
         };
         *m = v.to_le_bytes();
-        u.lean_st_done(i.aux == 3, || lean_ptrs(i, ea, *ip, seg));
+        u.lean_st_done(i.aux == 3, top, || lean_ptrs(i, ea, *ip, seg));
         self.note_write(p as u32, 8);
         true
     }
@@ -1927,6 +1927,164 @@ mod tests {
                 self.d(a + 20),
             )
         }
+    }
+
+    /// The pointers of lean forms run inside a block's body, where the run
+    /// loop sets `insn_start` from the offset the arena copy keeps above
+    /// FOP (`icache::BODY_OFF_SHIFT`): after two loops (bodies built at the
+    /// first visit after the stamping one), FNSTENV shows FIP, FOP and FDP
+    /// of the last x87 instruction each ran, a register form at 16h past
+    /// its body's start and a memory form at 8 (SDM vol. 1, 8.1.8: FIP the
+    /// last non-control instruction's, FDP its last memory operand's; a
+    /// register form leaves FDP). Worked out by hand, the decode cache on
+    /// and off. An offset left out (FIP the body's start) or taken from
+    /// another form fails it.
+    #[test]
+    fn lean_forms_in_a_body_store_their_own_instruction_pointer() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x2D, 0x20, 0x30, 0x00, 0x00, // 2000: FLDCW [3020h] (027Fh)
+            0xD9, 0xE8,                         // 2006: FLD1
+            0xB9, 0x32, 0x00, 0x00, 0x00,       // 2008: MOV ECX,50
+            0xDD, 0x05, 0x00, 0x30, 0x00, 0x00, // 200D: FLD qword [3000h] (0.1)
+            0xDC, 0x0D, 0x10, 0x30, 0x00, 0x00, // 2013: FMUL qword [3010h] (3.0)
+            0xD8, 0xC1,                         // 2019: FADD ST(0),ST(1)
+            0xDD, 0x1D, 0x08, 0x30, 0x00, 0x00, // 201B: FSTP qword [3008h]
+            0xD9, 0xC0,                         // 2021: FLD ST(0)
+            0xDD, 0xD8,                         // 2023: FSTP ST(0)
+            0x49,                               // 2025: DEC ECX
+            0x75, 0xE5,                         // 2026: JNZ 200Dh
+            0xD9, 0x35, 0x00, 0x31, 0x00, 0x00, // 2028: FNSTENV [3100h]
+            0xB9, 0x32, 0x00, 0x00, 0x00,       // 202E: MOV ECX,50
+            0xD9, 0xC0,                         // 2033: FLD ST(0)
+            0xDC, 0x0D, 0x10, 0x30, 0x00, 0x00, // 2035: FMUL qword [3010h] (3.0)
+            0xDD, 0x1D, 0x18, 0x30, 0x00, 0x00, // 203B: FSTP qword [3018h]
+            0x49,                               // 2041: DEC ECX
+            0x75, 0xEF,                         // 2042: JNZ 2033h
+            0xD9, 0x35, 0x00, 0x32, 0x00, 0x00, // 2044: FNSTENV [3200h]
+            0xF4,                               // 204A: HLT
+        ];
+        for cache in [true, false] {
+            let mut bus = super::super::tests_fast::LapBus::new();
+            bus.flat.load(0x2000, &code);
+            bus.flat.load(0x3000, &0.1f64.to_bits().to_le_bytes());
+            bus.flat.load(0x3010, &3.0f64.to_bits().to_le_bytes());
+            bus.flat.load(0x3020, &0x027Fu16.to_le_bytes());
+            let mut c = flat32(Model32::I80486);
+            c.set_block_heat(1);
+            c.set_decode_cache(cache);
+            c.eip = 0x2000;
+            let mut halted = false;
+            for _ in 0..1000 {
+                if c.run_slice(&mut bus, 100_000).end == SliceEnd::Halted {
+                    halted = true;
+                    break;
+                }
+            }
+            assert!(halted);
+            let m = Le(&bus.flat.mem);
+            // 0.1 × 3 is inexact (PE, sticky); both loops end with a store
+            // (C1 clear) and leave 1.0 in R7 (TOP 7, tag word 3FFFh).
+            // Loop one: FSTP ST(0) (DD D8) at 2023h, FDP the FSTP m64's.
+            assert_eq!(
+                m.env(0x3100),
+                (0x3820, 0x3FFF, 0x2023, 0x5D8, 0x3008),
+                "cache {cache}"
+            );
+            // Loop two: FSTP qword [3018h] (DD 1D) at 203Bh.
+            assert_eq!(
+                m.env(0x3200),
+                (0x3820, 0x3FFF, 0x203B, 0x51D, 0x3018),
+                "cache {cache}"
+            );
+            assert_eq!(m.q(0x3018), 3.0f64.to_bits());
+        }
+    }
+
+    /// TOP kept as a byte beside `sw` (`Fpu::top8`, read by the lean
+    /// forms): after FLDENV and FRSTOR load a status word with another
+    /// TOP, lean FLD m64 and FSTP m64 push and pop from that TOP, as
+    /// FNSTSW AX and FNSAVE show (SDM vol. 1, 8.1.3: a push decrements
+    /// TOP, ST(0) is R[TOP]). Worked out by hand, the decoded forms on and
+    /// off; a loader that left the byte behind fails it (release builds:
+    /// the push goes to the old TOP; debug builds: `lean_top`'s check).
+    #[test]
+    fn lean_pushes_and_pops_follow_a_top_loaded_by_fldenv_and_frstor() {
+        #[rustfmt::skip]
+        let code = [
+            0xD9, 0x25, 0x00, 0x91, 0x00, 0x00, // 8000: FLDENV [9100h] (TOP 3)
+            0xDD, 0x05, 0x00, 0x90, 0x00, 0x00, // 8006: FLD qword [9000h] (1.5)
+            0xDF, 0xE0,                         // 800C: FNSTSW AX
+            0x66, 0xA3, 0x00, 0x92, 0x00, 0x00, // 800E: MOV [9200h],AX
+            0xDD, 0x25, 0x00, 0x93, 0x00, 0x00, // 8014: FRSTOR [9300h] (TOP 5)
+            0xDD, 0x05, 0x08, 0x90, 0x00, 0x00, // 801A: FLD qword [9008h] (2.5)
+            0xDD, 0x1D, 0x10, 0x90, 0x00, 0x00, // 8020: FSTP qword [9010h]
+            0xDD, 0x05, 0x08, 0x90, 0x00, 0x00, // 8026: FLD qword [9008h] (2.5)
+            0xDF, 0xE0,                         // 802C: FNSTSW AX
+            0x66, 0xA3, 0x02, 0x92, 0x00, 0x00, // 802E: MOV [9202h],AX
+            0xDD, 0x35, 0x00, 0x94, 0x00, 0x00, // 8034: FNSAVE [9400h]
+            0xF4,                               // 803A: HLT
+        ];
+        // Environments (32-bit layout): FCW 027Fh, FSW PE with TOP 3
+        // (1820h) or 5 (2820h), every register empty (FFFFh).
+        let env = |sw: u16| {
+            let mut e = vec![0u8; 108];
+            e[0..2].copy_from_slice(&0x027Fu16.to_le_bytes());
+            e[4..6].copy_from_slice(&sw.to_le_bytes());
+            e[8..10].copy_from_slice(&0xFFFFu16.to_le_bytes());
+            e
+        };
+        let (e3, e5) = (env(0x1820), env(0x2820));
+        for forms in [true, false] {
+            let (_, bus) = run_lean_program(
+                &code,
+                &[
+                    (0x9000, &1.5f64.to_bits().to_le_bytes()),
+                    (0x9008, &2.5f64.to_bits().to_le_bytes()),
+                    (0x9100, &e3[..28]),
+                    (0x9300, &e5),
+                ],
+                forms,
+            );
+            let m = Le(&bus.0.mem);
+            // TOP 3 − 1 = 2, PE kept, C1 clear.
+            assert_eq!(m.w(0x9200), 0x1020, "forms {forms}");
+            // TOP 5 − 1 = 4 after a push, a pop and a push.
+            assert_eq!(m.w(0x9202), 0x2020, "forms {forms}");
+            assert_eq!(m.q(0x9010), 2.5f64.to_bits(), "forms {forms}");
+            // FNSAVE: FSW, the tag word with R4 alone valid, ST(0) 2.5
+            // (exponent 4000h, significand A000…0h).
+            assert_eq!(m.w(0x9404), 0x2020, "forms {forms}");
+            assert_eq!(m.w(0x9408), 0xFCFF, "forms {forms}");
+            assert_eq!(m.q(0x941C), 0xA000_0000_0000_0000, "forms {forms}");
+            assert_eq!(m.w(0x9424), 0x4000, "forms {forms}");
+        }
+    }
+
+    /// The lean forms' effective address (`Cpu32::ea_as::<false>`), whose
+    /// `[disp32]` case is tested before the general sum: a 32-bit address
+    /// with neither base nor index is the displacement; a 16-bit one wraps
+    /// at 64 KiB; a base alone, or base and index, add their registers.
+    #[test]
+    fn the_lean_forms_effective_address_takes_each_addressing_form() {
+        use super::super::decode::{EA_SIB, NOREG};
+        let mut c = flat32(Model32::PentiumPro);
+        c.r[3] = 0x1000;
+        c.r[6] = 0x20;
+        let at = |base: u8, index: u8, scale: u8, a32: bool, disp: u32| Insn {
+            base,
+            index,
+            scale,
+            a32,
+            disp,
+            ..Insn::default()
+        };
+        let ea = |c: &Cpu32, i: Insn| c.ea_as::<false>(&i);
+        assert_eq!(ea(&c, at(NOREG, NOREG, 0, true, 0x1234_5678)), 0x1234_5678);
+        assert_eq!(ea(&c, at(NOREG, NOREG, 0, false, 0x1_2345)), 0x2345);
+        assert_eq!(ea(&c, at(3, NOREG, 0, true, 8)), 0x1008);
+        assert_eq!(ea(&c, at(3 + EA_SIB, 6, 3, true, 8)), 0x1108);
+        assert_eq!(ea(&c, at(NOREG, 6, 2, true, 0x9000)), 0x9080);
     }
 
     /// Run `code` from 8000h on a flat protected-mode Pentium Pro (ESP

@@ -586,7 +586,8 @@ impl Cpu32 {
     /// body form reads (only Jcc, LOOP and the general path do), holds the
     /// clocks of the body's instructions before this one (every Jcc before
     /// it not taken), [`BODY_BUS`] if the form may reach the bus and
-    /// [`BODY_FIP`] if it reads its own address.
+    /// [`BODY_FIP`] if it reads its own address (its offset from the
+    /// body's first EIP then in `imm`'s high half, [`BODY_OFF_SHIFT`]).
     /// A Jcc whose target lies inside the code segment's limit goes into
     /// the body as [`forms::JCC_BODY`](super::forms::JCC_BODY), with its
     /// target in `imm` and the clocks of the body up to leaving by it
@@ -674,6 +675,11 @@ impl Cpu32 {
             let bus = insn.mem || super::forms::implied_memory(insn.form) || x87;
             insn.imm2 =
                 sum as u16 | if bus { BODY_BUS } else { 0 } | if x87 { BODY_FIP } else { 0 };
+            if x87 {
+                // (ESC has no immediate: `imm` holds only FOP, 11 bits.)
+                debug_assert!(insn.imm >> BODY_OFF_SHIFT == 0);
+                insn.imm |= eip.wrapping_sub(eip0) << BODY_OFF_SHIFT;
+            }
             insn.body_bus = bus;
             arena[start + len as usize] = insn;
             // At most 63 instructions of at most 15 bytes.
@@ -826,6 +832,13 @@ pub(crate) const BODY_BUS: u16 = 0x8000;
 /// tenth of the Linux boot's wall time, and nothing else a body runs
 /// reads it before a fault, which sets it where it stops.
 pub(crate) const BODY_FIP: u16 = 0x4000;
+/// In a [`BODY_FIP`] form's arena copy (an x87 lean form: ESC has no
+/// immediate, and `imm` holds only FOP, 11 bits, below): its offset from
+/// the body's first EIP, shifted by this, so that the body sets
+/// `insn_start` from the instruction itself (an add) rather than from
+/// `Cpu32::block_offs` and the form's place in the body (≈ 12 host
+/// instructions a form).
+pub(crate) const BODY_OFF_SHIFT: u32 = 16;
 /// In an arena copy's `imm2`: the clocks before the form (at most
 /// [`BLK_WORST_MAX`], which fits below the flags).
 pub(crate) const BODY_CLK: u16 = BODY_FIP - 1;

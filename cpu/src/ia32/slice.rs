@@ -26,7 +26,7 @@
 
 use super::icache::{
     BLK_HOT, BLK_LEN_SHIFT, BLK_START, BLK_TERM, BLK_WORST_MASK, BLK_WORST_SHIFT, BLOCK_ARENA,
-    BODY_CLK, BODY_FIP, SEGS_SAVED,
+    BODY_CLK, BODY_FIP, BODY_OFF_SHIFT, SEGS_SAVED,
 };
 use super::{Cpu32, StepResult32, IF, RF, TF};
 use crate::Bus;
@@ -501,7 +501,7 @@ impl Cpu32 {
                 for i in &body[from..] {
                     if i.body_bus {
                         if i.imm2 & BODY_FIP != 0 {
-                            self.insn_start = e0.wrapping_add(off_of(at(i)));
+                            self.insn_start = e0.wrapping_add(i.imm >> BODY_OFF_SHIFT);
                         }
                         if SLICE {
                             // A register form cannot reach a device: only one that

@@ -172,6 +172,14 @@ pub struct Fpu {
     /// register held as a double is pushed or popped both change), so that
     /// "full and held as a double" is one byte compare.
     dk: [u8; 8],
+    /// TOP (`sw` bits 11–13) as a byte of its own, for the lean forms
+    /// ([`Fpu::lean_top`]): one load where `sw` took a load, a shift and a
+    /// mask (and a copy, the whole word being kept for the write back).
+    /// `sw` stays the authority (benches, tests and the gdb stub read it);
+    /// every writer of its TOP bits here writes this too ([`Fpu::set_top`],
+    /// [`Fpu::sync_top`]), and debug builds check the two agree at every
+    /// lean read.
+    top8: u8,
 }
 
 /// Physical register `p`'s two bits in the tag word (`3 << 2p`), from a
@@ -246,6 +254,7 @@ impl From<FpuImage> for Fpu {
             lazy: Deferred::default(),
             dv: [0.0; 8],
             dk: [0; 8],
+            top8: top_of(f.sw),
         }
     }
 }
@@ -266,6 +275,7 @@ impl Clone for Fpu {
             lazy: Deferred::default(),
             dv: [0.0; 8],
             dk: [0; 8],
+            top8: top_of(self.sw),
         }
     }
 }
@@ -302,10 +312,16 @@ impl Default for Fpu {
             lazy: Deferred::default(),
             dv: [0.0; 8],
             dk: [0; 8],
+            top8: 0,
         };
         f.finit();
         f
     }
+}
+
+/// TOP, bits 11–13 of a status word.
+fn top_of(sw: u16) -> u8 {
+    ((sw >> 11) & 7) as u8
 }
 
 fn tag_of(v: F80) -> u16 {
@@ -372,6 +388,7 @@ impl Fpu {
         self.lazy.kind = Deferred::NONE;
         self.cw = 0x037F;
         self.sw = 0;
+        self.top8 = 0;
         self.tw = 0xFFFF;
         for k in &mut self.dk {
             *k &= !DK_FULL;
@@ -510,6 +527,25 @@ impl Fpu {
     #[inline]
     fn set_top(&mut self, t: usize) {
         self.sw = (self.sw & !0x3800) | (((t & 7) as u16) << 11);
+        self.top8 = (t & 7) as u8;
+    }
+
+    /// After `sw` was written whole: [`Fpu::top8`] from it.
+    #[inline]
+    fn sync_top(&mut self) {
+        self.top8 = top_of(self.sw);
+    }
+
+    /// TOP for the lean forms, from [`Fpu::top8`].
+    #[inline(always)]
+    fn lean_top(&self) -> usize {
+        debug_assert_eq!(
+            self.top8 as usize,
+            self.top(),
+            "x87: TOP's byte out of step with sw {:04x}",
+            self.sw
+        );
+        (self.top8 & 7) as usize
     }
 
     #[inline]
@@ -653,6 +689,9 @@ impl Fpu {
         mem: Option<&mut M>,
         env: &FpuEnv,
     ) -> Result<FpuOutcome, FpuError<M::Fault>> {
+        // (`sw` is a public field: whatever wrote it from outside, TOP's
+        // byte follows it from here.)
+        self.sync_top();
         self.settle();
         self.sync_regs();
         let is_mem = modrm < 0xC0;
@@ -1115,7 +1154,7 @@ impl Fpu {
     ) -> bool {
         debug_assert_eq!(OP, aux & 7);
         debug_assert_eq!(STI, aux & 8 != 0);
-        let top = self.top();
+        let top = self.lean_top();
         let pi = (top + (modrm & 7) as usize) & 7;
         let (pd, ps) = if STI { (pi, top) } else { (top, pi) };
         // (`CW` false: the caller's gate, `lean_gate`, has checked the
@@ -1203,7 +1242,7 @@ impl Fpu {
         modrm: u8,
         ptrs: impl FnOnce() -> (u32, u16, u16),
     ) -> bool {
-        let top = self.top();
+        let top = self.lean_top();
         let pi = (top + (modrm & 7) as usize) & 7;
         let tw = self.tw;
         let full = |p: usize| tw & TAG_MASK[p & 7] != TAG_MASK[p & 7];
@@ -1292,7 +1331,7 @@ impl Fpu {
         bits: u64,
         ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
     ) -> bool {
-        let top = self.top();
+        let top = self.lean_top();
         // A zero operand only when `ZERO` (mandel87 adds a zero m64 in
         // every iteration of a row on the real axis): the operation takes
         // zeros as the registers' arithmetic does, and FCOM compares them
@@ -1390,7 +1429,7 @@ impl Fpu {
     /// the caller's to write.
     #[inline(always)]
     fn lean_push_value(&mut self, y: f64) -> bool {
-        let t = (self.top() + 7) & 7;
+        let t = (self.lean_top() + 7) & 7;
         if self.tw & TAG_MASK[t] != TAG_MASK[t] {
             return false;
         }
@@ -1402,25 +1441,29 @@ impl Fpu {
     }
 
     /// The ia32 core's lean FST(P) m64, first half: ST(0)'s value when it
-    /// is full and held as a double (stored exactly, nothing raised).
+    /// is full and held as a double (stored exactly, nothing raised), and
+    /// TOP for [`Fpu::lean_st_done`] (read once: the store between would
+    /// have it loaded again).
     #[inline(always)]
-    pub fn lean_st64_value(&self) -> Option<u64> {
-        let top = self.top();
-        (self.dk[top] == DK_DBL | DK_FULL).then(|| self.dv[top].to_bits())
+    pub fn lean_st64_value(&self) -> Option<(u64, usize)> {
+        let top = self.lean_top();
+        (self.dk[top] == DK_DBL | DK_FULL).then(|| (self.dv[top].to_bits(), top))
     }
 
     /// The ia32 core's lean FST(P) m64, second half once the value is
-    /// written: C1 cleared, the pop when `pop`, the pointers from `ptrs`.
+    /// written: C1 cleared, the pop when `pop` (`top` as
+    /// [`Fpu::lean_st64_value`] gave it), the pointers from `ptrs`.
     #[inline(always)]
     pub fn lean_st_done(
         &mut self,
         pop: bool,
+        top: usize,
         ptrs: impl FnOnce() -> ((u32, u16), (u32, u16), u16),
     ) {
+        debug_assert_eq!(top, self.top());
         self.lean_retire();
         self.lean_es_unchanged();
         if pop {
-            let top = self.top();
             self.lean_pop(top);
         }
         self.lean_mem_ptrs(ptrs);
@@ -2436,6 +2479,7 @@ impl Fpu {
         }
         self.cw = cw | 0x0040;
         self.sw = sw;
+        self.sync_top();
         // Only "empty" is kept; the rest is worked out from the contents.
         let mut t = 0;
         for p in 0..8 {
@@ -2482,6 +2526,7 @@ impl Fpu {
         self.dk = [0; 8];
         self.cw = r16(0) | 0x0040;
         self.sw = r16(2);
+        self.sync_top();
         let ab = img[4];
         self.tw = 0;
         for p in 0..8 {
@@ -2554,6 +2599,43 @@ fn src_status(bits: u64, fb: u32, eb: u32) -> u16 {
 #[cfg(test)]
 mod fast_tests {
     use super::*;
+
+    /// TOP's byte (`Fpu::top8`, the lean forms' TOP) after each way a
+    /// whole status word comes in: FXRSTOR, a clone, a saved state
+    /// restored, and `sw` written from outside followed by `execute`
+    /// (FNOP). A lean FLD m64 must then push into R(TOP − 1), TOP 6 in the
+    /// status word loaded: TOP 5, ST(0) the value, R5 alone valid (SDM
+    /// vol. 1, 8.1.3).
+    #[test]
+    fn tops_byte_follows_every_loader_of_the_status_word() {
+        let mut src = Fpu::new();
+        src.sw = 6 << 11;
+        let mut img = [0u8; 512];
+        src.fxsave(&mut img);
+        let mut by_fxrstor = Fpu::new();
+        by_fxrstor.fxrstor(&img);
+        let restored = Fpu::from(FpuImage::from(src.clone()));
+        let mut poked = Fpu::new();
+        poked.sw = 6 << 11;
+        let env = FpuEnv::default();
+        poked
+            .execute::<NoMemory>(0xD9, 0xD0, None, &env)
+            .expect("FNOP");
+        for (name, mut f) in [
+            ("fxrstor", by_fxrstor),
+            ("clone", src.clone()),
+            ("restored", restored),
+            ("execute", poked),
+        ] {
+            assert!(
+                f.lean_fld64(1.5f64.to_bits(), || ((0, 0), (0, 0), 0)),
+                "{name}"
+            );
+            assert_eq!(f.top(), 5, "{name}");
+            assert_eq!(f.st(0), F80::from_f64(1.5), "{name}");
+            assert_eq!(f.tag_word(), 0xF3FF, "{name}");
+        }
+    }
 
     /// A small deterministic generator (xorshift64*).
     struct Rng(u64);
@@ -2704,8 +2786,8 @@ mod fast_tests {
                 }
                 (0xDD, 0) => f.lean_fld64(operand, || (ins, data, fop)),
                 (0xDD, 2 | 3) => {
-                    let v = f.lean_st64_value()?;
-                    f.lean_st_done(reg == 3, || (ins, data, fop));
+                    let (v, top) = f.lean_st64_value()?;
+                    f.lean_st_done(reg == 3, top, || (ins, data, fop));
                     return Some(Some(v));
                 }
                 _ => false,
