@@ -352,10 +352,10 @@ impl<T: Timing> Cpu<T> {
     /// Write `v` (a byte) to the byte register [`Self::half`] reads.
     #[inline(always)]
     fn set_half<const HI: bool>(&mut self, r: u8, v: u16) {
-        // A whole-word store (see `Cpu::keep`).
-        let keep = self.keep[HI as usize];
-        let w = &mut self.regs.gpr[r as usize & 3];
-        *w = (*w & keep) | if HI { v << 8 } else { v };
+        // A whole-word store (see `Cpu::keep`); the byte's encoding is
+        // `r` with bit 2 for the high byte.
+        self.regs
+            .set_r8_keeping((r & 3) | (HI as u8) << 2, v as u8, self.keep);
     }
 
     /// The offset of a memory operand, as `compute_ea` gives it.
