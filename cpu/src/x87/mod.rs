@@ -521,7 +521,7 @@ impl Fpu {
     /// TOP of stack.
     #[inline]
     pub fn top(&self) -> usize {
-        ((self.sw >> 11) & 7) as usize
+        top_of(self.sw) as usize
     }
 
     #[inline]
