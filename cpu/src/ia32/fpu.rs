@@ -1965,15 +1965,15 @@ mod tests {
             0xF4,                               // 204A: HLT
         ];
         for cache in [true, false] {
-            let mut bus = super::super::tests_fast::LapBus::new();
-            bus.flat.load(0x2000, &code);
-            bus.flat.load(0x3000, &0.1f64.to_bits().to_le_bytes());
-            bus.flat.load(0x3010, &3.0f64.to_bits().to_le_bytes());
-            bus.flat.load(0x3020, &0x027Fu16.to_le_bytes());
-            let mut c = flat32(Model32::I80486);
-            c.set_block_heat(1);
-            c.set_decode_cache(cache);
-            c.eip = 0x2000;
+            let (mut c, mut bus) = body_cpu(
+                &code,
+                &[
+                    (0x3000, &0.1f64.to_bits().to_le_bytes()),
+                    (0x3010, &3.0f64.to_bits().to_le_bytes()),
+                    (0x3020, &0x027Fu16.to_le_bytes()),
+                ],
+                cache,
+            );
             let mut halted = false;
             for _ in 0..1000 {
                 if c.run_slice(&mut bus, 100_000).end == SliceEnd::Halted {
@@ -2087,6 +2087,26 @@ mod tests {
         assert_eq!(ea(&c, at(NOREG, 6, 2, true, 0x9000)), 0x9080);
     }
 
+    /// A flat 486 at `code` (loaded at 2000h, EIP there) with `data`
+    /// loaded, the decode cache on or off, building blocks (and their
+    /// bodies) at the first visit after the stamping one.
+    fn body_cpu(
+        code: &[u8],
+        data: &[(u32, &[u8])],
+        cache: bool,
+    ) -> (Cpu32, super::super::tests_fast::LapBus) {
+        let mut bus = super::super::tests_fast::LapBus::new();
+        bus.flat.load(0x2000, code);
+        for &(a, bytes) in data {
+            bus.flat.load(a, bytes);
+        }
+        let mut c = flat32(Model32::I80486);
+        c.set_block_heat(1);
+        c.set_decode_cache(cache);
+        c.eip = 0x2000;
+        (c, bus)
+    }
+
     /// Run `code` from 8000h on a flat protected-mode Pentium Pro (ESP
     /// 7000h) with `data` loaded, the decoded forms on or off, to its HLT.
     fn run_lean_program(code: &[u8], data: &[(u32, &[u8])], forms: bool) -> (Cpu32, TrustBus) {
@@ -2176,7 +2196,6 @@ mod tests {
     /// fails if the body goes on after such a fallback.
     #[test]
     fn a_lean_fallback_driving_ferr_in_a_body_ends_the_slice_where_a_stepped_machine_does() {
-        use super::super::tests_fast::LapBus;
         #[rustfmt::skip]
         let code = [
             0xDB, 0xE3,                         // 2000: FNINIT
@@ -2197,16 +2216,17 @@ mod tests {
             0xF4,                               // 2030: HLT
         ];
         let run = |cache: bool, budget: u64| {
-            let mut bus = LapBus::new();
-            bus.flat.load(0x2000, &code);
-            bus.flat.load(0x3000, &3.0f64.to_bits().to_le_bytes());
-            bus.flat.load(0x3010, &0x027Fu16.to_le_bytes());
-            let mut c = flat32(Model32::I80486);
-            // Blocks built at the first visit after the stamping one: the
-            // inner loop's head is reached 30 times, fewer than BLK_HOT.
-            c.set_block_heat(1);
-            c.set_decode_cache(cache);
-            c.eip = 0x2000;
+            // (The inner loop's head is reached 30 times, fewer than
+            // BLK_HOT: `body_cpu` builds blocks at the first visit after
+            // the stamping one.)
+            let (mut c, mut bus) = body_cpu(
+                &code,
+                &[
+                    (0x3000, &3.0f64.to_bits().to_le_bytes()),
+                    (0x3010, &0x027Fu16.to_le_bytes()),
+                ],
+                cache,
+            );
             c.r[2] = 0;
             let mut slices = Vec::new();
             let mut ferrs = 0;
